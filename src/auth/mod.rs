@@ -1,0 +1,1 @@
+//! Authentication: SCRAM-SHA-256 verifiers for roles (never a password on disk).

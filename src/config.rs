@@ -1,0 +1,190 @@
+//! One `Config`: command-line flags, each also read from its `MOSAIC_*`
+//! environment variable, over an optional TOML file; checked once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mosaic",
+    version,
+    about = "MosaicDB: a masterless distributed SQL database that speaks PostgreSQL"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a node (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServeArgs {
+    /// Data directory.
+    #[arg(long, env = "MOSAIC_DATA")]
+    pub data: Option<PathBuf>,
+    /// PostgreSQL protocol address (TCP); port 0 lets the system choose.
+    #[arg(long, env = "MOSAIC_LISTEN")]
+    pub listen: Option<String>,
+    /// Cluster address (SWIM on UDP, node RPC on TCP, same port).
+    #[arg(long, env = "MOSAIC_CLUSTER_ADDR")]
+    pub cluster_addr: Option<String>,
+    /// Seed nodes, HOST:PORT,...
+    #[arg(long, env = "MOSAIC_JOIN", value_delimiter = ',')]
+    pub join: Option<Vec<String>>,
+    /// Discovery: dns:NAME:PORT or lan.
+    #[arg(long, env = "MOSAIC_DISCOVER")]
+    pub discover: Option<String>,
+    /// Node name (generated once and kept in the data directory by default).
+    #[arg(long, env = "MOSAIC_NODE_NAME")]
+    pub node_name: Option<String>,
+    /// Shared secret of the cluster.
+    #[arg(long, env = "MOSAIC_CLUSTER_SECRET")]
+    pub cluster_secret: Option<String>,
+    /// Seal an open segment into a shard at this many rows.
+    #[arg(long, env = "MOSAIC_SHARD_MAX_ROWS")]
+    pub shard_max_rows: Option<u64>,
+    /// Seal a table's open segment after it has been idle this many seconds.
+    #[arg(long, env = "MOSAIC_SEAL_IDLE_SECS")]
+    pub seal_idle_secs: Option<u64>,
+    /// Copies kept of each sealed shard.
+    #[arg(long, env = "MOSAIC_REPLICATION_FACTOR")]
+    pub replication_factor: Option<u32>,
+    /// TLS certificate (PEM).
+    #[arg(long, env = "MOSAIC_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "MOSAIC_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// `self-signed` to serve TLS with a generated certificate.
+    #[arg(long, env = "MOSAIC_TLS")]
+    pub tls: Option<String>,
+    /// Login user of the bootstrap role.
+    #[arg(long, env = "MOSAIC_USER")]
+    pub user: Option<String>,
+    /// Password of the bootstrap role (generated on first start when absent).
+    #[arg(long, env = "MOSAIC_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// TOML configuration file; flags and environment win over it.
+    #[arg(long, env = "MOSAIC_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// Fill every unset field from `other`.
+    fn or(self, other: ServeArgs) -> ServeArgs {
+        ServeArgs {
+            data: self.data.or(other.data),
+            listen: self.listen.or(other.listen),
+            cluster_addr: self.cluster_addr.or(other.cluster_addr),
+            join: self.join.or(other.join),
+            discover: self.discover.or(other.discover),
+            node_name: self.node_name.or(other.node_name),
+            cluster_secret: self.cluster_secret.or(other.cluster_secret),
+            shard_max_rows: self.shard_max_rows.or(other.shard_max_rows),
+            seal_idle_secs: self.seal_idle_secs.or(other.seal_idle_secs),
+            replication_factor: self.replication_factor.or(other.replication_factor),
+            tls_cert: self.tls_cert.or(other.tls_cert),
+            tls_key: self.tls_key.or(other.tls_key),
+            tls: self.tls.or(other.tls),
+            user: self.user.or(other.user),
+            password: self.password.or(other.password),
+            config: self.config.or(other.config),
+        }
+    }
+}
+
+/// The validated configuration of one node.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    pub cluster_addr: SocketAddr,
+    pub join: Vec<String>,
+    pub node_name: Option<String>,
+    pub shard_max_rows: u64,
+    pub seal_idle_secs: u64,
+    pub user: String,
+    pub password: Option<String>,
+}
+
+impl Config {
+    /// Merge flags/env over the TOML file (if any) and validate.
+    pub fn from_args(args: ServeArgs) -> Result<Config> {
+        let args = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::InvalidParameter(format!("cannot read {}: {e}", path.display()))
+                })?;
+                let file: ServeArgs = toml::from_str(&text).map_err(|e| {
+                    Error::InvalidParameter(format!("invalid config {}: {e}", path.display()))
+                })?;
+                args.or(file)
+            }
+            None => args,
+        };
+        let addr = |v: Option<String>, default: &str, what: &str| -> Result<SocketAddr> {
+            let v = v.unwrap_or_else(|| default.to_string());
+            v.parse()
+                .map_err(|_| Error::InvalidParameter(format!("invalid {what} address: {v}")))
+        };
+        let shard_max_rows = args.shard_max_rows.unwrap_or(100_000);
+        if shard_max_rows == 0 {
+            return Err(Error::InvalidParameter(
+                "--shard-max-rows must be at least 1".into(),
+            ));
+        }
+        Ok(Config {
+            data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
+            listen: addr(args.listen, "127.0.0.1:5433", "listen")?,
+            cluster_addr: addr(args.cluster_addr, "127.0.0.1:7946", "cluster")?,
+            join: args.join.unwrap_or_default(),
+            node_name: args.node_name,
+            shard_max_rows,
+            seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
+            user: args.user.unwrap_or_else(|| "mosaic".to_string()),
+            password: args.password,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mosaic.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:6000\"\nshard-max-rows = 7\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            shard_max_rows: Some(9),
+            ..Default::default()
+        };
+        let cfg = Config::from_args(args).unwrap();
+        assert_eq!(cfg.listen.port(), 6000);
+        assert_eq!(cfg.shard_max_rows, 9);
+    }
+
+    #[test]
+    fn a_bad_address_is_an_error() {
+        let args = ServeArgs {
+            listen: Some("nowhere".into()),
+            ..Default::default()
+        };
+        assert!(Config::from_args(args).is_err());
+    }
+}

@@ -1,0 +1,150 @@
+//! The crate's one error type. Every variant carries its SQLSTATE; `wire`
+//! turns an `Error` into an ErrorResponse and nothing else builds one.
+
+use thiserror::Error as ThisError;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, ThisError)]
+pub enum Error {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("relation \"{0}\" does not exist")]
+    NoSuchTable(String),
+    #[error("column \"{0}\" does not exist")]
+    NoSuchColumn(String),
+    #[error("relation \"{0}\" already exists")]
+    TableExists(String),
+    #[error("{0}")]
+    ObjectExists(String),
+    #[error("{0}")]
+    NoSuchObject(String),
+    #[error("{0}")]
+    UniqueViolation(String),
+    #[error("{0}")]
+    NotNullViolation(String),
+    #[error("{0}")]
+    CheckViolation(String),
+    #[error("{0}")]
+    ForeignKeyViolation(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    StringTooLong(String),
+    #[error("{0}")]
+    NumericOutOfRange(String),
+    #[error("{0}")]
+    DivisionByZero(String),
+    #[error("{0}")]
+    DatatypeMismatch(String),
+    #[error("function {0} does not exist")]
+    NoSuchFunction(String),
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    #[error("password authentication failed for user \"{0}\"")]
+    BadPassword(String),
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("current transaction is aborted, commands ignored until end of transaction block")]
+    TransactionAborted,
+    #[error("{0}")]
+    InvalidTransactionState(String),
+    #[error("could not serialize access: {0}")]
+    SerializationFailure(String),
+    #[error("canceling statement due to user request")]
+    Canceled,
+    #[error("canceling statement due to statement timeout")]
+    StatementTimeout,
+    #[error("unrecognized configuration parameter \"{0}\"")]
+    UnknownSetting(String),
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    ProtocolViolation(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The SQLSTATE a client sees for this error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Error::Syntax(_) => "42601",
+            Error::NoSuchTable(_) => "42P01",
+            Error::NoSuchColumn(_) => "42703",
+            Error::TableExists(_) => "42P07",
+            Error::ObjectExists(_) => "42710",
+            Error::NoSuchObject(_) => "42704",
+            Error::UniqueViolation(_) => "23505",
+            Error::NotNullViolation(_) => "23502",
+            Error::CheckViolation(_) => "23514",
+            Error::ForeignKeyViolation(_) => "23503",
+            Error::InvalidInput(_) => "22P02",
+            Error::StringTooLong(_) => "22001",
+            Error::NumericOutOfRange(_) => "22003",
+            Error::DivisionByZero(_) => "22012",
+            Error::DatatypeMismatch(_) => "42804",
+            Error::NoSuchFunction(_) => "42883",
+            Error::Unsupported(_) => "0A000",
+            Error::BadPassword(_) => "28P01",
+            Error::PermissionDenied(_) => "42501",
+            Error::TransactionAborted => "25P02",
+            Error::InvalidTransactionState(_) => "25000",
+            Error::SerializationFailure(_) => "40001",
+            Error::Canceled => "57014",
+            Error::StatementTimeout => "57014",
+            Error::UnknownSetting(_) => "42704",
+            Error::InvalidParameter(_) => "22023",
+            Error::ProtocolViolation(_) => "08P01",
+            Error::Internal(_) => "XX000",
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Error {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Internal(format!("I/O error: {e}"))
+    }
+}
+
+impl From<sqlparser::parser::ParserError> for Error {
+    fn from(e: sqlparser::parser::ParserError) -> Self {
+        let msg = match e {
+            sqlparser::parser::ParserError::ParserError(m)
+            | sqlparser::parser::ParserError::TokenizerError(m) => m,
+            sqlparser::parser::ParserError::RecursionLimitExceeded => {
+                "statement is nested too deeply".to_string()
+            }
+        };
+        Error::Syntax(format!("syntax error: {msg}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_sqlstate() {
+        let cases = [
+            (Error::Syntax("x".into()), "42601"),
+            (Error::NoSuchTable("t".into()), "42P01"),
+            (Error::NoSuchColumn("c".into()), "42703"),
+            (Error::TableExists("t".into()), "42P07"),
+            (Error::UniqueViolation("k".into()), "23505"),
+            (Error::NotNullViolation("c".into()), "23502"),
+            (Error::InvalidInput("v".into()), "22P02"),
+            (Error::Unsupported("f".into()), "0A000"),
+            (Error::BadPassword("u".into()), "28P01"),
+            (Error::TransactionAborted, "25P02"),
+            (Error::Internal("i".into()), "XX000"),
+        ];
+        for (err, code) in cases {
+            assert_eq!(err.sqlstate(), code, "{err:?}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Statement execution on a session's SQLite connection.

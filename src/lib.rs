@@ -1,0 +1,21 @@
+//! MosaicDB: a masterless, PostgreSQL-wire-compatible distributed SQL database.
+//!
+//! The layers, in the order a query flows through them: `wire` (pgwire
+//! sessions), `sql` (parse, classify, PostgreSQL → SQLite rewrite, types),
+//! `plan` (shard pruning, sources), `exec` (running statements), `store`
+//! (catalog, open segments, immutable shards). `node` wires them together.
+#![deny(unsafe_code)]
+#![deny(clippy::await_holding_lock)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod exec;
+pub mod node;
+pub mod plan;
+pub mod sql;
+pub mod store;
+pub mod wire;
+
+pub use error::{Error, Result};

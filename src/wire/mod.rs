@@ -1,0 +1,1 @@
+//! The PostgreSQL protocol, through pgwire. No SQLite here.
