@@ -1,9 +1,159 @@
-//! A node: open the store, serve the PostgreSQL protocol, shut down cleanly.
+//! A node: open the store, make sure the bootstrap role exists, serve the
+//! PostgreSQL protocol, seal idle segments in the background, and shut
+//! down cleanly on SIGTERM or Ctrl-C.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::store::catalog::Role;
+use crate::store::{Addrs, Store, StoreOptions};
 
 pub fn run(config: Config) -> Result<()> {
-    let _ = config;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("mosaic")
+        .build()
+        .map_err(Error::internal)?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let store = Store::open(
+        &config.data,
+        StoreOptions {
+            shard_max_rows: config.shard_max_rows,
+        },
+        config.node_name.clone(),
+    )?;
+    bootstrap_role(&store, &config)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Error::InvalidParameter(format!("cannot listen on {}: {e}", config.listen)))?;
+    // The cluster port is reserved now; membership and RPC will serve on it.
+    let cluster = tokio::net::TcpListener::bind(config.cluster_addr)
+        .await
+        .map_err(|e| {
+            Error::InvalidParameter(format!(
+                "cannot bind cluster address {}: {e}",
+                config.cluster_addr
+            ))
+        })?;
+    let addrs = Addrs {
+        pg: listener.local_addr()?.to_string(),
+        cluster: cluster.local_addr()?.to_string(),
+    };
+    *store.addrs.write() = addrs.clone();
+    write_node_json(&config.data, &store.node_name, &addrs)?;
+    tracing::info!(node = %store.node_name, pg = %addrs.pg, cluster = %addrs.cluster, data = %config.data.display(), "MosaicDB node ready");
+
+    let sealer = tokio::spawn(seal_idle(
+        store.clone(),
+        Duration::from_secs(config.seal_idle_secs.max(1)),
+    ));
+    crate::wire::serve(store.clone(), listener, shutdown_signal()).await;
+    sealer.abort();
+    tracing::info!("shutting down");
+    let _ = std::fs::remove_file(config.data.join("node.json"));
     Ok(())
+}
+
+/// Create the bootstrap role on first start; a configured password always
+/// wins, otherwise one is generated once and written to
+/// DATA/initial-password (mode 0600).
+fn bootstrap_role(store: &Store, config: &Config) -> Result<()> {
+    let existing = store.catalog.role(&config.user)?;
+    let password = match (&config.password, existing) {
+        (Some(p), _) => p.clone(),
+        (None, Some(_)) => return Ok(()),
+        (None, None) => {
+            let p = crate::auth::generate_password();
+            let path = config.data.join("initial-password");
+            write_private(&path, &format!("{p}\n"))?;
+            eprintln!(
+                "mosaic: generated password for user \"{}\": {p} (also in {})",
+                config.user,
+                path.display()
+            );
+            p
+        }
+    };
+    store.catalog.put_role(
+        &Role {
+            name: config.user.clone(),
+            verifier: crate::auth::make_verifier(&password),
+            perms: "admin".into(),
+        },
+        store.hlc.now(),
+    )
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// DATA/node.json, written atomically once the node is ready.
+fn write_node_json(dir: &Path, name: &str, addrs: &Addrs) -> Result<()> {
+    let json = serde_json::json!({
+        "node_name": name,
+        "pg_addr": addrs.pg,
+        "cluster_addr": addrs.cluster,
+        "pid": std::process::id(),
+    });
+    let tmp = dir.join("node.json.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(&json).map_err(Error::internal)?,
+    )?;
+    std::fs::rename(&tmp, dir.join("node.json"))?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Seal open segments that stopped changing: a table whose segment has
+/// rows and the same row count as one interval ago is sealed.
+async fn seal_idle(store: Arc<Store>, every: Duration) {
+    let mut last: std::collections::HashMap<String, u64> = Default::default();
+    loop {
+        tokio::time::sleep(every).await;
+        let s = store.clone();
+        let prev = last.clone();
+        let r = tokio::task::spawn_blocking(move || s.seal_idle(&prev)).await;
+        match r {
+            Ok(Ok(counts)) => last = counts,
+            Ok(Err(e)) => tracing::warn!(error = %e, "idle seal failed"),
+            Err(e) => tracing::warn!(error = %e, "idle seal task failed"),
+        }
+    }
 }

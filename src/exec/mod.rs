@@ -1,1 +1,521 @@
-//! Statement execution on a session's SQLite connection.
+//! Statement execution. `prepare` turns SQL text into `Prepared`
+//! statements (classified, typed); a `Session` runs them on its own SQLite
+//! connection to `segments.db`, which is where the session's transaction
+//! lives. Sessions are blocking code: `exec::handle` runs each on its own
+//! thread and gives the async world a `SessionHandle`.
+
+pub mod copy;
+pub mod ddl;
+pub mod errors;
+pub mod handle;
+pub mod query;
+pub mod settings;
+pub mod system;
+pub mod write;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use sqlparser::ast::{Statement, TransactionMode};
+
+use crate::error::{Error, Result};
+use crate::sql::types::{Datum, PgType};
+use crate::store::shard::ShardId;
+use crate::store::Store;
+
+pub use handle::{Execution, SessionHandle};
+
+/// A result column: PostgreSQL name and type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: PgType,
+}
+
+/// What kind of statement a `Prepared` is, for dispatch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Query,
+    Explain,
+    Insert,
+    Update,
+    Delete,
+    Ddl,
+    Begin {
+        read_only: bool,
+    },
+    Commit,
+    Rollback,
+    Set,
+    Show,
+    CopyFrom(copy::CopySpec),
+    /// `SELECT mosaic.seal('t')`.
+    Seal(String),
+    /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
+    Noop(String),
+}
+
+/// A parsed, classified and typed statement, ready to bind and run.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub stmt: Option<Statement>,
+    pub kind: Kind,
+    /// Types of `$1..$n`.
+    pub params: Vec<PgType>,
+    /// Result columns; empty for statements that return no rows.
+    pub columns: Vec<Column>,
+}
+
+impl Prepared {
+    /// The command tag prefix for row-returning statements.
+    pub fn row_tag(&self) -> &'static str {
+        match self.kind {
+            Kind::Insert => "INSERT 0",
+            Kind::Update => "UPDATE",
+            Kind::Delete => "DELETE",
+            Kind::Explain => "EXPLAIN",
+            Kind::Show => "SHOW",
+            _ => "SELECT",
+        }
+    }
+}
+
+/// Statements MosaicDB accepts but sqlparser does not parse, recognized by
+/// their first keyword.
+fn preclassify(sql: &str) -> Option<Kind> {
+    let first = sql
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '(')
+        .next()?
+        .to_ascii_uppercase();
+    match first.as_str() {
+        "VACUUM" => Some(Kind::Noop("VACUUM".into())),
+        "ANALYZE" | "ANALYSE" => Some(Kind::Noop("ANALYZE".into())),
+        "CHECKPOINT" => Some(Kind::Noop("CHECKPOINT".into())),
+        _ => None,
+    }
+}
+
+/// Parse and classify `sql` (possibly several statements). `declared`
+/// are the parameter types the client gave (extended protocol).
+pub fn prepare(store: &Store, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+    if let Some(kind) = preclassify(sql) {
+        return Ok(vec![Prepared {
+            stmt: None,
+            kind,
+            params: vec![],
+            columns: vec![],
+        }]);
+    }
+    let stmts = crate::sql::parse(sql)?;
+    stmts
+        .into_iter()
+        .map(|s| prepare_one(store, s, declared))
+        .collect()
+}
+
+fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> Result<Prepared> {
+    let kind = classify(&stmt)?;
+    let inferred = crate::sql::infer::param_types(&stmt, &store.catalog);
+    let n = inferred
+        .len()
+        .max(declared.len())
+        .max(max_placeholder(&stmt));
+    let params: Vec<PgType> = (0..n)
+        .map(|i| {
+            declared
+                .get(i)
+                .cloned()
+                .flatten()
+                .or_else(|| inferred.get(i).cloned().flatten())
+                .unwrap_or(PgType::Text)
+        })
+        .collect();
+    let columns = match &kind {
+        Kind::Query | Kind::Insert | Kind::Update | Kind::Delete => {
+            crate::sql::infer::result_columns(&stmt, &system::SystemCatalog(store), &params)?
+                .into_iter()
+                .map(|(name, ty)| Column { name, ty })
+                .collect()
+        }
+        Kind::Explain => vec![Column {
+            name: "QUERY PLAN".into(),
+            ty: PgType::Text,
+        }],
+        Kind::Show => settings::show_columns(&stmt),
+        Kind::Seal(_) => vec![Column {
+            name: "seal".into(),
+            ty: PgType::Text,
+        }],
+        _ => vec![],
+    };
+    Ok(Prepared {
+        stmt: Some(stmt),
+        kind,
+        params,
+        columns,
+    })
+}
+
+/// The highest `$n` in a statement.
+fn max_placeholder(stmt: &Statement) -> usize {
+    let mut max = 0;
+    let _ = sqlparser::ast::visit_expressions(stmt, |e| {
+        if let sqlparser::ast::Expr::Value(v) = e {
+            if let sqlparser::ast::Value::Placeholder(p) = &v.value {
+                if let Some(n) = p.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()) {
+                    max = max.max(n);
+                }
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    max
+}
+
+fn classify(stmt: &Statement) -> Result<Kind> {
+    Ok(match stmt {
+        Statement::Query(_) => match query::seal_target(stmt) {
+            Some(t) => Kind::Seal(t),
+            None => Kind::Query,
+        },
+        Statement::Explain { .. } => Kind::Explain,
+        Statement::Insert(_) => Kind::Insert,
+        Statement::Update(_) => Kind::Update,
+        Statement::Delete(_) => Kind::Delete,
+        Statement::CreateTable(_)
+        | Statement::CreateIndex(_)
+        | Statement::AlterTable(_)
+        | Statement::Drop { .. }
+        | Statement::Truncate(_) => Kind::Ddl,
+        Statement::StartTransaction { modes, .. } => Kind::Begin {
+            read_only: modes.iter().any(|m| {
+                matches!(
+                    m,
+                    TransactionMode::AccessMode(sqlparser::ast::TransactionAccessMode::ReadOnly)
+                )
+            }),
+        },
+        Statement::Commit { .. } => Kind::Commit,
+        Statement::Rollback {
+            savepoint: None, ..
+        } => Kind::Rollback,
+        Statement::Set(_) | Statement::Reset(_) => Kind::Set,
+        Statement::ShowVariable { .. } => Kind::Show,
+        Statement::Copy { .. } => Kind::CopyFrom(copy::CopySpec::from_statement(stmt)?),
+        Statement::Discard { .. } => Kind::Noop("DISCARD ALL".into()),
+        other => {
+            let text = other.to_string();
+            let words: Vec<&str> = text.split_whitespace().take(2).collect();
+            return Err(Error::Unsupported(format!("statement {}", words.join(" "))));
+        }
+    })
+}
+
+/// Transaction state of a session, as PostgreSQL reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxnState {
+    Idle,
+    InBlock,
+    Failed,
+}
+
+/// How a statement ended, for the command tag.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Rows were delivered to the sink.
+    Rows { count: usize },
+    /// A command tag, e.g. `CREATE TABLE` or `INSERT 0 3`.
+    Command(String),
+    /// A transaction began (BEGIN) with this tag.
+    TxnStart(String),
+    /// A transaction ended (COMMIT/ROLLBACK) with this tag.
+    TxnEnd(String),
+    /// COPY FROM STDIN is ready for data.
+    CopyIn { columns: usize },
+}
+
+/// Where result rows go.
+pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
+
+/// Attached shard databases stay attached across statements; at most this
+/// many (SQLite allows 125 with the build flags in .cargo/config.toml).
+const MAX_ATTACHED: usize = 120;
+
+/// One client session: its connection, transaction and settings.
+pub struct Session {
+    pub store: Arc<Store>,
+    pub conn: Connection,
+    pub user: String,
+    pub pid: i32,
+    pub txn: TxnState,
+    pub settings: settings::Settings,
+    attached: Vec<ShardId>,
+    /// The version every row written by the current statement carries.
+    stmt_ver: Arc<AtomicI64>,
+    pub copy: Option<copy::CopyState>,
+    /// Tables written in the current transaction (sealed when they fill up).
+    written: HashSet<String>,
+}
+
+impl Session {
+    pub fn new(store: Arc<Store>, user: String, pid: i32) -> Result<Session> {
+        let conn = store.connect()?;
+        let stmt_ver = Arc::new(AtomicI64::new(0));
+        let (hlc, ver) = (store.hlc.clone(), stmt_ver.clone());
+        conn.create_scalar_function(
+            "mosaic_hlc",
+            0,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+            move |_| {
+                let v = ver.load(Ordering::Relaxed);
+                Ok(if v != 0 { v } else { hlc.now() })
+            },
+        )
+        .map_err(Error::internal)?;
+        system::register_session_functions(&conn, &user, pid).map_err(Error::internal)?;
+        conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")
+            .map_err(Error::internal)?;
+        Ok(Session {
+            store,
+            conn,
+            user,
+            pid,
+            txn: TxnState::Idle,
+            settings: settings::Settings::default(),
+            attached: vec![],
+            stmt_ver,
+            copy: None,
+            written: HashSet::new(),
+        })
+    }
+
+    /// Run one statement with bound parameters, delivering rows to `sink`.
+    pub fn execute(
+        &mut self,
+        p: &Prepared,
+        params: &[Datum],
+        sink: &mut RowSink,
+    ) -> Result<Outcome> {
+        if self.txn == TxnState::Failed && !matches!(p.kind, Kind::Commit | Kind::Rollback) {
+            return Err(Error::TransactionAborted);
+        }
+        let r = self.dispatch(p, params, sink);
+        if r.is_err() && self.txn == TxnState::InBlock {
+            self.txn = TxnState::Failed;
+        }
+        r
+    }
+
+    fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
+        let stmt = p.stmt.clone();
+        match (&p.kind, stmt) {
+            (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
+            (Kind::Begin { read_only }, _) => self.begin(*read_only),
+            (Kind::Commit, _) => self.commit(),
+            (Kind::Rollback, _) => self.rollback(),
+            (Kind::Set, Some(s)) => settings::set(self, &s),
+            (Kind::Show, Some(s)) => settings::show(self, &s, sink),
+            (Kind::Seal(table), _) => self.seal(table, sink),
+            (Kind::Query, Some(s)) => {
+                self.in_statement(false, |sess| query::run(sess, s, p, params, sink))
+            }
+            (Kind::Explain, Some(s)) => {
+                self.in_statement(false, |sess| query::explain(sess, s, params, sink))
+            }
+            (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
+                let r = self.in_statement(true, |sess| write::run(sess, s, p, params, sink));
+                self.after_write()?;
+                r
+            }
+            (Kind::Ddl, Some(s)) => {
+                if self.txn != TxnState::Idle {
+                    return Err(Error::Unsupported("DDL inside a transaction block".into()));
+                }
+                ddl::run(self, &s)
+            }
+            (Kind::CopyFrom(spec), _) => copy::begin(self, spec.clone()),
+            _ => Err(Error::Internal("statement without a parse tree".into())),
+        }
+    }
+
+    /// Run `f` as one atomic statement: inside the open transaction block
+    /// (under a savepoint, so a failing statement leaves no trace), or in a
+    /// transaction of its own.
+    pub fn in_statement<T>(
+        &mut self,
+        write: bool,
+        f: impl FnOnce(&mut Session) -> Result<T>,
+    ) -> Result<T> {
+        self.stmt_ver.store(self.store.hlc.now(), Ordering::Relaxed);
+        let begin = match (self.txn, write) {
+            (TxnState::Idle, true) => "BEGIN IMMEDIATE",
+            (TxnState::Idle, false) => "BEGIN",
+            _ => "SAVEPOINT mosaic_stmt",
+        };
+        self.conn.execute_batch(begin).map_err(errors::map)?;
+        let r = f(self);
+        self.stmt_ver.store(0, Ordering::Relaxed);
+        let end = match (self.txn, r.is_ok()) {
+            (TxnState::Idle, true) => "COMMIT",
+            (TxnState::Idle, false) => "ROLLBACK",
+            (_, true) => "RELEASE mosaic_stmt",
+            (_, false) => "ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt",
+        };
+        match self.conn.execute_batch(end) {
+            Ok(()) => r,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                r.and(Err(errors::map(e)))
+            }
+        }
+    }
+
+    /// The current statement's row version.
+    pub fn stmt_version(&self) -> i64 {
+        self.stmt_ver.load(Ordering::Relaxed)
+    }
+
+    pub fn note_write(&mut self, table: &str) {
+        self.written.insert(table.to_string());
+    }
+
+    pub fn stmt_ver_begin(&mut self) {
+        self.stmt_ver.store(self.store.hlc.now(), Ordering::Relaxed);
+    }
+
+    pub fn stmt_ver_end(&mut self) {
+        self.stmt_ver.store(0, Ordering::Relaxed);
+    }
+
+    pub fn after_write_public(&mut self) -> Result<()> {
+        self.after_write()
+    }
+
+    /// Outside a transaction block, seal the tables this session filled up.
+    fn after_write(&mut self) -> Result<()> {
+        if self.txn != TxnState::Idle || self.written.is_empty() {
+            return Ok(());
+        }
+        for table in std::mem::take(&mut self.written) {
+            if self.store.catalog.table(&table).is_some() {
+                self.store.seal_full(&table)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self, read_only: bool) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            // PostgreSQL warns and carries on.
+            return Ok(Outcome::TxnStart("BEGIN".into()));
+        }
+        let sql = if read_only {
+            "BEGIN"
+        } else {
+            "BEGIN IMMEDIATE"
+        };
+        self.conn.execute_batch(sql).map_err(errors::map)?;
+        self.txn = TxnState::InBlock;
+        Ok(Outcome::TxnStart("BEGIN".into()))
+    }
+
+    fn commit(&mut self) -> Result<Outcome> {
+        match self.txn {
+            TxnState::Idle => Ok(Outcome::TxnEnd("COMMIT".into())),
+            TxnState::Failed => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.txn = TxnState::Idle;
+                self.written.clear();
+                Ok(Outcome::TxnEnd("ROLLBACK".into()))
+            }
+            TxnState::InBlock => {
+                let r = self.conn.execute_batch("COMMIT").map_err(errors::map);
+                if r.is_err() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                self.txn = TxnState::Idle;
+                r?;
+                self.after_write()?;
+                Ok(Outcome::TxnEnd("COMMIT".into()))
+            }
+        }
+    }
+
+    fn rollback(&mut self) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.txn = TxnState::Idle;
+        self.written.clear();
+        Ok(Outcome::TxnEnd("ROLLBACK".into()))
+    }
+
+    fn seal(&mut self, table: &str, sink: &mut RowSink) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            return Err(Error::Unsupported(
+                "mosaic.seal() inside a transaction block".into(),
+            ));
+        }
+        let sealed = self.store.seal(table)?;
+        sink(vec![match sealed.last() {
+            Some(m) => Datum::Text(m.id.0.clone()),
+            None => Datum::Null,
+        }])?;
+        Ok(Outcome::Rows { count: 1 })
+    }
+
+    /// Attach the shards a statement reads to this connection.
+    pub fn attach(&mut self, shards: &[ShardId]) -> Result<()> {
+        let needed: HashSet<&ShardId> = shards.iter().collect();
+        let missing: Vec<&ShardId> = needed
+            .iter()
+            .copied()
+            .filter(|id| !self.attached.contains(id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if self.attached.len() + missing.len() > MAX_ATTACHED {
+            // Detach what this statement does not need; inside a transaction
+            // a database it already read cannot be detached, so keep those.
+            let mut keep = Vec::new();
+            for id in std::mem::take(&mut self.attached) {
+                if needed.contains(&id)
+                    || self
+                        .conn
+                        .execute_batch(&format!(
+                            "DETACH {}",
+                            crate::store::segment::quote(&crate::plan::attach_name(&id))
+                        ))
+                        .is_err()
+                {
+                    keep.push(id);
+                }
+            }
+            self.attached = keep;
+        }
+        if self.attached.len() + missing.len() > MAX_ATTACHED {
+            return Err(Error::Unsupported(format!(
+                "a statement reading more than {MAX_ATTACHED} shards at once (it needs {}); seal fewer, larger shards",
+                needed.len()
+            )));
+        }
+        for id in missing {
+            let path = self.store.shard_path(id);
+            self.conn
+                .execute(
+                    &format!(
+                        "ATTACH ?1 AS {}",
+                        crate::store::segment::quote(&crate::plan::attach_name(id))
+                    ),
+                    [format!("file:{}?immutable=1&mode=ro", path.display())],
+                )
+                .map_err(errors::map)?;
+            self.attached.push(id.clone());
+        }
+        Ok(())
+    }
+}

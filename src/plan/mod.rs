@@ -1,4 +1,392 @@
 //! Planning: resolve the tables a statement reads to their live shards and
-//! open segments, prune shards, and build the SQL that runs over them.
+//! open segment, prune shards with their metadata, and replace each table
+//! reference with a source that reads exactly the live rows.
+//!
+//! A table `t` read by a query becomes a derived table
+//! `(SELECT cols FROM main."t" UNION ALL SELECT cols FROM "s_<id>".data
+//!   WHERE <not tombstoned> ...) AS t`: the open segment plus every shard the
+//! pruner could not exclude, each shard ATTACHed to the session connection.
+//! SQLite pushes the query's filters into each arm, so a point lookup is an
+//! index probe per unpruned shard. This is the gather path of DESIGN.md: it
+//! is always correct, and it is the reference every pushdown is tested
+//! against. The shard list is read from the manifest inside the statement's
+//! own read transaction, so a concurrent seal can never hide or double rows.
 
 pub mod prune;
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use rusqlite::Connection;
+use sqlparser::ast::{
+    Expr, Ident, JoinOperator, Query, Select, TableAlias, TableFactor, TableWithJoins, VisitMut,
+    VisitorMut,
+};
+
+use crate::error::{Error, Result};
+use crate::plan::prune::Verdict;
+use crate::sql::types::Datum;
+use crate::sql::{ident_name, object_name};
+use crate::store::segment::{self, quote, LiveShard};
+use crate::store::shard::{ShardId, ShardMeta};
+use crate::store::table::TableDef;
+use crate::store::Store;
+
+/// What the planner decided for one table reference (EXPLAIN reads this).
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub table: String,
+    pub shards_total: usize,
+    pub kept: Vec<ShardId>,
+    pub pruned: Vec<(ShardId, String)>,
+}
+
+/// The shards a statement needs attached, and the scans for EXPLAIN.
+#[derive(Debug, Default)]
+pub struct ReadPlan {
+    pub attach: Vec<ShardId>,
+    pub scans: Vec<Scan>,
+}
+
+/// The schema name a shard is attached under on a session connection.
+pub fn attach_name(id: &ShardId) -> String {
+    format!("s_{}", id.0)
+}
+
+/// SQL reading the live rows of one shard of `def`, with `_rid` first when
+/// `with_rid`. Columns the shard predates read as their default.
+pub fn shard_source(
+    def: &TableDef,
+    meta: &ShardMeta,
+    tombstones: i64,
+    with_rid: bool,
+) -> Result<String> {
+    let mut cols = Vec::new();
+    if with_rid {
+        cols.push("_rid".to_string());
+    }
+    for c in &def.columns {
+        if meta.columns.iter().any(|m| m.name == c.name) {
+            cols.push(quote(&c.name));
+        } else {
+            let default = match &c.default {
+                Some(d) if crate::store::sequence_name(d).is_none() => {
+                    crate::sql::default_to_sqlite(d)?
+                }
+                _ => "NULL".to_string(),
+            };
+            cols.push(format!("{default} AS {}", quote(&c.name)));
+        }
+    }
+    let mut sql = format!(
+        "SELECT {} FROM {}.data",
+        cols.join(", "),
+        quote(&attach_name(&meta.id))
+    );
+    if tombstones > 0 {
+        sql.push_str(&format!(
+            " WHERE _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = '{}')",
+            meta.id.0
+        ));
+    }
+    Ok(sql)
+}
+
+/// SQL reading the open segment of `def`.
+pub fn segment_source(def: &TableDef, with_key: bool) -> String {
+    let mut cols: Vec<String> = Vec::new();
+    if with_key {
+        cols.push("_key".into());
+    }
+    cols.extend(def.columns.iter().map(|c| quote(&c.name)));
+    format!("SELECT {} FROM main.{}", cols.join(", "), quote(&def.name))
+}
+
+/// The live shards of `table` with their metadata, as `conn`'s current
+/// transaction sees the manifest.
+pub fn live_shards(
+    store: &Store,
+    conn: &Connection,
+    table: &str,
+) -> Result<Vec<(LiveShard, std::sync::Arc<ShardMeta>)>> {
+    segment::live_shards(conn, Some(table))?
+        .into_iter()
+        .map(|s| {
+            let m = store.meta(&s.id)?;
+            Ok((s, m))
+        })
+        .collect()
+}
+
+/// Prune the shards of `def` for `filter`; `resolve` maps column references to `def`.
+pub fn prune_shards(
+    shards: &[(LiveShard, std::sync::Arc<ShardMeta>)],
+    def: &TableDef,
+    filter: Option<&Expr>,
+    resolve: &dyn Fn(&[Ident]) -> Option<usize>,
+    params: &[Datum],
+) -> Scan {
+    let mut scan = Scan {
+        table: def.name.clone(),
+        shards_total: shards.len(),
+        kept: vec![],
+        pruned: vec![],
+    };
+    for (s, meta) in shards {
+        let verdict = match filter {
+            Some(f) => prune::prune(meta, def, f, resolve, params),
+            None => Verdict::Keep,
+        };
+        match verdict {
+            Verdict::Keep => scan.kept.push(s.id.clone()),
+            Verdict::Prune(why) => scan.pruned.push((s.id.clone(), why)),
+        }
+    }
+    scan
+}
+
+/// Replace every table reference in `stmt`'s queries with its live sources.
+pub fn plan_reads(
+    stmt: &mut sqlparser::ast::Statement,
+    store: &Store,
+    conn: &Connection,
+    params: &[Datum],
+) -> Result<ReadPlan> {
+    let mut planner = Planner {
+        store,
+        conn,
+        params,
+        ctes: HashSet::new(),
+        plan: ReadPlan::default(),
+    };
+    match stmt.visit(&mut planner) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(planner.plan),
+    }
+}
+
+struct Planner<'a> {
+    store: &'a Store,
+    conn: &'a Connection,
+    params: &'a [Datum],
+    ctes: HashSet<String>,
+    plan: ReadPlan,
+}
+
+/// A table reference found in a SELECT's FROM clause.
+struct Occurrence {
+    def: std::sync::Arc<TableDef>,
+    qualifier: String,
+    /// False on the nullable side of an outer join, where WHERE conjuncts
+    /// must not prune.
+    prunable: bool,
+}
+
+impl Planner<'_> {
+    fn user_table(&self, factor: &TableFactor) -> Option<std::sync::Arc<TableDef>> {
+        match factor {
+            TableFactor::Table {
+                name, args: None, ..
+            } => {
+                let n = object_name(name);
+                if self.ctes.contains(&n) {
+                    None
+                } else {
+                    self.store.catalog.table(&n)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn collect(&self, twj: &TableWithJoins, out: &mut Vec<Occurrence>, others: &mut usize) {
+        let outer_right = twj.joins.iter().any(|j| {
+            matches!(
+                j.join_operator,
+                JoinOperator::Right(_) | JoinOperator::RightOuter(_) | JoinOperator::FullOuter(_)
+            )
+        });
+        self.collect_factor(&twj.relation, !outer_right, out, others);
+        for j in &twj.joins {
+            let inner = matches!(
+                j.join_operator,
+                JoinOperator::Join(_) | JoinOperator::Inner(_) | JoinOperator::CrossJoin(_)
+            );
+            self.collect_factor(&j.relation, inner && !outer_right, out, others);
+        }
+    }
+
+    fn collect_factor(
+        &self,
+        f: &TableFactor,
+        prunable: bool,
+        out: &mut Vec<Occurrence>,
+        others: &mut usize,
+    ) {
+        match f {
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => {
+                let start = out.len();
+                self.collect(table_with_joins, out, others);
+                if !prunable {
+                    for o in &mut out[start..] {
+                        o.prunable = false;
+                    }
+                }
+            }
+            TableFactor::Table { name, alias, .. } => match self.user_table(f) {
+                Some(def) => out.push(Occurrence {
+                    qualifier: match alias {
+                        Some(a) => ident_name(&a.name),
+                        None => object_name(name),
+                    },
+                    def,
+                    prunable,
+                }),
+                None => *others += 1,
+            },
+            _ => *others += 1,
+        }
+    }
+
+    fn source_for(
+        &mut self,
+        factor: &mut TableFactor,
+        occ: &Occurrence,
+        filter: Option<&Expr>,
+        all: &[Occurrence],
+        others: usize,
+    ) -> Result<()> {
+        let shards = live_shards(self.store, self.conn, &occ.def.name)?;
+        let resolve = |parts: &[Ident]| -> Option<usize> {
+            match parts {
+                [q, c] if ident_name(q) == occ.qualifier => occ.def.column_index(&ident_name(c)),
+                [c] => {
+                    let name = ident_name(c);
+                    let idx = occ.def.column_index(&name)?;
+                    let ambiguous = others > 0
+                        || all.iter().any(|o| {
+                            o.qualifier != occ.qualifier && o.def.column_index(&name).is_some()
+                        });
+                    (!ambiguous).then_some(idx)
+                }
+                _ => None,
+            }
+        };
+        let scan = prune_shards(
+            &shards,
+            &occ.def,
+            if occ.prunable { filter } else { None },
+            &resolve,
+            self.params,
+        );
+        let mut arms = vec![segment_source(&occ.def, false)];
+        for (s, meta) in &shards {
+            if scan.kept.contains(&s.id) {
+                arms.push(shard_source(&occ.def, meta, s.tombstones, false)?);
+                self.plan.attach.push(s.id.clone());
+            }
+        }
+        self.plan.scans.push(scan);
+        let alias = match factor {
+            TableFactor::Table { alias: Some(a), .. } => a.clone(),
+            _ => TableAlias {
+                explicit: true,
+                name: Ident::new(occ.qualifier.clone()),
+                columns: vec![],
+                at: None,
+            },
+        };
+        let sql = arms.join(" UNION ALL ");
+        let mut parsed = crate::sql::parse(&sql)?;
+        let Some(sqlparser::ast::Statement::Query(subquery)) = parsed.pop() else {
+            return Err(Error::Internal("source did not parse as a query".into()));
+        };
+        *factor = TableFactor::Derived {
+            lateral: false,
+            subquery,
+            alias: Some(alias),
+            sample: None,
+        };
+        Ok(())
+    }
+
+    fn replace_in(
+        &mut self,
+        twj: &mut TableWithJoins,
+        filter: Option<&Expr>,
+        all: &[Occurrence],
+        others: usize,
+        next: &mut usize,
+    ) -> Result<()> {
+        self.replace_factor(&mut twj.relation, filter, all, others, next)?;
+        for j in &mut twj.joins {
+            self.replace_factor(&mut j.relation, filter, all, others, next)?;
+        }
+        Ok(())
+    }
+
+    fn replace_factor(
+        &mut self,
+        f: &mut TableFactor,
+        filter: Option<&Expr>,
+        all: &[Occurrence],
+        others: usize,
+        next: &mut usize,
+    ) -> Result<()> {
+        if let TableFactor::NestedJoin {
+            table_with_joins, ..
+        } = f
+        {
+            return self.replace_in(table_with_joins, filter, all, others, next);
+        }
+        if self.user_table(f).is_some() {
+            let i = *next;
+            *next += 1;
+            if let Some(occ) = all.get(i) {
+                self.source_for(f, occ, filter, all, others)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn select(&mut self, select: &mut Select) -> Result<()> {
+        let mut occs = Vec::new();
+        let mut others = 0;
+        for twj in &select.from {
+            self.collect(twj, &mut occs, &mut others);
+        }
+        if occs.is_empty() {
+            return Ok(());
+        }
+        let filter = select.selection.clone();
+        let mut next = 0;
+        let mut from = std::mem::take(&mut select.from);
+        let r = from
+            .iter_mut()
+            .try_for_each(|twj| self.replace_in(twj, filter.as_ref(), &occs, others, &mut next));
+        select.from = from;
+        r
+    }
+}
+
+impl VisitorMut for Planner<'_> {
+    type Break = Error;
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<Error> {
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                self.ctes.insert(ident_name(&cte.alias.name));
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<Error> {
+        match self.select(select) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
+}

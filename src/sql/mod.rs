@@ -15,3 +15,78 @@ use crate::store::table::TableDef;
 pub trait Catalog {
     fn table(&self, name: &str) -> Option<Arc<TableDef>>;
 }
+
+pub mod coerce;
+pub mod ddl;
+
+use sqlparser::ast::{Expr, Ident, ObjectName, SelectItem, SetExpr, Statement};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::error::{Error, Result};
+
+/// Parse PostgreSQL-dialect SQL into statements.
+pub fn parse(sql: &str) -> Result<Vec<Statement>> {
+    Ok(Parser::new(&PostgreSqlDialect {})
+        .with_recursion_limit(200)
+        .try_with_sql(sql)?
+        .parse_statements()?)
+}
+
+/// Parse a single PostgreSQL expression.
+pub fn parse_expr(text: &str) -> Result<Expr> {
+    Ok(Parser::new(&PostgreSqlDialect {})
+        .with_recursion_limit(200)
+        .try_with_sql(text)?
+        .parse_expr()?)
+}
+
+/// The name an identifier denotes: folded to lower case unless quoted, as
+/// PostgreSQL does.
+pub fn ident_name(ident: &Ident) -> String {
+    if ident.quote_style.is_some() {
+        ident.value.clone()
+    } else {
+        ident.value.to_lowercase()
+    }
+}
+
+/// The table name an object name denotes (`public.t` and `t` are the same;
+/// other schemas keep their prefix, e.g. `mosaic.shards`).
+pub fn object_name(name: &ObjectName) -> String {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident().map(ident_name))
+        .collect();
+    match parts.as_slice() {
+        [schema, table] if schema == "public" => table.clone(),
+        _ => parts.join("."),
+    }
+}
+
+/// Translate a PostgreSQL expression (a CHECK constraint) to SQLite SQL.
+pub fn expr_to_sqlite(text: &str) -> Result<String> {
+    let mut stmts = parse(&format!("SELECT {text}"))?;
+    let Some(mut stmt) = stmts.pop() else {
+        return Err(Error::Syntax(format!("invalid expression: {text}")));
+    };
+    rewrite::to_sqlite(&mut stmt)?;
+    if let Statement::Query(q) = &stmt {
+        if let SetExpr::Select(s) = q.body.as_ref() {
+            if let Some(SelectItem::UnnamedExpr(e)) = s.projection.first() {
+                return Ok(e.to_string());
+            }
+        }
+    }
+    Err(Error::Syntax(format!("invalid expression: {text}")))
+}
+
+/// Translate a column DEFAULT (PostgreSQL SQL text) to a SQLite expression;
+/// `nextval('seq')` draws from the node's sequences.
+pub fn default_to_sqlite(text: &str) -> Result<String> {
+    if let Some(seq) = crate::store::sequence_name(text) {
+        return Ok(format!("mosaic_nextval('{}')", seq.replace('\'', "''")));
+    }
+    expr_to_sqlite(text)
+}

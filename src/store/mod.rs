@@ -1,4 +1,289 @@
-//! Storage: the catalog, the node's open segments, immutable shards.
+//! Storage on one node: the catalog (`catalog.db`), the open segments and
+//! shard manifest (`segments.db`), and immutable shards (`shards/<id>.db`).
+//!
+//! `segments.db` holds, per table, an open segment named like the table
+//! (`_key` row key, `_ver` version, then the user columns), plus the node's
+//! shard manifest `_mosaic_shards` (which shards are live) and tombstones
+//! `_mosaic_tombstones` (rows of sealed shards that were deleted or
+//! updated). Because the manifest lives in the same database as the open
+//! segments, one SQLite read transaction sees a consistent table: the rows
+//! a seal moved out of an open segment and the shard that now holds them
+//! appear or disappear together.
 
+pub mod catalog;
+pub mod clock;
+pub mod segment;
 pub mod shard;
 pub mod table;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::store::catalog::Catalog;
+use crate::store::clock::{Hlc, Sequences};
+use crate::store::shard::{ShardId, ShardMeta};
+use crate::store::table::TableDef;
+
+/// The addresses this node serves on, once bound.
+#[derive(Debug, Clone, Default)]
+pub struct Addrs {
+    pub pg: String,
+    pub cluster: String,
+}
+
+/// Tunables of the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub shard_max_rows: u64,
+}
+
+pub struct Store {
+    pub dir: PathBuf,
+    pub shards_dir: PathBuf,
+    pub segments_path: PathBuf,
+    pub catalog: Catalog,
+    pub options: StoreOptions,
+    pub node_name: String,
+    pub hlc: Arc<Hlc>,
+    pub sequences: Arc<Sequences>,
+    pub addrs: RwLock<Addrs>,
+    /// Shard metadata by id; immutable per id, so cached forever.
+    metas: RwLock<HashMap<ShardId, Arc<ShardMeta>>>,
+    /// The node's single writer for seals, compaction and DDL.
+    writer: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(
+        dir: &Path,
+        options: StoreOptions,
+        node_name: Option<String>,
+    ) -> Result<Arc<Store>> {
+        std::fs::create_dir_all(dir)?;
+        let shards_dir = dir.join("shards");
+        std::fs::create_dir_all(&shards_dir)?;
+        let catalog = Catalog::open(&dir.join("catalog.db"))?;
+        let node_name = match (node_name, catalog.meta("node_name")?) {
+            (Some(n), _) => n,
+            (None, Some(n)) => n,
+            (None, None) => format!("node-{:08x}", rand::random::<u32>()),
+        };
+        catalog.set_meta("node_name", &node_name)?;
+        let hlc = Arc::new(Hlc::default());
+        let sequences = Arc::new(Sequences::default());
+        let segments_path = dir.join("segments.db");
+        let writer = segment::open(&segments_path, &hlc, &sequences)?;
+        segment::init(&writer)?;
+        let store = Store {
+            dir: dir.to_path_buf(),
+            shards_dir,
+            segments_path,
+            catalog,
+            options,
+            node_name,
+            hlc,
+            sequences,
+            addrs: RwLock::new(Addrs::default()),
+            metas: RwLock::new(HashMap::new()),
+            writer: Mutex::new(writer),
+        };
+        store.recover()?;
+        Ok(Arc::new(store))
+    }
+
+    /// Bring segments.db in line with the catalog, load shard metadata,
+    /// remove shard files no manifest names (a seal that crashed before its
+    /// commit), and restore sequences.
+    fn recover(&self) -> Result<()> {
+        let writer = self.writer.lock();
+        for table in self.catalog.tables() {
+            segment::create_table(&writer, &table)?;
+        }
+        let live = segment::live_shards(&writer, None)?;
+        let live_ids: std::collections::HashSet<_> = live.iter().map(|s| s.id.clone()).collect();
+        for entry in std::fs::read_dir(&self.shards_dir)? {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let id = name.strip_suffix(".db").map(|s| ShardId(s.to_string()));
+            match id {
+                Some(id) if live_ids.contains(&id) => {}
+                _ => {
+                    tracing::info!(file = %path.display(), "removing shard file no manifest names");
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        for s in &live {
+            self.meta(&s.id)?;
+        }
+        for table in self.catalog.tables() {
+            self.restore_sequences(&writer, &table)?;
+        }
+        Ok(())
+    }
+
+    fn restore_sequences(&self, conn: &Connection, table: &TableDef) -> Result<()> {
+        for col in &table.columns {
+            let Some(seq) = col.default.as_deref().and_then(sequence_name) else {
+                continue;
+            };
+            let mut max = segment::max_int(conn, &table.name, &col.name)?;
+            for s in segment::live_shards(conn, Some(&table.name))? {
+                let meta = self.meta(&s.id)?;
+                if let Some(crate::sql::types::Datum::Int(m)) = meta
+                    .columns
+                    .iter()
+                    .find(|c| c.name == col.name)
+                    .and_then(|c| c.max.clone())
+                {
+                    max = max.max(m);
+                }
+            }
+            self.sequences.advance_to(&seq, max);
+        }
+        Ok(())
+    }
+
+    /// Open a new connection to segments.db for a session.
+    pub fn connect(&self) -> Result<Connection> {
+        segment::open(&self.segments_path, &self.hlc, &self.sequences)
+    }
+
+    /// Metadata of a local shard, read from its file once.
+    pub fn meta(&self, id: &ShardId) -> Result<Arc<ShardMeta>> {
+        if let Some(m) = self.metas.read().get(id) {
+            return Ok(m.clone());
+        }
+        let meta = Arc::new(shard::read_meta(&shard::shard_path(&self.shards_dir, id))?);
+        self.metas.write().insert(id.clone(), meta.clone());
+        Ok(meta)
+    }
+
+    pub fn shard_path(&self, id: &ShardId) -> PathBuf {
+        shard::shard_path(&self.shards_dir, id)
+    }
+
+    /// Run `f` on the node's writer connection (DDL, seals).
+    pub fn with_writer<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.writer.lock();
+        f(&conn)
+    }
+
+    /// Create a table: catalog first, then its open segment.
+    pub fn create_table(&self, def: TableDef) -> Result<Arc<TableDef>> {
+        let writer = self.writer.lock();
+        segment::create_table(&writer, &def)?;
+        for col in &def.columns {
+            if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
+                self.sequences.advance_to(&seq, 0);
+            }
+        }
+        self.catalog.put_table(def, self.hlc.now())
+    }
+
+    /// Replace a table's definition (ALTER TABLE); `alter` runs on the writer.
+    pub fn alter_table(
+        &self,
+        def: TableDef,
+        alter: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<Arc<TableDef>> {
+        let writer = self.writer.lock();
+        alter(&writer)?;
+        self.catalog.put_table(def, self.hlc.now())
+    }
+
+    /// Drop a table: its catalog entry, open segment, shards and tombstones.
+    pub fn drop_table(&self, name: &str) -> Result<()> {
+        let writer = self.writer.lock();
+        self.catalog.drop_table(name)?;
+        let dropped = segment::drop_table(&writer, name)?;
+        for id in dropped {
+            self.metas.write().remove(&id);
+            let _ = std::fs::remove_file(self.shard_path(&id));
+        }
+        Ok(())
+    }
+
+    /// Seal the open segment of `table` into a shard. Returns the new
+    /// shard's metadata, or `None` when the segment was empty.
+    ///
+    /// Runs under the write lock of segments.db: the shard file is written
+    /// and fsynced before the transaction that moves the rows out of the
+    /// open segment and names the shard in the manifest commits, so a crash
+    /// at any point loses nothing and duplicates nothing.
+    pub fn seal(&self, table: &str) -> Result<Vec<Arc<ShardMeta>>> {
+        let mut sealed = Vec::new();
+        while let Some(meta) = self.seal_one(table)? {
+            sealed.push(meta);
+        }
+        Ok(sealed)
+    }
+
+    /// Seal at most `shard_max_rows` rows of `table`'s open segment.
+    pub fn seal_one(&self, table: &str) -> Result<Option<Arc<ShardMeta>>> {
+        let Some(def) = self.catalog.table(table) else {
+            return Err(Error::NoSuchTable(table.to_string()));
+        };
+        let writer = self.writer.lock();
+        let meta = segment::seal(
+            &writer,
+            &def,
+            &self.shards_dir,
+            self.options.shard_max_rows,
+            |id| self.meta(id),
+        )?;
+        drop(writer);
+        Ok(match meta {
+            Some(meta) => {
+                let meta = Arc::new(meta);
+                self.metas.write().insert(meta.id.clone(), meta.clone());
+                tracing::debug!(table, shard = %meta.id, rows = meta.row_count, "sealed");
+                Some(meta)
+            }
+            None => None,
+        })
+    }
+
+    /// Seal full shards off `table`'s open segment while it holds at
+    /// least `shard_max_rows` rows.
+    pub fn seal_full(&self, table: &str) -> Result<()> {
+        loop {
+            let rows = segment::count_rows(&self.writer.lock(), table)?;
+            if rows < self.options.shard_max_rows || self.seal_one(table)?.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Seal the open segments whose row count is unchanged since `prev`
+    /// (one interval ago); returns the current counts.
+    pub fn seal_idle(&self, prev: &HashMap<String, u64>) -> Result<HashMap<String, u64>> {
+        let mut now = HashMap::new();
+        for table in self.catalog.tables() {
+            let rows = {
+                let writer = self.writer.lock();
+                segment::count_rows(&writer, &table.name)?
+            };
+            if rows > 0 && prev.get(&table.name) == Some(&rows) {
+                self.seal(&table.name)?;
+            } else {
+                now.insert(table.name.clone(), rows);
+            }
+        }
+        Ok(now)
+    }
+}
+
+/// The sequence a `nextval('name')` default draws from.
+pub fn sequence_name(default: &str) -> Option<String> {
+    let rest = default.strip_prefix("nextval('")?;
+    let end = rest.find('\'')?;
+    Some(rest[..end].to_string())
+}

@@ -1,1 +1,534 @@
-//! The PostgreSQL protocol, through pgwire. No SQLite here.
+//! The PostgreSQL protocol, through pgwire: startup with SCRAM-SHA-256, the
+//! simple and extended query protocols, COPY FROM STDIN and cancel
+//! requests. This layer turns protocol messages into `exec` calls and
+//! `exec` results into protocol messages; it never touches SQLite.
+
+mod auth;
+mod encode;
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Weak};
+
+use async_trait::async_trait;
+use futures::{stream, Sink, SinkExt, StreamExt};
+use parking_lot::Mutex;
+use pgwire::api::auth::sasl::scram::ScramAuth;
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use pgwire::api::auth::DefaultServerParameterProvider;
+use pgwire::api::cancel::CancelHandler;
+use pgwire::api::copy::CopyHandler;
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    CopyResponse, DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse,
+    Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireServerHandlers, Type, METADATA_USER};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::cancel::CancelRequest;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
+use pgwire::messages::data::DataRow;
+use pgwire::messages::PgWireBackendMessage;
+
+use crate::error::Error;
+use crate::exec::handle::Event;
+use crate::exec::{self, Execution, Outcome, Prepared, SessionHandle};
+use crate::sql::types::{Datum, PgType};
+use crate::store::Store;
+
+/// An `Error` as the ErrorResponse the client sees.
+pub fn to_pg(e: Error) -> PgWireError {
+    let severity = if matches!(e, Error::BadPassword(_)) {
+        "FATAL"
+    } else {
+        "ERROR"
+    };
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        severity.to_string(),
+        e.sqlstate().to_string(),
+        e.to_string(),
+    )))
+}
+
+/// Live sessions by (pid, secret key), for cancel requests.
+type Sessions = Mutex<HashMap<(i32, Vec<u8>), Weak<SessionHandle>>>;
+
+/// Everything a connection's handlers share.
+pub struct Backend {
+    store: Arc<Store>,
+    parser: Arc<Parser>,
+    sessions: Arc<Sessions>,
+}
+
+impl Backend {
+    pub fn new(store: Arc<Store>) -> Arc<Backend> {
+        Arc::new(Backend {
+            parser: Arc::new(Parser {
+                store: store.clone(),
+            }),
+            store,
+            sessions: Arc::new(Mutex::new(HashMap::new())),
+        })
+    }
+
+    /// This connection's session, started on first use.
+    async fn session<C: ClientInfo>(&self, client: &C) -> PgWireResult<Arc<SessionHandle>> {
+        if let Some(s) = client.session_extensions().get::<SessionHandle>() {
+            return Ok(s);
+        }
+        let user = client
+            .metadata()
+            .get(METADATA_USER)
+            .cloned()
+            .unwrap_or_default();
+        let (pid, key) = client.pid_and_secret_key();
+        let handle = SessionHandle::spawn(self.store.clone(), user, pid)
+            .await
+            .map_err(to_pg)?;
+        client.session_extensions().insert(handle);
+        let s = client
+            .session_extensions()
+            .get::<SessionHandle>()
+            .ok_or_else(|| to_pg(Error::Internal("session vanished".into())))?;
+        let mut sessions = self.sessions.lock();
+        sessions.retain(|_, w| w.strong_count() > 0);
+        sessions.insert((pid, key.to_bytes().to_vec()), Arc::downgrade(&s));
+        Ok(s)
+    }
+
+    fn timeout_ms(&self) -> u64 {
+        0
+    }
+}
+
+/// Parses statements for the extended protocol.
+pub struct Parser {
+    store: Arc<Store>,
+}
+
+fn fields(p: &Prepared, format: Option<&Format>) -> Vec<FieldInfo> {
+    p.columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let fmt = format
+                .map(|f| f.format_for(i))
+                .unwrap_or(pgwire::api::results::FieldFormat::Text);
+            FieldInfo::new(c.name.clone(), None, None, c.ty.wire_type(), fmt)
+        })
+        .collect()
+}
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Arc<Prepared>;
+
+    async fn parse_sql<C>(
+        &self,
+        _client: &C,
+        sql: &str,
+        types: &[Option<Type>],
+    ) -> PgWireResult<Option<Arc<Prepared>>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let declared: Vec<Option<PgType>> = types
+            .iter()
+            .map(|t| t.as_ref().and_then(|t| PgType::from_oid(t.oid())))
+            .collect();
+        let mut stmts = exec::prepare(&self.store, sql, &declared).map_err(to_pg)?;
+        match stmts.len() {
+            0 => Ok(None),
+            1 => Ok(stmts.pop().map(Arc::new)),
+            _ => Err(to_pg(Error::Syntax(
+                "cannot insert multiple commands into a prepared statement".into(),
+            ))),
+        }
+    }
+
+    fn get_parameter_types(&self, stmt: &Arc<Prepared>) -> PgWireResult<Vec<Type>> {
+        Ok(stmt.params.iter().map(|t| t.wire_type()).collect())
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &Arc<Prepared>,
+        format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        Ok(fields(stmt, format))
+    }
+}
+
+/// Decode the bound parameters of a portal into stored values.
+fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
+    let p = &portal.statement.statement;
+    (0..portal.parameter_len())
+        .map(|i| {
+            let ty = portal
+                .statement
+                .parameter_types
+                .get(i)
+                .cloned()
+                .flatten()
+                .and_then(|t| PgType::from_oid(t.oid()))
+                .or_else(|| p.params.get(i).cloned())
+                .unwrap_or(PgType::Text);
+            match &portal.parameters[i] {
+                None => Ok(Datum::Null),
+                Some(bytes) => {
+                    let r = if portal.parameter_format.is_binary(i) {
+                        ty.parse_binary(bytes)
+                    } else {
+                        std::str::from_utf8(bytes)
+                            .map_err(|_| Error::InvalidInput("invalid UTF-8 in parameter".into()))
+                            .and_then(|s| ty.parse_text(s))
+                    };
+                    r.map_err(to_pg)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Turn an execution into a pgwire response; `buffer` collects all rows
+/// first (needed when another statement must run before they are read).
+async fn respond(
+    p: &Prepared,
+    exec: Execution,
+    format: Option<&Format>,
+    buffer: bool,
+) -> PgWireResult<Response> {
+    let schema = Arc::new(fields(p, format));
+    match exec {
+        Execution::Done(outcome) => Ok(match outcome {
+            Outcome::Rows { .. } => {
+                let mut q = QueryResponse::new(schema, stream::empty());
+                q.set_command_tag(p.row_tag());
+                Response::Query(q)
+            }
+            Outcome::Command(tag) => Response::Execution(Tag::new(&tag)),
+            Outcome::TxnStart(tag) => Response::TransactionStart(Tag::new(&tag)),
+            Outcome::TxnEnd(tag) => Response::TransactionEnd(Tag::new(&tag)),
+            Outcome::CopyIn { columns } => {
+                Response::CopyIn(CopyResponse::new(0, columns, stream::empty()))
+            }
+        }),
+        Execution::Rows(mut rx) => {
+            let enc = encode::RowEncoder::new(
+                schema.clone(),
+                p.columns.iter().map(|c| c.ty.clone()).collect(),
+            );
+            let rows: futures::stream::BoxStream<'static, PgWireResult<DataRow>> = if buffer {
+                let mut all = Vec::new();
+                while let Some(ev) = rx.recv().await {
+                    match ev {
+                        Event::Rows(batch) => {
+                            for r in batch {
+                                all.push(enc.encode(&r));
+                            }
+                        }
+                        Event::End(Err(e)) => return Err(to_pg(e)),
+                        Event::End(Ok(_)) => break,
+                    }
+                }
+                stream::iter(all).boxed()
+            } else {
+                stream::unfold(
+                    (rx, enc, Vec::<Vec<Datum>>::new().into_iter()),
+                    |(mut rx, enc, mut pending)| async move {
+                        loop {
+                            if let Some(r) = pending.next() {
+                                let row = enc.encode(&r);
+                                return Some((row, (rx, enc, pending)));
+                            }
+                            match rx.recv().await? {
+                                Event::Rows(batch) => pending = batch.into_iter(),
+                                Event::End(Ok(_)) => return None,
+                                Event::End(Err(e)) => {
+                                    rx.close();
+                                    return Some((
+                                        Err(to_pg(e)),
+                                        (rx, enc, Vec::new().into_iter()),
+                                    ));
+                                }
+                            }
+                        }
+                    },
+                )
+                .boxed()
+            };
+            let mut q = QueryResponse::new(schema, rows);
+            q.set_command_tag(p.row_tag());
+            Ok(Response::Query(q))
+        }
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Backend {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.session(client).await?;
+        let stmts = match exec::prepare(&self.store, query, &[]) {
+            Ok(s) => s,
+            Err(e) => return Ok(vec![Response::Error(Box::new(error_info(e)))]),
+        };
+        let several = stmts.len() > 1;
+        let mut out = Vec::with_capacity(stmts.len());
+        for p in stmts {
+            let p = Arc::new(p);
+            let r = match session.execute(p.clone(), vec![], self.timeout_ms()).await {
+                Ok(exec) => respond(&p, exec, None, several).await,
+                Err(e) => Err(to_pg(e)),
+            };
+            match r {
+                Ok(resp) => {
+                    let copy = matches!(resp, Response::CopyIn(_));
+                    out.push(resp);
+                    if copy {
+                        break;
+                    }
+                }
+                Err(PgWireError::UserError(info)) => {
+                    out.push(Response::Error(info));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn error_info(e: Error) -> ErrorInfo {
+    ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), e.to_string())
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Backend {
+    type Statement = Arc<Prepared>;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Arc<Prepared>>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.session(client).await?;
+        let params = bind_params(portal)?;
+        let p = portal.statement.statement.clone();
+        let exec = session
+            .execute(p.clone(), params, self.timeout_ms())
+            .await
+            .map_err(to_pg)?;
+        respond(&p, exec, Some(&portal.result_column_format), max_rows > 0).await
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        _client: &mut C,
+        stmt: &StoredStatement<Arc<Prepared>>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let p = &stmt.statement;
+        let params = (0..p.params.len())
+            .map(|i| {
+                stmt.parameter_types
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| p.params[i].wire_type())
+            })
+            .collect();
+        Ok(DescribeStatementResponse::new(params, fields(p, None)))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Arc<Prepared>>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        Ok(DescribePortalResponse::new(fields(
+            &portal.statement.statement,
+            Some(&portal.result_column_format),
+        )))
+    }
+}
+
+#[async_trait]
+impl CopyHandler for Backend {
+    async fn on_copy_data<C>(&self, client: &mut C, data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.session(client).await?;
+        let bytes = data.data;
+        session
+            .run(move |s| exec::copy::data(s, &bytes))
+            .await
+            .map_err(to_pg)
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.session(client).await?;
+        let n = session
+            .run(exec::copy::done)
+            .await
+            .map_err(to_pg)?
+            .map_err(to_pg)?;
+        client
+            .send(PgWireBackendMessage::CommandComplete(
+                Tag::new("COPY").with_rows(n).into(),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn on_copy_fail<C>(&self, client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Ok(session) = self.session(client).await {
+            let _ = session.run(exec::copy::fail).await;
+        }
+        PgWireError::UserError(Box::new(ErrorInfo::new(
+            "ERROR".into(),
+            "57014".into(),
+            format!("COPY from stdin failed: {}", fail.message),
+        )))
+    }
+}
+
+/// Cancel requests: interrupt the session's running statement.
+pub struct Canceller {
+    sessions: Arc<Sessions>,
+}
+
+#[async_trait]
+impl CancelHandler for Canceller {
+    async fn on_cancel_request(&self, req: CancelRequest) {
+        let key = (req.pid, req.secret_key.to_bytes().to_vec());
+        let session = self.sessions.lock().get(&key).and_then(|w| w.upgrade());
+        if let Some(s) = session {
+            s.cancel();
+        }
+    }
+}
+
+/// The pgwire handler set for one server.
+pub struct Handlers {
+    backend: Arc<Backend>,
+    startup: Arc<SASLAuthStartupHandler<DefaultServerParameterProvider>>,
+    canceller: Arc<Canceller>,
+}
+
+impl Handlers {
+    pub fn new(store: Arc<Store>) -> Handlers {
+        let backend = Backend::new(store.clone());
+        let mut params = DefaultServerParameterProvider::default();
+        params.server_version = exec::settings::SERVER_VERSION.to_string();
+        params.time_zone = "UTC".into();
+        params.date_style = "ISO, MDY".into();
+        let scram = ScramAuth::new(Arc::new(auth::RoleSource { store }));
+        let startup = Arc::new(SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram));
+        let canceller = Arc::new(Canceller {
+            sessions: backend.sessions.clone(),
+        });
+        Handlers {
+            backend,
+            startup,
+            canceller,
+        }
+    }
+}
+
+impl PgWireServerHandlers for Handlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.backend.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.backend.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
+        self.startup.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl CopyHandler> {
+        self.backend.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.canceller.clone()
+    }
+}
+
+/// Serve PostgreSQL connections from `listener` until `shutdown` resolves.
+pub async fn serve(
+    store: Arc<Store>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let handlers = Arc::new(Handlers::new(store));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    let _ = tcp.set_nodelay(true);
+                    let h = handlers.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = pgwire::tokio::process_socket(tcp, None, h).await {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,557 @@
+//! COPY … FROM STDIN in text and CSV formats, streaming into the open
+//! segment inside one transaction (or the open transaction block).
+//!
+//! Data arrives in chunks that are not row-aligned; complete records are
+//! parsed out of a buffer and inserted as they come, so memory stays
+//! bounded by the chunk size. A failure is remembered and reported when the
+//! client ends the copy, as PostgreSQL does.
+
+use sqlparser::ast::{CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement};
+
+use crate::error::{Error, Result};
+use crate::exec::{errors, Outcome, Session, TxnState};
+use crate::sql::types::{Datum, PgType};
+use crate::sql::{ident_name, object_name};
+use crate::store::segment::quote;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Csv,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopySpec {
+    pub table: String,
+    pub columns: Vec<String>,
+    pub format: Format,
+    pub delimiter: char,
+    pub null: String,
+    pub header: bool,
+    pub quote: char,
+    pub escape: char,
+}
+
+impl CopySpec {
+    pub fn from_statement(stmt: &Statement) -> Result<CopySpec> {
+        let Statement::Copy {
+            source,
+            to,
+            target,
+            options,
+            legacy_options,
+            ..
+        } = stmt
+        else {
+            return Err(Error::Internal("not a COPY".into()));
+        };
+        if *to {
+            return Err(Error::Unsupported("COPY TO".into()));
+        }
+        if !matches!(target, CopyTarget::Stdin) {
+            return Err(Error::Unsupported(
+                "COPY from a file or program (use FROM STDIN)".into(),
+            ));
+        }
+        let CopySource::Table {
+            table_name,
+            columns,
+        } = source
+        else {
+            return Err(Error::Unsupported("COPY from a query".into()));
+        };
+        let mut spec = CopySpec {
+            table: object_name(table_name),
+            columns: columns.iter().map(ident_name).collect(),
+            format: Format::Text,
+            delimiter: '\t',
+            null: "\\N".into(),
+            header: false,
+            quote: '"',
+            escape: '"',
+        };
+        let mut delimiter = None;
+        let mut null = None;
+        let mut escape = None;
+        for o in options {
+            match o {
+                CopyOption::Format(f) => {
+                    spec.format = match f.value.to_lowercase().as_str() {
+                        "text" => Format::Text,
+                        "csv" => Format::Csv,
+                        other => return Err(Error::Unsupported(format!("COPY format {other}"))),
+                    }
+                }
+                CopyOption::Delimiter(c) => delimiter = Some(*c),
+                CopyOption::Null(n) => null = Some(n.clone()),
+                CopyOption::Header(h) => spec.header = *h,
+                CopyOption::Quote(c) => spec.quote = *c,
+                CopyOption::Escape(c) => escape = Some(*c),
+                CopyOption::Freeze(_) | CopyOption::Encoding(_) => {}
+                other => return Err(Error::Unsupported(format!("COPY option {other}"))),
+            }
+        }
+        for o in legacy_options {
+            match o {
+                CopyLegacyOption::Csv(_) => spec.format = Format::Csv,
+                CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
+                CopyLegacyOption::Null(n) => null = Some(n.clone()),
+                CopyLegacyOption::Header => spec.header = true,
+                other => return Err(Error::Unsupported(format!("COPY option {other}"))),
+            }
+        }
+        if spec.format == Format::Csv {
+            spec.delimiter = ',';
+            spec.null = String::new();
+        }
+        if let Some(d) = delimiter {
+            spec.delimiter = d;
+        }
+        if let Some(n) = null {
+            spec.null = n;
+        }
+        spec.escape = escape.unwrap_or(spec.quote);
+        Ok(spec)
+    }
+}
+
+/// A COPY in progress on a session.
+#[derive(Debug)]
+pub struct CopyState {
+    spec: CopySpec,
+    types: Vec<PgType>,
+    insert_sql: String,
+    buf: Vec<u8>,
+    rows: usize,
+    skip_header: bool,
+    done: bool,
+    failed: Option<Error>,
+    own_txn: bool,
+    def: std::sync::Arc<crate::store::table::TableDef>,
+}
+
+pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
+    let def = sess
+        .store
+        .catalog
+        .table(&spec.table)
+        .ok_or_else(|| Error::NoSuchTable(spec.table.clone()))?;
+    let cols: Vec<usize> = if spec.columns.is_empty() {
+        (0..def.columns.len()).collect()
+    } else {
+        spec.columns
+            .iter()
+            .map(|c| {
+                def.column_index(c)
+                    .ok_or_else(|| Error::NoSuchColumn(format!("{c}\" of relation \"{}", def.name)))
+            })
+            .collect::<Result<_>>()?
+    };
+    let names: Vec<String> = cols.iter().map(|&i| quote(&def.columns[i].name)).collect();
+    let params: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+    let insert_sql = format!(
+        "INSERT INTO main.{} ({}) VALUES ({})",
+        quote(&def.name),
+        names.join(", "),
+        params.join(", ")
+    );
+    let own_txn = sess.txn == TxnState::Idle;
+    sess.stmt_ver_begin();
+    let begin = if own_txn {
+        "BEGIN IMMEDIATE"
+    } else {
+        "SAVEPOINT mosaic_copy"
+    };
+    sess.conn.execute_batch(begin).map_err(errors::map)?;
+    let ncols = cols.len();
+    sess.copy = Some(CopyState {
+        types: cols.iter().map(|&i| def.columns[i].ty.clone()).collect(),
+        skip_header: spec.header,
+        spec,
+        insert_sql,
+        buf: Vec::new(),
+        rows: 0,
+        done: false,
+        failed: None,
+        own_txn,
+        def,
+    });
+    Ok(Outcome::CopyIn { columns: ncols })
+}
+
+/// Feed a chunk of COPY data.
+pub fn data(sess: &mut Session, chunk: &[u8]) {
+    let Some(mut st) = sess.copy.take() else {
+        return;
+    };
+    if st.failed.is_none() && !st.done {
+        st.buf.extend_from_slice(chunk);
+        if let Err(e) = drain(sess, &mut st, false) {
+            st.failed = Some(e);
+            st.buf.clear();
+        }
+    }
+    sess.copy = Some(st);
+}
+
+/// The client ended the copy: finish it, returning the number of rows.
+pub fn done(sess: &mut Session) -> Result<usize> {
+    let Some(mut st) = sess.copy.take() else {
+        return Err(Error::ProtocolViolation("no COPY in progress".into()));
+    };
+    let mut r = match st.failed.take() {
+        Some(e) => Err(e),
+        None => drain(sess, &mut st, true),
+    };
+    if r.is_ok() {
+        r = crate::exec::write::check_unique(sess, &st.def.clone(), &[]);
+    }
+    finish(sess, &st, r.is_ok())?;
+    sess.stmt_ver_end();
+    r?;
+    sess.note_write(&st.def.name);
+    sess.after_write_public()?;
+    Ok(st.rows)
+}
+
+/// The client aborted the copy.
+pub fn fail(sess: &mut Session) {
+    if let Some(st) = sess.copy.take() {
+        let _ = finish(sess, &st, false);
+        sess.stmt_ver_end();
+    }
+}
+
+fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
+    let sql = match (st.own_txn, ok) {
+        (true, true) => "COMMIT",
+        (true, false) => "ROLLBACK",
+        (false, true) => "RELEASE mosaic_copy",
+        (false, false) => "ROLLBACK TO mosaic_copy; RELEASE mosaic_copy",
+    };
+    if !ok && !st.own_txn {
+        sess.txn = TxnState::Failed;
+    }
+    sess.conn.execute_batch(sql).map_err(errors::map)
+}
+
+/// Parse and insert every complete record in the buffer (all of it at the end).
+fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
+    let mut stmt = sess
+        .conn
+        .prepare_cached(&st.insert_sql)
+        .map_err(errors::map)?;
+    let mut pos = 0;
+    loop {
+        let rest = &st.buf[pos..];
+        if rest.is_empty() {
+            break;
+        }
+        let Some((fields, used)) = next_record(&st.spec, rest, at_end)? else {
+            break;
+        };
+        pos += used;
+        let Some(fields) = fields else {
+            st.done = true;
+            break;
+        };
+        if st.skip_header {
+            st.skip_header = false;
+            continue;
+        }
+        if fields.len() != st.types.len() {
+            return Err(Error::InvalidInput(format!(
+                "COPY {}, line {}: expected {} columns, got {}",
+                st.spec.table,
+                st.rows + 1,
+                st.types.len(),
+                fields.len()
+            )));
+        }
+        let mut values = Vec::with_capacity(fields.len());
+        for (f, ty) in fields.into_iter().zip(&st.types) {
+            values.push(match f {
+                None => Datum::Null,
+                Some(text) => ty.parse_text(&text).map_err(|e| {
+                    Error::InvalidInput(format!(
+                        "{e} (COPY {}, line {})",
+                        st.spec.table,
+                        st.rows + 1
+                    ))
+                })?,
+            });
+        }
+        stmt.execute(rusqlite::params_from_iter(values.iter()))
+            .map_err(errors::map)?;
+        st.rows += 1;
+    }
+    st.buf.drain(..pos);
+    Ok(())
+}
+
+/// One record from the front of `buf`: `Some((Some(fields), used))`, or
+/// `Some((None, used))` for the end marker `\.`; `None` when the buffer
+/// holds no complete record yet. A NULL field is `None`.
+type Record = Option<(Option<Vec<Option<String>>>, usize)>;
+
+fn next_record(spec: &CopySpec, buf: &[u8], at_end: bool) -> Result<Record> {
+    match spec.format {
+        Format::Text => text_record(spec, buf, at_end),
+        Format::Csv => csv_record(spec, buf, at_end),
+    }
+}
+
+fn line_end(buf: &[u8], at_end: bool) -> Option<(usize, usize)> {
+    match buf.iter().position(|&b| b == b'\n') {
+        Some(i) => Some((
+            if i > 0 && buf[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            },
+            i + 1,
+        )),
+        None if at_end => Some((buf.len(), buf.len())),
+        None => None,
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<String> {
+    String::from_utf8(b.to_vec())
+        .map_err(|_| Error::InvalidInput("invalid byte sequence for encoding \"UTF8\"".into()))
+}
+
+fn text_record(spec: &CopySpec, buf: &[u8], at_end: bool) -> Result<Record> {
+    let Some((end, used)) = line_end(buf, at_end) else {
+        return Ok(None);
+    };
+    let line = &buf[..end];
+    if line == b"\\." {
+        return Ok(Some((None, used)));
+    }
+    let delim = spec.delimiter as u8;
+    let mut fields = Vec::new();
+    for raw in line.split(|&b| b == delim) {
+        let raw_str = utf8(raw)?;
+        if raw_str == spec.null {
+            fields.push(None);
+            continue;
+        }
+        fields.push(Some(unescape_text(raw)?));
+    }
+    Ok(Some((Some(fields), used)))
+}
+
+fn unescape_text(raw: &[u8]) -> Result<String> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b != b'\\' || i + 1 >= raw.len() {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let n = raw[i + 1];
+        i += 2;
+        match n {
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut v = (n - b'0') as u32;
+                let mut k = 0;
+                while k < 2 && i < raw.len() && (b'0'..=b'7').contains(&raw[i]) {
+                    v = v * 8 + (raw[i] - b'0') as u32;
+                    i += 1;
+                    k += 1;
+                }
+                out.push(v as u8);
+            }
+            b'x' => {
+                let mut v = 0u32;
+                let mut k = 0;
+                while k < 2 && i < raw.len() && raw[i].is_ascii_hexdigit() {
+                    v = v * 16 + (raw[i] as char).to_digit(16).unwrap_or(0);
+                    i += 1;
+                    k += 1;
+                }
+                out.push(v as u8);
+            }
+            other => out.push(other),
+        }
+    }
+    utf8(&out)
+}
+
+fn csv_record(spec: &CopySpec, buf: &[u8], at_end: bool) -> Result<Record> {
+    let (delim, quote, escape) = (spec.delimiter as u8, spec.quote as u8, spec.escape as u8);
+    if buf.starts_with(b"\\.\n") || buf.starts_with(b"\\.\r\n") || (at_end && buf == b"\\.") {
+        let used = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| i + 1)
+            .unwrap_or(buf.len());
+        return Ok(Some((None, used)));
+    }
+    let mut fields = Vec::new();
+    let mut field = Vec::new();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    let mut i = 0;
+    while i < buf.len() {
+        let b = buf[i];
+        if quoted {
+            if b == escape
+                && escape != quote
+                && i + 1 < buf.len()
+                && (buf[i + 1] == quote || buf[i + 1] == escape)
+            {
+                field.push(buf[i + 1]);
+                i += 2;
+                continue;
+            }
+            if b == quote {
+                if i + 1 < buf.len() && buf[i + 1] == quote && escape == quote {
+                    field.push(quote);
+                    i += 2;
+                    continue;
+                }
+                if i + 1 >= buf.len() && !at_end {
+                    return Ok(None);
+                }
+                quoted = false;
+                i += 1;
+                continue;
+            }
+            field.push(b);
+            i += 1;
+            continue;
+        }
+        if b == quote {
+            quoted = true;
+            was_quoted = true;
+            i += 1;
+        } else if b == delim {
+            fields.push(csv_field(spec, &field, was_quoted)?);
+            field.clear();
+            was_quoted = false;
+            i += 1;
+        } else if b == b'\n' || b == b'\r' {
+            let used = if b == b'\r' && i + 1 < buf.len() && buf[i + 1] == b'\n' {
+                i + 2
+            } else {
+                i + 1
+            };
+            if b == b'\r' && i + 1 >= buf.len() && !at_end {
+                return Ok(None);
+            }
+            fields.push(csv_field(spec, &field, was_quoted)?);
+            return Ok(Some((Some(fields), used)));
+        } else {
+            field.push(b);
+            i += 1;
+        }
+    }
+    if !at_end {
+        return Ok(None);
+    }
+    if quoted {
+        return Err(Error::InvalidInput("unterminated CSV quoted field".into()));
+    }
+    fields.push(csv_field(spec, &field, was_quoted)?);
+    Ok(Some((Some(fields), buf.len())))
+}
+
+fn csv_field(spec: &CopySpec, raw: &[u8], quoted: bool) -> Result<Option<String>> {
+    let s = utf8(raw)?;
+    if !quoted && s == spec.null {
+        return Ok(None);
+    }
+    Ok(Some(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(format: Format) -> CopySpec {
+        CopySpec {
+            table: "t".into(),
+            columns: vec![],
+            format,
+            delimiter: if format == Format::Csv { ',' } else { '\t' },
+            null: if format == Format::Csv {
+                String::new()
+            } else {
+                "\\N".into()
+            },
+            header: false,
+            quote: '"',
+            escape: '"',
+        }
+    }
+
+    fn records(format: Format, data: &[u8]) -> Vec<Vec<Option<String>>> {
+        let s = spec(format);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < data.len() {
+            match next_record(&s, &data[pos..], true).unwrap() {
+                Some((Some(f), used)) => {
+                    out.push(f);
+                    pos += used;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn text_format_escapes_and_nulls() {
+        let r = records(Format::Text, b"1\ta\\tb\t\\N\n2\tx\\\\y\t\n\\.\n");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0], vec![Some("1".into()), Some("a\tb".into()), None]);
+        assert_eq!(
+            r[1],
+            vec![Some("2".into()), Some("x\\y".into()), Some("".into())]
+        );
+    }
+
+    #[test]
+    fn csv_quotes_newlines_and_nulls() {
+        let r = records(
+            Format::Csv,
+            b"1,\"a,b\",\n2,\"line\nbreak\",\"\"\n3,\"say \"\"hi\"\"\",x\n",
+        );
+        assert_eq!(r[0], vec![Some("1".into()), Some("a,b".into()), None]);
+        assert_eq!(
+            r[1],
+            vec![
+                Some("2".into()),
+                Some("line\nbreak".into()),
+                Some("".into())
+            ]
+        );
+        assert_eq!(
+            r[2],
+            vec![
+                Some("3".into()),
+                Some("say \"hi\"".into()),
+                Some("x".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn incomplete_records_wait_for_more_data() {
+        let s = spec(Format::Csv);
+        assert!(next_record(&s, b"1,\"open", false).unwrap().is_none());
+        assert!(next_record(&s, b"1,2", false).unwrap().is_none());
+        assert!(next_record(&s, b"1,2\n", false).unwrap().is_some());
+    }
+}

@@ -1,0 +1,254 @@
+//! DDL: CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE, TRUNCATE.
+//!
+//! DDL is not transactional in MosaicDB: it runs on the node's writer
+//! connection and is refused inside a transaction block.
+
+use sqlparser::ast::{AlterTableOperation, ObjectType, Statement, TableConstraint};
+
+use crate::error::{Error, Result};
+use crate::exec::{Outcome, Session};
+use crate::sql::{ddl, ident_name, object_name};
+use crate::store::segment::{self, quote};
+
+pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
+    let store = sess.store.clone();
+    match stmt {
+        Statement::CreateTable(ct) => {
+            let name = object_name(&ct.name);
+            if name.contains('.') {
+                return Err(Error::Unsupported(format!("schema-qualified table {name}")));
+            }
+            if store.catalog.table(&name).is_some() {
+                if ct.if_not_exists {
+                    return Ok(Outcome::Command("CREATE TABLE".into()));
+                }
+                return Err(Error::TableExists(name));
+            }
+            let def = ddl::create_table(ct, store.catalog.next_oid()?)?;
+            store.create_table(def)?;
+            Ok(Outcome::Command("CREATE TABLE".into()))
+        }
+        Statement::CreateIndex(ci) => {
+            let table = object_name(&ci.table_name);
+            let Some(def) = store.catalog.table(&table) else {
+                return Err(Error::NoSuchTable(table));
+            };
+            let idx = ddl::create_index(ci, &def)?;
+            if def.indexes.iter().any(|i| i.name == idx.name) {
+                if ci.if_not_exists {
+                    return Ok(Outcome::Command("CREATE INDEX".into()));
+                }
+                return Err(Error::TableExists(idx.name));
+            }
+            let mut new = (*def).clone();
+            new.indexes.push(idx);
+            store.alter_table(new.clone(), |w| segment::create_table(w, &new))?;
+            Ok(Outcome::Command("CREATE INDEX".into()))
+        }
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            ..
+        } => drop(sess, object_type, *if_exists, names),
+        Statement::AlterTable(at) => {
+            let name = object_name(&at.name);
+            let Some(def) = store.catalog.table(&name) else {
+                if at.if_exists {
+                    return Ok(Outcome::Command("ALTER TABLE".into()));
+                }
+                return Err(Error::NoSuchTable(name));
+            };
+            let mut new = (*def).clone();
+            for op in &at.operations {
+                alter(&mut new, op, sess)?;
+            }
+            Ok(Outcome::Command("ALTER TABLE".into()))
+        }
+        Statement::Truncate(t) => {
+            for target in &t.table_names {
+                let name = object_name(&target.name);
+                if store.catalog.table(&name).is_none() {
+                    return Err(Error::NoSuchTable(name));
+                }
+            }
+            for target in &t.table_names {
+                truncate(sess, &object_name(&target.name))?;
+            }
+            Ok(Outcome::Command("TRUNCATE TABLE".into()))
+        }
+        _ => Err(Error::Unsupported(stmt.to_string())),
+    }
+}
+
+fn drop(
+    sess: &mut Session,
+    kind: &ObjectType,
+    if_exists: bool,
+    names: &[sqlparser::ast::ObjectName],
+) -> Result<Outcome> {
+    let store = sess.store.clone();
+    match kind {
+        ObjectType::Table => {
+            for n in names {
+                let name = object_name(n);
+                if store.catalog.table(&name).is_none() && !if_exists {
+                    return Err(Error::NoSuchTable(name));
+                }
+            }
+            for n in names {
+                let name = object_name(n);
+                if store.catalog.table(&name).is_some() {
+                    store.drop_table(&name)?;
+                }
+            }
+            Ok(Outcome::Command("DROP TABLE".into()))
+        }
+        ObjectType::Index => {
+            for n in names {
+                let name = object_name(n);
+                let owner = store
+                    .catalog
+                    .tables()
+                    .into_iter()
+                    .find(|t| t.indexes.iter().any(|i| i.name == name));
+                match owner {
+                    Some(def) => {
+                        let mut new = (*def).clone();
+                        new.indexes.retain(|i| i.name != name);
+                        store.alter_table(new, |w| {
+                            w.execute_batch(&format!("DROP INDEX IF EXISTS {}", quote(&name)))
+                                .map_err(crate::exec::errors::map)
+                        })?;
+                    }
+                    None if if_exists => {}
+                    None => {
+                        return Err(Error::NoSuchObject(format!(
+                            "index \"{name}\" does not exist"
+                        )))
+                    }
+                }
+            }
+            Ok(Outcome::Command("DROP INDEX".into()))
+        }
+        other => Err(Error::Unsupported(format!("DROP {other}"))),
+    }
+}
+
+fn alter(
+    def: &mut crate::store::table::TableDef,
+    op: &AlterTableOperation,
+    sess: &mut Session,
+) -> Result<()> {
+    let store = sess.store.clone();
+    match op {
+        AlterTableOperation::AddColumn {
+            column_def,
+            if_not_exists,
+            ..
+        } => {
+            let (col, pk, uq) = ddl::column(&def.name, column_def)?;
+            if def.column_index(&col.name).is_some() {
+                if *if_not_exists {
+                    return Ok(());
+                }
+                return Err(Error::ObjectExists(format!(
+                    "column \"{}\" of relation \"{}\" already exists",
+                    col.name, def.name
+                )));
+            }
+            if pk || uq {
+                return Err(Error::Unsupported(
+                    "ADD COLUMN with a key constraint".into(),
+                ));
+            }
+            if col.not_null && col.default.is_none() {
+                let total = count_all(sess, &def.name)?;
+                if total > 0 {
+                    return Err(Error::NotNullViolation(format!(
+                        "column \"{}\" of relation \"{}\" contains null values",
+                        col.name, def.name
+                    )));
+                }
+            }
+            let mut spec = format!("{} {}", quote(&col.name), col.ty.storage().sqlite_name());
+            if let Some(d) = &col.default {
+                spec.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+            }
+            if col.not_null {
+                let d = col.default.clone();
+                if d.is_some() {
+                    spec.push_str(" NOT NULL");
+                }
+            }
+            let table = def.name.clone();
+            def.columns.push(col);
+            let new = def.clone();
+            store.alter_table(new, |w| {
+                w.execute_batch(&format!("ALTER TABLE {} ADD COLUMN {spec}", quote(&table)))
+                    .map_err(crate::exec::errors::map)
+            })?;
+            Ok(())
+        }
+        AlterTableOperation::AddConstraint { constraint, .. } => {
+            let (cols, primary) = match constraint {
+                TableConstraint::PrimaryKey(pk) => (&pk.columns, true),
+                TableConstraint::Unique(u) => (&u.columns, false),
+                other => return Err(Error::Unsupported(format!("ADD {other}"))),
+            };
+            let mut key = Vec::new();
+            for c in cols {
+                let sqlparser::ast::Expr::Identifier(i) = &c.column.expr else {
+                    return Err(Error::Unsupported("key on an expression".into()));
+                };
+                let name = ident_name(i);
+                key.push(def.column_index(&name).ok_or_else(|| {
+                    Error::NoSuchColumn(format!(
+                        "{name}\" named in key does not exist in \"{}",
+                        def.name
+                    ))
+                })?);
+            }
+            if primary {
+                if !def.primary_key.is_empty() {
+                    return Err(Error::Syntax(format!(
+                        "multiple primary keys for table \"{}\" are not allowed",
+                        def.name
+                    )));
+                }
+                def.primary_key = key;
+            } else {
+                def.unique.push(key);
+            }
+            let new = def.clone();
+            store.alter_table(new.clone(), |w| segment::create_table(w, &new))?;
+            Ok(())
+        }
+        other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
+    }
+}
+
+fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
+    let mut n = segment::count_rows(&sess.conn, table)?;
+    for (s, meta) in crate::plan::live_shards(&sess.store, &sess.conn, table)? {
+        n += meta.row_count.saturating_sub(s.tombstones as u64);
+    }
+    Ok(n)
+}
+
+/// Empty a table: its open segment and every shard leave at once.
+fn truncate(sess: &mut Session, table: &str) -> Result<()> {
+    sess.store.with_writer(|w| {
+        w.execute_batch("BEGIN IMMEDIATE").map_err(crate::exec::errors::map)?;
+        let r = (|| -> rusqlite::Result<()> {
+            w.execute_batch(&format!("DELETE FROM {}", quote(table)))?;
+            w.execute(
+                "DELETE FROM _mosaic_tombstones WHERE shard_id IN (SELECT id FROM _mosaic_shards WHERE table_name = ?1)",
+                [table],
+            )?;
+            w.execute("DELETE FROM _mosaic_shards WHERE table_name = ?1", [table])?;
+            Ok(())
+        })();
+        segment::finish(w, r.map_err(crate::exec::errors::map))
+    })
+}

@@ -1,0 +1,84 @@
+//! SQLite errors turned into MosaicDB errors with the SQLSTATE PostgreSQL
+//! would give. SQLite reports constraint failures as text; the shapes below
+//! are SQLite's own messages.
+
+use crate::error::Error;
+
+/// Map a SQLite error raised while running a statement.
+pub fn map(e: rusqlite::Error) -> Error {
+    use rusqlite::ffi::ErrorCode;
+    let (code, msg) = match &e {
+        rusqlite::Error::SqliteFailure(f, m) => (Some(f.code), m.clone().unwrap_or_default()),
+        rusqlite::Error::SqlInputError { msg, .. } => (None, msg.clone()),
+        other => (None, other.to_string()),
+    };
+    if let Some((state, text)) = crate::sql::functions::sqlstate_of_message(&msg) {
+        return from_sqlstate(state, text);
+    }
+    match code {
+        Some(ErrorCode::OperationInterrupted) => return Error::Canceled,
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            return Error::SerializationFailure(
+                "another transaction holds the write lock on this node".into(),
+            )
+        }
+        _ => {}
+    }
+    if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
+        return Error::UniqueViolation(format!(
+            "duplicate key value violates unique constraint on {}",
+            rest.replace('.', ".")
+        ));
+    }
+    if let Some(rest) = msg.strip_prefix("NOT NULL constraint failed: ") {
+        let (table, col) = rest.split_once('.').unwrap_or(("", rest));
+        return Error::NotNullViolation(format!(
+            "null value in column \"{col}\" of relation \"{table}\" violates not-null constraint"
+        ));
+    }
+    if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+        return Error::CheckViolation(format!(
+            "new row violates check constraint \"{}\"",
+            rest.trim_matches('"')
+        ));
+    }
+    if let Some(rest) = msg.strip_prefix("cannot store ") {
+        return Error::InvalidInput(format!("invalid input: cannot store {rest}"));
+    }
+    if let Some(rest) = msg.strip_prefix("no such table: ") {
+        return Error::NoSuchTable(rest.trim_start_matches("main.").to_string());
+    }
+    if let Some(rest) = msg.strip_prefix("no such column: ") {
+        return Error::NoSuchColumn(rest.to_string());
+    }
+    if let Some(rest) = msg.strip_prefix("no such function: ") {
+        return Error::NoSuchFunction(rest.to_string());
+    }
+    if msg.contains("syntax error") || msg.starts_with("near \"") {
+        return Error::Syntax(msg);
+    }
+    if msg.contains("integer overflow") {
+        return Error::NumericOutOfRange("integer out of range".into());
+    }
+    if msg.starts_with("wrong number of arguments") {
+        return Error::NoSuchFunction(msg);
+    }
+    if msg.contains("misuse of aggregate") || msg.contains("GROUP BY") {
+        return Error::Syntax(msg);
+    }
+    Error::Internal(msg)
+}
+
+/// An error for a SQLSTATE raised by one of MosaicDB's SQL functions.
+pub fn from_sqlstate(state: &str, text: String) -> Error {
+    match state {
+        "22P02" => Error::InvalidInput(text),
+        "22003" => Error::NumericOutOfRange(text),
+        "22012" => Error::DivisionByZero(text),
+        "22001" => Error::StringTooLong(text),
+        "42883" => Error::NoSuchFunction(text),
+        "0A000" => Error::Unsupported(text),
+        "22023" => Error::InvalidParameter(text),
+        _ => Error::Internal(text),
+    }
+}

@@ -1,0 +1,183 @@
+//! The async face of a session. Each session runs on a thread of its own
+//! that owns its SQLite connection (blocking code never runs on the async
+//! runtime); jobs go to it over a channel and rows come back in batches
+//! over a bounded channel, so a slow client backpressures the query and
+//! memory stays bounded.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
+use crate::exec::{Outcome, Prepared, Session};
+use crate::sql::types::Datum;
+use crate::store::Store;
+
+const BATCH_ROWS: usize = 256;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+type Job = Box<dyn FnOnce(&mut Session) + Send>;
+
+/// A message of a running statement.
+pub enum Event {
+    Rows(Vec<Vec<Datum>>),
+    End(Result<Outcome>),
+}
+
+/// How a statement started: rows to stream, or done.
+pub enum Execution {
+    /// Rows follow in batches; the last event is `End`.
+    Rows(mpsc::Receiver<Event>),
+    Done(Outcome),
+}
+
+pub struct SessionHandle {
+    jobs: std::sync::mpsc::Sender<Job>,
+    interrupt: Arc<Mutex<Option<rusqlite::InterruptHandle>>>,
+    timed_out: Arc<AtomicBool>,
+}
+
+impl SessionHandle {
+    /// Start a session thread for `user`.
+    pub async fn spawn(store: Arc<Store>, user: String, pid: i32) -> Result<SessionHandle> {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let interrupt = Arc::new(Mutex::new(None));
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let intr = interrupt.clone();
+        std::thread::Builder::new()
+            .name(format!("session-{pid}"))
+            .spawn(move || {
+                let mut sess = match Session::new(store, user, pid) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                *intr.lock() = Some(sess.conn.get_interrupt_handle());
+                let _ = ready_tx.send(Ok(()));
+                while let Ok(job) = rx.recv() {
+                    job(&mut sess);
+                }
+            })
+            .map_err(Error::internal)?;
+        ready_rx
+            .await
+            .map_err(|_| Error::Internal("session thread failed to start".into()))??;
+        Ok(SessionHandle {
+            jobs,
+            interrupt,
+            timed_out: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Run `f` on the session thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Session) -> T + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |s| {
+                let _ = tx.send(f(s));
+            }))
+            .map_err(|_| Error::Internal("session thread is gone".into()))?;
+        rx.await
+            .map_err(|_| Error::Internal("session thread is gone".into()))
+    }
+
+    /// Interrupt the running statement (a cancel request).
+    pub fn cancel(&self) {
+        if let Some(h) = self.interrupt.lock().as_ref() {
+            h.interrupt();
+        }
+    }
+
+    /// Execute a prepared statement. Row-returning statements stream; the
+    /// first event is awaited here so that planning errors come back as
+    /// errors before any row description is sent.
+    pub async fn execute(
+        &self,
+        p: Arc<Prepared>,
+        params: Vec<Datum>,
+        timeout_ms: u64,
+    ) -> Result<Execution> {
+        let timer = self.arm_timeout(timeout_ms);
+        let timed_out = self.timed_out.clone();
+        let fix = move |r: Result<Outcome>| match r {
+            Err(Error::Canceled) if timed_out.swap(false, Ordering::Relaxed) => {
+                Err(Error::StatementTimeout)
+            }
+            other => other,
+        };
+        if p.columns.is_empty() {
+            let r = self
+                .run(move |s| s.execute(&p, &params, &mut |_| Ok(())))
+                .await;
+            if let Some(t) = timer {
+                t.abort();
+            }
+            return Ok(Execution::Done(fix(r?)?));
+        }
+        let (tx, mut rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+        self.jobs
+            .send(Box::new(move |s| {
+                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                let mut sink = |row: Vec<Datum>| {
+                    batch.push(row);
+                    if batch.len() >= BATCH_ROWS {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                        tx.blocking_send(Event::Rows(full))
+                            .map_err(|_| Error::Canceled)?;
+                    }
+                    Ok(())
+                };
+                let r = s.execute(&p, &params, &mut sink);
+                if !batch.is_empty() && r.is_ok() {
+                    let _ = tx.blocking_send(Event::Rows(batch));
+                }
+                if let Some(t) = timer {
+                    t.abort();
+                }
+                let _ = tx.blocking_send(Event::End(fix(r)));
+            }))
+            .map_err(|_| Error::Internal("session thread is gone".into()))?;
+        match rx.recv().await {
+            Some(Event::End(Err(e))) => Err(e),
+            Some(Event::End(Ok(o))) => Ok(Execution::Done(o)),
+            Some(first) => {
+                let (tx2, rx2) = mpsc::channel(BATCHES_IN_FLIGHT);
+                let _ = tx2.send(first).await;
+                tokio::spawn(async move {
+                    while let Some(ev) = rx.recv().await {
+                        if tx2.send(ev).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                Ok(Execution::Rows(rx2))
+            }
+            None => Err(Error::Internal("session thread is gone".into())),
+        }
+    }
+
+    fn arm_timeout(&self, ms: u64) -> Option<tokio::task::AbortHandle> {
+        if ms == 0 {
+            return None;
+        }
+        let intr = self.interrupt.clone();
+        let flag = self.timed_out.clone();
+        Some(
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                flag.store(true, Ordering::Relaxed);
+                if let Some(h) = intr.lock().as_ref() {
+                    h.interrupt();
+                }
+            })
+            .abort_handle(),
+        )
+    }
+}

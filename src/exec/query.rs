@@ -1,0 +1,160 @@
+//! Reads: plan the sources, rewrite to SQLite, run, and stream the rows.
+
+use sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, SelectItem, SetExpr, Statement, Value,
+};
+
+use crate::error::{Error, Result};
+use crate::exec::{errors, system, Outcome, Prepared, RowSink, Session};
+use crate::plan::{self, ReadPlan};
+use crate::sql::types::Datum;
+
+/// The table of `SELECT mosaic.seal('t')`, if `stmt` is that call.
+pub fn seal_target(stmt: &Statement) -> Option<String> {
+    let Statement::Query(q) = stmt else {
+        return None;
+    };
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return None;
+    };
+    if !s.from.is_empty() || s.projection.len() != 1 {
+        return None;
+    }
+    let expr = match &s.projection[0] {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+        _ => return None,
+    };
+    let Expr::Function(f) = expr else { return None };
+    if crate::sql::object_name(&f.name) != "mosaic.seal" {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))] => match &v.value {
+            Value::SingleQuotedString(t) => Some(t.to_lowercase()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Plan `stmt`'s reads, attach what it needs and rewrite it to SQLite SQL.
+pub fn compile(
+    sess: &mut Session,
+    mut stmt: Statement,
+    params: &[Datum],
+) -> Result<(String, ReadPlan)> {
+    system::materialize(sess, &mut stmt)?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    let plan = plan::plan_reads(&mut stmt, &sess.store, &sess.conn, params)?;
+    sess.attach(&plan.attach)?;
+    crate::sql::rewrite::to_sqlite(&mut stmt)?;
+    Ok((stmt.to_string(), plan))
+}
+
+/// Run SQLite SQL with parameters, sending each row to `sink`.
+pub fn stream(
+    sess: &Session,
+    sql: &str,
+    params: &[Datum],
+    ncols: usize,
+    sink: &mut RowSink,
+) -> Result<usize> {
+    let mut st = sess.conn.prepare_cached(sql).map_err(errors::map)?;
+    bind(&mut st, params)?;
+    let width = st.column_count();
+    let mut rows = st.raw_query();
+    let mut count = 0;
+    while let Some(r) = rows.next().map_err(errors::map)? {
+        let mut row = Vec::with_capacity(ncols.max(width));
+        for i in 0..width {
+            row.push(Datum::from_ref(r.get_ref(i).map_err(errors::map)?));
+        }
+        sink(row)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Bind `$n` values to a prepared SQLite statement (which uses `?n`).
+pub fn bind(st: &mut rusqlite::CachedStatement<'_>, params: &[Datum]) -> Result<()> {
+    let expected = st.parameter_count();
+    for i in 1..=expected {
+        let v = params.get(i - 1).ok_or_else(|| {
+            Error::ProtocolViolation(format!(
+                "bind message supplies {} parameters, but prepared statement requires {expected}",
+                params.len()
+            ))
+        })?;
+        st.raw_bind_parameter(i, v).map_err(errors::map)?;
+    }
+    Ok(())
+}
+
+pub fn run(
+    sess: &mut Session,
+    stmt: Statement,
+    p: &Prepared,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<Outcome> {
+    let (sql, _) = compile(sess, stmt, params)?;
+    let count = stream(sess, &sql, params, p.columns.len(), sink)?;
+    Ok(Outcome::Rows { count })
+}
+
+/// EXPLAIN: the shards each table reference reads and skips (and why),
+/// how they are combined, and the SQLite SQL that runs.
+pub fn explain(
+    sess: &mut Session,
+    stmt: Statement,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<Outcome> {
+    let Statement::Explain {
+        statement, analyze, ..
+    } = stmt
+    else {
+        return Err(Error::Internal("not an EXPLAIN".into()));
+    };
+    if analyze {
+        return Err(Error::Unsupported("EXPLAIN ANALYZE".into()));
+    }
+    let inner = *statement;
+    if !matches!(inner, Statement::Query(_)) {
+        return Err(Error::Unsupported(
+            "EXPLAIN of a statement other than a query".into(),
+        ));
+    }
+    let (sql, plan) = compile(sess, inner, params)?;
+    let mut lines = Vec::new();
+    let node = &sess.store.node_name;
+    for scan in &plan.scans {
+        lines.push(format!(
+            "Scan {}: open segment + {} of {} shards on node {node} ({} pruned)",
+            scan.table,
+            scan.kept.len(),
+            scan.shards_total,
+            scan.pruned.len()
+        ));
+        for id in &scan.kept {
+            lines.push(format!("  read shard {id}"));
+        }
+        for (id, why) in &scan.pruned {
+            lines.push(format!("  pruned shard {id}: {why}"));
+        }
+    }
+    lines.push(
+        "Merge: UNION ALL of each table's sources, then the query runs in SQLite on this node"
+            .into(),
+    );
+    lines.push(format!("SQLite: {sql}"));
+    let mut count = 0;
+    for l in lines {
+        sink(vec![Datum::Text(l)])?;
+        count += 1;
+    }
+    Ok(Outcome::Rows { count })
+}

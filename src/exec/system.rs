@@ -1,0 +1,174 @@
+//! MosaicDB's system views (`mosaic.nodes`, `mosaic.shards`) and the
+//! session functions (version(), current_user, …).
+//!
+//! A system view is materialized into a session temp table right before a
+//! statement that reads it runs, and the reference is pointed there; to
+//! type inference it looks like any table (`SystemCatalog`).
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
+
+use crate::error::Result;
+use crate::exec::{errors, Session};
+use crate::sql::object_name;
+use crate::sql::types::{Datum, PgType};
+use crate::store::segment::quote;
+use crate::store::table::{self, TableDef};
+use crate::store::Store;
+
+const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards"];
+
+fn col(name: &str, ty: PgType) -> table::Column {
+    table::Column {
+        name: name.into(),
+        ty,
+        not_null: false,
+        default: None,
+    }
+}
+
+/// The definition of a system view, by its qualified name.
+pub fn view(name: &str) -> Option<TableDef> {
+    let columns = match name {
+        "mosaic.nodes" => vec![
+            col("node_name", PgType::Text),
+            col("cluster_addr", PgType::Text),
+            col("pg_addr", PgType::Text),
+            col("state", PgType::Text),
+            col("is_self", PgType::Bool),
+            col("shard_count", PgType::Int8),
+        ],
+        "mosaic.shards" => vec![
+            col("shard_id", PgType::Text),
+            col("table_name", PgType::Text),
+            col("row_count", PgType::Int8),
+            col("byte_size", PgType::Int8),
+            col("home_node", PgType::Text),
+            col("holders", PgType::Text),
+            col("sealed", PgType::Bool),
+        ],
+        _ => return None,
+    };
+    Some(TableDef {
+        name: name.to_string(),
+        oid: 0,
+        columns,
+        primary_key: vec![],
+        unique: vec![],
+        checks: vec![],
+        indexes: vec![],
+    })
+}
+
+/// The catalog as type inference sees it: user tables plus system views.
+pub struct SystemCatalog<'a>(pub &'a Store);
+
+impl crate::sql::Catalog for SystemCatalog<'_> {
+    fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        view(name)
+            .map(Arc::new)
+            .or_else(|| self.0.catalog.table(name))
+    }
+}
+
+fn temp_name(view: &str) -> String {
+    view.replace('.', "_")
+}
+
+/// Fill the temp tables of the system views `stmt` reads and point its
+/// references at them.
+pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
+    let mut used = Vec::new();
+    let _ = sqlparser::ast::visit_relations_mut(stmt, |n: &mut ObjectName| {
+        let name = object_name(n);
+        if VIEWS.contains(&name.as_str()) {
+            *n = ObjectName(vec![
+                ObjectNamePart::Identifier(Ident::new("temp")),
+                ObjectNamePart::Identifier(Ident::with_quote('"', temp_name(&name))),
+            ]);
+            used.push(name);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    for name in used {
+        let rows = match name.as_str() {
+            "mosaic.nodes" => nodes(sess)?,
+            _ => shards(sess)?,
+        };
+        let Some(def) = view(&name) else { continue };
+        let t = quote(&temp_name(&name));
+        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        sess.conn
+            .execute_batch(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS {t} ({}); DELETE FROM temp.{t};",
+                cols.join(", ")
+            ))
+            .map_err(errors::map)?;
+        let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let mut st = sess
+            .conn
+            .prepare_cached(&format!(
+                "INSERT INTO temp.{t} VALUES ({})",
+                placeholders.join(", ")
+            ))
+            .map_err(errors::map)?;
+        for r in rows {
+            st.execute(rusqlite::params_from_iter(r.iter()))
+                .map_err(errors::map)?;
+        }
+    }
+    Ok(())
+}
+
+fn nodes(sess: &Session) -> Result<Vec<Vec<Datum>>> {
+    let shards = crate::store::segment::live_shards(&sess.conn, None)?;
+    let store = &sess.store;
+    Ok(vec![vec![
+        Datum::Text(store.node_name.clone()),
+        Datum::Text(store.addrs.read().cluster.clone()),
+        Datum::Text(store.addrs.read().pg.clone()),
+        Datum::Text("alive".into()),
+        Datum::Int(1),
+        Datum::Int(shards.len() as i64),
+    ]])
+}
+
+fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
+    let mut out = Vec::new();
+    for s in crate::store::segment::live_shards(&sess.conn, None)? {
+        let meta = sess.store.meta(&s.id)?;
+        out.push(vec![
+            Datum::Text(s.id.0.clone()),
+            Datum::Text(s.table.clone()),
+            Datum::Int(meta.row_count as i64 - s.tombstones),
+            Datum::Int(meta.byte_size as i64),
+            Datum::Text(sess.store.node_name.clone()),
+            Datum::Text(format!("{{{}}}", sess.store.node_name)),
+            Datum::Int(1),
+        ]);
+    }
+    Ok(out)
+}
+
+/// Functions whose answer depends on the session.
+pub fn register_session_functions(conn: &Connection, user: &str, pid: i32) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let version = format!(
+        "PostgreSQL {} (MosaicDB {}) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit",
+        crate::exec::settings::SERVER_VERSION,
+        env!("CARGO_PKG_VERSION")
+    );
+    conn.create_scalar_function("version", 0, flags, move |_| Ok(version.clone()))?;
+    conn.create_scalar_function("current_database", 0, flags, |_| Ok("mosaic".to_string()))?;
+    conn.create_scalar_function("current_schema", 0, flags, |_| Ok("public".to_string()))?;
+    for name in ["current_user", "session_user", "current_role", "user"] {
+        let u = user.to_string();
+        conn.create_scalar_function(name, 0, flags, move |_| Ok(u.clone()))?;
+    }
+    conn.create_scalar_function("pg_backend_pid", 0, flags, move |_| Ok(pid))?;
+    Ok(())
+}

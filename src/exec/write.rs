@@ -1,0 +1,447 @@
+//! Writes: INSERT, UPDATE and DELETE over a table's open segment and its
+//! sealed shards, in the session's transaction.
+//!
+//! New rows always go to the node's open segment. Rows of the open segment
+//! are updated and deleted in place. A sealed shard is never rewritten:
+//! its matching rows are tombstoned (and, for UPDATE, their new versions
+//! inserted into the open segment). Every row a statement writes carries
+//! the statement's version, which is how the uniqueness check finds them:
+//! SQLite's unique indexes cover the open segment, and the check below
+//! covers the sealed shards, probing only those the bloom filters and zone
+//! maps cannot exclude. RETURNING rows are held back until the statement
+//! has passed every check.
+
+use sqlparser::ast::{
+    AssignmentTarget, Expr, FromTable, ObjectName, SelectItem, Statement, TableFactor, TableObject,
+};
+
+use crate::error::{Error, Result};
+use crate::exec::query::{bind, compile, stream};
+use crate::exec::{errors, Outcome, Prepared, RowSink, Session};
+use crate::plan::{self, prune, shard_source};
+use crate::sql::types::Datum;
+use crate::sql::{ident_name, object_name};
+use crate::store::segment::quote;
+use crate::store::table::TableDef;
+
+pub fn run(
+    sess: &mut Session,
+    stmt: Statement,
+    p: &Prepared,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<Outcome> {
+    let mut held = Vec::new();
+    let returning = !p.columns.is_empty();
+    let (table, count, tag) = {
+        let mut hold = |row: Vec<Datum>| {
+            held.push(row);
+            Ok(())
+        };
+        match stmt {
+            Statement::Insert(_) => insert(sess, stmt, params, &mut hold)?,
+            Statement::Update(_) => update(sess, stmt, params, &mut hold)?,
+            Statement::Delete(_) => delete(sess, stmt, params, &mut hold)?,
+            _ => return Err(Error::Internal("not a write".into())),
+        }
+    };
+    if let Some(def) = &table {
+        check_unique(sess, def, params)?;
+        sess.note_write(&def.name);
+    }
+    if returning {
+        let n = held.len();
+        for row in held {
+            sink(row)?;
+        }
+        Ok(Outcome::Rows { count: n })
+    } else {
+        Ok(Outcome::Command(format!("{tag} {count}")))
+    }
+}
+
+fn table_def(sess: &Session, name: &ObjectName) -> Result<std::sync::Arc<TableDef>> {
+    let n = object_name(name);
+    sess.store.catalog.table(&n).ok_or(Error::NoSuchTable(n))
+}
+
+/// Execute compiled SQLite SQL; rows (RETURNING) go to `sink`, the count
+/// is rows returned or rows changed.
+fn execute(
+    sess: &Session,
+    sql: &str,
+    params: &[Datum],
+    returning: bool,
+    sink: &mut RowSink,
+) -> Result<usize> {
+    if returning {
+        stream(sess, sql, params, 0, sink)
+    } else {
+        let mut st = sess.conn.prepare_cached(sql).map_err(errors::map)?;
+        bind(&mut st, params)?;
+        st.raw_execute().map_err(errors::map)
+    }
+}
+
+type WriteResult = (Option<std::sync::Arc<TableDef>>, usize, &'static str);
+
+fn insert(
+    sess: &mut Session,
+    mut stmt: Statement,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<WriteResult> {
+    let Statement::Insert(ins) = &mut stmt else {
+        unreachable!("checked by caller")
+    };
+    let TableObject::TableName(name) = &ins.table else {
+        return Err(Error::Unsupported("INSERT into a table function".into()));
+    };
+    let def = table_def(sess, name)?;
+    // The open segment has hidden columns first: name the user's columns.
+    if ins.columns.is_empty() {
+        ins.columns = def
+            .columns
+            .iter()
+            .map(|c| ObjectName::from(vec![sqlparser::ast::Ident::with_quote('"', c.name.clone())]))
+            .collect();
+    }
+    let returning = ins.returning.is_some();
+    let (sql, _) = compile(sess, stmt, params)?;
+    let n = execute(sess, &sql, params, returning, sink)?;
+    Ok((Some(def), n, "INSERT 0"))
+}
+
+/// The alias a write statement gives its target table (or its name).
+fn target_alias(factor: &TableFactor, def: &TableDef) -> String {
+    match factor {
+        TableFactor::Table { alias: Some(a), .. } => ident_name(&a.name),
+        _ => def.name.clone(),
+    }
+}
+
+fn returning_list(items: &Option<Vec<SelectItem>>) -> Option<String> {
+    items.as_ref().map(|items| {
+        items
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// Collect into temp._mosaic_rids the live rows of one shard matching `cond`.
+fn mark_rows(
+    sess: &mut Session,
+    src: &str,
+    alias: &str,
+    cond: Option<&Expr>,
+    params: &[Datum],
+) -> Result<usize> {
+    sess.conn
+        .execute_batch("DELETE FROM temp._mosaic_rids")
+        .map_err(errors::map)?;
+    let sql = format!(
+        "INSERT INTO temp._mosaic_rids SELECT _rid FROM ({src}) AS {}{}",
+        quote(alias),
+        cond.map(|c| format!(" WHERE {c}")).unwrap_or_default()
+    );
+    let stmt = crate::sql::parse(&sql)?
+        .pop()
+        .ok_or_else(|| Error::Internal("empty statement".into()))?;
+    let (sql, _) = compile(sess, stmt, params)?;
+    execute(sess, &sql, params, false, &mut |_| Ok(()))
+}
+
+/// Tombstone the rows in temp._mosaic_rids of shard `id`.
+fn tombstone_marked(sess: &Session, id: &str, n: usize) -> Result<()> {
+    sess.conn
+        .execute(
+            "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
+            [id],
+        )
+        .map_err(errors::map)?;
+    sess.conn
+        .execute(
+            "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2",
+            rusqlite::params![n as i64, id],
+        )
+        .map_err(errors::map)?;
+    Ok(())
+}
+
+/// The live shards of `def` that may hold rows matching `cond`.
+fn candidate_shards(
+    sess: &Session,
+    def: &TableDef,
+    alias: &str,
+    cond: Option<&Expr>,
+    params: &[Datum],
+) -> Result<
+    Vec<(
+        crate::store::segment::LiveShard,
+        std::sync::Arc<crate::store::shard::ShardMeta>,
+    )>,
+> {
+    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
+        match parts {
+            [q, c] if ident_name(q) == alias => def.column_index(&ident_name(c)),
+            [c] => def.column_index(&ident_name(c)),
+            _ => None,
+        }
+    };
+    let scan = plan::prune_shards(&shards, def, cond, &resolve, params);
+    Ok(shards
+        .into_iter()
+        .filter(|(s, _)| scan.kept.contains(&s.id))
+        .collect())
+}
+
+fn update(
+    sess: &mut Session,
+    mut stmt: Statement,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<WriteResult> {
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    let Statement::Update(up) = &mut stmt else {
+        unreachable!("checked by caller")
+    };
+    if up.from.is_some() {
+        return Err(Error::Unsupported("UPDATE ... FROM".into()));
+    }
+    let TableFactor::Table { name, .. } = &up.table.relation else {
+        return Err(Error::Unsupported("UPDATE of a derived table".into()));
+    };
+    let def = table_def(sess, name)?;
+    let alias = target_alias(&up.table.relation, &def);
+    let cond = up.selection.clone();
+    let returning = returning_list(&up.returning);
+    let mut assigned: Vec<(usize, Expr)> = Vec::new();
+    for a in &up.assignments {
+        let AssignmentTarget::ColumnName(col) = &a.target else {
+            return Err(Error::Unsupported("UPDATE of a column tuple".into()));
+        };
+        let col = col
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(ident_name)
+            .unwrap_or_default();
+        let idx = def
+            .column_index(&col)
+            .ok_or_else(|| Error::NoSuchColumn(format!("{col}\" of relation \"{}", def.name)))?;
+        assigned.push((idx, a.value.clone()));
+    }
+    // The open segment, in place; the row version marks the rows touched.
+    up.assignments.push(sqlparser::ast::Assignment {
+        target: AssignmentTarget::ColumnName(ObjectName::from(vec![sqlparser::ast::Ident::new(
+            "_ver",
+        )])),
+        value: crate::sql::parse_expr("mosaic_hlc()")?,
+    });
+    let (sql, _) = compile(sess, stmt.clone(), params)?;
+    let mut count = execute(sess, &sql, params, returning.is_some(), sink)?;
+    // Sealed shards: tombstone the matching rows, insert their new versions.
+    for (s, meta) in candidate_shards(sess, &def, &alias, cond.as_ref(), params)? {
+        let src = shard_source(&def, &meta, s.tombstones, true)?;
+        let n = mark_rows(sess, &src, &alias, cond.as_ref(), params)?;
+        if n == 0 {
+            continue;
+        }
+        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        let values: Vec<String> = def
+            .columns
+            .iter()
+            .enumerate()
+            .map(
+                |(i, c)| match assigned.iter().rev().find(|(j, _)| *j == i) {
+                    Some((_, e)) => e.to_string(),
+                    None => format!("{}.{}", quote(&alias), quote(&c.name)),
+                },
+            )
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT {} FROM ({src}) AS {} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids){}",
+            quote(&def.name),
+            cols.join(", "),
+            values.join(", "),
+            quote(&alias),
+            returning.as_ref().map(|r| format!(" RETURNING {r}")).unwrap_or_default()
+        );
+        let stmt = crate::sql::parse(&sql)?
+            .pop()
+            .ok_or_else(|| Error::Internal("empty statement".into()))?;
+        let (sql, _) = compile(sess, stmt, params)?;
+        let got = execute(sess, &sql, params, returning.is_some(), sink)?;
+        if returning.is_some() {
+            count += got;
+        } else {
+            count += n;
+        }
+        tombstone_marked(sess, &meta.id.0, n)?;
+    }
+    Ok((Some(def), count, "UPDATE"))
+}
+
+fn delete(
+    sess: &mut Session,
+    mut stmt: Statement,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<WriteResult> {
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    let Statement::Delete(del) = &stmt else {
+        unreachable!("checked by caller")
+    };
+    if del.using.is_some() {
+        return Err(Error::Unsupported("DELETE ... USING".into()));
+    }
+    let tables = match &del.from {
+        FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+    };
+    let [twj] = tables.as_slice() else {
+        return Err(Error::Unsupported("DELETE from several tables".into()));
+    };
+    let TableFactor::Table { name, .. } = &twj.relation else {
+        return Err(Error::Unsupported("DELETE from a derived table".into()));
+    };
+    let def = table_def(sess, name)?;
+    let alias = target_alias(&twj.relation, &def);
+    let cond = del.selection.clone();
+    let returning = returning_list(&del.returning);
+    let (sql, _) = compile(sess, stmt.clone(), params)?;
+    let mut count = execute(sess, &sql, params, returning.is_some(), sink)?;
+    for (s, meta) in candidate_shards(sess, &def, &alias, cond.as_ref(), params)? {
+        let src = shard_source(&def, &meta, s.tombstones, true)?;
+        let n = mark_rows(sess, &src, &alias, cond.as_ref(), params)?;
+        if n == 0 {
+            continue;
+        }
+        if let Some(r) = &returning {
+            let sql = format!(
+                "SELECT {r} FROM ({src}) AS {} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+                quote(&alias)
+            );
+            let stmt = crate::sql::parse(&sql)?
+                .pop()
+                .ok_or_else(|| Error::Internal("empty statement".into()))?;
+            let (sql, _) = compile(sess, stmt, params)?;
+            stream(sess, &sql, params, 0, sink)?;
+        }
+        count += n;
+        tombstone_marked(sess, &meta.id.0, n)?;
+    }
+    Ok((Some(def), count, "DELETE"))
+}
+
+/// Fail with 23505 if a row this statement wrote duplicates a unique key
+/// held by a live row of a sealed shard.
+pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]) -> Result<()> {
+    let keys: Vec<Vec<usize>> = def.unique_keys().cloned().collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    if shards.is_empty() {
+        return Ok(());
+    }
+    let ver = sess.stmt_version();
+    for key in keys {
+        let cols: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
+        let sql = format!(
+            "SELECT {} FROM main.{} WHERE _ver = ?1 AND {}",
+            cols.join(", "),
+            quote(&def.name),
+            cols.iter()
+                .map(|c| format!("{c} IS NOT NULL"))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        );
+        let written: Vec<Vec<Datum>> = {
+            let mut st = sess.conn.prepare_cached(&sql).map_err(errors::map)?;
+            let rows = st
+                .query_map([ver], |r| {
+                    (0..key.len())
+                        .map(|i| r.get_ref(i).map(Datum::from_ref))
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map_err(errors::map)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(errors::map)?
+        };
+        if written.is_empty() {
+            continue;
+        }
+        let filter_text = key
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| format!("{} = ${}", quote(&def.columns[c].name), i + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let filter = crate::sql::parse_expr(&filter_text)?;
+        let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
+            match parts {
+                [c] => def.column_index(&ident_name(c)),
+                _ => None,
+            }
+        };
+        for values in &written {
+            for (s, meta) in &shards {
+                if !key
+                    .iter()
+                    .all(|&c| meta.columns.iter().any(|m| m.name == def.columns[c].name))
+                {
+                    continue;
+                }
+                if let prune::Verdict::Prune(_) = prune::prune(meta, def, &filter, &resolve, values)
+                {
+                    continue;
+                }
+                sess.attach(std::slice::from_ref(&s.id))?;
+                let probe = format!(
+                    "SELECT 1 FROM {}.data WHERE {} AND _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?{}) LIMIT 1",
+                    quote(&plan::attach_name(&s.id)),
+                    key.iter()
+                        .enumerate()
+                        .map(|(i, &c)| format!("{} = ?{}", quote(&def.columns[c].name), i + 1))
+                        .collect::<Vec<_>>()
+                        .join(" AND "),
+                    key.len() + 1
+                );
+                let mut st = sess.conn.prepare_cached(&probe).map_err(errors::map)?;
+                let mut args: Vec<&dyn rusqlite::ToSql> =
+                    values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
+                let sid = s.id.0.clone();
+                args.push(&sid);
+                let found = st.exists(args.as_slice()).map_err(errors::map)?;
+                if found {
+                    let names: Vec<&str> =
+                        key.iter().map(|&c| def.columns[c].name.as_str()).collect();
+                    let shown: Vec<String> = values
+                        .iter()
+                        .zip(&key)
+                        .map(|(v, &c)| {
+                            def.columns[c]
+                                .ty
+                                .render_text(v)
+                                .unwrap_or_else(|| "NULL".into())
+                        })
+                        .collect();
+                    let constraint = if key == def.primary_key {
+                        format!("{}_pkey", def.name)
+                    } else {
+                        format!("{}_{}_key", def.name, names.join("_"))
+                    };
+                    return Err(Error::UniqueViolation(format!(
+                        "duplicate key value violates unique constraint \"{constraint}\": Key ({})=({}) already exists.",
+                        names.join(", "),
+                        shown.join(", ")
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}

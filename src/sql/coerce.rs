@@ -1,0 +1,188 @@
+//! Typing of string literals by context, as PostgreSQL does: a quoted
+//! literal assigned to, inserted into or compared with a column takes the
+//! column's type. The literal is parsed and validated with that type's
+//! input function (so `'abc'` for an integer is 22P02, `'t'` for a boolean
+//! is true, a timestamptz is normalized to UTC) and replaced by the stored
+//! value, so SQLite compares and stores like with like.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    AssignmentTarget, BinaryOperator, Expr, SetExpr, Statement, TableObject, Value, ValueWithSpan,
+};
+
+use crate::error::Result;
+use crate::sql::types::{Datum, PgType};
+use crate::sql::{ident_name, object_name, Catalog};
+
+/// The literal SQLite reads as `d`.
+pub fn datum_expr(d: &Datum) -> Expr {
+    let v = match d {
+        Datum::Null => Value::Null,
+        Datum::Int(i) => Value::Number(i.to_string(), false),
+        Datum::Real(f) if f.is_finite() => Value::Number(format!("{f:?}"), false),
+        Datum::Real(f) => {
+            // SQLite has no literal for infinities or NaN.
+            let text = if f.is_nan() {
+                "0.0/0.0"
+            } else if *f > 0.0 {
+                "9e999"
+            } else {
+                "-9e999"
+            };
+            return Expr::Nested(Box::new(Expr::Value(ValueWithSpan::from(
+                Value::Placeholder(text.to_string()),
+            ))));
+        }
+        Datum::Text(s) => Value::SingleQuotedString(s.clone()),
+        Datum::Blob(b) => Value::HexStringLiteral(b.iter().map(|x| format!("{x:02X}")).collect()),
+    };
+    Expr::Value(ValueWithSpan::from(v))
+}
+
+fn string_literal(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::EscapedStringLiteral(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn coerce(e: &mut Expr, ty: &PgType) -> Result<()> {
+    if let Some(s) = string_literal(e) {
+        let d = ty.parse_text(s)?;
+        *e = datum_expr(&d);
+    }
+    Ok(())
+}
+
+/// Column types by column name over the tables a statement mentions; a
+/// name whose type differs between tables is left out (ambiguous).
+fn column_types(stmt: &Statement, catalog: &dyn Catalog) -> HashMap<String, PgType> {
+    let mut types: HashMap<String, Option<PgType>> = HashMap::new();
+    let _ = sqlparser::ast::visit_relations(stmt, |name| {
+        if let Some(def) = catalog.table(&object_name(name)) {
+            for c in &def.columns {
+                types
+                    .entry(c.name.clone())
+                    .and_modify(|t| {
+                        if t.as_ref() != Some(&c.ty) {
+                            *t = None
+                        }
+                    })
+                    .or_insert(Some(c.ty.clone()));
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    types
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+}
+
+fn column_of<'a>(e: &Expr, types: &'a HashMap<String, PgType>) -> Option<&'a PgType> {
+    let name = match e {
+        Expr::Identifier(i) => ident_name(i),
+        Expr::CompoundIdentifier(parts) => ident_name(parts.last()?),
+        _ => return None,
+    };
+    types.get(&name)
+}
+
+/// Coerce the string literals of `stmt` by context (see the module doc).
+pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Catalog) -> Result<()> {
+    let types = column_types(stmt, catalog);
+    match stmt {
+        Statement::Insert(ins) => {
+            if let TableObject::TableName(name) = &ins.table {
+                if let Some(def) = catalog.table(&object_name(name)) {
+                    let targets: Vec<Option<PgType>> = if ins.columns.is_empty() {
+                        def.columns.iter().map(|c| Some(c.ty.clone())).collect()
+                    } else {
+                        ins.columns
+                            .iter()
+                            .map(|c| {
+                                c.0.last()
+                                    .and_then(|p| p.as_ident())
+                                    .and_then(|i| def.column_index(&ident_name(i)))
+                                    .map(|i| def.columns[i].ty.clone())
+                            })
+                            .collect()
+                    };
+                    if let Some(src) = ins.source.as_mut() {
+                        if let SetExpr::Values(values) = src.body.as_mut() {
+                            for row in &mut values.rows {
+                                for (e, ty) in row.iter_mut().zip(&targets) {
+                                    if let Some(ty) = ty {
+                                        coerce(e, ty)?;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Statement::Update(up) => {
+            for a in &mut up.assignments {
+                if let AssignmentTarget::ColumnName(name) = &a.target {
+                    let col = name.0.last().and_then(|p| p.as_ident()).map(ident_name);
+                    if let Some(ty) = col.and_then(|c| types.get(&c)) {
+                        coerce(&mut a.value, ty)?;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let flow = sqlparser::ast::visit_expressions_mut(stmt, |e| {
+        let r = match e {
+            Expr::BinaryOp { left, op, right }
+                if matches!(
+                    op,
+                    BinaryOperator::Eq
+                        | BinaryOperator::NotEq
+                        | BinaryOperator::Lt
+                        | BinaryOperator::LtEq
+                        | BinaryOperator::Gt
+                        | BinaryOperator::GtEq
+                ) =>
+            {
+                if let Some(ty) = column_of(left, &types) {
+                    coerce(right, ty)
+                } else if let Some(ty) = column_of(right, &types) {
+                    coerce(left, ty)
+                } else {
+                    Ok(())
+                }
+            }
+            Expr::In {
+                expr,
+                target: sqlparser::ast::InTarget::List(list),
+                ..
+            } => match column_of(expr, &types) {
+                Some(ty) => list.iter_mut().try_for_each(|x| coerce(x, ty)),
+                None => Ok(()),
+            },
+            Expr::Between {
+                expr, low, high, ..
+            } => match column_of(expr, &types) {
+                Some(ty) => coerce(low, ty).and_then(|_| coerce(high, ty)),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        };
+        match r {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
+    });
+    match flow {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}

@@ -1,0 +1,212 @@
+//! DDL: PostgreSQL CREATE TABLE / CREATE INDEX / ALTER TABLE ADD COLUMN
+//! statements turned into catalog definitions.
+
+use sqlparser::ast::{ColumnDef, ColumnOption, CreateIndex, CreateTable, Expr, TableConstraint};
+
+use crate::error::{Error, Result};
+use crate::sql::types::PgType;
+use crate::sql::{ident_name, object_name};
+use crate::store::table::{Column, Index, TableDef};
+
+fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
+    match dt.to_string().to_lowercase().as_str() {
+        "serial" | "serial4" => Some(PgType::Int4),
+        "bigserial" | "serial8" => Some(PgType::Int8),
+        "smallserial" | "serial2" => Some(PgType::Int2),
+        _ => None,
+    }
+}
+
+/// A column of table `table` as the catalog keeps it, plus whether it is
+/// (part of) a column-level PRIMARY KEY or UNIQUE constraint.
+pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, bool)> {
+    let name = ident_name(&def.name);
+    let (ty, mut default) = match serial_kind(&def.data_type) {
+        Some(ty) => (ty, Some(format!("nextval('{table}_{name}_seq')"))),
+        None => (PgType::from_sql(&def.data_type)?, None),
+    };
+    let mut not_null = default.is_some();
+    let (mut pk, mut unique) = (false, false);
+    for opt in &def.options {
+        match &opt.option {
+            ColumnOption::Null => not_null = false,
+            ColumnOption::NotNull => not_null = true,
+            ColumnOption::Default(e) => default = Some(e.to_string()),
+            ColumnOption::PrimaryKey(_) => {
+                pk = true;
+                not_null = true;
+            }
+            ColumnOption::Unique(_) => unique = true,
+            ColumnOption::Check(_) => {}
+            ColumnOption::ForeignKey(_) => {
+                return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
+            }
+            other => return Err(Error::Unsupported(format!("column option {other}"))),
+        }
+    }
+    Ok((
+        Column {
+            name,
+            ty,
+            not_null,
+            default,
+        },
+        pk,
+        unique,
+    ))
+}
+
+fn column_checks(def: &ColumnDef) -> Vec<String> {
+    def.options
+        .iter()
+        .filter_map(|o| match &o.option {
+            ColumnOption::Check(c) => Some(c.expr.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn key_columns(cols: &[Column], exprs: &[Expr], table: &str) -> Result<Vec<usize>> {
+    exprs
+        .iter()
+        .map(|e| {
+            let name = match e {
+                Expr::Identifier(i) => ident_name(i),
+                other => return Err(Error::Unsupported(format!("key on expression {other}"))),
+            };
+            cols.iter().position(|c| c.name == name).ok_or_else(|| {
+                Error::NoSuchColumn(format!("{name}\" named in key does not exist in \"{table}"))
+            })
+        })
+        .collect()
+}
+
+/// A table definition from CREATE TABLE; `oid` is the new table's id.
+pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
+    if ct.query.is_some() {
+        return Err(Error::Unsupported("CREATE TABLE AS".into()));
+    }
+    let name = object_name(&ct.name);
+    let mut columns = Vec::new();
+    let mut primary_key = Vec::new();
+    let mut unique = Vec::new();
+    let mut checks = Vec::new();
+    for (i, cd) in ct.columns.iter().enumerate() {
+        let (col, pk, uq) = column(&name, cd)?;
+        if columns.iter().any(|c: &Column| c.name == col.name) {
+            return Err(Error::ObjectExists(format!(
+                "column \"{}\" specified more than once",
+                col.name
+            )));
+        }
+        if pk {
+            if !primary_key.is_empty() {
+                return Err(Error::Syntax(format!(
+                    "multiple primary keys for table \"{name}\" are not allowed"
+                )));
+            }
+            primary_key = vec![i];
+        }
+        if uq {
+            unique.push(vec![i]);
+        }
+        checks.extend(column_checks(cd));
+        columns.push(col);
+    }
+    for c in &ct.constraints {
+        match c {
+            TableConstraint::PrimaryKey(pk) => {
+                if !primary_key.is_empty() {
+                    return Err(Error::Syntax(format!(
+                        "multiple primary keys for table \"{name}\" are not allowed"
+                    )));
+                }
+                let exprs: Vec<Expr> = pk.columns.iter().map(|c| c.column.expr.clone()).collect();
+                primary_key = key_columns(&columns, &exprs, &name)?;
+                for &k in &primary_key {
+                    columns[k].not_null = true;
+                }
+            }
+            TableConstraint::Unique(u) => {
+                let exprs: Vec<Expr> = u.columns.iter().map(|c| c.column.expr.clone()).collect();
+                unique.push(key_columns(&columns, &exprs, &name)?);
+            }
+            TableConstraint::Check(ch) => checks.push(ch.expr.to_string()),
+            TableConstraint::ForeignKey(_) => {
+                return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
+            }
+            other => return Err(Error::Unsupported(format!("table constraint {other}"))),
+        }
+    }
+    if columns.is_empty() {
+        return Err(Error::Unsupported("tables without columns".into()));
+    }
+    Ok(TableDef {
+        name,
+        oid,
+        columns,
+        primary_key,
+        unique,
+        checks,
+        indexes: vec![],
+    })
+}
+
+/// An index from CREATE INDEX on `table`.
+pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
+    if ci.predicate.is_some() {
+        return Err(Error::Unsupported("partial indexes".into()));
+    }
+    let exprs: Vec<Expr> = ci.columns.iter().map(|c| c.column.expr.clone()).collect();
+    let cols = key_columns(&table.columns, &exprs, &table.name)?;
+    let columns: Vec<String> = cols
+        .iter()
+        .map(|&c| table.columns[c].name.clone())
+        .collect();
+    let name = match &ci.name {
+        Some(n) => object_name(n),
+        None => format!("{}_{}_idx", table.name, columns.join("_")),
+    };
+    Ok(Index {
+        name,
+        columns,
+        unique: ci.unique,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::ast::Statement;
+
+    fn table(sql: &str) -> TableDef {
+        match crate::sql::parse(sql).unwrap().remove(0) {
+            Statement::CreateTable(ct) => create_table(&ct, 1).unwrap(),
+            other => panic!("not a create table: {other}"),
+        }
+    }
+
+    #[test]
+    fn columns_keys_and_serials() {
+        let t = table(
+            "CREATE TABLE Items (id serial PRIMARY KEY, \"Name\" text NOT NULL UNIQUE, qty int DEFAULT 0 CHECK (qty >= 0))",
+        );
+        assert_eq!(t.name, "items");
+        assert_eq!(t.columns[0].ty, PgType::Int4);
+        assert_eq!(
+            t.columns[0].default.as_deref(),
+            Some("nextval('items_id_seq')")
+        );
+        assert_eq!(t.columns[1].name, "Name");
+        assert_eq!(t.primary_key, vec![0]);
+        assert_eq!(t.unique, vec![vec![1]]);
+        assert_eq!(t.checks, vec!["qty >= 0".to_string()]);
+    }
+
+    #[test]
+    fn table_level_primary_key() {
+        let t = table("CREATE TABLE kv (a int, b text, PRIMARY KEY (a, b))");
+        assert_eq!(t.primary_key, vec![0, 1]);
+        assert!(t.columns[1].not_null);
+    }
+}

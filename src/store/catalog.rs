@@ -1,0 +1,180 @@
+//! The catalog: table definitions and roles, kept in `DATA/catalog.db` and
+//! mirrored in memory for the planner. Each object carries the hybrid
+//! logical clock of its last change so catalogs can later merge
+//! last-writer-wins across nodes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{Error, Result};
+use crate::store::table::TableDef;
+
+/// A login role: its SCRAM verifier (never the password) and permissions.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub verifier: String,
+    pub perms: String,
+}
+
+pub struct Catalog {
+    db: Mutex<Connection>,
+    tables: RwLock<HashMap<String, Arc<TableDef>>>,
+}
+
+impl Catalog {
+    pub fn open(path: &Path) -> Result<Catalog> {
+        let db = Connection::open(path).map_err(Error::internal)?;
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+             CREATE TABLE IF NOT EXISTS tables(name TEXT PRIMARY KEY, def TEXT NOT NULL, hlc INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, verifier TEXT NOT NULL, perms TEXT NOT NULL, hlc INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);",
+        )
+        .map_err(Error::internal)?;
+        let mut tables = HashMap::new();
+        {
+            let mut stmt = db
+                .prepare("SELECT def FROM tables")
+                .map_err(Error::internal)?;
+            let defs = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(Error::internal)?;
+            for def in defs {
+                let def: TableDef = serde_json::from_str(&def.map_err(Error::internal)?)
+                    .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))?;
+                tables.insert(def.name.clone(), Arc::new(def));
+            }
+        }
+        Ok(Catalog {
+            db: Mutex::new(db),
+            tables: RwLock::new(tables),
+        })
+    }
+
+    pub fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.tables.read().get(name).cloned()
+    }
+
+    pub fn tables(&self) -> Vec<Arc<TableDef>> {
+        let mut v: Vec<_> = self.tables.read().values().cloned().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// Insert or replace a table definition.
+    pub fn put_table(&self, def: TableDef, hlc: i64) -> Result<Arc<TableDef>> {
+        let json = serde_json::to_string(&def).map_err(Error::internal)?;
+        self.db
+            .lock()
+            .execute(
+                "INSERT OR REPLACE INTO tables(name, def, hlc) VALUES (?1, ?2, ?3)",
+                params![def.name, json, hlc],
+            )
+            .map_err(Error::internal)?;
+        let def = Arc::new(def);
+        self.tables.write().insert(def.name.clone(), def.clone());
+        Ok(def)
+    }
+
+    pub fn drop_table(&self, name: &str) -> Result<()> {
+        self.db
+            .lock()
+            .execute("DELETE FROM tables WHERE name = ?1", [name])
+            .map_err(Error::internal)?;
+        self.tables.write().remove(name);
+        Ok(())
+    }
+
+    /// A fresh object id, unique on this node (pg_class.oid and friends).
+    pub fn next_oid(&self) -> Result<u32> {
+        let db = self.db.lock();
+        let cur: Option<String> = db
+            .query_row("SELECT v FROM meta WHERE k = 'next_oid'", [], |r| r.get(0))
+            .optional()
+            .map_err(Error::internal)?;
+        let oid = cur.and_then(|v| v.parse::<u32>().ok()).unwrap_or(16384);
+        db.execute(
+            "INSERT OR REPLACE INTO meta(k, v) VALUES ('next_oid', ?1)",
+            [(oid + 1).to_string()],
+        )
+        .map_err(Error::internal)?;
+        Ok(oid)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.db
+            .lock()
+            .query_row("SELECT v FROM meta WHERE k = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(Error::internal)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.db
+            .lock()
+            .execute(
+                "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
+                [key, value],
+            )
+            .map_err(Error::internal)?;
+        Ok(())
+    }
+
+    pub fn role(&self, name: &str) -> Result<Option<Role>> {
+        self.db
+            .lock()
+            .query_row(
+                "SELECT name, verifier, perms FROM roles WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(Role {
+                        name: r.get(0)?,
+                        verifier: r.get(1)?,
+                        perms: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(Error::internal)
+    }
+
+    pub fn roles(&self) -> Result<Vec<Role>> {
+        let db = self.db.lock();
+        let mut stmt = db
+            .prepare("SELECT name, verifier, perms FROM roles ORDER BY name")
+            .map_err(Error::internal)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Role {
+                    name: r.get(0)?,
+                    verifier: r.get(1)?,
+                    perms: r.get(2)?,
+                })
+            })
+            .map_err(Error::internal)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::internal)
+    }
+
+    pub fn put_role(&self, role: &Role, hlc: i64) -> Result<()> {
+        self.db
+            .lock()
+            .execute(
+                "INSERT OR REPLACE INTO roles(name, verifier, perms, hlc) VALUES (?1, ?2, ?3, ?4)",
+                params![role.name, role.verifier, role.perms, hlc],
+            )
+            .map_err(Error::internal)?;
+        Ok(())
+    }
+}
+
+impl crate::sql::Catalog for Catalog {
+    fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        Catalog::table(self, name)
+    }
+}

@@ -1,0 +1,381 @@
+//! `segments.db`: the node's open segments, shard manifest and tombstones.
+//!
+//! Every connection to it comes from `open`, which sets the pragmas that
+//! make a committed transaction survive `kill -9` (WAL, synchronous=FULL)
+//! and registers MosaicDB's SQL functions.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{params, Connection};
+
+use crate::error::{Error, Result};
+use crate::sql::types::Datum;
+use crate::store::clock::{Hlc, Sequences};
+use crate::store::shard::{self, Row, ShardId, ShardMeta};
+use crate::store::table::TableDef;
+
+/// A live shard as the manifest lists it.
+#[derive(Debug, Clone)]
+pub struct LiveShard {
+    pub id: ShardId,
+    pub table: String,
+    pub tombstones: i64,
+}
+
+/// Quote an identifier for SQLite.
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+pub fn open(path: &Path, hlc: &Arc<Hlc>, sequences: &Arc<Sequences>) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(Error::internal)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;
+         PRAGMA case_sensitive_like=ON; PRAGMA foreign_keys=OFF;",
+    )
+    .map_err(Error::internal)?;
+    register_functions(&conn, hlc.clone(), sequences.clone()).map_err(Error::internal)?;
+    Ok(conn)
+}
+
+/// Functions every connection needs: MosaicDB's SQL functions, the row
+/// version clock and serial sequences.
+pub fn register_functions(
+    conn: &Connection,
+    hlc: Arc<Hlc>,
+    sequences: Arc<Sequences>,
+) -> rusqlite::Result<()> {
+    crate::sql::functions::register(conn)?;
+    conn.create_scalar_function("mosaic_hlc", 0, FunctionFlags::SQLITE_UTF8, move |_| {
+        Ok(hlc.now())
+    })?;
+    conn.create_scalar_function(
+        "mosaic_nextval",
+        1,
+        FunctionFlags::SQLITE_UTF8,
+        move |ctx| {
+            let name: String = ctx.get(0)?;
+            Ok(sequences.next(&name))
+        },
+    )?;
+    Ok(())
+}
+
+pub fn init(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _mosaic_shards(
+             id TEXT PRIMARY KEY, table_name TEXT NOT NULL,
+             tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL);
+         CREATE INDEX IF NOT EXISTS _mosaic_shards_table ON _mosaic_shards(table_name);
+         CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
+             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
+    )
+    .map_err(Error::internal)
+}
+
+/// The SQLite column definitions of a table's open segment.
+pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for col in &def.columns {
+        let mut s = format!("{} {}", quote(&col.name), col.ty.storage().sqlite_name());
+        if col.not_null {
+            s.push_str(" NOT NULL");
+        }
+        if let Some(d) = &col.default {
+            s.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// Create the open segment of `def` if it does not exist yet.
+pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
+    let mut cols = vec![
+        "_key INTEGER PRIMARY KEY AUTOINCREMENT".to_string(),
+        "_ver INTEGER NOT NULL DEFAULT (mosaic_hlc())".to_string(),
+    ];
+    cols.extend(column_defs(def)?);
+    for (i, check) in def.checks.iter().enumerate() {
+        cols.push(format!(
+            "CONSTRAINT {} CHECK ({})",
+            quote(&format!("{}_check{}", def.name, i + 1)),
+            crate::sql::expr_to_sqlite(check)?
+        ));
+    }
+    let mut sql = format!(
+        "CREATE TABLE IF NOT EXISTS {} ({}) STRICT;",
+        quote(&def.name),
+        cols.join(", ")
+    );
+    for (i, key) in def.unique_keys().enumerate() {
+        let name = if i == 0 && !def.primary_key.is_empty() {
+            format!("{}_pkey", def.name)
+        } else {
+            format!("{}_{}_key", def.name, key_name(def, key))
+        };
+        sql.push_str(&format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {}({});",
+            quote(&name),
+            quote(&def.name),
+            key.iter()
+                .map(|&c| quote(&def.columns[c].name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for idx in &def.indexes {
+        sql.push_str(&format!(
+            "CREATE {}INDEX IF NOT EXISTS {} ON {}({});",
+            if idx.unique { "UNIQUE " } else { "" },
+            quote(&idx.name),
+            quote(&def.name),
+            idx.columns
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    conn.execute_batch(&sql).map_err(Error::internal)
+}
+
+pub fn key_name(def: &TableDef, key: &[usize]) -> String {
+    key.iter()
+        .map(|&c| def.columns[c].name.as_str())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// Drop a table's open segment, manifest entries and tombstones; returns
+/// the shards that were live.
+pub fn drop_table(conn: &Connection, name: &str) -> Result<Vec<ShardId>> {
+    let shards = live_shards(conn, Some(name))?;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(Error::internal)?;
+    let r = (|| -> rusqlite::Result<()> {
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote(name)))?;
+        for s in &shards {
+            conn.execute(
+                "DELETE FROM _mosaic_tombstones WHERE shard_id = ?1",
+                [&s.id.0],
+            )?;
+        }
+        conn.execute("DELETE FROM _mosaic_shards WHERE table_name = ?1", [name])?;
+        Ok(())
+    })();
+    finish(conn, r.map_err(Error::internal))?;
+    Ok(shards.into_iter().map(|s| s.id).collect())
+}
+
+/// Commit on success, roll back on failure.
+pub fn finish<T>(conn: &Connection, r: Result<T>) -> Result<T> {
+    match r {
+        Ok(v) => {
+            conn.execute_batch("COMMIT").map_err(Error::internal)?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// Live shards of one table (or of all tables), as this connection's
+/// current transaction sees the manifest.
+pub fn live_shards(conn: &Connection, table: Option<&str>) -> Result<Vec<LiveShard>> {
+    let map = |r: &rusqlite::Row| {
+        Ok(LiveShard {
+            id: ShardId(r.get(0)?),
+            table: r.get(1)?,
+            tombstones: r.get(2)?,
+        })
+    };
+    let rows = match table {
+        Some(t) => conn
+            .prepare_cached(
+                "SELECT id, table_name, tombstones FROM _mosaic_shards WHERE table_name = ?1 ORDER BY sealed_at, id",
+            )
+            .and_then(|mut s| s.query_map([t], map)?.collect::<rusqlite::Result<Vec<_>>>()),
+        None => conn
+            .prepare_cached("SELECT id, table_name, tombstones FROM _mosaic_shards ORDER BY sealed_at, id")
+            .and_then(|mut s| s.query_map([], map)?.collect::<rusqlite::Result<Vec<_>>>()),
+    };
+    rows.map_err(Error::internal)
+}
+
+pub fn count_rows(conn: &Connection, table: &str) -> Result<u64> {
+    conn.query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n as u64)
+    .map_err(Error::internal)
+}
+
+pub fn max_int(conn: &Connection, table: &str, column: &str) -> Result<i64> {
+    conn.query_row(
+        &format!("SELECT max({}) FROM {}", quote(column), quote(table)),
+        [],
+        |r| r.get::<_, Option<i64>>(0),
+    )
+    .map(|v| v.unwrap_or(0))
+    .map_err(Error::internal)
+}
+
+fn read_rows(conn: &Connection, sql: &str, ncols: usize) -> Result<Vec<Row>> {
+    let mut stmt = conn.prepare(sql).map_err(Error::internal)?;
+    let mut rows = stmt.query([]).map_err(Error::internal)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(Error::internal)? {
+        let ver: i64 = r.get(0).map_err(Error::internal)?;
+        let mut values = Vec::with_capacity(ncols);
+        for i in 0..ncols {
+            values.push(Datum::from_ref(r.get_ref(i + 1).map_err(Error::internal)?));
+        }
+        out.push(Row { ver, values });
+    }
+    Ok(out)
+}
+
+/// Live rows of a local shard (tombstoned rows left out), in the current
+/// table schema's column order; columns the shard lacks get NULL here and
+/// are only used when a shard is merged into a new one.
+fn shard_rows(
+    conn: &Connection,
+    path: &Path,
+    id: &ShardId,
+    def: &TableDef,
+    meta: &ShardMeta,
+) -> Result<Vec<Row>> {
+    let src = Connection::open_with_flags(
+        format!("file:{}?immutable=1", path.display()),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(Error::internal)?;
+    let cols: Vec<String> = def
+        .columns
+        .iter()
+        .map(|c| {
+            if meta.columns.iter().any(|m| m.name == c.name) {
+                quote(&c.name)
+            } else {
+                "NULL".to_string()
+            }
+        })
+        .collect();
+    let mut dead = std::collections::HashSet::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT rid FROM _mosaic_tombstones WHERE shard_id = ?1")
+            .map_err(Error::internal)?;
+        let rids = stmt
+            .query_map([&id.0], |r| r.get::<_, i64>(0))
+            .map_err(Error::internal)?;
+        for rid in rids {
+            dead.insert(rid.map_err(Error::internal)?);
+        }
+    }
+    let sql = format!(
+        "SELECT _ver, _rid, {} FROM data ORDER BY _rid",
+        cols.join(", ")
+    );
+    let mut stmt = src.prepare(&sql).map_err(Error::internal)?;
+    let mut rows = stmt.query([]).map_err(Error::internal)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(Error::internal)? {
+        let rid: i64 = r.get(1).map_err(Error::internal)?;
+        if dead.contains(&rid) {
+            continue;
+        }
+        let mut values = Vec::with_capacity(cols.len());
+        for i in 0..cols.len() {
+            values.push(Datum::from_ref(r.get_ref(i + 2).map_err(Error::internal)?));
+        }
+        out.push(Row {
+            ver: r.get(0).map_err(Error::internal)?,
+            values,
+        });
+    }
+    Ok(out)
+}
+
+/// Seal the oldest `max_rows` rows of the open segment of `def` into a
+/// shard (see `Store::seal`).
+pub fn seal(
+    conn: &Connection,
+    def: &TableDef,
+    shards_dir: &Path,
+    max_rows: u64,
+    meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
+) -> Result<Option<ShardMeta>> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(Error::internal)?;
+    let r = (|| -> Result<Option<ShardMeta>> {
+        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        let last_key: Option<i64> = conn
+            .query_row(
+                &format!(
+                    "SELECT max(_key) FROM (SELECT _key FROM {} ORDER BY _key LIMIT ?1)",
+                    quote(&def.name)
+                ),
+                [max_rows as i64],
+                |r| r.get(0),
+            )
+            .map_err(Error::internal)?;
+        let Some(last_key) = last_key else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "SELECT _ver, {} FROM {} WHERE _key <= {last_key} ORDER BY _key",
+            cols.join(", "),
+            quote(&def.name)
+        );
+        let mut rows = read_rows(conn, &sql, cols.len())?;
+        // Content addressing: identical rows give an identical id. If a live
+        // shard already has this id (the same rows were sealed before and are
+        // still, in part, live), fold its live rows into this seal instead,
+        // so the result is a new, larger shard and no row is lost or doubled.
+        let live: std::collections::HashSet<ShardId> = live_shards(conn, Some(&def.name))?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        let meta = loop {
+            let meta = shard::write_shard(shards_dir, def, rows.clone())?;
+            if !live.contains(&meta.id) {
+                break meta;
+            }
+            let old = meta_of(&meta.id)?;
+            let path = shard::shard_path(shards_dir, &meta.id);
+            rows.extend(shard_rows(conn, &path, &meta.id, def, &old)?);
+            retire(conn, &meta.id)?;
+        };
+        conn.execute_batch(&format!(
+            "DELETE FROM {} WHERE _key <= {last_key}",
+            quote(&def.name)
+        ))
+        .map_err(Error::internal)?;
+        conn.execute(
+            "INSERT INTO _mosaic_shards(id, table_name, tombstones, sealed_at) VALUES (?1, ?2, 0, ?3)",
+            params![meta.id.0, def.name, chrono::Utc::now().timestamp_micros()],
+        )
+        .map_err(Error::internal)?;
+        Ok(Some(meta))
+    })();
+    finish(conn, r)
+}
+
+/// Take a shard out of the manifest (superseded); its file stays until the
+/// next start, so readers with an older snapshot can still open it.
+fn retire(conn: &Connection, id: &ShardId) -> Result<()> {
+    conn.execute(
+        "DELETE FROM _mosaic_tombstones WHERE shard_id = ?1",
+        [&id.0],
+    )
+    .map_err(Error::internal)?;
+    conn.execute("DELETE FROM _mosaic_shards WHERE id = ?1", [&id.0])
+        .map_err(Error::internal)?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! Rows in PostgreSQL's DataRow format, text or binary per column.
+
+use std::sync::Arc;
+
+use bytes::BufMut;
+use pgwire::api::results::{FieldFormat, FieldInfo};
+use pgwire::error::PgWireResult;
+use pgwire::messages::data::DataRow;
+
+use crate::sql::types::{Datum, PgType};
+
+pub struct RowEncoder {
+    schema: Arc<Vec<FieldInfo>>,
+    types: Vec<PgType>,
+}
+
+impl RowEncoder {
+    pub fn new(schema: Arc<Vec<FieldInfo>>, types: Vec<PgType>) -> RowEncoder {
+        RowEncoder { schema, types }
+    }
+
+    pub fn encode(&self, row: &[Datum]) -> PgWireResult<DataRow> {
+        let mut data = bytes::BytesMut::with_capacity(16 * row.len());
+        for (i, ty) in self.types.iter().enumerate() {
+            let v = row.get(i).unwrap_or(&Datum::Null);
+            let binary = self
+                .schema
+                .get(i)
+                .map(|f| f.format() == FieldFormat::Binary)
+                .unwrap_or(false);
+            let bytes = if binary {
+                ty.render_binary(v).map_err(super::to_pg)?
+            } else {
+                ty.render_text(v).map(String::into_bytes)
+            };
+            match bytes {
+                None => data.put_i32(-1),
+                Some(b) => {
+                    data.put_i32(b.len() as i32);
+                    data.put_slice(&b);
+                }
+            }
+        }
+        Ok(DataRow::new(data, self.types.len() as i16))
+    }
+}
