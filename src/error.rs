@@ -63,6 +63,8 @@ pub enum Error {
     ProtocolViolation(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{0}")]
+    DatetimeFieldOverflow(String),
 }
 
 impl Error {
@@ -97,6 +99,7 @@ impl Error {
             Error::InvalidParameter(_) => "22023",
             Error::ProtocolViolation(_) => "08P01",
             Error::Internal(_) => "XX000",
+            Error::DatetimeFieldOverflow(_) => "22008",
         }
     }
 
