@@ -145,6 +145,7 @@ mod tests {
             (Error::BadPassword("u".into()), "28P01"),
             (Error::TransactionAborted, "25P02"),
             (Error::Internal("i".into()), "XX000"),
+            (Error::DatetimeFieldOverflow("d".into()), "22008"),
         ];
         for (err, code) in cases {
             assert_eq!(err.sqlstate(), code, "{err:?}");
