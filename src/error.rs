@@ -63,6 +63,8 @@ pub enum Error {
     ProtocolViolation(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{0}")]
+    DatetimeFieldOverflow(String),
 }
 
 impl Error {
@@ -97,6 +99,7 @@ impl Error {
             Error::InvalidParameter(_) => "22023",
             Error::ProtocolViolation(_) => "08P01",
             Error::Internal(_) => "XX000",
+            Error::DatetimeFieldOverflow(_) => "22008",
         }
     }
 
@@ -142,6 +145,7 @@ mod tests {
             (Error::BadPassword("u".into()), "28P01"),
             (Error::TransactionAborted, "25P02"),
             (Error::Internal("i".into()), "XX000"),
+            (Error::DatetimeFieldOverflow("d".into()), "22008"),
         ];
         for (err, code) in cases {
             assert_eq!(err.sqlstate(), code, "{err:?}");

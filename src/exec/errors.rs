@@ -12,8 +12,8 @@ pub fn map(e: rusqlite::Error) -> Error {
         rusqlite::Error::SqlInputError { msg, .. } => (None, msg.clone()),
         other => (None, other.to_string()),
     };
-    if let Some((state, text)) = crate::sql::functions::sqlstate_of_message(&msg) {
-        return from_sqlstate(state, text);
+    if let Some(e) = crate::sql::functions::error_from_message(&msg) {
+        return e;
     }
     match code {
         Some(ErrorCode::OperationInterrupted) => return Error::Canceled,
@@ -67,18 +67,4 @@ pub fn map(e: rusqlite::Error) -> Error {
         return Error::Syntax(msg);
     }
     Error::Internal(msg)
-}
-
-/// An error for a SQLSTATE raised by one of MosaicDB's SQL functions.
-pub fn from_sqlstate(state: &str, text: String) -> Error {
-    match state {
-        "22P02" => Error::InvalidInput(text),
-        "22003" => Error::NumericOutOfRange(text),
-        "22012" => Error::DivisionByZero(text),
-        "22001" => Error::StringTooLong(text),
-        "42883" => Error::NoSuchFunction(text),
-        "0A000" => Error::Unsupported(text),
-        "22023" => Error::InvalidParameter(text),
-        _ => Error::Internal(text),
-    }
 }

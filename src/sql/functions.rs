@@ -1,23 +1,441 @@
 //! PostgreSQL functions SQLite lacks, registered on every connection as
 //! Rust scalar and aggregate functions (the names `sql::rewrite` emits).
+//!
+//! Error marker convention: a function that must fail the way PostgreSQL
+//! fails returns an SQLite error whose message is `SSSSS: message`, the
+//! five-character SQLSTATE, a colon and a space, then PostgreSQL's message
+//! (e.g. `22P02: invalid input syntax for type integer: "abc"`). The
+//! executor passes SQLite error messages through [`error_from_message`] (or
+//! [`sqlstate_of_message`]) to get the crate error back; a message without
+//! a marker is an ordinary SQLite error.
+//!
+//! Values follow the storage representation of `sql::types`: timestamps
+//! are UTC text, booleans 0/1.
 
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
+
+use crate::error::Error;
+use crate::sql::types::datetime::{
+    civil_from_days, days_from_civil, format_date, format_timestamp, parse_timestamp,
+    MICROS_PER_DAY,
+};
+use crate::sql::types::number::format_float;
+use crate::sql::types::{Datum, PgType};
+
+mod text;
+
+type FnResult = rusqlite::Result<Value>;
+
+/// Wrap a crate error into an SQLite function error carrying its marker.
+pub(crate) fn fail(e: Error) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(format!("{}: {e}", e.sqlstate()).into())
+}
+
+const KNOWN_STATES: &[&str] = &[
+    "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
+];
+
+/// The SQLSTATE and message of an SQLite error message that carries the
+/// marker (see the module doc); `None` for any other message.
+pub fn sqlstate_of_message(msg: &str) -> Option<(&'static str, String)> {
+    let (code, rest) = msg.split_once(": ")?;
+    let state = KNOWN_STATES.iter().find(|s| **s == code)?;
+    Some((state, rest.to_string()))
+}
+
+/// The crate error an SQLite error message stands for, when it carries
+/// the marker.
+pub fn error_from_message(msg: &str) -> Option<Error> {
+    let (state, m) = sqlstate_of_message(msg)?;
+    Some(match state {
+        "22P02" => Error::InvalidInput(m),
+        "22003" => Error::NumericOutOfRange(m),
+        "22012" => Error::DivisionByZero(m),
+        "22001" => Error::StringTooLong(m),
+        "22008" => Error::DatetimeFieldOverflow(m),
+        "0A000" => Error::Unsupported(m.trim_end_matches(" is not supported").to_string()),
+        "42804" => Error::DatatypeMismatch(m),
+        "XX000" => Error::Internal(m),
+        _ => Error::InvalidParameter(m),
+    })
+}
+
+fn datum(v: ValueRef<'_>) -> Datum {
+    Datum::from_ref(v)
+}
+
+fn value(d: Datum) -> Value {
+    match d {
+        Datum::Null => Value::Null,
+        Datum::Int(i) => Value::Integer(i),
+        Datum::Real(f) => Value::Real(f),
+        Datum::Text(s) => Value::Text(s),
+        Datum::Blob(b) => Value::Blob(b),
+    }
+}
+
+/// A stored value as PostgreSQL text (for casts to text and concat).
+pub(crate) fn as_text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(format_float(f, false)),
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => PgType::Bytea.render_text(&Datum::Blob(b.to_vec())),
+    }
+}
+
+/// The PostgreSQL type a `pg_cast` type spec names (`int4`, `varchar(10)`).
+fn cast_target(spec: &str) -> Option<PgType> {
+    let (name, len) = match spec.split_once('(') {
+        Some((n, rest)) => (n, rest.trim_end_matches(')').parse::<u32>().ok()),
+        None => (spec, None),
+    };
+    Some(match name {
+        "bool" => PgType::Bool,
+        "int2" => PgType::Int2,
+        "int4" => PgType::Int4,
+        "int8" => PgType::Int8,
+        "float4" => PgType::Float4,
+        "float8" => PgType::Float8,
+        "numeric" => PgType::Numeric,
+        "text" => PgType::Text,
+        "varchar" => PgType::Varchar(len),
+        "bpchar" => PgType::Bpchar(len),
+        "bytea" => PgType::Bytea,
+        "date" => PgType::Date,
+        "timestamp" => PgType::Timestamp,
+        "timestamptz" => PgType::Timestamptz,
+        "json" => PgType::Json,
+        "jsonb" => PgType::Jsonb,
+        "uuid" => PgType::Uuid,
+        _ => return None,
+    })
+}
+
+/// The name `sql::rewrite` passes to `pg_cast` for a type.
+pub fn cast_spec(ty: &PgType) -> String {
+    match ty {
+        PgType::Bool => "bool".into(),
+        PgType::Int2 => "int2".into(),
+        PgType::Int4 => "int4".into(),
+        PgType::Int8 => "int8".into(),
+        PgType::Float4 => "float4".into(),
+        PgType::Float8 => "float8".into(),
+        PgType::Numeric => "numeric".into(),
+        PgType::Text | PgType::Unknown => "text".into(),
+        PgType::Varchar(Some(n)) => format!("varchar({n})"),
+        PgType::Varchar(None) => "varchar".into(),
+        PgType::Bpchar(Some(n)) => format!("bpchar({n})"),
+        PgType::Bpchar(None) => "bpchar".into(),
+        PgType::Bytea => "bytea".into(),
+        PgType::Date => "date".into(),
+        PgType::Timestamp => "timestamp".into(),
+        PgType::Timestamptz => "timestamptz".into(),
+        PgType::Json => "json".into(),
+        PgType::Jsonb => "jsonb".into(),
+        PgType::Uuid => "uuid".into(),
+    }
+}
+
+fn int_range(ty: &PgType, v: i64) -> Result<i64, Error> {
+    let ok = match ty {
+        PgType::Int2 => i16::try_from(v).is_ok(),
+        PgType::Int4 => i32::try_from(v).is_ok(),
+        _ => true,
+    };
+    if ok {
+        Ok(v)
+    } else {
+        Err(Error::NumericOutOfRange(format!(
+            "{} out of range",
+            ty.input_name()
+        )))
+    }
+}
+
+/// `CAST(v AS ty)` with PostgreSQL semantics on stored values.
+pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
+    use ValueRef as V;
+    Ok(match (ty, v) {
+        (_, V::Null) => Datum::Null,
+        (PgType::Bool, V::Integer(i)) => Datum::Int(i64::from(i != 0)),
+        (PgType::Int2 | PgType::Int4 | PgType::Int8, V::Integer(i)) => {
+            Datum::Int(int_range(ty, i)?)
+        }
+        (PgType::Int2 | PgType::Int4 | PgType::Int8, V::Real(f)) => {
+            // numeric → int rounds half away from zero (f64::round).
+            let r = f.round();
+            if !r.is_finite() || r.abs() >= 9.223_372_036_854_776e18 {
+                return Err(Error::NumericOutOfRange(format!(
+                    "{} out of range",
+                    ty.input_name()
+                )));
+            }
+            Datum::Int(int_range(ty, r as i64)?)
+        }
+        (PgType::Float4, V::Integer(i)) => Datum::Real(f64::from(i as f32)),
+        (PgType::Float4, V::Real(f)) => Datum::Real(f64::from(f as f32)),
+        (PgType::Float8 | PgType::Numeric, V::Integer(i)) => Datum::Real(i as f64),
+        (PgType::Float8 | PgType::Numeric, V::Real(f)) => Datum::Real(f),
+        (PgType::Bytea, V::Blob(b)) => Datum::Blob(b.to_vec()),
+        (PgType::Text | PgType::Unknown, v) => Datum::Text(as_text(v).unwrap_or_default()),
+        (PgType::Varchar(n) | PgType::Bpchar(n), v) => {
+            // An explicit cast truncates silently, unlike an assignment.
+            let s = as_text(v).unwrap_or_default();
+            let mut s: String = match n {
+                Some(n) => s.chars().take(*n as usize).collect(),
+                None => s,
+            };
+            if let (PgType::Bpchar(Some(n)), count) = (ty, s.chars().count()) {
+                s.extend(std::iter::repeat_n(
+                    ' ',
+                    (*n as usize).saturating_sub(count),
+                ));
+            }
+            Datum::Text(s)
+        }
+        (_, V::Text(t)) => ty.parse_text(&String::from_utf8_lossy(t))?,
+        (_, v) => {
+            return Err(Error::DatatypeMismatch(format!(
+                "cannot cast {} to {}",
+                match v {
+                    V::Integer(_) => "integer",
+                    V::Real(_) => "double precision",
+                    _ => "bytea",
+                },
+                ty.display_name()
+            )))
+        }
+    })
+}
+
+fn pg_cast(ctx: &mut Context<'_>) -> FnResult {
+    let spec: String = ctx.get(1)?;
+    let ty =
+        cast_target(&spec).ok_or_else(|| fail(Error::Unsupported(format!("cast to {spec}"))))?;
+    cast(&ty, ctx.get_raw(0)).map(value).map_err(fail)
+}
+
+/// Compare two non-NULL values the way SQLite orders them (numbers, then
+/// text, then blobs), for greatest/least.
+fn order(a: &ValueRef<'_>, b: &ValueRef<'_>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    use ValueRef as V;
+    let num = |v: &ValueRef<'_>| match v {
+        V::Integer(i) => Some(*i as f64),
+        V::Real(f) => Some(*f),
+        _ => None,
+    };
+    match (a, b) {
+        (V::Integer(x), V::Integer(y)) => x.cmp(y),
+        _ => match (num(a), num(b)) {
+            (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => match (a, b) {
+                (V::Text(x), V::Text(y)) => x.cmp(y),
+                (V::Text(_), _) => Ordering::Less,
+                (_, V::Text(_)) => Ordering::Greater,
+                (V::Blob(x), V::Blob(y)) => x.cmp(y),
+                _ => Ordering::Equal,
+            },
+        },
+    }
+}
+
+/// PostgreSQL's greatest/least: NULL arguments are ignored.
+fn extreme(ctx: &Context<'_>, greatest: bool) -> FnResult {
+    let mut best: Option<ValueRef<'_>> = None;
+    for i in 0..ctx.len() {
+        let v = ctx.get_raw(i);
+        if v == ValueRef::Null {
+            continue;
+        }
+        best = match best {
+            None => Some(v),
+            Some(b) => {
+                let o = order(&v, &b);
+                let better = if greatest { o.is_gt() } else { o.is_lt() };
+                Some(if better { v } else { b })
+            }
+        };
+    }
+    Ok(best.map_or(Value::Null, |v| value(datum(v))))
+}
+
+enum Num {
+    Int(i64),
+    Real(f64),
+}
+
+fn num(v: ValueRef<'_>) -> Option<Num> {
+    match v {
+        ValueRef::Integer(i) => Some(Num::Int(i)),
+        ValueRef::Real(f) => Some(Num::Real(f)),
+        ValueRef::Text(t) => {
+            let s = String::from_utf8_lossy(t);
+            let s = s.trim();
+            s.parse::<i64>()
+                .map(Num::Int)
+                .or_else(|_| s.parse::<f64>().map(Num::Real))
+                .ok()
+        }
+        _ => None,
+    }
+}
+
+fn div_by_zero() -> rusqlite::Error {
+    fail(Error::DivisionByZero("division by zero".into()))
+}
+
+/// `a / b` (and `a % b` with `modulo`): integer when both are integers,
+/// and division by zero is 22012, as in PostgreSQL.
+fn arith(ctx: &Context<'_>, modulo: bool) -> FnResult {
+    let (Some(a), Some(b)) = (num(ctx.get_raw(0)), num(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    let overflow = || fail(Error::NumericOutOfRange("bigint out of range".into()));
+    Ok(match (a, b) {
+        (_, Num::Int(0)) => return Err(div_by_zero()),
+        (_, Num::Real(0.0)) => return Err(div_by_zero()),
+        (Num::Int(x), Num::Int(y)) if modulo => Value::Integer(x.checked_rem(y).unwrap_or(0)),
+        (Num::Int(x), Num::Int(y)) => Value::Integer(x.checked_div(y).ok_or_else(overflow)?),
+        (a, b) => {
+            let f = |n: Num| match n {
+                Num::Int(i) => i as f64,
+                Num::Real(f) => f,
+            };
+            let (x, y) = (f(a), f(b));
+            Value::Real(if modulo { x % y } else { x / y })
+        }
+    })
+}
+
+fn now_micros() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// A date or timestamp stored value as microseconds since the Unix epoch.
+fn ts_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<i64>> {
+    match ctx.get_raw(i) {
+        ValueRef::Null => Ok(None),
+        v => {
+            let s = as_text(v).unwrap_or_default();
+            parse_timestamp(&s, true).map(Some).map_err(fail)
+        }
+    }
+}
+
+fn field_arg(ctx: &Context<'_>) -> rusqlite::Result<Option<String>> {
+    Ok(as_text(ctx.get_raw(0)).map(|s| s.trim().to_ascii_lowercase()))
+}
+
+fn bad_unit(kind: &str, unit: &str) -> rusqlite::Error {
+    fail(Error::InvalidParameter(format!(
+        "{kind} units \"{unit}\" not recognized"
+    )))
+}
+
+/// `date_trunc(field, ts)` on stored timestamps, returning storage text.
+fn date_trunc(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(unit), Some(ts)) = (field_arg(ctx)?, ts_arg(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let days = ts.div_euclid(MICROS_PER_DAY);
+    let tod = ts.rem_euclid(MICROS_PER_DAY);
+    let (y, m, _) = civil_from_days(days);
+    let at_day = |d: i64| d * MICROS_PER_DAY;
+    let year_start = |y: i64| at_day(days_from_civil(y, 1, 1));
+    let out = match unit.as_str() {
+        "microseconds" | "microsecond" => ts,
+        "milliseconds" | "millisecond" => ts - ts.rem_euclid(1000),
+        "second" | "seconds" => ts - ts.rem_euclid(1_000_000),
+        "minute" | "minutes" => ts - ts.rem_euclid(60_000_000),
+        "hour" | "hours" => ts - ts.rem_euclid(3_600_000_000),
+        "day" | "days" => ts - tod,
+        "week" | "weeks" => at_day(days - (days + 3).rem_euclid(7)),
+        "month" | "months" => at_day(days_from_civil(y, m, 1)),
+        "quarter" => at_day(days_from_civil(y, (m - 1) / 3 * 3 + 1, 1)),
+        "year" | "years" => year_start(y),
+        "decade" => year_start(y.div_euclid(10) * 10),
+        "century" => year_start((y - 1).div_euclid(100) * 100 + 1),
+        "millennium" => year_start((y - 1).div_euclid(1000) * 1000 + 1),
+        _ => return Err(bad_unit("timestamp", &unit)),
+    };
+    Ok(Value::Text(format_timestamp(out)))
+}
+
+/// `extract(field FROM ts)` / `date_part`, as a number (numeric is REAL).
+fn extract(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(unit), Some(ts)) = (field_arg(ctx)?, ts_arg(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let days = ts.div_euclid(MICROS_PER_DAY);
+    let tod = ts.rem_euclid(MICROS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let dow = (days + 4).rem_euclid(7); // 1970-01-01 was a Thursday.
+    let isodow = if dow == 0 { 7 } else { dow };
+    // The ISO year and week: the week with the year's first Thursday is 1.
+    let thursday = days - isodow + 4;
+    let (iso_year, _, _) = civil_from_days(thursday);
+    let iso_week = (thursday - days_from_civil(iso_year, 1, 1)) / 7 + 1;
+    let v: f64 = match unit.as_str() {
+        "year" | "years" => y as f64,
+        "month" | "months" => f64::from(m),
+        "day" | "days" => f64::from(d),
+        "hour" | "hours" => (tod / 3_600_000_000) as f64,
+        "minute" | "minutes" => (tod / 60_000_000 % 60) as f64,
+        "second" | "seconds" => (tod % 60_000_000) as f64 / 1e6,
+        "milliseconds" | "millisecond" => (tod % 60_000_000) as f64 / 1e3,
+        "microseconds" | "microsecond" => (tod % 60_000_000) as f64,
+        "dow" => dow as f64,
+        "isodow" => isodow as f64,
+        "doy" => (days - days_from_civil(y, 1, 1) + 1) as f64,
+        "week" => iso_week as f64,
+        "isoyear" => iso_year as f64,
+        "quarter" => f64::from((m - 1) / 3 + 1),
+        "decade" => y.div_euclid(10) as f64,
+        "century" => ((y - 1).div_euclid(100) + 1) as f64,
+        "millennium" => ((y - 1).div_euclid(1000) + 1) as f64,
+        "epoch" => ts as f64 / 1e6,
+        "julian" => (days + 2_440_588) as f64 + tod as f64 / MICROS_PER_DAY as f64,
+        _ => return Err(bad_unit("timestamp", &unit)),
+    };
+    Ok(Value::Real(v))
+}
+
+fn random(_: &mut Context<'_>) -> FnResult {
+    Ok(Value::Real(rand::random::<f64>()))
+}
 
 /// Register MosaicDB's SQL functions on `conn`.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
-    let _ = conn;
-    Ok(())
+    let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let volatile = FunctionFlags::SQLITE_UTF8;
+    conn.create_scalar_function("pg_cast", 2, det, pg_cast)?;
+    conn.create_scalar_function("pg_greatest", -1, det, |c| extreme(c, true))?;
+    conn.create_scalar_function("pg_least", -1, det, |c| extreme(c, false))?;
+    conn.create_scalar_function("pg_div", 2, det, |c| arith(c, false))?;
+    conn.create_scalar_function("pg_mod", 2, det, |c| arith(c, true))?;
+    conn.create_scalar_function("pg_date_trunc", 2, det, date_trunc)?;
+    conn.create_scalar_function("pg_extract", 2, det, extract)?;
+    conn.create_scalar_function("pg_now", 0, volatile, |_| {
+        Ok(Value::Text(format_timestamp(now_micros())))
+    })?;
+    conn.create_scalar_function("pg_current_date", 0, volatile, |_| {
+        Ok(Value::Text(format_date(
+            now_micros().div_euclid(MICROS_PER_DAY),
+        )))
+    })?;
+    conn.create_scalar_function("pg_random", 0, volatile, random)?;
+    text::register(conn, det)
 }
 
-/// The SQLSTATE and message carried by an error message of one of our
-/// functions (`22P02: invalid input ...`), if it has one.
-pub fn sqlstate_of_message(msg: &str) -> Option<(&'static str, String)> {
-    const STATES: [&str; 7] = [
-        "22P02", "22003", "22012", "22001", "42883", "0A000", "22023",
-    ];
-    let (code, text) = msg.split_once(": ")?;
-    STATES
-        .iter()
-        .find(|s| **s == code)
-        .map(|s| (*s, text.to_string()))
-}
+#[cfg(test)]
+mod tests;

@@ -1,12 +1,21 @@
 //! PostgreSQL type inference: the names and types of a statement's result
 //! columns and the types of its `$n` parameters, from the catalog and the
-//! AST (never from SQLite's dynamic types).
+//! AST (never from SQLite's dynamic types). Runs on the PostgreSQL AST,
+//! before `sql::rewrite`.
 
-use sqlparser::ast::{Query, Statement};
+mod expr;
+mod params;
 
-use crate::error::Result;
+use sqlparser::ast::{
+    FromTable, Ident, ObjectName, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
+    Statement, TableAlias, TableFactor, TableObject, TableWithJoins, UpdateTableFromKind,
+};
+
+use crate::error::{Error, Result};
 use crate::sql::types::PgType;
 use crate::sql::Catalog;
+
+pub use params::param_types;
 
 /// Output columns of `stmt` (a query, or the RETURNING list of a write), as
 /// PostgreSQL names and types them: `count(*)` is `count` of type int8,
@@ -16,22 +25,299 @@ pub fn result_columns(
     catalog: &dyn Catalog,
     params: &[PgType],
 ) -> Result<Vec<(String, PgType)>> {
-    let _ = (catalog, params);
+    let mut env = Env::new(catalog, params);
     match stmt {
-        Statement::Query(q) => query_columns(q),
+        Statement::Query(q) => env.query_cols(q),
+        Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+            let (rels, returning) = env.write_scope(stmt)?;
+            match returning {
+                Some(items) => env.with_scope(rels, |env| env.projection(items)),
+                None => Ok(vec![]),
+            }
+        }
         _ => Ok(vec![]),
     }
 }
 
-fn query_columns(q: &Query) -> Result<Vec<(String, PgType)>> {
-    let _ = q;
-    Ok(vec![])
+type Cols = Vec<(String, PgType)>;
+
+/// One relation in a FROM list: its visible name and its columns.
+struct Rel {
+    name: String,
+    cols: Cols,
 }
 
-/// Types of `$1..$n` implied by where they appear (compared with or
-/// assigned to a column, cast, inserted into a column); `None` where the
-/// context says nothing. The vector's length is the highest `$n` used.
-pub fn param_types(stmt: &Statement, catalog: &dyn Catalog) -> Vec<Option<PgType>> {
-    let _ = (stmt, catalog);
-    vec![]
+/// What inference knows at a point of the AST: the catalog, the CTEs in
+/// scope, and the FROM scopes from outermost to innermost (for correlated
+/// subqueries).
+struct Env<'a> {
+    catalog: &'a dyn Catalog,
+    params: &'a [PgType],
+    ctes: Vec<(String, Cols)>,
+    scopes: Vec<Vec<Rel>>,
 }
+
+/// An identifier as PostgreSQL folds it: unquoted names are lowercased.
+fn norm(id: &Ident) -> String {
+    if id.quote_style.is_some() {
+        id.value.clone()
+    } else {
+        id.value.to_lowercase()
+    }
+}
+
+fn name_parts(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .map(|p| match p.as_ident() {
+            Some(id) => norm(id),
+            None => p.to_string(),
+        })
+        .collect()
+}
+
+fn apply_alias(cols: &mut Cols, alias: Option<&TableAlias>) {
+    if let Some(a) = alias {
+        for (c, new) in cols.iter_mut().zip(&a.columns) {
+            c.0 = norm(&new.name);
+        }
+    }
+}
+
+impl<'a> Env<'a> {
+    fn new(catalog: &'a dyn Catalog, params: &'a [PgType]) -> Env<'a> {
+        Env {
+            catalog,
+            params,
+            ctes: vec![],
+            scopes: vec![],
+        }
+    }
+
+    fn with_scope<T>(&mut self, rels: Vec<Rel>, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.scopes.push(rels);
+        let r = f(self);
+        self.scopes.pop();
+        r
+    }
+
+    /// Register a query's CTEs; returns how many to drop afterwards.
+    fn push_ctes(&mut self, q: &Query) -> Result<usize> {
+        let mark = self.ctes.len();
+        if let Some(with) = &q.with {
+            for cte in &with.cte_tables {
+                let mut cols = self.query_cols(&cte.query)?;
+                apply_alias(&mut cols, Some(&cte.alias));
+                self.ctes.push((norm(&cte.alias.name), cols));
+            }
+        }
+        Ok(mark)
+    }
+
+    fn query_cols(&mut self, q: &Query) -> Result<Cols> {
+        let mark = self.push_ctes(q)?;
+        let r = self.set_cols(&q.body);
+        self.ctes.truncate(mark);
+        r
+    }
+
+    fn set_cols(&mut self, body: &SetExpr) -> Result<Cols> {
+        match body {
+            SetExpr::Select(s) => {
+                let rels = self.scope_of(&s.from)?;
+                self.with_scope(rels, |env| env.projection(&s.projection))
+            }
+            SetExpr::Query(q) => self.query_cols(q),
+            SetExpr::SetOperation { left, .. } => self.set_cols(left),
+            SetExpr::Values(v) => match v.rows.first() {
+                Some(row) => row
+                    .content
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| Ok((format!("column{}", i + 1), self.expr_type(e)?)))
+                    .collect(),
+                None => Ok(vec![]),
+            },
+            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => {
+                let (rels, returning) = self.write_scope(s)?;
+                match returning {
+                    Some(items) => self.with_scope(rels, |env| env.projection(items)),
+                    None => Ok(vec![]),
+                }
+            }
+            other => Err(Error::Unsupported(format!("query form {other}"))),
+        }
+    }
+
+    fn scope_of(&mut self, from: &[TableWithJoins]) -> Result<Vec<Rel>> {
+        let mut rels = vec![];
+        for twj in from {
+            self.factor(&twj.relation, &mut rels)?;
+            for j in &twj.joins {
+                self.factor(&j.relation, &mut rels)?;
+            }
+        }
+        Ok(rels)
+    }
+
+    fn factor(&mut self, tf: &TableFactor, out: &mut Vec<Rel>) -> Result<()> {
+        match tf {
+            TableFactor::Table { name, alias, .. } => {
+                let mut cols = self.relation(name)?;
+                apply_alias(&mut cols, alias.as_ref());
+                let parts = name_parts(name);
+                let rel_name = match alias {
+                    Some(a) => norm(&a.name),
+                    None => parts.last().cloned().unwrap_or_default(),
+                };
+                out.push(Rel {
+                    name: rel_name,
+                    cols,
+                });
+            }
+            TableFactor::Derived {
+                subquery, alias, ..
+            } => {
+                let mut cols = self.query_cols(subquery)?;
+                apply_alias(&mut cols, alias.as_ref());
+                out.push(Rel {
+                    name: alias.as_ref().map(|a| norm(&a.name)).unwrap_or_default(),
+                    cols,
+                });
+            }
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => {
+                self.factor(&table_with_joins.relation, out)?;
+                for j in &table_with_joins.joins {
+                    self.factor(&j.relation, out)?;
+                }
+            }
+            other => return Err(Error::Unsupported(format!("FROM item {other}"))),
+        }
+        Ok(())
+    }
+
+    /// Columns of a named relation: a CTE in scope, else a catalog table.
+    fn relation(&self, name: &ObjectName) -> Result<Cols> {
+        let parts = name_parts(name);
+        let last = parts.last().cloned().unwrap_or_default();
+        if parts.len() == 1 {
+            if let Some((_, cols)) = self.ctes.iter().rev().find(|(n, _)| *n == last) {
+                return Ok(cols.clone());
+            }
+        }
+        match self.catalog.table(&last) {
+            Some(def) => Ok(def
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect()),
+            None => Err(Error::NoSuchTable(parts.join("."))),
+        }
+    }
+
+    /// The target scope and RETURNING list of an INSERT/UPDATE/DELETE.
+    fn write_scope<'s>(
+        &mut self,
+        stmt: &'s Statement,
+    ) -> Result<(Vec<Rel>, Option<&'s Vec<SelectItem>>)> {
+        match stmt {
+            Statement::Insert(ins) => {
+                let TableObject::TableName(name) = &ins.table else {
+                    return Err(Error::Unsupported("INSERT into a table function".into()));
+                };
+                let cols = self.relation(name)?;
+                let rel_name = match &ins.table_alias {
+                    Some(a) => norm(&a.alias),
+                    None => name_parts(name).last().cloned().unwrap_or_default(),
+                };
+                let rel = Rel {
+                    name: rel_name,
+                    cols,
+                };
+                Ok((vec![rel], ins.returning.as_ref()))
+            }
+            Statement::Update(u) => {
+                let mut from = vec![u.table.clone()];
+                if let Some(UpdateTableFromKind::BeforeSet(f) | UpdateTableFromKind::AfterSet(f)) =
+                    &u.from
+                {
+                    from.extend(f.iter().cloned());
+                }
+                Ok((self.scope_of(&from)?, u.returning.as_ref()))
+            }
+            Statement::Delete(d) => {
+                let (FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f)) = &d.from;
+                let mut rels = self.scope_of(f)?;
+                if let Some(using) = &d.using {
+                    rels.extend(self.scope_of(using)?);
+                }
+                Ok((rels, d.returning.as_ref()))
+            }
+            _ => Ok((vec![], None)),
+        }
+    }
+
+    fn projection(&mut self, items: &[SelectItem]) -> Result<Cols> {
+        let mut out = vec![];
+        for item in items {
+            match item {
+                SelectItem::UnnamedExpr(e) => {
+                    let ty = self.expr_type(e)?;
+                    out.push((self.expr_name(e), ty));
+                }
+                SelectItem::ExprWithAlias { expr, alias } => {
+                    out.push((norm(alias), self.expr_type(expr)?));
+                }
+                SelectItem::ExprWithAliases { expr, aliases } => {
+                    let name = aliases.first().map(norm).unwrap_or_default();
+                    out.push((name, self.expr_type(expr)?));
+                }
+                SelectItem::Wildcard(_) => {
+                    let scope = self.scopes.last().map(Vec::as_slice).unwrap_or_default();
+                    out.extend(scope.iter().flat_map(|r| r.cols.iter().cloned()));
+                }
+                SelectItem::QualifiedWildcard(kind, _) => {
+                    let SelectItemQualifiedWildcardKind::ObjectName(name) = kind else {
+                        return Err(Error::Unsupported("expression.*".into()));
+                    };
+                    let qual = name_parts(name).last().cloned().unwrap_or_default();
+                    let rel = self
+                        .scopes
+                        .iter()
+                        .rev()
+                        .flat_map(|s| s.iter())
+                        .find(|r| r.name == qual)
+                        .ok_or_else(|| Error::NoSuchTable(qual.clone()))?;
+                    out.extend(rel.cols.iter().cloned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The type of a column reference, searching inner scopes first.
+    fn column(&self, qualifier: Option<&str>, name: &str) -> Result<PgType> {
+        let mut saw_qualifier = false;
+        for scope in self.scopes.iter().rev() {
+            for rel in scope {
+                if qualifier.is_some_and(|q| q != rel.name) {
+                    continue;
+                }
+                saw_qualifier = true;
+                if let Some((_, ty)) = rel.cols.iter().find(|(c, _)| c == name) {
+                    return Ok(ty.clone());
+                }
+            }
+        }
+        match qualifier {
+            Some(q) if !saw_qualifier => Err(Error::NoSuchTable(q.to_string())),
+            Some(q) => Err(Error::NoSuchColumn(format!("{q}.{name}"))),
+            None => Err(Error::NoSuchColumn(name.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

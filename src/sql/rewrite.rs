@@ -2,18 +2,153 @@
 //!
 //! `to_sqlite` rewrites a parsed PostgreSQL statement in place so that its
 //! `Display` output is SQLite SQL with the same meaning: `$n` → `?n`,
-//! `::`/CAST to storage-class casts, ILIKE, PostgreSQL functions to SQLite
-//! equivalents or to functions registered by `sql::functions`, and so on.
-//! Table references are left alone: the planner replaces them with shard
-//! sources.
+//! `::`/CAST to `pg_cast` (validating as PostgreSQL input does), ILIKE,
+//! PostgreSQL functions to SQLite equivalents or to functions registered by
+//! `sql::functions`, and so on. Table references are left alone: the
+//! planner replaces them with shard sources. DDL is not rewritten here;
+//! DDL code can translate a DEFAULT or CHECK expression with
+//! [`expr_to_sqlite`].
+//!
+//! Known gaps: a `::text` cast of a boolean *column* prints `1`/`0` (the
+//! AST does not say the column is boolean; boolean expressions and literals
+//! are handled); integer overflow in `+ - *` becomes a float in SQLite
+//! where PostgreSQL raises 22003; functions with no mapping pass through
+//! verbatim so extension functions (vector, geo) and the executor's own
+//! (`version()`, …) keep working, and SQLite reports the rest as unknown.
 
-use sqlparser::ast::Statement;
+mod expr;
 
-use crate::error::Result;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Distinct, Expr, LimitClause, OffsetRows, Query, Select, Statement, Value, VisitMut, VisitorMut,
+};
+
+use crate::error::{Error, Result};
 
 /// Rewrite `stmt` in place into SQLite SQL with the same meaning; a
 /// construct with no translation is `Error::Unsupported` naming it.
 pub fn to_sqlite(stmt: &mut Statement) -> Result<()> {
-    let _ = stmt;
+    match stmt {
+        Statement::Query(_)
+        | Statement::Insert(_)
+        | Statement::Update(_)
+        | Statement::Delete(_) => {}
+        _ => return Ok(()),
+    }
+    if let Statement::Insert(ins) = stmt {
+        if let Some(sqlparser::ast::OnInsert::OnConflict(oc)) = &ins.on {
+            if let Some(sqlparser::ast::ConflictTarget::OnConstraint(_)) = oc.conflict_target {
+                return Err(Error::Unsupported("ON CONFLICT ON CONSTRAINT".into()));
+            }
+        }
+    }
+    run(stmt)
+}
+
+/// Rewrite one expression (a DEFAULT, a CHECK) the same way.
+pub fn expr_to_sqlite(e: &mut Expr) -> Result<()> {
+    run(e)
+}
+
+fn run<T: VisitMut>(node: &mut T) -> Result<()> {
+    match node.visit(&mut Rewriter) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+struct Rewriter;
+
+impl VisitorMut for Rewriter {
+    type Break = Error;
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
+        into_flow(rewrite_query(q))
+    }
+
+    fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<Error> {
+        if let Some(Distinct::On(_)) = s.distinct {
+            return ControlFlow::Break(Error::Unsupported("DISTINCT ON".into()));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
+        into_flow(expr::pre(e))
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
+        into_flow(expr::post(e))
+    }
+}
+
+fn into_flow(r: Result<()>) -> ControlFlow<Error> {
+    match r {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
+    }
+}
+
+fn number(n: &str) -> Expr {
+    Expr::Value(Value::Number(n.into(), false).into())
+}
+
+/// LIMIT/OFFSET/FETCH in the one shape SQLite reads: `LIMIT n OFFSET m`,
+/// with `LIMIT -1` when only an offset is given.
+fn rewrite_query(q: &mut Query) -> Result<()> {
+    if !q.pipe_operators.is_empty() {
+        return Err(Error::Unsupported("pipe operators".into()));
+    }
+    // SQLite has no row locks; a transaction already holds the write lock.
+    q.locks.clear();
+    let mut limit = None;
+    let mut offset = None;
+    match q.limit_clause.take() {
+        Some(LimitClause::LimitOffset {
+            limit: l,
+            offset: o,
+            limit_by,
+        }) => {
+            if !limit_by.is_empty() {
+                return Err(Error::Unsupported("LIMIT BY".into()));
+            }
+            limit = l;
+            offset = o;
+        }
+        Some(LimitClause::OffsetCommaLimit {
+            offset: o,
+            limit: l,
+        }) => {
+            limit = Some(l);
+            offset = Some(sqlparser::ast::Offset {
+                value: o,
+                rows: OffsetRows::None,
+            });
+        }
+        None => {}
+    }
+    if let Some(f) = q.fetch.take() {
+        if f.percent || f.with_ties {
+            return Err(Error::Unsupported("FETCH … PERCENT / WITH TIES".into()));
+        }
+        limit = Some(f.quantity.unwrap_or_else(|| number("1")));
+    }
+    if let Some(o) = offset.as_mut() {
+        o.rows = OffsetRows::None;
+        if limit.is_none() {
+            limit = Some(number("-1"));
+        }
+    }
+    if limit.is_some() || offset.is_some() {
+        q.limit_clause = Some(LimitClause::LimitOffset {
+            limit,
+            offset,
+            limit_by: vec![],
+        });
+    }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

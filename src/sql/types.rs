@@ -13,6 +13,11 @@
 //! `YYYY-MM-DD`; timestamp → TEXT `YYYY-MM-DD HH:MM:SS[.ffffff]`;
 //! timestamptz → TEXT in UTC, same shape (rendered with `+00`).
 
+mod convert;
+pub mod datetime;
+pub mod json;
+pub mod number;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -76,21 +81,34 @@ impl PgType {
     /// The type for a PostgreSQL type name as sqlparser parsed it;
     /// `Error::Unsupported` naming the type otherwise.
     pub fn from_sql(dt: &sqlparser::ast::DataType) -> Result<PgType> {
-        use sqlparser::ast::DataType as D;
+        use sqlparser::ast::{DataType as D, ExactNumberInfo as E, TimezoneInfo as Tz};
         Ok(match dt {
             D::Boolean | D::Bool => PgType::Bool,
             D::SmallInt(_) | D::Int2(_) => PgType::Int2,
             D::Int(_) | D::Integer(_) | D::Int4(_) => PgType::Int4,
             D::BigInt(_) | D::Int8(_) => PgType::Int8,
             D::Real | D::Float4 => PgType::Float4,
-            D::DoublePrecision | D::Float8 | D::Double(_) => PgType::Float8,
+            D::DoublePrecision | D::Float8 | D::Double(E::None) => PgType::Float8,
+            D::Float(E::Precision(p)) if (1..=24).contains(p) => PgType::Float4,
+            D::Float(E::Precision(p)) if (25..=53).contains(p) => PgType::Float8,
+            D::Float(E::None) => PgType::Float8,
             D::Numeric(_) | D::Decimal(_) | D::Dec(_) => PgType::Numeric,
-            D::Text | D::String(_) => PgType::Text,
+            D::Text => PgType::Text,
+            D::Varchar(n) | D::CharacterVarying(n) | D::CharVarying(n) => {
+                PgType::Varchar(char_len(n.as_ref())?)
+            }
+            D::Character(n) | D::Char(n) => {
+                PgType::Bpchar(Some(char_len(n.as_ref())?.unwrap_or(1)))
+            }
             D::Bytea => PgType::Bytea,
             D::Date => PgType::Date,
+            D::Timestamp(_, Tz::None | Tz::WithoutTimeZone) => PgType::Timestamp,
+            D::Timestamp(_, Tz::WithTimeZone | Tz::Tz) => PgType::Timestamptz,
             D::JSON => PgType::Json,
             D::JSONB => PgType::Jsonb,
             D::Uuid => PgType::Uuid,
+            D::Custom(name, mods) => custom_type(&name.to_string(), mods)
+                .ok_or_else(|| Error::Unsupported(format!("type {dt}")))?,
             other => return Err(Error::Unsupported(format!("type {other}"))),
         })
     }
@@ -185,62 +203,120 @@ impl PgType {
         }
     }
 
+    /// The type name PostgreSQL uses in input error messages.
+    pub fn input_name(&self) -> &'static str {
+        match self {
+            PgType::Bool => "boolean",
+            PgType::Int2 => "smallint",
+            PgType::Int4 => "integer",
+            PgType::Int8 => "bigint",
+            PgType::Float4 => "real",
+            PgType::Float8 => "double precision",
+            PgType::Numeric => "numeric",
+            PgType::Bytea => "bytea",
+            PgType::Date => "date",
+            PgType::Timestamp => "timestamp",
+            PgType::Timestamptz => "timestamp with time zone",
+            PgType::Json => "json",
+            PgType::Jsonb => "jsonb",
+            PgType::Uuid => "uuid",
+            PgType::Varchar(_) => "character varying",
+            PgType::Bpchar(_) => "character",
+            PgType::Text | PgType::Unknown => "text",
+        }
+    }
+
     /// PostgreSQL's text output of a stored value; `None` for NULL.
     pub fn render_text(&self, v: &Datum) -> Option<String> {
-        Some(match v {
-            Datum::Null => return None,
-            Datum::Int(i) if *self == PgType::Bool => (if *i != 0 { "t" } else { "f" }).into(),
-            Datum::Int(i) => i.to_string(),
-            Datum::Real(f) => f.to_string(),
-            Datum::Text(s) => s.clone(),
-            Datum::Blob(b) => {
-                let mut s = String::from("\\x");
-                for byte in b {
-                    s.push_str(&format!("{byte:02x}"));
-                }
-                s
-            }
-        })
+        convert::render_text(self, v)
     }
 
     /// PostgreSQL's binary output of a stored value; `None` for NULL.
     pub fn render_binary(&self, v: &Datum) -> Result<Option<Vec<u8>>> {
-        let _ = v;
-        Err(Error::Unsupported(format!(
-            "binary format for {}",
-            self.display_name()
-        )))
+        convert::render_binary(self, v)
     }
 
     /// Parse PostgreSQL text input (a literal, a text parameter, a COPY
     /// field) into the stored value; `Error::InvalidInput` (22P02) when the
-    /// text is not a valid value of the type.
+    /// text is not a valid value of the type, `NumericOutOfRange` (22003),
+    /// `StringTooLong` (22001) or `DatetimeFieldOverflow` (22008) as
+    /// PostgreSQL reports them.
     pub fn parse_text(&self, s: &str) -> Result<Datum> {
-        match self.storage() {
-            Storage::Integer => s.trim().parse::<i64>().map(Datum::Int).map_err(|_| {
-                Error::InvalidInput(format!(
-                    "invalid input syntax for type {}: \"{s}\"",
-                    self.display_name()
-                ))
-            }),
-            Storage::Real => s.trim().parse::<f64>().map(Datum::Real).map_err(|_| {
-                Error::InvalidInput(format!(
-                    "invalid input syntax for type {}: \"{s}\"",
-                    self.display_name()
-                ))
-            }),
-            _ => Ok(Datum::Text(s.to_string())),
-        }
+        convert::parse_text(self, s)
     }
 
     /// Parse PostgreSQL binary input (a binary parameter) into the stored value.
     pub fn parse_binary(&self, b: &[u8]) -> Result<Datum> {
-        let _ = b;
-        Err(Error::Unsupported(format!(
-            "binary parameters of type {}",
-            self.display_name()
-        )))
+        convert::parse_binary(self, b)
     }
+}
+
+fn char_len(n: Option<&sqlparser::ast::CharacterLength>) -> Result<Option<u32>> {
+    use sqlparser::ast::CharacterLength as L;
+    match n {
+        None => Ok(None),
+        Some(L::IntegerLength { length, .. }) if (1..=10_485_760).contains(length) => {
+            Ok(Some(*length as u32))
+        }
+        Some(other) => Err(Error::InvalidInput(format!(
+            "length for type varchar must be between 1 and 10485760, not {other}"
+        ))),
+    }
+}
+
+/// Type names sqlparser leaves as `Custom`: serials, timestamptz, bpchar,
+/// and the int/float aliases it may not know.
+fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgType> {
+    let n = name.trim_matches('"').to_ascii_lowercase();
+    let n = n.strip_prefix("pg_catalog.").unwrap_or(&n);
+    if let Some(t) = serial_type_name(n) {
+        return Some(t);
+    }
+    let len = || match mods.first() {
+        Some(sqlparser::ast::TypeModifier::Number(v, _)) => v.parse().ok(),
+        _ => None,
+    };
+    Some(match n {
+        "timestamptz" => PgType::Timestamptz,
+        "bpchar" => PgType::Bpchar(len()),
+        "varchar" => PgType::Varchar(len()),
+        "int2" => PgType::Int2,
+        "int4" => PgType::Int4,
+        "int8" => PgType::Int8,
+        "float4" => PgType::Float4,
+        "float8" => PgType::Float8,
+        "bool" => PgType::Bool,
+        "json" => PgType::Json,
+        "jsonb" => PgType::Jsonb,
+        "uuid" => PgType::Uuid,
+        "name" | "citext" => PgType::Text,
+        _ => return None,
+    })
+}
+
+fn serial_type_name(n: &str) -> Option<PgType> {
+    Some(match n {
+        "smallserial" | "serial2" => PgType::Int2,
+        "serial" | "serial4" => PgType::Int4,
+        "bigserial" | "serial8" => PgType::Int8,
+        _ => return None,
+    })
+}
+
+/// The integer type of a `serial`/`bigserial`/`smallserial` column type,
+/// which DDL turns into a sequence-backed default; `None` for other types.
+pub fn serial_type(dt: &sqlparser::ast::DataType) -> Option<PgType> {
+    match dt {
+        sqlparser::ast::DataType::Custom(name, mods) if mods.is_empty() => {
+            serial_type_name(&name.to_string().trim_matches('"').to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// Whether a column type is one of the serial pseudo-types.
+pub fn is_serial(dt: &sqlparser::ast::DataType) -> bool {
+    serial_type(dt).is_some()
 }
 
 impl Datum {
@@ -266,5 +342,74 @@ impl rusqlite::ToSql for Datum {
             Datum::Text(s) => ValueRef::Text(s.as_bytes()),
             Datum::Blob(b) => ValueRef::Blob(b),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlparser::ast::Statement;
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::parser::Parser;
+
+    #[test]
+    fn sql_type_names_map_to_pg_types() {
+        let sql = "CREATE TABLE t (a serial, b bigserial, c timestamptz, \
+                   d timestamp with time zone, e varchar(10), f char(3), g float(10), \
+                   h numeric(10,2), i int2, j double precision, k bpchar, \
+                   l character varying(5), m smallserial, n timestamp without time zone, \
+                   o int8, p real, q float, r boolean, s bytea, u uuid, v jsonb, w json, \
+                   x date, y text, z character, aa decimal, ab bool, ac int4, ad float8)";
+        let stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+        let Statement::CreateTable(ct) = &stmts[0] else {
+            panic!("not a CREATE TABLE")
+        };
+        let got: Vec<PgType> = ct
+            .columns
+            .iter()
+            .map(|c| PgType::from_sql(&c.data_type).unwrap())
+            .collect();
+        use PgType::*;
+        let want = vec![
+            Int4,
+            Int8,
+            Timestamptz,
+            Timestamptz,
+            Varchar(Some(10)),
+            Bpchar(Some(3)),
+            Float4,
+            Numeric,
+            Int2,
+            Float8,
+            Bpchar(None),
+            Varchar(Some(5)),
+            Int2,
+            Timestamp,
+            Int8,
+            Float4,
+            Float8,
+            Bool,
+            Bytea,
+            Uuid,
+            Jsonb,
+            Json,
+            Date,
+            Text,
+            Bpchar(Some(1)),
+            Numeric,
+            Bool,
+            Int4,
+            Float8,
+        ];
+        assert_eq!(got, want);
+        let serial: Vec<bool> = ct.columns.iter().map(|c| is_serial(&c.data_type)).collect();
+        assert_eq!(&serial[..3], &[true, true, false]);
+        assert_eq!(serial_type(&ct.columns[12].data_type), Some(Int2));
+        let bad = Parser::parse_sql(&PostgreSqlDialect {}, "CREATE TABLE t (a interval)").unwrap();
+        let Statement::CreateTable(ct) = &bad[0] else {
+            panic!("not a CREATE TABLE")
+        };
+        let err = PgType::from_sql(&ct.columns[0].data_type).unwrap_err();
+        assert_eq!(err.sqlstate(), "0A000");
     }
 }

@@ -1,0 +1,209 @@
+//! PostgreSQL string functions with PostgreSQL semantics (Unicode case
+//! mapping, character counts, NULL handling), registered under the names
+//! `sql::rewrite` emits.
+
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+use super::{as_text, fail, FnResult};
+use crate::error::Error;
+
+fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
+    as_text(ctx.get_raw(i))
+}
+
+fn int(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<i64>> {
+    match ctx.get_raw(i) {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(n) => Ok(Some(n)),
+        ValueRef::Real(f) => Ok(Some(f.round() as i64)),
+        v => {
+            let s = as_text(v).unwrap_or_default();
+            s.trim().parse().map(Some).map_err(|_| {
+                fail(Error::InvalidInput(format!(
+                    "invalid input syntax for type integer: \"{s}\""
+                )))
+            })
+        }
+    }
+}
+
+fn out(s: Option<String>) -> Value {
+    s.map_or(Value::Null, Value::Text)
+}
+
+/// Register a function of one string argument that maps it to a string.
+fn unary(
+    conn: &Connection,
+    name: &str,
+    flags: FunctionFlags,
+    f: fn(&str) -> String,
+) -> rusqlite::Result<()> {
+    conn.create_scalar_function(name, 1, flags, move |c| Ok(out(text(c, 0).map(|s| f(&s)))))
+}
+
+fn initcap(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut prev_alnum = false;
+    for ch in s.chars() {
+        if prev_alnum {
+            out.extend(ch.to_lowercase());
+        } else {
+            out.extend(ch.to_uppercase());
+        }
+        prev_alnum = ch.is_alphanumeric();
+    }
+    out
+}
+
+/// `substring(s FROM start FOR len)`: characters from `start` (1-based,
+/// may be ≤ 0) up to but excluding `start + len`.
+fn substring(ctx: &mut Context<'_>) -> FnResult {
+    let Some(s) = text(ctx, 0) else {
+        return Ok(Value::Null);
+    };
+    let Some(start) = int(ctx, 1)? else {
+        return Ok(Value::Null);
+    };
+    let end = if ctx.len() > 2 {
+        let Some(len) = int(ctx, 2)? else {
+            return Ok(Value::Null);
+        };
+        if len < 0 {
+            return Err(fail(Error::InvalidParameter(
+                "negative substring length not allowed".into(),
+            )));
+        }
+        start.saturating_add(len)
+    } else {
+        i64::MAX
+    };
+    let from = start.max(1);
+    if end <= from {
+        return Ok(Value::Text(String::new()));
+    }
+    let skip = usize::try_from(from - 1).unwrap_or(usize::MAX);
+    let take = usize::try_from(end - from).unwrap_or(usize::MAX);
+    Ok(Value::Text(s.chars().skip(skip).take(take).collect()))
+}
+
+fn pad(ctx: &Context<'_>, left: bool) -> FnResult {
+    let (Some(s), Some(n)) = (text(ctx, 0), int(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let fill = if ctx.len() > 2 {
+        match text(ctx, 2) {
+            Some(f) => f,
+            None => return Ok(Value::Null),
+        }
+    } else {
+        " ".into()
+    };
+    let n = usize::try_from(n.max(0)).unwrap_or(0).min(10_485_760);
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() >= n || fill.is_empty() {
+        return Ok(Value::Text(chars.into_iter().take(n).collect()));
+    }
+    let padding: String = fill.chars().cycle().take(n - chars.len()).collect();
+    Ok(Value::Text(if left { padding + &s } else { s + &padding }))
+}
+
+/// `left(s, n)` / `right(s, n)`; a negative `n` drops `|n|` characters
+/// from the other end.
+fn side(ctx: &Context<'_>, left: bool) -> FnResult {
+    let (Some(s), Some(n)) = (text(ctx, 0), int(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let chars: Vec<char> = s.chars().collect();
+    let len = chars.len() as i64;
+    let k = if n >= 0 { n.min(len) } else { (len + n).max(0) } as usize;
+    Ok(Value::Text(if left {
+        chars[..k].iter().collect()
+    } else {
+        chars[chars.len() - k..].iter().collect()
+    }))
+}
+
+fn split_part(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(s), Some(delim), Some(n)) = (text(ctx, 0), text(ctx, 1), int(ctx, 2)?) else {
+        return Ok(Value::Null);
+    };
+    if n == 0 {
+        return Err(fail(Error::InvalidParameter(
+            "field position must not be zero".into(),
+        )));
+    }
+    let parts: Vec<&str> = if delim.is_empty() {
+        vec![s.as_str()]
+    } else {
+        s.split(delim.as_str()).collect()
+    };
+    let idx = if n > 0 {
+        usize::try_from(n - 1).ok()
+    } else {
+        usize::try_from(-n)
+            .ok()
+            .and_then(|k| parts.len().checked_sub(k))
+    };
+    Ok(Value::Text(
+        idx.and_then(|i| parts.get(i))
+            .map_or(String::new(), |p| (*p).to_string()),
+    ))
+}
+
+fn concat(ctx: &mut Context<'_>) -> FnResult {
+    Ok(Value::Text(
+        (0..ctx.len()).filter_map(|i| text(ctx, i)).collect(),
+    ))
+}
+
+fn concat_ws(ctx: &mut Context<'_>) -> FnResult {
+    let Some(sep) = text(ctx, 0) else {
+        return Ok(Value::Null);
+    };
+    let parts: Vec<String> = (1..ctx.len()).filter_map(|i| text(ctx, i)).collect();
+    Ok(Value::Text(parts.join(&sep)))
+}
+
+fn repeat(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(s), Some(n)) = (text(ctx, 0), int(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let n = usize::try_from(n.max(0)).unwrap_or(0);
+    if s.len().saturating_mul(n) > 1 << 30 {
+        return Err(fail(Error::InvalidParameter(
+            "requested length too large".into(),
+        )));
+    }
+    Ok(Value::Text(s.repeat(n)))
+}
+
+fn starts_with(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(s), Some(p)) = (text(ctx, 0), text(ctx, 1)) else {
+        return Ok(Value::Null);
+    };
+    Ok(Value::Integer(i64::from(s.starts_with(&p))))
+}
+
+pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    // SQLite's own lower/upper only map ASCII; PostgreSQL maps Unicode.
+    unary(conn, "lower", det, str::to_lowercase)?;
+    unary(conn, "upper", det, str::to_uppercase)?;
+    unary(conn, "pg_initcap", det, initcap)?;
+    unary(conn, "pg_reverse", det, |s| s.chars().rev().collect())?;
+    conn.create_scalar_function("pg_substring", 2, det, substring)?;
+    conn.create_scalar_function("pg_substring", 3, det, substring)?;
+    conn.create_scalar_function("pg_lpad", 2, det, |c| pad(c, true))?;
+    conn.create_scalar_function("pg_lpad", 3, det, |c| pad(c, true))?;
+    conn.create_scalar_function("pg_rpad", 2, det, |c| pad(c, false))?;
+    conn.create_scalar_function("pg_rpad", 3, det, |c| pad(c, false))?;
+    conn.create_scalar_function("pg_left", 2, det, |c| side(c, true))?;
+    conn.create_scalar_function("pg_right", 2, det, |c| side(c, false))?;
+    conn.create_scalar_function("pg_split_part", 3, det, split_part)?;
+    conn.create_scalar_function("pg_concat", -1, det, concat)?;
+    conn.create_scalar_function("pg_concat_ws", -1, det, concat_ws)?;
+    conn.create_scalar_function("pg_repeat", 2, det, repeat)?;
+    conn.create_scalar_function("pg_starts_with", 2, det, starts_with)?;
+    Ok(())
+}

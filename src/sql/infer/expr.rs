@@ -1,0 +1,340 @@
+//! Types and PostgreSQL column names of expressions.
+
+use sqlparser::ast::{
+    BinaryOperator as Op, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArguments, TrimWhereField, UnaryOperator, Value,
+};
+
+use super::{name_parts, norm, Env};
+use crate::error::Result;
+use crate::sql::types::PgType;
+
+fn is_null(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if v.value == Value::Null)
+}
+
+fn args(f: &Function) -> Vec<&Expr> {
+    match &f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e))
+                | FunctionArg::Named {
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                }
+                | FunctionArg::ExprNamed {
+                    arg: FunctionArgExpr::Expr(e),
+                    ..
+                } => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn func_name(f: &Function) -> String {
+    name_parts(&f.name).last().cloned().unwrap_or_default()
+}
+
+/// PostgreSQL's internal name of a type, as it names a cast column.
+fn internal_name(dt: &DataType) -> String {
+    match PgType::from_sql(dt) {
+        Ok(t) => match t {
+            PgType::Bool => "bool",
+            PgType::Int2 => "int2",
+            PgType::Int4 => "int4",
+            PgType::Int8 => "int8",
+            PgType::Float4 => "float4",
+            PgType::Float8 => "float8",
+            PgType::Numeric => "numeric",
+            PgType::Text | PgType::Unknown => "text",
+            PgType::Varchar(_) => "varchar",
+            PgType::Bpchar(_) => "bpchar",
+            PgType::Bytea => "bytea",
+            PgType::Date => "date",
+            PgType::Timestamp => "timestamp",
+            PgType::Timestamptz => "timestamptz",
+            PgType::Json => "json",
+            PgType::Jsonb => "jsonb",
+            PgType::Uuid => "uuid",
+        }
+        .to_string(),
+        Err(_) => dt.to_string().to_lowercase(),
+    }
+}
+
+fn rank(t: &PgType) -> u8 {
+    match t {
+        PgType::Int2 => 1,
+        PgType::Int4 => 2,
+        PgType::Int8 => 3,
+        PgType::Numeric => 4,
+        PgType::Float4 => 5,
+        PgType::Float8 => 6,
+        _ => 0,
+    }
+}
+
+/// The result type of `+ - * / %` on two numeric types.
+fn arith(l: PgType, r: PgType) -> PgType {
+    match (&l, &r) {
+        (PgType::Unknown, _) => r,
+        (_, PgType::Unknown) => l,
+        (PgType::Date, t) | (t, PgType::Date) if rank(t) >= 1 && rank(t) <= 3 => PgType::Date,
+        (PgType::Date, PgType::Date) => PgType::Int4,
+        (PgType::Float4, PgType::Float4) => PgType::Float4,
+        _ if rank(&l) == 0 || rank(&r) == 0 => PgType::Unknown,
+        _ if rank(&l) >= 5 || rank(&r) >= 5 => PgType::Float8,
+        _ if rank(&l) >= rank(&r) => l,
+        _ => r,
+    }
+}
+
+/// Whether a math function of this argument type returns numeric (else float8).
+fn math(t: PgType) -> PgType {
+    if t == PgType::Numeric {
+        PgType::Numeric
+    } else {
+        PgType::Float8
+    }
+}
+
+impl Env<'_> {
+    /// The first argument type that says something (NULL and unknown don't).
+    fn first_known(&mut self, es: &[&Expr]) -> Result<PgType> {
+        for e in es {
+            if is_null(e) {
+                continue;
+            }
+            let t = self.expr_type(e)?;
+            if t != PgType::Unknown {
+                return Ok(t);
+            }
+        }
+        Ok(PgType::Text)
+    }
+
+    pub(super) fn expr_type(&mut self, e: &Expr) -> Result<PgType> {
+        Ok(match e {
+            Expr::Identifier(id) => self.column(None, &norm(id))?,
+            Expr::CompoundIdentifier(ids) => {
+                let n = ids.len();
+                let col = norm(&ids[n - 1]);
+                if n >= 2 {
+                    self.column(Some(&norm(&ids[n - 2])), &col)?
+                } else {
+                    self.column(None, &col)?
+                }
+            }
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => {
+                    if n.contains(['.', 'e', 'E']) {
+                        PgType::Numeric
+                    } else if n.parse::<i32>().is_ok() {
+                        PgType::Int4
+                    } else if n.parse::<i64>().is_ok() {
+                        PgType::Int8
+                    } else {
+                        PgType::Numeric
+                    }
+                }
+                Value::Boolean(_) => PgType::Bool,
+                Value::Placeholder(p) => p
+                    .strip_prefix('$')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|n| self.params.get(n.wrapping_sub(1)))
+                    .cloned()
+                    .unwrap_or(PgType::Text),
+                _ => PgType::Text,
+            },
+            Expr::Nested(inner) => self.expr_type(inner)?,
+            Expr::Cast { data_type, .. } => PgType::from_sql(data_type)?,
+            Expr::TypedString(ts) => PgType::from_sql(&ts.data_type)?,
+            Expr::BinaryOp { left, op, right } => match op {
+                Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo => {
+                    let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
+                    arith(l, r)
+                }
+                Op::PGExp => math(self.expr_type(left)?),
+                Op::StringConcat | Op::LongArrow | Op::HashLongArrow => PgType::Text,
+                Op::Arrow | Op::HashArrow => match self.expr_type(left)? {
+                    PgType::Json => PgType::Json,
+                    _ => PgType::Jsonb,
+                },
+                Op::BitwiseAnd
+                | Op::BitwiseOr
+                | Op::PGBitwiseShiftLeft
+                | Op::PGBitwiseShiftRight => self.expr_type(left)?,
+                Op::Spaceship | Op::LtDashGt => PgType::Float8,
+                Op::Custom(c) if c == "<#>" => PgType::Float8,
+                _ => PgType::Bool,
+            },
+            Expr::UnaryOp { op, expr } => match op {
+                UnaryOperator::Not => PgType::Bool,
+                UnaryOperator::PGSquareRoot => math(self.expr_type(expr)?),
+                _ => self.expr_type(expr)?,
+            },
+            Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::IsTrue(_)
+            | Expr::IsFalse(_)
+            | Expr::IsNotTrue(_)
+            | Expr::IsNotFalse(_)
+            | Expr::IsUnknown(_)
+            | Expr::IsNotUnknown(_)
+            | Expr::IsDistinctFrom(..)
+            | Expr::IsNotDistinctFrom(..)
+            | Expr::In { .. }
+            | Expr::Between { .. }
+            | Expr::Like { .. }
+            | Expr::ILike { .. }
+            | Expr::SimilarTo { .. }
+            | Expr::RLike { .. }
+            | Expr::AnyOp { .. }
+            | Expr::AllOp { .. }
+            | Expr::Exists { .. } => PgType::Bool,
+            Expr::Function(f) => self.function_type(f)?,
+            Expr::Case {
+                conditions,
+                else_result,
+                ..
+            } => {
+                let mut branches: Vec<&Expr> = conditions.iter().map(|c| &c.result).collect();
+                branches.extend(else_result.as_deref());
+                self.first_known(&branches)?
+            }
+            Expr::Subquery(q) => {
+                let cols = self.query_cols(q)?;
+                cols.into_iter().next().map_or(PgType::Unknown, |c| c.1)
+            }
+            Expr::Extract { .. } => PgType::Numeric,
+            Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => math(self.expr_type(expr)?),
+            Expr::Position { .. } => PgType::Int4,
+            Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => PgType::Text,
+            Expr::AtTimeZone { timestamp, .. } => match self.expr_type(timestamp)? {
+                PgType::Timestamptz => PgType::Timestamp,
+                _ => PgType::Timestamptz,
+            },
+            Expr::Collate { expr, .. } => self.expr_type(expr)?,
+            _ => PgType::Unknown,
+        })
+    }
+
+    fn function_type(&mut self, f: &Function) -> Result<PgType> {
+        let name = func_name(f);
+        let a = args(f);
+        let first = |env: &mut Self| match a.first() {
+            Some(e) => env.expr_type(e),
+            None => Ok(PgType::Unknown),
+        };
+        Ok(match name.as_str() {
+            "count" | "row_number" | "rank" | "dense_rank" => PgType::Int8,
+            "ntile" | "length" | "char_length" | "character_length" | "octet_length" | "strpos"
+            | "position" | "pg_backend_pid" | "array_length" => PgType::Int4,
+            "sum" => match first(self)? {
+                PgType::Int2 | PgType::Int4 => PgType::Int8,
+                PgType::Int8 | PgType::Numeric => PgType::Numeric,
+                PgType::Float4 => PgType::Float4,
+                _ => PgType::Float8,
+            },
+            "avg" => match first(self)? {
+                PgType::Float4 | PgType::Float8 => PgType::Float8,
+                _ => PgType::Numeric,
+            },
+            "min" | "max" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" | "abs"
+            | "mod" => first(self)?,
+            "bool_and" | "bool_or" | "every" | "starts_with" => PgType::Bool,
+            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,
+            "round" | "trunc" if a.len() == 2 => PgType::Numeric,
+            "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "cbrt" | "power"
+            | "pow" | "exp" | "ln" | "log" | "log10" | "sign" => math(first(self)?),
+            "string_agg" => match first(self)? {
+                PgType::Bytea => PgType::Bytea,
+                _ => PgType::Text,
+            },
+            "lower" | "upper" | "substring" | "substr" | "trim" | "btrim" | "ltrim" | "rtrim"
+            | "concat" | "concat_ws" | "replace" | "left" | "right" | "repeat" | "split_part"
+            | "reverse" | "lpad" | "rpad" | "initcap" | "md5" | "to_char" | "version"
+            | "current_database" | "current_schema" | "current_user" | "session_user" | "user"
+            | "format" | "chr" | "quote_ident" | "quote_literal" => PgType::Text,
+            "now"
+            | "current_timestamp"
+            | "transaction_timestamp"
+            | "statement_timestamp"
+            | "clock_timestamp" => PgType::Timestamptz,
+            "localtimestamp" => PgType::Timestamp,
+            "current_date" => PgType::Date,
+            "date_trunc" => match a.get(1) {
+                Some(e) => match self.expr_type(e)? {
+                    PgType::Timestamp => PgType::Timestamp,
+                    _ => PgType::Timestamptz,
+                },
+                None => PgType::Timestamptz,
+            },
+            "coalesce" | "nullif" | "greatest" | "least" => {
+                let list = if name == "nullif" {
+                    &a[..a.len().min(1)]
+                } else {
+                    &a[..]
+                };
+                self.first_known(list)?
+            }
+            "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg"
+            | "to_json" => PgType::Json,
+            "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "jsonb_object_agg"
+            | "to_jsonb" => PgType::Jsonb,
+            "gen_random_uuid" => PgType::Uuid,
+            _ => PgType::Unknown,
+        })
+    }
+
+    /// The column name PostgreSQL gives an unaliased select item.
+    pub(super) fn expr_name(&mut self, e: &Expr) -> String {
+        self.name_of(e).unwrap_or_else(|| "?column?".into())
+    }
+
+    fn name_of(&mut self, e: &Expr) -> Option<String> {
+        Some(match e {
+            Expr::Identifier(id) => norm(id),
+            Expr::CompoundIdentifier(ids) => norm(ids.last()?),
+            Expr::Function(f) => func_name(f),
+            Expr::Nested(inner) => return self.name_of(inner),
+            Expr::Cast {
+                expr, data_type, ..
+            } => match self.name_of(expr) {
+                Some(n) => n,
+                None => internal_name(data_type),
+            },
+            Expr::TypedString(ts) => internal_name(&ts.data_type),
+            Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => "bool".into(),
+            Expr::Case { .. } => "case".into(),
+            Expr::Exists { .. } => "exists".into(),
+            Expr::Extract { .. } => "extract".into(),
+            Expr::Substring { .. } => "substring".into(),
+            Expr::Position { .. } => "position".into(),
+            Expr::Overlay { .. } => "overlay".into(),
+            Expr::Ceil { .. } => "ceil".into(),
+            Expr::Floor { .. } => "floor".into(),
+            Expr::Trim { trim_where, .. } => match trim_where {
+                Some(TrimWhereField::Leading) => "ltrim",
+                Some(TrimWhereField::Trailing) => "rtrim",
+                _ => "btrim",
+            }
+            .into(),
+            Expr::Array(_) => "array".into(),
+            Expr::Tuple(_) => "row".into(),
+            Expr::Subquery(q) => {
+                let cols = self.query_cols(q).ok()?;
+                let first = cols.into_iter().next()?.0;
+                if first == "?column?" {
+                    return None;
+                }
+                first
+            }
+            _ => return None,
+        })
+    }
+}

@@ -1,0 +1,249 @@
+//! `$n` parameter types from the context each placeholder appears in.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    AssignmentTarget, BinaryOperator as Op, Expr, InTarget, LimitClause, Query, Select, SetExpr,
+    Statement, Value, Visit, Visitor,
+};
+
+use super::{name_parts, Env, Rel};
+use crate::sql::types::PgType;
+use crate::sql::Catalog;
+
+/// Types of `$1..$n` implied by where they appear (compared with or
+/// assigned to a column, cast, inserted into a column, LIMIT/OFFSET);
+/// `None` where the context says nothing. The vector's length is the
+/// highest `$n` used. Best effort: an unknown table or column leaves the
+/// parameters near it untyped rather than failing.
+pub fn param_types(stmt: &Statement, catalog: &dyn Catalog) -> Vec<Option<PgType>> {
+    let mut v = ParamVisitor {
+        env: Env::new(catalog, &[]),
+        cte_marks: vec![],
+        pushed: vec![],
+        types: vec![],
+    };
+    let _ = stmt.visit(&mut v);
+    v.types
+}
+
+fn placeholder(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Placeholder(p) => p
+                .strip_prefix('$')?
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1),
+            _ => None,
+        },
+        Expr::Nested(inner) => placeholder(inner),
+        _ => None,
+    }
+}
+
+struct ParamVisitor<'a> {
+    env: Env<'a>,
+    cte_marks: Vec<usize>,
+    /// Whether each visited statement pushed a scope.
+    pushed: Vec<bool>,
+    types: Vec<Option<PgType>>,
+}
+
+impl ParamVisitor<'_> {
+    fn set(&mut self, n: usize, ty: PgType) {
+        if n > 100_000 || ty == PgType::Unknown {
+            return;
+        }
+        if self.types.len() < n {
+            self.types.resize(n, None);
+        }
+        self.types[n - 1].get_or_insert(ty);
+    }
+
+    /// Type the placeholder `p` (if it is one) from expression `other`.
+    fn pair(&mut self, p: &Expr, other: &Expr) {
+        if let (Some(n), None) = (placeholder(p), placeholder(other)) {
+            if let Ok(t) = self.env.expr_type(other) {
+                self.set(n, t);
+            }
+        }
+    }
+
+    fn column_type(&self, rel: &Rel, col: &str) -> Option<PgType> {
+        rel.cols
+            .iter()
+            .find(|(c, _)| c == col)
+            .map(|(_, t)| t.clone())
+    }
+
+    fn insert(&mut self, ins: &sqlparser::ast::Insert) {
+        let Some(rel) = self.env.scopes.last().and_then(|s| s.first()) else {
+            return;
+        };
+        let targets: Vec<Option<PgType>> = if ins.columns.is_empty() {
+            rel.cols.iter().map(|(_, t)| Some(t.clone())).collect()
+        } else {
+            ins.columns
+                .iter()
+                .map(|c| {
+                    let name = name_parts(c).last().cloned().unwrap_or_default();
+                    self.column_type(rel, &name)
+                })
+                .collect()
+        };
+        let Some(source) = &ins.source else { return };
+        let rows: Vec<&Vec<Expr>> = match source.body.as_ref() {
+            SetExpr::Values(v) => v.rows.iter().map(|r| &r.content).collect(),
+            _ => vec![],
+        };
+        for row in rows {
+            for (e, t) in row.iter().zip(&targets) {
+                if let (Some(n), Some(t)) = (placeholder(e), t) {
+                    self.set(n, t.clone());
+                }
+            }
+        }
+    }
+
+    fn assignments(&mut self, list: &[sqlparser::ast::Assignment]) {
+        for a in list {
+            if let (AssignmentTarget::ColumnName(c), Some(n)) = (&a.target, placeholder(&a.value)) {
+                let parts = name_parts(c);
+                let col = parts.last().cloned().unwrap_or_default();
+                if let Ok(t) = self.env.column(None, &col) {
+                    self.set(n, t);
+                }
+            }
+        }
+    }
+}
+
+impl Visitor for ParamVisitor<'_> {
+    type Break = ();
+
+    fn pre_visit_statement(&mut self, s: &Statement) -> ControlFlow<()> {
+        let scope = match s {
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+                self.env.write_scope(s).ok().map(|(rels, _)| rels)
+            }
+            _ => None,
+        };
+        self.pushed.push(scope.is_some());
+        if let Some(rels) = scope {
+            self.env.scopes.push(rels);
+        }
+        match s {
+            Statement::Insert(ins) => {
+                self.insert(ins);
+                if let Some(sqlparser::ast::OnInsert::OnConflict(oc)) = &ins.on {
+                    if let sqlparser::ast::OnConflictAction::DoUpdate(du) = &oc.action {
+                        self.assignments(&du.assignments);
+                    }
+                }
+            }
+            Statement::Update(u) => self.assignments(&u.assignments),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_statement(&mut self, _: &Statement) -> ControlFlow<()> {
+        if self.pushed.pop() == Some(true) {
+            self.env.scopes.pop();
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+        let mark = self.env.ctes.len();
+        let _ = self.env.push_ctes(q);
+        self.cte_marks.push(mark);
+        let mut counts = vec![];
+        if let Some(LimitClause::LimitOffset { limit, offset, .. }) = &q.limit_clause {
+            counts.extend(limit.iter());
+            counts.extend(offset.iter().map(|o| &o.value));
+        }
+        if let Some(f) = &q.fetch {
+            counts.extend(f.quantity.iter());
+        }
+        for n in counts.into_iter().filter_map(placeholder) {
+            self.set(n, PgType::Int8);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+        if let Some(mark) = self.cte_marks.pop() {
+            self.env.ctes.truncate(mark);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, s: &Select) -> ControlFlow<()> {
+        let rels = self.env.scope_of(&s.from).unwrap_or_default();
+        self.env.scopes.push(rels);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_select(&mut self, _: &Select) -> ControlFlow<()> {
+        self.env.scopes.pop();
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+        match e {
+            Expr::Value(_) => {
+                if let Some(n) = placeholder(e) {
+                    if self.types.len() < n && n <= 100_000 {
+                        self.types.resize(n, None);
+                    }
+                }
+            }
+            Expr::BinaryOp { left, op, right } if !matches!(op, Op::And | Op::Or) => {
+                self.pair(left, right);
+                self.pair(right, left);
+            }
+            Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
+                self.pair(a, b);
+                self.pair(b, a);
+            }
+            Expr::In {
+                expr,
+                target: InTarget::List(list),
+                ..
+            } => {
+                for item in list {
+                    self.pair(item, expr);
+                }
+                if let Some(other) = list.iter().find(|i| placeholder(i).is_none()) {
+                    self.pair(expr, other);
+                }
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                self.pair(low, expr);
+                self.pair(high, expr);
+                self.pair(expr, low);
+                self.pair(expr, high);
+            }
+            Expr::Like { expr, pattern, .. } | Expr::ILike { expr, pattern, .. } => {
+                for p in [expr, pattern] {
+                    if let Some(n) = placeholder(p) {
+                        self.set(n, PgType::Text);
+                    }
+                }
+            }
+            Expr::Cast {
+                expr, data_type, ..
+            } => {
+                if let (Some(n), Ok(t)) = (placeholder(expr), PgType::from_sql(data_type)) {
+                    self.set(n, t);
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}

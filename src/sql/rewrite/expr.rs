@@ -1,0 +1,434 @@
+//! Expression-level rewrites. `pre` runs before an expression's children
+//! are rewritten (where the PostgreSQL shape of a child matters), `post`
+//! after (most rewrites: children are already SQLite).
+
+use sqlparser::ast::helpers::attached_token::AttachedToken;
+use sqlparser::ast::{
+    BinaryOperator as Op, CaseWhen, CeilFloorKind, DataType, DateTimeField, Expr, Function,
+    FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments,
+    Ident, InTarget, ObjectName, TrimWhereField, UnaryOperator, Value,
+};
+
+use crate::error::{Error, Result};
+use crate::sql::functions::cast_spec;
+use crate::sql::types::PgType;
+
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported(what.into())
+}
+
+fn string(s: &str) -> Expr {
+    Expr::Value(Value::SingleQuotedString(s.into()).into())
+}
+
+/// A call of `name` with plain arguments.
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+fn take(e: &mut Expr) -> Expr {
+    std::mem::replace(e, Expr::Value(Value::Null.into()))
+}
+
+/// Whether an expression is boolean by its shape alone.
+fn is_boolish(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => matches!(v.value, Value::Boolean(_)),
+        Expr::Nested(inner) => is_boolish(inner),
+        Expr::BinaryOp { op, .. } => matches!(
+            op,
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq | Op::And | Op::Or
+        ),
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            ..
+        } => true,
+        Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::IsTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::IsNotTrue(_)
+        | Expr::IsNotFalse(_)
+        | Expr::IsDistinctFrom(..)
+        | Expr::IsNotDistinctFrom(..)
+        | Expr::In { .. }
+        | Expr::Between { .. }
+        | Expr::Like { .. }
+        | Expr::ILike { .. }
+        | Expr::Exists { .. } => true,
+        Expr::Cast { data_type, .. } => {
+            matches!(data_type, DataType::Bool | DataType::Boolean)
+        }
+        _ => false,
+    }
+}
+
+fn is_text_type(dt: &DataType) -> bool {
+    matches!(
+        PgType::from_sql(dt),
+        Ok(PgType::Text | PgType::Varchar(None))
+    )
+}
+
+/// Before children: `bool_expr::text` must print `true`/`false`, which
+/// needs the PostgreSQL shape of the operand.
+pub(super) fn pre(e: &mut Expr) -> Result<()> {
+    // `x = ANY(ARRAY[..])` before the array literal is seen (and refused).
+    if let Expr::AnyOp {
+        left,
+        compare_op: Op::Eq,
+        right,
+        ..
+    } = e
+    {
+        if let Expr::Array(arr) = &mut **right {
+            let list = std::mem::take(&mut arr.elem);
+            *e = Expr::In {
+                expr: Box::new(take(left)),
+                target: InTarget::List(list),
+                negated: false,
+                global: false,
+            };
+            return Ok(());
+        }
+    }
+    if let Expr::Cast {
+        expr, data_type, ..
+    } = e
+    {
+        if is_text_type(data_type) && is_boolish(expr) {
+            let inner = take(expr);
+            *e = Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: Some(Box::new(Expr::Nested(Box::new(inner)))),
+                conditions: vec![
+                    CaseWhen {
+                        condition: Expr::Value(Value::Number("1".into(), false).into()),
+                        result: string("true"),
+                    },
+                    CaseWhen {
+                        condition: Expr::Value(Value::Number("0".into(), false).into()),
+                        result: string("false"),
+                    },
+                ],
+                else_result: None,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// After children: everything else.
+pub(super) fn post(e: &mut Expr) -> Result<()> {
+    let new = match e {
+        Expr::Value(v) => {
+            rewrite_value(&mut v.value)?;
+            return Ok(());
+        }
+        Expr::Cast {
+            expr, data_type, ..
+        } => cast(take(expr), data_type)?,
+        Expr::TypedString(ts) => {
+            let v = Expr::Value(ts.value.clone());
+            let mut v = v;
+            if let Expr::Value(inner) = &mut v {
+                rewrite_value(&mut inner.value)?;
+            }
+            cast(v, &ts.data_type)?
+        }
+        Expr::ILike {
+            negated,
+            any,
+            expr,
+            pattern,
+            escape_char,
+        } => {
+            if *any {
+                return Err(unsupported("ILIKE ANY"));
+            }
+            Expr::Like {
+                negated: *negated,
+                any: false,
+                expr: Box::new(call("lower", vec![take(expr)])),
+                pattern: Box::new(call("lower", vec![take(pattern)])),
+                escape_char: escape_char.take(),
+            }
+        }
+        Expr::Like { any: true, .. } => return Err(unsupported("LIKE ANY")),
+        Expr::SimilarTo { .. } => return Err(unsupported("SIMILAR TO")),
+        Expr::RLike { .. } => return Err(unsupported("regular expression match")),
+        Expr::IsDistinctFrom(a, b) => Expr::BinaryOp {
+            left: Box::new(take(a)),
+            op: Op::Custom("IS NOT".into()),
+            right: Box::new(take(b)),
+        },
+        Expr::IsNotDistinctFrom(a, b) => Expr::BinaryOp {
+            left: Box::new(take(a)),
+            op: Op::Custom("IS".into()),
+            right: Box::new(take(b)),
+        },
+        Expr::IsUnknown(a) => Expr::IsNull(Box::new(take(a))),
+        Expr::IsNotUnknown(a) => Expr::IsNotNull(Box::new(take(a))),
+        Expr::BinaryOp { left, op, right } => match binary(op)? {
+            Some(f) => call(f, vec![take(left), take(right)]),
+            None => return Ok(()),
+        },
+        Expr::UnaryOp { op, expr } => match op {
+            UnaryOperator::PGSquareRoot => call("sqrt", vec![take(expr)]),
+            UnaryOperator::PGAbs => call("abs", vec![take(expr)]),
+            UnaryOperator::Not | UnaryOperator::Minus | UnaryOperator::Plus => return Ok(()),
+            other => return Err(Error::Unsupported(format!("operator {other}"))),
+        },
+        Expr::Extract { field, expr, .. } => {
+            call("pg_extract", vec![string(&field_name(field)), take(expr)])
+        }
+        Expr::Ceil { expr, field } => ceil_floor("ceil", take(expr), field)?,
+        Expr::Floor { expr, field } => ceil_floor("floor", take(expr), field)?,
+        Expr::Position { expr, r#in } => call("instr", vec![take(r#in), take(expr)]),
+        Expr::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let mut args = vec![take(expr)];
+            args.push(substring_from.take().map_or_else(|| number("1"), |b| *b));
+            if let Some(n) = substring_for.take() {
+                args.push(*n);
+            }
+            call("pg_substring", args)
+        }
+        Expr::Trim {
+            trim_where,
+            trim_what,
+            expr,
+            trim_characters,
+        } => {
+            let name = match trim_where {
+                Some(TrimWhereField::Leading) => "ltrim",
+                Some(TrimWhereField::Trailing) => "rtrim",
+                _ => "trim",
+            };
+            let mut args = vec![take(expr)];
+            if let Some(w) = trim_what.take() {
+                args.push(*w);
+            }
+            if let Some(chars) = trim_characters.take() {
+                args.extend(chars);
+            }
+            call(name, args)
+        }
+        Expr::In {
+            target: InTarget::Unnest(_) | InTarget::Table { .. },
+            ..
+        } => return Err(unsupported("IN UNNEST")),
+        Expr::Function(f) => {
+            function(f)?;
+            return Ok(());
+        }
+        Expr::AnyOp { .. } | Expr::AllOp { .. } => return Err(unsupported("ANY/ALL")),
+        Expr::Array(_) => return Err(unsupported("arrays")),
+        Expr::Interval(_) => return Err(unsupported("interval")),
+        Expr::AtTimeZone { .. } => return Err(unsupported("AT TIME ZONE")),
+        Expr::Overlay { .. } => return Err(unsupported("OVERLAY")),
+        Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. } => {
+            return Err(unsupported("subscripts"))
+        }
+        Expr::IsJson { .. } => return Err(unsupported("IS JSON")),
+        Expr::Collate { .. } => return Err(unsupported("COLLATE")),
+        Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => {
+            return Err(unsupported("GROUPING SETS"))
+        }
+        _ => return Ok(()),
+    };
+    *e = new;
+    Ok(())
+}
+
+fn ceil_floor(name: &str, inner: Expr, field: &CeilFloorKind) -> Result<Expr> {
+    if !matches!(
+        field,
+        CeilFloorKind::DateTimeField(DateTimeField::NoDateTime)
+    ) {
+        return Err(unsupported("CEIL/FLOOR with a field or scale"));
+    }
+    Ok(call(name, vec![inner]))
+}
+
+fn number(n: &str) -> Expr {
+    Expr::Value(Value::Number(n.into(), false).into())
+}
+
+fn rewrite_value(v: &mut Value) -> Result<()> {
+    match v {
+        Value::Placeholder(p) => {
+            if let Some(n) = p.strip_prefix('$') {
+                *p = format!("?{n}");
+            }
+        }
+        Value::Boolean(b) => *v = Value::Number(if *b { "1" } else { "0" }.into(), false),
+        Value::EscapedStringLiteral(s) => *v = Value::SingleQuotedString(std::mem::take(s)),
+        Value::DollarQuotedString(d) => {
+            *v = Value::SingleQuotedString(std::mem::take(&mut d.value))
+        }
+        Value::HexStringLiteral(_) | Value::SingleQuotedByteStringLiteral(_) => {
+            return Err(unsupported("byte string literals"))
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn cast(inner: Expr, dt: &DataType) -> Result<Expr> {
+    let ty = PgType::from_sql(dt)?;
+    Ok(call("pg_cast", vec![inner, string(&cast_spec(&ty))]))
+}
+
+/// The registered function an operator becomes; `None` when SQLite's own
+/// operator means the same.
+fn binary(op: &Op) -> Result<Option<&'static str>> {
+    Ok(match op {
+        Op::Divide => Some("pg_div"),
+        Op::Modulo => Some("pg_mod"),
+        Op::PGExp => Some("power"),
+        Op::Plus
+        | Op::Minus
+        | Op::Multiply
+        | Op::StringConcat
+        | Op::Gt
+        | Op::Lt
+        | Op::GtEq
+        | Op::LtEq
+        | Op::Eq
+        | Op::NotEq
+        | Op::And
+        | Op::Or
+        | Op::BitwiseOr
+        | Op::BitwiseAnd
+        | Op::PGBitwiseShiftLeft
+        | Op::PGBitwiseShiftRight
+        | Op::Arrow
+        | Op::LongArrow => None,
+        // Vector distances: the vector extension owns their translation.
+        Op::Spaceship | Op::LtDashGt => None,
+        Op::Custom(c) if c == "<#>" || c == "IS" || c == "IS NOT" => None,
+        other => return Err(Error::Unsupported(format!("operator {other}"))),
+    })
+}
+
+fn field_name(f: &DateTimeField) -> String {
+    match f {
+        DateTimeField::Custom(i) => i.value.to_ascii_lowercase(),
+        other => other.to_string().to_ascii_lowercase(),
+    }
+}
+
+fn rename(f: &mut Function, name: &str) {
+    f.name = ObjectName::from(vec![Ident::new(name)]);
+}
+
+fn arg_count(f: &Function) -> usize {
+    match &f.args {
+        FunctionArguments::List(l) => l.args.len(),
+        _ => 0,
+    }
+}
+
+fn function(f: &mut Function) -> Result<()> {
+    let full = f.name.to_string().to_ascii_lowercase();
+    let name = full
+        .strip_prefix("pg_catalog.")
+        .unwrap_or(&full)
+        .to_string();
+    if !f.within_group.is_empty() {
+        return Err(Error::Unsupported(format!("{name} WITHIN GROUP")));
+    }
+    let renamed = match name.as_str() {
+        "now"
+        | "transaction_timestamp"
+        | "statement_timestamp"
+        | "clock_timestamp"
+        | "current_timestamp"
+        | "localtimestamp" => {
+            *f = match call("pg_now", vec![]) {
+                Expr::Function(g) => g,
+                _ => unreachable!("call builds a function"),
+            };
+            return Ok(());
+        }
+        "current_date" => {
+            *f = match call("pg_current_date", vec![]) {
+                Expr::Function(g) => g,
+                _ => unreachable!("call builds a function"),
+            };
+            return Ok(());
+        }
+        "length" | "char_length" | "character_length" => "length",
+        "substring" | "substr" => "pg_substring",
+        "strpos" => "instr",
+        "btrim" => "trim",
+        "greatest" => "pg_greatest",
+        "least" => "pg_least",
+        "concat" => "pg_concat",
+        "concat_ws" => "pg_concat_ws",
+        "string_agg" => "group_concat",
+        "date_trunc" => "pg_date_trunc",
+        "date_part" => "pg_extract",
+        "mod" => "pg_mod",
+        "random" => "pg_random",
+        "left" => "pg_left",
+        "right" => "pg_right",
+        "repeat" => "pg_repeat",
+        "split_part" => "pg_split_part",
+        "starts_with" => "pg_starts_with",
+        "reverse" => "pg_reverse",
+        "lpad" => "pg_lpad",
+        "rpad" => "pg_rpad",
+        "initcap" => "pg_initcap",
+        "ceiling" => "ceil",
+        "pow" => "power",
+        "bool_and" | "every" => "min",
+        "bool_or" => "max",
+        "json_build_object" | "jsonb_build_object" => "json_object",
+        "json_build_array" | "jsonb_build_array" => "json_array",
+        "json_agg" | "jsonb_agg" => "json_group_array",
+        "json_object_agg" | "jsonb_object_agg" => "json_group_object",
+        "jsonb_array_length" => "json_array_length",
+        "array_agg" | "to_char" | "md5" | "unnest" | "generate_series" | "regexp_replace"
+        | "regexp_matches" | "to_timestamp" | "to_date" | "age" | "make_interval"
+        | "array_length" | "array_to_string" | "string_to_array" => {
+            return Err(Error::Unsupported(format!("function {name}")))
+        }
+        _ => return Ok(()),
+    };
+    if name == "string_agg" && arg_count(f) != 2 {
+        return Err(Error::Unsupported("string_agg without a separator".into()));
+    }
+    if let FunctionArguments::List(l) = &f.args {
+        if l.clauses
+            .iter()
+            .any(|c| !matches!(c, FunctionArgumentClause::OrderBy(_)))
+        {
+            return Err(Error::Unsupported(format!("{name} argument clause")));
+        }
+    }
+    rename(f, renamed);
+    Ok(())
+}

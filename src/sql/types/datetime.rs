@@ -1,0 +1,300 @@
+//! Dates and timestamps in the stored text shapes: parsing PostgreSQL
+//! input, formatting, and the day/microsecond arithmetic the binary
+//! format and the date functions need. Everything is UTC (the session
+//! TimeZone is UTC), so a timestamptz is a timestamp plus an offset applied
+//! once at input.
+
+use crate::error::{Error, Result};
+
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// Days from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
+pub const PG_EPOCH_DAYS: i64 = 10_957;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn format_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.ffffff]` of microseconds since the Unix epoch,
+/// with the fraction's trailing zeros trimmed as PostgreSQL prints it.
+pub fn format_timestamp(micros: i64) -> String {
+    let days = micros.div_euclid(MICROS_PER_DAY);
+    let tod = micros.rem_euclid(MICROS_PER_DAY);
+    let secs = tod / 1_000_000;
+    let frac = tod % 1_000_000;
+    let mut s = format!(
+        "{} {:02}:{:02}:{:02}",
+        format_date(days),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac != 0 {
+        let f = format!("{frac:06}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn digits(&mut self, min: usize, max: usize) -> Option<(i64, usize)> {
+        let start = self.i;
+        let mut v: i64 = 0;
+        while self.i < self.b.len() && self.i - start < max && self.b[self.i].is_ascii_digit() {
+            v = v * 10 + i64::from(self.b[self.i] - b'0');
+            self.i += 1;
+        }
+        let n = self.i - start;
+        (n >= min).then_some((v, n))
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        if self.b.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    fn skip_spaces(&mut self) {
+        while self.peek() == Some(b' ') {
+            self.i += 1;
+        }
+    }
+    fn done(&self) -> bool {
+        self.i == self.b.len()
+    }
+}
+
+/// What a date/time input string holds.
+struct Parsed {
+    days: i64,
+    micros_of_day: i64,
+    /// Offset east of UTC in seconds, when the input named one.
+    offset: Option<i64>,
+}
+
+fn syntax(ty: &str, s: &str) -> Error {
+    Error::InvalidInput(format!("invalid input syntax for type {ty}: \"{s}\""))
+}
+
+fn out_of_range(s: &str) -> Error {
+    Error::DatetimeFieldOverflow(format!("date/time field value out of range: \"{s}\""))
+}
+
+fn parse_parts(ty: &str, s: &str) -> Result<Parsed> {
+    let t = s.trim();
+    let mut c = Cursor {
+        b: t.as_bytes(),
+        i: 0,
+    };
+    let (y, _) = c.digits(4, 7).ok_or_else(|| syntax(ty, s))?;
+    if !c.eat(b'-') {
+        return Err(syntax(ty, s));
+    }
+    let (m, _) = c.digits(1, 2).ok_or_else(|| syntax(ty, s))?;
+    if !c.eat(b'-') {
+        return Err(syntax(ty, s));
+    }
+    let (d, _) = c.digits(1, 2).ok_or_else(|| syntax(ty, s))?;
+    if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m as u32)) {
+        return Err(out_of_range(s));
+    }
+    let days = days_from_civil(y, m as u32, d as u32);
+    let mut micros_of_day = 0;
+    if c.eat(b'T')
+        || c.eat(b't')
+        || (c.peek() == Some(b' ') && {
+            c.skip_spaces();
+            c.peek().is_some_and(|b| b.is_ascii_digit())
+        })
+    {
+        let (h, _) = c.digits(1, 2).ok_or_else(|| syntax(ty, s))?;
+        if !c.eat(b':') {
+            return Err(syntax(ty, s));
+        }
+        let (mi, _) = c.digits(2, 2).ok_or_else(|| syntax(ty, s))?;
+        let mut sec = 0;
+        let mut frac = 0;
+        if c.eat(b':') {
+            sec = c.digits(2, 2).ok_or_else(|| syntax(ty, s))?.0;
+            if c.eat(b'.') {
+                let start = c.i;
+                c.digits(0, usize::MAX);
+                let f = &t[start..c.i];
+                // Round to microseconds as PostgreSQL does.
+                let mut v: i64 = 0;
+                for (k, ch) in f.bytes().enumerate().take(7) {
+                    if k < 6 {
+                        v = v * 10 + i64::from(ch - b'0');
+                    }
+                }
+                for _ in f.len().min(6)..6 {
+                    v *= 10;
+                }
+                if f.len() > 6 && f.as_bytes()[6] >= b'5' {
+                    v += 1;
+                }
+                frac = v;
+            }
+        }
+        if h > 24 || mi > 59 || sec > 60 || (h == 24 && (mi, sec, frac) != (0, 0, 0)) {
+            return Err(out_of_range(s));
+        }
+        micros_of_day = ((h * 60 + mi) * 60 + sec) * 1_000_000 + frac;
+    }
+    c.skip_spaces();
+    let offset = parse_offset(&mut c, t).ok_or_else(|| syntax(ty, s))?;
+    c.skip_spaces();
+    if !c.done() {
+        return Err(syntax(ty, s));
+    }
+    Ok(Parsed {
+        days,
+        micros_of_day,
+        offset,
+    })
+}
+
+/// An optional zone suffix: `Z`, `UTC`, `+HH`, `+HH:MM`, `+HHMM`, `-…`.
+/// `None` for a malformed one, `Some(None)` when there is none.
+fn parse_offset(c: &mut Cursor<'_>, t: &str) -> Option<Option<i64>> {
+    let rest = &t[c.i..];
+    if rest.is_empty() {
+        return Some(None);
+    }
+    for z in ["UTC", "GMT", "Z"] {
+        if rest.len() >= z.len() && rest[..z.len()].eq_ignore_ascii_case(z) {
+            c.i += z.len();
+            return Some(Some(0));
+        }
+    }
+    let sign = match c.peek()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    c.i += 1;
+    let (h, n) = c.digits(1, 4)?;
+    let (h, mut m) = if n > 2 { (h / 100, h % 100) } else { (h, 0) };
+    if n <= 2 && c.eat(b':') {
+        m = c.digits(2, 2)?.0;
+    }
+    if h > 15 || m > 59 {
+        return None;
+    }
+    Some(Some(sign * (h * 3600 + m * 60)))
+}
+
+/// Parse PostgreSQL date input into days since 1970-01-01.
+pub fn parse_date(s: &str) -> Result<i64> {
+    let p = parse_parts("date", s)?;
+    Ok(p.days)
+}
+
+/// Parse timestamp input into microseconds since the Unix epoch. With
+/// `tz`, an offset in the input is applied (none means UTC); without, an
+/// offset is ignored as PostgreSQL ignores it for `timestamp`.
+pub fn parse_timestamp(s: &str, tz: bool) -> Result<i64> {
+    let ty = if tz {
+        "timestamp with time zone"
+    } else {
+        "timestamp"
+    };
+    let p = parse_parts(ty, s)?;
+    let local = p.days * MICROS_PER_DAY + p.micros_of_day;
+    Ok(match (tz, p.offset) {
+        (true, Some(off)) => local - off * 1_000_000,
+        _ => local,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        for d in [-800_000, -1, 0, 1, 10_957, 19_000, 2_900_000] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(days_from_civil(2000, 1, 1), PG_EPOCH_DAYS);
+    }
+
+    #[test]
+    fn timestamps_parse_and_format() {
+        let cases = [
+            ("2024-03-01 12:34:56", false, "2024-03-01 12:34:56"),
+            ("2024-03-01T12:34:56.500", false, "2024-03-01 12:34:56.5"),
+            ("2024-03-01", false, "2024-03-01 00:00:00"),
+            ("2024-03-01 12:00:00+02", true, "2024-03-01 10:00:00"),
+            ("2024-03-01 12:00:00+02:30", true, "2024-03-01 09:30:00"),
+            ("2024-03-01T01:00:00Z", true, "2024-03-01 01:00:00"),
+            ("2024-03-01 01:00:00-0100", true, "2024-03-01 02:00:00"),
+            ("2024-03-01 12:00:00+02", false, "2024-03-01 12:00:00"),
+            (
+                "2024-03-01 12:00:00.1234567",
+                false,
+                "2024-03-01 12:00:00.123457",
+            ),
+        ];
+        for (input, tz, want) in cases {
+            let got = format_timestamp(parse_timestamp(input, tz).unwrap());
+            assert_eq!(got, want, "{input}");
+        }
+        assert!(parse_timestamp("2024-02-30 00:00:00", false).is_err());
+        assert!(parse_timestamp("yesterday-ish", false).is_err());
+        assert!(parse_date("2024-13-01").is_err());
+    }
+}
