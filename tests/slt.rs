@@ -7,6 +7,21 @@
 //! instead (e.g. a throwaway PostgreSQL 15, to check the expectations); each
 //! file then runs in a fresh schema `slt_run` that is dropped and recreated.
 //! `MOSAIC_SLT_FILTER=substring` runs only the files whose name contains it.
+//!
+//! Checking the files against PostgreSQL 15 (after
+//! scripts/install-test-deps.sh), as root:
+//!
+//! ```text
+//! d=$(mktemp -d) && chown postgres "$d"
+//! su postgres -c "/usr/lib/postgresql/15/bin/initdb -D $d/db -A trust -E UTF8 --locale=C.UTF-8 &&
+//!   /usr/lib/postgresql/15/bin/pg_ctl -D $d/db -o '-p 55432 -k $d' -l $d/log start"
+//! MOSAIC_SLT_URL="host=127.0.0.1 port=55432 user=postgres dbname=postgres" cargo test --test slt
+//! su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $d/db stop"
+//! ```
+//!
+//! Files must not call MosaicDB-only functions such as `mosaic.seal()`, so
+//! that they run on PostgreSQL unchanged; the tiny-shards run is what
+//! exercises sealing.
 
 mod common;
 

@@ -22,7 +22,9 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const LOG_TAIL_BYTES: u64 = 8 * 1024;
 
 /// One running `mosaic` node. Dropping it kills the process and removes its
-/// data dir; if the thread is panicking, the node's log tail is printed first.
+/// data dir; if the thread is panicking (a failed assertion, or a harness
+/// step such as start or stop that panicked), the node's log tail is printed
+/// first, so panics here don't repeat it.
 pub struct TestNode {
     child: Option<Child>,
     args: Vec<String>,
@@ -84,7 +86,7 @@ impl TestNode {
     pub async fn client(&self) -> tokio_postgres::Client {
         match connect(&self.conn_string()).await {
             Ok(client) => client,
-            Err(e) => panic!("connect to {}: {e}\n{}", self.pg_addr, self.log_tail()),
+            Err(e) => panic!("connect to {}: {e}", self.pg_addr),
         }
     }
 
@@ -113,10 +115,7 @@ impl TestNode {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!(
-                    "node did not exit within {STOP_TIMEOUT:?} of SIGTERM\n{}",
-                    self.log_tail()
-                );
+                panic!("node did not exit within {STOP_TIMEOUT:?} of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -199,13 +198,12 @@ impl TestNode {
             let child = self.child.as_mut().expect("node was launched");
             if let Some(status) = child.try_wait().expect("poll node process") {
                 self.child = None;
-                panic!("node exited before ready: {status}\n{}", self.log_tail());
+                panic!("node exited before it was ready: {status}");
             }
             if Instant::now() > deadline {
                 panic!(
-                    "node wrote no {} within {READY_TIMEOUT:?}\n{}",
-                    node_json.display(),
-                    self.log_tail()
+                    "node wrote no {} within {READY_TIMEOUT:?}",
+                    node_json.display()
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
