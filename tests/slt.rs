@@ -129,7 +129,10 @@ fn slt_files() -> Vec<PathBuf> {
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .map(|entry| entry.expect("read dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "slt"))
-        .filter(|p| p.to_string_lossy().contains(&filter))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(&filter))
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no .slt files under {}", dir.display());

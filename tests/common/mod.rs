@@ -10,6 +10,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The password every test node is started with.
@@ -20,6 +22,9 @@ pub const USER: &str = "mosaic";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 const LOG_TAIL_BYTES: u64 = 8 * 1024;
+/// A node still running this long after it started is killed, so a hung
+/// query fails its test (the connection drops) instead of hanging the suite.
+const WATCHDOG: Duration = Duration::from_secs(300);
 
 /// One running `mosaic` node. Dropping it kills the process and removes its
 /// data dir; if the thread is panicking (a failed assertion, or a harness
@@ -27,6 +32,8 @@ const LOG_TAIL_BYTES: u64 = 8 * 1024;
 /// first, so panics here don't repeat it.
 pub struct TestNode {
     child: Option<Child>,
+    /// Set when the current process is gone; stops its watchdog.
+    exited: Arc<AtomicBool>,
     args: Vec<String>,
     pg_addr: String,
     // Declared last so the directory outlives every use of it.
@@ -47,6 +54,7 @@ impl TestNode {
             .expect("create temp dir");
         let mut node = TestNode {
             child: None,
+            exited: Arc::new(AtomicBool::new(true)),
             args: args.iter().map(|a| a.to_string()).collect(),
             pg_addr: String::new(),
             dir,
@@ -96,6 +104,7 @@ impl TestNode {
             let _ = child.kill();
             let _ = child.wait();
         }
+        self.exited.store(true, Ordering::SeqCst);
     }
 
     /// Sends SIGTERM and waits for a graceful exit. Panics (with the log
@@ -110,11 +119,13 @@ impl TestNode {
         let deadline = Instant::now() + STOP_TIMEOUT;
         loop {
             if let Some(status) = child.try_wait().expect("wait for node") {
+                self.exited.store(true, Ordering::SeqCst);
                 return status;
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
+                self.exited.store(true, Ordering::SeqCst);
                 panic!("node did not exit within {STOP_TIMEOUT:?} of SIGTERM");
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -178,6 +189,7 @@ impl TestNode {
             .stderr(log)
             .spawn()
             .expect("spawn the mosaic binary");
+        self.exited = watchdog(child.id());
         self.child = Some(child);
         self.pg_addr = self.wait_ready(&node_json);
     }
@@ -198,6 +210,7 @@ impl TestNode {
             let child = self.child.as_mut().expect("node was launched");
             if let Some(status) = child.try_wait().expect("poll node process") {
                 self.child = None;
+                self.exited.store(true, Ordering::SeqCst);
                 panic!("node exited before it was ready: {status}");
             }
             if Instant::now() > deadline {
@@ -209,6 +222,30 @@ impl TestNode {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Kills `pid` with SIGKILL after [`WATCHDOG`] unless the returned flag is
+/// set first. The pid can't be reused meanwhile: the child is not reaped
+/// before the flag is set.
+fn watchdog(pid: u32) -> Arc<AtomicBool> {
+    let exited = Arc::new(AtomicBool::new(false));
+    let flag = exited.clone();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + WATCHDOG;
+        while Instant::now() < deadline {
+            if flag.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if !flag.load(Ordering::SeqCst) {
+            eprintln!("watchdog: node {pid} still running after {WATCHDOG:?}; killing it");
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    exited
 }
 
 impl Drop for TestNode {
