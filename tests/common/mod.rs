@@ -1,0 +1,270 @@
+//! Test harness: real `mosaic` processes on loopback ports with a fresh
+//! temp data dir each. Tests talk to them only through public surfaces: the
+//! Postgres protocol, `DATA/node.json`, signals.
+//!
+//! Each integration test crate includes this module and uses a different
+//! subset of it, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The password every test node is started with.
+pub const PASSWORD: &str = "mosaic-test-password";
+/// The login user (the node's default).
+pub const USER: &str = "mosaic";
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+const LOG_TAIL_BYTES: u64 = 8 * 1024;
+/// A node still running this long after it started is killed, so a hung
+/// query fails its test (the connection drops) instead of hanging the suite.
+const WATCHDOG: Duration = Duration::from_secs(300);
+
+/// One running `mosaic` node. Dropping it kills the process and removes its
+/// data dir; if the thread is panicking (a failed assertion, or a harness
+/// step such as start or stop that panicked), the node's log tail is printed
+/// first, so panics here don't repeat it.
+pub struct TestNode {
+    child: Option<Child>,
+    /// Set when the current process is gone; stops its watchdog.
+    exited: Arc<AtomicBool>,
+    args: Vec<String>,
+    pg_addr: String,
+    // Declared last so the directory outlives every use of it.
+    dir: tempfile::TempDir,
+}
+
+impl TestNode {
+    /// Starts a node with default settings.
+    pub fn start() -> TestNode {
+        TestNode::start_with(&[])
+    }
+
+    /// Starts a node with extra flags, e.g. `&["--shard-max-rows", "10"]`.
+    pub fn start_with(args: &[&str]) -> TestNode {
+        let dir = tempfile::Builder::new()
+            .prefix("mosaic-test-")
+            .tempdir()
+            .expect("create temp dir");
+        let mut node = TestNode {
+            child: None,
+            exited: Arc::new(AtomicBool::new(true)),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            pg_addr: String::new(),
+            dir,
+        };
+        node.launch();
+        node
+    }
+
+    /// The node's data directory (`--data`).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Where the node's stderr goes (appended to across restarts).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("node.log")
+    }
+
+    /// The Postgres address the node bound, as `127.0.0.1:PORT`.
+    pub fn pg_addr(&self) -> &str {
+        &self.pg_addr
+    }
+
+    /// A libpq-style connection string for this node.
+    pub fn conn_string(&self) -> String {
+        self.conn_string_with_password(PASSWORD)
+    }
+
+    /// Like [`TestNode::conn_string`] but with another password.
+    pub fn conn_string_with_password(&self, password: &str) -> String {
+        let (host, port) = self.pg_addr.rsplit_once(':').expect("pg_addr is HOST:PORT");
+        format!("host={host} port={port} user={USER} password={password} dbname=mosaic")
+    }
+
+    /// Connects with tokio-postgres; the connection task is spawned on the
+    /// current runtime.
+    pub async fn client(&self) -> tokio_postgres::Client {
+        match connect(&self.conn_string()).await {
+            Ok(client) => client,
+            Err(e) => panic!("connect to {}: {e}", self.pg_addr),
+        }
+    }
+
+    /// Kills the process with SIGKILL and waits for it.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.exited.store(true, Ordering::SeqCst);
+    }
+
+    /// Sends SIGTERM and waits for a graceful exit. Panics (with the log
+    /// tail) if the node does not exit in time.
+    pub fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("node is not running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill -TERM");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for node") {
+                self.exited.store(true, Ordering::SeqCst);
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                self.exited.store(true, Ordering::SeqCst);
+                panic!("node did not exit within {STOP_TIMEOUT:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the node again on the same data dir (stopping it with SIGTERM
+    /// first if it is still running) and waits for its new `node.json`.
+    /// The Postgres port may change.
+    pub fn restart(&mut self) {
+        if self.child.is_some() {
+            self.stop();
+        }
+        self.launch();
+    }
+
+    /// The OS process id of the running node.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("node is not running").id()
+    }
+
+    /// The last few KiB of the node's log.
+    pub fn log_tail(&self) -> String {
+        let Ok(mut file) = File::open(self.log_path()) else {
+            return "(no node log)".into();
+        };
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = file.seek(SeekFrom::Start(len.saturating_sub(LOG_TAIL_BYTES)));
+        let mut bytes = Vec::new();
+        let _ = file.read_to_end(&mut bytes);
+        format!(
+            "---- tail of {} ----\n{}\n---- end of node log ----",
+            self.log_path().display(),
+            String::from_utf8_lossy(&bytes)
+        )
+    }
+
+    fn launch(&mut self) {
+        let data = self.data_dir();
+        let node_json = data.join("node.json");
+        // A stale node.json from the previous run would look ready at once.
+        let _ = std::fs::remove_file(&node_json);
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("open node log");
+        let child = Command::new(env!("CARGO_BIN_EXE_mosaic"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--listen", "127.0.0.1:0", "--cluster-addr", "127.0.0.1:0"])
+            .args(&self.args)
+            .env("MOSAIC_PASSWORD", PASSWORD)
+            .env_remove("MOSAIC_USER")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or("info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn the mosaic binary");
+        self.exited = watchdog(child.id());
+        self.child = Some(child);
+        self.pg_addr = self.wait_ready(&node_json);
+    }
+
+    /// Polls for `node.json` (written atomically by the node once it is
+    /// ready) and returns its `pg_addr`.
+    fn wait_ready(&mut self, node_json: &Path) -> String {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Ok(text) = std::fs::read_to_string(node_json) {
+                let info: serde_json::Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("node.json is not JSON ({e}): {text}"));
+                match info["pg_addr"].as_str() {
+                    Some(addr) => return addr.to_string(),
+                    None => panic!("node.json has no pg_addr: {text}"),
+                }
+            }
+            let child = self.child.as_mut().expect("node was launched");
+            if let Some(status) = child.try_wait().expect("poll node process") {
+                self.child = None;
+                self.exited.store(true, Ordering::SeqCst);
+                panic!("node exited before it was ready: {status}");
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "node wrote no {} within {READY_TIMEOUT:?}",
+                    node_json.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Kills `pid` with SIGKILL after [`WATCHDOG`] unless the returned flag is
+/// set first. The pid can't be reused meanwhile: the child is not reaped
+/// before the flag is set.
+fn watchdog(pid: u32) -> Arc<AtomicBool> {
+    let exited = Arc::new(AtomicBool::new(false));
+    let flag = exited.clone();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + WATCHDOG;
+        while Instant::now() < deadline {
+            if flag.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if !flag.load(Ordering::SeqCst) {
+            eprintln!("watchdog: node {pid} still running after {WATCHDOG:?}; killing it");
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    });
+    exited
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        self.kill9();
+        if std::thread::panicking() {
+            eprintln!("{}", self.log_tail());
+        }
+    }
+}
+
+/// Connects to any Postgres-protocol server with tokio-postgres, spawning
+/// the connection task on the current runtime.
+pub async fn connect(conn_string: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, connection) = tokio_postgres::connect(conn_string, tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            eprintln!("connection closed with error: {e}");
+        }
+    });
+    Ok(client)
+}

@@ -1,0 +1,682 @@
+//! The wire protocol as a real driver (tokio-postgres) sees it: login,
+//! simple and extended queries, text and binary values, SQLSTATEs, COPY,
+//! transactions, and durability across `kill -9`. Every expectation here is
+//! what PostgreSQL 15 does.
+
+mod common;
+
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use common::TestNode;
+use futures::SinkExt;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, GenericClient, SimpleQueryMessage};
+
+/// The rows of the last result of a simple query, NULL as `None`.
+async fn simple_rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    let messages = client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut rows = Vec::new();
+    for message in messages {
+        match message {
+            SimpleQueryMessage::RowDescription(_) => rows.clear(),
+            SimpleQueryMessage::Row(row) => rows.push(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect(),
+            ),
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// The SQLSTATE a statement fails with; panics if it succeeds.
+async fn sqlstate_of(client: &Client, sql: &str) -> SqlState {
+    match client.simple_query(sql).await {
+        Ok(_) => panic!("{sql}: succeeded, expected an error"),
+        Err(e) => e
+            .code()
+            .unwrap_or_else(|| panic!("{sql}: error without SQLSTATE: {e}"))
+            .clone(),
+    }
+}
+
+async fn count(client: &impl GenericClient, table: &str) -> i64 {
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap_or_else(|e| panic!("count {table}: {e}"))
+        .get(0)
+}
+
+#[tokio::test]
+async fn select_one_in_both_protocols() {
+    let node = TestNode::start();
+    let client = node.client().await;
+
+    assert_eq!(
+        simple_rows(&client, "SELECT 1").await,
+        vec![vec![Some("1".to_string())]]
+    );
+    let row = client.query_one("SELECT 1", &[]).await.unwrap();
+    assert_eq!(row.columns()[0].type_(), &Type::INT4);
+    assert_eq!(row.get::<_, i32>(0), 1);
+}
+
+#[tokio::test]
+async fn prepared_statements_take_parameters() {
+    let node = TestNode::start();
+    let client = node.client().await;
+
+    let sum = client.prepare("SELECT $1::int4 + $2::int4").await.unwrap();
+    for (a, b) in [(1, 2), (40, 2), (-5, 5)] {
+        let row = client.query_one(&sum, &[&a, &b]).await.unwrap();
+        assert_eq!(row.get::<_, i32>(0), a + b);
+    }
+
+    client
+        .batch_execute("CREATE TABLE params (id integer PRIMARY KEY, name text, score bigint)")
+        .await
+        .unwrap();
+    // Parameter types come from the target columns, as in PostgreSQL.
+    let insert = client
+        .prepare("INSERT INTO params (id, name, score) VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
+    assert_eq!(insert.params(), &[Type::INT4, Type::TEXT, Type::INT8]);
+    for id in 1..=20i32 {
+        let name = format!("name-{id}");
+        let score = i64::from(id) * 1_000_000_000;
+        let n = client
+            .execute(&insert, &[&id, &name, &score])
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    let by_id = client
+        .prepare("SELECT name, score FROM params WHERE id = $1")
+        .await
+        .unwrap();
+    assert_eq!(by_id.params(), &[Type::INT4]);
+    let row = client.query_one(&by_id, &[&7i32]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "name-7");
+    assert_eq!(row.get::<_, i64>(1), 7_000_000_000);
+
+    let range = client
+        .query(
+            "SELECT id FROM params WHERE id BETWEEN $1 AND $2 AND name LIKE $3 ORDER BY id",
+            &[&5i32, &12i32, &"name-1%"],
+        )
+        .await
+        .unwrap();
+    let ids: Vec<i32> = range.iter().map(|r| r.get(0)).collect();
+    assert_eq!(ids, vec![10, 11, 12]);
+
+    // A NULL parameter.
+    client
+        .execute(&insert, &[&21i32, &None::<String>, &None::<i64>])
+        .await
+        .unwrap();
+    let row = client.query_one(&by_id, &[&21i32]).await.unwrap();
+    assert_eq!(row.get::<_, Option<String>>(0), None);
+    assert_eq!(row.get::<_, Option<i64>>(1), None);
+}
+
+const TYPES_TABLE: &str = "CREATE TABLE types_rt (
+    id integer PRIMARY KEY,
+    s smallint, i integer, b bigint, r real, d double precision, n numeric(10, 2),
+    t text, v varchar(10), c char(3), ok boolean, raw bytea,
+    day date, ts timestamp, tstz timestamptz, j json, jb jsonb, u uuid)";
+
+#[tokio::test]
+async fn every_type_round_trips_in_text() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client.batch_execute(TYPES_TABLE).await.unwrap();
+    client
+        .batch_execute(
+            "SET TIME ZONE 'UTC';
+             INSERT INTO types_rt VALUES (1, -7, 2147483647, -9223372036854775808, 1.5, -0.125, 12.5,
+               'hé''llo', 'short', 'ab', true, '\\xdeadbeef', '2024-02-29', '2024-02-29 23:59:58.25',
+               '2024-02-29 12:00:00+02', '{\"k\": [1, 2]}', '{\"b\": 2, \"a\": 1}',
+               'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11');
+             INSERT INTO types_rt (id) VALUES (2)",
+        )
+        .await
+        .unwrap();
+
+    let rows = simple_rows(&client, "SELECT * FROM types_rt ORDER BY id").await;
+    let expected = [
+        "1",
+        "-7",
+        "2147483647",
+        "-9223372036854775808",
+        "1.5",
+        "-0.125",
+        "12.50",
+        "hé'llo",
+        "short",
+        "ab ",
+        "t",
+        "\\xdeadbeef",
+        "2024-02-29",
+        "2024-02-29 23:59:58.25",
+        "2024-02-29 10:00:00+00",
+        "{\"k\": [1, 2]}",
+        "{\"a\": 1, \"b\": 2}",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+    ];
+    let first: Vec<&str> = rows[0].iter().map(|v| v.as_deref().unwrap()).collect();
+    assert_eq!(first, expected);
+    assert_eq!(rows[1][0].as_deref(), Some("2"));
+    assert!(rows[1][1..].iter().all(Option::is_none), "{:?}", rows[1]);
+}
+
+#[tokio::test]
+async fn every_type_round_trips_in_binary() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client.batch_execute(TYPES_TABLE).await.unwrap();
+
+    let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+    let ts: NaiveDateTime = day.and_hms_micro_opt(23, 59, 58, 250_000).unwrap();
+    let tstz: DateTime<Utc> = day.and_hms_opt(10, 0, 0).unwrap().and_utc();
+    let json = serde_json::json!({"k": [1, 2], "s": "x"});
+    let raw = vec![0u8, 1, 2, 255];
+
+    let insert = client
+        .prepare(
+            "INSERT INTO types_rt (id, s, i, b, r, d, t, v, c, ok, raw, day, ts, tstz, j, jb)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        insert.params(),
+        &[
+            Type::INT4,
+            Type::INT2,
+            Type::INT4,
+            Type::INT8,
+            Type::FLOAT4,
+            Type::FLOAT8,
+            Type::TEXT,
+            Type::VARCHAR,
+            Type::BPCHAR,
+            Type::BOOL,
+            Type::BYTEA,
+            Type::DATE,
+            Type::TIMESTAMP,
+            Type::TIMESTAMPTZ,
+            Type::JSON,
+            Type::JSONB,
+        ]
+    );
+    client
+        .execute(
+            &insert,
+            &[
+                &1i32,
+                &i16::MIN,
+                &i32::MAX,
+                &i64::MIN,
+                &1.5f32,
+                &-0.125f64,
+                &"hé'llo",
+                &"short",
+                &"abc",
+                &true,
+                &raw,
+                &day,
+                &ts,
+                &tstz,
+                &json,
+                &json,
+            ],
+        )
+        .await
+        .unwrap();
+
+    let row = client
+        .query_one(
+            "SELECT s, i, b, r, d, t, v, c, ok, raw, day, ts, tstz, j, jb, n FROM types_rt WHERE id = $1",
+            &[&1i32],
+        )
+        .await
+        .unwrap();
+    let types: Vec<&Type> = row.columns().iter().map(|c| c.type_()).collect();
+    assert_eq!(
+        types,
+        [
+            &Type::INT2,
+            &Type::INT4,
+            &Type::INT8,
+            &Type::FLOAT4,
+            &Type::FLOAT8,
+            &Type::TEXT,
+            &Type::VARCHAR,
+            &Type::BPCHAR,
+            &Type::BOOL,
+            &Type::BYTEA,
+            &Type::DATE,
+            &Type::TIMESTAMP,
+            &Type::TIMESTAMPTZ,
+            &Type::JSON,
+            &Type::JSONB,
+            &Type::NUMERIC,
+        ]
+    );
+    assert_eq!(row.get::<_, i16>("s"), i16::MIN);
+    assert_eq!(row.get::<_, i32>("i"), i32::MAX);
+    assert_eq!(row.get::<_, i64>("b"), i64::MIN);
+    assert_eq!(row.get::<_, f32>("r"), 1.5);
+    assert_eq!(row.get::<_, f64>("d"), -0.125);
+    assert_eq!(row.get::<_, String>("t"), "hé'llo");
+    assert_eq!(row.get::<_, String>("v"), "short");
+    assert_eq!(row.get::<_, String>("c"), "abc");
+    assert!(row.get::<_, bool>("ok"));
+    assert_eq!(row.get::<_, Vec<u8>>("raw"), raw);
+    assert_eq!(row.get::<_, NaiveDate>("day"), day);
+    assert_eq!(row.get::<_, NaiveDateTime>("ts"), ts);
+    assert_eq!(row.get::<_, DateTime<Utc>>("tstz"), tstz);
+    assert_eq!(row.get::<_, serde_json::Value>("j"), json);
+    assert_eq!(row.get::<_, serde_json::Value>("jb"), json);
+
+    // Numeric and uuid have no Rust type here: they travel as text casts.
+    let row = client
+        .query_one(
+            "SELECT $1::text::numeric(10, 2)::text, $2::text::uuid::text",
+            &[&"12.5", &"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "12.50");
+    assert_eq!(
+        row.get::<_, String>(1),
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+    );
+
+    // Extremes of each integer type, and NULLs of every type.
+    let row = client
+        .query_one(
+            "SELECT $1::int2, $2::int4, $3::int8, $4::float8, $5::bool, $6::text",
+            &[
+                &i16::MAX,
+                &i32::MIN,
+                &i64::MAX,
+                &f64::MAX,
+                &None::<bool>,
+                &None::<String>,
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i16>(0), i16::MAX);
+    assert_eq!(row.get::<_, i32>(1), i32::MIN);
+    assert_eq!(row.get::<_, i64>(2), i64::MAX);
+    assert_eq!(row.get::<_, f64>(3), f64::MAX);
+    assert_eq!(row.get::<_, Option<bool>>(4), None);
+    assert_eq!(row.get::<_, Option<String>>(5), None);
+}
+
+#[tokio::test]
+async fn errors_carry_their_sqlstate() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE errs (id integer PRIMARY KEY, name text NOT NULL)")
+        .await
+        .unwrap();
+    client
+        .batch_execute("INSERT INTO errs VALUES (1, 'one'), (2, 'two')")
+        .await
+        .unwrap();
+
+    let cases = [
+        ("SELEC 1", SqlState::SYNTAX_ERROR),
+        ("SELECT * FROM no_such_table", SqlState::UNDEFINED_TABLE),
+        (
+            "SELECT no_such_column FROM errs",
+            SqlState::UNDEFINED_COLUMN,
+        ),
+        ("CREATE TABLE errs (x integer)", SqlState::DUPLICATE_TABLE),
+        (
+            "INSERT INTO errs VALUES (1, 'again')",
+            SqlState::UNIQUE_VIOLATION,
+        ),
+        (
+            "INSERT INTO errs VALUES (3, NULL)",
+            SqlState::NOT_NULL_VIOLATION,
+        ),
+        (
+            "SELECT 'abc'::integer",
+            SqlState::INVALID_TEXT_REPRESENTATION,
+        ),
+        (
+            "INSERT INTO errs VALUES ('x', 'y')",
+            SqlState::INVALID_TEXT_REPRESENTATION,
+        ),
+        ("SELECT 1 / 0", SqlState::DIVISION_BY_ZERO),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(sqlstate_of(&client, sql).await, expected, "{sql}");
+    }
+
+    // The extended protocol reports the same codes.
+    let err = client
+        .query("SELECT * FROM no_such_table WHERE id = $1", &[&1i32])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::UNDEFINED_TABLE));
+    let err = client
+        .execute("INSERT INTO errs VALUES ($1, $2)", &[&2i32, &"dup"])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::UNIQUE_VIOLATION));
+
+    // The session survives its errors.
+    assert_eq!(count(&client, "errs").await, 2);
+}
+
+#[tokio::test]
+async fn unique_violation_is_detected_in_sealed_shards() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE sealed_keys (id integer PRIMARY KEY, email text UNIQUE);
+             INSERT INTO sealed_keys SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 50) AS g",
+        )
+        .await
+        .unwrap();
+    client
+        .simple_query("SELECT mosaic.seal('sealed_keys')")
+        .await
+        .unwrap();
+    let sealed = client
+        .query_one(
+            "SELECT count(*) FROM mosaic.shards WHERE table_name = 'sealed_keys' AND sealed",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert!(sealed >= 1, "mosaic.seal left no sealed shard");
+
+    for sql in [
+        "INSERT INTO sealed_keys VALUES (7, 'new@example.com')",
+        "INSERT INTO sealed_keys VALUES (51, 'user7@example.com')",
+        "UPDATE sealed_keys SET id = 8 WHERE id = 9",
+    ] {
+        assert_eq!(
+            sqlstate_of(&client, sql).await,
+            SqlState::UNIQUE_VIOLATION,
+            "{sql}"
+        );
+    }
+    // A deleted key is free again, even though its row sits in a sealed shard.
+    client
+        .batch_execute("DELETE FROM sealed_keys WHERE id = 7; INSERT INTO sealed_keys VALUES (7, 'again@example.com')")
+        .await
+        .unwrap();
+    assert_eq!(count(&client, "sealed_keys").await, 50);
+}
+
+#[tokio::test]
+async fn wrong_password_is_rejected() {
+    let node = TestNode::start();
+    let err = common::connect(&node.conn_string_with_password("not-the-password"))
+        .await
+        .expect_err("login with a wrong password succeeded");
+    assert_eq!(err.code(), Some(&SqlState::INVALID_PASSWORD), "{err}");
+
+    let wrong_user = node.conn_string().replace("user=mosaic", "user=intruder");
+    let err = common::connect(&wrong_user)
+        .await
+        .expect_err("login as an unknown user succeeded");
+    assert_eq!(err.code(), Some(&SqlState::INVALID_PASSWORD), "{err}");
+
+    // The right password still works afterwards.
+    node.client().await;
+}
+
+#[tokio::test]
+async fn committed_rows_survive_kill_9() {
+    let mut node = TestNode::start();
+    {
+        let mut client = node.client().await;
+        client
+            .batch_execute("CREATE TABLE durable (id integer PRIMARY KEY, note text)")
+            .await
+            .unwrap();
+        for id in 1..=25i32 {
+            client
+                .execute("INSERT INTO durable VALUES ($1, 'autocommit')", &[&id])
+                .await
+                .unwrap();
+        }
+        let tx = client.transaction().await.unwrap();
+        tx.execute(
+            "INSERT INTO durable SELECT g, 'tx' FROM generate_series(26, 40) AS g",
+            &[],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        client
+            .batch_execute("DELETE FROM durable WHERE id = 1; UPDATE durable SET note = 'updated' WHERE id = 2")
+            .await
+            .unwrap();
+
+        // Left open when the process dies: must vanish.
+        client
+            .batch_execute("BEGIN; INSERT INTO durable VALUES (1000, 'uncommitted')")
+            .await
+            .unwrap();
+        node.kill9();
+    }
+
+    node.restart();
+    let client = node.client().await;
+    let row = client
+        .query_one("SELECT count(*), sum(id) FROM durable", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 39);
+    assert_eq!(row.get::<_, i64>(1), (2..=40).sum::<i64>());
+    let note: String = client
+        .query_one("SELECT note FROM durable WHERE id = 2", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(note, "updated");
+
+    // And a graceful stop keeps them too.
+    assert!(node.stop().success(), "SIGTERM should exit cleanly");
+    node.restart();
+    assert_eq!(count(&node.client().await, "durable").await, 39);
+}
+
+#[tokio::test]
+async fn transactions_commit_and_roll_back() {
+    let node = TestNode::start();
+    let mut client = node.client().await;
+    let other = node.client().await;
+    client
+        .batch_execute("CREATE TABLE txs (id integer PRIMARY KEY, v integer)")
+        .await
+        .unwrap();
+
+    let tx = client.transaction().await.unwrap();
+    tx.execute("INSERT INTO txs VALUES (1, 10), (2, 20)", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&tx, "txs").await,
+        2,
+        "a transaction sees its own rows"
+    );
+    assert_eq!(count(&other, "txs").await, 0, "others don't, yet");
+    tx.commit().await.unwrap();
+    assert_eq!(count(&other, "txs").await, 2);
+
+    let tx = client.transaction().await.unwrap();
+    tx.execute("INSERT INTO txs VALUES (3, 30)", &[])
+        .await
+        .unwrap();
+    tx.execute("UPDATE txs SET v = 0", &[]).await.unwrap();
+    tx.execute("DELETE FROM txs WHERE id = 1", &[])
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let rows = client
+        .query("SELECT id, v FROM txs ORDER BY id", &[])
+        .await
+        .unwrap();
+    let rows: Vec<(i32, i32)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(rows, vec![(1, 10), (2, 20)]);
+
+    // A failed statement aborts the transaction until ROLLBACK.
+    client.batch_execute("BEGIN").await.unwrap();
+    client
+        .batch_execute("INSERT INTO txs VALUES (4, 40)")
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate_of(&client, "INSERT INTO txs VALUES (1, 0)").await,
+        SqlState::UNIQUE_VIOLATION
+    );
+    assert_eq!(
+        sqlstate_of(&client, "SELECT 1").await,
+        SqlState::IN_FAILED_SQL_TRANSACTION
+    );
+    client.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(count(&client, "txs").await, 2);
+}
+
+#[tokio::test]
+async fn copy_from_stdin_in_text_and_csv() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE copied (id integer PRIMARY KEY, name text, amount numeric, day date)",
+        )
+        .await
+        .unwrap();
+
+    let sink = client
+        .copy_in("COPY copied (id, name, amount, day) FROM STDIN")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    let mut text = String::new();
+    for id in 1..=30 {
+        text.push_str(&format!(
+            "{id}\tname {id}\t{id}.5\t2024-01-{:02}\n",
+            id % 28 + 1
+        ));
+    }
+    text.push_str("31\t\\N\t\\N\t\\N\n32\ttab\\there\t0\t2024-12-31\n");
+    // Rows may be split across CopyData messages anywhere.
+    let (a, b) = text.split_at(text.len() / 2);
+    sink.send(Bytes::from(a.to_string())).await.unwrap();
+    sink.send(Bytes::from(b.to_string())).await.unwrap();
+    assert_eq!(sink.as_mut().finish().await.unwrap(), 32);
+
+    let sink = client
+        .copy_in("COPY copied FROM STDIN WITH (FORMAT csv, HEADER true)")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    let csv = "id,name,amount,day\n\
+               40,\"comma, inside\",1.25,2024-02-01\n\
+               41,\"quote \"\"inside\"\"\",2,2024-02-02\n\
+               42,,3,\n\
+               43,\"\",4,2024-02-04\n";
+    sink.send(Bytes::from(csv)).await.unwrap();
+    assert_eq!(sink.as_mut().finish().await.unwrap(), 4);
+
+    let rows = simple_rows(
+        &client,
+        "SELECT id, name, amount, day FROM copied WHERE id IN (1, 30, 31, 32, 40, 41, 42, 43) ORDER BY id",
+    )
+    .await;
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        rows,
+        vec![
+            vec![s("1"), s("name 1"), s("1.5"), s("2024-01-02")],
+            vec![s("30"), s("name 30"), s("30.5"), s("2024-01-03")],
+            vec![s("31"), None, None, None],
+            vec![s("32"), s("tab\there"), s("0"), s("2024-12-31")],
+            vec![s("40"), s("comma, inside"), s("1.25"), s("2024-02-01")],
+            vec![s("41"), s("quote \"inside\""), s("2"), s("2024-02-02")],
+            vec![s("42"), None, s("3"), None],
+            vec![s("43"), s(""), s("4"), s("2024-02-04")],
+        ]
+    );
+    assert_eq!(count(&client, "copied").await, 36);
+
+    // A bad row fails the whole COPY with the input's SQLSTATE.
+    let sink = client.copy_in("COPY copied FROM STDIN").await.unwrap();
+    futures::pin_mut!(sink);
+    sink.send(Bytes::from(
+        "100\tok\t1\t2024-01-01\nnot-a-number\tx\t1\t2024-01-01\n",
+    ))
+    .await
+    .unwrap();
+    let err = sink.as_mut().finish().await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::INVALID_TEXT_REPRESENTATION));
+    assert_eq!(count(&client, "copied").await, 36);
+}
+
+#[tokio::test]
+async fn several_statements_in_one_simple_query() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    let messages = client
+        .simple_query(
+            "CREATE TABLE multi (id integer PRIMARY KEY, v text);
+             INSERT INTO multi VALUES (1, 'a'), (2, 'b');
+             SELECT v FROM multi ORDER BY id;
+             UPDATE multi SET v = 'c' WHERE id = 2;
+             SELECT count(*) FROM multi",
+        )
+        .await
+        .unwrap();
+    let mut summary = Vec::new();
+    for message in &messages {
+        match message {
+            SimpleQueryMessage::Row(row) => summary.push(format!("row {}", row.get(0).unwrap())),
+            SimpleQueryMessage::CommandComplete(n) => summary.push(format!("done {n}")),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        summary,
+        ["done 0", "done 2", "row a", "row b", "done 2", "done 1", "row 2", "done 1"]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_statement_rolls_back_its_whole_simple_query() {
+    // Outside BEGIN, a multi-statement simple query is one implicit
+    // transaction in PostgreSQL: a later failure undoes the earlier parts.
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE implicit (id integer PRIMARY KEY)")
+        .await
+        .unwrap();
+    let err = client
+        .simple_query("INSERT INTO implicit VALUES (1); INSERT INTO implicit VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::UNIQUE_VIOLATION));
+    assert_eq!(count(&client, "implicit").await, 0);
+}

@@ -1,0 +1,143 @@
+//! The real `psql` against a real node: `-c`, `-f` with ON_ERROR_STOP, and
+//! `\copy`. psql must be installed (scripts/install-test-deps.sh); a missing
+//! psql fails these tests rather than skipping them.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::TestNode;
+
+/// Runs psql against the node with `args` after the connection string.
+fn psql(node: &TestNode, args: &[&str]) -> Output {
+    let output = Command::new("psql")
+        .arg(node.conn_string())
+        // No ~/.psqlrc; unaligned, tuples-only output; stop on the first error.
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+        .args(args)
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run psql ({e}); install it with scripts/install-test-deps.sh")
+        });
+    output
+}
+
+fn stdout_of(node: &TestNode, args: &[&str]) -> String {
+    let out = psql(node, args);
+    assert!(
+        out.status.success(),
+        "psql {args:?} failed: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("psql output is UTF-8")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write psql input");
+    path.to_str().expect("UTF-8 temp path").to_string()
+}
+
+#[test]
+fn psql_runs_a_command() {
+    let node = TestNode::start();
+    assert_eq!(stdout_of(&node, &["-c", "SELECT 1"]), "1\n");
+    assert_eq!(
+        stdout_of(&node, &["-c", "SELECT 'a' AS x, 2 AS y, NULL AS z"]),
+        "a|2|\n"
+    );
+}
+
+#[test]
+fn psql_runs_a_script_file() {
+    let node = TestNode::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = write(
+        dir.path(),
+        "setup.sql",
+        "CREATE TABLE psql_items (id integer PRIMARY KEY, name text NOT NULL);\n\
+         INSERT INTO psql_items VALUES (1, 'one'), (2, 'two');\n\
+         INSERT INTO psql_items\n  SELECT g, 'n' || g FROM generate_series(3, 30) AS g;\n\
+         UPDATE psql_items SET name = 'TWO' WHERE id = 2;\n\
+         SELECT id, name FROM psql_items WHERE id <= 3 ORDER BY id;\n\
+         SELECT count(*) FROM psql_items;\n",
+    );
+    assert_eq!(
+        stdout_of(&node, &["-q", "-f", &script]),
+        "1|one\n2|TWO\n3|n3\n30\n"
+    );
+}
+
+#[test]
+fn psql_stops_on_the_first_error() {
+    let node = TestNode::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = write(
+        dir.path(),
+        "broken.sql",
+        "CREATE TABLE psql_broken (id integer PRIMARY KEY);\n\
+         INSERT INTO psql_broken VALUES (1);\n\
+         INSERT INTO psql_broken VALUES (1);\n\
+         INSERT INTO psql_broken VALUES (2);\n",
+    );
+    let out = psql(&node, &["-q", "-f", &script]);
+    // psql exits with 3 when ON_ERROR_STOP stops a script.
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("duplicate key value violates unique constraint"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout_of(&node, &["-c", "SELECT count(*) FROM psql_broken"]),
+        "1\n"
+    );
+}
+
+#[test]
+fn psql_copies_a_csv_file_in() {
+    let node = TestNode::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv: String = (1..=25).map(|i| format!("{i},\"name, {i}\"\n")).collect();
+    let csv_path = write(dir.path(), "rows.csv", &csv);
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE TABLE psql_copy (id integer PRIMARY KEY, name text)",
+        ],
+    );
+    let copied = stdout_of(
+        &node,
+        &[
+            "-c",
+            &format!("\\copy psql_copy FROM '{csv_path}' WITH (FORMAT csv)"),
+        ],
+    );
+    assert_eq!(copied, "COPY 25\n");
+    assert_eq!(
+        stdout_of(&node, &["-c", "SELECT count(*), max(name) FROM psql_copy"]),
+        "25|name, 9\n"
+    );
+}
+
+#[test]
+fn psql_describe_lists_tables() {
+    // \dt queries pg_catalog the way every BI tool does.
+    let node = TestNode::start();
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE TABLE psql_listed (id integer PRIMARY KEY, v text)",
+        ],
+    );
+    let listing = stdout_of(&node, &["-c", "\\dt"]);
+    assert!(listing.contains("psql_listed"), "{listing}");
+    let columns = stdout_of(&node, &["-c", "\\d psql_listed"]);
+    assert!(columns.contains("id|integer"), "{columns}");
+    assert!(columns.contains("v|text"), "{columns}");
+}

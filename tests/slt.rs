@@ -1,0 +1,216 @@
+//! SQL semantics: every `sql/slt/*.slt` file, run over the wire with the
+//! simple query protocol, against a fresh node with default settings and
+//! against a fresh node with `--shard-max-rows 10` (many tiny shards).
+//!
+//! The expected answers are PostgreSQL's. Set `MOSAIC_SLT_URL` to a
+//! libpq-style connection string to run the files against that server
+//! instead (e.g. a throwaway PostgreSQL 15, to check the expectations); each
+//! file then runs in a fresh schema `slt_run` that is dropped and recreated.
+//! `MOSAIC_SLT_FILTER=substring` runs only the files whose name contains it.
+//!
+//! Checking the files against PostgreSQL 15 (after
+//! scripts/install-test-deps.sh), as root:
+//!
+//! ```text
+//! d=$(mktemp -d) && chown postgres "$d"
+//! su postgres -c "/usr/lib/postgresql/15/bin/initdb -D $d/db -A trust -E UTF8 --locale=C.UTF-8 &&
+//!   /usr/lib/postgresql/15/bin/pg_ctl -D $d/db -o '-p 55432 -k $d' -l $d/log start"
+//! MOSAIC_SLT_URL="host=127.0.0.1 port=55432 user=postgres dbname=postgres" cargo test --test slt
+//! su postgres -c "/usr/lib/postgresql/15/bin/pg_ctl -D $d/db stop"
+//! ```
+//!
+//! Files must not call MosaicDB-only functions such as `mosaic.seal()`, so
+//! that they run on PostgreSQL unchanged; the tiny-shards run is what
+//! exercises sealing.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqllogictest::{DBOutput, DefaultColumnType};
+use tokio_postgres::SimpleQueryMessage;
+
+const EXTERNAL_SCHEMA: &str = "slt_run";
+
+/// A connection as sqllogictest sees it: every value rendered as the text
+/// the server sent, NULL as `NULL` and the empty string as `(empty)`.
+struct Conn {
+    client: tokio_postgres::Client,
+}
+
+/// A driver error whose text includes the server's message (tokio-postgres
+/// alone prints just "db error"), so `statement error <regex>` can match it.
+#[derive(Debug)]
+struct SqlError(tokio_postgres::Error);
+
+impl std::fmt::Display for SqlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_db_error() {
+            Some(db) => write!(f, "{db}"),
+            None => match std::error::Error::source(&self.0) {
+                Some(cause) => write!(f, "{}: {cause}", self.0),
+                None => write!(f, "{}", self.0),
+            },
+        }
+    }
+}
+
+impl std::error::Error for SqlError {}
+
+impl From<tokio_postgres::Error> for SqlError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        SqlError(e)
+    }
+}
+
+#[async_trait]
+impl sqllogictest::AsyncDB for Conn {
+    type Error = SqlError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Self::Error> {
+        let messages = self.client.simple_query(sql).await.map_err(SqlError)?;
+        Ok(last_result(&messages))
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "postgres"
+    }
+
+    async fn sleep(dur: Duration) {
+        tokio::time::sleep(dur).await
+    }
+
+    fn error_sql_state(err: &Self::Error) -> Option<String> {
+        err.0.code().map(|c| c.code().to_string())
+    }
+}
+
+/// The result of the last statement in a (possibly multi-statement) query.
+fn last_result(messages: &[SimpleQueryMessage]) -> DBOutput<DefaultColumnType> {
+    let mut last = DBOutput::StatementComplete(0);
+    let mut columns: Option<usize> = None;
+    let mut rows = Vec::new();
+    for message in messages {
+        match message {
+            SimpleQueryMessage::RowDescription(cols) => columns = Some(cols.len()),
+            SimpleQueryMessage::Row(row) => rows.push(
+                (0..row.len())
+                    .map(|i| match row.get(i) {
+                        None => "NULL".to_string(),
+                        Some("") => "(empty)".to_string(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            SimpleQueryMessage::CommandComplete(n) => {
+                last = match columns.take() {
+                    Some(n_cols) => DBOutput::Rows {
+                        types: vec![DefaultColumnType::Any; n_cols],
+                        rows: std::mem::take(&mut rows),
+                    },
+                    None => DBOutput::StatementComplete(*n),
+                };
+            }
+            _ => {}
+        }
+    }
+    last
+}
+
+fn slt_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/sql/slt"));
+    let filter = std::env::var("MOSAIC_SLT_FILTER").unwrap_or_default();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("read dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(&filter))
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no .slt files under {}", dir.display());
+    files
+}
+
+/// Runs every file, each on a fresh connection, and panics listing every
+/// failure.
+async fn run_all(conn_string: &str, external: bool) {
+    let mut failures = Vec::new();
+    let files = slt_files();
+    for file in &files {
+        if external {
+            reset_schema(conn_string).await;
+        }
+        let conn_string = conn_string.to_string();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let conn_string = conn_string.clone();
+            async move {
+                let client = common::connect(&conn_string).await.map_err(SqlError)?;
+                if external {
+                    client
+                        .simple_query(&format!("SET search_path = {EXTERNAL_SCHEMA}"))
+                        .await
+                        .map_err(SqlError)?;
+                }
+                Ok(Conn { client })
+            }
+        });
+        runner.with_column_validator(sqllogictest::default_column_validator);
+        if let Err(e) = runner.run_file_async(file).await {
+            failures.push(format!("{}", e.display(false)));
+        }
+        runner.shutdown_async().await;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} slt files failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
+
+async fn reset_schema(conn_string: &str) {
+    let client = common::connect(conn_string)
+        .await
+        .expect("connect to MOSAIC_SLT_URL");
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {EXTERNAL_SCHEMA} CASCADE; CREATE SCHEMA {EXTERNAL_SCHEMA}"
+        ))
+        .await
+        .expect("reset the slt schema");
+}
+
+fn external_url() -> Option<String> {
+    std::env::var("MOSAIC_SLT_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slt_single_node() {
+    if let Some(url) = external_url() {
+        return run_all(&url, true).await;
+    }
+    let node = common::TestNode::start();
+    run_all(&node.conn_string(), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slt_tiny_shards() {
+    if external_url().is_some() {
+        // One pass against an external server is enough (and two would
+        // share its schema).
+        return;
+    }
+    let node = common::TestNode::start_with(&["--shard-max-rows", "10"]);
+    run_all(&node.conn_string(), false).await;
+}
