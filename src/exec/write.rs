@@ -98,6 +98,7 @@ fn insert(
         return Err(Error::Unsupported("INSERT into a table function".into()));
     };
     let def = table_def(sess, name)?;
+    expand_returning(&mut ins.returning, &def);
     // The open segment has hidden columns first: name the user's columns.
     if ins.columns.is_empty() {
         ins.columns = def
@@ -118,6 +119,26 @@ fn target_alias(factor: &TableFactor, def: &TableDef) -> String {
         TableFactor::Table { alias: Some(a), .. } => ident_name(&a.name),
         _ => def.name.clone(),
     }
+}
+
+/// Spell out `*` and `t.*` in a RETURNING list: the open segment has
+/// hidden columns a wildcard would expose.
+fn expand_returning(items: &mut Option<Vec<SelectItem>>, def: &TableDef) {
+    let Some(list) = items else { return };
+    let mut out = Vec::with_capacity(list.len());
+    for item in list.drain(..) {
+        match item {
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
+                for c in &def.columns {
+                    out.push(SelectItem::UnnamedExpr(Expr::Identifier(
+                        sqlparser::ast::Ident::with_quote('"', c.name.clone()),
+                    )));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    *list = out;
 }
 
 fn returning_list(items: &Option<Vec<SelectItem>>) -> Option<String> {
@@ -216,6 +237,7 @@ fn update(
     };
     let def = table_def(sess, name)?;
     let alias = target_alias(&up.table.relation, &def);
+    expand_returning(&mut up.returning, &def);
     let cond = up.selection.clone();
     let returning = returning_list(&up.returning);
     let mut assigned: Vec<(usize, Expr)> = Vec::new();
@@ -310,7 +332,13 @@ fn delete(
     let def = table_def(sess, name)?;
     let alias = target_alias(&twj.relation, &def);
     let cond = del.selection.clone();
-    let returning = returning_list(&del.returning);
+    if let Statement::Delete(del) = &mut stmt {
+        expand_returning(&mut del.returning, &def);
+    }
+    let returning = match &stmt {
+        Statement::Delete(del) => returning_list(&del.returning),
+        _ => None,
+    };
     let (sql, _) = compile(sess, stmt.clone(), params)?;
     let mut count = execute(sess, &sql, params, returning.is_some(), sink)?;
     for (s, meta) in candidate_shards(sess, &def, &alias, cond.as_ref(), params)? {
