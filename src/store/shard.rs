@@ -17,13 +17,32 @@
 //! Written to a temporary name, fsynced, then renamed: a crash leaves either
 //! no file or a complete one.
 
+//!
+//! DESIGN: values are normalized to their column's storage class before they
+//! are hashed or written (`normalize`: what SQLite's affinity would do, -0.0
+//! as 0.0, NaN as NULL), so the id computed from rows in memory equals the
+//! id recomputed from the file by `verify`. Values SQLite would convert in
+//! ways we do not mirror (text in a numeric column, a real in a text column)
+//! are refused by `write_shard`; STRICT open segments never hold them.
+
+mod encode;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::error::Result;
-use crate::sql::types::{Datum, PgType};
+use crate::error::{Error, Result};
+use crate::sql::types::{Datum, PgType, Storage};
 use crate::store::table::TableDef;
+
+pub use encode::{cmp_sqlite, encode_value, normalize};
+pub use stats::{load_bloom, trigrams};
 
 /// A shard's content id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -53,8 +72,11 @@ pub struct ColumnStats {
     pub max: Option<Datum>,
     pub null_count: u64,
     /// bloomfilter bytes over the canonical encoding of each non-null value.
+    #[serde(with = "b64")]
     pub bloom: Vec<u8>,
     /// For text columns: bloomfilter bytes over the lowercased trigrams of each value.
+    /// `None` when the column is not text or holds a non-text value.
+    #[serde(with = "b64_opt")]
     pub trigrams: Option<Vec<u8>>,
 }
 
@@ -66,9 +88,19 @@ pub struct ShardMeta {
     /// Hash of the schema the shard was sealed with.
     pub schema_hash: String,
     pub row_count: u64,
+    /// Size of the file as built (page count × page size, measured before the
+    /// metadata row is updated with it; the update does not change the page
+    /// count in practice, and `write_shard` re-measures until it is stable).
     pub byte_size: u64,
     /// One entry per column of the schema the shard was sealed with, in order.
     pub columns: Vec<ColumnStats>,
+}
+
+impl ShardMeta {
+    /// Statistics of the column named `name`, if the shard's schema has it.
+    pub fn column(&self, name: &str) -> Option<&ColumnStats> {
+        self.columns.iter().find(|c| c.name == name)
+    }
 }
 
 /// Path of a shard file inside the shards directory.
@@ -78,19 +110,420 @@ pub fn shard_path(shards_dir: &Path, id: &ShardId) -> PathBuf {
 
 /// The content id of `rows` sealed under `table`'s schema.
 pub fn shard_id(table: &TableDef, rows: &[Row]) -> ShardId {
-    let _ = (table, rows);
-    todo!("shard_id")
+    canonicalize(table, rows.to_vec()).id
+}
+
+/// Rows normalized and put in canonical order, with the id they hash to.
+struct Canonical {
+    id: ShardId,
+    digest: [u8; 32],
+    schema_hash: String,
+    rows: Vec<Row>,
+}
+
+fn columns_of(table: &TableDef) -> Vec<(String, PgType)> {
+    table
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.clone()))
+        .collect()
+}
+
+fn schema_bytes(table: &str, columns: &[(String, PgType)]) -> Vec<u8> {
+    encode::encode_schema(table, columns.iter().map(|(n, t)| (n.as_str(), t)))
+}
+
+fn base32(bytes: &[u8]) -> String {
+    data_encoding::BASE32_NOPAD
+        .encode(bytes)
+        .to_ascii_lowercase()
+}
+
+fn encode_row(values: &[Datum]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for v in values {
+        encode::encode_into(v, &mut out);
+    }
+    out
+}
+
+/// SHA-256 over the schema part, then each row framed by its length.
+fn digest<'a>(schema: &[u8], rows: impl Iterator<Item = &'a [u8]>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(schema);
+    for r in rows {
+        let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
+        h.update(len.to_be_bytes());
+        h.update(r);
+    }
+    h.finalize().into()
+}
+
+fn canonicalize(table: &TableDef, rows: Vec<Row>) -> Canonical {
+    let columns = columns_of(table);
+    let mut keyed: Vec<(Vec<u8>, Vec<u8>, Row)> = rows
+        .into_iter()
+        .map(|mut row| {
+            for (v, (_, ty)) in row.values.iter_mut().zip(&columns) {
+                *v = normalize(ty.storage(), v);
+            }
+            let mut pk = Vec::new();
+            for &i in &table.primary_key {
+                encode::encode_into(row.values.get(i).unwrap_or(&Datum::Null), &mut pk);
+            }
+            let whole = encode_row(&row.values);
+            (pk, whole, row)
+        })
+        .collect();
+    // `_ver` breaks ties between identical rows only so that the file is
+    // deterministic too; it is not part of the id.
+    keyed.sort_by(|a, b| (&a.0, &a.1, a.2.ver).cmp(&(&b.0, &b.1, b.2.ver)));
+    let schema = schema_bytes(&table.name, &columns);
+    let digest = digest(&schema, keyed.iter().map(|k| k.1.as_slice()));
+    Canonical {
+        id: ShardId(base32(&digest)),
+        digest,
+        schema_hash: base32(&Sha256::digest(&schema)),
+        rows: keyed.into_iter().map(|k| k.2).collect(),
+    }
+}
+
+/// Refuse rows SQLite would not store as given (see the module's DESIGN).
+fn check_rows(table: &TableDef, rows: &[Row]) -> Result<()> {
+    for c in &table.columns {
+        if c.name == "_rid" || c.name == "_ver" {
+            return Err(Error::Unsupported(format!(
+                "column name \"{}\" in a sealed shard",
+                c.name
+            )));
+        }
+    }
+    for row in rows {
+        if row.values.len() != table.columns.len() {
+            return Err(Error::Internal(format!(
+                "row of {} values sealed into table {} of {} columns",
+                row.values.len(),
+                table.name,
+                table.columns.len()
+            )));
+        }
+        for (v, c) in row.values.iter().zip(&table.columns) {
+            let ok = match (c.ty.storage(), v) {
+                (Storage::Integer | Storage::Real, Datum::Text(_)) => false,
+                (Storage::Text, Datum::Real(f)) => f.is_nan(),
+                _ => true,
+            };
+            if !ok {
+                return Err(Error::DatatypeMismatch(format!(
+                    "value {v:?} cannot be sealed into column {} of type {}",
+                    c.name,
+                    c.ty.display_name()
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Write `rows` of `table` as a new shard file in `shards_dir` and return its
 /// metadata. If a shard with the same id already exists, it is reused.
 pub fn write_shard(shards_dir: &Path, table: &TableDef, rows: Vec<Row>) -> Result<ShardMeta> {
-    let _ = (shards_dir, table, rows);
-    todo!("write_shard")
+    check_rows(table, &rows)?;
+    let canon = canonicalize(table, rows);
+    let path = shard_path(shards_dir, &canon.id);
+    if path.exists() {
+        match read_meta(&path) {
+            Ok(meta) if meta.id == canon.id && meta.row_count == canon.rows.len() as u64 => {
+                return Ok(meta)
+            }
+            Ok(_) | Err(_) => {
+                tracing::warn!(shard = %canon.id, "existing shard file is damaged; rewriting it")
+            }
+        }
+    }
+    let columns = columns_of(table);
+    let values: Vec<Vec<Datum>> = canon.rows.iter().map(|r| r.values.clone()).collect();
+    let mut meta = ShardMeta {
+        id: canon.id.clone(),
+        table: table.name.clone(),
+        schema_hash: canon.schema_hash.clone(),
+        row_count: canon.rows.len() as u64,
+        byte_size: 0,
+        columns: stats::column_stats(&columns, &values, &canon.digest)?,
+    };
+    drop(values);
+    let tmp = shards_dir.join(format!(
+        "{}.db.tmp-{:016x}",
+        canon.id,
+        rand::random::<u64>()
+    ));
+    let built = build_file(&tmp, table, &canon.rows, &mut meta).and_then(|()| {
+        File::open(&tmp)?.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        Ok(())
+    });
+    if let Err(e) = built {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    File::open(shards_dir)?.sync_all()?;
+    Ok(meta)
+}
+
+fn db_err(e: rusqlite::Error) -> Error {
+    Error::Internal(format!("shard file: {e}"))
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta) -> Result<()> {
+    let conn = Connection::open(path).map_err(db_err)?;
+    conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;")
+        .map_err(db_err)?;
+    let cols: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.storage().sqlite_name()))
+        .collect();
+    let mut ddl = String::from("CREATE TABLE data(_rid INTEGER PRIMARY KEY, _ver INTEGER NOT NULL");
+    for c in &cols {
+        ddl.push_str(", ");
+        ddl.push_str(c);
+    }
+    ddl.push_str(");\nCREATE TABLE _meta(k TEXT PRIMARY KEY, v BLOB);");
+    conn.execute_batch(&ddl).map_err(db_err)?;
+    {
+        let marks: String = (0..table.columns.len() + 2)
+            .map(|i| format!("?{}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut insert = conn
+            .prepare(&format!("INSERT INTO data VALUES ({marks})"))
+            .map_err(db_err)?;
+        for (rid, row) in (1i64..).zip(rows) {
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(row.values.len() + 2);
+            params.push(&rid);
+            params.push(&row.ver);
+            params.extend(row.values.iter().map(|v| v as &dyn rusqlite::ToSql));
+            insert.execute(params.as_slice()).map_err(db_err)?;
+        }
+    }
+    for sql in index_ddl(table) {
+        conn.execute_batch(&sql).map_err(db_err)?;
+    }
+    // Store the metadata, then its own size, until the size stops moving.
+    for _ in 0..4 {
+        let json = serde_json::to_vec(meta).map_err(Error::internal)?;
+        conn.execute(
+            "INSERT OR REPLACE INTO _meta(k, v) VALUES ('meta', ?1)",
+            [&json],
+        )
+        .map_err(db_err)?;
+        let size: i64 = conn
+            .query_row(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        let size = u64::try_from(size).unwrap_or(0);
+        if size == meta.byte_size {
+            break;
+        }
+        meta.byte_size = size;
+    }
+    conn.execute_batch("COMMIT;").map_err(db_err)?;
+    conn.close().map_err(|(_, e)| db_err(e))
+}
+
+/// CREATE INDEX statements: the declared indexes, and one on the primary key
+/// unless a declared index already covers exactly its columns.
+fn index_ddl(table: &TableDef) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lists: Vec<Vec<String>> = Vec::new();
+    for ix in &table.indexes {
+        if ix.columns.is_empty() || ix.columns.iter().any(|c| table.column_index(c).is_none()) {
+            tracing::warn!(index = %ix.name, "index names a column the table lacks; not built");
+            continue;
+        }
+        let cols: Vec<String> = ix.columns.iter().map(|c| quote_ident(c)).collect();
+        out.push(format!(
+            "CREATE INDEX {} ON data({})",
+            quote_ident(&ix.name),
+            cols.join(", ")
+        ));
+        lists.push(ix.columns.clone());
+    }
+    let pk: Vec<String> = table
+        .primary_key
+        .iter()
+        .filter_map(|&i| table.columns.get(i).map(|c| c.name.clone()))
+        .collect();
+    let pk_name = "_pk";
+    if !pk.is_empty() && !lists.contains(&pk) && !table.indexes.iter().any(|ix| ix.name == pk_name)
+    {
+        let cols: Vec<String> = pk.iter().map(|c| quote_ident(c)).collect();
+        out.push(format!(
+            "CREATE INDEX {pk_name} ON data({})",
+            cols.join(", ")
+        ));
+    }
+    out
+}
+
+/// Open a shard file read-only. The file is immutable, so SQLite may skip
+/// locking and change detection.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    Connection::open_with_flags(
+        file_uri(path),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db_err)
+}
+
+/// `file:` URI for `path` with `immutable=1`, percent-encoding every byte
+/// that could end the path part.
+fn file_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Read the metadata stored inside a shard file.
 pub fn read_meta(path: &Path) -> Result<ShardMeta> {
-    let _ = path;
-    todo!("read_meta")
+    if !path.is_file() {
+        return Err(Error::Internal(format!(
+            "shard file {} is missing",
+            path.display()
+        )));
+    }
+    let conn = open_read_only(path)?;
+    meta_of(&conn)
+}
+
+fn meta_of(conn: &Connection) -> Result<ShardMeta> {
+    let json: Vec<u8> = conn
+        .query_row("SELECT v FROM _meta WHERE k = 'meta'", [], |r| {
+            Ok(r.get_ref(0)?.as_bytes()?.to_vec())
+        })
+        .map_err(db_err)?;
+    serde_json::from_slice(&json).map_err(|e| Error::Internal(format!("shard metadata: {e}")))
+}
+
+/// Check that the shard file at `path` holds exactly the content `expected`
+/// names: its rows (in `_rid` order) and recorded schema hash to `expected`,
+/// and its stored metadata matches what those rows give. `Ok(false)` for a
+/// file with other or damaged content; `Err` only when it cannot be read.
+pub fn verify(path: &Path, expected: &ShardId) -> Result<bool> {
+    File::open(path)?;
+    match recompute(path) {
+        Ok((meta, fresh)) => Ok(&meta.id == expected
+            && &fresh.id == expected
+            && meta.row_count == fresh.row_count
+            && meta.schema_hash == fresh.schema_hash
+            && same_stats(&meta.columns, &fresh.columns)),
+        Err(e) => {
+            tracing::debug!(shard = %expected, error = %e, "shard file fails verification");
+            Ok(false)
+        }
+    }
+}
+
+fn same_stats(a: &[ColumnStats], b: &[ColumnStats]) -> bool {
+    match (serde_json::to_vec(a), serde_json::to_vec(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The stored metadata, and the metadata the file's rows give.
+fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
+    let conn = open_read_only(path)?;
+    let meta = meta_of(&conn)?;
+    let columns: Vec<(String, PgType)> = meta
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.clone()))
+        .collect();
+    let mut sql = String::from("SELECT _rid");
+    for (name, _) in &columns {
+        sql.push_str(", ");
+        sql.push_str(&quote_ident(name));
+    }
+    sql.push_str(" FROM data ORDER BY _rid");
+    let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+    let mut rows = stmt.query([]).map_err(db_err)?;
+    let mut values: Vec<Vec<Datum>> = Vec::new();
+    let mut encoded: Vec<Vec<u8>> = Vec::new();
+    while let Some(r) = rows.next().map_err(db_err)? {
+        let rid: i64 = r.get(0).map_err(db_err)?;
+        if rid != values.len() as i64 + 1 {
+            return Err(Error::Internal(format!(
+                "shard row ids are not 1..n at {rid}"
+            )));
+        }
+        let row = (1..=columns.len())
+            .map(|i| r.get_ref(i).map(Datum::from_ref))
+            .collect::<rusqlite::Result<Vec<Datum>>>()
+            .map_err(db_err)?;
+        encoded.push(encode_row(&row));
+        values.push(row);
+    }
+    let schema = schema_bytes(&meta.table, &columns);
+    let digest = digest(&schema, encoded.iter().map(Vec::as_slice));
+    let fresh = ShardMeta {
+        id: ShardId(base32(&digest)),
+        table: meta.table.clone(),
+        schema_hash: base32(&Sha256::digest(&schema)),
+        row_count: values.len() as u64,
+        byte_size: meta.byte_size,
+        columns: stats::column_stats(&columns, &values, &digest)?,
+    };
+    Ok((meta, fresh))
+}
+
+/// Bloom bytes as base64 in JSON, not as an array of numbers.
+mod b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+mod b64_opt {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrap(#[serde(with = "super::b64")] Vec<u8>);
+        Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+    }
 }

@@ -1,0 +1,159 @@
+//! Per-column statistics of a shard: zone map (min/max), null count, a bloom
+//! filter over the canonical encodings of the distinct values and, for text
+//! columns, a bloom filter over their lowercased trigrams.
+//!
+//! Blooms use a seed derived from the shard's content, so the same rows give
+//! byte-identical filters on every node.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use bloomfilter::Bloom;
+
+use super::encode::{cmp_sqlite, encode_into};
+use super::ColumnStats;
+use crate::error::{Error, Result};
+use crate::sql::types::{Datum, PgType, Storage};
+
+/// False-positive rate the blooms are sized for.
+const FP_RATE: f64 = 0.01;
+
+/// A loaded bloom with more hash functions than this is not one we wrote;
+/// refusing it keeps a hostile metadata blob from costing billions of hashes.
+const MAX_HASHES: u32 = 64;
+
+/// The distinct lowercased character trigrams of `text`. Lowercasing is per
+/// character (no context rules such as Greek final sigma), so a substring of
+/// a value always yields a subset of the value's trigrams.
+pub fn trigrams(text: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    chars.windows(3).map(|w| w.iter().collect()).collect()
+}
+
+/// Parse bloom bytes written by `column_stats`; `None` when they are not a
+/// usable filter (a caller must then assume every item may be present).
+pub fn load_bloom(bytes: &[u8]) -> Option<Bloom<[u8]>> {
+    let bloom = Bloom::<[u8]>::from_slice(bytes).ok()?;
+    // `check` takes the hash modulo the bit count: an empty bitmap would
+    // panic. (`is_empty` means "no bit set", which is not this.)
+    let bits = bloom.len();
+    (bits >= 8 && bloom.number_of_hash_functions() <= MAX_HASHES).then_some(bloom)
+}
+
+/// Statistics of each column over `rows` (already normalized to the
+/// columns' storage classes).
+pub(crate) fn column_stats(
+    columns: &[(String, PgType)],
+    rows: &[Vec<Datum>],
+    seed: &[u8; 32],
+) -> Result<Vec<ColumnStats>> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            one_column(
+                name,
+                ty,
+                rows.iter().map(|r| r.get(i).unwrap_or(&Datum::Null)),
+                seed,
+            )
+        })
+        .collect()
+}
+
+fn one_column<'a>(
+    name: &str,
+    ty: &PgType,
+    values: impl Iterator<Item = &'a Datum>,
+    seed: &[u8; 32],
+) -> Result<ColumnStats> {
+    let wants_trigrams = ty.storage() == Storage::Text;
+    let mut min: Option<&Datum> = None;
+    let mut max: Option<&Datum> = None;
+    let mut null_count = 0u64;
+    let mut distinct: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let mut grams: BTreeSet<String> = BTreeSet::new();
+    // A non-text value in a text column (a blob) would match LIKE through
+    // SQLite's conversion; its trigrams are not known, so none are kept.
+    let mut grams_complete = wants_trigrams;
+    for v in values {
+        match v {
+            Datum::Null => {
+                null_count += 1;
+                continue;
+            }
+            Datum::Text(s) if wants_trigrams => grams.extend(trigrams(s)),
+            _ => grams_complete = false,
+        }
+        if min.is_none_or(|m| cmp_sqlite(v, m) == Ordering::Less) {
+            min = Some(v);
+        }
+        if max.is_none_or(|m| cmp_sqlite(v, m) == Ordering::Greater) {
+            max = Some(v);
+        }
+        let mut enc = Vec::new();
+        encode_into(v, &mut enc);
+        distinct.insert(enc);
+    }
+    let bloom = build_bloom(distinct.iter().map(Vec::as_slice), distinct.len(), seed)?;
+    let trigrams = if grams_complete {
+        Some(build_bloom(
+            grams.iter().map(String::as_bytes),
+            grams.len(),
+            seed,
+        )?)
+    } else {
+        None
+    };
+    Ok(ColumnStats {
+        name: name.to_string(),
+        ty: ty.clone(),
+        min: min.cloned(),
+        max: max.cloned(),
+        null_count,
+        bloom,
+        trigrams,
+    })
+}
+
+fn build_bloom<'a>(
+    items: impl Iterator<Item = &'a [u8]>,
+    n: usize,
+    seed: &[u8; 32],
+) -> Result<Vec<u8>> {
+    let mut bloom = Bloom::<[u8]>::new_for_fp_rate_with_seed(n.max(1), FP_RATE, seed)
+        .map_err(|e| Error::Internal(format!("bloom filter: {e}")))?;
+    for item in items {
+        bloom.set(item);
+    }
+    Ok(bloom.to_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigrams_are_lowercased_chars() {
+        let t = trigrams("AbÇdé");
+        let want: BTreeSet<String> = ["abç", "bçd", "çdé"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(t, want);
+        assert!(trigrams("ab").is_empty());
+        // Per-character lowercasing: a final capital sigma is not special.
+        assert!(trigrams("ΑΒΣ").contains("αβσ"));
+    }
+
+    #[test]
+    fn bad_bloom_bytes_are_refused() {
+        assert!(load_bloom(&[]).is_none());
+        assert!(load_bloom(&[1, 2, 3]).is_none());
+        let mut header = vec![1u8];
+        header.extend_from_slice(&0u64.to_le_bytes());
+        header.extend_from_slice(&3u32.to_le_bytes());
+        header.extend_from_slice(&[0; 32]);
+        assert!(load_bloom(&header).is_none(), "empty bitmap");
+    }
+}

@@ -1,0 +1,309 @@
+use super::*;
+use crate::store::table::{Column, Index};
+
+pub(crate) fn table() -> TableDef {
+    let col = |name: &str, ty: PgType| Column {
+        name: name.into(),
+        ty,
+        not_null: false,
+        default: None,
+    };
+    TableDef {
+        name: "people".into(),
+        oid: 16384,
+        columns: vec![
+            col("id", PgType::Int8),
+            col("name", PgType::Text),
+            col("score", PgType::Float8),
+            col("photo", PgType::Bytea),
+        ],
+        primary_key: vec![0],
+        unique: vec![],
+        checks: vec![],
+        indexes: vec![Index {
+            name: "people_name_idx".into(),
+            columns: vec!["name".into()],
+            unique: false,
+        }],
+    }
+}
+
+fn row(ver: i64, id: i64, name: Option<&str>, score: f64) -> Row {
+    Row {
+        ver,
+        values: vec![
+            Datum::Int(id),
+            name.map_or(Datum::Null, |n| Datum::Text(n.into())),
+            Datum::Real(score),
+            Datum::Blob(vec![id as u8]),
+        ],
+    }
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        row(10, 3, Some("carol"), 2.5),
+        row(11, 1, Some("alice"), 1.0),
+        row(12, 2, None, -0.0),
+        row(13, -7, Some("Zed"), 100.0),
+    ]
+}
+
+#[test]
+fn id_ignores_insertion_order_and_versions() {
+    let t = table();
+    let mut shuffled = rows();
+    shuffled.reverse();
+    for r in &mut shuffled {
+        r.ver += 1000;
+    }
+    let id = shard_id(&t, &rows());
+    assert_eq!(id, shard_id(&t, &shuffled));
+    assert_eq!(id.0.len(), 52);
+    assert!(id
+        .0
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+}
+
+#[test]
+fn id_depends_on_content_and_schema() {
+    let t = table();
+    let id = shard_id(&t, &rows());
+    let mut other = rows();
+    other[0].values[1] = Datum::Text("caro1".into());
+    assert_ne!(id, shard_id(&t, &other));
+    assert_ne!(id, shard_id(&t, &rows()[1..]));
+    let mut renamed = table();
+    renamed.name = "persons".into();
+    assert_ne!(id, shard_id(&renamed, &rows()));
+    let mut retyped = table();
+    retyped.columns[0].ty = PgType::Int4;
+    assert_ne!(id, shard_id(&retyped, &rows()));
+}
+
+#[test]
+fn negative_zero_and_int_in_real_column_normalize() {
+    let t = table();
+    let mut a = rows();
+    let mut b = rows();
+    a[2].values[2] = Datum::Real(-0.0);
+    b[2].values[2] = Datum::Real(0.0);
+    assert_eq!(shard_id(&t, &a), shard_id(&t, &b));
+    b[2].values[2] = Datum::Int(0);
+    assert_eq!(shard_id(&t, &a), shard_id(&t, &b));
+}
+
+#[test]
+fn write_then_read_meta_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = table();
+    let meta = write_shard(dir.path(), &t, rows()).unwrap();
+    assert_eq!(meta.id, shard_id(&t, &rows()));
+    assert_eq!(meta.row_count, 4);
+    let path = shard_path(dir.path(), &meta.id);
+    assert_eq!(meta.byte_size, fs::metadata(&path).unwrap().len());
+    let read = read_meta(&path).unwrap();
+    assert_eq!(
+        serde_json::to_value(&read).unwrap(),
+        serde_json::to_value(&meta).unwrap()
+    );
+
+    let id = read.column("id").unwrap();
+    assert_eq!(
+        (id.min.clone(), id.max.clone()),
+        (Some(Datum::Int(-7)), Some(Datum::Int(3)))
+    );
+    assert_eq!(id.null_count, 0);
+    assert!(id.trigrams.is_none());
+    let name = read.column("name").unwrap();
+    assert_eq!(name.min, Some(Datum::Text("Zed".into())));
+    assert_eq!(name.max, Some(Datum::Text("carol".into())));
+    assert_eq!(name.null_count, 1);
+    assert!(name.trigrams.is_some());
+    let score = read.column("score").unwrap();
+    assert_eq!(score.min, Some(Datum::Real(0.0)));
+    assert_eq!(score.max, Some(Datum::Real(100.0)));
+    // No leftover temporary files.
+    let names: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn file_holds_rows_in_canonical_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = write_shard(dir.path(), &table(), rows()).unwrap();
+    let conn = open_read_only(&shard_path(dir.path(), &meta.id)).unwrap();
+    let got: Vec<(i64, i64, i64, Option<String>, f64)> = conn
+        .prepare("SELECT _rid, _ver, id, name, score FROM data ORDER BY _rid")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    // Primary key encodings sort as big-endian two's complement: -7 last.
+    assert_eq!(
+        got,
+        vec![
+            (1, 11, 1, Some("alice".into()), 1.0),
+            (2, 12, 2, None, 0.0),
+            (3, 10, 3, Some("carol".into()), 2.5),
+            (4, 13, -7, Some("Zed".into()), 100.0),
+        ]
+    );
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        indexes,
+        vec!["_pk".to_string(), "people_name_idx".to_string()]
+    );
+    // Writes are refused: the file is immutable.
+    assert!(conn.execute("DELETE FROM data", []).is_err());
+}
+
+#[test]
+fn writing_twice_reuses_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = write_shard(dir.path(), &table(), rows()).unwrap();
+    let path = shard_path(dir.path(), &first.id);
+    let modified = fs::metadata(&path).unwrap().modified().unwrap();
+    let mut again = rows();
+    again.rotate_left(2);
+    let second = write_shard(dir.path(), &table(), again).unwrap();
+    assert_eq!(first.id, second.id);
+    assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), modified);
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn damaged_existing_file_is_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = shard_id(&table(), &rows());
+    fs::write(shard_path(dir.path(), &id), b"not a database").unwrap();
+    let meta = write_shard(dir.path(), &table(), rows()).unwrap();
+    assert!(verify(&shard_path(dir.path(), &meta.id), &id).unwrap());
+}
+
+#[test]
+fn verify_detects_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = write_shard(dir.path(), &table(), rows()).unwrap();
+    let path = shard_path(dir.path(), &meta.id);
+    assert!(verify(&path, &meta.id).unwrap());
+    assert!(!verify(&path, &ShardId("nope".into())).unwrap());
+
+    let tamper = |sql: &str| {
+        let copy = dir.path().join("copy.db");
+        fs::copy(&path, &copy).unwrap();
+        Connection::open(&copy).unwrap().execute_batch(sql).unwrap();
+        verify(&copy, &meta.id).unwrap()
+    };
+    assert!(tamper("SELECT 1"), "an untouched copy verifies");
+    assert!(!tamper("UPDATE data SET name = 'mallory' WHERE id = 1"));
+    assert!(!tamper("UPDATE data SET score = 7 WHERE id = 1"));
+    assert!(!tamper("DELETE FROM data WHERE id = 2"));
+    assert!(!tamper("UPDATE data SET _rid = 10 WHERE _rid = 1"));
+    assert!(!tamper(
+        "UPDATE data SET id = 3 WHERE _rid = 1; UPDATE data SET id = 1 WHERE _rid = 3"
+    ));
+    assert!(!tamper("DROP TABLE _meta"));
+    // Metadata that lies about the stats (would prune wrongly) is caught too.
+    let mut lying = meta.clone();
+    lying.columns[0].max = Some(Datum::Int(2));
+    let json = serde_json::to_vec(&lying).unwrap();
+    let copy = dir.path().join("copy.db");
+    fs::copy(&path, &copy).unwrap();
+    Connection::open(&copy)
+        .unwrap()
+        .execute("UPDATE _meta SET v = ?1 WHERE k = 'meta'", [&json])
+        .unwrap();
+    assert!(!verify(&copy, &meta.id).unwrap());
+    assert!(verify(&dir.path().join("missing.db"), &meta.id).is_err());
+}
+
+#[test]
+fn blooms_hold_every_value_and_are_deterministic() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let mut many: Vec<Row> = (0..500)
+        .map(|i| row(i, i * 3, Some(&format!("name-{i}")), i as f64 / 4.0))
+        .collect();
+    let ma = write_shard(a.path(), &table(), many.clone()).unwrap();
+    many.reverse();
+    let mb = write_shard(b.path(), &table(), many.clone()).unwrap();
+    for (x, y) in ma.columns.iter().zip(&mb.columns) {
+        assert_eq!(x.bloom, y.bloom, "{}", x.name);
+        assert_eq!(x.trigrams, y.trigrams, "{}", x.name);
+    }
+    let t = table();
+    let blooms: Vec<_> = ma
+        .columns
+        .iter()
+        .map(|c| load_bloom(&c.bloom).unwrap())
+        .collect();
+    for r in &many {
+        for (i, v) in r.values.iter().enumerate() {
+            let enc = encode_value(t.columns[i].ty.storage(), v);
+            assert!(blooms[i].check(&enc), "{v:?}");
+        }
+    }
+    // An integer probed against the REAL column finds the stored real.
+    assert!(blooms[2].check(&encode_value(Storage::Real, &Datum::Int(2))));
+    let grams = load_bloom(ma.columns[1].trigrams.as_ref().unwrap()).unwrap();
+    for g in trigrams("NAME-499") {
+        assert!(grams.check(g.as_bytes()), "{g}");
+    }
+    let absent = (2000..2100)
+        .filter(|i| blooms[0].check(&encode_value(Storage::Integer, &Datum::Int(*i))))
+        .count();
+    assert!(absent < 10, "{absent} false positives of 100");
+}
+
+#[test]
+fn empty_shard_and_all_null_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = write_shard(dir.path(), &table(), vec![]).unwrap();
+    assert_eq!(meta.row_count, 0);
+    assert!(meta
+        .columns
+        .iter()
+        .all(|c| c.min.is_none() && c.null_count == 0));
+    assert!(verify(&shard_path(dir.path(), &meta.id), &meta.id).unwrap());
+    let nulls = vec![row(1, 1, None, 0.0), row(2, 2, None, 0.0)];
+    let meta = write_shard(dir.path(), &table(), nulls).unwrap();
+    let name = meta.column("name").unwrap();
+    assert_eq!((name.null_count, name.min.clone()), (2, None));
+}
+
+#[test]
+fn mismatched_values_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = rows();
+    bad[0].values[0] = Datum::Text("3".into());
+    assert!(matches!(
+        write_shard(dir.path(), &table(), bad),
+        Err(Error::DatatypeMismatch(_))
+    ));
+    let mut short = rows();
+    short[0].values.pop();
+    assert!(write_shard(dir.path(), &table(), short).is_err());
+}
+
+#[test]
+fn odd_directory_names_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("a b?c#d%e");
+    fs::create_dir(&odd).unwrap();
+    let meta = write_shard(&odd, &table(), rows()).unwrap();
+    assert!(verify(&shard_path(&odd, &meta.id), &meta.id).unwrap());
+}
