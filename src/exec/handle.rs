@@ -48,6 +48,7 @@ impl SessionHandle {
         let intr = interrupt.clone();
         std::thread::Builder::new()
             .name(format!("session-{pid}"))
+            .stack_size(16 << 20)
             .spawn(move || {
                 let mut sess = match Session::new(store, user, pid) {
                     Ok(s) => s,

@@ -162,6 +162,20 @@ impl<'a> Env<'a> {
 
     fn factor(&mut self, tf: &TableFactor, out: &mut Vec<Rel>) -> Result<()> {
         match tf {
+            TableFactor::Table {
+                name,
+                alias,
+                args: Some(_),
+                ..
+            } if crate::sql::object_name(name) == "generate_series" => {
+                let col = alias
+                    .as_ref()
+                    .map(|a| norm(&a.name))
+                    .unwrap_or_else(|| "generate_series".into());
+                let mut cols: Cols = vec![(col.clone(), PgType::Int4)];
+                apply_alias(&mut cols, alias.as_ref());
+                out.push(Rel { name: col, cols });
+            }
             TableFactor::Table { name, alias, .. } => {
                 let mut cols = self.relation(name)?;
                 apply_alias(&mut cols, alias.as_ref());
@@ -207,7 +221,7 @@ impl<'a> Env<'a> {
                 return Ok(cols.clone());
             }
         }
-        match self.catalog.table(&last) {
+        match self.catalog.table(&crate::sql::object_name(name)) {
             Some(def) => Ok(def
                 .columns
                 .iter()

@@ -37,6 +37,7 @@ pub fn open(path: &Path, hlc: &Arc<Hlc>, sequences: &Arc<Sequences>) -> Result<C
     )
     .map_err(Error::internal)?;
     register_functions(&conn, hlc.clone(), sequences.clone()).map_err(Error::internal)?;
+    rusqlite::vtab::series::load_module(&conn).map_err(Error::internal)?;
     Ok(conn)
 }
 
