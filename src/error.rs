@@ -63,6 +63,8 @@ pub enum Error {
     ProtocolViolation(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("column reference \"{0}\" is ambiguous")]
+    AmbiguousColumn(String),
     #[error("{0}")]
     DatetimeFieldOverflow(String),
 }
@@ -99,6 +101,7 @@ impl Error {
             Error::InvalidParameter(_) => "22023",
             Error::ProtocolViolation(_) => "08P01",
             Error::Internal(_) => "XX000",
+            Error::AmbiguousColumn(_) => "42702",
             Error::DatetimeFieldOverflow(_) => "22008",
         }
     }

@@ -51,6 +51,19 @@ pub fn map(e: rusqlite::Error) -> Error {
     if let Some(rest) = msg.strip_prefix("no such column: ") {
         return Error::NoSuchColumn(rest.to_string());
     }
+    if msg.contains("do not have the same number of result columns") {
+        let op = msg.split_whitespace().nth(6).unwrap_or("UNION");
+        return Error::Syntax(format!("each {op} query must have the same number of columns"));
+    }
+    if let Some(col) = msg.strip_prefix("ambiguous column name: ") {
+        return Error::AmbiguousColumn(col.rsplit('.').next().unwrap_or(col).to_string());
+    }
+    if msg.contains(" values for ") && msg.ends_with(" columns") {
+        return Error::Syntax("INSERT has more expressions than target columns".into());
+    }
+    if let Some((_, col)) = msg.split_once(" has no column named ") {
+        return Error::NoSuchColumn(col.to_string());
+    }
     if let Some(rest) = msg.strip_prefix("no such function: ") {
         return Error::NoSuchFunction(rest.to_string());
     }

@@ -98,21 +98,43 @@ fn preclassify(sql: &str) -> Option<Kind> {
     }
 }
 
-/// Parse and classify `sql` (possibly several statements). `declared`
-/// are the parameter types the client gave (extended protocol).
-pub fn prepare(store: &Store, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+/// A statement of a script, parsed but not yet typed.
+pub enum Parsed {
+    Noop(Kind),
+    Statement(Statement),
+}
+
+/// Parse `sql` (possibly several statements) without typing it: a script's
+/// later statements may use tables its earlier statements create.
+pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     if let Some(kind) = preclassify(sql) {
-        return Ok(vec![Prepared {
+        return Ok(vec![Parsed::Noop(kind)]);
+    }
+    Ok(crate::sql::parse(sql)?
+        .into_iter()
+        .map(Parsed::Statement)
+        .collect())
+}
+
+/// Classify and type one parsed statement.
+pub fn prepare_parsed(store: &Store, parsed: Parsed, declared: &[Option<PgType>]) -> Result<Prepared> {
+    match parsed {
+        Parsed::Noop(kind) => Ok(Prepared {
             stmt: None,
             kind,
             params: vec![],
             columns: vec![],
-        }]);
+        }),
+        Parsed::Statement(s) => prepare_one(store, s, declared),
     }
-    let stmts = crate::sql::parse(sql)?;
-    stmts
+}
+
+/// Parse, classify and type `sql`. `declared` are the parameter types the
+/// client gave (extended protocol).
+pub fn prepare(store: &Store, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+    parse_script(sql)?
         .into_iter()
-        .map(|s| prepare_one(store, s, declared))
+        .map(|p| prepare_parsed(store, p, declared))
         .collect()
 }
 
@@ -258,6 +280,8 @@ pub struct Session {
     pub copy: Option<copy::CopyState>,
     /// Tables written in the current transaction (sealed when they fill up).
     written: HashSet<String>,
+    /// The open transaction is the implicit one of a multi-statement query.
+    implicit: bool,
 }
 
 impl Session {
@@ -289,7 +313,30 @@ impl Session {
             stmt_ver,
             copy: None,
             written: HashSet::new(),
+            implicit: false,
         })
+    }
+
+    /// Open the implicit transaction of a multi-statement simple query.
+    pub fn begin_implicit(&mut self) -> Result<()> {
+        if self.txn == TxnState::Idle {
+            self.begin(false)?;
+            self.implicit = true;
+        }
+        Ok(())
+    }
+
+    /// Close the implicit transaction, if one is still open: commit when
+    /// the script succeeded, roll back otherwise.
+    pub fn end_implicit(&mut self, ok: bool) -> Result<()> {
+        if !std::mem::take(&mut self.implicit) {
+            return Ok(());
+        }
+        match (self.txn, ok) {
+            (TxnState::InBlock, true) => self.commit().map(|_| ()),
+            (TxnState::Idle, _) => Ok(()),
+            _ => self.rollback().map(|_| ()),
+        }
     }
 
     /// Run one statement with bound parameters, delivering rows to `sink`.
@@ -408,6 +455,9 @@ impl Session {
     }
 
     fn begin(&mut self, read_only: bool) -> Result<Outcome> {
+        // An explicit BEGIN inside a multi-statement query takes over its
+        // implicit transaction.
+        self.implicit = false;
         if self.txn != TxnState::Idle {
             // PostgreSQL warns and carries on.
             return Ok(Outcome::TxnStart("BEGIN".into()));
@@ -518,4 +568,9 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Whether a statement is DDL (not transactional in MosaicDB).
+pub fn is_ddl(stmt: &Statement) -> bool {
+    matches!(classify(stmt), Ok(Kind::Ddl))
 }

@@ -99,18 +99,178 @@ fn insert(
     };
     let def = table_def(sess, name)?;
     expand_returning(&mut ins.returning, &def);
-    // The open segment has hidden columns first: name the user's columns.
+    // The open segment has hidden columns first: name the user's columns
+    // (as many as the VALUES rows supply; the rest take their defaults).
     if ins.columns.is_empty() {
-        ins.columns = def
-            .columns
+        let width = match ins.source.as_deref().map(|q| q.body.as_ref()) {
+            Some(sqlparser::ast::SetExpr::Values(v)) => v.rows.first().map(|r| r.len()),
+            _ => None,
+        }
+        .unwrap_or(def.columns.len());
+        if width > def.columns.len() {
+            return Err(Error::Syntax(
+                "INSERT has more expressions than target columns".into(),
+            ));
+        }
+        ins.columns = def.columns[..width]
             .iter()
             .map(|c| ObjectName::from(vec![sqlparser::ast::Ident::with_quote('"', c.name.clone())]))
             .collect();
     }
+    for c in &ins.columns {
+        let name = c.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
+        if def.column_index(&name).is_none() {
+            return Err(Error::NoSuchColumn(format!(
+                "{name}\" of relation \"{}",
+                def.name
+            )));
+        }
+    }
     let returning = ins.returning.is_some();
+    fill_defaults(ins, &def)?;
+    if ins.on.is_some() {
+        pull_conflicting_rows(sess, &mut stmt, &def, params)?;
+        // SQLite reads `INSERT … SELECT … FROM t ON CONFLICT` as a join
+        // constraint unless the SELECT has a WHERE clause.
+        if let Statement::Insert(ins) = &mut stmt {
+            if let Some(sqlparser::ast::SetExpr::Select(sel)) =
+                ins.source.as_deref_mut().map(|q| q.body.as_mut())
+            {
+                if sel.selection.is_none() && !sel.from.is_empty() {
+                    sel.selection = Some(crate::sql::parse_expr("true")?);
+                }
+            }
+        }
+    }
     let (sql, _) = compile(sess, stmt, params)?;
     let n = execute(sess, &sql, params, returning, sink)?;
     Ok((Some(def), n, "INSERT 0"))
+}
+
+/// INSERT … ON CONFLICT must see conflicting rows that live in sealed
+/// shards. The incoming rows are materialized once; live shard rows that
+/// share a unique key with them move to the open segment (tombstoned in
+/// their shard, copied with their values), where SQLite's upsert then
+/// resolves the conflict exactly as PostgreSQL would.
+fn pull_conflicting_rows(sess: &mut Session, stmt: &mut Statement, def: &TableDef, params: &[Datum]) -> Result<()> {
+    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    if shards.is_empty() {
+        return Ok(());
+    }
+    let Statement::Insert(ins) = stmt else { return Ok(()) };
+    let cols: Vec<String> = ins
+        .columns
+        .iter()
+        .map(|c| c.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default())
+        .collect();
+    let quoted: Vec<String> = cols.iter().map(|c| quote(c)).collect();
+    sess.conn
+        .execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp._mosaic_incoming; CREATE TEMP TABLE _mosaic_incoming ({});",
+            quoted.join(", ")
+        ))
+        .map_err(errors::map)?;
+    let mut load = Statement::Insert(sqlparser::ast::Insert {
+        on: None,
+        returning: None,
+        ..ins.clone()
+    });
+    crate::sql::coerce::coerce_literals(&mut load, &sess.store.catalog)?;
+    if let Statement::Insert(l) = &mut load {
+        l.table = TableObject::TableName(ObjectName::from(vec![
+            sqlparser::ast::Ident::new("temp"),
+            sqlparser::ast::Ident::new("_mosaic_incoming"),
+        ]));
+    }
+    let (sql, _) = compile(sess, load, params)?;
+    execute(sess, &sql, params, false, &mut |_| Ok(()))?;
+    let keys: Vec<Vec<usize>> = def
+        .unique_keys()
+        .filter(|k| k.iter().all(|&c| cols.contains(&def.columns[c].name)))
+        .cloned()
+        .collect();
+    for (s, meta) in &shards {
+        sess.attach(std::slice::from_ref(&s.id))?;
+        let src = shard_source(def, meta, s.tombstones, true)?;
+        let mut total = 0;
+        sess.conn
+            .execute_batch("DELETE FROM temp._mosaic_rids")
+            .map_err(errors::map)?;
+        for key in &keys {
+            let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
+            let sql = format!(
+                "INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src}) WHERE ({}) IN (SELECT {} FROM temp._mosaic_incoming)",
+                k.join(", "),
+                k.join(", ")
+            );
+            total += sess.conn.execute(&sql, []).map_err(errors::map)?;
+        }
+        if total == 0 {
+            continue;
+        }
+        let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        sess.conn
+            .execute(
+                &format!(
+                    "INSERT INTO main.{} ({}) SELECT {} FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+                    quote(&def.name),
+                    all.join(", "),
+                    all.join(", ")
+                ),
+                [],
+            )
+            .map_err(errors::map)?;
+        tombstone_marked(sess, &meta.id.0, total)?;
+    }
+    let Some(src) = crate::sql::parse(&format!(
+        "SELECT {} FROM temp._mosaic_incoming",
+        quoted.join(", ")
+    ))?
+    .pop() else {
+        return Err(Error::Internal("empty statement".into()));
+    };
+    if let (Statement::Query(q), Statement::Insert(ins)) = (src, stmt) {
+        ins.source = Some(q);
+    }
+    Ok(())
+}
+
+/// Replace `DEFAULT` in VALUES rows (SQLite has no such expression) by
+/// the column's default.
+fn fill_defaults(ins: &mut sqlparser::ast::Insert, def: &TableDef) -> Result<()> {
+    let Some(src) = ins.source.as_mut() else { return Ok(()) };
+    let sqlparser::ast::SetExpr::Values(values) = src.body.as_mut() else {
+        return Ok(());
+    };
+    let targets: Vec<Option<usize>> = ins
+        .columns
+        .iter()
+        .map(|c| {
+            c.0.last()
+                .and_then(|p| p.as_ident())
+                .and_then(|i| def.column_index(&ident_name(i)))
+        })
+        .collect();
+    for row in &mut values.rows {
+        for (i, e) in row.iter_mut().enumerate() {
+            let is_default = matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"));
+            if !is_default {
+                continue;
+            }
+            let col = targets.get(i).copied().flatten().map(|c| &def.columns[c]);
+            *e = match col.and_then(|c| c.default.as_deref()) {
+                None => crate::sql::parse_expr("NULL")?,
+                Some(d) => match crate::store::sequence_name(d) {
+                    Some(seq) => crate::sql::parse_expr(&format!(
+                        "mosaic_nextval('{}')",
+                        seq.replace('\'', "''")
+                    ))?,
+                    None => crate::sql::parse_expr(d)?,
+                },
+            };
+        }
+    }
+    Ok(())
 }
 
 /// The alias a write statement gives its target table (or its name).
@@ -268,6 +428,7 @@ fn update(
     // Sealed shards: tombstone the matching rows, insert their new versions.
     for (s, meta) in candidate_shards(sess, &def, &alias, cond.as_ref(), params)? {
         let src = shard_source(&def, &meta, s.tombstones, true)?;
+        sess.attach(std::slice::from_ref(&s.id))?;
         let n = mark_rows(sess, &src, &alias, cond.as_ref(), params)?;
         if n == 0 {
             continue;
@@ -343,6 +504,7 @@ fn delete(
     let mut count = execute(sess, &sql, params, returning.is_some(), sink)?;
     for (s, meta) in candidate_shards(sess, &def, &alias, cond.as_ref(), params)? {
         let src = shard_source(&def, &meta, s.tombstones, true)?;
+        sess.attach(std::slice::from_ref(&s.id))?;
         let n = mark_rows(sess, &src, &alias, cond.as_ref(), params)?;
         if n == 0 {
             continue;

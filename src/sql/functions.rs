@@ -24,6 +24,7 @@ use crate::sql::types::datetime::{
 use crate::sql::types::number::format_float;
 use crate::sql::types::{Datum, PgType};
 
+mod aggregate;
 mod text;
 
 type FnResult = rusqlite::Result<Value>;
@@ -434,6 +435,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         )))
     })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
+    aggregate::register(conn, det)?;
     text::register(conn, det)
 }
 

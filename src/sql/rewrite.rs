@@ -64,6 +64,10 @@ impl VisitorMut for Rewriter {
     type Break = Error;
 
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
+        if let Err(e) = check_set_ops(&q.body) {
+            return ControlFlow::Break(e);
+        }
+        unparenthesize_set_operands(&mut q.body);
         into_flow(rewrite_query(q))
     }
 
@@ -78,6 +82,20 @@ impl VisitorMut for Rewriter {
         into_flow(expr::pre(e))
     }
 
+    /// PostgreSQL sorts NULLs as larger than every value (last ascending,
+    /// first descending); SQLite sorts them smallest.
+    fn pre_visit_order_by_expr(&mut self, o: &mut sqlparser::ast::OrderByExpr) -> ControlFlow<Error> {
+        if o.options.nulls_first.is_none() {
+            let desc = matches!(o.options.sort, Some(sqlparser::ast::OrderBySort::Desc));
+            o.options.nulls_first = Some(desc);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(&mut self, f: &mut sqlparser::ast::TableFactor) -> ControlFlow<Error> {
+        into_flow(derived_column_aliases(f))
+    }
+
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
         into_flow(expr::post(e))
     }
@@ -87,6 +105,97 @@ fn into_flow(r: Result<()>) -> ControlFlow<Error> {
     match r {
         Ok(()) => ControlFlow::Continue(()),
         Err(e) => ControlFlow::Break(e),
+    }
+}
+
+/// SQLite does not accept a parenthesized operand of UNION/INTERSECT/
+/// EXCEPT; `(a UNION b) EXCEPT c` becomes `SELECT * FROM (a UNION b) EXCEPT c`.
+fn unparenthesize_set_operands(body: &mut sqlparser::ast::SetExpr) {
+    use sqlparser::ast::SetExpr;
+    if let SetExpr::SetOperation { left, right, .. } = body {
+        for side in [left, right] {
+            if let SetExpr::Query(q) = side.as_ref() {
+                let sql = format!("SELECT * FROM ({q})");
+                if let Ok(Some(sqlparser::ast::Statement::Query(outer))) =
+                    crate::sql::parse(&sql).map(|mut v| v.pop())
+                {
+                    **side = *outer.body;
+                }
+            } else {
+                unparenthesize_set_operands(side);
+            }
+        }
+    }
+}
+
+/// SQLite has INTERSECT and EXCEPT, but not their ALL forms.
+fn check_set_ops(body: &sqlparser::ast::SetExpr) -> Result<()> {
+    use sqlparser::ast::{SetExpr, SetOperator, SetQuantifier};
+    if let SetExpr::SetOperation { left, op, set_quantifier, right } = body {
+        if matches!(set_quantifier, SetQuantifier::All)
+            && matches!(op, SetOperator::Intersect | SetOperator::Except)
+        {
+            return Err(Error::Unsupported(format!("{op} ALL")));
+        }
+        check_set_ops(left)?;
+        check_set_ops(right)?;
+    }
+    Ok(())
+}
+
+/// `(subquery) AS x(a, b)`: SQLite has no column list on a derived
+/// table, so the names go onto the subquery's own output columns.
+fn derived_column_aliases(f: &mut sqlparser::ast::TableFactor) -> Result<()> {
+    use sqlparser::ast::{SelectItem, SetExpr, TableFactor};
+    let TableFactor::Derived { subquery, alias: Some(alias), .. } = f else {
+        return Ok(());
+    };
+    if alias.columns.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<sqlparser::ast::Ident> = alias.columns.drain(..).map(|c| c.name).collect();
+    let mut body = subquery.body.as_mut();
+    while let SetExpr::SetOperation { left, .. } = body {
+        body = left.as_mut();
+    }
+    match body {
+        SetExpr::Values(values) => {
+            // SQLite names VALUES columns column1, column2, ...
+            let width = values.rows.first().map(|r| r.len()).unwrap_or(0);
+            let items = (0..width)
+                .map(|i| {
+                    let col = Expr::Identifier(sqlparser::ast::Ident::new(format!("column{}", i + 1)));
+                    match names.get(i) {
+                        Some(n) => SelectItem::ExprWithAlias { expr: col, alias: n.clone() },
+                        None => SelectItem::UnnamedExpr(col),
+                    }
+                })
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT {items} FROM ({subquery})");
+            match crate::sql::parse(&sql)?.pop() {
+                Some(sqlparser::ast::Statement::Query(q)) => *subquery = q,
+                _ => return Err(Error::Internal("derived VALUES did not parse".into())),
+            }
+            Ok(())
+        }
+        SetExpr::Select(sel) => {
+            for (item, name) in sel.projection.iter_mut().zip(names) {
+                *item = match std::mem::replace(item, SelectItem::UnnamedExpr(number("0"))) {
+                    SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
+                        SelectItem::ExprWithAlias { expr, alias: name }
+                    }
+                    _ => {
+                        return Err(Error::Unsupported(
+                            "column aliases on a derived table selecting *".into(),
+                        ))
+                    }
+                };
+            }
+            Ok(())
+        }
+        _ => Err(Error::Unsupported("column aliases on this derived table".into())),
     }
 }
 

@@ -277,17 +277,43 @@ impl SimpleQueryHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client).await?;
-        let stmts = match exec::prepare(&self.store, query, &[]) {
+        let script = match exec::parse_script(query) {
             Ok(s) => s,
             Err(e) => return Ok(vec![Response::Error(Box::new(error_info(e)))]),
         };
-        let several = stmts.len() > 1;
-        let mut out = Vec::with_capacity(stmts.len());
-        for p in stmts {
-            let p = Arc::new(p);
-            let r = match session.execute(p.clone(), vec![], self.timeout_ms()).await {
-                Ok(exec) => respond(&p, exec, None, several).await,
+        let several = script.len() > 1;
+        // PostgreSQL runs a multi-statement query as one implicit
+        // transaction. DDL in MosaicDB is not transactional, so a script
+        // with DDL runs statement by statement instead.
+        let implicit = several
+            && script.iter().all(|p| match p {
+                exec::Parsed::Statement(s) => !exec::is_ddl(s),
+                exec::Parsed::Noop(_) => true,
+            });
+        if implicit {
+            session
+                .run(|s| s.begin_implicit())
+                .await
+                .map_err(to_pg)?
+                .map_err(to_pg)?;
+        }
+        let mut out = Vec::with_capacity(script.len());
+        let mut ok = true;
+        for parsed in script {
+            let store = self.store.clone();
+            let prepared = session
+                .run(move |_| exec::prepare_parsed(&store, parsed, &[]))
+                .await
+                .map_err(to_pg)?;
+            let r = match prepared {
                 Err(e) => Err(to_pg(e)),
+                Ok(p) => {
+                    let p = Arc::new(p);
+                    match session.execute(p.clone(), vec![], self.timeout_ms()).await {
+                        Ok(exec) => respond(&p, exec, None, several).await,
+                        Err(e) => Err(to_pg(e)),
+                    }
+                }
             };
             match r {
                 Ok(resp) => {
@@ -299,10 +325,18 @@ impl SimpleQueryHandler for Backend {
                 }
                 Err(PgWireError::UserError(info)) => {
                     out.push(Response::Error(info));
+                    ok = false;
                     break;
                 }
                 Err(e) => return Err(e),
             }
+        }
+        if implicit {
+            session
+                .run(move |s| s.end_implicit(ok))
+                .await
+                .map_err(to_pg)?
+                .map_err(to_pg)?;
         }
         Ok(out)
     }

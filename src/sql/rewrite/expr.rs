@@ -86,9 +86,41 @@ fn is_text_type(dt: &DataType) -> bool {
     )
 }
 
+/// `x op ANY|SOME|ALL (subquery)` with PostgreSQL's three-valued result,
+/// spelled with EXISTS (SQLite has no quantified comparisons). Built as
+/// PostgreSQL SQL before the children are rewritten, so they still are.
+fn quantified_subquery(e: &Expr) -> Result<Option<Expr>> {
+    let (left, op, right, all) = match e {
+        Expr::AnyOp { left, compare_op, right, .. } => (left, compare_op, right, false),
+        Expr::AllOp { left, compare_op, right } => (left, compare_op, right, true),
+        _ => return Ok(None),
+    };
+    let Expr::Subquery(q) = right.as_ref() else {
+        return Ok(None);
+    };
+    let cmp = format!("({left}) {op} _q.v");
+    let from = format!("FROM ({q}) AS _q(v)");
+    let sql = if all {
+        format!(
+            "CASE WHEN EXISTS (SELECT 1 {from} WHERE NOT ({cmp})) THEN false \
+             WHEN EXISTS (SELECT 1 {from} WHERE ({cmp}) IS NULL) THEN NULL ELSE true END"
+        )
+    } else {
+        format!(
+            "CASE WHEN EXISTS (SELECT 1 {from} WHERE {cmp}) THEN true \
+             WHEN EXISTS (SELECT 1 {from} WHERE ({cmp}) IS NULL) THEN NULL ELSE false END"
+        )
+    };
+    crate::sql::parse_expr(&sql).map(Some)
+}
+
 /// Before children: `bool_expr::text` must print `true`/`false`, which
 /// needs the PostgreSQL shape of the operand.
 pub(super) fn pre(e: &mut Expr) -> Result<()> {
+    if let Some(new) = quantified_subquery(e)? {
+        *e = new;
+        return Ok(());
+    }
     // `x = ANY(ARRAY[..])` before the array literal is seen (and refused).
     if let Expr::AnyOp {
         left,
@@ -168,10 +200,19 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
                 any: false,
                 expr: Box::new(call("lower", vec![take(expr)])),
                 pattern: Box::new(call("lower", vec![take(pattern)])),
-                escape_char: escape_char.take(),
+                escape_char: Some(escape_char.take().unwrap_or_else(backslash)),
             }
         }
         Expr::Like { any: true, .. } => return Err(unsupported("LIKE ANY")),
+        // PostgreSQL's LIKE escapes with a backslash unless told otherwise;
+        // SQLite's has no escape character by default.
+        Expr::Like {
+            escape_char: esc @ None,
+            ..
+        } => {
+            *esc = Some(backslash());
+            return Ok(());
+        }
         Expr::SimilarTo { .. } => return Err(unsupported("SIMILAR TO")),
         Expr::RLike { .. } => return Err(unsupported("regular expression match")),
         Expr::IsDistinctFrom(a, b) => Expr::BinaryOp {
@@ -288,12 +329,16 @@ fn rewrite_value(v: &mut Value) -> Result<()> {
         Value::DollarQuotedString(d) => {
             *v = Value::SingleQuotedString(std::mem::take(&mut d.value))
         }
-        Value::HexStringLiteral(_) | Value::SingleQuotedByteStringLiteral(_) => {
-            return Err(unsupported("byte string literals"))
-        }
+        // X'..' (from a bytea literal typed by context) is SQLite's own.
+        Value::HexStringLiteral(_) => {}
+        Value::SingleQuotedByteStringLiteral(_) => return Err(unsupported("byte string literals")),
         _ => {}
     }
     Ok(())
+}
+
+fn backslash() -> Box<Expr> {
+    Box::new(Expr::Value(Value::SingleQuotedString("\\".into()).into()))
 }
 
 fn cast(inner: Expr, dt: &DataType) -> Result<Expr> {
@@ -389,6 +434,7 @@ fn function(f: &mut Function) -> Result<()> {
         "concat" => "pg_concat",
         "concat_ws" => "pg_concat_ws",
         "string_agg" => "group_concat",
+        "avg" => "pg_avg",
         "date_trunc" => "pg_date_trunc",
         "date_part" => "pg_extract",
         "mod" => "pg_mod",

@@ -1,0 +1,142 @@
+//! Aggregates whose PostgreSQL result SQLite's built-ins do not give.
+//!
+//! `pg_avg`: the average of integers is a numeric in PostgreSQL, computed
+//! exactly and shown with at least 16 significant digits
+//! (`avg(1, 2)` is `1.5000000000000000`). Over floats it is the float mean.
+
+use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+#[derive(Default)]
+pub struct AvgState {
+    int_sum: i128,
+    real_sum: f64,
+    n: i64,
+    reals: bool,
+}
+
+struct PgAvg;
+
+impl AvgState {
+    fn add(&mut self, v: ValueRef<'_>, sign: i64) {
+        match v {
+            ValueRef::Integer(i) => {
+                self.int_sum += (i as i128) * sign as i128;
+                self.real_sum += i as f64 * sign as f64;
+            }
+            ValueRef::Real(f) => {
+                self.reals = true;
+                self.real_sum += f * sign as f64;
+            }
+            _ => return,
+        }
+        self.n += sign;
+    }
+
+    fn value(&self) -> Value {
+        if self.n <= 0 {
+            return Value::Null;
+        }
+        if self.reals {
+            return Value::Real(self.real_sum / self.n as f64);
+        }
+        match exact_div(self.int_sum, self.n as i128) {
+            Some(text) => Value::Text(text),
+            None => Value::Real(self.real_sum / self.n as f64),
+        }
+    }
+}
+
+/// Base-10000 weight and leading digit of |x| (PostgreSQL's numeric layout).
+fn weight(x: i128) -> (i32, i128) {
+    let mut x = x.abs();
+    if x == 0 {
+        return (0, 0);
+    }
+    let mut w = 0;
+    while x >= 10_000 {
+        x /= 10_000;
+        w += 1;
+    }
+    (w, x)
+}
+
+/// `a / b` as PostgreSQL's numeric division prints it (select_div_scale).
+pub fn exact_div(a: i128, b: i128) -> Option<String> {
+    let (w1, d1) = weight(a);
+    let (w2, d2) = weight(b);
+    let mut qweight = w1 - w2;
+    if d1 <= d2 {
+        qweight -= 1;
+    }
+    let rscale = (16 - qweight * 4).clamp(0, 1000) as u32;
+    let scaled = a.checked_mul(10i128.checked_pow(rscale)?)?;
+    let (mut q, r) = (scaled / b, scaled % b);
+    if 2 * r.abs() >= b.abs() {
+        q += if (a < 0) != (b < 0) { -1 } else { 1 };
+    }
+    let neg = q < 0;
+    let digits = q.abs().to_string();
+    let scale = rscale as usize;
+    let digits = if digits.len() <= scale {
+        format!("{}{}", "0".repeat(scale + 1 - digits.len()), digits)
+    } else {
+        digits
+    };
+    let (int, frac) = digits.split_at(digits.len() - scale);
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    out.push_str(int);
+    if scale > 0 {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+impl Aggregate<AvgState, Value> for PgAvg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<AvgState> {
+        Ok(AvgState::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut AvgState) -> rusqlite::Result<()> {
+        st.add(ctx.get_raw(0), 1);
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<AvgState>) -> rusqlite::Result<Value> {
+        Ok(st.map(|s| s.value()).unwrap_or(Value::Null))
+    }
+}
+
+impl WindowAggregate<AvgState, Value> for PgAvg {
+    fn value(&self, st: Option<&mut AvgState>) -> rusqlite::Result<Value> {
+        Ok(st.map(|s| s.value()).unwrap_or(Value::Null))
+    }
+
+    fn inverse(&self, ctx: &mut Context<'_>, st: &mut AvgState) -> rusqlite::Result<()> {
+        st.add(ctx.get_raw(0), -1);
+        Ok(())
+    }
+}
+
+pub fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_window_function("pg_avg", 1, flags, PgAvg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_div;
+
+    #[test]
+    fn numeric_division_prints_like_postgresql() {
+        assert_eq!(exact_div(5, 2).as_deref(), Some("2.5000000000000000"));
+        assert_eq!(exact_div(182, 61).as_deref(), Some("2.9836065573770492"));
+        assert_eq!(exact_div(0, 3).as_deref(), Some("0.00000000000000000000"));
+        assert_eq!(exact_div(-7, 2).as_deref(), Some("-3.5000000000000000"));
+        assert_eq!(exact_div(200000, 3).as_deref(), Some("66666.666666666667"));
+    }
+}
