@@ -66,6 +66,8 @@ pub enum Error {
     #[error("column reference \"{0}\" is ambiguous")]
     AmbiguousColumn(String),
     #[error("{0}")]
+    Grouping(String),
+    #[error("{0}")]
     DatetimeFieldOverflow(String),
 }
 
@@ -102,6 +104,7 @@ impl Error {
             Error::ProtocolViolation(_) => "08P01",
             Error::Internal(_) => "XX000",
             Error::AmbiguousColumn(_) => "42702",
+            Error::Grouping(_) => "42803",
             Error::DatetimeFieldOverflow(_) => "22008",
         }
     }

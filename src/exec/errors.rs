@@ -52,8 +52,10 @@ pub fn map(e: rusqlite::Error) -> Error {
         return Error::NoSuchColumn(rest.to_string());
     }
     if msg.contains("do not have the same number of result columns") {
-        let op = msg.split_whitespace().nth(6).unwrap_or("UNION");
-        return Error::Syntax(format!("each {op} query must have the same number of columns"));
+        let op = msg.split_whitespace().nth(7).unwrap_or("UNION");
+        return Error::Syntax(format!(
+            "each {op} query must have the same number of columns"
+        ));
     }
     if let Some(col) = msg.strip_prefix("ambiguous column name: ") {
         return Error::AmbiguousColumn(col.rsplit('.').next().unwrap_or(col).to_string());

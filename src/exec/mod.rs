@@ -117,7 +117,11 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
 }
 
 /// Classify and type one parsed statement.
-pub fn prepare_parsed(store: &Store, parsed: Parsed, declared: &[Option<PgType>]) -> Result<Prepared> {
+pub fn prepare_parsed(
+    store: &Store,
+    parsed: Parsed,
+    declared: &[Option<PgType>],
+) -> Result<Prepared> {
     match parsed {
         Parsed::Noop(kind) => Ok(Prepared {
             stmt: None,
@@ -140,6 +144,12 @@ pub fn prepare(store: &Store, sql: &str, declared: &[Option<PgType>]) -> Result<
 
 fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> Result<Prepared> {
     let kind = classify(&stmt)?;
+    if matches!(
+        kind,
+        Kind::Query | Kind::Insert | Kind::Update | Kind::Delete
+    ) {
+        crate::sql::validate::check(&stmt, &store.catalog)?;
+    }
     let inferred = crate::sql::infer::param_types(&stmt, &store.catalog);
     let n = inferred
         .len()

@@ -118,7 +118,11 @@ fn insert(
             .collect();
     }
     for c in &ins.columns {
-        let name = c.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default();
+        let name =
+            c.0.last()
+                .and_then(|p| p.as_ident())
+                .map(ident_name)
+                .unwrap_or_default();
         if def.column_index(&name).is_none() {
             return Err(Error::NoSuchColumn(format!(
                 "{name}\" of relation \"{}",
@@ -152,16 +156,28 @@ fn insert(
 /// share a unique key with them move to the open segment (tombstoned in
 /// their shard, copied with their values), where SQLite's upsert then
 /// resolves the conflict exactly as PostgreSQL would.
-fn pull_conflicting_rows(sess: &mut Session, stmt: &mut Statement, def: &TableDef, params: &[Datum]) -> Result<()> {
+fn pull_conflicting_rows(
+    sess: &mut Session,
+    stmt: &mut Statement,
+    def: &TableDef,
+    params: &[Datum],
+) -> Result<()> {
     let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
     if shards.is_empty() {
         return Ok(());
     }
-    let Statement::Insert(ins) = stmt else { return Ok(()) };
+    let Statement::Insert(ins) = stmt else {
+        return Ok(());
+    };
     let cols: Vec<String> = ins
         .columns
         .iter()
-        .map(|c| c.0.last().and_then(|p| p.as_ident()).map(ident_name).unwrap_or_default())
+        .map(|c| {
+            c.0.last()
+                .and_then(|p| p.as_ident())
+                .map(ident_name)
+                .unwrap_or_default()
+        })
         .collect();
     let quoted: Vec<String> = cols.iter().map(|c| quote(c)).collect();
     sess.conn
@@ -238,7 +254,9 @@ fn pull_conflicting_rows(sess: &mut Session, stmt: &mut Statement, def: &TableDe
 /// Replace `DEFAULT` in VALUES rows (SQLite has no such expression) by
 /// the column's default.
 fn fill_defaults(ins: &mut sqlparser::ast::Insert, def: &TableDef) -> Result<()> {
-    let Some(src) = ins.source.as_mut() else { return Ok(()) };
+    let Some(src) = ins.source.as_mut() else {
+        return Ok(());
+    };
     let sqlparser::ast::SetExpr::Values(values) = src.body.as_mut() else {
         return Ok(());
     };

@@ -55,6 +55,38 @@ fn coerce(e: &mut Expr, ty: &PgType) -> Result<()> {
     if let Some(s) = string_literal(e) {
         let d = ty.parse_text(s)?;
         *e = datum_expr(&d);
+        return Ok(());
+    }
+    // A number assigned to numeric(p, s) is rounded to its scale (and
+    // checked against its precision); an integer to a narrower integer
+    // type is range-checked.
+    let number = match e {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => Some(n.clone()),
+            _ => None,
+        },
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => Some(format!("-{n}")),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(n) = number {
+        let integral = !n.contains(['.', 'e', 'E']);
+        let applies = match ty {
+            PgType::Numeric(Some(_)) => true,
+            PgType::Int2 | PgType::Int4 | PgType::Int8 => integral,
+            _ => false,
+        };
+        if applies {
+            *e = datum_expr(&ty.parse_text(&n)?);
+        }
     }
     Ok(())
 }

@@ -90,6 +90,13 @@ pub(crate) fn as_text(v: ValueRef<'_>) -> Option<String> {
 
 /// The PostgreSQL type a `pg_cast` type spec names (`int4`, `varchar(10)`).
 fn cast_target(spec: &str) -> Option<PgType> {
+    if let Some(args) = spec.strip_prefix("numeric(") {
+        let (p, s) = args.trim_end_matches(')').split_once(',')?;
+        return Some(PgType::Numeric(Some((
+            p.trim().parse().ok()?,
+            s.trim().parse().ok()?,
+        ))));
+    }
     let (name, len) = match spec.split_once('(') {
         Some((n, rest)) => (n, rest.trim_end_matches(')').parse::<u32>().ok()),
         None => (spec, None),
@@ -101,7 +108,7 @@ fn cast_target(spec: &str) -> Option<PgType> {
         "int8" => PgType::Int8,
         "float4" => PgType::Float4,
         "float8" => PgType::Float8,
-        "numeric" => PgType::Numeric,
+        "numeric" => PgType::Numeric(None),
         "text" => PgType::Text,
         "varchar" => PgType::Varchar(len),
         "bpchar" => PgType::Bpchar(len),
@@ -125,7 +132,8 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Int8 => "int8".into(),
         PgType::Float4 => "float4".into(),
         PgType::Float8 => "float8".into(),
-        PgType::Numeric => "numeric".into(),
+        PgType::Numeric(Some((p, s))) => format!("numeric({p},{s})"),
+        PgType::Numeric(None) => "numeric".into(),
         PgType::Text | PgType::Unknown => "text".into(),
         PgType::Varchar(Some(n)) => format!("varchar({n})"),
         PgType::Varchar(None) => "varchar".into(),
@@ -179,8 +187,8 @@ pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
         }
         (PgType::Float4, V::Integer(i)) => Datum::Real(f64::from(i as f32)),
         (PgType::Float4, V::Real(f)) => Datum::Real(f64::from(f as f32)),
-        (PgType::Float8 | PgType::Numeric, V::Integer(i)) => Datum::Real(i as f64),
-        (PgType::Float8 | PgType::Numeric, V::Real(f)) => Datum::Real(f),
+        (PgType::Float8 | PgType::Numeric(_), V::Integer(i)) => Datum::Real(i as f64),
+        (PgType::Float8 | PgType::Numeric(_), V::Real(f)) => Datum::Real(f),
         (PgType::Bytea, V::Blob(b)) => Datum::Blob(b.to_vec()),
         (PgType::Text | PgType::Unknown, v) => Datum::Text(as_text(v).unwrap_or_default()),
         (PgType::Varchar(n) | PgType::Bpchar(n), v) => {
@@ -315,6 +323,78 @@ fn arith(ctx: &Context<'_>, modulo: bool) -> FnResult {
     })
 }
 
+/// A stored date (`YYYY-MM-DD`) as days since the epoch.
+fn date_days(v: ValueRef<'_>) -> Option<i64> {
+    match v {
+        ValueRef::Text(t) if t.len() == 10 && t[4] == b'-' && t[7] == b'-' => {
+            crate::sql::types::datetime::parse_date(std::str::from_utf8(t).ok()?).ok()
+        }
+        _ => None,
+    }
+}
+
+/// `+ - *` with PostgreSQL's semantics: integer overflow is 22003, and a
+/// date plus or minus an integer is a date, a date minus a date is days.
+fn plus_minus_times(ctx: &Context<'_>, op: char) -> FnResult {
+    let (a, b) = (ctx.get_raw(0), ctx.get_raw(1));
+    if matches!(a, ValueRef::Null) || matches!(b, ValueRef::Null) {
+        return Ok(Value::Null);
+    }
+    if op != '*' {
+        match (date_days(a), date_days(b), a, b) {
+            (Some(x), None, _, ValueRef::Integer(n)) => {
+                let d = if op == '+' { x + n } else { x - n };
+                return Ok(Value::Text(format_date(d)));
+            }
+            (None, Some(y), ValueRef::Integer(n), _) if op == '+' => {
+                return Ok(Value::Text(format_date(y + n)));
+            }
+            (Some(x), Some(y), _, _) if op == '-' => return Ok(Value::Integer(x - y)),
+            _ => {}
+        }
+    }
+    let (Some(x), Some(y)) = (num(a), num(b)) else {
+        return Err(fail(Error::DatatypeMismatch(format!(
+            "operator does not exist: {} {op} {}",
+            type_word(a),
+            type_word(b)
+        ))));
+    };
+    let overflow = || fail(Error::NumericOutOfRange("bigint out of range".into()));
+    Ok(match (x, y) {
+        (Num::Int(x), Num::Int(y)) => Value::Integer(
+            match op {
+                '+' => x.checked_add(y),
+                '-' => x.checked_sub(y),
+                _ => x.checked_mul(y),
+            }
+            .ok_or_else(overflow)?,
+        ),
+        (x, y) => {
+            let f = |n: Num| match n {
+                Num::Int(i) => i as f64,
+                Num::Real(f) => f,
+            };
+            let (x, y) = (f(x), f(y));
+            Value::Real(match op {
+                '+' => x + y,
+                '-' => x - y,
+                _ => x * y,
+            })
+        }
+    })
+}
+
+fn type_word(v: ValueRef<'_>) -> &'static str {
+    match v {
+        ValueRef::Null => "unknown",
+        ValueRef::Integer(_) => "integer",
+        ValueRef::Real(_) => "double precision",
+        ValueRef::Text(_) => "text",
+        ValueRef::Blob(_) => "bytea",
+    }
+}
+
 fn now_micros() -> i64 {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -424,6 +504,9 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_least", -1, det, |c| extreme(c, false))?;
     conn.create_scalar_function("pg_div", 2, det, |c| arith(c, false))?;
     conn.create_scalar_function("pg_mod", 2, det, |c| arith(c, true))?;
+    conn.create_scalar_function("pg_add", 2, det, |c| plus_minus_times(c, '+'))?;
+    conn.create_scalar_function("pg_sub", 2, det, |c| plus_minus_times(c, '-'))?;
+    conn.create_scalar_function("pg_mul", 2, det, |c| plus_minus_times(c, '*'))?;
     conn.create_scalar_function("pg_date_trunc", 2, det, date_trunc)?;
     conn.create_scalar_function("pg_extract", 2, det, extract)?;
     conn.create_scalar_function("pg_now", 0, volatile, |_| {

@@ -6,6 +6,7 @@ pub mod functions;
 pub mod infer;
 pub mod rewrite;
 pub mod types;
+pub mod validate;
 
 use std::sync::Arc;
 

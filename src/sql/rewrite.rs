@@ -84,7 +84,10 @@ impl VisitorMut for Rewriter {
 
     /// PostgreSQL sorts NULLs as larger than every value (last ascending,
     /// first descending); SQLite sorts them smallest.
-    fn pre_visit_order_by_expr(&mut self, o: &mut sqlparser::ast::OrderByExpr) -> ControlFlow<Error> {
+    fn pre_visit_order_by_expr(
+        &mut self,
+        o: &mut sqlparser::ast::OrderByExpr,
+    ) -> ControlFlow<Error> {
         if o.options.nulls_first.is_none() {
             let desc = matches!(o.options.sort, Some(sqlparser::ast::OrderBySort::Desc));
             o.options.nulls_first = Some(desc);
@@ -92,7 +95,10 @@ impl VisitorMut for Rewriter {
         ControlFlow::Continue(())
     }
 
-    fn pre_visit_table_factor(&mut self, f: &mut sqlparser::ast::TableFactor) -> ControlFlow<Error> {
+    fn pre_visit_table_factor(
+        &mut self,
+        f: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<Error> {
         into_flow(derived_column_aliases(f))
     }
 
@@ -131,7 +137,13 @@ fn unparenthesize_set_operands(body: &mut sqlparser::ast::SetExpr) {
 /// SQLite has INTERSECT and EXCEPT, but not their ALL forms.
 fn check_set_ops(body: &sqlparser::ast::SetExpr) -> Result<()> {
     use sqlparser::ast::{SetExpr, SetOperator, SetQuantifier};
-    if let SetExpr::SetOperation { left, op, set_quantifier, right } = body {
+    if let SetExpr::SetOperation {
+        left,
+        op,
+        set_quantifier,
+        right,
+    } = body
+    {
         if matches!(set_quantifier, SetQuantifier::All)
             && matches!(op, SetOperator::Intersect | SetOperator::Except)
         {
@@ -147,7 +159,12 @@ fn check_set_ops(body: &sqlparser::ast::SetExpr) -> Result<()> {
 /// table, so the names go onto the subquery's own output columns.
 fn derived_column_aliases(f: &mut sqlparser::ast::TableFactor) -> Result<()> {
     use sqlparser::ast::{SelectItem, SetExpr, TableFactor};
-    let TableFactor::Derived { subquery, alias: Some(alias), .. } = f else {
+    let TableFactor::Derived {
+        subquery,
+        alias: Some(alias),
+        ..
+    } = f
+    else {
         return Ok(());
     };
     if alias.columns.is_empty() {
@@ -164,9 +181,13 @@ fn derived_column_aliases(f: &mut sqlparser::ast::TableFactor) -> Result<()> {
             let width = values.rows.first().map(|r| r.len()).unwrap_or(0);
             let items = (0..width)
                 .map(|i| {
-                    let col = Expr::Identifier(sqlparser::ast::Ident::new(format!("column{}", i + 1)));
+                    let col =
+                        Expr::Identifier(sqlparser::ast::Ident::new(format!("column{}", i + 1)));
                     match names.get(i) {
-                        Some(n) => SelectItem::ExprWithAlias { expr: col, alias: n.clone() },
+                        Some(n) => SelectItem::ExprWithAlias {
+                            expr: col,
+                            alias: n.clone(),
+                        },
                         None => SelectItem::UnnamedExpr(col),
                     }
                 })
@@ -195,7 +216,9 @@ fn derived_column_aliases(f: &mut sqlparser::ast::TableFactor) -> Result<()> {
             }
             Ok(())
         }
-        _ => Err(Error::Unsupported("column aliases on this derived table".into())),
+        _ => Err(Error::Unsupported(
+            "column aliases on this derived table".into(),
+        )),
     }
 }
 

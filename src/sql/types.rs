@@ -42,7 +42,8 @@ pub enum PgType {
     Int8,
     Float4,
     Float8,
-    Numeric,
+    /// numeric, with (precision, scale) when declared as numeric(p, s).
+    Numeric(Option<(u32, u32)>),
     Text,
     Varchar(Option<u32>),
     Bpchar(Option<u32>),
@@ -92,7 +93,9 @@ impl PgType {
             D::Float(E::Precision(p)) if (1..=24).contains(p) => PgType::Float4,
             D::Float(E::Precision(p)) if (25..=53).contains(p) => PgType::Float8,
             D::Float(E::None) => PgType::Float8,
-            D::Numeric(_) | D::Decimal(_) | D::Dec(_) => PgType::Numeric,
+            D::Numeric(info) | D::Decimal(info) | D::Dec(info) => {
+                PgType::Numeric(numeric_typmod(info)?)
+            }
             D::Text => PgType::Text,
             D::Varchar(n) | D::CharacterVarying(n) | D::CharVarying(n) => {
                 PgType::Varchar(char_len(n.as_ref())?)
@@ -116,7 +119,7 @@ impl PgType {
     pub fn storage(&self) -> Storage {
         match self {
             PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 => Storage::Integer,
-            PgType::Float4 | PgType::Float8 | PgType::Numeric => Storage::Real,
+            PgType::Float4 | PgType::Float8 | PgType::Numeric(_) => Storage::Real,
             PgType::Bytea => Storage::Blob,
             _ => Storage::Text,
         }
@@ -132,7 +135,7 @@ impl PgType {
             PgType::Int8 => T::INT8,
             PgType::Float4 => T::FLOAT4,
             PgType::Float8 => T::FLOAT8,
-            PgType::Numeric => T::NUMERIC,
+            PgType::Numeric(_) => T::NUMERIC,
             PgType::Text => T::TEXT,
             PgType::Varchar(_) => T::VARCHAR,
             PgType::Bpchar(_) => T::BPCHAR,
@@ -162,7 +165,7 @@ impl PgType {
             T::INT8 => PgType::Int8,
             T::FLOAT4 => PgType::Float4,
             T::FLOAT8 => PgType::Float8,
-            T::NUMERIC => PgType::Numeric,
+            T::NUMERIC => PgType::Numeric(None),
             T::TEXT | T::NAME | T::UNKNOWN => PgType::Text,
             T::VARCHAR => PgType::Varchar(None),
             T::BPCHAR => PgType::Bpchar(None),
@@ -186,7 +189,8 @@ impl PgType {
             PgType::Int8 => "bigint".into(),
             PgType::Float4 => "real".into(),
             PgType::Float8 => "double precision".into(),
-            PgType::Numeric => "numeric".into(),
+            PgType::Numeric(Some((p, s))) => format!("numeric({p},{s})"),
+            PgType::Numeric(None) => "numeric".into(),
             PgType::Text => "text".into(),
             PgType::Varchar(Some(n)) => format!("character varying({n})"),
             PgType::Varchar(None) => "character varying".into(),
@@ -212,7 +216,7 @@ impl PgType {
             PgType::Int8 => "bigint",
             PgType::Float4 => "real",
             PgType::Float8 => "double precision",
-            PgType::Numeric => "numeric",
+            PgType::Numeric(_) => "numeric",
             PgType::Bytea => "bytea",
             PgType::Date => "date",
             PgType::Timestamp => "timestamp",
@@ -412,4 +416,25 @@ mod tests {
         let err = PgType::from_sql(&ct.columns[0].data_type).unwrap_err();
         assert_eq!(err.sqlstate(), "0A000");
     }
+}
+
+/// The (precision, scale) of `numeric(p[, s])`, checked as PostgreSQL does.
+fn numeric_typmod(info: &sqlparser::ast::ExactNumberInfo) -> Result<Option<(u32, u32)>> {
+    use sqlparser::ast::ExactNumberInfo as E;
+    let (p, s) = match info {
+        E::None => return Ok(None),
+        E::Precision(p) => (*p, 0),
+        E::PrecisionAndScale(p, s) => (*p, *s),
+    };
+    if !(1..=1000).contains(&p) {
+        return Err(Error::InvalidParameter(format!(
+            "NUMERIC precision {p} must be between 1 and 1000"
+        )));
+    }
+    if s < 0 || s as u64 > p {
+        return Err(Error::InvalidParameter(format!(
+            "NUMERIC scale {s} must be between 0 and precision {p}"
+        )));
+    }
+    Ok(Some((p as u32, s as u32)))
 }

@@ -123,8 +123,53 @@ impl WindowAggregate<AvgState, Value> for PgAvg {
     }
 }
 
+/// `string_agg(DISTINCT x, sep [ORDER BY x])`: each distinct value once, in
+/// the order SQLite feeds them (sorted when the call has ORDER BY).
+struct StringAggDistinct;
+
+#[derive(Default)]
+pub struct DistinctState {
+    seen: std::collections::HashSet<Vec<u8>>,
+    out: Vec<u8>,
+    any: bool,
+}
+
+impl Aggregate<DistinctState, Value> for StringAggDistinct {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<DistinctState> {
+        Ok(DistinctState::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut DistinctState) -> rusqlite::Result<()> {
+        let v: Vec<u8> = match ctx.get_raw(0) {
+            ValueRef::Null => return Ok(()),
+            ValueRef::Text(t) | ValueRef::Blob(t) => t.to_vec(),
+            ValueRef::Integer(i) => i.to_string().into_bytes(),
+            ValueRef::Real(f) => f.to_string().into_bytes(),
+        };
+        if !st.seen.insert(v.clone()) {
+            return Ok(());
+        }
+        if st.any {
+            if let ValueRef::Text(sep) | ValueRef::Blob(sep) = ctx.get_raw(1) {
+                st.out.extend_from_slice(sep);
+            }
+        }
+        st.any = true;
+        st.out.extend_from_slice(&v);
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<DistinctState>) -> rusqlite::Result<Value> {
+        Ok(match st {
+            Some(s) if s.any => Value::Text(String::from_utf8_lossy(&s.out).into_owned()),
+            _ => Value::Null,
+        })
+    }
+}
+
 pub fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
-    conn.create_window_function("pg_avg", 1, flags, PgAvg)
+    conn.create_window_function("pg_avg", 1, flags, PgAvg)?;
+    conn.create_aggregate_function("pg_string_agg_distinct", 2, flags, StringAggDistinct)
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ fn internal_name(dt: &DataType) -> String {
             PgType::Int8 => "int8",
             PgType::Float4 => "float4",
             PgType::Float8 => "float8",
-            PgType::Numeric => "numeric",
+            PgType::Numeric(_) => "numeric",
             PgType::Text | PgType::Unknown => "text",
             PgType::Varchar(_) => "varchar",
             PgType::Bpchar(_) => "bpchar",
@@ -71,7 +71,7 @@ fn rank(t: &PgType) -> u8 {
         PgType::Int2 => 1,
         PgType::Int4 => 2,
         PgType::Int8 => 3,
-        PgType::Numeric => 4,
+        PgType::Numeric(_) => 4,
         PgType::Float4 => 5,
         PgType::Float8 => 6,
         _ => 0,
@@ -93,10 +93,46 @@ fn arith(l: PgType, r: PgType) -> PgType {
     }
 }
 
+/// The number of digits after the point in a numeric literal's text.
+fn literal_scale(t: &str) -> Option<u32> {
+    let t = t.trim();
+    if t.contains(['e', 'E']) || t.parse::<f64>().is_err() {
+        return None;
+    }
+    Some(t.split_once('.').map(|(_, f)| f.len() as u32).unwrap_or(0))
+}
+
+/// The display scale of a numeric (0 for integers), when known.
+fn scale_of(t: &PgType) -> Option<u32> {
+    match t {
+        PgType::Numeric(Some((_, s))) => Some(*s),
+        PgType::Int2 | PgType::Int4 | PgType::Int8 => Some(0),
+        _ => None,
+    }
+}
+
+/// A numeric result of arithmetic carries PostgreSQL's display scale: the
+/// larger of the operands' for `+ - %`, their sum for `*`; a quotient's
+/// depends on the values, so it is left open.
+fn numeric_scale(op: &Op, l: &PgType, r: &PgType, result: PgType) -> PgType {
+    if !matches!(result, PgType::Numeric(_)) {
+        return result;
+    }
+    let scale = match (scale_of(l), scale_of(r)) {
+        (Some(a), Some(b)) => match op {
+            Op::Plus | Op::Minus | Op::Modulo => Some(a.max(b)),
+            Op::Multiply => Some(a + b),
+            _ => None,
+        },
+        _ => None,
+    };
+    PgType::Numeric(scale.map(|s| (1000, s)))
+}
+
 /// Whether a math function of this argument type returns numeric (else float8).
 fn math(t: PgType) -> PgType {
-    if t == PgType::Numeric {
-        PgType::Numeric
+    if matches!(t, PgType::Numeric(_)) {
+        PgType::Numeric(None)
     } else {
         PgType::Float8
     }
@@ -131,14 +167,16 @@ impl Env<'_> {
             }
             Expr::Value(v) => match &v.value {
                 Value::Number(n, _) => {
-                    if n.contains(['.', 'e', 'E']) {
-                        PgType::Numeric
+                    if n.contains(['e', 'E']) {
+                        PgType::Numeric(None)
+                    } else if let Some((_, frac)) = n.split_once('.') {
+                        PgType::Numeric(Some((1000, frac.len() as u32)))
                     } else if n.parse::<i32>().is_ok() {
                         PgType::Int4
                     } else if n.parse::<i64>().is_ok() {
                         PgType::Int8
                     } else {
-                        PgType::Numeric
+                        PgType::Numeric(Some((1000, 0)))
                     }
                 }
                 Value::Boolean(_) => PgType::Bool,
@@ -151,12 +189,31 @@ impl Env<'_> {
                 _ => PgType::Text,
             },
             Expr::Nested(inner) => self.expr_type(inner)?,
-            Expr::Cast { data_type, .. } => PgType::from_sql(data_type)?,
+            Expr::Cast {
+                data_type, expr, ..
+            } => match PgType::from_sql(data_type)? {
+                // An unconstrained numeric keeps the scale of the text it was cast from.
+                PgType::Numeric(None) => match expr.as_ref() {
+                    Expr::Value(v) => match &v.value {
+                        Value::SingleQuotedString(t) | Value::Number(t, _) => literal_scale(t)
+                            .map(|s| PgType::Numeric(Some((1000, s))))
+                            .unwrap_or(PgType::Numeric(None)),
+                        _ => PgType::Numeric(None),
+                    },
+                    other => match self.expr_type(other)? {
+                        t @ PgType::Numeric(_) => t,
+                        t => scale_of(&t)
+                            .map(|s| PgType::Numeric(Some((1000, s))))
+                            .unwrap_or(PgType::Numeric(None)),
+                    },
+                },
+                t => t,
+            },
             Expr::TypedString(ts) => PgType::from_sql(&ts.data_type)?,
             Expr::BinaryOp { left, op, right } => match op {
                 Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo => {
                     let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
-                    arith(l, r)
+                    numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
                 }
                 Op::PGExp => math(self.expr_type(left)?),
                 Op::StringConcat | Op::LongArrow | Op::HashLongArrow => PgType::Text,
@@ -210,7 +267,15 @@ impl Env<'_> {
                 let cols = self.query_cols(q)?;
                 cols.into_iter().next().map_or(PgType::Unknown, |c| c.1)
             }
-            Expr::Extract { .. } => PgType::Numeric,
+            Expr::Extract { field, .. } => {
+                use sqlparser::ast::DateTimeField as F;
+                let scale = match field {
+                    F::Epoch | F::Second | F::Seconds => 6,
+                    F::Milliseconds | F::Millisecond => 3,
+                    _ => 0,
+                };
+                PgType::Numeric(Some((1000, scale)))
+            }
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => math(self.expr_type(expr)?),
             Expr::Position { .. } => PgType::Int4,
             Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => PgType::Text,
@@ -236,19 +301,20 @@ impl Env<'_> {
             | "position" | "pg_backend_pid" | "array_length" => PgType::Int4,
             "sum" => match first(self)? {
                 PgType::Int2 | PgType::Int4 => PgType::Int8,
-                PgType::Int8 | PgType::Numeric => PgType::Numeric,
+                PgType::Int8 => PgType::Numeric(Some((1000, 0))),
+                PgType::Numeric(m) => PgType::Numeric(m.map(|(_, s)| (1000, s))),
                 PgType::Float4 => PgType::Float4,
                 _ => PgType::Float8,
             },
             "avg" => match first(self)? {
                 PgType::Float4 | PgType::Float8 => PgType::Float8,
-                _ => PgType::Numeric,
+                _ => PgType::Numeric(None),
             },
             "min" | "max" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" | "abs"
             | "mod" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" => PgType::Bool,
             "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,
-            "round" | "trunc" if a.len() == 2 => PgType::Numeric,
+            "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),
             "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "cbrt" | "power"
             | "pow" | "exp" | "ln" | "log" | "log10" | "sign" => math(first(self)?),
             "string_agg" => match first(self)? {

@@ -91,8 +91,17 @@ fn is_text_type(dt: &DataType) -> bool {
 /// PostgreSQL SQL before the children are rewritten, so they still are.
 fn quantified_subquery(e: &Expr) -> Result<Option<Expr>> {
     let (left, op, right, all) = match e {
-        Expr::AnyOp { left, compare_op, right, .. } => (left, compare_op, right, false),
-        Expr::AllOp { left, compare_op, right } => (left, compare_op, right, true),
+        Expr::AnyOp {
+            left,
+            compare_op,
+            right,
+            ..
+        } => (left, compare_op, right, false),
+        Expr::AllOp {
+            left,
+            compare_op,
+            right,
+        } => (left, compare_op, right, true),
         _ => return Ok(None),
     };
     let Expr::Subquery(q) = right.as_ref() else {
@@ -353,10 +362,11 @@ fn binary(op: &Op) -> Result<Option<&'static str>> {
         Op::Divide => Some("pg_div"),
         Op::Modulo => Some("pg_mod"),
         Op::PGExp => Some("power"),
-        Op::Plus
-        | Op::Minus
-        | Op::Multiply
-        | Op::StringConcat
+        // Integer overflow is an error and dates take day arithmetic.
+        Op::Plus => Some("pg_add"),
+        Op::Minus => Some("pg_sub"),
+        Op::Multiply => Some("pg_mul"),
+        Op::StringConcat
         | Op::Gt
         | Op::Lt
         | Op::GtEq
@@ -466,6 +476,19 @@ fn function(f: &mut Function) -> Result<()> {
     };
     if name == "string_agg" && arg_count(f) != 2 {
         return Err(Error::Unsupported("string_agg without a separator".into()));
+    }
+    // SQLite refuses DISTINCT on a two-argument aggregate: ours dedups.
+    let mut renamed = renamed;
+    if name == "string_agg" {
+        if let FunctionArguments::List(l) = &mut f.args {
+            if matches!(
+                l.duplicate_treatment,
+                Some(sqlparser::ast::DuplicateTreatment::Distinct)
+            ) {
+                l.duplicate_treatment = None;
+                renamed = "pg_string_agg_distinct";
+            }
+        }
     }
     if let FunctionArguments::List(l) = &f.args {
         if l.clauses

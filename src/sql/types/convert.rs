@@ -33,7 +33,13 @@ pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
         (PgType::Bool, Datum::Real(f)) => (if *f != 0.0 { "t" } else { "f" }).into(),
         (PgType::Float4, Datum::Real(f)) => format_float(*f, true),
         (PgType::Float8, Datum::Real(f)) => format_float(*f, false),
-        (PgType::Numeric, Datum::Real(f)) => format_numeric(*f),
+        (PgType::Numeric(Some((_, s))), Datum::Real(f)) if f.is_finite() => {
+            format!("{:.*}", *s as usize, f)
+        }
+        (PgType::Numeric(Some((_, s))), Datum::Int(i)) if *s > 0 => {
+            format!("{i}.{}", "0".repeat(*s as usize))
+        }
+        (PgType::Numeric(_), Datum::Real(f)) => format_numeric(*f),
         (PgType::Int2 | PgType::Int4 | PgType::Int8, Datum::Real(f))
             if f.fract() == 0.0 && f.abs() < 9.2e18 =>
         {
@@ -106,7 +112,12 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
         PgType::Int8 => as_i64(ty, v)?.to_be_bytes().to_vec(),
         PgType::Float4 => (as_f64(ty, v)? as f32).to_be_bytes().to_vec(),
         PgType::Float8 => as_f64(ty, v)?.to_be_bytes().to_vec(),
-        PgType::Numeric => numeric_to_binary(as_f64(ty, v)?),
+        PgType::Numeric(Some((_, s))) => super::number::numeric_text_to_binary(
+            &render_text(ty, v).unwrap_or_default(),
+            *s as u16,
+        )
+        .unwrap_or_else(|| numeric_to_binary(as_f64(ty, v).unwrap_or(0.0))),
+        PgType::Numeric(None) => numeric_to_binary(as_f64(ty, v)?),
         PgType::Bytea => match v {
             Datum::Blob(b) => b.clone(),
             Datum::Text(s) => s.as_bytes().to_vec(),
@@ -222,11 +233,28 @@ fn parse_float(ty: &PgType, s: &str) -> Result<Datum> {
             }
             Ok(Datum::Real(f64::from(f)))
         }
-        PgType::Numeric
+        PgType::Numeric(_)
             if lower.trim_start_matches(['+', '-']).starts_with("inf")
                 && !matches!(lower.trim_start_matches(['+', '-']), "inf" | "infinity") =>
         {
             Err(syntax(ty, s))
+        }
+        PgType::Numeric(Some((p, sc))) if v.is_finite() => {
+            let factor = 10f64.powi(*sc as i32);
+            // Round half away from zero at the declared scale, as numeric does.
+            let rounded = (v * factor).round() / factor;
+            let int_digits = if rounded.abs() < 1.0 {
+                0
+            } else {
+                rounded.abs().log10().floor() as u32 + 1
+            };
+            if int_digits > p - sc {
+                return Err(Error::NumericOutOfRange(format!(
+                    "numeric field overflow: a field with precision {p}, scale {sc} must round to an absolute value less than 10^{}",
+                    p - sc
+                )));
+            }
+            Ok(Datum::Real(rounded))
         }
         _ => Ok(Datum::Real(v)),
     }
@@ -338,7 +366,7 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
             .map(|b| Datum::Int(i64::from(b)))
             .ok_or_else(|| syntax(ty, s)),
         PgType::Int2 | PgType::Int4 | PgType::Int8 => parse_int(ty, s),
-        PgType::Float4 | PgType::Float8 | PgType::Numeric => parse_float(ty, s),
+        PgType::Float4 | PgType::Float8 | PgType::Numeric(_) => parse_float(ty, s),
         PgType::Text | PgType::Unknown | PgType::Varchar(None) | PgType::Bpchar(None) => {
             Ok(Datum::Text(s.to_string()))
         }
@@ -396,7 +424,7 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
             4 => Datum::Real(f64::from(f32::from_be_bytes(fixed(ty, b)?))),
             _ => Datum::Real(f64::from_be_bytes(fixed(ty, b)?)),
         },
-        PgType::Numeric => Datum::Real(numeric_from_binary(b)?),
+        PgType::Numeric(_) => Datum::Real(numeric_from_binary(b)?),
         PgType::Bytea => Datum::Blob(b.to_vec()),
         PgType::Date => {
             let days = i64::from(i32::from_be_bytes(fixed(ty, b)?));
@@ -463,9 +491,14 @@ mod tests {
                 "-Infinity",
             ),
             (PgType::Float4, "0.1", Real(f64::from(0.1f32)), "0.1"),
-            (PgType::Numeric, "2.5", Real(2.5), "2.5"),
-            (PgType::Numeric, "100", Real(100.0), "100"),
-            (PgType::Numeric, "1e20", Real(1e20), "100000000000000000000"),
+            (PgType::Numeric(None), "2.5", Real(2.5), "2.5"),
+            (PgType::Numeric(None), "100", Real(100.0), "100"),
+            (
+                PgType::Numeric(None),
+                "1e20",
+                Real(1e20),
+                "100000000000000000000",
+            ),
             (PgType::Text, "héllo", t("héllo"), "héllo"),
             (PgType::Varchar(Some(3)), "abc  ", t("abc"), "abc"),
             (PgType::Bpchar(Some(4)), "ab", t("ab  "), "ab  "),
@@ -711,7 +744,10 @@ mod tests {
     #[test]
     fn mixed_storage_renders_as_the_declared_type() {
         assert_eq!(PgType::Float8.render_text(&Int(3)).as_deref(), Some("3"));
-        assert_eq!(PgType::Numeric.render_text(&Int(3)).as_deref(), Some("3"));
+        assert_eq!(
+            PgType::Numeric(None).render_text(&Int(3)).as_deref(),
+            Some("3")
+        );
         assert_eq!(PgType::Int8.render_text(&Real(4.0)).as_deref(), Some("4"));
         assert_eq!(PgType::Int8.render_text(&Real(4.5)).as_deref(), Some("4.5"));
         assert_eq!(

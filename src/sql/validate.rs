@@ -1,0 +1,266 @@
+//! Checks PostgreSQL makes that SQLite does not, run on the parsed
+//! statement before it is translated.
+//!
+//! Grouping: with GROUP BY or aggregates, every column a SELECT list or
+//! HAVING uses outside an aggregate must be grouped (or belong to a table
+//! whose whole primary key is grouped); SQLite would quietly pick a value
+//! from an arbitrary row.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, Function, GroupByExpr, Query, Select, SelectItem, Statement, TableFactor, Visit, Visitor,
+};
+
+use crate::error::{Error, Result};
+use crate::sql::{ident_name, object_name, Catalog};
+
+const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "string_agg",
+    "array_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "group_concat",
+];
+
+fn is_aggregate(f: &Function) -> bool {
+    f.over.is_none() && AGGREGATES.contains(&object_name(&f.name).as_str())
+}
+
+/// Validate every SELECT of `stmt`.
+pub fn check(stmt: &Statement, catalog: &dyn Catalog) -> Result<()> {
+    struct V<'a> {
+        catalog: &'a dyn Catalog,
+    }
+    impl Visitor for V<'_> {
+        type Break = Error;
+        fn pre_visit_select(&mut self, s: &Select) -> ControlFlow<Error> {
+            match check_grouping(s, self.catalog) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => ControlFlow::Break(e),
+            }
+        }
+    }
+    match stmt.visit(&mut V { catalog }) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// Column references of `e` outside aggregate calls and subqueries.
+fn loose_columns(e: &Expr) -> Vec<Expr> {
+    struct Loose {
+        aggregates: usize,
+        queries: usize,
+        out: Vec<Expr>,
+    }
+    impl Visitor for Loose {
+        type Break = ();
+        fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+            self.queries += 1;
+            ControlFlow::Continue(())
+        }
+        fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+            self.queries -= 1;
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+            match e {
+                Expr::Function(f) if is_aggregate(f) => self.aggregates += 1,
+                Expr::Identifier(_) | Expr::CompoundIdentifier(_)
+                    if self.aggregates == 0 && self.queries == 0 =>
+                {
+                    self.out.push(e.clone())
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+        fn post_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+            if matches!(e, Expr::Function(f) if is_aggregate(f)) {
+                self.aggregates -= 1;
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut v = Loose {
+        aggregates: 0,
+        queries: 0,
+        out: vec![],
+    };
+    let _ = e.visit(&mut v);
+    v.out
+}
+
+fn has_aggregate(e: &Expr) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(e, |x| {
+        match x {
+            Expr::Function(f) if is_aggregate(f) => found = true,
+            Expr::Subquery(_) | Expr::Exists { .. } => return ControlFlow::Break(()),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    });
+    found
+}
+
+fn check_grouping(s: &Select, catalog: &dyn Catalog) -> Result<()> {
+    if s.selection.as_ref().is_some_and(has_aggregate) {
+        return Err(Error::Grouping(
+            "aggregate functions are not allowed in WHERE".into(),
+        ));
+    }
+    let group: Vec<&Expr> = match &s.group_by {
+        GroupByExpr::Expressions(e, m) if m.is_empty() => e.iter().collect(),
+        GroupByExpr::Expressions(..) | GroupByExpr::All(_) => return Ok(()),
+    };
+    let items: Vec<&Expr> = s
+        .projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+            _ => None,
+        })
+        .collect();
+    let aggregated =
+        items.iter().any(|e| has_aggregate(e)) || s.having.as_ref().is_some_and(has_aggregate);
+    if group.is_empty() && !aggregated {
+        return Ok(());
+    }
+    // Positional or alias GROUP BY items: too clever for this check.
+    if group.iter().any(|g| {
+        !matches!(
+            g,
+            Expr::Identifier(_)
+                | Expr::CompoundIdentifier(_)
+                | Expr::Function(_)
+                | Expr::BinaryOp { .. }
+                | Expr::Nested(_)
+        )
+    }) {
+        return Ok(());
+    }
+    let aliases: Vec<String> = s
+        .projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::ExprWithAlias { alias, .. } => Some(ident_name(alias)),
+            _ => None,
+        })
+        .collect();
+    if group
+        .iter()
+        .any(|g| matches!(g, Expr::Identifier(i) if aliases.contains(&ident_name(i))))
+    {
+        return Ok(());
+    }
+    // Tables in FROM, by qualifier.
+    let mut tables = Vec::new();
+    for twj in &s.from {
+        for f in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation)) {
+            match f {
+                TableFactor::Table {
+                    name,
+                    alias,
+                    args: None,
+                    ..
+                } => {
+                    if let Some(def) = catalog.table(&object_name(name)) {
+                        let q = alias
+                            .as_ref()
+                            .map(|a| ident_name(&a.name))
+                            .unwrap_or_else(|| def.name.clone());
+                        tables.push((q, def));
+                    } else {
+                        return Ok(());
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+    let grouped_text: Vec<String> = group.iter().map(|g| g.to_string()).collect();
+    let col_of = |e: &Expr| -> Option<(Option<String>, String)> {
+        match e {
+            Expr::Identifier(i) => Some((None, ident_name(i))),
+            Expr::CompoundIdentifier(p) if p.len() >= 2 => Some((
+                Some(ident_name(&p[p.len() - 2])),
+                ident_name(&p[p.len() - 1]),
+            )),
+            _ => None,
+        }
+    };
+    let table_of = |q: &Option<String>, c: &str| {
+        tables.iter().find(|(tq, def)| match q {
+            Some(q) => tq == q,
+            None => def.column_index(c).is_some(),
+        })
+    };
+    let grouped = |e: &Expr| -> bool {
+        if grouped_text.contains(&e.to_string()) {
+            return true;
+        }
+        let Some((q, c)) = col_of(e) else {
+            return false;
+        };
+        let Some((tq, def)) = table_of(&q, &c) else {
+            return true;
+        };
+        let same = |g: &&Expr| match col_of(g) {
+            Some((gq, gc)) => gc == c && table_of(&gq, &gc).map(|(x, _)| x) == Some(tq),
+            None => false,
+        };
+        if group.iter().any(same) {
+            return true;
+        }
+        // Grouping by the whole primary key groups every column of the table.
+        !def.primary_key.is_empty()
+            && def.primary_key.iter().all(|&k| {
+                group.iter().any(|g| match col_of(g) {
+                    Some((gq, gc)) => {
+                        gc == def.columns[k].name && table_of(&gq, &gc).map(|(x, _)| x) == Some(tq)
+                    }
+                    None => false,
+                })
+            })
+    };
+    let mut exprs: Vec<&Expr> = items;
+    if let Some(h) = &s.having {
+        exprs.push(h);
+    }
+    for e in exprs {
+        if grouped(e) {
+            continue;
+        }
+        for c in loose_columns(e) {
+            if !grouped(&c) {
+                let (q, name) = col_of(&c).unwrap_or((None, c.to_string()));
+                let shown = match q.or_else(|| table_of(&None, &name).map(|(t, _)| t.clone())) {
+                    Some(t) => format!("{t}.{name}"),
+                    None => name,
+                };
+                return Err(Error::Grouping(format!(
+                    "column \"{shown}\" must appear in the GROUP BY clause or be used in an aggregate function"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
