@@ -850,7 +850,7 @@ async fn a_table_created_earlier_in_the_same_simple_query_is_usable() {
 
 #[tokio::test]
 async fn update_and_delete_of_sealed_rows_on_a_fresh_connection() {
-    // FAILS: UPDATE/DELETE of a sealed row on a connection that has not yet read the table fails with 42P01 relation "s_<shard id>.data" does not exist
+    // FAILS: UPDATE/DELETE of a sealed row fails with 42P01 relation "s_<shard id>.data" does not exist unless this connection already read that shard (fresh connection, or a shard sealed after the connection's last read)
     let node = TestNode::start();
     let setup = node.client().await;
     setup
@@ -863,25 +863,44 @@ async fn update_and_delete_of_sealed_rows_on_a_fresh_connection() {
         .unwrap();
     seal(&setup, "fresh").await;
 
+    let mut wrong = Vec::new();
     for sql in [
         "UPDATE fresh SET v = 0 WHERE id = 5",
         "DELETE FROM fresh WHERE id = 6",
         "BEGIN; UPDATE fresh SET v = 0 WHERE id = 7; COMMIT",
     ] {
         let client = node.client().await;
-        let result = client.batch_execute(sql).await;
+        if let Err(e) = client.batch_execute(sql).await {
+            wrong.push(format!("{sql} on a new connection: {e:?}"));
+            let _ = client.batch_execute("ROLLBACK").await;
+        }
         assert_alive(&client, sql).await;
-        result.unwrap_or_else(|e| panic!("{sql} on a new connection: {e:?}"));
     }
+
+    // A connection that read the table before another one sealed new rows.
+    let reader = node.client().await;
+    simple_rows(&reader, "SELECT * FROM fresh").await;
+    setup
+        .batch_execute("INSERT INTO fresh VALUES (21, 21)")
+        .await
+        .unwrap();
+    seal(&setup, "fresh").await;
+    let sql = "UPDATE fresh SET v = 0 WHERE id = 21";
+    if let Err(e) = reader.batch_execute(sql).await {
+        wrong.push(format!("{sql} after a newer seal: {e:?}"));
+    }
+    assert_alive(&reader, sql).await;
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert_eq!(
         simple_rows(
             &setup,
-            "SELECT id, v FROM fresh WHERE id BETWEEN 5 AND 7 ORDER BY id"
+            "SELECT id, v FROM fresh WHERE id BETWEEN 5 AND 7 OR id = 21 ORDER BY id"
         )
         .await,
         vec![
             vec![Some("5".into()), Some("0".into())],
             vec![Some("7".into()), Some("0".into())],
+            vec![Some("21".into()), Some("0".into())],
         ]
     );
 }
