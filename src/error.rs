@@ -68,6 +68,8 @@ pub enum Error {
     #[error("{0}")]
     Grouping(String),
     #[error("{0}")]
+    TooComplex(String),
+    #[error("{0}")]
     DatetimeFieldOverflow(String),
 }
 
@@ -105,6 +107,7 @@ impl Error {
             Error::Internal(_) => "XX000",
             Error::AmbiguousColumn(_) => "42702",
             Error::Grouping(_) => "42803",
+            Error::TooComplex(_) => "54001",
             Error::DatetimeFieldOverflow(_) => "22008",
         }
     }
@@ -126,7 +129,7 @@ impl From<sqlparser::parser::ParserError> for Error {
             sqlparser::parser::ParserError::ParserError(m)
             | sqlparser::parser::ParserError::TokenizerError(m) => m,
             sqlparser::parser::ParserError::RecursionLimitExceeded => {
-                "statement is nested too deeply".to_string()
+                return Error::TooComplex("statement is nested too deeply".to_string())
             }
         };
         Error::Syntax(format!("syntax error: {msg}"))

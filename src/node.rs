@@ -15,7 +15,7 @@ pub fn run(config: Config) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("mosaic")
-        .thread_stack_size(8 << 20)
+        .thread_stack_size(crate::sql::STACK_SIZE)
         .build()
         .map_err(Error::internal)?;
     runtime.block_on(serve(config))

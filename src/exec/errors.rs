@@ -26,8 +26,7 @@ pub fn map(e: rusqlite::Error) -> Error {
     }
     if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
         return Error::UniqueViolation(format!(
-            "duplicate key value violates unique constraint on {}",
-            rest.replace('.', ".")
+            "duplicate key value violates unique constraint on {rest}"
         ));
     }
     if let Some(rest) = msg.strip_prefix("NOT NULL constraint failed: ") {
@@ -37,6 +36,9 @@ pub fn map(e: rusqlite::Error) -> Error {
         ));
     }
     if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+        if rest.ends_with("out of range") {
+            return Error::NumericOutOfRange(rest.to_string());
+        }
         return Error::CheckViolation(format!(
             "new row violates check constraint \"{}\"",
             rest.trim_matches('"')

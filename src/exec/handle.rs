@@ -48,7 +48,7 @@ impl SessionHandle {
         let intr = interrupt.clone();
         std::thread::Builder::new()
             .name(format!("session-{pid}"))
-            .stack_size(16 << 20)
+            .stack_size(crate::sql::STACK_SIZE)
             .spawn(move || {
                 let mut sess = match Session::new(store, user, pid) {
                     Ok(s) => s,

@@ -8,6 +8,7 @@ pub mod copy;
 pub mod ddl;
 pub mod errors;
 pub mod handle;
+pub mod pg_catalog;
 pub mod query;
 pub mod settings;
 pub mod system;
@@ -101,7 +102,7 @@ fn preclassify(sql: &str) -> Option<Kind> {
 /// A statement of a script, parsed but not yet typed.
 pub enum Parsed {
     Noop(Kind),
-    Statement(Statement),
+    Statement(Box<Statement>),
 }
 
 /// Parse `sql` (possibly several statements) without typing it: a script's
@@ -112,7 +113,7 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     }
     Ok(crate::sql::parse(sql)?
         .into_iter()
-        .map(Parsed::Statement)
+        .map(|s| Parsed::Statement(Box::new(s)))
         .collect())
 }
 
@@ -129,7 +130,7 @@ pub fn prepare_parsed(
             params: vec![],
             columns: vec![],
         }),
-        Parsed::Statement(s) => prepare_one(store, s, declared),
+        Parsed::Statement(s) => prepare_one(store, *s, declared),
     }
 }
 
@@ -169,7 +170,10 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
         Kind::Query | Kind::Insert | Kind::Update | Kind::Delete => {
             crate::sql::infer::result_columns(&stmt, &system::SystemCatalog(store), &params)?
                 .into_iter()
-                .map(|(name, ty)| Column { name, ty })
+                .map(|(name, ty)| Column {
+                    name: crate::sql::truncate_identifier(name),
+                    ty,
+                })
                 .collect()
         }
         Kind::Explain => vec![Column {

@@ -22,6 +22,23 @@ use crate::store::Store;
 
 const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards"];
 
+/// The canonical name of a system relation a statement names, if it is
+/// one: MosaicDB's own views, and PostgreSQL's catalogs (`pg_class` and
+/// `pg_catalog.pg_class` alike, `information_schema.tables`).
+pub fn system_name(name: &str) -> Option<String> {
+    if VIEWS.contains(&name) {
+        return Some(name.to_string());
+    }
+    let canonical = if name.starts_with("pg_catalog.") || name.starts_with("information_schema.") {
+        name.to_string()
+    } else if name.starts_with("pg_") && !name.contains('.') {
+        format!("pg_catalog.{name}")
+    } else {
+        return None;
+    };
+    crate::exec::pg_catalog::definition(&canonical).map(|_| canonical)
+}
+
 fn col(name: &str, ty: PgType) -> table::Column {
     table::Column {
         name: name.into(),
@@ -31,8 +48,11 @@ fn col(name: &str, ty: PgType) -> table::Column {
     }
 }
 
-/// The definition of a system view, by its qualified name.
+/// The definition of a system view, by its canonical name.
 pub fn view(name: &str) -> Option<TableDef> {
+    if let Some(def) = crate::exec::pg_catalog::definition(name) {
+        return Some(def);
+    }
     let columns = match name {
         "mosaic.nodes" => vec![
             col("node_name", PgType::Text),
@@ -85,7 +105,10 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
     let mut used = Vec::new();
     let _ = sqlparser::ast::visit_relations_mut(stmt, |n: &mut ObjectName| {
         let name = object_name(n);
-        if VIEWS.contains(&name.as_str()) {
+        if sess.store.catalog.table(&name).is_some() {
+            return ControlFlow::<()>::Continue(());
+        }
+        if let Some(name) = system_name(&name) {
             *n = ObjectName(vec![
                 ObjectNamePart::Identifier(Ident::new("temp")),
                 ObjectNamePart::Identifier(Ident::with_quote('"', temp_name(&name))),
@@ -94,10 +117,13 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
         }
         ControlFlow::<()>::Continue(())
     });
+    used.sort();
+    used.dedup();
     for name in used {
         let rows = match name.as_str() {
             "mosaic.nodes" => nodes(sess)?,
-            _ => shards(sess)?,
+            "mosaic.shards" => shards(sess)?,
+            other => crate::exec::pg_catalog::rows(sess, other)?,
         };
         let Some(def) = view(&name) else { continue };
         let t = quote(&temp_name(&name));

@@ -173,17 +173,17 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Catalog) -> Result<()
     }
     let flow = sqlparser::ast::visit_expressions_mut(stmt, |e| {
         let r = match e {
-            Expr::BinaryOp { left, op, right }
-                if matches!(
-                    op,
+            Expr::BinaryOp {
+                left,
+                op:
                     BinaryOperator::Eq
-                        | BinaryOperator::NotEq
-                        | BinaryOperator::Lt
-                        | BinaryOperator::LtEq
-                        | BinaryOperator::Gt
-                        | BinaryOperator::GtEq
-                ) =>
-            {
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::Lt
+                    | BinaryOperator::LtEq
+                    | BinaryOperator::Gt
+                    | BinaryOperator::GtEq,
+                right,
+            } => {
                 if let Some(ty) = column_of(left, &types) {
                     coerce(right, ty)
                 } else if let Some(ty) = column_of(right, &types) {

@@ -26,10 +26,18 @@ use sqlparser::parser::Parser;
 
 use crate::error::{Error, Result};
 
+/// How deeply a statement may nest before it is refused (54001). Every
+/// thread that parses, types or rewrites SQL has a stack sized for it.
+const RECURSION_LIMIT: usize = 1000;
+
+/// Stack size for threads that handle SQL (deeply nested statements
+/// recurse through the parser, inference and rewrite).
+pub const STACK_SIZE: usize = 64 << 20;
+
 /// Parse PostgreSQL-dialect SQL into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Ok(Parser::new(&PostgreSqlDialect {})
-        .with_recursion_limit(200)
+        .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(sql)?
         .parse_statements()?)
 }
@@ -37,7 +45,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
 /// Parse a single PostgreSQL expression.
 pub fn parse_expr(text: &str) -> Result<Expr> {
     Ok(Parser::new(&PostgreSqlDialect {})
-        .with_recursion_limit(200)
+        .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(text)?
         .parse_expr()?)
 }
@@ -45,11 +53,25 @@ pub fn parse_expr(text: &str) -> Result<Expr> {
 /// The name an identifier denotes: folded to lower case unless quoted, as
 /// PostgreSQL does.
 pub fn ident_name(ident: &Ident) -> String {
-    if ident.quote_style.is_some() {
+    let name = if ident.quote_style.is_some() {
         ident.value.clone()
     } else {
         ident.value.to_lowercase()
+    };
+    truncate_identifier(name)
+}
+
+/// PostgreSQL keeps the first 63 bytes of an identifier (NAMEDATALEN - 1).
+pub fn truncate_identifier(mut name: String) -> String {
+    const MAX: usize = 63;
+    if name.len() > MAX {
+        let mut end = MAX;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
     }
+    name
 }
 
 /// The table name an object name denotes (`public.t` and `t` are the same;

@@ -189,8 +189,10 @@ impl PgType {
             PgType::Int8 => "bigint".into(),
             PgType::Float4 => "real".into(),
             PgType::Float8 => "double precision".into(),
-            PgType::Numeric(Some((p, s))) => format!("numeric({p},{s})"),
-            PgType::Numeric(None) => "numeric".into(),
+            // Precision 0: a result whose display scale is known, not a
+            // declared numeric(p, s).
+            PgType::Numeric(Some((p, s))) if *p > 0 => format!("numeric({p},{s})"),
+            PgType::Numeric(_) => "numeric".into(),
             PgType::Text => "text".into(),
             PgType::Varchar(Some(n)) => format!("character varying({n})"),
             PgType::Varchar(None) => "character varying".into(),
@@ -349,6 +351,27 @@ impl rusqlite::ToSql for Datum {
     }
 }
 
+/// The (precision, scale) of `numeric(p[, s])`, checked as PostgreSQL does.
+fn numeric_typmod(info: &sqlparser::ast::ExactNumberInfo) -> Result<Option<(u32, u32)>> {
+    use sqlparser::ast::ExactNumberInfo as E;
+    let (p, s) = match info {
+        E::None => return Ok(None),
+        E::Precision(p) => (*p, 0),
+        E::PrecisionAndScale(p, s) => (*p, *s),
+    };
+    if !(1..=1000).contains(&p) {
+        return Err(Error::InvalidParameter(format!(
+            "NUMERIC precision {p} must be between 1 and 1000"
+        )));
+    }
+    if s < 0 || s as u64 > p {
+        return Err(Error::InvalidParameter(format!(
+            "NUMERIC scale {s} must be between 0 and precision {p}"
+        )));
+    }
+    Ok(Some((p as u32, s as u32)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,7 +405,7 @@ mod tests {
             Varchar(Some(10)),
             Bpchar(Some(3)),
             Float4,
-            Numeric,
+            Numeric(Some((10, 2))),
             Int2,
             Float8,
             Bpchar(None),
@@ -400,7 +423,7 @@ mod tests {
             Date,
             Text,
             Bpchar(Some(1)),
-            Numeric,
+            Numeric(None),
             Bool,
             Int4,
             Float8,
@@ -416,25 +439,4 @@ mod tests {
         let err = PgType::from_sql(&ct.columns[0].data_type).unwrap_err();
         assert_eq!(err.sqlstate(), "0A000");
     }
-}
-
-/// The (precision, scale) of `numeric(p[, s])`, checked as PostgreSQL does.
-fn numeric_typmod(info: &sqlparser::ast::ExactNumberInfo) -> Result<Option<(u32, u32)>> {
-    use sqlparser::ast::ExactNumberInfo as E;
-    let (p, s) = match info {
-        E::None => return Ok(None),
-        E::Precision(p) => (*p, 0),
-        E::PrecisionAndScale(p, s) => (*p, *s),
-    };
-    if !(1..=1000).contains(&p) {
-        return Err(Error::InvalidParameter(format!(
-            "NUMERIC precision {p} must be between 1 and 1000"
-        )));
-    }
-    if s < 0 || s as u64 > p {
-        return Err(Error::InvalidParameter(format!(
-            "NUMERIC scale {s} must be between 0 and precision {p}"
-        )));
-    }
-    Ok(Some((p as u32, s as u32)))
 }

@@ -11,7 +11,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection};
 
 use crate::error::{Error, Result};
-use crate::sql::types::Datum;
+use crate::sql::types::{Datum, PgType};
 use crate::store::clock::{Hlc, Sequences};
 use crate::store::shard::{self, Row, ShardId, ShardMeta};
 use crate::store::table::TableDef;
@@ -86,6 +86,19 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
         }
         if let Some(d) = &col.default {
             s.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+        }
+        // SQLite stores 64-bit integers whatever the declared width.
+        let range = match col.ty {
+            PgType::Int2 => Some(("smallint", i16::MIN as i64, i16::MAX as i64)),
+            PgType::Int4 => Some(("integer", i32::MIN as i64, i32::MAX as i64)),
+            _ => None,
+        };
+        if let Some((name, lo, hi)) = range {
+            s.push_str(&format!(
+                " CONSTRAINT {} CHECK ({} BETWEEN {lo} AND {hi})",
+                quote(&format!("{name} out of range")),
+                quote(&col.name)
+            ));
         }
         out.push(s);
     }

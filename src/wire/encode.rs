@@ -9,6 +9,23 @@ use pgwire::messages::data::DataRow;
 
 use crate::sql::types::{Datum, PgType};
 
+/// A value too wide for its column's integer type is PostgreSQL's 22003
+/// (SQLite computes in 64 bits whatever the declared type).
+fn check_range(ty: &PgType, v: &Datum) -> PgWireResult<()> {
+    let (ok, name) = match (ty, v) {
+        (PgType::Int4, Datum::Int(i)) => (i32::try_from(*i).is_ok(), "integer"),
+        (PgType::Int2, Datum::Int(i)) => (i16::try_from(*i).is_ok(), "smallint"),
+        _ => (true, ""),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(super::to_pg(crate::error::Error::NumericOutOfRange(
+            format!("{name} out of range"),
+        )))
+    }
+}
+
 pub struct RowEncoder {
     schema: Arc<Vec<FieldInfo>>,
     types: Vec<PgType>,
@@ -23,6 +40,7 @@ impl RowEncoder {
         let mut data = bytes::BytesMut::with_capacity(16 * row.len());
         for (i, ty) in self.types.iter().enumerate() {
             let v = row.get(i).unwrap_or(&Datum::Null);
+            check_range(ty, v)?;
             let binary = self
                 .schema
                 .get(i)

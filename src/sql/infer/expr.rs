@@ -126,7 +126,7 @@ fn numeric_scale(op: &Op, l: &PgType, r: &PgType, result: PgType) -> PgType {
         },
         _ => None,
     };
-    PgType::Numeric(scale.map(|s| (1000, s)))
+    PgType::Numeric(scale.map(|s| (0, s)))
 }
 
 /// Whether a math function of this argument type returns numeric (else float8).
@@ -170,13 +170,13 @@ impl Env<'_> {
                     if n.contains(['e', 'E']) {
                         PgType::Numeric(None)
                     } else if let Some((_, frac)) = n.split_once('.') {
-                        PgType::Numeric(Some((1000, frac.len() as u32)))
+                        PgType::Numeric(Some((0, frac.len() as u32)))
                     } else if n.parse::<i32>().is_ok() {
                         PgType::Int4
                     } else if n.parse::<i64>().is_ok() {
                         PgType::Int8
                     } else {
-                        PgType::Numeric(Some((1000, 0)))
+                        PgType::Numeric(Some((0, 0)))
                     }
                 }
                 Value::Boolean(_) => PgType::Bool,
@@ -196,14 +196,14 @@ impl Env<'_> {
                 PgType::Numeric(None) => match expr.as_ref() {
                     Expr::Value(v) => match &v.value {
                         Value::SingleQuotedString(t) | Value::Number(t, _) => literal_scale(t)
-                            .map(|s| PgType::Numeric(Some((1000, s))))
+                            .map(|s| PgType::Numeric(Some((0, s))))
                             .unwrap_or(PgType::Numeric(None)),
                         _ => PgType::Numeric(None),
                     },
                     other => match self.expr_type(other)? {
                         t @ PgType::Numeric(_) => t,
                         t => scale_of(&t)
-                            .map(|s| PgType::Numeric(Some((1000, s))))
+                            .map(|s| PgType::Numeric(Some((0, s))))
                             .unwrap_or(PgType::Numeric(None)),
                     },
                 },
@@ -274,7 +274,7 @@ impl Env<'_> {
                     F::Milliseconds | F::Millisecond => 3,
                     _ => 0,
                 };
-                PgType::Numeric(Some((1000, scale)))
+                PgType::Numeric(Some((0, scale)))
             }
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => math(self.expr_type(expr)?),
             Expr::Position { .. } => PgType::Int4,
@@ -301,8 +301,8 @@ impl Env<'_> {
             | "position" | "pg_backend_pid" | "array_length" => PgType::Int4,
             "sum" => match first(self)? {
                 PgType::Int2 | PgType::Int4 => PgType::Int8,
-                PgType::Int8 => PgType::Numeric(Some((1000, 0))),
-                PgType::Numeric(m) => PgType::Numeric(m.map(|(_, s)| (1000, s))),
+                PgType::Int8 => PgType::Numeric(Some((0, 0))),
+                PgType::Numeric(m) => PgType::Numeric(m.map(|(_, s)| (0, s))),
                 PgType::Float4 => PgType::Float4,
                 _ => PgType::Float8,
             },

@@ -53,7 +53,7 @@ fn catalog() -> Tables {
             &[
                 ("id", Int8),
                 ("user_id", Int4),
-                ("total", Numeric),
+                ("total", Numeric(None)),
                 ("note", Varchar(Some(20))),
                 ("day", Date),
             ],
@@ -122,7 +122,12 @@ fn param_types_come_from_context() {
         ),
         (
             "INSERT INTO orders (total, id) VALUES ($1, $2), ($3, $4)",
-            vec![Some(Numeric), Some(Int8), Some(Numeric), Some(Int8)],
+            vec![
+                Some(Numeric(None)),
+                Some(Int8),
+                Some(Numeric(None)),
+                Some(Int8),
+            ],
         ),
         (
             "INSERT INTO users VALUES ($1, $2)",
@@ -138,7 +143,7 @@ fn param_types_come_from_context() {
         ),
         (
             "SELECT * FROM users WHERE id IN (SELECT user_id FROM orders WHERE total > $1)",
-            vec![Some(Numeric)],
+            vec![Some(Numeric(None))],
         ),
         ("SELECT * FROM nowhere WHERE x = $1", vec![None]),
     ];

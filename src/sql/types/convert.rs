@@ -239,7 +239,7 @@ fn parse_float(ty: &PgType, s: &str) -> Result<Datum> {
         {
             Err(syntax(ty, s))
         }
-        PgType::Numeric(Some((p, sc))) if v.is_finite() => {
+        PgType::Numeric(Some((p, sc))) if *p > 0 && v.is_finite() => {
             let factor = 10f64.powi(*sc as i32);
             // Round half away from zero at the declared scale, as numeric does.
             let rounded = (v * factor).round() / factor;

@@ -215,6 +215,57 @@ pub fn numeric_from_binary(b: &[u8]) -> Result<f64> {
     text.parse::<f64>().map_err(|_| bad())
 }
 
+/// PostgreSQL's binary NUMERIC for a plain decimal string (`-12.50`),
+/// keeping `dscale` digits after the point.
+pub fn numeric_text_to_binary(text: &str, dscale: u16) -> Option<Vec<u8>> {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    // Base-10000 digits: pad the integer part on the left and the fraction
+    // on the right to multiples of four.
+    let int = int.trim_start_matches('0');
+    let ipad = (4 - int.len() % 4) % 4;
+    let int = format!("{}{int}", "0".repeat(ipad));
+    let fpad = (4 - frac.len() % 4) % 4;
+    let frac = format!("{frac}{}", "0".repeat(fpad));
+    let mut digits: Vec<i16> = Vec::new();
+    for chunk in int.as_bytes().chunks(4).chain(frac.as_bytes().chunks(4)) {
+        digits.push(std::str::from_utf8(chunk).ok()?.parse().ok()?);
+    }
+    let mut weight = (int.len() / 4) as i16 - 1;
+    while digits.first() == Some(&0) {
+        digits.remove(0);
+        weight -= 1;
+    }
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    if digits.is_empty() {
+        weight = 0;
+    }
+    let mut b = Vec::with_capacity(8 + 2 * digits.len());
+    b.extend_from_slice(&(digits.len() as i16).to_be_bytes());
+    b.extend_from_slice(&weight.to_be_bytes());
+    b.extend_from_slice(
+        &(if neg && !digits.is_empty() {
+            NUMERIC_NEG
+        } else {
+            NUMERIC_POS
+        })
+        .to_be_bytes(),
+    );
+    b.extend_from_slice(&dscale.to_be_bytes());
+    for d in digits {
+        b.extend_from_slice(&d.to_be_bytes());
+    }
+    Some(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,55 +329,4 @@ mod tests {
             .is_nan());
         assert!(numeric_from_binary(&[0, 1]).is_err());
     }
-}
-
-/// PostgreSQL's binary NUMERIC for a plain decimal string (`-12.50`),
-/// keeping `dscale` digits after the point.
-pub fn numeric_text_to_binary(text: &str, dscale: u16) -> Option<Vec<u8>> {
-    let (neg, t) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-    if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    // Base-10000 digits: pad the integer part on the left and the fraction
-    // on the right to multiples of four.
-    let int = int.trim_start_matches('0');
-    let ipad = (4 - int.len() % 4) % 4;
-    let int = format!("{}{int}", "0".repeat(ipad));
-    let fpad = (4 - frac.len() % 4) % 4;
-    let frac = format!("{frac}{}", "0".repeat(fpad));
-    let mut digits: Vec<i16> = Vec::new();
-    for chunk in int.as_bytes().chunks(4).chain(frac.as_bytes().chunks(4)) {
-        digits.push(std::str::from_utf8(chunk).ok()?.parse().ok()?);
-    }
-    let mut weight = (int.len() / 4) as i16 - 1;
-    while digits.first() == Some(&0) {
-        digits.remove(0);
-        weight -= 1;
-    }
-    while digits.last() == Some(&0) {
-        digits.pop();
-    }
-    if digits.is_empty() {
-        weight = 0;
-    }
-    let mut b = Vec::with_capacity(8 + 2 * digits.len());
-    b.extend_from_slice(&(digits.len() as i16).to_be_bytes());
-    b.extend_from_slice(&weight.to_be_bytes());
-    b.extend_from_slice(
-        &(if neg && !digits.is_empty() {
-            NUMERIC_NEG
-        } else {
-            NUMERIC_POS
-        })
-        .to_be_bytes(),
-    );
-    b.extend_from_slice(&dscale.to_be_bytes());
-    for d in digits {
-        b.extend_from_slice(&d.to_be_bytes());
-    }
-    Some(b)
 }
