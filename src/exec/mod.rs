@@ -7,6 +7,7 @@
 pub mod copy;
 pub mod ddl;
 pub mod errors;
+pub mod fragment;
 pub mod handle;
 pub mod pg_catalog;
 pub mod query;

@@ -100,6 +100,11 @@ pub fn run(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<Outcome> {
+    if let Some(split) = crate::plan::fragment::split(&stmt, &sess.store.catalog) {
+        if let Some(outcome) = crate::exec::fragment::run(sess, &split, params, sink)? {
+            return Ok(outcome);
+        }
+    }
     let (sql, _) = compile(sess, stmt, params)?;
     let count = stream(sess, &sql, params, p.columns.len(), sink)?;
     Ok(Outcome::Rows { count })
@@ -127,6 +132,16 @@ pub fn explain(
         return Err(Error::Unsupported(
             "EXPLAIN of a statement other than a query".into(),
         ));
+    }
+    if let Some(split) = crate::plan::fragment::split(&inner, &sess.store.catalog) {
+        if let Some(lines) = crate::exec::fragment::explain(sess, &split, params)? {
+            let mut count = 0;
+            for l in lines {
+                sink(vec![Datum::Text(l)])?;
+                count += 1;
+            }
+            return Ok(Outcome::Rows { count });
+        }
     }
     let (sql, plan) = compile(sess, inner, params)?;
     let mut lines = Vec::new();

@@ -12,6 +12,7 @@
 //! against. The shard list is read from the manifest inside the statement's
 //! own read transaction, so a concurrent seal can never hide or double rows.
 
+pub mod fragment;
 pub mod prune;
 
 use std::collections::HashSet;

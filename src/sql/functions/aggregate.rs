@@ -167,7 +167,25 @@ impl Aggregate<DistinctState, Value> for StringAggDistinct {
     }
 }
 
+/// `pg_avg_final(sum, count)`: the average from merged partial sums and
+/// counts, as `pg_avg` would have given it over all the rows.
+fn avg_final(ctx: &mut Context<'_>) -> rusqlite::Result<Value> {
+    let n = match ctx.get_raw(1) {
+        ValueRef::Integer(n) if n > 0 => n,
+        _ => return Ok(Value::Null),
+    };
+    Ok(match ctx.get_raw(0) {
+        ValueRef::Integer(s) => match exact_div(s as i128, n as i128) {
+            Some(t) => Value::Text(t),
+            None => Value::Real(s as f64 / n as f64),
+        },
+        ValueRef::Real(s) => Value::Real(s / n as f64),
+        _ => Value::Null,
+    })
+}
+
 pub fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_avg_final", 2, flags, avg_final)?;
     conn.create_window_function("pg_avg", 1, flags, PgAvg)?;
     conn.create_aggregate_function("pg_string_agg_distinct", 2, flags, StringAggDistinct)
 }

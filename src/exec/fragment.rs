@@ -1,0 +1,265 @@
+//! Running a fragment/merge split (plan::fragment): the open segment's
+//! fragment runs on the session connection (it must see the transaction's
+//! own writes), each shard's fragment runs on a worker thread of its own
+//! connection, in parallel, and the merge runs over their rows on the
+//! session connection.
+//!
+//! Tombstones are read in the statement's transaction and handed to each
+//! worker, so every fragment sees the same snapshot of the table.
+
+use parking_lot::Mutex;
+use rusqlite::Connection;
+use sqlparser::ast::{Ident, SetExpr, Statement, TableAlias, TableFactor};
+
+use crate::error::{Error, Result};
+use crate::exec::query::{bind, stream};
+use crate::exec::{errors, Outcome, RowSink, Session};
+use crate::plan::fragment::Split;
+use crate::plan::{self, attach_name, shard_source, Scan};
+use crate::sql::ident_name;
+use crate::sql::types::Datum;
+use crate::store::segment::quote;
+use crate::store::shard::ShardId;
+
+/// Run `split` if the table has enough shards to gain from it; `None`
+/// sends the caller to the gather path.
+pub fn run(
+    sess: &mut Session,
+    split: &Split,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<Option<Outcome>> {
+    let Some((scan, jobs)) = prepare(sess, split, params)? else {
+        return Ok(None);
+    };
+    let _ = scan;
+    let width = split.columns.len();
+    sess.conn
+        .execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp._mosaic_partials; CREATE TEMP TABLE _mosaic_partials ({});",
+            split.columns.join(", ")
+        ))
+        .map_err(errors::map)?;
+    let insert = format!(
+        "INSERT INTO temp._mosaic_partials VALUES ({})",
+        (1..=width)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // The open segment, on the session's own connection.
+    let seg_sql = compile(sess, split, &plan::segment_source(&split.table, false))?;
+    let seg_rows = collect(&sess.conn, &seg_sql, params)?;
+    let shard_rows = run_parallel(sess, jobs, params)?;
+    {
+        let mut st = sess.conn.prepare_cached(&insert).map_err(errors::map)?;
+        for row in seg_rows.iter().chain(shard_rows.iter().flatten()) {
+            st.execute(rusqlite::params_from_iter(row.iter()))
+                .map_err(errors::map)?;
+        }
+    }
+    let mut merge = split.merge.clone();
+    crate::sql::rewrite::to_sqlite(&mut merge)?;
+    let count = stream(sess, &merge.to_string(), params, 0, sink)?;
+    Ok(Some(Outcome::Rows { count }))
+}
+
+/// Rows of one fragment.
+type Rows = Vec<Vec<Datum>>;
+
+/// A shard fragment to run on a worker.
+struct Job {
+    id: ShardId,
+    path: std::path::PathBuf,
+    tombstones: Vec<i64>,
+    sql: String,
+}
+
+/// Prune the table's shards and compile a fragment per kept shard; `None`
+/// when fewer than two shards remain (the gather path is as good).
+fn prepare(
+    sess: &mut Session,
+    split: &Split,
+    params: &[Datum],
+) -> Result<Option<(Scan, Vec<Job>)>> {
+    if sess.settings.get("mosaic.fragments").as_deref() == Some("off") {
+        return Ok(None);
+    }
+    let def = split.table.clone();
+    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    let resolve = |parts: &[Ident]| -> Option<usize> {
+        match parts {
+            [q, c] if ident_name(q) == split.qualifier => def.column_index(&ident_name(c)),
+            [c] => def.column_index(&ident_name(c)),
+            _ => None,
+        }
+    };
+    let scan = plan::prune_shards(&shards, &def, split.filter.as_ref(), &resolve, params);
+    if scan.kept.len() < 2 {
+        return Ok(None);
+    }
+    let mut jobs = Vec::new();
+    for (s, meta) in &shards {
+        if !scan.kept.contains(&s.id) {
+            continue;
+        }
+        let tombstones = if s.tombstones > 0 {
+            let mut st = sess
+                .conn
+                .prepare_cached("SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?1")
+                .map_err(errors::map)?;
+            let rids = st
+                .query_map([&s.id.0], |r| r.get::<_, i64>(0))
+                .map_err(errors::map)?;
+            rids.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(errors::map)?
+        } else {
+            vec![]
+        };
+        let source = shard_source(&def, meta, s.tombstones, false)?;
+        jobs.push(Job {
+            id: s.id.clone(),
+            path: sess.store.shard_path(&s.id),
+            tombstones,
+            sql: compile(sess, split, &source)?,
+        });
+    }
+    Ok(Some((scan, jobs)))
+}
+
+/// The fragment over one source, as SQLite SQL.
+fn compile(sess: &Session, split: &Split, source: &str) -> Result<String> {
+    let mut stmt = split.fragment.clone();
+    let Some(Statement::Query(sub)) = crate::sql::parse(source)?.pop() else {
+        return Err(Error::Internal("fragment source did not parse".into()));
+    };
+    if let Statement::Query(q) = &mut stmt {
+        if let SetExpr::Select(sel) = q.body.as_mut() {
+            if let Some(twj) = sel.from.first_mut() {
+                twj.relation = TableFactor::Derived {
+                    lateral: false,
+                    subquery: sub,
+                    alias: Some(TableAlias {
+                        explicit: true,
+                        name: Ident::with_quote('"', split.qualifier.clone()),
+                        columns: vec![],
+                        at: None,
+                    }),
+                    sample: None,
+                };
+            }
+        }
+    }
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::rewrite::to_sqlite(&mut stmt)?;
+    Ok(stmt.to_string())
+}
+
+fn collect(conn: &Connection, sql: &str, params: &[Datum]) -> Result<Vec<Vec<Datum>>> {
+    let mut st = conn.prepare_cached(sql).map_err(errors::map)?;
+    bind(&mut st, params)?;
+    let width = st.column_count();
+    let mut rows = st.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(errors::map)? {
+        let mut row = Vec::with_capacity(width);
+        for i in 0..width {
+            row.push(Datum::from_ref(r.get_ref(i).map_err(errors::map)?));
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// One shard's fragment on a connection of its own.
+fn run_job(job: &Job, params: &[Datum], user: &str, pid: i32) -> Result<Vec<Vec<Datum>>> {
+    let conn = Connection::open_in_memory().map_err(Error::internal)?;
+    crate::sql::functions::register(&conn).map_err(Error::internal)?;
+    crate::exec::system::register_session_functions(&conn, user, pid).map_err(Error::internal)?;
+    conn.execute_batch(
+        "PRAGMA case_sensitive_like=ON;
+         CREATE TABLE _mosaic_tombstones(shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
+    )
+    .map_err(Error::internal)?;
+    {
+        let mut st = conn
+            .prepare("INSERT INTO _mosaic_tombstones VALUES (?1, ?2)")
+            .map_err(Error::internal)?;
+        for rid in &job.tombstones {
+            st.execute(rusqlite::params![job.id.0, rid])
+                .map_err(Error::internal)?;
+        }
+    }
+    conn.execute(
+        &format!("ATTACH ?1 AS {}", quote(&attach_name(&job.id))),
+        [format!("file:{}?immutable=1&mode=ro", job.path.display())],
+    )
+    .map_err(errors::map)?;
+    collect(&conn, &job.sql, params)
+}
+
+/// Run the shard fragments on up to one worker per core.
+fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<Rows>> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len())
+        .max(1);
+    let queue = Mutex::new(jobs.iter().enumerate().collect::<Vec<_>>());
+    let results = Mutex::new(Vec::<(usize, Result<Rows>)>::new());
+    let (user, pid) = (sess.user.clone(), sess.pid);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers {
+            let (queue, results, user) = (&queue, &results, user.clone());
+            std::thread::Builder::new()
+                .name("fragment".into())
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, move || loop {
+                    let Some((i, job)) = queue.lock().pop() else {
+                        break;
+                    };
+                    let r = run_job(job, params, &user, pid);
+                    let failed = r.is_err();
+                    results.lock().push((i, r));
+                    if failed {
+                        queue.lock().clear();
+                    }
+                })
+                .map_err(Error::internal)?;
+        }
+        Ok(())
+    })?;
+    let mut results = results.into_inner();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// EXPLAIN lines for a split, if it would be used.
+pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option<Vec<String>>> {
+    let Some((scan, jobs)) = prepare(sess, split, params)? else {
+        return Ok(None);
+    };
+    let node = sess.store.node_name.clone();
+    let mut lines = vec![format!(
+        "Fragments ({}): open segment + {} of {} shards of {} on node {node}, in parallel ({} pruned)",
+        split.kind,
+        scan.kept.len(),
+        scan.shards_total,
+        split.table.name,
+        scan.pruned.len()
+    )];
+    for j in &jobs {
+        lines.push(format!("  fragment on shard {}", j.id));
+    }
+    for (id, why) in &scan.pruned {
+        lines.push(format!("  pruned shard {id}: {why}"));
+    }
+    lines.push(format!(
+        "  fragment SQL: {}",
+        compile(sess, split, &plan::segment_source(&split.table, false))?
+    ));
+    let mut merge = split.merge.clone();
+    crate::sql::rewrite::to_sqlite(&mut merge)?;
+    lines.push(format!("Merge on node {node}: {merge}"));
+    Ok(Some(lines))
+}
