@@ -464,6 +464,7 @@ impl Session {
         for table in std::mem::take(&mut self.written) {
             if self.store.catalog.table(&table).is_some() {
                 self.store.seal_full(&table)?;
+                self.store.compact(&table)?;
             }
         }
         Ok(())

@@ -251,6 +251,38 @@ impl Store {
         })
     }
 
+    /// Compact the shards of `table` that have lost at least half their rows
+    /// to tombstones.
+    pub fn compact(&self, table: &str) -> Result<()> {
+        let Some(def) = self.catalog.table(table) else {
+            return Ok(());
+        };
+        let candidates: Vec<ShardId> = {
+            let writer = self.writer.lock();
+            segment::live_shards(&writer, Some(table))?
+                .into_iter()
+                .filter(|s| s.tombstones > 0)
+                .filter(|s| {
+                    self.meta(&s.id)
+                        .map(|m| s.tombstones as u64 * 2 >= m.row_count)
+                        .unwrap_or(false)
+                })
+                .map(|s| s.id)
+                .collect()
+        };
+        for id in candidates {
+            let writer = self.writer.lock();
+            let new = segment::compact(&writer, &def, &self.shards_dir, &id, |i| self.meta(i))?;
+            drop(writer);
+            if let Some(meta) = new {
+                let meta = Arc::new(meta);
+                self.metas.write().insert(meta.id.clone(), meta.clone());
+                tracing::debug!(table, old = %id, new = %meta.id, "compacted");
+            }
+        }
+        Ok(())
+    }
+
     /// Seal full shards off `table`'s open segment while it holds at
     /// least `shard_max_rows` rows.
     pub fn seal_full(&self, table: &str) -> Result<()> {

@@ -255,8 +255,7 @@ fn read_rows(conn: &Connection, sql: &str, ncols: usize) -> Result<Vec<Row>> {
 }
 
 /// Live rows of a local shard (tombstoned rows left out), in the current
-/// table schema's column order; columns the shard lacks get NULL here and
-/// are only used when a shard is merged into a new one.
+/// table schema's column order.
 fn shard_rows(
     conn: &Connection,
     path: &Path,
@@ -269,17 +268,24 @@ fn shard_rows(
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(Error::internal)?;
+    crate::sql::functions::register(&src).map_err(Error::internal)?;
+    // Columns added after the shard was sealed read as their default.
     let cols: Vec<String> = def
         .columns
         .iter()
         .map(|c| {
             if meta.columns.iter().any(|m| m.name == c.name) {
-                quote(&c.name)
+                Ok(quote(&c.name))
             } else {
-                "NULL".to_string()
+                match &c.default {
+                    Some(d) if crate::store::sequence_name(d).is_none() => {
+                        crate::sql::default_to_sqlite(d)
+                    }
+                    _ => Ok("NULL".to_string()),
+                }
             }
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let mut dead = std::collections::HashSet::new();
     {
         let mut stmt = conn
@@ -347,36 +353,79 @@ pub fn seal(
             cols.join(", "),
             quote(&def.name)
         );
-        let mut rows = read_rows(conn, &sql, cols.len())?;
-        // Content addressing: identical rows give an identical id. If a live
-        // shard already has this id (the same rows were sealed before and are
-        // still, in part, live), fold its live rows into this seal instead,
-        // so the result is a new, larger shard and no row is lost or doubled.
-        let live: std::collections::HashSet<ShardId> = live_shards(conn, Some(&def.name))?
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
-        let meta = loop {
-            let meta = shard::write_shard(shards_dir, def, rows.clone())?;
-            if !live.contains(&meta.id) {
-                break meta;
-            }
-            let old = meta_of(&meta.id)?;
-            let path = shard::shard_path(shards_dir, &meta.id);
-            rows.extend(shard_rows(conn, &path, &meta.id, def, &old)?);
-            retire(conn, &meta.id)?;
-        };
+        let rows = read_rows(conn, &sql, cols.len())?;
+        let meta = install(conn, def, shards_dir, rows, &meta_of)?;
         conn.execute_batch(&format!(
             "DELETE FROM {} WHERE _key <= {last_key}",
             quote(&def.name)
         ))
         .map_err(Error::internal)?;
-        conn.execute(
-            "INSERT INTO _mosaic_shards(id, table_name, tombstones, sealed_at) VALUES (?1, ?2, 0, ?3)",
-            params![meta.id.0, def.name, chrono::Utc::now().timestamp_micros()],
-        )
-        .map_err(Error::internal)?;
         Ok(Some(meta))
+    })();
+    finish(conn, r)
+}
+
+/// Write `rows` of `def` as a shard and name it in the manifest, inside
+/// the caller's write transaction.
+///
+/// Content addressing: identical rows give an identical id. If a live
+/// shard already has this id (the same rows were sealed before and are
+/// still, in part, live), its live rows are folded into this shard instead,
+/// so the result is a new, larger shard and no row is lost or doubled.
+fn install(
+    conn: &Connection,
+    def: &TableDef,
+    shards_dir: &Path,
+    mut rows: Vec<Row>,
+    meta_of: &impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
+) -> Result<ShardMeta> {
+    let live: std::collections::HashSet<ShardId> = live_shards(conn, Some(&def.name))?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let meta = loop {
+        let meta = shard::write_shard(shards_dir, def, rows.clone())?;
+        if !live.contains(&meta.id) {
+            break meta;
+        }
+        let old = meta_of(&meta.id)?;
+        let path = shard::shard_path(shards_dir, &meta.id);
+        rows.extend(shard_rows(conn, &path, &meta.id, def, &old)?);
+        retire(conn, &meta.id)?;
+    };
+    conn.execute(
+        "INSERT INTO _mosaic_shards(id, table_name, tombstones, sealed_at) VALUES (?1, ?2, 0, ?3)",
+        params![meta.id.0, def.name, chrono::Utc::now().timestamp_micros()],
+    )
+    .map_err(Error::internal)?;
+    Ok(meta)
+}
+
+/// Rewrite a shard without its tombstoned rows into a new shard that
+/// supersedes it (or drop it when no row is left). Returns the new shard.
+pub fn compact(
+    conn: &Connection,
+    def: &TableDef,
+    shards_dir: &Path,
+    id: &ShardId,
+    meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
+) -> Result<Option<ShardMeta>> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(Error::internal)?;
+    let r = (|| -> Result<Option<ShardMeta>> {
+        let still_live = live_shards(conn, Some(&def.name))?
+            .into_iter()
+            .any(|s| s.id == *id && s.tombstones > 0);
+        if !still_live {
+            return Ok(None);
+        }
+        let old = meta_of(id)?;
+        let rows = shard_rows(conn, &shard::shard_path(shards_dir, id), id, def, &old)?;
+        retire(conn, id)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        install(conn, def, shards_dir, rows, &meta_of).map(Some)
     })();
     finish(conn, r)
 }
