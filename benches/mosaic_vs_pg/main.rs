@@ -68,7 +68,16 @@ struct Measured {
     like_ms: Option<Outcome<f64>>,
     /// Answers compared across systems: (what, value).
     answers: Vec<(String, String)>,
+    /// What the server says about its own layout after the load.
+    notes: Vec<String>,
 }
+
+/// MosaicDB's view of the loaded table: its shards, and how it plans the
+/// point select (which shards it prunes).
+const MOSAIC_DIAGNOSTICS: &[&str] = &[
+    "SELECT count(*), sum(row_count), min(row_count), max(row_count) FROM mosaic.shards WHERE table_name = 'bench_kv'",
+    "EXPLAIN SELECT name, val FROM bench_kv WHERE id = 500000",
+];
 
 pub fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
@@ -171,6 +180,16 @@ async fn load(s: &Server, m: &mut Measured, chunks: &[bytes::Bytes], rows: u64) 
         "count(*) after load".into(),
         count.map_or_else(|e| format!("error: {e}"), |n| n.to_string()),
     ));
+    if s.kind == Kind::Mosaic {
+        for sql in MOSAIC_DIAGNOSTICS {
+            match server::text_rows(&client, sql).await {
+                Ok(rows) => m
+                    .notes
+                    .push(format!("`{sql}`:\n    {}", rows.join("\n    "))),
+                Err(e) => m.notes.push(format!("`{sql}`: error: {e}")),
+            }
+        }
+    }
 }
 
 async fn scans(s: &Server, m: &mut Measured, runs: usize) {
@@ -219,7 +238,8 @@ type Cell = Option<Outcome<f64>>;
 struct Line {
     name: String,
     cells: [Cell; 3],
-    higher_is_better: bool,
+    /// None when the two servers' numbers measure different work.
+    higher_is_better: Option<bool>,
     decimals: usize,
 }
 
@@ -248,12 +268,13 @@ fn report(
                 .and_then(|fl| f(fl).clone()),
         )
     };
-    let line = |name: String, m: Cell, p: Cell, s: Cell, higher: bool, decimals: usize| Line {
-        name,
-        cells: [m, p, s],
-        higher_is_better: higher,
-        decimals,
-    };
+    let line =
+        |name: String, m: Cell, p: Cell, s: Cell, higher: Option<bool>, decimals: usize| Line {
+            name,
+            cells: [m, p, s],
+            higher_is_better: higher,
+            decimals,
+        };
     let lines = vec![
         line(
             format!(
@@ -263,7 +284,7 @@ fn report(
             get(mosaic, &|m| m.copy_s.clone()),
             get(pg, &|m| m.copy_s.clone()),
             fl(|f| &f.load_s),
-            false,
+            Some(false),
             2,
         ),
         line(
@@ -271,15 +292,15 @@ fn report(
             get(mosaic, &|m| m.post_load_s.clone()),
             get(pg, &|m| m.post_load_s.clone()),
             None,
-            false,
-            2,
+            None,
+            3,
         ),
         line(
             "point select by PK, 1 client (queries/s)".into(),
             get(mosaic, &|m| point(&m.point1, |r| r.qps)),
             get(pg, &|m| point(&m.point1, |r| r.qps)),
             fl(|f| &f.point_qps),
-            true,
+            Some(true),
             0,
         ),
         line(
@@ -287,7 +308,7 @@ fn report(
             get(mosaic, &|m| point(&m.point4, |r| r.qps)),
             get(pg, &|m| point(&m.point4, |r| r.qps)),
             None,
-            true,
+            Some(true),
             0,
         ),
         line(
@@ -295,7 +316,7 @@ fn report(
             get(mosaic, &|m| point(&m.point1, |r| r.server_cpu_us)),
             get(pg, &|m| point(&m.point1, |r| r.server_cpu_us)),
             fl(|f| &f.point_cpu_us),
-            false,
+            Some(false),
             1,
         ),
         line(
@@ -303,7 +324,7 @@ fn report(
             get(mosaic, &|m| point(&m.point4, |r| r.server_cpu_us)),
             get(pg, &|m| point(&m.point4, |r| r.server_cpu_us)),
             None,
-            false,
+            Some(false),
             1,
         ),
         line(
@@ -314,7 +335,7 @@ fn report(
             get(mosaic, &|m| m.group_ms.clone()),
             get(pg, &|m| m.group_ms.clone()),
             fl(|f| &f.group_ms),
-            false,
+            Some(false),
             1,
         ),
         line(
@@ -325,7 +346,7 @@ fn report(
             get(mosaic, &|m| m.like_ms.clone()),
             get(pg, &|m| m.like_ms.clone()),
             fl(|f| &f.like_ms),
-            false,
+            Some(false),
             1,
         ),
     ];
@@ -349,22 +370,16 @@ fn render(lines: &[Line], servers: &[Server], measured: &[Measured]) -> String {
             }
         };
         let texts: Vec<String> = l.cells.iter().map(&mut cell_text).collect();
-        let ratio = match (&l.cells[0], &l.cells[1]) {
-            (Some(Ok(m)), Some(Ok(p))) if *p > 0.0 => {
+        let ratio = match (&l.cells[0], &l.cells[1], l.higher_is_better) {
+            (Some(Ok(m)), Some(Ok(p)), Some(higher)) if *p > 0.0 => {
                 let r = m / p;
-                let ahead = if l.higher_is_better {
-                    r >= 1.0
+                let ahead = if higher { r >= 1.0 } else { r <= 1.0 };
+                let verdict = if ahead {
+                    "matches or beats PG"
                 } else {
-                    r <= 1.0
+                    "behind PG"
                 };
-                format!(
-                    "{r:.2}× ({})",
-                    if ahead {
-                        "matches or beats PG"
-                    } else {
-                        "behind PG"
-                    }
-                )
+                format!("{r:.2}× ({verdict})")
             }
             _ => "–".to_string(),
         };
@@ -399,6 +414,15 @@ fn render(lines: &[Line], servers: &[Server], measured: &[Measured]) -> String {
         .collect();
     out.push_str(&client.join("; "));
     out.push('\n');
+
+    for (s, m) in servers.iter().zip(measured) {
+        if !m.notes.is_empty() {
+            out.push_str(&format!("\n{} after the load:\n", label(s.kind)));
+            for n in &m.notes {
+                out.push_str(&format!("- {n}\n"));
+            }
+        }
+    }
 
     out.push_str("\nAnswers compared:\n");
     if let [a, b] = measured {

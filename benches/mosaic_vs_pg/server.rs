@@ -121,6 +121,26 @@ pub async fn count_rows(client: &Client) -> Outcome<i64> {
     row.try_get(0).map_err(|e| format!("{sql}: {e}"))
 }
 
+/// Each row of a simple-protocol query as its columns' text joined by " | ".
+pub async fn text_rows(client: &Client, sql: &str) -> Outcome<Vec<String>> {
+    let msgs = timed(sql, async {
+        client.simple_query(sql).await.map_err(db_error)
+    })
+    .await?;
+    Ok(msgs
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(
+                (0..r.len())
+                    .map(|i| r.get(i).unwrap_or("NULL"))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            ),
+            _ => None,
+        })
+        .collect())
+}
+
 /// Prepared point selects by primary key on `clients` connections for
 /// `duration`, ids drawn uniformly from `1..=rows`.
 pub async fn point_selects(
