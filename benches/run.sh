@@ -105,6 +105,7 @@ echo
 echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' (dirty)')"
 echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ {print $2}') GiB memory"
 echo "- PostgreSQL: $("$PGBIN/postgres" --version)"
+echo "- load average before the run (the machine is shared): $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- flags: ${*:-(defaults)}"
 echo
 

@@ -90,6 +90,14 @@ pub fn median(xs: &mut [f64]) -> f64 {
 
 #[tokio::main]
 async fn main() {
+    // `cargo test --all-targets` runs this binary too, with no servers and
+    // possibly libtest flags (`--nocapture`, filters) that are not ours.
+    let servers_given =
+        std::env::args().any(|a| a.starts_with("--mosaic") || a.starts_with("--pg"));
+    if !servers_given {
+        eprintln!("mosaic_vs_pg: no servers given; run benches/run.sh (skipping)");
+        return;
+    }
     let args = Args::parse();
     let mut servers = Vec::new();
     if let Some(conn) = &args.mosaic {
@@ -105,10 +113,6 @@ async fn main() {
             conn: conn.clone(),
             pid: args.pg_pid,
         });
-    }
-    if servers.is_empty() {
-        eprintln!("mosaic_vs_pg: no servers given; run benches/run.sh (skipping)");
-        return;
     }
     let duration = Duration::from_secs_f64(args.duration);
 
