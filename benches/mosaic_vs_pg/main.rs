@@ -72,12 +72,23 @@ struct Measured {
     notes: Vec<String>,
 }
 
-/// MosaicDB's view of the loaded table: its shards, and how it plans the
-/// point select (which shards it prunes).
-const MOSAIC_DIAGNOSTICS: &[&str] = &[
-    "SELECT count(*), sum(row_count), min(row_count), max(row_count) FROM mosaic.shards WHERE table_name = 'bench_kv'",
-    "EXPLAIN SELECT name, val FROM bench_kv WHERE id = 500000",
-];
+/// Each server's own account of the loaded table and of how it runs the
+/// measured statements (for MosaicDB: its shards and which it prunes; for
+/// PostgreSQL: whether it scans in parallel).
+fn diagnostics(kind: Kind) -> Vec<String> {
+    let mut sqls = Vec::new();
+    if kind == Kind::Mosaic {
+        sqls.push(
+            "SELECT count(*), sum(row_count), min(row_count), max(row_count) \
+             FROM mosaic.shards WHERE table_name = 'bench_kv'"
+                .to_string(),
+        );
+    }
+    sqls.push("EXPLAIN SELECT name, val FROM bench_kv WHERE id = 500000".to_string());
+    sqls.push(format!("EXPLAIN {GROUP_SQL}"));
+    sqls.push(format!("EXPLAIN {LIKE_SQL}"));
+    sqls
+}
 
 pub fn median(xs: &mut [f64]) -> f64 {
     xs.sort_by(|a, b| a.total_cmp(b));
@@ -184,14 +195,12 @@ async fn load(s: &Server, m: &mut Measured, chunks: &[bytes::Bytes], rows: u64) 
         "count(*) after load".into(),
         count.map_or_else(|e| format!("error: {e}"), |n| n.to_string()),
     ));
-    if s.kind == Kind::Mosaic {
-        for sql in MOSAIC_DIAGNOSTICS {
-            match server::text_rows(&client, sql).await {
-                Ok(rows) => m
-                    .notes
-                    .push(format!("`{sql}`:\n    {}", rows.join("\n    "))),
-                Err(e) => m.notes.push(format!("`{sql}`: error: {e}")),
-            }
+    for sql in diagnostics(s.kind) {
+        match server::text_rows(&client, &sql).await {
+            Ok(rows) => m
+                .notes
+                .push(format!("`{sql}`:\n    {}", rows.join("\n    "))),
+            Err(e) => m.notes.push(format!("`{sql}`: error: {e}")),
         }
     }
 }
