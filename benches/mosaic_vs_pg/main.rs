@@ -75,7 +75,7 @@ struct Measured {
 /// Each server's own account of the loaded table and of how it runs the
 /// measured statements (for MosaicDB: its shards and which it prunes; for
 /// PostgreSQL: whether it scans in parallel).
-fn diagnostics(kind: Kind) -> Vec<String> {
+fn diagnostics(kind: Kind, rows: u64) -> Vec<String> {
     let mut sqls = Vec::new();
     if kind == Kind::Mosaic {
         sqls.push(
@@ -84,7 +84,10 @@ fn diagnostics(kind: Kind) -> Vec<String> {
                 .to_string(),
         );
     }
-    sqls.push("EXPLAIN SELECT name, val FROM bench_kv WHERE id = 500000".to_string());
+    sqls.push(format!(
+        "EXPLAIN SELECT name, val FROM bench_kv WHERE id = {}",
+        rows / 2
+    ));
     sqls.push(format!("EXPLAIN {GROUP_SQL}"));
     sqls.push(format!("EXPLAIN {LIKE_SQL}"));
     sqls
@@ -124,6 +127,11 @@ async fn main() {
             conn: conn.clone(),
             pid: args.pg_pid,
         });
+    }
+    // A pid of 0 would make the CPU accounting sum the whole machine.
+    if servers.iter().any(|s| s.pid == 0) {
+        eprintln!("mosaic_vs_pg: give --mosaic-pid / --pg-pid with each server");
+        std::process::exit(2);
     }
     let duration = Duration::from_secs_f64(args.duration);
 
@@ -195,7 +203,7 @@ async fn load(s: &Server, m: &mut Measured, chunks: &[bytes::Bytes], rows: u64) 
         "count(*) after load".into(),
         count.map_or_else(|e| format!("error: {e}"), |n| n.to_string()),
     ));
-    for sql in diagnostics(s.kind) {
+    for sql in diagnostics(s.kind, rows) {
         match server::text_rows(&client, &sql).await {
             Ok(rows) => m
                 .notes
@@ -222,8 +230,12 @@ async fn scans(s: &Server, m: &mut Measured, runs: usize) {
     m.group_ms = Some(group.map(|(ms, _)| ms));
     let like = server::median_ms(&client, LIKE_SQL, runs).await;
     if let Ok((_, rows)) = &like {
-        let n = rows.first().and_then(|r| r.try_get::<_, i64>(0).ok());
-        m.answers.push(("LIKE count".into(), format!("{n:?}")));
+        let n = match rows.first().map(|r| r.try_get::<_, i64>(0)) {
+            Some(Ok(n)) => n.to_string(),
+            Some(Err(e)) => format!("undecodable: {e}"),
+            None => "no row".into(),
+        };
+        m.answers.push(("LIKE count".into(), n));
     }
     m.like_ms = Some(like.map(|(ms, _)| ms));
 }
