@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# MosaicDB vs PostgreSQL 15 vs in-process SQLite, in one command.
+#
+# Builds mosaic in release, starts a PostgreSQL 15 cluster (Debian's
+# postgresql-15, default settings, fsync and synchronous_commit on) and a
+# MosaicDB node (default --shard-max-rows), both on spare loopback ports in
+# one temp dir, runs benches/mosaic_vs_pg.rs against both, stops both and
+# prints a markdown table on stdout. Cleans up on any exit.
+#
+# Usage: benches/run.sh [--rows N] [--duration SECS] [--runs N] [--seed N]
+#   (flags go to the bench binary; defaults 1000000 rows, 10 s, 5 runs)
+# Needs root (PostgreSQL runs as user postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PGBIN=/usr/lib/postgresql/15/bin
+# Loopback only, throwaway clusters; the same password for both servers.
+PASSWORD=mosaic-bench-password
+
+if [ ! -x "$PGBIN/postgres" ]; then
+  echo "==> installing postgresql-15" >&2
+  apt-get update >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 >&2
+fi
+
+# One build for both targets, so dev-dependency feature unification cannot
+# make a second release build of the crate.
+echo "==> building mosaic and the bench (release)" >&2
+ARTIFACTS=$(cargo build --release --bin mosaic --bench mosaic_vs_pg \
+  --message-format=json-render-diagnostics)
+artifact() {
+  jq -r --arg n "$1" 'select(.reason == "compiler-artifact" and .target.name == $n
+    and .executable != null) | .executable' <<<"$ARTIFACTS" | tail -n 1
+}
+MOSAIC_BIN=$(artifact mosaic)
+BENCH_BIN=$(artifact mosaic_vs_pg)
+[ -x "$MOSAIC_BIN" ] && [ -x "$BENCH_BIN" ] || { echo "build produced no executables" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/mosaic-bench.XXXXXX)
+chmod 755 "$WORK"
+MOSAIC_PID=
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "$MOSAIC_PID" ] && kill -0 "$MOSAIC_PID" 2>/dev/null; then
+    kill -TERM "$MOSAIC_PID"
+    for _ in $(seq 50); do kill -0 "$MOSAIC_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$MOSAIC_PID" 2>/dev/null
+  fi
+  if [ -f "$WORK/pg/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 \
+      || kill -KILL "$(head -1 "$WORK/pg/postmaster.pid")" 2>/dev/null
+  fi
+  if [ "$rc" -ne 0 ]; then
+    for log in "$WORK/mosaic.log" "$WORK/pg.log"; do
+      [ -f "$log" ] && { echo "--- tail of $log" >&2; tail -n 30 "$log" >&2; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+spare_port() {
+  local p
+  for p in $(seq 54320 54999); do
+    if [ -z "$(ss -Htln "( sport = :$p )")" ]; then echo "$p"; return; fi
+  done
+  echo "no spare port" >&2
+  return 1
+}
+
+echo "==> starting PostgreSQL 15" >&2
+PG_PORT=$(spare_port)
+mkdir "$WORK/pg" "$WORK/pgsock"
+printf '%s\n' "$PASSWORD" >"$WORK/pwfile"
+chmod 600 "$WORK/pwfile"
+chown postgres:postgres "$WORK/pg" "$WORK/pgsock" "$WORK/pwfile"
+runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -U postgres --pwfile="$WORK/pwfile" \
+  --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1
+touch "$WORK/pg.log" && chown postgres:postgres "$WORK/pg.log"
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w \
+  -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $WORK/pgsock" start >&2
+PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
+PG_CONN="host=127.0.0.1 port=$PG_PORT user=postgres password=$PASSWORD dbname=postgres"
+
+echo "==> starting MosaicDB" >&2
+MOSAIC_PASSWORD=$PASSWORD "$MOSAIC_BIN" --data "$WORK/mosaic" \
+  --listen 127.0.0.1:0 --cluster-addr 127.0.0.1:0 >"$WORK/mosaic.log" 2>&1 &
+MOSAIC_PID=$!
+for _ in $(seq 300); do
+  [ -f "$WORK/mosaic/node.json" ] && break
+  kill -0 "$MOSAIC_PID" 2>/dev/null || { echo "mosaic exited during startup" >&2; exit 1; }
+  sleep 0.1
+done
+[ -f "$WORK/mosaic/node.json" ] || { echo "mosaic not ready after 30 s" >&2; exit 1; }
+MOSAIC_ADDR=$(jq -r .pg_addr "$WORK/mosaic/node.json")
+MOSAIC_NODE_PID=$(jq -r .pid "$WORK/mosaic/node.json")
+MOSAIC_CONN="host=${MOSAIC_ADDR%:*} port=${MOSAIC_ADDR##*:} user=mosaic password=$PASSWORD dbname=bench"
+
+echo "## MosaicDB vs PostgreSQL 15 vs in-process SQLite"
+echo
+echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' (dirty)')"
+echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/^Mem:/ {print $2}') GiB memory"
+echo "- PostgreSQL: $("$PGBIN/postgres" --version)"
+echo "- load average before the run (the machine is shared): $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- flags: ${*:-(defaults)}"
+echo
+
+echo "==> running the benchmark" >&2
+"$BENCH_BIN" \
+  --mosaic "$MOSAIC_CONN" --mosaic-pid "$MOSAIC_NODE_PID" \
+  --pg "$PG_CONN" --pg-pid "$PG_PID" "$@"
