@@ -29,8 +29,29 @@ pub enum Event {
 /// How a statement started: rows to stream, or done.
 pub enum Execution {
     /// Rows follow in batches; the last event is `End`.
-    Rows(mpsc::Receiver<Event>),
+    Rows(RowStream),
     Done(Outcome),
+}
+
+/// The events of a running statement, the first already received.
+pub struct RowStream {
+    first: Option<Event>,
+    rx: mpsc::Receiver<Event>,
+}
+
+impl RowStream {
+    pub async fn next(&mut self) -> Option<Event> {
+        match self.first.take() {
+            Some(ev) => Some(ev),
+            None => self.rx.recv().await,
+        }
+    }
+
+    /// Stop the statement: the session thread sees the channel closed.
+    pub fn close(&mut self) {
+        self.first = None;
+        self.rx.close();
+    }
 }
 
 pub struct SessionHandle {
@@ -148,18 +169,10 @@ impl SessionHandle {
         match rx.recv().await {
             Some(Event::End(Err(e))) => Err(e),
             Some(Event::End(Ok(o))) => Ok(Execution::Done(o)),
-            Some(first) => {
-                let (tx2, rx2) = mpsc::channel(BATCHES_IN_FLIGHT);
-                let _ = tx2.send(first).await;
-                tokio::spawn(async move {
-                    while let Some(ev) = rx.recv().await {
-                        if tx2.send(ev).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                Ok(Execution::Rows(rx2))
-            }
+            Some(first) => Ok(Execution::Rows(RowStream {
+                first: Some(first),
+                rx,
+            })),
             None => Err(Error::Internal("session thread is gone".into())),
         }
     }

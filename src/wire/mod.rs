@@ -223,7 +223,7 @@ async fn respond(
             );
             let rows: futures::stream::BoxStream<'static, PgWireResult<DataRow>> = if buffer {
                 let mut all = Vec::new();
-                while let Some(ev) = rx.recv().await {
+                while let Some(ev) = rx.next().await {
                     match ev {
                         Event::Rows(batch) => {
                             for r in batch {
@@ -244,7 +244,7 @@ async fn respond(
                                 let row = enc.encode(&r);
                                 return Some((row, (rx, enc, pending)));
                             }
-                            match rx.recv().await? {
+                            match rx.next().await? {
                                 Event::Rows(batch) => pending = batch.into_iter(),
                                 Event::End(Ok(_)) => return None,
                                 Event::End(Err(e)) => {
