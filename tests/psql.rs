@@ -35,6 +35,22 @@ fn stdout_of(node: &TestNode, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("psql output is UTF-8")
 }
 
+/// Runs a describe command (`\\d t`) unaligned but with headers and footers.
+fn describe(node: &TestNode, command: &str) -> String {
+    let out = Command::new("psql")
+        .arg(node.conn_string())
+        .args(["-X", "-A", "-c", command])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql {command} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("psql output is UTF-8")
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write psql input");
@@ -140,4 +156,93 @@ fn psql_describe_lists_tables() {
     let columns = stdout_of(&node, &["-c", "\\d psql_listed"]);
     assert!(columns.contains("id|integer"), "{columns}");
     assert!(columns.contains("v|text"), "{columns}");
+}
+
+#[test]
+fn psql_describes_a_table_with_keys_defaults_and_checks() {
+    let node = TestNode::start();
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE TABLE psql_shop (id serial PRIMARY KEY, name varchar(20) NOT NULL UNIQUE, \
+             price numeric(10,2) DEFAULT 0, CHECK (price >= 0))",
+            "-c",
+            "CREATE INDEX psql_shop_price_idx ON psql_shop (price)",
+        ],
+    );
+    let d = describe(&node, "\\d psql_shop");
+    assert!(
+        d.contains("id|integer||not null|nextval('psql_shop_id_seq')"),
+        "{d}"
+    );
+    assert!(d.contains("name|character varying(20)||not null|"), "{d}");
+    assert!(d.contains("price|numeric(10,2)|||0"), "{d}");
+    assert!(
+        d.contains("\"psql_shop_pkey\" PRIMARY KEY, btree (id)"),
+        "{d}"
+    );
+    assert!(
+        d.contains("\"psql_shop_name_key\" UNIQUE CONSTRAINT, btree (name)"),
+        "{d}"
+    );
+    assert!(d.contains("\"psql_shop_price_idx\" btree (price)"), "{d}");
+    assert!(
+        d.contains("\"psql_shop_price_check\" CHECK (price >= 0)"),
+        "{d}"
+    );
+    let plus = describe(&node, "\\d+ psql_shop");
+    assert!(plus.contains("id|integer||not null|nextval("), "{plus}");
+    assert!(plus.contains("Access method: heap"), "{plus}");
+    let di = stdout_of(&node, &["-c", "\\di"]);
+    assert!(
+        di.contains("public|psql_shop_pkey|index|mosaic|psql_shop"),
+        "{di}"
+    );
+    assert!(di.contains("public|psql_shop_price_idx|index"), "{di}");
+    let dt = stdout_of(&node, &["-c", "\\dt"]);
+    assert!(dt.contains("public|psql_shop|table|mosaic"), "{dt}");
+}
+
+#[test]
+fn psql_lists_schemas_databases_and_roles() {
+    let node = TestNode::start();
+    let dn = stdout_of(&node, &["-c", "\\dn"]);
+    assert!(dn.contains("public|mosaic"), "{dn}");
+    let l = stdout_of(&node, &["-c", "\\l"]);
+    assert!(l.contains("mosaic|mosaic|UTF8|"), "{l}");
+    let du = stdout_of(&node, &["-c", "\\du"]);
+    assert!(du.starts_with("mosaic|Superuser"), "{du}");
+}
+
+#[test]
+fn catalog_queries_answer_from_the_catalog() {
+    let node = TestNode::start();
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE TABLE psql_cat (id integer PRIMARY KEY, v varchar(5))",
+        ],
+    );
+    let out = stdout_of(
+        &node,
+        &[
+            "-c",
+            "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull \
+             FROM pg_catalog.pg_attribute a WHERE a.attrelid = 'psql_cat'::regclass \
+             AND a.attnum > 0 ORDER BY a.attnum",
+        ],
+    );
+    assert_eq!(out, "id|integer|t\nv|character varying(5)|f\n");
+    let out = stdout_of(
+        &node,
+        &[
+            "-c",
+            "SELECT c.oid::pg_catalog.regclass::pg_catalog.text, i.indkey, i.indisprimary \
+             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid = 'psql_cat'::regclass",
+        ],
+    );
+    assert_eq!(out, "psql_cat_pkey|1|t\n");
 }

@@ -1,22 +1,213 @@
-//! PostgreSQL's catalogs (`pg_catalog.*`, `information_schema.*`) as
-//! MosaicDB's catalog answers them. Each is a system view: `definition`
-//! gives its columns, `rows` its contents for a session, materialized
-//! right before a statement that reads it.
+//! PostgreSQL's catalogs (`pg_catalog.*`) as MosaicDB's catalog answers
+//! them. Each is a system view: `definition` gives its columns
+//! (`pg_catalog/relations.rs` lists them all), `rows` its contents for a
+//! session, built from the one catalog right before a statement that reads
+//! it — only the relations the statement names are built.
+//!
+//! The catalog functions that look objects up (`pg_get_indexdef`,
+//! `::regclass`, `pg_get_userbyid`, …) are registered on the session's
+//! connection the first time it reads a catalog relation.
 
-use crate::error::Result;
+mod objects;
+mod relations;
+mod rows;
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
 use crate::exec::Session;
+use crate::sql::functions::catalog::Lookup;
 use crate::sql::types::Datum;
 use crate::store::table::TableDef;
+use crate::store::Store;
+
+pub use objects::derived_oid;
 
 /// The columns of a catalog relation by canonical name
-/// (`pg_catalog.pg_class`, `information_schema.tables`).
+/// (`pg_catalog.pg_class`; `pg_class` is accepted too).
 pub fn definition(name: &str) -> Option<TableDef> {
-    let _ = name;
-    None
+    let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
+    if !short.starts_with("pg_") {
+        return None;
+    }
+    relations::definition(short)
 }
 
 /// The rows of a catalog relation, as this session sees the catalog.
 pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
-    let _ = (sess, name);
-    Ok(vec![])
+    register_lookup(sess)?;
+    let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
+    let Some(def) = relations::definition(short) else {
+        return Ok(vec![]);
+    };
+    rows::rows(sess, short, &def)
+}
+
+/// Register the catalog-aware functions on the session's connection,
+/// once: registering again would make SQLite re-prepare every cached
+/// statement.
+fn register_lookup(sess: &Session) -> Result<()> {
+    if sess.conn.prepare("SELECT mosaic_catalog_lookup()").is_ok() {
+        return Ok(());
+    }
+    let lookup = Arc::new(StoreLookup(sess.store.clone()));
+    crate::sql::functions::catalog::register_lookup(&sess.conn, lookup).map_err(Error::internal)?;
+    sess.conn
+        .create_scalar_function(
+            "mosaic_catalog_lookup",
+            0,
+            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
+            |_| Ok(1),
+        )
+        .map_err(Error::internal)
+}
+
+/// A relation pg_class lists: a table, a system view or a catalog relation.
+pub(crate) struct Relation {
+    pub oid: i64,
+    pub name: String,
+    pub namespace: i64,
+    pub kind: char,
+    pub def: Arc<TableDef>,
+}
+
+/// Every relation pg_class lists, indexes aside.
+pub(crate) fn relations(store: &Store) -> Vec<Relation> {
+    let mut out: Vec<Relation> = store
+        .catalog
+        .tables()
+        .into_iter()
+        .map(|t| Relation {
+            oid: t.oid as i64,
+            name: t.name.clone(),
+            namespace: objects::PUBLIC_NS,
+            kind: 'r',
+            def: t,
+        })
+        .collect();
+    for v in crate::exec::system::VIEWS {
+        if let Some(def) = crate::exec::system::view(v) {
+            out.push(Relation {
+                oid: derived_oid("view", v),
+                name: v.trim_start_matches("mosaic.").to_string(),
+                namespace: objects::MOSAIC_NS,
+                kind: 'v',
+                def: Arc::new(def),
+            });
+        }
+    }
+    for (name, _) in relations::RELATIONS {
+        if let Some(def) = relations::definition(name) {
+            out.push(Relation {
+                oid: derived_oid("view", &format!("pg_catalog.{name}")),
+                name: name.to_string(),
+                namespace: objects::PG_CATALOG_NS,
+                kind: 'v',
+                def: Arc::new(def),
+            });
+        }
+    }
+    out
+}
+
+/// The oid a role has in the catalogs: the first admin role by name is
+/// the bootstrap superuser (10), every other role a derived oid.
+pub(crate) fn role_oids(store: &Store) -> Result<Vec<(i64, crate::store::catalog::Role)>> {
+    let roles = store.catalog.roles()?;
+    let owner = roles.iter().position(|r| r.perms == "admin");
+    Ok(roles
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let oid = if Some(i) == owner {
+                objects::OWNER_OID
+            } else {
+                derived_oid("role", &r.name)
+            };
+            (oid, r)
+        })
+        .collect())
+}
+
+struct StoreLookup(Arc<Store>);
+
+impl StoreLookup {
+    fn index(&self, oid: i64) -> Option<(Arc<TableDef>, objects::Index)> {
+        self.0.catalog.tables().into_iter().find_map(|t| {
+            objects::indexes(&t)
+                .into_iter()
+                .find(|i| i.oid == oid)
+                .map(|i| (t.clone(), i))
+        })
+    }
+}
+
+impl Lookup for StoreLookup {
+    fn relation_oid(&self, name: &str) -> Option<i64> {
+        let name = name.trim().trim_matches('"');
+        let name = name.strip_prefix("public.").unwrap_or(name);
+        if let Some(t) = self.0.catalog.table(name) {
+            return Some(t.oid as i64);
+        }
+        let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
+        relations(&self.0)
+            .into_iter()
+            .find(|r| r.name == short || r.def.name == name)
+            .map(|r| r.oid)
+            .or_else(|| {
+                self.0.catalog.tables().into_iter().find_map(|t| {
+                    objects::indexes(&t)
+                        .into_iter()
+                        .find(|i| i.name == name)
+                        .map(|i| i.oid)
+                })
+            })
+    }
+
+    fn relation_name(&self, oid: i64) -> Option<String> {
+        if let Some(r) = relations(&self.0).into_iter().find(|r| r.oid == oid) {
+            return Some(match r.namespace {
+                objects::MOSAIC_NS => format!("mosaic.{}", r.name),
+                _ => r.name,
+            });
+        }
+        self.index(oid).map(|(_, i)| i.name)
+    }
+
+    fn visible(&self, oid: i64) -> bool {
+        match relations(&self.0).into_iter().find(|r| r.oid == oid) {
+            Some(r) => r.namespace != objects::MOSAIC_NS,
+            None => true,
+        }
+    }
+
+    fn index_def(&self, oid: i64) -> Option<String> {
+        self.index(oid).map(|(t, i)| objects::index_def(&t, &i))
+    }
+
+    fn constraint_def(&self, oid: i64) -> Option<String> {
+        self.0.catalog.tables().into_iter().find_map(|t| {
+            objects::indexes(&t)
+                .into_iter()
+                .filter_map(|i| i.constraint)
+                .chain(objects::checks(&t))
+                .find(|c| c.oid == oid)
+                .map(|c| c.def)
+        })
+    }
+
+    fn role_name(&self, oid: i64) -> Option<String> {
+        role_oids(&self.0)
+            .ok()?
+            .into_iter()
+            .find(|(o, _)| *o == oid)
+            .map(|(_, r)| r.name)
+    }
+
+    fn namespace_name(&self, oid: i64) -> Option<String> {
+        objects::NAMESPACES
+            .iter()
+            .find(|(o, _)| *o == oid)
+            .map(|(_, n)| n.to_string())
+    }
 }

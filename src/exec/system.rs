@@ -20,7 +20,7 @@ use crate::store::segment::quote;
 use crate::store::table::{self, TableDef};
 use crate::store::Store;
 
-const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards"];
+pub const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards"];
 
 /// The canonical name of a system relation a statement names, if it is
 /// one: MosaicDB's own views, and PostgreSQL's catalogs (`pg_class` and
@@ -128,10 +128,14 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
         let Some(def) = view(&name) else { continue };
         let t = quote(&temp_name(&name));
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        // Typed columns, so that `oid = '16385'` compares as PostgreSQL does.
+        let typed: Vec<String> = (def.columns.iter())
+            .map(|c| format!("{} {}", quote(&c.name), c.ty.storage().sqlite_name()))
+            .collect();
         sess.conn
             .execute_batch(&format!(
                 "CREATE TEMP TABLE IF NOT EXISTS {t} ({}); DELETE FROM temp.{t};",
-                cols.join(", ")
+                typed.join(", ")
             ))
             .map_err(errors::map)?;
         let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();

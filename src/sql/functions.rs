@@ -25,6 +25,7 @@ use crate::sql::types::number::format_float;
 use crate::sql::types::{Datum, PgType};
 
 mod aggregate;
+pub mod catalog;
 mod text;
 
 type FnResult = rusqlite::Result<Value>;
@@ -519,6 +520,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
     aggregate::register(conn, det)?;
+    catalog::register(conn, det)?;
     text::register(conn, det)
 }
 

@@ -167,7 +167,7 @@ impl<'a> Env<'a> {
                 alias,
                 args: Some(_),
                 ..
-            } if crate::sql::object_name(name) == "generate_series" => {
+            } if crate::sql::rewrite::catalog::is_table_function(name) => {
                 let col = alias
                     .as_ref()
                     .map(|a| norm(&a.name))

@@ -16,6 +16,7 @@
 //! verbatim so extension functions (vector, geo) and the executor's own
 //! (`version()`, …) keep working, and SQLite reports the rest as unknown.
 
+pub mod catalog;
 mod expr;
 
 use std::ops::ControlFlow;
@@ -43,6 +44,7 @@ pub fn to_sqlite(stmt: &mut Statement) -> Result<()> {
             }
         }
     }
+    catalog::rewrite(stmt)?;
     run(stmt)
 }
 

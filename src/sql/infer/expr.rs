@@ -7,6 +7,7 @@ use sqlparser::ast::{
 
 use super::{name_parts, norm, Env};
 use crate::error::Result;
+use crate::sql::rewrite::catalog;
 use crate::sql::types::PgType;
 
 fn is_null(e: &Expr) -> bool {
@@ -189,6 +190,9 @@ impl Env<'_> {
                 _ => PgType::Text,
             },
             Expr::Nested(inner) => self.expr_type(inner)?,
+            Expr::Cast { data_type, .. } if catalog::cast_type(data_type).is_some() => {
+                catalog::cast_type(data_type).unwrap_or(PgType::Text)
+            }
             Expr::Cast {
                 data_type, expr, ..
             } => match PgType::from_sql(data_type)? {
@@ -353,7 +357,7 @@ impl Env<'_> {
             "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "jsonb_object_agg"
             | "to_jsonb" => PgType::Jsonb,
             "gen_random_uuid" => PgType::Uuid,
-            _ => PgType::Unknown,
+            _ => crate::sql::functions::catalog::result_type(&name).unwrap_or(PgType::Unknown),
         })
     }
 

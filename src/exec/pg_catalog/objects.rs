@@ -1,0 +1,189 @@
+//! The catalog objects PostgreSQL's catalogs list, derived from the one
+//! catalog (`store::catalog`): namespaces, a table's indexes (its primary
+//! key `<t>_pkey`, each UNIQUE `<t>_<cols>_key`, its declared indexes) and
+//! constraints, and their object ids.
+//!
+//! OIDs: a table's is `TableDef.oid`. Namespaces and the owner role have
+//! PostgreSQL's fixed oids (pg_catalog 11, public 2200, the bootstrap
+//! superuser 10). Every other object's oid is derived from its kind and
+//! name — `2^30 + FNV-1a(kind, name) mod (2^30 - 1)` — so it is the same on
+//! every node and across restarts, and never meets a table's oid (those
+//! count up from 16384).
+
+use crate::store::table::TableDef;
+
+pub const PG_CATALOG_NS: i64 = 11;
+pub const PUBLIC_NS: i64 = 2200;
+pub const INFORMATION_SCHEMA_NS: i64 = 12001;
+pub const MOSAIC_NS: i64 = 12002;
+/// PostgreSQL's bootstrap superuser; MosaicDB's owner of every object.
+pub const OWNER_OID: i64 = 10;
+pub const HEAP_AM: i64 = 2;
+pub const BTREE_AM: i64 = 403;
+
+pub const NAMESPACES: &[(i64, &str)] = &[
+    (PG_CATALOG_NS, "pg_catalog"),
+    (PUBLIC_NS, "public"),
+    (INFORMATION_SCHEMA_NS, "information_schema"),
+    (MOSAIC_NS, "mosaic"),
+];
+
+/// A stable oid for a named object of a kind (`index`, `constraint`, …).
+pub fn derived_oid(kind: &str, name: &str) -> i64 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in kind.bytes().chain([0]).chain(name.bytes()) {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    (1 << 30) + (h % ((1 << 30) - 1)) as i64
+}
+
+/// An index of a table, as pg_class/pg_index see it.
+pub struct Index {
+    pub oid: i64,
+    pub name: String,
+    /// Column positions, from 0.
+    pub columns: Vec<usize>,
+    pub unique: bool,
+    pub primary: bool,
+    /// The constraint the index implements, if any.
+    pub constraint: Option<Constraint>,
+}
+
+/// A constraint of a table, as pg_constraint sees it.
+pub struct Constraint {
+    pub oid: i64,
+    pub name: String,
+    /// `p`, `u` or `c`.
+    pub kind: char,
+    /// Column positions, from 0.
+    pub columns: Vec<usize>,
+    /// `PRIMARY KEY (id)`, `CHECK (qty >= 0)`.
+    pub def: String,
+    pub index_oid: i64,
+}
+
+fn column_list(t: &TableDef, cols: &[usize]) -> String {
+    let names: Vec<&str> = cols
+        .iter()
+        .filter_map(|&i| t.columns.get(i).map(|c| c.name.as_str()))
+        .collect();
+    names.join(", ")
+}
+
+fn key_constraint(t: &TableDef, name: &str, kind: char, cols: &[usize], index: i64) -> Constraint {
+    let what = if kind == 'p' { "PRIMARY KEY" } else { "UNIQUE" };
+    Constraint {
+        oid: derived_oid("constraint", &format!("{}.{name}", t.name)),
+        name: name.to_string(),
+        kind,
+        columns: cols.to_vec(),
+        def: format!("{what} ({})", column_list(t, cols)),
+        index_oid: index,
+    }
+}
+
+/// The table's indexes: primary key first, then UNIQUE constraints, then
+/// declared indexes.
+pub fn indexes(t: &TableDef) -> Vec<Index> {
+    let mut out = Vec::new();
+    let mut add = |name: String, columns: Vec<usize>, unique: bool, kind: Option<char>| {
+        let oid = derived_oid("index", &format!("{}.{name}", t.name));
+        let constraint = kind.map(|k| key_constraint(t, &name, k, &columns, oid));
+        out.push(Index {
+            oid,
+            name,
+            columns,
+            unique,
+            primary: kind == Some('p'),
+            constraint,
+        });
+    };
+    if !t.primary_key.is_empty() {
+        add(
+            format!("{}_pkey", t.name),
+            t.primary_key.clone(),
+            true,
+            Some('p'),
+        );
+    }
+    for u in &t.unique {
+        let cols: Vec<&str> = u
+            .iter()
+            .filter_map(|&i| t.columns.get(i).map(|c| c.name.as_str()))
+            .collect();
+        add(
+            format!("{}_{}_key", t.name, cols.join("_")),
+            u.clone(),
+            true,
+            Some('u'),
+        );
+    }
+    for i in &t.indexes {
+        let cols = i.columns.iter().filter_map(|c| t.column_index(c)).collect();
+        add(i.name.clone(), cols, i.unique, None);
+    }
+    out
+}
+
+/// The table's CHECK constraints, named as PostgreSQL names them:
+/// `<table>_<first column it mentions>_check`, numbered when repeated.
+pub fn checks(t: &TableDef) -> Vec<Constraint> {
+    let mut out: Vec<Constraint> = Vec::new();
+    for check in &t.checks {
+        let words: Vec<&str> = check
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        let col = t
+            .columns
+            .iter()
+            .position(|c| words.contains(&c.name.as_str()));
+        let base = match col {
+            Some(i) => format!("{}_{}_check", t.name, t.columns[i].name),
+            None => format!("{}_check", t.name),
+        };
+        let mut name = base.clone();
+        let mut n = 0;
+        while out.iter().any(|c| c.name == name) {
+            n += 1;
+            name = format!("{base}{n}");
+        }
+        let def = if check.trim_start().starts_with('(') {
+            format!("CHECK {check}")
+        } else {
+            format!("CHECK ({check})")
+        };
+        out.push(Constraint {
+            oid: derived_oid("constraint", &format!("{}.{name}", t.name)),
+            name,
+            kind: 'c',
+            columns: col.into_iter().collect(),
+            def,
+            index_oid: 0,
+        });
+    }
+    out
+}
+
+/// `CREATE [UNIQUE] INDEX name ON public.t USING btree (a, b)`.
+pub fn index_def(t: &TableDef, i: &Index) -> String {
+    format!(
+        "CREATE {}INDEX {} ON public.{} USING btree ({})",
+        if i.unique { "UNIQUE " } else { "" },
+        i.name,
+        t.name,
+        column_list(t, &i.columns)
+    )
+}
+
+/// A list of column positions as `int2vector` text: attnums from 1, `1 2`.
+pub fn int2vector(cols: &[usize]) -> String {
+    let v: Vec<String> = cols.iter().map(|c| (c + 1).to_string()).collect();
+    v.join(" ")
+}
+
+/// The same as an `int2[]`: `{1,2}`.
+pub fn int2array(cols: &[usize]) -> String {
+    let v: Vec<String> = cols.iter().map(|c| (c + 1).to_string()).collect();
+    format!("{{{}}}", v.join(","))
+}

@@ -1,0 +1,502 @@
+//! The contents of each catalog relation, one function per relation that
+//! MosaicDB has something to list in; the rest are empty. A row names the
+//! columns it sets; the others are false, 0 or NULL by type.
+
+use super::objects::{self, *};
+use super::{role_oids, Relation};
+use crate::error::Result;
+use crate::exec::Session;
+use crate::sql::functions::catalog::BUILTIN_TYPES;
+use crate::sql::types::{Datum, PgType};
+use crate::store::table::TableDef;
+
+type Rows = Vec<Vec<Datum>>;
+
+fn t(s: impl Into<String>) -> Datum {
+    Datum::Text(s.into())
+}
+
+fn i(n: impl Into<i64>) -> Datum {
+    Datum::Int(n.into())
+}
+
+fn b(v: bool) -> Datum {
+    Datum::Int(v as i64)
+}
+
+/// A row of `def` with the named columns set and the rest defaulted.
+fn row(def: &TableDef, vals: Vec<(&str, Datum)>) -> Vec<Datum> {
+    let mut out: Vec<Datum> = def
+        .columns
+        .iter()
+        .map(|c| match c.ty {
+            PgType::Text | PgType::Timestamptz => Datum::Null,
+            PgType::Float4 => Datum::Real(0.0),
+            _ => Datum::Int(0),
+        })
+        .collect();
+    for (name, v) in vals {
+        if let Some(pos) = def.column_index(name) {
+            out[pos] = v;
+        }
+    }
+    out
+}
+
+pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
+    Ok(match name {
+        "pg_namespace" => namespaces(def),
+        "pg_class" => classes(sess, def),
+        "pg_attribute" => attributes(sess, def),
+        "pg_type" => types(def),
+        "pg_index" => index_rows(sess, def),
+        "pg_constraint" => constraints(sess, def),
+        "pg_attrdef" => attrdefs(sess, def),
+        "pg_database" => vec![database(def)],
+        "pg_roles" | "pg_user" => roles(sess, def)?,
+        "pg_am" => vec![
+            row(
+                def,
+                vec![
+                    ("oid", i(HEAP_AM)),
+                    ("amname", t("heap")),
+                    ("amtype", t("t")),
+                ],
+            ),
+            row(
+                def,
+                vec![
+                    ("oid", i(BTREE_AM)),
+                    ("amname", t("btree")),
+                    ("amtype", t("i")),
+                ],
+            ),
+        ],
+        "pg_settings" => settings(sess, def),
+        "pg_collation" => vec![
+            collation(def, 100, "default", "d"),
+            collation(def, 950, "C", "c"),
+        ],
+        "pg_tablespace" => vec![
+            row(
+                def,
+                vec![
+                    ("oid", i(1663)),
+                    ("spcname", t("pg_default")),
+                    ("spcowner", i(OWNER_OID)),
+                ],
+            ),
+            row(
+                def,
+                vec![
+                    ("oid", i(1664)),
+                    ("spcname", t("pg_global")),
+                    ("spcowner", i(OWNER_OID)),
+                ],
+            ),
+        ],
+        "pg_tables" => tables_view(sess, def),
+        "pg_indexes" => indexes_view(sess, def),
+        _ => vec![],
+    })
+}
+
+fn namespaces(def: &TableDef) -> Rows {
+    NAMESPACES
+        .iter()
+        .map(|(oid, name)| {
+            row(
+                def,
+                vec![
+                    ("oid", i(*oid)),
+                    ("nspname", t(*name)),
+                    ("nspowner", i(OWNER_OID)),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn classes(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for r in super::relations(&sess.store) {
+        let Relation {
+            oid,
+            name,
+            namespace,
+            kind,
+            def: rel,
+        } = r;
+        let user = kind == 'r';
+        out.push(row(
+            def,
+            vec![
+                ("oid", i(oid)),
+                ("relname", t(name)),
+                ("relnamespace", i(namespace)),
+                ("relowner", i(OWNER_OID)),
+                ("relam", i(if user { HEAP_AM } else { 0 })),
+                ("relfilenode", i(oid)),
+                ("reltuples", Datum::Real(-1.0)),
+                ("relhasindex", b(user && !objects::indexes(&rel).is_empty())),
+                ("relpersistence", t("p")),
+                ("relkind", t(kind.to_string())),
+                ("relnatts", i(rel.columns.len() as i64)),
+                ("relchecks", i(rel.checks.len() as i64)),
+                ("relispopulated", b(true)),
+                ("relreplident", t(if user { "d" } else { "n" })),
+            ],
+        ));
+        if !user {
+            continue;
+        }
+        for idx in objects::indexes(&rel) {
+            out.push(row(
+                def,
+                vec![
+                    ("oid", i(idx.oid)),
+                    ("relname", t(idx.name.clone())),
+                    ("relnamespace", i(PUBLIC_NS)),
+                    ("relowner", i(OWNER_OID)),
+                    ("relam", i(BTREE_AM)),
+                    ("relfilenode", i(idx.oid)),
+                    ("reltuples", Datum::Real(-1.0)),
+                    ("relpersistence", t("p")),
+                    ("relkind", t("i")),
+                    ("relnatts", i(idx.columns.len() as i64)),
+                    ("relispopulated", b(true)),
+                    ("relreplident", t("n")),
+                ],
+            ));
+        }
+    }
+    out
+}
+
+fn builtin(oid: u32) -> Option<&'static crate::sql::functions::catalog::BuiltinType> {
+    BUILTIN_TYPES.iter().find(|bt| bt.oid == oid as i64)
+}
+
+fn typmod(ty: &PgType) -> i64 {
+    match ty {
+        PgType::Varchar(Some(n)) | PgType::Bpchar(Some(n)) => *n as i64 + 4,
+        PgType::Numeric(Some((p, s))) if *p > 0 => (((*p as i64) << 16) | *s as i64) + 4,
+        _ => -1,
+    }
+}
+
+fn attributes(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    let mut push = |rel: i64, pos: usize, c: &crate::store::table::Column| {
+        let oid = c.ty.oid();
+        let bt = builtin(oid);
+        let len = bt.map_or(-1, |x| x.len);
+        out.push(row(
+            def,
+            vec![
+                ("attrelid", i(rel)),
+                ("attname", t(c.name.clone())),
+                ("atttypid", i(oid)),
+                ("attstattarget", i(-1)),
+                ("attlen", i(len)),
+                ("attnum", i(pos as i64 + 1)),
+                ("attcacheoff", i(-1)),
+                ("atttypmod", i(typmod(&c.ty))),
+                ("attbyval", b(len > 0 && len <= 8)),
+                ("attalign", t(if len > 0 && len < 4 { "c" } else { "i" })),
+                ("attstorage", t(if len > 0 { "p" } else { "x" })),
+                ("attcompression", t("")),
+                ("attnotnull", b(c.not_null)),
+                ("atthasdef", b(c.default.is_some())),
+                ("attidentity", t("")),
+                ("attgenerated", t("")),
+                ("attislocal", b(true)),
+                ("attcollation", i(bt.map_or(0, |x| x.collation))),
+            ],
+        ));
+    };
+    for r in super::relations(&sess.store) {
+        for (pos, c) in r.def.columns.iter().enumerate() {
+            push(r.oid, pos, c);
+        }
+        if r.kind == 'r' {
+            for idx in objects::indexes(&r.def) {
+                for (pos, &col) in idx.columns.iter().enumerate() {
+                    if let Some(c) = r.def.columns.get(col) {
+                        push(idx.oid, pos, c);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn types(def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for bt in BUILTIN_TYPES {
+        let fixed = bt.len > 0;
+        out.push(row(
+            def,
+            vec![
+                ("oid", i(bt.oid)),
+                ("typname", t(bt.name)),
+                ("typnamespace", i(PG_CATALOG_NS)),
+                ("typowner", i(OWNER_OID)),
+                ("typlen", i(bt.len)),
+                ("typbyval", b(fixed && bt.len <= 8)),
+                ("typtype", t("b")),
+                ("typcategory", t(bt.category)),
+                ("typisdefined", b(true)),
+                ("typdelim", t(",")),
+                ("typarray", i(bt.array)),
+                ("typinput", t(format!("{}in", bt.name))),
+                ("typoutput", t(format!("{}out", bt.name))),
+                ("typreceive", t(format!("{}recv", bt.name))),
+                ("typsend", t(format!("{}send", bt.name))),
+                ("typalign", t(if fixed && bt.len < 4 { "c" } else { "i" })),
+                ("typstorage", t(if fixed { "p" } else { "x" })),
+                ("typtypmod", i(-1)),
+                ("typcollation", i(bt.collation)),
+            ],
+        ));
+        out.push(row(
+            def,
+            vec![
+                ("oid", i(bt.array)),
+                ("typname", t(format!("_{}", bt.name))),
+                ("typnamespace", i(PG_CATALOG_NS)),
+                ("typowner", i(OWNER_OID)),
+                ("typlen", i(-1)),
+                ("typtype", t("b")),
+                ("typcategory", t("A")),
+                ("typisdefined", b(true)),
+                ("typdelim", t(",")),
+                ("typsubscript", t("array_subscript_handler")),
+                ("typelem", i(bt.oid)),
+                ("typinput", t("array_in")),
+                ("typoutput", t("array_out")),
+                ("typreceive", t("array_recv")),
+                ("typsend", t("array_send")),
+                ("typalign", t("i")),
+                ("typstorage", t("x")),
+                ("typtypmod", i(-1)),
+                ("typcollation", i(bt.collation)),
+            ],
+        ));
+    }
+    out
+}
+
+fn index_rows(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for tdef in sess.store.catalog.tables() {
+        for idx in objects::indexes(&tdef) {
+            let n = idx.columns.len() as i64;
+            out.push(row(
+                def,
+                vec![
+                    ("indexrelid", i(idx.oid)),
+                    ("indrelid", i(tdef.oid)),
+                    ("indnatts", i(n)),
+                    ("indnkeyatts", i(n)),
+                    ("indisunique", b(idx.unique)),
+                    ("indisprimary", b(idx.primary)),
+                    ("indimmediate", b(true)),
+                    ("indisvalid", b(true)),
+                    ("indisready", b(true)),
+                    ("indislive", b(true)),
+                    ("indkey", t(int2vector(&idx.columns))),
+                    ("indcollation", t(vec!["0"; idx.columns.len()].join(" "))),
+                    ("indclass", t(vec!["0"; idx.columns.len()].join(" "))),
+                    ("indoption", t(vec!["0"; idx.columns.len()].join(" "))),
+                ],
+            ));
+        }
+    }
+    out
+}
+
+fn constraints(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for tdef in sess.store.catalog.tables() {
+        let all = objects::indexes(&tdef)
+            .into_iter()
+            .filter_map(|i| i.constraint)
+            .chain(objects::checks(&tdef));
+        for c in all {
+            let bin = c.def.trim_start_matches("CHECK ").to_string();
+            out.push(row(
+                def,
+                vec![
+                    ("oid", i(c.oid)),
+                    ("conname", t(c.name)),
+                    ("connamespace", i(PUBLIC_NS)),
+                    ("contype", t(c.kind.to_string())),
+                    ("convalidated", b(true)),
+                    ("conrelid", i(tdef.oid)),
+                    ("conindid", i(c.index_oid)),
+                    ("confupdtype", t(" ")),
+                    ("confdeltype", t(" ")),
+                    ("confmatchtype", t(" ")),
+                    ("conislocal", b(true)),
+                    ("connoinherit", b(c.kind != 'c')),
+                    ("conkey", t(int2array(&c.columns))),
+                    ("conbin", if c.kind == 'c' { t(bin) } else { Datum::Null }),
+                ],
+            ));
+        }
+    }
+    out
+}
+
+fn attrdefs(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for tdef in sess.store.catalog.tables() {
+        for (pos, c) in tdef.columns.iter().enumerate() {
+            if let Some(d) = &c.default {
+                out.push(row(
+                    def,
+                    vec![
+                        (
+                            "oid",
+                            i(derived_oid("attrdef", &format!("{}.{}", tdef.name, c.name))),
+                        ),
+                        ("adrelid", i(tdef.oid)),
+                        ("adnum", i(pos as i64 + 1)),
+                        ("adbin", t(d.clone())),
+                    ],
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn database(def: &TableDef) -> Vec<Datum> {
+    row(
+        def,
+        vec![
+            ("oid", i(derived_oid("database", "mosaic"))),
+            ("datname", t("mosaic")),
+            ("datdba", i(OWNER_OID)),
+            ("encoding", i(6)),
+            ("datlocprovider", t("c")),
+            ("datallowconn", b(true)),
+            ("datconnlimit", i(-1)),
+            ("dattablespace", i(1663)),
+            ("datcollate", t("C.UTF-8")),
+            ("datctype", t("C.UTF-8")),
+        ],
+    )
+}
+
+fn roles(sess: &Session, def: &TableDef) -> Result<Rows> {
+    Ok(role_oids(&sess.store)?
+        .into_iter()
+        .map(|(oid, r)| {
+            let admin = r.perms == "admin";
+            row(
+                def,
+                vec![
+                    ("rolname", t(r.name.clone())),
+                    ("usename", t(r.name)),
+                    ("rolsuper", b(admin)),
+                    ("usesuper", b(admin)),
+                    ("rolinherit", b(true)),
+                    ("rolcreaterole", b(admin)),
+                    ("rolcreatedb", b(admin)),
+                    ("usecreatedb", b(admin)),
+                    ("rolcanlogin", b(true)),
+                    ("rolconnlimit", i(-1)),
+                    ("rolpassword", t("********")),
+                    ("passwd", t("********")),
+                    ("oid", i(oid)),
+                    ("usesysid", i(oid)),
+                ],
+            )
+        })
+        .collect())
+}
+
+fn settings(sess: &Session, def: &TableDef) -> Rows {
+    sess.settings
+        .all()
+        .into_iter()
+        .map(|(name, value)| {
+            row(
+                def,
+                vec![
+                    ("name", t(name)),
+                    ("setting", t(value.clone())),
+                    ("context", t("user")),
+                    ("vartype", t("string")),
+                    ("source", t("default")),
+                    ("boot_val", t(value.clone())),
+                    ("reset_val", t(value)),
+                    ("pending_restart", b(false)),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn collation(def: &TableDef, oid: i64, name: &str, provider: &str) -> Vec<Datum> {
+    row(
+        def,
+        vec![
+            ("oid", i(oid)),
+            ("collname", t(name)),
+            ("collnamespace", i(PG_CATALOG_NS)),
+            ("collowner", i(OWNER_OID)),
+            ("collprovider", t(provider)),
+            ("collisdeterministic", b(true)),
+            ("collencoding", i(-1)),
+        ],
+    )
+}
+
+fn owner_name(sess: &Session) -> String {
+    role_oids(&sess.store)
+        .ok()
+        .and_then(|r| r.into_iter().find(|(o, _)| *o == OWNER_OID))
+        .map_or_else(|| sess.user.clone(), |(_, r)| r.name)
+}
+
+fn tables_view(sess: &Session, def: &TableDef) -> Rows {
+    let owner = owner_name(sess);
+    sess.store
+        .catalog
+        .tables()
+        .iter()
+        .map(|tdef| {
+            row(
+                def,
+                vec![
+                    ("schemaname", t("public")),
+                    ("tablename", t(tdef.name.clone())),
+                    ("tableowner", t(owner.clone())),
+                    ("hasindexes", b(!objects::indexes(tdef).is_empty())),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn indexes_view(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for tdef in sess.store.catalog.tables() {
+        for idx in objects::indexes(&tdef) {
+            out.push(row(
+                def,
+                vec![
+                    ("schemaname", t("public")),
+                    ("tablename", t(tdef.name.clone())),
+                    ("indexname", t(idx.name.clone())),
+                    ("indexdef", t(objects::index_def(&tdef, &idx))),
+                ],
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,518 @@
+//! The functions PostgreSQL's catalog queries call (psql's `\d`, drivers,
+//! ORMs), under the names `sql::rewrite::catalog` emits.
+//!
+//! Arrays travel as PostgreSQL's text form (`{a,b,"c d"}`), the way the
+//! `pg_catalog` relations store them. Functions that must look something
+//! up in the catalog (`pg_get_indexdef`, `::regclass`, …) go through a
+//! [`Lookup`], which the executor registers per session with
+//! [`register_lookup`]; until then they answer NULL.
+
+use std::sync::Arc;
+
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+use super::{as_text, FnResult};
+use crate::sql::types::PgType;
+
+/// What catalog functions need to know about the catalog, by object id.
+pub trait Lookup: Send + Sync + 'static {
+    /// A relation's oid by name (`t`, `public.t`, `pg_catalog.pg_class`).
+    fn relation_oid(&self, name: &str) -> Option<i64>;
+    /// A relation's name as `::regclass` prints it.
+    fn relation_name(&self, oid: i64) -> Option<String>;
+    /// Whether a relation is in a schema on the search path.
+    fn visible(&self, oid: i64) -> bool;
+    /// `CREATE INDEX …` for an index oid.
+    fn index_def(&self, oid: i64) -> Option<String>;
+    /// `PRIMARY KEY (…)`, `UNIQUE (…)`, `CHECK (…)` for a constraint oid.
+    fn constraint_def(&self, oid: i64) -> Option<String>;
+    fn role_name(&self, oid: i64) -> Option<String>;
+    fn namespace_name(&self, oid: i64) -> Option<String>;
+}
+
+/// The result type of a catalog function, for type inference.
+pub fn result_type(name: &str) -> Option<PgType> {
+    Some(match name {
+        "pg_table_is_visible"
+        | "has_table_privilege"
+        | "has_schema_privilege"
+        | "has_database_privilege"
+        | "pg_relation_is_publishable" => PgType::Bool,
+        "format_type"
+        | "pg_get_expr"
+        | "pg_get_indexdef"
+        | "pg_get_constraintdef"
+        | "pg_get_userbyid"
+        | "obj_description"
+        | "col_description"
+        | "shobj_description"
+        | "pg_encoding_to_char"
+        | "array_to_string"
+        | "pg_get_statisticsobjdef_columns"
+        | "current_schemas" => PgType::Text,
+        "pg_relation_size" | "pg_total_relation_size" | "pg_table_size" | "pg_indexes_size" => {
+            PgType::Int8
+        }
+        "array_upper" | "array_lower" => PgType::Int4,
+        _ => return None,
+    })
+}
+
+fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
+    as_text(ctx.get_raw(i))
+}
+
+fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
+    match ctx.get_raw(i) {
+        ValueRef::Integer(n) => Some(n),
+        ValueRef::Real(f) => Some(f as i64),
+        v => as_text(v)?.trim().parse().ok(),
+    }
+}
+
+fn out(s: Option<String>) -> Value {
+    s.map_or(Value::Null, Value::Text)
+}
+
+/// The elements of an array in PostgreSQL's text form; `None` elements are NULL.
+pub fn parse_array(s: &str) -> Vec<Option<String>> {
+    let inner = s.trim();
+    let inner = inner.strip_prefix('{').unwrap_or(inner);
+    let inner = inner.strip_suffix('}').unwrap_or(inner);
+    let mut out = Vec::new();
+    if inner.is_empty() {
+        return out;
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        let mut cur = String::new();
+        let mut quoted = false;
+        while let Some(&c) = chars.peek() {
+            match c {
+                '"' => {
+                    quoted = true;
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => cur.extend(chars.next()),
+                            '"' => break,
+                            c => cur.push(c),
+                        }
+                    }
+                }
+                ',' => break,
+                '\\' => {
+                    chars.next();
+                    cur.extend(chars.next());
+                }
+                c => {
+                    cur.push(c);
+                    chars.next();
+                }
+            }
+        }
+        let elem = cur.trim().to_string();
+        out.push(if !quoted && elem.eq_ignore_ascii_case("null") {
+            None
+        } else if quoted {
+            Some(cur)
+        } else {
+            Some(elem)
+        });
+        if chars.next().is_none() {
+            break;
+        }
+    }
+    out
+}
+
+/// PostgreSQL's text form of an array of (possibly NULL) strings.
+pub fn format_array<S: AsRef<str>>(items: &[Option<S>]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|i| match i {
+            None => "NULL".to_string(),
+            Some(s) => {
+                let s = s.as_ref();
+                let plain = !s.is_empty()
+                    && !s.eq_ignore_ascii_case("null")
+                    && !s
+                        .chars()
+                        .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+                if plain {
+                    s.to_string()
+                } else {
+                    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+                }
+            }
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+/// `format_type(oid, typmod)`: `integer`, `character varying(20)`, `numeric(10,2)`.
+pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
+    let m = typmod.filter(|m| *m >= 4).map(|m| m - 4);
+    let ty = u32::try_from(oid).ok().and_then(PgType::from_oid);
+    match (oid, ty) {
+        (_, Some(PgType::Varchar(_))) => PgType::Varchar(m.map(|n| n as u32)).display_name(),
+        (_, Some(PgType::Bpchar(_))) => PgType::Bpchar(m.map(|n| n as u32)).display_name(),
+        (_, Some(PgType::Numeric(_))) => {
+            PgType::Numeric(m.map(|m| ((m >> 16) as u32, (m & 0xffff) as u32))).display_name()
+        }
+        (19, _) => "name".into(),
+        (25, _) => "text".into(),
+        (705, _) => "unknown".into(),
+        (_, Some(t)) => t.display_name(),
+        (18, _) => "\"char\"".into(),
+        (26, _) => "oid".into(),
+        (22, _) => "int2vector".into(),
+        (30, _) => "oidvector".into(),
+        (2205, _) => "regclass".into(),
+        _ => match array_element(oid) {
+            Some(elem) => format!("{}[]", format_type(elem, None)),
+            None => "???".into(),
+        },
+    }
+}
+
+/// A built-in type as `pg_type` lists it: oid, name, length, category,
+/// the oid of its array type, its collation (0 when not collatable).
+pub struct BuiltinType {
+    pub oid: i64,
+    pub name: &'static str,
+    pub len: i64,
+    pub category: &'static str,
+    pub array: i64,
+    pub collation: i64,
+}
+
+const fn ty(
+    oid: i64,
+    name: &'static str,
+    len: i64,
+    category: &'static str,
+    array: i64,
+    collation: i64,
+) -> BuiltinType {
+    BuiltinType {
+        oid,
+        name,
+        len,
+        category,
+        array,
+        collation,
+    }
+}
+
+/// The types MosaicDB supports (`PgType`) and the few more its catalogs
+/// use (name, oid, "char", int2vector), with PostgreSQL's oids.
+pub const BUILTIN_TYPES: &[BuiltinType] = &[
+    ty(16, "bool", 1, "B", 1000, 0),
+    ty(17, "bytea", -1, "U", 1001, 0),
+    ty(18, "char", 1, "Z", 1002, 0),
+    ty(19, "name", 64, "S", 1003, 950),
+    ty(20, "int8", 8, "N", 1016, 0),
+    ty(21, "int2", 2, "N", 1005, 0),
+    ty(22, "int2vector", -1, "A", 1006, 0),
+    ty(23, "int4", 4, "N", 1007, 0),
+    ty(25, "text", -1, "S", 1009, 100),
+    ty(26, "oid", 4, "N", 1028, 0),
+    ty(114, "json", -1, "U", 199, 0),
+    ty(700, "float4", 4, "N", 1021, 0),
+    ty(701, "float8", 8, "N", 1022, 0),
+    ty(1042, "bpchar", -1, "S", 1014, 100),
+    ty(1043, "varchar", -1, "S", 1015, 100),
+    ty(1082, "date", 4, "D", 1182, 0),
+    ty(1114, "timestamp", 8, "D", 1115, 0),
+    ty(1184, "timestamptz", 8, "D", 1185, 0),
+    ty(1700, "numeric", -1, "N", 1231, 0),
+    ty(2950, "uuid", 16, "U", 2951, 0),
+    ty(3802, "jsonb", -1, "U", 3807, 0),
+];
+
+/// The element type of a built-in array type.
+pub fn array_element(oid: i64) -> Option<i64> {
+    BUILTIN_TYPES.iter().find(|t| t.array == oid).map(|t| t.oid)
+}
+
+/// `s ~ pattern` (and `~*` with `icase`), PostgreSQL's regular expressions
+/// as the `regex` crate reads them.
+fn regex_match(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(s), Some(p)) = (text(ctx, 0), text(ctx, 1)) else {
+        return Ok(Value::Null);
+    };
+    let icase = int(ctx, 2).unwrap_or(0) != 0;
+    let re = ctx.get_or_create_aux(1, |_| {
+        regex::RegexBuilder::new(&p)
+            .case_insensitive(icase)
+            .build()
+            .map_err(|e| {
+                super::fail(crate::error::Error::InvalidInput(format!(
+                    "invalid regular expression: {e}"
+                )))
+            })
+    })?;
+    Ok(Value::Integer(re.is_match(&s) as i64))
+}
+
+/// `ARRAY(SELECT …)`: the values, in the order they come, as an array.
+struct ArrayAgg;
+
+impl Aggregate<Vec<Option<String>>, Value> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<Option<String>>> {
+        Ok(vec![])
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut Vec<Option<String>>) -> rusqlite::Result<()> {
+        st.push(as_text(ctx.get_raw(0)));
+        Ok(())
+    }
+
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        st: Option<Vec<Option<String>>>,
+    ) -> rusqlite::Result<Value> {
+        Ok(Value::Text(format_array(&st.unwrap_or_default())))
+    }
+}
+
+fn constant(conn: &Connection, name: &str, n: i32, v: Value) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function(name, n, flags, move |_| Ok(v.clone()))
+}
+
+/// Register the catalog functions that need no catalog on `conn`.
+pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("format_type", 2, det, |c| {
+        Ok(match int(c, 0) {
+            Some(oid) => Value::Text(format_type(oid, int(c, 1))),
+            None => Value::Null,
+        })
+    })?;
+    for n in [2, 3] {
+        conn.create_scalar_function("pg_get_expr", n, det, |c| Ok(out(text(c, 0))))?;
+    }
+    conn.create_scalar_function("pg_regex", 3, det, regex_match)?;
+    conn.create_scalar_function("pg_encoding_to_char", 1, det, |_| {
+        Ok(Value::Text("UTF8".into()))
+    })?;
+    for n in [2, 3] {
+        conn.create_scalar_function("array_to_string", n, det, move |c| {
+            let Some(a) = text(c, 0) else {
+                return Ok(Value::Null);
+            };
+            let sep = text(c, 1).unwrap_or_default();
+            let null = if n == 3 { text(c, 2) } else { None };
+            let items: Vec<String> = parse_array(&a)
+                .into_iter()
+                .filter_map(|e| e.or_else(|| null.clone()))
+                .collect();
+            Ok(Value::Text(items.join(&sep)))
+        })?;
+    }
+    conn.create_scalar_function("pg_array_contains", 2, det, |c| {
+        let (Some(a), Some(x)) = (text(c, 0), text(c, 1)) else {
+            return Ok(Value::Null);
+        };
+        Ok(Value::Integer(
+            parse_array(&a).iter().any(|e| e.as_deref() == Some(&x)) as i64,
+        ))
+    })?;
+    conn.create_scalar_function("pg_array_get", 2, det, |c| {
+        let (Some(a), Some(i)) = (text(c, 0), int(c, 1)) else {
+            return Ok(Value::Null);
+        };
+        let items = parse_array(&a);
+        Ok(out(usize::try_from(i - 1)
+            .ok()
+            .and_then(|i| items.get(i).cloned().flatten())))
+    })?;
+    conn.create_scalar_function("pg_array_json", 1, det, |c| {
+        let Some(a) = text(c, 0) else {
+            return Ok(Value::Text("[]".into()));
+        };
+        let items: Vec<serde_json::Value> = parse_array(&a)
+            .into_iter()
+            .map(|e| e.map_or(serde_json::Value::Null, serde_json::Value::String))
+            .collect();
+        Ok(Value::Text(serde_json::Value::Array(items).to_string()))
+    })?;
+    conn.create_scalar_function("array_upper", 2, det, |c| {
+        Ok(match text(c, 0).map(|a| parse_array(&a).len()) {
+            Some(n) if n > 0 => Value::Integer(n as i64),
+            _ => Value::Null,
+        })
+    })?;
+    conn.create_scalar_function("array_lower", 2, det, |c| {
+        Ok(match text(c, 0).map(|a| parse_array(&a).len()) {
+            Some(n) if n > 0 => Value::Integer(1),
+            _ => Value::Null,
+        })
+    })?;
+    conn.create_aggregate_function("pg_array_agg", 1, det, ArrayAgg)?;
+    conn.create_scalar_function("current_schemas", 1, det, |c| {
+        Ok(Value::Text(if int(c, 0).unwrap_or(0) != 0 {
+            "{pg_catalog,public}".into()
+        } else {
+            "{public}".into()
+        }))
+    })?;
+    for (name, n) in [
+        ("obj_description", 1),
+        ("obj_description", 2),
+        ("col_description", 2),
+        ("shobj_description", 2),
+        ("pg_get_statisticsobjdef_columns", 1),
+    ] {
+        constant(conn, name, n, Value::Null)?;
+    }
+    for (name, n) in [
+        ("has_table_privilege", 2),
+        ("has_table_privilege", 3),
+        ("has_schema_privilege", 2),
+        ("has_schema_privilege", 3),
+        ("has_database_privilege", 2),
+        ("has_database_privilege", 3),
+    ] {
+        constant(conn, name, n, Value::Integer(1))?;
+    }
+    constant(conn, "pg_relation_is_publishable", 1, Value::Integer(0))?;
+    for name in [
+        "pg_relation_size",
+        "pg_total_relation_size",
+        "pg_table_size",
+        "pg_indexes_size",
+    ] {
+        constant(conn, name, 1, Value::Integer(0))?;
+    }
+    register_lookup(conn, Arc::new(NoCatalog))
+}
+
+/// Answers nothing: the lookup before a session registers its own.
+struct NoCatalog;
+
+impl Lookup for NoCatalog {
+    fn relation_oid(&self, _: &str) -> Option<i64> {
+        None
+    }
+    fn relation_name(&self, oid: i64) -> Option<String> {
+        Some(oid.to_string())
+    }
+    fn visible(&self, _: i64) -> bool {
+        true
+    }
+    fn index_def(&self, _: i64) -> Option<String> {
+        None
+    }
+    fn constraint_def(&self, _: i64) -> Option<String> {
+        None
+    }
+    fn role_name(&self, _: i64) -> Option<String> {
+        None
+    }
+    fn namespace_name(&self, _: i64) -> Option<String> {
+        None
+    }
+}
+
+/// Register the catalog functions that look objects up through `lookup`.
+/// Registering again replaces them (and makes SQLite re-prepare cached
+/// statements), so a session does it once.
+pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
+    // Not deterministic: the catalog changes under a prepared statement.
+    let flags = FunctionFlags::SQLITE_UTF8;
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
+        Ok(Value::Integer(
+            int(c, 0).is_some_and(|o| l.visible(o)) as i64
+        ))
+    })?;
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_get_userbyid", 1, flags, move |c| {
+        Ok(match int(c, 0) {
+            Some(o) => Value::Text(
+                l.role_name(o)
+                    .unwrap_or_else(|| format!("unknown (OID={o})")),
+            ),
+            None => Value::Null,
+        })
+    })?;
+    for n in [1, 3] {
+        let l = lookup.clone();
+        conn.create_scalar_function("pg_get_indexdef", n, flags, move |c| {
+            Ok(out(int(c, 0).and_then(|o| l.index_def(o))))
+        })?;
+    }
+    for n in [1, 2] {
+        let l = lookup.clone();
+        conn.create_scalar_function("pg_get_constraintdef", n, flags, move |c| {
+            Ok(out(int(c, 0).and_then(|o| l.constraint_def(o))))
+        })?;
+    }
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_regclass_oid", 1, flags, move |c| {
+        Ok(match c.get_raw(0) {
+            ValueRef::Integer(n) => Value::Integer(n),
+            v => match as_text(v) {
+                Some(s) if s.trim().parse::<i64>().is_ok() => {
+                    Value::Integer(s.trim().parse::<i64>().unwrap_or_default())
+                }
+                Some(s) => match l.relation_oid(&s) {
+                    Some(o) => Value::Integer(o),
+                    None => {
+                        return Err(super::fail(crate::error::Error::NoSuchTable(s.to_string())))
+                    }
+                },
+                None => Value::Null,
+            },
+        })
+    })?;
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_regclass_name", 1, flags, move |c| {
+        Ok(out(int(c, 0).map(|o| {
+            l.relation_name(o).unwrap_or_else(|| o.to_string())
+        })))
+    })?;
+    let l = lookup;
+    conn.create_scalar_function("pg_regnamespace_name", 1, flags, move |c| {
+        Ok(out(int(c, 0).map(|o| {
+            l.namespace_name(o).unwrap_or_else(|| o.to_string())
+        })))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_round_trip() {
+        let items = vec![Some("a"), None, Some("c d"), Some("x\"y")];
+        let text = format_array(&items);
+        assert_eq!(text, r#"{a,NULL,"c d","x\"y"}"#);
+        let back = parse_array(&text);
+        assert_eq!(
+            back,
+            vec![
+                Some("a".to_string()),
+                None,
+                Some("c d".to_string()),
+                Some("x\"y".to_string())
+            ]
+        );
+        assert!(parse_array("{}").is_empty());
+    }
+
+    #[test]
+    fn format_type_names() {
+        assert_eq!(format_type(23, Some(-1)), "integer");
+        assert_eq!(format_type(1043, Some(24)), "character varying(20)");
+        assert_eq!(format_type(1700, Some((10 << 16 | 2) + 4)), "numeric(10,2)");
+        assert_eq!(format_type(1700, Some(-1)), "numeric");
+        assert_eq!(format_type(1007, None), "integer[]");
+    }
+}

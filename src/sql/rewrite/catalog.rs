@@ -1,0 +1,327 @@
+//! The PostgreSQL constructs catalog queries use (psql's `\d`, drivers),
+//! turned into ones the main rewrite handles, before it runs:
+//! `pg_catalog.`-qualified function and type names, `::regclass` and the
+//! other reg-type casts, `OPERATOR(pg_catalog.~)` and the regex operators,
+//! `x = ANY(array_column)`, `ARRAY(SELECT …)`, `arr[i]`, `COLLATE`, and
+//! `unnest`/`generate_series` in FROM. Arrays are PostgreSQL's text form
+//! (`{a,b}`), as `sql::functions::catalog` reads them.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    AccessExpr, BinaryOperator as Op, DataType, Expr, FunctionArguments, ObjectName, Statement,
+    Subscript, TableFactor, Value, VisitMut, VisitorMut,
+};
+
+use super::expr::call;
+use crate::error::{Error, Result};
+use crate::sql::types::PgType;
+
+/// Rewrite the catalog constructs of `stmt` in place.
+pub fn rewrite(stmt: &mut Statement) -> Result<()> {
+    match stmt.visit(&mut Catalog) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// Whether a FROM item names a set-returning function this module
+/// rewrites (`generate_series`, `unnest`, `pg_catalog.` or not).
+pub fn is_table_function(name: &ObjectName) -> bool {
+    matches!(
+        unqualified(&crate::sql::object_name(name)),
+        "generate_series" | "unnest"
+    )
+}
+
+/// The type of a cast to a catalog type (`regclass`, `oid`, …), for
+/// inference; `None` for ordinary types.
+pub fn cast_type(dt: &DataType) -> Option<PgType> {
+    match catalog_type(dt)? {
+        CatalogType::Oid => Some(PgType::Int8),
+        CatalogType::Plain(t) => PgType::from_sql(&t).ok(),
+        _ => Some(PgType::Text),
+    }
+}
+
+fn unqualified(name: &str) -> &str {
+    name.strip_prefix("pg_catalog.").unwrap_or(name)
+}
+
+enum CatalogType {
+    Oid,
+    Regclass,
+    Regtype,
+    Regnamespace,
+    Regrole,
+    /// A type kept as it is stored (name, "char", arrays, regproc).
+    Keep,
+    /// An ordinary type spelled `pg_catalog.x`.
+    Plain(DataType),
+}
+
+fn catalog_type(dt: &DataType) -> Option<CatalogType> {
+    let name = match dt {
+        DataType::Array(_) => return Some(CatalogType::Keep),
+        DataType::Regclass => return Some(CatalogType::Regclass),
+        DataType::Custom(name, mods) if mods.is_empty() => crate::sql::object_name(name),
+        DataType::Char(None) | DataType::Character(None) => {
+            // `"char"` parses as a custom name; a bare char stays char(1).
+            return None;
+        }
+        _ => return None,
+    };
+    Some(match unqualified(&name) {
+        "oid" => CatalogType::Oid,
+        "regclass" => CatalogType::Regclass,
+        "regtype" => CatalogType::Regtype,
+        "regnamespace" => CatalogType::Regnamespace,
+        "regrole" => CatalogType::Regrole,
+        "name" | "char" | "regproc" | "regprocedure" | "regoper" | "regoperator" | "int2vector"
+        | "oidvector" | "aclitem" | "pg_node_tree" => CatalogType::Keep,
+        other if name.starts_with("pg_catalog.") => {
+            let Ok(Expr::Cast { data_type, .. }) =
+                crate::sql::parse_expr(&format!("NULL::{other}"))
+            else {
+                return None;
+            };
+            CatalogType::Plain(data_type)
+        }
+        _ => return None,
+    })
+}
+
+fn is_string(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
+}
+
+fn take(e: &mut Expr) -> Expr {
+    std::mem::replace(e, Expr::Value(Value::Null.into()))
+}
+
+fn regex(left: Expr, right: Expr, icase: bool, negated: bool) -> Expr {
+    let flag = Expr::Value(Value::Number(if icase { "1" } else { "0" }.into(), false).into());
+    let m = call("pg_regex", vec![left, right, flag]);
+    if negated {
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Not,
+            expr: Box::new(m),
+        }
+    } else {
+        m
+    }
+}
+
+fn cast(inner: Expr, data_type: &DataType) -> Option<Expr> {
+    Some(match catalog_type(data_type)? {
+        CatalogType::Oid => Expr::Cast {
+            kind: sqlparser::ast::CastKind::DoubleColon,
+            expr: Box::new(inner),
+            data_type: DataType::BigInt(None),
+            format: None,
+        },
+        CatalogType::Regclass if is_string(&inner) => call("pg_regclass_oid", vec![inner]),
+        CatalogType::Regclass => call("pg_regclass_name", vec![inner]),
+        CatalogType::Regtype => call("format_type", vec![inner, Expr::Value(Value::Null.into())]),
+        CatalogType::Regnamespace => call("pg_regnamespace_name", vec![inner]),
+        CatalogType::Regrole => call("pg_get_userbyid", vec![inner]),
+        CatalogType::Keep => inner,
+        CatalogType::Plain(dt) => Expr::Cast {
+            kind: sqlparser::ast::CastKind::DoubleColon,
+            expr: Box::new(inner),
+            data_type: dt,
+            format: None,
+        },
+    })
+}
+
+/// `ARRAY(SELECT x …)` as an aggregate over the subquery.
+fn array_subquery(q: &sqlparser::ast::Query) -> Result<Expr> {
+    crate::sql::parse_expr(&format!(
+        "(SELECT pg_array_agg(_arr.v) FROM ({q}) AS _arr(v))"
+    ))
+}
+
+fn post(e: &mut Expr) -> Result<()> {
+    let new = match e {
+        Expr::Collate { expr, .. } => take(expr),
+        Expr::Cast {
+            expr, data_type, ..
+        } if catalog_type(data_type).is_some() => match cast(take(expr), data_type) {
+            Some(new) => new,
+            None => return Ok(()),
+        },
+        Expr::Function(f) => {
+            let name = crate::sql::object_name(&f.name);
+            if name == "array" {
+                if let FunctionArguments::Subquery(q) = &f.args {
+                    *e = array_subquery(q)?;
+                }
+                return Ok(());
+            }
+            if let Some(rest) = name.strip_prefix("pg_catalog.") {
+                f.name = ObjectName::from(vec![sqlparser::ast::Ident::new(rest)]);
+            }
+            return Ok(());
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let op = match op {
+                Op::PGCustomBinaryOperator(parts) => match parts.last().map(String::as_str) {
+                    Some("~") => Op::PGRegexMatch,
+                    Some("~*") => Op::PGRegexIMatch,
+                    Some("!~") => Op::PGRegexNotMatch,
+                    Some("!~*") => Op::PGRegexNotIMatch,
+                    Some("=") => Op::Eq,
+                    Some("<>") => Op::NotEq,
+                    Some("<") => Op::Lt,
+                    Some(">") => Op::Gt,
+                    Some("<=") => Op::LtEq,
+                    Some(">=") => Op::GtEq,
+                    Some("||") => Op::StringConcat,
+                    _ => return Err(Error::Unsupported(format!("operator {op}"))),
+                },
+                other => other.clone(),
+            };
+            let (l, r) = (take(left), take(right));
+            match op {
+                Op::PGRegexMatch => regex(l, r, false, false),
+                Op::PGRegexIMatch => regex(l, r, true, false),
+                Op::PGRegexNotMatch => regex(l, r, false, true),
+                Op::PGRegexNotIMatch => regex(l, r, true, true),
+                op => Expr::BinaryOp {
+                    left: Box::new(l),
+                    op,
+                    right: Box::new(r),
+                },
+            }
+        }
+        Expr::AnyOp {
+            left,
+            compare_op: Op::Eq,
+            right,
+            ..
+        } => {
+            let mut inner = right.as_ref();
+            while let Expr::Nested(i) = inner {
+                inner = i;
+            }
+            if matches!(inner, Expr::Array(_) | Expr::Subquery(_)) {
+                return Ok(());
+            }
+            let arr = inner.clone();
+            call("pg_array_contains", vec![arr, take(left)])
+        }
+        Expr::CompoundFieldAccess { root, access_chain } => match access_chain.as_slice() {
+            [AccessExpr::Subscript(Subscript::Index { index })] => {
+                call("pg_array_get", vec![take(root), index.clone()])
+            }
+            _ => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    *e = new;
+    Ok(())
+}
+
+/// `[pg_catalog.]generate_series(a, b) s` and `[pg_catalog.]unnest(arr) x`
+/// in FROM, as subqueries SQLite runs (the series table, `json_each`).
+fn table_function(f: &mut TableFactor) -> Result<()> {
+    let TableFactor::Table {
+        name,
+        alias,
+        args: Some(args),
+        ..
+    } = f
+    else {
+        return Ok(());
+    };
+    let fname = crate::sql::object_name(name);
+    let (source, default_col) = match unqualified(&fname) {
+        "generate_series" if fname.starts_with("pg_catalog.") => {
+            let list: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
+            (
+                format!("generate_series({}) AS mosaic_series", list.join(", ")),
+                "generate_series",
+            )
+        }
+        "unnest" => {
+            let [arg] = args.args.as_slice() else {
+                return Err(Error::Unsupported("unnest of several arrays".into()));
+            };
+            (format!("json_each(pg_array_json({arg}))"), "unnest")
+        }
+        _ => return Ok(()),
+    };
+    let alias_name = alias
+        .as_ref()
+        .map(|a| a.name.to_string())
+        .unwrap_or_else(|| default_col.into());
+    let col = alias
+        .as_ref()
+        .and_then(|a| a.columns.first().map(|c| c.name.to_string()))
+        .unwrap_or_else(|| alias_name.clone());
+    let sql = format!("SELECT * FROM (SELECT value AS {col} FROM {source}) AS {alias_name}");
+    let Some(Statement::Query(q)) = crate::sql::parse(&sql)?.pop() else {
+        return Err(Error::Internal("table function did not parse".into()));
+    };
+    let sqlparser::ast::SetExpr::Select(s) = *q.body else {
+        return Err(Error::Internal("table function did not parse".into()));
+    };
+    if let Some(twj) = s.from.into_iter().next() {
+        *f = twj.relation;
+    }
+    Ok(())
+}
+
+struct Catalog;
+
+impl VisitorMut for Catalog {
+    type Break = Error;
+
+    fn pre_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<Error> {
+        match table_function(f) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
+        match post(e) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn rewrite(sql: &str) -> String {
+        let mut stmts = crate::sql::parse(sql).expect("parse");
+        super::rewrite(&mut stmts[0]).expect("rewrite");
+        stmts[0].to_string()
+    }
+
+    #[test]
+    fn psql_constructs() {
+        assert_eq!(
+            rewrite("SELECT 1 FROM c WHERE c.relname OPERATOR(pg_catalog.~) '^(t)$' COLLATE pg_catalog.default"),
+            "SELECT 1 FROM c WHERE pg_regex(c.relname, '^(t)$', 0)"
+        );
+        assert_eq!(
+            rewrite("SELECT c.oid::pg_catalog.regclass::pg_catalog.text, 't'::regclass, x::oid"),
+            "SELECT pg_regclass_name(c.oid)::TEXT, pg_regclass_oid('t'), x::BIGINT"
+        );
+        assert_eq!(
+            rewrite("SELECT pg_catalog.format_type(a, b) FROM t WHERE n !~ '^pg_' AND 'd' = any(k)"),
+            "SELECT format_type(a, b) FROM t WHERE NOT pg_regex(n, '^pg_', 0) AND pg_array_contains(k, 'd')"
+        );
+        assert_eq!(
+            rewrite("SELECT ARRAY(SELECT r FROM t ORDER BY 1)"),
+            "SELECT (SELECT pg_array_agg(_arr.v) FROM (SELECT r FROM t ORDER BY 1) AS _arr (v))"
+        );
+        assert_eq!(
+            rewrite("SELECT 'toast.' || x FROM pg_catalog.unnest(r) x"),
+            "SELECT 'toast.' || x FROM (SELECT value AS x FROM json_each(pg_array_json(r))) AS x"
+        );
+    }
+}
