@@ -315,6 +315,7 @@ impl Session {
         )
         .map_err(Error::internal)?;
         system::register_session_functions(&conn, &user, pid).map_err(Error::internal)?;
+        pg_catalog::register_lookup(&conn, &store)?;
         conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")
             .map_err(Error::internal)?;
         Ok(Session {

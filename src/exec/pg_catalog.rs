@@ -35,7 +35,6 @@ pub fn definition(name: &str) -> Option<TableDef> {
 
 /// The rows of a catalog relation, as this session sees the catalog.
 pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
-    register_lookup(sess)?;
     let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
     let Some(def) = relations::definition(short) else {
         return Ok(vec![]);
@@ -43,23 +42,11 @@ pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
     rows::rows(sess, short, &def)
 }
 
-/// Register the catalog-aware functions on the session's connection,
-/// once: registering again would make SQLite re-prepare every cached
-/// statement.
-fn register_lookup(sess: &Session) -> Result<()> {
-    if sess.conn.prepare("SELECT mosaic_catalog_lookup()").is_ok() {
-        return Ok(());
-    }
-    let lookup = Arc::new(StoreLookup(sess.store.clone()));
-    crate::sql::functions::catalog::register_lookup(&sess.conn, lookup).map_err(Error::internal)?;
-    sess.conn
-        .create_scalar_function(
-            "mosaic_catalog_lookup",
-            0,
-            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
-            |_| Ok(1),
-        )
-        .map_err(Error::internal)
+/// Register the catalog-aware functions (`::regclass`, format_type, …) on
+/// a session's connection; done once, when the session starts.
+pub(crate) fn register_lookup(conn: &rusqlite::Connection, store: &Arc<Store>) -> Result<()> {
+    let lookup = Arc::new(StoreLookup(store.clone()));
+    crate::sql::functions::catalog::register_lookup(conn, lookup).map_err(Error::internal)
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.

@@ -1,0 +1,197 @@
+//! The extended protocol's Parse, Bind and Execute, answered without a
+//! flush each: PostgreSQL buffers these replies until Sync or Flush, and a
+//! socket write per message costs a wake-up of the client every time.
+//! (pgwire's defaults `send`, i.e. flush, after each; the logic is
+//! otherwise theirs.)
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use futures::{Sink, SinkExt, StreamExt};
+use pgwire::api::portal::{Portal, PortalExecutionState};
+use pgwire::api::query::ExtendedQueryHandler;
+use pgwire::api::results::{Response, Tag};
+use pgwire::api::stmt::StoredStatement;
+use pgwire::api::store::{Entry, PortalStore};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, DEFAULT_NAME};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::extendedquery::{
+    Bind, BindComplete, Execute, Parse, ParseComplete, PortalSuspended,
+};
+use pgwire::messages::response::EmptyQueryResponse;
+use pgwire::messages::PgWireBackendMessage;
+
+use super::Backend;
+use crate::exec::Prepared;
+
+pub async fn parse<C>(backend: &Backend, client: &mut C, message: Parse) -> PgWireResult<()>
+where
+    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::PortalStore: PortalStore<Statement = Arc<Prepared>>,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let name = message
+        .name
+        .clone()
+        .unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    match StoredStatement::parse(client, &message, backend.query_parser()).await? {
+        Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
+        None => client.portal_store().put_empty_statement(&name),
+    }
+    client
+        .feed(PgWireBackendMessage::ParseComplete(ParseComplete::new()))
+        .await?;
+    Ok(())
+}
+
+pub async fn bind<C>(client: &mut C, message: Bind) -> PgWireResult<()>
+where
+    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::PortalStore: PortalStore<Statement = Arc<Prepared>>,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let statement_name = message.statement_name.as_deref().unwrap_or(DEFAULT_NAME);
+    let portal_name = message.portal_name.as_deref().unwrap_or(DEFAULT_NAME);
+    match client.portal_store().get_statement(statement_name) {
+        Some(Entry::Value(statement)) => {
+            let portal = Portal::try_new(&message, statement)?;
+            client.portal_store().put_portal(Arc::new(portal));
+        }
+        Some(Entry::Empty) => {
+            if !message.parameters.is_empty() {
+                return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                    "ERROR".to_owned(),
+                    "08P01".to_owned(),
+                    format!(
+                        "bind message supplies {} parameters, but prepared statement \"{statement_name}\" requires 0",
+                        message.parameters.len()
+                    ),
+                ))));
+            }
+            client.portal_store().put_empty_portal(portal_name);
+        }
+        None => return Err(PgWireError::StatementNotFound(statement_name.to_owned())),
+    }
+    client
+        .feed(PgWireBackendMessage::BindComplete(BindComplete::new()))
+        .await?;
+    Ok(())
+}
+
+pub async fn execute<C>(backend: &Backend, client: &mut C, message: Execute) -> PgWireResult<()>
+where
+    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::PortalStore: PortalStore<Statement = Arc<Prepared>>,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+        return Err(PgWireError::NotReadyForQuery);
+    }
+    let mut status = client.transaction_status();
+    client.set_state(PgWireConnectionState::QueryInProgress);
+    let portal_name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+    let max_rows = message.max_rows as usize;
+    let portal = match client.portal_store().get_portal(portal_name) {
+        Some(Entry::Value(portal)) => portal,
+        Some(Entry::Empty) => {
+            client
+                .feed(PgWireBackendMessage::EmptyQueryResponse(
+                    EmptyQueryResponse::new(),
+                ))
+                .await?;
+            client.set_state(PgWireConnectionState::ReadyForQuery);
+            return Ok(());
+        }
+        None => return Err(PgWireError::PortalNotFound(portal_name.to_owned())),
+    };
+    let fresh = matches!(*portal.state().lock().await, PortalExecutionState::Initial);
+    let needs_fetch = if fresh {
+        match backend.do_query(client, portal.as_ref(), max_rows).await? {
+            Response::Query(results) => {
+                portal.start(results).await;
+                true
+            }
+            Response::EmptyQuery => {
+                client
+                    .feed(PgWireBackendMessage::EmptyQueryResponse(
+                        EmptyQueryResponse::new(),
+                    ))
+                    .await?;
+                false
+            }
+            Response::Execution(tag) => {
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(tag.into()))
+                    .await?;
+                false
+            }
+            Response::TransactionStart(tag) => {
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(tag.into()))
+                    .await?;
+                status = status.to_in_transaction_state();
+                false
+            }
+            Response::TransactionEnd(tag) => {
+                client
+                    .feed(PgWireBackendMessage::CommandComplete(tag.into()))
+                    .await?;
+                status = status.to_idle_state();
+                client.portal_store().rm_portal(DEFAULT_NAME);
+                false
+            }
+            Response::Error(err) => {
+                client
+                    .feed(PgWireBackendMessage::ErrorResponse((*err).into()))
+                    .await?;
+                status = status.to_error_state();
+                false
+            }
+            Response::CopyIn(result) => {
+                client.set_state(PgWireConnectionState::CopyInProgress(true));
+                pgwire::api::copy::send_copy_in_response(client, result).await?;
+                false
+            }
+            Response::CopyOut(result) => {
+                pgwire::api::copy::send_copy_out_response(client, result).await?;
+                false
+            }
+            Response::CopyBoth(result) => {
+                client.set_state(PgWireConnectionState::CopyInProgress(true));
+                pgwire::api::copy::send_copy_both_response(client, result).await?;
+                false
+            }
+        }
+    } else {
+        true
+    };
+    if needs_fetch {
+        let fetched = portal.fetch(max_rows).await?;
+        let mut response = fetched.response;
+        let command_tag = response.command_tag().to_owned();
+        let mut rows = 0;
+        while let Some(row) = response.data_rows().next().await {
+            client.feed(PgWireBackendMessage::DataRow(row?)).await?;
+            rows += 1;
+        }
+        if fetched.suspended {
+            client
+                .feed(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
+                .await?;
+        } else {
+            client
+                .feed(PgWireBackendMessage::CommandComplete(
+                    Tag::new(&command_tag).with_rows(rows).into(),
+                ))
+                .await?;
+        }
+    }
+    if !matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {
+        client.set_state(PgWireConnectionState::ReadyForQuery);
+        client.set_transaction_status(status);
+    }
+    Ok(())
+}
