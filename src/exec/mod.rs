@@ -62,6 +62,8 @@ pub enum Kind {
 /// A parsed, classified and typed statement, ready to bind and run.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// Unique per prepared statement: the key of its compiled SQL.
+    pub id: u64,
     pub stmt: Option<Statement>,
     pub kind: Kind,
     /// Types of `$1..$n`.
@@ -126,6 +128,7 @@ pub fn prepare_parsed(
 ) -> Result<Prepared> {
     match parsed {
         Parsed::Noop(kind) => Ok(Prepared {
+            id: next_id(),
             stmt: None,
             kind,
             params: vec![],
@@ -189,11 +192,17 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
         _ => vec![],
     };
     Ok(Prepared {
+        id: next_id(),
         stmt: Some(stmt),
         kind,
         params,
         columns,
     })
+}
+
+fn next_id() -> u64 {
+    static NEXT: AtomicI64 = AtomicI64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed) as u64
 }
 
 /// The highest `$n` in a statement.
@@ -297,6 +306,9 @@ pub struct Session {
     written: HashSet<String>,
     /// The open transaction is the implicit one of a multi-statement query.
     implicit: bool,
+    /// Compiled SQLite SQL of prepared queries, by (statement, catalog
+    /// version, plan shape).
+    pub compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
 }
 
 impl Session {
@@ -330,6 +342,7 @@ impl Session {
             copy: None,
             written: HashSet::new(),
             implicit: false,
+            compiled: std::collections::HashMap::new(),
         })
     }
 
@@ -587,7 +600,8 @@ impl Session {
     }
 }
 
-/// Whether a statement is DDL (not transactional in MosaicDB).
-pub fn is_ddl(stmt: &Statement) -> bool {
-    matches!(classify(stmt), Ok(Kind::Ddl))
+/// Whether a statement runs outside transactions in MosaicDB (DDL,
+/// `mosaic.seal`), so a script holding it cannot be one transaction.
+pub fn is_non_transactional(stmt: &Statement) -> bool {
+    matches!(classify(stmt), Ok(Kind::Ddl | Kind::Seal(_)))
 }

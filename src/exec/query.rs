@@ -54,6 +54,36 @@ pub fn compile(
     Ok((stmt.to_string(), plan))
 }
 
+/// `compile`, remembered per prepared statement: a prepared query run
+/// again over the same shards (the shape of its plan) reuses its SQLite
+/// SQL, and SQLite its prepared statement.
+pub fn compile_cached(
+    sess: &mut Session,
+    stmt: Statement,
+    id: u64,
+    params: &[Datum],
+) -> Result<String> {
+    use std::hash::{Hash, Hasher};
+    const CAPACITY: usize = 512;
+    if system::mentions_system_relation(&stmt, &sess.store) {
+        return compile(sess, stmt, params).map(|(sql, _)| sql);
+    }
+    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, params)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (id, sess.store.catalog.version(), &shape.shape).hash(&mut h);
+    let key = h.finish();
+    if let Some((sql, attach)) = sess.compiled.get(&key).cloned() {
+        sess.attach(&attach)?;
+        return Ok(sql);
+    }
+    let (sql, plan) = compile(sess, stmt, params)?;
+    if sess.compiled.len() >= CAPACITY {
+        sess.compiled.clear();
+    }
+    sess.compiled.insert(key, (sql.clone(), plan.attach));
+    Ok(sql)
+}
+
 /// Run SQLite SQL with parameters, sending each row to `sink`.
 pub fn stream(
     sess: &Session,
@@ -105,7 +135,7 @@ pub fn run(
             return Ok(outcome);
         }
     }
-    let (sql, _) = compile(sess, stmt, params)?;
+    let sql = compile_cached(sess, stmt, p.id, params)?;
     let count = stream(sess, &sql, params, p.columns.len(), sink)?;
     Ok(Outcome::Rows { count })
 }

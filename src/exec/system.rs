@@ -99,6 +99,19 @@ fn temp_name(view: &str) -> String {
     view.replace('.', "_")
 }
 
+/// Whether `stmt` reads a system view or catalog (materialized per run).
+pub fn mentions_system_relation(stmt: &Statement, store: &Store) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_relations(stmt, |n| {
+        let name = object_name(n);
+        if store.catalog.table(&name).is_none() && system_name(&name).is_some() {
+            found = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
 /// Fill the temp tables of the system views `stmt` reads and point its
 /// references at them.
 pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {

@@ -47,6 +47,9 @@ pub struct Scan {
 pub struct ReadPlan {
     pub attach: Vec<ShardId>,
     pub scans: Vec<Scan>,
+    /// Everything the rewritten SQL depends on besides the statement: per
+    /// table reference, the shards read and whether they have tombstones.
+    pub shape: Vec<(ShardId, bool)>,
 }
 
 /// The schema name a shard is attached under on a session connection.
@@ -159,8 +162,32 @@ pub fn plan_reads(
         params,
         ctes: HashSet::new(),
         plan: ReadPlan::default(),
+        dry: false,
     };
     match stmt.visit(&mut planner) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(planner.plan),
+    }
+}
+
+/// What `plan_reads` would decide (shards, shape), without rewriting
+/// `stmt`: the key of a cached compilation.
+pub fn plan_shape(
+    stmt: &sqlparser::ast::Statement,
+    store: &Store,
+    conn: &Connection,
+    params: &[Datum],
+) -> Result<ReadPlan> {
+    let mut planner = Planner {
+        store,
+        conn,
+        params,
+        ctes: HashSet::new(),
+        plan: ReadPlan::default(),
+        dry: true,
+    };
+    let mut copy = stmt.clone();
+    match copy.visit(&mut planner) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(planner.plan),
     }
@@ -172,6 +199,8 @@ struct Planner<'a> {
     params: &'a [Datum],
     ctes: HashSet<String>,
     plan: ReadPlan,
+    /// Decide, but leave the statement as it is.
+    dry: bool,
 }
 
 /// A table reference found in a SELECT's FROM clause.
@@ -283,13 +312,22 @@ impl Planner<'_> {
             self.params,
         );
         let mut arms = vec![segment_source(&occ.def, false)];
+        self.plan
+            .shape
+            .push((ShardId(format!("table {}", occ.def.name)), false));
         for (s, meta) in &shards {
             if scan.kept.contains(&s.id) {
-                arms.push(shard_source(&occ.def, meta, s.tombstones, false)?);
+                if !self.dry {
+                    arms.push(shard_source(&occ.def, meta, s.tombstones, false)?);
+                }
                 self.plan.attach.push(s.id.clone());
+                self.plan.shape.push((s.id.clone(), s.tombstones > 0));
             }
         }
         self.plan.scans.push(scan);
+        if self.dry {
+            return Ok(());
+        }
         let alias = match factor {
             TableFactor::Table { alias: Some(a), .. } => a.clone(),
             _ => TableAlias {

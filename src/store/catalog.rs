@@ -24,6 +24,8 @@ pub struct Role {
 pub struct Catalog {
     db: Mutex<Connection>,
     tables: RwLock<HashMap<String, Arc<TableDef>>>,
+    /// Bumped by every change to a table definition (compiled SQL depends on them).
+    version: std::sync::atomic::AtomicU64,
 }
 
 impl Catalog {
@@ -53,11 +55,17 @@ impl Catalog {
         Ok(Catalog {
             db: Mutex::new(db),
             tables: RwLock::new(tables),
+            version: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
     pub fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         self.tables.read().get(name).cloned()
+    }
+
+    /// The version of the table definitions; any change bumps it.
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn tables(&self) -> Vec<Arc<TableDef>> {
@@ -78,6 +86,8 @@ impl Catalog {
             .map_err(Error::internal)?;
         let def = Arc::new(def);
         self.tables.write().insert(def.name.clone(), def.clone());
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         Ok(def)
     }
 
@@ -87,6 +97,8 @@ impl Catalog {
             .execute("DELETE FROM tables WHERE name = ?1", [name])
             .map_err(Error::internal)?;
         self.tables.write().remove(name);
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 

@@ -284,11 +284,11 @@ impl SimpleQueryHandler for Backend {
         };
         let several = script.len() > 1;
         // PostgreSQL runs a multi-statement query as one implicit
-        // transaction. DDL in MosaicDB is not transactional, so a script
-        // with DDL runs statement by statement instead.
+        // transaction. DDL and mosaic.seal are not transactional in
+        // MosaicDB, so a script holding one runs statement by statement.
         let implicit = several
             && script.iter().all(|p| match p {
-                exec::Parsed::Statement(s) => !exec::is_ddl(s),
+                exec::Parsed::Statement(s) => !exec::is_non_transactional(s),
                 exec::Parsed::Noop(_) => true,
             });
         if implicit {

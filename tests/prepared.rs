@@ -1,0 +1,90 @@
+//! A prepared statement keeps answering correctly while the shards under
+//! it change: sealing, tombstones, compaction and DDL all change what its
+//! compiled SQL must read.
+
+mod common;
+
+use common::TestNode;
+
+#[tokio::test]
+async fn prepared_queries_follow_the_shards() {
+    let node = TestNode::start_with(&["--shard-max-rows", "20"]);
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE p (id integer PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    let get = client
+        .prepare("SELECT v FROM p WHERE id = $1")
+        .await
+        .unwrap();
+    let count = client.prepare("SELECT count(*) FROM p").await.unwrap();
+    let value = |rows: Vec<tokio_postgres::Row>| rows.first().map(|r| r.get::<_, String>(0));
+
+    client
+        .batch_execute("INSERT INTO p VALUES (1, 'one'), (2, 'two')")
+        .await
+        .unwrap();
+    assert_eq!(
+        value(client.query(&get, &[&1i32]).await.unwrap()).as_deref(),
+        Some("one")
+    );
+
+    // Now sealed (and more rows, in more shards).
+    client
+        .batch_execute("INSERT INTO p SELECT i, 'v' || i FROM generate_series(3, 60) i; SELECT mosaic.seal('p')")
+        .await
+        .unwrap();
+    assert_eq!(
+        value(client.query(&get, &[&1i32]).await.unwrap()).as_deref(),
+        Some("one")
+    );
+    assert_eq!(
+        value(client.query(&get, &[&45i32]).await.unwrap()).as_deref(),
+        Some("v45")
+    );
+
+    // Tombstoned in its shard, new version in the open segment.
+    client
+        .batch_execute("UPDATE p SET v = 'uno' WHERE id = 1")
+        .await
+        .unwrap();
+    assert_eq!(
+        value(client.query(&get, &[&1i32]).await.unwrap()).as_deref(),
+        Some("uno")
+    );
+    client
+        .batch_execute("DELETE FROM p WHERE id = 45")
+        .await
+        .unwrap();
+    assert_eq!(value(client.query(&get, &[&45i32]).await.unwrap()), None);
+
+    // Enough deletes to compact a shard away.
+    client
+        .batch_execute("DELETE FROM p WHERE id BETWEEN 21 AND 40")
+        .await
+        .unwrap();
+    assert_eq!(value(client.query(&get, &[&30i32]).await.unwrap()), None);
+    assert_eq!(
+        value(client.query(&get, &[&50i32]).await.unwrap()).as_deref(),
+        Some("v50")
+    );
+    let n: i64 = client.query_one(&count, &[]).await.unwrap().get(0);
+    assert_eq!(n, 39);
+
+    // A column added later.
+    client
+        .batch_execute("ALTER TABLE p ADD COLUMN w integer DEFAULT 7")
+        .await
+        .unwrap();
+    let w = client
+        .prepare("SELECT w FROM p WHERE id = $1")
+        .await
+        .unwrap();
+    let row = client.query_one(&w, &[&2i32]).await.unwrap();
+    assert_eq!(row.get::<_, Option<i32>>(0), Some(7));
+    assert_eq!(
+        value(client.query(&get, &[&2i32]).await.unwrap()).as_deref(),
+        Some("two")
+    );
+}
