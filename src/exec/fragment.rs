@@ -67,12 +67,65 @@ pub fn run(
 /// Rows of one fragment.
 type Rows = Vec<Vec<Datum>>;
 
-/// A shard fragment to run on a worker.
-struct Job {
-    id: ShardId,
-    path: std::path::PathBuf,
-    tombstones: Vec<i64>,
-    sql: String,
+/// A query over one shard, to run on a worker.
+pub struct Job {
+    pub id: ShardId,
+    pub path: std::path::PathBuf,
+    pub tombstones: Vec<i64>,
+    pub sql: String,
+}
+
+/// The tombstoned rows of a shard, as this transaction sees them.
+pub fn tombstones(sess: &Session, id: &ShardId, count: i64) -> Result<Vec<i64>> {
+    if count == 0 {
+        return Ok(vec![]);
+    }
+    let mut st = sess
+        .conn
+        .prepare_cached("SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?1")
+        .map_err(errors::map)?;
+    let rids = st
+        .query_map([&id.0], |r| r.get::<_, i64>(0))
+        .map_err(errors::map)?;
+    rids.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(errors::map)
+}
+
+/// Copy the live rows of a gathered table reference's shards into its temp
+/// table (plan::Gather), reading the shards in parallel.
+pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
+    let cols: Vec<String> = g.table.columns.iter().map(|c| quote(&c.name)).collect();
+    sess.conn
+        .execute_batch(&format!(
+            "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
+            cols.join(", "),
+            t = quote(&g.temp)
+        ))
+        .map_err(errors::map)?;
+    let mut jobs = Vec::with_capacity(g.shards.len());
+    for (id, count, sql) in &g.shards {
+        jobs.push(Job {
+            id: id.clone(),
+            path: sess.store.shard_path(id),
+            tombstones: tombstones(sess, id, *count)?,
+            sql: sql.clone(),
+        });
+    }
+    let rows = run_parallel(sess, jobs, &[])?;
+    let insert = format!(
+        "INSERT INTO temp.{} VALUES ({})",
+        quote(&g.temp),
+        (1..=cols.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut st = sess.conn.prepare_cached(&insert).map_err(errors::map)?;
+    for row in rows.iter().flatten() {
+        st.execute(rusqlite::params_from_iter(row.iter()))
+            .map_err(errors::map)?;
+    }
+    Ok(())
 }
 
 /// Prune the table's shards and compile a fragment per kept shard; `None`

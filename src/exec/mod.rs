@@ -579,8 +579,7 @@ impl Session {
         }
         if self.attached.len() + missing.len() > MAX_ATTACHED {
             return Err(Error::Unsupported(format!(
-                "a statement reading more than {MAX_ATTACHED} shards at once (it needs {}); seal fewer, larger shards",
-                needed.len()
+                "a transaction writing to more than {MAX_ATTACHED} shards"
             )));
         }
         for id in missing {

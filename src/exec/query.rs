@@ -50,6 +50,9 @@ pub fn compile(
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
     let plan = plan::plan_reads(&mut stmt, &sess.store, &sess.conn, params)?;
     sess.attach(&plan.attach)?;
+    for g in &plan.gathers {
+        crate::exec::fragment::gather(sess, g)?;
+    }
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     Ok((stmt.to_string(), plan))
 }
@@ -69,6 +72,9 @@ pub fn compile_cached(
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
     let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, params)?;
+    if !shape.gathers.is_empty() {
+        return compile(sess, stmt, params).map(|(sql, _)| sql);
+    }
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (id, sess.store.catalog.version(), &shape.shape).hash(&mut h);
     let key = h.finish();
@@ -77,6 +83,10 @@ pub fn compile_cached(
         return Ok(sql);
     }
     let (sql, plan) = compile(sess, stmt, params)?;
+    // Gathered rows are this run's data, not part of the compiled SQL.
+    if !plan.gathers.is_empty() {
+        return Ok(sql);
+    }
     if sess.compiled.len() >= CAPACITY {
         sess.compiled.clear();
     }
@@ -190,6 +200,15 @@ pub fn explain(
         for (id, why) in &scan.pruned {
             lines.push(format!("  pruned shard {id}: {why}"));
         }
+    }
+    for g in &plan.gathers {
+        lines.push(format!(
+            "Gather {}: {} shards copied into temp.{} (more than {} to attach)",
+            g.table.name,
+            g.shards.len(),
+            g.temp,
+            plan::GATHER_ABOVE
+        ));
     }
     lines.push(
         "Merge: UNION ALL of each table's sources, then the query runs in SQLite on this node"

@@ -50,7 +50,25 @@ pub struct ReadPlan {
     /// Everything the rewritten SQL depends on besides the statement: per
     /// table reference, the shards read and whether they have tombstones.
     pub shape: Vec<(ShardId, bool)>,
+    /// Table references with too many shards to attach: their shards' rows
+    /// are gathered into a temp table the rewritten SQL reads.
+    pub gathers: Vec<Gather>,
 }
+
+/// Shards of one table reference whose live rows are copied into
+/// `temp.<temp>` (with the table's columns) before the statement runs.
+#[derive(Debug, Clone)]
+pub struct Gather {
+    pub temp: String,
+    pub table: std::sync::Arc<TableDef>,
+    /// Each shard with the SQL that reads its live rows once it is
+    /// attached under `attach_name` next to its tombstones.
+    pub shards: Vec<(ShardId, i64, String)>,
+}
+
+/// A table reference reading more shards than this gathers them instead
+/// of attaching each (SQLite attaches at most 125 databases).
+pub const GATHER_ABOVE: usize = 32;
 
 /// The schema name a shard is attached under on a session connection.
 pub fn attach_name(id: &ShardId) -> String {
@@ -315,13 +333,42 @@ impl Planner<'_> {
         self.plan
             .shape
             .push((ShardId(format!("table {}", occ.def.name)), false));
-        for (s, meta) in &shards {
-            if scan.kept.contains(&s.id) {
-                if !self.dry {
-                    arms.push(shard_source(&occ.def, meta, s.tombstones, false)?);
+        let gather = scan.kept.len() > GATHER_ABOVE;
+        if gather {
+            let temp = format!("_mosaic_gather_{}", self.plan.gathers.len() + 1);
+            let mut g = Gather {
+                temp: temp.clone(),
+                table: occ.def.clone(),
+                shards: vec![],
+            };
+            for (s, meta) in &shards {
+                if scan.kept.contains(&s.id) {
+                    g.shards.push((
+                        s.id.clone(),
+                        s.tombstones,
+                        shard_source(&occ.def, meta, s.tombstones, false)?,
+                    ));
                 }
-                self.plan.attach.push(s.id.clone());
-                self.plan.shape.push((s.id.clone(), s.tombstones > 0));
+            }
+            let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
+            arms.push(format!(
+                "SELECT {} FROM temp.{}",
+                cols.join(", "),
+                quote(&temp)
+            ));
+            self.plan
+                .shape
+                .push((ShardId(format!("gather {temp}")), true));
+            self.plan.gathers.push(g);
+        } else {
+            for (s, meta) in &shards {
+                if scan.kept.contains(&s.id) {
+                    if !self.dry {
+                        arms.push(shard_source(&occ.def, meta, s.tombstones, false)?);
+                    }
+                    self.plan.attach.push(s.id.clone());
+                    self.plan.shape.push((s.id.clone(), s.tombstones > 0));
+                }
             }
         }
         self.plan.scans.push(scan);
