@@ -6,7 +6,7 @@
 //! byte-identical filters on every node.
 
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use bloomfilter::Bloom;
 
@@ -29,6 +29,58 @@ pub fn trigrams(text: &str) -> BTreeSet<String> {
     let chars: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
     chars.windows(3).map(|w| w.iter().collect()).collect()
 }
+
+/// Add the trigrams of `text` (as `trigrams` defines them) to `out`, each
+/// packed as three 21-bit characters.
+fn add_trigrams(text: &str, out: &mut HashSet<u64, Mixed>) {
+    let mut window = 0u64;
+    let mut n = 0usize;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        window = ((window << 21) | c as u64) & ((1 << 63) - 1);
+        n += 1;
+        if n >= 3 {
+            out.insert(window);
+        }
+    }
+}
+
+fn unpack(g: u64) -> String {
+    [(g >> 42) & 0x1f_ffff, (g >> 21) & 0x1f_ffff, g & 0x1f_ffff]
+        .iter()
+        .filter_map(|&c| char::from_u32(c as u32))
+        .collect()
+}
+
+/// FNV-1a: a fast 64-bit hash of an encoded value.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Hashing for keys that are already well-mixed 64-bit values (a final
+/// multiply spreads packed trigrams over the table's control bits).
+#[derive(Default, Clone, Copy)]
+struct MixHasher(u64);
+
+impl std::hash::Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type Mixed = std::hash::BuildHasherDefault<MixHasher>;
 
 /// Parse bloom bytes written by `column_stats`; `None` when they are not a
 /// usable filter (a caller must then assume every item may be present).
@@ -71,8 +123,12 @@ fn one_column<'a>(
     let mut min: Option<&Datum> = None;
     let mut max: Option<&Datum> = None;
     let mut null_count = 0u64;
-    let mut distinct: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let mut grams: BTreeSet<String> = BTreeSet::new();
+    // Distinct values are found by a 64-bit hash of their encoding (a bloom
+    // does not depend on the order items go in, and sealing is on the
+    // write path): each is encoded again only once, to go into the bloom.
+    let mut distinct: HashMap<u64, &Datum, Mixed> = HashMap::default();
+    let mut grams: HashSet<u64, Mixed> = HashSet::default();
+    let mut enc = Vec::new();
     // A non-text value in a text column (a blob) would match LIKE through
     // SQLite's conversion; its trigrams are not known, so none are kept.
     let mut grams_complete = wants_trigrams;
@@ -82,7 +138,7 @@ fn one_column<'a>(
                 null_count += 1;
                 continue;
             }
-            Datum::Text(s) if wants_trigrams => grams.extend(trigrams(s)),
+            Datum::Text(s) if wants_trigrams => add_trigrams(s, &mut grams),
             _ => grams_complete = false,
         }
         if min.is_none_or(|m| cmp_sqlite(v, m) == Ordering::Less) {
@@ -91,15 +147,24 @@ fn one_column<'a>(
         if max.is_none_or(|m| cmp_sqlite(v, m) == Ordering::Greater) {
             max = Some(v);
         }
-        let mut enc = Vec::new();
+        enc.clear();
         encode_into(v, &mut enc);
-        distinct.insert(enc);
+        distinct.entry(fnv1a(&enc)).or_insert(v);
     }
-    let bloom = build_bloom(distinct.iter().map(Vec::as_slice), distinct.len(), seed)?;
+    let encoded: Vec<Vec<u8>> = distinct
+        .values()
+        .map(|v| {
+            let mut e = Vec::new();
+            encode_into(v, &mut e);
+            e
+        })
+        .collect();
+    let bloom = build_bloom(encoded.iter().map(Vec::as_slice), encoded.len(), seed)?;
     let trigrams = if grams_complete {
+        let texts: Vec<String> = grams.iter().map(|g| unpack(*g)).collect();
         Some(build_bloom(
-            grams.iter().map(String::as_bytes),
-            grams.len(),
+            texts.iter().map(String::as_bytes),
+            texts.len(),
             seed,
         )?)
     } else {
@@ -132,6 +197,14 @@ fn build_bloom<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collected_trigrams_match_trigrams() {
+        let mut got = HashSet::default();
+        add_trigrams("AbÇdé", &mut got);
+        let got: BTreeSet<String> = got.iter().map(|g| unpack(*g)).collect();
+        assert_eq!(got, trigrams("AbÇdé"));
+    }
 
     #[test]
     fn trigrams_are_lowercased_chars() {
