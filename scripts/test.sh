@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The one command that checks MosaicDB: formatting, lints, and every test
-# (unit tests, integration tests against real nodes, sql/slt semantics,
-# psql). CI runs exactly this (.ci/run), after scripts/install-test-deps.sh.
+# The one command that checks MosaicDB on a fresh machine: it installs what
+# the tests need, then formatting, lints, and every test (unit tests,
+# integration tests against real nodes, sql/slt semantics, psql). CI runs
+# exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# What the tests need (PostgreSQL 15 client and server); quick when present.
+scripts/install-test-deps.sh
 
 echo "==> cargo fmt --check"
 cargo fmt --check
