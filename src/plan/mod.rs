@@ -438,16 +438,6 @@ impl Planner<'_> {
     }
 
     fn select(&mut self, select: &mut Select) -> Result<()> {
-        for twj in &mut select.from {
-            if let Some(series) = generate_series(&twj.relation)? {
-                twj.relation = series;
-            }
-            for j in &mut twj.joins {
-                if let Some(series) = generate_series(&j.relation)? {
-                    j.relation = series;
-                }
-            }
-        }
         let mut occs = Vec::new();
         let mut others = 0;
         for twj in &select.from {
@@ -465,60 +455,6 @@ impl Planner<'_> {
         select.from = from;
         r
     }
-}
-
-/// `generate_series(a, b[, step]) [AS] x` as SQLite's series table,
-/// exposing its `value` column under PostgreSQL's name.
-fn generate_series(f: &TableFactor) -> Result<Option<TableFactor>> {
-    let TableFactor::Table {
-        name,
-        alias,
-        args: Some(args),
-        ..
-    } = f
-    else {
-        return Ok(None);
-    };
-    // The replacement reads SQLite's series table under this alias; leave it be.
-    let ours = alias
-        .as_ref()
-        .is_some_and(|a| a.name.value == "mosaic_series");
-    if object_name(name) != "generate_series" || ours {
-        return Ok(None);
-    }
-    let col = alias
-        .as_ref()
-        .map(|a| {
-            a.columns
-                .first()
-                .map(|c| ident_name(&c.name))
-                .unwrap_or_else(|| ident_name(&a.name))
-        })
-        .unwrap_or_else(|| "generate_series".into());
-    let list: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
-    let sql = format!(
-        "SELECT value AS {} FROM generate_series({}) AS mosaic_series",
-        quote(&col),
-        list.join(", ")
-    );
-    let Some(sqlparser::ast::Statement::Query(subquery)) = crate::sql::parse(&sql)?.pop() else {
-        return Err(Error::Internal("generate_series did not parse".into()));
-    };
-    let alias = alias.clone().map(|mut a| {
-        a.columns.clear();
-        a
-    });
-    Ok(Some(TableFactor::Derived {
-        lateral: false,
-        subquery,
-        alias: Some(alias.unwrap_or(TableAlias {
-            explicit: true,
-            name: Ident::new("generate_series"),
-            columns: vec![],
-            at: None,
-        })),
-        sample: None,
-    }))
 }
 
 impl VisitorMut for Planner<'_> {

@@ -223,8 +223,9 @@ fn post(e: &mut Expr) -> Result<()> {
     Ok(())
 }
 
-/// `[pg_catalog.]generate_series(a, b) s` and `[pg_catalog.]unnest(arr) x`
-/// in FROM, as subqueries SQLite runs (the series table, `json_each`).
+/// `[pg_catalog.]generate_series(a, b[, step]) s` and
+/// `[pg_catalog.]unnest(arr) x` in FROM, as subqueries SQLite runs (its
+/// series table, `json_each`) exposing PostgreSQL's column name.
 fn table_function(f: &mut TableFactor) -> Result<()> {
     let TableFactor::Table {
         name,
@@ -237,7 +238,13 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
     };
     let fname = crate::sql::object_name(name);
     let (source, default_col) = match unqualified(&fname) {
-        "generate_series" if fname.starts_with("pg_catalog.") => {
+        // The replacement reads SQLite's series table under the alias
+        // `mosaic_series`, which this must leave alone.
+        "generate_series"
+            if !alias
+                .as_ref()
+                .is_some_and(|a| a.name.value == "mosaic_series") =>
+        {
             let list: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
             (
                 format!("generate_series({}) AS mosaic_series", list.join(", ")),
