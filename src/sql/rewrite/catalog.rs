@@ -241,9 +241,9 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
         // The replacement reads SQLite's series table under the alias
         // `mosaic_series`, which this must leave alone.
         "generate_series"
-            if !alias
+            if alias
                 .as_ref()
-                .is_some_and(|a| a.name.value == "mosaic_series") =>
+                .is_none_or(|a| a.name.value != "mosaic_series") =>
         {
             let list: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
             (
