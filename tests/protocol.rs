@@ -7,32 +7,11 @@ mod common;
 
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use common::TestNode;
+use common::{simple_rows, TestNode};
 use futures::SinkExt;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, GenericClient, SimpleQueryMessage};
-
-/// The rows of the last result of a simple query, NULL as `None`.
-async fn simple_rows(client: &Client, sql: &str) -> Vec<Vec<Option<String>>> {
-    let messages = client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let mut rows = Vec::new();
-    for message in messages {
-        match message {
-            SimpleQueryMessage::RowDescription(_) => rows.clear(),
-            SimpleQueryMessage::Row(row) => rows.push(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect(),
-            ),
-            _ => {}
-        }
-    }
-    rows
-}
 
 /// The SQLSTATE a statement fails with; panics if it succeeds.
 async fn sqlstate_of(client: &Client, sql: &str) -> SqlState {

@@ -9,33 +9,12 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
-use common::TestNode;
+use common::{simple_rows, TestNode};
 use futures::SinkExt;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 type Rows = Vec<Vec<Option<String>>>;
-
-/// The rows of the last result of a simple query, NULL as `None`.
-async fn simple_rows(client: &Client, sql: &str) -> Rows {
-    let messages = client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let mut rows = Vec::new();
-    for message in messages {
-        match message {
-            SimpleQueryMessage::RowDescription(_) => rows.clear(),
-            SimpleQueryMessage::Row(row) => rows.push(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect(),
-            ),
-            _ => {}
-        }
-    }
-    rows
-}
 
 /// Runs one statement with the simple protocol; returns its rows and the
 /// row count of its command tag.
