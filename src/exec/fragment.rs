@@ -13,13 +13,14 @@ use sqlparser::ast::{Ident, SetExpr, Statement, TableAlias, TableFactor};
 
 use crate::error::{Error, Result};
 use crate::exec::query::{bind, stream};
-use crate::exec::{errors, Outcome, RowSink, Session};
+use crate::exec::{errors, Outcome, RowSink, Session, Shared};
 use crate::plan::fragment::Split;
 use crate::plan::{self, attach_name, shard_source, Scan};
 use crate::sql::ident_name;
 use crate::sql::types::Datum;
 use crate::store::segment::quote;
 use crate::store::shard::ShardId;
+use std::sync::Arc;
 
 /// Run `split` if the table has enough shards to gain from it; `None`
 /// sends the caller to the gather path.
@@ -225,8 +226,16 @@ fn collect(conn: &Connection, sql: &str, params: &[Datum]) -> Result<Vec<Vec<Dat
 }
 
 /// One shard's fragment on a connection of its own.
-fn run_job(job: &Job, params: &[Datum], user: &str, pid: i32) -> Result<Vec<Vec<Datum>>> {
+fn run_job(
+    job: &Job,
+    params: &[Datum],
+    user: &str,
+    pid: i32,
+    shared: &Arc<Shared>,
+) -> Result<Vec<Vec<Datum>>> {
     let conn = Connection::open_in_memory().map_err(Error::internal)?;
+    // A cancel or statement_timeout reaches this connection too.
+    let _cancellable = shared.register(&conn);
     crate::sql::functions::register(&conn).map_err(Error::internal)?;
     crate::exec::system::register_session_functions(&conn, user, pid).map_err(Error::internal)?;
     conn.execute_batch(
@@ -260,10 +269,10 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
         .max(1);
     let queue = Mutex::new(jobs.iter().enumerate().collect::<Vec<_>>());
     let results = Mutex::new(Vec::<(usize, Result<Rows>)>::new());
-    let (user, pid) = (sess.user.clone(), sess.pid);
+    let (user, pid, shared) = (sess.user.clone(), sess.pid, sess.shared.clone());
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
-            let (queue, results, user) = (&queue, &results, user.clone());
+            let (queue, results, user, shared) = (&queue, &results, user.clone(), &shared);
             std::thread::Builder::new()
                 .name("fragment".into())
                 .stack_size(8 << 20)
@@ -271,7 +280,7 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
                     let Some((i, job)) = queue.lock().pop() else {
                         break;
                     };
-                    let r = run_job(job, params, &user, pid);
+                    let r = run_job(job, params, &user, pid, shared);
                     let failed = r.is_err();
                     results.lock().push((i, r));
                     if failed {

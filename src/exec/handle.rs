@@ -7,7 +7,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, Result};
@@ -56,7 +55,7 @@ impl RowStream {
 
 pub struct SessionHandle {
     jobs: std::sync::mpsc::Sender<Job>,
-    interrupt: Arc<Mutex<Option<rusqlite::InterruptHandle>>>,
+    shared: Arc<crate::exec::Shared>,
     timed_out: Arc<AtomicBool>,
 }
 
@@ -64,21 +63,20 @@ impl SessionHandle {
     /// Start a session thread for `user`.
     pub async fn spawn(store: Arc<Store>, user: String, pid: i32) -> Result<SessionHandle> {
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
-        let interrupt = Arc::new(Mutex::new(None));
+        let shared = Arc::new(crate::exec::Shared::default());
         let (ready_tx, ready_rx) = oneshot::channel();
-        let intr = interrupt.clone();
+        let for_session = shared.clone();
         std::thread::Builder::new()
             .name(format!("session-{pid}"))
             .stack_size(crate::sql::STACK_SIZE)
             .spawn(move || {
-                let mut sess = match Session::new(store, user, pid) {
+                let mut sess = match Session::new(store, user, pid, for_session) {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
                         return;
                     }
                 };
-                *intr.lock() = Some(sess.conn.get_interrupt_handle());
                 let _ = ready_tx.send(Ok(()));
                 while let Ok(job) = rx.recv() {
                     job(&mut sess);
@@ -90,7 +88,7 @@ impl SessionHandle {
             .map_err(|_| Error::Internal("session thread failed to start".into()))??;
         Ok(SessionHandle {
             jobs,
-            interrupt,
+            shared,
             timed_out: Arc::new(AtomicBool::new(false)),
         })
     }
@@ -112,21 +110,14 @@ impl SessionHandle {
 
     /// Interrupt the running statement (a cancel request).
     pub fn cancel(&self) {
-        if let Some(h) = self.interrupt.lock().as_ref() {
-            h.interrupt();
-        }
+        self.shared.interrupt_all();
     }
 
     /// Execute a prepared statement. Row-returning statements stream; the
     /// first event is awaited here so that planning errors come back as
     /// errors before any row description is sent.
-    pub async fn execute(
-        &self,
-        p: Arc<Prepared>,
-        params: Vec<Datum>,
-        timeout_ms: u64,
-    ) -> Result<Execution> {
-        let timer = self.arm_timeout(timeout_ms);
+    pub async fn execute(&self, p: Arc<Prepared>, params: Vec<Datum>) -> Result<Execution> {
+        let timer = self.arm_timeout(self.shared.timeout_ms.load(Ordering::Relaxed));
         let timed_out = self.timed_out.clone();
         let fix = move |r: Result<Outcome>| match r {
             Err(Error::Canceled) if timed_out.swap(false, Ordering::Relaxed) => {
@@ -181,15 +172,13 @@ impl SessionHandle {
         if ms == 0 {
             return None;
         }
-        let intr = self.interrupt.clone();
+        let shared = self.shared.clone();
         let flag = self.timed_out.clone();
         Some(
             tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
                 flag.store(true, Ordering::Relaxed);
-                if let Some(h) = intr.lock().as_ref() {
-                    h.interrupt();
-                }
+                shared.interrupt_all();
             })
             .abort_handle(),
         )

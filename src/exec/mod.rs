@@ -290,6 +290,48 @@ pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
 /// many (SQLite allows 125 with the build flags in .cargo/config.toml).
 const MAX_ATTACHED: usize = 120;
 
+/// What a session shares with its async handle: the interrupt handles of
+/// every SQLite connection working for its current statement (its own, and
+/// fragment workers'), and its statement_timeout.
+#[derive(Default)]
+pub struct Shared {
+    interrupts: parking_lot::Mutex<Vec<(u64, rusqlite::InterruptHandle)>>,
+    pub timeout_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Shared {
+    /// Interrupt every connection working for the session (a cancel).
+    pub fn interrupt_all(&self) {
+        for (_, h) in self.interrupts.lock().iter() {
+            h.interrupt();
+        }
+    }
+
+    /// Register a connection's interrupt handle until the guard drops.
+    pub fn register(self: &Arc<Self>, conn: &Connection) -> InterruptGuard {
+        let id = next_id();
+        self.interrupts
+            .lock()
+            .push((id, conn.get_interrupt_handle()));
+        InterruptGuard {
+            shared: self.clone(),
+            id,
+        }
+    }
+}
+
+/// Keeps a connection cancellable while it works for a session.
+pub struct InterruptGuard {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        self.shared.interrupts.lock().retain(|(i, _)| *i != self.id);
+    }
+}
+
 /// One client session: its connection, transaction and settings.
 pub struct Session {
     pub store: Arc<Store>,
@@ -309,11 +351,14 @@ pub struct Session {
     /// Compiled SQLite SQL of prepared queries, by (statement, catalog
     /// version, plan shape).
     pub compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
+    pub shared: Arc<Shared>,
+    _own_interrupt: InterruptGuard,
 }
 
 impl Session {
-    pub fn new(store: Arc<Store>, user: String, pid: i32) -> Result<Session> {
+    pub fn new(store: Arc<Store>, user: String, pid: i32, shared: Arc<Shared>) -> Result<Session> {
         let conn = store.connect()?;
+        let own_interrupt = shared.register(&conn);
         let stmt_ver = Arc::new(AtomicI64::new(0));
         let (hlc, ver) = (store.hlc.clone(), stmt_ver.clone());
         conn.create_scalar_function(
@@ -343,6 +388,8 @@ impl Session {
             written: HashSet::new(),
             implicit: false,
             compiled: std::collections::HashMap::new(),
+            shared,
+            _own_interrupt: own_interrupt,
         })
     }
 
@@ -381,6 +428,12 @@ impl Session {
         let r = self.dispatch(p, params, sink);
         if r.is_err() && self.txn == TxnState::InBlock {
             self.txn = TxnState::Failed;
+        }
+        if p.kind == Kind::Set {
+            self.shared.timeout_ms.store(
+                self.settings.statement_timeout_ms(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }
         r
     }

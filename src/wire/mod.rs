@@ -99,10 +99,6 @@ impl Backend {
         sessions.insert((pid, key.to_bytes().to_vec()), Arc::downgrade(&s));
         Ok(s)
     }
-
-    fn timeout_ms(&self) -> u64 {
-        0
-    }
 }
 
 /// Parses statements for the extended protocol.
@@ -310,7 +306,7 @@ impl SimpleQueryHandler for Backend {
                 Err(e) => Err(to_pg(e)),
                 Ok(p) => {
                     let p = Arc::new(p);
-                    match session.execute(p.clone(), vec![], self.timeout_ms()).await {
+                    match session.execute(p.clone(), vec![]).await {
                         Ok(exec) => respond(&p, exec, None, several).await,
                         Err(e) => Err(to_pg(e)),
                     }
@@ -413,10 +409,7 @@ impl ExtendedQueryHandler for Backend {
         let session = self.session(client).await?;
         let params = bind_params(portal)?;
         let p = portal.statement.statement.clone();
-        let exec = session
-            .execute(p.clone(), params, self.timeout_ms())
-            .await
-            .map_err(to_pg)?;
+        let exec = session.execute(p.clone(), params).await.map_err(to_pg)?;
         respond(&p, exec, Some(&portal.result_column_format), max_rows > 0).await
     }
 
