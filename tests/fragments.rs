@@ -128,6 +128,20 @@ fn random_query(rng: &mut Rng) -> String {
                 "SELECT {key}, {a1}, {a2} FROM f{filter} GROUP BY {key}{having} ORDER BY {key}{limit}"
             )
         }
+    } else if rng.below(4) == 0 {
+        let cols = ["g", "h", "g, h", "h, g"];
+        let cols = rng.pick(&cols);
+        let tail = match rng.below(3) {
+            0 => String::new(),
+            1 => format!(" ORDER BY {cols}"),
+            _ => format!(" ORDER BY {cols} LIMIT {}", 1 + rng.below(6)),
+        };
+        let order = if tail.is_empty() {
+            format!(" ORDER BY {cols}")
+        } else {
+            tail
+        };
+        format!("SELECT DISTINCT {cols} FROM f{filter}{order}")
     } else {
         let orders = ["v DESC, id", "h, id DESC", "n, id", "id", "g DESC, v, id"];
         let order = rng.pick(&orders);

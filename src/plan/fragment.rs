@@ -1,11 +1,12 @@
 //! The fragment/merge split of a single-table query (DESIGN.md, plan).
 //!
-//! A query over one table that aggregates, or that keeps only the first
-//! rows of an ordering (top-k), is split into a *fragment* that runs on
+//! A query over one table that aggregates, that keeps only the first rows
+//! of an ordering (top-k), or that is DISTINCT, is split into a *fragment* that runs on
 //! each source of the table on its own (the open segment, each shard) and
 //! a *merge* that combines the fragments' rows: partial aggregates are
 //! finished (`count` → sum of counts, `avg` → sum of sums over sum of
-//! counts, …), top-k lists are merged and cut again. Fragments can run in
+//! counts, …), top-k lists are merged and cut again, distinct rows are
+//! made distinct again. Fragments can run in
 //! parallel and, later, on the node that holds the shard. Anything else
 //! takes the gather path (plan::plan_reads), which the split is tested
 //! against.
@@ -208,11 +209,14 @@ pub fn split(stmt: &Statement, catalog: &dyn Catalog) -> Option<Split> {
         });
     }
 
-    // Top-k: every source keeps its first limit + offset rows.
-    let limit = limit?;
-    if sel.distinct.is_some() && !matches!(sel.distinct, Some(Distinct::All))
-        || sel.having.is_some()
-    {
+    // DISTINCT: every source keeps its distinct rows; top-k: its first
+    // limit + offset rows (both, for DISTINCT … ORDER BY … LIMIT).
+    let distinct = match &sel.distinct {
+        None | Some(Distinct::All) => false,
+        Some(Distinct::Distinct) => true,
+        Some(_) => return None,
+    };
+    if (limit.is_none() && !distinct) || sel.having.is_some() {
         return None;
     }
     let mut outputs: Vec<(Expr, Option<Ident>)> = Vec::new();
@@ -260,32 +264,48 @@ pub fn split(stmt: &Statement, catalog: &dyn Catalog) -> Option<Split> {
                 .unwrap_or_else(|| o.expr.clone()),
             other => other.clone(),
         };
-        columns.push(format!("{PREFIX}o{}", j + 1));
-        frag_items.push(format!("{key} AS {PREFIX}o{}", j + 1));
+        // With DISTINCT a sort key is an output column (PostgreSQL
+        // insists), so the merge sorts by that column.
+        let merge_key = if distinct {
+            let i = outputs
+                .iter()
+                .position(|(e, _)| e.to_string() == key.to_string())?;
+            format!("{PREFIX}c{}", i + 1)
+        } else {
+            columns.push(format!("{PREFIX}o{}", j + 1));
+            frag_items.push(format!("{key} AS {PREFIX}o{}", j + 1));
+            format!("{PREFIX}o{}", j + 1)
+        };
         let mut fo = (*o).clone();
         fo.expr = key;
         frag_order.push(fo.to_string());
         let mut mo = (*o).clone();
-        mo.expr = Expr::Identifier(Ident::new(format!("{PREFIX}o{}", j + 1)));
+        mo.expr = Expr::Identifier(Ident::new(merge_key));
         merge_order.push(mo.to_string());
     }
-    let keep = match &offset {
-        Some(o) => format!("({limit}) + ({o})"),
-        None => limit.to_string(),
+    let keep = match (&limit, &offset) {
+        (Some(l), Some(o)) => format!(" LIMIT ({l}) + ({o})"),
+        (Some(l), None) => format!(" LIMIT {l}"),
+        (None, _) => String::new(),
+    };
+    let select = if distinct {
+        "SELECT DISTINCT"
+    } else {
+        "SELECT"
     };
     let fragment = format!(
-        "SELECT {} FROM {from}{where_sql}{} LIMIT {keep}",
+        "{select} {} FROM {from}{where_sql}{}{keep}",
         frag_items.join(", "),
         order_sql(&frag_order)
     );
     let merge = format!(
-        "SELECT {} FROM temp.{PREFIX}partials{}{}",
+        "{select} {} FROM temp.{PREFIX}partials{}{}",
         (1..=outputs.len())
             .map(|i| format!("{PREFIX}c{i}"))
             .collect::<Vec<_>>()
             .join(", "),
         order_sql(&merge_order),
-        limit_sql(&Some(limit), &offset),
+        limit_sql(&limit, &offset),
     );
     Some(Split {
         table,
@@ -294,7 +314,7 @@ pub fn split(stmt: &Statement, catalog: &dyn Catalog) -> Option<Split> {
         fragment: parse(&fragment)?,
         columns,
         merge: parse(&merge)?,
-        kind: "top-k",
+        kind: if distinct { "distinct" } else { "top-k" },
     })
 }
 
