@@ -8,6 +8,9 @@ pub mod rewrite;
 pub mod types;
 pub mod validate;
 
+#[cfg(test)]
+mod robustness;
+
 use std::sync::Arc;
 
 use crate::store::table::TableDef;
