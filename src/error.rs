@@ -69,6 +69,8 @@ pub enum Error {
     Grouping(String),
     #[error("{0}")]
     TooComplex(String),
+    #[error("more than one row returned by a subquery used as an expression")]
+    CardinalityViolation,
     #[error("{0}")]
     DatetimeFieldOverflow(String),
 }
@@ -108,6 +110,7 @@ impl Error {
             Error::AmbiguousColumn(_) => "42702",
             Error::Grouping(_) => "42803",
             Error::TooComplex(_) => "54001",
+            Error::CardinalityViolation => "21000",
             Error::DatetimeFieldOverflow(_) => "22008",
         }
     }

@@ -37,7 +37,7 @@ pub(crate) fn fail(e: Error) -> rusqlite::Error {
 
 const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
-    "42P01", "42704", "42883",
+    "42P01", "42704", "42883", "21000",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -64,6 +64,7 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "42P01" => Error::NoSuchTable(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
         "42704" => Error::NoSuchObject(m),
         "42883" => Error::NoSuchFunction(m),
+        "21000" => Error::CardinalityViolation,
         _ => Error::InvalidParameter(m),
     })
 }

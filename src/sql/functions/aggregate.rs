@@ -184,7 +184,31 @@ fn avg_final(ctx: &mut Context<'_>) -> rusqlite::Result<Value> {
     })
 }
 
+/// `pg_one(x)`: the value of a scalar subquery's only row (NULL for no
+/// row); a second row is PostgreSQL's 21000.
+struct One;
+
+impl Aggregate<(u64, Value), Value> for One {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<(u64, Value)> {
+        Ok((0, Value::Null))
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut (u64, Value)) -> rusqlite::Result<()> {
+        st.0 += 1;
+        if st.0 > 1 {
+            return Err(super::fail(crate::error::Error::CardinalityViolation));
+        }
+        st.1 = ctx.get::<Value>(0)?;
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<(u64, Value)>) -> rusqlite::Result<Value> {
+        Ok(st.map(|s| s.1).unwrap_or(Value::Null))
+    }
+}
+
 pub fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_aggregate_function("pg_one", 1, flags, One)?;
     conn.create_scalar_function("pg_avg_final", 2, flags, avg_final)?;
     conn.create_window_function("pg_avg", 1, flags, PgAvg)?;
     conn.create_aggregate_function("pg_string_agg_distinct", 2, flags, StringAggDistinct)

@@ -86,6 +86,59 @@ fn is_text_type(dt: &DataType) -> bool {
     )
 }
 
+/// A scalar subquery must return at most one row (21000 otherwise), where
+/// SQLite takes the first: a plain one-column SELECT gets its column
+/// wrapped in the `pg_one` aggregate, which refuses a second row. (Others —
+/// grouped, aggregated, limited, distinct, set operations — are left as
+/// they are.)
+fn single_row(q: &mut sqlparser::ast::Query) {
+    use sqlparser::ast::{GroupByExpr, SelectItem, SetExpr};
+    if q.limit_clause.is_some() || q.fetch.is_some() {
+        return;
+    }
+    let SetExpr::Select(sel) = q.body.as_mut() else {
+        return;
+    };
+    let plain_group = matches!(&sel.group_by, GroupByExpr::Expressions(g, _) if g.is_empty());
+    if !plain_group || sel.having.is_some() || sel.distinct.is_some() || sel.projection.len() != 1 {
+        return;
+    }
+    let item = &mut sel.projection[0];
+    let expr = match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+        _ => return,
+    };
+    let mut aggregate_or_window = false;
+    let _ = sqlparser::ast::visit_expressions(&*expr, |x| {
+        if let Expr::Function(f) = x {
+            let name = f.name.to_string().to_lowercase();
+            if f.over.is_some()
+                || matches!(
+                    name.as_str(),
+                    "count"
+                        | "sum"
+                        | "avg"
+                        | "min"
+                        | "max"
+                        | "group_concat"
+                        | "pg_avg"
+                        | "pg_string_agg_distinct"
+                        | "json_group_array"
+                        | "json_group_object"
+                        | "total"
+                        | "pg_one"
+                )
+            {
+                aggregate_or_window = true;
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    if !aggregate_or_window {
+        *expr = call("pg_one", vec![take(expr)]);
+    }
+}
+
 /// `x op ANY|SOME|ALL (subquery)` with PostgreSQL's three-valued result,
 /// spelled with EXISTS (SQLite has no quantified comparisons). Built as
 /// PostgreSQL SQL before the children are rewritten, so they still are.
@@ -178,6 +231,10 @@ pub(super) fn pre(e: &mut Expr) -> Result<()> {
 
 /// After children: everything else.
 pub(super) fn post(e: &mut Expr) -> Result<()> {
+    if let Expr::Subquery(q) = e {
+        single_row(q);
+        return Ok(());
+    }
     let new = match e {
         Expr::Value(v) => {
             rewrite_value(&mut v.value)?;
