@@ -86,6 +86,25 @@ fn is_text_type(dt: &DataType) -> bool {
     )
 }
 
+/// Aggregates, as the rewritten SQL names them: SQLite's own and every one
+/// `sql::functions` registers (a test checks the list is complete).
+pub(crate) const AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "total",
+    "avg",
+    "min",
+    "max",
+    "group_concat",
+    "string_agg",
+    "json_group_array",
+    "json_group_object",
+    "pg_avg",
+    "pg_one",
+    "pg_array_agg",
+    "pg_string_agg_distinct",
+];
+
 /// A scalar subquery must return at most one row (21000 otherwise), where
 /// SQLite takes the first: a plain one-column SELECT gets its column
 /// wrapped in the `pg_one` aggregate, which refuses a second row. (Others —
@@ -112,23 +131,7 @@ fn single_row(q: &mut sqlparser::ast::Query) {
     let _ = sqlparser::ast::visit_expressions(&*expr, |x| {
         if let Expr::Function(f) = x {
             let name = f.name.to_string().to_lowercase();
-            if f.over.is_some()
-                || matches!(
-                    name.as_str(),
-                    "count"
-                        | "sum"
-                        | "avg"
-                        | "min"
-                        | "max"
-                        | "group_concat"
-                        | "pg_avg"
-                        | "pg_string_agg_distinct"
-                        | "json_group_array"
-                        | "json_group_object"
-                        | "total"
-                        | "pg_one"
-                )
-            {
+            if f.over.is_some() || AGGREGATES.contains(&name.as_str()) {
                 aggregate_or_window = true;
             }
         }

@@ -128,3 +128,33 @@ fn rewritten_sql_runs_on_sqlite() {
         assert_eq!(state, code, "{pg}");
     }
 }
+
+#[test]
+fn every_registered_aggregate_is_known_to_the_rewrite() {
+    let source = [
+        include_str!("../functions.rs"),
+        include_str!("../functions/aggregate.rs"),
+        include_str!("../functions/catalog.rs"),
+        include_str!("../functions/text.rs"),
+    ]
+    .concat();
+    let mut seen = 0;
+    for line in source.lines() {
+        for marker in ["create_aggregate_function(", "create_window_function("] {
+            if let Some(rest) = line.split(marker).nth(1) {
+                let Some(name) = rest.split('"').nth(1) else {
+                    continue;
+                };
+                seen += 1;
+                assert!(
+                    super::expr::AGGREGATES.contains(&name),
+                    "aggregate {name} is missing from rewrite::expr::AGGREGATES"
+                );
+            }
+        }
+    }
+    assert!(
+        seen >= 4,
+        "found only {seen} registrations: the scan is broken"
+    );
+}
