@@ -14,6 +14,58 @@ use crate::sql::types::{Datum, PgType};
 use crate::sql::{ident_name, object_name};
 use crate::store::segment::quote;
 
+/// Spell the boolean values of COPY's FREEZE and HEADER options the way
+/// sqlparser accepts them: `WITH (FREEZE ON)`, which pgbench -i sends, does
+/// not parse, while `WITH (FREEZE true)` does. Other statements, and text
+/// inside quotes, pass through unchanged.
+pub fn normalize_options(sql: &str) -> std::borrow::Cow<'_, str> {
+    let starts_copy = sql
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("copy"));
+    if !starts_copy {
+        return sql.into();
+    }
+    let mut out = String::with_capacity(sql.len());
+    let (mut prev, mut word) = (String::new(), String::new());
+    let mut quoted: Option<char> = None;
+    let flush = |out: &mut String, prev: &mut String, word: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        let boolean_option = ["FREEZE", "HEADER"]
+            .iter()
+            .any(|o| prev.eq_ignore_ascii_case(o));
+        match word.to_ascii_uppercase().as_str() {
+            "ON" if boolean_option => out.push_str("true"),
+            "OFF" if boolean_option => out.push_str("false"),
+            _ => out.push_str(word),
+        }
+        *prev = std::mem::take(word);
+    };
+    for c in sql.chars() {
+        if let Some(q) = quoted {
+            out.push(c);
+            if c == q {
+                quoted = None;
+            }
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut out, &mut prev, &mut word);
+            if c == '\'' || c == '"' {
+                quoted = Some(c);
+                prev.clear();
+            } else if !c.is_whitespace() {
+                prev.clear();
+            }
+            out.push(c);
+        }
+    }
+    flush(&mut out, &mut prev, &mut word);
+    out.into()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
@@ -477,6 +529,25 @@ fn csv_field(spec: &CopySpec, raw: &[u8], quoted: bool) -> Result<Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_boolean_options_normalized() {
+        let n = |s| normalize_options(s).into_owned();
+        assert_eq!(
+            n("copy pgbench_accounts from stdin with (freeze on)"),
+            "copy pgbench_accounts from stdin with (freeze true)"
+        );
+        assert_eq!(
+            n("COPY t FROM STDIN (FORMAT csv, HEADER off)"),
+            "COPY t FROM STDIN (FORMAT csv, HEADER false)"
+        );
+        assert_eq!(
+            n("copy t from stdin (delimiter 'on', freeze)"),
+            "copy t from stdin (delimiter 'on', freeze)"
+        );
+        assert_eq!(n("select 1 where freeze on"), "select 1 where freeze on");
+        assert!(crate::sql::parse(&n("copy t from stdin with (freeze on)")).is_ok());
+    }
 
     fn spec(format: Format) -> CopySpec {
         CopySpec {

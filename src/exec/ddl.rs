@@ -1,7 +1,8 @@
 //! DDL: CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE, TRUNCATE.
 //!
 //! DDL is not transactional in MosaicDB: it runs on the node's writer
-//! connection and is refused inside a transaction block.
+//! connection and is refused inside a transaction block, except TRUNCATE,
+//! which there runs on the session's connection as part of the block.
 
 use sqlparser::ast::{AlterTableOperation, ObjectType, Statement, TableConstraint};
 
@@ -239,16 +240,43 @@ fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
 /// Empty a table: its open segment and every shard leave at once.
 fn truncate(sess: &mut Session, table: &str) -> Result<()> {
     sess.store.with_writer(|w| {
-        w.execute_batch("BEGIN IMMEDIATE").map_err(crate::exec::errors::map)?;
-        let r = (|| -> rusqlite::Result<()> {
-            w.execute_batch(&format!("DELETE FROM {}", quote(table)))?;
-            w.execute(
-                "DELETE FROM _mosaic_tombstones WHERE shard_id IN (SELECT id FROM _mosaic_shards WHERE table_name = ?1)",
-                [table],
-            )?;
-            w.execute("DELETE FROM _mosaic_shards WHERE table_name = ?1", [table])?;
-            Ok(())
-        })();
-        segment::finish(w, r.map_err(crate::exec::errors::map))
+        w.execute_batch("BEGIN IMMEDIATE")
+            .map_err(crate::exec::errors::map)?;
+        let r = delete_all(w, table).map_err(crate::exec::errors::map);
+        segment::finish(w, r)
     })
+}
+
+/// TRUNCATE inside a transaction block (pgbench -i runs `begin; truncate;
+/// copy …; commit`). The session already holds the write lock, so the rows
+/// and the shard manifest entries go on its own connection, under the
+/// block's transaction: a ROLLBACK brings the table back.
+pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
+    let Statement::Truncate(t) = stmt else {
+        return Err(Error::Unsupported("DDL inside a transaction block".into()));
+    };
+    let names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
+    if let Some(missing) = names.iter().find(|n| sess.store.catalog.table(n).is_none()) {
+        return Err(Error::NoSuchTable(missing.clone()));
+    }
+    sess.in_statement(true, |sess| {
+        for name in &names {
+            delete_all(&sess.conn, name).map_err(crate::exec::errors::map)?;
+        }
+        Ok(Outcome::Command("TRUNCATE TABLE".into()))
+    })
+}
+
+/// Delete a table's open-segment rows and its shards from the manifest.
+fn delete_all(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!("DELETE FROM main.{}", quote(table)))?;
+    conn.execute(
+        "DELETE FROM main._mosaic_tombstones WHERE shard_id IN (SELECT id FROM main._mosaic_shards WHERE table_name = ?1)",
+        [table],
+    )?;
+    conn.execute(
+        "DELETE FROM main._mosaic_shards WHERE table_name = ?1",
+        [table],
+    )?;
+    Ok(())
 }

@@ -114,7 +114,7 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     if let Some(kind) = preclassify(sql) {
         return Ok(vec![Parsed::Noop(kind)]);
     }
-    Ok(crate::sql::parse(sql)?
+    Ok(crate::sql::parse(&copy::normalize_options(sql))?
         .into_iter()
         .map(|s| Parsed::Statement(Box::new(s)))
         .collect())
@@ -461,7 +461,7 @@ impl Session {
             }
             (Kind::Ddl, Some(s)) => {
                 if self.txn != TxnState::Idle {
-                    return Err(Error::Unsupported("DDL inside a transaction block".into()));
+                    return ddl::truncate_in_block(self, &s);
                 }
                 ddl::run(self, &s)
             }
