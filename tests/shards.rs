@@ -528,3 +528,65 @@ async fn explain_names_pruned_shards_and_results_stay_right() {
         "0"
     );
 }
+
+/// An index or key added after data was sealed is built in the existing
+/// shards too (their ids do not change), so lookups use it.
+#[tokio::test]
+async fn indexes_added_later_reach_sealed_shards() {
+    let node = TestNode::start_with(&["--shard-max-rows", "500"]);
+    let client = node.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE late (aid integer NOT NULL, v text); \
+             INSERT INTO late SELECT i, 'v' || i FROM generate_series(1, 2000) i",
+        )
+        .await
+        .unwrap();
+    let before = simple_rows(
+        &client,
+        "SELECT shard_id FROM mosaic.shards ORDER BY shard_id",
+    )
+    .await;
+    client
+        .batch_execute("ALTER TABLE late ADD PRIMARY KEY (aid); CREATE INDEX late_v ON late (v)")
+        .await
+        .unwrap();
+    let after = simple_rows(
+        &client,
+        "SELECT shard_id FROM mosaic.shards ORDER BY shard_id",
+    )
+    .await;
+    assert_eq!(before, after, "adding an index must not change shard ids");
+    let dir = node.data_dir().join("shards");
+    for id in &after {
+        let id = id[0].clone().unwrap();
+        let conn = rusqlite::Connection::open(dir.join(format!("{id}.db"))).unwrap();
+        let mut st = conn
+            .prepare("EXPLAIN QUERY PLAN SELECT v FROM data WHERE aid = 7")
+            .unwrap();
+        let plan: Vec<String> = st
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let plan = plan.join(";");
+        assert!(
+            plan.contains("USING INDEX"),
+            "shard {id} does not use an index: {plan}"
+        );
+    }
+    let v: String = client
+        .query_one("SELECT v FROM late WHERE aid = 1234", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(v, "v1234");
+    let err = client
+        .batch_execute("INSERT INTO late VALUES (1234, 'dup')")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+    );
+}

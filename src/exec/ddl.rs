@@ -44,6 +44,7 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             let mut new = (*def).clone();
             new.indexes.push(idx);
             store.alter_table(new.clone(), |w| segment::create_table(w, &new))?;
+            store.index_shards(&new.name)?;
             Ok(Outcome::Command("CREATE INDEX".into()))
         }
         Statement::Drop {
@@ -63,6 +64,13 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             let mut new = (*def).clone();
             for op in &at.operations {
                 alter(&mut new, op, sess)?;
+            }
+            if at
+                .operations
+                .iter()
+                .any(|op| matches!(op, AlterTableOperation::AddConstraint { .. }))
+            {
+                store.index_shards(&name)?;
             }
             Ok(Outcome::Command("ALTER TABLE".into()))
         }

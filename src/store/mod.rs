@@ -199,6 +199,20 @@ impl Store {
         self.catalog.put_table(def, self.hlc.now())
     }
 
+    /// Build the indexes `table` now declares in every live shard of it.
+    pub fn index_shards(&self, table: &str) -> Result<()> {
+        let Some(def) = self.catalog.table(table) else {
+            return Ok(());
+        };
+        // Under the writer lock: DDL, seals and compaction of this node
+        // do not interleave with a rebuild.
+        let writer = self.writer.lock();
+        for s in segment::live_shards(&writer, Some(table))? {
+            shard::add_indexes(&self.shards_dir, &s.id, &def)?;
+        }
+        Ok(())
+    }
+
     /// Drop a table: its catalog entry, open segment, shards and tombstones.
     pub fn drop_table(&self, name: &str) -> Result<()> {
         let writer = self.writer.lock();

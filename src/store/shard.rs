@@ -338,6 +338,48 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
     conn.close().map_err(|(_, e)| db_err(e))
 }
 
+/// Give an existing shard the indexes `table` declares now (after CREATE
+/// INDEX or ALTER TABLE … ADD PRIMARY KEY). Its rows, and so its id and
+/// metadata, do not change; the file is rebuilt under a temporary name and
+/// renamed over the old one, so a reader that has the old file open keeps
+/// reading it unchanged.
+pub fn add_indexes(shards_dir: &Path, id: &ShardId, table: &TableDef) -> Result<()> {
+    let path = shard_path(shards_dir, id);
+    let tmp = shards_dir.join(format!("{}.db.tmp-{:016x}", id, rand::random::<u64>()));
+    let built = (|| -> Result<()> {
+        fs::copy(&path, &tmp)?;
+        let conn = Connection::open(&tmp).map_err(db_err)?;
+        conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            .map_err(db_err)?;
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('data')")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .map_err(db_err)?;
+        for sql in index_ddl(table) {
+            // An index on a column the shard predates cannot be built here.
+            let sql = sql.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1);
+            let cols = sql.rsplit('(').next().unwrap_or_default();
+            let known = cols
+                .trim_end_matches(')')
+                .split(", ")
+                .all(|c| columns.iter().any(|k| quote_ident(k) == c));
+            if known {
+                conn.execute_batch(&sql).map_err(db_err)?;
+            }
+        }
+        conn.close().map_err(|(_, e)| db_err(e))?;
+        File::open(&tmp)?.sync_all()?;
+        fs::rename(&tmp, &path)?;
+        Ok(())
+    })();
+    if built.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    built?;
+    File::open(shards_dir)?.sync_all()?;
+    Ok(())
+}
+
 /// CREATE INDEX statements: the declared indexes, and one on the primary key
 /// unless a declared index already covers exactly its columns.
 fn index_ddl(table: &TableDef) -> Vec<String> {
