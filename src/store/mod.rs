@@ -301,11 +301,52 @@ impl Store {
     /// least `shard_max_rows` rows.
     pub fn seal_full(&self, table: &str) -> Result<()> {
         loop {
-            let rows = segment::count_rows(&self.writer.lock(), table)?;
-            if rows < self.options.shard_max_rows || self.seal_one(table)?.is_none() {
-                return Ok(());
+            let batch = self.prebuild(table)?.max(1);
+            for _ in 0..batch {
+                let rows = segment::count_rows(&self.writer.lock(), table)?;
+                if rows < self.options.shard_max_rows || self.seal_one(table)?.is_none() {
+                    return Ok(());
+                }
             }
         }
+    }
+
+    /// When several full shards are waiting to be sealed (after a big COPY),
+    /// build their files in parallel first; each seal then finds its file
+    /// already written (shard files are named by content) and only commits.
+    /// A prebuilt file whose rows changed in the meantime is simply not
+    /// used, and removed at the next start.
+    /// Returns how many shards it built (at most two per core at a time,
+    /// to bound memory).
+    fn prebuild(&self, table: &str) -> Result<u64> {
+        let max = self.options.shard_max_rows;
+        let Some(def) = self.catalog.table(table) else {
+            return Ok(0);
+        };
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let (rows, full) = {
+            let writer = self.writer.lock();
+            let full = (segment::count_rows(&writer, table)? / max).min(2 * workers as u64);
+            if full < 2 {
+                return Ok(0);
+            }
+            (segment::oldest_rows(&writer, &def, full * max)?, full)
+        };
+        let chunks: Vec<Vec<shard::Row>> = rows.chunks(max as usize).map(|c| c.to_vec()).collect();
+        let queue = Mutex::new(chunks);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let Some(chunk) = queue.lock().pop() else { break };
+                    if let Err(e) = shard::write_shard(&self.shards_dir, &def, chunk) {
+                        tracing::warn!(table, error = %e, "building a shard ahead of its seal failed");
+                    }
+                });
+            }
+        });
+        Ok(full)
     }
 
     /// Seal the open segments whose row count is unchanged since `prev`

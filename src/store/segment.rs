@@ -239,6 +239,17 @@ pub fn max_int(conn: &Connection, table: &str, column: &str) -> Result<i64> {
     .map_err(Error::internal)
 }
 
+/// The oldest `limit` rows of `def`'s open segment, as a seal reads them.
+pub fn oldest_rows(conn: &Connection, def: &TableDef, limit: u64) -> Result<Vec<Row>> {
+    let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+    let sql = format!(
+        "SELECT _ver, {} FROM {} ORDER BY _key LIMIT {limit}",
+        cols.join(", "),
+        quote(&def.name)
+    );
+    read_rows(conn, &sql, cols.len())
+}
+
 fn read_rows(conn: &Connection, sql: &str, ncols: usize) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare(sql).map_err(Error::internal)?;
     let mut rows = stmt.query([]).map_err(Error::internal)?;
