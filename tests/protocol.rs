@@ -680,3 +680,36 @@ async fn a_failing_statement_rolls_back_its_whole_simple_query() {
     assert_eq!(err.code(), Some(&SqlState::UNIQUE_VIOLATION));
     assert_eq!(count(&client, "implicit").await, 0);
 }
+
+/// An error at Parse (an unknown table is found while preparing) aborts the
+/// transaction block just like one at Execute, in both protocols.
+#[tokio::test]
+async fn parse_error_aborts_the_transaction_block() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    for failing in ["prepare", "simple"] {
+        client.batch_execute("BEGIN").await.expect("begin");
+        let err = if failing == "prepare" {
+            client.prepare("SELECT * FROM no_such_table").await.err()
+        } else {
+            client
+                .simple_query("SELECT * FROM no_such_table")
+                .await
+                .err()
+        };
+        let err = err.expect("a missing table is an error");
+        assert_eq!(err.code(), Some(&SqlState::UNDEFINED_TABLE), "{failing}");
+        let err = client.query("SELECT 1", &[]).await.expect_err(failing);
+        assert_eq!(
+            err.code(),
+            Some(&SqlState::IN_FAILED_SQL_TRANSACTION),
+            "{failing}"
+        );
+        client.batch_execute("ROLLBACK").await.expect("rollback");
+        let row = client
+            .query_one("SELECT 1", &[])
+            .await
+            .expect("after rollback");
+        assert_eq!(row.get::<_, i32>(0), 1);
+    }
+}

@@ -385,6 +385,15 @@ impl Session {
         r
     }
 
+    /// A statement failed before it reached [`Session::execute`] (at parse
+    /// or bind): inside a transaction block that aborts the block, as in
+    /// PostgreSQL.
+    pub fn fail_statement(&mut self) {
+        if self.txn == TxnState::InBlock {
+            self.txn = TxnState::Failed;
+        }
+    }
+
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {

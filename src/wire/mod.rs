@@ -100,6 +100,11 @@ impl Backend {
         Ok(s)
     }
 
+    /// Aborts the client's transaction block after a Parse error.
+    pub(crate) async fn fail_statement<C: ClientInfo>(&self, client: &C) -> PgWireResult<()> {
+        fail_statement(&*self.session(client).await?).await
+    }
+
     fn timeout_ms(&self) -> u64 {
         0
     }
@@ -307,7 +312,10 @@ impl SimpleQueryHandler for Backend {
                 .await
                 .map_err(to_pg)?;
             let r = match prepared {
-                Err(e) => Err(to_pg(e)),
+                Err(e) => {
+                    fail_statement(&session).await?;
+                    Err(to_pg(e))
+                }
                 Ok(p) => {
                     let p = Arc::new(p);
                     match session.execute(p.clone(), vec![], self.timeout_ms()).await {
@@ -341,6 +349,12 @@ impl SimpleQueryHandler for Backend {
         }
         Ok(out)
     }
+}
+
+/// Marks the session's transaction block failed after an error that came
+/// before execution (parse, bind).
+async fn fail_statement(session: &SessionHandle) -> PgWireResult<()> {
+    session.run(|s| s.fail_statement()).await.map_err(to_pg)
 }
 
 fn error_info(e: Error) -> ErrorInfo {
@@ -411,7 +425,13 @@ impl ExtendedQueryHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client).await?;
-        let params = bind_params(portal)?;
+        let params = match bind_params(portal) {
+            Ok(params) => params,
+            Err(e) => {
+                fail_statement(&session).await?;
+                return Err(e);
+            }
+        };
         let p = portal.statement.statement.clone();
         let exec = session
             .execute(p.clone(), params, self.timeout_ms())
