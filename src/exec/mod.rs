@@ -279,8 +279,8 @@ pub enum Outcome {
     TxnStart(String),
     /// A transaction ended (COMMIT/ROLLBACK) with this tag.
     TxnEnd(String),
-    /// COPY FROM STDIN is ready for data.
-    CopyIn { columns: usize },
+    /// COPY FROM STDIN is ready for data, in the binary format or not.
+    CopyIn { columns: usize, binary: bool },
 }
 
 /// Where result rows go.

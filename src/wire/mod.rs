@@ -218,8 +218,9 @@ async fn respond(
             Outcome::Command(tag) => Response::Execution(Tag::new(&tag)),
             Outcome::TxnStart(tag) => Response::TransactionStart(Tag::new(&tag)),
             Outcome::TxnEnd(tag) => Response::TransactionEnd(Tag::new(&tag)),
-            Outcome::CopyIn { columns } => {
-                Response::CopyIn(CopyResponse::new(0, columns, stream::empty()))
+            Outcome::CopyIn { columns, binary } => {
+                let format = if binary { 1 } else { 0 };
+                Response::CopyIn(CopyResponse::new(format, columns, stream::empty()))
             }
         }),
         Execution::Rows(mut rx) => {

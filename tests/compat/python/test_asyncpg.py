@@ -169,3 +169,33 @@ def test_supported_types_need_no_introspection(dsn, monkeypatch):
 
     run(body())
     assert calls == []
+
+
+def test_copy_records_in_binary(dsn, table):
+    """copy_records_to_table sends COPY … (FORMAT binary)."""
+
+    async def body():
+        conn = await connect(dsn)
+        try:
+            await conn.execute(
+                f"CREATE TABLE {table} (id integer, name text, amount numeric,"
+                " at timestamptz, tag uuid, ok boolean)"
+            )
+            at = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)
+            records = [
+                (i, f"r{i}", decimal.Decimal(i) / 8, at, uuid.UUID(int=i), i % 2 == 0)
+                for i in range(500)
+            ]
+            records.append((1000, None, None, None, None, None))
+            result = await conn.copy_records_to_table(table, records=records)
+            assert result == "COPY 501"
+            assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 501
+            row = await conn.fetchrow(f"SELECT * FROM {table} WHERE id = 9")
+            assert tuple(row) == (9, "r9", decimal.Decimal("1.125"), at, uuid.UUID(int=9), False)
+            assert await conn.fetchval(f"SELECT name IS NULL FROM {table} WHERE id = 1000")
+            await conn.copy_records_to_table(table, records=[(2000, "x")], columns=["id", "name"])
+            assert await conn.fetchval(f"SELECT name FROM {table} WHERE id = 2000") == "x"
+        finally:
+            await conn.close()
+
+    run(body())

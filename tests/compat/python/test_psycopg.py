@@ -90,6 +90,21 @@ def test_copy_from_stdin(conn, ddl, table):
         assert cur.fetchone() == ("row 7",)
 
 
+def test_copy_binary(conn, ddl, table):
+    ddl(f"CREATE TABLE {table} (id bigint, name text, at timestamptz, data bytea)")
+    at = datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.timezone.utc)
+    with conn.cursor() as cur:
+        with cur.copy(f"COPY {table} (id, name, at, data) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int8", "text", "timestamptz", "bytea"])
+            for i in range(200):
+                copy.write_row((i, f"row {i}", at, bytes([i % 256, 0])))
+            copy.write_row((999, None, None, None))
+        cur.execute(f"SELECT count(*), sum(id) FROM {table}")
+        assert cur.fetchone() == (201, sum(range(200)) + 999)
+        cur.execute(f"SELECT name, at, data FROM {table} WHERE id = 5")
+        assert cur.fetchone() == ("row 5", at, b"\x05\x00")
+
+
 def test_commit_and_rollback(conn, ddl, table):
     with conn.cursor() as cur:
         ddl(f"CREATE TABLE {table} (id integer PRIMARY KEY)")
