@@ -328,6 +328,8 @@ impl Session {
         .map_err(Error::internal)?;
         system::register_session_functions(&conn, &user, pid).map_err(Error::internal)?;
         pg_catalog::register_lookup(&conn, &store)?;
+        let settings = settings::Settings::default();
+        settings::register_functions(&conn, &settings).map_err(Error::internal)?;
         conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")
             .map_err(Error::internal)?;
         Ok(Session {
@@ -336,7 +338,7 @@ impl Session {
             user,
             pid,
             txn: TxnState::Idle,
-            settings: settings::Settings::default(),
+            settings,
             attached: vec![],
             stmt_ver,
             copy: None,

@@ -170,6 +170,16 @@ def test_server_side_cursor_and_prepare(conn, ddl, table):
         assert row == (str(i),)
 
 
+def test_settings_as_functions(dsn):
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT set_config(%s, %s, false)", ("app.tenant", "acme"))
+        assert conn.execute("SELECT current_setting(%s)", ("app.tenant",)).fetchone() == ("acme",)
+        conn.execute("SET application_name = 'compat'")
+        assert conn.execute("SELECT current_setting('application_name')").fetchone() == ("compat",)
+        with pytest.raises(psycopg.errors.UndefinedObject):
+            conn.execute("SELECT current_setting(%s)", ("no_such_setting",))
+
+
 def test_server_info(conn):
     assert conn.info.server_version >= 150000
     assert conn.execute("SHOW server_encoding").fetchone()[0] == "UTF8"
