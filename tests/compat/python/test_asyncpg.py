@@ -199,3 +199,23 @@ def test_copy_records_in_binary(dsn, table):
             await conn.close()
 
     run(body())
+
+
+def test_cursor_fetches_in_batches(dsn, table):
+    """asyncpg cursors are portals read with Execute(max_rows)."""
+
+    async def body():
+        conn = await connect(dsn)
+        try:
+            await conn.execute(f"CREATE TABLE {table} (id integer)")
+            await conn.executemany(f"INSERT INTO {table} VALUES ($1)", [(i,) for i in range(100)])
+            async with conn.transaction():
+                ids = [r["id"] async for r in conn.cursor(f"SELECT id FROM {table} ORDER BY id", prefetch=7)]
+                assert ids == list(range(100))
+                cur = await conn.cursor(f"SELECT id FROM {table} WHERE id >= $1 ORDER BY id", 10)
+                assert [r[0] for r in await cur.fetch(5)] == [10, 11, 12, 13, 14]
+                assert (await cur.fetchrow())["id"] == 15
+        finally:
+            await conn.close()
+
+    run(body())

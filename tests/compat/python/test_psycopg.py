@@ -170,6 +170,14 @@ def test_server_side_cursor_and_prepare(conn, ddl, table):
         assert row == (str(i),)
 
 
+def test_stream(conn, ddl, table):
+    ddl(f"CREATE TABLE {table} (id integer)")
+    with conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} VALUES (%s)", [(i,) for i in range(100)])
+        ids = [row[0] for row in cur.stream(f"SELECT id FROM {table} WHERE id >= %s ORDER BY id", (50,))]
+        assert ids == list(range(50, 100))
+
+
 def test_settings_as_functions(dsn):
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT set_config(%s, %s, false)", ("app.tenant", "acme"))
