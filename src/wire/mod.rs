@@ -168,17 +168,23 @@ impl QueryParser for Parser {
     }
 }
 
+/// A binary parameter declared with a type MosaicDB lacks (interval, time,
+/// arrays, …) that would otherwise be read as text: its bytes are not text,
+/// so it is refused rather than stored as garbage.
+fn unsupported_binary<'a>(declared: Option<&'a Type>, ty: &PgType) -> Option<&'a Type> {
+    let t = declared?;
+    let text_like = matches!(t.oid(), 0 | 19 | 705); // unspecified, name, unknown
+    (PgType::from_oid(t.oid()).is_none() && !text_like && *ty == PgType::Text).then_some(t)
+}
+
 /// Decode the bound parameters of a portal into stored values.
 fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
     let p = &portal.statement.statement;
     (0..portal.parameter_len())
         .map(|i| {
-            let ty = portal
-                .statement
-                .parameter_types
-                .get(i)
-                .cloned()
-                .flatten()
+            let declared = portal.statement.parameter_types.get(i).cloned().flatten();
+            let ty = declared
+                .as_ref()
                 .and_then(|t| PgType::from_oid(t.oid()))
                 .or_else(|| p.params.get(i).cloned())
                 .unwrap_or(PgType::Text);
@@ -186,7 +192,13 @@ fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
                 None => Ok(Datum::Null),
                 Some(bytes) => {
                     let r = if portal.parameter_format.is_binary(i) {
-                        ty.parse_binary(bytes)
+                        match unsupported_binary(declared.as_ref(), &ty) {
+                            Some(t) => Err(Error::Unsupported(format!(
+                                "binary parameter of type {}",
+                                t.name()
+                            ))),
+                            None => ty.parse_binary(bytes),
+                        }
                     } else {
                         std::str::from_utf8(bytes)
                             .map_err(|_| Error::InvalidInput("invalid UTF-8 in parameter".into()))

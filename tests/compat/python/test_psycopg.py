@@ -170,6 +170,18 @@ def test_server_side_cursor_and_prepare(conn, ddl, table):
         assert row == (str(i),)
 
 
+@pytest.mark.parametrize(
+    "value", [datetime.timedelta(days=1), datetime.time(1, 2, 3)], ids=["interval", "time"]
+)
+def test_unsupported_binary_parameter_is_refused(dsn, value):
+    """psycopg sends these types in binary; MosaicDB has no interval or
+    time type, and refuses them instead of reading their bytes as text."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.FeatureNotSupported):
+            conn.execute("SELECT %s", (value,))
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
 def test_stream(conn, ddl, table):
     ddl(f"CREATE TABLE {table} (id integer)")
     with conn.cursor() as cur:
