@@ -40,4 +40,26 @@ for tool in initdb pg_ctl postgres; do
     exit 1
   }
 done
-echo "install-test-deps: ok ($(psql --version))"
+# Python drivers for tests/compat_python.rs, pinned to major versions.
+python_modules="import psycopg, psycopg2, asyncpg, pytest"
+python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9')
+command -v python3 >/dev/null 2>&1 || {
+  echo "install-test-deps: python3 is not on PATH" >&2
+  exit 1
+}
+if ! python3 -c "$python_modules" >/dev/null 2>&1; then
+  echo "install-test-deps: pip installing ${python_packages[*]}"
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "install-test-deps: python3 has no pip (apt-get install python3-pip)" >&2
+    exit 1
+  fi
+  # Debian's system Python refuses pip installs without this flag (PEP 668).
+  python3 -m pip install -q --break-system-packages "${python_packages[@]}" 2>/dev/null ||
+    python3 -m pip install -q "${python_packages[@]}"
+  python3 -c "$python_modules" || {
+    echo "install-test-deps: Python drivers still missing after pip install" >&2
+    exit 1
+  }
+fi
+
+echo "install-test-deps: ok ($(psql --version); $(python3 -c 'import psycopg, psycopg2, asyncpg, pytest; print("psycopg", psycopg.__version__, "psycopg2", psycopg2.__version__.split()[0], "asyncpg", asyncpg.__version__, "pytest", pytest.__version__)'))"

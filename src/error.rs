@@ -29,6 +29,9 @@ pub enum Error {
     ForeignKeyViolation(String),
     #[error("{0}")]
     InvalidInput(String),
+    /// Binary COPY data that does not follow the format.
+    #[error("{0}")]
+    BadCopyFormat(String),
     #[error("{0}")]
     StringTooLong(String),
     #[error("{0}")]
@@ -90,6 +93,7 @@ impl Error {
             Error::CheckViolation(_) => "23514",
             Error::ForeignKeyViolation(_) => "23503",
             Error::InvalidInput(_) => "22P02",
+            Error::BadCopyFormat(_) => "22P04",
             Error::StringTooLong(_) => "22001",
             Error::NumericOutOfRange(_) => "22003",
             Error::DivisionByZero(_) => "22012",
@@ -153,6 +157,7 @@ mod tests {
             (Error::UniqueViolation("k".into()), "23505"),
             (Error::NotNullViolation("c".into()), "23502"),
             (Error::InvalidInput("v".into()), "22P02"),
+            (Error::BadCopyFormat("c".into()), "22P04"),
             (Error::Unsupported("f".into()), "0A000"),
             (Error::BadPassword("u".into()), "28P01"),
             (Error::TransactionAborted, "25P02"),

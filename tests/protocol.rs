@@ -659,3 +659,98 @@ async fn a_failing_statement_rolls_back_its_whole_simple_query() {
     assert_eq!(err.code(), Some(&SqlState::UNIQUE_VIOLATION));
     assert_eq!(count(&client, "implicit").await, 0);
 }
+
+/// An error at Parse (an unknown table is found while preparing) aborts the
+/// transaction block just like one at Execute, in both protocols.
+#[tokio::test]
+async fn parse_error_aborts_the_transaction_block() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    for failing in ["prepare", "simple"] {
+        client.batch_execute("BEGIN").await.expect("begin");
+        let err = if failing == "prepare" {
+            client.prepare("SELECT * FROM no_such_table").await.err()
+        } else {
+            client
+                .simple_query("SELECT * FROM no_such_table")
+                .await
+                .err()
+        };
+        let err = err.expect("a missing table is an error");
+        assert_eq!(err.code(), Some(&SqlState::UNDEFINED_TABLE), "{failing}");
+        let err = client.query("SELECT 1", &[]).await.expect_err(failing);
+        assert_eq!(
+            err.code(),
+            Some(&SqlState::IN_FAILED_SQL_TRANSACTION),
+            "{failing}"
+        );
+        client.batch_execute("ROLLBACK").await.expect("rollback");
+        let row = client
+            .query_one("SELECT 1", &[])
+            .await
+            .expect("after rollback");
+        assert_eq!(row.get::<_, i32>(0), 1);
+    }
+}
+
+/// COPY in PostgreSQL's binary format (what asyncpg's
+/// copy_records_to_table sends), with tuples split across CopyData
+/// messages anywhere, and a truncated stream rejected.
+#[tokio::test]
+async fn copy_from_stdin_in_binary() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE bin (id integer, name text)")
+        .await
+        .unwrap();
+    let mut data = b"PGCOPY\n\xff\r\n\0".to_vec();
+    data.extend_from_slice(&0i32.to_be_bytes()); // flags
+    data.extend_from_slice(&0i32.to_be_bytes()); // no header extension
+    for (id, name) in [(1i32, Some("one")), (2, None), (3, Some("tab\there"))] {
+        data.extend_from_slice(&2i16.to_be_bytes());
+        data.extend_from_slice(&4i32.to_be_bytes());
+        data.extend_from_slice(&id.to_be_bytes());
+        match name {
+            Some(n) => {
+                data.extend_from_slice(&(n.len() as i32).to_be_bytes());
+                data.extend_from_slice(n.as_bytes());
+            }
+            None => data.extend_from_slice(&(-1i32).to_be_bytes()),
+        }
+    }
+    let body = data.clone();
+    data.extend_from_slice(&(-1i16).to_be_bytes());
+
+    let sink = client
+        .copy_in("COPY bin FROM STDIN (FORMAT binary)")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    for chunk in data.chunks(3) {
+        sink.send(Bytes::copy_from_slice(chunk)).await.unwrap();
+    }
+    assert_eq!(sink.as_mut().finish().await.unwrap(), 3);
+    let rows = simple_rows(&client, "SELECT id, name FROM bin ORDER BY id").await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some("1".into()), Some("one".into())],
+            vec![Some("2".into()), None],
+            vec![Some("3".into()), Some("tab\there".into())],
+        ]
+    );
+
+    // Cut off in the middle of a tuple: nothing is copied.
+    let sink = client
+        .copy_in("COPY bin FROM STDIN (FORMAT binary)")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    sink.send(Bytes::copy_from_slice(&body[..body.len() - 2]))
+        .await
+        .unwrap();
+    let err = sink.as_mut().finish().await.expect_err("truncated data");
+    assert_eq!(err.code(), Some(&SqlState::BAD_COPY_FILE_FORMAT), "{err}");
+    assert_eq!(count(&client, "bin").await, 3);
+}

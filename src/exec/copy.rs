@@ -1,5 +1,5 @@
-//! COPY … FROM STDIN in text and CSV formats, streaming into the open
-//! segment inside one transaction (or the open transaction block).
+//! COPY … FROM STDIN in text, CSV and binary formats, streaming into the
+//! open segment inside one transaction (or the open transaction block).
 //!
 //! Data arrives in chunks that are not row-aligned; complete records are
 //! parsed out of a buffer and inserted as they come, so memory stays
@@ -70,6 +70,8 @@ pub fn normalize_options(sql: &str) -> std::borrow::Cow<'_, str> {
 pub enum Format {
     Text,
     Csv,
+    /// PostgreSQL's binary COPY format (asyncpg's `copy_records_to_table`).
+    Binary,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +133,7 @@ impl CopySpec {
                     spec.format = match f.value.to_lowercase().as_str() {
                         "text" => Format::Text,
                         "csv" => Format::Csv,
+                        "binary" => Format::Binary,
                         other => return Err(Error::Unsupported(format!("COPY format {other}"))),
                     }
                 }
@@ -146,6 +149,7 @@ impl CopySpec {
         for o in legacy_options {
             match o {
                 CopyLegacyOption::Csv(_) => spec.format = Format::Csv,
+                CopyLegacyOption::Binary => spec.format = Format::Binary,
                 CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
                 CopyLegacyOption::Null(n) => null = Some(n.clone()),
                 CopyLegacyOption::Header => spec.header = true,
@@ -216,9 +220,11 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
     };
     sess.conn.execute_batch(begin).map_err(errors::map)?;
     let ncols = cols.len();
+    let st_binary = spec.format == Format::Binary;
     sess.copy = Some(CopyState {
         types: cols.iter().map(|&i| def.columns[i].ty.clone()).collect(),
-        skip_header: spec.header,
+        // The binary format always starts with a header.
+        skip_header: spec.header || spec.format == Format::Binary,
         spec,
         insert_sql,
         buf: Vec::new(),
@@ -228,7 +234,10 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
         own_txn,
         def,
     });
-    Ok(Outcome::CopyIn { columns: ncols })
+    Ok(Outcome::CopyIn {
+        columns: ncols,
+        binary: st_binary,
+    })
 }
 
 /// Feed a chunk of COPY data.
@@ -293,6 +302,9 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
         .conn
         .prepare_cached(&st.insert_sql)
         .map_err(errors::map)?;
+    if st.spec.format == Format::Binary {
+        return drain_binary(&mut stmt, st, at_end);
+    }
     let mut pos = 0;
     loop {
         let rest = &st.buf[pos..];
@@ -341,6 +353,109 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
     Ok(())
 }
 
+/// The signature that starts binary COPY data.
+const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+/// Insert every complete tuple of binary COPY data in the buffer: after
+/// the header (signature, flags, extension area), each tuple is a 16-bit
+/// field count (-1 ends the data) and per field a 32-bit length (-1 for
+/// NULL) and the value in its type's binary send format.
+fn drain_binary(
+    stmt: &mut rusqlite::CachedStatement,
+    st: &mut CopyState,
+    at_end: bool,
+) -> Result<()> {
+    let bad = |what: &str| Error::BadCopyFormat(what.to_string());
+    let mut pos = 0;
+    if st.skip_header {
+        let fixed = BINARY_SIGNATURE.len() + 8;
+        if st.buf.len() < fixed {
+            return if at_end {
+                Err(bad("invalid COPY file header (missing length)"))
+            } else {
+                Ok(())
+            };
+        }
+        if &st.buf[..BINARY_SIGNATURE.len()] != BINARY_SIGNATURE {
+            return Err(bad("COPY file signature not recognized"));
+        }
+        let ext = be_i32(&st.buf[BINARY_SIGNATURE.len() + 4..]);
+        let ext =
+            usize::try_from(ext).map_err(|_| bad("invalid COPY file header (wrong length)"))?;
+        if st.buf.len() < fixed + ext {
+            return if at_end {
+                Err(bad("invalid COPY file header (missing length)"))
+            } else {
+                Ok(())
+            };
+        }
+        st.skip_header = false;
+        pos = fixed + ext;
+    }
+    while !st.done {
+        let Some((values, used)) = binary_tuple(&st.buf[pos..], &st.types)? else {
+            break;
+        };
+        pos += used;
+        let Some(values) = values else {
+            st.done = true;
+            break;
+        };
+        stmt.execute(rusqlite::params_from_iter(values.iter()))
+            .map_err(errors::map)?;
+        st.rows += 1;
+    }
+    st.buf.drain(..pos);
+    if at_end && !st.done && !st.buf.is_empty() {
+        return Err(bad("unexpected EOF in COPY data"));
+    }
+    Ok(())
+}
+
+/// One tuple from the front of `buf`: `Some((Some(values), used))`, or
+/// `Some((None, used))` for the trailer; `None` when it is not complete.
+type BinaryTuple = Option<(Option<Vec<Datum>>, usize)>;
+
+fn binary_tuple(buf: &[u8], types: &[PgType]) -> Result<BinaryTuple> {
+    if buf.len() < 2 {
+        return Ok(None);
+    }
+    let count = i16::from_be_bytes([buf[0], buf[1]]);
+    if count == -1 {
+        return Ok(Some((None, 2)));
+    }
+    if count < 0 || count as usize != types.len() {
+        return Err(Error::BadCopyFormat(format!(
+            "row field count is {count}, expected {}",
+            types.len()
+        )));
+    }
+    let mut pos = 2;
+    let mut values = Vec::with_capacity(types.len());
+    for ty in types {
+        if buf.len() < pos + 4 {
+            return Ok(None);
+        }
+        let len = be_i32(&buf[pos..]);
+        pos += 4;
+        if len < 0 {
+            values.push(Datum::Null);
+            continue;
+        }
+        let end = pos + len as usize;
+        if buf.len() < end {
+            return Ok(None);
+        }
+        values.push(ty.parse_binary(&buf[pos..end])?);
+        pos = end;
+    }
+    Ok(Some((Some(values), pos)))
+}
+
+fn be_i32(b: &[u8]) -> i32 {
+    i32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
 /// One record from the front of `buf`: `Some((Some(fields), used))`, or
 /// `Some((None, used))` for the end marker `\.`; `None` when the buffer
 /// holds no complete record yet. A NULL field is `None`.
@@ -350,6 +465,7 @@ fn next_record(spec: &CopySpec, buf: &[u8], at_end: bool) -> Result<Record> {
     match spec.format {
         Format::Text => text_record(spec, buf, at_end),
         Format::Csv => csv_record(spec, buf, at_end),
+        Format::Binary => Err(Error::Internal("binary COPY data parsed as text".into())),
     }
 }
 

@@ -279,8 +279,8 @@ pub enum Outcome {
     TxnStart(String),
     /// A transaction ended (COMMIT/ROLLBACK) with this tag.
     TxnEnd(String),
-    /// COPY FROM STDIN is ready for data.
-    CopyIn { columns: usize },
+    /// COPY FROM STDIN is ready for data, in the binary format or not.
+    CopyIn { columns: usize, binary: bool },
 }
 
 /// Where result rows go.
@@ -373,6 +373,8 @@ impl Session {
         .map_err(Error::internal)?;
         system::register_session_functions(&conn, &user, pid).map_err(Error::internal)?;
         pg_catalog::register_lookup(&conn, &store)?;
+        let settings = settings::Settings::default();
+        settings::register_functions(&conn, &settings).map_err(Error::internal)?;
         conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")
             .map_err(Error::internal)?;
         Ok(Session {
@@ -381,7 +383,7 @@ impl Session {
             user,
             pid,
             txn: TxnState::Idle,
-            settings: settings::Settings::default(),
+            settings,
             attached: vec![],
             stmt_ver,
             copy: None,
@@ -436,6 +438,15 @@ impl Session {
             );
         }
         r
+    }
+
+    /// A statement failed before it reached [`Session::execute`] (at parse
+    /// or bind): inside a transaction block that aborts the block, as in
+    /// PostgreSQL.
+    pub fn fail_statement(&mut self) {
+        if self.txn == TxnState::InBlock {
+            self.txn = TxnState::Failed;
+        }
     }
 
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {

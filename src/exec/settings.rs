@@ -2,6 +2,12 @@
 //! clients send and read.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
 
 use sqlparser::ast::{Expr, Reset, Set, Statement, Value};
 
@@ -26,6 +32,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("integer_datetimes", "on"),
     ("intervalstyle", "postgres"),
     ("is_superuser", "on"),
+    ("jit", "off"),
     ("lc_collate", "C"),
     ("lc_ctype", "C"),
     ("lc_messages", "C"),
@@ -60,15 +67,18 @@ const FIXED: &[&str] = &[
     "max_identifier_length",
 ];
 
-#[derive(Debug, Clone, Default)]
+/// A session's settings. The values are shared with the session's
+/// `current_setting()` SQL function (see [`register_current_setting`]),
+/// which runs inside SQLite and cannot reach the `Session`.
+#[derive(Debug, Default)]
 pub struct Settings {
-    values: BTreeMap<String, String>,
+    values: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
 impl Settings {
     pub fn get(&self, name: &str) -> Option<String> {
         let name = name.to_lowercase();
-        self.values.get(&name).cloned().or_else(|| {
+        self.values.lock().get(&name).cloned().or_else(|| {
             DEFAULTS
                 .iter()
                 .find(|(n, _)| *n == name)
@@ -76,7 +86,7 @@ impl Settings {
         })
     }
 
-    pub fn set(&mut self, name: &str, value: String) -> Result<()> {
+    pub fn set(&self, name: &str, value: String) -> Result<()> {
         let name = name.to_lowercase();
         let known = DEFAULTS.iter().any(|(n, _)| *n == name);
         if !known && !name.contains('.') {
@@ -105,16 +115,16 @@ impl Settings {
             "statement_timeout" => millis(&value)?.to_string(),
             _ => value,
         };
-        self.values.insert(name, value);
+        self.values.lock().insert(name, value);
         Ok(())
     }
 
     pub fn reset(&mut self, name: Option<&str>) {
         match name {
             Some(n) => {
-                self.values.remove(&n.to_lowercase());
+                self.values.lock().remove(&n.to_lowercase());
             }
-            None => self.values.clear(),
+            None => self.values.lock().clear(),
         }
     }
 
@@ -127,7 +137,7 @@ impl Settings {
 
     pub fn all(&self) -> Vec<(String, String)> {
         let mut names: Vec<String> = DEFAULTS.iter().map(|(n, _)| n.to_string()).collect();
-        names.extend(self.values.keys().cloned());
+        names.extend(self.values.lock().keys().cloned());
         names.sort();
         names.dedup();
         names
@@ -138,6 +148,55 @@ impl Settings {
             })
             .collect()
     }
+}
+
+/// Registers `current_setting(name [, missing_ok])` and
+/// `set_config(name, value, is_local)` on the session's connection, reading
+/// and writing `settings` as they are when they run. Like `SET LOCAL`,
+/// `is_local` is not honoured: the value stays for the session.
+pub fn register_functions(conn: &Connection, settings: &Settings) -> rusqlite::Result<()> {
+    let writable = Settings {
+        values: settings.values.clone(),
+    };
+    conn.create_scalar_function("set_config", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        let value: Option<String> = ctx.get(1)?;
+        let Some(name) = name else {
+            return Err(crate::sql::functions::fail(Error::InvalidParameter(
+                "SET requires parameter name".into(),
+            )));
+        };
+        writable
+            .set(&name, value.unwrap_or_default())
+            .map_err(crate::sql::functions::fail)?;
+        Ok(writable.get(&name))
+    })?;
+    let settings = Settings {
+        values: settings.values.clone(),
+    };
+    conn.create_scalar_function(
+        "current_setting",
+        -1,
+        FunctionFlags::SQLITE_UTF8,
+        move |ctx| {
+            if ctx.is_empty() || ctx.len() > 2 {
+                return Err(crate::sql::functions::fail(Error::NoSuchFunction(
+                    "current_setting".into(),
+                )));
+            }
+            let name: Option<String> = ctx.get(0)?;
+            let Some(name) = name else {
+                return Ok(None);
+            };
+            let missing_ok =
+                ctx.len() == 2 && matches!(ctx.get_raw(1), ValueRef::Integer(i) if i != 0);
+            match settings.get(&name) {
+                Some(v) => Ok(Some(v)),
+                None if missing_ok => Ok(None),
+                None => Err(crate::sql::functions::fail(Error::UnknownSetting(name))),
+            }
+        },
+    )
 }
 
 fn boolean(name: &str, v: &str) -> Result<String> {

@@ -35,7 +35,14 @@ where
         .name
         .clone()
         .unwrap_or_else(|| DEFAULT_NAME.to_owned());
-    match StoredStatement::parse(client, &message, backend.query_parser()).await? {
+    let parsed = match StoredStatement::parse(client, &message, backend.query_parser()).await {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            backend.fail_statement(client).await?;
+            return Err(e);
+        }
+    };
+    match parsed {
         Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
         None => client.portal_store().put_empty_statement(&name),
     }

@@ -99,6 +99,11 @@ impl Backend {
         sessions.insert((pid, key.to_bytes().to_vec()), Arc::downgrade(&s));
         Ok(s)
     }
+
+    /// Aborts the client's transaction block after a Parse error.
+    pub(crate) async fn fail_statement<C: ClientInfo>(&self, client: &C) -> PgWireResult<()> {
+        fail_statement(&*self.session(client).await?).await
+    }
 }
 
 /// Parses statements for the extended protocol.
@@ -159,17 +164,23 @@ impl QueryParser for Parser {
     }
 }
 
+/// A binary parameter declared with a type MosaicDB lacks (interval, time,
+/// arrays, …) that would otherwise be read as text: its bytes are not text,
+/// so it is refused rather than stored as garbage.
+fn unsupported_binary<'a>(declared: Option<&'a Type>, ty: &PgType) -> Option<&'a Type> {
+    let t = declared?;
+    let text_like = matches!(t.oid(), 0 | 19 | 705); // unspecified, name, unknown
+    (PgType::from_oid(t.oid()).is_none() && !text_like && *ty == PgType::Text).then_some(t)
+}
+
 /// Decode the bound parameters of a portal into stored values.
 fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
     let p = &portal.statement.statement;
     (0..portal.parameter_len())
         .map(|i| {
-            let ty = portal
-                .statement
-                .parameter_types
-                .get(i)
-                .cloned()
-                .flatten()
+            let declared = portal.statement.parameter_types.get(i).cloned().flatten();
+            let ty = declared
+                .as_ref()
                 .and_then(|t| PgType::from_oid(t.oid()))
                 .or_else(|| p.params.get(i).cloned())
                 .unwrap_or(PgType::Text);
@@ -177,7 +188,13 @@ fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
                 None => Ok(Datum::Null),
                 Some(bytes) => {
                     let r = if portal.parameter_format.is_binary(i) {
-                        ty.parse_binary(bytes)
+                        match unsupported_binary(declared.as_ref(), &ty) {
+                            Some(t) => Err(Error::Unsupported(format!(
+                                "binary parameter of type {}",
+                                t.name()
+                            ))),
+                            None => ty.parse_binary(bytes),
+                        }
                     } else {
                         std::str::from_utf8(bytes)
                             .map_err(|_| Error::InvalidInput("invalid UTF-8 in parameter".into()))
@@ -209,8 +226,9 @@ async fn respond(
             Outcome::Command(tag) => Response::Execution(Tag::new(&tag)),
             Outcome::TxnStart(tag) => Response::TransactionStart(Tag::new(&tag)),
             Outcome::TxnEnd(tag) => Response::TransactionEnd(Tag::new(&tag)),
-            Outcome::CopyIn { columns } => {
-                Response::CopyIn(CopyResponse::new(0, columns, stream::empty()))
+            Outcome::CopyIn { columns, binary } => {
+                let format = if binary { 1 } else { 0 };
+                Response::CopyIn(CopyResponse::new(format, columns, stream::empty()))
             }
         }),
         Execution::Rows(mut rx) => {
@@ -303,7 +321,10 @@ impl SimpleQueryHandler for Backend {
                 .await
                 .map_err(to_pg)?;
             let r = match prepared {
-                Err(e) => Err(to_pg(e)),
+                Err(e) => {
+                    fail_statement(&session).await?;
+                    Err(to_pg(e))
+                }
                 Ok(p) => {
                     let p = Arc::new(p);
                     match session.execute(p.clone(), vec![]).await {
@@ -337,6 +358,12 @@ impl SimpleQueryHandler for Backend {
         }
         Ok(out)
     }
+}
+
+/// Marks the session's transaction block failed after an error that came
+/// before execution (parse, bind).
+async fn fail_statement(session: &SessionHandle) -> PgWireResult<()> {
+    session.run(|s| s.fail_statement()).await.map_err(to_pg)
 }
 
 fn error_info(e: Error) -> ErrorInfo {
@@ -407,7 +434,13 @@ impl ExtendedQueryHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client).await?;
-        let params = bind_params(portal)?;
+        let params = match bind_params(portal) {
+            Ok(params) => params,
+            Err(e) => {
+                fail_statement(&session).await?;
+                return Err(e);
+            }
+        };
         let p = portal.statement.statement.clone();
         let exec = session.execute(p.clone(), params).await.map_err(to_pg)?;
         respond(&p, exec, Some(&portal.result_column_format), max_rows > 0).await

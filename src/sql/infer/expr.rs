@@ -329,7 +329,8 @@ impl Env<'_> {
             | "concat" | "concat_ws" | "replace" | "left" | "right" | "repeat" | "split_part"
             | "reverse" | "lpad" | "rpad" | "initcap" | "md5" | "to_char" | "version"
             | "current_database" | "current_schema" | "current_user" | "session_user" | "user"
-            | "format" | "chr" | "quote_ident" | "quote_literal" => PgType::Text,
+            | "format" | "chr" | "quote_ident" | "quote_literal" | "current_setting"
+            | "set_config" => PgType::Text,
             "now"
             | "current_timestamp"
             | "transaction_timestamp"

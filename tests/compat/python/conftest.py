@@ -1,0 +1,39 @@
+"""Shared fixtures for the Python driver compatibility tests.
+
+The DSN comes from MOSAIC_TEST_DSN as a URL
+(postgresql://USER:PASSWORD@HOST:PORT/DB), which psycopg, psycopg2 and
+asyncpg all accept. tests/compat_python.rs starts a node and sets it.
+"""
+
+import os
+import uuid
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def dsn():
+    value = os.environ.get("MOSAIC_TEST_DSN")
+    if not value:
+        pytest.fail("MOSAIC_TEST_DSN is not set (run through cargo test --test compat_python)")
+    return value
+
+
+@pytest.fixture
+def table():
+    """A fresh table name per test, so tests never see each other's rows."""
+    return "t_" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def ddl(dsn):
+    """Runs DDL on its own autocommit connection: MosaicDB refuses DDL inside
+    a transaction block (README, "Not done yet"), and psycopg and psycopg2
+    open one implicitly for every statement outside autocommit mode."""
+    import psycopg
+
+    def run(sql):
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(sql)
+
+    return run
