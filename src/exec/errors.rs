@@ -7,6 +7,15 @@ use crate::error::Error;
 /// Map a SQLite error raised while running a statement.
 pub fn map(e: rusqlite::Error) -> Error {
     use rusqlite::ffi::ErrorCode;
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        // SQLITE_BUSY_SNAPSHOT: this transaction read a snapshot that another
+        // transaction's commit has since replaced, so it cannot write.
+        if f.extended_code == 517 {
+            return Error::SerializationFailure(
+                "could not serialize access due to concurrent update".into(),
+            );
+        }
+    }
     let (code, msg) = match &e {
         rusqlite::Error::SqliteFailure(f, m) => (Some(f.code), m.clone().unwrap_or_default()),
         rusqlite::Error::SqlInputError { msg, .. } => (None, msg.clone()),

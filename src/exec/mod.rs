@@ -348,6 +348,8 @@ pub struct Session {
     written: HashSet<String>,
     /// The open transaction is the implicit one of a multi-statement query.
     implicit: bool,
+    /// The open transaction block holds the node's write lock.
+    writing: bool,
     /// Compiled SQLite SQL of prepared queries, by (statement, catalog
     /// version, plan shape).
     pub compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
@@ -389,6 +391,7 @@ impl Session {
             copy: None,
             written: HashSet::new(),
             implicit: false,
+            writing: false,
             compiled: std::collections::HashMap::new(),
             shared,
             _own_interrupt: own_interrupt,
@@ -496,6 +499,16 @@ impl Session {
             _ => "SAVEPOINT mosaic_stmt",
         };
         self.conn.execute_batch(begin).map_err(errors::map)?;
+        if write && self.txn != TxnState::Idle && !self.writing {
+            // The first write of a transaction block takes the node's write
+            // lock before it reads anything (planning reads the manifest):
+            // waiting for the lock is fine, a snapshot gone stale under it
+            // would not be.
+            self.conn
+                .execute_batch("UPDATE main._mosaic_shards SET tombstones = tombstones WHERE 0")
+                .map_err(errors::map)?;
+            self.writing = true;
+        }
         let r = f(self);
         self.stmt_ver.store(0, Ordering::Relaxed);
         let end = match (self.txn, r.is_ok()) {
@@ -556,12 +569,13 @@ impl Session {
             // PostgreSQL warns and carries on.
             return Ok(Outcome::TxnStart("BEGIN".into()));
         }
-        let sql = if read_only {
-            "BEGIN"
-        } else {
-            "BEGIN IMMEDIATE"
-        };
-        self.conn.execute_batch(sql).map_err(errors::map)?;
+        // Deferred: a block takes the node's write lock at its first write
+        // (see in_statement), so a block that only reads never blocks a
+        // writer. A block that reads, then writes after another transaction
+        // committed, fails with 40001 (SQLite's snapshot cannot move).
+        let _ = read_only;
+        self.conn.execute_batch("BEGIN").map_err(errors::map)?;
+        self.writing = false;
         self.txn = TxnState::InBlock;
         Ok(Outcome::TxnStart("BEGIN".into()))
     }

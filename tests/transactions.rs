@@ -1,0 +1,77 @@
+//! Transaction blocks take the node's write lock at their first write, not
+//! at BEGIN: a block that only reads never holds up a writer.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::TestNode;
+use tokio_postgres::error::SqlState;
+
+#[tokio::test]
+async fn a_reading_block_does_not_block_writers() {
+    let node = TestNode::start();
+    let a = node.client().await;
+    let b = node.client().await;
+    a.batch_execute(
+        "CREATE TABLE tx (id integer PRIMARY KEY, v integer); INSERT INTO tx VALUES (1, 10)",
+    )
+    .await
+    .unwrap();
+
+    a.batch_execute("BEGIN").await.unwrap();
+    let n: i64 = a
+        .query_one("SELECT count(*) FROM tx", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    let started = Instant::now();
+    b.batch_execute("INSERT INTO tx VALUES (2, 20)")
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the writer waited on a reader"
+    );
+    // The reader keeps its snapshot until it ends.
+    let n: i64 = a
+        .query_one("SELECT count(*) FROM tx", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    // Writing on a snapshot another commit replaced is a serialization failure.
+    let err = a
+        .batch_execute("UPDATE tx SET v = v + 1 WHERE id = 1")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&SqlState::T_R_SERIALIZATION_FAILURE),
+        "{err}"
+    );
+    a.batch_execute("ROLLBACK").await.unwrap();
+
+    // A block that writes first holds the lock; the other writer waits for it.
+    a.batch_execute("BEGIN; UPDATE tx SET v = v + 1 WHERE id = 1")
+        .await
+        .unwrap();
+    let writer = tokio::spawn(async move {
+        b.batch_execute("UPDATE tx SET v = v + 100 WHERE id = 1")
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !writer.is_finished(),
+        "the second writer must wait for the block"
+    );
+    a.batch_execute("COMMIT").await.unwrap();
+    writer.await.unwrap().unwrap();
+    let v: i32 = a
+        .query_one("SELECT v FROM tx WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(v, 111);
+}
