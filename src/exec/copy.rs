@@ -76,6 +76,8 @@ pub enum Format {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CopySpec {
+    /// COPY … TO STDOUT: the query whose rows go out.
+    pub to: Option<Box<sqlparser::ast::Query>>,
     pub table: String,
     pub columns: Vec<String>,
     pub format: Format,
@@ -99,24 +101,55 @@ impl CopySpec {
         else {
             return Err(Error::Internal("not a COPY".into()));
         };
-        if *to {
-            return Err(Error::Unsupported("COPY TO".into()));
-        }
-        if !matches!(target, CopyTarget::Stdin) {
+        let expected = if *to {
+            CopyTarget::Stdout
+        } else {
+            CopyTarget::Stdin
+        };
+        if *target != expected {
             return Err(Error::Unsupported(
-                "COPY from a file or program (use FROM STDIN)".into(),
+                "COPY to or from a file or program (use STDIN / STDOUT)".into(),
             ));
         }
-        let CopySource::Table {
-            table_name,
-            columns,
-        } = source
-        else {
-            return Err(Error::Unsupported("COPY from a query".into()));
+        let (table_name, columns, query) = match source {
+            CopySource::Table {
+                table_name,
+                columns,
+            } => (
+                object_name(table_name),
+                columns.iter().map(ident_name).collect::<Vec<_>>(),
+                None,
+            ),
+            CopySource::Query(q) if *to => (String::new(), vec![], Some(q.clone())),
+            CopySource::Query(_) => {
+                return Err(Error::Syntax("COPY FROM cannot read from a query".into()))
+            }
+        };
+        let query = match (to, query) {
+            (false, _) => None,
+            (true, Some(q)) => Some(q),
+            (true, None) => {
+                let cols = if columns.is_empty() {
+                    "*".to_string()
+                } else {
+                    columns
+                        .iter()
+                        .map(|c| quote(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                match crate::sql::parse(&format!("SELECT {cols} FROM {}", quote(&table_name)))?
+                    .pop()
+                {
+                    Some(Statement::Query(q)) => Some(q),
+                    _ => return Err(Error::Internal("COPY TO query did not parse".into())),
+                }
+            }
         };
         let mut spec = CopySpec {
-            table: object_name(table_name),
-            columns: columns.iter().map(ident_name).collect(),
+            to: query,
+            table: table_name,
+            columns,
             format: Format::Text,
             delimiter: '\t',
             null: "\\N".into(),
@@ -167,7 +200,52 @@ impl CopySpec {
             spec.null = n;
         }
         spec.escape = escape.unwrap_or(spec.quote);
+        if spec.to.is_some() && spec.format == Format::Binary {
+            return Err(Error::Unsupported("COPY TO in binary format".into()));
+        }
         Ok(spec)
+    }
+
+    /// One row as a line of COPY TO output, in the spec's format.
+    pub fn encode_line(&self, fields: &[Option<String>], out: &mut Vec<u8>) {
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.extend(self.delimiter.to_string().as_bytes());
+            }
+            match (f, self.format) {
+                (None, _) => out.extend(self.null.as_bytes()),
+                (Some(v), Format::Csv) => {
+                    let needs = v.is_empty()
+                        || v == &self.null
+                        || v.contains([self.delimiter, self.quote, '\n', '\r']);
+                    if needs {
+                        let q = self.quote.to_string();
+                        let doubled = format!("{}{}", self.escape, self.quote);
+                        out.extend(q.as_bytes());
+                        out.extend(v.replace(&q, &doubled).as_bytes());
+                        out.extend(q.as_bytes());
+                    } else {
+                        out.extend(v.as_bytes());
+                    }
+                }
+                (Some(v), _) => {
+                    for c in v.chars() {
+                        match c {
+                            '\\' => out.extend(b"\\\\"),
+                            '\n' => out.extend(b"\\n"),
+                            '\r' => out.extend(b"\\r"),
+                            '\t' => out.extend(b"\\t"),
+                            c if c == self.delimiter => {
+                                out.push(b'\\');
+                                out.extend(c.to_string().as_bytes());
+                            }
+                            c => out.extend(c.to_string().as_bytes()),
+                        }
+                    }
+                }
+            }
+        }
+        out.push(b'\n');
     }
 }
 

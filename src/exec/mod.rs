@@ -53,6 +53,8 @@ pub enum Kind {
     Set,
     Show,
     CopyFrom(copy::CopySpec),
+    /// COPY … TO STDOUT: rows of a query, sent as COPY data.
+    CopyTo(copy::CopySpec),
     /// `SELECT mosaic.seal('t')`.
     Seal(String),
     /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
@@ -81,6 +83,7 @@ impl Prepared {
             Kind::Delete => "DELETE",
             Kind::Explain => "EXPLAIN",
             Kind::Show => "SHOW",
+            Kind::CopyTo(_) => "COPY",
             _ => "SELECT",
         }
     }
@@ -180,6 +183,17 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
                 })
                 .collect()
         }
+        Kind::CopyTo(spec) => match &spec.to {
+            Some(q) => crate::sql::infer::result_columns(
+                &Statement::Query(q.clone()),
+                &system::SystemCatalog(store),
+                &params,
+            )?
+            .into_iter()
+            .map(|(name, ty)| Column { name, ty })
+            .collect(),
+            None => vec![],
+        },
         Kind::Explain => vec![Column {
             name: "QUERY PLAN".into(),
             ty: PgType::Text,
@@ -250,7 +264,14 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         } => Kind::Rollback,
         Statement::Set(_) | Statement::Reset(_) => Kind::Set,
         Statement::ShowVariable { .. } => Kind::Show,
-        Statement::Copy { .. } => Kind::CopyFrom(copy::CopySpec::from_statement(stmt)?),
+        Statement::Copy { .. } => {
+            let spec = copy::CopySpec::from_statement(stmt)?;
+            if spec.to.is_some() {
+                Kind::CopyTo(spec)
+            } else {
+                Kind::CopyFrom(spec)
+            }
+        }
         Statement::Discard { .. } => Kind::Noop("DISCARD ALL".into()),
         other => {
             let text = other.to_string();
@@ -480,6 +501,14 @@ impl Session {
                 ddl::run(self, &s)
             }
             (Kind::CopyFrom(spec), _) => copy::begin(self, spec.clone()),
+            (Kind::CopyTo(spec), _) => {
+                let Some(q) = spec.to.clone() else {
+                    return Err(Error::Internal("COPY TO without a query".into()));
+                };
+                self.in_statement(false, |sess| {
+                    query::run(sess, Statement::Query(q), p, params, sink)
+                })
+            }
             _ => Err(Error::Internal("statement without a parse tree".into())),
         }
     }

@@ -215,6 +215,9 @@ async fn respond(
     format: Option<&Format>,
     buffer: bool,
 ) -> PgWireResult<Response> {
+    if let exec::Kind::CopyTo(spec) = &p.kind {
+        return Ok(copy_out(p, spec.clone(), exec));
+    }
     let schema = Arc::new(fields(p, format));
     match exec {
         Execution::Done(outcome) => Ok(match outcome {
@@ -280,6 +283,51 @@ async fn respond(
             Ok(Response::Query(q))
         }
     }
+}
+
+/// COPY … TO STDOUT: the statement's rows as COPY data lines.
+fn copy_out(p: &Prepared, spec: exec::copy::CopySpec, exec: Execution) -> Response {
+    let types: Vec<PgType> = p.columns.iter().map(|c| c.ty.clone()).collect();
+    let mut first = Vec::new();
+    if spec.header && spec.format == exec::copy::Format::Csv {
+        let names: Vec<Option<String>> = p.columns.iter().map(|c| Some(c.name.clone())).collect();
+        spec.encode_line(&names, &mut first);
+    }
+    let header = stream::iter((!first.is_empty()).then(|| Ok(CopyData::new(first.into()))));
+    let line = move |row: &[Datum]| {
+        let fields: Vec<Option<String>> = types
+            .iter()
+            .zip(row)
+            .map(|(ty, v)| ty.render_text(v))
+            .collect();
+        let mut out = Vec::new();
+        spec.encode_line(&fields, &mut out);
+        CopyData::new(out.into())
+    };
+    let rows: futures::stream::BoxStream<'static, PgWireResult<CopyData>> = match exec {
+        Execution::Done(_) => stream::empty().boxed(),
+        Execution::Rows(rx) => stream::unfold(
+            (rx, Vec::<Vec<Datum>>::new().into_iter(), line),
+            |(mut rx, mut pending, line)| async move {
+                loop {
+                    if let Some(r) = pending.next() {
+                        let data = line(&r);
+                        return Some((Ok(data), (rx, pending, line)));
+                    }
+                    match rx.next().await? {
+                        Event::Rows(batch) => pending = batch.into_iter(),
+                        Event::End(Ok(_)) => return None,
+                        Event::End(Err(e)) => {
+                            rx.close();
+                            return Some((Err(to_pg(e)), (rx, Vec::new().into_iter(), line)));
+                        }
+                    }
+                }
+            },
+        )
+        .boxed(),
+    };
+    Response::CopyOut(CopyResponse::new(0, p.columns.len(), header.chain(rows)))
 }
 
 #[async_trait]
