@@ -745,6 +745,7 @@ mod tests {
 
     fn spec(format: Format) -> CopySpec {
         CopySpec {
+            to: None,
             table: "t".into(),
             columns: vec![],
             format,
