@@ -74,6 +74,8 @@ pub enum Error {
     TooComplex(String),
     #[error("more than one row returned by a subquery used as an expression")]
     CardinalityViolation,
+    #[error("cannot execute {0} in a read-only transaction")]
+    ReadOnlyTransaction(String),
     #[error("{0}")]
     DatetimeFieldOverflow(String),
 }
@@ -115,6 +117,7 @@ impl Error {
             Error::Grouping(_) => "42803",
             Error::TooComplex(_) => "54001",
             Error::CardinalityViolation => "21000",
+            Error::ReadOnlyTransaction(_) => "25006",
             Error::DatetimeFieldOverflow(_) => "22008",
         }
     }

@@ -75,3 +75,34 @@ async fn a_reading_block_does_not_block_writers() {
         .get(0);
     assert_eq!(v, 111);
 }
+
+#[tokio::test]
+async fn a_read_only_block_refuses_writes() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE ro (id integer PRIMARY KEY)")
+        .await
+        .unwrap();
+    client.batch_execute("BEGIN READ ONLY").await.unwrap();
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM ro", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+    let err = client
+        .batch_execute("INSERT INTO ro VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&SqlState::READ_ONLY_SQL_TRANSACTION),
+        "{err}"
+    );
+    client.batch_execute("ROLLBACK").await.unwrap();
+    client
+        .batch_execute("INSERT INTO ro VALUES (1)")
+        .await
+        .unwrap();
+}

@@ -371,6 +371,8 @@ pub struct Session {
     implicit: bool,
     /// The open transaction block holds the node's write lock.
     writing: bool,
+    /// The open transaction block is READ ONLY.
+    read_only: bool,
     /// Compiled SQLite SQL of prepared queries, by (statement, catalog
     /// version, plan shape).
     pub compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
@@ -413,6 +415,7 @@ impl Session {
             written: HashSet::new(),
             implicit: false,
             writing: false,
+            read_only: false,
             compiled: std::collections::HashMap::new(),
             shared,
             _own_interrupt: own_interrupt,
@@ -474,6 +477,19 @@ impl Session {
     }
 
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
+        if self.read_only && self.txn != TxnState::Idle {
+            let what = match p.kind {
+                Kind::Insert => Some("INSERT"),
+                Kind::Update => Some("UPDATE"),
+                Kind::Delete => Some("DELETE"),
+                Kind::Ddl => Some("DDL"),
+                Kind::CopyFrom(_) => Some("COPY FROM"),
+                _ => None,
+            };
+            if let Some(what) = what {
+                return Err(Error::ReadOnlyTransaction(what.into()));
+            }
+        }
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
@@ -602,9 +618,9 @@ impl Session {
         // (see in_statement), so a block that only reads never blocks a
         // writer. A block that reads, then writes after another transaction
         // committed, fails with 40001 (SQLite's snapshot cannot move).
-        let _ = read_only;
         self.conn.execute_batch("BEGIN").map_err(errors::map)?;
         self.writing = false;
+        self.read_only = read_only;
         self.txn = TxnState::InBlock;
         Ok(Outcome::TxnStart("BEGIN".into()))
     }
