@@ -77,6 +77,10 @@ pub enum Error {
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(String),
     #[error("{0}")]
+    NoTransaction(String),
+    #[error("{0}")]
+    NoSuchSavepoint(String),
+    #[error("{0}")]
     DatetimeFieldOverflow(String),
 }
 
@@ -118,6 +122,8 @@ impl Error {
             Error::TooComplex(_) => "54001",
             Error::CardinalityViolation => "21000",
             Error::ReadOnlyTransaction(_) => "25006",
+            Error::NoTransaction(_) => "25P01",
+            Error::NoSuchSavepoint(_) => "3B001",
             Error::DatetimeFieldOverflow(_) => "22008",
         }
     }

@@ -106,3 +106,66 @@ async fn a_read_only_block_refuses_writes() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn savepoints_roll_back_part_of_a_block() {
+    let node = TestNode::start_with(&["--shard-max-rows", "2"]);
+    let mut client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE sp (id integer PRIMARY KEY, v text); INSERT INTO sp VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        .await
+        .unwrap();
+    // Simple protocol, as psql and psycopg send them.
+    client
+        .batch_execute(
+            "BEGIN; INSERT INTO sp VALUES (4, 'd'); SAVEPOINT s1; DELETE FROM sp WHERE id <= 2; \
+             ROLLBACK TO SAVEPOINT s1; UPDATE sp SET v = 'c2' WHERE id = 3; RELEASE SAVEPOINT s1; COMMIT",
+        )
+        .await
+        .unwrap();
+    let rows = common::simple_rows(&client, "SELECT id, v FROM sp ORDER BY id").await;
+    let got: Vec<String> = rows.iter().map(|r| r[1].clone().unwrap()).collect();
+    assert_eq!(got, vec!["a", "b", "c2", "d"]);
+
+    // A failed statement inside a savepoint: ROLLBACK TO recovers the block.
+    client.batch_execute("BEGIN; SAVEPOINT s2").await.unwrap();
+    let err = client
+        .batch_execute("INSERT INTO sp VALUES (1, 'dup')")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::UNIQUE_VIOLATION));
+    let err = client.batch_execute("SELECT 1").await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION));
+    client.batch_execute("ROLLBACK TO s2").await.unwrap();
+    client
+        .batch_execute("INSERT INTO sp VALUES (5, 'e'); COMMIT")
+        .await
+        .unwrap();
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM sp", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 5);
+
+    // tokio-postgres savepoints (the extended protocol).
+    let mut tx = client.transaction().await.unwrap();
+    {
+        let nested = tx.savepoint("inner").await.unwrap();
+        nested.execute("DELETE FROM sp", &[]).await.unwrap();
+        nested.rollback().await.unwrap();
+    }
+    tx.execute("INSERT INTO sp VALUES (6, 'f')", &[])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM sp", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 6);
+
+    let err = client.batch_execute("SAVEPOINT outside").await.unwrap_err();
+    assert_eq!(err.code(), Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION));
+}

@@ -371,6 +371,7 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
     if !ok && !st.own_txn {
         sess.txn = TxnState::Failed;
     }
+    sess.publish_txn_state();
     sess.conn.execute_batch(sql).map_err(errors::map)
 }
 

@@ -80,6 +80,7 @@ impl SessionHandle {
                 let _ = ready_tx.send(Ok(()));
                 while let Ok(job) = rx.recv() {
                     job(&mut sess);
+                    sess.publish_txn_state();
                 }
             })
             .map_err(Error::internal)?;
@@ -106,6 +107,11 @@ impl SessionHandle {
             .map_err(|_| Error::Internal("session thread is gone".into()))?;
         rx.await
             .map_err(|_| Error::Internal("session thread is gone".into()))
+    }
+
+    /// The session's transaction state after its last statement.
+    pub fn txn_state(&self) -> crate::exec::TxnState {
+        self.shared.txn_state()
     }
 
     /// Interrupt the running statement (a cancel request).

@@ -50,6 +50,9 @@ pub enum Kind {
     },
     Commit,
     Rollback,
+    Savepoint(String),
+    Release(String),
+    RollbackTo(String),
     Set,
     Show,
     CopyFrom(copy::CopySpec),
@@ -262,6 +265,12 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         Statement::Rollback {
             savepoint: None, ..
         } => Kind::Rollback,
+        Statement::Rollback {
+            savepoint: Some(name),
+            ..
+        } => Kind::RollbackTo(crate::sql::ident_name(name)),
+        Statement::Savepoint { name } => Kind::Savepoint(crate::sql::ident_name(name)),
+        Statement::ReleaseSavepoint { name } => Kind::Release(crate::sql::ident_name(name)),
         Statement::Set(_) | Statement::Reset(_) => Kind::Set,
         Statement::ShowVariable { .. } => Kind::Show,
         Statement::Copy { .. } => {
@@ -318,9 +327,30 @@ const MAX_ATTACHED: usize = 120;
 pub struct Shared {
     interrupts: parking_lot::Mutex<Vec<(u64, rusqlite::InterruptHandle)>>,
     pub timeout_ms: std::sync::atomic::AtomicU64,
+    /// The session's transaction state after its last statement (0 idle,
+    /// 1 in a block, 2 failed), for ReadyForQuery.
+    txn_state: std::sync::atomic::AtomicU8,
 }
 
 impl Shared {
+    /// The transaction state ReadyForQuery must report.
+    pub fn txn_state(&self) -> TxnState {
+        match self.txn_state.load(Ordering::Relaxed) {
+            1 => TxnState::InBlock,
+            2 => TxnState::Failed,
+            _ => TxnState::Idle,
+        }
+    }
+
+    fn set_txn_state(&self, t: TxnState) {
+        let v = match t {
+            TxnState::Idle => 0,
+            TxnState::InBlock => 1,
+            TxnState::Failed => 2,
+        };
+        self.txn_state.store(v, Ordering::Relaxed);
+    }
+
     /// Interrupt every connection working for the session (a cancel).
     pub fn interrupt_all(&self) {
         for (_, h) in self.interrupts.lock().iter() {
@@ -428,6 +458,7 @@ impl Session {
             self.begin(false)?;
             self.implicit = true;
         }
+        self.shared.set_txn_state(self.txn);
         Ok(())
     }
 
@@ -437,11 +468,13 @@ impl Session {
         if !std::mem::take(&mut self.implicit) {
             return Ok(());
         }
-        match (self.txn, ok) {
+        let r = match (self.txn, ok) {
             (TxnState::InBlock, true) => self.commit().map(|_| ()),
             (TxnState::Idle, _) => Ok(()),
             _ => self.rollback().map(|_| ()),
-        }
+        };
+        self.shared.set_txn_state(self.txn);
+        r
     }
 
     /// Run one statement with bound parameters, delivering rows to `sink`.
@@ -451,13 +484,17 @@ impl Session {
         params: &[Datum],
         sink: &mut RowSink,
     ) -> Result<Outcome> {
-        if self.txn == TxnState::Failed && !matches!(p.kind, Kind::Commit | Kind::Rollback) {
+        if self.txn == TxnState::Failed
+            && !matches!(p.kind, Kind::Commit | Kind::Rollback | Kind::RollbackTo(_))
+        {
+            self.shared.set_txn_state(self.txn);
             return Err(Error::TransactionAborted);
         }
         let r = self.dispatch(p, params, sink);
         if r.is_err() && self.txn == TxnState::InBlock {
             self.txn = TxnState::Failed;
         }
+        self.shared.set_txn_state(self.txn);
         if p.kind == Kind::Set {
             self.shared.timeout_ms.store(
                 self.settings.statement_timeout_ms(),
@@ -474,6 +511,13 @@ impl Session {
         if self.txn == TxnState::InBlock {
             self.txn = TxnState::Failed;
         }
+        self.shared.set_txn_state(self.txn);
+    }
+
+    /// Publish the transaction state for ReadyForQuery (after work that
+    /// does not go through `execute`, such as COPY data).
+    pub fn publish_txn_state(&self) {
+        self.shared.set_txn_state(self.txn);
     }
 
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
@@ -496,6 +540,9 @@ impl Session {
             (Kind::Begin { read_only }, _) => self.begin(*read_only),
             (Kind::Commit, _) => self.commit(),
             (Kind::Rollback, _) => self.rollback(),
+            (Kind::Savepoint(name), _) => self.savepoint("SAVEPOINT", name),
+            (Kind::Release(name), _) => self.savepoint("RELEASE", name),
+            (Kind::RollbackTo(name), _) => self.savepoint("ROLLBACK TO", name),
             (Kind::Set, Some(s)) => settings::set(self, &s),
             (Kind::Show, Some(s)) => settings::show(self, &s, sink),
             (Kind::Seal(table), _) => self.seal(table, sink),
@@ -623,6 +670,39 @@ impl Session {
         self.read_only = read_only;
         self.txn = TxnState::InBlock;
         Ok(Outcome::TxnStart("BEGIN".into()))
+    }
+
+    /// SAVEPOINT, RELEASE and ROLLBACK TO a user's savepoint (named apart
+    /// from the one each statement takes). Rolling back to a savepoint
+    /// clears the failed state, as in PostgreSQL.
+    fn savepoint(&mut self, verb: &str, name: &str) -> Result<Outcome> {
+        if self.txn == TxnState::Idle {
+            return Err(Error::NoTransaction(format!(
+                "{verb} can only be used in transaction blocks"
+            )));
+        }
+        let sql = format!(
+            "{verb} {}",
+            crate::store::segment::quote(&format!("u_{name}"))
+        );
+        self.conn.execute_batch(&sql).map_err(|e| {
+            if e.to_string().contains("no such savepoint") {
+                Error::NoSuchSavepoint(format!("savepoint \"{name}\" does not exist"))
+            } else {
+                errors::map(e)
+            }
+        })?;
+        if verb == "ROLLBACK TO" {
+            self.txn = TxnState::InBlock;
+        }
+        Ok(Outcome::Command(
+            if verb == "ROLLBACK TO" {
+                "ROLLBACK"
+            } else {
+                verb
+            }
+            .to_string(),
+        ))
     }
 
     fn commit(&mut self) -> Result<Outcome> {

@@ -198,7 +198,9 @@ where
     }
     if !matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {
         client.set_state(PgWireConnectionState::ReadyForQuery);
-        client.set_transaction_status(status);
+        // The session knows best (ROLLBACK TO leaves a failed block).
+        let _ = status;
+        client.set_transaction_status(super::status_of(&*backend.session(client).await?));
     }
     Ok(())
 }

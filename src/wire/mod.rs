@@ -6,6 +6,7 @@
 mod auth;
 mod encode;
 mod extended;
+mod simple;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -103,6 +104,16 @@ impl Backend {
     /// Aborts the client's transaction block after a Parse error.
     pub(crate) async fn fail_statement<C: ClientInfo>(&self, client: &C) -> PgWireResult<()> {
         fail_statement(&*self.session(client).await?).await
+    }
+}
+
+/// The transaction status ReadyForQuery reports for a session.
+pub(crate) fn status_of(s: &SessionHandle) -> pgwire::messages::response::TransactionStatus {
+    use pgwire::messages::response::TransactionStatus as T;
+    match s.txn_state() {
+        exec::TxnState::Idle => T::Idle,
+        exec::TxnState::InBlock => T::Transaction,
+        exec::TxnState::Failed => T::Error,
     }
 }
 
@@ -332,6 +343,20 @@ fn copy_out(p: &Prepared, spec: exec::copy::CopySpec, exec: Execution) -> Respon
 
 #[async_trait]
 impl SimpleQueryHandler for Backend {
+    async fn on_query<C>(
+        &self,
+        client: &mut C,
+        query: pgwire::messages::simplequery::Query,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        simple::query(self, client, query).await
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
