@@ -141,6 +141,20 @@ def test_failed_transaction_then_rollback(conn, ddl, table):
     assert conn.execute("SELECT 1").fetchone() == (1,)
 
 
+def test_nested_transactions_use_savepoints(dsn, ddl, table):
+    ddl(f"CREATE TABLE {table} (id integer PRIMARY KEY, v text)")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        with conn.transaction():
+            conn.execute(f"INSERT INTO {table} VALUES (1, 'kept')")
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                with conn.transaction():
+                    conn.execute(f"INSERT INTO {table} VALUES (2, 'undone')")
+                    conn.execute(f"INSERT INTO {table} VALUES (1, 'dup')")
+            conn.execute(f"INSERT INTO {table} VALUES (3, 'after')")
+        rows = conn.execute(f"SELECT id, v FROM {table} ORDER BY id").fetchall()
+    assert rows == [(1, "kept"), (3, "after")]
+
+
 def test_errors_carry_sqlstate(dsn, ddl, table):
     with psycopg.connect(dsn, autocommit=True) as conn:
         ddl(f"CREATE TABLE {table} (id integer PRIMARY KEY, v text NOT NULL)")
