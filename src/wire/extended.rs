@@ -1,5 +1,5 @@
 //! The extended protocol's Parse, Bind and Execute, answered without a
-//! flush each: PostgreSQL buffers these replies until Sync or Flush, and a
+//! flush each, with the transaction status taken from the session: PostgreSQL buffers these replies until Sync or Flush, and a
 //! socket write per message costs a wake-up of the client every time.
 //! (pgwire's defaults `send`, i.e. flush, after each; the logic is
 //! otherwise theirs.)
@@ -97,7 +97,6 @@ where
     if !matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
         return Err(PgWireError::NotReadyForQuery);
     }
-    let mut status = client.transaction_status();
     client.set_state(PgWireConnectionState::QueryInProgress);
     let portal_name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
     let max_rows = message.max_rows as usize;
@@ -139,14 +138,12 @@ where
                 client
                     .feed(PgWireBackendMessage::CommandComplete(tag.into()))
                     .await?;
-                status = status.to_in_transaction_state();
                 false
             }
             Response::TransactionEnd(tag) => {
                 client
                     .feed(PgWireBackendMessage::CommandComplete(tag.into()))
                     .await?;
-                status = status.to_idle_state();
                 client.portal_store().rm_portal(DEFAULT_NAME);
                 false
             }
@@ -154,7 +151,6 @@ where
                 client
                     .feed(PgWireBackendMessage::ErrorResponse((*err).into()))
                     .await?;
-                status = status.to_error_state();
                 false
             }
             Response::CopyIn(result) => {
@@ -198,8 +194,8 @@ where
     }
     if !matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {
         client.set_state(PgWireConnectionState::ReadyForQuery);
-        // The session knows best (ROLLBACK TO leaves a failed block).
-        let _ = status;
+        // The session knows its transaction state (ROLLBACK TO, for one,
+        // leaves a failed block, which pgwire's bookkeeping cannot follow).
         client.set_transaction_status(super::status_of(&*backend.session(client).await?));
     }
     Ok(())
