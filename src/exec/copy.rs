@@ -349,7 +349,7 @@ pub fn done(sess: &mut Session) -> Result<usize> {
     sess.stmt_ver_end();
     r?;
     sess.note_write(&st.def.name);
-    sess.after_write_public()?;
+    sess.after_write()?;
     Ok(st.rows)
 }
 

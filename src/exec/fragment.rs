@@ -30,10 +30,9 @@ pub fn run(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<Option<Outcome>> {
-    let Some((scan, jobs)) = prepare(sess, split, params)? else {
+    let Some((_, jobs)) = prepare(sess, split, params)? else {
         return Ok(None);
     };
-    let _ = scan;
     let width = split.columns.len();
     sess.conn
         .execute_batch(&format!(

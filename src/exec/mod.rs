@@ -635,12 +635,8 @@ impl Session {
         self.stmt_ver.store(0, Ordering::Relaxed);
     }
 
-    pub fn after_write_public(&mut self) -> Result<()> {
-        self.after_write()
-    }
-
     /// Outside a transaction block, seal the tables this session filled up.
-    fn after_write(&mut self) -> Result<()> {
+    pub(crate) fn after_write(&mut self) -> Result<()> {
         if self.txn != TxnState::Idle || self.written.is_empty() {
             return Ok(());
         }

@@ -174,18 +174,7 @@ pub fn plan_reads(
     conn: &Connection,
     params: &[Datum],
 ) -> Result<ReadPlan> {
-    let mut planner = Planner {
-        store,
-        conn,
-        params,
-        ctes: HashSet::new(),
-        plan: ReadPlan::default(),
-        dry: false,
-    };
-    match stmt.visit(&mut planner) {
-        ControlFlow::Break(e) => Err(e),
-        ControlFlow::Continue(()) => Ok(planner.plan),
-    }
+    run_planner(stmt, store, conn, params, false)
 }
 
 /// What `plan_reads` would decide (shards, shape), without rewriting
@@ -196,16 +185,25 @@ pub fn plan_shape(
     conn: &Connection,
     params: &[Datum],
 ) -> Result<ReadPlan> {
+    run_planner(&mut stmt.clone(), store, conn, params, true)
+}
+
+fn run_planner(
+    stmt: &mut sqlparser::ast::Statement,
+    store: &Store,
+    conn: &Connection,
+    params: &[Datum],
+    dry: bool,
+) -> Result<ReadPlan> {
     let mut planner = Planner {
         store,
         conn,
         params,
         ctes: HashSet::new(),
         plan: ReadPlan::default(),
-        dry: true,
+        dry,
     };
-    let mut copy = stmt.clone();
-    match copy.visit(&mut planner) {
+    match stmt.visit(&mut planner) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(planner.plan),
     }

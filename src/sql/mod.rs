@@ -23,11 +23,11 @@ pub trait Catalog {
 pub mod coerce;
 pub mod ddl;
 
-use sqlparser::ast::{Expr, Ident, ObjectName, SelectItem, SetExpr, Statement};
+use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// How deeply a statement may nest before it is refused (54001). Every
 /// thread that parses, types or rewrites SQL has a stack sized for it.
@@ -93,19 +93,9 @@ pub fn object_name(name: &ObjectName) -> String {
 
 /// Translate a PostgreSQL expression (a CHECK constraint) to SQLite SQL.
 pub fn expr_to_sqlite(text: &str) -> Result<String> {
-    let mut stmts = parse(&format!("SELECT {text}"))?;
-    let Some(mut stmt) = stmts.pop() else {
-        return Err(Error::Syntax(format!("invalid expression: {text}")));
-    };
-    rewrite::to_sqlite(&mut stmt)?;
-    if let Statement::Query(q) = &stmt {
-        if let SetExpr::Select(s) = q.body.as_ref() {
-            if let Some(SelectItem::UnnamedExpr(e)) = s.projection.first() {
-                return Ok(e.to_string());
-            }
-        }
-    }
-    Err(Error::Syntax(format!("invalid expression: {text}")))
+    let mut e = parse_expr(text)?;
+    rewrite::expr_to_sqlite(&mut e)?;
+    Ok(e.to_string())
 }
 
 /// Translate a column DEFAULT (PostgreSQL SQL text) to a SQLite expression;

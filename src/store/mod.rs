@@ -58,6 +58,12 @@ pub struct Store {
     writer: Mutex<Connection>,
 }
 
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish()
+    }
+}
+
 impl Store {
     pub fn open(
         dir: &Path,

@@ -12,12 +12,6 @@ pub struct RoleSource {
     pub store: std::sync::Arc<Store>,
 }
 
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("dir", &self.dir).finish()
-    }
-}
-
 #[async_trait]
 impl AuthSource for RoleSource {
     async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
