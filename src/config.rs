@@ -113,11 +113,51 @@ pub struct Config {
     pub listen: SocketAddr,
     pub cluster_addr: SocketAddr,
     pub join: Vec<String>,
+    pub discover: Option<Discover>,
+    /// The cluster secret; on a loopback cluster address a fixed one is
+    /// used when none is given.
+    pub cluster_secret: String,
     pub node_name: Option<String>,
     pub shard_max_rows: u64,
     pub seal_idle_secs: u64,
     pub user: String,
     pub password: Option<String>,
+}
+
+/// The secret of a cluster that only listens on loopback and was given none.
+pub const LOOPBACK_SECRET: &str = "mosaic-loopback-cluster";
+
+/// How a node finds peers besides its `--join` seeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Discover {
+    /// Every address `name` resolves to, re-resolved periodically (a
+    /// Kubernetes headless service).
+    Dns { name: String, port: u16 },
+    /// UDP multicast announcements on the local network.
+    Lan,
+}
+
+impl Discover {
+    pub fn parse(s: &str) -> Result<Discover> {
+        if s == "lan" {
+            return Ok(Discover::Lan);
+        }
+        let bad = || {
+            Error::InvalidParameter(format!(
+                "invalid --discover {s:?}: expected dns:NAME:PORT or lan"
+            ))
+        };
+        let rest = s.strip_prefix("dns:").ok_or_else(bad)?;
+        let (name, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+        let port = port.parse().map_err(|_| bad())?;
+        if name.is_empty() {
+            return Err(bad());
+        }
+        Ok(Discover::Dns {
+            name: name.to_string(),
+            port,
+        })
+    }
 }
 
 impl Config {
@@ -146,11 +186,24 @@ impl Config {
                 "--shard-max-rows must be at least 1".into(),
             ));
         }
+        let cluster_addr = addr(args.cluster_addr, "127.0.0.1:7946", "cluster")?;
+        let cluster_secret =
+            match args.cluster_secret {
+                Some(s) if !s.is_empty() => s,
+                _ if cluster_addr.ip().is_loopback() => LOOPBACK_SECRET.to_string(),
+                _ => return Err(Error::InvalidParameter(
+                    "--cluster-secret is required when --cluster-addr is not a loopback address"
+                        .into(),
+                )),
+            };
+        let discover = args.discover.as_deref().map(Discover::parse).transpose()?;
         Ok(Config {
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
             listen: addr(args.listen, "127.0.0.1:5433", "listen")?,
-            cluster_addr: addr(args.cluster_addr, "127.0.0.1:7946", "cluster")?,
+            cluster_addr,
             join: args.join.unwrap_or_default(),
+            discover,
+            cluster_secret,
             node_name: args.node_name,
             shard_max_rows,
             seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
@@ -177,6 +230,29 @@ mod tests {
         let cfg = Config::from_args(args).unwrap();
         assert_eq!(cfg.listen.port(), 6000);
         assert_eq!(cfg.shard_max_rows, 9);
+    }
+
+    #[test]
+    fn discovery_forms_parse() {
+        assert_eq!(Discover::parse("lan").unwrap(), Discover::Lan);
+        assert_eq!(
+            Discover::parse("dns:mosaic.default.svc:7946").unwrap(),
+            Discover::Dns {
+                name: "mosaic.default.svc".into(),
+                port: 7946
+            }
+        );
+        assert!(Discover::parse("dns:nohost").is_err());
+        assert!(Discover::parse("mdns").is_err());
+    }
+
+    #[test]
+    fn a_public_cluster_address_needs_a_secret() {
+        let args = ServeArgs {
+            cluster_addr: Some("0.0.0.0:7946".into()),
+            ..Default::default()
+        };
+        assert!(Config::from_args(args).is_err());
     }
 
     #[test]

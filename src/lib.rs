@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod exec;

@@ -1,0 +1,1 @@
+//! SWIM membership (foca) over UDP.

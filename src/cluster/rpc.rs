@@ -1,0 +1,1 @@
+//! Node RPC over TCP.
