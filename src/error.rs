@@ -66,6 +66,9 @@ pub enum Error {
     ProtocolViolation(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Data a statement needs is on nodes that cannot be reached.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("column reference \"{0}\" is ambiguous")]
     AmbiguousColumn(String),
     #[error("{0}")]
@@ -106,6 +109,7 @@ impl Error {
             Error::DatatypeMismatch(_) => "42804",
             Error::NoSuchFunction(_) => "42883",
             Error::Unsupported(_) => "0A000",
+            Error::Unavailable(_) => "58000",
             Error::BadPassword(_) => "28P01",
             Error::PermissionDenied(_) => "42501",
             Error::TransactionAborted => "25P02",

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::store::catalog::Role;
@@ -33,20 +34,25 @@ async fn serve(config: Config) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Error::InvalidParameter(format!("cannot listen on {}: {e}", config.listen)))?;
-    // The cluster port is reserved now; membership and RPC will serve on it.
-    let cluster = tokio::net::TcpListener::bind(config.cluster_addr)
-        .await
-        .map_err(|e| {
-            Error::InvalidParameter(format!(
-                "cannot bind cluster address {}: {e}",
-                config.cluster_addr
-            ))
-        })?;
+    let (cluster_tcp, cluster_udp) = crate::cluster::bind(config.cluster_addr).await?;
     let addrs = Addrs {
         pg: listener.local_addr()?.to_string(),
-        cluster: cluster.local_addr()?.to_string(),
+        cluster: cluster_tcp.local_addr()?.to_string(),
     };
     *store.addrs.write() = addrs.clone();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut stop_rpc = stop_rx.clone();
+    let cluster = Cluster::start(
+        store.clone(),
+        &config,
+        cluster_tcp,
+        cluster_udp,
+        listener.local_addr()?,
+        async move {
+            let _ = stop_rpc.wait_for(|s| *s).await;
+        },
+    )
+    .await?;
     write_node_json(&config.data, &store.node_name, &addrs)?;
     tracing::info!(node = %store.node_name, pg = %addrs.pg, cluster = %addrs.cluster, data = %config.data.display(), "MosaicDB node ready");
 
@@ -54,9 +60,17 @@ async fn serve(config: Config) -> Result<()> {
         store.clone(),
         Duration::from_secs(config.seal_idle_secs.max(1)),
     ));
-    crate::wire::serve(store.clone(), listener, shutdown_signal()).await;
+    crate::wire::serve(
+        store.clone(),
+        Some(cluster.clone()),
+        listener,
+        shutdown_signal(),
+    )
+    .await;
     sealer.abort();
     tracing::info!("shutting down");
+    cluster.leave().await;
+    let _ = stop_tx.send(true);
     let _ = std::fs::remove_file(config.data.join("node.json"));
     Ok(())
 }

@@ -1,5 +1,496 @@
 //! The cluster: SWIM membership over UDP (`membership`), the node RPC over
-//! TCP on the same port (`rpc`), and what travels over them.
+//! TCP on the same port (`rpc`, messages in `proto`), the registry of which
+//! node holds which shard, and the catalog spreading from node to node.
+//!
+//! Every node answers for its own data: its open segments and the shards
+//! in its manifest. A query on any node asks every live peer to run the
+//! query's per-table part over that peer's own data (`query_peers`) and
+//! merges the answers with its own, exactly as it merges its local
+//! sources. The registry (each peer's announced holdings) is what names
+//! the shards a query cannot reach when a peer is down.
+//!
+//! The catalog is last-writer-wins per object by hybrid logical clock: a
+//! DDL statement pushes the catalog to every live peer before it returns
+//! (so the next statement, on any node, sees the table), announces it by
+//! gossip, and a periodic pull from every peer repairs whatever was missed
+//! (a node that was down, a node that joins later).
 
 pub mod membership;
+pub mod proto;
 pub mod rpc;
+mod service;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sql::types::Datum;
+use crate::store::Store;
+use membership::{Event, Member, MemberState, Membership, MembershipOptions};
+use proto::{Holdings, Request, Response, ShardInfo};
+
+/// How long a catalog or registry exchange with one peer may take.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a peer may take to produce each batch of a query's rows.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often this node checks whether its holdings changed.
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(500);
+/// How often every peer's catalog and holdings are pulled regardless.
+const ANTI_ENTROPY_EVERY: Duration = Duration::from_secs(10);
+
+const TOPIC_HOLDINGS: &str = "holdings";
+const TOPIC_CATALOG: &str = "catalog";
+
+pub struct Cluster {
+    pub store: Arc<Store>,
+    membership: Arc<Membership>,
+    secret: Arc<[u8]>,
+    clients: Mutex<HashMap<SocketAddr, rpc::Client>>,
+    runtime: tokio::runtime::Handle,
+    /// Every other node's holdings, by node name, as last announced.
+    registry: RwLock<HashMap<String, Holdings>>,
+    /// This node's holdings as last announced.
+    mine: Mutex<Holdings>,
+}
+
+/// What the peers answered for one query.
+#[derive(Debug, Default)]
+pub struct PeerRows {
+    pub rows: Vec<Vec<Datum>>,
+    /// The nodes that answered.
+    pub nodes: Vec<String>,
+    /// What could not be read, one line per unreachable node holding data.
+    pub missing: Vec<String>,
+}
+
+/// Bind the cluster port: TCP for the RPC and UDP for gossip on the same
+/// port number. With port 0 the system picks a TCP port, which may be
+/// taken for UDP; then another is tried.
+pub async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, tokio::net::UdpSocket)> {
+    let mut last = None;
+    for _ in 0..20 {
+        let tcp = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Error::InvalidParameter(format!("cannot bind cluster address {addr}: {e}"))
+        })?;
+        let bound = tcp.local_addr()?;
+        match tokio::net::UdpSocket::bind(bound).await {
+            Ok(udp) => return Ok((tcp, udp)),
+            Err(e) if addr.port() == 0 => last = Some(e),
+            Err(e) => {
+                return Err(Error::InvalidParameter(format!(
+                    "cannot bind cluster address {addr} (UDP): {e}"
+                )))
+            }
+        }
+    }
+    Err(Error::InvalidParameter(format!(
+        "cannot bind cluster address {addr} for both TCP and UDP: {}",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    )))
+}
+
+impl Cluster {
+    /// Join the cluster and serve the node RPC on `tcp`, until `shutdown`.
+    pub async fn start(
+        store: Arc<Store>,
+        config: &Config,
+        tcp: tokio::net::TcpListener,
+        udp: tokio::net::UdpSocket,
+        pg_addr: SocketAddr,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<Arc<Cluster>> {
+        let secret: Arc<[u8]> = Arc::from(config.cluster_secret.as_bytes());
+        let me = Member {
+            name: store.node_name.clone(),
+            cluster_addr: tcp.local_addr()?,
+            pg_addr,
+            incarnation: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+        };
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let membership = Membership::start(
+            MembershipOptions {
+                socket: udp,
+                me,
+                secret: secret.to_vec(),
+                seeds: config.join.clone(),
+                discover: config.discover.clone(),
+            },
+            tx,
+        )?;
+        let cluster = Arc::new(Cluster {
+            store,
+            membership,
+            secret: secret.clone(),
+            clients: Mutex::new(HashMap::new()),
+            runtime: tokio::runtime::Handle::current(),
+            registry: RwLock::new(HashMap::new()),
+            mine: Mutex::new(Holdings::default()),
+        });
+        tokio::spawn(rpc::serve(
+            tcp,
+            secret,
+            Arc::new(service::Service {
+                cluster: Arc::downgrade(&cluster),
+            }),
+            shutdown,
+        ));
+        tokio::spawn(events(cluster.clone(), rx));
+        tokio::spawn(announce(cluster.clone()));
+        tokio::spawn(anti_entropy(cluster.clone()));
+        Ok(cluster)
+    }
+
+    pub fn me(&self) -> Member {
+        self.membership.me()
+    }
+
+    /// Every other node this node knows, with its state.
+    pub fn members(&self) -> Vec<(Member, MemberState)> {
+        self.membership.members()
+    }
+
+    /// The peers to ask: alive or merely suspected.
+    fn live_peers(&self) -> Vec<Member> {
+        self.members()
+            .into_iter()
+            .filter(|(_, s)| matches!(s, MemberState::Alive | MemberState::Suspect))
+            .map(|(m, _)| m)
+            .collect()
+    }
+
+    /// Gossip packets dropped for a bad MAC.
+    pub fn rejected_packets(&self) -> u64 {
+        self.membership.rejected_packets()
+    }
+
+    /// Leave the cluster (on shutdown).
+    pub async fn leave(&self) {
+        self.membership.leave().await;
+    }
+
+    /// Every other node's announced holdings.
+    pub fn registry(&self) -> HashMap<String, Holdings> {
+        self.registry.read().clone()
+    }
+
+    fn client(&self, addr: SocketAddr) -> rpc::Client {
+        self.clients
+            .lock()
+            .entry(addr)
+            .or_insert_with(|| rpc::Client::new(addr, self.secret.clone()))
+            .clone()
+    }
+
+    /// Run a read-only query over every live peer's own data and collect
+    /// their rows. Blocking: called from a session thread. A peer that
+    /// fails is asked once more; one that still fails, and every down node
+    /// the registry says holds shards of `tables`, is named in `missing`.
+    pub fn query_peers(&self, tables: &[String], sql: &str, params: &[Datum]) -> PeerRows {
+        let peers = self.live_peers();
+        let req = Request::Query {
+            sql: sql.to_string(),
+            params: params.to_vec(),
+        };
+        let calls = peers.iter().map(|p| {
+            let client = self.client(p.cluster_addr);
+            let req = &req;
+            async move {
+                let mut last = None;
+                for _ in 0..2 {
+                    match client
+                        .call_all::<Request, Response>(req, QUERY_TIMEOUT)
+                        .await
+                    {
+                        Ok(items) => return Ok(items),
+                        // A peer that has not heard of the table yet holds none of it.
+                        Err(e) if e.sqlstate() == "42P01" => return Ok(vec![]),
+                        Err(e) if e.sqlstate() != "XX000" && e.sqlstate() != "58000" => {
+                            return Err(e)
+                        }
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(last.unwrap_or_else(|| Error::Internal("no answer".into())))
+            }
+        });
+        let answers = self.runtime.block_on(futures::future::join_all(calls));
+        let mut out = PeerRows::default();
+        for (peer, answer) in peers.iter().zip(answers) {
+            match answer {
+                Ok(items) => {
+                    out.nodes.push(peer.name.clone());
+                    for item in items {
+                        if let Response::Rows(rows) = item {
+                            out.rows.extend(rows);
+                        }
+                    }
+                }
+                Err(e) if e.sqlstate() != "XX000" && e.sqlstate() != "58000" => {
+                    out.missing.push(format!("node {}: {e}", peer.name));
+                }
+                Err(e) => out
+                    .missing
+                    .push(self.describe_missing(&peer.name, tables, Some(&e.to_string()))),
+            }
+        }
+        for (m, state) in self.members() {
+            if matches!(state, MemberState::Down) {
+                let holds = self.registry.read().get(&m.name).is_some_and(|h| {
+                    h.shards.iter().any(|s| tables.contains(&s.table))
+                });
+                if holds {
+                    out.missing.push(self.describe_missing(&m.name, tables, None));
+                }
+            }
+        }
+        out
+    }
+
+    fn describe_missing(&self, node: &str, tables: &[String], why: Option<&str>) -> String {
+        let ids: Vec<String> = self
+            .registry
+            .read()
+            .get(node)
+            .map(|h| {
+                h.shards
+                    .iter()
+                    .filter(|s| tables.contains(&s.table))
+                    .map(|s| s.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let what = if ids.is_empty() {
+            format!("the open segments of node {node}")
+        } else {
+            format!("shards {} on node {node}", ids.join(", "))
+        };
+        match why {
+            Some(w) => format!("{what} ({w})"),
+            None => format!("{what} (node is down)"),
+        }
+    }
+
+    /// After DDL: push the catalog to every live peer and wait (bounded)
+    /// for them to apply it, so the next statement on any node sees it;
+    /// also announce it by gossip for any peer the push missed. Blocking.
+    pub fn catalog_changed(&self) {
+        let entries = match self.store.catalog.entries() {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the catalog to push it");
+                return;
+            }
+        };
+        let version = entries.iter().map(|e| e.hlc()).max().unwrap_or(0);
+        self.membership
+            .broadcast(TOPIC_CATALOG, version as u64, vec![]);
+        for (name, r) in self.on_peers(&Request::ApplyCatalog(entries), SYNC_TIMEOUT) {
+            if let Err(e) = r {
+                tracing::warn!(peer = %name, error = %e, "catalog push failed; gossip will repair it");
+            }
+        }
+    }
+
+    /// Send `req` to every live peer at once and collect each answer.
+    /// Blocking: called from a session thread.
+    pub fn on_peers(
+        &self,
+        req: &Request,
+        timeout: Duration,
+    ) -> Vec<(String, Result<Vec<Response>>)> {
+        let peers = self.live_peers();
+        let calls = peers.iter().map(|p| {
+            let client = self.client(p.cluster_addr);
+            async move { (p.name.clone(), client.call_all(req, timeout).await) }
+        });
+        self.runtime.block_on(futures::future::join_all(calls))
+    }
+
+    /// Run `req` on every live peer; the first failure is the error.
+    pub fn on_all_peers(&self, req: &Request, timeout: Duration) -> Result<()> {
+        for (name, r) in self.on_peers(req, timeout) {
+            r.map_err(|e| Error::Unavailable(format!("node {name}: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Pull `peer`'s catalog and apply what is newer.
+    async fn pull_catalog(self: &Arc<Self>, peer: &Member) -> Result<()> {
+        let items: Vec<Response> = self
+            .client(peer.cluster_addr)
+            .call_all(&Request::Catalog, SYNC_TIMEOUT)
+            .await?;
+        for item in items {
+            if let Response::Catalog(entries) = item {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    for e in &entries {
+                        if store.apply_entry(e)? {
+                            tracing::info!(entry = ?entry_name(e), "catalog change applied");
+                        }
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(Error::internal)??;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pull `peer`'s holdings into the registry.
+    async fn pull_holdings(self: &Arc<Self>, peer: &Member) -> Result<()> {
+        let items: Vec<Response> = self
+            .client(peer.cluster_addr)
+            .call_all(&Request::Holdings, SYNC_TIMEOUT)
+            .await?;
+        for item in items {
+            if let Response::Holdings(h) = item {
+                let mut reg = self.registry.write();
+                let newer = reg.get(&peer.name).is_none_or(|old| h.version > old.version);
+                if newer {
+                    reg.insert(peer.name.clone(), h);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn sync_with(self: &Arc<Self>, peer: &Member) {
+        if let Err(e) = self.pull_catalog(peer).await {
+            tracing::debug!(peer = %peer.name, error = %e, "catalog pull failed");
+        }
+        if let Err(e) = self.pull_holdings(peer).await {
+            tracing::debug!(peer = %peer.name, error = %e, "holdings pull failed");
+        }
+    }
+}
+
+fn entry_name(e: &crate::store::catalog::Entry) -> String {
+    match e {
+        crate::store::catalog::Entry::Table { name, def, .. } => {
+            format!("table {name}{}", if def.is_none() { " (dropped)" } else { "" })
+        }
+        crate::store::catalog::Entry::Role { name, .. } => format!("role {name}"),
+    }
+}
+
+/// This node's holdings, read from its manifest.
+pub fn local_holdings(store: &Store) -> Result<Vec<ShardInfo>> {
+    let conn = store.connect()?;
+    let mut out = Vec::new();
+    for s in crate::store::segment::live_shards(&conn, None)? {
+        let meta = store.meta(&s.id)?;
+        out.push(ShardInfo {
+            id: s.id.0.clone(),
+            table: s.table.clone(),
+            live_rows: meta.row_count as i64 - s.tombstones,
+            byte_size: meta.byte_size,
+        });
+    }
+    Ok(out)
+}
+
+/// React to membership: sync with a node that comes up, and pull what a
+/// gossip announcement says changed.
+async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>) {
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            Event::Up(m) => {
+                let c = cluster.clone();
+                tokio::spawn(async move { c.sync_with(&m).await });
+            }
+            Event::Down(m) => {
+                tracing::warn!(member = %m.name, "member down");
+            }
+            Event::Message {
+                origin,
+                topic,
+                version,
+                ..
+            } => {
+                let Some(peer) = cluster
+                    .members()
+                    .into_iter()
+                    .map(|(m, _)| m)
+                    .find(|m| m.name == origin)
+                else {
+                    continue;
+                };
+                let c = cluster.clone();
+                match topic.as_str() {
+                    TOPIC_HOLDINGS => {
+                        let known = c
+                            .registry
+                            .read()
+                            .get(&origin)
+                            .map(|h| h.version)
+                            .unwrap_or(0);
+                        if version > known {
+                            tokio::spawn(async move {
+                                if let Err(e) = c.pull_holdings(&peer).await {
+                                    tracing::debug!(peer = %peer.name, error = %e, "holdings pull failed");
+                                }
+                            });
+                        }
+                    }
+                    TOPIC_CATALOG => {
+                        tokio::spawn(async move {
+                            if let Err(e) = c.pull_catalog(&peer).await {
+                                tracing::debug!(peer = %peer.name, error = %e, "catalog pull failed");
+                            }
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Announce this node's holdings whenever they change.
+async fn announce(cluster: Arc<Cluster>) {
+    loop {
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
+        let store = cluster.store.clone();
+        let shards = match tokio::task::spawn_blocking(move || local_holdings(&store)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "cannot read holdings");
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let version = {
+            let mut mine = cluster.mine.lock();
+            if mine.shards == shards && mine.version != 0 {
+                continue;
+            }
+            mine.shards = shards;
+            mine.version = cluster.store.hlc.now() as u64;
+            mine.version
+        };
+        cluster
+            .membership
+            .broadcast(TOPIC_HOLDINGS, version, vec![]);
+    }
+}
+
+/// Pull every peer's catalog and holdings now and then, whatever gossip
+/// delivered.
+async fn anti_entropy(cluster: Arc<Cluster>) {
+    loop {
+        tokio::time::sleep(ANTI_ENTROPY_EVERY).await;
+        for peer in cluster.live_peers() {
+            cluster.sync_with(&peer).await;
+        }
+    }
+}

@@ -180,23 +180,10 @@ fn alter(
                     )));
                 }
             }
-            let mut spec = format!("{} {}", quote(&col.name), col.ty.storage().sqlite_name());
-            if let Some(d) = &col.default {
-                spec.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
-            }
-            if col.not_null {
-                let d = col.default.clone();
-                if d.is_some() {
-                    spec.push_str(" NOT NULL");
-                }
-            }
             let table = def.name.clone();
-            def.columns.push(col);
+            def.columns.push(col.clone());
             let new = def.clone();
-            store.alter_table(new, |w| {
-                w.execute_batch(&format!("ALTER TABLE {} ADD COLUMN {spec}", quote(&table)))
-                    .map_err(crate::exec::errors::map)
-            })?;
+            store.alter_table(new, |w| segment::add_column(w, &table, &col))?;
             Ok(())
         }
         AlterTableOperation::AddConstraint { constraint, .. } => {
@@ -247,7 +234,21 @@ fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
 
 /// Empty a table: its open segment and every shard leave at once.
 fn truncate(sess: &mut Session, table: &str) -> Result<()> {
-    sess.store.with_writer(|w| {
+    truncate_local(&sess.store, table)?;
+    if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
+        c.on_all_peers(
+            &crate::cluster::proto::Request::Truncate {
+                tables: vec![table.to_string()],
+            },
+            crate::cluster::QUERY_TIMEOUT,
+        )?;
+    }
+    Ok(())
+}
+
+/// Empty this node's part of `table`: its open segment and its shards.
+pub fn truncate_local(store: &crate::store::Store, table: &str) -> Result<()> {
+    store.with_writer(|w| {
         w.execute_batch("BEGIN IMMEDIATE")
             .map_err(crate::exec::errors::map)?;
         let r = delete_all(w, table).map_err(crate::exec::errors::map);
@@ -266,6 +267,9 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
     let names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
     if let Some(missing) = names.iter().find(|n| sess.store.catalog.table(n).is_none()) {
         return Err(Error::NoSuchTable(missing.clone()));
+    }
+    for name in &names {
+        crate::exec::remote::ensure_local(sess, name, "TRUNCATE in a transaction block")?;
     }
     sess.in_statement(true, |sess| {
         for name in &names {

@@ -51,9 +51,24 @@ pub fn run(
     let seg_sql = compile(sess, split, &plan::segment_source(&split.table, false))?;
     let seg_rows = collect(&sess.conn, &seg_sql, params)?;
     let shard_rows = run_parallel(sess, jobs, params)?;
+    let peer_rows = if sess.has_peers() {
+        crate::exec::remote::query(
+            sess,
+            std::slice::from_ref(&split.table.name),
+            &split.fragment.to_string(),
+            params,
+        )?
+        .rows
+    } else {
+        vec![]
+    };
     {
         let mut st = sess.conn.prepare_cached(&insert).map_err(errors::map)?;
-        for row in seg_rows.iter().chain(shard_rows.iter().flatten()) {
+        for row in seg_rows
+            .iter()
+            .chain(shard_rows.iter().flatten())
+            .chain(peer_rows.iter())
+        {
             st.execute(rusqlite::params_from_iter(row.iter()))
                 .map_err(errors::map)?;
         }
@@ -148,7 +163,9 @@ fn prepare(
         }
     };
     let scan = plan::prune_shards(&shards, &def, split.filter.as_ref(), &resolve, params);
-    if scan.kept.len() < 2 {
+    // With peers, the fragment/merge split is what lets them aggregate
+    // their own rows; alone, it pays off only over two shards or more.
+    if scan.kept.len() < 2 && !sess.has_peers() {
         return Ok(None);
     }
     let mut jobs = Vec::new();
@@ -295,6 +312,20 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// The peers a query goes to, and the state of the others, for EXPLAIN.
+pub fn peer_names(c: &crate::cluster::Cluster) -> String {
+    let mut names: Vec<String> = c
+        .members()
+        .into_iter()
+        .map(|(m, s)| match s {
+            crate::cluster::membership::MemberState::Alive => m.name,
+            other => format!("{} ({})", m.name, other.as_str()),
+        })
+        .collect();
+    names.sort();
+    names.join(", ")
+}
+
 /// EXPLAIN lines for a split, if it would be used.
 pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option<Vec<String>>> {
     let Some((scan, jobs)) = prepare(sess, split, params)? else {
@@ -309,6 +340,13 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
         split.table.name,
         scan.pruned.len()
     )];
+    if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
+        lines.push(format!(
+            "Fragments on peers {}: each runs the fragment over its own open segment and shards: {}",
+            peer_names(c),
+            split.fragment
+        ));
+    }
     for j in &jobs {
         lines.push(format!("  fragment on shard {}", j.id));
     }

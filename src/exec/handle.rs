@@ -60,8 +60,14 @@ pub struct SessionHandle {
 }
 
 impl SessionHandle {
-    /// Start a session thread for `user`.
-    pub async fn spawn(store: Arc<Store>, user: String, pid: i32) -> Result<SessionHandle> {
+    /// Start a session thread for `user`; with `cluster`, its queries
+    /// read the peers' data too.
+    pub async fn spawn(
+        store: Arc<Store>,
+        user: String,
+        pid: i32,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
+    ) -> Result<SessionHandle> {
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let shared = Arc::new(crate::exec::Shared::default());
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -70,7 +76,7 @@ impl SessionHandle {
             .name(format!("session-{pid}"))
             .stack_size(crate::sql::STACK_SIZE)
             .spawn(move || {
-                let mut sess = match Session::new(store, user, pid, for_session) {
+                let mut sess = match Session::new(store, user, pid, for_session, cluster) {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -115,6 +121,11 @@ impl SessionHandle {
     }
 
     /// Interrupt the running statement (a cancel request).
+    /// The warnings the session queued for the client.
+    pub fn take_notices(&self) -> Vec<String> {
+        self.shared.take_notices()
+    }
+
     pub fn cancel(&self) {
         self.shared.interrupt_all();
     }

@@ -11,6 +11,7 @@ pub mod fragment;
 pub mod handle;
 pub mod pg_catalog;
 pub mod query;
+pub mod remote;
 pub mod settings;
 pub mod system;
 pub mod write;
@@ -330,6 +331,8 @@ pub struct Shared {
     /// The session's transaction state after its last statement (0 idle,
     /// 1 in a block, 2 failed), for ReadyForQuery.
     txn_state: std::sync::atomic::AtomicU8,
+    /// Warnings of the current statement, for the client (NoticeResponse).
+    notices: parking_lot::Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -349,6 +352,16 @@ impl Shared {
             TxnState::Failed => 2,
         };
         self.txn_state.store(v, Ordering::Relaxed);
+    }
+
+    /// Queue a WARNING for the client.
+    pub fn warn(&self, message: String) {
+        self.notices.lock().push(message);
+    }
+
+    /// The warnings queued since the last call.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock())
     }
 
     /// Interrupt every connection working for the session (a cancel).
@@ -407,11 +420,20 @@ pub struct Session {
     /// version, plan shape).
     pub compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
     pub shared: Arc<Shared>,
+    /// The cluster, when this session's queries read the peers' data too
+    /// (not for sessions serving a peer's query).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     _own_interrupt: InterruptGuard,
 }
 
 impl Session {
-    pub fn new(store: Arc<Store>, user: String, pid: i32, shared: Arc<Shared>) -> Result<Session> {
+    pub fn new(
+        store: Arc<Store>,
+        user: String,
+        pid: i32,
+        shared: Arc<Shared>,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
+    ) -> Result<Session> {
         let conn = store.connect()?;
         let own_interrupt = shared.register(&conn);
         let stmt_ver = Arc::new(AtomicI64::new(0));
@@ -448,8 +470,16 @@ impl Session {
             read_only: false,
             compiled: std::collections::HashMap::new(),
             shared,
+            cluster,
             _own_interrupt: own_interrupt,
         })
+    }
+
+    /// Whether queries must also read other nodes' data.
+    pub fn has_peers(&self) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| !c.members().is_empty())
     }
 
     /// Open the implicit transaction of a multi-statement simple query.
@@ -561,7 +591,11 @@ impl Session {
                 if self.txn != TxnState::Idle {
                     return ddl::truncate_in_block(self, &s);
                 }
-                ddl::run(self, &s)
+                let r = ddl::run(self, &s)?;
+                if let Some(c) = &self.cluster {
+                    c.catalog_changed();
+                }
+                Ok(r)
             }
             (Kind::CopyFrom(spec), _) => copy::begin(self, spec.clone()),
             (Kind::CopyTo(spec), _) => {
@@ -739,6 +773,14 @@ impl Session {
             ));
         }
         let sealed = self.store.seal(table)?;
+        if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
+            c.on_all_peers(
+                &crate::cluster::proto::Request::Seal {
+                    table: table.to_string(),
+                },
+                crate::cluster::QUERY_TIMEOUT,
+            )?;
+        }
         sink(vec![match sealed.last() {
             Some(m) => Datum::Text(m.id.0.clone()),
             None => Datum::Null,

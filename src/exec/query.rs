@@ -48,10 +48,14 @@ pub fn compile(
 ) -> Result<(String, ReadPlan)> {
     system::materialize(sess, &mut stmt)?;
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-    let plan = plan::plan_reads(&mut stmt, &sess.store, &sess.conn, params)?;
+    let remote = sess.has_peers();
+    let plan = plan::plan_reads(&mut stmt, &sess.store, &sess.conn, params, remote)?;
     sess.attach(&plan.attach)?;
     for g in &plan.gathers {
         crate::exec::fragment::gather(sess, g)?;
+    }
+    for r in &plan.remotes {
+        crate::exec::remote::fill(sess, r, params)?;
     }
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     Ok((stmt.to_string(), plan))
@@ -71,8 +75,8 @@ pub fn compile_cached(
     if system::mentions_system_relation(&stmt, &sess.store) {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
-    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, params)?;
-    if !shape.gathers.is_empty() {
+    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, params, sess.has_peers())?;
+    if !shape.gathers.is_empty() || !shape.remotes.is_empty() {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -199,6 +203,16 @@ pub fn explain(
         }
         for (id, why) in &scan.pruned {
             lines.push(format!("  pruned shard {id}: {why}"));
+        }
+    }
+    if let Some(c) = sess.cluster.as_ref() {
+        for r in &plan.remotes {
+            lines.push(format!(
+                "Remote {}: peers {} each run, over their own open segment and shards: {}",
+                r.table.name,
+                crate::exec::fragment::peer_names(c),
+                r.sql
+            ));
         }
     }
     for g in &plan.gathers {

@@ -167,34 +167,123 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
     Ok(())
 }
 
+/// `mosaic.nodes`: this node, then every member membership knows, with
+/// the number of shards each holds (this node's from its manifest, the
+/// others' from the registry).
 fn nodes(sess: &Session) -> Result<Vec<Vec<Datum>>> {
     let shards = crate::store::segment::live_shards(&sess.conn, None)?;
     let store = &sess.store;
-    Ok(vec![vec![
+    let mut out = vec![vec![
         Datum::Text(store.node_name.clone()),
         Datum::Text(store.addrs.read().cluster.clone()),
         Datum::Text(store.addrs.read().pg.clone()),
         Datum::Text("alive".into()),
         Datum::Int(1),
         Datum::Int(shards.len() as i64),
-    ]])
-}
-
-fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
-    let mut out = Vec::new();
-    for s in crate::store::segment::live_shards(&sess.conn, None)? {
-        let meta = sess.store.meta(&s.id)?;
-        out.push(vec![
-            Datum::Text(s.id.0.clone()),
-            Datum::Text(s.table.clone()),
-            Datum::Int(meta.row_count as i64 - s.tombstones),
-            Datum::Int(meta.byte_size as i64),
-            Datum::Text(sess.store.node_name.clone()),
-            Datum::Text(format!("{{{}}}", sess.store.node_name)),
-            Datum::Int(1),
-        ]);
+    ]];
+    if let Some(c) = &sess.cluster {
+        let registry = c.registry();
+        let mut members = c.members();
+        members.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        for (m, state) in members {
+            let count = registry.get(&m.name).map_or(0, |h| h.shards.len());
+            out.push(vec![
+                Datum::Text(m.name.clone()),
+                Datum::Text(m.cluster_addr.to_string()),
+                Datum::Text(m.pg_addr.to_string()),
+                Datum::Text(state.as_str().into()),
+                Datum::Int(0),
+                Datum::Int(count as i64),
+            ]);
+        }
     }
     Ok(out)
+}
+
+/// `mosaic.shards`: every shard this node knows of, its own and those the
+/// registry lists for other nodes, with the nodes that hold it.
+fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
+    struct Row {
+        table: String,
+        live_rows: i64,
+        byte_size: i64,
+        home: String,
+        holders: Vec<String>,
+    }
+    let mut rows: std::collections::BTreeMap<String, Row> = Default::default();
+    let me = sess.store.node_name.clone();
+    for s in crate::store::segment::live_shards(&sess.conn, None)? {
+        let meta = sess.store.meta(&s.id)?;
+        rows.insert(
+            s.id.0.clone(),
+            Row {
+                table: s.table.clone(),
+                live_rows: meta.row_count as i64 - s.tombstones,
+                byte_size: meta.byte_size as i64,
+                home: me.clone(),
+                holders: vec![me.clone()],
+            },
+        );
+    }
+    if let Some(c) = &sess.cluster {
+        let live: std::collections::HashSet<String> = c
+            .members()
+            .into_iter()
+            .filter(|(_, s)| !matches!(s, crate::cluster::membership::MemberState::Down | crate::cluster::membership::MemberState::Left))
+            .map(|(m, _)| m.name)
+            .collect();
+        let mut registry: Vec<_> = c.registry().into_iter().collect();
+        registry.sort_by(|a, b| a.0.cmp(&b.0));
+        for (node, holdings) in registry {
+            for s in holdings.shards {
+                let row = rows.entry(s.id.clone()).or_insert_with(|| Row {
+                    table: s.table.clone(),
+                    live_rows: s.live_rows,
+                    byte_size: s.byte_size as i64,
+                    home: node.clone(),
+                    holders: vec![],
+                });
+                // A node declared down holds nothing anyone can read.
+                if live.contains(&node) {
+                    row.holders.push(node.clone());
+                }
+            }
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(id, r)| {
+            vec![
+                Datum::Text(id),
+                Datum::Text(r.table),
+                Datum::Int(r.live_rows),
+                Datum::Int(r.byte_size),
+                Datum::Text(r.home),
+                Datum::Text(text_array(&r.holders)),
+                Datum::Int(1),
+            ]
+        })
+        .collect())
+}
+
+/// A `text[]` in PostgreSQL's text form (elements quoted only when needed).
+fn text_array(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|s| {
+            let plain = !s.is_empty()
+                && !s.eq_ignore_ascii_case("null")
+                && !s
+                    .chars()
+                    .any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\') || c.is_whitespace());
+            if plain {
+                s.clone()
+            } else {
+                format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+        })
+        .collect();
+    format!("{{{}}}", quoted.join(","))
 }
 
 /// Functions whose answer depends on the session.

@@ -414,6 +414,7 @@ fn update(
         return Err(Error::Unsupported("UPDATE of a derived table".into()));
     };
     let def = table_def(sess, name)?;
+    crate::exec::remote::ensure_local(sess, &def.name, "UPDATE")?;
     let alias = target_alias(&up.table.relation, &def);
     expand_returning(&mut up.returning, &def);
     let cond = up.selection.clone();
@@ -509,6 +510,7 @@ fn delete(
         return Err(Error::Unsupported("DELETE from a derived table".into()));
     };
     let def = table_def(sess, name)?;
+    crate::exec::remote::ensure_local(sess, &def.name, "DELETE")?;
     let alias = target_alias(&twj.relation, &def);
     let cond = del.selection.clone();
     if let Statement::Delete(del) = &mut stmt {

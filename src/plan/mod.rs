@@ -53,6 +53,19 @@ pub struct ReadPlan {
     /// Table references with too many shards to attach: their shards' rows
     /// are gathered into a temp table the rewritten SQL reads.
     pub gathers: Vec<Gather>,
+    /// Table references whose rows on other nodes are fetched into a temp
+    /// table the rewritten SQL reads (a cluster with peers).
+    pub remotes: Vec<RemoteScan>,
+}
+
+/// The part of a table reference that the peers answer: `sql` (PostgreSQL
+/// SQL over the table, with the filters that can be pushed down) runs on
+/// every peer over its own data, and the rows land in `temp.<temp>`.
+#[derive(Debug, Clone)]
+pub struct RemoteScan {
+    pub temp: String,
+    pub table: std::sync::Arc<TableDef>,
+    pub sql: String,
 }
 
 /// Shards of one table reference whose live rows are copied into
@@ -173,8 +186,9 @@ pub fn plan_reads(
     store: &Store,
     conn: &Connection,
     params: &[Datum],
+    remote: bool,
 ) -> Result<ReadPlan> {
-    run_planner(stmt, store, conn, params, false)
+    run_planner(stmt, store, conn, params, remote, false)
 }
 
 /// What `plan_reads` would decide (shards, shape), without rewriting
@@ -184,8 +198,9 @@ pub fn plan_shape(
     store: &Store,
     conn: &Connection,
     params: &[Datum],
+    remote: bool,
 ) -> Result<ReadPlan> {
-    run_planner(&mut stmt.clone(), store, conn, params, true)
+    run_planner(&mut stmt.clone(), store, conn, params, remote, true)
 }
 
 fn run_planner(
@@ -193,12 +208,14 @@ fn run_planner(
     store: &Store,
     conn: &Connection,
     params: &[Datum],
+    remote: bool,
     dry: bool,
 ) -> Result<ReadPlan> {
     let mut planner = Planner {
         store,
         conn,
         params,
+        remote,
         ctes: HashSet::new(),
         plan: ReadPlan::default(),
         dry,
@@ -215,6 +232,8 @@ struct Planner<'a> {
     params: &'a [Datum],
     ctes: HashSet<String>,
     plan: ReadPlan,
+    /// Peers hold data too: every table reference also reads theirs.
+    remote: bool,
     /// Decide, but leave the statement as it is.
     dry: bool,
 }
@@ -369,6 +388,31 @@ impl Planner<'_> {
                 }
             }
         }
+        if self.remote {
+            let temp = format!("_mosaic_remote_{}", self.plan.remotes.len() + 1);
+            let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
+            let mut sql = format!("SELECT {} FROM {}", cols.join(", "), quote(&occ.def.name));
+            let pushed: Vec<String> = match (occ.prunable, filter) {
+                (true, Some(f)) => pushable_conjuncts(f, &resolve),
+                _ => vec![],
+            };
+            if !pushed.is_empty() {
+                sql.push_str(&format!(" WHERE {}", pushed.join(" AND ")));
+            }
+            arms.push(format!(
+                "SELECT {} FROM temp.{}",
+                cols.join(", "),
+                quote(&temp)
+            ));
+            self.plan
+                .shape
+                .push((ShardId(format!("remote {temp}")), true));
+            self.plan.remotes.push(RemoteScan {
+                temp,
+                table: occ.def.clone(),
+                sql,
+            });
+        }
         self.plan.scans.push(scan);
         if self.dry {
             return Ok(());
@@ -452,6 +496,104 @@ impl Planner<'_> {
             .try_for_each(|twj| self.replace_in(twj, filter.as_ref(), &occs, others, &mut next));
         select.from = from;
         r
+    }
+}
+
+/// The conjuncts of `filter` that a peer can evaluate on its own rows of
+/// one table: every column resolves to that table (`resolve`), and the
+/// expression is built only from columns, constants, parameters,
+/// operators and a few pure functions. Each is returned as PostgreSQL
+/// SQL over the bare table (qualifiers dropped).
+pub fn pushable_conjuncts(
+    filter: &Expr,
+    resolve: &dyn Fn(&[Ident]) -> Option<usize>,
+) -> Vec<String> {
+    let mut conjuncts = Vec::new();
+    split_and(filter, &mut conjuncts);
+    conjuncts
+        .into_iter()
+        .filter(|e| pushable(e, resolve))
+        .map(|e| {
+            let mut e = e.clone();
+            let _ = sqlparser::ast::visit_expressions_mut(&mut e, |x| {
+                if let Expr::CompoundIdentifier(parts) = x {
+                    if let Some(last) = parts.last() {
+                        *x = Expr::Identifier(last.clone());
+                    }
+                }
+                ControlFlow::<()>::Continue(())
+            });
+            format!("({e})")
+        })
+        .collect()
+}
+
+fn split_and<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match e {
+        Expr::BinaryOp {
+            left,
+            op: sqlparser::ast::BinaryOperator::And,
+            right,
+        } => {
+            split_and(left, out);
+            split_and(right, out);
+        }
+        Expr::Nested(inner) => split_and(inner, out),
+        other => out.push(other),
+    }
+}
+
+fn pushable(e: &Expr, resolve: &dyn Fn(&[Ident]) -> Option<usize>) -> bool {
+    const PURE: &[&str] = &["lower", "upper", "abs", "length", "coalesce", "substr", "substring", "trim"];
+    let ok = |x: &Expr| pushable(x, resolve);
+    match e {
+        Expr::Identifier(i) => resolve(std::slice::from_ref(i)).is_some(),
+        Expr::CompoundIdentifier(parts) => resolve(parts).is_some(),
+        Expr::Value(_) | Expr::TypedString { .. } => true,
+        Expr::Nested(x) | Expr::UnaryOp { expr: x, .. } => ok(x),
+        Expr::IsNull(x) | Expr::IsNotNull(x) | Expr::IsTrue(x) | Expr::IsFalse(x) => ok(x),
+        Expr::Cast { expr, .. } => ok(expr),
+        Expr::BinaryOp { left, right, .. } => ok(left) && ok(right),
+        Expr::In {
+            expr,
+            target: sqlparser::ast::InTarget::List(list),
+            ..
+        } => ok(expr) && list.iter().all(ok),
+        Expr::Between {
+            expr, low, high, ..
+        } => ok(expr) && ok(low) && ok(high),
+        Expr::Like {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        } => ok(expr) && ok(pattern) && escape_char.is_none(),
+        Expr::Function(f) => {
+            let name = object_name(&f.name);
+            PURE.contains(&name.as_str())
+                && f.filter.is_none()
+                && f.over.is_none()
+                && match &f.args {
+                    sqlparser::ast::FunctionArguments::List(l) => {
+                        l.duplicate_treatment.is_none()
+                            && l.clauses.is_empty()
+                            && l.args.iter().all(|a| match a {
+                                sqlparser::ast::FunctionArg::Unnamed(
+                                    sqlparser::ast::FunctionArgExpr::Expr(x),
+                                ) => ok(x),
+                                _ => false,
+                            })
+                    }
+                    _ => false,
+                }
+        }
+        _ => false,
     }
 }
 

@@ -35,6 +35,7 @@ impl Catalog {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
              CREATE TABLE IF NOT EXISTS tables(name TEXT PRIMARY KEY, def TEXT NOT NULL, hlc INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, verifier TEXT NOT NULL, perms TEXT NOT NULL, hlc INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS dropped(name TEXT PRIMARY KEY, hlc INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);",
         )
         .map_err(Error::internal)?;
@@ -77,13 +78,16 @@ impl Catalog {
     /// Insert or replace a table definition.
     pub fn put_table(&self, def: TableDef, hlc: i64) -> Result<Arc<TableDef>> {
         let json = serde_json::to_string(&def).map_err(Error::internal)?;
-        self.db
-            .lock()
-            .execute(
+        {
+            let db = self.db.lock();
+            db.execute(
                 "INSERT OR REPLACE INTO tables(name, def, hlc) VALUES (?1, ?2, ?3)",
                 params![def.name, json, hlc],
             )
             .map_err(Error::internal)?;
+            db.execute("DELETE FROM dropped WHERE name = ?1", [&def.name])
+                .map_err(Error::internal)?;
+        }
         let def = Arc::new(def);
         self.tables.write().insert(def.name.clone(), def.clone());
         self.version
@@ -91,11 +95,19 @@ impl Catalog {
         Ok(def)
     }
 
-    pub fn drop_table(&self, name: &str) -> Result<()> {
-        self.db
-            .lock()
-            .execute("DELETE FROM tables WHERE name = ?1", [name])
+    /// Drop a table definition, remembering when (so that the drop wins
+    /// over older definitions arriving from other nodes).
+    pub fn drop_table(&self, name: &str, hlc: i64) -> Result<()> {
+        {
+            let db = self.db.lock();
+            db.execute("DELETE FROM tables WHERE name = ?1", [name])
+                .map_err(Error::internal)?;
+            db.execute(
+                "INSERT OR REPLACE INTO dropped(name, hlc) VALUES (?1, ?2)",
+                params![name, hlc],
+            )
             .map_err(Error::internal)?;
+        }
         self.tables.write().remove(name);
         self.version
             .fetch_add(1, std::sync::atomic::Ordering::Release);
@@ -182,6 +194,111 @@ impl Catalog {
             )
             .map_err(Error::internal)?;
         Ok(())
+    }
+}
+
+/// One object of the catalog as it travels between nodes; the newer
+/// hybrid logical clock wins per object.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Entry {
+    /// A table definition, or `None` once dropped.
+    Table {
+        name: String,
+        def: Option<TableDef>,
+        hlc: i64,
+    },
+    Role {
+        name: String,
+        verifier: String,
+        perms: String,
+        hlc: i64,
+    },
+}
+
+impl Entry {
+    pub fn hlc(&self) -> i64 {
+        match self {
+            Entry::Table { hlc, .. } | Entry::Role { hlc, .. } => *hlc,
+        }
+    }
+}
+
+impl Catalog {
+    /// Every object (tables, dropped tables, roles) with its clock.
+    pub fn entries(&self) -> Result<Vec<Entry>> {
+        let db = self.db.lock();
+        let mut out = Vec::new();
+        let mut st = db
+            .prepare("SELECT name, def, hlc FROM tables")
+            .map_err(Error::internal)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(Error::internal)?;
+        for row in rows {
+            let (name, def, hlc) = row.map_err(Error::internal)?;
+            let def: TableDef = serde_json::from_str(&def)
+                .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))?;
+            out.push(Entry::Table {
+                name,
+                def: Some(def),
+                hlc,
+            });
+        }
+        let mut st = db
+            .prepare("SELECT name, hlc FROM dropped")
+            .map_err(Error::internal)?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(Error::internal)?;
+        for row in rows {
+            let (name, hlc) = row.map_err(Error::internal)?;
+            out.push(Entry::Table {
+                name,
+                def: None,
+                hlc,
+            });
+        }
+        let mut st = db
+            .prepare("SELECT name, verifier, perms, hlc FROM roles")
+            .map_err(Error::internal)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(Entry::Role {
+                    name: r.get(0)?,
+                    verifier: r.get(1)?,
+                    perms: r.get(2)?,
+                    hlc: r.get(3)?,
+                })
+            })
+            .map_err(Error::internal)?;
+        for row in rows {
+            out.push(row.map_err(Error::internal)?);
+        }
+        Ok(out)
+    }
+
+    /// The clock of the object `entry` names, as this node has it (0 when
+    /// it has never heard of it).
+    pub fn hlc_of(&self, entry: &Entry) -> Result<i64> {
+        let db = self.db.lock();
+        let q = |sql: &str, name: &str| -> Result<i64> {
+            Ok(db
+                .query_row(sql, [name], |r| r.get::<_, i64>(0))
+                .optional()
+                .map_err(Error::internal)?
+                .unwrap_or(0))
+        };
+        Ok(match entry {
+            Entry::Table { name, .. } => q("SELECT hlc FROM tables WHERE name = ?1", name)?
+                .max(q("SELECT hlc FROM dropped WHERE name = ?1", name)?),
+            Entry::Role { name, .. } => q("SELECT hlc FROM roles WHERE name = ?1", name)?,
+        })
     }
 }
 

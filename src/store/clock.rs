@@ -32,6 +32,12 @@ impl Hlc {
             }
         }
     }
+
+    /// Move the clock past a time seen from another node, so that this
+    /// node's next change orders after it.
+    pub fn observe(&self, remote: i64) {
+        self.last.fetch_max(remote, Ordering::Relaxed);
+    }
 }
 
 /// Sequences behind serial columns. Like PostgreSQL's, they are not

@@ -24,7 +24,7 @@ use parking_lot::{Mutex, RwLock};
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
-use crate::store::catalog::Catalog;
+use crate::store::catalog::{Catalog, Entry, Role};
 use crate::store::clock::{Hlc, Sequences};
 use crate::store::shard::{ShardId, ShardMeta};
 use crate::store::table::TableDef;
@@ -221,14 +221,83 @@ impl Store {
 
     /// Drop a table: its catalog entry, open segment, shards and tombstones.
     pub fn drop_table(&self, name: &str) -> Result<()> {
+        self.drop_table_at(name, self.hlc.now())
+    }
+
+    fn drop_table_at(&self, name: &str, hlc: i64) -> Result<()> {
         let writer = self.writer.lock();
-        self.catalog.drop_table(name)?;
+        self.catalog.drop_table(name, hlc)?;
         let dropped = segment::drop_table(&writer, name)?;
         for id in dropped {
             self.metas.write().remove(&id);
             let _ = std::fs::remove_file(self.shard_path(&id));
         }
         Ok(())
+    }
+
+    /// Apply a catalog object that came from another node, if it is newer
+    /// than this node's (last writer wins per object, by hybrid logical
+    /// clock); the open segment follows the definition. True when applied.
+    pub fn apply_entry(&self, entry: &Entry) -> Result<bool> {
+        self.hlc.observe(entry.hlc());
+        if self.catalog.hlc_of(entry)? >= entry.hlc() {
+            return Ok(false);
+        }
+        match entry {
+            Entry::Role {
+                name,
+                verifier,
+                perms,
+                hlc,
+            } => self.catalog.put_role(
+                &Role {
+                    name: name.clone(),
+                    verifier: verifier.clone(),
+                    perms: perms.clone(),
+                },
+                *hlc,
+            )?,
+            Entry::Table {
+                name,
+                def: None,
+                hlc,
+            } => self.drop_table_at(name, *hlc)?,
+            Entry::Table {
+                name,
+                def: Some(def),
+                hlc,
+            } => {
+                {
+                    let writer = self.writer.lock();
+                    if let Some(old) = self.catalog.table(name) {
+                        for col in &def.columns {
+                            if old.column_index(&col.name).is_none() {
+                                segment::add_column(&writer, name, col)?;
+                            }
+                        }
+                        for idx in &old.indexes {
+                            if !def.indexes.iter().any(|i| i.name == idx.name) {
+                                writer
+                                    .execute_batch(&format!(
+                                        "DROP INDEX IF EXISTS {}",
+                                        segment::quote(&idx.name)
+                                    ))
+                                    .map_err(Error::internal)?;
+                            }
+                        }
+                    }
+                    segment::create_table(&writer, def)?;
+                    for col in &def.columns {
+                        if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
+                            self.sequences.advance_to(&seq, 0);
+                        }
+                    }
+                    self.catalog.put_table(def.clone(), *hlc)?;
+                }
+                self.index_shards(name)?;
+            }
+        }
+        Ok(true)
     }
 
     /// Seal the open segment of `table` into a shard. Returns the new

@@ -105,6 +105,22 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Add `col` to the open segment of `table` (ALTER TABLE … ADD COLUMN).
+/// NOT NULL is enforced by the segment only when the column has a default
+/// (the rows already there take it); otherwise the caller checked that the
+/// table is empty.
+pub fn add_column(conn: &Connection, table: &str, col: &crate::store::table::Column) -> Result<()> {
+    let mut spec = format!("{} {}", quote(&col.name), col.ty.storage().sqlite_name());
+    if let Some(d) = &col.default {
+        spec.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+        if col.not_null {
+            spec.push_str(" NOT NULL");
+        }
+    }
+    conn.execute_batch(&format!("ALTER TABLE {} ADD COLUMN {spec}", quote(table)))
+        .map_err(crate::exec::errors::map)
+}
+
 /// Create the open segment of `def` if it does not exist yet.
 pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
     let mut cols = vec![

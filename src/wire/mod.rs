@@ -61,13 +61,15 @@ type Sessions = Mutex<HashMap<(i32, Vec<u8>), Weak<SessionHandle>>>;
 /// Everything a connection's handlers share.
 pub struct Backend {
     store: Arc<Store>,
+    cluster: Option<Arc<crate::cluster::Cluster>>,
     parser: Arc<Parser>,
     sessions: Arc<Sessions>,
 }
 
 impl Backend {
-    pub fn new(store: Arc<Store>) -> Arc<Backend> {
+    pub fn new(store: Arc<Store>, cluster: Option<Arc<crate::cluster::Cluster>>) -> Arc<Backend> {
         Arc::new(Backend {
+            cluster,
             parser: Arc::new(Parser {
                 store: store.clone(),
             }),
@@ -87,7 +89,7 @@ impl Backend {
             .cloned()
             .unwrap_or_default();
         let (pid, key) = client.pid_and_secret_key();
-        let handle = SessionHandle::spawn(self.store.clone(), user, pid)
+        let handle = SessionHandle::spawn(self.store.clone(), user, pid, self.cluster.clone())
             .await
             .map_err(to_pg)?;
         client.session_extensions().insert(handle);
@@ -220,6 +222,21 @@ fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
 
 /// Turn an execution into a pgwire response; `buffer` collects all rows
 /// first (needed when another statement must run before they are read).
+/// Send the warnings a statement queued (NoticeResponse, before its result).
+async fn send_notices<C>(client: &mut C, session: &SessionHandle) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    for message in session.take_notices() {
+        let info = ErrorInfo::new("WARNING".to_string(), "01000".to_string(), message);
+        client
+            .feed(PgWireBackendMessage::NoticeResponse(info.into()))
+            .await?;
+    }
+    Ok(())
+}
+
 async fn respond(
     p: &Prepared,
     exec: Execution,
@@ -400,7 +417,9 @@ impl SimpleQueryHandler for Backend {
                 }
                 Ok(p) => {
                     let p = Arc::new(p);
-                    match session.execute(p.clone(), vec![]).await {
+                    let r = session.execute(p.clone(), vec![]).await;
+                    send_notices(client, &session).await?;
+                    match r {
                         Ok(exec) => respond(&p, exec, None, several).await,
                         Err(e) => Err(to_pg(e)),
                     }
@@ -515,8 +534,15 @@ impl ExtendedQueryHandler for Backend {
             }
         };
         let p = portal.statement.statement.clone();
-        let exec = session.execute(p.clone(), params).await.map_err(to_pg)?;
-        respond(&p, exec, Some(&portal.result_column_format), max_rows > 0).await
+        let exec = session.execute(p.clone(), params).await;
+        send_notices(client, &session).await?;
+        respond(
+            &p,
+            exec.map_err(to_pg)?,
+            Some(&portal.result_column_format),
+            max_rows > 0,
+        )
+        .await
     }
 
     async fn do_describe_statement<C>(
@@ -638,8 +664,8 @@ pub struct Handlers {
 }
 
 impl Handlers {
-    pub fn new(store: Arc<Store>) -> Handlers {
-        let backend = Backend::new(store.clone());
+    pub fn new(store: Arc<Store>, cluster: Option<Arc<crate::cluster::Cluster>>) -> Handlers {
+        let backend = Backend::new(store.clone(), cluster);
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = exec::settings::SERVER_VERSION.to_string();
         params.time_zone = "UTC".into();
@@ -682,10 +708,11 @@ impl PgWireServerHandlers for Handlers {
 /// Serve PostgreSQL connections from `listener` until `shutdown` resolves.
 pub async fn serve(
     store: Arc<Store>,
+    cluster: Option<Arc<crate::cluster::Cluster>>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let handlers = Arc::new(Handlers::new(store));
+    let handlers = Arc::new(Handlers::new(store, cluster));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

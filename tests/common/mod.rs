@@ -36,6 +36,7 @@ pub struct TestNode {
     exited: Arc<AtomicBool>,
     args: Vec<String>,
     pg_addr: String,
+    cluster_addr: String,
     // Declared last so the directory outlives every use of it.
     dir: tempfile::TempDir,
 }
@@ -57,6 +58,7 @@ impl TestNode {
             exited: Arc::new(AtomicBool::new(true)),
             args: args.iter().map(|a| a.to_string()).collect(),
             pg_addr: String::new(),
+            cluster_addr: String::new(),
             dir,
         };
         node.launch();
@@ -76,6 +78,11 @@ impl TestNode {
     /// The Postgres address the node bound, as `127.0.0.1:PORT`.
     pub fn pg_addr(&self) -> &str {
         &self.pg_addr
+    }
+
+    /// The cluster address the node bound (gossip on UDP, RPC on TCP).
+    pub fn cluster_addr(&self) -> &str {
+        &self.cluster_addr
     }
 
     /// A libpq-style connection string for this node.
@@ -173,10 +180,14 @@ impl TestNode {
             .append(true)
             .open(self.log_path())
             .expect("open node log");
+        let mut defaults = vec!["--listen", "127.0.0.1:0"];
+        if !self.args.iter().any(|a| a == "--cluster-addr") {
+            defaults.extend(["--cluster-addr", "127.0.0.1:0"]);
+        }
         let child = Command::new(env!("CARGO_BIN_EXE_mosaic"))
             .arg("--data")
             .arg(&data)
-            .args(["--listen", "127.0.0.1:0", "--cluster-addr", "127.0.0.1:0"])
+            .args(defaults)
             .args(&self.args)
             .env("MOSAIC_PASSWORD", PASSWORD)
             .env_remove("MOSAIC_USER")
@@ -191,20 +202,20 @@ impl TestNode {
             .expect("spawn the mosaic binary");
         self.exited = watchdog(child.id());
         self.child = Some(child);
-        self.pg_addr = self.wait_ready(&node_json);
+        (self.pg_addr, self.cluster_addr) = self.wait_ready(&node_json);
     }
 
     /// Polls for `node.json` (written atomically by the node once it is
-    /// ready) and returns its `pg_addr`.
-    fn wait_ready(&mut self, node_json: &Path) -> String {
+    /// ready) and returns its `pg_addr` and `cluster_addr`.
+    fn wait_ready(&mut self, node_json: &Path) -> (String, String) {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if let Ok(text) = std::fs::read_to_string(node_json) {
                 let info: serde_json::Value = serde_json::from_str(&text)
                     .unwrap_or_else(|e| panic!("node.json is not JSON ({e}): {text}"));
-                match info["pg_addr"].as_str() {
-                    Some(addr) => return addr.to_string(),
-                    None => panic!("node.json has no pg_addr: {text}"),
+                match (info["pg_addr"].as_str(), info["cluster_addr"].as_str()) {
+                    (Some(pg), Some(cluster)) => return (pg.to_string(), cluster.to_string()),
+                    _ => panic!("node.json lacks pg_addr or cluster_addr: {text}"),
                 }
             }
             let child = self.child.as_mut().expect("node was launched");

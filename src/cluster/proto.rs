@@ -1,0 +1,58 @@
+//! What nodes say to each other over the RPC (`rpc`): requests and the
+//! items that answer them. Rows travel as storage values (`Datum`), the
+//! same values a local source yields, so a remote source and a local one
+//! feed the merge identically.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sql::types::Datum;
+use crate::store::catalog::Entry;
+
+/// Rows per `Response::Rows` item: big enough to amortise a frame, small
+/// enough to keep memory bounded on both ends.
+pub const BATCH_ROWS: usize = 512;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Run a read-only query (PostgreSQL SQL) over this node's own data
+    /// only: its open segments and the shards in its manifest. Answered
+    /// with `Rows` items.
+    Query { sql: String, params: Vec<Datum> },
+    /// Every catalog object this node has; answered with one `Catalog`.
+    Catalog,
+    /// Apply these catalog objects (last writer wins); answered with `Done`.
+    ApplyCatalog(Vec<Entry>),
+    /// What this node holds; answered with one `Holdings`.
+    Holdings,
+    /// Seal this node's open segment of a table now (`mosaic.seal`);
+    /// answered with `Done` once the shards are in the manifest.
+    Seal { table: String },
+    /// Empty this node's part of these tables (TRUNCATE); answered with `Done`.
+    Truncate { tables: Vec<String> },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Response {
+    Rows(Vec<Vec<Datum>>),
+    Catalog(Vec<Entry>),
+    Holdings(Holdings),
+    Done,
+}
+
+/// The shards one node holds, as it announces them. `version` grows with
+/// every change, so a peer keeps only the newest it has seen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Holdings {
+    pub version: u64,
+    pub shards: Vec<ShardInfo>,
+}
+
+/// The small metadata of one shard that the registry keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    pub id: String,
+    pub table: String,
+    /// Rows not tombstoned.
+    pub live_rows: i64,
+    pub byte_size: u64,
+}

@@ -1,0 +1,133 @@
+//! The node's side of the RPC: answer a peer's request.
+
+use std::sync::{Arc, Weak};
+
+use crate::cluster::proto::{Request, Response, BATCH_ROWS};
+use crate::cluster::rpc::{Handler, Sender};
+use crate::cluster::Cluster;
+use crate::error::{Error, Result};
+use crate::exec::handle::{Event, Execution, SessionHandle};
+use crate::exec::Kind;
+
+/// Process ids of sessions that serve peers' queries (never a client's:
+/// those count up from 1).
+const PEER_PID: i32 = -1;
+
+pub struct Service {
+    pub cluster: Weak<Cluster>,
+}
+
+#[async_trait::async_trait]
+impl Handler for Service {
+    type Req = Request;
+    type Resp = Response;
+
+    async fn handle(&self, req: Request, out: Sender<Response>) -> Result<()> {
+        let cluster = self
+            .cluster
+            .upgrade()
+            .ok_or_else(|| Error::Internal("node is shutting down".into()))?;
+        match req {
+            Request::Query { sql, params } => query(&cluster, sql, params, &out).await,
+            Request::Catalog => {
+                let store = cluster.store.clone();
+                let entries = tokio::task::spawn_blocking(move || store.catalog.entries())
+                    .await
+                    .map_err(Error::internal)??;
+                out.send(Response::Catalog(entries)).await
+            }
+            Request::ApplyCatalog(entries) => {
+                let store = cluster.store.clone();
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    for e in &entries {
+                        store.apply_entry(e)?;
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(Error::internal)??;
+                out.send(Response::Done).await
+            }
+            Request::Seal { table } => {
+                let store = cluster.store.clone();
+                tokio::task::spawn_blocking(move || store.seal(&table))
+                    .await
+                    .map_err(Error::internal)??;
+                out.send(Response::Done).await
+            }
+            Request::Truncate { tables } => {
+                let store = cluster.store.clone();
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    for t in &tables {
+                        crate::exec::ddl::truncate_local(&store, t)?;
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(Error::internal)??;
+                out.send(Response::Done).await
+            }
+            Request::Holdings => {
+                let h = cluster.mine.lock().clone();
+                out.send(Response::Holdings(h)).await
+            }
+        }
+    }
+}
+
+/// Run a peer's query over this node's own data on a session of its own
+/// (one that never asks peers in turn), streaming the rows back in
+/// batches. If the peer goes away, the statement is cancelled.
+async fn query(
+    cluster: &Arc<Cluster>,
+    sql: String,
+    params: Vec<crate::sql::types::Datum>,
+    out: &Sender<Response>,
+) -> Result<()> {
+    let store = cluster.store.clone();
+    let handle = SessionHandle::spawn(store.clone(), "mosaic".into(), PEER_PID, None).await?;
+    let mut prepared = {
+        let sql = sql.clone();
+        handle
+            .run(move |sess| crate::exec::prepare(&sess.store, &sql, &[]))
+            .await??
+    };
+    let Some(p) = prepared.pop().filter(|_| prepared.is_empty()) else {
+        return Err(Error::ProtocolViolation(
+            "a peer query must be one statement".into(),
+        ));
+    };
+    if p.kind != Kind::Query {
+        return Err(Error::ProtocolViolation(format!(
+            "a peer may only run queries, not: {sql}"
+        )));
+    }
+    match handle.execute(Arc::new(p), params).await? {
+        Execution::Done(_) => Ok(()),
+        Execution::Rows(mut stream) => {
+            let mut batch = Vec::new();
+            while let Some(ev) = stream.next().await {
+                match ev {
+                    Event::Rows(rows) => {
+                        batch.extend(rows);
+                        if batch.len() >= BATCH_ROWS {
+                            if let Err(e) = out.send(Response::Rows(std::mem::take(&mut batch))).await {
+                                handle.cancel();
+                                stream.close();
+                                return Err(e);
+                            }
+                        }
+                    }
+                    Event::End(r) => {
+                        r?;
+                        break;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                out.send(Response::Rows(batch)).await?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! Several real `mosaic` nodes on loopback forming one cluster: they find
+//! each other (seed, DNS), spread DDL, answer queries over every node's
+//! rows, notice a killed node, name what it held, and take it back after a
+//! restart with nothing lost. Nodes with another cluster secret are kept
+//! out, on gossip and on the RPC port.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{simple_rows, TestNode};
+use tokio_postgres::AsyncMessage;
+
+const MEMBERSHIP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Start `names.len()` nodes, the others joining the first through it as
+/// seed, each with `args`; returns when every node sees all the others alive.
+async fn start_cluster(names: &[&str], args: &[&str]) -> Vec<TestNode> {
+    let mut first_args = vec!["--node-name", names[0]];
+    first_args.extend_from_slice(args);
+    let first = TestNode::start_with(&first_args);
+    let seed = first.cluster_addr().to_string();
+    let mut nodes = vec![first];
+    for name in &names[1..] {
+        let mut a = vec!["--node-name", name, "--join", &seed];
+        a.extend_from_slice(args);
+        nodes.push(TestNode::start_with(&a));
+    }
+    for n in &nodes {
+        wait_alive(n, names.len() - 1).await;
+    }
+    nodes
+}
+
+/// Wait until `node` sees `peers` other nodes alive; returns how long it took.
+async fn wait_alive(node: &TestNode, peers: usize) -> Duration {
+    let client = node.client().await;
+    let start = Instant::now();
+    loop {
+        let rows = simple_rows(
+            &client,
+            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+        )
+        .await;
+        if rows[0][0].as_deref() == Some(peers.to_string().as_str()) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < MEMBERSHIP_TIMEOUT,
+            "{} sees {:?} alive peers, not {peers}, after {MEMBERSHIP_TIMEOUT:?}",
+            node.pg_addr(),
+            rows
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Poll `sql` on `client` until its single value is `want`.
+async fn wait_value(client: &tokio_postgres::Client, sql: &str, want: &str) {
+    let start = Instant::now();
+    loop {
+        let rows = simple_rows(client, sql).await;
+        if rows.first().and_then(|r| r[0].as_deref()) == Some(want) {
+            return;
+        }
+        assert!(
+            start.elapsed() < MEMBERSHIP_TIMEOUT,
+            "{sql} gave {rows:?}, not {want}, after {MEMBERSHIP_TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn value(v: i64) -> i64 {
+    (v * 7) % 13
+}
+
+fn group(v: i64) -> &'static str {
+    ["a", "b", "c"][(v % 3) as usize]
+}
+
+async fn insert_items(client: &tokio_postgres::Client, ids: std::ops::RangeInclusive<i64>) {
+    for id in ids {
+        client
+            .execute(
+                "INSERT INTO items (id, grp, v) VALUES ($1, $2, $3)",
+                &[&(id as i32), &group(id), &(value(id) as i32)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("insert {id}: {e}"));
+    }
+}
+
+/// The answers every node must give over ids 1..=n.
+async fn check_items(client: &tokio_postgres::Client, n: i64, node: &str) {
+    let row = client
+        .query_one("SELECT count(*), sum(v), min(id), max(id) FROM items", &[])
+        .await
+        .unwrap();
+    let sum: i64 = (1..=n).map(value).sum();
+    assert_eq!(row.get::<_, i64>(0), n, "count on {node}");
+    assert_eq!(row.get::<_, i64>(1), sum, "sum on {node}");
+    assert_eq!(row.get::<_, i32>(2), 1, "min on {node}");
+    assert_eq!(row.get::<_, i32>(3), n as i32, "max on {node}");
+
+    let rows = simple_rows(client, "SELECT grp, count(*), max(v) FROM items GROUP BY grp ORDER BY grp").await;
+    let want: Vec<Vec<Option<String>>> = ["a", "b", "c"]
+        .iter()
+        .map(|g| {
+            let ids: Vec<i64> = (1..=n).filter(|i| group(*i) == *g).collect();
+            vec![
+                Some(g.to_string()),
+                Some(ids.len().to_string()),
+                Some(ids.iter().map(|i| value(*i)).max().unwrap().to_string()),
+            ]
+        })
+        .collect();
+    assert_eq!(rows, want, "GROUP BY on {node}");
+
+    let rows = simple_rows(client, "SELECT id FROM items ORDER BY v DESC, id LIMIT 4").await;
+    let mut ids: Vec<i64> = (1..=n).collect();
+    ids.sort_by_key(|i| (-value(*i), *i));
+    let want: Vec<Vec<Option<String>>> = ids[..4].iter().map(|i| vec![Some(i.to_string())]).collect();
+    assert_eq!(rows, want, "top-k on {node}");
+
+    let rows = simple_rows(client, "SELECT DISTINCT grp FROM items ORDER BY 1").await;
+    assert_eq!(rows.len(), 3, "DISTINCT on {node}");
+
+    let rows = simple_rows(
+        client,
+        "SELECT g.label, count(*) FROM items i JOIN groups g ON g.grp = i.grp GROUP BY g.label ORDER BY 1",
+    )
+    .await;
+    assert_eq!(rows.len(), 3, "join on {node}: {rows:?}");
+    let total: i64 = rows.iter().map(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap()).sum();
+    assert_eq!(total, n, "join on {node}");
+
+    let v: i32 = client
+        .query_one("SELECT v FROM items WHERE id = $1", &[&((n / 2) as i32)])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(v as i64, value(n / 2), "point query on {node}");
+    let c: i64 = client
+        .query_one("SELECT count(*) FROM items WHERE id > $1 AND grp = 'a'", &[&10i32])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        c,
+        (11..=n).filter(|i| group(*i) == "a").count() as i64,
+        "filtered count on {node}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_nodes_answer_as_one() {
+    let nodes = start_cluster(&["n1", "n2", "n3"], &["--shard-max-rows", "10"]).await;
+    let (a, b, c) = (
+        nodes[0].client().await,
+        nodes[1].client().await,
+        nodes[2].client().await,
+    );
+    // DDL on one node is usable on the others at once.
+    a.batch_execute(
+        "CREATE TABLE items (id int PRIMARY KEY, grp text NOT NULL, v int NOT NULL);
+         CREATE TABLE groups (grp text PRIMARY KEY, label text)",
+    )
+    .await
+    .unwrap();
+    insert_items(&b, 1..=35).await;
+    insert_items(&c, 36..=70).await;
+    insert_items(&a, 71..=100).await;
+    c.batch_execute("INSERT INTO groups VALUES ('a', 'Alpha'), ('b', 'Beta'), ('c', 'Gamma')")
+        .await
+        .unwrap();
+    for (client, name) in [(&a, "n1"), (&b, "n2"), (&c, "n3")] {
+        check_items(client, 100, name).await;
+    }
+
+    // EXPLAIN names the peers a query goes to.
+    let plan: Vec<String> = simple_rows(&a, "EXPLAIN SELECT grp, count(*) FROM items GROUP BY grp")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect();
+    let text = plan.join("\n");
+    assert!(text.contains("n2") && text.contains("n3"), "{text}");
+
+    // Every node's shards show up in the registry of the others.
+    wait_value(
+        &a,
+        "SELECT count(*) >= 3 FROM mosaic.shards WHERE home_node = 'n2' AND table_name = 'items'",
+        "t",
+    )
+    .await;
+    let holders = simple_rows(
+        &a,
+        "SELECT holders FROM mosaic.shards WHERE home_node = 'n3' LIMIT 1",
+    )
+    .await;
+    assert_eq!(holders[0][0].as_deref(), Some("{n3}"));
+
+    // Changing rows other nodes hold is refused, not silently partial.
+    let err = a
+        .execute("UPDATE items SET v = 0 WHERE id = 1", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code().map(|c| c.code()), Some("0A000"), "{err}");
+
+    // TRUNCATE empties the table on every node.
+    b.batch_execute("TRUNCATE items").await.unwrap();
+    for client in [&a, &b, &c] {
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM items", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 0);
+    }
+}
+
+/// Connect and collect the server's notices (WARNINGs) on a channel.
+async fn client_with_notices(
+    node: &TestNode,
+) -> (
+    tokio_postgres::Client,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use futures::StreamExt;
+    let (client, mut connection) =
+        tokio_postgres::connect(&node.conn_string(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(m)) = messages.next().await {
+            if let AsyncMessage::Notice(n) = m {
+                let _ = tx.send(format!("{}: {}", n.severity(), n.message()));
+            }
+        }
+    });
+    (client, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_node_is_detected_named_and_rejoins() {
+    let mut nodes = start_cluster(&["k1", "k2", "k3"], &["--shard-max-rows", "5"]).await;
+    let a = nodes[0].client().await;
+    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    {
+        let c = nodes[2].client().await;
+        for i in 1..=12 {
+            c.execute("INSERT INTO t VALUES ($1, 'on k3')", &[&i]).await.unwrap();
+        }
+    }
+    for i in 101..=105 {
+        a.execute("INSERT INTO t VALUES ($1, 'on k1')", &[&i]).await.unwrap();
+    }
+    wait_value(
+        &a,
+        "SELECT count(*) FROM mosaic.shards WHERE home_node = 'k3'",
+        "2",
+    )
+    .await;
+    let k3_shards: Vec<String> = simple_rows(&a, "SELECT shard_id FROM mosaic.shards WHERE home_node = 'k3'")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+
+    nodes[2].kill9();
+    let killed = Instant::now();
+    wait_value(
+        &a,
+        "SELECT state FROM mosaic.nodes WHERE node_name = 'k3'",
+        "down",
+    )
+    .await;
+    eprintln!(
+        "k3 was declared down {:.1} s after kill -9",
+        killed.elapsed().as_secs_f64()
+    );
+
+    // A query needing k3's shards fails and names them.
+    let err = a.query_one("SELECT count(*) FROM t", &[]).await.unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "58000", "{db:?}");
+    for id in &k3_shards {
+        assert!(db.message().contains(id.as_str()), "{} lacks {id}", db.message());
+    }
+    // A query k3 has nothing for still works.
+    let n: i64 = a
+        .query_one("SELECT count(*) FROM mosaic.nodes", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 3);
+
+    // With partial results on: what can be read, and a WARNING.
+    let (p, mut notices) = client_with_notices(&nodes[0]).await;
+    p.batch_execute("SET mosaic.partial_results = on").await.unwrap();
+    let n: i64 = p.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get(0);
+    assert_eq!(n, 5, "only k1's rows are reachable");
+    let warning = tokio::time::timeout(Duration::from_secs(5), notices.recv())
+        .await
+        .expect("a WARNING")
+        .expect("a WARNING");
+    assert!(warning.starts_with("WARNING"), "{warning}");
+    assert!(warning.contains(&k3_shards[0]), "{warning}");
+
+    // k3 comes back and nothing it committed is lost.
+    nodes[2].restart();
+    wait_value(
+        &a,
+        "SELECT state FROM mosaic.nodes WHERE node_name = 'k3'",
+        "alive",
+    )
+    .await;
+    let n: i64 = a.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get(0);
+    assert_eq!(n, 17);
+}
+
+/// A loopback port free for both TCP and UDP right now.
+fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn late_nodes_join_through_a_seed_and_through_dns() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let a = TestNode::start_with(&["--node-name", "d1", "--cluster-addr", &addr]);
+    let b = TestNode::start_with(&["--node-name", "d2", "--join", &addr, "--shard-max-rows", "4"]);
+    wait_alive(&a, 1).await;
+    let ca = a.client().await;
+    let cb = b.client().await;
+    ca.batch_execute("CREATE TABLE late (id int, note text)").await.unwrap();
+    cb.batch_execute("INSERT INTO late SELECT g, 'from d2' FROM generate_series(1, 9) g")
+        .await
+        .unwrap();
+    ca.batch_execute("INSERT INTO late VALUES (100, 'from d1')").await.unwrap();
+
+    // d3 knows no seed, only a DNS name that resolves to d1.
+    let dns = format!("dns:localhost:{port}");
+    let c = TestNode::start_with(&["--node-name", "d3", "--discover", &dns]);
+    let took = wait_alive(&c, 2).await;
+    eprintln!("d3 found the cluster through DNS in {:.1} s", took.as_secs_f64());
+    let cc = c.client().await;
+    // The catalog caught up, and the whole cluster's rows are visible.
+    wait_value(&cc, "SELECT count(*) FROM late", "10").await;
+    // DDL on the newcomer reaches the others.
+    cc.batch_execute("CREATE TABLE from_d3 (x int); INSERT INTO from_d3 VALUES (1), (2)")
+        .await
+        .unwrap();
+    let n: i64 = cb
+        .query_one("SELECT sum(x) FROM from_d3", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_without_the_secret_are_kept_out() {
+    let a = TestNode::start_with(&["--node-name", "s1", "--cluster-secret", "right secret"]);
+    let intruder = TestNode::start_with(&[
+        "--node-name",
+        "s2",
+        "--cluster-secret",
+        "wrong secret",
+        "--join",
+        a.cluster_addr(),
+    ]);
+    let ca = a.client().await;
+    ca.batch_execute("CREATE TABLE secret_rows (x int); INSERT INTO secret_rows VALUES (42)")
+        .await
+        .unwrap();
+    // Several probe periods: gossip from the intruder never makes it a member.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for node in [&a, &intruder] {
+        let rows = simple_rows(&node.client().await, "SELECT count(*) FROM mosaic.nodes").await;
+        assert_eq!(rows[0][0].as_deref(), Some("1"), "{} has company", node.pg_addr());
+    }
+    let err = intruder
+        .client()
+        .await
+        .query_one("SELECT * FROM secret_rows", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code().map(|c| c.code()), Some("42P01"));
+
+    // An RPC connection that cannot prove the secret is closed.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(a.cluster_addr()).await.unwrap();
+    let mut hello = vec![0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut hello)).await;
+    let mut forged = vec![0u8, 0, 0, 64];
+    forged.extend([7u8; 64]);
+    let _ = tcp.write_all(&forged).await;
+    let mut buf = vec![0u8; 4096];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "the node kept a connection without the secret");
+}
