@@ -191,9 +191,11 @@ impl Cluster {
 
     /// Run a read-only query over every live peer's own data and collect
     /// their rows. Blocking: called from a session thread. A peer that
-    /// fails is asked once more; one that still fails, and every down node
-    /// the registry says holds shards of `tables`, is named in `missing`.
-    pub fn query_peers(&self, tables: &[String], sql: &str, params: &[Datum]) -> PeerRows {
+    /// cannot be reached is asked once more; one that still cannot, and
+    /// every down node the registry says holds shards of `tables`, is named
+    /// in `missing`. An error the query itself raised on a peer (a division
+    /// by zero, say) is the statement's error.
+    pub fn query_peers(&self, tables: &[String], sql: &str, params: &[Datum]) -> Result<PeerRows> {
         let peers = self.live_peers();
         let req = Request::Query {
             sql: sql.to_string(),
@@ -211,10 +213,8 @@ impl Cluster {
                     {
                         Ok(items) => return Ok(items),
                         // A peer that has not heard of the table yet holds none of it.
-                        Err(e) if e.sqlstate() == "42P01" => return Ok(vec![]),
-                        Err(e) if e.sqlstate() != "XX000" && e.sqlstate() != "58000" => {
-                            return Err(e)
-                        }
+                        Err(Error::NoSuchTable(_)) => return Ok(vec![]),
+                        Err(e) if !unreachable(&e) => return Err(e),
                         Err(e) => last = Some(e),
                     }
                 }
@@ -233,9 +233,7 @@ impl Cluster {
                         }
                     }
                 }
-                Err(e) if e.sqlstate() != "XX000" && e.sqlstate() != "58000" => {
-                    out.missing.push(format!("node {}: {e}", peer.name));
-                }
+                Err(e) if !unreachable(&e) => return Err(e),
                 Err(e) => out
                     .missing
                     .push(self.describe_missing(&peer.name, tables, Some(&e.to_string()))),
@@ -251,7 +249,7 @@ impl Cluster {
                 }
             }
         }
-        out
+        Ok(out)
     }
 
     fn describe_missing(&self, node: &str, tables: &[String], why: Option<&str>) -> String {
@@ -372,6 +370,12 @@ impl Cluster {
             tracing::debug!(peer = %peer.name, error = %e, "holdings pull failed");
         }
     }
+}
+
+/// Whether `e` says the peer could not be reached (as opposed to an error
+/// of the work it was asked to do).
+fn unreachable(e: &Error) -> bool {
+    matches!(e, Error::Internal(_) | Error::Unavailable(_))
 }
 
 fn entry_name(e: &crate::store::catalog::Entry) -> String {

@@ -17,7 +17,7 @@ pub fn query(sess: &Session, tables: &[String], sql: &str, params: &[Datum]) -> 
     let Some(cluster) = sess.cluster.clone() else {
         return Ok(PeerRows::default());
     };
-    let answer = cluster.query_peers(tables, sql, params);
+    let answer = cluster.query_peers(tables, sql, params)?;
     if !answer.missing.is_empty() {
         let what = answer.missing.join("; ");
         if sess.settings.get("mosaic.partial_results").as_deref() == Some("on") {
