@@ -169,7 +169,9 @@ impl Lookup for StoreLookup {
         let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
         relations(&self.0)
             .into_iter()
-            .find(|r| r.def.name == name || (r.name == short && r.namespace == objects::PG_CATALOG_NS))
+            .find(|r| {
+                r.def.name == name || (r.name == short && r.namespace == objects::PG_CATALOG_NS)
+            })
             .map(|r| r.oid)
             .or_else(|| {
                 self.0.catalog.tables().into_iter().find_map(|t| {
@@ -223,6 +225,12 @@ impl Lookup for StoreLookup {
             .into_iter()
             .find(|(o, _)| *o == oid)
             .map(|(_, r)| r.name)
+    }
+
+    fn column_default(&self, table: &str, column: &str) -> Option<String> {
+        let t = self.0.catalog.table(table)?;
+        let pos = t.column_index(column)?;
+        t.columns[pos].default.clone()
     }
 
     fn namespace_name(&self, oid: i64) -> Option<String> {

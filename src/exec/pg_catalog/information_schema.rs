@@ -338,11 +338,35 @@ fn constraint_column_usage(sess: &Session, def: &TableDef) -> Rows {
     out
 }
 
+/// A CHECK's clause as PostgreSQL deparses it without pretty-printing:
+/// an operator expression keeps its own parentheses inside the clause's,
+/// `((qty >= 0))`.
+fn check_clause(def: &str) -> String {
+    use sqlparser::ast::Expr;
+    let inner = def.trim_start_matches("CHECK ").to_string();
+    let mut e = match crate::sql::parse_expr(&inner) {
+        Ok(e) => e,
+        Err(_) => return inner,
+    };
+    while let Expr::Nested(n) = e {
+        e = *n;
+    }
+    match e {
+        Expr::BinaryOp { .. }
+        | Expr::UnaryOp { .. }
+        | Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::Between { .. }
+        | Expr::Like { .. } => format!("({inner})"),
+        _ => inner,
+    }
+}
+
 fn check_constraints(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     for (tdef, cons) in table_keys(sess) {
         for c in cons.iter().filter(|c| c.kind == 'c') {
-            let clause = c.def.trim_start_matches("CHECK ").to_string();
+            let clause = check_clause(&c.def);
             out.push(row(
                 def,
                 vec![
