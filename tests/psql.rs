@@ -173,7 +173,7 @@ fn psql_describes_a_table_with_keys_defaults_and_checks() {
     );
     let d = describe(&node, "\\d psql_shop");
     assert!(
-        d.contains("id|integer||not null|nextval('psql_shop_id_seq')"),
+        d.contains("id|integer||not null|nextval('psql_shop_id_seq'::regclass)"),
         "{d}"
     );
     assert!(d.contains("name|character varying(20)||not null|"), "{d}");

@@ -1,5 +1,5 @@
-//! PostgreSQL's catalogs (`pg_catalog.*`) as MosaicDB's catalog answers
-//! them. Each is a system view: `definition` gives its columns
+//! PostgreSQL's catalogs (`pg_catalog.*`, `information_schema.*`) as
+//! MosaicDB's catalog answers them. Each is a system view: `definition` gives its columns
 //! (`pg_catalog/relations.rs` lists them all), `rows` its contents for a
 //! session, built from the one catalog right before a statement that reads
 //! it — only the relations the statement names are built.
@@ -8,6 +8,7 @@
 //! `::regclass`, `pg_get_userbyid`, …) are registered on the session's
 //! connection the first time it reads a catalog relation.
 
+mod information_schema;
 mod objects;
 mod relations;
 mod rows;
@@ -24,8 +25,12 @@ use crate::store::Store;
 pub use objects::derived_oid;
 
 /// The columns of a catalog relation by canonical name
-/// (`pg_catalog.pg_class`; `pg_class` is accepted too).
+/// (`pg_catalog.pg_class`, `information_schema.tables`; `pg_class` is
+/// accepted too).
 pub fn definition(name: &str) -> Option<TableDef> {
+    if let Some(view) = name.strip_prefix("information_schema.") {
+        return information_schema::definition(view);
+    }
     let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
     if !short.starts_with("pg_") {
         return None;
@@ -35,6 +40,12 @@ pub fn definition(name: &str) -> Option<TableDef> {
 
 /// The rows of a catalog relation, as this session sees the catalog.
 pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
+    if let Some(view) = name.strip_prefix("information_schema.") {
+        let Some(def) = information_schema::definition(view) else {
+            return Ok(vec![]);
+        };
+        return Ok(information_schema::rows(sess, view, &def));
+    }
     let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
     let Some(def) = relations::definition(short) else {
         return Ok(vec![]);
@@ -94,7 +105,26 @@ pub(crate) fn relations(store: &Store) -> Vec<Relation> {
             });
         }
     }
+    for (name, _) in information_schema::RELATIONS {
+        if let Some(def) = information_schema::definition(name) {
+            out.push(Relation {
+                oid: derived_oid("view", &format!("information_schema.{name}")),
+                name: name.to_string(),
+                namespace: objects::INFORMATION_SCHEMA_NS,
+                kind: 'v',
+                def: Arc::new(def),
+            });
+        }
+    }
     out
+}
+
+/// The name of the role that owns every object (the bootstrap superuser).
+pub(crate) fn owner_name(sess: &Session) -> String {
+    role_oids(&sess.store)
+        .ok()
+        .and_then(|r| r.into_iter().find(|(o, _)| *o == objects::OWNER_OID))
+        .map_or_else(|| sess.user.clone(), |(_, r)| r.name)
 }
 
 /// The oid a role has in the catalogs: the first admin role by name is
@@ -139,7 +169,9 @@ impl Lookup for StoreLookup {
         let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
         relations(&self.0)
             .into_iter()
-            .find(|r| r.name == short || r.def.name == name)
+            .find(|r| {
+                r.def.name == name || (r.name == short && r.namespace == objects::PG_CATALOG_NS)
+            })
             .map(|r| r.oid)
             .or_else(|| {
                 self.0.catalog.tables().into_iter().find_map(|t| {
@@ -155,6 +187,7 @@ impl Lookup for StoreLookup {
         if let Some(r) = relations(&self.0).into_iter().find(|r| r.oid == oid) {
             return Some(match r.namespace {
                 objects::MOSAIC_NS => format!("mosaic.{}", r.name),
+                objects::INFORMATION_SCHEMA_NS => format!("information_schema.{}", r.name),
                 _ => r.name,
             });
         }
@@ -163,7 +196,10 @@ impl Lookup for StoreLookup {
 
     fn visible(&self, oid: i64) -> bool {
         match relations(&self.0).into_iter().find(|r| r.oid == oid) {
-            Some(r) => r.namespace != objects::MOSAIC_NS,
+            Some(r) => !matches!(
+                r.namespace,
+                objects::MOSAIC_NS | objects::INFORMATION_SCHEMA_NS
+            ),
             None => true,
         }
     }
@@ -189,6 +225,12 @@ impl Lookup for StoreLookup {
             .into_iter()
             .find(|(o, _)| *o == oid)
             .map(|(_, r)| r.name)
+    }
+
+    fn column_default(&self, table: &str, column: &str) -> Option<String> {
+        let t = self.0.catalog.table(table)?;
+        let pos = t.column_index(column)?;
+        t.columns[pos].default.clone()
     }
 
     fn namespace_name(&self, oid: i64) -> Option<String> {

@@ -95,8 +95,11 @@ impl crate::sql::Catalog for SystemCatalog<'_> {
     }
 }
 
+/// A system view's temp table is named by the view's unqualified name, so
+/// that a column qualified by it (`pg_class.relname`, and after the
+/// catalog rewrite `pg_catalog.pg_class.relname`) still resolves.
 fn temp_name(view: &str) -> String {
-    view.replace('.', "_")
+    view.rsplit('.').next().unwrap_or(view).to_string()
 }
 
 /// Whether `stmt` reads a system view or catalog (materialized per run).

@@ -132,6 +132,8 @@ fn cast_target(spec: &str) -> Option<PgType> {
 /// The name `sql::rewrite` passes to `pg_cast` for a type.
 pub fn cast_spec(ty: &PgType) -> String {
     match ty {
+        // Kept in its stored text form.
+        PgType::Array(_) => "text".into(),
         PgType::Bool => "bool".into(),
         PgType::Int2 => "int2".into(),
         PgType::Int4 => "int4".into(),

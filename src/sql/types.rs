@@ -13,6 +13,7 @@
 //! `YYYY-MM-DD`; timestamp → TEXT `YYYY-MM-DD HH:MM:SS[.ffffff]`;
 //! timestamptz → TEXT in UTC, same shape (rendered with `+00`).
 
+mod array;
 mod convert;
 pub mod datetime;
 pub mod json;
@@ -54,6 +55,9 @@ pub enum PgType {
     Json,
     Jsonb,
     Uuid,
+    /// A one-dimensional array of the element type, stored in PostgreSQL's
+    /// text form (`types/array.rs`); only catalog queries make them.
+    Array(Box<PgType>),
     /// A type the inference could not pin down; rendered as text.
     Unknown,
 }
@@ -146,6 +150,7 @@ impl PgType {
             PgType::Json => T::JSON,
             PgType::Jsonb => T::JSONB,
             PgType::Uuid => T::UUID,
+            PgType::Array(elem) => array_wire_type(elem),
             PgType::Unknown => T::TEXT,
         }
     }
@@ -176,7 +181,12 @@ impl PgType {
             T::JSON => PgType::Json,
             T::JSONB => PgType::Jsonb,
             T::UUID => PgType::Uuid,
-            _ => return None,
+            other => match other.kind() {
+                postgres_types::Kind::Array(elem) => {
+                    PgType::Array(Box::new(PgType::from_oid(elem.oid())?))
+                }
+                _ => return None,
+            },
         })
     }
 
@@ -205,6 +215,7 @@ impl PgType {
             PgType::Json => "json".into(),
             PgType::Jsonb => "jsonb".into(),
             PgType::Uuid => "uuid".into(),
+            PgType::Array(elem) => format!("{}[]", elem.display_name()),
             PgType::Unknown => "unknown".into(),
         }
     }
@@ -228,6 +239,7 @@ impl PgType {
             PgType::Uuid => "uuid",
             PgType::Varchar(_) => "character varying",
             PgType::Bpchar(_) => "character",
+            PgType::Array(_) => "array",
             PgType::Text | PgType::Unknown => "text",
         }
     }
@@ -254,6 +266,30 @@ impl PgType {
     /// Parse PostgreSQL binary input (a binary parameter) into the stored value.
     pub fn parse_binary(&self, b: &[u8]) -> Result<Datum> {
         convert::parse_binary(self, b)
+    }
+}
+
+/// The wire type of an array of `elem`.
+fn array_wire_type(elem: &PgType) -> pgwire::api::Type {
+    use pgwire::api::Type as T;
+    match elem {
+        PgType::Bool => T::BOOL_ARRAY,
+        PgType::Int2 => T::INT2_ARRAY,
+        PgType::Int4 => T::INT4_ARRAY,
+        PgType::Int8 => T::INT8_ARRAY,
+        PgType::Float4 => T::FLOAT4_ARRAY,
+        PgType::Float8 => T::FLOAT8_ARRAY,
+        PgType::Numeric(_) => T::NUMERIC_ARRAY,
+        PgType::Varchar(_) => T::VARCHAR_ARRAY,
+        PgType::Bpchar(_) => T::BPCHAR_ARRAY,
+        PgType::Bytea => T::BYTEA_ARRAY,
+        PgType::Date => T::DATE_ARRAY,
+        PgType::Timestamp => T::TIMESTAMP_ARRAY,
+        PgType::Timestamptz => T::TIMESTAMPTZ_ARRAY,
+        PgType::Json => T::JSON_ARRAY,
+        PgType::Jsonb => T::JSONB_ARRAY,
+        PgType::Uuid => T::UUID_ARRAY,
+        _ => T::TEXT_ARRAY,
     }
 }
 

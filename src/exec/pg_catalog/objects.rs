@@ -187,3 +187,15 @@ pub fn int2array(cols: &[usize]) -> String {
     let v: Vec<String> = cols.iter().map(|c| (c + 1).to_string()).collect();
     format!("{{{}}}", v.join(","))
 }
+
+/// A column default as PostgreSQL prints it back (`pg_get_expr`,
+/// `information_schema.columns.column_default`): a serial's
+/// `nextval('t_id_seq')` names its sequence as a `regclass`.
+pub fn default_expr(default: &str) -> String {
+    match crate::store::sequence_name(default) {
+        Some(seq) if default == format!("nextval('{seq}')") => {
+            format!("nextval('{seq}'::regclass)")
+        }
+        _ => default.to_string(),
+    }
+}

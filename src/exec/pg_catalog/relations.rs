@@ -2,7 +2,8 @@
 //! PostgreSQL's names and types, one line per relation. Types: `oid`,
 //! `int2`, `int4`, `int8`, `float4`, `bool`, `timestamptz` are typed;
 //! `name`, `text`, `char` and arrays (`text[]`, kept in PostgreSQL's text
-//! form `{a,b}`) are text.
+//! form `{a,b}`) are text. `information_schema`'s domains are their base
+//! types.
 
 use crate::sql::types::PgType;
 use crate::store::table::{Column, TableDef};
@@ -38,14 +39,21 @@ pub const RELATIONS: &[(&str, &str)] = &[
     ("pg_foreign_table", "ftrelid oid, ftserver oid, ftoptions text[]"),
     ("pg_extension", "oid oid, extname name, extowner oid, extnamespace oid, extrelocatable bool, extversion text, extconfig text[], extcondition text[]"),
     ("pg_proc", "oid oid, proname name, pronamespace oid, proowner oid, prolang oid, prokind char, prorettype oid, proargtypes text, proretset bool, prosrc text"),
+    ("pg_opclass", "oid oid, opcmethod oid, opcname name, opcnamespace oid, opcowner oid, opcfamily oid, opcintype oid, opcdefault bool, opckeytype oid"),
     ("pg_sequence", "seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8, seqmax int8, seqmin int8, seqcache int8, seqcycle bool"),
     ("pg_tables", "schemaname name, tablename name, tableowner name, tablespace name, hasindexes bool, hasrules bool, hastriggers bool, rowsecurity bool"),
     ("pg_indexes", "schemaname name, tablename name, indexname name, tablespace name, indexdef text"),
     ("pg_views", "schemaname name, viewname name, viewowner name, definition text"),
 ];
 
+/// The rows of a relation, in column order.
+pub type Rows = Vec<Vec<crate::sql::types::Datum>>;
+
 fn pg_type(name: &str) -> PgType {
     match name {
+        // information_schema's domains, as their base types.
+        "cardinal_number" => PgType::Int4,
+        "character_data" | "yes_or_no" => PgType::Varchar(None),
         "oid" | "int8" => PgType::Int8,
         "int2" => PgType::Int2,
         "int4" => PgType::Int4,
@@ -59,6 +67,11 @@ fn pg_type(name: &str) -> PgType {
 /// The definition of a catalog relation by unqualified name.
 pub fn definition(name: &str) -> Option<TableDef> {
     let (_, spec) = RELATIONS.iter().find(|(n, _)| *n == name)?;
+    Some(spec_definition(&format!("pg_catalog.{name}"), spec))
+}
+
+/// A relation named `name` with the columns of `spec` (`a oid, b text`).
+pub fn spec_definition(name: &str, spec: &str) -> TableDef {
     let columns = spec
         .split(", ")
         .map(|c| {
@@ -71,13 +84,13 @@ pub fn definition(name: &str) -> Option<TableDef> {
             }
         })
         .collect();
-    Some(TableDef {
-        name: format!("pg_catalog.{name}"),
+    TableDef {
+        name: name.to_string(),
         oid: 0,
         columns,
         primary_key: vec![],
         unique: vec![],
         checks: vec![],
         indexes: vec![],
-    })
+    }
 }

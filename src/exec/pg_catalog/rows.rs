@@ -10,7 +10,7 @@ use crate::sql::functions::catalog::BUILTIN_TYPES;
 use crate::sql::types::{Datum, PgType};
 use crate::store::table::TableDef;
 
-type Rows = Vec<Vec<Datum>>;
+use super::relations::Rows;
 
 fn t(s: impl Into<String>) -> Datum {
     Datum::Text(s.into())
@@ -364,7 +364,7 @@ fn attrdefs(sess: &Session, def: &TableDef) -> Rows {
                         ),
                         ("adrelid", i(tdef.oid)),
                         ("adnum", i(pos as i64 + 1)),
-                        ("adbin", t(d.clone())),
+                        ("adbin", t(objects::default_expr(d))),
                     ],
                 ));
             }
@@ -456,15 +456,8 @@ fn collation(def: &TableDef, oid: i64, name: &str, provider: &str) -> Vec<Datum>
     )
 }
 
-fn owner_name(sess: &Session) -> String {
-    role_oids(&sess.store)
-        .ok()
-        .and_then(|r| r.into_iter().find(|(o, _)| *o == OWNER_OID))
-        .map_or_else(|| sess.user.clone(), |(_, r)| r.name)
-}
-
 fn tables_view(sess: &Session, def: &TableDef) -> Rows {
-    let owner = owner_name(sess);
+    let owner = super::owner_name(sess);
     sess.store
         .catalog
         .tables()

@@ -30,6 +30,8 @@ pub trait Lookup: Send + Sync + 'static {
     fn constraint_def(&self, oid: i64) -> Option<String>;
     fn role_name(&self, oid: i64) -> Option<String>;
     fn namespace_name(&self, oid: i64) -> Option<String>;
+    /// The DEFAULT of a table's column, as stored (`nextval('t_id_seq')`).
+    fn column_default(&self, table: &str, column: &str) -> Option<String>;
 }
 
 /// The result type of a catalog function, for type inference.
@@ -39,7 +41,10 @@ pub fn result_type(name: &str) -> Option<PgType> {
         | "has_table_privilege"
         | "has_schema_privilege"
         | "has_database_privilege"
-        | "pg_relation_is_publishable" => PgType::Bool,
+        | "pg_relation_is_publishable"
+        | "pg_collation_is_visible"
+        | "pg_type_is_visible" => PgType::Bool,
+        "to_regtype" | "to_regclass" => PgType::Int8,
         "format_type"
         | "pg_get_expr"
         | "pg_get_indexdef"
@@ -51,6 +56,7 @@ pub fn result_type(name: &str) -> Option<PgType> {
         | "pg_encoding_to_char"
         | "array_to_string"
         | "pg_get_statisticsobjdef_columns"
+        | "pg_get_serial_sequence"
         | "current_schemas" => PgType::Text,
         "pg_relation_size" | "pg_total_relation_size" | "pg_table_size" | "pg_indexes_size" => {
             PgType::Int8
@@ -233,6 +239,27 @@ pub const BUILTIN_TYPES: &[BuiltinType] = &[
     ty(3802, "jsonb", -1, "U", 3807, 0),
 ];
 
+/// The oid of a type by name, as `to_regtype` looks it up: `int4`,
+/// `integer`, `character varying(10)`, `pg_catalog.text`, `text[]`; `None`
+/// for a type MosaicDB does not have.
+pub fn type_oid(name: &str) -> Option<i64> {
+    let name = name.trim();
+    let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
+    if let Some(elem) = name.strip_suffix("[]") {
+        let oid = type_oid(elem)?;
+        return BUILTIN_TYPES.iter().find(|t| t.oid == oid).map(|t| t.array);
+    }
+    if let Some(t) = BUILTIN_TYPES.iter().find(|t| t.name == name) {
+        return Some(t.oid);
+    }
+    let Ok(sqlparser::ast::Expr::Cast { data_type, .. }) =
+        crate::sql::parse_expr(&format!("NULL::{name}"))
+    else {
+        return None;
+    };
+    PgType::from_sql(&data_type).ok().map(|t| t.oid() as i64)
+}
+
 /// The element type of a built-in array type.
 pub fn array_element(oid: i64) -> Option<i64> {
     BUILTIN_TYPES.iter().find(|t| t.array == oid).map(|t| t.oid)
@@ -341,6 +368,27 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             .collect();
         Ok(Value::Text(serde_json::Value::Array(items).to_string()))
     })?;
+    // The positions 1..=n of the longest of the arrays, as a JSON array
+    // (`json_each` walks it for set-returning functions in a SELECT list).
+    conn.create_scalar_function("pg_array_positions", -1, det, |c| {
+        let n = (0..c.len())
+            .filter_map(|i| text(c, i).map(|a| parse_array(&a).len()))
+            .max()
+            .unwrap_or(0);
+        let positions: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
+        Ok(Value::Text(format!("[{}]", positions.join(","))))
+    })?;
+    conn.create_scalar_function("pg_array_subscript", 2, det, |c| {
+        let (Some(a), Some(i)) = (text(c, 0), int(c, 1)) else {
+            return Ok(Value::Null);
+        };
+        let len = parse_array(&a).len() as i64;
+        Ok(if (1..=len).contains(&i) {
+            Value::Integer(i)
+        } else {
+            Value::Null
+        })
+    })?;
     conn.create_scalar_function("array_upper", 2, det, |c| {
         Ok(match text(c, 0).map(|a| parse_array(&a).len()) {
             Some(n) if n > 0 => Value::Integer(n as i64),
@@ -381,6 +429,13 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
         constant(conn, name, n, Value::Integer(1))?;
     }
     constant(conn, "pg_relation_is_publishable", 1, Value::Integer(0))?;
+    constant(conn, "pg_collation_is_visible", 1, Value::Integer(1))?;
+    constant(conn, "pg_type_is_visible", 1, Value::Integer(1))?;
+    conn.create_scalar_function("to_regtype", 1, det, |c| {
+        Ok(text(c, 0)
+            .and_then(|n| type_oid(&n))
+            .map_or(Value::Null, Value::Integer))
+    })?;
     for name in [
         "pg_relation_size",
         "pg_total_relation_size",
@@ -415,6 +470,9 @@ impl Lookup for NoCatalog {
         None
     }
     fn namespace_name(&self, _: i64) -> Option<String> {
+        None
+    }
+    fn column_default(&self, _: &str, _: &str) -> Option<String> {
         None
     }
 }
@@ -476,6 +534,24 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
         Ok(out(int(c, 0).map(|o| {
             l.relation_name(o).unwrap_or_else(|| o.to_string())
         })))
+    })?;
+    let l = lookup.clone();
+    conn.create_scalar_function("to_regclass", 1, flags, move |c| {
+        Ok(text(c, 0)
+            .and_then(|n| l.relation_oid(&n))
+            .map_or(Value::Null, Value::Integer))
+    })?;
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_get_serial_sequence", 2, flags, move |c| {
+        let (Some(table), Some(column)) = (text(c, 0), text(c, 1)) else {
+            return Ok(Value::Null);
+        };
+        let table = table.trim_matches('"');
+        let table = table.strip_prefix("public.").unwrap_or(table);
+        Ok(out(l
+            .column_default(table, column.trim_matches('"'))
+            .and_then(|d| crate::store::sequence_name(&d))
+            .map(|s| format!("public.{s}"))))
     })?;
     let l = lookup;
     conn.create_scalar_function("pg_regnamespace_name", 1, flags, move |c| {

@@ -44,6 +44,7 @@ fn func_name(f: &Function) -> String {
 fn internal_name(dt: &DataType) -> String {
     match PgType::from_sql(dt) {
         Ok(t) => match t {
+            PgType::Array(_) => "array",
             PgType::Bool => "bool",
             PgType::Int2 => "int2",
             PgType::Int4 => "int4",
@@ -358,6 +359,15 @@ impl Env<'_> {
             "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "jsonb_object_agg"
             | "to_jsonb" => PgType::Jsonb,
             "gen_random_uuid" => PgType::Uuid,
+            "array_agg" => PgType::Array(Box::new(match first(self)? {
+                PgType::Unknown => PgType::Text,
+                t => t,
+            })),
+            "unnest" => match first(self)? {
+                PgType::Array(elem) => *elem,
+                _ => PgType::Text,
+            },
+            "generate_subscripts" => PgType::Int4,
             _ => crate::sql::functions::catalog::result_type(&name).unwrap_or(PgType::Unknown),
         })
     }

@@ -2,15 +2,18 @@
 //! turned into ones the main rewrite handles, before it runs:
 //! `pg_catalog.`-qualified function and type names, `::regclass` and the
 //! other reg-type casts, `OPERATOR(pg_catalog.~)` and the regex operators,
-//! `x = ANY(array_column)`, `ARRAY(SELECT …)`, `arr[i]`, `COLLATE`, and
-//! `unnest`/`generate_series` in FROM. Arrays are PostgreSQL's text form
+//! `x = ANY(array_column)`, `ARRAY(SELECT …)`, `arr[i]`, `COLLATE`,
+//! schema-qualified columns (`pg_catalog.pg_class.oid`), `array_agg`,
+//! `unnest`/`generate_series` in FROM, and `unnest`/`generate_subscripts`
+//! in a SELECT list. Arrays are PostgreSQL's text form
 //! (`{a,b}`), as `sql::functions::catalog` reads them.
 
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator as Op, DataType, Expr, FunctionArguments, ObjectName, Statement,
-    Subscript, TableFactor, Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator as Op, DataType, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, ObjectName, Query, SelectItem, SetExpr, Statement, Subscript, TableFactor,
+    Value, VisitMut, VisitorMut,
 };
 
 use super::expr::call;
@@ -95,6 +98,10 @@ fn is_string(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
 }
 
+fn is_placeholder(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::Placeholder(_)))
+}
+
 fn take(e: &mut Expr) -> Expr {
     std::mem::replace(e, Expr::Value(Value::Null.into()))
 }
@@ -120,7 +127,10 @@ fn cast(inner: Expr, data_type: &DataType) -> Option<Expr> {
             data_type: DataType::BigInt(None),
             format: None,
         },
-        CatalogType::Regclass if is_string(&inner) => call("pg_regclass_oid", vec![inner]),
+        // A literal or a parameter names the relation: compare as its oid.
+        CatalogType::Regclass if is_string(&inner) || is_placeholder(&inner) => {
+            call("pg_regclass_oid", vec![inner])
+        }
         CatalogType::Regclass => call("pg_regclass_name", vec![inner]),
         CatalogType::Regtype => call("format_type", vec![inner, Expr::Value(Value::Null.into())]),
         CatalogType::Regnamespace => call("pg_regnamespace_name", vec![inner]),
@@ -142,8 +152,19 @@ fn array_subquery(q: &sqlparser::ast::Query) -> Result<Expr> {
     ))
 }
 
+/// Schemas whose relations a column may be qualified with in full
+/// (`pg_catalog.pg_class.relname`); the schema is dropped, since the
+/// relation is known to SQLite by its unqualified name.
+const SCHEMAS: &[&str] = &["pg_catalog", "information_schema", "mosaic", "public"];
+
 fn post(e: &mut Expr) -> Result<()> {
     let new = match e {
+        Expr::CompoundIdentifier(parts)
+            if parts.len() == 3 && SCHEMAS.contains(&parts[0].value.as_str()) =>
+        {
+            parts.remove(0);
+            return Ok(());
+        }
         Expr::Collate { expr, .. } => take(expr),
         Expr::Cast {
             expr, data_type, ..
@@ -159,8 +180,16 @@ fn post(e: &mut Expr) -> Result<()> {
                 }
                 return Ok(());
             }
-            if let Some(rest) = name.strip_prefix("pg_catalog.") {
-                f.name = ObjectName::from(vec![sqlparser::ast::Ident::new(rest)]);
+            let short = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+            // array_agg keeps its arguments and ORDER BY; SQLite orders
+            // the rows an aggregate sees.
+            let short = if short == "array_agg" {
+                "pg_array_agg"
+            } else {
+                short
+            };
+            if short != name {
+                f.name = ObjectName::from(vec![sqlparser::ast::Ident::new(short)]);
             }
             return Ok(());
         }
@@ -280,10 +309,89 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
     Ok(())
 }
 
+/// The set-returning function a select item calls at its top, with the
+/// array it walks: `unnest(a)`, `generate_subscripts(a, 1)`.
+fn select_srf(item: &SelectItem) -> Option<(&'static str, Expr)> {
+    let (SelectItem::UnnamedExpr(Expr::Function(f))
+    | SelectItem::ExprWithAlias {
+        expr: Expr::Function(f),
+        ..
+    }) = item
+    else {
+        return None;
+    };
+    let kind = match unqualified(&crate::sql::object_name(&f.name)) {
+        "unnest" => "unnest",
+        "generate_subscripts" => "generate_subscripts",
+        _ => return None,
+    };
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.first() {
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(a))) => Some((kind, a.clone())),
+        _ => None,
+    }
+}
+
+/// Set-returning functions in a SELECT list (`SELECT unnest(indkey) AS
+/// attnum, generate_subscripts(indkey, 1) AS ord FROM pg_index`): each
+/// source row repeats once per array position, as many times as the
+/// longest array has elements, the functions stepping in lockstep (as
+/// PostgreSQL 10 and later do). The positions come from a correlated
+/// `json_each` joined last to the FROM list.
+fn select_srfs(q: &mut Query) -> Result<()> {
+    let SetExpr::Select(sel) = q.body.as_mut() else {
+        return Ok(());
+    };
+    let srfs: Vec<(usize, &'static str, Expr)> = (sel.projection.iter().enumerate())
+        .filter_map(|(i, item)| select_srf(item).map(|(k, a)| (i, k, a)))
+        .collect();
+    if srfs.is_empty() {
+        return Ok(());
+    }
+    let arrays: Vec<String> = srfs.iter().map(|(_, _, a)| a.to_string()).collect();
+    let pos = "mosaic_srf.value";
+    for (i, kind, array) in srfs {
+        let position = crate::sql::parse_expr(pos)?;
+        let replacement = match kind {
+            "unnest" => call("pg_array_get", vec![array, position]),
+            _ => call("pg_array_subscript", vec![array, position]),
+        };
+        let alias = match &sel.projection[i] {
+            SelectItem::ExprWithAlias { alias, .. } => alias.clone(),
+            _ => sqlparser::ast::Ident::new(kind),
+        };
+        sel.projection[i] = SelectItem::ExprWithAlias {
+            expr: replacement,
+            alias,
+        };
+    }
+    let sql = format!(
+        "SELECT 1 FROM json_each(pg_array_positions({})) AS mosaic_srf",
+        arrays.join(", ")
+    );
+    let Some(Statement::Query(driver)) = crate::sql::parse(&sql)?.pop() else {
+        return Err(Error::Internal("set-returning driver did not parse".into()));
+    };
+    let SetExpr::Select(driver) = *driver.body else {
+        return Err(Error::Internal("set-returning driver did not parse".into()));
+    };
+    sel.from.extend(driver.from);
+    Ok(())
+}
+
 struct Catalog;
 
 impl VisitorMut for Catalog {
     type Break = Error;
+
+    fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
+        match select_srfs(q) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => ControlFlow::Break(e),
+        }
+    }
 
     fn pre_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<Error> {
         match table_function(f) {
@@ -325,6 +433,21 @@ mod tests {
         assert_eq!(
             rewrite("SELECT ARRAY(SELECT r FROM t ORDER BY 1)"),
             "SELECT (SELECT pg_array_agg(_arr.v) FROM (SELECT r FROM t ORDER BY 1) AS _arr (v))"
+        );
+        assert_eq!(
+            rewrite("SELECT pg_catalog.pg_class.relname FROM pg_catalog.pg_class WHERE c = CAST($1 AS REGCLASS)"),
+            "SELECT pg_class.relname FROM pg_catalog.pg_class WHERE c = pg_regclass_oid($1)"
+        );
+        assert_eq!(
+            rewrite(
+                "SELECT a.r, array_agg(CAST(a.n AS TEXT) ORDER BY a.o) AS cols FROM a GROUP BY a.r"
+            ),
+            "SELECT a.r, pg_array_agg(CAST(a.n AS TEXT) ORDER BY a.o) AS cols FROM a GROUP BY a.r"
+        );
+        assert_eq!(
+            rewrite("SELECT i.c, unnest(i.k) AS n, generate_subscripts(i.k, 1) AS o FROM i JOIN c ON c.x = i.c"),
+            "SELECT i.c, pg_array_get(i.k, mosaic_srf.value) AS n, pg_array_subscript(i.k, mosaic_srf.value) AS o \
+             FROM i JOIN c ON c.x = i.c, json_each(pg_array_positions(i.k, i.k)) AS mosaic_srf"
         );
         assert_eq!(
             rewrite("SELECT 'toast.' || x FROM pg_catalog.unnest(r) x"),

@@ -29,6 +29,7 @@ fn hex(b: &[u8]) -> String {
 pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
     Some(match (ty, v) {
         (_, Datum::Null) => return None,
+        (PgType::Array(elem), _) => return super::array::render_text(elem, v),
         (PgType::Bool, Datum::Int(i)) => (if *i != 0 { "t" } else { "f" }).into(),
         (PgType::Bool, Datum::Real(f)) => (if *f != 0.0 { "t" } else { "f" }).into(),
         (PgType::Float4, Datum::Real(f)) => format_float(*f, true),
@@ -94,6 +95,7 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
     }
     let text = || render_text(ty, v).unwrap_or_default();
     Ok(Some(match ty {
+        PgType::Array(elem) => super::array::render_binary(elem, v)?,
         PgType::Bool => vec![u8::from(as_i64(ty, v)? != 0)],
         PgType::Int2 => {
             let i = as_i64(ty, v)?;
@@ -362,6 +364,7 @@ fn parse_uuid(s: &str) -> Option<Datum> {
 
 pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
     match ty {
+        PgType::Array(elem) => super::array::parse_text(elem, s),
         PgType::Bool => parse_bool(s)
             .map(|b| Datum::Int(i64::from(b)))
             .ok_or_else(|| syntax(ty, s)),
@@ -410,6 +413,7 @@ fn fixed<const N: usize>(ty: &PgType, b: &[u8]) -> Result<[u8; N]> {
 
 pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
     Ok(match ty {
+        PgType::Array(elem) => return super::array::parse_binary(elem, b),
         PgType::Bool => Datum::Int(i64::from(fixed::<1>(ty, b)?[0] != 0)),
         PgType::Int2 | PgType::Int4 | PgType::Int8 => {
             let v = match b.len() {

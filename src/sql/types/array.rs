@@ -1,0 +1,160 @@
+//! One-dimensional arrays, as catalog queries produce them (`array_agg`,
+//! the `text[]` columns of `pg_catalog`). A value is stored in
+//! PostgreSQL's text form (`{a,NULL,"c d"}`) with each element in its
+//! element type's stored form (a boolean as `0`/`1`), and rendered through
+//! the element type on the way out.
+
+use super::{Datum, PgType};
+use crate::error::{Error, Result};
+use crate::sql::functions::catalog::{format_array, parse_array};
+
+/// An element's stored value, from its text in the stored array.
+fn stored(elem: &PgType, s: &str) -> Datum {
+    use super::Storage;
+    match elem.storage() {
+        Storage::Integer => s.parse().map_or_else(|_| Datum::Text(s.into()), Datum::Int),
+        Storage::Real => s
+            .parse()
+            .map_or_else(|_| Datum::Text(s.into()), Datum::Real),
+        _ => Datum::Text(s.into()),
+    }
+}
+
+/// The stored text of an element value.
+fn stored_text(v: &Datum) -> Option<String> {
+    match v {
+        Datum::Null => None,
+        Datum::Int(i) => Some(i.to_string()),
+        Datum::Real(f) => Some(f.to_string()),
+        Datum::Text(s) => Some(s.clone()),
+        Datum::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+fn stored_array(v: &Datum) -> Vec<Option<String>> {
+    match stored_text(v) {
+        Some(s) => parse_array(&s),
+        None => vec![],
+    }
+}
+
+fn malformed(s: &str) -> Error {
+    Error::InvalidInput(format!("malformed array literal: \"{s}\""))
+}
+
+pub fn render_text(elem: &PgType, v: &Datum) -> Option<String> {
+    let items: Vec<Option<String>> = stored_array(v)
+        .into_iter()
+        .map(|e| e.and_then(|s| elem.render_text(&stored(elem, &s))))
+        .collect();
+    stored_text(v).map(|_| format_array(&items))
+}
+
+/// PostgreSQL's binary array: dimensions, a has-NULLs flag, the element
+/// oid, each dimension's length and lower bound, then each element as a
+/// length (-1 for NULL) and its binary form.
+pub fn render_binary(elem: &PgType, v: &Datum) -> Result<Vec<u8>> {
+    let items = stored_array(v);
+    let mut out = Vec::new();
+    let has_null = items.iter().any(Option::is_none);
+    out.extend_from_slice(&i32::from(!items.is_empty()).to_be_bytes());
+    out.extend_from_slice(&i32::from(has_null).to_be_bytes());
+    out.extend_from_slice(&elem.oid().to_be_bytes());
+    if !items.is_empty() {
+        let n = i32::try_from(items.len())
+            .map_err(|_| Error::TooComplex("array size exceeds the maximum".into()))?;
+        out.extend_from_slice(&n.to_be_bytes());
+        out.extend_from_slice(&1i32.to_be_bytes());
+    }
+    for item in items {
+        match item
+            .map(|s| elem.render_binary(&stored(elem, &s)))
+            .transpose()?
+        {
+            Some(Some(b)) => {
+                let len = i32::try_from(b.len())
+                    .map_err(|_| Error::TooComplex("array element too large".into()))?;
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(&b);
+            }
+            _ => out.extend_from_slice(&(-1i32).to_be_bytes()),
+        }
+    }
+    Ok(out)
+}
+
+pub fn parse_text(elem: &PgType, s: &str) -> Result<Datum> {
+    let t = s.trim();
+    if !(t.starts_with('{') && t.ends_with('}')) {
+        return Err(malformed(s));
+    }
+    let items = parse_array(t)
+        .into_iter()
+        .map(|e| match e {
+            Some(x) => elem.parse_text(&x).map(|d| stored_text(&d)),
+            None => Ok(None),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Datum::Text(format_array(&items)))
+}
+
+pub fn parse_binary(elem: &PgType, b: &[u8]) -> Result<Datum> {
+    let bad = || Error::ProtocolViolation("malformed binary array".into());
+    let word = |at: usize| -> Result<i32> {
+        let bytes = b.get(at..at + 4).ok_or_else(bad)?;
+        Ok(i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    };
+    let ndim = word(0)?;
+    if ndim == 0 {
+        return Ok(Datum::Text("{}".into()));
+    }
+    if ndim != 1 {
+        return Err(Error::Unsupported("multidimensional arrays".into()));
+    }
+    let n = usize::try_from(word(12)?).map_err(|_| bad())?;
+    let mut at = 20;
+    let mut items = Vec::with_capacity(n.min(1024));
+    for _ in 0..n {
+        let len = word(at)?;
+        at += 4;
+        if len < 0 {
+            items.push(None);
+            continue;
+        }
+        let len = usize::try_from(len).map_err(|_| bad())?;
+        let bytes = b.get(at..at + len).ok_or_else(bad)?;
+        at += len;
+        items.push(stored_text(&elem.parse_binary(bytes)?));
+    }
+    Ok(Datum::Text(format_array(&items)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_render_through_their_element_type() {
+        let v = Datum::Text("{1,0,NULL}".into());
+        assert_eq!(
+            render_text(&PgType::Bool, &v).as_deref(),
+            Some("{t,f,NULL}")
+        );
+        let back = parse_binary(&PgType::Bool, &render_binary(&PgType::Bool, &v).unwrap());
+        assert_eq!(back.unwrap(), v);
+    }
+
+    #[test]
+    fn text_round_trips_and_bad_input_is_refused() {
+        let v = parse_text(&PgType::Text, r#"{a,"b c",NULL}"#).unwrap();
+        assert_eq!(
+            render_text(&PgType::Text, &v).as_deref(),
+            Some(r#"{a,"b c",NULL}"#)
+        );
+        let bin = render_binary(&PgType::Text, &v).unwrap();
+        assert_eq!(parse_binary(&PgType::Text, &bin).unwrap(), v);
+        assert!(parse_text(&PgType::Int4, "1,2").is_err());
+        assert!(parse_text(&PgType::Int4, "{1,x}").is_err());
+        assert!(parse_binary(&PgType::Int4, &[0, 0, 0, 1, 0]).is_err());
+    }
+}
