@@ -103,7 +103,11 @@ async fn check_items(client: &tokio_postgres::Client, n: i64, node: &str) {
     assert_eq!(row.get::<_, i32>(2), 1, "min on {node}");
     assert_eq!(row.get::<_, i32>(3), n as i32, "max on {node}");
 
-    let rows = simple_rows(client, "SELECT grp, count(*), max(v) FROM items GROUP BY grp ORDER BY grp").await;
+    let rows = simple_rows(
+        client,
+        "SELECT grp, count(*), max(v) FROM items GROUP BY grp ORDER BY grp",
+    )
+    .await;
     let want: Vec<Vec<Option<String>>> = ["a", "b", "c"]
         .iter()
         .map(|g| {
@@ -120,7 +124,8 @@ async fn check_items(client: &tokio_postgres::Client, n: i64, node: &str) {
     let rows = simple_rows(client, "SELECT id FROM items ORDER BY v DESC, id LIMIT 4").await;
     let mut ids: Vec<i64> = (1..=n).collect();
     ids.sort_by_key(|i| (-value(*i), *i));
-    let want: Vec<Vec<Option<String>>> = ids[..4].iter().map(|i| vec![Some(i.to_string())]).collect();
+    let want: Vec<Vec<Option<String>>> =
+        ids[..4].iter().map(|i| vec![Some(i.to_string())]).collect();
     assert_eq!(rows, want, "top-k on {node}");
 
     let rows = simple_rows(client, "SELECT DISTINCT grp FROM items ORDER BY 1").await;
@@ -132,7 +137,10 @@ async fn check_items(client: &tokio_postgres::Client, n: i64, node: &str) {
     )
     .await;
     assert_eq!(rows.len(), 3, "join on {node}: {rows:?}");
-    let total: i64 = rows.iter().map(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap()).sum();
+    let total: i64 = rows
+        .iter()
+        .map(|r| r[1].as_deref().unwrap().parse::<i64>().unwrap())
+        .sum();
     assert_eq!(total, n, "join on {node}");
 
     let v: i32 = client
@@ -142,7 +150,10 @@ async fn check_items(client: &tokio_postgres::Client, n: i64, node: &str) {
         .get(0);
     assert_eq!(v as i64, value(n / 2), "point query on {node}");
     let c: i64 = client
-        .query_one("SELECT count(*) FROM items WHERE id > $1 AND grp = 'a'", &[&10i32])
+        .query_one(
+            "SELECT count(*) FROM items WHERE id > $1 AND grp = 'a'",
+            &[&10i32],
+        )
         .await
         .unwrap()
         .get(0);
@@ -191,6 +202,12 @@ async fn three_nodes_answer_as_one() {
     wait_value(
         &a,
         "SELECT count(*) >= 3 FROM mosaic.shards WHERE home_node = 'n2' AND table_name = 'items'",
+        "t",
+    )
+    .await;
+    wait_value(
+        &a,
+        "SELECT count(*) >= 3 FROM mosaic.shards WHERE home_node = 'n3' AND table_name = 'items'",
         "t",
     )
     .await;
@@ -254,11 +271,15 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
     {
         let c = nodes[2].client().await;
         for i in 1..=12 {
-            c.execute("INSERT INTO t VALUES ($1, 'on k3')", &[&i]).await.unwrap();
+            c.execute("INSERT INTO t VALUES ($1, 'on k3')", &[&i])
+                .await
+                .unwrap();
         }
     }
     for i in 101..=105 {
-        a.execute("INSERT INTO t VALUES ($1, 'on k1')", &[&i]).await.unwrap();
+        a.execute("INSERT INTO t VALUES ($1, 'on k1')", &[&i])
+            .await
+            .unwrap();
     }
     wait_value(
         &a,
@@ -266,11 +287,14 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
         "2",
     )
     .await;
-    let k3_shards: Vec<String> = simple_rows(&a, "SELECT shard_id FROM mosaic.shards WHERE home_node = 'k3'")
-        .await
-        .into_iter()
-        .map(|r| r[0].clone().unwrap())
-        .collect();
+    let k3_shards: Vec<String> = simple_rows(
+        &a,
+        "SELECT shard_id FROM mosaic.shards WHERE home_node = 'k3'",
+    )
+    .await
+    .into_iter()
+    .map(|r| r[0].clone().unwrap())
+    .collect();
 
     nodes[2].kill9();
     let killed = Instant::now();
@@ -286,11 +310,18 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
     );
 
     // A query needing k3's shards fails and names them.
-    let err = a.query_one("SELECT count(*) FROM t", &[]).await.unwrap_err();
+    let err = a
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap_err();
     let db = err.as_db_error().expect("a server error");
     assert_eq!(db.code().code(), "58000", "{db:?}");
     for id in &k3_shards {
-        assert!(db.message().contains(id.as_str()), "{} lacks {id}", db.message());
+        assert!(
+            db.message().contains(id.as_str()),
+            "{} lacks {id}",
+            db.message()
+        );
     }
     // A query k3 has nothing for still works.
     let n: i64 = a
@@ -302,8 +333,14 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
 
     // With partial results on: what can be read, and a WARNING.
     let (p, mut notices) = client_with_notices(&nodes[0]).await;
-    p.batch_execute("SET mosaic.partial_results = on").await.unwrap();
-    let n: i64 = p.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get(0);
+    p.batch_execute("SET mosaic.partial_results = on")
+        .await
+        .unwrap();
+    let n: i64 = p
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 5, "only k1's rows are reachable");
     let warning = tokio::time::timeout(Duration::from_secs(5), notices.recv())
         .await
@@ -320,7 +357,11 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
         "alive",
     )
     .await;
-    let n: i64 = a.query_one("SELECT count(*) FROM t", &[]).await.unwrap().get(0);
+    let n: i64 = a
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(n, 17);
 }
 
@@ -340,21 +381,35 @@ async fn late_nodes_join_through_a_seed_and_through_dns() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let a = TestNode::start_with(&["--node-name", "d1", "--cluster-addr", &addr]);
-    let b = TestNode::start_with(&["--node-name", "d2", "--join", &addr, "--shard-max-rows", "4"]);
+    let b = TestNode::start_with(&[
+        "--node-name",
+        "d2",
+        "--join",
+        &addr,
+        "--shard-max-rows",
+        "4",
+    ]);
     wait_alive(&a, 1).await;
     let ca = a.client().await;
     let cb = b.client().await;
-    ca.batch_execute("CREATE TABLE late (id int, note text)").await.unwrap();
+    ca.batch_execute("CREATE TABLE late (id int, note text)")
+        .await
+        .unwrap();
     cb.batch_execute("INSERT INTO late SELECT g, 'from d2' FROM generate_series(1, 9) g")
         .await
         .unwrap();
-    ca.batch_execute("INSERT INTO late VALUES (100, 'from d1')").await.unwrap();
+    ca.batch_execute("INSERT INTO late VALUES (100, 'from d1')")
+        .await
+        .unwrap();
 
     // d3 knows no seed, only a DNS name that resolves to d1.
     let dns = format!("dns:localhost:{port}");
     let c = TestNode::start_with(&["--node-name", "d3", "--discover", &dns]);
     let took = wait_alive(&c, 2).await;
-    eprintln!("d3 found the cluster through DNS in {:.1} s", took.as_secs_f64());
+    eprintln!(
+        "d3 found the cluster through DNS in {:.1} s",
+        took.as_secs_f64()
+    );
     let cc = c.client().await;
     // The catalog caught up, and the whole cluster's rows are visible.
     wait_value(&cc, "SELECT count(*) FROM late", "10").await;
@@ -389,7 +444,12 @@ async fn nodes_without_the_secret_are_kept_out() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     for node in [&a, &intruder] {
         let rows = simple_rows(&node.client().await, "SELECT count(*) FROM mosaic.nodes").await;
-        assert_eq!(rows[0][0].as_deref(), Some("1"), "{} has company", node.pg_addr());
+        assert_eq!(
+            rows[0][0].as_deref(),
+            Some("1"),
+            "{} has company",
+            node.pg_addr()
+        );
     }
     let err = intruder
         .client()
@@ -401,7 +461,9 @@ async fn nodes_without_the_secret_are_kept_out() {
 
     // An RPC connection that cannot prove the secret is closed.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(a.cluster_addr()).await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(a.cluster_addr())
+        .await
+        .unwrap();
     let mut hello = vec![0u8; 4096];
     let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut hello)).await;
     let mut forged = vec![0u8, 0, 0, 64];
@@ -417,5 +479,9 @@ async fn nodes_without_the_secret_are_kept_out() {
         }
     })
     .await;
-    assert_eq!(closed, Ok(true), "the node kept a connection without the secret");
+    assert_eq!(
+        closed,
+        Ok(true),
+        "the node kept a connection without the secret"
+    );
 }

@@ -234,18 +234,23 @@ impl Cluster {
                     }
                 }
                 Err(e) if !unreachable(&e) => return Err(e),
-                Err(e) => out
-                    .missing
-                    .push(self.describe_missing(&peer.name, tables, Some(&e.to_string()))),
+                Err(e) => out.missing.push(self.describe_missing(
+                    &peer.name,
+                    tables,
+                    Some(&e.to_string()),
+                )),
             }
         }
         for (m, state) in self.members() {
             if matches!(state, MemberState::Down) {
-                let holds = self.registry.read().get(&m.name).is_some_and(|h| {
-                    h.shards.iter().any(|s| tables.contains(&s.table))
-                });
+                let holds = self
+                    .registry
+                    .read()
+                    .get(&m.name)
+                    .is_some_and(|h| h.shards.iter().any(|s| tables.contains(&s.table)));
                 if holds {
-                    out.missing.push(self.describe_missing(&m.name, tables, None));
+                    out.missing
+                        .push(self.describe_missing(&m.name, tables, None));
                 }
             }
         }
@@ -353,7 +358,9 @@ impl Cluster {
         for item in items {
             if let Response::Holdings(h) = item {
                 let mut reg = self.registry.write();
-                let newer = reg.get(&peer.name).is_none_or(|old| h.version > old.version);
+                let newer = reg
+                    .get(&peer.name)
+                    .is_none_or(|old| h.version > old.version);
                 if newer {
                     reg.insert(peer.name.clone(), h);
                 }
@@ -381,7 +388,10 @@ fn unreachable(e: &Error) -> bool {
 fn entry_name(e: &crate::store::catalog::Entry) -> String {
     match e {
         crate::store::catalog::Entry::Table { name, def, .. } => {
-            format!("table {name}{}", if def.is_none() { " (dropped)" } else { "" })
+            format!(
+                "table {name}{}",
+                if def.is_none() { " (dropped)" } else { "" }
+            )
         }
         crate::store::catalog::Entry::Role { name, .. } => format!("role {name}"),
     }

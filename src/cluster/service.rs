@@ -111,7 +111,9 @@ async fn query(
                     Event::Rows(rows) => {
                         batch.extend(rows);
                         if batch.len() >= BATCH_ROWS {
-                            if let Err(e) = out.send(Response::Rows(std::mem::take(&mut batch))).await {
+                            if let Err(e) =
+                                out.send(Response::Rows(std::mem::take(&mut batch))).await
+                            {
                                 handle.cancel();
                                 stream.close();
                                 return Err(e);

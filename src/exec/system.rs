@@ -232,7 +232,13 @@ fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
         let live: std::collections::HashSet<String> = c
             .members()
             .into_iter()
-            .filter(|(_, s)| !matches!(s, crate::cluster::membership::MemberState::Down | crate::cluster::membership::MemberState::Left))
+            .filter(|(_, s)| {
+                !matches!(
+                    s,
+                    crate::cluster::membership::MemberState::Down
+                        | crate::cluster::membership::MemberState::Left
+                )
+            })
             .map(|(m, _)| m.name)
             .collect();
         let mut registry: Vec<_> = c.registry().into_iter().collect();

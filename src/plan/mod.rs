@@ -544,7 +544,16 @@ fn split_and<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
 }
 
 fn pushable(e: &Expr, resolve: &dyn Fn(&[Ident]) -> Option<usize>) -> bool {
-    const PURE: &[&str] = &["lower", "upper", "abs", "length", "coalesce", "substr", "substring", "trim"];
+    const PURE: &[&str] = &[
+        "lower",
+        "upper",
+        "abs",
+        "length",
+        "coalesce",
+        "substr",
+        "substring",
+        "trim",
+    ];
     let ok = |x: &Expr| pushable(x, resolve);
     match e {
         Expr::Identifier(i) => resolve(std::slice::from_ref(i)).is_some(),
