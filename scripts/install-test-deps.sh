@@ -40,6 +40,32 @@ for tool in initdb pg_ctl postgres; do
     exit 1
   }
 done
+# Node.js and node-postgres for tests/compat_node.rs: Debian's nodejs and
+# npm when there is no node yet, then the pg version locked in
+# tests/compat/node/package-lock.json, installed with npm ci into that
+# project's node_modules (git-ignored). npm ci runs again only when the
+# lock file changed since the last install.
+node_project="$(cd "$(dirname "$0")/.." && pwd)/tests/compat/node"
+node_missing=()
+command -v node >/dev/null 2>&1 || node_missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || node_missing+=(npm)
+if [ "${#node_missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: ${node_missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${node_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${node_missing[@]}"
+fi
+if ! cmp -s "$node_project/package-lock.json" "$node_project/node_modules/.mosaic-installed-lock.json"; then
+  echo "install-test-deps: npm ci in tests/compat/node"
+  (cd "$node_project" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$node_project/package-lock.json" "$node_project/node_modules/.mosaic-installed-lock.json"
+fi
+echo "install-test-deps: node $(node --version), pg $(cd "$node_project" && node -p 'require("pg/package.json").version')"
+
 # Python drivers for tests/compat_python.rs, pinned to major versions.
 python_modules="import psycopg, psycopg2, asyncpg, pytest"
 python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9')
