@@ -66,6 +66,25 @@ if ! cmp -s "$node_project/package-lock.json" "$node_project/node_modules/.mosai
 fi
 echo "install-test-deps: node $(node --version), pg $(cd "$node_project" && node -p 'require("pg/package.json").version')"
 
+# PgBouncer for tests/compat_pgbouncer.rs, which starts it in the
+# foreground itself (as root with -u nobody): Debian's package, whose
+# systemd unit is not needed and is left as Debian installs it.
+if ! dpkg -s pgbouncer >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: pgbouncer" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing pgbouncer"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends pgbouncer
+fi
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || {
+  echo "install-test-deps: pgbouncer is missing" >&2
+  exit 1
+}
+echo "install-test-deps: $("$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1)"
+
 # Python drivers for tests/compat_python.rs, pinned to major versions.
 python_modules="import psycopg, psycopg2, asyncpg, pytest"
 python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9')

@@ -198,5 +198,6 @@ where
         // leaves a failed block, which pgwire's bookkeeping cannot follow).
         client.set_transaction_status(super::status_of(&*backend.session(client).await?));
     }
+    super::params::report_changes(client).await?;
     Ok(())
 }

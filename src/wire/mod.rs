@@ -6,6 +6,7 @@
 mod auth;
 mod encode;
 mod extended;
+mod params;
 mod simple;
 
 use std::collections::HashMap;
@@ -90,6 +91,22 @@ impl Backend {
         let handle = SessionHandle::spawn(self.store.clone(), user, pid)
             .await
             .map_err(to_pg)?;
+        let startup = params::startup_params(client);
+        let (settings, refused) = handle
+            .run(move |s| {
+                let refused = s
+                    .settings
+                    .apply_startup(startup.iter().map(|(k, v)| (&**k, &**v)));
+                (s.settings.share(), refused)
+            })
+            .await
+            .map_err(to_pg)?;
+        for (name, e) in refused {
+            tracing::debug!(setting = %name, error = %e, "startup parameter left out");
+        }
+        client
+            .session_extensions()
+            .insert(params::Reporter::start(settings));
         client.session_extensions().insert(handle);
         let s = client
             .session_extensions()
@@ -401,7 +418,10 @@ impl SimpleQueryHandler for Backend {
                 Ok(p) => {
                     let p = Arc::new(p);
                     match session.execute(p.clone(), vec![]).await {
-                        Ok(exec) => respond(&p, exec, None, several).await,
+                        Ok(exec) => {
+                            discard_all(&session, &p).await?;
+                            respond(&p, exec, None, several).await
+                        }
                         Err(e) => Err(to_pg(e)),
                     }
                 }
@@ -431,6 +451,22 @@ impl SimpleQueryHandler for Backend {
         }
         Ok(out)
     }
+}
+
+/// DISCARD ALL also returns every setting to the session's defaults, as
+/// PostgreSQL's RESET ALL does (poolers send it between clients).
+async fn discard_all(session: &SessionHandle, p: &Prepared) -> PgWireResult<()> {
+    use sqlparser::ast::{DiscardObject, Statement};
+    if let Some(Statement::Discard {
+        object_type: DiscardObject::ALL,
+    }) = &p.stmt
+    {
+        session
+            .run(|s| s.settings.reset(None))
+            .await
+            .map_err(to_pg)?;
+    }
+    Ok(())
 }
 
 /// Marks the session's transaction block failed after an error that came
@@ -516,6 +552,7 @@ impl ExtendedQueryHandler for Backend {
         };
         let p = portal.statement.statement.clone();
         let exec = session.execute(p.clone(), params).await.map_err(to_pg)?;
+        discard_all(&session, &p).await?;
         respond(&p, exec, Some(&portal.result_column_format), max_rows > 0).await
     }
 
@@ -633,7 +670,7 @@ impl CancelHandler for Canceller {
 /// The pgwire handler set for one server.
 pub struct Handlers {
     backend: Arc<Backend>,
-    startup: Arc<SASLAuthStartupHandler<DefaultServerParameterProvider>>,
+    startup: Arc<SASLAuthStartupHandler<params::ServerParameters>>,
     canceller: Arc<Canceller>,
 }
 
@@ -645,6 +682,7 @@ impl Handlers {
         params.time_zone = "UTC".into();
         params.date_style = "ISO, MDY".into();
         let scram = ScramAuth::new(Arc::new(auth::RoleSource { store }));
+        let params = params::ServerParameters { base: params };
         let startup = Arc::new(SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram));
         let canceller = Arc::new(Canceller {
             sessions: backend.sessions.clone(),
