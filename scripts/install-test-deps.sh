@@ -85,6 +85,29 @@ fi
 }
 echo "install-test-deps: $("$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1)"
 
+# A JDK and Debian's PostgreSQL JDBC driver (/usr/share/java/postgresql.jar)
+# for tests/compat_jdbc.rs, which compiles tests/compat/jdbc/Compat.java.
+jdbc_missing=()
+command -v javac >/dev/null 2>&1 || jdbc_missing+=(default-jdk-headless)
+[ -f /usr/share/java/postgresql.jar ] || jdbc_missing+=(libpostgresql-jdbc-java)
+if [ "${#jdbc_missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: ${jdbc_missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${jdbc_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${jdbc_missing[@]}"
+fi
+for tool in java javac; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "install-test-deps: $tool is not on PATH" >&2
+    exit 1
+  }
+done
+echo "install-test-deps: $(javac -version 2>&1), PostgreSQL JDBC $(dpkg-query -W -f='${Version}' libpostgresql-jdbc-java 2>/dev/null || echo '(jar not from a package)')"
+
 # Python drivers for tests/compat_python.rs, pinned to major versions.
 python_modules="import psycopg, psycopg2, asyncpg, pytest"
 python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9')

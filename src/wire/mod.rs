@@ -516,6 +516,20 @@ impl ExtendedQueryHandler for Backend {
         extended::bind(client, message).await
     }
 
+    async fn on_describe<C>(
+        &self,
+        client: &mut C,
+        message: pgwire::messages::extendedquery::Describe,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        extended::describe(self, client, message).await
+    }
+
     async fn on_execute<C>(
         &self,
         client: &mut C,
