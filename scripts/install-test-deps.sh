@@ -40,6 +40,74 @@ for tool in initdb pg_ctl postgres; do
     exit 1
   }
 done
+# Node.js and node-postgres for tests/compat_node.rs: Debian's nodejs and
+# npm when there is no node yet, then the pg version locked in
+# tests/compat/node/package-lock.json, installed with npm ci into that
+# project's node_modules (git-ignored). npm ci runs again only when the
+# lock file changed since the last install.
+node_project="$(cd "$(dirname "$0")/.." && pwd)/tests/compat/node"
+node_missing=()
+command -v node >/dev/null 2>&1 || node_missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || node_missing+=(npm)
+if [ "${#node_missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: ${node_missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${node_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${node_missing[@]}"
+fi
+if ! cmp -s "$node_project/package-lock.json" "$node_project/node_modules/.mosaic-installed-lock.json"; then
+  echo "install-test-deps: npm ci in tests/compat/node"
+  (cd "$node_project" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$node_project/package-lock.json" "$node_project/node_modules/.mosaic-installed-lock.json"
+fi
+echo "install-test-deps: node $(node --version), pg $(cd "$node_project" && node -p 'require("pg/package.json").version')"
+
+# PgBouncer for tests/compat_pgbouncer.rs, which starts it in the
+# foreground itself (as root with -u nobody): Debian's package, whose
+# systemd unit is not needed and is left as Debian installs it.
+if ! dpkg -s pgbouncer >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: pgbouncer" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing pgbouncer"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends pgbouncer
+fi
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || {
+  echo "install-test-deps: pgbouncer is missing" >&2
+  exit 1
+}
+echo "install-test-deps: $("$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" --version | head -1)"
+
+# A JDK and Debian's PostgreSQL JDBC driver (/usr/share/java/postgresql.jar)
+# for tests/compat_jdbc.rs, which compiles tests/compat/jdbc/Compat.java.
+jdbc_missing=()
+command -v javac >/dev/null 2>&1 || jdbc_missing+=(default-jdk-headless)
+[ -f /usr/share/java/postgresql.jar ] || jdbc_missing+=(libpostgresql-jdbc-java)
+if [ "${#jdbc_missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: ${jdbc_missing[*]}" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing ${jdbc_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${jdbc_missing[@]}"
+fi
+for tool in java javac; do
+  command -v "$tool" >/dev/null 2>&1 || {
+    echo "install-test-deps: $tool is not on PATH" >&2
+    exit 1
+  }
+done
+echo "install-test-deps: $(javac -version 2>&1), PostgreSQL JDBC $(dpkg-query -W -f='${Version}' libpostgresql-jdbc-java 2>/dev/null || echo '(jar not from a package)')"
+
 # Python drivers for tests/compat_python.rs, pinned to major versions.
 python_modules="import psycopg, psycopg2, asyncpg, pytest, sqlalchemy"
 python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9' 'sqlalchemy>=2,<3')

@@ -68,44 +68,98 @@ const FIXED: &[&str] = &[
     "max_identifier_length",
 ];
 
+/// Parameters whose changes the client is told about with ParameterStatus
+/// (PostgreSQL's GUC_REPORT set, as far as MosaicDB has them), by their
+/// lowercase name and the spelling the protocol uses. Poolers depend on
+/// this: PgBouncer only re-sends `SET application_name` and friends to a
+/// server connection whose value it learnt from a ParameterStatus.
+const REPORTED: &[(&str, &str)] = &[
+    ("application_name", "application_name"),
+    ("client_encoding", "client_encoding"),
+    ("datestyle", "DateStyle"),
+    (
+        "default_transaction_read_only",
+        "default_transaction_read_only",
+    ),
+    ("integer_datetimes", "integer_datetimes"),
+    ("intervalstyle", "IntervalStyle"),
+    ("is_superuser", "is_superuser"),
+    ("server_encoding", "server_encoding"),
+    ("server_version", "server_version"),
+    ("standard_conforming_strings", "standard_conforming_strings"),
+    ("timezone", "TimeZone"),
+];
+
+/// Startup packet keys that are not settings.
+const NOT_SETTINGS: &[&str] = &["user", "database", "replication", "options"];
+
 /// A session's settings. The values are shared with the session's
-/// `current_setting()` SQL function (see [`register_current_setting`]),
-/// which runs inside SQLite and cannot reach the `Session`.
+/// `current_setting()` SQL function (see [`register_functions`]),
+/// which runs inside SQLite and cannot reach the `Session`, and with the
+/// wire layer, which reports changes to the client (see [`Settings::share`]).
 #[derive(Debug, Default)]
 pub struct Settings {
-    values: Arc<Mutex<BTreeMap<String, String>>>,
+    values: Arc<Mutex<Values>>,
+}
+
+#[derive(Debug, Default)]
+struct Values {
+    /// Set in this session with SET or set_config().
+    set: BTreeMap<String, String>,
+    /// From the connection's startup packet: what RESET returns to.
+    startup: BTreeMap<String, String>,
+    /// Bumped by every change, so readers can skip unchanged settings.
+    generation: u64,
+}
+
+impl Values {
+    fn get(&self, name: &str) -> Option<String> {
+        self.set
+            .get(name)
+            .or_else(|| self.startup.get(name))
+            .cloned()
+            .or_else(|| {
+                DEFAULTS
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            })
+    }
 }
 
 impl Settings {
     pub fn get(&self, name: &str) -> Option<String> {
-        let name = name.to_lowercase();
-        self.values.lock().get(&name).cloned().or_else(|| {
-            DEFAULTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.to_string())
-        })
+        self.values.lock().get(&name.to_lowercase())
     }
 
     pub fn set(&self, name: &str, value: String) -> Result<()> {
         let name = name.to_lowercase();
+        let value = self.checked(&name, value)?;
+        let mut values = self.values.lock();
+        values.set.insert(name, value);
+        values.generation += 1;
+        Ok(())
+    }
+
+    /// The value `name` may take, normalised, or why not.
+    fn checked(&self, name: &str, value: String) -> Result<String> {
         let known = DEFAULTS.iter().any(|(n, _)| *n == name);
         if !known && !name.contains('.') {
-            return Err(Error::UnknownSetting(name));
+            return Err(Error::UnknownSetting(name.to_string()));
         }
-        if FIXED.contains(&name.as_str()) {
-            if self.get(&name).as_deref() == Some(value.as_str()) {
-                return Ok(());
+        if FIXED.contains(&name) {
+            if self.get(name).as_deref() == Some(value.as_str()) {
+                return Ok(value);
             }
             return Err(Error::InvalidParameter(format!(
                 "parameter \"{name}\" cannot be changed"
             )));
         }
-        let value = match name.as_str() {
+        Ok(match name {
             "timezone" => timezone(&value)?,
             "mosaic.partial_results"
             | "transaction_read_only"
-            | "default_transaction_read_only" => boolean(&name, &value)?,
+            | "default_transaction_read_only" => boolean(name, &value)?,
             "client_encoding" => {
                 let v = value.to_uppercase().replace('-', "");
                 if v != "UTF8" && v != "UNICODE" {
@@ -113,20 +167,74 @@ impl Settings {
                 }
                 "UTF8".to_string()
             }
+            "datestyle" => datestyle(&value, &self.get("datestyle").unwrap_or_default())?,
             "statement_timeout" => millis(&value)?.to_string(),
             _ => value,
-        };
-        self.values.lock().insert(name, value);
-        Ok(())
+        })
+    }
+
+    /// Takes the settings a client put in its startup packet (and in its
+    /// `options`, as `-c name=value`) as this session's defaults, the
+    /// values RESET returns to. Values this server cannot take (another
+    /// time zone, an unknown name) are left out rather than refusing the
+    /// connection, and returned for the caller to log.
+    pub fn apply_startup<'a>(
+        &self,
+        params: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Vec<(String, Error)> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (key, value) in params {
+            if key == "options" {
+                pairs.extend(options_settings(value));
+            } else if !NOT_SETTINGS.contains(&key) {
+                pairs.push((key.to_lowercase(), value.to_string()));
+            }
+        }
+        let mut refused = Vec::new();
+        for (name, value) in pairs {
+            match self.checked(&name, value) {
+                Ok(value) => {
+                    let mut values = self.values.lock();
+                    values.startup.insert(name, value);
+                    values.generation += 1;
+                }
+                Err(e) => refused.push((name, e)),
+            }
+        }
+        refused
     }
 
     pub fn reset(&mut self, name: Option<&str>) {
+        let mut values = self.values.lock();
         match name {
             Some(n) => {
-                self.values.lock().remove(&n.to_lowercase());
+                values.set.remove(&n.to_lowercase());
             }
-            None => self.values.lock().clear(),
+            None => values.set.clear(),
         }
+        values.generation += 1;
+    }
+
+    /// Another handle on the same values, for the wire layer.
+    pub fn share(&self) -> Settings {
+        Settings {
+            values: self.values.clone(),
+        }
+    }
+
+    /// A number that changes whenever any setting does.
+    pub fn generation(&self) -> u64 {
+        self.values.lock().generation
+    }
+
+    /// The current values of the parameters reported to the client with
+    /// ParameterStatus, under their protocol names.
+    pub fn reported(&self) -> Vec<(&'static str, String)> {
+        let values = self.values.lock();
+        REPORTED
+            .iter()
+            .map(|(name, wire)| (*wire, values.get(name).unwrap_or_default()))
+            .collect()
     }
 
     /// statement_timeout in milliseconds (0 = none).
@@ -137,18 +245,57 @@ impl Settings {
     }
 
     pub fn all(&self) -> Vec<(String, String)> {
+        let values = self.values.lock();
         let mut names: Vec<String> = DEFAULTS.iter().map(|(n, _)| n.to_string()).collect();
-        names.extend(self.values.lock().keys().cloned());
+        names.extend(values.startup.keys().cloned());
+        names.extend(values.set.keys().cloned());
         names.sort();
         names.dedup();
         names
             .into_iter()
             .map(|n| {
-                let v = self.get(&n).unwrap_or_default();
+                let v = values.get(&n).unwrap_or_default();
                 (n, v)
             })
             .collect()
     }
+}
+
+/// The `-c name=value` and `--name=value` settings in a startup packet's
+/// `options` (space-separated; a backslash escapes the next character).
+fn options_settings(options: &str) -> Vec<(String, String)> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = options.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => word.extend(chars.next()),
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut pairs = Vec::new();
+    let mut words = words.into_iter();
+    while let Some(w) = words.next() {
+        let assignment = if w == "-c" {
+            words.next()
+        } else {
+            w.strip_prefix("--")
+                .or_else(|| w.strip_prefix("-c"))
+                .map(str::to_string)
+        };
+        if let Some((name, value)) = assignment.as_deref().and_then(|a| a.split_once('=')) {
+            pairs.push((name.replace('-', "_").to_lowercase(), value.to_string()));
+        }
+    }
+    pairs
 }
 
 /// Registers `current_setting(name [, missing_ok])` and
@@ -219,6 +366,35 @@ fn timezone(v: &str) -> Result<String> {
             "time zone \"{v}\" (MosaicDB sessions run in UTC)"
         ))),
     }
+}
+
+/// DateStyle as PostgreSQL keeps it, `OUTPUT, ORDER`, with a part left out
+/// taken from `current`. Only the ISO output is produced by MosaicDB.
+fn datestyle(v: &str, current: &str) -> Result<String> {
+    let (mut output, mut order) = current
+        .split_once(',')
+        .map(|(o, r)| (o.trim().to_string(), r.trim().to_string()))
+        .unwrap_or(("ISO".into(), "MDY".into()));
+    for part in v.split(',').map(|p| p.trim().to_uppercase()) {
+        match part.as_str() {
+            "ISO" => output = "ISO".into(),
+            "MDY" | "US" | "NONEURO" | "NONEUROPEAN" => order = "MDY".into(),
+            "DMY" | "EURO" | "EUROPEAN" => order = "DMY".into(),
+            "YMD" => order = "YMD".into(),
+            "DEFAULT" => {}
+            "SQL" | "POSTGRES" | "GERMAN" => {
+                return Err(Error::Unsupported(format!(
+                    "DateStyle \"{v}\" (MosaicDB writes dates in ISO style)"
+                )))
+            }
+            _ => {
+                return Err(Error::InvalidParameter(format!(
+                    "invalid value for parameter \"DateStyle\": \"{v}\""
+                )))
+            }
+        }
+    }
+    Ok(format!("{output}, {order}"))
 }
 
 /// A duration setting in milliseconds: `5000`, `'5s'`, `'2min'`.
@@ -362,4 +538,74 @@ pub fn show(sess: &mut Session, stmt: &Statement, sink: &mut RowSink) -> Result<
     let value = value.ok_or_else(|| Error::UnknownSetting(name.to_string()))?;
     sink(vec![Datum::Text(value)])?;
     Ok(Outcome::Rows { count: 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn startup_parameters_are_the_reset_values() {
+        let mut s = Settings::default();
+        let refused = s.apply_startup([
+            ("user", "mosaic"),
+            ("application_name", "app"),
+            ("DateStyle", "ISO"),
+            ("TimeZone", "Etc/UTC"),
+            ("TimeZone", "Europe/Paris"),
+            (
+                "options",
+                "-c statement_timeout=5s --search-path=a,b -cwork_mem=8MB",
+            ),
+        ]);
+        let names: Vec<&str> = refused.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["timezone"]);
+        assert_eq!(s.get("application_name").as_deref(), Some("app"));
+        assert_eq!(s.get("datestyle").as_deref(), Some("ISO, MDY"));
+        assert_eq!(s.get("timezone").as_deref(), Some("UTC"));
+        assert_eq!(s.get("statement_timeout").as_deref(), Some("5000"));
+        assert_eq!(s.get("search_path").as_deref(), Some("a,b"));
+        assert_eq!(s.get("work_mem").as_deref(), Some("8MB"));
+        assert_eq!(s.get("user"), None);
+
+        s.set("application_name", "other".into()).unwrap();
+        assert_eq!(s.get("application_name").as_deref(), Some("other"));
+        s.reset(None);
+        assert_eq!(s.get("application_name").as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn reported_parameters_follow_changes() {
+        let mut s = Settings::default();
+        let before = s.generation();
+        let reported: BTreeMap<_, _> = s.reported().into_iter().collect();
+        assert_eq!(reported["application_name"], "");
+        assert_eq!(reported["DateStyle"], "ISO, MDY");
+        assert_eq!(reported["TimeZone"], "UTC");
+        s.set("application_name", "x".into()).unwrap();
+        assert_ne!(s.generation(), before);
+        let reported: BTreeMap<_, _> = s.share().reported().into_iter().collect();
+        assert_eq!(reported["application_name"], "x");
+        s.reset(Some("application_name"));
+        assert_eq!(s.get("application_name").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn datestyle_keeps_the_part_left_out() {
+        let s = Settings::default();
+        s.set("DateStyle", "dmy".into()).unwrap();
+        assert_eq!(s.get("datestyle").as_deref(), Some("ISO, DMY"));
+        s.set("DateStyle", "ISO, YMD".into()).unwrap();
+        assert_eq!(s.get("datestyle").as_deref(), Some("ISO, YMD"));
+        assert_eq!(
+            s.set("DateStyle", "German".into()).unwrap_err().sqlstate(),
+            "0A000"
+        );
+        assert_eq!(
+            s.set("DateStyle", "nonsense".into())
+                .unwrap_err()
+                .sqlstate(),
+            "22023"
+        );
+    }
 }

@@ -15,8 +15,10 @@ use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, DEFAULT_NAME};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{
-    Bind, BindComplete, Execute, Parse, ParseComplete, PortalSuspended,
+    Bind, BindComplete, Describe, Execute, Parse, ParseComplete, PortalSuspended,
+    TARGET_TYPE_BYTE_STATEMENT,
 };
 use pgwire::messages::response::EmptyQueryResponse;
 use pgwire::messages::PgWireBackendMessage;
@@ -85,6 +87,38 @@ where
         .feed(PgWireBackendMessage::BindComplete(BindComplete::new()))
         .await?;
     Ok(())
+}
+
+/// Describe, as pgwire answers it, except that a statement with
+/// parameters and no result columns gets NoData: pgwire sends an empty
+/// RowDescription there, which JDBC takes for a query, counting 0 rows for
+/// every INSERT of a batch.
+pub async fn describe<C>(backend: &Backend, client: &mut C, message: Describe) -> PgWireResult<()>
+where
+    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::PortalStore: PortalStore<Statement = Arc<Prepared>>,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+    if message.target_type == TARGET_TYPE_BYTE_STATEMENT {
+        if let Some(Entry::Value(stmt)) = client.portal_store().get_statement(name) {
+            let response = backend.do_describe_statement(client, &stmt).await?;
+            if response.fields.is_empty() {
+                let oids = response.parameters.iter().map(|t| t.oid()).collect();
+                client
+                    .feed(PgWireBackendMessage::ParameterDescription(
+                        ParameterDescription::new(oids),
+                    ))
+                    .await?;
+                client
+                    .feed(PgWireBackendMessage::NoData(NoData::new()))
+                    .await?;
+                return Ok(());
+            }
+        }
+    }
+    backend._on_describe(client, message).await
 }
 
 pub async fn execute<C>(backend: &Backend, client: &mut C, message: Execute) -> PgWireResult<()>
@@ -198,5 +232,6 @@ where
         // leaves a failed block, which pgwire's bookkeeping cannot follow).
         client.set_transaction_status(super::status_of(&*backend.session(client).await?));
     }
+    super::params::report_changes(client).await?;
     Ok(())
 }

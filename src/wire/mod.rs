@@ -6,6 +6,7 @@
 mod auth;
 mod encode;
 mod extended;
+mod params;
 mod simple;
 
 use std::collections::HashMap;
@@ -92,6 +93,22 @@ impl Backend {
         let handle = SessionHandle::spawn(self.store.clone(), user, pid, self.cluster.clone())
             .await
             .map_err(to_pg)?;
+        let startup = params::startup_params(client);
+        let (settings, refused) = handle
+            .run(move |s| {
+                let refused = s
+                    .settings
+                    .apply_startup(startup.iter().map(|(k, v)| (&**k, &**v)));
+                (s.settings.share(), refused)
+            })
+            .await
+            .map_err(to_pg)?;
+        for (name, e) in refused {
+            tracing::debug!(setting = %name, error = %e, "startup parameter left out");
+        }
+        client
+            .session_extensions()
+            .insert(params::Reporter::start(settings));
         client.session_extensions().insert(handle);
         let s = client
             .session_extensions()
@@ -420,7 +437,10 @@ impl SimpleQueryHandler for Backend {
                     let r = session.execute(p.clone(), vec![]).await;
                     send_notices(client, &session).await?;
                     match r {
-                        Ok(exec) => respond(&p, exec, None, several).await,
+                        Ok(exec) => {
+                            discard_all(&session, &p).await?;
+                            respond(&p, exec, None, several).await
+                        }
                         Err(e) => Err(to_pg(e)),
                     }
                 }
@@ -450,6 +470,22 @@ impl SimpleQueryHandler for Backend {
         }
         Ok(out)
     }
+}
+
+/// DISCARD ALL also returns every setting to the session's defaults, as
+/// PostgreSQL's RESET ALL does (poolers send it between clients).
+async fn discard_all(session: &SessionHandle, p: &Prepared) -> PgWireResult<()> {
+    use sqlparser::ast::{DiscardObject, Statement};
+    if let Some(Statement::Discard {
+        object_type: DiscardObject::ALL,
+    }) = &p.stmt
+    {
+        session
+            .run(|s| s.settings.reset(None))
+            .await
+            .map_err(to_pg)?;
+    }
+    Ok(())
 }
 
 /// Marks the session's transaction block failed after an error that came
@@ -499,6 +535,20 @@ impl ExtendedQueryHandler for Backend {
         extended::bind(client, message).await
     }
 
+    async fn on_describe<C>(
+        &self,
+        client: &mut C,
+        message: pgwire::messages::extendedquery::Describe,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        extended::describe(self, client, message).await
+    }
+
     async fn on_execute<C>(
         &self,
         client: &mut C,
@@ -536,13 +586,9 @@ impl ExtendedQueryHandler for Backend {
         let p = portal.statement.statement.clone();
         let exec = session.execute(p.clone(), params).await;
         send_notices(client, &session).await?;
-        respond(
-            &p,
-            exec.map_err(to_pg)?,
-            Some(&portal.result_column_format),
-            max_rows > 0,
-        )
-        .await
+        let exec = exec.map_err(to_pg)?;
+        discard_all(&session, &p).await?;
+        respond(&p, exec, Some(&portal.result_column_format), max_rows > 0).await
     }
 
     async fn do_describe_statement<C>(
@@ -659,7 +705,7 @@ impl CancelHandler for Canceller {
 /// The pgwire handler set for one server.
 pub struct Handlers {
     backend: Arc<Backend>,
-    startup: Arc<SASLAuthStartupHandler<DefaultServerParameterProvider>>,
+    startup: Arc<SASLAuthStartupHandler<params::ServerParameters>>,
     canceller: Arc<Canceller>,
 }
 
@@ -671,6 +717,7 @@ impl Handlers {
         params.time_zone = "UTC".into();
         params.date_style = "ISO, MDY".into();
         let scram = ScramAuth::new(Arc::new(auth::RoleSource { store }));
+        let params = params::ServerParameters { base: params };
         let startup = Arc::new(SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram));
         let canceller = Arc::new(Canceller {
             sessions: backend.sessions.clone(),

@@ -69,6 +69,7 @@ where
     }
     let status = super::status_of(&*backend.session(client).await?);
     client.set_transaction_status(status);
+    super::params::report_changes(client).await?;
     // During COPY FROM STDIN, ReadyForQuery follows the copy's end.
     if !matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {
         client.set_state(PgWireConnectionState::ReadyForQuery);
