@@ -218,12 +218,84 @@ async fn three_nodes_answer_as_one() {
     .await;
     assert_eq!(holders[0][0].as_deref(), Some("{n3}"));
 
-    // Changing rows other nodes hold is refused, not silently partial.
-    let err = a
-        .execute("UPDATE items SET v = 0 WHERE id = 1", &[])
+    // UPDATE and DELETE on any node reach rows wherever they live.
+    let a_rows = (1..=100).filter(|i| group(*i) == "a").count() as u64;
+    let n = a
+        .execute("UPDATE items SET v = v + 100 WHERE grp = 'a'", &[])
         .await
-        .unwrap_err();
-    assert_eq!(err.code().map(|c| c.code()), Some("0A000"), "{err}");
+        .unwrap();
+    assert_eq!(n, a_rows);
+    let n = c
+        .execute("DELETE FROM items WHERE id <= 10", &[])
+        .await
+        .unwrap();
+    assert_eq!(n, 10);
+    let want_sum: i64 = (11..=100)
+        .map(|i| value(i) + if group(i) == "a" { 100 } else { 0 })
+        .sum();
+    for (client, name) in [(&a, "n1"), (&b, "n2"), (&c, "n3")] {
+        let row = client
+            .query_one(
+                "SELECT count(*), sum(v), count(*) FILTER (WHERE v >= 100) FROM items",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            row.get::<_, i64>(0),
+            90,
+            "count after UPDATE/DELETE on {name}"
+        );
+        assert_eq!(
+            row.get::<_, i64>(1),
+            want_sum,
+            "sum after UPDATE/DELETE on {name}"
+        );
+        let updated = (11..=100).filter(|i| group(*i) == "a").count() as i64;
+        assert_eq!(row.get::<_, i64>(2), updated, "updated rows on {name}");
+    }
+
+    // Inside a block: the block sees its own change at once, nobody else
+    // does, and ROLLBACK takes it back.
+    b.batch_execute("BEGIN; UPDATE items SET v = -1 WHERE id = 50")
+        .await
+        .unwrap();
+    let rows = simple_rows(
+        &b,
+        "SELECT v, (SELECT count(*) FROM items) FROM items WHERE id = 50",
+    )
+    .await;
+    assert_eq!(rows, vec![vec![Some("-1".into()), Some("90".into())]]);
+    let n: i64 = b
+        .query_one("SELECT count(*) FROM items", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 90, "no row twice inside the block");
+    let v50: i32 = a
+        .query_one("SELECT v FROM items WHERE id = 50", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(v50, -1, "another node does not see an uncommitted UPDATE");
+    b.batch_execute("ROLLBACK").await.unwrap();
+    let again: i32 = b
+        .query_one("SELECT v FROM items WHERE id = 50", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(again, v50);
+    b.batch_execute("BEGIN; DELETE FROM items WHERE id = 60; COMMIT")
+        .await
+        .unwrap();
+    for client in [&a, &b, &c] {
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM items WHERE id BETWEEN 55 AND 65", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 10, "a committed DELETE is seen everywhere");
+    }
 
     // TRUNCATE empties the table on every node.
     b.batch_execute("TRUNCATE items").await.unwrap();

@@ -58,14 +58,20 @@ pub struct Cluster {
     mine: Mutex<Holdings>,
 }
 
-/// What the peers answered for one query.
+/// What the peers answered for one request.
 #[derive(Debug, Default)]
 pub struct PeerRows {
-    pub rows: Vec<Vec<Datum>>,
-    /// The nodes that answered.
-    pub nodes: Vec<String>,
+    /// The rows of each node that answered.
+    pub nodes: Vec<(String, Vec<Vec<Datum>>)>,
     /// What could not be read, one line per unreachable node holding data.
     pub missing: Vec<String>,
+}
+
+impl PeerRows {
+    /// Every node's rows together.
+    pub fn into_rows(self) -> Vec<Vec<Datum>> {
+        self.nodes.into_iter().flat_map(|(_, r)| r).collect()
+    }
 }
 
 /// Bind the cluster port: TCP for the RPC and UDP for gossip on the same
@@ -196,14 +202,28 @@ impl Cluster {
     /// in `missing`. An error the query itself raised on a peer (a division
     /// by zero, say) is the statement's error.
     pub fn query_peers(&self, tables: &[String], sql: &str, params: &[Datum]) -> Result<PeerRows> {
-        let peers = self.live_peers();
         let req = Request::Query {
             sql: sql.to_string(),
             params: params.to_vec(),
         };
+        self.ask_peers(tables, &req, None)
+    }
+
+    /// Send `req` (answered with `Rows`) to every live peer, or to `only`,
+    /// as `query_peers` does.
+    pub fn ask_peers(
+        &self,
+        tables: &[String],
+        req: &Request,
+        only: Option<&str>,
+    ) -> Result<PeerRows> {
+        let peers: Vec<Member> = self
+            .live_peers()
+            .into_iter()
+            .filter(|p| only.is_none_or(|o| o == p.name))
+            .collect();
         let calls = peers.iter().map(|p| {
             let client = self.client(p.cluster_addr);
-            let req = &req;
             async move {
                 let mut last = None;
                 for _ in 0..2 {
@@ -226,12 +246,13 @@ impl Cluster {
         for (peer, answer) in peers.iter().zip(answers) {
             match answer {
                 Ok(items) => {
-                    out.nodes.push(peer.name.clone());
+                    let mut rows = Vec::new();
                     for item in items {
-                        if let Response::Rows(rows) = item {
-                            out.rows.extend(rows);
+                        if let Response::Rows(r) = item {
+                            rows.extend(r);
                         }
                     }
+                    out.nodes.push((peer.name.clone(), rows));
                 }
                 Err(e) if !unreachable(&e) => return Err(e),
                 Err(e) => out.missing.push(self.describe_missing(
@@ -242,7 +263,7 @@ impl Cluster {
             }
         }
         for (m, state) in self.members() {
-            if matches!(state, MemberState::Down) {
+            if only.is_none() && matches!(state, MemberState::Down) {
                 let holds = self
                     .registry
                     .read()
@@ -315,6 +336,23 @@ impl Cluster {
             async move { (p.name.clone(), client.call_all(req, timeout).await) }
         });
         self.runtime.block_on(futures::future::join_all(calls))
+    }
+
+    /// Run `req` on the live peer named `node`.
+    pub fn on_peer(&self, node: &str, req: &Request, timeout: Duration) -> Result<()> {
+        let peer = self
+            .live_peers()
+            .into_iter()
+            .find(|p| p.name == node)
+            .ok_or_else(|| Error::Unavailable(format!("node {node} is not reachable")))?;
+        let client = self.client(peer.cluster_addr);
+        self.runtime
+            .block_on(client.call_all::<Request, Response>(req, timeout))
+            .map(|_| ())
+            .map_err(|e| match e {
+                Error::Internal(m) => Error::Unavailable(format!("node {node}: {m}")),
+                other => other,
+            })
     }
 
     /// Run `req` on every live peer; the first failure is the error.
@@ -505,6 +543,15 @@ async fn anti_entropy(cluster: Arc<Cluster>) {
         tokio::time::sleep(ANTI_ENTROPY_EVERY).await;
         for peer in cluster.live_peers() {
             cluster.sync_with(&peer).await;
+        }
+        let c = cluster.clone();
+        let delivered = tokio::task::spawn_blocking(move || -> Result<()> {
+            let conn = c.store.connect()?;
+            crate::exec::remote::flush_outbox(&conn, &c)
+        })
+        .await;
+        if let Ok(Err(e)) = delivered {
+            tracing::warn!(error = %e, "delivering queued tombstones failed");
         }
     }
 }

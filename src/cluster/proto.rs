@@ -24,6 +24,20 @@ pub enum Request {
     ApplyCatalog(Vec<Entry>),
     /// What this node holds; answered with one `Holdings`.
     Holdings,
+    /// The rows of this node's part of `table` that match `filter` (a
+    /// PostgreSQL condition over the bare column names, `$n` from
+    /// `params`), each as `[shard id or NULL for the open segment, row
+    /// key, columns…]`; with `sealed_only`, the open segment is left out.
+    /// Answered with `Rows` items.
+    Scan {
+        table: String,
+        filter: Option<String>,
+        params: Vec<Datum>,
+        sealed_only: bool,
+    },
+    /// Rows of this node's shards that another node deleted or updated
+    /// (committed there); answered with `Done`.
+    Tombstones { table: String, rows: Vec<Tombstone> },
     /// Seal this node's open segment of a table now (`mosaic.seal`);
     /// answered with `Done` once the shards are in the manifest.
     Seal { table: String },
@@ -55,4 +69,14 @@ pub struct ShardInfo {
     /// Rows not tombstoned.
     pub live_rows: i64,
     pub byte_size: u64,
+}
+
+/// A row of a shard that a transaction on another node deleted (or
+/// replaced). `values` let the holder find the row again if the shard was
+/// compacted into another since.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub shard: String,
+    pub rid: i64,
+    pub values: Vec<Datum>,
 }

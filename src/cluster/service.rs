@@ -48,6 +48,40 @@ impl Handler for Service {
                 .map_err(Error::internal)??;
                 out.send(Response::Done).await
             }
+            Request::Scan {
+                table,
+                filter,
+                params,
+                sealed_only,
+            } => {
+                let handle =
+                    SessionHandle::spawn(cluster.store.clone(), "mosaic".into(), PEER_PID, None)
+                        .await?;
+                let rows = handle
+                    .run(move |sess| {
+                        crate::exec::remote::scan_local(
+                            sess,
+                            &table,
+                            filter.as_deref(),
+                            &params,
+                            sealed_only,
+                        )
+                    })
+                    .await??;
+                for chunk in rows.chunks(BATCH_ROWS) {
+                    out.send(Response::Rows(chunk.to_vec())).await?;
+                }
+                Ok(())
+            }
+            Request::Tombstones { table, rows } => {
+                let store = cluster.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    crate::exec::remote::apply_tombstones(&store, &table, &rows)
+                })
+                .await
+                .map_err(Error::internal)??;
+                out.send(Response::Done).await
+            }
             Request::Seal { table } => {
                 let store = cluster.store.clone();
                 tokio::task::spawn_blocking(move || store.seal(&table))

@@ -283,6 +283,10 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
 fn delete_all(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<()> {
     conn.execute_batch(&format!("DELETE FROM main.{}", quote(table)))?;
     conn.execute(
+        "DELETE FROM main._mosaic_outbox WHERE table_name = ?1",
+        [table],
+    )?;
+    conn.execute(
         "DELETE FROM main._mosaic_tombstones WHERE shard_id IN (SELECT id FROM main._mosaic_shards WHERE table_name = ?1)",
         [table],
     )?;

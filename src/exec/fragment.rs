@@ -58,7 +58,7 @@ pub fn run(
             &split.fragment.to_string(),
             params,
         )?
-        .rows
+        .into_rows()
     } else {
         vec![]
     };
@@ -166,6 +166,11 @@ fn prepare(
     // With peers, the fragment/merge split is what lets them aggregate
     // their own rows; alone, it pays off only over two shards or more.
     if scan.kept.len() < 2 && !sess.has_peers() {
+        return Ok(None);
+    }
+    // Peers aggregate their rows with the tombstones they know; while this
+    // node holds some they do not have yet, gather instead.
+    if sess.has_peers() && crate::exec::remote::undelivered_tombstones(sess, &def.name)? {
         return Ok(None);
     }
     let mut jobs = Vec::new();

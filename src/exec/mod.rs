@@ -585,6 +585,7 @@ impl Session {
             (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
                 let r = self.in_statement(true, |sess| write::run(sess, s, p, params, sink));
                 self.after_write()?;
+                self.deliver_tombstones();
                 r
             }
             (Kind::Ddl, Some(s)) => {
@@ -683,6 +684,20 @@ impl Session {
         Ok(())
     }
 
+    /// Outside a transaction, hand the tombstones this node committed for
+    /// other nodes' rows to those nodes before the client hears back, so
+    /// every node reads the change. What fails stays queued and is retried.
+    fn deliver_tombstones(&self) {
+        if self.txn != TxnState::Idle {
+            return;
+        }
+        if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
+            if let Err(e) = remote::flush_outbox(&self.conn, c) {
+                tracing::warn!(error = %e, "delivering tombstones failed; will retry");
+            }
+        }
+    }
+
     fn begin(&mut self, read_only: bool) -> Result<Outcome> {
         // An explicit BEGIN inside a multi-statement query takes over its
         // implicit transaction.
@@ -752,6 +767,7 @@ impl Session {
                 self.txn = TxnState::Idle;
                 r?;
                 self.after_write()?;
+                self.deliver_tombstones();
                 Ok(Outcome::TxnEnd("COMMIT".into()))
             }
         }

@@ -208,10 +208,13 @@ pub fn explain(
     if let Some(c) = sess.cluster.as_ref() {
         for r in &plan.remotes {
             lines.push(format!(
-                "Remote {}: peers {} each run, over their own open segment and shards: {}",
+                "Remote {}: peers {} each scan their own open segment and shards{}",
                 r.table.name,
                 crate::exec::fragment::peer_names(c),
-                r.sql
+                r.filter
+                    .as_ref()
+                    .map(|f| format!(" for {f}"))
+                    .unwrap_or_default()
             ));
         }
     }

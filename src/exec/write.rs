@@ -369,6 +369,68 @@ fn tombstone_marked(sess: &Session, id: &str, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Where the sealed rows an UPDATE/DELETE may change live.
+enum SealedTarget {
+    Local(crate::store::shard::ShardId),
+    Remote(crate::exec::remote::RemoteShard),
+}
+
+/// One sealed source of the target table: `sql` reads its live rows with
+/// `_rid` first.
+struct SealedSource {
+    sql: String,
+    target: SealedTarget,
+}
+
+impl SealedSource {
+    /// Tombstone the rows in temp._mosaic_rids.
+    fn tombstone_marked(&self, sess: &Session, def: &TableDef, n: usize) -> Result<()> {
+        match &self.target {
+            SealedTarget::Local(id) => tombstone_marked(sess, &id.0, n),
+            SealedTarget::Remote(r) => crate::exec::remote::tombstone_remote(sess, def, r),
+        }
+    }
+}
+
+/// The sealed rows `cond` may match: this node's candidate shards, then
+/// other nodes' shards (their rows fetched with the conjuncts of `cond`
+/// that can be pushed down).
+fn sealed_sources(
+    sess: &mut Session,
+    def: &std::sync::Arc<TableDef>,
+    alias: &str,
+    cond: Option<&Expr>,
+    params: &[Datum],
+) -> Result<Vec<SealedSource>> {
+    let mut out = Vec::new();
+    for (s, meta) in candidate_shards(sess, def, alias, cond, params)? {
+        out.push(SealedSource {
+            sql: shard_source(def, &meta, s.tombstones, true)?,
+            target: SealedTarget::Local(s.id.clone()),
+        });
+    }
+    if sess.has_peers() {
+        let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
+            match parts {
+                [q, c] if ident_name(q) == alias => def.column_index(&ident_name(c)),
+                [c] => def.column_index(&ident_name(c)),
+                _ => None,
+            }
+        };
+        let pushed = cond
+            .map(|c| plan::pushable_conjuncts(c, &resolve))
+            .unwrap_or_default();
+        let filter = (!pushed.is_empty()).then(|| pushed.join(" AND "));
+        for r in crate::exec::remote::remote_shards(sess, def, filter, params)? {
+            out.push(SealedSource {
+                sql: crate::exec::remote::remote_shard_source(def, &r),
+                target: SealedTarget::Remote(r),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// The live shards of `def` that may hold rows matching `cond`.
 fn candidate_shards(
     sess: &Session,
@@ -414,7 +476,6 @@ fn update(
         return Err(Error::Unsupported("UPDATE of a derived table".into()));
     };
     let def = table_def(sess, name)?;
-    crate::exec::remote::ensure_local(sess, &def.name, "UPDATE")?;
     let alias = target_alias(&up.table.relation, &def);
     expand_returning(&mut up.returning, &def);
     let cond = up.selection.clone();
@@ -444,10 +505,13 @@ fn update(
     });
     let (sql, _) = compile(sess, stmt.clone(), params)?;
     let mut count = execute(sess, &sql, params, returning.is_some(), sink)?;
-    // Sealed shards: tombstone the matching rows, insert their new versions.
-    for (s, meta) in candidate_shards(sess, &def, &alias, cond.as_ref(), params)? {
-        let src = shard_source(&def, &meta, s.tombstones, true)?;
-        sess.attach(std::slice::from_ref(&s.id))?;
+    // Sealed shards, here and on other nodes: tombstone the matching
+    // rows, insert their new versions.
+    for source in sealed_sources(sess, &def, &alias, cond.as_ref(), params)? {
+        let src = source.sql.clone();
+        if let SealedTarget::Local(id) = &source.target {
+            sess.attach(std::slice::from_ref(id))?;
+        }
         let n = mark_rows(sess, &src, &alias, cond.as_ref(), params)?;
         if n == 0 {
             continue;
@@ -482,7 +546,7 @@ fn update(
         } else {
             count += n;
         }
-        tombstone_marked(sess, &meta.id.0, n)?;
+        source.tombstone_marked(sess, &def, n)?;
     }
     Ok((Some(def), count, "UPDATE"))
 }
@@ -510,7 +574,6 @@ fn delete(
         return Err(Error::Unsupported("DELETE from a derived table".into()));
     };
     let def = table_def(sess, name)?;
-    crate::exec::remote::ensure_local(sess, &def.name, "DELETE")?;
     let alias = target_alias(&twj.relation, &def);
     let cond = del.selection.clone();
     if let Statement::Delete(del) = &mut stmt {
@@ -522,9 +585,11 @@ fn delete(
     };
     let (sql, _) = compile(sess, stmt.clone(), params)?;
     let mut count = execute(sess, &sql, params, returning.is_some(), sink)?;
-    for (s, meta) in candidate_shards(sess, &def, &alias, cond.as_ref(), params)? {
-        let src = shard_source(&def, &meta, s.tombstones, true)?;
-        sess.attach(std::slice::from_ref(&s.id))?;
+    for source in sealed_sources(sess, &def, &alias, cond.as_ref(), params)? {
+        let src = source.sql.clone();
+        if let SealedTarget::Local(id) = &source.target {
+            sess.attach(std::slice::from_ref(id))?;
+        }
         let n = mark_rows(sess, &src, &alias, cond.as_ref(), params)?;
         if n == 0 {
             continue;
@@ -541,7 +606,7 @@ fn delete(
             stream(sess, &sql, params, 0, sink)?;
         }
         count += n;
-        tombstone_marked(sess, &meta.id.0, n)?;
+        source.tombstone_marked(sess, &def, n)?;
     }
     Ok((Some(def), count, "DELETE"))
 }

@@ -58,14 +58,15 @@ pub struct ReadPlan {
     pub remotes: Vec<RemoteScan>,
 }
 
-/// The part of a table reference that the peers answer: `sql` (PostgreSQL
-/// SQL over the table, with the filters that can be pushed down) runs on
-/// every peer over its own data, and the rows land in `temp.<temp>`.
+/// The part of a table reference that the peers answer: every peer scans
+/// its own rows of the table with `filter` (the conjuncts that can be
+/// pushed down, PostgreSQL over the bare table), and the rows land in
+/// `temp.<temp>` with the shard and row key each lives at.
 #[derive(Debug, Clone)]
 pub struct RemoteScan {
     pub temp: String,
     pub table: std::sync::Arc<TableDef>,
-    pub sql: String,
+    pub filter: Option<String>,
 }
 
 /// Shards of one table reference whose live rows are copied into
@@ -391,17 +392,15 @@ impl Planner<'_> {
         if self.remote {
             let temp = format!("_mosaic_remote_{}", self.plan.remotes.len() + 1);
             let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
-            let mut sql = format!("SELECT {} FROM {}", cols.join(", "), quote(&occ.def.name));
             let pushed: Vec<String> = match (occ.prunable, filter) {
                 (true, Some(f)) => pushable_conjuncts(f, &resolve),
                 _ => vec![],
             };
-            if !pushed.is_empty() {
-                sql.push_str(&format!(" WHERE {}", pushed.join(" AND ")));
-            }
+            // Rows this node tombstoned (its own transaction's, or not yet
+            // delivered to their node) are skipped here.
             arms.push(format!(
-                "SELECT {} FROM temp.{}",
-                cols.join(", "),
+                "SELECT {} FROM temp.{} AS _r WHERE NOT EXISTS (SELECT 1 FROM main._mosaic_tombstones AS _tb WHERE _tb.shard_id = _r._shard AND _tb.rid = _r._rid)",
+                cols.iter().map(|c| format!("_r.{c}")).collect::<Vec<_>>().join(", "),
                 quote(&temp)
             ));
             self.plan
@@ -410,7 +409,7 @@ impl Planner<'_> {
             self.plan.remotes.push(RemoteScan {
                 temp,
                 table: occ.def.clone(),
-                sql,
+                filter: (!pushed.is_empty()).then(|| pushed.join(" AND ")),
             });
         }
         self.plan.scans.push(scan);

@@ -71,7 +71,10 @@ pub fn init(conn: &Connection) -> Result<()> {
              tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL);
          CREATE INDEX IF NOT EXISTS _mosaic_shards_table ON _mosaic_shards(table_name);
          CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
-             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
+             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS _mosaic_outbox(
+             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, table_name TEXT NOT NULL,
+             home TEXT NOT NULL, row_values TEXT NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
     )
     .map_err(Error::internal)
 }
@@ -194,6 +197,7 @@ pub fn drop_table(conn: &Connection, name: &str) -> Result<Vec<ShardId>> {
             )?;
         }
         conn.execute("DELETE FROM _mosaic_shards WHERE table_name = ?1", [name])?;
+        conn.execute("DELETE FROM _mosaic_outbox WHERE table_name = ?1", [name])?;
         Ok(())
     })();
     finish(conn, r.map_err(Error::internal))?;
