@@ -1,6 +1,8 @@
 //! SQL semantics: every `sql/slt/*.slt` file, run over the wire with the
-//! simple query protocol, against a fresh node with default settings and
-//! against a fresh node with `--shard-max-rows 10` (many tiny shards).
+//! simple query protocol, against a fresh node with default settings,
+//! against a fresh node with `--shard-max-rows 10` (many tiny shards), and
+//! against three such nodes forming a cluster, with the statements spread
+//! over the nodes.
 //!
 //! The expected answers are PostgreSQL's. Set `MOSAIC_SLT_URL` to a
 //! libpq-style connection string to run the files against that server
@@ -139,6 +141,127 @@ fn slt_files() -> Vec<PathBuf> {
     files
 }
 
+/// One connection per node of a cluster, as sqllogictest sees one
+/// database: statements go to the nodes in turn (so rows are inserted,
+/// changed and read through different nodes), except that a transaction
+/// block stays on the node that began it and SET/RESET reach every node.
+struct ClusterConn {
+    clients: Vec<tokio_postgres::Client>,
+    next: usize,
+    /// The node an open transaction block runs on.
+    block: Option<usize>,
+}
+
+fn starts_with_word(sql: &str, word: &str) -> bool {
+    let s = sql.trim_start();
+    s.len() >= word.len()
+        && s[..word.len()].eq_ignore_ascii_case(word)
+        && s[word.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_')
+}
+
+#[async_trait]
+impl sqllogictest::AsyncDB for ClusterConn {
+    type Error = SqlError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Self::Error> {
+        // Session state reaches every node's connection.
+        if starts_with_word(sql, "SET")
+            || starts_with_word(sql, "RESET")
+            || (self.block.is_none() && sql.to_ascii_lowercase().contains("set_config("))
+        {
+            let mut last = None;
+            for c in &self.clients {
+                last = Some(c.simple_query(sql).await.map_err(SqlError)?);
+            }
+            return Ok(last
+                .map(|m| last_result(&m))
+                .unwrap_or(DBOutput::StatementComplete(0)));
+        }
+        let node = match self.block {
+            Some(n) => n,
+            None => {
+                let n = self.next;
+                self.next = (self.next + 1) % self.clients.len();
+                n
+            }
+        };
+        let begins = starts_with_word(sql, "BEGIN") || starts_with_word(sql, "START");
+        let upper = sql.to_ascii_uppercase();
+        let ends = |s: &str| {
+            let t = s.trim_end().trim_end_matches(';').trim_end();
+            (t.ends_with("COMMIT")
+                || t.ends_with("ROLLBACK")
+                || t.ends_with("END")
+                || t.ends_with("ABORT"))
+                && !t.contains("ROLLBACK TO")
+        };
+        if begins && !ends(&upper) {
+            self.block = Some(node);
+        } else if self.block.is_some() && ends(&upper) {
+            self.block = None;
+        }
+        let messages = self.clients[node]
+            .simple_query(sql)
+            .await
+            .map_err(SqlError)?;
+        Ok(last_result(&messages))
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "postgres"
+    }
+
+    async fn sleep(dur: Duration) {
+        tokio::time::sleep(dur).await
+    }
+
+    fn error_sql_state(err: &Self::Error) -> Option<String> {
+        err.0.code().map(|c| c.code().to_string())
+    }
+}
+
+/// Runs every file against a cluster, each file on fresh connections to
+/// every node, and panics listing every failure.
+async fn run_all_cluster(conn_strings: &[String]) {
+    let mut failures = Vec::new();
+    let files = slt_files();
+    for file in &files {
+        let conn_strings = conn_strings.to_vec();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let conn_strings = conn_strings.clone();
+            async move {
+                let mut clients = Vec::new();
+                for c in &conn_strings {
+                    clients.push(common::connect(c).await.map_err(SqlError)?);
+                }
+                Ok(ClusterConn {
+                    clients,
+                    next: 0,
+                    block: None,
+                })
+            }
+        });
+        runner.with_column_validator(sqllogictest::default_column_validator);
+        if let Err(e) = runner.run_file_async(file).await {
+            failures.push(format!("{}", e.display(false)));
+        }
+        runner.shutdown_async().await;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} slt files failed on a 3-node cluster:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
+
 /// Runs every file, each on a fresh connection, and panics listing every
 /// failure.
 async fn run_all(conn_string: &str, external: bool) {
@@ -213,4 +336,50 @@ async fn slt_tiny_shards() {
     }
     let node = common::TestNode::start_with(&["--shard-max-rows", "10"]);
     run_all(&node.conn_string(), false).await;
+}
+
+/// The same files on three nodes with tiny shards, statements spread over
+/// the nodes: the answers must not depend on which node holds what.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slt_three_node_cluster() {
+    if external_url().is_some() {
+        return;
+    }
+    let first = common::TestNode::start_with(&["--shard-max-rows", "10", "--node-name", "c1"]);
+    let seed = first.cluster_addr().to_string();
+    let others: Vec<common::TestNode> = ["c2", "c3"]
+        .iter()
+        .map(|n| {
+            common::TestNode::start_with(&[
+                "--shard-max-rows",
+                "10",
+                "--node-name",
+                n,
+                "--join",
+                &seed,
+            ])
+        })
+        .collect();
+    let nodes: Vec<&common::TestNode> = std::iter::once(&first).chain(others.iter()).collect();
+    for n in &nodes {
+        let client = n.client().await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let rows = common::simple_rows(
+                &client,
+                "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+            )
+            .await;
+            if rows[0][0].as_deref() == Some("2") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the cluster did not form"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let conns: Vec<String> = nodes.iter().map(|n| n.conn_string()).collect();
+    run_all_cluster(&conns).await;
 }

@@ -268,12 +268,13 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
     if let Some(missing) = names.iter().find(|n| sess.store.catalog.table(n).is_none()) {
         return Err(Error::NoSuchTable(missing.clone()));
     }
-    for name in &names {
-        crate::exec::remote::ensure_local(sess, name, "TRUNCATE in a transaction block")?;
-    }
     sess.in_statement(true, |sess| {
         for name in &names {
             delete_all(&sess.conn, name).map_err(crate::exec::errors::map)?;
+            // Other nodes' rows are tombstoned in this transaction, like a DELETE.
+            if let Some(def) = sess.store.catalog.table(name) {
+                crate::exec::write::delete_remote_rows(sess, &def)?;
+            }
         }
         Ok(Outcome::Command("TRUNCATE TABLE".into()))
     })

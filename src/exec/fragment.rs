@@ -113,7 +113,7 @@ pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
     sess.conn
         .execute_batch(&format!(
             "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
-            cols.join(", "),
+            crate::store::segment::typed_columns(&g.table).join(", "),
             t = quote(&g.temp)
         ))
         .map_err(errors::map)?;

@@ -70,10 +70,10 @@ pub fn undelivered_tombstones(sess: &Session, table: &str) -> Result<bool> {
 }
 
 /// The columns of a temp table holding peers' rows: where each row lives,
-/// then the table's columns.
+/// then the table's columns, typed as in the table.
 fn scan_columns(def: &crate::store::table::TableDef) -> Vec<String> {
     let mut cols = vec!["_shard".to_string(), "_rid".to_string()];
-    cols.extend(def.columns.iter().map(|c| quote(&c.name)));
+    cols.extend(crate::store::segment::typed_columns(def));
     cols
 }
 
@@ -138,6 +138,78 @@ pub fn ensure_local(sess: &Session, table: &str, what: &str) -> Result<()> {
     )))
 }
 
+/// Names remote shards' temp tables apart within a statement.
+static NEXT_TEMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// How many key values one probe of the peers carries.
+pub const KEYS_PER_PROBE: usize = 200;
+
+/// A filter matching any of `values` (each the values of `key`'s
+/// columns), as `(k1 = $1 AND k2 = $2) OR …` with its parameters.
+pub fn key_filter(
+    def: &crate::store::table::TableDef,
+    key: &[usize],
+    values: &[Vec<Datum>],
+) -> (String, Vec<Datum>) {
+    let mut params = Vec::new();
+    let mut terms = Vec::new();
+    for v in values {
+        let mut term = Vec::new();
+        for (i, &c) in key.iter().enumerate() {
+            params.push(v.get(i).cloned().unwrap_or(Datum::Null));
+            term.push(format!(
+                "{} = ${}",
+                quote(&def.columns[c].name),
+                params.len()
+            ));
+        }
+        terms.push(format!("({})", term.join(" AND ")));
+    }
+    (terms.join(" OR "), params)
+}
+
+/// Fail with 23505 if another node holds a live row with one of the
+/// `written` values of the unique `key` (rows this node tombstoned,
+/// in this transaction or before, do not count).
+pub fn check_key(
+    sess: &Session,
+    def: &crate::store::table::TableDef,
+    key: &[usize],
+    written: &[Vec<Datum>],
+) -> Result<()> {
+    for chunk in written.chunks(KEYS_PER_PROBE) {
+        let (filter, params) = key_filter(def, key, chunk);
+        let req = Request::Scan {
+            table: def.name.clone(),
+            filter: Some(filter),
+            params,
+            sealed_only: false,
+        };
+        let answer = ask(sess, std::slice::from_ref(&def.name), &req, None, false)?;
+        for row in answer.into_rows() {
+            if let (Some(Datum::Text(shard)), Some(Datum::Int(rid))) = (row.first(), row.get(1)) {
+                let gone = sess
+                    .conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM main._mosaic_tombstones WHERE shard_id = ?1 AND rid = ?2)",
+                        rusqlite::params![shard, rid],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .map_err(errors::map)?;
+                if gone {
+                    continue;
+                }
+            }
+            let values: Vec<Datum> = key
+                .iter()
+                .map(|&c| row.get(c + 2).cloned().unwrap_or(Datum::Null))
+                .collect();
+            return Err(crate::exec::write::duplicate_key(def, key, &values));
+        }
+    }
+    Ok(())
+}
+
 /// Sealed rows of `table` on another node, loaded into `temp.<temp>`
 /// (`_rid` then the table's columns) for UPDATE/DELETE to run over as over
 /// a local shard.
@@ -187,8 +259,8 @@ pub fn remote_shards(
         }
     }
     let width = def.columns.len() + 1;
-    let cols: Vec<String> = std::iter::once("_rid".to_string())
-        .chain(def.columns.iter().map(|c| quote(&c.name)))
+    let cols: Vec<String> = std::iter::once("_rid INTEGER".to_string())
+        .chain(crate::store::segment::typed_columns(def))
         .collect();
     let mut out: Vec<RemoteShard> = Vec::new();
     let mut by_shard: std::collections::BTreeMap<(String, String), Vec<Vec<Datum>>> =
@@ -203,7 +275,10 @@ pub fn remote_shards(
         }
     }
     for ((home, shard), rows) in by_shard {
-        let temp = format!("_mosaic_rshard_{}", out.len() + 1);
+        let temp = format!(
+            "_mosaic_rshard_{}",
+            NEXT_TEMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         sess.conn
             .execute_batch(&format!(
                 "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",

@@ -163,7 +163,7 @@ fn pull_conflicting_rows(
     params: &[Datum],
 ) -> Result<()> {
     let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
-    if shards.is_empty() {
+    if shards.is_empty() && !sess.has_peers() {
         return Ok(());
     }
     let Statement::Insert(ins) = stmt else {
@@ -238,6 +238,59 @@ fn pull_conflicting_rows(
             .map_err(errors::map)?;
         tombstone_marked(sess, &meta.id.0, total)?;
     }
+    // Rows with the same keys on other nodes move here the same way.
+    if sess.has_peers() {
+        for key in &keys {
+            let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
+            let incoming = query_rows(
+                sess,
+                &format!(
+                    "SELECT DISTINCT {} FROM temp._mosaic_incoming WHERE {}",
+                    k.join(", "),
+                    k.iter()
+                        .map(|c| format!("{c} IS NOT NULL"))
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                ),
+            )?;
+            for chunk in incoming.chunks(crate::exec::remote::KEYS_PER_PROBE) {
+                let (filter, params) = crate::exec::remote::key_filter(def, key, chunk);
+                for r in crate::exec::remote::remote_shards(sess, def, Some(filter), &params)? {
+                    let src = crate::exec::remote::remote_shard_source(def, &r);
+                    sess.conn
+                        .execute_batch("DELETE FROM temp._mosaic_rids")
+                        .map_err(errors::map)?;
+                    let n = sess
+                        .conn
+                        .execute(
+                            &format!(
+                                "INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src}) WHERE ({}) IN (SELECT {} FROM temp._mosaic_incoming)",
+                                k.join(", "),
+                                k.join(", ")
+                            ),
+                            [],
+                        )
+                        .map_err(errors::map)?;
+                    if n == 0 {
+                        continue;
+                    }
+                    let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+                    sess.conn
+                        .execute(
+                            &format!(
+                                "INSERT INTO main.{} ({}) SELECT {} FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+                                quote(&def.name),
+                                all.join(", "),
+                                all.join(", ")
+                            ),
+                            [],
+                        )
+                        .map_err(errors::map)?;
+                    crate::exec::remote::tombstone_remote(sess, def, &r)?;
+                }
+            }
+        }
+    }
     let Some(src) = crate::sql::parse(&format!(
         "SELECT {} FROM temp._mosaic_incoming",
         quoted.join(", ")
@@ -249,6 +302,22 @@ fn pull_conflicting_rows(
         ins.source = Some(q);
     }
     Ok(())
+}
+
+/// The rows of a query on the session connection (no parameters).
+fn query_rows(sess: &Session, sql: &str) -> Result<Vec<Vec<Datum>>> {
+    let mut st = sess.conn.prepare(sql).map_err(errors::map)?;
+    let width = st.column_count();
+    let mut rows = st.query([]).map_err(errors::map)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(errors::map)? {
+        let mut row = Vec::with_capacity(width);
+        for i in 0..width {
+            row.push(Datum::from_ref(r.get_ref(i).map_err(errors::map)?));
+        }
+        out.push(row);
+    }
+    Ok(out)
 }
 
 /// Replace `DEFAULT` in VALUES rows (SQLite has no such expression) by
@@ -619,7 +688,8 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
         return Ok(());
     }
     let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
-    if shards.is_empty() {
+    let peers = sess.has_peers();
+    if shards.is_empty() && !peers {
         return Ok(());
     }
     let ver = sess.stmt_version();
@@ -648,6 +718,9 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
         };
         if written.is_empty() {
             continue;
+        }
+        if peers {
+            crate::exec::remote::check_key(sess, def, &key, &written)?;
         }
         let filter_text = key
             .iter()
@@ -692,31 +765,50 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                 args.push(&sid);
                 let found = st.exists(args.as_slice()).map_err(errors::map)?;
                 if found {
-                    let names: Vec<&str> =
-                        key.iter().map(|&c| def.columns[c].name.as_str()).collect();
-                    let shown: Vec<String> = values
-                        .iter()
-                        .zip(&key)
-                        .map(|(v, &c)| {
-                            def.columns[c]
-                                .ty
-                                .render_text(v)
-                                .unwrap_or_else(|| "NULL".into())
-                        })
-                        .collect();
-                    let constraint = if key == def.primary_key {
-                        format!("{}_pkey", def.name)
-                    } else {
-                        format!("{}_{}_key", def.name, names.join("_"))
-                    };
-                    return Err(Error::UniqueViolation(format!(
-                        "duplicate key value violates unique constraint \"{constraint}\": Key ({})=({}) already exists.",
-                        names.join(", "),
-                        shown.join(", ")
-                    )));
+                    return Err(duplicate_key(def, &key, values));
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// The error for a duplicate of `values` under the unique `key` of `def`.
+pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> Error {
+    let names: Vec<&str> = key.iter().map(|&c| def.columns[c].name.as_str()).collect();
+    let shown: Vec<String> = values
+        .iter()
+        .zip(key)
+        .map(|(v, &c)| {
+            def.columns[c]
+                .ty
+                .render_text(v)
+                .unwrap_or_else(|| "NULL".into())
+        })
+        .collect();
+    let constraint = if key == def.primary_key.as_slice() {
+        format!("{}_pkey", def.name)
+    } else {
+        format!("{}_{}_key", def.name, names.join("_"))
+    };
+    Error::UniqueViolation(format!(
+        "duplicate key value violates unique constraint \"{constraint}\": Key ({})=({}) already exists.",
+        names.join(", "),
+        shown.join(", ")
+    ))
+}
+
+/// Tombstone every row of `def` that other nodes hold, in this node's
+/// transaction (TRUNCATE inside a block).
+pub(crate) fn delete_remote_rows(sess: &mut Session, def: &std::sync::Arc<TableDef>) -> Result<()> {
+    for r in crate::exec::remote::remote_shards(sess, def, None, &[])? {
+        let src = crate::exec::remote::remote_shard_source(def, &r);
+        sess.conn
+            .execute_batch(&format!(
+                "DELETE FROM temp._mosaic_rids; INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src});"
+            ))
+            .map_err(errors::map)?;
+        crate::exec::remote::tombstone_remote(sess, def, &r)?;
     }
     Ok(())
 }

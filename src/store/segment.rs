@@ -108,6 +108,16 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Column definitions with their storage types (for temp tables that
+/// hold a table's rows: SQLite compares by a column's affinity, and a
+/// UNION of a typed and an untyped column has none).
+pub fn typed_columns(def: &TableDef) -> Vec<String> {
+    def.columns
+        .iter()
+        .map(|c| format!("{} {}", quote(&c.name), c.ty.storage().sqlite_name()))
+        .collect()
+}
+
 /// Add `col` to the open segment of `table` (ALTER TABLE … ADD COLUMN).
 /// NOT NULL is enforced by the segment only when the column has a default
 /// (the rows already there take it); otherwise the caller checked that the
