@@ -85,6 +85,7 @@ impl Store {
         let segments_path = dir.join("segments.db");
         let writer = segment::open(&segments_path, &hlc, &sequences)?;
         segment::init(&writer)?;
+        catalog::init_journal(&writer)?;
         let store = Store {
             dir: dir.to_path_buf(),
             shards_dir,
@@ -102,11 +103,13 @@ impl Store {
         Ok(Arc::new(store))
     }
 
-    /// Bring segments.db in line with the catalog, load shard metadata,
+    /// Publish DDL that committed just before a crash (the journal), bring
+    /// segments.db in line with the catalog, load shard metadata,
     /// remove shard files no manifest names (a seal that crashed before its
     /// commit), and restore sequences.
     fn recover(&self) -> Result<()> {
         let writer = self.writer.lock();
+        self.catalog.replay_journal(&writer)?;
         for table in self.catalog.tables() {
             segment::create_table(&writer, &table)?;
         }
@@ -233,6 +236,16 @@ impl Store {
             let _ = std::fs::remove_file(self.shard_path(&id));
         }
         Ok(())
+    }
+
+    /// Forget shards a committed DROP TABLE took out of the manifest and
+    /// remove their files. A crash before this leaves only files that the
+    /// next start removes (no manifest names them).
+    pub fn forget_shards(&self, ids: &[ShardId]) {
+        for id in ids {
+            self.metas.write().remove(id);
+            let _ = std::fs::remove_file(self.shard_path(id));
+        }
     }
 
     /// Apply a catalog object that came from another node, if it is newer
