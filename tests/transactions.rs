@@ -334,3 +334,55 @@ async fn ddl_in_a_block_survives_a_crash_only_once_committed() {
         .await
         .unwrap();
 }
+
+/// Poll `sql` on `client` until its single value is `want` (30 s at most).
+async fn wait_value(client: &tokio_postgres::Client, sql: &str, want: &str) {
+    let start = Instant::now();
+    loop {
+        let rows = common::simple_rows(client, sql).await;
+        if rows.first().and_then(|r| r[0].as_deref()) == Some(want) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{sql} gave {rows:?}, not {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn peers_get_a_blocks_ddl_at_commit_only() {
+    let a = TestNode::start_with(&["--node-name", "tx1"]);
+    let seed = a.cluster_addr().to_string();
+    let b = TestNode::start_with(&["--node-name", "tx2", "--join", &seed]);
+    let ca = a.client().await;
+    let cb = b.client().await;
+    for c in [&ca, &cb] {
+        wait_value(
+            c,
+            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+            "1",
+        )
+        .await;
+    }
+    ca.batch_execute("BEGIN; CREATE TABLE undone (id integer); ROLLBACK")
+        .await
+        .unwrap();
+    ca.batch_execute(
+        "BEGIN; CREATE TABLE spread (id integer PRIMARY KEY); \
+         ALTER TABLE spread ADD COLUMN v text; INSERT INTO spread VALUES (1, 'a')",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sql = "SELECT count(*) FROM pg_class WHERE relname IN ('spread', 'undone')";
+    assert_eq!(count(&common::simple_rows(&cb, sql).await), 0);
+    ca.batch_execute("COMMIT").await.unwrap();
+    wait_value(&cb, sql, "1").await;
+    wait_value(&cb, "SELECT v FROM spread WHERE id = 1", "a").await;
+    cb.batch_execute("INSERT INTO spread VALUES (2, 'b')")
+        .await
+        .unwrap();
+    wait_value(&ca, "SELECT count(*) FROM spread", "2").await;
+}

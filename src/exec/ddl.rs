@@ -202,8 +202,11 @@ pub fn restore(sess: &mut Session, to: Block) {
     {
         sess.store.sequences.advance_to(seq, *old);
     }
+    let changed = sess.ddl.changes.len() != to.changes.len();
     sess.ddl = to;
-    sess.store.catalog.stage(sess.ddl.staged());
+    if changed {
+        sess.store.catalog.stage(sess.ddl.staged());
+    }
 }
 
 /// After the block's SQLite transaction committed: publish its DDL, do

@@ -282,6 +282,15 @@ impl Store {
             } => {
                 {
                     let writer = self.writer.lock();
+                    if self.catalog.table(name).is_none() {
+                        // A table new to this node owns new sequences, as
+                        // one re-created after a DROP does in PostgreSQL.
+                        for col in &def.columns {
+                            if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
+                                self.sequences.reset(&seq);
+                            }
+                        }
+                    }
                     if let Some(old) = self.catalog.table(name) {
                         for col in &def.columns {
                             if old.column_index(&col.name).is_none() {
