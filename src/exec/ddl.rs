@@ -1,41 +1,107 @@
 //! DDL: CREATE/DROP TABLE, CREATE/DROP INDEX, ALTER TABLE, TRUNCATE.
 //!
-//! DDL is not transactional in MosaicDB: it runs on the node's writer
-//! connection and is refused inside a transaction block, except TRUNCATE,
-//! which there runs on the session's connection as part of the block.
+//! DESIGN: DDL is transactional, inside a transaction block or in one of
+//! its own (autocommit). It runs on the session's connection to
+//! `segments.db`, in the block's SQLite transaction, so three things
+//! commit or roll back together with the block's rows: the open segment's
+//! schema change, the shard manifest rows a DROP TABLE removes, and a
+//! journal row holding the table's new catalog entry (`_mosaic_ddl`, see
+//! `store::catalog`). Until COMMIT the new definitions are *staged* in the
+//! catalog for this session only: the block's later statements see them,
+//! other sessions see the committed catalog, and SQLite's snapshots give
+//! them the committed segments and manifest (a table dropped by an open
+//! block stays readable to them, shard files included).
+//!
+//! COMMIT publishes the block's journal rows to `catalog.db` and memory,
+//! then does what cannot be undone: removing the shard files of dropped
+//! tables and building new indexes into existing shards. A crash between
+//! SQLite's commit and the publication is repaired at start by replaying
+//! the journal. ROLLBACK (or a failed block) throws the staged definitions
+//! away, SQLite having undone the rest; ROLLBACK TO SAVEPOINT puts back
+//! the staged definitions the block had at the savepoint.
+//!
+//! Limits: sequences are not transactional (as in PostgreSQL), but a table
+//! created anew starts its serial sequences at 1, and a rollback gives a
+//! sequence back the value it had before. A rolled-back CREATE uses up an
+//! object id. DDL takes the node's write lock like any write, so a block
+//! holding DDL holds up other writers until it ends.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use sqlparser::ast::{AlterTableOperation, ObjectType, Statement, TableConstraint};
 
 use crate::error::{Error, Result};
+use crate::exec::pg_catalog::objects;
 use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, ident_name, object_name};
+use crate::store::catalog::{Change, Staged};
 use crate::store::segment::{self, quote};
+use crate::store::shard::ShardId;
+use crate::store::table::{TableDef, UniqueKey};
 
+/// What a transaction block's DDL changed so far, to publish at COMMIT or
+/// undo at ROLLBACK.
+#[derive(Debug, Default, Clone)]
+pub struct Block {
+    /// Journal rows written, in order.
+    changes: Vec<Change>,
+    /// Shards of dropped tables, whose files go once the drop commits.
+    dropped_shards: Vec<ShardId>,
+    /// Tables whose existing shards need the indexes they now declare.
+    reindex: BTreeSet<String>,
+    /// Sequences a CREATE TABLE restarted, with the value each had.
+    sequences: Vec<(String, i64)>,
+}
+
+impl Block {
+    /// The block's view of the tables it changed.
+    fn staged(&self) -> Staged {
+        self.changes
+            .iter()
+            .map(|c| (c.name.clone(), c.def.clone()))
+            .collect()
+    }
+}
+
+/// Run a DDL statement inside the session's open transaction (block or
+/// autocommit). TRUNCATE outside a block takes [`truncate_now`] instead.
 pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
-    let store = sess.store.clone();
+    if let Statement::Truncate(_) = stmt {
+        return truncate_in_block(sess, stmt);
+    }
+    let before = sess.ddl.clone();
+    let r = sess.in_statement(true, |sess| statement(sess, stmt));
+    if r.is_err() {
+        restore(sess, before);
+    }
+    r
+}
+
+fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     match stmt {
         Statement::CreateTable(ct) => {
             let name = object_name(&ct.name);
             if name.contains('.') {
                 return Err(Error::Unsupported(format!("schema-qualified table {name}")));
             }
-            if store.catalog.table(&name).is_some() {
+            if relation_exists(sess, &name) {
                 if ct.if_not_exists {
                     return Ok(Outcome::Command("CREATE TABLE".into()));
                 }
                 return Err(Error::TableExists(name));
             }
-            let def = ddl::create_table(ct, store.catalog.next_oid()?)?;
-            store.create_table(def)?;
+            let def = ddl::create_table(ct, sess.store.catalog.next_oid()?)?;
+            create_table(sess, def)?;
             Ok(Outcome::Command("CREATE TABLE".into()))
         }
         Statement::CreateIndex(ci) => {
             let table = object_name(&ci.table_name);
-            let Some(def) = store.catalog.table(&table) else {
+            let Some(def) = sess.store.catalog.table(&table) else {
                 return Err(Error::NoSuchTable(table));
             };
             let idx = ddl::create_index(ci, &def)?;
-            if def.indexes.iter().any(|i| i.name == idx.name) {
+            if relation_exists(sess, &idx.name) {
                 if ci.if_not_exists {
                     return Ok(Outcome::Command("CREATE INDEX".into()));
                 }
@@ -43,8 +109,9 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             }
             let mut new = (*def).clone();
             new.indexes.push(idx);
-            store.alter_table(new.clone(), |w| segment::create_table(w, &new))?;
-            store.index_shards(&new.name)?;
+            segment::create_table(&sess.conn, &new)?;
+            sess.ddl.reindex.insert(new.name.clone());
+            record(sess, &table, Some(new))?;
             Ok(Outcome::Command("CREATE INDEX".into()))
         }
         Statement::Drop {
@@ -55,7 +122,7 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         } => drop(sess, object_type, *if_exists, names),
         Statement::AlterTable(at) => {
             let name = object_name(&at.name);
-            let Some(def) = store.catalog.table(&name) else {
+            let Some(def) = sess.store.catalog.table(&name) else {
                 if at.if_exists {
                     return Ok(Outcome::Command("ALTER TABLE".into()));
                 }
@@ -63,31 +130,105 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             };
             let mut new = (*def).clone();
             for op in &at.operations {
-                alter(&mut new, op, sess)?;
+                alter(sess, &mut new, op)?;
             }
-            if at
-                .operations
-                .iter()
-                .any(|op| matches!(op, AlterTableOperation::AddConstraint { .. }))
-            {
-                store.index_shards(&name)?;
+            if new != *def {
+                record(sess, &name, Some(new))?;
             }
             Ok(Outcome::Command("ALTER TABLE".into()))
         }
-        Statement::Truncate(t) => {
-            for target in &t.table_names {
-                let name = object_name(&target.name);
-                if store.catalog.table(&name).is_none() {
-                    return Err(Error::NoSuchTable(name));
-                }
-            }
-            for target in &t.table_names {
-                truncate(sess, &object_name(&target.name))?;
-            }
-            Ok(Outcome::Command("TRUNCATE TABLE".into()))
-        }
         _ => Err(Error::Unsupported(stmt.to_string())),
     }
+}
+
+fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
+    for (i, u) in def.unique.iter().enumerate() {
+        let name = u.constraint_name(&def);
+        let repeated = def.unique[..i]
+            .iter()
+            .any(|o| o.constraint_name(&def) == name);
+        if u.name.is_some() && (repeated || relation_exists(sess, &name)) {
+            return Err(Error::TableExists(name));
+        }
+    }
+    // A segment left by a table this node no longer knows (none should be)
+    // must not lend its rows to the new table.
+    let orphans = drop_segment(&sess.conn, &def.name)?;
+    sess.ddl.dropped_shards.extend(orphans);
+    segment::create_table(&sess.conn, &def)?;
+    // PostgreSQL drops a serial column's sequence with its table, so a
+    // table created anew counts from 1 again.
+    for col in &def.columns {
+        if let Some(seq) = col.default.as_deref().and_then(crate::store::sequence_name) {
+            let old = sess.store.sequences.reset(&seq);
+            sess.ddl.sequences.push((seq, old));
+        }
+    }
+    let name = def.name.clone();
+    record(sess, &name, Some(def))
+}
+
+/// Whether a table, index or key constraint (PostgreSQL gives each an
+/// index of the same name) is already called `name`, as this session sees
+/// the catalog.
+fn relation_exists(sess: &Session, name: &str) -> bool {
+    sess.store
+        .catalog
+        .tables()
+        .iter()
+        .any(|t| t.name == name || objects::indexes(t).iter().any(|i| i.name == name))
+}
+
+/// Write a table's new definition (or its drop) to the journal, in the
+/// block's transaction, and stage it for this session.
+fn record(sess: &mut Session, name: &str, def: Option<TableDef>) -> Result<()> {
+    let hlc = sess.store.hlc.now();
+    let change = sess
+        .store
+        .catalog
+        .journal(&sess.conn, name, def.map(Arc::new), hlc)?;
+    sess.ddl.changes.push(change);
+    sess.store.catalog.stage(sess.ddl.staged());
+    Ok(())
+}
+
+/// Put the block's DDL state back to `to` (a savepoint's, or the empty
+/// state of a rollback): sequences restarted since get their value back,
+/// and the staged catalog follows.
+pub fn restore(sess: &mut Session, to: Block) {
+    for (seq, old) in sess.ddl.sequences[to.sequences.len().min(sess.ddl.sequences.len())..]
+        .iter()
+        .rev()
+    {
+        sess.store.sequences.advance_to(seq, *old);
+    }
+    let changed = sess.ddl.changes.len() != to.changes.len();
+    sess.ddl = to;
+    if changed {
+        sess.store.catalog.stage(sess.ddl.staged());
+    }
+}
+
+/// After the block's SQLite transaction committed: publish its DDL, do
+/// the work that cannot be rolled back, and tell the cluster once.
+pub fn publish(sess: &mut Session) -> Result<()> {
+    let block = std::mem::take(&mut sess.ddl);
+    sess.store.catalog.unstage();
+    if block.changes.is_empty() {
+        return Ok(());
+    }
+    sess.store.catalog.publish(&block.changes)?;
+    sess.store.forget_shards(&block.dropped_shards);
+    for table in &block.reindex {
+        if let Err(e) = sess.store.index_shards(table) {
+            // Shards without a declared index still answer correctly.
+            tracing::warn!(table, error = %e, "building indexes into existing shards failed");
+        }
+    }
+    if let Some(c) = &sess.cluster {
+        c.catalog_changed();
+    }
+    Ok(())
 }
 
 fn drop(
@@ -96,19 +237,21 @@ fn drop(
     if_exists: bool,
     names: &[sqlparser::ast::ObjectName],
 ) -> Result<Outcome> {
-    let store = sess.store.clone();
     match kind {
         ObjectType::Table => {
             for n in names {
                 let name = object_name(n);
-                if store.catalog.table(&name).is_none() && !if_exists {
+                if sess.store.catalog.table(&name).is_none() && !if_exists {
                     return Err(Error::NoSuchTable(name));
                 }
             }
             for n in names {
                 let name = object_name(n);
-                if store.catalog.table(&name).is_some() {
-                    store.drop_table(&name)?;
+                if sess.store.catalog.table(&name).is_some() {
+                    let shards = drop_segment(&sess.conn, &name)?;
+                    sess.ddl.dropped_shards.extend(shards);
+                    sess.ddl.reindex.remove(&name);
+                    record(sess, &name, None)?;
                 }
             }
             Ok(Outcome::Command("DROP TABLE".into()))
@@ -116,7 +259,8 @@ fn drop(
         ObjectType::Index => {
             for n in names {
                 let name = object_name(n);
-                let owner = store
+                let owner = sess
+                    .store
                     .catalog
                     .tables()
                     .into_iter()
@@ -125,10 +269,10 @@ fn drop(
                     Some(def) => {
                         let mut new = (*def).clone();
                         new.indexes.retain(|i| i.name != name);
-                        store.alter_table(new, |w| {
-                            w.execute_batch(&format!("DROP INDEX IF EXISTS {}", quote(&name)))
-                                .map_err(crate::exec::errors::map)
-                        })?;
+                        sess.conn
+                            .execute_batch(&format!("DROP INDEX IF EXISTS {}", quote(&name)))
+                            .map_err(crate::exec::errors::map)?;
+                        record(sess, &def.name, Some(new))?;
                     }
                     None if if_exists => {}
                     None => {
@@ -144,12 +288,17 @@ fn drop(
     }
 }
 
-fn alter(
-    def: &mut crate::store::table::TableDef,
-    op: &AlterTableOperation,
-    sess: &mut Session,
-) -> Result<()> {
-    let store = sess.store.clone();
+/// Drop a table's open segment, its manifest rows and their tombstones,
+/// in the transaction open on `conn`; returns the shards that were live.
+fn drop_segment(conn: &rusqlite::Connection, table: &str) -> Result<Vec<ShardId>> {
+    let shards = segment::live_shards(conn, Some(table))?;
+    conn.execute_batch(&format!("DROP TABLE IF EXISTS main.{}", quote(table)))
+        .map_err(crate::exec::errors::map)?;
+    delete_manifest(conn, table).map_err(crate::exec::errors::map)?;
+    Ok(shards.into_iter().map(|s| s.id).collect())
+}
+
+fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Result<()> {
     match op {
         AlterTableOperation::AddColumn {
             column_def,
@@ -166,7 +315,7 @@ fn alter(
                     col.name, def.name
                 )));
             }
-            if pk || uq {
+            if pk || uq.is_some() {
                 return Err(Error::Unsupported(
                     "ADD COLUMN with a key constraint".into(),
                 ));
@@ -180,16 +329,14 @@ fn alter(
                     )));
                 }
             }
-            let table = def.name.clone();
-            def.columns.push(col.clone());
-            let new = def.clone();
-            store.alter_table(new, |w| segment::add_column(w, &table, &col))?;
+            segment::add_column(&sess.conn, &def.name, &col)?;
+            def.columns.push(col);
             Ok(())
         }
         AlterTableOperation::AddConstraint { constraint, .. } => {
-            let (cols, primary) = match constraint {
-                TableConstraint::PrimaryKey(pk) => (&pk.columns, true),
-                TableConstraint::Unique(u) => (&u.columns, false),
+            let (cols, primary, name) = match constraint {
+                TableConstraint::PrimaryKey(pk) => (&pk.columns, true, None),
+                TableConstraint::Unique(u) => (&u.columns, false, u.name.as_ref().map(ident_name)),
                 other => return Err(Error::Unsupported(format!("ADD {other}"))),
             };
             let mut key = Vec::new();
@@ -197,10 +344,10 @@ fn alter(
                 let sqlparser::ast::Expr::Identifier(i) = &c.column.expr else {
                     return Err(Error::Unsupported("key on an expression".into()));
                 };
-                let name = ident_name(i);
-                key.push(def.column_index(&name).ok_or_else(|| {
+                let col = ident_name(i);
+                key.push(def.column_index(&col).ok_or_else(|| {
                     Error::NoSuchColumn(format!(
-                        "{name}\" named in key does not exist in \"{}",
+                        "{col}\" named in key does not exist in \"{}",
                         def.name
                     ))
                 })?);
@@ -214,10 +361,16 @@ fn alter(
                 }
                 def.primary_key = key;
             } else {
-                def.unique.push(key);
+                if let Some(n) = &name {
+                    let in_this = def.unique.iter().any(|u| u.constraint_name(def) == *n);
+                    if in_this || relation_exists(sess, n) {
+                        return Err(Error::TableExists(n.clone()));
+                    }
+                }
+                def.unique.push(UniqueKey::new(key, name));
             }
-            let new = def.clone();
-            store.alter_table(new.clone(), |w| segment::create_table(w, &new))?;
+            segment::create_table(&sess.conn, def)?;
+            sess.ddl.reindex.insert(def.name.clone());
             Ok(())
         }
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
@@ -230,6 +383,24 @@ fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
         n += meta.row_count.saturating_sub(s.tombstones as u64);
     }
     Ok(n)
+}
+
+/// TRUNCATE outside a transaction block: each table's open segment and
+/// shards leave at once, on this node and on every peer.
+pub fn truncate_now(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
+    let Statement::Truncate(t) = stmt else {
+        return Err(Error::Internal("not a TRUNCATE".into()));
+    };
+    for target in &t.table_names {
+        let name = object_name(&target.name);
+        if sess.store.catalog.table(&name).is_none() {
+            return Err(Error::NoSuchTable(name));
+        }
+    }
+    for target in &t.table_names {
+        truncate(sess, &object_name(&target.name))?;
+    }
+    Ok(Outcome::Command("TRUNCATE TABLE".into()))
 }
 
 /// Empty a table: its open segment and every shard leave at once.
@@ -262,7 +433,7 @@ pub fn truncate_local(store: &crate::store::Store, table: &str) -> Result<()> {
 /// block's transaction: a ROLLBACK brings the table back.
 pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     let Statement::Truncate(t) = stmt else {
-        return Err(Error::Unsupported("DDL inside a transaction block".into()));
+        return Err(Error::Internal("not a TRUNCATE".into()));
     };
     let names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
     if let Some(missing) = names.iter().find(|n| sess.store.catalog.table(n).is_none()) {
@@ -283,6 +454,11 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
 /// Delete a table's open-segment rows and its shards from the manifest.
 fn delete_all(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<()> {
     conn.execute_batch(&format!("DELETE FROM main.{}", quote(table)))?;
+    delete_manifest(conn, table)
+}
+
+/// Take a table's shards and their tombstones out of the manifest.
+fn delete_manifest(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<()> {
     conn.execute(
         "DELETE FROM main._mosaic_outbox WHERE table_name = ?1",
         [table],

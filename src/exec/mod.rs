@@ -410,6 +410,10 @@ pub struct Session {
     pub copy: Option<copy::CopyState>,
     /// Tables written in the current transaction (sealed when they fill up).
     written: HashSet<String>,
+    /// The open block's DDL, published at COMMIT.
+    ddl: ddl::Block,
+    /// The DDL state at each user savepoint of the open block, innermost last.
+    ddl_savepoints: Vec<(String, ddl::Block)>,
     /// The open transaction is the implicit one of a multi-statement query.
     implicit: bool,
     /// The open transaction block holds the node's write lock.
@@ -465,6 +469,8 @@ impl Session {
             stmt_ver,
             copy: None,
             written: HashSet::new(),
+            ddl: ddl::Block::default(),
+            ddl_savepoints: vec![],
             implicit: false,
             writing: false,
             read_only: false,
@@ -588,16 +594,7 @@ impl Session {
                 self.deliver_tombstones();
                 r
             }
-            (Kind::Ddl, Some(s)) => {
-                if self.txn != TxnState::Idle {
-                    return ddl::truncate_in_block(self, &s);
-                }
-                let r = ddl::run(self, &s)?;
-                if let Some(c) = &self.cluster {
-                    c.catalog_changed();
-                }
-                Ok(r)
-            }
+            (Kind::Ddl, Some(s)) => self.ddl(&s),
             (Kind::CopyFrom(spec), _) => copy::begin(self, spec.clone()),
             (Kind::CopyTo(spec), _) => {
                 let Some(q) = spec.to.clone() else {
@@ -608,6 +605,29 @@ impl Session {
                 })
             }
             _ => Err(Error::Internal("statement without a parse tree".into())),
+        }
+    }
+
+    /// DDL runs in the open transaction block, or in a block of its own
+    /// (see `ddl`); TRUNCATE outside a block empties the table at once, on
+    /// every node.
+    fn ddl(&mut self, stmt: &Statement) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            return ddl::run(self, stmt);
+        }
+        if let Statement::Truncate(_) = stmt {
+            return ddl::truncate_now(self, stmt);
+        }
+        self.begin(false)?;
+        match ddl::run(self, stmt) {
+            Ok(outcome) => {
+                self.commit()?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
         }
     }
 
@@ -737,6 +757,19 @@ impl Session {
                 errors::map(e)
             }
         })?;
+        let at = self.ddl_savepoints.iter().rposition(|(n, _)| n == name);
+        match (verb, at) {
+            ("SAVEPOINT", _) => self
+                .ddl_savepoints
+                .push((name.to_string(), self.ddl.clone())),
+            ("RELEASE", Some(i)) => self.ddl_savepoints.truncate(i),
+            ("ROLLBACK TO", Some(i)) => {
+                self.ddl_savepoints.truncate(i + 1);
+                let to = self.ddl_savepoints[i].1.clone();
+                ddl::restore(self, to);
+            }
+            _ => {}
+        }
         if verb == "ROLLBACK TO" {
             self.txn = TxnState::InBlock;
         }
@@ -754,18 +787,20 @@ impl Session {
         match self.txn {
             TxnState::Idle => Ok(Outcome::TxnEnd("COMMIT".into())),
             TxnState::Failed => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                self.txn = TxnState::Idle;
-                self.written.clear();
+                self.rollback()?;
                 Ok(Outcome::TxnEnd("ROLLBACK".into()))
             }
             TxnState::InBlock => {
                 let r = self.conn.execute_batch("COMMIT").map_err(errors::map);
                 if r.is_err() {
                     let _ = self.conn.execute_batch("ROLLBACK");
+                    self.txn = TxnState::Idle;
+                    self.discard_ddl();
+                    return r.map(|_| Outcome::TxnEnd("ROLLBACK".into()));
                 }
                 self.txn = TxnState::Idle;
-                r?;
+                self.ddl_savepoints.clear();
+                ddl::publish(self)?;
                 self.after_write()?;
                 self.deliver_tombstones();
                 Ok(Outcome::TxnEnd("COMMIT".into()))
@@ -779,7 +814,14 @@ impl Session {
         }
         self.txn = TxnState::Idle;
         self.written.clear();
+        self.discard_ddl();
         Ok(Outcome::TxnEnd("ROLLBACK".into()))
+    }
+
+    /// Forget the DDL of a block that did not commit.
+    fn discard_ddl(&mut self) {
+        self.ddl_savepoints.clear();
+        ddl::restore(self, ddl::Block::default());
     }
 
     fn seal(&mut self, table: &str, sink: &mut RowSink) -> Result<Outcome> {
@@ -856,8 +898,16 @@ impl Session {
     }
 }
 
-/// Whether a statement runs outside transactions in MosaicDB (DDL,
-/// `mosaic.seal`), so a script holding it cannot be one transaction.
+/// Whether a statement runs outside transactions in MosaicDB
+/// (`mosaic.seal`), so a script holding it cannot be one transaction.
 pub fn is_non_transactional(stmt: &Statement) -> bool {
-    matches!(classify(stmt), Ok(Kind::Ddl | Kind::Seal(_)))
+    matches!(classify(stmt), Ok(Kind::Seal(_)))
+}
+
+impl Drop for Session {
+    /// A client that goes away inside a block: SQLite rolls the block back
+    /// when the connection closes; its staged DDL goes too.
+    fn drop(&mut self) {
+        self.discard_ddl();
+    }
 }

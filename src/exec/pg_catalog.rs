@@ -9,7 +9,7 @@
 //! connection the first time it reads a catalog relation.
 
 mod information_schema;
-mod objects;
+pub(crate) mod objects;
 mod relations;
 mod rows;
 

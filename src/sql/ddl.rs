@@ -6,7 +6,7 @@ use sqlparser::ast::{ColumnDef, ColumnOption, CreateIndex, CreateTable, Expr, Ta
 use crate::error::{Error, Result};
 use crate::sql::types::PgType;
 use crate::sql::{ident_name, object_name};
-use crate::store::table::{Column, Index, TableDef};
+use crate::store::table::{Column, Index, TableDef, UniqueKey};
 
 fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
     match dt.to_string().to_lowercase().as_str() {
@@ -18,15 +18,16 @@ fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
 }
 
 /// A column of table `table` as the catalog keeps it, plus whether it is
-/// (part of) a column-level PRIMARY KEY or UNIQUE constraint.
-pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, bool)> {
+/// a column-level PRIMARY KEY, and its column-level UNIQUE constraint if
+/// it has one (`Some(name)`, the name given with `CONSTRAINT name`).
+pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Option<String>>)> {
     let name = ident_name(&def.name);
     let (ty, mut default) = match serial_kind(&def.data_type) {
         Some(ty) => (ty, Some(format!("nextval('{table}_{name}_seq')"))),
         None => (PgType::from_sql(&def.data_type)?, None),
     };
     let mut not_null = default.is_some();
-    let (mut pk, mut unique) = (false, false);
+    let (mut pk, mut unique) = (false, None);
     for opt in &def.options {
         match &opt.option {
             ColumnOption::Null => not_null = false,
@@ -36,7 +37,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, bool)> {
                 pk = true;
                 not_null = true;
             }
-            ColumnOption::Unique(_) => unique = true,
+            ColumnOption::Unique(_) => unique = Some(opt.name.as_ref().map(ident_name)),
             ColumnOption::Check(_) => {}
             ColumnOption::ForeignKey(_) => {
                 return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
@@ -107,8 +108,8 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
             }
             primary_key = vec![i];
         }
-        if uq {
-            unique.push(vec![i]);
+        if let Some(uq_name) = uq {
+            unique.push(UniqueKey::new(vec![i], uq_name));
         }
         checks.extend(column_checks(cd));
         columns.push(col);
@@ -129,7 +130,10 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
             }
             TableConstraint::Unique(u) => {
                 let exprs: Vec<Expr> = u.columns.iter().map(|c| c.column.expr.clone()).collect();
-                unique.push(key_columns(&columns, &exprs, &name)?);
+                unique.push(UniqueKey::new(
+                    key_columns(&columns, &exprs, &name)?,
+                    u.name.as_ref().map(ident_name),
+                ));
             }
             TableConstraint::Check(ch) => checks.push(ch.expr.to_string()),
             TableConstraint::ForeignKey(_) => {
@@ -199,8 +203,18 @@ mod tests {
         );
         assert_eq!(t.columns[1].name, "Name");
         assert_eq!(t.primary_key, vec![0]);
-        assert_eq!(t.unique, vec![vec![1]]);
+        assert_eq!(t.unique, vec![UniqueKey::from(vec![1])]);
         assert_eq!(t.checks, vec!["qty >= 0".to_string()]);
+    }
+
+    #[test]
+    fn named_unique_constraints_keep_their_name() {
+        let t = table(
+            "CREATE TABLE t (a int CONSTRAINT uq_a UNIQUE, b int, c int, CONSTRAINT uq_bc UNIQUE (b, c), UNIQUE (c))",
+        );
+        let names: Vec<String> = t.unique.iter().map(|u| u.constraint_name(&t)).collect();
+        assert_eq!(names, ["uq_a", "uq_bc", "t_c_key"]);
+        assert_eq!(t.unique[1].columns, vec![1, 2]);
     }
 
     #[test]

@@ -2,10 +2,29 @@
 //! mirrored in memory for the planner. Each object carries the hybrid
 //! logical clock of its last change so catalogs can later merge
 //! last-writer-wins across nodes.
+//!
+//! Uncommitted DDL (see `exec::ddl`) reaches the catalog in two places:
+//!
+//! - *Staged* definitions: an open transaction block's table changes, kept
+//!   in memory per session and keyed by the session's thread (a session
+//!   runs on a thread of its own, and every layer reads the catalog through
+//!   [`Catalog::table`] and [`Catalog::tables`] on that thread). The block's
+//!   own statements see them; every other thread sees the committed
+//!   catalog only.
+//! - The *journal*: `_mosaic_ddl` in `segments.db`, written inside the
+//!   block's SQLite transaction, one row per change. It commits or rolls
+//!   back with the block's rows, so it is what decides whether a DDL
+//!   committed. After the commit, [`Catalog::publish`] writes the changes
+//!   to `catalog.db` and memory; a crash before that is repaired at start
+//!   by [`Catalog::replay_journal`]. Applying a journal row follows the
+//!   same last-writer-wins rule as an entry from another node, so applying
+//!   it twice, or after a newer change, does nothing.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::ThreadId;
 
 use parking_lot::{Mutex, RwLock};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -21,11 +40,32 @@ pub struct Role {
     pub perms: String,
 }
 
+/// One table change of a transaction block, as the journal holds it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The journal row (`_mosaic_ddl.seq`).
+    pub seq: i64,
+    pub name: String,
+    /// The new definition, or `None` when the table was dropped.
+    pub def: Option<Arc<TableDef>>,
+    pub hlc: i64,
+}
+
+/// A block's uncommitted view of the tables it changed: the definition
+/// each now has, or `None` for one it dropped.
+pub type Staged = HashMap<String, Option<Arc<TableDef>>>;
+
 pub struct Catalog {
     db: Mutex<Connection>,
     tables: RwLock<HashMap<String, Arc<TableDef>>>,
-    /// Bumped by every change to a table definition (compiled SQL depends on them).
-    version: std::sync::atomic::AtomicU64,
+    /// Staged definitions of open transaction blocks, by session thread.
+    staged: RwLock<HashMap<ThreadId, Staged>>,
+    /// The highest journal row published to `catalog.db`; rows up to it
+    /// may be deleted from the journal.
+    published: AtomicI64,
+    /// Bumped by every change to a table definition, staged ones included
+    /// (compiled SQL depends on them).
+    version: AtomicU64,
 }
 
 impl Catalog {
@@ -56,23 +96,75 @@ impl Catalog {
         Ok(Catalog {
             db: Mutex::new(db),
             tables: RwLock::new(tables),
-            version: std::sync::atomic::AtomicU64::new(0),
+            staged: RwLock::new(HashMap::new()),
+            published: AtomicI64::new(0),
+            version: AtomicU64::new(0),
         })
     }
 
+    /// A table as this thread's session sees it: its open block's staged
+    /// definition if it has one, else the committed one.
     pub fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        if let Some(staged) = self.staged_entry(name) {
+            return staged;
+        }
         self.tables.read().get(name).cloned()
+    }
+
+    fn staged_entry(&self, name: &str) -> Option<Option<Arc<TableDef>>> {
+        let staged = self.staged.read();
+        if staged.is_empty() {
+            return None;
+        }
+        staged.get(&std::thread::current().id())?.get(name).cloned()
     }
 
     /// The version of the table definitions; any change bumps it.
     pub fn version(&self) -> u64 {
-        self.version.load(std::sync::atomic::Ordering::Acquire)
+        self.version.load(Ordering::Acquire)
     }
 
+    fn bump(&self) {
+        self.version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Every table as this thread's session sees it (see [`Catalog::table`]).
     pub fn tables(&self) -> Vec<Arc<TableDef>> {
-        let mut v: Vec<_> = self.tables.read().values().cloned().collect();
+        let mut all = self.tables.read().clone();
+        if let Some(own) = self.staged.read().get(&std::thread::current().id()) {
+            for (name, def) in own {
+                match def {
+                    Some(d) => all.insert(name.clone(), d.clone()),
+                    None => all.remove(name),
+                };
+            }
+        }
+        let mut v: Vec<_> = all.into_values().collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
+    }
+
+    /// Make `staged` this thread's uncommitted view (replacing any before).
+    pub fn stage(&self, staged: Staged) {
+        let me = std::thread::current().id();
+        if staged.is_empty() {
+            self.staged.write().remove(&me);
+        } else {
+            self.staged.write().insert(me, staged);
+        }
+        self.bump();
+    }
+
+    /// Forget this thread's uncommitted view, if it has one.
+    pub fn unstage(&self) {
+        if self
+            .staged
+            .write()
+            .remove(&std::thread::current().id())
+            .is_some()
+        {
+            self.bump();
+        }
     }
 
     /// Insert or replace a table definition.
@@ -90,8 +182,7 @@ impl Catalog {
         }
         let def = Arc::new(def);
         self.tables.write().insert(def.name.clone(), def.clone());
-        self.version
-            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        self.bump();
         Ok(def)
     }
 
@@ -109,8 +200,7 @@ impl Catalog {
             .map_err(Error::internal)?;
         }
         self.tables.write().remove(name);
-        self.version
-            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        self.bump();
         Ok(())
     }
 
@@ -192,6 +282,121 @@ impl Catalog {
                 "INSERT OR REPLACE INTO roles(name, verifier, perms, hlc) VALUES (?1, ?2, ?3, ?4)",
                 params![role.name, role.verifier, role.perms, hlc],
             )
+            .map_err(Error::internal)?;
+        Ok(())
+    }
+}
+
+/// The journal of uncommitted DDL in `segments.db` (see the module doc).
+pub fn init_journal(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _mosaic_ddl(
+             seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
+             def TEXT, hlc INTEGER NOT NULL);",
+    )
+    .map_err(Error::internal)
+}
+
+impl Catalog {
+    /// Write a table change to the journal, inside the transaction open
+    /// on `conn` (a session's connection to `segments.db`). Rows already
+    /// published are cleared on the way, under the same write lock.
+    pub fn journal(
+        &self,
+        conn: &Connection,
+        name: &str,
+        def: Option<Arc<TableDef>>,
+        hlc: i64,
+    ) -> Result<Change> {
+        let json = def
+            .as_deref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(Error::internal)?;
+        conn.execute(
+            "DELETE FROM main._mosaic_ddl WHERE seq <= ?1",
+            [self.published.load(Ordering::Acquire)],
+        )
+        .map_err(Error::internal)?;
+        conn.execute(
+            "INSERT INTO main._mosaic_ddl(name, def, hlc) VALUES (?1, ?2, ?3)",
+            params![name, json, hlc],
+        )
+        .map_err(Error::internal)?;
+        Ok(Change {
+            seq: conn.last_insert_rowid(),
+            name: name.to_string(),
+            def,
+            hlc,
+        })
+    }
+
+    /// Apply committed journal rows to `catalog.db` and memory, in order.
+    pub fn publish(&self, changes: &[Change]) -> Result<()> {
+        for c in changes {
+            self.apply_change(c)?;
+            self.published.fetch_max(c.seq, Ordering::AcqRel);
+        }
+        Ok(())
+    }
+
+    /// Last writer wins, as for an entry from another node.
+    fn apply_change(&self, c: &Change) -> Result<()> {
+        let current = self.hlc_of(&Entry::Table {
+            name: c.name.clone(),
+            def: None,
+            hlc: c.hlc,
+        })?;
+        if current >= c.hlc {
+            return Ok(());
+        }
+        match &c.def {
+            Some(def) => self.put_table((**def).clone(), c.hlc).map(|_| ()),
+            None => self.drop_table(&c.name, c.hlc),
+        }
+    }
+
+    /// At start, publish what the journal holds (DDL whose block committed
+    /// just before a crash), then empty it. `conn` is the node's writer.
+    pub fn replay_journal(&self, conn: &Connection) -> Result<()> {
+        let changes = {
+            let mut st = conn
+                .prepare("SELECT seq, name, def, hlc FROM main._mosaic_ddl ORDER BY seq")
+                .map_err(Error::internal)?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(Error::internal)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, name, def, hlc) = row.map_err(Error::internal)?;
+                let def = def
+                    .map(|d| serde_json::from_str::<TableDef>(&d).map(Arc::new))
+                    .transpose()
+                    .map_err(|e| Error::Internal(format!("corrupt DDL journal entry: {e}")))?;
+                out.push(Change {
+                    seq,
+                    name,
+                    def,
+                    hlc,
+                });
+            }
+            out
+        };
+        if !changes.is_empty() {
+            tracing::info!(
+                changes = changes.len(),
+                "publishing DDL committed before the last stop"
+            );
+        }
+        self.publish(&changes)?;
+        conn.execute("DELETE FROM main._mosaic_ddl", [])
             .map_err(Error::internal)?;
         Ok(())
     }
@@ -305,5 +510,102 @@ impl Catalog {
 impl crate::sql::Catalog for Catalog {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         Catalog::table(self, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::types::PgType;
+    use crate::store::table::Column;
+
+    fn def(name: &str) -> TableDef {
+        TableDef {
+            name: name.into(),
+            oid: 1,
+            columns: vec![Column {
+                name: "a".into(),
+                ty: PgType::Int4,
+                not_null: false,
+                default: None,
+            }],
+            primary_key: vec![],
+            unique: vec![],
+            checks: vec![],
+            indexes: vec![],
+        }
+    }
+
+    /// A block whose SQLite commit happened but whose publication did not
+    /// (a crash in between) is published at the next start; one that never
+    /// committed leaves nothing.
+    #[test]
+    fn the_journal_publishes_committed_ddl_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let segments = Connection::open(dir.path().join("segments.db")).unwrap();
+        init_journal(&segments).unwrap();
+        {
+            let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+            catalog.put_table(def("dropped"), 5).unwrap();
+            segments.execute_batch("BEGIN").unwrap();
+            catalog
+                .journal(&segments, "made", Some(Arc::new(def("made"))), 10)
+                .unwrap();
+            catalog.journal(&segments, "dropped", None, 11).unwrap();
+            segments.execute_batch("COMMIT").unwrap();
+            segments.execute_batch("BEGIN").unwrap();
+            catalog
+                .journal(&segments, "never", Some(Arc::new(def("never"))), 12)
+                .unwrap();
+            segments.execute_batch("ROLLBACK").unwrap();
+        }
+        let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        assert!(catalog.table("made").is_none());
+        catalog.replay_journal(&segments).unwrap();
+        assert!(catalog.table("made").is_some());
+        assert!(catalog.table("dropped").is_none());
+        assert!(catalog.table("never").is_none());
+        let left: i64 = segments
+            .query_row("SELECT count(*) FROM _mosaic_ddl", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
+        // Replaying an older change after a newer one does nothing.
+        catalog.put_table(def("made"), 20).unwrap();
+        catalog
+            .publish(&[Change {
+                seq: 1,
+                name: "made".into(),
+                def: None,
+                hlc: 10,
+            }])
+            .unwrap();
+        assert!(catalog.table("made").is_some());
+    }
+
+    #[test]
+    fn staged_definitions_are_seen_by_their_thread_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Arc::new(Catalog::open(&dir.path().join("catalog.db")).unwrap());
+        catalog.put_table(def("old"), 1).unwrap();
+        let staged: Staged = [
+            ("new".to_string(), Some(Arc::new(def("new")))),
+            ("old".to_string(), None),
+        ]
+        .into_iter()
+        .collect();
+        catalog.stage(staged);
+        assert!(catalog.table("new").is_some());
+        assert!(catalog.table("old").is_none());
+        assert_eq!(catalog.tables().len(), 1);
+        let other = catalog.clone();
+        std::thread::spawn(move || {
+            assert!(other.table("new").is_none());
+            assert!(other.table("old").is_some());
+        })
+        .join()
+        .unwrap();
+        catalog.unstage();
+        assert!(catalog.table("new").is_none());
+        assert!(catalog.table("old").is_some());
     }
 }

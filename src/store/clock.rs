@@ -112,6 +112,12 @@ impl Sequences {
         (self.stride.load(Ordering::Relaxed) > 1).then(|| self.slot.load(Ordering::Relaxed))
     }
 
+    /// Start over at 1 (the sequence of a table created anew); returns
+    /// the value it had, to give back with `advance_to` on rollback.
+    pub fn reset(&self, name: &str) -> i64 {
+        self.values.lock().insert(name.to_string(), 0).unwrap_or(0)
+    }
+
     /// Make sure the next value is above `value`.
     pub fn advance_to(&self, name: &str, value: i64) {
         let mut v = self.values.lock();

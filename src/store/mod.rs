@@ -85,6 +85,7 @@ impl Store {
         let segments_path = dir.join("segments.db");
         let writer = segment::open(&segments_path, &hlc, &sequences)?;
         segment::init(&writer)?;
+        catalog::init_journal(&writer)?;
         let store = Store {
             dir: dir.to_path_buf(),
             shards_dir,
@@ -102,11 +103,13 @@ impl Store {
         Ok(Arc::new(store))
     }
 
-    /// Bring segments.db in line with the catalog, load shard metadata,
+    /// Publish DDL that committed just before a crash (the journal), bring
+    /// segments.db in line with the catalog, load shard metadata,
     /// remove shard files no manifest names (a seal that crashed before its
     /// commit), and restore sequences.
     fn recover(&self) -> Result<()> {
         let writer = self.writer.lock();
+        self.catalog.replay_journal(&writer)?;
         for table in self.catalog.tables() {
             segment::create_table(&writer, &table)?;
         }
@@ -235,6 +238,16 @@ impl Store {
         Ok(())
     }
 
+    /// Forget shards a committed DROP TABLE took out of the manifest and
+    /// remove their files. A crash before this leaves only files that the
+    /// next start removes (no manifest names them).
+    pub fn forget_shards(&self, ids: &[ShardId]) {
+        for id in ids {
+            self.metas.write().remove(id);
+            let _ = std::fs::remove_file(self.shard_path(id));
+        }
+    }
+
     /// Apply a catalog object that came from another node, if it is newer
     /// than this node's (last writer wins per object, by hybrid logical
     /// clock); the open segment follows the definition. True when applied.
@@ -269,6 +282,15 @@ impl Store {
             } => {
                 {
                     let writer = self.writer.lock();
+                    if self.catalog.table(name).is_none() {
+                        // A table new to this node owns new sequences, as
+                        // one re-created after a DROP does in PostgreSQL.
+                        for col in &def.columns {
+                            if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
+                                self.sequences.reset(&seq);
+                            }
+                        }
+                    }
                     if let Some(old) = self.catalog.table(name) {
                         for col in &def.columns {
                             if old.column_index(&col.name).is_none() {

@@ -28,8 +28,8 @@ pub struct TableDef {
     pub columns: Vec<Column>,
     /// Column positions of the primary key (empty when there is none).
     pub primary_key: Vec<usize>,
-    /// Column positions of each UNIQUE constraint (the primary key excluded).
-    pub unique: Vec<Vec<usize>>,
+    /// Each UNIQUE constraint (the primary key excluded).
+    pub unique: Vec<UniqueKey>,
     /// CHECK constraints, as PostgreSQL SQL text.
     pub checks: Vec<String>,
     pub indexes: Vec<Index>,
@@ -45,6 +45,167 @@ impl TableDef {
     pub fn unique_keys(&self) -> impl Iterator<Item = &Vec<usize>> {
         std::iter::once(&self.primary_key)
             .filter(|k| !k.is_empty())
-            .chain(self.unique.iter())
+            .chain(self.unique.iter().map(|u| &u.columns))
+    }
+
+    /// The name of the constraint behind a unique key of this table, as
+    /// PostgreSQL names it: `<table>_pkey`, the name given in `CONSTRAINT
+    /// name UNIQUE (…)`, or `<table>_<columns>_key`.
+    pub fn key_constraint_name(&self, key: &[usize]) -> String {
+        if !self.primary_key.is_empty() && key == self.primary_key.as_slice() {
+            return format!("{}_pkey", self.name);
+        }
+        match self.unique.iter().find(|u| u.columns == key) {
+            Some(u) => u.constraint_name(self),
+            None => UniqueKey::derived_name(self, key),
+        }
+    }
+}
+
+/// A UNIQUE constraint: its columns and, when the DDL named it, its name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniqueKey {
+    /// Column positions.
+    pub columns: Vec<usize>,
+    pub name: Option<String>,
+}
+
+impl UniqueKey {
+    pub fn new(columns: Vec<usize>, name: Option<String>) -> UniqueKey {
+        UniqueKey { columns, name }
+    }
+
+    /// The constraint's name: the one given, or PostgreSQL's
+    /// `<table>_<col>_<col>_key`.
+    pub fn constraint_name(&self, def: &TableDef) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => Self::derived_name(def, &self.columns),
+        }
+    }
+
+    fn derived_name(def: &TableDef, key: &[usize]) -> String {
+        let cols: Vec<&str> = key
+            .iter()
+            .filter_map(|&i| def.columns.get(i).map(|c| c.name.as_str()))
+            .collect();
+        format!("{}_{}_key", def.name, cols.join("_"))
+    }
+}
+
+impl From<Vec<usize>> for UniqueKey {
+    fn from(columns: Vec<usize>) -> UniqueKey {
+        UniqueKey::new(columns, None)
+    }
+}
+
+impl std::ops::Deref for UniqueKey {
+    type Target = Vec<usize>;
+    fn deref(&self) -> &Vec<usize> {
+        &self.columns
+    }
+}
+
+/// How a unique key reads and writes in `catalog.db` (JSON): a bare column
+/// list when unnamed, as catalogs written before constraint names were
+/// kept have it, or an object with the name.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum ReadableKey {
+    Columns(Vec<usize>),
+    Named {
+        columns: Vec<usize>,
+        name: Option<String>,
+    },
+}
+
+/// How a unique key travels between nodes (postcard, which is not
+/// self-describing and so cannot read an untagged enum).
+#[derive(Serialize, Deserialize)]
+struct CompactKey(Vec<usize>, Option<String>);
+
+impl Serialize for UniqueKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (columns, name) = (self.columns.clone(), self.name.clone());
+        if !s.is_human_readable() {
+            return CompactKey(columns, name).serialize(s);
+        }
+        match name {
+            None => ReadableKey::Columns(columns),
+            Some(n) => ReadableKey::Named {
+                columns,
+                name: Some(n),
+            },
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for UniqueKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UniqueKey, D::Error> {
+        if !d.is_human_readable() {
+            let CompactKey(columns, name) = CompactKey::deserialize(d)?;
+            return Ok(UniqueKey { columns, name });
+        }
+        Ok(match ReadableKey::deserialize(d)? {
+            ReadableKey::Columns(columns) => UniqueKey {
+                columns,
+                name: None,
+            },
+            ReadableKey::Named { columns, name } => UniqueKey { columns, name },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(unique: Vec<UniqueKey>) -> TableDef {
+        TableDef {
+            name: "t".into(),
+            oid: 1,
+            columns: ["a", "b"]
+                .iter()
+                .map(|n| Column {
+                    name: n.to_string(),
+                    ty: PgType::Int4,
+                    not_null: false,
+                    default: None,
+                })
+                .collect(),
+            primary_key: vec![],
+            unique,
+            checks: vec![],
+            indexes: vec![],
+        }
+    }
+
+    #[test]
+    fn catalogs_written_before_constraint_names_still_load() {
+        let old = serde_json::to_string(&def(vec![]))
+            .unwrap()
+            .replace("\"unique\":[]", "\"unique\":[[0,1]]");
+        let t: TableDef = serde_json::from_str(&old).unwrap();
+        assert_eq!(t.unique, vec![UniqueKey::from(vec![0, 1])]);
+        assert_eq!(t.key_constraint_name(&[0, 1]), "t_a_b_key");
+    }
+
+    #[test]
+    fn named_keys_round_trip_as_json_and_postcard() {
+        let t = def(vec![
+            UniqueKey::new(vec![0, 1], Some("uq_ab".into())),
+            UniqueKey::from(vec![1]),
+        ]);
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            json.contains("\"unique\":[{\"columns\":[0,1],\"name\":\"uq_ab\"},[1]]"),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<TableDef>(&json).unwrap(), t);
+        let bytes = postcard::to_allocvec(&t).unwrap();
+        assert_eq!(postcard::from_bytes::<TableDef>(&bytes).unwrap(), t);
+        assert_eq!(t.key_constraint_name(&[0, 1]), "uq_ab");
+        assert_eq!(t.key_constraint_name(&[1]), "t_b_key");
     }
 }

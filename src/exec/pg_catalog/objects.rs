@@ -1,7 +1,7 @@
 //! The catalog objects PostgreSQL's catalogs list, derived from the one
 //! catalog (`store::catalog`): namespaces, a table's indexes (its primary
-//! key `<t>_pkey`, each UNIQUE `<t>_<cols>_key`, its declared indexes) and
-//! constraints, and their object ids.
+//! key `<t>_pkey`, each UNIQUE under its given name or `<t>_<cols>_key`,
+//! its declared indexes) and constraints, and their object ids.
 //!
 //! OIDs: a table's is `TableDef.oid`. Namespaces and the owner role have
 //! PostgreSQL's fixed oids (pg_catalog 11, public 2200, the bootstrap
@@ -108,16 +108,7 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
         );
     }
     for u in &t.unique {
-        let cols: Vec<&str> = u
-            .iter()
-            .filter_map(|&i| t.columns.get(i).map(|c| c.name.as_str()))
-            .collect();
-        add(
-            format!("{}_{}_key", t.name, cols.join("_")),
-            u.clone(),
-            true,
-            Some('u'),
-        );
+        add(u.constraint_name(t), u.columns.clone(), true, Some('u'));
     }
     for i in &t.indexes {
         let cols = i.columns.iter().filter_map(|c| t.column_index(c)).collect();
