@@ -297,6 +297,28 @@ async fn three_nodes_answer_as_one() {
         assert_eq!(n, 10, "a committed DELETE is seen everywhere");
     }
 
+    // serial columns hand out cluster-unique values on every node.
+    a.batch_execute("CREATE TABLE serials (id serial PRIMARY KEY, note text)")
+        .await
+        .unwrap();
+    for (client, name) in [(&a, "n1"), (&b, "n2"), (&c, "n3")] {
+        for _ in 0..5 {
+            client
+                .execute("INSERT INTO serials (note) VALUES ($1)", &[&name])
+                .await
+                .unwrap_or_else(|e| panic!("serial insert on {name}: {:?}", e.as_db_error()));
+        }
+    }
+    let rows = simple_rows(
+        &b,
+        "SELECT count(DISTINCT id), count(*), min(id) > 0 FROM serials",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![vec![Some("15".into()), Some("15".into()), Some("t".into())]]
+    );
+
     // TRUNCATE empties the table on every node.
     b.batch_execute("TRUNCATE items").await.unwrap();
     for client in [&a, &b, &c] {

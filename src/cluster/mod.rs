@@ -404,6 +404,9 @@ impl Cluster {
                 }
             }
         }
+        if self.store.sequences.slot().is_some() {
+            self.choose_seq_slot();
+        }
         Ok(())
     }
 
@@ -414,6 +417,93 @@ impl Cluster {
         if let Err(e) = self.pull_holdings(peer).await {
             tracing::debug!(peer = %peer.name, error = %e, "holdings pull failed");
         }
+        self.choose_seq_slot();
+        let c = self.clone();
+        let _ = tokio::task::spawn_blocking(move || c.advance_sequences()).await;
+    }
+
+    /// Move every serial sequence past the largest value its column holds
+    /// on any node: values a node handed out before it joined (counting
+    /// 1, 2, 3 alone) are never handed out again by another.
+    fn advance_sequences(&self) {
+        for def in self.store.catalog.tables() {
+            for col in &def.columns {
+                let Some(seq) = col.default.as_deref().and_then(crate::store::sequence_name) else {
+                    continue;
+                };
+                let sql = format!(
+                    "SELECT max({}) FROM {}",
+                    crate::store::segment::quote(&col.name),
+                    crate::store::segment::quote(&def.name)
+                );
+                match self.query_peers(std::slice::from_ref(&def.name), &sql, &[]) {
+                    Ok(answer) => {
+                        for row in answer.into_rows() {
+                            if let Some(Datum::Int(max)) = row.first() {
+                                self.store.sequences.advance_to(&seq, *max);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(table = %def.name, error = %e, "sequence advance failed")
+                    }
+                }
+            }
+        }
+    }
+
+    /// In a cluster, this node's sequences draw from a residue class no
+    /// other node announces (kept across restarts). When two nodes picked
+    /// the same one, the node with the greater name moves.
+    fn choose_seq_slot(&self) {
+        let me = &self.store.node_name;
+        let taken: std::collections::HashSet<i64> = self
+            .registry
+            .read()
+            .iter()
+            .filter(|(name, _)| name.as_str() < me.as_str())
+            .filter_map(|(_, h)| h.seq_slot)
+            .collect();
+        let current = self.store.sequences.slot().or_else(|| {
+            self.store
+                .catalog
+                .meta("seq_slot")
+                .ok()
+                .flatten()
+                .and_then(|v| v.parse().ok())
+        });
+        if let Some(slot) = current.filter(|s| !taken.contains(s)) {
+            if self.store.sequences.slot() != Some(slot) {
+                self.store.sequences.set_slot(slot);
+            }
+            return;
+        }
+        let others: std::collections::HashSet<i64> = self
+            .registry
+            .read()
+            .values()
+            .filter_map(|h| h.seq_slot)
+            .collect();
+        // Start from a slot derived from the name, so that nodes starting
+        // together rarely pick the same one before they hear of each other.
+        let stride = crate::store::clock::CLUSTER_STRIDE;
+        let preferred = 1
+            + (me.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100000001b3)
+            }) % (stride as u64 - 1)) as i64;
+        let Some(slot) = (0..stride - 1)
+            .map(|i| 1 + (preferred - 1 + i) % (stride - 1))
+            .find(|s| !others.contains(s))
+        else {
+            tracing::warn!("every sequence slot is taken; serial values may collide");
+            return;
+        };
+        if let Err(e) = self.store.catalog.set_meta("seq_slot", &slot.to_string()) {
+            tracing::warn!(error = %e, "cannot keep the sequence slot");
+        }
+        self.store.sequences.set_slot(slot);
+        tracing::info!(slot, "sequences draw from their own residue class");
+        self.mine.lock().version = 0;
     }
 }
 
@@ -523,10 +613,12 @@ async fn announce(cluster: Arc<Cluster>) {
         };
         let version = {
             let mut mine = cluster.mine.lock();
-            if mine.shards == shards && mine.version != 0 {
+            let slot = cluster.store.sequences.slot();
+            if mine.shards == shards && mine.seq_slot == slot && mine.version != 0 {
                 continue;
             }
             mine.shards = shards;
+            mine.seq_slot = slot;
             mine.version = cluster.store.hlc.now() as u64;
             mine.version
         };

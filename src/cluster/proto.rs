@@ -59,6 +59,8 @@ pub enum Response {
 pub struct Holdings {
     pub version: u64,
     pub shards: Vec<ShardInfo>,
+    /// The residue class this node's sequences draw from, once chosen.
+    pub seq_slot: Option<i64>,
 }
 
 /// The small metadata of one shard that the registry keeps.

@@ -68,24 +68,6 @@ impl Default for Sequences {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cluster_slot_keeps_values_apart() {
-        let (a, b) = (Sequences::default(), Sequences::default());
-        assert_eq!((a.next("s"), a.next("s")), (1, 2));
-        a.set_slot(1);
-        b.set_slot(2);
-        b.advance_to("s", 2);
-        let va: Vec<i64> = (0..3).map(|_| a.next("s")).collect();
-        let vb: Vec<i64> = (0..3).map(|_| b.next("s")).collect();
-        assert_eq!(va, vec![1025, 2049, 3073]);
-        assert_eq!(vb, vec![1026, 2050, 3074]);
-    }
-}
-
 impl Sequences {
     pub fn next(&self, name: &str) -> i64 {
         let stride = self.stride.load(Ordering::Relaxed);
@@ -123,5 +105,23 @@ impl Sequences {
         let mut v = self.values.lock();
         let e = v.entry(name.to_string()).or_insert(0);
         *e = (*e).max(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_slot_keeps_values_apart() {
+        let (a, b) = (Sequences::default(), Sequences::default());
+        assert_eq!((a.next("s"), a.next("s")), (1, 2));
+        a.set_slot(1);
+        b.set_slot(2);
+        b.advance_to("s", 2);
+        let va: Vec<i64> = (0..3).map(|_| a.next("s")).collect();
+        let vb: Vec<i64> = (0..3).map(|_| b.next("s")).collect();
+        assert_eq!(va, vec![1025, 2049, 3073]);
+        assert_eq!(vb, vec![1026, 2050, 3074]);
     }
 }

@@ -160,7 +160,7 @@ impl QueryParser for Parser {
 
     async fn parse_sql<C>(
         &self,
-        _client: &C,
+        client: &C,
         sql: &str,
         types: &[Option<Type>],
     ) -> PgWireResult<Option<Arc<Prepared>>>
@@ -171,7 +171,18 @@ impl QueryParser for Parser {
             .iter()
             .map(|t| t.as_ref().and_then(|t| PgType::from_oid(t.oid())))
             .collect();
-        let mut stmts = exec::prepare(&self.store, sql, &declared).map_err(to_pg)?;
+        // On the session's thread, where its open block's DDL is visible.
+        let mut stmts = match client.session_extensions().get::<SessionHandle>() {
+            Some(session) => {
+                let sql = sql.to_string();
+                session
+                    .run(move |s| exec::prepare(&s.store, &sql, &declared))
+                    .await
+                    .map_err(to_pg)?
+            }
+            None => exec::prepare(&self.store, sql, &declared),
+        }
+        .map_err(to_pg)?;
         match stmts.len() {
             0 => Ok(None),
             1 => Ok(stmts.pop().map(Arc::new)),
