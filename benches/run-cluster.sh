@@ -11,7 +11,7 @@
 #
 # Usage: benches/run-cluster.sh [--shard-max-rows N] [--no-pg] [bench flags]
 #   bench flags: --rows N (600000), --runs N (5), --point-queries N (1000),
-#   --seed N (42)
+#   --seed N (42), --shuffle (COPY the rows in a random order)
 # PostgreSQL needs root (it runs as user postgres); without root or without
 # postgresql-15 it is left out.
 set -euo pipefail
