@@ -143,9 +143,7 @@ impl Cluster {
         tokio::spawn(rpc::serve(
             tcp,
             secret,
-            Arc::new(service::Service {
-                cluster: Arc::downgrade(&cluster),
-            }),
+            Arc::new(service::Service::new(Arc::downgrade(&cluster))),
             shutdown,
         ));
         tokio::spawn(events(cluster.clone(), rx));

@@ -15,6 +15,42 @@ const PEER_PID: i32 = -1;
 
 pub struct Service {
     pub cluster: Weak<Cluster>,
+    /// Idle sessions for peers' requests: starting one (a thread, a SQLite
+    /// connection, its functions) costs more than a point query.
+    pub idle: parking_lot::Mutex<Vec<SessionHandle>>,
+}
+
+/// Idle peer sessions kept for reuse.
+const IDLE_SESSIONS: usize = 16;
+
+impl Service {
+    pub fn new(cluster: Weak<Cluster>) -> Service {
+        Service {
+            cluster,
+            idle: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle peer session, or a new one.
+    async fn session(&self, cluster: &Arc<Cluster>) -> Result<SessionHandle> {
+        let idle = self.idle.lock().pop();
+        match idle {
+            Some(h) => Ok(h),
+            None => {
+                SessionHandle::spawn(cluster.store.clone(), "mosaic".into(), PEER_PID, None).await
+            }
+        }
+    }
+
+    /// Keep a session whose request ended cleanly (no open transaction).
+    fn give_back(&self, handle: SessionHandle) {
+        if handle.txn_state() == crate::exec::TxnState::Idle {
+            let mut idle = self.idle.lock();
+            if idle.len() < IDLE_SESSIONS {
+                idle.push(handle);
+            }
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -28,7 +64,14 @@ impl Handler for Service {
             .upgrade()
             .ok_or_else(|| Error::Internal("node is shutting down".into()))?;
         match req {
-            Request::Query { sql, params } => query(&cluster, sql, params, &out).await,
+            Request::Query { sql, params } => {
+                let handle = self.session(&cluster).await?;
+                let r = query(&handle, sql, params, &out).await;
+                if r.is_ok() {
+                    self.give_back(handle);
+                }
+                r
+            }
             Request::Catalog => {
                 let store = cluster.store.clone();
                 let entries = tokio::task::spawn_blocking(move || store.catalog.entries())
@@ -54,9 +97,7 @@ impl Handler for Service {
                 params,
                 sealed_only,
             } => {
-                let handle =
-                    SessionHandle::spawn(cluster.store.clone(), "mosaic".into(), PEER_PID, None)
-                        .await?;
+                let handle = self.session(&cluster).await?;
                 let rows = handle
                     .run(move |sess| {
                         crate::exec::remote::scan_local(
@@ -68,6 +109,7 @@ impl Handler for Service {
                         )
                     })
                     .await??;
+                self.give_back(handle);
                 for chunk in rows.chunks(BATCH_ROWS) {
                     out.send(Response::Rows(chunk.to_vec())).await?;
                 }
@@ -113,13 +155,11 @@ impl Handler for Service {
 /// (one that never asks peers in turn), streaming the rows back in
 /// batches. If the peer goes away, the statement is cancelled.
 async fn query(
-    cluster: &Arc<Cluster>,
+    handle: &SessionHandle,
     sql: String,
     params: Vec<crate::sql::types::Datum>,
     out: &Sender<Response>,
 ) -> Result<()> {
-    let store = cluster.store.clone();
-    let handle = SessionHandle::spawn(store.clone(), "mosaic".into(), PEER_PID, None).await?;
     let mut prepared = {
         let sql = sql.clone();
         handle
