@@ -579,3 +579,38 @@ async fn nodes_without_the_secret_are_kept_out() {
         "the node kept a connection without the secret"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_and_statement_timeout_reach_the_peers() {
+    let nodes = start_cluster(&["t1", "t2"], &[]).await;
+    let (a, b) = (nodes[0].client().await, nodes[1].client().await);
+    a.batch_execute("CREATE TABLE big (id int, note text)")
+        .await
+        .unwrap();
+    // All rows on t2: the work of the query below is t2's.
+    b.batch_execute("INSERT INTO big SELECT g, 'row ' || g FROM generate_series(1, 150000) g")
+        .await
+        .unwrap();
+    let slow = "SELECT count(*) FROM big WHERE (id * 7) % 13 = 5 AND note LIKE '%row%'";
+    let want = (1..=150000i64).filter(|i| (i * 7) % 13 == 5).count() as i64;
+
+    a.batch_execute("SET statement_timeout = 20").await.unwrap();
+    let err = a.query_one(slow, &[]).await.unwrap_err();
+    assert_eq!(err.code().map(|c| c.code()), Some("57014"), "{err}");
+
+    a.batch_execute("RESET statement_timeout").await.unwrap();
+    let cancel = a.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        cancel.cancel_query(tokio_postgres::NoTls).await
+    });
+    let err = a.query_one(slow, &[]).await.unwrap_err();
+    assert_eq!(err.code().map(|c| c.code()), Some("57014"), "{err}");
+    canceller.await.unwrap().unwrap();
+
+    // Both nodes are fine afterwards, and the query completes untimed.
+    for client in [&a, &b] {
+        let n: i64 = client.query_one(slow, &[]).await.unwrap().get(0);
+        assert_eq!(n, want);
+    }
+}

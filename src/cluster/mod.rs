@@ -204,7 +204,7 @@ impl Cluster {
             sql: sql.to_string(),
             params: params.to_vec(),
         };
-        self.ask_peers(tables, &req, None)
+        self.ask_peers(tables, &req, None, None)
     }
 
     /// Send `req` (answered with `Rows`) to every live peer, or to `only`,
@@ -214,6 +214,7 @@ impl Cluster {
         tables: &[String],
         req: &Request,
         only: Option<&str>,
+        cancel: Option<tokio_util::sync::CancellationToken>,
     ) -> Result<PeerRows> {
         let peers: Vec<Member> = self
             .live_peers()
@@ -239,7 +240,15 @@ impl Cluster {
                 Err(last.unwrap_or_else(|| Error::Internal("no answer".into())))
             }
         });
-        let answers = self.runtime.block_on(futures::future::join_all(calls));
+        let cancel = cancel.unwrap_or_default();
+        // A cancel or statement timeout drops the calls, which closes their
+        // connections; each peer then cancels its part.
+        let answers = self.runtime.block_on(async {
+            tokio::select! {
+                answers = futures::future::join_all(calls) => Ok(answers),
+                _ = cancel.cancelled() => Err(Error::Canceled),
+            }
+        })?;
         let mut out = PeerRows::default();
         for (peer, answer) in peers.iter().zip(answers) {
             match answer {

@@ -66,7 +66,14 @@ impl Handler for Service {
         match req {
             Request::Query { sql, params } => {
                 let handle = self.session(&cluster).await?;
-                let r = query(&handle, sql, params, &out).await;
+                // A peer that goes away (cancel, timeout) stops the query here.
+                let r = tokio::select! {
+                    r = query(&handle, sql, params, &out) => r,
+                    _ = out.closed() => {
+                        handle.cancel();
+                        Err(Error::Canceled)
+                    }
+                };
                 if r.is_ok() {
                     self.give_back(handle);
                 }
@@ -98,17 +105,22 @@ impl Handler for Service {
                 sealed_only,
             } => {
                 let handle = self.session(&cluster).await?;
-                let rows = handle
-                    .run(move |sess| {
-                        crate::exec::remote::scan_local(
-                            sess,
-                            &table,
-                            filter.as_deref(),
-                            &params,
-                            sealed_only,
-                        )
-                    })
-                    .await??;
+                let scan = handle.run(move |sess| {
+                    crate::exec::remote::scan_local(
+                        sess,
+                        &table,
+                        filter.as_deref(),
+                        &params,
+                        sealed_only,
+                    )
+                });
+                let rows = tokio::select! {
+                    r = scan => r??,
+                    _ = out.closed() => {
+                        handle.cancel();
+                        return Err(Error::Canceled);
+                    }
+                };
                 self.give_back(handle);
                 for chunk in rows.chunks(BATCH_ROWS) {
                     out.send(Response::Rows(chunk.to_vec())).await?;

@@ -120,12 +120,12 @@ impl SessionHandle {
         self.shared.txn_state()
     }
 
-    /// Interrupt the running statement (a cancel request).
     /// The warnings the session queued for the client.
     pub fn take_notices(&self) -> Vec<String> {
         self.shared.take_notices()
     }
 
+    /// Interrupt the running statement (a cancel request).
     pub fn cancel(&self) {
         self.shared.interrupt_all();
     }

@@ -333,6 +333,8 @@ pub struct Shared {
     txn_state: std::sync::atomic::AtomicU8,
     /// Warnings of the current statement, for the client (NoticeResponse).
     notices: parking_lot::Mutex<Vec<String>>,
+    /// Cancelled with the current statement: stops waiting for peers.
+    cancel: parking_lot::Mutex<tokio_util::sync::CancellationToken>,
 }
 
 impl Shared {
@@ -364,8 +366,14 @@ impl Shared {
         std::mem::take(&mut *self.notices.lock())
     }
 
+    /// What cancels the current statement's requests to peers.
+    pub fn cancel_token(&self) -> tokio_util::sync::CancellationToken {
+        self.cancel.lock().clone()
+    }
+
     /// Interrupt every connection working for the session (a cancel).
     pub fn interrupt_all(&self) {
+        self.cancel.lock().cancel();
         for (_, h) in self.interrupts.lock().iter() {
             h.interrupt();
         }
@@ -520,6 +528,12 @@ impl Session {
         params: &[Datum],
         sink: &mut RowSink,
     ) -> Result<Outcome> {
+        {
+            let mut token = self.shared.cancel.lock();
+            if token.is_cancelled() {
+                *token = tokio_util::sync::CancellationToken::new();
+            }
+        }
         if self.txn == TxnState::Failed
             && !matches!(p.kind, Kind::Commit | Kind::Rollback | Kind::RollbackTo(_))
         {

@@ -36,7 +36,7 @@ fn ask(
     let Some(cluster) = sess.cluster.clone() else {
         return Ok(PeerRows::default());
     };
-    let answer = cluster.ask_peers(tables, req, only)?;
+    let answer = cluster.ask_peers(tables, req, only, Some(sess.shared.cancel_token()))?;
     if !answer.missing.is_empty() {
         let what = answer.missing.join("; ");
         let partial =
