@@ -443,6 +443,18 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
     assert!(warning.starts_with("WARNING"), "{warning}");
     assert!(warning.contains(&k3_shards[0]), "{warning}");
 
+    // A node restarted while k3 is still down remembers what k3 held.
+    nodes[1].restart();
+    wait_alive(&nodes[1], 1).await;
+    let b = nodes[1].client().await;
+    let err = b
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "58000", "{db:?}");
+    assert!(db.message().contains(&k3_shards[0]), "{}", db.message());
+
     // k3 comes back and nothing it committed is lost.
     nodes[2].restart();
     wait_value(

@@ -132,12 +132,12 @@ impl Cluster {
             tx,
         )?;
         let cluster = Arc::new(Cluster {
-            store,
+            store: store.clone(),
             membership,
             secret: secret.clone(),
             clients: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::current(),
-            registry: RwLock::new(HashMap::new()),
+            registry: RwLock::new(load_registry(&store)),
             mine: Mutex::new(Holdings::default()),
         });
         tokio::spawn(rpc::serve(
@@ -269,43 +269,80 @@ impl Cluster {
                 )),
             }
         }
-        for (m, state) in self.members() {
-            if only.is_none() && matches!(state, MemberState::Down) {
-                let holds = self
-                    .registry
-                    .read()
-                    .get(&m.name)
-                    .is_some_and(|h| h.shards.iter().any(|s| tables.contains(&s.table)));
-                if holds {
-                    out.missing
-                        .push(self.describe_missing(&m.name, tables, None));
-                }
+        // Every other node the registry knows holds data of these tables
+        // and is not live (down, left, or not heard of since this node
+        // restarted) is data this answer lacks.
+        if only.is_none() {
+            let live: std::collections::HashSet<String> =
+                peers.iter().map(|p| p.name.clone()).collect();
+            let absent: Vec<String> = self
+                .registry
+                .read()
+                .iter()
+                .filter(|(name, _)| !live.contains(*name))
+                .filter(|(_, h)| {
+                    h.shards.iter().any(|s| tables.contains(&s.table))
+                        || h.open_tables.iter().any(|t| tables.contains(t))
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in absent {
+                out.missing.push(self.describe_missing(&name, tables, None));
             }
         }
         Ok(out)
     }
 
     fn describe_missing(&self, node: &str, tables: &[String], why: Option<&str>) -> String {
-        let ids: Vec<String> = self
+        let (ids, open): (Vec<String>, Vec<String>) = self
             .registry
             .read()
             .get(node)
             .map(|h| {
-                h.shards
-                    .iter()
-                    .filter(|s| tables.contains(&s.table))
-                    .map(|s| s.id.clone())
-                    .collect()
+                (
+                    h.shards
+                        .iter()
+                        .filter(|s| tables.contains(&s.table))
+                        .map(|s| s.id.clone())
+                        .collect(),
+                    h.open_tables
+                        .iter()
+                        .filter(|t| tables.contains(t))
+                        .cloned()
+                        .collect(),
+                )
             })
             .unwrap_or_default();
-        let what = if ids.is_empty() {
-            format!("the open segments of node {node}")
-        } else {
-            format!("shards {} on node {node}", ids.join(", "))
-        };
+        let mut what = Vec::new();
+        if !ids.is_empty() {
+            what.push(format!("shards {} on node {node}", ids.join(", ")));
+        }
+        if !open.is_empty() || ids.is_empty() {
+            what.push(format!("the unsealed rows on node {node}"));
+        }
+        let what = what.join(" and ");
         match why {
             Some(w) => format!("{what} ({w})"),
-            None => format!("{what} (node is down)"),
+            None => format!("{what} (node is not reachable)"),
+        }
+    }
+
+    /// Keep the registry across restarts: after one, this node must still
+    /// know what a node that is down now was holding.
+    fn save_registry(&self) {
+        let snapshot: Vec<(String, Holdings)> = self
+            .registry
+            .read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        match serde_json::to_string(&snapshot) {
+            Ok(json) => {
+                if let Err(e) = self.store.catalog.set_meta("registry", &json) {
+                    tracing::warn!(error = %e, "cannot keep the registry");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot encode the registry"),
         }
     }
 
@@ -408,6 +445,8 @@ impl Cluster {
                     .is_none_or(|old| h.version > old.version);
                 if newer {
                     reg.insert(peer.name.clone(), h);
+                    drop(reg);
+                    self.save_registry();
                 }
             }
         }
@@ -532,8 +571,21 @@ fn entry_name(e: &crate::store::catalog::Entry) -> String {
     }
 }
 
-/// This node's holdings, read from its manifest.
-pub fn local_holdings(store: &Store) -> Result<Vec<ShardInfo>> {
+/// The registry as this node kept it before it stopped.
+fn load_registry(store: &Store) -> HashMap<String, Holdings> {
+    let saved = store.catalog.meta("registry").ok().flatten();
+    let entries: Vec<(String, Holdings)> = saved
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
+    entries
+        .into_iter()
+        .filter(|(name, _)| *name != store.node_name)
+        .collect()
+}
+
+/// This node's holdings, read from its manifest: its live shards, and the
+/// tables with rows still in its open segments.
+pub fn local_holdings(store: &Store) -> Result<(Vec<ShardInfo>, Vec<String>)> {
     let conn = store.connect()?;
     let mut out = Vec::new();
     for s in crate::store::segment::live_shards(&conn, None)? {
@@ -545,7 +597,23 @@ pub fn local_holdings(store: &Store) -> Result<Vec<ShardInfo>> {
             byte_size: meta.byte_size,
         });
     }
-    Ok(out)
+    let mut open = Vec::new();
+    for def in store.catalog.tables() {
+        let has_rows: bool = conn
+            .query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM main.{})",
+                    crate::store::segment::quote(&def.name)
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(false);
+        if has_rows {
+            open.push(def.name.clone());
+        }
+    }
+    Ok((out, open))
 }
 
 /// React to membership: sync with a node that comes up, and pull what a
@@ -610,21 +678,27 @@ async fn announce(cluster: Arc<Cluster>) {
     loop {
         tokio::time::sleep(ANNOUNCE_EVERY).await;
         let store = cluster.store.clone();
-        let shards = match tokio::task::spawn_blocking(move || local_holdings(&store)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                tracing::debug!(error = %e, "cannot read holdings");
-                continue;
-            }
-            Err(_) => continue,
-        };
+        let (shards, open_tables) =
+            match tokio::task::spawn_blocking(move || local_holdings(&store)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "cannot read holdings");
+                    continue;
+                }
+                Err(_) => continue,
+            };
         let version = {
             let mut mine = cluster.mine.lock();
             let slot = cluster.store.sequences.slot();
-            if mine.shards == shards && mine.seq_slot == slot && mine.version != 0 {
+            if mine.shards == shards
+                && mine.open_tables == open_tables
+                && mine.seq_slot == slot
+                && mine.version != 0
+            {
                 continue;
             }
             mine.shards = shards;
+            mine.open_tables = open_tables;
             mine.seq_slot = slot;
             mine.version = cluster.store.hlc.now() as u64;
             mine.version

@@ -61,6 +61,8 @@ pub struct Holdings {
     pub shards: Vec<ShardInfo>,
     /// The residue class this node's sequences draw from, once chosen.
     pub seq_slot: Option<i64>,
+    /// Tables with rows in this node's open segments (not in any shard yet).
+    pub open_tables: Vec<String>,
 }
 
 /// The small metadata of one shard that the registry keeps.
