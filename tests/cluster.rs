@@ -198,19 +198,25 @@ async fn three_nodes_answer_as_one() {
     let text = plan.join("\n");
     assert!(text.contains("n2") && text.contains("n3"), "{text}");
 
-    // Every node's shards show up in the registry of the others.
-    wait_value(
+    // mosaic.seal seals every node's rows and returns once the registry
+    // lists the new shards.
+    simple_rows(&a, "SELECT mosaic.seal('items')").await;
+    let rows = simple_rows(
         &a,
-        "SELECT count(*) >= 3 FROM mosaic.shards WHERE home_node = 'n2' AND table_name = 'items'",
-        "t",
+        "SELECT home_node, count(*), sum(row_count) FROM mosaic.shards WHERE table_name = 'items' GROUP BY home_node ORDER BY 1",
     )
     .await;
-    wait_value(
-        &a,
-        "SELECT count(*) >= 3 FROM mosaic.shards WHERE home_node = 'n3' AND table_name = 'items'",
-        "t",
-    )
-    .await;
+    let want: Vec<Vec<Option<String>>> = [("n1", 3, 30), ("n2", 4, 35), ("n3", 4, 35)]
+        .iter()
+        .map(|(n, c, r)| {
+            vec![
+                Some(n.to_string()),
+                Some(c.to_string()),
+                Some(r.to_string()),
+            ]
+        })
+        .collect();
+    assert_eq!(rows, want, "mosaic.shards after mosaic.seal");
     let holders = simple_rows(
         &a,
         "SELECT holders FROM mosaic.shards WHERE home_node = 'n3' LIMIT 1",

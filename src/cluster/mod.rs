@@ -327,6 +327,42 @@ impl Cluster {
         }
     }
 
+    /// Read this node's holdings and announce them if they changed.
+    /// Blocking.
+    pub fn refresh_holdings(&self) -> Result<()> {
+        let (shards, open_tables) = local_holdings(&self.store)?;
+        let version = {
+            let mut mine = self.mine.lock();
+            let slot = self.store.sequences.slot();
+            if mine.shards == shards
+                && mine.open_tables == open_tables
+                && mine.seq_slot == slot
+                && mine.version != 0
+            {
+                return Ok(());
+            }
+            mine.shards = shards;
+            mine.open_tables = open_tables;
+            mine.seq_slot = slot;
+            mine.version = self.store.hlc.now() as u64;
+            mine.version
+        };
+        self.membership.broadcast(TOPIC_HOLDINGS, version, vec![]);
+        Ok(())
+    }
+
+    /// Pull every live peer's holdings now (after `mosaic.seal`, so that
+    /// its answer lists the new shards). Blocking.
+    pub fn pull_all_holdings(self: &Arc<Self>) {
+        let peers = self.live_peers();
+        let pulls = peers.iter().map(|p| self.pull_holdings(p));
+        for r in self.runtime.block_on(futures::future::join_all(pulls)) {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "holdings pull failed");
+            }
+        }
+    }
+
     /// Keep the registry across restarts: after one, this node must still
     /// know what a node that is down now was holding.
     fn save_registry(&self) {
@@ -677,35 +713,12 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
 async fn announce(cluster: Arc<Cluster>) {
     loop {
         tokio::time::sleep(ANNOUNCE_EVERY).await;
-        let store = cluster.store.clone();
-        let (shards, open_tables) =
-            match tokio::task::spawn_blocking(move || local_holdings(&store)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "cannot read holdings");
-                    continue;
-                }
-                Err(_) => continue,
-            };
-        let version = {
-            let mut mine = cluster.mine.lock();
-            let slot = cluster.store.sequences.slot();
-            if mine.shards == shards
-                && mine.open_tables == open_tables
-                && mine.seq_slot == slot
-                && mine.version != 0
-            {
-                continue;
-            }
-            mine.shards = shards;
-            mine.open_tables = open_tables;
-            mine.seq_slot = slot;
-            mine.version = cluster.store.hlc.now() as u64;
-            mine.version
-        };
-        cluster
-            .membership
-            .broadcast(TOPIC_HOLDINGS, version, vec![]);
+        let c = cluster.clone();
+        match tokio::task::spawn_blocking(move || c.refresh_holdings()).await {
+            Ok(Err(e)) => tracing::debug!(error = %e, "cannot read holdings"),
+            Err(e) => tracing::debug!(error = %e, "holdings task failed"),
+            Ok(Ok(())) => {}
+        }
     }
 }
 

@@ -137,10 +137,13 @@ impl Handler for Service {
                 out.send(Response::Done).await
             }
             Request::Seal { table } => {
-                let store = cluster.store.clone();
-                tokio::task::spawn_blocking(move || store.seal(&table))
-                    .await
-                    .map_err(Error::internal)??;
+                let c = cluster.clone();
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    c.store.seal(&table)?;
+                    c.refresh_holdings()
+                })
+                .await
+                .map_err(Error::internal)??;
                 out.send(Response::Done).await
             }
             Request::Truncate { tables } => {

@@ -852,6 +852,9 @@ impl Session {
                 },
                 crate::cluster::QUERY_TIMEOUT,
             )?;
+            // Return once every node's new shards are in the registry.
+            c.refresh_holdings()?;
+            c.pull_all_holdings();
         }
         sink(vec![match sealed.last() {
             Some(m) => Datum::Text(m.id.0.clone()),
