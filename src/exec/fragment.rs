@@ -230,7 +230,8 @@ fn compile(sess: &Session, split: &Split, source: &str) -> Result<String> {
     Ok(stmt.to_string())
 }
 
-fn collect(conn: &Connection, sql: &str, params: &[Datum]) -> Result<Vec<Vec<Datum>>> {
+/// The rows of `sql` with `params` on `conn`.
+pub(crate) fn collect(conn: &Connection, sql: &str, params: &[Datum]) -> Result<Vec<Vec<Datum>>> {
     let mut st = conn.prepare_cached(sql).map_err(errors::map)?;
     bind(&mut st, params)?;
     let width = st.column_count();

@@ -313,27 +313,15 @@ pub fn tombstone_remote(
     r: &RemoteShard,
 ) -> Result<()> {
     let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-    let rows = {
-        let mut st = sess
-            .conn
-            .prepare(&format!(
-                "SELECT _rid, {} FROM temp.{} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
-                cols.join(", "),
-                quote(&r.temp)
-            ))
-            .map_err(errors::map)?;
-        let width = cols.len() + 1;
-        let mut rows = st.query([]).map_err(errors::map)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(errors::map)? {
-            let mut v = Vec::with_capacity(width);
-            for i in 0..width {
-                v.push(Datum::from_ref(row.get_ref(i).map_err(errors::map)?));
-            }
-            out.push(v);
-        }
-        out
-    };
+    let rows = crate::exec::fragment::collect(
+        &sess.conn,
+        &format!(
+            "SELECT _rid, {} FROM temp.{} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+            cols.join(", "),
+            quote(&r.temp)
+        ),
+        &[],
+    )?;
     for mut row in rows {
         let Datum::Int(rid) = row.remove(0) else {
             continue;

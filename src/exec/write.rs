@@ -208,42 +208,17 @@ fn pull_conflicting_rows(
     for (s, meta) in &shards {
         sess.attach(std::slice::from_ref(&s.id))?;
         let src = shard_source(def, meta, s.tombstones, true)?;
-        let mut total = 0;
-        sess.conn
-            .execute_batch("DELETE FROM temp._mosaic_rids")
-            .map_err(errors::map)?;
-        for key in &keys {
-            let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
-            let sql = format!(
-                "INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src}) WHERE ({}) IN (SELECT {} FROM temp._mosaic_incoming)",
-                k.join(", "),
-                k.join(", ")
-            );
-            total += sess.conn.execute(&sql, []).map_err(errors::map)?;
+        let n = pull_from(sess, def, &src, &keys)?;
+        if n > 0 {
+            tombstone_marked(sess, &meta.id.0, n)?;
         }
-        if total == 0 {
-            continue;
-        }
-        let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-        sess.conn
-            .execute(
-                &format!(
-                    "INSERT INTO main.{} ({}) SELECT {} FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
-                    quote(&def.name),
-                    all.join(", "),
-                    all.join(", ")
-                ),
-                [],
-            )
-            .map_err(errors::map)?;
-        tombstone_marked(sess, &meta.id.0, total)?;
     }
     // Rows with the same keys on other nodes move here the same way.
     if sess.has_peers() {
         for key in &keys {
             let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
-            let incoming = query_rows(
-                sess,
+            let incoming = crate::exec::fragment::collect(
+                &sess.conn,
                 &format!(
                     "SELECT DISTINCT {} FROM temp._mosaic_incoming WHERE {}",
                     k.join(", "),
@@ -252,41 +227,15 @@ fn pull_conflicting_rows(
                         .collect::<Vec<_>>()
                         .join(" AND ")
                 ),
+                &[],
             )?;
             for chunk in incoming.chunks(crate::exec::remote::KEYS_PER_PROBE) {
                 let (filter, params) = crate::exec::remote::key_filter(def, key, chunk);
                 for r in crate::exec::remote::remote_shards(sess, def, Some(filter), &params)? {
                     let src = crate::exec::remote::remote_shard_source(def, &r);
-                    sess.conn
-                        .execute_batch("DELETE FROM temp._mosaic_rids")
-                        .map_err(errors::map)?;
-                    let n = sess
-                        .conn
-                        .execute(
-                            &format!(
-                                "INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src}) WHERE ({}) IN (SELECT {} FROM temp._mosaic_incoming)",
-                                k.join(", "),
-                                k.join(", ")
-                            ),
-                            [],
-                        )
-                        .map_err(errors::map)?;
-                    if n == 0 {
-                        continue;
+                    if pull_from(sess, def, &src, std::slice::from_ref(key))? > 0 {
+                        crate::exec::remote::tombstone_remote(sess, def, &r)?;
                     }
-                    let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-                    sess.conn
-                        .execute(
-                            &format!(
-                                "INSERT INTO main.{} ({}) SELECT {} FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
-                                quote(&def.name),
-                                all.join(", "),
-                                all.join(", ")
-                            ),
-                            [],
-                        )
-                        .map_err(errors::map)?;
-                    crate::exec::remote::tombstone_remote(sess, def, &r)?;
                 }
             }
         }
@@ -304,20 +253,39 @@ fn pull_conflicting_rows(
     Ok(())
 }
 
-/// The rows of a query on the session connection (no parameters).
-fn query_rows(sess: &Session, sql: &str) -> Result<Vec<Vec<Datum>>> {
-    let mut st = sess.conn.prepare(sql).map_err(errors::map)?;
-    let width = st.column_count();
-    let mut rows = st.query([]).map_err(errors::map)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(errors::map)? {
-        let mut row = Vec::with_capacity(width);
-        for i in 0..width {
-            row.push(Datum::from_ref(r.get_ref(i).map_err(errors::map)?));
-        }
-        out.push(row);
+/// Copy the live rows of one sealed source (`src`, `_rid` first) that
+/// share a value of one of `keys` with an incoming row into the open
+/// segment, leaving their row keys in temp._mosaic_rids for the caller to
+/// tombstone; returns how many.
+fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> Result<usize> {
+    sess.conn
+        .execute_batch("DELETE FROM temp._mosaic_rids")
+        .map_err(errors::map)?;
+    let mut total = 0;
+    for key in keys {
+        let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
+        let sql = format!(
+            "INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src}) WHERE ({}) IN (SELECT {} FROM temp._mosaic_incoming)",
+            k.join(", "),
+            k.join(", ")
+        );
+        total += sess.conn.execute(&sql, []).map_err(errors::map)?;
     }
-    Ok(out)
+    if total > 0 {
+        let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        sess.conn
+            .execute(
+                &format!(
+                    "INSERT INTO main.{} ({}) SELECT {} FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+                    quote(&def.name),
+                    all.join(", "),
+                    all.join(", ")
+                ),
+                [],
+            )
+            .map_err(errors::map)?;
+    }
+    Ok(total)
 }
 
 /// Replace `DEFAULT` in VALUES rows (SQLite has no such expression) by
