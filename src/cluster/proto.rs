@@ -38,9 +38,20 @@ pub enum Request {
     /// Rows of this node's shards that another node deleted or updated
     /// (committed there); answered with `Done`.
     Tombstones { table: String, rows: Vec<Tombstone> },
+    /// Seal this node's open segment of `table` if it holds rows matching
+    /// `filter` (as in `Scan`); answered with `Done`. Sent before an
+    /// UPDATE/DELETE takes its node's write lock, so that no node waits for
+    /// another's lock while holding its own.
+    SealMatching {
+        table: String,
+        filter: Option<String>,
+        params: Vec<Datum>,
+    },
     /// Seal this node's open segment of a table now (`mosaic.seal`);
     /// answered with `Done` once the shards are in the manifest.
-    Seal { table: String },
+    /// With `nowait`, fail with 40001 instead of waiting for this node's
+    /// write lock (the asker holds its own).
+    Seal { table: String, nowait: bool },
     /// Empty this node's part of these tables (TRUNCATE); answered with `Done`.
     Truncate { tables: Vec<String> },
 }

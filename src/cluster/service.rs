@@ -127,6 +127,37 @@ impl Handler for Service {
                 }
                 Ok(())
             }
+            Request::SealMatching {
+                table,
+                filter,
+                params,
+            } => {
+                let handle = self.session(&cluster).await?;
+                let matching = {
+                    let table = table.clone();
+                    handle
+                        .run(move |sess| {
+                            crate::exec::remote::open_rows_match(
+                                sess,
+                                &table,
+                                filter.as_deref(),
+                                &params,
+                            )
+                        })
+                        .await??
+                };
+                self.give_back(handle);
+                if matching {
+                    let c = cluster.clone();
+                    tokio::task::spawn_blocking(move || -> Result<()> {
+                        c.store.seal(&table)?;
+                        c.refresh_holdings()
+                    })
+                    .await
+                    .map_err(Error::internal)??;
+                }
+                out.send(Response::Done).await
+            }
             Request::Tombstones { table, rows } => {
                 let store = cluster.store.clone();
                 tokio::task::spawn_blocking(move || {
@@ -136,10 +167,14 @@ impl Handler for Service {
                 .map_err(Error::internal)??;
                 out.send(Response::Done).await
             }
-            Request::Seal { table } => {
+            Request::Seal { table, nowait } => {
                 let c = cluster.clone();
                 tokio::task::spawn_blocking(move || -> Result<()> {
-                    c.store.seal(&table)?;
+                    if nowait {
+                        c.store.seal_nowait(&table)?;
+                    } else {
+                        c.store.seal(&table)?;
+                    }
                     c.refresh_holdings()
                 })
                 .await

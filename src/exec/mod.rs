@@ -603,6 +603,12 @@ impl Session {
                 self.in_statement(false, |sess| query::explain(sess, s, params, sink))
             }
             (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
+                if matches!(p.kind, Kind::Update | Kind::Delete)
+                    && !self.writing
+                    && self.has_peers()
+                {
+                    write::seal_peers_first(self, &s, params)?;
+                }
                 let r = self.in_statement(true, |sess| write::run(sess, s, p, params, sink));
                 self.after_write()?;
                 self.deliver_tombstones();
@@ -849,6 +855,7 @@ impl Session {
             c.on_all_peers(
                 &crate::cluster::proto::Request::Seal {
                     table: table.to_string(),
+                    nowait: false,
                 },
                 crate::cluster::QUERY_TIMEOUT,
             )?;

@@ -252,6 +252,7 @@ pub fn remote_shards(
                 node,
                 &Request::Seal {
                     table: def.name.clone(),
+                    nowait: true,
                 },
                 crate::cluster::QUERY_TIMEOUT,
             )?;
@@ -468,6 +469,67 @@ pub fn scan_local(
         })?;
         Ok(rows)
     })
+}
+
+/// Whether this node's open segment of `table` holds rows matching
+/// `filter` (serving a peer's `SealMatching`).
+pub fn open_rows_match(
+    sess: &mut Session,
+    table: &str,
+    filter: Option<&str>,
+    params: &[Datum],
+) -> Result<bool> {
+    let def = sess
+        .store
+        .catalog
+        .table(table)
+        .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
+    let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+    let mut sql = format!(
+        "SELECT 1 FROM (SELECT {} FROM main.{}) AS {}",
+        cols.join(", "),
+        quote(&def.name),
+        quote(&def.name)
+    );
+    if let Some(f) = filter {
+        sql.push_str(&format!(" WHERE {f}"));
+    }
+    sql.push_str(" LIMIT 1");
+    let mut stmt = crate::sql::parse(&sql)?
+        .pop()
+        .ok_or_else(|| Error::Internal("empty probe".into()))?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::rewrite::to_sqlite(&mut stmt)?;
+    let rows = crate::exec::fragment::collect(&sess.conn, &stmt.to_string(), params)?;
+    Ok(!rows.is_empty())
+}
+
+/// Before an UPDATE/DELETE of `table` takes this node's write lock: peers
+/// whose open segments hold rows it may change seal them now, so the
+/// statement finds them in shards and asks no peer to seal while it holds
+/// the lock.
+pub fn seal_peers_first(
+    sess: &Session,
+    table: &str,
+    filter: Option<String>,
+    params: &[Datum],
+) -> Result<()> {
+    let Some(cluster) = sess.cluster.as_ref().filter(|_| sess.has_peers()) else {
+        return Ok(());
+    };
+    let req = Request::SealMatching {
+        table: table.to_string(),
+        filter,
+        params: params.to_vec(),
+    };
+    for (name, r) in cluster.on_peers(&req, crate::cluster::QUERY_TIMEOUT) {
+        match r {
+            Ok(_) | Err(Error::NoSuchTable(_)) => {}
+            // The statement itself names what it cannot reach.
+            Err(e) => tracing::debug!(node = %name, error = %e, "sealing ahead failed"),
+        }
+    }
+    Ok(())
 }
 
 /// Apply tombstones another node committed for rows of this node's

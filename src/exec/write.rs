@@ -780,3 +780,40 @@ pub(crate) fn delete_remote_rows(sess: &mut Session, def: &std::sync::Arc<TableD
     }
     Ok(())
 }
+
+/// Before an UPDATE or DELETE takes this node's write lock, have the peers
+/// seal the unsealed rows it may change (remote::seal_peers_first).
+pub(crate) fn seal_peers_first(sess: &Session, stmt: &Statement, params: &[Datum]) -> Result<()> {
+    let (factor, cond) = match stmt {
+        Statement::Update(up) => (&up.table.relation, up.selection.as_ref()),
+        Statement::Delete(del) => {
+            let tables = match &del.from {
+                FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,
+            };
+            match tables.as_slice() {
+                [twj] => (&twj.relation, del.selection.as_ref()),
+                _ => return Ok(()),
+            }
+        }
+        _ => return Ok(()),
+    };
+    let TableFactor::Table { name, .. } = factor else {
+        return Ok(());
+    };
+    let Ok(def) = table_def(sess, name) else {
+        return Ok(());
+    };
+    let alias = target_alias(factor, &def);
+    let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
+        match parts {
+            [q, c] if ident_name(q) == alias => def.column_index(&ident_name(c)),
+            [c] => def.column_index(&ident_name(c)),
+            _ => None,
+        }
+    };
+    let pushed = cond
+        .map(|c| plan::pushable_conjuncts(c, &resolve))
+        .unwrap_or_default();
+    let filter = (!pushed.is_empty()).then(|| pushed.join(" AND "));
+    crate::exec::remote::seal_peers_first(sess, &def.name, filter, params)
+}

@@ -343,19 +343,44 @@ impl Store {
             return Err(Error::NoSuchTable(table.to_string()));
         };
         let writer = self.writer.lock();
+        self.seal_on(&writer, &def)
+    }
+
+    /// Seal all of `table`'s open segment, but fail with 40001 at once
+    /// rather than wait when another transaction holds the write lock (a
+    /// peer's statement asked, holding its own node's lock: two such
+    /// requests crossing would otherwise wait for each other).
+    pub fn seal_nowait(&self, table: &str) -> Result<()> {
+        let Some(def) = self.catalog.table(table) else {
+            return Err(Error::NoSuchTable(table.to_string()));
+        };
+        let writer = self.writer.lock();
+        writer
+            .busy_timeout(std::time::Duration::ZERO)
+            .map_err(Error::internal)?;
+        let r = (|| -> Result<()> {
+            while self.seal_on(&writer, &def)?.is_some() {}
+            Ok(())
+        })();
+        writer
+            .busy_timeout(segment::BUSY_TIMEOUT)
+            .map_err(Error::internal)?;
+        r
+    }
+
+    fn seal_on(&self, writer: &Connection, def: &TableDef) -> Result<Option<Arc<ShardMeta>>> {
         let meta = segment::seal(
-            &writer,
-            &def,
+            writer,
+            def,
             &self.shards_dir,
             self.options.shard_max_rows,
             |id| self.meta(id),
         )?;
-        drop(writer);
         Ok(match meta {
             Some(meta) => {
                 let meta = Arc::new(meta);
                 self.metas.write().insert(meta.id.clone(), meta.clone());
-                tracing::debug!(table, shard = %meta.id, rows = meta.row_count, "sealed");
+                tracing::debug!(table = %def.name, shard = %meta.id, rows = meta.row_count, "sealed");
                 Some(meta)
             }
             None => None,

@@ -29,13 +29,17 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
+/// How long a connection waits for another's write lock.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub fn open(path: &Path, hlc: &Arc<Hlc>, sequences: &Arc<Sequences>) -> Result<Connection> {
     let conn = Connection::open(path).map_err(Error::internal)?;
     conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
          PRAGMA case_sensitive_like=ON; PRAGMA foreign_keys=OFF;",
     )
     .map_err(Error::internal)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(Error::internal)?;
     register_functions(&conn, hlc.clone(), sequences.clone()).map_err(Error::internal)?;
     rusqlite::vtab::series::load_module(&conn).map_err(Error::internal)?;
     Ok(conn)
@@ -372,8 +376,10 @@ pub fn seal(
     max_rows: u64,
     meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
 ) -> Result<Option<ShardMeta>> {
+    // Waiting out another writer too long is a serialization failure (a
+    // transaction that asked a peer to seal while holding its own lock).
     conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(Error::internal)?;
+        .map_err(crate::exec::errors::map)?;
     let r = (|| -> Result<Option<ShardMeta>> {
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         let last_key: Option<i64> = conn
