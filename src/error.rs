@@ -85,6 +85,16 @@ pub enum Error {
     NoSuchSavepoint(String),
     #[error("{0}")]
     DatetimeFieldOverflow(String),
+    #[error("{0}")]
+    NoSuchCursor(String),
+    #[error("{0}")]
+    CursorExists(String),
+    #[error("{0}")]
+    NoSuchPreparedStatement(String),
+    /// An object used in a state that does not allow it (a forward-only
+    /// cursor moved backward).
+    #[error("{0}")]
+    ObjectNotInState(String),
 }
 
 impl Error {
@@ -129,6 +139,10 @@ impl Error {
             Error::NoTransaction(_) => "25P01",
             Error::NoSuchSavepoint(_) => "3B001",
             Error::DatetimeFieldOverflow(_) => "22008",
+            Error::NoSuchCursor(_) => "34000",
+            Error::CursorExists(_) => "42P03",
+            Error::NoSuchPreparedStatement(_) => "26000",
+            Error::ObjectNotInState(_) => "55000",
         }
     }
 
@@ -176,6 +190,10 @@ mod tests {
             (Error::TransactionAborted, "25P02"),
             (Error::Internal("i".into()), "XX000"),
             (Error::DatetimeFieldOverflow("d".into()), "22008"),
+            (Error::NoSuchCursor("c".into()), "34000"),
+            (Error::CursorExists("c".into()), "42P03"),
+            (Error::NoSuchPreparedStatement("s".into()), "26000"),
+            (Error::ObjectNotInState("c".into()), "55000"),
         ];
         for (err, code) in cases {
             assert_eq!(err.sqlstate(), code, "{err:?}");

@@ -246,3 +246,34 @@ fn catalog_queries_answer_from_the_catalog() {
     );
     assert_eq!(out, "psql_cat_pkey|1|t\n");
 }
+
+/// `\x`: expanded display prints a record per row, a line per column.
+#[test]
+fn psql_expanded_display() {
+    let node = TestNode::start();
+    let out = Command::new("psql")
+        .arg(node.conn_string())
+        .args(["-X", "-P", "pager=off", "-c", "\\x", "-c"])
+        .arg("SELECT n AS id, 'row ' || n AS label, NULL::text AS note FROM generate_series(1, 2) AS s(n)")
+        .env("PGCONNECT_TIMEOUT", "10")
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql \\x failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("psql output is UTF-8");
+    assert_eq!(
+        text,
+        "Expanded display is on.\n\
+         -[ RECORD 1 ]\n\
+         id    | 1\n\
+         label | row 1\n\
+         note  | \n\
+         -[ RECORD 2 ]\n\
+         id    | 2\n\
+         label | row 2\n\
+         note  | \n\n"
+    );
+}

@@ -5,6 +5,7 @@
 //! thread and gives the async world a `SessionHandle`.
 
 pub mod copy;
+pub mod cursor;
 pub mod ddl;
 pub mod errors;
 pub mod fragment;
@@ -63,6 +64,15 @@ pub enum Kind {
     Seal(String),
     /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
     Noop(String),
+    /// `DEALLOCATE name` (`None`: ALL); the wire layer owns prepared
+    /// statements and drops them.
+    Deallocate(Option<String>),
+    /// `DECLARE name CURSOR FOR query`.
+    Declare(Box<cursor::Declare>),
+    /// `FETCH` or `MOVE`.
+    Fetch(cursor::Fetch),
+    /// `CLOSE name` (`None`: ALL).
+    Close(Option<String>),
 }
 
 /// A parsed, classified and typed statement, ready to bind and run.
@@ -88,23 +98,25 @@ impl Prepared {
             Kind::Explain => "EXPLAIN",
             Kind::Show => "SHOW",
             Kind::CopyTo(_) => "COPY",
+            Kind::Fetch(_) => "FETCH",
             _ => "SELECT",
         }
     }
 }
 
-/// Statements MosaicDB accepts but sqlparser does not parse, recognized by
-/// their first keyword.
-fn preclassify(sql: &str) -> Option<Kind> {
+/// Statements MosaicDB accepts but sqlparser does not parse (or not in
+/// full), recognized by their first keyword.
+fn preclassify(sql: &str) -> Option<Result<Kind>> {
     let first = sql
         .trim_start()
         .split(|c: char| c.is_whitespace() || c == ';' || c == '(')
         .next()?
         .to_ascii_uppercase();
     match first.as_str() {
-        "VACUUM" => Some(Kind::Noop("VACUUM".into())),
-        "ANALYZE" | "ANALYSE" => Some(Kind::Noop("ANALYZE".into())),
-        "CHECKPOINT" => Some(Kind::Noop("CHECKPOINT".into())),
+        "VACUUM" => Some(Ok(Kind::Noop("VACUUM".into()))),
+        "ANALYZE" | "ANALYSE" => Some(Ok(Kind::Noop("ANALYZE".into()))),
+        "CHECKPOINT" => Some(Ok(Kind::Noop("CHECKPOINT".into()))),
+        "FETCH" | "MOVE" => Some(cursor::parse_fetch(sql).map(Kind::Fetch)),
         _ => None,
     }
 }
@@ -119,7 +131,7 @@ pub enum Parsed {
 /// later statements may use tables its earlier statements create.
 pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     if let Some(kind) = preclassify(sql) {
-        return Ok(vec![Parsed::Noop(kind)]);
+        return Ok(vec![Parsed::Noop(kind?)]);
     }
     Ok(crate::sql::parse(&copy::normalize_options(sql))?
         .into_iter()
@@ -177,6 +189,20 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
                 .unwrap_or(PgType::Text)
         })
         .collect();
+    let mut kind = kind;
+    if let Kind::Declare(d) = &mut kind {
+        d.columns = crate::sql::infer::result_columns(
+            &Statement::Query(d.query.clone()),
+            &system::SystemCatalog(store),
+            &params,
+        )?
+        .into_iter()
+        .map(|(name, ty)| Column {
+            name: crate::sql::truncate_identifier(name),
+            ty,
+        })
+        .collect();
+    }
     let columns = match &kind {
         Kind::Query | Kind::Insert | Kind::Update | Kind::Delete => {
             crate::sql::infer::result_columns(&stmt, &system::SystemCatalog(store), &params)?
@@ -283,6 +309,17 @@ fn classify(stmt: &Statement) -> Result<Kind> {
             }
         }
         Statement::Discard { .. } => Kind::Noop("DISCARD ALL".into()),
+        Statement::Deallocate { name, .. } => Kind::Deallocate(
+            (name.quote_style.is_some() || !name.value.eq_ignore_ascii_case("all"))
+                .then(|| crate::sql::ident_name(name)),
+        ),
+        Statement::Declare { .. } => Kind::Declare(Box::new(cursor::declare_of(stmt)?)),
+        // sqlparser's FETCH reads fewer forms than ours: parse its text again.
+        Statement::Fetch { .. } => Kind::Fetch(cursor::parse_fetch(&stmt.to_string())?),
+        Statement::Close { cursor } => Kind::Close(match cursor {
+            sqlparser::ast::CloseCursor::All => None,
+            sqlparser::ast::CloseCursor::Specific { name } => Some(crate::sql::ident_name(name)),
+        }),
         other => {
             let text = other.to_string();
             let words: Vec<&str> = text.split_whitespace().take(2).collect();
@@ -435,6 +472,8 @@ pub struct Session {
     /// The cluster, when this session's queries read the peers' data too
     /// (not for sessions serving a peer's query).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Open cursors (DECLARE … CURSOR).
+    pub cursors: cursor::Cursors,
     _own_interrupt: InterruptGuard,
 }
 
@@ -485,6 +524,7 @@ impl Session {
             compiled: std::collections::HashMap::new(),
             shared,
             cluster,
+            cursors: cursor::Cursors::default(),
             _own_interrupt: own_interrupt,
         })
     }
@@ -587,6 +627,17 @@ impl Session {
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
+            (Kind::Deallocate(name), _) => Ok(Outcome::Command(
+                if name.is_some() {
+                    "DEALLOCATE"
+                } else {
+                    "DEALLOCATE ALL"
+                }
+                .into(),
+            )),
+            (Kind::Declare(d), _) => cursor::declare(self, d, params),
+            (Kind::Fetch(f), _) => cursor::fetch(self, f, sink),
+            (Kind::Close(name), _) => cursor::close(self, name.as_deref()),
             (Kind::Begin { read_only }, _) => self.begin(*read_only),
             (Kind::Commit, _) => self.commit(),
             (Kind::Rollback, _) => self.rollback(),
@@ -792,6 +843,7 @@ impl Session {
         }
         if verb == "ROLLBACK TO" {
             self.txn = TxnState::InBlock;
+            cursor::after_rollback_to(self);
         }
         Ok(Outcome::Command(
             if verb == "ROLLBACK TO" {
@@ -815,11 +867,13 @@ impl Session {
                 if r.is_err() {
                     let _ = self.conn.execute_batch("ROLLBACK");
                     self.txn = TxnState::Idle;
+                    cursor::after_rollback(self);
                     self.discard_ddl();
                     return r.map(|_| Outcome::TxnEnd("ROLLBACK".into()));
                 }
                 self.txn = TxnState::Idle;
                 self.ddl_savepoints.clear();
+                cursor::after_commit(self);
                 ddl::publish(self)?;
                 self.after_write()?;
                 self.deliver_tombstones();
@@ -834,6 +888,7 @@ impl Session {
         }
         self.txn = TxnState::Idle;
         self.written.clear();
+        cursor::after_rollback(self);
         self.discard_ddl();
         Ok(Outcome::TxnEnd("ROLLBACK".into()))
     }

@@ -44,6 +44,7 @@ where
             return Err(e);
         }
     };
+    super::note_statement(client, &name);
     match parsed {
         Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
         None => client.portal_store().put_empty_statement(&name),
@@ -101,6 +102,34 @@ where
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
     let name = message.name.as_deref().unwrap_or(DEFAULT_NAME);
+    if message.target_type != TARGET_TYPE_BYTE_STATEMENT
+        && client.portal_store().get_portal(name).is_none()
+    {
+        // A cursor DECLAREd in SQL is a portal too (psycopg describes it
+        // by name before it fetches).
+        let session = backend.session(client).await?;
+        let cursor = name.to_string();
+        let columns = session
+            .run(move |s| s.cursors.columns(&cursor))
+            .await
+            .map_err(super::to_pg)?;
+        if let Some(columns) = columns {
+            let p = Prepared {
+                id: 0,
+                stmt: None,
+                kind: crate::exec::Kind::Query,
+                params: vec![],
+                columns,
+            };
+            let fields: Vec<_> = super::fields(&p, None).iter().map(Into::into).collect();
+            client
+                .feed(PgWireBackendMessage::RowDescription(
+                    pgwire::messages::data::RowDescription::new(fields),
+                ))
+                .await?;
+            return Ok(());
+        }
+    }
     if message.target_type == TARGET_TYPE_BYTE_STATEMENT {
         if let Some(Entry::Value(stmt)) = client.portal_store().get_statement(name) {
             let response = backend.do_describe_statement(client, &stmt).await?;

@@ -444,8 +444,18 @@ impl SimpleQueryHandler for Backend {
                     Err(to_pg(e))
                 }
                 Ok(p) => {
-                    let p = Arc::new(p);
-                    let r = session.execute(p.clone(), vec![]).await;
+                    let p = with_cursor_columns(&session, Arc::new(p)).await?;
+                    let r = match deallocate(client, &session, &p).await {
+                        Ok(()) => session.execute(p.clone(), vec![]).await,
+                        Err(e) => {
+                            out.push(match e {
+                                PgWireError::UserError(info) => Response::Error(info),
+                                e => return Err(e),
+                            });
+                            ok = false;
+                            break;
+                        }
+                    };
                     send_notices(client, &session).await?;
                     match r {
                         Ok(exec) => {
@@ -492,11 +502,84 @@ async fn discard_all(session: &SessionHandle, p: &Prepared) -> PgWireResult<()> 
     }) = &p.stmt
     {
         session
-            .run(|s| s.settings.reset(None))
+            .run(|s| {
+                s.settings.reset(None);
+                exec::cursor::close_all(s);
+            })
             .await
             .map_err(to_pg)?;
     }
     Ok(())
+}
+
+/// Names of the statements the client prepared with Parse, so that
+/// DEALLOCATE ALL can drop them (pgwire's store cannot list its entries).
+#[derive(Default)]
+pub(crate) struct StatementNames(Mutex<std::collections::BTreeSet<String>>);
+
+/// Remember a statement name the client prepared.
+pub(crate) fn note_statement<C: ClientInfo>(client: &C, name: &str) {
+    if name != pgwire::api::DEFAULT_NAME && !name.is_empty() {
+        let names = client
+            .session_extensions()
+            .get_or_insert_with(StatementNames::default);
+        names.0.lock().insert(name.to_string());
+    }
+}
+
+/// DEALLOCATE: drop the named statement (26000 when there is none), or
+/// every statement the client prepared by name. Runs before the statement
+/// executes; the session only answers its command tag.
+async fn deallocate<C>(client: &C, session: &SessionHandle, p: &Prepared) -> PgWireResult<()>
+where
+    C: ClientInfo + ClientPortalStore,
+    C::PortalStore: PortalStore,
+{
+    let exec::Kind::Deallocate(target) = &p.kind else {
+        return Ok(());
+    };
+    if session.txn_state() == exec::TxnState::Failed {
+        // The session refuses it with 25P02.
+        return Ok(());
+    }
+    let names = client
+        .session_extensions()
+        .get_or_insert_with(StatementNames::default);
+    match target {
+        Some(name) => {
+            if client.portal_store().get_statement(name).is_none() {
+                fail_statement(session).await?;
+                return Err(to_pg(Error::NoSuchPreparedStatement(format!(
+                    "prepared statement \"{name}\" does not exist"
+                ))));
+            }
+            client.portal_store().rm_statement(name);
+            names.0.lock().remove(name);
+        }
+        None => {
+            for name in std::mem::take(&mut *names.0.lock()) {
+                client.portal_store().rm_statement(&name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A FETCH's result columns are its cursor's, known only to the session
+/// (and only once DECLARE ran): `p` with them, for RowDescription.
+async fn with_cursor_columns(
+    session: &SessionHandle,
+    p: Arc<Prepared>,
+) -> PgWireResult<Arc<Prepared>> {
+    if !matches!(&p.kind, exec::Kind::Fetch(f) if !f.move_only) {
+        return Ok(p);
+    }
+    let q = p.clone();
+    let described = session
+        .run(move |s| exec::cursor::describe(s, &q))
+        .await
+        .map_err(to_pg)?;
+    Ok(described.map_or(p, Arc::new))
 }
 
 /// Marks the session's transaction block failed after an error that came
@@ -594,7 +677,8 @@ impl ExtendedQueryHandler for Backend {
                 return Err(e);
             }
         };
-        let p = portal.statement.statement.clone();
+        let p = with_cursor_columns(&session, portal.statement.statement.clone()).await?;
+        deallocate(client, &session, &p).await?;
         let exec = session.execute(p.clone(), params).await;
         send_notices(client, &session).await?;
         let exec = exec.map_err(to_pg)?;
@@ -604,7 +688,7 @@ impl ExtendedQueryHandler for Backend {
 
     async fn do_describe_statement<C>(
         &self,
-        _client: &mut C,
+        client: &mut C,
         stmt: &StoredStatement<Arc<Prepared>>,
     ) -> PgWireResult<DescribeStatementResponse>
     where
@@ -613,7 +697,8 @@ impl ExtendedQueryHandler for Backend {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let p = &stmt.statement;
+        let session = self.session(client).await?;
+        let p = &with_cursor_columns(&session, stmt.statement.clone()).await?;
         let params = (0..p.params.len())
             .map(|i| {
                 stmt.parameter_types
@@ -628,7 +713,7 @@ impl ExtendedQueryHandler for Backend {
 
     async fn do_describe_portal<C>(
         &self,
-        _client: &mut C,
+        client: &mut C,
         portal: &Portal<Arc<Prepared>>,
     ) -> PgWireResult<DescribePortalResponse>
     where
@@ -637,8 +722,10 @@ impl ExtendedQueryHandler for Backend {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        let session = self.session(client).await?;
+        let p = with_cursor_columns(&session, portal.statement.statement.clone()).await?;
         Ok(DescribePortalResponse::new(fields(
-            &portal.statement.statement,
+            &p,
             Some(&portal.result_column_format),
         )))
     }

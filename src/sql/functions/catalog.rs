@@ -83,9 +83,17 @@ fn out(s: Option<String>) -> Value {
 }
 
 /// The elements of an array in PostgreSQL's text form; `None` elements are NULL.
+///
+/// `int2vector` and `oidvector` (`pg_index.indkey`) print as numbers
+/// separated by spaces, without braces; they read the same way.
 pub fn parse_array(s: &str) -> Vec<Option<String>> {
     let inner = s.trim();
-    let inner = inner.strip_prefix('{').unwrap_or(inner);
+    let Some(inner) = inner.strip_prefix('{') else {
+        return inner
+            .split_whitespace()
+            .map(|e| Some(e.to_string()))
+            .collect();
+    };
     let inner = inner.strip_suffix('}').unwrap_or(inner);
     let mut out = Vec::new();
     if inner.is_empty() {
@@ -358,6 +366,24 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             .ok()
             .and_then(|i| items.get(i).cloned().flatten())))
     })?;
+    // An element as `_pg_expandarray`'s `x`: an integer where it reads as
+    // one (the arrays it walks are int2vector and oid[]), text otherwise.
+    conn.create_scalar_function("pg_array_value", 2, det, |c| {
+        let (Some(a), Some(i)) = (text(c, 0), int(c, 1)) else {
+            return Ok(Value::Null);
+        };
+        let items = parse_array(&a);
+        let elem = usize::try_from(i - 1)
+            .ok()
+            .and_then(|i| items.get(i).cloned().flatten());
+        Ok(match elem {
+            Some(e) => match e.parse::<i64>() {
+                Ok(n) => Value::Integer(n),
+                Err(_) => Value::Text(e),
+            },
+            None => Value::Null,
+        })
+    })?;
     conn.create_scalar_function("pg_array_json", 1, det, |c| {
         let Some(a) = text(c, 0) else {
             return Ok(Value::Text("[]".into()));
@@ -581,6 +607,12 @@ mod tests {
             ]
         );
         assert!(parse_array("{}").is_empty());
+        // int2vector, as pg_index.indkey prints
+        assert_eq!(
+            parse_array("2 1"),
+            vec![Some("2".to_string()), Some("1".to_string())]
+        );
+        assert!(parse_array("").is_empty());
     }
 
     #[test]

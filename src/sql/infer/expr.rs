@@ -289,6 +289,41 @@ impl Env<'_> {
                 _ => PgType::Timestamptz,
             },
             Expr::Collate { expr, .. } => self.expr_type(expr)?,
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                self.access_type(root, access_chain)?
+            }
+            _ => PgType::Unknown,
+        })
+    }
+
+    /// `arr[i]` is an element; `(_pg_expandarray(a)).n` a position and
+    /// `.x` an element; other composites are not typed.
+    fn access_type(&mut self, root: &Expr, chain: &[sqlparser::ast::AccessExpr]) -> Result<PgType> {
+        use sqlparser::ast::{AccessExpr, Subscript};
+        let mut inner = root;
+        while let Expr::Nested(e) = inner {
+            inner = e;
+        }
+        Ok(match chain {
+            [AccessExpr::Subscript(Subscript::Index { .. })] => match self.expr_type(root)? {
+                PgType::Array(elem) => *elem,
+                _ => PgType::Text,
+            },
+            [AccessExpr::Dot(Expr::Identifier(field))] => match inner {
+                Expr::Function(f) if func_name(f) == "_pg_expandarray" => {
+                    match field.value.to_lowercase().as_str() {
+                        "n" => PgType::Int4,
+                        _ => match args(f).first() {
+                            Some(a) => match self.expr_type(a)? {
+                                PgType::Array(elem) => *elem,
+                                _ => PgType::Int2,
+                            },
+                            None => PgType::Unknown,
+                        },
+                    }
+                }
+                _ => PgType::Unknown,
+            },
             _ => PgType::Unknown,
         })
     }

@@ -57,8 +57,10 @@ enum CatalogType {
     Regtype,
     Regnamespace,
     Regrole,
-    /// A type kept as it is stored (name, "char", arrays, regproc).
+    /// A type kept as it is stored (name, "char", arrays).
     Keep,
+    /// `regproc`: stored as the function's unqualified name.
+    Regproc,
     /// An ordinary type spelled `pg_catalog.x`.
     Plain(DataType),
 }
@@ -80,7 +82,8 @@ fn catalog_type(dt: &DataType) -> Option<CatalogType> {
         "regtype" => CatalogType::Regtype,
         "regnamespace" => CatalogType::Regnamespace,
         "regrole" => CatalogType::Regrole,
-        "name" | "char" | "regproc" | "regprocedure" | "regoper" | "regoperator" | "int2vector"
+        "regproc" => CatalogType::Regproc,
+        "name" | "char" | "regprocedure" | "regoper" | "regoperator" | "int2vector"
         | "oidvector" | "aclitem" | "pg_node_tree" => CatalogType::Keep,
         other if name.starts_with("pg_catalog.") => {
             let Ok(Expr::Cast { data_type, .. }) =
@@ -136,6 +139,14 @@ fn cast(inner: Expr, data_type: &DataType) -> Option<Expr> {
         CatalogType::Regnamespace => call("pg_regnamespace_name", vec![inner]),
         CatalogType::Regrole => call("pg_get_userbyid", vec![inner]),
         CatalogType::Keep => inner,
+        // `'pg_catalog.array_in'::regproc` is the name pg_type stores.
+        CatalogType::Regproc => match &inner {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) => string(unqualified(s)),
+                _ => inner,
+            },
+            _ => inner,
+        },
         CatalogType::Plain(dt) => Expr::Cast {
             kind: sqlparser::ast::CastKind::DoubleColon,
             expr: Box::new(inner),
@@ -244,6 +255,7 @@ fn post(e: &mut Expr) -> Result<()> {
             [AccessExpr::Subscript(Subscript::Index { index })] => {
                 call("pg_array_get", vec![take(root), index.clone()])
             }
+            [AccessExpr::Dot(Expr::Identifier(field))] => field_access(take(root), field),
             _ => return Ok(()),
         },
         _ => return Ok(()),
@@ -309,63 +321,107 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
     Ok(())
 }
 
-/// The set-returning function a select item calls at its top, with the
-/// array it walks: `unnest(a)`, `generate_subscripts(a, 1)`.
-fn select_srf(item: &SelectItem) -> Option<(&'static str, Expr)> {
-    let (SelectItem::UnnamedExpr(Expr::Function(f))
-    | SelectItem::ExprWithAlias {
-        expr: Expr::Function(f),
-        ..
-    }) = item
-    else {
-        return None;
-    };
-    let kind = match unqualified(&crate::sql::object_name(&f.name)) {
+/// A set-returning function of a SELECT list this module rewrites:
+/// `unnest(a)`, `generate_subscripts(a, 1)`, and
+/// `information_schema._pg_expandarray(a)`, whose composite `(x, n)` is
+/// a JSON object (see [`field_access`]).
+fn srf_kind(f: &sqlparser::ast::Function) -> Option<&'static str> {
+    let name = crate::sql::object_name(&f.name);
+    let name = name.strip_prefix("information_schema.").unwrap_or(&name);
+    Some(match unqualified(name) {
         "unnest" => "unnest",
         "generate_subscripts" => "generate_subscripts",
+        "_pg_expandarray" => "_pg_expandarray",
         _ => return None,
-    };
+    })
+}
+
+/// The array a set-returning call walks (its first argument).
+fn srf_array(f: &sqlparser::ast::Function) -> Option<Expr> {
     let FunctionArguments::List(list) = &f.args else {
         return None;
     };
     match list.args.first() {
-        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(a))) => Some((kind, a.clone())),
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(a))) => Some(a.clone()),
         _ => None,
     }
 }
 
+/// What a set-returning call becomes at array position `pos`.
+fn srf_at(kind: &str, array: Expr, pos: Expr) -> Expr {
+    match kind {
+        "unnest" => call("pg_array_get", vec![array, pos]),
+        "generate_subscripts" => call("pg_array_subscript", vec![array, pos]),
+        _ => call(
+            "json_object",
+            vec![
+                string("x"),
+                call("pg_array_value", vec![array, pos.clone()]),
+                string("n"),
+                pos,
+            ],
+        ),
+    }
+}
+
+fn string(s: &str) -> Expr {
+    Expr::Value(Value::SingleQuotedString(s.into()).into())
+}
+
 /// Set-returning functions in a SELECT list (`SELECT unnest(indkey) AS
-/// attnum, generate_subscripts(indkey, 1) AS ord FROM pg_index`): each
-/// source row repeats once per array position, as many times as the
-/// longest array has elements, the functions stepping in lockstep (as
-/// PostgreSQL 10 and later do). The positions come from a correlated
-/// `json_each` joined last to the FROM list.
+/// attnum, generate_subscripts(indkey, 1) AS ord FROM pg_index`, or
+/// inside an expression: `(_pg_expandarray(indkey)).n`): each source row
+/// repeats once per array position, as many times as the longest array
+/// has elements, the functions stepping in lockstep (as PostgreSQL 10 and
+/// later do). The positions come from a correlated `json_each` joined
+/// last to the FROM list.
 fn select_srfs(q: &mut Query) -> Result<()> {
     let SetExpr::Select(sel) = q.body.as_mut() else {
         return Ok(());
     };
-    let srfs: Vec<(usize, &'static str, Expr)> = (sel.projection.iter().enumerate())
-        .filter_map(|(i, item)| select_srf(item).map(|(k, a)| (i, k, a)))
-        .collect();
-    if srfs.is_empty() {
-        return Ok(());
+    let mut arrays: Vec<String> = Vec::new();
+    let mut bad = None;
+    for item in sel.projection.iter_mut() {
+        let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
+            continue;
+        };
+        // PostgreSQL names an unaliased call after the function.
+        let top = match expr {
+            Expr::Function(f) => srf_kind(f),
+            _ => None,
+        };
+        let _ = sqlparser::ast::visit_expressions_mut(expr, |e| {
+            let Expr::Function(f) = e else {
+                return ControlFlow::<()>::Continue(());
+            };
+            let Some(kind) = srf_kind(f) else {
+                return ControlFlow::Continue(());
+            };
+            let Some(array) = srf_array(f) else {
+                bad = Some(kind);
+                return ControlFlow::Break(());
+            };
+            arrays.push(array.to_string());
+            match crate::sql::parse_expr("mosaic_srf.value") {
+                Ok(pos) => *e = srf_at(kind, array, pos),
+                Err(_) => bad = Some(kind),
+            }
+            ControlFlow::Continue(())
+        });
+        if let Some(kind) = bad {
+            return Err(Error::Unsupported(format!(
+                "{kind} without an array argument"
+            )));
+        }
+        if let (Some(kind), SelectItem::UnnamedExpr(e)) = (top, &*item) {
+            *item = SelectItem::ExprWithAlias {
+                expr: e.clone(),
+                alias: sqlparser::ast::Ident::new(kind),
+            };
+        }
     }
-    let arrays: Vec<String> = srfs.iter().map(|(_, _, a)| a.to_string()).collect();
-    let pos = "mosaic_srf.value";
-    for (i, kind, array) in srfs {
-        let position = crate::sql::parse_expr(pos)?;
-        let replacement = match kind {
-            "unnest" => call("pg_array_get", vec![array, position]),
-            _ => call("pg_array_subscript", vec![array, position]),
-        };
-        let alias = match &sel.projection[i] {
-            SelectItem::ExprWithAlias { alias, .. } => alias.clone(),
-            _ => sqlparser::ast::Ident::new(kind),
-        };
-        sel.projection[i] = SelectItem::ExprWithAlias {
-            expr: replacement,
-            alias,
-        };
+    if arrays.is_empty() {
+        return Ok(());
     }
     let sql = format!(
         "SELECT 1 FROM json_each(pg_array_positions({})) AS mosaic_srf",
@@ -379,6 +435,15 @@ fn select_srfs(q: &mut Query) -> Result<()> {
     };
     sel.from.extend(driver.from);
     Ok(())
+}
+
+/// `(composite).field`: the composites this module builds (those of
+/// `_pg_expandarray`) are JSON objects, so a field is a JSON lookup.
+fn field_access(root: Expr, field: &sqlparser::ast::Ident) -> Expr {
+    call(
+        "json_extract",
+        vec![root, string(&format!("$.{}", field.value.to_lowercase()))],
+    )
 }
 
 struct Catalog;
@@ -448,6 +513,16 @@ mod tests {
             rewrite("SELECT i.c, unnest(i.k) AS n, generate_subscripts(i.k, 1) AS o FROM i JOIN c ON c.x = i.c"),
             "SELECT i.c, pg_array_get(i.k, mosaic_srf.value) AS n, pg_array_subscript(i.k, mosaic_srf.value) AS o \
              FROM i JOIN c ON c.x = i.c, json_each(pg_array_positions(i.k, i.k)) AS mosaic_srf"
+        );
+        assert_eq!(
+            rewrite("SELECT (information_schema._pg_expandarray(i.k)).n AS s, information_schema._pg_expandarray(i.k) AS ks FROM i"),
+            "SELECT json_extract((json_object('x', pg_array_value(i.k, mosaic_srf.value), 'n', mosaic_srf.value)), '$.n') AS s, \
+             json_object('x', pg_array_value(i.k, mosaic_srf.value), 'n', mosaic_srf.value) AS ks \
+             FROM i, json_each(pg_array_positions(i.k, i.k)) AS mosaic_srf"
+        );
+        assert_eq!(
+            rewrite("SELECT r.a FROM r WHERE r.n = (r.ks).x AND typinput = 'pg_catalog.array_in'::regproc"),
+            "SELECT r.a FROM r WHERE r.n = json_extract((r.ks), '$.x') AND typinput = 'array_in'"
         );
         assert_eq!(
             rewrite("SELECT 'toast.' || x FROM pg_catalog.unnest(r) x"),

@@ -2,9 +2,8 @@
 // BI tools (DBeaver, Metabase) use it: PreparedStatement with parameters of
 // several types, batches, ResultSet getters, transactions, SQLSTATEs, and
 // the DatabaseMetaData calls that browse schemas, tables and columns.
-// (getPrimaryKeys and getTypeInfo are not here yet: their catalog queries
-// need information_schema._pg_expandarray, array subscripts and
-// `pg_type.oid` qualified by a schema-qualified table's bare name.)
+// getPrimaryKeys and getTypeInfo send the driver's own catalog queries
+// (information_schema._pg_expandarray, array subscripts, current_schemas).
 //
 // tests/compat_jdbc.rs compiles this file and runs it with
 // MOSAIC_JDBC_URL, MOSAIC_USER and MOSAIC_PASSWORD set. Every check runs;
@@ -50,6 +49,8 @@ public class Compat {
             check(c, "getTables", Compat::tables);
             check(c, "getColumns", Compat::columns);
             check(c, "getSchemas", Compat::schemas);
+            check(c, "getPrimaryKeys", Compat::primaryKeys);
+            check(c, "getTypeInfo", Compat::typeInfo);
         }
         if (!failures.isEmpty()) {
             System.out.println(failures.size() + " check(s) failed: " + failures);
@@ -310,5 +311,60 @@ public class Compat {
         expect(names.contains("public"), "public in " + names);
         expect(names.contains("pg_catalog"), "pg_catalog in " + names);
         expect(names.contains("information_schema"), "information_schema in " + names);
+    }
+
+    static void primaryKeys(Connection c) throws SQLException {
+        DatabaseMetaData md = c.getMetaData();
+        List<Map<String, Object>> t = rows(md.getPrimaryKeys(null, "public", "t"));
+        expectEq(t.size(), 1, "primary key columns of t: " + t);
+        expectEq(t.get(0).get("TABLE_SCHEM"), "public", "TABLE_SCHEM " + t);
+        expectEq(t.get(0).get("TABLE_NAME"), "t", "TABLE_NAME " + t);
+        expectEq(t.get(0).get("COLUMN_NAME"), "id", "COLUMN_NAME " + t);
+        expectEq(((Number) t.get(0).get("KEY_SEQ")).intValue(), 1, "KEY_SEQ " + t);
+        expectEq(t.get(0).get("PK_NAME"), "t_pkey", "PK_NAME " + t);
+
+        // A composite key lists its columns in key order, not table order.
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE pk2 (a integer, b text, c integer, PRIMARY KEY (c, a))");
+        }
+        try {
+            List<Map<String, Object>> pk = rows(md.getPrimaryKeys(null, "public", "pk2"));
+            expectEq(pk.size(), 2, "primary key columns of pk2: " + pk);
+            String[] names = {"c", "a"};
+            for (int i = 0; i < names.length; i++) {
+                expectEq(pk.get(i).get("COLUMN_NAME"), names[i], "COLUMN_NAME " + pk);
+                expectEq(((Number) pk.get(i).get("KEY_SEQ")).intValue(), i + 1, "KEY_SEQ " + pk);
+                expectEq(pk.get(i).get("PK_NAME"), "pk2_pkey", "PK_NAME " + pk);
+            }
+            expectEq(rows(md.getPrimaryKeys(null, "public", "no_such_table")).size(), 0, "no table, no key");
+        } finally {
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE pk2");
+            }
+        }
+    }
+
+    static void typeInfo(Connection c) throws SQLException {
+        Map<String, Integer> dataType = new HashMap<>();
+        for (Map<String, Object> row : rows(c.getMetaData().getTypeInfo())) {
+            dataType.put((String) row.get("TYPE_NAME"), ((Number) row.get("DATA_TYPE")).intValue());
+        }
+        Object[][] want = {
+            {"int2", Types.SMALLINT},
+            {"int4", Types.INTEGER},
+            {"int8", Types.BIGINT},
+            {"text", Types.VARCHAR},
+            {"varchar", Types.VARCHAR},
+            {"bool", Types.BIT},
+            {"float8", Types.DOUBLE},
+            {"numeric", Types.NUMERIC},
+            {"timestamp", Types.TIMESTAMP},
+            {"date", Types.DATE},
+            {"bytea", Types.BINARY},
+            {"_int4", Types.ARRAY},
+        };
+        for (Object[] w : want) {
+            expectEq(dataType.get(w[0]), w[1], "DATA_TYPE of " + w[0] + " in " + dataType);
+        }
     }
 }

@@ -219,3 +219,58 @@ def test_server_info(conn):
     assert conn.execute("SHOW server_encoding").fetchone()[0] == "UTF8"
     assert conn.execute("SELECT %s::text || %s::text", ("a", "b")).fetchone() == ("ab",)
     assert json.loads(json.dumps(conn.execute("SELECT 1::int AS one").fetchone()[0])) == 1
+
+
+def test_deallocate_all_after_rollback(conn, ddl, table):
+    """Past prepare_threshold (5) psycopg prepares the query by name; on
+    ROLLBACK it sends DEALLOCATE ALL and prepares again on later use."""
+    ddl(f"CREATE TABLE {table} (id integer PRIMARY KEY, v text)")
+    conn.execute(f"INSERT INTO {table} VALUES (1, 'a'), (2, 'b')")
+    conn.commit()
+    for _ in range(10):
+        assert conn.execute(f"SELECT v FROM {table} WHERE id = %s", (1,)).fetchone() == ("a",)
+    assert conn._prepared._names, "psycopg prepared the query by name"
+    conn.rollback()
+    assert not conn._prepared._names, "the rollback deallocated every statement"
+    for i in range(10):
+        assert conn.execute(f"SELECT v FROM {table} WHERE id = %s", (2,)).fetchone() == ("b",), i
+    conn.commit()
+    with conn.transaction():
+        conn.execute(f"INSERT INTO {table} VALUES (3, 'c')")
+    assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (3,)
+    with pytest.raises(psycopg.errors.InvalidSqlStatementName):
+        conn.execute("DEALLOCATE no_such_statement")
+    conn.rollback()
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_named_cursor(conn, ddl, table, binary):
+    ddl(f"CREATE TABLE {table} (id integer PRIMARY KEY, v text, x double precision)")
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {table} VALUES (%s, %s, %s)",
+            [(i, f"row {i}", i / 4) for i in range(1000)],
+        )
+    conn.commit()
+    seen = []
+    with conn.cursor(name="c", binary=binary) as cur:
+        cur.itersize = 64
+        cur.execute(f"SELECT id, v, x FROM {table} WHERE id >= %s ORDER BY id", (0,))
+        assert [d.name for d in cur.description] == ["id", "v", "x"]
+        for row in cur:
+            seen.append(row)
+    assert len(seen) == 1000
+    assert seen[0] == (0, "row 0", 0.0)
+    assert seen[999] == (999, "row 999", 999 / 4)
+    assert [r[0] for r in seen] == list(range(1000))
+    with conn.cursor(name="s", scrollable=True) as cur:
+        cur.execute(f"SELECT id FROM {table} ORDER BY id DESC")
+        assert cur.fetchmany(3) == [(999,), (998,), (997,)]
+        cur.scroll(10, mode="absolute")
+        assert cur.fetchone() == (989,)
+        cur.scroll(-2)
+        assert cur.fetchone() == (990,)
+    conn.commit()
+    with pytest.raises(psycopg.errors.InvalidCursorName):
+        conn.execute("FETCH 1 FROM gone")
+    conn.rollback()

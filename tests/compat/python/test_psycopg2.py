@@ -145,3 +145,28 @@ def test_dict_cursor(conn, ddl, table):
         cur.execute(f"INSERT INTO {table} VALUES (1, 'x')")
         cur.execute(f"SELECT id, name FROM {table}")
         assert cur.fetchall() == [{"id": 1, "name": "x"}]
+
+
+def test_named_cursor(conn, ddl, table):
+    ddl(f"CREATE TABLE {table} (id integer PRIMARY KEY, v text)")
+    with conn.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} VALUES (%s, %s)", [(i, f"v{i}") for i in range(500)])
+    conn.commit()
+    with conn.cursor(name="named") as cur:
+        cur.itersize = 50
+        cur.execute(f"SELECT id, v FROM {table} WHERE id < %s ORDER BY id", (300,))
+        rows = list(cur)
+    assert len(rows) == 300
+    assert rows[0] == (0, "v0") and rows[-1] == (299, "v299")
+    with conn.cursor(name="chunks") as cur:
+        cur.execute(f"SELECT id FROM {table} ORDER BY id")
+        assert cur.fetchmany(2) == [(0,), (1,)]
+        cur.scroll(5)
+        assert cur.fetchone() == (7,)
+        assert len(cur.fetchall()) == 492
+    conn.commit()
+    with conn.cursor(name="held", withhold=True) as cur:
+        cur.execute(f"SELECT count(*) FROM {table}")
+        conn.commit()
+        assert cur.fetchone() == (500,)
+    conn.commit()
