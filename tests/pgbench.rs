@@ -50,7 +50,7 @@ fn reported(text: &str, label: &str) -> u64 {
 
 /// A timed run: it must commit some transactions and fail none.
 fn run(node: &TestNode, args: &[&str]) {
-    let mut all = vec!["-T", "5", "-c", "2"];
+    let mut all = vec!["-T", "10", "-c", "2"];
     all.extend_from_slice(args);
     let text = pgbench(node, &all);
     assert_eq!(
