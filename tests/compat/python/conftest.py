@@ -27,9 +27,8 @@ def table():
 
 @pytest.fixture
 def ddl(dsn):
-    """Runs DDL on its own autocommit connection: MosaicDB refuses DDL inside
-    a transaction block (README, "Not done yet"), and psycopg and psycopg2
-    open one implicitly for every statement outside autocommit mode."""
+    """Runs DDL on its own autocommit connection, committed before the test
+    body connects."""
     import psycopg
 
     def run(sql):
