@@ -2,8 +2,10 @@
 //!
 //! The layers, in the order a query flows through them: `wire` (pgwire
 //! sessions), `sql` (parse, classify, PostgreSQL → SQLite rewrite, types),
-//! `plan` (shard pruning, sources), `exec` (running statements), `store`
-//! (catalog, open segments, immutable shards). `node` wires them together.
+//! `plan` (shard pruning, sources), `exec` (running statements, here and on
+//! peers), `store` (catalog, open segments, immutable shards), and
+//! `cluster` (membership, node RPC, registry, catalog spreading). `node`
+//! wires them together.
 #![deny(unsafe_code)]
 #![deny(clippy::await_holding_lock)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]

@@ -1,8 +1,13 @@
-//! Reading the peers' data: a table reference's remote part (plan::RemoteScan)
-//! is fetched from every live peer into a temp table, and a fragment split
-//! runs its fragment on every peer. What no reachable node can answer
-//! fails the statement, naming the shards, or with
-//! `mosaic.partial_results` on, becomes a WARNING.
+//! The peers' data in a statement. Reads: a table reference's remote part
+//! (plan::RemoteScan) is fetched from every live peer into a temp table,
+//! and a fragment split runs its fragment on every peer. What no reachable
+//! node can answer fails the statement, naming the shards, or with
+//! `mosaic.partial_results` on, becomes a WARNING. Writes: UPDATE/DELETE
+//! load the peers' matching sealed rows shard by shard and tombstone them
+//! in this node's transaction; the tombstones wait in `_mosaic_outbox`
+//! until their node has them (`flush_outbox`). Unique keys are checked
+//! against the peers (`check_key`). `serve` answers the same requests on
+//! the peer's side.
 
 use crate::cluster::proto::{Request, Tombstone};
 use crate::cluster::PeerRows;
@@ -11,7 +16,9 @@ use crate::exec::{errors, Session};
 use crate::plan::RemoteScan;
 use crate::sql::types::Datum;
 use crate::store::segment::quote;
-use rusqlite::OptionalExtension;
+
+mod serve;
+pub use serve::{apply_tombstones, open_rows_match, scan_local};
 
 /// Run `sql` on every peer for `tables`; accept what is missing only when
 /// the session allows partial results.
@@ -394,116 +401,6 @@ pub fn flush_outbox(conn: &rusqlite::Connection, cluster: &crate::cluster::Clust
     Ok(())
 }
 
-/// The filter of a scan as an expression over the bare table.
-fn parse_filter(filter: Option<&str>) -> Result<Option<sqlparser::ast::Expr>> {
-    filter.map(crate::sql::parse_expr).transpose()
-}
-
-/// Serve a peer's `Scan`: this node's rows of `table` that match `filter`,
-/// each as `[shard id or NULL, row key, columns…]`, read in the session's
-/// one read transaction (the manifest and the open segment agree).
-pub fn scan_local(
-    sess: &mut Session,
-    table: &str,
-    filter: Option<&str>,
-    params: &[Datum],
-    sealed_only: bool,
-) -> Result<Vec<Vec<Datum>>> {
-    let def = sess
-        .store
-        .catalog
-        .table(table)
-        .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
-    let filter = parse_filter(filter)?;
-    sess.in_statement(false, |sess| {
-        let shards = crate::plan::live_shards(&sess.store, &sess.conn, &def.name)?;
-        let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
-            match parts {
-                [c] => def.column_index(&crate::sql::ident_name(c)),
-                _ => None,
-            }
-        };
-        let scan = crate::plan::prune_shards(&shards, &def, filter.as_ref(), &resolve, params);
-        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-        let mut arms = Vec::new();
-        if !sealed_only {
-            arms.push(format!(
-                "SELECT NULL AS _shard, _key AS _rid, {} FROM main.{}",
-                cols.join(", "),
-                quote(&def.name)
-            ));
-        }
-        let mut attach = Vec::new();
-        for (s, meta) in &shards {
-            if scan.kept.contains(&s.id) {
-                let src = crate::plan::shard_source(&def, meta, s.tombstones, true)?;
-                arms.push(format!(
-                    "SELECT '{}' AS _shard, _rid, {} FROM ({src}) AS s",
-                    s.id.0,
-                    cols.join(", ")
-                ));
-                attach.push(s.id.clone());
-            }
-        }
-        if arms.is_empty() {
-            return Ok(vec![]);
-        }
-        sess.attach(&attach)?;
-        let mut sql = format!(
-            "SELECT * FROM ({}) AS {}",
-            arms.join(" UNION ALL "),
-            quote(&def.name)
-        );
-        if let Some(f) = &filter {
-            sql.push_str(&format!(" WHERE {f}"));
-        }
-        let mut stmt = crate::sql::parse(&sql)?
-            .pop()
-            .ok_or_else(|| Error::Internal("empty scan".into()))?;
-        crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-        crate::sql::rewrite::to_sqlite(&mut stmt)?;
-        let mut rows = Vec::new();
-        crate::exec::query::stream(sess, &stmt.to_string(), params, 0, &mut |r| {
-            rows.push(r);
-            Ok(())
-        })?;
-        Ok(rows)
-    })
-}
-
-/// Whether this node's open segment of `table` holds rows matching
-/// `filter` (serving a peer's `SealMatching`).
-pub fn open_rows_match(
-    sess: &mut Session,
-    table: &str,
-    filter: Option<&str>,
-    params: &[Datum],
-) -> Result<bool> {
-    let def = sess
-        .store
-        .catalog
-        .table(table)
-        .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
-    let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-    let mut sql = format!(
-        "SELECT 1 FROM (SELECT {} FROM main.{}) AS {}",
-        cols.join(", "),
-        quote(&def.name),
-        quote(&def.name)
-    );
-    if let Some(f) = filter {
-        sql.push_str(&format!(" WHERE {f}"));
-    }
-    sql.push_str(" LIMIT 1");
-    let mut stmt = crate::sql::parse(&sql)?
-        .pop()
-        .ok_or_else(|| Error::Internal("empty probe".into()))?;
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-    crate::sql::rewrite::to_sqlite(&mut stmt)?;
-    let rows = crate::exec::fragment::collect(&sess.conn, &stmt.to_string(), params)?;
-    Ok(!rows.is_empty())
-}
-
 /// Before an UPDATE/DELETE of `table` takes this node's write lock: peers
 /// whose open segments hold rows it may change seal them now, so the
 /// statement finds them in shards and asks no peer to seal while it holds
@@ -530,104 +427,4 @@ pub fn seal_peers_first(
         }
     }
     Ok(())
-}
-
-/// Apply tombstones another node committed for rows of this node's
-/// shards. A tombstone names (shard, row key); when that shard is no
-/// longer live here (compacted, or folded into an identical one since),
-/// the row is found again by its values among the table's live shards.
-/// Idempotent: applying the same tombstone twice changes nothing.
-pub fn apply_tombstones(
-    store: &crate::store::Store,
-    table: &str,
-    rows: &[crate::cluster::proto::Tombstone],
-) -> Result<usize> {
-    let Some(def) = store.catalog.table(table) else {
-        return Ok(0);
-    };
-    let conn = store.connect()?;
-    // Find each row first (attaching shards is not possible inside a
-    // transaction), then tombstone those whose shard is still live.
-    let live = crate::store::segment::live_shards(&conn, Some(table))?;
-    let mut targets = Vec::new();
-    for t in rows {
-        if live.iter().any(|s| s.id.0 == t.shard) {
-            targets.push((t.shard.clone(), t.rid));
-        } else if let Some(found) = find_row(store, &conn, &def, &live, &t.values)? {
-            targets.push(found);
-        }
-    }
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(errors::map)?;
-    let r = (|| -> Result<usize> {
-        let mut applied = 0;
-        for (shard, rid) in &targets {
-            let n = conn
-                .execute(
-                    "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid)
-                     SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM main._mosaic_shards WHERE id = ?1)",
-                    rusqlite::params![shard, rid],
-                )
-                .map_err(errors::map)?;
-            if n > 0 {
-                conn.execute(
-                    "UPDATE main._mosaic_shards SET tombstones = tombstones + 1 WHERE id = ?1",
-                    [shard],
-                )
-                .map_err(errors::map)?;
-                applied += 1;
-            }
-        }
-        Ok(applied)
-    })();
-    let applied = crate::store::segment::finish(&conn, r)?;
-    if applied > 0 {
-        store.compact(table)?;
-    }
-    Ok(applied)
-}
-
-/// A live, not yet tombstoned row of `def` with exactly `values`.
-fn find_row(
-    store: &crate::store::Store,
-    conn: &rusqlite::Connection,
-    def: &crate::store::table::TableDef,
-    live: &[crate::store::segment::LiveShard],
-    values: &[Datum],
-) -> Result<Option<(String, i64)>> {
-    if values.len() != def.columns.len() {
-        return Ok(None);
-    }
-    let cond: Vec<String> = def
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{} IS ?{}", quote(&c.name), i + 1))
-        .collect();
-    for s in live {
-        let meta = store.meta(&s.id)?;
-        let path = store.shard_path(&s.id);
-        let name = crate::plan::attach_name(&s.id);
-        conn.execute(
-            &format!("ATTACH ?1 AS {}", quote(&name)),
-            [format!("file:{}?immutable=1&mode=ro", path.display())],
-        )
-        .map_err(errors::map)?;
-        let src = crate::plan::shard_source(def, &meta, s.tombstones, true)?;
-        let found = conn
-            .query_row(
-                &format!(
-                    "SELECT _rid FROM ({src}) WHERE {} LIMIT 1",
-                    cond.join(" AND ")
-                ),
-                rusqlite::params_from_iter(values.iter()),
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map_err(errors::map);
-        let _ = conn.execute(&format!("DETACH {}", quote(&name)), []);
-        if let Some(rid) = found? {
-            return Ok(Some((s.id.0.clone(), rid)));
-        }
-    }
-    Ok(None)
 }

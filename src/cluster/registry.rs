@@ -1,0 +1,278 @@
+//! The registry: which node holds what. Each node announces its own
+//! holdings (its live shards, the tables with unsealed rows, its sequence
+//! slot) by gossip when they change; peers pull the details over RPC, and
+//! keep them across restarts so that a node that is down stays known. The
+//! registry is what names the data a query cannot reach.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::cluster::membership::Member;
+use crate::cluster::proto::{Holdings, Request, Response, ShardInfo};
+use crate::cluster::{Cluster, ANNOUNCE_EVERY, SYNC_TIMEOUT, TOPIC_HOLDINGS};
+use crate::error::Result;
+use crate::sql::types::Datum;
+use crate::store::Store;
+
+impl Cluster {
+    pub(super) fn describe_missing(
+        &self,
+        node: &str,
+        tables: &[String],
+        why: Option<&str>,
+    ) -> String {
+        let (ids, open): (Vec<String>, Vec<String>) = self
+            .registry
+            .read()
+            .get(node)
+            .map(|h| {
+                (
+                    h.shards
+                        .iter()
+                        .filter(|s| tables.contains(&s.table))
+                        .map(|s| s.id.clone())
+                        .collect(),
+                    h.open_tables
+                        .iter()
+                        .filter(|t| tables.contains(t))
+                        .cloned()
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        let mut what = Vec::new();
+        if !ids.is_empty() {
+            what.push(format!("shards {} on node {node}", ids.join(", ")));
+        }
+        if !open.is_empty() || ids.is_empty() {
+            what.push(format!("the unsealed rows on node {node}"));
+        }
+        let what = what.join(" and ");
+        match why {
+            Some(w) => format!("{what} ({w})"),
+            None => format!("{what} (node is not reachable)"),
+        }
+    }
+
+    /// Read this node's holdings and announce them if they changed.
+    /// Blocking.
+    pub fn refresh_holdings(&self) -> Result<()> {
+        let (shards, open_tables) = local_holdings(&self.store)?;
+        let version = {
+            let mut mine = self.mine.lock();
+            let slot = self.store.sequences.slot();
+            if mine.shards == shards
+                && mine.open_tables == open_tables
+                && mine.seq_slot == slot
+                && mine.version != 0
+            {
+                return Ok(());
+            }
+            mine.shards = shards;
+            mine.open_tables = open_tables;
+            mine.seq_slot = slot;
+            mine.version = self.store.hlc.now() as u64;
+            mine.version
+        };
+        self.membership.broadcast(TOPIC_HOLDINGS, version, vec![]);
+        Ok(())
+    }
+
+    /// Pull every live peer's holdings now (after `mosaic.seal`, so that
+    /// its answer lists the new shards). Blocking.
+    pub fn pull_all_holdings(self: &Arc<Self>) {
+        let peers = self.live_peers();
+        let pulls = peers.iter().map(|p| self.pull_holdings(p));
+        for r in self.runtime.block_on(futures::future::join_all(pulls)) {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "holdings pull failed");
+            }
+        }
+    }
+
+    /// Keep the registry across restarts: after one, this node must still
+    /// know what a node that is down now was holding.
+    pub(super) fn save_registry(&self) {
+        let snapshot: Vec<(String, Holdings)> = self
+            .registry
+            .read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        match serde_json::to_string(&snapshot) {
+            Ok(json) => {
+                if let Err(e) = self.store.catalog.set_meta("registry", &json) {
+                    tracing::warn!(error = %e, "cannot keep the registry");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot encode the registry"),
+        }
+    }
+
+    /// Pull `peer`'s holdings into the registry.
+    pub(super) async fn pull_holdings(self: &Arc<Self>, peer: &Member) -> Result<()> {
+        let items: Vec<Response> = self
+            .client(peer.cluster_addr)
+            .call_all(&Request::Holdings, SYNC_TIMEOUT)
+            .await?;
+        for item in items {
+            if let Response::Holdings(h) = item {
+                let mut reg = self.registry.write();
+                let newer = reg
+                    .get(&peer.name)
+                    .is_none_or(|old| h.version > old.version);
+                if newer {
+                    reg.insert(peer.name.clone(), h);
+                    drop(reg);
+                    self.save_registry();
+                }
+            }
+        }
+        if self.store.sequences.slot().is_some() {
+            self.choose_seq_slot();
+        }
+        Ok(())
+    }
+
+    /// Move every serial sequence past the largest value its column holds
+    /// on any node: values a node handed out before it joined (counting
+    /// 1, 2, 3 alone) are never handed out again by another.
+    pub(super) fn advance_sequences(&self) {
+        for def in self.store.catalog.tables() {
+            for col in &def.columns {
+                let Some(seq) = col.default.as_deref().and_then(crate::store::sequence_name) else {
+                    continue;
+                };
+                let sql = format!(
+                    "SELECT max({}) FROM {}",
+                    crate::store::segment::quote(&col.name),
+                    crate::store::segment::quote(&def.name)
+                );
+                match self.query_peers(std::slice::from_ref(&def.name), &sql, &[]) {
+                    Ok(answer) => {
+                        for row in answer.into_rows() {
+                            if let Some(Datum::Int(max)) = row.first() {
+                                self.store.sequences.advance_to(&seq, *max);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(table = %def.name, error = %e, "sequence advance failed")
+                    }
+                }
+            }
+        }
+    }
+
+    /// In a cluster, this node's sequences draw from a residue class no
+    /// other node announces (kept across restarts). When two nodes picked
+    /// the same one, the node with the greater name moves.
+    pub(super) fn choose_seq_slot(&self) {
+        let me = &self.store.node_name;
+        let taken: std::collections::HashSet<i64> = self
+            .registry
+            .read()
+            .iter()
+            .filter(|(name, _)| name.as_str() < me.as_str())
+            .filter_map(|(_, h)| h.seq_slot)
+            .collect();
+        let current = self.store.sequences.slot().or_else(|| {
+            self.store
+                .catalog
+                .meta("seq_slot")
+                .ok()
+                .flatten()
+                .and_then(|v| v.parse().ok())
+        });
+        if let Some(slot) = current.filter(|s| !taken.contains(s)) {
+            if self.store.sequences.slot() != Some(slot) {
+                self.store.sequences.set_slot(slot);
+            }
+            return;
+        }
+        let others: std::collections::HashSet<i64> = self
+            .registry
+            .read()
+            .values()
+            .filter_map(|h| h.seq_slot)
+            .collect();
+        // Start from a slot derived from the name, so that nodes starting
+        // together rarely pick the same one before they hear of each other.
+        let stride = crate::store::clock::CLUSTER_STRIDE;
+        let preferred = 1
+            + (me.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x100000001b3)
+            }) % (stride as u64 - 1)) as i64;
+        let Some(slot) = (0..stride - 1)
+            .map(|i| 1 + (preferred - 1 + i) % (stride - 1))
+            .find(|s| !others.contains(s))
+        else {
+            tracing::warn!("every sequence slot is taken; serial values may collide");
+            return;
+        };
+        if let Err(e) = self.store.catalog.set_meta("seq_slot", &slot.to_string()) {
+            tracing::warn!(error = %e, "cannot keep the sequence slot");
+        }
+        self.store.sequences.set_slot(slot);
+        tracing::info!(slot, "sequences draw from their own residue class");
+        self.mine.lock().version = 0;
+    }
+}
+
+/// The registry as this node kept it before it stopped.
+pub(super) fn load_registry(store: &Store) -> HashMap<String, Holdings> {
+    let saved = store.catalog.meta("registry").ok().flatten();
+    let entries: Vec<(String, Holdings)> = saved
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
+    entries
+        .into_iter()
+        .filter(|(name, _)| *name != store.node_name)
+        .collect()
+}
+
+/// This node's holdings, read from its manifest: its live shards, and the
+/// tables with rows still in its open segments.
+fn local_holdings(store: &Store) -> Result<(Vec<ShardInfo>, Vec<String>)> {
+    let conn = store.connect()?;
+    let mut out = Vec::new();
+    for s in crate::store::segment::live_shards(&conn, None)? {
+        let meta = store.meta(&s.id)?;
+        out.push(ShardInfo {
+            id: s.id.0.clone(),
+            table: s.table.clone(),
+            live_rows: meta.row_count as i64 - s.tombstones,
+            byte_size: meta.byte_size,
+        });
+    }
+    let mut open = Vec::new();
+    for def in store.catalog.tables() {
+        let has_rows: bool = conn
+            .query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM main.{})",
+                    crate::store::segment::quote(&def.name)
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(false);
+        if has_rows {
+            open.push(def.name.clone());
+        }
+    }
+    Ok((out, open))
+}
+
+/// Announce this node's holdings whenever they change.
+pub(super) async fn announce(cluster: Arc<Cluster>) {
+    loop {
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
+        let c = cluster.clone();
+        match tokio::task::spawn_blocking(move || c.refresh_holdings()).await {
+            Ok(Err(e)) => tracing::debug!(error = %e, "cannot read holdings"),
+            Err(e) => tracing::debug!(error = %e, "holdings task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
