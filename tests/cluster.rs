@@ -632,3 +632,44 @@ async fn cancel_and_statement_timeout_reach_the_peers() {
         assert_eq!(n, want);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_committed_while_the_rows_node_is_down_reaches_it_later() {
+    let mut nodes = start_cluster(&["q1", "q2"], &["--shard-max-rows", "5"]).await;
+    let a = nodes[0].client().await;
+    a.batch_execute("CREATE TABLE kept (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    {
+        let b = nodes[1].client().await;
+        b.batch_execute("INSERT INTO kept SELECT g, 'on q2' FROM generate_series(1, 10) g")
+            .await
+            .unwrap();
+    }
+    // The block deletes q2's rows, then q2 dies before COMMIT: the
+    // tombstones commit on q1 and wait there for q2.
+    a.batch_execute("BEGIN; DELETE FROM kept WHERE id <= 3")
+        .await
+        .unwrap();
+    nodes[1].kill9();
+    a.batch_execute("COMMIT").await.unwrap();
+    nodes[1].restart();
+    wait_value(
+        &a,
+        "SELECT state FROM mosaic.nodes WHERE node_name = 'q2'",
+        "alive",
+    )
+    .await;
+    // q2 itself, asked directly, learns of the delete once the queued
+    // tombstones are delivered (within an anti-entropy round).
+    let b = nodes[1].client().await;
+    wait_value(&b, "SELECT count(*) FROM kept", "7").await;
+    let rows = simple_rows(&b, "SELECT min(id) FROM kept").await;
+    assert_eq!(rows[0][0].as_deref(), Some("4"));
+    let n: i64 = a
+        .query_one("SELECT count(*) FROM kept", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 7);
+}
