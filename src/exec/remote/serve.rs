@@ -73,18 +73,38 @@ pub fn scan_local(
         if let Some(f) = &filter {
             sql.push_str(&format!(" WHERE {f}"));
         }
-        let mut stmt = crate::sql::parse(&sql)?
-            .pop()
-            .ok_or_else(|| Error::Internal("empty scan".into()))?;
-        crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-        crate::sql::rewrite::to_sqlite(&mut stmt)?;
+        let sqlite = to_sqlite_cached(sess, &sql)?;
         let mut rows = Vec::new();
-        crate::exec::query::stream(sess, &stmt.to_string(), params, 0, &mut |r| {
+        crate::exec::query::stream(sess, &sqlite, params, 0, &mut |r| {
             rows.push(r);
             Ok(())
         })?;
         Ok(rows)
     })
+}
+
+/// `sql` (PostgreSQL, over sources this module built) as SQLite SQL,
+/// remembered in the session's compiled-SQL cache: peer sessions are
+/// reused, and a peer sees the same scans again and again.
+fn to_sqlite_cached(sess: &mut Session, sql: &str) -> Result<String> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    ("peer scan", sql, sess.store.catalog.version()).hash(&mut h);
+    let key = h.finish();
+    if let Some((sqlite, _)) = sess.compiled.get(&key) {
+        return Ok(sqlite.clone());
+    }
+    let mut stmt = crate::sql::parse(sql)?
+        .pop()
+        .ok_or_else(|| Error::Internal("empty scan".into()))?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::rewrite::to_sqlite(&mut stmt)?;
+    let sqlite = stmt.to_string();
+    if sess.compiled.len() >= 512 {
+        sess.compiled.clear();
+    }
+    sess.compiled.insert(key, (sqlite.clone(), vec![]));
+    Ok(sqlite)
 }
 
 /// Whether this node's open segment of `table` holds rows matching
@@ -111,12 +131,8 @@ pub fn open_rows_match(
         sql.push_str(&format!(" WHERE {f}"));
     }
     sql.push_str(" LIMIT 1");
-    let mut stmt = crate::sql::parse(&sql)?
-        .pop()
-        .ok_or_else(|| Error::Internal("empty probe".into()))?;
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-    crate::sql::rewrite::to_sqlite(&mut stmt)?;
-    let rows = crate::exec::fragment::collect(&sess.conn, &stmt.to_string(), params)?;
+    let sqlite = to_sqlite_cached(sess, &sql)?;
+    let rows = crate::exec::fragment::collect(&sess.conn, &sqlite, params)?;
     Ok(!rows.is_empty())
 }
 
