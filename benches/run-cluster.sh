@@ -117,30 +117,13 @@ for name in n2 n3; do
   SERVERS+=(--cluster "$NODE_CONN" --cluster-pid "$NODE_PID")
 done
 
-spare_port() {
-  local p
-  for p in $(seq 54320 54999); do
-    if [ -z "$(ss -Htln "( sport = :$p )")" ]; then echo "$p"; return; fi
-  done
-  echo "no spare port" >&2
-  return 1
-}
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
 
 if [ "$WITH_PG" = 1 ]; then
   echo "==> starting PostgreSQL 15" >&2
-  PG_PORT=$(spare_port)
-  mkdir "$WORK/pg" "$WORK/pgsock"
-  printf '%s\n' "$PASSWORD" >"$WORK/pwfile"
-  chmod 600 "$WORK/pwfile"
-  chown postgres:postgres "$WORK/pg" "$WORK/pgsock" "$WORK/pwfile"
-  runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -U postgres --pwfile="$WORK/pwfile" \
-    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >"$WORK/initdb.out" 2>&1
-  touch "$WORK/pg.log" && chown postgres:postgres "$WORK/pg.log"
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $WORK/pgsock" start >&2
-  PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
-  SERVERS+=(--pg "host=127.0.0.1 port=$PG_PORT user=postgres password=$PASSWORD dbname=postgres"
-    --pg-pid "$PG_PID")
+  start_pg
+  SERVERS+=(--pg "$PG_CONN" --pg-pid "$PG_PID")
 fi
 
 echo "## MosaicDB: 1 node vs 3 nodes on one machine"

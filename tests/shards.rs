@@ -5,39 +5,10 @@
 
 mod common;
 
-use common::TestNode;
-use tokio_postgres::{Client, SimpleQueryMessage};
+use common::{simple_rows, try_simple_rows, TestNode};
+use tokio_postgres::Client;
 
 type Rows = Vec<Vec<Option<String>>>;
-
-/// The rows of the last result of a simple query, NULL as `None`.
-async fn try_rows(client: &Client, sql: &str) -> Result<Rows, String> {
-    let messages = client.simple_query(sql).await.map_err(|e| {
-        format!(
-            "{} {e}",
-            e.code().map(|c| c.code().to_string()).unwrap_or_default()
-        )
-    })?;
-    let mut rows = Vec::new();
-    for message in messages {
-        match message {
-            SimpleQueryMessage::RowDescription(_) => rows.clear(),
-            SimpleQueryMessage::Row(row) => rows.push(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect(),
-            ),
-            _ => {}
-        }
-    }
-    Ok(rows)
-}
-
-async fn simple_rows(client: &Client, sql: &str) -> Rows {
-    try_rows(client, sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
 
 async fn scalar(client: &Client, sql: &str) -> String {
     let rows = simple_rows(client, sql).await;
@@ -246,10 +217,10 @@ async fn one_shard_tiny_shards_and_open_segment_agree() {
 
     let mut failures = Vec::new();
     for sql in QUERIES {
-        let base = try_rows(&c_open, sql).await;
-        let sealed_one = try_rows(&c_one, sql).await;
-        let sealed_tiny = try_rows(&c_tiny, sql).await;
-        let tombstoned = try_rows(&c_churned, sql).await;
+        let base = try_simple_rows(&c_open, sql).await;
+        let sealed_one = try_simple_rows(&c_one, sql).await;
+        let sealed_tiny = try_simple_rows(&c_tiny, sql).await;
+        let tombstoned = try_simple_rows(&c_churned, sql).await;
         if let Err(e) = &base {
             failures.push(format!("{sql}\n  open segment: error {e}"));
             continue;

@@ -36,12 +36,6 @@ use tokio_postgres::SimpleQueryMessage;
 
 const EXTERNAL_SCHEMA: &str = "slt_run";
 
-/// A connection as sqllogictest sees it: every value rendered as the text
-/// the server sent, NULL as `NULL` and the empty string as `(empty)`.
-struct Conn {
-    client: tokio_postgres::Client,
-}
-
 /// A driver error whose text includes the server's message (tokio-postgres
 /// alone prints just "db error"), so `statement error <regex>` can match it.
 #[derive(Debug)]
@@ -64,31 +58,6 @@ impl std::error::Error for SqlError {}
 impl From<tokio_postgres::Error> for SqlError {
     fn from(e: tokio_postgres::Error) -> Self {
         SqlError(e)
-    }
-}
-
-#[async_trait]
-impl sqllogictest::AsyncDB for Conn {
-    type Error = SqlError;
-    type ColumnType = DefaultColumnType;
-
-    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Self::Error> {
-        let messages = self.client.simple_query(sql).await.map_err(SqlError)?;
-        Ok(last_result(&messages))
-    }
-
-    async fn shutdown(&mut self) {}
-
-    fn engine_name(&self) -> &str {
-        "postgres"
-    }
-
-    async fn sleep(dur: Duration) {
-        tokio::time::sleep(dur).await
-    }
-
-    fn error_sql_state(err: &Self::Error) -> Option<String> {
-        err.0.code().map(|c| c.code().to_string())
     }
 }
 
@@ -141,11 +110,13 @@ fn slt_files() -> Vec<PathBuf> {
     files
 }
 
-/// One connection per node of a cluster, as sqllogictest sees one
-/// database: statements go to the nodes in turn (so rows are inserted,
-/// changed and read through different nodes), except that a transaction
-/// block stays on the node that began it and SET/RESET reach every node.
-struct ClusterConn {
+/// The database as sqllogictest sees it: one connection per node (one node,
+/// or the nodes of a cluster), every value rendered as the text the server
+/// sent, NULL as `NULL` and the empty string as `(empty)`. Statements go to
+/// the nodes in turn (so rows are inserted, changed and read through
+/// different nodes), except that a transaction block stays on the node
+/// that began it and SET/RESET reach every node.
+struct Conn {
     clients: Vec<tokio_postgres::Client>,
     next: usize,
     /// The node an open transaction block runs on.
@@ -163,7 +134,7 @@ fn starts_with_word(sql: &str, word: &str) -> bool {
 }
 
 #[async_trait]
-impl sqllogictest::AsyncDB for ClusterConn {
+impl sqllogictest::AsyncDB for Conn {
     type Error = SqlError;
     type ColumnType = DefaultColumnType;
 
@@ -226,30 +197,42 @@ impl sqllogictest::AsyncDB for ClusterConn {
     }
 }
 
-/// Runs every file against a cluster, each file on fresh connections to
-/// every node, and panics listing every failure.
-async fn run_all_cluster(conn_strings: &[String]) {
+/// Runs every file, each on fresh connections to every node of
+/// `conn_strings`, and panics listing every failure. With several nodes,
+/// `skipif cluster` marks what differs by design on a cluster (serial
+/// values come from a residue class per node).
+async fn run_all(conn_strings: &[String], external: bool) {
     let mut failures = Vec::new();
     let files = slt_files();
     for file in &files {
-        let conn_strings = conn_strings.to_vec();
+        if external {
+            reset_schema(&conn_strings[0]).await;
+        }
+        let nodes = conn_strings.to_vec();
         let mut runner = sqllogictest::Runner::new(move || {
-            let conn_strings = conn_strings.clone();
+            let conn_strings = nodes.clone();
             async move {
                 let mut clients = Vec::new();
                 for c in &conn_strings {
-                    clients.push(common::connect(c).await.map_err(SqlError)?);
+                    let client = common::connect(c).await.map_err(SqlError)?;
+                    if external {
+                        client
+                            .simple_query(&format!("SET search_path = {EXTERNAL_SCHEMA}"))
+                            .await
+                            .map_err(SqlError)?;
+                    }
+                    clients.push(client);
                 }
-                Ok(ClusterConn {
+                Ok(Conn {
                     clients,
                     next: 0,
                     block: None,
                 })
             }
         });
-        // `skipif cluster` marks what differs by design on a cluster
-        // (serial values come from a residue class per node).
-        runner.add_label("cluster");
+        if conn_strings.len() > 1 {
+            runner.add_label("cluster");
+        }
         runner.with_column_validator(sqllogictest::default_column_validator);
         if let Err(e) = runner.run_file_async(file).await {
             failures.push(format!("{}", e.display(false)));
@@ -258,47 +241,10 @@ async fn run_all_cluster(conn_strings: &[String]) {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} slt files failed on a 3-node cluster:\n\n{}",
+        "{} of {} slt files failed on {} node(s):\n\n{}",
         failures.len(),
         files.len(),
-        failures.join("\n\n")
-    );
-}
-
-/// Runs every file, each on a fresh connection, and panics listing every
-/// failure.
-async fn run_all(conn_string: &str, external: bool) {
-    let mut failures = Vec::new();
-    let files = slt_files();
-    for file in &files {
-        if external {
-            reset_schema(conn_string).await;
-        }
-        let conn_string = conn_string.to_string();
-        let mut runner = sqllogictest::Runner::new(move || {
-            let conn_string = conn_string.clone();
-            async move {
-                let client = common::connect(&conn_string).await.map_err(SqlError)?;
-                if external {
-                    client
-                        .simple_query(&format!("SET search_path = {EXTERNAL_SCHEMA}"))
-                        .await
-                        .map_err(SqlError)?;
-                }
-                Ok(Conn { client })
-            }
-        });
-        runner.with_column_validator(sqllogictest::default_column_validator);
-        if let Err(e) = runner.run_file_async(file).await {
-            failures.push(format!("{}", e.display(false)));
-        }
-        runner.shutdown_async().await;
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} slt files failed:\n\n{}",
-        failures.len(),
-        files.len(),
+        conn_strings.len(),
         failures.join("\n\n")
     );
 }
@@ -324,10 +270,10 @@ fn external_url() -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slt_single_node() {
     if let Some(url) = external_url() {
-        return run_all(&url, true).await;
+        return run_all(&[url], true).await;
     }
     let node = common::TestNode::start();
-    run_all(&node.conn_string(), false).await;
+    run_all(&[node.conn_string()], false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,7 +284,7 @@ async fn slt_tiny_shards() {
         return;
     }
     let node = common::TestNode::start_with(&["--shard-max-rows", "10"]);
-    run_all(&node.conn_string(), false).await;
+    run_all(&[node.conn_string()], false).await;
 }
 
 /// The same files on three nodes with tiny shards, statements spread over
@@ -384,5 +330,5 @@ async fn slt_three_node_cluster() {
         }
     }
     let conns: Vec<String> = nodes.iter().map(|n| n.conn_string()).collect();
-    run_all_cluster(&conns).await;
+    run_all(&conns, false).await;
 }

@@ -121,15 +121,6 @@ pub struct Measured {
     pub pruning: Vec<(String, Outcome<Tally>)>,
 }
 
-pub fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(|a, b| a.total_cmp(b));
-    match xs.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => xs[n / 2],
-        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
-    }
-}
-
 #[tokio::main]
 async fn main() {
     // `cargo test --all-targets` runs this binary too, with no servers and
@@ -301,7 +292,7 @@ async fn timed_runs(client: &Client, sql: &str, runs: usize, pids: &[u32]) -> Ou
         .map(|(p, b)| (cpu::tree_seconds(*p) - b) * 1e3 / runs.max(1) as f64)
         .collect();
     Ok(Timed {
-        ms: median(&mut times),
+        ms: server::median(&mut times),
         cpu_ms,
         rows,
     })
@@ -340,7 +331,7 @@ async fn point_selects(client: &Client, ids: &[i64], pids: &[u32]) -> Outcome<Po
         .zip(&before)
         .map(|(p, b)| (cpu::tree_seconds(*p) - b) * 1e6 / ids.len().max(1) as f64)
         .collect();
-    let median_ms = median(&mut times);
+    let median_ms = server::median(&mut times);
     let p90_ms = times
         .get((times.len() * 9 / 10).min(times.len().saturating_sub(1)))
         .copied()

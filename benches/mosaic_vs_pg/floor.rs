@@ -123,5 +123,5 @@ fn median_ms(conn: &Connection, sql: &str, runs: usize) -> Outcome<f64> {
         run()?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    Ok(crate::median(&mut times))
+    Ok(crate::server::median(&mut times))
 }

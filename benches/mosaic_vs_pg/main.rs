@@ -93,15 +93,6 @@ fn diagnostics(kind: Kind, rows: u64) -> Vec<String> {
     sqls
 }
 
-pub fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(|a, b| a.total_cmp(b));
-    match xs.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => xs[n / 2],
-        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
-    }
-}
-
 #[tokio::main]
 async fn main() {
     // `cargo test --all-targets` runs this binary too, with no servers and

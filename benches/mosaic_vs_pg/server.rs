@@ -238,5 +238,15 @@ pub async fn median_ms(
         .await?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    Ok((crate::median(&mut times), last))
+    Ok((median(&mut times), last))
+}
+
+/// The median of `xs` (sorted in place); NaN when empty.
+pub fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
 }

@@ -58,6 +58,8 @@ pub struct Cluster {
     registry: RwLock<HashMap<String, Holdings>>,
     /// This node's holdings as last announced.
     mine: Mutex<Holdings>,
+    /// The connection `refresh_holdings` reads the manifest with.
+    holdings_conn: Mutex<Option<rusqlite::Connection>>,
 }
 
 /// What the peers answered for one request.
@@ -141,6 +143,7 @@ impl Cluster {
             runtime: tokio::runtime::Handle::current(),
             registry: RwLock::new(load_registry(&store)),
             mine: Mutex::new(Holdings::default()),
+            holdings_conn: Mutex::new(None),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -152,10 +155,6 @@ impl Cluster {
         tokio::spawn(announce(cluster.clone()));
         tokio::spawn(anti_entropy(cluster.clone()));
         Ok(cluster)
-    }
-
-    pub fn me(&self) -> Member {
-        self.membership.me()
     }
 
     /// Every other node this node knows, with its state.
@@ -170,11 +169,6 @@ impl Cluster {
             .filter(|(_, s)| matches!(s, MemberState::Alive | MemberState::Suspect))
             .map(|(m, _)| m)
             .collect()
-    }
-
-    /// Gossip packets dropped for a bad MAC.
-    pub fn rejected_packets(&self) -> u64 {
-        self.membership.rejected_packets()
     }
 
     /// Leave the cluster (on shutdown).

@@ -57,7 +57,17 @@ impl Cluster {
     /// Read this node's holdings and announce them if they changed.
     /// Blocking.
     pub fn refresh_holdings(&self) -> Result<()> {
-        let (shards, open_tables) = local_holdings(&self.store)?;
+        let (shards, open_tables) = {
+            // One connection for every look, not one per look.
+            let mut conn = self.holdings_conn.lock();
+            if conn.is_none() {
+                *conn = Some(self.store.connect()?);
+            }
+            match conn.as_ref() {
+                Some(c) => local_holdings(&self.store, c)?,
+                None => return Ok(()),
+            }
+        };
         let version = {
             let mut mine = self.mine.lock();
             let slot = self.store.sequences.slot();
@@ -233,10 +243,12 @@ pub(super) fn load_registry(store: &Store) -> HashMap<String, Holdings> {
 
 /// This node's holdings, read from its manifest: its live shards, and the
 /// tables with rows still in its open segments.
-fn local_holdings(store: &Store) -> Result<(Vec<ShardInfo>, Vec<String>)> {
-    let conn = store.connect()?;
+fn local_holdings(
+    store: &Store,
+    conn: &rusqlite::Connection,
+) -> Result<(Vec<ShardInfo>, Vec<String>)> {
     let mut out = Vec::new();
-    for s in crate::store::segment::live_shards(&conn, None)? {
+    for s in crate::store::segment::live_shards(conn, None)? {
         let meta = store.meta(&s.id)?;
         out.push(ShardInfo {
             id: s.id.0.clone(),

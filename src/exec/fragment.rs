@@ -16,7 +16,6 @@ use crate::exec::query::{bind, stream};
 use crate::exec::{errors, Outcome, RowSink, Session, Shared};
 use crate::plan::fragment::Split;
 use crate::plan::{self, attach_name, shard_source, Scan};
-use crate::sql::ident_name;
 use crate::sql::types::Datum;
 use crate::store::segment::quote;
 use crate::store::shard::ShardId;
@@ -40,13 +39,6 @@ pub fn run(
             split.columns.join(", ")
         ))
         .map_err(errors::map)?;
-    let insert = format!(
-        "INSERT INTO temp._mosaic_partials VALUES ({})",
-        (1..=width)
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
     // The open segment, on the session's own connection.
     let seg_sql = compile(sess, split, &plan::segment_source(&split.table, false))?;
     let seg_rows = collect(&sess.conn, &seg_sql, params)?;
@@ -62,17 +54,15 @@ pub fn run(
     } else {
         vec![]
     };
-    {
-        let mut st = sess.conn.prepare_cached(&insert).map_err(errors::map)?;
-        for row in seg_rows
+    insert_rows(
+        sess,
+        "_mosaic_partials",
+        width,
+        seg_rows
             .iter()
             .chain(shard_rows.iter().flatten())
-            .chain(peer_rows.iter())
-        {
-            st.execute(rusqlite::params_from_iter(row.iter()))
-                .map_err(errors::map)?;
-        }
-    }
+            .chain(peer_rows.iter()),
+    )?;
     let mut merge = split.merge.clone();
     crate::sql::rewrite::to_sqlite(&mut merge)?;
     let count = stream(sess, &merge.to_string(), params, 0, sink)?;
@@ -127,16 +117,32 @@ pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
         });
     }
     let rows = run_parallel(sess, jobs, &[])?;
+    insert_rows(sess, &g.temp, cols.len(), rows.iter().flatten())
+}
+
+/// Insert rows of `width` values into `temp.<temp>`.
+pub(crate) fn insert_rows<'a>(
+    sess: &Session,
+    temp: &str,
+    width: usize,
+    rows: impl IntoIterator<Item = &'a Vec<Datum>>,
+) -> Result<()> {
     let insert = format!(
         "INSERT INTO temp.{} VALUES ({})",
-        quote(&g.temp),
-        (1..=cols.len())
+        quote(temp),
+        (1..=width)
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
             .join(", ")
     );
     let mut st = sess.conn.prepare_cached(&insert).map_err(errors::map)?;
-    for row in rows.iter().flatten() {
+    for row in rows {
+        if row.len() != width {
+            return Err(Error::Internal(format!(
+                "{} values for {width} columns of temp.{temp}",
+                row.len()
+            )));
+        }
         st.execute(rusqlite::params_from_iter(row.iter()))
             .map_err(errors::map)?;
     }
@@ -155,13 +161,7 @@ fn prepare(
     }
     let def = split.table.clone();
     let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
-    let resolve = |parts: &[Ident]| -> Option<usize> {
-        match parts {
-            [q, c] if ident_name(q) == split.qualifier => def.column_index(&ident_name(c)),
-            [c] => def.column_index(&ident_name(c)),
-            _ => None,
-        }
-    };
+    let resolve = plan::column_resolver(&def, &split.qualifier);
     let scan = plan::prune_shards(&shards, &def, split.filter.as_ref(), &resolve, params);
     // With peers, the fragment/merge split is what lets them aggregate
     // their own rows; alone, it pays off only over two shards or more.
@@ -178,19 +178,7 @@ fn prepare(
         if !scan.kept.contains(&s.id) {
             continue;
         }
-        let tombstones = if s.tombstones > 0 {
-            let mut st = sess
-                .conn
-                .prepare_cached("SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?1")
-                .map_err(errors::map)?;
-            let rids = st
-                .query_map([&s.id.0], |r| r.get::<_, i64>(0))
-                .map_err(errors::map)?;
-            rids.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(errors::map)?
-        } else {
-            vec![]
-        };
+        let tombstones = tombstones(sess, &s.id, s.tombstones)?;
         let source = shard_source(&def, meta, s.tombstones, false)?;
         jobs.push(Job {
             id: s.id.clone(),

@@ -72,11 +72,13 @@ pub fn compile_cached(
 ) -> Result<String> {
     use std::hash::{Hash, Hasher};
     const CAPACITY: usize = 512;
-    if system::mentions_system_relation(&stmt, &sess.store) {
+    // Peers' rows are this run's data, like system relations: nothing to
+    // cache, and no reason to plan twice.
+    if sess.has_peers() || system::mentions_system_relation(&stmt, &sess.store) {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
-    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, params, sess.has_peers())?;
-    if !shape.gathers.is_empty() || !shape.remotes.is_empty() {
+    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, params)?;
+    if !shape.gathers.is_empty() {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();

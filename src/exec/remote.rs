@@ -103,46 +103,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
             t = quote(&r.temp)
         ))
         .map_err(errors::map)?;
-    insert_rows(sess, &r.temp, cols.len(), &answer.into_rows())
-}
-
-/// Insert rows into a temp table of `width` columns.
-pub fn insert_rows(sess: &Session, temp: &str, width: usize, rows: &[Vec<Datum>]) -> Result<()> {
-    let insert = format!(
-        "INSERT INTO temp.{} VALUES ({})",
-        quote(temp),
-        (1..=width)
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut st = sess.conn.prepare_cached(&insert).map_err(errors::map)?;
-    for row in rows {
-        if row.len() != width {
-            return Err(Error::Internal(format!(
-                "a peer answered {} columns where {width} were expected",
-                row.len()
-            )));
-        }
-        st.execute(rusqlite::params_from_iter(row.iter()))
-            .map_err(errors::map)?;
-    }
-    Ok(())
-}
-
-/// Refuse `what` on `table` while any other node holds rows of it.
-pub fn ensure_local(sess: &Session, table: &str, what: &str) -> Result<()> {
-    if !sess.has_peers() {
-        return Ok(());
-    }
-    let sql = format!("SELECT 1 FROM {} LIMIT 1", quote(table));
-    let rows = query(sess, &[table.to_string()], &sql, &[])?.into_rows();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Unsupported(format!(
-        "{what} of table \"{table}\" while other nodes hold rows of it"
-    )))
+    crate::exec::fragment::insert_rows(sess, &r.temp, cols.len(), &answer.into_rows())
 }
 
 /// Names remote shards' temp tables apart within a statement.
@@ -294,7 +255,7 @@ pub fn remote_shards(
                 t = quote(&temp)
             ))
             .map_err(errors::map)?;
-        insert_rows(sess, &temp, width, &rows)?;
+        crate::exec::fragment::insert_rows(sess, &temp, width, &rows)?;
         out.push(RemoteShard { home, shard, temp });
     }
     Ok(out)

@@ -447,17 +447,7 @@ fn sealed_sources(
         });
     }
     if sess.has_peers() {
-        let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
-            match parts {
-                [q, c] if ident_name(q) == alias => def.column_index(&ident_name(c)),
-                [c] => def.column_index(&ident_name(c)),
-                _ => None,
-            }
-        };
-        let pushed = cond
-            .map(|c| plan::pushable_conjuncts(c, &resolve))
-            .unwrap_or_default();
-        let filter = (!pushed.is_empty()).then(|| pushed.join(" AND "));
+        let filter = plan::pushdown_filter(cond, &plan::column_resolver(def, alias));
         for r in crate::exec::remote::remote_shards(sess, def, filter, params)? {
             out.push(SealedSource {
                 sql: crate::exec::remote::remote_shard_source(def, &r),
@@ -482,14 +472,13 @@ fn candidate_shards(
     )>,
 > {
     let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
-    let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
-        match parts {
-            [q, c] if ident_name(q) == alias => def.column_index(&ident_name(c)),
-            [c] => def.column_index(&ident_name(c)),
-            _ => None,
-        }
-    };
-    let scan = plan::prune_shards(&shards, def, cond, &resolve, params);
+    let scan = plan::prune_shards(
+        &shards,
+        def,
+        cond,
+        &plan::column_resolver(def, alias),
+        params,
+    );
     Ok(shards
         .into_iter()
         .filter(|(s, _)| scan.kept.contains(&s.id))
@@ -697,12 +686,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
             .collect::<Vec<_>>()
             .join(" AND ");
         let filter = crate::sql::parse_expr(&filter_text)?;
-        let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
-            match parts {
-                [c] => def.column_index(&ident_name(c)),
-                _ => None,
-            }
-        };
+        let resolve = plan::column_resolver(def, &def.name);
         for values in &written {
             for (s, meta) in &shards {
                 if !key
@@ -804,16 +788,6 @@ pub(crate) fn seal_peers_first(sess: &Session, stmt: &Statement, params: &[Datum
         return Ok(());
     };
     let alias = target_alias(factor, &def);
-    let resolve = |parts: &[sqlparser::ast::Ident]| -> Option<usize> {
-        match parts {
-            [q, c] if ident_name(q) == alias => def.column_index(&ident_name(c)),
-            [c] => def.column_index(&ident_name(c)),
-            _ => None,
-        }
-    };
-    let pushed = cond
-        .map(|c| plan::pushable_conjuncts(c, &resolve))
-        .unwrap_or_default();
-    let filter = (!pushed.is_empty()).then(|| pushed.join(" AND "));
+    let filter = plan::pushdown_filter(cond, &plan::column_resolver(&def, &alias));
     crate::exec::remote::seal_peers_first(sess, &def.name, filter, params)
 }

@@ -192,16 +192,15 @@ pub fn plan_reads(
     run_planner(stmt, store, conn, params, remote, false)
 }
 
-/// What `plan_reads` would decide (shards, shape), without rewriting
-/// `stmt`: the key of a cached compilation.
+/// What `plan_reads` would decide on this node alone (shards, shape),
+/// without rewriting `stmt`: the key of a cached compilation.
 pub fn plan_shape(
     stmt: &sqlparser::ast::Statement,
     store: &Store,
     conn: &Connection,
     params: &[Datum],
-    remote: bool,
 ) -> Result<ReadPlan> {
-    run_planner(&mut stmt.clone(), store, conn, params, remote, true)
+    run_planner(&mut stmt.clone(), store, conn, params, false, true)
 }
 
 fn run_planner(
@@ -392,10 +391,6 @@ impl Planner<'_> {
         if self.remote {
             let temp = format!("_mosaic_remote_{}", self.plan.remotes.len() + 1);
             let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
-            let pushed: Vec<String> = match (occ.prunable, filter) {
-                (true, Some(f)) => pushable_conjuncts(f, &resolve),
-                _ => vec![],
-            };
             // Rows this node tombstoned (its own transaction's, or not yet
             // delivered to their node) are skipped here.
             arms.push(format!(
@@ -409,7 +404,7 @@ impl Planner<'_> {
             self.plan.remotes.push(RemoteScan {
                 temp,
                 table: occ.def.clone(),
-                filter: (!pushed.is_empty()).then(|| pushed.join(" AND ")),
+                filter: pushdown_filter(filter.filter(|_| occ.prunable), &resolve),
             });
         }
         self.plan.scans.push(scan);
@@ -498,18 +493,32 @@ impl Planner<'_> {
     }
 }
 
-/// The conjuncts of `filter` that a peer can evaluate on its own rows of
-/// one table: every column resolves to that table (`resolve`), and the
-/// expression is built only from columns, constants, parameters,
-/// operators and a few pure functions. Each is returned as PostgreSQL
-/// SQL over the bare table (qualifiers dropped).
-pub fn pushable_conjuncts(
-    filter: &Expr,
+/// Column references of a query over the one table `def`, which the query
+/// calls `qualifier`: `qualifier.col` or a bare `col`.
+pub fn column_resolver<'a>(
+    def: &'a TableDef,
+    qualifier: &'a str,
+) -> impl Fn(&[Ident]) -> Option<usize> + 'a {
+    move |parts: &[Ident]| match parts {
+        [q, c] if ident_name(q) == qualifier => def.column_index(&ident_name(c)),
+        [c] => def.column_index(&ident_name(c)),
+        _ => None,
+    }
+}
+
+/// The part of `filter` that a peer can evaluate on its own rows of one
+/// table: the conjuncts whose every column resolves to that table
+/// (`resolve`) and that are built only from columns, constants,
+/// parameters, operators and a few pure functions, ANDed, as PostgreSQL
+/// SQL over the bare table (qualifiers dropped). `None` when nothing can
+/// be pushed down.
+pub fn pushdown_filter(
+    filter: Option<&Expr>,
     resolve: &dyn Fn(&[Ident]) -> Option<usize>,
-) -> Vec<String> {
+) -> Option<String> {
     let mut conjuncts = Vec::new();
-    split_and(filter, &mut conjuncts);
-    conjuncts
+    split_and(filter?, &mut conjuncts);
+    let pushed: Vec<String> = conjuncts
         .into_iter()
         .filter(|e| pushable(e, resolve))
         .map(|e| {
@@ -524,7 +533,8 @@ pub fn pushable_conjuncts(
             });
             format!("({e})")
         })
-        .collect()
+        .collect();
+    (!pushed.is_empty()).then(|| pushed.join(" AND "))
 }
 
 fn split_and<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {

@@ -280,13 +280,19 @@ pub async fn connect(conn_string: &str) -> Result<tokio_postgres::Client, tokio_
     Ok(client)
 }
 
-/// The rows of the last result of a simple query, as text, NULL as `None`.
-pub async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<Option<String>>> {
+/// The rows of the last result of a simple query, as text, NULL as `None`;
+/// an error as its SQLSTATE and message.
+pub async fn try_simple_rows(
+    client: &tokio_postgres::Client,
+    sql: &str,
+) -> Result<Vec<Vec<Option<String>>>, String> {
     use tokio_postgres::SimpleQueryMessage;
-    let messages = client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let messages = client.simple_query(sql).await.map_err(|e| {
+        format!(
+            "{} {e}",
+            e.code().map(|c| c.code().to_string()).unwrap_or_default()
+        )
+    })?;
     let mut rows = Vec::new();
     for message in messages {
         match message {
@@ -299,5 +305,12 @@ pub async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<
             _ => {}
         }
     }
-    rows
+    Ok(rows)
+}
+
+/// [`try_simple_rows`], panicking on an error.
+pub async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<Option<String>>> {
+    try_simple_rows(client, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }

@@ -1,0 +1,30 @@
+# Shared by benches/run.sh and benches/run-cluster.sh (sourced; expects
+# WORK, PASSWORD and PGBIN to be set, and runs as root).
+
+# A loopback TCP port nobody listens on.
+spare_port() {
+  local p
+  for p in $(seq 54320 54999); do
+    if [ -z "$(ss -Htln "( sport = :$p )")" ]; then echo "$p"; return; fi
+  done
+  echo "no spare port" >&2
+  return 1
+}
+
+# start_pg: a PostgreSQL 15 cluster in $WORK/pg with default settings
+# (initdb -E UTF8 --locale=C, SCRAM on loopback); sets PG_PORT, PG_PID and
+# PG_CONN. The caller's cleanup stops it.
+start_pg() {
+  PG_PORT=$(spare_port)
+  mkdir "$WORK/pg" "$WORK/pgsock"
+  printf '%s\n' "$PASSWORD" >"$WORK/pwfile"
+  chmod 600 "$WORK/pwfile"
+  chown postgres:postgres "$WORK/pg" "$WORK/pgsock" "$WORK/pwfile"
+  runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg" -U postgres --pwfile="$WORK/pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1
+  touch "$WORK/pg.log" && chown postgres:postgres "$WORK/pg.log"
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $WORK/pgsock" start >&2
+  PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
+  PG_CONN="host=127.0.0.1 port=$PG_PORT user=postgres password=$PASSWORD dbname=postgres"
+}
