@@ -119,6 +119,8 @@ pub struct Config {
     pub cluster_secret: String,
     pub node_name: Option<String>,
     pub shard_max_rows: u64,
+    /// How many live nodes keep a copy of each sealed shard.
+    pub replication_factor: usize,
     pub seal_idle_secs: u64,
     pub user: String,
     pub password: Option<String>,
@@ -186,6 +188,12 @@ impl Config {
                 "--shard-max-rows must be at least 1".into(),
             ));
         }
+        let replication_factor = args.replication_factor.unwrap_or(2);
+        if replication_factor == 0 {
+            return Err(Error::InvalidParameter(
+                "--replication-factor must be at least 1".into(),
+            ));
+        }
         let cluster_addr = addr(args.cluster_addr, "127.0.0.1:7946", "cluster")?;
         let cluster_secret =
             match args.cluster_secret {
@@ -206,6 +214,7 @@ impl Config {
             cluster_secret,
             node_name: args.node_name,
             shard_max_rows,
+            replication_factor: replication_factor as usize,
             seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
             user: args.user.unwrap_or_else(|| "mosaic".to_string()),
             password: args.password,

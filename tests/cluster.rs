@@ -222,7 +222,15 @@ async fn three_nodes_answer_as_one() {
         "SELECT holders FROM mosaic.shards WHERE home_node = 'n3' LIMIT 1",
     )
     .await;
-    assert_eq!(holders[0][0].as_deref(), Some("{n3}"));
+    // Its home holds it; copies (replication) may have joined it already.
+    let holders = holders[0][0].clone().unwrap_or_default();
+    assert!(
+        holders
+            .trim_matches(|c| c == '{' || c == '}')
+            .split(',')
+            .any(|h| h == "n3"),
+        "{holders}"
+    );
 
     // UPDATE and DELETE on any node reach rows wherever they live.
     let a_rows = (1..=100).filter(|i| group(*i) == "a").count() as u64;
@@ -363,7 +371,12 @@ async fn client_with_notices(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_node_is_detected_named_and_rejoins() {
-    let mut nodes = start_cluster(&["k1", "k2", "k3"], &["--shard-max-rows", "5"]).await;
+    // One copy of each shard: k3's shards are unreachable while it is down.
+    let mut nodes = start_cluster(
+        &["k1", "k2", "k3"],
+        &["--shard-max-rows", "5", "--replication-factor", "1"],
+    )
+    .await;
     let a = nodes[0].client().await;
     a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
         .await

@@ -216,11 +216,15 @@ fn addressed_row(id: i32) -> String {
     format!("({id}, {name}, {}, {})", f64::from(id) * 0.5, id % 2 == 0)
 }
 
+/// A shard's id is a function of its content: the schema, the rows, and
+/// the node that sealed them (so that equal rows sealed on two nodes of a
+/// cluster stay two shards). Three separate nodes under one name seal the
+/// same rows, reached by different paths, into the same id.
 #[tokio::test]
 async fn same_rows_give_the_same_shard_id_on_two_nodes() {
-    let a = TestNode::start();
-    let b = TestNode::start();
-    let c = TestNode::start();
+    let a = TestNode::start_with(&["--node-name", "origin"]);
+    let b = TestNode::start_with(&["--node-name", "origin"]);
+    let c = TestNode::start_with(&["--node-name", "origin"]);
     let (ca, cb, cc) = (a.client().await, b.client().await, c.client().await);
     for client in [&ca, &cb, &cc] {
         client.batch_execute(ADDR_SCHEMA).await.unwrap();

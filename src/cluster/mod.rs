@@ -16,10 +16,14 @@
 //! (a node that was down, a node that joins later).
 
 pub mod membership;
+mod placement;
 pub mod proto;
 mod registry;
+mod replication;
 pub mod rpc;
 mod service;
+
+pub use placement::Reads;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -60,6 +64,9 @@ pub struct Cluster {
     mine: Mutex<Holdings>,
     /// The connection `refresh_holdings` reads the manifest with.
     holdings_conn: Mutex<Option<rusqlite::Connection>>,
+    /// For each replica held here: the version of its home's holdings
+    /// when this node took it (see `replication`).
+    fetched: Mutex<HashMap<String, u64>>,
 }
 
 /// What the peers answered for one request.
@@ -69,6 +76,8 @@ pub struct PeerRows {
     pub nodes: Vec<(String, Vec<Vec<Datum>>)>,
     /// What could not be read, one line per unreachable node holding data.
     pub missing: Vec<String>,
+    /// The live peers that did not answer.
+    pub unreachable: Vec<String>,
 }
 
 impl PeerRows {
@@ -144,6 +153,7 @@ impl Cluster {
             registry: RwLock::new(load_registry(&store)),
             mine: Mutex::new(Holdings::default()),
             holdings_conn: Mutex::new(None),
+            fetched: Mutex::new(HashMap::new()),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -154,6 +164,10 @@ impl Cluster {
         tokio::spawn(events(cluster.clone(), rx));
         tokio::spawn(announce(cluster.clone()));
         tokio::spawn(anti_entropy(cluster.clone()));
+        tokio::spawn(replication::maintain(
+            cluster.clone(),
+            config.replication_factor,
+        ));
         Ok(cluster)
     }
 
@@ -163,7 +177,7 @@ impl Cluster {
     }
 
     /// The peers to ask: alive or merely suspected.
-    fn live_peers(&self) -> Vec<Member> {
+    pub(crate) fn live_peers(&self) -> Vec<Member> {
         self.members()
             .into_iter()
             .filter(|(_, s)| matches!(s, MemberState::Alive | MemberState::Suspect))
@@ -192,34 +206,43 @@ impl Cluster {
     /// Run a read-only query over every live peer's own data and collect
     /// their rows. Blocking: called from a session thread. A peer that
     /// cannot be reached is asked once more; one that still cannot, and
-    /// every down node the registry says holds shards of `tables`, is named
-    /// in `missing`. An error the query itself raised on a peer (a division
-    /// by zero, say) is the statement's error.
+    /// the data on nodes that are not live that no live node has a copy
+    /// of, is named in `missing`. An error the query itself raised on a
+    /// peer (a division by zero, say) is the statement's error.
     pub fn query_peers(&self, tables: &[String], sql: &str, params: &[Datum]) -> Result<PeerRows> {
         let req = Request::Query {
             sql: sql.to_string(),
             params: params.to_vec(),
+            replicas: vec![],
         };
-        self.ask_peers(tables, &req, None, None)
+        self.ask_peers(&self.reads(), tables, &req, None, None)
     }
 
-    /// Send `req` (answered with `Rows`) to every live peer, or to `only`,
-    /// as `query_peers` does.
+    /// Send `req` (a `Query` or `Scan`, answered with `Rows`) to the live
+    /// peers of `reads`, or to `only`, as `query_peers` does; each peer is
+    /// told which replicas it reads besides its own shards.
     pub fn ask_peers(
         &self,
+        reads: &Reads,
         tables: &[String],
         req: &Request,
         only: Option<&str>,
         cancel: Option<tokio_util::sync::CancellationToken>,
     ) -> Result<PeerRows> {
-        let peers: Vec<Member> = self
-            .live_peers()
-            .into_iter()
+        let peers: Vec<Member> = reads
+            .peers
+            .iter()
+            .map(|(m, _)| m.clone())
             .filter(|p| only.is_none_or(|o| o == p.name))
             .collect();
         let calls = peers.iter().map(|p| {
             let client = self.client(p.cluster_addr);
+            let mut req = req.clone();
+            if let Request::Query { replicas, .. } | Request::Scan { replicas, .. } = &mut req {
+                *replicas = reads.replicas_for(&p.name, tables);
+            }
             async move {
+                let req = &req;
                 let mut last = None;
                 for _ in 0..2 {
                     match client
@@ -258,33 +281,15 @@ impl Cluster {
                     out.nodes.push((peer.name.clone(), rows));
                 }
                 Err(e) if !unreachable(&e) => return Err(e),
-                Err(e) => out.missing.push(self.describe_missing(
-                    &peer.name,
-                    tables,
-                    Some(&e.to_string()),
-                )),
+                Err(e) => {
+                    out.unreachable.push(peer.name.clone());
+                    out.missing
+                        .push(self.describe_unreachable(reads, &peer.name, tables, &e))
+                }
             }
         }
-        // Every other node the registry knows holds data of these tables
-        // and is not live (down, left, or not heard of since this node
-        // restarted) is data this answer lacks.
         if only.is_none() {
-            let live: std::collections::HashSet<String> =
-                peers.iter().map(|p| p.name.clone()).collect();
-            let absent: Vec<String> = self
-                .registry
-                .read()
-                .iter()
-                .filter(|(name, _)| !live.contains(*name))
-                .filter(|(_, h)| {
-                    h.shards.iter().any(|s| tables.contains(&s.table))
-                        || h.open_tables.iter().any(|t| tables.contains(t))
-                })
-                .map(|(name, _)| name.clone())
-                .collect();
-            for name in absent {
-                out.missing.push(self.describe_missing(&name, tables, None));
-            }
+            out.missing.extend(reads.missing_for(tables));
         }
         Ok(out)
     }
@@ -412,7 +417,11 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
         match ev {
             Event::Up(m) => {
                 let c = cluster.clone();
-                tokio::spawn(async move { c.sync_with(&m).await });
+                tokio::spawn(async move {
+                    c.sync_with(&m).await;
+                    // Tombstones queued for it while it was away.
+                    c.flush_outbox().await;
+                });
             }
             Event::Down(m) => {
                 tracing::warn!(member = %m.name, "member down");
@@ -470,7 +479,14 @@ async fn anti_entropy(cluster: Arc<Cluster>) {
         for peer in cluster.live_peers() {
             cluster.sync_with(&peer).await;
         }
-        let c = cluster.clone();
+        cluster.flush_outbox().await;
+    }
+}
+
+impl Cluster {
+    /// Deliver queued tombstones to the live nodes they are for.
+    async fn flush_outbox(self: &Arc<Self>) {
+        let c = self.clone();
         let delivered = tokio::task::spawn_blocking(move || -> Result<()> {
             let conn = c.store.connect()?;
             crate::exec::remote::flush_outbox(&conn, &c)

@@ -12,28 +12,34 @@ use crate::store::catalog::Entry;
 /// enough to keep memory bounded on both ends.
 pub const BATCH_ROWS: usize = 512;
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
     /// Run a read-only query (PostgreSQL SQL) over this node's own data
-    /// only: its open segments and the shards in its manifest. Answered
-    /// with `Rows` items.
-    Query { sql: String, params: Vec<Datum> },
+    /// only: its open segments, the shards it sealed, and the replicas
+    /// named in `replicas` (copies of shards whose home the asker cannot
+    /// reach). Answered with `Rows` items.
+    Query {
+        sql: String,
+        params: Vec<Datum>,
+        replicas: Vec<String>,
+    },
     /// Every catalog object this node has; answered with one `Catalog`.
     Catalog,
     /// Apply these catalog objects (last writer wins); answered with `Done`.
     ApplyCatalog(Vec<Entry>),
     /// What this node holds; answered with one `Holdings`.
     Holdings,
-    /// The rows of this node's part of `table` that match `filter` (a
-    /// PostgreSQL condition over the bare column names, `$n` from
-    /// `params`), each as `[shard id or NULL for the open segment, row
-    /// key, columns…]`; with `sealed_only`, the open segment is left out.
-    /// Answered with `Rows` items.
+    /// The rows of this node's part of `table` (as in `Query`) that match
+    /// `filter` (a PostgreSQL condition over the bare column names, `$n`
+    /// from `params`), each as `[shard id or NULL for the open segment,
+    /// row key, columns…]`; with `sealed_only`, the open segment is left
+    /// out. Answered with `Rows` items.
     Scan {
         table: String,
         filter: Option<String>,
         params: Vec<Datum>,
         sealed_only: bool,
+        replicas: Vec<String>,
     },
     /// Rows of this node's shards that another node deleted or updated
     /// (committed there); answered with `Done`.
@@ -54,6 +60,12 @@ pub enum Request {
     Seal { table: String, nowait: bool },
     /// Empty this node's part of these tables (TRUNCATE); answered with `Done`.
     Truncate { tables: Vec<String> },
+    /// Send a copy of a shard this node holds: one `ShardHeader`, then the
+    /// file in `Chunk`s. The receiver verifies it against the id.
+    FetchShard { id: String },
+    /// The row keys tombstoned here of a shard this node holds; answered
+    /// with one `Rids`.
+    ShardTombstones { id: String },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,7 +74,24 @@ pub enum Response {
     Catalog(Vec<Entry>),
     Holdings(Holdings),
     Done,
+    ShardHeader(ShardHeader),
+    Chunk(Vec<u8>),
+    Rids(Vec<i64>),
 }
+
+/// What comes before a shard file's bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardHeader {
+    /// The table's object id at the sender, so that a copy is never taken
+    /// into a table that was dropped and created again under its name.
+    pub table_oid: u32,
+    pub byte_size: u64,
+    /// Row keys tombstoned at the sender.
+    pub tombstones: Vec<i64>,
+}
+
+/// Bytes of a shard file per `Chunk`.
+pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// The shards one node holds, as it announces them. `version` grows with
 /// every change, so a peer keeps only the newest it has seen.
@@ -81,6 +110,9 @@ pub struct Holdings {
 pub struct ShardInfo {
     pub id: String,
     pub table: String,
+    /// The node that sealed it (its home); the holder itself for its own.
+    #[serde(default)]
+    pub home: String,
     /// Rows not tombstoned.
     pub live_rows: i64,
     pub byte_size: u64,
@@ -94,4 +126,7 @@ pub struct Tombstone {
     pub shard: String,
     pub rid: i64,
     pub values: Vec<Datum>,
+    /// The shard's home: the one holder that looks for the row by its
+    /// values when the shard is gone (compacted there since).
+    pub home: String,
 }

@@ -15,43 +15,32 @@ use crate::sql::types::Datum;
 use crate::store::Store;
 
 impl Cluster {
-    pub(super) fn describe_missing(
+    /// What a live peer that did not answer would have given: its
+    /// shards of `tables` and the replicas it was to read, and its
+    /// unsealed rows.
+    pub(super) fn describe_unreachable(
         &self,
+        reads: &super::Reads,
         node: &str,
         tables: &[String],
-        why: Option<&str>,
+        e: &crate::error::Error,
     ) -> String {
-        let (ids, open): (Vec<String>, Vec<String>) = self
-            .registry
-            .read()
-            .get(node)
+        let registry = self.registry.read();
+        let h = registry.get(node);
+        let mut ids: Vec<String> = h
             .map(|h| {
-                (
-                    h.shards
-                        .iter()
-                        .filter(|s| tables.contains(&s.table))
-                        .map(|s| s.id.clone())
-                        .collect(),
-                    h.open_tables
-                        .iter()
-                        .filter(|t| tables.contains(t))
-                        .cloned()
-                        .collect(),
-                )
+                h.shards
+                    .iter()
+                    .filter(|s| s.home == node && tables.contains(&s.table))
+                    .map(|s| s.id.clone())
+                    .collect()
             })
             .unwrap_or_default();
-        let mut what = Vec::new();
-        if !ids.is_empty() {
-            what.push(format!("shards {} on node {node}", ids.join(", ")));
-        }
-        if !open.is_empty() || ids.is_empty() {
-            what.push(format!("the unsealed rows on node {node}"));
-        }
-        let what = what.join(" and ");
-        match why {
-            Some(w) => format!("{what} ({w})"),
-            None => format!("{what} (node is not reachable)"),
-        }
+        ids.extend(reads.replicas_for(node, tables));
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let open = h.is_none_or(|h| h.open_tables.iter().any(|t| tables.contains(t)));
+        super::placement::describe(node, &ids, open || ids.is_empty(), Some(&e.to_string()))
+            .unwrap_or_default()
     }
 
     /// Read this node's holdings and announce them if they changed.
@@ -86,6 +75,25 @@ impl Cluster {
         };
         self.membership.broadcast(TOPIC_HOLDINGS, version, vec![]);
         Ok(())
+    }
+
+    /// After a commit wrote `tables`: when one of them had no unsealed
+    /// rows here before, announce the holdings now rather than at the next
+    /// look, so that the peers soon know this node has rows only it can
+    /// serve (and name them if it dies).
+    pub fn written(self: &Arc<Self>, tables: &std::collections::HashSet<String>) {
+        let known = {
+            let mine = self.mine.lock();
+            tables.iter().all(|t| mine.open_tables.contains(t))
+        };
+        if !known {
+            let c = self.clone();
+            self.runtime.spawn_blocking(move || {
+                if let Err(e) = c.refresh_holdings() {
+                    tracing::debug!(error = %e, "cannot read holdings");
+                }
+            });
+        }
     }
 
     /// Pull every live peer's holdings now (after `mosaic.seal`, so that
@@ -253,6 +261,7 @@ fn local_holdings(
         out.push(ShardInfo {
             id: s.id.0.clone(),
             table: s.table.clone(),
+            home: s.home.clone().unwrap_or_else(|| store.node_name.clone()),
             live_rows: meta.row_count as i64 - s.tombstones,
             byte_size: meta.byte_size,
         });

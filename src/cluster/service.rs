@@ -64,8 +64,15 @@ impl Handler for Service {
             .upgrade()
             .ok_or_else(|| Error::Internal("node is shutting down".into()))?;
         match req {
-            Request::Query { sql, params } => {
+            Request::Query {
+                sql,
+                params,
+                replicas,
+            } => {
                 let handle = self.session(&cluster).await?;
+                handle
+                    .run(move |sess| sess.reads = Arc::new(crate::cluster::Reads::only(replicas)))
+                    .await?;
                 // A peer that goes away (cancel, timeout) stops the query here.
                 let r = tokio::select! {
                     r = query(&handle, sql, params, &out) => r,
@@ -103,9 +110,11 @@ impl Handler for Service {
                 filter,
                 params,
                 sealed_only,
+                replicas,
             } => {
                 let handle = self.session(&cluster).await?;
                 let scan = handle.run(move |sess| {
+                    sess.reads = Arc::new(crate::cluster::Reads::only(replicas));
                     crate::exec::remote::scan_local(
                         sess,
                         &table,
@@ -196,6 +205,16 @@ impl Handler for Service {
             Request::Holdings => {
                 let h = cluster.mine.lock().clone();
                 out.send(Response::Holdings(h)).await
+            }
+            Request::FetchShard { id } => cluster.send_shard(&id, &out).await,
+            Request::ShardTombstones { id } => {
+                let store = cluster.store.clone();
+                let rids = tokio::task::spawn_blocking(move || {
+                    store.tombstones_of(&crate::store::shard::ShardId(id))
+                })
+                .await
+                .map_err(Error::internal)??;
+                out.send(Response::Rids(rids)).await
             }
         }
     }

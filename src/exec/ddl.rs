@@ -379,7 +379,7 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
 
 fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
     let mut n = segment::count_rows(&sess.conn, table)?;
-    for (s, meta) in crate::plan::live_shards(&sess.store, &sess.conn, table)? {
+    for (s, meta) in crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, table)? {
         n += meta.row_count.saturating_sub(s.tombstones as u64);
     }
     Ok(n)

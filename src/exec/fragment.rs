@@ -160,7 +160,7 @@ fn prepare(
         return Ok(None);
     }
     let def = split.table.clone();
-    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
     let resolve = plan::column_resolver(&def, &split.qualifier);
     let scan = plan::prune_shards(&shards, &def, split.filter.as_ref(), &resolve, params);
     // With peers, the fragment/merge split is what lets them aggregate

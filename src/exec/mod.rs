@@ -62,6 +62,8 @@ pub enum Kind {
     CopyTo(copy::CopySpec),
     /// `SELECT mosaic.seal('t')`.
     Seal(String),
+    /// `SELECT mosaic.replicate('shard id')`: copy a shard here now.
+    Replicate(String),
     /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
     Noop(String),
     /// `DEALLOCATE name` (`None`: ALL); the wire layer owns prepared
@@ -233,6 +235,10 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
             name: "seal".into(),
             ty: PgType::Text,
         }],
+        Kind::Replicate(_) => vec![Column {
+            name: "replicate".into(),
+            ty: PgType::Bool,
+        }],
         _ => vec![],
     };
     Ok(Prepared {
@@ -267,8 +273,9 @@ fn max_placeholder(stmt: &Statement) -> usize {
 
 fn classify(stmt: &Statement) -> Result<Kind> {
     Ok(match stmt {
-        Statement::Query(_) => match query::seal_target(stmt) {
-            Some(t) => Kind::Seal(t),
+        Statement::Query(_) => match query::admin_call(stmt) {
+            Some((f, t)) if f == "mosaic.seal" => Kind::Seal(t.to_lowercase()),
+            Some((_, id)) => Kind::Replicate(id),
             None => Kind::Query,
         },
         Statement::Explain { .. } => Kind::Explain,
@@ -474,6 +481,13 @@ pub struct Session {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Open cursors (DECLARE … CURSOR).
     pub cursors: cursor::Cursors,
+    /// Which copies of other nodes' shards the current statement reads,
+    /// here and on each peer (decided per statement from the registry).
+    pub reads: Arc<crate::cluster::Reads>,
+    /// A query that finds a live peer unreachable may run again without it.
+    pub retry_reads: bool,
+    /// The peers found unreachable by the current statement.
+    pub unreachable: parking_lot::Mutex<HashSet<String>>,
     _own_interrupt: InterruptGuard,
 }
 
@@ -525,6 +539,9 @@ impl Session {
             shared,
             cluster,
             cursors: cursor::Cursors::default(),
+            reads: Arc::new(crate::cluster::Reads::default()),
+            retry_reads: false,
+            unreachable: parking_lot::Mutex::new(HashSet::new()),
             _own_interrupt: own_interrupt,
         })
     }
@@ -611,6 +628,9 @@ impl Session {
     }
 
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
+        if let Some(c) = &self.cluster {
+            self.reads = Arc::new(c.reads());
+        }
         if self.read_only && self.txn != TxnState::Idle {
             let what = match p.kind {
                 Kind::Insert => Some("INSERT"),
@@ -647,9 +667,19 @@ impl Session {
             (Kind::Set, Some(s)) => settings::set(self, &s),
             (Kind::Show, Some(s)) => settings::show(self, &s, sink),
             (Kind::Seal(table), _) => self.seal(table, sink),
-            (Kind::Query, Some(s)) => {
-                self.in_statement(false, |sess| query::run(sess, s, p, params, sink))
+            (Kind::Replicate(id), _) => {
+                let copied = match &self.cluster {
+                    Some(c) => c.replicate(id)?,
+                    None => {
+                        return Err(Error::InvalidParameter(format!(
+                            "no node is known to hold shard \"{id}\""
+                        )))
+                    }
+                };
+                sink(vec![Datum::Int(copied as i64)])?;
+                Ok(Outcome::Rows { count: 1 })
             }
+            (Kind::Query, Some(s)) => self.query(s, p, params, sink),
             (Kind::Explain, Some(s)) => {
                 self.in_statement(false, |sess| query::explain(sess, s, params, sink))
             }
@@ -676,6 +706,37 @@ impl Session {
                 })
             }
             _ => Err(Error::Internal("statement without a parse tree".into())),
+        }
+    }
+
+    /// Run a query. When a peer that membership still counts as live does
+    /// not answer (it died a moment ago), the query runs once more, taking
+    /// that peer for down: its shards are then read from their copies.
+    fn query(
+        &mut self,
+        s: Statement,
+        p: &Prepared,
+        params: &[Datum],
+        sink: &mut RowSink,
+    ) -> Result<Outcome> {
+        self.unreachable.lock().clear();
+        self.retry_reads = self.cluster.is_some();
+        let mut sent = 0usize;
+        let first = self.in_statement(false, |sess| {
+            query::run(sess, s.clone(), p, params, &mut |row| {
+                sent += 1;
+                sink(row)
+            })
+        });
+        self.retry_reads = false;
+        let unreachable = std::mem::take(&mut *self.unreachable.lock());
+        match (first, &self.cluster) {
+            (Err(Error::Unavailable(m)), Some(c)) if sent == 0 && !unreachable.is_empty() => {
+                tracing::info!(peers = ?unreachable, error = %m, "a peer did not answer; reading its shards from copies");
+                self.reads = Arc::new(c.reads_avoiding(&unreachable));
+                self.in_statement(false, |sess| query::run(sess, s, p, params, sink))
+            }
+            (r, _) => r,
         }
     }
 
@@ -766,11 +827,15 @@ impl Session {
         if self.txn != TxnState::Idle || self.written.is_empty() {
             return Ok(());
         }
-        for table in std::mem::take(&mut self.written) {
-            if self.store.catalog.table(&table).is_some() {
-                self.store.seal_full(&table)?;
-                self.store.compact(&table)?;
+        let written = std::mem::take(&mut self.written);
+        for table in &written {
+            if self.store.catalog.table(table).is_some() {
+                self.store.seal_full(table)?;
+                self.store.compact(table)?;
             }
+        }
+        if let Some(c) = &self.cluster {
+            c.written(&written);
         }
         Ok(())
     }
@@ -980,7 +1045,7 @@ impl Session {
 /// Whether a statement runs outside transactions in MosaicDB
 /// (`mosaic.seal`), so a script holding it cannot be one transaction.
 pub fn is_non_transactional(stmt: &Statement) -> bool {
-    matches!(classify(stmt), Ok(Kind::Seal(_)))
+    matches!(classify(stmt), Ok(Kind::Seal(_) | Kind::Replicate(_)))
 }
 
 impl Drop for Session {

@@ -10,7 +10,7 @@ use crate::plan::{self, ReadPlan};
 use crate::sql::types::Datum;
 
 /// The table of `SELECT mosaic.seal('t')`, if `stmt` is that call.
-pub fn seal_target(stmt: &Statement) -> Option<String> {
+pub fn admin_call(stmt: &Statement) -> Option<(String, String)> {
     let Statement::Query(q) = stmt else {
         return None;
     };
@@ -25,7 +25,8 @@ pub fn seal_target(stmt: &Statement) -> Option<String> {
         _ => return None,
     };
     let Expr::Function(f) = expr else { return None };
-    if crate::sql::object_name(&f.name) != "mosaic.seal" {
+    let name = crate::sql::object_name(&f.name);
+    if name != "mosaic.seal" && name != "mosaic.replicate" {
         return None;
     }
     let FunctionArguments::List(list) = &f.args else {
@@ -33,7 +34,7 @@ pub fn seal_target(stmt: &Statement) -> Option<String> {
     };
     match list.args.as_slice() {
         [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))] => match &v.value {
-            Value::SingleQuotedString(t) => Some(t.to_lowercase()),
+            Value::SingleQuotedString(t) => Some((name, t.clone())),
             _ => None,
         },
         _ => None,
@@ -49,7 +50,14 @@ pub fn compile(
     system::materialize(sess, &mut stmt)?;
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
     let remote = sess.has_peers();
-    let plan = plan::plan_reads(&mut stmt, &sess.store, &sess.conn, params, remote)?;
+    let plan = plan::plan_reads(
+        &mut stmt,
+        &sess.store,
+        &sess.conn,
+        &sess.reads.local,
+        params,
+        remote,
+    )?;
     sess.attach(&plan.attach)?;
     for g in &plan.gathers {
         crate::exec::fragment::gather(sess, g)?;
@@ -77,7 +85,7 @@ pub fn compile_cached(
     if sess.has_peers() || system::mentions_system_relation(&stmt, &sess.store) {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
-    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, params)?;
+    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, &sess.reads.local, params)?;
     if !shape.gathers.is_empty() {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }

@@ -26,6 +26,7 @@ pub fn query(sess: &Session, tables: &[String], sql: &str, params: &[Datum]) -> 
     let req = Request::Query {
         sql: sql.to_string(),
         params: params.to_vec(),
+        replicas: vec![],
     };
     ask(sess, tables, &req, None, true)
 }
@@ -43,7 +44,23 @@ fn ask(
     let Some(cluster) = sess.cluster.clone() else {
         return Ok(PeerRows::default());
     };
-    let answer = cluster.ask_peers(tables, req, only, Some(sess.shared.cancel_token()))?;
+    let answer = cluster.ask_peers(
+        &sess.reads,
+        tables,
+        req,
+        only,
+        Some(sess.shared.cancel_token()),
+    )?;
+    if !answer.unreachable.is_empty() && sess.retry_reads {
+        // The statement runs again, reading their shards from copies.
+        sess.unreachable
+            .lock()
+            .extend(answer.unreachable.iter().cloned());
+        return Err(Error::Unavailable(format!(
+            "could not read {}",
+            answer.missing.join("; ")
+        )));
+    }
     if !answer.missing.is_empty() {
         let what = answer.missing.join("; ");
         let partial =
@@ -63,17 +80,22 @@ fn ask(
     Ok(answer)
 }
 
-/// Whether this node has tombstones for other nodes' rows of `table` that
-/// those nodes may not have yet (written by an open transaction, or not
-/// yet delivered): then the peers cannot aggregate their rows themselves.
+/// Whether this node has tombstones for rows of `table` that a live peer
+/// may not have yet (written by an open transaction, or not yet
+/// delivered): then the peers cannot aggregate their rows themselves.
 pub fn undelivered_tombstones(sess: &Session, table: &str) -> Result<bool> {
-    sess.conn
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM main._mosaic_outbox WHERE table_name = ?1)",
-            [table],
-            |r| r.get::<_, bool>(0),
-        )
-        .map_err(errors::map)
+    let mut st = sess
+        .conn
+        .prepare_cached("SELECT DISTINCT node FROM main._mosaic_outbox WHERE table_name = ?1")
+        .map_err(errors::map)?;
+    let nodes = st
+        .query_map([table], |r| r.get::<_, String>(0))
+        .map_err(errors::map)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(errors::map)?;
+    Ok(nodes
+        .iter()
+        .any(|n| sess.reads.peers.iter().any(|(m, _)| &m.name == n)))
 }
 
 /// The columns of a temp table holding peers' rows: where each row lives,
@@ -93,6 +115,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         filter: r.filter.clone(),
         params: params.to_vec(),
         sealed_only: false,
+        replicas: vec![],
     };
     let answer = ask(sess, std::slice::from_ref(&r.table.name), &req, None, true)?;
     let cols = scan_columns(&r.table);
@@ -152,6 +175,7 @@ pub fn check_key(
             filter: Some(filter),
             params,
             sealed_only: false,
+            replicas: vec![],
         };
         let answer = ask(sess, std::slice::from_ref(&def.name), &req, None, false)?;
         for row in answer.into_rows() {
@@ -182,7 +206,8 @@ pub fn check_key(
 /// (`_rid` then the table's columns) for UPDATE/DELETE to run over as over
 /// a local shard.
 pub struct RemoteShard {
-    pub home: String,
+    /// The node that sent them (the shard's home, or a replica's holder).
+    pub node: String,
     pub shard: String,
     pub temp: String,
 }
@@ -208,6 +233,7 @@ pub fn remote_shards(
         filter: filter.clone(),
         params: params.to_vec(),
         sealed_only,
+        replicas: vec![],
     };
     let mut nodes = ask(sess, &tables, &scan(false), None, false)?.nodes;
     let cluster = sess
@@ -243,7 +269,7 @@ pub fn remote_shards(
             by_shard.entry((node.clone(), shard)).or_default().push(row);
         }
     }
-    for ((home, shard), rows) in by_shard {
+    for ((node, shard), rows) in by_shard {
         let temp = format!(
             "_mosaic_rshard_{}",
             NEXT_TEMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -256,7 +282,7 @@ pub fn remote_shards(
             ))
             .map_err(errors::map)?;
         crate::exec::fragment::insert_rows(sess, &temp, width, &rows)?;
-        out.push(RemoteShard { home, shard, temp });
+        out.push(RemoteShard { node, shard, temp });
     }
     Ok(out)
 }
@@ -273,89 +299,132 @@ pub fn remote_shard_source(def: &crate::store::table::TableDef, r: &RemoteShard)
     )
 }
 
-/// Tombstone the rows in temp._mosaic_rids of a remote shard, in this
-/// node's transaction, and queue them for the shard's home node (sent
-/// after commit by `flush_outbox`).
+/// Tombstone the rows in temp._mosaic_rids of shard `shard` (read by
+/// `src`, `_rid` first, live rows only), in this node's transaction, and
+/// queue them for every other node holding the shard (sent after commit
+/// by `flush_outbox`; see `Cluster::tombstone_targets`). `sender` is the node the rows came from, when it
+/// is not this one: the holder to tell if the registry does not know the
+/// shard yet. Returns how many rows were newly tombstoned.
+pub fn tombstone_rows(
+    sess: &Session,
+    def: &crate::store::table::TableDef,
+    shard: &str,
+    src: &str,
+    sender: Option<&str>,
+) -> Result<usize> {
+    let holders = sess
+        .cluster
+        .as_ref()
+        .and_then(|c| c.tombstone_targets(shard))
+        .or_else(|| sender.map(|n| (n.to_string(), vec![n.to_string()])));
+    if let Some((home, nodes)) = holders.filter(|(_, nodes)| !nodes.is_empty()) {
+        // The values first: `src` no longer yields a row once tombstoned.
+        let rows = crate::exec::fragment::collect(
+            &sess.conn,
+            &format!("SELECT * FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)"),
+            &[],
+        )?;
+        let mut queue = sess
+            .conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO main._mosaic_outbox(shard_id, rid, node, home, table_name, row_values)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(errors::map)?;
+        for mut row in rows {
+            let Datum::Int(rid) = row.remove(0) else {
+                continue;
+            };
+            let values = serde_json::to_string(&row).map_err(Error::internal)?;
+            for node in &nodes {
+                queue
+                    .execute(rusqlite::params![shard, rid, node, home, def.name, values])
+                    .map_err(errors::map)?;
+            }
+        }
+    }
+    let n = sess
+        .conn
+        .execute(
+            "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
+            [shard],
+        )
+        .map_err(errors::map)?;
+    // Counted where this node holds the shard (its own, or a copy).
+    sess.conn
+        .execute(
+            "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2",
+            rusqlite::params![n as i64, shard],
+        )
+        .map_err(errors::map)?;
+    Ok(n)
+}
+
+/// Tombstone the rows in temp._mosaic_rids of a remote shard (see
+/// `tombstone_rows`).
 pub fn tombstone_remote(
     sess: &Session,
     def: &crate::store::table::TableDef,
     r: &RemoteShard,
 ) -> Result<()> {
-    let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-    let rows = crate::exec::fragment::collect(
-        &sess.conn,
-        &format!(
-            "SELECT _rid, {} FROM temp.{} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
-            cols.join(", "),
-            quote(&r.temp)
-        ),
-        &[],
-    )?;
-    for mut row in rows {
-        let Datum::Int(rid) = row.remove(0) else {
-            continue;
-        };
-        let values = serde_json::to_string(&row).map_err(Error::internal)?;
-        sess.conn
-            .execute(
-                "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) VALUES (?1, ?2)",
-                rusqlite::params![r.shard, rid],
-            )
-            .map_err(errors::map)?;
-        sess.conn
-            .execute(
-                "INSERT OR REPLACE INTO main._mosaic_outbox(shard_id, rid, table_name, home, row_values)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                rusqlite::params![r.shard, rid, def.name, r.home, values],
-            )
-            .map_err(errors::map)?;
-    }
-    Ok(())
+    let src = remote_shard_source(def, r);
+    tombstone_rows(sess, def, &r.shard, &src, Some(&r.node)).map(|_| ())
 }
 
-/// Deliver committed tombstones of other nodes' rows to those nodes, and
+/// Deliver committed tombstones to the other holders of their shards, and
 /// forget each once its node has applied it. What cannot be delivered now
-/// stays queued; the cluster retries it periodically.
+/// stays queued; the cluster retries it periodically and when a node
+/// comes up.
 pub fn flush_outbox(conn: &rusqlite::Connection, cluster: &crate::cluster::Cluster) -> Result<()> {
     let mut batches: std::collections::BTreeMap<(String, String), Vec<Tombstone>> =
         Default::default();
     {
         let mut st = conn
             .prepare_cached(
-                "SELECT shard_id, rid, table_name, home, row_values FROM main._mosaic_outbox",
+                "SELECT shard_id, rid, node, home, table_name, row_values FROM main._mosaic_outbox",
             )
             .map_err(errors::map)?;
         let mut rows = st.query([]).map_err(errors::map)?;
         while let Some(r) = rows.next().map_err(errors::map)? {
             let shard: String = r.get(0).map_err(errors::map)?;
             let rid: i64 = r.get(1).map_err(errors::map)?;
-            let table: String = r.get(2).map_err(errors::map)?;
+            let node: String = r.get(2).map_err(errors::map)?;
             let home: String = r.get(3).map_err(errors::map)?;
-            let values: String = r.get(4).map_err(errors::map)?;
+            let table: String = r.get(4).map_err(errors::map)?;
+            let values: String = r.get(5).map_err(errors::map)?;
             let values: Vec<Datum> = serde_json::from_str(&values).map_err(Error::internal)?;
-            batches
-                .entry((home, table))
-                .or_default()
-                .push(Tombstone { shard, rid, values });
+            batches.entry((node, table)).or_default().push(Tombstone {
+                shard,
+                rid,
+                values,
+                home,
+            });
         }
     }
-    for ((home, table), rows) in batches {
+    let live: std::collections::HashSet<String> =
+        cluster.live_peers().into_iter().map(|m| m.name).collect();
+    for ((node, table), rows) in batches {
+        if !live.contains(&node) {
+            continue;
+        }
         let req = Request::Tombstones {
             table: table.clone(),
             rows: rows.clone(),
         };
-        match cluster.on_peer(&home, &req, crate::cluster::QUERY_TIMEOUT) {
+        match cluster.on_peer(&node, &req, crate::cluster::QUERY_TIMEOUT) {
             Ok(()) => {
-                for t in &rows {
-                    conn.execute(
-                        "DELETE FROM main._mosaic_outbox WHERE shard_id = ?1 AND rid = ?2",
-                        rusqlite::params![t.shard, t.rid],
+                let mut done = conn
+                    .prepare_cached(
+                        "DELETE FROM main._mosaic_outbox WHERE shard_id = ?1 AND rid = ?2 AND node = ?3",
                     )
                     .map_err(errors::map)?;
+                for t in &rows {
+                    done.execute(rusqlite::params![t.shard, t.rid, node])
+                        .map_err(errors::map)?;
                 }
             }
             Err(e) => {
-                tracing::warn!(node = %home, table = %table, error = %e, "tombstones not delivered yet; will retry");
+                tracing::warn!(node = %node, table = %table, error = %e, "tombstones not delivered yet; will retry");
             }
         }
     }

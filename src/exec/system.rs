@@ -223,7 +223,7 @@ fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
                 table: s.table.clone(),
                 live_rows: meta.row_count as i64 - s.tombstones,
                 byte_size: meta.byte_size as i64,
-                home: me.clone(),
+                home: s.home.clone().unwrap_or_else(|| me.clone()),
                 holders: vec![me.clone()],
             },
         );
@@ -249,7 +249,11 @@ fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
                     table: s.table.clone(),
                     live_rows: s.live_rows,
                     byte_size: s.byte_size as i64,
-                    home: node.clone(),
+                    home: if s.home.is_empty() {
+                        node.clone()
+                    } else {
+                        s.home.clone()
+                    },
                     holders: vec![],
                 });
                 // A node declared down holds nothing anyone can read.

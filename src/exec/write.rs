@@ -162,7 +162,7 @@ fn pull_conflicting_rows(
     def: &TableDef,
     params: &[Datum],
 ) -> Result<()> {
-    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
     if shards.is_empty() && !sess.has_peers() {
         return Ok(());
     }
@@ -208,9 +208,8 @@ fn pull_conflicting_rows(
     for (s, meta) in &shards {
         sess.attach(std::slice::from_ref(&s.id))?;
         let src = shard_source(def, meta, s.tombstones, true)?;
-        let n = pull_from(sess, def, &src, &keys)?;
-        if n > 0 {
-            tombstone_marked(sess, &meta.id.0, n)?;
+        if pull_from(sess, def, &src, &keys)? > 0 {
+            crate::exec::remote::tombstone_rows(sess, def, &meta.id.0, &src, None)?;
         }
     }
     // Rows with the same keys on other nodes move here the same way.
@@ -389,23 +388,6 @@ fn mark_rows(
     execute(sess, &sql, params, false, &mut |_| Ok(()))
 }
 
-/// Tombstone the rows in temp._mosaic_rids of shard `id`.
-fn tombstone_marked(sess: &Session, id: &str, n: usize) -> Result<()> {
-    sess.conn
-        .execute(
-            "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
-            [id],
-        )
-        .map_err(errors::map)?;
-    sess.conn
-        .execute(
-            "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2",
-            rusqlite::params![n as i64, id],
-        )
-        .map_err(errors::map)?;
-    Ok(())
-}
-
 /// Where the sealed rows an UPDATE/DELETE may change live.
 enum SealedTarget {
     Local(crate::store::shard::ShardId),
@@ -421,9 +403,11 @@ struct SealedSource {
 
 impl SealedSource {
     /// Tombstone the rows in temp._mosaic_rids.
-    fn tombstone_marked(&self, sess: &Session, def: &TableDef, n: usize) -> Result<()> {
+    fn tombstone_marked(&self, sess: &Session, def: &TableDef) -> Result<()> {
         match &self.target {
-            SealedTarget::Local(id) => tombstone_marked(sess, &id.0, n),
+            SealedTarget::Local(id) => {
+                crate::exec::remote::tombstone_rows(sess, def, &id.0, &self.sql, None).map(|_| ())
+            }
             SealedTarget::Remote(r) => crate::exec::remote::tombstone_remote(sess, def, r),
         }
     }
@@ -471,7 +455,7 @@ fn candidate_shards(
         std::sync::Arc<crate::store::shard::ShardMeta>,
     )>,
 > {
-    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
     let scan = plan::prune_shards(
         &shards,
         def,
@@ -572,7 +556,7 @@ fn update(
         } else {
             count += n;
         }
-        source.tombstone_marked(sess, &def, n)?;
+        source.tombstone_marked(sess, &def)?;
     }
     Ok((Some(def), count, "UPDATE"))
 }
@@ -632,7 +616,7 @@ fn delete(
             stream(sess, &sql, params, 0, sink)?;
         }
         count += n;
-        source.tombstone_marked(sess, &def, n)?;
+        source.tombstone_marked(sess, &def)?;
     }
     Ok((Some(def), count, "DELETE"))
 }
@@ -644,7 +628,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
     if keys.is_empty() {
         return Ok(());
     }
-    let shards = plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
     let peers = sess.has_peers();
     if shards.is_empty() && !peers {
         return Ok(());

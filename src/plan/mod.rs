@@ -143,10 +143,12 @@ pub fn segment_source(def: &TableDef, with_key: bool) -> String {
 pub fn live_shards(
     store: &Store,
     conn: &Connection,
+    replicas: &HashSet<String>,
     table: &str,
 ) -> Result<Vec<(LiveShard, std::sync::Arc<ShardMeta>)>> {
     segment::live_shards(conn, Some(table))?
         .into_iter()
+        .filter(|s| s.home.is_none() || replicas.contains(&s.id.0))
         .map(|s| {
             let m = store.meta(&s.id)?;
             Ok((s, m))
@@ -186,10 +188,11 @@ pub fn plan_reads(
     stmt: &mut sqlparser::ast::Statement,
     store: &Store,
     conn: &Connection,
+    replicas: &HashSet<String>,
     params: &[Datum],
     remote: bool,
 ) -> Result<ReadPlan> {
-    run_planner(stmt, store, conn, params, remote, false)
+    run_planner(stmt, store, conn, replicas, params, remote, false)
 }
 
 /// What `plan_reads` would decide on this node alone (shards, shape),
@@ -198,15 +201,25 @@ pub fn plan_shape(
     stmt: &sqlparser::ast::Statement,
     store: &Store,
     conn: &Connection,
+    replicas: &HashSet<String>,
     params: &[Datum],
 ) -> Result<ReadPlan> {
-    run_planner(&mut stmt.clone(), store, conn, params, false, true)
+    run_planner(
+        &mut stmt.clone(),
+        store,
+        conn,
+        replicas,
+        params,
+        false,
+        true,
+    )
 }
 
 fn run_planner(
     stmt: &mut sqlparser::ast::Statement,
     store: &Store,
     conn: &Connection,
+    replicas: &HashSet<String>,
     params: &[Datum],
     remote: bool,
     dry: bool,
@@ -214,6 +227,7 @@ fn run_planner(
     let mut planner = Planner {
         store,
         conn,
+        replicas,
         params,
         remote,
         ctes: HashSet::new(),
@@ -229,6 +243,8 @@ fn run_planner(
 struct Planner<'a> {
     store: &'a Store,
     conn: &'a Connection,
+    /// The copies of other nodes' shards this statement reads here.
+    replicas: &'a HashSet<String>,
     params: &'a [Datum],
     ctes: HashSet<String>,
     plan: ReadPlan,
@@ -323,7 +339,7 @@ impl Planner<'_> {
         all: &[Occurrence],
         others: usize,
     ) -> Result<()> {
-        let shards = live_shards(self.store, self.conn, &occ.def.name)?;
+        let shards = live_shards(self.store, self.conn, self.replicas, &occ.def.name)?;
         let resolve = |parts: &[Ident]| -> Option<usize> {
             match parts {
                 [q, c] if ident_name(q) == occ.qualifier => occ.def.column_index(&ident_name(c)),

@@ -56,6 +56,8 @@ pub struct Store {
     metas: RwLock<HashMap<ShardId, Arc<ShardMeta>>>,
     /// The node's single writer for seals, compaction and DDL.
     writer: Mutex<Connection>,
+    /// Replicas taken out of the manifest, whose files are still there.
+    retired: Mutex<Vec<(std::time::Instant, ShardId)>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -98,6 +100,7 @@ impl Store {
             addrs: RwLock::new(Addrs::default()),
             metas: RwLock::new(HashMap::new()),
             writer: Mutex::new(writer),
+            retired: Mutex::new(Vec::new()),
         };
         store.recover()?;
         Ok(Arc::new(store))
@@ -373,6 +376,7 @@ impl Store {
             writer,
             def,
             &self.shards_dir,
+            &self.node_name,
             self.options.shard_max_rows,
             |id| self.meta(id),
         )?;
@@ -387,6 +391,155 @@ impl Store {
         })
     }
 
+    /// Take a copy of another node's shard, fetched into `fetched` (a file
+    /// in the shards directory), into the manifest as a replica, with the
+    /// tombstones its holder had. The file must hold exactly the content
+    /// `id` names and belong to the table this node knows by that name
+    /// (`table_oid`: not one dropped and created again since). Returns
+    /// false when this node holds the shard already. The fetched file is
+    /// gone afterwards either way.
+    pub fn install_replica(
+        &self,
+        fetched: &Path,
+        id: &ShardId,
+        table_oid: u32,
+        tombstones: &[i64],
+    ) -> Result<bool> {
+        let r = self.install_replica_file(fetched, id, table_oid, tombstones);
+        let _ = std::fs::remove_file(fetched);
+        r
+    }
+
+    fn install_replica_file(
+        &self,
+        fetched: &Path,
+        id: &ShardId,
+        table_oid: u32,
+        tombstones: &[i64],
+    ) -> Result<bool> {
+        if !shard::verify(fetched, id)? {
+            return Err(Error::Internal(format!(
+                "the copy of shard {id} does not hold the content its id names"
+            )));
+        }
+        let meta = shard::read_meta(fetched)?;
+        let writer = self.writer.lock();
+        match self.catalog.table(&meta.table) {
+            Some(def) if def.oid == table_oid => {}
+            _ => {
+                return Err(Error::NoSuchTable(meta.table.clone()));
+            }
+        }
+        let held: bool = writer
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM _mosaic_shards WHERE id = ?1)",
+                [&id.0],
+                |r| r.get(0),
+            )
+            .map_err(Error::internal)?;
+        if held {
+            return Ok(false);
+        }
+        let path = self.shard_path(id);
+        std::fs::rename(fetched, &path)?;
+        std::fs::File::open(&self.shards_dir)?.sync_all()?;
+        writer
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(Error::internal)?;
+        let r = (|| -> rusqlite::Result<()> {
+            let mut add = writer.prepare_cached(
+                "INSERT OR IGNORE INTO _mosaic_tombstones(shard_id, rid) VALUES (?1, ?2)",
+            )?;
+            for rid in tombstones {
+                add.execute(rusqlite::params![id.0, rid])?;
+            }
+            writer.execute(
+                "INSERT INTO _mosaic_shards(id, table_name, tombstones, sealed_at, home)
+                 VALUES (?1, ?2, (SELECT count(*) FROM _mosaic_tombstones WHERE shard_id = ?1), ?3, ?4)",
+                rusqlite::params![
+                    id.0,
+                    meta.table,
+                    chrono::Utc::now().timestamp_micros(),
+                    meta.origin
+                ],
+            )?;
+            Ok(())
+        })();
+        segment::finish(&writer, r.map_err(Error::internal))?;
+        self.metas.write().insert(id.clone(), Arc::new(meta));
+        Ok(true)
+    }
+
+    /// Take a replica out of the manifest (superseded at its home, or no
+    /// longer wanted here). Its file is removed by `sweep_retired` a while
+    /// later, so that a query that planned with it can still read it.
+    pub fn retire_replica(&self, id: &ShardId) -> Result<bool> {
+        let writer = self.writer.lock();
+        writer
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(Error::internal)?;
+        let r = (|| -> rusqlite::Result<bool> {
+            let n = writer.execute(
+                "DELETE FROM _mosaic_shards WHERE id = ?1 AND home IS NOT NULL",
+                [&id.0],
+            )?;
+            if n > 0 {
+                writer.execute(
+                    "DELETE FROM _mosaic_tombstones WHERE shard_id = ?1",
+                    [&id.0],
+                )?;
+            }
+            Ok(n > 0)
+        })();
+        let retired = segment::finish(&writer, r.map_err(Error::internal))?;
+        if retired {
+            self.retired
+                .lock()
+                .push((std::time::Instant::now(), id.clone()));
+        }
+        Ok(retired)
+    }
+
+    /// Remove the files of replicas retired more than `after` ago.
+    pub fn sweep_retired(&self, after: std::time::Duration) {
+        let due: Vec<ShardId> = {
+            let mut retired = self.retired.lock();
+            let (due, keep): (Vec<_>, Vec<_>) =
+                retired.drain(..).partition(|(at, _)| at.elapsed() >= after);
+            *retired = keep;
+            due.into_iter().map(|(_, id)| id).collect()
+        };
+        let writer = self.writer.lock();
+        for id in due {
+            // Taken in again meanwhile (fetched anew): keep it.
+            let live: bool = writer
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM _mosaic_shards WHERE id = ?1)",
+                    [&id.0],
+                    |r| r.get(0),
+                )
+                .unwrap_or(true);
+            if !live {
+                self.metas.write().remove(&id);
+                let _ = std::fs::remove_file(self.shard_path(&id));
+            }
+        }
+    }
+
+    /// The row keys of a local shard that are tombstoned here.
+    pub fn tombstones_of(&self, id: &ShardId) -> Result<Vec<i64>> {
+        let conn = self.writer.lock();
+        let mut st = conn
+            .prepare_cached("SELECT rid FROM _mosaic_tombstones WHERE shard_id = ?1")
+            .map_err(Error::internal)?;
+        let rids = st
+            .query_map([&id.0], |r| r.get::<_, i64>(0))
+            .map_err(Error::internal)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::internal);
+        rids
+    }
+
     /// Compact the shards of `table` that have lost at least half their rows
     /// to tombstones.
     pub fn compact(&self, table: &str) -> Result<()> {
@@ -397,7 +550,7 @@ impl Store {
             let writer = self.writer.lock();
             segment::live_shards(&writer, Some(table))?
                 .into_iter()
-                .filter(|s| s.tombstones > 0)
+                .filter(|s| s.tombstones > 0 && s.home.is_none())
                 .filter(|s| {
                     self.meta(&s.id)
                         .map(|m| s.tombstones as u64 * 2 >= m.row_count)
@@ -408,7 +561,10 @@ impl Store {
         };
         for id in candidates {
             let writer = self.writer.lock();
-            let new = segment::compact(&writer, &def, &self.shards_dir, &id, |i| self.meta(i))?;
+            let new =
+                segment::compact(&writer, &def, &self.shards_dir, &self.node_name, &id, |i| {
+                    self.meta(i)
+                })?;
             drop(writer);
             if let Some(meta) = new {
                 let meta = Arc::new(meta);
@@ -462,7 +618,8 @@ impl Store {
             for _ in 0..workers {
                 scope.spawn(|| loop {
                     let Some(chunk) = queue.lock().pop() else { break };
-                    if let Err(e) = shard::write_shard(&self.shards_dir, &def, chunk) {
+                    if let Err(e) = shard::write_shard(&self.shards_dir, &self.node_name, &def, chunk)
+                    {
                         tracing::warn!(table, error = %e, "building a shard ahead of its seal failed");
                     }
                 });

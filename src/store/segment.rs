@@ -22,6 +22,9 @@ pub struct LiveShard {
     pub id: ShardId,
     pub table: String,
     pub tombstones: i64,
+    /// The node that sealed it, for a copy of another node's shard (a
+    /// replica); `None` for this node's own.
+    pub home: Option<String>,
 }
 
 /// Quote an identifier for SQLite.
@@ -68,19 +71,57 @@ pub fn register_functions(
     Ok(())
 }
 
+/// Create the manifest, tombstone and outbox tables, or bring those of an
+/// older version up to date.
+///
+/// `_mosaic_shards.home` names the node that sealed a replica (NULL for
+/// this node's own shards). `_mosaic_outbox` holds tombstones this node
+/// committed that another holder (`node`) of the shard has not confirmed
+/// yet, with the shard's `home` and the row's values (`row_values`, JSON),
+/// so that the home, if it compacted the shard since, can find the row
+/// again.
 pub fn init(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _mosaic_shards(
              id TEXT PRIMARY KEY, table_name TEXT NOT NULL,
-             tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL);
+             tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL, home TEXT);
          CREATE INDEX IF NOT EXISTS _mosaic_shards_table ON _mosaic_shards(table_name);
          CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
-             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;
-         CREATE TABLE IF NOT EXISTS _mosaic_outbox(
-             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, table_name TEXT NOT NULL,
-             home TEXT NOT NULL, row_values TEXT NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
+             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
     )
-    .map_err(Error::internal)
+    .map_err(Error::internal)?;
+    let has = |table: &str, column: &str| -> Result<bool> {
+        conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+            [table, column],
+            |r| r.get(0),
+        )
+        .map_err(Error::internal)
+    };
+    if !has("_mosaic_shards", "home")? {
+        conn.execute_batch("ALTER TABLE _mosaic_shards ADD COLUMN home TEXT")
+            .map_err(Error::internal)?;
+    }
+    let outbox = "CREATE TABLE IF NOT EXISTS _mosaic_outbox(
+             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, node TEXT NOT NULL, home TEXT NOT NULL,
+             table_name TEXT NOT NULL, row_values TEXT NOT NULL,
+             PRIMARY KEY(shard_id, rid, node)) WITHOUT ROWID;";
+    if has("_mosaic_outbox", "home")? && !has("_mosaic_outbox", "node")? {
+        // One queued tombstone per shard, for its home only: now one per holder.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE _mosaic_outbox RENAME TO _mosaic_outbox_old;
+             {outbox}
+             INSERT INTO _mosaic_outbox(shard_id, rid, node, home, table_name, row_values)
+                 SELECT shard_id, rid, home, home, table_name, row_values FROM _mosaic_outbox_old;
+             DROP TABLE _mosaic_outbox_old;
+             COMMIT;"
+        ))
+        .map_err(Error::internal)?;
+    } else {
+        conn.execute_batch(outbox).map_err(Error::internal)?;
+    }
+    Ok(())
 }
 
 /// The SQLite column definitions of a table's open segment.
@@ -240,16 +281,17 @@ pub fn live_shards(conn: &Connection, table: Option<&str>) -> Result<Vec<LiveSha
             id: ShardId(r.get(0)?),
             table: r.get(1)?,
             tombstones: r.get(2)?,
+            home: r.get(3)?,
         })
     };
     let rows = match table {
         Some(t) => conn
             .prepare_cached(
-                "SELECT id, table_name, tombstones FROM _mosaic_shards WHERE table_name = ?1 ORDER BY sealed_at, id",
+                "SELECT id, table_name, tombstones, home FROM _mosaic_shards WHERE table_name = ?1 ORDER BY sealed_at, id",
             )
             .and_then(|mut s| s.query_map([t], map)?.collect::<rusqlite::Result<Vec<_>>>()),
         None => conn
-            .prepare_cached("SELECT id, table_name, tombstones FROM _mosaic_shards ORDER BY sealed_at, id")
+            .prepare_cached("SELECT id, table_name, tombstones, home FROM _mosaic_shards ORDER BY sealed_at, id")
             .and_then(|mut s| s.query_map([], map)?.collect::<rusqlite::Result<Vec<_>>>()),
     };
     rows.map_err(Error::internal)
@@ -373,6 +415,7 @@ pub fn seal(
     conn: &Connection,
     def: &TableDef,
     shards_dir: &Path,
+    origin: &str,
     max_rows: u64,
     meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
 ) -> Result<Option<ShardMeta>> {
@@ -401,7 +444,7 @@ pub fn seal(
             quote(&def.name)
         );
         let rows = read_rows(conn, &sql, cols.len())?;
-        let meta = install(conn, def, shards_dir, rows, &meta_of)?;
+        let meta = install(conn, def, shards_dir, origin, rows, &meta_of)?;
         conn.execute_batch(&format!(
             "DELETE FROM {} WHERE _key <= {last_key}",
             quote(&def.name)
@@ -423,6 +466,7 @@ fn install(
     conn: &Connection,
     def: &TableDef,
     shards_dir: &Path,
+    origin: &str,
     mut rows: Vec<Row>,
     meta_of: &impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
 ) -> Result<ShardMeta> {
@@ -431,7 +475,7 @@ fn install(
         .map(|s| s.id)
         .collect();
     let meta = loop {
-        let meta = shard::write_shard(shards_dir, def, rows.clone())?;
+        let meta = shard::write_shard(shards_dir, origin, def, rows.clone())?;
         if !live.contains(&meta.id) {
             break meta;
         }
@@ -454,6 +498,7 @@ pub fn compact(
     conn: &Connection,
     def: &TableDef,
     shards_dir: &Path,
+    origin: &str,
     id: &ShardId,
     meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
 ) -> Result<Option<ShardMeta>> {
@@ -462,7 +507,7 @@ pub fn compact(
     let r = (|| -> Result<Option<ShardMeta>> {
         let still_live = live_shards(conn, Some(&def.name))?
             .into_iter()
-            .any(|s| s.id == *id && s.tombstones > 0);
+            .any(|s| s.id == *id && s.tombstones > 0 && s.home.is_none());
         if !still_live {
             return Ok(None);
         }
@@ -472,7 +517,7 @@ pub fn compact(
         if rows.is_empty() {
             return Ok(None);
         }
-        install(conn, def, shards_dir, rows, &meta_of).map(Some)
+        install(conn, def, shards_dir, origin, rows, &meta_of).map(Some)
     })();
     finish(conn, r)
 }

@@ -94,6 +94,11 @@ pub struct ShardMeta {
     pub byte_size: u64,
     /// One entry per column of the schema the shard was sealed with, in order.
     pub columns: Vec<ColumnStats>,
+    /// The node that sealed the shard. Part of the id, so that two nodes
+    /// sealing equal rows (a table without a key may hold the same row
+    /// twice) make two shards; empty in shards from before it was kept.
+    #[serde(default)]
+    pub origin: String,
 }
 
 impl ShardMeta {
@@ -108,9 +113,9 @@ pub fn shard_path(shards_dir: &Path, id: &ShardId) -> PathBuf {
     shards_dir.join(format!("{}.db", id.0))
 }
 
-/// The content id of `rows` sealed under `table`'s schema.
-pub fn shard_id(table: &TableDef, rows: &[Row]) -> ShardId {
-    canonicalize(table, rows.to_vec()).id
+/// The content id of `rows` sealed under `table`'s schema by `origin`.
+pub fn shard_id(table: &TableDef, origin: &str, rows: &[Row]) -> ShardId {
+    canonicalize(table, origin, rows.to_vec()).id
 }
 
 /// Rows normalized and put in canonical order, with the id they hash to.
@@ -147,9 +152,19 @@ fn encode_row(values: &[Datum]) -> Vec<u8> {
     out
 }
 
-/// SHA-256 over the schema part, then each row framed by its length.
-fn digest<'a>(schema: &[u8], rows: impl Iterator<Item = &'a [u8]>) -> [u8; 32] {
+/// SHA-256 over the origin (when there is one) and the schema part, then
+/// each row framed by its length.
+fn digest<'a>(origin: &str, schema: &[u8], rows: impl Iterator<Item = &'a [u8]>) -> [u8; 32] {
     let mut h = Sha256::new();
+    if !origin.is_empty() {
+        h.update(b"origin");
+        h.update(
+            u32::try_from(origin.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
+        h.update(origin.as_bytes());
+    }
     h.update(schema);
     for r in rows {
         let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
@@ -159,7 +174,7 @@ fn digest<'a>(schema: &[u8], rows: impl Iterator<Item = &'a [u8]>) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn canonicalize(table: &TableDef, rows: Vec<Row>) -> Canonical {
+fn canonicalize(table: &TableDef, origin: &str, rows: Vec<Row>) -> Canonical {
     let columns = columns_of(table);
     let mut keyed: Vec<(Vec<u8>, Vec<u8>, Row)> = rows
         .into_iter()
@@ -179,7 +194,7 @@ fn canonicalize(table: &TableDef, rows: Vec<Row>) -> Canonical {
     // deterministic too; it is not part of the id.
     keyed.sort_by(|a, b| (&a.0, &a.1, a.2.ver).cmp(&(&b.0, &b.1, b.2.ver)));
     let schema = schema_bytes(&table.name, &columns);
-    let digest = digest(&schema, keyed.iter().map(|k| k.1.as_slice()));
+    let digest = digest(origin, &schema, keyed.iter().map(|k| k.1.as_slice()));
     Canonical {
         id: ShardId(base32(&digest)),
         digest,
@@ -227,9 +242,14 @@ fn check_rows(table: &TableDef, rows: &[Row]) -> Result<()> {
 
 /// Write `rows` of `table` as a new shard file in `shards_dir` and return its
 /// metadata. If a shard with the same id already exists, it is reused.
-pub fn write_shard(shards_dir: &Path, table: &TableDef, rows: Vec<Row>) -> Result<ShardMeta> {
+pub fn write_shard(
+    shards_dir: &Path,
+    origin: &str,
+    table: &TableDef,
+    rows: Vec<Row>,
+) -> Result<ShardMeta> {
     check_rows(table, &rows)?;
-    let canon = canonicalize(table, rows);
+    let canon = canonicalize(table, origin, rows);
     let path = shard_path(shards_dir, &canon.id);
     if path.exists() {
         match read_meta(&path) {
@@ -250,6 +270,7 @@ pub fn write_shard(shards_dir: &Path, table: &TableDef, rows: Vec<Row>) -> Resul
         row_count: canon.rows.len() as u64,
         byte_size: 0,
         columns: stats::column_stats(&columns, &values, &canon.digest)?,
+        origin: origin.to_string(),
     };
     drop(values);
     let tmp = shards_dir.join(format!(
@@ -523,7 +544,7 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
         values.push(row);
     }
     let schema = schema_bytes(&meta.table, &columns);
-    let digest = digest(&schema, encoded.iter().map(Vec::as_slice));
+    let digest = digest(&meta.origin, &schema, encoded.iter().map(Vec::as_slice));
     let fresh = ShardMeta {
         id: ShardId(base32(&digest)),
         table: meta.table.clone(),
@@ -531,6 +552,7 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
         row_count: values.len() as u64,
         byte_size: meta.byte_size,
         columns: stats::column_stats(&columns, &values, &digest)?,
+        origin: meta.origin.clone(),
     };
     Ok((meta, fresh))
 }

@@ -32,7 +32,8 @@ pub fn scan_local(
         .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
     let filter = parse_filter(filter)?;
     sess.in_statement(false, |sess| {
-        let shards = crate::plan::live_shards(&sess.store, &sess.conn, &def.name)?;
+        let shards =
+            crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
         let resolve = crate::plan::column_resolver(&def, &def.name);
         let scan = crate::plan::prune_shards(&shards, &def, filter.as_ref(), &resolve, params);
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
@@ -131,11 +132,13 @@ pub fn open_rows_match(
     Ok(!rows.is_empty())
 }
 
-/// Apply tombstones another node committed for rows of this node's
-/// shards. A tombstone names (shard, row key); when that shard is no
-/// longer live here (compacted, or folded into an identical one since),
-/// the row is found again by its values among the table's live shards.
-/// Idempotent: applying the same tombstone twice changes nothing.
+/// Apply tombstones another node committed for rows of shards this node
+/// holds (its own, or copies). A tombstone names (shard, row key); when
+/// this node is the shard's home and the shard is no longer live here
+/// (compacted, or folded into an identical one since), the row is found
+/// again by its values among this node's own shards of the table. A copy
+/// this node no longer holds needs nothing. Idempotent: applying the same
+/// tombstone twice changes nothing.
 pub fn apply_tombstones(
     store: &crate::store::Store,
     table: &str,
@@ -148,12 +151,15 @@ pub fn apply_tombstones(
     // Find each row first (attaching shards is not possible inside a
     // transaction), then tombstone those whose shard is still live.
     let live = crate::store::segment::live_shards(&conn, Some(table))?;
+    let own: Vec<_> = live.iter().filter(|s| s.home.is_none()).cloned().collect();
     let mut targets = Vec::new();
     for t in rows {
         if live.iter().any(|s| s.id.0 == t.shard) {
             targets.push((t.shard.clone(), t.rid));
-        } else if let Some(found) = find_row(store, &conn, &def, &live, &t.values)? {
-            targets.push(found);
+        } else if t.home == store.node_name {
+            if let Some(found) = find_row(store, &conn, &def, &own, &t.values)? {
+                targets.push(found);
+            }
         }
     }
     conn.execute_batch("BEGIN IMMEDIATE").map_err(errors::map)?;

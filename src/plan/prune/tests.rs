@@ -61,7 +61,7 @@ fn shard() -> (tempfile::TempDir, ShardMeta) {
             ],
         })
         .collect();
-    let meta = write_shard(dir.path(), &sealed_table(), rows).unwrap();
+    let meta = write_shard(dir.path(), "", &sealed_table(), rows).unwrap();
     (dir, meta)
 }
 
@@ -381,7 +381,7 @@ fn or_and_not() {
 #[test]
 fn empty_shard_prunes() {
     let dir = tempfile::tempdir().unwrap();
-    let m = write_shard(dir.path(), &sealed_table(), vec![]).unwrap();
+    let m = write_shard(dir.path(), "", &sealed_table(), vec![]).unwrap();
     assert_eq!(
         check(&m, "true", &[]),
         Verdict::Prune("shard has no rows".into())

@@ -61,7 +61,7 @@ pub fn result_type(name: &str) -> Option<PgType> {
         "pg_relation_size" | "pg_total_relation_size" | "pg_table_size" | "pg_indexes_size" => {
             PgType::Int8
         }
-        "array_upper" | "array_lower" => PgType::Int4,
+        "array_upper" | "array_lower" | "array_length" | "cardinality" => PgType::Int4,
         _ => return None,
     })
 }
@@ -415,10 +415,19 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             Value::Null
         })
     })?;
-    conn.create_scalar_function("array_upper", 2, det, |c| {
-        Ok(match text(c, 0).map(|a| parse_array(&a).len()) {
-            Some(n) if n > 0 => Value::Integer(n as i64),
-            _ => Value::Null,
+    // One-dimensional arrays: the upper bound is the length.
+    for name in ["array_upper", "array_length"] {
+        conn.create_scalar_function(name, 2, det, |c| {
+            Ok(match text(c, 0).map(|a| parse_array(&a).len()) {
+                Some(n) if n > 0 => Value::Integer(n as i64),
+                _ => Value::Null,
+            })
+        })?;
+    }
+    conn.create_scalar_function("cardinality", 1, det, |c| {
+        Ok(match text(c, 0) {
+            Some(a) => Value::Integer(parse_array(&a).len() as i64),
+            None => Value::Null,
         })
     })?;
     conn.create_scalar_function("array_lower", 2, det, |c| {

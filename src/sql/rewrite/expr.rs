@@ -529,9 +529,7 @@ fn function(f: &mut Function) -> Result<()> {
         "jsonb_array_length" => "json_array_length",
         "array_agg" | "to_char" | "md5" | "unnest" | "generate_series" | "regexp_replace"
         | "regexp_matches" | "to_timestamp" | "to_date" | "age" | "make_interval"
-        | "array_length" | "string_to_array" => {
-            return Err(Error::Unsupported(format!("function {name}")))
-        }
+        | "string_to_array" => return Err(Error::Unsupported(format!("function {name}"))),
         _ => return Ok(()),
     };
     if name == "string_agg" && arg_count(f) != 2 {

@@ -57,8 +57,8 @@ fn id_ignores_insertion_order_and_versions() {
     for r in &mut shuffled {
         r.ver += 1000;
     }
-    let id = shard_id(&t, &rows());
-    assert_eq!(id, shard_id(&t, &shuffled));
+    let id = shard_id(&t, "", &rows());
+    assert_eq!(id, shard_id(&t, "", &shuffled));
     assert_eq!(id.0.len(), 52);
     assert!(id
         .0
@@ -69,17 +69,17 @@ fn id_ignores_insertion_order_and_versions() {
 #[test]
 fn id_depends_on_content_and_schema() {
     let t = table();
-    let id = shard_id(&t, &rows());
+    let id = shard_id(&t, "", &rows());
     let mut other = rows();
     other[0].values[1] = Datum::Text("caro1".into());
-    assert_ne!(id, shard_id(&t, &other));
-    assert_ne!(id, shard_id(&t, &rows()[1..]));
+    assert_ne!(id, shard_id(&t, "", &other));
+    assert_ne!(id, shard_id(&t, "", &rows()[1..]));
     let mut renamed = table();
     renamed.name = "persons".into();
-    assert_ne!(id, shard_id(&renamed, &rows()));
+    assert_ne!(id, shard_id(&renamed, "", &rows()));
     let mut retyped = table();
     retyped.columns[0].ty = PgType::Int4;
-    assert_ne!(id, shard_id(&retyped, &rows()));
+    assert_ne!(id, shard_id(&retyped, "", &rows()));
 }
 
 #[test]
@@ -89,17 +89,17 @@ fn negative_zero_and_int_in_real_column_normalize() {
     let mut b = rows();
     a[2].values[2] = Datum::Real(-0.0);
     b[2].values[2] = Datum::Real(0.0);
-    assert_eq!(shard_id(&t, &a), shard_id(&t, &b));
+    assert_eq!(shard_id(&t, "", &a), shard_id(&t, "", &b));
     b[2].values[2] = Datum::Int(0);
-    assert_eq!(shard_id(&t, &a), shard_id(&t, &b));
+    assert_eq!(shard_id(&t, "", &a), shard_id(&t, "", &b));
 }
 
 #[test]
 fn write_then_read_meta_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let t = table();
-    let meta = write_shard(dir.path(), &t, rows()).unwrap();
-    assert_eq!(meta.id, shard_id(&t, &rows()));
+    let meta = write_shard(dir.path(), "", &t, rows()).unwrap();
+    assert_eq!(meta.id, shard_id(&t, "", &rows()));
     assert_eq!(meta.row_count, 4);
     let path = shard_path(dir.path(), &meta.id);
     assert_eq!(meta.byte_size, fs::metadata(&path).unwrap().len());
@@ -135,7 +135,7 @@ fn write_then_read_meta_round_trips() {
 #[test]
 fn file_holds_rows_in_canonical_order() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = write_shard(dir.path(), &table(), rows()).unwrap();
+    let meta = write_shard(dir.path(), "", &table(), rows()).unwrap();
     let conn = open_read_only(&shard_path(dir.path(), &meta.id)).unwrap();
     let got: Vec<(i64, i64, i64, Option<String>, f64)> = conn
         .prepare("SELECT _rid, _ver, id, name, score FROM data ORDER BY _rid")
@@ -174,12 +174,12 @@ fn file_holds_rows_in_canonical_order() {
 #[test]
 fn writing_twice_reuses_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let first = write_shard(dir.path(), &table(), rows()).unwrap();
+    let first = write_shard(dir.path(), "", &table(), rows()).unwrap();
     let path = shard_path(dir.path(), &first.id);
     let modified = fs::metadata(&path).unwrap().modified().unwrap();
     let mut again = rows();
     again.rotate_left(2);
-    let second = write_shard(dir.path(), &table(), again).unwrap();
+    let second = write_shard(dir.path(), "", &table(), again).unwrap();
     assert_eq!(first.id, second.id);
     assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), modified);
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -188,16 +188,16 @@ fn writing_twice_reuses_the_file() {
 #[test]
 fn damaged_existing_file_is_rewritten() {
     let dir = tempfile::tempdir().unwrap();
-    let id = shard_id(&table(), &rows());
+    let id = shard_id(&table(), "", &rows());
     fs::write(shard_path(dir.path(), &id), b"not a database").unwrap();
-    let meta = write_shard(dir.path(), &table(), rows()).unwrap();
+    let meta = write_shard(dir.path(), "", &table(), rows()).unwrap();
     assert!(verify(&shard_path(dir.path(), &meta.id), &id).unwrap());
 }
 
 #[test]
 fn verify_detects_tampering() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = write_shard(dir.path(), &table(), rows()).unwrap();
+    let meta = write_shard(dir.path(), "", &table(), rows()).unwrap();
     let path = shard_path(dir.path(), &meta.id);
     assert!(verify(&path, &meta.id).unwrap());
     assert!(!verify(&path, &ShardId("nope".into())).unwrap());
@@ -238,9 +238,9 @@ fn blooms_hold_every_value_and_are_deterministic() {
     let mut many: Vec<Row> = (0..500)
         .map(|i| row(i, i * 3, Some(&format!("name-{i}")), i as f64 / 4.0))
         .collect();
-    let ma = write_shard(a.path(), &table(), many.clone()).unwrap();
+    let ma = write_shard(a.path(), "", &table(), many.clone()).unwrap();
     many.reverse();
-    let mb = write_shard(b.path(), &table(), many.clone()).unwrap();
+    let mb = write_shard(b.path(), "", &table(), many.clone()).unwrap();
     for (x, y) in ma.columns.iter().zip(&mb.columns) {
         assert_eq!(x.bloom, y.bloom, "{}", x.name);
         assert_eq!(x.trigrams, y.trigrams, "{}", x.name);
@@ -272,7 +272,7 @@ fn blooms_hold_every_value_and_are_deterministic() {
 #[test]
 fn empty_shard_and_all_null_column() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = write_shard(dir.path(), &table(), vec![]).unwrap();
+    let meta = write_shard(dir.path(), "", &table(), vec![]).unwrap();
     assert_eq!(meta.row_count, 0);
     assert!(meta
         .columns
@@ -280,7 +280,7 @@ fn empty_shard_and_all_null_column() {
         .all(|c| c.min.is_none() && c.null_count == 0));
     assert!(verify(&shard_path(dir.path(), &meta.id), &meta.id).unwrap());
     let nulls = vec![row(1, 1, None, 0.0), row(2, 2, None, 0.0)];
-    let meta = write_shard(dir.path(), &table(), nulls).unwrap();
+    let meta = write_shard(dir.path(), "", &table(), nulls).unwrap();
     let name = meta.column("name").unwrap();
     assert_eq!((name.null_count, name.min.clone()), (2, None));
 }
@@ -291,12 +291,12 @@ fn mismatched_values_are_refused() {
     let mut bad = rows();
     bad[0].values[0] = Datum::Text("3".into());
     assert!(matches!(
-        write_shard(dir.path(), &table(), bad),
+        write_shard(dir.path(), "", &table(), bad),
         Err(Error::DatatypeMismatch(_))
     ));
     let mut short = rows();
     short[0].values.pop();
-    assert!(write_shard(dir.path(), &table(), short).is_err());
+    assert!(write_shard(dir.path(), "", &table(), short).is_err());
 }
 
 #[test]
@@ -304,6 +304,26 @@ fn odd_directory_names_are_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let odd = dir.path().join("a b?c#d%e");
     fs::create_dir(&odd).unwrap();
-    let meta = write_shard(&odd, &table(), rows()).unwrap();
+    let meta = write_shard(&odd, "", &table(), rows()).unwrap();
     assert!(verify(&shard_path(&odd, &meta.id), &meta.id).unwrap());
+}
+
+#[test]
+fn the_sealing_node_is_part_of_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = table();
+    let a = write_shard(dir.path(), "node-a", &t, rows()).unwrap();
+    let b = write_shard(dir.path(), "node-b", &t, rows()).unwrap();
+    assert_ne!(a.id, b.id, "equal rows sealed on two nodes are two shards");
+    assert_eq!(a.id, shard_id(&t, "node-a", &rows()));
+    assert_ne!(a.id, shard_id(&t, "", &rows()));
+    assert_eq!(
+        read_meta(&shard_path(dir.path(), &a.id)).unwrap().origin,
+        "node-a"
+    );
+    assert!(verify(&shard_path(dir.path(), &a.id), &a.id).unwrap());
+    // A file copied under another shard's name fails verification.
+    let wrong = dir.path().join("copy.db");
+    fs::copy(shard_path(dir.path(), &a.id), &wrong).unwrap();
+    assert!(!verify(&wrong, &b.id).unwrap());
 }

@@ -205,7 +205,7 @@ proptest! {
                 ],
             })
             .collect();
-        let meta = write_shard(dir.path(), &sealed(), rows).unwrap();
+        let meta = write_shard(dir.path(), "", &sealed(), rows).unwrap();
         let conn = open_read_only(&shard_path(dir.path(), &meta.id)).unwrap();
         conn.execute_batch("PRAGMA case_sensitive_like = ON").unwrap();
         let table = current();

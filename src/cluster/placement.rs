@@ -1,0 +1,331 @@
+//! Where copies of a shard live and which copy a statement reads.
+//!
+//! A shard's home (the node that sealed it) answers for it while it is
+//! live: it has every tombstone first. Copies are kept on the nodes that
+//! rendezvous hashing ranks first for the shard id (`desired_holders`).
+//! When a home is not live, the statement reads its shards from a copy:
+//! this node's own when it has one, else a live holder's. Which home
+//! shards exist is taken from the home's own last announcement, so a
+//! shard and the one that superseded it are never both read.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::cluster::membership::Member;
+use crate::cluster::proto::ShardInfo;
+use crate::cluster::Cluster;
+
+/// Which copies one statement reads, decided once from the registry and
+/// membership as this node sees them then.
+#[derive(Debug, Default, Clone)]
+pub struct Reads {
+    /// The live peers to ask, each with the replicas it reads besides its
+    /// own shards (copies of shards whose home is not live).
+    pub peers: Vec<(Member, Vec<ShardInfo>)>,
+    /// Replicas this node reads itself, by id.
+    pub local: HashSet<String>,
+    /// Data on nodes that are not live that no live node has a copy of.
+    pub missing: Vec<Missing>,
+}
+
+/// What a node that is not live holds and nobody else can serve.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    pub node: String,
+    pub shards: Vec<ShardInfo>,
+    /// Tables with rows unsealed on that node.
+    pub open_tables: Vec<String>,
+}
+
+impl Reads {
+    /// A peer serving a request: its own shards and these replicas.
+    pub fn only(replicas: Vec<String>) -> Reads {
+        Reads {
+            local: replicas.into_iter().collect(),
+            ..Reads::default()
+        }
+    }
+
+    /// The replicas `peer` reads for these tables.
+    pub fn replicas_for(&self, peer: &str, tables: &[String]) -> Vec<String> {
+        self.peers
+            .iter()
+            .filter(|(m, _)| m.name == peer)
+            .flat_map(|(_, s)| s.iter())
+            .filter(|s| tables.contains(&s.table))
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
+    /// What cannot be read of these tables, one line per node.
+    pub fn missing_for(&self, tables: &[String]) -> Vec<String> {
+        self.missing
+            .iter()
+            .filter_map(|m| {
+                let ids: Vec<&str> = m
+                    .shards
+                    .iter()
+                    .filter(|s| tables.contains(&s.table))
+                    .map(|s| s.id.as_str())
+                    .collect();
+                let open = m.open_tables.iter().any(|t| tables.contains(t));
+                describe(&m.node, &ids, open, None)
+            })
+            .collect()
+    }
+}
+
+/// "shards a, b on node n and the unsealed rows on node n (why)", or
+/// nothing when there is nothing.
+pub(super) fn describe(node: &str, ids: &[&str], open: bool, why: Option<&str>) -> Option<String> {
+    let mut what = Vec::new();
+    if !ids.is_empty() {
+        what.push(format!("shards {} on node {node}", ids.join(", ")));
+    }
+    if open {
+        what.push(format!("the unsealed rows on node {node}"));
+    }
+    if what.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} ({})",
+        what.join(" and "),
+        why.unwrap_or("node is not reachable")
+    ))
+}
+
+/// A node's rank for a shard in rendezvous hashing: the higher, the
+/// sooner it is chosen to hold a copy.
+fn rank(shard: &str, node: &str) -> u64 {
+    let h = Sha256::new()
+        .chain_update(shard.as_bytes())
+        .chain_update([0])
+        .chain_update(node.as_bytes())
+        .finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&h[..8]);
+    u64::from_be_bytes(b)
+}
+
+/// The `n` nodes of `live` that should hold `shard`: its home first when
+/// it is live, then the others in rendezvous order.
+pub fn desired_holders<'a>(shard: &ShardInfo, live: &'a [String], n: usize) -> Vec<&'a str> {
+    let mut order: Vec<&str> = live.iter().map(String::as_str).collect();
+    order.sort_by_key(|node| {
+        (
+            *node != shard.home,
+            std::cmp::Reverse(rank(&shard.id, node)),
+        )
+    });
+    order.truncate(n);
+    order
+}
+
+impl Cluster {
+    /// Every shard any node announces, once per id, with the nodes
+    /// announcing it (this node included).
+    pub(super) fn known_shards(&self) -> HashMap<String, (ShardInfo, Vec<String>)> {
+        let mut out: HashMap<String, (ShardInfo, Vec<String>)> = HashMap::new();
+        let me = self.store.node_name.clone();
+        let mine = self.mine.lock().shards.clone();
+        let registry = self.registry.read();
+        let all = std::iter::once((&me, &mine)).chain(registry.iter().map(|(n, h)| (n, &h.shards)));
+        for (node, shards) in all {
+            for s in shards {
+                out.entry(s.id.clone())
+                    .or_insert_with(|| (s.clone(), Vec::new()))
+                    .1
+                    .push(node.clone());
+            }
+        }
+        out
+    }
+
+    /// Where a tombstone of shard `id` must go: the shard's home, and
+    /// every other node that holds it or may by now (every live peer: a
+    /// node that just took a copy may not be in this node's registry yet;
+    /// one that holds none ignores it). `None` for a shard nobody
+    /// announced.
+    pub fn tombstone_targets(&self, id: &str) -> Option<(String, Vec<String>)> {
+        let me = &self.store.node_name;
+        let mut home = self
+            .mine
+            .lock()
+            .shards
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.home.clone());
+        let mut nodes: Vec<String> = Vec::new();
+        for (node, h) in self.registry.read().iter() {
+            if let Some(s) = h.shards.iter().find(|s| s.id == id) {
+                home.get_or_insert_with(|| s.home.clone());
+                nodes.push(node.clone());
+            }
+        }
+        let home = home?;
+        for m in self.live_peers() {
+            if !nodes.contains(&m.name) {
+                nodes.push(m.name);
+            }
+        }
+        if &home != me && !nodes.contains(&home) {
+            nodes.push(home.clone());
+        }
+        nodes.retain(|n| n != me);
+        Some((home, nodes))
+    }
+
+    /// Decide which copies a statement reads now (see `Reads`).
+    pub fn reads(&self) -> Reads {
+        self.reads_avoiding(&HashSet::new())
+    }
+
+    /// `reads`, taking the peers in `avoid` for down: they did not answer
+    /// a moment ago, though membership has not noticed yet.
+    pub fn reads_avoiding(&self, avoid: &HashSet<String>) -> Reads {
+        let live: Vec<Member> = self
+            .live_peers()
+            .into_iter()
+            .filter(|m| !avoid.contains(&m.name))
+            .collect();
+        let live_names: HashSet<&str> = live.iter().map(|m| m.name.as_str()).collect();
+        let me = self.store.node_name.as_str();
+        let mut reads = Reads {
+            peers: live.iter().map(|m| (m.clone(), Vec::new())).collect(),
+            ..Reads::default()
+        };
+        let registry = self.registry.read();
+        let absent: Vec<&String> = registry
+            .keys()
+            .filter(|n| !live_names.contains(n.as_str()) && n.as_str() != me)
+            .collect();
+        let mine: HashSet<String> = self
+            .mine
+            .lock()
+            .shards
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        // Homes this node has no announcement of (it heard of their
+        // shards only from the nodes holding copies).
+        let unannounced: Vec<&ShardInfo> = registry
+            .values()
+            .flat_map(|h| h.shards.iter())
+            .filter(|s| {
+                s.home != me
+                    && !live_names.contains(s.home.as_str())
+                    && !registry.contains_key(&s.home)
+            })
+            .collect();
+        if absent.is_empty() && unannounced.is_empty() {
+            return reads;
+        }
+        let holders = |id: &str| -> Vec<usize> {
+            live.iter()
+                .enumerate()
+                .filter(|(_, m)| {
+                    registry
+                        .get(&m.name)
+                        .is_some_and(|h| h.shards.iter().any(|s| s.id == id))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut assigned: Vec<Vec<ShardInfo>> = vec![Vec::new(); live.len()];
+        let mut local = HashSet::new();
+        let mut seen = HashSet::new();
+        let mut place = |s: &ShardInfo, lost: &mut Vec<ShardInfo>| {
+            if !seen.insert(s.id.clone()) {
+                return;
+            }
+            if mine.contains(&s.id) {
+                local.insert(s.id.clone());
+                return;
+            }
+            // The live holder with the least to read so far.
+            match holders(&s.id)
+                .into_iter()
+                .min_by_key(|&i| assigned[i].len())
+            {
+                Some(i) => assigned[i].push(s.clone()),
+                None => lost.push(s.clone()),
+            }
+        };
+        for node in absent {
+            let Some(h) = registry.get(node) else {
+                continue;
+            };
+            let mut lost = Vec::new();
+            for s in h.shards.iter().filter(|s| &s.home == node) {
+                place(s, &mut lost);
+            }
+            if !lost.is_empty() || !h.open_tables.is_empty() {
+                reads.missing.push(Missing {
+                    node: node.clone(),
+                    shards: lost,
+                    open_tables: h.open_tables.clone(),
+                });
+            }
+        }
+        for s in unannounced {
+            let mut lost = Vec::new();
+            place(s, &mut lost);
+            if !lost.is_empty() {
+                reads.missing.push(Missing {
+                    node: s.home.clone(),
+                    shards: lost,
+                    open_tables: vec![],
+                });
+            }
+        }
+        for (slot, extra) in reads.peers.iter_mut().zip(assigned) {
+            slot.1 = extra;
+        }
+        reads.local = local;
+        reads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(id: &str, home: &str) -> ShardInfo {
+        ShardInfo {
+            id: id.into(),
+            table: "t".into(),
+            home: home.into(),
+            live_rows: 1,
+            byte_size: 1,
+        }
+    }
+
+    #[test]
+    fn the_home_comes_first_then_rendezvous_order() {
+        let live: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let s = shard("s1", "c");
+        let two = desired_holders(&s, &live, 2);
+        assert_eq!(two[0], "c");
+        assert_eq!(two.len(), 2);
+        // Removing a node other than the chosen ones changes nothing.
+        let other = live
+            .iter()
+            .find(|n| !two.contains(&n.as_str()))
+            .unwrap()
+            .clone();
+        let fewer: Vec<String> = live.iter().filter(|n| **n != other).cloned().collect();
+        assert_eq!(desired_holders(&s, &fewer, 2), two);
+        // Without its home, the next in order moves up.
+        let no_home: Vec<String> = live.iter().filter(|n| *n != "c").cloned().collect();
+        let next = desired_holders(&s, &no_home, 2);
+        assert_eq!(next[0], two[1]);
+        // Shards spread: over many ids every node is chosen second sometimes.
+        let mut chosen = HashSet::new();
+        for i in 0..64 {
+            chosen.insert(desired_holders(&shard(&format!("s{i}"), "a"), &live, 2)[1]);
+        }
+        assert_eq!(chosen.len(), 3, "{chosen:?}");
+    }
+}

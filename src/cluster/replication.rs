@@ -1,0 +1,354 @@
+//! Copies of sealed shards on other nodes.
+//!
+//! Every node runs `maintain` once a second. For each shard any node
+//! announces, the `--replication-factor` nodes ranked first by rendezvous
+//! hashing over the live members (`placement::desired_holders`) should hold
+//! it; a node that should and does not pulls a copy from a live holder
+//! ("want a shard? ask someone who has it"). So when a holder dies, the
+//! next node in rank order pulls one. Every copy is verified against the
+//! shard's content id before it enters the manifest.
+//!
+//! A replica follows its home: it takes in tombstones the home has and it
+//! lacks (the home has every tombstone first), and leaves when the home
+//! announces holdings without it (compacted into another shard, emptied
+//! by TRUNCATE, dropped).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+use crate::cluster::membership::Member;
+use crate::cluster::placement::desired_holders;
+use crate::cluster::proto::{Request, Response, ShardHeader, ShardInfo, Tombstone, CHUNK_BYTES};
+use crate::cluster::{Cluster, QUERY_TIMEOUT};
+use crate::error::{Error, Result};
+use crate::store::shard::ShardId;
+
+/// How often a node looks for shards to copy, replicas to update and
+/// replicas to retire.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(1);
+/// Copies pulled per round at most (a node that just joined catches up
+/// over several rounds, without starving its queries).
+const FETCHES_PER_ROUND: usize = 8;
+/// How long a retired replica's file stays for queries that planned with it.
+const RETIRED_FILE_GRACE: Duration = Duration::from_secs(30);
+
+impl Cluster {
+    /// Copy shard `id` here from a live holder now (`mosaic.replicate`).
+    /// False when this node holds it already. Blocking.
+    pub fn replicate(self: &Arc<Self>, id: &str) -> Result<bool> {
+        if self.mine.lock().shards.iter().any(|s| s.id == id) {
+            return Ok(false);
+        }
+        let known = self.known_shards();
+        let Some((info, _)) = known.get(id) else {
+            return Err(Error::InvalidParameter(format!(
+                "no node is known to hold shard \"{id}\""
+            )));
+        };
+        let info = info.clone();
+        let this = self.clone();
+        self.runtime
+            .block_on(async move { this.fetch(&info).await })
+    }
+
+    /// The live peers holding `id`, its home first.
+    fn live_holders(&self, info: &ShardInfo) -> Vec<Member> {
+        let registry = self.registry.read();
+        let mut holders: Vec<Member> = self
+            .live_peers()
+            .into_iter()
+            .filter(|m| {
+                registry
+                    .get(&m.name)
+                    .is_some_and(|h| h.shards.iter().any(|s| s.id == info.id))
+            })
+            .collect();
+        holders.sort_by_key(|m| m.name != info.home);
+        holders
+    }
+
+    /// Pull a copy of `info` from a live holder, trying each in turn.
+    async fn fetch(self: &Arc<Self>, info: &ShardInfo) -> Result<bool> {
+        let holders = self.live_holders(info);
+        if holders.is_empty() {
+            return Err(Error::Unavailable(format!(
+                "no node holding shard {} is reachable",
+                info.id
+            )));
+        }
+        let mut last = None;
+        for holder in holders {
+            let home_version = self.registry.read().get(&info.home).map(|h| h.version);
+            match self.fetch_from(info, &holder).await {
+                Ok(copied) => {
+                    self.fetched
+                        .lock()
+                        .insert(info.id.clone(), home_version.unwrap_or(0));
+                    if copied {
+                        tracing::info!(shard = %info.id, from = %holder.name, "copied a shard");
+                        let c = self.clone();
+                        let _ = tokio::task::spawn_blocking(move || c.refresh_holdings()).await;
+                    }
+                    return Ok(copied);
+                }
+                Err(e) => {
+                    tracing::debug!(shard = %info.id, from = %holder.name, error = %e, "copying a shard failed");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Internal("no holder answered".into())))
+    }
+
+    async fn fetch_from(self: &Arc<Self>, info: &ShardInfo, holder: &Member) -> Result<bool> {
+        let mut stream = self
+            .client(holder.cluster_addr)
+            .call::<Request, Response>(
+                &Request::FetchShard {
+                    id: info.id.clone(),
+                },
+                QUERY_TIMEOUT,
+            )
+            .await?;
+        let tmp = self.store.shards_dir.join(format!(
+            "{}.db.fetch-{:016x}",
+            info.id,
+            rand::random::<u64>()
+        ));
+        let received = async {
+            let mut header: Option<ShardHeader> = None;
+            let mut file = tokio::fs::File::create(&tmp).await?;
+            let mut written = 0u64;
+            while let Some(item) = stream.next().await {
+                match item? {
+                    Response::ShardHeader(h) => header = Some(h),
+                    Response::Chunk(bytes) => {
+                        written += bytes.len() as u64;
+                        let expected = header.as_ref().map(|h| h.byte_size).unwrap_or(0);
+                        if written > expected {
+                            return Err(Error::Internal(format!(
+                                "shard {} is longer than announced",
+                                info.id
+                            )));
+                        }
+                        file.write_all(&bytes).await?;
+                    }
+                    _ => {}
+                }
+            }
+            file.sync_all().await?;
+            let header = header.ok_or_else(|| Error::Internal("no shard header".into()))?;
+            if written != header.byte_size {
+                return Err(Error::Internal(format!(
+                    "shard {} arrived with {written} of {} bytes",
+                    info.id, header.byte_size
+                )));
+            }
+            Ok(header)
+        }
+        .await;
+        let header = match received {
+            Ok(h) => h,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let store = self.store.clone();
+        let id = ShardId(info.id.clone());
+        tokio::task::spawn_blocking(move || {
+            store.install_replica(&tmp, &id, header.table_oid, &header.tombstones)
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    /// Serve a peer's `FetchShard`: the header, then the file in chunks.
+    pub(super) async fn send_shard(
+        &self,
+        id: &str,
+        out: &crate::cluster::rpc::Sender<Response>,
+    ) -> Result<()> {
+        let store = self.store.clone();
+        let id = ShardId(id.to_string());
+        let (header, bytes) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let table = store
+                .with_writer(|w| {
+                    w.query_row(
+                        "SELECT table_name FROM _mosaic_shards WHERE id = ?1",
+                        [&id.0],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .map_err(Error::internal)
+                })
+                .map_err(|_| Error::InvalidParameter(format!("shard {id} is not held here")))?;
+            let def = store
+                .catalog
+                .table(&table)
+                .ok_or_else(|| Error::NoSuchTable(table.clone()))?;
+            let bytes = std::fs::read(store.shard_path(&id))?;
+            let header = ShardHeader {
+                table_oid: def.oid,
+                byte_size: bytes.len() as u64,
+                tombstones: store.tombstones_of(&id)?,
+            };
+            Ok((header, bytes))
+        })
+        .await
+        .map_err(Error::internal)??;
+        out.send(Response::ShardHeader(header)).await?;
+        for chunk in bytes.chunks(CHUNK_BYTES) {
+            out.send(Response::Chunk(chunk.to_vec())).await?;
+        }
+        Ok(())
+    }
+
+    /// One round of keeping copies where they belong (see the module).
+    async fn maintain(self: &Arc<Self>, factor: usize) {
+        let me = self.store.node_name.clone();
+        let mut live: Vec<String> = self.live_peers().into_iter().map(|m| m.name).collect();
+        live.push(me.clone());
+        let factor = factor.min(live.len());
+        let known = self.known_shards();
+        let registry = self.registry.read().clone();
+        let mine: HashMap<String, ShardInfo> = self
+            .mine
+            .lock()
+            .shards
+            .iter()
+            .map(|s| (s.id.clone(), s.clone()))
+            .collect();
+        let mut wanted = Vec::new();
+        for (id, (info, _)) in &known {
+            let home_live = live.contains(&info.home);
+            let at_home = registry.get(&info.home);
+            match mine.get(id) {
+                Some(held) => {
+                    // Any live holder that has tombstones this node lacks
+                    // (fewer live rows) shares them: a copy that was being
+                    // taken while a delete went out, or a home that was
+                    // down while its copies took a delete.
+                    let ahead = registry.iter().find(|(node, h)| {
+                        live.contains(*node)
+                            && h.shards
+                                .iter()
+                                .any(|s| &s.id == id && s.live_rows < held.live_rows)
+                    });
+                    if let Some((node, _)) = ahead {
+                        self.take_tombstones(info, node).await;
+                    }
+                    if held.home == me {
+                        continue;
+                    }
+                    let Some(home) = at_home.filter(|_| home_live) else {
+                        continue;
+                    };
+                    match home.shards.iter().find(|s| &s.id == id) {
+                        Some(_) => {}
+                        None => {
+                            let seen = *self
+                                .fetched
+                                .lock()
+                                .entry(id.clone())
+                                .or_insert(home.version);
+                            if home.version > seen {
+                                let c = self.clone();
+                                let id = id.clone();
+                                let _ = tokio::task::spawn_blocking(move || c.retire(&id)).await;
+                            }
+                        }
+                    }
+                }
+                None => {
+                    // While its home is live, only a shard the home still
+                    // announces is worth a copy.
+                    let current = !home_live
+                        || info.home == me
+                        || at_home.is_some_and(|h| h.shards.iter().any(|s| &s.id == id));
+                    if current
+                        && self.store.catalog.table(&info.table).is_some()
+                        && desired_holders(info, &live, factor).contains(&me.as_str())
+                    {
+                        wanted.push(info.clone());
+                    }
+                }
+            }
+        }
+        for info in wanted.into_iter().take(FETCHES_PER_ROUND) {
+            if let Err(e) = self.fetch(&info).await {
+                tracing::debug!(shard = %info.id, error = %e, "no copy this round");
+            }
+        }
+        let store = self.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.sweep_retired(RETIRED_FILE_GRACE)).await;
+    }
+
+    /// Take in the tombstones `node` has for a shard this node holds a copy of.
+    async fn take_tombstones(self: &Arc<Self>, info: &ShardInfo, node: &str) {
+        let Some(peer) = self.live_peers().into_iter().find(|m| m.name == node) else {
+            return;
+        };
+        let items: Result<Vec<Response>> = self
+            .client(peer.cluster_addr)
+            .call_all(
+                &Request::ShardTombstones {
+                    id: info.id.clone(),
+                },
+                QUERY_TIMEOUT,
+            )
+            .await;
+        let rids = match items {
+            Ok(items) => items
+                .into_iter()
+                .flat_map(|i| match i {
+                    Response::Rids(r) => r,
+                    _ => vec![],
+                })
+                .collect::<Vec<i64>>(),
+            Err(e) => {
+                tracing::debug!(shard = %info.id, error = %e, "tombstone sync failed");
+                return;
+            }
+        };
+        let rows: Vec<Tombstone> = rids
+            .into_iter()
+            .map(|rid| Tombstone {
+                shard: info.id.clone(),
+                rid,
+                values: vec![],
+                home: info.home.clone(),
+            })
+            .collect();
+        let store = self.store.clone();
+        let table = info.table.clone();
+        let c = self.clone();
+        let _ = tokio::task::spawn_blocking(move || -> Result<()> {
+            crate::exec::remote::apply_tombstones(&store, &table, &rows)?;
+            c.refresh_holdings()
+        })
+        .await;
+    }
+
+    fn retire(self: &Arc<Self>, id: &str) {
+        match self.store.retire_replica(&ShardId(id.to_string())) {
+            Ok(true) => {
+                tracing::info!(shard = %id, "a copy its home no longer has was retired");
+                self.fetched.lock().remove(id);
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(shard = %id, error = %e, "cannot retire a copy"),
+        }
+    }
+}
+
+/// Keep copies where they belong, once a second.
+pub(super) async fn maintain(cluster: Arc<Cluster>, factor: usize) {
+    loop {
+        tokio::time::sleep(MAINTAIN_EVERY).await;
+        cluster.maintain(factor).await;
+    }
+}

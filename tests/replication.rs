@@ -1,0 +1,529 @@
+//! Shard replication: every sealed shard is kept on `--replication-factor`
+//! live nodes (its home plus the next ones in rendezvous order), so a query
+//! over sealed rows still answers when their home is down; deletes reach
+//! every holder, the home too once it is back; `mosaic.replicate` copies a
+//! shard on demand; rows a dead node never sealed are named as missing.
+//!
+//! Node names carry a hyphen, which no shard id (lowercase base32) has, so
+//! a name found in a message is the node's and not part of an id.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::TestNode;
+use tokio_postgres::AsyncMessage;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The rows of the last result of a simple query, as text, NULL as `None`;
+/// an error as `SQLSTATE message` (the server's message, which
+/// `common::try_simple_rows` leaves out).
+async fn try_rows(
+    client: &tokio_postgres::Client,
+    sql: &str,
+) -> Result<Vec<Vec<Option<String>>>, String> {
+    use tokio_postgres::SimpleQueryMessage;
+    let messages = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| match e.as_db_error() {
+            Some(db) => format!("{} {}", db.code().code(), db.message()),
+            None => format!("(no SQLSTATE) {e}"),
+        })?;
+    let mut rows = Vec::new();
+    for message in messages {
+        match message {
+            SimpleQueryMessage::RowDescription(_) => rows.clear(),
+            SimpleQueryMessage::Row(row) => rows.push(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect(),
+            ),
+            _ => {}
+        }
+    }
+    Ok(rows)
+}
+
+/// Start `names.len()` nodes, the others joining the first through it as
+/// seed, each with `args`; returns when every node sees all the others alive.
+async fn start_cluster(names: &[&str], args: &[&str]) -> Vec<TestNode> {
+    let mut first_args = vec!["--node-name", names[0]];
+    first_args.extend_from_slice(args);
+    let first = TestNode::start_with(&first_args);
+    let seed = first.cluster_addr().to_string();
+    let mut nodes = vec![first];
+    for name in &names[1..] {
+        let mut a = vec!["--node-name", name, "--join", &seed];
+        a.extend_from_slice(args);
+        nodes.push(TestNode::start_with(&a));
+    }
+    for n in &nodes {
+        wait_alive(n, names.len() - 1).await;
+    }
+    nodes
+}
+
+/// Wait until `node` sees `peers` other nodes alive.
+async fn wait_alive(node: &TestNode, peers: usize) {
+    let client = node.client().await;
+    wait_rows(
+        &client,
+        "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+        &[&peers.to_string()],
+    )
+    .await;
+}
+
+/// Wait until `client`'s node sees `name` in `state`.
+async fn wait_state(client: &tokio_postgres::Client, name: &str, state: &str) {
+    wait_rows(
+        client,
+        &format!("SELECT state FROM mosaic.nodes WHERE node_name = '{name}'"),
+        &[state],
+    )
+    .await;
+}
+
+/// Poll `sql` until its first row is `want`; errors meanwhile are retried.
+/// Panics after [`TIMEOUT`] with the last answer.
+async fn wait_rows(client: &tokio_postgres::Client, sql: &str, want: &[&str]) {
+    let start = Instant::now();
+    loop {
+        let got = try_rows(client, sql).await;
+        if let Ok(rows) = &got {
+            let first: Option<Vec<&str>> = rows
+                .first()
+                .map(|r| r.iter().map(|v| v.as_deref().unwrap_or("NULL")).collect());
+            if first.as_deref() == Some(want) {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "{sql} gave {got:?}, not {want:?}, after {TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One row of `mosaic.shards`, holders parsed from the text[] text form.
+#[derive(Debug, Clone)]
+struct Shard {
+    id: String,
+    home: String,
+    row_count: i64,
+    holders: Vec<String>,
+}
+
+/// The elements of a one-dimensional text[] in PostgreSQL's text form
+/// (`{a,"b c"}`); NULL and `{}` are empty.
+fn parse_text_array(text: Option<&str>) -> Vec<String> {
+    let Some(text) = text else {
+        return vec![];
+    };
+    let inner = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or_else(|| panic!("not a text[] in text form: {text:?}"));
+    if inner.is_empty() {
+        return vec![];
+    }
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' if quoted => cur.extend(chars.next()),
+            ',' if !quoted => items.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    items.push(cur);
+    items
+}
+
+/// The shards of `table` that `client`'s node knows, by shard id.
+async fn shards_of(client: &tokio_postgres::Client, table: &str) -> Result<Vec<Shard>, String> {
+    let rows = try_rows(
+        client,
+        &format!(
+            "SELECT shard_id, home_node, row_count, holders FROM mosaic.shards \
+             WHERE table_name = '{table}' ORDER BY shard_id"
+        ),
+    )
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let text = |i: usize| r[i].clone().unwrap_or_else(|| "NULL".into());
+            Ok(Shard {
+                id: text(0),
+                home: text(1),
+                row_count: text(2)
+                    .parse()
+                    .map_err(|e| format!("row_count {:?}: {e} in {r:?}", r[2]))?,
+                holders: parse_text_array(r[3].as_deref()),
+            })
+        })
+        .collect()
+}
+
+/// Poll the shards of `table` on `client`'s node until `ok` holds for
+/// them; returns them. Panics after [`TIMEOUT`] naming `what` and showing
+/// the last answer.
+async fn wait_shards(
+    client: &tokio_postgres::Client,
+    node: &str,
+    table: &str,
+    what: &str,
+    ok: impl Fn(&[Shard]) -> bool,
+) -> Vec<Shard> {
+    let start = Instant::now();
+    loop {
+        let got = shards_of(client, table).await;
+        if let Ok(shards) = &got {
+            if ok(shards) {
+                return shards.clone();
+            }
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "on {node}, the shards of {table} never got {what} within {TIMEOUT:?}; last: {got:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The names of the nodes `client`'s node sees alive (itself included).
+async fn alive_names(client: &tokio_postgres::Client) -> BTreeSet<String> {
+    let sql = "SELECT node_name FROM mosaic.nodes WHERE state = 'alive'";
+    try_rows(client, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect()
+}
+
+/// Run `sql`, which must succeed, and return its rows.
+async fn must_answer(
+    client: &tokio_postgres::Client,
+    node: &str,
+    sql: &str,
+) -> Vec<Vec<Option<String>>> {
+    try_rows(client, sql)
+        .await
+        .unwrap_or_else(|e| panic!("on {node}, {sql} failed: {e}"))
+}
+
+fn row(values: &[&str]) -> Vec<Vec<Option<String>>> {
+    vec![values.iter().map(|v| Some(v.to_string())).collect()]
+}
+
+/// Connect and collect the server's notices (WARNINGs) on a channel.
+async fn client_with_notices(
+    node: &TestNode,
+) -> (
+    tokio_postgres::Client,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use futures::StreamExt;
+    let (client, mut connection) =
+        tokio_postgres::connect(&node.conn_string(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(m)) = messages.next().await {
+            if let AsyncMessage::Notice(n) = m {
+                let _ = tx.send(format!("{}: {}", n.severity(), n.message()));
+            }
+        }
+    });
+    (client, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sealed_shards_get_copies_and_outlive_their_home() {
+    let names = ["copy-1", "copy-2", "copy-3"];
+    let mut nodes = start_cluster(&names, &["--shard-max-rows", "5"]).await;
+    let a = nodes[0].client().await;
+    let b = nodes[1].client().await;
+    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    {
+        let c = nodes[2].client().await;
+        c.batch_execute("INSERT INTO t SELECT g, 'on copy-3' FROM generate_series(1, 20) g")
+            .await
+            .unwrap();
+        must_answer(&c, "copy-3", "SELECT mosaic.seal('t')").await;
+    }
+
+    // Every shard of t, all homed on copy-3, gets a second holder; both
+    // survivors-to-be know it before copy-3 dies.
+    let mut before = Vec::new();
+    for (client, name) in [(&a, names[0]), (&b, names[1])] {
+        before = wait_shards(client, name, "t", "20 rows, each shard on 2+ nodes", |s| {
+            !s.is_empty()
+                && s.iter().map(|x| x.row_count).sum::<i64>() == 20
+                && s.iter().all(|x| x.holders.len() >= 2)
+        })
+        .await;
+        for s in &before {
+            assert_eq!(s.home, "copy-3", "home of a shard on {name}: {before:#?}");
+            assert!(
+                s.holders.iter().any(|h| h == "copy-3"),
+                "the home is among the holders on {name}: {before:#?}"
+            );
+        }
+    }
+    eprintln!("shards of t before the kill: {before:#?}");
+
+    nodes[2].kill9();
+    let killed = Instant::now();
+    // At once, before membership notices: the query finds copy-3 silent
+    // and runs again, reading copy-3's shards from their copies.
+    let sql = "SELECT count(*), sum(id) FROM t";
+    let rows = must_answer(&a, names[0], sql).await;
+    assert_eq!(
+        rows,
+        row(&["20", "210"]),
+        "{sql} right after kill -9 of copy-3"
+    );
+    assert!(
+        alive_names(&a).await.contains("copy-3"),
+        "this checks the moment before membership notices; it noticed already"
+    );
+    wait_state(&a, "copy-3", "down").await;
+    wait_state(&b, "copy-3", "down").await;
+    eprintln!(
+        "copy-3 declared down on both survivors {:.1} s after kill -9",
+        killed.elapsed().as_secs_f64()
+    );
+
+    // Every row of copy-3 was sealed and copied: the replicas answer.
+    let sql = "SELECT count(*), sum(id) FROM t";
+    for (client, name) in [(&a, names[0]), (&b, names[1])] {
+        let rows = must_answer(client, name, sql).await;
+        assert_eq!(
+            rows,
+            row(&["20", "210"]),
+            "{sql} on {name} with copy-3 down"
+        );
+    }
+
+    // A DELETE while the home is down is applied on the replicas at once.
+    let n = a
+        .execute("DELETE FROM t WHERE id <= 4", &[])
+        .await
+        .unwrap_or_else(|e| panic!("DELETE with copy-3 down: {e:?}"));
+    assert_eq!(n, 4, "rows deleted with copy-3 down");
+    for (client, name) in [(&a, names[0]), (&b, names[1])] {
+        let rows = must_answer(client, name, sql).await;
+        assert_eq!(rows, row(&["16", "200"]), "{sql} on {name} after DELETE");
+    }
+
+    // The next nodes in rendezvous order pull copies: with copy-3 gone,
+    // every shard of t is again on 2 live nodes.
+    let start = Instant::now();
+    loop {
+        let alive = alive_names(&a).await;
+        let got = shards_of(&a, "t").await;
+        if let Ok(shards) = &got {
+            let short: Vec<&Shard> = shards
+                .iter()
+                .filter(|s| s.holders.iter().filter(|h| alive.contains(*h)).count() < 2)
+                .collect();
+            if !shards.is_empty() && short.is_empty() {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "some shard of t is not on 2 alive nodes (alive: {alive:?}) after {TIMEOUT:?}: {got:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // copy-3 comes back and learns of the DELETE it missed.
+    nodes[2].restart();
+    wait_alive(&nodes[2], 2).await;
+    wait_state(&a, "copy-3", "alive").await;
+    let c = nodes[2].client().await;
+    wait_rows(&c, "SELECT count(*) FROM t", &["16"]).await;
+    let rows = must_answer(&c, names[2], "SELECT sum(id), min(id) FROM t").await;
+    assert_eq!(rows, row(&["200", "5"]), "copy-3 after its restart");
+    for (client, name) in [(&a, names[0]), (&b, names[1])] {
+        let rows = must_answer(client, name, sql).await;
+        assert_eq!(
+            rows,
+            row(&["16", "200"]),
+            "{sql} on {name} after copy-3 is back"
+        );
+    }
+
+    // SQL's own count of holders agrees with the text[] as parsed here.
+    let shards = shards_of(&a, "t").await.unwrap();
+    let by_sql = must_answer(
+        &a,
+        names[0],
+        "SELECT shard_id, array_length(holders, 1) FROM mosaic.shards \
+         WHERE table_name = 't' ORDER BY shard_id",
+    )
+    .await;
+    let parsed: Vec<Vec<Option<String>>> = shards
+        .iter()
+        .map(|s| vec![Some(s.id.clone()), Some(s.holders.len().to_string())])
+        .collect();
+    assert_eq!(
+        by_sql, parsed,
+        "array_length(holders, 1) vs the holders parsed from {shards:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replicate_copies_a_shard_here_on_demand() {
+    let mut nodes = start_cluster(
+        &["ondemand-1", "ondemand-2"],
+        &["--replication-factor", "1", "--shard-max-rows", "5"],
+    )
+    .await;
+    let a = nodes[0].client().await;
+    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    {
+        let b = nodes[1].client().await;
+        b.batch_execute("INSERT INTO t SELECT g, 'on ondemand-2' FROM generate_series(1, 10) g")
+            .await
+            .unwrap();
+        must_answer(&b, "ondemand-2", "SELECT mosaic.seal('t')").await;
+    }
+
+    // With one copy wanted, nothing is copied: the shards stay on their
+    // home alone.
+    let only_home = |s: &[Shard]| {
+        !s.is_empty()
+            && s.iter().map(|x| x.row_count).sum::<i64>() == 10
+            && s.iter()
+                .all(|x| x.home == "ondemand-2" && x.holders == ["ondemand-2"])
+    };
+    let shards = wait_shards(
+        &a,
+        "ondemand-1",
+        "t",
+        "10 rows on ondemand-2 only",
+        only_home,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = shards_of(&a, "t").await.unwrap();
+    assert!(
+        only_home(&later),
+        "with --replication-factor 1 a shard was copied: {later:#?}"
+    );
+
+    // mosaic.replicate copies each one here now, and only once.
+    for s in &shards {
+        let sql = format!("SELECT mosaic.replicate('{}')", s.id);
+        let rows = must_answer(&a, "ondemand-1", &sql).await;
+        assert_eq!(rows, row(&["t"],), "{sql}: first copy");
+        let rows = must_answer(&a, "ondemand-1", &sql).await;
+        assert_eq!(rows, row(&["f"]), "{sql}: already held");
+    }
+    let copied = shards_of(&a, "t").await.unwrap();
+    assert_eq!(
+        copied.iter().map(|s| &s.id).collect::<Vec<_>>(),
+        shards.iter().map(|s| &s.id).collect::<Vec<_>>(),
+        "the same shards after mosaic.replicate: {copied:#?}"
+    );
+    for s in &copied {
+        assert_eq!(s.home, "ondemand-2", "home after a copy: {copied:#?}");
+        assert!(
+            s.holders.iter().any(|h| h == "ondemand-1")
+                && s.holders.iter().any(|h| h == "ondemand-2"),
+            "both nodes hold every shard after mosaic.replicate: {copied:#?}"
+        );
+    }
+
+    let err = a
+        .simple_query("SELECT mosaic.replicate('nosuchshard')")
+        .await
+        .expect_err("mosaic.replicate of an unknown shard");
+    assert_eq!(
+        err.code().map(|c| c.code()),
+        Some("22023"),
+        "mosaic.replicate('nosuchshard'): {err:?}"
+    );
+
+    // The home dies: the copies here answer.
+    nodes[1].kill9();
+    wait_state(&a, "ondemand-2", "down").await;
+    let rows = must_answer(&a, "ondemand-1", "SELECT count(*), sum(id) FROM t").await;
+    assert_eq!(
+        rows,
+        row(&["10", "55"]),
+        "served from the copies on ondemand-1"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unsealed_rows_of_a_dead_node_are_named() {
+    // Nothing seals on its own during the test: not by size, not by idling.
+    let mut nodes =
+        start_cluster(&["unsealed-1", "unsealed-2"], &["--seal-idle-secs", "3600"]).await;
+    let a = nodes[0].client().await;
+    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    {
+        let b = nodes[1].client().await;
+        b.batch_execute("INSERT INTO t VALUES (1, 'x'), (2, 'y'), (3, 'z')")
+            .await
+            .unwrap();
+    }
+    let rows = must_answer(&a, "unsealed-1", "SELECT count(*) FROM t").await;
+    assert_eq!(rows, row(&["3"]), "count with both nodes up");
+    let shards = shards_of(&a, "t").await.unwrap();
+    assert!(shards.is_empty(), "nothing was sealed: {shards:#?}");
+
+    // A node announces that it holds unsealed rows of a table as soon as
+    // the first of them commits; give the announcement a moment to land
+    // (a node that dies within that moment leaves its rows unnamed).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    nodes[1].kill9();
+    wait_state(&a, "unsealed-2", "down").await;
+
+    // Open rows are never copied: a query needing them fails and says whose.
+    let got = try_rows(&a, "SELECT count(*) FROM t").await;
+    let err = got.expect_err("count(*) over the unsealed rows of a dead node");
+    assert!(err.starts_with("58000 "), "SQLSTATE: {err}");
+    assert!(
+        err.contains("unsealed rows on node unsealed-2"),
+        "the message names the unsealed rows on unsealed-2: {err}"
+    );
+
+    // With partial results on: what can be read (nothing), and a WARNING.
+    let (p, mut notices) = client_with_notices(&nodes[0]).await;
+    p.batch_execute("SET mosaic.partial_results = on")
+        .await
+        .unwrap();
+    let rows = must_answer(&p, "unsealed-1", "SELECT count(*) FROM t").await;
+    assert_eq!(rows, row(&["0"]), "partial count with unsealed-2 down");
+    let warning = tokio::time::timeout(Duration::from_secs(5), notices.recv())
+        .await
+        .expect("a WARNING within 5 s")
+        .expect("a WARNING");
+    assert!(warning.starts_with("WARNING"), "{warning}");
+    assert!(
+        warning.contains("unsealed-2"),
+        "the WARNING names unsealed-2: {warning}"
+    );
+}
