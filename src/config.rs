@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// Copies kept of each sealed shard.
     #[arg(long, env = "MOSAIC_REPLICATION_FACTOR")]
     pub replication_factor: Option<u32>,
+    /// Bytes of shard copies this node may keep beyond its replicas: the
+    /// edge cache of shards it keeps reading from other nodes (0: none).
+    #[arg(long, env = "MOSAIC_EDGE_CACHE_BYTES")]
+    pub edge_cache_bytes: Option<u64>,
     /// TLS certificate (PEM).
     #[arg(long, env = "MOSAIC_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -96,6 +100,7 @@ impl ServeArgs {
             shard_max_rows: self.shard_max_rows.or(other.shard_max_rows),
             seal_idle_secs: self.seal_idle_secs.or(other.seal_idle_secs),
             replication_factor: self.replication_factor.or(other.replication_factor),
+            edge_cache_bytes: self.edge_cache_bytes.or(other.edge_cache_bytes),
             tls_cert: self.tls_cert.or(other.tls_cert),
             tls_key: self.tls_key.or(other.tls_key),
             tls: self.tls.or(other.tls),
@@ -121,6 +126,8 @@ pub struct Config {
     pub shard_max_rows: u64,
     /// How many live nodes keep a copy of each sealed shard.
     pub replication_factor: usize,
+    /// The edge cache's budget in bytes.
+    pub edge_cache_bytes: u64,
     pub seal_idle_secs: u64,
     pub user: String,
     pub password: Option<String>,
@@ -215,6 +222,7 @@ impl Config {
             node_name: args.node_name,
             shard_max_rows,
             replication_factor: replication_factor as usize,
+            edge_cache_bytes: args.edge_cache_bytes.unwrap_or(1 << 30),
             seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
             user: args.user.unwrap_or_else(|| "mosaic".to_string()),
             password: args.password,

@@ -319,6 +319,18 @@ async fn sealed_shards_get_copies_and_outlive_their_home() {
         );
     }
 
+    // EXPLAIN names the copies read in place of copy-3's shards.
+    let plan: Vec<String> = must_answer(&a, names[0], "EXPLAIN SELECT * FROM t WHERE v <> 'x'")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("copies read on node") && plan.contains("their home is not live"),
+        "EXPLAIN with copy-3 down:\n{plan}"
+    );
+
     // A DELETE while the home is down is applied on the replicas at once.
     let n = a
         .execute("DELETE FROM t WHERE id <= 4", &[])
@@ -525,5 +537,72 @@ async fn unsealed_rows_of_a_dead_node_are_named() {
     assert!(
         warning.contains("unsealed-2"),
         "the WARNING names unsealed-2: {warning}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_read_often_is_cached_where_it_is_read() {
+    let args = ["--replication-factor", "1", "--shard-max-rows", "5"];
+    let mut nodes = start_cluster(&["cache-1", "cache-2"], &args).await;
+    // A third node with no room for cached copies.
+    let seed = nodes[0].cluster_addr().to_string();
+    let mut third = vec!["--node-name", "cache-3", "--join", &seed];
+    third.extend_from_slice(&args);
+    third.extend_from_slice(&["--edge-cache-bytes", "0"]);
+    nodes.push(TestNode::start_with(&third));
+    for n in &nodes {
+        wait_alive(n, 2).await;
+    }
+    let a = nodes[0].client().await;
+    let c = nodes[2].client().await;
+    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    {
+        let b = nodes[1].client().await;
+        b.batch_execute("INSERT INTO t SELECT g, 'on cache-2' FROM generate_series(1, 10) g")
+            .await
+            .unwrap();
+        must_answer(&b, "cache-2", "SELECT mosaic.seal('t')").await;
+    }
+    let only_home = |s: &[Shard]| {
+        !s.is_empty()
+            && s.iter().map(|x| x.row_count).sum::<i64>() == 10
+            && s.iter().all(|x| x.holders == ["cache-2"])
+    };
+    wait_shards(&a, "cache-1", "t", "one holder each, cache-2", only_home).await;
+
+    // cache-1 and cache-3 keep reading t through cache-2.
+    for _ in 0..10 {
+        for (client, name) in [(&a, "cache-1"), (&c, "cache-3")] {
+            let rows = must_answer(client, name, "SELECT count(*) FROM t").await;
+            assert_eq!(rows, row(&["10"]), "count on {name}");
+        }
+    }
+    // cache-1 takes copies of t's shards; cache-3 has no room for any.
+    wait_shards(&a, "cache-1", "t", "a cached copy on cache-1", |s| {
+        !s.is_empty() && s.iter().all(|x| x.holders.iter().any(|h| h == "cache-1"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let shards = shards_of(&a, "t").await.unwrap();
+    assert!(
+        shards
+            .iter()
+            .all(|x| !x.holders.iter().any(|h| h == "cache-3")),
+        "cache-3 has --edge-cache-bytes 0: {shards:#?}"
+    );
+
+    // Cut off from cache-2, cache-1 answers from its cache; cache-3 cannot.
+    nodes[1].kill9();
+    wait_state(&a, "cache-2", "down").await;
+    wait_state(&c, "cache-2", "down").await;
+    let rows = must_answer(&a, "cache-1", "SELECT count(*), sum(id) FROM t").await;
+    assert_eq!(rows, row(&["10", "55"]), "cache-1 answers from its cache");
+    let rows = must_answer(&c, "cache-3", "SELECT count(*), sum(id) FROM t").await;
+    assert_eq!(
+        rows,
+        row(&["10", "55"]),
+        "cache-3 reads cache-1's copies of cache-2's shards"
     );
 }

@@ -15,6 +15,7 @@
 //! gossip, and a periodic pull from every peer repairs whatever was missed
 //! (a node that was down, a node that joins later).
 
+mod cache;
 pub mod membership;
 mod placement;
 pub mod proto;
@@ -67,6 +68,8 @@ pub struct Cluster {
     /// For each replica held here: the version of its home's holdings
     /// when this node took it (see `replication`).
     fetched: Mutex<HashMap<String, u64>>,
+    /// Which tables this node reads through its peers (the edge cache).
+    heat: cache::Heat,
 }
 
 /// What the peers answered for one request.
@@ -154,6 +157,7 @@ impl Cluster {
             mine: Mutex::new(Holdings::default()),
             holdings_conn: Mutex::new(None),
             fetched: Mutex::new(HashMap::new()),
+            heat: cache::Heat::default(),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -167,6 +171,7 @@ impl Cluster {
         tokio::spawn(replication::maintain(
             cluster.clone(),
             config.replication_factor,
+            config.edge_cache_bytes,
         ));
         Ok(cluster)
     }
@@ -188,6 +193,11 @@ impl Cluster {
     /// Leave the cluster (on shutdown).
     pub async fn leave(&self) {
         self.membership.leave().await;
+    }
+
+    /// A statement on this node read `tables` through its peers.
+    pub fn touch(&self, tables: &[String]) {
+        self.heat.touch(tables);
     }
 
     /// Every other node's announced holdings.

@@ -8,10 +8,12 @@
 //! next node in rank order pulls one. Every copy is verified against the
 //! shard's content id before it enters the manifest.
 //!
-//! A replica follows its home: it takes in tombstones the home has and it
-//! lacks (the home has every tombstone first), and leaves when the home
-//! announces holdings without it (compacted into another shard, emptied
-//! by TRUNCATE, dropped).
+//! A copy follows the others: it takes in tombstones another holder has
+//! and it lacks, and leaves when its home announces holdings without it
+//! (compacted into another shard, emptied by TRUNCATE, dropped). Copies
+//! beyond the replication factor are the edge cache (`cache`): taken for
+//! tables this node keeps reading through its peers, evicted least
+//! recently used first under `--edge-cache-bytes`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
+use crate::cluster::cache::{evictions, Cached};
 use crate::cluster::membership::Member;
 use crate::cluster::placement::desired_holders;
 use crate::cluster::proto::{Request, Response, ShardHeader, ShardInfo, Tombstone, CHUNK_BYTES};
@@ -208,7 +211,7 @@ impl Cluster {
     }
 
     /// One round of keeping copies where they belong (see the module).
-    async fn maintain(self: &Arc<Self>, factor: usize) {
+    async fn maintain(self: &Arc<Self>, factor: usize, cache_bytes: u64) {
         let me = self.store.node_name.clone();
         let mut live: Vec<String> = self.live_peers().into_iter().map(|m| m.name).collect();
         live.push(me.clone());
@@ -264,18 +267,42 @@ impl Cluster {
                     }
                 }
                 None => {
-                    // While its home is live, only a shard the home still
-                    // announces is worth a copy.
-                    let current = !home_live
-                        || info.home == me
-                        || at_home.is_some_and(|h| h.shards.iter().any(|s| &s.id == id));
-                    if current
-                        && self.store.catalog.table(&info.table).is_some()
+                    if self.is_current(info, &live, &registry)
                         && desired_holders(info, &live, factor).contains(&me.as_str())
                     {
                         wanted.push(info.clone());
                     }
                 }
+            }
+        }
+        // The edge cache: copies held here that placement does not ask for.
+        let cached: Vec<Cached> = mine
+            .values()
+            .filter(|s| s.home != me && !desired_holders(s, &live, factor).contains(&me.as_str()))
+            .map(|s| Cached {
+                id: s.id.clone(),
+                bytes: s.byte_size,
+                last_used: self.heat.last_used(&s.table),
+            })
+            .collect();
+        let mut used: u64 = cached.iter().map(|c| c.bytes).sum();
+        for id in evictions(cached, cache_bytes) {
+            used = used.saturating_sub(mine.get(&id).map_or(0, |s| s.byte_size));
+            let c = self.clone();
+            let _ = tokio::task::spawn_blocking(move || c.retire(&id)).await;
+        }
+        for table in self.heat.hot() {
+            for (id, (info, _)) in &known {
+                if info.table != table
+                    || mine.contains_key(id)
+                    || wanted.iter().any(|w| &w.id == id)
+                    || used + info.byte_size > cache_bytes
+                    || !self.is_current(info, &live, &registry)
+                {
+                    continue;
+                }
+                used += info.byte_size;
+                wanted.push(info.clone());
             }
         }
         for info in wanted.into_iter().take(FETCHES_PER_ROUND) {
@@ -285,6 +312,21 @@ impl Cluster {
         }
         let store = self.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.sweep_retired(RETIRED_FILE_GRACE)).await;
+    }
+
+    /// Whether a shard is worth a copy: its table is known here, and while
+    /// its home is live, the home still announces it.
+    fn is_current(
+        &self,
+        info: &ShardInfo,
+        live: &[String],
+        registry: &HashMap<String, crate::cluster::proto::Holdings>,
+    ) -> bool {
+        let home_current = !live.contains(&info.home)
+            || registry
+                .get(&info.home)
+                .is_some_and(|h| h.shards.iter().any(|s| s.id == info.id));
+        home_current && self.store.catalog.table(&info.table).is_some()
     }
 
     /// Take in the tombstones `node` has for a shard this node holds a copy of.
@@ -346,9 +388,9 @@ impl Cluster {
 }
 
 /// Keep copies where they belong, once a second.
-pub(super) async fn maintain(cluster: Arc<Cluster>, factor: usize) {
+pub(super) async fn maintain(cluster: Arc<Cluster>, factor: usize, cache_bytes: u64) {
     loop {
         tokio::time::sleep(MAINTAIN_EVERY).await;
-        cluster.maintain(factor).await;
+        cluster.maintain(factor, cache_bytes).await;
     }
 }

@@ -340,6 +340,7 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
             peer_names(c),
             split.fragment
         ));
+        lines.extend(crate::exec::remote::explain_copies(sess, &split.table.name));
     }
     for j in &jobs {
         lines.push(format!("  fragment on shard {}", j.id));

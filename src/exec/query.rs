@@ -226,6 +226,7 @@ pub fn explain(
                     .map(|f| format!(" for {f}"))
                     .unwrap_or_default()
             ));
+            lines.extend(crate::exec::remote::explain_copies(sess, &r.table.name));
         }
     }
     for g in &plan.gathers {

@@ -28,6 +28,9 @@ pub fn query(sess: &Session, tables: &[String], sql: &str, params: &[Datum]) -> 
         params: params.to_vec(),
         replicas: vec![],
     };
+    if let Some(c) = &sess.cluster {
+        c.touch(tables);
+    }
     ask(sess, tables, &req, None, true)
 }
 
@@ -80,6 +83,47 @@ fn ask(
     Ok(answer)
 }
 
+/// EXPLAIN lines naming the copies a statement reads for `table` because
+/// their home is not live (here and on each peer), and what no live node
+/// can serve.
+pub fn explain_copies(sess: &Session, table: &str) -> Vec<String> {
+    let tables = [table.to_string()];
+    let mut lines = Vec::new();
+    let mut ids: Vec<&str> = sess
+        .reads
+        .local
+        .iter()
+        .filter(|id| {
+            sess.store
+                .meta(&crate::store::shard::ShardId(id.to_string()))
+                .is_ok_and(|m| m.table == table)
+        })
+        .map(|s| s.as_str())
+        .collect();
+    if !ids.is_empty() {
+        ids.sort();
+        lines.push(format!(
+            "  copies read on node {} (their home is not live): {}",
+            sess.store.node_name,
+            ids.join(", ")
+        ));
+    }
+    for (peer, _) in &sess.reads.peers {
+        let ids = sess.reads.replicas_for(&peer.name, &tables);
+        if !ids.is_empty() {
+            lines.push(format!(
+                "  copies read on node {} (their home is not live): {}",
+                peer.name,
+                ids.join(", ")
+            ));
+        }
+    }
+    for m in sess.reads.missing_for(&tables) {
+        lines.push(format!("  unreadable: {m}"));
+    }
+    lines
+}
+
 /// Whether this node has tombstones for rows of `table` that a live peer
 /// may not have yet (written by an open transaction, or not yet
 /// delivered): then the peers cannot aggregate their rows themselves.
@@ -117,7 +161,11 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         sealed_only: false,
         replicas: vec![],
     };
-    let answer = ask(sess, std::slice::from_ref(&r.table.name), &req, None, true)?;
+    let tables = std::slice::from_ref(&r.table.name);
+    if let Some(c) = &sess.cluster {
+        c.touch(tables);
+    }
+    let answer = ask(sess, tables, &req, None, true)?;
     let cols = scan_columns(&r.table);
     sess.conn
         .execute_batch(&format!(
