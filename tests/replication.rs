@@ -510,6 +510,10 @@ async fn unsealed_rows_of_a_dead_node_are_named() {
     // the first of them commits; give the announcement a moment to land
     // (a node that dies within that moment leaves its rows unnamed).
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let err = try_rows(&a, "SELECT mosaic.forget_node('unsealed-2')")
+        .await
+        .expect_err("forgetting a live node");
+    assert!(err.starts_with("55000 "), "{err}");
     nodes[1].kill9();
     wait_state(&a, "unsealed-2", "down").await;
 
@@ -538,6 +542,17 @@ async fn unsealed_rows_of_a_dead_node_are_named() {
         warning.contains("unsealed-2"),
         "the WARNING names unsealed-2: {warning}"
     );
+
+    // A node gone for good is forgotten: its unsealed rows are given up
+    // and queries stop failing for them. Only a node that is down can be.
+    let err = try_rows(&a, "SELECT mosaic.forget_node('unsealed-1')")
+        .await
+        .expect_err("a node forgetting itself");
+    assert!(err.starts_with("22023 "), "{err}");
+    let rows = must_answer(&a, "unsealed-1", "SELECT mosaic.forget_node('unsealed-2')").await;
+    assert_eq!(rows, row(&["t"]), "forgetting unsealed-2");
+    let rows = must_answer(&a, "unsealed-1", "SELECT count(*) FROM t").await;
+    assert_eq!(rows, row(&["0"]), "count once unsealed-2 is forgotten");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -66,6 +66,9 @@ pub enum Request {
     /// The row keys tombstoned here of a shard this node holds; answered
     /// with one `Rids`.
     ShardTombstones { id: String },
+    /// Forget a node that is gone for good (`mosaic.forget_node`);
+    /// answered with `Done`.
+    ForgetNode { node: String },
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -108,6 +108,47 @@ impl Cluster {
         }
     }
 
+    /// Forget a node that is gone for good, here and on every live peer:
+    /// the registry no longer lists what it held. Its shards are then read
+    /// from their copies wherever they are, the copies are made up to the
+    /// replication factor again, and its unsealed rows are given up (no
+    /// query fails for them any more). Only a node that is not live can be
+    /// forgotten; it may join again later, as a new one. Blocking.
+    pub fn forget_node(&self, node: &str) -> Result<bool> {
+        if node == self.store.node_name {
+            return Err(crate::error::Error::InvalidParameter(
+                "a node cannot forget itself".into(),
+            ));
+        }
+        if self.live_peers().iter().any(|m| m.name == node) {
+            return Err(crate::error::Error::ObjectNotInState(format!(
+                "node {node} is live; only a node that is down can be forgotten"
+            )));
+        }
+        let known = self.forget(node);
+        for (peer, r) in self.on_peers(
+            &Request::ForgetNode {
+                node: node.to_string(),
+            },
+            SYNC_TIMEOUT,
+        ) {
+            if let Err(e) = r {
+                tracing::warn!(peer = %peer, error = %e, "could not tell a peer to forget a node");
+            }
+        }
+        Ok(known)
+    }
+
+    /// Drop `node` from this node's registry; true when it was there.
+    pub(super) fn forget(&self, node: &str) -> bool {
+        let known = self.registry.write().remove(node).is_some();
+        if known {
+            tracing::info!(node, "forgot a node that is gone for good");
+            self.save_registry();
+        }
+        known
+    }
+
     /// Keep the registry across restarts: after one, this node must still
     /// know what a node that is down now was holding.
     pub(super) fn save_registry(&self) {

@@ -207,6 +207,10 @@ impl Handler for Service {
                 out.send(Response::Holdings(h)).await
             }
             Request::FetchShard { id } => cluster.send_shard(&id, &out).await,
+            Request::ForgetNode { node } => {
+                cluster.forget(&node);
+                out.send(Response::Done).await
+            }
             Request::ShardTombstones { id } => {
                 let store = cluster.store.clone();
                 let rids = tokio::task::spawn_blocking(move || {

@@ -64,6 +64,8 @@ pub enum Kind {
     Seal(String),
     /// `SELECT mosaic.replicate('shard id')`: copy a shard here now.
     Replicate(String),
+    /// `SELECT mosaic.forget_node('name')`: a node that is gone for good.
+    ForgetNode(String),
     /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
     Noop(String),
     /// `DEALLOCATE name` (`None`: ALL); the wire layer owns prepared
@@ -239,6 +241,10 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
             name: "replicate".into(),
             ty: PgType::Bool,
         }],
+        Kind::ForgetNode(_) => vec![Column {
+            name: "forget_node".into(),
+            ty: PgType::Bool,
+        }],
         _ => vec![],
     };
     Ok(Prepared {
@@ -275,7 +281,8 @@ fn classify(stmt: &Statement) -> Result<Kind> {
     Ok(match stmt {
         Statement::Query(_) => match query::admin_call(stmt) {
             Some((f, t)) if f == "mosaic.seal" => Kind::Seal(t.to_lowercase()),
-            Some((_, id)) => Kind::Replicate(id),
+            Some((f, id)) if f == "mosaic.replicate" => Kind::Replicate(id),
+            Some((_, node)) => Kind::ForgetNode(node),
             None => Kind::Query,
         },
         Statement::Explain { .. } => Kind::Explain,
@@ -667,16 +674,18 @@ impl Session {
             (Kind::Set, Some(s)) => settings::set(self, &s),
             (Kind::Show, Some(s)) => settings::show(self, &s, sink),
             (Kind::Seal(table), _) => self.seal(table, sink),
-            (Kind::Replicate(id), _) => {
-                let copied = match &self.cluster {
-                    Some(c) => c.replicate(id)?,
-                    None => {
-                        return Err(Error::InvalidParameter(format!(
-                            "no node is known to hold shard \"{id}\""
-                        )))
-                    }
+            (Kind::Replicate(_) | Kind::ForgetNode(_), _) => {
+                let Some(c) = self.cluster.clone() else {
+                    return Err(Error::ObjectNotInState(
+                        "this node is not part of a cluster".into(),
+                    ));
                 };
-                sink(vec![Datum::Int(copied as i64)])?;
+                let done = match &p.kind {
+                    Kind::Replicate(id) => c.replicate(id)?,
+                    Kind::ForgetNode(node) => c.forget_node(node)?,
+                    _ => false,
+                };
+                sink(vec![Datum::Int(done as i64)])?;
                 Ok(Outcome::Rows { count: 1 })
             }
             (Kind::Query, Some(s)) => self.query(s, p, params, sink),
@@ -1045,7 +1054,10 @@ impl Session {
 /// Whether a statement runs outside transactions in MosaicDB
 /// (`mosaic.seal`), so a script holding it cannot be one transaction.
 pub fn is_non_transactional(stmt: &Statement) -> bool {
-    matches!(classify(stmt), Ok(Kind::Seal(_) | Kind::Replicate(_)))
+    matches!(
+        classify(stmt),
+        Ok(Kind::Seal(_) | Kind::Replicate(_) | Kind::ForgetNode(_))
+    )
 }
 
 impl Drop for Session {

@@ -26,7 +26,7 @@ pub fn admin_call(stmt: &Statement) -> Option<(String, String)> {
     };
     let Expr::Function(f) = expr else { return None };
     let name = crate::sql::object_name(&f.name);
-    if name != "mosaic.seal" && name != "mosaic.replicate" {
+    if !["mosaic.seal", "mosaic.replicate", "mosaic.forget_node"].contains(&name.as_str()) {
         return None;
     }
     let FunctionArguments::List(list) = &f.args else {
