@@ -687,3 +687,97 @@ async fn a_delete_committed_while_the_rows_node_is_down_reaches_it_later() {
         .get(0);
     assert_eq!(n, 7);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_point_query_asks_only_the_peers_that_may_hold_the_row() {
+    let nodes = start_cluster(&["p1", "p2", "p3"], &["--shard-max-rows", "10"]).await;
+    let clients = [
+        nodes[0].client().await,
+        nodes[1].client().await,
+        nodes[2].client().await,
+    ];
+    clients[0]
+        .batch_execute("CREATE TABLE pts (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    // Node i holds ids 100*i+1 ..= 100*i+30, sealed.
+    for (i, c) in clients.iter().enumerate() {
+        let lo = 100 * i as i32 + 1;
+        c.execute(
+            "INSERT INTO pts SELECT g, 'v' || g FROM generate_series($1::int, $1::int + 29) g",
+            &[&lo],
+        )
+        .await
+        .unwrap();
+    }
+    simple_rows(&clients[0], "SELECT mosaic.seal('pts')").await;
+
+    // Once p1 has the shards' metadata, a point query on p2's rows asks
+    // p2 alone.
+    let explain = "EXPLAIN SELECT v FROM pts WHERE id = 115";
+    let start = Instant::now();
+    let plan = loop {
+        let plan: Vec<String> = simple_rows(&clients[0], explain)
+            .await
+            .into_iter()
+            .map(|r| r[0].clone().unwrap_or_default())
+            .collect();
+        let plan = plan.join("\n");
+        if plan.contains("Remote pts: peers p2 ") {
+            break plan;
+        }
+        assert!(
+            start.elapsed() < MEMBERSHIP_TIMEOUT,
+            "p1 still asks more than p2:\n{plan}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!plan.contains("p3"), "{plan}");
+    // An id no node holds asks no peer at all.
+    let plan: Vec<String> = simple_rows(&clients[0], "EXPLAIN SELECT v FROM pts WHERE id = 5000")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect();
+    assert!(
+        plan.iter().any(|l| l.contains("none asked")),
+        "{}",
+        plan.join("\n")
+    );
+
+    // Every node finds every row, and the aggregates agree.
+    for c in &clients {
+        for id in [1, 30, 101, 115, 230, 5000] {
+            let rows = c
+                .query("SELECT v FROM pts WHERE id = $1", &[&id])
+                .await
+                .unwrap();
+            let want = (id % 100 >= 1 && id % 100 <= 30 && id < 300) as usize;
+            assert_eq!(rows.len(), want, "id {id}");
+        }
+        let n: i64 = c
+            .query_one("SELECT count(*) FROM pts WHERE id > 100", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 60);
+    }
+
+    // A row inserted on p3 is found through p1 at once: p3 tells its peers
+    // it holds unsealed rows of pts before the INSERT returns.
+    for id in 1000..1010 {
+        clients[2]
+            .execute("INSERT INTO pts VALUES ($1, 'fresh')", &[&id])
+            .await
+            .unwrap();
+        let rows = clients[0]
+            .query("SELECT v FROM pts WHERE id = $1", &[&id])
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "fresh row {id} through p1");
+        clients[2]
+            .batch_execute("SELECT mosaic.seal('pts')")
+            .await
+            .unwrap();
+    }
+}

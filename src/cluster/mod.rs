@@ -70,6 +70,11 @@ pub struct Cluster {
     fetched: Mutex<HashMap<String, u64>>,
     /// Which tables this node reads through its peers (the edge cache).
     heat: cache::Heat,
+    /// Metadata of other nodes' shards, by id, for deciding which peers a
+    /// query needs (`placement::peers_for`).
+    metas: RwLock<HashMap<String, Arc<crate::store::shard::ShardMeta>>>,
+    /// Shard ids whose metadata is being fetched.
+    metas_asked: Mutex<std::collections::HashSet<String>>,
 }
 
 /// What the peers answered for one request.
@@ -158,6 +163,8 @@ impl Cluster {
             holdings_conn: Mutex::new(None),
             fetched: Mutex::new(HashMap::new()),
             heat: cache::Heat::default(),
+            metas: RwLock::new(HashMap::new()),
+            metas_asked: Mutex::new(std::collections::HashSet::new()),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -229,21 +236,22 @@ impl Cluster {
     }
 
     /// Send `req` (a `Query` or `Scan`, answered with `Rows`) to the live
-    /// peers of `reads`, or to `only`, as `query_peers` does; each peer is
+    /// peers of `reads`, or to those of them in `only` (the others hold
+    /// nothing the request can match), as `query_peers` does; each peer is
     /// told which replicas it reads besides its own shards.
     pub fn ask_peers(
         &self,
         reads: &Reads,
         tables: &[String],
         req: &Request,
-        only: Option<&str>,
+        only: Option<&[String]>,
         cancel: Option<tokio_util::sync::CancellationToken>,
     ) -> Result<PeerRows> {
         let peers: Vec<Member> = reads
             .peers
             .iter()
             .map(|(m, _)| m.clone())
-            .filter(|p| only.is_none_or(|o| o == p.name))
+            .filter(|p| only.is_none_or(|o| o.contains(&p.name)))
             .collect();
         let calls = peers.iter().map(|p| {
             let client = self.client(p.cluster_addr);
@@ -298,9 +306,7 @@ impl Cluster {
                 }
             }
         }
-        if only.is_none() {
-            out.missing.extend(reads.missing_for(tables));
-        }
+        out.missing.extend(reads.missing_for(tables));
         Ok(out)
     }
 

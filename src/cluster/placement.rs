@@ -9,12 +9,17 @@
 //! shard and the one that superseded it are never both read.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
+use sqlparser::ast::{Expr, Ident};
 
 use crate::cluster::membership::Member;
-use crate::cluster::proto::ShardInfo;
-use crate::cluster::Cluster;
+use crate::cluster::proto::{Request, Response, ShardInfo};
+use crate::cluster::{Cluster, SYNC_TIMEOUT};
+use crate::plan::prune::{prune, Verdict};
+use crate::sql::types::Datum;
+use crate::store::table::TableDef;
 
 /// Which copies one statement reads, decided once from the registry and
 /// membership as this node sees them then.
@@ -175,6 +180,104 @@ impl Cluster {
         }
         nodes.retain(|n| n != me);
         Some((home, nodes))
+    }
+
+    /// The peers of `reads` that may hold rows of `def` matching `filter`
+    /// (over columns `resolve` maps to `def`): those with unsealed rows of
+    /// the table, and those whose shards of it (their own, and the copies
+    /// `reads` gives them) are not all pruned by the shards' metadata. A
+    /// peer whose holdings or shard metadata this node does not know yet
+    /// is asked; the metadata is fetched meanwhile, once per shard id.
+    pub fn peers_for(
+        self: &Arc<Self>,
+        reads: &Reads,
+        def: &TableDef,
+        filter: Option<&Expr>,
+        resolve: &dyn Fn(&[Ident]) -> Option<usize>,
+        params: &[Datum],
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut unknown: Vec<(Member, Vec<String>)> = Vec::new();
+        {
+            let registry = self.registry.read();
+            let metas = self.metas.read();
+            for (peer, extra) in &reads.peers {
+                let Some(h) = registry.get(&peer.name) else {
+                    out.push(peer.name.clone());
+                    continue;
+                };
+                if h.open_tables.contains(&def.name) {
+                    out.push(peer.name.clone());
+                    continue;
+                }
+                let shards = h
+                    .shards
+                    .iter()
+                    .filter(|s| s.home == peer.name)
+                    .chain(extra.iter())
+                    .filter(|s| s.table == def.name && s.live_rows > 0);
+                let mut may = false;
+                let mut missing = Vec::new();
+                for s in shards {
+                    match (filter, metas.get(&s.id)) {
+                        (None, _) => may = true,
+                        (Some(f), Some(meta)) => {
+                            may |= matches!(prune(meta, def, f, resolve, params), Verdict::Keep)
+                        }
+                        (Some(_), None) => {
+                            may = true;
+                            missing.push(s.id.clone());
+                        }
+                    }
+                }
+                if !missing.is_empty() {
+                    unknown.push((peer.clone(), missing));
+                }
+                if may {
+                    out.push(peer.name.clone());
+                }
+            }
+        }
+        for (peer, ids) in unknown {
+            let c = self.clone();
+            self.runtime
+                .spawn(async move { c.fetch_metas(&peer, ids).await });
+        }
+        out
+    }
+
+    /// Fetch and keep the metadata of shards `peer` holds (ids are content
+    /// hashes: what is kept never goes stale).
+    pub(super) async fn fetch_metas(&self, peer: &Member, mut ids: Vec<String>) {
+        {
+            let metas = self.metas.read();
+            let mut asked = self.metas_asked.lock();
+            ids.retain(|id| !metas.contains_key(id) && asked.insert(id.clone()));
+        }
+        if ids.is_empty() {
+            return;
+        }
+        let items: crate::error::Result<Vec<Response>> = self
+            .client(peer.cluster_addr)
+            .call_all(&Request::ShardMetas { ids: ids.clone() }, SYNC_TIMEOUT)
+            .await;
+        match items {
+            Ok(items) => {
+                let mut metas = self.metas.write();
+                for item in items {
+                    if let Response::Metas(list) = item {
+                        for m in list {
+                            metas.insert(m.id.0.clone(), Arc::new(m));
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(peer = %peer.name, error = %e, "shard metadata fetch failed"),
+        }
+        let mut asked = self.metas_asked.lock();
+        for id in &ids {
+            asked.remove(id);
+        }
     }
 
     /// Decide which copies a statement reads now (see `Reads`).

@@ -69,6 +69,13 @@ pub enum Request {
     /// Forget a node that is gone for good (`mosaic.forget_node`);
     /// answered with `Done`.
     ForgetNode { node: String },
+    /// The metadata (row count, zone maps, blooms) of shards this node
+    /// holds; answered with one `Metas` (those it does not hold left out).
+    ShardMetas { ids: Vec<String> },
+    /// The sender's holdings, pushed when it starts holding unsealed rows
+    /// of a table (so that no peer skips it for that table); answered with
+    /// `Done`.
+    Announce { node: String, holdings: Holdings },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,6 +87,7 @@ pub enum Response {
     ShardHeader(ShardHeader),
     Chunk(Vec<u8>),
     Rids(Vec<i64>),
+    Metas(Vec<crate::store::shard::ShardMeta>),
 }
 
 /// What comes before a shard file's bytes.

@@ -77,22 +77,32 @@ impl Cluster {
         Ok(())
     }
 
-    /// After a commit wrote `tables`: when one of them had no unsealed
-    /// rows here before, announce the holdings now rather than at the next
-    /// look, so that the peers soon know this node has rows only it can
-    /// serve (and name them if it dies).
+    /// After a commit wrote `tables`, before the client hears of it: when
+    /// one of them had no unsealed rows here before, push the holdings to
+    /// every live peer. A peer skips a node for a table only when the
+    /// node's holdings say it has nothing there that a query could match,
+    /// so it must know of these rows before anyone can ask for them (and
+    /// name them if this node dies). Blocking.
     pub fn written(self: &Arc<Self>, tables: &std::collections::HashSet<String>) {
         let known = {
             let mine = self.mine.lock();
             tables.iter().all(|t| mine.open_tables.contains(t))
         };
-        if !known {
-            let c = self.clone();
-            self.runtime.spawn_blocking(move || {
-                if let Err(e) = c.refresh_holdings() {
-                    tracing::debug!(error = %e, "cannot read holdings");
-                }
-            });
+        if known {
+            return;
+        }
+        if let Err(e) = self.refresh_holdings() {
+            tracing::warn!(error = %e, "cannot read holdings");
+            return;
+        }
+        let req = Request::Announce {
+            node: self.store.node_name.clone(),
+            holdings: self.mine.lock().clone(),
+        };
+        for (peer, r) in self.on_peers(&req, SYNC_TIMEOUT) {
+            if let Err(e) = r {
+                tracing::warn!(peer = %peer, error = %e, "could not announce unsealed rows; the next sync will");
+            }
         }
     }
 
@@ -168,6 +178,19 @@ impl Cluster {
         }
     }
 
+    /// Keep `node`'s holdings if they are newer than what the registry has.
+    pub(super) fn take_holdings(&self, node: &str, h: Holdings) {
+        if node == self.store.node_name {
+            return;
+        }
+        let mut reg = self.registry.write();
+        if reg.get(node).is_none_or(|old| h.version > old.version) {
+            reg.insert(node.to_string(), h);
+            drop(reg);
+            self.save_registry();
+        }
+    }
+
     /// Pull `peer`'s holdings into the registry.
     pub(super) async fn pull_holdings(self: &Arc<Self>, peer: &Member) -> Result<()> {
         let items: Vec<Response> = self
@@ -176,15 +199,7 @@ impl Cluster {
             .await?;
         for item in items {
             if let Response::Holdings(h) = item {
-                let mut reg = self.registry.write();
-                let newer = reg
-                    .get(&peer.name)
-                    .is_none_or(|old| h.version > old.version);
-                if newer {
-                    reg.insert(peer.name.clone(), h);
-                    drop(reg);
-                    self.save_registry();
-                }
+                self.take_holdings(&peer.name, h);
             }
         }
         if self.store.sequences.slot().is_some() {

@@ -312,6 +312,37 @@ impl Cluster {
         }
         let store = self.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.sweep_retired(RETIRED_FILE_GRACE)).await;
+        self.prefetch_metas(&known).await;
+    }
+
+    /// Fetch the metadata of the shards other nodes announced that this
+    /// node does not know yet (so that queries can leave out the peers
+    /// whose shards cannot match), and forget that of shards gone.
+    async fn prefetch_metas(self: &Arc<Self>, known: &HashMap<String, (ShardInfo, Vec<String>)>) {
+        let mut by_holder: HashMap<String, Vec<String>> = HashMap::new();
+        {
+            let mut metas = self.metas.write();
+            metas.retain(|id, _| known.contains_key(id));
+            for (id, (info, holders)) in known {
+                if metas.contains_key(id) {
+                    continue;
+                }
+                let from = if holders.contains(&info.home) {
+                    &info.home
+                } else {
+                    &holders[0]
+                };
+                by_holder.entry(from.clone()).or_default().push(id.clone());
+            }
+        }
+        let live = self.live_peers();
+        for (node, ids) in by_holder {
+            if let Some(peer) = live.iter().find(|m| m.name == node) {
+                for chunk in ids.chunks(256) {
+                    self.fetch_metas(peer, chunk.to_vec()).await;
+                }
+            }
+        }
     }
 
     /// Whether a shard is worth a copy: its table is known here, and while

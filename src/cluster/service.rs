@@ -207,6 +207,31 @@ impl Handler for Service {
                 out.send(Response::Holdings(h)).await
             }
             Request::FetchShard { id } => cluster.send_shard(&id, &out).await,
+            Request::ShardMetas { ids } => {
+                let store = cluster.store.clone();
+                let metas = tokio::task::spawn_blocking(move || {
+                    let held: std::collections::HashSet<String> = store
+                        .with_writer(|w| crate::store::segment::live_shards(w, None))?
+                        .into_iter()
+                        .map(|s| s.id.0)
+                        .collect();
+                    ids.iter()
+                        .filter(|id| held.contains(*id))
+                        .map(|id| {
+                            store
+                                .meta(&crate::store::shard::ShardId(id.clone()))
+                                .map(|m| (*m).clone())
+                        })
+                        .collect::<Result<Vec<_>>>()
+                })
+                .await
+                .map_err(Error::internal)??;
+                out.send(Response::Metas(metas)).await
+            }
+            Request::Announce { node, holdings } => {
+                cluster.take_holdings(&node, holdings);
+                out.send(Response::Done).await
+            }
             Request::ForgetNode { node } => {
                 cluster.forget(&node);
                 out.send(Response::Done).await

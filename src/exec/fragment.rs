@@ -29,7 +29,7 @@ pub fn run(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<Option<Outcome>> {
-    let Some((_, jobs)) = prepare(sess, split, params)? else {
+    let Some(FragmentPlan { jobs, peers, .. }) = prepare(sess, split, params)? else {
         return Ok(None);
     };
     let width = split.columns.len();
@@ -43,16 +43,16 @@ pub fn run(
     let seg_sql = compile(sess, split, &plan::segment_source(&split.table, false))?;
     let seg_rows = collect(&sess.conn, &seg_sql, params)?;
     let shard_rows = run_parallel(sess, jobs, params)?;
-    let peer_rows = if sess.has_peers() {
-        crate::exec::remote::query(
+    let peer_rows = match peers {
+        None => vec![],
+        Some(peers) => crate::exec::remote::query(
             sess,
             std::slice::from_ref(&split.table.name),
+            &peers,
             &split.fragment.to_string(),
             params,
         )?
-        .into_rows()
-    } else {
-        vec![]
+        .into_rows(),
     };
     insert_rows(
         sess,
@@ -149,13 +149,10 @@ pub(crate) fn insert_rows<'a>(
     Ok(())
 }
 
-/// Prune the table's shards and compile a fragment per kept shard; `None`
-/// when fewer than two shards remain (the gather path is as good).
-fn prepare(
-    sess: &mut Session,
-    split: &Split,
-    params: &[Datum],
-) -> Result<Option<(Scan, Vec<Job>)>> {
+/// Prune the table's shards, compile a fragment per kept shard, and pick
+/// the peers that may hold matching rows; `None` when fewer than two
+/// shards remain and no peer is needed (the gather path is as good).
+fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option<FragmentPlan>> {
     if sess.settings.get("mosaic.fragments").as_deref() == Some("off") {
         return Ok(None);
     }
@@ -163,14 +160,18 @@ fn prepare(
     let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
     let resolve = plan::column_resolver(&def, &split.qualifier);
     let scan = plan::prune_shards(&shards, &def, split.filter.as_ref(), &resolve, params);
-    // With peers, the fragment/merge split is what lets them aggregate
-    // their own rows; alone, it pays off only over two shards or more.
-    if scan.kept.len() < 2 && !sess.has_peers() {
+    let peers = crate::exec::remote::peers_for(sess, &def, split.filter.as_ref(), &resolve, params);
+    // With peers to ask, the fragment/merge split is what lets them
+    // aggregate their own rows; alone, it pays off only over two shards or
+    // more.
+    if scan.kept.len() < 2 && peers.is_none() {
         return Ok(None);
     }
     // Peers aggregate their rows with the tombstones they know; while this
     // node holds some they do not have yet, gather instead.
-    if sess.has_peers() && crate::exec::remote::undelivered_tombstones(sess, &def.name)? {
+    if peers.as_ref().is_some_and(|p| !p.is_empty())
+        && crate::exec::remote::undelivered_tombstones(sess, &def.name)?
+    {
         return Ok(None);
     }
     let mut jobs = Vec::new();
@@ -187,7 +188,15 @@ fn prepare(
             sql: compile(sess, split, &source)?,
         });
     }
-    Ok(Some((scan, jobs)))
+    Ok(Some(FragmentPlan { scan, jobs, peers }))
+}
+
+/// What `prepare` decided: the local shards kept, a fragment job per
+/// shard, and the peers to ask (`None`: no other node is needed).
+struct FragmentPlan {
+    scan: Scan,
+    jobs: Vec<Job>,
+    peers: Option<Vec<String>>,
 }
 
 /// The fragment over one source, as SQLite SQL.
@@ -322,7 +331,7 @@ pub fn peer_names(c: &crate::cluster::Cluster) -> String {
 
 /// EXPLAIN lines for a split, if it would be used.
 pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option<Vec<String>>> {
-    let Some((scan, jobs)) = prepare(sess, split, params)? else {
+    let Some(FragmentPlan { scan, jobs, peers }) = prepare(sess, split, params)? else {
         return Ok(None);
     };
     let node = sess.store.node_name.clone();
@@ -335,11 +344,20 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
         scan.pruned.len()
     )];
     if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
-        lines.push(format!(
-            "Fragments on peers {}: each runs the fragment over its own open segment and shards: {}",
-            peer_names(c),
-            split.fragment
-        ));
+        let peers = peers.unwrap_or_default();
+        if peers.is_empty() {
+            lines.push(format!(
+                "Peers {}: none asked, their holdings of {} cannot match",
+                peer_names(c),
+                split.table.name
+            ));
+        } else {
+            lines.push(format!(
+                "Fragments on peers {}: each runs the fragment over its own open segment and shards: {}",
+                peers.join(", "),
+                split.fragment
+            ));
+        }
         lines.extend(crate::exec::remote::explain_copies(sess, &split.table.name));
     }
     for j in &jobs {

@@ -49,14 +49,18 @@ pub fn compile(
 ) -> Result<(String, ReadPlan)> {
     system::materialize(sess, &mut stmt)?;
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-    let remote = sess.has_peers();
+    let pick = |def: &crate::store::table::TableDef,
+                filter: Option<&sqlparser::ast::Expr>,
+                resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>| {
+        crate::exec::remote::peers_for(sess, def, filter, resolve, params)
+    };
     let plan = plan::plan_reads(
         &mut stmt,
         &sess.store,
         &sess.conn,
         &sess.reads.local,
         params,
-        remote,
+        sess.cluster.is_some().then_some(&pick as plan::PeerPicker),
     )?;
     sess.attach(&plan.attach)?;
     for g in &plan.gathers {
@@ -215,12 +219,21 @@ pub fn explain(
             lines.push(format!("  pruned shard {id}: {why}"));
         }
     }
-    if let Some(c) = sess.cluster.as_ref() {
+    if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
+        for scan in &plan.scans {
+            if !plan.remotes.iter().any(|r| r.table.name == scan.table) {
+                lines.push(format!(
+                    "Peers {}: none asked, their holdings of {} cannot match",
+                    crate::exec::fragment::peer_names(c),
+                    scan.table
+                ));
+            }
+        }
         for r in &plan.remotes {
             lines.push(format!(
                 "Remote {}: peers {} each scan their own open segment and shards{}",
                 r.table.name,
-                crate::exec::fragment::peer_names(c),
+                r.peers.join(", "),
                 r.filter
                     .as_ref()
                     .map(|f| format!(" for {f}"))

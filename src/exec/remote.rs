@@ -20,9 +20,15 @@ use crate::store::segment::quote;
 mod serve;
 pub use serve::{apply_tombstones, open_rows_match, scan_local};
 
-/// Run `sql` on every peer for `tables`; accept what is missing only when
+/// Run `sql` on `peers` for `tables`; accept what is missing only when
 /// the session allows partial results.
-pub fn query(sess: &Session, tables: &[String], sql: &str, params: &[Datum]) -> Result<PeerRows> {
+pub fn query(
+    sess: &Session,
+    tables: &[String],
+    peers: &[String],
+    sql: &str,
+    params: &[Datum],
+) -> Result<PeerRows> {
     let req = Request::Query {
         sql: sql.to_string(),
         params: params.to_vec(),
@@ -31,17 +37,51 @@ pub fn query(sess: &Session, tables: &[String], sql: &str, params: &[Datum]) -> 
     if let Some(c) = &sess.cluster {
         c.touch(tables);
     }
-    ask(sess, tables, &req, None, true)
+    ask(sess, tables, &req, Some(peers), true)
 }
 
-/// Send `req` to every live peer (or `only`). What cannot be reached fails
-/// the statement, naming the shards, unless `partial_ok` and the session
-/// allows partial results (then it is a WARNING).
+/// `peers_for` with `filter` as PostgreSQL over the bare table.
+pub fn peers_matching(
+    sess: &Session,
+    def: &crate::store::table::TableDef,
+    filter: Option<&str>,
+    params: &[Datum],
+) -> Result<Option<Vec<String>>> {
+    let filter = filter.map(crate::sql::parse_expr).transpose()?;
+    let resolve = crate::plan::column_resolver(def, &def.name);
+    Ok(peers_for(sess, def, filter.as_ref(), &resolve, params))
+}
+
+/// The live peers to ask for rows of `def` matching `filter` (see
+/// `Cluster::peers_for`); `None` when the statement needs nothing from
+/// other nodes: no peer may hold such rows, and no node that is down
+/// holds rows of the table that no copy serves (asking no peer still
+/// fails, or warns, for those).
+pub fn peers_for(
+    sess: &Session,
+    def: &crate::store::table::TableDef,
+    filter: Option<&sqlparser::ast::Expr>,
+    resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>,
+    params: &[Datum],
+) -> Option<Vec<String>> {
+    let cluster = sess.cluster.as_ref()?;
+    let peers = cluster.peers_for(&sess.reads, def, filter, resolve, params);
+    let missing = !sess
+        .reads
+        .missing_for(std::slice::from_ref(&def.name))
+        .is_empty();
+    (!peers.is_empty() || missing).then_some(peers)
+}
+
+/// Send `req` to every live peer (or those in `only`: the others hold
+/// nothing it can match). What cannot be reached fails the statement,
+/// naming the shards, unless `partial_ok` and the session allows partial
+/// results (then it is a WARNING).
 fn ask(
     sess: &Session,
     tables: &[String],
     req: &Request,
-    only: Option<&str>,
+    only: Option<&[String]>,
     partial_ok: bool,
 ) -> Result<PeerRows> {
     let Some(cluster) = sess.cluster.clone() else {
@@ -165,7 +205,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
     if let Some(c) = &sess.cluster {
         c.touch(tables);
     }
-    let answer = ask(sess, tables, &req, None, true)?;
+    let answer = ask(sess, tables, &req, Some(&r.peers), true)?;
     let cols = scan_columns(&r.table);
     sess.conn
         .execute_batch(&format!(
@@ -218,6 +258,9 @@ pub fn check_key(
 ) -> Result<()> {
     for chunk in written.chunks(KEYS_PER_PROBE) {
         let (filter, params) = key_filter(def, key, chunk);
+        let Some(peers) = peers_matching(sess, def, Some(&filter), &params)? else {
+            continue;
+        };
         let req = Request::Scan {
             table: def.name.clone(),
             filter: Some(filter),
@@ -225,7 +268,13 @@ pub fn check_key(
             sealed_only: false,
             replicas: vec![],
         };
-        let answer = ask(sess, std::slice::from_ref(&def.name), &req, None, false)?;
+        let answer = ask(
+            sess,
+            std::slice::from_ref(&def.name),
+            &req,
+            Some(&peers),
+            false,
+        )?;
         for row in answer.into_rows() {
             if let (Some(Datum::Text(shard)), Some(Datum::Int(rid))) = (row.first(), row.get(1)) {
                 let gone = sess
@@ -283,7 +332,10 @@ pub fn remote_shards(
         sealed_only,
         replicas: vec![],
     };
-    let mut nodes = ask(sess, &tables, &scan(false), None, false)?.nodes;
+    let Some(peers) = peers_matching(sess, def, filter.as_deref(), params)? else {
+        return Ok(vec![]);
+    };
+    let mut nodes = ask(sess, &tables, &scan(false), Some(&peers), false)?.nodes;
     let cluster = sess
         .cluster
         .clone()
@@ -298,7 +350,14 @@ pub fn remote_shards(
                 },
                 crate::cluster::QUERY_TIMEOUT,
             )?;
-            *rows = ask(sess, &tables, &scan(true), Some(node), false)?.into_rows();
+            *rows = ask(
+                sess,
+                &tables,
+                &scan(true),
+                Some(std::slice::from_ref(node)),
+                false,
+            )?
+            .into_rows();
         }
     }
     let width = def.columns.len() + 1;

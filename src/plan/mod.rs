@@ -58,16 +58,23 @@ pub struct ReadPlan {
     pub remotes: Vec<RemoteScan>,
 }
 
-/// The part of a table reference that the peers answer: every peer scans
-/// its own rows of the table with `filter` (the conjuncts that can be
-/// pushed down, PostgreSQL over the bare table), and the rows land in
+/// The part of a table reference that the peers answer: each of `peers`
+/// scans its own rows of the table with `filter` (the conjuncts that can
+/// be pushed down, PostgreSQL over the bare table), and the rows land in
 /// `temp.<temp>` with the shard and row key each lives at.
 #[derive(Debug, Clone)]
 pub struct RemoteScan {
     pub temp: String,
     pub table: std::sync::Arc<TableDef>,
     pub filter: Option<String>,
+    pub peers: Vec<String>,
 }
+
+/// The peers to ask for rows of a table that match a filter (over columns
+/// the resolver maps to the table), `None` when no other node is needed;
+/// see `exec::remote::peers_for`.
+pub type PeerPicker<'a> =
+    &'a dyn Fn(&TableDef, Option<&Expr>, &dyn Fn(&[Ident]) -> Option<usize>) -> Option<Vec<String>>;
 
 /// Shards of one table reference whose live rows are copied into
 /// `temp.<temp>` (with the table's columns) before the statement runs.
@@ -190,9 +197,9 @@ pub fn plan_reads(
     conn: &Connection,
     replicas: &HashSet<String>,
     params: &[Datum],
-    remote: bool,
+    peers: Option<PeerPicker>,
 ) -> Result<ReadPlan> {
-    run_planner(stmt, store, conn, replicas, params, remote, false)
+    run_planner(stmt, store, conn, replicas, params, peers, false)
 }
 
 /// What `plan_reads` would decide on this node alone (shards, shape),
@@ -204,15 +211,7 @@ pub fn plan_shape(
     replicas: &HashSet<String>,
     params: &[Datum],
 ) -> Result<ReadPlan> {
-    run_planner(
-        &mut stmt.clone(),
-        store,
-        conn,
-        replicas,
-        params,
-        false,
-        true,
-    )
+    run_planner(&mut stmt.clone(), store, conn, replicas, params, None, true)
 }
 
 fn run_planner(
@@ -221,7 +220,7 @@ fn run_planner(
     conn: &Connection,
     replicas: &HashSet<String>,
     params: &[Datum],
-    remote: bool,
+    peers: Option<PeerPicker>,
     dry: bool,
 ) -> Result<ReadPlan> {
     let mut planner = Planner {
@@ -229,7 +228,7 @@ fn run_planner(
         conn,
         replicas,
         params,
-        remote,
+        peers,
         ctes: HashSet::new(),
         plan: ReadPlan::default(),
         dry,
@@ -248,8 +247,9 @@ struct Planner<'a> {
     params: &'a [Datum],
     ctes: HashSet<String>,
     plan: ReadPlan,
-    /// Peers hold data too: every table reference also reads theirs.
-    remote: bool,
+    /// Peers hold data too: each table reference also reads theirs, from
+    /// the peers this picks.
+    peers: Option<PeerPicker<'a>>,
     /// Decide, but leave the statement as it is.
     dry: bool,
 }
@@ -404,7 +404,10 @@ impl Planner<'_> {
                 }
             }
         }
-        if self.remote {
+        let peers = self
+            .peers
+            .and_then(|pick| pick(&occ.def, filter.filter(|_| occ.prunable), &resolve));
+        if let Some(peers) = peers {
             let temp = format!("_mosaic_remote_{}", self.plan.remotes.len() + 1);
             let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
             // Rows this node tombstoned (its own transaction's, or not yet
@@ -421,6 +424,7 @@ impl Planner<'_> {
                 temp,
                 table: occ.def.clone(),
                 filter: pushdown_filter(filter.filter(|_| occ.prunable), &resolve),
+                peers,
             });
         }
         self.plan.scans.push(scan);
