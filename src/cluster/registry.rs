@@ -302,12 +302,33 @@ pub(super) fn load_registry(store: &Store) -> HashMap<String, Holdings> {
     entries
         .into_iter()
         .filter(|(name, _)| *name != store.node_name)
+        .map(|(name, mut h)| {
+            // Kept before shards named their home: a node's were its own.
+            for s in h.shards.iter_mut().filter(|s| s.home.is_empty()) {
+                s.home = name.clone();
+            }
+            (name, h)
+        })
         .collect()
 }
 
-/// This node's holdings, read from its manifest: its live shards, and the
-/// tables with rows still in its open segments.
+/// This node's holdings, read from its manifest in one read transaction:
+/// its live shards, and the tables with rows still in its open segments.
+/// One snapshot, so that rows a seal moves from an open segment into a
+/// shard are never announced in neither (peers skip a node for a table
+/// only when its holdings show nothing there).
 fn local_holdings(
+    store: &Store,
+    conn: &rusqlite::Connection,
+) -> Result<(Vec<ShardInfo>, Vec<String>)> {
+    conn.execute_batch("BEGIN")
+        .map_err(crate::error::Error::internal)?;
+    let r = read_holdings(store, conn);
+    let _ = conn.execute_batch("COMMIT");
+    r
+}
+
+fn read_holdings(
     store: &Store,
     conn: &rusqlite::Connection,
 ) -> Result<(Vec<ShardInfo>, Vec<String>)> {
