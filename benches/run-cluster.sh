@@ -9,7 +9,16 @@
 # them; stops everything and removes the dir on any exit. The report goes
 # to stdout, progress to stderr.
 #
-# Usage: benches/run-cluster.sh [--shard-max-rows N] [--no-pg] [bench flags]
+# Last comes the failover phase (the bench's --failover; --no-failover
+# leaves it out): seal at node 1 and wait until every shard of bench_kv
+# has 2 holders, record the GROUP BY and top-k answers, kill -9 node 3,
+# then time the first GROUP BY after the kill, how long node 1 takes to
+# list node 3 as down, the two scans with node 3 dead (answers checked
+# against the healthy ones) and how long until every shard has 2 live
+# holders again. bash reports node 3 as "Killed" on stderr; cleanup then
+# finds it gone, which stop_pid allows.
+#
+# Usage: benches/run-cluster.sh [--shard-max-rows N] [--no-pg] [--no-failover] [bench flags]
 #   bench flags: --rows N (600000), --runs N (5), --point-queries N (1000),
 #   --seed N (42), --shuffle (COPY the rows in a random order)
 # PostgreSQL needs root (it runs as user postgres); without root or without
@@ -22,6 +31,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 PASSWORD=mosaic-bench-password
 SHARD_MAX_ROWS=20000
 WITH_PG=1
+FAILOVER=(--failover)
 BENCH_ARGS=()
 COMMAND_LINE="benches/run-cluster.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -29,6 +39,7 @@ while [ $# -gt 0 ]; do
     --shard-max-rows) SHARD_MAX_ROWS=$2; shift 2 ;;
     --shard-max-rows=*) SHARD_MAX_ROWS=${1#*=}; shift ;;
     --no-pg) WITH_PG=0; shift ;;
+    --no-failover) FAILOVER=(); shift ;;
     *) BENCH_ARGS+=("$1"); shift ;;
   esac
 done
@@ -136,4 +147,4 @@ echo "- load average before the run (the machine is shared): $(cut -d' ' -f1-3 /
 echo
 
 echo "==> running the benchmark" >&2
-"$BENCH_BIN" "${SERVERS[@]}" --shard-max-rows "$SHARD_MAX_ROWS" "${BENCH_ARGS[@]}"
+"$BENCH_BIN" "${SERVERS[@]}" --shard-max-rows "$SHARD_MAX_ROWS" "${FAILOVER[@]}" "${BENCH_ARGS[@]}"

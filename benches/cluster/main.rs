@@ -6,8 +6,14 @@
 //! 15 runs the same statements when given. Prints a markdown report on
 //! stdout, progress on stderr.
 //!
+//! With `--failover`, after everything else, a failover phase on the
+//! cluster (`failover.rs`): wait until every shard has a copy, kill -9 the
+//! last cluster node, and time the first query after the kill, how long
+//! until the node is declared down, and the scans with it dead.
+//!
 //! benches/run-cluster.sh starts the servers and runs this; it takes
-//! connection strings and pids and never starts or stops a server itself.
+//! connection strings and pids and never starts a server itself, nor stops
+//! one, except that `--failover` kills the last cluster node at the end.
 //! Without servers (as under `cargo test --all-targets`) it exits at once.
 
 #[path = "../mosaic_vs_pg/cpu.rs"]
@@ -16,6 +22,7 @@ mod cpu;
 #[allow(dead_code)]
 #[path = "../mosaic_vs_pg/data.rs"]
 mod data;
+mod failover;
 mod load;
 mod prune;
 mod report;
@@ -82,6 +89,10 @@ pub struct Args {
     /// The --shard-max-rows the MosaicDB nodes run with (for the report).
     #[arg(long)]
     pub shard_max_rows: Option<u64>,
+    /// After all else, kill -9 the last --cluster node and measure how the
+    /// cluster answers without it (see failover.rs).
+    #[arg(long)]
+    pub failover: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -152,7 +163,22 @@ async fn main() {
         let parts = load::split(&all, args.rows, s.conns.len());
         measured.push(measure(&args, s, &parts, &ids, &names).await);
     }
-    print!("{}", report::render(&args, &setups, &measured));
+    // Last, so that nothing else runs beside a cluster that lost a node
+    // and is copying shards again.
+    let mut failed_over = None;
+    if args.failover {
+        match setups.iter().position(|s| s.mosaic && s.conns.len() > 1) {
+            Some(i) if measured[i].load.is_ok() => {
+                failed_over = Some((i, failover::run(&setups[i], args.runs).await));
+            }
+            Some(_) => eprintln!("--failover: the cluster did not load; skipping"),
+            None => eprintln!("--failover: no cluster of 2 or more nodes; skipping"),
+        }
+    }
+    print!(
+        "{}",
+        report::render(&args, &setups, &measured, failed_over.as_ref())
+    );
 }
 
 fn setups(args: &Args) -> Result<Vec<Setup>, String> {

@@ -1,18 +1,26 @@
 //! The markdown report: timings side by side, server CPU per query, the
-//! shard layout, the pruning fractions, and whether every setup gave the
-//! same answers.
+//! shard layout, the pruning fractions, whether every setup gave the same
+//! answers, and (with `--failover`) the cluster with one node killed.
 
 use std::fmt::Write;
 
 use tokio_postgres::Row;
 
+use crate::failover::{CatchUp, Failover};
 use crate::server::Outcome;
 use crate::{Args, Measured, Setup, Timed, GROUP_SQL, TOPK_SQL};
 
 /// Relative tolerance for float aggregates summed in different orders.
 const FLOAT_TOLERANCE: f64 = 1e-9;
 
-pub fn render(args: &Args, setups: &[Setup], measured: &[Measured]) -> String {
+/// `failed_over`: the index of the setup the failover phase ran on, and
+/// what it measured.
+pub fn render(
+    args: &Args,
+    setups: &[Setup],
+    measured: &[Measured],
+    failed_over: Option<&(usize, Failover)>,
+) -> String {
     let mut out = String::new();
     let mut errors = Vec::new();
     timings(&mut out, &mut errors, setups, measured);
@@ -20,6 +28,9 @@ pub fn render(args: &Args, setups: &[Setup], measured: &[Measured]) -> String {
     layout(&mut out, args, setups, measured);
     pruning(&mut out, &mut errors, setups, measured);
     answers(&mut out, setups, measured);
+    if let Some((i, f)) = failed_over {
+        failover(&mut out, &mut errors, args, &setups[*i], &measured[*i], f);
+    }
     if !errors.is_empty() {
         out.push_str("\nErrors:\n");
         for (i, e) in errors.iter().enumerate() {
@@ -247,6 +258,171 @@ fn answers(out: &mut String, setups: &[Setup], measured: &[Measured]) {
             );
         }
     }
+}
+
+/// Copies caught up, the first query after the kill, detection, the two
+/// scans healthy and with the node dead, and whether the answers held.
+fn failover(
+    out: &mut String,
+    errors: &mut Vec<String>,
+    args: &Args,
+    s: &Setup,
+    m: &Measured,
+    f: &Failover,
+) {
+    // One number per distinct error: a failure before the kill fills
+    // every field with the same one.
+    let mut error = |e: &String| {
+        let n = match errors.iter().position(|x| x == e) {
+            Some(i) => i + 1,
+            None => {
+                errors.push(e.clone());
+                errors.len()
+            }
+        };
+        format!("error [{n}]")
+    };
+    let (name, pid) = match &f.killed {
+        Ok((name, pid)) => (name.clone(), pid.to_string()),
+        Err(e) => ("the last node".into(), error(e)),
+    };
+    let _ = writeln!(
+        out,
+        "\n### Failover: {}, one node killed\n\n\
+         After everything above: `SELECT mosaic.seal('bench_kv')` at node 1 and a wait \
+         until node 1's `mosaic.shards` lists every sealed shard of bench_kv with 2 holders; \
+         then `kill -9` of {name} (the last node, pid {pid}); every query at node 1.\n",
+        s.label
+    );
+    let catch_up = |c: &Outcome<CatchUp>, error: &mut dyn FnMut(&String) -> String| match c {
+        Ok(c) => {
+            let holders = match c.holders {
+                (lo, hi) if lo == hi => format!("{lo} holders each"),
+                (lo, hi) => format!("{lo} to {hi} holders"),
+            };
+            match c.seconds {
+                Some(secs) if c.polls == 1 => {
+                    format!("{secs:.2}, caught up at the first look ({holders})")
+                }
+                Some(secs) => format!("{secs:.2} ({holders})"),
+                None => format!(
+                    "**not caught up** after {} s: {} of {} shards with fewer than 2 holders",
+                    crate::failover::CATCH_UP_SECS,
+                    c.short,
+                    c.shards
+                ),
+            }
+        }
+        Err(e) => error(e),
+    };
+    out.push_str("| measurement | value |\n|---|---:|\n");
+    let cell = match &f.catch_up {
+        Ok(c) => format!("{} ({:.1} MB)", c.shards, c.bytes as f64 / 1e6),
+        Err(e) => error(e),
+    };
+    let _ = writeln!(out, "| sealed shards of bench_kv (total size) | {cell} |");
+    let cell = match &f.seal_s {
+        Ok(secs) => format!("{secs:.2}"),
+        Err(e) => error(e),
+    };
+    let _ = writeln!(
+        out,
+        "| `mosaic.seal` again (every row was sealed at load) (s) | {cell} |"
+    );
+    let cell = catch_up(&f.catch_up, &mut error);
+    let _ = writeln!(
+        out,
+        "| copies caught up: from `mosaic.seal` until every shard has 2 holders (s) | {cell} |"
+    );
+    let cell = match &f.first_query {
+        Ok(q) => format!("{:.1}", q.ms),
+        Err(e) => format!("**FAILED** {}", error(e)),
+    };
+    let _ = writeln!(
+        out,
+        "| first `GROUP BY` after the kill, finding the dead peer and reading copies (ms) | {cell} |"
+    );
+    let cell = match &f.detect_s {
+        Ok(secs) => format!("{secs:.2}"),
+        Err(e) => error(e),
+    };
+    let _ = writeln!(
+        out,
+        "| {name} `down` in node 1's `mosaic.nodes`, from the kill (s) | {cell} |"
+    );
+    let cell = catch_up(&f.recopied, &mut error);
+    let _ = writeln!(
+        out,
+        "| copies made again: from `down` until every shard has 2 live holders, \
+         during the timed runs below (s) | {cell} |"
+    );
+
+    let _ = writeln!(
+        out,
+        "\n| median of {} runs at node 1 (ms) | {} nodes healthy | {name} down | down / healthy |\n|---|---:|---:|---:|",
+        args.runs,
+        s.conns.len()
+    );
+    for (what, healthy, down) in [
+        ("`GROUP BY grp` count/sum/avg", &m.group, &f.group),
+        ("top-10 `ORDER BY val DESC LIMIT 10`", &m.topk, &f.topk),
+    ] {
+        let healthy_ms = healthy.as_ref().map(|t| t.ms);
+        let down_ms = down.as_ref().map(|t| t.ms);
+        let ratio = match (&healthy_ms, &down_ms) {
+            (Ok(h), Ok(d)) if *h > 0.0 => format!("{:.2}×", d / h),
+            _ => "–".into(),
+        };
+        let healthy_cell = match &healthy_ms {
+            Ok(ms) => format!("{ms:.1}"),
+            // Already numbered in the table above.
+            Err(_) => "error".into(),
+        };
+        let down_cell = match &down_ms {
+            Ok(ms) => format!("{ms:.1}"),
+            Err(e) => format!("**FAILED** {}", error(e)),
+        };
+        let _ = writeln!(out, "| {what} | {healthy_cell} | {down_cell} | {ratio} |");
+    }
+
+    out.push_str("\nAnswers with the node dead compared with node 1's just before the kill:\n");
+    for (what, sql, healthy, down, cmp) in [
+        (
+            "first after the kill",
+            GROUP_SQL,
+            &f.healthy_group,
+            f.first_query.as_ref().map(|q| &q.rows[..]).map_err(|_| ()),
+            same_groups as fn(&[Row], &[Row]) -> Result<(), String>,
+        ),
+        (
+            "timed runs",
+            GROUP_SQL,
+            &f.healthy_group,
+            timed_rows(&f.group),
+            same_groups,
+        ),
+        (
+            "timed runs",
+            TOPK_SQL,
+            &f.healthy_topk,
+            timed_rows(&f.topk),
+            same_topk,
+        ),
+    ] {
+        let verdict = match (healthy, down) {
+            (Ok(h), Ok(d)) => match cmp(h, d) {
+                Ok(()) => format!("same ({} rows)", h.len()),
+                Err(e) => format!("**FAILED**: DIFFERENT: {e}"),
+            },
+            (Err(e), _) => format!("not compared: healthy answer {}", error(e)),
+            (_, Err(())) => "**FAILED**: no answer (error above)".into(),
+        };
+        let _ = writeln!(out, "- `{sql}`, {what}: {verdict}");
+    }
+}
+
+fn timed_rows(t: &Outcome<Timed>) -> Result<&[Row], ()> {
+    t.as_ref().map(|t| &t.rows[..]).map_err(|_| ())
 }
 
 fn close(a: f64, b: f64) -> bool {
