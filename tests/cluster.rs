@@ -8,68 +8,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{simple_rows, TestNode};
-use tokio_postgres::AsyncMessage;
-
-const MEMBERSHIP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Start `names.len()` nodes, the others joining the first through it as
-/// seed, each with `args`; returns when every node sees all the others alive.
-async fn start_cluster(names: &[&str], args: &[&str]) -> Vec<TestNode> {
-    let mut first_args = vec!["--node-name", names[0]];
-    first_args.extend_from_slice(args);
-    let first = TestNode::start_with(&first_args);
-    let seed = first.cluster_addr().to_string();
-    let mut nodes = vec![first];
-    for name in &names[1..] {
-        let mut a = vec!["--node-name", name, "--join", &seed];
-        a.extend_from_slice(args);
-        nodes.push(TestNode::start_with(&a));
-    }
-    for n in &nodes {
-        wait_alive(n, names.len() - 1).await;
-    }
-    nodes
-}
-
-/// Wait until `node` sees `peers` other nodes alive; returns how long it took.
-async fn wait_alive(node: &TestNode, peers: usize) -> Duration {
-    let client = node.client().await;
-    let start = Instant::now();
-    loop {
-        let rows = simple_rows(
-            &client,
-            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
-        )
-        .await;
-        if rows[0][0].as_deref() == Some(peers.to_string().as_str()) {
-            return start.elapsed();
-        }
-        assert!(
-            start.elapsed() < MEMBERSHIP_TIMEOUT,
-            "{} sees {:?} alive peers, not {peers}, after {MEMBERSHIP_TIMEOUT:?}",
-            node.pg_addr(),
-            rows
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Poll `sql` on `client` until its single value is `want`.
-async fn wait_value(client: &tokio_postgres::Client, sql: &str, want: &str) {
-    let start = Instant::now();
-    loop {
-        let rows = simple_rows(client, sql).await;
-        if rows.first().and_then(|r| r[0].as_deref()) == Some(want) {
-            return;
-        }
-        assert!(
-            start.elapsed() < MEMBERSHIP_TIMEOUT,
-            "{sql} gave {rows:?}, not {want}, after {MEMBERSHIP_TIMEOUT:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use common::{
+    client_with_notices, simple_rows, start_cluster, wait_alive, wait_rows, TestNode,
+    CLUSTER_TIMEOUT as MEMBERSHIP_TIMEOUT,
+};
 
 fn value(v: i64) -> i64 {
     (v * 7) % 13
@@ -345,30 +287,6 @@ async fn three_nodes_answer_as_one() {
     }
 }
 
-/// Connect and collect the server's notices (WARNINGs) on a channel.
-async fn client_with_notices(
-    node: &TestNode,
-) -> (
-    tokio_postgres::Client,
-    tokio::sync::mpsc::UnboundedReceiver<String>,
-) {
-    use futures::StreamExt;
-    let (client, mut connection) =
-        tokio_postgres::connect(&node.conn_string(), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(Ok(m)) = messages.next().await {
-            if let AsyncMessage::Notice(n) = m {
-                let _ = tx.send(format!("{}: {}", n.severity(), n.message()));
-            }
-        }
-    });
-    (client, rx)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_node_is_detected_named_and_rejoins() {
     // One copy of each shard: k3's shards are unreachable while it is down.
@@ -394,10 +312,10 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
             .await
             .unwrap();
     }
-    wait_value(
+    wait_rows(
         &a,
         "SELECT count(*) FROM mosaic.shards WHERE home_node = 'k3'",
-        "2",
+        &["2"],
     )
     .await;
     let k3_shards: Vec<String> = simple_rows(
@@ -411,10 +329,10 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
 
     nodes[2].kill9();
     let killed = Instant::now();
-    wait_value(
+    wait_rows(
         &a,
         "SELECT state FROM mosaic.nodes WHERE node_name = 'k3'",
-        "down",
+        &["down"],
     )
     .await;
     eprintln!(
@@ -476,10 +394,10 @@ async fn a_killed_node_is_detected_named_and_rejoins() {
 
     // k3 comes back and nothing it committed is lost.
     nodes[2].restart();
-    wait_value(
+    wait_rows(
         &a,
         "SELECT state FROM mosaic.nodes WHERE node_name = 'k3'",
-        "alive",
+        &["alive"],
     )
     .await;
     let n: i64 = a
@@ -538,7 +456,7 @@ async fn late_nodes_join_through_a_seed_and_through_dns() {
     );
     let cc = c.client().await;
     // The catalog caught up, and the whole cluster's rows are visible.
-    wait_value(&cc, "SELECT count(*) FROM late", "10").await;
+    wait_rows(&cc, "SELECT count(*) FROM late", &["10"]).await;
     // DDL on the newcomer reaches the others.
     cc.batch_execute("CREATE TABLE from_d3 (x int); INSERT INTO from_d3 VALUES (1), (2)")
         .await
@@ -668,16 +586,16 @@ async fn a_delete_committed_while_the_rows_node_is_down_reaches_it_later() {
     nodes[1].kill9();
     a.batch_execute("COMMIT").await.unwrap();
     nodes[1].restart();
-    wait_value(
+    wait_rows(
         &a,
         "SELECT state FROM mosaic.nodes WHERE node_name = 'q2'",
-        "alive",
+        &["alive"],
     )
     .await;
     // q2 itself, asked directly, learns of the delete once the queued
     // tombstones are delivered (within an anti-entropy round).
     let b = nodes[1].client().await;
-    wait_value(&b, "SELECT count(*) FROM kept", "7").await;
+    wait_rows(&b, "SELECT count(*) FROM kept", &["7"]).await;
     let rows = simple_rows(&b, "SELECT min(id) FROM kept").await;
     assert_eq!(rows[0][0].as_deref(), Some("4"));
     let n: i64 = a

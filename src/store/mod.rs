@@ -430,14 +430,7 @@ impl Store {
                 return Err(Error::NoSuchTable(meta.table.clone()));
             }
         }
-        let held: bool = writer
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM _mosaic_shards WHERE id = ?1)",
-                [&id.0],
-                |r| r.get(0),
-            )
-            .map_err(Error::internal)?;
-        if held {
+        if segment::holds(&writer, id)? {
             return Ok(false);
         }
         let path = self.shard_path(id);
@@ -512,14 +505,7 @@ impl Store {
         let writer = self.writer.lock();
         for id in due {
             // Taken in again meanwhile (fetched anew): keep it.
-            let live: bool = writer
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM _mosaic_shards WHERE id = ?1)",
-                    [&id.0],
-                    |r| r.get(0),
-                )
-                .unwrap_or(true);
-            if !live {
+            if !segment::holds(&writer, &id).unwrap_or(true) {
                 self.metas.write().remove(&id);
                 let _ = std::fs::remove_file(self.shard_path(&id));
             }

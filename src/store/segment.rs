@@ -297,6 +297,16 @@ pub fn live_shards(conn: &Connection, table: Option<&str>) -> Result<Vec<LiveSha
     rows.map_err(Error::internal)
 }
 
+/// Whether the manifest names shard `id` (this node's own, or a copy).
+pub fn holds(conn: &Connection, id: &ShardId) -> Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM _mosaic_shards WHERE id = ?1)",
+        [&id.0],
+        |r| r.get(0),
+    )
+    .map_err(Error::internal)
+}
+
 pub fn count_rows(conn: &Connection, table: &str) -> Result<u64> {
     conn.query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| {
         r.get::<_, i64>(0)

@@ -281,18 +281,19 @@ pub async fn connect(conn_string: &str) -> Result<tokio_postgres::Client, tokio_
 }
 
 /// The rows of the last result of a simple query, as text, NULL as `None`;
-/// an error as its SQLSTATE and message.
+/// an error as `SQLSTATE message` (the server's own message).
 pub async fn try_simple_rows(
     client: &tokio_postgres::Client,
     sql: &str,
 ) -> Result<Vec<Vec<Option<String>>>, String> {
     use tokio_postgres::SimpleQueryMessage;
-    let messages = client.simple_query(sql).await.map_err(|e| {
-        format!(
-            "{} {e}",
-            e.code().map(|c| c.code().to_string()).unwrap_or_default()
-        )
-    })?;
+    let messages = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| match e.as_db_error() {
+            Some(db) => format!("{} {}", db.code().code(), db.message()),
+            None => format!("(no SQLSTATE) {e}"),
+        })?;
     let mut rows = Vec::new();
     for message in messages {
         match message {
@@ -313,4 +314,101 @@ pub async fn simple_rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<
     try_simple_rows(client, sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+// ---------------------------------------------------------------------------
+// Clusters
+// ---------------------------------------------------------------------------
+
+/// How long a cluster test waits for membership or data to settle.
+pub const CLUSTER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Start `names.len()` nodes, the others joining the first through it as
+/// seed, each with `args`; returns when every node sees all the others alive.
+pub async fn start_cluster(names: &[&str], args: &[&str]) -> Vec<TestNode> {
+    let mut first_args = vec!["--node-name", names[0]];
+    first_args.extend_from_slice(args);
+    let first = TestNode::start_with(&first_args);
+    let seed = first.cluster_addr().to_string();
+    let mut nodes = vec![first];
+    for name in &names[1..] {
+        let mut a = vec!["--node-name", name, "--join", &seed];
+        a.extend_from_slice(args);
+        nodes.push(TestNode::start_with(&a));
+    }
+    for n in &nodes {
+        wait_alive(n, names.len() - 1).await;
+    }
+    nodes
+}
+
+/// Wait until `node` sees `peers` other nodes alive; returns how long it took.
+pub async fn wait_alive(node: &TestNode, peers: usize) -> std::time::Duration {
+    let client = node.client().await;
+    let start = std::time::Instant::now();
+    wait_rows(
+        &client,
+        "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+        &[&peers.to_string()],
+    )
+    .await;
+    start.elapsed()
+}
+
+/// Wait until `client`'s node sees the node `name` in `state`.
+pub async fn wait_state(client: &tokio_postgres::Client, name: &str, state: &str) {
+    wait_rows(
+        client,
+        &format!("SELECT state FROM mosaic.nodes WHERE node_name = '{name}'"),
+        &[state],
+    )
+    .await;
+}
+
+/// Poll `sql` until its first row is `want` (NULL as "NULL"); errors
+/// meanwhile are retried. Panics after [`CLUSTER_TIMEOUT`] with the last
+/// answer.
+pub async fn wait_rows(client: &tokio_postgres::Client, sql: &str, want: &[&str]) {
+    let start = std::time::Instant::now();
+    loop {
+        let got = try_simple_rows(client, sql).await;
+        if let Ok(rows) = &got {
+            let first: Option<Vec<&str>> = rows
+                .first()
+                .map(|r| r.iter().map(|v| v.as_deref().unwrap_or("NULL")).collect());
+            if first.as_deref() == Some(want) {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < CLUSTER_TIMEOUT,
+            "{sql} gave {got:?}, not {want:?}, after {CLUSTER_TIMEOUT:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Connect and collect the server's notices (WARNINGs) on a channel, as
+/// `SEVERITY: message`.
+pub async fn client_with_notices(
+    node: &TestNode,
+) -> (
+    tokio_postgres::Client,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use futures::StreamExt;
+    let (client, mut connection) =
+        tokio_postgres::connect(&node.conn_string(), tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(m)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notice(n) = m {
+                let _ = tx.send(format!("{}: {}", n.severity(), n.message()));
+            }
+        }
+    });
+    (client, rx)
 }
