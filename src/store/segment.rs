@@ -544,3 +544,67 @@ fn retire(conn: &Connection, id: &ShardId) -> Result<()> {
         .map_err(Error::internal)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A segments.db from before replication: a manifest without `home`,
+    /// an outbox with one row per tombstone for its home only.
+    #[test]
+    fn an_older_segments_db_is_brought_up_to_date() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE _mosaic_shards(
+                 id TEXT PRIMARY KEY, table_name TEXT NOT NULL,
+                 tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL);
+             CREATE TABLE _mosaic_outbox(
+                 shard_id TEXT NOT NULL, rid INTEGER NOT NULL, table_name TEXT NOT NULL,
+                 home TEXT NOT NULL, row_values TEXT NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;
+             INSERT INTO _mosaic_shards VALUES ('s1', 't', 0, 1);
+             INSERT INTO _mosaic_outbox VALUES ('s2', 7, 't', 'n2', '[1]');",
+        )
+        .unwrap();
+        init(&conn).unwrap();
+        init(&conn).unwrap();
+        let shards = live_shards(&conn, None).unwrap();
+        assert_eq!(shards.len(), 1);
+        assert_eq!(
+            shards[0].home, None,
+            "a shard from before is this node's own"
+        );
+        let row: (String, i64, String, String, String, String) = conn
+            .query_row(
+                "SELECT shard_id, rid, node, home, table_name, row_values FROM _mosaic_outbox",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "s2".into(),
+                7,
+                "n2".into(),
+                "n2".into(),
+                "t".into(),
+                "[1]".into()
+            )
+        );
+        // One queued tombstone per holder now.
+        conn.execute(
+            "INSERT INTO _mosaic_outbox VALUES ('s2', 7, 'n3', 'n2', 't', '[1]')",
+            [],
+        )
+        .unwrap();
+    }
+}
