@@ -75,6 +75,9 @@ pub struct Cluster {
     metas: RwLock<HashMap<String, Arc<crate::store::shard::ShardMeta>>>,
     /// Shard ids whose metadata is being fetched.
     metas_asked: Mutex<std::collections::HashSet<String>>,
+    /// Each peer's recent round-trip time (holdings pulls, smoothed): which
+    /// holder serves a copy.
+    latency: Mutex<HashMap<String, Duration>>,
 }
 
 /// What the peers answered for one request.
@@ -165,6 +168,7 @@ impl Cluster {
             heat: cache::Heat::default(),
             metas: RwLock::new(HashMap::new()),
             metas_asked: Mutex::new(std::collections::HashSet::new()),
+            latency: Mutex::new(HashMap::new()),
         });
         tokio::spawn(rpc::serve(
             tcp,

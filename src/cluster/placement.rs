@@ -337,6 +337,8 @@ impl Cluster {
                 .collect()
         };
         let mut assigned: Vec<Vec<ShardInfo>> = vec![Vec::new(); live.len()];
+        let latency: Vec<std::time::Duration> =
+            live.iter().map(|m| self.latency_of(&m.name)).collect();
         let mut local = HashSet::new();
         let mut seen = HashSet::new();
         let mut place = |s: &ShardInfo, lost: &mut Vec<ShardInfo>| {
@@ -347,11 +349,10 @@ impl Cluster {
                 local.insert(s.id.clone());
                 return;
             }
-            // The live holder with the least to read so far.
-            match holders(&s.id)
-                .into_iter()
-                .min_by_key(|&i| assigned[i].len())
-            {
+            // The live holder with the best recent latency, weighed by
+            // what it was given to read so far.
+            let cost = |i: usize| latency[i] * (1 + assigned[i].len() as u32);
+            match holders(&s.id).into_iter().min_by_key(|&i| cost(i)) {
                 Some(i) => assigned[i].push(s.clone()),
                 None => lost.push(s.clone()),
             }

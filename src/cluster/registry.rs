@@ -178,6 +178,25 @@ impl Cluster {
         }
     }
 
+    /// Fold a round trip to `node` into its smoothed latency.
+    fn observe_latency(&self, node: &str, rtt: std::time::Duration) {
+        let mut latency = self.latency.lock();
+        let smoothed = match latency.get(node) {
+            Some(old) => old.mul_f64(0.7) + rtt.mul_f64(0.3),
+            None => rtt,
+        };
+        latency.insert(node.to_string(), smoothed);
+    }
+
+    /// `node`'s smoothed round-trip time (1 ms until one is measured).
+    pub(super) fn latency_of(&self, node: &str) -> std::time::Duration {
+        self.latency
+            .lock()
+            .get(node)
+            .copied()
+            .unwrap_or(std::time::Duration::from_millis(1))
+    }
+
     /// Keep `node`'s holdings if they are newer than what the registry has.
     pub(super) fn take_holdings(&self, node: &str, h: Holdings) {
         if node == self.store.node_name {
@@ -193,10 +212,12 @@ impl Cluster {
 
     /// Pull `peer`'s holdings into the registry.
     pub(super) async fn pull_holdings(self: &Arc<Self>, peer: &Member) -> Result<()> {
+        let start = std::time::Instant::now();
         let items: Vec<Response> = self
             .client(peer.cluster_addr)
             .call_all(&Request::Holdings, SYNC_TIMEOUT)
             .await?;
+        self.observe_latency(&peer.name, start.elapsed());
         for item in items {
             if let Response::Holdings(h) = item {
                 self.take_holdings(&peer.name, h);
