@@ -181,10 +181,19 @@ async fn sealed_shards_get_copies_and_outlive_their_home() {
         row(&["20", "210"]),
         "{sql} right after kill -9 of copy-3"
     );
-    assert!(
-        alive_names(&a).await.contains("copy-3"),
-        "this checks the moment before membership notices; it noticed already"
-    );
+    // A write at that moment too: the UPDATE finds copy-3 silent, and runs
+    // again over the copies.
+    let n = b
+        .execute("UPDATE t SET v = 'moved' WHERE id = 20", &[])
+        .await
+        .unwrap_or_else(|e| panic!("UPDATE right after kill -9 of copy-3: {e:?}"));
+    assert_eq!(n, 1, "rows updated right after kill -9 of copy-3");
+    for client in [&a, &b] {
+        assert!(
+            alive_names(client).await.contains("copy-3"),
+            "this checks the moment before membership notices; it noticed already"
+        );
+    }
     wait_state(&a, "copy-3", "down").await;
     wait_state(&b, "copy-3", "down").await;
     eprintln!(
@@ -256,6 +265,11 @@ async fn sealed_shards_get_copies_and_outlive_their_home() {
     wait_rows(&c, "SELECT count(*) FROM t", &["16"]).await;
     let rows = must_answer(&c, names[2], "SELECT sum(id), min(id) FROM t").await;
     assert_eq!(rows, row(&["200", "5"]), "copy-3 after its restart");
+    let sql_v = "SELECT v FROM t WHERE id = 20";
+    for (client, name) in [(&a, names[0]), (&c, names[2])] {
+        let rows = must_answer(client, name, sql_v).await;
+        assert_eq!(rows, row(&["moved"]), "{sql_v} on {name} after the restart");
+    }
     for (client, name) in [(&a, names[0]), (&b, names[1])] {
         let rows = must_answer(client, name, sql).await;
         assert_eq!(

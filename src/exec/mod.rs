@@ -699,7 +699,9 @@ impl Session {
                 {
                     write::seal_peers_first(self, &s, params)?;
                 }
-                let r = self.in_statement(true, |sess| write::run(sess, s, p, params, sink));
+                let r = self.retrying_peers(true, sink, |sess, sink| {
+                    write::run(sess, s.clone(), p, params, sink)
+                });
                 self.after_write()?;
                 self.deliver_tombstones();
                 r
@@ -728,11 +730,27 @@ impl Session {
         params: &[Datum],
         sink: &mut RowSink,
     ) -> Result<Outcome> {
+        self.retrying_peers(false, sink, |sess, sink| {
+            query::run(sess, s.clone(), p, params, sink)
+        })
+    }
+
+    /// Run `f` as one statement (see `in_statement`). When a peer that
+    /// membership still counts as live does not answer (it died a moment
+    /// ago) and no row went out yet, the statement (rolled back by then)
+    /// runs once more, taking that peer for down: what it held is then
+    /// read from copies.
+    fn retrying_peers(
+        &mut self,
+        write: bool,
+        sink: &mut RowSink,
+        mut f: impl FnMut(&mut Session, &mut RowSink) -> Result<Outcome>,
+    ) -> Result<Outcome> {
         self.unreachable.lock().clear();
         self.retry_reads = self.cluster.is_some();
         let mut sent = 0usize;
-        let first = self.in_statement(false, |sess| {
-            query::run(sess, s.clone(), p, params, &mut |row| {
+        let first = self.in_statement(write, |sess| {
+            f(sess, &mut |row| {
                 sent += 1;
                 sink(row)
             })
@@ -743,7 +761,7 @@ impl Session {
             (Err(Error::Unavailable(m)), Some(c)) if sent == 0 && !unreachable.is_empty() => {
                 tracing::info!(peers = ?unreachable, error = %m, "a peer did not answer; reading its shards from copies");
                 self.reads = Arc::new(c.reads_avoiding(&unreachable));
-                self.in_statement(false, |sess| query::run(sess, s, p, params, sink))
+                self.in_statement(write, |sess| f(sess, sink))
             }
             (r, _) => r,
         }
