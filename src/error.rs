@@ -95,6 +95,10 @@ pub enum Error {
     /// cursor moved backward).
     #[error("{0}")]
     ObjectNotInState(String),
+    /// A copy this node read in place of its home's shard was compacted or
+    /// dropped there meanwhile; the statement runs again without copies.
+    #[error("could not serialize access: shard {0} is no longer live at its home")]
+    StaleCopy(String),
 }
 
 impl Error {
@@ -143,6 +147,7 @@ impl Error {
             Error::CursorExists(_) => "42P03",
             Error::NoSuchPreparedStatement(_) => "26000",
             Error::ObjectNotInState(_) => "55000",
+            Error::StaleCopy(_) => "40001",
         }
     }
 
@@ -194,6 +199,7 @@ mod tests {
             (Error::CursorExists("c".into()), "42P03"),
             (Error::NoSuchPreparedStatement("s".into()), "26000"),
             (Error::ObjectNotInState("c".into()), "55000"),
+            (Error::StaleCopy("s".into()), "40001"),
         ];
         for (err, code) in cases {
             assert_eq!(err.sqlstate(), code, "{err:?}");

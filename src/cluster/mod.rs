@@ -3,11 +3,14 @@
 //! node holds which shard, and the catalog spreading from node to node.
 //!
 //! Every node answers for its own data: its open segments and the shards
-//! in its manifest. A query on any node asks every live peer to run the
-//! query's per-table part over that peer's own data (`query_peers`) and
-//! merges the answers with its own, exactly as it merges its local
-//! sources. The registry (each peer's announced holdings) is what names
-//! the shards a query cannot reach when a peer is down.
+//! it sealed. Sealed shards are also copied to other nodes (`replication`,
+//! `placement`, `cache`). A query on any node asks the live peers that may
+//! hold matching rows (`placement::peers_for`) to run the query's
+//! per-table part over their own data, and over the copies it gives them
+//! to read for nodes that are down, and merges the answers with its own
+//! (which include its own copies), exactly as it merges its local sources.
+//! The registry (each node's announced holdings) is what says who holds
+//! what, and names what a query cannot reach.
 //!
 //! The catalog is last-writer-wins per object by hybrid logical clock: a
 //! DDL statement pushes the catalog to every live peer before it returns
@@ -235,6 +238,7 @@ impl Cluster {
             sql: sql.to_string(),
             params: params.to_vec(),
             replicas: vec![],
+            skip: vec![],
         };
         self.ask_peers(&self.reads(), tables, &req, None, None)
     }
@@ -260,8 +264,11 @@ impl Cluster {
         let calls = peers.iter().map(|p| {
             let client = self.client(p.cluster_addr);
             let mut req = req.clone();
-            if let Request::Query { replicas, .. } | Request::Scan { replicas, .. } = &mut req {
+            if let Request::Query { replicas, skip, .. } | Request::Scan { replicas, skip, .. } =
+                &mut req
+            {
                 *replicas = reads.replicas_for(&p.name, tables);
+                *skip = reads.skip_for(&p.name, tables);
             }
             async move {
                 let req = &req;

@@ -1,12 +1,15 @@
 //! Where copies of a shard live and which copy a statement reads.
 //!
-//! A shard's home (the node that sealed it) answers for it while it is
-//! live: it has every tombstone first. Copies are kept on the nodes that
-//! rendezvous hashing ranks first for the shard id (`desired_holders`).
-//! When a home is not live, the statement reads its shards from a copy:
-//! this node's own when it has one, else a live holder's. Which home
-//! shards exist is taken from the home's own last announcement, so a
-//! shard and the one that superseded it are never both read.
+//! Copies are kept on the nodes that rendezvous hashing ranks first for
+//! the shard id (`desired_holders`). A statement reads a shard from this
+//! node's own copy when it has one (local copy first), else from its home
+//! while the home is live, else from the live holder with the best recent
+//! latency. Which home shards exist is taken from the home's own last
+//! announcement, so a shard and the one that superseded it are never both
+//! read; a live home that is asked anyway is told which of its shards the
+//! asker reads from copies, and refuses (`Error::StaleCopy`) if one of them
+//! is no longer live there, so that the statement runs again without
+//! copies of live homes' shards.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -28,8 +31,12 @@ pub struct Reads {
     /// The live peers to ask, each with the replicas it reads besides its
     /// own shards (copies of shards whose home is not live).
     pub peers: Vec<(Member, Vec<ShardInfo>)>,
-    /// Replicas this node reads itself, by id.
-    pub local: HashSet<String>,
+    /// The shards of this node's manifest the statement reads: its own and
+    /// the copies it reads itself.
+    pub scope: crate::plan::ShardScope,
+    /// For each live peer, its own shards this node reads from its copies
+    /// (the peer leaves them out).
+    pub copied: HashMap<String, Vec<ShardInfo>>,
     /// Data on nodes that are not live that no live node has a copy of.
     pub missing: Vec<Missing>,
 }
@@ -44,12 +51,28 @@ pub struct Missing {
 }
 
 impl Reads {
-    /// A peer serving a request: its own shards and these replicas.
-    pub fn only(replicas: Vec<String>) -> Reads {
+    /// A peer serving a request: its own shards but those in `skip`
+    /// (table, id), and these replicas.
+    pub fn only(replicas: Vec<String>, skip: Vec<(String, String)>) -> Reads {
         Reads {
-            local: replicas.into_iter().collect(),
+            scope: crate::plan::ShardScope {
+                copies: replicas.into_iter().collect(),
+                skip,
+            },
             ..Reads::default()
         }
+    }
+
+    /// The shards of `peer` of these tables this node reads from copies,
+    /// as (table, id).
+    pub fn skip_for(&self, peer: &str, tables: &[String]) -> Vec<(String, String)> {
+        self.copied
+            .get(peer)
+            .into_iter()
+            .flatten()
+            .filter(|s| tables.contains(&s.table))
+            .map(|s| (s.table.clone(), s.id.clone()))
+            .collect()
     }
 
     /// The replicas `peer` reads for these tables.
@@ -210,10 +233,12 @@ impl Cluster {
                     out.push(peer.name.clone());
                     continue;
                 }
+                let copied = reads.copied.get(&peer.name);
                 let shards = h
                     .shards
                     .iter()
                     .filter(|s| s.home == peer.name)
+                    .filter(|s| copied.is_none_or(|c| !c.iter().any(|x| x.id == s.id)))
                     .chain(extra.iter())
                     .filter(|s| s.table == def.name && s.live_rows > 0);
                 let mut may = false;
@@ -282,12 +307,13 @@ impl Cluster {
 
     /// Decide which copies a statement reads now (see `Reads`).
     pub fn reads(&self) -> Reads {
-        self.reads_avoiding(&HashSet::new())
+        self.reads_avoiding(&HashSet::new(), true)
     }
 
-    /// `reads`, taking the peers in `avoid` for down: they did not answer
-    /// a moment ago, though membership has not noticed yet.
-    pub fn reads_avoiding(&self, avoid: &HashSet<String>) -> Reads {
+    /// `reads`, taking the peers in `avoid` for down (they did not answer
+    /// a moment ago, though membership has not noticed yet), and reading
+    /// this node's copies of live homes' shards only with `copies_first`.
+    pub fn reads_avoiding(&self, avoid: &HashSet<String>, copies_first: bool) -> Reads {
         let live: Vec<Member> = self
             .live_peers()
             .into_iter()
@@ -304,13 +330,26 @@ impl Cluster {
             .keys()
             .filter(|n| !live_names.contains(n.as_str()) && n.as_str() != me)
             .collect();
-        let mine: HashSet<String> = self
-            .mine
-            .lock()
-            .shards
-            .iter()
-            .map(|s| s.id.clone())
-            .collect();
+        let held: Vec<ShardInfo> = self.mine.lock().shards.clone();
+        let mine: HashSet<String> = held.iter().map(|s| s.id.clone()).collect();
+        let mut local = HashSet::new();
+        if copies_first {
+            // Copies of live homes' shards that the home still announces.
+            for s in held.iter().filter(|s| s.home != me) {
+                let current = live_names.contains(s.home.as_str())
+                    && registry
+                        .get(&s.home)
+                        .is_some_and(|h| h.shards.iter().any(|x| x.id == s.id));
+                if current {
+                    local.insert(s.id.clone());
+                    reads
+                        .copied
+                        .entry(s.home.clone())
+                        .or_default()
+                        .push(s.clone());
+                }
+            }
+        }
         // Homes this node has no announcement of (it heard of their
         // shards only from the nodes holding copies).
         let unannounced: Vec<&ShardInfo> = registry
@@ -323,6 +362,7 @@ impl Cluster {
             })
             .collect();
         if absent.is_empty() && unannounced.is_empty() {
+            reads.scope.copies = local;
             return reads;
         }
         let holders = |id: &str| -> Vec<usize> {
@@ -339,7 +379,6 @@ impl Cluster {
         let mut assigned: Vec<Vec<ShardInfo>> = vec![Vec::new(); live.len()];
         let latency: Vec<std::time::Duration> =
             live.iter().map(|m| self.latency_of(&m.name)).collect();
-        let mut local = HashSet::new();
         let mut seen = HashSet::new();
         let mut place = |s: &ShardInfo, lost: &mut Vec<ShardInfo>| {
             if !seen.insert(s.id.clone()) {
@@ -387,7 +426,7 @@ impl Cluster {
         for (slot, extra) in reads.peers.iter_mut().zip(assigned) {
             slot.1 = extra;
         }
-        reads.local = local;
+        reads.scope.copies = local;
         reads
     }
 }

@@ -18,10 +18,14 @@ pub enum Request {
     /// only: its open segments, the shards it sealed, and the replicas
     /// named in `replicas` (copies of shards whose home the asker cannot
     /// reach). Answered with `Rows` items.
+    /// `skip` (table, id) names shards of this node's own that the asker
+    /// reads from its copies: they are left out, and each must still be
+    /// live here (else the request fails with `Error::StaleCopy`).
     Query {
         sql: String,
         params: Vec<Datum>,
         replicas: Vec<String>,
+        skip: Vec<(String, String)>,
     },
     /// Every catalog object this node has; answered with one `Catalog`.
     Catalog,
@@ -40,6 +44,7 @@ pub enum Request {
         params: Vec<Datum>,
         sealed_only: bool,
         replicas: Vec<String>,
+        skip: Vec<(String, String)>,
     },
     /// Rows of this node's shards that another node deleted or updated
     /// (committed there); answered with `Done`.

@@ -208,4 +208,5 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::NoTransaction,
     Error::NoSuchSavepoint,
     Error::DatetimeFieldOverflow,
+    Error::StaleCopy,
 ];

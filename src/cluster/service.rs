@@ -68,10 +68,13 @@ impl Handler for Service {
                 sql,
                 params,
                 replicas,
+                skip,
             } => {
                 let handle = self.session(&cluster).await?;
                 handle
-                    .run(move |sess| sess.reads = Arc::new(crate::cluster::Reads::only(replicas)))
+                    .run(move |sess| {
+                        sess.reads = Arc::new(crate::cluster::Reads::only(replicas, skip))
+                    })
                     .await?;
                 // A peer that goes away (cancel, timeout) stops the query here.
                 let r = tokio::select! {
@@ -111,10 +114,11 @@ impl Handler for Service {
                 params,
                 sealed_only,
                 replicas,
+                skip,
             } => {
                 let handle = self.session(&cluster).await?;
                 let scan = handle.run(move |sess| {
-                    sess.reads = Arc::new(crate::cluster::Reads::only(replicas));
+                    sess.reads = Arc::new(crate::cluster::Reads::only(replicas, skip));
                     crate::exec::remote::scan_local(
                         sess,
                         &table,

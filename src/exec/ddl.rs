@@ -294,7 +294,7 @@ fn drop_segment(conn: &rusqlite::Connection, table: &str) -> Result<Vec<ShardId>
     let shards = segment::live_shards(conn, Some(table))?;
     conn.execute_batch(&format!("DROP TABLE IF EXISTS main.{}", quote(table)))
         .map_err(crate::exec::errors::map)?;
-    delete_manifest(conn, table).map_err(crate::exec::errors::map)?;
+    delete_manifest(conn, table, false).map_err(crate::exec::errors::map)?;
     Ok(shards.into_iter().map(|s| s.id).collect())
 }
 
@@ -379,7 +379,7 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
 
 fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
     let mut n = segment::count_rows(&sess.conn, table)?;
-    for (s, meta) in crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, table)? {
+    for (s, meta) in crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, table)? {
         n += meta.row_count.saturating_sub(s.tombstones as u64);
     }
     Ok(n)
@@ -422,7 +422,7 @@ pub fn truncate_local(store: &crate::store::Store, table: &str) -> Result<()> {
     store.with_writer(|w| {
         w.execute_batch("BEGIN IMMEDIATE")
             .map_err(crate::exec::errors::map)?;
-        let r = delete_all(w, table).map_err(crate::exec::errors::map);
+        let r = delete_all(w, table, false).map_err(crate::exec::errors::map);
         segment::finish(w, r)
     })
 }
@@ -441,34 +441,48 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
     }
     sess.in_statement(true, |sess| {
         for name in &names {
-            delete_all(&sess.conn, name).map_err(crate::exec::errors::map)?;
-            // Other nodes' rows are tombstoned in this transaction, like a DELETE.
-            if let Some(def) = sess.store.catalog.table(name) {
-                crate::exec::write::delete_remote_rows(sess, &def)?;
-            }
+            let Some(def) = sess.store.catalog.table(name) else {
+                continue;
+            };
+            // Copies of other nodes' shards read here, and the other
+            // nodes' rows, are tombstoned in this transaction, like a
+            // DELETE; then this node's own rows leave.
+            crate::exec::write::delete_copied_rows(sess, &def)?;
+            crate::exec::write::delete_remote_rows(sess, &def)?;
+            delete_all(&sess.conn, name, true).map_err(crate::exec::errors::map)?;
         }
         Ok(Outcome::Command("TRUNCATE TABLE".into()))
     })
 }
 
-/// Delete a table's open-segment rows and its shards from the manifest.
-fn delete_all(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<()> {
+/// Delete a table's open-segment rows and its shards from the manifest:
+/// this node's own only with `own_only` (copies of other nodes' shards
+/// stay, their rows tombstoned by the caller), else every one.
+fn delete_all(conn: &rusqlite::Connection, table: &str, own_only: bool) -> rusqlite::Result<()> {
     conn.execute_batch(&format!("DELETE FROM main.{}", quote(table)))?;
-    delete_manifest(conn, table)
+    delete_manifest(conn, table, own_only)
 }
 
-/// Take a table's shards and their tombstones out of the manifest.
-fn delete_manifest(conn: &rusqlite::Connection, table: &str) -> rusqlite::Result<()> {
+/// Take a table's shards (its own only, with `own_only`) and their
+/// tombstones out of the manifest.
+fn delete_manifest(
+    conn: &rusqlite::Connection,
+    table: &str,
+    own_only: bool,
+) -> rusqlite::Result<()> {
+    let which = if own_only { " AND home IS NULL" } else { "" };
+    if !own_only {
+        conn.execute(
+            "DELETE FROM main._mosaic_outbox WHERE table_name = ?1",
+            [table],
+        )?;
+    }
     conn.execute(
-        "DELETE FROM main._mosaic_outbox WHERE table_name = ?1",
+        &format!("DELETE FROM main._mosaic_tombstones WHERE shard_id IN (SELECT id FROM main._mosaic_shards WHERE table_name = ?1{which})"),
         [table],
     )?;
     conn.execute(
-        "DELETE FROM main._mosaic_tombstones WHERE shard_id IN (SELECT id FROM main._mosaic_shards WHERE table_name = ?1)",
-        [table],
-    )?;
-    conn.execute(
-        "DELETE FROM main._mosaic_shards WHERE table_name = ?1",
+        &format!("DELETE FROM main._mosaic_shards WHERE table_name = ?1{which}"),
         [table],
     )?;
     Ok(())

@@ -157,7 +157,7 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
         return Ok(None);
     }
     let def = split.table.clone();
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
     let resolve = plan::column_resolver(&def, &split.qualifier);
     let scan = plan::prune_shards(&shards, &def, split.filter.as_ref(), &resolve, params);
     let peers = crate::exec::remote::peers_for(sess, &def, split.filter.as_ref(), &resolve, params);

@@ -712,9 +712,7 @@ impl Session {
                 let Some(q) = spec.to.clone() else {
                     return Err(Error::Internal("COPY TO without a query".into()));
                 };
-                self.in_statement(false, |sess| {
-                    query::run(sess, Statement::Query(q), p, params, sink)
-                })
+                self.query(Statement::Query(q), p, params, sink)
             }
             _ => Err(Error::Internal("statement without a parse tree".into())),
         }
@@ -739,7 +737,9 @@ impl Session {
     /// membership still counts as live does not answer (it died a moment
     /// ago) and no row went out yet, the statement (rolled back by then)
     /// runs once more, taking that peer for down: what it held is then
-    /// read from copies.
+    /// read from copies. When a home refuses to leave out a shard this
+    /// node read from its copy (compacted there since), it runs once more
+    /// reading live homes' shards from the homes.
     fn retrying_peers(
         &mut self,
         write: bool,
@@ -760,7 +760,12 @@ impl Session {
         match (first, &self.cluster) {
             (Err(Error::Unavailable(m)), Some(c)) if sent == 0 && !unreachable.is_empty() => {
                 tracing::info!(peers = ?unreachable, error = %m, "a peer did not answer; reading its shards from copies");
-                self.reads = Arc::new(c.reads_avoiding(&unreachable));
+                self.reads = Arc::new(c.reads_avoiding(&unreachable, true));
+                self.in_statement(write, |sess| f(sess, sink))
+            }
+            (Err(Error::StaleCopy(m)), Some(c)) if sent == 0 => {
+                tracing::debug!(shard = %m, "a copy read here is gone at its home; asking the homes");
+                self.reads = Arc::new(c.reads_avoiding(&unreachable, false));
                 self.in_statement(write, |sess| f(sess, sink))
             }
             (r, _) => r,

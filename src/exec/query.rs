@@ -58,7 +58,7 @@ pub fn compile(
         &mut stmt,
         &sess.store,
         &sess.conn,
-        &sess.reads.local,
+        &sess.reads.scope,
         params,
         sess.cluster.is_some().then_some(&pick as plan::PeerPicker),
     )?;
@@ -89,7 +89,7 @@ pub fn compile_cached(
     if sess.has_peers() || system::mentions_system_relation(&stmt, &sess.store) {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
-    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, &sess.reads.local, params)?;
+    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, &sess.reads.scope, params)?;
     if !shape.gathers.is_empty() {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }

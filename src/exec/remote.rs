@@ -33,6 +33,7 @@ pub fn query(
         sql: sql.to_string(),
         params: params.to_vec(),
         replicas: vec![],
+        skip: vec![],
     };
     if let Some(c) = &sess.cluster {
         c.touch(tables);
@@ -129,23 +130,40 @@ fn ask(
 pub fn explain_copies(sess: &Session, table: &str) -> Vec<String> {
     let tables = [table.to_string()];
     let mut lines = Vec::new();
-    let mut ids: Vec<&str> = sess
+    let me = &sess.store.node_name;
+    let mut homes_live: Vec<String> = sess
         .reads
-        .local
+        .copied
+        .values()
+        .flatten()
+        .filter(|s| s.table == table)
+        .map(|s| s.id.clone())
+        .collect();
+    let mut homes_down: Vec<String> = sess
+        .reads
+        .scope
+        .copies
         .iter()
+        .filter(|id| !homes_live.contains(id))
         .filter(|id| {
             sess.store
                 .meta(&crate::store::shard::ShardId(id.to_string()))
                 .is_ok_and(|m| m.table == table)
         })
-        .map(|s| s.as_str())
+        .cloned()
         .collect();
-    if !ids.is_empty() {
-        ids.sort();
+    homes_live.sort();
+    homes_down.sort();
+    if !homes_live.is_empty() {
         lines.push(format!(
-            "  copies read on node {} (their home is not live): {}",
-            sess.store.node_name,
-            ids.join(", ")
+            "  copies read on node {me} (a local copy first; their home leaves them out): {}",
+            homes_live.join(", ")
+        ));
+    }
+    if !homes_down.is_empty() {
+        lines.push(format!(
+            "  copies read on node {me} (their home is not live): {}",
+            homes_down.join(", ")
         ));
     }
     for (peer, _) in &sess.reads.peers {
@@ -200,6 +218,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         params: params.to_vec(),
         sealed_only: false,
         replicas: vec![],
+        skip: vec![],
     };
     let tables = std::slice::from_ref(&r.table.name);
     if let Some(c) = &sess.cluster {
@@ -267,6 +286,7 @@ pub fn check_key(
             params,
             sealed_only: false,
             replicas: vec![],
+            skip: vec![],
         };
         let answer = ask(
             sess,
@@ -331,6 +351,7 @@ pub fn remote_shards(
         params: params.to_vec(),
         sealed_only,
         replicas: vec![],
+        skip: vec![],
     };
     let Some(peers) = peers_matching(sess, def, filter.as_deref(), params)? else {
         return Ok(vec![]);

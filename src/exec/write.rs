@@ -162,7 +162,7 @@ fn pull_conflicting_rows(
     def: &TableDef,
     params: &[Datum],
 ) -> Result<()> {
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
     if shards.is_empty() && !sess.has_peers() {
         return Ok(());
     }
@@ -455,7 +455,7 @@ fn candidate_shards(
         std::sync::Arc<crate::store::shard::ShardMeta>,
     )>,
 > {
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
     let scan = plan::prune_shards(
         &shards,
         def,
@@ -628,7 +628,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
     if keys.is_empty() {
         return Ok(());
     }
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
     let peers = sess.has_peers();
     if shards.is_empty() && !peers {
         return Ok(());
@@ -732,6 +732,24 @@ pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> 
         names.join(", "),
         shown.join(", ")
     ))
+}
+
+/// Tombstone every row of the copies of other nodes' shards of `def` this
+/// statement reads here, in this node's transaction (TRUNCATE inside a
+/// block; the holders hear of it after COMMIT).
+pub(crate) fn delete_copied_rows(sess: &mut Session, def: &std::sync::Arc<TableDef>) -> Result<()> {
+    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
+    for (s, meta) in shards.iter().filter(|(s, _)| s.home.is_some()) {
+        sess.attach(std::slice::from_ref(&s.id))?;
+        let src = shard_source(def, meta, s.tombstones, true)?;
+        sess.conn
+            .execute_batch(&format!(
+                "DELETE FROM temp._mosaic_rids; INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src});"
+            ))
+            .map_err(errors::map)?;
+        crate::exec::remote::tombstone_rows(sess, def, &s.id.0, &src, None)?;
+    }
+    Ok(())
 }
 
 /// Tombstone every row of `def` that other nodes hold, in this node's

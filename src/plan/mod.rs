@@ -150,12 +150,22 @@ pub fn segment_source(def: &TableDef, with_key: bool) -> String {
 pub fn live_shards(
     store: &Store,
     conn: &Connection,
-    replicas: &HashSet<String>,
+    scope: &ShardScope,
     table: &str,
 ) -> Result<Vec<(LiveShard, std::sync::Arc<ShardMeta>)>> {
-    segment::live_shards(conn, Some(table))?
-        .into_iter()
-        .filter(|s| s.home.is_none() || replicas.contains(&s.id.0))
+    let all = segment::live_shards(conn, Some(table))?;
+    let mut skip = HashSet::new();
+    for (t, id) in scope.skip.iter().filter(|(t, _)| t == table) {
+        if !all.iter().any(|s| s.home.is_none() && s.id.0 == *id) {
+            return Err(crate::error::Error::StaleCopy(format!("{id} of table {t}")));
+        }
+        skip.insert(id.as_str());
+    }
+    all.into_iter()
+        .filter(|s| match &s.home {
+            None => !skip.contains(s.id.0.as_str()),
+            Some(_) => scope.copies.contains(&s.id.0),
+        })
         .map(|s| {
             let m = store.meta(&s.id)?;
             Ok((s, m))
@@ -190,16 +200,26 @@ pub fn prune_shards(
     scan
 }
 
+/// Which shards of this node's manifest a statement reads: its own, but
+/// those in `skip` (table and id: a peer reads them from its copy, and
+/// each must still be live here, or the statement fails with
+/// `Error::StaleCopy`), and the copies of other nodes' shards in `copies`.
+#[derive(Debug, Default, Clone)]
+pub struct ShardScope {
+    pub copies: HashSet<String>,
+    pub skip: Vec<(String, String)>,
+}
+
 /// Replace every table reference in `stmt`'s queries with its live sources.
 pub fn plan_reads(
     stmt: &mut sqlparser::ast::Statement,
     store: &Store,
     conn: &Connection,
-    replicas: &HashSet<String>,
+    scope: &ShardScope,
     params: &[Datum],
     peers: Option<PeerPicker>,
 ) -> Result<ReadPlan> {
-    run_planner(stmt, store, conn, replicas, params, peers, false)
+    run_planner(stmt, store, conn, scope, params, peers, false)
 }
 
 /// What `plan_reads` would decide on this node alone (shards, shape),
@@ -208,17 +228,17 @@ pub fn plan_shape(
     stmt: &sqlparser::ast::Statement,
     store: &Store,
     conn: &Connection,
-    replicas: &HashSet<String>,
+    scope: &ShardScope,
     params: &[Datum],
 ) -> Result<ReadPlan> {
-    run_planner(&mut stmt.clone(), store, conn, replicas, params, None, true)
+    run_planner(&mut stmt.clone(), store, conn, scope, params, None, true)
 }
 
 fn run_planner(
     stmt: &mut sqlparser::ast::Statement,
     store: &Store,
     conn: &Connection,
-    replicas: &HashSet<String>,
+    scope: &ShardScope,
     params: &[Datum],
     peers: Option<PeerPicker>,
     dry: bool,
@@ -226,7 +246,7 @@ fn run_planner(
     let mut planner = Planner {
         store,
         conn,
-        replicas,
+        scope,
         params,
         peers,
         ctes: HashSet::new(),
@@ -242,8 +262,8 @@ fn run_planner(
 struct Planner<'a> {
     store: &'a Store,
     conn: &'a Connection,
-    /// The copies of other nodes' shards this statement reads here.
-    replicas: &'a HashSet<String>,
+    /// Which shards of the manifest this statement reads.
+    scope: &'a ShardScope,
     params: &'a [Datum],
     ctes: HashSet<String>,
     plan: ReadPlan,
@@ -339,7 +359,7 @@ impl Planner<'_> {
         all: &[Occurrence],
         others: usize,
     ) -> Result<()> {
-        let shards = live_shards(self.store, self.conn, self.replicas, &occ.def.name)?;
+        let shards = live_shards(self.store, self.conn, self.scope, &occ.def.name)?;
         let resolve = |parts: &[Ident]| -> Option<usize> {
             match parts {
                 [q, c] if ident_name(q) == occ.qualifier => occ.def.column_index(&ident_name(c)),

@@ -33,7 +33,7 @@ pub fn scan_local(
     let filter = parse_filter(filter)?;
     sess.in_statement(false, |sess| {
         let shards =
-            crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.local, &def.name)?;
+            crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
         let resolve = crate::plan::column_resolver(&def, &def.name);
         let scan = crate::plan::prune_shards(&shards, &def, filter.as_ref(), &resolve, params);
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
