@@ -233,12 +233,11 @@ impl Cluster {
                     out.push(peer.name.clone());
                     continue;
                 }
-                let copied = reads.copied.get(&peer.name);
+                // Its own shards but those read here from copies.
                 let shards = h
                     .shards
                     .iter()
-                    .filter(|s| s.home == peer.name)
-                    .filter(|s| copied.is_none_or(|c| !c.iter().any(|x| x.id == s.id)))
+                    .filter(|s| s.home == peer.name && !reads.scope.copies.contains(&s.id))
                     .chain(extra.iter())
                     .filter(|s| s.table == def.name && s.live_rows > 0);
                 let mut may = false;
