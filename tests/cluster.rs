@@ -608,7 +608,19 @@ async fn a_delete_committed_while_the_rows_node_is_down_reaches_it_later() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_point_query_asks_only_the_peers_that_may_hold_the_row() {
-    let nodes = start_cluster(&["p1", "p2", "p3"], &["--shard-max-rows", "10"]).await;
+    // No copies anywhere: each shard is read where it was sealed.
+    let nodes = start_cluster(
+        &["p1", "p2", "p3"],
+        &[
+            "--shard-max-rows",
+            "10",
+            "--replication-factor",
+            "1",
+            "--edge-cache-bytes",
+            "0",
+        ],
+    )
+    .await;
     let clients = [
         nodes[0].client().await,
         nodes[1].client().await,

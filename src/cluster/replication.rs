@@ -36,6 +36,8 @@ const MAINTAIN_EVERY: Duration = Duration::from_secs(1);
 /// Copies pulled per round at most (a node that just joined catches up
 /// over several rounds, without starving its queries).
 const FETCHES_PER_ROUND: usize = 8;
+/// Rounds between looks for tombstones of shards nobody holds.
+const ORPHANS_EVERY: u64 = 30;
 /// How long a retired replica's file stays for queries that planned with it.
 const RETIRED_FILE_GRACE: Duration = Duration::from_secs(30);
 
@@ -418,10 +420,24 @@ impl Cluster {
     }
 }
 
-/// Keep copies where they belong, once a second.
+/// Keep copies where they belong, once a second; every `ORPHANS_EVERY`
+/// rounds, drop tombstones of shards nobody holds any more.
 pub(super) async fn maintain(cluster: Arc<Cluster>, factor: usize, cache_bytes: u64) {
-    loop {
+    for round in 1u64.. {
         tokio::time::sleep(MAINTAIN_EVERY).await;
         cluster.maintain(factor, cache_bytes).await;
+        if round % ORPHANS_EVERY == 0 {
+            let known: std::collections::HashSet<String> =
+                cluster.known_shards().into_keys().collect();
+            let store = cluster.store.clone();
+            match tokio::task::spawn_blocking(move || store.forget_orphan_tombstones(&known)).await
+            {
+                Ok(Ok(n)) if n > 0 => {
+                    tracing::debug!(shards = n, "dropped tombstones of shards nobody holds")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot drop orphan tombstones"),
+                _ => {}
+            }
+        }
     }
 }

@@ -58,6 +58,9 @@ pub struct Store {
     writer: Mutex<Connection>,
     /// Replicas taken out of the manifest, whose files are still there.
     retired: Mutex<Vec<(std::time::Instant, ShardId)>>,
+    /// Shards with tombstones here that neither this node nor any other
+    /// held at the last look (`forget_orphan_tombstones`).
+    orphans: Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -101,6 +104,7 @@ impl Store {
             metas: RwLock::new(HashMap::new()),
             writer: Mutex::new(writer),
             retired: Mutex::new(Vec::new()),
+            orphans: Mutex::new(std::collections::HashSet::new()),
         };
         store.recover()?;
         Ok(Arc::new(store))
@@ -512,6 +516,44 @@ impl Store {
         }
     }
 
+    /// Drop the tombstones of shards that this node does not hold and that
+    /// no node announced (`known`), at this look and the one before (so a
+    /// shard just sealed elsewhere, not announced yet, keeps them).
+    /// Returns how many shards' tombstones went.
+    pub fn forget_orphan_tombstones(
+        &self,
+        known: &std::collections::HashSet<String>,
+    ) -> Result<usize> {
+        let writer = self.writer.lock();
+        let mut st = writer
+            .prepare_cached(
+                "SELECT DISTINCT shard_id FROM _mosaic_tombstones
+                 WHERE shard_id NOT IN (SELECT id FROM _mosaic_shards)",
+            )
+            .map_err(Error::internal)?;
+        let unknown: std::collections::HashSet<String> = st
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(Error::internal)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Error::internal)?
+            .into_iter()
+            .filter(|id| !known.contains(id))
+            .collect();
+        let mut orphans = self.orphans.lock();
+        let doomed: Vec<String> = unknown.intersection(&orphans).cloned().collect();
+        *orphans = unknown.difference(&orphans).cloned().collect();
+        for id in &doomed {
+            writer
+                .execute(
+                    "DELETE FROM _mosaic_tombstones WHERE shard_id = ?1
+                     AND NOT EXISTS (SELECT 1 FROM _mosaic_shards WHERE id = ?1)",
+                    [id],
+                )
+                .map_err(Error::internal)?;
+        }
+        Ok(doomed.len())
+    }
+
     /// The row keys of a local shard that are tombstoned here.
     pub fn tombstones_of(&self, id: &ShardId) -> Result<Vec<i64>> {
         let conn = self.writer.lock();
@@ -638,4 +680,42 @@ pub fn sequence_name(default: &str) -> Option<String> {
     let rest = default.strip_prefix("nextval('")?;
     let end = rest.find('\'')?;
     Some(rest[..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tombstones_of_shards_nobody_holds_go_at_the_second_look() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreOptions { shard_max_rows: 10 }, None).unwrap();
+        store
+            .with_writer(|w| {
+                w.execute_batch(
+                    "INSERT INTO _mosaic_tombstones VALUES ('gone', 1), ('gone', 2), ('elsewhere', 1)",
+                )
+                .map_err(Error::internal)
+            })
+            .unwrap();
+        let known: std::collections::HashSet<String> = ["elsewhere".to_string()].into();
+        assert_eq!(
+            store.forget_orphan_tombstones(&known).unwrap(),
+            0,
+            "first look"
+        );
+        assert_eq!(
+            store.forget_orphan_tombstones(&known).unwrap(),
+            1,
+            "second look"
+        );
+        let left: Vec<String> = store
+            .with_writer(|w| {
+                w.prepare("SELECT DISTINCT shard_id FROM _mosaic_tombstones")
+                    .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                    .map_err(Error::internal)
+            })
+            .unwrap();
+        assert_eq!(left, vec!["elsewhere".to_string()]);
+    }
 }

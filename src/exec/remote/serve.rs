@@ -136,8 +136,10 @@ pub fn open_rows_match(
 /// holds (its own, or copies). A tombstone names (shard, row key); when
 /// this node is the shard's home and the shard is no longer live here
 /// (compacted, or folded into an identical one since), the row is found
-/// again by its values among this node's own shards of the table. A copy
-/// this node no longer holds needs nothing. Idempotent: applying the same
+/// again by its values among this node's own shards of the table. A
+/// tombstone of a shard this node does not hold is kept too (a copy being
+/// fetched counts it in when installed; `Store::forget_orphan_tombstones`
+/// drops those of shards nobody holds). Idempotent: applying the same
 /// tombstone twice changes nothing.
 pub fn apply_tombstones(
     store: &crate::store::Store,
@@ -154,12 +156,14 @@ pub fn apply_tombstones(
     let own: Vec<_> = live.iter().filter(|s| s.home.is_none()).cloned().collect();
     let mut targets = Vec::new();
     for t in rows {
-        if live.iter().any(|s| s.id.0 == t.shard) {
-            targets.push((t.shard.clone(), t.rid));
-        } else if t.home == store.node_name {
+        if t.home == store.node_name && !live.iter().any(|s| s.id.0 == t.shard) {
             if let Some(found) = find_row(store, &conn, &def, &own, &t.values)? {
                 targets.push(found);
             }
+        } else {
+            // Kept also for a shard not held here: a copy of it being
+            // taken right now counts it in when it is installed.
+            targets.push((t.shard.clone(), t.rid));
         }
     }
     conn.execute_batch("BEGIN IMMEDIATE").map_err(errors::map)?;
@@ -168,18 +172,17 @@ pub fn apply_tombstones(
         for (shard, rid) in &targets {
             let n = conn
                 .execute(
-                    "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid)
-                     SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM main._mosaic_shards WHERE id = ?1)",
+                    "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) VALUES (?1, ?2)",
                     rusqlite::params![shard, rid],
                 )
                 .map_err(errors::map)?;
             if n > 0 {
-                conn.execute(
-                    "UPDATE main._mosaic_shards SET tombstones = tombstones + 1 WHERE id = ?1",
-                    [shard],
-                )
-                .map_err(errors::map)?;
-                applied += 1;
+                applied += conn
+                    .execute(
+                        "UPDATE main._mosaic_shards SET tombstones = tombstones + 1 WHERE id = ?1",
+                        [shard],
+                    )
+                    .map_err(errors::map)?;
             }
         }
         Ok(applied)
