@@ -227,6 +227,16 @@ impl Cluster {
             .iter()
             .map(|s| (s.id.clone(), s.clone()))
             .collect();
+        // For each shard, the live holder showing the fewest live rows.
+        let mut fewest: HashMap<&str, (&str, i64)> = HashMap::new();
+        for (node, h) in registry.iter().filter(|(n, _)| live.contains(*n)) {
+            for s in &h.shards {
+                let e = fewest.entry(&s.id).or_insert((node, s.live_rows));
+                if s.live_rows < e.1 {
+                    *e = (node, s.live_rows);
+                }
+            }
+        }
         let mut wanted = Vec::new();
         for (id, (info, _)) in &known {
             let home_live = live.contains(&info.home);
@@ -237,14 +247,10 @@ impl Cluster {
                     // (fewer live rows) shares them: a copy that was being
                     // taken while a delete went out, or a home that was
                     // down while its copies took a delete.
-                    let ahead = registry.iter().find(|(node, h)| {
-                        live.contains(*node)
-                            && h.shards
-                                .iter()
-                                .any(|s| &s.id == id && s.live_rows < held.live_rows)
-                    });
-                    if let Some((node, _)) = ahead {
-                        self.take_tombstones(info, node).await;
+                    if let Some((node, rows)) = fewest.get(id.as_str()) {
+                        if *rows < held.live_rows {
+                            self.take_tombstones(info, node).await;
+                        }
                     }
                     if held.home == me {
                         continue;
