@@ -17,6 +17,25 @@ use common::{
     TestNode, CLUSTER_TIMEOUT,
 };
 
+/// Create `t (id int PRIMARY KEY, v text)` through the first node, insert
+/// ids 1..=`rows` through `nodes[home]` (named `name`) and seal them there.
+async fn sealed_table_on(nodes: &[TestNode], home: usize, name: &str, rows: i32) {
+    nodes[0]
+        .client()
+        .await
+        .batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+        .await
+        .unwrap();
+    let c = nodes[home].client().await;
+    c.execute(
+        "INSERT INTO t SELECT g, 'on ' || $2::text FROM generate_series(1, $1::int) g",
+        &[&rows, &name],
+    )
+    .await
+    .unwrap();
+    must_answer(&c, name, "SELECT mosaic.seal('t')").await;
+}
+
 /// One row of `mosaic.shards`, holders parsed from the text[] text form.
 #[derive(Debug, Clone)]
 struct Shard {
@@ -139,16 +158,7 @@ async fn sealed_shards_get_copies_and_outlive_their_home() {
     let mut nodes = start_cluster(&names, &["--shard-max-rows", "5"]).await;
     let a = nodes[0].client().await;
     let b = nodes[1].client().await;
-    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
-        .await
-        .unwrap();
-    {
-        let c = nodes[2].client().await;
-        c.batch_execute("INSERT INTO t SELECT g, 'on copy-3' FROM generate_series(1, 20) g")
-            .await
-            .unwrap();
-        must_answer(&c, "copy-3", "SELECT mosaic.seal('t')").await;
-    }
+    sealed_table_on(&nodes, 2, "copy-3", 20).await;
 
     // Every shard of t, all homed on copy-3, gets a second holder; both
     // survivors-to-be know it before copy-3 dies.
@@ -306,16 +316,7 @@ async fn replicate_copies_a_shard_here_on_demand() {
     )
     .await;
     let a = nodes[0].client().await;
-    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
-        .await
-        .unwrap();
-    {
-        let b = nodes[1].client().await;
-        b.batch_execute("INSERT INTO t SELECT g, 'on ondemand-2' FROM generate_series(1, 10) g")
-            .await
-            .unwrap();
-        must_answer(&b, "ondemand-2", "SELECT mosaic.seal('t')").await;
-    }
+    sealed_table_on(&nodes, 1, "ondemand-2", 10).await;
 
     // With one copy wanted, nothing is copied: the shards stay on their
     // home alone.
@@ -468,16 +469,7 @@ async fn a_table_read_often_is_cached_where_it_is_read() {
     }
     let a = nodes[0].client().await;
     let c = nodes[2].client().await;
-    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
-        .await
-        .unwrap();
-    {
-        let b = nodes[1].client().await;
-        b.batch_execute("INSERT INTO t SELECT g, 'on cache-2' FROM generate_series(1, 10) g")
-            .await
-            .unwrap();
-        must_answer(&b, "cache-2", "SELECT mosaic.seal('t')").await;
-    }
+    sealed_table_on(&nodes, 1, "cache-2", 10).await;
     let only_home = |s: &[Shard]| {
         !s.is_empty()
             && s.iter().map(|x| x.row_count).sum::<i64>() == 10
@@ -528,13 +520,7 @@ async fn local_copies_are_read_first_and_stay_right() {
     let nodes = start_cluster(&names, &["--shard-max-rows", "10"]).await;
     let a = nodes[0].client().await;
     let b = nodes[1].client().await;
-    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
-        .await
-        .unwrap();
-    b.batch_execute("INSERT INTO t SELECT g, 'b' FROM generate_series(1, 40) g")
-        .await
-        .unwrap();
-    must_answer(&b, names[1], "SELECT mosaic.seal('t')").await;
+    sealed_table_on(&nodes, 1, names[1], 40).await;
     // With 2 nodes and a replication factor of 2, local-1 copies every shard.
     wait_shards(&a, names[0], "t", "a copy of every shard on local-1", |s| {
         s.iter().map(|x| x.row_count).sum::<i64>() == 40

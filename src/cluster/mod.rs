@@ -81,6 +81,10 @@ pub struct Cluster {
     /// Each peer's recent round-trip time (holdings pulls, smoothed): which
     /// holder serves a copy.
     latency: Mutex<HashMap<String, Duration>>,
+    /// Bumped whenever the registry changes: what `reads` is cached by.
+    registry_changes: std::sync::atomic::AtomicU64,
+    /// The last `reads` decided, with what it was decided from.
+    reads_cache: Mutex<Option<(placement::ReadsKey, Arc<Reads>)>>,
 }
 
 /// What the peers answered for one request.
@@ -172,6 +176,8 @@ impl Cluster {
             metas: RwLock::new(HashMap::new()),
             metas_asked: Mutex::new(std::collections::HashSet::new()),
             latency: Mutex::new(HashMap::new()),
+            registry_changes: std::sync::atomic::AtomicU64::new(0),
+            reads_cache: Mutex::new(None),
         });
         tokio::spawn(rpc::serve(
             tcp,

@@ -41,6 +41,14 @@ pub struct Reads {
     pub missing: Vec<Missing>,
 }
 
+/// What a `Reads` was decided from.
+#[derive(Debug, PartialEq)]
+pub(super) struct ReadsKey {
+    registry: u64,
+    mine: u64,
+    live: Vec<Member>,
+}
+
 /// What a node that is not live holds and nobody else can serve.
 #[derive(Debug, Clone)]
 pub struct Missing {
@@ -84,6 +92,13 @@ impl Reads {
             .filter(|s| tables.contains(&s.table))
             .map(|s| s.id.clone())
             .collect()
+    }
+
+    /// Whether some of `table` cannot be read (`missing_for` would say what).
+    pub fn lacks(&self, table: &str) -> bool {
+        self.missing.iter().any(|m| {
+            m.shards.iter().any(|s| s.table == table) || m.open_tables.iter().any(|t| t == table)
+        })
     }
 
     /// What cannot be read of these tables, one line per node.
@@ -304,9 +319,36 @@ impl Cluster {
         }
     }
 
-    /// Decide which copies a statement reads now (see `Reads`).
-    pub fn reads(&self) -> Reads {
-        self.reads_avoiding(&HashSet::new(), true)
+    /// Decide which copies a statement reads now (see `Reads`). Decided
+    /// again only when the registry, this node's holdings or the live
+    /// peers changed since the last decision: statements on a quiet
+    /// cluster share one.
+    pub fn reads(&self) -> Arc<Reads> {
+        let key = ReadsKey {
+            registry: self
+                .registry_changes
+                .load(std::sync::atomic::Ordering::Acquire),
+            mine: self.mine.lock().version,
+            live: {
+                let mut live = self.live_peers();
+                live.sort_by(|a, b| a.name.cmp(&b.name));
+                live
+            },
+        };
+        if let Some((k, r)) = self.reads_cache.lock().as_ref() {
+            if *k == key {
+                return r.clone();
+            }
+        }
+        let reads = Arc::new(self.reads_avoiding(&HashSet::new(), true));
+        *self.reads_cache.lock() = Some((key, reads.clone()));
+        reads
+    }
+
+    /// Note a change of the registry (see `reads`).
+    pub(super) fn registry_changed(&self) {
+        self.registry_changes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// `reads`, taking the peers in `avoid` for down (they did not answer

@@ -152,6 +152,7 @@ impl Cluster {
     /// Drop `node` from this node's registry; true when it was there.
     pub(super) fn forget(&self, node: &str) -> bool {
         let known = self.registry.write().remove(node).is_some();
+        self.registry_changed();
         if known {
             tracing::info!(node, "forgot a node that is gone for good");
             self.save_registry();
@@ -206,6 +207,7 @@ impl Cluster {
         if reg.get(node).is_none_or(|old| h.version > old.version) {
             reg.insert(node.to_string(), h);
             drop(reg);
+            self.registry_changed();
             self.save_registry();
         }
     }

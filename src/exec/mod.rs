@@ -636,7 +636,7 @@ impl Session {
 
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
         if let Some(c) = &self.cluster {
-            self.reads = Arc::new(c.reads());
+            self.reads = c.reads();
         }
         if self.read_only && self.txn != TxnState::Idle {
             let what = match p.kind {

@@ -67,11 +67,7 @@ pub fn peers_for(
 ) -> Option<Vec<String>> {
     let cluster = sess.cluster.as_ref()?;
     let peers = cluster.peers_for(&sess.reads, def, filter, resolve, params);
-    let missing = !sess
-        .reads
-        .missing_for(std::slice::from_ref(&def.name))
-        .is_empty();
-    (!peers.is_empty() || missing).then_some(peers)
+    (!peers.is_empty() || sess.reads.lacks(&def.name)).then_some(peers)
 }
 
 /// Send `req` to every live peer (or those in `only`: the others hold
