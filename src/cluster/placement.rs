@@ -59,12 +59,12 @@ pub struct Missing {
 }
 
 impl Reads {
-    /// A peer serving a request: its own shards but those in `skip`
-    /// (table, id), and these replicas.
-    pub fn only(replicas: Vec<String>, skip: Vec<(String, String)>) -> Reads {
+    /// A peer serving a request: its own shards but those in `skip`, and
+    /// the `replicas`, each as (table, id).
+    pub fn only(replicas: Vec<(String, String)>, skip: Vec<(String, String)>) -> Reads {
         Reads {
             scope: crate::plan::ShardScope {
-                copies: replicas.into_iter().collect(),
+                copies: replicas.into_iter().map(|(t, id)| (id, t)).collect(),
                 skip,
             },
             ..Reads::default()
@@ -83,14 +83,14 @@ impl Reads {
             .collect()
     }
 
-    /// The replicas `peer` reads for these tables.
-    pub fn replicas_for(&self, peer: &str, tables: &[String]) -> Vec<String> {
+    /// The replicas `peer` reads for these tables, as (table, id).
+    pub fn replicas_for(&self, peer: &str, tables: &[String]) -> Vec<(String, String)> {
         self.peers
             .iter()
             .filter(|(m, _)| m.name == peer)
             .flat_map(|(_, s)| s.iter())
             .filter(|s| tables.contains(&s.table))
-            .map(|s| s.id.clone())
+            .map(|s| (s.table.clone(), s.id.clone()))
             .collect()
     }
 
@@ -252,7 +252,7 @@ impl Cluster {
                 let shards = h
                     .shards
                     .iter()
-                    .filter(|s| s.home == peer.name && !reads.scope.copies.contains(&s.id))
+                    .filter(|s| s.home == peer.name && !reads.scope.copies.contains_key(&s.id))
                     .chain(extra.iter())
                     .filter(|s| s.table == def.name && s.live_rows > 0);
                 let mut may = false;
@@ -373,7 +373,7 @@ impl Cluster {
             .collect();
         let held: Vec<ShardInfo> = self.mine.lock().shards.clone();
         let mine: HashSet<String> = held.iter().map(|s| s.id.clone()).collect();
-        let mut local = HashSet::new();
+        let mut local = HashMap::new();
         if copies_first {
             // Copies of live homes' shards that the home still announces.
             for s in held.iter().filter(|s| s.home != me) {
@@ -382,7 +382,7 @@ impl Cluster {
                         .get(&s.home)
                         .is_some_and(|h| h.shards.iter().any(|x| x.id == s.id));
                 if current {
-                    local.insert(s.id.clone());
+                    local.insert(s.id.clone(), s.table.clone());
                     reads
                         .copied
                         .entry(s.home.clone())
@@ -426,7 +426,7 @@ impl Cluster {
                 return;
             }
             if mine.contains(&s.id) {
-                local.insert(s.id.clone());
+                local.insert(s.id.clone(), s.table.clone());
                 return;
             }
             // The live holder with the best recent latency, weighed by

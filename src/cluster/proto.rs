@@ -24,7 +24,7 @@ pub enum Request {
     Query {
         sql: String,
         params: Vec<Datum>,
-        replicas: Vec<String>,
+        replicas: Vec<(String, String)>,
         skip: Vec<(String, String)>,
     },
     /// Every catalog object this node has; answered with one `Catalog`.
@@ -43,7 +43,7 @@ pub enum Request {
         filter: Option<String>,
         params: Vec<Datum>,
         sealed_only: bool,
-        replicas: Vec<String>,
+        replicas: Vec<(String, String)>,
         skip: Vec<(String, String)>,
     },
     /// Rows of this node's shards that another node deleted or updated

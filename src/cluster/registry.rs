@@ -36,7 +36,12 @@ impl Cluster {
                     .collect()
             })
             .unwrap_or_default();
-        ids.extend(reads.replicas_for(node, tables));
+        ids.extend(
+            reads
+                .replicas_for(node, tables)
+                .into_iter()
+                .map(|(_, id)| id),
+        );
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         let open = h.is_none_or(|h| h.open_tables.iter().any(|t| tables.contains(t)));
         super::placement::describe(node, &ids, open || ids.is_empty(), Some(&e.to_string()))

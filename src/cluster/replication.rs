@@ -417,8 +417,12 @@ impl Cluster {
     fn retire(self: &Arc<Self>, id: &str) {
         match self.store.retire_replica(&ShardId(id.to_string())) {
             Ok(true) => {
-                tracing::info!(shard = %id, "a copy its home no longer has was retired");
+                tracing::info!(shard = %id, "a copy was retired");
                 self.fetched.lock().remove(id);
+                // Statements decide anew at once rather than count on it.
+                if let Err(e) = self.refresh_holdings() {
+                    tracing::debug!(error = %e, "cannot read holdings");
+                }
             }
             Ok(false) => {}
             Err(e) => tracing::warn!(shard = %id, error = %e, "cannot retire a copy"),

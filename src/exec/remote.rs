@@ -140,13 +140,8 @@ pub fn explain_copies(sess: &Session, table: &str) -> Vec<String> {
         .scope
         .copies
         .iter()
-        .filter(|id| !homes_live.contains(id))
-        .filter(|id| {
-            sess.store
-                .meta(&crate::store::shard::ShardId(id.to_string()))
-                .is_ok_and(|m| m.table == table)
-        })
-        .cloned()
+        .filter(|(id, t)| *t == table && !homes_live.contains(id))
+        .map(|(id, _)| id.clone())
         .collect();
     homes_live.sort();
     homes_down.sort();
@@ -163,7 +158,12 @@ pub fn explain_copies(sess: &Session, table: &str) -> Vec<String> {
         ));
     }
     for (peer, _) in &sess.reads.peers {
-        let ids = sess.reads.replicas_for(&peer.name, &tables);
+        let ids: Vec<String> = sess
+            .reads
+            .replicas_for(&peer.name, &tables)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
         if !ids.is_empty() {
             lines.push(format!(
                 "  copies read on node {} (their home is not live): {}",

@@ -161,10 +161,19 @@ pub fn live_shards(
         }
         skip.insert(id.as_str());
     }
+    // A copy the statement counts on that left the manifest since (retired,
+    // evicted): nobody else reads it, so the statement must run again.
+    for (id, _) in scope.copies.iter().filter(|(_, t)| *t == table) {
+        if !all.iter().any(|s| s.home.is_some() && s.id.0 == *id) {
+            return Err(crate::error::Error::StaleCopy(format!(
+                "{id} of table {table}"
+            )));
+        }
+    }
     all.into_iter()
         .filter(|s| match &s.home {
             None => !skip.contains(s.id.0.as_str()),
-            Some(_) => scope.copies.contains(&s.id.0),
+            Some(_) => scope.copies.contains_key(&s.id.0),
         })
         .map(|s| {
             let m = store.meta(&s.id)?;
@@ -201,12 +210,13 @@ pub fn prune_shards(
 }
 
 /// Which shards of this node's manifest a statement reads: its own, but
-/// those in `skip` (table and id: a peer reads them from its copy, and
-/// each must still be live here, or the statement fails with
-/// `Error::StaleCopy`), and the copies of other nodes' shards in `copies`.
+/// those in `skip` (table and id: a peer reads them from its copy), and
+/// the copies of other nodes' shards in `copies` (id to table). Each must
+/// still be in the manifest, or the statement fails with
+/// `Error::StaleCopy` (and runs again, decided anew).
 #[derive(Debug, Default, Clone)]
 pub struct ShardScope {
-    pub copies: HashSet<String>,
+    pub copies: std::collections::HashMap<String, String>,
     pub skip: Vec<(String, String)>,
 }
 
