@@ -19,6 +19,7 @@ pub mod node;
 pub mod plan;
 pub mod sql;
 pub mod store;
+pub mod types;
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -38,8 +38,8 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::sql::types::Datum;
 use crate::store::Store;
+use crate::types::Datum;
 use membership::{Event, Member, MemberState, Membership, MembershipOptions};
 use proto::{Holdings, Request, Response};
 use registry::{announce, load_registry};
@@ -75,7 +75,7 @@ pub struct Cluster {
     heat: cache::Heat,
     /// Metadata of other nodes' shards, by id, for deciding which peers a
     /// query needs (`placement::peers_for`).
-    metas: RwLock<HashMap<String, Arc<crate::store::shard::ShardMeta>>>,
+    metas: RwLock<HashMap<String, Arc<crate::types::shard::ShardMeta>>>,
     /// Shard ids whose metadata is being fetched.
     metas_asked: Mutex<std::collections::HashSet<String>>,
     /// Each peer's recent round-trip time (holdings pulls, smoothed): which

@@ -21,8 +21,8 @@ use crate::cluster::membership::Member;
 use crate::cluster::proto::{Request, Response, ShardInfo};
 use crate::cluster::{Cluster, SYNC_TIMEOUT};
 use crate::plan::prune::{prune, Verdict};
-use crate::sql::types::Datum;
-use crate::store::table::TableDef;
+use crate::types::table::TableDef;
+use crate::types::Datum;
 
 /// Which copies one statement reads, decided once from the registry and
 /// membership as this node sees them then.

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sql::types::Datum;
 use crate::store::catalog::Entry;
+use crate::types::Datum;
 
 /// Rows per `Response::Rows` item: big enough to amortise a frame, small
 /// enough to keep memory bounded on both ends.
@@ -92,7 +92,7 @@ pub enum Response {
     ShardHeader(ShardHeader),
     Chunk(Vec<u8>),
     Rids(Vec<i64>),
-    Metas(Vec<crate::store::shard::ShardMeta>),
+    Metas(Vec<crate::types::shard::ShardMeta>),
 }
 
 /// What comes before a shard file's bytes.

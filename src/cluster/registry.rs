@@ -11,8 +11,8 @@ use crate::cluster::membership::Member;
 use crate::cluster::proto::{Holdings, Request, Response, ShardInfo};
 use crate::cluster::{Cluster, ANNOUNCE_EVERY, SYNC_TIMEOUT, TOPIC_HOLDINGS};
 use crate::error::Result;
-use crate::sql::types::Datum;
 use crate::store::Store;
+use crate::types::Datum;
 
 impl Cluster {
     /// What a live peer that did not answer would have given: its
@@ -242,13 +242,17 @@ impl Cluster {
     pub(super) fn advance_sequences(&self) {
         for def in self.store.catalog.tables() {
             for col in &def.columns {
-                let Some(seq) = col.default.as_deref().and_then(crate::store::sequence_name) else {
+                let Some(seq) = col
+                    .default
+                    .as_deref()
+                    .and_then(crate::types::table::sequence_name)
+                else {
                     continue;
                 };
                 let sql = format!(
                     "SELECT max({}) FROM {}",
-                    crate::store::segment::quote(&col.name),
-                    crate::store::segment::quote(&def.name)
+                    crate::types::quote(&col.name),
+                    crate::types::quote(&def.name)
                 );
                 match self.query_peers(std::slice::from_ref(&def.name), &sql, &[]) {
                     Ok(answer) => {
@@ -377,7 +381,7 @@ fn read_holdings(
             .query_row(
                 &format!(
                     "SELECT EXISTS (SELECT 1 FROM main.{})",
-                    crate::store::segment::quote(&def.name)
+                    crate::types::quote(&def.name)
                 ),
                 [],
                 |r| r.get(0),

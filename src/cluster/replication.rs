@@ -28,7 +28,7 @@ use crate::cluster::placement::desired_holders;
 use crate::cluster::proto::{Request, Response, ShardHeader, ShardInfo, Tombstone, CHUNK_BYTES};
 use crate::cluster::{Cluster, QUERY_TIMEOUT};
 use crate::error::{Error, Result};
-use crate::store::shard::ShardId;
+use crate::types::shard::ShardId;
 
 /// How often a node looks for shards to copy, replicas to update and
 /// replicas to retire.

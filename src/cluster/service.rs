@@ -223,7 +223,7 @@ impl Handler for Service {
                         .filter(|id| held.contains(*id))
                         .map(|id| {
                             store
-                                .meta(&crate::store::shard::ShardId(id.clone()))
+                                .meta(&crate::types::shard::ShardId(id.clone()))
                                 .map(|m| (*m).clone())
                         })
                         .collect::<Result<Vec<_>>>()
@@ -243,7 +243,7 @@ impl Handler for Service {
             Request::ShardTombstones { id } => {
                 let store = cluster.store.clone();
                 let rids = tokio::task::spawn_blocking(move || {
-                    store.tombstones_of(&crate::store::shard::ShardId(id))
+                    store.tombstones_of(&crate::types::shard::ShardId(id))
                 })
                 .await
                 .map_err(Error::internal)??;
@@ -259,7 +259,7 @@ impl Handler for Service {
 async fn query(
     handle: &SessionHandle,
     sql: String,
-    params: Vec<crate::sql::types::Datum>,
+    params: Vec<crate::types::Datum>,
     out: &Sender<Response>,
 ) -> Result<()> {
     let mut prepared = {

@@ -10,9 +10,9 @@ use sqlparser::ast::{CopyLegacyOption, CopyOption, CopySource, CopyTarget, State
 
 use crate::error::{Error, Result};
 use crate::exec::{errors, Outcome, Session, TxnState};
-use crate::sql::types::{Datum, PgType};
 use crate::sql::{ident_name, object_name};
-use crate::store::segment::quote;
+use crate::types::quote;
+use crate::types::{Datum, PgType};
 
 /// Spell the boolean values of COPY's FREEZE and HEADER options the way
 /// sqlparser accepts them: `WITH (FREEZE ON)`, which pgbench -i sends, does
@@ -261,7 +261,7 @@ pub struct CopyState {
     done: bool,
     failed: Option<Error>,
     own_txn: bool,
-    def: std::sync::Arc<crate::store::table::TableDef>,
+    def: std::sync::Arc<crate::types::table::TableDef>,
 }
 
 pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {

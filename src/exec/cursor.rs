@@ -18,7 +18,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::error::{Error, Result};
 use crate::exec::{errors, query, Column, Outcome, Prepared, RowSink, Session, TxnState};
-use crate::sql::types::Datum;
+use crate::types::Datum;
 
 /// A parsed `DECLARE … CURSOR`.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,7 +83,7 @@ fn no_such_cursor(name: &str) -> Error {
 }
 
 fn quote(name: &str) -> String {
-    crate::store::segment::quote(name)
+    crate::types::quote(name)
 }
 
 /// Parse `FETCH …` or `MOVE …` (the whole of one statement, a trailing

@@ -37,8 +37,8 @@ use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, ident_name, object_name};
 use crate::store::catalog::{Change, Staged};
 use crate::store::segment::{self, quote};
-use crate::store::shard::ShardId;
-use crate::store::table::{TableDef, UniqueKey};
+use crate::types::shard::ShardId;
+use crate::types::table::{TableDef, UniqueKey};
 
 /// What a transaction block's DDL changed so far, to publish at COMMIT or
 /// undo at ROLLBACK.
@@ -159,7 +159,11 @@ fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
     // PostgreSQL drops a serial column's sequence with its table, so a
     // table created anew counts from 1 again.
     for col in &def.columns {
-        if let Some(seq) = col.default.as_deref().and_then(crate::store::sequence_name) {
+        if let Some(seq) = col
+            .default
+            .as_deref()
+            .and_then(crate::types::table::sequence_name)
+        {
             let old = sess.store.sequences.reset(&seq);
             sess.ddl.sequences.push((seq, old));
         }

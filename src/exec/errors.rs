@@ -21,7 +21,7 @@ pub fn map(e: rusqlite::Error) -> Error {
         rusqlite::Error::SqlInputError { msg, .. } => (None, msg.clone()),
         other => (None, other.to_string()),
     };
-    if let Some(e) = crate::sql::functions::error_from_message(&msg) {
+    if let Some(e) = crate::store::udf::error_from_message(&msg) {
         return e;
     }
     match code {

@@ -16,9 +16,9 @@ use crate::exec::query::{bind, stream};
 use crate::exec::{errors, Outcome, RowSink, Session, Shared};
 use crate::plan::fragment::Split;
 use crate::plan::{self, attach_name, shard_source, Scan};
-use crate::sql::types::Datum;
-use crate::store::segment::quote;
-use crate::store::shard::ShardId;
+use crate::types::quote;
+use crate::types::shard::ShardId;
+use crate::types::Datum;
 use std::sync::Arc;
 
 /// Run `split` if the table has enough shards to gain from it; `None`
@@ -255,7 +255,7 @@ fn run_job(
     let conn = Connection::open_in_memory().map_err(Error::internal)?;
     // A cancel or statement_timeout reaches this connection too.
     let _cancellable = shared.register(&conn);
-    crate::sql::functions::register(&conn).map_err(Error::internal)?;
+    crate::store::udf::register(&conn).map_err(Error::internal)?;
     crate::exec::system::register_session_functions(&conn, user, pid).map_err(Error::internal)?;
     conn.execute_batch(
         "PRAGMA case_sensitive_like=ON;

@@ -11,8 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, Result};
 use crate::exec::{Outcome, Prepared, Session};
-use crate::sql::types::Datum;
 use crate::store::Store;
+use crate::types::Datum;
 
 const BATCH_ROWS: usize = 256;
 const BATCHES_IN_FLIGHT: usize = 4;

@@ -25,9 +25,9 @@ use rusqlite::Connection;
 use sqlparser::ast::{Statement, TransactionMode};
 
 use crate::error::{Error, Result};
-use crate::sql::types::{Datum, PgType};
-use crate::store::shard::ShardId;
 use crate::store::Store;
+use crate::types::shard::ShardId;
+use crate::types::{Datum, PgType};
 
 pub use handle::{Execution, SessionHandle};
 
@@ -914,10 +914,7 @@ impl Session {
                 "{verb} can only be used in transaction blocks"
             )));
         }
-        let sql = format!(
-            "{verb} {}",
-            crate::store::segment::quote(&format!("u_{name}"))
-        );
+        let sql = format!("{verb} {}", crate::types::quote(&format!("u_{name}")));
         self.conn.execute_batch(&sql).map_err(|e| {
             if e.to_string().contains("no such savepoint") {
                 Error::NoSuchSavepoint(format!("savepoint \"{name}\" does not exist"))
@@ -1043,7 +1040,7 @@ impl Session {
                         .conn
                         .execute_batch(&format!(
                             "DETACH {}",
-                            crate::store::segment::quote(&crate::plan::attach_name(&id))
+                            crate::types::quote(&crate::plan::attach_name(&id))
                         ))
                         .is_err()
                 {
@@ -1063,7 +1060,7 @@ impl Session {
                 .execute(
                     &format!(
                         "ATTACH ?1 AS {}",
-                        crate::store::segment::quote(&crate::plan::attach_name(id))
+                        crate::types::quote(&crate::plan::attach_name(id))
                     ),
                     [format!("file:{}?immutable=1&mode=ro", path.display())],
                 )

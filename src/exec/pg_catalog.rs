@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::exec::Session;
-use crate::sql::functions::catalog::Lookup;
-use crate::sql::types::Datum;
-use crate::store::table::TableDef;
+use crate::store::udf::pg_catalog::Lookup;
 use crate::store::Store;
+use crate::types::table::TableDef;
+use crate::types::Datum;
 
 pub use objects::derived_oid;
 
@@ -57,7 +57,7 @@ pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
 /// a session's connection; done once, when the session starts.
 pub(crate) fn register_lookup(conn: &rusqlite::Connection, store: &Arc<Store>) -> Result<()> {
     let lookup = Arc::new(StoreLookup(store.clone()));
-    crate::sql::functions::catalog::register_lookup(conn, lookup).map_err(Error::internal)
+    crate::store::udf::pg_catalog::register_lookup(conn, lookup).map_err(Error::internal)
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.

@@ -7,7 +7,7 @@ use sqlparser::ast::{
 use crate::error::{Error, Result};
 use crate::exec::{errors, system, Outcome, Prepared, RowSink, Session};
 use crate::plan::{self, ReadPlan};
-use crate::sql::types::Datum;
+use crate::types::Datum;
 
 /// The table of `SELECT mosaic.seal('t')`, if `stmt` is that call.
 pub fn admin_call(stmt: &Statement) -> Option<(String, String)> {
@@ -49,7 +49,7 @@ pub fn compile(
 ) -> Result<(String, ReadPlan)> {
     system::materialize(sess, &mut stmt)?;
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-    let pick = |def: &crate::store::table::TableDef,
+    let pick = |def: &crate::types::table::TableDef,
                 filter: Option<&sqlparser::ast::Expr>,
                 resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>| {
         crate::exec::remote::peers_for(sess, def, filter, resolve, params)

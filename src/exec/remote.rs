@@ -14,8 +14,8 @@ use crate::cluster::PeerRows;
 use crate::error::{Error, Result};
 use crate::exec::{errors, Session};
 use crate::plan::RemoteScan;
-use crate::sql::types::Datum;
-use crate::store::segment::quote;
+use crate::types::quote;
+use crate::types::Datum;
 
 mod serve;
 pub use serve::{apply_tombstones, open_rows_match, scan_local};
@@ -44,7 +44,7 @@ pub fn query(
 /// `peers_for` with `filter` as PostgreSQL over the bare table.
 pub fn peers_matching(
     sess: &Session,
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     filter: Option<&str>,
     params: &[Datum],
 ) -> Result<Option<Vec<String>>> {
@@ -60,7 +60,7 @@ pub fn peers_matching(
 /// fails, or warns, for those).
 pub fn peers_for(
     sess: &Session,
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     filter: Option<&sqlparser::ast::Expr>,
     resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>,
     params: &[Datum],
@@ -198,7 +198,7 @@ pub fn undelivered_tombstones(sess: &Session, table: &str) -> Result<bool> {
 
 /// The columns of a temp table holding peers' rows: where each row lives,
 /// then the table's columns, typed as in the table.
-fn scan_columns(def: &crate::store::table::TableDef) -> Vec<String> {
+fn scan_columns(def: &crate::types::table::TableDef) -> Vec<String> {
     let mut cols = vec!["_shard".to_string(), "_rid".to_string()];
     cols.extend(crate::store::segment::typed_columns(def));
     cols
@@ -241,7 +241,7 @@ pub const KEYS_PER_PROBE: usize = 200;
 /// A filter matching any of `values` (each the values of `key`'s
 /// columns), as `(k1 = $1 AND k2 = $2) OR …` with its parameters.
 pub fn key_filter(
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     key: &[usize],
     values: &[Vec<Datum>],
 ) -> (String, Vec<Datum>) {
@@ -267,7 +267,7 @@ pub fn key_filter(
 /// in this transaction or before, do not count).
 pub fn check_key(
     sess: &Session,
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     key: &[usize],
     written: &[Vec<Datum>],
 ) -> Result<()> {
@@ -333,7 +333,7 @@ pub struct RemoteShard {
 /// must answer.
 pub fn remote_shards(
     sess: &mut Session,
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     filter: Option<String>,
     params: &[Datum],
 ) -> Result<Vec<RemoteShard>> {
@@ -413,7 +413,7 @@ pub fn remote_shards(
 
 /// SQL reading the live rows of a remote shard loaded by `remote_shards`,
 /// `_rid` first, without those this node has tombstoned.
-pub fn remote_shard_source(def: &crate::store::table::TableDef, r: &RemoteShard) -> String {
+pub fn remote_shard_source(def: &crate::types::table::TableDef, r: &RemoteShard) -> String {
     let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
     format!(
         "SELECT _rid, {} FROM temp.{} WHERE _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = '{}')",
@@ -431,7 +431,7 @@ pub fn remote_shard_source(def: &crate::store::table::TableDef, r: &RemoteShard)
 /// shard yet. Returns how many rows were newly tombstoned.
 pub fn tombstone_rows(
     sess: &Session,
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     shard: &str,
     src: &str,
     sender: Option<&str>,
@@ -488,7 +488,7 @@ pub fn tombstone_rows(
 /// `tombstone_rows`).
 pub fn tombstone_remote(
     sess: &Session,
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     r: &RemoteShard,
 ) -> Result<()> {
     let src = remote_shard_source(def, r);

@@ -13,7 +13,7 @@ use sqlparser::ast::{Expr, Reset, Set, Statement, Value};
 
 use crate::error::{Error, Result};
 use crate::exec::{Column, Outcome, RowSink, Session};
-use crate::sql::types::{Datum, PgType};
+use crate::types::{Datum, PgType};
 
 /// The server version reported to clients: PostgreSQL 16 compatible.
 pub const SERVER_VERSION: &str = "16.6";
@@ -310,13 +310,13 @@ pub fn register_functions(conn: &Connection, settings: &Settings) -> rusqlite::R
         let name: Option<String> = ctx.get(0)?;
         let value: Option<String> = ctx.get(1)?;
         let Some(name) = name else {
-            return Err(crate::sql::functions::fail(Error::InvalidParameter(
+            return Err(crate::store::udf::fail(Error::InvalidParameter(
                 "SET requires parameter name".into(),
             )));
         };
         writable
             .set(&name, value.unwrap_or_default())
-            .map_err(crate::sql::functions::fail)?;
+            .map_err(crate::store::udf::fail)?;
         Ok(writable.get(&name))
     })?;
     let settings = Settings {
@@ -328,7 +328,7 @@ pub fn register_functions(conn: &Connection, settings: &Settings) -> rusqlite::R
         FunctionFlags::SQLITE_UTF8,
         move |ctx| {
             if ctx.is_empty() || ctx.len() > 2 {
-                return Err(crate::sql::functions::fail(Error::NoSuchFunction(
+                return Err(crate::store::udf::fail(Error::NoSuchFunction(
                     "current_setting".into(),
                 )));
             }
@@ -341,7 +341,7 @@ pub fn register_functions(conn: &Connection, settings: &Settings) -> rusqlite::R
             match settings.get(&name) {
                 Some(v) => Ok(Some(v)),
                 None if missing_ok => Ok(None),
-                None => Err(crate::sql::functions::fail(Error::UnknownSetting(name))),
+                None => Err(crate::store::udf::fail(Error::UnknownSetting(name))),
             }
         },
     )

@@ -15,10 +15,10 @@ use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
 use crate::error::Result;
 use crate::exec::{errors, Session};
 use crate::sql::object_name;
-use crate::sql::types::{Datum, PgType};
-use crate::store::segment::quote;
-use crate::store::table::{self, TableDef};
 use crate::store::Store;
+use crate::types::quote;
+use crate::types::table::{self, TableDef};
+use crate::types::{Datum, PgType};
 
 pub const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards"];
 

@@ -19,10 +19,10 @@ use crate::error::{Error, Result};
 use crate::exec::query::{bind, compile, stream};
 use crate::exec::{errors, Outcome, Prepared, RowSink, Session};
 use crate::plan::{self, prune, shard_source};
-use crate::sql::types::Datum;
 use crate::sql::{ident_name, object_name};
-use crate::store::segment::quote;
-use crate::store::table::TableDef;
+use crate::types::quote;
+use crate::types::table::TableDef;
+use crate::types::Datum;
 
 pub fn run(
     sess: &mut Session,
@@ -314,7 +314,7 @@ fn fill_defaults(ins: &mut sqlparser::ast::Insert, def: &TableDef) -> Result<()>
             let col = targets.get(i).copied().flatten().map(|c| &def.columns[c]);
             *e = match col.and_then(|c| c.default.as_deref()) {
                 None => crate::sql::parse_expr("NULL")?,
-                Some(d) => match crate::store::sequence_name(d) {
+                Some(d) => match crate::types::table::sequence_name(d) {
                     Some(seq) => crate::sql::parse_expr(&format!(
                         "mosaic_nextval('{}')",
                         seq.replace('\'', "''")
@@ -390,7 +390,7 @@ fn mark_rows(
 
 /// Where the sealed rows an UPDATE/DELETE may change live.
 enum SealedTarget {
-    Local(crate::store::shard::ShardId),
+    Local(crate::types::shard::ShardId),
     Remote(crate::exec::remote::RemoteShard),
 }
 
@@ -452,7 +452,7 @@ fn candidate_shards(
 ) -> Result<
     Vec<(
         crate::store::segment::LiveShard,
-        std::sync::Arc<crate::store::shard::ShardMeta>,
+        std::sync::Arc<crate::types::shard::ShardMeta>,
     )>,
 > {
     let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;

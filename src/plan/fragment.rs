@@ -27,7 +27,7 @@ use sqlparser::ast::{
 };
 
 use crate::sql::{ident_name, object_name, Catalog};
-use crate::store::table::TableDef;
+use crate::types::table::TableDef;
 
 /// A query split into per-source fragments and a merge.
 #[derive(Debug, Clone)]

@@ -26,12 +26,12 @@ use sqlparser::ast::{
 
 use crate::error::{Error, Result};
 use crate::plan::prune::Verdict;
-use crate::sql::types::Datum;
 use crate::sql::{ident_name, object_name};
 use crate::store::segment::{self, quote, LiveShard};
-use crate::store::shard::{ShardId, ShardMeta};
-use crate::store::table::TableDef;
 use crate::store::Store;
+use crate::types::shard::{ShardId, ShardMeta};
+use crate::types::table::TableDef;
+use crate::types::Datum;
 
 /// What the planner decided for one table reference (EXPLAIN reads this).
 #[derive(Debug, Clone)]
@@ -113,7 +113,7 @@ pub fn shard_source(
             cols.push(quote(&c.name));
         } else {
             let default = match &c.default {
-                Some(d) if crate::store::sequence_name(d).is_none() => {
+                Some(d) if crate::types::table::sequence_name(d).is_none() => {
                     crate::sql::default_to_sqlite(d)?
                 }
                 _ => "NULL".to_string(),

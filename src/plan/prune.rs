@@ -28,9 +28,9 @@ use std::cmp::Ordering;
 use bloomfilter::Bloom;
 use sqlparser::ast::{BinaryOperator, Expr, Ident, InTarget};
 
-use crate::sql::types::{Datum, PgType};
-use crate::store::shard::{cmp_sqlite, encode_value, load_bloom, ColumnStats, ShardMeta};
-use crate::store::table::TableDef;
+use crate::types::shard::{cmp_sqlite, encode_value, load_bloom, ColumnStats, ShardMeta};
+use crate::types::table::TableDef;
+use crate::types::{Datum, PgType};
 
 use constant::{constant, value_for, Lit};
 

@@ -13,8 +13,8 @@ use sqlparser::ast::{
 };
 
 use crate::error::Result;
-use crate::sql::types::{Datum, PgType};
 use crate::sql::{ident_name, object_name, Catalog};
+use crate::types::{Datum, PgType};
 
 /// The literal SQLite reads as `d`.
 pub fn datum_expr(d: &Datum) -> Expr {

@@ -4,9 +4,9 @@
 use sqlparser::ast::{ColumnDef, ColumnOption, CreateIndex, CreateTable, Expr, TableConstraint};
 
 use crate::error::{Error, Result};
-use crate::sql::types::PgType;
 use crate::sql::{ident_name, object_name};
-use crate::store::table::{Column, Index, TableDef, UniqueKey};
+use crate::types::table::{Column, Index, TableDef, UniqueKey};
+use crate::types::PgType;
 
 fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
     match dt.to_string().to_lowercase().as_str() {

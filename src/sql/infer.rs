@@ -12,8 +12,8 @@ use sqlparser::ast::{
 };
 
 use crate::error::{Error, Result};
-use crate::sql::types::PgType;
 use crate::sql::Catalog;
+use crate::types::PgType;
 
 pub use params::param_types;
 
@@ -167,7 +167,7 @@ impl<'a> Env<'a> {
                 alias,
                 args: Some(_),
                 ..
-            } if crate::sql::rewrite::catalog::is_table_function(name) => {
+            } if crate::sql::rewrite::pg_catalog::is_table_function(name) => {
                 let col = alias
                     .as_ref()
                     .map(|a| norm(&a.name))

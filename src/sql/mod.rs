@@ -2,10 +2,8 @@
 //! statements, rewrite the AST into SQL SQLite runs with the same meaning,
 //! and infer PostgreSQL result types. Nothing here touches storage.
 
-pub mod functions;
 pub mod infer;
 pub mod rewrite;
-pub mod types;
 pub mod validate;
 
 #[cfg(test)]
@@ -13,7 +11,7 @@ mod robustness;
 
 use std::sync::Arc;
 
-use crate::store::table::TableDef;
+use crate::types::table::TableDef;
 
 /// Read access to table definitions, for inference and planning.
 pub trait Catalog {
@@ -101,7 +99,7 @@ pub fn expr_to_sqlite(text: &str) -> Result<String> {
 /// Translate a column DEFAULT (PostgreSQL SQL text) to a SQLite expression;
 /// `nextval('seq')` draws from the node's sequences.
 pub fn default_to_sqlite(text: &str) -> Result<String> {
-    if let Some(seq) = crate::store::sequence_name(text) {
+    if let Some(seq) = crate::types::table::sequence_name(text) {
         return Ok(format!("mosaic_nextval('{}')", seq.replace('\'', "''")));
     }
     expr_to_sqlite(text)

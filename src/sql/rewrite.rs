@@ -16,8 +16,11 @@
 //! verbatim so extension functions (vector, geo) and the executor's own
 //! (`version()`, …) keep working, and SQLite reports the rest as unknown.
 
-pub mod catalog;
 mod expr;
+pub mod pg_catalog;
+
+#[cfg(test)]
+pub(crate) use expr::AGGREGATES;
 
 use std::ops::ControlFlow;
 
@@ -44,7 +47,7 @@ pub fn to_sqlite(stmt: &mut Statement) -> Result<()> {
             }
         }
     }
-    catalog::rewrite(stmt)?;
+    pg_catalog::rewrite(stmt)?;
     run(stmt)
 }
 

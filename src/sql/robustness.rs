@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use crate::sql::types::PgType;
 use crate::sql::Catalog;
-use crate::store::table::{Column, TableDef};
+use crate::types::table::{Column, TableDef};
+use crate::types::PgType;
 
 struct OneTable(Arc<TableDef>);
 

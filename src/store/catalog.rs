@@ -30,7 +30,7 @@ use parking_lot::{Mutex, RwLock};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{Error, Result};
-use crate::store::table::TableDef;
+use crate::types::table::TableDef;
 
 /// A login role: its SCRAM verifier (never the password) and permissions.
 #[derive(Debug, Clone)]
@@ -516,8 +516,8 @@ impl crate::sql::Catalog for Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::types::PgType;
-    use crate::store::table::Column;
+    use crate::types::table::Column;
+    use crate::types::PgType;
 
     fn def(name: &str) -> TableDef {
         TableDef {

@@ -14,7 +14,8 @@ pub mod catalog;
 pub mod clock;
 pub mod segment;
 pub mod shard;
-pub mod table;
+pub mod udf;
+mod value;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::store::catalog::{Catalog, Entry, Role};
 use crate::store::clock::{Hlc, Sequences};
 use crate::store::shard::{ShardId, ShardMeta};
-use crate::store::table::TableDef;
+use crate::types::table::{sequence_name, TableDef};
 
 /// The addresses this node serves on, once bound.
 #[derive(Debug, Clone, Default)]
@@ -153,7 +154,7 @@ impl Store {
             let mut max = segment::max_int(conn, &table.name, &col.name)?;
             for s in segment::live_shards(conn, Some(&table.name))? {
                 let meta = self.meta(&s.id)?;
-                if let Some(crate::sql::types::Datum::Int(m)) = meta
+                if let Some(crate::types::Datum::Int(m)) = meta
                     .columns
                     .iter()
                     .find(|c| c.name == col.name)
@@ -673,13 +674,6 @@ impl Store {
         }
         Ok(now)
     }
-}
-
-/// The sequence a `nextval('name')` default draws from.
-pub fn sequence_name(default: &str) -> Option<String> {
-    let rest = default.strip_prefix("nextval('")?;
-    let end = rest.find('\'')?;
-    Some(rest[..end].to_string())
 }
 
 #[cfg(test)]

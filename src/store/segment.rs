@@ -11,10 +11,10 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection};
 
 use crate::error::{Error, Result};
-use crate::sql::types::{Datum, PgType};
 use crate::store::clock::{Hlc, Sequences};
 use crate::store::shard::{self, Row, ShardId, ShardMeta};
-use crate::store::table::TableDef;
+use crate::types::table::TableDef;
+use crate::types::{Datum, PgType};
 
 /// A live shard as the manifest lists it.
 #[derive(Debug, Clone)]
@@ -27,10 +27,7 @@ pub struct LiveShard {
     pub home: Option<String>,
 }
 
-/// Quote an identifier for SQLite.
-pub fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
+pub use crate::types::quote;
 
 /// How long a connection waits for another's write lock.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -55,7 +52,7 @@ pub fn register_functions(
     hlc: Arc<Hlc>,
     sequences: Arc<Sequences>,
 ) -> rusqlite::Result<()> {
-    crate::sql::functions::register(conn)?;
+    crate::store::udf::register(conn)?;
     conn.create_scalar_function("mosaic_hlc", 0, FunctionFlags::SQLITE_UTF8, move |_| {
         Ok(hlc.now())
     })?;
@@ -167,7 +164,7 @@ pub fn typed_columns(def: &TableDef) -> Vec<String> {
 /// NOT NULL is enforced by the segment only when the column has a default
 /// (the rows already there take it); otherwise the caller checked that the
 /// table is empty.
-pub fn add_column(conn: &Connection, table: &str, col: &crate::store::table::Column) -> Result<()> {
+pub fn add_column(conn: &Connection, table: &str, col: &crate::types::table::Column) -> Result<()> {
     let mut spec = format!("{} {}", quote(&col.name), col.ty.storage().sqlite_name());
     if let Some(d) = &col.default {
         spec.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
@@ -365,7 +362,7 @@ fn shard_rows(
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(Error::internal)?;
-    crate::sql::functions::register(&src).map_err(Error::internal)?;
+    crate::store::udf::register(&src).map_err(Error::internal)?;
     // Columns added after the shard was sealed read as their default.
     let cols: Vec<String> = def
         .columns
@@ -375,7 +372,7 @@ fn shard_rows(
                 Ok(quote(&c.name))
             } else {
                 match &c.default {
-                    Some(d) if crate::store::sequence_name(d).is_none() => {
+                    Some(d) if crate::types::table::sequence_name(d).is_none() => {
                         crate::sql::default_to_sqlite(d)
                     }
                     _ => Ok("NULL".to_string()),

@@ -25,8 +25,6 @@
 //! ways we do not mirror (text in a numeric column, a real in a text column)
 //! are refused by `write_shard`; STRICT open segments never hold them.
 
-mod encode;
-mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -34,25 +32,15 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::sql::types::{Datum, PgType, Storage};
-use crate::store::table::TableDef;
+use crate::types::table::TableDef;
+use crate::types::{Datum, PgType, Storage};
 
-pub use encode::{cmp_sqlite, encode_value, normalize};
-pub use stats::{load_bloom, trigrams};
-
-/// A shard's content id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ShardId(pub String);
-
-impl std::fmt::Display for ShardId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use crate::types::shard::ColumnStats;
+use crate::types::shard::{encode, normalize, stats};
+pub use crate::types::shard::{ShardId, ShardMeta};
 
 /// One row handed to `write_shard`: its version and its values in the
 /// table's column order.
@@ -60,52 +48,6 @@ impl std::fmt::Display for ShardId {
 pub struct Row {
     pub ver: i64,
     pub values: Vec<Datum>,
-}
-
-/// Per-column statistics kept with a shard.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ColumnStats {
-    pub name: String,
-    pub ty: PgType,
-    /// Smallest and largest non-null value in SQLite's ordering.
-    pub min: Option<Datum>,
-    pub max: Option<Datum>,
-    pub null_count: u64,
-    /// bloomfilter bytes over the canonical encoding of each non-null value.
-    #[serde(with = "b64")]
-    pub bloom: Vec<u8>,
-    /// For text columns: bloomfilter bytes over the lowercased trigrams of each value.
-    /// `None` when the column is not text or holds a non-text value.
-    #[serde(with = "b64_opt")]
-    pub trigrams: Option<Vec<u8>>,
-}
-
-/// What a node knows about a shard without opening it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ShardMeta {
-    pub id: ShardId,
-    pub table: String,
-    /// Hash of the schema the shard was sealed with.
-    pub schema_hash: String,
-    pub row_count: u64,
-    /// Size of the file as built (page count × page size, measured before the
-    /// metadata row is updated with it; the update does not change the page
-    /// count in practice, and `write_shard` re-measures until it is stable).
-    pub byte_size: u64,
-    /// One entry per column of the schema the shard was sealed with, in order.
-    pub columns: Vec<ColumnStats>,
-    /// The node that sealed the shard. Part of the id, so that two nodes
-    /// sealing equal rows (a table without a key may hold the same row
-    /// twice) make two shards; empty in shards from before it was kept.
-    #[serde(default)]
-    pub origin: String,
-}
-
-impl ShardMeta {
-    /// Statistics of the column named `name`, if the shard's schema has it.
-    pub fn column(&self, name: &str) -> Option<&ColumnStats> {
-        self.columns.iter().find(|c| c.name == name)
-    }
 }
 
 /// Path of a shard file inside the shards directory.
@@ -555,39 +497,4 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
         origin: meta.origin.clone(),
     };
     Ok((meta, fresh))
-}
-
-/// Bloom bytes as base64 in JSON, not as an array of numbers.
-mod b64 {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-mod b64_opt {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match bytes {
-            Some(b) => s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(b)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        #[derive(Deserialize)]
-        struct Wrap(#[serde(with = "super::b64")] Vec<u8>);
-        Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
-    }
 }

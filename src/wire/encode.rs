@@ -7,7 +7,7 @@ use pgwire::api::results::{FieldFormat, FieldInfo};
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
 
-use crate::sql::types::{Datum, PgType};
+use crate::types::{Datum, PgType};
 
 /// A value too wide for its column's integer type is PostgreSQL's 22003
 /// (SQLite computes in 64 bits whatever the declared type).

@@ -39,8 +39,8 @@ use pgwire::messages::PgWireBackendMessage;
 use crate::error::Error;
 use crate::exec::handle::Event;
 use crate::exec::{self, Execution, Outcome, Prepared, SessionHandle};
-use crate::sql::types::{Datum, PgType};
 use crate::store::Store;
+use crate::types::{Datum, PgType};
 
 /// An `Error` as the ErrorResponse the client sees.
 pub fn to_pg(e: Error) -> PgWireError {

@@ -11,9 +11,9 @@
 use super::objects::{self, Constraint, PUBLIC_NS};
 use super::relations::{spec_definition, Rows};
 use crate::exec::Session;
-use crate::sql::functions::catalog::BUILTIN_TYPES;
-use crate::sql::types::{Datum, PgType};
-use crate::store::table::{Column, TableDef};
+use crate::types::builtin::BUILTIN_TYPES;
+use crate::types::table::{Column, TableDef};
+use crate::types::{Datum, PgType};
 
 /// The database name every `*_catalog` column holds.
 const CATALOG: &str = "mosaic";

@@ -10,7 +10,7 @@
 //! every node and across restarts, and never meets a table's oid (those
 //! count up from 16384).
 
-use crate::store::table::TableDef;
+use crate::types::table::TableDef;
 
 pub const PG_CATALOG_NS: i64 = 11;
 pub const PUBLIC_NS: i64 = 2200;
@@ -183,7 +183,7 @@ pub fn int2array(cols: &[usize]) -> String {
 /// `information_schema.columns.column_default`): a serial's
 /// `nextval('t_id_seq')` names its sequence as a `regclass`.
 pub fn default_expr(default: &str) -> String {
-    match crate::store::sequence_name(default) {
+    match crate::types::table::sequence_name(default) {
         Some(seq) if default == format!("nextval('{seq}')") => {
             format!("nextval('{seq}'::regclass)")
         }

@@ -5,8 +5,8 @@
 //! form `{a,b}`) are text. `information_schema`'s domains are their base
 //! types.
 
-use crate::sql::types::PgType;
-use crate::store::table::{Column, TableDef};
+use crate::types::table::{Column, TableDef};
+use crate::types::PgType;
 
 /// (relation, columns) for each catalog relation, by unqualified name.
 pub const RELATIONS: &[(&str, &str)] = &[
@@ -47,7 +47,7 @@ pub const RELATIONS: &[(&str, &str)] = &[
 ];
 
 /// The rows of a relation, in column order.
-pub type Rows = Vec<Vec<crate::sql::types::Datum>>;
+pub type Rows = Vec<Vec<crate::types::Datum>>;
 
 fn pg_type(name: &str) -> PgType {
     match name {

@@ -6,9 +6,9 @@ use super::objects::{self, *};
 use super::{role_oids, Relation};
 use crate::error::Result;
 use crate::exec::Session;
-use crate::sql::functions::catalog::BUILTIN_TYPES;
-use crate::sql::types::{Datum, PgType};
-use crate::store::table::TableDef;
+use crate::types::builtin::BUILTIN_TYPES;
+use crate::types::table::TableDef;
+use crate::types::{Datum, PgType};
 
 use super::relations::Rows;
 
@@ -173,7 +173,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
     out
 }
 
-fn builtin(oid: u32) -> Option<&'static crate::sql::functions::catalog::BuiltinType> {
+fn builtin(oid: u32) -> Option<&'static crate::types::builtin::BuiltinType> {
     BUILTIN_TYPES.iter().find(|bt| bt.oid == oid as i64)
 }
 
@@ -187,7 +187,7 @@ fn typmod(ty: &PgType) -> i64 {
 
 fn attributes(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    let mut push = |rel: i64, pos: usize, c: &crate::store::table::Column| {
+    let mut push = |rel: i64, pos: usize, c: &crate::types::table::Column| {
         let oid = c.ty.oid();
         let bt = builtin(oid);
         let len = bt.map_or(-1, |x| x.len);

@@ -7,8 +7,8 @@ use rusqlite::OptionalExtension;
 
 use crate::error::{Error, Result};
 use crate::exec::{errors, Session};
-use crate::sql::types::Datum;
-use crate::store::segment::quote;
+use crate::types::quote;
+use crate::types::Datum;
 
 /// The filter of a scan as an expression over the bare table.
 fn parse_filter(filter: Option<&str>) -> Result<Option<sqlparser::ast::Expr>> {
@@ -198,7 +198,7 @@ pub fn apply_tombstones(
 fn find_row(
     store: &crate::store::Store,
     conn: &rusqlite::Connection,
-    def: &crate::store::table::TableDef,
+    def: &crate::types::table::TableDef,
     live: &[crate::store::segment::LiveShard],
     values: &[Datum],
 ) -> Result<Option<(String, i64)>> {

@@ -10,9 +10,9 @@ use sqlparser::ast::{CastKind, Expr, UnaryOperator, Value};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use crate::sql::types::{Datum, PgType, Storage};
-use crate::store::shard::normalize;
-use crate::store::table::Column;
+use crate::types::shard::normalize;
+use crate::types::table::Column;
+use crate::types::{Datum, PgType, Storage};
 
 /// A constant before it meets a column.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,8 @@
 
 use std::cmp::Ordering;
 
-use crate::sql::types::Datum;
-use crate::store::shard::{cmp_sqlite, load_bloom, trigrams, ColumnStats};
+use crate::types::shard::{cmp_sqlite, load_bloom, trigrams, ColumnStats};
+use crate::types::Datum;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {

@@ -3,7 +3,7 @@ use sqlparser::parser::Parser;
 
 use super::*;
 use crate::store::shard::{write_shard, Row};
-use crate::store::table::Column;
+use crate::types::table::Column;
 
 fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
     Column {

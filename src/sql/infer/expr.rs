@@ -7,8 +7,8 @@ use sqlparser::ast::{
 
 use super::{name_parts, norm, Env};
 use crate::error::Result;
-use crate::sql::rewrite::catalog;
-use crate::sql::types::PgType;
+use crate::sql::rewrite::pg_catalog;
+use crate::types::PgType;
 
 fn is_null(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if v.value == Value::Null)
@@ -191,8 +191,8 @@ impl Env<'_> {
                 _ => PgType::Text,
             },
             Expr::Nested(inner) => self.expr_type(inner)?,
-            Expr::Cast { data_type, .. } if catalog::cast_type(data_type).is_some() => {
-                catalog::cast_type(data_type).unwrap_or(PgType::Text)
+            Expr::Cast { data_type, .. } if pg_catalog::cast_type(data_type).is_some() => {
+                pg_catalog::cast_type(data_type).unwrap_or(PgType::Text)
             }
             Expr::Cast {
                 data_type, expr, ..
@@ -403,7 +403,7 @@ impl Env<'_> {
                 _ => PgType::Text,
             },
             "generate_subscripts" => PgType::Int4,
-            _ => crate::sql::functions::catalog::result_type(&name).unwrap_or(PgType::Unknown),
+            _ => pg_catalog_result_type(&name).unwrap_or(PgType::Unknown),
         })
     }
 
@@ -453,4 +453,36 @@ impl Env<'_> {
             _ => return None,
         })
     }
+}
+
+/// The result type of a catalog function, for type inference.
+fn pg_catalog_result_type(name: &str) -> Option<PgType> {
+    Some(match name {
+        "pg_table_is_visible"
+        | "has_table_privilege"
+        | "has_schema_privilege"
+        | "has_database_privilege"
+        | "pg_relation_is_publishable"
+        | "pg_collation_is_visible"
+        | "pg_type_is_visible" => PgType::Bool,
+        "to_regtype" | "to_regclass" => PgType::Int8,
+        "format_type"
+        | "pg_get_expr"
+        | "pg_get_indexdef"
+        | "pg_get_constraintdef"
+        | "pg_get_userbyid"
+        | "obj_description"
+        | "col_description"
+        | "shobj_description"
+        | "pg_encoding_to_char"
+        | "array_to_string"
+        | "pg_get_statisticsobjdef_columns"
+        | "pg_get_serial_sequence"
+        | "current_schemas" => PgType::Text,
+        "pg_relation_size" | "pg_total_relation_size" | "pg_table_size" | "pg_indexes_size" => {
+            PgType::Int8
+        }
+        "array_upper" | "array_lower" | "array_length" | "cardinality" => PgType::Int4,
+        _ => return None,
+    })
 }

@@ -8,8 +8,8 @@ use sqlparser::ast::{
 };
 
 use super::{name_parts, Env, Rel};
-use crate::sql::types::PgType;
 use crate::sql::Catalog;
+use crate::types::PgType;
 
 /// Types of `$1..$n` implied by where they appear (compared with or
 /// assigned to a column, cast, inserted into a column, LIMIT/OFFSET);

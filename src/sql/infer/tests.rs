@@ -5,7 +5,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::*;
-use crate::store::table::{Column, TableDef};
+use crate::types::table::{Column, TableDef};
 
 struct Tables(HashMap<String, Arc<TableDef>>);
 

@@ -10,8 +10,8 @@ use sqlparser::ast::{
 };
 
 use crate::error::{Error, Result};
-use crate::sql::functions::cast_spec;
-use crate::sql::types::PgType;
+use crate::types::cast_spec;
+use crate::types::PgType;
 
 fn unsupported(what: &str) -> Error {
     Error::Unsupported(what.into())

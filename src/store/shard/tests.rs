@@ -1,5 +1,6 @@
 use super::*;
-use crate::store::table::{Column, Index};
+use crate::types::shard::{encode_value, load_bloom, trigrams};
+use crate::types::table::{Column, Index};
 
 pub(crate) fn table() -> TableDef {
     let col = |name: &str, ty: PgType| Column {

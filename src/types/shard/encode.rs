@@ -10,7 +10,7 @@
 
 use std::cmp::Ordering;
 
-use crate::sql::types::{Datum, PgType, Storage};
+use crate::types::{Datum, PgType, Storage};
 
 const TAG_NULL: u8 = 0;
 const TAG_INT: u8 = 1;

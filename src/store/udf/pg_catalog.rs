@@ -14,7 +14,8 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 use super::{as_text, FnResult};
-use crate::sql::types::PgType;
+use crate::types::array::{format_array, parse_array};
+use crate::types::builtin::{format_type, type_oid};
 
 /// What catalog functions need to know about the catalog, by object id.
 pub trait Lookup: Send + Sync + 'static {
@@ -34,38 +35,6 @@ pub trait Lookup: Send + Sync + 'static {
     fn column_default(&self, table: &str, column: &str) -> Option<String>;
 }
 
-/// The result type of a catalog function, for type inference.
-pub fn result_type(name: &str) -> Option<PgType> {
-    Some(match name {
-        "pg_table_is_visible"
-        | "has_table_privilege"
-        | "has_schema_privilege"
-        | "has_database_privilege"
-        | "pg_relation_is_publishable"
-        | "pg_collation_is_visible"
-        | "pg_type_is_visible" => PgType::Bool,
-        "to_regtype" | "to_regclass" => PgType::Int8,
-        "format_type"
-        | "pg_get_expr"
-        | "pg_get_indexdef"
-        | "pg_get_constraintdef"
-        | "pg_get_userbyid"
-        | "obj_description"
-        | "col_description"
-        | "shobj_description"
-        | "pg_encoding_to_char"
-        | "array_to_string"
-        | "pg_get_statisticsobjdef_columns"
-        | "pg_get_serial_sequence"
-        | "current_schemas" => PgType::Text,
-        "pg_relation_size" | "pg_total_relation_size" | "pg_table_size" | "pg_indexes_size" => {
-            PgType::Int8
-        }
-        "array_upper" | "array_lower" | "array_length" | "cardinality" => PgType::Int4,
-        _ => return None,
-    })
-}
-
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
     as_text(ctx.get_raw(i))
 }
@@ -80,197 +49,6 @@ fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
 
 fn out(s: Option<String>) -> Value {
     s.map_or(Value::Null, Value::Text)
-}
-
-/// The elements of an array in PostgreSQL's text form; `None` elements are NULL.
-///
-/// `int2vector` and `oidvector` (`pg_index.indkey`) print as numbers
-/// separated by spaces, without braces; they read the same way.
-pub fn parse_array(s: &str) -> Vec<Option<String>> {
-    let inner = s.trim();
-    let Some(inner) = inner.strip_prefix('{') else {
-        return inner
-            .split_whitespace()
-            .map(|e| Some(e.to_string()))
-            .collect();
-    };
-    let inner = inner.strip_suffix('}').unwrap_or(inner);
-    let mut out = Vec::new();
-    if inner.is_empty() {
-        return out;
-    }
-    let mut chars = inner.chars().peekable();
-    loop {
-        let mut cur = String::new();
-        let mut quoted = false;
-        while let Some(&c) = chars.peek() {
-            match c {
-                '"' => {
-                    quoted = true;
-                    chars.next();
-                    while let Some(c) = chars.next() {
-                        match c {
-                            '\\' => cur.extend(chars.next()),
-                            '"' => break,
-                            c => cur.push(c),
-                        }
-                    }
-                }
-                ',' => break,
-                '\\' => {
-                    chars.next();
-                    cur.extend(chars.next());
-                }
-                c => {
-                    cur.push(c);
-                    chars.next();
-                }
-            }
-        }
-        let elem = cur.trim().to_string();
-        out.push(if !quoted && elem.eq_ignore_ascii_case("null") {
-            None
-        } else if quoted {
-            Some(cur)
-        } else {
-            Some(elem)
-        });
-        if chars.next().is_none() {
-            break;
-        }
-    }
-    out
-}
-
-/// PostgreSQL's text form of an array of (possibly NULL) strings.
-pub fn format_array<S: AsRef<str>>(items: &[Option<S>]) -> String {
-    let parts: Vec<String> = items
-        .iter()
-        .map(|i| match i {
-            None => "NULL".to_string(),
-            Some(s) => {
-                let s = s.as_ref();
-                let plain = !s.is_empty()
-                    && !s.eq_ignore_ascii_case("null")
-                    && !s
-                        .chars()
-                        .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
-                if plain {
-                    s.to_string()
-                } else {
-                    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-                }
-            }
-        })
-        .collect();
-    format!("{{{}}}", parts.join(","))
-}
-
-/// `format_type(oid, typmod)`: `integer`, `character varying(20)`, `numeric(10,2)`.
-pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
-    let m = typmod.filter(|m| *m >= 4).map(|m| m - 4);
-    let ty = u32::try_from(oid).ok().and_then(PgType::from_oid);
-    match (oid, ty) {
-        (_, Some(PgType::Varchar(_))) => PgType::Varchar(m.map(|n| n as u32)).display_name(),
-        (_, Some(PgType::Bpchar(_))) => PgType::Bpchar(m.map(|n| n as u32)).display_name(),
-        (_, Some(PgType::Numeric(_))) => {
-            PgType::Numeric(m.map(|m| ((m >> 16) as u32, (m & 0xffff) as u32))).display_name()
-        }
-        (19, _) => "name".into(),
-        (25, _) => "text".into(),
-        (705, _) => "unknown".into(),
-        (_, Some(t)) => t.display_name(),
-        (18, _) => "\"char\"".into(),
-        (26, _) => "oid".into(),
-        (22, _) => "int2vector".into(),
-        (30, _) => "oidvector".into(),
-        (2205, _) => "regclass".into(),
-        _ => match array_element(oid) {
-            Some(elem) => format!("{}[]", format_type(elem, None)),
-            None => "???".into(),
-        },
-    }
-}
-
-/// A built-in type as `pg_type` lists it: oid, name, length, category,
-/// the oid of its array type, its collation (0 when not collatable).
-pub struct BuiltinType {
-    pub oid: i64,
-    pub name: &'static str,
-    pub len: i64,
-    pub category: &'static str,
-    pub array: i64,
-    pub collation: i64,
-}
-
-const fn ty(
-    oid: i64,
-    name: &'static str,
-    len: i64,
-    category: &'static str,
-    array: i64,
-    collation: i64,
-) -> BuiltinType {
-    BuiltinType {
-        oid,
-        name,
-        len,
-        category,
-        array,
-        collation,
-    }
-}
-
-/// The types MosaicDB supports (`PgType`) and the few more its catalogs
-/// use (name, oid, "char", int2vector), with PostgreSQL's oids.
-pub const BUILTIN_TYPES: &[BuiltinType] = &[
-    ty(16, "bool", 1, "B", 1000, 0),
-    ty(17, "bytea", -1, "U", 1001, 0),
-    ty(18, "char", 1, "Z", 1002, 0),
-    ty(19, "name", 64, "S", 1003, 950),
-    ty(20, "int8", 8, "N", 1016, 0),
-    ty(21, "int2", 2, "N", 1005, 0),
-    ty(22, "int2vector", -1, "A", 1006, 0),
-    ty(23, "int4", 4, "N", 1007, 0),
-    ty(25, "text", -1, "S", 1009, 100),
-    ty(26, "oid", 4, "N", 1028, 0),
-    ty(114, "json", -1, "U", 199, 0),
-    ty(700, "float4", 4, "N", 1021, 0),
-    ty(701, "float8", 8, "N", 1022, 0),
-    ty(1042, "bpchar", -1, "S", 1014, 100),
-    ty(1043, "varchar", -1, "S", 1015, 100),
-    ty(1082, "date", 4, "D", 1182, 0),
-    ty(1114, "timestamp", 8, "D", 1115, 0),
-    ty(1184, "timestamptz", 8, "D", 1185, 0),
-    ty(1700, "numeric", -1, "N", 1231, 0),
-    ty(2950, "uuid", 16, "U", 2951, 0),
-    ty(3802, "jsonb", -1, "U", 3807, 0),
-];
-
-/// The oid of a type by name, as `to_regtype` looks it up: `int4`,
-/// `integer`, `character varying(10)`, `pg_catalog.text`, `text[]`; `None`
-/// for a type MosaicDB does not have.
-pub fn type_oid(name: &str) -> Option<i64> {
-    let name = name.trim();
-    let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
-    if let Some(elem) = name.strip_suffix("[]") {
-        let oid = type_oid(elem)?;
-        return BUILTIN_TYPES.iter().find(|t| t.oid == oid).map(|t| t.array);
-    }
-    if let Some(t) = BUILTIN_TYPES.iter().find(|t| t.name == name) {
-        return Some(t.oid);
-    }
-    let Ok(sqlparser::ast::Expr::Cast { data_type, .. }) =
-        crate::sql::parse_expr(&format!("NULL::{name}"))
-    else {
-        return None;
-    };
-    PgType::from_sql(&data_type).ok().map(|t| t.oid() as i64)
-}
-
-/// The element type of a built-in array type.
-pub fn array_element(oid: i64) -> Option<i64> {
-    BUILTIN_TYPES.iter().find(|t| t.array == oid).map(|t| t.oid)
 }
 
 /// `s ~ pattern` (and `~*` with `icase`), PostgreSQL's regular expressions
@@ -585,7 +363,7 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
         let table = table.strip_prefix("public.").unwrap_or(table);
         Ok(out(l
             .column_default(table, column.trim_matches('"'))
-            .and_then(|d| crate::store::sequence_name(&d))
+            .and_then(|d| crate::types::table::sequence_name(&d))
             .map(|s| format!("public.{s}"))))
     })?;
     let l = lookup;

@@ -1,5 +1,6 @@
 //! PostgreSQL functions SQLite lacks, registered on every connection as
-//! Rust scalar and aggregate functions (the names `sql::rewrite` emits).
+//! Rust scalar and aggregate functions (the names `sql::rewrite` emits). Registered by `store` on every
+//! connection it opens.
 //!
 //! Error marker convention: a function that must fail the way PostgreSQL
 //! fails returns an SQLite error whose message is `SSSSS: message`, the
@@ -9,7 +10,7 @@
 //! [`sqlstate_of_message`]) to get the crate error back; a message without
 //! a marker is an ordinary SQLite error.
 //!
-//! Values follow the storage representation of `sql::types`: timestamps
+//! Values follow the storage representation of `types`: timestamps
 //! are UTC text, booleans 0/1.
 
 use rusqlite::functions::{Context, FunctionFlags};
@@ -17,15 +18,15 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 use crate::error::Error;
-use crate::sql::types::datetime::{
+use crate::types::datetime::{
     civil_from_days, days_from_civil, format_date, format_timestamp, parse_timestamp,
     MICROS_PER_DAY,
 };
-use crate::sql::types::number::format_float;
-use crate::sql::types::{Datum, PgType};
+use crate::types::number::format_float;
+use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
-pub mod catalog;
+pub mod pg_catalog;
 mod text;
 
 type FnResult = rusqlite::Result<Value>;
@@ -91,69 +92,6 @@ pub(crate) fn as_text(v: ValueRef<'_>) -> Option<String> {
         ValueRef::Real(f) => Some(format_float(f, false)),
         ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => PgType::Bytea.render_text(&Datum::Blob(b.to_vec())),
-    }
-}
-
-/// The PostgreSQL type a `pg_cast` type spec names (`int4`, `varchar(10)`).
-fn cast_target(spec: &str) -> Option<PgType> {
-    if let Some(args) = spec.strip_prefix("numeric(") {
-        let (p, s) = args.trim_end_matches(')').split_once(',')?;
-        return Some(PgType::Numeric(Some((
-            p.trim().parse().ok()?,
-            s.trim().parse().ok()?,
-        ))));
-    }
-    let (name, len) = match spec.split_once('(') {
-        Some((n, rest)) => (n, rest.trim_end_matches(')').parse::<u32>().ok()),
-        None => (spec, None),
-    };
-    Some(match name {
-        "bool" => PgType::Bool,
-        "int2" => PgType::Int2,
-        "int4" => PgType::Int4,
-        "int8" => PgType::Int8,
-        "float4" => PgType::Float4,
-        "float8" => PgType::Float8,
-        "numeric" => PgType::Numeric(None),
-        "text" => PgType::Text,
-        "varchar" => PgType::Varchar(len),
-        "bpchar" => PgType::Bpchar(len),
-        "bytea" => PgType::Bytea,
-        "date" => PgType::Date,
-        "timestamp" => PgType::Timestamp,
-        "timestamptz" => PgType::Timestamptz,
-        "json" => PgType::Json,
-        "jsonb" => PgType::Jsonb,
-        "uuid" => PgType::Uuid,
-        _ => return None,
-    })
-}
-
-/// The name `sql::rewrite` passes to `pg_cast` for a type.
-pub fn cast_spec(ty: &PgType) -> String {
-    match ty {
-        // Kept in its stored text form.
-        PgType::Array(_) => "text".into(),
-        PgType::Bool => "bool".into(),
-        PgType::Int2 => "int2".into(),
-        PgType::Int4 => "int4".into(),
-        PgType::Int8 => "int8".into(),
-        PgType::Float4 => "float4".into(),
-        PgType::Float8 => "float8".into(),
-        PgType::Numeric(Some((p, s))) if *p > 0 => format!("numeric({p},{s})"),
-        PgType::Numeric(_) => "numeric".into(),
-        PgType::Text | PgType::Unknown => "text".into(),
-        PgType::Varchar(Some(n)) => format!("varchar({n})"),
-        PgType::Varchar(None) => "varchar".into(),
-        PgType::Bpchar(Some(n)) => format!("bpchar({n})"),
-        PgType::Bpchar(None) => "bpchar".into(),
-        PgType::Bytea => "bytea".into(),
-        PgType::Date => "date".into(),
-        PgType::Timestamp => "timestamp".into(),
-        PgType::Timestamptz => "timestamptz".into(),
-        PgType::Json => "json".into(),
-        PgType::Jsonb => "jsonb".into(),
-        PgType::Uuid => "uuid".into(),
     }
 }
 
@@ -335,7 +273,7 @@ fn arith(ctx: &Context<'_>, modulo: bool) -> FnResult {
 fn date_days(v: ValueRef<'_>) -> Option<i64> {
     match v {
         ValueRef::Text(t) if t.len() == 10 && t[4] == b'-' && t[7] == b'-' => {
-            crate::sql::types::datetime::parse_date(std::str::from_utf8(t).ok()?).ok()
+            crate::types::datetime::parse_date(std::str::from_utf8(t).ok()?).ok()
         }
         _ => None,
     }
@@ -527,9 +465,11 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
     aggregate::register(conn, det)?;
-    catalog::register(conn, det)?;
+    pg_catalog::register(conn, det)?;
     text::register(conn, det)
 }
 
+#[cfg(test)]
+mod rewrite_tests;
 #[cfg(test)]
 mod tests;

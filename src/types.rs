@@ -1,4 +1,8 @@
-//! PostgreSQL types as MosaicDB stores and speaks them.
+//! The leaf module every layer shares: PostgreSQL types as MosaicDB stores
+//! and speaks them (`PgType`, `Datum`), table and column definitions
+//! (`table`), what is known of a shard without opening it (`shard`), the
+//! built-in type list (`builtin`) and identifier quoting. It imports
+//! nothing of the crate but `error`, and does no I/O.
 //!
 //! `PgType` is the declared type of a column or an expression; `Datum` is a
 //! value as SQLite stores it. This module owns the mapping between the two:
@@ -13,11 +17,14 @@
 //! `YYYY-MM-DD`; timestamp → TEXT `YYYY-MM-DD HH:MM:SS[.ffffff]`;
 //! timestamptz → TEXT in UTC, same shape (rendered with `+00`).
 
-mod array;
+pub mod array;
+pub mod builtin;
 mod convert;
 pub mod datetime;
 pub mod json;
 pub mod number;
+pub mod shard;
+pub mod table;
 
 use serde::{Deserialize, Serialize};
 
@@ -361,32 +368,6 @@ pub fn is_serial(dt: &sqlparser::ast::DataType) -> bool {
     serial_type(dt).is_some()
 }
 
-impl Datum {
-    pub fn from_ref(v: rusqlite::types::ValueRef<'_>) -> Datum {
-        use rusqlite::types::ValueRef as V;
-        match v {
-            V::Null => Datum::Null,
-            V::Integer(i) => Datum::Int(i),
-            V::Real(f) => Datum::Real(f),
-            V::Text(t) => Datum::Text(String::from_utf8_lossy(t).into_owned()),
-            V::Blob(b) => Datum::Blob(b.to_vec()),
-        }
-    }
-}
-
-impl rusqlite::ToSql for Datum {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(ToSqlOutput::Borrowed(match self {
-            Datum::Null => ValueRef::Null,
-            Datum::Int(i) => ValueRef::Integer(*i),
-            Datum::Real(f) => ValueRef::Real(*f),
-            Datum::Text(s) => ValueRef::Text(s.as_bytes()),
-            Datum::Blob(b) => ValueRef::Blob(b),
-        }))
-    }
-}
-
 /// The (precision, scale) of `numeric(p[, s])`, checked as PostgreSQL does.
 fn numeric_typmod(info: &sqlparser::ast::ExactNumberInfo) -> Result<Option<(u32, u32)>> {
     use sqlparser::ast::ExactNumberInfo as E;
@@ -406,6 +387,74 @@ fn numeric_typmod(info: &sqlparser::ast::ExactNumberInfo) -> Result<Option<(u32,
         )));
     }
     Ok(Some((p as u32, s as u32)))
+}
+
+/// Quote an identifier for SQLite.
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// The PostgreSQL type a `pg_cast` type spec names (`int4`, `varchar(10)`).
+pub fn cast_target(spec: &str) -> Option<PgType> {
+    if let Some(args) = spec.strip_prefix("numeric(") {
+        let (p, s) = args.trim_end_matches(')').split_once(',')?;
+        return Some(PgType::Numeric(Some((
+            p.trim().parse().ok()?,
+            s.trim().parse().ok()?,
+        ))));
+    }
+    let (name, len) = match spec.split_once('(') {
+        Some((n, rest)) => (n, rest.trim_end_matches(')').parse::<u32>().ok()),
+        None => (spec, None),
+    };
+    Some(match name {
+        "bool" => PgType::Bool,
+        "int2" => PgType::Int2,
+        "int4" => PgType::Int4,
+        "int8" => PgType::Int8,
+        "float4" => PgType::Float4,
+        "float8" => PgType::Float8,
+        "numeric" => PgType::Numeric(None),
+        "text" => PgType::Text,
+        "varchar" => PgType::Varchar(len),
+        "bpchar" => PgType::Bpchar(len),
+        "bytea" => PgType::Bytea,
+        "date" => PgType::Date,
+        "timestamp" => PgType::Timestamp,
+        "timestamptz" => PgType::Timestamptz,
+        "json" => PgType::Json,
+        "jsonb" => PgType::Jsonb,
+        "uuid" => PgType::Uuid,
+        _ => return None,
+    })
+}
+
+/// The name `sql::rewrite` passes to `pg_cast` for a type.
+pub fn cast_spec(ty: &PgType) -> String {
+    match ty {
+        // Kept in its stored text form.
+        PgType::Array(_) => "text".into(),
+        PgType::Bool => "bool".into(),
+        PgType::Int2 => "int2".into(),
+        PgType::Int4 => "int4".into(),
+        PgType::Int8 => "int8".into(),
+        PgType::Float4 => "float4".into(),
+        PgType::Float8 => "float8".into(),
+        PgType::Numeric(Some((p, s))) if *p > 0 => format!("numeric({p},{s})"),
+        PgType::Numeric(_) => "numeric".into(),
+        PgType::Text | PgType::Unknown => "text".into(),
+        PgType::Varchar(Some(n)) => format!("varchar({n})"),
+        PgType::Varchar(None) => "varchar".into(),
+        PgType::Bpchar(Some(n)) => format!("bpchar({n})"),
+        PgType::Bpchar(None) => "bpchar".into(),
+        PgType::Bytea => "bytea".into(),
+        PgType::Date => "date".into(),
+        PgType::Timestamp => "timestamp".into(),
+        PgType::Timestamptz => "timestamptz".into(),
+        PgType::Json => "json".into(),
+        PgType::Jsonb => "jsonb".into(),
+        PgType::Uuid => "uuid".into(),
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use sqlparser::ast::{
 
 use super::expr::call;
 use crate::error::{Error, Result};
-use crate::sql::types::PgType;
+use crate::types::PgType;
 
 /// Rewrite the catalog constructs of `stmt` in place.
 pub fn rewrite(stmt: &mut Statement) -> Result<()> {

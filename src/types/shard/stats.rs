@@ -13,7 +13,7 @@ use bloomfilter::Bloom;
 use super::encode::{cmp_sqlite, encode_into};
 use super::ColumnStats;
 use crate::error::{Error, Result};
-use crate::sql::types::{Datum, PgType, Storage};
+use crate::types::{Datum, PgType, Storage};
 
 /// False-positive rate the blooms are sized for.
 const FP_RATE: f64 = 0.01;

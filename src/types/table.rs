@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sql::types::PgType;
+use crate::types::PgType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
@@ -155,6 +155,13 @@ impl<'de> Deserialize<'de> for UniqueKey {
             ReadableKey::Named { columns, name } => UniqueKey { columns, name },
         })
     }
+}
+
+/// The sequence a `nextval('name')` default draws from.
+pub fn sequence_name(default: &str) -> Option<String> {
+    let rest = default.strip_prefix("nextval('")?;
+    let end = rest.find('\'')?;
+    Some(rest[..end].to_string())
 }
 
 #[cfg(test)]

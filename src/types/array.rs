@@ -6,7 +6,6 @@
 
 use super::{Datum, PgType};
 use crate::error::{Error, Result};
-use crate::sql::functions::catalog::{format_array, parse_array};
 
 /// An element's stored value, from its text in the stored array.
 fn stored(elem: &PgType, s: &str) -> Datum {
@@ -127,6 +126,90 @@ pub fn parse_binary(elem: &PgType, b: &[u8]) -> Result<Datum> {
         items.push(stored_text(&elem.parse_binary(bytes)?));
     }
     Ok(Datum::Text(format_array(&items)))
+}
+
+/// The elements of an array in PostgreSQL's text form; `None` elements are NULL.
+///
+/// `int2vector` and `oidvector` (`pg_index.indkey`) print as numbers
+/// separated by spaces, without braces; they read the same way.
+pub fn parse_array(s: &str) -> Vec<Option<String>> {
+    let inner = s.trim();
+    let Some(inner) = inner.strip_prefix('{') else {
+        return inner
+            .split_whitespace()
+            .map(|e| Some(e.to_string()))
+            .collect();
+    };
+    let inner = inner.strip_suffix('}').unwrap_or(inner);
+    let mut out = Vec::new();
+    if inner.is_empty() {
+        return out;
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        let mut cur = String::new();
+        let mut quoted = false;
+        while let Some(&c) = chars.peek() {
+            match c {
+                '"' => {
+                    quoted = true;
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => cur.extend(chars.next()),
+                            '"' => break,
+                            c => cur.push(c),
+                        }
+                    }
+                }
+                ',' => break,
+                '\\' => {
+                    chars.next();
+                    cur.extend(chars.next());
+                }
+                c => {
+                    cur.push(c);
+                    chars.next();
+                }
+            }
+        }
+        let elem = cur.trim().to_string();
+        out.push(if !quoted && elem.eq_ignore_ascii_case("null") {
+            None
+        } else if quoted {
+            Some(cur)
+        } else {
+            Some(elem)
+        });
+        if chars.next().is_none() {
+            break;
+        }
+    }
+    out
+}
+
+/// PostgreSQL's text form of an array of (possibly NULL) strings.
+pub fn format_array<S: AsRef<str>>(items: &[Option<S>]) -> String {
+    let parts: Vec<String> = items
+        .iter()
+        .map(|i| match i {
+            None => "NULL".to_string(),
+            Some(s) => {
+                let s = s.as_ref();
+                let plain = !s.is_empty()
+                    && !s.eq_ignore_ascii_case("null")
+                    && !s
+                        .chars()
+                        .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_whitespace());
+                if plain {
+                    s.to_string()
+                } else {
+                    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+                }
+            }
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
 }
 
 #[cfg(test)]
