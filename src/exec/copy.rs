@@ -9,7 +9,7 @@
 use sqlparser::ast::{CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement};
 
 use crate::error::{Error, Result};
-use crate::exec::{errors, Outcome, Session, TxnState};
+use crate::exec::{Outcome, Session, TxnState};
 use crate::sql::{ident_name, object_name};
 use crate::types::quote;
 use crate::types::{Datum, PgType};
@@ -296,7 +296,7 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
     } else {
         "SAVEPOINT mosaic_copy"
     };
-    sess.conn.execute_batch(begin).map_err(errors::map)?;
+    sess.conn.execute_batch(begin).map_err(Error::from)?;
     let ncols = cols.len();
     let st_binary = spec.format == Format::Binary;
     sess.copy = Some(CopyState {
@@ -372,7 +372,7 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
         sess.txn = TxnState::Failed;
     }
     sess.publish_txn_state();
-    sess.conn.execute_batch(sql).map_err(errors::map)
+    sess.conn.execute_batch(sql).map_err(Error::from)
 }
 
 /// Parse and insert every complete record in the buffer (all of it at the end).
@@ -380,7 +380,7 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
     let mut stmt = sess
         .conn
         .prepare_cached(&st.insert_sql)
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     if st.spec.format == Format::Binary {
         return drain_binary(&mut stmt, st, at_end);
     }
@@ -425,7 +425,7 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
             });
         }
         stmt.execute(rusqlite::params_from_iter(values.iter()))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         st.rows += 1;
     }
     st.buf.drain(..pos);
@@ -481,7 +481,7 @@ fn drain_binary(
             break;
         };
         stmt.execute(rusqlite::params_from_iter(values.iter()))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         st.rows += 1;
     }
     st.buf.drain(..pos);

@@ -17,7 +17,7 @@ use sqlparser::ast::{Query, Statement};
 use sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::error::{Error, Result};
-use crate::exec::{errors, query, Column, Outcome, Prepared, RowSink, Session, TxnState};
+use crate::exec::{query, Column, Outcome, Prepared, RowSink, Session, TxnState};
 use crate::types::Datum;
 
 /// A parsed `DECLARE … CURSOR`.
@@ -239,7 +239,7 @@ pub fn declare(sess: &mut Session, d: &Declare, params: &[Datum]) -> Result<Outc
     let q = Statement::Query(d.query.clone());
     let total = sess.in_statement(false, |sess| {
         let (sql, _) = query::compile(sess, q, params)?;
-        let width = sess.conn.prepare(&sql).map_err(errors::map)?.column_count();
+        let width = sess.conn.prepare(&sql).map_err(Error::from)?.column_count();
         let cols: Vec<String> = (0..width.max(1)).map(|i| format!("c{i}")).collect();
         sess.conn
             .execute_batch(&format!(
@@ -247,13 +247,13 @@ pub fn declare(sess: &mut Session, d: &Declare, params: &[Datum]) -> Result<Outc
                 quote(&table),
                 cols.join(", ")
             ))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         let mut st = sess
             .conn
             .prepare_cached(&format!("INSERT INTO temp.{} {sql}", quote(&table)))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         query::bind(&mut st, params)?;
-        let n = st.raw_execute().map_err(errors::map)?;
+        let n = st.raw_execute().map_err(Error::from)?;
         Ok(n as i64)
     })?;
     sess.cursors.0.insert(
@@ -352,12 +352,12 @@ pub fn fetch(sess: &mut Session, f: &Fetch, sink: &mut RowSink) -> Result<Outcom
             "SELECT * FROM temp.{} WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid {order}",
             quote(&c.table)
         );
-        let mut st = sess.conn.prepare_cached(&sql).map_err(errors::map)?;
-        let mut out = st.query([lo, hi]).map_err(errors::map)?;
-        while let Some(r) = out.next().map_err(errors::map)? {
+        let mut st = sess.conn.prepare_cached(&sql).map_err(Error::from)?;
+        let mut out = st.query([lo, hi]).map_err(Error::from)?;
+        while let Some(r) = out.next().map_err(Error::from)? {
             let mut row = Vec::with_capacity(width);
             for i in 0..width {
-                row.push(Datum::from_ref(r.get_ref(i).map_err(errors::map)?));
+                row.push(Datum::from_ref(r.get_ref(i).map_err(Error::from)?));
             }
             sink(row)?;
         }

@@ -275,7 +275,7 @@ fn drop(
                         new.indexes.retain(|i| i.name != name);
                         sess.conn
                             .execute_batch(&format!("DROP INDEX IF EXISTS {}", quote(&name)))
-                            .map_err(crate::exec::errors::map)?;
+                            .map_err(Error::from)?;
                         record(sess, &def.name, Some(new))?;
                     }
                     None if if_exists => {}
@@ -297,8 +297,8 @@ fn drop(
 fn drop_segment(conn: &rusqlite::Connection, table: &str) -> Result<Vec<ShardId>> {
     let shards = segment::live_shards(conn, Some(table))?;
     conn.execute_batch(&format!("DROP TABLE IF EXISTS main.{}", quote(table)))
-        .map_err(crate::exec::errors::map)?;
-    delete_manifest(conn, table, false).map_err(crate::exec::errors::map)?;
+        .map_err(Error::from)?;
+    delete_manifest(conn, table, false).map_err(Error::from)?;
     Ok(shards.into_iter().map(|s| s.id).collect())
 }
 
@@ -424,9 +424,8 @@ fn truncate(sess: &mut Session, table: &str) -> Result<()> {
 /// Empty this node's part of `table`: its open segment and its shards.
 pub fn truncate_local(store: &crate::store::Store, table: &str) -> Result<()> {
     store.with_writer(|w| {
-        w.execute_batch("BEGIN IMMEDIATE")
-            .map_err(crate::exec::errors::map)?;
-        let r = delete_all(w, table, false).map_err(crate::exec::errors::map);
+        w.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
+        let r = delete_all(w, table, false).map_err(Error::from);
         segment::finish(w, r)
     })
 }
@@ -453,7 +452,7 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
             // DELETE; then this node's own rows leave.
             crate::exec::write::delete_copied_rows(sess, &def)?;
             crate::exec::write::delete_remote_rows(sess, &def)?;
-            delete_all(&sess.conn, name, true).map_err(crate::exec::errors::map)?;
+            delete_all(&sess.conn, name, true).map_err(Error::from)?;
         }
         Ok(Outcome::Command("TRUNCATE TABLE".into()))
     })

@@ -13,7 +13,7 @@ use sqlparser::ast::{Ident, SetExpr, Statement, TableAlias, TableFactor};
 
 use crate::error::{Error, Result};
 use crate::exec::query::{bind, stream};
-use crate::exec::{errors, Outcome, RowSink, Session, Shared};
+use crate::exec::{Outcome, RowSink, Session, Shared};
 use crate::plan::fragment::Split;
 use crate::plan::{self, attach_name, shard_source, Scan};
 use crate::types::quote;
@@ -38,7 +38,7 @@ pub fn run(
             "DROP TABLE IF EXISTS temp._mosaic_partials; CREATE TEMP TABLE _mosaic_partials ({});",
             split.columns.join(", ")
         ))
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     // The open segment, on the session's own connection.
     let seg_sql = compile(sess, split, &plan::segment_source(&split.table, false))?;
     let seg_rows = collect(&sess.conn, &seg_sql, params)?;
@@ -88,12 +88,12 @@ pub fn tombstones(sess: &Session, id: &ShardId, count: i64) -> Result<Vec<i64>> 
     let mut st = sess
         .conn
         .prepare_cached("SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?1")
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     let rids = st
         .query_map([&id.0], |r| r.get::<_, i64>(0))
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     rids.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(errors::map)
+        .map_err(Error::from)
 }
 
 /// Copy the live rows of a gathered table reference's shards into its temp
@@ -106,7 +106,7 @@ pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
             crate::store::segment::typed_columns(&g.table).join(", "),
             t = quote(&g.temp)
         ))
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     let mut jobs = Vec::with_capacity(g.shards.len());
     for (id, count, sql) in &g.shards {
         jobs.push(Job {
@@ -135,7 +135,7 @@ pub(crate) fn insert_rows<'a>(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let mut st = sess.conn.prepare_cached(&insert).map_err(errors::map)?;
+    let mut st = sess.conn.prepare_cached(&insert).map_err(Error::from)?;
     for row in rows {
         if row.len() != width {
             return Err(Error::Internal(format!(
@@ -144,7 +144,7 @@ pub(crate) fn insert_rows<'a>(
             )));
         }
         st.execute(rusqlite::params_from_iter(row.iter()))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
     }
     Ok(())
 }
@@ -229,15 +229,15 @@ fn compile(sess: &Session, split: &Split, source: &str) -> Result<String> {
 
 /// The rows of `sql` with `params` on `conn`.
 pub(crate) fn collect(conn: &Connection, sql: &str, params: &[Datum]) -> Result<Vec<Vec<Datum>>> {
-    let mut st = conn.prepare_cached(sql).map_err(errors::map)?;
+    let mut st = conn.prepare_cached(sql).map_err(Error::from)?;
     bind(&mut st, params)?;
     let width = st.column_count();
     let mut rows = st.raw_query();
     let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(errors::map)? {
+    while let Some(r) = rows.next().map_err(Error::from)? {
         let mut row = Vec::with_capacity(width);
         for i in 0..width {
-            row.push(Datum::from_ref(r.get_ref(i).map_err(errors::map)?));
+            row.push(Datum::from_ref(r.get_ref(i).map_err(Error::from)?));
         }
         out.push(row);
     }
@@ -275,7 +275,7 @@ fn run_job(
         &format!("ATTACH ?1 AS {}", quote(&attach_name(&job.id))),
         [format!("file:{}?immutable=1&mode=ro", job.path.display())],
     )
-    .map_err(errors::map)?;
+    .map_err(Error::from)?;
     collect(&conn, &job.sql, params)
 }
 

@@ -7,7 +7,6 @@
 pub mod copy;
 pub mod cursor;
 pub mod ddl;
-pub mod errors;
 pub mod fragment;
 pub mod handle;
 pub mod pg_catalog;
@@ -809,7 +808,7 @@ impl Session {
             (TxnState::Idle, false) => "BEGIN",
             _ => "SAVEPOINT mosaic_stmt",
         };
-        self.conn.execute_batch(begin).map_err(errors::map)?;
+        self.conn.execute_batch(begin).map_err(Error::from)?;
         if write && self.txn != TxnState::Idle && !self.writing {
             // The first write of a transaction block takes the node's write
             // lock before it reads anything (planning reads the manifest):
@@ -817,7 +816,7 @@ impl Session {
             // would not be.
             self.conn
                 .execute_batch("UPDATE main._mosaic_shards SET tombstones = tombstones WHERE 0")
-                .map_err(errors::map)?;
+                .map_err(Error::from)?;
             self.writing = true;
         }
         let r = f(self);
@@ -832,7 +831,7 @@ impl Session {
             Ok(()) => r,
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
-                r.and(Err(errors::map(e)))
+                r.and(Err(Error::from(e)))
             }
         }
     }
@@ -898,7 +897,7 @@ impl Session {
         // (see in_statement), so a block that only reads never blocks a
         // writer. A block that reads, then writes after another transaction
         // committed, fails with 40001 (SQLite's snapshot cannot move).
-        self.conn.execute_batch("BEGIN").map_err(errors::map)?;
+        self.conn.execute_batch("BEGIN").map_err(Error::from)?;
         self.writing = false;
         self.read_only = read_only;
         self.txn = TxnState::InBlock;
@@ -919,7 +918,7 @@ impl Session {
             if e.to_string().contains("no such savepoint") {
                 Error::NoSuchSavepoint(format!("savepoint \"{name}\" does not exist"))
             } else {
-                errors::map(e)
+                Error::from(e)
             }
         })?;
         let at = self.ddl_savepoints.iter().rposition(|(n, _)| n == name);
@@ -957,7 +956,7 @@ impl Session {
                 Ok(Outcome::TxnEnd("ROLLBACK".into()))
             }
             TxnState::InBlock => {
-                let r = self.conn.execute_batch("COMMIT").map_err(errors::map);
+                let r = self.conn.execute_batch("COMMIT").map_err(Error::from);
                 if r.is_err() {
                     let _ = self.conn.execute_batch("ROLLBACK");
                     self.txn = TxnState::Idle;
@@ -1064,7 +1063,7 @@ impl Session {
                     ),
                     [format!("file:{}?immutable=1&mode=ro", path.display())],
                 )
-                .map_err(errors::map)?;
+                .map_err(Error::from)?;
             self.attached.push(id.clone());
         }
         Ok(())

@@ -5,7 +5,7 @@ use sqlparser::ast::{
 };
 
 use crate::error::{Error, Result};
-use crate::exec::{errors, system, Outcome, Prepared, RowSink, Session};
+use crate::exec::{system, Outcome, Prepared, RowSink, Session};
 use crate::plan::{self, ReadPlan};
 use crate::types::Datum;
 
@@ -120,15 +120,15 @@ pub fn stream(
     ncols: usize,
     sink: &mut RowSink,
 ) -> Result<usize> {
-    let mut st = sess.conn.prepare_cached(sql).map_err(errors::map)?;
+    let mut st = sess.conn.prepare_cached(sql).map_err(Error::from)?;
     bind(&mut st, params)?;
     let width = st.column_count();
     let mut rows = st.raw_query();
     let mut count = 0;
-    while let Some(r) = rows.next().map_err(errors::map)? {
+    while let Some(r) = rows.next().map_err(Error::from)? {
         let mut row = Vec::with_capacity(ncols.max(width));
         for i in 0..width {
-            row.push(Datum::from_ref(r.get_ref(i).map_err(errors::map)?));
+            row.push(Datum::from_ref(r.get_ref(i).map_err(Error::from)?));
         }
         sink(row)?;
         count += 1;
@@ -146,7 +146,7 @@ pub fn bind(st: &mut rusqlite::CachedStatement<'_>, params: &[Datum]) -> Result<
                 params.len()
             ))
         })?;
-        st.raw_bind_parameter(i, v).map_err(errors::map)?;
+        st.raw_bind_parameter(i, v).map_err(Error::from)?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@
 use crate::cluster::proto::{Request, Tombstone};
 use crate::cluster::PeerRows;
 use crate::error::{Error, Result};
-use crate::exec::{errors, Session};
+use crate::exec::Session;
 use crate::plan::RemoteScan;
 use crate::types::quote;
 use crate::types::Datum;
@@ -185,12 +185,12 @@ pub fn undelivered_tombstones(sess: &Session, table: &str) -> Result<bool> {
     let mut st = sess
         .conn
         .prepare_cached("SELECT DISTINCT node FROM main._mosaic_outbox WHERE table_name = ?1")
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     let nodes = st
         .query_map([table], |r| r.get::<_, String>(0))
-        .map_err(errors::map)?
+        .map_err(Error::from)?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     Ok(nodes
         .iter()
         .any(|n| sess.reads.peers.iter().any(|(m, _)| &m.name == n)))
@@ -228,7 +228,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
             cols.join(", "),
             t = quote(&r.temp)
         ))
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     crate::exec::fragment::insert_rows(sess, &r.temp, cols.len(), &answer.into_rows())
 }
 
@@ -300,7 +300,7 @@ pub fn check_key(
                         rusqlite::params![shard, rid],
                         |r| r.get::<_, bool>(0),
                     )
-                    .map_err(errors::map)?;
+                    .map_err(Error::from)?;
                 if gone {
                     continue;
                 }
@@ -404,7 +404,7 @@ pub fn remote_shards(
                 cols.join(", "),
                 t = quote(&temp)
             ))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         crate::exec::fragment::insert_rows(sess, &temp, width, &rows)?;
         out.push(RemoteShard { node, shard, temp });
     }
@@ -454,7 +454,7 @@ pub fn tombstone_rows(
                 "INSERT OR REPLACE INTO main._mosaic_outbox(shard_id, rid, node, home, table_name, row_values)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         for mut row in rows {
             let Datum::Int(rid) = row.remove(0) else {
                 continue;
@@ -463,7 +463,7 @@ pub fn tombstone_rows(
             for node in &nodes {
                 queue
                     .execute(rusqlite::params![shard, rid, node, home, def.name, values])
-                    .map_err(errors::map)?;
+                    .map_err(Error::from)?;
             }
         }
     }
@@ -473,14 +473,14 @@ pub fn tombstone_rows(
             "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
             [shard],
         )
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     // Counted where this node holds the shard (its own, or a copy).
     sess.conn
         .execute(
             "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2",
             rusqlite::params![n as i64, shard],
         )
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     Ok(n)
 }
 
@@ -507,15 +507,15 @@ pub fn flush_outbox(conn: &rusqlite::Connection, cluster: &crate::cluster::Clust
             .prepare_cached(
                 "SELECT shard_id, rid, node, home, table_name, row_values FROM main._mosaic_outbox",
             )
-            .map_err(errors::map)?;
-        let mut rows = st.query([]).map_err(errors::map)?;
-        while let Some(r) = rows.next().map_err(errors::map)? {
-            let shard: String = r.get(0).map_err(errors::map)?;
-            let rid: i64 = r.get(1).map_err(errors::map)?;
-            let node: String = r.get(2).map_err(errors::map)?;
-            let home: String = r.get(3).map_err(errors::map)?;
-            let table: String = r.get(4).map_err(errors::map)?;
-            let values: String = r.get(5).map_err(errors::map)?;
+            .map_err(Error::from)?;
+        let mut rows = st.query([]).map_err(Error::from)?;
+        while let Some(r) = rows.next().map_err(Error::from)? {
+            let shard: String = r.get(0).map_err(Error::from)?;
+            let rid: i64 = r.get(1).map_err(Error::from)?;
+            let node: String = r.get(2).map_err(Error::from)?;
+            let home: String = r.get(3).map_err(Error::from)?;
+            let table: String = r.get(4).map_err(Error::from)?;
+            let values: String = r.get(5).map_err(Error::from)?;
             let values: Vec<Datum> = serde_json::from_str(&values).map_err(Error::internal)?;
             batches.entry((node, table)).or_default().push(Tombstone {
                 shard,
@@ -541,10 +541,10 @@ pub fn flush_outbox(conn: &rusqlite::Connection, cluster: &crate::cluster::Clust
                     .prepare_cached(
                         "DELETE FROM main._mosaic_outbox WHERE shard_id = ?1 AND rid = ?2 AND node = ?3",
                     )
-                    .map_err(errors::map)?;
+                    .map_err(Error::from)?;
                 for t in &rows {
                     done.execute(rusqlite::params![t.shard, t.rid, node])
-                        .map_err(errors::map)?;
+                        .map_err(Error::from)?;
                 }
             }
             Err(e) => {

@@ -12,8 +12,8 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
 
-use crate::error::Result;
-use crate::exec::{errors, Session};
+use crate::error::{Error, Result};
+use crate::exec::Session;
 use crate::sql::object_name;
 use crate::store::Store;
 use crate::types::quote;
@@ -153,7 +153,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
                 "CREATE TEMP TABLE IF NOT EXISTS {t} ({}); DELETE FROM temp.{t};",
                 typed.join(", ")
             ))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
         let mut st = sess
             .conn
@@ -161,10 +161,10 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
                 "INSERT INTO temp.{t} VALUES ({})",
                 placeholders.join(", ")
             ))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         for r in rows {
             st.execute(rusqlite::params_from_iter(r.iter()))
-                .map_err(errors::map)?;
+                .map_err(Error::from)?;
         }
     }
     Ok(())

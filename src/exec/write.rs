@@ -17,7 +17,7 @@ use sqlparser::ast::{
 
 use crate::error::{Error, Result};
 use crate::exec::query::{bind, compile, stream};
-use crate::exec::{errors, Outcome, Prepared, RowSink, Session};
+use crate::exec::{Outcome, Prepared, RowSink, Session};
 use crate::plan::{self, prune, shard_source};
 use crate::sql::{ident_name, object_name};
 use crate::types::quote;
@@ -77,9 +77,9 @@ fn execute(
     if returning {
         stream(sess, sql, params, 0, sink)
     } else {
-        let mut st = sess.conn.prepare_cached(sql).map_err(errors::map)?;
+        let mut st = sess.conn.prepare_cached(sql).map_err(Error::from)?;
         bind(&mut st, params)?;
-        st.raw_execute().map_err(errors::map)
+        st.raw_execute().map_err(Error::from)
     }
 }
 
@@ -185,7 +185,7 @@ fn pull_conflicting_rows(
             "DROP TABLE IF EXISTS temp._mosaic_incoming; CREATE TEMP TABLE _mosaic_incoming ({});",
             quoted.join(", ")
         ))
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     let mut load = Statement::Insert(sqlparser::ast::Insert {
         on: None,
         returning: None,
@@ -259,7 +259,7 @@ fn pull_conflicting_rows(
 fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> Result<usize> {
     sess.conn
         .execute_batch("DELETE FROM temp._mosaic_rids")
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     let mut total = 0;
     for key in keys {
         let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
@@ -268,7 +268,7 @@ fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> 
             k.join(", "),
             k.join(", ")
         );
-        total += sess.conn.execute(&sql, []).map_err(errors::map)?;
+        total += sess.conn.execute(&sql, []).map_err(Error::from)?;
     }
     if total > 0 {
         let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
@@ -282,7 +282,7 @@ fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> 
                 ),
                 [],
             )
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
     }
     Ok(total)
 }
@@ -375,7 +375,7 @@ fn mark_rows(
 ) -> Result<usize> {
     sess.conn
         .execute_batch("DELETE FROM temp._mosaic_rids")
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
     let sql = format!(
         "INSERT INTO temp._mosaic_rids SELECT _rid FROM ({src}) AS {}{}",
         quote(alias),
@@ -646,16 +646,16 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                 .join(" AND ")
         );
         let written: Vec<Vec<Datum>> = {
-            let mut st = sess.conn.prepare_cached(&sql).map_err(errors::map)?;
+            let mut st = sess.conn.prepare_cached(&sql).map_err(Error::from)?;
             let rows = st
                 .query_map([ver], |r| {
                     (0..key.len())
                         .map(|i| r.get_ref(i).map(Datum::from_ref))
                         .collect::<rusqlite::Result<Vec<_>>>()
                 })
-                .map_err(errors::map)?;
+                .map_err(Error::from)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(errors::map)?
+                .map_err(Error::from)?
         };
         if written.is_empty() {
             continue;
@@ -694,12 +694,12 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                         .join(" AND "),
                     key.len() + 1
                 );
-                let mut st = sess.conn.prepare_cached(&probe).map_err(errors::map)?;
+                let mut st = sess.conn.prepare_cached(&probe).map_err(Error::from)?;
                 let mut args: Vec<&dyn rusqlite::ToSql> =
                     values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
                 let sid = s.id.0.clone();
                 args.push(&sid);
-                let found = st.exists(args.as_slice()).map_err(errors::map)?;
+                let found = st.exists(args.as_slice()).map_err(Error::from)?;
                 if found {
                     return Err(duplicate_key(def, &key, values));
                 }
@@ -746,7 +746,7 @@ pub(crate) fn delete_copied_rows(sess: &mut Session, def: &std::sync::Arc<TableD
             .execute_batch(&format!(
                 "DELETE FROM temp._mosaic_rids; INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src});"
             ))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         crate::exec::remote::tombstone_rows(sess, def, &s.id.0, &src, None)?;
     }
     Ok(())
@@ -761,7 +761,7 @@ pub(crate) fn delete_remote_rows(sess: &mut Session, def: &std::sync::Arc<TableD
             .execute_batch(&format!(
                 "DELETE FROM temp._mosaic_rids; INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src});"
             ))
-            .map_err(errors::map)?;
+            .map_err(Error::from)?;
         crate::exec::remote::tombstone_remote(sess, def, &r)?;
     }
     Ok(())

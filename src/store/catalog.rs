@@ -70,7 +70,7 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn open(path: &Path) -> Result<Catalog> {
-        let db = Connection::open(path).map_err(Error::internal)?;
+        let db = Connection::open(path).map_err(Error::from)?;
         db.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
              CREATE TABLE IF NOT EXISTS tables(name TEXT PRIMARY KEY, def TEXT NOT NULL, hlc INTEGER NOT NULL);
@@ -78,17 +78,15 @@ impl Catalog {
              CREATE TABLE IF NOT EXISTS dropped(name TEXT PRIMARY KEY, hlc INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);",
         )
-        .map_err(Error::internal)?;
+        .map_err(Error::from)?;
         let mut tables = HashMap::new();
         {
-            let mut stmt = db
-                .prepare("SELECT def FROM tables")
-                .map_err(Error::internal)?;
+            let mut stmt = db.prepare("SELECT def FROM tables").map_err(Error::from)?;
             let defs = stmt
                 .query_map([], |r| r.get::<_, String>(0))
-                .map_err(Error::internal)?;
+                .map_err(Error::from)?;
             for def in defs {
-                let def: TableDef = serde_json::from_str(&def.map_err(Error::internal)?)
+                let def: TableDef = serde_json::from_str(&def.map_err(Error::from)?)
                     .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))?;
                 tables.insert(def.name.clone(), Arc::new(def));
             }
@@ -176,9 +174,9 @@ impl Catalog {
                 "INSERT OR REPLACE INTO tables(name, def, hlc) VALUES (?1, ?2, ?3)",
                 params![def.name, json, hlc],
             )
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
             db.execute("DELETE FROM dropped WHERE name = ?1", [&def.name])
-                .map_err(Error::internal)?;
+                .map_err(Error::from)?;
         }
         let def = Arc::new(def);
         self.tables.write().insert(def.name.clone(), def.clone());
@@ -192,12 +190,12 @@ impl Catalog {
         {
             let db = self.db.lock();
             db.execute("DELETE FROM tables WHERE name = ?1", [name])
-                .map_err(Error::internal)?;
+                .map_err(Error::from)?;
             db.execute(
                 "INSERT OR REPLACE INTO dropped(name, hlc) VALUES (?1, ?2)",
                 params![name, hlc],
             )
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         }
         self.tables.write().remove(name);
         self.bump();
@@ -210,13 +208,13 @@ impl Catalog {
         let cur: Option<String> = db
             .query_row("SELECT v FROM meta WHERE k = 'next_oid'", [], |r| r.get(0))
             .optional()
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let oid = cur.and_then(|v| v.parse::<u32>().ok()).unwrap_or(16384);
         db.execute(
             "INSERT OR REPLACE INTO meta(k, v) VALUES ('next_oid', ?1)",
             [(oid + 1).to_string()],
         )
-        .map_err(Error::internal)?;
+        .map_err(Error::from)?;
         Ok(oid)
     }
 
@@ -225,7 +223,7 @@ impl Catalog {
             .lock()
             .query_row("SELECT v FROM meta WHERE k = ?1", [key], |r| r.get(0))
             .optional()
-            .map_err(Error::internal)
+            .map_err(Error::from)
     }
 
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
@@ -235,7 +233,7 @@ impl Catalog {
                 "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
                 [key, value],
             )
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         Ok(())
     }
 
@@ -254,14 +252,14 @@ impl Catalog {
                 },
             )
             .optional()
-            .map_err(Error::internal)
+            .map_err(Error::from)
     }
 
     pub fn roles(&self) -> Result<Vec<Role>> {
         let db = self.db.lock();
         let mut stmt = db
             .prepare("SELECT name, verifier, perms FROM roles ORDER BY name")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(Role {
@@ -270,9 +268,9 @@ impl Catalog {
                     perms: r.get(2)?,
                 })
             })
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(Error::internal)
+            .map_err(Error::from)
     }
 
     pub fn put_role(&self, role: &Role, hlc: i64) -> Result<()> {
@@ -282,7 +280,7 @@ impl Catalog {
                 "INSERT OR REPLACE INTO roles(name, verifier, perms, hlc) VALUES (?1, ?2, ?3, ?4)",
                 params![role.name, role.verifier, role.perms, hlc],
             )
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         Ok(())
     }
 }
@@ -294,7 +292,7 @@ pub fn init_journal(conn: &Connection) -> Result<()> {
              seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
              def TEXT, hlc INTEGER NOT NULL);",
     )
-    .map_err(Error::internal)
+    .map_err(Error::from)
 }
 
 impl Catalog {
@@ -317,12 +315,12 @@ impl Catalog {
             "DELETE FROM main._mosaic_ddl WHERE seq <= ?1",
             [self.published.load(Ordering::Acquire)],
         )
-        .map_err(Error::internal)?;
+        .map_err(Error::from)?;
         conn.execute(
             "INSERT INTO main._mosaic_ddl(name, def, hlc) VALUES (?1, ?2, ?3)",
             params![name, json, hlc],
         )
-        .map_err(Error::internal)?;
+        .map_err(Error::from)?;
         Ok(Change {
             seq: conn.last_insert_rowid(),
             name: name.to_string(),
@@ -362,7 +360,7 @@ impl Catalog {
         let changes = {
             let mut st = conn
                 .prepare("SELECT seq, name, def, hlc FROM main._mosaic_ddl ORDER BY seq")
-                .map_err(Error::internal)?;
+                .map_err(Error::from)?;
             let rows = st
                 .query_map([], |r| {
                     Ok((
@@ -372,10 +370,10 @@ impl Catalog {
                         r.get::<_, i64>(3)?,
                     ))
                 })
-                .map_err(Error::internal)?;
+                .map_err(Error::from)?;
             let mut out = Vec::new();
             for row in rows {
-                let (seq, name, def, hlc) = row.map_err(Error::internal)?;
+                let (seq, name, def, hlc) = row.map_err(Error::from)?;
                 let def = def
                     .map(|d| serde_json::from_str::<TableDef>(&d).map(Arc::new))
                     .transpose()
@@ -397,7 +395,7 @@ impl Catalog {
         }
         self.publish(&changes)?;
         conn.execute("DELETE FROM main._mosaic_ddl", [])
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         Ok(())
     }
 }
@@ -435,7 +433,7 @@ impl Catalog {
         let mut out = Vec::new();
         let mut st = db
             .prepare("SELECT name, def, hlc FROM tables")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let rows = st
             .query_map([], |r| {
                 Ok((
@@ -444,9 +442,9 @@ impl Catalog {
                     r.get::<_, i64>(2)?,
                 ))
             })
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         for row in rows {
-            let (name, def, hlc) = row.map_err(Error::internal)?;
+            let (name, def, hlc) = row.map_err(Error::from)?;
             let def: TableDef = serde_json::from_str(&def)
                 .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))?;
             out.push(Entry::Table {
@@ -457,12 +455,12 @@ impl Catalog {
         }
         let mut st = db
             .prepare("SELECT name, hlc FROM dropped")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let rows = st
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         for row in rows {
-            let (name, hlc) = row.map_err(Error::internal)?;
+            let (name, hlc) = row.map_err(Error::from)?;
             out.push(Entry::Table {
                 name,
                 def: None,
@@ -471,7 +469,7 @@ impl Catalog {
         }
         let mut st = db
             .prepare("SELECT name, verifier, perms, hlc FROM roles")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let rows = st
             .query_map([], |r| {
                 Ok(Entry::Role {
@@ -481,9 +479,9 @@ impl Catalog {
                     hlc: r.get(3)?,
                 })
             })
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         for row in rows {
-            out.push(row.map_err(Error::internal)?);
+            out.push(row.map_err(Error::from)?);
         }
         Ok(out)
     }
@@ -496,7 +494,7 @@ impl Catalog {
             Ok(db
                 .query_row(sql, [name], |r| r.get::<_, i64>(0))
                 .optional()
-                .map_err(Error::internal)?
+                .map_err(Error::from)?
                 .unwrap_or(0))
         };
         Ok(match entry {

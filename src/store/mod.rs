@@ -12,6 +12,7 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod errors;
 pub mod segment;
 pub mod shard;
 pub mod udf;
@@ -312,7 +313,7 @@ impl Store {
                                         "DROP INDEX IF EXISTS {}",
                                         segment::quote(&idx.name)
                                     ))
-                                    .map_err(Error::internal)?;
+                                    .map_err(Error::from)?;
                             }
                         }
                     }
@@ -365,14 +366,14 @@ impl Store {
         let writer = self.writer.lock();
         writer
             .busy_timeout(std::time::Duration::ZERO)
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let r = (|| -> Result<()> {
             while self.seal_on(&writer, &def)?.is_some() {}
             Ok(())
         })();
         writer
             .busy_timeout(segment::BUSY_TIMEOUT)
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         r
     }
 
@@ -443,7 +444,7 @@ impl Store {
         std::fs::File::open(&self.shards_dir)?.sync_all()?;
         writer
             .execute_batch("BEGIN IMMEDIATE")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let r = (|| -> rusqlite::Result<()> {
             let mut add = writer.prepare_cached(
                 "INSERT OR IGNORE INTO _mosaic_tombstones(shard_id, rid) VALUES (?1, ?2)",
@@ -463,7 +464,7 @@ impl Store {
             )?;
             Ok(())
         })();
-        segment::finish(&writer, r.map_err(Error::internal))?;
+        segment::finish(&writer, r.map_err(Error::from))?;
         self.metas.write().insert(id.clone(), Arc::new(meta));
         Ok(true)
     }
@@ -475,7 +476,7 @@ impl Store {
         let writer = self.writer.lock();
         writer
             .execute_batch("BEGIN IMMEDIATE")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let r = (|| -> rusqlite::Result<bool> {
             let n = writer.execute(
                 "DELETE FROM _mosaic_shards WHERE id = ?1 AND home IS NOT NULL",
@@ -489,7 +490,7 @@ impl Store {
             }
             Ok(n > 0)
         })();
-        let retired = segment::finish(&writer, r.map_err(Error::internal))?;
+        let retired = segment::finish(&writer, r.map_err(Error::from))?;
         if retired {
             self.retired
                 .lock()
@@ -531,12 +532,12 @@ impl Store {
                 "SELECT DISTINCT shard_id FROM _mosaic_tombstones
                  WHERE shard_id NOT IN (SELECT id FROM _mosaic_shards)",
             )
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let unknown: std::collections::HashSet<String> = st
             .query_map([], |r| r.get::<_, String>(0))
-            .map_err(Error::internal)?
+            .map_err(Error::from)?
             .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(Error::internal)?
+            .map_err(Error::from)?
             .into_iter()
             .filter(|id| !known.contains(id))
             .collect();
@@ -550,7 +551,7 @@ impl Store {
                      AND NOT EXISTS (SELECT 1 FROM _mosaic_shards WHERE id = ?1)",
                     [id],
                 )
-                .map_err(Error::internal)?;
+                .map_err(Error::from)?;
         }
         Ok(doomed.len())
     }
@@ -560,12 +561,12 @@ impl Store {
         let conn = self.writer.lock();
         let mut st = conn
             .prepare_cached("SELECT rid FROM _mosaic_tombstones WHERE shard_id = ?1")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let rids = st
             .query_map([&id.0], |r| r.get::<_, i64>(0))
-            .map_err(Error::internal)?
+            .map_err(Error::from)?
             .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(Error::internal);
+            .map_err(Error::from);
         rids
     }
 
@@ -689,7 +690,7 @@ mod tests {
                 w.execute_batch(
                     "INSERT INTO _mosaic_tombstones VALUES ('gone', 1), ('gone', 2), ('elsewhere', 1)",
                 )
-                .map_err(Error::internal)
+                .map_err(Error::from)
             })
             .unwrap();
         let known: std::collections::HashSet<String> = ["elsewhere".to_string()].into();
@@ -707,7 +708,7 @@ mod tests {
             .with_writer(|w| {
                 w.prepare("SELECT DISTINCT shard_id FROM _mosaic_tombstones")
                     .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-                    .map_err(Error::internal)
+                    .map_err(Error::from)
             })
             .unwrap();
         assert_eq!(left, vec!["elsewhere".to_string()]);

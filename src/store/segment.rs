@@ -33,15 +33,15 @@ pub use crate::types::quote;
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub fn open(path: &Path, hlc: &Arc<Hlc>, sequences: &Arc<Sequences>) -> Result<Connection> {
-    let conn = Connection::open(path).map_err(Error::internal)?;
+    let conn = Connection::open(path).map_err(Error::from)?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
          PRAGMA case_sensitive_like=ON; PRAGMA foreign_keys=OFF;",
     )
-    .map_err(Error::internal)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(Error::internal)?;
-    register_functions(&conn, hlc.clone(), sequences.clone()).map_err(Error::internal)?;
-    rusqlite::vtab::series::load_module(&conn).map_err(Error::internal)?;
+    .map_err(Error::from)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(Error::from)?;
+    register_functions(&conn, hlc.clone(), sequences.clone()).map_err(Error::from)?;
+    rusqlite::vtab::series::load_module(&conn).map_err(Error::from)?;
     Ok(conn)
 }
 
@@ -86,18 +86,18 @@ pub fn init(conn: &Connection) -> Result<()> {
          CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
              shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
     )
-    .map_err(Error::internal)?;
+    .map_err(Error::from)?;
     let has = |table: &str, column: &str| -> Result<bool> {
         conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
             [table, column],
             |r| r.get(0),
         )
-        .map_err(Error::internal)
+        .map_err(Error::from)
     };
     if !has("_mosaic_shards", "home")? {
         conn.execute_batch("ALTER TABLE _mosaic_shards ADD COLUMN home TEXT")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
     }
     let outbox = "CREATE TABLE IF NOT EXISTS _mosaic_outbox(
              shard_id TEXT NOT NULL, rid INTEGER NOT NULL, node TEXT NOT NULL, home TEXT NOT NULL,
@@ -114,9 +114,9 @@ pub fn init(conn: &Connection) -> Result<()> {
              DROP TABLE _mosaic_outbox_old;
              COMMIT;"
         ))
-        .map_err(Error::internal)?;
+        .map_err(Error::from)?;
     } else {
-        conn.execute_batch(outbox).map_err(Error::internal)?;
+        conn.execute_batch(outbox).map_err(Error::from)?;
     }
     Ok(())
 }
@@ -173,7 +173,7 @@ pub fn add_column(conn: &Connection, table: &str, col: &crate::types::table::Col
         }
     }
     conn.execute_batch(&format!("ALTER TABLE {} ADD COLUMN {spec}", quote(table)))
-        .map_err(crate::exec::errors::map)
+        .map_err(Error::from)
 }
 
 /// Create the open segment of `def` if it does not exist yet.
@@ -224,7 +224,7 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
                 .join(", ")
         ));
     }
-    conn.execute_batch(&sql).map_err(Error::internal)
+    conn.execute_batch(&sql).map_err(Error::from)
 }
 
 pub fn key_name(def: &TableDef, key: &[usize]) -> String {
@@ -238,8 +238,7 @@ pub fn key_name(def: &TableDef, key: &[usize]) -> String {
 /// the shards that were live.
 pub fn drop_table(conn: &Connection, name: &str) -> Result<Vec<ShardId>> {
     let shards = live_shards(conn, Some(name))?;
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(Error::internal)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
     let r = (|| -> rusqlite::Result<()> {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote(name)))?;
         for s in &shards {
@@ -252,7 +251,7 @@ pub fn drop_table(conn: &Connection, name: &str) -> Result<Vec<ShardId>> {
         conn.execute("DELETE FROM _mosaic_outbox WHERE table_name = ?1", [name])?;
         Ok(())
     })();
-    finish(conn, r.map_err(Error::internal))?;
+    finish(conn, r.map_err(Error::from))?;
     Ok(shards.into_iter().map(|s| s.id).collect())
 }
 
@@ -260,7 +259,7 @@ pub fn drop_table(conn: &Connection, name: &str) -> Result<Vec<ShardId>> {
 pub fn finish<T>(conn: &Connection, r: Result<T>) -> Result<T> {
     match r {
         Ok(v) => {
-            conn.execute_batch("COMMIT").map_err(Error::internal)?;
+            conn.execute_batch("COMMIT").map_err(Error::from)?;
             Ok(v)
         }
         Err(e) => {
@@ -291,7 +290,7 @@ pub fn live_shards(conn: &Connection, table: Option<&str>) -> Result<Vec<LiveSha
             .prepare_cached("SELECT id, table_name, tombstones, home FROM _mosaic_shards ORDER BY sealed_at, id")
             .and_then(|mut s| s.query_map([], map)?.collect::<rusqlite::Result<Vec<_>>>()),
     };
-    rows.map_err(Error::internal)
+    rows.map_err(Error::from)
 }
 
 /// Whether the manifest names shard `id` (this node's own, or a copy).
@@ -301,7 +300,7 @@ pub fn holds(conn: &Connection, id: &ShardId) -> Result<bool> {
         [&id.0],
         |r| r.get(0),
     )
-    .map_err(Error::internal)
+    .map_err(Error::from)
 }
 
 pub fn count_rows(conn: &Connection, table: &str) -> Result<u64> {
@@ -309,7 +308,7 @@ pub fn count_rows(conn: &Connection, table: &str) -> Result<u64> {
         r.get::<_, i64>(0)
     })
     .map(|n| n as u64)
-    .map_err(Error::internal)
+    .map_err(Error::from)
 }
 
 pub fn max_int(conn: &Connection, table: &str, column: &str) -> Result<i64> {
@@ -319,7 +318,7 @@ pub fn max_int(conn: &Connection, table: &str, column: &str) -> Result<i64> {
         |r| r.get::<_, Option<i64>>(0),
     )
     .map(|v| v.unwrap_or(0))
-    .map_err(Error::internal)
+    .map_err(Error::from)
 }
 
 /// The oldest `limit` rows of `def`'s open segment, as a seal reads them.
@@ -334,14 +333,14 @@ pub fn oldest_rows(conn: &Connection, def: &TableDef, limit: u64) -> Result<Vec<
 }
 
 fn read_rows(conn: &Connection, sql: &str, ncols: usize) -> Result<Vec<Row>> {
-    let mut stmt = conn.prepare(sql).map_err(Error::internal)?;
-    let mut rows = stmt.query([]).map_err(Error::internal)?;
+    let mut stmt = conn.prepare(sql).map_err(Error::from)?;
+    let mut rows = stmt.query([]).map_err(Error::from)?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(Error::internal)? {
-        let ver: i64 = r.get(0).map_err(Error::internal)?;
+    while let Some(r) = rows.next().map_err(Error::from)? {
+        let ver: i64 = r.get(0).map_err(Error::from)?;
         let mut values = Vec::with_capacity(ncols);
         for i in 0..ncols {
-            values.push(Datum::from_ref(r.get_ref(i + 1).map_err(Error::internal)?));
+            values.push(Datum::from_ref(r.get_ref(i + 1).map_err(Error::from)?));
         }
         out.push(Row { ver, values });
     }
@@ -361,8 +360,8 @@ fn shard_rows(
         format!("file:{}?immutable=1", path.display()),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
     )
-    .map_err(Error::internal)?;
-    crate::store::udf::register(&src).map_err(Error::internal)?;
+    .map_err(Error::from)?;
+    crate::store::udf::register(&src).map_err(Error::from)?;
     // Columns added after the shard was sealed read as their default.
     let cols: Vec<String> = def
         .columns
@@ -384,32 +383,32 @@ fn shard_rows(
     {
         let mut stmt = conn
             .prepare("SELECT rid FROM _mosaic_tombstones WHERE shard_id = ?1")
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let rids = stmt
             .query_map([&id.0], |r| r.get::<_, i64>(0))
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         for rid in rids {
-            dead.insert(rid.map_err(Error::internal)?);
+            dead.insert(rid.map_err(Error::from)?);
         }
     }
     let sql = format!(
         "SELECT _ver, _rid, {} FROM data ORDER BY _rid",
         cols.join(", ")
     );
-    let mut stmt = src.prepare(&sql).map_err(Error::internal)?;
-    let mut rows = stmt.query([]).map_err(Error::internal)?;
+    let mut stmt = src.prepare(&sql).map_err(Error::from)?;
+    let mut rows = stmt.query([]).map_err(Error::from)?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(Error::internal)? {
-        let rid: i64 = r.get(1).map_err(Error::internal)?;
+    while let Some(r) = rows.next().map_err(Error::from)? {
+        let rid: i64 = r.get(1).map_err(Error::from)?;
         if dead.contains(&rid) {
             continue;
         }
         let mut values = Vec::with_capacity(cols.len());
         for i in 0..cols.len() {
-            values.push(Datum::from_ref(r.get_ref(i + 2).map_err(Error::internal)?));
+            values.push(Datum::from_ref(r.get_ref(i + 2).map_err(Error::from)?));
         }
         out.push(Row {
-            ver: r.get(0).map_err(Error::internal)?,
+            ver: r.get(0).map_err(Error::from)?,
             values,
         });
     }
@@ -428,8 +427,7 @@ pub fn seal(
 ) -> Result<Option<ShardMeta>> {
     // Waiting out another writer too long is a serialization failure (a
     // transaction that asked a peer to seal while holding its own lock).
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(crate::exec::errors::map)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
     let r = (|| -> Result<Option<ShardMeta>> {
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         let last_key: Option<i64> = conn
@@ -441,7 +439,7 @@ pub fn seal(
                 [max_rows as i64],
                 |r| r.get(0),
             )
-            .map_err(Error::internal)?;
+            .map_err(Error::from)?;
         let Some(last_key) = last_key else {
             return Ok(None);
         };
@@ -456,7 +454,7 @@ pub fn seal(
             "DELETE FROM {} WHERE _key <= {last_key}",
             quote(&def.name)
         ))
-        .map_err(Error::internal)?;
+        .map_err(Error::from)?;
         Ok(Some(meta))
     })();
     finish(conn, r)
@@ -495,7 +493,7 @@ fn install(
         "INSERT INTO _mosaic_shards(id, table_name, tombstones, sealed_at) VALUES (?1, ?2, 0, ?3)",
         params![meta.id.0, def.name, chrono::Utc::now().timestamp_micros()],
     )
-    .map_err(Error::internal)?;
+    .map_err(Error::from)?;
     Ok(meta)
 }
 
@@ -509,8 +507,7 @@ pub fn compact(
     id: &ShardId,
     meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
 ) -> Result<Option<ShardMeta>> {
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .map_err(Error::internal)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
     let r = (|| -> Result<Option<ShardMeta>> {
         let still_live = live_shards(conn, Some(&def.name))?
             .into_iter()
@@ -536,9 +533,9 @@ fn retire(conn: &Connection, id: &ShardId) -> Result<()> {
         "DELETE FROM _mosaic_tombstones WHERE shard_id = ?1",
         [&id.0],
     )
-    .map_err(Error::internal)?;
+    .map_err(Error::from)?;
     conn.execute("DELETE FROM _mosaic_shards WHERE id = ?1", [&id.0])
-        .map_err(Error::internal)?;
+        .map_err(Error::from)?;
     Ok(())
 }
 

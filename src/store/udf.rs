@@ -6,8 +6,7 @@
 //! fails returns an SQLite error whose message is `SSSSS: message`, the
 //! five-character SQLSTATE, a colon and a space, then PostgreSQL's message
 //! (e.g. `22P02: invalid input syntax for type integer: "abc"`). The
-//! executor passes SQLite error messages through [`error_from_message`] (or
-//! [`sqlstate_of_message`]) to get the crate error back; a message without
+//! executor passes SQLite error messages through `store::errors` to get the crate error back; a message without
 //! a marker is an ordinary SQLite error.
 //!
 //! Values follow the storage representation of `types`: timestamps
@@ -18,6 +17,7 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 use crate::error::Error;
+pub(crate) use crate::store::errors::fail;
 use crate::types::datetime::{
     civil_from_days, days_from_civil, format_date, format_timestamp, parse_timestamp,
     MICROS_PER_DAY,
@@ -30,45 +30,6 @@ pub mod pg_catalog;
 mod text;
 
 type FnResult = rusqlite::Result<Value>;
-
-/// Wrap a crate error into an SQLite function error carrying its marker.
-pub(crate) fn fail(e: Error) -> rusqlite::Error {
-    rusqlite::Error::UserFunctionError(format!("{}: {e}", e.sqlstate()).into())
-}
-
-const KNOWN_STATES: &[&str] = &[
-    "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
-    "42P01", "42704", "42883", "21000",
-];
-
-/// The SQLSTATE and message of an SQLite error message that carries the
-/// marker (see the module doc); `None` for any other message.
-pub fn sqlstate_of_message(msg: &str) -> Option<(&'static str, String)> {
-    let (code, rest) = msg.split_once(": ")?;
-    let state = KNOWN_STATES.iter().find(|s| **s == code)?;
-    Some((state, rest.to_string()))
-}
-
-/// The crate error an SQLite error message stands for, when it carries
-/// the marker.
-pub fn error_from_message(msg: &str) -> Option<Error> {
-    let (state, m) = sqlstate_of_message(msg)?;
-    Some(match state {
-        "22P02" => Error::InvalidInput(m),
-        "22003" => Error::NumericOutOfRange(m),
-        "22012" => Error::DivisionByZero(m),
-        "22001" => Error::StringTooLong(m),
-        "22008" => Error::DatetimeFieldOverflow(m),
-        "0A000" => Error::Unsupported(m.trim_end_matches(" is not supported").to_string()),
-        "42804" => Error::DatatypeMismatch(m),
-        "XX000" => Error::Internal(m),
-        "42P01" => Error::NoSuchTable(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
-        "42704" => Error::NoSuchObject(m),
-        "42883" => Error::NoSuchFunction(m),
-        "21000" => Error::CardinalityViolation,
-        _ => Error::InvalidParameter(m),
-    })
-}
 
 fn datum(v: ValueRef<'_>) -> Datum {
     Datum::from_ref(v)

@@ -6,7 +6,7 @@
 use rusqlite::OptionalExtension;
 
 use crate::error::{Error, Result};
-use crate::exec::{errors, Session};
+use crate::exec::Session;
 use crate::types::quote;
 use crate::types::Datum;
 
@@ -166,7 +166,7 @@ pub fn apply_tombstones(
             targets.push((t.shard.clone(), t.rid));
         }
     }
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(errors::map)?;
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
     let r = (|| -> Result<usize> {
         let mut applied = 0;
         for (shard, rid) in &targets {
@@ -175,14 +175,14 @@ pub fn apply_tombstones(
                     "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) VALUES (?1, ?2)",
                     rusqlite::params![shard, rid],
                 )
-                .map_err(errors::map)?;
+                .map_err(Error::from)?;
             if n > 0 {
                 applied += conn
                     .execute(
                         "UPDATE main._mosaic_shards SET tombstones = tombstones + 1 WHERE id = ?1",
                         [shard],
                     )
-                    .map_err(errors::map)?;
+                    .map_err(Error::from)?;
             }
         }
         Ok(applied)
@@ -219,7 +219,7 @@ fn find_row(
             &format!("ATTACH ?1 AS {}", quote(&name)),
             [format!("file:{}?immutable=1&mode=ro", path.display())],
         )
-        .map_err(errors::map)?;
+        .map_err(Error::from)?;
         let src = crate::plan::shard_source(def, &meta, s.tombstones, true)?;
         let found = conn
             .query_row(
@@ -231,7 +231,7 @@ fn find_row(
                 |r| r.get::<_, i64>(0),
             )
             .optional()
-            .map_err(errors::map);
+            .map_err(Error::from);
         let _ = conn.execute(&format!("DETACH {}", quote(&name)), []);
         if let Some(rid) = found? {
             return Ok(Some((s.id.0.clone(), rid)));

@@ -65,7 +65,7 @@ fn rewritten_sql_runs_on_sqlite() {
             rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
             other => other.to_string(),
         };
-        let (state, _) = crate::store::udf::sqlstate_of_message(&msg).unwrap();
+        let (state, _) = crate::store::errors::sqlstate_of_message(&msg).unwrap();
         assert_eq!(state, code, "{pg}");
     }
 }

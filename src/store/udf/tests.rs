@@ -1,3 +1,4 @@
+use crate::store::errors::{error_from_message, sqlstate_of_message};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 

@@ -1,0 +1,213 @@
+//! The one conversion from SQLite errors to MosaicDB errors, with the
+//! SQLSTATE PostgreSQL would give: a busy or locked database is 40001, an
+//! interrupted statement 57014, constraint failures 23505 / 23502 / 23514,
+//! and a function of `store::udf` that fails the way PostgreSQL fails
+//! carries its SQLSTATE in the message (`SSSSS: message`, see
+//! [`fail`]). SQLite reports constraint failures as text; the shapes below
+//! are SQLite's own messages, turned into PostgreSQL's words.
+
+use crate::error::Error;
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        map(e)
+    }
+}
+
+/// A syntax error in PostgreSQL's words: SQLite's `near "X": syntax error`
+/// reads `syntax error at or near "X"`, its `incomplete input` reads
+/// `syntax error at end of input`.
+fn syntax_error(msg: &str) -> Option<Error> {
+    if let Some(rest) = msg.strip_prefix("near \"") {
+        let token = rest.split("\": ").next().unwrap_or(rest);
+        return Some(Error::Syntax(format!(
+            "syntax error at or near \"{token}\""
+        )));
+    }
+    if msg.contains("incomplete input") || msg.contains("unrecognized token") {
+        return Some(Error::Syntax("syntax error at end of input".into()));
+    }
+    if msg.contains("syntax error") {
+        return Some(Error::Syntax("syntax error".into()));
+    }
+    None
+}
+
+/// Wrap a crate error into an SQLite function error carrying its marker.
+pub(crate) fn fail(e: Error) -> rusqlite::Error {
+    rusqlite::Error::UserFunctionError(format!("{}: {e}", e.sqlstate()).into())
+}
+
+const KNOWN_STATES: &[&str] = &[
+    "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
+    "42P01", "42704", "42883", "21000",
+];
+
+/// The SQLSTATE and message of an SQLite error message that carries the
+/// marker (see the module doc); `None` for any other message.
+pub fn sqlstate_of_message(msg: &str) -> Option<(&'static str, String)> {
+    let (code, rest) = msg.split_once(": ")?;
+    let state = KNOWN_STATES.iter().find(|s| **s == code)?;
+    Some((state, rest.to_string()))
+}
+
+/// The crate error an SQLite error message stands for, when it carries
+/// the marker.
+pub fn error_from_message(msg: &str) -> Option<Error> {
+    let (state, m) = sqlstate_of_message(msg)?;
+    Some(match state {
+        "22P02" => Error::InvalidInput(m),
+        "22003" => Error::NumericOutOfRange(m),
+        "22012" => Error::DivisionByZero(m),
+        "22001" => Error::StringTooLong(m),
+        "22008" => Error::DatetimeFieldOverflow(m),
+        "0A000" => Error::Unsupported(m.trim_end_matches(" is not supported").to_string()),
+        "42804" => Error::DatatypeMismatch(m),
+        "XX000" => Error::Internal(m),
+        "42P01" => Error::NoSuchTable(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
+        "42704" => Error::NoSuchObject(m),
+        "42883" => Error::NoSuchFunction(m),
+        "21000" => Error::CardinalityViolation,
+        _ => Error::InvalidParameter(m),
+    })
+}
+
+/// Map a SQLite error raised while running a statement.
+fn map(e: rusqlite::Error) -> Error {
+    use rusqlite::ffi::ErrorCode;
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        // SQLITE_BUSY_SNAPSHOT: this transaction read a snapshot that another
+        // transaction's commit has since replaced, so it cannot write.
+        if f.extended_code == 517 {
+            return Error::SerializationFailure(
+                "could not serialize access due to concurrent update".into(),
+            );
+        }
+    }
+    let (code, msg) = match &e {
+        rusqlite::Error::SqliteFailure(f, m) => (Some(f.code), m.clone().unwrap_or_default()),
+        rusqlite::Error::SqlInputError { msg, .. } => (None, msg.clone()),
+        other => (None, other.to_string()),
+    };
+    if let Some(e) = error_from_message(&msg) {
+        return e;
+    }
+    match code {
+        Some(ErrorCode::OperationInterrupted) => return Error::Canceled,
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            return Error::SerializationFailure(
+                "another transaction holds the write lock on this node".into(),
+            )
+        }
+        _ => {}
+    }
+    if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
+        return Error::UniqueViolation(format!(
+            "duplicate key value violates unique constraint on {rest}"
+        ));
+    }
+    if let Some(rest) = msg.strip_prefix("NOT NULL constraint failed: ") {
+        let (table, col) = rest.split_once('.').unwrap_or(("", rest));
+        return Error::NotNullViolation(format!(
+            "null value in column \"{col}\" of relation \"{table}\" violates not-null constraint"
+        ));
+    }
+    if let Some(rest) = msg.strip_prefix("CHECK constraint failed: ") {
+        if rest.ends_with("out of range") {
+            return Error::NumericOutOfRange(rest.to_string());
+        }
+        return Error::CheckViolation(format!(
+            "new row violates check constraint \"{}\"",
+            rest.trim_matches('"')
+        ));
+    }
+    if let Some(rest) = msg.strip_prefix("cannot store ") {
+        return Error::InvalidInput(format!("invalid input: cannot store {rest}"));
+    }
+    if let Some(rest) = msg.strip_prefix("no such table: ") {
+        return Error::NoSuchTable(rest.trim_start_matches("main.").to_string());
+    }
+    if let Some(rest) = msg.strip_prefix("no such column: ") {
+        return Error::NoSuchColumn(rest.to_string());
+    }
+    if msg.contains("do not have the same number of result columns") {
+        let op = msg.split_whitespace().nth(7).unwrap_or("UNION");
+        return Error::Syntax(format!(
+            "each {op} query must have the same number of columns"
+        ));
+    }
+    if let Some(col) = msg.strip_prefix("ambiguous column name: ") {
+        return Error::AmbiguousColumn(col.rsplit('.').next().unwrap_or(col).to_string());
+    }
+    if msg.contains(" values for ") && msg.ends_with(" columns") {
+        return Error::Syntax("INSERT has more expressions than target columns".into());
+    }
+    if let Some((_, col)) = msg.split_once(" has no column named ") {
+        return Error::NoSuchColumn(col.to_string());
+    }
+    if let Some(rest) = msg.strip_prefix("no such function: ") {
+        return Error::NoSuchFunction(rest.to_string());
+    }
+    if let Some(e) = syntax_error(&msg) {
+        return e;
+    }
+    if msg.contains("integer overflow") {
+        return Error::NumericOutOfRange("integer out of range".into());
+    }
+    if msg.starts_with("wrong number of arguments") {
+        return Error::NoSuchFunction(msg);
+    }
+    if msg.contains("misuse of aggregate") || msg.contains("GROUP BY") {
+        return Error::Syntax(msg);
+    }
+    Error::Internal(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use crate::error::Error;
+
+    fn err(conn: &Connection, sql: &str) -> Error {
+        Error::from(conn.execute_batch(sql).unwrap_err())
+    }
+
+    #[test]
+    fn sqlite_errors_read_as_postgresql() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT NOT NULL)")
+            .unwrap();
+        conn.execute_batch("INSERT INTO t VALUES (1, 'x')").unwrap();
+        let e = err(&conn, "SELEC 1");
+        assert_eq!(
+            (e.sqlstate(), e.to_string().as_str()),
+            ("42601", "syntax error at or near \"SELEC\"")
+        );
+        let e = err(&conn, "SELECT (1");
+        assert_eq!(
+            (e.sqlstate(), e.to_string().as_str()),
+            ("42601", "syntax error at end of input")
+        );
+        assert_eq!(
+            err(&conn, "INSERT INTO t VALUES (1, 'y')").sqlstate(),
+            "23505"
+        );
+        assert_eq!(
+            err(&conn, "INSERT INTO t VALUES (2, NULL)").sqlstate(),
+            "23502"
+        );
+    }
+
+    #[test]
+    fn a_busy_database_is_a_serialization_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let a = Connection::open(&path).unwrap();
+        a.execute_batch("CREATE TABLE t (a INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            .unwrap();
+        let b = Connection::open(&path).unwrap();
+        b.busy_timeout(std::time::Duration::ZERO).unwrap();
+        assert_eq!(err(&b, "BEGIN IMMEDIATE").sqlstate(), "40001");
+    }
+}
