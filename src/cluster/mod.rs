@@ -67,7 +67,7 @@ pub struct Cluster {
     /// This node's holdings as last announced.
     mine: Mutex<Holdings>,
     /// The connection `refresh_holdings` reads the manifest with.
-    holdings_conn: Mutex<Option<rusqlite::Connection>>,
+    holdings_conn: Mutex<Option<crate::store::Conn>>,
     /// For each replica held here: the version of its home's holdings
     /// when this node took it (see `replication`).
     fetched: Mutex<HashMap<String, u64>>,
@@ -517,12 +517,45 @@ async fn anti_entropy(cluster: Arc<Cluster>) {
 }
 
 impl Cluster {
+    /// Deliver committed tombstones to the other holders of their shards,
+    /// and forget each once its node has applied it. What cannot be
+    /// delivered now stays queued; the cluster retries it periodically and
+    /// when a node comes up. Blocking.
+    pub fn deliver_outbox(&self, conn: &crate::store::Conn) -> Result<()> {
+        let mut batches: std::collections::BTreeMap<(String, String), Vec<proto::Tombstone>> =
+            Default::default();
+        for o in conn.outbox()? {
+            batches
+                .entry((o.node, o.table))
+                .or_default()
+                .push(o.tombstone);
+        }
+        let live: std::collections::HashSet<String> =
+            self.live_peers().into_iter().map(|m| m.name).collect();
+        for ((node, table), rows) in batches {
+            if !live.contains(&node) {
+                continue;
+            }
+            let req = proto::Request::Tombstones {
+                table: table.clone(),
+                rows: rows.clone(),
+            };
+            match self.on_peer(&node, &req, QUERY_TIMEOUT) {
+                Ok(()) => conn.outbox_delivered(&node, &rows)?,
+                Err(e) => {
+                    tracing::warn!(node = %node, table = %table, error = %e, "tombstones not delivered yet; will retry");
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Deliver queued tombstones to the live nodes they are for.
     async fn flush_outbox(self: &Arc<Self>) {
         let c = self.clone();
         let delivered = tokio::task::spawn_blocking(move || -> Result<()> {
             let conn = c.store.connect()?;
-            crate::exec::remote::flush_outbox(&conn, &c)
+            c.deliver_outbox(&conn)
         })
         .await;
         if let Ok(Err(e)) = delivered {

@@ -134,15 +134,4 @@ pub struct ShardInfo {
     pub byte_size: u64,
 }
 
-/// A row of a shard that a transaction on another node deleted (or
-/// replaced). `values` let the holder find the row again if the shard was
-/// compacted into another since.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tombstone {
-    pub shard: String,
-    pub rid: i64,
-    pub values: Vec<Datum>,
-    /// The shard's home: the one holder that looks for the row by its
-    /// values when the shard is gone (compacted there since).
-    pub home: String,
-}
+pub use crate::types::shard::Tombstone;

@@ -344,28 +344,14 @@ pub(super) fn load_registry(store: &Store) -> HashMap<String, Holdings> {
         .collect()
 }
 
-/// This node's holdings, read from its manifest in one read transaction:
-/// its live shards, and the tables with rows still in its open segments.
-/// One snapshot, so that rows a seal moves from an open segment into a
-/// shard are never announced in neither (peers skip a node for a table
-/// only when its holdings show nothing there).
+/// This node's holdings as the registry lists them.
 fn local_holdings(
     store: &Store,
-    conn: &rusqlite::Connection,
+    conn: &crate::store::Conn,
 ) -> Result<(Vec<ShardInfo>, Vec<String>)> {
-    conn.execute_batch("BEGIN")
-        .map_err(crate::error::Error::internal)?;
-    let r = read_holdings(store, conn);
-    let _ = conn.execute_batch("COMMIT");
-    r
-}
-
-fn read_holdings(
-    store: &Store,
-    conn: &rusqlite::Connection,
-) -> Result<(Vec<ShardInfo>, Vec<String>)> {
+    let (shards, open) = store.holdings(conn)?;
     let mut out = Vec::new();
-    for s in crate::store::segment::live_shards(conn, None)? {
+    for s in shards {
         let meta = store.meta(&s.id)?;
         out.push(ShardInfo {
             id: s.id.0.clone(),
@@ -374,22 +360,6 @@ fn read_holdings(
             live_rows: meta.row_count as i64 - s.tombstones,
             byte_size: meta.byte_size,
         });
-    }
-    let mut open = Vec::new();
-    for def in store.catalog.tables() {
-        let has_rows: bool = conn
-            .query_row(
-                &format!(
-                    "SELECT EXISTS (SELECT 1 FROM main.{})",
-                    crate::types::quote(&def.name)
-                ),
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(false);
-        if has_rows {
-            open.push(def.name.clone());
-        }
     }
     Ok((out, open))
 }

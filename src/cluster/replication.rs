@@ -408,7 +408,7 @@ impl Cluster {
         let table = info.table.clone();
         let c = self.clone();
         let _ = tokio::task::spawn_blocking(move || -> Result<()> {
-            crate::exec::remote::apply_tombstones(&store, &table, &rows)?;
+            store.apply_tombstones(&table, &rows)?;
             c.refresh_holdings()
         })
         .await;

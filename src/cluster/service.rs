@@ -173,11 +173,9 @@ impl Handler for Service {
             }
             Request::Tombstones { table, rows } => {
                 let store = cluster.store.clone();
-                tokio::task::spawn_blocking(move || {
-                    crate::exec::remote::apply_tombstones(&store, &table, &rows)
-                })
-                .await
-                .map_err(Error::internal)??;
+                tokio::task::spawn_blocking(move || store.apply_tombstones(&table, &rows))
+                    .await
+                    .map_err(Error::internal)??;
                 out.send(Response::Done).await
             }
             Request::Seal { table, nowait } => {
@@ -198,7 +196,7 @@ impl Handler for Service {
                 let store = cluster.store.clone();
                 tokio::task::spawn_blocking(move || -> Result<()> {
                     for t in &tables {
-                        crate::exec::ddl::truncate_local(&store, t)?;
+                        store.truncate_local(t)?;
                     }
                     Ok(())
                 })

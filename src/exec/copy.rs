@@ -296,7 +296,7 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
     } else {
         "SAVEPOINT mosaic_copy"
     };
-    sess.conn.execute_batch(begin).map_err(Error::from)?;
+    sess.conn.batch(begin)?;
     let ncols = cols.len();
     let st_binary = spec.format == Format::Binary;
     sess.copy = Some(CopyState {
@@ -372,15 +372,12 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
         sess.txn = TxnState::Failed;
     }
     sess.publish_txn_state();
-    sess.conn.execute_batch(sql).map_err(Error::from)
+    sess.conn.batch(sql)
 }
 
 /// Parse and insert every complete record in the buffer (all of it at the end).
 fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
-    let mut stmt = sess
-        .conn
-        .prepare_cached(&st.insert_sql)
-        .map_err(Error::from)?;
+    let mut stmt = sess.conn.prepare(&st.insert_sql)?;
     if st.spec.format == Format::Binary {
         return drain_binary(&mut stmt, st, at_end);
     }
@@ -424,8 +421,7 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
                 })?,
             });
         }
-        stmt.execute(rusqlite::params_from_iter(values.iter()))
-            .map_err(Error::from)?;
+        stmt.execute(&values)?;
         st.rows += 1;
     }
     st.buf.drain(..pos);
@@ -439,11 +435,7 @@ const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 /// the header (signature, flags, extension area), each tuple is a 16-bit
 /// field count (-1 ends the data) and per field a 32-bit length (-1 for
 /// NULL) and the value in its type's binary send format.
-fn drain_binary(
-    stmt: &mut rusqlite::CachedStatement,
-    st: &mut CopyState,
-    at_end: bool,
-) -> Result<()> {
+fn drain_binary(stmt: &mut crate::store::Prepared, st: &mut CopyState, at_end: bool) -> Result<()> {
     let bad = |what: &str| Error::BadCopyFormat(what.to_string());
     let mut pos = 0;
     if st.skip_header {
@@ -480,8 +472,7 @@ fn drain_binary(
             st.done = true;
             break;
         };
-        stmt.execute(rusqlite::params_from_iter(values.iter()))
-            .map_err(Error::from)?;
+        stmt.execute(&values)?;
         st.rows += 1;
     }
     st.buf.drain(..pos);

@@ -239,21 +239,16 @@ pub fn declare(sess: &mut Session, d: &Declare, params: &[Datum]) -> Result<Outc
     let q = Statement::Query(d.query.clone());
     let total = sess.in_statement(false, |sess| {
         let (sql, _) = query::compile(sess, q, params)?;
-        let width = sess.conn.prepare(&sql).map_err(Error::from)?.column_count();
+        let width = sess.conn.column_count(&sql)?;
         let cols: Vec<String> = (0..width.max(1)).map(|i| format!("c{i}")).collect();
-        sess.conn
-            .execute_batch(&format!(
-                "CREATE TEMP TABLE {}({})",
-                quote(&table),
-                cols.join(", ")
-            ))
-            .map_err(Error::from)?;
-        let mut st = sess
+        sess.conn.batch(&format!(
+            "CREATE TEMP TABLE {}({})",
+            quote(&table),
+            cols.join(", ")
+        ))?;
+        let n = sess
             .conn
-            .prepare_cached(&format!("INSERT INTO temp.{} {sql}", quote(&table)))
-            .map_err(Error::from)?;
-        query::bind(&mut st, params)?;
-        let n = st.raw_execute().map_err(Error::from)?;
+            .execute(&format!("INSERT INTO temp.{} {sql}", quote(&table)), params)?;
         Ok(n as i64)
     })?;
     sess.cursors.0.insert(
@@ -352,15 +347,11 @@ pub fn fetch(sess: &mut Session, f: &Fetch, sink: &mut RowSink) -> Result<Outcom
             "SELECT * FROM temp.{} WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid {order}",
             quote(&c.table)
         );
-        let mut st = sess.conn.prepare_cached(&sql).map_err(Error::from)?;
-        let mut out = st.query([lo, hi]).map_err(Error::from)?;
-        while let Some(r) = out.next().map_err(Error::from)? {
-            let mut row = Vec::with_capacity(width);
-            for i in 0..width {
-                row.push(Datum::from_ref(r.get_ref(i).map_err(Error::from)?));
-            }
-            sink(row)?;
-        }
+        sess.conn
+            .query(&sql, &[Datum::Int(lo), Datum::Int(hi)], &mut |mut row| {
+                row.truncate(width);
+                sink(row)
+            })?;
     }
     if let Some(c) = sess.cursors.0.get_mut(&f.name) {
         c.pos = pos;
@@ -394,7 +385,7 @@ pub fn close(sess: &mut Session, name: Option<&str>) -> Result<Outcome> {
 fn drop_table(sess: &Session, table: &str) {
     if let Err(e) = sess
         .conn
-        .execute_batch(&format!("DROP TABLE IF EXISTS temp.{}", quote(table)))
+        .batch(&format!("DROP TABLE IF EXISTS temp.{}", quote(table)))
     {
         tracing::debug!(error = %e, "dropping a cursor's rows failed");
     }
@@ -441,12 +432,11 @@ pub fn after_rollback_to(sess: &mut Session) {
     for (name, c) in all {
         let exists = sess
             .conn
-            .query_row(
+            .exists(
                 "SELECT 1 FROM sqlite_temp_master WHERE type = 'table' AND name = ?1",
-                [&c.table],
-                |_| Ok(()),
+                &[Datum::Text(c.table.clone())],
             )
-            .is_ok();
+            .unwrap_or(false);
         if exists {
             sess.cursors.0.insert(name, c);
         }

@@ -36,7 +36,7 @@ use crate::exec::pg_catalog::objects;
 use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, ident_name, object_name};
 use crate::store::catalog::{Change, Staged};
-use crate::store::segment::{self, quote};
+
 use crate::types::shard::ShardId;
 use crate::types::table::{TableDef, UniqueKey};
 
@@ -109,7 +109,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             }
             let mut new = (*def).clone();
             new.indexes.push(idx);
-            segment::create_table(&sess.conn, &new)?;
+            sess.conn.create_segment(&new)?;
             sess.ddl.reindex.insert(new.name.clone());
             record(sess, &table, Some(new))?;
             Ok(Outcome::Command("CREATE INDEX".into()))
@@ -153,9 +153,9 @@ fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
     }
     // A segment left by a table this node no longer knows (none should be)
     // must not lend its rows to the new table.
-    let orphans = drop_segment(&sess.conn, &def.name)?;
+    let orphans = sess.conn.drop_segment(&def.name)?;
     sess.ddl.dropped_shards.extend(orphans);
-    segment::create_table(&sess.conn, &def)?;
+    sess.conn.create_segment(&def)?;
     // PostgreSQL drops a serial column's sequence with its table, so a
     // table created anew counts from 1 again.
     for col in &def.columns {
@@ -252,7 +252,7 @@ fn drop(
             for n in names {
                 let name = object_name(n);
                 if sess.store.catalog.table(&name).is_some() {
-                    let shards = drop_segment(&sess.conn, &name)?;
+                    let shards = sess.conn.drop_segment(&name)?;
                     sess.ddl.dropped_shards.extend(shards);
                     sess.ddl.reindex.remove(&name);
                     record(sess, &name, None)?;
@@ -273,9 +273,7 @@ fn drop(
                     Some(def) => {
                         let mut new = (*def).clone();
                         new.indexes.retain(|i| i.name != name);
-                        sess.conn
-                            .execute_batch(&format!("DROP INDEX IF EXISTS {}", quote(&name)))
-                            .map_err(Error::from)?;
+                        sess.conn.drop_index(&name)?;
                         record(sess, &def.name, Some(new))?;
                     }
                     None if if_exists => {}
@@ -290,16 +288,6 @@ fn drop(
         }
         other => Err(Error::Unsupported(format!("DROP {other}"))),
     }
-}
-
-/// Drop a table's open segment, its manifest rows and their tombstones,
-/// in the transaction open on `conn`; returns the shards that were live.
-fn drop_segment(conn: &rusqlite::Connection, table: &str) -> Result<Vec<ShardId>> {
-    let shards = segment::live_shards(conn, Some(table))?;
-    conn.execute_batch(&format!("DROP TABLE IF EXISTS main.{}", quote(table)))
-        .map_err(Error::from)?;
-    delete_manifest(conn, table, false).map_err(Error::from)?;
-    Ok(shards.into_iter().map(|s| s.id).collect())
 }
 
 fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Result<()> {
@@ -333,7 +321,7 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
                     )));
                 }
             }
-            segment::add_column(&sess.conn, &def.name, &col)?;
+            sess.conn.add_column(&def.name, &col)?;
             def.columns.push(col);
             Ok(())
         }
@@ -373,7 +361,7 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
                 }
                 def.unique.push(UniqueKey::new(key, name));
             }
-            segment::create_table(&sess.conn, def)?;
+            sess.conn.create_segment(def)?;
             sess.ddl.reindex.insert(def.name.clone());
             Ok(())
         }
@@ -382,7 +370,7 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
 }
 
 fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
-    let mut n = segment::count_rows(&sess.conn, table)?;
+    let mut n = sess.conn.count_rows(table)?;
     for (s, meta) in crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, table)? {
         n += meta.row_count.saturating_sub(s.tombstones as u64);
     }
@@ -409,7 +397,7 @@ pub fn truncate_now(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
 
 /// Empty a table: its open segment and every shard leave at once.
 fn truncate(sess: &mut Session, table: &str) -> Result<()> {
-    truncate_local(&sess.store, table)?;
+    sess.store.truncate_local(table)?;
     if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
         c.on_all_peers(
             &crate::cluster::proto::Request::Truncate {
@@ -419,15 +407,6 @@ fn truncate(sess: &mut Session, table: &str) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// Empty this node's part of `table`: its open segment and its shards.
-pub fn truncate_local(store: &crate::store::Store, table: &str) -> Result<()> {
-    store.with_writer(|w| {
-        w.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
-        let r = delete_all(w, table, false).map_err(Error::from);
-        segment::finish(w, r)
-    })
 }
 
 /// TRUNCATE inside a transaction block (pgbench -i runs `begin; truncate;
@@ -452,41 +431,8 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
             // DELETE; then this node's own rows leave.
             crate::exec::write::delete_copied_rows(sess, &def)?;
             crate::exec::write::delete_remote_rows(sess, &def)?;
-            delete_all(&sess.conn, name, true).map_err(Error::from)?;
+            sess.conn.empty_table(name, true)?;
         }
         Ok(Outcome::Command("TRUNCATE TABLE".into()))
     })
-}
-
-/// Delete a table's open-segment rows and its shards from the manifest:
-/// this node's own only with `own_only` (copies of other nodes' shards
-/// stay, their rows tombstoned by the caller), else every one.
-fn delete_all(conn: &rusqlite::Connection, table: &str, own_only: bool) -> rusqlite::Result<()> {
-    conn.execute_batch(&format!("DELETE FROM main.{}", quote(table)))?;
-    delete_manifest(conn, table, own_only)
-}
-
-/// Take a table's shards (its own only, with `own_only`) and their
-/// tombstones out of the manifest.
-fn delete_manifest(
-    conn: &rusqlite::Connection,
-    table: &str,
-    own_only: bool,
-) -> rusqlite::Result<()> {
-    let which = if own_only { " AND home IS NULL" } else { "" };
-    if !own_only {
-        conn.execute(
-            "DELETE FROM main._mosaic_outbox WHERE table_name = ?1",
-            [table],
-        )?;
-    }
-    conn.execute(
-        &format!("DELETE FROM main._mosaic_tombstones WHERE shard_id IN (SELECT id FROM main._mosaic_shards WHERE table_name = ?1{which})"),
-        [table],
-    )?;
-    conn.execute(
-        &format!("DELETE FROM main._mosaic_shards WHERE table_name = ?1{which}"),
-        [table],
-    )?;
-    Ok(())
 }

@@ -8,14 +8,12 @@
 //! worker, so every fragment sees the same snapshot of the table.
 
 use parking_lot::Mutex;
-use rusqlite::Connection;
 use sqlparser::ast::{Ident, SetExpr, Statement, TableAlias, TableFactor};
 
 use crate::error::{Error, Result};
-use crate::exec::query::{bind, stream};
 use crate::exec::{Outcome, RowSink, Session, Shared};
 use crate::plan::fragment::Split;
-use crate::plan::{self, attach_name, shard_source, Scan};
+use crate::plan::{self, Scan};
 use crate::types::quote;
 use crate::types::shard::ShardId;
 use crate::types::Datum;
@@ -33,15 +31,13 @@ pub fn run(
         return Ok(None);
     };
     let width = split.columns.len();
-    sess.conn
-        .execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp._mosaic_partials; CREATE TEMP TABLE _mosaic_partials ({});",
-            split.columns.join(", ")
-        ))
-        .map_err(Error::from)?;
+    sess.conn.batch(&format!(
+        "DROP TABLE IF EXISTS temp._mosaic_partials; CREATE TEMP TABLE _mosaic_partials ({});",
+        split.columns.join(", ")
+    ))?;
     // The open segment, on the session's own connection.
     let seg_sql = compile(sess, split, &plan::segment_source(&split.table, false))?;
-    let seg_rows = collect(&sess.conn, &seg_sql, params)?;
+    let seg_rows = sess.conn.rows(&seg_sql, params)?;
     let shard_rows = run_parallel(sess, jobs, params)?;
     let peer_rows = match peers {
         None => vec![],
@@ -65,7 +61,7 @@ pub fn run(
     )?;
     let mut merge = split.merge.clone();
     crate::sql::rewrite::to_sqlite(&mut merge)?;
-    let count = stream(sess, &merge.to_string(), params, 0, sink)?;
+    let count = sess.conn.query(&merge.to_string(), params, sink)?;
     Ok(Some(Outcome::Rows { count }))
 }
 
@@ -75,7 +71,6 @@ type Rows = Vec<Vec<Datum>>;
 /// A query over one shard, to run on a worker.
 pub struct Job {
     pub id: ShardId,
-    pub path: std::path::PathBuf,
     pub tombstones: Vec<i64>,
     pub sql: String,
 }
@@ -85,33 +80,22 @@ pub fn tombstones(sess: &Session, id: &ShardId, count: i64) -> Result<Vec<i64>> 
     if count == 0 {
         return Ok(vec![]);
     }
-    let mut st = sess
-        .conn
-        .prepare_cached("SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?1")
-        .map_err(Error::from)?;
-    let rids = st
-        .query_map([&id.0], |r| r.get::<_, i64>(0))
-        .map_err(Error::from)?;
-    rids.collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(Error::from)
+    sess.conn.tombstones(id)
 }
 
 /// Copy the live rows of a gathered table reference's shards into its temp
 /// table (plan::Gather), reading the shards in parallel.
 pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
     let cols: Vec<String> = g.table.columns.iter().map(|c| quote(&c.name)).collect();
-    sess.conn
-        .execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
-            crate::store::segment::typed_columns(&g.table).join(", "),
-            t = quote(&g.temp)
-        ))
-        .map_err(Error::from)?;
+    sess.conn.batch(&format!(
+        "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
+        crate::store::segment::typed_columns(&g.table).join(", "),
+        t = quote(&g.temp)
+    ))?;
     let mut jobs = Vec::with_capacity(g.shards.len());
     for (id, count, sql) in &g.shards {
         jobs.push(Job {
             id: id.clone(),
-            path: sess.store.shard_path(id),
             tombstones: tombstones(sess, id, *count)?,
             sql: sql.clone(),
         });
@@ -135,7 +119,7 @@ pub(crate) fn insert_rows<'a>(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let mut st = sess.conn.prepare_cached(&insert).map_err(Error::from)?;
+    let mut st = sess.conn.prepare(&insert)?;
     for row in rows {
         if row.len() != width {
             return Err(Error::Internal(format!(
@@ -143,8 +127,7 @@ pub(crate) fn insert_rows<'a>(
                 row.len()
             )));
         }
-        st.execute(rusqlite::params_from_iter(row.iter()))
-            .map_err(Error::from)?;
+        st.execute(row)?;
     }
     Ok(())
 }
@@ -180,10 +163,9 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
             continue;
         }
         let tombstones = tombstones(sess, &s.id, s.tombstones)?;
-        let source = shard_source(&def, meta, s.tombstones, false)?;
+        let source = crate::store::shard::source(&def, meta, s.tombstones, false)?;
         jobs.push(Job {
             id: s.id.clone(),
-            path: sess.store.shard_path(&s.id),
             tombstones,
             sql: compile(sess, split, &source)?,
         });
@@ -227,56 +209,18 @@ fn compile(sess: &Session, split: &Split, source: &str) -> Result<String> {
     Ok(stmt.to_string())
 }
 
-/// The rows of `sql` with `params` on `conn`.
-pub(crate) fn collect(conn: &Connection, sql: &str, params: &[Datum]) -> Result<Vec<Vec<Datum>>> {
-    let mut st = conn.prepare_cached(sql).map_err(Error::from)?;
-    bind(&mut st, params)?;
-    let width = st.column_count();
-    let mut rows = st.raw_query();
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(Error::from)? {
-        let mut row = Vec::with_capacity(width);
-        for i in 0..width {
-            row.push(Datum::from_ref(r.get_ref(i).map_err(Error::from)?));
-        }
-        out.push(row);
-    }
-    Ok(out)
-}
-
 /// One shard's fragment on a connection of its own.
 fn run_job(
+    store: &crate::store::Store,
     job: &Job,
     params: &[Datum],
-    user: &str,
-    pid: i32,
+    session: &crate::store::udf::session::SessionFunctions,
     shared: &Arc<Shared>,
 ) -> Result<Vec<Vec<Datum>>> {
-    let conn = Connection::open_in_memory().map_err(Error::internal)?;
+    let conn = store.scratch(session, &job.id, &job.tombstones)?;
     // A cancel or statement_timeout reaches this connection too.
     let _cancellable = shared.register(&conn);
-    crate::store::udf::register(&conn).map_err(Error::internal)?;
-    crate::exec::system::register_session_functions(&conn, user, pid).map_err(Error::internal)?;
-    conn.execute_batch(
-        "PRAGMA case_sensitive_like=ON;
-         CREATE TABLE _mosaic_tombstones(shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
-    )
-    .map_err(Error::internal)?;
-    {
-        let mut st = conn
-            .prepare("INSERT INTO _mosaic_tombstones VALUES (?1, ?2)")
-            .map_err(Error::internal)?;
-        for rid in &job.tombstones {
-            st.execute(rusqlite::params![job.id.0, rid])
-                .map_err(Error::internal)?;
-        }
-    }
-    conn.execute(
-        &format!("ATTACH ?1 AS {}", quote(&attach_name(&job.id))),
-        [format!("file:{}?immutable=1&mode=ro", job.path.display())],
-    )
-    .map_err(Error::from)?;
-    collect(&conn, &job.sql, params)
+    conn.rows(&job.sql, params)
 }
 
 /// Run the shard fragments on up to one worker per core.
@@ -288,10 +232,10 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
         .max(1);
     let queue = Mutex::new(jobs.iter().enumerate().collect::<Vec<_>>());
     let results = Mutex::new(Vec::<(usize, Result<Rows>)>::new());
-    let (user, pid, shared) = (sess.user.clone(), sess.pid, sess.shared.clone());
+    let (store, functions, shared) = (&sess.store, &sess.functions, &sess.shared);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
-            let (queue, results, user, shared) = (&queue, &results, user.clone(), &shared);
+            let (queue, results) = (&queue, &results);
             std::thread::Builder::new()
                 .name("fragment".into())
                 .stack_size(8 << 20)
@@ -299,7 +243,7 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
                     let Some((i, job)) = queue.lock().pop() else {
                         break;
                     };
-                    let r = run_job(job, params, &user, pid, shared);
+                    let r = run_job(store, job, params, functions, shared);
                     let failed = r.is_err();
                     results.lock().push((i, r));
                     if failed {

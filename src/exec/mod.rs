@@ -20,7 +20,6 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::Connection;
 use sqlparser::ast::{Statement, TransactionMode};
 
 use crate::error::{Error, Result};
@@ -367,16 +366,12 @@ pub enum Outcome {
 /// Where result rows go.
 pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
 
-/// Attached shard databases stay attached across statements; at most this
-/// many (SQLite allows 125 with the build flags in .cargo/config.toml).
-const MAX_ATTACHED: usize = 120;
-
 /// What a session shares with its async handle: the interrupt handles of
 /// every SQLite connection working for its current statement (its own, and
 /// fragment workers'), and its statement_timeout.
 #[derive(Default)]
 pub struct Shared {
-    interrupts: parking_lot::Mutex<Vec<(u64, rusqlite::InterruptHandle)>>,
+    interrupts: parking_lot::Mutex<Vec<(u64, crate::store::Interrupt)>>,
     pub timeout_ms: std::sync::atomic::AtomicU64,
     /// The session's transaction state after its last statement (0 idle,
     /// 1 in a block, 2 failed), for ReadyForQuery.
@@ -430,11 +425,9 @@ impl Shared {
     }
 
     /// Register a connection's interrupt handle until the guard drops.
-    pub fn register(self: &Arc<Self>, conn: &Connection) -> InterruptGuard {
+    pub fn register(self: &Arc<Self>, conn: &crate::store::Conn) -> InterruptGuard {
         let id = next_id();
-        self.interrupts
-            .lock()
-            .push((id, conn.get_interrupt_handle()));
+        self.interrupts.lock().push((id, conn.interrupt_handle()));
         InterruptGuard {
             shared: self.clone(),
             id,
@@ -457,12 +450,11 @@ impl Drop for InterruptGuard {
 /// One client session: its connection, transaction and settings.
 pub struct Session {
     pub store: Arc<Store>,
-    pub conn: Connection,
+    pub conn: crate::store::Conn,
     pub user: String,
     pub pid: i32,
     pub txn: TxnState,
     pub settings: settings::Settings,
-    attached: Vec<ShardId>,
     /// The version every row written by the current statement carries.
     stmt_ver: Arc<AtomicI64>,
     pub copy: Option<copy::CopyState>,
@@ -482,6 +474,9 @@ pub struct Session {
     /// version, plan shape).
     pub compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
     pub shared: Arc<Shared>,
+    /// What the session's SQL functions answer from (fragment workers
+    /// register them too).
+    functions: crate::store::udf::session::SessionFunctions,
     /// The cluster, when this session's queries read the peers' data too
     /// (not for sessions serving a peer's query).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
@@ -508,23 +503,10 @@ impl Session {
         let conn = store.connect()?;
         let own_interrupt = shared.register(&conn);
         let stmt_ver = Arc::new(AtomicI64::new(0));
-        let (hlc, ver) = (store.hlc.clone(), stmt_ver.clone());
-        conn.create_scalar_function(
-            "mosaic_hlc",
-            0,
-            rusqlite::functions::FunctionFlags::SQLITE_UTF8,
-            move |_| {
-                let v = ver.load(Ordering::Relaxed);
-                Ok(if v != 0 { v } else { hlc.now() })
-            },
-        )
-        .map_err(Error::internal)?;
-        system::register_session_functions(&conn, &user, pid).map_err(Error::internal)?;
-        pg_catalog::register_lookup(&conn, &store)?;
         let settings = settings::Settings::default();
-        settings::register_functions(&conn, &settings).map_err(Error::internal)?;
-        conn.execute_batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")
-            .map_err(Error::internal)?;
+        let functions = system::session_functions(&store, &user, pid, &settings, stmt_ver.clone());
+        conn.register_session(&functions)?;
+        conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
         Ok(Session {
             store,
             conn,
@@ -532,7 +514,6 @@ impl Session {
             pid,
             txn: TxnState::Idle,
             settings,
-            attached: vec![],
             stmt_ver,
             copy: None,
             written: HashSet::new(),
@@ -543,6 +524,7 @@ impl Session {
             read_only: false,
             compiled: std::collections::HashMap::new(),
             shared,
+            functions,
             cluster,
             cursors: cursor::Cursors::default(),
             reads: Arc::new(crate::cluster::Reads::default()),
@@ -808,15 +790,13 @@ impl Session {
             (TxnState::Idle, false) => "BEGIN",
             _ => "SAVEPOINT mosaic_stmt",
         };
-        self.conn.execute_batch(begin).map_err(Error::from)?;
+        self.conn.batch(begin)?;
         if write && self.txn != TxnState::Idle && !self.writing {
             // The first write of a transaction block takes the node's write
             // lock before it reads anything (planning reads the manifest):
             // waiting for the lock is fine, a snapshot gone stale under it
             // would not be.
-            self.conn
-                .execute_batch("UPDATE main._mosaic_shards SET tombstones = tombstones WHERE 0")
-                .map_err(Error::from)?;
+            self.conn.take_write_lock()?;
             self.writing = true;
         }
         let r = f(self);
@@ -827,11 +807,11 @@ impl Session {
             (_, true) => "RELEASE mosaic_stmt",
             (_, false) => "ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt",
         };
-        match self.conn.execute_batch(end) {
+        match self.conn.batch(end) {
             Ok(()) => r,
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                r.and(Err(Error::from(e)))
+                let _ = self.conn.batch("ROLLBACK");
+                r.and(Err(e))
             }
         }
     }
@@ -879,7 +859,7 @@ impl Session {
             return;
         }
         if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
-            if let Err(e) = remote::flush_outbox(&self.conn, c) {
+            if let Err(e) = c.deliver_outbox(&self.conn) {
                 tracing::warn!(error = %e, "delivering tombstones failed; will retry");
             }
         }
@@ -897,7 +877,7 @@ impl Session {
         // (see in_statement), so a block that only reads never blocks a
         // writer. A block that reads, then writes after another transaction
         // committed, fails with 40001 (SQLite's snapshot cannot move).
-        self.conn.execute_batch("BEGIN").map_err(Error::from)?;
+        self.conn.batch("BEGIN")?;
         self.writing = false;
         self.read_only = read_only;
         self.txn = TxnState::InBlock;
@@ -914,11 +894,11 @@ impl Session {
             )));
         }
         let sql = format!("{verb} {}", crate::types::quote(&format!("u_{name}")));
-        self.conn.execute_batch(&sql).map_err(|e| {
+        self.conn.batch(&sql).map_err(|e| {
             if e.to_string().contains("no such savepoint") {
                 Error::NoSuchSavepoint(format!("savepoint \"{name}\" does not exist"))
             } else {
-                Error::from(e)
+                e
             }
         })?;
         let at = self.ddl_savepoints.iter().rposition(|(n, _)| n == name);
@@ -956,9 +936,9 @@ impl Session {
                 Ok(Outcome::TxnEnd("ROLLBACK".into()))
             }
             TxnState::InBlock => {
-                let r = self.conn.execute_batch("COMMIT").map_err(Error::from);
+                let r = self.conn.batch("COMMIT");
                 if r.is_err() {
-                    let _ = self.conn.execute_batch("ROLLBACK");
+                    let _ = self.conn.batch("ROLLBACK");
                     self.txn = TxnState::Idle;
                     cursor::after_rollback(self);
                     self.discard_ddl();
@@ -977,7 +957,7 @@ impl Session {
 
     fn rollback(&mut self) -> Result<Outcome> {
         if self.txn != TxnState::Idle {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.batch("ROLLBACK");
         }
         self.txn = TxnState::Idle;
         self.written.clear();
@@ -1020,53 +1000,7 @@ impl Session {
 
     /// Attach the shards a statement reads to this connection.
     pub fn attach(&mut self, shards: &[ShardId]) -> Result<()> {
-        let needed: HashSet<&ShardId> = shards.iter().collect();
-        let missing: Vec<&ShardId> = needed
-            .iter()
-            .copied()
-            .filter(|id| !self.attached.contains(id))
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        if self.attached.len() + missing.len() > MAX_ATTACHED {
-            // Detach what this statement does not need; inside a transaction
-            // a database it already read cannot be detached, so keep those.
-            let mut keep = Vec::new();
-            for id in std::mem::take(&mut self.attached) {
-                if needed.contains(&id)
-                    || self
-                        .conn
-                        .execute_batch(&format!(
-                            "DETACH {}",
-                            crate::types::quote(&crate::plan::attach_name(&id))
-                        ))
-                        .is_err()
-                {
-                    keep.push(id);
-                }
-            }
-            self.attached = keep;
-        }
-        if self.attached.len() + missing.len() > MAX_ATTACHED {
-            return Err(Error::Unsupported(format!(
-                "a transaction writing to more than {MAX_ATTACHED} shards"
-            )));
-        }
-        for id in missing {
-            let path = self.store.shard_path(id);
-            self.conn
-                .execute(
-                    &format!(
-                        "ATTACH ?1 AS {}",
-                        crate::types::quote(&crate::plan::attach_name(id))
-                    ),
-                    [format!("file:{}?immutable=1&mode=ro", path.display())],
-                )
-                .map_err(Error::from)?;
-            self.attached.push(id.clone());
-        }
-        Ok(())
+        self.conn.attach(shards)
     }
 }
 

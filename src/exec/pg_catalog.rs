@@ -15,7 +15,7 @@ mod rows;
 
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::Session;
 use crate::store::udf::pg_catalog::Lookup;
 use crate::store::Store;
@@ -53,11 +53,10 @@ pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
     rows::rows(sess, short, &def)
 }
 
-/// Register the catalog-aware functions (`::regclass`, format_type, …) on
-/// a session's connection; done once, when the session starts.
-pub(crate) fn register_lookup(conn: &rusqlite::Connection, store: &Arc<Store>) -> Result<()> {
-    let lookup = Arc::new(StoreLookup(store.clone()));
-    crate::store::udf::pg_catalog::register_lookup(conn, lookup).map_err(Error::internal)
+/// What the catalog-aware functions (`::regclass`, format_type, …) look
+/// objects up in: this node's catalog.
+pub(crate) fn lookup(store: &Arc<Store>) -> Arc<dyn Lookup> {
+    Arc::new(StoreLookup(store.clone()))
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.

@@ -112,45 +112,6 @@ pub fn compile_cached(
     Ok(sql)
 }
 
-/// Run SQLite SQL with parameters, sending each row to `sink`.
-pub fn stream(
-    sess: &Session,
-    sql: &str,
-    params: &[Datum],
-    ncols: usize,
-    sink: &mut RowSink,
-) -> Result<usize> {
-    let mut st = sess.conn.prepare_cached(sql).map_err(Error::from)?;
-    bind(&mut st, params)?;
-    let width = st.column_count();
-    let mut rows = st.raw_query();
-    let mut count = 0;
-    while let Some(r) = rows.next().map_err(Error::from)? {
-        let mut row = Vec::with_capacity(ncols.max(width));
-        for i in 0..width {
-            row.push(Datum::from_ref(r.get_ref(i).map_err(Error::from)?));
-        }
-        sink(row)?;
-        count += 1;
-    }
-    Ok(count)
-}
-
-/// Bind `$n` values to a prepared SQLite statement (which uses `?n`).
-pub fn bind(st: &mut rusqlite::CachedStatement<'_>, params: &[Datum]) -> Result<()> {
-    let expected = st.parameter_count();
-    for i in 1..=expected {
-        let v = params.get(i - 1).ok_or_else(|| {
-            Error::ProtocolViolation(format!(
-                "bind message supplies {} parameters, but prepared statement requires {expected}",
-                params.len()
-            ))
-        })?;
-        st.raw_bind_parameter(i, v).map_err(Error::from)?;
-    }
-    Ok(())
-}
-
 pub fn run(
     sess: &mut Session,
     stmt: Statement,
@@ -164,7 +125,7 @@ pub fn run(
         }
     }
     let sql = compile_cached(sess, stmt, p.id, params)?;
-    let count = stream(sess, &sql, params, p.columns.len(), sink)?;
+    let count = sess.conn.query(&sql, params, sink)?;
     Ok(Outcome::Rows { count })
 }
 

@@ -18,7 +18,7 @@ use crate::types::quote;
 use crate::types::Datum;
 
 mod serve;
-pub use serve::{apply_tombstones, open_rows_match, scan_local};
+pub use serve::{open_rows_match, scan_local};
 
 /// Run `sql` on `peers` for `tables`; accept what is missing only when
 /// the session allows partial results.
@@ -182,15 +182,7 @@ pub fn explain_copies(sess: &Session, table: &str) -> Vec<String> {
 /// may not have yet (written by an open transaction, or not yet
 /// delivered): then the peers cannot aggregate their rows themselves.
 pub fn undelivered_tombstones(sess: &Session, table: &str) -> Result<bool> {
-    let mut st = sess
-        .conn
-        .prepare_cached("SELECT DISTINCT node FROM main._mosaic_outbox WHERE table_name = ?1")
-        .map_err(Error::from)?;
-    let nodes = st
-        .query_map([table], |r| r.get::<_, String>(0))
-        .map_err(Error::from)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(Error::from)?;
+    let nodes = sess.conn.outbox_nodes(table)?;
     Ok(nodes
         .iter()
         .any(|n| sess.reads.peers.iter().any(|(m, _)| &m.name == n)))
@@ -222,13 +214,11 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
     }
     let answer = ask(sess, tables, &req, Some(&r.peers), true)?;
     let cols = scan_columns(&r.table);
-    sess.conn
-        .execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
-            cols.join(", "),
-            t = quote(&r.temp)
-        ))
-        .map_err(Error::from)?;
+    sess.conn.batch(&format!(
+        "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
+        cols.join(", "),
+        t = quote(&r.temp)
+    ))?;
     crate::exec::fragment::insert_rows(sess, &r.temp, cols.len(), &answer.into_rows())
 }
 
@@ -293,14 +283,7 @@ pub fn check_key(
         )?;
         for row in answer.into_rows() {
             if let (Some(Datum::Text(shard)), Some(Datum::Int(rid))) = (row.first(), row.get(1)) {
-                let gone = sess
-                    .conn
-                    .query_row(
-                        "SELECT EXISTS (SELECT 1 FROM main._mosaic_tombstones WHERE shard_id = ?1 AND rid = ?2)",
-                        rusqlite::params![shard, rid],
-                        |r| r.get::<_, bool>(0),
-                    )
-                    .map_err(Error::from)?;
+                let gone = sess.conn.is_tombstoned(shard, *rid)?;
                 if gone {
                     continue;
                 }
@@ -398,13 +381,11 @@ pub fn remote_shards(
             "_mosaic_rshard_{}",
             NEXT_TEMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
-        sess.conn
-            .execute_batch(&format!(
-                "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
-                cols.join(", "),
-                t = quote(&temp)
-            ))
-            .map_err(Error::from)?;
+        sess.conn.batch(&format!(
+            "DROP TABLE IF EXISTS temp.{t}; CREATE TEMP TABLE {t} ({});",
+            cols.join(", "),
+            t = quote(&temp)
+        ))?;
         crate::exec::fragment::insert_rows(sess, &temp, width, &rows)?;
         out.push(RemoteShard { node, shard, temp });
     }
@@ -443,45 +424,32 @@ pub fn tombstone_rows(
         .or_else(|| sender.map(|n| (n.to_string(), vec![n.to_string()])));
     if let Some((home, nodes)) = holders.filter(|(_, nodes)| !nodes.is_empty()) {
         // The values first: `src` no longer yields a row once tombstoned.
-        let rows = crate::exec::fragment::collect(
-            &sess.conn,
+        let rows = sess.conn.rows(
             &format!("SELECT * FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)"),
             &[],
         )?;
-        let mut queue = sess
-            .conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO main._mosaic_outbox(shard_id, rid, node, home, table_name, row_values)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .map_err(Error::from)?;
+        let mut outgoing = Vec::new();
         for mut row in rows {
             let Datum::Int(rid) = row.remove(0) else {
                 continue;
             };
-            let values = serde_json::to_string(&row).map_err(Error::internal)?;
             for node in &nodes {
-                queue
-                    .execute(rusqlite::params![shard, rid, node, home, def.name, values])
-                    .map_err(Error::from)?;
+                outgoing.push(crate::store::Outgoing {
+                    node: node.clone(),
+                    table: def.name.clone(),
+                    tombstone: Tombstone {
+                        shard: shard.to_string(),
+                        rid,
+                        values: row.clone(),
+                        home: home.clone(),
+                    },
+                });
             }
         }
+        sess.conn.queue_tombstones(&outgoing)?;
     }
-    let n = sess
-        .conn
-        .execute(
-            "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
-            [shard],
-        )
-        .map_err(Error::from)?;
     // Counted where this node holds the shard (its own, or a copy).
-    sess.conn
-        .execute(
-            "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2",
-            rusqlite::params![n as i64, shard],
-        )
-        .map_err(Error::from)?;
-    Ok(n)
+    sess.conn.tombstone_collected(shard)
 }
 
 /// Tombstone the rows in temp._mosaic_rids of a remote shard (see
@@ -493,66 +461,6 @@ pub fn tombstone_remote(
 ) -> Result<()> {
     let src = remote_shard_source(def, r);
     tombstone_rows(sess, def, &r.shard, &src, Some(&r.node)).map(|_| ())
-}
-
-/// Deliver committed tombstones to the other holders of their shards, and
-/// forget each once its node has applied it. What cannot be delivered now
-/// stays queued; the cluster retries it periodically and when a node
-/// comes up.
-pub fn flush_outbox(conn: &rusqlite::Connection, cluster: &crate::cluster::Cluster) -> Result<()> {
-    let mut batches: std::collections::BTreeMap<(String, String), Vec<Tombstone>> =
-        Default::default();
-    {
-        let mut st = conn
-            .prepare_cached(
-                "SELECT shard_id, rid, node, home, table_name, row_values FROM main._mosaic_outbox",
-            )
-            .map_err(Error::from)?;
-        let mut rows = st.query([]).map_err(Error::from)?;
-        while let Some(r) = rows.next().map_err(Error::from)? {
-            let shard: String = r.get(0).map_err(Error::from)?;
-            let rid: i64 = r.get(1).map_err(Error::from)?;
-            let node: String = r.get(2).map_err(Error::from)?;
-            let home: String = r.get(3).map_err(Error::from)?;
-            let table: String = r.get(4).map_err(Error::from)?;
-            let values: String = r.get(5).map_err(Error::from)?;
-            let values: Vec<Datum> = serde_json::from_str(&values).map_err(Error::internal)?;
-            batches.entry((node, table)).or_default().push(Tombstone {
-                shard,
-                rid,
-                values,
-                home,
-            });
-        }
-    }
-    let live: std::collections::HashSet<String> =
-        cluster.live_peers().into_iter().map(|m| m.name).collect();
-    for ((node, table), rows) in batches {
-        if !live.contains(&node) {
-            continue;
-        }
-        let req = Request::Tombstones {
-            table: table.clone(),
-            rows: rows.clone(),
-        };
-        match cluster.on_peer(&node, &req, crate::cluster::QUERY_TIMEOUT) {
-            Ok(()) => {
-                let mut done = conn
-                    .prepare_cached(
-                        "DELETE FROM main._mosaic_outbox WHERE shard_id = ?1 AND rid = ?2 AND node = ?3",
-                    )
-                    .map_err(Error::from)?;
-                for t in &rows {
-                    done.execute(rusqlite::params![t.shard, t.rid, node])
-                        .map_err(Error::from)?;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(node = %node, table = %table, error = %e, "tombstones not delivered yet; will retry");
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Before an UPDATE/DELETE of `table` takes this node's write lock: peers

@@ -5,9 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use rusqlite::functions::FunctionFlags;
-use rusqlite::types::ValueRef;
-use rusqlite::Connection;
 
 use sqlparser::ast::{Expr, Reset, Set, Statement, Value};
 
@@ -97,7 +94,7 @@ const NOT_SETTINGS: &[&str] = &["user", "database", "replication", "options"];
 /// `current_setting()` SQL function (see [`register_functions`]),
 /// which runs inside SQLite and cannot reach the `Session`, and with the
 /// wire layer, which reports changes to the client (see [`Settings::share`]).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Settings {
     values: Arc<Mutex<Values>>,
 }
@@ -298,53 +295,16 @@ fn options_settings(options: &str) -> Vec<(String, String)> {
     pairs
 }
 
-/// Registers `current_setting(name [, missing_ok])` and
-/// `set_config(name, value, is_local)` on the session's connection, reading
-/// and writing `settings` as they are when they run. Like `SET LOCAL`,
-/// `is_local` is not honoured: the value stays for the session.
-pub fn register_functions(conn: &Connection, settings: &Settings) -> rusqlite::Result<()> {
-    let writable = Settings {
-        values: settings.values.clone(),
-    };
-    conn.create_scalar_function("set_config", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
-        let name: Option<String> = ctx.get(0)?;
-        let value: Option<String> = ctx.get(1)?;
-        let Some(name) = name else {
-            return Err(crate::store::udf::fail(Error::InvalidParameter(
-                "SET requires parameter name".into(),
-            )));
-        };
-        writable
-            .set(&name, value.unwrap_or_default())
-            .map_err(crate::store::udf::fail)?;
-        Ok(writable.get(&name))
-    })?;
-    let settings = Settings {
-        values: settings.values.clone(),
-    };
-    conn.create_scalar_function(
-        "current_setting",
-        -1,
-        FunctionFlags::SQLITE_UTF8,
-        move |ctx| {
-            if ctx.is_empty() || ctx.len() > 2 {
-                return Err(crate::store::udf::fail(Error::NoSuchFunction(
-                    "current_setting".into(),
-                )));
-            }
-            let name: Option<String> = ctx.get(0)?;
-            let Some(name) = name else {
-                return Ok(None);
-            };
-            let missing_ok =
-                ctx.len() == 2 && matches!(ctx.get_raw(1), ValueRef::Integer(i) if i != 0);
-            match settings.get(&name) {
-                Some(v) => Ok(Some(v)),
-                None if missing_ok => Ok(None),
-                None => Err(crate::store::udf::fail(Error::UnknownSetting(name))),
-            }
-        },
-    )
+/// `current_setting` and `set_config` read and write the session's
+/// settings as they are when they run.
+impl crate::store::udf::session::Settings for Settings {
+    fn get(&self, name: &str) -> Option<String> {
+        Settings::get(self, name)
+    }
+
+    fn set(&self, name: &str, value: String) -> Result<()> {
+        Settings::set(self, name, value)
+    }
 }
 
 fn boolean(name: &str, v: &str) -> Result<String> {

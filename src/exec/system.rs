@@ -8,13 +8,12 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use rusqlite::functions::FunctionFlags;
-use rusqlite::Connection;
 use sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::Session;
 use crate::sql::object_name;
+use crate::store::udf::session::SessionFunctions;
 use crate::store::Store;
 use crate::types::quote;
 use crate::types::table::{self, TableDef};
@@ -148,23 +147,17 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
         let typed: Vec<String> = (def.columns.iter())
             .map(|c| format!("{} {}", quote(&c.name), c.ty.storage().sqlite_name()))
             .collect();
-        sess.conn
-            .execute_batch(&format!(
-                "CREATE TEMP TABLE IF NOT EXISTS {t} ({}); DELETE FROM temp.{t};",
-                typed.join(", ")
-            ))
-            .map_err(Error::from)?;
+        sess.conn.batch(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {t} ({}); DELETE FROM temp.{t};",
+            typed.join(", ")
+        ))?;
         let placeholders: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-        let mut st = sess
-            .conn
-            .prepare_cached(&format!(
-                "INSERT INTO temp.{t} VALUES ({})",
-                placeholders.join(", ")
-            ))
-            .map_err(Error::from)?;
+        let mut st = sess.conn.prepare(&format!(
+            "INSERT INTO temp.{t} VALUES ({})",
+            placeholders.join(", ")
+        ))?;
         for r in rows {
-            st.execute(rusqlite::params_from_iter(r.iter()))
-                .map_err(Error::from)?;
+            st.execute(&r)?;
         }
     }
     Ok(())
@@ -174,7 +167,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
 /// the number of shards each holds (this node's from its manifest, the
 /// others' from the registry).
 fn nodes(sess: &Session) -> Result<Vec<Vec<Datum>>> {
-    let shards = crate::store::segment::live_shards(&sess.conn, None)?;
+    let shards = sess.conn.live_shards(None)?;
     let store = &sess.store;
     let mut out = vec![vec![
         Datum::Text(store.node_name.clone()),
@@ -215,7 +208,7 @@ fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
     }
     let mut rows: std::collections::BTreeMap<String, Row> = Default::default();
     let me = sess.store.node_name.clone();
-    for s in crate::store::segment::live_shards(&sess.conn, None)? {
+    for s in sess.conn.live_shards(None)? {
         let meta = sess.store.meta(&s.id)?;
         rows.insert(
             s.id.0.clone(),
@@ -299,21 +292,27 @@ fn text_array(items: &[String]) -> String {
     format!("{{{}}}", quoted.join(","))
 }
 
-/// Functions whose answer depends on the session.
-pub fn register_session_functions(conn: &Connection, user: &str, pid: i32) -> rusqlite::Result<()> {
-    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    let version = format!(
-        "PostgreSQL {} (MosaicDB {}) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit",
-        crate::exec::settings::SERVER_VERSION,
-        env!("CARGO_PKG_VERSION")
-    );
-    conn.create_scalar_function("version", 0, flags, move |_| Ok(version.clone()))?;
-    conn.create_scalar_function("current_database", 0, flags, |_| Ok("mosaic".to_string()))?;
-    conn.create_scalar_function("current_schema", 0, flags, |_| Ok("public".to_string()))?;
-    for name in ["current_user", "session_user", "current_role", "user"] {
-        let u = user.to_string();
-        conn.create_scalar_function(name, 0, flags, move |_| Ok(u.clone()))?;
+/// What the session functions (version(), current_user, current_setting,
+/// the row version, the pg_catalog lookups) answer from, for store to
+/// register on the session's connection.
+pub fn session_functions(
+    store: &Arc<Store>,
+    user: &str,
+    pid: i32,
+    settings: &crate::exec::settings::Settings,
+    row_version: Arc<std::sync::atomic::AtomicI64>,
+) -> SessionFunctions {
+    SessionFunctions {
+        user: user.to_string(),
+        pid,
+        version: format!(
+            "PostgreSQL {} (MosaicDB {}) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit",
+            crate::exec::settings::SERVER_VERSION,
+            env!("CARGO_PKG_VERSION")
+        ),
+        settings: Arc::new(settings.clone()),
+        lookup: crate::exec::pg_catalog::lookup(store),
+        row_version,
+        hlc: store.hlc.clone(),
     }
-    conn.create_scalar_function("pg_backend_pid", 0, flags, move |_| Ok(pid))?;
-    Ok(())
 }

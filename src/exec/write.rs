@@ -16,9 +16,9 @@ use sqlparser::ast::{
 };
 
 use crate::error::{Error, Result};
-use crate::exec::query::{bind, compile, stream};
+use crate::exec::query::compile;
 use crate::exec::{Outcome, Prepared, RowSink, Session};
-use crate::plan::{self, prune, shard_source};
+use crate::plan::{self, prune};
 use crate::sql::{ident_name, object_name};
 use crate::types::quote;
 use crate::types::table::TableDef;
@@ -75,11 +75,9 @@ fn execute(
     sink: &mut RowSink,
 ) -> Result<usize> {
     if returning {
-        stream(sess, sql, params, 0, sink)
+        sess.conn.query(sql, params, sink)
     } else {
-        let mut st = sess.conn.prepare_cached(sql).map_err(Error::from)?;
-        bind(&mut st, params)?;
-        st.raw_execute().map_err(Error::from)
+        sess.conn.execute(sql, params)
     }
 }
 
@@ -180,12 +178,10 @@ fn pull_conflicting_rows(
         })
         .collect();
     let quoted: Vec<String> = cols.iter().map(|c| quote(c)).collect();
-    sess.conn
-        .execute_batch(&format!(
-            "DROP TABLE IF EXISTS temp._mosaic_incoming; CREATE TEMP TABLE _mosaic_incoming ({});",
-            quoted.join(", ")
-        ))
-        .map_err(Error::from)?;
+    sess.conn.batch(&format!(
+        "DROP TABLE IF EXISTS temp._mosaic_incoming; CREATE TEMP TABLE _mosaic_incoming ({});",
+        quoted.join(", ")
+    ))?;
     let mut load = Statement::Insert(sqlparser::ast::Insert {
         on: None,
         returning: None,
@@ -207,7 +203,7 @@ fn pull_conflicting_rows(
         .collect();
     for (s, meta) in &shards {
         sess.attach(std::slice::from_ref(&s.id))?;
-        let src = shard_source(def, meta, s.tombstones, true)?;
+        let src = crate::store::shard::source(def, meta, s.tombstones, true)?;
         if pull_from(sess, def, &src, &keys)? > 0 {
             crate::exec::remote::tombstone_rows(sess, def, &meta.id.0, &src, None)?;
         }
@@ -216,8 +212,7 @@ fn pull_conflicting_rows(
     if sess.has_peers() {
         for key in &keys {
             let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
-            let incoming = crate::exec::fragment::collect(
-                &sess.conn,
+            let incoming = sess.conn.rows(
                 &format!(
                     "SELECT DISTINCT {} FROM temp._mosaic_incoming WHERE {}",
                     k.join(", "),
@@ -257,9 +252,7 @@ fn pull_conflicting_rows(
 /// segment, leaving their row keys in temp._mosaic_rids for the caller to
 /// tombstone; returns how many.
 fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> Result<usize> {
-    sess.conn
-        .execute_batch("DELETE FROM temp._mosaic_rids")
-        .map_err(Error::from)?;
+    sess.conn.batch("DELETE FROM temp._mosaic_rids")?;
     let mut total = 0;
     for key in keys {
         let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
@@ -268,7 +261,7 @@ fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> 
             k.join(", "),
             k.join(", ")
         );
-        total += sess.conn.execute(&sql, []).map_err(Error::from)?;
+        total += sess.conn.execute(&sql, &[])?;
     }
     if total > 0 {
         let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
@@ -280,9 +273,8 @@ fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> 
                     all.join(", "),
                     all.join(", ")
                 ),
-                [],
-            )
-            .map_err(Error::from)?;
+                &[],
+            )?;
     }
     Ok(total)
 }
@@ -373,9 +365,7 @@ fn mark_rows(
     cond: Option<&Expr>,
     params: &[Datum],
 ) -> Result<usize> {
-    sess.conn
-        .execute_batch("DELETE FROM temp._mosaic_rids")
-        .map_err(Error::from)?;
+    sess.conn.batch("DELETE FROM temp._mosaic_rids")?;
     let sql = format!(
         "INSERT INTO temp._mosaic_rids SELECT _rid FROM ({src}) AS {}{}",
         quote(alias),
@@ -426,7 +416,7 @@ fn sealed_sources(
     let mut out = Vec::new();
     for (s, meta) in candidate_shards(sess, def, alias, cond, params)? {
         out.push(SealedSource {
-            sql: shard_source(def, &meta, s.tombstones, true)?,
+            sql: crate::store::shard::source(def, &meta, s.tombstones, true)?,
             target: SealedTarget::Local(s.id.clone()),
         });
     }
@@ -451,7 +441,7 @@ fn candidate_shards(
     params: &[Datum],
 ) -> Result<
     Vec<(
-        crate::store::segment::LiveShard,
+        crate::types::shard::LiveShard,
         std::sync::Arc<crate::types::shard::ShardMeta>,
     )>,
 > {
@@ -613,7 +603,7 @@ fn delete(
                 .pop()
                 .ok_or_else(|| Error::Internal("empty statement".into()))?;
             let (sql, _) = compile(sess, stmt, params)?;
-            stream(sess, &sql, params, 0, sink)?;
+            sess.conn.query(&sql, params, sink)?;
         }
         count += n;
         source.tombstone_marked(sess, &def)?;
@@ -645,18 +635,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                 .collect::<Vec<_>>()
                 .join(" AND ")
         );
-        let written: Vec<Vec<Datum>> = {
-            let mut st = sess.conn.prepare_cached(&sql).map_err(Error::from)?;
-            let rows = st
-                .query_map([ver], |r| {
-                    (0..key.len())
-                        .map(|i| r.get_ref(i).map(Datum::from_ref))
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                })
-                .map_err(Error::from)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(Error::from)?
-        };
+        let written: Vec<Vec<Datum>> = sess.conn.rows(&sql, &[Datum::Int(ver)])?;
         if written.is_empty() {
             continue;
         }
@@ -686,7 +665,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                 sess.attach(std::slice::from_ref(&s.id))?;
                 let probe = format!(
                     "SELECT 1 FROM {}.data WHERE {} AND _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?{}) LIMIT 1",
-                    quote(&plan::attach_name(&s.id)),
+                    quote(&crate::types::shard::attach_name(&s.id)),
                     key.iter()
                         .enumerate()
                         .map(|(i, &c)| format!("{} = ?{}", quote(&def.columns[c].name), i + 1))
@@ -694,12 +673,9 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                         .join(" AND "),
                     key.len() + 1
                 );
-                let mut st = sess.conn.prepare_cached(&probe).map_err(Error::from)?;
-                let mut args: Vec<&dyn rusqlite::ToSql> =
-                    values.iter().map(|v| v as &dyn rusqlite::ToSql).collect();
-                let sid = s.id.0.clone();
-                args.push(&sid);
-                let found = st.exists(args.as_slice()).map_err(Error::from)?;
+                let mut args = values.clone();
+                args.push(Datum::Text(s.id.0.clone()));
+                let found = sess.conn.exists(&probe, &args)?;
                 if found {
                     return Err(duplicate_key(def, &key, values));
                 }
@@ -741,12 +717,11 @@ pub(crate) fn delete_copied_rows(sess: &mut Session, def: &std::sync::Arc<TableD
     let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
     for (s, meta) in shards.iter().filter(|(s, _)| s.home.is_some()) {
         sess.attach(std::slice::from_ref(&s.id))?;
-        let src = shard_source(def, meta, s.tombstones, true)?;
+        let src = crate::store::shard::source(def, meta, s.tombstones, true)?;
         sess.conn
-            .execute_batch(&format!(
+            .batch(&format!(
                 "DELETE FROM temp._mosaic_rids; INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src});"
-            ))
-            .map_err(Error::from)?;
+            ))?;
         crate::exec::remote::tombstone_rows(sess, def, &s.id.0, &src, None)?;
     }
     Ok(())
@@ -758,10 +733,9 @@ pub(crate) fn delete_remote_rows(sess: &mut Session, def: &std::sync::Arc<TableD
     for r in crate::exec::remote::remote_shards(sess, def, None, &[])? {
         let src = crate::exec::remote::remote_shard_source(def, &r);
         sess.conn
-            .execute_batch(&format!(
+            .batch(&format!(
                 "DELETE FROM temp._mosaic_rids; INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src});"
-            ))
-            .map_err(Error::from)?;
+            ))?;
         crate::exec::remote::tombstone_remote(sess, def, &r)?;
     }
     Ok(())

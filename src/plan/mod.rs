@@ -18,7 +18,6 @@ pub mod prune;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
-use rusqlite::Connection;
 use sqlparser::ast::{
     Expr, Ident, JoinOperator, Query, Select, TableAlias, TableFactor, TableWithJoins, VisitMut,
     VisitorMut,
@@ -27,8 +26,9 @@ use sqlparser::ast::{
 use crate::error::{Error, Result};
 use crate::plan::prune::Verdict;
 use crate::sql::{ident_name, object_name};
-use crate::store::segment::{self, quote, LiveShard};
 use crate::store::Store;
+use crate::types::quote;
+use crate::types::shard::LiveShard;
 use crate::types::shard::{ShardId, ShardMeta};
 use crate::types::table::TableDef;
 use crate::types::Datum;
@@ -91,50 +91,6 @@ pub struct Gather {
 /// of attaching each (SQLite attaches at most 125 databases).
 pub const GATHER_ABOVE: usize = 32;
 
-/// The schema name a shard is attached under on a session connection.
-pub fn attach_name(id: &ShardId) -> String {
-    format!("s_{}", id.0)
-}
-
-/// SQL reading the live rows of one shard of `def`, with `_rid` first when
-/// `with_rid`. Columns the shard predates read as their default.
-pub fn shard_source(
-    def: &TableDef,
-    meta: &ShardMeta,
-    tombstones: i64,
-    with_rid: bool,
-) -> Result<String> {
-    let mut cols = Vec::new();
-    if with_rid {
-        cols.push("_rid".to_string());
-    }
-    for c in &def.columns {
-        if meta.columns.iter().any(|m| m.name == c.name) {
-            cols.push(quote(&c.name));
-        } else {
-            let default = match &c.default {
-                Some(d) if crate::types::table::sequence_name(d).is_none() => {
-                    crate::sql::default_to_sqlite(d)?
-                }
-                _ => "NULL".to_string(),
-            };
-            cols.push(format!("{default} AS {}", quote(&c.name)));
-        }
-    }
-    let mut sql = format!(
-        "SELECT {} FROM {}.data",
-        cols.join(", "),
-        quote(&attach_name(&meta.id))
-    );
-    if tombstones > 0 {
-        sql.push_str(&format!(
-            " WHERE _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = '{}')",
-            meta.id.0
-        ));
-    }
-    Ok(sql)
-}
-
 /// SQL reading the open segment of `def`.
 pub fn segment_source(def: &TableDef, with_key: bool) -> String {
     let mut cols: Vec<String> = Vec::new();
@@ -149,11 +105,11 @@ pub fn segment_source(def: &TableDef, with_key: bool) -> String {
 /// transaction sees the manifest.
 pub fn live_shards(
     store: &Store,
-    conn: &Connection,
+    conn: &crate::store::Conn,
     scope: &ShardScope,
     table: &str,
 ) -> Result<Vec<(LiveShard, std::sync::Arc<ShardMeta>)>> {
-    let all = segment::live_shards(conn, Some(table))?;
+    let all = conn.live_shards(Some(table))?;
     let mut skip = HashSet::new();
     for (t, id) in scope.skip.iter().filter(|(t, _)| t == table) {
         if !all.iter().any(|s| s.home.is_none() && s.id.0 == *id) {
@@ -224,7 +180,7 @@ pub struct ShardScope {
 pub fn plan_reads(
     stmt: &mut sqlparser::ast::Statement,
     store: &Store,
-    conn: &Connection,
+    conn: &crate::store::Conn,
     scope: &ShardScope,
     params: &[Datum],
     peers: Option<PeerPicker>,
@@ -237,7 +193,7 @@ pub fn plan_reads(
 pub fn plan_shape(
     stmt: &sqlparser::ast::Statement,
     store: &Store,
-    conn: &Connection,
+    conn: &crate::store::Conn,
     scope: &ShardScope,
     params: &[Datum],
 ) -> Result<ReadPlan> {
@@ -247,7 +203,7 @@ pub fn plan_shape(
 fn run_planner(
     stmt: &mut sqlparser::ast::Statement,
     store: &Store,
-    conn: &Connection,
+    conn: &crate::store::Conn,
     scope: &ShardScope,
     params: &[Datum],
     peers: Option<PeerPicker>,
@@ -271,7 +227,7 @@ fn run_planner(
 
 struct Planner<'a> {
     store: &'a Store,
-    conn: &'a Connection,
+    conn: &'a crate::store::Conn,
     /// Which shards of the manifest this statement reads.
     scope: &'a ShardScope,
     params: &'a [Datum],
@@ -409,7 +365,7 @@ impl Planner<'_> {
                     g.shards.push((
                         s.id.clone(),
                         s.tombstones,
-                        shard_source(&occ.def, meta, s.tombstones, false)?,
+                        crate::store::shard::source(&occ.def, meta, s.tombstones, false)?,
                     ));
                 }
             }
@@ -427,7 +383,12 @@ impl Planner<'_> {
             for (s, meta) in &shards {
                 if scan.kept.contains(&s.id) {
                     if !self.dry {
-                        arms.push(shard_source(&occ.def, meta, s.tombstones, false)?);
+                        arms.push(crate::store::shard::source(
+                            &occ.def,
+                            meta,
+                            s.tombstones,
+                            false,
+                        )?);
                     }
                     self.plan.attach.push(s.id.clone());
                     self.plan.shape.push((s.id.clone(), s.tombstones > 0));

@@ -301,6 +301,16 @@ impl Catalog {
     /// published are cleared on the way, under the same write lock.
     pub fn journal(
         &self,
+        conn: &crate::store::Conn,
+        name: &str,
+        def: Option<Arc<TableDef>>,
+        hlc: i64,
+    ) -> Result<Change> {
+        self.journal_on(conn.db(), name, def, hlc)
+    }
+
+    fn journal_on(
+        &self,
         conn: &Connection,
         name: &str,
         def: Option<Arc<TableDef>>,
@@ -547,13 +557,13 @@ mod tests {
             catalog.put_table(def("dropped"), 5).unwrap();
             segments.execute_batch("BEGIN").unwrap();
             catalog
-                .journal(&segments, "made", Some(Arc::new(def("made"))), 10)
+                .journal_on(&segments, "made", Some(Arc::new(def("made"))), 10)
                 .unwrap();
-            catalog.journal(&segments, "dropped", None, 11).unwrap();
+            catalog.journal_on(&segments, "dropped", None, 11).unwrap();
             segments.execute_batch("COMMIT").unwrap();
             segments.execute_batch("BEGIN").unwrap();
             catalog
-                .journal(&segments, "never", Some(Arc::new(def("never"))), 12)
+                .journal_on(&segments, "never", Some(Arc::new(def("never"))), 12)
                 .unwrap();
             segments.execute_batch("ROLLBACK").unwrap();
         }

@@ -12,10 +12,15 @@
 
 pub mod catalog;
 pub mod clock;
+mod conn;
 pub mod errors;
+mod manifest;
 pub mod segment;
 pub mod shard;
 pub mod udf;
+
+pub use conn::{Conn, Interrupt, Prepared};
+pub use manifest::Outgoing;
 mod value;
 
 use std::collections::HashMap;
@@ -167,11 +172,6 @@ impl Store {
             self.sequences.advance_to(&seq, max);
         }
         Ok(())
-    }
-
-    /// Open a new connection to segments.db for a session.
-    pub fn connect(&self) -> Result<Connection> {
-        segment::open(&self.segments_path, &self.hlc, &self.sequences)
     }
 
     /// Metadata of a local shard, read from its file once.

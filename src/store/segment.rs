@@ -16,16 +16,7 @@ use crate::store::shard::{self, Row, ShardId, ShardMeta};
 use crate::types::table::TableDef;
 use crate::types::{Datum, PgType};
 
-/// A live shard as the manifest lists it.
-#[derive(Debug, Clone)]
-pub struct LiveShard {
-    pub id: ShardId,
-    pub table: String,
-    pub tombstones: i64,
-    /// The node that sealed it, for a copy of another node's shard (a
-    /// replica); `None` for this node's own.
-    pub home: Option<String>,
-}
+pub use crate::types::shard::LiveShard;
 
 pub use crate::types::quote;
 

@@ -38,6 +38,7 @@ use crate::error::{Error, Result};
 use crate::types::table::TableDef;
 use crate::types::{Datum, PgType, Storage};
 
+use crate::types::quote;
 use crate::types::shard::ColumnStats;
 use crate::types::shard::{encode, normalize, stats};
 pub use crate::types::shard::{ShardId, ShardMeta};
@@ -48,6 +49,40 @@ pub use crate::types::shard::{ShardId, ShardMeta};
 pub struct Row {
     pub ver: i64,
     pub values: Vec<Datum>,
+}
+
+/// SQL reading the live rows of one shard of `def`, with `_rid` first when
+/// `with_rid`. Columns the shard predates read as their default.
+pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool) -> Result<String> {
+    let mut cols = Vec::new();
+    if with_rid {
+        cols.push("_rid".to_string());
+    }
+    for c in &def.columns {
+        if meta.columns.iter().any(|m| m.name == c.name) {
+            cols.push(quote(&c.name));
+        } else {
+            let default = match &c.default {
+                Some(d) if crate::types::table::sequence_name(d).is_none() => {
+                    crate::sql::default_to_sqlite(d)?
+                }
+                _ => "NULL".to_string(),
+            };
+            cols.push(format!("{default} AS {}", quote(&c.name)));
+        }
+    }
+    let mut sql = format!(
+        "SELECT {} FROM {}.data",
+        cols.join(", "),
+        quote(&crate::types::shard::attach_name(&meta.id))
+    );
+    if tombstones > 0 {
+        sql.push_str(&format!(
+            " WHERE _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = '{}')",
+            meta.id.0
+        ));
+    }
+    Ok(sql)
 }
 
 /// Path of a shard file inside the shards directory.

@@ -27,6 +27,7 @@ use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
 pub mod pg_catalog;
+pub mod session;
 mod text;
 
 type FnResult = rusqlite::Result<Value>;

@@ -24,6 +24,35 @@ impl std::fmt::Display for ShardId {
     }
 }
 
+/// The schema name a shard is attached under on a session connection.
+pub fn attach_name(id: &ShardId) -> String {
+    format!("s_{}", id.0)
+}
+
+/// A live shard as the manifest lists it.
+#[derive(Debug, Clone)]
+pub struct LiveShard {
+    pub id: ShardId,
+    pub table: String,
+    pub tombstones: i64,
+    /// The node that sealed it, for a copy of another node's shard (a
+    /// replica); `None` for this node's own.
+    pub home: Option<String>,
+}
+
+/// A row of a shard that a transaction on another node deleted (or
+/// replaced). `values` let the holder find the row again if the shard was
+/// compacted into another since.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub shard: String,
+    pub rid: i64,
+    pub values: Vec<Datum>,
+    /// The shard's home: the one holder that looks for the row by its
+    /// values when the shard is gone (compacted there since).
+    pub home: String,
+}
+
 /// Per-column statistics kept with a shard.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnStats {

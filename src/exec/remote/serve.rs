@@ -3,8 +3,6 @@
 //! before a peer's UPDATE, and tombstones that peers committed for rows of
 //! this node's shards.
 
-use rusqlite::OptionalExtension;
-
 use crate::error::{Error, Result};
 use crate::exec::Session;
 use crate::types::quote;
@@ -48,7 +46,7 @@ pub fn scan_local(
         let mut attach = Vec::new();
         for (s, meta) in &shards {
             if scan.kept.contains(&s.id) {
-                let src = crate::plan::shard_source(&def, meta, s.tombstones, true)?;
+                let src = crate::store::shard::source(&def, meta, s.tombstones, true)?;
                 arms.push(format!(
                     "SELECT '{}' AS _shard, _rid, {} FROM ({src}) AS s",
                     s.id.0,
@@ -71,7 +69,7 @@ pub fn scan_local(
         }
         let sqlite = to_sqlite_cached(sess, &sql)?;
         let mut rows = Vec::new();
-        crate::exec::query::stream(sess, &sqlite, params, 0, &mut |r| {
+        sess.conn.query(&sqlite, params, &mut |r| {
             rows.push(r);
             Ok(())
         })?;
@@ -128,114 +126,6 @@ pub fn open_rows_match(
     }
     sql.push_str(" LIMIT 1");
     let sqlite = to_sqlite_cached(sess, &sql)?;
-    let rows = crate::exec::fragment::collect(&sess.conn, &sqlite, params)?;
+    let rows = sess.conn.rows(&sqlite, params)?;
     Ok(!rows.is_empty())
-}
-
-/// Apply tombstones another node committed for rows of shards this node
-/// holds (its own, or copies). A tombstone names (shard, row key); when
-/// this node is the shard's home and the shard is no longer live here
-/// (compacted, or folded into an identical one since), the row is found
-/// again by its values among this node's own shards of the table. A
-/// tombstone of a shard this node does not hold is kept too (a copy being
-/// fetched counts it in when installed; `Store::forget_orphan_tombstones`
-/// drops those of shards nobody holds). Idempotent: applying the same
-/// tombstone twice changes nothing.
-pub fn apply_tombstones(
-    store: &crate::store::Store,
-    table: &str,
-    rows: &[crate::cluster::proto::Tombstone],
-) -> Result<usize> {
-    let Some(def) = store.catalog.table(table) else {
-        return Ok(0);
-    };
-    let conn = store.connect()?;
-    // Find each row first (attaching shards is not possible inside a
-    // transaction), then tombstone those whose shard is still live.
-    let live = crate::store::segment::live_shards(&conn, Some(table))?;
-    let own: Vec<_> = live.iter().filter(|s| s.home.is_none()).cloned().collect();
-    let mut targets = Vec::new();
-    for t in rows {
-        if t.home == store.node_name && !live.iter().any(|s| s.id.0 == t.shard) {
-            if let Some(found) = find_row(store, &conn, &def, &own, &t.values)? {
-                targets.push(found);
-            }
-        } else {
-            // Kept also for a shard not held here: a copy of it being
-            // taken right now counts it in when it is installed.
-            targets.push((t.shard.clone(), t.rid));
-        }
-    }
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
-    let r = (|| -> Result<usize> {
-        let mut applied = 0;
-        for (shard, rid) in &targets {
-            let n = conn
-                .execute(
-                    "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) VALUES (?1, ?2)",
-                    rusqlite::params![shard, rid],
-                )
-                .map_err(Error::from)?;
-            if n > 0 {
-                applied += conn
-                    .execute(
-                        "UPDATE main._mosaic_shards SET tombstones = tombstones + 1 WHERE id = ?1",
-                        [shard],
-                    )
-                    .map_err(Error::from)?;
-            }
-        }
-        Ok(applied)
-    })();
-    let applied = crate::store::segment::finish(&conn, r)?;
-    if applied > 0 {
-        store.compact(table)?;
-    }
-    Ok(applied)
-}
-
-/// A live, not yet tombstoned row of `def` with exactly `values`.
-fn find_row(
-    store: &crate::store::Store,
-    conn: &rusqlite::Connection,
-    def: &crate::types::table::TableDef,
-    live: &[crate::store::segment::LiveShard],
-    values: &[Datum],
-) -> Result<Option<(String, i64)>> {
-    if values.len() != def.columns.len() {
-        return Ok(None);
-    }
-    let cond: Vec<String> = def
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!("{} IS ?{}", quote(&c.name), i + 1))
-        .collect();
-    for s in live {
-        let meta = store.meta(&s.id)?;
-        let path = store.shard_path(&s.id);
-        let name = crate::plan::attach_name(&s.id);
-        conn.execute(
-            &format!("ATTACH ?1 AS {}", quote(&name)),
-            [format!("file:{}?immutable=1&mode=ro", path.display())],
-        )
-        .map_err(Error::from)?;
-        let src = crate::plan::shard_source(def, &meta, s.tombstones, true)?;
-        let found = conn
-            .query_row(
-                &format!(
-                    "SELECT _rid FROM ({src}) WHERE {} LIMIT 1",
-                    cond.join(" AND ")
-                ),
-                rusqlite::params_from_iter(values.iter()),
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
-            .map_err(Error::from);
-        let _ = conn.execute(&format!("DETACH {}", quote(&name)), []);
-        if let Some(rid) = found? {
-            return Ok(Some((s.id.0.clone(), rid)));
-        }
-    }
-    Ok(None)
 }

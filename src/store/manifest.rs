@@ -1,0 +1,328 @@
+//! Store's own tables in `segments.db`, reached only through these typed
+//! calls: the shard manifest (`_mosaic_shards`), tombstones
+//! (`_mosaic_tombstones`), the tombstone outbox (`_mosaic_outbox`) and the
+//! open segments' shape. The `Conn` methods run in the transaction open on
+//! that connection (a session's block, a statement); the `Store` methods
+//! open their own.
+
+use rusqlite::{params, OptionalExtension};
+
+use crate::error::{Error, Result};
+use crate::store::conn::Conn;
+use crate::store::{segment, Store};
+use crate::types::quote;
+use crate::types::shard::{attach_name, LiveShard, ShardId, Tombstone};
+use crate::types::table::{Column, TableDef};
+use crate::types::Datum;
+
+/// A tombstone this node committed that another holder of the shard
+/// (`node`) has not confirmed yet.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub node: String,
+    pub table: String,
+    pub tombstone: Tombstone,
+}
+
+impl Conn {
+    /// Live shards of one table (or of all tables), as this connection's
+    /// current transaction sees the manifest.
+    pub fn live_shards(&self, table: Option<&str>) -> Result<Vec<LiveShard>> {
+        segment::live_shards(self.db(), table)
+    }
+
+    /// Create a table's open segment, or bring its indexes up to `def`.
+    pub fn create_segment(&self, def: &TableDef) -> Result<()> {
+        segment::create_table(self.db(), def)
+    }
+
+    /// Add a column to a table's open segment.
+    pub fn add_column(&self, table: &str, col: &Column) -> Result<()> {
+        segment::add_column(self.db(), table, col)
+    }
+
+    /// Drop an index of an open segment.
+    pub fn drop_index(&self, name: &str) -> Result<()> {
+        self.batch(&format!("DROP INDEX IF EXISTS {}", quote(name)))
+    }
+
+    /// Rows in a table's open segment.
+    pub fn count_rows(&self, table: &str) -> Result<u64> {
+        segment::count_rows(self.db(), table)
+    }
+
+    /// Drop a table's open segment, its manifest rows, their tombstones and
+    /// queued tombstones, in the open transaction; returns the shards that
+    /// were live.
+    pub fn drop_segment(&self, table: &str) -> Result<Vec<ShardId>> {
+        let shards = self.live_shards(Some(table))?;
+        self.batch(&format!("DROP TABLE IF EXISTS main.{}", quote(table)))?;
+        delete_manifest(self.db(), table, false)?;
+        Ok(shards.into_iter().map(|s| s.id).collect())
+    }
+
+    /// Empty a table in the open transaction: its open-segment rows and its
+    /// shards leave the manifest; this node's own only with `own_only`
+    /// (copies of other nodes' shards stay, their rows tombstoned by the
+    /// caller), else every one.
+    pub fn empty_table(&self, table: &str, own_only: bool) -> Result<()> {
+        empty_table(self.db(), table, own_only)
+    }
+    /// Take the node's write lock in the open transaction now, before it
+    /// reads anything: waiting for the lock is fine, a snapshot gone stale
+    /// under it would not be.
+    pub fn take_write_lock(&self) -> Result<()> {
+        self.batch("UPDATE main._mosaic_shards SET tombstones = tombstones WHERE 0")
+    }
+
+    /// The tombstoned rows of a shard, as this transaction sees them.
+    pub fn tombstones(&self, id: &ShardId) -> Result<Vec<i64>> {
+        let mut st = self
+            .db()
+            .prepare_cached("SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?1")?;
+        let rids = st.query_map([&id.0], |r| r.get::<_, i64>(0))?;
+        Ok(rids.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Whether a row of a shard is tombstoned here.
+    pub fn is_tombstoned(&self, shard: &str, rid: i64) -> Result<bool> {
+        Ok(self.db().query_row(
+            "SELECT EXISTS (SELECT 1 FROM main._mosaic_tombstones WHERE shard_id = ?1 AND rid = ?2)",
+            params![shard, rid],
+            |r| r.get::<_, bool>(0),
+        )?)
+    }
+
+    /// Tombstone the rows of `shard` whose keys the statement collected in
+    /// `temp._mosaic_rids`, counting them where this node holds the shard;
+    /// returns how many were new.
+    pub fn tombstone_collected(&self, shard: &str) -> Result<usize> {
+        let db = self.db();
+        let n = db.execute(
+            "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
+            [shard],
+        )?;
+        db.execute(
+            "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2",
+            params![n as i64, shard],
+        )?;
+        Ok(n)
+    }
+
+    /// The nodes that tombstones of `table` queued here still have to
+    /// reach.
+    pub fn outbox_nodes(&self, table: &str) -> Result<Vec<String>> {
+        let mut st = self.db().prepare_cached(
+            "SELECT DISTINCT node FROM main._mosaic_outbox WHERE table_name = ?1",
+        )?;
+        let nodes = st.query_map([table], |r| r.get::<_, String>(0))?;
+        Ok(nodes.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Queue tombstones for other holders of their shards, in the open
+    /// transaction (they leave once it commits).
+    pub fn queue_tombstones(&self, outgoing: &[Outgoing]) -> Result<()> {
+        let mut queue = self.db().prepare_cached(
+            "INSERT OR REPLACE INTO main._mosaic_outbox(shard_id, rid, node, home, table_name, row_values)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for o in outgoing {
+            let t = &o.tombstone;
+            let values = serde_json::to_string(&t.values).map_err(Error::internal)?;
+            queue.execute(params![t.shard, t.rid, o.node, t.home, o.table, values])?;
+        }
+        Ok(())
+    }
+
+    /// Every queued tombstone.
+    pub fn outbox(&self) -> Result<Vec<Outgoing>> {
+        let mut st = self.db().prepare_cached(
+            "SELECT shard_id, rid, node, home, table_name, row_values FROM main._mosaic_outbox",
+        )?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let values: String = r.get(5)?;
+            out.push(Outgoing {
+                node: r.get(2)?,
+                table: r.get(4)?,
+                tombstone: Tombstone {
+                    shard: r.get(0)?,
+                    rid: r.get(1)?,
+                    home: r.get(3)?,
+                    values: serde_json::from_str(&values).map_err(Error::internal)?,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Forget queued tombstones `node` has applied.
+    pub fn outbox_delivered(&self, node: &str, delivered: &[Tombstone]) -> Result<()> {
+        let mut done = self.db().prepare_cached(
+            "DELETE FROM main._mosaic_outbox WHERE shard_id = ?1 AND rid = ?2 AND node = ?3",
+        )?;
+        for t in delivered {
+            done.execute(params![t.shard, t.rid, node])?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// This node's holdings, read from its manifest in one read
+    /// transaction on `conn`: its live shards, and the tables with rows
+    /// still in its open segments. One snapshot, so that rows a seal moves
+    /// from an open segment into a shard are never announced in neither
+    /// (peers skip a node for a table only when its holdings show nothing
+    /// there).
+    pub fn holdings(&self, conn: &Conn) -> Result<(Vec<LiveShard>, Vec<String>)> {
+        conn.batch("BEGIN")?;
+        let r = (|| -> Result<(Vec<LiveShard>, Vec<String>)> {
+            let shards = conn.live_shards(None)?;
+            let mut open = Vec::new();
+            for def in self.catalog.tables() {
+                let sql = format!("SELECT 1 FROM main.{} LIMIT 1", quote(&def.name));
+                if conn.exists(&sql, &[]).unwrap_or(false) {
+                    open.push(def.name.clone());
+                }
+            }
+            Ok((shards, open))
+        })();
+        let _ = conn.batch("COMMIT");
+        r
+    }
+
+    /// Empty this node's part of `table`: its open segment and its shards.
+    pub fn truncate_local(&self, table: &str) -> Result<()> {
+        self.with_writer(|w| {
+            w.execute_batch("BEGIN IMMEDIATE")?;
+            let r = empty_table(w, table, false);
+            segment::finish(w, r)
+        })
+    }
+
+    /// Apply tombstones a peer committed for rows this node holds. A row
+    /// whose shard this node compacted since (its home is this node) is
+    /// found again by its values in the shard that holds it now. A
+    /// tombstone of a shard not held here is kept too (a copy being fetched
+    /// counts it in when installed; `forget_orphan_tombstones` drops those
+    /// of shards nobody holds). Idempotent: applying the same tombstone
+    /// twice changes nothing.
+    pub fn apply_tombstones(&self, table: &str, rows: &[Tombstone]) -> Result<usize> {
+        let Some(def) = self.catalog.table(table) else {
+            return Ok(0);
+        };
+        let conn = self.connect()?;
+        // Find each row first (attaching shards is not possible inside a
+        // transaction), then tombstone those whose shard is still live.
+        let live = conn.live_shards(Some(table))?;
+        let own: Vec<_> = live.iter().filter(|s| s.home.is_none()).cloned().collect();
+        let mut targets = Vec::new();
+        for t in rows {
+            if t.home == self.node_name && !live.iter().any(|s| s.id.0 == t.shard) {
+                if let Some(found) = self.find_row(&conn, &def, &own, &t.values)? {
+                    targets.push(found);
+                }
+            } else {
+                // Kept also for a shard not held here: a copy of it being
+                // taken right now counts it in when it is installed.
+                targets.push((t.shard.clone(), t.rid));
+            }
+        }
+        let db = conn.db();
+        db.execute_batch("BEGIN IMMEDIATE")?;
+        let r = (|| -> Result<usize> {
+            let mut applied = 0;
+            for (shard, rid) in &targets {
+                let n = db.execute(
+                    "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) VALUES (?1, ?2)",
+                    params![shard, rid],
+                )?;
+                if n > 0 {
+                    applied += db.execute(
+                        "UPDATE main._mosaic_shards SET tombstones = tombstones + 1 WHERE id = ?1",
+                        [shard],
+                    )?;
+                }
+            }
+            Ok(applied)
+        })();
+        let applied = segment::finish(db, r)?;
+        if applied > 0 {
+            self.compact(table)?;
+        }
+        Ok(applied)
+    }
+
+    /// A live, not yet tombstoned row of `def` with exactly `values`.
+    fn find_row(
+        &self,
+        conn: &Conn,
+        def: &TableDef,
+        live: &[LiveShard],
+        values: &[Datum],
+    ) -> Result<Option<(String, i64)>> {
+        if values.len() != def.columns.len() {
+            return Ok(None);
+        }
+        let cond: Vec<String> = def
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{} IS ?{}", quote(&c.name), i + 1))
+            .collect();
+        let db = conn.db();
+        for s in live {
+            let path = self.shard_path(&s.id);
+            let name = attach_name(&s.id);
+            db.execute(
+                &format!("ATTACH ?1 AS {}", quote(&name)),
+                [format!("file:{}?immutable=1&mode=ro", path.display())],
+            )?;
+            let meta = self.meta(&s.id)?;
+            let src = crate::store::shard::source(def, &meta, s.tombstones, true)?;
+            let found = db
+                .query_row(
+                    &format!(
+                        "SELECT _rid FROM ({src}) WHERE {} LIMIT 1",
+                        cond.join(" AND ")
+                    ),
+                    rusqlite::params_from_iter(values.iter()),
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional();
+            let _ = db.execute(&format!("DETACH {}", quote(&name)), []);
+            if let Some(rid) = found? {
+                return Ok(Some((s.id.0.clone(), rid)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn empty_table(db: &rusqlite::Connection, table: &str, own_only: bool) -> Result<()> {
+    db.execute_batch(&format!("DELETE FROM main.{}", quote(table)))?;
+    delete_manifest(db, table, own_only)
+}
+
+/// Take a table's shards (its own only, with `own_only`) and their
+/// tombstones out of the manifest.
+fn delete_manifest(db: &rusqlite::Connection, table: &str, own_only: bool) -> Result<()> {
+    let which = if own_only { " AND home IS NULL" } else { "" };
+    if !own_only {
+        db.execute(
+            "DELETE FROM main._mosaic_outbox WHERE table_name = ?1",
+            [table],
+        )?;
+    }
+    db.execute(
+        &format!("DELETE FROM main._mosaic_tombstones WHERE shard_id IN (SELECT id FROM main._mosaic_shards WHERE table_name = ?1{which})"),
+        [table],
+    )?;
+    db.execute(
+        &format!("DELETE FROM main._mosaic_shards WHERE table_name = ?1{which}"),
+        [table],
+    )?;
+    Ok(())
+}

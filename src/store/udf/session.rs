@@ -1,0 +1,113 @@
+//! The functions whose answer depends on the session that runs them:
+//! `version()`, `current_user` and its kin, `pg_backend_pid()`,
+//! `current_setting` / `set_config`, the row version `mosaic_hlc()` and
+//! the `pg_catalog` lookups. What they need of the session comes in a
+//! [`SessionFunctions`], whose traits the executor implements, so store
+//! never reaches up into it.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::store::clock::Hlc;
+use crate::store::udf::fail;
+use crate::store::udf::pg_catalog::Lookup;
+
+/// The session's run-time parameters, as `current_setting` and
+/// `set_config` read and write them.
+pub trait Settings: Send + Sync + 'static {
+    fn get(&self, name: &str) -> Option<String>;
+    /// Set a parameter, checked as SET checks it.
+    fn set(&self, name: &str, value: String) -> Result<()>;
+}
+
+/// What a session's functions answer from.
+#[derive(Clone)]
+pub struct SessionFunctions {
+    pub user: String,
+    pub pid: i32,
+    /// What `version()` returns.
+    pub version: String,
+    pub settings: Arc<dyn Settings>,
+    pub lookup: Arc<dyn Lookup>,
+    /// The version every row written by the current statement carries
+    /// (0 between statements: the clock's reading then).
+    pub row_version: Arc<AtomicI64>,
+    pub hlc: Arc<Hlc>,
+}
+
+/// The functions a fragment worker needs too: version, user, pid.
+pub(crate) fn register_basic(conn: &Connection, s: &SessionFunctions) -> Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let version = s.version.clone();
+    conn.create_scalar_function("version", 0, flags, move |_| Ok(version.clone()))?;
+    conn.create_scalar_function("current_database", 0, flags, |_| Ok("mosaic".to_string()))?;
+    conn.create_scalar_function("current_schema", 0, flags, |_| Ok("public".to_string()))?;
+    for name in ["current_user", "session_user", "current_role", "user"] {
+        let u = s.user.clone();
+        conn.create_scalar_function(name, 0, flags, move |_| Ok(u.clone()))?;
+    }
+    let pid = s.pid;
+    conn.create_scalar_function("pg_backend_pid", 0, flags, move |_| Ok(pid))?;
+    Ok(())
+}
+
+/// Every session function, on the session's own connection.
+pub(crate) fn register(conn: &Connection, s: &SessionFunctions) -> Result<()> {
+    register_basic(conn, s)?;
+    let (hlc, ver) = (s.hlc.clone(), s.row_version.clone());
+    conn.create_scalar_function("mosaic_hlc", 0, FunctionFlags::SQLITE_UTF8, move |_| {
+        let v = ver.load(Ordering::Relaxed);
+        Ok(if v != 0 { v } else { hlc.now() })
+    })?;
+    register_settings(conn, s.settings.clone())?;
+    crate::store::udf::pg_catalog::register_lookup(conn, s.lookup.clone())?;
+    Ok(())
+}
+
+/// `current_setting(name [, missing_ok])` and `set_config(name, value,
+/// is_local)`, reading and writing the settings as they are when they run.
+/// Like `SET LOCAL`, `is_local` is not honoured: the value stays for the
+/// session.
+fn register_settings(conn: &Connection, settings: Arc<dyn Settings>) -> Result<()> {
+    let writable = settings.clone();
+    conn.create_scalar_function("set_config", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let name: Option<String> = ctx.get(0)?;
+        let value: Option<String> = ctx.get(1)?;
+        let Some(name) = name else {
+            return Err(fail(Error::InvalidParameter(
+                "SET requires parameter name".into(),
+            )));
+        };
+        writable
+            .set(&name, value.unwrap_or_default())
+            .map_err(fail)?;
+        Ok(writable.get(&name))
+    })?;
+    conn.create_scalar_function(
+        "current_setting",
+        -1,
+        FunctionFlags::SQLITE_UTF8,
+        move |ctx| {
+            if ctx.is_empty() || ctx.len() > 2 {
+                return Err(fail(Error::NoSuchFunction("current_setting".into())));
+            }
+            let name: Option<String> = ctx.get(0)?;
+            let Some(name) = name else {
+                return Ok(None);
+            };
+            let missing_ok =
+                ctx.len() == 2 && matches!(ctx.get_raw(1), ValueRef::Integer(i) if i != 0);
+            match settings.get(&name) {
+                Some(v) => Ok(Some(v)),
+                None if missing_ok => Ok(None),
+                None => Err(fail(Error::UnknownSetting(name))),
+            }
+        },
+    )?;
+    Ok(())
+}
