@@ -45,6 +45,7 @@ async fn serve(config: Config) -> Result<()> {
     let cluster = Cluster::start(
         store.clone(),
         &config,
+        Arc::new(crate::exec::peer::PeerHandler::new(store.clone())),
         cluster_tcp,
         cluster_udp,
         listener.local_addr()?,
@@ -61,8 +62,7 @@ async fn serve(config: Config) -> Result<()> {
         Duration::from_secs(config.seal_idle_secs.max(1)),
     ));
     crate::wire::serve(
-        store.clone(),
-        Some(cluster.clone()),
+        crate::exec::engine::Engine::new(store.clone(), Some(cluster.clone())),
         listener,
         shutdown_signal(),
     )

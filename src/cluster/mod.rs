@@ -25,7 +25,7 @@ pub mod proto;
 mod registry;
 mod replication;
 pub mod rpc;
-mod service;
+pub mod service;
 
 pub use placement::Reads;
 
@@ -136,6 +136,7 @@ impl Cluster {
     pub async fn start(
         store: Arc<Store>,
         config: &Config,
+        peers: Arc<dyn service::PeerService>,
         tcp: tokio::net::TcpListener,
         udp: tokio::net::UdpSocket,
         pg_addr: SocketAddr,
@@ -182,7 +183,7 @@ impl Cluster {
         tokio::spawn(rpc::serve(
             tcp,
             secret,
-            Arc::new(service::Service::new(Arc::downgrade(&cluster))),
+            Arc::new(service::Service::new(Arc::downgrade(&cluster), peers)),
             shutdown,
         ));
         tokio::spawn(events(cluster.clone(), rx));

@@ -15,14 +15,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use sqlparser::ast::{Expr, Ident};
 
 use crate::cluster::membership::Member;
 use crate::cluster::proto::{Request, Response, ShardInfo};
 use crate::cluster::{Cluster, SYNC_TIMEOUT};
-use crate::plan::prune::{prune, Verdict};
-use crate::types::table::TableDef;
-use crate::types::Datum;
 
 /// Which copies one statement reads, decided once from the registry and
 /// membership as this node sees them then.
@@ -220,61 +216,57 @@ impl Cluster {
         Some((home, nodes))
     }
 
-    /// The peers of `reads` that may hold rows of `def` matching `filter`
-    /// (over columns `resolve` maps to `def`): those with unsealed rows of
-    /// the table, and those whose shards of it (their own, and the copies
-    /// `reads` gives them) are not all pruned by the shards' metadata. A
-    /// peer whose holdings or shard metadata this node does not know yet
-    /// is asked; the metadata is fetched meanwhile, once per shard id.
-    pub fn peers_for(
-        self: &Arc<Self>,
-        reads: &Reads,
-        def: &TableDef,
-        filter: Option<&Expr>,
-        resolve: &dyn Fn(&[Ident]) -> Option<usize>,
-        params: &[Datum],
-    ) -> Vec<String> {
-        let mut out = Vec::new();
+    /// What the live peers hold of `table` for a statement reading
+    /// `reads`, for the planner to pick the peers a filter needs: each
+    /// peer's own shards of it (but those read here from copies) and the
+    /// copies `reads` gives it, with their metadata where this node has it.
+    /// Metadata not known yet is fetched meanwhile, once per shard id.
+    pub fn peer_shards(self: &Arc<Self>, reads: &Reads, table: &str) -> crate::plan::Peers {
+        let mut holders = Vec::new();
         let mut unknown: Vec<(Member, Vec<String>)> = Vec::new();
         {
             let registry = self.registry.read();
             let metas = self.metas.read();
             for (peer, extra) in &reads.peers {
                 let Some(h) = registry.get(&peer.name) else {
-                    out.push(peer.name.clone());
+                    holders.push(crate::plan::PeerShards {
+                        name: peer.name.clone(),
+                        always: true,
+                        shards: vec![],
+                    });
                     continue;
                 };
-                if h.open_tables.contains(&def.name) {
-                    out.push(peer.name.clone());
+                if h.open_tables.iter().any(|t| t == table) {
+                    holders.push(crate::plan::PeerShards {
+                        name: peer.name.clone(),
+                        always: true,
+                        shards: vec![],
+                    });
                     continue;
                 }
-                // Its own shards but those read here from copies.
-                let shards = h
+                let mut shards = Vec::new();
+                let mut missing = Vec::new();
+                for s in h
                     .shards
                     .iter()
                     .filter(|s| s.home == peer.name && !reads.scope.copies.contains_key(&s.id))
                     .chain(extra.iter())
-                    .filter(|s| s.table == def.name && s.live_rows > 0);
-                let mut may = false;
-                let mut missing = Vec::new();
-                for s in shards {
-                    match (filter, metas.get(&s.id)) {
-                        (None, _) => may = true,
-                        (Some(f), Some(meta)) => {
-                            may |= matches!(prune(meta, def, f, resolve, params), Verdict::Keep)
-                        }
-                        (Some(_), None) => {
-                            may = true;
-                            missing.push(s.id.clone());
-                        }
+                    .filter(|s| s.table == table && s.live_rows > 0)
+                {
+                    let meta = metas.get(&s.id).cloned();
+                    if meta.is_none() {
+                        missing.push(s.id.clone());
                     }
+                    shards.push(meta);
                 }
                 if !missing.is_empty() {
                     unknown.push((peer.clone(), missing));
                 }
-                if may {
-                    out.push(peer.name.clone());
-                }
+                holders.push(crate::plan::PeerShards {
+                    name: peer.name.clone(),
+                    always: false,
+                    shards,
+                });
             }
         }
         for (peer, ids) in unknown {
@@ -282,7 +274,10 @@ impl Cluster {
             self.runtime
                 .spawn(async move { c.fetch_metas(&peer, ids).await });
         }
-        out
+        crate::plan::Peers {
+            holders,
+            lacking: reads.lacks(table),
+        }
     }
 
     /// Fetch and keep the metadata of shards `peer` holds (ids are content

@@ -182,15 +182,8 @@ impl Cluster {
         let id = ShardId(id.to_string());
         let (header, bytes) = tokio::task::spawn_blocking(move || -> Result<_> {
             let table = store
-                .with_writer(|w| {
-                    w.query_row(
-                        "SELECT table_name FROM _mosaic_shards WHERE id = ?1",
-                        [&id.0],
-                        |r| r.get::<_, String>(0),
-                    )
-                    .map_err(Error::internal)
-                })
-                .map_err(|_| Error::InvalidParameter(format!("shard {id} is not held here")))?;
+                .shard_table(&id)?
+                .ok_or_else(|| Error::InvalidParameter(format!("shard {id} is not held here")))?;
             let def = store
                 .catalog
                 .table(&table)

@@ -1,55 +1,67 @@
-//! The node's side of the RPC: answer a peer's request.
+//! The node's side of the RPC: answer a peer's request. What needs the
+//! executor (a query, a scan, a look at the open segments) goes through
+//! [`PeerService`], which `exec` implements and `node` hands over at start,
+//! so the cluster never reaches up into the executor.
 
 use std::sync::{Arc, Weak};
 
 use crate::cluster::proto::{Request, Response, BATCH_ROWS};
 use crate::cluster::rpc::{Handler, Sender};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, Reads};
 use crate::error::{Error, Result};
-use crate::exec::handle::{Event, Execution, SessionHandle};
-use crate::exec::Kind;
+use crate::types::Datum;
 
-/// Process ids of sessions that serve peers' queries (never a client's:
-/// those count up from 1).
-const PEER_PID: i32 = -1;
+/// What the cluster needs from the executor to serve peers' requests.
+#[async_trait::async_trait]
+pub trait PeerService: Send + Sync + 'static {
+    /// Run a peer's query (one SELECT) over this node's own data and the
+    /// copies `reads` names, streaming the rows to `out` in batches; stop
+    /// when `out` closes.
+    async fn query(
+        &self,
+        sql: String,
+        params: Vec<Datum>,
+        reads: Reads,
+        out: &Sender<Response>,
+    ) -> Result<()>;
+
+    /// This node's live rows of `table` matching `filter`, each with the
+    /// shard and row key it lives at.
+    async fn scan(
+        &self,
+        scan: Scan,
+        reads: Reads,
+        out: &Sender<Response>,
+    ) -> Result<Vec<Vec<Datum>>>;
+
+    /// Whether this node's open segment holds rows of `table` matching
+    /// `filter`.
+    async fn open_rows_match(
+        &self,
+        table: String,
+        filter: Option<String>,
+        params: Vec<Datum>,
+    ) -> Result<bool>;
+}
+
+/// A peer's request for this node's rows of one table.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub table: String,
+    pub filter: Option<String>,
+    pub params: Vec<Datum>,
+    /// Only rows in sealed shards (not the open segment).
+    pub sealed_only: bool,
+}
 
 pub struct Service {
     pub cluster: Weak<Cluster>,
-    /// Idle sessions for peers' requests: starting one (a thread, a SQLite
-    /// connection, its functions) costs more than a point query.
-    pub idle: parking_lot::Mutex<Vec<SessionHandle>>,
+    pub peers: Arc<dyn PeerService>,
 }
 
-/// Idle peer sessions kept for reuse.
-const IDLE_SESSIONS: usize = 16;
-
 impl Service {
-    pub fn new(cluster: Weak<Cluster>) -> Service {
-        Service {
-            cluster,
-            idle: parking_lot::Mutex::new(Vec::new()),
-        }
-    }
-
-    /// An idle peer session, or a new one.
-    async fn session(&self, cluster: &Arc<Cluster>) -> Result<SessionHandle> {
-        let idle = self.idle.lock().pop();
-        match idle {
-            Some(h) => Ok(h),
-            None => {
-                SessionHandle::spawn(cluster.store.clone(), "mosaic".into(), PEER_PID, None).await
-            }
-        }
-    }
-
-    /// Keep a session whose request ended cleanly (no open transaction).
-    fn give_back(&self, handle: SessionHandle) {
-        if handle.txn_state() == crate::exec::TxnState::Idle {
-            let mut idle = self.idle.lock();
-            if idle.len() < IDLE_SESSIONS {
-                idle.push(handle);
-            }
-        }
+    pub fn new(cluster: Weak<Cluster>, peers: Arc<dyn PeerService>) -> Service {
+        Service { cluster, peers }
     }
 }
 
@@ -70,24 +82,8 @@ impl Handler for Service {
                 replicas,
                 skip,
             } => {
-                let handle = self.session(&cluster).await?;
-                handle
-                    .run(move |sess| {
-                        sess.reads = Arc::new(crate::cluster::Reads::only(replicas, skip))
-                    })
-                    .await?;
-                // A peer that goes away (cancel, timeout) stops the query here.
-                let r = tokio::select! {
-                    r = query(&handle, sql, params, &out) => r,
-                    _ = out.closed() => {
-                        handle.cancel();
-                        Err(Error::Canceled)
-                    }
-                };
-                if r.is_ok() {
-                    self.give_back(handle);
-                }
-                r
+                let reads = Reads::only(replicas, skip);
+                self.peers.query(sql, params, reads, &out).await
             }
             Request::Catalog => {
                 let store = cluster.store.clone();
@@ -116,25 +112,16 @@ impl Handler for Service {
                 replicas,
                 skip,
             } => {
-                let handle = self.session(&cluster).await?;
-                let scan = handle.run(move |sess| {
-                    sess.reads = Arc::new(crate::cluster::Reads::only(replicas, skip));
-                    crate::exec::remote::scan_local(
-                        sess,
-                        &table,
-                        filter.as_deref(),
-                        &params,
-                        sealed_only,
-                    )
-                });
-                let rows = tokio::select! {
-                    r = scan => r??,
-                    _ = out.closed() => {
-                        handle.cancel();
-                        return Err(Error::Canceled);
-                    }
+                let scan = Scan {
+                    table,
+                    filter,
+                    params,
+                    sealed_only,
                 };
-                self.give_back(handle);
+                let rows = self
+                    .peers
+                    .scan(scan, Reads::only(replicas, skip), &out)
+                    .await?;
                 for chunk in rows.chunks(BATCH_ROWS) {
                     out.send(Response::Rows(chunk.to_vec())).await?;
                 }
@@ -145,21 +132,10 @@ impl Handler for Service {
                 filter,
                 params,
             } => {
-                let handle = self.session(&cluster).await?;
-                let matching = {
-                    let table = table.clone();
-                    handle
-                        .run(move |sess| {
-                            crate::exec::remote::open_rows_match(
-                                sess,
-                                &table,
-                                filter.as_deref(),
-                                &params,
-                            )
-                        })
-                        .await??
-                };
-                self.give_back(handle);
+                let matching = self
+                    .peers
+                    .open_rows_match(table.clone(), filter, params)
+                    .await?;
                 if matching {
                     let c = cluster.clone();
                     tokio::task::spawn_blocking(move || -> Result<()> {
@@ -212,11 +188,8 @@ impl Handler for Service {
             Request::ShardMetas { ids } => {
                 let store = cluster.store.clone();
                 let metas = tokio::task::spawn_blocking(move || {
-                    let held: std::collections::HashSet<String> = store
-                        .with_writer(|w| crate::store::segment::live_shards(w, None))?
-                        .into_iter()
-                        .map(|s| s.id.0)
-                        .collect();
+                    let held: std::collections::HashSet<String> =
+                        store.live_shards()?.into_iter().map(|s| s.id.0).collect();
                     ids.iter()
                         .filter(|id| held.contains(*id))
                         .map(|id| {
@@ -247,63 +220,6 @@ impl Handler for Service {
                 .map_err(Error::internal)??;
                 out.send(Response::Rids(rids)).await
             }
-        }
-    }
-}
-
-/// Run a peer's query over this node's own data on a session of its own
-/// (one that never asks peers in turn), streaming the rows back in
-/// batches. If the peer goes away, the statement is cancelled.
-async fn query(
-    handle: &SessionHandle,
-    sql: String,
-    params: Vec<crate::types::Datum>,
-    out: &Sender<Response>,
-) -> Result<()> {
-    let mut prepared = {
-        let sql = sql.clone();
-        handle
-            .run(move |sess| crate::exec::prepare(&sess.store, &sql, &[]))
-            .await??
-    };
-    let Some(p) = prepared.pop().filter(|_| prepared.is_empty()) else {
-        return Err(Error::ProtocolViolation(
-            "a peer query must be one statement".into(),
-        ));
-    };
-    if p.kind != Kind::Query {
-        return Err(Error::ProtocolViolation(format!(
-            "a peer may only run queries, not: {sql}"
-        )));
-    }
-    match handle.execute(Arc::new(p), params).await? {
-        Execution::Done(_) => Ok(()),
-        Execution::Rows(mut stream) => {
-            let mut batch = Vec::new();
-            while let Some(ev) = stream.next().await {
-                match ev {
-                    Event::Rows(rows) => {
-                        batch.extend(rows);
-                        if batch.len() >= BATCH_ROWS {
-                            if let Err(e) =
-                                out.send(Response::Rows(std::mem::take(&mut batch))).await
-                            {
-                                handle.cancel();
-                                stream.close();
-                                return Err(e);
-                            }
-                        }
-                    }
-                    Event::End(r) => {
-                        r?;
-                        break;
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                out.send(Response::Rows(batch)).await?;
-            }
-            Ok(())
         }
     }
 }

@@ -371,7 +371,7 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
 
 fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
     let mut n = sess.conn.count_rows(table)?;
-    for (s, meta) in crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, table)? {
+    for (s, meta) in crate::exec::sources::live_shards(sess, table)? {
         n += meta.row_count.saturating_sub(s.tombstones as u64);
     }
     Ok(n)

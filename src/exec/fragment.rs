@@ -140,9 +140,15 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
         return Ok(None);
     }
     let def = split.table.clone();
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
     let resolve = plan::column_resolver(&def, &split.qualifier);
-    let scan = plan::prune_shards(&shards, &def, split.filter.as_ref(), &resolve, params);
+    let scan = plan::prune_shards(
+        shards.iter().map(|(s, m)| (s, &**m)),
+        &def,
+        split.filter.as_ref(),
+        &resolve,
+        params,
+    );
     let peers = crate::exec::remote::peers_for(sess, &def, split.filter.as_ref(), &resolve, params);
     // With peers to ask, the fragment/merge split is what lets them
     // aggregate their own rows; alone, it pays off only over two shards or

@@ -7,12 +7,15 @@
 pub mod copy;
 pub mod cursor;
 pub mod ddl;
+pub mod engine;
 pub mod fragment;
 pub mod handle;
+pub mod peer;
 pub mod pg_catalog;
 pub mod query;
 pub mod remote;
 pub mod settings;
+pub mod sources;
 pub mod system;
 pub mod write;
 
@@ -532,6 +535,12 @@ impl Session {
             unreachable: parking_lot::Mutex::new(HashSet::new()),
             _own_interrupt: own_interrupt,
         })
+    }
+
+    /// Parse, classify and type `sql` as this session sees the catalog
+    /// (its open block's DDL included).
+    pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+        prepare(&self.store, sql, declared)
     }
 
     /// Whether queries must also read other nodes' data.

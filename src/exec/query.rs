@@ -49,19 +49,8 @@ pub fn compile(
 ) -> Result<(String, ReadPlan)> {
     system::materialize(sess, &mut stmt)?;
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
-    let pick = |def: &crate::types::table::TableDef,
-                filter: Option<&sqlparser::ast::Expr>,
-                resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>| {
-        crate::exec::remote::peers_for(sess, def, filter, resolve, params)
-    };
-    let plan = plan::plan_reads(
-        &mut stmt,
-        &sess.store,
-        &sess.conn,
-        &sess.reads.scope,
-        params,
-        sess.cluster.is_some().then_some(&pick as plan::PeerPicker),
-    )?;
+    let snapshot = crate::exec::sources::snapshot(sess, &stmt, true)?;
+    let plan = plan::plan_reads(&mut stmt, &snapshot, params)?;
     sess.attach(&plan.attach)?;
     for g in &plan.gathers {
         crate::exec::fragment::gather(sess, g)?;
@@ -89,7 +78,8 @@ pub fn compile_cached(
     if sess.has_peers() || system::mentions_system_relation(&stmt, &sess.store) {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
-    let shape = plan::plan_shape(&stmt, &sess.store, &sess.conn, &sess.reads.scope, params)?;
+    let snapshot = crate::exec::sources::snapshot(sess, &stmt, false)?;
+    let shape = plan::plan_shape(&stmt, &snapshot, params)?;
     if !shape.gathers.is_empty() {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }

@@ -65,9 +65,8 @@ pub fn peers_for(
     resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>,
     params: &[Datum],
 ) -> Option<Vec<String>> {
-    let cluster = sess.cluster.as_ref()?;
-    let peers = cluster.peers_for(&sess.reads, def, filter, resolve, params);
-    (!peers.is_empty() || sess.reads.lacks(&def.name)).then_some(peers)
+    let peers = crate::exec::sources::peers(sess, &def.name)?;
+    crate::plan::peers_for(&peers, def, filter, resolve, params)
 }
 
 /// Send `req` to every live peer (or those in `only`: the others hold

@@ -160,7 +160,7 @@ fn pull_conflicting_rows(
     def: &TableDef,
     params: &[Datum],
 ) -> Result<()> {
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
     if shards.is_empty() && !sess.has_peers() {
         return Ok(());
     }
@@ -445,9 +445,9 @@ fn candidate_shards(
         std::sync::Arc<crate::types::shard::ShardMeta>,
     )>,
 > {
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
     let scan = plan::prune_shards(
-        &shards,
+        shards.iter().map(|(s, m)| (s, &**m)),
         def,
         cond,
         &plan::column_resolver(def, alias),
@@ -618,7 +618,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
     if keys.is_empty() {
         return Ok(());
     }
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
     let peers = sess.has_peers();
     if shards.is_empty() && !peers {
         return Ok(());
@@ -714,7 +714,7 @@ pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> 
 /// statement reads here, in this node's transaction (TRUNCATE inside a
 /// block; the holders hear of it after COMMIT).
 pub(crate) fn delete_copied_rows(sess: &mut Session, def: &std::sync::Arc<TableDef>) -> Result<()> {
-    let shards = plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
     for (s, meta) in shards.iter().filter(|(s, _)| s.home.is_some()) {
         sess.attach(std::slice::from_ref(&s.id))?;
         let src = crate::store::shard::source(def, meta, s.tombstones, true)?;

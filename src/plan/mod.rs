@@ -11,12 +11,17 @@
 //! is always correct, and it is the reference every pushdown is tested
 //! against. The shard list is read from the manifest inside the statement's
 //! own read transaction, so a concurrent seal can never hide or double rows.
+//!
+//! DESIGN: plan is pure. It does no I/O and calls nothing back: `exec`
+//! reads what the planner needs into a [`Snapshot`] (inside the statement's
+//! transaction) and hands it over; the planner returns a [`ReadPlan`].
 
 pub mod fragment;
 pub mod prune;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use sqlparser::ast::{
     Expr, Ident, JoinOperator, Query, Select, TableAlias, TableFactor, TableWithJoins, VisitMut,
@@ -26,7 +31,6 @@ use sqlparser::ast::{
 use crate::error::{Error, Result};
 use crate::plan::prune::Verdict;
 use crate::sql::{ident_name, object_name};
-use crate::store::Store;
 use crate::types::quote;
 use crate::types::shard::LiveShard;
 use crate::types::shard::{ShardId, ShardMeta};
@@ -70,11 +74,94 @@ pub struct RemoteScan {
     pub peers: Vec<String>,
 }
 
-/// The peers to ask for rows of a table that match a filter (over columns
-/// the resolver maps to the table), `None` when no other node is needed;
-/// see `exec::remote::peers_for`.
-pub type PeerPicker<'a> =
-    &'a dyn Fn(&TableDef, Option<&Expr>, &dyn Fn(&[Ident]) -> Option<usize>) -> Option<Vec<String>>;
+/// What the planner knows of the tables a statement may read, gathered
+/// by `exec` in the statement's own transaction: no planner call does I/O.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub tables: HashMap<String, TableSources>,
+}
+
+/// One table's sources as this statement sees them.
+#[derive(Debug, Clone)]
+pub struct TableSources {
+    pub def: Arc<TableDef>,
+    /// The live shards of this node's manifest the statement reads.
+    pub shards: Vec<ShardSource>,
+    /// The other nodes' holdings of the table; `None` on a node alone.
+    pub peers: Option<Peers>,
+}
+
+/// A live shard with its metadata and the SQL reading its live rows once
+/// it is attached (empty when only the plan's shape is wanted).
+#[derive(Debug, Clone)]
+pub struct ShardSource {
+    pub shard: LiveShard,
+    pub meta: Arc<ShardMeta>,
+    pub sql: String,
+}
+
+/// What the live peers hold of one table.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    pub holders: Vec<PeerShards>,
+    /// Rows of the table are on a node that is not live and nobody else
+    /// can serve them (the statement must say so).
+    pub lacking: bool,
+}
+
+/// One live peer's holdings of a table.
+#[derive(Debug, Clone)]
+pub struct PeerShards {
+    pub name: String,
+    /// Ask it whatever the filter: its holdings are unknown, or it has
+    /// unsealed rows of the table.
+    pub always: bool,
+    /// Its shards of the table with rows left, each with its metadata when
+    /// this node has it (`None`: unknown yet, so the peer is asked).
+    pub shards: Vec<Option<Arc<ShardMeta>>>,
+}
+
+/// The peers to ask for rows of `def` matching `filter` (over columns
+/// `resolve` maps to `def`): those that must always be asked, and those
+/// whose shards of it are not all pruned by their metadata. `None` when
+/// the statement needs nothing from another node.
+pub fn peers_for(
+    peers: &Peers,
+    def: &TableDef,
+    filter: Option<&Expr>,
+    resolve: &dyn Fn(&[Ident]) -> Option<usize>,
+    params: &[Datum],
+) -> Option<Vec<String>> {
+    let out: Vec<String> = peers
+        .holders
+        .iter()
+        .filter(|p| {
+            p.always
+                || p.shards.iter().any(|meta| match (filter, meta) {
+                    (Some(f), Some(meta)) => {
+                        matches!(prune::prune(meta, def, f, resolve, params), Verdict::Keep)
+                    }
+                    _ => true,
+                })
+        })
+        .map(|p| p.name.clone())
+        .collect();
+    (!out.is_empty() || peers.lacking).then_some(out)
+}
+
+/// Every relation `stmt` names (tables, views, CTE references alike): the
+/// tables whose sources a snapshot must hold.
+pub fn relations(stmt: &sqlparser::ast::Statement) -> Vec<String> {
+    let mut out = Vec::new();
+    let _ = sqlparser::ast::visit_relations(stmt, |name| {
+        let n = object_name(name);
+        if !out.contains(&n) {
+            out.push(n);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    out
+}
 
 /// Shards of one table reference whose live rows are copied into
 /// `temp.<temp>` (with the table's columns) before the statement runs.
@@ -101,46 +188,9 @@ pub fn segment_source(def: &TableDef, with_key: bool) -> String {
     format!("SELECT {} FROM main.{}", cols.join(", "), quote(&def.name))
 }
 
-/// The live shards of `table` with their metadata, as `conn`'s current
-/// transaction sees the manifest.
-pub fn live_shards(
-    store: &Store,
-    conn: &crate::store::Conn,
-    scope: &ShardScope,
-    table: &str,
-) -> Result<Vec<(LiveShard, std::sync::Arc<ShardMeta>)>> {
-    let all = conn.live_shards(Some(table))?;
-    let mut skip = HashSet::new();
-    for (t, id) in scope.skip.iter().filter(|(t, _)| t == table) {
-        if !all.iter().any(|s| s.home.is_none() && s.id.0 == *id) {
-            return Err(crate::error::Error::StaleCopy(format!("{id} of table {t}")));
-        }
-        skip.insert(id.as_str());
-    }
-    // A copy the statement counts on that left the manifest since (retired,
-    // evicted): nobody else reads it, so the statement must run again.
-    for (id, _) in scope.copies.iter().filter(|(_, t)| *t == table) {
-        if !all.iter().any(|s| s.home.is_some() && s.id.0 == *id) {
-            return Err(crate::error::Error::StaleCopy(format!(
-                "{id} of table {table}"
-            )));
-        }
-    }
-    all.into_iter()
-        .filter(|s| match &s.home {
-            None => !skip.contains(s.id.0.as_str()),
-            Some(_) => scope.copies.contains_key(&s.id.0),
-        })
-        .map(|s| {
-            let m = store.meta(&s.id)?;
-            Ok((s, m))
-        })
-        .collect()
-}
-
 /// Prune the shards of `def` for `filter`; `resolve` maps column references to `def`.
-pub fn prune_shards(
-    shards: &[(LiveShard, std::sync::Arc<ShardMeta>)],
+pub fn prune_shards<'a>(
+    shards: impl IntoIterator<Item = (&'a LiveShard, &'a ShardMeta)>,
     def: &TableDef,
     filter: Option<&Expr>,
     resolve: &dyn Fn(&[Ident]) -> Option<usize>,
@@ -148,11 +198,12 @@ pub fn prune_shards(
 ) -> Scan {
     let mut scan = Scan {
         table: def.name.clone(),
-        shards_total: shards.len(),
+        shards_total: 0,
         kept: vec![],
         pruned: vec![],
     };
     for (s, meta) in shards {
+        scan.shards_total += 1;
         let verdict = match filter {
             Some(f) => prune::prune(meta, def, f, resolve, params),
             None => Verdict::Keep,
@@ -179,42 +230,31 @@ pub struct ShardScope {
 /// Replace every table reference in `stmt`'s queries with its live sources.
 pub fn plan_reads(
     stmt: &mut sqlparser::ast::Statement,
-    store: &Store,
-    conn: &crate::store::Conn,
-    scope: &ShardScope,
+    snapshot: &Snapshot,
     params: &[Datum],
-    peers: Option<PeerPicker>,
 ) -> Result<ReadPlan> {
-    run_planner(stmt, store, conn, scope, params, peers, false)
+    run_planner(stmt, snapshot, params, false)
 }
 
 /// What `plan_reads` would decide on this node alone (shards, shape),
 /// without rewriting `stmt`: the key of a cached compilation.
 pub fn plan_shape(
     stmt: &sqlparser::ast::Statement,
-    store: &Store,
-    conn: &crate::store::Conn,
-    scope: &ShardScope,
+    snapshot: &Snapshot,
     params: &[Datum],
 ) -> Result<ReadPlan> {
-    run_planner(&mut stmt.clone(), store, conn, scope, params, None, true)
+    run_planner(&mut stmt.clone(), snapshot, params, true)
 }
 
 fn run_planner(
     stmt: &mut sqlparser::ast::Statement,
-    store: &Store,
-    conn: &crate::store::Conn,
-    scope: &ShardScope,
+    snapshot: &Snapshot,
     params: &[Datum],
-    peers: Option<PeerPicker>,
     dry: bool,
 ) -> Result<ReadPlan> {
     let mut planner = Planner {
-        store,
-        conn,
-        scope,
+        snapshot,
         params,
-        peers,
         ctes: HashSet::new(),
         plan: ReadPlan::default(),
         dry,
@@ -226,16 +266,10 @@ fn run_planner(
 }
 
 struct Planner<'a> {
-    store: &'a Store,
-    conn: &'a crate::store::Conn,
-    /// Which shards of the manifest this statement reads.
-    scope: &'a ShardScope,
+    snapshot: &'a Snapshot,
     params: &'a [Datum],
     ctes: HashSet<String>,
     plan: ReadPlan,
-    /// Peers hold data too: each table reference also reads theirs, from
-    /// the peers this picks.
-    peers: Option<PeerPicker<'a>>,
     /// Decide, but leave the statement as it is.
     dry: bool,
 }
@@ -259,7 +293,7 @@ impl Planner<'_> {
                 if self.ctes.contains(&n) {
                     None
                 } else {
-                    self.store.catalog.table(&n)
+                    self.snapshot.tables.get(&n).map(|t| t.def.clone())
                 }
             }
             _ => None,
@@ -325,7 +359,13 @@ impl Planner<'_> {
         all: &[Occurrence],
         others: usize,
     ) -> Result<()> {
-        let shards = live_shards(self.store, self.conn, self.scope, &occ.def.name)?;
+        let Some(sources) = self.snapshot.tables.get(&occ.def.name) else {
+            return Err(Error::Internal(format!(
+                "no sources of table {} in the snapshot",
+                occ.def.name
+            )));
+        };
+        let shards = &sources.shards;
         let resolve = |parts: &[Ident]| -> Option<usize> {
             match parts {
                 [q, c] if ident_name(q) == occ.qualifier => occ.def.column_index(&ident_name(c)),
@@ -342,7 +382,7 @@ impl Planner<'_> {
             }
         };
         let scan = prune_shards(
-            &shards,
+            shards.iter().map(|s| (&s.shard, &*s.meta)),
             &occ.def,
             if occ.prunable { filter } else { None },
             &resolve,
@@ -360,13 +400,10 @@ impl Planner<'_> {
                 table: occ.def.clone(),
                 shards: vec![],
             };
-            for (s, meta) in &shards {
-                if scan.kept.contains(&s.id) {
-                    g.shards.push((
-                        s.id.clone(),
-                        s.tombstones,
-                        crate::store::shard::source(&occ.def, meta, s.tombstones, false)?,
-                    ));
+            for src in shards {
+                if scan.kept.contains(&src.shard.id) {
+                    g.shards
+                        .push((src.shard.id.clone(), src.shard.tombstones, src.sql.clone()));
                 }
             }
             let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
@@ -380,24 +417,26 @@ impl Planner<'_> {
                 .push((ShardId(format!("gather {temp}")), true));
             self.plan.gathers.push(g);
         } else {
-            for (s, meta) in &shards {
+            for src in shards {
+                let s = &src.shard;
                 if scan.kept.contains(&s.id) {
                     if !self.dry {
-                        arms.push(crate::store::shard::source(
-                            &occ.def,
-                            meta,
-                            s.tombstones,
-                            false,
-                        )?);
+                        arms.push(src.sql.clone());
                     }
                     self.plan.attach.push(s.id.clone());
                     self.plan.shape.push((s.id.clone(), s.tombstones > 0));
                 }
             }
         }
-        let peers = self
-            .peers
-            .and_then(|pick| pick(&occ.def, filter.filter(|_| occ.prunable), &resolve));
+        let peers = sources.peers.as_ref().and_then(|p| {
+            peers_for(
+                p,
+                &occ.def,
+                filter.filter(|_| occ.prunable),
+                &resolve,
+                self.params,
+            )
+        });
         if let Some(peers) = peers {
             let temp = format!("_mosaic_remote_{}", self.plan.remotes.len() + 1);
             let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();

@@ -170,6 +170,23 @@ impl Conn {
 }
 
 impl Store {
+    /// Every live shard of this node's manifest, as last committed.
+    pub fn live_shards(&self) -> Result<Vec<LiveShard>> {
+        self.with_writer(|w| segment::live_shards(w, None))
+    }
+
+    /// The table a live shard of this node holds rows of.
+    pub fn shard_table(&self, id: &ShardId) -> Result<Option<String>> {
+        self.with_writer(|w| {
+            Ok(w.query_row(
+                "SELECT table_name FROM _mosaic_shards WHERE id = ?1",
+                [&id.0],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?)
+        })
+    }
+
     /// This node's holdings, read from its manifest in one read
     /// transaction on `conn`: its live shards, and the tables with rows
     /// still in its open segments. One snapshot, so that rows a seal moves

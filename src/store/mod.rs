@@ -189,7 +189,10 @@ impl Store {
     }
 
     /// Run `f` on the node's writer connection (DDL, seals).
-    pub fn with_writer<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(in crate::store) fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
         let conn = self.writer.lock();
         f(&conn)
     }

@@ -5,11 +5,11 @@ use pgwire::api::auth::sasl::scram::ScramSecret;
 use pgwire::api::auth::{AuthSource, LoginInfo, Password};
 use pgwire::error::{PgWireError, PgWireResult};
 
-use crate::store::Store;
+use crate::exec::engine::Engine;
 
 #[derive(Debug)]
 pub struct RoleSource {
-    pub store: std::sync::Arc<Store>,
+    pub engine: std::sync::Arc<Engine>,
 }
 
 #[async_trait]
@@ -22,12 +22,11 @@ impl AuthSource for RoleSource {
 
     async fn get_scram_secret(&self, login: &LoginInfo) -> PgWireResult<(ScramSecret, Option<()>)> {
         let user = login.user().unwrap_or_default().to_owned();
-        let role = self
-            .store
-            .catalog
-            .role(&user)
+        let verifier = self
+            .engine
+            .scram_verifier(&user)
             .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-        match role.and_then(|r| crate::auth::parse_verifier(&r.verifier)) {
+        match verifier.and_then(|v| crate::auth::parse_verifier(&v)) {
             Some(secret) => Ok((secret, None)),
             None => Err(PgWireError::InvalidPassword(user)),
         }

@@ -37,9 +37,9 @@ use pgwire::messages::data::DataRow;
 use pgwire::messages::PgWireBackendMessage;
 
 use crate::error::Error;
+use crate::exec::engine::Engine;
 use crate::exec::handle::Event;
 use crate::exec::{self, Execution, Outcome, Prepared, SessionHandle};
-use crate::store::Store;
 use crate::types::{Datum, PgType};
 
 /// An `Error` as the ErrorResponse the client sees.
@@ -61,20 +61,18 @@ type Sessions = Mutex<HashMap<(i32, Vec<u8>), Weak<SessionHandle>>>;
 
 /// Everything a connection's handlers share.
 pub struct Backend {
-    store: Arc<Store>,
-    cluster: Option<Arc<crate::cluster::Cluster>>,
+    engine: Arc<Engine>,
     parser: Arc<Parser>,
     sessions: Arc<Sessions>,
 }
 
 impl Backend {
-    pub fn new(store: Arc<Store>, cluster: Option<Arc<crate::cluster::Cluster>>) -> Arc<Backend> {
+    pub fn new(engine: Arc<Engine>) -> Arc<Backend> {
         Arc::new(Backend {
-            cluster,
             parser: Arc::new(Parser {
-                store: store.clone(),
+                engine: engine.clone(),
             }),
-            store,
+            engine,
             sessions: Arc::new(Mutex::new(HashMap::new())),
         })
     }
@@ -90,9 +88,7 @@ impl Backend {
             .cloned()
             .unwrap_or_default();
         let (pid, key) = client.pid_and_secret_key();
-        let handle = SessionHandle::spawn(self.store.clone(), user, pid, self.cluster.clone())
-            .await
-            .map_err(to_pg)?;
+        let handle = self.engine.spawn_session(user, pid).await.map_err(to_pg)?;
         let startup = params::startup_params(client);
         let (settings, refused) = handle
             .run(move |s| {
@@ -138,7 +134,7 @@ pub(crate) fn status_of(s: &SessionHandle) -> pgwire::messages::response::Transa
 
 /// Parses statements for the extended protocol.
 pub struct Parser {
-    store: Arc<Store>,
+    engine: Arc<Engine>,
 }
 
 fn fields(p: &Prepared, format: Option<&Format>) -> Vec<FieldInfo> {
@@ -176,11 +172,11 @@ impl QueryParser for Parser {
             Some(session) => {
                 let sql = sql.to_string();
                 session
-                    .run(move |s| exec::prepare(&s.store, &sql, &declared))
+                    .run(move |s| s.prepare(&sql, &declared))
                     .await
                     .map_err(to_pg)?
             }
-            None => exec::prepare(&self.store, sql, &declared),
+            None => self.engine.prepare(sql, &declared),
         }
         .map_err(to_pg)?;
         match stmts.len() {
@@ -433,9 +429,9 @@ impl SimpleQueryHandler for Backend {
         let mut out = Vec::with_capacity(script.len());
         let mut ok = true;
         for parsed in script {
-            let store = self.store.clone();
+            let engine = self.engine.clone();
             let prepared = session
-                .run(move |_| exec::prepare_parsed(&store, parsed, &[]))
+                .run(move |_| engine.prepare_parsed(parsed))
                 .await
                 .map_err(to_pg)?;
             let r = match prepared {
@@ -808,13 +804,13 @@ pub struct Handlers {
 }
 
 impl Handlers {
-    pub fn new(store: Arc<Store>, cluster: Option<Arc<crate::cluster::Cluster>>) -> Handlers {
-        let backend = Backend::new(store.clone(), cluster);
+    pub fn new(engine: Arc<Engine>) -> Handlers {
+        let backend = Backend::new(engine.clone());
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = exec::settings::SERVER_VERSION.to_string();
         params.time_zone = "UTC".into();
         params.date_style = "ISO, MDY".into();
-        let scram = ScramAuth::new(Arc::new(auth::RoleSource { store }));
+        let scram = ScramAuth::new(Arc::new(auth::RoleSource { engine }));
         let params = params::ServerParameters { base: params };
         let startup = Arc::new(SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram));
         let canceller = Arc::new(Canceller {
@@ -852,12 +848,11 @@ impl PgWireServerHandlers for Handlers {
 
 /// Serve PostgreSQL connections from `listener` until `shutdown` resolves.
 pub async fn serve(
-    store: Arc<Store>,
-    cluster: Option<Arc<crate::cluster::Cluster>>,
+    engine: Arc<Engine>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let handlers = Arc::new(Handlers::new(store, cluster));
+    let handlers = Arc::new(Handlers::new(engine));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

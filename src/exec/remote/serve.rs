@@ -30,10 +30,15 @@ pub fn scan_local(
         .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
     let filter = parse_filter(filter)?;
     sess.in_statement(false, |sess| {
-        let shards =
-            crate::plan::live_shards(&sess.store, &sess.conn, &sess.reads.scope, &def.name)?;
+        let shards = crate::exec::sources::live_shards(sess, &def.name)?;
         let resolve = crate::plan::column_resolver(&def, &def.name);
-        let scan = crate::plan::prune_shards(&shards, &def, filter.as_ref(), &resolve, params);
+        let scan = crate::plan::prune_shards(
+            shards.iter().map(|(s, m)| (s, &**m)),
+            &def,
+            filter.as_ref(),
+            &resolve,
+            params,
+        );
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         let mut arms = Vec::new();
         if !sealed_only {

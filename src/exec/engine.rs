@@ -1,0 +1,53 @@
+//! What the protocol layer holds of the database: the one door from
+//! `wire` to the data. It opens sessions, prepares statements outside a
+//! session (the extended protocol's Parse before the first statement), and
+//! answers logins with the role's stored SCRAM verifier. `wire` never sees
+//! the store or the cluster behind it.
+
+use std::sync::Arc;
+
+use crate::cluster::Cluster;
+use crate::error::Result;
+use crate::exec::{handle::SessionHandle, Parsed, Prepared};
+use crate::store::Store;
+use crate::types::PgType;
+
+pub struct Engine {
+    store: Arc<Store>,
+    /// The cluster, when sessions read the peers' data too.
+    cluster: Option<Arc<Cluster>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("node", &self.store.node_name)
+            .finish()
+    }
+}
+
+impl Engine {
+    pub fn new(store: Arc<Store>, cluster: Option<Arc<Cluster>>) -> Arc<Engine> {
+        Arc::new(Engine { store, cluster })
+    }
+
+    /// Start a session for `user` on a thread of its own.
+    pub async fn spawn_session(&self, user: String, pid: i32) -> Result<SessionHandle> {
+        SessionHandle::spawn(self.store.clone(), user, pid, self.cluster.clone()).await
+    }
+
+    /// Parse, classify and type `sql` against the committed catalog.
+    pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+        crate::exec::prepare(&self.store, sql, declared)
+    }
+
+    /// Prepare one statement of a parsed script.
+    pub fn prepare_parsed(&self, parsed: Parsed) -> Result<Prepared> {
+        crate::exec::prepare_parsed(&self.store, parsed, &[])
+    }
+
+    /// The stored SCRAM-SHA-256 verifier of a role that may log in.
+    pub fn scram_verifier(&self, user: &str) -> Result<Option<String>> {
+        Ok(self.store.catalog.role(user)?.map(|r| r.verifier))
+    }
+}

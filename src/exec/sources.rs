@@ -1,0 +1,91 @@
+//! What a statement reads, gathered for the planner: the I/O half of
+//! planning. `plan` is pure; these functions read the manifest in the
+//! statement's own transaction, the shards' metadata and the peers'
+//! holdings into a `plan::Snapshot`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use sqlparser::ast::Statement;
+
+use crate::error::{Error, Result};
+use crate::exec::Session;
+use crate::plan::{Peers, ShardSource, Snapshot, TableSources};
+use crate::types::shard::{LiveShard, ShardMeta};
+use crate::types::table::TableDef;
+
+/// The live shards of `table` this statement reads, with their metadata,
+/// as the session's current transaction sees the manifest: this node's
+/// own but those a peer reads from its copy (`reads.scope.skip`), and the
+/// copies of other nodes' shards it reads itself (`reads.scope.copies`).
+/// A shard the statement counts on that left the manifest since fails it
+/// with `Error::StaleCopy` (it runs again, decided anew).
+pub fn live_shards(sess: &Session, table: &str) -> Result<Vec<(LiveShard, Arc<ShardMeta>)>> {
+    let scope = &sess.reads.scope;
+    let all = sess.conn.live_shards(Some(table))?;
+    let mut skip = HashSet::new();
+    for (t, id) in scope.skip.iter().filter(|(t, _)| t == table) {
+        if !all.iter().any(|s| s.home.is_none() && s.id.0 == *id) {
+            return Err(Error::StaleCopy(format!("{id} of table {t}")));
+        }
+        skip.insert(id.as_str());
+    }
+    // A copy the statement counts on that left the manifest since (retired,
+    // evicted): nobody else reads it, so the statement must run again.
+    for (id, _) in scope.copies.iter().filter(|(_, t)| *t == table) {
+        if !all.iter().any(|s| s.home.is_some() && s.id.0 == *id) {
+            return Err(Error::StaleCopy(format!("{id} of table {table}")));
+        }
+    }
+    all.into_iter()
+        .filter(|s| match &s.home {
+            None => !skip.contains(s.id.0.as_str()),
+            Some(_) => scope.copies.contains_key(&s.id.0),
+        })
+        .map(|s| {
+            let m = sess.store.meta(&s.id)?;
+            Ok((s, m))
+        })
+        .collect()
+}
+
+/// `live_shards` as the planner takes them; with `sql`, each with the SQL
+/// that reads its live rows.
+pub fn shard_sources(sess: &Session, def: &TableDef, sql: bool) -> Result<Vec<ShardSource>> {
+    live_shards(sess, &def.name)?
+        .into_iter()
+        .map(|(shard, meta)| {
+            let sql = if sql {
+                crate::store::shard::source(def, &meta, shard.tombstones, false)?
+            } else {
+                String::new()
+            };
+            Ok(ShardSource { shard, meta, sql })
+        })
+        .collect()
+}
+
+/// What the peers hold of `table`; `None` on a node alone.
+pub fn peers(sess: &Session, table: &str) -> Option<Peers> {
+    let cluster = sess.cluster.as_ref()?;
+    Some(cluster.peer_shards(&sess.reads, table))
+}
+
+/// Everything the planner needs for `stmt`: each table it names, with its
+/// sources (`sql`: with the SQL reading each shard, for a plan that will
+/// run rather than only its shape).
+pub fn snapshot(sess: &Session, stmt: &Statement, sql: bool) -> Result<Snapshot> {
+    let mut snapshot = Snapshot::default();
+    for name in crate::plan::relations(stmt) {
+        let Some(def) = sess.store.catalog.table(&name) else {
+            continue;
+        };
+        let sources = TableSources {
+            shards: shard_sources(sess, &def, sql)?,
+            peers: peers(sess, &name),
+            def,
+        };
+        snapshot.tables.insert(name, sources);
+    }
+    Ok(snapshot)
+}
