@@ -266,8 +266,7 @@ pub struct CopyState {
 
 pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
     let def = sess
-        .store
-        .catalog
+        .catalog()
         .table(&spec.table)
         .ok_or_else(|| Error::NoSuchTable(spec.table.clone()))?;
     let cols: Vec<usize> = if spec.columns.is_empty() {

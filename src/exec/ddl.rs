@@ -56,7 +56,7 @@ pub struct Block {
 
 impl Block {
     /// The block's view of the tables it changed.
-    fn staged(&self) -> Staged {
+    pub(crate) fn staged(&self) -> Staged {
         self.changes
             .iter()
             .map(|c| (c.name.clone(), c.def.clone()))
@@ -97,7 +97,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         }
         Statement::CreateIndex(ci) => {
             let table = object_name(&ci.table_name);
-            let Some(def) = sess.store.catalog.table(&table) else {
+            let Some(def) = sess.catalog().table(&table) else {
                 return Err(Error::NoSuchTable(table));
             };
             let idx = ddl::create_index(ci, &def)?;
@@ -122,7 +122,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         } => drop(sess, object_type, *if_exists, names),
         Statement::AlterTable(at) => {
             let name = object_name(&at.name);
-            let Some(def) = sess.store.catalog.table(&name) else {
+            let Some(def) = sess.catalog().table(&name) else {
                 if at.if_exists {
                     return Ok(Outcome::Command("ALTER TABLE".into()));
                 }
@@ -176,8 +176,7 @@ fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
 /// index of the same name) is already called `name`, as this session sees
 /// the catalog.
 fn relation_exists(sess: &Session, name: &str) -> bool {
-    sess.store
-        .catalog
+    sess.catalog()
         .tables()
         .iter()
         .any(|t| t.name == name || objects::indexes(t).iter().any(|i| i.name == name))
@@ -192,7 +191,7 @@ fn record(sess: &mut Session, name: &str, def: Option<TableDef>) -> Result<()> {
         .catalog
         .journal(&sess.conn, name, def.map(Arc::new), hlc)?;
     sess.ddl.changes.push(change);
-    sess.store.catalog.stage(sess.ddl.staged());
+    sess.stage_ddl();
     Ok(())
 }
 
@@ -209,7 +208,7 @@ pub fn restore(sess: &mut Session, to: Block) {
     let changed = sess.ddl.changes.len() != to.changes.len();
     sess.ddl = to;
     if changed {
-        sess.store.catalog.stage(sess.ddl.staged());
+        sess.stage_ddl();
     }
 }
 
@@ -217,7 +216,7 @@ pub fn restore(sess: &mut Session, to: Block) {
 /// the work that cannot be rolled back, and tell the cluster once.
 pub fn publish(sess: &mut Session) -> Result<()> {
     let block = std::mem::take(&mut sess.ddl);
-    sess.store.catalog.unstage();
+    sess.unstage_ddl();
     if block.changes.is_empty() {
         return Ok(());
     }
@@ -245,13 +244,13 @@ fn drop(
         ObjectType::Table => {
             for n in names {
                 let name = object_name(n);
-                if sess.store.catalog.table(&name).is_none() && !if_exists {
+                if sess.catalog().table(&name).is_none() && !if_exists {
                     return Err(Error::NoSuchTable(name));
                 }
             }
             for n in names {
                 let name = object_name(n);
-                if sess.store.catalog.table(&name).is_some() {
+                if sess.catalog().table(&name).is_some() {
                     let shards = sess.conn.drop_segment(&name)?;
                     sess.ddl.dropped_shards.extend(shards);
                     sess.ddl.reindex.remove(&name);
@@ -264,8 +263,7 @@ fn drop(
             for n in names {
                 let name = object_name(n);
                 let owner = sess
-                    .store
-                    .catalog
+                    .catalog()
                     .tables()
                     .into_iter()
                     .find(|t| t.indexes.iter().any(|i| i.name == name));
@@ -385,7 +383,7 @@ pub fn truncate_now(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     };
     for target in &t.table_names {
         let name = object_name(&target.name);
-        if sess.store.catalog.table(&name).is_none() {
+        if sess.catalog().table(&name).is_none() {
             return Err(Error::NoSuchTable(name));
         }
     }
@@ -418,12 +416,12 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
         return Err(Error::Internal("not a TRUNCATE".into()));
     };
     let names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
-    if let Some(missing) = names.iter().find(|n| sess.store.catalog.table(n).is_none()) {
+    if let Some(missing) = names.iter().find(|n| sess.catalog().table(n).is_none()) {
         return Err(Error::NoSuchTable(missing.clone()));
     }
     sess.in_statement(true, |sess| {
         for name in &names {
-            let Some(def) = sess.store.catalog.table(name) else {
+            let Some(def) = sess.catalog().table(name) else {
                 continue;
             };
             // Copies of other nodes' shards read here, and the other

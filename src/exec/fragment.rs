@@ -210,7 +210,7 @@ fn compile(sess: &Session, split: &Split, source: &str) -> Result<String> {
             }
         }
     }
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     Ok(stmt.to_string())
 }

@@ -146,7 +146,7 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
 
 /// Classify and type one parsed statement.
 pub fn prepare_parsed(
-    store: &Store,
+    catalog: &dyn crate::sql::Catalog,
     parsed: Parsed,
     declared: &[Option<PgType>],
 ) -> Result<Prepared> {
@@ -158,28 +158,36 @@ pub fn prepare_parsed(
             params: vec![],
             columns: vec![],
         }),
-        Parsed::Statement(s) => prepare_one(store, *s, declared),
+        Parsed::Statement(s) => prepare_one(catalog, *s, declared),
     }
 }
 
 /// Parse, classify and type `sql`. `declared` are the parameter types the
 /// client gave (extended protocol).
-pub fn prepare(store: &Store, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+pub fn prepare(
+    catalog: &dyn crate::sql::Catalog,
+    sql: &str,
+    declared: &[Option<PgType>],
+) -> Result<Vec<Prepared>> {
     parse_script(sql)?
         .into_iter()
-        .map(|p| prepare_parsed(store, p, declared))
+        .map(|p| prepare_parsed(catalog, p, declared))
         .collect()
 }
 
-fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> Result<Prepared> {
+fn prepare_one(
+    catalog: &dyn crate::sql::Catalog,
+    stmt: Statement,
+    declared: &[Option<PgType>],
+) -> Result<Prepared> {
     let kind = classify(&stmt)?;
     if matches!(
         kind,
         Kind::Query | Kind::Insert | Kind::Update | Kind::Delete
     ) {
-        crate::sql::validate::check(&stmt, &store.catalog)?;
+        crate::sql::validate::check(&stmt, catalog)?;
     }
-    let inferred = crate::sql::infer::param_types(&stmt, &store.catalog);
+    let inferred = crate::sql::infer::param_types(&stmt, catalog);
     let n = inferred
         .len()
         .max(declared.len())
@@ -198,7 +206,7 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
     if let Kind::Declare(d) = &mut kind {
         d.columns = crate::sql::infer::result_columns(
             &Statement::Query(d.query.clone()),
-            &system::SystemCatalog(store),
+            &system::SystemCatalog(catalog),
             &params,
         )?
         .into_iter()
@@ -210,7 +218,7 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
     }
     let columns = match &kind {
         Kind::Query | Kind::Insert | Kind::Update | Kind::Delete => {
-            crate::sql::infer::result_columns(&stmt, &system::SystemCatalog(store), &params)?
+            crate::sql::infer::result_columns(&stmt, &system::SystemCatalog(catalog), &params)?
                 .into_iter()
                 .map(|(name, ty)| Column {
                     name: crate::sql::truncate_identifier(name),
@@ -221,7 +229,7 @@ fn prepare_one(store: &Store, stmt: Statement, declared: &[Option<PgType>]) -> R
         Kind::CopyTo(spec) => match &spec.to {
             Some(q) => crate::sql::infer::result_columns(
                 &Statement::Query(q.clone()),
-                &system::SystemCatalog(store),
+                &system::SystemCatalog(catalog),
                 &params,
             )?
             .into_iter()
@@ -465,6 +473,11 @@ pub struct Session {
     written: HashSet<String>,
     /// The open block's DDL, published at COMMIT.
     ddl: ddl::Block,
+    /// The open block's uncommitted table definitions, as this session
+    /// (and no other) sees them.
+    staged: crate::store::catalog::Staged,
+    /// The same, for the session's SQL functions (`::regclass`, …).
+    shared_staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
     /// The DDL state at each user savepoint of the open block, innermost last.
     ddl_savepoints: Vec<(String, ddl::Block)>,
     /// The open transaction is the implicit one of a multi-statement query.
@@ -507,7 +520,15 @@ impl Session {
         let own_interrupt = shared.register(&conn);
         let stmt_ver = Arc::new(AtomicI64::new(0));
         let settings = settings::Settings::default();
-        let functions = system::session_functions(&store, &user, pid, &settings, stmt_ver.clone());
+        let shared_staged = Arc::new(parking_lot::RwLock::new(Default::default()));
+        let functions = system::session_functions(
+            &store,
+            &user,
+            pid,
+            &settings,
+            stmt_ver.clone(),
+            shared_staged.clone(),
+        );
         conn.register_session(&functions)?;
         conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
         Ok(Session {
@@ -521,6 +542,8 @@ impl Session {
             copy: None,
             written: HashSet::new(),
             ddl: ddl::Block::default(),
+            staged: Default::default(),
+            shared_staged,
             ddl_savepoints: vec![],
             implicit: false,
             writing: false,
@@ -540,7 +563,29 @@ impl Session {
     /// Parse, classify and type `sql` as this session sees the catalog
     /// (its open block's DDL included).
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
-        prepare(&self.store, sql, declared)
+        prepare(&self.catalog(), sql, declared)
+    }
+
+    /// The catalog as this session sees it: its open block's DDL over the
+    /// committed tables.
+    pub fn catalog(&self) -> crate::store::catalog::View<'_> {
+        self.store.catalog.view(&self.staged)
+    }
+
+    /// Make the open block's DDL this session's view of the catalog.
+    pub(crate) fn stage_ddl(&mut self) {
+        self.staged = self.ddl.staged();
+        *self.shared_staged.write() = self.staged.clone();
+        self.store.catalog.touch();
+    }
+
+    /// Drop the uncommitted DDL from this session's view of the catalog.
+    pub(crate) fn unstage_ddl(&mut self) {
+        if !self.staged.is_empty() {
+            self.staged.clear();
+            self.shared_staged.write().clear();
+            self.store.catalog.touch();
+        }
     }
 
     /// Whether queries must also read other nodes' data.
@@ -849,7 +894,7 @@ impl Session {
         }
         let written = std::mem::take(&mut self.written);
         for table in &written {
-            if self.store.catalog.table(table).is_some() {
+            if self.catalog().table(table).is_some() {
                 self.store.seal_full(table)?;
                 self.store.compact(table)?;
             }

@@ -138,9 +138,7 @@ async fn query(
 ) -> Result<()> {
     let mut prepared = {
         let sql = sql.clone();
-        handle
-            .run(move |sess| crate::exec::prepare(&sess.store, &sql, &[]))
-            .await??
+        handle.run(move |sess| sess.prepare(&sql, &[])).await??
     };
     let Some(p) = prepared.pop().filter(|_| prepared.is_empty()) else {
         return Err(Error::ProtocolViolation(

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::exec::Session;
+use crate::store::catalog::Staged;
 use crate::store::udf::pg_catalog::Lookup;
 use crate::store::Store;
 use crate::types::table::TableDef;
@@ -55,8 +56,11 @@ pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
 
 /// What the catalog-aware functions (`::regclass`, format_type, …) look
 /// objects up in: this node's catalog.
-pub(crate) fn lookup(store: &Arc<Store>) -> Arc<dyn Lookup> {
-    Arc::new(StoreLookup(store.clone()))
+pub(crate) fn lookup(
+    store: &Arc<Store>,
+    staged: Arc<parking_lot::RwLock<Staged>>,
+) -> Arc<dyn Lookup> {
+    Arc::new(StoreLookup(store.clone(), staged))
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.
@@ -69,10 +73,8 @@ pub(crate) struct Relation {
 }
 
 /// Every relation pg_class lists, indexes aside.
-pub(crate) fn relations(store: &Store) -> Vec<Relation> {
-    let mut out: Vec<Relation> = store
-        .catalog
-        .tables()
+pub(crate) fn relations(tables: Vec<Arc<TableDef>>) -> Vec<Relation> {
+    let mut out: Vec<Relation> = tables
         .into_iter()
         .map(|t| Relation {
             oid: t.oid as i64,
@@ -145,11 +147,22 @@ pub(crate) fn role_oids(store: &Store) -> Result<Vec<(i64, crate::store::catalog
         .collect())
 }
 
-struct StoreLookup(Arc<Store>);
+/// The catalog lookups of a session's SQL functions: the committed
+/// catalog with the session's own staged DDL over it (`staged` is the
+/// session's, shared).
+struct StoreLookup(Arc<Store>, Arc<parking_lot::RwLock<Staged>>);
 
 impl StoreLookup {
+    fn tables(&self) -> Vec<Arc<TableDef>> {
+        self.0.catalog.view(&self.1.read()).tables()
+    }
+
+    fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.0.catalog.view(&self.1.read()).table(name)
+    }
+
     fn index(&self, oid: i64) -> Option<(Arc<TableDef>, objects::Index)> {
-        self.0.catalog.tables().into_iter().find_map(|t| {
+        self.tables().into_iter().find_map(|t| {
             objects::indexes(&t)
                 .into_iter()
                 .find(|i| i.oid == oid)
@@ -162,18 +175,18 @@ impl Lookup for StoreLookup {
     fn relation_oid(&self, name: &str) -> Option<i64> {
         let name = name.trim().trim_matches('"');
         let name = name.strip_prefix("public.").unwrap_or(name);
-        if let Some(t) = self.0.catalog.table(name) {
+        if let Some(t) = self.table(name) {
             return Some(t.oid as i64);
         }
         let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
-        relations(&self.0)
+        relations(self.tables())
             .into_iter()
             .find(|r| {
                 r.def.name == name || (r.name == short && r.namespace == objects::PG_CATALOG_NS)
             })
             .map(|r| r.oid)
             .or_else(|| {
-                self.0.catalog.tables().into_iter().find_map(|t| {
+                self.tables().into_iter().find_map(|t| {
                     objects::indexes(&t)
                         .into_iter()
                         .find(|i| i.name == name)
@@ -183,7 +196,7 @@ impl Lookup for StoreLookup {
     }
 
     fn relation_name(&self, oid: i64) -> Option<String> {
-        if let Some(r) = relations(&self.0).into_iter().find(|r| r.oid == oid) {
+        if let Some(r) = relations(self.tables()).into_iter().find(|r| r.oid == oid) {
             return Some(match r.namespace {
                 objects::MOSAIC_NS => format!("mosaic.{}", r.name),
                 objects::INFORMATION_SCHEMA_NS => format!("information_schema.{}", r.name),
@@ -194,7 +207,7 @@ impl Lookup for StoreLookup {
     }
 
     fn visible(&self, oid: i64) -> bool {
-        match relations(&self.0).into_iter().find(|r| r.oid == oid) {
+        match relations(self.tables()).into_iter().find(|r| r.oid == oid) {
             Some(r) => !matches!(
                 r.namespace,
                 objects::MOSAIC_NS | objects::INFORMATION_SCHEMA_NS
@@ -208,7 +221,7 @@ impl Lookup for StoreLookup {
     }
 
     fn constraint_def(&self, oid: i64) -> Option<String> {
-        self.0.catalog.tables().into_iter().find_map(|t| {
+        self.tables().into_iter().find_map(|t| {
             objects::indexes(&t)
                 .into_iter()
                 .filter_map(|i| i.constraint)
@@ -227,7 +240,7 @@ impl Lookup for StoreLookup {
     }
 
     fn column_default(&self, table: &str, column: &str) -> Option<String> {
-        let t = self.0.catalog.table(table)?;
+        let t = self.table(table)?;
         let pos = t.column_index(column)?;
         t.columns[pos].default.clone()
     }

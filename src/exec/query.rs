@@ -48,7 +48,7 @@ pub fn compile(
     params: &[Datum],
 ) -> Result<(String, ReadPlan)> {
     system::materialize(sess, &mut stmt)?;
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
     let snapshot = crate::exec::sources::snapshot(sess, &stmt, true)?;
     let plan = plan::plan_reads(&mut stmt, &snapshot, params)?;
     sess.attach(&plan.attach)?;
@@ -75,7 +75,7 @@ pub fn compile_cached(
     const CAPACITY: usize = 512;
     // Peers' rows are this run's data, like system relations: nothing to
     // cache, and no reason to plan twice.
-    if sess.has_peers() || system::mentions_system_relation(&stmt, &sess.store) {
+    if sess.has_peers() || system::mentions_system_relation(&stmt, &sess.catalog()) {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
     let snapshot = crate::exec::sources::snapshot(sess, &stmt, false)?;
@@ -109,7 +109,7 @@ pub fn run(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<Outcome> {
-    if let Some(split) = crate::plan::fragment::split(&stmt, &sess.store.catalog) {
+    if let Some(split) = crate::plan::fragment::split(&stmt, &sess.catalog()) {
         if let Some(outcome) = crate::exec::fragment::run(sess, &split, params, sink)? {
             return Ok(outcome);
         }
@@ -142,7 +142,7 @@ pub fn explain(
             "EXPLAIN of a statement other than a query".into(),
         ));
     }
-    if let Some(split) = crate::plan::fragment::split(&inner, &sess.store.catalog) {
+    if let Some(split) = crate::plan::fragment::split(&inner, &sess.catalog()) {
         if let Some(lines) = crate::exec::fragment::explain(sess, &split, params)? {
             let mut count = 0;
             for l in lines {

@@ -77,7 +77,7 @@ pub fn peers(sess: &Session, table: &str) -> Option<Peers> {
 pub fn snapshot(sess: &Session, stmt: &Statement, sql: bool) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     for name in crate::plan::relations(stmt) {
-        let Some(def) = sess.store.catalog.table(&name) else {
+        let Some(def) = sess.catalog().table(&name) else {
             continue;
         };
         let sources = TableSources {

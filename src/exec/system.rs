@@ -84,13 +84,11 @@ pub fn view(name: &str) -> Option<TableDef> {
 }
 
 /// The catalog as type inference sees it: user tables plus system views.
-pub struct SystemCatalog<'a>(pub &'a Store);
+pub struct SystemCatalog<'a>(pub &'a dyn crate::sql::Catalog);
 
 impl crate::sql::Catalog for SystemCatalog<'_> {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
-        view(name)
-            .map(Arc::new)
-            .or_else(|| self.0.catalog.table(name))
+        view(name).map(Arc::new).or_else(|| self.0.table(name))
     }
 }
 
@@ -102,11 +100,11 @@ fn temp_name(view: &str) -> String {
 }
 
 /// Whether `stmt` reads a system view or catalog (materialized per run).
-pub fn mentions_system_relation(stmt: &Statement, store: &Store) -> bool {
+pub fn mentions_system_relation(stmt: &Statement, catalog: &dyn crate::sql::Catalog) -> bool {
     let mut found = false;
     let _ = sqlparser::ast::visit_relations(stmt, |n| {
         let name = object_name(n);
-        if store.catalog.table(&name).is_none() && system_name(&name).is_some() {
+        if catalog.table(&name).is_none() && system_name(&name).is_some() {
             found = true;
         }
         ControlFlow::<()>::Continue(())
@@ -120,7 +118,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
     let mut used = Vec::new();
     let _ = sqlparser::ast::visit_relations_mut(stmt, |n: &mut ObjectName| {
         let name = object_name(n);
-        if sess.store.catalog.table(&name).is_some() {
+        if sess.catalog().table(&name).is_some() {
             return ControlFlow::<()>::Continue(());
         }
         if let Some(name) = system_name(&name) {
@@ -301,6 +299,7 @@ pub fn session_functions(
     pid: i32,
     settings: &crate::exec::settings::Settings,
     row_version: Arc<std::sync::atomic::AtomicI64>,
+    staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
 ) -> SessionFunctions {
     SessionFunctions {
         user: user.to_string(),
@@ -311,7 +310,7 @@ pub fn session_functions(
             env!("CARGO_PKG_VERSION")
         ),
         settings: Arc::new(settings.clone()),
-        lookup: crate::exec::pg_catalog::lookup(store),
+        lookup: crate::exec::pg_catalog::lookup(store, staged),
         row_version,
         hlc: store.hlc.clone(),
     }

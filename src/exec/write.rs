@@ -62,7 +62,7 @@ pub fn run(
 
 fn table_def(sess: &Session, name: &ObjectName) -> Result<std::sync::Arc<TableDef>> {
     let n = object_name(name);
-    sess.store.catalog.table(&n).ok_or(Error::NoSuchTable(n))
+    sess.catalog().table(&n).ok_or(Error::NoSuchTable(n))
 }
 
 /// Execute compiled SQLite SQL; rows (RETURNING) go to `sink`, the count
@@ -187,7 +187,7 @@ fn pull_conflicting_rows(
         returning: None,
         ..ins.clone()
     });
-    crate::sql::coerce::coerce_literals(&mut load, &sess.store.catalog)?;
+    crate::sql::coerce::coerce_literals(&mut load, &sess.catalog())?;
     if let Statement::Insert(l) = &mut load {
         l.table = TableObject::TableName(ObjectName::from(vec![
             sqlparser::ast::Ident::new("temp"),
@@ -465,7 +465,7 @@ fn update(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<WriteResult> {
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
     let Statement::Update(up) = &mut stmt else {
         unreachable!("checked by caller")
     };
@@ -557,7 +557,7 @@ fn delete(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<WriteResult> {
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
     let Statement::Delete(del) = &stmt else {
         unreachable!("checked by caller")
     };

@@ -18,6 +18,8 @@
 
 pub mod fragment;
 pub mod prune;
+#[cfg(test)]
+mod robustness;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;

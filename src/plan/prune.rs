@@ -19,8 +19,6 @@
 
 mod constant;
 mod like;
-#[cfg(test)]
-mod tests;
 
 use std::cell::OnceCell;
 use std::cmp::Ordering;

@@ -6,9 +6,6 @@ pub mod infer;
 pub mod rewrite;
 pub mod validate;
 
-#[cfg(test)]
-mod robustness;
-
 use std::sync::Arc;
 
 use crate::types::table::TableDef;

@@ -24,7 +24,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::ThreadId;
 
 use parking_lot::{Mutex, RwLock};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -58,8 +57,6 @@ pub type Staged = HashMap<String, Option<Arc<TableDef>>>;
 pub struct Catalog {
     db: Mutex<Connection>,
     tables: RwLock<HashMap<String, Arc<TableDef>>>,
-    /// Staged definitions of open transaction blocks, by session thread.
-    staged: RwLock<HashMap<ThreadId, Staged>>,
     /// The highest journal row published to `catalog.db`; rows up to it
     /// may be deleted from the journal.
     published: AtomicI64,
@@ -94,27 +91,24 @@ impl Catalog {
         Ok(Catalog {
             db: Mutex::new(db),
             tables: RwLock::new(tables),
-            staged: RwLock::new(HashMap::new()),
             published: AtomicI64::new(0),
             version: AtomicU64::new(0),
         })
     }
 
-    /// A table as this thread's session sees it: its open block's staged
-    /// definition if it has one, else the committed one.
+    /// A committed table. A session sees its own open block's DDL too,
+    /// through its [`View`].
     pub fn table(&self, name: &str) -> Option<Arc<TableDef>> {
-        if let Some(staged) = self.staged_entry(name) {
-            return staged;
-        }
         self.tables.read().get(name).cloned()
     }
 
-    fn staged_entry(&self, name: &str) -> Option<Option<Arc<TableDef>>> {
-        let staged = self.staged.read();
-        if staged.is_empty() {
-            return None;
+    /// The catalog as a session sees it: `staged` (its open block's
+    /// uncommitted definitions) over the committed tables.
+    pub fn view<'a>(&'a self, staged: &'a Staged) -> View<'a> {
+        View {
+            catalog: self,
+            staged,
         }
-        staged.get(&std::thread::current().id())?.get(name).cloned()
     }
 
     /// The version of the table definitions; any change bumps it.
@@ -126,43 +120,17 @@ impl Catalog {
         self.version.fetch_add(1, Ordering::Release);
     }
 
-    /// Every table as this thread's session sees it (see [`Catalog::table`]).
+    /// Every committed table, by name.
     pub fn tables(&self) -> Vec<Arc<TableDef>> {
-        let mut all = self.tables.read().clone();
-        if let Some(own) = self.staged.read().get(&std::thread::current().id()) {
-            for (name, def) in own {
-                match def {
-                    Some(d) => all.insert(name.clone(), d.clone()),
-                    None => all.remove(name),
-                };
-            }
-        }
-        let mut v: Vec<_> = all.into_values().collect();
+        let mut v: Vec<_> = self.tables.read().values().cloned().collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     }
 
-    /// Make `staged` this thread's uncommitted view (replacing any before).
-    pub fn stage(&self, staged: Staged) {
-        let me = std::thread::current().id();
-        if staged.is_empty() {
-            self.staged.write().remove(&me);
-        } else {
-            self.staged.write().insert(me, staged);
-        }
+    /// A session staged or dropped uncommitted definitions: compiled SQL
+    /// that depended on the catalog must be compiled again.
+    pub fn touch(&self) {
         self.bump();
-    }
-
-    /// Forget this thread's uncommitted view, if it has one.
-    pub fn unstage(&self) {
-        if self
-            .staged
-            .write()
-            .remove(&std::thread::current().id())
-            .is_some()
-        {
-            self.bump();
-        }
     }
 
     /// Insert or replace a table definition.
@@ -515,6 +483,52 @@ impl Catalog {
     }
 }
 
+/// The catalog as one session sees it: its open block's staged
+/// definitions (new, changed, or `None` for dropped) over the committed
+/// ones. Staged definitions belong to the session, whatever thread asks.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    catalog: &'a Catalog,
+    staged: &'a Staged,
+}
+
+impl View<'_> {
+    pub fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        match self.staged.get(name) {
+            Some(staged) => staged.clone(),
+            None => self.catalog.table(name),
+        }
+    }
+
+    /// Every table this session sees, by name.
+    pub fn tables(&self) -> Vec<Arc<TableDef>> {
+        if self.staged.is_empty() {
+            return self.catalog.tables();
+        }
+        let mut all: HashMap<String, Arc<TableDef>> = self
+            .catalog
+            .tables()
+            .into_iter()
+            .map(|t| (t.name.clone(), t))
+            .collect();
+        for (name, def) in self.staged {
+            match def {
+                Some(d) => all.insert(name.clone(), d.clone()),
+                None => all.remove(name),
+            };
+        }
+        let mut v: Vec<_> = all.into_values().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+}
+
+impl crate::sql::Catalog for View<'_> {
+    fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        View::table(self, name)
+    }
+}
+
 impl crate::sql::Catalog for Catalog {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         Catalog::table(self, name)
@@ -591,7 +605,7 @@ mod tests {
     }
 
     #[test]
-    fn staged_definitions_are_seen_by_their_thread_only() {
+    fn staged_definitions_are_seen_through_their_view_only() {
         let dir = tempfile::tempdir().unwrap();
         let catalog = Arc::new(Catalog::open(&dir.path().join("catalog.db")).unwrap());
         catalog.put_table(def("old"), 1).unwrap();
@@ -601,19 +615,13 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        catalog.stage(staged);
-        assert!(catalog.table("new").is_some());
-        assert!(catalog.table("old").is_none());
-        assert_eq!(catalog.tables().len(), 1);
-        let other = catalog.clone();
-        std::thread::spawn(move || {
-            assert!(other.table("new").is_none());
-            assert!(other.table("old").is_some());
-        })
-        .join()
-        .unwrap();
-        catalog.unstage();
+        let view = catalog.view(&staged);
+        assert!(view.table("new").is_some());
+        assert!(view.table("old").is_none());
+        assert_eq!(view.tables().len(), 1);
         assert!(catalog.table("new").is_none());
         assert!(catalog.table("old").is_some());
+        let none = Staged::new();
+        assert!(catalog.view(&none).table("old").is_some());
     }
 }

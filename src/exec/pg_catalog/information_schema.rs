@@ -83,7 +83,7 @@ fn schema_name(ns: i64) -> &'static str {
 }
 
 fn tables(sess: &Session, def: &TableDef) -> Rows {
-    super::relations(&sess.store)
+    super::relations(sess.catalog().tables())
         .into_iter()
         .map(|r| {
             let base = r.kind == 'r';
@@ -198,7 +198,7 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
 
 fn columns(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for r in super::relations(&sess.store) {
+    for r in super::relations(sess.catalog().tables()) {
         let schema = schema_name(r.namespace);
         for (pos, c) in r.def.columns.iter().enumerate() {
             out.push(column_row(def, schema, &r.name, pos, c));
@@ -227,8 +227,7 @@ fn schemata(sess: &Session, def: &TableDef) -> Rows {
 /// The constraints of every user table, keys first, as pg_constraint has
 /// them.
 fn table_keys(sess: &Session) -> Vec<(std::sync::Arc<TableDef>, Vec<Constraint>)> {
-    sess.store
-        .catalog
+    sess.catalog()
         .tables()
         .into_iter()
         .map(|tdef| {

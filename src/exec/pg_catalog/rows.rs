@@ -119,7 +119,7 @@ fn namespaces(def: &TableDef) -> Rows {
 
 fn classes(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for r in super::relations(&sess.store) {
+    for r in super::relations(sess.catalog().tables()) {
         let Relation {
             oid,
             name,
@@ -215,7 +215,7 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
             ],
         ));
     };
-    for r in super::relations(&sess.store) {
+    for r in super::relations(sess.catalog().tables()) {
         for (pos, c) in r.def.columns.iter().enumerate() {
             push(r.oid, pos, c);
         }
@@ -290,7 +290,7 @@ fn types(def: &TableDef) -> Rows {
 
 fn index_rows(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for tdef in sess.store.catalog.tables() {
+    for tdef in sess.catalog().tables() {
         for idx in objects::indexes(&tdef) {
             let n = idx.columns.len() as i64;
             out.push(row(
@@ -319,7 +319,7 @@ fn index_rows(sess: &Session, def: &TableDef) -> Rows {
 
 fn constraints(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for tdef in sess.store.catalog.tables() {
+    for tdef in sess.catalog().tables() {
         let all = objects::indexes(&tdef)
             .into_iter()
             .filter_map(|i| i.constraint)
@@ -352,7 +352,7 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
 
 fn attrdefs(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for tdef in sess.store.catalog.tables() {
+    for tdef in sess.catalog().tables() {
         for (pos, c) in tdef.columns.iter().enumerate() {
             if let Some(d) = &c.default {
                 out.push(row(
@@ -458,8 +458,7 @@ fn collation(def: &TableDef, oid: i64, name: &str, provider: &str) -> Vec<Datum>
 
 fn tables_view(sess: &Session, def: &TableDef) -> Rows {
     let owner = super::owner_name(sess);
-    sess.store
-        .catalog
+    sess.catalog()
         .tables()
         .iter()
         .map(|tdef| {
@@ -478,7 +477,7 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
 
 fn indexes_view(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for tdef in sess.store.catalog.tables() {
+    for tdef in sess.catalog().tables() {
         for idx in objects::indexes(&tdef) {
             out.push(row(
                 def,

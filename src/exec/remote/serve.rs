@@ -24,8 +24,7 @@ pub fn scan_local(
     sealed_only: bool,
 ) -> Result<Vec<Vec<Datum>>> {
     let def = sess
-        .store
-        .catalog
+        .catalog()
         .table(table)
         .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
     let filter = parse_filter(filter)?;
@@ -96,7 +95,7 @@ fn to_sqlite_cached(sess: &mut Session, sql: &str) -> Result<String> {
     let mut stmt = crate::sql::parse(sql)?
         .pop()
         .ok_or_else(|| Error::Internal("empty scan".into()))?;
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.store.catalog)?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     let sqlite = stmt.to_string();
     if sess.compiled.len() >= 512 {
@@ -115,8 +114,7 @@ pub fn open_rows_match(
     params: &[Datum],
 ) -> Result<bool> {
     let def = sess
-        .store
-        .catalog
+        .catalog()
         .table(table)
         .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
     let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();

@@ -1,9 +1,16 @@
+//! Shard pruning (`plan::prune`) on real shard files: what each filter
+//! keeps and prunes, and (in `never_wrong`) that a pruned shard never
+//! holds a matching row, as SQLite itself evaluates the filter.
+
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::*;
-use crate::store::shard::{write_shard, Row};
-use crate::types::table::Column;
+use mosaic::plan::prune::{conjuncts, prune, Verdict};
+use mosaic::store::shard::{write_shard, Row};
+use mosaic::types::shard::ShardMeta;
+use mosaic::types::table::{Column, TableDef};
+use mosaic::types::{Datum, PgType};
+use sqlparser::ast::{Expr, Ident};
 
 fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
     Column {
@@ -400,4 +407,5 @@ fn damaged_blooms_keep() {
     prunes(&m, "id = 500", "zone map: id in [1, 100] excludes id = 500");
 }
 
+#[path = "prune/never_wrong.rs"]
 mod never_wrong;

@@ -1,6 +1,7 @@
-//! The SQL front end never panics, whatever it is given: random token soup
-//! and mutated real statements go through parse, validation, inference,
-//! literal typing and the SQLite rewrite, which may refuse them with an
+//! The SQL front end and the planner's split never panic, whatever they
+//! are given: random token soup and mutated real statements go through
+//! parse, validation, inference, literal typing, the fragment split and
+//! the SQLite rewrite, which may refuse them with an
 //! error but must not crash the session thread.
 
 use std::sync::Arc;

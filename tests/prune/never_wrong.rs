@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use rusqlite::params_from_iter;
 
 use super::*;
-use crate::store::shard::{open_read_only, shard_path};
+use mosaic::store::shard::{open_read_only, shard_path};
 
 #[derive(Debug, Clone)]
 enum Pred {
