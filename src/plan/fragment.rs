@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use sqlparser::ast::{
     Distinct, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, Ident,
-    LimitClause, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor, VisitMut,
-    VisitorMut,
+    LimitClause, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
+    TableFactor, VisitMut, VisitorMut,
 };
 
 use crate::sql::{ident_name, object_name, Catalog};
@@ -49,241 +49,238 @@ pub struct Split {
 
 const PREFIX: &str = "_mosaic_";
 
+/// An output of the query with its alias, as the merge must reproduce it.
+type Output = (Expr, Option<Ident>);
+
 /// Split `stmt` if it has a shape the fragment/merge path handles.
 pub fn split(stmt: &Statement, catalog: &dyn Catalog) -> Option<Split> {
-    let Statement::Query(q) = stmt else {
-        return None;
-    };
-    if q.with.is_some() || q.fetch.is_some() || !q.locks.is_empty() || has_subquery(q) {
-        return None;
+    let shape = Shape::of(stmt, catalog)?;
+    if shape.aggregated {
+        aggregate_split(shape)
+    } else {
+        row_split(shape)
     }
-    let SetExpr::Select(sel) = q.body.as_ref() else {
-        return None;
-    };
-    let [twj] = sel.from.as_slice() else {
-        return None;
-    };
-    if !twj.joins.is_empty()
-        || sel.having.is_some() && !matches!(sel.group_by, GroupByExpr::Expressions(..))
-    {
-        return None;
-    }
-    let TableFactor::Table {
-        name,
-        alias,
-        args: None,
-        ..
-    } = &twj.relation
-    else {
-        return None;
-    };
-    let table = catalog.table(&object_name(name))?;
-    let qualifier = alias
-        .as_ref()
-        .map(|a| ident_name(&a.name))
-        .unwrap_or_else(|| table.name.clone());
-    if !sel.named_window.is_empty() || sel.qualify.is_some() || has_window(stmt) {
-        return None;
-    }
-    let groups = match &sel.group_by {
-        GroupByExpr::Expressions(g, m) if m.is_empty() => g.clone(),
-        _ => return None,
-    };
-    let aggregated = !groups.is_empty()
-        || sel
-            .projection
-            .iter()
-            .any(|i| item_expr(i).is_some_and(has_aggregate));
-    let from = format!("{} AS {}", quote_name(&table.name), quote_name(&qualifier));
-    let filter = sel.selection.clone();
-    let where_sql = filter
-        .as_ref()
-        .map(|f| format!(" WHERE {f}"))
-        .unwrap_or_default();
-    let (limit, offset) = limit_offset(q)?;
-    let order: Vec<&sqlparser::ast::OrderByExpr> = match &q.order_by {
-        None => vec![],
-        Some(o) => match &o.kind {
-            OrderByKind::Expressions(e) => e.iter().collect(),
-            OrderByKind::All(_) => return None,
-        },
-    };
+}
 
-    if aggregated {
-        if sel.distinct.is_some() {
+/// The parts of a single-table query that both kinds of split are built from.
+struct Shape<'a> {
+    sel: &'a Select,
+    table: Arc<TableDef>,
+    qualifier: String,
+    groups: Vec<Expr>,
+    aggregated: bool,
+    filter: Option<Expr>,
+    limit: Option<Expr>,
+    offset: Option<Expr>,
+    order: Vec<&'a OrderByExpr>,
+}
+
+impl<'a> Shape<'a> {
+    /// The shape of `stmt`, or `None` when it is not a query the split handles.
+    fn of(stmt: &'a Statement, catalog: &dyn Catalog) -> Option<Self> {
+        let Statement::Query(q) = stmt else {
+            return None;
+        };
+        if q.with.is_some() || q.fetch.is_some() || !q.locks.is_empty() || has_subquery(q) {
             return None;
         }
-        let mut m = MergeRewriter {
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-            partials: vec![],
-            aliases: sel
+        let SetExpr::Select(sel) = q.body.as_ref() else {
+            return None;
+        };
+        let [twj] = sel.from.as_slice() else {
+            return None;
+        };
+        if !twj.joins.is_empty()
+            || sel.having.is_some() && !matches!(sel.group_by, GroupByExpr::Expressions(..))
+        {
+            return None;
+        }
+        let TableFactor::Table {
+            name,
+            alias,
+            args: None,
+            ..
+        } = &twj.relation
+        else {
+            return None;
+        };
+        let table = catalog.table(&object_name(name))?;
+        let qualifier = alias
+            .as_ref()
+            .map(|a| ident_name(&a.name))
+            .unwrap_or_else(|| table.name.clone());
+        if !sel.named_window.is_empty() || sel.qualify.is_some() || has_window(stmt) {
+            return None;
+        }
+        let groups = match &sel.group_by {
+            GroupByExpr::Expressions(g, m) if m.is_empty() => g.clone(),
+            _ => return None,
+        };
+        let aggregated = !groups.is_empty()
+            || sel
                 .projection
                 .iter()
-                .filter_map(|i| match i {
-                    SelectItem::ExprWithAlias { alias, .. } => Some(ident_name(alias)),
-                    _ => None,
-                })
-                .collect(),
-            bail: false,
-            depth: 0,
-            skip_at: None,
+                .any(|i| item_expr(i).is_some_and(has_aggregate));
+        let (limit, offset) = limit_offset(q)?;
+        let order = match &q.order_by {
+            None => vec![],
+            Some(o) => match &o.kind {
+                OrderByKind::Expressions(e) => e.iter().collect(),
+                OrderByKind::All(_) => return None,
+            },
         };
-        let mut items = Vec::new();
-        for item in &sel.projection {
-            let (mut e, alias) = match item {
-                SelectItem::UnnamedExpr(e) => (e.clone(), None),
-                SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), Some(alias.clone())),
-                _ => return None,
-            };
-            let _ = e.visit(&mut m);
-            items.push(match alias {
-                Some(a) => format!("{e} AS {a}"),
-                None => e.to_string(),
-            });
-        }
-        let having = sel.having.clone().map(|mut h| {
-            let _ = h.visit(&mut m);
-            format!(" HAVING {h}")
-        });
-        let mut orders = Vec::new();
-        for o in &order {
-            let mut o = (*o).clone();
-            let _ = o.expr.visit(&mut m);
-            orders.push(o.to_string());
-        }
-        if m.bail {
-            return None;
-        }
-        let mut columns = Vec::new();
-        let mut frag_items = Vec::new();
-        for (i, g) in groups.iter().enumerate() {
-            columns.push(format!("{PREFIX}g{}", i + 1));
-            frag_items.push(format!("{g} AS {PREFIX}g{}", i + 1));
-        }
-        for (i, p) in m.partials.iter().enumerate() {
-            columns.push(format!("{PREFIX}a{}", i + 1));
-            frag_items.push(format!("{p} AS {PREFIX}a{}", i + 1));
-        }
-        let group_sql = if groups.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " GROUP BY {}",
-                groups
-                    .iter()
-                    .map(|g| g.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let fragment = format!(
-            "SELECT {} FROM {from}{where_sql}{group_sql}",
-            frag_items.join(", ")
-        );
-        let merge_group = if groups.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " GROUP BY {}",
-                (1..=groups.len())
-                    .map(|i| format!("{PREFIX}g{i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let merge = format!(
-            "SELECT {} FROM temp.{PREFIX}partials{merge_group}{}{}{}",
-            items.join(", "),
-            having.unwrap_or_default(),
-            order_sql(&orders),
-            limit_sql(&limit, &offset),
-        );
-        return Some(Split {
+        Some(Shape {
+            sel,
             table,
             qualifier,
-            filter,
-            fragment: parse(&fragment)?,
-            columns,
-            merge: parse(&merge)?,
-            kind: "partial aggregates",
-        });
+            groups,
+            aggregated,
+            filter: sel.selection.clone(),
+            limit,
+            offset,
+            order,
+        })
     }
 
+    /// The fragment's FROM and WHERE: the user's table, which the executor
+    /// replaces by each source.
+    fn source_sql(&self) -> String {
+        let where_sql = self
+            .filter
+            .as_ref()
+            .map(|f| format!(" WHERE {f}"))
+            .unwrap_or_default();
+        format!(
+            " FROM {} AS {}{where_sql}",
+            quote_name(&self.table.name),
+            quote_name(&self.qualifier)
+        )
+    }
+
+    /// The finished split; `None` if the SQL built for it does not parse.
+    fn finish(
+        self,
+        fragment: &str,
+        columns: Vec<String>,
+        merge: &str,
+        kind: &'static str,
+    ) -> Option<Split> {
+        Some(Split {
+            table: self.table,
+            qualifier: self.qualifier,
+            filter: self.filter,
+            fragment: parse(fragment)?,
+            columns,
+            merge: parse(merge)?,
+            kind,
+        })
+    }
+}
+
+/// The fragment's output list and the partial-results columns it fills.
+#[derive(Default)]
+struct FragmentOutputs {
+    columns: Vec<String>,
+    items: Vec<String>,
+}
+
+impl FragmentOutputs {
+    /// Output `expr` as the partial-results column `_mosaic_{kind}{n}`, returning its name.
+    fn push(&mut self, expr: impl std::fmt::Display, kind: char, n: usize) -> String {
+        let column = format!("{PREFIX}{kind}{n}");
+        self.items.push(format!("{expr} AS {column}"));
+        self.columns.push(column.clone());
+        column
+    }
+}
+
+/// The partial-aggregates split: each source groups its own rows, the merge
+/// groups the groups again and finishes the aggregates.
+fn aggregate_split(s: Shape) -> Option<Split> {
+    if s.sel.distinct.is_some() {
+        return None;
+    }
+    let mut m = MergeRewriter::new(&s.groups, &s.sel.projection);
+    let (items, having, orders) = merge_clauses(&s, &mut m)?;
+    if m.bail {
+        return None;
+    }
+    let mut out = FragmentOutputs::default();
+    for (i, g) in s.groups.iter().enumerate() {
+        out.push(g, 'g', i + 1);
+    }
+    for (i, p) in m.partials.iter().enumerate() {
+        out.push(p, 'a', i + 1);
+    }
+    let fragment = format!(
+        "SELECT {}{}{}",
+        out.items.join(", "),
+        s.source_sql(),
+        group_by_sql(s.groups.iter().map(|g| g.to_string()).collect()),
+    );
+    let merge = format!(
+        "SELECT {} FROM temp.{PREFIX}partials{}{having}{}{}",
+        items.join(", "),
+        group_by_sql(
+            (1..=s.groups.len())
+                .map(|i| format!("{PREFIX}g{i}"))
+                .collect()
+        ),
+        order_sql(&orders),
+        limit_sql(&s.limit, &s.offset),
+    );
+    s.finish(&fragment, out.columns, &merge, "partial aggregates")
+}
+
+/// The merge's output list, HAVING and ORDER BY: the query's own, rewritten
+/// over the partial results by `m` (which collects the partials to compute).
+fn merge_clauses(s: &Shape, m: &mut MergeRewriter) -> Option<(Vec<String>, String, Vec<String>)> {
+    let mut items = Vec::new();
+    for item in &s.sel.projection {
+        let (mut e, alias) = match item {
+            SelectItem::UnnamedExpr(e) => (e.clone(), None),
+            SelectItem::ExprWithAlias { expr, alias } => (expr.clone(), Some(alias.clone())),
+            _ => return None,
+        };
+        let _ = e.visit(m);
+        items.push(match alias {
+            Some(a) => format!("{e} AS {a}"),
+            None => e.to_string(),
+        });
+    }
+    let having = s.sel.having.clone().map(|mut h| {
+        let _ = h.visit(m);
+        format!(" HAVING {h}")
+    });
+    let mut orders = Vec::new();
+    for o in &s.order {
+        let mut o = (*o).clone();
+        let _ = o.expr.visit(m);
+        orders.push(o.to_string());
+    }
+    Some((items, having.unwrap_or_default(), orders))
+}
+
+/// The DISTINCT and top-k split: each source sends its distinct rows or its
+/// first rows, the merge makes them distinct or cuts them again.
+fn row_split(s: Shape) -> Option<Split> {
     // DISTINCT: every source keeps its distinct rows; top-k: its first
     // limit + offset rows (both, for DISTINCT … ORDER BY … LIMIT).
-    let distinct = match &sel.distinct {
+    let distinct = match &s.sel.distinct {
         None | Some(Distinct::All) => false,
         Some(Distinct::Distinct) => true,
         Some(_) => return None,
     };
-    if (limit.is_none() && !distinct) || sel.having.is_some() {
+    if (s.limit.is_none() && !distinct) || s.sel.having.is_some() {
         return None;
     }
-    let mut outputs: Vec<(Expr, Option<Ident>)> = Vec::new();
-    for item in &sel.projection {
-        match item {
-            SelectItem::UnnamedExpr(e) => outputs.push((e.clone(), None)),
-            SelectItem::ExprWithAlias { expr, alias } => {
-                outputs.push((expr.clone(), Some(alias.clone())))
-            }
-            SelectItem::Wildcard(_) => {
-                for c in &table.columns {
-                    outputs.push((column_ref(&qualifier, &c.name), None));
-                }
-            }
-            SelectItem::QualifiedWildcard(..) => {
-                for c in &table.columns {
-                    outputs.push((column_ref(&qualifier, &c.name), None));
-                }
-            }
-            _ => return None,
-        }
-    }
-    let mut columns = Vec::new();
-    let mut frag_items = Vec::new();
+    let outputs = row_outputs(&s)?;
+    let mut out = FragmentOutputs::default();
     for (i, (e, _)) in outputs.iter().enumerate() {
-        columns.push(format!("{PREFIX}c{}", i + 1));
-        frag_items.push(format!("{e} AS {PREFIX}c{}", i + 1));
+        out.push(e, 'c', i + 1);
     }
-    let mut frag_order = Vec::new();
-    let mut merge_order = Vec::new();
-    for (j, o) in order.iter().enumerate() {
-        // A sort key may name an output column by position or alias.
-        let key = match &o.expr {
-            Expr::Value(v) => match &v.value {
-                sqlparser::ast::Value::Number(n, _) => {
-                    let k: usize = n.parse().ok()?;
-                    outputs.get(k.checked_sub(1)?)?.0.clone()
-                }
-                _ => o.expr.clone(),
-            },
-            Expr::Identifier(id) => outputs
-                .iter()
-                .find(|(_, a)| a.as_ref().is_some_and(|a| ident_name(a) == ident_name(id)))
-                .map(|(e, _)| e.clone())
-                .unwrap_or_else(|| o.expr.clone()),
-            other => other.clone(),
-        };
-        // With DISTINCT a sort key is an output column (PostgreSQL
-        // insists), so the merge sorts by that column.
-        let merge_key = if distinct {
-            let i = outputs
-                .iter()
-                .position(|(e, _)| e.to_string() == key.to_string())?;
-            format!("{PREFIX}c{}", i + 1)
-        } else {
-            columns.push(format!("{PREFIX}o{}", j + 1));
-            frag_items.push(format!("{key} AS {PREFIX}o{}", j + 1));
-            format!("{PREFIX}o{}", j + 1)
-        };
-        let mut fo = (*o).clone();
-        fo.expr = key;
-        frag_order.push(fo.to_string());
-        let mut mo = (*o).clone();
-        mo.expr = Expr::Identifier(Ident::new(merge_key));
-        merge_order.push(mo.to_string());
-    }
-    let keep = match (&limit, &offset) {
+    let (frag_order, merge_order) = row_order(&s.order, &outputs, distinct, &mut out)?;
+    let keep = match (&s.limit, &s.offset) {
         (Some(l), Some(o)) => format!(" LIMIT ({l}) + ({o})"),
         (Some(l), None) => format!(" LIMIT {l}"),
         (None, _) => String::new(),
@@ -294,8 +291,9 @@ pub fn split(stmt: &Statement, catalog: &dyn Catalog) -> Option<Split> {
         "SELECT"
     };
     let fragment = format!(
-        "{select} {} FROM {from}{where_sql}{}{keep}",
-        frag_items.join(", "),
+        "{select} {}{}{}{keep}",
+        out.items.join(", "),
+        s.source_sql(),
         order_sql(&frag_order)
     );
     let merge = format!(
@@ -305,16 +303,81 @@ pub fn split(stmt: &Statement, catalog: &dyn Catalog) -> Option<Split> {
             .collect::<Vec<_>>()
             .join(", "),
         order_sql(&merge_order),
-        limit_sql(&limit, &offset),
+        limit_sql(&s.limit, &s.offset),
     );
-    Some(Split {
-        table,
-        qualifier,
-        filter,
-        fragment: parse(&fragment)?,
-        columns,
-        merge: parse(&merge)?,
-        kind: if distinct { "distinct" } else { "top-k" },
+    let kind = if distinct { "distinct" } else { "top-k" };
+    s.finish(&fragment, out.columns, &merge, kind)
+}
+
+/// The query's outputs, with wildcards spelled out as the table's columns.
+fn row_outputs(s: &Shape) -> Option<Vec<Output>> {
+    let mut outputs = Vec::new();
+    for item in &s.sel.projection {
+        match item {
+            SelectItem::UnnamedExpr(e) => outputs.push((e.clone(), None)),
+            SelectItem::ExprWithAlias { expr, alias } => {
+                outputs.push((expr.clone(), Some(alias.clone())))
+            }
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => {
+                for c in &s.table.columns {
+                    outputs.push((column_ref(&s.qualifier, &c.name), None));
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(outputs)
+}
+
+/// The ORDER BY items of the fragment and of the merge, adding to `out` the
+/// sort keys the merge needs and the outputs do not carry.
+fn row_order(
+    order: &[&OrderByExpr],
+    outputs: &[Output],
+    distinct: bool,
+    out: &mut FragmentOutputs,
+) -> Option<(Vec<String>, Vec<String>)> {
+    let mut frag_order = Vec::new();
+    let mut merge_order = Vec::new();
+    for (j, o) in order.iter().enumerate() {
+        let key = sort_key(o, outputs)?;
+        // With DISTINCT a sort key is an output column (PostgreSQL
+        // insists), so the merge sorts by that column.
+        let merge_key = if distinct {
+            let i = outputs
+                .iter()
+                .position(|(e, _)| e.to_string() == key.to_string())?;
+            format!("{PREFIX}c{}", i + 1)
+        } else {
+            out.push(&key, 'o', j + 1)
+        };
+        let mut fo = (*o).clone();
+        fo.expr = key;
+        frag_order.push(fo.to_string());
+        let mut mo = (*o).clone();
+        mo.expr = Expr::Identifier(Ident::new(merge_key));
+        merge_order.push(mo.to_string());
+    }
+    Some((frag_order, merge_order))
+}
+
+/// The expression a sort key stands for; `None` for a position out of range.
+fn sort_key(o: &OrderByExpr, outputs: &[Output]) -> Option<Expr> {
+    // A sort key may name an output column by position or alias.
+    Some(match &o.expr {
+        Expr::Value(v) => match &v.value {
+            sqlparser::ast::Value::Number(n, _) => {
+                let k: usize = n.parse().ok()?;
+                outputs.get(k.checked_sub(1)?)?.0.clone()
+            }
+            _ => o.expr.clone(),
+        },
+        Expr::Identifier(id) => outputs
+            .iter()
+            .find(|(_, a)| a.as_ref().is_some_and(|a| ident_name(a) == ident_name(id)))
+            .map(|(e, _)| e.clone())
+            .unwrap_or_else(|| o.expr.clone()),
+        other => other.clone(),
     })
 }
 
@@ -338,6 +401,15 @@ fn order_sql(items: &[String]) -> String {
         String::new()
     } else {
         format!(" ORDER BY {}", items.join(", "))
+    }
+}
+
+/// A GROUP BY clause over `keys`, or nothing when there are none.
+fn group_by_sql(keys: Vec<String>) -> String {
+    if keys.is_empty() {
+        String::new()
+    } else {
+        format!(" GROUP BY {}", keys.join(", "))
     }
 }
 
@@ -450,6 +522,24 @@ struct MergeRewriter {
 }
 
 impl MergeRewriter {
+    /// A rewriter for a query grouped by `groups` whose output list is `projection`.
+    fn new(groups: &[Expr], projection: &[SelectItem]) -> Self {
+        MergeRewriter {
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            partials: vec![],
+            aliases: projection
+                .iter()
+                .filter_map(|i| match i {
+                    SelectItem::ExprWithAlias { alias, .. } => Some(ident_name(alias)),
+                    _ => None,
+                })
+                .collect(),
+            bail: false,
+            depth: 0,
+            skip_at: None,
+        }
+    }
+
     fn partial(&mut self, sql: String) -> String {
         let i = match self.partials.iter().position(|p| *p == sql) {
             Some(i) => i,

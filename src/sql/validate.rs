@@ -7,6 +7,7 @@
 //! from an arbitrary row.
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use sqlparser::ast::{
     Expr, Function, GroupByExpr, Query, Select, SelectItem, Statement, TableFactor, Visit, Visitor,
@@ -14,6 +15,7 @@ use sqlparser::ast::{
 
 use crate::error::{Error, Result};
 use crate::sql::{ident_name, object_name, Catalog};
+use crate::types::table::TableDef;
 
 const AGGREGATES: &[&str] = &[
     "count",
@@ -144,6 +146,36 @@ fn check_grouping(s: &Select, catalog: &dyn Catalog) -> Result<()> {
     if group.is_empty() && !aggregated {
         return Ok(());
     }
+    if !checkable_group(&group, &s.projection) {
+        return Ok(());
+    }
+    let Some(tables) = from_tables(s, catalog) else {
+        return Ok(());
+    };
+    let grouping = Grouping {
+        text: group.iter().map(|g| g.to_string()).collect(),
+        group,
+        tables,
+    };
+    let mut exprs: Vec<&Expr> = items;
+    if let Some(h) = &s.having {
+        exprs.push(h);
+    }
+    for e in exprs {
+        if grouping.grouped(e) {
+            continue;
+        }
+        for c in loose_columns(e) {
+            if !grouping.grouped(&c) {
+                return Err(grouping.ungrouped(&c));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether this check understands every GROUP BY item.
+fn checkable_group(group: &[&Expr], projection: &[SelectItem]) -> bool {
     // Positional or alias GROUP BY items: too clever for this check.
     if group.iter().any(|g| {
         !matches!(
@@ -155,112 +187,115 @@ fn check_grouping(s: &Select, catalog: &dyn Catalog) -> Result<()> {
                 | Expr::Nested(_)
         )
     }) {
-        return Ok(());
+        return false;
     }
-    let aliases: Vec<String> = s
-        .projection
+    let aliases: Vec<String> = projection
         .iter()
         .filter_map(|i| match i {
             SelectItem::ExprWithAlias { alias, .. } => Some(ident_name(alias)),
             _ => None,
         })
         .collect();
-    if group
+    !group
         .iter()
         .any(|g| matches!(g, Expr::Identifier(i) if aliases.contains(&ident_name(i))))
-    {
-        return Ok(());
-    }
-    // Tables in FROM, by qualifier.
+}
+
+/// The tables in FROM by qualifier; `None` when one is not a catalog table.
+fn from_tables(s: &Select, catalog: &dyn Catalog) -> Option<Vec<(String, Arc<TableDef>)>> {
     let mut tables = Vec::new();
     for twj in &s.from {
         for f in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation)) {
-            match f {
-                TableFactor::Table {
-                    name,
-                    alias,
-                    args: None,
-                    ..
-                } => {
-                    if let Some(def) = catalog.table(&object_name(name)) {
-                        let q = alias
-                            .as_ref()
-                            .map(|a| ident_name(&a.name))
-                            .unwrap_or_else(|| def.name.clone());
-                        tables.push((q, def));
-                    } else {
-                        return Ok(());
-                    }
-                }
-                _ => return Ok(()),
-            }
+            let TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } = f
+            else {
+                return None;
+            };
+            let def = catalog.table(&object_name(name))?;
+            let q = alias
+                .as_ref()
+                .map(|a| ident_name(&a.name))
+                .unwrap_or_else(|| def.name.clone());
+            tables.push((q, def));
         }
     }
-    let grouped_text: Vec<String> = group.iter().map(|g| g.to_string()).collect();
-    let col_of = |e: &Expr| -> Option<(Option<String>, String)> {
-        match e {
-            Expr::Identifier(i) => Some((None, ident_name(i))),
-            Expr::CompoundIdentifier(p) if p.len() >= 2 => Some((
-                Some(ident_name(&p[p.len() - 2])),
-                ident_name(&p[p.len() - 1]),
-            )),
+    Some(tables)
+}
+
+/// The qualifier (if any) and name of a column reference.
+fn col_of(e: &Expr) -> Option<(Option<String>, String)> {
+    match e {
+        Expr::Identifier(i) => Some((None, ident_name(i))),
+        Expr::CompoundIdentifier(p) => match p.as_slice() {
+            [.., q, c] => Some((Some(ident_name(q)), ident_name(c))),
             _ => None,
-        }
-    };
-    let table_of = |q: &Option<String>, c: &str| {
-        tables.iter().find(|(tq, def)| match q {
+        },
+        _ => None,
+    }
+}
+
+/// A SELECT's GROUP BY items and the FROM tables their columns belong to.
+struct Grouping<'a> {
+    group: Vec<&'a Expr>,
+    /// The items as SQL text, to recognise a grouped expression.
+    text: Vec<String>,
+    tables: Vec<(String, Arc<TableDef>)>,
+}
+
+impl Grouping<'_> {
+    /// The FROM table (with its qualifier) a possibly qualified column belongs to.
+    fn table_of(&self, q: &Option<String>, c: &str) -> Option<&(String, Arc<TableDef>)> {
+        self.tables.iter().find(|(tq, def)| match q {
             Some(q) => tq == q,
             None => def.column_index(c).is_some(),
         })
-    };
-    let grouped = |e: &Expr| -> bool {
-        if grouped_text.contains(&e.to_string()) {
+    }
+
+    /// Whether GROUP BY names column `c` of the table qualified `tq`.
+    fn groups_column(&self, tq: &str, c: &str) -> bool {
+        self.group.iter().any(|g| match col_of(g) {
+            Some((gq, gc)) => {
+                gc == c && self.table_of(&gq, &gc).map(|(x, _)| x.as_str()) == Some(tq)
+            }
+            None => false,
+        })
+    }
+
+    /// Whether `e` has a single value in each group.
+    fn grouped(&self, e: &Expr) -> bool {
+        if self.text.contains(&e.to_string()) {
             return true;
         }
         let Some((q, c)) = col_of(e) else {
             return false;
         };
-        let Some((tq, def)) = table_of(&q, &c) else {
+        let Some((tq, def)) = self.table_of(&q, &c) else {
             return true;
         };
-        let same = |g: &&Expr| match col_of(g) {
-            Some((gq, gc)) => gc == c && table_of(&gq, &gc).map(|(x, _)| x) == Some(tq),
-            None => false,
-        };
-        if group.iter().any(same) {
+        if self.groups_column(tq, &c) {
             return true;
         }
         // Grouping by the whole primary key groups every column of the table.
         !def.primary_key.is_empty()
-            && def.primary_key.iter().all(|&k| {
-                group.iter().any(|g| match col_of(g) {
-                    Some((gq, gc)) => {
-                        gc == def.columns[k].name && table_of(&gq, &gc).map(|(x, _)| x) == Some(tq)
-                    }
-                    None => false,
-                })
-            })
-    };
-    let mut exprs: Vec<&Expr> = items;
-    if let Some(h) = &s.having {
-        exprs.push(h);
+            && def
+                .primary_key
+                .iter()
+                .all(|&k| self.groups_column(tq, &def.columns[k].name))
     }
-    for e in exprs {
-        if grouped(e) {
-            continue;
-        }
-        for c in loose_columns(e) {
-            if !grouped(&c) {
-                let (q, name) = col_of(&c).unwrap_or((None, c.to_string()));
-                let shown = match q.or_else(|| table_of(&None, &name).map(|(t, _)| t.clone())) {
-                    Some(t) => format!("{t}.{name}"),
-                    None => name,
-                };
-                return Err(Error::Grouping(format!(
-                    "column \"{shown}\" must appear in the GROUP BY clause or be used in an aggregate function"
-                )));
-            }
-        }
+
+    /// The error for column `c`, used outside an aggregate but not grouped.
+    fn ungrouped(&self, c: &Expr) -> Error {
+        let (q, name) = col_of(c).unwrap_or((None, c.to_string()));
+        let shown = match q.or_else(|| self.table_of(&None, &name).map(|(t, _)| t.clone())) {
+            Some(t) => format!("{t}.{name}"),
+            None => name,
+        };
+        Error::Grouping(format!(
+            "column \"{shown}\" must appear in the GROUP BY clause or be used in an aggregate function"
+        ))
     }
-    Ok(())
 }

@@ -1,8 +1,8 @@
 //! Types and PostgreSQL column names of expressions.
 
 use sqlparser::ast::{
-    BinaryOperator as Op, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, TrimWhereField, UnaryOperator, Value,
+    BinaryOperator as Op, DataType, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Ident, TrimWhereField, UnaryOperator, Value,
 };
 
 use super::{name_parts, norm, Env};
@@ -140,6 +140,31 @@ fn math(t: PgType) -> PgType {
     }
 }
 
+/// The type of a numeric literal: int4, int8 or numeric by its size and form.
+fn number_type(n: &str) -> PgType {
+    if n.contains(['e', 'E']) {
+        PgType::Numeric(None)
+    } else if let Some((_, frac)) = n.split_once('.') {
+        PgType::Numeric(Some((0, frac.len() as u32)))
+    } else if n.parse::<i32>().is_ok() {
+        PgType::Int4
+    } else if n.parse::<i64>().is_ok() {
+        PgType::Int8
+    } else {
+        PgType::Numeric(Some((0, 0)))
+    }
+}
+
+/// The type of EXTRACT: numeric, with the scale PostgreSQL gives the field.
+fn extract_type(field: &DateTimeField) -> PgType {
+    let scale = match field {
+        DateTimeField::Epoch | DateTimeField::Second | DateTimeField::Seconds => 6,
+        DateTimeField::Milliseconds | DateTimeField::Millisecond => 3,
+        _ => 0,
+    };
+    PgType::Numeric(Some((0, scale)))
+}
+
 impl Env<'_> {
     /// The first argument type that says something (NULL and unknown don't).
     fn first_known(&mut self, es: &[&Expr]) -> Result<PgType> {
@@ -158,82 +183,14 @@ impl Env<'_> {
     pub(super) fn expr_type(&mut self, e: &Expr) -> Result<PgType> {
         Ok(match e {
             Expr::Identifier(id) => self.column(None, &norm(id))?,
-            Expr::CompoundIdentifier(ids) => {
-                let n = ids.len();
-                let col = norm(&ids[n - 1]);
-                if n >= 2 {
-                    self.column(Some(&norm(&ids[n - 2])), &col)?
-                } else {
-                    self.column(None, &col)?
-                }
-            }
-            Expr::Value(v) => match &v.value {
-                Value::Number(n, _) => {
-                    if n.contains(['e', 'E']) {
-                        PgType::Numeric(None)
-                    } else if let Some((_, frac)) = n.split_once('.') {
-                        PgType::Numeric(Some((0, frac.len() as u32)))
-                    } else if n.parse::<i32>().is_ok() {
-                        PgType::Int4
-                    } else if n.parse::<i64>().is_ok() {
-                        PgType::Int8
-                    } else {
-                        PgType::Numeric(Some((0, 0)))
-                    }
-                }
-                Value::Boolean(_) => PgType::Bool,
-                Value::Placeholder(p) => p
-                    .strip_prefix('$')
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .and_then(|n| self.params.get(n.wrapping_sub(1)))
-                    .cloned()
-                    .unwrap_or(PgType::Text),
-                _ => PgType::Text,
-            },
+            Expr::CompoundIdentifier(ids) => self.compound_type(ids)?,
+            Expr::Value(v) => self.value_type(&v.value),
             Expr::Nested(inner) => self.expr_type(inner)?,
-            Expr::Cast { data_type, .. } if pg_catalog::cast_type(data_type).is_some() => {
-                pg_catalog::cast_type(data_type).unwrap_or(PgType::Text)
-            }
             Expr::Cast {
                 data_type, expr, ..
-            } => match PgType::from_sql(data_type)? {
-                // An unconstrained numeric keeps the scale of the text it was cast from.
-                PgType::Numeric(None) => match expr.as_ref() {
-                    Expr::Value(v) => match &v.value {
-                        Value::SingleQuotedString(t) | Value::Number(t, _) => literal_scale(t)
-                            .map(|s| PgType::Numeric(Some((0, s))))
-                            .unwrap_or(PgType::Numeric(None)),
-                        _ => PgType::Numeric(None),
-                    },
-                    other => match self.expr_type(other)? {
-                        t @ PgType::Numeric(_) => t,
-                        t => scale_of(&t)
-                            .map(|s| PgType::Numeric(Some((0, s))))
-                            .unwrap_or(PgType::Numeric(None)),
-                    },
-                },
-                t => t,
-            },
+            } => self.cast_type(expr, data_type)?,
             Expr::TypedString(ts) => PgType::from_sql(&ts.data_type)?,
-            Expr::BinaryOp { left, op, right } => match op {
-                Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo => {
-                    let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
-                    numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
-                }
-                Op::PGExp => math(self.expr_type(left)?),
-                Op::StringConcat | Op::LongArrow | Op::HashLongArrow => PgType::Text,
-                Op::Arrow | Op::HashArrow => match self.expr_type(left)? {
-                    PgType::Json => PgType::Json,
-                    _ => PgType::Jsonb,
-                },
-                Op::BitwiseAnd
-                | Op::BitwiseOr
-                | Op::PGBitwiseShiftLeft
-                | Op::PGBitwiseShiftRight => self.expr_type(left)?,
-                Op::Spaceship | Op::LtDashGt => PgType::Float8,
-                Op::Custom(c) if c == "<#>" => PgType::Float8,
-                _ => PgType::Bool,
-            },
+            Expr::BinaryOp { left, op, right } => self.binary_type(left, op, right)?,
             Expr::UnaryOp { op, expr } => match op {
                 UnaryOperator::Not => PgType::Bool,
                 UnaryOperator::PGSquareRoot => math(self.expr_type(expr)?),
@@ -272,15 +229,7 @@ impl Env<'_> {
                 let cols = self.query_cols(q)?;
                 cols.into_iter().next().map_or(PgType::Unknown, |c| c.1)
             }
-            Expr::Extract { field, .. } => {
-                use sqlparser::ast::DateTimeField as F;
-                let scale = match field {
-                    F::Epoch | F::Second | F::Seconds => 6,
-                    F::Milliseconds | F::Millisecond => 3,
-                    _ => 0,
-                };
-                PgType::Numeric(Some((0, scale)))
-            }
+            Expr::Extract { field, .. } => extract_type(field),
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => math(self.expr_type(expr)?),
             Expr::Position { .. } => PgType::Int4,
             Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => PgType::Text,
@@ -293,6 +242,78 @@ impl Env<'_> {
                 self.access_type(root, access_chain)?
             }
             _ => PgType::Unknown,
+        })
+    }
+
+    /// The type of a column named with a qualifier: the last two parts are
+    /// the table and the column.
+    fn compound_type(&self, ids: &[Ident]) -> Result<PgType> {
+        match ids {
+            [.., table, col] => self.column(Some(&norm(table)), &norm(col)),
+            [col] => self.column(None, &norm(col)),
+            [] => Ok(PgType::Unknown),
+        }
+    }
+
+    /// The type of a literal or a parameter (a parameter of unknown type is text).
+    fn value_type(&self, v: &Value) -> PgType {
+        match v {
+            Value::Number(n, _) => number_type(n),
+            Value::Boolean(_) => PgType::Bool,
+            Value::Placeholder(p) => p
+                .strip_prefix('$')
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| self.params.get(n.wrapping_sub(1)))
+                .cloned()
+                .unwrap_or(PgType::Text),
+            _ => PgType::Text,
+        }
+    }
+
+    /// The type a cast to `data_type` gives `expr`.
+    fn cast_type(&mut self, expr: &Expr, data_type: &DataType) -> Result<PgType> {
+        if let Some(t) = pg_catalog::cast_type(data_type) {
+            return Ok(t);
+        }
+        Ok(match PgType::from_sql(data_type)? {
+            // An unconstrained numeric keeps the scale of the text it was cast from.
+            PgType::Numeric(None) => match expr {
+                Expr::Value(v) => match &v.value {
+                    Value::SingleQuotedString(t) | Value::Number(t, _) => literal_scale(t)
+                        .map(|s| PgType::Numeric(Some((0, s))))
+                        .unwrap_or(PgType::Numeric(None)),
+                    _ => PgType::Numeric(None),
+                },
+                other => match self.expr_type(other)? {
+                    t @ PgType::Numeric(_) => t,
+                    t => scale_of(&t)
+                        .map(|s| PgType::Numeric(Some((0, s))))
+                        .unwrap_or(PgType::Numeric(None)),
+                },
+            },
+            t => t,
+        })
+    }
+
+    /// The result type of a binary operator (comparisons and logic are boolean).
+    fn binary_type(&mut self, left: &Expr, op: &Op, right: &Expr) -> Result<PgType> {
+        Ok(match op {
+            Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo => {
+                let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
+                numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
+            }
+            Op::PGExp => math(self.expr_type(left)?),
+            Op::StringConcat | Op::LongArrow | Op::HashLongArrow => PgType::Text,
+            Op::Arrow | Op::HashArrow => match self.expr_type(left)? {
+                PgType::Json => PgType::Json,
+                _ => PgType::Jsonb,
+            },
+            Op::BitwiseAnd | Op::BitwiseOr | Op::PGBitwiseShiftLeft | Op::PGBitwiseShiftRight => {
+                self.expr_type(left)?
+            }
+            Op::Spaceship | Op::LtDashGt => PgType::Float8,
+            Op::Custom(c) if c == "<#>" => PgType::Float8,
+            _ => PgType::Bool,
         })
     }
 

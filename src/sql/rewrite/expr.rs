@@ -238,41 +238,28 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
         single_row(q);
         return Ok(());
     }
+    if let Some(what) = refused(e) {
+        return Err(unsupported(what));
+    }
     let new = match e {
-        Expr::Value(v) => {
-            rewrite_value(&mut v.value)?;
-            return Ok(());
-        }
+        Expr::Value(v) => return rewrite_value(&mut v.value),
         Expr::Cast {
             expr, data_type, ..
         } => cast(take(expr), data_type)?,
-        Expr::TypedString(ts) => {
-            let v = Expr::Value(ts.value.clone());
-            let mut v = v;
-            if let Expr::Value(inner) = &mut v {
-                rewrite_value(&mut inner.value)?;
-            }
-            cast(v, &ts.data_type)?
-        }
+        Expr::TypedString(ts) => typed_string(ts)?,
         Expr::ILike {
             negated,
-            any,
             expr,
             pattern,
             escape_char,
-        } => {
-            if *any {
-                return Err(unsupported("ILIKE ANY"));
-            }
-            Expr::Like {
-                negated: *negated,
-                any: false,
-                expr: Box::new(call("lower", vec![take(expr)])),
-                pattern: Box::new(call("lower", vec![take(pattern)])),
-                escape_char: Some(escape_char.take().unwrap_or_else(backslash)),
-            }
-        }
-        Expr::Like { any: true, .. } => return Err(unsupported("LIKE ANY")),
+            ..
+        } => Expr::Like {
+            negated: *negated,
+            any: false,
+            expr: Box::new(call("lower", vec![take(expr)])),
+            pattern: Box::new(call("lower", vec![take(pattern)])),
+            escape_char: Some(escape_char.take().unwrap_or_else(backslash)),
+        },
         // PostgreSQL's LIKE escapes with a backslash unless told otherwise;
         // SQLite's has no escape character by default.
         Expr::Like {
@@ -282,8 +269,6 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
             *esc = Some(backslash());
             return Ok(());
         }
-        Expr::SimilarTo { .. } => return Err(unsupported("SIMILAR TO")),
-        Expr::RLike { .. } => return Err(unsupported("regular expression match")),
         Expr::IsDistinctFrom(a, b) => Expr::BinaryOp {
             left: Box::new(take(a)),
             op: Op::Custom("IS NOT".into()),
@@ -300,11 +285,9 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
             Some(f) => call(f, vec![take(left), take(right)]),
             None => return Ok(()),
         },
-        Expr::UnaryOp { op, expr } => match op {
-            UnaryOperator::PGSquareRoot => call("sqrt", vec![take(expr)]),
-            UnaryOperator::PGAbs => call("abs", vec![take(expr)]),
-            UnaryOperator::Not | UnaryOperator::Minus | UnaryOperator::Plus => return Ok(()),
-            other => return Err(Error::Unsupported(format!("operator {other}"))),
+        Expr::UnaryOp { op, expr } => match unary(op)? {
+            Some(f) => call(f, vec![take(expr)]),
+            None => return Ok(()),
         },
         Expr::Extract { field, expr, .. } => {
             call("pg_extract", vec![string(&field_name(field)), take(expr)])
@@ -317,59 +300,99 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
             substring_from,
             substring_for,
             ..
-        } => {
-            let mut args = vec![take(expr)];
-            args.push(substring_from.take().map_or_else(|| number("1"), |b| *b));
-            if let Some(n) = substring_for.take() {
-                args.push(*n);
-            }
-            call("pg_substring", args)
-        }
+        } => substring(take(expr), substring_from.take(), substring_for.take()),
         Expr::Trim {
             trim_where,
             trim_what,
             expr,
             trim_characters,
-        } => {
-            let name = match trim_where {
-                Some(TrimWhereField::Leading) => "ltrim",
-                Some(TrimWhereField::Trailing) => "rtrim",
-                _ => "trim",
-            };
-            let mut args = vec![take(expr)];
-            if let Some(w) = trim_what.take() {
-                args.push(*w);
-            }
-            if let Some(chars) = trim_characters.take() {
-                args.extend(chars);
-            }
-            call(name, args)
-        }
-        Expr::In {
-            target: InTarget::Unnest(_) | InTarget::Table { .. },
-            ..
-        } => return Err(unsupported("IN UNNEST")),
-        Expr::Function(f) => {
-            function(f)?;
-            return Ok(());
-        }
-        Expr::AnyOp { .. } | Expr::AllOp { .. } => return Err(unsupported("ANY/ALL")),
-        Expr::Array(_) => return Err(unsupported("arrays")),
-        Expr::Interval(_) => return Err(unsupported("interval")),
-        Expr::AtTimeZone { .. } => return Err(unsupported("AT TIME ZONE")),
-        Expr::Overlay { .. } => return Err(unsupported("OVERLAY")),
-        Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. } => {
-            return Err(unsupported("subscripts"))
-        }
-        Expr::IsJson { .. } => return Err(unsupported("IS JSON")),
-        Expr::Collate { .. } => return Err(unsupported("COLLATE")),
-        Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => {
-            return Err(unsupported("GROUPING SETS"))
-        }
+        } => trim(
+            trim_where,
+            take(expr),
+            trim_what.take(),
+            trim_characters.take(),
+        ),
+        Expr::Function(f) => return function(f),
         _ => return Ok(()),
     };
     *e = new;
     Ok(())
+}
+
+/// What the rewrite cannot translate in `e`'s own shape, if anything.
+fn refused(e: &Expr) -> Option<&'static str> {
+    Some(match e {
+        Expr::ILike { any: true, .. } => "ILIKE ANY",
+        Expr::Like { any: true, .. } => "LIKE ANY",
+        Expr::SimilarTo { .. } => "SIMILAR TO",
+        Expr::RLike { .. } => "regular expression match",
+        Expr::In {
+            target: InTarget::Unnest(_) | InTarget::Table { .. },
+            ..
+        } => "IN UNNEST",
+        Expr::AnyOp { .. } | Expr::AllOp { .. } => "ANY/ALL",
+        Expr::Array(_) => "arrays",
+        Expr::Interval(_) => "interval",
+        Expr::AtTimeZone { .. } => "AT TIME ZONE",
+        Expr::Overlay { .. } => "OVERLAY",
+        Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. } => "subscripts",
+        Expr::IsJson { .. } => "IS JSON",
+        Expr::Collate { .. } => "COLLATE",
+        Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => "GROUPING SETS",
+        _ => return None,
+    })
+}
+
+/// `TYPE 'literal'` as a cast of the (rewritten) literal.
+fn typed_string(ts: &sqlparser::ast::TypedString) -> Result<Expr> {
+    let mut v = Expr::Value(ts.value.clone());
+    if let Expr::Value(inner) = &mut v {
+        rewrite_value(&mut inner.value)?;
+    }
+    cast(v, &ts.data_type)
+}
+
+/// `SUBSTRING(s FROM a FOR n)` as a call, starting at 1 when no start is given.
+fn substring(expr: Expr, from: Option<Box<Expr>>, length: Option<Box<Expr>>) -> Expr {
+    let mut args = vec![expr];
+    args.push(from.map_or_else(|| number("1"), |b| *b));
+    if let Some(n) = length {
+        args.push(*n);
+    }
+    call("pg_substring", args)
+}
+
+/// `TRIM([LEADING|TRAILING|BOTH] [what] FROM s)` as SQLite's trim functions.
+fn trim(
+    side: &Option<TrimWhereField>,
+    expr: Expr,
+    what: Option<Box<Expr>>,
+    characters: Option<Vec<Expr>>,
+) -> Expr {
+    let name = match side {
+        Some(TrimWhereField::Leading) => "ltrim",
+        Some(TrimWhereField::Trailing) => "rtrim",
+        _ => "trim",
+    };
+    let mut args = vec![expr];
+    if let Some(w) = what {
+        args.push(*w);
+    }
+    if let Some(chars) = characters {
+        args.extend(chars);
+    }
+    call(name, args)
+}
+
+/// The registered function a prefix operator becomes; `None` when SQLite's
+/// own operator means the same.
+fn unary(op: &UnaryOperator) -> Result<Option<&'static str>> {
+    Ok(match op {
+        UnaryOperator::PGSquareRoot => Some("sqrt"),
+        UnaryOperator::PGAbs => Some("abs"),
+        UnaryOperator::Not | UnaryOperator::Minus | UnaryOperator::Plus => None,
+        other => return Err(Error::Unsupported(format!("operator {other}"))),
+    })
 }
 
 fn ceil_floor(name: &str, inner: Expr, field: &CeilFloorKind) -> Result<Expr> {
