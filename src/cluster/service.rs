@@ -9,6 +9,8 @@ use crate::cluster::proto::{Request, Response, BATCH_ROWS};
 use crate::cluster::rpc::{Handler, Sender};
 use crate::cluster::{Cluster, Reads};
 use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::types::shard::{ShardId, ShardMeta};
 use crate::types::Datum;
 
 /// What the cluster needs from the executor to serve peers' requests.
@@ -75,7 +77,8 @@ impl Handler for Service {
             .cluster
             .upgrade()
             .ok_or_else(|| Error::Internal("node is shutting down".into()))?;
-        match req {
+        let store = cluster.store.clone();
+        let done = match req {
             Request::Query {
                 sql,
                 params,
@@ -83,26 +86,7 @@ impl Handler for Service {
                 skip,
             } => {
                 let reads = Reads::only(replicas, skip);
-                self.peers.query(sql, params, reads, &out).await
-            }
-            Request::Catalog => {
-                let store = cluster.store.clone();
-                let entries = tokio::task::spawn_blocking(move || store.catalog.entries())
-                    .await
-                    .map_err(Error::internal)??;
-                out.send(Response::Catalog(entries)).await
-            }
-            Request::ApplyCatalog(entries) => {
-                let store = cluster.store.clone();
-                tokio::task::spawn_blocking(move || -> Result<()> {
-                    for e in &entries {
-                        store.apply_entry(e)?;
-                    }
-                    Ok(())
-                })
-                .await
-                .map_err(Error::internal)??;
-                out.send(Response::Done).await
+                return self.peers.query(sql, params, reads, &out).await;
             }
             Request::Scan {
                 table,
@@ -118,108 +102,99 @@ impl Handler for Service {
                     params,
                     sealed_only,
                 };
-                let rows = self
-                    .peers
-                    .scan(scan, Reads::only(replicas, skip), &out)
-                    .await?;
-                for chunk in rows.chunks(BATCH_ROWS) {
-                    out.send(Response::Rows(chunk.to_vec())).await?;
-                }
-                Ok(())
+                return self.scan(scan, Reads::only(replicas, skip), &out).await;
             }
             Request::SealMatching {
                 table,
                 filter,
                 params,
             } => {
-                let matching = self
+                if self
                     .peers
                     .open_rows_match(table.clone(), filter, params)
-                    .await?;
-                if matching {
-                    let c = cluster.clone();
-                    tokio::task::spawn_blocking(move || -> Result<()> {
-                        c.store.seal(&table)?;
-                        c.refresh_holdings()
-                    })
-                    .await
-                    .map_err(Error::internal)??;
+                    .await?
+                {
+                    blocking(move || seal(&cluster, &table, false)).await?;
                 }
-                out.send(Response::Done).await
+                Response::Done
+            }
+            Request::Catalog => Response::Catalog(blocking(move || store.catalog.entries()).await?),
+            Request::ApplyCatalog(entries) => {
+                blocking(move || {
+                    entries
+                        .iter()
+                        .try_for_each(|e| store.apply_entry(e).map(drop))
+                })
+                .await?;
+                Response::Done
             }
             Request::Tombstones { table, rows } => {
-                let store = cluster.store.clone();
-                tokio::task::spawn_blocking(move || store.apply_tombstones(&table, &rows))
-                    .await
-                    .map_err(Error::internal)??;
-                out.send(Response::Done).await
+                blocking(move || store.apply_tombstones(&table, &rows)).await?;
+                Response::Done
             }
             Request::Seal { table, nowait } => {
-                let c = cluster.clone();
-                tokio::task::spawn_blocking(move || -> Result<()> {
-                    if nowait {
-                        c.store.seal_nowait(&table)?;
-                    } else {
-                        c.store.seal(&table)?;
-                    }
-                    c.refresh_holdings()
-                })
-                .await
-                .map_err(Error::internal)??;
-                out.send(Response::Done).await
+                blocking(move || seal(&cluster, &table, nowait)).await?;
+                Response::Done
             }
             Request::Truncate { tables } => {
-                let store = cluster.store.clone();
-                tokio::task::spawn_blocking(move || -> Result<()> {
-                    for t in &tables {
-                        store.truncate_local(t)?;
-                    }
-                    Ok(())
-                })
-                .await
-                .map_err(Error::internal)??;
-                out.send(Response::Done).await
+                blocking(move || tables.iter().try_for_each(|t| store.truncate_local(t))).await?;
+                Response::Done
             }
-            Request::Holdings => {
-                let h = cluster.mine.lock().clone();
-                out.send(Response::Holdings(h)).await
-            }
-            Request::FetchShard { id } => cluster.send_shard(&id, &out).await,
+            Request::Holdings => Response::Holdings(cluster.mine.lock().clone()),
+            Request::FetchShard { id } => return cluster.send_shard(&id, &out).await,
             Request::ShardMetas { ids } => {
-                let store = cluster.store.clone();
-                let metas = tokio::task::spawn_blocking(move || {
-                    let held: std::collections::HashSet<String> =
-                        store.live_shards()?.into_iter().map(|s| s.id.0).collect();
-                    ids.iter()
-                        .filter(|id| held.contains(*id))
-                        .map(|id| {
-                            store
-                                .meta(&crate::types::shard::ShardId(id.clone()))
-                                .map(|m| (*m).clone())
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })
-                .await
-                .map_err(Error::internal)??;
-                out.send(Response::Metas(metas)).await
+                Response::Metas(blocking(move || metas(&store, &ids)).await?)
             }
             Request::Announce { node, holdings } => {
                 cluster.take_holdings(&node, holdings);
-                out.send(Response::Done).await
+                Response::Done
             }
             Request::ForgetNode { node } => {
                 cluster.forget(&node);
-                out.send(Response::Done).await
+                Response::Done
             }
             Request::ShardTombstones { id } => {
-                let store = cluster.store.clone();
-                let rids = tokio::task::spawn_blocking(move || {
-                    store.tombstones_of(&crate::types::shard::ShardId(id))
-                })
-                .await
-                .map_err(Error::internal)??;
-                out.send(Response::Rids(rids)).await
+                Response::Rids(blocking(move || store.tombstones_of(&ShardId(id))).await?)
             }
-        }
+        };
+        out.send(done).await
     }
+}
+
+impl Service {
+    /// Serve a peer's `Scan`: the rows, in batches.
+    async fn scan(&self, scan: Scan, reads: Reads, out: &Sender<Response>) -> Result<()> {
+        let rows = self.peers.scan(scan, reads, out).await?;
+        for chunk in rows.chunks(BATCH_ROWS) {
+            out.send(Response::Rows(chunk.to_vec())).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Run blocking work (SQLite, files) off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Error::internal)?
+}
+
+/// Seal a table's open segment here and announce the new shards.
+fn seal(cluster: &Cluster, table: &str, nowait: bool) -> Result<()> {
+    if nowait {
+        cluster.store.seal_nowait(table)?;
+    } else {
+        cluster.store.seal(table)?;
+    }
+    cluster.refresh_holdings()
+}
+
+/// The metadata of those of `ids` this node holds.
+fn metas(store: &Store, ids: &[String]) -> Result<Vec<ShardMeta>> {
+    let held: std::collections::HashSet<String> =
+        store.live_shards()?.into_iter().map(|s| s.id.0).collect();
+    ids.iter()
+        .filter(|id| held.contains(*id))
+        .map(|id| store.meta(&ShardId(id.clone())).map(|m| (*m).clone()))
+        .collect()
 }

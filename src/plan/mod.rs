@@ -394,30 +394,8 @@ impl Planner<'_> {
         self.plan
             .shape
             .push((ShardId(format!("table {}", occ.def.name)), false));
-        let gather = scan.kept.len() > GATHER_ABOVE;
-        if gather {
-            let temp = format!("_mosaic_gather_{}", self.plan.gathers.len() + 1);
-            let mut g = Gather {
-                temp: temp.clone(),
-                table: occ.def.clone(),
-                shards: vec![],
-            };
-            for src in shards {
-                if scan.kept.contains(&src.shard.id) {
-                    g.shards
-                        .push((src.shard.id.clone(), src.shard.tombstones, src.sql.clone()));
-                }
-            }
-            let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
-            arms.push(format!(
-                "SELECT {} FROM temp.{}",
-                cols.join(", "),
-                quote(&temp)
-            ));
-            self.plan
-                .shape
-                .push((ShardId(format!("gather {temp}")), true));
-            self.plan.gathers.push(g);
+        if scan.kept.len() > GATHER_ABOVE {
+            arms.push(self.gather(&occ.def, shards, &scan));
         } else {
             for src in shards {
                 let s = &src.shard;
@@ -440,50 +418,66 @@ impl Planner<'_> {
             )
         });
         if let Some(peers) = peers {
-            let temp = format!("_mosaic_remote_{}", self.plan.remotes.len() + 1);
-            let cols: Vec<String> = occ.def.columns.iter().map(|c| quote(&c.name)).collect();
-            // Rows this node tombstoned (its own transaction's, or not yet
-            // delivered to their node) are skipped here.
-            arms.push(format!(
-                "SELECT {} FROM temp.{} AS _r WHERE NOT EXISTS (SELECT 1 FROM main._mosaic_tombstones AS _tb WHERE _tb.shard_id = _r._shard AND _tb.rid = _r._rid)",
-                cols.iter().map(|c| format!("_r.{c}")).collect::<Vec<_>>().join(", "),
-                quote(&temp)
-            ));
-            self.plan
-                .shape
-                .push((ShardId(format!("remote {temp}")), true));
-            self.plan.remotes.push(RemoteScan {
-                temp,
-                table: occ.def.clone(),
-                filter: pushdown_filter(filter.filter(|_| occ.prunable), &resolve),
-                peers,
-            });
+            let pushed = pushdown_filter(filter.filter(|_| occ.prunable), &resolve);
+            arms.push(self.remote(&occ.def, pushed, peers));
         }
         self.plan.scans.push(scan);
         if self.dry {
             return Ok(());
         }
-        let alias = match factor {
-            TableFactor::Table { alias: Some(a), .. } => a.clone(),
-            _ => TableAlias {
-                explicit: true,
-                name: Ident::new(occ.qualifier.clone()),
-                columns: vec![],
-                at: None,
-            },
+        replace_with_union(factor, &occ.qualifier, &arms)
+    }
+
+    /// Gather the kept shards of a table reference into a temp table (too
+    /// many to attach); the arm that reads it.
+    fn gather(&mut self, def: &Arc<TableDef>, shards: &[ShardSource], scan: &Scan) -> String {
+        let temp = format!("_mosaic_gather_{}", self.plan.gathers.len() + 1);
+        let mut g = Gather {
+            temp: temp.clone(),
+            table: def.clone(),
+            shards: vec![],
         };
-        let sql = arms.join(" UNION ALL ");
-        let mut parsed = crate::sql::parse(&sql)?;
-        let Some(sqlparser::ast::Statement::Query(subquery)) = parsed.pop() else {
-            return Err(Error::Internal("source did not parse as a query".into()));
-        };
-        *factor = TableFactor::Derived {
-            lateral: false,
-            subquery,
-            alias: Some(alias),
-            sample: None,
-        };
-        Ok(())
+        for src in shards {
+            if scan.kept.contains(&src.shard.id) {
+                g.shards
+                    .push((src.shard.id.clone(), src.shard.tombstones, src.sql.clone()));
+            }
+        }
+        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        self.plan
+            .shape
+            .push((ShardId(format!("gather {temp}")), true));
+        self.plan.gathers.push(g);
+        format!("SELECT {} FROM temp.{}", cols.join(", "), quote(&temp))
+    }
+
+    /// Fetch the peers' rows of a table reference into a temp table; the
+    /// arm that reads it.
+    fn remote(
+        &mut self,
+        def: &Arc<TableDef>,
+        filter: Option<String>,
+        peers: Vec<String>,
+    ) -> String {
+        let temp = format!("_mosaic_remote_{}", self.plan.remotes.len() + 1);
+        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        // Rows this node tombstoned (its own transaction's, or not yet
+        // delivered to their node) are skipped here.
+        let arm = format!(
+            "SELECT {} FROM temp.{} AS _r WHERE NOT EXISTS (SELECT 1 FROM main._mosaic_tombstones AS _tb WHERE _tb.shard_id = _r._shard AND _tb.rid = _r._rid)",
+            cols.iter().map(|c| format!("_r.{c}")).collect::<Vec<_>>().join(", "),
+            quote(&temp)
+        );
+        self.plan
+            .shape
+            .push((ShardId(format!("remote {temp}")), true));
+        self.plan.remotes.push(RemoteScan {
+            temp,
+            table: def.clone(),
+            filter,
+            peers,
+        });
+        arm
     }
 
     fn replace_in(
@@ -543,6 +537,32 @@ impl Planner<'_> {
         select.from = from;
         r
     }
+}
+
+/// Replace a table reference with the union of its source arms, under
+/// the name the query calls it by.
+fn replace_with_union(factor: &mut TableFactor, qualifier: &str, arms: &[String]) -> Result<()> {
+    let alias = match factor {
+        TableFactor::Table { alias: Some(a), .. } => a.clone(),
+        _ => TableAlias {
+            explicit: true,
+            name: Ident::new(qualifier.to_string()),
+            columns: vec![],
+            at: None,
+        },
+    };
+    let sql = arms.join(" UNION ALL ");
+    let mut parsed = crate::sql::parse(&sql)?;
+    let Some(sqlparser::ast::Statement::Query(subquery)) = parsed.pop() else {
+        return Err(Error::Internal("source did not parse as a query".into()));
+    };
+    *factor = TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias: Some(alias),
+        sample: None,
+    };
+    Ok(())
 }
 
 /// Column references of a query over the one table `def`, which the query

@@ -110,7 +110,7 @@ where
         let session = backend.session(client).await?;
         let cursor = name.to_string();
         let columns = session
-            .run(move |s| s.cursors.columns(&cursor))
+            .run(move |s| s.cursor_columns(&cursor))
             .await
             .map_err(super::to_pg)?;
         if let Some(columns) = columns {

@@ -4,10 +4,14 @@
 //! `exec` results into protocol messages; it never touches SQLite.
 
 mod auth;
+mod copy;
 mod encode;
 mod extended;
 mod params;
+mod server;
 mod simple;
+
+pub use server::{serve, Handlers};
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -93,9 +97,9 @@ impl Backend {
         let (settings, refused) = handle
             .run(move |s| {
                 let refused = s
-                    .settings
+                    .settings()
                     .apply_startup(startup.iter().map(|(k, v)| (&**k, &**v)));
-                (s.settings.share(), refused)
+                (s.settings().share(), refused)
             })
             .await
             .map_err(to_pg)?;
@@ -268,7 +272,7 @@ async fn respond(
     buffer: bool,
 ) -> PgWireResult<Response> {
     if let exec::Kind::CopyTo(spec) = &p.kind {
-        return Ok(copy_out(p, spec.clone(), exec));
+        return Ok(copy::copy_out(p, spec.clone(), exec));
     }
     let schema = Arc::new(fields(p, format));
     match exec {
@@ -335,51 +339,6 @@ async fn respond(
             Ok(Response::Query(q))
         }
     }
-}
-
-/// COPY … TO STDOUT: the statement's rows as COPY data lines.
-fn copy_out(p: &Prepared, spec: exec::copy::CopySpec, exec: Execution) -> Response {
-    let types: Vec<PgType> = p.columns.iter().map(|c| c.ty.clone()).collect();
-    let mut first = Vec::new();
-    if spec.header && spec.format == exec::copy::Format::Csv {
-        let names: Vec<Option<String>> = p.columns.iter().map(|c| Some(c.name.clone())).collect();
-        spec.encode_line(&names, &mut first);
-    }
-    let header = stream::iter((!first.is_empty()).then(|| Ok(CopyData::new(first.into()))));
-    let line = move |row: &[Datum]| {
-        let fields: Vec<Option<String>> = types
-            .iter()
-            .zip(row)
-            .map(|(ty, v)| ty.render_text(v))
-            .collect();
-        let mut out = Vec::new();
-        spec.encode_line(&fields, &mut out);
-        CopyData::new(out.into())
-    };
-    let rows: futures::stream::BoxStream<'static, PgWireResult<CopyData>> = match exec {
-        Execution::Done(_) => stream::empty().boxed(),
-        Execution::Rows(rx) => stream::unfold(
-            (rx, Vec::<Vec<Datum>>::new().into_iter(), line),
-            |(mut rx, mut pending, line)| async move {
-                loop {
-                    if let Some(r) = pending.next() {
-                        let data = line(&r);
-                        return Some((Ok(data), (rx, pending, line)));
-                    }
-                    match rx.next().await? {
-                        Event::Rows(batch) => pending = batch.into_iter(),
-                        Event::End(Ok(_)) => return None,
-                        Event::End(Err(e)) => {
-                            rx.close();
-                            return Some((Err(to_pg(e)), (rx, Vec::new().into_iter(), line)));
-                        }
-                    }
-                }
-            },
-        )
-        .boxed(),
-    };
-    Response::CopyOut(CopyResponse::new(0, p.columns.len(), header.chain(rows)))
 }
 
 #[async_trait]
@@ -497,13 +456,7 @@ async fn discard_all(session: &SessionHandle, p: &Prepared) -> PgWireResult<()> 
         object_type: DiscardObject::ALL,
     }) = &p.stmt
     {
-        session
-            .run(|s| {
-                s.settings.reset(None);
-                exec::cursor::close_all(s);
-            })
-            .await
-            .map_err(to_pg)?;
+        session.run(|s| s.discard_all()).await.map_err(to_pg)?;
     }
     Ok(())
 }
@@ -724,154 +677,5 @@ impl ExtendedQueryHandler for Backend {
             &p,
             Some(&portal.result_column_format),
         )))
-    }
-}
-
-#[async_trait]
-impl CopyHandler for Backend {
-    async fn on_copy_data<C>(&self, client: &mut C, data: CopyData) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        let session = self.session(client).await?;
-        let bytes = data.data;
-        session
-            .run(move |s| exec::copy::data(s, &bytes))
-            .await
-            .map_err(to_pg)
-    }
-
-    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        let session = self.session(client).await?;
-        let n = session
-            .run(exec::copy::done)
-            .await
-            .map_err(to_pg)?
-            .map_err(to_pg)?;
-        client
-            .send(PgWireBackendMessage::CommandComplete(
-                Tag::new("COPY").with_rows(n).into(),
-            ))
-            .await?;
-        Ok(())
-    }
-
-    async fn on_copy_fail<C>(&self, client: &mut C, fail: CopyFail) -> PgWireError
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        if let Ok(session) = self.session(client).await {
-            let _ = session.run(exec::copy::fail).await;
-        }
-        PgWireError::UserError(Box::new(ErrorInfo::new(
-            "ERROR".into(),
-            "57014".into(),
-            format!("COPY from stdin failed: {}", fail.message),
-        )))
-    }
-}
-
-/// Cancel requests: interrupt the session's running statement.
-pub struct Canceller {
-    sessions: Arc<Sessions>,
-}
-
-#[async_trait]
-impl CancelHandler for Canceller {
-    async fn on_cancel_request(&self, req: CancelRequest) {
-        let key = (req.pid, req.secret_key.to_bytes().to_vec());
-        let session = self.sessions.lock().get(&key).and_then(|w| w.upgrade());
-        if let Some(s) = session {
-            s.cancel();
-        }
-    }
-}
-
-/// The pgwire handler set for one server.
-pub struct Handlers {
-    backend: Arc<Backend>,
-    startup: Arc<SASLAuthStartupHandler<params::ServerParameters>>,
-    canceller: Arc<Canceller>,
-}
-
-impl Handlers {
-    pub fn new(engine: Arc<Engine>) -> Handlers {
-        let backend = Backend::new(engine.clone());
-        let mut params = DefaultServerParameterProvider::default();
-        params.server_version = exec::settings::SERVER_VERSION.to_string();
-        params.time_zone = "UTC".into();
-        params.date_style = "ISO, MDY".into();
-        let scram = ScramAuth::new(Arc::new(auth::RoleSource { engine }));
-        let params = params::ServerParameters { base: params };
-        let startup = Arc::new(SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram));
-        let canceller = Arc::new(Canceller {
-            sessions: backend.sessions.clone(),
-        });
-        Handlers {
-            backend,
-            startup,
-            canceller,
-        }
-    }
-}
-
-impl PgWireServerHandlers for Handlers {
-    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
-        self.backend.clone()
-    }
-
-    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        self.backend.clone()
-    }
-
-    fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
-        self.startup.clone()
-    }
-
-    fn copy_handler(&self) -> Arc<impl CopyHandler> {
-        self.backend.clone()
-    }
-
-    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
-        self.canceller.clone()
-    }
-}
-
-/// Serve PostgreSQL connections from `listener` until `shutdown` resolves.
-pub async fn serve(
-    engine: Arc<Engine>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    let handlers = Arc::new(Handlers::new(engine));
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => {
-                    let _ = tcp.set_nodelay(true);
-                    let h = handlers.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = pgwire::tokio::process_socket(tcp, None, h).await {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
     }
 }

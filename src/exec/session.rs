@@ -1,0 +1,722 @@
+//! One client session: its connection, its transaction and settings, and
+//! what it shares with its async handle (interrupts, transaction state,
+//! notices). The only way to run a prepared statement.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use sqlparser::ast::Statement;
+
+use crate::error::{Error, Result};
+use crate::exec::{copy, cursor, ddl, next_id, prepare, query, settings, system, write};
+use crate::exec::{Kind, Outcome, Prepared, TxnState};
+use crate::store::Store;
+use crate::types::shard::ShardId;
+use crate::types::{Datum, PgType};
+
+/// Where result rows go.
+pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
+
+/// What a session shares with its async handle: the interrupt handles of
+/// every SQLite connection working for its current statement (its own, and
+/// fragment workers'), and its statement_timeout.
+#[derive(Default)]
+pub struct Shared {
+    interrupts: parking_lot::Mutex<Vec<(u64, crate::store::Interrupt)>>,
+    pub timeout_ms: std::sync::atomic::AtomicU64,
+    /// The session's transaction state after its last statement (0 idle,
+    /// 1 in a block, 2 failed), for ReadyForQuery.
+    txn_state: std::sync::atomic::AtomicU8,
+    /// Warnings of the current statement, for the client (NoticeResponse).
+    notices: parking_lot::Mutex<Vec<String>>,
+    /// Cancelled with the current statement: stops waiting for peers.
+    cancel: parking_lot::Mutex<tokio_util::sync::CancellationToken>,
+}
+
+impl Shared {
+    /// The transaction state ReadyForQuery must report.
+    pub fn txn_state(&self) -> TxnState {
+        match self.txn_state.load(Ordering::Relaxed) {
+            1 => TxnState::InBlock,
+            2 => TxnState::Failed,
+            _ => TxnState::Idle,
+        }
+    }
+
+    fn set_txn_state(&self, t: TxnState) {
+        let v = match t {
+            TxnState::Idle => 0,
+            TxnState::InBlock => 1,
+            TxnState::Failed => 2,
+        };
+        self.txn_state.store(v, Ordering::Relaxed);
+    }
+
+    /// Queue a WARNING for the client.
+    pub fn warn(&self, message: String) {
+        self.notices.lock().push(message);
+    }
+
+    /// The warnings queued since the last call.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock())
+    }
+
+    /// What cancels the current statement's requests to peers.
+    pub fn cancel_token(&self) -> tokio_util::sync::CancellationToken {
+        self.cancel.lock().clone()
+    }
+
+    /// Interrupt every connection working for the session (a cancel).
+    pub fn interrupt_all(&self) {
+        self.cancel.lock().cancel();
+        for (_, h) in self.interrupts.lock().iter() {
+            h.interrupt();
+        }
+    }
+
+    /// Register a connection's interrupt handle until the guard drops.
+    pub fn register(self: &Arc<Self>, conn: &crate::store::Conn) -> InterruptGuard {
+        let id = next_id();
+        self.interrupts.lock().push((id, conn.interrupt_handle()));
+        InterruptGuard {
+            shared: self.clone(),
+            id,
+        }
+    }
+}
+
+/// Keeps a connection cancellable while it works for a session.
+pub struct InterruptGuard {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        self.shared.interrupts.lock().retain(|(i, _)| *i != self.id);
+    }
+}
+
+/// One client session: its connection, transaction and settings.
+pub struct Session {
+    pub(super) store: Arc<Store>,
+    pub(super) conn: crate::store::Conn,
+    pub(super) user: String,
+    pub(super) txn: TxnState,
+    pub(super) settings: settings::Settings,
+    /// The version every row written by the current statement carries.
+    pub(super) stmt_ver: Arc<AtomicI64>,
+    pub(super) copy: Option<copy::CopyState>,
+    /// Tables written in the current transaction (sealed when they fill up).
+    pub(super) written: HashSet<String>,
+    /// The open block's DDL, published at COMMIT.
+    pub(super) ddl: ddl::Block,
+    /// The open block's uncommitted table definitions, as this session
+    /// (and no other) sees them.
+    pub(super) staged: crate::store::catalog::Staged,
+    /// The same, for the session's SQL functions (`::regclass`, …).
+    pub(super) shared_staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
+    /// The DDL state at each user savepoint of the open block, innermost last.
+    pub(super) ddl_savepoints: Vec<(String, ddl::Block)>,
+    /// The open transaction is the implicit one of a multi-statement query.
+    pub(super) implicit: bool,
+    /// The open transaction block holds the node's write lock.
+    pub(super) writing: bool,
+    /// The open transaction block is READ ONLY.
+    pub(super) read_only: bool,
+    /// Compiled SQLite SQL of prepared queries, by (statement, catalog
+    /// version, plan shape).
+    pub(super) compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
+    pub(super) shared: Arc<Shared>,
+    /// What the session's SQL functions answer from (fragment workers
+    /// register them too).
+    pub(super) functions: crate::store::udf::session::SessionFunctions,
+    /// The cluster, when this session's queries read the peers' data too
+    /// (not for sessions serving a peer's query).
+    pub(super) cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Open cursors (DECLARE … CURSOR).
+    pub(super) cursors: cursor::Cursors,
+    /// Which copies of other nodes' shards the current statement reads,
+    /// here and on each peer (decided per statement from the registry).
+    pub(super) reads: Arc<crate::cluster::Reads>,
+    /// A query that finds a live peer unreachable may run again without it.
+    pub(super) retry_reads: bool,
+    /// The peers found unreachable by the current statement.
+    pub(super) unreachable: parking_lot::Mutex<HashSet<String>>,
+    pub(super) _own_interrupt: InterruptGuard,
+}
+
+impl Session {
+    pub fn new(
+        store: Arc<Store>,
+        user: String,
+        pid: i32,
+        shared: Arc<Shared>,
+        cluster: Option<Arc<crate::cluster::Cluster>>,
+    ) -> Result<Session> {
+        let conn = store.connect()?;
+        let own_interrupt = shared.register(&conn);
+        let stmt_ver = Arc::new(AtomicI64::new(0));
+        let settings = settings::Settings::default();
+        let shared_staged = Arc::new(parking_lot::RwLock::new(Default::default()));
+        let functions = system::session_functions(
+            &store,
+            &user,
+            pid,
+            &settings,
+            stmt_ver.clone(),
+            shared_staged.clone(),
+        );
+        conn.register_session(&functions)?;
+        conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
+        Ok(Session {
+            store,
+            conn,
+            user,
+            txn: TxnState::Idle,
+            settings,
+            stmt_ver,
+            copy: None,
+            written: HashSet::new(),
+            ddl: ddl::Block::default(),
+            staged: Default::default(),
+            shared_staged,
+            ddl_savepoints: vec![],
+            implicit: false,
+            writing: false,
+            read_only: false,
+            compiled: std::collections::HashMap::new(),
+            shared,
+            functions,
+            cluster,
+            cursors: cursor::Cursors::default(),
+            reads: Arc::new(crate::cluster::Reads::default()),
+            retry_reads: false,
+            unreachable: parking_lot::Mutex::new(HashSet::new()),
+            _own_interrupt: own_interrupt,
+        })
+    }
+
+    /// The session's run-time parameters (SET, SHOW, startup packet).
+    pub fn settings(&self) -> &settings::Settings {
+        &self.settings
+    }
+
+    /// DISCARD ALL: settings back to their startup values, cursors closed.
+    pub fn discard_all(&mut self) {
+        self.settings.reset(None);
+        crate::exec::cursor::close_all(self);
+    }
+
+    /// The result columns of an open cursor, if one is called `name`.
+    pub fn cursor_columns(&self, name: &str) -> Option<Vec<crate::exec::Column>> {
+        self.cursors.columns(name)
+    }
+
+    /// Parse, classify and type `sql` as this session sees the catalog
+    /// (its open block's DDL included).
+    pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+        prepare(&self.catalog(), sql, declared)
+    }
+
+    /// The catalog as this session sees it: its open block's DDL over the
+    /// committed tables.
+    pub fn catalog(&self) -> crate::store::catalog::View<'_> {
+        self.store.catalog.view(&self.staged)
+    }
+
+    /// Make the open block's DDL this session's view of the catalog.
+    pub(crate) fn stage_ddl(&mut self) {
+        self.staged = self.ddl.staged();
+        *self.shared_staged.write() = self.staged.clone();
+        self.store.catalog.touch();
+    }
+
+    /// Drop the uncommitted DDL from this session's view of the catalog.
+    pub(crate) fn unstage_ddl(&mut self) {
+        if !self.staged.is_empty() {
+            self.staged.clear();
+            self.shared_staged.write().clear();
+            self.store.catalog.touch();
+        }
+    }
+
+    /// Whether queries must also read other nodes' data.
+    pub fn has_peers(&self) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| !c.members().is_empty())
+    }
+
+    /// Open the implicit transaction of a multi-statement simple query.
+    pub fn begin_implicit(&mut self) -> Result<()> {
+        if self.txn == TxnState::Idle {
+            self.begin(false)?;
+            self.implicit = true;
+        }
+        self.shared.set_txn_state(self.txn);
+        Ok(())
+    }
+
+    /// Close the implicit transaction, if one is still open: commit when
+    /// the script succeeded, roll back otherwise.
+    pub fn end_implicit(&mut self, ok: bool) -> Result<()> {
+        if !std::mem::take(&mut self.implicit) {
+            return Ok(());
+        }
+        let r = match (self.txn, ok) {
+            (TxnState::InBlock, true) => self.commit().map(|_| ()),
+            (TxnState::Idle, _) => Ok(()),
+            _ => self.rollback().map(|_| ()),
+        };
+        self.shared.set_txn_state(self.txn);
+        r
+    }
+
+    /// Run one statement with bound parameters, delivering rows to `sink`.
+    pub fn execute(
+        &mut self,
+        p: &Prepared,
+        params: &[Datum],
+        sink: &mut RowSink,
+    ) -> Result<Outcome> {
+        {
+            let mut token = self.shared.cancel.lock();
+            if token.is_cancelled() {
+                *token = tokio_util::sync::CancellationToken::new();
+            }
+        }
+        if self.txn == TxnState::Failed
+            && !matches!(p.kind, Kind::Commit | Kind::Rollback | Kind::RollbackTo(_))
+        {
+            self.shared.set_txn_state(self.txn);
+            return Err(Error::TransactionAborted);
+        }
+        let r = self.dispatch(p, params, sink);
+        if r.is_err() && self.txn == TxnState::InBlock {
+            self.txn = TxnState::Failed;
+        }
+        self.shared.set_txn_state(self.txn);
+        if p.kind == Kind::Set {
+            self.shared.timeout_ms.store(
+                self.settings.statement_timeout_ms(),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        r
+    }
+
+    /// A statement failed before it reached [`Session::execute`] (at parse
+    /// or bind): inside a transaction block that aborts the block, as in
+    /// PostgreSQL.
+    pub fn fail_statement(&mut self) {
+        if self.txn == TxnState::InBlock {
+            self.txn = TxnState::Failed;
+        }
+        self.shared.set_txn_state(self.txn);
+    }
+
+    /// Publish the transaction state for ReadyForQuery (after work that
+    /// does not go through `execute`, such as COPY data).
+    pub fn publish_txn_state(&self) {
+        self.shared.set_txn_state(self.txn);
+    }
+
+    fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
+        if let Some(c) = &self.cluster {
+            self.reads = c.reads();
+        }
+        if self.read_only && self.txn != TxnState::Idle {
+            let what = match p.kind {
+                Kind::Insert => Some("INSERT"),
+                Kind::Update => Some("UPDATE"),
+                Kind::Delete => Some("DELETE"),
+                Kind::Ddl => Some("DDL"),
+                Kind::CopyFrom(_) => Some("COPY FROM"),
+                _ => None,
+            };
+            if let Some(what) = what {
+                return Err(Error::ReadOnlyTransaction(what.into()));
+            }
+        }
+        let stmt = p.stmt.clone();
+        match (&p.kind, stmt) {
+            (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
+            (Kind::Deallocate(name), _) => Ok(Outcome::Command(
+                if name.is_some() {
+                    "DEALLOCATE"
+                } else {
+                    "DEALLOCATE ALL"
+                }
+                .into(),
+            )),
+            (Kind::Declare(d), _) => cursor::declare(self, d, params),
+            (Kind::Fetch(f), _) => cursor::fetch(self, f, sink),
+            (Kind::Close(name), _) => cursor::close(self, name.as_deref()),
+            (Kind::Begin { read_only }, _) => self.begin(*read_only),
+            (Kind::Commit, _) => self.commit(),
+            (Kind::Rollback, _) => self.rollback(),
+            (Kind::Savepoint(name), _) => self.savepoint("SAVEPOINT", name),
+            (Kind::Release(name), _) => self.savepoint("RELEASE", name),
+            (Kind::RollbackTo(name), _) => self.savepoint("ROLLBACK TO", name),
+            (Kind::Set, Some(s)) => settings::set(self, &s),
+            (Kind::Show, Some(s)) => settings::show(self, &s, sink),
+            (Kind::Seal(table), _) => self.seal(table, sink),
+            (Kind::Replicate(_) | Kind::ForgetNode(_), _) => {
+                let Some(c) = self.cluster.clone() else {
+                    return Err(Error::ObjectNotInState(
+                        "this node is not part of a cluster".into(),
+                    ));
+                };
+                let done = match &p.kind {
+                    Kind::Replicate(id) => c.replicate(id)?,
+                    Kind::ForgetNode(node) => c.forget_node(node)?,
+                    _ => false,
+                };
+                sink(vec![Datum::Int(done as i64)])?;
+                Ok(Outcome::Rows { count: 1 })
+            }
+            (Kind::Query, Some(s)) => self.query(s, p, params, sink),
+            (Kind::Explain, Some(s)) => {
+                self.in_statement(false, |sess| query::explain(sess, s, params, sink))
+            }
+            (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
+                if matches!(p.kind, Kind::Update | Kind::Delete)
+                    && !self.writing
+                    && self.has_peers()
+                {
+                    write::seal_peers_first(self, &s, params)?;
+                }
+                let r = self.retrying_peers(true, sink, |sess, sink| {
+                    write::run(sess, s.clone(), p, params, sink)
+                });
+                self.after_write()?;
+                self.deliver_tombstones();
+                r
+            }
+            (Kind::Ddl, Some(s)) => self.ddl(&s),
+            (Kind::CopyFrom(spec), _) => copy::begin(self, spec.clone()),
+            (Kind::CopyTo(spec), _) => {
+                let Some(q) = spec.to.clone() else {
+                    return Err(Error::Internal("COPY TO without a query".into()));
+                };
+                self.query(Statement::Query(q), p, params, sink)
+            }
+            _ => Err(Error::Internal("statement without a parse tree".into())),
+        }
+    }
+
+    /// Run a query. When a peer that membership still counts as live does
+    /// not answer (it died a moment ago), the query runs once more, taking
+    /// that peer for down: its shards are then read from their copies.
+    fn query(
+        &mut self,
+        s: Statement,
+        p: &Prepared,
+        params: &[Datum],
+        sink: &mut RowSink,
+    ) -> Result<Outcome> {
+        self.retrying_peers(false, sink, |sess, sink| {
+            query::run(sess, s.clone(), p, params, sink)
+        })
+    }
+
+    /// Run `f` as one statement (see `in_statement`). When a peer that
+    /// membership still counts as live does not answer (it died a moment
+    /// ago) and no row went out yet, the statement (rolled back by then)
+    /// runs once more, taking that peer for down: what it held is then
+    /// read from copies. When a home refuses to leave out a shard this
+    /// node read from its copy (compacted there since), it runs once more
+    /// reading live homes' shards from the homes.
+    fn retrying_peers(
+        &mut self,
+        write: bool,
+        sink: &mut RowSink,
+        mut f: impl FnMut(&mut Session, &mut RowSink) -> Result<Outcome>,
+    ) -> Result<Outcome> {
+        self.unreachable.lock().clear();
+        self.retry_reads = self.cluster.is_some();
+        let mut sent = 0usize;
+        let first = self.in_statement(write, |sess| {
+            f(sess, &mut |row| {
+                sent += 1;
+                sink(row)
+            })
+        });
+        self.retry_reads = false;
+        let unreachable = std::mem::take(&mut *self.unreachable.lock());
+        match (first, &self.cluster) {
+            (Err(Error::Unavailable(m)), Some(c)) if sent == 0 && !unreachable.is_empty() => {
+                tracing::info!(peers = ?unreachable, error = %m, "a peer did not answer; reading its shards from copies");
+                self.reads = Arc::new(c.reads_avoiding(&unreachable, true));
+                self.in_statement(write, |sess| f(sess, sink))
+            }
+            (Err(Error::StaleCopy(m)), Some(c)) if sent == 0 => {
+                tracing::debug!(shard = %m, "a copy read here is gone at its home; asking the homes");
+                self.reads = Arc::new(c.reads_avoiding(&unreachable, false));
+                self.in_statement(write, |sess| f(sess, sink))
+            }
+            (r, _) => r,
+        }
+    }
+
+    /// DDL runs in the open transaction block, or in a block of its own
+    /// (see `ddl`); TRUNCATE outside a block empties the table at once, on
+    /// every node.
+    fn ddl(&mut self, stmt: &Statement) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            return ddl::run(self, stmt);
+        }
+        if let Statement::Truncate(_) = stmt {
+            return ddl::truncate_now(self, stmt);
+        }
+        self.begin(false)?;
+        match ddl::run(self, stmt) {
+            Ok(outcome) => {
+                self.commit()?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Run `f` as one atomic statement: inside the open transaction block
+    /// (under a savepoint, so a failing statement leaves no trace), or in a
+    /// transaction of its own.
+    pub fn in_statement<T>(
+        &mut self,
+        write: bool,
+        f: impl FnOnce(&mut Session) -> Result<T>,
+    ) -> Result<T> {
+        self.stmt_ver.store(self.store.hlc.now(), Ordering::Relaxed);
+        let begin = match (self.txn, write) {
+            (TxnState::Idle, true) => "BEGIN IMMEDIATE",
+            (TxnState::Idle, false) => "BEGIN",
+            _ => "SAVEPOINT mosaic_stmt",
+        };
+        self.conn.batch(begin)?;
+        if write && self.txn != TxnState::Idle && !self.writing {
+            // The first write of a transaction block takes the node's write
+            // lock before it reads anything (planning reads the manifest):
+            // waiting for the lock is fine, a snapshot gone stale under it
+            // would not be.
+            self.conn.take_write_lock()?;
+            self.writing = true;
+        }
+        let r = f(self);
+        self.stmt_ver.store(0, Ordering::Relaxed);
+        let end = match (self.txn, r.is_ok()) {
+            (TxnState::Idle, true) => "COMMIT",
+            (TxnState::Idle, false) => "ROLLBACK",
+            (_, true) => "RELEASE mosaic_stmt",
+            (_, false) => "ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt",
+        };
+        match self.conn.batch(end) {
+            Ok(()) => r,
+            Err(e) => {
+                let _ = self.conn.batch("ROLLBACK");
+                r.and(Err(e))
+            }
+        }
+    }
+
+    /// The current statement's row version.
+    pub fn stmt_version(&self) -> i64 {
+        self.stmt_ver.load(Ordering::Relaxed)
+    }
+
+    pub fn note_write(&mut self, table: &str) {
+        self.written.insert(table.to_string());
+    }
+
+    pub fn stmt_ver_begin(&mut self) {
+        self.stmt_ver.store(self.store.hlc.now(), Ordering::Relaxed);
+    }
+
+    pub fn stmt_ver_end(&mut self) {
+        self.stmt_ver.store(0, Ordering::Relaxed);
+    }
+
+    /// Outside a transaction block, seal the tables this session filled up.
+    pub(crate) fn after_write(&mut self) -> Result<()> {
+        if self.txn != TxnState::Idle || self.written.is_empty() {
+            return Ok(());
+        }
+        let written = std::mem::take(&mut self.written);
+        for table in &written {
+            if self.catalog().table(table).is_some() {
+                self.store.seal_full(table)?;
+                self.store.compact(table)?;
+            }
+        }
+        if let Some(c) = &self.cluster {
+            c.written(&written);
+        }
+        Ok(())
+    }
+
+    /// Outside a transaction, hand the tombstones this node committed for
+    /// other nodes' rows to those nodes before the client hears back, so
+    /// every node reads the change. What fails stays queued and is retried.
+    fn deliver_tombstones(&self) {
+        if self.txn != TxnState::Idle {
+            return;
+        }
+        if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
+            if let Err(e) = c.deliver_outbox(&self.conn) {
+                tracing::warn!(error = %e, "delivering tombstones failed; will retry");
+            }
+        }
+    }
+
+    fn begin(&mut self, read_only: bool) -> Result<Outcome> {
+        // An explicit BEGIN inside a multi-statement query takes over its
+        // implicit transaction.
+        self.implicit = false;
+        if self.txn != TxnState::Idle {
+            // PostgreSQL warns and carries on.
+            return Ok(Outcome::TxnStart("BEGIN".into()));
+        }
+        // Deferred: a block takes the node's write lock at its first write
+        // (see in_statement), so a block that only reads never blocks a
+        // writer. A block that reads, then writes after another transaction
+        // committed, fails with 40001 (SQLite's snapshot cannot move).
+        self.conn.batch("BEGIN")?;
+        self.writing = false;
+        self.read_only = read_only;
+        self.txn = TxnState::InBlock;
+        Ok(Outcome::TxnStart("BEGIN".into()))
+    }
+
+    /// SAVEPOINT, RELEASE and ROLLBACK TO a user's savepoint (named apart
+    /// from the one each statement takes). Rolling back to a savepoint
+    /// clears the failed state, as in PostgreSQL.
+    fn savepoint(&mut self, verb: &str, name: &str) -> Result<Outcome> {
+        if self.txn == TxnState::Idle {
+            return Err(Error::NoTransaction(format!(
+                "{verb} can only be used in transaction blocks"
+            )));
+        }
+        let sql = format!("{verb} {}", crate::types::quote(&format!("u_{name}")));
+        self.conn.batch(&sql).map_err(|e| {
+            if e.to_string().contains("no such savepoint") {
+                Error::NoSuchSavepoint(format!("savepoint \"{name}\" does not exist"))
+            } else {
+                e
+            }
+        })?;
+        let at = self.ddl_savepoints.iter().rposition(|(n, _)| n == name);
+        match (verb, at) {
+            ("SAVEPOINT", _) => self
+                .ddl_savepoints
+                .push((name.to_string(), self.ddl.clone())),
+            ("RELEASE", Some(i)) => self.ddl_savepoints.truncate(i),
+            ("ROLLBACK TO", Some(i)) => {
+                self.ddl_savepoints.truncate(i + 1);
+                let to = self.ddl_savepoints[i].1.clone();
+                ddl::restore(self, to);
+            }
+            _ => {}
+        }
+        if verb == "ROLLBACK TO" {
+            self.txn = TxnState::InBlock;
+            cursor::after_rollback_to(self);
+        }
+        Ok(Outcome::Command(
+            if verb == "ROLLBACK TO" {
+                "ROLLBACK"
+            } else {
+                verb
+            }
+            .to_string(),
+        ))
+    }
+
+    fn commit(&mut self) -> Result<Outcome> {
+        match self.txn {
+            TxnState::Idle => Ok(Outcome::TxnEnd("COMMIT".into())),
+            TxnState::Failed => {
+                self.rollback()?;
+                Ok(Outcome::TxnEnd("ROLLBACK".into()))
+            }
+            TxnState::InBlock => {
+                let r = self.conn.batch("COMMIT");
+                if r.is_err() {
+                    let _ = self.conn.batch("ROLLBACK");
+                    self.txn = TxnState::Idle;
+                    cursor::after_rollback(self);
+                    self.discard_ddl();
+                    return r.map(|_| Outcome::TxnEnd("ROLLBACK".into()));
+                }
+                self.txn = TxnState::Idle;
+                self.ddl_savepoints.clear();
+                cursor::after_commit(self);
+                ddl::publish(self)?;
+                self.after_write()?;
+                self.deliver_tombstones();
+                Ok(Outcome::TxnEnd("COMMIT".into()))
+            }
+        }
+    }
+
+    fn rollback(&mut self) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            let _ = self.conn.batch("ROLLBACK");
+        }
+        self.txn = TxnState::Idle;
+        self.written.clear();
+        cursor::after_rollback(self);
+        self.discard_ddl();
+        Ok(Outcome::TxnEnd("ROLLBACK".into()))
+    }
+
+    /// Forget the DDL of a block that did not commit.
+    fn discard_ddl(&mut self) {
+        self.ddl_savepoints.clear();
+        ddl::restore(self, ddl::Block::default());
+    }
+
+    fn seal(&mut self, table: &str, sink: &mut RowSink) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            return Err(Error::Unsupported(
+                "mosaic.seal() inside a transaction block".into(),
+            ));
+        }
+        let sealed = self.store.seal(table)?;
+        if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
+            c.on_all_peers(
+                &crate::cluster::proto::Request::Seal {
+                    table: table.to_string(),
+                    nowait: false,
+                },
+                crate::cluster::QUERY_TIMEOUT,
+            )?;
+            // Return once every node's new shards are in the registry.
+            c.refresh_holdings()?;
+            c.pull_all_holdings();
+        }
+        sink(vec![match sealed.last() {
+            Some(m) => Datum::Text(m.id.0.clone()),
+            None => Datum::Null,
+        }])?;
+        Ok(Outcome::Rows { count: 1 })
+    }
+
+    /// Attach the shards a statement reads to this connection.
+    pub fn attach(&mut self, shards: &[ShardId]) -> Result<()> {
+        self.conn.attach(shards)
+    }
+}
+
+impl Drop for Session {
+    /// A client that goes away inside a block: SQLite rolls the block back
+    /// when the connection closes; its staged DDL goes too.
+    fn drop(&mut self) {
+        self.discard_ddl();
+    }
+}
