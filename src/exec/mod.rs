@@ -144,7 +144,7 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
 
 /// Classify and type one parsed statement.
 pub fn prepare_parsed(
-    catalog: &dyn crate::sql::Catalog,
+    catalog: &dyn crate::sql::Schema,
     parsed: Parsed,
     declared: &[Option<PgType>],
 ) -> Result<Prepared> {
@@ -163,7 +163,7 @@ pub fn prepare_parsed(
 /// Parse, classify and type `sql`. `declared` are the parameter types the
 /// client gave (extended protocol).
 pub fn prepare(
-    catalog: &dyn crate::sql::Catalog,
+    catalog: &dyn crate::sql::Schema,
     sql: &str,
     declared: &[Option<PgType>],
 ) -> Result<Vec<Prepared>> {
@@ -174,7 +174,7 @@ pub fn prepare(
 }
 
 fn prepare_one(
-    catalog: &dyn crate::sql::Catalog,
+    catalog: &dyn crate::sql::Schema,
     stmt: Statement,
     declared: &[Option<PgType>],
 ) -> Result<Prepared> {
@@ -204,7 +204,7 @@ fn prepare_one(
     if let Kind::Declare(d) = &mut kind {
         d.columns = crate::sql::infer::result_columns(
             &Statement::Query(d.query.clone()),
-            &system::SystemCatalog(catalog),
+            &system::SystemSchema(catalog),
             &params,
         )?
         .into_iter()
@@ -216,7 +216,7 @@ fn prepare_one(
     }
     let columns = match &kind {
         Kind::Query | Kind::Insert | Kind::Update | Kind::Delete => {
-            crate::sql::infer::result_columns(&stmt, &system::SystemCatalog(catalog), &params)?
+            crate::sql::infer::result_columns(&stmt, &system::SystemSchema(catalog), &params)?
                 .into_iter()
                 .map(|(name, ty)| Column {
                     name: crate::sql::truncate_identifier(name),
@@ -227,7 +227,7 @@ fn prepare_one(
         Kind::CopyTo(spec) => match &spec.to {
             Some(q) => crate::sql::infer::result_columns(
                 &Statement::Query(q.clone()),
-                &system::SystemCatalog(catalog),
+                &system::SystemSchema(catalog),
                 &params,
             )?
             .into_iter()

@@ -3,7 +3,7 @@
 //!
 //! A system view is materialized into a session temp table right before a
 //! statement that reads it runs, and the reference is pointed there; to
-//! type inference it looks like any table (`SystemCatalog`).
+//! type inference it looks like any table (`SystemSchema`).
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -84,9 +84,9 @@ pub fn view(name: &str) -> Option<TableDef> {
 }
 
 /// The catalog as type inference sees it: user tables plus system views.
-pub struct SystemCatalog<'a>(pub &'a dyn crate::sql::Catalog);
+pub struct SystemSchema<'a>(pub &'a dyn crate::sql::Schema);
 
-impl crate::sql::Catalog for SystemCatalog<'_> {
+impl crate::sql::Schema for SystemSchema<'_> {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         view(name).map(Arc::new).or_else(|| self.0.table(name))
     }
@@ -100,7 +100,7 @@ fn temp_name(view: &str) -> String {
 }
 
 /// Whether `stmt` reads a system view or catalog (materialized per run).
-pub fn mentions_system_relation(stmt: &Statement, catalog: &dyn crate::sql::Catalog) -> bool {
+pub fn mentions_system_relation(stmt: &Statement, catalog: &dyn crate::sql::Schema) -> bool {
     let mut found = false;
     let _ = sqlparser::ast::visit_relations(stmt, |n| {
         let name = object_name(n);

@@ -26,7 +26,7 @@ use sqlparser::ast::{
     TableFactor, VisitMut, VisitorMut,
 };
 
-use crate::sql::{ident_name, object_name, Catalog};
+use crate::sql::{ident_name, object_name, Schema};
 use crate::types::table::TableDef;
 
 /// A query split into per-source fragments and a merge.
@@ -53,7 +53,7 @@ const PREFIX: &str = "_mosaic_";
 type Output = (Expr, Option<Ident>);
 
 /// Split `stmt` if it has a shape the fragment/merge path handles.
-pub fn split(stmt: &Statement, catalog: &dyn Catalog) -> Option<Split> {
+pub fn split(stmt: &Statement, catalog: &dyn Schema) -> Option<Split> {
     let shape = Shape::of(stmt, catalog)?;
     if shape.aggregated {
         aggregate_split(shape)
@@ -77,7 +77,7 @@ struct Shape<'a> {
 
 impl<'a> Shape<'a> {
     /// The shape of `stmt`, or `None` when it is not a query the split handles.
-    fn of(stmt: &'a Statement, catalog: &dyn Catalog) -> Option<Self> {
+    fn of(stmt: &'a Statement, catalog: &dyn Schema) -> Option<Self> {
         let Statement::Query(q) = stmt else {
             return None;
         };

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use crate::sql::Catalog;
+use crate::sql::Schema;
 use crate::types::table::{Column, TableDef};
 use crate::types::PgType;
 
 struct OneTable(Arc<TableDef>);
 
-impl Catalog for OneTable {
+impl Schema for OneTable {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         (name == "t").then(|| self.0.clone())
     }

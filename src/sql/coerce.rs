@@ -13,7 +13,7 @@ use sqlparser::ast::{
 };
 
 use crate::error::Result;
-use crate::sql::{ident_name, object_name, Catalog};
+use crate::sql::{ident_name, object_name, Schema};
 use crate::types::{Datum, PgType};
 
 /// The literal SQLite reads as `d`.
@@ -93,7 +93,7 @@ fn coerce(e: &mut Expr, ty: &PgType) -> Result<()> {
 
 /// Column types by column name over the tables a statement mentions; a
 /// name whose type differs between tables is left out (ambiguous).
-fn column_types(stmt: &Statement, catalog: &dyn Catalog) -> HashMap<String, PgType> {
+fn column_types(stmt: &Statement, catalog: &dyn Schema) -> HashMap<String, PgType> {
     let mut types: HashMap<String, Option<PgType>> = HashMap::new();
     let _ = sqlparser::ast::visit_relations(stmt, |name| {
         if let Some(def) = catalog.table(&object_name(name)) {
@@ -126,7 +126,7 @@ fn column_of<'a>(e: &Expr, types: &'a HashMap<String, PgType>) -> Option<&'a PgT
 }
 
 /// Coerce the string literals of `stmt` by context (see the module doc).
-pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Catalog) -> Result<()> {
+pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()> {
     let types = column_types(stmt, catalog);
     match stmt {
         Statement::Insert(ins) => {

@@ -12,7 +12,7 @@ use sqlparser::ast::{
 };
 
 use crate::error::{Error, Result};
-use crate::sql::Catalog;
+use crate::sql::Schema;
 use crate::types::PgType;
 
 pub use params::param_types;
@@ -22,7 +22,7 @@ pub use params::param_types;
 /// `a + 1` is `?column?`, and so on. Empty for statements without rows.
 pub fn result_columns(
     stmt: &Statement,
-    catalog: &dyn Catalog,
+    catalog: &dyn Schema,
     params: &[PgType],
 ) -> Result<Vec<(String, PgType)>> {
     let mut env = Env::new(catalog, params);
@@ -51,7 +51,7 @@ struct Rel {
 /// scope, and the FROM scopes from outermost to innermost (for correlated
 /// subqueries).
 struct Env<'a> {
-    catalog: &'a dyn Catalog,
+    catalog: &'a dyn Schema,
     params: &'a [PgType],
     ctes: Vec<(String, Cols)>,
     scopes: Vec<Vec<Rel>>,
@@ -85,7 +85,7 @@ fn apply_alias(cols: &mut Cols, alias: Option<&TableAlias>) {
 }
 
 impl<'a> Env<'a> {
-    fn new(catalog: &'a dyn Catalog, params: &'a [PgType]) -> Env<'a> {
+    fn new(catalog: &'a dyn Schema, params: &'a [PgType]) -> Env<'a> {
         Env {
             catalog,
             params,

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use crate::types::table::TableDef;
 
-/// Read access to table definitions, for inference and planning.
-pub trait Catalog {
+/// The table definitions a statement is checked, typed and planned
+/// against (the catalog as one session sees it, system views included).
+pub trait Schema {
     fn table(&self, name: &str) -> Option<Arc<TableDef>>;
 }
 

@@ -14,7 +14,7 @@ use sqlparser::ast::{
 };
 
 use crate::error::{Error, Result};
-use crate::sql::{ident_name, object_name, Catalog};
+use crate::sql::{ident_name, object_name, Schema};
 use crate::types::table::TableDef;
 
 const AGGREGATES: &[&str] = &[
@@ -46,9 +46,9 @@ fn is_aggregate(f: &Function) -> bool {
 }
 
 /// Validate every SELECT of `stmt`.
-pub fn check(stmt: &Statement, catalog: &dyn Catalog) -> Result<()> {
+pub fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
     struct V<'a> {
-        catalog: &'a dyn Catalog,
+        catalog: &'a dyn Schema,
     }
     impl Visitor for V<'_> {
         type Break = Error;
@@ -123,7 +123,7 @@ fn has_aggregate(e: &Expr) -> bool {
     found
 }
 
-fn check_grouping(s: &Select, catalog: &dyn Catalog) -> Result<()> {
+fn check_grouping(s: &Select, catalog: &dyn Schema) -> Result<()> {
     if s.selection.as_ref().is_some_and(has_aggregate) {
         return Err(Error::Grouping(
             "aggregate functions are not allowed in WHERE".into(),
@@ -202,7 +202,7 @@ fn checkable_group(group: &[&Expr], projection: &[SelectItem]) -> bool {
 }
 
 /// The tables in FROM by qualifier; `None` when one is not a catalog table.
-fn from_tables(s: &Select, catalog: &dyn Catalog) -> Option<Vec<(String, Arc<TableDef>)>> {
+fn from_tables(s: &Select, catalog: &dyn Schema) -> Option<Vec<(String, Arc<TableDef>)>> {
     let mut tables = Vec::new();
     for twj in &s.from {
         for f in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation)) {

@@ -5,12 +5,11 @@
 //!
 //! Uncommitted DDL (see `exec::ddl`) reaches the catalog in two places:
 //!
-//! - *Staged* definitions: an open transaction block's table changes, kept
-//!   in memory per session and keyed by the session's thread (a session
-//!   runs on a thread of its own, and every layer reads the catalog through
-//!   [`Catalog::table`] and [`Catalog::tables`] on that thread). The block's
-//!   own statements see them; every other thread sees the committed
-//!   catalog only.
+//! - *Staged* definitions: an open transaction block's table changes,
+//!   owned by its session, which reads the catalog through a [`View`]
+//!   (its staged definitions over the committed ones). Whatever thread
+//!   does the session's work sees the same; every other session sees the
+//!   committed catalog only.
 //! - The *journal*: `_mosaic_ddl` in `segments.db`, written inside the
 //!   block's SQLite transaction, one row per change. It commits or rolls
 //!   back with the block's rows, so it is what decides whether a DDL
@@ -523,13 +522,13 @@ impl View<'_> {
     }
 }
 
-impl crate::sql::Catalog for View<'_> {
+impl crate::sql::Schema for View<'_> {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         View::table(self, name)
     }
 }
 
-impl crate::sql::Catalog for Catalog {
+impl crate::sql::Schema for Catalog {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         Catalog::table(self, name)
     }

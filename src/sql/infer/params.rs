@@ -8,7 +8,7 @@ use sqlparser::ast::{
 };
 
 use super::{name_parts, Env, Rel};
-use crate::sql::Catalog;
+use crate::sql::Schema;
 use crate::types::PgType;
 
 /// Types of `$1..$n` implied by where they appear (compared with or
@@ -16,7 +16,7 @@ use crate::types::PgType;
 /// `None` where the context says nothing. The vector's length is the
 /// highest `$n` used. Best effort: an unknown table or column leaves the
 /// parameters near it untyped rather than failing.
-pub fn param_types(stmt: &Statement, catalog: &dyn Catalog) -> Vec<Option<PgType>> {
+pub fn param_types(stmt: &Statement, catalog: &dyn Schema) -> Vec<Option<PgType>> {
     let mut v = ParamVisitor {
         env: Env::new(catalog, &[]),
         cte_marks: vec![],

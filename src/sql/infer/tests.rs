@@ -9,7 +9,7 @@ use crate::types::table::{Column, TableDef};
 
 struct Tables(HashMap<String, Arc<TableDef>>);
 
-impl Catalog for Tables {
+impl Schema for Tables {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         self.0.get(name).cloned()
     }

@@ -22,7 +22,7 @@ use crate::types::PgType;
 
 /// Rewrite the catalog constructs of `stmt` in place.
 pub fn rewrite(stmt: &mut Statement) -> Result<()> {
-    match stmt.visit(&mut Catalog) {
+    match stmt.visit(&mut PgCatalogRewrite) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
     }
@@ -446,9 +446,9 @@ fn field_access(root: Expr, field: &sqlparser::ast::Ident) -> Expr {
     )
 }
 
-struct Catalog;
+struct PgCatalogRewrite;
 
-impl VisitorMut for Catalog {
+impl VisitorMut for PgCatalogRewrite {
     type Break = Error;
 
     fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
