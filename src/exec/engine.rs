@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::cluster::Cluster;
 use crate::error::Result;
-use crate::exec::{handle::SessionHandle, Parsed, Prepared};
+use crate::exec::{handle::SessionHandle, Prepared};
 use crate::store::Store;
 use crate::types::PgType;
 
@@ -39,11 +39,6 @@ impl Engine {
     /// Parse, classify and type `sql` against the committed catalog.
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
         crate::exec::prepare(&self.store.catalog, sql, declared)
-    }
-
-    /// Prepare one statement of a parsed script.
-    pub fn prepare_parsed(&self, parsed: Parsed) -> Result<Prepared> {
-        crate::exec::prepare_parsed(&self.store.catalog, parsed, &[])
     }
 
     /// The stored SCRAM-SHA-256 verifier of a role that may log in.

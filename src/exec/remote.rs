@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::exec::Session;
 use crate::plan::RemoteScan;
 use crate::types::quote;
+use crate::types::shard::{literal, tombstoned_rids};
 use crate::types::Datum;
 
 mod serve;
@@ -396,10 +397,10 @@ pub fn remote_shards(
 pub fn remote_shard_source(def: &crate::types::table::TableDef, r: &RemoteShard) -> String {
     let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
     format!(
-        "SELECT _rid, {} FROM temp.{} WHERE _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = '{}')",
+        "SELECT _rid, {} FROM temp.{} WHERE _rid NOT IN ({})",
         cols.join(", "),
         quote(&r.temp),
-        r.shard
+        tombstoned_rids(&literal(&r.shard))
     )
 }
 

@@ -215,6 +215,12 @@ impl Session {
         self.cursors.columns(name)
     }
 
+    /// Classify and type one statement of a parsed script, as this session
+    /// sees the catalog (its earlier statements' DDL included).
+    pub fn prepare_parsed(&self, parsed: crate::exec::Parsed) -> Result<Prepared> {
+        crate::exec::prepare_parsed(&self.catalog(), parsed, &[])
+    }
+
     /// Parse, classify and type `sql` as this session sees the catalog
     /// (its open block's DDL included).
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {

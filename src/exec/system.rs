@@ -263,31 +263,13 @@ fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
                 Datum::Int(r.live_rows),
                 Datum::Int(r.byte_size),
                 Datum::Text(r.home),
-                Datum::Text(text_array(&r.holders)),
+                Datum::Text(crate::types::array::format_array(
+                    &r.holders.iter().map(Some).collect::<Vec<_>>(),
+                )),
                 Datum::Int(1),
             ]
         })
         .collect())
-}
-
-/// A `text[]` in PostgreSQL's text form (elements quoted only when needed).
-fn text_array(items: &[String]) -> String {
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|s| {
-            let plain = !s.is_empty()
-                && !s.eq_ignore_ascii_case("null")
-                && !s
-                    .chars()
-                    .any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\') || c.is_whitespace());
-            if plain {
-                s.clone()
-            } else {
-                format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-            }
-        })
-        .collect();
-    format!("{{{}}}", quoted.join(","))
 }
 
 /// What the session functions (version(), current_user, current_setting,

@@ -664,14 +664,14 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                 }
                 sess.attach(std::slice::from_ref(&s.id))?;
                 let probe = format!(
-                    "SELECT 1 FROM {}.data WHERE {} AND _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = ?{}) LIMIT 1",
+                    "SELECT 1 FROM {}.data WHERE {} AND _rid NOT IN ({}) LIMIT 1",
                     quote(&crate::types::shard::attach_name(&s.id)),
                     key.iter()
                         .enumerate()
                         .map(|(i, &c)| format!("{} = ?{}", quote(&def.columns[c].name), i + 1))
                         .collect::<Vec<_>>()
                         .join(" AND "),
-                    key.len() + 1
+                    crate::types::shard::tombstoned_rids(&format!("?{}", key.len() + 1))
                 );
                 let mut args = values.clone();
                 args.push(Datum::Text(s.id.0.clone()));

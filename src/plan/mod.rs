@@ -464,9 +464,13 @@ impl Planner<'_> {
         // Rows this node tombstoned (its own transaction's, or not yet
         // delivered to their node) are skipped here.
         let arm = format!(
-            "SELECT {} FROM temp.{} AS _r WHERE NOT EXISTS (SELECT 1 FROM main._mosaic_tombstones AS _tb WHERE _tb.shard_id = _r._shard AND _tb.rid = _r._rid)",
-            cols.iter().map(|c| format!("_r.{c}")).collect::<Vec<_>>().join(", "),
-            quote(&temp)
+            "SELECT {} FROM temp.{} AS _r WHERE NOT {}",
+            cols.iter()
+                .map(|c| format!("_r.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quote(&temp),
+            crate::types::shard::is_tombstoned("_r._shard", "_r._rid")
         );
         self.plan
             .shape

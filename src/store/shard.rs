@@ -78,8 +78,8 @@ pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool)
     );
     if tombstones > 0 {
         sql.push_str(&format!(
-            " WHERE _rid NOT IN (SELECT rid FROM main._mosaic_tombstones WHERE shard_id = '{}')",
-            meta.id.0
+            " WHERE _rid NOT IN ({})",
+            crate::types::shard::tombstoned_rids(&crate::types::shard::literal(&meta.id.0))
         ));
     }
     Ok(sql)

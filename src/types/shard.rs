@@ -53,6 +53,24 @@ pub struct Tombstone {
     pub home: String,
 }
 
+/// SQL selecting the row keys tombstoned in one shard, as the tombstone
+/// set of the node running it holds them; `shard` is SQL (a quoted
+/// literal, a parameter, a column). Store owns the table; every statement
+/// that must skip dead rows reads it through this.
+pub fn tombstoned_rids(shard: &str) -> String {
+    format!("SELECT rid FROM main._mosaic_tombstones WHERE shard_id = {shard}")
+}
+
+/// SQL true when the row `rid` of `shard` (both SQL) is tombstoned here.
+pub fn is_tombstoned(shard: &str, rid: &str) -> String {
+    format!("EXISTS (SELECT 1 FROM main._mosaic_tombstones AS _tb WHERE _tb.shard_id = {shard} AND _tb.rid = {rid})")
+}
+
+/// A text value as an SQL string literal.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// Per-column statistics kept with a shard.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnStats {

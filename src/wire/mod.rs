@@ -388,9 +388,8 @@ impl SimpleQueryHandler for Backend {
         let mut out = Vec::with_capacity(script.len());
         let mut ok = true;
         for parsed in script {
-            let engine = self.engine.clone();
             let prepared = session
-                .run(move |_| engine.prepare_parsed(parsed))
+                .run(move |s| s.prepare_parsed(parsed))
                 .await
                 .map_err(to_pg)?;
             let r = match prepared {
