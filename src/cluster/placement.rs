@@ -228,22 +228,19 @@ impl Cluster {
             let registry = self.registry.read();
             let metas = self.metas.read();
             for (peer, extra) in &reads.peers {
-                let Some(h) = registry.get(&peer.name) else {
-                    holders.push(crate::plan::PeerShards {
-                        name: peer.name.clone(),
-                        always: true,
-                        shards: vec![],
-                    });
-                    continue;
+                // Unknown holdings, or unsealed rows of the table: ask it
+                // whatever the filter.
+                let h = match registry.get(&peer.name) {
+                    Some(h) if !h.open_tables.iter().any(|t| t == table) => h,
+                    _ => {
+                        holders.push(crate::plan::PeerShards {
+                            name: peer.name.clone(),
+                            always: true,
+                            shards: vec![],
+                        });
+                        continue;
+                    }
                 };
-                if h.open_tables.iter().any(|t| t == table) {
-                    holders.push(crate::plan::PeerShards {
-                        name: peer.name.clone(),
-                        always: true,
-                        shards: vec![],
-                    });
-                    continue;
-                }
                 let mut shards = Vec::new();
                 let mut missing = Vec::new();
                 for s in h

@@ -437,7 +437,11 @@ const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 /// the header (signature, flags, extension area), each tuple is a 16-bit
 /// field count (-1 ends the data) and per field a 32-bit length (-1 for
 /// NULL) and the value in its type's binary send format.
-fn drain_binary(stmt: &mut crate::store::Prepared, st: &mut CopyState, at_end: bool) -> Result<()> {
+fn drain_binary(
+    stmt: &mut crate::store::PreparedSql,
+    st: &mut CopyState,
+    at_end: bool,
+) -> Result<()> {
     let bad = |what: &str| Error::BadCopyFormat(what.to_string());
     let mut pos = 0;
     if st.skip_header {

@@ -72,17 +72,18 @@ pub fn peers(sess: &Session, table: &str) -> Option<Peers> {
 }
 
 /// Everything the planner needs for `stmt`: each table it names, with its
-/// sources (`sql`: with the SQL reading each shard, for a plan that will
-/// run rather than only its shape).
-pub fn snapshot(sess: &Session, stmt: &Statement, sql: bool) -> Result<Snapshot> {
+/// sources. With `to_run`, the plan will run: each shard comes with the SQL
+/// that reads it, and the peers' holdings are gathered; without, only the
+/// plan's shape (this node's shards) is wanted.
+pub fn snapshot(sess: &Session, stmt: &Statement, to_run: bool) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     for name in crate::plan::relations(stmt) {
         let Some(def) = sess.catalog().table(&name) else {
             continue;
         };
         let sources = TableSources {
-            shards: shard_sources(sess, &def, sql)?,
-            peers: peers(sess, &name),
+            shards: shard_sources(sess, &def, to_run)?,
+            peers: if to_run { peers(sess, &name) } else { None },
             def,
         };
         snapshot.tables.insert(name, sources);

@@ -115,7 +115,10 @@ impl Catalog {
         self.version.load(Ordering::Acquire)
     }
 
-    fn bump(&self) {
+    /// A table definition changed (committed, or staged or dropped by a
+    /// session's open block): compiled SQL that depended on the catalog
+    /// must be compiled again.
+    pub fn touch(&self) {
         self.version.fetch_add(1, Ordering::Release);
     }
 
@@ -124,12 +127,6 @@ impl Catalog {
         let mut v: Vec<_> = self.tables.read().values().cloned().collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
-    }
-
-    /// A session staged or dropped uncommitted definitions: compiled SQL
-    /// that depended on the catalog must be compiled again.
-    pub fn touch(&self) {
-        self.bump();
     }
 
     /// Insert or replace a table definition.
@@ -147,7 +144,7 @@ impl Catalog {
         }
         let def = Arc::new(def);
         self.tables.write().insert(def.name.clone(), def.clone());
-        self.bump();
+        self.touch();
         Ok(def)
     }
 
@@ -165,7 +162,7 @@ impl Catalog {
             .map_err(Error::from)?;
         }
         self.tables.write().remove(name);
-        self.bump();
+        self.touch();
         Ok(())
     }
 

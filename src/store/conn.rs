@@ -67,10 +67,8 @@ impl Store {
         let db = Connection::open_in_memory()?;
         crate::store::udf::register(&db)?;
         crate::store::udf::session::register_basic(&db, session)?;
-        db.execute_batch(
-            "PRAGMA case_sensitive_like=ON;
-             CREATE TABLE _mosaic_tombstones(shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
-        )?;
+        db.execute_batch("PRAGMA case_sensitive_like=ON")?;
+        db.execute_batch(crate::store::segment::TOMBSTONES)?;
         {
             let mut st = db.prepare("INSERT INTO _mosaic_tombstones VALUES (?1, ?2)")?;
             for rid in rids {
@@ -150,8 +148,8 @@ impl Conn {
     }
 
     /// A statement prepared once and run many times (COPY, bulk inserts).
-    pub fn prepare(&self, sql: &str) -> Result<Prepared<'_>> {
-        Ok(Prepared(self.db.prepare_cached(sql)?))
+    pub fn prepare(&self, sql: &str) -> Result<PreparedSql<'_>> {
+        Ok(PreparedSql(self.db.prepare_cached(sql)?))
     }
 
     /// What interrupts this connection's running statement.
@@ -219,9 +217,9 @@ impl Conn {
 }
 
 /// A prepared statement of a `Conn`.
-pub struct Prepared<'c>(rusqlite::CachedStatement<'c>);
+pub struct PreparedSql<'c>(rusqlite::CachedStatement<'c>);
 
-impl Prepared<'_> {
+impl PreparedSql<'_> {
     /// Bind `$n` values (the translated SQL says `?n`).
     fn bind(&mut self, params: &[Datum]) -> Result<()> {
         let expected = self.0.parameter_count();

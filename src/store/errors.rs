@@ -24,7 +24,7 @@ fn syntax_error(msg: &str) -> Option<Error> {
             "syntax error at or near \"{token}\""
         )));
     }
-    if msg.contains("incomplete input") || msg.contains("unrecognized token") {
+    if msg.contains("incomplete input") {
         return Some(Error::Syntax("syntax error at end of input".into()));
     }
     if msg.contains("syntax error") {

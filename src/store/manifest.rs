@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::store::conn::Conn;
 use crate::store::{segment, Store};
 use crate::types::quote;
-use crate::types::shard::{attach_name, LiveShard, ShardId, Tombstone};
+use crate::types::shard::{LiveShard, ShardId, Tombstone};
 use crate::types::table::{Column, TableDef};
 use crate::types::Datum;
 
@@ -230,7 +230,7 @@ impl Store {
         let Some(def) = self.catalog.table(table) else {
             return Ok(0);
         };
-        let conn = self.connect()?;
+        let mut conn = self.connect()?;
         // Find each row first (attaching shards is not possible inside a
         // transaction), then tombstone those whose shard is still live.
         let live = conn.live_shards(Some(table))?;
@@ -238,7 +238,7 @@ impl Store {
         let mut targets = Vec::new();
         for t in rows {
             if t.home == self.node_name && !live.iter().any(|s| s.id.0 == t.shard) {
-                if let Some(found) = self.find_row(&conn, &def, &own, &t.values)? {
+                if let Some(found) = self.find_row(&mut conn, &def, &own, &t.values)? {
                     targets.push(found);
                 }
             } else {
@@ -275,7 +275,7 @@ impl Store {
     /// A live, not yet tombstoned row of `def` with exactly `values`.
     fn find_row(
         &self,
-        conn: &Conn,
+        conn: &mut Conn,
         def: &TableDef,
         live: &[LiveShard],
         values: &[Datum],
@@ -289,29 +289,20 @@ impl Store {
             .enumerate()
             .map(|(i, c)| format!("{} IS ?{}", quote(&c.name), i + 1))
             .collect();
-        let db = conn.db();
         for s in live {
-            let path = self.shard_path(&s.id);
-            let name = attach_name(&s.id);
-            db.execute(
-                &format!("ATTACH ?1 AS {}", quote(&name)),
-                [format!("file:{}?immutable=1&mode=ro", path.display())],
-            )?;
             let meta = self.meta(&s.id)?;
             let src = crate::store::shard::source(def, &meta, s.tombstones, true)?;
-            let found = db
-                .query_row(
-                    &format!(
-                        "SELECT _rid FROM ({src}) WHERE {} LIMIT 1",
-                        cond.join(" AND ")
-                    ),
-                    rusqlite::params_from_iter(values.iter()),
-                    |r| r.get::<_, i64>(0),
-                )
-                .optional();
-            let _ = db.execute(&format!("DETACH {}", quote(&name)), []);
-            if let Some(rid) = found? {
-                return Ok(Some((s.id.0.clone(), rid)));
+            conn.attach(std::slice::from_ref(&s.id))?;
+            let found = conn.rows(
+                &format!(
+                    "SELECT _rid FROM ({src}) WHERE {} LIMIT 1",
+                    cond.join(" AND ")
+                ),
+                values,
+            );
+            let _ = conn.detach(&s.id);
+            if let Some(Datum::Int(rid)) = found?.first().and_then(|r| r.first()) {
+                return Ok(Some((s.id.0.clone(), *rid)));
             }
         }
         Ok(None)

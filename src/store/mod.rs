@@ -19,7 +19,7 @@ pub mod segment;
 pub mod shard;
 pub mod udf;
 
-pub use conn::{Conn, Interrupt, Prepared};
+pub use conn::{Conn, Interrupt, PreparedSql};
 pub use manifest::Outgoing;
 mod value;
 

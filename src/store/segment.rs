@@ -20,6 +20,11 @@ pub use crate::types::shard::LiveShard;
 
 pub use crate::types::quote;
 
+/// The tombstone set: in segments.db, and in each fragment worker's own
+/// connection (the tombstones its statement sees of its one shard).
+pub const TOMBSTONES: &str = "CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
+    shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;";
+
 /// How long a connection waits for another's write lock.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -73,11 +78,10 @@ pub fn init(conn: &Connection) -> Result<()> {
         "CREATE TABLE IF NOT EXISTS _mosaic_shards(
              id TEXT PRIMARY KEY, table_name TEXT NOT NULL,
              tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL, home TEXT);
-         CREATE INDEX IF NOT EXISTS _mosaic_shards_table ON _mosaic_shards(table_name);
-         CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
-             shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;",
+         CREATE INDEX IF NOT EXISTS _mosaic_shards_table ON _mosaic_shards(table_name);",
     )
     .map_err(Error::from)?;
+    conn.execute_batch(TOMBSTONES)?;
     let has = |table: &str, column: &str| -> Result<bool> {
         conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
