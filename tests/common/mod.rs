@@ -6,6 +6,8 @@
 //! subset of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
