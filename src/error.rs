@@ -52,6 +52,9 @@ pub enum Error {
     TransactionAborted,
     #[error("{0}")]
     InvalidTransactionState(String),
+    /// Something only allowed before a transaction's first query.
+    #[error("{0}")]
+    ActiveTransaction(String),
     #[error("could not serialize access: {0}")]
     SerializationFailure(String),
     #[error("canceling statement due to user request")]
@@ -128,6 +131,7 @@ impl Error {
             Error::PermissionDenied(_) => "42501",
             Error::TransactionAborted => "25P02",
             Error::InvalidTransactionState(_) => "25000",
+            Error::ActiveTransaction(_) => "25001",
             Error::SerializationFailure(_) => "40001",
             Error::Canceled => "57014",
             Error::StatementTimeout => "57014",

@@ -1,5 +1,7 @@
 //! Transaction blocks take the node's write lock at their first write, not
-//! at BEGIN: a block that only reads never holds up a writer. DDL inside a
+//! at BEGIN: a block that only reads never holds up a writer. READ
+//! COMMITTED blocks see each commit from the next statement on; REPEATABLE
+//! READ and SERIALIZABLE ones keep their first snapshot. DDL inside a
 //! block is part of it: invisible to other sessions until COMMIT, undone
 //! by ROLLBACK, and gone after a crash unless it committed.
 
@@ -21,13 +23,10 @@ async fn a_reading_block_does_not_block_writers() {
     .await
     .unwrap();
 
+    // READ COMMITTED (the default): each statement sees what committed
+    // before it, and a write after another commit goes ahead.
     a.batch_execute("BEGIN").await.unwrap();
-    let n: i64 = a
-        .query_one("SELECT count(*) FROM tx", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, 1);
+    assert_eq!(count_tx(&a).await, 1);
     let started = Instant::now();
     b.batch_execute("INSERT INTO tx VALUES (2, 20)")
         .await
@@ -36,14 +35,22 @@ async fn a_reading_block_does_not_block_writers() {
         started.elapsed() < Duration::from_secs(3),
         "the writer waited on a reader"
     );
-    // The reader keeps its snapshot until it ends.
-    let n: i64 = a
-        .query_one("SELECT count(*) FROM tx", &[])
+    assert_eq!(count_tx(&a).await, 2, "READ COMMITTED sees the new commit");
+    a.batch_execute("UPDATE tx SET v = v + 1 WHERE id = 2")
         .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, 1);
-    // Writing on a snapshot another commit replaced is a serialization failure.
+        .unwrap();
+    a.batch_execute("COMMIT").await.unwrap();
+
+    // REPEATABLE READ keeps the block's first snapshot; writing on a
+    // snapshot another commit replaced is a serialization failure.
+    a.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .unwrap();
+    assert_eq!(count_tx(&a).await, 2);
+    b.batch_execute("INSERT INTO tx VALUES (3, 30)")
+        .await
+        .unwrap();
+    assert_eq!(count_tx(&a).await, 2, "REPEATABLE READ keeps its snapshot");
     let err = a
         .batch_execute("UPDATE tx SET v = v + 1 WHERE id = 1")
         .await
@@ -54,6 +61,20 @@ async fn a_reading_block_does_not_block_writers() {
         "{err}"
     );
     a.batch_execute("ROLLBACK").await.unwrap();
+
+    // A READ COMMITTED block with a savepoint keeps it across the fresh
+    // snapshots its statements take.
+    a.batch_execute("BEGIN; SAVEPOINT s; SELECT 1")
+        .await
+        .unwrap();
+    b.batch_execute("DELETE FROM tx WHERE id = 3")
+        .await
+        .unwrap();
+    assert_eq!(count_tx(&a).await, 2);
+    a.batch_execute("INSERT INTO tx VALUES (4, 40); ROLLBACK TO s; COMMIT")
+        .await
+        .unwrap();
+    assert_eq!(count_tx(&a).await, 2);
 
     // A block that writes first holds the lock; the other writer waits for it.
     a.batch_execute("BEGIN; UPDATE tx SET v = v + 1 WHERE id = 1")
@@ -76,6 +97,14 @@ async fn a_reading_block_does_not_block_writers() {
         .unwrap()
         .get(0);
     assert_eq!(v, 111);
+}
+
+async fn count_tx(client: &tokio_postgres::Client) -> i64 {
+    client
+        .query_one("SELECT count(*) FROM tx", &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod ddl;
 pub mod engine;
 pub mod fragment;
 pub mod handle;
+pub mod isolation;
 pub mod peer;
 pub mod pg_catalog;
 pub mod query;
@@ -22,7 +23,7 @@ pub mod write;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use sqlparser::ast::{Statement, TransactionMode};
+use sqlparser::ast::Statement;
 
 use crate::error::{Error, Result};
 use crate::types::PgType;
@@ -46,9 +47,7 @@ pub enum Kind {
     Update,
     Delete,
     Ddl,
-    Begin {
-        read_only: bool,
-    },
+    Begin(isolation::Modes),
     Commit,
     Rollback,
     Savepoint(String),
@@ -301,14 +300,9 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::AlterTable(_)
         | Statement::Drop { .. }
         | Statement::Truncate(_) => Kind::Ddl,
-        Statement::StartTransaction { modes, .. } => Kind::Begin {
-            read_only: modes.iter().any(|m| {
-                matches!(
-                    m,
-                    TransactionMode::AccessMode(sqlparser::ast::TransactionAccessMode::ReadOnly)
-                )
-            }),
-        },
+        Statement::StartTransaction { modes, .. } => {
+            Kind::Begin(isolation::Modes::from_ast(modes)?)
+        }
         Statement::Commit { .. } => Kind::Commit,
         Statement::Rollback {
             savepoint: None, ..

@@ -126,6 +126,11 @@ pub struct Session {
     pub(super) writing: bool,
     /// The open transaction block is READ ONLY.
     pub(super) read_only: bool,
+    /// The open transaction block's isolation level.
+    pub(super) isolation: super::isolation::Level,
+    /// The open transaction block has run a statement (so its isolation
+    /// can no longer change).
+    pub(super) queried: bool,
     /// Compiled SQLite SQL of prepared queries, by (statement, catalog
     /// version, plan shape).
     pub(super) compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
@@ -187,6 +192,8 @@ impl Session {
             implicit: false,
             writing: false,
             read_only: false,
+            isolation: Default::default(),
+            queried: false,
             compiled: std::collections::HashMap::new(),
             shared,
             functions,
@@ -259,7 +266,7 @@ impl Session {
     /// Open the implicit transaction of a multi-statement simple query.
     pub fn begin_implicit(&mut self) -> Result<()> {
         if self.txn == TxnState::Idle {
-            self.begin(false)?;
+            self.begin(Default::default())?;
             self.implicit = true;
         }
         self.shared.set_txn_state(self.txn);
@@ -334,7 +341,7 @@ impl Session {
         if let Some(c) = &self.cluster {
             self.reads = c.reads();
         }
-        if self.read_only && self.txn != TxnState::Idle {
+        if self.is_read_only() {
             let what = match p.kind {
                 Kind::Insert => Some("INSERT"),
                 Kind::Update => Some("UPDATE"),
@@ -361,7 +368,7 @@ impl Session {
             (Kind::Declare(d), _) => cursor::declare(self, d, params),
             (Kind::Fetch(f), _) => cursor::fetch(self, f, sink),
             (Kind::Close(name), _) => cursor::close(self, name.as_deref()),
-            (Kind::Begin { read_only }, _) => self.begin(*read_only),
+            (Kind::Begin(modes), _) => self.begin(*modes),
             (Kind::Commit, _) => self.commit(),
             (Kind::Rollback, _) => self.rollback(),
             (Kind::Savepoint(name), _) => self.savepoint("SAVEPOINT", name),
@@ -478,7 +485,7 @@ impl Session {
         if let Statement::Truncate(_) = stmt {
             return ddl::truncate_now(self, stmt);
         }
-        self.begin(false)?;
+        self.begin(Default::default())?;
         match ddl::run(self, stmt) {
             Ok(outcome) => {
                 self.commit()?;
@@ -500,6 +507,9 @@ impl Session {
         f: impl FnOnce(&mut Session) -> Result<T>,
     ) -> Result<T> {
         self.stmt_ver.store(self.store.hlc.now(), Ordering::Relaxed);
+        if self.txn != TxnState::Idle {
+            self.statement_snapshot()?;
+        }
         let begin = match (self.txn, write) {
             (TxnState::Idle, true) => "BEGIN IMMEDIATE",
             (TxnState::Idle, false) => "BEGIN",
@@ -580,21 +590,22 @@ impl Session {
         }
     }
 
-    fn begin(&mut self, read_only: bool) -> Result<Outcome> {
+    fn begin(&mut self, modes: super::isolation::Modes) -> Result<Outcome> {
         // An explicit BEGIN inside a multi-statement query takes over its
         // implicit transaction.
         self.implicit = false;
         if self.txn != TxnState::Idle {
             // PostgreSQL warns and carries on.
+            self.shared
+                .warn("there is already a transaction in progress".into());
             return Ok(Outcome::TxnStart("BEGIN".into()));
         }
+        self.start_modes(modes)?;
         // Deferred: a block takes the node's write lock at its first write
         // (see in_statement), so a block that only reads never blocks a
-        // writer. A block that reads, then writes after another transaction
-        // committed, fails with 40001 (SQLite's snapshot cannot move).
+        // writer. What it sees meanwhile depends on its level (isolation).
         self.conn.batch("BEGIN")?;
         self.writing = false;
-        self.read_only = read_only;
         self.txn = TxnState::InBlock;
         Ok(Outcome::TxnStart("BEGIN".into()))
     }
@@ -655,11 +666,13 @@ impl Session {
                 if r.is_err() {
                     let _ = self.conn.batch("ROLLBACK");
                     self.txn = TxnState::Idle;
+                    self.end_modes();
                     cursor::after_rollback(self);
                     self.discard_ddl();
                     return r.map(|_| Outcome::TxnEnd("ROLLBACK".into()));
                 }
                 self.txn = TxnState::Idle;
+                self.end_modes();
                 self.ddl_savepoints.clear();
                 cursor::after_commit(self);
                 ddl::publish(self)?;
@@ -675,6 +688,7 @@ impl Session {
             let _ = self.conn.batch("ROLLBACK");
         }
         self.txn = TxnState::Idle;
+        self.end_modes();
         self.written.clear();
         cursor::after_rollback(self);
         self.discard_ddl();

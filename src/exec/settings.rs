@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 use sqlparser::ast::{Expr, Reset, Set, Statement, Value};
 
 use crate::error::{Error, Result};
+use crate::exec::isolation::{Level, Modes};
 use crate::exec::{Column, Outcome, RowSink, Session};
 use crate::types::{Datum, PgType};
 
@@ -105,12 +106,22 @@ struct Values {
     set: BTreeMap<String, String>,
     /// From the connection's startup packet: what RESET returns to.
     startup: BTreeMap<String, String>,
+    /// The open transaction's `transaction_isolation` and
+    /// `transaction_read_only`; outside one, they read as the defaults.
+    txn: Option<(&'static str, &'static str)>,
     /// Bumped by every change, so readers can skip unchanged settings.
     generation: u64,
 }
 
 impl Values {
     fn get(&self, name: &str) -> Option<String> {
+        let name = match (name, self.txn) {
+            ("transaction_isolation", Some((level, _))) => return Some(level.into()),
+            ("transaction_read_only", Some((_, ro))) => return Some(ro.into()),
+            ("transaction_isolation", None) => "default_transaction_isolation",
+            ("transaction_read_only", None) => "default_transaction_read_only",
+            (other, _) => other,
+        };
         self.set
             .get(name)
             .or_else(|| self.startup.get(name))
@@ -138,6 +149,12 @@ impl Settings {
         Ok(())
     }
 
+    /// The open transaction's isolation level and read-only flag, as
+    /// `SHOW` and `current_setting()` report them; `None` when it ends.
+    pub fn set_transaction(&self, modes: Option<(&'static str, &'static str)>) {
+        self.values.lock().txn = modes;
+    }
+
     /// The value `name` may take, normalised, or why not.
     fn checked(&self, name: &str, value: String) -> Result<String> {
         let known = DEFAULTS.iter().any(|(n, _)| *n == name);
@@ -154,9 +171,15 @@ impl Settings {
         }
         Ok(match name {
             "timezone" => timezone(&value)?,
-            "mosaic.partial_results"
-            | "transaction_read_only"
-            | "default_transaction_read_only" => boolean(name, &value)?,
+            "mosaic.partial_results" | "default_transaction_read_only" => boolean(name, &value)?,
+            "default_transaction_isolation" => Level::parse(&value, name)?.name().to_string(),
+            // They belong to the open transaction: SET and SET TRANSACTION
+            // reach them through the session.
+            "transaction_isolation" | "transaction_read_only" => {
+                return Err(Error::Unsupported(format!(
+                    "setting {name} with set_config(); use SET TRANSACTION"
+                )))
+            }
             "client_encoding" => {
                 let v = value.to_uppercase().replace('-', "");
                 if v != "UTF8" && v != "UNICODE" {
@@ -389,15 +412,44 @@ fn value_text(e: &Expr) -> String {
     }
 }
 
+/// `SET transaction_isolation = …` and `SET transaction_read_only = …`
+/// as the `SET TRANSACTION` they mean, and `SET
+/// default_transaction_isolation` as `SET SESSION CHARACTERISTICS` (the
+/// flag), so a level the node cannot give is refused where it is asked.
+fn transaction_setting(name: &str, value: &str) -> Result<Option<(Modes, bool)>> {
+    let level = |session| -> Result<Option<(Modes, bool)>> {
+        let modes = Modes {
+            isolation: Some(Level::parse(value, name)?),
+            read_only: None,
+        };
+        Ok(Some((modes, session)))
+    };
+    match name {
+        _ if value.eq_ignore_ascii_case("default") => Ok(None),
+        "transaction_isolation" => level(false),
+        "default_transaction_isolation" => level(true),
+        "transaction_read_only" => {
+            let modes = Modes {
+                isolation: None,
+                read_only: Some(boolean(name, value)? == "on"),
+            };
+            Ok(Some((modes, false)))
+        }
+        _ => Ok(None),
+    }
+}
+
 pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     match stmt {
         Statement::Set(s) => match s {
             Set::SingleAssignment {
                 variable, values, ..
             } => {
-                let name = variable.to_string();
+                let name = variable.to_string().to_lowercase();
                 let value = values.iter().map(value_text).collect::<Vec<_>>().join(", ");
-                if value.eq_ignore_ascii_case("default") {
+                if let Some((modes, session)) = transaction_setting(&name, &value)? {
+                    sess.set_transaction(modes, session)?;
+                } else if value.eq_ignore_ascii_case("default") {
                     sess.settings.reset(Some(&name));
                 } else {
                     sess.settings.set(&name, value)?;
@@ -413,7 +465,17 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
                         .set(&a.name.to_string(), value_text(&a.value))?;
                 }
             }
-            Set::SetTransaction { .. } | Set::SetSessionParam(_) | Set::SetRole { .. } => {}
+            Set::SetTransaction {
+                modes,
+                snapshot,
+                session,
+            } => {
+                if snapshot.is_some() {
+                    return Err(Error::Unsupported("SET TRANSACTION SNAPSHOT".into()));
+                }
+                sess.set_transaction(Modes::from_ast(modes)?, *session)?
+            }
+            Set::SetSessionParam(_) | Set::SetRole { .. } => {}
             other => return Err(Error::Unsupported(format!("{other}"))),
         },
         Statement::Reset(r) => match &r.reset {

@@ -75,6 +75,12 @@ impl Conn {
         self.batch("UPDATE main._mosaic_shards SET tombstones = tombstones WHERE 0")
     }
 
+    /// Whether the open transaction has written anything, to any of the
+    /// connection's databases (temp tables included).
+    pub fn has_written(&self) -> Result<bool> {
+        Ok(self.db().transaction_state(None::<&str>)? == rusqlite::TransactionState::Write)
+    }
+
     /// The tombstoned rows of a shard, as this transaction sees them.
     pub fn tombstones(&self, id: &ShardId) -> Result<Vec<i64>> {
         let mut st = self
