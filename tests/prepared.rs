@@ -88,3 +88,41 @@ async fn prepared_queries_follow_the_shards() {
         Some("two")
     );
 }
+
+/// MosaicDB's own functions take parameters like any function (what a
+/// driver sends for `execute("SELECT mosaic.seal(%s)", (t,))`), and refuse
+/// clearly where they cannot run.
+#[tokio::test]
+async fn admin_functions_take_parameters() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE adm (id int); INSERT INTO adm VALUES (1), (2)")
+        .await
+        .unwrap();
+    let row = client
+        .query_one("SELECT mosaic.seal($1)", &[&"adm"])
+        .await
+        .unwrap();
+    let id: Option<String> = row.get(0);
+    let id = id.expect("sealing two rows makes a shard");
+    let shards = common::simple_rows(&client, "SELECT shard_id FROM mosaic.shards").await;
+    assert!(
+        shards.iter().any(|r| r[0].as_deref() == Some(id.as_str())),
+        "{id} not in {shards:?}"
+    );
+    let row = client
+        .query_one("SELECT mosaic.seal($1::text)", &[&"adm"])
+        .await
+        .unwrap();
+    assert_eq!(
+        row.get::<_, Option<String>>(0),
+        None,
+        "nothing left to seal"
+    );
+    let err = client
+        .simple_query("SELECT length(mosaic.seal('adm'))")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code().map(|c| c.code()), Some("0A000"), "{err}");
+}

@@ -59,11 +59,11 @@ pub enum Kind {
     /// COPY … TO STDOUT: rows of a query, sent as COPY data.
     CopyTo(copy::CopySpec),
     /// `SELECT mosaic.seal('t')`.
-    Seal(String),
+    Seal(query::AdminArg),
     /// `SELECT mosaic.replicate('shard id')`: copy a shard here now.
-    Replicate(String),
+    Replicate(query::AdminArg),
     /// `SELECT mosaic.forget_node('name')`: a node that is gone for good.
-    ForgetNode(String),
+    ForgetNode(query::AdminArg),
     /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
     Noop(String),
     /// `DEALLOCATE name` (`None`: ALL); the wire layer owns prepared
@@ -285,8 +285,8 @@ fn max_placeholder(stmt: &Statement) -> usize {
 
 fn classify(stmt: &Statement) -> Result<Kind> {
     Ok(match stmt {
-        Statement::Query(_) => match query::admin_call(stmt) {
-            Some((f, t)) if f == "mosaic.seal" => Kind::Seal(t.to_lowercase()),
+        Statement::Query(_) => match query::admin_call(stmt)? {
+            Some((f, table)) if f == "mosaic.seal" => Kind::Seal(table),
             Some((f, id)) if f == "mosaic.replicate" => Kind::Replicate(id),
             Some((_, node)) => Kind::ForgetNode(node),
             None => Kind::Query,

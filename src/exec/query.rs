@@ -9,15 +9,67 @@ use crate::exec::{system, Outcome, Prepared, RowSink, Session};
 use crate::plan::{self, ReadPlan};
 use crate::types::Datum;
 
-/// The table of `SELECT mosaic.seal('t')`, if `stmt` is that call.
-pub fn admin_call(stmt: &Statement) -> Option<(String, String)> {
+/// The functions MosaicDB runs itself rather than inside a query.
+const ADMIN_FUNCTIONS: [&str; 3] = ["mosaic.seal", "mosaic.replicate", "mosaic.forget_node"];
+
+/// The argument of an admin call: a literal, or a parameter bound later.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdminArg {
+    Text(String),
+    /// `$n`, zero-based.
+    Param(usize),
+}
+
+impl AdminArg {
+    /// The argument's text, with `params` bound.
+    pub fn resolve(&self, function: &str, params: &[Datum]) -> Result<String> {
+        match self {
+            AdminArg::Text(t) => Ok(t.clone()),
+            AdminArg::Param(i) => match params.get(*i) {
+                Some(Datum::Text(t)) => Ok(t.clone()),
+                _ => Err(crate::error::Error::InvalidParameter(format!(
+                    "{function}() needs a non-null text argument"
+                ))),
+            },
+        }
+    }
+}
+
+/// `SELECT mosaic.seal('t')` (or `mosaic.replicate`, `mosaic.forget_node`,
+/// with a literal or a `$n` parameter, cast or not): the function and its
+/// argument. Such a function anywhere else in a statement is refused, as it
+/// cannot run inside a query.
+pub fn admin_call(stmt: &Statement) -> Result<Option<(String, AdminArg)>> {
+    if let Some(call) = sole_admin_call(stmt) {
+        return Ok(Some(call));
+    }
+    let mut found = None;
+    let _ = sqlparser::ast::visit_expressions(stmt, |e| {
+        if let Expr::Function(f) = e {
+            let name = crate::sql::object_name(&f.name);
+            if ADMIN_FUNCTIONS.contains(&name.as_str()) {
+                found = Some(name);
+                return std::ops::ControlFlow::Break(());
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+    match found {
+        Some(name) => Err(crate::error::Error::Unsupported(format!(
+            "{name}() other than alone in SELECT {name}('name'), with a literal or parameter"
+        ))),
+        None => Ok(None),
+    }
+}
+
+fn sole_admin_call(stmt: &Statement) -> Option<(String, AdminArg)> {
     let Statement::Query(q) = stmt else {
         return None;
     };
     let SetExpr::Select(s) = q.body.as_ref() else {
         return None;
     };
-    if !s.from.is_empty() || s.projection.len() != 1 {
+    if !s.from.is_empty() || s.projection.len() != 1 || s.selection.is_some() {
         return None;
     }
     let expr = match &s.projection[0] {
@@ -26,17 +78,26 @@ pub fn admin_call(stmt: &Statement) -> Option<(String, String)> {
     };
     let Expr::Function(f) = expr else { return None };
     let name = crate::sql::object_name(&f.name);
-    if !["mosaic.seal", "mosaic.replicate", "mosaic.forget_node"].contains(&name.as_str()) {
+    if !ADMIN_FUNCTIONS.contains(&name.as_str()) {
         return None;
     }
     let FunctionArguments::List(list) = &f.args else {
         return None;
     };
-    match list.args.as_slice() {
-        [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))] => match &v.value {
-            Value::SingleQuotedString(t) => Some((name, t.clone())),
-            _ => None,
-        },
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
+        return None;
+    };
+    let mut arg = arg;
+    while let Expr::Cast { expr, .. } = arg {
+        arg = expr;
+    }
+    let Expr::Value(v) = arg else { return None };
+    match &v.value {
+        Value::SingleQuotedString(t) => Some((name, AdminArg::Text(t.clone()))),
+        Value::Placeholder(p) => {
+            let n = p.strip_prefix('$')?.parse::<usize>().ok()?;
+            Some((name, AdminArg::Param(n.checked_sub(1)?)))
+        }
         _ => None,
     }
 }

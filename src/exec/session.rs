@@ -376,7 +376,10 @@ impl Session {
             (Kind::RollbackTo(name), _) => self.savepoint("ROLLBACK TO", name),
             (Kind::Set, Some(s)) => settings::set(self, &s),
             (Kind::Show, Some(s)) => settings::show(self, &s, sink),
-            (Kind::Seal(table), _) => self.seal(table, sink),
+            (Kind::Seal(table), _) => {
+                let table = table.resolve("mosaic.seal", params)?.to_lowercase();
+                self.seal(&table, sink)
+            }
             (Kind::Replicate(_) | Kind::ForgetNode(_), _) => {
                 let Some(c) = self.cluster.clone() else {
                     return Err(Error::ObjectNotInState(
@@ -384,8 +387,10 @@ impl Session {
                     ));
                 };
                 let done = match &p.kind {
-                    Kind::Replicate(id) => c.replicate(id)?,
-                    Kind::ForgetNode(node) => c.forget_node(node)?,
+                    Kind::Replicate(id) => c.replicate(&id.resolve("mosaic.replicate", params)?)?,
+                    Kind::ForgetNode(node) => {
+                        c.forget_node(&node.resolve("mosaic.forget_node", params)?)?
+                    }
                     _ => false,
                 };
                 sink(vec![Datum::Int(done as i64)])?;
