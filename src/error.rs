@@ -86,6 +86,9 @@ pub enum Error {
     NoTransaction(String),
     #[error("{0}")]
     NoSuchSavepoint(String),
+    /// NOWAIT found the lock taken.
+    #[error("{0}")]
+    LockNotAvailable(String),
     #[error("{0}")]
     DatetimeFieldOverflow(String),
     #[error("{0}")]
@@ -144,6 +147,7 @@ impl Error {
             Error::TooComplex(_) => "54001",
             Error::CardinalityViolation => "21000",
             Error::ReadOnlyTransaction(_) => "25006",
+            Error::LockNotAvailable(_) => "55P03",
             Error::NoTransaction(_) => "25P01",
             Error::NoSuchSavepoint(_) => "3B001",
             Error::DatetimeFieldOverflow(_) => "22008",

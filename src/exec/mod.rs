@@ -11,6 +11,7 @@ pub mod engine;
 pub mod fragment;
 pub mod handle;
 pub mod isolation;
+pub mod locks;
 pub mod peer;
 pub mod pg_catalog;
 pub mod query;

@@ -126,6 +126,8 @@ pub struct Session {
     pub(super) writing: bool,
     /// The open transaction block is READ ONLY.
     pub(super) read_only: bool,
+    /// The current statement fails rather than wait for the write lock.
+    pub(super) lock_nowait: bool,
     /// The open transaction block's isolation level.
     pub(super) isolation: super::isolation::Level,
     /// The open transaction block has run a statement (so its isolation
@@ -194,6 +196,7 @@ impl Session {
             read_only: false,
             isolation: Default::default(),
             queried: false,
+            lock_nowait: false,
             compiled: std::collections::HashMap::new(),
             shared,
             functions,
@@ -436,9 +439,19 @@ impl Session {
         params: &[Datum],
         sink: &mut RowSink,
     ) -> Result<Outcome> {
-        self.retrying_peers(false, sink, |sess, sink| {
+        let Some(locks) = super::locks::row_locks(&s) else {
+            return self.retrying_peers(false, sink, |sess, sink| {
+                query::run(sess, s.clone(), p, params, sink)
+            });
+        };
+        // A locking read takes the write lock (see exec::locks).
+        self.check_row_locks(&locks)?;
+        self.lock_nowait = locks.nowait;
+        let r = self.retrying_peers(true, sink, |sess, sink| {
             query::run(sess, s.clone(), p, params, sink)
-        })
+        });
+        self.lock_nowait = false;
+        r.map_err(|e| super::locks::lock_error(&locks, e))
     }
 
     /// Run `f` as one statement (see `in_statement`). When a peer that
@@ -520,14 +533,30 @@ impl Session {
             (TxnState::Idle, false) => "BEGIN",
             _ => "SAVEPOINT mosaic_stmt",
         };
-        self.conn.batch(begin)?;
-        if write && self.txn != TxnState::Idle && !self.writing {
-            // The first write of a transaction block takes the node's write
-            // lock before it reads anything (planning reads the manifest):
-            // waiting for the lock is fine, a snapshot gone stale under it
-            // would not be.
-            self.conn.take_write_lock()?;
-            self.writing = true;
+        if self.lock_nowait {
+            self.conn.wait_for_locks(false)?;
+        }
+        let locked = self.conn.batch(begin).and_then(|()| {
+            if write && self.txn != TxnState::Idle && !self.writing {
+                // The first write of a transaction block takes the node's
+                // write lock before it reads anything (planning reads the
+                // manifest): waiting for the lock is fine, a snapshot gone
+                // stale under it would not be.
+                self.conn.take_write_lock()?;
+                self.writing = true;
+            }
+            Ok(())
+        });
+        if self.lock_nowait {
+            self.conn.wait_for_locks(true)?;
+        }
+        if let Err(e) = locked {
+            if self.txn != TxnState::Idle {
+                let _ = self
+                    .conn
+                    .batch("ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt");
+            }
+            return Err(e);
         }
         let r = f(self);
         self.stmt_ver.store(0, Ordering::Relaxed);

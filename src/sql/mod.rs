@@ -37,8 +37,59 @@ pub const STACK_SIZE: usize = 64 << 20;
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Ok(Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(sql)?
+        .try_with_sql(&respell_lock_strengths(sql))?
         .parse_statements()?)
+}
+
+/// `FOR NO KEY UPDATE` and `FOR KEY SHARE`, which sqlparser does not
+/// read, as `FOR UPDATE` and `FOR SHARE`: every row lock is the node's
+/// write lock here (see exec::locks), so the weaker strengths lock the
+/// same. Only the words change; the text is rebuilt from its tokens only
+/// when they occur.
+fn respell_lock_strengths(sql: &str) -> std::borrow::Cow<'_, str> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    if !sql.to_ascii_lowercase().contains("key") {
+        return sql.into();
+    }
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return sql.into();
+    };
+    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
+    // Indexes of the non-whitespace tokens, to match words across spaces.
+    let solid: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i], Token::Whitespace(_)))
+        .collect();
+    let mut drop = vec![false; tokens.len()];
+    for (k, &i) in solid.iter().enumerate() {
+        let at = |n: usize| solid.get(k + n).map(|&j| &tokens[j]);
+        if !word(&tokens[i], "FOR") {
+            continue;
+        }
+        let span = match (at(1), at(2), at(3)) {
+            (Some(a), Some(b), Some(c)) if word(a, "NO") && word(b, "KEY") && word(c, "UPDATE") => {
+                2
+            }
+            (Some(a), Some(b), _) if word(a, "KEY") && word(b, "SHARE") => 1,
+            _ => continue,
+        };
+        // Drop the extra words and the whitespace after each.
+        for &j in &solid[k + 1..=k + span] {
+            drop[j] = true;
+            if matches!(tokens.get(j + 1), Some(Token::Whitespace(_))) {
+                drop[j + 1] = true;
+            }
+        }
+    }
+    if !drop.contains(&true) {
+        return sql.into();
+    }
+    tokens
+        .iter()
+        .zip(drop)
+        .filter(|(_, d)| !d)
+        .map(|(t, _)| t.to_string())
+        .collect::<String>()
+        .into()
 }
 
 /// Parse a single PostgreSQL expression.
@@ -101,4 +152,25 @@ pub fn default_to_sqlite(text: &str) -> Result<String> {
         return Ok(format!("mosaic_nextval('{}')", seq.replace('\'', "''")));
     }
     expr_to_sqlite(text)
+}
+
+#[cfg(test)]
+mod respell_tests {
+    #[test]
+    fn weaker_lock_strengths_read_as_the_node_lock() {
+        let sql = "SELECT 'for no key update' FROM t FOR  NO KEY UPDATE SKIP LOCKED";
+        assert_eq!(
+            super::respell_lock_strengths(sql),
+            "SELECT 'for no key update' FROM t FOR  UPDATE SKIP LOCKED"
+        );
+        assert_eq!(
+            super::respell_lock_strengths("select 1 from t for key share of t"),
+            "select 1 from t for share of t"
+        );
+        let plain = "SELECT key FROM t";
+        assert!(matches!(
+            super::respell_lock_strengths(plain),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }

@@ -75,6 +75,17 @@ impl Conn {
         self.batch("UPDATE main._mosaic_shards SET tombstones = tombstones WHERE 0")
     }
 
+    /// Whether lock waits (a write lock another connection holds) wait as
+    /// long as usual or fail at once with SQLite's busy error.
+    pub fn wait_for_locks(&self, wait: bool) -> Result<()> {
+        let timeout = if wait {
+            segment::BUSY_TIMEOUT
+        } else {
+            std::time::Duration::ZERO
+        };
+        Ok(self.db().busy_timeout(timeout)?)
+    }
+
     /// Whether the open transaction has written anything, to any of the
     /// connection's databases (temp tables included).
     pub fn has_written(&self) -> Result<bool> {
