@@ -80,6 +80,8 @@ pub enum Error {
     TooComplex(String),
     #[error("more than one row returned by a subquery used as an expression")]
     CardinalityViolation,
+    #[error("ON CONFLICT DO UPDATE command cannot affect row a second time")]
+    ConflictTwice,
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(String),
     #[error("{0}")]
@@ -145,7 +147,7 @@ impl Error {
             Error::AmbiguousColumn(_) => "42702",
             Error::Grouping(_) => "42803",
             Error::TooComplex(_) => "54001",
-            Error::CardinalityViolation => "21000",
+            Error::CardinalityViolation | Error::ConflictTwice => "21000",
             Error::ReadOnlyTransaction(_) => "25006",
             Error::LockNotAvailable(_) => "55P03",
             Error::NoTransaction(_) => "25P01",

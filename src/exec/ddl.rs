@@ -381,16 +381,34 @@ pub fn truncate_now(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     let Statement::Truncate(t) = stmt else {
         return Err(Error::Internal("not a TRUNCATE".into()));
     };
-    for target in &t.table_names {
-        let name = object_name(&target.name);
-        if sess.catalog().table(&name).is_none() {
-            return Err(Error::NoSuchTable(name));
-        }
-    }
+    check_truncate(sess, t)?;
     for target in &t.table_names {
         truncate(sess, &object_name(&target.name))?;
     }
     Ok(Outcome::Command("TRUNCATE TABLE".into()))
+}
+
+/// Every table TRUNCATE names exists, and RESTART IDENTITY has nothing
+/// to restart: a cluster's sequences draw from per-node residue classes
+/// and cannot start over, so it is refused for a table that has one.
+fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<()> {
+    let restart = t.identity == Some(sqlparser::ast::TruncateIdentityOption::Restart);
+    for target in &t.table_names {
+        let name = object_name(&target.name);
+        let Some(def) = sess.catalog().table(&name) else {
+            return Err(Error::NoSuchTable(name));
+        };
+        let has_sequence = def
+            .columns
+            .iter()
+            .any(|c| c.default.as_deref().is_some_and(|d| d.contains("nextval(")));
+        if restart && has_sequence {
+            return Err(Error::Unsupported(format!(
+                "TRUNCATE … RESTART IDENTITY of \"{name}\", which has a sequence"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Empty a table: its open segment and every shard leave at once.
@@ -415,10 +433,8 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
     let Statement::Truncate(t) = stmt else {
         return Err(Error::Internal("not a TRUNCATE".into()));
     };
+    check_truncate(sess, t)?;
     let names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
-    if let Some(missing) = names.iter().find(|n| sess.catalog().table(n).is_none()) {
-        return Err(Error::NoSuchTable(missing.clone()));
-    }
     sess.in_statement(true, |sess| {
         for name in &names {
             let Some(def) = sess.catalog().table(name) else {

@@ -161,12 +161,13 @@ fn pull_conflicting_rows(
     params: &[Datum],
 ) -> Result<()> {
     let shards = crate::exec::sources::live_shards(sess, &def.name)?;
-    if shards.is_empty() && !sess.has_peers() {
-        return Ok(());
-    }
     let Statement::Insert(ins) = stmt else {
         return Ok(());
     };
+    let update_target = do_update_target(ins, def);
+    if shards.is_empty() && !sess.has_peers() && update_target.is_none() {
+        return Ok(());
+    }
     let cols: Vec<String> = ins
         .columns
         .iter()
@@ -196,6 +197,9 @@ fn pull_conflicting_rows(
     }
     let (sql, _) = compile(sess, load, params)?;
     execute(sess, &sql, params, false, &mut |_| Ok(()))?;
+    if let Some(target) = &update_target {
+        refuse_second_touch(sess, target)?;
+    }
     let keys: Vec<Vec<usize>> = def
         .unique_keys()
         .filter(|k| k.iter().all(|&c| cols.contains(&def.columns[c].name)))
@@ -243,6 +247,55 @@ fn pull_conflicting_rows(
     };
     if let (Statement::Query(q), Statement::Insert(ins)) = (src, stmt) {
         ins.source = Some(q);
+    }
+    Ok(())
+}
+
+/// The columns of the unique key an `ON CONFLICT … DO UPDATE` arbitrates
+/// on (each quoted), if that is what `ins` does.
+fn do_update_target(ins: &sqlparser::ast::Insert, def: &TableDef) -> Option<Vec<String>> {
+    use sqlparser::ast::{ConflictTarget, OnConflictAction, OnInsert};
+    let Some(OnInsert::OnConflict(oc)) = &ins.on else {
+        return None;
+    };
+    if !matches!(oc.action, OnConflictAction::DoUpdate(_)) {
+        return None;
+    }
+    match &oc.conflict_target {
+        Some(ConflictTarget::Columns { columns, .. }) => {
+            Some(columns.iter().map(|c| quote(&ident_name(c))).collect())
+        }
+        // PostgreSQL requires a target for DO UPDATE; the primary key is
+        // what SQLite's upsert would pick.
+        _ => Some(
+            def.primary_key
+                .iter()
+                .map(|&c| quote(&def.columns[c].name))
+                .collect(),
+        ),
+    }
+}
+
+/// `ON CONFLICT DO UPDATE` may not touch one row twice: two incoming rows
+/// with the same (non-null) key are 21000, as in PostgreSQL, where SQLite
+/// would apply both.
+fn refuse_second_touch(sess: &Session, key: &[String]) -> Result<()> {
+    if key.is_empty() {
+        return Ok(());
+    }
+    let twice = sess.conn.exists(
+        &format!(
+            "SELECT 1 FROM temp._mosaic_incoming WHERE {} GROUP BY {} HAVING count(*) > 1",
+            key.iter()
+                .map(|c| format!("{c} IS NOT NULL"))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+            key.join(", ")
+        ),
+        &[],
+    )?;
+    if twice {
+        return Err(Error::ConflictTwice);
     }
     Ok(())
 }

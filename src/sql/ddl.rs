@@ -33,11 +33,15 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             ColumnOption::Null => not_null = false,
             ColumnOption::NotNull => not_null = true,
             ColumnOption::Default(e) => default = Some(e.to_string()),
-            ColumnOption::PrimaryKey(_) => {
+            ColumnOption::PrimaryKey(c) => {
+                refuse_deferrable(c.characteristics.as_ref())?;
                 pk = true;
                 not_null = true;
             }
-            ColumnOption::Unique(_) => unique = Some(opt.name.as_ref().map(ident_name)),
+            ColumnOption::Unique(u) => {
+                refuse_key_options(u)?;
+                unique = Some(opt.name.as_ref().map(ident_name))
+            }
             ColumnOption::Check(_) => {}
             ColumnOption::ForeignKey(_) => {
                 return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
@@ -82,11 +86,49 @@ fn key_columns(cols: &[Column], exprs: &[Expr], table: &str) -> Result<Vec<usize
         .collect()
 }
 
+/// What CREATE TABLE can say that would change answers and is not built:
+/// refused by name rather than accepted and ignored.
+fn refuse_table_options(ct: &CreateTable) -> Result<()> {
+    let refused = if ct.query.is_some() {
+        Some("CREATE TABLE AS")
+    } else if ct.temporary {
+        Some("temporary tables")
+    } else if ct.partition_by.is_some() || ct.partition_of.is_some() {
+        Some("partitioned tables")
+    } else if ct.inherits.is_some() {
+        Some("INHERITS")
+    } else if ct.like.is_some() {
+        Some("CREATE TABLE … LIKE")
+    } else if ct.on_commit.is_some() {
+        Some("ON COMMIT")
+    } else {
+        None
+    };
+    match refused {
+        Some(what) => Err(Error::Unsupported(what.into())),
+        None => Ok(()),
+    }
+}
+
+/// A UNIQUE or PRIMARY KEY constraint's options that would change what it
+/// allows: NULLS NOT DISTINCT and DEFERRABLE are not built.
+fn refuse_key_options(u: &sqlparser::ast::UniqueConstraint) -> Result<()> {
+    if u.nulls_distinct == sqlparser::ast::NullsDistinctOption::NotDistinct {
+        return Err(Error::Unsupported("UNIQUE NULLS NOT DISTINCT".into()));
+    }
+    refuse_deferrable(u.characteristics.as_ref())
+}
+
+fn refuse_deferrable(c: Option<&sqlparser::ast::ConstraintCharacteristics>) -> Result<()> {
+    if c.is_some_and(|c| c.deferrable == Some(true)) {
+        return Err(Error::Unsupported("DEFERRABLE constraints".into()));
+    }
+    Ok(())
+}
+
 /// A table definition from CREATE TABLE; `oid` is the new table's id.
 pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
-    if ct.query.is_some() {
-        return Err(Error::Unsupported("CREATE TABLE AS".into()));
-    }
+    refuse_table_options(ct)?;
     let name = object_name(&ct.name);
     let mut columns = Vec::new();
     let mut primary_key = Vec::new();
@@ -117,6 +159,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
     for c in &ct.constraints {
         match c {
             TableConstraint::PrimaryKey(pk) => {
+                refuse_deferrable(pk.characteristics.as_ref())?;
                 if !primary_key.is_empty() {
                     return Err(Error::Syntax(format!(
                         "multiple primary keys for table \"{name}\" are not allowed"
@@ -129,6 +172,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
                 }
             }
             TableConstraint::Unique(u) => {
+                refuse_key_options(u)?;
                 let exprs: Vec<Expr> = u.columns.iter().map(|c| c.column.expr.clone()).collect();
                 unique.push(UniqueKey::new(
                     key_columns(&columns, &exprs, &name)?,
@@ -160,6 +204,9 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
 pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
     if ci.predicate.is_some() {
         return Err(Error::Unsupported("partial indexes".into()));
+    }
+    if ci.nulls_distinct == Some(false) {
+        return Err(Error::Unsupported("UNIQUE NULLS NOT DISTINCT".into()));
     }
     let exprs: Vec<Expr> = ci.columns.iter().map(|c| c.column.expr.clone()).collect();
     let cols = key_columns(&table.columns, &exprs, &table.name)?;
