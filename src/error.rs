@@ -107,6 +107,18 @@ pub enum Error {
     /// dropped there meanwhile; the statement runs again without copies.
     #[error("could not serialize access: shard {0} is no longer live at its home")]
     StaleCopy(String),
+    /// An ORDER BY or GROUP BY position outside the select list.
+    #[error("{0}")]
+    InvalidColumnReference(String),
+    /// An error with PostgreSQL's secondary fields: DETAIL, HINT and the
+    /// position (1-based, in characters) in the statement's text.
+    #[error("{error}")]
+    Context {
+        error: Box<Error>,
+        detail: Option<String>,
+        hint: Option<String>,
+        position: Option<usize>,
+    },
 }
 
 impl Error {
@@ -158,6 +170,77 @@ impl Error {
             Error::NoSuchPreparedStatement(_) => "26000",
             Error::ObjectNotInState(_) => "55000",
             Error::StaleCopy(_) => "40001",
+            Error::InvalidColumnReference(_) => "42P10",
+            Error::Context { error, .. } => error.sqlstate(),
+        }
+    }
+
+    /// The error with a DETAIL line.
+    pub fn with_detail(self, detail: impl Into<String>) -> Error {
+        self.in_context(|_, d, _, _| *d = Some(detail.into()))
+    }
+
+    /// The error with a HINT line.
+    pub fn with_hint(self, hint: impl Into<String>) -> Error {
+        self.in_context(|_, _, h, _| *h = Some(hint.into()))
+    }
+
+    /// The error pointing at a (1-based) character of the statement.
+    pub fn at_position(self, position: usize) -> Error {
+        self.in_context(|_, _, _, p| *p = Some(position))
+    }
+
+    fn in_context(
+        self,
+        set: impl FnOnce(&mut Error, &mut Option<String>, &mut Option<String>, &mut Option<usize>),
+    ) -> Error {
+        let (mut error, mut detail, mut hint, mut position) = match self {
+            Error::Context {
+                error,
+                detail,
+                hint,
+                position,
+            } => (*error, detail, hint, position),
+            other => (other, None, None, None),
+        };
+        set(&mut error, &mut detail, &mut hint, &mut position);
+        Error::Context {
+            error: Box::new(error),
+            detail,
+            hint,
+            position,
+        }
+    }
+
+    /// The DETAIL line, if any.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Error::Context { detail, .. } => detail.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HINT line, if any.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Error::Context { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error position, if any.
+    pub fn position(&self) -> Option<usize> {
+        match self {
+            Error::Context { position, .. } => *position,
+            _ => None,
+        }
+    }
+
+    /// The error without its secondary fields, for matching on its kind.
+    pub fn kind(&self) -> &Error {
+        match self {
+            Error::Context { error, .. } => error.kind(),
+            other => other,
         }
     }
 

@@ -98,7 +98,12 @@ impl<T> Sender<T> {
 enum Frame<T> {
     Item(T),
     End,
-    Error { message: String, sqlstate: String },
+    Error {
+        message: String,
+        sqlstate: String,
+        detail: Option<String>,
+        hint: Option<String>,
+    },
 }
 
 /// The codec of every frame, handshake included, refusing frames over `max`.
@@ -209,4 +214,8 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::NoSuchSavepoint,
     Error::DatetimeFieldOverflow,
     Error::StaleCopy,
+    Error::ActiveTransaction,
+    Error::LockNotAvailable,
+    |_| Error::ConflictTwice,
+    Error::InvalidColumnReference,
 ];

@@ -39,11 +39,12 @@ pub fn run(
             Ok(())
         };
         match stmt {
-            Statement::Insert(_) => insert(sess, stmt, params, &mut hold)?,
-            Statement::Update(_) => update(sess, stmt, params, &mut hold)?,
-            Statement::Delete(_) => delete(sess, stmt, params, &mut hold)?,
+            Statement::Insert(_) => insert(sess, stmt, params, &mut hold),
+            Statement::Update(_) => update(sess, stmt, params, &mut hold),
+            Statement::Delete(_) => delete(sess, stmt, params, &mut hold),
             _ => return Err(Error::Internal("not a write".into())),
         }
+        .map_err(|e| name_violated_key(sess, e))?
     };
     if let Some(def) = &table {
         check_unique(sess, def, params)?;
@@ -738,6 +739,43 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
     Ok(())
 }
 
+/// A unique violation SQLite found in an open segment (`… on t.a, t.b`),
+/// naming the constraint as PostgreSQL does. (SQLite does not say which
+/// values collided, so there is no DETAIL line.)
+fn name_violated_key(sess: &Session, e: Error) -> Error {
+    let Error::UniqueViolation(m) = &e else {
+        return e;
+    };
+    let Some(rest) = m.strip_prefix("duplicate key value violates unique constraint on ") else {
+        return e;
+    };
+    let mut table = None;
+    let cols: Vec<String> = rest
+        .split(", ")
+        .map(|c| match c.rsplit_once('.') {
+            Some((t, c)) => {
+                table = Some(t.to_string());
+                c.to_string()
+            }
+            None => c.to_string(),
+        })
+        .collect();
+    let Some(def) = table.and_then(|t| sess.catalog().table(&t)) else {
+        return e;
+    };
+    let key: Option<Vec<usize>> = cols.iter().map(|c| def.column_index(c)).collect();
+    let Some(key) = key else {
+        return e;
+    };
+    let name = match def.indexes.iter().find(|i| i.unique && i.columns == cols) {
+        Some(index) => index.name.clone(),
+        None => def.key_constraint_name(&key),
+    };
+    Error::UniqueViolation(format!(
+        "duplicate key value violates unique constraint \"{name}\""
+    ))
+}
+
 /// The error for a duplicate of `values` under the unique `key` of `def`.
 pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> Error {
     let names: Vec<&str> = key.iter().map(|&c| def.columns[c].name.as_str()).collect();
@@ -751,13 +789,12 @@ pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> 
                 .unwrap_or_else(|| "NULL".into())
         })
         .collect();
-    let constraint = if key == def.primary_key.as_slice() {
-        format!("{}_pkey", def.name)
-    } else {
-        format!("{}_{}_key", def.name, names.join("_"))
-    };
+    let constraint = def.key_constraint_name(key);
     Error::UniqueViolation(format!(
-        "duplicate key value violates unique constraint \"{constraint}\": Key ({})=({}) already exists.",
+        "duplicate key value violates unique constraint \"{constraint}\""
+    ))
+    .with_detail(format!(
+        "Key ({})=({}) already exists.",
         names.join(", "),
         shown.join(", ")
     ))

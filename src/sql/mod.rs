@@ -23,7 +23,7 @@ use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// How deeply a statement may nest before it is refused (54001). Every
 /// thread that parses, types or rewrites SQL has a stack sized for it.
@@ -35,10 +35,57 @@ pub const STACK_SIZE: usize = 64 << 20;
 
 /// Parse PostgreSQL-dialect SQL into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
-    Ok(Parser::new(&PostgreSqlDialect {})
+    Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(&respell_lock_strengths(sql))?
-        .parse_statements()?)
+        .try_with_sql(&respell_lock_strengths(sql))
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| syntax_error(sql, e))
+}
+
+/// A parse error in PostgreSQL's words: `syntax error at or near "X"`
+/// (or `at end of input`), pointing at the token's position in `sql`.
+/// sqlparser says `Expected: …, found: X at Line: l, Column: c`.
+fn syntax_error(sql: &str, e: sqlparser::parser::ParserError) -> Error {
+    let msg = match &e {
+        sqlparser::parser::ParserError::ParserError(m)
+        | sqlparser::parser::ParserError::TokenizerError(m) => m.clone(),
+        sqlparser::parser::ParserError::RecursionLimitExceeded => return e.into(),
+    };
+    if msg.ends_with("found: EOF") {
+        let end = sql.trim_end().trim_end_matches(';').chars().count() + 1;
+        return Error::Syntax("syntax error at end of input".into()).at_position(end);
+    }
+    let (rest, line, column) = match split_location(&msg) {
+        Some(found) => found,
+        None => return e.into(),
+    };
+    let position = char_position(sql, line, column);
+    if let Some(token) = rest.rsplit_once("found: ").map(|(_, t)| t) {
+        return Error::Syntax(format!("syntax error at or near \"{token}\"")).at_position(position);
+    }
+    if rest.starts_with("Unterminated string literal") {
+        let token: String = sql.chars().skip(position.saturating_sub(1)).collect();
+        return Error::Syntax(format!("unterminated quoted string at or near \"{token}\""))
+            .at_position(position);
+    }
+    e.into()
+}
+
+/// `text at Line: l, Column: c` as (text, l, c).
+fn split_location(msg: &str) -> Option<(&str, usize, usize)> {
+    let (rest, loc) = msg.rsplit_once(" at Line: ")?;
+    let (line, column) = loc.split_once(", Column: ")?;
+    Some((rest, line.trim().parse().ok()?, column.trim().parse().ok()?))
+}
+
+/// The 1-based character position of (1-based) `line` and `column`.
+fn char_position(sql: &str, line: usize, column: usize) -> usize {
+    let before: usize = sql
+        .split('\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.chars().count() + 1)
+        .sum();
+    before + column
 }
 
 /// `FOR NO KEY UPDATE` and `FOR KEY SHARE`, which sqlparser does not
@@ -152,6 +199,42 @@ pub fn default_to_sqlite(text: &str) -> Result<String> {
         return Ok(format!("mosaic_nextval('{}')", seq.replace('\'', "''")));
     }
     expr_to_sqlite(text)
+}
+
+#[cfg(test)]
+mod syntax_tests {
+    fn err(sql: &str) -> (String, Option<usize>) {
+        let e = super::parse(sql).unwrap_err();
+        assert_eq!(e.sqlstate(), "42601", "{e}");
+        (e.to_string(), e.position())
+    }
+
+    #[test]
+    fn syntax_errors_read_as_postgresql_with_their_position() {
+        assert_eq!(
+            err("SELEC 1"),
+            ("syntax error at or near \"SELEC\"".into(), Some(1))
+        );
+        assert_eq!(
+            err("SELECT (1;"),
+            ("syntax error at or near \";\"".into(), Some(10))
+        );
+        assert_eq!(
+            err("SELECT *\n  FROM t t2 t3"),
+            ("syntax error at or near \"t3\"".into(), Some(22))
+        );
+        assert_eq!(
+            err("SELECT (1"),
+            ("syntax error at end of input".into(), Some(10))
+        );
+        assert_eq!(
+            err("SELECT 'abc"),
+            (
+                "unterminated quoted string at or near \"'abc\"".into(),
+                Some(8)
+            )
+        );
+    }
 }
 
 #[cfg(test)]

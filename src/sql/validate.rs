@@ -58,11 +58,61 @@ pub fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
                 Err(e) => ControlFlow::Break(e),
             }
         }
+        fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<Error> {
+            match check_positions(q) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => ControlFlow::Break(e),
+            }
+        }
     }
     match stmt.visit(&mut V { catalog }) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
     }
+}
+
+/// `ORDER BY n` and `GROUP BY n` name a column of the select list (42P10
+/// otherwise, where SQLite would say it in its own words). A list with a
+/// `*` is left to SQLite, which knows its width.
+fn check_positions(q: &Query) -> Result<()> {
+    use sqlparser::ast::{GroupByExpr, OrderByKind, SetExpr, Value};
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Ok(());
+    };
+    if s.projection.iter().any(|i| {
+        !matches!(
+            i,
+            SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
+        )
+    }) {
+        return Ok(());
+    }
+    let width = s.projection.len() as i64;
+    let check = |clause: &str, e: &Expr| -> Result<()> {
+        if let Expr::Value(v) = e {
+            if let Value::Number(n, _) = &v.value {
+                if let Ok(k) = n.parse::<i64>() {
+                    if k < 1 || k > width {
+                        return Err(Error::InvalidColumnReference(format!(
+                            "{clause} position {k} is not in select list"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    };
+    if let Some(OrderByKind::Expressions(items)) = q.order_by.as_ref().map(|o| &o.kind) {
+        for item in items {
+            check("ORDER BY", &item.expr)?;
+        }
+    }
+    if let GroupByExpr::Expressions(items, _) = &s.group_by {
+        for e in items {
+            check("GROUP BY", e)?;
+        }
+    }
+    Ok(())
 }
 
 /// Column references of `e` outside aggregate calls and subqueries.

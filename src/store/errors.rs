@@ -146,7 +146,7 @@ fn map(e: rusqlite::Error) -> Error {
         return Error::NoSuchColumn(col.to_string());
     }
     if let Some(rest) = msg.strip_prefix("no such function: ") {
-        return Error::NoSuchFunction(rest.to_string());
+        return no_such_function(rest);
     }
     if let Some(e) = syntax_error(&msg) {
         return e;
@@ -154,13 +154,39 @@ fn map(e: rusqlite::Error) -> Error {
     if msg.contains("integer overflow") {
         return Error::NumericOutOfRange("integer out of range".into());
     }
-    if msg.starts_with("wrong number of arguments") {
-        return Error::NoSuchFunction(msg);
+    if let Some(rest) = msg.strip_prefix("wrong number of arguments to function ") {
+        return no_such_function(rest.trim_end_matches("()"));
+    }
+    if msg.contains("ORDER BY term out of range") || msg.contains("GROUP BY term out of range") {
+        let clause = if msg.contains("ORDER BY") {
+            "ORDER BY"
+        } else {
+            "GROUP BY"
+        };
+        return Error::InvalidColumnReference(format!("{clause} position is not in select list"));
+    }
+    if msg.contains("HAVING clause on a non-aggregate query") {
+        return Error::Unsupported("HAVING without GROUP BY or an aggregate".into());
+    }
+    if msg.contains("Cannot add a column with non-constant default") {
+        return Error::Unsupported("ALTER TABLE … ADD COLUMN with a non-constant DEFAULT".into());
+    }
+    if msg == "datatype mismatch" {
+        return Error::DatatypeMismatch("argument has the wrong type".into());
     }
     if msg.contains("misuse of aggregate") || msg.contains("GROUP BY") {
-        return Error::Syntax(msg);
+        return Error::Grouping(msg);
     }
     Error::Internal(msg)
+}
+
+/// A function SQLite does not know (or not with these arguments), as
+/// PostgreSQL reports it.
+fn no_such_function(name: &str) -> Error {
+    Error::NoSuchFunction(name.to_string()).with_hint(
+        "No function matches the given name and argument types. \
+         You might need to add explicit type casts.",
+    )
 }
 
 #[cfg(test)]

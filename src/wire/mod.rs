@@ -53,11 +53,9 @@ pub fn to_pg(e: Error) -> PgWireError {
     } else {
         "ERROR"
     };
-    PgWireError::UserError(Box::new(ErrorInfo::new(
-        severity.to_string(),
-        e.sqlstate().to_string(),
-        e.to_string(),
-    )))
+    let mut info = error_info(e);
+    info.severity = severity.to_string();
+    PgWireError::UserError(Box::new(info))
 }
 
 /// Live sessions by (pid, secret key), for cancel requests.
@@ -536,8 +534,14 @@ async fn fail_statement(session: &SessionHandle) -> PgWireResult<()> {
     session.run(|s| s.fail_statement()).await.map_err(to_pg)
 }
 
+/// An `Error` as ErrorResponse fields: DETAIL, HINT and the position each
+/// in their own field, as PostgreSQL sends them.
 fn error_info(e: Error) -> ErrorInfo {
-    ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), e.to_string())
+    let mut info = ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), e.to_string());
+    info.detail = e.detail().map(str::to_string);
+    info.hint = e.hint().map(str::to_string);
+    info.position = e.position().map(|p| p.to_string());
+    info
 }
 
 #[async_trait]

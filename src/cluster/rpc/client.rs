@@ -287,9 +287,21 @@ async fn next_item<Resp: DeserializeOwned>(
             reading.inner.put_back(reading.conn);
             None
         }
-        Ok(Frame::Error { message, sqlstate }) => {
+        Ok(Frame::Error {
+            message,
+            sqlstate,
+            detail,
+            hint,
+        }) => {
             reading.inner.put_back(reading.conn);
-            Some((Err(remote_error(peer, &message, &sqlstate)), None))
+            let mut e = remote_error(peer, &message, &sqlstate);
+            if let Some(d) = detail {
+                e = e.with_detail(d);
+            }
+            if let Some(h) = hint {
+                e = e.with_hint(h);
+            }
+            Some((Err(e), None))
         }
         Err(e) => failed(format!("undecodable response: {e}")),
     }

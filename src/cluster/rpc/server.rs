@@ -204,6 +204,8 @@ async fn finish(reader: &mut Reader, writer: &mut Writer, outcome: Result<()>) -
         Err(e) => Frame::Error {
             message: e.to_string(),
             sqlstate: e.sqlstate().to_string(),
+            detail: e.detail().map(str::to_string),
+            hint: e.hint().map(str::to_string),
         },
     };
     let bytes = postcard::to_stdvec(&frame).map_err(Error::internal)?;

@@ -1,0 +1,127 @@
+//! Errors in PostgreSQL's words: the same failing statements run on a
+//! MosaicDB node and on a throwaway PostgreSQL 15, and the fields each case
+//! names (SQLSTATE always; message, DETAIL, HINT and position where
+//! MosaicDB says them exactly) must be the same.
+
+mod common;
+
+use common::postgres::Postgres;
+use common::TestNode;
+
+/// What a failing statement reported, field by field.
+#[derive(Debug, PartialEq, Default, Clone)]
+struct Reported {
+    code: String,
+    message: Option<String>,
+    detail: Option<String>,
+    hint: Option<String>,
+    position: Option<u32>,
+}
+
+/// Which fields of a case must match PostgreSQL's (the SQLSTATE always).
+const MESSAGE: u8 = 1;
+const DETAIL: u8 = 2;
+const HINT: u8 = 4;
+const POSITION: u8 = 8;
+const ALL: u8 = MESSAGE | DETAIL | HINT | POSITION;
+
+const SETUP: &str =
+    "CREATE TABLE errs (id integer PRIMARY KEY, name text UNIQUE, n integer NOT NULL DEFAULT 0);
+INSERT INTO errs VALUES (1, 'a', 1), (2, 'b', 2)";
+
+const CASES: &[(&str, u8)] = &[
+    ("SELEC 1", ALL),
+    ("SELECT (1;", ALL),
+    ("SELECT * FROM errs WHERE", ALL),
+    ("SELECT *\n  FROM errs e f", ALL),
+    ("SELECT 'abc", ALL),
+    ("INSERT INTO errs VALUES (1, 'z', 0)", MESSAGE),
+    ("INSERT INTO errs VALUES (3, 'a', 0)", MESSAGE),
+    ("SELECT no_such_function(1)", HINT),
+    ("SELECT id FROM errs ORDER BY 3", MESSAGE),
+    ("SELECT id FROM errs GROUP BY 2", MESSAGE),
+    ("SELECT * FROM no_such_table", MESSAGE),
+    ("SELECT nope FROM errs", MESSAGE),
+    ("SELECT 1/0", MESSAGE),
+    ("SELECT 'abc'::integer", MESSAGE),
+    ("INSERT INTO errs (id, name) VALUES (4, 'q', 1)", MESSAGE),
+    (
+        "BEGIN; SELECT 1; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+        MESSAGE,
+    ),
+    (
+        "INSERT INTO errs VALUES (5, 'x', 0), (5, 'y', 0) ON CONFLICT (id) DO UPDATE SET n = 1",
+        MESSAGE,
+    ),
+];
+
+async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {
+    let e = client.simple_query(sql).await.err()?;
+    let _ = client.simple_query("ROLLBACK").await;
+    let db = e.as_db_error()?;
+    Some(Reported {
+        code: db.code().code().to_string(),
+        message: Some(db.message().to_string()),
+        detail: db.detail().map(str::to_string),
+        hint: db.hint().map(str::to_string),
+        position: match db.position() {
+            Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p),
+            _ => None,
+        },
+    })
+}
+
+fn masked(r: &Reported, fields: u8) -> Reported {
+    Reported {
+        code: r.code.clone(),
+        message: r.message.clone().filter(|_| fields & MESSAGE != 0),
+        detail: r.detail.clone().filter(|_| fields & DETAIL != 0),
+        hint: r.hint.clone().filter(|_| fields & HINT != 0),
+        position: r.position.filter(|_| fields & POSITION != 0),
+    }
+}
+
+#[tokio::test]
+async fn errors_read_as_postgresql() {
+    let pg = Postgres::start();
+    let pg = common::connect(&pg.conn_string()).await.expect("connect");
+    let node = TestNode::start();
+    let mosaic = node.client().await;
+    pg.batch_execute(SETUP).await.unwrap();
+    mosaic.batch_execute(SETUP).await.unwrap();
+    let mut differ = Vec::new();
+    for &(sql, fields) in CASES {
+        let want = report(&pg, sql).await.expect("fails on PostgreSQL");
+        let got = report(&mosaic, sql)
+            .await
+            .unwrap_or_else(|| panic!("{sql}: MosaicDB did not fail; PostgreSQL said {want:?}"));
+        if masked(&got, fields) != masked(&want, fields) {
+            differ.push(format!(
+                "{sql}\n  PostgreSQL: {want:?}\n  MosaicDB:   {got:?}"
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "errors differ:\n{}", differ.join("\n"));
+}
+
+/// A duplicate found in a sealed shard names the constraint and shows the
+/// key in a DETAIL line, as PostgreSQL does.
+#[tokio::test]
+async fn a_duplicate_key_in_a_sealed_shard_has_its_detail() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client.batch_execute(SETUP).await.unwrap();
+    client
+        .simple_query("SELECT mosaic.seal('errs')")
+        .await
+        .unwrap();
+    let got = report(&client, "INSERT INTO errs VALUES (1, 'z', 0)")
+        .await
+        .expect("a duplicate key fails");
+    assert_eq!(got.code, "23505");
+    assert_eq!(
+        got.message.as_deref(),
+        Some("duplicate key value violates unique constraint \"errs_pkey\"")
+    );
+    assert_eq!(got.detail.as_deref(), Some("Key (id)=(1) already exists."));
+}
