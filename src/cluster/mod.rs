@@ -68,6 +68,8 @@ pub struct Cluster {
     mine: Mutex<Holdings>,
     /// The connection `refresh_holdings` reads the manifest with.
     holdings_conn: Mutex<Option<crate::store::Conn>>,
+    /// Tombstone digests of this node's shards (see registry::Digests).
+    digests: Mutex<registry::Digests>,
     /// For each replica held here: the version of its home's holdings
     /// when this node took it (see `replication`).
     fetched: Mutex<HashMap<String, u64>>,
@@ -172,6 +174,7 @@ impl Cluster {
             registry: RwLock::new(load_registry(&store)),
             mine: Mutex::new(Holdings::default()),
             holdings_conn: Mutex::new(None),
+            digests: Mutex::new(Default::default()),
             fetched: Mutex::new(HashMap::new()),
             heat: cache::Heat::default(),
             metas: RwLock::new(HashMap::new()),

@@ -470,6 +470,7 @@ mod tests {
 
     fn shard(id: &str, home: &str) -> ShardInfo {
         ShardInfo {
+            tombstone_digest: 0,
             id: id.into(),
             table: "t".into(),
             home: home.into(),

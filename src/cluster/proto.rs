@@ -132,6 +132,10 @@ pub struct ShardInfo {
     /// Rows not tombstoned.
     pub live_rows: i64,
     pub byte_size: u64,
+    /// `types::shard::tombstone_digest` of the holder's tombstones of it:
+    /// holders whose digests differ take in each other's (a union).
+    #[serde(default)]
+    pub tombstone_digest: u64,
 }
 
 pub use crate::types::shard::Tombstone;

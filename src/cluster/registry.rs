@@ -57,8 +57,9 @@ impl Cluster {
             if conn.is_none() {
                 *conn = Some(self.store.connect()?);
             }
+            let mut digests = self.digests.lock();
             match conn.as_ref() {
-                Some(c) => local_holdings(&self.store, c)?,
+                Some(c) => local_holdings(&self.store, c, &mut digests)?,
                 None => return Ok(()),
             }
         };
@@ -344,23 +345,37 @@ pub(super) fn load_registry(store: &Store) -> HashMap<String, Holdings> {
         .collect()
 }
 
+/// Tombstone digests of this node's shards, by shard id, with the
+/// tombstone count each was computed at: a set only grows, so it changed
+/// exactly when its count did, and only then is it read again.
+pub(super) type Digests = std::collections::HashMap<String, (i64, u64)>;
+
 /// This node's holdings as the registry lists them.
 fn local_holdings(
     store: &Store,
     conn: &crate::store::Conn,
+    digests: &mut Digests,
 ) -> Result<(Vec<ShardInfo>, Vec<String>)> {
     let (shards, open) = store.holdings(conn)?;
     let mut out = Vec::new();
+    let mut seen = Digests::new();
     for s in shards {
         let meta = store.meta(&s.id)?;
+        let digest = match digests.get(&s.id.0) {
+            Some(&(count, digest)) if count == s.tombstones => digest,
+            _ => crate::types::shard::tombstone_digest(conn.tombstones(&s.id)?),
+        };
+        seen.insert(s.id.0.clone(), (s.tombstones, digest));
         out.push(ShardInfo {
             id: s.id.0.clone(),
             table: s.table.clone(),
             home: s.home.clone().unwrap_or_else(|| store.node_name.clone()),
             live_rows: meta.row_count as i64 - s.tombstones,
             byte_size: meta.byte_size,
+            tombstone_digest: digest,
         });
     }
+    *digests = seen;
     Ok((out, open))
 }
 

@@ -220,14 +220,14 @@ impl Cluster {
             .iter()
             .map(|s| (s.id.clone(), s.clone()))
             .collect();
-        // For each shard, the live holder showing the fewest live rows.
-        let mut fewest: HashMap<&str, (&str, i64)> = HashMap::new();
+        // For each shard, the live holders and their tombstone digests.
+        let mut holders: HashMap<&str, Vec<(&str, u64)>> = HashMap::new();
         for (node, h) in registry.iter().filter(|(n, _)| live.contains(*n)) {
             for s in &h.shards {
-                let e = fewest.entry(&s.id).or_insert((node, s.live_rows));
-                if s.live_rows < e.1 {
-                    *e = (node, s.live_rows);
-                }
+                holders
+                    .entry(&s.id)
+                    .or_default()
+                    .push((node, s.tombstone_digest));
             }
         }
         let mut wanted = Vec::new();
@@ -236,14 +236,23 @@ impl Cluster {
             let at_home = registry.get(&info.home);
             match mine.get(id) {
                 Some(held) => {
-                    // Any live holder that has tombstones this node lacks
-                    // (fewer live rows) shares them: a copy that was being
-                    // taken while a delete went out, or a home that was
-                    // down while its copies took a delete.
-                    if let Some((node, rows)) = fewest.get(id.as_str()) {
-                        if *rows < held.live_rows {
-                            self.take_tombstones(info, node).await;
-                        }
+                    // Tombstones are a grow-only set per shard, merged by
+                    // union: this node takes in those of a live holder
+                    // whose set differs from its own (one, picked at
+                    // random, per round; the other takes in this node's
+                    // in its own round). So holders that each lack a
+                    // different one (a copy taken while a delete went out,
+                    // a holder down while others took a delete) converge.
+                    let differing: Vec<&str> = holders
+                        .get(id.as_str())
+                        .into_iter()
+                        .flatten()
+                        .filter(|(n, d)| *n != me && *d != held.tombstone_digest)
+                        .map(|(n, _)| *n)
+                        .collect();
+                    if !differing.is_empty() {
+                        let node = differing[rand::random::<u64>() as usize % differing.len()];
+                        self.take_tombstones(info, node).await;
                     }
                     if held.home == me {
                         continue;
