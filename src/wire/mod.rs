@@ -53,11 +53,9 @@ pub fn to_pg(e: Error) -> PgWireError {
     } else {
         "ERROR"
     };
-    PgWireError::UserError(Box::new(ErrorInfo::new(
-        severity.to_string(),
-        e.sqlstate().to_string(),
-        e.to_string(),
-    )))
+    let mut info = error_info(e);
+    info.severity = severity.to_string();
+    PgWireError::UserError(Box::new(info))
 }
 
 /// Live sessions by (pid, secret key), for cancel requests.
@@ -536,8 +534,17 @@ async fn fail_statement(session: &SessionHandle) -> PgWireResult<()> {
     session.run(|s| s.fail_statement()).await.map_err(to_pg)
 }
 
+/// An `Error` as ErrorResponse fields: a message carrying a
+/// `\nDETAIL: ` line (numeric field overflow) sends it as the detail.
 fn error_info(e: Error) -> ErrorInfo {
-    ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), e.to_string())
+    let text = e.to_string();
+    let (message, detail) = match text.split_once("\nDETAIL: ") {
+        Some((m, d)) => (m.to_string(), Some(d.to_string())),
+        None => (text, None),
+    };
+    let mut info = ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), message);
+    info.detail = detail;
+    info
 }
 
 #[async_trait]
