@@ -311,7 +311,10 @@ fn fill_defaults(ins: &mut sqlparser::ast::Insert, def: &TableDef) -> Result<()>
                         "mosaic_nextval('{}')",
                         seq.replace('\'', "''")
                     ))?,
-                    None => crate::sql::parse_expr(d)?,
+                    None => match col {
+                        Some(c) => crate::sql::infer::typed_default(d, &c.ty)?,
+                        None => crate::sql::parse_expr(d)?,
+                    },
                 },
             };
         }

@@ -125,7 +125,10 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
             s.push_str(" NOT NULL");
         }
         if let Some(d) = &col.default {
-            s.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+            s.push_str(&format!(
+                " DEFAULT ({})",
+                crate::sql::default_to_sqlite(d, &col.ty)?
+            ));
         }
         // SQLite stores 64-bit integers whatever the declared width.
         let range = match col.ty {
@@ -162,7 +165,10 @@ pub fn typed_columns(def: &TableDef) -> Vec<String> {
 pub fn add_column(conn: &Connection, table: &str, col: &crate::types::table::Column) -> Result<()> {
     let mut spec = format!("{} {}", quote(&col.name), col.ty.sqlite_decl());
     if let Some(d) = &col.default {
-        spec.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+        spec.push_str(&format!(
+            " DEFAULT ({})",
+            crate::sql::default_to_sqlite(d, &col.ty)?
+        ));
         if col.not_null {
             spec.push_str(" NOT NULL");
         }
@@ -178,11 +184,16 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         "_ver INTEGER NOT NULL DEFAULT (mosaic_hlc())".to_string(),
     ];
     cols.extend(column_defs(def)?);
+    let table_columns: Vec<(String, PgType)> = def
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.clone()))
+        .collect();
     for (i, check) in def.checks.iter().enumerate() {
         cols.push(format!(
             "CONSTRAINT {} CHECK ({})",
             quote(&format!("{}_check{}", def.name, i + 1)),
-            crate::sql::expr_to_sqlite(check)?
+            crate::sql::check_to_sqlite(check, &table_columns)?
         ));
     }
     let mut sql = format!(
@@ -437,7 +448,7 @@ fn shard_rows(
             } else {
                 match &c.default {
                     Some(d) if crate::types::table::sequence_name(d).is_none() => {
-                        crate::sql::default_to_sqlite(d)
+                        crate::sql::default_to_sqlite(d, &c.ty)
                     }
                     _ => Ok("NULL".to_string()),
                 }

@@ -66,7 +66,7 @@ pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool)
         } else {
             let default = match &c.default {
                 Some(d) if crate::types::table::sequence_name(d).is_none() => {
-                    crate::sql::default_to_sqlite(d)?
+                    crate::sql::default_to_sqlite(d, &c.ty)?
                 }
                 _ => "NULL".to_string(),
             };
