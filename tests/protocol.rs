@@ -861,13 +861,19 @@ async fn numeric_round_trips_exactly_in_binary() {
     let values = [
         ("12345678901234567.89", "0.1"),
         ("-0.01", "NaN"),
-        ("1.005", "123456789012345678901234567890.000000000000000000001"),
+        (
+            "1.005",
+            "123456789012345678901234567890.000000000000000000001",
+        ),
         ("0.00", "-Infinity"),
     ];
     for (i, (v, w)) in values.iter().enumerate() {
         let v = RawNumeric(Numeric::parse(v).unwrap().to_binary());
         let w = RawNumeric(Numeric::parse(w).unwrap().to_binary());
-        client.execute(&insert, &[&(i as i32), &v, &w]).await.unwrap();
+        client
+            .execute(&insert, &[&(i as i32), &v, &w])
+            .await
+            .unwrap();
     }
     let rows = client
         .query("SELECT v, w, v::text, w::text FROM exact ORDER BY id", &[])
@@ -876,7 +882,10 @@ async fn numeric_round_trips_exactly_in_binary() {
     let want = [
         ("12345678901234567.89", "0.1"),
         ("-0.01", "NaN"),
-        ("1.01", "123456789012345678901234567890.000000000000000000001"),
+        (
+            "1.01",
+            "123456789012345678901234567890.000000000000000000001",
+        ),
         ("0.00", "-Infinity"),
     ];
     for (row, (v, w)) in rows.iter().zip(want) {

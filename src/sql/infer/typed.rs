@@ -277,21 +277,19 @@ impl Typer<'_> {
     fn collate_outputs(&mut self, sel: &mut Select) {
         for item in &mut sel.projection {
             match item {
-                SelectItem::UnnamedExpr(e) => {
-                    if is_numeric(&self.type_of(e)) && !matches!(e, Expr::Collate { .. }) {
-                        let name = self.env.expr_name(e);
-                        let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
-                        *item = SelectItem::ExprWithAlias {
-                            expr: collate(inner),
-                            alias: Ident::with_quote('"', name),
-                        };
-                    }
+                SelectItem::UnnamedExpr(e)
+                    if is_numeric(&self.type_of(e)) && !matches!(e, Expr::Collate { .. }) =>
+                {
+                    let name = self.env.expr_name(e);
+                    let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
+                    *item = SelectItem::ExprWithAlias {
+                        expr: collate(inner),
+                        alias: Ident::with_quote('"', name),
+                    };
                 }
-                SelectItem::ExprWithAlias { expr, .. } => {
-                    if is_numeric(&self.type_of(expr)) {
-                        let inner = std::mem::replace(expr, Expr::Value(Value::Null.into()));
-                        *expr = collate(inner);
-                    }
+                SelectItem::ExprWithAlias { expr, .. } if is_numeric(&self.type_of(expr)) => {
+                    let inner = std::mem::replace(expr, Expr::Value(Value::Null.into()));
+                    *expr = collate(inner);
                 }
                 _ => {}
             }

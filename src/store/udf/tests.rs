@@ -36,7 +36,10 @@ fn functions_compute_like_postgres() {
         ("pg_numeric_round('1.005', 2)", text("1.01")),
         ("pg_cast(2, 'numeric(5,2)')", text("2.00")),
         ("pg_cast(0.1, 'numeric')", text("0.1")),
-        ("pg_numeric(0.30000000000000004)", text("0.30000000000000004")),
+        (
+            "pg_numeric(0.30000000000000004)",
+            text("0.30000000000000004"),
+        ),
         ("pg_cast('yes', 'bool')", Value::Integer(1)),
         ("pg_cast(1.5, 'text')", text("1.5")),
         ("pg_cast(1e20, 'text')", text("1e+20")),
