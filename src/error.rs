@@ -44,6 +44,9 @@ pub enum Error {
     NoSuchFunction(String),
     #[error("{0} is not supported")]
     Unsupported(String),
+    /// 0A000 with PostgreSQL's own wording (`cannot convert NaN to integer`).
+    #[error("{0}")]
+    NotSupported(String),
     #[error("password authentication failed for user \"{0}\"")]
     BadPassword(String),
     #[error("permission denied: {0}")]
@@ -142,7 +145,7 @@ impl Error {
             Error::DivisionByZero(_) => "22012",
             Error::DatatypeMismatch(_) => "42804",
             Error::NoSuchFunction(_) => "42883",
-            Error::Unsupported(_) => "0A000",
+            Error::Unsupported(_) | Error::NotSupported(_) => "0A000",
             Error::Unavailable(_) => "58000",
             Error::BadPassword(_) => "28P01",
             Error::PermissionDenied(_) => "42501",

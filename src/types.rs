@@ -12,7 +12,9 @@
 //! validated into a stored value.
 //!
 //! Storage: bool → INTEGER 0/1; int2/int4/int8 → INTEGER; float4/float8 →
-//! REAL; numeric → REAL (exactness beyond f64 is not kept yet); text,
+//! REAL; numeric → TEXT in PostgreSQL's printed form, under the
+//! `pg_numeric` collation (`numeric`; a REAL in a numeric column is a value
+//! written before numeric was exact, and prints as it did); text,
 //! varchar, bpchar, json, jsonb, uuid → TEXT; bytea → BLOB; date → TEXT
 //! `YYYY-MM-DD`; timestamp → TEXT `YYYY-MM-DD HH:MM:SS[.ffffff]`;
 //! timestamptz → TEXT in UTC, same shape (rendered with `+00`).
@@ -23,6 +25,7 @@ mod convert;
 pub mod datetime;
 pub mod json;
 pub mod number;
+pub mod numeric;
 pub mod shard;
 pub mod table;
 
@@ -68,6 +71,10 @@ pub enum PgType {
     /// A type the inference could not pin down; rendered as text.
     Unknown,
 }
+
+/// The SQLite collation of numeric columns and keys: compares the stored
+/// text by value (registered by `store::udf` on every connection).
+pub const NUMERIC_COLLATION: &str = "pg_numeric";
 
 /// How SQLite stores a type (the STRICT column type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,9 +137,18 @@ impl PgType {
     pub fn storage(&self) -> Storage {
         match self {
             PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 => Storage::Integer,
-            PgType::Float4 | PgType::Float8 | PgType::Numeric(_) => Storage::Real,
+            PgType::Float4 | PgType::Float8 => Storage::Real,
             PgType::Bytea => Storage::Blob,
             _ => Storage::Text,
+        }
+    }
+
+    /// The column type SQLite is told: the storage class, and for numeric
+    /// the collation that compares its text by value.
+    pub fn sqlite_decl(&self) -> String {
+        match self {
+            PgType::Numeric(_) => format!("TEXT COLLATE {NUMERIC_COLLATION}"),
+            other => other.storage().sqlite_name().to_string(),
         }
     }
 

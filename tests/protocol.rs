@@ -815,3 +815,87 @@ async fn copy_to_stdout_round_trips() {
         simple_rows(&client, "SELECT id, name, v FROM outbound ORDER BY id").await
     );
 }
+
+/// NUMERIC in the binary format, as raw bytes (tokio-postgres has no
+/// decimal type here).
+#[derive(Debug)]
+struct RawNumeric(Vec<u8>);
+
+impl tokio_postgres::types::ToSql for RawNumeric {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&self.0);
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+    tokio_postgres::types::to_sql_checked!();
+}
+
+impl<'a> tokio_postgres::types::FromSql<'a> for RawNumeric {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(RawNumeric(raw.to_vec()))
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::NUMERIC
+    }
+}
+
+#[tokio::test]
+async fn numeric_round_trips_exactly_in_binary() {
+    use mosaic::types::numeric::Numeric;
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE exact (id integer PRIMARY KEY, v numeric(20, 2), w numeric)")
+        .await
+        .unwrap();
+    let insert = client
+        .prepare("INSERT INTO exact VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
+    let values = [
+        ("12345678901234567.89", "0.1"),
+        ("-0.01", "NaN"),
+        (
+            "1.005",
+            "123456789012345678901234567890.000000000000000000001",
+        ),
+        ("0.00", "-Infinity"),
+    ];
+    for (i, (v, w)) in values.iter().enumerate() {
+        let v = RawNumeric(Numeric::parse(v).unwrap().to_binary());
+        let w = RawNumeric(Numeric::parse(w).unwrap().to_binary());
+        client
+            .execute(&insert, &[&(i as i32), &v, &w])
+            .await
+            .unwrap();
+    }
+    let rows = client
+        .query("SELECT v, w, v::text, w::text FROM exact ORDER BY id", &[])
+        .await
+        .unwrap();
+    let want = [
+        ("12345678901234567.89", "0.1"),
+        ("-0.01", "NaN"),
+        (
+            "1.01",
+            "123456789012345678901234567890.000000000000000000001",
+        ),
+        ("0.00", "-Infinity"),
+    ];
+    for (row, (v, w)) in rows.iter().zip(want) {
+        assert_eq!(row.columns()[0].type_(), &Type::NUMERIC);
+        let got_v = row.get::<_, RawNumeric>(0).0;
+        let got_w = row.get::<_, RawNumeric>(1).0;
+        assert_eq!(got_v, Numeric::parse(v).unwrap().to_binary(), "{v}");
+        assert_eq!(got_w, Numeric::parse(w).unwrap().to_binary(), "{w}");
+        assert_eq!(Numeric::from_binary(&got_v).unwrap().to_string(), v);
+        assert_eq!(row.get::<_, String>(2), v);
+        assert_eq!(row.get::<_, String>(3), w);
+    }
+}

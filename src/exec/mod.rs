@@ -254,6 +254,8 @@ fn prepare_one(
         }],
         _ => vec![],
     };
+    let mut stmt = stmt;
+    type_numeric(catalog, &mut stmt, &mut kind, &params)?;
     Ok(Prepared {
         id: next_id(),
         stmt: Some(stmt),
@@ -261,6 +263,43 @@ fn prepare_one(
         params,
         columns,
     })
+}
+
+/// Make the numeric operations of the statement's queries explicit
+/// (`sql::infer::type_numeric`), once, after its result columns are known.
+fn type_numeric(
+    catalog: &dyn crate::sql::Schema,
+    stmt: &mut Statement,
+    kind: &mut Kind,
+    params: &[PgType],
+) -> Result<()> {
+    let schema = system::SystemSchema(catalog);
+    let typed = |q: &mut Box<sqlparser::ast::Query>| -> Result<()> {
+        let mut s = Statement::Query(q.clone());
+        crate::sql::infer::type_numeric(&mut s, &schema, params)?;
+        if let Statement::Query(t) = s {
+            *q = t;
+        }
+        Ok(())
+    };
+    match stmt {
+        Statement::Query(_)
+        | Statement::Insert(_)
+        | Statement::Update(_)
+        | Statement::Delete(_) => crate::sql::infer::type_numeric(stmt, &schema, params)?,
+        Statement::Explain { statement, .. } => {
+            crate::sql::infer::type_numeric(statement, &schema, params)?
+        }
+        _ => {}
+    }
+    match kind {
+        Kind::Declare(d) => typed(&mut d.query),
+        Kind::CopyTo(spec) => match spec.to.as_mut() {
+            Some(q) => typed(q),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
 }
 
 fn next_id() -> u64 {

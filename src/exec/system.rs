@@ -143,7 +143,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         // Typed columns, so that `oid = '16385'` compares as PostgreSQL does.
         let typed: Vec<String> = (def.columns.iter())
-            .map(|c| format!("{} {}", quote(&c.name), c.ty.storage().sqlite_name()))
+            .map(|c| format!("{} {}", quote(&c.name), c.ty.sqlite_decl()))
             .collect();
         sess.conn.batch(&format!(
             "CREATE TEMP TABLE IF NOT EXISTS {t} ({}); DELETE FROM temp.{t};",

@@ -222,8 +222,10 @@ fn aggregate_split(s: Shape) -> Option<Split> {
         "SELECT {} FROM temp.{PREFIX}partials{}{having}{}{}",
         items.join(", "),
         group_by_sql(
-            (1..=s.groups.len())
-                .map(|i| format!("{PREFIX}g{i}"))
+            s.groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| collated(format!("{PREFIX}g{}", i + 1), g))
                 .collect()
         ),
         order_sql(&orders),
@@ -298,8 +300,10 @@ fn row_split(s: Shape) -> Option<Split> {
     );
     let merge = format!(
         "{select} {} FROM temp.{PREFIX}partials{}{}",
-        (1..=outputs.len())
-            .map(|i| format!("{PREFIX}c{i}"))
+        outputs
+            .iter()
+            .enumerate()
+            .map(|(i, (e, _))| collated(format!("{PREFIX}c{}", i + 1), e))
             .collect::<Vec<_>>()
             .join(", "),
         order_sql(&merge_order),
@@ -341,6 +345,7 @@ fn row_order(
     let mut merge_order = Vec::new();
     for (j, o) in order.iter().enumerate() {
         let key = sort_key(o, outputs)?;
+        let coll = uncollated(&key).1.cloned();
         // With DISTINCT a sort key is an output column (PostgreSQL
         // insists), so the merge sorts by that column.
         let merge_key = if distinct {
@@ -356,13 +361,31 @@ fn row_order(
         frag_order.push(fo.to_string());
         let mut mo = (*o).clone();
         mo.expr = Expr::Identifier(Ident::new(merge_key));
-        merge_order.push(mo.to_string());
+        let mut merged = mo.to_string();
+        if let Some(c) = coll {
+            // The partial-results column has no collation of its own.
+            merged = merged.replacen(&mo.expr.to_string(), &format!("{} COLLATE {c}", mo.expr), 1);
+        }
+        merge_order.push(merged);
     }
     Some((frag_order, merge_order))
 }
 
 /// The expression a sort key stands for; `None` for a position out of range.
 fn sort_key(o: &OrderByExpr, outputs: &[Output]) -> Option<Expr> {
+    if let (inner, Some(c)) = uncollated(&o.expr) {
+        // A numeric key the typed step collated: resolve what it names.
+        let mut bare = o.clone();
+        bare.expr = inner.clone();
+        let key = sort_key(&bare, outputs)?;
+        return Some(match key {
+            k @ Expr::Collate { .. } => k,
+            k => Expr::Collate {
+                expr: Box::new(k),
+                collation: c.clone(),
+            },
+        });
+    }
     // A sort key may name an output column by position or alias.
     Some(match &o.expr {
         Expr::Value(v) => match &v.value {
@@ -379,6 +402,24 @@ fn sort_key(o: &OrderByExpr, outputs: &[Output]) -> Option<Expr> {
             .unwrap_or_else(|| o.expr.clone()),
         other => other.clone(),
     })
+}
+
+/// An expression without its COLLATE, and the collation (the typed step
+/// puts one on numeric keys).
+fn uncollated(e: &Expr) -> (&Expr, Option<&sqlparser::ast::ObjectName>) {
+    match e {
+        Expr::Collate { expr, collation } => (expr, Some(collation)),
+        other => (other, None),
+    }
+}
+
+/// A partial-results column read with the collation of the key `e` it
+/// holds: the temp table's columns have none.
+fn collated(column: String, e: &Expr) -> String {
+    match uncollated(e) {
+        (_, Some(c)) => format!("{column} COLLATE {c}"),
+        (_, None) => column,
+    }
 }
 
 fn parse(sql: &str) -> Option<Statement> {
@@ -475,6 +516,10 @@ fn aggregate_name(n: &str) -> bool {
             | "jsonb_agg"
             | "stddev"
             | "variance"
+            | "pg_numeric_sum"
+            | "pg_numeric_avg"
+            | "pg_numeric_min"
+            | "pg_numeric_max"
     )
 }
 
@@ -525,7 +570,7 @@ impl MergeRewriter {
     /// A rewriter for a query grouped by `groups` whose output list is `projection`.
     fn new(groups: &[Expr], projection: &[SelectItem]) -> Self {
         MergeRewriter {
-            groups: groups.iter().map(|g| g.to_string()).collect(),
+            groups: groups.iter().map(|g| uncollated(g).0.to_string()).collect(),
             partials: vec![],
             aliases: projection
                 .iter()
@@ -581,6 +626,15 @@ impl MergeRewriter {
                 let s = self.partial(format!("sum({arg})"));
                 let c = self.partial(format!("count({arg})"));
                 format!("pg_avg_final(sum({s}), sum({c}))")
+            }
+            // Numeric partial sums merge exactly (the typed step's names).
+            "pg_numeric_sum" | "pg_numeric_min" | "pg_numeric_max" => {
+                format!("{name}({})", self.partial(format!("{name}({arg})")))
+            }
+            "pg_numeric_avg" => {
+                let s = self.partial(format!("pg_numeric_sum({arg})"));
+                let c = self.partial(format!("count({arg})"));
+                format!("pg_numeric_avg_final(pg_numeric_sum({s}), sum({c}))")
             }
             _ => return None,
         })

@@ -638,6 +638,17 @@ fn pushable(e: &Expr, resolve: &dyn Fn(&[Ident]) -> Option<usize>) -> bool {
         "substr",
         "substring",
         "trim",
+        "pg_numeric_cmp",
+        "pg_numeric_in",
+        "pg_numeric_distinct",
+        "pg_numeric_add",
+        "pg_numeric_sub",
+        "pg_numeric_mul",
+        "pg_numeric_div",
+        "pg_numeric_mod",
+        "pg_numeric_neg",
+        "pg_numeric_abs",
+        "pg_numeric_cast",
     ];
     let ok = |x: &Expr| pushable(x, resolve);
     match e {

@@ -185,20 +185,25 @@ pub fn object_name(name: &ObjectName) -> String {
     }
 }
 
-/// Translate a PostgreSQL expression (a CHECK constraint) to SQLite SQL.
-pub fn expr_to_sqlite(text: &str) -> Result<String> {
+/// Translate a CHECK constraint of a table with columns `cols` (PostgreSQL
+/// SQL text) to SQLite SQL, its numeric operations made explicit.
+pub fn check_to_sqlite(text: &str, cols: &[(String, crate::types::PgType)]) -> Result<String> {
     let mut e = parse_expr(text)?;
+    infer::type_numeric_expr(&mut e, cols.to_vec())?;
     rewrite::expr_to_sqlite(&mut e)?;
     Ok(e.to_string())
 }
 
-/// Translate a column DEFAULT (PostgreSQL SQL text) to a SQLite expression;
-/// `nextval('seq')` draws from the node's sequences.
-pub fn default_to_sqlite(text: &str) -> Result<String> {
+/// Translate a column DEFAULT (PostgreSQL SQL text) of a column of type
+/// `ty` to a SQLite expression; `nextval('seq')` draws from the node's
+/// sequences, and a numeric default is cast to the column's type.
+pub fn default_to_sqlite(text: &str, ty: &crate::types::PgType) -> Result<String> {
     if let Some(seq) = crate::types::table::sequence_name(text) {
         return Ok(format!("mosaic_nextval('{}')", seq.replace('\'', "''")));
     }
-    expr_to_sqlite(text)
+    let mut e = infer::typed_default(text, ty)?;
+    rewrite::expr_to_sqlite(&mut e)?;
+    Ok(e.to_string())
 }
 
 #[cfg(test)]

@@ -39,6 +39,11 @@ const AGGREGATES: &[&str] = &[
     "var_pop",
     "var_samp",
     "group_concat",
+    // The typed step's numeric aggregates, in fragments peers run.
+    "pg_numeric_sum",
+    "pg_numeric_avg",
+    "pg_numeric_min",
+    "pg_numeric_max",
 ];
 
 fn is_aggregate(f: &Function) -> bool {

@@ -61,7 +61,10 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "22012" => Error::DivisionByZero(m),
         "22001" => Error::StringTooLong(m),
         "22008" => Error::DatetimeFieldOverflow(m),
-        "0A000" => Error::Unsupported(m.trim_end_matches(" is not supported").to_string()),
+        "0A000" => match m.strip_suffix(" is not supported") {
+            Some(what) => Error::Unsupported(what.to_string()),
+            None => Error::NotSupported(m),
+        },
         "42804" => Error::DatatypeMismatch(m),
         "XX000" => Error::Internal(m),
         "42P01" => Error::NoSuchTable(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),

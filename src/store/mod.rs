@@ -126,6 +126,7 @@ impl Store {
         self.catalog.replay_journal(&writer)?;
         for table in self.catalog.tables() {
             segment::create_table(&writer, &table)?;
+            segment::migrate_numeric(&writer, &table)?;
         }
         let live = segment::live_shards(&writer, None)?;
         let live_ids: std::collections::HashSet<_> = live.iter().map(|s| s.id.clone()).collect();

@@ -120,12 +120,15 @@ pub fn init(conn: &Connection) -> Result<()> {
 pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for col in &def.columns {
-        let mut s = format!("{} {}", quote(&col.name), col.ty.storage().sqlite_name());
+        let mut s = format!("{} {}", quote(&col.name), col.ty.sqlite_decl());
         if col.not_null {
             s.push_str(" NOT NULL");
         }
         if let Some(d) = &col.default {
-            s.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+            s.push_str(&format!(
+                " DEFAULT ({})",
+                crate::sql::default_to_sqlite(d, &col.ty)?
+            ));
         }
         // SQLite stores 64-bit integers whatever the declared width.
         let range = match col.ty {
@@ -151,7 +154,7 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
 pub fn typed_columns(def: &TableDef) -> Vec<String> {
     def.columns
         .iter()
-        .map(|c| format!("{} {}", quote(&c.name), c.ty.storage().sqlite_name()))
+        .map(|c| format!("{} {}", quote(&c.name), c.ty.sqlite_decl()))
         .collect()
 }
 
@@ -160,9 +163,12 @@ pub fn typed_columns(def: &TableDef) -> Vec<String> {
 /// (the rows already there take it); otherwise the caller checked that the
 /// table is empty.
 pub fn add_column(conn: &Connection, table: &str, col: &crate::types::table::Column) -> Result<()> {
-    let mut spec = format!("{} {}", quote(&col.name), col.ty.storage().sqlite_name());
+    let mut spec = format!("{} {}", quote(&col.name), col.ty.sqlite_decl());
     if let Some(d) = &col.default {
-        spec.push_str(&format!(" DEFAULT ({})", crate::sql::default_to_sqlite(d)?));
+        spec.push_str(&format!(
+            " DEFAULT ({})",
+            crate::sql::default_to_sqlite(d, &col.ty)?
+        ));
         if col.not_null {
             spec.push_str(" NOT NULL");
         }
@@ -178,11 +184,16 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         "_ver INTEGER NOT NULL DEFAULT (mosaic_hlc())".to_string(),
     ];
     cols.extend(column_defs(def)?);
+    let table_columns: Vec<(String, PgType)> = def
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.clone()))
+        .collect();
     for (i, check) in def.checks.iter().enumerate() {
         cols.push(format!(
             "CONSTRAINT {} CHECK ({})",
             quote(&format!("{}_check{}", def.name, i + 1)),
-            crate::sql::expr_to_sqlite(check)?
+            crate::sql::check_to_sqlite(check, &table_columns)?
         ));
     }
     let mut sql = format!(
@@ -220,6 +231,73 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         ));
     }
     conn.execute_batch(&sql).map_err(Error::from)
+}
+
+/// Rebuild the open segment of `def` if a numeric column of it still has
+/// the REAL storage of before numeric was exact: the table is recreated
+/// with numeric columns as text under the numeric collation, and its rows
+/// copied over with each REAL converted to the text it printed as. Rows
+/// keep their keys and versions.
+pub fn migrate_numeric(conn: &Connection, def: &TableDef) -> Result<()> {
+    let declared: Vec<(String, String)> = conn
+        .prepare(&format!(
+            "SELECT name, type FROM pragma_table_info({})",
+            crate::types::shard::literal(&def.name)
+        ))
+        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(Error::from)?;
+    let old = |c: &crate::types::table::Column| {
+        matches!(c.ty, PgType::Numeric(_))
+            && declared
+                .iter()
+                .any(|(n, t)| *n == c.name && t.eq_ignore_ascii_case("REAL"))
+    };
+    if !def.columns.iter().any(old) {
+        return Ok(());
+    }
+    let temp = format!("_mosaic_migrate_{}", def.name);
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")
+        .and_then(|mut st| st.query_map([&def.name], |r| r.get(0))?.collect())
+        .map_err(Error::from)?;
+    let mut cols = vec!["_key".to_string(), "_ver".to_string()];
+    let mut values = cols.clone();
+    for c in &def.columns {
+        if !declared.iter().any(|(n, _)| *n == c.name) {
+            continue;
+        }
+        cols.push(quote(&c.name));
+        values.push(match &c.ty {
+            PgType::Numeric(typmod) if old(c) => shard::old_numeric_value(&quote(&c.name), typmod),
+            _ => quote(&c.name),
+        });
+    }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
+    let r = (|| -> Result<()> {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {} RENAME TO {}",
+            quote(&def.name),
+            quote(&temp)
+        ))?;
+        for ix in &indexes {
+            conn.execute_batch(&format!("DROP INDEX {}", quote(ix)))?;
+        }
+        create_table(conn, def)?;
+        conn.execute_batch(&format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {};
+             UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = {}), 0)) WHERE name = {};
+             DROP TABLE {};",
+            quote(&def.name),
+            cols.join(", "),
+            values.join(", "),
+            quote(&temp),
+            crate::types::shard::literal(&temp),
+            crate::types::shard::literal(&def.name),
+            quote(&temp)
+        ))?;
+        Ok(())
+    })();
+    finish(conn, r)
 }
 
 pub fn key_name(def: &TableDef, key: &[usize]) -> String {
@@ -362,12 +440,15 @@ fn shard_rows(
         .columns
         .iter()
         .map(|c| {
-            if meta.columns.iter().any(|m| m.name == c.name) {
+            if let (Some(_), PgType::Numeric(typmod)) = (shard::old_numeric(c, meta), &c.ty) {
+                // REALs of a numeric column sealed before numeric was exact.
+                Ok(shard::old_numeric_value(&quote(&c.name), typmod))
+            } else if meta.columns.iter().any(|m| m.name == c.name) {
                 Ok(quote(&c.name))
             } else {
                 match &c.default {
                     Some(d) if crate::types::table::sequence_name(d).is_none() => {
-                        crate::sql::default_to_sqlite(d)
+                        crate::sql::default_to_sqlite(d, &c.ty)
                     }
                     _ => Ok("NULL".to_string()),
                 }

@@ -59,12 +59,14 @@ pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool)
         cols.push("_rid".to_string());
     }
     for c in &def.columns {
-        if meta.columns.iter().any(|m| m.name == c.name) {
+        if let Some(read) = old_numeric(c, meta) {
+            cols.push(read);
+        } else if meta.columns.iter().any(|m| m.name == c.name) {
             cols.push(quote(&c.name));
         } else {
             let default = match &c.default {
                 Some(d) if crate::types::table::sequence_name(d).is_none() => {
-                    crate::sql::default_to_sqlite(d)?
+                    crate::sql::default_to_sqlite(d, &c.ty)?
                 }
                 _ => "NULL".to_string(),
             };
@@ -83,6 +85,34 @@ pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool)
         ));
     }
     Ok(sql)
+}
+
+/// How to read a numeric column of a shard sealed before numeric was
+/// exact (its values are REALs): as numeric text printed as it printed
+/// then, under the numeric collation. `None` for any other column.
+pub(crate) fn old_numeric(c: &crate::types::table::Column, meta: &ShardMeta) -> Option<String> {
+    let PgType::Numeric(typmod) = &c.ty else {
+        return None;
+    };
+    let stats = meta.column(&c.name)?;
+    if !matches!(stats.min, Some(Datum::Real(_))) {
+        return None;
+    }
+    Some(format!(
+        "{} COLLATE {} AS {}",
+        old_numeric_value(&quote(&c.name), typmod),
+        crate::types::NUMERIC_COLLATION,
+        quote(&c.name)
+    ))
+}
+
+/// SQL converting a REAL written before numeric was exact (`col`, SQL) to
+/// numeric text, as it printed then.
+pub(crate) fn old_numeric_value(col: &str, typmod: &Option<(u32, u32)>) -> String {
+    match typmod {
+        Some((p, s)) if *p > 0 => format!("pg_cast(pg_numeric({col}), 'numeric({p},{s})')"),
+        _ => format!("pg_numeric({col})"),
+    }
 }
 
 /// Path of a shard file inside the shards directory.
@@ -278,12 +308,14 @@ fn quote_ident(name: &str) -> String {
 
 fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta) -> Result<()> {
     let conn = Connection::open(path).map_err(db_err)?;
+    // Indexes on numeric columns use its collation.
+    crate::store::udf::register(&conn).map_err(db_err)?;
     conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;")
         .map_err(db_err)?;
     let cols: Vec<String> = table
         .columns
         .iter()
-        .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.storage().sqlite_name()))
+        .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sqlite_decl()))
         .collect();
     let mut ddl = String::from("CREATE TABLE data(_rid INTEGER PRIMARY KEY, _ver INTEGER NOT NULL");
     for c in &cols {
@@ -347,6 +379,7 @@ pub fn add_indexes(shards_dir: &Path, id: &ShardId, table: &TableDef) -> Result<
     let built = (|| -> Result<()> {
         fs::copy(&path, &tmp)?;
         let conn = Connection::open(&tmp).map_err(db_err)?;
+        crate::store::udf::register(&conn).map_err(db_err)?;
         conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
             .map_err(db_err)?;
         let columns: Vec<String> = conn
@@ -416,13 +449,15 @@ fn index_ddl(table: &TableDef) -> Vec<String> {
 /// Open a shard file read-only. The file is immutable, so SQLite may skip
 /// locking and change detection.
 pub fn open_read_only(path: &Path) -> Result<Connection> {
-    Connection::open_with_flags(
+    let conn = Connection::open_with_flags(
         file_uri(path),
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(db_err)
+    .map_err(db_err)?;
+    crate::store::udf::register(&conn).map_err(db_err)?;
+    Ok(conn)
 }
 
 /// `file:` URI for `path` with `immutable=1`, percent-encoding every byte

@@ -26,6 +26,7 @@ use crate::types::number::format_float;
 use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
+pub(crate) mod numeric;
 pub mod pg_catalog;
 pub mod session;
 mod text;
@@ -82,9 +83,11 @@ pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
         (PgType::Int2 | PgType::Int4 | PgType::Int8, V::Integer(i)) => {
             Datum::Int(int_range(ty, i)?)
         }
+        (PgType::Numeric(_), v) => numeric::to_numeric(ty, v)?,
         (PgType::Int2 | PgType::Int4 | PgType::Int8, V::Real(f)) => {
-            // numeric → int rounds half away from zero (f64::round).
-            let r = f.round();
+            // float8 → int rounds half to even, as rint() does (numeric →
+            // int goes through pg_numeric_cast).
+            let r = f.round_ties_even();
             if !r.is_finite() || r.abs() >= 9.223_372_036_854_776e18 {
                 return Err(Error::NumericOutOfRange(format!(
                     "{} out of range",
@@ -95,8 +98,8 @@ pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
         }
         (PgType::Float4, V::Integer(i)) => Datum::Real(f64::from(i as f32)),
         (PgType::Float4, V::Real(f)) => Datum::Real(f64::from(f as f32)),
-        (PgType::Float8 | PgType::Numeric(_), V::Integer(i)) => Datum::Real(i as f64),
-        (PgType::Float8 | PgType::Numeric(_), V::Real(f)) => Datum::Real(f),
+        (PgType::Float8, V::Integer(i)) => Datum::Real(i as f64),
+        (PgType::Float8, V::Real(f)) => Datum::Real(f),
         (PgType::Bytea, V::Blob(b)) => Datum::Blob(b.to_vec()),
         (PgType::Text | PgType::Unknown, v) => Datum::Text(as_text(v).unwrap_or_default()),
         (PgType::Varchar(n) | PgType::Bpchar(n), v) => {
@@ -427,6 +430,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
     aggregate::register(conn, det)?;
+    numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)
 }

@@ -4,7 +4,8 @@ use super::datetime::{
     format_date, format_timestamp, parse_date, parse_timestamp, MICROS_PER_DAY, PG_EPOCH_DAYS,
 };
 use super::json::normalize_jsonb;
-use super::number::{format_float, format_numeric, numeric_from_binary, numeric_to_binary};
+use super::number::{format_float, format_numeric};
+use super::numeric::Numeric;
 use super::{Datum, PgType};
 use crate::error::{Error, Result};
 
@@ -34,6 +35,9 @@ pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
         (PgType::Bool, Datum::Real(f)) => (if *f != 0.0 { "t" } else { "f" }).into(),
         (PgType::Float4, Datum::Real(f)) => format_float(*f, true),
         (PgType::Float8, Datum::Real(f)) => format_float(*f, false),
+        // Exact numerics are stored in their printed form.
+        (PgType::Numeric(_), Datum::Text(t)) => t.clone(),
+        // A REAL in a numeric column was written before numeric was exact.
         (PgType::Numeric(Some((_, s))), Datum::Real(f)) if f.is_finite() => {
             format!("{:.*}", *s as usize, f)
         }
@@ -114,12 +118,7 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
         PgType::Int8 => as_i64(ty, v)?.to_be_bytes().to_vec(),
         PgType::Float4 => (as_f64(ty, v)? as f32).to_be_bytes().to_vec(),
         PgType::Float8 => as_f64(ty, v)?.to_be_bytes().to_vec(),
-        PgType::Numeric(Some((_, s))) => super::number::numeric_text_to_binary(
-            &render_text(ty, v).unwrap_or_default(),
-            *s as u16,
-        )
-        .unwrap_or_else(|| numeric_to_binary(as_f64(ty, v).unwrap_or(0.0))),
-        PgType::Numeric(None) => numeric_to_binary(as_f64(ty, v)?),
+        PgType::Numeric(_) => Numeric::parse(&text())?.to_binary(),
         PgType::Bytea => match v {
             Datum::Blob(b) => b.clone(),
             Datum::Text(s) => s.as_bytes().to_vec(),
@@ -235,31 +234,17 @@ fn parse_float(ty: &PgType, s: &str) -> Result<Datum> {
             }
             Ok(Datum::Real(f64::from(f)))
         }
-        PgType::Numeric(_)
-            if lower.trim_start_matches(['+', '-']).starts_with("inf")
-                && !matches!(lower.trim_start_matches(['+', '-']), "inf" | "infinity") =>
-        {
-            Err(syntax(ty, s))
-        }
-        PgType::Numeric(Some((p, sc))) if *p > 0 && v.is_finite() => {
-            let factor = 10f64.powi(*sc as i32);
-            // Round half away from zero at the declared scale, as numeric does.
-            let rounded = (v * factor).round() / factor;
-            let int_digits = if rounded.abs() < 1.0 {
-                0
-            } else {
-                rounded.abs().log10().floor() as u32 + 1
-            };
-            if int_digits > p - sc {
-                return Err(Error::NumericOutOfRange(format!(
-                    "numeric field overflow: a field with precision {p}, scale {sc} must round to an absolute value less than 10^{}",
-                    p - sc
-                )));
-            }
-            Ok(Datum::Real(rounded))
-        }
         _ => Ok(Datum::Real(v)),
     }
+}
+
+/// A numeric value as stored, after its column's `numeric(p, s)`.
+fn numeric_datum(n: Numeric, typmod: &Option<(u32, u32)>) -> Result<Datum> {
+    let n = match typmod {
+        Some((p, s)) if *p > 0 => n.apply_typmod(*p, *s)?,
+        _ => n,
+    };
+    Ok(Datum::Text(n.to_string()))
 }
 
 fn check_length(ty: &PgType, n: u32, s: &str) -> Result<String> {
@@ -369,7 +354,8 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
             .map(|b| Datum::Int(i64::from(b)))
             .ok_or_else(|| syntax(ty, s)),
         PgType::Int2 | PgType::Int4 | PgType::Int8 => parse_int(ty, s),
-        PgType::Float4 | PgType::Float8 | PgType::Numeric(_) => parse_float(ty, s),
+        PgType::Float4 | PgType::Float8 => parse_float(ty, s),
+        PgType::Numeric(typmod) => numeric_datum(Numeric::parse(s)?, typmod),
         PgType::Text | PgType::Unknown | PgType::Varchar(None) | PgType::Bpchar(None) => {
             Ok(Datum::Text(s.to_string()))
         }
@@ -428,7 +414,7 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
             4 => Datum::Real(f64::from(f32::from_be_bytes(fixed(ty, b)?))),
             _ => Datum::Real(f64::from_be_bytes(fixed(ty, b)?)),
         },
-        PgType::Numeric(_) => Datum::Real(numeric_from_binary(b)?),
+        PgType::Numeric(typmod) => return numeric_datum(Numeric::from_binary(b)?, typmod),
         PgType::Bytea => Datum::Blob(b.to_vec()),
         PgType::Date => {
             let days = i64::from(i32::from_be_bytes(fixed(ty, b)?));
@@ -495,12 +481,20 @@ mod tests {
                 "-Infinity",
             ),
             (PgType::Float4, "0.1", Real(f64::from(0.1f32)), "0.1"),
-            (PgType::Numeric(None), "2.5", Real(2.5), "2.5"),
-            (PgType::Numeric(None), "100", Real(100.0), "100"),
+            (PgType::Numeric(None), "2.5", t("2.5"), "2.5"),
+            (PgType::Numeric(None), " 1.50 ", t("1.50"), "1.50"),
+            (PgType::Numeric(Some((5, 2))), "1.005", t("1.01"), "1.01"),
+            (PgType::Numeric(None), "NaN", t("NaN"), "NaN"),
+            (
+                PgType::Numeric(Some((20, 2))),
+                "12345678901234567.89",
+                t("12345678901234567.89"),
+                "12345678901234567.89",
+            ),
             (
                 PgType::Numeric(None),
                 "1e20",
-                Real(1e20),
+                t("100000000000000000000"),
                 "100000000000000000000",
             ),
             (PgType::Text, "héllo", t("héllo"), "héllo"),
@@ -679,6 +673,18 @@ mod tests {
                 "x",
                 "22P02",
                 "invalid input syntax for type double precision: \"x\"",
+            ),
+            (
+                PgType::Numeric(None),
+                "1.2.3",
+                "22P02",
+                "invalid input syntax for type numeric: \"1.2.3\"",
+            ),
+            (
+                PgType::Numeric(Some((3, 1))),
+                "100",
+                "22003",
+                "numeric field overflow\nDETAIL: A field with precision 3, scale 1 must round to an absolute value less than 10^2.",
             ),
             (
                 PgType::Varchar(Some(2)),

@@ -141,7 +141,7 @@ fn math(t: PgType) -> PgType {
 }
 
 /// The type of a numeric literal: int4, int8 or numeric by its size and form.
-fn number_type(n: &str) -> PgType {
+pub(super) fn number_type(n: &str) -> PgType {
     if n.contains(['e', 'E']) {
         PgType::Numeric(None)
     } else if let Some((_, frac)) = n.split_once('.') {
@@ -424,6 +424,17 @@ impl Env<'_> {
                 _ => PgType::Text,
             },
             "generate_subscripts" => PgType::Int4,
+            "pg_numeric_cmp" | "pg_numeric_distinct" | "pg_numeric_in" => PgType::Int4,
+            "pg_numeric_cast" => match a.get(1) {
+                Some(Expr::Value(v)) => match &v.value {
+                    Value::SingleQuotedString(s) => {
+                        crate::types::cast_target(s).unwrap_or(PgType::Unknown)
+                    }
+                    _ => PgType::Unknown,
+                },
+                _ => PgType::Unknown,
+            },
+            n if n.starts_with("pg_numeric") => PgType::Numeric(None),
             _ => pg_catalog_result_type(&name).unwrap_or(PgType::Unknown),
         })
     }

@@ -151,3 +151,51 @@ fn param_types_come_from_context() {
         assert_eq!(param_types(&parse(sql), &catalog()), want, "{sql}");
     }
 }
+
+#[test]
+fn typed_step_makes_numeric_explicit() {
+    let cat = catalog();
+    let cases = [
+        (
+            "SELECT total, count(*) FROM orders GROUP BY total ORDER BY total",
+            "SELECT total, count(*) FROM orders GROUP BY total COLLATE pg_numeric ORDER BY total COLLATE pg_numeric",
+        ),
+        (
+            "SELECT total + 1.50 FROM orders WHERE total > 2 AND id = 3",
+            "SELECT pg_numeric_add(total, '1.50') FROM orders WHERE pg_numeric_cmp(total, 2) > 0 AND id = 3",
+        ),
+        (
+            "SELECT sum(total), 3.7::integer, total * score FROM orders, users",
+            "SELECT pg_numeric_sum(total), pg_numeric_cast('3.7', 'int4'), pg_numeric_cast(total, 'float8') * score FROM orders, users",
+        ),
+        (
+            "SELECT total::numeric(10, 1), count(*) FROM orders GROUP BY total ORDER BY total",
+            "SELECT total::NUMERIC(10,1), count(*) FROM orders GROUP BY total COLLATE pg_numeric ORDER BY total COLLATE pg_numeric",
+        ),
+        (
+            "SELECT total FROM orders WHERE total > 1 ORDER BY total",
+            "SELECT total FROM orders WHERE pg_numeric_cmp(total, 1) > 0 ORDER BY total COLLATE pg_numeric",
+        ),
+        (
+            "SELECT DISTINCT total FROM orders",
+            "SELECT DISTINCT total COLLATE pg_numeric AS \"total\" FROM orders",
+        ),
+    ];
+    for (sql, want) in cases {
+        let mut stmt = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+            .unwrap()
+            .remove(0);
+        type_numeric(&mut stmt, &cat, &[]).unwrap();
+        assert_eq!(stmt.to_string(), want, "{sql}");
+    }
+    let mut bad = Parser::parse_sql(
+        &PostgreSqlDialect {},
+        "SELECT total + name FROM orders, users",
+    )
+    .unwrap()
+    .remove(0);
+    assert_eq!(
+        type_numeric(&mut bad, &cat, &[]).unwrap_err().sqlstate(),
+        "0A000"
+    );
+}

@@ -103,6 +103,10 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_one",
     "pg_array_agg",
     "pg_string_agg_distinct",
+    "pg_numeric_sum",
+    "pg_numeric_avg",
+    "pg_numeric_min",
+    "pg_numeric_max",
 ];
 
 /// A scalar subquery must return at most one row (21000 otherwise), where
@@ -337,7 +341,12 @@ fn refused(e: &Expr) -> Option<&'static str> {
         Expr::Overlay { .. } => "OVERLAY",
         Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. } => "subscripts",
         Expr::IsJson { .. } => "IS JSON",
-        Expr::Collate { .. } => "COLLATE",
+        // Only the numeric collation the typed step puts on sort keys.
+        Expr::Collate { collation, .. }
+            if collation.to_string() != crate::types::NUMERIC_COLLATION =>
+        {
+            "COLLATE"
+        }
         Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => "GROUPING SETS",
         _ => return None,
     })

@@ -176,7 +176,12 @@ fn post(e: &mut Expr) -> Result<()> {
             parts.remove(0);
             return Ok(());
         }
-        Expr::Collate { expr, .. } => take(expr),
+        // Catalog queries' collations go; the typed step's numeric one stays.
+        Expr::Collate { expr, collation }
+            if collation.to_string() != crate::types::NUMERIC_COLLATION =>
+        {
+            take(expr)
+        }
         Expr::Cast {
             expr, data_type, ..
         } if catalog_type(data_type).is_some() => match cast(take(expr), data_type) {

@@ -23,7 +23,23 @@ fn functions_compute_like_postgres() {
     let c = conn();
     let cases: Vec<(&str, Value)> = vec![
         ("pg_cast(' 12 ', 'int4')", Value::Integer(12)),
-        ("pg_cast(2.5, 'int4')", Value::Integer(3)),
+        // A REAL is a float8: rint() rounds half to even (numeric → int
+        // is pg_numeric_cast, half away from zero).
+        ("pg_cast(2.5, 'int4')", Value::Integer(2)),
+        ("pg_cast(3.5, 'int4')", Value::Integer(4)),
+        ("pg_numeric_cast('2.5', 'int4')", Value::Integer(3)),
+        ("pg_numeric_add('0.1', '0.2')", text("0.3")),
+        ("pg_numeric_div(1, '3.0')", text("0.33333333333333333333")),
+        ("pg_numeric_cmp('1.0', '1.00')", Value::Integer(0)),
+        ("pg_numeric_cmp('NaN', 'Infinity')", Value::Integer(1)),
+        ("pg_numeric_in('2', 1, NULL)", Value::Null),
+        ("pg_numeric_round('1.005', 2)", text("1.01")),
+        ("pg_cast(2, 'numeric(5,2)')", text("2.00")),
+        ("pg_cast(0.1, 'numeric')", text("0.1")),
+        (
+            "pg_numeric(0.30000000000000004)",
+            text("0.30000000000000004"),
+        ),
         ("pg_cast('yes', 'bool')", Value::Integer(1)),
         ("pg_cast(1.5, 'text')", text("1.5")),
         ("pg_cast(1e20, 'text')", text("1e+20")),

@@ -1,0 +1,435 @@
+//! The typed step: numeric operations made explicit, on the PostgreSQL AST,
+//! before `sql::rewrite`.
+//!
+//! SQLite has no decimal type. Numeric values are text in PostgreSQL's
+//! printed form (`store::udf::numeric` says why), so an operator SQLite
+//! applies to them would compare text or do float arithmetic. This step
+//! knows each operand's PostgreSQL type (from `infer`'s scopes) and turns
+//! numeric `+ - * / %`, unary minus, comparisons, BETWEEN, IN, CASE,
+//! `sum/avg/min/max` and the numeric functions into calls of the
+//! registered `pg_numeric_*` functions; numeric literals become their
+//! exact text; casts from numeric become `pg_numeric_cast`; numeric sort,
+//! group and DISTINCT keys get `COLLATE pg_numeric`; values assigned to a
+//! `numeric(p, s)` (or integer) column are cast to it. As PostgreSQL does,
+//! an integer operand is promoted to numeric and a numeric one meeting a
+//! float becomes float8. Where a numeric operation meets an operand whose
+//! type cannot be known, the statement is refused (0A000) rather than
+//! computed in floats.
+
+mod expr;
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    AssignmentTarget, Distinct, Expr, GroupByExpr, Ident, ObjectName, OrderByKind, Query, Select,
+    SelectItem, SetExpr, SetQuantifier, Statement, Value, VisitMut, VisitorMut,
+};
+
+use super::{name_parts, Env, Rel};
+use crate::error::{Error, Result};
+use crate::sql::Schema;
+use crate::types::{PgType, NUMERIC_COLLATION};
+
+/// Make `stmt`'s numeric operations explicit (see the module doc).
+pub fn type_numeric(stmt: &mut Statement, catalog: &dyn Schema, params: &[PgType]) -> Result<()> {
+    let mut t = Typer {
+        env: Env::new(catalog, params),
+        cte_marks: vec![],
+        pushed: vec![],
+    };
+    match stmt.visit(&mut t) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// The same for one expression over the columns `cols` (a CHECK).
+pub fn type_numeric_expr(e: &mut Expr, cols: Vec<(String, PgType)>) -> Result<()> {
+    struct NoTables;
+    impl Schema for NoTables {
+        fn table(&self, _: &str) -> Option<std::sync::Arc<crate::types::table::TableDef>> {
+            None
+        }
+    }
+    let mut t = Typer {
+        env: Env::new(&NoTables, &[]),
+        cte_marks: vec![],
+        pushed: vec![],
+    };
+    t.env.scopes.push(vec![Rel {
+        name: String::new(),
+        cols,
+    }]);
+    match e.visit(&mut t) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// A column default typed and cast to the column's type (numeric only;
+/// other defaults are returned as parsed).
+pub fn typed_default(text: &str, ty: &PgType) -> Result<Expr> {
+    let mut e = crate::sql::parse_expr(text)?;
+    if matches!(ty, PgType::Numeric(_)) {
+        e = cast_to(e, ty)?;
+        type_numeric_expr(&mut e, vec![])?;
+    }
+    Ok(e)
+}
+
+struct Typer<'a> {
+    env: Env<'a>,
+    cte_marks: Vec<usize>,
+    /// Whether each visited statement pushed a scope.
+    pushed: Vec<bool>,
+}
+
+pub(super) fn is_numeric(t: &PgType) -> bool {
+    matches!(t, PgType::Numeric(_))
+}
+
+fn collation() -> ObjectName {
+    ObjectName::from(vec![Ident::new(NUMERIC_COLLATION)])
+}
+
+/// `e COLLATE pg_numeric` (once).
+pub(super) fn collate(e: Expr) -> Expr {
+    match e {
+        c @ Expr::Collate { .. } => c,
+        e => Expr::Collate {
+            expr: Box::new(e),
+            collation: collation(),
+        },
+    }
+}
+
+/// `CAST(e AS ty)` in PostgreSQL syntax.
+pub(super) fn cast_to(e: Expr, ty: &PgType) -> Result<Expr> {
+    let mut c = crate::sql::parse_expr(&format!("CAST(NULL AS {})", ty.display_name()))?;
+    if let Expr::Cast { expr, .. } = &mut c {
+        **expr = e;
+    }
+    Ok(c)
+}
+
+/// A literal that takes its type from its context (PostgreSQL's unknown),
+/// NULL, a parameter or DEFAULT: assignments and coercions handle these.
+fn is_plain_literal(e: &Expr) -> bool {
+    match e {
+        Expr::Value(v) => !matches!(v.value, Value::Boolean(_)),
+        Expr::Identifier(id) => {
+            id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default")
+        }
+        Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => {
+            matches!(expr.as_ref(), Expr::Value(_))
+        }
+        _ => false,
+    }
+}
+
+impl Typer<'_> {
+    /// The type of `e`, or `Unknown` when it cannot be told here.
+    pub(super) fn type_of(&mut self, e: &Expr) -> PgType {
+        self.env.expr_type(e).unwrap_or(PgType::Unknown)
+    }
+
+    /// Cast a value assigned to a column of type `ty` when the column is
+    /// numeric with a typmod, or when a numeric meets an integer column
+    /// (PostgreSQL's assignment casts round).
+    fn assign(&mut self, e: &mut Expr, ty: &PgType) -> Result<()> {
+        let src = self.type_of(e);
+        let to_int = matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8);
+        if is_plain_literal(e) && !(to_int && is_numeric(&src)) {
+            return Ok(());
+        }
+        let wanted = match ty {
+            PgType::Numeric(Some((p, _))) if *p > 0 => true,
+            PgType::Numeric(_) => !is_numeric(&src) && src != PgType::Unknown,
+            PgType::Int2 | PgType::Int4 | PgType::Int8 => is_numeric(&src),
+            _ => false,
+        };
+        if wanted {
+            let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
+            *e = cast_to(inner, ty)?;
+        }
+        Ok(())
+    }
+
+    fn target_types(&self, columns: &[ObjectName]) -> Vec<Option<PgType>> {
+        let Some(rel) = self.env.scopes.last().and_then(|s| s.first()) else {
+            return vec![];
+        };
+        if columns.is_empty() {
+            return rel.cols.iter().map(|(_, t)| Some(t.clone())).collect();
+        }
+        columns
+            .iter()
+            .map(|c| {
+                let name = name_parts(c).last().cloned().unwrap_or_default();
+                rel.cols
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, t)| t.clone())
+            })
+            .collect()
+    }
+
+    fn insert(&mut self, ins: &mut sqlparser::ast::Insert) -> Result<()> {
+        let targets = self.target_types(&ins.columns);
+        if let Some(src) = ins.source.as_mut() {
+            match src.body.as_mut() {
+                SetExpr::Values(values) => {
+                    for row in &mut values.rows {
+                        for (e, ty) in row.iter_mut().zip(&targets) {
+                            if let Some(ty) = ty {
+                                self.assign(e, ty)?;
+                            }
+                        }
+                    }
+                }
+                SetExpr::Select(sel) => {
+                    let rels = self.env.scope_of(&sel.from).unwrap_or_default();
+                    self.env.scopes.push(rels);
+                    let r =
+                        sel.projection
+                            .iter_mut()
+                            .zip(&targets)
+                            .try_for_each(|(item, ty)| match (item, ty) {
+                                (
+                                    SelectItem::UnnamedExpr(e)
+                                    | SelectItem::ExprWithAlias { expr: e, .. },
+                                    Some(ty),
+                                ) => self.assign(e, ty),
+                                _ => Ok(()),
+                            });
+                    self.env.scopes.pop();
+                    r?;
+                }
+                _ => {}
+            }
+        }
+        if let Some(sqlparser::ast::OnInsert::OnConflict(oc)) = &mut ins.on {
+            if let sqlparser::ast::OnConflictAction::DoUpdate(du) = &mut oc.action {
+                self.assignments(&mut du.assignments)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn assignments(&mut self, list: &mut [sqlparser::ast::Assignment]) -> Result<()> {
+        for a in list {
+            if let AssignmentTarget::ColumnName(c) = &a.target {
+                let col = name_parts(c).last().cloned().unwrap_or_default();
+                if let Ok(ty) = self.env.column(None, &col) {
+                    self.assign(&mut a.value, &ty)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The type of the output column an ORDER BY or GROUP BY key names by
+    /// position or by alias, if it does.
+    fn output_ref(&mut self, key: &Expr, items: &[SelectItem]) -> Option<PgType> {
+        match key {
+            Expr::Value(v) => match &v.value {
+                Value::Number(n, _) => {
+                    let k: usize = n.parse().ok()?;
+                    match items.get(k.checked_sub(1)?)? {
+                        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                            Some(self.type_of(e))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            },
+            Expr::Identifier(id) => {
+                let name = super::norm(id);
+                items
+                    .iter()
+                    .find_map(|i| match i {
+                        SelectItem::ExprWithAlias { expr, alias } if super::norm(alias) == name => {
+                            Some(expr.clone())
+                        }
+                        _ => None,
+                    })
+                    .map(|e| self.type_of(&e))
+            }
+            _ => None,
+        }
+    }
+
+    /// A sort or group key: collated when numeric.
+    fn key(&mut self, key: &mut Expr, items: &[SelectItem]) {
+        let ty = match self.output_ref(key, items) {
+            Some(t) => t,
+            None => self.type_of(key),
+        };
+        if is_numeric(&ty) {
+            let inner = std::mem::replace(key, Expr::Value(Value::Null.into()));
+            *key = collate(inner);
+        }
+    }
+
+    /// Collate the numeric output columns of `sel` (DISTINCT, or an arm of
+    /// UNION/INTERSECT/EXCEPT), keeping their names.
+    fn collate_outputs(&mut self, sel: &mut Select) {
+        for item in &mut sel.projection {
+            match item {
+                SelectItem::UnnamedExpr(e)
+                    if is_numeric(&self.type_of(e)) && !matches!(e, Expr::Collate { .. }) =>
+                {
+                    let name = self.env.expr_name(e);
+                    let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
+                    *item = SelectItem::ExprWithAlias {
+                        expr: collate(inner),
+                        alias: Ident::with_quote('"', name),
+                    };
+                }
+                SelectItem::ExprWithAlias { expr, .. } if is_numeric(&self.type_of(expr)) => {
+                    let inner = std::mem::replace(expr, Expr::Value(Value::Null.into()));
+                    *expr = collate(inner);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The arms of a set operation that removes duplicates.
+    fn set_arms(&mut self, body: &mut SetExpr, dedup: bool) {
+        match body {
+            SetExpr::SetOperation {
+                left,
+                right,
+                set_quantifier,
+                ..
+            } => {
+                let d = dedup || !matches!(set_quantifier, SetQuantifier::All);
+                self.set_arms(left, d);
+                self.set_arms(right, d);
+            }
+            SetExpr::Select(sel) if dedup => {
+                let rels = self.env.scope_of(&sel.from).unwrap_or_default();
+                self.env.scopes.push(rels);
+                self.collate_outputs(sel);
+                self.env.scopes.pop();
+            }
+            _ => {}
+        }
+    }
+
+    fn query(&mut self, q: &mut Query) -> Result<()> {
+        if matches!(q.body.as_ref(), SetExpr::SetOperation { .. }) {
+            self.set_arms(&mut q.body, false);
+        }
+        let Some(order) = q.order_by.as_mut() else {
+            return Ok(());
+        };
+        let OrderByKind::Expressions(keys) = &mut order.kind else {
+            return Ok(());
+        };
+        match q.body.as_ref() {
+            SetExpr::Select(sel) => {
+                let rels = self.env.scope_of(&sel.from).unwrap_or_default();
+                let items = sel.projection.clone();
+                self.env.scopes.push(rels);
+                for k in keys.iter_mut() {
+                    self.key(&mut k.expr, &items);
+                }
+                self.env.scopes.pop();
+            }
+            _ => {
+                // Over a set operation, keys name output columns.
+                let cols = self.env.set_cols(&q.body).unwrap_or_default();
+                self.env.scopes.push(vec![Rel {
+                    name: String::new(),
+                    cols,
+                }]);
+                for k in keys.iter_mut() {
+                    self.key(&mut k.expr, &[]);
+                }
+                self.env.scopes.pop();
+            }
+        }
+        Ok(())
+    }
+
+    fn select(&mut self, sel: &mut Select) {
+        if let GroupByExpr::Expressions(keys, _) = &mut sel.group_by {
+            let items = sel.projection.clone();
+            for k in keys.iter_mut() {
+                self.key(k, &items);
+            }
+        }
+        if matches!(sel.distinct, Some(Distinct::Distinct)) {
+            self.collate_outputs(sel);
+        }
+    }
+}
+
+fn flow(r: Result<()>) -> ControlFlow<Error> {
+    match r {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
+    }
+}
+
+impl VisitorMut for Typer<'_> {
+    type Break = Error;
+
+    fn pre_visit_statement(&mut self, s: &mut Statement) -> ControlFlow<Error> {
+        let scope = match s {
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+                self.env.write_scope(s).ok().map(|(rels, _)| rels)
+            }
+            _ => None,
+        };
+        self.pushed.push(scope.is_some());
+        if let Some(rels) = scope {
+            self.env.scopes.push(rels);
+        }
+        flow(match s {
+            Statement::Insert(ins) => self.insert(ins),
+            Statement::Update(u) => self.assignments(&mut u.assignments),
+            _ => Ok(()),
+        })
+    }
+
+    fn post_visit_statement(&mut self, _: &mut Statement) -> ControlFlow<Error> {
+        if self.pushed.pop() == Some(true) {
+            self.env.scopes.pop();
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
+        let mark = self.env.ctes.len();
+        let _ = self.env.push_ctes(q);
+        self.cte_marks.push(mark);
+        flow(self.query(q))
+    }
+
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<Error> {
+        if let Some(mark) = self.cte_marks.pop() {
+            self.env.ctes.truncate(mark);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<Error> {
+        let rels = self.env.scope_of(&s.from).unwrap_or_default();
+        self.env.scopes.push(rels);
+        self.select(s);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_select(&mut self, _: &mut Select) -> ControlFlow<Error> {
+        self.env.scopes.pop();
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
+        flow(self.expr(e))
+    }
+}

@@ -1,0 +1,634 @@
+//! The typed step's expression rewrites (see `typed`).
+
+use sqlparser::ast::{
+    BinaryOperator as Op, CeilFloorKind, DateTimeField, DuplicateTreatment, Expr, Function,
+    FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, InTarget,
+    ObjectName, UnaryOperator, Value, WindowType,
+};
+
+use super::{collate, is_numeric, Typer};
+use crate::error::{Error, Result};
+use crate::types::numeric::Numeric;
+use crate::types::{cast_spec, PgType};
+
+/// How an operand takes part in a numeric operation.
+#[derive(Debug, Clone, PartialEq)]
+enum Side {
+    Num,
+    Int,
+    Float,
+    /// A literal or parameter that takes its type from the operation.
+    Lit,
+    Other(PgType),
+}
+
+/// What an operation over some operands is computed as.
+enum Mode {
+    /// No numeric operand: left as it is.
+    Plain,
+    /// Numeric arithmetic (integers and literals promoted).
+    Numeric,
+    /// A float operand: numeric operands become float8.
+    Float,
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+fn take(e: &mut Expr) -> Expr {
+    std::mem::replace(e, Expr::Value(Value::Null.into()))
+}
+
+fn string(s: String) -> Expr {
+    Expr::Value(Value::SingleQuotedString(s).into())
+}
+
+fn zero() -> Expr {
+    Expr::Value(Value::Number("0".into(), false).into())
+}
+
+fn refuse(what: String) -> Error {
+    Error::Unsupported(what)
+}
+
+/// `pg_numeric_cmp(a, b) op 0`.
+fn compare(a: Expr, op: Op, b: Expr) -> Expr {
+    Expr::BinaryOp {
+        left: Box::new(call("pg_numeric_cmp", vec![a, b])),
+        op,
+        right: Box::new(zero()),
+    }
+}
+
+fn not(e: Expr) -> Expr {
+    Expr::UnaryOp {
+        op: UnaryOperator::Not,
+        expr: Box::new(Expr::Nested(Box::new(e))),
+    }
+}
+
+fn func_name(f: &Function) -> String {
+    super::name_parts(&f.name)
+        .last()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
+    match &mut f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter_mut()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// Functions whose numeric form MosaicDB does not compute exactly yet.
+const REFUSED: &[&str] = &[
+    "sqrt",
+    "cbrt",
+    "exp",
+    "ln",
+    "log",
+    "log10",
+    "power",
+    "pow",
+    "div",
+    "scale",
+    "min_scale",
+    "trim_scale",
+    "width_bucket",
+    "factorial",
+    "gcd",
+    "lcm",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "json_build_object",
+    "json_build_array",
+    "jsonb_build_object",
+    "jsonb_build_array",
+    "to_json",
+    "to_jsonb",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "row_to_json",
+    "array_agg",
+    "to_char",
+];
+
+impl Typer<'_> {
+    fn side(&mut self, e: &Expr) -> Side {
+        let mut inner = e;
+        while let Expr::Nested(x) = inner {
+            inner = x;
+        }
+        if let Expr::Value(v) = inner {
+            match &v.value {
+                Value::SingleQuotedString(_)
+                | Value::EscapedStringLiteral(_)
+                | Value::DollarQuotedString(_)
+                | Value::Null => return Side::Lit,
+                Value::Placeholder(_) if !is_numeric(&self.type_of(inner)) => {
+                    return match self.type_of(inner) {
+                        PgType::Int2 | PgType::Int4 | PgType::Int8 => Side::Int,
+                        PgType::Float4 | PgType::Float8 => Side::Float,
+                        _ => Side::Lit,
+                    }
+                }
+                _ => {}
+            }
+        }
+        match self.type_of(inner) {
+            PgType::Numeric(_) => Side::Num,
+            PgType::Int2 | PgType::Int4 | PgType::Int8 => Side::Int,
+            PgType::Float4 | PgType::Float8 => Side::Float,
+            other => Side::Other(other),
+        }
+    }
+
+    /// How an operation `what` over `operands` is computed; refused when a
+    /// numeric meets an operand of another (or unknown) type.
+    fn mode(&mut self, what: &str, operands: &[&Expr]) -> Result<(Mode, Vec<Side>)> {
+        let sides: Vec<Side> = operands.iter().map(|e| self.side(e)).collect();
+        if !sides.contains(&Side::Num) {
+            return Ok((Mode::Plain, sides));
+        }
+        if let Some(Side::Other(t)) = sides.iter().find(|s| matches!(s, Side::Other(_))) {
+            return Err(refuse(match t {
+                PgType::Unknown => format!("{what} of a numeric and an operand of unknown type"),
+                t => format!("{what} of numeric and {}", t.display_name()),
+            }));
+        }
+        let mode = if sides.contains(&Side::Float) {
+            Mode::Float
+        } else {
+            Mode::Numeric
+        };
+        Ok((mode, sides))
+    }
+
+    /// Make operand `e` (of `side`) fit `mode`: in numeric mode a text
+    /// literal is read as numeric now; in float mode a numeric becomes
+    /// float8.
+    fn fit(&mut self, e: &mut Expr, side: &Side, mode: &Mode) -> Result<()> {
+        match (mode, side) {
+            (Mode::Numeric, Side::Lit) => {
+                let mut inner = &mut *e;
+                while let Expr::Nested(x) = inner {
+                    inner = x;
+                }
+                if let Expr::Value(v) = inner {
+                    if let Value::SingleQuotedString(s)
+                    | Value::EscapedStringLiteral(s)
+                    | Value::DollarQuotedString(sqlparser::ast::DollarQuotedString {
+                        value: s,
+                        ..
+                    }) = &v.value
+                    {
+                        *inner = string(Numeric::parse(s)?.to_string());
+                    }
+                }
+            }
+            (Mode::Float, Side::Num) => {
+                *e = call("pg_numeric_cast", vec![take(e), string("float8".into())]);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
+        match e {
+            Expr::Value(v) => {
+                if let Value::Number(n, _) = &v.value {
+                    if is_numeric(&super::super::expr::number_type(n)) {
+                        *e = string(Numeric::parse(n)?.to_string());
+                    }
+                }
+                Ok(())
+            }
+            Expr::BinaryOp { .. } => self.binary(e),
+            Expr::UnaryOp { .. } => self.unary(e),
+            Expr::Between { .. } => self.between(e),
+            Expr::In { .. } | Expr::AnyOp { .. } | Expr::AllOp { .. } => self.membership(e),
+            Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
+                let (mode, sides) = self.mode("IS DISTINCT FROM", &[a, b])?;
+                self.fit(a, &sides[0], &mode)?;
+                self.fit(b, &sides[1], &mode)?;
+                if let Mode::Numeric = mode {
+                    let negate = matches!(e, Expr::IsNotDistinctFrom(..));
+                    let (Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b)) = e else {
+                        return Ok(());
+                    };
+                    let d = call("pg_numeric_distinct", vec![take(a), take(b)]);
+                    *e = if negate { not(d) } else { d };
+                }
+                Ok(())
+            }
+            Expr::Cast { .. } => self.cast(e),
+            Expr::Ceil { expr, field } | Expr::Floor { expr, field } => {
+                let plain = matches!(
+                    field,
+                    CeilFloorKind::DateTimeField(DateTimeField::NoDateTime)
+                );
+                if plain && is_numeric(&self.type_of(expr)) {
+                    let name = if matches!(e, Expr::Ceil { .. }) {
+                        "pg_numeric_ceil"
+                    } else {
+                        "pg_numeric_floor"
+                    };
+                    if let Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } = e {
+                        *e = call(name, vec![take(expr)]);
+                    }
+                }
+                Ok(())
+            }
+            Expr::Function(_) => self.function(e),
+            Expr::Case { .. } => self.case(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn binary(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::BinaryOp { left, op, right } = e else {
+            return Ok(());
+        };
+        let (name, cmp) = match op {
+            Op::Plus => ("pg_numeric_add", false),
+            Op::Minus => ("pg_numeric_sub", false),
+            Op::Multiply => ("pg_numeric_mul", false),
+            Op::Divide => ("pg_numeric_div", false),
+            Op::Modulo => ("pg_numeric_mod", false),
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq => ("", true),
+            Op::PGExp => {
+                if [&**left, &**right]
+                    .iter()
+                    .any(|x| is_numeric(&self.type_of(x)))
+                {
+                    return Err(refuse("numeric ^ (exponentiation)".into()));
+                }
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        let (mode, sides) = self.mode(&format!("operator {op}"), &[left, right])?;
+        self.fit(left, &sides[0], &mode)?;
+        self.fit(right, &sides[1], &mode)?;
+        if let Mode::Numeric = mode {
+            let op = op.clone();
+            *e = if cmp {
+                compare(take(left), op, take(right))
+            } else {
+                call(name, vec![take(left), take(right)])
+            };
+        }
+        Ok(())
+    }
+
+    fn unary(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::UnaryOp { op, expr } = e else {
+            return Ok(());
+        };
+        if !is_numeric(&self.type_of(expr)) {
+            return Ok(());
+        }
+        *e = match op {
+            UnaryOperator::Plus => take(expr),
+            UnaryOperator::Minus => match expr.as_ref() {
+                Expr::Value(v) => match &v.value {
+                    Value::Number(n, _) => string(Numeric::parse(n)?.neg().to_string()),
+                    _ => call("pg_numeric_neg", vec![take(expr)]),
+                },
+                _ => call("pg_numeric_neg", vec![take(expr)]),
+            },
+            UnaryOperator::PGAbs => call("pg_numeric_abs", vec![take(expr)]),
+            UnaryOperator::Not => return Ok(()),
+            other => return Err(refuse(format!("operator {other} on numeric"))),
+        };
+        Ok(())
+    }
+
+    fn between(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } = e
+        else {
+            return Ok(());
+        };
+        let (mode, sides) = self.mode("BETWEEN", &[expr, low, high])?;
+        self.fit(expr, &sides[0], &mode)?;
+        self.fit(low, &sides[1], &mode)?;
+        self.fit(high, &sides[2], &mode)?;
+        if let Mode::Numeric = mode {
+            let x = take(expr);
+            let both = Expr::BinaryOp {
+                left: Box::new(compare(x.clone(), Op::GtEq, take(low))),
+                op: Op::And,
+                right: Box::new(compare(x, Op::LtEq, take(high))),
+            };
+            *e = if *negated {
+                not(both)
+            } else {
+                Expr::Nested(Box::new(both))
+            };
+        }
+        Ok(())
+    }
+
+    /// IN lists and subqueries, ANY and ALL.
+    fn membership(&mut self, e: &mut Expr) -> Result<()> {
+        let all = matches!(e, Expr::AllOp { .. });
+        match e {
+            Expr::In {
+                expr,
+                target: InTarget::List(list),
+                negated,
+                ..
+            } => {
+                let mut operands: Vec<&Expr> = vec![expr];
+                operands.extend(list.iter());
+                let (mode, sides) = self.mode("IN", &operands)?;
+                self.fit(expr, &sides[0], &mode)?;
+                for (x, s) in list.iter_mut().zip(&sides[1..]) {
+                    self.fit(x, s, &mode)?;
+                }
+                if let Mode::Numeric = mode {
+                    let mut args = vec![take(expr)];
+                    args.append(list);
+                    let test = call("pg_numeric_in", args);
+                    *e = if *negated { not(test) } else { test };
+                }
+                Ok(())
+            }
+            Expr::In {
+                expr,
+                target: InTarget::Subquery(subquery),
+                negated,
+                ..
+            } => {
+                let sub = self.env.query_cols(subquery).unwrap_or_default();
+                let sub_ty = sub.first().map(|c| c.1.clone()).unwrap_or(PgType::Unknown);
+                if !is_numeric(&self.type_of(expr)) && !is_numeric(&sub_ty) {
+                    return Ok(());
+                }
+                let q = quantified(expr, &Op::Eq, subquery, false)?;
+                *e = if *negated { not(q) } else { q };
+                Ok(())
+            }
+            Expr::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            }
+            | Expr::AllOp {
+                left,
+                compare_op,
+                right,
+            } => {
+                let Expr::Subquery(q) = right.as_ref() else {
+                    if is_numeric(&self.type_of(left)) {
+                        return Err(refuse("ANY/ALL over an array of numeric".into()));
+                    }
+                    return Ok(());
+                };
+                let sub = self.env.query_cols(q).unwrap_or_default();
+                let sub_ty = sub.first().map(|c| c.1.clone()).unwrap_or(PgType::Unknown);
+                if !is_numeric(&self.type_of(left)) && !is_numeric(&sub_ty) {
+                    return Ok(());
+                }
+                *e = quantified(left, compare_op, q, all)?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn cast(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::Cast {
+            expr, data_type, ..
+        } = e
+        else {
+            return Ok(());
+        };
+        let Ok(target) = PgType::from_sql(data_type) else {
+            return Ok(());
+        };
+        if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
+            return Ok(());
+        }
+        match target {
+            PgType::Int2
+            | PgType::Int4
+            | PgType::Int8
+            | PgType::Float4
+            | PgType::Float8
+            | PgType::Text
+            | PgType::Varchar(_)
+            | PgType::Bpchar(_) => {
+                *e = call(
+                    "pg_numeric_cast",
+                    vec![take(expr), string(cast_spec(&target))],
+                );
+                Ok(())
+            }
+            other => Err(Error::DatatypeMismatch(format!(
+                "cannot cast type numeric to {}",
+                other.display_name()
+            ))),
+        }
+    }
+
+    fn case(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::Case {
+            operand: Some(operand),
+            conditions,
+            ..
+        } = e
+        else {
+            return Ok(());
+        };
+        let mut operands: Vec<&Expr> = vec![operand];
+        operands.extend(conditions.iter().map(|c| &c.condition));
+        let (mode, sides) = self.mode("CASE", &operands)?;
+        self.fit(operand, &sides[0], &mode)?;
+        for (c, s) in conditions.iter_mut().zip(&sides[1..]) {
+            self.fit(&mut c.condition, s, &mode)?;
+        }
+        if let Mode::Numeric = mode {
+            let x = take(operand);
+            for c in conditions.iter_mut() {
+                c.condition = compare(x.clone(), Op::Eq, take(&mut c.condition));
+            }
+            if let Expr::Case { operand, .. } = e {
+                *operand = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn function(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::Function(f) = e else {
+            return Ok(());
+        };
+        let name = func_name(f);
+        if name.starts_with("pg_numeric") {
+            return Ok(());
+        }
+        if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
+            for p in &mut spec.partition_by {
+                if is_numeric(&self.type_of(p)) {
+                    *p = collate(take(p));
+                }
+            }
+            for o in &mut spec.order_by {
+                if is_numeric(&self.type_of(&o.expr)) {
+                    o.expr = collate(take(&mut o.expr));
+                }
+            }
+        }
+        let types: Vec<PgType> = {
+            let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
+            args.iter().map(|a| self.type_of(a)).collect()
+        };
+        let any_numeric = types.iter().any(is_numeric);
+        if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
+            return Ok(());
+        }
+        let distinct = matches!(
+            &f.args,
+            FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(DuplicateTreatment::Distinct))
+        );
+        let first_numeric = types.first().is_some_and(is_numeric);
+        let rename = |f: &mut Function, to: &str| f.name = ObjectName::from(vec![Ident::new(to)]);
+        match name.as_str() {
+            "sum" | "avg" | "min" | "max" if first_numeric && types.len() == 1 => {
+                rename(f, &format!("pg_numeric_{name}"));
+                if distinct {
+                    for a in arg_exprs(f) {
+                        *a = collate(take(a));
+                    }
+                }
+            }
+            "count" if distinct => {
+                for a in arg_exprs(f) {
+                    *a = collate(take(a));
+                }
+            }
+            "round" | "trunc" if types.len() == 2 => {
+                if matches!(types[0], PgType::Float4 | PgType::Float8) {
+                    return Err(Error::NoSuchFunction(format!(
+                        "{name}(double precision, integer)"
+                    )));
+                }
+                rename(f, &format!("pg_numeric_{name}"));
+            }
+            "round" | "trunc" | "ceil" | "ceiling" | "floor" | "abs" | "sign"
+                if first_numeric && types.len() == 1 =>
+            {
+                let to = match name.as_str() {
+                    "ceiling" => "ceil",
+                    other => other,
+                };
+                rename(f, &format!("pg_numeric_{to}"));
+            }
+            "mod" | "greatest" | "least" | "nullif" => self.numeric_call(e, &name)?,
+            n if REFUSED.contains(&n) => {
+                let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
+                return Err(refuse(format!("function {n}({})", shown.join(", "))));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// mod, greatest, least and nullif over numeric operands.
+    fn numeric_call(&mut self, e: &mut Expr, name: &str) -> Result<()> {
+        let Expr::Function(f) = e else {
+            return Ok(());
+        };
+        let operands: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
+        let refs: Vec<&Expr> = operands.iter().collect();
+        let (mode, sides) = self.mode(&format!("function {name}"), &refs)?;
+        for (a, s) in arg_exprs(f).into_iter().zip(&sides) {
+            self.fit(a, s, &mode)?;
+        }
+        if !matches!(mode, Mode::Numeric) {
+            if name == "mod" && matches!(mode, Mode::Float) {
+                return Err(Error::NoSuchFunction(
+                    "mod(double precision, numeric)".into(),
+                ));
+            }
+            return Ok(());
+        }
+        let mut args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+        *e = match name {
+            "mod" => call("pg_numeric_mod", args),
+            "greatest" => call("pg_numeric_greatest", args),
+            "least" => call("pg_numeric_least", args),
+            _ if args.len() == 2 => {
+                let b = args.pop().unwrap_or_else(zero);
+                let a = args.pop().unwrap_or_else(zero);
+                crate::sql::parse_expr(&format!(
+                    "CASE WHEN pg_numeric_cmp({a}, {b}) = 0 THEN NULL ELSE {a} END"
+                ))?
+            }
+            _ => {
+                return Err(Error::NoSuchFunction(
+                    "nullif with other than two arguments".into(),
+                ))
+            }
+        };
+        Ok(())
+    }
+}
+
+/// `x op ANY|ALL (subquery)` (and `x IN (subquery)`) compared by numeric
+/// value, with PostgreSQL's three-valued result, spelled with EXISTS.
+fn quantified(left: &Expr, op: &Op, q: &sqlparser::ast::Query, all: bool) -> Result<Expr> {
+    let cmp = format!("pg_numeric_cmp({left}, _q.v) {op} 0");
+    let from = format!("FROM ({q}) AS _q(v)");
+    let sql = if all {
+        format!(
+            "CASE WHEN EXISTS (SELECT 1 {from} WHERE NOT ({cmp})) THEN false \
+             WHEN EXISTS (SELECT 1 {from} WHERE ({cmp}) IS NULL) THEN NULL ELSE true END"
+        )
+    } else {
+        format!(
+            "CASE WHEN EXISTS (SELECT 1 {from} WHERE {cmp}) THEN true \
+             WHEN EXISTS (SELECT 1 {from} WHERE ({cmp}) IS NULL) THEN NULL ELSE false END"
+        )
+    };
+    crate::sql::parse_expr(&sql)
+}
