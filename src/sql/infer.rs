@@ -168,6 +168,7 @@ impl<'a> Env<'a> {
                 name,
                 alias,
                 args: Some(_),
+                with_ordinality,
                 ..
             } if crate::sql::rewrite::pg_catalog::is_table_function(name) => {
                 let col = alias
@@ -175,6 +176,9 @@ impl<'a> Env<'a> {
                     .map(|a| norm(&a.name))
                     .unwrap_or_else(|| "generate_series".into());
                 let mut cols: Cols = vec![(col.clone(), PgType::Int4)];
+                if *with_ordinality {
+                    cols.push(("ordinality".into(), PgType::Int8));
+                }
                 apply_alias(&mut cols, alias.as_ref());
                 out.push(Rel { name: col, cols });
             }

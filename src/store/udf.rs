@@ -402,6 +402,40 @@ fn extract(ctx: &mut Context<'_>) -> FnResult {
     Ok(Value::Real(v))
 }
 
+/// `generate_series(a, b, step)` as SQLite's series from 0 to this
+/// function's result, each value `a + step * value` (SQLite's own series
+/// reads a negative step its own way): the last index, -1 for no rows.
+/// Integers only (others are refused rather than counted as floats); a
+/// zero step is PostgreSQL's 22023.
+fn series_last(ctx: &mut Context<'_>) -> FnResult {
+    let mut v = [0i128; 3];
+    for (i, slot) in v.iter_mut().enumerate() {
+        *slot = match ctx.get_raw(i) {
+            ValueRef::Integer(n) => n as i128,
+            ValueRef::Null => return Ok(Value::Integer(-1)),
+            _ => {
+                return Err(fail(Error::Unsupported(
+                    "generate_series over other than integers".into(),
+                )))
+            }
+        };
+    }
+    let [a, b, step] = v;
+    if step == 0 {
+        return Err(fail(Error::InvalidParameter(
+            "step size cannot equal zero".into(),
+        )));
+    }
+    let n = (b - a) / step;
+    Ok(Value::Integer(
+        if (b - a) != 0 && (b - a).signum() != step.signum() {
+            -1
+        } else {
+            n as i64
+        },
+    ))
+}
+
 fn random(_: &mut Context<'_>) -> FnResult {
     Ok(Value::Real(rand::random::<f64>()))
 }
@@ -411,6 +445,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     let volatile = FunctionFlags::SQLITE_UTF8;
     conn.create_scalar_function("pg_cast", 2, det, pg_cast)?;
+    conn.create_scalar_function("pg_series_last", 3, det, series_last)?;
     conn.create_scalar_function("pg_greatest", -1, det, |c| extreme(c, true))?;
     conn.create_scalar_function("pg_least", -1, det, |c| extreme(c, false))?;
     conn.create_scalar_function("pg_div", 2, det, |c| arith(c, false))?;

@@ -270,20 +270,23 @@ fn post(e: &mut Expr) -> Result<()> {
 }
 
 /// `[pg_catalog.]generate_series(a, b[, step]) s` and
-/// `[pg_catalog.]unnest(arr) x` in FROM, as subqueries SQLite runs (its
-/// series table, `json_each`) exposing PostgreSQL's column name.
+/// `[pg_catalog.]unnest(arr) x` in FROM, `WITH ORDINALITY` or not, as
+/// subqueries SQLite runs exposing PostgreSQL's column names: a series
+/// counts 0, 1, … up to `pg_series_last` in SQLite's series table (the
+/// value is `a + step * n`), an array is `json_each` of its JSON form.
 fn table_function(f: &mut TableFactor) -> Result<()> {
     let TableFactor::Table {
         name,
         alias,
         args: Some(args),
+        with_ordinality,
         ..
     } = f
     else {
         return Ok(());
     };
     let fname = crate::sql::object_name(name);
-    let (source, default_col) = match unqualified(&fname) {
+    let (source, value, ordinal, default_col) = match unqualified(&fname) {
         // The replacement reads SQLite's series table under the alias
         // `mosaic_series`, which this must leave alone.
         "generate_series"
@@ -291,9 +294,21 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
                 .as_ref()
                 .is_none_or(|a| a.name.value != "mosaic_series") =>
         {
-            let list: Vec<String> = args.args.iter().map(|a| a.to_string()).collect();
+            let list: Vec<String> = args.args.iter().map(|a| format!("({a})")).collect();
+            let (a, b, step) = match list.as_slice() {
+                [a, b] => (a.clone(), b.clone(), "1".to_string()),
+                [a, b, s] => (a.clone(), b.clone(), s.clone()),
+                _ => {
+                    return Err(Error::Unsupported(format!(
+                        "generate_series with {} arguments",
+                        list.len()
+                    )))
+                }
+            };
             (
-                format!("generate_series({}) AS mosaic_series", list.join(", ")),
+                format!("generate_series(0, pg_series_last({a}, {b}, {step})) AS mosaic_series"),
+                format!("{a} + {step} * value"),
+                "value + 1",
                 "generate_series",
             )
         }
@@ -301,7 +316,15 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
             let [arg] = args.args.as_slice() else {
                 return Err(Error::Unsupported("unnest of several arrays".into()));
             };
-            (format!("json_each(pg_array_json({arg}))"), "unnest")
+            (
+                format!("json_each(pg_array_json({arg}))"),
+                "value".to_string(),
+                "key + 1",
+                "unnest",
+            )
+        }
+        _ if *with_ordinality => {
+            return Err(Error::Unsupported(format!("{fname}() WITH ORDINALITY")))
         }
         _ => return Ok(()),
     };
@@ -309,11 +332,22 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
         .as_ref()
         .map(|a| a.name.to_string())
         .unwrap_or_else(|| default_col.into());
-    let col = alias
-        .as_ref()
-        .and_then(|a| a.columns.first().map(|c| c.name.to_string()))
-        .unwrap_or_else(|| alias_name.clone());
-    let sql = format!("SELECT * FROM (SELECT value AS {col} FROM {source}) AS {alias_name}");
+    let named = |i: usize| {
+        alias
+            .as_ref()
+            .and_then(|a| a.columns.get(i).map(|c| c.name.to_string()))
+    };
+    let col = named(0).unwrap_or_else(|| alias_name.clone());
+    let ordinality = match *with_ordinality {
+        true => format!(
+            ", {ordinal} AS {}",
+            named(1).unwrap_or_else(|| "ordinality".into())
+        ),
+        false => String::new(),
+    };
+    let sql = format!(
+        "SELECT * FROM (SELECT {value} AS {col}{ordinality} FROM {source}) AS {alias_name}"
+    );
     let Some(Statement::Query(q)) = crate::sql::parse(&sql)?.pop() else {
         return Err(Error::Internal("table function did not parse".into()));
     };

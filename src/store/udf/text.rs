@@ -43,15 +43,34 @@ fn unary(
     conn.create_scalar_function(name, 1, flags, move |c| Ok(out(text(c, 0).map(|s| f(&s)))))
 }
 
+/// A character's upper case when Unicode maps it to one character (as C's
+/// towupper does), else the character itself.
+fn simple_upper(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
+/// The same for lower case (`İ` lowers to two characters and stays).
+fn simple_lower(c: char) -> char {
+    let mut low = c.to_lowercase();
+    match (low.next(), low.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
+}
+
 fn initcap(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut prev_alnum = false;
     for ch in s.chars() {
-        if prev_alnum {
-            out.extend(ch.to_lowercase());
+        out.push(if prev_alnum {
+            simple_lower(ch)
         } else {
-            out.extend(ch.to_uppercase());
-        }
+            simple_upper(ch)
+        });
         prev_alnum = ch.is_alphanumeric();
     }
     out
@@ -187,9 +206,14 @@ fn starts_with(ctx: &mut Context<'_>) -> FnResult {
 }
 
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
-    // SQLite's own lower/upper only map ASCII; PostgreSQL maps Unicode.
-    unary(conn, "lower", det, str::to_lowercase)?;
-    unary(conn, "upper", det, str::to_uppercase)?;
+    // SQLite's own lower/upper only map ASCII; PostgreSQL maps Unicode,
+    // one character to one (towlower/towupper): `ß` stays `ß`.
+    unary(conn, "lower", det, |s| {
+        s.chars().map(simple_lower).collect()
+    })?;
+    unary(conn, "upper", det, |s| {
+        s.chars().map(simple_upper).collect()
+    })?;
     unary(conn, "pg_initcap", det, initcap)?;
     unary(conn, "pg_reverse", det, |s| s.chars().rev().collect())?;
     conn.create_scalar_function("pg_substring", 2, det, substring)?;
