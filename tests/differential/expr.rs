@@ -366,22 +366,14 @@ impl Gen<'_> {
                 }
             }
             _ => {
-                // bool to text: a bool column cast to text reads 1 or 0,
-                //   not true or false (`SELECT CAST(b AS text) FROM t`), as
-                //   with `'x' || true`, so only with known_bugs.
-                let from = if self.known_bugs {
-                    self.rng.pick(&[
-                        Ty::Int4,
-                        Ty::Int8,
-                        Ty::Float8,
-                        Ty::Date,
-                        Ty::Timestamp,
-                        Ty::Bool,
-                    ])
-                } else {
-                    self.rng
-                        .pick(&[Ty::Int4, Ty::Int8, Ty::Float8, Ty::Date, Ty::Timestamp])
-                };
+                let from = self.rng.pick(&[
+                    Ty::Int4,
+                    Ty::Int8,
+                    Ty::Float8,
+                    Ty::Date,
+                    Ty::Timestamp,
+                    Ty::Bool,
+                ]);
                 format!("CAST({} AS text)", self.expr(scope, from, d))
             }
         }

@@ -71,14 +71,30 @@ fn sorted(rows: &[Row]) -> Vec<Row> {
     rows
 }
 
-/// A row as ORDER BY sees it: -0 and 0 are equal (and print differently).
+/// A row as ORDER BY sees it: -0 and 0 are equal (and print differently),
+/// and so are numerics of different scales (`0.0` and `0.00`).
 fn sort_key(row: &Row) -> Row {
-    row.iter()
-        .map(|v| match v.as_deref() {
-            Some("-0") => Some("0".to_string()),
-            _ => v.clone(),
-        })
-        .collect()
+    row.iter().map(|v| v.as_deref().map(numeric_key)).collect()
+}
+
+/// A decimal's text without trailing fractional zeros, `-0` as `0`; other
+/// text as it is.
+fn numeric_key(v: &str) -> String {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    let decimal = digits.split_once('.').is_some_and(|(i, f)| {
+        !i.is_empty()
+            && i.bytes().all(|b| b.is_ascii_digit())
+            && f.bytes().all(|b| b.is_ascii_digit())
+    });
+    let trimmed = if decimal {
+        v.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        v
+    };
+    match trimmed {
+        "-0" => "0".to_string(),
+        t => t.to_string(),
+    }
 }
 
 /// Equal answers to a statement that orders by every output column: the

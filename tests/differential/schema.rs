@@ -30,14 +30,9 @@ const COLUMN_TYPES: &[Ty] = &[
 
 /// [`COLUMN_TYPES`], and with `known_bugs` the types left out of it.
 pub fn column_types(known_bugs: bool) -> Vec<Ty> {
+    let _ = known_bugs;
     let mut types = COLUMN_TYPES.to_vec();
-    // numeric: excluded until exact numeric lands (issue 10, item 1): it is
-    //   stored as a double, so `SELECT 0.1::numeric + 0.2 = 0.3` is false
-    //   and an unconstrained numeric loses its scale (`1.10` reads back as
-    //   `1.1`).
-    if known_bugs {
-        types.push(Ty::Numeric);
-    }
+    types.push(Ty::Numeric);
     types
 }
 

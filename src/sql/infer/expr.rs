@@ -167,17 +167,37 @@ fn extract_type(field: &DateTimeField) -> PgType {
 
 impl Env<'_> {
     /// The first argument type that says something (NULL and unknown don't).
+    /// The type CASE, COALESCE, GREATEST and the like resolve `es` to, as
+    /// PostgreSQL's select_common_type does for what MosaicDB types: number
+    /// types meet at the widest (int2 < int4 < int8 < numeric < float4 <
+    /// float8; numerics of different typmods at plain numeric), otherwise
+    /// the first known type; all unknown is text.
     fn first_known(&mut self, es: &[&Expr]) -> Result<PgType> {
+        let mut known = Vec::new();
         for e in es {
             if is_null(e) {
                 continue;
             }
             let t = self.expr_type(e)?;
             if t != PgType::Unknown {
-                return Ok(t);
+                known.push(t);
             }
         }
-        Ok(PgType::Text)
+        let Some(first) = known.first().cloned() else {
+            return Ok(PgType::Text);
+        };
+        if known.iter().any(|t| rank(t) == 0) {
+            return Ok(first);
+        }
+        let widest = known
+            .iter()
+            .max_by_key(|t| rank(t))
+            .cloned()
+            .unwrap_or(first);
+        Ok(match widest {
+            PgType::Numeric(_) if known.iter().any(|t| *t != widest) => PgType::Numeric(None),
+            other => other,
+        })
     }
 
     pub(super) fn expr_type(&mut self, e: &Expr) -> Result<PgType> {

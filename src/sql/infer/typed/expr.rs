@@ -60,6 +60,23 @@ fn string(s: String) -> Expr {
     Expr::Value(Value::SingleQuotedString(s).into())
 }
 
+/// A boolean as PostgreSQL's text of it (`true`/`false`; SQLite's
+/// booleans are 1 and 0), for `||` and casts to text.
+fn bool_text(e: Expr) -> Expr {
+    use sqlparser::ast::helpers::attached_token::AttachedToken;
+    let when = |b: bool| sqlparser::ast::CaseWhen {
+        condition: Expr::Value(Value::Boolean(b).into()),
+        result: string(b.to_string()),
+    };
+    Expr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: Some(Box::new(Expr::Nested(Box::new(e)))),
+        conditions: vec![when(true), when(false)],
+        else_result: None,
+    }
+}
+
 fn zero() -> Expr {
     Expr::Value(Value::Number("0".into(), false).into())
 }
@@ -281,6 +298,14 @@ impl Typer<'_> {
         let Expr::BinaryOp { left, op, right } = e else {
             return Ok(());
         };
+        if *op == Op::StringConcat {
+            for side in [left, right] {
+                if self.type_of(side) == PgType::Bool {
+                    **side = bool_text(take(side));
+                }
+            }
+            return Ok(());
+        }
         let (name, cmp) = match op {
             Op::Plus => ("pg_numeric_add", false),
             Op::Minus => ("pg_numeric_sub", false),
@@ -445,6 +470,14 @@ impl Typer<'_> {
         let Ok(target) = PgType::from_sql(data_type) else {
             return Ok(());
         };
+        let to_text = matches!(
+            target,
+            PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_)
+        );
+        if to_text && self.type_of(expr) == PgType::Bool {
+            **expr = bool_text(take(expr));
+            return Ok(());
+        }
         if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
             return Ok(());
         }
