@@ -130,7 +130,16 @@ impl<'a> Env<'a> {
                 self.with_scope(rels, |env| env.projection(&s.projection))
             }
             SetExpr::Query(q) => self.query_cols(q),
-            SetExpr::SetOperation { left, .. } => self.set_cols(left),
+            SetExpr::SetOperation { left, right, .. } => {
+                let mut cols = self.set_cols(left)?;
+                // The right arm may not type on its own (a recursive CTE's
+                // names itself): the left arm's types stand then.
+                let other = self.set_cols(right).unwrap_or_default();
+                for (c, (_, t)) in cols.iter_mut().zip(other) {
+                    c.1 = expr::common_type(&[c.1.clone(), t]);
+                }
+                Ok(cols)
+            }
             SetExpr::Values(v) => match v.rows.first() {
                 Some(row) => row
                     .content

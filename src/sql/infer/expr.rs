@@ -80,6 +80,27 @@ fn rank(t: &PgType) -> u8 {
     }
 }
 
+/// The type known types `ts` resolve to together (see `first_known`):
+/// number types meet at the widest, anything else is the first.
+pub(super) fn common_type(ts: &[PgType]) -> PgType {
+    let known: Vec<&PgType> = ts.iter().filter(|t| **t != PgType::Unknown).collect();
+    let Some(first) = known.first().map(|t| (*t).clone()) else {
+        return PgType::Unknown;
+    };
+    if known.iter().any(|t| rank(t) == 0) {
+        return first;
+    }
+    let widest = known
+        .iter()
+        .max_by_key(|t| rank(t))
+        .map(|t| (*t).clone())
+        .unwrap_or(first);
+    match widest {
+        PgType::Numeric(_) if known.iter().any(|t| **t != widest) => PgType::Numeric(None),
+        other => other,
+    }
+}
+
 /// The result type of `+ - * / %` on two numeric types.
 fn arith(l: PgType, r: PgType) -> PgType {
     match (&l, &r) {
@@ -183,21 +204,10 @@ impl Env<'_> {
                 known.push(t);
             }
         }
-        let Some(first) = known.first().cloned() else {
+        if known.is_empty() {
             return Ok(PgType::Text);
-        };
-        if known.iter().any(|t| rank(t) == 0) {
-            return Ok(first);
         }
-        let widest = known
-            .iter()
-            .max_by_key(|t| rank(t))
-            .cloned()
-            .unwrap_or(first);
-        Ok(match widest {
-            PgType::Numeric(_) if known.iter().any(|t| *t != widest) => PgType::Numeric(None),
-            other => other,
-        })
+        Ok(common_type(&known))
     }
 
     pub(super) fn expr_type(&mut self, e: &Expr) -> Result<PgType> {

@@ -319,8 +319,64 @@ impl Typer<'_> {
         }
     }
 
+    /// The arms of a set operation whose column resolves to numeric give
+    /// it as numeric (an integer arm is cast), so the rows compare, sort
+    /// and remove duplicates as one type.
+    fn numeric_arms(&mut self, body: &mut SetExpr, cols: &[(String, PgType)]) {
+        match body {
+            SetExpr::SetOperation { left, right, .. } => {
+                self.numeric_arms(left, cols);
+                self.numeric_arms(right, cols);
+            }
+            SetExpr::Select(sel) => {
+                let rels = self.env.scope_of(&sel.from).unwrap_or_default();
+                self.env.scopes.push(rels);
+                for (item, (_, ty)) in sel.projection.iter_mut().zip(cols) {
+                    let (SelectItem::UnnamedExpr(x) | SelectItem::ExprWithAlias { expr: x, .. }) =
+                        &*item
+                    else {
+                        continue;
+                    };
+                    let own = self.type_of(x);
+                    let int = matches!(own, PgType::Int2 | PgType::Int4 | PgType::Int8);
+                    if !is_numeric(ty) || !(int || is_numeric(&own)) {
+                        continue;
+                    }
+                    // Numeric, and collated: SQLite sorts a compound
+                    // SELECT's rows by its arms' column collation.
+                    let as_numeric = |inner: Expr| {
+                        collate(if int {
+                            expr::numeric_of_int(inner)
+                        } else {
+                            inner
+                        })
+                    };
+                    let name = self.env.expr_name(x);
+                    match item {
+                        SelectItem::UnnamedExpr(x) => {
+                            let inner = std::mem::replace(x, Expr::Value(Value::Null.into()));
+                            *item = SelectItem::ExprWithAlias {
+                                expr: as_numeric(inner),
+                                alias: Ident::with_quote('"', name),
+                            };
+                        }
+                        SelectItem::ExprWithAlias { expr: x, .. } => {
+                            let inner = std::mem::replace(x, Expr::Value(Value::Null.into()));
+                            *x = as_numeric(inner);
+                        }
+                        _ => {}
+                    }
+                }
+                self.env.scopes.pop();
+            }
+            _ => {}
+        }
+    }
+
     fn query(&mut self, q: &mut Query) -> Result<()> {
         if matches!(q.body.as_ref(), SetExpr::SetOperation { .. }) {
+            let cols = self.env.set_cols(&q.body).unwrap_or_default();
+            self.numeric_arms(&mut q.body, &cols);
             self.set_arms(&mut q.body, false);
         }
         let Some(order) = q.order_by.as_mut() else {

@@ -77,6 +77,41 @@ fn bool_text(e: Expr) -> Expr {
     }
 }
 
+/// Date, timestamp and timestamptz by rank: a comparison of two of them
+/// happens in the higher one, as PostgreSQL converts.
+fn temporal_rank(t: &PgType) -> Option<u8> {
+    match t {
+        PgType::Date => Some(1),
+        PgType::Timestamp => Some(2),
+        PgType::Timestamptz => Some(3),
+        _ => None,
+    }
+}
+
+/// The text of a quoted literal, if `e` is one (parentheses aside).
+fn quoted(e: &Expr) -> Option<&str> {
+    let mut inner = e;
+    while let Expr::Nested(x) = inner {
+        inner = x;
+    }
+    match inner {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s)
+            | Value::EscapedStringLiteral(s)
+            | Value::DollarQuotedString(sqlparser::ast::DollarQuotedString { value: s, .. }) => {
+                Some(s)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// An integer expression as a numeric value.
+pub(super) fn numeric_of_int(e: Expr) -> Expr {
+    call("pg_numeric_cast", vec![e, string("numeric".into())])
+}
+
 fn zero() -> Expr {
     Expr::Value(Value::Number("0".into(), false).into())
 }
@@ -294,10 +329,41 @@ impl Typer<'_> {
         }
     }
 
+    /// Operands compared where one is a date or timestamp: dates, times
+    /// and timestamps compare by value, never as differently spelled text.
+    /// A quoted literal takes the operands' type now (parsed and stored as
+    /// a column of that type stores it: `'2024-01-01 9:00'`); a date met by
+    /// a timestamp, or a timestamp by a timestamptz, is cast up first.
+    fn temporal(&mut self, operands: &mut [&mut Expr]) -> Result<()> {
+        let types: Vec<PgType> = operands.iter().map(|e| self.type_of(e)).collect();
+        let Some(target) = types
+            .iter()
+            .filter(|t| temporal_rank(t).is_some())
+            .max_by_key(|t| temporal_rank(t))
+            .cloned()
+        else {
+            return Ok(());
+        };
+        for (e, t) in operands.iter_mut().zip(&types) {
+            if let Some(text) = quoted(e) {
+                **e = crate::sql::coerce::datum_expr(&target.parse_text(text)?);
+            } else if temporal_rank(t).is_some() && *t != target {
+                **e = call("pg_cast", vec![take(e), string(cast_spec(&target))]);
+            }
+        }
+        Ok(())
+    }
+
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
         let Expr::BinaryOp { left, op, right } = e else {
             return Ok(());
         };
+        if matches!(
+            op,
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+        ) {
+            self.temporal(&mut [&mut **left, &mut **right])?;
+        }
         if *op == Op::StringConcat {
             for side in [left, right] {
                 if self.type_of(side) == PgType::Bool {
@@ -371,6 +437,7 @@ impl Typer<'_> {
         else {
             return Ok(());
         };
+        self.temporal(&mut [&mut **expr, &mut **low, &mut **high])?;
         let (mode, sides) = self.mode("BETWEEN", &[expr, low, high])?;
         self.fit(expr, &sides[0], &mode)?;
         self.fit(low, &sides[1], &mode)?;
@@ -401,6 +468,9 @@ impl Typer<'_> {
                 negated,
                 ..
             } => {
+                let mut all: Vec<&mut Expr> = vec![&mut **expr];
+                all.extend(list.iter_mut());
+                self.temporal(&mut all)?;
                 let mut operands: Vec<&Expr> = vec![expr];
                 operands.extend(list.iter());
                 let (mode, sides) = self.mode("IN", &operands)?;
@@ -504,6 +574,7 @@ impl Typer<'_> {
     }
 
     fn case(&mut self, e: &mut Expr) -> Result<()> {
+        self.case_results(e);
         let Expr::Case {
             operand: Some(operand),
             conditions,
@@ -529,6 +600,32 @@ impl Typer<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A CASE whose results resolve to numeric (some numeric, the others
+    /// integers) gives every result as numeric, so they compare, sort and
+    /// print as one type.
+    fn case_results(&mut self, e: &mut Expr) {
+        if !is_numeric(&self.type_of(e)) {
+            return;
+        }
+        let Expr::Case {
+            conditions,
+            else_result,
+            ..
+        } = e
+        else {
+            return;
+        };
+        let results = conditions
+            .iter_mut()
+            .map(|c| &mut c.result)
+            .chain(else_result.iter_mut().map(|b| &mut **b));
+        for r in results {
+            if matches!(self.side(r), Side::Int) {
+                *r = numeric_of_int(take(r));
+            }
+        }
     }
 
     fn function(&mut self, e: &mut Expr) -> Result<()> {
@@ -597,6 +694,23 @@ impl Typer<'_> {
                 rename(f, &format!("pg_numeric_{to}"));
             }
             "mod" | "greatest" | "least" | "nullif" => self.numeric_call(e, &name)?,
+            // Integers among numerics come back as numeric, so the value
+            // compares, groups and prints as its type says.
+            "coalesce"
+                if types.iter().all(|t| {
+                    is_numeric(t)
+                        || matches!(
+                            t,
+                            PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Unknown
+                        )
+                }) =>
+            {
+                for (a, t) in arg_exprs(f).into_iter().zip(&types) {
+                    if matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8) {
+                        *a = numeric_of_int(take(a));
+                    }
+                }
+            }
             n if REFUSED.contains(&n) => {
                 let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
                 return Err(refuse(format!("function {n}({})", shown.join(", "))));
