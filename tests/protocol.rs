@@ -580,6 +580,21 @@ async fn copy_from_stdin_in_text_and_csv() {
     sink.send(Bytes::from(csv)).await.unwrap();
     assert_eq!(sink.as_mut().finish().await.unwrap(), 4);
 
+    // The pre-9.0 spelling psql scripts and older tools send.
+    let sink = client
+        .copy_in("COPY copied FROM STDIN WITH CSV HEADER QUOTE AS '|'")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    sink.send(Bytes::from(
+        "id,name,amount,day
+44,|a,b|,5,2024-02-05
+",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(sink.as_mut().finish().await.unwrap(), 1);
+
     let rows = simple_rows(
         &client,
         "SELECT id, name, amount, day FROM copied WHERE id IN (1, 30, 31, 32, 40, 41, 42, 43) ORDER BY id",
@@ -599,7 +614,11 @@ async fn copy_from_stdin_in_text_and_csv() {
             vec![s("43"), s(""), s("4"), s("2024-02-04")],
         ]
     );
-    assert_eq!(count(&client, "copied").await, 36);
+    assert_eq!(count(&client, "copied").await, 37);
+    assert_eq!(
+        simple_rows(&client, "SELECT name FROM copied WHERE id = 44").await,
+        vec![vec![Some("a,b".to_string())]]
+    );
 
     // A bad row fails the whole COPY with the input's SQLSTATE.
     let sink = client.copy_in("COPY copied FROM STDIN").await.unwrap();
@@ -611,7 +630,7 @@ async fn copy_from_stdin_in_text_and_csv() {
     .unwrap();
     let err = sink.as_mut().finish().await.unwrap_err();
     assert_eq!(err.code(), Some(&SqlState::INVALID_TEXT_REPRESENTATION));
-    assert_eq!(count(&client, "copied").await, 36);
+    assert_eq!(count(&client, "copied").await, 37);
 }
 
 #[tokio::test]

@@ -6,7 +6,9 @@
 //! bounded by the chunk size. A failure is remembered and reported when the
 //! client ends the copy, as PostgreSQL does.
 
-use sqlparser::ast::{CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement};
+use sqlparser::ast::{
+    CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement,
+};
 
 use crate::error::{Error, Result};
 use crate::exec::{Outcome, Session, TxnState};
@@ -184,7 +186,19 @@ impl CopySpec {
         }
         for o in legacy_options {
             match o {
-                CopyLegacyOption::Csv(_) => spec.format = Format::Csv,
+                CopyLegacyOption::Csv(csv) => {
+                    spec.format = Format::Csv;
+                    for c in csv {
+                        match c {
+                            CopyLegacyCsvOption::Header => spec.header = true,
+                            CopyLegacyCsvOption::Quote(q) => spec.quote = *q,
+                            CopyLegacyCsvOption::Escape(e) => escape = Some(*e),
+                            other => {
+                                return Err(Error::Unsupported(format!("COPY option {other}")))
+                            }
+                        }
+                    }
+                }
                 CopyLegacyOption::Binary => spec.format = Format::Binary,
                 CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
                 CopyLegacyOption::Null(n) => null = Some(n.clone()),
