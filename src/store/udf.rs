@@ -436,6 +436,26 @@ fn series_last(ctx: &mut Context<'_>) -> FnResult {
     ))
 }
 
+/// `pg_jsonb_concat(a, b)` and `pg_jsonb_eq(a, b)`: jsonb's `||` and `=`
+/// (see types::json); NULL when either side is.
+fn jsonb_op(ctx: &Context<'_>, eq: bool) -> FnResult {
+    let (Some(a), Some(b)) = (as_text(ctx.get_raw(0)), as_text(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    let bad = || {
+        fail(Error::InvalidInput(
+            "invalid input syntax for type json".into(),
+        ))
+    };
+    if eq {
+        let same = crate::types::json::jsonb_equal(&a, &b).ok_or_else(bad)?;
+        return Ok(Value::Integer(i64::from(same)));
+    }
+    crate::types::json::concat_jsonb(&a, &b)
+        .map(Value::Text)
+        .ok_or_else(bad)
+}
+
 fn random(_: &mut Context<'_>) -> FnResult {
     Ok(Value::Real(rand::random::<f64>()))
 }
@@ -446,6 +466,8 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let volatile = FunctionFlags::SQLITE_UTF8;
     conn.create_scalar_function("pg_cast", 2, det, pg_cast)?;
     conn.create_scalar_function("pg_series_last", 3, det, series_last)?;
+    conn.create_scalar_function("pg_jsonb_concat", 2, det, |c| jsonb_op(c, false))?;
+    conn.create_scalar_function("pg_jsonb_eq", 2, det, |c| jsonb_op(c, true))?;
     conn.create_scalar_function("pg_greatest", -1, det, |c| extreme(c, true))?;
     conn.create_scalar_function("pg_least", -1, det, |c| extreme(c, false))?;
     conn.create_scalar_function("pg_div", 2, det, |c| arith(c, false))?;

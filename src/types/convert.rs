@@ -54,6 +54,11 @@ pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
         (_, Datum::Real(f)) => format_float(*f, false),
         (PgType::Timestamptz, Datum::Text(s)) if !s.ends_with("+00") => format!("{s}+00"),
         (PgType::Bytea, Datum::Text(s)) => hex(s.as_bytes()),
+        // jsonb an expression built (`->`, a function) is printed as
+        // PostgreSQL prints jsonb; stored values already are.
+        (PgType::Jsonb, Datum::Text(s)) => {
+            super::json::normalize_jsonb(s).unwrap_or_else(|| s.clone())
+        }
         (_, Datum::Text(s)) => s.clone(),
         (_, Datum::Blob(b)) => hex(b),
     })

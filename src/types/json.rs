@@ -183,17 +183,105 @@ fn write(n: &Node, out: &mut String) {
     }
 }
 
-/// The text PostgreSQL prints for `s::jsonb`; `None` when `s` is not JSON.
-pub fn normalize_jsonb(s: &str) -> Option<String> {
+/// `s` as a jsonb tree; `None` when it is not JSON.
+fn parse(s: &str) -> Option<Node> {
     let mut p = Parser { s, i: 0 };
     let node = p.value(0)?;
     p.ws();
     if p.i != s.len() || s.contains("\\u0000") {
         return None;
     }
+    Some(node)
+}
+
+/// The text PostgreSQL prints for `s::jsonb`; `None` when `s` is not JSON.
+pub fn normalize_jsonb(s: &str) -> Option<String> {
+    let node = parse(s)?;
     let mut out = String::new();
     write(&node, &mut out);
     Some(out)
+}
+
+/// `a || b` on jsonb, as PostgreSQL has it: two objects merge (the right
+/// one's keys win), two arrays concatenate, and otherwise each side that
+/// is not an array counts as a one-element array.
+pub fn concat_jsonb(a: &str, b: &str) -> Option<String> {
+    let node = match (parse(a)?, parse(b)?) {
+        (Node::Object(mut l), Node::Object(r)) => {
+            for (k, v) in r {
+                l.retain(|(key, _)| *key != k);
+                l.push((k, v));
+            }
+            l.sort_by(|x, y| (x.0.len(), x.0.as_bytes()).cmp(&(y.0.len(), y.0.as_bytes())));
+            Node::Object(l)
+        }
+        (l, r) => {
+            let items = |n: Node| match n {
+                Node::Array(items) => items,
+                other => vec![other],
+            };
+            let mut all = items(l);
+            all.extend(items(r));
+            Node::Array(all)
+        }
+    };
+    let mut out = String::new();
+    write(&node, &mut out);
+    Some(out)
+}
+
+/// jsonb equality: the same tree, numbers equal by value (`1.0` = `1`).
+pub fn jsonb_equal(a: &str, b: &str) -> Option<bool> {
+    Some(same(&parse(a)?, &parse(b)?))
+}
+
+fn same(a: &Node, b: &Node) -> bool {
+    match (a, b) {
+        (Node::Null, Node::Null) => true,
+        (Node::Bool(x), Node::Bool(y)) => x == y,
+        (Node::Str(x), Node::Str(y)) => x == y,
+        (Node::Number(x), Node::Number(y)) => {
+            match (
+                super::numeric::Numeric::parse(x),
+                super::numeric::Numeric::parse(y),
+            ) {
+                (Ok(x), Ok(y)) => x == y,
+                _ => x == y,
+            }
+        }
+        (Node::Array(x), Node::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Node::Object(x), Node::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod jsonb_ops_tests {
+    use super::{concat_jsonb, jsonb_equal};
+
+    #[test]
+    fn concatenation_and_equality_as_postgresql() {
+        let c = |a, b| concat_jsonb(a, b).unwrap();
+        assert_eq!(
+            c(r#"{"a":1,"b":2}"#, r#"{"b":3,"c":4}"#),
+            r#"{"a": 1, "b": 3, "c": 4}"#
+        );
+        assert_eq!(c("[1,2]", "[3]"), "[1, 2, 3]");
+        assert_eq!(c("[1]", "2"), "[1, 2]");
+        assert_eq!(c(r#"{"a":1}"#, "[2]"), r#"[{"a": 1}, 2]"#);
+        assert_eq!(c("1", "2"), "[1, 2]");
+        assert_eq!(jsonb_equal(r#"{"a":1.0}"#, r#"{"a":1}"#), Some(true));
+        assert_eq!(jsonb_equal("[1,2]", "[2,1]"), Some(false));
+        assert_eq!(jsonb_equal(r#"{"a":"1"}"#, r#"{"a":1}"#), Some(false));
+        assert_eq!(jsonb_equal("{", "1"), None);
+    }
 }
 
 #[cfg(test)]

@@ -333,6 +333,12 @@ impl Env<'_> {
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
             }
             Op::PGExp => math(self.expr_type(left)?),
+            Op::StringConcat
+                if self.expr_type(left)? == PgType::Jsonb
+                    || self.expr_type(right)? == PgType::Jsonb =>
+            {
+                PgType::Jsonb
+            }
             Op::StringConcat | Op::LongArrow | Op::HashLongArrow => PgType::Text,
             Op::Arrow | Op::HashArrow => match self.expr_type(left)? {
                 PgType::Json => PgType::Json,

@@ -329,6 +329,33 @@ impl Typer<'_> {
         }
     }
 
+    /// jsonb `||` and `=`/`<>` by value (types::json), where SQLite would
+    /// join or compare the texts. A quoted literal operand is read as
+    /// jsonb; any other type meeting a jsonb is refused.
+    fn jsonb_binary(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::BinaryOp { left, op, right } = e else {
+            return Ok(());
+        };
+        for side in [&mut *left, &mut *right] {
+            if let Some(text) = quoted(side) {
+                **side = crate::sql::coerce::datum_expr(&PgType::Jsonb.parse_text(text)?);
+            } else if !matches!(self.type_of(side), PgType::Jsonb | PgType::Unknown) {
+                return Err(refuse(format!(
+                    "operator {op} of jsonb and {}",
+                    self.type_of(side).display_name()
+                )));
+            }
+        }
+        let (name, negate) = match op {
+            Op::StringConcat => ("pg_jsonb_concat", false),
+            Op::Eq => ("pg_jsonb_eq", false),
+            _ => ("pg_jsonb_eq", true),
+        };
+        let c = call(name, vec![take(left), take(right)]);
+        *e = if negate { not(c) } else { c };
+        Ok(())
+    }
+
     /// Operands compared where one is a date or timestamp: dates, times
     /// and timestamps compare by value, never as differently spelled text.
     /// A quoted literal takes the operands' type now (parsed and stored as
@@ -363,6 +390,12 @@ impl Typer<'_> {
             Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
         ) {
             self.temporal(&mut [&mut **left, &mut **right])?;
+        }
+        let jsonb = [&**left, &**right]
+            .iter()
+            .any(|x| self.type_of(x) == PgType::Jsonb);
+        if jsonb && matches!(op, Op::StringConcat | Op::Eq | Op::NotEq) {
+            return self.jsonb_binary(e);
         }
         if *op == Op::StringConcat {
             for side in [left, right] {
