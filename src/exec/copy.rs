@@ -94,6 +94,21 @@ pub struct CopySpec {
 }
 
 impl CopySpec {
+    /// `CSV [HEADER] [QUOTE [AS] 'q'] [ESCAPE [AS] 'e']`, the pre-9.0
+    /// spelling; FORCE options are refused.
+    fn legacy_csv(&mut self, csv: &[CopyLegacyCsvOption], escape: &mut Option<char>) -> Result<()> {
+        self.format = Format::Csv;
+        for c in csv {
+            match c {
+                CopyLegacyCsvOption::Header => self.header = true,
+                CopyLegacyCsvOption::Quote(q) => self.quote = *q,
+                CopyLegacyCsvOption::Escape(e) => *escape = Some(*e),
+                other => return Err(Error::Unsupported(format!("COPY option {other}"))),
+            }
+        }
+        Ok(())
+    }
+
     pub fn from_statement(stmt: &Statement) -> Result<CopySpec> {
         let Statement::Copy {
             source,
@@ -186,19 +201,7 @@ impl CopySpec {
         }
         for o in legacy_options {
             match o {
-                CopyLegacyOption::Csv(csv) => {
-                    spec.format = Format::Csv;
-                    for c in csv {
-                        match c {
-                            CopyLegacyCsvOption::Header => spec.header = true,
-                            CopyLegacyCsvOption::Quote(q) => spec.quote = *q,
-                            CopyLegacyCsvOption::Escape(e) => escape = Some(*e),
-                            other => {
-                                return Err(Error::Unsupported(format!("COPY option {other}")))
-                            }
-                        }
-                    }
-                }
+                CopyLegacyOption::Csv(csv) => spec.legacy_csv(csv, &mut escape)?,
                 CopyLegacyOption::Binary => spec.format = Format::Binary,
                 CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
                 CopyLegacyOption::Null(n) => null = Some(n.clone()),

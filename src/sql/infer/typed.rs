@@ -1,4 +1,5 @@
-//! The typed step: numeric operations made explicit, on the PostgreSQL AST,
+//! The typed step: numeric operations made explicit (and, in `values`, date
+//! and timestamp comparisons, jsonb operators and booleans as text), on the PostgreSQL AST,
 //! before `sql::rewrite`.
 //!
 //! SQLite has no decimal type. Numeric values are text in PostgreSQL's
@@ -17,6 +18,7 @@
 //! computed in floats.
 
 mod expr;
+mod values;
 
 use std::ops::ControlFlow;
 

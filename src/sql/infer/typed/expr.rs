@@ -6,6 +6,7 @@ use sqlparser::ast::{
     ObjectName, UnaryOperator, Value, WindowType,
 };
 
+use super::values::bool_text;
 use super::{collate, is_numeric, Typer};
 use crate::error::{Error, Result};
 use crate::types::numeric::Numeric;
@@ -32,7 +33,7 @@ enum Mode {
     Float,
 }
 
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
         name: ObjectName::from(vec![Ident::new(name)]),
         uses_odbc_syntax: false,
@@ -52,59 +53,12 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
     })
 }
 
-fn take(e: &mut Expr) -> Expr {
+pub(super) fn take(e: &mut Expr) -> Expr {
     std::mem::replace(e, Expr::Value(Value::Null.into()))
 }
 
-fn string(s: String) -> Expr {
+pub(super) fn string(s: String) -> Expr {
     Expr::Value(Value::SingleQuotedString(s).into())
-}
-
-/// A boolean as PostgreSQL's text of it (`true`/`false`; SQLite's
-/// booleans are 1 and 0), for `||` and casts to text.
-fn bool_text(e: Expr) -> Expr {
-    use sqlparser::ast::helpers::attached_token::AttachedToken;
-    let when = |b: bool| sqlparser::ast::CaseWhen {
-        condition: Expr::Value(Value::Boolean(b).into()),
-        result: string(b.to_string()),
-    };
-    Expr::Case {
-        case_token: AttachedToken::empty(),
-        end_token: AttachedToken::empty(),
-        operand: Some(Box::new(Expr::Nested(Box::new(e)))),
-        conditions: vec![when(true), when(false)],
-        else_result: None,
-    }
-}
-
-/// Date, timestamp and timestamptz by rank: a comparison of two of them
-/// happens in the higher one, as PostgreSQL converts.
-fn temporal_rank(t: &PgType) -> Option<u8> {
-    match t {
-        PgType::Date => Some(1),
-        PgType::Timestamp => Some(2),
-        PgType::Timestamptz => Some(3),
-        _ => None,
-    }
-}
-
-/// The text of a quoted literal, if `e` is one (parentheses aside).
-fn quoted(e: &Expr) -> Option<&str> {
-    let mut inner = e;
-    while let Expr::Nested(x) = inner {
-        inner = x;
-    }
-    match inner {
-        Expr::Value(v) => match &v.value {
-            Value::SingleQuotedString(s)
-            | Value::EscapedStringLiteral(s)
-            | Value::DollarQuotedString(sqlparser::ast::DollarQuotedString { value: s, .. }) => {
-                Some(s)
-            }
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 /// An integer expression as a numeric value.
@@ -116,7 +70,7 @@ fn zero() -> Expr {
     Expr::Value(Value::Number("0".into(), false).into())
 }
 
-fn refuse(what: String) -> Error {
+pub(super) fn refuse(what: String) -> Error {
     Error::Unsupported(what)
 }
 
@@ -129,7 +83,7 @@ fn compare(a: Expr, op: Op, b: Expr) -> Expr {
     }
 }
 
-fn not(e: Expr) -> Expr {
+pub(super) fn not(e: Expr) -> Expr {
     Expr::UnaryOp {
         op: UnaryOperator::Not,
         expr: Box::new(Expr::Nested(Box::new(e))),
@@ -327,58 +281,6 @@ impl Typer<'_> {
             Expr::Case { .. } => self.case(e),
             _ => Ok(()),
         }
-    }
-
-    /// jsonb `||` and `=`/`<>` by value (types::json), where SQLite would
-    /// join or compare the texts. A quoted literal operand is read as
-    /// jsonb; any other type meeting a jsonb is refused.
-    fn jsonb_binary(&mut self, e: &mut Expr) -> Result<()> {
-        let Expr::BinaryOp { left, op, right } = e else {
-            return Ok(());
-        };
-        for side in [&mut *left, &mut *right] {
-            if let Some(text) = quoted(side) {
-                **side = crate::sql::coerce::datum_expr(&PgType::Jsonb.parse_text(text)?);
-            } else if !matches!(self.type_of(side), PgType::Jsonb | PgType::Unknown) {
-                return Err(refuse(format!(
-                    "operator {op} of jsonb and {}",
-                    self.type_of(side).display_name()
-                )));
-            }
-        }
-        let (name, negate) = match op {
-            Op::StringConcat => ("pg_jsonb_concat", false),
-            Op::Eq => ("pg_jsonb_eq", false),
-            _ => ("pg_jsonb_eq", true),
-        };
-        let c = call(name, vec![take(left), take(right)]);
-        *e = if negate { not(c) } else { c };
-        Ok(())
-    }
-
-    /// Operands compared where one is a date or timestamp: dates, times
-    /// and timestamps compare by value, never as differently spelled text.
-    /// A quoted literal takes the operands' type now (parsed and stored as
-    /// a column of that type stores it: `'2024-01-01 9:00'`); a date met by
-    /// a timestamp, or a timestamp by a timestamptz, is cast up first.
-    fn temporal(&mut self, operands: &mut [&mut Expr]) -> Result<()> {
-        let types: Vec<PgType> = operands.iter().map(|e| self.type_of(e)).collect();
-        let Some(target) = types
-            .iter()
-            .filter(|t| temporal_rank(t).is_some())
-            .max_by_key(|t| temporal_rank(t))
-            .cloned()
-        else {
-            return Ok(());
-        };
-        for (e, t) in operands.iter_mut().zip(&types) {
-            if let Some(text) = quoted(e) {
-                **e = crate::sql::coerce::datum_expr(&target.parse_text(text)?);
-            } else if temporal_rank(t).is_some() && *t != target {
-                **e = call("pg_cast", vec![take(e), string(cast_spec(&target))]);
-            }
-        }
-        Ok(())
     }
 
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
