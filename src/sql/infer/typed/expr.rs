@@ -292,6 +292,7 @@ impl Typer<'_> {
             Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
         ) {
             self.temporal(&mut [&mut **left, &mut **right])?;
+            self.bpchar(&mut [&mut **left, &mut **right]);
         }
         let jsonb = [&**left, &**right]
             .iter()
@@ -570,6 +571,9 @@ impl Typer<'_> {
         let name = func_name(f);
         if name.starts_with("pg_numeric") {
             return Ok(());
+        }
+        if matches!(name.as_str(), "length" | "char_length" | "character_length") {
+            self.bpchar_length(arg_exprs(f));
         }
         if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
             for p in &mut spec.partition_by {

@@ -55,7 +55,38 @@ pub(super) fn quoted(e: &Expr) -> Option<&str> {
     }
 }
 
+/// `x` without its trailing spaces: a character(n) value as PostgreSQL
+/// compares and measures it.
+fn unpadded(x: Expr) -> Expr {
+    call("rtrim", vec![x, string(" ".into())])
+}
+
 impl Typer<'_> {
+    /// Operands compared where one is character(n): its trailing spaces do
+    /// not count, nor those of a quoted literal it meets (which takes its
+    /// type); a text operand keeps its own.
+    pub(super) fn bpchar(&mut self, operands: &mut [&mut Expr]) {
+        let types: Vec<PgType> = operands.iter().map(|e| self.type_of(e)).collect();
+        if !types.iter().any(|t| matches!(t, PgType::Bpchar(_))) {
+            return;
+        }
+        for (e, t) in operands.iter_mut().zip(&types) {
+            if matches!(t, PgType::Bpchar(_)) || quoted(e).is_some() {
+                **e = unpadded(take(e));
+            }
+        }
+    }
+
+    /// `length`/`char_length` of a character(n) value leave out its
+    /// trailing spaces.
+    pub(super) fn bpchar_length(&mut self, args: Vec<&mut Expr>) {
+        for a in args {
+            if matches!(self.type_of(a), PgType::Bpchar(_)) {
+                *a = unpadded(take(a));
+            }
+        }
+    }
+
     /// jsonb `||` and `=`/`<>` by value (types::json), where SQLite would
     /// join or compare the texts. A quoted literal operand is read as
     /// jsonb; any other type meeting a jsonb is refused.
