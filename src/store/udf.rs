@@ -456,6 +456,61 @@ fn jsonb_op(ctx: &Context<'_>, eq: bool) -> FnResult {
         .ok_or_else(bad)
 }
 
+/// A bytea argument's bytes (text arguments by their UTF-8 bytes).
+fn bytes_arg(ctx: &Context<'_>, i: usize) -> Option<Vec<u8>> {
+    match ctx.get_raw(i) {
+        ValueRef::Null => None,
+        ValueRef::Blob(b) | ValueRef::Text(b) => Some(b.to_vec()),
+        other => as_text(other).map(String::into_bytes),
+    }
+}
+
+/// `pg_bytea_concat(a, b)`: bytea `||`.
+fn bytea_concat(ctx: &mut Context<'_>) -> FnResult {
+    match (bytes_arg(ctx, 0), bytes_arg(ctx, 1)) {
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            Ok(Value::Blob(a))
+        }
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `pg_bytea_substring(b, from[, for])`: bytes `from` (1-based, may be
+/// before the start) to `from + for - 1`, as PostgreSQL's bytea substring.
+fn bytea_substring(ctx: &mut Context<'_>) -> FnResult {
+    let Some(b) = bytes_arg(ctx, 0) else {
+        return Ok(Value::Null);
+    };
+    let int = |i: usize| match ctx.get_raw(i) {
+        ValueRef::Integer(n) => Some(n),
+        _ => None,
+    };
+    let Some(from) = int(1) else {
+        return Ok(Value::Null);
+    };
+    let end = if ctx.len() > 2 {
+        let Some(n) = int(2) else {
+            return Ok(Value::Null);
+        };
+        if n < 0 {
+            return Err(fail(Error::InvalidParameter(
+                "negative substring length not allowed".into(),
+            )));
+        }
+        from.saturating_add(n)
+    } else {
+        i64::MAX
+    };
+    let start = from.max(1);
+    let (lo, hi) = (start - 1, end.saturating_sub(1).min(b.len() as i64));
+    Ok(Value::Blob(if hi > lo {
+        b[lo as usize..hi as usize].to_vec()
+    } else {
+        vec![]
+    }))
+}
+
 fn random(_: &mut Context<'_>) -> FnResult {
     Ok(Value::Real(rand::random::<f64>()))
 }
@@ -468,6 +523,9 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_series_last", 3, det, series_last)?;
     conn.create_scalar_function("pg_jsonb_concat", 2, det, |c| jsonb_op(c, false))?;
     conn.create_scalar_function("pg_jsonb_eq", 2, det, |c| jsonb_op(c, true))?;
+    conn.create_scalar_function("pg_bytea_concat", 2, det, bytea_concat)?;
+    conn.create_scalar_function("pg_bytea_substring", 2, det, bytea_substring)?;
+    conn.create_scalar_function("pg_bytea_substring", 3, det, bytea_substring)?;
     conn.create_scalar_function("pg_greatest", -1, det, |c| extreme(c, true))?;
     conn.create_scalar_function("pg_least", -1, det, |c| extreme(c, false))?;
     conn.create_scalar_function("pg_div", 2, det, |c| arith(c, false))?;

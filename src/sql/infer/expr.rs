@@ -262,6 +262,7 @@ impl Env<'_> {
             Expr::Extract { field, .. } => extract_type(field),
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => math(self.expr_type(expr)?),
             Expr::Position { .. } => PgType::Int4,
+            Expr::Substring { expr, .. } if self.expr_type(expr)? == PgType::Bytea => PgType::Bytea,
             Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => PgType::Text,
             Expr::AtTimeZone { timestamp, .. } => match self.expr_type(timestamp)? {
                 PgType::Timestamptz => PgType::Timestamp,
@@ -338,6 +339,12 @@ impl Env<'_> {
                     || self.expr_type(right)? == PgType::Jsonb =>
             {
                 PgType::Jsonb
+            }
+            Op::StringConcat
+                if self.expr_type(left)? == PgType::Bytea
+                    || self.expr_type(right)? == PgType::Bytea =>
+            {
+                PgType::Bytea
             }
             Op::StringConcat | Op::LongArrow | Op::HashLongArrow => PgType::Text,
             Op::Arrow | Op::HashArrow => match self.expr_type(left)? {

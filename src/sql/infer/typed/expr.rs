@@ -278,12 +278,16 @@ impl Typer<'_> {
                 Ok(())
             }
             Expr::Function(_) => self.function(e),
+            Expr::Substring { .. } => self.bytea(e).map(|_| ()),
             Expr::Case { .. } => self.case(e),
             _ => Ok(()),
         }
     }
 
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
+        if self.bytea(e)? {
+            return Ok(());
+        }
         let Expr::BinaryOp { left, op, right } = e else {
             return Ok(());
         };

@@ -62,6 +62,46 @@ fn unpadded(x: Expr) -> Expr {
 }
 
 impl Typer<'_> {
+    /// bytea `||` and `substring`, on bytes (SQLite's would read the
+    /// values as text). A quoted literal meeting a bytea is read as one.
+    pub(super) fn bytea(&mut self, e: &mut Expr) -> Result<bool> {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: Op::StringConcat,
+                right,
+            } => {
+                let is_bytea = |t: PgType| t == PgType::Bytea;
+                if !(is_bytea(self.type_of(left)) || is_bytea(self.type_of(right))) {
+                    return Ok(false);
+                }
+                for side in [&mut *left, &mut *right] {
+                    if let Some(text) = quoted(side) {
+                        **side = crate::sql::coerce::datum_expr(&PgType::Bytea.parse_text(text)?);
+                    }
+                }
+                *e = call("pg_bytea_concat", vec![take(left), take(right)]);
+                Ok(true)
+            }
+            Expr::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } if self.type_of(expr) == PgType::Bytea => {
+                let mut args = vec![take(expr)];
+                args.push(match substring_from.take() {
+                    Some(from) => *from,
+                    None => Expr::Value(Value::Number("1".into(), false).into()),
+                });
+                args.extend(substring_for.take().map(|n| *n));
+                *e = call("pg_bytea_substring", args);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// Operands compared where one is character(n): its trailing spaces do
     /// not count, nor those of a quoted literal it meets (which takes its
     /// type); a text operand keeps its own.
