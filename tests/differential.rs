@@ -175,7 +175,7 @@ async fn round(
         cluster,
         next: 0,
     };
-    let tables = schema::tables(rng, TABLES, known_bugs);
+    let tables = schema::tables(rng, TABLES);
     tally.round = round;
     tally.setup_log.push(format!("-- round {round}"));
     for t in &tables {

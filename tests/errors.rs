@@ -44,6 +44,12 @@ const CASES: &[(&str, u8)] = &[
     ("SELECT nope FROM errs", MESSAGE),
     ("SELECT 1/0", MESSAGE),
     ("SELECT 'abc'::integer", MESSAGE),
+    ("SELECT 100::numeric(3, 1)", MESSAGE | DETAIL),
+    ("INSERT INTO errs_amounts VALUES (99.95)", MESSAGE | DETAIL),
+    (
+        "SELECT (n * 100)::numeric(3, 1) FROM errs",
+        MESSAGE | DETAIL,
+    ),
     ("INSERT INTO errs (id, name) VALUES (4, 'q', 1)", MESSAGE),
     (
         "BEGIN; SELECT 1; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",

@@ -42,7 +42,9 @@ async fn a_reading_block_does_not_block_writers() {
     a.batch_execute("COMMIT").await.unwrap();
 
     // REPEATABLE READ keeps the block's first snapshot; writing on a
-    // snapshot another commit replaced is a serialization failure.
+    // snapshot another commit replaced is a serialization failure. This is
+    // MosaicDB's rule, stricter than PostgreSQL's (which fails only when
+    // the row itself changed): the snapshot covers the whole node.
     a.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         .await
         .unwrap();

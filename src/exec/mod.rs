@@ -43,6 +43,8 @@ pub struct Column {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
     Query,
+    /// A query with row locks (`FOR UPDATE` …; see exec::locks).
+    LockingQuery(locks::RowLocks),
     Explain,
     Insert,
     Update,
@@ -181,7 +183,7 @@ fn prepare_one(
     let kind = classify(&stmt)?;
     if matches!(
         kind,
-        Kind::Query | Kind::Insert | Kind::Update | Kind::Delete
+        Kind::Query | Kind::LockingQuery(_) | Kind::Insert | Kind::Update | Kind::Delete
     ) {
         crate::sql::validate::check(&stmt, catalog)?;
     }
@@ -215,7 +217,7 @@ fn prepare_one(
         .collect();
     }
     let columns = match &kind {
-        Kind::Query | Kind::Insert | Kind::Update | Kind::Delete => {
+        Kind::Query | Kind::LockingQuery(_) | Kind::Insert | Kind::Update | Kind::Delete => {
             crate::sql::infer::result_columns(&stmt, &system::SystemSchema(catalog), &params)?
                 .into_iter()
                 .map(|(name, ty)| Column {
@@ -329,7 +331,10 @@ fn classify(stmt: &Statement) -> Result<Kind> {
             Some((f, table)) if f == "mosaic.seal" => Kind::Seal(table),
             Some((f, id)) if f == "mosaic.replicate" => Kind::Replicate(id),
             Some((_, node)) => Kind::ForgetNode(node),
-            None => Kind::Query,
+            None => match locks::row_locks(stmt) {
+                Some(l) => Kind::LockingQuery(l),
+                None => Kind::Query,
+            },
         },
         Statement::Explain { .. } => Kind::Explain,
         Statement::Insert(_) => Kind::Insert,

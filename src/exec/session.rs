@@ -344,18 +344,16 @@ impl Session {
         if let Some(c) = &self.cluster {
             self.reads = c.reads();
         }
-        if self.is_read_only() {
-            let what = match p.kind {
-                Kind::Insert => Some("INSERT"),
-                Kind::Update => Some("UPDATE"),
-                Kind::Delete => Some("DELETE"),
-                Kind::Ddl => Some("DDL"),
-                Kind::CopyFrom(_) => Some("COPY FROM"),
-                _ => None,
-            };
-            if let Some(what) = what {
-                return Err(Error::ReadOnlyTransaction(what.into()));
-            }
+        let write = match p.kind {
+            Kind::Insert => Some("INSERT"),
+            Kind::Update => Some("UPDATE"),
+            Kind::Delete => Some("DELETE"),
+            Kind::Ddl => Some("DDL"),
+            Kind::CopyFrom(_) => Some("COPY FROM"),
+            _ => None,
+        };
+        if let Some(what) = write.filter(|_| self.is_read_only()) {
+            return Err(Error::ReadOnlyTransaction(what.into()));
         }
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
@@ -399,7 +397,7 @@ impl Session {
                 sink(vec![Datum::Int(done as i64)])?;
                 Ok(Outcome::Rows { count: 1 })
             }
-            (Kind::Query, Some(s)) => self.query(s, p, params, sink),
+            (Kind::Query | Kind::LockingQuery(_), Some(s)) => self.query(s, p, params, sink),
             (Kind::Explain, Some(s)) => {
                 self.in_statement(false, |sess| query::explain(sess, s, params, sink))
             }
@@ -439,19 +437,19 @@ impl Session {
         params: &[Datum],
         sink: &mut RowSink,
     ) -> Result<Outcome> {
-        let Some(locks) = super::locks::row_locks(&s) else {
+        let Kind::LockingQuery(locks) = &p.kind else {
             return self.retrying_peers(false, sink, |sess, sink| {
                 query::run(sess, s.clone(), p, params, sink)
             });
         };
         // A locking read takes the write lock (see exec::locks).
-        self.check_row_locks(&locks)?;
+        self.check_row_locks(locks)?;
         self.lock_nowait = locks.nowait;
         let r = self.retrying_peers(true, sink, |sess, sink| {
             query::run(sess, s.clone(), p, params, sink)
         });
         self.lock_nowait = false;
-        r.map_err(|e| super::locks::lock_error(&locks, e))
+        r.map_err(|e| super::locks::lock_error(locks, e))
     }
 
     /// Run `f` as one statement (see `in_statement`). When a peer that

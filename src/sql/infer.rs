@@ -57,6 +57,10 @@ struct Env<'a> {
     params: &'a [PgType],
     ctes: Vec<(String, Cols)>,
     scopes: Vec<Vec<Rel>>,
+    /// For visitors: whether each statement entered pushed a scope, and
+    /// how many CTEs were in scope before each query entered.
+    statement_scopes: Vec<bool>,
+    cte_marks: Vec<usize>,
 }
 
 /// An identifier as PostgreSQL folds it: unquoted names are lowercased.
@@ -93,6 +97,42 @@ impl<'a> Env<'a> {
             params,
             ctes: vec![],
             scopes: vec![],
+            statement_scopes: vec![],
+            cte_marks: vec![],
+        }
+    }
+
+    /// A visitor enters a statement: an INSERT, UPDATE or DELETE brings
+    /// its target (and FROM) into scope until [`Env::leave_statement`].
+    fn enter_statement(&mut self, s: &Statement) {
+        let scope = match s {
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+                self.write_scope(s).ok().map(|(rels, _)| rels)
+            }
+            _ => None,
+        };
+        self.statement_scopes.push(scope.is_some());
+        if let Some(rels) = scope {
+            self.scopes.push(rels);
+        }
+    }
+
+    fn leave_statement(&mut self) {
+        if self.statement_scopes.pop() == Some(true) {
+            self.scopes.pop();
+        }
+    }
+
+    /// A visitor enters a query: its CTEs are in scope until
+    /// [`Env::leave_query`].
+    fn enter_query(&mut self, q: &Query) {
+        self.cte_marks.push(self.ctes.len());
+        let _ = self.push_ctes(q);
+    }
+
+    fn leave_query(&mut self) {
+        if let Some(mark) = self.cte_marks.pop() {
+            self.ctes.truncate(mark);
         }
     }
 

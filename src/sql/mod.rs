@@ -16,6 +16,7 @@ pub trait Schema {
     fn table(&self, name: &str) -> Option<Arc<TableDef>>;
 }
 
+mod build;
 pub mod coerce;
 pub mod ddl;
 
@@ -95,7 +96,11 @@ fn char_position(sql: &str, line: usize, column: usize) -> usize {
 /// when they occur.
 fn respell_lock_strengths(sql: &str) -> std::borrow::Cow<'_, str> {
     use sqlparser::tokenizer::{Token, Tokenizer};
-    if !sql.to_ascii_lowercase().contains("key") {
+    if !sql
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"key"))
+    {
         return sql.into();
     }
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {

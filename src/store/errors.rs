@@ -34,9 +34,18 @@ fn syntax_error(msg: &str) -> Option<Error> {
 }
 
 /// Wrap a crate error into an SQLite function error carrying its marker.
+/// A DETAIL rides along as a `\nDETAIL: ` line, which
+/// [`error_from_message`] takes back out.
 pub(crate) fn fail(e: Error) -> rusqlite::Error {
-    rusqlite::Error::UserFunctionError(format!("{}: {e}", e.sqlstate()).into())
+    let detail = e
+        .detail()
+        .map(|d| format!("{DETAIL_LINE}{d}"))
+        .unwrap_or_default();
+    rusqlite::Error::UserFunctionError(format!("{}: {e}{detail}", e.sqlstate()).into())
 }
+
+/// Where the DETAIL of an error that crossed SQLite as text begins.
+const DETAIL_LINE: &str = "\nDETAIL: ";
 
 const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
@@ -55,6 +64,10 @@ pub fn sqlstate_of_message(msg: &str) -> Option<(&'static str, String)> {
 /// the marker.
 pub fn error_from_message(msg: &str) -> Option<Error> {
     let (state, m) = sqlstate_of_message(msg)?;
+    if let Some((m, detail)) = m.split_once(DETAIL_LINE) {
+        let e = error_from_message(&format!("{state}: {m}"))?;
+        return Some(e.with_detail(detail));
+    }
     Some(match state {
         "22P02" => Error::InvalidInput(m),
         "22003" => Error::NumericOutOfRange(m),

@@ -476,34 +476,16 @@ fn bytea_concat(ctx: &mut Context<'_>) -> FnResult {
     }
 }
 
-/// `pg_bytea_substring(b, from[, for])`: bytes `from` (1-based, may be
-/// before the start) to `from + for - 1`, as PostgreSQL's bytea substring.
+/// `pg_bytea_substring(b, from[, for])`: bytea's substring, on bytes
+/// (the bounds as text's, `text::substring_bounds`).
 fn bytea_substring(ctx: &mut Context<'_>) -> FnResult {
     let Some(b) = bytes_arg(ctx, 0) else {
         return Ok(Value::Null);
     };
-    let int = |i: usize| match ctx.get_raw(i) {
-        ValueRef::Integer(n) => Some(n),
-        _ => None,
-    };
-    let Some(from) = int(1) else {
+    let Some((from, end)) = text::substring_bounds(ctx)? else {
         return Ok(Value::Null);
     };
-    let end = if ctx.len() > 2 {
-        let Some(n) = int(2) else {
-            return Ok(Value::Null);
-        };
-        if n < 0 {
-            return Err(fail(Error::InvalidParameter(
-                "negative substring length not allowed".into(),
-            )));
-        }
-        from.saturating_add(n)
-    } else {
-        i64::MAX
-    };
-    let start = from.max(1);
-    let (lo, hi) = (start - 1, end.saturating_sub(1).min(b.len() as i64));
+    let (lo, hi) = (from - 1, end.saturating_sub(1).min(b.len() as i64));
     Ok(Value::Blob(if hi > lo {
         b[lo as usize..hi as usize].to_vec()
     } else {

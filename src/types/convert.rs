@@ -748,8 +748,12 @@ mod tests {
         ];
         for (ty, input, code, msg) in cases {
             let err = ty.parse_text(input).unwrap_err();
+            let text = match err.detail() {
+                Some(d) => format!("{err}\nDETAIL: {d}"),
+                None => err.to_string(),
+            };
             assert_eq!(
-                (err.sqlstate(), err.to_string().as_str()),
+                (err.sqlstate(), text.as_str()),
                 (code, msg),
                 "{ty:?} {input}"
             );

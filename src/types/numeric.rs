@@ -424,8 +424,8 @@ impl Numeric {
     /// integer part has more digits than the type allows.
     pub fn apply_typmod(&self, precision: u32, scale: u32) -> Result<Numeric> {
         let detail = |what: String| {
-            Error::NumericOutOfRange(format!(
-                "numeric field overflow\nDETAIL: A field with precision {precision}, scale {scale} {what}."
+            Error::NumericOutOfRange("numeric field overflow".into()).with_detail(format!(
+                "A field with precision {precision}, scale {scale} {what}."
             ))
         };
         match self {

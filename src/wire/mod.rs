@@ -535,17 +535,10 @@ async fn fail_statement(session: &SessionHandle) -> PgWireResult<()> {
 }
 
 /// An `Error` as ErrorResponse fields: DETAIL, HINT and the position each
-/// in their own field, as PostgreSQL sends them. An error that crossed
-/// SQLite as text (a function's numeric field overflow) carries its DETAIL
-/// as a `\nDETAIL: ` line of its message.
+/// in their own field, as PostgreSQL sends them.
 fn error_info(e: Error) -> ErrorInfo {
-    let text = e.to_string();
-    let (message, detail) = match text.split_once("\nDETAIL: ") {
-        Some((m, d)) => (m.to_string(), Some(d.to_string())),
-        None => (text, None),
-    };
-    let mut info = ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), message);
-    info.detail = e.detail().map(str::to_string).or(detail);
+    let mut info = ErrorInfo::new("ERROR".to_string(), e.sqlstate().to_string(), e.to_string());
+    info.detail = e.detail().map(str::to_string);
     info.hint = e.hint().map(str::to_string);
     info.position = e.position().map(|p| p.to_string());
     info

@@ -7,10 +7,8 @@ use super::schema::{literal, Ty};
 const AVG: usize = 4;
 
 impl Gen<'_> {
-    /// An aggregate over `scope` and the type of its value; `compared`
-    /// when the value is compared (in HAVING).
-    pub fn aggregate(&mut self, scope: &Scope, compared: bool) -> (String, Ty) {
-        let _ = compared;
+    /// An aggregate over `scope` and the type of its value.
+    pub fn aggregate(&mut self, scope: &Scope) -> (String, Ty) {
         let kind = self.rng.below(9);
         match kind {
             0 => ("count(*)".into(), Ty::Int8),
@@ -59,7 +57,7 @@ impl Gen<'_> {
         if !self.rng.chance(35) {
             return String::new();
         }
-        let (agg, t) = self.aggregate(scope, true);
+        let (agg, t) = self.aggregate(scope);
         let op = self.rng.pick(&["=", "<>", "<", "<=", ">", ">="]);
         let value = match t {
             Ty::Int8 | Ty::Numeric => self.rng.range(0, 4).to_string(),

@@ -17,7 +17,7 @@ pub enum Ty {
 }
 
 /// The types random columns get.
-const COLUMN_TYPES: &[Ty] = &[
+pub const COLUMN_TYPES: &[Ty] = &[
     Ty::Int4,
     Ty::Int8,
     Ty::Float8,
@@ -26,15 +26,8 @@ const COLUMN_TYPES: &[Ty] = &[
     Ty::Bool,
     Ty::Date,
     Ty::Timestamp,
+    Ty::Numeric,
 ];
-
-/// [`COLUMN_TYPES`], and with `known_bugs` the types left out of it.
-pub fn column_types(known_bugs: bool) -> Vec<Ty> {
-    let _ = known_bugs;
-    let mut types = COLUMN_TYPES.to_vec();
-    types.push(Ty::Numeric);
-    types
-}
 
 impl Ty {
     /// The type's name in DDL and casts.
@@ -222,8 +215,8 @@ fn cell(rng: &mut Rng, ty: Ty, key: bool, known_bugs: bool) -> String {
 
 /// `count` tables named `t0…`: each has an int4 join key `k` with
 /// values 0..=6 first, then 2 to 5 columns of random types.
-pub fn tables(rng: &mut Rng, count: usize, known_bugs: bool) -> Vec<Table> {
-    let types = column_types(known_bugs);
+pub fn tables(rng: &mut Rng, count: usize) -> Vec<Table> {
+    let types = COLUMN_TYPES;
     (0..count)
         .map(|t| {
             let mut cols = vec![Column {
@@ -233,7 +226,7 @@ pub fn tables(rng: &mut Rng, count: usize, known_bugs: bool) -> Vec<Table> {
             for c in 0..rng.range(2, 5) {
                 cols.push(Column {
                     name: format!("c{c}"),
-                    ty: rng.pick(&types),
+                    ty: rng.pick(types),
                 });
             }
             Table {

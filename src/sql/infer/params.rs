@@ -19,8 +19,6 @@ use crate::types::PgType;
 pub fn param_types(stmt: &Statement, catalog: &dyn Schema) -> Vec<Option<PgType>> {
     let mut v = ParamVisitor {
         env: Env::new(catalog, &[]),
-        cte_marks: vec![],
-        pushed: vec![],
         types: vec![],
     };
     let _ = stmt.visit(&mut v);
@@ -44,9 +42,6 @@ fn placeholder(e: &Expr) -> Option<usize> {
 
 struct ParamVisitor<'a> {
     env: Env<'a>,
-    cte_marks: Vec<usize>,
-    /// Whether each visited statement pushed a scope.
-    pushed: Vec<bool>,
     types: Vec<Option<PgType>>,
 }
 
@@ -123,16 +118,7 @@ impl Visitor for ParamVisitor<'_> {
     type Break = ();
 
     fn pre_visit_statement(&mut self, s: &Statement) -> ControlFlow<()> {
-        let scope = match s {
-            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
-                self.env.write_scope(s).ok().map(|(rels, _)| rels)
-            }
-            _ => None,
-        };
-        self.pushed.push(scope.is_some());
-        if let Some(rels) = scope {
-            self.env.scopes.push(rels);
-        }
+        self.env.enter_statement(s);
         match s {
             Statement::Insert(ins) => {
                 self.insert(ins);
@@ -149,16 +135,12 @@ impl Visitor for ParamVisitor<'_> {
     }
 
     fn post_visit_statement(&mut self, _: &Statement) -> ControlFlow<()> {
-        if self.pushed.pop() == Some(true) {
-            self.env.scopes.pop();
-        }
+        self.env.leave_statement();
         ControlFlow::Continue(())
     }
 
     fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
-        let mark = self.env.ctes.len();
-        let _ = self.env.push_ctes(q);
-        self.cte_marks.push(mark);
+        self.env.enter_query(q);
         let mut counts = vec![];
         if let Some(LimitClause::LimitOffset { limit, offset, .. }) = &q.limit_clause {
             counts.extend(limit.iter());
@@ -174,9 +156,7 @@ impl Visitor for ParamVisitor<'_> {
     }
 
     fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
-        if let Some(mark) = self.cte_marks.pop() {
-            self.env.ctes.truncate(mark);
-        }
+        self.env.leave_query();
         ControlFlow::Continue(())
     }
 

@@ -36,8 +36,6 @@ use crate::types::{PgType, NUMERIC_COLLATION};
 pub fn type_numeric(stmt: &mut Statement, catalog: &dyn Schema, params: &[PgType]) -> Result<()> {
     let mut t = Typer {
         env: Env::new(catalog, params),
-        cte_marks: vec![],
-        pushed: vec![],
     };
     match stmt.visit(&mut t) {
         ControlFlow::Break(e) => Err(e),
@@ -55,8 +53,6 @@ pub fn type_numeric_expr(e: &mut Expr, cols: Vec<(String, PgType)>) -> Result<()
     }
     let mut t = Typer {
         env: Env::new(&NoTables, &[]),
-        cte_marks: vec![],
-        pushed: vec![],
     };
     t.env.scopes.push(vec![Rel {
         name: String::new(),
@@ -81,9 +77,6 @@ pub fn typed_default(text: &str, ty: &PgType) -> Result<Expr> {
 
 struct Typer<'a> {
     env: Env<'a>,
-    cte_marks: Vec<usize>,
-    /// Whether each visited statement pushed a scope.
-    pushed: Vec<bool>,
 }
 
 pub(super) fn is_numeric(t: &PgType) -> bool {
@@ -437,16 +430,7 @@ impl VisitorMut for Typer<'_> {
     type Break = Error;
 
     fn pre_visit_statement(&mut self, s: &mut Statement) -> ControlFlow<Error> {
-        let scope = match s {
-            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
-                self.env.write_scope(s).ok().map(|(rels, _)| rels)
-            }
-            _ => None,
-        };
-        self.pushed.push(scope.is_some());
-        if let Some(rels) = scope {
-            self.env.scopes.push(rels);
-        }
+        self.env.enter_statement(s);
         flow(match s {
             Statement::Insert(ins) => self.insert(ins),
             Statement::Update(u) => self.assignments(&mut u.assignments),
@@ -455,23 +439,17 @@ impl VisitorMut for Typer<'_> {
     }
 
     fn post_visit_statement(&mut self, _: &mut Statement) -> ControlFlow<Error> {
-        if self.pushed.pop() == Some(true) {
-            self.env.scopes.pop();
-        }
+        self.env.leave_statement();
         ControlFlow::Continue(())
     }
 
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
-        let mark = self.env.ctes.len();
-        let _ = self.env.push_ctes(q);
-        self.cte_marks.push(mark);
+        self.env.enter_query(q);
         flow(self.query(q))
     }
 
     fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<Error> {
-        if let Some(mark) = self.cte_marks.pop() {
-            self.env.ctes.truncate(mark);
-        }
+        self.env.leave_query();
         ControlFlow::Continue(())
     }
 

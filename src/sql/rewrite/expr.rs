@@ -5,11 +5,13 @@
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
     BinaryOperator as Op, CaseWhen, CeilFloorKind, DataType, DateTimeField, Expr, Function,
-    FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments,
-    Ident, InTarget, ObjectName, TrimWhereField, UnaryOperator, Value,
+    FunctionArgumentClause, FunctionArguments, Ident, InTarget, ObjectName, TrimWhereField,
+    UnaryOperator, Value,
 };
 
 use crate::error::{Error, Result};
+pub(super) use crate::sql::build::call;
+use crate::sql::build::take;
 use crate::types::cast_spec;
 use crate::types::PgType;
 
@@ -19,31 +21,6 @@ fn unsupported(what: &str) -> Error {
 
 fn string(s: &str) -> Expr {
     Expr::Value(Value::SingleQuotedString(s.into()).into())
-}
-
-/// A call of `name` with plain arguments.
-pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
-}
-
-fn take(e: &mut Expr) -> Expr {
-    std::mem::replace(e, Expr::Value(Value::Null.into()))
 }
 
 /// Whether an expression is boolean by its shape alone.

@@ -18,6 +18,7 @@ use sqlparser::ast::{
 
 use super::expr::call;
 use crate::error::{Error, Result};
+use crate::sql::build::take;
 use crate::types::PgType;
 
 /// Rewrite the catalog constructs of `stmt` in place.
@@ -103,10 +104,6 @@ fn is_string(e: &Expr) -> bool {
 
 fn is_placeholder(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::Placeholder(_)))
-}
-
-fn take(e: &mut Expr) -> Expr {
-    std::mem::replace(e, Expr::Value(Value::Null.into()))
 }
 
 fn regex(left: Expr, right: Expr, icase: bool, negated: bool) -> Expr {

@@ -76,18 +76,16 @@ fn initcap(s: &str) -> String {
     out
 }
 
-/// `substring(s FROM start FOR len)`: characters from `start` (1-based,
-/// may be ≤ 0) up to but excluding `start + len`.
-fn substring(ctx: &mut Context<'_>) -> FnResult {
-    let Some(s) = text(ctx, 0) else {
-        return Ok(Value::Null);
-    };
+/// The character (or byte) positions `substring(x FROM start [FOR len])`
+/// keeps: from `from` (1-based, at least 1) up to but excluding `end`;
+/// `None` when `start` or `len` is NULL.
+pub(super) fn substring_bounds(ctx: &Context<'_>) -> rusqlite::Result<Option<(i64, i64)>> {
     let Some(start) = int(ctx, 1)? else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let end = if ctx.len() > 2 {
         let Some(len) = int(ctx, 2)? else {
-            return Ok(Value::Null);
+            return Ok(None);
         };
         if len < 0 {
             return Err(fail(Error::InvalidParameter(
@@ -98,7 +96,18 @@ fn substring(ctx: &mut Context<'_>) -> FnResult {
     } else {
         i64::MAX
     };
-    let from = start.max(1);
+    Ok(Some((start.max(1), end)))
+}
+
+/// `substring(s FROM start FOR len)`: characters from `start` (1-based,
+/// may be ≤ 0) up to but excluding `start + len`.
+fn substring(ctx: &mut Context<'_>) -> FnResult {
+    let Some(s) = text(ctx, 0) else {
+        return Ok(Value::Null);
+    };
+    let Some((from, end)) = substring_bounds(ctx)? else {
+        return Ok(Value::Null);
+    };
     if end <= from {
         return Ok(Value::Text(String::new()));
     }

@@ -9,7 +9,10 @@ fn n(s: &str) -> Numeric {
 fn show(r: Result<Numeric>) -> String {
     match r {
         Ok(v) => v.to_string(),
-        Err(e) => format!("{}: {e}", e.sqlstate()),
+        Err(e) => match e.detail() {
+            Some(d) => format!("{}: {e}\nDETAIL: {d}", e.sqlstate()),
+            None => format!("{}: {e}", e.sqlstate()),
+        },
     }
 }
 

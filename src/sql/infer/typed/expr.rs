@@ -2,13 +2,14 @@
 
 use sqlparser::ast::{
     BinaryOperator as Op, CeilFloorKind, DateTimeField, DuplicateTreatment, Expr, Function,
-    FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, InTarget,
-    ObjectName, UnaryOperator, Value, WindowType,
+    FunctionArg, FunctionArgExpr, FunctionArguments, Ident, InTarget, ObjectName, UnaryOperator,
+    Value, WindowType,
 };
 
 use super::values::bool_text;
 use super::{collate, is_numeric, Typer};
 use crate::error::{Error, Result};
+pub(super) use crate::sql::build::{call, take};
 use crate::types::numeric::Numeric;
 use crate::types::{cast_spec, PgType};
 
@@ -31,30 +32,6 @@ enum Mode {
     Numeric,
     /// A float operand: numeric operands become float8.
     Float,
-}
-
-pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
-}
-
-pub(super) fn take(e: &mut Expr) -> Expr {
-    std::mem::replace(e, Expr::Value(Value::Null.into()))
 }
 
 pub(super) fn string(s: String) -> Expr {
