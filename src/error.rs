@@ -113,6 +113,25 @@ pub enum Error {
     /// An ORDER BY or GROUP BY position outside the select list.
     #[error("{0}")]
     InvalidColumnReference(String),
+    /// 2BP01: other objects (views) depend on the one to drop.
+    #[error("{0}")]
+    DependentObjects(String),
+    /// 42809: the object is of another kind than the statement needs
+    /// (`"v" is not a table`).
+    #[error("{0}")]
+    WrongObjectType(String),
+    /// 42P16: a relation's definition cannot be changed that way.
+    #[error("{0}")]
+    InvalidTableDefinition(String),
+    /// 42P17: an object's definition is invalid (a cycle of views).
+    #[error("{0}")]
+    InvalidObjectDefinition(String),
+    /// 42P01 in the words of the statement (`table "t" does not exist`).
+    #[error("{0}")]
+    NoSuchRelation(String),
+    /// 42701: a column named twice.
+    #[error("{0}")]
+    DuplicateColumn(String),
     /// An error with PostgreSQL's secondary fields: DETAIL, HINT and the
     /// position (1-based, in characters) in the statement's text.
     #[error("{error}")]
@@ -174,6 +193,12 @@ impl Error {
             Error::ObjectNotInState(_) => "55000",
             Error::StaleCopy(_) => "40001",
             Error::InvalidColumnReference(_) => "42P10",
+            Error::DependentObjects(_) => "2BP01",
+            Error::WrongObjectType(_) => "42809",
+            Error::InvalidTableDefinition(_) => "42P16",
+            Error::InvalidObjectDefinition(_) => "42P17",
+            Error::DuplicateColumn(_) => "42701",
+            Error::NoSuchRelation(_) => "42P01",
             Error::Context { error, .. } => error.sqlstate(),
         }
     }

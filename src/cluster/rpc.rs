@@ -218,4 +218,10 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::LockNotAvailable,
     |_| Error::ConflictTwice,
     Error::InvalidColumnReference,
+    Error::DependentObjects,
+    Error::WrongObjectType,
+    Error::InvalidTableDefinition,
+    Error::InvalidObjectDefinition,
+    Error::DuplicateColumn,
+    Error::NoSuchRelation,
 ];

@@ -37,6 +37,8 @@ use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, ident_name, object_name};
 use crate::store::catalog::{Change, Staged};
 
+mod view;
+
 use crate::types::shard::ShardId;
 use crate::types::table::{TableDef, UniqueKey};
 
@@ -95,9 +97,16 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             create_table(sess, def)?;
             Ok(Outcome::Command("CREATE TABLE".into()))
         }
+        Statement::CreateView(cv) => view::create(sess, cv),
         Statement::CreateIndex(ci) => {
             let table = object_name(&ci.table_name);
             let Some(def) = sess.catalog().table(&table) else {
+                if is_view(sess, &table) {
+                    return Err(Error::WrongObjectType(format!(
+                        "cannot create index on relation \"{table}\""
+                    ))
+                    .with_detail("This operation is not supported for views."));
+                }
                 return Err(Error::NoSuchTable(table));
             };
             let idx = ddl::create_index(ci, &def)?;
@@ -115,13 +124,26 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             Ok(Outcome::Command("CREATE INDEX".into()))
         }
         Statement::Drop {
+            object_type: ObjectType::View,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => view::drop(sess, *if_exists, *cascade, names),
+        Statement::Drop {
             object_type,
             if_exists,
             names,
+            cascade,
             ..
-        } => drop(sess, object_type, *if_exists, names),
+        } => drop(sess, object_type, *if_exists, *cascade, names),
         Statement::AlterTable(at) => {
             let name = object_name(&at.name);
+            if is_view(sess, &name) {
+                return Err(Error::Unsupported(format!(
+                    "ALTER TABLE on view \"{name}\""
+                )));
+            }
             let Some(def) = sess.catalog().table(&name) else {
                 if at.if_exists {
                     return Ok(Outcome::Command("ALTER TABLE".into()));
@@ -177,9 +199,16 @@ fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
 /// the catalog.
 fn relation_exists(sess: &Session, name: &str) -> bool {
     sess.catalog()
-        .tables()
+        .relations()
         .iter()
         .any(|t| t.name == name || objects::indexes(t).iter().any(|i| i.name == name))
+}
+
+/// Whether `name` is a view, as this session sees the catalog.
+fn is_view(sess: &Session, name: &str) -> bool {
+    sess.catalog()
+        .relation(name)
+        .is_some_and(|r| r.view_query().is_some())
 }
 
 /// Write a table's new definition (or its drop) to the journal, in the
@@ -238,15 +267,28 @@ fn drop(
     sess: &mut Session,
     kind: &ObjectType,
     if_exists: bool,
+    cascade: bool,
     names: &[sqlparser::ast::ObjectName],
 ) -> Result<Outcome> {
     match kind {
         ObjectType::Table => {
+            let mut dropping = Vec::new();
             for n in names {
                 let name = object_name(n);
-                if sess.catalog().table(&name).is_none() && !if_exists {
-                    return Err(Error::NoSuchTable(name));
+                if is_view(sess, &name) {
+                    return Err(Error::WrongObjectType(format!("\"{name}\" is not a table"))
+                        .with_hint("Use DROP VIEW to remove a view."));
                 }
+                if sess.catalog().table(&name).is_some() {
+                    dropping.push(name);
+                } else if !if_exists {
+                    return Err(Error::NoSuchRelation(format!(
+                        "table \"{name}\" does not exist"
+                    )));
+                }
+            }
+            for v in view::dependents(sess, &dropping, cascade)? {
+                record(sess, &v, None)?;
             }
             for n in names {
                 let name = object_name(n);
@@ -396,6 +438,9 @@ fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<()> {
     for target in &t.table_names {
         let name = object_name(&target.name);
         let Some(def) = sess.catalog().table(&name) else {
+            if is_view(sess, &name) {
+                return Err(Error::WrongObjectType(format!("\"{name}\" is not a table")));
+            }
             return Err(Error::NoSuchTable(name));
         };
         let has_sequence = def

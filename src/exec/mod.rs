@@ -177,9 +177,14 @@ pub fn prepare(
 
 fn prepare_one(
     catalog: &dyn crate::sql::Schema,
-    stmt: Statement,
+    mut stmt: Statement,
     declared: &[Option<PgType>],
 ) -> Result<Prepared> {
+    // A view's definition is kept as written; everything else reads the
+    // queries of the views it names.
+    if !matches!(stmt, Statement::CreateView(_)) {
+        crate::sql::views::expand(&mut stmt, catalog)?;
+    }
     let kind = classify(&stmt)?;
     if matches!(
         kind,
@@ -256,7 +261,6 @@ fn prepare_one(
         }],
         _ => vec![],
     };
-    let mut stmt = stmt;
     type_numeric(catalog, &mut stmt, &mut kind, &params)?;
     Ok(Prepared {
         id: next_id(),
@@ -341,6 +345,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         Statement::Update(_) => Kind::Update,
         Statement::Delete(_) => Kind::Delete,
         Statement::CreateTable(_)
+        | Statement::CreateView(_)
         | Statement::CreateIndex(_)
         | Statement::AlterTable(_)
         | Statement::Drop { .. }

@@ -72,15 +72,17 @@ pub(crate) struct Relation {
     pub def: Arc<TableDef>,
 }
 
-/// Every relation pg_class lists, indexes aside.
-pub(crate) fn relations(tables: Vec<Arc<TableDef>>) -> Vec<Relation> {
-    let mut out: Vec<Relation> = tables
+/// Every relation pg_class lists, indexes aside: the user's tables and
+/// views (`user`, the catalog's relations of every kind), then the system
+/// views.
+pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
+    let mut out: Vec<Relation> = user
         .into_iter()
         .map(|t| Relation {
             oid: t.oid as i64,
             name: t.name.clone(),
             namespace: objects::PUBLIC_NS,
-            kind: 'r',
+            kind: if t.is_table() { 'r' } else { 'v' },
             def: t,
         })
         .collect();
@@ -157,6 +159,10 @@ impl StoreLookup {
         self.0.catalog.view(&self.1.read()).tables()
     }
 
+    fn relations(&self) -> Vec<Arc<TableDef>> {
+        self.0.catalog.view(&self.1.read()).relations()
+    }
+
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         self.0.catalog.view(&self.1.read()).table(name)
     }
@@ -175,11 +181,11 @@ impl Lookup for StoreLookup {
     fn relation_oid(&self, name: &str) -> Option<i64> {
         let name = name.trim().trim_matches('"');
         let name = name.strip_prefix("public.").unwrap_or(name);
-        if let Some(t) = self.table(name) {
+        if let Some(t) = self.0.catalog.view(&self.1.read()).relation(name) {
             return Some(t.oid as i64);
         }
         let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
-        relations(self.tables())
+        relations(self.relations())
             .into_iter()
             .find(|r| {
                 r.def.name == name || (r.name == short && r.namespace == objects::PG_CATALOG_NS)
@@ -196,7 +202,10 @@ impl Lookup for StoreLookup {
     }
 
     fn relation_name(&self, oid: i64) -> Option<String> {
-        if let Some(r) = relations(self.tables()).into_iter().find(|r| r.oid == oid) {
+        if let Some(r) = relations(self.relations())
+            .into_iter()
+            .find(|r| r.oid == oid)
+        {
             return Some(match r.namespace {
                 objects::MOSAIC_NS => format!("mosaic.{}", r.name),
                 objects::INFORMATION_SCHEMA_NS => format!("information_schema.{}", r.name),
@@ -207,7 +216,10 @@ impl Lookup for StoreLookup {
     }
 
     fn visible(&self, oid: i64) -> bool {
-        match relations(self.tables()).into_iter().find(|r| r.oid == oid) {
+        match relations(self.relations())
+            .into_iter()
+            .find(|r| r.oid == oid)
+        {
             Some(r) => !matches!(
                 r.namespace,
                 objects::MOSAIC_NS | objects::INFORMATION_SCHEMA_NS
@@ -243,6 +255,11 @@ impl Lookup for StoreLookup {
         let t = self.table(table)?;
         let pos = t.column_index(column)?;
         t.columns[pos].default.clone()
+    }
+
+    fn view_def(&self, oid: i64) -> Option<String> {
+        let view = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
+        view.view_query().map(objects::view_def)
     }
 
     fn namespace_name(&self, oid: i64) -> Option<String> {

@@ -80,6 +80,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        kind: Default::default(),
     })
 }
 
@@ -89,6 +90,10 @@ pub struct SystemSchema<'a>(pub &'a dyn crate::sql::Schema);
 impl crate::sql::Schema for SystemSchema<'_> {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         view(name).map(Arc::new).or_else(|| self.0.table(name))
+    }
+
+    fn view(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.0.view(name)
     }
 }
 

@@ -197,6 +197,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         unique,
         checks,
         indexes: vec![],
+        kind: Default::default(),
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod infer;
 pub mod rewrite;
 pub mod validate;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -14,6 +15,11 @@ use crate::types::table::TableDef;
 /// against (the catalog as one session sees it, system views included).
 pub trait Schema {
     fn table(&self, name: &str) -> Option<Arc<TableDef>>;
+
+    /// A view by name (its definition's kind holds the query).
+    fn view(&self, _name: &str) -> Option<Arc<TableDef>> {
+        None
+    }
 }
 
 mod build;

@@ -98,6 +98,11 @@ impl Catalog {
     /// A committed table. A session sees its own open block's DDL too,
     /// through its [`View`].
     pub fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.relation(name).filter(|d| d.is_table())
+    }
+
+    /// A committed relation of any kind (table, view).
+    pub fn relation(&self, name: &str) -> Option<Arc<TableDef>> {
         self.tables.read().get(name).cloned()
     }
 
@@ -124,6 +129,13 @@ impl Catalog {
 
     /// Every committed table, by name.
     pub fn tables(&self) -> Vec<Arc<TableDef>> {
+        let mut v = self.relations();
+        v.retain(|d| d.is_table());
+        v
+    }
+
+    /// Every committed relation of any kind, by name.
+    pub fn relations(&self) -> Vec<Arc<TableDef>> {
         let mut v: Vec<_> = self.tables.read().values().cloned().collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
@@ -490,20 +502,32 @@ pub struct View<'a> {
 
 impl View<'_> {
     pub fn table(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.relation(name).filter(|d| d.is_table())
+    }
+
+    /// A relation of any kind (table, view) as this session sees it.
+    pub fn relation(&self, name: &str) -> Option<Arc<TableDef>> {
         match self.staged.get(name) {
             Some(staged) => staged.clone(),
-            None => self.catalog.table(name),
+            None => self.catalog.relation(name),
         }
     }
 
     /// Every table this session sees, by name.
     pub fn tables(&self) -> Vec<Arc<TableDef>> {
+        let mut v = self.relations();
+        v.retain(|d| d.is_table());
+        v
+    }
+
+    /// Every relation of any kind this session sees, by name.
+    pub fn relations(&self) -> Vec<Arc<TableDef>> {
         if self.staged.is_empty() {
-            return self.catalog.tables();
+            return self.catalog.relations();
         }
         let mut all: HashMap<String, Arc<TableDef>> = self
             .catalog
-            .tables()
+            .relations()
             .into_iter()
             .map(|t| (t.name.clone(), t))
             .collect();
@@ -523,11 +547,19 @@ impl crate::sql::Schema for View<'_> {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         View::table(self, name)
     }
+
+    fn view(&self, name: &str) -> Option<Arc<TableDef>> {
+        View::relation(self, name).filter(|d| d.view_query().is_some())
+    }
 }
 
 impl crate::sql::Schema for Catalog {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         Catalog::table(self, name)
+    }
+
+    fn view(&self, name: &str) -> Option<Arc<TableDef>> {
+        Catalog::relation(self, name).filter(|d| d.view_query().is_some())
     }
 }
 
@@ -551,6 +583,7 @@ mod tests {
             unique: vec![],
             checks: vec![],
             indexes: vec![],
+            kind: Default::default(),
         }
     }
 

@@ -292,6 +292,14 @@ impl Store {
                 name,
                 def: Some(def),
                 hlc,
+            } if !def.is_table() => {
+                // A view has no segment or shards: its definition is all.
+                self.catalog.put_table(def.clone(), *hlc)?;
+            }
+            Entry::Table {
+                name,
+                def: Some(def),
+                hlc,
             } => {
                 {
                     let writer = self.writer.lock();

@@ -33,9 +33,42 @@ pub struct TableDef {
     /// CHECK constraints, as PostgreSQL SQL text.
     pub checks: Vec<String>,
     pub indexes: Vec<Index>,
+    /// A table, or another kind of relation sharing its namespace.
+    #[serde(default)]
+    pub kind: RelKind,
+}
+
+/// What a catalog relation is, as `pg_class.relkind` tells them apart.
+/// Tables, views and sequences share one namespace, one journal and one
+/// way of spreading to every node.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub enum RelKind {
+    #[default]
+    Table,
+    /// A view: its columns are the definition's `columns`; `query` is its
+    /// defining query as PostgreSQL SQL, expanded wherever the view is
+    /// named; `depends_on` are the relations the query names, which cannot
+    /// be dropped while the view exists.
+    View {
+        query: String,
+        depends_on: Vec<String>,
+    },
 }
 
 impl TableDef {
+    /// Whether this is a table (rows stored in segments and shards).
+    pub fn is_table(&self) -> bool {
+        self.kind == RelKind::Table
+    }
+
+    /// The defining query of a view.
+    pub fn view_query(&self) -> Option<&str> {
+        match &self.kind {
+            RelKind::View { query, .. } => Some(query),
+            RelKind::Table => None,
+        }
+    }
+
     /// Position of a column by name (names are stored lowercased unless quoted).
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
@@ -185,6 +218,7 @@ mod tests {
             unique,
             checks: vec![],
             indexes: vec![],
+            kind: Default::default(),
         }
     }
 

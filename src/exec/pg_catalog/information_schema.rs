@@ -43,6 +43,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Rows {
     match name {
         "tables" => tables(sess, def),
         "columns" => columns(sess, def),
+        "views" => views(sess, def),
         "schemata" => schemata(sess, def),
         "table_constraints" => table_constraints(sess, def),
         "key_column_usage" => key_column_usage(sess, def),
@@ -83,7 +84,7 @@ fn schema_name(ns: i64) -> &'static str {
 }
 
 fn tables(sess: &Session, def: &TableDef) -> Rows {
-    super::relations(sess.catalog().tables())
+    super::relations(sess.catalog().relations())
         .into_iter()
         .map(|r| {
             let base = r.kind == 'r';
@@ -198,13 +199,39 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
 
 fn columns(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for r in super::relations(sess.catalog().tables()) {
+    for r in super::relations(sess.catalog().relations()) {
         let schema = schema_name(r.namespace);
         for (pos, c) in r.def.columns.iter().enumerate() {
             out.push(column_row(def, schema, &r.name, pos, c));
         }
     }
     out
+}
+
+/// Views are read-only here, so none is updatable or insertable into.
+fn views(sess: &Session, def: &TableDef) -> Rows {
+    sess.catalog()
+        .relations()
+        .iter()
+        .filter_map(|v| {
+            let query = v.view_query()?;
+            Some(row(
+                def,
+                vec![
+                    ("table_catalog", t(CATALOG)),
+                    ("table_schema", t("public")),
+                    ("table_name", t(v.name.clone())),
+                    ("view_definition", t(objects::view_def(query))),
+                    ("check_option", t("NONE")),
+                    ("is_updatable", yes_no(false)),
+                    ("is_insertable_into", yes_no(false)),
+                    ("is_trigger_updatable", yes_no(false)),
+                    ("is_trigger_deletable", yes_no(false)),
+                    ("is_trigger_insertable_into", yes_no(false)),
+                ],
+            ))
+        })
+        .collect()
 }
 
 fn schemata(sess: &Session, def: &TableDef) -> Rows {

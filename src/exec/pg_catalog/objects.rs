@@ -190,3 +190,11 @@ pub fn default_expr(default: &str) -> String {
         _ => default.to_string(),
     }
 }
+
+/// A view's definition as `pg_get_viewdef` and `pg_views.definition` give
+/// it: the query as MosaicDB keeps it (PostgreSQL prints its own
+/// deparsed form, qualified and indented differently), with PostgreSQL's
+/// leading space and closing semicolon.
+pub(crate) fn view_def(query: &str) -> String {
+    format!(" {query};")
+}

@@ -96,6 +96,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
             ),
         ],
         "pg_tables" => tables_view(sess, def),
+        "pg_views" => views_view(sess, def),
         "pg_indexes" => indexes_view(sess, def),
         _ => vec![],
     })
@@ -119,7 +120,7 @@ fn namespaces(def: &TableDef) -> Rows {
 
 fn classes(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for r in super::relations(sess.catalog().tables()) {
+    for r in super::relations(sess.catalog().relations()) {
         let Relation {
             oid,
             name,
@@ -215,7 +216,7 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
             ],
         ));
     };
-    for r in super::relations(sess.catalog().tables()) {
+    for r in super::relations(sess.catalog().relations()) {
         for (pos, c) in r.def.columns.iter().enumerate() {
             push(r.oid, pos, c);
         }
@@ -471,6 +472,26 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
                     ("hasindexes", b(!objects::indexes(tdef).is_empty())),
                 ],
             )
+        })
+        .collect()
+}
+
+fn views_view(sess: &Session, def: &TableDef) -> Rows {
+    let owner = super::owner_name(sess);
+    sess.catalog()
+        .relations()
+        .iter()
+        .filter_map(|v| {
+            let query = v.view_query()?;
+            Some(row(
+                def,
+                vec![
+                    ("schemaname", t("public")),
+                    ("viewname", t(v.name.clone())),
+                    ("viewowner", t(owner.clone())),
+                    ("definition", t(objects::view_def(query))),
+                ],
+            ))
         })
         .collect()
 }

@@ -33,6 +33,8 @@ pub trait Lookup: Send + Sync + 'static {
     fn namespace_name(&self, oid: i64) -> Option<String>;
     /// The DEFAULT of a table's column, as stored (`nextval('t_id_seq')`).
     fn column_default(&self, table: &str, column: &str) -> Option<String>;
+    /// The defining query of a view, by oid.
+    fn view_def(&self, oid: i64) -> Option<String>;
 }
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
@@ -288,6 +290,9 @@ impl Lookup for NoCatalog {
     fn column_default(&self, _: &str, _: &str) -> Option<String> {
         None
     }
+    fn view_def(&self, _: i64) -> Option<String> {
+        None
+    }
 }
 
 /// Register the catalog functions that look objects up through `lookup`.
@@ -319,6 +324,14 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
         })?;
     }
     for n in [1, 2] {
+        let l = lookup.clone();
+        conn.create_scalar_function("pg_get_viewdef", n, flags, move |c| {
+            let oid = match c.get_raw(0) {
+                ValueRef::Integer(o) => Some(o),
+                v => as_text(v).and_then(|name| l.relation_oid(&name)),
+            };
+            Ok(out(oid.and_then(|o| l.view_def(o))))
+        })?;
         let l = lookup.clone();
         conn.create_scalar_function("pg_get_constraintdef", n, flags, move |c| {
             Ok(out(int(c, 0).and_then(|o| l.constraint_def(o))))
