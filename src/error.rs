@@ -129,6 +129,9 @@ pub enum Error {
     /// 42P01 in the words of the statement (`table "t" does not exist`).
     #[error("{0}")]
     NoSuchRelation(String),
+    /// 2200H: a sequence ran past its end.
+    #[error("{0}")]
+    SequenceLimit(String),
     /// 42701: a column named twice.
     #[error("{0}")]
     DuplicateColumn(String),
@@ -199,6 +202,7 @@ impl Error {
             Error::InvalidObjectDefinition(_) => "42P17",
             Error::DuplicateColumn(_) => "42701",
             Error::NoSuchRelation(_) => "42P01",
+            Error::SequenceLimit(_) => "2200H",
             Error::Context { error, .. } => error.sqlstate(),
         }
     }

@@ -26,6 +26,7 @@ pub mod datetime;
 pub mod json;
 pub mod number;
 pub mod numeric;
+pub mod sequence;
 pub mod shard;
 pub mod table;
 

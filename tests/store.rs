@@ -200,6 +200,44 @@ async fn sealed_and_open_rows_survive_kill_9() {
     );
 }
 
+/// A sequence never hands out a value twice, even across `kill -9`: it
+/// resumes past every value it gave (skipping at most a block, as
+/// PostgreSQL may), and setval is durable at once.
+#[tokio::test]
+async fn sequences_resume_past_what_they_gave_after_kill_9() {
+    let mut node = TestNode::start();
+    let given: i64;
+    {
+        let client = node.client().await;
+        client
+            .batch_execute("CREATE SEQUENCE durable_seq; CREATE SEQUENCE durable_set")
+            .await
+            .unwrap();
+        let mut last = 0;
+        for _ in 0..40 {
+            last = scalar(&client, "SELECT nextval('durable_seq')")
+                .await
+                .parse::<i64>()
+                .unwrap();
+        }
+        given = last;
+        assert_eq!(given, 40);
+        scalar(&client, "SELECT setval('durable_set', 500)").await;
+        node.kill9();
+    }
+    node.restart();
+    let client = node.client().await;
+    let next: i64 = scalar(&client, "SELECT nextval('durable_seq')")
+        .await
+        .parse()
+        .unwrap();
+    assert!(next > given, "{next} after {given}");
+    assert_eq!(
+        scalar(&client, "SELECT nextval('durable_set')").await,
+        "501"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 2. Content addressing
 // ---------------------------------------------------------------------------

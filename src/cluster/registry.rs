@@ -305,7 +305,7 @@ impl Cluster {
             .collect();
         // Start from a slot derived from the name, so that nodes starting
         // together rarely pick the same one before they hear of each other.
-        let stride = crate::store::clock::CLUSTER_STRIDE;
+        let stride = crate::store::sequences::CLUSTER_STRIDE;
         let preferred = 1
             + (me.bytes().fold(0xcbf29ce484222325u64, |h, b| {
                 (h ^ b as u64).wrapping_mul(0x100000001b3)

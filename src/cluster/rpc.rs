@@ -224,4 +224,5 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::InvalidObjectDefinition,
     Error::DuplicateColumn,
     Error::NoSuchRelation,
+    Error::SequenceLimit,
 ];

@@ -37,6 +37,7 @@ use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, ident_name, object_name};
 use crate::store::catalog::{Change, Staged};
 
+mod sequence;
 mod view;
 
 use crate::types::shard::ShardId;
@@ -54,6 +55,8 @@ pub struct Block {
     reindex: BTreeSet<String>,
     /// Sequences a CREATE TABLE restarted, with the value each had.
     sequences: Vec<(String, i64)>,
+    /// Sequences dropped: their values are forgotten once the drop commits.
+    forget_sequences: Vec<String>,
 }
 
 impl Block {
@@ -93,11 +96,17 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
                 }
                 return Err(Error::TableExists(name));
             }
-            let def = ddl::create_table(ct, sess.store.catalog.next_oid()?)?;
+            let def = ddl::create_table(ct, sess.store.next_oid()?)?;
             create_table(sess, def)?;
             Ok(Outcome::Command("CREATE TABLE".into()))
         }
         Statement::CreateView(cv) => view::create(sess, cv),
+        Statement::CreateSequence {
+            temporary,
+            if_not_exists,
+            name,
+            sequence_options,
+        } => sequence::create(sess, *temporary, *if_not_exists, name, sequence_options),
         Statement::CreateIndex(ci) => {
             let table = object_name(&ci.table_name);
             let Some(def) = sess.catalog().table(&table) else {
@@ -130,6 +139,13 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             cascade,
             ..
         } => view::drop(sess, *if_exists, *cascade, names),
+        Statement::Drop {
+            object_type: ObjectType::Sequence,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => sequence::drop(sess, *if_exists, *cascade, names),
         Statement::Drop {
             object_type,
             if_exists,
@@ -250,6 +266,11 @@ pub fn publish(sess: &mut Session) -> Result<()> {
         return Ok(());
     }
     sess.store.catalog.publish(&block.changes)?;
+    for seq in &block.forget_sequences {
+        if let Err(e) = sess.store.sequences.forget(seq) {
+            tracing::warn!(sequence = %seq, error = %e, "forgetting a dropped sequence failed");
+        }
+    }
     sess.store.forget_shards(&block.dropped_shards);
     for table in &block.reindex {
         if let Err(e) = sess.store.index_shards(table) {
@@ -289,6 +310,12 @@ fn drop(
             }
             for v in view::dependents(sess, &dropping, cascade)? {
                 record(sess, &v, None)?;
+            }
+            for table in &dropping {
+                for seq in sequence::owned_by(sess, table) {
+                    record(sess, &seq, None)?;
+                    sess.ddl.forget_sequences.push(seq);
+                }
             }
             for n in names {
                 let name = object_name(n);

@@ -346,6 +346,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         Statement::Delete(_) => Kind::Delete,
         Statement::CreateTable(_)
         | Statement::CreateView(_)
+        | Statement::CreateSequence { .. }
         | Statement::CreateIndex(_)
         | Statement::AlterTable(_)
         | Statement::Drop { .. }

@@ -20,7 +20,7 @@ use crate::exec::Session;
 use crate::store::catalog::Staged;
 use crate::store::udf::pg_catalog::Lookup;
 use crate::store::Store;
-use crate::types::table::TableDef;
+use crate::types::table::{RelKind, TableDef};
 use crate::types::Datum;
 
 pub use objects::derived_oid;
@@ -82,7 +82,11 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
             oid: t.oid as i64,
             name: t.name.clone(),
             namespace: objects::PUBLIC_NS,
-            kind: if t.is_table() { 'r' } else { 'v' },
+            kind: match t.kind {
+                RelKind::Table => 'r',
+                RelKind::View { .. } => 'v',
+                RelKind::Sequence(_) => 'S',
+            },
             def: t,
         })
         .collect();
@@ -184,6 +188,9 @@ impl Lookup for StoreLookup {
         if let Some(t) = self.0.catalog.view(&self.1.read()).relation(name) {
             return Some(t.oid as i64);
         }
+        if serial_sequence(&self.tables(), name).is_some() {
+            return Some(derived_oid("sequence", name));
+        }
         let short = name.strip_prefix("pg_catalog.").unwrap_or(name);
         relations(self.relations())
             .into_iter()
@@ -212,7 +219,12 @@ impl Lookup for StoreLookup {
                 _ => r.name,
             });
         }
-        self.index(oid).map(|(_, i)| i.name)
+        self.index(oid).map(|(_, i)| i.name).or_else(|| {
+            serial_sequences(&self.tables())
+                .into_iter()
+                .find(|(n, _)| derived_oid("sequence", n) == oid)
+                .map(|(n, _)| n)
+        })
     }
 
     fn visible(&self, oid: i64) -> bool {
@@ -257,6 +269,14 @@ impl Lookup for StoreLookup {
         t.columns[pos].default.clone()
     }
 
+    fn sequence(&self, name: &str) -> Option<(crate::types::sequence::SequenceDef, bool)> {
+        if let Some(rel) = self.0.catalog.view(&self.1.read()).relation(name) {
+            return rel.sequence().map(|s| (s.clone(), true));
+        }
+        serial_sequence(&self.tables(), name)
+            .map(|ty| (crate::types::sequence::SequenceDef::serial(ty), false))
+    }
+
     fn view_def(&self, oid: i64) -> Option<String> {
         let view = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
         view.view_query().map(objects::view_def)
@@ -268,4 +288,27 @@ impl Lookup for StoreLookup {
             .find(|(o, _)| *o == oid)
             .map(|(_, n)| n.to_string())
     }
+}
+
+/// The implicit sequences of serial columns, with their columns' types.
+fn serial_sequences(tables: &[Arc<TableDef>]) -> Vec<(String, crate::types::PgType)> {
+    tables
+        .iter()
+        .flat_map(|t| t.columns.iter())
+        .filter_map(|c| {
+            let seq = c
+                .default
+                .as_deref()
+                .and_then(crate::types::table::sequence_name)?;
+            Some((seq, c.ty.clone()))
+        })
+        .collect()
+}
+
+/// The column type of the serial column whose implicit sequence is `name`.
+fn serial_sequence(tables: &[Arc<TableDef>], name: &str) -> Option<crate::types::PgType> {
+    serial_sequences(tables)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, ty)| ty)
 }

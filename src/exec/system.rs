@@ -300,5 +300,6 @@ pub fn session_functions(
         lookup: crate::exec::pg_catalog::lookup(store, staged),
         row_version,
         hlc: store.hlc.clone(),
+        sequences: store.sequences.clone(),
     }
 }

@@ -178,17 +178,41 @@ impl Catalog {
         Ok(())
     }
 
-    /// A fresh object id, unique on this node (pg_class.oid and friends).
-    pub fn next_oid(&self) -> Result<u32> {
+    /// A fresh object id (pg_class.oid and friends). In a cluster
+    /// (`slot` given, see `store::sequences`) the n-th id a node hands
+    /// out is `16384 + n * stride + slot`, so no two nodes make the same
+    /// id; a lone node counts 16384, 16385, … (the n-th id of a node that
+    /// joins later is above all it made alone).
+    pub fn next_oid(&self, slot: Option<(i64, i64)>) -> Result<u32> {
+        const FIRST: i64 = 16384;
         let db = self.db.lock();
         let cur: Option<String> = db
-            .query_row("SELECT v FROM meta WHERE k = 'next_oid'", [], |r| r.get(0))
+            .query_row("SELECT v FROM meta WHERE k = 'oid_counter'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(Error::from)?;
-        let oid = cur.and_then(|v| v.parse::<u32>().ok()).unwrap_or(16384);
+        let n = match cur.and_then(|v| v.parse::<i64>().ok()) {
+            Some(n) => n,
+            // Catalogs before the counter kept the next id itself.
+            None => db
+                .query_row("SELECT v FROM meta WHERE k = 'next_oid'", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()
+                .map_err(Error::from)?
+                .and_then(|v| v.parse::<i64>().ok())
+                .map_or(0, |next| next - FIRST),
+        };
+        let oid = match slot {
+            Some((slot, stride)) => FIRST + n * stride + slot,
+            None => FIRST + n,
+        };
+        let oid =
+            u32::try_from(oid).map_err(|_| Error::Internal("object ids are exhausted".into()))?;
         db.execute(
-            "INSERT OR REPLACE INTO meta(k, v) VALUES ('next_oid', ?1)",
-            [(oid + 1).to_string()],
+            "INSERT OR REPLACE INTO meta(k, v) VALUES ('oid_counter', ?1)",
+            [(n + 1).to_string()],
         )
         .map_err(Error::from)?;
         Ok(oid)

@@ -16,6 +16,7 @@ mod conn;
 pub mod errors;
 mod manifest;
 pub mod segment;
+pub mod sequences;
 pub mod shard;
 pub mod udf;
 
@@ -32,7 +33,8 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::store::catalog::{Catalog, Entry, Role};
-use crate::store::clock::{Hlc, Sequences};
+use crate::store::clock::Hlc;
+use crate::store::sequences::Sequences;
 use crate::store::shard::{ShardId, ShardMeta};
 use crate::types::table::{sequence_name, TableDef};
 
@@ -93,7 +95,7 @@ impl Store {
         };
         catalog.set_meta("node_name", &node_name)?;
         let hlc = Arc::new(Hlc::default());
-        let sequences = Arc::new(Sequences::default());
+        let sequences = Arc::new(Sequences::open(&dir.join("sequences.db"))?);
         let segments_path = dir.join("segments.db");
         let writer = segment::open(&segments_path, &hlc, &sequences)?;
         segment::init(&writer)?;
@@ -198,6 +200,15 @@ impl Store {
         f(&conn)
     }
 
+    /// A fresh object id, unique in the cluster (see `Catalog::next_oid`).
+    pub fn next_oid(&self) -> Result<u32> {
+        let slot = self
+            .sequences
+            .slot()
+            .map(|s| (s, crate::store::sequences::CLUSTER_STRIDE));
+        self.catalog.next_oid(slot)
+    }
+
     /// Create a table: catalog first, then its open segment.
     pub fn create_table(&self, def: TableDef) -> Result<Arc<TableDef>> {
         let writer = self.writer.lock();
@@ -243,6 +254,10 @@ impl Store {
     fn drop_table_at(&self, name: &str, hlc: i64) -> Result<()> {
         let writer = self.writer.lock();
         self.catalog.drop_table(name, hlc)?;
+        // A dropped sequence starts over if it is made again.
+        if let Err(e) = self.sequences.forget(name) {
+            tracing::warn!(sequence = %name, error = %e, "forgetting a dropped sequence failed");
+        }
         let dropped = segment::drop_table(&writer, name)?;
         for id in dropped {
             self.metas.write().remove(&id);

@@ -11,7 +11,8 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection};
 
 use crate::error::{Error, Result};
-use crate::store::clock::{Hlc, Sequences};
+use crate::store::clock::Hlc;
+use crate::store::sequences::Sequences;
 use crate::store::shard::{self, Row, ShardId, ShardMeta};
 use crate::types::table::TableDef;
 use crate::types::{Datum, PgType};
@@ -58,7 +59,7 @@ pub fn register_functions(
         FunctionFlags::SQLITE_UTF8,
         move |ctx| {
             let name: String = ctx.get(0)?;
-            Ok(sequences.next(&name))
+            sequences.next(&name).map_err(crate::store::udf::fail)
         },
     )?;
     Ok(())

@@ -28,6 +28,7 @@ use crate::types::{cast_target, Datum, PgType};
 mod aggregate;
 pub(crate) mod numeric;
 pub mod pg_catalog;
+pub(crate) mod sequence;
 pub mod session;
 mod text;
 

@@ -53,6 +53,8 @@ pub enum RelKind {
         query: String,
         depends_on: Vec<String>,
     },
+    /// A sequence (CREATE SEQUENCE); it has no columns here.
+    Sequence(Box<crate::types::sequence::SequenceDef>),
 }
 
 impl TableDef {
@@ -65,7 +67,15 @@ impl TableDef {
     pub fn view_query(&self) -> Option<&str> {
         match &self.kind {
             RelKind::View { query, .. } => Some(query),
-            RelKind::Table => None,
+            _ => None,
+        }
+    }
+
+    /// The definition of a sequence.
+    pub fn sequence(&self) -> Option<&crate::types::sequence::SequenceDef> {
+        match &self.kind {
+            RelKind::Sequence(s) => Some(s),
+            _ => None,
         }
     }
 

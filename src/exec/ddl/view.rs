@@ -32,7 +32,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
         }
         Some(_) => return Err(Error::TableExists(name)),
         None if relation_exists(sess, &name) => return Err(Error::TableExists(name)),
-        None => sess.store.catalog.next_oid()?,
+        None => sess.store.next_oid()?,
     };
     let depends_on = crate::sql::views::dependencies(&cv.query, &sess.catalog());
     let def = TableDef {
@@ -229,7 +229,7 @@ pub(super) fn dependents(
         .into_iter()
         .filter_map(|v| match &v.kind {
             RelKind::View { depends_on, .. } => Some((v.name.clone(), depends_on.clone())),
-            RelKind::Table => None,
+            _ => None,
         })
         .collect();
     let mut gone: Vec<String> = dropping.to_vec();

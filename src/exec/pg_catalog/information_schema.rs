@@ -44,6 +44,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Rows {
         "tables" => tables(sess, def),
         "columns" => columns(sess, def),
         "views" => views(sess, def),
+        "sequences" => sequences(sess, def),
         "schemata" => schemata(sess, def),
         "table_constraints" => table_constraints(sess, def),
         "key_column_usage" => key_column_usage(sess, def),
@@ -86,6 +87,7 @@ fn schema_name(ns: i64) -> &'static str {
 fn tables(sess: &Session, def: &TableDef) -> Rows {
     super::relations(sess.catalog().relations())
         .into_iter()
+        .filter(|r| r.kind != 'S')
         .map(|r| {
             let base = r.kind == 'r';
             row(
@@ -206,6 +208,38 @@ fn columns(sess: &Session, def: &TableDef) -> Rows {
         }
     }
     out
+}
+
+fn sequences(sess: &Session, def: &TableDef) -> Rows {
+    sess.catalog()
+        .relations()
+        .iter()
+        .filter_map(|r| {
+            let s = r.sequence()?;
+            let bits: i64 = match s.ty {
+                PgType::Int2 => 16,
+                PgType::Int4 => 32,
+                _ => 64,
+            };
+            Some(row(
+                def,
+                vec![
+                    ("sequence_catalog", t(CATALOG)),
+                    ("sequence_schema", t("public")),
+                    ("sequence_name", t(r.name.clone())),
+                    ("data_type", t(data_type(&s.ty))),
+                    ("numeric_precision", i(bits)),
+                    ("numeric_precision_radix", i(2)),
+                    ("numeric_scale", i(0)),
+                    ("start_value", t(s.start.to_string())),
+                    ("minimum_value", t(s.min.to_string())),
+                    ("maximum_value", t(s.max.to_string())),
+                    ("increment", t(s.increment.to_string())),
+                    ("cycle_option", yes_no(s.cycle)),
+                ],
+            ))
+        })
+        .collect()
 }
 
 /// Views are read-only here, so none is updatable or insertable into.

@@ -97,6 +97,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         ],
         "pg_tables" => tables_view(sess, def),
         "pg_views" => views_view(sess, def),
+        "pg_sequence" => sequences(sess, def),
         "pg_indexes" => indexes_view(sess, def),
         _ => vec![],
     })
@@ -472,6 +473,29 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
                     ("hasindexes", b(!objects::indexes(tdef).is_empty())),
                 ],
             )
+        })
+        .collect()
+}
+
+fn sequences(sess: &Session, def: &TableDef) -> Rows {
+    sess.catalog()
+        .relations()
+        .iter()
+        .filter_map(|r| {
+            let s = r.sequence()?;
+            Some(row(
+                def,
+                vec![
+                    ("seqrelid", i(r.oid as i64)),
+                    ("seqtypid", i(s.ty.oid() as i64)),
+                    ("seqstart", i(s.start)),
+                    ("seqincrement", i(s.increment)),
+                    ("seqmax", i(s.max)),
+                    ("seqmin", i(s.min)),
+                    ("seqcache", i(s.cache)),
+                    ("seqcycle", b(s.cycle)),
+                ],
+            ))
         })
         .collect()
 }

@@ -400,7 +400,8 @@ impl Env<'_> {
             None => Ok(PgType::Unknown),
         };
         Ok(match name.as_str() {
-            "count" | "row_number" | "rank" | "dense_rank" => PgType::Int8,
+            "count" | "row_number" | "rank" | "dense_rank" | "nextval" | "currval" | "setval"
+            | "lastval" => PgType::Int8,
             "ntile" | "length" | "char_length" | "character_length" | "octet_length" | "strpos"
             | "position" | "pg_backend_pid" | "array_length" => PgType::Int4,
             "sum" => match first(self)? {

@@ -35,6 +35,9 @@ pub trait Lookup: Send + Sync + 'static {
     fn column_default(&self, table: &str, column: &str) -> Option<String>;
     /// The defining query of a view, by oid.
     fn view_def(&self, oid: i64) -> Option<String>;
+    /// A sequence by name, and whether it is durable (made by CREATE
+    /// SEQUENCE, not a serial column's).
+    fn sequence(&self, name: &str) -> Option<(crate::types::sequence::SequenceDef, bool)>;
 }
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
@@ -291,6 +294,9 @@ impl Lookup for NoCatalog {
         None
     }
     fn view_def(&self, _: i64) -> Option<String> {
+        None
+    }
+    fn sequence(&self, _: &str) -> Option<(crate::types::sequence::SequenceDef, bool)> {
         None
     }
 }

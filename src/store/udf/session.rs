@@ -38,6 +38,7 @@ pub struct SessionFunctions {
     /// (0 between statements: the clock's reading then).
     pub row_version: Arc<AtomicI64>,
     pub hlc: Arc<Hlc>,
+    pub sequences: Arc<crate::store::sequences::Sequences>,
 }
 
 /// The functions a fragment worker needs too: version, user, pid.
@@ -66,6 +67,7 @@ pub(crate) fn register(conn: &Connection, s: &SessionFunctions) -> Result<()> {
     })?;
     register_settings(conn, s.settings.clone())?;
     crate::store::udf::pg_catalog::register_lookup(conn, s.lookup.clone())?;
+    crate::store::udf::sequence::register(conn, s.lookup.clone(), s.sequences.clone())?;
     Ok(())
 }
 
