@@ -129,6 +129,9 @@ pub enum Error {
     /// 42P01 in the words of the statement (`table "t" does not exist`).
     #[error("{0}")]
     NoSuchRelation(String),
+    /// 428C9: a value given for a GENERATED ALWAYS column.
+    #[error("{0}")]
+    GeneratedAlways(String),
     /// 2200H: a sequence ran past its end.
     #[error("{0}")]
     SequenceLimit(String),
@@ -203,6 +206,7 @@ impl Error {
             Error::DuplicateColumn(_) => "42701",
             Error::NoSuchRelation(_) => "42P01",
             Error::SequenceLimit(_) => "2200H",
+            Error::GeneratedAlways(_) => "428C9",
             Error::Context { error, .. } => error.sqlstate(),
         }
     }

@@ -18,6 +18,7 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         ty,
         not_null: false,
         default: default.map(String::from),
+        identity: None,
     }
 }
 

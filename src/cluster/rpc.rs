@@ -225,4 +225,5 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::DuplicateColumn,
     Error::NoSuchRelation,
     Error::SequenceLimit,
+    Error::GeneratedAlways,
 ];

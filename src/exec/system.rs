@@ -44,6 +44,7 @@ fn col(name: &str, ty: PgType) -> table::Column {
         ty,
         not_null: false,
         default: None,
+        identity: None,
     }
 }
 

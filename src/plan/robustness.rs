@@ -26,6 +26,7 @@ fn catalog() -> OneTable {
         ty,
         not_null: false,
         default: None,
+        identity: None,
     };
     OneTable(Arc::new(TableDef {
         name: "t".into(),

@@ -27,7 +27,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
         None => (PgType::from_sql(&def.data_type)?, None),
     };
     let mut not_null = default.is_some();
-    let (mut pk, mut unique) = (false, None);
+    let (mut pk, mut unique, mut identity) = (false, None, None);
     for opt in &def.options {
         match &opt.option {
             ColumnOption::Null => not_null = false,
@@ -43,6 +43,25 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
                 unique = Some(opt.name.as_ref().map(ident_name))
             }
             ColumnOption::Check(_) => {}
+            ColumnOption::Generated {
+                generated_as,
+                sequence_options,
+                generation_expr: None,
+                ..
+            } => {
+                identity = Some(identity_of(
+                    table,
+                    &name,
+                    &ty,
+                    generated_as,
+                    sequence_options,
+                )?);
+                default = Some(format!("nextval('{table}_{name}_seq')"));
+                not_null = true;
+            }
+            ColumnOption::Generated { .. } => {
+                return Err(Error::Unsupported("generated columns".into()))
+            }
             ColumnOption::ForeignKey(_) => {
                 return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
             }
@@ -55,10 +74,40 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             ty,
             not_null,
             default,
+            identity,
         },
         pk,
         unique,
     ))
+}
+
+/// An identity column's kind; its sequence is the implicit one a serial
+/// column has (options for it are not built).
+fn identity_of(
+    table: &str,
+    column: &str,
+    ty: &PgType,
+    generated_as: &sqlparser::ast::GeneratedAs,
+    options: &Option<Vec<sqlparser::ast::SequenceOptions>>,
+) -> Result<crate::types::table::Identity> {
+    use crate::types::table::Identity;
+    if !matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8) {
+        return Err(Error::DatatypeMismatch(
+            "identity column type must be smallint, integer, or bigint".into(),
+        ));
+    }
+    if options.as_ref().is_some_and(|o| !o.is_empty()) {
+        return Err(Error::Unsupported(format!(
+            "sequence options of identity column \"{column}\" of \"{table}\""
+        )));
+    }
+    Ok(match generated_as {
+        sqlparser::ast::GeneratedAs::Always => Identity::Always,
+        sqlparser::ast::GeneratedAs::ByDefault => Identity::ByDefault,
+        sqlparser::ast::GeneratedAs::ExpStored => {
+            return Err(Error::Unsupported("generated columns".into()))
+        }
+    })
 }
 
 fn column_checks(def: &ColumnDef) -> Vec<String> {

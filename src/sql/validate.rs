@@ -6,6 +6,8 @@
 //! whose whole primary key is grouped); SQLite would quietly pick a value
 //! from an arbitrary row.
 
+mod identity;
+
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -70,6 +72,7 @@ pub fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
             }
         }
     }
+    identity::check(stmt, catalog)?;
     match stmt.visit(&mut V { catalog }) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),

@@ -602,6 +602,7 @@ mod tests {
                 ty: PgType::Int4,
                 not_null: false,
                 default: None,
+                identity: None,
             }],
             primary_key: vec![],
             unique: vec![],

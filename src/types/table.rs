@@ -9,8 +9,32 @@ pub struct Column {
     pub name: String,
     pub ty: PgType,
     pub not_null: bool,
-    /// The DEFAULT expression, as PostgreSQL SQL text.
+    /// The DEFAULT expression, as PostgreSQL SQL text. An identity
+    /// column's is the `nextval` of its sequence.
     pub default: Option<String>,
+    /// `GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY`.
+    #[serde(default)]
+    pub identity: Option<Identity>,
+}
+
+impl Column {
+    /// The default PostgreSQL's catalogs show: an identity column has
+    /// none (its sequence is its own, not a default).
+    pub fn shown_default(&self) -> Option<&str> {
+        match self.identity {
+            Some(_) => None,
+            None => self.default.as_deref(),
+        }
+    }
+}
+
+/// How an identity column takes values given by INSERT and UPDATE.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Identity {
+    /// Only with OVERRIDING SYSTEM VALUE (pg_attribute.attidentity `a`).
+    Always,
+    /// Like a default (`d`).
+    ByDefault,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,6 +246,7 @@ mod tests {
                     ty: PgType::Int4,
                     not_null: false,
                     default: None,
+                    identity: None,
                 })
                 .collect(),
             primary_key: vec![],

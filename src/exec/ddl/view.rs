@@ -97,6 +97,7 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             ty,
             not_null: false,
             default: None,
+            identity: None,
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

@@ -164,38 +164,57 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
     let (max_len, octets) = char_lengths(&c.ty);
     let (precision, radix, scale) = numeric_facets(&c.ty);
     let ordinal = pos as i64 + 1;
+    let mut identity = vec![];
+    if let Some(kind) = c.identity {
+        let seq = crate::types::sequence::SequenceDef::serial(c.ty.clone());
+        identity = vec![
+            (
+                "identity_generation",
+                t(match kind {
+                    crate::types::table::Identity::Always => "ALWAYS",
+                    crate::types::table::Identity::ByDefault => "BY DEFAULT",
+                }),
+            ),
+            ("identity_start", t(seq.start.to_string())),
+            ("identity_increment", t(seq.increment.to_string())),
+            ("identity_maximum", t(seq.max.to_string())),
+            ("identity_minimum", t(seq.min.to_string())),
+        ];
+    }
     row(
         def,
-        vec![
-            ("table_catalog", t(CATALOG)),
-            ("table_schema", t(schema)),
-            ("table_name", t(table)),
-            ("column_name", t(c.name.clone())),
-            ("ordinal_position", i(ordinal)),
-            (
-                "column_default",
-                c.default
-                    .as_deref()
-                    .map_or(Datum::Null, |d| t(objects::default_expr(d))),
-            ),
-            ("is_nullable", yes_no(!c.not_null)),
-            ("data_type", t(data_type(&c.ty))),
-            ("character_maximum_length", opt(max_len)),
-            ("character_octet_length", opt(octets)),
-            ("numeric_precision", opt(precision)),
-            ("numeric_precision_radix", opt(radix)),
-            ("numeric_scale", opt(scale)),
-            ("datetime_precision", opt(datetime_precision(&c.ty))),
-            ("udt_catalog", t(CATALOG)),
-            ("udt_schema", t("pg_catalog")),
-            ("udt_name", t(udt)),
-            ("dtd_identifier", t(ordinal.to_string())),
-            ("is_self_referencing", yes_no(false)),
-            ("is_identity", yes_no(false)),
-            ("identity_cycle", yes_no(false)),
-            ("is_generated", t("NEVER")),
-            ("is_updatable", yes_no(schema == "public")),
-        ],
+        identity
+            .into_iter()
+            .chain(vec![
+                ("table_catalog", t(CATALOG)),
+                ("table_schema", t(schema)),
+                ("table_name", t(table)),
+                ("column_name", t(c.name.clone())),
+                ("ordinal_position", i(ordinal)),
+                (
+                    "column_default",
+                    c.shown_default()
+                        .map_or(Datum::Null, |d| t(objects::default_expr(d))),
+                ),
+                ("is_nullable", yes_no(!c.not_null)),
+                ("data_type", t(data_type(&c.ty))),
+                ("character_maximum_length", opt(max_len)),
+                ("character_octet_length", opt(octets)),
+                ("numeric_precision", opt(precision)),
+                ("numeric_precision_radix", opt(radix)),
+                ("numeric_scale", opt(scale)),
+                ("datetime_precision", opt(datetime_precision(&c.ty))),
+                ("udt_catalog", t(CATALOG)),
+                ("udt_schema", t("pg_catalog")),
+                ("udt_name", t(udt)),
+                ("dtd_identifier", t(ordinal.to_string())),
+                ("is_self_referencing", yes_no(false)),
+                ("is_identity", yes_no(c.identity.is_some())),
+                ("identity_cycle", yes_no(false)),
+                ("is_generated", t("NEVER")),
+                ("is_updatable", yes_no(schema == "public")),
+            ])
+            .collect(),
     )
 }
 

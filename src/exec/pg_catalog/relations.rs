@@ -81,6 +81,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 ty: pg_type(ty),
                 not_null: false,
                 default: None,
+                identity: None,
             }
         })
         .collect();

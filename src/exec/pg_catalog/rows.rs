@@ -209,8 +209,15 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
                 ("attstorage", t(if len > 0 { "p" } else { "x" })),
                 ("attcompression", t("")),
                 ("attnotnull", b(c.not_null)),
-                ("atthasdef", b(c.default.is_some())),
-                ("attidentity", t("")),
+                ("atthasdef", b(c.shown_default().is_some())),
+                (
+                    "attidentity",
+                    t(match c.identity {
+                        Some(crate::types::table::Identity::Always) => "a",
+                        Some(crate::types::table::Identity::ByDefault) => "d",
+                        None => "",
+                    }),
+                ),
                 ("attgenerated", t("")),
                 ("attislocal", b(true)),
                 ("attcollation", i(bt.map_or(0, |x| x.collation))),
@@ -356,7 +363,7 @@ fn attrdefs(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     for tdef in sess.catalog().tables() {
         for (pos, c) in tdef.columns.iter().enumerate() {
-            if let Some(d) = &c.default {
+            if let Some(d) = c.shown_default() {
                 out.push(row(
                     def,
                     vec![

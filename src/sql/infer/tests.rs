@@ -27,6 +27,7 @@ fn catalog() -> Tables {
                     ty: t.clone(),
                     not_null: false,
                     default: None,
+                    identity: None,
                 })
                 .collect(),
             primary_key: vec![0],

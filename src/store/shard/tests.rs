@@ -8,6 +8,7 @@ pub(crate) fn table() -> TableDef {
         ty,
         not_null: false,
         default: None,
+        identity: None,
     };
     TableDef {
         name: "people".into(),

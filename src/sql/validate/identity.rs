@@ -1,0 +1,107 @@
+//! `GENERATED ALWAYS AS IDENTITY` columns take their sequence's values:
+//! INSERT may give one only with OVERRIDING SYSTEM VALUE, UPDATE may set
+//! one only to DEFAULT (PostgreSQL's 428C9 otherwise).
+
+use sqlparser::ast::{
+    AssignmentTarget, Expr, InsertOverriding, SetExpr, Statement, TableFactor, TableObject,
+};
+
+use crate::error::{Error, Result};
+use crate::sql::{ident_name, object_name, Schema};
+use crate::types::table::{Identity, TableDef};
+
+pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
+    match stmt {
+        Statement::Insert(ins) => {
+            let TableObject::TableName(name) = &ins.table else {
+                return Ok(());
+            };
+            let Some(def) = catalog.table(&object_name(name)) else {
+                return Ok(());
+            };
+            match ins.overriding {
+                Some(InsertOverriding::User) => {
+                    return Err(Error::Unsupported("OVERRIDING USER VALUE".into()))
+                }
+                Some(InsertOverriding::System) => return Ok(()),
+                None => {}
+            }
+            let targets: Vec<Option<usize>> = if ins.columns.is_empty() {
+                (0..def.columns.len()).map(Some).collect()
+            } else {
+                ins.columns
+                    .iter()
+                    .map(|c| {
+                        c.0.last()
+                            .and_then(|p| p.as_ident())
+                            .and_then(|i| def.column_index(&ident_name(i)))
+                    })
+                    .collect()
+            };
+            for (pos, col) in targets.iter().enumerate() {
+                let Some(col) = col.filter(|&c| always(&def, c)) else {
+                    continue;
+                };
+                let given = match ins.source.as_ref().map(|q| q.body.as_ref()) {
+                    None => false,
+                    Some(SetExpr::Values(v)) => v
+                        .rows
+                        .iter()
+                        .any(|r| r.get(pos).is_some_and(|e| !is_default(e))),
+                    Some(_) => true,
+                };
+                if given {
+                    let name = &def.columns[col].name;
+                    return Err(Error::GeneratedAlways(format!(
+                        "cannot insert a non-DEFAULT value into column \"{name}\""
+                    ))
+                    .with_detail(format!(
+                        "Column \"{name}\" is an identity column defined as GENERATED ALWAYS."
+                    ))
+                    .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
+                }
+            }
+            Ok(())
+        }
+        Statement::Update(up) => {
+            let TableFactor::Table { name, .. } = &up.table.relation else {
+                return Ok(());
+            };
+            let Some(def) = catalog.table(&object_name(name)) else {
+                return Ok(());
+            };
+            for a in &up.assignments {
+                let AssignmentTarget::ColumnName(target) = &a.target else {
+                    continue;
+                };
+                let Some(col) = target
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .and_then(|i| def.column_index(&ident_name(i)))
+                else {
+                    continue;
+                };
+                if always(&def, col) && !is_default(&a.value) {
+                    let name = &def.columns[col].name;
+                    return Err(Error::GeneratedAlways(format!(
+                        "column \"{name}\" can only be updated to DEFAULT"
+                    ))
+                    .with_detail(format!(
+                        "Column \"{name}\" is an identity column defined as GENERATED ALWAYS."
+                    )));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn always(def: &TableDef, col: usize) -> bool {
+    def.columns[col].identity == Some(Identity::Always)
+}
+
+fn is_default(e: &Expr) -> bool {
+    matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+}
