@@ -59,6 +59,7 @@ const CASES: &[(&str, u8)] = &[
         "INSERT INTO errs VALUES (5, 'x', 0), (5, 'y', 0) ON CONFLICT (id) DO UPDATE SET n = 1",
         MESSAGE,
     ),
+    ("INSERT INTO errs DEFAULT VALUES", MESSAGE),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

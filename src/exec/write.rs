@@ -100,6 +100,9 @@ fn insert(
     };
     let def = table_def(sess, name)?;
     expand_returning(&mut ins.returning, &def);
+    if ins.source.is_none() && ins.columns.is_empty() && ins.assignments.is_empty() {
+        ins.source = Some(default_values(&def)?);
+    }
     // The open segment has hidden columns first: name the user's columns
     // (as many as the VALUES rows supply; the rest take their defaults).
     if ins.columns.is_empty() {
@@ -150,6 +153,16 @@ fn insert(
     let (sql, _) = compile(sess, stmt, params)?;
     let n = execute(sess, &sql, params, returning, sink)?;
     Ok((Some(def), n, "INSERT 0"))
+}
+
+/// `INSERT … DEFAULT VALUES` as the row `VALUES (DEFAULT, …)`, one
+/// `DEFAULT` per column, which [`fill_defaults`] then fills.
+fn default_values(def: &TableDef) -> Result<Box<sqlparser::ast::Query>> {
+    let row = vec!["DEFAULT"; def.columns.len()].join(", ");
+    match crate::sql::parse(&format!("VALUES ({row})"))?.pop() {
+        Some(Statement::Query(q)) => Ok(q),
+        _ => Err(Error::Internal("VALUES did not parse as a query".into())),
+    }
 }
 
 /// Replace `DEFAULT` in VALUES rows (SQLite has no such expression) by
