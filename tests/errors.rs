@@ -59,6 +59,9 @@ const CASES: &[(&str, u8)] = &[
         "INSERT INTO errs VALUES (5, 'x', 0), (5, 'y', 0) ON CONFLICT (id) DO UPDATE SET n = 1",
         MESSAGE,
     ),
+    ("CREATE EXTENSION no_such_extension", MESSAGE),
+    ("DROP EXTENSION no_such_extension", MESSAGE),
+    ("CREATE EXTENSION plpgsql", MESSAGE),
     ("INSERT INTO errs DEFAULT VALUES", MESSAGE),
 ];
 

@@ -40,6 +40,8 @@ use crate::store::catalog::{Change, Staged};
 use crate::types::shard::ShardId;
 use crate::types::table::{TableDef, UniqueKey};
 
+pub mod extension;
+
 /// What a transaction block's DDL changed so far, to publish at COMMIT or
 /// undo at ROLLBACK.
 #[derive(Debug, Default, Clone)]
@@ -137,6 +139,8 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             }
             Ok(Outcome::Command("ALTER TABLE".into()))
         }
+        Statement::CreateExtension(ce) => extension::create(ce),
+        Statement::DropExtension(de) => extension::drop(de),
         _ => Err(Error::Unsupported(stmt.to_string())),
     }
 }
@@ -310,6 +314,13 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
                     "ADD COLUMN with a key constraint".into(),
                 ));
             }
+            // Rows already sealed read a new column's default at every
+            // read: a volatile one would change under them.
+            if col.default.as_deref().is_some_and(volatile) {
+                return Err(Error::Unsupported(
+                    "ADD COLUMN with a volatile DEFAULT".into(),
+                ));
+            }
             if col.not_null && col.default.is_none() {
                 let total = count_all(sess, &def.name)?;
                 if total > 0 {
@@ -365,6 +376,20 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
         }
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
     }
+}
+
+/// Whether a default expression calls a function that gives each row
+/// its own value.
+fn volatile(default: &str) -> bool {
+    let d = default.to_ascii_lowercase();
+    [
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate_v4(",
+        "clock_timestamp(",
+    ]
+    .iter()
+    .any(|f| d.contains(f))
 }
 
 fn count_all(sess: &mut Session, table: &str) -> Result<u64> {

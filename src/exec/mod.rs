@@ -344,6 +344,8 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::CreateIndex(_)
         | Statement::AlterTable(_)
         | Statement::Drop { .. }
+        | Statement::CreateExtension(_)
+        | Statement::DropExtension(_)
         | Statement::Truncate(_) => Kind::Ddl,
         Statement::StartTransaction { modes, .. } => {
             Kind::Begin(isolation::Modes::from_ast(modes)?)

@@ -95,6 +95,18 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
                 ],
             ),
         ],
+        // PostgreSQL installs plpgsql in every database (exec::ddl::extension).
+        "pg_extension" => vec![row(
+            def,
+            vec![
+                ("oid", i(13559)),
+                ("extname", t("plpgsql")),
+                ("extowner", i(OWNER_OID)),
+                ("extnamespace", i(PG_CATALOG_NS)),
+                ("extrelocatable", b(false)),
+                ("extversion", t("1.0")),
+            ],
+        )],
         "pg_tables" => tables_view(sess, def),
         "pg_indexes" => indexes_view(sess, def),
         _ => vec![],
