@@ -113,6 +113,9 @@ pub enum Error {
     /// An ORDER BY or GROUP BY position outside the select list.
     #[error("{0}")]
     InvalidColumnReference(String),
+    /// `column "a" specified more than once`.
+    #[error("column \"{0}\" specified more than once")]
+    DuplicateColumn(String),
     /// An error with PostgreSQL's secondary fields: DETAIL, HINT and the
     /// position (1-based, in characters) in the statement's text.
     #[error("{error}")]
@@ -174,6 +177,7 @@ impl Error {
             Error::ObjectNotInState(_) => "55000",
             Error::StaleCopy(_) => "40001",
             Error::InvalidColumnReference(_) => "42P10",
+            Error::DuplicateColumn(_) => "42701",
             Error::Context { error, .. } => error.sqlstate(),
         }
     }

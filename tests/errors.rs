@@ -63,6 +63,9 @@ const CASES: &[(&str, u8)] = &[
     ("DROP EXTENSION no_such_extension", MESSAGE),
     ("CREATE EXTENSION plpgsql", MESSAGE),
     ("INSERT INTO errs DEFAULT VALUES", MESSAGE),
+    ("CREATE TABLE errs_ctas (a, b) AS SELECT 1", MESSAGE),
+    ("CREATE TABLE errs_ctas AS SELECT 1 AS a, 2 AS a", MESSAGE),
+    ("SELECT id INTO errs FROM errs", MESSAGE),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

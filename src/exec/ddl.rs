@@ -40,6 +40,7 @@ use crate::store::catalog::{Change, Staged};
 use crate::types::shard::ShardId;
 use crate::types::table::{TableDef, UniqueKey};
 
+pub mod create_as;
 pub mod extension;
 
 /// What a transaction block's DDL changed so far, to publish at COMMIT or
@@ -82,6 +83,10 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
 
 fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     match stmt {
+        Statement::CreateTable(ct) if ct.query.is_some() => create_as::create_table_as(sess, ct),
+        Statement::Query(_) if create_as::is_select_into(stmt) => {
+            create_as::select_into(sess, stmt)
+        }
         Statement::CreateTable(ct) => {
             let name = object_name(&ct.name);
             if name.contains('.') {

@@ -327,6 +327,7 @@ fn max_placeholder(stmt: &Statement) -> usize {
 
 fn classify(stmt: &Statement) -> Result<Kind> {
     Ok(match stmt {
+        Statement::Query(_) if ddl::create_as::is_select_into(stmt) => Kind::Ddl,
         Statement::Query(_) => match query::admin_call(stmt)? {
             Some((f, table)) if f == "mosaic.seal" => Kind::Seal(table),
             Some((f, id)) if f == "mosaic.replicate" => Kind::Replicate(id),
