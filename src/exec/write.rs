@@ -503,7 +503,14 @@ fn delete(
 /// Fail with 23505 if a row this statement wrote duplicates a unique key
 /// held by a live row of a sealed shard.
 pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]) -> Result<()> {
-    let keys: Vec<Vec<usize>> = def.unique_keys().cloned().collect();
+    let mut keys: Vec<Vec<usize>> = def.unique_keys().cloned().collect();
+    // CREATE UNIQUE INDEX keys hold across shards and nodes too.
+    for ix in def.indexes.iter().filter(|ix| ix.unique) {
+        let key: Option<Vec<usize>> = ix.columns.iter().map(|c| def.column_index(c)).collect();
+        if let Some(key) = key.filter(|k| !keys.contains(k)) {
+            keys.push(key);
+        }
+    }
     if keys.is_empty() {
         return Ok(());
     }
@@ -624,7 +631,19 @@ pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> 
                 .unwrap_or_else(|| "NULL".into())
         })
         .collect();
-    let constraint = def.key_constraint_name(key);
+    let is_constraint = def.unique_keys().any(|k| k.as_slice() == key);
+    let index = def.indexes.iter().find(|ix| {
+        ix.unique
+            && ix
+                .columns
+                .iter()
+                .map(|c| def.column_index(c))
+                .eq(key.iter().map(|&k| Some(k)))
+    });
+    let constraint = match index.filter(|_| !is_constraint) {
+        Some(ix) => ix.name.clone(),
+        None => def.key_constraint_name(key),
+    };
     Error::UniqueViolation(format!(
         "duplicate key value violates unique constraint \"{constraint}\""
     ))

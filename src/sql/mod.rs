@@ -20,6 +20,7 @@ mod build;
 pub mod coerce;
 pub mod ctas;
 pub mod ddl;
+pub mod index;
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;

@@ -305,12 +305,13 @@ fn index_rows(sess: &Session, def: &TableDef) -> Rows {
     for tdef in sess.catalog().tables() {
         for idx in objects::indexes(&tdef) {
             let n = idx.columns.len() as i64;
+            let all: Vec<usize> = idx.columns.iter().chain(&idx.include).copied().collect();
             out.push(row(
                 def,
                 vec![
                     ("indexrelid", i(idx.oid)),
                     ("indrelid", i(tdef.oid)),
-                    ("indnatts", i(n)),
+                    ("indnatts", i(all.len() as i64)),
                     ("indnkeyatts", i(n)),
                     ("indisunique", b(idx.unique)),
                     ("indisprimary", b(idx.primary)),
@@ -318,7 +319,7 @@ fn index_rows(sess: &Session, def: &TableDef) -> Rows {
                     ("indisvalid", b(true)),
                     ("indisready", b(true)),
                     ("indislive", b(true)),
-                    ("indkey", t(int2vector(&idx.columns))),
+                    ("indkey", t(int2vector(&all))),
                     ("indcollation", t(vec!["0"; idx.columns.len()].join(" "))),
                     ("indclass", t(vec!["0"; idx.columns.len()].join(" "))),
                     ("indoption", t(vec!["0"; idx.columns.len()].join(" "))),
