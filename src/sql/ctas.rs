@@ -18,8 +18,11 @@ fn is_word(t: &Token, w: &str) -> bool {
 /// `sql` with [`UNTYPED`] after each name of a CREATE TABLE AS column list
 /// (unchanged when it has none).
 pub(crate) fn type_column_list(sql: &str) -> Cow<'_, str> {
-    let head = sql.trim_start();
-    if head.len() < 6 || !head[..6].eq_ignore_ascii_case("create") {
+    let head = sql.trim_start().as_bytes();
+    if !head
+        .get(..6)
+        .is_some_and(|h| h.eq_ignore_ascii_case(b"create"))
+    {
         return sql.into();
     }
     let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
@@ -110,6 +113,8 @@ mod tests {
             "CREATE TABLE t (a int) AS SELECT 1",
             "SELECT 1",
             "CREATE INDEX i ON t (a)",
+            "créé",
+            "\u{e9}\u{e9}\u{e9}\u{e9}",
         ] {
             assert_eq!(type_column_list(sql), sql);
         }
