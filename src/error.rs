@@ -135,8 +135,8 @@ pub enum Error {
     /// 2200H: a sequence ran past its end.
     #[error("{0}")]
     SequenceLimit(String),
-    /// 42701: a column named twice.
-    #[error("{0}")]
+    /// 42701: `column "a" specified more than once`.
+    #[error("column \"{0}\" specified more than once")]
     DuplicateColumn(String),
     /// An error with PostgreSQL's secondary fields: DETAIL, HINT and the
     /// position (1-based, in characters) in the statement's text.

@@ -59,6 +59,13 @@ const CASES: &[(&str, u8)] = &[
         "INSERT INTO errs VALUES (5, 'x', 0), (5, 'y', 0) ON CONFLICT (id) DO UPDATE SET n = 1",
         MESSAGE,
     ),
+    ("CREATE EXTENSION no_such_extension", MESSAGE),
+    ("DROP EXTENSION no_such_extension", MESSAGE),
+    ("CREATE EXTENSION plpgsql", MESSAGE),
+    ("INSERT INTO errs DEFAULT VALUES", MESSAGE),
+    ("CREATE TABLE errs_ctas (a, b) AS SELECT 1", MESSAGE),
+    ("CREATE TABLE errs_ctas AS SELECT 1 AS a, 2 AS a", MESSAGE),
+    ("SELECT id INTO errs FROM errs", MESSAGE),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

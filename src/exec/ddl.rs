@@ -43,6 +43,9 @@ mod view;
 use crate::types::shard::ShardId;
 use crate::types::table::{TableDef, UniqueKey};
 
+pub mod create_as;
+pub mod extension;
+
 /// What a transaction block's DDL changed so far, to publish at COMMIT or
 /// undo at ROLLBACK.
 #[derive(Debug, Default, Clone)]
@@ -85,6 +88,10 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
 
 fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     match stmt {
+        Statement::CreateTable(ct) if ct.query.is_some() => create_as::create_table_as(sess, ct),
+        Statement::Query(_) if create_as::is_select_into(stmt) => {
+            create_as::select_into(sess, stmt)
+        }
         Statement::CreateTable(ct) => {
             let name = object_name(&ct.name);
             if name.contains('.') {
@@ -175,6 +182,8 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             }
             Ok(Outcome::Command("ALTER TABLE".into()))
         }
+        Statement::CreateExtension(ce) => extension::create(ce),
+        Statement::DropExtension(de) => extension::drop(de),
         _ => Err(Error::Unsupported(stmt.to_string())),
     }
 }
@@ -379,6 +388,13 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
                     "ADD COLUMN with a key constraint".into(),
                 ));
             }
+            // Rows already sealed read a new column's default at every
+            // read: a volatile one would change under them.
+            if col.default.as_deref().is_some_and(volatile) {
+                return Err(Error::Unsupported(
+                    "ADD COLUMN with a volatile DEFAULT".into(),
+                ));
+            }
             if col.not_null && col.default.is_none() {
                 let total = count_all(sess, &def.name)?;
                 if total > 0 {
@@ -434,6 +450,20 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
         }
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
     }
+}
+
+/// Whether a default expression calls a function that gives each row
+/// its own value.
+fn volatile(default: &str) -> bool {
+    let d = default.to_ascii_lowercase();
+    [
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate_v4(",
+        "clock_timestamp(",
+    ]
+    .iter()
+    .any(|f| d.contains(f))
 }
 
 fn count_all(sess: &mut Session, table: &str) -> Result<u64> {

@@ -331,6 +331,7 @@ fn max_placeholder(stmt: &Statement) -> usize {
 
 fn classify(stmt: &Statement) -> Result<Kind> {
     Ok(match stmt {
+        Statement::Query(_) if ddl::create_as::is_select_into(stmt) => Kind::Ddl,
         Statement::Query(_) => match query::admin_call(stmt)? {
             Some((f, table)) if f == "mosaic.seal" => Kind::Seal(table),
             Some((f, id)) if f == "mosaic.replicate" => Kind::Replicate(id),
@@ -350,6 +351,8 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::CreateIndex(_)
         | Statement::AlterTable(_)
         | Statement::Drop { .. }
+        | Statement::CreateExtension(_)
+        | Statement::DropExtension(_)
         | Statement::Truncate(_) => Kind::Ddl,
         Statement::StartTransaction { modes, .. } => {
             Kind::Begin(isolation::Modes::from_ast(modes)?)

@@ -100,6 +100,9 @@ fn insert(
     };
     let def = table_def(sess, name)?;
     expand_returning(&mut ins.returning, &def);
+    if ins.source.is_none() && ins.columns.is_empty() && ins.assignments.is_empty() {
+        ins.source = Some(default_values(&def)?);
+    }
     // The open segment has hidden columns first: name the user's columns
     // (as many as the VALUES rows supply; the rest take their defaults).
     if ins.columns.is_empty() {
@@ -150,6 +153,16 @@ fn insert(
     let (sql, _) = compile(sess, stmt, params)?;
     let n = execute(sess, &sql, params, returning, sink)?;
     Ok((Some(def), n, "INSERT 0"))
+}
+
+/// `INSERT … DEFAULT VALUES` as the row `VALUES (DEFAULT, …)`, one
+/// `DEFAULT` per column, which [`fill_defaults`] then fills.
+fn default_values(def: &TableDef) -> Result<Box<sqlparser::ast::Query>> {
+    let row = vec!["DEFAULT"; def.columns.len()].join(", ");
+    match crate::sql::parse(&format!("VALUES ({row})"))?.pop() {
+        Some(Statement::Query(q)) => Ok(q),
+        _ => Err(Error::Internal("VALUES did not parse as a query".into())),
+    }
 }
 
 /// Replace `DEFAULT` in VALUES rows (SQLite has no such expression) by
@@ -490,7 +503,14 @@ fn delete(
 /// Fail with 23505 if a row this statement wrote duplicates a unique key
 /// held by a live row of a sealed shard.
 pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]) -> Result<()> {
-    let keys: Vec<Vec<usize>> = def.unique_keys().cloned().collect();
+    let mut keys: Vec<Vec<usize>> = def.unique_keys().cloned().collect();
+    // CREATE UNIQUE INDEX keys hold across shards and nodes too.
+    for ix in def.indexes.iter().filter(|ix| ix.unique) {
+        let key: Option<Vec<usize>> = ix.columns.iter().map(|c| def.column_index(c)).collect();
+        if let Some(key) = key.filter(|k| !keys.contains(k)) {
+            keys.push(key);
+        }
+    }
     if keys.is_empty() {
         return Ok(());
     }
@@ -611,7 +631,19 @@ pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> 
                 .unwrap_or_else(|| "NULL".into())
         })
         .collect();
-    let constraint = def.key_constraint_name(key);
+    let is_constraint = def.unique_keys().any(|k| k.as_slice() == key);
+    let index = def.indexes.iter().find(|ix| {
+        ix.unique
+            && ix
+                .columns
+                .iter()
+                .map(|c| def.column_index(c))
+                .eq(key.iter().map(|&k| Some(k)))
+    });
+    let constraint = match index.filter(|_| !is_constraint) {
+        Some(ix) => ix.name.clone(),
+        None => def.key_constraint_name(key),
+    };
     Error::UniqueViolation(format!(
         "duplicate key value violates unique constraint \"{constraint}\""
     ))

@@ -258,20 +258,23 @@ pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
     if ci.nulls_distinct == Some(false) {
         return Err(Error::Unsupported("UNIQUE NULLS NOT DISTINCT".into()));
     }
+    crate::sql::index::refuse_options(ci)?;
     let exprs: Vec<Expr> = ci.columns.iter().map(|c| c.column.expr.clone()).collect();
     let cols = key_columns(&table.columns, &exprs, &table.name)?;
     let columns: Vec<String> = cols
         .iter()
         .map(|&c| table.columns[c].name.clone())
         .collect();
+    let include = crate::sql::index::include_columns(ci, table)?;
     let name = match &ci.name {
         Some(n) => object_name(n),
-        None => format!("{}_{}_idx", table.name, columns.join("_")),
+        None => crate::sql::index::default_name(&table.name, &columns, &include),
     };
     Ok(Index {
         name,
         columns,
         unique: ci.unique,
+        include,
     })
 }
 

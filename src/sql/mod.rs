@@ -24,7 +24,9 @@ pub trait Schema {
 
 mod build;
 pub mod coerce;
+pub mod ctas;
 pub mod ddl;
+pub mod index;
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -44,7 +46,7 @@ pub const STACK_SIZE: usize = 64 << 20;
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(&respell_lock_strengths(sql))
+        .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(sql)))
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| syntax_error(sql, e))
 }

@@ -498,6 +498,23 @@ fn random(_: &mut Context<'_>) -> FnResult {
     Ok(Value::Real(rand::random::<f64>()))
 }
 
+/// A random (version 4, RFC 4122 variant) UUID as uuid's stored text:
+/// `gen_random_uuid()` and uuid-ossp's `uuid_generate_v4()`.
+fn random_uuid(_: &mut Context<'_>) -> FnResult {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(Value::Text(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )))
+}
+
 /// Register MosaicDB's SQL functions on `conn`.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
@@ -527,6 +544,8 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         )))
     })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
+    conn.create_scalar_function("gen_random_uuid", 0, volatile, random_uuid)?;
+    conn.create_scalar_function("uuid_generate_v4", 0, volatile, random_uuid)?;
     aggregate::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;

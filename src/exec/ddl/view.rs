@@ -102,10 +102,7 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
         .collect();
     for (i, c) in columns.iter().enumerate() {
         if columns[..i].iter().any(|o| o.name == c.name) {
-            return Err(Error::DuplicateColumn(format!(
-                "column \"{}\" specified more than once",
-                c.name
-            )));
+            return Err(Error::DuplicateColumn(c.name.clone()));
         }
     }
     columns.shrink_to_fit();

@@ -46,6 +46,8 @@ pub struct Index {
     pub columns: Vec<usize>,
     pub unique: bool,
     pub primary: bool,
+    /// INCLUDE column positions, from 0.
+    pub include: Vec<usize>,
     /// The constraint the index implements, if any.
     pub constraint: Option<Constraint>,
 }
@@ -96,6 +98,7 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
             columns,
             unique,
             primary: kind == Some('p'),
+            include: vec![],
             constraint,
         });
     };
@@ -113,6 +116,10 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
     for i in &t.indexes {
         let cols = i.columns.iter().filter_map(|c| t.column_index(c)).collect();
         add(i.name.clone(), cols, i.unique, None);
+    }
+    let declared = out.len().saturating_sub(t.indexes.len());
+    for (o, i) in out[declared..].iter_mut().zip(&t.indexes) {
+        o.include = i.include.iter().filter_map(|c| t.column_index(c)).collect();
     }
     out
 }
@@ -156,10 +163,14 @@ pub fn checks(t: &TableDef) -> Vec<Constraint> {
     out
 }
 
-/// `CREATE [UNIQUE] INDEX name ON public.t USING btree (a, b)`.
+/// `CREATE [UNIQUE] INDEX name ON public.t USING btree (a, b) [INCLUDE (c)]`.
 pub fn index_def(t: &TableDef, i: &Index) -> String {
+    let include = match i.include.is_empty() {
+        true => String::new(),
+        false => format!(" INCLUDE ({})", column_list(t, &i.include)),
+    };
     format!(
-        "CREATE {}INDEX {} ON public.{} USING btree ({})",
+        "CREATE {}INDEX {} ON public.{} USING btree ({}){include}",
         if i.unique { "UNIQUE " } else { "" },
         i.name,
         t.name,

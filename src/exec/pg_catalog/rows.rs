@@ -95,6 +95,18 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
                 ],
             ),
         ],
+        // PostgreSQL installs plpgsql in every database (exec::ddl::extension).
+        "pg_extension" => vec![row(
+            def,
+            vec![
+                ("oid", i(13559)),
+                ("extname", t("plpgsql")),
+                ("extowner", i(OWNER_OID)),
+                ("extnamespace", i(PG_CATALOG_NS)),
+                ("extrelocatable", b(false)),
+                ("extversion", t("1.0")),
+            ],
+        )],
         "pg_tables" => tables_view(sess, def),
         "pg_views" => views_view(sess, def),
         "pg_sequence" => sequences(sess, def),
@@ -302,12 +314,13 @@ fn index_rows(sess: &Session, def: &TableDef) -> Rows {
     for tdef in sess.catalog().tables() {
         for idx in objects::indexes(&tdef) {
             let n = idx.columns.len() as i64;
+            let all: Vec<usize> = idx.columns.iter().chain(&idx.include).copied().collect();
             out.push(row(
                 def,
                 vec![
                     ("indexrelid", i(idx.oid)),
                     ("indrelid", i(tdef.oid)),
-                    ("indnatts", i(n)),
+                    ("indnatts", i(all.len() as i64)),
                     ("indnkeyatts", i(n)),
                     ("indisunique", b(idx.unique)),
                     ("indisprimary", b(idx.primary)),
@@ -315,7 +328,7 @@ fn index_rows(sess: &Session, def: &TableDef) -> Rows {
                     ("indisvalid", b(true)),
                     ("indisready", b(true)),
                     ("indislive", b(true)),
-                    ("indkey", t(int2vector(&idx.columns))),
+                    ("indkey", t(int2vector(&all))),
                     ("indcollation", t(vec!["0"; idx.columns.len()].join(" "))),
                     ("indclass", t(vec!["0"; idx.columns.len()].join(" "))),
                     ("indoption", t(vec!["0"; idx.columns.len()].join(" "))),

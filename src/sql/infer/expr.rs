@@ -458,7 +458,7 @@ impl Env<'_> {
             | "to_json" => PgType::Json,
             "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "jsonb_object_agg"
             | "to_jsonb" => PgType::Jsonb,
-            "gen_random_uuid" => PgType::Uuid,
+            "gen_random_uuid" | "uuid_generate_v4" => PgType::Uuid,
             "array_agg" => PgType::Array(Box::new(match first(self)? {
                 PgType::Unknown => PgType::Text,
                 t => t,

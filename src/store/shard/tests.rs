@@ -26,6 +26,7 @@ pub(crate) fn table() -> TableDef {
             name: "people_name_idx".into(),
             columns: vec!["name".into()],
             unique: false,
+            include: vec![],
         }],
         kind: Default::default(),
     }

@@ -1,0 +1,122 @@
+//! `CREATE TABLE name (a, b) AS query`: a list of column names without
+//! types, which sqlparser does not read. Each name gets the placeholder
+//! type [`UNTYPED`] before parsing, so the statement parses as a CREATE
+//! TABLE with a query, and `exec::ddl::create_as` takes the names back.
+
+use std::borrow::Cow;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+
+/// The type a name of a CREATE TABLE AS column list is given to parse.
+pub const UNTYPED: &str = "mosaic_untyped";
+
+fn is_word(t: &Token, w: &str) -> bool {
+    matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w))
+}
+
+/// `sql` with [`UNTYPED`] after each name of a CREATE TABLE AS column list
+/// (unchanged when it has none).
+pub(crate) fn type_column_list(sql: &str) -> Cow<'_, str> {
+    let head = sql.trim_start().as_bytes();
+    if !head
+        .get(..6)
+        .is_some_and(|h| h.eq_ignore_ascii_case(b"create"))
+    {
+        return sql.into();
+    }
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return sql.into();
+    };
+    let solid: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i], Token::Whitespace(_)))
+        .collect();
+    let Some(names) = column_list(&tokens, &solid) else {
+        return sql.into();
+    };
+    let mut out = String::with_capacity(sql.len() + names.len() * (UNTYPED.len() + 1));
+    for (i, t) in tokens.iter().enumerate() {
+        out.push_str(&t.to_string());
+        if names.contains(&i) {
+            out.push(' ');
+            out.push_str(UNTYPED);
+        }
+    }
+    out.into()
+}
+
+/// The token indexes of the column names of `CREATE [TEMP | UNLOGGED]
+/// TABLE [IF NOT EXISTS] name (a, b, …) AS`, if the statement starts so.
+fn column_list(tokens: &[Token], solid: &[usize]) -> Option<Vec<usize>> {
+    let at = |k: usize| solid.get(k).map(|&i| &tokens[i]);
+    let mut k = 1;
+    while at(k).is_some_and(|t| {
+        ["temp", "temporary", "unlogged", "global", "local"]
+            .iter()
+            .any(|w| is_word(t, w))
+    }) {
+        k += 1;
+    }
+    if !at(k).is_some_and(|t| is_word(t, "table")) {
+        return None;
+    }
+    k += 1;
+    if at(k).is_some_and(|t| is_word(t, "if")) {
+        k += 3;
+    }
+    // The table name: word(.word)*
+    matches!(at(k), Some(Token::Word(_))).then_some(())?;
+    k += 1;
+    while matches!(at(k), Some(Token::Period)) {
+        matches!(at(k + 1), Some(Token::Word(_))).then_some(())?;
+        k += 2;
+    }
+    matches!(at(k), Some(Token::LParen)).then_some(())?;
+    k += 1;
+    let mut names = Vec::new();
+    loop {
+        matches!(at(k), Some(Token::Word(_))).then_some(())?;
+        names.push(solid[k]);
+        match at(k + 1) {
+            Some(Token::Comma) => k += 2,
+            Some(Token::RParen) => {
+                k += 2;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    at(k).is_some_and(|t| is_word(t, "as")).then_some(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_without_types_get_the_placeholder() {
+        assert_eq!(
+            type_column_list("CREATE TABLE t (a, \"B\") AS SELECT 1, 2"),
+            "CREATE TABLE t (a mosaic_untyped, \"B\" mosaic_untyped) AS SELECT 1, 2"
+        );
+        assert_eq!(
+            type_column_list("create table if not exists s.t(x) as values (1)"),
+            "create table if not exists s.t(x mosaic_untyped) as values (1)"
+        );
+    }
+
+    #[test]
+    fn other_statements_are_left_alone() {
+        for sql in [
+            "CREATE TABLE t (a int, b text)",
+            "CREATE TABLE t AS SELECT 1",
+            "CREATE TABLE t (a int) AS SELECT 1",
+            "SELECT 1",
+            "CREATE INDEX i ON t (a)",
+            "créé",
+            "\u{e9}\u{e9}\u{e9}\u{e9}",
+        ] {
+            assert_eq!(type_column_list(sql), sql);
+        }
+    }
+}

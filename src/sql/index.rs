@@ -1,0 +1,85 @@
+//! CREATE INDEX beyond its key columns: the options MosaicDB keeps
+//! (INCLUDE columns, CONCURRENTLY, which changes nothing here) and the
+//! ones it refuses by name rather than drop silently, since
+//! `pg_get_indexdef` and psql's `\d` would then print a different index.
+
+use sqlparser::ast::{CreateIndex, OrderBySort};
+
+use crate::error::{Error, Result};
+use crate::sql::ident_name;
+use crate::types::table::TableDef;
+
+/// Refuse the index options that are not built: access methods other
+/// than btree, DESC and NULLS FIRST/LAST, operator classes, storage
+/// parameters.
+pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
+    if let Some(using) = &ci.using {
+        let method = using.to_string().to_lowercase();
+        if method != "btree" {
+            return Err(Error::Unsupported(format!("index access method {method}")));
+        }
+    }
+    for c in &ci.columns {
+        let o = &c.column.options;
+        if !matches!(o.sort, None | Some(OrderBySort::Asc)) || o.nulls_first.is_some() {
+            return Err(Error::Unsupported(
+                "DESC and NULLS FIRST/LAST in an index".into(),
+            ));
+        }
+        if c.operator_class.is_some() {
+            return Err(Error::Unsupported("operator classes in an index".into()));
+        }
+    }
+    if !ci.with.is_empty() {
+        return Err(Error::Unsupported("index storage parameters".into()));
+    }
+    if !ci.index_options.is_empty() || !ci.alter_options.is_empty() {
+        return Err(Error::Unsupported("these index options".into()));
+    }
+    Ok(())
+}
+
+/// The INCLUDE columns, each a column of `table`.
+pub fn include_columns(ci: &CreateIndex, table: &TableDef) -> Result<Vec<String>> {
+    ci.include
+        .iter()
+        .map(|i| {
+            let name = ident_name(i);
+            match table.column_index(&name) {
+                Some(_) => Ok(name),
+                None => Err(Error::NoSuchColumn(name)),
+            }
+        })
+        .collect()
+}
+
+/// PostgreSQL's name for an unnamed index: the table, the key and INCLUDE
+/// columns (a repeated one numbered: `a`, `a1`), then `idx`.
+pub fn default_name(table: &str, columns: &[String], include: &[String]) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for c in columns.iter().chain(include) {
+        let mut name = c.clone();
+        let mut n = 0;
+        while names.contains(&name) {
+            n += 1;
+            name = format!("{c}{n}");
+        }
+        names.push(name);
+    }
+    format!("{table}_{}_idx", names.join("_"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_number_repeated_columns() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            default_name("it", &s(&["a"]), &s(&["b", "c"])),
+            "it_a_b_c_idx"
+        );
+        assert_eq!(default_name("it", &s(&["a"]), &s(&["a"])), "it_a_a1_idx");
+    }
+}
