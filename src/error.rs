@@ -27,6 +27,16 @@ pub enum Error {
     CheckViolation(String),
     #[error("{0}")]
     ForeignKeyViolation(String),
+    /// A FOREIGN KEY that cannot be declared (no matching unique key,
+    /// column counts that disagree).
+    #[error("{0}")]
+    InvalidForeignKey(String),
+    /// An object others depend on (a table a FOREIGN KEY references).
+    #[error("{0}")]
+    DependentObjects(String),
+    /// A column that does not exist, in PostgreSQL's words for the context.
+    #[error("{0}")]
+    UndefinedColumn(String),
     #[error("{0}")]
     InvalidInput(String),
     /// Binary COPY data that does not follow the format.
@@ -138,6 +148,9 @@ impl Error {
             Error::NotNullViolation(_) => "23502",
             Error::CheckViolation(_) => "23514",
             Error::ForeignKeyViolation(_) => "23503",
+            Error::InvalidForeignKey(_) => "42830",
+            Error::DependentObjects(_) => "2BP01",
+            Error::UndefinedColumn(_) => "42703",
             Error::InvalidInput(_) => "22P02",
             Error::BadCopyFormat(_) => "22P04",
             Error::StringTooLong(_) => "22001",
@@ -296,6 +309,10 @@ mod tests {
             (Error::NoSuchPreparedStatement("s".into()), "26000"),
             (Error::ObjectNotInState("c".into()), "55000"),
             (Error::StaleCopy("s".into()), "40001"),
+            (Error::ForeignKeyViolation("f".into()), "23503"),
+            (Error::InvalidForeignKey("f".into()), "42830"),
+            (Error::DependentObjects("d".into()), "2BP01"),
+            (Error::UndefinedColumn("c".into()), "42703"),
         ];
         for (err, code) in cases {
             assert_eq!(err.sqlstate(), code, "{err:?}");

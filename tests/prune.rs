@@ -37,6 +37,7 @@ fn sealed_table() -> TableDef {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
     }
 }
 

@@ -41,6 +41,7 @@ fn catalog() -> OneTable {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
     }))
 }
 

@@ -8,6 +8,8 @@ use crate::sql::{ident_name, object_name};
 use crate::types::table::{Column, Index, TableDef, UniqueKey};
 use crate::types::PgType;
 
+pub mod foreign;
+
 fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
     match dt.to_string().to_lowercase().as_str() {
         "serial" | "serial4" => Some(PgType::Int4),
@@ -43,9 +45,8 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
                 unique = Some(opt.name.as_ref().map(ident_name))
             }
             ColumnOption::Check(_) => {}
-            ColumnOption::ForeignKey(_) => {
-                return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
-            }
+            // Read by `foreign::column_specs`.
+            ColumnOption::ForeignKey(_) => {}
             other => return Err(Error::Unsupported(format!("column option {other}"))),
         }
     }
@@ -180,9 +181,8 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
                 ));
             }
             TableConstraint::Check(ch) => checks.push(ch.expr.to_string()),
-            TableConstraint::ForeignKey(_) => {
-                return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
-            }
+            // Read by `foreign::specs`.
+            TableConstraint::ForeignKey(_) => {}
             other => return Err(Error::Unsupported(format!("table constraint {other}"))),
         }
     }
@@ -197,6 +197,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         unique,
         checks,
         indexes: vec![],
+        foreign_keys: vec![],
     })
 }
 

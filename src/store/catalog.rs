@@ -551,6 +551,7 @@ mod tests {
             unique: vec![],
             checks: vec![],
             indexes: vec![],
+            foreign_keys: vec![],
         }
     }
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::types::foreign::ForeignKey;
 use crate::types::PgType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +34,9 @@ pub struct TableDef {
     /// CHECK constraints, as PostgreSQL SQL text.
     pub checks: Vec<String>,
     pub indexes: Vec<Index>,
+    /// FOREIGN KEY constraints of this table (as the referencing table).
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKey>,
 }
 
 impl TableDef {
@@ -185,6 +189,7 @@ mod tests {
             unique,
             checks: vec![],
             indexes: vec![],
+            foreign_keys: vec![],
         }
     }
 

@@ -92,5 +92,6 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
     }
 }

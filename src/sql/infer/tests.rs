@@ -33,6 +33,7 @@ fn catalog() -> Tables {
             unique: vec![],
             checks: vec![],
             indexes: vec![],
+            foreign_keys: vec![],
         };
         (name.to_string(), Arc::new(def))
     };

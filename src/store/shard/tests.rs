@@ -26,6 +26,7 @@ pub(crate) fn table() -> TableDef {
             columns: vec!["name".into()],
             unique: false,
         }],
+        foreign_keys: vec![],
     }
 }
 
