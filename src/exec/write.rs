@@ -154,6 +154,7 @@ fn insert(
     let returning = ins.returning.is_some();
     fill_defaults(ins, &def)?;
     if ins.on.is_some() {
+        upsert::mark_updated_rows(ins)?;
         upsert::pull_conflicting_rows(sess, &mut stmt, &def, params)?;
         // SQLite reads `INSERT … SELECT … FROM t ON CONFLICT` as a join
         // constraint unless the SELECT has a WHERE clause.

@@ -22,7 +22,7 @@ pub(crate) fn apply(
     child: &TableDef,
     fk: &ForeignKey,
     action: Action,
-    removed: Vec<(Vec<Datum>, Option<Vec<Datum>>)>,
+    removed: Vec<super::foreign::Removed>,
 ) -> Result<()> {
     match action {
         Action::NoAction | Action::Restrict => {
@@ -45,6 +45,9 @@ pub(crate) fn apply(
             Ok(())
         }
         Action::SetNull | Action::SetDefault => {
+            if action == Action::SetDefault {
+                default_still_referenced(sess, def, child, fk, &removed)?;
+            }
             let mut sets = Vec::new();
             for &c in &fk.columns {
                 let col = &child.columns[c];
@@ -69,6 +72,46 @@ pub(crate) fn apply(
     }
 }
 
+/// SET DEFAULT of rows whose key is the default itself leaves them
+/// referencing it: when that key was removed, PostgreSQL fails as NO
+/// ACTION would (before the rows are set), and so does this.
+fn default_still_referenced(
+    sess: &mut Session,
+    def: &TableDef,
+    child: &TableDef,
+    fk: &ForeignKey,
+    removed: &[super::foreign::Removed],
+) -> Result<()> {
+    let mut exprs = Vec::new();
+    for &c in &fk.columns {
+        let col = &child.columns[c];
+        let sequence = col
+            .default
+            .as_deref()
+            .and_then(crate::types::table::sequence_name);
+        if sequence.is_some() {
+            return Ok(());
+        }
+        exprs.push(super::default_value(Some(col))?.to_string());
+    }
+    let rows = super::foreign::read(sess, &format!("SELECT {}", exprs.join(", ")), &[])?;
+    let Some(default) = rows.into_iter().next() else {
+        return Ok(());
+    };
+    let types: Vec<&crate::types::PgType> =
+        fk.columns.iter().map(|&c| &child.columns[c].ty).collect();
+    let target = super::foreign::canon_key(&default, &types);
+    let same: Vec<Vec<Datum>> = removed
+        .iter()
+        .filter(|(old, _)| super::foreign::canon_key(old, &types) == target)
+        .map(|(old, _)| old.clone())
+        .collect();
+    if same.is_empty() {
+        return Ok(());
+    }
+    super::foreign::check_still_referenced(sess, def, child, fk, Action::NoAction, same)
+}
+
 /// ON UPDATE CASCADE: one UPDATE moves every referencing row of the
 /// chunk to its key's new value at once (so a new value that is another
 /// row's old value is not moved twice).
@@ -76,7 +119,7 @@ fn cascade_update(
     sess: &mut Session,
     child: &TableDef,
     fk: &ForeignKey,
-    chunk: &[(Vec<Datum>, Option<Vec<Datum>>)],
+    chunk: &[super::foreign::Removed],
 ) -> Result<()> {
     let mut params: Vec<Datum> = Vec::new();
     let mut conds = Vec::new();

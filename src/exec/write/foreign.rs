@@ -90,7 +90,7 @@ fn canon(d: &Datum, ty: &PgType) -> String {
     }
 }
 
-fn canon_key(values: &[Datum], types: &[&PgType]) -> Vec<String> {
+pub(crate) fn canon_key(values: &[Datum], types: &[&PgType]) -> Vec<String> {
     values.iter().zip(types).map(|(v, t)| canon(v, t)).collect()
 }
 
@@ -426,50 +426,86 @@ fn refuse_upsert_of_key(sess: &Session, ins: &sqlparser::ast::Insert) -> Result<
 }
 
 /// After an UPDATE or DELETE of `def`: each key it removed is handled by
-/// the action of every FOREIGN KEY that references it.
+/// the action of every FOREIGN KEY that references it. The checks (NO
+/// ACTION, RESTRICT) come first and report what PostgreSQL's triggers
+/// would: the first changed row with a violation, and for that row the
+/// constraint created first; then the actions run, constraint by
+/// constraint.
 pub(crate) fn after_parent_write(
     sess: &mut Session,
     def: &TableDef,
     captured: Captured,
 ) -> Result<()> {
-    for (child, fk) in referencing(sess, &def.name) {
-        let Some(ppos) = fk.parent_positions(def) else {
+    let mut refs = referencing(sess, &def.name);
+    refs.sort_by_key(|(t, _)| t.oid);
+    let mut actions = Vec::new();
+    let mut first: Option<(usize, Error)> = None;
+    for (child, fk) in refs {
+        let Some((rows, removed)) = removed_keys(def, &fk, &captured) else {
             continue;
         };
-        let at: Vec<usize> = ppos
-            .iter()
-            .filter_map(|p| captured.cols.iter().position(|c| c == p))
-            .collect();
-        let types = types_of(def, &ppos);
-        let mut seen = HashSet::new();
-        let mut removed: Vec<(Vec<Datum>, Option<Vec<Datum>>)> = Vec::new();
-        for (old, new) in &captured.rows {
-            let old: Vec<Datum> = at.iter().map(|&i| old[i].clone()).collect();
-            if old.iter().any(|v| matches!(v, Datum::Null)) {
-                continue;
-            }
-            let new: Option<Vec<Datum>> = new
-                .as_ref()
-                .map(|n| at.iter().map(|&i| n[i].clone()).collect());
-            let key = canon_key(&old, &types);
-            if new.as_ref().is_some_and(|n| canon_key(n, &types) == key) {
-                continue;
-            }
-            if seen.insert(key) {
-                removed.push((old, new));
-            }
-        }
-        if removed.is_empty() {
-            continue;
-        }
         let action = if captured.update {
             fk.on_update
         } else {
             fk.on_delete
         };
+        if !matches!(action, Action::NoAction | Action::Restrict) {
+            actions.push((child, fk, action, removed));
+            continue;
+        }
+        let old = removed.into_iter().map(|(o, _)| o).collect();
+        if let Some((i, e)) = still_referenced(sess, def, &child, &fk, action, old)? {
+            if first.as_ref().is_none_or(|(row, _)| rows[i] < *row) {
+                first = Some((rows[i], e));
+            }
+        }
+    }
+    if let Some((_, e)) = first {
+        return Err(e);
+    }
+    for (child, fk, action, removed) in actions {
         super::cascade::apply(sess, def, &child, &fk, action, removed)?;
     }
     Ok(())
+}
+
+/// A removed key of `def` and, for an UPDATE, its new value.
+pub(crate) type Removed = (Vec<Datum>, Option<Vec<Datum>>);
+
+/// The keys of `fk`'s referenced columns the captured rows removed (an
+/// UPDATE that keeps a key removes nothing; a key with a NULL is never
+/// referenced), each once, with the index of its first row.
+fn removed_keys(
+    def: &TableDef,
+    fk: &ForeignKey,
+    captured: &Captured,
+) -> Option<(Vec<usize>, Vec<Removed>)> {
+    let ppos = fk.parent_positions(def)?;
+    let at: Vec<usize> = ppos
+        .iter()
+        .filter_map(|p| captured.cols.iter().position(|c| c == p))
+        .collect();
+    let types = types_of(def, &ppos);
+    let mut seen = HashSet::new();
+    let (mut rows, mut removed) = (Vec::new(), Vec::new());
+    for (n, (old, new)) in captured.rows.iter().enumerate() {
+        let old: Vec<Datum> = at.iter().map(|&i| old[i].clone()).collect();
+        if old.iter().any(|v| matches!(v, Datum::Null)) {
+            continue;
+        }
+        let new: Option<Vec<Datum>> = new
+            .as_ref()
+            .map(|n| at.iter().map(|&i| n[i].clone()).collect());
+        let key = canon_key(&old, &types);
+        if new.as_ref().is_some_and(|n| canon_key(n, &types) == key) {
+            continue;
+        }
+        if seen.insert(key) {
+            rows.push(n);
+            removed.push((old, new));
+        }
+    }
+    (!removed.is_empty()).then_some((rows, removed))
 }
 
 /// NO ACTION / RESTRICT: fail if one of `removed` (old keys of `def`,
@@ -483,34 +519,53 @@ pub(crate) fn check_still_referenced(
     action: Action,
     removed: Vec<Vec<Datum>>,
 ) -> Result<()> {
+    match still_referenced(sess, def, child, fk, action, removed)? {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The first of `removed` still referenced (see `check_still_referenced`):
+/// its index and its error.
+fn still_referenced(
+    sess: &mut Session,
+    def: &TableDef,
+    child: &TableDef,
+    fk: &ForeignKey,
+    action: Action,
+    removed: Vec<Vec<Datum>>,
+) -> Result<Option<(usize, Error)>> {
     let Some(ppos) = fk.parent_positions(def) else {
-        return Ok(());
+        return Ok(None);
     };
     let types = types_of(def, &ppos);
-    let mut gone = removed;
+    let mut gone: Vec<(usize, Vec<Datum>)> = removed.into_iter().enumerate().collect();
     if action == Action::NoAction {
-        let still = present(sess, def, &ppos, &gone)?;
-        gone.retain(|k| !still.contains(&canon_key(k, &types)));
+        let keys: Vec<Vec<Datum>> = gone.iter().map(|(_, k)| k.clone()).collect();
+        let still = present(sess, def, &ppos, &keys)?;
+        gone.retain(|(_, k)| !still.contains(&canon_key(k, &types)));
     }
     if gone.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let ctypes = types_of(child, &fk.columns);
-    let referenced = present(sess, child, &fk.columns, &gone)?;
-    let hit = gone
+    let keys: Vec<Vec<Datum>> = gone.iter().map(|(_, k)| k.clone()).collect();
+    let referenced = present(sess, child, &fk.columns, &keys)?;
+    let Some((i, values)) = gone
         .into_iter()
-        .find(|k| referenced.contains(&canon_key(k, &ctypes)));
-    match hit {
-        None => Ok(()),
-        Some(values) => Err(Error::ForeignKeyViolation(format!(
-            "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
-            def.name, fk.name, child.name
-        ))
-        .with_detail(format!(
-            "Key ({})=({}) is still referenced from table \"{}\".",
-            column_names(def, &ppos),
-            rendered(def, &ppos, &values),
-            child.name
-        ))),
-    }
+        .find(|(_, k)| referenced.contains(&canon_key(k, &ctypes)))
+    else {
+        return Ok(None);
+    };
+    let e = Error::ForeignKeyViolation(format!(
+        "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
+        def.name, fk.name, child.name
+    ))
+    .with_detail(format!(
+        "Key ({})=({}) is still referenced from table \"{}\".",
+        column_names(def, &ppos),
+        rendered(def, &ppos, &values),
+        child.name
+    ));
+    Ok(Some((i, e)))
 }
