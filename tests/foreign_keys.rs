@@ -23,6 +23,18 @@ async fn failure(client: &tokio_postgres::Client, sql: &str) -> (String, String,
     )
 }
 
+async fn copy_rows(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    data: &str,
+) -> Result<u64, tokio_postgres::Error> {
+    use futures::SinkExt;
+    let sink = client.copy_in(sql).await?;
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from(data.to_string())).await?;
+    sink.as_mut().finish().await
+}
+
 async fn count(client: &tokio_postgres::Client, sql: &str) -> String {
     simple_rows(client, sql).await[0][0]
         .clone()
@@ -92,6 +104,23 @@ async fn parents_and_children_on_different_nodes() {
             "Key (pid)=(77) is not present in table \"fk_parent\"."
         )
     );
+
+    // COPY FROM checks its rows too.
+    copy_rows(&b, "COPY fk_strict FROM STDIN", "4\t7\n5\t12\n")
+        .await
+        .expect("COPY of rows whose parents are on f1");
+    let e = copy_rows(&b, "COPY fk_strict FROM STDIN", "6\t1000\n")
+        .await
+        .expect_err("COPY of a row without its parent");
+    let db = e.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "23503");
+    assert_eq!(
+        db.detail(),
+        Some("Key (pid)=(1000) is not present in table \"fk_parent\".")
+    );
+    b.batch_execute("DELETE FROM fk_strict WHERE id IN (4, 5)")
+        .await
+        .unwrap();
 
     // Deleting a parent on f1 that f2's rows reference fails, whether the
     // child row is sealed there (3, 11) or not (13), and from either node.

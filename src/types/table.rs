@@ -204,6 +204,35 @@ mod tests {
     }
 
     #[test]
+    fn catalogs_written_before_foreign_keys_still_load() {
+        let old = serde_json::to_string(&def(vec![]))
+            .unwrap()
+            .replace(",\"foreign_keys\":[]", "");
+        assert!(!old.contains("foreign_keys"), "{old}");
+        let t: TableDef = serde_json::from_str(&old).unwrap();
+        assert!(t.foreign_keys.is_empty());
+    }
+
+    #[test]
+    fn foreign_keys_round_trip_as_json_and_postcard() {
+        use crate::types::foreign::{Action, ForeignKey};
+        let mut t = def(vec![]);
+        t.foreign_keys.push(ForeignKey {
+            name: "t_a_fkey".into(),
+            columns: vec![0],
+            parent: "p".into(),
+            parent_columns: vec!["id".into()],
+            on_delete: Action::Cascade,
+            on_update: Action::SetDefault,
+            match_full: true,
+        });
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<TableDef>(&json).unwrap(), t);
+        let bytes = postcard::to_allocvec(&t).unwrap();
+        assert_eq!(postcard::from_bytes::<TableDef>(&bytes).unwrap(), t);
+    }
+
+    #[test]
     fn named_keys_round_trip_as_json_and_postcard() {
         let t = def(vec![
             UniqueKey::new(vec![0, 1], Some("uq_ab".into())),

@@ -168,10 +168,13 @@ fn cascade_update(
     internal(sess, &sql, params)
 }
 
-/// Run an internal write statement through the write path.
+/// Run an internal write statement through the write path, prepared as a
+/// client's statement is (typed, so a value assigned to a column takes
+/// the column's type, numeric scale included).
 fn internal(sess: &mut Session, sql: &str, params: Vec<Datum>) -> Result<()> {
-    let stmt = crate::sql::parse(sql)?
+    let stmt = crate::exec::prepare(&sess.catalog(), sql, &[])?
         .pop()
+        .and_then(|p| p.stmt)
         .ok_or_else(|| crate::error::Error::Internal("empty statement".into()))?;
     super::write_statement(sess, stmt, &params, &mut |_| Ok(())).map(|_| ())
 }
