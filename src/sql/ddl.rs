@@ -120,9 +120,18 @@ fn refuse_key_options(u: &sqlparser::ast::UniqueConstraint) -> Result<()> {
     refuse_deferrable(u.characteristics.as_ref())
 }
 
-fn refuse_deferrable(c: Option<&sqlparser::ast::ConstraintCharacteristics>) -> Result<()> {
-    if c.is_some_and(|c| c.deferrable == Some(true)) {
+/// DEFERRABLE and INITIALLY DEFERRED (which implies it) are not built;
+/// NOT ENFORCED is not PostgreSQL 15 syntax.
+pub(crate) fn refuse_deferrable(
+    c: Option<&sqlparser::ast::ConstraintCharacteristics>,
+) -> Result<()> {
+    let Some(c) = c else { return Ok(()) };
+    let deferred = c.initially == Some(sqlparser::ast::DeferrableInitial::Deferred);
+    if c.deferrable == Some(true) || deferred {
         return Err(Error::Unsupported("DEFERRABLE constraints".into()));
+    }
+    if c.enforced == Some(false) {
+        return Err(Error::Unsupported("NOT ENFORCED constraints".into()));
     }
     Ok(())
 }

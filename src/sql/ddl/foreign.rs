@@ -41,13 +41,7 @@ fn action(a: Option<&ReferentialAction>) -> Action {
 /// The spec of a FOREIGN KEY clause; `columns` are the referencing
 /// columns (a column-level REFERENCES names its own column).
 pub fn spec(fk: &ForeignKeyConstraint, name: Option<String>, columns: Vec<String>) -> Result<Spec> {
-    if fk
-        .characteristics
-        .as_ref()
-        .is_some_and(|c| c.deferrable == Some(true))
-    {
-        return Err(Error::Unsupported("DEFERRABLE constraints".into()));
-    }
+    crate::sql::ddl::refuse_deferrable(fk.characteristics.as_ref())?;
     let match_full = match fk.match_kind {
         None | Some(ConstraintReferenceMatchKind::Simple) => false,
         Some(ConstraintReferenceMatchKind::Full) => true,
