@@ -27,6 +27,17 @@ pub enum Error {
     CheckViolation(String),
     #[error("{0}")]
     ForeignKeyViolation(String),
+    /// A FOREIGN KEY that cannot be declared (no matching unique key,
+    /// column counts that disagree).
+    #[error("{0}")]
+    InvalidForeignKey(String),
+    /// 2BP01: others depend on the object to drop (a table a FOREIGN KEY
+    /// references, or a view reads).
+    #[error("{0}")]
+    DependentObjects(String),
+    /// A column that does not exist, in PostgreSQL's words for the context.
+    #[error("{0}")]
+    UndefinedColumn(String),
     #[error("{0}")]
     InvalidInput(String),
     /// Binary COPY data that does not follow the format.
@@ -113,9 +124,6 @@ pub enum Error {
     /// An ORDER BY or GROUP BY position outside the select list.
     #[error("{0}")]
     InvalidColumnReference(String),
-    /// 2BP01: other objects (views) depend on the one to drop.
-    #[error("{0}")]
-    DependentObjects(String),
     /// 42809: the object is of another kind than the statement needs
     /// (`"v" is not a table`).
     #[error("{0}")]
@@ -163,6 +171,9 @@ impl Error {
             Error::NotNullViolation(_) => "23502",
             Error::CheckViolation(_) => "23514",
             Error::ForeignKeyViolation(_) => "23503",
+            Error::InvalidForeignKey(_) => "42830",
+            Error::DependentObjects(_) => "2BP01",
+            Error::UndefinedColumn(_) => "42703",
             Error::InvalidInput(_) => "22P02",
             Error::BadCopyFormat(_) => "22P04",
             Error::StringTooLong(_) => "22001",
@@ -199,7 +210,6 @@ impl Error {
             Error::ObjectNotInState(_) => "55000",
             Error::StaleCopy(_) => "40001",
             Error::InvalidColumnReference(_) => "42P10",
-            Error::DependentObjects(_) => "2BP01",
             Error::WrongObjectType(_) => "42809",
             Error::InvalidTableDefinition(_) => "42P16",
             Error::InvalidObjectDefinition(_) => "42P17",
@@ -329,6 +339,10 @@ mod tests {
             (Error::NoSuchPreparedStatement("s".into()), "26000"),
             (Error::ObjectNotInState("c".into()), "55000"),
             (Error::StaleCopy("s".into()), "40001"),
+            (Error::ForeignKeyViolation("f".into()), "23503"),
+            (Error::InvalidForeignKey("f".into()), "42830"),
+            (Error::DependentObjects("d".into()), "2BP01"),
+            (Error::UndefinedColumn("c".into()), "42703"),
         ];
         for (err, code) in cases {
             assert_eq!(err.sqlstate(), code, "{err:?}");

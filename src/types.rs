@@ -23,6 +23,7 @@ pub mod array;
 pub mod builtin;
 mod convert;
 pub mod datetime;
+pub mod foreign;
 pub mod json;
 pub mod number;
 pub mod numeric;

@@ -27,7 +27,11 @@ const ALL: u8 = MESSAGE | DETAIL | HINT | POSITION;
 
 const SETUP: &str =
     "CREATE TABLE errs (id integer PRIMARY KEY, name text UNIQUE, n integer NOT NULL DEFAULT 0);
-INSERT INTO errs VALUES (1, 'a', 1), (2, 'b', 2)";
+INSERT INTO errs VALUES (1, 'a', 1), (2, 'b', 2);
+CREATE TABLE errs_child (id integer PRIMARY KEY, pid integer REFERENCES errs ON UPDATE RESTRICT, pname text REFERENCES errs (name));
+INSERT INTO errs_child VALUES (1, 1, 'a');
+CREATE TABLE errs_pair (a integer, b integer, PRIMARY KEY (a, b));
+CREATE TABLE errs_pair_c (a integer, b integer, FOREIGN KEY (a, b) REFERENCES errs_pair MATCH FULL)";
 
 const CASES: &[(&str, u8)] = &[
     ("SELEC 1", ALL),
@@ -66,6 +70,31 @@ const CASES: &[(&str, u8)] = &[
     ("CREATE TABLE errs_ctas (a, b) AS SELECT 1", MESSAGE),
     ("CREATE TABLE errs_ctas AS SELECT 1 AS a, 2 AS a", MESSAGE),
     ("SELECT id INTO errs FROM errs", MESSAGE),
+    ("INSERT INTO errs_child VALUES (2, 7, NULL)", ALL),
+    ("INSERT INTO errs_child VALUES (2, NULL, 'zz')", ALL),
+    ("UPDATE errs_child SET pid = 9", ALL),
+    ("DELETE FROM errs WHERE id = 1", ALL),
+    ("UPDATE errs SET id = 10 WHERE id = 1", ALL),
+    ("UPDATE errs SET name = 'q' WHERE id = 1", ALL),
+    ("INSERT INTO errs_pair_c VALUES (1, NULL)", ALL),
+    ("INSERT INTO errs_pair_c VALUES (1, 2)", ALL),
+    ("DROP TABLE errs", ALL),
+    ("TRUNCATE errs", ALL),
+    ("CREATE TABLE errs_bad (a integer REFERENCES errs (n))", ALL),
+    ("CREATE TABLE errs_bad (a text REFERENCES errs)", ALL),
+    (
+        "CREATE TABLE errs_bad (a integer REFERENCES errs_pair)",
+        ALL,
+    ),
+    (
+        "CREATE TABLE errs_bad (a integer, FOREIGN KEY (b) REFERENCES errs)",
+        ALL,
+    ),
+    ("ALTER TABLE errs_child DROP CONSTRAINT nope", ALL),
+    (
+        "ALTER TABLE errs_child ADD FOREIGN KEY (id) REFERENCES errs_pair (a)",
+        ALL,
+    ),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

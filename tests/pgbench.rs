@@ -108,3 +108,31 @@ async fn pgbench_initialises_and_runs_every_query_mode() {
     assert_eq!(bbalance, delta, "branch balances drifted");
     assert_eq!(tbalance, delta, "teller balances drifted");
 }
+
+/// `pgbench -i --foreign-keys` declares its five FOREIGN KEYs (checking
+/// the rows already loaded), and the default script runs under them.
+#[tokio::test]
+async fn pgbench_runs_with_foreign_keys() {
+    let node = TestNode::start();
+    let init = pgbench(&node, &["-i", "-s", "1", "--foreign-keys"]);
+    assert!(
+        init.contains("creating foreign keys"),
+        "pgbench -i:\n{init}"
+    );
+    run(&node, &["-T", "5", "-M", "prepared"]);
+    let client = node.client().await;
+    let n: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f'",
+            &[],
+        )
+        .await
+        .expect("count constraints")
+        .get(0);
+    assert_eq!(n, 5);
+    let e = client
+        .simple_query("INSERT INTO pgbench_history (tid, bid, aid, delta) VALUES (1, 1, 999999, 0)")
+        .await
+        .expect_err("an account that does not exist");
+    assert_eq!(e.code().map(|c| c.code()), Some("23503"), "{e:?}");
+}

@@ -38,6 +38,7 @@ fn sealed_table() -> TableDef {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         kind: Default::default(),
     }
 }

@@ -204,6 +204,35 @@ fn psql_describes_a_table_with_keys_defaults_and_checks() {
     assert!(dt.contains("public|psql_shop|table|mosaic"), "{dt}");
 }
 
+/// `\d` of a table with FOREIGN KEYs and of the table they reference,
+/// as psql 15 prints them from PostgreSQL 15.
+#[test]
+fn psql_describes_foreign_keys_both_ways() {
+    let node = TestNode::start();
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE TABLE psql_parent (id int PRIMARY KEY, code text UNIQUE)",
+            "-c",
+            "CREATE TABLE psql_child (id int PRIMARY KEY, \
+             pid int REFERENCES psql_parent ON DELETE CASCADE, \
+             pcode text, CONSTRAINT psql_child_code FOREIGN KEY (pcode) REFERENCES psql_parent (code) ON UPDATE SET NULL)",
+        ],
+    );
+    let child = describe(&node, "\\d psql_child");
+    let want = "Foreign-key constraints:\n    \
+        \"psql_child_code\" FOREIGN KEY (pcode) REFERENCES psql_parent(code) ON UPDATE SET NULL\n    \
+        \"psql_child_pid_fkey\" FOREIGN KEY (pid) REFERENCES psql_parent(id) ON DELETE CASCADE\n";
+    assert!(child.contains(want), "{child}");
+    let parent = describe(&node, "\\d psql_parent");
+    let want = "Referenced by:\n    \
+        TABLE \"psql_child\" CONSTRAINT \"psql_child_code\" FOREIGN KEY (pcode) REFERENCES psql_parent(code) ON UPDATE SET NULL\n    \
+        TABLE \"psql_child\" CONSTRAINT \"psql_child_pid_fkey\" FOREIGN KEY (pid) REFERENCES psql_parent(id) ON DELETE CASCADE\n";
+    assert!(parent.contains(want), "{parent}");
+    assert!(!parent.contains("Foreign-key constraints"), "{parent}");
+}
+
 #[test]
 fn psql_lists_schemas_databases_and_roles() {
     let node = TestNode::start();

@@ -364,6 +364,9 @@ pub fn done(sess: &mut Session) -> Result<usize> {
     if r.is_ok() {
         r = crate::exec::write::check_unique(sess, &st.def.clone(), &[]);
     }
+    if r.is_ok() {
+        r = crate::exec::write::foreign::check_references(sess, &st.def.clone());
+    }
     finish(sess, &st, r.is_ok())?;
     sess.stmt_ver_end();
     r?;

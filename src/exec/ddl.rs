@@ -45,6 +45,7 @@ use crate::types::table::{TableDef, UniqueKey};
 
 pub mod create_as;
 pub mod extension;
+mod foreign;
 
 /// What a transaction block's DDL changed so far, to publish at COMMIT or
 /// undo at ROLLBACK.
@@ -103,7 +104,8 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
                 }
                 return Err(Error::TableExists(name));
             }
-            let def = ddl::create_table(ct, sess.store.next_oid()?)?;
+            let mut def = ddl::create_table(ct, sess.store.next_oid()?)?;
+            foreign::create_table(sess, ct, &mut def)?;
             create_table(sess, def)?;
             Ok(Outcome::Command("CREATE TABLE".into()))
         }
@@ -326,6 +328,11 @@ fn drop(
                     sess.ddl.forget_sequences.push(seq);
                 }
             }
+            let dropped: Vec<String> = names.iter().map(object_name).collect();
+            for child in foreign::before_drop(sess, &dropped, cascade)? {
+                let name = child.name.clone();
+                record(sess, &name, Some(child))?;
+            }
             for n in names {
                 let name = object_name(n);
                 if sess.catalog().table(&name).is_some() {
@@ -395,6 +402,11 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
                     "ADD COLUMN with a volatile DEFAULT".into(),
                 ));
             }
+            if !ddl::foreign::column_specs(column_def)?.is_empty() {
+                return Err(Error::Unsupported(
+                    "ADD COLUMN with a FOREIGN KEY (add the column, then the constraint)".into(),
+                ));
+            }
             if col.not_null && col.default.is_none() {
                 let total = count_all(sess, &def.name)?;
                 if total > 0 {
@@ -409,6 +421,9 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
             Ok(())
         }
         AlterTableOperation::AddConstraint { constraint, .. } => {
+            if let Some(spec) = ddl::foreign::table_spec(constraint) {
+                return foreign::add(sess, def, &spec?);
+            }
             let (cols, primary, name) = match constraint {
                 TableConstraint::PrimaryKey(pk) => (&pk.columns, true, None),
                 TableConstraint::Unique(u) => (&u.columns, false, u.name.as_ref().map(ident_name)),
@@ -448,6 +463,9 @@ fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Re
             sess.ddl.reindex.insert(def.name.clone());
             Ok(())
         }
+        AlterTableOperation::DropConstraint {
+            if_exists, name, ..
+        } => foreign::drop_constraint(def, &ident_name(name), *if_exists),
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
     }
 }
@@ -480,9 +498,8 @@ pub fn truncate_now(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     let Statement::Truncate(t) = stmt else {
         return Err(Error::Internal("not a TRUNCATE".into()));
     };
-    check_truncate(sess, t)?;
-    for target in &t.table_names {
-        truncate(sess, &object_name(&target.name))?;
+    for name in check_truncate(sess, t)? {
+        truncate(sess, &name)?;
     }
     Ok(Outcome::Command("TRUNCATE TABLE".into()))
 }
@@ -490,7 +507,9 @@ pub fn truncate_now(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
 /// Every table TRUNCATE names exists, and RESTART IDENTITY has nothing
 /// to restart: a cluster's sequences draw from per-node residue classes
 /// and cannot start over, so it is refused for a table that has one.
-fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<()> {
+/// Returns the tables to empty: those named, and with CASCADE the tables
+/// that reference them.
+fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<Vec<String>> {
     let restart = t.identity == Some(sqlparser::ast::TruncateIdentityOption::Restart);
     for target in &t.table_names {
         let name = object_name(&target.name);
@@ -510,7 +529,10 @@ fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<()> {
             )));
         }
     }
-    Ok(())
+    let mut names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
+    let cascade = t.cascade == Some(sqlparser::ast::CascadeOption::Cascade);
+    names.extend(foreign::before_truncate(sess, &names, cascade)?);
+    Ok(names)
 }
 
 /// Empty a table: its open segment and every shard leave at once.
@@ -535,8 +557,7 @@ pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome
     let Statement::Truncate(t) = stmt else {
         return Err(Error::Internal("not a TRUNCATE".into()));
     };
-    check_truncate(sess, t)?;
-    let names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
+    let names = check_truncate(sess, t)?;
     sess.in_statement(true, |sess| {
         for name in &names {
             let Some(def) = sess.catalog().table(name) else {

@@ -8,6 +8,7 @@
 //! `::regclass`, `pg_get_userbyid`, …) are registered on the session's
 //! connection the first time it reads a catalog relation.
 
+pub(crate) mod foreign;
 mod information_schema;
 pub(crate) mod objects;
 mod relations;
@@ -245,7 +246,14 @@ impl Lookup for StoreLookup {
     }
 
     fn constraint_def(&self, oid: i64) -> Option<String> {
-        self.tables().into_iter().find_map(|t| {
+        let tables = self.tables();
+        if let Some(f) = foreign::foreign_keys(&tables)
+            .into_iter()
+            .find(|f| f.oid == oid)
+        {
+            return Some(f.def);
+        }
+        tables.into_iter().find_map(|t| {
             objects::indexes(&t)
                 .into_iter()
                 .filter_map(|i| i.constraint)

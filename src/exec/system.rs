@@ -81,6 +81,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         kind: Default::default(),
     })
 }

@@ -24,6 +24,8 @@ use crate::types::quote;
 use crate::types::table::TableDef;
 use crate::types::Datum;
 
+mod cascade;
+pub(crate) mod foreign;
 mod upsert;
 
 pub fn run(
@@ -35,23 +37,13 @@ pub fn run(
 ) -> Result<Outcome> {
     let mut held = Vec::new();
     let returning = !p.columns.is_empty();
-    let (table, count, tag) = {
+    let (_, count, tag) = {
         let mut hold = |row: Vec<Datum>| {
             held.push(row);
             Ok(())
         };
-        match stmt {
-            Statement::Insert(_) => insert(sess, stmt, params, &mut hold),
-            Statement::Update(_) => update(sess, stmt, params, &mut hold),
-            Statement::Delete(_) => delete(sess, stmt, params, &mut hold),
-            _ => return Err(Error::Internal("not a write".into())),
-        }
-        .map_err(|e| name_violated_key(sess, e))?
+        write_statement(sess, stmt, params, &mut hold)?
     };
-    if let Some(def) = &table {
-        check_unique(sess, def, params)?;
-        sess.note_write(&def.name);
-    }
     if returning {
         let n = held.len();
         for row in held {
@@ -61,6 +53,34 @@ pub fn run(
     } else {
         Ok(Outcome::Command(format!("{tag} {count}")))
     }
+}
+
+/// One INSERT, UPDATE or DELETE and everything it answers for: unique
+/// keys across shards and nodes, and FOREIGN KEYs on both sides (whose
+/// actions run further statements through here).
+pub(crate) fn write_statement(
+    sess: &mut Session,
+    stmt: Statement,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<WriteResult> {
+    let captured = foreign::capture(sess, &stmt, params)?;
+    let r = match stmt {
+        Statement::Insert(_) => insert(sess, stmt, params, sink),
+        Statement::Update(_) => update(sess, stmt, params, sink),
+        Statement::Delete(_) => delete(sess, stmt, params, sink),
+        _ => return Err(Error::Internal("not a write".into())),
+    }
+    .map_err(|e| name_violated_key(sess, e))?;
+    if let Some(def) = &r.0 {
+        check_unique(sess, def, params)?;
+        foreign::check_references(sess, def)?;
+        if let Some(c) = captured {
+            foreign::after_parent_write(sess, def, c)?;
+        }
+        sess.note_write(&def.name);
+    }
+    Ok(r)
 }
 
 fn table_def(sess: &Session, name: &ObjectName) -> Result<std::sync::Arc<TableDef>> {
@@ -137,6 +157,7 @@ fn insert(
     let returning = ins.returning.is_some();
     fill_defaults(ins, &def)?;
     if ins.on.is_some() {
+        upsert::mark_updated_rows(ins)?;
         upsert::pull_conflicting_rows(sess, &mut stmt, &def, params)?;
         // SQLite reads `INSERT … SELECT … FROM t ON CONFLICT` as a join
         // constraint unless the SELECT has a WHERE clause.
@@ -190,22 +211,26 @@ fn fill_defaults(ins: &mut sqlparser::ast::Insert, def: &TableDef) -> Result<()>
                 continue;
             }
             let col = targets.get(i).copied().flatten().map(|c| &def.columns[c]);
-            *e = match col.and_then(|c| c.default.as_deref()) {
-                None => crate::sql::parse_expr("NULL")?,
-                Some(d) => match crate::types::table::sequence_name(d) {
-                    Some(seq) => crate::sql::parse_expr(&format!(
-                        "mosaic_nextval('{}')",
-                        seq.replace('\'', "''")
-                    ))?,
-                    None => match col {
-                        Some(c) => crate::sql::infer::typed_default(d, &c.ty)?,
-                        None => crate::sql::parse_expr(d)?,
-                    },
-                },
-            };
+            *e = default_value(col)?;
         }
     }
     Ok(())
+}
+
+/// A column's default as an expression SQLite runs (NULL when it has none).
+pub(crate) fn default_value(col: Option<&crate::types::table::Column>) -> Result<Expr> {
+    Ok(match col.and_then(|c| c.default.as_deref()) {
+        None => crate::sql::parse_expr("NULL")?,
+        Some(d) => match crate::types::table::sequence_name(d) {
+            Some(seq) => {
+                crate::sql::parse_expr(&format!("mosaic_nextval('{}')", seq.replace('\'', "''")))?
+            }
+            None => match col {
+                Some(c) => crate::sql::infer::typed_default(d, &c.ty)?,
+                None => crate::sql::parse_expr(d)?,
+            },
+        },
+    })
 }
 
 /// The alias a write statement gives its target table (or its name).

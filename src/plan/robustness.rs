@@ -42,6 +42,7 @@ fn catalog() -> OneTable {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         kind: Default::default(),
     }))
 }

@@ -8,6 +8,8 @@ use crate::sql::{ident_name, object_name};
 use crate::types::table::{Column, Index, TableDef, UniqueKey};
 use crate::types::PgType;
 
+pub mod foreign;
+
 fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
     match dt.to_string().to_lowercase().as_str() {
         "serial" | "serial4" => Some(PgType::Int4),
@@ -62,9 +64,8 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             ColumnOption::Generated { .. } => {
                 return Err(Error::Unsupported("generated columns".into()))
             }
-            ColumnOption::ForeignKey(_) => {
-                return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
-            }
+            // Read by `foreign::column_specs`.
+            ColumnOption::ForeignKey(_) => {}
             other => return Err(Error::Unsupported(format!("column option {other}"))),
         }
     }
@@ -168,9 +169,18 @@ fn refuse_key_options(u: &sqlparser::ast::UniqueConstraint) -> Result<()> {
     refuse_deferrable(u.characteristics.as_ref())
 }
 
-fn refuse_deferrable(c: Option<&sqlparser::ast::ConstraintCharacteristics>) -> Result<()> {
-    if c.is_some_and(|c| c.deferrable == Some(true)) {
+/// DEFERRABLE and INITIALLY DEFERRED (which implies it) are not built;
+/// NOT ENFORCED is not PostgreSQL 15 syntax.
+pub(crate) fn refuse_deferrable(
+    c: Option<&sqlparser::ast::ConstraintCharacteristics>,
+) -> Result<()> {
+    let Some(c) = c else { return Ok(()) };
+    let deferred = c.initially == Some(sqlparser::ast::DeferrableInitial::Deferred);
+    if c.deferrable == Some(true) || deferred {
         return Err(Error::Unsupported("DEFERRABLE constraints".into()));
+    }
+    if c.enforced == Some(false) {
+        return Err(Error::Unsupported("NOT ENFORCED constraints".into()));
     }
     Ok(())
 }
@@ -229,9 +239,8 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
                 ));
             }
             TableConstraint::Check(ch) => checks.push(ch.expr.to_string()),
-            TableConstraint::ForeignKey(_) => {
-                return Err(Error::Unsupported("FOREIGN KEY constraints".into()))
-            }
+            // Read by `foreign::specs`.
+            TableConstraint::ForeignKey(_) => {}
             other => return Err(Error::Unsupported(format!("table constraint {other}"))),
         }
     }
@@ -246,6 +255,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         unique,
         checks,
         indexes: vec![],
+        foreign_keys: vec![],
         kind: Default::default(),
     })
 }

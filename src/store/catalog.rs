@@ -608,6 +608,7 @@ mod tests {
             unique: vec![],
             checks: vec![],
             indexes: vec![],
+            foreign_keys: vec![],
             kind: Default::default(),
         }
     }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::types::foreign::ForeignKey;
 use crate::types::PgType;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +61,9 @@ pub struct TableDef {
     /// CHECK constraints, as PostgreSQL SQL text.
     pub checks: Vec<String>,
     pub indexes: Vec<Index>,
+    /// FOREIGN KEY constraints of this table (as the referencing table).
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKey>,
     /// A table, or another kind of relation sharing its namespace.
     #[serde(default)]
     pub kind: RelKind,
@@ -256,6 +260,7 @@ mod tests {
             unique,
             checks: vec![],
             indexes: vec![],
+            foreign_keys: vec![],
             kind: Default::default(),
         }
     }
@@ -268,6 +273,35 @@ mod tests {
         let t: TableDef = serde_json::from_str(&old).unwrap();
         assert_eq!(t.unique, vec![UniqueKey::from(vec![0, 1])]);
         assert_eq!(t.key_constraint_name(&[0, 1]), "t_a_b_key");
+    }
+
+    #[test]
+    fn catalogs_written_before_foreign_keys_still_load() {
+        let old = serde_json::to_string(&def(vec![]))
+            .unwrap()
+            .replace(",\"foreign_keys\":[]", "");
+        assert!(!old.contains("foreign_keys"), "{old}");
+        let t: TableDef = serde_json::from_str(&old).unwrap();
+        assert!(t.foreign_keys.is_empty());
+    }
+
+    #[test]
+    fn foreign_keys_round_trip_as_json_and_postcard() {
+        use crate::types::foreign::{Action, ForeignKey};
+        let mut t = def(vec![]);
+        t.foreign_keys.push(ForeignKey {
+            name: "t_a_fkey".into(),
+            columns: vec![0],
+            parent: "p".into(),
+            parent_columns: vec!["id".into()],
+            on_delete: Action::Cascade,
+            on_update: Action::SetDefault,
+            match_full: true,
+        });
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<TableDef>(&json).unwrap(), t);
+        let bytes = postcard::to_allocvec(&t).unwrap();
+        assert_eq!(postcard::from_bytes::<TableDef>(&bytes).unwrap(), t);
     }
 
     #[test]

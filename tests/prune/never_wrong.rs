@@ -177,6 +177,7 @@ fn sealed() -> TableDef {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         kind: Default::default(),
     }
 }

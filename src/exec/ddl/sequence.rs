@@ -48,6 +48,7 @@ pub(super) fn create(
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         kind: RelKind::Sequence(Box::new(seq)),
     };
     record(sess, &name, Some(def))?;

@@ -43,6 +43,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         kind: RelKind::View {
             query: query.to_string(),
             depends_on,

@@ -50,6 +50,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Rows {
         "key_column_usage" => key_column_usage(sess, def),
         "constraint_column_usage" => constraint_column_usage(sess, def),
         "check_constraints" => check_constraints(sess, def),
+        "referential_constraints" => referential_constraints(sess, def),
         _ => vec![],
     }
 }
@@ -363,6 +364,16 @@ fn table_constraints(sess: &Session, def: &TableDef) -> Rows {
             }
             out.push(row(def, vals));
         }
+        for f in foreign_of(sess, &tdef.name) {
+            let mut vals = constraint_cols(&f.fk.name, &tdef.name);
+            vals.extend([
+                ("constraint_type", t("FOREIGN KEY")),
+                ("is_deferrable", yes_no(false)),
+                ("initially_deferred", yes_no(false)),
+                ("enforced", yes_no(true)),
+            ]);
+            out.push(row(def, vals));
+        }
         for (pos, col) in tdef.columns.iter().enumerate() {
             if !col.not_null {
                 continue;
@@ -396,8 +407,64 @@ fn key_column_usage(sess: &Session, def: &TableDef) -> Rows {
                 out.push(row(def, vals));
             }
         }
+        for f in foreign_of(sess, &tdef.name) {
+            let unique: Vec<usize> = objects::indexes(&f.parent)
+                .into_iter()
+                .find(|ix| ix.name == f.unique_name)
+                .map(|ix| ix.columns)
+                .unwrap_or_default();
+            for (n, (&col, pcol)) in f.fk.columns.iter().zip(&f.parent_columns).enumerate() {
+                let Some(column) = tdef.columns.get(col) else {
+                    continue;
+                };
+                let position = unique.iter().position(|u| u == pcol);
+                let mut vals = constraint_cols(&f.fk.name, &tdef.name);
+                vals.extend([
+                    ("column_name", t(column.name.clone())),
+                    ("ordinal_position", i(n as i64 + 1)),
+                    (
+                        "position_in_unique_constraint",
+                        opt(position.map(|p| p as i64 + 1)),
+                    ),
+                ]);
+                out.push(row(def, vals));
+            }
+        }
     }
     out
+}
+
+/// The FOREIGN KEYs of table `table`.
+fn foreign_of(sess: &Session, table: &str) -> Vec<super::foreign::Foreign> {
+    super::foreign::foreign_keys(&sess.catalog().tables())
+        .into_iter()
+        .filter(|f| f.table.name == table)
+        .collect()
+}
+
+fn referential_constraints(sess: &Session, def: &TableDef) -> Rows {
+    super::foreign::foreign_keys(&sess.catalog().tables())
+        .into_iter()
+        .map(|f| {
+            row(
+                def,
+                vec![
+                    ("constraint_catalog", t(CATALOG)),
+                    ("constraint_schema", t("public")),
+                    ("constraint_name", t(f.fk.name.clone())),
+                    ("unique_constraint_catalog", t(CATALOG)),
+                    ("unique_constraint_schema", t("public")),
+                    ("unique_constraint_name", t(f.unique_name.clone())),
+                    (
+                        "match_option",
+                        t(if f.fk.match_full { "FULL" } else { "NONE" }),
+                    ),
+                    ("update_rule", t(f.fk.on_update.words())),
+                    ("delete_rule", t(f.fk.on_delete.words())),
+                ],
+            )
+        })
+        .collect()
 }
 
 fn constraint_column_usage(sess: &Session, def: &TableDef) -> Rows {
@@ -412,6 +479,17 @@ fn constraint_column_usage(sess: &Session, def: &TableDef) -> Rows {
                 vals.push(("column_name", t(column.name.clone())));
                 out.push(row(def, vals));
             }
+        }
+    }
+    // A FOREIGN KEY uses the referenced table's columns.
+    for f in super::foreign::foreign_keys(&sess.catalog().tables()) {
+        for &col in &f.parent_columns {
+            let Some(column) = f.parent.columns.get(col) else {
+                continue;
+            };
+            let mut vals = constraint_cols(&f.fk.name, &f.parent.name);
+            vals.push(("column_name", t(column.name.clone())));
+            out.push(row(def, vals));
         }
     }
     out

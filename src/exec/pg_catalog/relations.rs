@@ -93,6 +93,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
         unique: vec![],
         checks: vec![],
         indexes: vec![],
+        foreign_keys: vec![],
         kind: Default::default(),
     }
 }

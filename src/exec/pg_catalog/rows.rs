@@ -133,6 +133,7 @@ fn namespaces(def: &TableDef) -> Rows {
 
 fn classes(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
+    let tables = sess.catalog().tables();
     for r in super::relations(sess.catalog().relations()) {
         let Relation {
             oid,
@@ -157,6 +158,10 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                 ("relkind", t(kind.to_string())),
                 ("relnatts", i(rel.columns.len() as i64)),
                 ("relchecks", i(rel.checks.len() as i64)),
+                (
+                    "relhastriggers",
+                    b(user && super::foreign::has_triggers(&tables, &rel)),
+                ),
                 ("relispopulated", b(true)),
                 ("relreplident", t(if user { "d" } else { "n" })),
             ],
@@ -368,6 +373,29 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
                 ],
             ));
         }
+    }
+    for f in super::foreign::foreign_keys(&sess.catalog().tables()) {
+        let action = |a: crate::types::foreign::Action| t(a.code().to_string());
+        out.push(row(
+            def,
+            vec![
+                ("oid", i(f.oid)),
+                ("conname", t(f.fk.name.clone())),
+                ("connamespace", i(PUBLIC_NS)),
+                ("contype", t("f")),
+                ("convalidated", b(true)),
+                ("conrelid", i(f.table.oid)),
+                ("conindid", i(f.index_oid)),
+                ("confrelid", i(f.parent.oid)),
+                ("confupdtype", action(f.fk.on_update)),
+                ("confdeltype", action(f.fk.on_delete)),
+                ("confmatchtype", t(if f.fk.match_full { "f" } else { "s" })),
+                ("conislocal", b(true)),
+                ("connoinherit", b(true)),
+                ("conkey", t(int2array(&f.fk.columns))),
+                ("confkey", t(int2array(&f.parent_columns))),
+            ],
+        ));
     }
     out
 }

@@ -193,3 +193,22 @@ fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> 
     }
     Ok(total)
 }
+
+/// A row ON CONFLICT DO UPDATE changes carries the statement's version
+/// like every row the statement writes, so the checks that look for the
+/// statement's rows (unique keys across shards, FOREIGN KEYs) see it.
+pub(super) fn mark_updated_rows(ins: &mut sqlparser::ast::Insert) -> Result<()> {
+    let Some(sqlparser::ast::OnInsert::OnConflict(oc)) = &mut ins.on else {
+        return Ok(());
+    };
+    let sqlparser::ast::OnConflictAction::DoUpdate(du) = &mut oc.action else {
+        return Ok(());
+    };
+    du.assignments.push(sqlparser::ast::Assignment {
+        target: sqlparser::ast::AssignmentTarget::ColumnName(ObjectName::from(vec![
+            sqlparser::ast::Ident::new("_ver"),
+        ])),
+        value: crate::sql::parse_expr("mosaic_hlc()")?,
+    });
+    Ok(())
+}

@@ -541,7 +541,7 @@ fn pg_catalog_result_type(name: &str) -> Option<PgType> {
         | "pg_relation_is_publishable"
         | "pg_collation_is_visible"
         | "pg_type_is_visible" => PgType::Bool,
-        "to_regtype" | "to_regclass" => PgType::Int8,
+        "to_regtype" | "to_regclass" | "pg_partition_ancestors" => PgType::Int8,
         "format_type"
         | "pg_get_expr"
         | "pg_get_indexdef"
@@ -555,6 +555,7 @@ fn pg_catalog_result_type(name: &str) -> Option<PgType> {
         | "array_to_string"
         | "pg_get_statisticsobjdef_columns"
         | "pg_get_serial_sequence"
+        | "pg_get_triggerdef"
         | "current_schemas" => PgType::Text,
         "pg_relation_size" | "pg_total_relation_size" | "pg_table_size" | "pg_indexes_size" => {
             PgType::Int8

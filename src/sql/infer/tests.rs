@@ -34,6 +34,7 @@ fn catalog() -> Tables {
             unique: vec![],
             checks: vec![],
             indexes: vec![],
+            foreign_keys: vec![],
             kind: Default::default(),
         };
         (name.to_string(), Arc::new(def))

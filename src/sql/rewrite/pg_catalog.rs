@@ -34,7 +34,7 @@ pub fn rewrite(stmt: &mut Statement) -> Result<()> {
 pub fn is_table_function(name: &ObjectName) -> bool {
     matches!(
         unqualified(&crate::sql::object_name(name)),
-        "generate_series" | "unnest"
+        "generate_series" | "unnest" | "pg_partition_ancestors"
     )
 }
 
@@ -318,6 +318,20 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
                 "value".to_string(),
                 "key + 1",
                 "unnest",
+            )
+        }
+        // No table is a partition: a relation's only ancestor is itself.
+        "pg_partition_ancestors" => {
+            let [arg] = args.args.as_slice() else {
+                return Err(Error::Unsupported(
+                    "pg_partition_ancestors with several arguments".into(),
+                ));
+            };
+            (
+                "(SELECT 1) AS mosaic_one".to_string(),
+                format!("pg_partition_ancestors({arg})"),
+                "1",
+                "pg_partition_ancestors",
             )
         }
         _ if *with_ordinality => {

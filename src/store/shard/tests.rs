@@ -28,6 +28,7 @@ pub(crate) fn table() -> TableDef {
             unique: false,
             include: vec![],
         }],
+        foreign_keys: vec![],
         kind: Default::default(),
     }
 }

@@ -233,6 +233,9 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
         ("col_description", 2),
         ("shobj_description", 2),
         ("pg_get_statisticsobjdef_columns", 1),
+        // There are no triggers (pg_trigger is empty).
+        ("pg_get_triggerdef", 1),
+        ("pg_get_triggerdef", 2),
     ] {
         constant(conn, name, n, Value::Null)?;
     }
@@ -356,6 +359,21 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
                     None => {
                         return Err(super::fail(crate::error::Error::NoSuchTable(s.to_string())))
                     }
+                },
+                None => Value::Null,
+            },
+        })
+    })?;
+    // No table is a partition: a relation's only ancestor is itself (psql
+    // \d asks this before it lists who references a table).
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_partition_ancestors", 1, flags, move |c| {
+        Ok(match c.get_raw(0) {
+            ValueRef::Integer(n) => Value::Integer(n),
+            v => match as_text(v) {
+                Some(s) => match s.trim().parse::<i64>() {
+                    Ok(n) => Value::Integer(n),
+                    Err(_) => l.relation_oid(&s).map_or(Value::Null, Value::Integer),
                 },
                 None => Value::Null,
             },
