@@ -31,9 +31,40 @@ INSERT INTO errs VALUES (1, 'a', 1), (2, 'b', 2);
 CREATE TABLE errs_child (id integer PRIMARY KEY, pid integer REFERENCES errs ON UPDATE RESTRICT, pname text REFERENCES errs (name));
 INSERT INTO errs_child VALUES (1, 1, 'a');
 CREATE TABLE errs_pair (a integer, b integer, PRIMARY KEY (a, b));
-CREATE TABLE errs_pair_c (a integer, b integer, FOREIGN KEY (a, b) REFERENCES errs_pair MATCH FULL)";
+CREATE TABLE errs_pair_c (a integer, b integer, FOREIGN KEY (a, b) REFERENCES errs_pair MATCH FULL);
+CREATE TABLE errs_vt (a integer);
+CREATE VIEW errs_v AS SELECT a FROM errs_vt;
+CREATE VIEW errs_vv AS SELECT a FROM errs_v;
+CREATE SEQUENCE errs_seq MAXVALUE 2;
+SELECT nextval('errs_seq');
+SELECT nextval('errs_seq');
+CREATE SEQUENCE errs_fresh;
+CREATE SEQUENCE errs_used;
+CREATE TABLE errs_sd (id bigint DEFAULT nextval('errs_used'));
+CREATE TABLE errs_idn (id integer GENERATED ALWAYS AS IDENTITY, v integer)";
 
 const CASES: &[(&str, u8)] = &[
+    ("DROP TABLE errs_vt", ALL),
+    ("DROP VIEW errs_v", ALL),
+    ("DROP TABLE errs_v", ALL),
+    ("DROP VIEW errs_vt", ALL),
+    ("DROP VIEW errs_nope", ALL),
+    (
+        "CREATE OR REPLACE VIEW errs_v AS SELECT 'x'::text AS a",
+        ALL,
+    ),
+    ("CREATE OR REPLACE VIEW errs_v AS SELECT 1 AS b", ALL),
+    ("CREATE VIEW errs_v2 AS SELECT a, a FROM errs_vt", ALL),
+    ("SELECT nextval('errs_seq')", ALL),
+    ("SELECT setval('errs_seq', 5)", ALL),
+    ("SELECT currval('errs_fresh')", ALL),
+    ("SELECT nextval('errs_nope')", MESSAGE),
+    ("CREATE SEQUENCE errs_bad INCREMENT 0", ALL),
+    ("CREATE SEQUENCE errs_bad AS smallint MAXVALUE 40000", ALL),
+    ("DROP SEQUENCE errs_used", ALL),
+    ("DROP SEQUENCE errs", ALL),
+    ("INSERT INTO errs_idn VALUES (1, 2)", ALL),
+    ("UPDATE errs_idn SET id = 3", ALL),
     ("SELEC 1", ALL),
     ("SELECT (1;", ALL),
     ("SELECT * FROM errs WHERE", ALL),

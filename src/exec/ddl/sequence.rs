@@ -136,10 +136,14 @@ pub(super) fn drop(
         let name = object_name(n);
         match sess.catalog().relation(&name) {
             Some(r) if r.sequence().is_some() => dropping.push(name),
-            Some(_) => {
-                return Err(Error::WrongObjectType(format!(
-                    "\"{name}\" is not a sequence"
-                )))
+            Some(r) => {
+                let hint = match r.view_query() {
+                    Some(_) => "Use DROP VIEW to remove a view.",
+                    None => "Use DROP TABLE to remove a table.",
+                };
+                return Err(
+                    Error::WrongObjectType(format!("\"{name}\" is not a sequence")).with_hint(hint),
+                );
             }
             None if if_exists => {}
             None => {
