@@ -19,6 +19,7 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         not_null: false,
         default: default.map(String::from),
         identity: None,
+        comment: None,
     }
 }
 
@@ -39,6 +40,7 @@ fn sealed_table() -> TableDef {
         checks: vec![],
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: Default::default(),
     }
 }

@@ -234,6 +234,40 @@ fn psql_describes_foreign_keys_both_ways() {
 }
 
 #[test]
+fn psql_shows_comments_views_and_sequences() {
+    let node = TestNode::start();
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE TABLE psql_noted (id int PRIMARY KEY, name text)",
+            "-c",
+            "COMMENT ON TABLE psql_noted IS 'Noted things'",
+            "-c",
+            "COMMENT ON COLUMN psql_noted.name IS 'Their name'",
+            "-c",
+            "CREATE VIEW psql_view AS SELECT id FROM psql_noted",
+            "-c",
+            "CREATE SEQUENCE psql_seq",
+        ],
+    );
+    let table = describe(&node, "\\d+ psql_noted");
+    assert!(
+        table.contains("name|text||||extended|||Their name"),
+        "{table}"
+    );
+    let listed = describe(&node, "\\dt+ psql_noted");
+    assert!(listed.contains("|Noted things"), "{listed}");
+    let views = describe(&node, "\\dv");
+    assert!(views.contains("public|psql_view|view|"), "{views}");
+    let sequences = describe(&node, "\\ds");
+    assert!(
+        sequences.contains("public|psql_seq|sequence|"),
+        "{sequences}"
+    );
+}
+
+#[test]
 fn psql_lists_schemas_databases_and_roles() {
     let node = TestNode::start();
     let dn = stdout_of(&node, &["-c", "\\dn"]);

@@ -37,6 +37,7 @@ use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, ident_name, object_name};
 use crate::store::catalog::{Change, Staged};
 
+mod comment;
 mod sequence;
 mod view;
 
@@ -110,6 +111,12 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             Ok(Outcome::Command("CREATE TABLE".into()))
         }
         Statement::CreateView(cv) => view::create(sess, cv),
+        Statement::Comment {
+            object_type,
+            object_name,
+            comment,
+            ..
+        } => comment::comment(sess, object_type, object_name, comment.as_deref()),
         Statement::CreateSequence {
             temporary,
             if_not_exists,

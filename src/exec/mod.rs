@@ -348,6 +348,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         Statement::CreateTable(_)
         | Statement::CreateView(_)
         | Statement::CreateSequence { .. }
+        | Statement::Comment { .. }
         | Statement::CreateIndex(_)
         | Statement::AlterTable(_)
         | Statement::Drop { .. }

@@ -285,6 +285,18 @@ impl Lookup for StoreLookup {
             .map(|ty| (crate::types::sequence::SequenceDef::serial(ty), false))
     }
 
+    fn description(&self, oid: i64, subid: i64) -> Option<String> {
+        let rel = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
+        match subid {
+            0 => rel.comment.clone(),
+            n => rel
+                .columns
+                .get(usize::try_from(n - 1).ok()?)?
+                .comment
+                .clone(),
+        }
+    }
+
     fn view_def(&self, oid: i64) -> Option<String> {
         let view = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
         view.view_query().map(objects::view_def)

@@ -45,6 +45,7 @@ fn col(name: &str, ty: PgType) -> table::Column {
         not_null: false,
         default: None,
         identity: None,
+        comment: None,
     }
 }
 
@@ -82,6 +83,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         checks: vec![],
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: Default::default(),
     })
 }

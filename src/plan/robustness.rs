@@ -27,6 +27,7 @@ fn catalog() -> OneTable {
         not_null: false,
         default: None,
         identity: None,
+        comment: None,
     };
     OneTable(Arc::new(TableDef {
         name: "t".into(),
@@ -43,6 +44,7 @@ fn catalog() -> OneTable {
         checks: vec![],
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: Default::default(),
     }))
 }

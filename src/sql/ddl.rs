@@ -76,6 +76,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             not_null,
             default,
             identity,
+            comment: None,
         },
         pk,
         unique,
@@ -256,6 +257,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         checks,
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: Default::default(),
     })
 }

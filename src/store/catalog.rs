@@ -603,12 +603,14 @@ mod tests {
                 not_null: false,
                 default: None,
                 identity: None,
+                comment: None,
             }],
             primary_key: vec![],
             unique: vec![],
             checks: vec![],
             indexes: vec![],
             foreign_keys: vec![],
+            comment: None,
             kind: Default::default(),
         }
     }

@@ -16,6 +16,9 @@ pub struct Column {
     /// `GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY`.
     #[serde(default)]
     pub identity: Option<Identity>,
+    /// COMMENT ON COLUMN.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 impl Column {
@@ -64,6 +67,9 @@ pub struct TableDef {
     /// FOREIGN KEY constraints of this table (as the referencing table).
     #[serde(default)]
     pub foreign_keys: Vec<ForeignKey>,
+    /// COMMENT ON TABLE (VIEW, SEQUENCE).
+    #[serde(default)]
+    pub comment: Option<String>,
     /// A table, or another kind of relation sharing its namespace.
     #[serde(default)]
     pub kind: RelKind,
@@ -254,6 +260,7 @@ mod tests {
                     not_null: false,
                     default: None,
                     identity: None,
+                    comment: None,
                 })
                 .collect(),
             primary_key: vec![],
@@ -261,6 +268,7 @@ mod tests {
             checks: vec![],
             indexes: vec![],
             foreign_keys: vec![],
+            comment: None,
             kind: Default::default(),
         }
     }

@@ -178,6 +178,7 @@ fn sealed() -> TableDef {
         checks: vec![],
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: Default::default(),
     }
 }

@@ -49,6 +49,7 @@ pub(super) fn create(
         checks: vec![],
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: RelKind::Sequence(Box::new(seq)),
     };
     record(sess, &name, Some(def))?;

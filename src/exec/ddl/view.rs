@@ -44,6 +44,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
         checks: vec![],
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: RelKind::View {
             query: query.to_string(),
             depends_on,
@@ -99,6 +100,7 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             not_null: false,
             default: None,
             identity: None,
+            comment: None,
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

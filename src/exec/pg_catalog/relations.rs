@@ -82,6 +82,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 not_null: false,
                 default: None,
                 identity: None,
+                comment: None,
             }
         })
         .collect();
@@ -94,6 +95,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
         checks: vec![],
         indexes: vec![],
         foreign_keys: vec![],
+        comment: None,
         kind: Default::default(),
     }
 }

@@ -110,6 +110,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         "pg_tables" => tables_view(sess, def),
         "pg_views" => views_view(sess, def),
         "pg_sequence" => sequences(sess, def),
+        "pg_description" => descriptions(sess, def),
         "pg_indexes" => indexes_view(sess, def),
         _ => vec![],
     })
@@ -523,6 +524,32 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
             )
         })
         .collect()
+}
+
+/// COMMENT ON texts of relations (objsubid 0) and their columns.
+fn descriptions(sess: &Session, def: &TableDef) -> Rows {
+    const PG_CLASS: i64 = 1259;
+    let mut out = Vec::new();
+    for r in sess.catalog().relations() {
+        let columns = r.columns.iter().map(|c| c.comment.as_ref());
+        for (sub, text) in std::iter::once(r.comment.as_ref())
+            .chain(columns)
+            .enumerate()
+        {
+            if let Some(text) = text {
+                out.push(row(
+                    def,
+                    vec![
+                        ("objoid", i(r.oid as i64)),
+                        ("classoid", i(PG_CLASS)),
+                        ("objsubid", i(sub as i64)),
+                        ("description", t(text.clone())),
+                    ],
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn sequences(sess: &Session, def: &TableDef) -> Rows {

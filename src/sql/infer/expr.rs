@@ -547,6 +547,7 @@ fn pg_catalog_result_type(name: &str) -> Option<PgType> {
         | "pg_get_indexdef"
         | "pg_get_constraintdef"
         | "pg_get_viewdef"
+        | "pg_size_pretty"
         | "pg_get_userbyid"
         | "obj_description"
         | "col_description"

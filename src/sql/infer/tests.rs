@@ -28,6 +28,7 @@ fn catalog() -> Tables {
                     not_null: false,
                     default: None,
                     identity: None,
+                    comment: None,
                 })
                 .collect(),
             primary_key: vec![0],
@@ -35,6 +36,7 @@ fn catalog() -> Tables {
             checks: vec![],
             indexes: vec![],
             foreign_keys: vec![],
+            comment: None,
             kind: Default::default(),
         };
         (name.to_string(), Arc::new(def))

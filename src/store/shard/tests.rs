@@ -9,6 +9,7 @@ pub(crate) fn table() -> TableDef {
         not_null: false,
         default: None,
         identity: None,
+        comment: None,
     };
     TableDef {
         name: "people".into(),
@@ -29,6 +30,7 @@ pub(crate) fn table() -> TableDef {
             include: vec![],
         }],
         foreign_keys: vec![],
+        comment: None,
         kind: Default::default(),
     }
 }

@@ -38,6 +38,9 @@ pub trait Lookup: Send + Sync + 'static {
     /// A sequence by name, and whether it is durable (made by CREATE
     /// SEQUENCE, not a serial column's).
     fn sequence(&self, name: &str) -> Option<(crate::types::sequence::SequenceDef, bool)>;
+    /// COMMENT ON text of a relation (`subid` 0) or of its column number
+    /// `subid`.
+    fn description(&self, oid: i64, subid: i64) -> Option<String>;
 }
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
@@ -220,6 +223,9 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
         })
     })?;
     conn.create_aggregate_function("pg_array_agg", 1, det, ArrayAgg)?;
+    conn.create_scalar_function("pg_size_pretty", 1, det, |c| {
+        Ok(out(int(c, 0).map(size_pretty)))
+    })?;
     conn.create_scalar_function("current_schemas", 1, det, |c| {
         Ok(Value::Text(if int(c, 0).unwrap_or(0) != 0 {
             "{pg_catalog,public}".into()
@@ -228,9 +234,6 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
         }))
     })?;
     for (name, n) in [
-        ("obj_description", 1),
-        ("obj_description", 2),
-        ("col_description", 2),
         ("shobj_description", 2),
         ("pg_get_statisticsobjdef_columns", 1),
         // There are no triggers (pg_trigger is empty).
@@ -302,6 +305,9 @@ impl Lookup for NoCatalog {
     fn sequence(&self, _: &str) -> Option<(crate::types::sequence::SequenceDef, bool)> {
         None
     }
+    fn description(&self, _: i64, _: i64) -> Option<String> {
+        None
+    }
 }
 
 /// Register the catalog functions that look objects up through `lookup`.
@@ -332,6 +338,23 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
             Ok(out(int(c, 0).and_then(|o| l.index_def(o))))
         })?;
     }
+    for n in [1, 2] {
+        let l = lookup.clone();
+        conn.create_scalar_function("obj_description", n, flags, move |c| {
+            // Only relations (pg_class) have descriptions here.
+            let of_class = n == 1 || text(c, 1).is_some_and(|k| k == "pg_class");
+            Ok(out(int(c, 0)
+                .filter(|_| of_class)
+                .and_then(|o| l.description(o, 0))))
+        })?;
+    }
+    let l = lookup.clone();
+    conn.create_scalar_function("col_description", 2, flags, move |c| {
+        Ok(out(match (int(c, 0), int(c, 1)) {
+            (Some(o), Some(n)) if n > 0 => l.description(o, n),
+            _ => None,
+        }))
+    })?;
     for n in [1, 2] {
         let l = lookup.clone();
         conn.create_scalar_function("pg_get_viewdef", n, flags, move |c| {
@@ -446,5 +469,56 @@ mod tests {
         assert_eq!(format_type(1700, Some((10 << 16 | 2) + 4)), "numeric(10,2)");
         assert_eq!(format_type(1700, Some(-1)), "numeric");
         assert_eq!(format_type(1007, None), "integer[]");
+    }
+}
+
+/// `pg_size_pretty(bigint)`: bytes below 10 kB, then the largest unit
+/// that keeps the number below 20480, halves rounded away from zero, as
+/// PostgreSQL 15 prints it.
+fn size_pretty(size: i64) -> String {
+    // (name, limit, rounded, bits of the unit)
+    const UNITS: [(&str, i64, bool, u32); 6] = [
+        ("bytes", 10 * 1024, false, 0),
+        ("kB", 20 * 1024 - 1, true, 10),
+        ("MB", 20 * 1024 - 1, true, 20),
+        ("GB", 20 * 1024 - 1, true, 30),
+        ("TB", 20 * 1024 - 1, true, 40),
+        ("PB", 20 * 1024 - 1, true, 50),
+    ];
+    let mut size = size;
+    for (i, &(name, limit, round, bits)) in UNITS.iter().enumerate() {
+        let Some(&(_, _, next_round, next_bits)) = UNITS.get(i + 1) else {
+            return format!("{} {name}", if round { half_rounded(size) } else { size });
+        };
+        if size.unsigned_abs() < limit as u64 {
+            return format!("{} {name}", if round { half_rounded(size) } else { size });
+        }
+        let shift = next_bits - bits - u32::from(next_round) + u32::from(round);
+        size /= 1i64 << shift;
+    }
+    format!("{size} bytes")
+}
+
+fn half_rounded(x: i64) -> i64 {
+    (x + if x < 0 { -1 } else { 1 }) / 2
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn sizes_print_as_postgresql_prints_them() {
+        let cases = [
+            (0, "0 bytes"),
+            (10239, "10239 bytes"),
+            (10240, "10 kB"),
+            (20971008, "20 MB"),
+            (10_000_000, "9766 kB"),
+            (20971520, "20 MB"),
+            (1_000_000_000, "954 MB"),
+            (-10240, "-10 kB"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(super::size_pretty(n), want, "{n}");
+        }
     }
 }
