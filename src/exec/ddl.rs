@@ -38,6 +38,7 @@ use crate::sql::{ddl, ident_name, object_name};
 use crate::store::catalog::{Change, Staged};
 
 mod comment;
+pub(crate) mod matview;
 mod sequence;
 mod view;
 
@@ -111,6 +112,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             Ok(Outcome::Command("CREATE TABLE".into()))
         }
         Statement::CreateView(cv) => view::create(sess, cv),
+        Statement::RefreshMaterializedView(r) => matview::refresh(sess, r),
         Statement::Comment {
             object_type,
             object_name,
@@ -171,7 +173,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         } => drop(sess, object_type, *if_exists, *cascade, names),
         Statement::AlterTable(at) => {
             let name = object_name(&at.name);
-            if is_view(sess, &name) {
+            if is_view(sess, &name) || sess.catalog().table(&name).is_some_and(|d| d.is_matview()) {
                 return Err(Error::Unsupported(format!(
                     "ALTER TABLE on view \"{name}\""
                 )));
@@ -310,21 +312,45 @@ fn drop(
     names: &[sqlparser::ast::ObjectName],
 ) -> Result<Outcome> {
     match kind {
-        ObjectType::Table => {
+        ObjectType::Table | ObjectType::MaterializedView => {
+            let matview = *kind == ObjectType::MaterializedView;
             let mut dropping = Vec::new();
             for n in names {
                 let name = object_name(n);
-                if is_view(sess, &name) {
-                    return Err(Error::WrongObjectType(format!("\"{name}\" is not a table"))
-                        .with_hint("Use DROP VIEW to remove a view."));
-                }
-                if sess.catalog().table(&name).is_some() {
-                    dropping.push(name);
-                } else if !if_exists {
+                let Some(rel) = sess.catalog().relation(&name) else {
+                    if if_exists {
+                        continue;
+                    }
+                    let what = if matview {
+                        "materialized view"
+                    } else {
+                        "table"
+                    };
                     return Err(Error::NoSuchRelation(format!(
-                        "table \"{name}\" does not exist"
+                        "{what} \"{name}\" does not exist"
                     )));
+                };
+                if rel.is_table() && rel.is_matview() == matview {
+                    dropping.push(name);
+                    continue;
                 }
+                let hint = if rel.view_query().is_some() {
+                    "Use DROP VIEW to remove a view."
+                } else if rel.is_matview() {
+                    "Use DROP MATERIALIZED VIEW to remove a materialized view."
+                } else if rel.sequence().is_some() {
+                    "Use DROP SEQUENCE to remove a sequence."
+                } else {
+                    "Use DROP TABLE to remove a table."
+                };
+                let what = if matview {
+                    "a materialized view"
+                } else {
+                    "a table"
+                };
+                return Err(
+                    Error::WrongObjectType(format!("\"{name}\" is not {what}")).with_hint(hint)
+                );
             }
             for v in view::dependents(sess, &dropping, cascade)? {
                 record(sess, &v, None)?;
@@ -349,7 +375,14 @@ fn drop(
                     record(sess, &name, None)?;
                 }
             }
-            Ok(Outcome::Command("DROP TABLE".into()))
+            Ok(Outcome::Command(
+                if matview {
+                    "DROP MATERIALIZED VIEW"
+                } else {
+                    "DROP TABLE"
+                }
+                .into(),
+            ))
         }
         ObjectType::Index => {
             for n in names {
@@ -520,11 +553,13 @@ fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<Vec<St
     let restart = t.identity == Some(sqlparser::ast::TruncateIdentityOption::Restart);
     for target in &t.table_names {
         let name = object_name(&target.name);
-        let Some(def) = sess.catalog().table(&name) else {
-            if is_view(sess, &name) {
-                return Err(Error::WrongObjectType(format!("\"{name}\" is not a table")));
+        let def = match sess.catalog().table(&name) {
+            Some(def) if !def.is_matview() => def,
+            Some(_) => return Err(Error::WrongObjectType(format!("\"{name}\" is not a table"))),
+            None if is_view(sess, &name) => {
+                return Err(Error::WrongObjectType(format!("\"{name}\" is not a table")))
             }
-            return Err(Error::NoSuchTable(name));
+            None => return Err(Error::NoSuchTable(name)),
         };
         let has_sequence = def
             .columns

@@ -349,6 +349,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::CreateView(_)
         | Statement::CreateSequence { .. }
         | Statement::Comment { .. }
+        | Statement::RefreshMaterializedView(_)
         | Statement::CreateIndex(_)
         | Statement::AlterTable(_)
         | Statement::Drop { .. }

@@ -86,6 +86,7 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
             kind: match t.kind {
                 RelKind::Table => 'r',
                 RelKind::View { .. } => 'v',
+                RelKind::MatView { .. } => 'm',
                 RelKind::Sequence(_) => 'S',
             },
             def: t,

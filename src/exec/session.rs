@@ -402,6 +402,7 @@ impl Session {
                 self.in_statement(false, |sess| query::explain(sess, s, params, sink))
             }
             (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
+                crate::exec::ddl::matview::refuse_write(self, &s)?;
                 if matches!(p.kind, Kind::Update | Kind::Delete)
                     && !self.writing
                     && self.has_peers()

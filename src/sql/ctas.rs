@@ -89,9 +89,85 @@ fn column_list(tokens: &[Token], solid: &[usize]) -> Option<Vec<usize>> {
     at(k).is_some_and(|t| is_word(t, "as")).then_some(names)
 }
 
+/// The option `CREATE MATERIALIZED VIEW … AS query WITH NO DATA` is
+/// given to parse: sqlparser reads no `WITH [NO] DATA` after a view's
+/// query, so the clause moves before `AS` as this option
+/// (`WITH (mosaic_no_data = true)`), and `WITH DATA`, the default, goes.
+pub const NO_DATA_OPTION: &str = "mosaic_no_data";
+
+/// `sql` with a trailing `WITH [NO] DATA` of a CREATE MATERIALIZED VIEW
+/// moved where it parses (unchanged otherwise).
+pub(crate) fn matview_data_clause(sql: &str) -> Cow<'_, str> {
+    let head = sql.trim_start().as_bytes();
+    if !head
+        .get(..6)
+        .is_some_and(|h| h.eq_ignore_ascii_case(b"create"))
+    {
+        return sql.into();
+    }
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return sql.into();
+    };
+    let solid: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i], Token::Whitespace(_) | Token::SemiColon))
+        .collect();
+    let word = |k: usize, w: &str| solid.get(k).is_some_and(|&i| is_word(&tokens[i], w));
+    if !(word(1, "materialized") && word(2, "view")) {
+        return sql.into();
+    }
+    let n = solid.len();
+    let (clause, no_data) =
+        if n >= 3 && word(n - 3, "with") && word(n - 2, "no") && word(n - 1, "data") {
+            (solid[n - 3], true)
+        } else if n >= 2 && word(n - 2, "with") && word(n - 1, "data") {
+            (solid[n - 2], false)
+        } else {
+            return sql.into();
+        };
+    // The first AS outside parentheses begins the query.
+    let mut depth = 0i32;
+    let mut as_at = None;
+    for &i in &solid {
+        match &tokens[i] {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            t if depth == 0 && is_word(t, "as") => {
+                as_at = Some(i);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let Some(as_at) = as_at else {
+        return sql.into();
+    };
+    let mut out = String::with_capacity(sql.len() + 40);
+    for (i, t) in tokens[..clause].iter().enumerate() {
+        if i == as_at && no_data {
+            out.push_str(&format!("WITH ({NO_DATA_OPTION} = true) "));
+        }
+        out.push_str(&t.to_string());
+    }
+    out.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_matviews_data_clause_moves_before_its_query() {
+        assert_eq!(
+            matview_data_clause("CREATE MATERIALIZED VIEW m AS SELECT (1) AS a WITH NO DATA;"),
+            "CREATE MATERIALIZED VIEW m WITH (mosaic_no_data = true) AS SELECT (1) AS a "
+        );
+        assert_eq!(
+            matview_data_clause("create materialized view m (x) as select 1 with data"),
+            "create materialized view m (x) as select 1 "
+        );
+        let plain = "CREATE MATERIALIZED VIEW m AS SELECT 1";
+        assert_eq!(matview_data_clause(plain), plain);
+    }
 
     #[test]
     fn names_without_types_get_the_placeholder() {

@@ -46,7 +46,9 @@ pub const STACK_SIZE: usize = 64 << 20;
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(sql)))
+        .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(
+            &ctas::matview_data_clause(sql),
+        )))
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| syntax_error(sql, e))
 }

@@ -32,6 +32,7 @@ pub fn expand(stmt: &mut Statement, schema: &dyn Schema) -> Result<()> {
         schema,
         ctes: Vec::new(),
         depth: 0,
+        target: write_target(stmt).map(object_name),
     };
     match stmt.visit(&mut v) {
         ControlFlow::Break(e) => Err(e),
@@ -45,6 +46,7 @@ fn expand_query(q: &mut Query, schema: &dyn Schema, depth: usize) -> Result<()> 
         schema,
         ctes: Vec::new(),
         depth,
+        target: None,
     };
     match q.visit(&mut v) {
         ControlFlow::Break(e) => Err(e),
@@ -88,6 +90,9 @@ struct Expander<'a> {
     /// The CTE names in scope, innermost query last.
     ctes: Vec<Vec<String>>,
     depth: usize,
+    /// The table the statement writes (REFRESH empties an unpopulated
+    /// materialized view).
+    target: Option<String>,
 }
 
 impl Expander<'_> {
@@ -97,6 +102,27 @@ impl Expander<'_> {
             return None;
         }
         self.schema.view(&n)
+    }
+
+    /// A materialized view made `WITH NO DATA` cannot be read until it is
+    /// refreshed.
+    fn refuse_unpopulated(&self, name: &sqlparser::ast::ObjectName) -> Result<()> {
+        let n = object_name(name);
+        if name.0.len() == 1 && self.ctes.iter().flatten().any(|c| *c == n) {
+            return Ok(());
+        }
+        if self.target.as_deref() == Some(n.as_str()) {
+            return Ok(());
+        }
+        match self.schema.table(&n).map(|d| d.kind.clone()) {
+            Some(crate::types::table::RelKind::MatView {
+                populated: false, ..
+            }) => Err(Error::ObjectNotInState(format!(
+                "materialized view \"{n}\" has not been populated"
+            ))
+            .with_hint("Use the REFRESH MATERIALIZED VIEW command.")),
+            _ => Ok(()),
+        }
     }
 
     fn replace(&self, factor: &mut TableFactor) -> Result<()> {
@@ -109,6 +135,7 @@ impl Expander<'_> {
         if args.is_some() {
             return Ok(());
         }
+        self.refuse_unpopulated(name)?;
         let Some(view) = self.view_named(name) else {
             return Ok(());
         };
@@ -187,27 +214,21 @@ impl VisitorMut for Expander<'_> {
 fn refuse_targets(stmt: &Statement, schema: &dyn Schema) -> Result<()> {
     let is_view = |name: &sqlparser::ast::ObjectName| schema.view(&object_name(name)).is_some();
     let target = match stmt {
-        Statement::Insert(ins) => match &ins.table {
-            TableObject::TableName(n) => Some(n),
-            _ => None,
-        },
-        Statement::Update(up) => match &up.table.relation {
-            TableFactor::Table { name, .. } => Some(name),
-            _ => None,
-        },
-        Statement::Delete(del) => match &del.from {
-            FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => {
-                t.first().and_then(|t| match &t.relation {
-                    TableFactor::Table { name, .. } => Some(name),
-                    _ => None,
-                })
-            }
-        },
+        Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => write_target(stmt),
         Statement::Copy {
             source: CopySource::Table { table_name, .. },
             to,
             ..
         } => {
+            let name = object_name(table_name);
+            if schema.table(&name).is_some_and(|d| d.is_matview()) {
+                return Err(if *to {
+                    Error::WrongObjectType(format!("cannot copy from materialized view \"{name}\""))
+                        .with_hint("Try the COPY (SELECT ...) TO variant.")
+                } else {
+                    Error::WrongObjectType(format!("cannot change materialized view \"{name}\""))
+                });
+            }
             if is_view(table_name) {
                 let name = object_name(table_name);
                 return Err(if *to {
@@ -229,6 +250,29 @@ fn refuse_targets(stmt: &Statement, schema: &dyn Schema) -> Result<()> {
             object_name(n)
         ))),
         _ => Ok(()),
+    }
+}
+
+/// The table an INSERT, UPDATE or DELETE writes to.
+pub fn write_target(stmt: &Statement) -> Option<&sqlparser::ast::ObjectName> {
+    match stmt {
+        Statement::Insert(ins) => match &ins.table {
+            TableObject::TableName(n) => Some(n),
+            _ => None,
+        },
+        Statement::Update(up) => match &up.table.relation {
+            TableFactor::Table { name, .. } => Some(name),
+            _ => None,
+        },
+        Statement::Delete(del) => match &del.from {
+            FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => {
+                t.first().and_then(|t| match &t.relation {
+                    TableFactor::Table { name, .. } => Some(name),
+                    _ => None,
+                })
+            }
+        },
+        _ => None,
     }
 }
 

@@ -417,7 +417,7 @@ pub enum Entry {
     /// A table definition, or `None` once dropped.
     Table {
         name: String,
-        def: Option<TableDef>,
+        def: Option<Box<TableDef>>,
         hlc: i64,
     },
     Role {
@@ -459,7 +459,7 @@ impl Catalog {
                 .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))?;
             out.push(Entry::Table {
                 name,
-                def: Some(def),
+                def: Some(Box::new(def)),
                 hlc,
             });
         }

@@ -309,7 +309,7 @@ impl Store {
                 hlc,
             } if !def.is_table() => {
                 // A view has no segment or shards: its definition is all.
-                self.catalog.put_table(def.clone(), *hlc)?;
+                self.catalog.put_table((**def).clone(), *hlc)?;
             }
             Entry::Table {
                 name,
@@ -350,7 +350,7 @@ impl Store {
                             self.sequences.advance_to(&seq, 0);
                         }
                     }
-                    self.catalog.put_table(def.clone(), *hlc)?;
+                    self.catalog.put_table((**def).clone(), *hlc)?;
                 }
                 self.index_shards(name)?;
             }

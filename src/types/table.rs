@@ -90,14 +90,34 @@ pub enum RelKind {
         query: String,
         depends_on: Vec<String>,
     },
+    /// A materialized view: a table whose rows are its query's, as of its
+    /// last REFRESH (none to read while not `populated`).
+    MatView {
+        query: String,
+        depends_on: Vec<String>,
+        populated: bool,
+    },
     /// A sequence (CREATE SEQUENCE); it has no columns here.
     Sequence(Box<crate::types::sequence::SequenceDef>),
 }
 
 impl TableDef {
-    /// Whether this is a table (rows stored in segments and shards).
+    /// Whether rows of this relation are stored (in segments and shards):
+    /// a table or a materialized view.
     pub fn is_table(&self) -> bool {
-        self.kind == RelKind::Table
+        matches!(self.kind, RelKind::Table | RelKind::MatView { .. })
+    }
+
+    pub fn is_matview(&self) -> bool {
+        matches!(self.kind, RelKind::MatView { .. })
+    }
+
+    /// The relations a view or materialized view reads.
+    pub fn depends_on(&self) -> &[String] {
+        match &self.kind {
+            RelKind::View { depends_on, .. } | RelKind::MatView { depends_on, .. } => depends_on,
+            _ => &[],
+        }
     }
 
     /// The defining query of a view.

@@ -17,17 +17,21 @@ use super::{create_table, relation_exists};
 use crate::error::{Error, Result};
 use crate::exec::{system, Outcome, Parsed, Session};
 use crate::sql::{ctas, ident_name, object_name};
+use crate::types::table::RelKind;
 use crate::types::{quote, PgType};
 
-/// What a CREATE TABLE AS or SELECT INTO asks for.
-struct CreateAs {
-    name: String,
+/// What a CREATE TABLE AS, SELECT INTO or CREATE MATERIALIZED VIEW asks
+/// for.
+pub(super) struct CreateAs {
+    pub name: String,
     /// Names given to the first columns (`CREATE TABLE t (a, b) AS`).
-    names: Vec<String>,
-    if_not_exists: bool,
+    pub names: Vec<String>,
+    pub if_not_exists: bool,
     /// False for `WITH NO DATA`.
-    data: bool,
-    query: Box<Query>,
+    pub data: bool,
+    pub query: Box<Query>,
+    /// A table, or a materialized view (its definition).
+    pub kind: RelKind,
 }
 
 /// `CREATE TABLE … AS query`.
@@ -70,6 +74,7 @@ pub fn create_table_as(sess: &mut Session, ct: &CreateTable) -> Result<Outcome> 
             if_not_exists: ct.if_not_exists,
             data: ct.with_data.as_ref().is_none_or(|w| w.data),
             query,
+            kind: RelKind::Table,
         },
     )
 }
@@ -105,6 +110,7 @@ pub fn select_into(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     run(
         sess,
         CreateAs {
+            kind: RelKind::Table,
             name,
             names: vec![],
             if_not_exists: false,
@@ -114,7 +120,7 @@ pub fn select_into(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     )
 }
 
-fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
+pub(super) fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
     if c.name.contains('.') {
         return Err(Error::Unsupported(format!(
             "schema-qualified table {}",
@@ -145,21 +151,38 @@ fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
     let Some(Statement::CreateTable(ct)) = crate::sql::parse(&sql)?.pop() else {
         return Err(Error::Internal("CREATE TABLE did not parse".into()));
     };
-    let def = crate::sql::ddl::create_table(&ct, sess.store.next_oid()?)?;
+    let mut def = crate::sql::ddl::create_table(&ct, sess.store.next_oid()?)?;
+    let empty_tag = match c.kind {
+        RelKind::MatView { .. } => "CREATE MATERIALIZED VIEW",
+        _ => "CREATE TABLE AS",
+    };
+    def.kind = c.kind;
     create_table(sess, def)?;
     if !c.data {
-        return Ok(Outcome::Command("CREATE TABLE AS".into()));
+        return Ok(Outcome::Command(empty_tag.into()));
     }
+    let rows = insert_query(sess, &c.name, &columns, c.query)?;
+    Ok(Outcome::Command(format!("SELECT {rows}")))
+}
+
+/// `INSERT INTO name (columns) query` in the session's transaction: how
+/// many rows went in.
+pub(super) fn insert_query(
+    sess: &mut Session,
+    name: &str,
+    columns: &[(String, PgType)],
+    query: Box<Query>,
+) -> Result<String> {
     let names: Vec<String> = columns.iter().map(|(n, _)| quote(n)).collect();
     let sql = format!(
         "INSERT INTO {} ({}) SELECT 1",
-        quote(&c.name),
+        quote(name),
         names.join(", ")
     );
     let Some(Statement::Insert(mut insert)) = crate::sql::parse(&sql)?.pop() else {
         return Err(Error::Internal("INSERT did not parse".into()));
     };
-    insert.source = Some(c.query);
+    insert.source = Some(query);
     let p = crate::exec::prepare_parsed(
         &sess.catalog(),
         Parsed::Statement(Box::new(Statement::Insert(insert))),
@@ -169,11 +192,10 @@ fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
         return Err(Error::Internal("INSERT without a statement".into()));
     };
     let outcome = crate::exec::write::run(sess, stmt, &p, &[], &mut |_| Ok(()))?;
-    let rows = match &outcome {
+    Ok(match &outcome {
         Outcome::Command(tag) => tag.rsplit(' ').next().unwrap_or("0").to_string(),
         _ => "0".into(),
-    };
-    Ok(Outcome::Command(format!("SELECT {rows}")))
+    })
 }
 
 /// The new table's columns: the query's names (the first ones replaced by

@@ -14,6 +14,9 @@ use crate::sql::{ident_name, object_name};
 use crate::types::table::{Column, RelKind, TableDef};
 
 pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
+    if cv.materialized {
+        return super::matview::create(sess, cv);
+    }
     refuse_options(cv)?;
     let name = object_name(&cv.name);
     if name.contains('.') {
@@ -56,9 +59,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
 
 /// What CREATE VIEW can say that is not built, refused by name.
 fn refuse_options(cv: &CreateView) -> Result<()> {
-    let refused = if cv.materialized {
-        Some("materialized views")
-    } else if cv.temporary {
+    let refused = if cv.temporary {
         Some("temporary views")
     } else if cv.if_not_exists {
         return Err(Error::Syntax("syntax error at or near \"NOT\"".into()));
@@ -195,9 +196,15 @@ pub(super) fn drop(
         let name = object_name(n);
         match sess.catalog().relation(&name) {
             Some(v) if v.view_query().is_some() => dropping.push(name),
-            Some(_) => {
-                return Err(Error::WrongObjectType(format!("\"{name}\" is not a view"))
-                    .with_hint("Use DROP TABLE to remove a table."))
+            Some(r) => {
+                let hint = if r.is_matview() {
+                    "Use DROP MATERIALIZED VIEW to remove a materialized view."
+                } else {
+                    "Use DROP TABLE to remove a table."
+                };
+                return Err(
+                    Error::WrongObjectType(format!("\"{name}\" is not a view")).with_hint(hint)
+                );
             }
             None if if_exists => {}
             None => {
@@ -228,10 +235,8 @@ pub(super) fn dependents(
         .catalog()
         .relations()
         .into_iter()
-        .filter_map(|v| match &v.kind {
-            RelKind::View { depends_on, .. } => Some((v.name.clone(), depends_on.clone())),
-            _ => None,
-        })
+        .filter(|v| !v.depends_on().is_empty())
+        .map(|v| (v.name.clone(), v.depends_on().to_vec()))
         .collect();
     let mut gone: Vec<String> = dropping.to_vec();
     let mut found: Vec<(String, String)> = Vec::new();
@@ -250,12 +255,13 @@ pub(super) fn dependents(
     }
     let kind_of = |name: &str| match sess.catalog().relation(name) {
         Some(d) if d.view_query().is_some() => "view",
+        Some(d) if d.is_matview() => "materialized view",
         _ => "table",
     };
     let first = &found[0].1;
     let detail: Vec<String> = found
         .iter()
-        .map(|(v, on)| format!("view {v} depends on {} {on}", kind_of(on)))
+        .map(|(v, on)| format!("{} {v} depends on {} {on}", kind_of(v), kind_of(on)))
         .collect();
     Err(Error::DependentObjects(format!(
         "cannot drop {} {first} because other objects depend on it",

@@ -88,7 +88,7 @@ fn schema_name(ns: i64) -> &'static str {
 fn tables(sess: &Session, def: &TableDef) -> Rows {
     super::relations(sess.catalog().relations())
         .into_iter()
-        .filter(|r| r.kind != 'S')
+        .filter(|r| r.kind != 'S' && r.kind != 'm')
         .map(|r| {
             let base = r.kind == 'r';
             row(

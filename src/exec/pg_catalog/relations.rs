@@ -44,6 +44,7 @@ pub const RELATIONS: &[(&str, &str)] = &[
     ("pg_tables", "schemaname name, tablename name, tableowner name, tablespace name, hasindexes bool, hasrules bool, hastriggers bool, rowsecurity bool"),
     ("pg_indexes", "schemaname name, tablename name, indexname name, tablespace name, indexdef text"),
     ("pg_views", "schemaname name, viewname name, viewowner name, definition text"),
+    ("pg_matviews", "schemaname name, matviewname name, matviewowner name, tablespace name, hasindexes bool, ispopulated bool, definition text"),
 ];
 
 /// The rows of a relation, in column order.

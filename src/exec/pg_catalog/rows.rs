@@ -109,6 +109,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         )],
         "pg_tables" => tables_view(sess, def),
         "pg_views" => views_view(sess, def),
+        "pg_matviews" => matviews_view(sess, def),
         "pg_sequence" => sequences(sess, def),
         "pg_description" => descriptions(sess, def),
         "pg_indexes" => indexes_view(sess, def),
@@ -143,7 +144,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
             kind,
             def: rel,
         } = r;
-        let user = kind == 'r';
+        let user = kind == 'r' || kind == 'm';
         out.push(row(
             def,
             vec![
@@ -163,7 +164,16 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                     "relhastriggers",
                     b(user && super::foreign::has_triggers(&tables, &rel)),
                 ),
-                ("relispopulated", b(true)),
+                (
+                    "relispopulated",
+                    b(!matches!(
+                        rel.kind,
+                        crate::types::table::RelKind::MatView {
+                            populated: false,
+                            ..
+                        }
+                    )),
+                ),
                 ("relreplident", t(if user { "d" } else { "n" })),
             ],
         ));
@@ -246,7 +256,7 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
         for (pos, c) in r.def.columns.iter().enumerate() {
             push(r.oid, pos, c);
         }
-        if r.kind == 'r' {
+        if r.kind == 'r' || r.kind == 'm' {
             for idx in objects::indexes(&r.def) {
                 for (pos, &col) in idx.columns.iter().enumerate() {
                     if let Some(c) = r.def.columns.get(col) {
@@ -569,6 +579,33 @@ fn sequences(sess: &Session, def: &TableDef) -> Rows {
                     ("seqmin", i(s.min)),
                     ("seqcache", i(s.cache)),
                     ("seqcycle", b(s.cycle)),
+                ],
+            ))
+        })
+        .collect()
+}
+
+fn matviews_view(sess: &Session, def: &TableDef) -> Rows {
+    let owner = super::owner_name(sess);
+    sess.catalog()
+        .relations()
+        .iter()
+        .filter_map(|m| {
+            let crate::types::table::RelKind::MatView {
+                query, populated, ..
+            } = &m.kind
+            else {
+                return None;
+            };
+            Some(row(
+                def,
+                vec![
+                    ("schemaname", t("public")),
+                    ("matviewname", t(m.name.clone())),
+                    ("matviewowner", t(owner.clone())),
+                    ("hasindexes", b(!objects::indexes(m).is_empty())),
+                    ("ispopulated", b(*populated)),
+                    ("definition", t(objects::view_def(query))),
                 ],
             ))
         })
