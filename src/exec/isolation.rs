@@ -144,6 +144,7 @@ impl Session {
 
     /// The block ended: its level and access mode go back to the defaults.
     pub(super) fn end_modes(&mut self) {
+        self.constraints_deferred = None;
         self.isolation = Level::default();
         self.read_only = false;
         self.queried = false;

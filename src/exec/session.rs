@@ -111,6 +111,9 @@ pub struct Session {
     pub(super) copy: Option<copy::CopyState>,
     /// Tables written in the current transaction (sealed when they fill up).
     pub(super) written: HashSet<String>,
+    /// SET CONSTRAINTS ALL DEFERRED (`Some(true)`) or IMMEDIATE in the
+    /// open block; `None`: each constraint as declared.
+    pub(crate) constraints_deferred: Option<bool>,
     /// The open block's DDL, published at COMMIT.
     pub(super) ddl: ddl::Block,
     /// The open block's uncommitted table definitions, as this session
@@ -188,6 +191,7 @@ impl Session {
             copy: None,
             written: HashSet::new(),
             ddl: ddl::Block::default(),
+            constraints_deferred: None,
             staged: Default::default(),
             shared_staged,
             ddl_savepoints: vec![],
@@ -358,6 +362,16 @@ impl Session {
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
+            (Kind::SetConstraints(deferred), _) => {
+                // Outside a block PostgreSQL warns and changes nothing.
+                if self.txn == TxnState::InBlock {
+                    self.constraints_deferred = Some(*deferred);
+                } else {
+                    self.shared
+                        .warn("SET CONSTRAINTS can only be used in transaction blocks".into());
+                }
+                Ok(Outcome::Command("SET CONSTRAINTS".into()))
+            }
             (Kind::Deallocate(name), _) => Ok(Outcome::Command(
                 if name.is_some() {
                     "DEALLOCATE"

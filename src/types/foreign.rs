@@ -57,6 +57,14 @@ pub struct ForeignKey {
     /// MATCH FULL (otherwise MATCH SIMPLE: a row with a NULL in any
     /// referencing column is not checked).
     pub match_full: bool,
+    /// DEFERRABLE, and INITIALLY DEFERRED. Checks still run at each
+    /// statement: a violation inside a transaction block, which PostgreSQL
+    /// would let a later statement mend before COMMIT, is refused with
+    /// 0A000 (see `exec::write::foreign`).
+    #[serde(default)]
+    pub deferrable: bool,
+    #[serde(default)]
+    pub initially_deferred: bool,
 }
 
 impl ForeignKey {

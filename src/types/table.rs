@@ -325,6 +325,8 @@ mod tests {
             on_delete: Action::Cascade,
             on_update: Action::SetDefault,
             match_full: true,
+            deferrable: true,
+            initially_deferred: false,
         });
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(serde_json::from_str::<TableDef>(&json).unwrap(), t);

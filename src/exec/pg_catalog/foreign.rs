@@ -81,6 +81,12 @@ pub fn foreign_keys(tables: &[Arc<TableDef>]) -> Vec<Foreign> {
             if fk.on_delete != Action::NoAction {
                 def.push_str(&format!(" ON DELETE {}", fk.on_delete.words()));
             }
+            if fk.deferrable {
+                def.push_str(" DEFERRABLE");
+            }
+            if fk.initially_deferred {
+                def.push_str(" INITIALLY DEFERRED");
+            }
             out.push(Foreign {
                 oid: derived_oid("constraint", &format!("{}.{}", t.name, fk.name)),
                 table: t.clone(),

@@ -368,8 +368,8 @@ fn table_constraints(sess: &Session, def: &TableDef) -> Rows {
             let mut vals = constraint_cols(&f.fk.name, &tdef.name);
             vals.extend([
                 ("constraint_type", t("FOREIGN KEY")),
-                ("is_deferrable", yes_no(false)),
-                ("initially_deferred", yes_no(false)),
+                ("is_deferrable", yes_no(f.fk.deferrable)),
+                ("initially_deferred", yes_no(f.fk.initially_deferred)),
                 ("enforced", yes_no(true)),
             ]);
             out.push(row(def, vals));

@@ -394,6 +394,8 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
                 ("conname", t(f.fk.name.clone())),
                 ("connamespace", i(PUBLIC_NS)),
                 ("contype", t("f")),
+                ("condeferrable", b(f.fk.deferrable)),
+                ("condeferred", b(f.fk.initially_deferred)),
                 ("convalidated", b(true)),
                 ("conrelid", i(f.table.oid)),
                 ("conindid", i(f.index_oid)),

@@ -247,7 +247,7 @@ pub(crate) fn check_references(sess: &mut Session, def: &TableDef) -> Result<()>
         }
         let parent = parent_of(sess, def, fk)?;
         if let Some(v) = first_violation(sess, fk, &parent, rows)? {
-            return Err(missing_parent(def, fk, &parent, &v));
+            return Err(deferred(sess, fk, missing_parent(def, fk, &parent, &v)));
         }
     }
     Ok(())
@@ -455,6 +455,10 @@ pub(crate) fn after_parent_write(
         }
         let old = removed.into_iter().map(|(o, _)| o).collect();
         if let Some((i, e)) = still_referenced(sess, def, &child, &fk, action, old)? {
+            let e = match action {
+                Action::NoAction => deferred(sess, &fk, e),
+                _ => e,
+            };
             if first.as_ref().is_none_or(|(row, _)| rows[i] < *row) {
                 first = Some((rows[i], e));
             }
@@ -520,9 +524,27 @@ pub(crate) fn check_still_referenced(
     removed: Vec<Vec<Datum>>,
 ) -> Result<()> {
     match still_referenced(sess, def, child, fk, action, removed)? {
+        Some((_, e)) if action == Action::NoAction => Err(deferred(sess, fk, e)),
         Some((_, e)) => Err(e),
         None => Ok(()),
     }
+}
+
+/// A violation of a constraint that is deferred (INITIALLY DEFERRED, or
+/// after SET CONSTRAINTS ALL DEFERRED) inside a transaction block, where
+/// PostgreSQL would let a later statement mend it before COMMIT: checks
+/// run at every statement here, so the statement is refused by name
+/// (0A000) rather than failed with the violation. Outside a block the
+/// statement is its own transaction and fails as PostgreSQL's COMMIT does.
+fn deferred(sess: &Session, fk: &ForeignKey, e: Error) -> Error {
+    let is_deferred = fk.deferrable && sess.constraints_deferred.unwrap_or(fk.initially_deferred);
+    if !is_deferred || sess.txn != crate::exec::TxnState::InBlock {
+        return e;
+    }
+    Error::Unsupported(format!(
+        "deferring foreign key constraint \"{}\" to COMMIT (this statement violates it now: {e})",
+        fk.name
+    ))
 }
 
 /// The first of `removed` still referenced (see `check_still_referenced`):

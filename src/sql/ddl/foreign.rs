@@ -26,6 +26,8 @@ pub struct Spec {
     pub on_delete: Action,
     pub on_update: Action,
     pub match_full: bool,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
 }
 
 fn action(a: Option<&ReferentialAction>) -> Action {
@@ -41,7 +43,7 @@ fn action(a: Option<&ReferentialAction>) -> Action {
 /// The spec of a FOREIGN KEY clause; `columns` are the referencing
 /// columns (a column-level REFERENCES names its own column).
 pub fn spec(fk: &ForeignKeyConstraint, name: Option<String>, columns: Vec<String>) -> Result<Spec> {
-    crate::sql::ddl::refuse_deferrable(fk.characteristics.as_ref())?;
+    let (deferrable, initially_deferred) = deferral(fk.characteristics.as_ref())?;
     let match_full = match fk.match_kind {
         None | Some(ConstraintReferenceMatchKind::Simple) => false,
         Some(ConstraintReferenceMatchKind::Full) => true,
@@ -62,7 +64,27 @@ pub fn spec(fk: &ForeignKeyConstraint, name: Option<String>, columns: Vec<String
         on_delete: action(fk.on_delete.as_ref()),
         on_update: action(fk.on_update.as_ref()),
         match_full,
+        deferrable,
+        initially_deferred,
     })
+}
+
+/// DEFERRABLE and INITIALLY DEFERRED (which implies it), with
+/// PostgreSQL's check that a NOT DEFERRABLE constraint is not deferred.
+fn deferral(c: Option<&sqlparser::ast::ConstraintCharacteristics>) -> Result<(bool, bool)> {
+    let Some(c) = c else {
+        return Ok((false, false));
+    };
+    if c.enforced == Some(false) {
+        return Err(Error::Unsupported("NOT ENFORCED constraints".into()));
+    }
+    let deferred = c.initially == Some(sqlparser::ast::DeferrableInitial::Deferred);
+    if c.deferrable == Some(false) && deferred {
+        return Err(Error::Syntax(
+            "constraint declared INITIALLY DEFERRED must be DEFERRABLE".into(),
+        ));
+    }
+    Ok((c.deferrable == Some(true) || deferred, deferred))
 }
 
 /// The column-level `REFERENCES` clauses of a column definition.
@@ -201,6 +223,8 @@ pub fn resolve(
         on_delete: spec.on_delete,
         on_update: spec.on_update,
         match_full: spec.match_full,
+        deferrable: spec.deferrable,
+        initially_deferred: spec.initially_deferred,
     })
 }
 
