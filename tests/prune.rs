@@ -19,6 +19,8 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         not_null: false,
         default: default.map(String::from),
         identity: None,
+        missing: None,
+        former_names: vec![],
     }
 }
 
@@ -40,6 +42,7 @@ fn sealed_table() -> TableDef {
         indexes: vec![],
         foreign_keys: vec![],
         kind: Default::default(),
+        altered: Default::default(),
     }
 }
 

@@ -45,6 +45,8 @@ fn col(name: &str, ty: PgType) -> table::Column {
         not_null: false,
         default: None,
         identity: None,
+        missing: None,
+        former_names: vec![],
     }
 }
 
@@ -83,6 +85,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         indexes: vec![],
         foreign_keys: vec![],
         kind: Default::default(),
+        altered: Default::default(),
     })
 }
 

@@ -27,6 +27,8 @@ fn catalog() -> OneTable {
         not_null: false,
         default: None,
         identity: None,
+        missing: None,
+        former_names: vec![],
     };
     OneTable(Arc::new(TableDef {
         name: "t".into(),
@@ -44,6 +46,7 @@ fn catalog() -> OneTable {
         indexes: vec![],
         foreign_keys: vec![],
         kind: Default::default(),
+        altered: Default::default(),
     }))
 }
 

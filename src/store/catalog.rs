@@ -603,6 +603,8 @@ mod tests {
                 not_null: false,
                 default: None,
                 identity: None,
+                missing: None,
+                former_names: vec![],
             }],
             primary_key: vec![],
             unique: vec![],
@@ -610,6 +612,7 @@ mod tests {
             indexes: vec![],
             foreign_keys: vec![],
             kind: Default::default(),
+            altered: Default::default(),
         }
     }
 

@@ -179,6 +179,7 @@ fn sealed() -> TableDef {
         indexes: vec![],
         foreign_keys: vec![],
         kind: Default::default(),
+        altered: Default::default(),
     }
 }
 

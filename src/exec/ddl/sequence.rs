@@ -50,6 +50,7 @@ pub(super) fn create(
         indexes: vec![],
         foreign_keys: vec![],
         kind: RelKind::Sequence(Box::new(seq)),
+        altered: Default::default(),
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE SEQUENCE".into()))
@@ -213,6 +214,20 @@ pub(super) fn owned_by(sess: &Session, table: &str) -> Vec<String> {
             r.sequence()
                 .and_then(|s| s.owned_by.as_ref())
                 .is_some_and(|(t, _)| t == table)
+        })
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// The sequences owned by column `column` of `table` (`OWNED BY t.c`).
+pub(super) fn owned_by_column(sess: &Session, table: &str, column: &str) -> Vec<String> {
+    sess.catalog()
+        .relations()
+        .iter()
+        .filter(|r| {
+            r.sequence()
+                .and_then(|s| s.owned_by.as_ref())
+                .is_some_and(|(t, c)| t == table && c == column)
         })
         .map(|r| r.name.clone())
         .collect()

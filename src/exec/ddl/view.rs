@@ -48,6 +48,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
             query: query.to_string(),
             depends_on,
         },
+        altered: Default::default(),
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE VIEW".into()))
@@ -99,6 +100,8 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             not_null: false,
             default: None,
             identity: None,
+            missing: None,
+            former_names: vec![],
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

@@ -82,6 +82,8 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 not_null: false,
                 default: None,
                 identity: None,
+                missing: None,
+                former_names: vec![],
             }
         })
         .collect();
@@ -95,5 +97,6 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
         indexes: vec![],
         foreign_keys: vec![],
         kind: Default::default(),
+        altered: Default::default(),
     }
 }

@@ -28,6 +28,8 @@ fn catalog() -> Tables {
                     not_null: false,
                     default: None,
                     identity: None,
+                    missing: None,
+                    former_names: vec![],
                 })
                 .collect(),
             primary_key: vec![0],
@@ -36,6 +38,7 @@ fn catalog() -> Tables {
             indexes: vec![],
             foreign_keys: vec![],
             kind: Default::default(),
+            altered: Default::default(),
         };
         (name.to_string(), Arc::new(def))
     };

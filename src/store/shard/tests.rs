@@ -9,6 +9,8 @@ pub(crate) fn table() -> TableDef {
         not_null: false,
         default: None,
         identity: None,
+        missing: None,
+        former_names: vec![],
     };
     TableDef {
         name: "people".into(),
@@ -30,6 +32,7 @@ pub(crate) fn table() -> TableDef {
         }],
         foreign_keys: vec![],
         kind: Default::default(),
+        altered: Default::default(),
     }
 }
 
