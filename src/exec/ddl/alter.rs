@@ -14,7 +14,9 @@
 //! SQLite cannot make the change in place (`segment::needs_rebuild`), and
 //! every other node rebuilds its own when the change reaches it.
 
-use sqlparser::ast::{AlterColumnOperation, AlterTable, AlterTableOperation, Owner};
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTable, AlterTableOperation, Owner, TableConstraint,
+};
 
 use super::{is_view, record};
 use crate::error::{Error, Result};
@@ -43,8 +45,22 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     if at.only || at.location.is_some() || at.on_cluster.is_some() {
         return Err(Error::Unsupported(format!("ALTER TABLE {}", at.name)));
     }
+    let renames = at.operations.iter().any(|op| {
+        matches!(
+            op,
+            AlterTableOperation::RenameColumn { .. } | AlterTableOperation::RenameTable { .. }
+        )
+    });
+    if renames && at.operations.len() > 1 {
+        return Err(Error::Syntax("syntax error at or near \",\"".into()));
+    }
+    // PostgreSQL runs the operations in passes, drops first, then new
+    // columns, column attributes, keys, other constraints and defaults;
+    // in the order written within a pass.
+    let mut ops: Vec<&AlterTableOperation> = at.operations.iter().collect();
+    ops.sort_by_key(|op| pass(op));
     let mut current = (*def).clone();
-    for op in &at.operations {
+    for op in ops {
         let mut new = current.clone();
         operation(sess, &mut new, op)?;
         if new != current {
@@ -124,6 +140,27 @@ fn operation(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -
         )),
         AlterTableOperation::OwnerTo { new_owner } => owner_to(sess, new_owner),
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
+    }
+}
+
+/// PostgreSQL's pass (`AT_PASS_*` of tablecmds.c) for an operation.
+fn pass(op: &AlterTableOperation) -> u8 {
+    use AlterColumnOperation as C;
+    match op {
+        AlterTableOperation::DropConstraint { .. } | AlterTableOperation::DropColumn { .. } => 0,
+        AlterTableOperation::AlterColumn { op, .. } => match op {
+            C::DropNotNull => 0,
+            C::SetDataType { .. } => 1,
+            C::SetNotNull => 5,
+            C::SetDefault { .. } | C::DropDefault => 7,
+            _ => 8,
+        },
+        AlterTableOperation::AddColumn { .. } => 4,
+        AlterTableOperation::AddConstraint { constraint, .. } => match constraint {
+            TableConstraint::PrimaryKey(_) | TableConstraint::Unique(_) => 6,
+            _ => 7,
+        },
+        _ => 8,
     }
 }
 
