@@ -274,7 +274,18 @@ pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
     };
     let key_names =
         |d: &TableDef| -> Vec<String> { d.unique_keys().map(|k| key_name(d, k)).collect() };
+    // A column added with one default and given another since: the rows
+    // already here must read the first (ADD COLUMN would give them the
+    // second).
+    let appended_changed = new.columns.iter().skip(old.columns.len()).any(|c| {
+        let default = c
+            .default
+            .as_deref()
+            .filter(|d| crate::types::table::sequence_name(d).is_none());
+        c.missing.is_some() && c.missing_value() != default
+    });
     old.columns.len() > new.columns.len()
+        || appended_changed
         || old
             .columns
             .iter()
@@ -288,8 +299,9 @@ pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
 /// Recreate the open segment of `def` (ALTER TABLE), its rows kept with
 /// their keys and versions, inside the caller's transaction. Each column
 /// is copied from the first of its storage names the segment has (a
-/// renamed column from its former name); a column it lacks takes its
-/// default, and a column `def` no longer has is left behind.
+/// renamed column from its former name); a column it lacks takes the value
+/// rows stored before it existed read (`Column::missing_value`), and a
+/// column `def` no longer has is left behind.
 pub fn rebuild(conn: &Connection, def: &TableDef) -> Result<()> {
     copy_into_new(conn, def, &|_, stored| quote(stored))
 }
@@ -316,11 +328,14 @@ fn copy_into_new(
     let mut cols = vec!["_key".to_string(), "_ver".to_string()];
     let mut values = cols.clone();
     for c in &def.columns {
-        let Some(stored) = c.storage_names().find(|n| declared.iter().any(|d| d == n)) else {
-            continue;
-        };
         cols.push(quote(&c.name));
-        values.push(value(c, stored));
+        match c.storage_names().find(|n| declared.iter().any(|d| d == n)) {
+            Some(stored) => values.push(value(c, stored)),
+            None => values.push(match c.missing_value() {
+                Some(m) => crate::sql::default_to_sqlite(m, &c.ty)?,
+                None => "NULL".to_string(),
+            }),
+        }
     }
     conn.execute_batch(&format!(
         "ALTER TABLE {} RENAME TO {}",

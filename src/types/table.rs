@@ -55,11 +55,9 @@ impl Column {
         match self.missing.as_deref() {
             Some("NULL") => None,
             Some(m) => Some(m),
-            None => self
-                .default
-                .as_deref()
-                .filter(|d| sequence_name(d).is_none()),
+            None => self.default.as_deref(),
         }
+        .filter(|d| sequence_name(d).is_none())
     }
 
     /// The default PostgreSQL's catalogs show: an identity column has

@@ -42,7 +42,8 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
         }
         return Err(Error::NoSuchTable(name));
     };
-    if at.only || at.location.is_some() || at.on_cluster.is_some() {
+    // ONLY changes nothing: no table inherits from another.
+    if at.location.is_some() || at.on_cluster.is_some() {
         return Err(Error::Unsupported(format!("ALTER TABLE {}", at.name)));
     }
     let renames = at.operations.iter().any(|op| {
