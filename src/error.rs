@@ -146,6 +146,10 @@ pub enum Error {
     /// 42701: `column "a" specified more than once`.
     #[error("column \"{0}\" specified more than once")]
     DuplicateColumn(String),
+    /// 42701 in PostgreSQL's full words, e.g. `column "b" of relation "t"
+    /// already exists`.
+    #[error("{0}")]
+    ColumnExists(String),
     /// An error with PostgreSQL's secondary fields: DETAIL, HINT and the
     /// position (1-based, in characters) in the statement's text.
     #[error("{error}")]
@@ -213,7 +217,7 @@ impl Error {
             Error::WrongObjectType(_) => "42809",
             Error::InvalidTableDefinition(_) => "42P16",
             Error::InvalidObjectDefinition(_) => "42P17",
-            Error::DuplicateColumn(_) => "42701",
+            Error::DuplicateColumn(_) | Error::ColumnExists(_) => "42701",
             Error::NoSuchRelation(_) => "42P01",
             Error::SequenceLimit(_) => "2200H",
             Error::GeneratedAlways(_) => "428C9",
@@ -342,6 +346,7 @@ mod tests {
             (Error::ForeignKeyViolation("f".into()), "23503"),
             (Error::InvalidForeignKey("f".into()), "42830"),
             (Error::DependentObjects("d".into()), "2BP01"),
+            (Error::ColumnExists("c".into()), "42701"),
             (Error::UndefinedColumn("c".into()), "42703"),
         ];
         for (err, code) in cases {

@@ -41,7 +41,10 @@ SELECT nextval('errs_seq');
 CREATE SEQUENCE errs_fresh;
 CREATE SEQUENCE errs_used;
 CREATE TABLE errs_sd (id bigint DEFAULT nextval('errs_used'));
-CREATE TABLE errs_idn (id integer GENERATED ALWAYS AS IDENTITY, v integer)";
+CREATE TABLE errs_idn (id integer GENERATED ALWAYS AS IDENTITY, v integer);
+CREATE TABLE errs_alt (a integer, b integer, c text);
+INSERT INTO errs_alt VALUES (1, 1, NULL), (2, 2, 'x'), (2, 3, 'y');
+CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer)";
 
 const CASES: &[(&str, u8)] = &[
     ("DROP TABLE errs_vt", ALL),
@@ -126,6 +129,29 @@ const CASES: &[(&str, u8)] = &[
         "ALTER TABLE errs_child ADD FOREIGN KEY (id) REFERENCES errs_pair (a)",
         ALL,
     ),
+    ("ALTER TABLE errs_alt ALTER COLUMN c SET NOT NULL", ALL),
+    ("ALTER TABLE errs_alt ADD PRIMARY KEY (a)", ALL),
+    ("ALTER TABLE errs_alt ADD PRIMARY KEY (c)", ALL),
+    ("ALTER TABLE errs_alt ADD UNIQUE (a)", ALL),
+    (
+        "ALTER TABLE errs_alt ADD CONSTRAINT small CHECK (b < 3)",
+        ALL,
+    ),
+    ("ALTER TABLE errs_alt ADD CHECK (b < 3)", ALL),
+    ("ALTER TABLE errs_alt DROP CONSTRAINT nope", ALL),
+    ("ALTER TABLE errs_alt ALTER COLUMN nope SET NOT NULL", ALL),
+    ("ALTER TABLE errs_alt RENAME COLUMN nope TO q", ALL),
+    ("ALTER TABLE errs_alt RENAME COLUMN a TO b", ALL),
+    ("ALTER TABLE errs_alt DROP COLUMN nope", ALL),
+    ("ALTER TABLE errs_alt ADD COLUMN b integer", ALL),
+    ("ALTER TABLE errs_alt OWNER TO no_such_role", ALL),
+    ("ALTER TABLE errs ALTER COLUMN id DROP NOT NULL", ALL),
+    ("ALTER TABLE errs DROP CONSTRAINT errs_pkey", ALL),
+    ("ALTER TABLE errs DROP COLUMN name", ALL),
+    ("ALTER TABLE errs ADD PRIMARY KEY (n)", ALL),
+    ("ALTER TABLE errs_ident ALTER COLUMN id SET DEFAULT 1", ALL),
+    ("ALTER TABLE errs_ident ALTER COLUMN id DROP DEFAULT", ALL),
+    ("ALTER TABLE errs_ident ALTER COLUMN id DROP NOT NULL", ALL),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

@@ -20,6 +20,8 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         default: default.map(String::from),
         identity: None,
         comment: None,
+        missing: None,
+        former_names: vec![],
     }
 }
 
@@ -42,6 +44,7 @@ fn sealed_table() -> TableDef {
         foreign_keys: vec![],
         comment: None,
         kind: Default::default(),
+        altered: Default::default(),
     }
 }
 

@@ -228,4 +228,5 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::NoSuchRelation,
     Error::SequenceLimit,
     Error::GeneratedAlways,
+    Error::ColumnExists,
 ];

@@ -29,21 +29,22 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use sqlparser::ast::{AlterTableOperation, ObjectType, Statement, TableConstraint};
+use sqlparser::ast::{ObjectType, Statement};
 
 use crate::error::{Error, Result};
 use crate::exec::pg_catalog::objects;
 use crate::exec::{Outcome, Session};
-use crate::sql::{ddl, ident_name, object_name};
+use crate::sql::{ddl, object_name};
 use crate::store::catalog::{Change, Staged};
 
+mod alter;
 mod comment;
 pub(crate) mod matview;
 mod sequence;
 mod view;
 
 use crate::types::shard::ShardId;
-use crate::types::table::{TableDef, UniqueKey};
+use crate::types::table::TableDef;
 
 pub mod create_as;
 pub mod extension;
@@ -171,28 +172,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             cascade,
             ..
         } => drop(sess, object_type, *if_exists, *cascade, names),
-        Statement::AlterTable(at) => {
-            let name = object_name(&at.name);
-            if is_view(sess, &name) || sess.catalog().table(&name).is_some_and(|d| d.is_matview()) {
-                return Err(Error::Unsupported(format!(
-                    "ALTER TABLE on view \"{name}\""
-                )));
-            }
-            let Some(def) = sess.catalog().table(&name) else {
-                if at.if_exists {
-                    return Ok(Outcome::Command("ALTER TABLE".into()));
-                }
-                return Err(Error::NoSuchTable(name));
-            };
-            let mut new = (*def).clone();
-            for op in &at.operations {
-                alter(sess, &mut new, op)?;
-            }
-            if new != *def {
-                record(sess, &name, Some(new))?;
-            }
-            Ok(Outcome::Command("ALTER TABLE".into()))
-        }
+        Statement::AlterTable(at) => alter::alter_table(sess, at),
         Statement::CreateExtension(ce) => extension::create(ce),
         Statement::DropExtension(de) => extension::drop(de),
         _ => Err(Error::Unsupported(stmt.to_string())),
@@ -411,125 +391,6 @@ fn drop(
         }
         other => Err(Error::Unsupported(format!("DROP {other}"))),
     }
-}
-
-fn alter(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Result<()> {
-    match op {
-        AlterTableOperation::AddColumn {
-            column_def,
-            if_not_exists,
-            ..
-        } => {
-            let (col, pk, uq) = ddl::column(&def.name, column_def)?;
-            if def.column_index(&col.name).is_some() {
-                if *if_not_exists {
-                    return Ok(());
-                }
-                return Err(Error::ObjectExists(format!(
-                    "column \"{}\" of relation \"{}\" already exists",
-                    col.name, def.name
-                )));
-            }
-            if pk || uq.is_some() {
-                return Err(Error::Unsupported(
-                    "ADD COLUMN with a key constraint".into(),
-                ));
-            }
-            // Rows already sealed read a new column's default at every
-            // read: a volatile one would change under them.
-            if col.default.as_deref().is_some_and(volatile) {
-                return Err(Error::Unsupported(
-                    "ADD COLUMN with a volatile DEFAULT".into(),
-                ));
-            }
-            if !ddl::foreign::column_specs(column_def)?.is_empty() {
-                return Err(Error::Unsupported(
-                    "ADD COLUMN with a FOREIGN KEY (add the column, then the constraint)".into(),
-                ));
-            }
-            if col.not_null && col.default.is_none() {
-                let total = count_all(sess, &def.name)?;
-                if total > 0 {
-                    return Err(Error::NotNullViolation(format!(
-                        "column \"{}\" of relation \"{}\" contains null values",
-                        col.name, def.name
-                    )));
-                }
-            }
-            sess.conn.add_column(&def.name, &col)?;
-            def.columns.push(col);
-            Ok(())
-        }
-        AlterTableOperation::AddConstraint { constraint, .. } => {
-            if let Some(spec) = ddl::foreign::table_spec(constraint) {
-                return foreign::add(sess, def, &spec?);
-            }
-            let (cols, primary, name) = match constraint {
-                TableConstraint::PrimaryKey(pk) => (&pk.columns, true, None),
-                TableConstraint::Unique(u) => (&u.columns, false, u.name.as_ref().map(ident_name)),
-                other => return Err(Error::Unsupported(format!("ADD {other}"))),
-            };
-            let mut key = Vec::new();
-            for c in cols {
-                let sqlparser::ast::Expr::Identifier(i) = &c.column.expr else {
-                    return Err(Error::Unsupported("key on an expression".into()));
-                };
-                let col = ident_name(i);
-                key.push(def.column_index(&col).ok_or_else(|| {
-                    Error::NoSuchColumn(format!(
-                        "{col}\" named in key does not exist in \"{}",
-                        def.name
-                    ))
-                })?);
-            }
-            if primary {
-                if !def.primary_key.is_empty() {
-                    return Err(Error::Syntax(format!(
-                        "multiple primary keys for table \"{}\" are not allowed",
-                        def.name
-                    )));
-                }
-                def.primary_key = key;
-            } else {
-                if let Some(n) = &name {
-                    let in_this = def.unique.iter().any(|u| u.constraint_name(def) == *n);
-                    if in_this || relation_exists(sess, n) {
-                        return Err(Error::TableExists(n.clone()));
-                    }
-                }
-                def.unique.push(UniqueKey::new(key, name));
-            }
-            sess.conn.create_segment(def)?;
-            sess.ddl.reindex.insert(def.name.clone());
-            Ok(())
-        }
-        AlterTableOperation::DropConstraint {
-            if_exists, name, ..
-        } => foreign::drop_constraint(def, &ident_name(name), *if_exists),
-        other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
-    }
-}
-
-/// Whether a default expression calls a function that gives each row
-/// its own value.
-fn volatile(default: &str) -> bool {
-    let d = default.to_ascii_lowercase();
-    [
-        "random(",
-        "gen_random_uuid(",
-        "uuid_generate_v4(",
-        "clock_timestamp(",
-    ]
-    .iter()
-    .any(|f| d.contains(f))
-}
-
-fn count_all(sess: &mut Session, table: &str) -> Result<u64> {
-    let mut n = sess.conn.count_rows(table)?;
-    for (s, meta) in crate::exec::sources::live_shards(sess, table)? {
-        n += meta.row_count.saturating_sub(s.tombstones as u64);
-    }
-    Ok(n)
 }
 
 /// TRUNCATE outside a transaction block: each table's open segment and

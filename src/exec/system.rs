@@ -46,6 +46,8 @@ fn col(name: &str, ty: PgType) -> table::Column {
         default: None,
         identity: None,
         comment: None,
+        missing: None,
+        former_names: vec![],
     }
 }
 
@@ -85,6 +87,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         foreign_keys: vec![],
         comment: None,
         kind: Default::default(),
+        altered: Default::default(),
     })
 }
 

@@ -573,20 +573,16 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
         let resolve = plan::column_resolver(def, &def.name);
         for values in &written {
             for (s, meta) in &shards {
-                if !key
-                    .iter()
-                    .all(|&c| meta.columns.iter().any(|m| m.name == def.columns[c].name))
-                {
-                    continue;
-                }
                 if let prune::Verdict::Prune(_) = prune::prune(meta, def, &filter, &resolve, values)
                 {
                     continue;
                 }
                 sess.attach(std::slice::from_ref(&s.id))?;
+                // Through the shard's source: a column renamed since the
+                // shard was sealed is stored under its former name.
                 let probe = format!(
-                    "SELECT 1 FROM {}.data WHERE {} AND _rid NOT IN ({}) LIMIT 1",
-                    quote(&crate::types::shard::attach_name(&s.id)),
+                    "SELECT 1 FROM ({}) WHERE {} AND _rid NOT IN ({}) LIMIT 1",
+                    crate::store::shard::source(def, meta, 0, true)?,
                     key.iter()
                         .enumerate()
                         .map(|(i, &c)| format!("{} = ?{}", quote(&def.columns[c].name), i + 1))

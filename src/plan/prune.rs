@@ -288,7 +288,8 @@ impl<'a> Cx<'a> {
         if matches!(def.ty, PgType::Numeric(_)) {
             return None;
         }
-        let view = match self.meta.column(&def.name) {
+        let stored = def.storage_names().find_map(|n| self.meta.column(n));
+        let view = match stored {
             Some(stats) if stats.ty.storage() == def.ty.storage() => View::Stats {
                 stats,
                 bloom: OnceCell::new(),

@@ -28,6 +28,8 @@ fn catalog() -> OneTable {
         default: None,
         identity: None,
         comment: None,
+        missing: None,
+        former_names: vec![],
     };
     OneTable(Arc::new(TableDef {
         name: "t".into(),
@@ -46,6 +48,7 @@ fn catalog() -> OneTable {
         foreign_keys: vec![],
         comment: None,
         kind: Default::default(),
+        altered: Default::default(),
     }))
 }
 

@@ -77,6 +77,8 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             default,
             identity,
             comment: None,
+            missing: None,
+            former_names: vec![],
         },
         pk,
         unique,
@@ -112,7 +114,8 @@ fn identity_of(
     })
 }
 
-fn column_checks(def: &ColumnDef) -> Vec<String> {
+/// The CHECK constraints written on a column.
+pub fn column_checks(def: &ColumnDef) -> Vec<String> {
     def.options
         .iter()
         .filter_map(|o| match &o.option {
@@ -163,7 +166,7 @@ fn refuse_table_options(ct: &CreateTable) -> Result<()> {
 
 /// A UNIQUE or PRIMARY KEY constraint's options that would change what it
 /// allows: NULLS NOT DISTINCT and DEFERRABLE are not built.
-fn refuse_key_options(u: &sqlparser::ast::UniqueConstraint) -> Result<()> {
+pub(crate) fn refuse_key_options(u: &sqlparser::ast::UniqueConstraint) -> Result<()> {
     if u.nulls_distinct == sqlparser::ast::NullsDistinctOption::NotDistinct {
         return Err(Error::Unsupported("UNIQUE NULLS NOT DISTINCT".into()));
     }
@@ -259,6 +262,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         foreign_keys: vec![],
         comment: None,
         kind: Default::default(),
+        altered: Default::default(),
     })
 }
 

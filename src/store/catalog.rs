@@ -604,6 +604,8 @@ mod tests {
                 default: None,
                 identity: None,
                 comment: None,
+                missing: None,
+                former_names: vec![],
             }],
             primary_key: vec![],
             unique: vec![],
@@ -612,6 +614,7 @@ mod tests {
             foreign_keys: vec![],
             comment: None,
             kind: Default::default(),
+            altered: Default::default(),
         }
     }
 

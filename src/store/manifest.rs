@@ -41,6 +41,12 @@ impl Conn {
         segment::add_column(self.db(), table, col)
     }
 
+    /// Recreate a table's open segment as `def` (ALTER TABLE), its rows
+    /// kept, in the open transaction.
+    pub fn rebuild_segment(&self, def: &TableDef) -> Result<()> {
+        segment::rebuild(self.db(), def)
+    }
+
     /// Drop an index of an open segment.
     pub fn drop_index(&self, name: &str) -> Result<()> {
         self.batch(&format!("DROP INDEX IF EXISTS {}", quote(name)))

@@ -328,8 +328,17 @@ impl Store {
                         }
                     }
                     if let Some(old) = self.catalog.table(name) {
+                        if segment::needs_rebuild(&old, def) {
+                            writer
+                                .execute_batch("BEGIN IMMEDIATE")
+                                .map_err(Error::from)?;
+                            let r = segment::rebuild(&writer, def);
+                            segment::finish(&writer, r)?;
+                        }
                         for col in &def.columns {
-                            if old.column_index(&col.name).is_none() {
+                            if old.column_index(&col.name).is_none()
+                                && !segment::needs_rebuild(&old, def)
+                            {
                                 segment::add_column(&writer, name, col)?;
                             }
                         }

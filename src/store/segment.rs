@@ -190,10 +190,10 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         .iter()
         .map(|c| (c.name.clone(), c.ty.clone()))
         .collect();
-    for (i, check) in def.checks.iter().enumerate() {
+    for (check, name) in def.checks.iter().zip(def.check_constraint_names()) {
         cols.push(format!(
             "CONSTRAINT {} CHECK ({})",
-            quote(&format!("{}_check{}", def.name, i + 1)),
+            quote(&name),
             crate::sql::check_to_sqlite(check, &table_columns)?
         ));
     }
@@ -256,6 +256,70 @@ pub fn migrate_numeric(conn: &Connection, def: &TableDef) -> Result<()> {
     if !def.columns.iter().any(old) {
         return Ok(());
     }
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
+    let r = copy_into_new(conn, def, &|c, stored| match &c.ty {
+        PgType::Numeric(typmod) if old(c) => shard::old_numeric_value(&quote(stored), typmod),
+        _ => quote(stored),
+    });
+    finish(conn, r)
+}
+
+/// Whether the open segment of a table defined as `old` must be rebuilt
+/// to be defined as `new`: SQLite cannot change a column's constraints,
+/// default or name in place, nor add or drop a CHECK. (Columns appended
+/// by ADD COLUMN and new indexes need no rebuild.)
+pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
+    let same = |a: &crate::types::table::Column, b: &crate::types::table::Column| {
+        a.name == b.name && a.ty == b.ty && a.not_null == b.not_null && a.default == b.default
+    };
+    let key_names =
+        |d: &TableDef| -> Vec<String> { d.unique_keys().map(|k| key_name(d, k)).collect() };
+    // A column added with one default and given another since: the rows
+    // already here must read the first (ADD COLUMN would give them the
+    // second).
+    let appended_changed = new.columns.iter().skip(old.columns.len()).any(|c| {
+        let default = c
+            .default
+            .as_deref()
+            .filter(|d| crate::types::table::sequence_name(d).is_none());
+        c.missing.is_some() && c.missing_value() != default
+    });
+    old.columns.len() > new.columns.len()
+        || appended_changed
+        || old
+            .columns
+            .iter()
+            .zip(&new.columns)
+            .any(|(a, b)| !same(a, b))
+        || old.checks != new.checks
+        || old.primary_key.is_empty() != new.primary_key.is_empty()
+        || key_names(old).iter().any(|k| !key_names(new).contains(k))
+}
+
+/// Recreate the open segment of `def` (ALTER TABLE), its rows kept with
+/// their keys and versions, inside the caller's transaction. Each column
+/// is copied from the first of its storage names the segment has (a
+/// renamed column from its former name); a column it lacks takes the value
+/// rows stored before it existed read (`Column::missing_value`), and a
+/// column `def` no longer has is left behind.
+pub fn rebuild(conn: &Connection, def: &TableDef) -> Result<()> {
+    copy_into_new(conn, def, &|_, stored| quote(stored))
+}
+
+/// Rename the segment of `def` aside, create it anew and copy its rows,
+/// reading column `c` stored as `name` by `value(c, name)`.
+fn copy_into_new(
+    conn: &Connection,
+    def: &TableDef,
+    value: &dyn Fn(&crate::types::table::Column, &str) -> String,
+) -> Result<()> {
+    let declared: Vec<String> = conn
+        .prepare(&format!(
+            "SELECT name FROM pragma_table_info({})",
+            crate::types::shard::literal(&def.name)
+        ))
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .map_err(Error::from)?;
     let temp = format!("_mosaic_migrate_{}", def.name);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")
@@ -264,41 +328,39 @@ pub fn migrate_numeric(conn: &Connection, def: &TableDef) -> Result<()> {
     let mut cols = vec!["_key".to_string(), "_ver".to_string()];
     let mut values = cols.clone();
     for c in &def.columns {
-        if !declared.iter().any(|(n, _)| *n == c.name) {
-            continue;
-        }
         cols.push(quote(&c.name));
-        values.push(match &c.ty {
-            PgType::Numeric(typmod) if old(c) => shard::old_numeric_value(&quote(&c.name), typmod),
-            _ => quote(&c.name),
-        });
-    }
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
-    let r = (|| -> Result<()> {
-        conn.execute_batch(&format!(
-            "ALTER TABLE {} RENAME TO {}",
-            quote(&def.name),
-            quote(&temp)
-        ))?;
-        for ix in &indexes {
-            conn.execute_batch(&format!("DROP INDEX {}", quote(ix)))?;
+        match c.storage_names().find(|n| declared.iter().any(|d| d == n)) {
+            Some(stored) => values.push(value(c, stored)),
+            None => values.push(match c.missing_value() {
+                Some(m) => crate::sql::default_to_sqlite(m, &c.ty)?,
+                None => "NULL".to_string(),
+            }),
         }
-        create_table(conn, def)?;
-        conn.execute_batch(&format!(
-            "INSERT INTO {} ({}) SELECT {} FROM {};
-             UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = {}), 0)) WHERE name = {};
-             DROP TABLE {};",
-            quote(&def.name),
-            cols.join(", "),
-            values.join(", "),
-            quote(&temp),
-            crate::types::shard::literal(&temp),
-            crate::types::shard::literal(&def.name),
-            quote(&temp)
-        ))?;
-        Ok(())
-    })();
-    finish(conn, r)
+    }
+    conn.execute_batch(&format!(
+        "ALTER TABLE {} RENAME TO {}",
+        quote(&def.name),
+        quote(&temp)
+    ))?;
+    for ix in &indexes {
+        conn.execute_batch(&format!("DROP INDEX {}", quote(ix)))?;
+    }
+    create_table(conn, def)?;
+    conn.execute_batch(&format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {};
+         UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = {}), 0)) WHERE name = {};
+         DELETE FROM sqlite_sequence WHERE name = {};
+         DROP TABLE {};",
+        quote(&def.name),
+        cols.join(", "),
+        values.join(", "),
+        quote(&temp),
+        crate::types::shard::literal(&temp),
+        crate::types::shard::literal(&def.name),
+        crate::types::shard::literal(&temp),
+        quote(&temp)
+    ))?;
+    Ok(())
 }
 
 pub fn key_name(def: &TableDef, key: &[usize]) -> String {
@@ -436,25 +498,12 @@ fn shard_rows(
     )
     .map_err(Error::from)?;
     crate::store::udf::register(&src).map_err(Error::from)?;
-    // Columns added after the shard was sealed read as their default.
+    // Columns added after the shard was sealed read as their default;
+    // renamed ones under the name the shard has.
     let cols: Vec<String> = def
         .columns
         .iter()
-        .map(|c| {
-            if let (Some(_), PgType::Numeric(typmod)) = (shard::old_numeric(c, meta), &c.ty) {
-                // REALs of a numeric column sealed before numeric was exact.
-                Ok(shard::old_numeric_value(&quote(&c.name), typmod))
-            } else if meta.columns.iter().any(|m| m.name == c.name) {
-                Ok(quote(&c.name))
-            } else {
-                match &c.default {
-                    Some(d) if crate::types::table::sequence_name(d).is_none() => {
-                        crate::sql::default_to_sqlite(d, &c.ty)
-                    }
-                    _ => Ok("NULL".to_string()),
-                }
-            }
-        })
+        .map(|c| shard::read_column(c, meta))
         .collect::<Result<_>>()?;
     let mut dead = std::collections::HashSet::new();
     {

@@ -59,19 +59,7 @@ pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool)
         cols.push("_rid".to_string());
     }
     for c in &def.columns {
-        if let Some(read) = old_numeric(c, meta) {
-            cols.push(read);
-        } else if meta.columns.iter().any(|m| m.name == c.name) {
-            cols.push(quote(&c.name));
-        } else {
-            let default = match &c.default {
-                Some(d) if crate::types::table::sequence_name(d).is_none() => {
-                    crate::sql::default_to_sqlite(d, &c.ty)?
-                }
-                _ => "NULL".to_string(),
-            };
-            cols.push(format!("{default} AS {}", quote(&c.name)));
-        }
+        cols.push(read_column(c, meta)?);
     }
     let mut sql = format!(
         "SELECT {} FROM {}.data",
@@ -85,6 +73,33 @@ pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool)
         ));
     }
     Ok(sql)
+}
+
+/// SQL reading column `c` of a shard, named as the column is now: under
+/// the name the shard stores it by (its name, or one it had before RENAME
+/// COLUMN), or, for a column the shard predates, as the value rows stored
+/// before the column existed read (`Column::missing_value`).
+pub fn read_column(c: &crate::types::table::Column, meta: &ShardMeta) -> Result<String> {
+    let Some(stored) = c.storage_names().find(|n| meta.column(n).is_some()) else {
+        let value = match c.missing_value() {
+            Some(d) => crate::sql::default_to_sqlite(d, &c.ty)?,
+            None => "NULL".to_string(),
+        };
+        return Ok(format!("{value} AS {}", quote(&c.name)));
+    };
+    let renamed = crate::types::table::Column {
+        name: stored.to_string(),
+        ..c.clone()
+    };
+    Ok(match old_numeric(&renamed, meta) {
+        Some(read) if stored == c.name => read,
+        Some(read) => read.replace(
+            &format!(" AS {}", quote(stored)),
+            &format!(" AS {}", quote(&c.name)),
+        ),
+        None if stored == c.name => quote(&c.name),
+        None => format!("{} AS {}", quote(stored), quote(&c.name)),
+    })
 }
 
 /// How to read a numeric column of a shard sealed before numeric was

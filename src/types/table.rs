@@ -16,12 +16,54 @@ pub struct Column {
     /// `GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY`.
     #[serde(default)]
     pub identity: Option<Identity>,
+    /// What rows stored before the column existed read for it, as
+    /// PostgreSQL SQL text (PostgreSQL's `attmissingval`): the default it
+    /// was added with, kept when SET/DROP DEFAULT changes the default.
+    /// `None`: the current default (catalogs from before ALTER … DEFAULT).
+    #[serde(default)]
+    pub missing: Option<String>,
+    /// Names this column had before RENAME COLUMN: shards sealed then
+    /// store it under one of them.
+    #[serde(default)]
+    pub former_names: Vec<String>,
     /// COMMENT ON COLUMN.
     #[serde(default)]
     pub comment: Option<String>,
 }
 
 impl Column {
+    /// A column with no default, identity or history.
+    pub fn new(name: impl Into<String>, ty: PgType, not_null: bool) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            not_null,
+            default: None,
+            identity: None,
+            comment: None,
+            missing: None,
+            former_names: vec![],
+        }
+    }
+
+    /// Every name a shard or open segment may store this column under:
+    /// its name first, then its former names, latest first.
+    pub fn storage_names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str())
+            .chain(self.former_names.iter().rev().map(|n| n.as_str()))
+    }
+
+    /// What a row stored before the column existed reads for it, as
+    /// PostgreSQL SQL (`None`: NULL).
+    pub fn missing_value(&self) -> Option<&str> {
+        match self.missing.as_deref() {
+            Some("NULL") => None,
+            Some(m) => Some(m),
+            None => self.default.as_deref(),
+        }
+        .filter(|d| sequence_name(d).is_none())
+    }
+
     /// The default PostgreSQL's catalogs show: an identity column has
     /// none (its sequence is its own, not a default).
     pub fn shown_default(&self) -> Option<&str> {
@@ -73,6 +115,22 @@ pub struct TableDef {
     /// A table, or another kind of relation sharing its namespace.
     #[serde(default)]
     pub kind: RelKind,
+    /// What ALTER TABLE left behind that reads of old shards need.
+    #[serde(default)]
+    pub altered: Box<Altered>,
+}
+
+/// The traces of ALTER TABLE in a table's definition.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Altered {
+    /// The name given to each CHECK constraint (`CONSTRAINT n CHECK …`),
+    /// by position in `checks`; a missing or `None` entry is named as
+    /// PostgreSQL derives it.
+    pub check_names: Vec<Option<String>>,
+    /// Names of dropped columns (and former names of renamed ones that
+    /// were dropped): older shards may still hold columns by these names,
+    /// so no column may take one again.
+    pub retired: Vec<String>,
 }
 
 /// What a catalog relation is, as `pg_class.relkind` tells them apart.
@@ -134,6 +192,51 @@ impl TableDef {
             RelKind::Sequence(s) => Some(s),
             _ => None,
         }
+    }
+
+    /// The CHECK constraints' names, in the order of `checks`: the name
+    /// given, or PostgreSQL's `<table>_<first column it mentions>_check`,
+    /// numbered when repeated.
+    pub fn check_constraint_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, check) in self.checks.iter().enumerate() {
+            if let Some(Some(n)) = self.altered.check_names.get(i) {
+                out.push(n.clone());
+                continue;
+            }
+            let base = match self.check_column(check) {
+                Some(c) => format!("{}_{}_check", self.name, self.columns[c].name),
+                None => format!("{}_check", self.name),
+            };
+            let mut name = base.clone();
+            let mut n = 0;
+            while out.contains(&name) {
+                n += 1;
+                name = format!("{base}{n}");
+            }
+            out.push(name);
+        }
+        out
+    }
+
+    /// The first column (position) a CHECK expression mentions.
+    pub fn check_column(&self, check: &str) -> Option<usize> {
+        let words: Vec<&str> = check
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .collect();
+        self.columns
+            .iter()
+            .position(|c| words.contains(&c.name.as_str()))
+    }
+
+    /// Whether no column may be named `name` because shards may hold an
+    /// older column by that name.
+    pub fn name_taken_in_storage(&self, name: &str) -> bool {
+        self.altered.retired.iter().any(|r| r == name)
+            || self
+                .columns
+                .iter()
+                .any(|c| c.former_names.iter().any(|f| f == name))
     }
 
     /// Position of a column by name (names are stored lowercased unless quoted).
@@ -274,14 +377,7 @@ mod tests {
             oid: 1,
             columns: ["a", "b"]
                 .iter()
-                .map(|n| Column {
-                    name: n.to_string(),
-                    ty: PgType::Int4,
-                    not_null: false,
-                    default: None,
-                    identity: None,
-                    comment: None,
-                })
+                .map(|n| Column::new(*n, PgType::Int4, false))
                 .collect(),
             primary_key: vec![],
             unique,
@@ -290,6 +386,7 @@ mod tests {
             foreign_keys: vec![],
             comment: None,
             kind: Default::default(),
+            altered: Default::default(),
         }
     }
 

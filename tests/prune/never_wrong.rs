@@ -180,6 +180,7 @@ fn sealed() -> TableDef {
         foreign_keys: vec![],
         comment: None,
         kind: Default::default(),
+        altered: Default::default(),
     }
 }
 

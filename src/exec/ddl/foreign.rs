@@ -87,32 +87,89 @@ pub(super) fn add(sess: &mut Session, def: &mut TableDef, spec: &Spec) -> Result
     Ok(())
 }
 
-/// ALTER TABLE … DROP CONSTRAINT `name`: a FOREIGN KEY goes; other kinds
-/// are refused (0A000); a name the table does not have fails with 42704
-/// unless IF EXISTS.
-pub(super) fn drop_constraint(def: &mut TableDef, name: &str, if_exists: bool) -> Result<()> {
+/// ALTER TABLE … DROP CONSTRAINT `name`: whether it was a FOREIGN KEY
+/// of the table, which goes.
+pub(super) fn drop_constraint(def: &mut TableDef, name: &str) -> bool {
     let before = def.foreign_keys.len();
     def.foreign_keys.retain(|f| f.name != name);
-    if def.foreign_keys.len() != before {
+    def.foreign_keys.len() != before
+}
+
+/// Before a key (`key`, column names) of `def` goes (DROP CONSTRAINT
+/// `what`, or DROP COLUMN): the FOREIGN KEYs that reference it, in other
+/// tables and in `def`, fail with 2BP01 naming them (each depends on
+/// `on`), or with CASCADE go too.
+pub(super) fn drop_referencing(
+    sess: &mut Session,
+    def: &mut TableDef,
+    depends: &dyn Fn(&ForeignKey) -> bool,
+    what: &str,
+    on: &str,
+    cascade: bool,
+) -> Result<()> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut children: Vec<TableDef> = Vec::new();
+    for t in sess.catalog().tables() {
+        let t: TableDef = if t.name == def.name {
+            def.clone()
+        } else {
+            (*t).clone()
+        };
+        let hits: Vec<String> = t
+            .foreign_keys
+            .iter()
+            .filter(|f| f.parent == def.name && depends(f))
+            .map(|f| f.name.clone())
+            .collect();
+        if hits.is_empty() {
+            continue;
+        }
+        found.extend(hits.iter().map(|h| (h.clone(), t.name.clone())));
+        let mut t = t;
+        t.foreign_keys.retain(|f| !hits.contains(&f.name));
+        children.push(t);
+    }
+    if found.is_empty() {
         return Ok(());
     }
-    let other = objects::indexes(def)
-        .into_iter()
-        .filter_map(|i| i.constraint.map(|c| c.name))
-        .chain(objects::checks(def).into_iter().map(|c| c.name))
-        .any(|n| n == name);
-    if other {
-        return Err(Error::Unsupported(
-            "ALTER TABLE … DROP CONSTRAINT of a PRIMARY KEY, UNIQUE or CHECK constraint".into(),
-        ));
+    if !cascade {
+        let detail: Vec<String> = found
+            .iter()
+            .map(|(fk, t)| format!("constraint {fk} on table {t} depends on {on}"))
+            .collect();
+        return Err(Error::DependentObjects(format!(
+            "cannot drop {what} because other objects depend on it"
+        ))
+        .with_detail(detail.join("\n"))
+        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
     }
-    if if_exists {
-        return Ok(());
+    for t in children {
+        if t.name == def.name {
+            def.foreign_keys = t.foreign_keys;
+        } else {
+            let name = t.name.clone();
+            super::record(sess, &name, Some(t))?;
+        }
     }
-    Err(Error::NoSuchObject(format!(
-        "constraint \"{name}\" of relation \"{}\" does not exist",
-        def.name
-    )))
+    Ok(())
+}
+
+/// DROP COLUMN `col` of `def`: the FOREIGN KEYs that reference it.
+pub(super) fn drop_referenced_column(
+    sess: &mut Session,
+    def: &mut TableDef,
+    col: &str,
+    cascade: bool,
+) -> Result<()> {
+    let what = format!("column {col} of table {}", def.name);
+    drop_referencing(
+        sess,
+        def,
+        &|f| f.parent_columns.iter().any(|c| c == col),
+        &what,
+        &what,
+        cascade,
+    )
 }
 
 /// The FOREIGN KEYs of other tables (not among `dropped`) that reference

@@ -51,6 +51,7 @@ pub(super) fn create(
         foreign_keys: vec![],
         comment: None,
         kind: RelKind::Sequence(Box::new(seq)),
+        altered: Default::default(),
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE SEQUENCE".into()))
@@ -218,6 +219,20 @@ pub(super) fn owned_by(sess: &Session, table: &str) -> Vec<String> {
             r.sequence()
                 .and_then(|s| s.owned_by.as_ref())
                 .is_some_and(|(t, _)| t == table)
+        })
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// The sequences owned by column `column` of `table` (`OWNED BY t.c`).
+pub(super) fn owned_by_column(sess: &Session, table: &str, column: &str) -> Vec<String> {
+    sess.catalog()
+        .relations()
+        .iter()
+        .filter(|r| {
+            r.sequence()
+                .and_then(|s| s.owned_by.as_ref())
+                .is_some_and(|(t, c)| t == table && c == column)
         })
         .map(|r| r.name.clone())
         .collect()

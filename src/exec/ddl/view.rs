@@ -52,6 +52,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
             query: query.to_string(),
             depends_on,
         },
+        altered: Default::default(),
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE VIEW".into()))
@@ -102,6 +103,8 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             default: None,
             identity: None,
             comment: None,
+            missing: None,
+            former_names: vec![],
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

@@ -124,28 +124,12 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
     out
 }
 
-/// The table's CHECK constraints, named as PostgreSQL names them:
-/// `<table>_<first column it mentions>_check`, numbered when repeated.
+/// The table's CHECK constraints, named as PostgreSQL names them (see
+/// `TableDef::check_constraint_names`).
 pub fn checks(t: &TableDef) -> Vec<Constraint> {
     let mut out: Vec<Constraint> = Vec::new();
-    for check in &t.checks {
-        let words: Vec<&str> = check
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .collect();
-        let col = t
-            .columns
-            .iter()
-            .position(|c| words.contains(&c.name.as_str()));
-        let base = match col {
-            Some(i) => format!("{}_{}_check", t.name, t.columns[i].name),
-            None => format!("{}_check", t.name),
-        };
-        let mut name = base.clone();
-        let mut n = 0;
-        while out.iter().any(|c| c.name == name) {
-            n += 1;
-            name = format!("{base}{n}");
-        }
+    for (check, name) in t.checks.iter().zip(t.check_constraint_names()) {
+        let col = t.check_column(check);
         let def = if check.trim_start().starts_with('(') {
             format!("CHECK {check}")
         } else {

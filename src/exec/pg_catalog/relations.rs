@@ -84,6 +84,8 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 default: None,
                 identity: None,
                 comment: None,
+                missing: None,
+                former_names: vec![],
             }
         })
         .collect();
@@ -98,5 +100,6 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
         foreign_keys: vec![],
         comment: None,
         kind: Default::default(),
+        altered: Default::default(),
     }
 }

@@ -157,7 +157,7 @@ pub(super) fn value_for(ty: &PgType, lit: Lit) -> Option<Datum> {
 /// The value every row of a shard sealed before `column` existed holds: its
 /// default (NULL without one), when that default is a constant.
 pub(super) fn default_value(column: &Column) -> Option<Datum> {
-    let Some(text) = &column.default else {
+    let Some(text) = column.missing_value() else {
         return Some(Datum::Null);
     };
     let expr = Parser::new(&PostgreSqlDialect {})

@@ -29,6 +29,8 @@ fn catalog() -> Tables {
                     default: None,
                     identity: None,
                     comment: None,
+                    missing: None,
+                    former_names: vec![],
                 })
                 .collect(),
             primary_key: vec![0],
@@ -38,6 +40,7 @@ fn catalog() -> Tables {
             foreign_keys: vec![],
             comment: None,
             kind: Default::default(),
+            altered: Default::default(),
         };
         (name.to_string(), Arc::new(def))
     };

@@ -10,6 +10,8 @@ pub(crate) fn table() -> TableDef {
         default: None,
         identity: None,
         comment: None,
+        missing: None,
+        former_names: vec![],
     };
     TableDef {
         name: "people".into(),
@@ -32,6 +34,7 @@ pub(crate) fn table() -> TableDef {
         foreign_keys: vec![],
         comment: None,
         kind: Default::default(),
+        altered: Default::default(),
     }
 }
 

@@ -1,0 +1,329 @@
+//! ALTER TABLE on columns: ADD COLUMN, RENAME COLUMN, DROP COLUMN, and
+//! the checks of SET NOT NULL.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::ColumnDef;
+
+use super::{existing_rows, no_column};
+use crate::error::{Error, Result};
+use crate::exec::ddl::{foreign, record, sequence, view};
+use crate::exec::Session;
+use crate::sql::ddl;
+use crate::types::quote;
+use crate::types::table::{Column, TableDef};
+
+/// `ADD [COLUMN] [IF NOT EXISTS] c type …`.
+pub(super) fn add(
+    sess: &mut Session,
+    def: &mut TableDef,
+    column_def: &ColumnDef,
+    if_not_exists: bool,
+) -> Result<()> {
+    let (mut col, pk, uq) = ddl::column(&def.name, column_def)?;
+    if def.column_index(&col.name).is_some() {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(Error::ColumnExists(format!(
+            "column \"{}\" of relation \"{}\" already exists",
+            col.name, def.name
+        )));
+    }
+    if def.name_taken_in_storage(&col.name) {
+        return Err(retired_name(def, &col.name));
+    }
+    if pk || uq.is_some() {
+        return Err(Error::Unsupported(
+            "ADD COLUMN with a key constraint".into(),
+        ));
+    }
+    // Rows already sealed read a new column's default at every read: a
+    // volatile one would change under them, and a sequence would give
+    // them no values at all.
+    if col.default.as_deref().is_some_and(volatile) {
+        return Err(Error::Unsupported(
+            "ADD COLUMN with a volatile DEFAULT".into(),
+        ));
+    }
+    let serial = col
+        .default
+        .as_deref()
+        .and_then(crate::types::table::sequence_name)
+        .is_some();
+    if serial && has_rows(sess, def)? {
+        return Err(Error::Unsupported(
+            "ADD COLUMN with a serial or identity column to a table that has rows".into(),
+        ));
+    }
+    if !ddl::foreign::column_specs(column_def)?.is_empty() {
+        return Err(Error::Unsupported(
+            "ADD COLUMN with a FOREIGN KEY (add the column, then the constraint)".into(),
+        ));
+    }
+    if col.not_null && col.default.is_none() && has_rows(sess, def)? {
+        return Err(Error::NotNullViolation(format!(
+            "column \"{}\" of relation \"{}\" contains null values",
+            col.name, def.name
+        )));
+    }
+    let checks = ddl::column_checks(column_def);
+    if !checks.is_empty() {
+        return Err(Error::Unsupported(
+            "ADD COLUMN with a CHECK constraint (add the column, then the constraint)".into(),
+        ));
+    }
+    // What the rows already there read, whatever SET DEFAULT does later.
+    col.missing = Some(col.default.clone().unwrap_or_else(|| "NULL".into()));
+    sess.conn.add_column(&def.name, &col)?;
+    def.columns.push(col);
+    Ok(())
+}
+
+/// 0A000 for a column name that older shards may hold another column by.
+fn retired_name(def: &TableDef, name: &str) -> Error {
+    Error::Unsupported(format!(
+        "a column named \"{name}\" in \"{}\", which had a dropped or renamed column of that name \
+         (its values stay in sealed shards)",
+        def.name
+    ))
+}
+
+/// Before SET/DROP DEFAULT: rows stored before the column existed keep
+/// reading the value they read until now.
+pub(super) fn keep_missing(col: &mut Column) {
+    if col.missing.is_none() {
+        col.missing = Some(col.missing_value().unwrap_or("NULL").to_string());
+    }
+}
+
+/// SET NOT NULL (and ADD PRIMARY KEY): no row on any node may hold a NULL
+/// in column `i` (23502).
+pub(super) fn check_no_nulls(sess: &mut Session, def: &TableDef, i: usize) -> Result<()> {
+    let col = &def.columns[i].name;
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE {} IS NULL LIMIT 1",
+        quote(&def.name),
+        quote(col)
+    );
+    if existing_rows(sess, &def.name, &[col], &sql)?.is_empty() {
+        return Ok(());
+    }
+    Err(Error::NotNullViolation(format!(
+        "column \"{col}\" of relation \"{}\" contains null values",
+        def.name
+    )))
+}
+
+/// `RENAME [COLUMN] old TO new`. Shards sealed before keep the column
+/// under its former name, where reads find it. A view that reads the table
+/// keeps its text, so the rename is refused while one exists.
+pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &str) -> Result<()> {
+    let Some(i) = def.column_index(old) else {
+        return Err(Error::NoSuchColumn(old.to_string()));
+    };
+    if def.column_index(new).is_some() {
+        return Err(Error::ColumnExists(format!(
+            "column \"{new}\" of relation \"{}\" already exists",
+            def.name
+        )));
+    }
+    let others_held = def.altered.retired.iter().any(|r| r == new)
+        || def
+            .columns
+            .iter()
+            .enumerate()
+            .any(|(j, c)| j != i && c.former_names.iter().any(|f| f == new));
+    if others_held {
+        return Err(retired_name(def, new));
+    }
+    if let Some(v) = view::dependents(sess, std::slice::from_ref(&def.name), true)?.first() {
+        return Err(Error::Unsupported(format!(
+            "RENAME COLUMN of \"{}\", which view \"{v}\" reads",
+            def.name
+        )));
+    }
+    freeze_names(def);
+    let mut checks = Vec::new();
+    for c in &def.checks {
+        checks.push(rename_in_expr(c, old, new)?);
+    }
+    def.checks = checks;
+    for ix in &mut def.indexes {
+        for c in ix.columns.iter_mut().chain(ix.include.iter_mut()) {
+            if c == old {
+                *c = new.to_string();
+            }
+        }
+    }
+    let table = def.name.clone();
+    let rename_parent = |fk: &mut crate::types::foreign::ForeignKey| {
+        if fk.parent == table {
+            for c in &mut fk.parent_columns {
+                if c == old {
+                    *c = new.to_string();
+                }
+            }
+        }
+    };
+    def.foreign_keys.iter_mut().for_each(rename_parent);
+    for t in sess.catalog().tables() {
+        if t.name != def.name && t.foreign_keys.iter().any(|f| f.parent == def.name) {
+            let mut child = (*t).clone();
+            child.foreign_keys.iter_mut().for_each(rename_parent);
+            if child != *t {
+                record(sess, &t.name, Some(child))?;
+            }
+        }
+    }
+    let col = &mut def.columns[i];
+    col.former_names.retain(|f| f != new);
+    col.former_names.push(old.to_string());
+    col.name = new.to_string();
+    Ok(())
+}
+
+/// Give every constraint whose name PostgreSQL derived from column names
+/// (or from its place among the CHECKs) that name for good: PostgreSQL
+/// names a constraint once, when it is made.
+pub(super) fn freeze_names(def: &mut TableDef) {
+    def.altered.check_names = def.check_constraint_names().into_iter().map(Some).collect();
+    let names: Vec<String> = def.unique.iter().map(|u| u.constraint_name(def)).collect();
+    for (u, n) in def.unique.iter_mut().zip(names) {
+        u.name = Some(n);
+    }
+}
+
+/// A CHECK expression's text with column `old` named `new`.
+fn rename_in_expr(text: &str, old: &str, new: &str) -> Result<String> {
+    let mut e = crate::sql::parse_expr(text)?;
+    let _ = sqlparser::ast::visit_expressions_mut(&mut e, |e| {
+        if let sqlparser::ast::Expr::Identifier(id) = e {
+            if crate::sql::ident_name(id) == old {
+                *id = sqlparser::ast::Ident::new(new);
+                if new
+                    .chars()
+                    .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                {
+                    id.quote_style = Some('"');
+                }
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    Ok(e.to_string())
+}
+
+/// `DROP [COLUMN] [IF EXISTS] c [CASCADE]`. Keys, indexes, CHECKs and
+/// FOREIGN KEYs of this table that involve the column go with it, as in
+/// PostgreSQL; another table's FOREIGN KEY referencing it needs CASCADE
+/// (2BP01), and a view reading the table is refused (0A000: which columns
+/// a view reads is not recorded). Sealed shards keep the values; the name
+/// is retired so that no later column reads them.
+pub(super) fn drop(
+    sess: &mut Session,
+    def: &mut TableDef,
+    name: &str,
+    if_exists: bool,
+    cascade: bool,
+) -> Result<()> {
+    let Some(i) = def.column_index(name) else {
+        if if_exists {
+            return Ok(());
+        }
+        return Err(no_column(def, name));
+    };
+    if let Some(v) = view::dependents(sess, std::slice::from_ref(&def.name), true)?.first() {
+        return Err(Error::Unsupported(format!(
+            "DROP COLUMN of \"{}\", which view \"{v}\" reads",
+            def.name
+        )));
+    }
+    foreign::drop_referenced_column(sess, def, name, cascade)?;
+    if def.columns.len() == 1 {
+        return Err(Error::Unsupported("tables without columns".into()));
+    }
+    freeze_names(def);
+    let (mut checks, mut names) = (Vec::new(), Vec::new());
+    for (c, n) in def.checks.iter().zip(&def.altered.check_names) {
+        if !mentions(c, name)? {
+            checks.push(c.clone());
+            names.push(n.clone());
+        }
+    }
+    (def.checks, def.altered.check_names) = (checks, names);
+    def.indexes
+        .retain(|ix| !ix.columns.iter().chain(&ix.include).any(|c| c == name));
+    if def.primary_key.contains(&i) {
+        def.primary_key.clear();
+    }
+    def.unique.retain(|u| !u.columns.contains(&i));
+    def.foreign_keys.retain(|f| !f.columns.contains(&i));
+    let shift = |k: &mut usize| {
+        if *k > i {
+            *k -= 1;
+        }
+    };
+    def.primary_key.iter_mut().for_each(shift);
+    def.unique
+        .iter_mut()
+        .for_each(|u| u.columns.iter_mut().for_each(shift));
+    def.foreign_keys
+        .iter_mut()
+        .for_each(|f| f.columns.iter_mut().for_each(shift));
+    let col = def.columns.remove(i);
+    if let Some(seq) = col
+        .default
+        .as_deref()
+        .and_then(crate::types::table::sequence_name)
+    {
+        sess.ddl.forget_sequences.push(seq);
+    }
+    for seq in sequence::owned_by_column(sess, &def.name, name) {
+        record(sess, &seq, None)?;
+        sess.ddl.forget_sequences.push(seq);
+    }
+    def.altered
+        .retired
+        .extend(col.storage_names().map(str::to_string));
+    Ok(())
+}
+
+/// Whether expression `text` names column `col`.
+fn mentions(text: &str, col: &str) -> Result<bool> {
+    let e = crate::sql::parse_expr(text)?;
+    let found = sqlparser::ast::visit_expressions(&e, |e| match e {
+        sqlparser::ast::Expr::Identifier(id) if crate::sql::ident_name(id) == col => {
+            ControlFlow::Break(())
+        }
+        sqlparser::ast::Expr::CompoundIdentifier(ids)
+            if ids
+                .last()
+                .is_some_and(|id| crate::sql::ident_name(id) == col) =>
+        {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    Ok(found.is_break())
+}
+
+/// Whether a default expression calls a function that gives each row
+/// its own value.
+fn volatile(default: &str) -> bool {
+    let d = default.to_ascii_lowercase();
+    [
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate_v4(",
+        "clock_timestamp(",
+    ]
+    .iter()
+    .any(|f| d.contains(f))
+}
+
+/// Whether the table has a row on any node.
+fn has_rows(sess: &mut Session, def: &TableDef) -> Result<bool> {
+    let sql = format!("SELECT 1 FROM {} LIMIT 1", quote(&def.name));
+    Ok(!existing_rows(sess, &def.name, &[], &sql)?.is_empty())
+}

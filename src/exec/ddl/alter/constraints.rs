@@ -1,0 +1,251 @@
+//! ALTER TABLE on constraints: ADD PRIMARY KEY / UNIQUE / CHECK / FOREIGN
+//! KEY, each checked against the rows already there on every node, and
+//! DROP CONSTRAINT.
+
+use sqlparser::ast::TableConstraint;
+
+use super::columns::{check_no_nulls, freeze_names};
+use super::existing_rows;
+use crate::error::{Error, Result};
+use crate::exec::ddl::{foreign, relation_exists};
+use crate::exec::Session;
+use crate::sql::{ddl, ident_name};
+use crate::types::quote;
+use crate::types::table::{TableDef, UniqueKey};
+use crate::types::Datum;
+
+/// `ADD [CONSTRAINT n] PRIMARY KEY | UNIQUE | CHECK | FOREIGN KEY …`.
+pub(super) fn add(
+    sess: &mut Session,
+    def: &mut TableDef,
+    constraint: &TableConstraint,
+) -> Result<()> {
+    if let Some(spec) = ddl::foreign::table_spec(constraint) {
+        return foreign::add(sess, def, &spec?);
+    }
+    let (cols, primary, name) = match constraint {
+        TableConstraint::PrimaryKey(pk) => {
+            ddl::refuse_deferrable(pk.characteristics.as_ref())?;
+            (&pk.columns, true, pk.name.as_ref().map(ident_name))
+        }
+        TableConstraint::Unique(u) => {
+            ddl::refuse_key_options(u)?;
+            (&u.columns, false, u.name.as_ref().map(ident_name))
+        }
+        TableConstraint::Check(ch) => {
+            if ch.enforced == Some(false) {
+                return Err(Error::Unsupported("NOT ENFORCED constraints".into()));
+            }
+            return add_check(
+                sess,
+                def,
+                &ch.expr.to_string(),
+                ch.name.as_ref().map(ident_name),
+            );
+        }
+        other => return Err(Error::Unsupported(format!("ADD {other}"))),
+    };
+    let mut key = Vec::new();
+    for c in cols {
+        let sqlparser::ast::Expr::Identifier(i) = &c.column.expr else {
+            return Err(Error::Unsupported("key on an expression".into()));
+        };
+        let col = ident_name(i);
+        key.push(def.column_index(&col).ok_or_else(|| {
+            Error::NoSuchColumn(format!(
+                "{col}\" named in key does not exist in \"{}",
+                def.name
+            ))
+        })?);
+    }
+    if primary {
+        if !def.primary_key.is_empty() {
+            return Err(Error::InvalidTableDefinition(format!(
+                "multiple primary keys for table \"{}\" are not allowed",
+                def.name
+            )));
+        }
+        if name.is_some() {
+            return Err(Error::Unsupported("a PRIMARY KEY with its own name".into()));
+        }
+        for &k in &key {
+            if !def.columns[k].not_null {
+                check_no_nulls(sess, def, k)?;
+                def.columns[k].not_null = true;
+            }
+        }
+        def.primary_key = key.clone();
+    } else {
+        if let Some(n) = &name {
+            let in_this = def.unique.iter().any(|u| u.constraint_name(def) == *n);
+            if in_this || relation_exists(sess, n) {
+                return Err(Error::TableExists(n.clone()));
+            }
+        }
+        def.unique.push(UniqueKey::new(key.clone(), name));
+    }
+    check_unique(sess, def, &key)?;
+    sess.conn.create_segment(def)?;
+    sess.ddl.reindex.insert(def.name.clone());
+    Ok(())
+}
+
+/// A new key `key` of `def` holds for every row, on every node: the first
+/// repeated value fails with 23505 as PostgreSQL's index build does.
+fn check_unique(sess: &mut Session, def: &TableDef, key: &[usize]) -> Result<()> {
+    let cols: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
+    let texts: Vec<String> = cols.iter().map(|c| format!("{c}::text")).collect();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY {} LIMIT 1",
+        texts.join(", "),
+        quote(&def.name),
+        cols.iter()
+            .map(|c| format!("{c} IS NOT NULL"))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        cols.join(", "),
+        cols.join(", ")
+    );
+    let names: Vec<&str> = key.iter().map(|&c| def.columns[c].name.as_str()).collect();
+    let Some(row) = existing_rows(sess, &def.name, &names, &sql)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let values: Vec<String> = row
+        .iter()
+        .map(|d| match d {
+            Datum::Text(t) => t.clone(),
+            Datum::Int(i) => i.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    Err(Error::UniqueViolation(format!(
+        "could not create unique index \"{}\"",
+        def.key_constraint_name(key)
+    ))
+    .with_detail(format!(
+        "Key ({})=({}) is duplicated.",
+        names.join(", "),
+        values.join(", ")
+    )))
+}
+
+/// `ADD [CONSTRAINT n] CHECK (expr)`: no row on any node may make it false
+/// (23514).
+fn add_check(
+    sess: &mut Session,
+    def: &mut TableDef,
+    expr: &str,
+    name: Option<String>,
+) -> Result<()> {
+    freeze_names(def);
+    let existing: Vec<String> = crate::exec::pg_catalog::objects::indexes(def)
+        .into_iter()
+        .filter_map(|i| i.constraint.map(|c| c.name))
+        .chain(def.check_constraint_names())
+        .chain(def.foreign_keys.iter().map(|f| f.name.clone()))
+        .collect();
+    let final_name = match name {
+        Some(n) if existing.contains(&n) => {
+            return Err(Error::ObjectExists(format!(
+                "constraint \"{n}\" for relation \"{}\" already exists",
+                def.name
+            )))
+        }
+        Some(n) => n,
+        None => {
+            let base = match def.check_column(expr) {
+                Some(c) => format!("{}_{}_check", def.name, def.columns[c].name),
+                None => format!("{}_check", def.name),
+            };
+            let mut name = base.clone();
+            let mut n = 0;
+            while existing.contains(&name) {
+                n += 1;
+                name = format!("{base}{n}");
+            }
+            name
+        }
+    };
+    def.checks.push(expr.to_string());
+    def.altered.check_names.push(Some(final_name.clone()));
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE NOT ({expr}) LIMIT 1",
+        quote(&def.name)
+    );
+    let needed: Vec<&str> = def
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|n| {
+            expr.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| w == *n)
+        })
+        .collect();
+    if !existing_rows(sess, &def.name, &needed, &sql)?.is_empty() {
+        return Err(Error::CheckViolation(format!(
+            "check constraint \"{final_name}\" of relation \"{}\" is violated by some row",
+            def.name
+        )));
+    }
+    Ok(())
+}
+
+/// `DROP CONSTRAINT [IF EXISTS] n [CASCADE]`: a FOREIGN KEY, CHECK,
+/// UNIQUE or PRIMARY KEY constraint of the table. A key another table's
+/// FOREIGN KEY references needs CASCADE (2BP01), which drops that too.
+pub(super) fn drop(
+    sess: &mut Session,
+    def: &mut TableDef,
+    name: &str,
+    if_exists: bool,
+    cascade: bool,
+) -> Result<()> {
+    if foreign::drop_constraint(def, name) {
+        return Ok(());
+    }
+    if let Some(i) = def.check_constraint_names().iter().position(|n| n == name) {
+        freeze_names(def);
+        def.checks.remove(i);
+        def.altered.check_names.remove(i);
+        return Ok(());
+    }
+    let key: Option<Vec<usize>> = def
+        .unique_keys()
+        .find(|k| def.key_constraint_name(k) == name)
+        .cloned();
+    let Some(key) = key else {
+        if if_exists {
+            return Ok(());
+        }
+        return Err(Error::NoSuchObject(format!(
+            "constraint \"{name}\" of relation \"{}\" does not exist",
+            def.name
+        )));
+    };
+    let mut cols: Vec<String> = key.iter().map(|&c| def.columns[c].name.clone()).collect();
+    cols.sort();
+    let depends = move |f: &crate::types::foreign::ForeignKey| {
+        let mut p = f.parent_columns.clone();
+        p.sort();
+        p == cols
+    };
+    let what = format!("constraint {name} on table {}", def.name);
+    foreign::drop_referencing(
+        sess,
+        def,
+        &depends,
+        &what,
+        &format!("index {name}"),
+        cascade,
+    )?;
+    freeze_names(def);
+    if def.primary_key == key {
+        def.primary_key.clear();
+    } else {
+        def.unique.retain(|u| u.columns != key);
+    }
+    Ok(())
+}
