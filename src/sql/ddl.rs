@@ -291,6 +291,7 @@ pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
         columns,
         unique: ci.unique,
         include,
+        opclasses: crate::sql::index::opclasses(ci)?,
     })
 }
 

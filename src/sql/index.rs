@@ -10,8 +10,8 @@ use crate::sql::ident_name;
 use crate::types::table::TableDef;
 
 /// Refuse the index options that are not built: access methods other
-/// than btree, DESC and NULLS FIRST/LAST, operator classes, storage
-/// parameters.
+/// than btree, DESC and NULLS FIRST/LAST, storage parameters (operator
+/// classes: see [`opclasses`]).
 pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
     if let Some(using) = &ci.using {
         let method = using.to_string().to_lowercase();
@@ -26,9 +26,6 @@ pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
                 "DESC and NULLS FIRST/LAST in an index".into(),
             ));
         }
-        if c.operator_class.is_some() {
-            return Err(Error::Unsupported("operator classes in an index".into()));
-        }
     }
     if !ci.with.is_empty() {
         return Err(Error::Unsupported("index storage parameters".into()));
@@ -37,6 +34,38 @@ pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
         return Err(Error::Unsupported("these index options".into()));
     }
     Ok(())
+}
+
+/// The operator classes an index may name: the pattern classes (for LIKE
+/// prefix searches in non-C locales), which Django gives every indexed
+/// text column. They change no answer here, only what the catalogs print.
+const OPCLASSES: [&str; 3] = [
+    "text_pattern_ops",
+    "varchar_pattern_ops",
+    "bpchar_pattern_ops",
+];
+
+/// Each key column's operator class (`None`: the default), or empty when
+/// none names one; others are refused.
+pub fn opclasses(ci: &CreateIndex) -> Result<Vec<Option<String>>> {
+    if ci.columns.iter().all(|c| c.operator_class.is_none()) {
+        return Ok(vec![]);
+    }
+    ci.columns
+        .iter()
+        .map(|c| match &c.operator_class {
+            None => Ok(None),
+            Some(op) => {
+                let name = op.to_string().to_lowercase();
+                match OPCLASSES.contains(&name.as_str()) {
+                    true => Ok(Some(name)),
+                    false => Err(Error::Unsupported(format!(
+                        "operator class {name} in an index"
+                    ))),
+                }
+            }
+        })
+        .collect()
 }
 
 /// The INCLUDE columns, each a column of `table`.

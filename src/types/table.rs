@@ -91,6 +91,11 @@ pub struct Index {
     /// The INCLUDE columns (stored alongside, not part of the key).
     #[serde(default)]
     pub include: Vec<String>,
+    /// Each key column's operator class when it is not the default one
+    /// (`varchar_pattern_ops`), in the order of `columns`; empty when
+    /// every one is the default. It changes no answer here.
+    #[serde(default)]
+    pub opclasses: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -48,6 +48,9 @@ pub struct Index {
     pub primary: bool,
     /// INCLUDE column positions, from 0.
     pub include: Vec<usize>,
+    /// Non-default operator classes of the key columns (see
+    /// `types::table::Index`).
+    pub opclasses: Vec<Option<String>>,
     /// The constraint the index implements, if any.
     pub constraint: Option<Constraint>,
 }
@@ -99,6 +102,7 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
             unique,
             primary: kind == Some('p'),
             include: vec![],
+            opclasses: vec![],
             constraint,
         });
     };
@@ -120,6 +124,7 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
     let declared = out.len().saturating_sub(t.indexes.len());
     for (o, i) in out[declared..].iter_mut().zip(&t.indexes) {
         o.include = i.include.iter().filter_map(|c| t.column_index(c)).collect();
+        o.opclasses = i.opclasses.clone();
     }
     out
 }
@@ -158,8 +163,25 @@ pub fn index_def(t: &TableDef, i: &Index) -> String {
         if i.unique { "UNIQUE " } else { "" },
         i.name,
         t.name,
-        column_list(t, &i.columns)
+        key_list(t, i)
     )
+}
+
+/// The key columns, each with its operator class when not the default.
+fn key_list(t: &TableDef, i: &Index) -> String {
+    let keys: Vec<String> = i
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &c)| {
+            let name = &t.columns.get(c)?.name;
+            Some(match i.opclasses.get(k).cloned().flatten() {
+                Some(op) => format!("{name} {op}"),
+                None => name.clone(),
+            })
+        })
+        .collect();
+    keys.join(", ")
 }
 
 /// A list of column positions as `int2vector` text: attnums from 1, `1 2`.

@@ -30,6 +30,7 @@ pub(crate) fn table() -> TableDef {
             columns: vec!["name".into()],
             unique: false,
             include: vec![],
+            opclasses: vec![],
         }],
         foreign_keys: vec![],
         comment: None,
