@@ -77,6 +77,28 @@ pub(crate) struct Relation {
 /// views (`user`, the catalog's relations of every kind), then the system
 /// views.
 pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
+    let serial: Vec<Relation> = serial_sequence_owners(&user)
+        .into_iter()
+        .map(|(name, ty, _, _)| Relation {
+            oid: derived_oid("sequence", &name),
+            name: name.clone(),
+            namespace: objects::PUBLIC_NS,
+            kind: 'S',
+            def: Arc::new(TableDef {
+                name,
+                oid: 0,
+                columns: vec![],
+                primary_key: vec![],
+                unique: vec![],
+                checks: vec![],
+                indexes: vec![],
+                foreign_keys: vec![],
+                comment: None,
+                kind: RelKind::Sequence(Box::new(crate::types::sequence::SequenceDef::serial(ty))),
+                altered: Default::default(),
+            }),
+        })
+        .collect();
     let mut out: Vec<Relation> = user
         .into_iter()
         .map(|t| Relation {
@@ -91,6 +113,7 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
             },
             def: t,
         })
+        .chain(serial)
         .collect();
     for v in crate::exec::system::VIEWS {
         if let Some(def) = crate::exec::system::view(v) {
@@ -309,6 +332,31 @@ impl Lookup for StoreLookup {
             .find(|(o, _)| *o == oid)
             .map(|(_, n)| n.to_string())
     }
+}
+
+/// The implicit sequences of serial and identity columns, each with its
+/// column's type, table and position (what pg_class and pg_depend list),
+/// where no CREATE SEQUENCE made one of that name.
+pub(crate) fn serial_sequence_owners(
+    relations: &[Arc<TableDef>],
+) -> Vec<(String, crate::types::PgType, Arc<TableDef>, usize)> {
+    let mut out = Vec::new();
+    for t in relations.iter().filter(|t| t.is_table()) {
+        for (pos, c) in t.columns.iter().enumerate() {
+            let Some(seq) = c
+                .default
+                .as_deref()
+                .and_then(crate::types::table::sequence_name)
+            else {
+                continue;
+            };
+            if relations.iter().any(|r| r.name == seq) {
+                continue;
+            }
+            out.push((seq, c.ty.clone(), t.clone(), pos));
+        }
+    }
+    out
 }
 
 /// The implicit sequences of serial columns, with their columns' types.

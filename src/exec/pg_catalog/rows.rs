@@ -112,6 +112,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         "pg_matviews" => matviews_view(sess, def),
         "pg_sequence" => sequences(sess, def),
         "pg_description" => descriptions(sess, def),
+        "pg_depend" => depends(sess, def),
         "pg_indexes" => indexes_view(sess, def),
         _ => vec![],
     })
@@ -532,6 +533,44 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
                     ("tablename", t(tdef.name.clone())),
                     ("tableowner", t(owner.clone())),
                     ("hasindexes", b(!objects::indexes(tdef).is_empty())),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// What pg_depend says of sequences: each serial or identity column's
+/// sequence, and each OWNED BY sequence, belongs to its column (`a`).
+fn depends(sess: &Session, def: &TableDef) -> Rows {
+    const PG_CLASS: i64 = 1259;
+    let relations = sess.catalog().relations();
+    let mut owned: Vec<(i64, i64, usize)> = super::serial_sequence_owners(&relations)
+        .into_iter()
+        .map(|(name, _, t, pos)| (derived_oid("sequence", &name), t.oid as i64, pos))
+        .collect();
+    for r in &relations {
+        let Some((table, column)) = r.sequence().and_then(|s| s.owned_by.clone()) else {
+            continue;
+        };
+        if let Some(t) = relations.iter().find(|t| t.name == table) {
+            if let Some(pos) = t.column_index(&column) {
+                owned.push((r.oid as i64, t.oid as i64, pos));
+            }
+        }
+    }
+    owned
+        .into_iter()
+        .map(|(seq, table, pos)| {
+            row(
+                def,
+                vec![
+                    ("classid", i(PG_CLASS)),
+                    ("objid", i(seq)),
+                    ("objsubid", i(0)),
+                    ("refclassid", i(PG_CLASS)),
+                    ("refobjid", i(table)),
+                    ("refobjsubid", i(pos as i64 + 1)),
+                    ("deptype", t("a")),
                 ],
             )
         })
