@@ -86,16 +86,8 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
             kind: 'S',
             def: Arc::new(TableDef {
                 name,
-                oid: 0,
-                columns: vec![],
-                primary_key: vec![],
-                unique: vec![],
-                checks: vec![],
-                indexes: vec![],
-                foreign_keys: vec![],
-                comment: None,
                 kind: RelKind::Sequence(Box::new(crate::types::sequence::SequenceDef::serial(ty))),
-                altered: Default::default(),
+                ..Default::default()
             }),
         })
         .collect();

@@ -83,7 +83,7 @@ pub enum Identity {
     ByDefault,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Index {
     pub name: String,
     pub columns: Vec<String>,
@@ -98,7 +98,7 @@ pub struct Index {
     pub opclasses: Vec<Option<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TableDef {
     pub name: String,
     /// Stable object id, used as pg_class.oid and in RowDescription.
