@@ -40,6 +40,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("lc_time", "C"),
     ("lock_timeout", "0"),
     ("max_identifier_length", "63"),
+    ("max_index_keys", "32"),
     ("mosaic.partial_results", "off"),
     ("search_path", "\"$user\", public"),
     ("server_encoding", "UTF8"),
@@ -64,6 +65,7 @@ const FIXED: &[&str] = &[
     "lc_collate",
     "lc_ctype",
     "max_identifier_length",
+    "max_index_keys",
 ];
 
 /// Parameters whose changes the client is told about with ParameterStatus

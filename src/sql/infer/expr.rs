@@ -373,6 +373,16 @@ impl Env<'_> {
                 PgType::Array(elem) => *elem,
                 _ => PgType::Text,
             },
+            // `alias.column[i]`.
+            [dots @ .., AccessExpr::Subscript(Subscript::Index { .. })] => {
+                let Some(column) = pg_catalog::qualified_column(root, dots) else {
+                    return Ok(PgType::Unknown);
+                };
+                match self.expr_type(&column)? {
+                    PgType::Array(elem) => *elem,
+                    _ => PgType::Text,
+                }
+            }
             [AccessExpr::Dot(Expr::Identifier(field))] => match inner {
                 Expr::Function(f) if func_name(f) == "_pg_expandarray" => {
                     match field.value.to_lowercase().as_str() {

@@ -258,6 +258,13 @@ fn post(e: &mut Expr) -> Result<()> {
                 call("pg_array_get", vec![take(root), index.clone()])
             }
             [AccessExpr::Dot(Expr::Identifier(field))] => field_access(take(root), field),
+            // `alias.column[i]`: the column's qualified name, subscripted.
+            [dots @ .., AccessExpr::Subscript(Subscript::Index { index })] => {
+                let Some(column) = qualified_column(root, dots) else {
+                    return Ok(());
+                };
+                call("pg_array_get", vec![column, index.clone()])
+            }
             _ => return Ok(()),
         },
         _ => return Ok(()),
@@ -489,6 +496,23 @@ fn select_srfs(q: &mut Query) -> Result<()> {
 
 /// `(composite).field`: the composites this module builds (those of
 /// `_pg_expandarray`) are JSON objects, so a field is a JSON lookup.
+/// `root.a.b` as one compound identifier, when `root` is a name and every
+/// access is a plain `.name`.
+pub(crate) fn qualified_column(root: &Expr, dots: &[AccessExpr]) -> Option<Expr> {
+    let mut parts = match root {
+        Expr::Identifier(i) => vec![i.clone()],
+        Expr::CompoundIdentifier(is) => is.clone(),
+        _ => return None,
+    };
+    for d in dots {
+        let AccessExpr::Dot(Expr::Identifier(i)) = d else {
+            return None;
+        };
+        parts.push(i.clone());
+    }
+    Some(Expr::CompoundIdentifier(parts))
+}
+
 fn field_access(root: Expr, field: &sqlparser::ast::Ident) -> Expr {
     call(
         "json_extract",

@@ -2,8 +2,9 @@
 // BI tools (DBeaver, Metabase) use it: PreparedStatement with parameters of
 // several types, batches, ResultSet getters, transactions, SQLSTATEs, and
 // the DatabaseMetaData calls that browse schemas, tables and columns.
-// getPrimaryKeys and getTypeInfo send the driver's own catalog queries
-// (information_schema._pg_expandarray, array subscripts, current_schemas).
+// getPrimaryKeys, getImportedKeys/getExportedKeys and getTypeInfo send the
+// driver's own catalog queries (information_schema._pg_expandarray, array
+// subscripts, current_schemas, pg_constraint joined to pg_class).
 //
 // tests/compat_jdbc.rs compiles this file and runs it with
 // MOSAIC_JDBC_URL, MOSAIC_USER and MOSAIC_PASSWORD set. Every check runs;
@@ -51,6 +52,8 @@ public class Compat {
             check(c, "getSchemas", Compat::schemas);
             check(c, "getPrimaryKeys", Compat::primaryKeys);
             check(c, "getTypeInfo", Compat::typeInfo);
+            check(c, "getImportedKeys and getExportedKeys", Compat::foreignKeys);
+            check(c, "views and sequences in getTables", Compat::viewsAndSequences);
         }
         if (!failures.isEmpty()) {
             System.out.println(failures.size() + " check(s) failed: " + failures);
@@ -365,6 +368,97 @@ public class Compat {
         };
         for (Object[] w : want) {
             expectEq(dataType.get(w[0]), w[1], "DATA_TYPE of " + w[0] + " in " + dataType);
+        }
+    }
+
+    static void foreignKeys(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE fk_parent (id integer PRIMARY KEY, a integer, b integer, UNIQUE (a, b))");
+            s.execute("CREATE TABLE fk_child (id integer PRIMARY KEY, "
+                    + "parent_id integer CONSTRAINT fk_child_parent REFERENCES fk_parent ON DELETE CASCADE, "
+                    + "x integer, y integer, "
+                    + "CONSTRAINT fk_child_pair FOREIGN KEY (y, x) REFERENCES fk_parent (a, b) "
+                    + "ON UPDATE SET NULL DEFERRABLE INITIALLY DEFERRED)");
+        }
+        try {
+            DatabaseMetaData md = c.getMetaData();
+            // Ordered by the referenced table, then KEY_SEQ: both keys
+            // point at fk_parent, so by FK_NAME as the driver sorts ties.
+            List<Map<String, Object>> imported = rows(md.getImportedKeys(null, "public", "fk_child"));
+            Object[][] want = {
+                // FK_NAME, KEY_SEQ, PKCOLUMN, FKCOLUMN, PK_NAME, UPDATE_RULE, DELETE_RULE, DEFERRABILITY
+                {"fk_child_pair", 1, "a", "y", "fk_parent_a_b_key", DatabaseMetaData.importedKeySetNull,
+                    DatabaseMetaData.importedKeyNoAction, DatabaseMetaData.importedKeyInitiallyDeferred},
+                {"fk_child_pair", 2, "b", "x", "fk_parent_a_b_key", DatabaseMetaData.importedKeySetNull,
+                    DatabaseMetaData.importedKeyNoAction, DatabaseMetaData.importedKeyInitiallyDeferred},
+                {"fk_child_parent", 1, "id", "parent_id", "fk_parent_pkey", DatabaseMetaData.importedKeyNoAction,
+                    DatabaseMetaData.importedKeyCascade, DatabaseMetaData.importedKeyNotDeferrable},
+            };
+            expectEq(imported.size(), want.length, "imported keys of fk_child: " + imported);
+            List<Map<String, Object>> exported = rows(md.getExportedKeys(null, "public", "fk_parent"));
+            expectEq(exported.size(), want.length, "exported keys of fk_parent: " + exported);
+            for (List<Map<String, Object>> keys : List.of(imported, exported)) {
+                List<String> seen = new ArrayList<>();
+                for (Map<String, Object> k : keys) {
+                    seen.add(k.get("FK_NAME") + "/" + k.get("KEY_SEQ"));
+                }
+                for (int i = 0; i < want.length; i++) {
+                    Map<String, Object> k = keys.get(seen.indexOf(want[i][0] + "/" + want[i][1]));
+                    String what = "key " + k;
+                    expectEq(k.get("PKTABLE_SCHEM"), "public", what);
+                    expectEq(k.get("PKTABLE_NAME"), "fk_parent", what);
+                    expectEq(k.get("PKCOLUMN_NAME"), want[i][2], what + " PKCOLUMN_NAME");
+                    expectEq(k.get("FKTABLE_SCHEM"), "public", what);
+                    expectEq(k.get("FKTABLE_NAME"), "fk_child", what);
+                    expectEq(k.get("FKCOLUMN_NAME"), want[i][3], what + " FKCOLUMN_NAME");
+                    expectEq(k.get("PK_NAME"), want[i][4], what + " PK_NAME");
+                    expectEq(((Number) k.get("UPDATE_RULE")).intValue(), want[i][5], what + " UPDATE_RULE");
+                    expectEq(((Number) k.get("DELETE_RULE")).intValue(), want[i][6], what + " DELETE_RULE");
+                    expectEq(((Number) k.get("DEFERRABILITY")).intValue(), want[i][7], what + " DEFERRABILITY");
+                }
+            }
+            expectEq(rows(md.getImportedKeys(null, "public", "fk_parent")).size(), 0, "fk_parent imports nothing");
+            expectEq(rows(md.getExportedKeys(null, "public", "fk_child")).size(), 0, "fk_child exports nothing");
+        } finally {
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP TABLE fk_child, fk_parent");
+            }
+        }
+    }
+
+    static void viewsAndSequences(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE vs_base (id serial PRIMARY KEY, name text)");
+            s.execute("CREATE VIEW vs_names AS SELECT name FROM vs_base");
+            s.execute("CREATE SEQUENCE vs_counter");
+        }
+        try {
+            DatabaseMetaData md = c.getMetaData();
+            List<String> views = new ArrayList<>();
+            for (Map<String, Object> row : rows(md.getTables(null, "public", "vs%", new String[] {"VIEW"}))) {
+                expectEq(row.get("TABLE_TYPE"), "VIEW", "TABLE_TYPE of " + row);
+                views.add((String) row.get("TABLE_NAME"));
+            }
+            expectEq(views, List.of("vs_names"), "views");
+            List<String> sequences = new ArrayList<>();
+            for (Map<String, Object> row : rows(md.getTables(null, "public", "vs%", new String[] {"SEQUENCE"}))) {
+                expectEq(row.get("TABLE_TYPE"), "SEQUENCE", "TABLE_TYPE of " + row);
+                sequences.add((String) row.get("TABLE_NAME"));
+            }
+            expectEq(sequences, List.of("vs_base_id_seq", "vs_counter"), "sequences");
+            List<Map<String, Object>> cols = rows(md.getColumns(null, "public", "vs_names", "%"));
+            expectEq(cols.size(), 1, "columns of the view: " + cols);
+            expectEq(cols.get(0).get("COLUMN_NAME"), "name", "view column");
+            expectEq(cols.get(0).get("TYPE_NAME"), "text", "view column type");
+            List<Map<String, Object>> id = rows(md.getColumns(null, "public", "vs_base", "id"));
+            expectEq(id.get(0).get("TYPE_NAME"), "serial", "a serial column is reported as serial");
+            expectEq(id.get(0).get("IS_AUTOINCREMENT"), "YES", "a serial column autoincrements");
+        } finally {
+            try (Statement s = c.createStatement()) {
+                s.execute("DROP VIEW vs_names");
+                s.execute("DROP TABLE vs_base");
+                s.execute("DROP SEQUENCE vs_counter");
+            }
         }
     }
 }

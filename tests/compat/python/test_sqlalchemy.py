@@ -214,3 +214,32 @@ def test_orm_unique_violation_is_an_integrity_error(engine, items):
         assert (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) == "23505"
         s.rollback()
         assert s.scalar(select(sa.func.count()).select_from(Item)) == 1
+
+
+def test_inspector_sees_views_and_sequences(engine, table, ddl):
+    """Views and sequences (a CREATE SEQUENCE one and a serial column's own)
+    as SQLAlchemy's Inspector reflects them; the view's columns come back
+    like a table's."""
+    view, counter = f"{table}_v", f"{table}_counter"
+    ddl(f"CREATE TABLE {table} (id serial PRIMARY KEY, name text NOT NULL)")
+    ddl(f"CREATE VIEW {view} AS SELECT id, upper(name) AS shout FROM {table}")
+    ddl(f"CREATE SEQUENCE {counter}")
+    try:
+        insp = inspect(engine)
+        assert view in insp.get_view_names()
+        assert view not in insp.get_table_names()
+        assert insp.has_table(view)
+        definition = insp.get_view_definition(view)
+        assert "upper(" in definition and table in definition
+        cols = insp.get_columns(view)
+        assert [(c["name"], type(c["type"]).__name__) for c in cols] == [
+            ("id", "INTEGER"),
+            ("shout", "TEXT"),
+        ]
+        assert set(insp.get_sequence_names()) >= {counter, f"{table}_id_seq"}
+        assert insp.has_sequence(counter)
+        assert not insp.has_sequence(f"{table}_nothing_seq")
+    finally:
+        ddl(f"DROP VIEW {view}")
+        ddl(f"DROP TABLE {table}")
+        ddl(f"DROP SEQUENCE {counter}")
