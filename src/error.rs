@@ -150,6 +150,15 @@ pub enum Error {
     /// already exists`.
     #[error("{0}")]
     ColumnExists(String),
+    /// 42P06.
+    #[error("schema \"{0}\" already exists")]
+    SchemaExists(String),
+    /// 42939: a name with a reserved prefix (`pg_`).
+    #[error("{0}")]
+    ReservedName(String),
+    /// 3F000.
+    #[error("schema \"{0}\" does not exist")]
+    NoSuchSchema(String),
     /// An error with PostgreSQL's secondary fields: DETAIL, HINT and the
     /// position (1-based, in characters) in the statement's text.
     #[error("{error}")]
@@ -221,6 +230,9 @@ impl Error {
             Error::NoSuchRelation(_) => "42P01",
             Error::SequenceLimit(_) => "2200H",
             Error::GeneratedAlways(_) => "428C9",
+            Error::SchemaExists(_) => "42P06",
+            Error::NoSuchSchema(_) => "3F000",
+            Error::ReservedName(_) => "42939",
             Error::Context { error, .. } => error.sqlstate(),
         }
     }

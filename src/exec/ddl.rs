@@ -40,6 +40,7 @@ use crate::store::catalog::{Change, Staged};
 mod alter;
 mod comment;
 pub(crate) mod matview;
+mod schema;
 mod sequence;
 mod view;
 
@@ -158,6 +159,17 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             cascade,
             ..
         } => view::drop(sess, *if_exists, *cascade, names),
+        Statement::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => schema::create(schema_name, *if_not_exists),
+        Statement::Drop {
+            object_type: ObjectType::Schema,
+            if_exists,
+            names,
+            ..
+        } => schema::drop(*if_exists, names),
         Statement::Drop {
             object_type: ObjectType::Sequence,
             if_exists,

@@ -383,6 +383,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::Drop { .. }
         | Statement::CreateExtension(_)
         | Statement::DropExtension(_)
+        | Statement::CreateSchema { .. }
         | Statement::Truncate(_) => Kind::Ddl,
         Statement::StartTransaction { modes, .. } => {
             Kind::Begin(isolation::Modes::from_ast(modes)?)
