@@ -5,7 +5,7 @@ use sqlparser::ast::{ColumnDef, ColumnOption, CreateIndex, CreateTable, Expr, Ta
 
 use crate::error::{Error, Result};
 use crate::sql::{ident_name, object_name};
-use crate::types::table::{Column, Index, TableDef, UniqueKey};
+use crate::types::table::{Altered, Column, Index, TableDef, UniqueKey};
 use crate::types::PgType;
 
 pub mod foreign;
@@ -114,12 +114,13 @@ fn identity_of(
     })
 }
 
-/// The CHECK constraints written on a column.
-pub fn column_checks(def: &ColumnDef) -> Vec<String> {
+/// The CHECK constraints written on a column, each with the name given
+/// it (`CONSTRAINT n CHECK …`), if any.
+pub fn column_checks(def: &ColumnDef) -> Vec<(Option<String>, String)> {
     def.options
         .iter()
         .filter_map(|o| match &o.option {
-            ColumnOption::Check(c) => Some(c.expr.to_string()),
+            ColumnOption::Check(c) => Some((o.name.as_ref().map(ident_name), c.expr.to_string())),
             _ => None,
         })
         .collect()
@@ -207,7 +208,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         }
         if pk {
             if !primary_key.is_empty() {
-                return Err(Error::Syntax(format!(
+                return Err(Error::InvalidTableDefinition(format!(
                     "multiple primary keys for table \"{name}\" are not allowed"
                 )));
             }
@@ -224,7 +225,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
             TableConstraint::PrimaryKey(pk) => {
                 refuse_deferrable(pk.characteristics.as_ref())?;
                 if !primary_key.is_empty() {
-                    return Err(Error::Syntax(format!(
+                    return Err(Error::InvalidTableDefinition(format!(
                         "multiple primary keys for table \"{name}\" are not allowed"
                     )));
                 }
@@ -242,7 +243,9 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
                     u.name.as_ref().map(ident_name),
                 ));
             }
-            TableConstraint::Check(ch) => checks.push(ch.expr.to_string()),
+            TableConstraint::Check(ch) => {
+                checks.push((ch.name.as_ref().map(ident_name), ch.expr.to_string()))
+            }
             // Read by `foreign::specs`.
             TableConstraint::ForeignKey(_) => {}
             other => return Err(Error::Unsupported(format!("table constraint {other}"))),
@@ -251,6 +254,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
     if columns.is_empty() {
         return Err(Error::Unsupported("tables without columns".into()));
     }
+    let (check_names, checks) = checks.into_iter().unzip();
     Ok(TableDef {
         name,
         oid,
@@ -258,11 +262,11 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         primary_key,
         unique,
         checks,
-        indexes: vec![],
-        foreign_keys: vec![],
-        comment: None,
-        kind: Default::default(),
-        altered: Default::default(),
+        altered: Box::new(Altered {
+            check_names,
+            ..Default::default()
+        }),
+        ..Default::default()
     })
 }
 

@@ -224,14 +224,26 @@ impl TableDef {
         out
     }
 
-    /// The first column (position) a CHECK expression mentions.
+    /// The column a CHECK constraint is named after, as PostgreSQL names
+    /// it: the one column its expression reads, if it reads exactly one.
     pub fn check_column(&self, check: &str) -> Option<usize> {
-        let words: Vec<&str> = check
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .collect();
-        self.columns
+        match self.check_columns(check).as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// The columns (positions, in table order) a CHECK expression reads:
+    /// the words outside its string literals that name a column.
+    pub fn check_columns(&self, check: &str) -> Vec<usize> {
+        let code: Vec<&str> = check.split('\'').step_by(2).collect();
+        let words: Vec<&str> = code
             .iter()
-            .position(|c| words.contains(&c.name.as_str()))
+            .flat_map(|part| part.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+            .collect();
+        (0..self.columns.len())
+            .filter(|&i| words.contains(&self.columns[i].name.as_str()))
+            .collect()
     }
 
     /// Whether no column may be named `name` because shards may hold an

@@ -134,7 +134,7 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
 pub fn checks(t: &TableDef) -> Vec<Constraint> {
     let mut out: Vec<Constraint> = Vec::new();
     for (check, name) in t.checks.iter().zip(t.check_constraint_names()) {
-        let col = t.check_column(check);
+        let columns = t.check_columns(check);
         let def = if check.trim_start().starts_with('(') {
             format!("CHECK {check}")
         } else {
@@ -144,7 +144,7 @@ pub fn checks(t: &TableDef) -> Vec<Constraint> {
             oid: derived_oid("constraint", &format!("{}.{name}", t.name)),
             name,
             kind: 'c',
-            columns: col.into_iter().collect(),
+            columns,
             def,
             index_oid: 0,
         });
