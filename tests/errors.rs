@@ -44,7 +44,9 @@ CREATE TABLE errs_sd (id bigint DEFAULT nextval('errs_used'));
 CREATE TABLE errs_idn (id integer GENERATED ALWAYS AS IDENTITY, v integer);
 CREATE TABLE errs_alt (a integer, b integer, c text);
 INSERT INTO errs_alt VALUES (1, 1, NULL), (2, 2, 'x'), (2, 3, 'y');
-CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer)";
+CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer);
+CREATE TABLE errs_ck (a integer CHECK (a > 0), b integer, CONSTRAINT b_small CHECK (b < 10));
+INSERT INTO errs_ck VALUES (1, 1)";
 
 const CASES: &[(&str, u8)] = &[
     ("DROP TABLE errs_vt", ALL),
@@ -101,6 +103,9 @@ const CASES: &[(&str, u8)] = &[
     ("DROP EXTENSION no_such_extension", MESSAGE),
     ("CREATE EXTENSION plpgsql", MESSAGE),
     ("CREATE SCHEMA public", MESSAGE),
+    ("INSERT INTO errs_ck VALUES (-1, 1)", MESSAGE),
+    ("INSERT INTO errs_ck VALUES (1, 10)", MESSAGE),
+    ("UPDATE errs_ck SET b = 11", MESSAGE),
     ("CREATE SCHEMA IF NOT EXISTS pg_temp_x", ALL),
     ("DROP SCHEMA no_such_schema", MESSAGE),
     ("INSERT INTO errs DEFAULT VALUES", MESSAGE),

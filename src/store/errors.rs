@@ -17,6 +17,16 @@ impl From<rusqlite::Error> for Error {
 /// A syntax error in PostgreSQL's words: SQLite's `near "X": syntax error`
 /// reads `syntax error at or near "X"`, its `incomplete input` reads
 /// `syntax error at end of input`.
+/// Between a table's name and a CHECK constraint's in the name SQLite
+/// knows the constraint by, so that its failure names both.
+const CHECK_NAME_SEPARATOR: char = '\u{1f}';
+
+/// The name an open segment gives SQLite for CHECK constraint `name` of
+/// `table`.
+pub(crate) fn check_constraint_name(table: &str, name: &str) -> String {
+    format!("{table}{CHECK_NAME_SEPARATOR}{name}")
+}
+
 fn syntax_error(msg: &str) -> Option<Error> {
     if let Some(rest) = msg.strip_prefix("near \"") {
         let token = rest.split("\": ").next().unwrap_or(rest);
@@ -134,10 +144,14 @@ fn map(e: rusqlite::Error) -> Error {
         if rest.ends_with("out of range") {
             return Error::NumericOutOfRange(rest.to_string());
         }
-        return Error::CheckViolation(format!(
-            "new row violates check constraint \"{}\"",
-            rest.trim_matches('"')
-        ));
+        let rest = rest.trim_matches('"');
+        return Error::CheckViolation(match rest.split_once(CHECK_NAME_SEPARATOR) {
+            Some((table, name)) => {
+                format!("new row for relation \"{table}\" violates check constraint \"{name}\"")
+            }
+            // A segment made before its constraints carried their table.
+            None => format!("new row violates check constraint \"{rest}\""),
+        });
     }
     if let Some(rest) = msg.strip_prefix("cannot store ") {
         return Error::InvalidInput(format!("invalid input: cannot store {rest}"));

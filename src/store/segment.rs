@@ -193,7 +193,7 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
     for (check, name) in def.checks.iter().zip(def.check_constraint_names()) {
         cols.push(format!(
             "CONSTRAINT {} CHECK ({})",
-            quote(&name),
+            quote(&super::errors::check_constraint_name(&def.name, &name)),
             crate::sql::check_to_sqlite(check, &table_columns)?
         ));
     }
