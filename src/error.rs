@@ -153,6 +153,9 @@ pub enum Error {
     /// 42P06.
     #[error("schema \"{0}\" already exists")]
     SchemaExists(String),
+    /// 42725: a call that matches several functions equally well.
+    #[error("{0}")]
+    AmbiguousFunction(String),
     /// 42939: a name with a reserved prefix (`pg_`).
     #[error("{0}")]
     ReservedName(String),
@@ -233,6 +236,7 @@ impl Error {
             Error::SchemaExists(_) => "42P06",
             Error::NoSuchSchema(_) => "3F000",
             Error::ReservedName(_) => "42939",
+            Error::AmbiguousFunction(_) => "42725",
             Error::Context { error, .. } => error.sqlstate(),
         }
     }

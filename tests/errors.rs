@@ -103,6 +103,7 @@ const CASES: &[(&str, u8)] = &[
     ("DROP EXTENSION no_such_extension", MESSAGE),
     ("CREATE EXTENSION plpgsql", MESSAGE),
     ("CREATE SCHEMA public", MESSAGE),
+    ("SELECT pg_size_pretty(1000)", MESSAGE | HINT),
     ("INSERT INTO errs_ck VALUES (-1, 1)", MESSAGE),
     ("INSERT INTO errs_ck VALUES (1, 10)", MESSAGE),
     ("UPDATE errs_ck SET b = 11", MESSAGE),

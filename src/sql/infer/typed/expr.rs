@@ -572,6 +572,21 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
+        // pg_size_pretty takes bigint or numeric; PostgreSQL cannot choose
+        // between them for a smaller integer.
+        if name == "pg_size_pretty" && matches!(types.as_slice(), [PgType::Int2 | PgType::Int4]) {
+            let arg = if types[0] == PgType::Int2 {
+                "smallint"
+            } else {
+                "integer"
+            };
+            return Err(Error::AmbiguousFunction(format!(
+                "function pg_size_pretty({arg}) is not unique"
+            ))
+            .with_hint(
+                "Could not choose a best candidate function. You might need to add explicit type casts.",
+            ));
+        }
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
             return Ok(());
