@@ -80,6 +80,8 @@ pub enum Kind {
     Fetch(cursor::Fetch),
     /// `CLOSE name` (`None`: ALL).
     Close(Option<String>),
+    /// ALTER SEQUENCE (not read by sqlparser; DDL like any other).
+    AlterSequence(Box<crate::sql::alter_sequence::AlterSequence>),
 }
 
 /// A parsed, classified and typed statement, ready to bind and run.
@@ -125,6 +127,9 @@ fn preclassify(sql: &str) -> Option<Result<Kind>> {
         "CHECKPOINT" => Some(Ok(Kind::Noop("CHECKPOINT".into()))),
         "FETCH" | "MOVE" => Some(cursor::parse_fetch(sql).map(Kind::Fetch)),
         "SET" => set_constraints(sql),
+        "ALTER" if crate::sql::alter_sequence::is_alter_sequence(sql) => {
+            Some(crate::sql::alter_sequence::parse(sql).map(|a| Kind::AlterSequence(Box::new(a))))
+        }
         _ => None,
     }
 }
@@ -165,6 +170,13 @@ pub enum Parsed {
 pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     if let Some(kind) = preclassify(sql) {
         return Ok(vec![Parsed::Noop(kind?)]);
+    }
+    if let Some(pieces) = crate::sql::alter_sequence::split_script(sql) {
+        let mut out = Vec::new();
+        for piece in pieces {
+            out.extend(parse_script(&piece)?);
+        }
+        return Ok(out);
     }
     Ok(crate::sql::parse(&copy::normalize_options(sql))?
         .into_iter()

@@ -79,6 +79,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             comment: None,
             missing: None,
             former_names: vec![],
+            sequence: None,
         },
         pk,
         unique,
