@@ -42,6 +42,7 @@ CREATE SEQUENCE errs_fresh;
 CREATE SEQUENCE errs_used;
 CREATE TABLE errs_sd (id bigint DEFAULT nextval('errs_used'));
 CREATE TABLE errs_idn (id integer GENERATED ALWAYS AS IDENTITY, v integer);
+CREATE TABLE errs_ag (a integer, b integer NOT NULL DEFAULT 3, d text NOT NULL);
 CREATE TABLE errs_alt (a integer, b integer, c text);
 INSERT INTO errs_alt VALUES (1, 1, NULL), (2, 2, 'x'), (2, 3, 'y');
 CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer)";
@@ -91,6 +92,30 @@ const CASES: &[(&str, u8)] = &[
     ("ALTER SEQUENCE errs RESTART", ALL),
     ("INSERT INTO errs_idn VALUES (1, 2)", ALL),
     ("UPDATE errs_idn SET id = 3", ALL),
+    (
+        "ALTER TABLE errs_ag ALTER COLUMN a ADD GENERATED ALWAYS AS IDENTITY",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_ag ALTER COLUMN b ADD GENERATED ALWAYS AS IDENTITY",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_ag ALTER COLUMN d ADD GENERATED ALWAYS AS IDENTITY",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_idn ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY",
+        MESSAGE,
+    ),
+    (
+        "CREATE TABLE errs_bad (id smallint GENERATED ALWAYS AS IDENTITY (MAXVALUE 40000))",
+        ALL,
+    ),
+    (
+        "CREATE TABLE errs_bad (id integer GENERATED ALWAYS AS IDENTITY (START 0))",
+        ALL,
+    ),
     ("SELEC 1", ALL),
     ("SELECT (1;", ALL),
     ("SELECT * FROM errs WHERE", ALL),

@@ -224,6 +224,7 @@ fn prepare_one(
     // queries of the views it names.
     if !matches!(stmt, Statement::CreateView(_)) {
         crate::sql::views::expand(&mut stmt, catalog)?;
+        crate::sql::validate::override_user_values(&mut stmt, catalog)?;
     }
     let kind = classify(&stmt)?;
     if matches!(

@@ -27,6 +27,7 @@ use crate::types::table::TableDef;
 
 mod columns;
 mod constraints;
+mod identity;
 
 /// Run `ALTER TABLE`.
 pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome> {
@@ -296,6 +297,10 @@ fn alter_column(
             columns::keep_missing(&mut def.columns[i]);
             def.columns[i].default = None;
         }
+        AlterColumnOperation::AddGenerated {
+            generated_as,
+            sequence_options,
+        } => identity::add(sess, def, i, generated_as, sequence_options)?,
         other => return Err(Error::Unsupported(format!("ALTER COLUMN … {other}"))),
     }
     Ok(())

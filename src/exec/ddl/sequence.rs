@@ -3,12 +3,13 @@
 //! each node's own (`store::sequences`), not transactional, and forgotten
 //! only once a DROP commits.
 
-use sqlparser::ast::{Expr, ObjectName, SequenceOptions, UnaryOperator, Value};
+use sqlparser::ast::{ObjectName, SequenceOptions};
 
 use super::{record, relation_exists};
 use crate::error::{Error, Result};
 use crate::exec::{Outcome, Session};
 use crate::sql::alter_sequence::AlterSequence;
+use crate::sql::ddl::identity::number;
 use crate::sql::{ident_name, object_name};
 use crate::types::sequence::{SeqOption, SequenceDef};
 use crate::types::table::{sequence_name, RelKind, TableDef};
@@ -155,6 +156,9 @@ pub fn alter(sess: &mut Session, a: &AlterSequence) -> Result<Outcome> {
     };
     let last = sess.store.sequences.last(name, &current);
     let new = current.alter(&a.options, last, sess.store.hlc.now())?;
+    if column.is_some() {
+        crate::sql::ddl::identity::check_ascending(&new)?;
+    }
     match column {
         Some(i) => table.columns[i].sequence = Some(Box::new(new)),
         None => table.kind = RelKind::Sequence(Box::new(new)),
@@ -174,28 +178,6 @@ fn serial_column(sess: &Session, name: &str) -> Option<(std::sync::Arc<TableDef>
             .position(|c| c.default.as_deref().and_then(sequence_name).as_deref() == Some(name))?;
         Some((t, i))
     })
-}
-
-/// An option's value: an integer literal, possibly negative.
-fn number(e: &Expr) -> Result<i64> {
-    let bad = || Error::Syntax(format!("syntax error at or near \"{e}\""));
-    match e {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse::<i64>().map_err(|_| {
-                Error::NumericOutOfRange(format!("value \"{n}\" is out of range for type bigint"))
-            }),
-            _ => Err(bad()),
-        },
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => number(expr)?.checked_neg().ok_or_else(bad),
-        Expr::UnaryOp {
-            op: UnaryOperator::Plus,
-            expr,
-        } => number(expr),
-        _ => Err(bad()),
-    }
 }
 
 /// DROP SEQUENCE: each name must be a sequence no column default uses
