@@ -41,7 +41,14 @@ mod alter;
 mod comment;
 pub(crate) mod matview;
 mod sequence;
-pub use sequence::alter as alter_sequence;
+
+/// Run DDL that MosaicDB's own parsers read.
+pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result<Outcome> {
+    match ddl {
+        crate::exec::PreParsedDdl::AlterSequence(a) => sequence::alter(sess, a),
+        crate::exec::PreParsedDdl::AlterIdentity(a) => alter::alter_identity(sess, a),
+    }
+}
 mod view;
 
 use crate::types::shard::ShardId;

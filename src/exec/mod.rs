@@ -80,8 +80,15 @@ pub enum Kind {
     Fetch(cursor::Fetch),
     /// `CLOSE name` (`None`: ALL).
     Close(Option<String>),
-    /// ALTER SEQUENCE (not read by sqlparser; DDL like any other).
-    AlterSequence(Box<crate::sql::alter_sequence::AlterSequence>),
+    /// DDL sqlparser does not read, pre-parsed (DDL like any other).
+    PreParsedDdl(Box<PreParsedDdl>),
+}
+
+/// DDL read by MosaicDB's own small parsers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PreParsedDdl {
+    AlterSequence(crate::sql::alter_sequence::AlterSequence),
+    AlterIdentity(crate::sql::alter_identity::AlterIdentity),
 }
 
 /// A parsed, classified and typed statement, ready to bind and run.
@@ -127,11 +134,19 @@ fn preclassify(sql: &str) -> Option<Result<Kind>> {
         "CHECKPOINT" => Some(Ok(Kind::Noop("CHECKPOINT".into()))),
         "FETCH" | "MOVE" => Some(cursor::parse_fetch(sql).map(Kind::Fetch)),
         "SET" => set_constraints(sql),
-        "ALTER" if crate::sql::alter_sequence::is_alter_sequence(sql) => {
-            Some(crate::sql::alter_sequence::parse(sql).map(|a| Kind::AlterSequence(Box::new(a))))
-        }
+        "ALTER" => pre_parse_alter(sql),
         _ => None,
     }
+}
+
+/// ALTER SEQUENCE, and ALTER TABLE's identity column actions.
+fn pre_parse_alter(sql: &str) -> Option<Result<Kind>> {
+    let ddl = if crate::sql::alter_sequence::is_alter_sequence(sql) {
+        crate::sql::alter_sequence::parse(sql).map(PreParsedDdl::AlterSequence)
+    } else {
+        crate::sql::alter_identity::parse(sql)?.map(PreParsedDdl::AlterIdentity)
+    };
+    Some(ddl.map(|d| Kind::PreParsedDdl(Box::new(d))))
 }
 
 /// `SET CONSTRAINTS ALL { DEFERRED | IMMEDIATE }`, which sqlparser does
@@ -171,7 +186,9 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     if let Some(kind) = preclassify(sql) {
         return Ok(vec![Parsed::Noop(kind?)]);
     }
-    if let Some(pieces) = crate::sql::alter_sequence::split_script(sql) {
+    if let Some(pieces) =
+        crate::sql::alter_sequence::split_script(sql, |p| pre_parse_alter(p).is_some())
+    {
         let mut out = Vec::new();
         for piece in pieces {
             out.extend(parse_script(&piece)?);

@@ -352,7 +352,7 @@ impl Session {
             Kind::Insert => Some("INSERT"),
             Kind::Update => Some("UPDATE"),
             Kind::Delete => Some("DELETE"),
-            Kind::Ddl | Kind::AlterSequence(_) => Some("DDL"),
+            Kind::Ddl | Kind::PreParsedDdl(_) => Some("DDL"),
             Kind::CopyFrom(_) => Some("COPY FROM"),
             _ => None,
         };
@@ -431,8 +431,8 @@ impl Session {
                 r
             }
             (Kind::Ddl, Some(s)) => self.ddl(&s),
-            (Kind::AlterSequence(a), _) => {
-                self.autocommit_ddl(|sess| ddl::run_with(sess, |sess| ddl::alter_sequence(sess, a)))
+            (Kind::PreParsedDdl(d), _) => {
+                self.autocommit_ddl(|sess| ddl::run_with(sess, |sess| ddl::pre_parsed(sess, d)))
             }
             (Kind::CopyFrom(spec), _) => copy::begin(self, spec.clone()),
             (Kind::CopyTo(spec), _) => {

@@ -28,12 +28,11 @@ pub fn is_alter_sequence(sql: &str) -> bool {
     )
 }
 
-/// A script holding an ALTER SEQUENCE after other statements, cut into
-/// its statements (each pre-parsed or parsed on its own); `None` for
-/// any other text.
-pub fn split_script(sql: &str) -> Option<Vec<String>> {
-    let lower = sql.to_ascii_lowercase();
-    if !(lower.contains("sequence") && lower.contains("alter")) {
+/// A script holding a pre-parsed ALTER (`pre_parsed` says which) after
+/// other statements, cut into its statements (each pre-parsed or parsed
+/// on its own); `None` for any other text.
+pub fn split_script(sql: &str, pre_parsed: impl Fn(&str) -> bool) -> Option<Vec<String>> {
+    if !sql.to_ascii_lowercase().contains("alter") {
         return None;
     }
     let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
@@ -61,7 +60,7 @@ pub fn split_script(sql: &str) -> Option<Vec<String>> {
         }
     }
     pieces.retain(|p| !p.trim().is_empty());
-    (pieces.len() > 1 && pieces.iter().any(|p| is_alter_sequence(p))).then_some(pieces)
+    (pieces.len() > 1 && pieces.iter().any(|p| pre_parsed(p))).then_some(pieces)
 }
 
 /// The words that begin an option (and end an `AS type`).
@@ -78,18 +77,29 @@ const OPTION_WORDS: &[&str] = &[
     "owned",
 ];
 
-struct Cursor<'a> {
+pub(super) struct Cursor<'a> {
     sql: &'a str,
-    tokens: Vec<TokenWithSpan>,
-    at: usize,
+    pub(super) tokens: Vec<TokenWithSpan>,
+    pub(super) at: usize,
 }
 
 impl Cursor<'_> {
-    fn peek(&self) -> Option<&Token> {
+    /// The tokens of `sql` (no whitespace).
+    pub(super) fn new(sql: &str) -> Result<Cursor<'_>> {
+        let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+            .tokenize_with_location()
+            .map_err(|e| Error::Syntax(e.message))?
+            .into_iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .collect();
+        Ok(Cursor { sql, tokens, at: 0 })
+    }
+
+    pub(super) fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.at).map(|t| &t.token)
     }
 
-    fn word(&self) -> Option<&Word> {
+    pub(super) fn word(&self) -> Option<&Word> {
         match self.peek() {
             Some(Token::Word(w)) => Some(w),
             _ => None,
@@ -97,12 +107,12 @@ impl Cursor<'_> {
     }
 
     /// Whether the next token is the unquoted keyword `kw`.
-    fn is(&self, kw: &str) -> bool {
+    pub(super) fn is(&self, kw: &str) -> bool {
         self.word()
             .is_some_and(|w| w.quote_style.is_none() && w.value.eq_ignore_ascii_case(kw))
     }
 
-    fn eat(&mut self, kw: &str) -> bool {
+    pub(super) fn eat(&mut self, kw: &str) -> bool {
         let yes = self.is(kw);
         if yes {
             self.at += 1;
@@ -110,8 +120,17 @@ impl Cursor<'_> {
         yes
     }
 
+    /// Nothing but a final `;` is left.
+    pub(super) fn finish(&mut self) -> Result<()> {
+        if self.peek().is_some() && self.at + 1 < self.tokens.len() {
+            self.at += 1;
+            return Err(self.error());
+        }
+        Ok(())
+    }
+
     /// The 1-based character position of the next token.
-    fn position(&self) -> usize {
+    pub(super) fn position(&self) -> usize {
         match self.tokens.get(self.at) {
             Some(t) => super::char_position(
                 self.sql,
@@ -123,7 +142,7 @@ impl Cursor<'_> {
     }
 
     /// PostgreSQL's syntax error at the next token.
-    fn error(&self) -> Error {
+    pub(super) fn error(&self) -> Error {
         let msg = match self.peek() {
             Some(t) => format!("syntax error at or near \"{t}\""),
             None => "syntax error at end of input".into(),
@@ -131,7 +150,7 @@ impl Cursor<'_> {
         Error::Syntax(msg).at_position(self.position())
     }
 
-    fn expect(&mut self, kw: &str) -> Result<()> {
+    pub(super) fn expect(&mut self, kw: &str) -> Result<()> {
         if self.eat(kw) {
             Ok(())
         } else {
@@ -139,7 +158,7 @@ impl Cursor<'_> {
         }
     }
 
-    fn ident(&mut self) -> Result<String> {
+    pub(super) fn ident(&mut self) -> Result<String> {
         let Some(w) = self.word().cloned() else {
             return Err(self.error());
         };
@@ -152,7 +171,7 @@ impl Cursor<'_> {
     }
 
     /// `a`, `a.b`, `a.b.c`.
-    fn dotted(&mut self) -> Result<Vec<String>> {
+    pub(super) fn dotted(&mut self) -> Result<Vec<String>> {
         let mut parts = vec![self.ident()?];
         while self.peek() == Some(&Token::Period) {
             self.at += 1;
@@ -200,13 +219,7 @@ fn parse_bigint(text: &str) -> Result<i64> {
 /// Parse `ALTER SEQUENCE [IF EXISTS] name option …`. RENAME, OWNER TO,
 /// SET SCHEMA and SET [UN]LOGGED are refused (0A000).
 pub fn parse(sql: &str) -> Result<AlterSequence> {
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
-        .tokenize_with_location()
-        .map_err(|e| Error::Syntax(e.message))?
-        .into_iter()
-        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
-        .collect::<Vec<_>>();
-    let mut c = Cursor { sql, tokens, at: 0 };
+    let mut c = Cursor::new(sql)?;
     c.expect("alter")?;
     c.expect("sequence")?;
     let if_exists = if c.eat("if") {
@@ -247,10 +260,7 @@ pub fn parse(sql: &str) -> Result<AlterSequence> {
         seen.push(key);
         options.push(option);
     }
-    if c.peek().is_some() && c.at + 1 < c.tokens.len() {
-        c.at += 1;
-        return Err(c.error());
-    }
+    c.finish()?;
     Ok(AlterSequence {
         if_exists,
         name,
@@ -259,7 +269,7 @@ pub fn parse(sql: &str) -> Result<AlterSequence> {
 }
 
 /// One option, with the key that a repeat of it conflicts on.
-fn option(c: &mut Cursor<'_>) -> Result<(&'static str, SeqOption)> {
+pub(super) fn option(c: &mut Cursor<'_>) -> Result<(&'static str, SeqOption)> {
     Ok(if c.eat("as") {
         ("as", SeqOption::Type(data_type(c)?))
     } else if c.eat("increment") {
@@ -394,7 +404,11 @@ mod tests {
         }
         assert!(is_alter_sequence("  ALTER  sequence s restart"));
         assert_eq!(
-            split_script("select 'a;''b'; ALTER SEQUENCE s RESTART;").unwrap(),
+            split_script(
+                "select 'a;''b'; ALTER SEQUENCE s RESTART;",
+                is_alter_sequence
+            )
+            .unwrap(),
             vec!["select 'a;''b'", " ALTER SEQUENCE s RESTART"]
         );
         assert!(!is_alter_sequence("alter table s"));

@@ -22,6 +22,7 @@ pub trait Schema {
     }
 }
 
+pub mod alter_identity;
 pub mod alter_sequence;
 mod build;
 pub mod coerce;

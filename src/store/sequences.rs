@@ -254,7 +254,13 @@ impl Sequences {
         }
         let mut positions = self.positions.lock();
         let pos = positions.entry(def.key(name)).or_insert(initial(def));
-        if value > handed(pos, def) {
+        // The next value is `last` itself before the first call.
+        let behind = if pos.called {
+            value > pos.last
+        } else {
+            value >= pos.last
+        };
+        if behind {
             pos.last = value;
             pos.called = true;
         }
@@ -321,6 +327,17 @@ mod tests {
         let vb: Vec<i64> = (0..3).map(|_| b.next("s").unwrap()).collect();
         assert_eq!(va, vec![1025, 2049, 3073]);
         assert_eq!(vb, vec![1026, 2050, 3074]);
+    }
+
+    #[test]
+    fn advancing_to_a_value_below_the_start_changes_nothing() {
+        let s = Sequences::default();
+        let def =
+            SequenceDef::from_options(&[SeqOption::Start(1), SeqOption::Increment(10)]).unwrap();
+        s.advance_to("s", &def, 0);
+        assert_eq!(s.next_value("s", &def, false).unwrap(), 1);
+        s.advance_to("s", &def, 5);
+        assert_eq!(s.next_value("s", &def, false).unwrap(), 15);
     }
 
     #[test]

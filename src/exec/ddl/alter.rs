@@ -28,6 +28,7 @@ use crate::types::table::TableDef;
 mod columns;
 mod constraints;
 mod identity;
+pub(super) use identity::alter_table as alter_identity;
 
 /// Run `ALTER TABLE`.
 pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome> {

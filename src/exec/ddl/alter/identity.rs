@@ -5,16 +5,19 @@
 //! (see `SequenceDef::epoch`), whatever a sequence of the same name did
 //! before.
 //!
-//! SET GENERATED, SET <sequence option>, RESTART and DROP IDENTITY do not
-//! parse yet (sqlparser reads none of them).
+//! SET GENERATED, SET <sequence option>, RESTART and DROP IDENTITY, which
+//! sqlparser does not read, come pre-parsed (`sql::alter_identity`), one
+//! column action per statement.
 
 use sqlparser::ast::{GeneratedAs, SequenceOptions};
 
 use super::columns;
 use crate::error::{Error, Result};
-use crate::exec::Session;
+use crate::exec::{Outcome, Session};
+use crate::sql::alter_identity::AlterIdentity;
+use crate::sql::alter_identity::IdentityAction;
 use crate::sql::ddl::identity as options;
-use crate::types::table::TableDef;
+use crate::types::table::{sequence_name, TableDef};
 use crate::types::PgType;
 
 /// `ADD GENERATED … AS IDENTITY` on column `i` of `def`.
@@ -67,4 +70,83 @@ pub(super) fn add(
     col.default = Some(format!("nextval('{seq}')"));
     col.sequence = Some(Box::new(seq_def));
     Ok(())
+}
+
+/// SET GENERATED / SET <sequence option> / RESTART / DROP IDENTITY on an
+/// identity column (pre-parsed: see `sql::alter_identity`).
+pub(super) fn alter(
+    sess: &mut Session,
+    def: &mut TableDef,
+    i: usize,
+    a: &IdentityAction,
+) -> Result<()> {
+    let col = &def.columns[i];
+    let not_identity = format!(
+        "column \"{}\" of relation \"{}\" is not an identity column",
+        col.name, def.name
+    );
+    match a {
+        IdentityAction::Drop { if_exists } => {
+            if col.identity.is_none() {
+                if *if_exists {
+                    return Ok(());
+                }
+                return Err(Error::ObjectNotInState(not_identity));
+            }
+            let col = &mut def.columns[i];
+            if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
+                sess.ddl.forget_sequences.push(seq);
+            }
+            columns::keep_missing(col);
+            col.identity = None;
+            col.default = None;
+            col.sequence = None;
+        }
+        IdentityAction::Set { generated, options } => {
+            if col.identity.is_none() {
+                return Err(Error::ObjectNotInState(not_identity));
+            }
+            let Some(seq) = col.default.as_deref().and_then(sequence_name) else {
+                return Err(Error::Internal("identity column without a sequence".into()));
+            };
+            let current = col.sequence_def();
+            let last = sess.store.sequences.last(&seq, &current);
+            let new = current.alter(options, last, sess.store.hlc.now())?;
+            options::check_ascending(&new)?;
+            let col = &mut def.columns[i];
+            if let Some(g) = generated {
+                col.identity = Some(*g);
+            }
+            col.sequence = Some(Box::new(new));
+        }
+    }
+    Ok(())
+}
+
+/// A pre-parsed `ALTER TABLE t ALTER [COLUMN] c` identity action.
+pub(in crate::exec::ddl) fn alter_table(sess: &mut Session, a: &AlterIdentity) -> Result<Outcome> {
+    let name = &a.table;
+    if super::is_view(sess, name) || sess.catalog().table(name).is_some_and(|d| d.is_matview()) {
+        return Err(Error::Unsupported(format!(
+            "ALTER TABLE on view \"{name}\""
+        )));
+    }
+    let Some(def) = sess.catalog().table(name) else {
+        if a.if_exists {
+            return Ok(Outcome::Command("ALTER TABLE".into()));
+        }
+        return Err(Error::NoSuchTable(name.clone()));
+    };
+    let Some(i) = def.column_index(&a.column) else {
+        return Err(super::no_column(&def, &a.column));
+    };
+    let mut new = (*def).clone();
+    alter(sess, &mut new, i, &a.action)?;
+    if new != *def {
+        if crate::store::segment::needs_rebuild(&def, &new) {
+            sess.conn.rebuild_segment(&new)?;
+        }
+        super::record(sess, name, Some(new))?;
+    }
+    Ok(Outcome::Command("ALTER TABLE".into()))
 }
