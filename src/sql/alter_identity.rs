@@ -89,11 +89,21 @@ fn action(c: &mut Cursor<'_>) -> Result<IdentityAction> {
         if if_exists {
             c.expect("exists")?;
         }
+        if c.peek() == Some(&Token::Comma) {
+            return Err(Error::Unsupported(
+                "an identity column action next to other ALTER TABLE actions".into(),
+            ));
+        }
         c.finish()?;
         return Ok(IdentityAction::Drop { if_exists });
     }
     let (mut generated, mut options, mut seen) = (None, Vec::new(), Vec::new());
     while !matches!(c.peek(), None | Some(Token::SemiColon)) {
+        if c.peek() == Some(&Token::Comma) {
+            return Err(Error::Unsupported(
+                "an identity column action next to other ALTER TABLE actions".into(),
+            ));
+        }
         let at = c.position();
         let key = if c.is("restart") {
             let (key, o) = option(c)?;
@@ -149,5 +159,7 @@ mod tests {
         assert!(parse("alter table t alter b set default 1").is_none());
         assert!(parse("alter table t alter b drop not null").is_none());
         assert!(parse("alter table t add column x int").is_none());
+        let many = parse("alter table t alter b restart, add c int").unwrap();
+        assert_eq!(many.unwrap_err().sqlstate(), "0A000");
     }
 }
