@@ -42,6 +42,7 @@ CREATE SEQUENCE errs_fresh;
 CREATE SEQUENCE errs_used;
 CREATE TABLE errs_sd (id bigint DEFAULT nextval('errs_used'));
 CREATE TABLE errs_idn (id integer GENERATED ALWAYS AS IDENTITY, v integer);
+CREATE TABLE errs_ag (a integer, b integer NOT NULL DEFAULT 3, d text NOT NULL);
 CREATE TABLE errs_alt (a integer, b integer, c text);
 INSERT INTO errs_alt VALUES (1, 1, NULL), (2, 2, 'x'), (2, 3, 'y');
 CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer);
@@ -68,8 +69,55 @@ const CASES: &[(&str, u8)] = &[
     ("CREATE SEQUENCE errs_bad AS smallint MAXVALUE 40000", ALL),
     ("DROP SEQUENCE errs_used", ALL),
     ("DROP SEQUENCE errs", ALL),
+    ("ALTER SEQUENCE errs_fresh INCREMENT BY 0", ALL),
+    ("ALTER SEQUENCE errs_fresh RESTART WITH 0", ALL),
+    ("ALTER SEQUENCE errs_fresh MINVALUE 5 MAXVALUE 5", ALL),
+    ("ALTER SEQUENCE errs_fresh START 10 MAXVALUE 5", ALL),
+    ("ALTER SEQUENCE errs_fresh AS text", ALL),
+    ("ALTER SEQUENCE errs_fresh AS smallint MAXVALUE 40000", ALL),
+    ("ALTER SEQUENCE errs_fresh CACHE 0", ALL),
+    ("ALTER SEQUENCE errs_fresh INCREMENT 2 INCREMENT 3", ALL),
+    ("ALTER SEQUENCE errs_fresh RESTART WITH", ALL),
+    ("ALTER SEQUENCE errs_fresh foo", ALL),
+    ("ALTER SEQUENCE errs_fresh", ALL),
+    ("ALTER SEQUENCE errs_fresh OWNED BY n", ALL),
+    ("ALTER SEQUENCE errs_fresh OWNED BY errs.zz", ALL),
+    (
+        "ALTER SEQUENCE errs_fresh OWNED BY nope.n",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "ALTER SEQUENCE errs_fresh RESTART WITH 9223372036854775808",
+        MESSAGE | DETAIL | HINT,
+    ),
+    ("ALTER SEQUENCE errs_nope RESTART", ALL),
+    ("ALTER SEQUENCE errs RESTART", ALL),
     ("INSERT INTO errs_idn VALUES (1, 2)", ALL),
     ("UPDATE errs_idn SET id = 3", ALL),
+    (
+        "ALTER TABLE errs_ag ALTER COLUMN a ADD GENERATED ALWAYS AS IDENTITY",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_ag ALTER COLUMN b ADD GENERATED ALWAYS AS IDENTITY",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_ag ALTER COLUMN d ADD GENERATED ALWAYS AS IDENTITY",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_idn ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY",
+        MESSAGE,
+    ),
+    (
+        "CREATE TABLE errs_bad (id smallint GENERATED ALWAYS AS IDENTITY (MAXVALUE 40000))",
+        ALL,
+    ),
+    (
+        "CREATE TABLE errs_bad (id integer GENERATED ALWAYS AS IDENTITY (START 0))",
+        ALL,
+    ),
     ("SELEC 1", ALL),
     ("SELECT (1;", ALL),
     ("SELECT * FROM errs WHERE", ALL),

@@ -22,6 +22,7 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         comment: None,
         missing: None,
         former_names: vec![],
+        sequence: None,
     }
 }
 

@@ -238,6 +238,41 @@ async fn sequences_resume_past_what_they_gave_after_kill_9() {
     );
 }
 
+/// After ALTER SEQUENCE … RESTART, the new run is as durable as the
+/// first: a node killed with -9 resumes past every value of the new run
+/// it gave, not past the old run's record and not at the restart value.
+#[tokio::test]
+async fn a_restarted_sequence_resumes_past_its_new_run_after_kill_9() {
+    let mut node = TestNode::start();
+    {
+        let client = node.client().await;
+        client
+            .batch_execute(
+                "CREATE SEQUENCE restarted_seq;
+                 SELECT nextval('restarted_seq') FROM generate_series(1, 100);
+                 ALTER SEQUENCE restarted_seq RESTART WITH 1000 INCREMENT BY -1 MINVALUE 1",
+            )
+            .await
+            .unwrap();
+        let mut last = 0;
+        for _ in 0..40 {
+            last = scalar(&client, "SELECT nextval('restarted_seq')")
+                .await
+                .parse::<i64>()
+                .unwrap();
+        }
+        assert_eq!(last, 961);
+        node.kill9();
+    }
+    node.restart();
+    let client = node.client().await;
+    let next: i64 = scalar(&client, "SELECT nextval('restarted_seq')")
+        .await
+        .parse()
+        .unwrap();
+    assert!(next < 961 && next > 900, "{next} after 961");
+}
+
 // ---------------------------------------------------------------------------
 // 2. Content addressing
 // ---------------------------------------------------------------------------

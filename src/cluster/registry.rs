@@ -259,7 +259,9 @@ impl Cluster {
                     Ok(answer) => {
                         for row in answer.into_rows() {
                             if let Some(Datum::Int(max)) = row.first() {
-                                self.store.sequences.advance_to(&seq, *max);
+                                self.store
+                                    .sequences
+                                    .advance_to(&seq, &col.sequence_def(), *max);
                             }
                         }
                     }

@@ -42,6 +42,14 @@ mod comment;
 pub(crate) mod matview;
 mod schema;
 mod sequence;
+
+/// Run DDL that MosaicDB's own parsers read.
+pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result<Outcome> {
+    match ddl {
+        crate::exec::PreParsedDdl::AlterSequence(a) => sequence::alter(sess, a),
+        crate::exec::PreParsedDdl::AlterIdentity(a) => alter::alter_identity(sess, a),
+    }
+}
 mod view;
 
 use crate::types::shard::ShardId;
@@ -62,7 +70,7 @@ pub struct Block {
     /// Tables whose existing shards need the indexes they now declare.
     reindex: BTreeSet<String>,
     /// Sequences a CREATE TABLE restarted, with the value each had.
-    sequences: Vec<(String, i64)>,
+    sequences: Vec<(String, crate::types::sequence::SequenceDef, i64)>,
     /// Sequences dropped: their values are forgotten once the drop commits.
     forget_sequences: Vec<String>,
 }
@@ -83,8 +91,17 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     if let Statement::Truncate(_) = stmt {
         return truncate_in_block(sess, stmt);
     }
+    run_with(sess, |sess| statement(sess, stmt))
+}
+
+/// Run DDL `f` as one statement of the session's open transaction; on
+/// failure the block's DDL state is as it was.
+pub fn run_with(
+    sess: &mut Session,
+    f: impl FnOnce(&mut Session) -> Result<Outcome>,
+) -> Result<Outcome> {
     let before = sess.ddl.clone();
-    let r = sess.in_statement(true, |sess| statement(sess, stmt));
+    let r = sess.in_statement(true, f);
     if r.is_err() {
         restore(sess, before);
     }
@@ -214,8 +231,9 @@ fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
             .as_deref()
             .and_then(crate::types::table::sequence_name)
         {
-            let old = sess.store.sequences.reset(&seq);
-            sess.ddl.sequences.push((seq, old));
+            let seq_def = col.sequence_def();
+            let old = sess.store.sequences.reset(&seq, &seq_def);
+            sess.ddl.sequences.push((seq, seq_def, old));
         }
     }
     let name = def.name.clone();
@@ -256,11 +274,11 @@ fn record(sess: &mut Session, name: &str, def: Option<TableDef>) -> Result<()> {
 /// state of a rollback): sequences restarted since get their value back,
 /// and the staged catalog follows.
 pub fn restore(sess: &mut Session, to: Block) {
-    for (seq, old) in sess.ddl.sequences[to.sequences.len().min(sess.ddl.sequences.len())..]
+    for (seq, def, old) in sess.ddl.sequences[to.sequences.len().min(sess.ddl.sequences.len())..]
         .iter()
         .rev()
     {
-        sess.store.sequences.advance_to(seq, *old);
+        sess.store.sequences.advance_to(seq, def, *old);
     }
     let changed = sess.ddl.changes.len() != to.changes.len();
     sess.ddl = to;
@@ -417,31 +435,18 @@ pub fn truncate_now(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     Ok(Outcome::Command("TRUNCATE TABLE".into()))
 }
 
-/// Every table TRUNCATE names exists, and RESTART IDENTITY has nothing
-/// to restart: a cluster's sequences draw from per-node residue classes
-/// and cannot start over, so it is refused for a table that has one.
-/// Returns the tables to empty: those named, and with CASCADE the tables
+/// Every table TRUNCATE names exists. Returns the tables to empty: those named, and with CASCADE the tables
 /// that reference them.
 fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<Vec<String>> {
-    let restart = t.identity == Some(sqlparser::ast::TruncateIdentityOption::Restart);
     for target in &t.table_names {
         let name = object_name(&target.name);
-        let def = match sess.catalog().table(&name) {
-            Some(def) if !def.is_matview() => def,
+        match sess.catalog().table(&name) {
+            Some(def) if !def.is_matview() => {}
             Some(_) => return Err(Error::WrongObjectType(format!("\"{name}\" is not a table"))),
             None if is_view(sess, &name) => {
                 return Err(Error::WrongObjectType(format!("\"{name}\" is not a table")))
             }
             None => return Err(Error::NoSuchTable(name)),
-        };
-        let has_sequence = def
-            .columns
-            .iter()
-            .any(|c| c.default.as_deref().is_some_and(|d| d.contains("nextval(")));
-        if restart && has_sequence {
-            return Err(Error::Unsupported(format!(
-                "TRUNCATE … RESTART IDENTITY of \"{name}\", which has a sequence"
-            )));
         }
     }
     let mut names: Vec<String> = t.table_names.iter().map(|t| object_name(&t.name)).collect();
@@ -464,16 +469,26 @@ fn truncate(sess: &mut Session, table: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether a TRUNCATE restarts identity (and so changes the catalog).
+pub fn restarts(t: &sqlparser::ast::Truncate) -> bool {
+    t.identity == Some(sqlparser::ast::TruncateIdentityOption::Restart)
+}
+
 /// TRUNCATE inside a transaction block (pgbench -i runs `begin; truncate;
-/// copy …; commit`). The session already holds the write lock, so the rows
-/// and the shard manifest entries go on its own connection, under the
-/// block's transaction: a ROLLBACK brings the table back.
+/// copy …; commit`), and every TRUNCATE … RESTART IDENTITY. The session
+/// already holds the write lock, so the rows and the shard manifest
+/// entries go on its own connection, under the block's transaction: a
+/// ROLLBACK brings the table back, and the sequences' old runs with it.
 pub fn truncate_in_block(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     let Statement::Truncate(t) = stmt else {
         return Err(Error::Internal("not a TRUNCATE".into()));
     };
     let names = check_truncate(sess, t)?;
-    sess.in_statement(true, |sess| {
+    let restart = restarts(t);
+    run_with(sess, |sess| {
+        if restart {
+            sequence::restart_owned(sess, &names)?;
+        }
         for name in &names {
             let Some(def) = sess.catalog().table(name) else {
                 continue;

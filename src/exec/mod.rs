@@ -80,6 +80,15 @@ pub enum Kind {
     Fetch(cursor::Fetch),
     /// `CLOSE name` (`None`: ALL).
     Close(Option<String>),
+    /// DDL sqlparser does not read, pre-parsed (DDL like any other).
+    PreParsedDdl(Box<PreParsedDdl>),
+}
+
+/// DDL read by MosaicDB's own small parsers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PreParsedDdl {
+    AlterSequence(crate::sql::alter_sequence::AlterSequence),
+    AlterIdentity(crate::sql::alter_identity::AlterIdentity),
 }
 
 /// A parsed, classified and typed statement, ready to bind and run.
@@ -125,8 +134,19 @@ fn preclassify(sql: &str) -> Option<Result<Kind>> {
         "CHECKPOINT" => Some(Ok(Kind::Noop("CHECKPOINT".into()))),
         "FETCH" | "MOVE" => Some(cursor::parse_fetch(sql).map(Kind::Fetch)),
         "SET" => set_constraints(sql),
+        "ALTER" => pre_parse_alter(sql),
         _ => None,
     }
+}
+
+/// ALTER SEQUENCE, and ALTER TABLE's identity column actions.
+fn pre_parse_alter(sql: &str) -> Option<Result<Kind>> {
+    let ddl = if crate::sql::alter_sequence::is_alter_sequence(sql) {
+        crate::sql::alter_sequence::parse(sql).map(PreParsedDdl::AlterSequence)
+    } else {
+        crate::sql::alter_identity::parse(sql)?.map(PreParsedDdl::AlterIdentity)
+    };
+    Some(ddl.map(|d| Kind::PreParsedDdl(Box::new(d))))
 }
 
 /// `SET CONSTRAINTS ALL { DEFERRED | IMMEDIATE }`, which sqlparser does
@@ -165,6 +185,15 @@ pub enum Parsed {
 pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     if let Some(kind) = preclassify(sql) {
         return Ok(vec![Parsed::Noop(kind?)]);
+    }
+    if let Some(pieces) =
+        crate::sql::alter_sequence::split_script(sql, |p| pre_parse_alter(p).is_some())
+    {
+        let mut out = Vec::new();
+        for piece in pieces {
+            out.extend(parse_script(&piece)?);
+        }
+        return Ok(out);
     }
     Ok(crate::sql::parse(&copy::normalize_options(sql))?
         .into_iter()
@@ -212,6 +241,7 @@ fn prepare_one(
     // queries of the views it names.
     if !matches!(stmt, Statement::CreateView(_)) {
         crate::sql::views::expand(&mut stmt, catalog)?;
+        crate::sql::validate::override_user_values(&mut stmt, catalog)?;
     }
     let kind = classify(&stmt)?;
     if matches!(

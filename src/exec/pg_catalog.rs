@@ -79,14 +79,14 @@ pub(crate) struct Relation {
 pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
     let serial: Vec<Relation> = serial_sequence_owners(&user)
         .into_iter()
-        .map(|(name, ty, _, _)| Relation {
+        .map(|(name, _, table, pos)| Relation {
             oid: derived_oid("sequence", &name),
             name: name.clone(),
             namespace: objects::PUBLIC_NS,
             kind: 'S',
             def: Arc::new(TableDef {
                 name,
-                kind: RelKind::Sequence(Box::new(crate::types::sequence::SequenceDef::serial(ty))),
+                kind: RelKind::Sequence(Box::new(table.columns[pos].sequence_def())),
                 ..Default::default()
             }),
         })
@@ -297,8 +297,7 @@ impl Lookup for StoreLookup {
         if let Some(rel) = self.0.catalog.view(&self.1.read()).relation(name) {
             return rel.sequence().map(|s| (s.clone(), true));
         }
-        serial_sequence(&self.tables(), name)
-            .map(|ty| (crate::types::sequence::SequenceDef::serial(ty), false))
+        serial_sequence(&self.tables(), name).map(|def| (def, false))
     }
 
     fn description(&self, oid: i64, subid: i64) -> Option<String> {
@@ -351,8 +350,10 @@ pub(crate) fn serial_sequence_owners(
     out
 }
 
-/// The implicit sequences of serial columns, with their columns' types.
-fn serial_sequences(tables: &[Arc<TableDef>]) -> Vec<(String, crate::types::PgType)> {
+/// The implicit sequences of serial columns, with their definitions.
+fn serial_sequences(
+    tables: &[Arc<TableDef>],
+) -> Vec<(String, crate::types::sequence::SequenceDef)> {
     tables
         .iter()
         .flat_map(|t| t.columns.iter())
@@ -361,15 +362,18 @@ fn serial_sequences(tables: &[Arc<TableDef>]) -> Vec<(String, crate::types::PgTy
                 .default
                 .as_deref()
                 .and_then(crate::types::table::sequence_name)?;
-            Some((seq, c.ty.clone()))
+            Some((seq, c.sequence_def()))
         })
         .collect()
 }
 
-/// The column type of the serial column whose implicit sequence is `name`.
-fn serial_sequence(tables: &[Arc<TableDef>], name: &str) -> Option<crate::types::PgType> {
+/// The definition of the serial column's implicit sequence `name`.
+fn serial_sequence(
+    tables: &[Arc<TableDef>],
+    name: &str,
+) -> Option<crate::types::sequence::SequenceDef> {
     serial_sequences(tables)
         .into_iter()
         .find(|(n, _)| n == name)
-        .map(|(_, ty)| ty)
+        .map(|(_, def)| def)
 }

@@ -352,7 +352,7 @@ impl Session {
             Kind::Insert => Some("INSERT"),
             Kind::Update => Some("UPDATE"),
             Kind::Delete => Some("DELETE"),
-            Kind::Ddl => Some("DDL"),
+            Kind::Ddl | Kind::PreParsedDdl(_) => Some("DDL"),
             Kind::CopyFrom(_) => Some("COPY FROM"),
             _ => None,
         };
@@ -431,6 +431,9 @@ impl Session {
                 r
             }
             (Kind::Ddl, Some(s)) => self.ddl(&s),
+            (Kind::PreParsedDdl(d), _) => {
+                self.autocommit_ddl(|sess| ddl::run_with(sess, |sess| ddl::pre_parsed(sess, d)))
+            }
             (Kind::CopyFrom(spec), _) => copy::begin(self, spec.clone()),
             (Kind::CopyTo(spec), _) => {
                 let Some(q) = spec.to.clone() else {
@@ -510,14 +513,22 @@ impl Session {
     /// (see `ddl`); TRUNCATE outside a block empties the table at once, on
     /// every node.
     fn ddl(&mut self, stmt: &Statement) -> Result<Outcome> {
-        if self.txn != TxnState::Idle {
-            return ddl::run(self, stmt);
+        // RESTART IDENTITY changes the catalog: it needs a transaction.
+        match stmt {
+            Statement::Truncate(t) if self.txn == TxnState::Idle && !ddl::restarts(t) => {
+                ddl::truncate_now(self, stmt)
+            }
+            _ => self.autocommit_ddl(|sess| ddl::run(sess, stmt)),
         }
-        if let Statement::Truncate(_) = stmt {
-            return ddl::truncate_now(self, stmt);
+    }
+
+    /// Run DDL `f` in the open block, or in a transaction of its own.
+    fn autocommit_ddl(&mut self, f: impl FnOnce(&mut Self) -> Result<Outcome>) -> Result<Outcome> {
+        if self.txn != TxnState::Idle {
+            return f(self);
         }
         self.begin(Default::default())?;
-        match ddl::run(self, stmt) {
+        match f(self) {
             Ok(outcome) => {
                 self.commit()?;
                 Ok(outcome)

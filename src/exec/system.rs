@@ -48,6 +48,7 @@ fn col(name: &str, ty: PgType) -> table::Column {
         comment: None,
         missing: None,
         former_names: vec![],
+        sequence: None,
     }
 }
 

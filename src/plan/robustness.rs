@@ -30,6 +30,7 @@ fn catalog() -> OneTable {
         comment: None,
         missing: None,
         former_names: vec![],
+        sequence: None,
     };
     OneTable(Arc::new(TableDef {
         name: "t".into(),

@@ -9,6 +9,7 @@ use crate::types::table::{Altered, Column, Index, TableDef, UniqueKey};
 use crate::types::PgType;
 
 pub mod foreign;
+pub mod identity;
 
 fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
     match dt.to_string().to_lowercase().as_str() {
@@ -29,7 +30,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
         None => (PgType::from_sql(&def.data_type)?, None),
     };
     let mut not_null = default.is_some();
-    let (mut pk, mut unique, mut identity) = (false, None, None);
+    let (mut pk, mut unique, mut identity, mut sequence) = (false, None, None, None);
     for opt in &def.options {
         match &opt.option {
             ColumnOption::Null => not_null = false,
@@ -51,13 +52,10 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
                 generation_expr: None,
                 ..
             } => {
-                identity = Some(identity_of(
-                    table,
-                    &name,
-                    &ty,
-                    generated_as,
-                    sequence_options,
-                )?);
+                identity = Some(identity_of(&ty, generated_as)?);
+                sequence =
+                    identity::sequence_def(&ty, sequence_options.as_deref().unwrap_or_default())?
+                        .map(Box::new);
                 default = Some(format!("nextval('{table}_{name}_seq')"));
                 not_null = true;
             }
@@ -79,6 +77,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             comment: None,
             missing: None,
             former_names: vec![],
+            sequence,
         },
         pk,
         unique,
@@ -86,24 +85,16 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
 }
 
 /// An identity column's kind; its sequence is the implicit one a serial
-/// column has (options for it are not built).
-fn identity_of(
-    table: &str,
-    column: &str,
+/// column has, with the column's options.
+pub fn identity_of(
     ty: &PgType,
     generated_as: &sqlparser::ast::GeneratedAs,
-    options: &Option<Vec<sqlparser::ast::SequenceOptions>>,
 ) -> Result<crate::types::table::Identity> {
     use crate::types::table::Identity;
     if !matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8) {
         return Err(Error::DatatypeMismatch(
             "identity column type must be smallint, integer, or bigint".into(),
         ));
-    }
-    if options.as_ref().is_some_and(|o| !o.is_empty()) {
-        return Err(Error::Unsupported(format!(
-            "sequence options of identity column \"{column}\" of \"{table}\""
-        )));
     }
     Ok(match generated_as {
         sqlparser::ast::GeneratedAs::Always => Identity::Always,

@@ -22,6 +22,8 @@ pub trait Schema {
     }
 }
 
+pub mod alter_identity;
+pub mod alter_sequence;
 mod build;
 pub mod coerce;
 pub mod ctas;

@@ -7,6 +7,7 @@
 //! from an arbitrary row.
 
 mod identity;
+pub use identity::override_user_values;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;

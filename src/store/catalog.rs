@@ -606,6 +606,7 @@ mod tests {
                 comment: None,
                 missing: None,
                 former_names: vec![],
+                sequence: None,
             }],
             primary_key: vec![],
             unique: vec![],

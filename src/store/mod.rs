@@ -172,7 +172,7 @@ impl Store {
                     max = max.max(m);
                 }
             }
-            self.sequences.advance_to(&seq, max);
+            self.sequences.advance_to(&seq, &col.sequence_def(), max);
         }
         Ok(())
     }
@@ -215,7 +215,7 @@ impl Store {
         segment::create_table(&writer, &def)?;
         for col in &def.columns {
             if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
-                self.sequences.advance_to(&seq, 0);
+                self.sequences.advance_to(&seq, &col.sequence_def(), 0);
             }
         }
         self.catalog.put_table(def, self.hlc.now())
@@ -323,7 +323,7 @@ impl Store {
                         // one re-created after a DROP does in PostgreSQL.
                         for col in &def.columns {
                             if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
-                                self.sequences.reset(&seq);
+                                self.sequences.reset(&seq, &col.sequence_def());
                             }
                         }
                     }
@@ -356,7 +356,7 @@ impl Store {
                     segment::create_table(&writer, def)?;
                     for col in &def.columns {
                         if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
-                            self.sequences.advance_to(&seq, 0);
+                            self.sequences.advance_to(&seq, &col.sequence_def(), 0);
                         }
                     }
                     self.catalog.put_table((**def).clone(), *hlc)?;

@@ -22,7 +22,7 @@ use parking_lot::Mutex;
 use rusqlite::{params, Connection};
 
 use crate::error::{Error, Result};
-use crate::types::sequence::SequenceDef;
+use crate::types::sequence::{SequenceDef, KEY_SEPARATOR};
 use crate::types::PgType;
 
 /// How many nodes can draw sequence values side by side.
@@ -105,13 +105,15 @@ impl Sequences {
     }
 
     /// nextval: the next value of sequence `name` defined by `def`;
-    /// `durable` for a CREATE SEQUENCE sequence.
+    /// `durable` for a CREATE SEQUENCE sequence. As in PostgreSQL, only
+    /// the bound the sequence moves toward is checked.
     pub fn next_value(&self, name: &str, def: &SequenceDef, durable: bool) -> Result<i64> {
         let stride = self.stride.load(Ordering::Relaxed);
         let slot = self.slot.load(Ordering::Relaxed);
+        let key = def.key(name);
         let mut positions = self.positions.lock();
-        let pos = positions.entry(name.to_string()).or_insert(Position {
-            last: def.start,
+        let pos = positions.entry(key.clone()).or_insert(Position {
+            last: def.first(),
             called: false,
             recorded: None,
         });
@@ -121,10 +123,17 @@ impl Sequences {
         } else {
             Some(pos.last)
         };
+        let within = |v: i64| {
+            if def.increment > 0 {
+                v <= def.max
+            } else {
+                v >= def.min
+            }
+        };
         let value = loop {
             let v = candidate.and_then(|v| in_class(v, def.increment, slot, stride));
             match v {
-                Some(v) if v >= def.min && v <= def.max => break v,
+                Some(v) if within(v) => break v,
                 _ if def.cycle && !wrapped => {
                     wrapped = true;
                     candidate = Some(if def.increment > 0 { def.min } else { def.max });
@@ -139,12 +148,22 @@ impl Sequences {
                 .saturating_mul(stride)
                 .saturating_add(value)
                 .clamp(def.min, def.max);
-            self.record(name, ahead)?;
+            self.record(&key, ahead)?;
             pos.recorded = Some(ahead);
         }
         pos.last = value;
         pos.called = true;
         Ok(value)
+    }
+
+    /// Where sequence `name` stands on this node (PostgreSQL's
+    /// `last_value`): the last value handed out or set, or the first of
+    /// its run.
+    pub fn last(&self, name: &str, def: &SequenceDef) -> i64 {
+        self.positions
+            .lock()
+            .get(&def.key(name))
+            .map_or(def.first(), |p| p.last)
     }
 
     /// setval: the sequence continues after `value` (or at it, when not
@@ -158,16 +177,17 @@ impl Sequences {
         durable: bool,
     ) -> Result<()> {
         def.check_setval(name, value)?;
+        let key = def.key(name);
         let mut positions = self.positions.lock();
         let recorded = if durable {
             // Recorded as handed out: a restart resumes after it.
-            self.record(name, value)?;
+            self.record(&key, value)?;
             Some(value)
         } else {
             None
         };
         positions.insert(
-            name.to_string(),
+            key,
             Position {
                 last: value,
                 called,
@@ -177,12 +197,18 @@ impl Sequences {
         Ok(())
     }
 
-    /// A sequence dropped or created anew: it starts over.
+    /// A sequence dropped or created anew: it starts over (every run).
     pub fn forget(&self, name: &str) -> Result<()> {
-        self.positions.lock().remove(name);
+        let runs = format!("{name}{KEY_SEPARATOR}");
+        self.positions
+            .lock()
+            .retain(|k, _| k != name && !k.starts_with(&runs));
         if let Some(db) = &self.db {
             db.lock()
-                .execute("DELETE FROM recorded WHERE name = ?1", [name])
+                .execute(
+                    "DELETE FROM recorded WHERE name = ?1 OR substr(name, 1, length(?2)) = ?2",
+                    params![name, runs],
+                )
                 .map_err(Error::from)?;
         }
         Ok(())
@@ -212,34 +238,50 @@ impl Sequences {
         (self.stride.load(Ordering::Relaxed) > 1).then(|| self.slot.load(Ordering::Relaxed))
     }
 
-    /// Start a serial sequence over at 1 (the sequence of a table created
+    /// Start a serial sequence over (the sequence of a table created
     /// anew); returns the value it had, to give back with `advance_to` on
     /// rollback.
-    pub fn reset(&self, name: &str) -> i64 {
-        let old = self.positions.lock().insert(
-            name.to_string(),
-            Position {
-                last: 0,
-                called: true,
-                recorded: None,
-            },
-        );
-        old.map_or(0, |p| if p.called { p.last } else { p.last - 1 })
+    pub fn reset(&self, name: &str, def: &SequenceDef) -> i64 {
+        let old = self.positions.lock().insert(def.key(name), initial(def));
+        old.map_or(0, |p| handed(&p, def))
     }
 
-    /// Make sure a serial sequence's next value is above `value`.
-    pub fn advance_to(&self, name: &str, value: i64) {
+    /// Make sure a serial sequence's next value is past `value` (a value
+    /// its column holds). Only ascending serial sequences are seeded so.
+    pub fn advance_to(&self, name: &str, def: &SequenceDef, value: i64) {
+        if def.increment < 0 {
+            return;
+        }
         let mut positions = self.positions.lock();
-        let pos = positions.entry(name.to_string()).or_insert(Position {
-            last: 0,
-            called: true,
-            recorded: None,
-        });
-        let handed = if pos.called { pos.last } else { pos.last - 1 };
-        if value > handed {
+        let pos = positions.entry(def.key(name)).or_insert(initial(def));
+        // The next value is `last` itself before the first call.
+        let behind = if pos.called {
+            value > pos.last
+        } else {
+            value >= pos.last
+        };
+        if behind {
             pos.last = value;
             pos.called = true;
         }
+    }
+}
+
+/// A run's position before its first value.
+fn initial(def: &SequenceDef) -> Position {
+    Position {
+        last: def.first(),
+        called: false,
+        recorded: None,
+    }
+}
+
+/// The last value a position handed out (or would have).
+fn handed(p: &Position, def: &SequenceDef) -> i64 {
+    if p.called {
+        p.last
+    } else {
+        p.last.saturating_sub(def.increment)
     }
 }
 
@@ -280,11 +322,22 @@ mod tests {
         assert_eq!((a.next("s").unwrap(), a.next("s").unwrap()), (1, 2));
         a.set_slot(1);
         b.set_slot(2);
-        b.advance_to("s", 2);
+        b.advance_to("s", &SequenceDef::serial(PgType::Int8), 2);
         let va: Vec<i64> = (0..3).map(|_| a.next("s").unwrap()).collect();
         let vb: Vec<i64> = (0..3).map(|_| b.next("s").unwrap()).collect();
         assert_eq!(va, vec![1025, 2049, 3073]);
         assert_eq!(vb, vec![1026, 2050, 3074]);
+    }
+
+    #[test]
+    fn advancing_to_a_value_below_the_start_changes_nothing() {
+        let s = Sequences::default();
+        let def =
+            SequenceDef::from_options(&[SeqOption::Start(1), SeqOption::Increment(10)]).unwrap();
+        s.advance_to("s", &def, 0);
+        assert_eq!(s.next_value("s", &def, false).unwrap(), 1);
+        s.advance_to("s", &def, 5);
+        assert_eq!(s.next_value("s", &def, false).unwrap(), 15);
     }
 
     #[test]

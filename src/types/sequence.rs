@@ -18,6 +18,16 @@ pub struct SequenceDef {
     pub cycle: bool,
     /// `OWNED BY table.column`: dropped with the table.
     pub owned_by: Option<(String, String)>,
+    /// Which run of the sequence this is: 0 until a RESTART (ALTER
+    /// SEQUENCE, TRUNCATE … RESTART IDENTITY) gives it the clock of that
+    /// change. Each node keeps its position per run, so a restart reaches
+    /// every node with the catalog, and rolling it back finds the old
+    /// run's position where it was.
+    #[serde(default)]
+    pub epoch: i64,
+    /// Where the current run starts (RESTART WITH), if not at `start`.
+    #[serde(default)]
+    pub restart: Option<i64>,
 }
 
 /// A CREATE SEQUENCE option, its value already a number.
@@ -33,6 +43,8 @@ pub enum SeqOption {
     Cache(i64),
     Cycle(bool),
     OwnedBy(Option<(String, String)>),
+    /// ALTER's `RESTART [WITH n]` (`None`: at START).
+    Restart(Option<i64>),
 }
 
 impl SequenceDef {
@@ -48,7 +60,23 @@ impl SequenceDef {
             cache: 1,
             cycle: false,
             owned_by: None,
+            epoch: 0,
+            restart: None,
         }
+    }
+
+    /// The name a node keeps this sequence's position under: its name,
+    /// and the run after a restart.
+    pub fn key(&self, name: &str) -> String {
+        match self.epoch {
+            0 => name.to_string(),
+            e => format!("{name}{KEY_SEPARATOR}{e}"),
+        }
+    }
+
+    /// The first value of the current run.
+    pub fn first(&self) -> i64 {
+        self.restart.unwrap_or(self.start)
     }
 
     /// A definition from CREATE SEQUENCE's options, with PostgreSQL's
@@ -67,13 +95,10 @@ impl SequenceDef {
                 SeqOption::Cache(c) => cache = *c,
                 SeqOption::Cycle(c) => cycle = *c,
                 SeqOption::OwnedBy(o) => owned = o.clone(),
+                SeqOption::Restart(_) => {}
             }
         }
-        if !matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8) {
-            return Err(Error::InvalidParameter(
-                "sequence type must be smallint, integer, or bigint".into(),
-            ));
-        }
+        check_type(&ty)?;
         if inc == 0 {
             return Err(Error::InvalidParameter("INCREMENT must not be zero".into()));
         }
@@ -118,7 +143,103 @@ impl SequenceDef {
             cache,
             cycle,
             owned_by: owned,
+            epoch: 0,
+            restart: None,
         })
+    }
+
+    /// The definition after ALTER SEQUENCE's `options`, with PostgreSQL's
+    /// checks (its `init_params` for an existing sequence). `last` is the
+    /// value the sequence stands at on this node; a RESTART starts a new
+    /// run numbered `epoch`.
+    pub fn alter(&self, options: &[SeqOption], last: i64, epoch: i64) -> Result<SequenceDef> {
+        let mut d = self.clone();
+        let (mut reset_max, mut reset_min) = (false, false);
+        let (mut max, mut min, mut restart) = (None, None, None);
+        for o in options {
+            match o {
+                SeqOption::Type(t) => {
+                    check_type(t)?;
+                    reset_max = self.max == type_max(&self.ty);
+                    reset_min = self.min == type_min(&self.ty);
+                    d.ty = t.clone();
+                }
+                SeqOption::Increment(i) => d.increment = *i,
+                SeqOption::Min(m) => min = Some(*m),
+                SeqOption::Max(m) => max = Some(*m),
+                SeqOption::Start(s) => d.start = *s,
+                SeqOption::Cache(c) => d.cache = *c,
+                SeqOption::Cycle(c) => d.cycle = *c,
+                SeqOption::OwnedBy(o) => d.owned_by = o.clone(),
+                SeqOption::Restart(r) => restart = Some(*r),
+            }
+        }
+        if d.increment == 0 {
+            return Err(Error::InvalidParameter("INCREMENT must not be zero".into()));
+        }
+        let (lo, hi) = (type_min(&d.ty), type_max(&d.ty));
+        match max {
+            Some(Some(m)) => d.max = m,
+            _ if max.is_some() || reset_max => {
+                d.max = if d.increment > 0 || reset_max { hi } else { -1 }
+            }
+            _ => {}
+        }
+        match min {
+            Some(Some(m)) => d.min = m,
+            _ if min.is_some() || reset_min => {
+                d.min = if d.increment < 0 || reset_min { lo } else { 1 }
+            }
+            _ => {}
+        }
+        let type_name = d.ty.display_name();
+        for (what, v) in [("MAXVALUE", d.max), ("MINVALUE", d.min)] {
+            if v < lo || v > hi {
+                return Err(Error::InvalidParameter(format!(
+                    "{what} ({v}) is out of range for sequence data type {type_name}"
+                )));
+            }
+        }
+        if d.min >= d.max {
+            return Err(Error::InvalidParameter(format!(
+                "MINVALUE ({}) must be less than MAXVALUE ({})",
+                d.min, d.max
+            )));
+        }
+        d.check_bound("START", d.start)?;
+        let last = match restart {
+            Some(r) => {
+                d.epoch = epoch;
+                d.restart = Some(r.unwrap_or(d.start));
+                d.first()
+            }
+            None => last,
+        };
+        d.check_bound("RESTART", last)?;
+        if d.cache < 1 {
+            return Err(Error::InvalidParameter(format!(
+                "CACHE ({}) must be greater than zero",
+                d.cache
+            )));
+        }
+        Ok(d)
+    }
+
+    /// `START value (5) cannot be less than MINVALUE (10)` and its like.
+    fn check_bound(&self, what: &str, v: i64) -> Result<()> {
+        if v < self.min {
+            return Err(Error::InvalidParameter(format!(
+                "{what} value ({v}) cannot be less than MINVALUE ({})",
+                self.min
+            )));
+        }
+        if v > self.max {
+            return Err(Error::InvalidParameter(format!(
+                "{what} value ({v}) cannot be greater than MAXVALUE ({})",
+                self.max
+            )));
+        }
+        Ok(())
     }
 
     /// The error for running past the end, as nextval reports it.
@@ -144,6 +265,18 @@ impl SequenceDef {
         Ok(())
     }
 }
+
+fn check_type(ty: &PgType) -> Result<()> {
+    if !matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8) {
+        return Err(Error::InvalidParameter(
+            "sequence type must be smallint, integer, or bigint".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Separates a sequence's name from its run in a position's key.
+pub const KEY_SEPARATOR: char = '\u{1f}';
 
 fn type_max(ty: &PgType) -> i64 {
     match ty {

@@ -29,6 +29,10 @@ pub struct Column {
     /// COMMENT ON COLUMN.
     #[serde(default)]
     pub comment: Option<String>,
+    /// The options and run of the implicit sequence of a serial or
+    /// identity column, when they are not a serial's defaults.
+    #[serde(default)]
+    pub sequence: Option<Box<crate::types::sequence::SequenceDef>>,
 }
 
 impl Column {
@@ -43,6 +47,16 @@ impl Column {
             comment: None,
             missing: None,
             former_names: vec![],
+            sequence: None,
+        }
+    }
+
+    /// The definition of this serial or identity column's implicit
+    /// sequence (a serial's defaults unless options were given).
+    pub fn sequence_def(&self) -> crate::types::sequence::SequenceDef {
+        match &self.sequence {
+            Some(def) => (**def).clone(),
+            None => crate::types::sequence::SequenceDef::serial(self.ty.clone()),
         }
     }
 

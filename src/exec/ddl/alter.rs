@@ -27,6 +27,8 @@ use crate::types::table::TableDef;
 
 mod columns;
 mod constraints;
+mod identity;
+pub(super) use identity::alter_table as alter_identity;
 
 /// Run `ALTER TABLE`.
 pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome> {
@@ -296,6 +298,10 @@ fn alter_column(
             columns::keep_missing(&mut def.columns[i]);
             def.columns[i].default = None;
         }
+        AlterColumnOperation::AddGenerated {
+            generated_as,
+            sequence_options,
+        } => identity::add(sess, def, i, generated_as, sequence_options)?,
         other => return Err(Error::Unsupported(format!("ALTER COLUMN … {other}"))),
     }
     Ok(())

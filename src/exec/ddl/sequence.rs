@@ -3,11 +3,13 @@
 //! each node's own (`store::sequences`), not transactional, and forgotten
 //! only once a DROP commits.
 
-use sqlparser::ast::{Expr, ObjectName, SequenceOptions, UnaryOperator, Value};
+use sqlparser::ast::{ObjectName, SequenceOptions};
 
 use super::{record, relation_exists};
 use crate::error::{Error, Result};
 use crate::exec::{Outcome, Session};
+use crate::sql::alter_sequence::AlterSequence;
+use crate::sql::ddl::identity::number;
 use crate::sql::{ident_name, object_name};
 use crate::types::sequence::{SeqOption, SequenceDef};
 use crate::types::table::{sequence_name, RelKind, TableDef};
@@ -92,37 +94,90 @@ fn owner(sess: &Session, target: &ObjectName) -> Result<(String, String)> {
         [s, t, c] if s == "public" => (t.clone(), c.clone()),
         _ => return Err(Error::InvalidParameter("invalid OWNED BY option".into())),
     };
-    let Some(def) = sess.catalog().table(&table) else {
-        return Err(Error::NoSuchTable(table));
+    check_owner(sess, &table, &column)?;
+    Ok((table, column))
+}
+
+/// The table and column of `OWNED BY table.column` exist.
+fn check_owner(sess: &Session, table: &str, column: &str) -> Result<()> {
+    let Some(def) = sess.catalog().table(table) else {
+        return Err(Error::NoSuchTable(table.to_string()));
     };
-    if def.column_index(&column).is_none() {
+    if def.column_index(column).is_none() {
         return Err(Error::NoSuchColumn(format!(
             "{column}\" of relation \"{table}"
         )));
     }
-    Ok((table, column))
+    Ok(())
 }
 
-/// An option's value: an integer literal, possibly negative.
-fn number(e: &Expr) -> Result<i64> {
-    let bad = || Error::Syntax(format!("syntax error at or near \"{e}\""));
-    match e {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse::<i64>().map_err(|_| {
-                Error::NumericOutOfRange(format!("value \"{n}\" is out of range for type bigint"))
-            }),
-            _ => Err(bad()),
+/// ALTER SEQUENCE: a new definition, journaled and spread like any DDL.
+/// A RESTART starts a new run of the sequence (see `SequenceDef::epoch`),
+/// which every node begins at the restart value once it has the change.
+/// The sequence of a serial or identity column keeps its definition in
+/// the column.
+pub fn alter(sess: &mut Session, a: &AlterSequence) -> Result<Outcome> {
+    let name = &a.name;
+    let rel = sess.catalog().relation(name);
+    let (mut table, column) = match rel {
+        Some(r) if r.sequence().is_some() => ((*r).clone(), None),
+        Some(_) => {
+            return Err(Error::WrongObjectType(format!(
+                "\"{name}\" is not a sequence"
+            )))
+        }
+        None => match serial_column(sess, name) {
+            Some((t, i)) => ((*t).clone(), Some(i)),
+            None if a.if_exists => return Ok(Outcome::Command("ALTER SEQUENCE".into())),
+            None => {
+                return Err(Error::NoSuchRelation(format!(
+                    "relation \"{name}\" does not exist"
+                )))
+            }
         },
-        Expr::UnaryOp {
-            op: UnaryOperator::Minus,
-            expr,
-        } => number(expr)?.checked_neg().ok_or_else(bad),
-        Expr::UnaryOp {
-            op: UnaryOperator::Plus,
-            expr,
-        } => number(expr),
-        _ => Err(bad()),
+    };
+    for o in &a.options {
+        match o {
+            SeqOption::OwnedBy(_) if column.is_some() => {
+                return Err(Error::Unsupported(format!(
+                    "OWNED BY of \"{name}\", the sequence of a serial or identity column"
+                )))
+            }
+            SeqOption::OwnedBy(Some((t, c))) => check_owner(sess, t, c)?,
+            _ => {}
+        }
     }
+    let current = match column {
+        Some(i) => table.columns[i].sequence_def(),
+        None => table
+            .sequence()
+            .cloned()
+            .ok_or_else(|| Error::Internal("sequence without a definition".into()))?,
+    };
+    let last = sess.store.sequences.last(name, &current);
+    let new = current.alter(&a.options, last, sess.store.hlc.now())?;
+    if column.is_some() {
+        crate::sql::ddl::identity::check_ascending(&new)?;
+    }
+    match column {
+        Some(i) => table.columns[i].sequence = Some(Box::new(new)),
+        None => table.kind = RelKind::Sequence(Box::new(new)),
+    }
+    let relation = table.name.clone();
+    record(sess, &relation, Some(table))?;
+    Ok(Outcome::Command("ALTER SEQUENCE".into()))
+}
+
+/// The table and column position of the serial or identity column whose
+/// implicit sequence is `name`.
+fn serial_column(sess: &Session, name: &str) -> Option<(std::sync::Arc<TableDef>, usize)> {
+    sess.catalog().tables().into_iter().find_map(|t| {
+        let i = t
+            .columns
+            .iter()
+            .position(|c| c.default.as_deref().and_then(sequence_name).as_deref() == Some(name))?;
+        Some((t, i))
+    })
 }
 
 /// DROP SEQUENCE: each name must be a sequence no column default uses
@@ -236,4 +291,48 @@ pub(super) fn owned_by_column(sess: &Session, table: &str, column: &str) -> Vec<
         })
         .map(|r| r.name.clone())
         .collect()
+}
+
+/// TRUNCATE … RESTART IDENTITY: the sequences owned by the columns of
+/// `tables` (serial and identity columns' own, and those of OWNED BY)
+/// start a new run at their START value, in the statement's transaction.
+pub(super) fn restart_owned(sess: &mut Session, tables: &[String]) -> Result<()> {
+    let epoch = sess.store.hlc.now();
+    let restart = |d: &mut SequenceDef| {
+        d.epoch = epoch;
+        d.restart = None;
+    };
+    for table in tables {
+        for seq in owned_by(sess, table) {
+            let Some(rel) = sess.catalog().relation(&seq) else {
+                continue;
+            };
+            let mut def = (*rel).clone();
+            if let RelKind::Sequence(s) = &mut def.kind {
+                restart(s);
+            }
+            record(sess, &seq, Some(def))?;
+        }
+        let Some(t) = sess.catalog().table(table) else {
+            continue;
+        };
+        let mut t = (*t).clone();
+        let mut changed = false;
+        for c in &mut t.columns {
+            let Some(seq) = c.default.as_deref().and_then(sequence_name) else {
+                continue;
+            };
+            if sess.catalog().relation(&seq).is_some() {
+                continue;
+            }
+            let mut d = c.sequence_def();
+            restart(&mut d);
+            c.sequence = Some(Box::new(d));
+            changed = true;
+        }
+        if changed {
+            record(sess, table, Some(t))?;
+        }
+    }
+    Ok(())
 }

@@ -105,6 +105,7 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             comment: None,
             missing: None,
             former_names: vec![],
+            sequence: None,
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

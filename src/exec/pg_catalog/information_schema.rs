@@ -167,7 +167,7 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
     let ordinal = pos as i64 + 1;
     let mut identity = vec![];
     if let Some(kind) = c.identity {
-        let seq = crate::types::sequence::SequenceDef::serial(c.ty.clone());
+        let seq = c.sequence_def();
         identity = vec![
             (
                 "identity_generation",

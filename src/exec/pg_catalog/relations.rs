@@ -87,6 +87,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 comment: None,
                 missing: None,
                 former_names: vec![],
+                sequence: None,
             }
         })
         .collect();

@@ -31,6 +31,7 @@ fn catalog() -> Tables {
                     comment: None,
                     missing: None,
                     former_names: vec![],
+                    sequence: None,
                 })
                 .collect(),
             primary_key: vec![0],

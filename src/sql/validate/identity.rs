@@ -19,12 +19,8 @@ pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
             let Some(def) = catalog.table(&object_name(name)) else {
                 return Ok(());
             };
-            match ins.overriding {
-                Some(InsertOverriding::User) => {
-                    return Err(Error::Unsupported("OVERRIDING USER VALUE".into()))
-                }
-                Some(InsertOverriding::System) => return Ok(()),
-                None => {}
+            if ins.overriding.is_some() {
+                return Ok(());
             }
             let targets: Vec<Option<usize>> = if ins.columns.is_empty() {
                 (0..def.columns.len()).map(Some).collect()
@@ -96,6 +92,58 @@ pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// `INSERT … OVERRIDING USER VALUE VALUES …`: the values given for
+/// identity columns are dropped for DEFAULT, as PostgreSQL ignores them.
+/// With a query as its source it is refused (0A000).
+pub fn override_user_values(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()> {
+    let Statement::Insert(ins) = stmt else {
+        return Ok(());
+    };
+    if ins.overriding != Some(InsertOverriding::User) {
+        return Ok(());
+    }
+    let TableObject::TableName(name) = &ins.table else {
+        return Ok(());
+    };
+    let Some(def) = catalog.table(&object_name(name)) else {
+        return Ok(());
+    };
+    let targets: Vec<Option<usize>> = if ins.columns.is_empty() {
+        (0..def.columns.len()).map(Some).collect()
+    } else {
+        ins.columns
+            .iter()
+            .map(|c| {
+                c.0.last()
+                    .and_then(|p| p.as_ident())
+                    .and_then(|i| def.column_index(&ident_name(i)))
+            })
+            .collect()
+    };
+    let identity: Vec<usize> = (0..targets.len())
+        .filter(|&p| targets[p].is_some_and(|c| def.columns[c].identity.is_some()))
+        .collect();
+    match ins.source.as_mut().map(|q| q.body.as_mut()) {
+        Some(SetExpr::Values(v)) => {
+            for row in &mut v.rows {
+                for &p in &identity {
+                    if let Some(e) = row.get_mut(p) {
+                        *e = Expr::Identifier(sqlparser::ast::Ident::new("DEFAULT"));
+                    }
+                }
+            }
+        }
+        Some(_) if !identity.is_empty() => {
+            return Err(Error::Unsupported(
+                "OVERRIDING USER VALUE with a query (it works with VALUES)".into(),
+            ))
+        }
+        _ => {}
+    }
+    ins.overriding = None;
+    Ok(())
 }
 
 fn always(def: &TableDef, col: usize) -> bool {

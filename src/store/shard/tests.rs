@@ -12,6 +12,7 @@ pub(crate) fn table() -> TableDef {
         comment: None,
         missing: None,
         former_names: vec![],
+        sequence: None,
     };
     TableDef {
         name: "people".into(),
