@@ -152,6 +152,28 @@ const CASES: &[(&str, u8)] = &[
     ("ALTER TABLE errs_ident ALTER COLUMN id SET DEFAULT 1", ALL),
     ("ALTER TABLE errs_ident ALTER COLUMN id DROP DEFAULT", ALL),
     ("ALTER TABLE errs_ident ALTER COLUMN id DROP NOT NULL", ALL),
+    ("ALTER TABLE errs_alt ADD PRIMARY KEY (a) NOT VALID", ALL),
+    ("ALTER TABLE errs_alt ADD UNIQUE (a) NOT VALID", ALL),
+    ("ALTER TABLE errs_alt VALIDATE CONSTRAINT nope", ALL),
+    ("ALTER TABLE errs VALIDATE CONSTRAINT errs_pkey", ALL),
+    (
+        "ALTER TABLE errs_alt ADD CONSTRAINT nv CHECK (b < 3) NOT VALID; \
+         ALTER TABLE errs_alt VALIDATE CONSTRAINT nv",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_child ADD CONSTRAINT nvf FOREIGN KEY (id) REFERENCES errs_child2 NOT VALID",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_alt ADD CONSTRAINT nvf FOREIGN KEY (b) REFERENCES errs NOT VALID; \
+         ALTER TABLE errs_alt VALIDATE CONSTRAINT nvf",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_alt ADD COLUMN v varchar(2) DEFAULT repeat('x', 3)",
+        ALL,
+    ),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

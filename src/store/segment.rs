@@ -346,7 +346,14 @@ fn copy_into_new(
         conn.execute_batch(&format!("DROP INDEX {}", quote(ix)))?;
     }
     create_table(conn, def)?;
-    conn.execute_batch(&format!(
+    // Rows already here need not meet a CHECK added NOT VALID; rows
+    // written later must (the pragma is the connection's, not the
+    // transaction's: it is set back below whatever happens).
+    let not_valid = !def.altered.not_valid.is_empty();
+    if not_valid {
+        conn.execute_batch("PRAGMA ignore_check_constraints = ON")?;
+    }
+    let copied = conn.execute_batch(&format!(
         "INSERT INTO {} ({}) SELECT {} FROM {};
          UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = {}), 0)) WHERE name = {};
          DELETE FROM sqlite_sequence WHERE name = {};
@@ -359,7 +366,11 @@ fn copy_into_new(
         crate::types::shard::literal(&def.name),
         crate::types::shard::literal(&temp),
         quote(&temp)
-    ))?;
+    ));
+    if not_valid {
+        conn.execute_batch("PRAGMA ignore_check_constraints = OFF")?;
+    }
+    copied?;
     Ok(())
 }
 

@@ -108,6 +108,18 @@ fn refuse_under_views(sess: &Session, def: &TableDef, op: &AlterTableOperation) 
 
 fn operation(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Result<()> {
     refuse_under_views(sess, def, op)?;
+    dispatch(sess, def, op)?;
+    // A NOT VALID constraint dropped (or dropped with its column) is
+    // forgotten: a later one of that name is its own.
+    let names = def.check_constraint_names();
+    let fks = &def.foreign_keys;
+    def.altered
+        .not_valid
+        .retain(|n| names.contains(n) || fks.iter().any(|f| &f.name == n));
+    Ok(())
+}
+
+fn dispatch(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Result<()> {
     match op {
         AlterTableOperation::AddColumn {
             column_def,
@@ -117,11 +129,9 @@ fn operation(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -
         AlterTableOperation::AddConstraint {
             constraint,
             not_valid,
-        } => {
-            if *not_valid {
-                return Err(Error::Unsupported("NOT VALID constraints".into()));
-            }
-            constraints::add(sess, def, constraint)
+        } => constraints::add(sess, def, constraint, *not_valid),
+        AlterTableOperation::ValidateConstraint { name } => {
+            constraints::validate(sess, def, &ident_name(name))
         }
         AlterTableOperation::DropConstraint {
             if_exists,
