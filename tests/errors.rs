@@ -174,6 +174,9 @@ const CASES: &[(&str, u8)] = &[
         "ALTER TABLE errs_alt ADD COLUMN v varchar(2) DEFAULT repeat('x', 3)",
         ALL,
     ),
+    ("ALTER TABLE errs RENAME CONSTRAINT nope TO x", ALL),
+    ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_pkey", ALL),
+    ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_child", ALL),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

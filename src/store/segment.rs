@@ -266,7 +266,7 @@ pub fn migrate_numeric(conn: &Connection, def: &TableDef) -> Result<()> {
 
 /// Whether the open segment of a table defined as `old` must be rebuilt
 /// to be defined as `new`: SQLite cannot change a column's constraints,
-/// default or name in place, nor add or drop a CHECK. (Columns appended
+/// default or name in place, nor add, drop or rename a CHECK. (Columns appended
 /// by ADD COLUMN and new indexes need no rebuild.)
 pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
     let same = |a: &crate::types::table::Column, b: &crate::types::table::Column| {
@@ -292,6 +292,7 @@ pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
             .zip(&new.columns)
             .any(|(a, b)| !same(a, b))
         || old.checks != new.checks
+        || old.check_constraint_names() != new.check_constraint_names()
         || old.primary_key.is_empty() != new.primary_key.is_empty()
         || key_names(old).iter().any(|k| !key_names(new).contains(k))
 }

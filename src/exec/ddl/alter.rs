@@ -49,7 +49,9 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     let renames = at.operations.iter().any(|op| {
         matches!(
             op,
-            AlterTableOperation::RenameColumn { .. } | AlterTableOperation::RenameTable { .. }
+            AlterTableOperation::RenameColumn { .. }
+                | AlterTableOperation::RenameTable { .. }
+                | AlterTableOperation::RenameConstraint { .. }
         )
     });
     if renames && at.operations.len() > 1 {
@@ -181,6 +183,9 @@ fn dispatch(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) ->
             "ALTER TABLE … RENAME TO (a table's rows are stored under its name on every node)"
                 .into(),
         )),
+        AlterTableOperation::RenameConstraint { old_name, new_name } => {
+            constraints::rename(sess, def, &ident_name(old_name), &ident_name(new_name))
+        }
         AlterTableOperation::OwnerTo { new_owner } => owner_to(sess, new_owner),
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
     }

@@ -8,6 +8,7 @@ use super::columns::{check_no_nulls, freeze_names};
 use super::existing_rows;
 use crate::error::{Error, Result};
 use crate::exec::ddl::{foreign, relation_exists};
+use crate::exec::pg_catalog::objects;
 use crate::exec::Session;
 use crate::sql::{ddl, ident_name};
 use crate::types::quote;
@@ -309,6 +310,60 @@ pub(super) fn drop(
         def.primary_key.clear();
     } else {
         def.unique.retain(|u| u.columns != key);
+    }
+    Ok(())
+}
+
+/// `RENAME CONSTRAINT old TO new`: a CHECK, FOREIGN KEY or UNIQUE
+/// constraint of the table takes another name (a UNIQUE one's index with
+/// it); the names a table's rows are stored under do not change.
+pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &str) -> Result<()> {
+    let keys: Vec<objects::Constraint> = objects::indexes(def)
+        .into_iter()
+        .filter_map(|i| i.constraint)
+        .collect();
+    let taken = |n: &str| {
+        keys.iter().any(|c| c.name == n)
+            || def.check_constraint_names().iter().any(|c| c == n)
+            || def.foreign_keys.iter().any(|f| f.name == n)
+    };
+    if !taken(old) {
+        return Err(Error::NoSuchObject(format!(
+            "constraint \"{old}\" for table \"{}\" does not exist",
+            def.name
+        )));
+    }
+    // A key's index is renamed first, as PostgreSQL does it.
+    let key = keys.iter().any(|c| c.name == old && c.kind == 'u');
+    if key && relation_exists(sess, new) {
+        return Err(Error::TableExists(new.to_string()));
+    }
+    if taken(new) {
+        return Err(Error::ObjectExists(format!(
+            "constraint \"{new}\" for relation \"{}\" already exists",
+            def.name
+        )));
+    }
+    freeze_names(def);
+    if let Some(i) = def.check_constraint_names().iter().position(|n| n == old) {
+        def.altered.check_names[i] = Some(new.to_string());
+    } else if let Some(f) = def.foreign_keys.iter_mut().find(|f| f.name == old) {
+        f.name = new.to_string();
+    } else if key {
+        for u in &mut def.unique {
+            if u.name.as_deref() == Some(old) {
+                u.name = Some(new.to_string());
+            }
+        }
+    } else {
+        return Err(Error::Unsupported(format!(
+            "RENAME CONSTRAINT of a PRIMARY KEY (\"{old}\")"
+        )));
+    }
+    for n in &mut def.altered.not_valid {
+        if n == old {
+            *n = new.to_string();
+        }
     }
     Ok(())
 }
