@@ -175,6 +175,16 @@ const CASES: &[(&str, u8)] = &[
         ALL,
     ),
     ("ALTER TABLE errs RENAME CONSTRAINT nope TO x", ALL),
+    ("ALTER TABLE errs ALTER COLUMN name TYPE integer", ALL),
+    (
+        "INSERT INTO errs_alt VALUES (9, 9, 'long'); ALTER TABLE errs_alt ALTER COLUMN c TYPE varchar(2)",
+        ALL,
+    ),
+    ("ALTER TABLE errs_alt ALTER COLUMN nope TYPE bigint", ALL),
+    (
+        "INSERT INTO errs_alt VALUES (40000, 1, 'z'); ALTER TABLE errs_alt ALTER COLUMN a TYPE smallint",
+        ALL,
+    ),
     ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_pkey", ALL),
     ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_child", ALL),
 ];

@@ -27,6 +27,7 @@ use crate::types::table::TableDef;
 
 mod columns;
 mod constraints;
+mod retype;
 
 /// Run `ALTER TABLE`.
 pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome> {
@@ -258,8 +259,7 @@ pub(super) fn no_column(def: &TableDef, col: &str) -> Error {
     Error::NoSuchColumn(format!("{col}\" of relation \"{}", def.name))
 }
 
-/// `ALTER [COLUMN] c SET/DROP NOT NULL`, `SET/DROP DEFAULT`; `TYPE` is
-/// refused.
+/// `ALTER [COLUMN] c SET/DROP NOT NULL`, `SET/DROP DEFAULT`, `TYPE`.
 fn alter_column(
     sess: &mut Session,
     def: &mut TableDef,
@@ -311,6 +311,9 @@ fn alter_column(
             columns::keep_missing(&mut def.columns[i]);
             def.columns[i].default = None;
         }
+        AlterColumnOperation::SetDataType {
+            data_type, using, ..
+        } => retype::set_type(sess, def, i, data_type, using.as_ref())?,
         other => return Err(Error::Unsupported(format!("ALTER COLUMN … {other}"))),
     }
     Ok(())
