@@ -175,6 +175,9 @@ const CASES: &[(&str, u8)] = &[
         ALL,
     ),
     ("ALTER TABLE errs RENAME CONSTRAINT nope TO x", ALL),
+    ("ALTER VIEW errs RENAME TO errs_x", ALL),
+    ("ALTER VIEW errs_nope RENAME TO errs_x", ALL),
+    ("ALTER VIEW errs_vv RENAME TO errs", ALL),
     ("ALTER TABLE errs ALTER COLUMN name TYPE integer", ALL),
     (
         "INSERT INTO errs_alt VALUES (9, 9, 'long'); ALTER TABLE errs_alt ALTER COLUMN c TYPE varchar(2)",
