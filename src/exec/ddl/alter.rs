@@ -13,9 +13,20 @@
 //! the next one, and its checks, see it; the open segment is rebuilt when
 //! SQLite cannot make the change in place (`segment::needs_rebuild`), and
 //! every other node rebuilds its own when the change reaches it.
+//!
+//! The same rule decides what is built: a column added with a default
+//! that is not a constant records the one value the ALTER evaluated
+//! (never the expression, which old rows would re-evaluate at each read);
+//! a type change is accepted only where every stored value reads the same
+//! under the new type (`retype`); a constraint added NOT VALID is recorded
+//! by name (`Altered::not_valid`) and the open segment keeps its old rows
+//! when rebuilt. Renaming a table is refused: its rows are stored under
+//! its name on every node (views, which store none, are renamed in
+//! `ddl::rename`).
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTable, AlterTableOperation, Owner, TableConstraint,
+    AlterColumnOperation, AlterTable, AlterTableOperation, Owner, RenameTableNameKind,
+    TableConstraint,
 };
 
 use super::{is_view, record};
@@ -32,6 +43,20 @@ mod retype;
 /// Run `ALTER TABLE`.
 pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome> {
     let name = object_name(&at.name);
+    if let [AlterTableOperation::RenameTable {
+        table_name: RenameTableNameKind::To(new),
+    }] = &at.operations[..]
+    {
+        if is_view(sess, &name) {
+            return super::rename::rename_view(
+                sess,
+                &name,
+                &object_name(new),
+                false,
+                "ALTER TABLE",
+            );
+        }
+    }
     if is_view(sess, &name) || sess.catalog().table(&name).is_some_and(|d| d.is_matview()) {
         return Err(Error::Unsupported(format!(
             "ALTER TABLE on view \"{name}\""

@@ -22,10 +22,27 @@ pub(super) fn alter_view(sess: &mut Session, av: &AlterView) -> Result<Outcome> 
     } else {
         "ALTER VIEW"
     };
-    let name = object_name(&av.name);
-    let new = object_name(new_name);
+    rename_view(
+        sess,
+        &object_name(&av.name),
+        &object_name(new_name),
+        av.if_exists,
+        tag,
+    )
+}
+
+/// Rename view `name` to `new` (ALTER VIEW, or ALTER TABLE naming a view,
+/// which PostgreSQL accepts too); `tag` is the statement's.
+pub(super) fn rename_view(
+    sess: &mut Session,
+    name: &str,
+    new: &str,
+    if_exists: bool,
+    tag: &str,
+) -> Result<Outcome> {
+    let (name, new) = (name.to_string(), new.to_string());
     let Some(def) = sess.catalog().relation(&name) else {
-        if av.if_exists {
+        if if_exists {
             return Ok(Outcome::Command(tag.into()));
         }
         return Err(Error::NoSuchTable(name));
