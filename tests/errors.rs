@@ -184,6 +184,7 @@ const CASES: &[(&str, u8)] = &[
         ALL,
     ),
     ("ALTER TABLE errs_alt ALTER COLUMN nope TYPE bigint", ALL),
+    ("ALTER TABLE errs_alt ALTER COLUMN a TYPE bigserial", MESSAGE),
     (
         "INSERT INTO errs_alt VALUES (40000, 1, 'z'); ALTER TABLE errs_alt ALTER COLUMN a TYPE smallint",
         ALL,

@@ -28,6 +28,13 @@ pub(super) fn set_type(
     using: Option<&Expr>,
 ) -> Result<()> {
     let col = def.columns[i].clone();
+    // serial is a column's shorthand, not a type.
+    if crate::types::is_serial(data_type) {
+        return Err(Error::NoSuchObject(format!(
+            "type \"{}\" does not exist",
+            data_type.to_string().to_lowercase()
+        )));
+    }
     let to = PgType::from_sql(data_type)?;
     if let Some(u) = using {
         if !plain_using(u, &col.name, &to) {
