@@ -41,7 +41,12 @@ pub(super) fn add(
     // Rows already sealed read a new column's default at every read: a
     // volatile one would change under them, and a sequence would give
     // them no values at all.
-    if col.default.as_deref().is_some_and(volatile) {
+    let own_sequence = |d: &str| crate::types::table::sequence_name(d).is_some();
+    if col
+        .default
+        .as_deref()
+        .is_some_and(|d| volatile(d) && !own_sequence(d))
+    {
         return Err(Error::Unsupported(
             "ADD COLUMN with a volatile DEFAULT".into(),
         ));
@@ -366,6 +371,10 @@ fn volatile(default: &str) -> bool {
         "gen_random_uuid(",
         "uuid_generate_v4(",
         "clock_timestamp(",
+        "nextval(",
+        "currval(",
+        "lastval(",
+        "setval(",
     ]
     .iter()
     .any(|f| d.contains(f))
