@@ -209,6 +209,45 @@ const CASES: &[(&str, u8)] = &[
     ("ALTER TABLE errs_ident ALTER COLUMN id SET DEFAULT 1", ALL),
     ("ALTER TABLE errs_ident ALTER COLUMN id DROP DEFAULT", ALL),
     ("ALTER TABLE errs_ident ALTER COLUMN id DROP NOT NULL", ALL),
+    ("ALTER TABLE errs_alt ADD PRIMARY KEY (a) NOT VALID", ALL),
+    ("ALTER TABLE errs_alt ADD UNIQUE (a) NOT VALID", ALL),
+    ("ALTER TABLE errs_alt VALIDATE CONSTRAINT nope", ALL),
+    ("ALTER TABLE errs VALIDATE CONSTRAINT errs_pkey", ALL),
+    (
+        "ALTER TABLE errs_alt ADD CONSTRAINT nv CHECK (b < 3) NOT VALID; \
+         ALTER TABLE errs_alt VALIDATE CONSTRAINT nv",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_child ADD CONSTRAINT nvf FOREIGN KEY (id) REFERENCES errs_child2 NOT VALID",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_alt ADD CONSTRAINT nvf FOREIGN KEY (b) REFERENCES errs NOT VALID; \
+         ALTER TABLE errs_alt VALIDATE CONSTRAINT nvf",
+        ALL,
+    ),
+    (
+        "ALTER TABLE errs_alt ADD COLUMN v varchar(2) DEFAULT repeat('x', 3)",
+        ALL,
+    ),
+    ("ALTER TABLE errs RENAME CONSTRAINT nope TO x", ALL),
+    ("ALTER VIEW errs RENAME TO errs_x", ALL),
+    ("ALTER VIEW errs_nope RENAME TO errs_x", ALL),
+    ("ALTER VIEW errs_vv RENAME TO errs", ALL),
+    ("ALTER TABLE errs ALTER COLUMN name TYPE integer", ALL),
+    (
+        "INSERT INTO errs_alt VALUES (9, 9, 'long'); ALTER TABLE errs_alt ALTER COLUMN c TYPE varchar(2)",
+        ALL,
+    ),
+    ("ALTER TABLE errs_alt ALTER COLUMN nope TYPE bigint", ALL),
+    ("ALTER TABLE errs_alt ALTER COLUMN a TYPE bigserial", MESSAGE),
+    (
+        "INSERT INTO errs_alt VALUES (40000, 1, 'z'); ALTER TABLE errs_alt ALTER COLUMN a TYPE smallint",
+        ALL,
+    ),
+    ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_pkey", ALL),
+    ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_child", ALL),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

@@ -404,6 +404,7 @@ impl Cluster {
                 rid,
                 values: vec![],
                 home: info.home.clone(),
+                columns: vec![],
             })
             .collect();
         let store = self.store.clone();

@@ -40,6 +40,7 @@ use crate::store::catalog::{Change, Staged};
 mod alter;
 mod comment;
 pub(crate) mod matview;
+mod rename;
 mod schema;
 mod sequence;
 
@@ -202,6 +203,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             ..
         } => drop(sess, object_type, *if_exists, *cascade, names),
         Statement::AlterTable(at) => alter::alter_table(sess, at),
+        Statement::AlterView(av) => rename::alter_view(sess, av),
         Statement::CreateExtension(ce) => extension::create(ce),
         Statement::DropExtension(de) => extension::drop(de),
         _ => Err(Error::Unsupported(stmt.to_string())),

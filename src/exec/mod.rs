@@ -410,6 +410,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::RefreshMaterializedView(_)
         | Statement::CreateIndex(_)
         | Statement::AlterTable(_)
+        | Statement::AlterView(_)
         | Statement::Drop { .. }
         | Statement::CreateExtension(_)
         | Statement::DropExtension(_)

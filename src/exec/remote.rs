@@ -442,6 +442,7 @@ pub fn tombstone_rows(
                         rid,
                         values: row.clone(),
                         home: home.clone(),
+                        columns: def.columns.iter().map(|c| c.name.clone()).collect(),
                     },
                 });
             }

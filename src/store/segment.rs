@@ -266,7 +266,7 @@ pub fn migrate_numeric(conn: &Connection, def: &TableDef) -> Result<()> {
 
 /// Whether the open segment of a table defined as `old` must be rebuilt
 /// to be defined as `new`: SQLite cannot change a column's constraints,
-/// default or name in place, nor add or drop a CHECK. (Columns appended
+/// default or name in place, nor add, drop or rename a CHECK. (Columns appended
 /// by ADD COLUMN and new indexes need no rebuild.)
 pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
     let same = |a: &crate::types::table::Column, b: &crate::types::table::Column| {
@@ -292,6 +292,7 @@ pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
             .zip(&new.columns)
             .any(|(a, b)| !same(a, b))
         || old.checks != new.checks
+        || old.check_constraint_names() != new.check_constraint_names()
         || old.primary_key.is_empty() != new.primary_key.is_empty()
         || key_names(old).iter().any(|k| !key_names(new).contains(k))
 }
@@ -346,7 +347,14 @@ fn copy_into_new(
         conn.execute_batch(&format!("DROP INDEX {}", quote(ix)))?;
     }
     create_table(conn, def)?;
-    conn.execute_batch(&format!(
+    // Rows already here need not meet a CHECK added NOT VALID; rows
+    // written later must (the pragma is the connection's, not the
+    // transaction's: it is set back below whatever happens).
+    let not_valid = !def.altered.not_valid.is_empty();
+    if not_valid {
+        conn.execute_batch("PRAGMA ignore_check_constraints = ON")?;
+    }
+    let copied = conn.execute_batch(&format!(
         "INSERT INTO {} ({}) SELECT {} FROM {};
          UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = {}), 0)) WHERE name = {};
          DELETE FROM sqlite_sequence WHERE name = {};
@@ -359,7 +367,11 @@ fn copy_into_new(
         crate::types::shard::literal(&def.name),
         crate::types::shard::literal(&temp),
         quote(&temp)
-    ))?;
+    ));
+    if not_valid {
+        conn.execute_batch("PRAGMA ignore_check_constraints = OFF")?;
+    }
+    copied?;
     Ok(())
 }
 

@@ -51,6 +51,12 @@ pub struct Tombstone {
     /// The shard's home: the one holder that looks for the row by its
     /// values when the shard is gone (compacted there since).
     pub home: String,
+    /// The name of the column each of `values` is of: by the time the
+    /// home looks for the row, ALTER TABLE may have added, dropped or
+    /// renamed columns. Empty: `values` are in the order of the table's
+    /// columns (tombstones queued before names were kept).
+    #[serde(default)]
+    pub columns: Vec<String>,
 }
 
 /// SQL selecting the row keys tombstoned in one shard, as the tombstone

@@ -150,6 +150,10 @@ pub struct Altered {
     /// were dropped): older shards may still hold columns by these names,
     /// so no column may take one again.
     pub retired: Vec<String>,
+    /// CHECK and FOREIGN KEY constraints added NOT VALID and not validated
+    /// since, by name: rows written since are checked, older ones not.
+    #[serde(default)]
+    pub not_valid: Vec<String>,
 }
 
 /// What a catalog relation is, as `pg_class.relkind` tells them apart.
@@ -179,6 +183,12 @@ pub enum RelKind {
 }
 
 impl TableDef {
+    /// Whether constraint `name` holds for every row (it was not added
+    /// NOT VALID, or was validated since): pg_constraint.convalidated.
+    pub fn is_validated(&self, name: &str) -> bool {
+        !self.altered.not_valid.iter().any(|n| n == name)
+    }
+
     /// Whether rows of this relation are stored (in segments and shards):
     /// a table or a materialized view.
     pub fn is_table(&self) -> bool {

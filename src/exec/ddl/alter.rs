@@ -13,9 +13,20 @@
 //! the next one, and its checks, see it; the open segment is rebuilt when
 //! SQLite cannot make the change in place (`segment::needs_rebuild`), and
 //! every other node rebuilds its own when the change reaches it.
+//!
+//! The same rule decides what is built: a column added with a default
+//! that is not a constant records the one value the ALTER evaluated
+//! (never the expression, which old rows would re-evaluate at each read);
+//! a type change is accepted only where every stored value reads the same
+//! under the new type (`retype`); a constraint added NOT VALID is recorded
+//! by name (`Altered::not_valid`) and the open segment keeps its old rows
+//! when rebuilt. Renaming a table is refused: its rows are stored under
+//! its name on every node (views, which store none, are renamed in
+//! `ddl::rename`).
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTable, AlterTableOperation, Owner, TableConstraint,
+    AlterColumnOperation, AlterTable, AlterTableOperation, Owner, RenameTableNameKind,
+    TableConstraint,
 };
 
 use super::{is_view, record};
@@ -29,10 +40,25 @@ mod columns;
 mod constraints;
 mod identity;
 pub(super) use identity::alter_table as alter_identity;
+mod retype;
 
 /// Run `ALTER TABLE`.
 pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome> {
     let name = object_name(&at.name);
+    if let [AlterTableOperation::RenameTable {
+        table_name: RenameTableNameKind::To(new),
+    }] = &at.operations[..]
+    {
+        if is_view(sess, &name) {
+            return super::rename::rename_view(
+                sess,
+                &name,
+                &object_name(new),
+                false,
+                "ALTER TABLE",
+            );
+        }
+    }
     if is_view(sess, &name) || sess.catalog().table(&name).is_some_and(|d| d.is_matview()) {
         return Err(Error::Unsupported(format!(
             "ALTER TABLE on view \"{name}\""
@@ -51,7 +77,9 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     let renames = at.operations.iter().any(|op| {
         matches!(
             op,
-            AlterTableOperation::RenameColumn { .. } | AlterTableOperation::RenameTable { .. }
+            AlterTableOperation::RenameColumn { .. }
+                | AlterTableOperation::RenameTable { .. }
+                | AlterTableOperation::RenameConstraint { .. }
         )
     });
     if renames && at.operations.len() > 1 {
@@ -110,6 +138,18 @@ fn refuse_under_views(sess: &Session, def: &TableDef, op: &AlterTableOperation) 
 
 fn operation(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Result<()> {
     refuse_under_views(sess, def, op)?;
+    dispatch(sess, def, op)?;
+    // A NOT VALID constraint dropped (or dropped with its column) is
+    // forgotten: a later one of that name is its own.
+    let names = def.check_constraint_names();
+    let fks = &def.foreign_keys;
+    def.altered
+        .not_valid
+        .retain(|n| names.contains(n) || fks.iter().any(|f| &f.name == n));
+    Ok(())
+}
+
+fn dispatch(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -> Result<()> {
     match op {
         AlterTableOperation::AddColumn {
             column_def,
@@ -119,11 +159,9 @@ fn operation(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -
         AlterTableOperation::AddConstraint {
             constraint,
             not_valid,
-        } => {
-            if *not_valid {
-                return Err(Error::Unsupported("NOT VALID constraints".into()));
-            }
-            constraints::add(sess, def, constraint)
+        } => constraints::add(sess, def, constraint, *not_valid),
+        AlterTableOperation::ValidateConstraint { name } => {
+            constraints::validate(sess, def, &ident_name(name))
         }
         AlterTableOperation::DropConstraint {
             if_exists,
@@ -173,6 +211,9 @@ fn operation(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) -
             "ALTER TABLE … RENAME TO (a table's rows are stored under its name on every node)"
                 .into(),
         )),
+        AlterTableOperation::RenameConstraint { old_name, new_name } => {
+            constraints::rename(sess, def, &ident_name(old_name), &ident_name(new_name))
+        }
         AlterTableOperation::OwnerTo { new_owner } => owner_to(sess, new_owner),
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
     }
@@ -245,8 +286,7 @@ pub(super) fn no_column(def: &TableDef, col: &str) -> Error {
     Error::NoSuchColumn(format!("{col}\" of relation \"{}", def.name))
 }
 
-/// `ALTER [COLUMN] c SET/DROP NOT NULL`, `SET/DROP DEFAULT`; `TYPE` is
-/// refused.
+/// `ALTER [COLUMN] c SET/DROP NOT NULL`, `SET/DROP DEFAULT`, `TYPE`.
 fn alter_column(
     sess: &mut Session,
     def: &mut TableDef,
@@ -302,6 +342,9 @@ fn alter_column(
             generated_as,
             sequence_options,
         } => identity::add(sess, def, i, generated_as, sequence_options)?,
+        AlterColumnOperation::SetDataType {
+            data_type, using, ..
+        } => retype::set_type(sess, def, i, data_type, using.as_ref())?,
         other => return Err(Error::Unsupported(format!("ALTER COLUMN … {other}"))),
     }
     Ok(())

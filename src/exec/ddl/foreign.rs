@@ -70,9 +70,26 @@ pub(super) fn create_table(sess: &Session, ct: &CreateTable, def: &mut TableDef)
 }
 
 /// ALTER TABLE … ADD FOREIGN KEY: every row already in the table must
-/// have its parent (23503 naming the first that has none).
-pub(super) fn add(sess: &mut Session, def: &mut TableDef, spec: &Spec) -> Result<()> {
+/// have its parent (23503 naming the first that has none), unless it is
+/// added NOT VALID (`validate` false). Returns the constraint's name.
+pub(super) fn add(
+    sess: &mut Session,
+    def: &mut TableDef,
+    spec: &Spec,
+    validate: bool,
+) -> Result<String> {
     let fk = resolve(sess, def, spec)?;
+    if validate {
+        check_existing(sess, def, &fk)?;
+    }
+    let name = fk.name.clone();
+    def.foreign_keys.push(fk);
+    Ok(name)
+}
+
+/// Every row of `def` has its parent under `fk` (23503 naming the first
+/// that has none), on every node.
+pub(super) fn check_existing(sess: &mut Session, def: &TableDef, fk: &ForeignKey) -> Result<()> {
     let parent = if fk.parent == def.name {
         std::sync::Arc::new(def.clone())
     } else {
@@ -80,11 +97,10 @@ pub(super) fn add(sess: &mut Session, def: &mut TableDef, spec: &Spec) -> Result
             .table(&fk.parent)
             .ok_or_else(|| Error::NoSuchTable(fk.parent.clone()))?
     };
-    if let Some(v) = enforce::orphan(sess, def, &fk, &parent)? {
-        return Err(enforce::missing_parent(def, &fk, &parent, &v));
+    match enforce::orphan(sess, def, fk, &parent)? {
+        Some(v) => Err(enforce::missing_parent(def, fk, &parent, &v)),
+        None => Ok(()),
     }
-    def.foreign_keys.push(fk);
-    Ok(())
 }
 
 /// ALTER TABLE … DROP CONSTRAINT `name`: whether it was a FOREIGN KEY

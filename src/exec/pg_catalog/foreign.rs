@@ -87,6 +87,9 @@ pub fn foreign_keys(tables: &[Arc<TableDef>]) -> Vec<Foreign> {
             if fk.initially_deferred {
                 def.push_str(" INITIALLY DEFERRED");
             }
+            if !t.is_validated(&fk.name) {
+                def.push_str(" NOT VALID");
+            }
             out.push(Foreign {
                 oid: derived_oid("constraint", &format!("{}.{}", t.name, fk.name)),
                 table: t.clone(),

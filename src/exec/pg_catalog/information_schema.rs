@@ -499,6 +499,13 @@ fn constraint_column_usage(sess: &Session, def: &TableDef) -> Rows {
 /// an operator expression keeps its own parentheses inside the clause's,
 /// `((qty >= 0))`.
 fn check_clause(def: &str) -> String {
+    match def.strip_suffix(" NOT VALID") {
+        Some(valid) => format!("{} NOT VALID", check_clause(valid)),
+        None => check_expr_clause(def),
+    }
+}
+
+fn check_expr_clause(def: &str) -> String {
     use sqlparser::ast::Expr;
     let inner = def.trim_start_matches("CHECK ").to_string();
     let mut e = match crate::sql::parse_expr(&inner) {

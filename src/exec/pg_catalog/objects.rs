@@ -135,11 +135,14 @@ pub fn checks(t: &TableDef) -> Vec<Constraint> {
     let mut out: Vec<Constraint> = Vec::new();
     for (check, name) in t.checks.iter().zip(t.check_constraint_names()) {
         let columns = t.check_columns(check);
-        let def = if check.trim_start().starts_with('(') {
+        let mut def = if check.trim_start().starts_with('(') {
             format!("CHECK {check}")
         } else {
             format!("CHECK ({check})")
         };
+        if !t.is_validated(&name) {
+            def.push_str(" NOT VALID");
+        }
         out.push(Constraint {
             oid: derived_oid("constraint", &format!("{}.{name}", t.name)),
             name,

@@ -364,7 +364,12 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
             .filter_map(|i| i.constraint)
             .chain(objects::checks(&tdef));
         for c in all {
-            let bin = c.def.trim_start_matches("CHECK ").to_string();
+            let validated = tdef.is_validated(&c.name);
+            let bin = c
+                .def
+                .trim_start_matches("CHECK ")
+                .trim_end_matches(" NOT VALID")
+                .to_string();
             out.push(row(
                 def,
                 vec![
@@ -372,7 +377,7 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
                     ("conname", t(c.name)),
                     ("connamespace", i(PUBLIC_NS)),
                     ("contype", t(c.kind.to_string())),
-                    ("convalidated", b(true)),
+                    ("convalidated", b(validated)),
                     ("conrelid", i(tdef.oid)),
                     ("conindid", i(c.index_oid)),
                     ("confupdtype", t(" ")),
@@ -397,7 +402,7 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
                 ("contype", t("f")),
                 ("condeferrable", b(f.fk.deferrable)),
                 ("condeferred", b(f.fk.initially_deferred)),
-                ("convalidated", b(true)),
+                ("convalidated", b(f.table.is_validated(&f.fk.name))),
                 ("conrelid", i(f.table.oid)),
                 ("conindid", i(f.index_oid)),
                 ("confrelid", i(f.parent.oid)),

@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::exec::ddl::{foreign, record, sequence, view};
 use crate::exec::Session;
 use crate::sql::ddl;
-use crate::types::quote;
 use crate::types::table::{Column, TableDef};
+use crate::types::{quote, PgType};
 
 /// `ADD [COLUMN] [IF NOT EXISTS] c type …`.
 pub(super) fn add(
@@ -41,7 +41,12 @@ pub(super) fn add(
     // Rows already sealed read a new column's default at every read: a
     // volatile one would change under them, and a sequence would give
     // them no values at all.
-    if col.default.as_deref().is_some_and(volatile) {
+    let own_sequence = |d: &str| crate::types::table::sequence_name(d).is_some();
+    if col
+        .default
+        .as_deref()
+        .is_some_and(|d| volatile(d) && !own_sequence(d))
+    {
         return Err(Error::Unsupported(
             "ADD COLUMN with a volatile DEFAULT".into(),
         ));
@@ -74,10 +79,59 @@ pub(super) fn add(
         ));
     }
     // What the rows already there read, whatever SET DEFAULT does later.
-    col.missing = Some(col.default.clone().unwrap_or_else(|| "NULL".into()));
-    sess.conn.add_column(&def.name, &col)?;
+    // A default that is not a constant (now(), CURRENT_TIMESTAMP) is
+    // evaluated once, here, and every row already there reads that one
+    // value, as in PostgreSQL; the open segment is then rebuilt (SQLite
+    // adds no column with such a default) and gives its rows that value.
+    let frozen = match col.default.as_deref() {
+        Some(d) if !serial && !is_constant(d)? => Some(evaluate_default(sess, d, &col.ty)?),
+        _ => None,
+    };
+    col.missing = Some(
+        frozen
+            .clone()
+            .or_else(|| col.default.clone())
+            .unwrap_or_else(|| "NULL".into()),
+    );
+    if frozen.is_none() {
+        sess.conn.add_column(&def.name, &col)?;
+    }
     def.columns.push(col);
     Ok(())
+}
+
+/// Whether a default expression is a constant: it calls no function
+/// (CURRENT_TIMESTAMP parses as one) and reads no subquery.
+fn is_constant(default: &str) -> Result<bool> {
+    let e = crate::sql::parse_expr(default)?;
+    let found = sqlparser::ast::visit_expressions(&e, |e| match e {
+        sqlparser::ast::Expr::Function(_) | sqlparser::ast::Expr::Subquery(_) => {
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    });
+    Ok(found.is_continue())
+}
+
+/// The value `default` gives now, in this statement's transaction, as a
+/// constant of type `ty` (PostgreSQL SQL text), evaluated as an insert
+/// would evaluate it.
+fn evaluate_default(sess: &mut Session, default: &str, ty: &PgType) -> Result<String> {
+    let sql = format!("SELECT {}", crate::sql::default_to_sqlite(default, ty)?);
+    let mut value = None;
+    sess.conn.query(&sql, &[], &mut |row| {
+        value = row.into_iter().next();
+        Ok(())
+    })?;
+    Ok(match value.and_then(|v| ty.render_text(&v)) {
+        // Stored as an insert stores it (too long for varchar(n): 22001).
+        Some(text) => format!(
+            "{}::{}",
+            crate::types::shard::literal(&ty.render_text(&ty.parse_text(&text)?).unwrap_or(text)),
+            ty.display_name()
+        ),
+        None => "NULL".into(),
+    })
 }
 
 /// 0A000 for a column name that older shards may hold another column by.
@@ -317,6 +371,10 @@ fn volatile(default: &str) -> bool {
         "gen_random_uuid(",
         "uuid_generate_v4(",
         "clock_timestamp(",
+        "nextval(",
+        "currval(",
+        "lastval(",
+        "setval(",
     ]
     .iter()
     .any(|f| d.contains(f))

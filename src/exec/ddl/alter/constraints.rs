@@ -8,22 +8,38 @@ use super::columns::{check_no_nulls, freeze_names};
 use super::existing_rows;
 use crate::error::{Error, Result};
 use crate::exec::ddl::{foreign, relation_exists};
+use crate::exec::pg_catalog::objects;
 use crate::exec::Session;
 use crate::sql::{ddl, ident_name};
 use crate::types::quote;
 use crate::types::table::{TableDef, UniqueKey};
 use crate::types::Datum;
 
-/// `ADD [CONSTRAINT n] PRIMARY KEY | UNIQUE | CHECK | FOREIGN KEY …`.
+/// `ADD [CONSTRAINT n] PRIMARY KEY | UNIQUE | CHECK | FOREIGN KEY …
+/// [NOT VALID]`: a CHECK or FOREIGN KEY added NOT VALID is not checked
+/// against the rows already there (rows written later are), and is
+/// recorded as not validated.
 pub(super) fn add(
     sess: &mut Session,
     def: &mut TableDef,
     constraint: &TableConstraint,
+    not_valid: bool,
 ) -> Result<()> {
     if let Some(spec) = ddl::foreign::table_spec(constraint) {
-        return foreign::add(sess, def, &spec?);
+        let name = foreign::add(sess, def, &spec?, !not_valid)?;
+        if not_valid {
+            def.altered.not_valid.push(name);
+        }
+        return Ok(());
     }
+    let cannot = |what: &str| {
+        Err(Error::NotSupported(format!(
+            "{what} constraints cannot be marked NOT VALID"
+        )))
+    };
     let (cols, primary, name) = match constraint {
+        TableConstraint::PrimaryKey(_) if not_valid => return cannot("PRIMARY KEY"),
+        TableConstraint::Unique(_) if not_valid => return cannot("UNIQUE"),
         TableConstraint::PrimaryKey(pk) => {
             ddl::refuse_deferrable(pk.characteristics.as_ref())?;
             (&pk.columns, true, pk.name.as_ref().map(ident_name))
@@ -41,6 +57,7 @@ pub(super) fn add(
                 def,
                 &ch.expr.to_string(),
                 ch.name.as_ref().map(ident_name),
+                !not_valid,
             );
         }
         other => return Err(Error::Unsupported(format!("ADD {other}"))),
@@ -133,12 +150,13 @@ fn check_unique(sess: &mut Session, def: &TableDef, key: &[usize]) -> Result<()>
 }
 
 /// `ADD [CONSTRAINT n] CHECK (expr)`: no row on any node may make it false
-/// (23514).
+/// (23514), unless `validate` is false (NOT VALID).
 fn add_check(
     sess: &mut Session,
     def: &mut TableDef,
     expr: &str,
     name: Option<String>,
+    validate: bool,
 ) -> Result<()> {
     freeze_names(def);
     let existing: Vec<String> = crate::exec::pg_catalog::objects::indexes(def)
@@ -171,6 +189,16 @@ fn add_check(
     };
     def.checks.push(expr.to_string());
     def.altered.check_names.push(Some(final_name.clone()));
+    if !validate {
+        def.altered.not_valid.push(final_name);
+        return Ok(());
+    }
+    check_rows(sess, def, expr, &final_name)
+}
+
+/// No row of `def` on any node makes CHECK `expr` (constraint `name`)
+/// false (23514).
+fn check_rows(sess: &mut Session, def: &TableDef, expr: &str, name: &str) -> Result<()> {
     let sql = format!(
         "SELECT 1 FROM {} WHERE NOT ({expr}) LIMIT 1",
         quote(&def.name)
@@ -186,10 +214,46 @@ fn add_check(
         .collect();
     if !existing_rows(sess, &def.name, &needed, &sql)?.is_empty() {
         return Err(Error::CheckViolation(format!(
-            "check constraint \"{final_name}\" of relation \"{}\" is violated by some row",
+            "check constraint \"{name}\" of relation \"{}\" is violated by some row",
             def.name
         )));
     }
+    Ok(())
+}
+
+/// `VALIDATE CONSTRAINT n`: a CHECK or FOREIGN KEY added NOT VALID is
+/// checked against every row on every node (23514, 23503) and holds for
+/// good; one already valid is left as it is.
+pub(super) fn validate(sess: &mut Session, def: &mut TableDef, name: &str) -> Result<()> {
+    let checks = def.check_constraint_names();
+    let fk = def.foreign_keys.iter().find(|f| f.name == name).cloned();
+    if !checks.iter().any(|n| n == name) && fk.is_none() {
+        if def
+            .unique_keys()
+            .any(|k| def.key_constraint_name(k) == name)
+        {
+            return Err(Error::WrongObjectType(format!(
+                "constraint \"{name}\" of relation \"{}\" is not a foreign key or check constraint",
+                def.name
+            )));
+        }
+        return Err(Error::NoSuchObject(format!(
+            "constraint \"{name}\" of relation \"{}\" does not exist",
+            def.name
+        )));
+    }
+    if def.is_validated(name) {
+        return Ok(());
+    }
+    match fk {
+        Some(fk) => foreign::check_existing(sess, def, &fk)?,
+        None => {
+            let i = checks.iter().position(|n| n == name).unwrap_or_default();
+            let expr = def.checks[i].clone();
+            check_rows(sess, def, &expr, name)?;
+        }
+    }
+    def.altered.not_valid.retain(|n| n != name);
     Ok(())
 }
 
@@ -246,6 +310,60 @@ pub(super) fn drop(
         def.primary_key.clear();
     } else {
         def.unique.retain(|u| u.columns != key);
+    }
+    Ok(())
+}
+
+/// `RENAME CONSTRAINT old TO new`: a CHECK, FOREIGN KEY or UNIQUE
+/// constraint of the table takes another name (a UNIQUE one's index with
+/// it); the names a table's rows are stored under do not change.
+pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &str) -> Result<()> {
+    let keys: Vec<objects::Constraint> = objects::indexes(def)
+        .into_iter()
+        .filter_map(|i| i.constraint)
+        .collect();
+    let taken = |n: &str| {
+        keys.iter().any(|c| c.name == n)
+            || def.check_constraint_names().iter().any(|c| c == n)
+            || def.foreign_keys.iter().any(|f| f.name == n)
+    };
+    if !taken(old) {
+        return Err(Error::NoSuchObject(format!(
+            "constraint \"{old}\" for table \"{}\" does not exist",
+            def.name
+        )));
+    }
+    // A key's index is renamed first, as PostgreSQL does it.
+    let key = keys.iter().any(|c| c.name == old && c.kind == 'u');
+    if key && relation_exists(sess, new) {
+        return Err(Error::TableExists(new.to_string()));
+    }
+    if taken(new) {
+        return Err(Error::ObjectExists(format!(
+            "constraint \"{new}\" for relation \"{}\" already exists",
+            def.name
+        )));
+    }
+    freeze_names(def);
+    if let Some(i) = def.check_constraint_names().iter().position(|n| n == old) {
+        def.altered.check_names[i] = Some(new.to_string());
+    } else if let Some(f) = def.foreign_keys.iter_mut().find(|f| f.name == old) {
+        f.name = new.to_string();
+    } else if key {
+        for u in &mut def.unique {
+            if u.name.as_deref() == Some(old) {
+                u.name = Some(new.to_string());
+            }
+        }
+    } else {
+        return Err(Error::Unsupported(format!(
+            "RENAME CONSTRAINT of a PRIMARY KEY (\"{old}\")"
+        )));
+    }
+    for n in &mut def.altered.not_valid {
+        if n == old {
+            *n = new.to_string();
+        }
     }
     Ok(())
 }
