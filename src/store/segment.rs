@@ -219,16 +219,33 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         ));
     }
     for idx in &def.indexes {
+        // An expression or partial index that is not unique changes no
+        // answer; it is left out rather than made to translate.
+        if idx.is_general() && !idx.unique {
+            continue;
+        }
+        let keys = idx
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| match idx.expr(k) {
+                Some(e) => Ok(format!(
+                    "({})",
+                    crate::sql::check_to_sqlite(e, &table_columns)?
+                )),
+                None => Ok(quote(c)),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let predicate = match &idx.predicate {
+            Some(p) => format!(" WHERE {}", crate::sql::check_to_sqlite(p, &table_columns)?),
+            None => String::new(),
+        };
         sql.push_str(&format!(
-            "CREATE {}INDEX IF NOT EXISTS {} ON {}({});",
+            "CREATE {}INDEX IF NOT EXISTS {} ON {}({}){predicate};",
             if idx.unique { "UNIQUE " } else { "" },
             quote(&idx.name),
             quote(&def.name),
-            idx.columns
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            keys.join(", ")
         ));
     }
     conn.execute_batch(&sql).map_err(Error::from)

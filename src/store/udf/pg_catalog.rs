@@ -25,8 +25,9 @@ pub trait Lookup: Send + Sync + 'static {
     fn relation_name(&self, oid: i64) -> Option<String>;
     /// Whether a relation is in a schema on the search path.
     fn visible(&self, oid: i64) -> bool;
-    /// `CREATE INDEX …` for an index oid.
-    fn index_def(&self, oid: i64) -> Option<String>;
+    /// `pg_get_indexdef(oid, col, pretty)`: `CREATE INDEX …` for an index
+    /// oid (`col` 0), or its key `col` alone.
+    fn index_def(&self, oid: i64, col: i64, pretty: bool) -> Option<String>;
     /// `PRIMARY KEY (…)`, `UNIQUE (…)`, `CHECK (…)` for a constraint oid.
     fn constraint_def(&self, oid: i64) -> Option<String>;
     fn role_name(&self, oid: i64) -> Option<String>;
@@ -284,7 +285,7 @@ impl Lookup for NoCatalog {
     fn visible(&self, _: i64) -> bool {
         true
     }
-    fn index_def(&self, _: i64) -> Option<String> {
+    fn index_def(&self, _: i64, _: i64, _: bool) -> Option<String> {
         None
     }
     fn constraint_def(&self, _: i64) -> Option<String> {
@@ -335,7 +336,15 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
     for n in [1, 3] {
         let l = lookup.clone();
         conn.create_scalar_function("pg_get_indexdef", n, flags, move |c| {
-            Ok(out(int(c, 0).and_then(|o| l.index_def(o))))
+            let (col, pretty) = match n {
+                3 => (
+                    int(c, 1).unwrap_or(0),
+                    int(c, 2).unwrap_or(0) != 0
+                        || text(c, 2).is_some_and(|t| t == "true" || t == "t"),
+                ),
+                _ => (0, false),
+            };
+            Ok(out(int(c, 0).and_then(|o| l.index_def(o, col, pretty))))
         })?;
     }
     for n in [1, 2] {
