@@ -511,6 +511,13 @@ impl Session {
     /// every node.
     fn ddl(&mut self, stmt: &Statement) -> Result<Outcome> {
         if self.txn != TxnState::Idle {
+            if let Statement::CreateIndex(ci) = stmt {
+                if ci.concurrently {
+                    return Err(Error::ActiveTransaction(
+                        "CREATE INDEX CONCURRENTLY cannot run inside a transaction block".into(),
+                    ));
+                }
+            }
             return ddl::run(self, stmt);
         }
         if let Statement::Truncate(_) = stmt {

@@ -254,6 +254,17 @@ pub enum Key {
 /// Check an index key of `table` and say what it is; a column in
 /// parentheses is a column, as in PostgreSQL.
 pub fn key(e: &Expr, table: &TableDef) -> Result<Key> {
+    // PostgreSQL's grammar takes a column, a function call or an
+    // expression in parentheses.
+    match e {
+        Expr::BinaryOp { op, .. } => {
+            return Err(Error::Syntax(format!("syntax error at or near \"{op}\"")))
+        }
+        Expr::IsNull(_) | Expr::IsNotNull(_) => {
+            return Err(Error::Syntax("syntax error at or near \"IS\"".into()))
+        }
+        _ => {}
+    }
     let mut inner = e;
     while let Expr::Nested(x) = inner {
         inner = x;
@@ -319,11 +330,6 @@ pub fn key_text(text: &str, table: &TableDef, pretty: bool) -> Result<String> {
         Node::Func(..) | Node::Col(_) => s,
         _ => format!("({s})"),
     })
-}
-
-/// An index key expression alone (`pg_get_indexdef(oid, n, pretty)`).
-pub fn expr_text(text: &str, table: &TableDef, pretty: bool) -> Result<String> {
-    Ok(deparse(&parse(text, table, Place::Key)?, pretty))
 }
 
 /// A predicate as `pg_get_indexdef` prints it after `WHERE `.

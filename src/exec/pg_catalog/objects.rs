@@ -188,7 +188,7 @@ pub fn index_def_of(t: &TableDef, i: &Index, col: usize, pretty: bool) -> Option
     if col > 0 {
         let k = col - 1;
         return match i.exprs.get(k).cloned().flatten() {
-            Some(e) => crate::sql::index_expr::expr_text(&e, t, pretty).ok(),
+            Some(e) => crate::sql::index_expr::key_text(&e, t, pretty).ok(),
             None => {
                 let c = i.columns.iter().chain(&i.include).nth(k)?;
                 Some(t.columns.get(*c)?.name.clone())
@@ -209,9 +209,10 @@ pub fn index_def_of(t: &TableDef, i: &Index, col: usize, pretty: bool) -> Option
         .map(|p| format!(" WHERE {p}"))
         .unwrap_or_default();
     Some(format!(
-        "CREATE {}INDEX {} ON public.{} USING btree ({}){include}{predicate}",
+        "CREATE {}INDEX {} ON {}{} USING btree ({}){include}{predicate}",
         if i.unique { "UNIQUE " } else { "" },
         i.name,
+        if pretty { "" } else { "public." },
         t.name,
         keys.join(", ")
     ))

@@ -48,6 +48,18 @@ fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
     as_text(ctx.get_raw(i))
 }
 
+/// `pg_get_indexdef(oid [, col, pretty])` with `n` arguments.
+fn index_def(l: &dyn Lookup, c: &Context<'_>, n: i32, oid: i64) -> Option<String> {
+    let (col, pretty) = match n {
+        3 => (
+            int(c, 1).unwrap_or(0),
+            int(c, 2).unwrap_or(0) != 0 || text(c, 2).is_some_and(|t| t == "true" || t == "t"),
+        ),
+        _ => (0, false),
+    };
+    l.index_def(oid, col, pretty)
+}
+
 fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
     match ctx.get_raw(i) {
         ValueRef::Integer(n) => Some(n),
@@ -336,15 +348,7 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
     for n in [1, 3] {
         let l = lookup.clone();
         conn.create_scalar_function("pg_get_indexdef", n, flags, move |c| {
-            let (col, pretty) = match n {
-                3 => (
-                    int(c, 1).unwrap_or(0),
-                    int(c, 2).unwrap_or(0) != 0
-                        || text(c, 2).is_some_and(|t| t == "true" || t == "t"),
-                ),
-                _ => (0, false),
-            };
-            Ok(out(int(c, 0).and_then(|o| l.index_def(o, col, pretty))))
+            Ok(out(int(c, 0).and_then(|o| index_def(&*l, c, n, o))))
         })?;
     }
     for n in [1, 2] {
