@@ -7,6 +7,9 @@ use super::{is_view, record, relation_exists};
 use crate::error::{Error, Result};
 use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, object_name};
+use crate::types::quote;
+use crate::types::table::{Index, TableDef};
+use crate::types::Datum;
 
 /// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON t …`.
 pub(super) fn create(sess: &mut Session, ci: &CreateIndex) -> Result<Outcome> {
@@ -36,12 +39,81 @@ pub(super) fn create(sess: &mut Session, ci: &CreateIndex) -> Result<Outcome> {
         }
         idx.name = format!("{base}{n}");
     }
+    if idx.unique {
+        check_existing(sess, &def, &idx)?;
+    }
     let mut new = (*def).clone();
     new.indexes.push(idx);
     sess.conn.create_segment(&new)?;
     sess.ddl.reindex.insert(new.name.clone());
     record(sess, &table, Some(new))?;
     Ok(Outcome::Command("CREATE INDEX".into()))
+}
+
+/// A new unique index holds for every row it covers, on every node: the
+/// first repeated key fails with 23505 as PostgreSQL's index build does.
+fn check_existing(sess: &mut Session, def: &TableDef, idx: &Index) -> Result<()> {
+    let mut keys = Vec::new();
+    let mut names = Vec::new();
+    for (k, c) in idx.columns.iter().enumerate() {
+        match idx.expr(k) {
+            Some(e) => {
+                keys.push(format!("({e})"));
+                names.push(crate::sql::index_expr::key_text(e, def, true)?);
+            }
+            None => {
+                keys.push(quote(c));
+                names.push(c.clone());
+            }
+        }
+    }
+    let mut filter: Vec<String> = keys.iter().map(|k| format!("{k} IS NOT NULL")).collect();
+    filter.extend(idx.predicate.iter().map(|p| format!("({p})")));
+    let texts: Vec<String> = keys.iter().map(|k| format!("({k})::text")).collect();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY {} LIMIT 1",
+        texts.join(", "),
+        quote(&def.name),
+        filter.join(" AND "),
+        keys.join(", "),
+        keys.join(", ")
+    );
+    let needed: Vec<&str> = def
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| {
+            idx.columns.iter().any(|k| k == c)
+                || idx
+                    .exprs
+                    .iter()
+                    .flatten()
+                    .chain(&idx.predicate)
+                    .any(|e| crate::sql::index_expr::mentions(e, c))
+        })
+        .collect();
+    let Some(row) = super::alter::existing_rows(sess, &def.name, &needed, &sql)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let values: Vec<String> = row
+        .iter()
+        .map(|d| match d {
+            Datum::Text(t) => t.clone(),
+            Datum::Int(i) => i.to_string(),
+            _ => "?".into(),
+        })
+        .collect();
+    Err(
+        Error::UniqueViolation(format!("could not create unique index \"{}\"", idx.name))
+            .with_detail(format!(
+                "Key ({})=({}) is duplicated.",
+                names.join(", "),
+                values.join(", ")
+            )),
+    )
 }
 
 /// `ALTER INDEX name RENAME TO new`.

@@ -160,7 +160,7 @@ fn probe_shards(
 fn duplicate(def: &TableDef, s: &Spec, values: &[Datum]) -> Error {
     let names: Vec<String> = (0..s.index.columns.len())
         .map(|k| match s.index.expr(k) {
-            Some(e) => crate::sql::index_expr::key_text(e, def, false).unwrap_or_default(),
+            Some(e) => crate::sql::index_expr::key_text(e, def, true).unwrap_or_default(),
             None => s.index.columns[k].clone(),
         })
         .collect();
