@@ -60,6 +60,12 @@ fn index_def(l: &dyn Lookup, c: &Context<'_>, n: i32, oid: i64) -> Option<String
     l.index_def(oid, col, pretty)
 }
 
+/// Whether catalog array text is an `int2vector`/`oidvector` (`1 0 3`),
+/// not an array (`{1,0,3}`).
+fn is_vector(a: &str) -> bool {
+    !a.trim_start().starts_with('{')
+}
+
 fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
     match ctx.get_raw(i) {
         ValueRef::Integer(n) => Some(n),
@@ -161,9 +167,14 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             return Ok(Value::Null);
         };
         let items = parse_array(&a);
-        Ok(out(usize::try_from(i - 1)
+        let item = usize::try_from(i - 1)
             .ok()
-            .and_then(|i| items.get(i).cloned().flatten())))
+            .and_then(|i| items.get(i).cloned().flatten());
+        // An int2vector's or oidvector's element is a number.
+        Ok(match item.as_deref().map(str::parse::<i64>) {
+            Some(Ok(n)) if is_vector(&a) => Value::Integer(n),
+            _ => out(item),
+        })
     })?;
     // An element as `_pg_expandarray`'s `x`: an integer where it reads as
     // one (the arrays it walks are int2vector and oid[]), text otherwise.
@@ -208,8 +219,10 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             return Ok(Value::Null);
         };
         let len = parse_array(&a).len() as i64;
+        // An int2vector's or oidvector's subscripts start at 0.
+        let first = i64::from(!is_vector(&a));
         Ok(if (1..=len).contains(&i) {
-            Value::Integer(i)
+            Value::Integer(i - 1 + first)
         } else {
             Value::Null
         })
