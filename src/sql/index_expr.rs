@@ -166,7 +166,7 @@ fn function(
     }
     let types: Vec<Ty> = args.iter().map(|(_, t)| *t).collect();
     let ty = match (name.as_str(), types.as_slice()) {
-        ("lower" | "upper" | "btrim" | "md5", [Ty::Text]) => Ty::Text,
+        ("lower" | "upper" | "btrim", [Ty::Text]) => Ty::Text,
         ("length", [Ty::Text]) => Ty::Int(4),
         ("abs", [Ty::Int(w)]) => Ty::Int(*w),
         _ => return Err(unsupported(e)),
@@ -269,15 +269,27 @@ pub fn key(e: &Expr, table: &TableDef) -> Result<Key> {
     while let Expr::Nested(x) = inner {
         inner = x;
     }
-    if let (Node::Col(c), _) = read(inner, table, Place::Key)? {
+    let (node, _) = read(inner, table, Place::Key)?;
+    if let Node::Col(c) = node {
         return Ok(Key::Column(c));
+    }
+    let args: Vec<&Node> = match &node {
+        Node::Op(op, l, r) if is_arith(op) => vec![l, r],
+        n => vec![n],
+    };
+    if args.iter().any(|n| has_arith(n)) {
+        return Err(unsupported(e));
     }
     Ok(Key::Expr(inner.to_string()))
 }
 
 /// Check a partial index's predicate over `table`.
 pub fn predicate(e: &Expr, table: &TableDef) -> Result<String> {
-    match read(e, table, Place::Predicate)? {
+    let (node, ty) = read(e, table, Place::Predicate)?;
+    if has_arith(&node) {
+        return Err(unsupported(e));
+    }
+    match (node, ty) {
         (_, Ty::Bool) => Ok(e.to_string()),
         (_, ty) => Err(Error::DatatypeMismatch(format!(
             "argument of WHERE must be type boolean, not type {}",
@@ -304,6 +316,47 @@ pub fn mentions(text: &str, col: &str) -> bool {
         _ => std::ops::ControlFlow::Continue(()),
     });
     found.is_break()
+}
+
+fn is_arith(op: &str) -> bool {
+    matches!(op, "+" | "-" | "*" | "/" | "%")
+}
+
+/// Whether integer arithmetic appears in `n`. It is taken only as a whole
+/// key, whose SQLite translation checks the result's range (an overflow
+/// inside an expression would pass unseen where PostgreSQL fails).
+fn has_arith(n: &Node) -> bool {
+    match n {
+        Node::Op(op, l, r) => is_arith(op) || has_arith(l) || has_arith(r),
+        Node::Func(_, args) | Node::And(args) | Node::Or(args) => args.iter().any(has_arith),
+        Node::Not(x) | Node::NullTest(x, _) => has_arith(x),
+        Node::Col(_) | Node::Const(_) => false,
+    }
+}
+
+/// A key expression in SQLite SQL: an int2 or int4 result out of its
+/// type's range fails with 22003, as PostgreSQL's operators do (SQLite's
+/// `abs` of the least 64-bit integer raises its integer overflow).
+pub fn key_to_sqlite(text: &str, table: &TableDef) -> Result<String> {
+    let cols: Vec<(String, PgType)> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.clone()))
+        .collect();
+    let lite = crate::sql::check_to_sqlite(text, &cols)?;
+    let e = crate::sql::parse_expr(text)?;
+    let (node, ty) = read(&e, table, Place::Key)?;
+    let range = match ty {
+        Ty::Int(2) => Some((-32768, 32767)),
+        Ty::Int(4) => Some((-2147483648i64, 2147483647i64)),
+        _ => None,
+    };
+    Ok(match (node, range) {
+        (Node::Op(..), Some((lo, hi))) => format!(
+            "CASE WHEN ({lite}) BETWEEN {lo} AND {hi} OR ({lite}) IS NULL THEN ({lite}) ELSE abs(-9223372036854775807 - 1) END"
+        ),
+        _ => format!("({lite})"),
+    })
 }
 
 fn parse(text: &str, table: &TableDef, place: Place) -> Result<Node> {

@@ -219,20 +219,15 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         ));
     }
     for idx in &def.indexes {
-        // An expression or partial index that is not unique changes no
-        // answer; it is left out rather than made to translate.
-        if idx.is_general() && !idx.unique {
-            continue;
-        }
+        // Expression indexes are built here even when not unique: a write
+        // whose key expression fails (division by zero) fails as in
+        // PostgreSQL.
         let keys = idx
             .columns
             .iter()
             .enumerate()
             .map(|(k, c)| match idx.expr(k) {
-                Some(e) => Ok(format!(
-                    "({})",
-                    crate::sql::check_to_sqlite(e, &table_columns)?
-                )),
+                Some(e) => crate::sql::index_expr::key_to_sqlite(e, def),
                 None => Ok(quote(c)),
             })
             .collect::<Result<Vec<_>>>()?;

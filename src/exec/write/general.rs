@@ -32,7 +32,7 @@ fn spec<'a>(def: &TableDef, index: &'a Index) -> Result<Spec<'a>> {
         match index.expr(k) {
             Some(e) => {
                 pg.push(format!("({e})"));
-                lite.push(format!("({})", crate::sql::check_to_sqlite(e, &cols)?));
+                lite.push(crate::sql::index_expr::key_to_sqlite(e, def)?);
             }
             None => {
                 pg.push(quote(c));

@@ -229,10 +229,7 @@ fn general_keys(def: &TableDef, cols: &[String]) -> Result<Vec<GeneralKey>> {
         for (k, c) in ix.columns.iter().enumerate() {
             match ix.expr(k) {
                 Some(e) => {
-                    lite.push(format!(
-                        "({})",
-                        crate::sql::check_to_sqlite(e, &table_columns)?
-                    ));
+                    lite.push(crate::sql::index_expr::key_to_sqlite(e, def)?);
                     pg.push(format!("({e})"));
                 }
                 None => {
