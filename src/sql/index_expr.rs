@@ -345,17 +345,22 @@ pub fn key_to_sqlite(text: &str, table: &TableDef) -> Result<String> {
         .collect();
     let lite = crate::sql::check_to_sqlite(text, &cols)?;
     let e = crate::sql::parse_expr(text)?;
-    let (node, ty) = read(&e, table, Place::Key)?;
-    let range = match ty {
-        Ty::Int(2) => Some((-32768, 32767)),
-        Ty::Int(4) => Some((-2147483648i64, 2147483647i64)),
-        _ => None,
-    };
-    Ok(match (node, range) {
+    let (node, _) = read(&e, table, Place::Key)?;
+    Ok(match (node, key_range(text, table)?) {
         (Node::Op(..), Some((lo, hi))) => format!(
             "CASE WHEN ({lite}) BETWEEN {lo} AND {hi} OR ({lite}) IS NULL THEN ({lite}) ELSE abs(-9223372036854775807 - 1) END"
         ),
         _ => format!("({lite})"),
+    })
+}
+
+/// The range of an int2 or int4 key expression's type.
+pub fn key_range(text: &str, table: &TableDef) -> Result<Option<(i64, i64)>> {
+    let e = crate::sql::parse_expr(text)?;
+    Ok(match read(&e, table, Place::Key)?.1 {
+        Ty::Int(2) => Some((-32768, 32767)),
+        Ty::Int(4) => Some((-2147483648, 2147483647)),
+        _ => None,
     })
 }
 

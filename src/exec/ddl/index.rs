@@ -39,6 +39,9 @@ pub(super) fn create(sess: &mut Session, ci: &CreateIndex) -> Result<Outcome> {
         }
         idx.name = format!("{base}{n}");
     }
+    if idx.is_general() {
+        evaluate_existing(sess, &def, &idx)?;
+    }
     if idx.unique {
         check_existing(sess, &def, &idx)?;
     }
@@ -48,6 +51,67 @@ pub(super) fn create(sess: &mut Session, ci: &CreateIndex) -> Result<Outcome> {
     sess.ddl.reindex.insert(new.name.clone());
     record(sess, &table, Some(new))?;
     Ok(Outcome::Command("CREATE INDEX".into()))
+}
+
+/// The columns an index reads.
+fn used_columns<'a>(def: &'a TableDef, idx: &Index) -> Vec<&'a str> {
+    def.columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| {
+            idx.columns.iter().any(|k| k == c)
+                || idx
+                    .exprs
+                    .iter()
+                    .flatten()
+                    .chain(&idx.predicate)
+                    .any(|e| crate::sql::index_expr::mentions(e, c))
+        })
+        .collect()
+}
+
+/// Evaluate a new index's predicate and key expressions over the rows
+/// already there, on every node: one that fails (division by zero, out
+/// of range) fails CREATE INDEX, as PostgreSQL's index build does. The
+/// least and greatest key are returned, so a result out of its type's
+/// range cannot pass unseen.
+fn evaluate_existing(sess: &mut Session, def: &TableDef, idx: &Index) -> Result<()> {
+    let mut items = Vec::new();
+    for e in idx.exprs.iter().flatten() {
+        items.push(format!("min(({e})), max(({e}))"));
+    }
+    if items.is_empty() {
+        items.push("count(*)".into());
+    }
+    let sql = format!(
+        "SELECT {} FROM {}{}",
+        items.join(", "),
+        quote(&def.name),
+        idx.predicate
+            .as_deref()
+            .map(|p| format!(" WHERE {p}"))
+            .unwrap_or_default()
+    );
+    let needed = used_columns(def, idx);
+    let rows = super::alter::existing_rows(sess, &def.name, &needed, &sql)?;
+    let ranges = idx
+        .exprs
+        .iter()
+        .flatten()
+        .map(|e| crate::sql::index_expr::key_range(e, def))
+        .collect::<Result<Vec<_>>>()?;
+    for row in &rows {
+        for (pair, range) in row.chunks(2).zip(&ranges) {
+            let Some((lo, hi)) = range else { continue };
+            if pair
+                .iter()
+                .any(|v| matches!(v, Datum::Int(n) if n < lo || n > hi))
+            {
+                return Err(Error::NumericOutOfRange("integer out of range".into()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A new unique index holds for every row it covers, on every node: the
@@ -78,20 +142,7 @@ fn check_existing(sess: &mut Session, def: &TableDef, idx: &Index) -> Result<()>
         keys.join(", "),
         keys.join(", ")
     );
-    let needed: Vec<&str> = def
-        .columns
-        .iter()
-        .map(|c| c.name.as_str())
-        .filter(|c| {
-            idx.columns.iter().any(|k| k == c)
-                || idx
-                    .exprs
-                    .iter()
-                    .flatten()
-                    .chain(&idx.predicate)
-                    .any(|e| crate::sql::index_expr::mentions(e, c))
-        })
-        .collect();
+    let needed = used_columns(def, idx);
     let Some(row) = super::alter::existing_rows(sess, &def.name, &needed, &sql)?
         .into_iter()
         .next()
