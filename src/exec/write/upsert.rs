@@ -62,11 +62,23 @@ pub(super) fn pull_conflicting_rows(
     if let Some(target) = &update_target {
         refuse_second_touch(sess, target)?;
     }
-    let keys: Vec<Vec<usize>> = def
-        .unique_keys()
-        .filter(|k| k.iter().all(|&c| cols.contains(&def.columns[c].name)))
-        .cloned()
-        .collect();
+    // Plain CREATE UNIQUE INDEX keys arbitrate like UNIQUE constraints.
+    let index_keys = def
+        .indexes
+        .iter()
+        .filter(|ix| ix.unique && !ix.is_general())
+        .filter_map(|ix| {
+            ix.columns
+                .iter()
+                .map(|c| def.column_index(c))
+                .collect::<Option<Vec<usize>>>()
+        });
+    let mut keys: Vec<Vec<usize>> = Vec::new();
+    for k in def.unique_keys().cloned().chain(index_keys) {
+        if k.iter().all(|&c| cols.contains(&def.columns[c].name)) && !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
     let mut conds: Vec<String> = keys
         .iter()
         .map(|key| {
