@@ -62,23 +62,7 @@ pub(super) fn pull_conflicting_rows(
     if let Some(target) = &update_target {
         refuse_second_touch(sess, target)?;
     }
-    // Plain CREATE UNIQUE INDEX keys arbitrate like UNIQUE constraints.
-    let index_keys = def
-        .indexes
-        .iter()
-        .filter(|ix| ix.unique && !ix.is_general())
-        .filter_map(|ix| {
-            ix.columns
-                .iter()
-                .map(|c| def.column_index(c))
-                .collect::<Option<Vec<usize>>>()
-        });
-    let mut keys: Vec<Vec<usize>> = Vec::new();
-    for k in def.unique_keys().cloned().chain(index_keys) {
-        if k.iter().all(|&c| cols.contains(&def.columns[c].name)) && !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
+    let keys = plain_keys(def, &cols);
     let mut conds: Vec<String> = keys
         .iter()
         .map(|key| {
@@ -185,6 +169,28 @@ fn refuse_second_touch(sess: &Session, key: &[String]) -> Result<()> {
         return Err(Error::ConflictTwice);
     }
     Ok(())
+}
+
+/// The unique keys (constraints, then plain CREATE UNIQUE INDEX keys,
+/// which arbitrate alike) whose columns the INSERT names.
+fn plain_keys(def: &TableDef, cols: &[String]) -> Vec<Vec<usize>> {
+    let index_keys = def
+        .indexes
+        .iter()
+        .filter(|ix| ix.unique && !ix.is_general())
+        .filter_map(|ix| {
+            ix.columns
+                .iter()
+                .map(|c| def.column_index(c))
+                .collect::<Option<Vec<usize>>>()
+        });
+    let mut keys: Vec<Vec<usize>> = Vec::new();
+    for k in def.unique_keys().cloned().chain(index_keys) {
+        if k.iter().all(|&c| cols.contains(&def.columns[c].name)) && !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys
 }
 
 /// Pull the rows of peers' shards matching `filter` (PostgreSQL over the
