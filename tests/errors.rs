@@ -47,7 +47,11 @@ CREATE TABLE errs_alt (a integer, b integer, c text);
 INSERT INTO errs_alt VALUES (1, 1, NULL), (2, 2, 'x'), (2, 3, 'y');
 CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer);
 CREATE TABLE errs_ck (a integer CHECK (a > 0), b integer, CONSTRAINT b_small CHECK (b < 10));
-INSERT INTO errs_ck VALUES (1, 1)";
+INSERT INTO errs_ck VALUES (1, 1);
+CREATE TABLE errs_pi (id integer, email text, slug text, a integer);
+INSERT INTO errs_pi VALUES (1, 'A@x', 's', 1), (2, 'b@x', 'b', 1), (3, 'c@x', 'b', 0);
+CREATE UNIQUE INDEX errs_pi_lower ON errs_pi (lower(email));
+CREATE UNIQUE INDEX errs_pi_slug ON errs_pi (slug) WHERE a > 0";
 
 const CASES: &[(&str, u8)] = &[
     ("DROP TABLE errs_vt", ALL),
@@ -123,6 +127,42 @@ const CASES: &[(&str, u8)] = &[
     ("SELECT * FROM errs WHERE", ALL),
     ("SELECT *\n  FROM errs e f", ALL),
     ("SELECT 'abc", ALL),
+    (
+        "CREATE INDEX ON errs_pi (random())",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "CREATE INDEX ON errs_pi (a) WHERE now() > '2020-01-01'",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "CREATE UNIQUE INDEX ON errs_pi ((a))",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "CREATE UNIQUE INDEX ON errs_pi ((a + 0))",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "CREATE UNIQUE INDEX ON errs_pi (slug)",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "INSERT INTO errs_pi VALUES (4, 'z', 'b', 1) ON CONFLICT (slug) DO NOTHING",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "BEGIN; CREATE INDEX CONCURRENTLY ON errs_pi (a)",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "CREATE INDEX ON errs_pi (a) WHERE a",
+        MESSAGE | DETAIL | HINT,
+    ),
+    (
+        "ALTER INDEX errs_nope RENAME TO errs_nope2",
+        MESSAGE | DETAIL | HINT,
+    ),
     ("INSERT INTO errs VALUES (1, 'z', 0)", MESSAGE),
     ("INSERT INTO errs VALUES (3, 'a', 0)", MESSAGE),
     ("SELECT no_such_function(1)", HINT),
@@ -319,4 +359,37 @@ async fn a_duplicate_key_in_a_sealed_shard_has_its_detail() {
         Some("duplicate key value violates unique constraint \"errs_pkey\"")
     );
     assert_eq!(got.detail.as_deref(), Some("Key (id)=(1) already exists."));
+}
+
+/// A duplicate under an expression or partial unique index found in a
+/// sealed shard names the index and shows the key as PostgreSQL does.
+#[tokio::test]
+async fn a_duplicate_under_an_expression_index_has_its_detail() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client.batch_execute(SETUP).await.unwrap();
+    client
+        .simple_query("SELECT mosaic.seal('errs_pi')")
+        .await
+        .unwrap();
+    let got = report(&client, "INSERT INTO errs_pi VALUES (9, 'a@X', 'q', 0)")
+        .await
+        .expect("a duplicate key fails");
+    assert_eq!(got.code, "23505");
+    assert_eq!(
+        got.message.as_deref(),
+        Some("duplicate key value violates unique constraint \"errs_pi_lower\"")
+    );
+    assert_eq!(
+        got.detail.as_deref(),
+        Some("Key (lower(email))=(a@x) already exists.")
+    );
+    let got = report(&client, "UPDATE errs_pi SET a = 2 WHERE id = 3")
+        .await
+        .expect("a duplicate key fails");
+    assert_eq!(got.code, "23505");
+    assert_eq!(
+        got.detail.as_deref(),
+        Some("Key (slug)=(b) already exists.")
+    );
 }

@@ -206,6 +206,34 @@ fn psql_describes_a_table_with_keys_defaults_and_checks() {
 
 /// `\d` of a table with FOREIGN KEYs and of the table they reference,
 /// as psql 15 prints them from PostgreSQL 15.
+/// Expression, partial and DESC indexes in `\d`, as psql 15 prints them
+/// against PostgreSQL 15.
+#[test]
+fn psql_describes_expression_and_partial_indexes() {
+    let node = TestNode::start();
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE TABLE psql_users (email text, slug text, deleted_at timestamp, a integer, b integer)",
+            "-c",
+            "CREATE UNIQUE INDEX ON psql_users (lower(email))",
+            "-c",
+            "CREATE UNIQUE INDEX ON psql_users (slug) WHERE deleted_at IS NULL",
+            "-c",
+            "CREATE INDEX ON psql_users ((a + b), a DESC) WHERE a > 0 AND b < 10",
+        ],
+    );
+    let d = describe(&node, "\\d psql_users");
+    for line in [
+        "\"psql_users_lower_idx\" UNIQUE, btree (lower(email))",
+        "\"psql_users_slug_idx\" UNIQUE, btree (slug) WHERE deleted_at IS NULL",
+        "\"psql_users_expr_a_idx\" btree ((a + b), a DESC) WHERE a > 0 AND b < 10",
+    ] {
+        assert!(d.contains(line), "{d}");
+    }
+}
+
 #[test]
 fn psql_describes_foreign_keys_both_ways() {
     let node = TestNode::start();

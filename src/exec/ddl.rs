@@ -59,6 +59,7 @@ use crate::types::table::TableDef;
 pub mod create_as;
 pub mod extension;
 mod foreign;
+mod index;
 
 /// What a transaction block's DDL changed so far, to publish at COMMIT or
 /// undo at ROLLBACK.
@@ -145,31 +146,8 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             name,
             sequence_options,
         } => sequence::create(sess, *temporary, *if_not_exists, name, sequence_options),
-        Statement::CreateIndex(ci) => {
-            let table = object_name(&ci.table_name);
-            let Some(def) = sess.catalog().table(&table) else {
-                if is_view(sess, &table) {
-                    return Err(Error::WrongObjectType(format!(
-                        "cannot create index on relation \"{table}\""
-                    ))
-                    .with_detail("This operation is not supported for views."));
-                }
-                return Err(Error::NoSuchTable(table));
-            };
-            let idx = ddl::create_index(ci, &def)?;
-            if relation_exists(sess, &idx.name) {
-                if ci.if_not_exists {
-                    return Ok(Outcome::Command("CREATE INDEX".into()));
-                }
-                return Err(Error::TableExists(idx.name));
-            }
-            let mut new = (*def).clone();
-            new.indexes.push(idx);
-            sess.conn.create_segment(&new)?;
-            sess.ddl.reindex.insert(new.name.clone());
-            record(sess, &table, Some(new))?;
-            Ok(Outcome::Command("CREATE INDEX".into()))
-        }
+        Statement::CreateIndex(ci) => index::create(sess, ci),
+        Statement::AlterIndex { name, operation } => index::alter(sess, name, operation),
         Statement::Drop {
             object_type: ObjectType::View,
             if_exists,

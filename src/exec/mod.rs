@@ -409,6 +409,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::Comment { .. }
         | Statement::RefreshMaterializedView(_)
         | Statement::CreateIndex(_)
+        | Statement::AlterIndex { .. }
         | Statement::AlterTable(_)
         | Statement::AlterView(_)
         | Statement::Drop { .. }

@@ -257,8 +257,9 @@ impl Lookup for StoreLookup {
         }
     }
 
-    fn index_def(&self, oid: i64) -> Option<String> {
-        self.index(oid).map(|(t, i)| objects::index_def(&t, &i))
+    fn index_def(&self, oid: i64, col: i64, pretty: bool) -> Option<String> {
+        let (t, i) = self.index(oid)?;
+        objects::index_def_of(&t, &i, usize::try_from(col).ok()?, pretty)
     }
 
     fn constraint_def(&self, oid: i64) -> Option<String> {

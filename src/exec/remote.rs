@@ -298,6 +298,44 @@ pub fn check_key(
     Ok(())
 }
 
+/// Whether another node holds a live row of `def` matching `cond`
+/// (PostgreSQL over the bare table, `$n` bound to `params`); rows this
+/// node tombstoned do not count.
+pub fn holds_live_row(
+    sess: &Session,
+    def: &crate::types::table::TableDef,
+    cond: &str,
+    params: &[Datum],
+) -> Result<bool> {
+    let Some(peers) = peers_matching(sess, def, Some(cond), params)? else {
+        return Ok(false);
+    };
+    let req = Request::Scan {
+        table: def.name.clone(),
+        filter: Some(cond.to_string()),
+        params: params.to_vec(),
+        sealed_only: false,
+        replicas: vec![],
+        skip: vec![],
+    };
+    let answer = ask(
+        sess,
+        std::slice::from_ref(&def.name),
+        &req,
+        Some(&peers),
+        false,
+    )?;
+    for row in answer.into_rows() {
+        if let (Some(Datum::Text(shard)), Some(Datum::Int(rid))) = (row.first(), row.get(1)) {
+            if sess.conn.is_tombstoned(shard, *rid)? {
+                continue;
+            }
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
 /// Sealed rows of `table` on another node, loaded into `temp.<temp>`
 /// (`_rid` then the table's columns) for UPDATE/DELETE to run over as over
 /// a local shard.

@@ -513,6 +513,13 @@ impl Session {
     /// (see `ddl`); TRUNCATE outside a block empties the table at once, on
     /// every node.
     fn ddl(&mut self, stmt: &Statement) -> Result<Outcome> {
+        if let Statement::CreateIndex(ci) = stmt {
+            if ci.concurrently && self.txn != TxnState::Idle {
+                return Err(Error::ActiveTransaction(
+                    "CREATE INDEX CONCURRENTLY cannot run inside a transaction block".into(),
+                ));
+            }
+        }
         // RESTART IDENTITY changes the catalog: it needs a transaction.
         match stmt {
             Statement::Truncate(t) if self.txn == TxnState::Idle && !ddl::restarts(t) => {

@@ -26,6 +26,7 @@ use crate::types::Datum;
 
 mod cascade;
 pub(crate) mod foreign;
+mod general;
 mod upsert;
 
 pub fn run(
@@ -528,9 +529,14 @@ fn delete(
 /// Fail with 23505 if a row this statement wrote duplicates a unique key
 /// held by a live row of a sealed shard.
 pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]) -> Result<()> {
+    general::check(sess, def)?;
     let mut keys: Vec<Vec<usize>> = def.unique_keys().cloned().collect();
     // CREATE UNIQUE INDEX keys hold across shards and nodes too.
-    for ix in def.indexes.iter().filter(|ix| ix.unique) {
+    for ix in def
+        .indexes
+        .iter()
+        .filter(|ix| ix.unique && !ix.is_general())
+    {
         let key: Option<Vec<usize>> = ix.columns.iter().map(|c| def.column_index(c)).collect();
         if let Some(key) = key.filter(|k| !keys.contains(k)) {
             keys.push(key);
@@ -612,6 +618,15 @@ fn name_violated_key(sess: &Session, e: Error) -> Error {
     let Some(rest) = m.strip_prefix("duplicate key value violates unique constraint on ") else {
         return e;
     };
+    // An expression index: SQLite names the index.
+    if let Some(name) = rest
+        .strip_prefix("index '")
+        .and_then(|r| r.strip_suffix('\''))
+    {
+        return Error::UniqueViolation(format!(
+            "duplicate key value violates unique constraint \"{name}\""
+        ));
+    }
     let mut table = None;
     let cols: Vec<String> = rest
         .split(", ")

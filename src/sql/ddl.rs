@@ -261,25 +261,42 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
     })
 }
 
-/// An index from CREATE INDEX on `table`.
+/// An index from CREATE INDEX on `table`: its keys (columns or
+/// expressions), INCLUDE columns, predicate and PostgreSQL's default name.
 pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
-    if ci.predicate.is_some() {
-        return Err(Error::Unsupported("partial indexes".into()));
-    }
+    use crate::sql::index_expr::{self, Key};
     if ci.nulls_distinct == Some(false) {
         return Err(Error::Unsupported("UNIQUE NULLS NOT DISTINCT".into()));
     }
     crate::sql::index::refuse_options(ci)?;
-    let exprs: Vec<Expr> = ci.columns.iter().map(|c| c.column.expr.clone()).collect();
-    let cols = key_columns(&table.columns, &exprs, &table.name)?;
-    let columns: Vec<String> = cols
-        .iter()
-        .map(|&c| table.columns[c].name.clone())
-        .collect();
+    let mut columns = Vec::new();
+    let mut exprs = Vec::new();
+    let mut parts = Vec::new();
+    for c in &ci.columns {
+        match index_expr::key(&c.column.expr, table)? {
+            Key::Column(name) => {
+                parts.push(name.clone());
+                columns.push(name);
+                exprs.push(None);
+            }
+            Key::Expr(text) => {
+                parts.push(index_expr::name_part(&text, table)?);
+                columns.push(String::new());
+                exprs.push(Some(text));
+            }
+        }
+    }
+    if exprs.iter().all(|e| e.is_none()) {
+        exprs.clear();
+    }
+    let predicate = match &ci.predicate {
+        Some(p) => Some(index_expr::predicate(p, table)?),
+        None => None,
+    };
     let include = crate::sql::index::include_columns(ci, table)?;
     let name = match &ci.name {
         Some(n) => object_name(n),
-        None => crate::sql::index::default_name(&table.name, &columns, &include),
+        None => crate::sql::index::default_name(&table.name, &parts, &include),
     };
     Ok(Index {
         name,
@@ -287,6 +304,9 @@ pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
         unique: ci.unique,
         include,
         opclasses: crate::sql::index::opclasses(ci)?,
+        exprs,
+        predicate,
+        options: crate::sql::index::options(ci),
     })
 }
 

@@ -10,8 +10,7 @@ use crate::sql::ident_name;
 use crate::types::table::TableDef;
 
 /// Refuse the index options that are not built: access methods other
-/// than btree, DESC and NULLS FIRST/LAST, storage parameters (operator
-/// classes: see [`opclasses`]).
+/// than btree, storage parameters (operator classes: see [`opclasses`]).
 pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
     if let Some(using) = &ci.using {
         let method = using.to_string().to_lowercase();
@@ -19,13 +18,14 @@ pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
             return Err(Error::Unsupported(format!("index access method {method}")));
         }
     }
-    for c in &ci.columns {
-        let o = &c.column.options;
-        if !matches!(o.sort, None | Some(OrderBySort::Asc)) || o.nulls_first.is_some() {
-            return Err(Error::Unsupported(
-                "DESC and NULLS FIRST/LAST in an index".into(),
-            ));
-        }
+    if ci
+        .columns
+        .iter()
+        .any(|c| matches!(c.column.options.sort, Some(OrderBySort::Using(_))))
+    {
+        return Err(Error::Unsupported(
+            "USING an operator in an index key".into(),
+        ));
     }
     if !ci.with.is_empty() {
         return Err(Error::Unsupported("index storage parameters".into()));
@@ -34,6 +34,36 @@ pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
         return Err(Error::Unsupported("these index options".into()));
     }
     Ok(())
+}
+
+/// Each key's `indoption` bits (1: DESC, 2: NULLS FIRST, which DESC
+/// implies unless NULLS LAST), or empty when all are 0.
+pub fn options(ci: &CreateIndex) -> Vec<i16> {
+    let bits: Vec<i16> = ci
+        .columns
+        .iter()
+        .map(|c| {
+            let o = &c.column.options;
+            let desc = matches!(o.sort, Some(OrderBySort::Desc));
+            let nulls_first = o.nulls_first.unwrap_or(desc);
+            i16::from(desc) | (i16::from(nulls_first) << 1)
+        })
+        .collect();
+    match bits.iter().all(|&b| b == 0) {
+        true => vec![],
+        false => bits,
+    }
+}
+
+/// `DESC`, `NULLS FIRST` or `NULLS LAST` after a key, as PostgreSQL
+/// prints them (only what differs from the direction's default).
+pub fn option_text(bits: i16) -> &'static str {
+    match (bits & 1 != 0, bits & 2 != 0) {
+        (false, false) => "",
+        (false, true) => " NULLS FIRST",
+        (true, true) => " DESC",
+        (true, false) => " DESC NULLS LAST",
+    }
 }
 
 /// The operator classes an index may name: the pattern classes (for LIKE

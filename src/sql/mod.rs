@@ -29,6 +29,7 @@ pub mod coerce;
 pub mod ctas;
 pub mod ddl;
 pub mod index;
+pub mod index_expr;
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -52,7 +53,37 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             &ctas::matview_data_clause(sql),
         )))
         .and_then(|mut p| p.parse_statements())
-        .map_err(|e| syntax_error(sql, e))
+        .map_err(|e| match conflict_on_expression(sql) {
+            true => Error::Unsupported("ON CONFLICT with an index expression as its target".into()),
+            false => syntax_error(sql, e),
+        })
+}
+
+/// Whether `sql` has `ON CONFLICT (…)` whose target holds an expression
+/// (`((lower(email)))`), which the parser does not take.
+fn conflict_on_expression(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find("conflict") {
+        let start = from + at + "conflict".len();
+        from = start;
+        let rest = lower[start..].trim_start();
+        let Some(target) = rest.strip_prefix('(') else {
+            continue;
+        };
+        let mut depth = 1;
+        for c in target.chars() {
+            match c {
+                '(' => return true,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                break;
+            }
+        }
+    }
+    false
 }
 
 /// A parse error in PostgreSQL's words: `syntax error at or near "X"`

@@ -129,6 +129,12 @@ fn map(e: rusqlite::Error) -> Error {
         }
         _ => {}
     }
+    if msg.starts_with("ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint") {
+        return Error::InvalidColumnReference(
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification"
+                .into(),
+        );
+    }
     if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
         return Error::UniqueViolation(format!(
             "duplicate key value violates unique constraint on {rest}"

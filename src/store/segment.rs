@@ -219,16 +219,28 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         ));
     }
     for idx in &def.indexes {
+        // Expression indexes are built here even when not unique: a write
+        // whose key expression fails (division by zero) fails as in
+        // PostgreSQL.
+        let keys = idx
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| match idx.expr(k) {
+                Some(e) => crate::sql::index_expr::key_to_sqlite(e, def),
+                None => Ok(quote(c)),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let predicate = match &idx.predicate {
+            Some(p) => format!(" WHERE {}", crate::sql::check_to_sqlite(p, &table_columns)?),
+            None => String::new(),
+        };
         sql.push_str(&format!(
-            "CREATE {}INDEX IF NOT EXISTS {} ON {}({});",
+            "CREATE {}INDEX IF NOT EXISTS {} ON {}({}){predicate};",
             if idx.unique { "UNIQUE " } else { "" },
             quote(&idx.name),
             quote(&def.name),
-            idx.columns
-                .iter()
-                .map(|c| quote(c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            keys.join(", ")
         ));
     }
     conn.execute_batch(&sql).map_err(Error::from)

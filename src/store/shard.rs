@@ -432,6 +432,10 @@ fn index_ddl(table: &TableDef) -> Vec<String> {
     let mut out = Vec::new();
     let mut lists: Vec<Vec<String>> = Vec::new();
     for ix in &table.indexes {
+        // Expression and partial indexes only speed reads; shards skip them.
+        if ix.is_general() {
+            continue;
+        }
         if ix.columns.is_empty() || ix.columns.iter().any(|c| table.column_index(c).is_none()) {
             tracing::warn!(index = %ix.name, "index names a column the table lacks; not built");
             continue;

@@ -110,6 +110,31 @@ pub struct Index {
     /// every one is the default. It changes no answer here.
     #[serde(default)]
     pub opclasses: Vec<Option<String>>,
+    /// Each key's expression (PostgreSQL SQL text) in the order of
+    /// `columns`, whose entry is empty for an expression key; empty when
+    /// no key is an expression.
+    #[serde(default)]
+    pub exprs: Vec<Option<String>>,
+    /// The WHERE of a partial index (PostgreSQL SQL text).
+    #[serde(default)]
+    pub predicate: Option<String>,
+    /// Each key's `indoption` bits (1: DESC, 2: NULLS FIRST) in the order
+    /// of `columns`; empty when every one is 0. They change no answer.
+    #[serde(default)]
+    pub options: Vec<i16>,
+}
+
+impl Index {
+    /// The expression of key `i`, if it is one.
+    pub fn expr(&self, i: usize) -> Option<&str> {
+        self.exprs.get(i).and_then(|e| e.as_deref())
+    }
+
+    /// Whether the index is more than a list of columns (an expression
+    /// key or a predicate), which SQLite's own key checks cannot name.
+    pub fn is_general(&self) -> bool {
+        self.predicate.is_some() || self.exprs.iter().any(|e| e.is_some())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -89,7 +89,7 @@ pub(super) fn refresh(sess: &mut Session, r: &RefreshMaterializedView) -> Result
                 "REFRESH options CONCURRENTLY and WITH NO DATA cannot be used together".into(),
             ));
         }
-        if !def.indexes.iter().any(|i| i.unique) {
+        if !def.indexes.iter().any(|i| i.unique && !i.is_general()) {
             return Err(Error::ObjectNotInState(format!(
                 "cannot refresh materialized view \"public.{name}\" concurrently"
             ))

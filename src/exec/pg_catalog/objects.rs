@@ -51,9 +51,19 @@ pub struct Index {
     /// Non-default operator classes of the key columns (see
     /// `types::table::Index`).
     pub opclasses: Vec<Option<String>>,
+    /// Each key's expression (PostgreSQL SQL text) where it is one (its
+    /// `columns` entry is then [`EXPR`]); empty when none is.
+    pub exprs: Vec<Option<String>>,
+    /// The WHERE of a partial index.
+    pub predicate: Option<String>,
+    /// Each key's `indoption` bits; empty when all are 0.
+    pub options: Vec<i16>,
     /// The constraint the index implements, if any.
     pub constraint: Option<Constraint>,
 }
+
+/// The `columns` entry of an expression key (attnum 0 in `indkey`).
+pub const EXPR: usize = usize::MAX;
 
 /// A constraint of a table, as pg_constraint sees it.
 pub struct Constraint {
@@ -103,6 +113,9 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
             primary: kind == Some('p'),
             include: vec![],
             opclasses: vec![],
+            exprs: vec![],
+            predicate: None,
+            options: vec![],
             constraint,
         });
     };
@@ -118,13 +131,24 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
         add(u.constraint_name(t), u.columns.clone(), true, Some('u'));
     }
     for i in &t.indexes {
-        let cols = i.columns.iter().filter_map(|c| t.column_index(c)).collect();
+        let cols = i
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| match i.expr(k) {
+                Some(_) => Some(EXPR),
+                None => t.column_index(c),
+            })
+            .collect();
         add(i.name.clone(), cols, i.unique, None);
     }
     let declared = out.len().saturating_sub(t.indexes.len());
     for (o, i) in out[declared..].iter_mut().zip(&t.indexes) {
         o.include = i.include.iter().filter_map(|c| t.column_index(c)).collect();
         o.opclasses = i.opclasses.clone();
+        o.exprs = i.exprs.clone();
+        o.predicate = i.predicate.clone();
+        o.options = i.options.clone();
     }
     out
 }
@@ -155,41 +179,75 @@ pub fn checks(t: &TableDef) -> Vec<Constraint> {
     out
 }
 
-/// `CREATE [UNIQUE] INDEX name ON public.t USING btree (a, b) [INCLUDE (c)]`.
+/// `CREATE [UNIQUE] INDEX name ON public.t USING btree (a, b) [INCLUDE (c)]
+/// [WHERE …]`, as `pg_get_indexdef(oid)` prints it.
 pub fn index_def(t: &TableDef, i: &Index) -> String {
+    index_def_of(t, i, 0, false).unwrap_or_default()
+}
+
+/// `pg_get_indexdef(oid, col, pretty)`: the whole definition when `col`
+/// is 0, else key `col` (from 1) alone; `None` past the keys.
+pub fn index_def_of(t: &TableDef, i: &Index, col: usize, pretty: bool) -> Option<String> {
+    if col > 0 {
+        let k = col - 1;
+        return match i.exprs.get(k).cloned().flatten() {
+            Some(e) => crate::sql::index_expr::key_text(&e, t, pretty).ok(),
+            None => {
+                let c = i.columns.iter().chain(&i.include).nth(k)?;
+                Some(t.columns.get(*c)?.name.clone())
+            }
+        };
+    }
     let include = match i.include.is_empty() {
         true => String::new(),
         false => format!(" INCLUDE ({})", column_list(t, &i.include)),
     };
-    format!(
-        "CREATE {}INDEX {} ON public.{} USING btree ({}){include}",
+    let keys: Vec<String> = (0..i.columns.len())
+        .filter_map(|k| key_text(t, i, k, pretty))
+        .collect();
+    let predicate = i
+        .predicate
+        .as_deref()
+        .and_then(|p| crate::sql::index_expr::predicate_text(p, t, pretty).ok())
+        .map(|p| format!(" WHERE {p}"))
+        .unwrap_or_default();
+    Some(format!(
+        "CREATE {}INDEX {} ON {}{} USING btree ({}){include}{predicate}",
         if i.unique { "UNIQUE " } else { "" },
         i.name,
+        if pretty { "" } else { "public." },
         t.name,
-        key_list(t, i)
-    )
+        keys.join(", ")
+    ))
 }
 
-/// The key columns, each with its operator class when not the default.
-fn key_list(t: &TableDef, i: &Index) -> String {
-    let keys: Vec<String> = i
-        .columns
-        .iter()
-        .enumerate()
-        .filter_map(|(k, &c)| {
-            let name = &t.columns.get(c)?.name;
-            Some(match i.opclasses.get(k).cloned().flatten() {
-                Some(op) => format!("{name} {op}"),
-                None => name.clone(),
-            })
-        })
-        .collect();
-    keys.join(", ")
+/// Key `k` of an index with its operator class when not the default and
+/// its DESC / NULLS options.
+fn key_text(t: &TableDef, i: &Index, k: usize, pretty: bool) -> Option<String> {
+    let base = match i.exprs.get(k).cloned().flatten() {
+        Some(e) => crate::sql::index_expr::key_text(&e, t, pretty).ok()?,
+        None => t.columns.get(*i.columns.get(k)?)?.name.clone(),
+    };
+    let op = match i.opclasses.get(k).cloned().flatten() {
+        Some(op) => format!(" {op}"),
+        None => String::new(),
+    };
+    let bits = i.options.get(k).copied().unwrap_or(0);
+    Some(format!(
+        "{base}{op}{}",
+        crate::sql::index::option_text(bits)
+    ))
 }
 
 /// A list of column positions as `int2vector` text: attnums from 1, `1 2`.
 pub fn int2vector(cols: &[usize]) -> String {
-    let v: Vec<String> = cols.iter().map(|c| (c + 1).to_string()).collect();
+    let v: Vec<String> = cols
+        .iter()
+        .map(|&c| match c {
+            EXPR => "0".to_string(),
+            c => (c + 1).to_string(),
+        })
+        .collect();
     v.join(" ")
 }
 

@@ -348,12 +348,43 @@ fn index_rows(sess: &Session, def: &TableDef) -> Rows {
                     ("indkey", t(int2vector(&all))),
                     ("indcollation", t(vec!["0"; idx.columns.len()].join(" "))),
                     ("indclass", t(vec!["0"; idx.columns.len()].join(" "))),
-                    ("indoption", t(vec!["0"; idx.columns.len()].join(" "))),
+                    ("indoption", t(indoption(&idx))),
+                    ("indexprs", index_exprs(&idx)),
+                    ("indpred", index_pred(&tdef, &idx)),
                 ],
             ));
         }
     }
     out
+}
+
+/// `indoption`: each key's DESC / NULLS FIRST bits.
+fn indoption(idx: &objects::Index) -> String {
+    let v: Vec<String> = (0..idx.columns.len())
+        .map(|k| idx.options.get(k).copied().unwrap_or(0).to_string())
+        .collect();
+    v.join(" ")
+}
+
+/// `indexprs`: PostgreSQL stores a node tree; clients only test it for
+/// NULL, so the expressions' text stands in for it.
+fn index_exprs(idx: &objects::Index) -> Datum {
+    let e: Vec<&str> = idx.exprs.iter().filter_map(|e| e.as_deref()).collect();
+    match e.is_empty() {
+        true => Datum::Null,
+        false => Datum::Text(format!("({})", e.join(", "))),
+    }
+}
+
+/// `indpred`, likewise, as `pg_get_expr` prints it.
+fn index_pred(tdef: &TableDef, idx: &objects::Index) -> Datum {
+    match &idx.predicate {
+        Some(p) => match crate::sql::index_expr::predicate_text(p, tdef, false) {
+            Ok(text) => Datum::Text(text),
+            Err(_) => Datum::Text(format!("({p})")),
+        },
+        None => Datum::Null,
+    }
 }
 
 fn constraints(sess: &Session, def: &TableDef) -> Rows {

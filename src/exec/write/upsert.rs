@@ -62,21 +62,30 @@ pub(super) fn pull_conflicting_rows(
     if let Some(target) = &update_target {
         refuse_second_touch(sess, target)?;
     }
-    let keys: Vec<Vec<usize>> = def
-        .unique_keys()
-        .filter(|k| k.iter().all(|&c| cols.contains(&def.columns[c].name)))
-        .cloned()
+    let keys = plain_keys(def, &cols);
+    let mut conds: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
+            format!(
+                "({}) IN (SELECT {} FROM temp._mosaic_incoming)",
+                k.join(", "),
+                k.join(", ")
+            )
+        })
         .collect();
+    let general = general_keys(def, &cols)?;
+    conds.extend(general.iter().map(|g| g.pull.clone()));
     for (s, meta) in &shards {
         sess.attach(std::slice::from_ref(&s.id))?;
         let src = crate::store::shard::source(def, meta, s.tombstones, true)?;
-        if pull_from(sess, def, &src, &keys)? > 0 {
+        if pull_from(sess, def, &src, &conds)? > 0 {
             crate::exec::remote::tombstone_rows(sess, def, &meta.id.0, &src, None)?;
         }
     }
     // Rows with the same keys on other nodes move here the same way.
     if sess.has_peers() {
-        for key in &keys {
+        for (key, cond) in keys.iter().zip(&conds) {
             let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
             let incoming = sess.conn.rows(
                 &format!(
@@ -91,12 +100,12 @@ pub(super) fn pull_conflicting_rows(
             )?;
             for chunk in incoming.chunks(crate::exec::remote::KEYS_PER_PROBE) {
                 let (filter, params) = crate::exec::remote::key_filter(def, key, chunk);
-                for r in crate::exec::remote::remote_shards(sess, def, Some(filter), &params)? {
-                    let src = crate::exec::remote::remote_shard_source(def, &r);
-                    if pull_from(sess, def, &src, std::slice::from_ref(key))? > 0 {
-                        crate::exec::remote::tombstone_remote(sess, def, &r)?;
-                    }
-                }
+                pull_remote(sess, def, filter, &params, cond)?;
+            }
+        }
+        for g in &general {
+            for values in sess.conn.rows(&g.incoming, &[])? {
+                pull_remote(sess, def, g.filter.clone(), &values, &g.pull)?;
             }
         }
     }
@@ -162,19 +171,132 @@ fn refuse_second_touch(sess: &Session, key: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The unique keys (constraints, then plain CREATE UNIQUE INDEX keys,
+/// which arbitrate alike) whose columns the INSERT names.
+fn plain_keys(def: &TableDef, cols: &[String]) -> Vec<Vec<usize>> {
+    let index_keys = def
+        .indexes
+        .iter()
+        .filter(|ix| ix.unique && !ix.is_general())
+        .filter_map(|ix| {
+            ix.columns
+                .iter()
+                .map(|c| def.column_index(c))
+                .collect::<Option<Vec<usize>>>()
+        });
+    let mut keys: Vec<Vec<usize>> = Vec::new();
+    for k in def.unique_keys().cloned().chain(index_keys) {
+        if k.iter().all(|&c| cols.contains(&def.columns[c].name)) && !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys
+}
+
+/// Pull the rows of peers' shards matching `filter` (PostgreSQL over the
+/// bare table) and `cond` here (see [`pull_from`]).
+fn pull_remote(
+    sess: &mut Session,
+    def: &TableDef,
+    filter: String,
+    params: &[Datum],
+    cond: &str,
+) -> Result<()> {
+    for r in crate::exec::remote::remote_shards(sess, def, Some(filter), params)? {
+        let src = crate::exec::remote::remote_shard_source(def, &r);
+        if pull_from(sess, def, &src, &[cond.to_string()])? > 0 {
+            crate::exec::remote::tombstone_remote(sess, def, &r)?;
+        }
+    }
+    Ok(())
+}
+
+/// A general (expression or partial) unique index as ON CONFLICT pulls by
+/// it: the condition on a source's rows, the incoming rows' distinct keys
+/// and the PostgreSQL filter that finds a key's rows on peers.
+struct GeneralKey {
+    pull: String,
+    incoming: String,
+    filter: String,
+}
+
+fn general_keys(def: &TableDef, cols: &[String]) -> Result<Vec<GeneralKey>> {
+    let table_columns: Vec<(String, crate::types::PgType)> = def
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for ix in def.indexes.iter().filter(|ix| ix.unique && ix.is_general()) {
+        let used = def.columns.iter().filter(|c| {
+            ix.columns.contains(&c.name)
+                || ix
+                    .exprs
+                    .iter()
+                    .flatten()
+                    .chain(&ix.predicate)
+                    .any(|e| crate::sql::index_expr::mentions(e, &c.name))
+        });
+        if let Some(c) = used.clone().find(|c| !cols.contains(&c.name)) {
+            return Err(Error::Unsupported(format!(
+                "INSERT … ON CONFLICT that leaves out column \"{}\", which index \"{}\" uses",
+                c.name, ix.name
+            )));
+        }
+        let (mut lite, mut pg) = (Vec::new(), Vec::new());
+        for (k, c) in ix.columns.iter().enumerate() {
+            match ix.expr(k) {
+                Some(e) => {
+                    lite.push(crate::sql::index_expr::key_to_sqlite(e, def)?);
+                    pg.push(format!("({e})"));
+                }
+                None => {
+                    lite.push(quote(c));
+                    pg.push(quote(c));
+                }
+            }
+        }
+        let pred = match &ix.predicate {
+            Some(p) => format!("({})", crate::sql::check_to_sqlite(p, &table_columns)?),
+            None => "true".into(),
+        };
+        let not_null: Vec<String> = lite.iter().map(|k| format!("{k} IS NOT NULL")).collect();
+        let mut filter: Vec<String> = pg
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} = ${}", i + 1))
+            .collect();
+        filter.extend(ix.predicate.iter().map(|p| format!("({p})")));
+        out.push(GeneralKey {
+            pull: format!(
+                "({}) IN (SELECT {} FROM temp._mosaic_incoming AS {t} WHERE {pred}) AND {pred}",
+                lite.join(", "),
+                lite.join(", "),
+                t = quote(&def.name)
+            ),
+            incoming: format!(
+                "SELECT DISTINCT {} FROM temp._mosaic_incoming AS {} WHERE {pred} AND {}",
+                lite.join(", "),
+                quote(&def.name),
+                not_null.join(" AND ")
+            ),
+            filter: filter.join(" AND "),
+        });
+    }
+    Ok(out)
+}
+
 /// Copy the live rows of one sealed source (`src`, `_rid` first) that
-/// share a value of one of `keys` with an incoming row into the open
+/// meet one of `conds` (a key shared with an incoming row) into the open
 /// segment, leaving their row keys in temp._mosaic_rids for the caller to
 /// tombstone; returns how many.
-fn pull_from(sess: &Session, def: &TableDef, src: &str, keys: &[Vec<usize>]) -> Result<usize> {
+fn pull_from(sess: &Session, def: &TableDef, src: &str, conds: &[String]) -> Result<usize> {
     sess.conn.batch("DELETE FROM temp._mosaic_rids")?;
     let mut total = 0;
-    for key in keys {
-        let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
+    for cond in conds {
         let sql = format!(
-            "INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src}) WHERE ({}) IN (SELECT {} FROM temp._mosaic_incoming)",
-            k.join(", "),
-            k.join(", ")
+            "INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM ({src}) AS {} WHERE {cond}",
+            quote(&def.name)
         );
         total += sess.conn.execute(&sql, &[])?;
     }

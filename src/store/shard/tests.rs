@@ -30,8 +30,7 @@ pub(crate) fn table() -> TableDef {
             name: "people_name_idx".into(),
             columns: vec!["name".into()],
             unique: false,
-            include: vec![],
-            opclasses: vec![],
+            ..Default::default()
         }],
         foreign_keys: vec![],
         comment: None,

@@ -25,8 +25,9 @@ pub trait Lookup: Send + Sync + 'static {
     fn relation_name(&self, oid: i64) -> Option<String>;
     /// Whether a relation is in a schema on the search path.
     fn visible(&self, oid: i64) -> bool;
-    /// `CREATE INDEX …` for an index oid.
-    fn index_def(&self, oid: i64) -> Option<String>;
+    /// `pg_get_indexdef(oid, col, pretty)`: `CREATE INDEX …` for an index
+    /// oid (`col` 0), or its key `col` alone.
+    fn index_def(&self, oid: i64, col: i64, pretty: bool) -> Option<String>;
     /// `PRIMARY KEY (…)`, `UNIQUE (…)`, `CHECK (…)` for a constraint oid.
     fn constraint_def(&self, oid: i64) -> Option<String>;
     fn role_name(&self, oid: i64) -> Option<String>;
@@ -45,6 +46,24 @@ pub trait Lookup: Send + Sync + 'static {
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
     as_text(ctx.get_raw(i))
+}
+
+/// `pg_get_indexdef(oid [, col, pretty])` with `n` arguments.
+fn index_def(l: &dyn Lookup, c: &Context<'_>, n: i32, oid: i64) -> Option<String> {
+    let (col, pretty) = match n {
+        3 => (
+            int(c, 1).unwrap_or(0),
+            int(c, 2).unwrap_or(0) != 0 || text(c, 2).is_some_and(|t| t == "true" || t == "t"),
+        ),
+        _ => (0, false),
+    };
+    l.index_def(oid, col, pretty)
+}
+
+/// Whether catalog array text is an `int2vector`/`oidvector` (`1 0 3`),
+/// not an array (`{1,0,3}`).
+fn is_vector(a: &str) -> bool {
+    !a.trim_start().starts_with('{')
 }
 
 fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
@@ -148,9 +167,14 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             return Ok(Value::Null);
         };
         let items = parse_array(&a);
-        Ok(out(usize::try_from(i - 1)
+        let item = usize::try_from(i - 1)
             .ok()
-            .and_then(|i| items.get(i).cloned().flatten())))
+            .and_then(|i| items.get(i).cloned().flatten());
+        // An int2vector's or oidvector's element is a number.
+        Ok(match item.as_deref().map(str::parse::<i64>) {
+            Some(Ok(n)) if is_vector(&a) => Value::Integer(n),
+            _ => out(item),
+        })
     })?;
     // An element as `_pg_expandarray`'s `x`: an integer where it reads as
     // one (the arrays it walks are int2vector and oid[]), text otherwise.
@@ -195,8 +219,10 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             return Ok(Value::Null);
         };
         let len = parse_array(&a).len() as i64;
+        // An int2vector's or oidvector's subscripts start at 0.
+        let first = i64::from(!is_vector(&a));
         Ok(if (1..=len).contains(&i) {
-            Value::Integer(i)
+            Value::Integer(i - 1 + first)
         } else {
             Value::Null
         })
@@ -284,7 +310,7 @@ impl Lookup for NoCatalog {
     fn visible(&self, _: i64) -> bool {
         true
     }
-    fn index_def(&self, _: i64) -> Option<String> {
+    fn index_def(&self, _: i64, _: i64, _: bool) -> Option<String> {
         None
     }
     fn constraint_def(&self, _: i64) -> Option<String> {
@@ -335,7 +361,7 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
     for n in [1, 3] {
         let l = lookup.clone();
         conn.create_scalar_function("pg_get_indexdef", n, flags, move |c| {
-            Ok(out(int(c, 0).and_then(|o| l.index_def(o))))
+            Ok(out(int(c, 0).and_then(|o| index_def(&*l, c, n, o))))
         })?;
     }
     for n in [1, 2] {

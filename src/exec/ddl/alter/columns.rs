@@ -209,6 +209,9 @@ pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &st
                 *c = new.to_string();
             }
         }
+        for e in ix.exprs.iter_mut().flatten().chain(ix.predicate.iter_mut()) {
+            *e = rename_in_expr(e, old, new)?;
+        }
     }
     let table = def.name.clone();
     let rename_parent = |fk: &mut crate::types::foreign::ForeignKey| {
@@ -306,8 +309,15 @@ pub(super) fn drop(
         }
     }
     (def.checks, def.altered.check_names) = (checks, names);
-    def.indexes
-        .retain(|ix| !ix.columns.iter().chain(&ix.include).any(|c| c == name));
+    def.indexes.retain(|ix| {
+        !ix.columns.iter().chain(&ix.include).any(|c| c == name)
+            && !ix
+                .exprs
+                .iter()
+                .flatten()
+                .chain(&ix.predicate)
+                .any(|e| crate::sql::index_expr::mentions(e, name))
+    });
     if def.primary_key.contains(&i) {
         def.primary_key.clear();
     }
