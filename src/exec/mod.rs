@@ -382,6 +382,8 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::AlterTable(_)
         | Statement::Drop { .. }
         | Statement::CreateExtension(_)
+        | Statement::CreateType { .. }
+        | Statement::AlterType(_)
         | Statement::DropExtension(_)
         | Statement::Truncate(_) => Kind::Ddl,
         Statement::StartTransaction { modes, .. } => {

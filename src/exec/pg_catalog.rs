@@ -102,6 +102,8 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
                 RelKind::View { .. } => 'v',
                 RelKind::MatView { .. } => 'm',
                 RelKind::Sequence(_) => 'S',
+                // Never here: the catalog's relations leave types out.
+                RelKind::Enum(_) => 'r',
             },
             def: t,
         })

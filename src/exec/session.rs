@@ -232,13 +232,21 @@ impl Session {
     /// Classify and type one statement of a parsed script, as this session
     /// sees the catalog (its earlier statements' DDL included).
     pub fn prepare_parsed(&self, parsed: crate::exec::Parsed) -> Result<Prepared> {
+        let _types = self.type_scope();
         crate::exec::prepare_parsed(&self.catalog(), parsed, &[])
     }
 
     /// Parse, classify and type `sql` as this session sees the catalog
     /// (its open block's DDL included).
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+        let _types = self.type_scope();
         prepare(&self.catalog(), sql, declared)
+    }
+
+    /// The enum types this session sees, in scope for the type names of
+    /// the SQL it parses until the guard is dropped (`types::enums`).
+    pub fn type_scope(&self) -> crate::types::enums::ScopeGuard {
+        crate::types::enums::scope(self.catalog().enum_types())
     }
 
     /// The catalog as this session sees it: its open block's DDL over the
@@ -345,6 +353,7 @@ impl Session {
     }
 
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
+        let _types = self.type_scope();
         if let Some(c) = &self.cluster {
             self.reads = c.reads();
         }

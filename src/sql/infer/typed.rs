@@ -17,6 +17,7 @@
 //! type cannot be known, the statement is refused (0A000) rather than
 //! computed in floats.
 
+mod enums;
 mod expr;
 mod values;
 
@@ -96,6 +97,21 @@ pub(super) fn collate(e: Expr) -> Expr {
             collation: collation(),
         },
     }
+}
+
+/// `e` under the collation its type sorts by: numeric's, an enum's; as
+/// it is for other types.
+pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
+    match ty {
+        PgType::Numeric(_) => collate(e),
+        PgType::Enum(t) => enums::collate_enum(e, t),
+        _ => e,
+    }
+}
+
+/// Whether a type sorts under a collation of its own.
+fn collated_type(ty: &PgType) -> bool {
+    matches!(ty, PgType::Numeric(_) | PgType::Enum(_))
 }
 
 /// `CAST(e AS ty)` in PostgreSQL syntax.
@@ -261,9 +277,9 @@ impl Typer<'_> {
             Some(t) => t,
             None => self.type_of(key),
         };
-        if is_numeric(&ty) {
+        if collated_type(&ty) {
             let inner = std::mem::replace(key, Expr::Value(Value::Null.into()));
-            *key = collate(inner);
+            *key = collate_as(inner, &ty);
         }
     }
 
@@ -273,18 +289,20 @@ impl Typer<'_> {
         for item in &mut sel.projection {
             match item {
                 SelectItem::UnnamedExpr(e)
-                    if is_numeric(&self.type_of(e)) && !matches!(e, Expr::Collate { .. }) =>
+                    if collated_type(&self.type_of(e)) && !matches!(e, Expr::Collate { .. }) =>
                 {
+                    let ty = self.type_of(e);
                     let name = self.env.expr_name(e);
                     let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
                     *item = SelectItem::ExprWithAlias {
-                        expr: collate(inner),
+                        expr: collate_as(inner, &ty),
                         alias: Ident::with_quote('"', name),
                     };
                 }
-                SelectItem::ExprWithAlias { expr, .. } if is_numeric(&self.type_of(expr)) => {
+                SelectItem::ExprWithAlias { expr, .. } if collated_type(&self.type_of(expr)) => {
+                    let ty = self.type_of(expr);
                     let inner = std::mem::replace(expr, Expr::Value(Value::Null.into()));
-                    *expr = collate(inner);
+                    *expr = collate_as(inner, &ty);
                 }
                 _ => {}
             }

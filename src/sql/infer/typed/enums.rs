@@ -1,0 +1,128 @@
+//! The typed step for enum operands (`types::enums`): comparisons, sort
+//! and grouping keys and min/max run under the enum's collation, so they
+//! follow its sort order, never the labels' text; a quoted literal an
+//! enum meets takes the enum's type and must be one of its labels (22P02).
+
+use sqlparser::ast::{BinaryOperator as Op, Expr, Value};
+
+use super::expr::take;
+use super::Typer;
+use crate::error::{Error, Result};
+use crate::types::enums::EnumType;
+use crate::types::PgType;
+
+fn enum_of(t: &PgType) -> Option<&EnumType> {
+    match t {
+        PgType::Enum(e) => Some(e),
+        _ => None,
+    }
+}
+
+/// `e COLLATE <the enum's collation>` (once).
+pub(super) fn collate_enum(e: Expr, ty: &EnumType) -> Expr {
+    match e {
+        c @ Expr::Collate { .. } => c,
+        e => Expr::Collate {
+            expr: Box::new(e),
+            collation: sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(
+                ty.collation(),
+            )]),
+        },
+    }
+}
+
+/// A quoted literal's text.
+fn literal(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::EscapedStringLiteral(s) => Some(s),
+            _ => None,
+        },
+        Expr::Nested(inner) => literal(inner),
+        _ => None,
+    }
+}
+
+impl Typer<'_> {
+    /// Check that a literal meeting the enum is one of its labels, and
+    /// refuse operands of other types (no operator compares them).
+    fn enum_operand(&mut self, ty: &EnumType, other: &Expr, op: &str) -> Result<()> {
+        if let Some(s) = literal(other) {
+            ty.parse(s)?;
+            return Ok(());
+        }
+        match self.type_of(other) {
+            PgType::Enum(o) if o.name == ty.name => Ok(()),
+            PgType::Unknown => Ok(()),
+            o => Err(Error::NoSuchOperator(format!(
+                "operator does not exist: {} {op} {}",
+                ty.name,
+                o.display_name()
+            ))
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")),
+        }
+    }
+
+    pub(super) fn enum_expr(&mut self, e: &mut Expr) -> Result<()> {
+        match e {
+            Expr::BinaryOp { left, op, right }
+                if matches!(
+                    op,
+                    Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+                ) =>
+            {
+                let (lt, rt) = (self.type_of(left), self.type_of(right));
+                let (ty, left_is_enum) = match (enum_of(&lt), enum_of(&rt)) {
+                    (Some(t), _) => (t.clone(), true),
+                    (None, Some(t)) => (t.clone(), false),
+                    _ => return Ok(()),
+                };
+                let op_text = op.to_string();
+                if left_is_enum {
+                    self.enum_operand(&ty, right, &op_text)?;
+                } else {
+                    self.enum_operand(&ty, left, &op_text)?;
+                }
+                // The explicit collation of either operand decides.
+                let side = if left_is_enum { left } else { right };
+                **side = collate_enum(take(side), &ty);
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                let Some(ty) = enum_of(&self.type_of(expr)).cloned() else {
+                    return Ok(());
+                };
+                self.enum_operand(&ty, low, "BETWEEN")?;
+                self.enum_operand(&ty, high, "BETWEEN")?;
+                **expr = collate_enum(take(expr), &ty);
+            }
+            Expr::In {
+                expr,
+                target: sqlparser::ast::InTarget::List(list),
+                ..
+            } => {
+                let Some(ty) = enum_of(&self.type_of(expr)).cloned() else {
+                    return Ok(());
+                };
+                for x in list.iter() {
+                    self.enum_operand(&ty, x, "=")?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// min/max (and their window forms) of an enum: under its collation.
+    pub(super) fn enum_aggregate(&mut self, name: &str, args: Vec<&mut Expr>) {
+        if !matches!(name, "min" | "max") {
+            return;
+        }
+        for a in args {
+            if let Some(ty) = enum_of(&self.type_of(a)).cloned() {
+                *a = collate_enum(take(a), &ty);
+            }
+        }
+    }
+}
