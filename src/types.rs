@@ -441,6 +441,8 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
             oid: 0,
             name: name.to_string(),
             labels,
+            array_oid: 0,
+            sort_orders: vec![],
         })));
     }
     if let Some(args) = spec.strip_prefix("numeric(") {

@@ -8,6 +8,7 @@
 //! `::regclass`, `pg_get_userbyid`, …) are registered on the session's
 //! connection the first time it reads a catalog relation.
 
+mod enums;
 pub(crate) mod foreign;
 mod information_schema;
 pub(crate) mod objects;
@@ -201,6 +202,12 @@ impl StoreLookup {
 }
 
 impl Lookup for StoreLookup {
+    fn type_name(&self, oid: i64) -> Option<String> {
+        let types = self.0.catalog.view(&self.1.read()).enum_types();
+        let t = types.iter().find(|t| t.oid as i64 == oid)?;
+        Some(crate::types::enums::display_name(&t.name))
+    }
+
     fn relation_oid(&self, name: &str) -> Option<i64> {
         let name = name.trim().trim_matches('"');
         let name = name.strip_prefix("public.").unwrap_or(name);

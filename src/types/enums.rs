@@ -28,6 +28,15 @@ pub struct EnumType {
     pub oid: u32,
     pub name: String,
     pub labels: Vec<String>,
+    /// The oid of its array type (`_name` in pg_type).
+    #[serde(default)]
+    pub array_oid: u32,
+    /// pg_enum.enumsortorder of each label (an f32's bits), as PostgreSQL
+    /// numbers them: 1, 2, … at CREATE, then the next whole number after
+    /// the last, one less than the first, or the midpoint of two
+    /// neighbours. Empty: 1, 2, ….
+    #[serde(default)]
+    pub sort_orders: Vec<u32>,
 }
 
 /// The prefix of enum collation names.
@@ -61,9 +70,35 @@ impl EnumType {
         name
     }
 
-    /// The sort position of each label, 1-based, as pg_enum.enumsortorder.
-    pub fn position(&self, label: &str) -> Option<usize> {
-        self.labels.iter().position(|l| l == label).map(|p| p + 1)
+    /// pg_enum.enumsortorder of each label, in order.
+    pub fn sort_orders(&self) -> Vec<f32> {
+        if self.sort_orders.len() == self.labels.len() {
+            self.sort_orders
+                .iter()
+                .map(|b| f32::from_bits(*b))
+                .collect()
+        } else {
+            (1..=self.labels.len()).map(|n| n as f32).collect()
+        }
+    }
+
+    /// Insert `label` at position `at`, numbering it as PostgreSQL does
+    /// (renumbering all 1, 2, … when no float lies between neighbours).
+    pub fn insert(&mut self, at: usize, label: String) {
+        let mut orders = self.sort_orders();
+        let new = match (at.checked_sub(1).map(|p| orders[p]), orders.get(at)) {
+            (None, None) => 1.0,
+            (Some(prev), None) => prev.floor() + 1.0,
+            (None, Some(next)) => next - 1.0,
+            (Some(prev), Some(next)) => (prev + next) / 2.0,
+        };
+        orders.insert(at, new);
+        self.labels.insert(at, label);
+        let clash = orders.windows(2).any(|w| w[0] >= w[1]);
+        if clash {
+            orders = (1..=self.labels.len()).map(|n| n as f32).collect();
+        }
+        self.sort_orders = orders.iter().map(|f| f.to_bits()).collect();
     }
 }
 
@@ -137,6 +172,8 @@ mod tests {
             oid: 1,
             name: "mood".into(),
             labels: vec!["sad".into(), "o_k".into(), "".into()],
+            array_oid: 0,
+            sort_orders: vec![],
         };
         let labels = collation_labels(&t.collation()).unwrap();
         assert_eq!(labels, vec![b"sad".to_vec(), b"o_k".to_vec(), vec![]]);

@@ -43,6 +43,8 @@ pub(super) fn create(sess: &mut Session, name: &ObjectName, labels: &[Ident]) ->
             oid: 0,
             name: name.clone(),
             labels: out,
+            array_oid: sess.store.next_oid()?,
+            sort_orders: vec![],
         })),
         ..Default::default()
     };
@@ -111,7 +113,7 @@ pub(super) fn alter(sess: &mut Session, at: &AlterType) -> Result<Outcome> {
                 Some(AlterTypeAddValuePosition::Before(n)) => existing(&ty, n)?,
                 Some(AlterTypeAddValuePosition::After(n)) => existing(&ty, n)? + 1,
             };
-            ty.labels.insert(at, new);
+            ty.insert(at, new);
         }
         AlterTypeOperation::RenameValue(r) => {
             let (from, to) = (label(&r.from)?, label(&r.to)?);

@@ -41,6 +41,10 @@ pub trait Lookup: Send + Sync + 'static {
     /// COMMENT ON text of a relation (`subid` 0) or of its column number
     /// `subid`.
     fn description(&self, oid: i64, subid: i64) -> Option<String>;
+    /// The name `format_type` gives a user-defined type (an enum), by oid.
+    fn type_name(&self, _oid: i64) -> Option<String> {
+        None
+    }
 }
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
@@ -316,6 +320,16 @@ impl Lookup for NoCatalog {
 pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
     // Not deterministic: the catalog changes under a prepared statement.
     let flags = FunctionFlags::SQLITE_UTF8;
+    let l = lookup.clone();
+    conn.create_scalar_function("format_type", 2, flags, move |c| {
+        Ok(match int(c, 0) {
+            Some(oid) => Value::Text(
+                l.type_name(oid)
+                    .unwrap_or_else(|| format_type(oid, int(c, 1))),
+            ),
+            None => Value::Null,
+        })
+    })?;
     let l = lookup.clone();
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
         Ok(Value::Integer(
