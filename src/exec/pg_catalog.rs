@@ -204,8 +204,15 @@ impl StoreLookup {
 impl Lookup for StoreLookup {
     fn type_name(&self, oid: i64) -> Option<String> {
         let types = self.0.catalog.view(&self.1.read()).enum_types();
-        let t = types.iter().find(|t| t.oid as i64 == oid)?;
-        Some(crate::types::enums::display_name(&t.name))
+        let t = types
+            .iter()
+            .find(|t| t.oid as i64 == oid || t.array_oid as i64 == oid)?;
+        let name = crate::types::enums::display_name(&t.name);
+        Some(if t.oid as i64 == oid {
+            name
+        } else {
+            format!("{name}[]")
+        })
     }
 
     fn relation_oid(&self, name: &str) -> Option<i64> {
