@@ -44,9 +44,28 @@ CREATE TABLE errs_sd (id bigint DEFAULT nextval('errs_used'));
 CREATE TABLE errs_idn (id integer GENERATED ALWAYS AS IDENTITY, v integer);
 CREATE TABLE errs_alt (a integer, b integer, c text);
 INSERT INTO errs_alt VALUES (1, 1, NULL), (2, 2, 'x'), (2, 3, 'y');
-CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer)";
+CREATE TABLE errs_ident (id integer GENERATED ALWAYS AS IDENTITY, v integer);
+CREATE TYPE errs_mood AS ENUM ('sad', 'ok');
+CREATE TABLE errs_en (m errs_mood, t text)";
 
 const CASES: &[(&str, u8)] = &[
+    ("CREATE TYPE errs_mood AS ENUM ('x')", ALL),
+    ("CREATE TYPE errs AS ENUM ('x')", ALL),
+    ("CREATE TABLE errs_mood (a integer)", ALL),
+    ("INSERT INTO errs_en VALUES ('happy')", MESSAGE | DETAIL | HINT),
+    ("SELECT 'happy'::errs_mood", MESSAGE | DETAIL | HINT),
+    ("SELECT * FROM errs_en WHERE m = 'nah'", MESSAGE | DETAIL | HINT),
+    ("SELECT * FROM errs_en WHERE m = t", MESSAGE | DETAIL | HINT),
+    ("DROP TYPE errs_mood", ALL),
+    ("DROP TYPE errs", ALL),
+    ("DROP TYPE errs_nope", ALL),
+    ("ALTER TYPE errs_mood ADD VALUE 'ok'", ALL),
+    ("ALTER TYPE errs_mood ADD VALUE 'x' BEFORE 'nope'", ALL),
+    ("ALTER TYPE errs_mood RENAME VALUE 'nope' TO 'x'", ALL),
+    (
+        "CREATE TYPE errs_long AS ENUM ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')",
+        ALL,
+    ),
     ("DROP TABLE errs_vt", ALL),
     ("DROP VIEW errs_v", ALL),
     ("DROP TABLE errs_v", ALL),

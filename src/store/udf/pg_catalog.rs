@@ -314,13 +314,9 @@ impl Lookup for NoCatalog {
     }
 }
 
-/// Register the catalog functions that look objects up through `lookup`.
-/// Registering again replaces them (and makes SQLite re-prepare cached
-/// statements), so a session does it once.
-pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
-    // Not deterministic: the catalog changes under a prepared statement.
+/// `format_type` over the catalog too: user-defined types (enums) by name.
+fn register_format_type(conn: &Connection, l: Arc<dyn Lookup>) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8;
-    let l = lookup.clone();
     conn.create_scalar_function("format_type", 2, flags, move |c| {
         Ok(match int(c, 0) {
             Some(oid) => Value::Text(
@@ -329,7 +325,15 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
             ),
             None => Value::Null,
         })
-    })?;
+    })
+}
+
+/// Register the catalog functions that look objects up through `lookup`.
+/// Registering again replaces them (and makes SQLite re-prepare cached
+/// statements), so a session does it once.
+pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
+    register_format_type(conn, lookup.clone())?;
+    let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
     let l = lookup.clone();
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
         Ok(Value::Integer(
