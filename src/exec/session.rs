@@ -125,6 +125,9 @@ pub struct Session {
     pub(super) ddl_savepoints: Vec<(String, ddl::Block)>,
     /// The open transaction is the implicit one of a multi-statement query.
     pub(super) implicit: bool,
+    /// The open transaction is the one a DDL statement outside a block
+    /// runs in.
+    pub(super) ddl_autocommit: bool,
     /// The open transaction block holds the node's write lock.
     pub(super) writing: bool,
     /// The open transaction block is READ ONLY.
@@ -196,6 +199,7 @@ impl Session {
             shared_staged,
             ddl_savepoints: vec![],
             implicit: false,
+            ddl_autocommit: false,
             writing: false,
             read_only: false,
             isolation: Default::default(),
@@ -526,7 +530,10 @@ impl Session {
             return ddl::truncate_now(self, stmt);
         }
         self.begin(Default::default())?;
-        match ddl::run(self, stmt) {
+        self.ddl_autocommit = true;
+        let r = ddl::run(self, stmt);
+        self.ddl_autocommit = false;
+        match r {
             Ok(outcome) => {
                 self.commit()?;
                 Ok(outcome)
@@ -536,6 +543,12 @@ impl Session {
                 Err(e)
             }
         }
+    }
+
+    /// Whether a transaction block (BEGIN, or a multi-statement query's
+    /// implicit one) is open around the current statement.
+    pub fn in_block(&self) -> bool {
+        self.txn != TxnState::Idle && !self.ddl_autocommit
     }
 
     /// Run `f` as one atomic statement: inside the open transaction block

@@ -100,6 +100,14 @@ pub(super) fn alter(sess: &mut Session, at: &AlterType) -> Result<Outcome> {
     match &at.operation {
         AlterTypeOperation::AddValue(add) => {
             let new = label(&add.value)?;
+            // PostgreSQL lets a block use a label it added only once it
+            // commits (55P04); that check is not built, so a block may not
+            // add one.
+            if sess.in_block() {
+                return Err(Error::Unsupported(format!(
+                    "ALTER TYPE {name} ADD VALUE inside a transaction block"
+                )));
+            }
             if ty.labels.contains(&new) {
                 if add.if_not_exists {
                     return Ok(Outcome::Command("ALTER TYPE".into()));
