@@ -146,6 +146,9 @@ pub enum Error {
     /// 42883: no operator for these operand types.
     #[error("{0}")]
     NoSuchOperator(String),
+    /// 42846: no cast between the two types.
+    #[error("{0}")]
+    CannotCoerce(String),
     /// 42602: a name that cannot be used (an enum label too long).
     #[error("{0}")]
     InvalidName(String),
@@ -226,6 +229,7 @@ impl Error {
             Error::DuplicateColumn(_) | Error::ColumnExists(_) => "42701",
             Error::NoSuchRelation(_) => "42P01",
             Error::InvalidName(_) => "42602",
+            Error::CannotCoerce(_) => "42846",
             Error::NoSuchOperator(_) => "42883",
             Error::SequenceLimit(_) => "2200H",
             Error::GeneratedAlways(_) => "428C9",

@@ -56,6 +56,8 @@ const CASES: &[(&str, u8)] = &[
     ("SELECT 'happy'::errs_mood", MESSAGE | DETAIL | HINT),
     ("SELECT * FROM errs_en WHERE m = 'nah'", MESSAGE | DETAIL | HINT),
     ("SELECT * FROM errs_en WHERE m = t", MESSAGE | DETAIL | HINT),
+    ("SELECT 1::errs_mood", MESSAGE | DETAIL | HINT),
+    ("SELECT m::integer FROM errs_en", MESSAGE | DETAIL | HINT),
     ("DROP TYPE errs_mood", ALL),
     ("DROP TYPE errs", ALL),
     ("DROP TYPE errs_nope", ALL),

@@ -125,8 +125,7 @@ pub struct Session {
     pub(super) ddl_savepoints: Vec<(String, ddl::Block)>,
     /// The open transaction is the implicit one of a multi-statement query.
     pub(super) implicit: bool,
-    /// The open transaction is the one a DDL statement outside a block
-    /// runs in.
+    /// The open transaction is a DDL statement's own (outside a block).
     pub(super) ddl_autocommit: bool,
     /// The open transaction block holds the node's write lock.
     pub(super) writing: bool,
@@ -245,12 +244,6 @@ impl Session {
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
         let _types = self.type_scope();
         prepare(&self.catalog(), sql, declared)
-    }
-
-    /// The enum types this session sees, in scope for the type names of
-    /// the SQL it parses until the guard is dropped (`types::enums`).
-    pub fn type_scope(&self) -> crate::types::enums::ScopeGuard {
-        crate::types::enums::scope(self.catalog().enum_types())
     }
 
     /// The catalog as this session sees it: its open block's DDL over the
@@ -543,12 +536,6 @@ impl Session {
                 Err(e)
             }
         }
-    }
-
-    /// Whether a transaction block (BEGIN, or a multi-statement query's
-    /// implicit one) is open around the current statement.
-    pub fn in_block(&self) -> bool {
-        self.txn != TxnState::Idle && !self.ddl_autocommit
     }
 
     /// Run `f` as one atomic statement: inside the open transaction block

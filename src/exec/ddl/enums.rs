@@ -257,3 +257,17 @@ pub(super) fn drop(
     }
     Ok(Outcome::Command("DROP TYPE".into()))
 }
+
+impl Session {
+    /// The enum types this session sees, in scope for the type names of
+    /// the SQL it parses until the guard is dropped (`types::enums`).
+    pub fn type_scope(&self) -> crate::types::enums::ScopeGuard {
+        crate::types::enums::scope(self.catalog().enum_types())
+    }
+
+    /// Whether a transaction block (BEGIN, or a multi-statement query's
+    /// implicit one) is open around the current statement.
+    pub fn in_block(&self) -> bool {
+        self.txn != crate::exec::TxnState::Idle && !self.ddl_autocommit
+    }
+}

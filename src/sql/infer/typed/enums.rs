@@ -43,6 +43,30 @@ fn literal(e: &Expr) -> Option<&str> {
     }
 }
 
+/// A cast to or from an enum: only from and to text types (and the same
+/// enum), else PostgreSQL's 42846.
+pub(super) fn check_cast(from: &PgType, to: &PgType) -> Result<()> {
+    let texty = |t: &PgType| {
+        matches!(
+            t,
+            PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_) | PgType::Unknown
+        )
+    };
+    let ok = match (from, to) {
+        (PgType::Enum(a), PgType::Enum(b)) => a.name == b.name,
+        (PgType::Enum(_), t) | (t, PgType::Enum(_)) => texty(t),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(Error::CannotCoerce(format!(
+        "cannot cast type {} to {}",
+        from.display_name(),
+        to.display_name()
+    )))
+}
+
 impl Typer<'_> {
     /// Check that a literal meeting the enum is one of its labels, and
     /// refuse operands of other types (no operator compares them).

@@ -458,6 +458,7 @@ impl Typer<'_> {
         let Ok(target) = PgType::from_sql(data_type) else {
             return Ok(());
         };
+        super::enums::check_cast(&self.type_of(expr), &target)?;
         let to_text = matches!(
             target,
             PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_)
