@@ -373,7 +373,7 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         "jsonb" => PgType::Jsonb,
         "uuid" => PgType::Uuid,
         "name" | "citext" => PgType::Text,
-        _ if mods.is_empty() => PgType::Enum(Box::new(enums::lookup(n)?)),
+        _ if mods.is_empty() => PgType::Enum(Box::new(enums::lookup(&enums::type_name(name))?)),
         _ => return None,
     })
 }

@@ -58,6 +58,8 @@ const CASES: &[(&str, u8)] = &[
     ("SELECT * FROM errs_en WHERE m = t", MESSAGE | DETAIL | HINT),
     ("SELECT 1::errs_mood", MESSAGE | DETAIL | HINT),
     ("SELECT m::integer FROM errs_en", MESSAGE | DETAIL | HINT),
+    ("INSERT INTO errs_en (m) SELECT t FROM errs_en", MESSAGE | DETAIL | HINT),
+    ("CREATE TABLE errs_end (m errs_mood DEFAULT 'x')", MESSAGE | DETAIL | HINT),
     ("DROP TYPE errs_mood", ALL),
     ("DROP TYPE errs", ALL),
     ("DROP TYPE errs_nope", ALL),

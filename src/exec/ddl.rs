@@ -247,6 +247,16 @@ fn is_view(sess: &Session, name: &str) -> bool {
 /// Write a table's new definition (or its drop) to the journal, in the
 /// block's transaction, and stage it for this session.
 fn record(sess: &mut Session, name: &str, def: Option<TableDef>) -> Result<()> {
+    // An enum column's DEFAULT label is checked when it is given.
+    for c in def.iter().flat_map(|d| &d.columns) {
+        if let (crate::types::PgType::Enum(t), Some(d)) = (&c.ty, &c.default) {
+            if let Ok(sqlparser::ast::Expr::Value(v)) = crate::sql::parse_expr(d) {
+                if let sqlparser::ast::Value::SingleQuotedString(s) = &v.value {
+                    t.parse(s)?;
+                }
+            }
+        }
+    }
     // Types and relations share one namespace, as a relation's row type
     // shares PostgreSQL's pg_type with every other type.
     if let (Some(new), Some(old)) = (&def, sess.catalog().object(name)) {

@@ -146,6 +146,16 @@ pub fn lookup(name: &str) -> Option<EnumType> {
     SCOPE.with(|s| s.borrow().iter().find(|t| t.name == name).cloned())
 }
 
+/// The name a type name in SQL text denotes (`public.mood`, `"Mood"`):
+/// folded to lower case unless quoted.
+pub fn type_name(written: &str) -> String {
+    let n = written.strip_prefix("public.").unwrap_or(written);
+    match n.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+        Some(q) => q.replace("\"\"", "\""),
+        None => n.to_lowercase(),
+    }
+}
+
 /// A type name as `format_type` prints it: quoted when it must be.
 pub fn display_name(name: &str) -> String {
     let plain = name

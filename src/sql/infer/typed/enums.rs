@@ -43,6 +43,34 @@ fn literal(e: &Expr) -> Option<&str> {
     }
 }
 
+/// A value assigned to an enum column: a literal (checked as it is
+/// stored), NULL, a parameter or DEFAULT as it is, an expression of
+/// unknown type checked by a cast, one of another type refused (42804).
+pub(super) fn assign(e: &mut Expr, ty: &EnumType, src: &PgType, col: &str) -> Result<()> {
+    if super::is_plain_literal(e) {
+        return Ok(());
+    }
+    match src {
+        PgType::Enum(s) if s.name == ty.name => Ok(()),
+        PgType::Unknown => {
+            let spec = Expr::Value(
+                Value::SingleQuotedString(crate::types::cast_spec(&PgType::Enum(Box::new(
+                    ty.clone(),
+                ))))
+                .into(),
+            );
+            *e = crate::sql::build::call("pg_cast", vec![take(e), spec]);
+            Ok(())
+        }
+        other => Err(Error::DatatypeMismatch(format!(
+            "column \"{col}\" is of type {} but expression is of type {}",
+            crate::types::enums::display_name(&ty.name),
+            other.display_name()
+        ))
+        .with_hint("You will need to rewrite or cast the expression.")),
+    }
+}
+
 /// A cast to or from an enum: only from and to text types (and the same
 /// enum), else PostgreSQL's 42846.
 pub(super) fn check_cast(from: &PgType, to: &PgType) -> Result<()> {
