@@ -116,6 +116,7 @@ impl Typer<'_> {
     }
 
     pub(super) fn enum_expr(&mut self, e: &mut Expr) -> Result<()> {
+        let like = matches!(e, Expr::Like { .. });
         match e {
             Expr::BinaryOp { left, op, right }
                 if matches!(
@@ -148,6 +149,21 @@ impl Typer<'_> {
                 self.enum_operand(&ty, low, "BETWEEN")?;
                 self.enum_operand(&ty, high, "BETWEEN")?;
                 **expr = collate_enum(take(expr), &ty);
+            }
+            Expr::Like { expr, negated, .. } | Expr::ILike { expr, negated, .. } => {
+                if let Some(ty) = enum_of(&self.type_of(expr)) {
+                    let op = match (like, *negated) {
+                        (true, false) => "~~",
+                        (true, true) => "!~~",
+                        (false, false) => "~~*",
+                        (false, true) => "!~~*",
+                    };
+                    return Err(Error::NoSuchOperator(format!(
+                        "operator does not exist: {} {op} unknown",
+                        ty.name
+                    ))
+                    .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+                }
             }
             Expr::In {
                 expr,
