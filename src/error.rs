@@ -143,6 +143,15 @@ pub enum Error {
     /// 2200H: a sequence ran past its end.
     #[error("{0}")]
     SequenceLimit(String),
+    /// 42883: no operator for these operand types.
+    #[error("{0}")]
+    NoSuchOperator(String),
+    /// 42846: no cast between the two types.
+    #[error("{0}")]
+    CannotCoerce(String),
+    /// 42602: a name that cannot be used (an enum label too long).
+    #[error("{0}")]
+    InvalidName(String),
     /// 42701: `column "a" specified more than once`.
     #[error("column \"{0}\" specified more than once")]
     DuplicateColumn(String),
@@ -231,6 +240,9 @@ impl Error {
             Error::InvalidObjectDefinition(_) => "42P17",
             Error::DuplicateColumn(_) | Error::ColumnExists(_) => "42701",
             Error::NoSuchRelation(_) => "42P01",
+            Error::InvalidName(_) => "42602",
+            Error::CannotCoerce(_) => "42846",
+            Error::NoSuchOperator(_) => "42883",
             Error::SequenceLimit(_) => "2200H",
             Error::GeneratedAlways(_) => "428C9",
             Error::SchemaExists(_) => "42P06",

@@ -23,6 +23,7 @@ pub mod array;
 pub mod builtin;
 mod convert;
 pub mod datetime;
+pub mod enums;
 pub mod foreign;
 pub mod json;
 pub mod number;
@@ -70,6 +71,8 @@ pub enum PgType {
     /// A one-dimensional array of the element type, stored in PostgreSQL's
     /// text form (`types/array.rs`); only catalog queries make them.
     Array(Box<PgType>),
+    /// An enum type (`types::enums`): stored as its label.
+    Enum(Box<enums::EnumType>),
     /// A type the inference could not pin down; rendered as text.
     Unknown,
 }
@@ -77,6 +80,12 @@ pub enum PgType {
 /// The SQLite collation of numeric columns and keys: compares the stored
 /// text by value (registered by `store::udf` on every connection).
 pub const NUMERIC_COLLATION: &str = "pg_numeric";
+
+/// Whether `name` is a collation the typed step puts on keys of a type
+/// that sorts by its own order: numeric's, or an enum's.
+pub fn is_typed_collation(name: &str) -> bool {
+    name == NUMERIC_COLLATION || name.starts_with(enums::COLLATION_PREFIX)
+}
 
 /// How SQLite stores a type (the STRICT column type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +185,12 @@ impl PgType {
             PgType::Jsonb => T::JSONB,
             PgType::Uuid => T::UUID,
             PgType::Array(elem) => array_wire_type(elem),
+            PgType::Enum(e) => T::new(
+                e.name.clone(),
+                e.oid,
+                postgres_types::Kind::Enum(e.labels.clone()),
+                "public".into(),
+            ),
             PgType::Unknown => T::TEXT,
         }
     }
@@ -241,6 +256,7 @@ impl PgType {
             PgType::Jsonb => "jsonb".into(),
             PgType::Uuid => "uuid".into(),
             PgType::Array(elem) => format!("{}[]", elem.display_name()),
+            PgType::Enum(e) => enums::display_name(&e.name),
             PgType::Unknown => "unknown".into(),
         }
     }
@@ -265,7 +281,7 @@ impl PgType {
             PgType::Varchar(_) => "character varying",
             PgType::Bpchar(_) => "character",
             PgType::Array(_) => "array",
-            PgType::Text | PgType::Unknown => "text",
+            PgType::Text | PgType::Unknown | PgType::Enum(_) => "text",
         }
     }
 
@@ -357,6 +373,7 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         "jsonb" => PgType::Jsonb,
         "uuid" => PgType::Uuid,
         "name" | "citext" => PgType::Text,
+        _ if mods.is_empty() => PgType::Enum(Box::new(enums::lookup(&enums::type_name(name))?)),
         _ => return None,
     })
 }
@@ -414,6 +431,20 @@ pub fn quote(ident: &str) -> String {
 
 /// The PostgreSQL type a `pg_cast` type spec names (`int4`, `varchar(10)`).
 pub fn cast_target(spec: &str) -> Option<PgType> {
+    if let Some(rest) = spec.strip_prefix("enum:") {
+        let (collation, name) = rest.split_once(':')?;
+        let labels = enums::collation_labels(collation)?
+            .into_iter()
+            .map(|l| String::from_utf8(l).ok())
+            .collect::<Option<Vec<String>>>()?;
+        return Some(PgType::Enum(Box::new(enums::EnumType {
+            oid: 0,
+            name: name.to_string(),
+            labels,
+            array_oid: 0,
+            sort_orders: vec![],
+        })));
+    }
     if let Some(args) = spec.strip_prefix("numeric(") {
         let (p, s) = args.trim_end_matches(')').split_once(',')?;
         return Some(PgType::Numeric(Some((
@@ -472,6 +503,7 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Json => "json".into(),
         PgType::Jsonb => "jsonb".into(),
         PgType::Uuid => "uuid".into(),
+        PgType::Enum(e) => format!("enum:{}:{}", e.collation(), e.name),
     }
 }
 

@@ -51,9 +51,32 @@ INSERT INTO errs_ck VALUES (1, 1);
 CREATE TABLE errs_pi (id integer, email text, slug text, a integer);
 INSERT INTO errs_pi VALUES (1, 'A@x', 's', 1), (2, 'b@x', 'b', 1), (3, 'c@x', 'b', 0);
 CREATE UNIQUE INDEX errs_pi_lower ON errs_pi (lower(email));
-CREATE UNIQUE INDEX errs_pi_slug ON errs_pi (slug) WHERE a > 0";
+CREATE UNIQUE INDEX errs_pi_slug ON errs_pi (slug) WHERE a > 0;
+CREATE TYPE errs_mood AS ENUM ('sad', 'ok');
+CREATE TABLE errs_en (m errs_mood, t text)";
 
 const CASES: &[(&str, u8)] = &[
+    ("CREATE TYPE errs_mood AS ENUM ('x')", ALL),
+    ("CREATE TYPE errs AS ENUM ('x')", ALL),
+    ("CREATE TABLE errs_mood (a integer)", ALL),
+    ("INSERT INTO errs_en VALUES ('happy')", MESSAGE | DETAIL | HINT),
+    ("SELECT 'happy'::errs_mood", MESSAGE | DETAIL | HINT),
+    ("SELECT * FROM errs_en WHERE m = 'nah'", MESSAGE | DETAIL | HINT),
+    ("SELECT * FROM errs_en WHERE m = t", MESSAGE | DETAIL | HINT),
+    ("SELECT 1::errs_mood", MESSAGE | DETAIL | HINT),
+    ("SELECT m::integer FROM errs_en", MESSAGE | DETAIL | HINT),
+    ("INSERT INTO errs_en (m) SELECT t FROM errs_en", MESSAGE | DETAIL | HINT),
+    ("CREATE TABLE errs_end (m errs_mood DEFAULT 'x')", MESSAGE | DETAIL | HINT),
+    ("DROP TYPE errs_mood", ALL),
+    ("DROP TYPE errs", ALL),
+    ("DROP TYPE errs_nope", ALL),
+    ("ALTER TYPE errs_mood ADD VALUE 'ok'", ALL),
+    ("ALTER TYPE errs_mood ADD VALUE 'x' BEFORE 'nope'", ALL),
+    ("ALTER TYPE errs_mood RENAME VALUE 'nope' TO 'x'", ALL),
+    (
+        "CREATE TYPE errs_long AS ENUM ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')",
+        ALL,
+    ),
     ("DROP TABLE errs_vt", ALL),
     ("DROP VIEW errs_v", ALL),
     ("DROP TABLE errs_v", ALL),

@@ -39,6 +39,7 @@ use crate::store::catalog::{Change, Staged};
 
 mod alter;
 mod comment;
+mod enums;
 pub(crate) mod matview;
 mod rename;
 mod schema;
@@ -167,6 +168,13 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             ..
         } => schema::drop(*if_exists, names),
         Statement::Drop {
+            object_type: ObjectType::Type,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => enums::drop(sess, *if_exists, *cascade, names),
+        Statement::Drop {
             object_type: ObjectType::Sequence,
             if_exists,
             names,
@@ -182,6 +190,15 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         } => drop(sess, object_type, *if_exists, *cascade, names),
         Statement::AlterTable(at) => alter::alter_table(sess, at),
         Statement::AlterView(av) => rename::alter_view(sess, av),
+        Statement::CreateType {
+            name,
+            representation: Some(sqlparser::ast::UserDefinedTypeRepresentation::Enum { labels }),
+        } => enums::create(sess, name, labels),
+        Statement::CreateType { .. } => {
+            Err(Error::Unsupported("CREATE TYPE other than AS ENUM".into()))
+        }
+        Statement::AlterType(at) => enums::alter(sess, at),
+
         Statement::CreateExtension(ce) => extension::create(ce),
         Statement::DropExtension(de) => extension::drop(de),
         _ => Err(Error::Unsupported(stmt.to_string())),
@@ -240,6 +257,30 @@ fn is_view(sess: &Session, name: &str) -> bool {
 /// Write a table's new definition (or its drop) to the journal, in the
 /// block's transaction, and stage it for this session.
 fn record(sess: &mut Session, name: &str, def: Option<TableDef>) -> Result<()> {
+    // An enum column's DEFAULT label is checked when it is given.
+    for c in def.iter().flat_map(|d| &d.columns) {
+        if let (crate::types::PgType::Enum(t), Some(d)) = (&c.ty, &c.default) {
+            if let Ok(sqlparser::ast::Expr::Value(v)) = crate::sql::parse_expr(d) {
+                if let sqlparser::ast::Value::SingleQuotedString(s) = &v.value {
+                    t.parse(s)?;
+                }
+            }
+        }
+    }
+    // Types and relations share one namespace, as a relation's row type
+    // shares PostgreSQL's pg_type with every other type.
+    if let (Some(new), Some(old)) = (&def, sess.catalog().object(name)) {
+        match (new.enum_type().is_some(), old.enum_type().is_some()) {
+            (true, false) => {
+                return Err(Error::ObjectExists(format!("type \"{name}\" already exists")))
+            }
+            (false, true) => {
+                return Err(Error::ObjectExists(format!("type \"{name}\" already exists"))
+                    .with_hint("A relation has an associated type of the same name, so you must use a name that doesn't conflict with any existing type."))
+            }
+            _ => {}
+        }
+    }
     let hlc = sess.store.hlc.now();
     let change = sess
         .store

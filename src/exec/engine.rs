@@ -38,6 +38,8 @@ impl Engine {
 
     /// Parse, classify and type `sql` against the committed catalog.
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+        let types = self.store.catalog.view(&Default::default()).enum_types();
+        let _types = crate::types::enums::scope(types);
         crate::exec::prepare(&self.store.catalog, sql, declared)
     }
 

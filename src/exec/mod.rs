@@ -414,6 +414,8 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::AlterView(_)
         | Statement::Drop { .. }
         | Statement::CreateExtension(_)
+        | Statement::CreateType { .. }
+        | Statement::AlterType(_)
         | Statement::DropExtension(_)
         | Statement::CreateSchema { .. }
         | Statement::Truncate(_) => Kind::Ddl,

@@ -8,6 +8,7 @@
 //! `::regclass`, `pg_get_userbyid`, …) are registered on the session's
 //! connection the first time it reads a catalog relation.
 
+mod enums;
 pub(crate) mod foreign;
 mod information_schema;
 pub(crate) mod objects;
@@ -102,6 +103,8 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
                 RelKind::View { .. } => 'v',
                 RelKind::MatView { .. } => 'm',
                 RelKind::Sequence(_) => 'S',
+                // Never here: the catalog's relations leave types out.
+                RelKind::Enum(_) => 'r',
             },
             def: t,
         })
@@ -199,6 +202,19 @@ impl StoreLookup {
 }
 
 impl Lookup for StoreLookup {
+    fn type_name(&self, oid: i64) -> Option<String> {
+        let types = self.0.catalog.view(&self.1.read()).enum_types();
+        let t = types
+            .iter()
+            .find(|t| t.oid as i64 == oid || t.array_oid as i64 == oid)?;
+        let name = crate::types::enums::display_name(&t.name);
+        Some(if t.oid as i64 == oid {
+            name
+        } else {
+            format!("{name}[]")
+        })
+    }
+
     fn relation_oid(&self, name: &str) -> Option<i64> {
         let name = name.trim().trim_matches('"');
         let name = name.strip_prefix("public.").unwrap_or(name);

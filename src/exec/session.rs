@@ -125,6 +125,8 @@ pub struct Session {
     pub(super) ddl_savepoints: Vec<(String, ddl::Block)>,
     /// The open transaction is the implicit one of a multi-statement query.
     pub(super) implicit: bool,
+    /// The open transaction is a DDL statement's own (outside a block).
+    pub(super) ddl_autocommit: bool,
     /// The open transaction block holds the node's write lock.
     pub(super) writing: bool,
     /// The open transaction block is READ ONLY.
@@ -196,6 +198,7 @@ impl Session {
             shared_staged,
             ddl_savepoints: vec![],
             implicit: false,
+            ddl_autocommit: false,
             writing: false,
             read_only: false,
             isolation: Default::default(),
@@ -232,12 +235,14 @@ impl Session {
     /// Classify and type one statement of a parsed script, as this session
     /// sees the catalog (its earlier statements' DDL included).
     pub fn prepare_parsed(&self, parsed: crate::exec::Parsed) -> Result<Prepared> {
+        let _types = self.type_scope();
         crate::exec::prepare_parsed(&self.catalog(), parsed, &[])
     }
 
     /// Parse, classify and type `sql` as this session sees the catalog
     /// (its open block's DDL included).
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
+        let _types = self.type_scope();
         prepare(&self.catalog(), sql, declared)
     }
 
@@ -345,6 +350,7 @@ impl Session {
     }
 
     fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
+        let _types = self.type_scope();
         if let Some(c) = &self.cluster {
             self.reads = c.reads();
         }
@@ -535,7 +541,10 @@ impl Session {
             return f(self);
         }
         self.begin(Default::default())?;
-        match f(self) {
+        self.ddl_autocommit = true;
+        let r = f(self);
+        self.ddl_autocommit = false;
+        match r {
             Ok(outcome) => {
                 self.commit()?;
                 Ok(outcome)

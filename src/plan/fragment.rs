@@ -609,9 +609,19 @@ impl MergeRewriter {
         {
             return None;
         }
-        let arg = match list.args.as_slice() {
-            [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] if name == "count" => "*".to_string(),
-            [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] => e.to_string(),
+        let (arg, coll) = match list.args.as_slice() {
+            [FunctionArg::Unnamed(FunctionArgExpr::Wildcard)] if name == "count" => {
+                ("*".to_string(), String::new())
+            }
+            [FunctionArg::Unnamed(FunctionArgExpr::Expr(e))] => (
+                e.to_string(),
+                // An enum's min/max partials compare under its collation
+                // again (the partial-results column has none).
+                match uncollated(e) {
+                    (_, Some(c)) => format!(" COLLATE {c}"),
+                    (_, None) => String::new(),
+                },
+            ),
             _ => return None,
         };
         Some(match name.as_str() {
@@ -620,8 +630,8 @@ impl MergeRewriter {
                 self.partial(format!("count({arg})"))
             ),
             "sum" => format!("sum({})", self.partial(format!("sum({arg})"))),
-            "min" => format!("min({})", self.partial(format!("min({arg})"))),
-            "max" => format!("max({})", self.partial(format!("max({arg})"))),
+            "min" => format!("min({}{coll})", self.partial(format!("min({arg})"))),
+            "max" => format!("max({}{coll})", self.partial(format!("max({arg})"))),
             "avg" => {
                 let s = self.partial(format!("sum({arg})"));
                 let c = self.partial(format!("count({arg})"));

@@ -284,8 +284,9 @@ impl<'a> Cx<'a> {
         let def = self.table.columns.get(pos)?;
         // DESIGN: zone maps and blooms of numeric columns are over its
         // stored text (or, in old shards, REALs), which neither orders nor
-        // hashes by value; numeric conditions are not pruned on.
-        if matches!(def.ty, PgType::Numeric(_)) {
+        // hashes by value; numeric conditions are not pruned on. Nor enum
+        // ones: their labels' text does not order as the type does.
+        if matches!(def.ty, PgType::Numeric(_) | PgType::Enum(_)) {
             return None;
         }
         let stored = def.storage_names().find_map(|n| self.meta.column(n));

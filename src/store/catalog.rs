@@ -103,6 +103,11 @@ impl Catalog {
 
     /// A committed relation of any kind (table, view).
     pub fn relation(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.object(name).filter(|d| d.enum_type().is_none())
+    }
+
+    /// A committed object of the relation namespace: a relation or a type.
+    pub fn object(&self, name: &str) -> Option<Arc<TableDef>> {
         self.tables.read().get(name).cloned()
     }
 
@@ -136,6 +141,13 @@ impl Catalog {
 
     /// Every committed relation of any kind, by name.
     pub fn relations(&self) -> Vec<Arc<TableDef>> {
+        let mut v = self.objects();
+        v.retain(|d| d.enum_type().is_none());
+        v
+    }
+
+    /// Every committed object (relations and types), by name.
+    pub fn objects(&self) -> Vec<Arc<TableDef>> {
         let mut v: Vec<_> = self.tables.read().values().cloned().collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
@@ -531,10 +543,36 @@ impl View<'_> {
 
     /// A relation of any kind (table, view) as this session sees it.
     pub fn relation(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.object(name).filter(|d| d.enum_type().is_none())
+    }
+
+    /// An object of the relation namespace (a relation or a type) as this
+    /// session sees it.
+    pub fn object(&self, name: &str) -> Option<Arc<TableDef>> {
         match self.staged.get(name) {
             Some(staged) => staged.clone(),
-            None => self.catalog.relation(name),
+            None => self.catalog.object(name),
         }
+    }
+
+    /// The enum type called `name`, as this session sees it.
+    pub fn enum_type(&self, name: &str) -> Option<crate::types::enums::EnumType> {
+        self.object(name).and_then(|d| d.enum_type().cloned())
+    }
+
+    /// Every enum type this session sees, by name.
+    pub fn enum_types(&self) -> Vec<crate::types::enums::EnumType> {
+        self.objects()
+            .iter()
+            .filter_map(|d| d.enum_type().cloned())
+            .collect()
+    }
+
+    /// Every relation of any kind this session sees, by name.
+    pub fn relations(&self) -> Vec<Arc<TableDef>> {
+        let mut v = self.objects();
+        v.retain(|d| d.enum_type().is_none());
+        v
     }
 
     /// Every table this session sees, by name.
@@ -544,14 +582,14 @@ impl View<'_> {
         v
     }
 
-    /// Every relation of any kind this session sees, by name.
-    pub fn relations(&self) -> Vec<Arc<TableDef>> {
+    /// Every object (relations and types) this session sees, by name.
+    pub fn objects(&self) -> Vec<Arc<TableDef>> {
         if self.staged.is_empty() {
-            return self.catalog.relations();
+            return self.catalog.objects();
         }
         let mut all: HashMap<String, Arc<TableDef>> = self
             .catalog
-            .relations()
+            .objects()
             .into_iter()
             .map(|t| (t.name.clone(), t))
             .collect();

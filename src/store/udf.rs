@@ -515,6 +515,22 @@ fn random_uuid(_: &mut Context<'_>) -> FnResult {
     )))
 }
 
+/// The collation of an enum type (`types::enums`), created when SQLite
+/// first meets its name: labels compare by their position in the name,
+/// text that is no label after every label.
+fn enum_collation(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+    let Some(labels) = crate::types::enums::collation_labels(name) else {
+        return Ok(());
+    };
+    let pos = move |s: &str| {
+        labels
+            .iter()
+            .position(|l| l.as_slice() == s.as_bytes())
+            .unwrap_or(usize::MAX)
+    };
+    conn.create_collation(name, move |a, b| pos(a).cmp(&pos(b)).then_with(|| a.cmp(b)))
+}
+
 /// Register MosaicDB's SQL functions on `conn`.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
@@ -546,6 +562,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
     conn.create_scalar_function("gen_random_uuid", 0, volatile, random_uuid)?;
     conn.create_scalar_function("uuid_generate_v4", 0, volatile, random_uuid)?;
+    conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;

@@ -160,9 +160,12 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
             b.extend_from_slice(text().as_bytes());
             b
         }
-        PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_) | PgType::Json | PgType::Unknown => {
-            text().into_bytes()
-        }
+        PgType::Text
+        | PgType::Varchar(_)
+        | PgType::Bpchar(_)
+        | PgType::Json
+        | PgType::Enum(_)
+        | PgType::Unknown => text().into_bytes(),
     }))
 }
 
@@ -355,6 +358,7 @@ fn parse_uuid(s: &str) -> Option<Datum> {
 pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
     match ty {
         PgType::Array(elem) => super::array::parse_text(elem, s),
+        PgType::Enum(e) => e.parse(s).map(Datum::Text),
         PgType::Bool => parse_bool(s)
             .map(|b| Datum::Int(i64::from(b)))
             .ok_or_else(|| syntax(ty, s)),
@@ -405,6 +409,10 @@ fn fixed<const N: usize>(ty: &PgType, b: &[u8]) -> Result<[u8; N]> {
 pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
     Ok(match ty {
         PgType::Array(elem) => return super::array::parse_binary(elem, b),
+        PgType::Enum(_) => {
+            let s = std::str::from_utf8(b).map_err(|_| syntax(ty, "binary"))?;
+            return parse_text(ty, s);
+        }
         PgType::Bool => Datum::Int(i64::from(fixed::<1>(ty, b)?[0] != 0)),
         PgType::Int2 | PgType::Int4 | PgType::Int8 => {
             let v = match b.len() {

@@ -205,6 +205,11 @@ pub enum RelKind {
     },
     /// A sequence (CREATE SEQUENCE); it has no columns here.
     Sequence(Box<crate::types::sequence::SequenceDef>),
+    /// An enum type (CREATE TYPE … AS ENUM). Not a relation: it shares
+    /// the namespace (as a table's row type does in PostgreSQL), the
+    /// journal and the spreading, and the catalog's relation lookups skip
+    /// it.
+    Enum(Box<crate::types::enums::EnumType>),
 }
 
 impl TableDef {
@@ -238,6 +243,21 @@ impl TableDef {
             RelKind::View { query, .. } => Some(query),
             _ => None,
         }
+    }
+
+    /// The definition of an enum type.
+    pub fn enum_type(&self) -> Option<&crate::types::enums::EnumType> {
+        match &self.kind {
+            RelKind::Enum(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The enum types this relation's columns use, by name.
+    pub fn uses_enum(&self, name: &str) -> bool {
+        self.columns
+            .iter()
+            .any(|c| matches!(&c.ty, crate::types::PgType::Enum(e) if e.name == name))
     }
 
     /// The definition of a sequence.

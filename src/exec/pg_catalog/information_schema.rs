@@ -113,6 +113,7 @@ fn data_type(ty: &PgType) -> String {
         PgType::Varchar(_) => "character varying".into(),
         PgType::Bpchar(_) => "character".into(),
         PgType::Numeric(_) => "numeric".into(),
+        PgType::Enum(_) => "USER-DEFINED".into(),
         other => other.display_name(),
     }
 }
@@ -158,10 +159,14 @@ fn opt(v: Option<i64>) -> Datum {
 
 fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column) -> Vec<Datum> {
     let oid = c.ty.oid() as i64;
-    let udt = BUILTIN_TYPES
-        .iter()
-        .find(|bt| bt.oid == oid)
-        .map_or("text", |bt| bt.name);
+    let udt = match &c.ty {
+        PgType::Enum(e) => e.name.clone(),
+        _ => BUILTIN_TYPES
+            .iter()
+            .find(|bt| bt.oid == oid)
+            .map_or("text", |bt| bt.name)
+            .to_string(),
+    };
     let (max_len, octets) = char_lengths(&c.ty);
     let (precision, radix, scale) = numeric_facets(&c.ty);
     let ordinal = pos as i64 + 1;
@@ -206,7 +211,14 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
                 ("numeric_scale", opt(scale)),
                 ("datetime_precision", opt(datetime_precision(&c.ty))),
                 ("udt_catalog", t(CATALOG)),
-                ("udt_schema", t("pg_catalog")),
+                (
+                    "udt_schema",
+                    t(if matches!(c.ty, PgType::Enum(_)) {
+                        "public"
+                    } else {
+                        "pg_catalog"
+                    }),
+                ),
                 ("udt_name", t(udt)),
                 ("dtd_identifier", t(ordinal.to_string())),
                 ("is_self_referencing", yes_no(false)),

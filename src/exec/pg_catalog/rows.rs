@@ -12,20 +12,20 @@ use crate::types::{Datum, PgType};
 
 use super::relations::Rows;
 
-fn t(s: impl Into<String>) -> Datum {
+pub(super) fn t(s: impl Into<String>) -> Datum {
     Datum::Text(s.into())
 }
 
-fn i(n: impl Into<i64>) -> Datum {
+pub(super) fn i(n: impl Into<i64>) -> Datum {
     Datum::Int(n.into())
 }
 
-fn b(v: bool) -> Datum {
+pub(super) fn b(v: bool) -> Datum {
     Datum::Int(v as i64)
 }
 
 /// A row of `def` with the named columns set and the rest defaulted.
-fn row(def: &TableDef, vals: Vec<(&str, Datum)>) -> Vec<Datum> {
+pub(super) fn row(def: &TableDef, vals: Vec<(&str, Datum)>) -> Vec<Datum> {
     let mut out: Vec<Datum> = def
         .columns
         .iter()
@@ -48,7 +48,12 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         "pg_namespace" => namespaces(def),
         "pg_class" => classes(sess, def),
         "pg_attribute" => attributes(sess, def),
-        "pg_type" => types(def),
+        "pg_type" => {
+            let mut rows = types(def);
+            rows.extend(super::enums::type_rows(sess, def));
+            rows
+        }
+        "pg_enum" => super::enums::enum_rows(sess, def),
         "pg_index" => index_rows(sess, def),
         "pg_constraint" => constraints(sess, def),
         "pg_attrdef" => attrdefs(sess, def),
@@ -221,7 +226,10 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
     let mut push = |rel: i64, pos: usize, c: &crate::types::table::Column| {
         let oid = c.ty.oid();
         let bt = builtin(oid);
-        let len = bt.map_or(-1, |x| x.len);
+        let len = match c.ty {
+            crate::types::PgType::Enum(_) => 4,
+            _ => bt.map_or(-1, |x| x.len),
+        };
         out.push(row(
             def,
             vec![

@@ -62,6 +62,7 @@ fn internal_name(dt: &DataType) -> String {
             PgType::Json => "json",
             PgType::Jsonb => "jsonb",
             PgType::Uuid => "uuid",
+            PgType::Enum(e) => return e.name,
         }
         .to_string(),
         Err(_) => dt.to_string().to_lowercase(),

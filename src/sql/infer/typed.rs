@@ -17,6 +17,7 @@
 //! type cannot be known, the statement is refused (0A000) rather than
 //! computed in floats.
 
+mod enums;
 mod expr;
 mod values;
 
@@ -68,6 +69,16 @@ pub fn type_numeric_expr(e: &mut Expr, cols: Vec<(String, PgType)>) -> Result<()
 /// other defaults are returned as parsed).
 pub fn typed_default(text: &str, ty: &PgType) -> Result<Expr> {
     let mut e = crate::sql::parse_expr(text)?;
+    if let PgType::Enum(_) = ty {
+        // DDL checks a label when it is given; anything else is checked on
+        // each write by a cast that carries the labels (no type name is
+        // looked up here).
+        if matches!(&e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_))) {
+            return Ok(e);
+        }
+        let spec = Expr::Value(Value::SingleQuotedString(crate::types::cast_spec(ty)).into());
+        return Ok(crate::sql::build::call("pg_cast", vec![e, spec]));
+    }
     if matches!(ty, PgType::Numeric(_)) {
         e = cast_to(e, ty)?;
         type_numeric_expr(&mut e, vec![])?;
@@ -96,6 +107,21 @@ pub(super) fn collate(e: Expr) -> Expr {
             collation: collation(),
         },
     }
+}
+
+/// `e` under the collation its type sorts by: numeric's, an enum's; as
+/// it is for other types.
+pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
+    match ty {
+        PgType::Numeric(_) => collate(e),
+        PgType::Enum(t) => enums::collate_enum(e, t),
+        _ => e,
+    }
+}
+
+/// Whether a type sorts under a collation of its own.
+fn collated_type(ty: &PgType) -> bool {
+    matches!(ty, PgType::Numeric(_) | PgType::Enum(_))
 }
 
 /// `CAST(e AS ty)` in PostgreSQL syntax.
@@ -131,8 +157,11 @@ impl Typer<'_> {
     /// Cast a value assigned to a column of type `ty` when the column is
     /// numeric with a typmod, or when a numeric meets an integer column
     /// (PostgreSQL's assignment casts round).
-    fn assign(&mut self, e: &mut Expr, ty: &PgType) -> Result<()> {
+    fn assign(&mut self, e: &mut Expr, ty: &PgType, col: &str) -> Result<()> {
         let src = self.type_of(e);
+        if let PgType::Enum(t) = ty {
+            return enums::assign(e, t, &src, col);
+        }
         let to_int = matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8);
         if is_plain_literal(e) && !(to_int && is_numeric(&src)) {
             return Ok(());
@@ -150,21 +179,18 @@ impl Typer<'_> {
         Ok(())
     }
 
-    fn target_types(&self, columns: &[ObjectName]) -> Vec<Option<PgType>> {
+    fn target_types(&self, columns: &[ObjectName]) -> Vec<Option<(String, PgType)>> {
         let Some(rel) = self.env.scopes.last().and_then(|s| s.first()) else {
             return vec![];
         };
         if columns.is_empty() {
-            return rel.cols.iter().map(|(_, t)| Some(t.clone())).collect();
+            return rel.cols.iter().map(|c| Some(c.clone())).collect();
         }
         columns
             .iter()
             .map(|c| {
                 let name = name_parts(c).last().cloned().unwrap_or_default();
-                rel.cols
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, t)| t.clone())
+                rel.cols.iter().find(|(n, _)| *n == name).cloned()
             })
             .collect()
     }
@@ -176,8 +202,8 @@ impl Typer<'_> {
                 SetExpr::Values(values) => {
                     for row in &mut values.rows {
                         for (e, ty) in row.iter_mut().zip(&targets) {
-                            if let Some(ty) = ty {
-                                self.assign(e, ty)?;
+                            if let Some((col, ty)) = ty {
+                                self.assign(e, ty, col)?;
                             }
                         }
                     }
@@ -193,8 +219,8 @@ impl Typer<'_> {
                                 (
                                     SelectItem::UnnamedExpr(e)
                                     | SelectItem::ExprWithAlias { expr: e, .. },
-                                    Some(ty),
-                                ) => self.assign(e, ty),
+                                    Some((col, ty)),
+                                ) => self.assign(e, ty, col),
                                 _ => Ok(()),
                             });
                     self.env.scopes.pop();
@@ -216,7 +242,7 @@ impl Typer<'_> {
             if let AssignmentTarget::ColumnName(c) = &a.target {
                 let col = name_parts(c).last().cloned().unwrap_or_default();
                 if let Ok(ty) = self.env.column(None, &col) {
-                    self.assign(&mut a.value, &ty)?;
+                    self.assign(&mut a.value, &ty, &col)?;
                 }
             }
         }
@@ -261,9 +287,9 @@ impl Typer<'_> {
             Some(t) => t,
             None => self.type_of(key),
         };
-        if is_numeric(&ty) {
+        if collated_type(&ty) {
             let inner = std::mem::replace(key, Expr::Value(Value::Null.into()));
-            *key = collate(inner);
+            *key = collate_as(inner, &ty);
         }
     }
 
@@ -273,18 +299,20 @@ impl Typer<'_> {
         for item in &mut sel.projection {
             match item {
                 SelectItem::UnnamedExpr(e)
-                    if is_numeric(&self.type_of(e)) && !matches!(e, Expr::Collate { .. }) =>
+                    if collated_type(&self.type_of(e)) && !matches!(e, Expr::Collate { .. }) =>
                 {
+                    let ty = self.type_of(e);
                     let name = self.env.expr_name(e);
                     let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
                     *item = SelectItem::ExprWithAlias {
-                        expr: collate(inner),
+                        expr: collate_as(inner, &ty),
                         alias: Ident::with_quote('"', name),
                     };
                 }
-                SelectItem::ExprWithAlias { expr, .. } if is_numeric(&self.type_of(expr)) => {
+                SelectItem::ExprWithAlias { expr, .. } if collated_type(&self.type_of(expr)) => {
+                    let ty = self.type_of(expr);
                     let inner = std::mem::replace(expr, Expr::Value(Value::Null.into()));
-                    *expr = collate(inner);
+                    *expr = collate_as(inner, &ty);
                 }
                 _ => {}
             }

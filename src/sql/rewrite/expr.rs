@@ -320,7 +320,7 @@ fn refused(e: &Expr) -> Option<&'static str> {
         Expr::IsJson { .. } => "IS JSON",
         // Only the numeric collation the typed step puts on sort keys.
         Expr::Collate { collation, .. }
-            if collation.to_string() != crate::types::NUMERIC_COLLATION =>
+            if !crate::types::is_typed_collation(&collation.to_string()) =>
         {
             "COLLATE"
         }

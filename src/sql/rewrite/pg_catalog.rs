@@ -175,7 +175,7 @@ fn post(e: &mut Expr) -> Result<()> {
         }
         // Catalog queries' collations go; the typed step's numeric one stays.
         Expr::Collate { expr, collation }
-            if collation.to_string() != crate::types::NUMERIC_COLLATION =>
+            if !crate::types::is_typed_collation(&collation.to_string()) =>
         {
             take(expr)
         }

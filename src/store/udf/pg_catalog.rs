@@ -42,6 +42,10 @@ pub trait Lookup: Send + Sync + 'static {
     /// COMMENT ON text of a relation (`subid` 0) or of its column number
     /// `subid`.
     fn description(&self, oid: i64, subid: i64) -> Option<String>;
+    /// The name `format_type` gives a user-defined type (an enum), by oid.
+    fn type_name(&self, _oid: i64) -> Option<String> {
+        None
+    }
 }
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
@@ -336,12 +340,26 @@ impl Lookup for NoCatalog {
     }
 }
 
+/// `format_type` over the catalog too: user-defined types (enums) by name.
+fn register_format_type(conn: &Connection, l: Arc<dyn Lookup>) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8;
+    conn.create_scalar_function("format_type", 2, flags, move |c| {
+        Ok(match int(c, 0) {
+            Some(oid) => Value::Text(
+                l.type_name(oid)
+                    .unwrap_or_else(|| format_type(oid, int(c, 1))),
+            ),
+            None => Value::Null,
+        })
+    })
+}
+
 /// Register the catalog functions that look objects up through `lookup`.
 /// Registering again replaces them (and makes SQLite re-prepare cached
 /// statements), so a session does it once.
 pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
-    // Not deterministic: the catalog changes under a prepared statement.
-    let flags = FunctionFlags::SQLITE_UTF8;
+    register_format_type(conn, lookup.clone())?;
+    let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
     let l = lookup.clone();
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
         Ok(Value::Integer(

@@ -209,6 +209,7 @@ impl Typer<'_> {
     }
 
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
+        self.enum_expr(e)?;
         match e {
             Expr::Value(v) => {
                 if let Value::Number(n, _) = &v.value {
@@ -457,6 +458,7 @@ impl Typer<'_> {
         let Ok(target) = PgType::from_sql(data_type) else {
             return Ok(());
         };
+        super::enums::check_cast(&self.type_of(expr), &target)?;
         let to_text = matches!(
             target,
             PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_)
@@ -556,16 +558,15 @@ impl Typer<'_> {
         if matches!(name.as_str(), "length" | "char_length" | "character_length") {
             self.bpchar_length(arg_exprs(f));
         }
+        self.enum_aggregate(&name, arg_exprs(f));
         if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
             for p in &mut spec.partition_by {
-                if is_numeric(&self.type_of(p)) {
-                    *p = collate(take(p));
-                }
+                let ty = self.type_of(p);
+                *p = super::collate_as(take(p), &ty);
             }
             for o in &mut spec.order_by {
-                if is_numeric(&self.type_of(&o.expr)) {
-                    o.expr = collate(take(&mut o.expr));
-                }
+                let ty = self.type_of(&o.expr);
+                o.expr = super::collate_as(take(&mut o.expr), &ty);
             }
         }
         let types: Vec<PgType> = {

@@ -1,0 +1,273 @@
+//! CREATE TYPE … AS ENUM, ALTER TYPE … ADD VALUE / RENAME VALUE and DROP
+//! TYPE. An enum type is a catalog object (`RelKind::Enum`) in the
+//! relations' namespace, journaled, staged and spread like a table; the
+//! relations whose columns use it carry a copy of its definition
+//! (`PgType::Enum`), rewritten here in the same transaction when the type
+//! changes (see `types::enums`).
+
+use sqlparser::ast::{AlterType, AlterTypeAddValuePosition, AlterTypeOperation, Ident, ObjectName};
+
+use super::record;
+use crate::error::{Error, Result};
+use crate::exec::{Outcome, Session};
+use crate::sql::object_name;
+use crate::types::enums::EnumType;
+use crate::types::table::{RelKind, TableDef};
+use crate::types::PgType;
+
+/// PostgreSQL's NAMEDATALEN - 1.
+const MAX_LABEL: usize = 63;
+
+pub(super) fn create(sess: &mut Session, name: &ObjectName, labels: &[Ident]) -> Result<Outcome> {
+    let name = type_name(name)?;
+    if sess.catalog().object(&name).is_some() {
+        return Err(Error::ObjectExists(format!(
+            "type \"{name}\" already exists"
+        )));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for l in labels {
+        let l = label(l)?;
+        if out.contains(&l) {
+            return Err(Error::UniqueViolation(
+                "duplicate key value violates unique constraint \"pg_enum_typid_label_index\""
+                    .into(),
+            ));
+        }
+        out.push(l);
+    }
+    let def = TableDef {
+        name: name.clone(),
+        oid: sess.store.next_oid()?,
+        kind: RelKind::Enum(Box::new(EnumType {
+            oid: 0,
+            name: name.clone(),
+            labels: out,
+            array_oid: sess.store.next_oid()?,
+            sort_orders: vec![],
+        })),
+        ..Default::default()
+    };
+    let mut def = def;
+    if let RelKind::Enum(e) = &mut def.kind {
+        e.oid = def.oid;
+    }
+    record(sess, &name, Some(def))?;
+    Ok(Outcome::Command("CREATE TYPE".into()))
+}
+
+/// A label as written: a quoted string of 1 to 63 bytes.
+fn label(l: &Ident) -> Result<String> {
+    if l.quote_style != Some('\'') {
+        return Err(Error::Syntax(format!(
+            "syntax error at or near \"{}\"",
+            l.value
+        )));
+    }
+    if l.value.len() > MAX_LABEL {
+        return Err(
+            Error::InvalidName(format!("invalid enum label \"{}\"", l.value))
+                .with_detail("Labels must be 63 bytes or less."),
+        );
+    }
+    Ok(l.value.clone())
+}
+
+fn type_name(name: &ObjectName) -> Result<String> {
+    let name = object_name(name);
+    if name.contains('.') {
+        return Err(Error::Unsupported(format!("schema-qualified type {name}")));
+    }
+    Ok(name)
+}
+
+/// The enum type `name`, or PostgreSQL's error for what it is instead.
+fn enum_type(sess: &Session, name: &str) -> Result<EnumType> {
+    match sess.catalog().object(name) {
+        Some(d) => match d.enum_type() {
+            Some(e) => Ok(e.clone()),
+            None => Err(Error::WrongObjectType(format!("{name} is not an enum"))),
+        },
+        None => Err(Error::NoSuchObject(format!(
+            "type \"{name}\" does not exist"
+        ))),
+    }
+}
+
+pub(super) fn alter(sess: &mut Session, at: &AlterType) -> Result<Outcome> {
+    let name = type_name(&at.name)?;
+    let mut ty = enum_type(sess, &name)?;
+    match &at.operation {
+        AlterTypeOperation::AddValue(add) => {
+            let new = label(&add.value)?;
+            // PostgreSQL lets a block use a label it added only once it
+            // commits (55P04); that check is not built, so a block may not
+            // add one.
+            if sess.in_block() {
+                return Err(Error::Unsupported(format!(
+                    "ALTER TYPE {name} ADD VALUE inside a transaction block"
+                )));
+            }
+            if ty.labels.contains(&new) {
+                if add.if_not_exists {
+                    return Ok(Outcome::Command("ALTER TYPE".into()));
+                }
+                return Err(Error::ObjectExists(format!(
+                    "enum label \"{new}\" already exists"
+                )));
+            }
+            let at = match &add.position {
+                None => ty.labels.len(),
+                Some(AlterTypeAddValuePosition::Before(n)) => existing(&ty, n)?,
+                Some(AlterTypeAddValuePosition::After(n)) => existing(&ty, n)? + 1,
+            };
+            ty.insert(at, new);
+        }
+        AlterTypeOperation::RenameValue(r) => {
+            let (from, to) = (label(&r.from)?, label(&r.to)?);
+            let i = existing(&ty, &r.from)?;
+            if ty.labels.contains(&to) {
+                return Err(Error::ObjectExists(format!(
+                    "enum label \"{to}\" already exists"
+                )));
+            }
+            if let Some(t) = users(sess, &name).first() {
+                return Err(Error::Unsupported(format!(
+                    "ALTER TYPE {name} RENAME VALUE of a type a column uses (table {} stores \"{from}\" in its shards)",
+                    t.name
+                )));
+            }
+            ty.labels[i] = to;
+        }
+        AlterTypeOperation::Rename(_) => {
+            return Err(Error::Unsupported("ALTER TYPE … RENAME TO".into()))
+        }
+    }
+    put(sess, ty)?;
+    Ok(Outcome::Command("ALTER TYPE".into()))
+}
+
+/// The position of an existing label; 22023 when there is none.
+fn existing(ty: &EnumType, l: &Ident) -> Result<usize> {
+    ty.labels.iter().position(|x| *x == l.value).ok_or_else(|| {
+        Error::InvalidParameter(format!("\"{}\" is not an existing enum label", l.value))
+    })
+}
+
+/// Record the type's new definition and the new copy of it in every
+/// relation that uses it.
+fn put(sess: &mut Session, ty: EnumType) -> Result<()> {
+    let Some(old) = sess.catalog().object(&ty.name) else {
+        return Err(Error::NoSuchObject(format!(
+            "type \"{}\" does not exist",
+            ty.name
+        )));
+    };
+    let mut def = (*old).clone();
+    def.kind = RelKind::Enum(Box::new(ty.clone()));
+    record(sess, &ty.name, Some(def))?;
+    for rel in users(sess, &ty.name) {
+        let mut new = (*rel).clone();
+        for c in &mut new.columns {
+            if matches!(&c.ty, PgType::Enum(e) if e.name == ty.name) {
+                c.ty = PgType::Enum(Box::new(ty.clone()));
+            }
+        }
+        let name = new.name.clone();
+        record(sess, &name, Some(new))?;
+    }
+    Ok(())
+}
+
+/// The relations whose columns use the enum `name`.
+fn users(sess: &Session, name: &str) -> Vec<std::sync::Arc<TableDef>> {
+    sess.catalog()
+        .relations()
+        .into_iter()
+        .filter(|r| r.uses_enum(name))
+        .collect()
+}
+
+pub(super) fn drop(
+    sess: &mut Session,
+    if_exists: bool,
+    cascade: bool,
+    names: &[ObjectName],
+) -> Result<Outcome> {
+    let mut dropping = Vec::new();
+    for n in names {
+        let name = type_name(n)?;
+        let Some(obj) = sess.catalog().object(&name) else {
+            if if_exists {
+                continue;
+            }
+            return Err(Error::NoSuchObject(format!(
+                "type \"{name}\" does not exist"
+            )));
+        };
+        if obj.enum_type().is_none() {
+            let kind = match obj.kind {
+                RelKind::View { .. } => "view",
+                RelKind::MatView { .. } => "materialized view",
+                RelKind::Sequence(_) => "sequence",
+                _ => "table",
+            };
+            return Err(Error::DependentObjects(format!(
+                "cannot drop type {name} because {kind} {name} requires it"
+            ))
+            .with_hint(format!("You can drop {kind} {name} instead.")));
+        }
+        let detail: Vec<String> = users(sess, &name)
+            .iter()
+            .flat_map(|r| {
+                let cols = r
+                    .columns
+                    .iter()
+                    .filter(|c| matches!(&c.ty, PgType::Enum(e) if e.name == name));
+                match r.kind {
+                    RelKind::View { .. } => vec![format!("view {} depends on type {name}", r.name)],
+                    _ => cols
+                        .map(|c| {
+                            format!(
+                                "column {} of table {} depends on type {name}",
+                                c.name, r.name
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                }
+            })
+            .collect();
+        if !detail.is_empty() {
+            if cascade {
+                return Err(Error::Unsupported(format!(
+                    "DROP TYPE … CASCADE of a type a column uses ({})",
+                    detail.join("; ")
+                )));
+            }
+            return Err(Error::DependentObjects(format!(
+                "cannot drop type {name} because other objects depend on it"
+            ))
+            .with_detail(detail.join("\n"))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+        }
+        dropping.push(name);
+    }
+    for name in dropping {
+        record(sess, &name, None)?;
+    }
+    Ok(Outcome::Command("DROP TYPE".into()))
+}
+
+impl Session {
+    /// The enum types this session sees, in scope for the type names of
+    /// the SQL it parses until the guard is dropped (`types::enums`).
+    pub fn type_scope(&self) -> crate::types::enums::ScopeGuard {
+        crate::types::enums::scope(self.catalog().enum_types())
+    }
+
+    /// Whether a transaction block (BEGIN, or a multi-statement query's
+    /// implicit one) is open around the current statement.
+    pub fn in_block(&self) -> bool {
+        self.txn != crate::exec::TxnState::Idle && !self.ddl_autocommit
+    }
+}

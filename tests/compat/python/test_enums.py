@@ -1,0 +1,67 @@
+"""Enum types through the drivers: psycopg 3 (text and binary results, a
+label as a parameter, EnumInfo's catalog query, 22P02 for a bad label) and
+SQLAlchemy's sa.Enum (create_all issues CREATE TYPE … AS ENUM, the
+Inspector reflects the type and its labels, drop_all drops it). The same
+file passes against PostgreSQL 15."""
+
+import uuid
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from psycopg.types.enum import EnumInfo
+
+
+@pytest.fixture
+def names():
+    suffix = uuid.uuid4().hex[:10]
+    return f"mood_{suffix}", f"t_{suffix}"
+
+
+def test_psycopg_enum_columns(dsn, names):
+    mood, table = names
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(f"CREATE TYPE {mood} AS ENUM ('sad', 'ok', 'happy')")
+        c.execute(f"CREATE TABLE {table} (id int, m {mood})")
+        c.execute(f"INSERT INTO {table} VALUES (%s, %s), (%s, %s)", (1, "happy", 2, "sad"))
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            c.execute(f"INSERT INTO {table} VALUES (%s, %s)", (3, "nah"))
+        cur = c.execute(f"SELECT id, m FROM {table} ORDER BY m")
+        assert cur.fetchall() == [(2, "sad"), (1, "happy")]
+        oid = c.execute("SELECT oid FROM pg_type WHERE typname = %s", (mood,)).fetchone()[0]
+        assert cur.description[1].type_code == oid
+        bcur = c.cursor(binary=True)
+        bcur.execute(f"SELECT m FROM {table} WHERE m > %s ORDER BY m", ("sad",))
+        assert bcur.fetchall() == [(b"happy",)]
+        info = EnumInfo.fetch(c, mood)
+        assert info.labels == ["sad", "ok", "happy"]
+        c.execute(f"DROP TABLE {table}")
+        c.execute(f"DROP TYPE {mood}")
+
+
+def test_sqlalchemy_enum(dsn, names):
+    kind, table = names
+    eng = sa.create_engine(dsn.replace("postgresql://", "postgresql+psycopg://", 1))
+    md = sa.MetaData()
+    t = sa.Table(
+        table,
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("kind", sa.Enum("cat", "dog", "bird", name=kind)),
+    )
+    md.create_all(eng)
+    try:
+        with eng.begin() as conn:
+            conn.execute(t.insert(), [{"id": 1, "kind": "dog"}, {"id": 2, "kind": "cat"}])
+            rows = conn.execute(sa.select(t).order_by(t.c.kind)).fetchall()
+            assert rows == [(2, "cat"), (1, "dog")]
+        insp = sa.inspect(eng)
+        col = [c for c in insp.get_columns(table) if c["name"] == "kind"][0]
+        assert list(col["type"].enums) == ["cat", "dog", "bird"]
+        assert {"name": kind, "labels": ["cat", "dog", "bird"]}.items() <= [
+            e for e in insp.get_enums() if e["name"] == kind
+        ][0].items()
+    finally:
+        md.drop_all(eng)
+        eng.dispose()
+    assert kind not in [e["name"] for e in sa.inspect(eng).get_enums()]
