@@ -5,8 +5,7 @@
 
 use std::borrow::Cow;
 
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::Token;
 
 /// The type a name of a CREATE TABLE AS column list is given to parse.
 pub const UNTYPED: &str = "mosaic_untyped";
@@ -25,7 +24,7 @@ pub(crate) fn type_column_list(sql: &str) -> Cow<'_, str> {
     {
         return sql.into();
     }
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+    let Some((tokens, texts)) = super::tokens::with_text(sql) else {
         return sql.into();
     };
     let solid: Vec<usize> = (0..tokens.len())
@@ -35,8 +34,8 @@ pub(crate) fn type_column_list(sql: &str) -> Cow<'_, str> {
         return sql.into();
     };
     let mut out = String::with_capacity(sql.len() + names.len() * (UNTYPED.len() + 1));
-    for (i, t) in tokens.iter().enumerate() {
-        out.push_str(&t.to_string());
+    for (i, t) in texts.iter().enumerate() {
+        out.push_str(t);
         if names.contains(&i) {
             out.push(' ');
             out.push_str(UNTYPED);
@@ -105,7 +104,7 @@ pub(crate) fn matview_data_clause(sql: &str) -> Cow<'_, str> {
     {
         return sql.into();
     }
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+    let Some((tokens, texts)) = super::tokens::with_text(sql) else {
         return sql.into();
     };
     let solid: Vec<usize> = (0..tokens.len())
@@ -142,11 +141,11 @@ pub(crate) fn matview_data_clause(sql: &str) -> Cow<'_, str> {
         return sql.into();
     };
     let mut out = String::with_capacity(sql.len() + 40);
-    for (i, t) in tokens[..clause].iter().enumerate() {
+    for (i, t) in texts[..clause].iter().enumerate() {
         if i == as_at && no_data {
             out.push_str(&format!("WITH ({NO_DATA_OPTION} = true) "));
         }
-        out.push_str(&t.to_string());
+        out.push_str(t);
     }
     out.into()
 }

@@ -30,6 +30,7 @@ pub mod ctas;
 pub mod ddl;
 pub mod index;
 pub mod index_expr;
+mod tokens;
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -138,7 +139,7 @@ fn char_position(sql: &str, line: usize, column: usize) -> usize {
 /// same. Only the words change; the text is rebuilt from its tokens only
 /// when they occur.
 fn respell_lock_strengths(sql: &str) -> std::borrow::Cow<'_, str> {
-    use sqlparser::tokenizer::{Token, Tokenizer};
+    use sqlparser::tokenizer::Token;
     if !sql
         .as_bytes()
         .windows(3)
@@ -146,7 +147,7 @@ fn respell_lock_strengths(sql: &str) -> std::borrow::Cow<'_, str> {
     {
         return sql.into();
     }
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+    let Some((tokens, texts)) = tokens::with_text(sql) else {
         return sql.into();
     };
     let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
@@ -178,11 +179,11 @@ fn respell_lock_strengths(sql: &str) -> std::borrow::Cow<'_, str> {
     if !drop.contains(&true) {
         return sql.into();
     }
-    tokens
-        .iter()
+    texts
+        .into_iter()
         .zip(drop)
         .filter(|(_, d)| !d)
-        .map(|(t, _)| t.to_string())
+        .map(|(t, _)| t)
         .collect::<String>()
         .into()
 }
