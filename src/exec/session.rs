@@ -15,6 +15,8 @@ use crate::store::Store;
 use crate::types::shard::ShardId;
 use crate::types::{Datum, PgType};
 
+mod ddl_runs;
+
 /// Where result rows go.
 pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
 
@@ -512,47 +514,6 @@ impl Session {
                 self.in_statement(write, |sess| f(sess, sink))
             }
             (r, _) => r,
-        }
-    }
-
-    /// DDL runs in the open transaction block, or in a block of its own
-    /// (see `ddl`); TRUNCATE outside a block empties the table at once, on
-    /// every node.
-    fn ddl(&mut self, stmt: &Statement) -> Result<Outcome> {
-        if let Statement::CreateIndex(ci) = stmt {
-            if ci.concurrently && self.txn != TxnState::Idle {
-                return Err(Error::ActiveTransaction(
-                    "CREATE INDEX CONCURRENTLY cannot run inside a transaction block".into(),
-                ));
-            }
-        }
-        // RESTART IDENTITY changes the catalog: it needs a transaction.
-        match stmt {
-            Statement::Truncate(t) if self.txn == TxnState::Idle && !ddl::restarts(t) => {
-                ddl::truncate_now(self, stmt)
-            }
-            _ => self.autocommit_ddl(|sess| ddl::run(sess, stmt)),
-        }
-    }
-
-    /// Run DDL `f` in the open block, or in a transaction of its own.
-    fn autocommit_ddl(&mut self, f: impl FnOnce(&mut Self) -> Result<Outcome>) -> Result<Outcome> {
-        if self.txn != TxnState::Idle {
-            return f(self);
-        }
-        self.begin(Default::default())?;
-        self.ddl_autocommit = true;
-        let r = f(self);
-        self.ddl_autocommit = false;
-        match r {
-            Ok(outcome) => {
-                self.commit()?;
-                Ok(outcome)
-            }
-            Err(e) => {
-                self.rollback()?;
-                Err(e)
-            }
         }
     }
 
