@@ -124,7 +124,8 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
     for (name, _) in relations::RELATIONS {
         if let Some(def) = relations::definition(name) {
             out.push(Relation {
-                oid: derived_oid("view", &format!("pg_catalog.{name}")),
+                oid: catalog_table_oid(name)
+                    .unwrap_or_else(|| derived_oid("view", &format!("pg_catalog.{name}"))),
                 name: name.to_string(),
                 namespace: objects::PG_CATALOG_NS,
                 kind: 'v',
@@ -340,6 +341,37 @@ impl Lookup for StoreLookup {
             .find(|(o, _)| *o == oid)
             .map(|(_, n)| n.to_string())
     }
+}
+
+/// The fixed oids PostgreSQL gives its own catalog tables, which clients
+/// compare with (`pg_depend.classid = 'pg_class'::regclass`).
+fn catalog_table_oid(name: &str) -> Option<i64> {
+    Some(match name {
+        "pg_type" => 1247,
+        "pg_attribute" => 1249,
+        "pg_proc" => 1255,
+        "pg_class" => 1259,
+        "pg_database" => 1262,
+        "pg_attrdef" => 2604,
+        "pg_constraint" => 2606,
+        "pg_depend" => 2608,
+        "pg_description" => 2609,
+        "pg_index" => 2610,
+        "pg_namespace" => 2615,
+        "pg_sequence" => 2224,
+        "pg_enum" => 3501,
+        "pg_extension" => 3079,
+        _ => return None,
+    })
+}
+
+/// Every sequence pg_class lists: those of CREATE SEQUENCE and the
+/// implicit ones of serial and identity columns.
+pub(crate) fn sequence_relations(sess: &crate::exec::Session) -> Vec<Relation> {
+    relations(sess.catalog().relations())
+        .into_iter()
+        .filter(|r| r.kind == 'S')
+        .collect()
 }
 
 /// The implicit sequences of serial and identity columns, each with its

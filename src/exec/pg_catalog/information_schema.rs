@@ -242,12 +242,20 @@ fn columns(sess: &Session, def: &TableDef) -> Rows {
     out
 }
 
+/// Sequences, as PostgreSQL lists them here: an identity column's is
+/// internal to its column and left out.
 fn sequences(sess: &Session, def: &TableDef) -> Rows {
-    sess.catalog()
-        .relations()
+    let relations = sess.catalog().relations();
+    let identity: Vec<String> = super::serial_sequence_owners(&relations)
+        .into_iter()
+        .filter(|(_, _, t, pos)| t.columns[*pos].identity.is_some())
+        .map(|(name, ..)| name)
+        .collect();
+    super::sequence_relations(sess)
         .iter()
+        .filter(|r| !identity.contains(&r.name))
         .filter_map(|r| {
-            let s = r.sequence()?;
+            let s = r.def.sequence()?;
             let bits: i64 = match s.ty {
                 PgType::Int2 => 16,
                 PgType::Int4 => 32,

@@ -583,14 +583,22 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
         .collect()
 }
 
-/// What pg_depend says of sequences: each serial or identity column's
-/// sequence, and each OWNED BY sequence, belongs to its column (`a`).
+/// What pg_depend says of sequences: each serial column's sequence, and
+/// each OWNED BY sequence, belongs to its column (`a`); an identity
+/// column's is internal to it (`i`).
 fn depends(sess: &Session, def: &TableDef) -> Rows {
     const PG_CLASS: i64 = 1259;
     let relations = sess.catalog().relations();
-    let mut owned: Vec<(i64, i64, usize)> = super::serial_sequence_owners(&relations)
+    let mut owned: Vec<(i64, i64, usize, &str)> = super::serial_sequence_owners(&relations)
         .into_iter()
-        .map(|(name, _, t, pos)| (derived_oid("sequence", &name), t.oid as i64, pos))
+        .map(|(name, _, t, pos)| {
+            let deptype = if t.columns[pos].identity.is_some() {
+                "i"
+            } else {
+                "a"
+            };
+            (derived_oid("sequence", &name), t.oid as i64, pos, deptype)
+        })
         .collect();
     for r in &relations {
         let Some((table, column)) = r.sequence().and_then(|s| s.owned_by.clone()) else {
@@ -598,13 +606,13 @@ fn depends(sess: &Session, def: &TableDef) -> Rows {
         };
         if let Some(t) = relations.iter().find(|t| t.name == table) {
             if let Some(pos) = t.column_index(&column) {
-                owned.push((r.oid as i64, t.oid as i64, pos));
+                owned.push((r.oid as i64, t.oid as i64, pos, "a"));
             }
         }
     }
     owned
         .into_iter()
-        .map(|(seq, table, pos)| {
+        .map(|(seq, table, pos, deptype)| {
             row(
                 def,
                 vec![
@@ -614,7 +622,7 @@ fn depends(sess: &Session, def: &TableDef) -> Rows {
                     ("refclassid", i(PG_CLASS)),
                     ("refobjid", i(table)),
                     ("refobjsubid", i(pos as i64 + 1)),
-                    ("deptype", t("a")),
+                    ("deptype", t(deptype)),
                 ],
             )
         })
@@ -648,15 +656,14 @@ fn descriptions(sess: &Session, def: &TableDef) -> Rows {
 }
 
 fn sequences(sess: &Session, def: &TableDef) -> Rows {
-    sess.catalog()
-        .relations()
+    super::sequence_relations(sess)
         .iter()
         .filter_map(|r| {
-            let s = r.sequence()?;
+            let s = r.def.sequence()?;
             Some(row(
                 def,
                 vec![
-                    ("seqrelid", i(r.oid as i64)),
+                    ("seqrelid", i(r.oid)),
                     ("seqtypid", i(s.ty.oid() as i64)),
                     ("seqstart", i(s.start)),
                     ("seqincrement", i(s.increment)),
