@@ -429,6 +429,24 @@ pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
+/// An identifier as PostgreSQL's catalogs print it: bare when it is
+/// lowercase letters, digits and underscores not starting with a digit,
+/// quoted otherwise (reserved words are the caller's concern).
+pub fn ident_text(name: &str) -> String {
+    let bare = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if bare {
+        name.to_string()
+    } else {
+        quote(name)
+    }
+}
+
 /// The PostgreSQL type a `pg_cast` type spec names (`int4`, `varchar(10)`).
 pub fn cast_target(spec: &str) -> Option<PgType> {
     if let Some(rest) = spec.strip_prefix("enum:") {

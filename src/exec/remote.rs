@@ -263,31 +263,7 @@ pub fn check_key(
 ) -> Result<()> {
     for chunk in written.chunks(KEYS_PER_PROBE) {
         let (filter, params) = key_filter(def, key, chunk);
-        let Some(peers) = peers_matching(sess, def, Some(&filter), &params)? else {
-            continue;
-        };
-        let req = Request::Scan {
-            table: def.name.clone(),
-            filter: Some(filter),
-            params,
-            sealed_only: false,
-            replicas: vec![],
-            skip: vec![],
-        };
-        let answer = ask(
-            sess,
-            std::slice::from_ref(&def.name),
-            &req,
-            Some(&peers),
-            false,
-        )?;
-        for row in answer.into_rows() {
-            if let (Some(Datum::Text(shard)), Some(Datum::Int(rid))) = (row.first(), row.get(1)) {
-                let gone = sess.conn.is_tombstoned(shard, *rid)?;
-                if gone {
-                    continue;
-                }
-            }
+        if let Some(row) = live_peer_rows(sess, def, filter, params)?.first() {
             let values: Vec<Datum> = key
                 .iter()
                 .map(|&c| row.get(c + 2).cloned().unwrap_or(Datum::Null))
@@ -307,13 +283,24 @@ pub fn holds_live_row(
     cond: &str,
     params: &[Datum],
 ) -> Result<bool> {
-    let Some(peers) = peers_matching(sess, def, Some(cond), params)? else {
-        return Ok(false);
+    Ok(!live_peer_rows(sess, def, cond.to_string(), params.to_vec())?.is_empty())
+}
+
+/// The rows of `def` matching `filter` that other nodes hold (shard, row
+/// id, then the table's columns), less those this node tombstoned.
+fn live_peer_rows(
+    sess: &Session,
+    def: &crate::types::table::TableDef,
+    filter: String,
+    params: Vec<Datum>,
+) -> Result<Vec<Vec<Datum>>> {
+    let Some(peers) = peers_matching(sess, def, Some(&filter), &params)? else {
+        return Ok(vec![]);
     };
     let req = Request::Scan {
         table: def.name.clone(),
-        filter: Some(cond.to_string()),
-        params: params.to_vec(),
+        filter: Some(filter),
+        params,
         sealed_only: false,
         replicas: vec![],
         skip: vec![],
@@ -325,15 +312,16 @@ pub fn holds_live_row(
         Some(&peers),
         false,
     )?;
+    let mut live = Vec::new();
     for row in answer.into_rows() {
         if let (Some(Datum::Text(shard)), Some(Datum::Int(rid))) = (row.first(), row.get(1)) {
             if sess.conn.is_tombstoned(shard, *rid)? {
                 continue;
             }
         }
-        return Ok(true);
+        live.push(row);
     }
-    Ok(false)
+    Ok(live)
 }
 
 /// Sealed rows of `table` on another node, loaded into `temp.<temp>`

@@ -402,16 +402,9 @@ const RESERVED: [&str; 16] = [
 ];
 
 fn ident(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    match plain && !RESERVED.contains(&name) {
-        true => name.to_string(),
-        false => crate::types::quote(name),
+    match RESERVED.contains(&name) {
+        true => crate::types::quote(name),
+        false => crate::types::ident_text(name),
     }
 }
 

@@ -158,18 +158,7 @@ pub fn type_name(written: &str) -> String {
 
 /// A type name as `format_type` prints it: quoted when it must be.
 pub fn display_name(name: &str) -> String {
-    let plain = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if plain {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
+    crate::types::ident_text(name)
 }
 
 #[cfg(test)]

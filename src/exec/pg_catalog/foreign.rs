@@ -26,18 +26,7 @@ pub struct Foreign {
 
 /// An identifier as PostgreSQL prints it: bare when it can be.
 fn ident(name: &str) -> String {
-    let bare = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if bare {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
+    crate::types::ident_text(name)
 }
 
 fn names(def: &TableDef, cols: &[usize]) -> String {

@@ -13,26 +13,11 @@ use crate::types::table::{Identity, TableDef};
 pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
     match stmt {
         Statement::Insert(ins) => {
-            let TableObject::TableName(name) = &ins.table else {
-                return Ok(());
-            };
-            let Some(def) = catalog.table(&object_name(name)) else {
-                return Ok(());
-            };
             if ins.overriding.is_some() {
                 return Ok(());
             }
-            let targets: Vec<Option<usize>> = if ins.columns.is_empty() {
-                (0..def.columns.len()).map(Some).collect()
-            } else {
-                ins.columns
-                    .iter()
-                    .map(|c| {
-                        c.0.last()
-                            .and_then(|p| p.as_ident())
-                            .and_then(|i| def.column_index(&ident_name(i)))
-                    })
-                    .collect()
+            let Some((def, targets)) = insert_targets(ins, catalog) else {
+                return Ok(());
             };
             for (pos, col) in targets.iter().enumerate() {
                 let Some(col) = col.filter(|&c| always(&def, c)) else {
@@ -104,23 +89,8 @@ pub fn override_user_values(stmt: &mut Statement, catalog: &dyn Schema) -> Resul
     if ins.overriding != Some(InsertOverriding::User) {
         return Ok(());
     }
-    let TableObject::TableName(name) = &ins.table else {
+    let Some((def, targets)) = insert_targets(ins, catalog) else {
         return Ok(());
-    };
-    let Some(def) = catalog.table(&object_name(name)) else {
-        return Ok(());
-    };
-    let targets: Vec<Option<usize>> = if ins.columns.is_empty() {
-        (0..def.columns.len()).map(Some).collect()
-    } else {
-        ins.columns
-            .iter()
-            .map(|c| {
-                c.0.last()
-                    .and_then(|p| p.as_ident())
-                    .and_then(|i| def.column_index(&ident_name(i)))
-            })
-            .collect()
     };
     let identity: Vec<usize> = (0..targets.len())
         .filter(|&p| targets[p].is_some_and(|c| def.columns[c].identity.is_some()))
@@ -152,4 +122,29 @@ fn always(def: &TableDef, col: usize) -> bool {
 
 fn is_default(e: &Expr) -> bool {
     matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+}
+
+/// The table an INSERT writes and the column each of its values goes to
+/// (`None`: no such column, which the planner reports).
+fn insert_targets(
+    ins: &sqlparser::ast::Insert,
+    catalog: &dyn Schema,
+) -> Option<(std::sync::Arc<TableDef>, Vec<Option<usize>>)> {
+    let TableObject::TableName(name) = &ins.table else {
+        return None;
+    };
+    let def = catalog.table(&object_name(name))?;
+    let targets = if ins.columns.is_empty() {
+        (0..def.columns.len()).map(Some).collect()
+    } else {
+        ins.columns
+            .iter()
+            .map(|c| {
+                c.0.last()
+                    .and_then(|p| p.as_ident())
+                    .and_then(|i| def.column_index(&ident_name(i)))
+            })
+            .collect()
+    };
+    Some((def, targets))
 }
