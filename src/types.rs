@@ -231,6 +231,17 @@ impl PgType {
     }
 
     /// The name `format_type` gives, e.g. `character varying(10)`.
+    /// The type without its typmod (`numeric(10,2)` is `numeric`), as a
+    /// `regtype` names it.
+    pub fn without_modifiers(&self) -> PgType {
+        match self {
+            PgType::Numeric(_) => PgType::Numeric(None),
+            PgType::Varchar(_) => PgType::Varchar(None),
+            PgType::Bpchar(_) => PgType::Bpchar(None),
+            other => other.clone(),
+        }
+    }
+
     pub fn display_name(&self) -> String {
         match self {
             PgType::Bool => "boolean".into(),

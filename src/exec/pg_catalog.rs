@@ -216,6 +216,19 @@ impl Lookup for StoreLookup {
         })
     }
 
+    fn type_oid(&self, name: &str) -> Option<i64> {
+        let name = name.trim();
+        let (name, array) = match name.strip_suffix("[]") {
+            Some(elem) => (elem.trim_end(), true),
+            None => (name, false),
+        };
+        let types = self.0.catalog.view(&self.1.read()).enum_types();
+        let t = types
+            .iter()
+            .find(|t| crate::types::enums::display_name(&t.name) == name || t.name == name)?;
+        Some(if array { t.array_oid } else { t.oid } as i64)
+    }
+
     fn relation_oid(&self, name: &str) -> Option<i64> {
         let name = name.trim().trim_matches('"');
         let name = name.strip_prefix("public.").unwrap_or(name);

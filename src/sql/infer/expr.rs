@@ -554,6 +554,7 @@ fn pg_catalog_result_type(name: &str) -> Option<PgType> {
         | "pg_type_is_visible" => PgType::Bool,
         "to_regtype" | "to_regclass" | "pg_partition_ancestors" => PgType::Int8,
         "format_type"
+        | "pg_typeof"
         | "pg_get_expr"
         | "pg_get_indexdef"
         | "pg_get_constraintdef"

@@ -23,6 +23,9 @@ use crate::types::PgType;
 
 /// Rewrite the catalog constructs of `stmt` in place.
 pub fn rewrite(stmt: &mut Statement) -> Result<()> {
+    if let Statement::Query(q) = stmt {
+        print_reg_literals(&mut q.body);
+    }
     match stmt.visit(&mut PgCatalogRewrite) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
@@ -98,6 +101,53 @@ fn catalog_type(dt: &DataType) -> Option<CatalogType> {
     })
 }
 
+/// A `'t'::regclass` or `'int4'::regtype` literal stands for an oid (what
+/// catalog queries compare it with), but a result column of one prints the
+/// name, as PostgreSQL's output function does: the SELECT list's literal
+/// casts become casts to text, which `post` turns into the name.
+fn print_reg_literals(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(s) => {
+            for item in &mut s.projection {
+                let (SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }) = item
+                else {
+                    continue;
+                };
+                let is_reg_literal = matches!(e, Expr::Cast { expr, data_type, .. }
+                    if (is_string(expr) || is_placeholder(expr))
+                        && matches!(catalog_type(data_type), Some(CatalogType::Regclass | CatalogType::Regtype)));
+                if is_reg_literal {
+                    *e = Expr::Cast {
+                        kind: sqlparser::ast::CastKind::DoubleColon,
+                        expr: Box::new(take(e)),
+                        data_type: DataType::Text,
+                        format: None,
+                    };
+                }
+            }
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            print_reg_literals(left);
+            print_reg_literals(right);
+        }
+        SetExpr::Query(q) => print_reg_literals(&mut q.body),
+        _ => {}
+    }
+}
+
+/// `x::text` of a reg-type literal (already its oid): the name it prints.
+fn reg_name(e: &Expr) -> Option<Expr> {
+    let Expr::Function(f) = e else { return None };
+    match crate::sql::object_name(&f.name).as_str() {
+        "pg_regclass_oid" => Some(call("pg_regclass_name", vec![e.clone()])),
+        "pg_regtype_oid" => Some(call(
+            "format_type",
+            vec![e.clone(), Expr::Value(Value::Null.into())],
+        )),
+        _ => None,
+    }
+}
+
 fn is_string(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)))
 }
@@ -132,6 +182,9 @@ fn cast(inner: Expr, data_type: &DataType) -> Option<Expr> {
             call("pg_regclass_oid", vec![inner])
         }
         CatalogType::Regclass => call("pg_regclass_name", vec![inner]),
+        CatalogType::Regtype if is_string(&inner) || is_placeholder(&inner) => {
+            call("pg_regtype_oid", vec![inner])
+        }
         CatalogType::Regtype => call("format_type", vec![inner, Expr::Value(Value::Null.into())]),
         CatalogType::Regnamespace => call("pg_regnamespace_name", vec![inner]),
         CatalogType::Regrole => call("pg_get_userbyid", vec![inner]),
@@ -179,6 +232,14 @@ fn post(e: &mut Expr) -> Result<()> {
         {
             take(expr)
         }
+        Expr::Cast {
+            expr,
+            data_type: DataType::Text,
+            ..
+        } if reg_name(expr).is_some() => match reg_name(expr) {
+            Some(name) => name,
+            None => return Ok(()),
+        },
         Expr::Cast {
             expr, data_type, ..
         } if catalog_type(data_type).is_some() => match cast(take(expr), data_type) {
@@ -563,7 +624,11 @@ mod tests {
         );
         assert_eq!(
             rewrite("SELECT c.oid::pg_catalog.regclass::pg_catalog.text, 't'::regclass, x::oid"),
-            "SELECT pg_regclass_name(c.oid)::TEXT, pg_regclass_oid('t'), x::BIGINT"
+            "SELECT pg_regclass_name(c.oid)::TEXT, pg_regclass_name(pg_regclass_oid('t')), x::BIGINT"
+        );
+        assert_eq!(
+            rewrite("SELECT 1 FROM c WHERE c.oid = 't'::regclass AND t = 'int4'::regtype"),
+            "SELECT 1 FROM c WHERE c.oid = pg_regclass_oid('t') AND t = pg_regtype_oid('int4')"
         );
         assert_eq!(
             rewrite("SELECT pg_catalog.format_type(a, b) FROM t WHERE n !~ '^pg_' AND 'd' = any(k)"),

@@ -46,6 +46,10 @@ pub trait Lookup: Send + Sync + 'static {
     fn type_name(&self, _oid: i64) -> Option<String> {
         None
     }
+    /// A user-defined type's oid by name (`mood`, `mood[]`).
+    fn type_oid(&self, _name: &str) -> Option<i64> {
+        None
+    }
 }
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
@@ -354,6 +358,59 @@ fn register_format_type(conn: &Connection, l: Arc<dyn Lookup>) -> rusqlite::Resu
     })
 }
 
+/// `'t'::regclass` and `'int4'::regtype` of a literal: the object's oid, or
+/// PostgreSQL's error when there is none.
+fn register_reg_casts(
+    conn: &Connection,
+    lookup: Arc<dyn Lookup>,
+    flags: FunctionFlags,
+) -> rusqlite::Result<()> {
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_regclass_oid", 1, flags, move |c| {
+        Ok(match c.get_raw(0) {
+            ValueRef::Integer(n) => Value::Integer(n),
+            v => match as_text(v) {
+                Some(s) if s.trim().parse::<i64>().is_ok() => {
+                    Value::Integer(s.trim().parse::<i64>().unwrap_or_default())
+                }
+                Some(s) => match l.relation_oid(&s) {
+                    Some(o) => Value::Integer(o),
+                    None => {
+                        return Err(super::fail(crate::error::Error::NoSuchTable(s.to_string())))
+                    }
+                },
+                None => Value::Null,
+            },
+        })
+    })?;
+    // `'int4'::regtype`: the type's oid, or 42704 as PostgreSQL's regtypein.
+    let l = lookup;
+    conn.create_scalar_function("pg_regtype_oid", 1, flags, move |c| {
+        Ok(match c.get_raw(0) {
+            ValueRef::Integer(n) => Value::Integer(n),
+            v => match as_text(v) {
+                Some(s) => match s
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .or_else(|| type_oid(&s))
+                    .or_else(|| l.type_oid(&s))
+                {
+                    Some(o) => Value::Integer(o),
+                    None => {
+                        return Err(super::fail(crate::error::Error::NoSuchObject(format!(
+                            "type \"{}\" does not exist",
+                            s.trim()
+                        ))))
+                    }
+                },
+                None => Value::Null,
+            },
+        })
+    })?;
+    Ok(())
+}
+
 /// Register the catalog functions that look objects up through `lookup`.
 /// Registering again replaces them (and makes SQLite re-prepare cached
 /// statements), so a session does it once.
@@ -413,24 +470,7 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
             Ok(out(int(c, 0).and_then(|o| l.constraint_def(o))))
         })?;
     }
-    let l = lookup.clone();
-    conn.create_scalar_function("pg_regclass_oid", 1, flags, move |c| {
-        Ok(match c.get_raw(0) {
-            ValueRef::Integer(n) => Value::Integer(n),
-            v => match as_text(v) {
-                Some(s) if s.trim().parse::<i64>().is_ok() => {
-                    Value::Integer(s.trim().parse::<i64>().unwrap_or_default())
-                }
-                Some(s) => match l.relation_oid(&s) {
-                    Some(o) => Value::Integer(o),
-                    None => {
-                        return Err(super::fail(crate::error::Error::NoSuchTable(s.to_string())))
-                    }
-                },
-                None => Value::Null,
-            },
-        })
-    })?;
+    register_reg_casts(conn, lookup.clone(), flags)?;
     // No table is a partition: a relation's only ancestor is itself (psql
     // \d asks this before it lists who references a table).
     let l = lookup.clone();

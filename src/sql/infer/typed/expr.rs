@@ -573,20 +573,9 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
-        // pg_size_pretty takes bigint or numeric; PostgreSQL cannot choose
-        // between them for a smaller integer.
-        if name == "pg_size_pretty" && matches!(types.as_slice(), [PgType::Int2 | PgType::Int4]) {
-            let arg = if types[0] == PgType::Int2 {
-                "smallint"
-            } else {
-                "integer"
-            };
-            return Err(Error::AmbiguousFunction(format!(
-                "function pg_size_pretty({arg}) is not unique"
-            ))
-            .with_hint(
-                "Could not choose a best candidate function. You might need to add explicit type casts.",
-            ));
+        if let Some(new) = by_argument_types(&name, f, &types)? {
+            *e = new;
+            return Ok(());
         }
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
@@ -699,6 +688,49 @@ impl Typer<'_> {
 
 /// `x op ANY|ALL (subquery)` (and `x IN (subquery)`) compared by numeric
 /// value, with PostgreSQL's three-valued result, spelled with EXISTS.
+/// Calls whose meaning the argument types decide alone: `pg_typeof`, whose
+/// answer is known once its argument's type is, and `pg_size_pretty` of a
+/// small integer, which PostgreSQL cannot resolve.
+fn by_argument_types(name: &str, f: &mut Function, types: &[PgType]) -> Result<Option<Expr>> {
+    // pg_typeof's answer is known once the argument's type is.
+    if name == "pg_typeof" {
+        if let [t] = types {
+            // A bare quoted literal or NULL has not been given a type.
+            let untyped = matches!(arg_exprs(f).as_slice(), [Expr::Value(v)]
+                    if matches!(v.value, Value::SingleQuotedString(_) | Value::Null));
+            if *t == PgType::Unknown && !untyped {
+                return Err(refuse("pg_typeof of an expression of unknown type".into()));
+            }
+            let name = if untyped {
+                "unknown".into()
+            } else {
+                t.without_modifiers().display_name()
+            };
+            let arg = arg_exprs(f).into_iter().map(take).next();
+            return Ok(Some(call(
+                "pg_typeof_known",
+                arg.into_iter().chain([string(name)]).collect(),
+            )));
+        }
+    }
+    // pg_size_pretty takes bigint or numeric; PostgreSQL cannot choose
+    // between them for a smaller integer.
+    if name == "pg_size_pretty" && matches!(types, [PgType::Int2 | PgType::Int4]) {
+        let arg = if types[0] == PgType::Int2 {
+            "smallint"
+        } else {
+            "integer"
+        };
+        return Err(Error::AmbiguousFunction(format!(
+                "function pg_size_pretty({arg}) is not unique"
+            ))
+            .with_hint(
+                "Could not choose a best candidate function. You might need to add explicit type casts.",
+            ));
+    }
+    Ok(None)
+}
+
 fn quantified(left: &Expr, op: &Op, q: &sqlparser::ast::Query, all: bool) -> Result<Expr> {
     let cmp = format!("pg_numeric_cmp({left}, _q.v) {op} 0");
     let from = format!("FROM ({q}) AS _q(v)");
