@@ -38,6 +38,9 @@ pub enum Request {
     /// from `params`), each as `[shard id or NULL for the open segment,
     /// row key, columns…]`; with `sealed_only`, the open segment is left
     /// out. Answered with `Rows` items.
+    /// `columns`: the table's columns as the asker knows them (its
+    /// transaction may have added, dropped or renamed some), which the rows
+    /// are read as; absent, this node's own definition.
     Scan {
         table: String,
         filter: Option<String>,
@@ -45,6 +48,8 @@ pub enum Request {
         sealed_only: bool,
         replicas: Vec<(String, String)>,
         skip: Vec<(String, String)>,
+        #[serde(default)]
+        columns: Option<Vec<crate::types::table::Column>>,
     },
     /// Rows of this node's shards that another node deleted or updated
     /// (committed there); answered with `Done`.

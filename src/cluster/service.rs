@@ -54,6 +54,8 @@ pub struct Scan {
     pub params: Vec<Datum>,
     /// Only rows in sealed shards (not the open segment).
     pub sealed_only: bool,
+    /// The columns as the asker knows them (see `Request::Scan`).
+    pub columns: Option<Vec<crate::types::table::Column>>,
 }
 
 pub struct Service {
@@ -95,12 +97,14 @@ impl Handler for Service {
                 sealed_only,
                 replicas,
                 skip,
+                columns,
             } => {
                 let scan = Scan {
                     table,
                     filter,
                     params,
                     sealed_only,
+                    columns,
                 };
                 return self.scan(scan, Reads::only(replicas, skip), &out).await;
             }

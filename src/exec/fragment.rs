@@ -156,10 +156,12 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
     if scan.kept.len() < 2 && peers.is_none() {
         return Ok(None);
     }
-    // Peers aggregate their rows with the tombstones they know; while this
-    // node holds some they do not have yet, gather instead.
+    // Peers aggregate their rows with the tombstones and the definition
+    // they know; while this node holds tombstones they do not have yet, or
+    // this block altered the table, gather instead.
     if peers.as_ref().is_some_and(|p| !p.is_empty())
-        && crate::exec::remote::undelivered_tombstones(sess, &def.name)?
+        && (sess.catalog().is_staged(&def.name)
+            || crate::exec::remote::undelivered_tombstones(sess, &def.name)?)
     {
         return Ok(None);
     }

@@ -99,6 +99,7 @@ impl PeerService for PeerHandler {
                 scan.filter.as_deref(),
                 &scan.params,
                 scan.sealed_only,
+                scan.columns,
             )
         });
         let rows = tokio::select! {

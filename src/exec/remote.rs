@@ -207,6 +207,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         sealed_only: false,
         replicas: vec![],
         skip: vec![],
+        columns: Some(r.table.columns.clone()),
     };
     let tables = std::slice::from_ref(&r.table.name);
     if let Some(c) = &sess.cluster {
@@ -304,6 +305,7 @@ fn live_peer_rows(
         sealed_only: false,
         replicas: vec![],
         skip: vec![],
+        columns: Some(def.columns.clone()),
     };
     let answer = ask(
         sess,
@@ -357,6 +359,7 @@ pub fn remote_shards(
         sealed_only,
         replicas: vec![],
         skip: vec![],
+        columns: Some(def.columns.clone()),
     };
     let Some(peers) = peers_matching(sess, def, filter.as_deref(), params)? else {
         return Ok(vec![]);

@@ -555,6 +555,12 @@ impl View<'_> {
         }
     }
 
+    /// Whether the session's open block changed `name` (its definition
+    /// here is not the one the other nodes have).
+    pub fn is_staged(&self, name: &str) -> bool {
+        self.staged.contains_key(name)
+    }
+
     /// The enum type called `name`, as this session sees it.
     pub fn enum_type(&self, name: &str) -> Option<crate::types::enums::EnumType> {
         self.object(name).and_then(|d| d.enum_type().cloned())

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use crate::exec::Session;
 use crate::types::quote;
+use crate::types::table::{Column, TableDef};
 use crate::types::Datum;
 
 /// The filter of a scan as an expression over the bare table.
@@ -22,11 +23,26 @@ pub fn scan_local(
     filter: Option<&str>,
     params: &[Datum],
     sealed_only: bool,
+    columns: Option<Vec<Column>>,
 ) -> Result<Vec<Vec<Datum>>> {
-    let def = sess
+    let own = sess
         .catalog()
         .table(table)
         .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
+    let segment_cols = match &columns {
+        Some(wanted) => wanted
+            .iter()
+            .map(|c| segment_column(&own, c))
+            .collect::<Result<Vec<_>>>()?,
+        None => own.columns.iter().map(|c| quote(&c.name)).collect(),
+    };
+    let def = match columns {
+        Some(columns) => std::sync::Arc::new(crate::types::table::TableDef {
+            columns,
+            ..(*own).clone()
+        }),
+        None => own,
+    };
     let filter = parse_filter(filter)?;
     sess.in_statement(false, |sess| {
         let shards = crate::exec::sources::live_shards(sess, &def.name)?;
@@ -43,7 +59,7 @@ pub fn scan_local(
         if !sealed_only {
             arms.push(format!(
                 "SELECT NULL AS _shard, _key AS _rid, {} FROM main.{}",
-                cols.join(", "),
+                segment_cols.join(", "),
                 quote(&def.name)
             ));
         }
@@ -78,6 +94,27 @@ pub fn scan_local(
             Ok(())
         })?;
         Ok(rows)
+    })
+}
+
+/// Column `wanted` (as the asking node knows the table) read from this
+/// node's open segment of `own`: under the name it has here (the asker may
+/// have renamed it, or this node may have), or, when this node does not
+/// have it (the asker added it in its transaction), as the value rows
+/// stored before it existed read.
+fn segment_column(own: &TableDef, wanted: &Column) -> Result<String> {
+    let here = own.columns.iter().find(|c| {
+        wanted.storage_names().any(|n| n == c.name) || c.storage_names().any(|n| n == wanted.name)
+    });
+    Ok(match here {
+        Some(c) => format!("{} AS {}", quote(&c.name), quote(&wanted.name)),
+        None => {
+            let value = match wanted.missing_value() {
+                Some(d) => crate::sql::default_to_sqlite(d, &wanted.ty)?,
+                None => "NULL".to_string(),
+            };
+            format!("{value} AS {}", quote(&wanted.name))
+        }
     })
 }
 
