@@ -19,6 +19,12 @@ pub enum Error {
     ObjectExists(String),
     #[error("{0}")]
     NoSuchObject(String),
+    /// 2201E: ln/log of zero or a negative number.
+    #[error("{0}")]
+    InvalidArgumentForLog(String),
+    /// 2201F: sqrt of a negative number, 0 ^ negative, negative ^ fraction.
+    #[error("{0}")]
+    InvalidArgumentForPower(String),
     #[error("{0}")]
     UniqueViolation(String),
     #[error("{0}")]
@@ -192,6 +198,8 @@ impl Error {
             Error::TableExists(_) => "42P07",
             Error::ObjectExists(_) => "42710",
             Error::NoSuchObject(_) => "42704",
+            Error::InvalidArgumentForLog(_) => "2201E",
+            Error::InvalidArgumentForPower(_) => "2201F",
             Error::UniqueViolation(_) => "23505",
             Error::NotNullViolation(_) => "23502",
             Error::CheckViolation(_) => "23514",

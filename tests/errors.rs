@@ -56,6 +56,14 @@ CREATE TYPE errs_mood AS ENUM ('sad', 'ok');
 CREATE TABLE errs_en (m errs_mood, t text)";
 
 const CASES: &[(&str, u8)] = &[
+    ("SELECT sqrt(-1::float8)", MESSAGE | DETAIL | HINT),
+    ("SELECT ln(0::float8)", MESSAGE | DETAIL | HINT),
+    ("SELECT log(-2)", MESSAGE | DETAIL | HINT),
+    ("SELECT power(0::float8, -1)", MESSAGE | DETAIL | HINT),
+    ("SELECT power(-8::float8, 0.5)", MESSAGE | DETAIL | HINT),
+    ("SELECT acos(2)", MESSAGE | DETAIL | HINT),
+    ("SELECT exp(1000::float8)", MESSAGE | DETAIL | HINT),
+    ("SELECT 'nope'::regtype", MESSAGE | DETAIL | HINT),
     ("CREATE TYPE errs_mood AS ENUM ('x')", ALL),
     ("CREATE TYPE errs AS ENUM ('x')", ALL),
     ("CREATE TABLE errs_mood (a integer)", ALL),

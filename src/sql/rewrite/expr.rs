@@ -527,6 +527,9 @@ fn function(f: &mut Function) -> Result<()> {
         "lpad" => "pg_lpad",
         "rpad" => "pg_rpad",
         "initcap" => "pg_initcap",
+        "log" if arg_count(f) == 2 => {
+            return Err(Error::Unsupported("log(numeric, numeric)".into()))
+        }
         "ceiling" => "ceil",
         "pow" => "power",
         "bool_and" | "every" => "min",

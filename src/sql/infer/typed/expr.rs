@@ -636,6 +636,19 @@ impl Typer<'_> {
                     }
                 }
             }
+            // A double among the arguments picks the double precision form,
+            // numeric arguments cast to it (as PostgreSQL resolves it).
+            n if REFUSED.contains(&n)
+                && types
+                    .iter()
+                    .any(|t| matches!(t, PgType::Float4 | PgType::Float8)) =>
+            {
+                for (a, t) in arg_exprs(f).into_iter().zip(&types) {
+                    if is_numeric(t) {
+                        *a = call("pg_numeric_cast", vec![take(a), string("float8".into())]);
+                    }
+                }
+            }
             n if REFUSED.contains(&n) => {
                 let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
                 return Err(refuse(format!("function {n}({})", shown.join(", "))));

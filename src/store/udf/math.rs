@@ -1,0 +1,195 @@
+//! PostgreSQL's double precision math functions under their own names,
+//! replacing SQLite's: SQLite answers NULL (or an infinity) where
+//! PostgreSQL raises an error (`sqrt(-1)`, `ln(0)`, `acos(2)`,
+//! `power(0, -1)`, `exp(1000)`), which would be a silently different
+//! answer.
+
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+use super::{as_text, fail, FnResult};
+use crate::error::Error;
+
+/// Argument `i` as a double; `None` for NULL.
+fn float(c: &Context<'_>, i: usize) -> rusqlite::Result<Option<f64>> {
+    Ok(match c.get_raw(i) {
+        ValueRef::Null => None,
+        ValueRef::Integer(n) => Some(n as f64),
+        ValueRef::Real(f) => Some(f),
+        v => {
+            let s = as_text(v).unwrap_or_default();
+            let parsed = match s.trim().to_ascii_lowercase().as_str() {
+                "nan" => Ok(f64::NAN),
+                "infinity" | "inf" | "+infinity" => Ok(f64::INFINITY),
+                "-infinity" | "-inf" => Ok(f64::NEG_INFINITY),
+                t => t.parse::<f64>(),
+            };
+            Some(parsed.map_err(|_| {
+                fail(Error::InvalidInput(format!(
+                    "invalid input syntax for type double precision: \"{s}\""
+                )))
+            })?)
+        }
+    })
+}
+
+fn out(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, Value::Real)
+}
+
+fn out_of_range() -> rusqlite::Error {
+    fail(Error::NumericOutOfRange("input is out of range".into()))
+}
+
+/// A finite argument giving an infinite result overflowed; a non-zero one
+/// giving zero underflowed (PostgreSQL's float_overflow/underflow checks).
+fn checked(arg: f64, result: f64, zero_ok: bool) -> rusqlite::Result<f64> {
+    if result.is_infinite() && arg.is_finite() {
+        return Err(fail(Error::NumericOutOfRange(
+            "value out of range: overflow".into(),
+        )));
+    }
+    if result == 0.0 && !zero_ok {
+        return Err(fail(Error::NumericOutOfRange(
+            "value out of range: underflow".into(),
+        )));
+    }
+    Ok(result)
+}
+
+fn log_domain(x: f64) -> rusqlite::Result<()> {
+    if x == 0.0 {
+        return Err(fail(Error::InvalidArgumentForLog(
+            "cannot take logarithm of zero".into(),
+        )));
+    }
+    if x < 0.0 {
+        return Err(fail(Error::InvalidArgumentForLog(
+            "cannot take logarithm of a negative number".into(),
+        )));
+    }
+    Ok(())
+}
+
+fn sqrt(x: f64) -> rusqlite::Result<f64> {
+    if x < 0.0 {
+        return Err(fail(Error::InvalidArgumentForPower(
+            "cannot take square root of a negative number".into(),
+        )));
+    }
+    Ok(x.sqrt())
+}
+
+fn exp(x: f64) -> rusqlite::Result<f64> {
+    let r = x.exp();
+    checked(x, r, x.is_nan() || x == f64::NEG_INFINITY)
+}
+
+fn power(x: f64, y: f64) -> rusqlite::Result<f64> {
+    if x == 0.0 && y < 0.0 {
+        return Err(fail(Error::InvalidArgumentForPower(
+            "zero raised to a negative power is undefined".into(),
+        )));
+    }
+    if x < 0.0 && y.is_finite() && y.fract() != 0.0 {
+        return Err(fail(Error::InvalidArgumentForPower(
+            "a negative number raised to a non-integer power yields a complex result".into(),
+        )));
+    }
+    let r = x.powf(y);
+    if r.is_infinite() && x.is_finite() && y.is_finite() {
+        return Err(fail(Error::NumericOutOfRange(
+            "value out of range: overflow".into(),
+        )));
+    }
+    if r == 0.0 && x != 0.0 && x.is_finite() && y.is_finite() {
+        return Err(fail(Error::NumericOutOfRange(
+            "value out of range: underflow".into(),
+        )));
+    }
+    Ok(r)
+}
+
+/// acos/asin: defined on [-1, 1] (NaN passes through).
+fn unit_interval(x: f64, f: fn(f64) -> f64) -> rusqlite::Result<f64> {
+    if !x.is_nan() && !(-1.0..=1.0).contains(&x) {
+        return Err(out_of_range());
+    }
+    Ok(f(x))
+}
+
+/// sin/cos/tan/cot: any finite input (PostgreSQL refuses infinities).
+fn trig(x: f64, f: fn(f64) -> f64) -> rusqlite::Result<f64> {
+    if x.is_infinite() {
+        return Err(out_of_range());
+    }
+    Ok(f(x))
+}
+
+fn unary(
+    conn: &Connection,
+    name: &str,
+    flags: FunctionFlags,
+    f: fn(f64) -> rusqlite::Result<f64>,
+) -> rusqlite::Result<()> {
+    conn.create_scalar_function(name, 1, flags, move |c| -> FnResult {
+        Ok(out(float(c, 0)?.map(f).transpose()?))
+    })
+}
+
+pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    unary(conn, "sqrt", det, sqrt)?;
+    unary(conn, "exp", det, exp)?;
+    unary(conn, "ln", det, |x| log_domain(x).map(|_| x.ln()))?;
+    unary(conn, "log", det, |x| log_domain(x).map(|_| x.log10()))?;
+    unary(conn, "log10", det, |x| log_domain(x).map(|_| x.log10()))?;
+    unary(conn, "acos", det, |x| unit_interval(x, f64::acos))?;
+    unary(conn, "asin", det, |x| unit_interval(x, f64::asin))?;
+    unary(conn, "sin", det, |x| trig(x, f64::sin))?;
+    unary(conn, "cos", det, |x| trig(x, f64::cos))?;
+    unary(conn, "tan", det, |x| trig(x, f64::tan))?;
+    unary(conn, "cot", det, |x| trig(x, |x| 1.0 / x.tan()))?;
+    unary(conn, "acosh", det, |x| {
+        if x < 1.0 {
+            return Err(out_of_range());
+        }
+        Ok(x.acosh())
+    })?;
+    unary(conn, "atanh", det, |x| {
+        if !x.is_nan() && !(-1.0..=1.0).contains(&x) {
+            return Err(out_of_range());
+        }
+        Ok(x.atanh())
+    })?;
+    for name in ["power", "pow"] {
+        conn.create_scalar_function(name, 2, det, |c| -> FnResult {
+            Ok(match (float(c, 0)?, float(c, 1)?) {
+                (Some(x), Some(y)) => Value::Real(power(x, y)?),
+                _ => Value::Null,
+            })
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_errors_are_postgresql_s() {
+        assert!(sqrt(-1.0).is_err());
+        assert_eq!(sqrt(4.0).ok(), Some(2.0));
+        assert!(exp(1000.0).is_err());
+        assert!(exp(-1000.0).is_err());
+        assert_eq!(exp(f64::NEG_INFINITY).ok(), Some(0.0));
+        assert!(power(0.0, -1.0).is_err());
+        assert!(power(-8.0, 1.0 / 3.0).is_err());
+        assert_eq!(power(-2.0, 3.0).ok(), Some(-8.0));
+        assert!(power(10.0, 400.0).is_err());
+        assert!(unit_interval(2.0, f64::acos).is_err());
+        assert!(log_domain(0.0).is_err() && log_domain(-1.0).is_err());
+        assert!(trig(f64::INFINITY, f64::sin).is_err());
+    }
+}
