@@ -319,6 +319,10 @@ fn prepare_one(
         }],
         _ => vec![],
     };
+    if matches!(kind, Kind::Query | Kind::LockingQuery(_)) {
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        crate::sql::distinct_on::expand(&mut stmt, &names)?;
+    }
     type_numeric(catalog, &mut stmt, &mut kind, &params)?;
     Ok(Prepared {
         id: next_id(),

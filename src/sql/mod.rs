@@ -28,6 +28,7 @@ mod build;
 pub mod coerce;
 pub mod ctas;
 pub mod ddl;
+pub mod distinct_on;
 pub mod index;
 pub mod index_expr;
 mod tokens;
