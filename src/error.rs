@@ -19,6 +19,9 @@ pub enum Error {
     ObjectExists(String),
     #[error("{0}")]
     NoSuchObject(String),
+    /// 22004: a NULL where the operation needs a value (`format('%I', NULL)`).
+    #[error("{0}")]
+    NullValueNotAllowed(String),
     /// 2201E: ln/log of zero or a negative number.
     #[error("{0}")]
     InvalidArgumentForLog(String),
@@ -199,6 +202,7 @@ impl Error {
             Error::ObjectExists(_) => "42710",
             Error::NoSuchObject(_) => "42704",
             Error::InvalidArgumentForLog(_) => "2201E",
+            Error::NullValueNotAllowed(_) => "22004",
             Error::InvalidArgumentForPower(_) => "2201F",
             Error::UniqueViolation(_) => "23505",
             Error::NotNullViolation(_) => "23502",

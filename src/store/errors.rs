@@ -59,7 +59,7 @@ const DETAIL_LINE: &str = "\nDETAIL: ";
 
 const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
-    "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F",
+    "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -98,6 +98,7 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "55000" => Error::ObjectNotInState(m),
         "2201E" => Error::InvalidArgumentForLog(m),
         "2201F" => Error::InvalidArgumentForPower(m),
+        "22004" => Error::NullValueNotAllowed(m),
         _ => Error::InvalidParameter(m),
     })
 }

@@ -31,6 +31,7 @@ pub(crate) mod numeric;
 pub mod pg_catalog;
 pub(crate) mod sequence;
 pub mod session;
+mod strings;
 mod text;
 
 type FnResult = rusqlite::Result<Value>;
@@ -566,6 +567,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
     math::register(conn, det)?;
+    strings::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)

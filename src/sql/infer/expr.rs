@@ -413,6 +413,8 @@ impl Env<'_> {
         Ok(match name.as_str() {
             "count" | "row_number" | "rank" | "dense_rank" | "nextval" | "currval" | "setval"
             | "lastval" => PgType::Int8,
+            "sha224" | "sha256" | "sha384" | "sha512" | "decode" => PgType::Bytea,
+            "bit_length" | "ascii" => PgType::Int4,
             "ntile" | "length" | "char_length" | "character_length" | "octet_length" | "strpos"
             | "position" | "pg_backend_pid" | "array_length" => PgType::Int4,
             "sum" => match first(self)? {
@@ -441,8 +443,10 @@ impl Env<'_> {
             | "concat" | "concat_ws" | "replace" | "left" | "right" | "repeat" | "split_part"
             | "reverse" | "lpad" | "rpad" | "initcap" | "md5" | "to_char" | "version"
             | "current_database" | "current_schema" | "current_user" | "session_user" | "user"
-            | "format" | "chr" | "quote_ident" | "quote_literal" | "current_setting"
-            | "set_config" => PgType::Text,
+            | "format" | "chr" | "quote_ident" | "quote_literal" | "quote_nullable"
+            | "translate" | "encode" | "regexp_replace" | "current_setting" | "set_config" => {
+                PgType::Text
+            }
             "now"
             | "current_timestamp"
             | "transaction_timestamp"

@@ -726,6 +726,14 @@ fn by_argument_types(name: &str, f: &mut Function, types: &[PgType]) -> Result<O
             )));
         }
     }
+    // format's arguments print as their types' output functions print.
+    if name == "format" {
+        for (a, t) in arg_exprs(f).into_iter().zip(types).skip(1) {
+            if *t == PgType::Bool {
+                *a = super::values::bool_out(take(a));
+            }
+        }
+    }
     // pg_size_pretty takes bigint or numeric; PostgreSQL cannot choose
     // between them for a smaller integer.
     if name == "pg_size_pretty" && matches!(types, [PgType::Int2 | PgType::Int4]) {

@@ -11,10 +11,20 @@ use crate::types::{cast_spec, PgType};
 /// A boolean as PostgreSQL's text of it (`true`/`false`; SQLite's
 /// booleans are 1 and 0), for `||` and casts to text.
 pub(super) fn bool_text(e: Expr) -> Expr {
+    bool_as(e, ["true", "false"])
+}
+
+/// A boolean as its type's output function prints it (`t`/`f`), for
+/// `format`'s arguments.
+pub(super) fn bool_out(e: Expr) -> Expr {
+    bool_as(e, ["t", "f"])
+}
+
+fn bool_as(e: Expr, [yes, no]: [&str; 2]) -> Expr {
     use sqlparser::ast::helpers::attached_token::AttachedToken;
     let when = |b: bool| sqlparser::ast::CaseWhen {
         condition: Expr::Value(Value::Boolean(b).into()),
-        result: string(b.to_string()),
+        result: string(if b { yes } else { no }.to_string()),
     };
     Expr::Case {
         case_token: AttachedToken::empty(),
