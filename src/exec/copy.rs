@@ -303,8 +303,8 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
     let names: Vec<String> = cols.iter().map(|&i| quote(&def.columns[i].name)).collect();
     let params: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
     let insert_sql = format!(
-        "INSERT INTO main.{} ({}) VALUES ({})",
-        quote(&def.name),
+        "INSERT INTO {} ({}) VALUES ({})",
+        def.segment(),
         names.join(", "),
         params.join(", ")
     );

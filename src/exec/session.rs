@@ -9,7 +9,7 @@ use std::sync::Arc;
 use sqlparser::ast::Statement;
 
 use crate::error::{Error, Result};
-use crate::exec::{copy, cursor, ddl, next_id, prepare, query, settings, system, write};
+use crate::exec::{copy, cursor, ddl, next_id, query, settings, system, write};
 use crate::exec::{Kind, Outcome, Prepared, TxnState};
 use crate::store::Store;
 use crate::types::shard::ShardId;
@@ -121,6 +121,9 @@ pub struct Session {
     /// The open block's uncommitted table definitions, as this session
     /// (and no other) sees them.
     pub(super) staged: crate::store::catalog::Staged,
+    /// The session's temporary tables as committed (the open block's
+    /// changes to them are in `ddl`).
+    pub(super) temps: crate::store::catalog::Temps,
     /// The same, for the session's SQL functions (`::regclass`, …).
     pub(super) shared_staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
     /// The DDL state at each user savepoint of the open block, innermost last.
@@ -197,6 +200,7 @@ impl Session {
             ddl: ddl::Block::default(),
             constraints_deferred: None,
             staged: Default::default(),
+            temps: Default::default(),
             shared_staged,
             ddl_savepoints: vec![],
             implicit: false,
@@ -227,6 +231,7 @@ impl Session {
     pub fn discard_all(&mut self) {
         self.settings.reset(None);
         crate::exec::cursor::close_all(self);
+        crate::exec::ddl::temp::discard(self);
     }
 
     /// The result columns of an open cursor, if one is called `name`.
@@ -237,21 +242,55 @@ impl Session {
     /// Classify and type one statement of a parsed script, as this session
     /// sees the catalog (its earlier statements' DDL included).
     pub fn prepare_parsed(&self, parsed: crate::exec::Parsed) -> Result<Prepared> {
+        self.prepare_with(parsed, &[])
+    }
+
+    /// Prepare one parsed statement, its names resolved first against the
+    /// session's temporary tables (`ddl::temp::resolve_names`).
+    fn prepare_with(
+        &self,
+        mut parsed: crate::exec::Parsed,
+        declared: &[Option<PgType>],
+    ) -> Result<Prepared> {
         let _types = self.type_scope();
-        crate::exec::prepare_parsed(&self.catalog(), parsed, &[])
+        if let crate::exec::Parsed::Statement(stmt) = &mut parsed {
+            crate::exec::ddl::temp::resolve_names(self.temps_now(), stmt)?;
+        }
+        crate::exec::prepare_parsed(&self.catalog(), parsed, declared)
     }
 
     /// Parse, classify and type `sql` as this session sees the catalog
     /// (its open block's DDL included).
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
-        let _types = self.type_scope();
-        prepare(&self.catalog(), sql, declared)
+        crate::exec::parse_script(sql)?
+            .into_iter()
+            .map(|p| self.prepare_with(p, declared))
+            .collect()
     }
 
     /// The catalog as this session sees it: its open block's DDL over the
     /// committed tables.
     pub fn catalog(&self) -> crate::store::catalog::View<'_> {
-        self.store.catalog.view(&self.staged)
+        self.store
+            .catalog
+            .view(&self.staged)
+            .with_temps(self.temps_now())
+    }
+
+    /// The session's temporary tables as it sees them now (its open
+    /// block's changes included).
+    pub fn temps_now(&self) -> &crate::store::catalog::Temps {
+        self.ddl.temps().unwrap_or(&self.temps)
+    }
+
+    /// Whether `stmt` reads or writes a temporary table: it then runs
+    /// whole on the session's own connection.
+    pub fn touches_temp(&self, stmt: &sqlparser::ast::Statement) -> bool {
+        let temps = self.temps_now();
+        !temps.is_empty()
+            && crate::plan::relations(stmt).iter().any(|n| {
+                temps.contains_key(n.strip_prefix("pg_temp.").unwrap_or(n))
+            })
     }
 
     /// Make the open block's DDL this session's view of the catalog.
@@ -275,6 +314,18 @@ impl Session {
         self.cluster
             .as_ref()
             .is_some_and(|c| !c.members().is_empty())
+    }
+
+    /// Whether other nodes may hold rows of `def` (never of a temporary
+    /// table, whose rows are this session's own).
+    pub fn peers_hold(&self, def: &crate::types::table::TableDef) -> bool {
+        !def.is_temp() && self.has_peers()
+    }
+
+    /// Whether `name` is a temporary table of this session, as it sees the
+    /// catalog now.
+    pub fn is_temp(&self, name: &str) -> bool {
+        self.temps_now().contains_key(name)
     }
 
     /// Open the implicit transaction of a multi-statement simple query.
@@ -568,6 +619,10 @@ impl Session {
             (_, false) => "ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt",
         };
         match self.conn.batch(end) {
+            Ok(()) if end == "COMMIT" && !self.temps.is_empty() => {
+                crate::exec::ddl::temp::after_commit(self);
+                r
+            }
             Ok(()) => r,
             Err(e) => {
                 let _ = self.conn.batch("ROLLBACK");
@@ -582,6 +637,10 @@ impl Session {
     }
 
     pub fn note_write(&mut self, table: &str) {
+        // A temporary table is never sealed, nor announced to peers.
+        if self.is_temp(table) {
+            return;
+        }
         self.written.insert(table.to_string());
     }
 
@@ -737,6 +796,11 @@ impl Session {
     }
 
     fn seal(&mut self, table: &str, sink: &mut RowSink) -> Result<Outcome> {
+        if self.is_temp(table) {
+            return Err(Error::Unsupported(format!(
+                "mosaic.seal() of temporary table \"{table}\""
+            )));
+        }
         if self.txn != TxnState::Idle {
             return Err(Error::Unsupported(
                 "mosaic.seal() inside a transaction block".into(),

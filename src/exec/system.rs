@@ -89,6 +89,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         comment: None,
         kind: Default::default(),
         altered: Default::default(),
+        temp: None,
     })
 }
 

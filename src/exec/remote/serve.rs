@@ -29,7 +29,7 @@ pub fn scan_local(
         .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
     let filter = parse_filter(filter)?;
     sess.in_statement(false, |sess| {
-        let shards = crate::exec::sources::live_shards(sess, &def.name)?;
+        let shards = crate::exec::sources::live_shards(sess, &def)?;
         let resolve = crate::plan::column_resolver(&def, &def.name);
         let scan = crate::plan::prune_shards(
             shards.iter().map(|(s, m)| (s, &**m)),

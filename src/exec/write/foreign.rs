@@ -237,9 +237,9 @@ pub(crate) fn check_references(sess: &mut Session, def: &TableDef) -> Result<()>
             .map(|&c| quote(&def.columns[c].name))
             .collect();
         let sql = format!(
-            "SELECT {} FROM main.{} WHERE _ver = ?1 ORDER BY _key",
+            "SELECT {} FROM {} WHERE _ver = ?1 ORDER BY _key",
             cols.join(", "),
-            quote(&def.name)
+            def.segment()
         );
         let rows = sess.conn.rows(&sql, &[Datum::Int(ver)])?;
         if rows.is_empty() {
