@@ -124,6 +124,9 @@ pub struct Session {
     /// The session's temporary tables as committed (the open block's
     /// changes to them are in `ddl`).
     pub(super) temps: crate::store::catalog::Temps,
+    /// `temps_now()` as of the current statement, for the session's SQL
+    /// functions (`::regclass`, `pg_table_is_visible`, …).
+    pub(super) shared_temps: Arc<parking_lot::RwLock<crate::store::catalog::Temps>>,
     /// The same, for the session's SQL functions (`::regclass`, …).
     pub(super) shared_staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
     /// The DDL state at each user savepoint of the open block, innermost last.
@@ -178,6 +181,7 @@ impl Session {
         let stmt_ver = Arc::new(AtomicI64::new(0));
         let settings = settings::Settings::default();
         let shared_staged = Arc::new(parking_lot::RwLock::new(Default::default()));
+        let shared_temps = Arc::new(parking_lot::RwLock::new(Default::default()));
         let functions = system::session_functions(
             &store,
             &user,
@@ -185,6 +189,7 @@ impl Session {
             &settings,
             stmt_ver.clone(),
             shared_staged.clone(),
+            shared_temps.clone(),
         );
         conn.register_session(&functions)?;
         conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
@@ -201,6 +206,7 @@ impl Session {
             constraints_deferred: None,
             staged: Default::default(),
             temps: Default::default(),
+            shared_temps,
             shared_staged,
             ddl_savepoints: vec![],
             implicit: false,
@@ -406,6 +412,9 @@ impl Session {
         let _types = self.type_scope();
         if let Some(c) = &self.cluster {
             self.reads = c.reads();
+        }
+        if self.temps_now().len() + self.shared_temps.read().len() > 0 {
+            *self.shared_temps.write() = self.temps_now().clone();
         }
         let write = match p.kind {
             Kind::Insert => Some("INSERT"),

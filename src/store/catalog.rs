@@ -615,6 +615,23 @@ impl View<'_> {
         v
     }
 
+    /// Every relation the system catalogs list: those of every session
+    /// (a permanent table a temporary one shadows too), then this
+    /// session's temporary tables.
+    pub fn listed(&self) -> Vec<Arc<TableDef>> {
+        let mut v = View {
+            temps: None,
+            ..*self
+        }
+        .relations();
+        if let Some(temps) = self.temps {
+            let mut own: Vec<_> = temps.values().cloned().collect();
+            own.sort_by(|a, b| a.name.cmp(&b.name));
+            v.extend(own);
+        }
+        v
+    }
+
     /// Every table this session sees, by name.
     pub fn tables(&self) -> Vec<Arc<TableDef>> {
         let mut v = self.relations();
