@@ -164,7 +164,7 @@ pub struct TableDef {
     pub altered: Box<Altered>,
     /// A temporary table (CREATE TEMP TABLE): its session's own, never in
     /// the shared catalog; what happens to it at COMMIT.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub temp: Option<OnCommit>,
 }
 

@@ -193,7 +193,7 @@ pub(super) fn refuse(sess: &Session, stmt: &Statement) -> Result<()> {
         Statement::AlterView(_) => "ALTER VIEW of temporary table",
         Statement::CreateTable(ct) => {
             let own = object_name(&ct.name);
-            if sess.is_temp(&own) {
+            if sess.is_temp(&own) && !ct.temporary {
                 return Err(Error::Unsupported(format!(
                     "creating permanent table \"{own}\" while a temporary table of that name exists"
                 )));
