@@ -192,17 +192,29 @@ struct StoreLookup(
 impl StoreLookup {
     fn tables(&self) -> Vec<Arc<TableDef>> {
         let temps = self.2.read();
-        self.0.catalog.view(&self.1.read()).with_temps(&temps).tables()
+        self.0
+            .catalog
+            .view(&self.1.read())
+            .with_temps(&temps)
+            .tables()
     }
 
     fn relations(&self) -> Vec<Arc<TableDef>> {
         let temps = self.2.read();
-        self.0.catalog.view(&self.1.read()).with_temps(&temps).listed()
+        self.0
+            .catalog
+            .view(&self.1.read())
+            .with_temps(&temps)
+            .listed()
     }
 
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         let temps = self.2.read();
-        self.0.catalog.view(&self.1.read()).with_temps(&temps).table(name)
+        self.0
+            .catalog
+            .view(&self.1.read())
+            .with_temps(&temps)
+            .table(name)
     }
 
     fn index(&self, oid: i64) -> Option<(Arc<TableDef>, objects::Index)> {

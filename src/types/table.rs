@@ -242,7 +242,11 @@ impl TableDef {
 
     /// The open segment as SQLite SQL names it: `main."t"` or `temp."t"`.
     pub fn segment(&self) -> String {
-        format!("{}.{}", self.segment_schema(), crate::types::quote(&self.name))
+        format!(
+            "{}.{}",
+            self.segment_schema(),
+            crate::types::quote(&self.name)
+        )
     }
 
     /// Whether constraint `name` holds for every row (it was not added

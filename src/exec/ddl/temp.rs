@@ -19,8 +19,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    ColumnOption, CreateTable, ObjectName, ObjectNamePart, Statement, TableConstraint,
-    TableFactor, VisitMut, VisitorMut,
+    ColumnOption, CreateTable, ObjectName, ObjectNamePart, Statement, TableConstraint, TableFactor,
+    VisitMut, VisitorMut,
 };
 
 use crate::error::{Error, Result};
@@ -74,7 +74,9 @@ fn refuse_references(ct: &CreateTable) -> Result<()> {
         .iter()
         .any(|c| matches!(c, TableConstraint::ForeignKey(_)));
     if column_fk || table_fk {
-        return Err(Error::Unsupported("foreign keys of temporary tables".into()));
+        return Err(Error::Unsupported(
+            "foreign keys of temporary tables".into(),
+        ));
     }
     Ok(())
 }
@@ -157,8 +159,7 @@ pub fn truncates_temp(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<bo
 pub fn truncate(sess: &mut Session, t: &sqlparser::ast::Truncate) -> Result<Outcome> {
     for n in &t.table_names {
         if let Some(def) = sess.catalog().table(&object_name(&n.name)) {
-            sess.conn
-                .batch(&format!("DELETE FROM {}", def.segment()))?;
+            sess.conn.batch(&format!("DELETE FROM {}", def.segment()))?;
         }
     }
     Ok(Outcome::Command("TRUNCATE TABLE".into()))
@@ -280,10 +281,12 @@ fn write_target(stmt: &Statement) -> Option<&ObjectName> {
         },
         Statement::Delete(d) => match &d.from {
             sqlparser::ast::FromTable::WithFromKeyword(t)
-            | sqlparser::ast::FromTable::WithoutKeyword(t) => match t.first().map(|t| &t.relation) {
-                Some(TableFactor::Table { name, .. }) => Some(name),
-                _ => None,
-            },
+            | sqlparser::ast::FromTable::WithoutKeyword(t) => {
+                match t.first().map(|t| &t.relation) {
+                    Some(TableFactor::Table { name, .. }) => Some(name),
+                    _ => None,
+                }
+            }
         },
         Statement::Copy {
             source: sqlparser::ast::CopySource::Table { table_name, .. },

@@ -575,7 +575,11 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
                 vec![
                     (
                         "schemaname",
-                        t(if tdef.is_temp() { "pg_temp_1" } else { "public" }),
+                        t(if tdef.is_temp() {
+                            "pg_temp_1"
+                        } else {
+                            "public"
+                        }),
                     ),
                     ("tablename", t(tdef.name.clone())),
                     ("tableowner", t(owner.clone())),
