@@ -567,8 +567,9 @@ fn collation(def: &TableDef, oid: i64, name: &str, provider: &str) -> Vec<Datum>
 fn tables_view(sess: &Session, def: &TableDef) -> Rows {
     let owner = super::owner_name(sess);
     sess.catalog()
-        .tables()
+        .listed()
         .iter()
+        .filter(|tdef| tdef.is_table())
         .map(|tdef| {
             row(
                 def,

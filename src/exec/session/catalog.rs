@@ -89,4 +89,16 @@ impl Session {
     pub fn is_temp(&self, name: &str) -> bool {
         self.temps_now().contains_key(name)
     }
+
+    /// DISCARD TEMP: the session's temporary tables go (outside a
+    /// transaction block only).
+    pub fn discard_temp(&mut self) -> Result<()> {
+        if self.txn != crate::exec::TxnState::Idle {
+            return Err(crate::error::Error::Unsupported(
+                "DISCARD TEMP inside a transaction block".into(),
+            ));
+        }
+        crate::exec::ddl::temp::discard(self);
+        Ok(())
+    }
 }

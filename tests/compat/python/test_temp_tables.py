@@ -138,3 +138,12 @@ def test_prepared_statement_follows_the_shadowing(dsn, ddl, table):
             assert a.execute(sql, (0,), prepare=True).fetchone()[0] == 2
     finally:
         ddl(f"DROP TABLE {table}")
+
+
+def test_discard_temp_drops_them(dsn, table):
+    with psycopg.connect(dsn, autocommit=True) as a:
+        a.execute(f"CREATE TEMP TABLE {table} (id int)")
+        cur = a.execute("DISCARD TEMP")
+        assert cur.statusmessage == "DISCARD TEMP"
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            a.execute(f"SELECT * FROM {table}")
