@@ -394,7 +394,11 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
         sess.txn = TxnState::Failed;
     }
     sess.publish_txn_state();
-    sess.conn.batch(sql)
+    sess.conn.batch(sql)?;
+    if sql == "COMMIT" && !sess.temps.is_empty() {
+        crate::exec::ddl::temp::after_commit(sess);
+    }
+    Ok(())
 }
 
 /// Parse and insert every complete record in the buffer (all of it at the end).

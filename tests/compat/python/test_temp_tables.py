@@ -147,3 +147,19 @@ def test_discard_temp_drops_them(dsn, table):
         assert cur.statusmessage == "DISCARD TEMP"
         with pytest.raises(psycopg.errors.UndefinedTable):
             a.execute(f"SELECT * FROM {table}")
+
+
+def test_a_shadowed_parent_keeps_its_children(dsn, ddl, table):
+    ddl(f"CREATE TABLE {table} (id int PRIMARY KEY)")
+    ddl(f"CREATE TABLE {table}_c (pid int REFERENCES {table} (id) ON DELETE CASCADE)")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as a:
+            a.execute(f"INSERT INTO {table} VALUES (1)")
+            a.execute(f"INSERT INTO {table}_c VALUES (1)")
+            a.execute(f"CREATE TEMP TABLE {table} (id int PRIMARY KEY)")
+            a.execute(f"INSERT INTO {table} VALUES (1)")
+            a.execute(f"DELETE FROM {table}")
+            assert count(a, f"SELECT count(*) FROM {table}_c") == 1
+            assert count(a, f"SELECT count(*) FROM public.{table}") == 1
+    finally:
+        ddl(f"DROP TABLE {table}_c, {table}")
