@@ -46,6 +46,7 @@ fn sealed_table() -> TableDef {
         comment: None,
         kind: Default::default(),
         altered: Default::default(),
+        temp: None,
     }
 }
 

@@ -303,8 +303,8 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
     let names: Vec<String> = cols.iter().map(|&i| quote(&def.columns[i].name)).collect();
     let params: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
     let insert_sql = format!(
-        "INSERT INTO main.{} ({}) VALUES ({})",
-        quote(&def.name),
+        "INSERT INTO {} ({}) VALUES ({})",
+        def.segment(),
         names.join(", "),
         params.join(", ")
     );
@@ -394,7 +394,11 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
         sess.txn = TxnState::Failed;
     }
     sess.publish_txn_state();
-    sess.conn.batch(sql)
+    sess.conn.batch(sql)?;
+    if sql == "COMMIT" && !sess.temps.is_empty() {
+        crate::exec::ddl::temp::after_commit(sess);
+    }
+    Ok(())
 }
 
 /// Parse and insert every complete record in the buffer (all of it at the end).

@@ -49,9 +49,13 @@ mod sequence;
 pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result<Outcome> {
     match ddl {
         crate::exec::PreParsedDdl::AlterSequence(a) => sequence::alter(sess, a),
+        crate::exec::PreParsedDdl::AlterIdentity(a) if sess.is_temp(&a.table) => Err(
+            Error::Unsupported(format!("ALTER TABLE on temporary table \"{}\"", a.table)),
+        ),
         crate::exec::PreParsedDdl::AlterIdentity(a) => alter::alter_identity(sess, a),
     }
 }
+pub mod temp;
 mod view;
 
 use crate::types::shard::ShardId;
@@ -76,6 +80,8 @@ pub struct Block {
     sequences: Vec<(String, crate::types::sequence::SequenceDef, i64)>,
     /// Sequences dropped: their values are forgotten once the drop commits.
     forget_sequences: Vec<String>,
+    /// The session's temporary tables, once the block changed them.
+    temps: Option<crate::store::catalog::Temps>,
 }
 
 impl Block {
@@ -85,6 +91,12 @@ impl Block {
             .iter()
             .map(|c| (c.name.clone(), c.def.clone()))
             .collect()
+    }
+
+    /// The session's temporary tables as the block left them, if it
+    /// changed them.
+    pub(crate) fn temps(&self) -> Option<&crate::store::catalog::Temps> {
+        self.temps.as_ref()
     }
 }
 
@@ -112,7 +124,22 @@ pub fn run_with(
 }
 
 fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
+    temp::refuse(sess, stmt)?;
     match stmt {
+        Statement::CreateTable(ct) if ct.temporary && ct.query.is_none() => temp::create(sess, ct),
+        Statement::Drop {
+            object_type: ObjectType::Table,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } if !sess.temps_now().is_empty() => {
+            let rest = temp::drop(sess, names)?;
+            if rest.is_empty() {
+                return Ok(Outcome::Command("DROP TABLE".into()));
+            }
+            drop(sess, &ObjectType::Table, *if_exists, *cascade, &rest)
+        }
         Statement::CreateTable(ct) if ct.query.is_some() => create_as::create_table_as(sess, ct),
         Statement::Query(_) if create_as::is_select_into(stmt) => {
             create_as::select_into(sess, stmt)
@@ -302,6 +329,9 @@ pub fn restore(sess: &mut Session, to: Block) {
         sess.store.sequences.advance_to(seq, def, *old);
     }
     let changed = sess.ddl.changes.len() != to.changes.len();
+    if sess.ddl.temps.is_some() || to.temps.is_some() {
+        sess.store.catalog.touch();
+    }
     sess.ddl = to;
     if changed {
         sess.stage_ddl();
@@ -311,7 +341,11 @@ pub fn restore(sess: &mut Session, to: Block) {
 /// After the block's SQLite transaction committed: publish its DDL, do
 /// the work that cannot be rolled back, and tell the cluster once.
 pub fn publish(sess: &mut Session) -> Result<()> {
-    let block = std::mem::take(&mut sess.ddl);
+    let mut block = std::mem::take(&mut sess.ddl);
+    if let Some(temps) = block.temps.take() {
+        sess.temps = temps;
+    }
+    temp::after_commit(sess);
     sess.unstage_ddl();
     if block.changes.is_empty() {
         return Ok(());

@@ -140,7 +140,7 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
         return Ok(None);
     }
     let def = split.table.clone();
-    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, &def)?;
     let resolve = plan::column_resolver(&def, &split.qualifier);
     let scan = plan::prune_shards(
         shards.iter().map(|(s, m)| (s, &**m)),

@@ -446,7 +446,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
                 Kind::CopyFrom(spec)
             }
         }
-        Statement::Discard { .. } => Kind::Noop("DISCARD ALL".into()),
+        Statement::Discard { object_type } => Kind::Noop(format!("DISCARD {object_type}")),
         Statement::Deallocate { name, .. } => Kind::Deallocate(
             (name.quote_style.is_some() || !name.value.eq_ignore_ascii_case("all"))
                 .then(|| crate::sql::ident_name(name)),

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::exec::Session;
-use crate::store::catalog::Staged;
+use crate::store::catalog::{Staged, Temps};
 use crate::store::udf::pg_catalog::Lookup;
 use crate::store::Store;
 use crate::types::table::{RelKind, TableDef};
@@ -61,8 +61,9 @@ pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
 pub(crate) fn lookup(
     store: &Arc<Store>,
     staged: Arc<parking_lot::RwLock<Staged>>,
+    temps: Arc<parking_lot::RwLock<Temps>>,
 ) -> Arc<dyn Lookup> {
-    Arc::new(StoreLookup(store.clone(), staged))
+    Arc::new(StoreLookup(store.clone(), staged, temps))
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.
@@ -97,7 +98,11 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
         .map(|t| Relation {
             oid: t.oid as i64,
             name: t.name.clone(),
-            namespace: objects::PUBLIC_NS,
+            namespace: if t.is_temp() {
+                objects::TEMP_NS
+            } else {
+                objects::PUBLIC_NS
+            },
             kind: match t.kind {
                 RelKind::Table => 'r',
                 RelKind::View { .. } => 'v',
@@ -177,19 +182,39 @@ pub(crate) fn role_oids(store: &Store) -> Result<Vec<(i64, crate::store::catalog
 /// The catalog lookups of a session's SQL functions: the committed
 /// catalog with the session's own staged DDL over it (`staged` is the
 /// session's, shared).
-struct StoreLookup(Arc<Store>, Arc<parking_lot::RwLock<Staged>>);
+/// `Temps` are the session's temporary tables as of its current statement.
+struct StoreLookup(
+    Arc<Store>,
+    Arc<parking_lot::RwLock<Staged>>,
+    Arc<parking_lot::RwLock<Temps>>,
+);
 
 impl StoreLookup {
     fn tables(&self) -> Vec<Arc<TableDef>> {
-        self.0.catalog.view(&self.1.read()).tables()
+        let temps = self.2.read();
+        self.0
+            .catalog
+            .view(&self.1.read())
+            .with_temps(&temps)
+            .tables()
     }
 
     fn relations(&self) -> Vec<Arc<TableDef>> {
-        self.0.catalog.view(&self.1.read()).relations()
+        let temps = self.2.read();
+        self.0
+            .catalog
+            .view(&self.1.read())
+            .with_temps(&temps)
+            .listed()
     }
 
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
-        self.0.catalog.view(&self.1.read()).table(name)
+        let temps = self.2.read();
+        self.0
+            .catalog
+            .view(&self.1.read())
+            .with_temps(&temps)
+            .table(name)
     }
 
     fn index(&self, oid: i64) -> Option<(Arc<TableDef>, objects::Index)> {
@@ -232,7 +257,15 @@ impl Lookup for StoreLookup {
     fn relation_oid(&self, name: &str) -> Option<i64> {
         let name = name.trim().trim_matches('"');
         let name = name.strip_prefix("public.").unwrap_or(name);
-        if let Some(t) = self.0.catalog.view(&self.1.read()).relation(name) {
+        let found = {
+            let temps = self.2.read();
+            self.0
+                .catalog
+                .view(&self.1.read())
+                .with_temps(&temps)
+                .relation(name)
+        };
+        if let Some(t) = found {
             return Some(t.oid as i64);
         }
         if serial_sequence(&self.tables(), name).is_some() {
@@ -279,6 +312,11 @@ impl Lookup for StoreLookup {
             .into_iter()
             .find(|r| r.oid == oid)
         {
+            // A permanent table a temporary one of its name shadows is
+            // not visible, as in PostgreSQL.
+            Some(r) if r.namespace == objects::PUBLIC_NS && r.def.is_table() => {
+                !self.2.read().contains_key(&r.name)
+            }
             Some(r) => !matches!(
                 r.namespace,
                 objects::MOSAIC_NS | objects::INFORMATION_SCHEMA_NS
@@ -381,7 +419,7 @@ fn catalog_table_oid(name: &str) -> Option<i64> {
 /// Every sequence pg_class lists: those of CREATE SEQUENCE and the
 /// implicit ones of serial and identity columns.
 pub(crate) fn sequence_relations(sess: &crate::exec::Session) -> Vec<Relation> {
-    relations(sess.catalog().relations())
+    relations(sess.catalog().listed())
         .into_iter()
         .filter(|r| r.kind == 'S')
         .collect()

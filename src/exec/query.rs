@@ -170,7 +170,13 @@ pub fn run(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<Outcome> {
-    if let Some(split) = crate::plan::fragment::split(&stmt, &sess.catalog()) {
+    // A temporary table is the session connection's own: no fragment of a
+    // statement reading one may run elsewhere.
+    let split = match sess.touches_temp(&stmt) {
+        true => None,
+        false => crate::plan::fragment::split(&stmt, &sess.catalog()),
+    };
+    if let Some(split) = split {
         if let Some(outcome) = crate::exec::fragment::run(sess, &split, params, sink)? {
             return Ok(outcome);
         }
@@ -203,7 +209,11 @@ pub fn explain(
             "EXPLAIN of a statement other than a query".into(),
         ));
     }
-    if let Some(split) = crate::plan::fragment::split(&inner, &sess.catalog()) {
+    let split = match sess.touches_temp(&inner) {
+        true => None,
+        false => crate::plan::fragment::split(&inner, &sess.catalog()),
+    };
+    if let Some(split) = split {
         if let Some(lines) = crate::exec::fragment::explain(sess, &split, params)? {
             let mut count = 0;
             for l in lines {

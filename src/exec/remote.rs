@@ -66,7 +66,7 @@ pub fn peers_for(
     resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>,
     params: &[Datum],
 ) -> Option<Vec<String>> {
-    let peers = crate::exec::sources::peers(sess, &def.name)?;
+    let peers = crate::exec::sources::peers(sess, def)?;
     crate::plan::peers_for(&peers, def, filter, resolve, params)
 }
 
@@ -348,7 +348,7 @@ pub fn remote_shards(
     filter: Option<String>,
     params: &[Datum],
 ) -> Result<Vec<RemoteShard>> {
-    if !sess.has_peers() {
+    if !sess.peers_hold(def) {
         return Ok(vec![]);
     }
     let tables = [def.name.clone()];

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use sqlparser::ast::Statement;
 
 use crate::error::{Error, Result};
-use crate::exec::{copy, cursor, ddl, next_id, prepare, query, settings, system, write};
+use crate::exec::{copy, cursor, ddl, next_id, query, settings, system, write};
 use crate::exec::{Kind, Outcome, Prepared, TxnState};
 use crate::store::Store;
 use crate::types::shard::ShardId;
-use crate::types::{Datum, PgType};
+use crate::types::Datum;
 
+mod catalog;
 mod ddl_runs;
 
 /// Where result rows go.
@@ -121,6 +122,12 @@ pub struct Session {
     /// The open block's uncommitted table definitions, as this session
     /// (and no other) sees them.
     pub(super) staged: crate::store::catalog::Staged,
+    /// The session's temporary tables as committed (the open block's
+    /// changes to them are in `ddl`).
+    pub(super) temps: crate::store::catalog::Temps,
+    /// `temps_now()` as of the current statement, for the session's SQL
+    /// functions (`::regclass`, `pg_table_is_visible`, …).
+    pub(super) shared_temps: Arc<parking_lot::RwLock<crate::store::catalog::Temps>>,
     /// The same, for the session's SQL functions (`::regclass`, …).
     pub(super) shared_staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
     /// The DDL state at each user savepoint of the open block, innermost last.
@@ -175,6 +182,7 @@ impl Session {
         let stmt_ver = Arc::new(AtomicI64::new(0));
         let settings = settings::Settings::default();
         let shared_staged = Arc::new(parking_lot::RwLock::new(Default::default()));
+        let shared_temps = Arc::new(parking_lot::RwLock::new(Default::default()));
         let functions = system::session_functions(
             &store,
             &user,
@@ -182,6 +190,7 @@ impl Session {
             &settings,
             stmt_ver.clone(),
             shared_staged.clone(),
+            shared_temps.clone(),
         );
         conn.register_session(&functions)?;
         conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
@@ -197,6 +206,8 @@ impl Session {
             ddl: ddl::Block::default(),
             constraints_deferred: None,
             staged: Default::default(),
+            temps: Default::default(),
+            shared_temps,
             shared_staged,
             ddl_savepoints: vec![],
             implicit: false,
@@ -227,47 +238,12 @@ impl Session {
     pub fn discard_all(&mut self) {
         self.settings.reset(None);
         crate::exec::cursor::close_all(self);
+        crate::exec::ddl::temp::discard(self);
     }
 
     /// The result columns of an open cursor, if one is called `name`.
     pub fn cursor_columns(&self, name: &str) -> Option<Vec<crate::exec::Column>> {
         self.cursors.columns(name)
-    }
-
-    /// Classify and type one statement of a parsed script, as this session
-    /// sees the catalog (its earlier statements' DDL included).
-    pub fn prepare_parsed(&self, parsed: crate::exec::Parsed) -> Result<Prepared> {
-        let _types = self.type_scope();
-        crate::exec::prepare_parsed(&self.catalog(), parsed, &[])
-    }
-
-    /// Parse, classify and type `sql` as this session sees the catalog
-    /// (its open block's DDL included).
-    pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
-        let _types = self.type_scope();
-        prepare(&self.catalog(), sql, declared)
-    }
-
-    /// The catalog as this session sees it: its open block's DDL over the
-    /// committed tables.
-    pub fn catalog(&self) -> crate::store::catalog::View<'_> {
-        self.store.catalog.view(&self.staged)
-    }
-
-    /// Make the open block's DDL this session's view of the catalog.
-    pub(crate) fn stage_ddl(&mut self) {
-        self.staged = self.ddl.staged();
-        *self.shared_staged.write() = self.staged.clone();
-        self.store.catalog.touch();
-    }
-
-    /// Drop the uncommitted DDL from this session's view of the catalog.
-    pub(crate) fn unstage_ddl(&mut self) {
-        if !self.staged.is_empty() {
-            self.staged.clear();
-            self.shared_staged.write().clear();
-            self.store.catalog.touch();
-        }
     }
 
     /// Whether queries must also read other nodes' data.
@@ -355,6 +331,9 @@ impl Session {
         let _types = self.type_scope();
         if let Some(c) = &self.cluster {
             self.reads = c.reads();
+        }
+        if self.temps_now().len() + self.shared_temps.read().len() > 0 {
+            *self.shared_temps.write() = self.temps_now().clone();
         }
         let write = match p.kind {
             Kind::Insert => Some("INSERT"),
@@ -568,6 +547,10 @@ impl Session {
             (_, false) => "ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt",
         };
         match self.conn.batch(end) {
+            Ok(()) if end == "COMMIT" && !self.temps.is_empty() => {
+                crate::exec::ddl::temp::after_commit(self);
+                r
+            }
             Ok(()) => r,
             Err(e) => {
                 let _ = self.conn.batch("ROLLBACK");
@@ -582,6 +565,10 @@ impl Session {
     }
 
     pub fn note_write(&mut self, table: &str) {
+        // A temporary table is never sealed, nor announced to peers.
+        if self.is_temp(table) {
+            return;
+        }
         self.written.insert(table.to_string());
     }
 
@@ -737,6 +724,11 @@ impl Session {
     }
 
     fn seal(&mut self, table: &str, sink: &mut RowSink) -> Result<Outcome> {
+        if self.is_temp(table) {
+            return Err(Error::Unsupported(format!(
+                "mosaic.seal() of temporary table \"{table}\""
+            )));
+        }
         if self.txn != TxnState::Idle {
             return Err(Error::Unsupported(
                 "mosaic.seal() inside a transaction block".into(),

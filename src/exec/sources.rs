@@ -20,7 +20,12 @@ use crate::types::table::TableDef;
 /// copies of other nodes' shards it reads itself (`reads.scope.copies`).
 /// A shard the statement counts on that left the manifest since fails it
 /// with `Error::StaleCopy` (it runs again, decided anew).
-pub fn live_shards(sess: &Session, table: &str) -> Result<Vec<(LiveShard, Arc<ShardMeta>)>> {
+pub fn live_shards(sess: &Session, def: &TableDef) -> Result<Vec<(LiveShard, Arc<ShardMeta>)>> {
+    // A temporary table has no shards: its rows are its session's own.
+    if def.is_temp() {
+        return Ok(vec![]);
+    }
+    let table = def.name.as_str();
     let scope = &sess.reads.scope;
     let all = sess.conn.live_shards(Some(table))?;
     let mut skip = HashSet::new();
@@ -52,7 +57,7 @@ pub fn live_shards(sess: &Session, table: &str) -> Result<Vec<(LiveShard, Arc<Sh
 /// `live_shards` as the planner takes them; with `sql`, each with the SQL
 /// that reads its live rows.
 pub fn shard_sources(sess: &Session, def: &TableDef, sql: bool) -> Result<Vec<ShardSource>> {
-    live_shards(sess, &def.name)?
+    live_shards(sess, def)?
         .into_iter()
         .map(|(shard, meta)| {
             let sql = if sql {
@@ -66,9 +71,12 @@ pub fn shard_sources(sess: &Session, def: &TableDef, sql: bool) -> Result<Vec<Sh
 }
 
 /// What the peers hold of `table`; `None` on a node alone.
-pub fn peers(sess: &Session, table: &str) -> Option<Peers> {
+pub fn peers(sess: &Session, def: &TableDef) -> Option<Peers> {
+    if def.is_temp() {
+        return None;
+    }
     let cluster = sess.cluster.as_ref()?;
-    Some(cluster.peer_shards(&sess.reads, table))
+    Some(cluster.peer_shards(&sess.reads, &def.name))
 }
 
 /// Everything the planner needs for `stmt`: each table it names, with its
@@ -83,7 +91,7 @@ pub fn snapshot(sess: &Session, stmt: &Statement, to_run: bool) -> Result<Snapsh
         };
         let sources = TableSources {
             shards: shard_sources(sess, &def, to_run)?,
-            peers: if to_run { peers(sess, &name) } else { None },
+            peers: if to_run { peers(sess, &def) } else { None },
             def,
         };
         snapshot.tables.insert(name, sources);

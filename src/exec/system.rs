@@ -89,6 +89,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         comment: None,
         kind: Default::default(),
         altered: Default::default(),
+        temp: None,
     })
 }
 
@@ -295,6 +296,7 @@ pub fn session_functions(
     settings: &crate::exec::settings::Settings,
     row_version: Arc<std::sync::atomic::AtomicI64>,
     staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
+    temps: Arc<parking_lot::RwLock<crate::store::catalog::Temps>>,
 ) -> SessionFunctions {
     SessionFunctions {
         user: user.to_string(),
@@ -305,7 +307,7 @@ pub fn session_functions(
             env!("CARGO_PKG_VERSION")
         ),
         settings: Arc::new(settings.clone()),
-        lookup: crate::exec::pg_catalog::lookup(store, staged),
+        lookup: crate::exec::pg_catalog::lookup(store, staged, temps),
         row_version,
         hlc: store.hlc.clone(),
         sequences: store.sequences.clone(),

@@ -335,7 +335,7 @@ fn sealed_sources(
             target: SealedTarget::Local(s.id.clone()),
         });
     }
-    if sess.has_peers() {
+    if sess.peers_hold(def) {
         let filter = plan::pushdown_filter(cond, &plan::column_resolver(def, alias));
         for r in crate::exec::remote::remote_shards(sess, def, filter, params)? {
             out.push(SealedSource {
@@ -360,7 +360,7 @@ fn candidate_shards(
         std::sync::Arc<crate::types::shard::ShardMeta>,
     )>,
 > {
-    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, def)?;
     let scan = plan::prune_shards(
         shards.iter().map(|(s, m)| (s, &**m)),
         def,
@@ -545,8 +545,8 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
     if keys.is_empty() {
         return Ok(());
     }
-    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
-    let peers = sess.has_peers();
+    let shards = crate::exec::sources::live_shards(sess, def)?;
+    let peers = sess.peers_hold(def);
     if shards.is_empty() && !peers {
         return Ok(());
     }
@@ -554,9 +554,9 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
     for key in keys {
         let cols: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
         let sql = format!(
-            "SELECT {} FROM main.{} WHERE _ver = ?1 AND {}",
+            "SELECT {} FROM {} WHERE _ver = ?1 AND {}",
             cols.join(", "),
-            quote(&def.name),
+            def.segment(),
             cols.iter()
                 .map(|c| format!("{c} IS NOT NULL"))
                 .collect::<Vec<_>>()
@@ -694,7 +694,7 @@ pub(crate) fn duplicate_key(def: &TableDef, key: &[usize], values: &[Datum]) -> 
 /// statement reads here, in this node's transaction (TRUNCATE inside a
 /// block; the holders hear of it after COMMIT).
 pub(crate) fn delete_copied_rows(sess: &mut Session, def: &std::sync::Arc<TableDef>) -> Result<()> {
-    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, def)?;
     for (s, meta) in shards.iter().filter(|(s, _)| s.home.is_some()) {
         sess.attach(std::slice::from_ref(&s.id))?;
         let src = crate::store::shard::source(def, meta, s.tombstones, true)?;
@@ -743,6 +743,9 @@ pub(crate) fn seal_peers_first(sess: &Session, stmt: &Statement, params: &[Datum
     let Ok(def) = table_def(sess, name) else {
         return Ok(());
     };
+    if def.is_temp() {
+        return Ok(());
+    }
     let alias = target_alias(factor, &def);
     let filter = plan::pushdown_filter(cond, &plan::column_resolver(&def, &alias));
     crate::exec::remote::seal_peers_first(sess, &def.name, filter, params)

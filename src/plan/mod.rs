@@ -187,7 +187,7 @@ pub fn segment_source(def: &TableDef, with_key: bool) -> String {
         cols.push("_key".into());
     }
     cols.extend(def.columns.iter().map(|c| quote(&c.name)));
-    format!("SELECT {} FROM main.{}", cols.join(", "), quote(&def.name))
+    format!("SELECT {} FROM {}", cols.join(", "), def.segment())
 }
 
 /// Prune the shards of `def` for `filter`; `resolve` maps column references to `def`.
@@ -361,7 +361,20 @@ impl Planner<'_> {
         all: &[Occurrence],
         others: usize,
     ) -> Result<()> {
-        let Some(sources) = self.snapshot.tables.get(&occ.def.name) else {
+        // Keyed by the name as written: a temporary table and the
+        // permanent one it shadows (named `main.t`) share `def.name`.
+        let Some(sources) = self
+            .snapshot
+            .tables
+            .get(&occ.def.name)
+            .filter(|s| Arc::ptr_eq(&s.def, &occ.def))
+            .or_else(|| {
+                self.snapshot
+                    .tables
+                    .values()
+                    .find(|s| Arc::ptr_eq(&s.def, &occ.def))
+            })
+        else {
             return Err(Error::Internal(format!(
                 "no sources of table {} in the snapshot",
                 occ.def.name

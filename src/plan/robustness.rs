@@ -50,6 +50,7 @@ fn catalog() -> OneTable {
         comment: None,
         kind: Default::default(),
         altered: Default::default(),
+        temp: None,
     }))
 }
 

@@ -53,6 +53,14 @@ pub struct Change {
 /// each now has, or `None` for one it dropped.
 pub type Staged = HashMap<String, Option<Arc<TableDef>>>;
 
+/// The qualifier a session's statements give `public.t` while its
+/// temporary `t` shadows it (see `exec::ddl::temp`).
+pub const SHADOWED_SCHEMA: &str = "mosaic_public";
+
+/// A session's temporary tables, by name: its own, over every other
+/// relation it sees (`pg_temp` first in the search path).
+pub type Temps = HashMap<String, Arc<TableDef>>;
+
 pub struct Catalog {
     db: Mutex<Connection>,
     tables: RwLock<HashMap<String, Arc<TableDef>>>,
@@ -117,6 +125,7 @@ impl Catalog {
         View {
             catalog: self,
             staged,
+            temps: None,
         }
     }
 
@@ -534,6 +543,17 @@ impl Catalog {
 pub struct View<'a> {
     catalog: &'a Catalog,
     staged: &'a Staged,
+    temps: Option<&'a Temps>,
+}
+
+impl<'a> View<'a> {
+    /// The same view with the session's temporary tables over it.
+    pub fn with_temps(self, temps: &'a Temps) -> View<'a> {
+        View {
+            temps: Some(temps),
+            ..self
+        }
+    }
 }
 
 impl View<'_> {
@@ -549,6 +569,26 @@ impl View<'_> {
     /// An object of the relation namespace (a relation or a type) as this
     /// session sees it.
     pub fn object(&self, name: &str) -> Option<Arc<TableDef>> {
+        // `pg_temp.t` names a temporary table only; `t` one first.
+        if let Some(short) = name.strip_prefix("pg_temp.") {
+            return self.temps.and_then(|t| t.get(short).cloned());
+        }
+        if let Some(temps) = self.temps.filter(|t| !t.is_empty()) {
+            if let Some(d) = temps.get(name) {
+                return Some(d.clone());
+            }
+            // `public.t` shadowed by a temporary `t`, as the session's
+            // name resolution spells it (`exec::ddl::temp`).
+            if let Some(short) = name
+                .strip_prefix(SHADOWED_SCHEMA)
+                .and_then(|n| n.strip_prefix('.'))
+            {
+                return match self.staged.get(short) {
+                    Some(staged) => staged.clone(),
+                    None => self.catalog.object(short),
+                };
+            }
+        }
         match self.staged.get(name) {
             Some(staged) => staged.clone(),
             None => self.catalog.object(name),
@@ -581,6 +621,23 @@ impl View<'_> {
         v
     }
 
+    /// Every relation the system catalogs list: those of every session
+    /// (a permanent table a temporary one shadows too), then this
+    /// session's temporary tables.
+    pub fn listed(&self) -> Vec<Arc<TableDef>> {
+        let mut v = View {
+            temps: None,
+            ..*self
+        }
+        .relations();
+        if let Some(temps) = self.temps {
+            let mut own: Vec<_> = temps.values().cloned().collect();
+            own.sort_by(|a, b| a.name.cmp(&b.name));
+            v.extend(own);
+        }
+        v
+    }
+
     /// Every table this session sees, by name.
     pub fn tables(&self) -> Vec<Arc<TableDef>> {
         let mut v = self.relations();
@@ -590,7 +647,8 @@ impl View<'_> {
 
     /// Every object (relations and types) this session sees, by name.
     pub fn objects(&self) -> Vec<Arc<TableDef>> {
-        if self.staged.is_empty() {
+        let temps = self.temps.filter(|t| !t.is_empty());
+        if self.staged.is_empty() && temps.is_none() {
             return self.catalog.objects();
         }
         let mut all: HashMap<String, Arc<TableDef>> = self
@@ -604,6 +662,10 @@ impl View<'_> {
                 Some(d) => all.insert(name.clone(), d.clone()),
                 None => all.remove(name),
             };
+        }
+        // A temporary table shadows a permanent one of its name.
+        for (name, def) in temps.into_iter().flatten() {
+            all.insert(name.clone(), def.clone());
         }
         let mut v: Vec<_> = all.into_values().collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -660,6 +722,7 @@ mod tests {
             comment: None,
             kind: Default::default(),
             altered: Default::default(),
+            temp: None,
         }
     }
 

@@ -199,9 +199,11 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
     }
     let mut sql = format!(
         "CREATE TABLE IF NOT EXISTS {} ({}) STRICT;",
-        quote(&def.name),
+        def.segment(),
         cols.join(", ")
     );
+    // An index lives in its table's schema (`temp` for a temporary table).
+    let schema = def.segment_schema();
     for (i, key) in def.unique_keys().enumerate() {
         let name = if i == 0 && !def.primary_key.is_empty() {
             format!("{}_pkey", def.name)
@@ -209,7 +211,7 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
             format!("{}_{}_key", def.name, key_name(def, key))
         };
         sql.push_str(&format!(
-            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {}({});",
+            "CREATE UNIQUE INDEX IF NOT EXISTS {schema}.{} ON {}({});",
             quote(&name),
             quote(&def.name),
             key.iter()
@@ -236,7 +238,7 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
             None => String::new(),
         };
         sql.push_str(&format!(
-            "CREATE {}INDEX IF NOT EXISTS {} ON {}({}){predicate};",
+            "CREATE {}INDEX IF NOT EXISTS {schema}.{} ON {}({}){predicate};",
             if idx.unique { "UNIQUE " } else { "" },
             quote(&idx.name),
             quote(&def.name),

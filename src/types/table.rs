@@ -162,6 +162,18 @@ pub struct TableDef {
     /// What ALTER TABLE left behind that reads of old shards need.
     #[serde(default)]
     pub altered: Box<Altered>,
+    /// A temporary table (CREATE TEMP TABLE): its session's own, never in
+    /// the shared catalog; what happens to it at COMMIT.
+    #[serde(default)]
+    pub temp: Option<OnCommit>,
+}
+
+/// What COMMIT does to a temporary table (`ON COMMIT …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OnCommit {
+    PreserveRows,
+    DeleteRows,
+    Drop,
 }
 
 /// The traces of ALTER TABLE in a table's definition.
@@ -213,6 +225,30 @@ pub enum RelKind {
 }
 
 impl TableDef {
+    /// Whether this is a session's temporary table.
+    pub fn is_temp(&self) -> bool {
+        self.temp.is_some()
+    }
+
+    /// The SQLite schema of the table's open segment on the session's
+    /// connection: `temp` (the connection's own) for a temporary table.
+    pub fn segment_schema(&self) -> &'static str {
+        if self.is_temp() {
+            "temp"
+        } else {
+            "main"
+        }
+    }
+
+    /// The open segment as SQLite SQL names it: `main."t"` or `temp."t"`.
+    pub fn segment(&self) -> String {
+        format!(
+            "{}.{}",
+            self.segment_schema(),
+            crate::types::quote(&self.name)
+        )
+    }
+
     /// Whether constraint `name` holds for every row (it was not added
     /// NOT VALID, or was validated since): pg_constraint.convalidated.
     pub fn is_validated(&self, name: &str) -> bool {
@@ -473,6 +509,7 @@ mod tests {
             comment: None,
             kind: Default::default(),
             altered: Default::default(),
+            temp: None,
         }
     }
 

@@ -449,11 +449,19 @@ impl SimpleQueryHandler for Backend {
 /// PostgreSQL's RESET ALL does (poolers send it between clients).
 async fn discard_all(session: &SessionHandle, p: &Prepared) -> PgWireResult<()> {
     use sqlparser::ast::{DiscardObject, Statement};
-    if let Some(Statement::Discard {
-        object_type: DiscardObject::ALL,
-    }) = &p.stmt
-    {
-        session.run(|s| s.discard_all()).await.map_err(to_pg)?;
+    match &p.stmt {
+        Some(Statement::Discard {
+            object_type: DiscardObject::ALL,
+        }) => session.run(|s| s.discard_all()).await.map_err(to_pg)?,
+        // DISCARD TEMP drops the session's temporary tables.
+        Some(Statement::Discard {
+            object_type: DiscardObject::TEMP,
+        }) => session
+            .run(|s| s.discard_temp())
+            .await
+            .map_err(to_pg)?
+            .map_err(to_pg)?,
+        _ => {}
     }
     Ok(())
 }

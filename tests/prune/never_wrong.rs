@@ -181,6 +181,7 @@ fn sealed() -> TableDef {
         comment: None,
         kind: Default::default(),
         altered: Default::default(),
+        temp: None,
     }
 }
 

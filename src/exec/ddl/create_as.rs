@@ -32,6 +32,8 @@ pub(super) struct CreateAs {
     pub query: Box<Query>,
     /// A table, or a materialized view (its definition).
     pub kind: RelKind,
+    /// A temporary table (CREATE TEMP TABLE … AS, SELECT … INTO TEMP).
+    pub temp: Option<crate::types::table::OnCommit>,
 }
 
 /// `CREATE TABLE … AS query`.
@@ -39,9 +41,6 @@ pub fn create_table_as(sess: &mut Session, ct: &CreateTable) -> Result<Outcome> 
     let Some(query) = ct.query.clone() else {
         return Err(Error::Internal("CREATE TABLE AS without a query".into()));
     };
-    if ct.temporary {
-        return Err(Error::Unsupported("temporary tables".into()));
-    }
     let mut names = Vec::new();
     for c in &ct.columns {
         // Only names parse here (sql::ctas); a typed column is PostgreSQL's
@@ -58,7 +57,7 @@ pub fn create_table_as(sess: &mut Session, ct: &CreateTable) -> Result<Outcome> 
         Some("constraints in CREATE TABLE AS")
     } else if ct.partition_by.is_some() || ct.inherits.is_some() || ct.like.is_some() {
         Some("CREATE TABLE AS with PARTITION BY, INHERITS or LIKE")
-    } else if ct.on_commit.is_some() {
+    } else if ct.on_commit.is_some() && !ct.temporary {
         Some("ON COMMIT")
     } else {
         None
@@ -75,6 +74,7 @@ pub fn create_table_as(sess: &mut Session, ct: &CreateTable) -> Result<Outcome> 
             data: ct.with_data.as_ref().is_none_or(|w| w.data),
             query,
             kind: RelKind::Table,
+            temp: ct.temporary.then(|| super::temp::on_commit(ct.on_commit)),
         },
     )
 }
@@ -96,9 +96,6 @@ pub fn select_into(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     let Some(into) = select.into.take() else {
         return Err(Error::Internal("not a SELECT INTO".into()));
     };
-    if into.temporary {
-        return Err(Error::Unsupported("temporary tables".into()));
-    }
     let name = match into.targets.as_slice() {
         [Expr::Identifier(i)] => ident_name(i),
         [Expr::CompoundIdentifier(parts)] => {
@@ -116,6 +113,9 @@ pub fn select_into(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             if_not_exists: false,
             data: true,
             query,
+            temp: into
+                .temporary
+                .then_some(crate::types::table::OnCommit::PreserveRows),
         },
     )
 }
@@ -127,7 +127,11 @@ pub(super) fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
             c.name
         )));
     }
-    if relation_exists(sess, &c.name) {
+    let exists = match c.temp {
+        Some(_) => sess.is_temp(&c.name),
+        None => relation_exists(sess, &c.name),
+    };
+    if exists {
         if c.if_not_exists {
             return Ok(Outcome::Command("CREATE TABLE AS".into()));
         }
@@ -157,7 +161,11 @@ pub(super) fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
         _ => "CREATE TABLE AS",
     };
     def.kind = c.kind;
-    create_table(sess, def)?;
+    def.temp = c.temp;
+    match def.temp {
+        Some(_) => super::temp::install(sess, def)?,
+        None => create_table(sess, def)?,
+    }
     if !c.data {
         return Ok(Outcome::Command(empty_tag.into()));
     }

@@ -57,6 +57,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
                 depends_on,
                 populated: data,
             },
+            temp: None,
         },
     )
 }

@@ -54,6 +54,7 @@ pub(super) fn create(
         comment: None,
         kind: RelKind::Sequence(Box::new(seq)),
         altered: Default::default(),
+        temp: None,
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE SEQUENCE".into()))

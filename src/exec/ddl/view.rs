@@ -53,6 +53,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
             depends_on,
         },
         altered: Default::default(),
+        temp: None,
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE VIEW".into()))

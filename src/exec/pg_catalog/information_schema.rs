@@ -86,7 +86,7 @@ fn schema_name(ns: i64) -> &'static str {
 }
 
 fn tables(sess: &Session, def: &TableDef) -> Rows {
-    super::relations(sess.catalog().relations())
+    super::relations(sess.catalog().listed())
         .into_iter()
         .filter(|r| r.kind != 'S' && r.kind != 'm')
         .map(|r| {
@@ -97,7 +97,14 @@ fn tables(sess: &Session, def: &TableDef) -> Rows {
                     ("table_catalog", t(CATALOG)),
                     ("table_schema", t(schema_name(r.namespace))),
                     ("table_name", t(r.name)),
-                    ("table_type", t(if base { "BASE TABLE" } else { "VIEW" })),
+                    (
+                        "table_type",
+                        t(match (base, r.def.is_temp()) {
+                            (_, true) => "LOCAL TEMPORARY",
+                            (true, false) => "BASE TABLE",
+                            (false, false) => "VIEW",
+                        }),
+                    ),
                     ("is_insertable_into", yes_no(base)),
                     ("is_typed", yes_no(false)),
                 ],
@@ -233,7 +240,7 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
 
 fn columns(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
-    for r in super::relations(sess.catalog().relations()) {
+    for r in super::relations(sess.catalog().listed()) {
         let schema = schema_name(r.namespace);
         for (pos, c) in r.def.columns.iter().enumerate() {
             out.push(column_row(def, schema, &r.name, pos, c));
@@ -245,7 +252,7 @@ fn columns(sess: &Session, def: &TableDef) -> Rows {
 /// Sequences, as PostgreSQL lists them here: an identity column's is
 /// internal to its column and left out.
 fn sequences(sess: &Session, def: &TableDef) -> Rows {
-    let relations = sess.catalog().relations();
+    let relations = sess.catalog().listed();
     let identity: Vec<String> = super::serial_sequence_owners(&relations)
         .into_iter()
         .filter(|(_, _, t, pos)| t.columns[*pos].identity.is_some())
@@ -285,7 +292,7 @@ fn sequences(sess: &Session, def: &TableDef) -> Rows {
 /// Views are read-only here, so none is updatable or insertable into.
 fn views(sess: &Session, def: &TableDef) -> Rows {
     sess.catalog()
-        .relations()
+        .listed()
         .iter()
         .filter_map(|v| {
             let query = v.view_query()?;

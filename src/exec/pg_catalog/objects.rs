@@ -16,6 +16,9 @@ pub const PG_CATALOG_NS: i64 = 11;
 pub const PUBLIC_NS: i64 = 2200;
 pub const INFORMATION_SCHEMA_NS: i64 = 12001;
 pub const MOSAIC_NS: i64 = 12002;
+/// A session's own schema of temporary tables (each session sees only
+/// its own).
+pub const TEMP_NS: i64 = 12003;
 /// PostgreSQL's bootstrap superuser; MosaicDB's owner of every object.
 pub const OWNER_OID: i64 = 10;
 pub const HEAP_AM: i64 = 2;
@@ -26,6 +29,7 @@ pub const NAMESPACES: &[(i64, &str)] = &[
     (PUBLIC_NS, "public"),
     (INFORMATION_SCHEMA_NS, "information_schema"),
     (MOSAIC_NS, "mosaic"),
+    (TEMP_NS, "pg_temp_1"),
 ];
 
 /// A stable oid for a named object of a kind (`index`, `constraint`, …).

@@ -103,5 +103,6 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
         comment: None,
         kind: Default::default(),
         altered: Default::default(),
+        temp: None,
     }
 }

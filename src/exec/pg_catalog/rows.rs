@@ -142,7 +142,7 @@ fn namespaces(def: &TableDef) -> Rows {
 fn classes(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     let tables = sess.catalog().tables();
-    for r in super::relations(sess.catalog().relations()) {
+    for r in super::relations(sess.catalog().listed()) {
         let Relation {
             oid,
             name,
@@ -162,7 +162,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                 ("relfilenode", i(oid)),
                 ("reltuples", Datum::Real(-1.0)),
                 ("relhasindex", b(user && !objects::indexes(&rel).is_empty())),
-                ("relpersistence", t("p")),
+                ("relpersistence", t(if rel.is_temp() { "t" } else { "p" })),
                 ("relkind", t(kind.to_string())),
                 ("relnatts", i(rel.columns.len() as i64)),
                 ("relchecks", i(rel.checks.len() as i64)),
@@ -261,7 +261,7 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
             ],
         ));
     };
-    for r in super::relations(sess.catalog().relations()) {
+    for r in super::relations(sess.catalog().listed()) {
         for (pos, c) in r.def.columns.iter().enumerate() {
             push(r.oid, pos, c);
         }
@@ -567,13 +567,21 @@ fn collation(def: &TableDef, oid: i64, name: &str, provider: &str) -> Vec<Datum>
 fn tables_view(sess: &Session, def: &TableDef) -> Rows {
     let owner = super::owner_name(sess);
     sess.catalog()
-        .tables()
+        .listed()
         .iter()
+        .filter(|tdef| tdef.is_table())
         .map(|tdef| {
             row(
                 def,
                 vec![
-                    ("schemaname", t("public")),
+                    (
+                        "schemaname",
+                        t(if tdef.is_temp() {
+                            "pg_temp_1"
+                        } else {
+                            "public"
+                        }),
+                    ),
                     ("tablename", t(tdef.name.clone())),
                     ("tableowner", t(owner.clone())),
                     ("hasindexes", b(!objects::indexes(tdef).is_empty())),
@@ -588,7 +596,7 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
 /// column's is internal to it (`i`).
 fn depends(sess: &Session, def: &TableDef) -> Rows {
     const PG_CLASS: i64 = 1259;
-    let relations = sess.catalog().relations();
+    let relations = sess.catalog().listed();
     let mut owned: Vec<(i64, i64, usize, &str)> = super::serial_sequence_owners(&relations)
         .into_iter()
         .map(|(name, _, t, pos)| {
@@ -633,7 +641,7 @@ fn depends(sess: &Session, def: &TableDef) -> Rows {
 fn descriptions(sess: &Session, def: &TableDef) -> Rows {
     const PG_CLASS: i64 = 1259;
     let mut out = Vec::new();
-    for r in sess.catalog().relations() {
+    for r in sess.catalog().listed() {
         let columns = r.columns.iter().map(|c| c.comment.as_ref());
         for (sub, text) in std::iter::once(r.comment.as_ref())
             .chain(columns)
@@ -680,7 +688,7 @@ fn sequences(sess: &Session, def: &TableDef) -> Rows {
 fn matviews_view(sess: &Session, def: &TableDef) -> Rows {
     let owner = super::owner_name(sess);
     sess.catalog()
-        .relations()
+        .listed()
         .iter()
         .filter_map(|m| {
             let crate::types::table::RelKind::MatView {
@@ -707,7 +715,7 @@ fn matviews_view(sess: &Session, def: &TableDef) -> Rows {
 fn views_view(sess: &Session, def: &TableDef) -> Rows {
     let owner = super::owner_name(sess);
     sess.catalog()
-        .relations()
+        .listed()
         .iter()
         .filter_map(|v| {
             let query = v.view_query()?;

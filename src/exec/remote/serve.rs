@@ -45,7 +45,7 @@ pub fn scan_local(
     };
     let filter = parse_filter(filter)?;
     sess.in_statement(false, |sess| {
-        let shards = crate::exec::sources::live_shards(sess, &def.name)?;
+        let shards = crate::exec::sources::live_shards(sess, &def)?;
         let resolve = crate::plan::column_resolver(&def, &def.name);
         let scan = crate::plan::prune_shards(
             shards.iter().map(|(s, m)| (s, &**m)),

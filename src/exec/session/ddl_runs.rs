@@ -19,6 +19,13 @@ impl Session {
                 ));
             }
         }
+        if let Statement::Truncate(t) = stmt {
+            if ddl::temp::truncates_temp(self, t)? {
+                return self.autocommit_ddl(|sess| {
+                    ddl::run_with(sess, |sess| ddl::temp::truncate(sess, t))
+                });
+            }
+        }
         // RESTART IDENTITY changes the catalog: it needs a transaction.
         match stmt {
             Statement::Truncate(t) if self.txn == TxnState::Idle && !ddl::restarts(t) => {

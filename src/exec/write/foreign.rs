@@ -131,9 +131,17 @@ fn parent_of(sess: &Session, def: &TableDef, fk: &ForeignKey) -> Result<std::syn
     if fk.parent == def.name {
         return Ok(std::sync::Arc::new(def.clone()));
     }
-    sess.catalog()
+    let parent = sess
+        .catalog()
         .table(&fk.parent)
-        .ok_or_else(|| Error::NoSuchTable(fk.parent.clone()))
+        .ok_or_else(|| Error::NoSuchTable(fk.parent.clone()))?;
+    if parent.is_temp() {
+        return Err(Error::Unsupported(format!(
+            "FOREIGN KEY checks of \"{}\" while temporary table \"{}\" shadows the table it references",
+            def.name, fk.parent
+        )));
+    }
+    Ok(parent)
 }
 
 /// Of `rows` (values of the referencing columns of `fk`), the first that
@@ -237,9 +245,9 @@ pub(crate) fn check_references(sess: &mut Session, def: &TableDef) -> Result<()>
             .map(|&c| quote(&def.columns[c].name))
             .collect();
         let sql = format!(
-            "SELECT {} FROM main.{} WHERE _ver = ?1 ORDER BY _key",
+            "SELECT {} FROM {} WHERE _ver = ?1 ORDER BY _key",
             cols.join(", "),
-            quote(&def.name)
+            def.segment()
         );
         let rows = sess.conn.rows(&sql, &[Datum::Int(ver)])?;
         if rows.is_empty() {
@@ -278,6 +286,11 @@ pub(crate) fn orphan(
 /// The FOREIGN KEYs that reference `table`, with their tables.
 fn referencing(sess: &Session, table: &str) -> Vec<(std::sync::Arc<TableDef>, ForeignKey)> {
     let mut out = Vec::new();
+    // Nothing references a temporary table (the permanent table it
+    // shadows is not the one written).
+    if sess.is_temp(table) {
+        return out;
+    }
     for t in sess.catalog().tables() {
         for fk in t.foreign_keys.iter().filter(|f| f.parent == table) {
             out.push((t.clone(), fk.clone()));

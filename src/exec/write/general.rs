@@ -77,8 +77,8 @@ pub(crate) fn check(sess: &mut Session, def: &TableDef) -> Result<()> {
     if indexes.is_empty() {
         return Ok(());
     }
-    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
-    let peers = sess.has_peers();
+    let shards = crate::exec::sources::live_shards(sess, def)?;
+    let peers = sess.peers_hold(def);
     if shards.is_empty() && !peers {
         return Ok(());
     }
@@ -89,9 +89,9 @@ pub(crate) fn check(sess: &mut Session, def: &TableDef) -> Result<()> {
         filter.extend(s.lite.iter().map(|k| format!("{k} IS NOT NULL")));
         filter.extend(s.pred_lite.iter().map(|p| format!("({p})")));
         let sql = format!(
-            "SELECT {} FROM main.{} WHERE {}",
+            "SELECT {} FROM {} WHERE {}",
             s.lite.join(", "),
-            quote(&def.name),
+            def.segment(),
             filter.join(" AND ")
         );
         let written: Vec<Vec<Datum>> = sess.conn.rows(&sql, &[Datum::Int(ver)])?;

@@ -22,12 +22,12 @@ pub(super) fn pull_conflicting_rows(
     def: &TableDef,
     params: &[Datum],
 ) -> Result<()> {
-    let shards = crate::exec::sources::live_shards(sess, &def.name)?;
+    let shards = crate::exec::sources::live_shards(sess, def)?;
     let Statement::Insert(ins) = stmt else {
         return Ok(());
     };
     let update_target = do_update_target(ins, def);
-    if shards.is_empty() && !sess.has_peers() && update_target.is_none() {
+    if shards.is_empty() && !sess.peers_hold(def) && update_target.is_none() {
         return Ok(());
     }
     let cols: Vec<String> = ins
@@ -84,7 +84,7 @@ pub(super) fn pull_conflicting_rows(
         }
     }
     // Rows with the same keys on other nodes move here the same way.
-    if sess.has_peers() {
+    if sess.peers_hold(def) {
         for (key, cond) in keys.iter().zip(&conds) {
             let k: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
             let incoming = sess.conn.rows(
@@ -305,8 +305,8 @@ fn pull_from(sess: &Session, def: &TableDef, src: &str, conds: &[String]) -> Res
         sess.conn
             .execute(
                 &format!(
-                    "INSERT INTO main.{} ({}) SELECT {} FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
-                    quote(&def.name),
+                    "INSERT INTO {} ({}) SELECT {} FROM ({src}) WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+                    def.segment(),
                     all.join(", "),
                     all.join(", ")
                 ),

@@ -42,6 +42,7 @@ fn catalog() -> Tables {
             comment: None,
             kind: Default::default(),
             altered: Default::default(),
+            temp: None,
         };
         (name.to_string(), Arc::new(def))
     };

@@ -36,6 +36,7 @@ pub(crate) fn table() -> TableDef {
         comment: None,
         kind: Default::default(),
         altered: Default::default(),
+        temp: None,
     }
 }
 
