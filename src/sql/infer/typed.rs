@@ -19,6 +19,7 @@
 
 mod enums;
 mod expr;
+mod json;
 mod values;
 
 use std::ops::ControlFlow;
@@ -115,13 +116,17 @@ pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
     match ty {
         PgType::Numeric(_) => collate(e),
         PgType::Enum(t) => enums::collate_enum(e, t),
+        PgType::Jsonb => Expr::Collate {
+            expr: Box::new(e),
+            collation: ObjectName::from(vec![Ident::new(crate::types::JSONB_COLLATION)]),
+        },
         _ => e,
     }
 }
 
 /// Whether a type sorts under a collation of its own.
 fn collated_type(ty: &PgType) -> bool {
-    matches!(ty, PgType::Numeric(_) | PgType::Enum(_))
+    matches!(ty, PgType::Numeric(_) | PgType::Enum(_) | PgType::Jsonb)
 }
 
 /// `CAST(e AS ty)` in PostgreSQL syntax.

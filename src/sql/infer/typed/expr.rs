@@ -67,14 +67,14 @@ pub(super) fn not(e: Expr) -> Expr {
     }
 }
 
-fn func_name(f: &Function) -> String {
+pub(super) fn func_name(f: &Function) -> String {
     super::name_parts(&f.name)
         .last()
         .cloned()
         .unwrap_or_default()
 }
 
-fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
+pub(super) fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
     match &mut f.args {
         FunctionArguments::List(l) => l
             .args
@@ -112,17 +112,6 @@ const REFUSED: &[&str] = &[
     "variance",
     "var_pop",
     "var_samp",
-    "json_build_object",
-    "json_build_array",
-    "jsonb_build_object",
-    "jsonb_build_array",
-    "to_json",
-    "to_jsonb",
-    "json_agg",
-    "jsonb_agg",
-    "json_object_agg",
-    "jsonb_object_agg",
-    "row_to_json",
     "array_agg",
     "to_char",
 ];
@@ -264,6 +253,9 @@ impl Typer<'_> {
 
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
         if self.bytea(e)? {
+            return Ok(());
+        }
+        if self.json_binary(e)? {
             return Ok(());
         }
         let Expr::BinaryOp { left, op, right } = e else {
@@ -552,8 +544,20 @@ impl Typer<'_> {
             return Ok(());
         };
         let name = func_name(f);
-        if name.starts_with("pg_numeric") {
+        if name.starts_with("pg_numeric") || self.json_function(e, &name)? {
             return Ok(());
+        }
+        let Expr::Function(f) = e else {
+            return Ok(());
+        };
+        if matches!(name.as_str(), "min" | "max")
+            && arg_exprs(f)
+                .first()
+                .is_some_and(|a| self.type_of(a) == PgType::Jsonb)
+        {
+            return Err(Error::NoSuchFunction(format!("{name}(jsonb)")).with_hint(
+                "No function matches the given name and argument types. You might need to add explicit type casts.",
+            ));
         }
         if matches!(name.as_str(), "length" | "char_length" | "character_length") {
             self.bpchar_length(arg_exprs(f));

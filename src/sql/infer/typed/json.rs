@@ -1,0 +1,305 @@
+//! The typed step for json and jsonb: every value that goes into built
+//! JSON passes through `pg_to_json(x, 'type', jsonb)` with its PostgreSQL
+//! type (`store::udf::json`), so booleans are `true`/`false`, numerics
+//! keep their scale and timestamps read as PostgreSQL writes them in
+//! JSON; the build functions and aggregates assemble those texts; jsonb
+//! compares, sorts and groups by its own order, and the lookups and
+//! containment operators run over `types::json`, never SQLite's JSON1.
+
+use sqlparser::ast::{
+    BinaryOperator as Op, DuplicateTreatment, Expr, Function, FunctionArguments, Ident,
+    ObjectName, Value,
+};
+
+use super::expr::{arg_exprs, call, refuse, string, take};
+use super::values::quoted;
+use super::Typer;
+use crate::error::{Error, Result};
+use crate::types::{cast_spec, PgType};
+
+fn number(n: i64) -> Expr {
+    Expr::Value(Value::Number(n.to_string(), false).into())
+}
+
+fn is_null(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::Null))
+}
+
+fn rename(f: &mut Function, to: &str) {
+    f.name = ObjectName::from(vec![Ident::new(to)]);
+}
+
+fn json_type(t: &PgType) -> bool {
+    matches!(t, PgType::Json | PgType::Jsonb)
+}
+
+/// A PostgreSQL text-array literal (`'{a,b}'`) as a JSON array of its
+/// elements; `None` for one with quotes, braces or backslashes inside.
+fn path_literal(s: &str) -> Option<String> {
+    let inner = s.trim().strip_prefix('{')?.strip_suffix('}')?;
+    if inner.contains(['"', '{', '}', '\\']) {
+        return None;
+    }
+    let elems: Vec<Option<&str>> = if inner.trim().is_empty() {
+        vec![]
+    } else {
+        inner
+            .split(',')
+            .map(|x| Some(x.trim()).filter(|x| !x.eq_ignore_ascii_case("null")))
+            .collect()
+    };
+    serde_json::to_string(&elems).ok()
+}
+
+impl Typer<'_> {
+    /// `x` as JSON text by its type (NULL stays NULL).
+    fn json_of(&mut self, x: Expr, jsonb: bool) -> Result<Expr> {
+        let ty = match self.type_of(&x) {
+            PgType::Unknown if quoted(&x).is_some() || is_null(&x) => PgType::Text,
+            PgType::Unknown => {
+                return Err(refuse(
+                    "JSON of an expression of unknown type (add a cast)".into(),
+                ))
+            }
+            PgType::Enum(_) => PgType::Text,
+            PgType::Array(_) => return Err(refuse("JSON of an array".into())),
+            t => t,
+        };
+        Ok(call(
+            "pg_to_json",
+            vec![x, string(cast_spec(&ty)), number(i64::from(jsonb))],
+        ))
+    }
+
+    /// An object key: not NULL when written so, not json, not an array.
+    fn json_key(&mut self, k: &Expr, at: usize) -> Result<()> {
+        if is_null(k) {
+            return Err(
+                Error::InvalidParameter(format!("argument {at} cannot be null"))
+                    .with_hint("Object keys should be text."),
+            );
+        }
+        if json_type(&self.type_of(k)) || matches!(self.type_of(k), PgType::Array(_)) {
+            return Err(Error::InvalidParameter(
+                "key value must be scalar, not array, composite, or json".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The json and jsonb functions; `false` when `name` is none of them.
+    pub(super) fn json_function(&mut self, e: &mut Expr, name: &str) -> Result<bool> {
+        let Expr::Function(f) = e else {
+            return Ok(false);
+        };
+        let jsonb = name.starts_with("jsonb");
+        let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
+        match name {
+            "json_build_object" | "jsonb_build_object" => {
+                if args.len() % 2 != 0 {
+                    return Err(Error::InvalidParameter(
+                        "argument list must have even number of elements".into(),
+                    )
+                    .with_hint(format!(
+                        "The arguments of {name}() must consist of alternating keys and values."
+                    )));
+                }
+                for (i, k) in args.iter().enumerate().step_by(2) {
+                    self.json_key(k, i + 1)?;
+                }
+                self.wrap_args(f, false)?;
+                rename(f, &format!("pg_{}_object", &name[..name.len() - 13]));
+            }
+            "json_build_array" | "jsonb_build_array" => {
+                self.wrap_args(f, false)?;
+                rename(f, &format!("pg_{}_array", &name[..name.len() - 12]));
+            }
+            "to_json" | "to_jsonb" => {
+                let [x] = args.as_slice() else {
+                    return Err(refuse(format!("{name} with {} arguments", args.len())));
+                };
+                *e = self.json_of(x.clone(), jsonb)?;
+            }
+            "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg" => {
+                let distinct = matches!(
+                    &f.args,
+                    FunctionArguments::List(l)
+                        if matches!(l.duplicate_treatment, Some(DuplicateTreatment::Distinct))
+                );
+                if distinct || f.over.is_some() {
+                    return Err(refuse(format!("{name} with DISTINCT or OVER")));
+                }
+                if name.ends_with("object_agg") {
+                    if let Some(k) = args.first() {
+                        self.json_key(k, 1)?;
+                    }
+                }
+                self.wrap_args(f, false)?;
+                rename(f, &format!("pg_{name}"));
+            }
+            "jsonb_typeof" | "json_typeof" | "jsonb_array_length" | "json_array_length" => {
+                self.json_operands(f, 1)?;
+                let to = if name.ends_with("typeof") {
+                    "pg_json_typeof"
+                } else {
+                    "pg_json_array_length"
+                };
+                rename(f, to);
+            }
+            "jsonb_extract_path" | "json_extract_path" | "jsonb_extract_path_text"
+            | "json_extract_path_text" => {
+                self.json_operands(f, 1)?;
+                let mut all: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+                if all.is_empty() {
+                    return Err(refuse(format!("{name} without arguments")));
+                }
+                let doc = all.remove(0);
+                let path = call("json_array", all);
+                let text = name.ends_with("_text");
+                *e = call(
+                    "pg_json_path",
+                    vec![doc, path, number(i64::from(jsonb)), number(i64::from(text))],
+                );
+            }
+            "row_to_json" | "json_object" | "jsonb_object" | "json_populate_record"
+            | "jsonb_populate_record" | "jsonb_set" | "jsonb_insert" | "jsonb_strip_nulls"
+            | "json_strip_nulls" | "jsonb_pretty" | "jsonb_each" | "jsonb_each_text"
+            | "json_each" | "json_each_text" | "jsonb_object_keys" | "json_object_keys"
+            | "jsonb_array_elements" | "jsonb_array_elements_text" | "json_array_elements"
+            | "json_array_elements_text" | "jsonb_path_query" | "jsonb_path_exists" => {
+                return Err(refuse(format!("function {name}")));
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Each argument of `f` as its JSON text.
+    fn wrap_args(&mut self, f: &mut Function, jsonb: bool) -> Result<()> {
+        for a in arg_exprs(f) {
+            let x = take(a);
+            *a = self.json_of(x, jsonb)?;
+        }
+        Ok(())
+    }
+
+    /// The first `n` arguments of `f` are json or jsonb: a quoted literal
+    /// is read as jsonb now (PostgreSQL's error for bad input).
+    fn json_operands(&mut self, f: &mut Function, n: usize) -> Result<()> {
+        for a in arg_exprs(f).into_iter().take(n) {
+            self.json_operand(a)?;
+        }
+        Ok(())
+    }
+
+    fn json_operand(&mut self, a: &mut Expr) -> Result<()> {
+        if let Some(text) = quoted(a) {
+            *a = crate::sql::coerce::datum_expr(&PgType::Jsonb.parse_text(text)?);
+        } else if !matches!(self.type_of(a), PgType::Json | PgType::Jsonb | PgType::Unknown) {
+            return Err(refuse(format!(
+                "json operand of type {}",
+                self.type_of(a).display_name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// `->`, `->>`, `#>`, `#>>` on json or jsonb; `@>`, `<@`, `?` and the
+    /// order comparisons on jsonb. `false` for any other operator.
+    pub(super) fn json_binary(&mut self, e: &mut Expr) -> Result<bool> {
+        let Expr::BinaryOp { left, op, right } = e else {
+            return Ok(false);
+        };
+        let (lt, rt) = (self.type_of(left), self.type_of(right));
+        let jsonb = lt == PgType::Jsonb;
+        match op {
+            Op::Arrow | Op::LongArrow | Op::HashArrow | Op::HashLongArrow if json_type(&lt) => {
+                let text = matches!(op, Op::LongArrow | Op::HashLongArrow);
+                let path = matches!(op, Op::HashArrow | Op::HashLongArrow);
+                let key = if path {
+                    match quoted(right).and_then(path_literal) {
+                        Some(p) => string(p),
+                        None => return Err(refuse(format!("operator {op} with this path"))),
+                    }
+                } else {
+                    take(right)
+                };
+                let name = if path { "pg_json_path" } else { "pg_json_get" };
+                *e = call(
+                    name,
+                    vec![
+                        take(left),
+                        key,
+                        number(i64::from(jsonb)),
+                        number(i64::from(text)),
+                    ],
+                );
+            }
+            Op::Lt | Op::LtEq | Op::Gt | Op::GtEq | Op::AtArrow | Op::ArrowAt
+                if lt == PgType::Jsonb || rt == PgType::Jsonb =>
+            {
+                for side in [&mut **left, &mut **right] {
+                    self.jsonb_side(side, op)?;
+                }
+                let (l, r) = (take(left), take(right));
+                *e = match op {
+                    Op::AtArrow => call("pg_jsonb_contains", vec![l, r]),
+                    Op::ArrowAt => call("pg_jsonb_contains", vec![r, l]),
+                    op => Expr::BinaryOp {
+                        left: Box::new(call("pg_jsonb_cmp", vec![l, r])),
+                        op: op.clone(),
+                        right: Box::new(number(0)),
+                    },
+                };
+            }
+            Op::Question if jsonb => {
+                if !matches!(rt, PgType::Text | PgType::Varchar(_) | PgType::Unknown) {
+                    return Err(Error::NoSuchOperator(format!(
+                        "operator does not exist: jsonb ? {}",
+                        rt.display_name()
+                    ))
+                    .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                *e = call("pg_jsonb_exists", vec![take(left), take(right)]);
+            }
+            Op::QuestionAnd | Op::QuestionPipe | Op::HashMinus | Op::Minus | Op::AtQuestion
+                if jsonb =>
+            {
+                return Err(refuse(format!("operator {op} on jsonb")));
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// An operand of a jsonb comparison or containment: jsonb, or a quoted
+    /// literal read as jsonb now.
+    fn jsonb_side(&mut self, side: &mut Expr, op: &Op) -> Result<()> {
+        if let Some(text) = quoted(side) {
+            *side = crate::sql::coerce::datum_expr(&PgType::Jsonb.parse_text(text)?);
+            return Ok(());
+        }
+        match self.type_of(side) {
+            PgType::Jsonb | PgType::Unknown => Ok(()),
+            t => Err(Error::NoSuchOperator(format!(
+                "operator does not exist: jsonb {op} {}",
+                t.display_name()
+            ))
+            .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_literal;
+
+    #[test]
+    fn path_literals_read_as_postgresql_arrays() {
+        assert_eq!(path_literal("{a,b}").as_deref(), Some(r#"["a","b"]"#));
+        assert_eq!(path_literal("{}").as_deref(), Some("[]"));
+        assert_eq!(path_literal("{ a , 1 }").as_deref(), Some(r#"["a","1"]"#));
+        assert_eq!(path_literal("{a,NULL}").as_deref(), Some(r#"["a",null]"#));
+        assert_eq!(path_literal(r#"{"a,b"}"#), None);
+    }
+}
