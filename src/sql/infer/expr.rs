@@ -330,6 +330,7 @@ impl Env<'_> {
     /// The result type of a binary operator (comparisons and logic are boolean).
     fn binary_type(&mut self, left: &Expr, op: &Op, right: &Expr) -> Result<PgType> {
         Ok(match op {
+            Op::Minus if self.expr_type(left)? == PgType::Jsonb => PgType::Jsonb,
             Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo => {
                 let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
@@ -470,12 +471,15 @@ impl Env<'_> {
             | "pg_json_agg" | "pg_json_object_agg" => PgType::Json,
             "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "jsonb_object_agg"
             | "to_jsonb" | "jsonb_extract_path" | "pg_jsonb_object" | "pg_jsonb_array"
-            | "pg_jsonb_agg" | "pg_jsonb_object_agg" => PgType::Jsonb,
+            | "pg_jsonb_agg" | "pg_jsonb_object_agg" | "jsonb_strip_nulls"
+            | "pg_jsonb_strip_nulls" | "pg_jsonb_delete" => PgType::Jsonb,
             "jsonb_typeof" | "json_typeof" | "jsonb_extract_path_text"
-            | "json_extract_path_text" | "pg_json_typeof" => PgType::Text,
+            | "json_extract_path_text" | "pg_json_typeof" | "jsonb_pretty"
+            | "pg_jsonb_pretty" => PgType::Text,
             "jsonb_array_length" | "json_array_length" | "pg_json_array_length"
             | "pg_jsonb_cmp" => PgType::Int4,
-            "pg_jsonb_contains" | "pg_jsonb_exists" => PgType::Bool,
+            "pg_jsonb_contains" | "pg_jsonb_exists" | "pg_jsonb_exists_any"
+            | "pg_jsonb_exists_all" => PgType::Bool,
             "pg_to_json" | "pg_json_get" | "pg_json_path" => {
                 let flag = |i: usize| {
                     matches!(a.get(i), Some(Expr::Value(v))

@@ -94,6 +94,42 @@ fn get(ctx: &Context<'_>, path: bool) -> FnResult {
     Ok(opt(j::json_get(&doc, &steps, flag(ctx, 2), flag(ctx, 3))))
 }
 
+/// `a ?| keys` (`all` false) and `a ?& keys`, the keys a JSON array of
+/// strings (NULLs among them ignored).
+fn exists_some(ctx: &Context<'_>, all: bool) -> FnResult {
+    let Some((doc, keys)) = two(ctx) else {
+        return Ok(Value::Null);
+    };
+    let keys: Vec<Option<String>> = serde_json::from_str(&keys).map_err(|_| bad_json())?;
+    let mut hits = keys
+        .iter()
+        .flatten()
+        .map(|k| j::jsonb_exists(&doc, k).ok_or_else(bad_json));
+    let found = if all {
+        hits.try_fold(true, |acc, h| h.map(|h| acc && h))?
+    } else {
+        hits.try_fold(false, |acc, h| h.map(|h| acc || h))?
+    };
+    Ok(boolean(Some(found)))
+}
+
+/// `a - key` and `a - index` on jsonb.
+fn delete(ctx: &Context<'_>) -> FnResult {
+    let Some(doc) = text_arg(ctx, 0) else {
+        return Ok(Value::Null);
+    };
+    let done = match ctx.get_raw(1) {
+        ValueRef::Null => return Ok(Value::Null),
+        ValueRef::Integer(n) => j::jsonb_delete_index(&doc, n),
+        other => j::jsonb_delete_key(&doc, &as_text(other).unwrap_or_default()),
+    };
+    match done {
+        Ok(Some(t)) => Ok(Value::Text(t)),
+        Ok(None) => Err(bad_json()),
+        Err(m) => Err(fail(Error::InvalidParameter(m.into()))),
+    }
+}
+
 /// `json_agg`/`jsonb_agg` (`true` for jsonb): the elements' JSON texts.
 struct ArrayAgg(bool);
 
@@ -186,6 +222,15 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             .map(|x| boolean(Some(x)))
             .ok_or_else(bad_json),
         None => Ok(Value::Null),
+    })?;
+    conn.create_scalar_function("pg_jsonb_exists_any", 2, det, |c| exists_some(c, false))?;
+    conn.create_scalar_function("pg_jsonb_exists_all", 2, det, |c| exists_some(c, true))?;
+    conn.create_scalar_function("pg_jsonb_delete", 2, det, |c| delete(c))?;
+    conn.create_scalar_function("pg_jsonb_strip_nulls", 1, det, |c| {
+        Ok(opt(text_arg(c, 0).and_then(|d| j::jsonb_strip_nulls(&d))))
+    })?;
+    conn.create_scalar_function("pg_jsonb_pretty", 1, det, |c| {
+        Ok(opt(text_arg(c, 0).and_then(|d| j::jsonb_pretty(&d))))
     })?;
     conn.create_scalar_function("pg_json_get", 4, det, |c| get(c, false))?;
     conn.create_scalar_function("pg_json_path", 4, det, |c| get(c, true))?;

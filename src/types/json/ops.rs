@@ -272,6 +272,100 @@ fn find(p: &mut Parser<'_>, step: &Step) -> Option<bool> {
     }
 }
 
+/// `a - key` (`Ok(None)` when `a` is not JSON): an object without the
+/// key, an array without its string elements equal to it.
+pub fn jsonb_delete_key(a: &str, key: &str) -> Result<Option<String>, &'static str> {
+    let node = match parse(a) {
+        None => return Ok(None),
+        Some(Node::Object(f)) => Node::Object(f.into_iter().filter(|(k, _)| k != key).collect()),
+        Some(Node::Array(items)) => Node::Array(
+            items
+                .into_iter()
+                .filter(|x| !matches!(x, Node::Str(s) if s == key))
+                .collect(),
+        ),
+        Some(_) => return Err("cannot delete from scalar"),
+    };
+    Ok(Some(text(&node)))
+}
+
+/// `a - n`: an array without its element at index `n` (negative counts
+/// from the end; out of range leaves it as it is).
+pub fn jsonb_delete_index(a: &str, n: i64) -> Result<Option<String>, &'static str> {
+    match parse(a) {
+        None => Ok(None),
+        Some(Node::Array(mut items)) => {
+            let len = items.len() as i64;
+            let at = if n < 0 { len + n } else { n };
+            if (0..len).contains(&at) {
+                items.remove(at as usize);
+            }
+            Ok(Some(text(&Node::Array(items))))
+        }
+        Some(Node::Object(_)) => Err("cannot delete from object using integer index"),
+        Some(_) => Err("cannot delete from scalar"),
+    }
+}
+
+fn text(n: &Node) -> String {
+    let mut out = String::new();
+    write(n, &mut out);
+    out
+}
+
+/// `jsonb_strip_nulls`: object fields whose value is null removed, at
+/// every depth (nulls in arrays stay).
+pub fn jsonb_strip_nulls(a: &str) -> Option<String> {
+    fn strip(n: Node) -> Node {
+        match n {
+            Node::Object(f) => Node::Object(
+                f.into_iter()
+                    .filter(|(_, v)| !matches!(v, Node::Null))
+                    .map(|(k, v)| (k, strip(v)))
+                    .collect(),
+            ),
+            Node::Array(items) => Node::Array(items.into_iter().map(strip).collect()),
+            other => other,
+        }
+    }
+    Some(text(&strip(parse(a)?)))
+}
+
+/// `jsonb_pretty`: PostgreSQL's layout, four spaces a level, an empty
+/// container still opened and closed on lines of their own.
+pub fn jsonb_pretty(a: &str) -> Option<String> {
+    fn pretty(n: &Node, level: usize, out: &mut String) {
+        let pad = |l: usize| "    ".repeat(l);
+        let (open, close, items): (char, char, Vec<(Option<&String>, &Node)>) = match n {
+            Node::Array(items) => ('[', ']', items.iter().map(|v| (None, v)).collect()),
+            Node::Object(f) => ('{', '}', f.iter().map(|(k, v)| (Some(k), v)).collect()),
+            scalar => {
+                write(scalar, out);
+                return;
+            }
+        };
+        out.push(open);
+        for (i, (k, v)) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('\n');
+            out.push_str(&pad(level + 1));
+            if let Some(k) = k {
+                write(&Node::Str((*k).clone()), out);
+                out.push_str(": ");
+            }
+            pretty(v, level + 1, out);
+        }
+        out.push('\n');
+        out.push_str(&pad(level));
+        out.push(close);
+    }
+    let mut out = String::new();
+    pretty(&parse(a)?, 0, &mut out);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +390,30 @@ mod tests {
         assert!(!c("[[1,2]]", "[1]"));
         assert_eq!(jsonb_exists(r#"["a",1]"#, "a"), Some(true));
         assert_eq!(jsonb_exists("[1]", "1"), Some(false));
+    }
+
+    #[test]
+    fn delete_strip_and_pretty_as_postgresql() {
+        assert_eq!(
+            jsonb_delete_key(r#"{"a":1,"b":2}"#, "a"),
+            Ok(Some(r#"{"b": 2}"#.into()))
+        );
+        assert_eq!(
+            jsonb_delete_key(r#"["a",1,"a"]"#, "a"),
+            Ok(Some("[1]".into()))
+        );
+        assert!(jsonb_delete_key("1", "a").is_err());
+        assert_eq!(jsonb_delete_index("[1,2,3]", -1), Ok(Some("[1, 2]".into())));
+        assert_eq!(jsonb_delete_index("[1]", 5), Ok(Some("[1]".into())));
+        assert_eq!(
+            jsonb_strip_nulls(r#"{"a":null,"b":{"c":null},"d":[null]}"#).as_deref(),
+            Some(r#"{"b": {}, "d": [null]}"#)
+        );
+        assert_eq!(
+            jsonb_pretty(r#"{"a":[1,2],"b":{}}"#).as_deref(),
+            Some("{\n    \"a\": [\n        1,\n        2\n    ],\n    \"b\": {\n    }\n}")
+        );
+        assert_eq!(jsonb_pretty("[]").as_deref(), Some("[\n]"));
     }
 
     #[test]

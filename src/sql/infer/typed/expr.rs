@@ -199,6 +199,7 @@ impl Typer<'_> {
 
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
         self.enum_expr(e)?;
+        self.jsonb_compared(e);
         match e {
             Expr::Value(v) => {
                 if let Value::Number(n, _) = &v.value {
@@ -550,6 +551,12 @@ impl Typer<'_> {
         let Expr::Function(f) = e else {
             return Ok(());
         };
+        let jsonb_arg = arg_exprs(f)
+            .into_iter()
+            .any(|a| self.type_of(a) == PgType::Jsonb);
+        if jsonb_arg && matches!(name.as_str(), "greatest" | "least" | "nullif") {
+            return Err(refuse(format!("{name} over jsonb")));
+        }
         if matches!(name.as_str(), "min" | "max")
             && arg_exprs(f)
                 .first()

@@ -51,6 +51,19 @@ fn path_literal(s: &str) -> Option<String> {
     serde_json::to_string(&elems).ok()
 }
 
+/// The keys of `?|`/`?&` as a JSON array: a text-array literal, or
+/// `ARRAY[…]` of quoted literals.
+fn key_array(e: &Expr) -> Option<String> {
+    if let Some(s) = quoted(e) {
+        return path_literal(s);
+    }
+    let Expr::Array(a) = e else {
+        return None;
+    };
+    let keys: Option<Vec<&str>> = a.elem.iter().map(quoted).collect();
+    serde_json::to_string(&keys?).ok()
+}
+
 impl Typer<'_> {
     /// `x` as JSON text by its type (NULL stays NULL).
     fn json_of(&mut self, x: Expr, jsonb: bool) -> Result<Expr> {
@@ -161,9 +174,13 @@ impl Typer<'_> {
                     vec![doc, path, number(i64::from(jsonb)), number(i64::from(text))],
                 );
             }
+            "jsonb_strip_nulls" | "jsonb_pretty" => {
+                self.json_operands(f, 1)?;
+                rename(f, &format!("pg_{name}"));
+            }
             "row_to_json" | "json_object" | "jsonb_object" | "json_populate_record"
-            | "jsonb_populate_record" | "jsonb_set" | "jsonb_insert" | "jsonb_strip_nulls"
-            | "json_strip_nulls" | "jsonb_pretty" | "jsonb_each" | "jsonb_each_text"
+            | "jsonb_populate_record" | "jsonb_set" | "jsonb_insert" | "json_strip_nulls"
+            | "jsonb_set_lax" | "jsonb_each" | "jsonb_each_text"
             | "json_each" | "json_each_text" | "jsonb_object_keys" | "json_object_keys"
             | "jsonb_array_elements" | "jsonb_array_elements_text" | "json_array_elements"
             | "json_array_elements_text" | "jsonb_path_query" | "jsonb_path_exists" => {
@@ -262,6 +279,51 @@ impl Typer<'_> {
                 }
                 *e = call("pg_jsonb_exists", vec![take(left), take(right)]);
             }
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+                if (lt == PgType::Json || rt == PgType::Json)
+                    && lt != PgType::Jsonb
+                    && rt != PgType::Jsonb =>
+            {
+                let name = |e: &Expr, t: &PgType| match t {
+                    _ if quoted(e).is_some() => "unknown".to_string(),
+                    PgType::Unknown => "unknown".to_string(),
+                    t => t.display_name(),
+                };
+                return Err(Error::NoSuchOperator(format!(
+                    "operator does not exist: {} {op} {}",
+                    name(left, &lt),
+                    name(right, &rt)
+                ))
+                .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
+            }
+            Op::QuestionAnd | Op::QuestionPipe if jsonb => {
+                let Some(keys) = key_array(right) else {
+                    return Err(refuse(format!("operator {op} with this key array")));
+                };
+                let name = if *op == Op::QuestionAnd {
+                    "pg_jsonb_exists_all"
+                } else {
+                    "pg_jsonb_exists_any"
+                };
+                *e = call(name, vec![take(left), string(keys)]);
+            }
+            Op::Minus
+                if jsonb
+                    && matches!(
+                        rt,
+                        PgType::Int2
+                            | PgType::Int4
+                            | PgType::Int8
+                            | PgType::Text
+                            | PgType::Varchar(_)
+                            | PgType::Unknown
+                    ) =>
+            {
+                if rt == PgType::Unknown && quoted(right).is_none() {
+                    return Err(refuse("jsonb - of an operand of unknown type".into()));
+                }
+                *e = call("pg_jsonb_delete", vec![take(left), take(right)]);
+            }
             Op::QuestionAnd | Op::QuestionPipe | Op::HashMinus | Op::Minus | Op::AtQuestion
                 if jsonb =>
             {
@@ -270,6 +332,28 @@ impl Typer<'_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// A jsonb operand that IN, BETWEEN, IS DISTINCT FROM, ANY/ALL or a
+    /// simple CASE compares: under jsonb's collation, which SQLite uses
+    /// for those comparisons, so they go by jsonb's order and equality.
+    pub(super) fn jsonb_compared(&mut self, e: &mut Expr) {
+        let left = match e {
+            Expr::In { expr, .. }
+            | Expr::Between { expr, .. }
+            | Expr::AnyOp { left: expr, .. }
+            | Expr::AllOp { left: expr, .. }
+            | Expr::IsDistinctFrom(expr, _)
+            | Expr::IsNotDistinctFrom(expr, _)
+            | Expr::Case {
+                operand: Some(expr),
+                ..
+            } => expr,
+            _ => return,
+        };
+        if !matches!(**left, Expr::Collate { .. }) && self.type_of(left) == PgType::Jsonb {
+            **left = super::collate_as(take(left), &PgType::Jsonb);
+        }
     }
 
     /// An operand of a jsonb comparison or containment: jsonb, or a quoted
