@@ -8,7 +8,7 @@ use serde_json::Value;
 mod build;
 mod ops;
 
-pub use build::{build_array, build_object, datum_json, ObjectBuilder};
+pub use build::{build_array, build_object, datum_json, null_key, ObjectBuilder};
 pub use ops::*;
 
 pub(crate) enum Node {

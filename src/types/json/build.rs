@@ -105,15 +105,22 @@ pub fn build_object(args: &[Option<String>], jsonb: bool) -> Result<String> {
     let mut b = ObjectBuilder::default();
     for (i, pair) in args.chunks(2).enumerate() {
         let Some(k) = &pair[0] else {
-            return Err(Error::InvalidParameter(format!(
-                "argument {} cannot be null",
-                2 * i + 1
-            ))
-            .with_hint("Object keys should be text."));
+            return Err(null_key(2 * i + 1, jsonb));
         };
         b.push(k, pair[1].as_deref());
     }
     finish(b.text(" : ", "{", "}"), jsonb)
+}
+
+/// PostgreSQL's error for the NULL key argument `at` of
+/// `json_build_object` (or jsonb's, whose words differ).
+pub fn null_key(at: usize, jsonb: bool) -> Error {
+    if jsonb {
+        Error::InvalidParameter(format!("argument {at}: key must not be null"))
+    } else {
+        Error::InvalidParameter(format!("argument {at} cannot be null"))
+            .with_hint("Object keys should be text.")
+    }
 }
 
 /// `json_build_array`/`jsonb_build_array`.

@@ -85,12 +85,9 @@ impl Typer<'_> {
     }
 
     /// An object key: not NULL when written so, not json, not an array.
-    fn json_key(&mut self, k: &Expr, at: usize) -> Result<()> {
+    fn json_key(&mut self, k: &Expr, at: usize, jsonb: bool) -> Result<()> {
         if is_null(k) {
-            return Err(
-                Error::InvalidParameter(format!("argument {at} cannot be null"))
-                    .with_hint("Object keys should be text."),
-            );
+            return Err(crate::types::json::null_key(at, jsonb));
         }
         if json_type(&self.type_of(k)) || matches!(self.type_of(k), PgType::Array(_)) {
             return Err(Error::InvalidParameter(
@@ -118,7 +115,7 @@ impl Typer<'_> {
                     )));
                 }
                 for (i, k) in args.iter().enumerate().step_by(2) {
-                    self.json_key(k, i + 1)?;
+                    self.json_key(k, i + 1, jsonb)?;
                 }
                 self.wrap_args(f, false)?;
                 rename(f, &format!("pg_{}_object", &name[..name.len() - 13]));
@@ -144,7 +141,7 @@ impl Typer<'_> {
                 }
                 if name.ends_with("object_agg") {
                     if let Some(k) = args.first() {
-                        self.json_key(k, 1)?;
+                        self.json_key(k, 1, jsonb)?;
                     }
                 }
                 self.wrap_args(f, false)?;
