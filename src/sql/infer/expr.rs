@@ -469,16 +469,33 @@ impl Env<'_> {
             "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg"
             | "to_json" | "json_extract_path" | "pg_json_object" | "pg_json_array"
             | "pg_json_agg" | "pg_json_object_agg" => PgType::Json,
-            "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "jsonb_object_agg"
-            | "to_jsonb" | "jsonb_extract_path" | "pg_jsonb_object" | "pg_jsonb_array"
-            | "pg_jsonb_agg" | "pg_jsonb_object_agg" | "jsonb_strip_nulls"
-            | "pg_jsonb_strip_nulls" | "pg_jsonb_delete" => PgType::Jsonb,
-            "jsonb_typeof" | "json_typeof" | "jsonb_extract_path_text"
-            | "json_extract_path_text" | "pg_json_typeof" | "jsonb_pretty"
+            "jsonb_build_object"
+            | "jsonb_build_array"
+            | "jsonb_agg"
+            | "jsonb_object_agg"
+            | "to_jsonb"
+            | "jsonb_extract_path"
+            | "pg_jsonb_object"
+            | "pg_jsonb_array"
+            | "pg_jsonb_agg"
+            | "pg_jsonb_object_agg"
+            | "jsonb_strip_nulls"
+            | "pg_jsonb_strip_nulls"
+            | "pg_jsonb_delete" => PgType::Jsonb,
+            "jsonb_typeof"
+            | "json_typeof"
+            | "jsonb_extract_path_text"
+            | "json_extract_path_text"
+            | "pg_json_typeof"
+            | "jsonb_pretty"
             | "pg_jsonb_pretty" => PgType::Text,
-            "jsonb_array_length" | "json_array_length" | "pg_json_array_length"
+            "jsonb_array_length"
+            | "json_array_length"
+            | "pg_json_array_length"
             | "pg_jsonb_cmp" => PgType::Int4,
-            "pg_jsonb_contains" | "pg_jsonb_exists" | "pg_jsonb_exists_any"
+            "pg_jsonb_contains"
+            | "pg_jsonb_exists"
+            | "pg_jsonb_exists_any"
             | "pg_jsonb_exists_all" => PgType::Bool,
             "pg_to_json" | "pg_json_get" | "pg_json_path" => {
                 let flag = |i: usize| {

@@ -46,9 +46,7 @@ fn to_json(ctx: &Context<'_>) -> FnResult {
     let text = j::datum_json(&ty, &datum(ctx.get_raw(0))).map_err(fail)?;
     match text {
         None => Ok(Value::Null),
-        Some(t) if flag(ctx, 2) => j::normalize_jsonb(&t)
-            .map(Value::Text)
-            .ok_or_else(bad_json),
+        Some(t) if flag(ctx, 2) => j::normalize_jsonb(&t).map(Value::Text).ok_or_else(bad_json),
         Some(t) => Ok(Value::Text(t)),
     }
 }

@@ -49,9 +49,7 @@ pub fn datum_json(ty: &PgType, v: &Datum) -> Result<Option<String>> {
         }
         PgType::Json | PgType::Jsonb => text,
         PgType::Date | PgType::Timestamp | PgType::Timestamptz => quoted(&iso(ty, &text)?),
-        PgType::Array(_) => {
-            return Err(Error::Unsupported("JSON of an array".into()))
-        }
+        PgType::Array(_) => return Err(Error::Unsupported("JSON of an array".into())),
         _ => quoted(&text),
     }))
 }
@@ -94,13 +92,13 @@ pub fn build_object(args: &[Option<String>], jsonb: bool) -> Result<String> {
     } else {
         "json_build_object"
     };
-    if args.len() % 2 != 0 {
-        return Err(
-            Error::InvalidParameter("argument list must have even number of elements".into())
-                .with_hint(format!(
-                    "The arguments of {name}() must consist of alternating keys and values."
-                )),
-        );
+    if !args.len().is_multiple_of(2) {
+        return Err(Error::InvalidParameter(
+            "argument list must have even number of elements".into(),
+        )
+        .with_hint(format!(
+            "The arguments of {name}() must consist of alternating keys and values."
+        )));
     }
     let mut b = ObjectBuilder::default();
     for (i, pair) in args.chunks(2).enumerate() {
@@ -125,7 +123,10 @@ pub fn null_key(at: usize, jsonb: bool) -> Error {
 
 /// `json_build_array`/`jsonb_build_array`.
 pub fn build_array(args: &[Option<String>], jsonb: bool) -> Result<String> {
-    let items: Vec<&str> = args.iter().map(|a| a.as_deref().unwrap_or("null")).collect();
+    let items: Vec<&str> = args
+        .iter()
+        .map(|a| a.as_deref().unwrap_or("null"))
+        .collect();
     finish(format!("[{}]", items.join(", ")), jsonb)
 }
 
@@ -173,11 +174,20 @@ mod tests {
     fn values_as_postgresql_writes_them_in_json() {
         assert_eq!(j(PgType::Bool, Datum::Int(1)), "true");
         assert_eq!(j(PgType::Numeric(None), Datum::Text("1.50".into())), "1.50");
-        assert_eq!(j(PgType::Numeric(None), Datum::Text("NaN".into())), "\"NaN\"");
-        assert_eq!(j(PgType::Float8, Datum::Real(1e100)), "1e+100");
-        assert_eq!(j(PgType::Text, Datum::Text("a\"\u{1}".into())), r#""a\"\u0001""#);
         assert_eq!(
-            j(PgType::Timestamptz, Datum::Text("2024-01-01 10:00:00".into())),
+            j(PgType::Numeric(None), Datum::Text("NaN".into())),
+            "\"NaN\""
+        );
+        assert_eq!(j(PgType::Float8, Datum::Real(1e100)), "1e+100");
+        assert_eq!(
+            j(PgType::Text, Datum::Text("a\"\u{1}".into())),
+            r#""a\"\u0001""#
+        );
+        assert_eq!(
+            j(
+                PgType::Timestamptz,
+                Datum::Text("2024-01-01 10:00:00".into())
+            ),
             r#""2024-01-01T10:00:00+00:00""#
         );
         let s = |x: &str| Some(x.to_string());

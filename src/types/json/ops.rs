@@ -33,10 +33,9 @@ fn cmp_nodes(a: &Node, b: &Node) -> Ordering {
         (Node::Str(x), Node::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Node::Number(x), Node::Number(y)) => num_cmp(x, y),
         (Node::Bool(x), Node::Bool(y)) => x.cmp(y),
-        (Node::Array(x), Node::Array(y)) => x
-            .len()
-            .cmp(&y.len())
-            .then_with(|| cmp_all(x.iter().zip(y))),
+        (Node::Array(x), Node::Array(y)) => {
+            x.len().cmp(&y.len()).then_with(|| cmp_all(x.iter().zip(y)))
+        }
         (Node::Object(x), Node::Object(y)) => x.len().cmp(&y.len()).then_with(|| {
             x.iter()
                 .zip(y)
@@ -91,7 +90,9 @@ pub fn jsonb_cmp(a: &str, b: &str) -> Option<Ordering> {
 pub fn jsonb_contains(a: &str, b: &str) -> Option<bool> {
     let (a, b) = (parse(a)?, parse(b)?);
     Some(match (&a, &b) {
-        (Node::Array(items), y) if scalar(y) => items.iter().any(|x| scalar(x) && same_scalar(x, y)),
+        (Node::Array(items), y) if scalar(y) => {
+            items.iter().any(|x| scalar(x) && same_scalar(x, y))
+        }
         (x, y) if scalar(x) && scalar(y) => same_scalar(x, y),
         _ => contains(&a, &b),
     })
@@ -130,9 +131,7 @@ fn within(have: &Node, want: &Node) -> bool {
 pub fn jsonb_exists(a: &str, key: &str) -> Option<bool> {
     Some(match parse(a)? {
         Node::Object(fields) => fields.iter().any(|(k, _)| k == key),
-        Node::Array(items) => items
-            .iter()
-            .any(|x| matches!(x, Node::Str(s) if s == key)),
+        Node::Array(items) => items.iter().any(|x| matches!(x, Node::Str(s) if s == key)),
         Node::Str(s) => s == key,
         _ => false,
     })
@@ -378,7 +377,7 @@ mod tests {
         assert!(!lt("1", "[]"));
         assert!(lt(r#"{"b":1,"d":1}"#, r#"{"aa":1,"c":1}"#));
         assert!(lt("null", r#""a""#) && lt(r#""z""#, "0") && lt("9", "false"));
-        assert!(lt("true", "[]") && lt("[1,2,3]", "{}"));
+        assert!(lt("[]", "true") && lt("true", "[1,2]") && lt("[1,2,3]", "{}") && lt("1", "{}"));
         assert_eq!(jsonb_cmp("1.0", "1"), Some(Ordering::Equal));
         let c = |a, b| jsonb_contains(a, b).unwrap();
         assert!(c("[1,2]", "1"));

@@ -7,8 +7,8 @@
 //! containment operators run over `types::json`, never SQLite's JSON1.
 
 use sqlparser::ast::{
-    BinaryOperator as Op, DuplicateTreatment, Expr, Function, FunctionArguments, Ident,
-    ObjectName, Value,
+    BinaryOperator as Op, DuplicateTreatment, Expr, Function, FunctionArguments, Ident, ObjectName,
+    Value,
 };
 
 use super::expr::{arg_exprs, call, refuse, string, take};
@@ -106,7 +106,7 @@ impl Typer<'_> {
         let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
         match name {
             "json_build_object" | "jsonb_build_object" => {
-                if args.len() % 2 != 0 {
+                if !args.len().is_multiple_of(2) {
                     return Err(Error::InvalidParameter(
                         "argument list must have even number of elements".into(),
                     )
@@ -156,7 +156,9 @@ impl Typer<'_> {
                 };
                 rename(f, to);
             }
-            "jsonb_extract_path" | "json_extract_path" | "jsonb_extract_path_text"
+            "jsonb_extract_path"
+            | "json_extract_path"
+            | "jsonb_extract_path_text"
             | "json_extract_path_text" => {
                 self.json_operands(f, 1)?;
                 let mut all: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
@@ -175,12 +177,27 @@ impl Typer<'_> {
                 self.json_operands(f, 1)?;
                 rename(f, &format!("pg_{name}"));
             }
-            "row_to_json" | "json_object" | "jsonb_object" | "json_populate_record"
-            | "jsonb_populate_record" | "jsonb_set" | "jsonb_insert" | "json_strip_nulls"
-            | "jsonb_set_lax" | "jsonb_each" | "jsonb_each_text"
-            | "json_each" | "json_each_text" | "jsonb_object_keys" | "json_object_keys"
-            | "jsonb_array_elements" | "jsonb_array_elements_text" | "json_array_elements"
-            | "json_array_elements_text" | "jsonb_path_query" | "jsonb_path_exists" => {
+            "row_to_json"
+            | "json_object"
+            | "jsonb_object"
+            | "json_populate_record"
+            | "jsonb_populate_record"
+            | "jsonb_set"
+            | "jsonb_insert"
+            | "json_strip_nulls"
+            | "jsonb_set_lax"
+            | "jsonb_each"
+            | "jsonb_each_text"
+            | "json_each"
+            | "json_each_text"
+            | "jsonb_object_keys"
+            | "json_object_keys"
+            | "jsonb_array_elements"
+            | "jsonb_array_elements_text"
+            | "json_array_elements"
+            | "json_array_elements_text"
+            | "jsonb_path_query"
+            | "jsonb_path_exists" => {
                 return Err(refuse(format!("function {name}")));
             }
             _ => return Ok(false),
@@ -209,7 +226,10 @@ impl Typer<'_> {
     fn json_operand(&mut self, a: &mut Expr) -> Result<()> {
         if let Some(text) = quoted(a) {
             *a = crate::sql::coerce::datum_expr(&PgType::Jsonb.parse_text(text)?);
-        } else if !matches!(self.type_of(a), PgType::Json | PgType::Jsonb | PgType::Unknown) {
+        } else if !matches!(
+            self.type_of(a),
+            PgType::Json | PgType::Jsonb | PgType::Unknown
+        ) {
             return Err(refuse(format!(
                 "json operand of type {}",
                 self.type_of(a).display_name()
