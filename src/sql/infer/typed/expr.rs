@@ -551,21 +551,7 @@ impl Typer<'_> {
         let Expr::Function(f) = e else {
             return Ok(());
         };
-        let jsonb_arg = arg_exprs(f)
-            .into_iter()
-            .any(|a| self.type_of(a) == PgType::Jsonb);
-        if jsonb_arg && matches!(name.as_str(), "greatest" | "least" | "nullif") {
-            return Err(refuse(format!("{name} over jsonb")));
-        }
-        if matches!(name.as_str(), "min" | "max")
-            && arg_exprs(f)
-                .first()
-                .is_some_and(|a| self.type_of(a) == PgType::Jsonb)
-        {
-            return Err(Error::NoSuchFunction(format!("{name}(jsonb)")).with_hint(
-                "No function matches the given name and argument types. You might need to add explicit type casts.",
-            ));
-        }
+        self.jsonb_unordered(&name, f)?;
         if matches!(name.as_str(), "length" | "char_length" | "character_length") {
             self.bpchar_length(arg_exprs(f));
         }

@@ -205,6 +205,24 @@ impl Typer<'_> {
         Ok(true)
     }
 
+    /// jsonb has no min/max in PostgreSQL (42883); greatest, least and
+    /// nullif over it are not built (they would compare text).
+    pub(super) fn jsonb_unordered(&mut self, name: &str, f: &mut Function) -> Result<()> {
+        let types: Vec<PgType> = arg_exprs(f).into_iter().map(|a| self.type_of(a)).collect();
+        if !types.contains(&PgType::Jsonb) {
+            return Ok(());
+        }
+        match name {
+            "greatest" | "least" | "nullif" => Err(refuse(format!("{name} over jsonb"))),
+            "min" | "max" if types.first() == Some(&PgType::Jsonb) => {
+                Err(Error::NoSuchFunction(format!("{name}(jsonb)")).with_hint(
+                    "No function matches the given name and argument types. You might need to add explicit type casts.",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Each argument of `f` as its JSON text.
     fn wrap_args(&mut self, f: &mut Function, jsonb: bool) -> Result<()> {
         for a in arg_exprs(f) {
