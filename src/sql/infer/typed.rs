@@ -161,7 +161,7 @@ impl Typer<'_> {
 
     /// Cast a value assigned to a column of type `ty` when the column is
     /// numeric with a typmod, or when a numeric meets an integer column
-    /// (PostgreSQL's assignment casts round).
+    /// (PostgreSQL's assignment casts round), or json meets jsonb.
     fn assign(&mut self, e: &mut Expr, ty: &PgType, col: &str) -> Result<()> {
         let src = self.type_of(e);
         if let PgType::Enum(t) = ty {
@@ -175,6 +175,8 @@ impl Typer<'_> {
             PgType::Numeric(Some((p, _))) if *p > 0 => true,
             PgType::Numeric(_) => !is_numeric(&src) && src != PgType::Unknown,
             PgType::Int2 | PgType::Int4 | PgType::Int8 => is_numeric(&src),
+            // json text becomes jsonb's normal form as it is stored.
+            PgType::Jsonb => src == PgType::Json,
             _ => false,
         };
         if wanted {

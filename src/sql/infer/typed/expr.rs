@@ -460,6 +460,10 @@ impl Typer<'_> {
             **expr = bool_text(take(expr));
             return Ok(());
         }
+        if to_text && self.type_of(expr) == PgType::Jsonb {
+            super::json::jsonb_text(expr);
+            return Ok(());
+        }
         if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
             return Ok(());
         }

@@ -64,6 +64,18 @@ fn key_array(e: &Expr) -> Option<String> {
     serde_json::to_string(&keys?).ok()
 }
 
+/// A jsonb value cast to text: in jsonb's normal form, also when an
+/// expression (COALESCE, a CASE) passes a literal's text on as it was
+/// written.
+pub(super) fn jsonb_text(e: &mut Expr) {
+    if !matches!(e, Expr::Value(_)) {
+        *e = call(
+            "pg_to_json",
+            vec![take(e), string("jsonb".into()), number(1)],
+        );
+    }
+}
+
 impl Typer<'_> {
     /// `x` as JSON text by its type (NULL stays NULL).
     fn json_of(&mut self, x: Expr, jsonb: bool) -> Result<Expr> {
