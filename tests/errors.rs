@@ -336,6 +336,8 @@ const CASES: &[(&str, u8)] = &[
         MESSAGE | HINT,
     ),
     ("SELECT DISTINCT '[1]'::json", MESSAGE | HINT),
+    ("SELECT '{\"a\": 1}' -> 'a'", MESSAGE | HINT),
+    ("SELECT name -> 'a' FROM errs", MESSAGE | HINT),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

@@ -76,6 +76,32 @@ pub(super) fn jsonb_text(e: &mut Expr) {
     }
 }
 
+/// PostgreSQL's error for `->` and its kin on an operand that is not
+/// json: 42725 for two literals of unknown type, 42883 otherwise (an
+/// operand whose type is not known here is refused).
+fn not_json_operand(left: &Expr, lt: &PgType, op: &Op, right: &Expr, rt: &PgType) -> Error {
+    let name = |e: &Expr, t: &PgType| match t {
+        _ if quoted(e).is_some() => Some("unknown".to_string()),
+        PgType::Unknown => None,
+        t => Some(t.display_name()),
+    };
+    match (name(left, lt), name(right, rt)) {
+        (Some(l), Some(r)) if l == "unknown" && r == "unknown" => Error::AmbiguousFunction(format!(
+            "operator is not unique: unknown {op} unknown"
+        ))
+        .with_hint(
+            "Could not choose a best candidate operator. You might need to add explicit type casts.",
+        ),
+        (Some(l), Some(r)) if l != "unknown" => Error::NoSuchOperator(format!(
+            "operator does not exist: {l} {op} {r}"
+        ))
+        .with_hint(
+            "No operator matches the given name and argument types. You might need to add explicit type casts.",
+        ),
+        _ => refuse(format!("operator {op} on an operand of unknown type")),
+    }
+}
+
 impl Typer<'_> {
     /// `x` as JSON text by its type (NULL stays NULL).
     fn json_of(&mut self, x: Expr, jsonb: bool) -> Result<Expr> {
@@ -277,7 +303,12 @@ impl Typer<'_> {
         let (lt, rt) = (self.type_of(left), self.type_of(right));
         let jsonb = lt == PgType::Jsonb;
         match op {
-            Op::Arrow | Op::LongArrow | Op::HashArrow | Op::HashLongArrow if json_type(&lt) => {
+            // An operand whose type is not known here (a sort key, typed
+            // in its own scope) is read as json: a stored jsonb is in its
+            // normal form already.
+            Op::Arrow | Op::LongArrow | Op::HashArrow | Op::HashLongArrow
+                if json_type(&lt) || (lt == PgType::Unknown && quoted(left).is_none()) =>
+            {
                 let text = matches!(op, Op::LongArrow | Op::HashLongArrow);
                 let path = matches!(op, Op::HashArrow | Op::HashLongArrow);
                 let key = if path {
@@ -298,6 +329,9 @@ impl Typer<'_> {
                         number(i64::from(text)),
                     ],
                 );
+            }
+            Op::Arrow | Op::LongArrow | Op::HashArrow | Op::HashLongArrow => {
+                return Err(not_json_operand(left, &lt, op, right, &rt));
             }
             Op::Lt | Op::LtEq | Op::Gt | Op::GtEq | Op::AtArrow | Op::ArrowAt
                 if lt == PgType::Jsonb || rt == PgType::Jsonb =>
