@@ -81,10 +81,16 @@ pub enum PgType {
 /// text by value (registered by `store::udf` on every connection).
 pub const NUMERIC_COLLATION: &str = "pg_numeric";
 
+/// The SQLite collation of jsonb keys: jsonb's btree order
+/// (`types::json::jsonb_cmp`, registered by `store::udf`).
+pub const JSONB_COLLATION: &str = "pg_jsonb";
+
 /// Whether `name` is a collation the typed step puts on keys of a type
 /// that sorts by its own order: numeric's, or an enum's.
 pub fn is_typed_collation(name: &str) -> bool {
-    name == NUMERIC_COLLATION || name.starts_with(enums::COLLATION_PREFIX)
+    name == NUMERIC_COLLATION
+        || name == JSONB_COLLATION
+        || name.starts_with(enums::COLLATION_PREFIX)
 }
 
 /// How SQLite stores a type (the STRICT column type).

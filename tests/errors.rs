@@ -319,6 +319,33 @@ const CASES: &[(&str, u8)] = &[
     ),
     ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_pkey", ALL),
     ("ALTER TABLE errs RENAME CONSTRAINT errs_name_key TO errs_child", ALL),
+    ("SELECT json_build_object('a')", ALL),
+    ("SELECT jsonb_build_object(NULL, 1)", ALL),
+    ("SELECT json_build_object(NULL, 1)", ALL),
+    (
+        "SELECT json_build_object(k, 1) FROM (VALUES (NULL::text)) AS t(k)",
+        ALL,
+    ),
+    ("SELECT jsonb_build_object('a')", ALL),
+    ("SELECT json_build_object('{\"x\": 1}'::json, 1)", ALL),
+    (
+        "SELECT json_object_agg(k, v) FROM (VALUES (NULL::text, 1)) AS t(k, v)",
+        ALL,
+    ),
+    ("SELECT jsonb_array_length('{}')", ALL),
+    ("SELECT jsonb_array_length('1')", ALL),
+    ("SELECT '1'::jsonb - 'a'", ALL),
+    ("SELECT '{\"a\": 1}'::jsonb - 0", ALL),
+    ("SELECT max('1'::jsonb)", MESSAGE | HINT),
+    ("SELECT '{\"a\": 1}'::jsonb @> 1", MESSAGE | HINT),
+    ("SELECT '{\"a\": 1}'::json = '{\"a\": 1}'::json", MESSAGE | HINT),
+    (
+        "SELECT j FROM (SELECT '[1]'::json AS j) AS s ORDER BY j",
+        MESSAGE | HINT,
+    ),
+    ("SELECT DISTINCT '[1]'::json", MESSAGE | HINT),
+    ("SELECT '{\"a\": 1}' -> 'a'", MESSAGE | HINT),
+    ("SELECT name -> 'a' FROM errs", MESSAGE | HINT),
 ];
 
 async fn report(client: &tokio_postgres::Client, sql: &str) -> Option<Reported> {

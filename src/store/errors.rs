@@ -51,11 +51,18 @@ pub(crate) fn fail(e: Error) -> rusqlite::Error {
         .detail()
         .map(|d| format!("{DETAIL_LINE}{d}"))
         .unwrap_or_default();
-    rusqlite::Error::UserFunctionError(format!("{}: {e}{detail}", e.sqlstate()).into())
+    let hint = e
+        .hint()
+        .map(|h| format!("{HINT_LINE}{h}"))
+        .unwrap_or_default();
+    rusqlite::Error::UserFunctionError(format!("{}: {e}{detail}{hint}", e.sqlstate()).into())
 }
 
 /// Where the DETAIL of an error that crossed SQLite as text begins.
 const DETAIL_LINE: &str = "\nDETAIL: ";
+
+/// Where its HINT begins (after any DETAIL).
+const HINT_LINE: &str = "\nHINT: ";
 
 const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
@@ -74,6 +81,10 @@ pub fn sqlstate_of_message(msg: &str) -> Option<(&'static str, String)> {
 /// the marker.
 pub fn error_from_message(msg: &str) -> Option<Error> {
     let (state, m) = sqlstate_of_message(msg)?;
+    if let Some((m, hint)) = m.split_once(HINT_LINE) {
+        let e = error_from_message(&format!("{state}: {m}"))?;
+        return Some(e.with_hint(hint));
+    }
     if let Some((m, detail)) = m.split_once(DETAIL_LINE) {
         let e = error_from_message(&format!("{state}: {m}"))?;
         return Some(e.with_detail(detail));

@@ -26,6 +26,7 @@ use crate::types::number::format_float;
 use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
+mod json;
 mod math;
 pub(crate) mod numeric;
 pub mod pg_catalog;
@@ -566,6 +567,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("uuid_generate_v4", 0, volatile, random_uuid)?;
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
+    json::register(conn, det)?;
     math::register(conn, det)?;
     strings::register(conn, det)?;
     numeric::register(conn, det)?;

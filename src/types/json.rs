@@ -5,9 +5,13 @@
 
 use serde_json::Value;
 
-use super::number::format_numeric;
+mod build;
+mod ops;
 
-enum Node {
+pub use build::{build_array, build_object, datum_json, null_key, ObjectBuilder};
+pub use ops::*;
+
+pub(crate) enum Node {
     Null,
     Bool(bool),
     Number(String),
@@ -16,20 +20,20 @@ enum Node {
     Object(Vec<(String, Node)>),
 }
 
-struct Parser<'a> {
-    s: &'a str,
-    i: usize,
+pub(crate) struct Parser<'a> {
+    pub(crate) s: &'a str,
+    pub(crate) i: usize,
 }
 
 impl Parser<'_> {
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         let b = self.s.as_bytes();
         while self.i < b.len() && matches!(b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
             self.i += 1;
         }
     }
 
-    fn value(&mut self, depth: usize) -> Option<Node> {
+    pub(crate) fn value(&mut self, depth: usize) -> Option<Node> {
         if depth > 512 {
             return None;
         }
@@ -109,7 +113,7 @@ impl Parser<'_> {
         }
     }
 
-    fn string(&mut self) -> Option<String> {
+    pub(crate) fn string(&mut self) -> Option<String> {
         let rest = &self.s[self.i..];
         if !rest.starts_with('"') {
             return None;
@@ -141,18 +145,15 @@ impl Parser<'_> {
             self.i += 1;
         }
         let lex = &self.s[start..self.i];
-        // serde_json checks the JSON number grammar.
+        // serde_json checks the JSON number grammar; numeric prints it
+        // (`1e2` is 100, `-0` is 0, `0.1000` keeps its scale).
         let _: serde_json::Number = serde_json::from_str(lex).ok()?;
-        let text = if lex.contains(['e', 'E']) {
-            format_numeric(lex.parse().ok()?)
-        } else {
-            lex.to_string()
-        };
+        let text = super::numeric::Numeric::parse(lex).ok()?.to_string();
         Some(Node::Number(text))
     }
 }
 
-fn write(n: &Node, out: &mut String) {
+pub(crate) fn write(n: &Node, out: &mut String) {
     match n {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -184,7 +185,7 @@ fn write(n: &Node, out: &mut String) {
 }
 
 /// `s` as a jsonb tree; `None` when it is not JSON.
-fn parse(s: &str) -> Option<Node> {
+pub(crate) fn parse(s: &str) -> Option<Node> {
     let mut p = Parser { s, i: 0 };
     let node = p.value(0)?;
     p.ws();
@@ -235,7 +236,7 @@ pub fn jsonb_equal(a: &str, b: &str) -> Option<bool> {
     Some(same(&parse(a)?, &parse(b)?))
 }
 
-fn same(a: &Node, b: &Node) -> bool {
+pub(crate) fn same(a: &Node, b: &Node) -> bool {
     match (a, b) {
         (Node::Null, Node::Null) => true,
         (Node::Bool(x), Node::Bool(y)) => x == y,

@@ -330,6 +330,7 @@ impl Env<'_> {
     /// The result type of a binary operator (comparisons and logic are boolean).
     fn binary_type(&mut self, left: &Expr, op: &Op, right: &Expr) -> Result<PgType> {
         Ok(match op {
+            Op::Minus if self.expr_type(left)? == PgType::Jsonb => PgType::Jsonb,
             Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo => {
                 let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
@@ -469,10 +470,6 @@ impl Env<'_> {
                 };
                 self.first_known(list)?
             }
-            "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg"
-            | "to_json" => PgType::Json,
-            "jsonb_build_object" | "jsonb_build_array" | "jsonb_agg" | "jsonb_object_agg"
-            | "to_jsonb" => PgType::Jsonb,
             "gen_random_uuid" | "uuid_generate_v4" => PgType::Uuid,
             "array_agg" => PgType::Array(Box::new(match first(self)? {
                 PgType::Unknown => PgType::Text,
@@ -494,7 +491,9 @@ impl Env<'_> {
                 _ => PgType::Unknown,
             },
             n if n.starts_with("pg_numeric") => PgType::Numeric(None),
-            _ => pg_catalog_result_type(&name).unwrap_or(PgType::Unknown),
+            _ => json_result_type(&name, &a)
+                .or_else(|| pg_catalog_result_type(&name))
+                .unwrap_or(PgType::Unknown),
         })
     }
 
@@ -578,6 +577,56 @@ fn pg_catalog_result_type(name: &str) -> Option<PgType> {
             PgType::Int8
         }
         "array_upper" | "array_lower" | "array_length" | "cardinality" => PgType::Int4,
+        _ => return None,
+    })
+}
+
+/// The result type of a json or jsonb function, under its SQL name or the
+/// name the typed step gives it (`sql::infer::typed::json`).
+fn json_result_type(name: &str, a: &[&Expr]) -> Option<PgType> {
+    Some(match name {
+        "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg" | "to_json"
+        | "json_extract_path" | "pg_json_object" | "pg_json_array" | "pg_json_agg"
+        | "pg_json_object_agg" => PgType::Json,
+        "jsonb_build_object"
+        | "jsonb_build_array"
+        | "jsonb_agg"
+        | "jsonb_object_agg"
+        | "to_jsonb"
+        | "jsonb_extract_path"
+        | "pg_jsonb_object"
+        | "pg_jsonb_array"
+        | "pg_jsonb_agg"
+        | "pg_jsonb_object_agg"
+        | "jsonb_strip_nulls"
+        | "pg_jsonb_strip_nulls"
+        | "pg_jsonb_delete" => PgType::Jsonb,
+        "jsonb_typeof"
+        | "json_typeof"
+        | "jsonb_extract_path_text"
+        | "json_extract_path_text"
+        | "pg_json_typeof"
+        | "jsonb_pretty"
+        | "pg_jsonb_pretty" => PgType::Text,
+        "jsonb_array_length" | "json_array_length" | "pg_json_array_length" | "pg_jsonb_cmp" => {
+            PgType::Int4
+        }
+        "pg_jsonb_contains" | "pg_jsonb_exists" | "pg_jsonb_exists_any" | "pg_jsonb_exists_all" => {
+            PgType::Bool
+        }
+        "pg_to_json" | "pg_json_get" | "pg_json_path" => {
+            let flag = |i: usize| {
+                matches!(a.get(i), Some(Expr::Value(v))
+                    if matches!(&v.value, Value::Number(n, _) if n == "1"))
+            };
+            if name != "pg_to_json" && flag(3) {
+                PgType::Text
+            } else if flag(2) {
+                PgType::Jsonb
+            } else {
+                PgType::Json
+            }
+        }
         _ => return None,
     })
 }

@@ -19,6 +19,7 @@
 
 mod enums;
 mod expr;
+mod json;
 mod values;
 
 use std::ops::ControlFlow;
@@ -115,13 +116,17 @@ pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
     match ty {
         PgType::Numeric(_) => collate(e),
         PgType::Enum(t) => enums::collate_enum(e, t),
+        PgType::Jsonb => Expr::Collate {
+            expr: Box::new(e),
+            collation: ObjectName::from(vec![Ident::new(crate::types::JSONB_COLLATION)]),
+        },
         _ => e,
     }
 }
 
 /// Whether a type sorts under a collation of its own.
 fn collated_type(ty: &PgType) -> bool {
-    matches!(ty, PgType::Numeric(_) | PgType::Enum(_))
+    matches!(ty, PgType::Numeric(_) | PgType::Enum(_) | PgType::Jsonb)
 }
 
 /// `CAST(e AS ty)` in PostgreSQL syntax.
@@ -156,7 +161,7 @@ impl Typer<'_> {
 
     /// Cast a value assigned to a column of type `ty` when the column is
     /// numeric with a typmod, or when a numeric meets an integer column
-    /// (PostgreSQL's assignment casts round).
+    /// (PostgreSQL's assignment casts round), or json meets jsonb.
     fn assign(&mut self, e: &mut Expr, ty: &PgType, col: &str) -> Result<()> {
         let src = self.type_of(e);
         if let PgType::Enum(t) = ty {
@@ -170,6 +175,8 @@ impl Typer<'_> {
             PgType::Numeric(Some((p, _))) if *p > 0 => true,
             PgType::Numeric(_) => !is_numeric(&src) && src != PgType::Unknown,
             PgType::Int2 | PgType::Int4 | PgType::Int8 => is_numeric(&src),
+            // json text becomes jsonb's normal form as it is stored.
+            PgType::Jsonb => src == PgType::Json,
             _ => false,
         };
         if wanted {
@@ -282,15 +289,21 @@ impl Typer<'_> {
     }
 
     /// A sort or group key: collated when numeric.
-    fn key(&mut self, key: &mut Expr, items: &[SelectItem]) {
+    /// json has neither order nor equality in PostgreSQL (`sort` says
+    /// which the key needs).
+    fn key(&mut self, key: &mut Expr, items: &[SelectItem], sort: bool) -> Result<()> {
         let ty = match self.output_ref(key, items) {
             Some(t) => t,
             None => self.type_of(key),
         };
+        if ty == PgType::Json {
+            return Err(json_key_error(sort));
+        }
         if collated_type(&ty) {
             let inner = std::mem::replace(key, Expr::Value(Value::Null.into()));
             *key = collate_as(inner, &ty);
         }
+        Ok(())
     }
 
     /// Collate the numeric output columns of `sel` (DISTINCT, or an arm of
@@ -414,7 +427,7 @@ impl Typer<'_> {
                 let items = sel.projection.clone();
                 self.env.scopes.push(rels);
                 for k in keys.iter_mut() {
-                    self.key(&mut k.expr, &items);
+                    self.key(&mut k.expr, &items, true)?;
                 }
                 self.env.scopes.pop();
             }
@@ -426,7 +439,7 @@ impl Typer<'_> {
                     cols,
                 }]);
                 for k in keys.iter_mut() {
-                    self.key(&mut k.expr, &[]);
+                    self.key(&mut k.expr, &[], true)?;
                 }
                 self.env.scopes.pop();
             }
@@ -434,16 +447,37 @@ impl Typer<'_> {
         Ok(())
     }
 
-    fn select(&mut self, sel: &mut Select) {
+    fn select(&mut self, sel: &mut Select) -> Result<()> {
         if let GroupByExpr::Expressions(keys, _) = &mut sel.group_by {
             let items = sel.projection.clone();
             for k in keys.iter_mut() {
-                self.key(k, &items);
+                self.key(k, &items, false)?;
             }
         }
         if matches!(sel.distinct, Some(Distinct::Distinct)) {
+            let json = sel.projection.iter().any(|i| match i {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                    self.type_of(e) == PgType::Json
+                }
+                _ => false,
+            });
+            if json {
+                return Err(json_key_error(false));
+            }
             self.collate_outputs(sel);
         }
+        Ok(())
+    }
+}
+
+/// PostgreSQL's error for a json sort key (`sort`) or a json value
+/// grouped or made distinct.
+fn json_key_error(sort: bool) -> Error {
+    if sort {
+        Error::NoSuchOperator("could not identify an ordering operator for type json".into())
+            .with_hint("Use an explicit ordering operator or modify the query.")
+    } else {
+        Error::NoSuchOperator("could not identify an equality operator for type json".into())
     }
 }
 
@@ -484,8 +518,7 @@ impl VisitorMut for Typer<'_> {
     fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<Error> {
         let rels = self.env.scope_of(&s.from).unwrap_or_default();
         self.env.scopes.push(rels);
-        self.select(s);
-        ControlFlow::Continue(())
+        flow(self.select(s))
     }
 
     fn post_visit_select(&mut self, _: &mut Select) -> ControlFlow<Error> {

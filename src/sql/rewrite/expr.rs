@@ -84,6 +84,10 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_numeric_avg",
     "pg_numeric_min",
     "pg_numeric_max",
+    "pg_json_agg",
+    "pg_jsonb_agg",
+    "pg_json_object_agg",
+    "pg_jsonb_object_agg",
 ];
 
 /// A scalar subquery must return at most one row (21000 otherwise), where

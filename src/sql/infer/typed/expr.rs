@@ -67,14 +67,14 @@ pub(super) fn not(e: Expr) -> Expr {
     }
 }
 
-fn func_name(f: &Function) -> String {
+pub(super) fn func_name(f: &Function) -> String {
     super::name_parts(&f.name)
         .last()
         .cloned()
         .unwrap_or_default()
 }
 
-fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
+pub(super) fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
     match &mut f.args {
         FunctionArguments::List(l) => l
             .args
@@ -112,17 +112,6 @@ const REFUSED: &[&str] = &[
     "variance",
     "var_pop",
     "var_samp",
-    "json_build_object",
-    "json_build_array",
-    "jsonb_build_object",
-    "jsonb_build_array",
-    "to_json",
-    "to_jsonb",
-    "json_agg",
-    "jsonb_agg",
-    "json_object_agg",
-    "jsonb_object_agg",
-    "row_to_json",
     "array_agg",
     "to_char",
 ];
@@ -210,6 +199,7 @@ impl Typer<'_> {
 
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
         self.enum_expr(e)?;
+        self.jsonb_compared(e);
         match e {
             Expr::Value(v) => {
                 if let Value::Number(n, _) = &v.value {
@@ -264,6 +254,9 @@ impl Typer<'_> {
 
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
         if self.bytea(e)? {
+            return Ok(());
+        }
+        if self.json_binary(e)? {
             return Ok(());
         }
         let Expr::BinaryOp { left, op, right } = e else {
@@ -467,6 +460,10 @@ impl Typer<'_> {
             **expr = bool_text(take(expr));
             return Ok(());
         }
+        if to_text && self.type_of(expr) == PgType::Jsonb {
+            super::json::jsonb_text(expr);
+            return Ok(());
+        }
         if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
             return Ok(());
         }
@@ -552,9 +549,13 @@ impl Typer<'_> {
             return Ok(());
         };
         let name = func_name(f);
-        if name.starts_with("pg_numeric") {
+        if name.starts_with("pg_numeric") || self.json_function(e, &name)? {
             return Ok(());
         }
+        let Expr::Function(f) = e else {
+            return Ok(());
+        };
+        self.jsonb_unordered(&name, f)?;
         if matches!(name.as_str(), "length" | "char_length" | "character_length") {
             self.bpchar_length(arg_exprs(f));
         }

@@ -1,0 +1,249 @@
+//! json and jsonb functions, over `types::json` (the names the typed step
+//! emits; SQLite's JSON1 prints numbers and booleans its own way):
+//!
+//! - `pg_to_json(x, 'type', jsonb)`: a value of a known type as JSON text
+//!   (NULL for NULL), the one conversion every build function uses;
+//! - `pg_json_object(…)`, `pg_jsonb_object(…)`, `pg_json_array(…)`,
+//!   `pg_jsonb_array(…)` over such texts;
+//! - the aggregates `pg_json_agg`, `pg_jsonb_agg`, `pg_json_object_agg`,
+//!   `pg_jsonb_object_agg`;
+//! - `pg_jsonb_cmp`, the collation `pg_jsonb` (jsonb's btree order),
+//!   `pg_jsonb_contains`, `pg_jsonb_exists`;
+//! - `pg_json_get(doc, key, jsonb, as_text)` and `pg_json_path(doc, path,
+//!   jsonb, as_text)` (`->`, `->>`, `#>`, `#>>`), `pg_json_typeof`,
+//!   `pg_json_array_length`.
+
+use std::cmp::Ordering;
+
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+use super::{as_text, datum, fail};
+use crate::error::Error;
+use crate::types::json::{self as j, ObjectBuilder, Step};
+use crate::types::{cast_target, PgType, JSONB_COLLATION};
+
+type FnResult = rusqlite::Result<Value>;
+
+fn bad_json() -> rusqlite::Error {
+    fail(Error::InvalidInput(
+        "invalid input syntax for type json".into(),
+    ))
+}
+
+fn text_arg(ctx: &Context<'_>, i: usize) -> Option<String> {
+    as_text(ctx.get_raw(i))
+}
+
+fn flag(ctx: &Context<'_>, i: usize) -> bool {
+    matches!(ctx.get_raw(i), ValueRef::Integer(n) if n != 0)
+}
+
+fn to_json(ctx: &Context<'_>) -> FnResult {
+    let spec = text_arg(ctx, 1).unwrap_or_default();
+    let ty = cast_target(&spec).unwrap_or(PgType::Text);
+    let text = j::datum_json(&ty, &datum(ctx.get_raw(0))).map_err(fail)?;
+    match text {
+        None => Ok(Value::Null),
+        Some(t) if flag(ctx, 2) => j::normalize_jsonb(&t).map(Value::Text).ok_or_else(bad_json),
+        Some(t) => Ok(Value::Text(t)),
+    }
+}
+
+fn all_args(ctx: &Context<'_>) -> Vec<Option<String>> {
+    (0..ctx.len()).map(|i| text_arg(ctx, i)).collect()
+}
+
+fn opt(v: Option<String>) -> Value {
+    v.map(Value::Text).unwrap_or(Value::Null)
+}
+
+fn boolean(v: Option<bool>) -> Value {
+    v.map(|b| Value::Integer(i64::from(b)))
+        .unwrap_or(Value::Null)
+}
+
+/// Both arguments as text, or `None` when either is NULL.
+fn two(ctx: &Context<'_>) -> Option<(String, String)> {
+    Some((text_arg(ctx, 0)?, text_arg(ctx, 1)?))
+}
+
+fn get(ctx: &Context<'_>, path: bool) -> FnResult {
+    let (Some(doc), key) = (text_arg(ctx, 0), ctx.get_raw(1)) else {
+        return Ok(Value::Null);
+    };
+    let steps = if path {
+        let Some(p) = as_text(key) else {
+            return Ok(Value::Null);
+        };
+        let elems: Vec<Option<String>> = serde_json::from_str(&p).map_err(|_| bad_json())?;
+        match elems.into_iter().collect::<Option<Vec<String>>>() {
+            Some(e) => e.into_iter().map(Step::Elem).collect(),
+            None => return Ok(Value::Null),
+        }
+    } else {
+        match key {
+            ValueRef::Null => return Ok(Value::Null),
+            ValueRef::Integer(n) => vec![Step::Index(n)],
+            other => vec![Step::Key(as_text(other).unwrap_or_default())],
+        }
+    };
+    Ok(opt(j::json_get(&doc, &steps, flag(ctx, 2), flag(ctx, 3))))
+}
+
+/// `a ?| keys` (`all` false) and `a ?& keys`, the keys a JSON array of
+/// strings (NULLs among them ignored).
+fn exists_some(ctx: &Context<'_>, all: bool) -> FnResult {
+    let Some((doc, keys)) = two(ctx) else {
+        return Ok(Value::Null);
+    };
+    let keys: Vec<Option<String>> = serde_json::from_str(&keys).map_err(|_| bad_json())?;
+    let mut hits = keys
+        .iter()
+        .flatten()
+        .map(|k| j::jsonb_exists(&doc, k).ok_or_else(bad_json));
+    let found = if all {
+        hits.try_fold(true, |acc, h| h.map(|h| acc && h))?
+    } else {
+        hits.try_fold(false, |acc, h| h.map(|h| acc || h))?
+    };
+    Ok(boolean(Some(found)))
+}
+
+/// `a - key` and `a - index` on jsonb.
+fn delete(ctx: &Context<'_>) -> FnResult {
+    let Some(doc) = text_arg(ctx, 0) else {
+        return Ok(Value::Null);
+    };
+    let done = match ctx.get_raw(1) {
+        ValueRef::Null => return Ok(Value::Null),
+        ValueRef::Integer(n) => j::jsonb_delete_index(&doc, n),
+        other => j::jsonb_delete_key(&doc, &as_text(other).unwrap_or_default()),
+    };
+    match done {
+        Ok(Some(t)) => Ok(Value::Text(t)),
+        Ok(None) => Err(bad_json()),
+        Err(m) => Err(fail(Error::InvalidParameter(m.into()))),
+    }
+}
+
+/// `json_agg`/`jsonb_agg` (`true` for jsonb): the elements' JSON texts.
+struct ArrayAgg(bool);
+
+impl Aggregate<Vec<String>, Value> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut Vec<String>) -> rusqlite::Result<()> {
+        st.push(text_arg(ctx, 0).unwrap_or_else(|| "null".into()));
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<Vec<String>>) -> FnResult {
+        match st {
+            Some(items) if !items.is_empty() => {
+                let args: Vec<Option<String>> = items.into_iter().map(Some).collect();
+                j::build_array(&args, self.0).map(Value::Text).map_err(fail)
+            }
+            _ => Ok(Value::Null),
+        }
+    }
+}
+
+/// `json_object_agg`/`jsonb_object_agg`.
+struct ObjectAgg(bool);
+
+impl Aggregate<ObjectBuilder, Value> for ObjectAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<ObjectBuilder> {
+        Ok(ObjectBuilder::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut ObjectBuilder) -> rusqlite::Result<()> {
+        let Some(k) = text_arg(ctx, 0) else {
+            return Err(fail(Error::InvalidParameter(
+                "field name must not be null".into(),
+            )));
+        };
+        st.push(&k, text_arg(ctx, 1).as_deref());
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<ObjectBuilder>) -> FnResult {
+        match st {
+            Some(b) if !b.is_empty() => b.aggregate(self.0).map(Value::Text).map_err(fail),
+            _ => Ok(Value::Null),
+        }
+    }
+}
+
+fn jsonb_order(a: &str, b: &str) -> Ordering {
+    j::jsonb_cmp(a, b).unwrap_or_else(|| a.cmp(b))
+}
+
+pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_to_json", 3, det, |c| to_json(c))?;
+    for (name, jsonb) in [("pg_json_object", false), ("pg_jsonb_object", true)] {
+        conn.create_scalar_function(name, -1, det, move |c| {
+            j::build_object(&all_args(c), jsonb)
+                .map(Value::Text)
+                .map_err(fail)
+        })?;
+    }
+    for (name, jsonb) in [("pg_json_array", false), ("pg_jsonb_array", true)] {
+        conn.create_scalar_function(name, -1, det, move |c| {
+            j::build_array(&all_args(c), jsonb)
+                .map(Value::Text)
+                .map_err(fail)
+        })?;
+    }
+    conn.create_aggregate_function("pg_json_agg", 1, det, ArrayAgg(false))?;
+    conn.create_aggregate_function("pg_jsonb_agg", 1, det, ArrayAgg(true))?;
+    conn.create_aggregate_function("pg_json_object_agg", 2, det, ObjectAgg(false))?;
+    conn.create_aggregate_function("pg_jsonb_object_agg", 2, det, ObjectAgg(true))?;
+    conn.create_scalar_function("pg_jsonb_cmp", 2, det, |c| {
+        Ok(match two(c) {
+            Some((a, b)) => Value::Integer(jsonb_order(&a, &b) as i64),
+            None => Value::Null,
+        })
+    })?;
+    conn.create_collation(JSONB_COLLATION, jsonb_order)?;
+    conn.create_scalar_function("pg_jsonb_contains", 2, det, |c| match two(c) {
+        Some((a, b)) => j::jsonb_contains(&a, &b)
+            .map(|x| boolean(Some(x)))
+            .ok_or_else(bad_json),
+        None => Ok(Value::Null),
+    })?;
+    conn.create_scalar_function("pg_jsonb_exists", 2, det, |c| match two(c) {
+        Some((a, k)) => j::jsonb_exists(&a, &k)
+            .map(|x| boolean(Some(x)))
+            .ok_or_else(bad_json),
+        None => Ok(Value::Null),
+    })?;
+    conn.create_scalar_function("pg_jsonb_exists_any", 2, det, |c| exists_some(c, false))?;
+    conn.create_scalar_function("pg_jsonb_exists_all", 2, det, |c| exists_some(c, true))?;
+    conn.create_scalar_function("pg_jsonb_delete", 2, det, |c| delete(c))?;
+    conn.create_scalar_function("pg_jsonb_strip_nulls", 1, det, |c| {
+        Ok(opt(text_arg(c, 0).and_then(|d| j::jsonb_strip_nulls(&d))))
+    })?;
+    conn.create_scalar_function("pg_jsonb_pretty", 1, det, |c| {
+        Ok(opt(text_arg(c, 0).and_then(|d| j::jsonb_pretty(&d))))
+    })?;
+    conn.create_scalar_function("pg_json_get", 4, det, |c| get(c, false))?;
+    conn.create_scalar_function("pg_json_path", 4, det, |c| get(c, true))?;
+    conn.create_scalar_function("pg_json_typeof", 1, det, |c| {
+        Ok(opt(text_arg(c, 0)
+            .and_then(|d| j::json_typeof(&d))
+            .map(String::from)))
+    })?;
+    conn.create_scalar_function("pg_json_array_length", 1, det, |c| {
+        let Some(d) = text_arg(c, 0) else {
+            return Ok(Value::Null);
+        };
+        match j::json_array_length(&d) {
+            Ok(n) => Ok(n.map(Value::Integer).unwrap_or(Value::Null)),
+            Err(m) => Err(fail(Error::InvalidParameter(m.into()))),
+        }
+    })
+}
