@@ -81,10 +81,16 @@ pub enum PgType {
 /// text by value (registered by `store::udf` on every connection).
 pub const NUMERIC_COLLATION: &str = "pg_numeric";
 
+/// The SQLite collation of character(n) keys: trailing spaces do not
+/// count (registered by `store::udf` on every connection).
+pub const BPCHAR_COLLATION: &str = "pg_bpchar";
+
 /// Whether `name` is a collation the typed step puts on keys of a type
 /// that sorts by its own order: numeric's, or an enum's.
 pub fn is_typed_collation(name: &str) -> bool {
-    name == NUMERIC_COLLATION || name.starts_with(enums::COLLATION_PREFIX)
+    name == NUMERIC_COLLATION
+        || name == BPCHAR_COLLATION
+        || name.starts_with(enums::COLLATION_PREFIX)
 }
 
 /// How SQLite stores a type (the STRICT column type).
@@ -134,6 +140,7 @@ impl PgType {
             }
             D::Bytea => PgType::Bytea,
             D::Date => PgType::Date,
+            D::Timestamp(Some(p), _) if *p < 6 => return Err(timestamp_precision(dt)),
             D::Timestamp(_, Tz::None | Tz::WithoutTimeZone) => PgType::Timestamp,
             D::Timestamp(_, Tz::WithTimeZone | Tz::Tz) => PgType::Timestamptz,
             D::JSON => PgType::Json,
@@ -360,6 +367,7 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         _ => None,
     };
     Some(match n {
+        "timestamptz" if len().is_some_and(|p: u32| p < 6) => return None,
         "timestamptz" => PgType::Timestamptz,
         "bpchar" => PgType::Bpchar(len()),
         "varchar" => PgType::Varchar(len()),
@@ -376,6 +384,12 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         _ if mods.is_empty() => PgType::Enum(Box::new(enums::lookup(&enums::type_name(name))?)),
         _ => return None,
     })
+}
+
+/// A timestamp type with fewer than 6 fractional digits, whose values
+/// would have to be rounded to them: not done yet.
+fn timestamp_precision(dt: &sqlparser::ast::DataType) -> Error {
+    Error::Unsupported(format!("type {dt} (timestamp precision below 6)"))
 }
 
 fn serial_type_name(n: &str) -> Option<PgType> {

@@ -10,6 +10,7 @@ use crate::cluster::rpc::{Handler, Sender};
 use crate::cluster::{Cluster, Reads};
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::types::datetime::StatementTimes;
 use crate::types::shard::{ShardId, ShardMeta};
 use crate::types::Datum;
 
@@ -23,6 +24,7 @@ pub trait PeerService: Send + Sync + 'static {
         &self,
         sql: String,
         params: Vec<Datum>,
+        times: Option<StatementTimes>,
         reads: Reads,
         out: &Sender<Response>,
     ) -> Result<()>;
@@ -54,6 +56,8 @@ pub struct Scan {
     pub params: Vec<Datum>,
     /// Only rows in sealed shards (not the open segment).
     pub sealed_only: bool,
+    /// The asker's times, which `now()` in `filter` answers with.
+    pub times: Option<StatementTimes>,
 }
 
 pub struct Service {
@@ -84,9 +88,10 @@ impl Handler for Service {
                 params,
                 replicas,
                 skip,
+                times,
             } => {
                 let reads = Reads::only(replicas, skip);
-                return self.peers.query(sql, params, reads, &out).await;
+                return self.peers.query(sql, params, times, reads, &out).await;
             }
             Request::Scan {
                 table,
@@ -95,12 +100,14 @@ impl Handler for Service {
                 sealed_only,
                 replicas,
                 skip,
+                times,
             } => {
                 let scan = Scan {
                     table,
                     filter,
                     params,
                     sealed_only,
+                    times,
                 };
                 return self.scan(scan, Reads::only(replicas, skip), &out).await;
             }

@@ -35,6 +35,7 @@ pub fn query(
         params: params.to_vec(),
         replicas: vec![],
         skip: vec![],
+        times: Some(sess.statement_times()),
     };
     if let Some(c) = &sess.cluster {
         c.touch(tables);
@@ -207,6 +208,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         sealed_only: false,
         replicas: vec![],
         skip: vec![],
+        times: Some(sess.statement_times()),
     };
     let tables = std::slice::from_ref(&r.table.name);
     if let Some(c) = &sess.cluster {
@@ -304,6 +306,7 @@ fn live_peer_rows(
         sealed_only: false,
         replicas: vec![],
         skip: vec![],
+        times: Some(sess.statement_times()),
     };
     let answer = ask(
         sess,
@@ -350,6 +353,7 @@ pub fn remote_shards(
         return Ok(vec![]);
     }
     let tables = [def.name.clone()];
+    let times = Some(sess.statement_times());
     let scan = |sealed_only: bool| Request::Scan {
         table: def.name.clone(),
         filter: filter.clone(),
@@ -357,6 +361,7 @@ pub fn remote_shards(
         sealed_only,
         replicas: vec![],
         skip: vec![],
+        times,
     };
     let Some(peers) = peers_matching(sess, def, filter.as_deref(), params)? else {
         return Ok(vec![]);

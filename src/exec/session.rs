@@ -15,6 +15,7 @@ use crate::store::Store;
 use crate::types::shard::ShardId;
 use crate::types::{Datum, PgType};
 
+mod clock;
 mod ddl_runs;
 
 /// Where result rows go.
@@ -155,6 +156,8 @@ pub struct Session {
     /// Which copies of other nodes' shards the current statement reads,
     /// here and on each peer (decided per statement from the registry).
     pub(super) reads: Arc<crate::cluster::Reads>,
+    /// The coordinator's times, when this session runs a peer's fragment.
+    pub(super) pinned_times: Option<crate::types::datetime::StatementTimes>,
     /// A query that finds a live peer unreachable may run again without it.
     pub(super) retry_reads: bool,
     /// The peers found unreachable by the current statement.
@@ -212,6 +215,7 @@ impl Session {
             cluster,
             cursors: cursor::Cursors::default(),
             reads: Arc::new(crate::cluster::Reads::default()),
+            pinned_times: None,
             retry_reads: false,
             unreachable: parking_lot::Mutex::new(HashSet::new()),
             _own_interrupt: own_interrupt,
@@ -280,6 +284,7 @@ impl Session {
     /// Open the implicit transaction of a multi-statement simple query.
     pub fn begin_implicit(&mut self) -> Result<()> {
         if self.txn == TxnState::Idle {
+            self.start_clock();
             self.begin(Default::default())?;
             self.implicit = true;
         }
@@ -321,6 +326,7 @@ impl Session {
             self.shared.set_txn_state(self.txn);
             return Err(Error::TransactionAborted);
         }
+        self.start_clock();
         let r = self.dispatch(p, params, sink);
         if r.is_err() && self.txn == TxnState::InBlock {
             self.txn = TxnState::Failed;

@@ -5,8 +5,8 @@
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
     BinaryOperator as Op, CaseWhen, CeilFloorKind, DataType, DateTimeField, Expr, Function,
-    FunctionArgumentClause, FunctionArguments, Ident, InTarget, ObjectName, TrimWhereField,
-    UnaryOperator, Value,
+    FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Ident, InTarget,
+    ObjectName, TrimWhereField, UnaryOperator, Value,
 };
 
 use crate::error::{Error, Result};
@@ -487,11 +487,28 @@ fn function(f: &mut Function) -> Result<()> {
     let renamed = match name.as_str() {
         "now"
         | "transaction_timestamp"
-        | "statement_timestamp"
-        | "clock_timestamp"
         | "current_timestamp"
-        | "localtimestamp" => {
-            *f = match call("pg_now", vec![]) {
+        | "localtimestamp"
+        | "statement_timestamp"
+        | "clock_timestamp" => {
+            let target = match name.as_str() {
+                "statement_timestamp" => "pg_statement_timestamp",
+                "clock_timestamp" => "pg_clock_timestamp",
+                _ => "pg_now",
+            };
+            // current_timestamp(p) and localtimestamp(p): rounded to p digits.
+            let args = match (&f.args, name.as_str()) {
+                (FunctionArguments::List(l), "current_timestamp" | "localtimestamp") => l
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => vec![],
+            };
+            *f = match call(target, args) {
                 Expr::Function(g) => g,
                 _ => unreachable!("call builds a function"),
             };

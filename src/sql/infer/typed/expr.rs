@@ -287,6 +287,7 @@ impl Typer<'_> {
                 if self.type_of(side) == PgType::Bool {
                     **side = bool_text(take(side));
                 }
+                self.bpchar_text(side);
             }
             return Ok(());
         }
@@ -389,6 +390,7 @@ impl Typer<'_> {
                 let mut all: Vec<&mut Expr> = vec![&mut **expr];
                 all.extend(list.iter_mut());
                 self.temporal(&mut all)?;
+                self.bpchar(&mut all);
                 let mut operands: Vec<&Expr> = vec![expr];
                 operands.extend(list.iter());
                 let (mode, sides) = self.mode("IN", &operands)?;
@@ -412,7 +414,17 @@ impl Typer<'_> {
             } => {
                 let sub = self.env.query_cols(subquery).unwrap_or_default();
                 let sub_ty = sub.first().map(|c| c.1.clone()).unwrap_or(PgType::Unknown);
-                if !is_numeric(&self.type_of(expr)) && !is_numeric(&sub_ty) {
+                let own = self.type_of(expr);
+                let chars = |t: &PgType| {
+                    matches!(t, PgType::Bpchar(_) | PgType::Varchar(_) | PgType::Unknown)
+                };
+                if matches!((&own, &sub_ty), (PgType::Bpchar(_), t) | (t, PgType::Bpchar(_)) if chars(t))
+                {
+                    // Compared as character(n): trailing spaces do not count.
+                    **expr = super::collate_as(take(expr), &PgType::Bpchar(None));
+                    return Ok(());
+                }
+                if !is_numeric(&own) && !is_numeric(&sub_ty) {
                     return Ok(());
                 }
                 let q = quantified(expr, &Op::Eq, subquery, false)?;
@@ -466,6 +478,9 @@ impl Typer<'_> {
         if to_text && self.type_of(expr) == PgType::Bool {
             **expr = bool_text(take(expr));
             return Ok(());
+        }
+        if matches!(target, PgType::Text | PgType::Varchar(_)) {
+            self.bpchar_text(expr);
         }
         if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
             return Ok(());
@@ -559,6 +574,7 @@ impl Typer<'_> {
             self.bpchar_length(arg_exprs(f));
         }
         self.enum_aggregate(&name, arg_exprs(f));
+        self.bpchar_aggregate(&name, arg_exprs(f));
         if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
             for p in &mut spec.partition_by {
                 let ty = self.type_of(p);
