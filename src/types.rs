@@ -140,7 +140,6 @@ impl PgType {
             }
             D::Bytea => PgType::Bytea,
             D::Date => PgType::Date,
-            D::Timestamp(Some(p), _) if *p < 6 => return Err(timestamp_precision(dt)),
             D::Timestamp(_, Tz::None | Tz::WithoutTimeZone) => PgType::Timestamp,
             D::Timestamp(_, Tz::WithTimeZone | Tz::Tz) => PgType::Timestamptz,
             D::JSON => PgType::Json,
@@ -367,7 +366,6 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         _ => None,
     };
     Some(match n {
-        "timestamptz" if len().is_some_and(|p: u32| p < 6) => return None,
         "timestamptz" => PgType::Timestamptz,
         "bpchar" => PgType::Bpchar(len()),
         "varchar" => PgType::Varchar(len()),
@@ -386,10 +384,34 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
     })
 }
 
-/// A timestamp type with fewer than 6 fractional digits, whose values
-/// would have to be rounded to them: not done yet.
-fn timestamp_precision(dt: &sqlparser::ast::DataType) -> Error {
-    Error::Unsupported(format!("type {dt} (timestamp precision below 6)"))
+/// The fractional digits (0–5) a `timestamp(p)`/`timestamptz(p)` type
+/// keeps, when fewer than the 6 every timestamp has: a cast to it rounds
+/// (`datetime::round_micros`). `None` for other types.
+pub fn timestamp_precision(dt: &sqlparser::ast::DataType) -> Option<u32> {
+    use sqlparser::ast::{DataType as D, TypeModifier as M};
+    let p = match dt {
+        D::Timestamp(Some(p), _) => *p,
+        D::Custom(name, mods) => {
+            let n = name.to_string().trim_matches('"').to_ascii_lowercase();
+            match (n.strip_prefix("pg_catalog.").unwrap_or(&n), mods.first()) {
+                ("timestamptz", Some(M::Number(v, _))) => v.parse().ok()?,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    u32::try_from(p).ok().filter(|p| *p < 6)
+}
+
+/// A column declared `timestamp(p)` with p < 6: its values would be
+/// rounded on every write, which is not done yet.
+pub fn refuse_timestamp_column(dt: &sqlparser::ast::DataType) -> Result<()> {
+    match timestamp_precision(dt) {
+        Some(_) => Err(Error::Unsupported(format!(
+            "a column of type {dt} (timestamp precision below 6)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn serial_type_name(n: &str) -> Option<PgType> {

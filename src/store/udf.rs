@@ -571,6 +571,14 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
             clock_micros().div_euclid(MICROS_PER_DAY),
         )))
     })?;
+    conn.create_scalar_function("pg_round_timestamp", 2, det, |ctx| {
+        let Some(t) = ts_arg(ctx, 0)? else {
+            return Ok(Value::Null);
+        };
+        let p: i64 = ctx.get(1)?;
+        let p = u32::try_from(p.clamp(0, 6)).unwrap_or(6);
+        Ok(Value::Text(format_timestamp(round_micros(t, p))))
+    })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
     conn.create_scalar_function("gen_random_uuid", 0, volatile, random_uuid)?;
     conn.create_scalar_function("uuid_generate_v4", 0, volatile, random_uuid)?;

@@ -421,7 +421,15 @@ fn backslash() -> Box<Expr> {
 
 fn cast(inner: Expr, dt: &DataType) -> Result<Expr> {
     let ty = PgType::from_sql(dt)?;
-    Ok(call("pg_cast", vec![inner, string(&cast_spec(&ty))]))
+    let c = call("pg_cast", vec![inner, string(&cast_spec(&ty))]);
+    Ok(match crate::types::timestamp_precision(dt) {
+        // timestamp(p): rounded to p fractional digits.
+        Some(p) => call(
+            "pg_round_timestamp",
+            vec![c, Expr::Value(Value::Number(p.to_string(), false).into())],
+        ),
+        None => c,
+    })
 }
 
 /// The registered function an operator becomes; `None` when SQLite's own
@@ -513,6 +521,9 @@ fn function(f: &mut Function) -> Result<()> {
                 _ => unreachable!("call builds a function"),
             };
             return Ok(());
+        }
+        "current_time" | "localtime" => {
+            return Err(Error::Unsupported(format!("{name} (the time types)")));
         }
         "current_date" => {
             *f = match call("pg_current_date", vec![]) {
