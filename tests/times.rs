@@ -80,9 +80,18 @@ async fn now_is_the_transactions_start() {
     let c = node.client().await;
     check_block(&c, "stamps").await;
     // A multi-statement query is one transaction.
-    let rows = simple_rows(&c, "SELECT now(); SELECT pg_catalog.now()").await;
-    assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0], rows[1]);
+    let values: Vec<String> = c
+        .simple_query("SELECT now(); SELECT pg_catalog.now()")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(values.len(), 2);
+    assert_eq!(values[0], values[1]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,7 +103,9 @@ async fn peers_answer_with_the_coordinators_times() {
         nodes[2].client().await,
     );
     check_block(&b, "stamps").await;
-    a.batch_execute("CREATE TABLE spread (id int)").await.unwrap();
+    a.batch_execute("CREATE TABLE spread (id int)")
+        .await
+        .unwrap();
     for (client, id) in [(&a, 1), (&b, 2), (&c, 3)] {
         client
             .batch_execute(&format!("INSERT INTO spread VALUES ({id})"))
