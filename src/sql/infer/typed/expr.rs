@@ -570,7 +570,7 @@ impl Typer<'_> {
         if name.starts_with("pg_numeric") {
             return Ok(());
         }
-        if matches!(name.as_str(), "length" | "char_length" | "character_length") {
+        if super::values::TEXT_FUNCTIONS.contains(&name.as_str()) {
             self.bpchar_length(arg_exprs(f));
         }
         self.enum_aggregate(&name, arg_exprs(f));

@@ -55,6 +55,32 @@ pub(super) fn quoted(e: &Expr) -> Option<&str> {
     }
 }
 
+/// Functions whose character(n) arguments PostgreSQL casts to text (or
+/// that measure them without their padding, as `length` does); concat,
+/// format and octet_length see the padded value.
+pub(super) const TEXT_FUNCTIONS: &[&str] = &[
+    "length",
+    "char_length",
+    "character_length",
+    "upper",
+    "lower",
+    "initcap",
+    "replace",
+    "translate",
+    "left",
+    "right",
+    "lpad",
+    "rpad",
+    "repeat",
+    "reverse",
+    "split_part",
+    "strpos",
+    "starts_with",
+    "substr",
+    "string_agg",
+    "ascii",
+];
+
 /// `x` without its trailing spaces: a character(n) value as PostgreSQL
 /// compares and measures it.
 fn unpadded(x: Expr) -> Expr {
@@ -138,8 +164,8 @@ impl Typer<'_> {
         }
     }
 
-    /// `length`/`char_length` of a character(n) value leave out its
-    /// trailing spaces.
+    /// A character(n) argument of a function taking text (`length`,
+    /// `upper`, …; see [`TEXT_FUNCTIONS`]) leaves out its trailing spaces.
     pub(super) fn bpchar_length(&mut self, args: Vec<&mut Expr>) {
         for a in args {
             if matches!(self.type_of(a), PgType::Bpchar(_)) {
