@@ -304,6 +304,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rounding_is_half_away_from_zero_from_2000() {
+        let at = |s: &str| parse_timestamp(s, false).unwrap();
+        let round = |s: &str, p| format_timestamp(round_micros(at(s), p));
+        assert_eq!(round("2024-01-01 10:00:00.5", 0), "2024-01-01 10:00:01");
+        assert_eq!(round("2024-01-01 10:00:00.4", 0), "2024-01-01 10:00:00");
+        assert_eq!(
+            round("2024-01-01 10:00:00.125", 2),
+            "2024-01-01 10:00:00.13"
+        );
+        // Before 2000 a half rounds to the earlier second.
+        assert_eq!(round("1999-12-31 23:59:59.5", 0), "1999-12-31 23:59:59");
+        assert_eq!(round("1999-12-31 23:59:59.6", 0), "2000-01-01 00:00:00");
+        assert_eq!(
+            round("2024-01-01 10:00:00.123456", 6),
+            "2024-01-01 10:00:00.123456"
+        );
+    }
+
+    #[test]
     fn civil_round_trip() {
         for d in [-800_000, -1, 0, 1, 10_957, 19_000, 2_900_000] {
             let (y, m, dd) = civil_from_days(d);
