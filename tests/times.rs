@@ -92,6 +92,22 @@ async fn now_is_the_transactions_start() {
         .collect();
     assert_eq!(values.len(), 2);
     assert_eq!(values[0], values[1]);
+    // Its statements share the query's start, as statement_timestamp().
+    let values: Vec<String> = c
+        .simple_query(
+            "SELECT statement_timestamp(); SELECT count(*) FROM generate_series(1, 100000); \
+             SELECT statement_timestamp()",
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(values.len(), 3);
+    assert_eq!(values[0], values[2]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

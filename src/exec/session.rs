@@ -158,6 +158,8 @@ pub struct Session {
     pub(super) reads: Arc<crate::cluster::Reads>,
     /// The coordinator's times, when this session runs a peer's fragment.
     pub(super) pinned_times: Option<crate::types::datetime::StatementTimes>,
+    /// A multi-statement query runs: its statements share its start time.
+    pub(super) script_clock: bool,
     /// A query that finds a live peer unreachable may run again without it.
     pub(super) retry_reads: bool,
     /// The peers found unreachable by the current statement.
@@ -216,6 +218,7 @@ impl Session {
             cursors: cursor::Cursors::default(),
             reads: Arc::new(crate::cluster::Reads::default()),
             pinned_times: None,
+            script_clock: false,
             retry_reads: false,
             unreachable: parking_lot::Mutex::new(HashSet::new()),
             _own_interrupt: own_interrupt,
@@ -285,6 +288,7 @@ impl Session {
     pub fn begin_implicit(&mut self) -> Result<()> {
         if self.txn == TxnState::Idle {
             self.start_clock();
+            self.script_clock = true;
             self.begin(Default::default())?;
             self.implicit = true;
         }
@@ -295,6 +299,7 @@ impl Session {
     /// Close the implicit transaction, if one is still open: commit when
     /// the script succeeded, roll back otherwise.
     pub fn end_implicit(&mut self, ok: bool) -> Result<()> {
+        self.script_clock = false;
         if !std::mem::take(&mut self.implicit) {
             return Ok(());
         }

@@ -8,18 +8,21 @@ use crate::exec::TxnState;
 use crate::types::datetime::{clock_micros, StatementTimes};
 
 impl Session {
-    /// A statement starts: fix its time, and its transaction's when none
-    /// is open (the statement starts one, or is BEGIN).
+    /// A statement starts: fix its time (the query's, for each statement
+    /// of a multi-statement query, as PostgreSQL fixes it per message),
+    /// and its transaction's when none is open (the statement starts one,
+    /// or is BEGIN).
     pub(super) fn start_clock(&mut self) {
         if let Some(t) = self.pinned_times {
             self.functions.times.set(t);
             return;
         }
-        let now = clock_micros();
         let mut t = self.functions.times.get();
-        t.statement = now;
+        if !self.script_clock || t.statement == 0 {
+            t.statement = clock_micros();
+        }
         if self.txn == TxnState::Idle || t.transaction == 0 {
-            t.transaction = now;
+            t.transaction = t.statement;
         }
         self.functions.times.set(t);
     }
