@@ -84,12 +84,16 @@ pub const NUMERIC_COLLATION: &str = "pg_numeric";
 /// The SQLite collation of jsonb keys: jsonb's btree order
 /// (`types::json::jsonb_cmp`, registered by `store::udf`).
 pub const JSONB_COLLATION: &str = "pg_jsonb";
+/// The SQLite collation of character(n) keys: trailing spaces do not
+/// count (registered by `store::udf` on every connection).
+pub const BPCHAR_COLLATION: &str = "pg_bpchar";
 
 /// Whether `name` is a collation the typed step puts on keys of a type
 /// that sorts by its own order: numeric's, or an enum's.
 pub fn is_typed_collation(name: &str) -> bool {
     name == NUMERIC_COLLATION
         || name == JSONB_COLLATION
+        || name == BPCHAR_COLLATION
         || name.starts_with(enums::COLLATION_PREFIX)
 }
 
@@ -393,6 +397,36 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         _ if mods.is_empty() => PgType::Enum(Box::new(enums::lookup(&enums::type_name(name))?)),
         _ => return None,
     })
+}
+
+/// The fractional digits (0–5) a `timestamp(p)`/`timestamptz(p)` type
+/// keeps, when fewer than the 6 every timestamp has: a cast to it rounds
+/// (`datetime::round_micros`). `None` for other types.
+pub fn timestamp_precision(dt: &sqlparser::ast::DataType) -> Option<u32> {
+    use sqlparser::ast::{DataType as D, TypeModifier as M};
+    let p = match dt {
+        D::Timestamp(Some(p), _) => *p,
+        D::Custom(name, mods) => {
+            let n = name.to_string().trim_matches('"').to_ascii_lowercase();
+            match (n.strip_prefix("pg_catalog.").unwrap_or(&n), mods.first()) {
+                ("timestamptz", Some(M::Number(v, _))) => v.parse().ok()?,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    u32::try_from(p).ok().filter(|p| *p < 6)
+}
+
+/// A column declared `timestamp(p)` with p < 6: its values would be
+/// rounded on every write, which is not done yet.
+pub fn refuse_timestamp_column(dt: &sqlparser::ast::DataType) -> Result<()> {
+    match timestamp_precision(dt) {
+        Some(_) => Err(Error::Unsupported(format!(
+            "a column of type {dt} (timestamp precision below 6)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn serial_type_name(n: &str) -> Option<PgType> {

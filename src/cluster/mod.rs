@@ -249,6 +249,7 @@ impl Cluster {
             params: params.to_vec(),
             replicas: vec![],
             skip: vec![],
+            times: None,
         };
         self.ask_peers(&self.reads(), tables, &req, None, None)
     }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::store::catalog::Entry;
+use crate::types::datetime::StatementTimes;
 use crate::types::Datum;
 
 /// Rows per `Response::Rows` item: big enough to amortise a frame, small
@@ -26,6 +27,10 @@ pub enum Request {
         params: Vec<Datum>,
         replicas: Vec<(String, String)>,
         skip: Vec<(String, String)>,
+        /// The asker's transaction and statement times, which `now()`
+        /// and its kin answer with.
+        #[serde(default)]
+        times: Option<StatementTimes>,
     },
     /// Every catalog object this node has; answered with one `Catalog`.
     Catalog,
@@ -50,6 +55,9 @@ pub enum Request {
         skip: Vec<(String, String)>,
         #[serde(default)]
         columns: Option<Vec<crate::types::table::Column>>,
+        /// As in `Query`.
+        #[serde(default)]
+        times: Option<StatementTimes>,
     },
     /// Rows of this node's shards that another node deleted or updated
     /// (committed there); answered with `Done`.

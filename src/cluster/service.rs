@@ -10,6 +10,7 @@ use crate::cluster::rpc::{Handler, Sender};
 use crate::cluster::{Cluster, Reads};
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::types::datetime::StatementTimes;
 use crate::types::shard::{ShardId, ShardMeta};
 use crate::types::Datum;
 
@@ -23,6 +24,7 @@ pub trait PeerService: Send + Sync + 'static {
         &self,
         sql: String,
         params: Vec<Datum>,
+        times: Option<StatementTimes>,
         reads: Reads,
         out: &Sender<Response>,
     ) -> Result<()>;
@@ -56,6 +58,8 @@ pub struct Scan {
     pub sealed_only: bool,
     /// The columns as the asker knows them (see `Request::Scan`).
     pub columns: Option<Vec<crate::types::table::Column>>,
+    /// The asker's times, which `now()` in `filter` answers with.
+    pub times: Option<StatementTimes>,
 }
 
 pub struct Service {
@@ -86,9 +90,10 @@ impl Handler for Service {
                 params,
                 replicas,
                 skip,
+                times,
             } => {
                 let reads = Reads::only(replicas, skip);
-                return self.peers.query(sql, params, reads, &out).await;
+                return self.peers.query(sql, params, times, reads, &out).await;
             }
             Request::Scan {
                 table,
@@ -98,6 +103,7 @@ impl Handler for Service {
                 replicas,
                 skip,
                 columns,
+                times,
             } => {
                 let scan = Scan {
                     table,
@@ -105,6 +111,7 @@ impl Handler for Service {
                     params,
                     sealed_only,
                     columns,
+                    times,
                 };
                 return self.scan(scan, Reads::only(replicas, skip), &out).await;
             }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::exec::handle::{Event, Execution, SessionHandle};
 use crate::exec::{Kind, TxnState};
 use crate::store::Store;
+use crate::types::datetime::StatementTimes;
 use crate::types::Datum;
 
 /// Process ids of sessions that serve peers' queries (never a client's:
@@ -39,7 +40,7 @@ impl PeerHandler {
     }
 
     /// An idle peer session reading what `reads` says, or a new one.
-    async fn session(&self, reads: Reads) -> Result<SessionHandle> {
+    async fn session(&self, reads: Reads, times: Option<StatementTimes>) -> Result<SessionHandle> {
         let idle = self.idle.lock().pop();
         let handle = match idle {
             Some(h) => h,
@@ -47,7 +48,12 @@ impl PeerHandler {
                 SessionHandle::spawn(self.store.clone(), "mosaic".into(), PEER_PID, None).await?
             }
         };
-        handle.run(move |sess| sess.reads = Arc::new(reads)).await?;
+        handle
+            .run(move |sess| {
+                sess.reads = Arc::new(reads);
+                sess.pin_times(times);
+            })
+            .await?;
         Ok(handle)
     }
 
@@ -68,10 +74,11 @@ impl PeerService for PeerHandler {
         &self,
         sql: String,
         params: Vec<Datum>,
+        times: Option<StatementTimes>,
         reads: Reads,
         out: &Sender<Response>,
     ) -> Result<()> {
-        let handle = self.session(reads).await?;
+        let handle = self.session(reads, times).await?;
         let r = tokio::select! {
             r = query(&handle, sql, params, out) => r,
             _ = out.closed() => {
@@ -91,7 +98,7 @@ impl PeerService for PeerHandler {
         reads: Reads,
         out: &Sender<Response>,
     ) -> Result<Vec<Vec<Datum>>> {
-        let handle = self.session(reads).await?;
+        let handle = self.session(reads, scan.times).await?;
         let run = handle.run(move |sess| {
             crate::exec::remote::scan_local(
                 sess,
@@ -119,7 +126,7 @@ impl PeerService for PeerHandler {
         filter: Option<String>,
         params: Vec<Datum>,
     ) -> Result<bool> {
-        let handle = self.session(Reads::default()).await?;
+        let handle = self.session(Reads::default(), None).await?;
         let matching = handle
             .run(move |sess| {
                 crate::exec::remote::open_rows_match(sess, &table, filter.as_deref(), &params)

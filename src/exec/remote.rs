@@ -35,6 +35,7 @@ pub fn query(
         params: params.to_vec(),
         replicas: vec![],
         skip: vec![],
+        times: Some(sess.statement_times()),
     };
     if let Some(c) = &sess.cluster {
         c.touch(tables);
@@ -208,6 +209,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         replicas: vec![],
         skip: vec![],
         columns: Some(r.table.columns.clone()),
+        times: Some(sess.statement_times()),
     };
     let tables = std::slice::from_ref(&r.table.name);
     if let Some(c) = &sess.cluster {
@@ -306,6 +308,7 @@ fn live_peer_rows(
         replicas: vec![],
         skip: vec![],
         columns: Some(def.columns.clone()),
+        times: Some(sess.statement_times()),
     };
     let answer = ask(
         sess,
@@ -352,6 +355,7 @@ pub fn remote_shards(
         return Ok(vec![]);
     }
     let tables = [def.name.clone()];
+    let times = Some(sess.statement_times());
     let scan = |sealed_only: bool| Request::Scan {
         table: def.name.clone(),
         filter: filter.clone(),
@@ -360,6 +364,7 @@ pub fn remote_shards(
         replicas: vec![],
         skip: vec![],
         columns: Some(def.columns.clone()),
+        times,
     };
     let Some(peers) = peers_matching(sess, def, filter.as_deref(), params)? else {
         return Ok(vec![]);

@@ -16,6 +16,7 @@ use crate::types::shard::ShardId;
 use crate::types::Datum;
 
 mod catalog;
+mod clock;
 mod ddl_runs;
 
 /// Where result rows go.
@@ -162,6 +163,10 @@ pub struct Session {
     /// Which copies of other nodes' shards the current statement reads,
     /// here and on each peer (decided per statement from the registry).
     pub(super) reads: Arc<crate::cluster::Reads>,
+    /// The coordinator's times, when this session runs a peer's fragment.
+    pub(super) pinned_times: Option<crate::types::datetime::StatementTimes>,
+    /// A multi-statement query runs: its statements share its start time.
+    pub(super) script_clock: bool,
     /// A query that finds a live peer unreachable may run again without it.
     pub(super) retry_reads: bool,
     /// The peers found unreachable by the current statement.
@@ -223,6 +228,8 @@ impl Session {
             cluster,
             cursors: cursor::Cursors::default(),
             reads: Arc::new(crate::cluster::Reads::default()),
+            pinned_times: None,
+            script_clock: false,
             retry_reads: false,
             unreachable: parking_lot::Mutex::new(HashSet::new()),
             _own_interrupt: own_interrupt,
@@ -256,6 +263,8 @@ impl Session {
     /// Open the implicit transaction of a multi-statement simple query.
     pub fn begin_implicit(&mut self) -> Result<()> {
         if self.txn == TxnState::Idle {
+            self.start_clock();
+            self.script_clock = true;
             self.begin(Default::default())?;
             self.implicit = true;
         }
@@ -266,6 +275,7 @@ impl Session {
     /// Close the implicit transaction, if one is still open: commit when
     /// the script succeeded, roll back otherwise.
     pub fn end_implicit(&mut self, ok: bool) -> Result<()> {
+        self.script_clock = false;
         if !std::mem::take(&mut self.implicit) {
             return Ok(());
         }
@@ -297,6 +307,7 @@ impl Session {
             self.shared.set_txn_state(self.txn);
             return Err(Error::TransactionAborted);
         }
+        self.start_clock();
         let r = self.dispatch(p, params, sink);
         if r.is_err() && self.txn == TxnState::InBlock {
             self.txn = TxnState::Failed;

@@ -311,5 +311,6 @@ pub fn session_functions(
         row_version,
         hlc: store.hlc.clone(),
         sequences: store.sequences.clone(),
+        times: Default::default(),
     }
 }

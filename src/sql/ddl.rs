@@ -27,7 +27,10 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
     let name = ident_name(&def.name);
     let (ty, mut default) = match serial_kind(&def.data_type) {
         Some(ty) => (ty, Some(format!("nextval('{table}_{name}_seq')"))),
-        None => (PgType::from_sql(&def.data_type)?, None),
+        None => {
+            crate::types::refuse_timestamp_column(&def.data_type)?;
+            (PgType::from_sql(&def.data_type)?, None)
+        }
     };
     let mut not_null = default.is_some();
     let (mut pk, mut unique, mut identity, mut sequence) = (false, None, None, None);

@@ -19,8 +19,8 @@ use rusqlite::Connection;
 use crate::error::Error;
 pub(crate) use crate::store::errors::fail;
 use crate::types::datetime::{
-    civil_from_days, days_from_civil, format_date, format_timestamp, parse_timestamp,
-    MICROS_PER_DAY,
+    civil_from_days, clock_micros, days_from_civil, format_date, format_timestamp, parse_timestamp,
+    round_micros, MICROS_PER_DAY,
 };
 use crate::types::number::format_float;
 use crate::types::{cast_target, Datum, PgType};
@@ -310,11 +310,21 @@ fn type_word(v: ValueRef<'_>) -> &'static str {
     }
 }
 
-fn now_micros() -> i64 {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+/// The timestamp `micros` as a date/time function returns it, rounded
+/// to the precision its optional argument gives (`current_timestamp(0)`).
+pub(crate) fn timestamp_at(ctx: &Context<'_>, micros: i64) -> rusqlite::Result<Value> {
+    if ctx.len() > 1 {
+        return Err(fail(Error::Internal("too many arguments".into())));
+    }
+    let micros = match ctx.len() {
+        0 => micros,
+        _ => match ctx.get_raw(0) {
+            ValueRef::Null => return Ok(Value::Null),
+            ValueRef::Integer(p) => round_micros(micros, u32::try_from(p.clamp(0, 6)).unwrap_or(6)),
+            _ => return Err(fail(Error::Internal("precision must be an integer".into()))),
+        },
+    };
+    Ok(Value::Text(format_timestamp(micros)))
 }
 
 /// A date or timestamp stored value as microseconds since the Unix epoch.
@@ -554,17 +564,30 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_mul", 2, det, |c| plus_minus_times(c, '*'))?;
     conn.create_scalar_function("pg_date_trunc", 2, det, date_trunc)?;
     conn.create_scalar_function("pg_extract", 2, det, extract)?;
-    conn.create_scalar_function("pg_now", 0, volatile, |_| {
-        Ok(Value::Text(format_timestamp(now_micros())))
-    })?;
+    // The clock's reading; a session's connection fixes pg_now and its
+    // kin to its transaction's start (udf::session).
+    for name in ["pg_now", "pg_clock_timestamp", "pg_statement_timestamp"] {
+        conn.create_scalar_function(name, -1, volatile, |ctx| timestamp_at(ctx, clock_micros()))?;
+    }
     conn.create_scalar_function("pg_current_date", 0, volatile, |_| {
         Ok(Value::Text(format_date(
-            now_micros().div_euclid(MICROS_PER_DAY),
+            clock_micros().div_euclid(MICROS_PER_DAY),
         )))
+    })?;
+    conn.create_scalar_function("pg_round_timestamp", 2, det, |ctx| {
+        let Some(t) = ts_arg(ctx, 0)? else {
+            return Ok(Value::Null);
+        };
+        let p: i64 = ctx.get(1)?;
+        let p = u32::try_from(p.clamp(0, 6)).unwrap_or(6);
+        Ok(Value::Text(format_timestamp(round_micros(t, p))))
     })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
     conn.create_scalar_function("gen_random_uuid", 0, volatile, random_uuid)?;
     conn.create_scalar_function("uuid_generate_v4", 0, volatile, random_uuid)?;
+    conn.create_collation(crate::types::BPCHAR_COLLATION, |a, b| {
+        a.trim_end_matches(' ').cmp(b.trim_end_matches(' '))
+    })?;
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
     json::register(conn, det)?;

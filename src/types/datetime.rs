@@ -57,6 +57,46 @@ pub fn format_date(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The times a statement's date/time functions answer from, in
+/// microseconds since the Unix epoch: the start of its transaction
+/// (`now()`, `current_timestamp`, `current_date`, …) and of the statement
+/// (`statement_timestamp()`). A fragment run on a peer carries its
+/// coordinator's, so every node answers alike; 0 means "not fixed" (the
+/// clock's reading then).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StatementTimes {
+    pub transaction: i64,
+    pub statement: i64,
+}
+
+/// The clock's reading, in microseconds since the Unix epoch.
+pub fn clock_micros() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// A timestamp (microseconds since the Unix epoch) rounded to
+/// `precision` (0–6) fractional digits as PostgreSQL rounds a
+/// timestamp(p): half away from zero, counted from its own epoch
+/// (2000-01-01).
+pub fn round_micros(micros: i64, precision: u32) -> i64 {
+    if precision >= 6 {
+        return micros;
+    }
+    let unit = 10i64.pow(6 - precision);
+    let half = unit / 2;
+    let shift = PG_EPOCH_DAYS * MICROS_PER_DAY;
+    let t = micros.saturating_sub(shift);
+    let r = if t >= 0 {
+        t.saturating_add(half) / unit * unit
+    } else {
+        -(t.saturating_neg().saturating_add(half) / unit * unit)
+    };
+    r.saturating_add(shift)
+}
+
 /// `YYYY-MM-DD HH:MM:SS[.ffffff]` of microseconds since the Unix epoch,
 /// with the fraction's trailing zeros trimmed as PostgreSQL prints it.
 pub fn format_timestamp(micros: i64) -> String {
@@ -262,6 +302,25 @@ pub fn parse_timestamp(s: &str, tz: bool) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounding_is_half_away_from_zero_from_2000() {
+        let at = |s: &str| parse_timestamp(s, false).unwrap();
+        let round = |s: &str, p| format_timestamp(round_micros(at(s), p));
+        assert_eq!(round("2024-01-01 10:00:00.5", 0), "2024-01-01 10:00:01");
+        assert_eq!(round("2024-01-01 10:00:00.4", 0), "2024-01-01 10:00:00");
+        assert_eq!(
+            round("2024-01-01 10:00:00.125", 2),
+            "2024-01-01 10:00:00.13"
+        );
+        // Before 2000 a half rounds to the earlier second.
+        assert_eq!(round("1999-12-31 23:59:59.5", 0), "1999-12-31 23:59:59");
+        assert_eq!(round("1999-12-31 23:59:59.6", 0), "2000-01-01 00:00:00");
+        assert_eq!(
+            round("2024-01-01 10:00:00.123456", 6),
+            "2024-01-01 10:00:00.123456"
+        );
+    }
 
     #[test]
     fn civil_round_trip() {

@@ -71,6 +71,9 @@ pub(super) fn constant(e: &Expr, params: &[Datum]) -> Option<Lit> {
             data_type,
             format: None,
         } => {
+            if crate::types::timestamp_precision(data_type).is_some() {
+                return None;
+            }
             let ty = PgType::from_sql(data_type).ok()?;
             let lit = constant(expr, params)?;
             cast(&ty, lit).map(Lit::Typed)

@@ -32,7 +32,7 @@ use sqlparser::ast::{
 use super::{name_parts, Env, Rel};
 use crate::error::{Error, Result};
 use crate::sql::Schema;
-use crate::types::{PgType, NUMERIC_COLLATION};
+use crate::types::{PgType, BPCHAR_COLLATION, NUMERIC_COLLATION};
 
 /// Make `stmt`'s numeric operations explicit (see the module doc).
 pub fn type_numeric(stmt: &mut Statement, catalog: &dyn Schema, params: &[PgType]) -> Result<()> {
@@ -120,13 +120,23 @@ pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
             expr: Box::new(e),
             collation: ObjectName::from(vec![Ident::new(crate::types::JSONB_COLLATION)]),
         },
+        PgType::Bpchar(_) => match e {
+            c @ Expr::Collate { .. } => c,
+            e => Expr::Collate {
+                expr: Box::new(e),
+                collation: ObjectName::from(vec![Ident::new(BPCHAR_COLLATION)]),
+            },
+        },
         _ => e,
     }
 }
 
 /// Whether a type sorts under a collation of its own.
 fn collated_type(ty: &PgType) -> bool {
-    matches!(ty, PgType::Numeric(_) | PgType::Enum(_) | PgType::Jsonb)
+    matches!(
+        ty,
+        PgType::Numeric(_) | PgType::Enum(_) | PgType::Jsonb | PgType::Bpchar(_)
+    )
 }
 
 /// `CAST(e AS ty)` in PostgreSQL syntax.

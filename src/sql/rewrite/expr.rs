@@ -5,8 +5,8 @@
 use sqlparser::ast::helpers::attached_token::AttachedToken;
 use sqlparser::ast::{
     BinaryOperator as Op, CaseWhen, CeilFloorKind, DataType, DateTimeField, Expr, Function,
-    FunctionArgumentClause, FunctionArguments, Ident, InTarget, ObjectName, TrimWhereField,
-    UnaryOperator, Value,
+    FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArguments, Ident, InTarget,
+    ObjectName, TrimWhereField, UnaryOperator, Value,
 };
 
 use crate::error::{Error, Result};
@@ -425,7 +425,15 @@ fn backslash() -> Box<Expr> {
 
 fn cast(inner: Expr, dt: &DataType) -> Result<Expr> {
     let ty = PgType::from_sql(dt)?;
-    Ok(call("pg_cast", vec![inner, string(&cast_spec(&ty))]))
+    let c = call("pg_cast", vec![inner, string(&cast_spec(&ty))]);
+    Ok(match crate::types::timestamp_precision(dt) {
+        // timestamp(p): rounded to p fractional digits.
+        Some(p) => call(
+            "pg_round_timestamp",
+            vec![c, Expr::Value(Value::Number(p.to_string(), false).into())],
+        ),
+        None => c,
+    })
 }
 
 /// The registered function an operator becomes; `None` when SQLite's own
@@ -491,15 +499,35 @@ fn function(f: &mut Function) -> Result<()> {
     let renamed = match name.as_str() {
         "now"
         | "transaction_timestamp"
-        | "statement_timestamp"
-        | "clock_timestamp"
         | "current_timestamp"
-        | "localtimestamp" => {
-            *f = match call("pg_now", vec![]) {
+        | "localtimestamp"
+        | "statement_timestamp"
+        | "clock_timestamp" => {
+            let target = match name.as_str() {
+                "statement_timestamp" => "pg_statement_timestamp",
+                "clock_timestamp" => "pg_clock_timestamp",
+                _ => "pg_now",
+            };
+            // current_timestamp(p) and localtimestamp(p): rounded to p digits.
+            let args = match (&f.args, name.as_str()) {
+                (FunctionArguments::List(l), "current_timestamp" | "localtimestamp") => l
+                    .args
+                    .iter()
+                    .filter_map(|a| match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => vec![],
+            };
+            *f = match call(target, args) {
                 Expr::Function(g) => g,
                 _ => unreachable!("call builds a function"),
             };
             return Ok(());
+        }
+        "current_time" | "localtime" => {
+            return Err(Error::Unsupported(format!("{name} (the time types)")));
         }
         "current_date" => {
             *f = match call("pg_current_date", vec![]) {

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::store::clock::Hlc;
 use crate::store::udf::fail;
 use crate::store::udf::pg_catalog::Lookup;
+use crate::types::datetime::{clock_micros, format_date, StatementTimes, MICROS_PER_DAY};
 
 /// The session's run-time parameters, as `current_setting` and
 /// `set_config` read and write them.
@@ -39,6 +40,62 @@ pub struct SessionFunctions {
     pub row_version: Arc<AtomicI64>,
     pub hlc: Arc<Hlc>,
     pub sequences: Arc<crate::store::sequences::Sequences>,
+    /// The start of the session's transaction and statement, as
+    /// `now()` and `statement_timestamp()` answer them.
+    pub times: Arc<Times>,
+}
+
+/// A session's transaction and statement start times (microseconds since
+/// the Unix epoch; 0: not fixed, the clock's reading then).
+#[derive(Debug, Default)]
+pub struct Times {
+    transaction: AtomicI64,
+    statement: AtomicI64,
+}
+
+impl Times {
+    pub fn get(&self) -> StatementTimes {
+        StatementTimes {
+            transaction: self.transaction.load(Ordering::Relaxed),
+            statement: self.statement.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn set(&self, t: StatementTimes) {
+        self.transaction.store(t.transaction, Ordering::Relaxed);
+        self.statement.store(t.statement, Ordering::Relaxed);
+    }
+}
+
+/// A fixed time, or the clock's reading when it is not fixed.
+fn fixed_or_clock(t: i64) -> i64 {
+    if t != 0 {
+        t
+    } else {
+        clock_micros()
+    }
+}
+
+/// `pg_now([precision])` (the transaction's start), and the statement's
+/// start and current date of the same times.
+fn register_times(conn: &Connection, times: &Arc<Times>) -> Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8;
+    let t = times.clone();
+    conn.create_scalar_function("pg_now", -1, flags, move |ctx| {
+        let now = fixed_or_clock(t.get().transaction);
+        crate::store::udf::timestamp_at(ctx, now)
+    })?;
+    let t = times.clone();
+    conn.create_scalar_function("pg_statement_timestamp", -1, flags, move |ctx| {
+        let now = fixed_or_clock(t.get().statement);
+        crate::store::udf::timestamp_at(ctx, now)
+    })?;
+    let t = times.clone();
+    conn.create_scalar_function("pg_current_date", 0, flags, move |_| {
+        let now = fixed_or_clock(t.get().transaction);
+        Ok(format_date(now.div_euclid(MICROS_PER_DAY)))
+    })?;
+    Ok(())
 }
 
 /// The functions a fragment worker needs too: version, user, pid.
@@ -54,7 +111,7 @@ pub(crate) fn register_basic(conn: &Connection, s: &SessionFunctions) -> Result<
     }
     let pid = s.pid;
     conn.create_scalar_function("pg_backend_pid", 0, flags, move |_| Ok(pid))?;
-    Ok(())
+    register_times(conn, &s.times)
 }
 
 /// Every session function, on the session's own connection.

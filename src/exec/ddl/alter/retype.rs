@@ -35,6 +35,7 @@ pub(super) fn set_type(
             data_type.to_string().to_lowercase()
         )));
     }
+    crate::types::refuse_timestamp_column(data_type)?;
     let to = PgType::from_sql(data_type)?;
     if let Some(u) = using {
         if !plain_using(u, &col.name, &to) {

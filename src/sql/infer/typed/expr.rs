@@ -280,6 +280,7 @@ impl Typer<'_> {
                 if self.type_of(side) == PgType::Bool {
                     **side = bool_text(take(side));
                 }
+                self.bpchar_text(side);
             }
             return Ok(());
         }
@@ -382,6 +383,7 @@ impl Typer<'_> {
                 let mut all: Vec<&mut Expr> = vec![&mut **expr];
                 all.extend(list.iter_mut());
                 self.temporal(&mut all)?;
+                self.bpchar(&mut all);
                 let mut operands: Vec<&Expr> = vec![expr];
                 operands.extend(list.iter());
                 let (mode, sides) = self.mode("IN", &operands)?;
@@ -405,7 +407,17 @@ impl Typer<'_> {
             } => {
                 let sub = self.env.query_cols(subquery).unwrap_or_default();
                 let sub_ty = sub.first().map(|c| c.1.clone()).unwrap_or(PgType::Unknown);
-                if !is_numeric(&self.type_of(expr)) && !is_numeric(&sub_ty) {
+                let own = self.type_of(expr);
+                let chars = |t: &PgType| {
+                    matches!(t, PgType::Bpchar(_) | PgType::Varchar(_) | PgType::Unknown)
+                };
+                if matches!((&own, &sub_ty), (PgType::Bpchar(_), t) | (t, PgType::Bpchar(_)) if chars(t))
+                {
+                    // Compared as character(n): trailing spaces do not count.
+                    **expr = super::collate_as(take(expr), &PgType::Bpchar(None));
+                    return Ok(());
+                }
+                if !is_numeric(&own) && !is_numeric(&sub_ty) {
                     return Ok(());
                 }
                 let q = quantified(expr, &Op::Eq, subquery, false)?;
@@ -463,6 +475,9 @@ impl Typer<'_> {
         if to_text && self.type_of(expr) == PgType::Jsonb {
             super::json::jsonb_text(expr);
             return Ok(());
+        }
+        if matches!(target, PgType::Text | PgType::Varchar(_)) {
+            self.bpchar_text(expr);
         }
         if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
             return Ok(());
@@ -556,10 +571,11 @@ impl Typer<'_> {
             return Ok(());
         };
         self.jsonb_unordered(&name, f)?;
-        if matches!(name.as_str(), "length" | "char_length" | "character_length") {
+        if super::values::TEXT_FUNCTIONS.contains(&name.as_str()) {
             self.bpchar_length(arg_exprs(f));
         }
         self.enum_aggregate(&name, arg_exprs(f));
+        self.bpchar_aggregate(&name, arg_exprs(f));
         if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
             for p in &mut spec.partition_by {
                 let ty = self.type_of(p);

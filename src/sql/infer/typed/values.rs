@@ -65,6 +65,32 @@ pub(super) fn quoted(e: &Expr) -> Option<&str> {
     }
 }
 
+/// Functions whose character(n) arguments PostgreSQL casts to text (or
+/// that measure them without their padding, as `length` does); concat,
+/// format and octet_length see the padded value.
+pub(super) const TEXT_FUNCTIONS: &[&str] = &[
+    "length",
+    "char_length",
+    "character_length",
+    "upper",
+    "lower",
+    "initcap",
+    "replace",
+    "translate",
+    "left",
+    "right",
+    "lpad",
+    "rpad",
+    "repeat",
+    "reverse",
+    "split_part",
+    "strpos",
+    "starts_with",
+    "substr",
+    "string_agg",
+    "ascii",
+];
+
 /// `x` without its trailing spaces: a character(n) value as PostgreSQL
 /// compares and measures it.
 fn unpadded(x: Expr) -> Expr {
@@ -113,22 +139,43 @@ impl Typer<'_> {
     }
 
     /// Operands compared where one is character(n): its trailing spaces do
-    /// not count, nor those of a quoted literal it meets (which takes its
-    /// type); a text operand keeps its own.
+    /// not count, nor those of a quoted literal or a varchar it meets
+    /// (which PostgreSQL reads as character); a text operand keeps its own.
     pub(super) fn bpchar(&mut self, operands: &mut [&mut Expr]) {
         let types: Vec<PgType> = operands.iter().map(|e| self.type_of(e)).collect();
         if !types.iter().any(|t| matches!(t, PgType::Bpchar(_))) {
             return;
         }
         for (e, t) in operands.iter_mut().zip(&types) {
-            if matches!(t, PgType::Bpchar(_)) || quoted(e).is_some() {
+            if matches!(t, PgType::Bpchar(_) | PgType::Varchar(_)) || quoted(e).is_some() {
                 **e = unpadded(take(e));
             }
         }
     }
 
-    /// `length`/`char_length` of a character(n) value leave out its
-    /// trailing spaces.
+    /// A character(n) value becoming text (`||`, a cast to text or
+    /// varchar) loses its trailing spaces.
+    pub(super) fn bpchar_text(&mut self, e: &mut Expr) {
+        if matches!(self.type_of(e), PgType::Bpchar(_)) {
+            *e = unpadded(take(e));
+        }
+    }
+
+    /// min/max of character(n) compare without trailing spaces.
+    pub(super) fn bpchar_aggregate(&mut self, name: &str, args: Vec<&mut Expr>) {
+        if !matches!(name, "min" | "max") {
+            return;
+        }
+        for a in args {
+            let ty = self.type_of(a);
+            if matches!(ty, PgType::Bpchar(_)) {
+                *a = super::collate_as(take(a), &ty);
+            }
+        }
+    }
+
+    /// A character(n) argument of a function taking text (`length`,
+    /// `upper`, …; see [`TEXT_FUNCTIONS`]) leaves out its trailing spaces.
     pub(super) fn bpchar_length(&mut self, args: Vec<&mut Expr>) {
         for a in args {
             if matches!(self.type_of(a), PgType::Bpchar(_)) {
