@@ -26,6 +26,7 @@ use crate::types::number::format_float;
 use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
+mod arith;
 pub(crate) mod numeric;
 pub mod pg_catalog;
 pub(crate) mod sequence;
@@ -230,7 +231,12 @@ fn arith(ctx: &Context<'_>, modulo: bool) -> FnResult {
                 Num::Real(f) => f,
             };
             let (x, y) = (f(a), f(b));
-            Value::Real(if modulo { x % y } else { x / y })
+            let finite = x.is_finite() && y.is_finite();
+            if modulo {
+                arith::checked(x % y, finite, true, false)?
+            } else {
+                arith::checked(x / y, finite, x == 0.0 || y.is_infinite(), false)?
+            }
         }
     })
 }
@@ -288,11 +294,12 @@ fn plus_minus_times(ctx: &Context<'_>, op: char) -> FnResult {
                 Num::Real(f) => f,
             };
             let (x, y) = (f(x), f(y));
-            Value::Real(match op {
-                '+' => x + y,
-                '-' => x - y,
-                _ => x * y,
-            })
+            let finite = x.is_finite() && y.is_finite();
+            match op {
+                '+' => arith::checked(x + y, finite, true, false)?,
+                '-' => arith::checked(x - y, finite, true, false)?,
+                _ => arith::checked(x * y, finite, x == 0.0 || y == 0.0, false)?,
+            }
         }
     })
 }
@@ -564,6 +571,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("uuid_generate_v4", 0, volatile, random_uuid)?;
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
+    arith::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)

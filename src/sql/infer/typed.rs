@@ -414,6 +414,12 @@ impl Typer<'_> {
                 let items = sel.projection.clone();
                 self.env.scopes.push(rels);
                 for k in keys.iter_mut() {
+                    // Typed here, in the select's scope (the visit that
+                    // follows sees the keys outside it).
+                    if let ControlFlow::Break(e) = k.expr.visit(self) {
+                        self.env.scopes.pop();
+                        return Err(e);
+                    }
                     self.key(&mut k.expr, &items);
                 }
                 self.env.scopes.pop();

@@ -266,6 +266,13 @@ impl Typer<'_> {
         if self.bytea(e)? {
             return Ok(());
         }
+        let result = match e {
+            Expr::BinaryOp {
+                op: Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo,
+                ..
+            } => self.type_of(e),
+            _ => PgType::Unknown,
+        };
         let Expr::BinaryOp { left, op, right } = e else {
             return Ok(());
         };
@@ -284,8 +291,10 @@ impl Typer<'_> {
         }
         if *op == Op::StringConcat {
             for side in [left, right] {
-                if self.type_of(side) == PgType::Bool {
-                    **side = bool_text(take(side));
+                match self.type_of(side) {
+                    PgType::Bool => **side = bool_text(take(side)),
+                    PgType::Float4 => **side = call("pg_float4_text", vec![take(side)]),
+                    _ => {}
                 }
             }
             return Ok(());
@@ -318,6 +327,8 @@ impl Typer<'_> {
             } else {
                 call(name, vec![take(left), take(right)])
             };
+        } else if let Some(f) = typed_arith(&result, &name["pg_numeric_".len().min(name.len())..]) {
+            *e = call(&f, vec![take(left), take(right)]);
         }
         Ok(())
     }
@@ -326,7 +337,16 @@ impl Typer<'_> {
         let Expr::UnaryOp { op, expr } = e else {
             return Ok(());
         };
-        if !is_numeric(&self.type_of(expr)) {
+        let ty = self.type_of(expr);
+        if !is_numeric(&ty) {
+            let f = match op {
+                UnaryOperator::Minus if !is_number(expr) => typed_arith(&ty, "neg"),
+                UnaryOperator::PGAbs => typed_arith(&ty, "abs"),
+                _ => None,
+            };
+            if let Some(f) = f {
+                *e = call(&f, vec![take(expr)]);
+            }
             return Ok(());
         }
         *e = match op {
@@ -467,6 +487,10 @@ impl Typer<'_> {
             **expr = bool_text(take(expr));
             return Ok(());
         }
+        if to_text && self.type_of(expr) == PgType::Float4 {
+            **expr = call("pg_float4_text", vec![take(expr)]);
+            return Ok(());
+        }
         if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
             return Ok(());
         }
@@ -588,6 +612,37 @@ impl Typer<'_> {
                 "Could not choose a best candidate function. You might need to add explicit type casts.",
             ));
         }
+        if matches!(
+            name.as_str(),
+            "concat" | "concat_ws" | "string_agg" | "format"
+        ) {
+            // float4 prints with its own shortest digits.
+            for (a, t) in arg_exprs(f).into_iter().zip(&types) {
+                if *t == PgType::Float4 {
+                    *a = call("pg_float4_text", vec![take(a)]);
+                }
+            }
+        }
+        match (name.as_str(), types.as_slice()) {
+            ("abs", [t]) => {
+                if let Some(to) = typed_arith(t, "abs") {
+                    f.name = ObjectName::from(vec![Ident::new(to)]);
+                    return Ok(());
+                }
+            }
+            // round(float) rounds half to even, as rint() does.
+            ("round", [PgType::Float4 | PgType::Float8]) => {
+                f.name = ObjectName::from(vec![Ident::new("pg_rint")]);
+                return Ok(());
+            }
+            ("min" | "max", [PgType::Bool]) if f.over.is_none() => {
+                return Err(Error::NoSuchFunction(format!("{name}(boolean)")).with_hint(
+                    "No function matches the given name and argument types. \
+                     You might need to add explicit type casts.",
+                ));
+            }
+            _ => {}
+        }
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
             return Ok(());
@@ -599,6 +654,8 @@ impl Typer<'_> {
         let first_numeric = types.first().is_some_and(is_numeric);
         let rename = |f: &mut Function, to: &str| f.name = ObjectName::from(vec![Ident::new(to)]);
         match name.as_str() {
+            // sum(bigint) is numeric: it cannot overflow.
+            "sum" if types == [PgType::Int8] => rename(f, "pg_numeric_sum"),
             "sum" | "avg" | "min" | "max" if first_numeric && types.len() == 1 => {
                 rename(f, &format!("pg_numeric_{name}"));
                 if distinct {
@@ -695,6 +752,29 @@ impl Typer<'_> {
         };
         Ok(())
     }
+}
+
+/// The registered function (`store::udf::arith`) computing `op` (`add`,
+/// `sub`, `mul`, `div`, `mod`, `neg`, `abs`) in the integer or float type
+/// `ty` with PostgreSQL's range checks; `None` for other types.
+fn typed_arith(ty: &PgType, op: &str) -> Option<String> {
+    let t = match ty {
+        PgType::Int2 => "int2",
+        PgType::Int4 => "int4",
+        PgType::Int8 => "int8",
+        PgType::Float4 if op != "mod" => "float4",
+        PgType::Float8 if op != "mod" => "float8",
+        _ => return None,
+    };
+    if op.is_empty() {
+        return None;
+    }
+    Some(format!("pg_{t}_{op}"))
+}
+
+/// A number literal (a negative one keeps SQLite's own minus).
+fn is_number(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::Number(..)))
 }
 
 /// `x op ANY|ALL (subquery)` (and `x IN (subquery)`) compared by numeric
