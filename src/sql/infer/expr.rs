@@ -490,7 +490,7 @@ impl Env<'_> {
                 _ => PgType::Unknown,
             },
             n if n.starts_with("pg_numeric") => PgType::Numeric(None),
-            "pg_float4_text" => PgType::Text,
+            "pg_float4_text" | "pg_float8_text" => PgType::Text,
             // The typed step's integer and float arithmetic.
             n if n.starts_with("pg_int2_") => PgType::Int2,
             n if n.starts_with("pg_int4_") => PgType::Int4,

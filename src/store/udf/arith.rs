@@ -187,10 +187,10 @@ fn rint(ctx: &Context<'_>) -> FnResult {
     }
 }
 
-/// A float4 as text, with float4's shortest digits.
-fn float4_text(ctx: &Context<'_>) -> FnResult {
+/// A float as text, with float4's (`single`) or float8's shortest digits.
+fn float_text(ctx: &Context<'_>, single: bool) -> FnResult {
     Ok(match ctx.get_raw(0) {
-        ValueRef::Real(f) => Value::Text(crate::types::number::format_float(f, true)),
+        ValueRef::Real(f) => Value::Text(crate::types::number::format_float(f, single)),
         v => super::as_text(v).map_or(Value::Null, Value::Text),
     })
 }
@@ -223,6 +223,7 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
             float_unary(c.get_raw(0), true)
         })?;
     }
-    conn.create_scalar_function("pg_float4_text", 1, det, |c| float4_text(c))?;
+    conn.create_scalar_function("pg_float4_text", 1, det, |c| float_text(c, true))?;
+    conn.create_scalar_function("pg_float8_text", 1, det, |c| float_text(c, false))?;
     conn.create_scalar_function("pg_rint", 1, det, |c| rint(c))
 }

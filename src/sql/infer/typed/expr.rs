@@ -293,7 +293,9 @@ impl Typer<'_> {
             for side in [left, right] {
                 match self.type_of(side) {
                     PgType::Bool => **side = bool_text(take(side)),
+                    // SQLite's `||` prints a float its own way (`1.0`).
                     PgType::Float4 => **side = call("pg_float4_text", vec![take(side)]),
+                    PgType::Float8 => **side = call("pg_float8_text", vec![take(side)]),
                     _ => {}
                 }
             }
