@@ -17,6 +17,7 @@
 //! type cannot be known, the statement is refused (0A000) rather than
 //! computed in floats.
 
+mod arith;
 mod enums;
 mod expr;
 mod values;

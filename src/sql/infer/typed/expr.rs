@@ -6,6 +6,7 @@ use sqlparser::ast::{
     Value, WindowType,
 };
 
+use super::arith::{is_number, typed_arith};
 use super::values::bool_text;
 use super::{collate, is_numeric, Typer};
 use crate::error::{Error, Result};
@@ -74,7 +75,7 @@ fn func_name(f: &Function) -> String {
         .unwrap_or_default()
 }
 
-fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
+pub(super) fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
     match &mut f.args {
         FunctionArguments::List(l) => l
             .args
@@ -614,36 +615,8 @@ impl Typer<'_> {
                 "Could not choose a best candidate function. You might need to add explicit type casts.",
             ));
         }
-        if matches!(
-            name.as_str(),
-            "concat" | "concat_ws" | "string_agg" | "format"
-        ) {
-            // float4 prints with its own shortest digits.
-            for (a, t) in arg_exprs(f).into_iter().zip(&types) {
-                if *t == PgType::Float4 {
-                    *a = call("pg_float4_text", vec![take(a)]);
-                }
-            }
-        }
-        match (name.as_str(), types.as_slice()) {
-            ("abs", [t]) => {
-                if let Some(to) = typed_arith(t, "abs") {
-                    f.name = ObjectName::from(vec![Ident::new(to)]);
-                    return Ok(());
-                }
-            }
-            // round(float) rounds half to even, as rint() does.
-            ("round", [PgType::Float4 | PgType::Float8]) => {
-                f.name = ObjectName::from(vec![Ident::new("pg_rint")]);
-                return Ok(());
-            }
-            ("min" | "max", [PgType::Bool]) if f.over.is_none() => {
-                return Err(Error::NoSuchFunction(format!("{name}(boolean)")).with_hint(
-                    "No function matches the given name and argument types. \
-                     You might need to add explicit type casts.",
-                ));
-            }
-            _ => {}
+        if self.typed_call(f, &name, &types)? {
+            return Ok(());
         }
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
@@ -754,29 +727,6 @@ impl Typer<'_> {
         };
         Ok(())
     }
-}
-
-/// The registered function (`store::udf::arith`) computing `op` (`add`,
-/// `sub`, `mul`, `div`, `mod`, `neg`, `abs`) in the integer or float type
-/// `ty` with PostgreSQL's range checks; `None` for other types.
-fn typed_arith(ty: &PgType, op: &str) -> Option<String> {
-    let t = match ty {
-        PgType::Int2 => "int2",
-        PgType::Int4 => "int4",
-        PgType::Int8 => "int8",
-        PgType::Float4 if op != "mod" => "float4",
-        PgType::Float8 if op != "mod" => "float8",
-        _ => return None,
-    };
-    if op.is_empty() {
-        return None;
-    }
-    Some(format!("pg_{t}_{op}"))
-}
-
-/// A number literal (a negative one keeps SQLite's own minus).
-fn is_number(e: &Expr) -> bool {
-    matches!(e, Expr::Value(v) if matches!(v.value, Value::Number(..)))
 }
 
 /// `x op ANY|ALL (subquery)` (and `x IN (subquery)`) compared by numeric
