@@ -88,6 +88,43 @@ fn check_positions(q: &Query) -> Result<()> {
     let SetExpr::Select(s) = q.body.as_ref() else {
         return Ok(());
     };
+    // A constant other than an integer names no column (42601). One that
+    // is also a select item is a position the planner replaced with its
+    // item (a fragment peers run), so it passes.
+    let items: Vec<&Expr> = s
+        .projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+            _ => None,
+        })
+        .collect();
+    let constant = |clause: &str, e: &Expr| -> Result<()> {
+        if items.contains(&e) {
+            return Ok(());
+        }
+        if let Expr::Value(v) = e {
+            let bad = match &v.value {
+                Value::Number(n, _) => n.parse::<i64>().is_err(),
+                Value::Boolean(_) | Value::Placeholder(_) => false,
+                _ => true,
+            };
+            if bad {
+                return Err(Error::Syntax(format!("non-integer constant in {clause}")));
+            }
+        }
+        Ok(())
+    };
+    if let Some(OrderByKind::Expressions(items)) = q.order_by.as_ref().map(|o| &o.kind) {
+        for item in items {
+            constant("ORDER BY", &item.expr)?;
+        }
+    }
+    if let GroupByExpr::Expressions(items, _) = &s.group_by {
+        for e in items {
+            constant("GROUP BY", e)?;
+        }
+    }
     if s.projection.iter().any(|i| {
         !matches!(
             i,

@@ -26,6 +26,7 @@ use crate::types::number::format_float;
 use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
+mod arith;
 mod json;
 mod math;
 pub(crate) mod numeric;
@@ -233,7 +234,12 @@ fn arith(ctx: &Context<'_>, modulo: bool) -> FnResult {
                 Num::Real(f) => f,
             };
             let (x, y) = (f(a), f(b));
-            Value::Real(if modulo { x % y } else { x / y })
+            let finite = x.is_finite() && y.is_finite();
+            if modulo {
+                arith::checked(x % y, finite, true, false)?
+            } else {
+                arith::checked(x / y, finite, x == 0.0 || y.is_infinite(), false)?
+            }
         }
     })
 }
@@ -291,11 +297,12 @@ fn plus_minus_times(ctx: &Context<'_>, op: char) -> FnResult {
                 Num::Real(f) => f,
             };
             let (x, y) = (f(x), f(y));
-            Value::Real(match op {
-                '+' => x + y,
-                '-' => x - y,
-                _ => x * y,
-            })
+            let finite = x.is_finite() && y.is_finite();
+            match op {
+                '+' => arith::checked(x + y, finite, true, false)?,
+                '-' => arith::checked(x - y, finite, true, false)?,
+                _ => arith::checked(x * y, finite, x == 0.0 || y == 0.0, false)?,
+            }
         }
     })
 }
@@ -590,6 +597,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
+    arith::register(conn, det)?;
     json::register(conn, det)?;
     math::register(conn, det)?;
     strings::register(conn, det)?;

@@ -220,9 +220,17 @@ fn parse_int(ty: &PgType, s: &str) -> Result<Datum> {
     Ok(Datum::Int(v as i64))
 }
 
+/// SQLite turns a float NaN into NULL, so NaN is refused rather than lost.
+fn nan_refused() -> Error {
+    Error::Unsupported("float NaN values (SQLite cannot store them)".into())
+}
+
 fn parse_float(ty: &PgType, s: &str) -> Result<Datum> {
     let t = s.trim();
     let v: f64 = t.parse().map_err(|_| syntax(ty, s))?;
+    if v.is_nan() {
+        return Err(nan_refused());
+    }
     let lower = t.to_ascii_lowercase();
     let is_inf_literal = lower.contains("inf");
     let range = || {
@@ -423,10 +431,16 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
             // Re-check the declared type's range through the text path.
             return parse_int(ty, &v.to_string());
         }
-        PgType::Float4 | PgType::Float8 => match b.len() {
-            4 => Datum::Real(f64::from(f32::from_be_bytes(fixed(ty, b)?))),
-            _ => Datum::Real(f64::from_be_bytes(fixed(ty, b)?)),
-        },
+        PgType::Float4 | PgType::Float8 => {
+            let v = match b.len() {
+                4 => f64::from(f32::from_be_bytes(fixed(ty, b)?)),
+                _ => f64::from_be_bytes(fixed(ty, b)?),
+            };
+            if v.is_nan() {
+                return Err(nan_refused());
+            }
+            Datum::Real(v)
+        }
         PgType::Numeric(typmod) => return numeric_datum(Numeric::from_binary(b)?, typmod),
         PgType::Bytea => Datum::Blob(b.to_vec()),
         PgType::Date => {

@@ -491,6 +491,13 @@ impl Env<'_> {
                 _ => PgType::Unknown,
             },
             n if n.starts_with("pg_numeric") => PgType::Numeric(None),
+            "pg_float4_text" | "pg_float8_text" => PgType::Text,
+            // The typed step's integer and float arithmetic.
+            n if n.starts_with("pg_int2_") => PgType::Int2,
+            n if n.starts_with("pg_int4_") => PgType::Int4,
+            n if n.starts_with("pg_int8_") => PgType::Int8,
+            n if n.starts_with("pg_float4_") => PgType::Float4,
+            n if n.starts_with("pg_float8_") || n == "pg_rint" => PgType::Float8,
             _ => json_result_type(&name, &a)
                 .or_else(|| pg_catalog_result_type(&name))
                 .unwrap_or(PgType::Unknown),

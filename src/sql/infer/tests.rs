@@ -176,7 +176,7 @@ fn typed_step_makes_numeric_explicit() {
         ),
         (
             "SELECT sum(total), 3.7::integer, total * score FROM orders, users",
-            "SELECT pg_numeric_sum(total), pg_numeric_cast('3.7', 'int4'), pg_numeric_cast(total, 'float8') * score FROM orders, users",
+            "SELECT pg_numeric_sum(total), pg_numeric_cast('3.7', 'int4'), pg_float8_mul(pg_numeric_cast(total, 'float8'), score) FROM orders, users",
         ),
         (
             "SELECT total::numeric(10, 1), count(*) FROM orders GROUP BY total ORDER BY total",
@@ -185,6 +185,10 @@ fn typed_step_makes_numeric_explicit() {
         (
             "SELECT total FROM orders WHERE total > 1 ORDER BY total",
             "SELECT total FROM orders WHERE pg_numeric_cmp(total, 1) > 0 ORDER BY total COLLATE pg_numeric",
+        ),
+        (
+            "SELECT id * 2, -id, abs(score), round(score) FROM orders, users ORDER BY id + 1",
+            "SELECT pg_int8_mul(id, 2), pg_int8_neg(id), pg_float8_abs(score), pg_rint(score) FROM orders, users ORDER BY pg_int8_add(id, 1)",
         ),
         (
             "SELECT DISTINCT total FROM orders",

@@ -17,6 +17,8 @@
 //! type cannot be known, the statement is refused (0A000) rather than
 //! computed in floats.
 
+mod arith;
+mod calls;
 mod enums;
 mod expr;
 mod json;
@@ -437,7 +439,16 @@ impl Typer<'_> {
                 let items = sel.projection.clone();
                 self.env.scopes.push(rels);
                 for k in keys.iter_mut() {
-                    self.key(&mut k.expr, &items, true)?;
+                    // Typed here, in the select's scope (the visit that
+                    // follows sees the keys outside it).
+                    if let ControlFlow::Break(e) = k.expr.visit(self) {
+                        self.env.scopes.pop();
+                        return Err(e);
+                    }
+                    if let Err(e) = self.key(&mut k.expr, &items, true) {
+                        self.env.scopes.pop();
+                        return Err(e);
+                    }
                 }
                 self.env.scopes.pop();
             }

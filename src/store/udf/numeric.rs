@@ -172,6 +172,11 @@ fn numeric_to(x: &Numeric, ty: &PgType) -> Result<Value> {
         PgType::Int2 => Value::Integer(x.to_int(16)?),
         PgType::Int4 => Value::Integer(x.to_int(32)?),
         PgType::Int8 => Value::Integer(x.to_int(64)?),
+        PgType::Float4 | PgType::Float8 if x.to_f64()?.is_nan() => {
+            return Err(Error::Unsupported(
+                "float NaN values (SQLite cannot store them)".into(),
+            ))
+        }
         PgType::Float8 => Value::Real(x.to_f64()?),
         PgType::Float4 => {
             let f = x.to_f64()?;

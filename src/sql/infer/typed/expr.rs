@@ -6,6 +6,7 @@ use sqlparser::ast::{
     Value, WindowType,
 };
 
+use super::arith::{is_number, typed_arith};
 use super::values::bool_text;
 use super::{collate, is_numeric, Typer};
 use crate::error::{Error, Result};
@@ -259,6 +260,13 @@ impl Typer<'_> {
         if self.json_binary(e)? {
             return Ok(());
         }
+        let result = match e {
+            Expr::BinaryOp {
+                op: Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo,
+                ..
+            } => self.type_of(e),
+            _ => PgType::Unknown,
+        };
         let Expr::BinaryOp { left, op, right } = e else {
             return Ok(());
         };
@@ -277,8 +285,12 @@ impl Typer<'_> {
         }
         if *op == Op::StringConcat {
             for side in [left, right] {
-                if self.type_of(side) == PgType::Bool {
-                    **side = bool_text(take(side));
+                match self.type_of(side) {
+                    PgType::Bool => **side = bool_text(take(side)),
+                    // SQLite's `||` prints a float its own way (`1.0`).
+                    PgType::Float4 => **side = call("pg_float4_text", vec![take(side)]),
+                    PgType::Float8 => **side = call("pg_float8_text", vec![take(side)]),
+                    _ => {}
                 }
                 self.bpchar_text(side);
             }
@@ -312,6 +324,8 @@ impl Typer<'_> {
             } else {
                 call(name, vec![take(left), take(right)])
             };
+        } else if let Some(f) = typed_arith(&result, &name["pg_numeric_".len().min(name.len())..]) {
+            *e = call(&f, vec![take(left), take(right)]);
         }
         Ok(())
     }
@@ -320,7 +334,16 @@ impl Typer<'_> {
         let Expr::UnaryOp { op, expr } = e else {
             return Ok(());
         };
-        if !is_numeric(&self.type_of(expr)) {
+        let ty = self.type_of(expr);
+        if !is_numeric(&ty) {
+            let f = match op {
+                UnaryOperator::Minus if !is_number(expr) => typed_arith(&ty, "neg"),
+                UnaryOperator::PGAbs => typed_arith(&ty, "abs"),
+                _ => None,
+            };
+            if let Some(f) = f {
+                *e = call(&f, vec![take(expr)]);
+            }
             return Ok(());
         }
         *e = match op {
@@ -476,6 +499,10 @@ impl Typer<'_> {
             super::json::jsonb_text(expr);
             return Ok(());
         }
+        if to_text && self.type_of(expr) == PgType::Float4 {
+            **expr = call("pg_float4_text", vec![take(expr)]);
+            return Ok(());
+        }
         if matches!(target, PgType::Text | PgType::Varchar(_)) {
             self.bpchar_text(expr);
         }
@@ -590,8 +617,11 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
-        if let Some(new) = by_argument_types(&name, f, &types)? {
+        if let Some(new) = super::calls::by_argument_types(&name, f, &types)? {
             *e = new;
+            return Ok(());
+        }
+        if self.typed_call(f, &name, &types)? {
             return Ok(());
         }
         let any_numeric = types.iter().any(is_numeric);
@@ -605,6 +635,8 @@ impl Typer<'_> {
         let first_numeric = types.first().is_some_and(is_numeric);
         let rename = |f: &mut Function, to: &str| f.name = ObjectName::from(vec![Ident::new(to)]);
         match name.as_str() {
+            // sum(bigint) is numeric: it cannot overflow.
+            "sum" if types == [PgType::Int8] => rename(f, "pg_numeric_sum"),
             "sum" | "avg" | "min" | "max" if first_numeric && types.len() == 1 => {
                 rename(f, &format!("pg_numeric_{name}"));
                 if distinct {
@@ -718,57 +750,6 @@ impl Typer<'_> {
 
 /// `x op ANY|ALL (subquery)` (and `x IN (subquery)`) compared by numeric
 /// value, with PostgreSQL's three-valued result, spelled with EXISTS.
-/// Calls whose meaning the argument types decide alone: `pg_typeof`, whose
-/// answer is known once its argument's type is, and `pg_size_pretty` of a
-/// small integer, which PostgreSQL cannot resolve.
-fn by_argument_types(name: &str, f: &mut Function, types: &[PgType]) -> Result<Option<Expr>> {
-    // pg_typeof's answer is known once the argument's type is.
-    if name == "pg_typeof" {
-        if let [t] = types {
-            // A bare quoted literal or NULL has not been given a type.
-            let untyped = matches!(arg_exprs(f).as_slice(), [Expr::Value(v)]
-                    if matches!(v.value, Value::SingleQuotedString(_) | Value::Null));
-            if *t == PgType::Unknown && !untyped {
-                return Err(refuse("pg_typeof of an expression of unknown type".into()));
-            }
-            let name = if untyped {
-                "unknown".into()
-            } else {
-                t.without_modifiers().display_name()
-            };
-            let arg = arg_exprs(f).into_iter().map(take).next();
-            return Ok(Some(call(
-                "pg_typeof_known",
-                arg.into_iter().chain([string(name)]).collect(),
-            )));
-        }
-    }
-    // format's arguments print as their types' output functions print.
-    if name == "format" {
-        for (a, t) in arg_exprs(f).into_iter().zip(types).skip(1) {
-            if *t == PgType::Bool {
-                *a = super::values::bool_out(take(a));
-            }
-        }
-    }
-    // pg_size_pretty takes bigint or numeric; PostgreSQL cannot choose
-    // between them for a smaller integer.
-    if name == "pg_size_pretty" && matches!(types, [PgType::Int2 | PgType::Int4]) {
-        let arg = if types[0] == PgType::Int2 {
-            "smallint"
-        } else {
-            "integer"
-        };
-        return Err(Error::AmbiguousFunction(format!(
-                "function pg_size_pretty({arg}) is not unique"
-            ))
-            .with_hint(
-                "Could not choose a best candidate function. You might need to add explicit type casts.",
-            ));
-    }
-    Ok(None)
-}
-
 fn quantified(left: &Expr, op: &Op, q: &sqlparser::ast::Query, all: bool) -> Result<Expr> {
     let cmp = format!("pg_numeric_cmp({left}, _q.v) {op} 0");
     let from = format!("FROM ({q}) AS _q(v)");

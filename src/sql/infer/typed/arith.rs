@@ -1,0 +1,75 @@
+//! The typed step's integer and float calls: arithmetic in its result
+//! type through `store::udf::arith`'s range-checked functions (see `expr`).
+
+use sqlparser::ast::{Expr, Function, Ident, ObjectName, Value};
+
+use super::expr::{arg_exprs, call, take};
+use super::Typer;
+use crate::error::{Error, Result};
+use crate::types::PgType;
+
+impl Typer<'_> {
+    /// Integer and float calls made explicit (abs in the argument's type,
+    /// round half to even), float4 arguments of text functions printed as
+    /// float4, and min/max of a boolean refused as PostgreSQL does; true
+    /// when the call needs nothing more.
+    pub(super) fn typed_call(
+        &mut self,
+        f: &mut Function,
+        name: &str,
+        types: &[PgType],
+    ) -> Result<bool> {
+        if matches!(name, "concat" | "concat_ws" | "string_agg" | "format") {
+            // float4 prints with its own shortest digits.
+            for (a, t) in arg_exprs(f).into_iter().zip(types) {
+                if *t == PgType::Float4 {
+                    *a = call("pg_float4_text", vec![take(a)]);
+                }
+            }
+        }
+        match (name, types) {
+            ("abs", [t]) => {
+                if let Some(to) = typed_arith(t, "abs") {
+                    f.name = ObjectName::from(vec![Ident::new(to)]);
+                    return Ok(true);
+                }
+            }
+            // round(float) rounds half to even, as rint() does.
+            ("round", [PgType::Float4 | PgType::Float8]) => {
+                f.name = ObjectName::from(vec![Ident::new("pg_rint")]);
+                return Ok(true);
+            }
+            ("min" | "max", [PgType::Bool]) if f.over.is_none() => {
+                return Err(Error::NoSuchFunction(format!("{name}(boolean)")).with_hint(
+                    "No function matches the given name and argument types. \
+                     You might need to add explicit type casts.",
+                ));
+            }
+            _ => {}
+        }
+        Ok(false)
+    }
+}
+
+/// The registered function (`store::udf::arith`) computing `op` (`add`,
+/// `sub`, `mul`, `div`, `mod`, `neg`, `abs`) in the integer or float type
+/// `ty` with PostgreSQL's range checks; `None` for other types.
+pub(super) fn typed_arith(ty: &PgType, op: &str) -> Option<String> {
+    let t = match ty {
+        PgType::Int2 => "int2",
+        PgType::Int4 => "int4",
+        PgType::Int8 => "int8",
+        PgType::Float4 if op != "mod" => "float4",
+        PgType::Float8 if op != "mod" => "float8",
+        _ => return None,
+    };
+    if op.is_empty() {
+        return None;
+    }
+    Some(format!("pg_{t}_{op}"))
+}
+
+/// A number literal (a negative one keeps SQLite's own minus).
+pub(super) fn is_number(e: &Expr) -> bool {
+    matches!(e, Expr::Value(v) if matches!(v.value, Value::Number(..)))
+}

@@ -1,0 +1,63 @@
+//! Calls whose meaning the typed step decides from their arguments' types
+//! alone.
+
+use sqlparser::ast::{Expr, Function, Value};
+
+use super::expr::{arg_exprs, call, refuse, string, take};
+use crate::error::{Error, Result};
+use crate::types::PgType;
+
+/// Calls whose meaning the argument types decide alone: `pg_typeof`, whose
+/// answer is known once its argument's type is, and `pg_size_pretty` of a
+/// small integer, which PostgreSQL cannot resolve.
+pub(super) fn by_argument_types(
+    name: &str,
+    f: &mut Function,
+    types: &[PgType],
+) -> Result<Option<Expr>> {
+    // pg_typeof's answer is known once the argument's type is.
+    if name == "pg_typeof" {
+        if let [t] = types {
+            // A bare quoted literal or NULL has not been given a type.
+            let untyped = matches!(arg_exprs(f).as_slice(), [Expr::Value(v)]
+                    if matches!(v.value, Value::SingleQuotedString(_) | Value::Null));
+            if *t == PgType::Unknown && !untyped {
+                return Err(refuse("pg_typeof of an expression of unknown type".into()));
+            }
+            let name = if untyped {
+                "unknown".into()
+            } else {
+                t.without_modifiers().display_name()
+            };
+            let arg = arg_exprs(f).into_iter().map(take).next();
+            return Ok(Some(call(
+                "pg_typeof_known",
+                arg.into_iter().chain([string(name)]).collect(),
+            )));
+        }
+    }
+    // format's arguments print as their types' output functions print.
+    if name == "format" {
+        for (a, t) in arg_exprs(f).into_iter().zip(types).skip(1) {
+            if *t == PgType::Bool {
+                *a = super::values::bool_out(take(a));
+            }
+        }
+    }
+    // pg_size_pretty takes bigint or numeric; PostgreSQL cannot choose
+    // between them for a smaller integer.
+    if name == "pg_size_pretty" && matches!(types, [PgType::Int2 | PgType::Int4]) {
+        let arg = if types[0] == PgType::Int2 {
+            "smallint"
+        } else {
+            "integer"
+        };
+        return Err(Error::AmbiguousFunction(format!(
+                "function pg_size_pretty({arg}) is not unique"
+            ))
+            .with_hint(
+                "Could not choose a best candidate function. You might need to add explicit type casts.",
+            ));
+    }
+    Ok(None)
+}
