@@ -31,6 +31,7 @@ pub mod ddl;
 pub mod distinct_on;
 pub mod index;
 pub mod index_expr;
+pub mod session_user;
 mod tokens;
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};

@@ -444,10 +444,9 @@ impl Env<'_> {
             | "concat" | "concat_ws" | "replace" | "left" | "right" | "repeat" | "split_part"
             | "reverse" | "lpad" | "rpad" | "initcap" | "md5" | "to_char" | "version"
             | "current_database" | "current_schema" | "current_user" | "session_user" | "user"
-            | "format" | "chr" | "quote_ident" | "quote_literal" | "quote_nullable"
-            | "translate" | "encode" | "regexp_replace" | "current_setting" | "set_config" => {
-                PgType::Text
-            }
+            | "current_catalog" | "format" | "chr" | "quote_ident" | "quote_literal"
+            | "quote_nullable" | "translate" | "encode" | "regexp_replace" | "current_setting"
+            | "set_config" => PgType::Text,
             "now"
             | "current_timestamp"
             | "transaction_timestamp"

@@ -529,6 +529,21 @@ fn function(f: &mut Function) -> Result<()> {
         "current_time" | "localtime" => {
             return Err(Error::Unsupported(format!("{name} (the time types)")));
         }
+        // SQL's parenthesis-less CURRENT_USER & co. are calls to SQLite.
+        "current_user" | "session_user" | "user" | "current_catalog"
+            if matches!(f.args, FunctionArguments::None) =>
+        {
+            let to = if name == "current_catalog" {
+                "current_database"
+            } else {
+                name.as_str()
+            };
+            *f = match call(to, vec![]) {
+                Expr::Function(g) => g,
+                _ => unreachable!("call builds a function"),
+            };
+            return Ok(());
+        }
         "current_date" => {
             *f = match call("pg_current_date", vec![]) {
                 Expr::Function(g) => g,

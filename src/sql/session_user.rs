@@ -1,0 +1,90 @@
+//! `CURRENT_USER`, `SESSION_USER` and `USER` in a query are the session's
+//! role name, the same on every node: a fragment a peer runs for the
+//! statement would otherwise answer with the peer's own session. The
+//! session writes its name in before the statement is typed, keeping the
+//! column name PostgreSQL gives the item.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, FunctionArguments, Ident, SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
+};
+
+fn user_function(e: &Expr) -> Option<String> {
+    let Expr::Function(f) = e else { return None };
+    if !matches!(f.args, FunctionArguments::None) {
+        return None;
+    }
+    let name = crate::sql::object_name(&f.name).to_ascii_lowercase();
+    matches!(name.as_str(), "current_user" | "session_user" | "user").then_some(name)
+}
+
+/// Replace the user functions of a query, INSERT, UPDATE or DELETE with
+/// `user` as a string (DDL keeps them: a DEFAULT or a view runs them later).
+pub fn substitute(stmt: &mut Statement, user: &str) {
+    if !matches!(
+        stmt,
+        Statement::Query(_)
+            | Statement::Insert(_)
+            | Statement::Update { .. }
+            | Statement::Delete(_)
+    ) {
+        return;
+    }
+    if let Statement::Query(q) = stmt {
+        name_items(&mut q.body);
+    }
+    struct V<'a>(&'a str);
+    impl VisitorMut for V<'_> {
+        type Break = ();
+        fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+            if user_function(e).is_some() {
+                *e = Expr::Value(Value::SingleQuotedString(self.0.to_string()).into());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = stmt.visit(&mut V(user));
+}
+
+/// An unaliased `SELECT current_user` keeps its column name.
+fn name_items(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(s) => {
+            for item in &mut s.projection {
+                if let SelectItem::UnnamedExpr(e) = item {
+                    if let Some(name) = user_function(e) {
+                        *item = SelectItem::ExprWithAlias {
+                            expr: e.clone(),
+                            alias: Ident::with_quote('"', name),
+                        };
+                    }
+                }
+            }
+        }
+        SetExpr::SetOperation { left, .. } => name_items(left),
+        SetExpr::Query(q) => name_items(&mut q.body),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_session_user_is_written_in() {
+        let mut stmt = crate::sql::parse("SELECT current_user, x FROM t WHERE o = session_user")
+            .unwrap_or_default()
+            .remove(0);
+        super::substitute(&mut stmt, "alice");
+        assert_eq!(
+            stmt.to_string(),
+            "SELECT 'alice' AS \"current_user\", x FROM t WHERE o = 'alice'"
+        );
+        let mut ddl = crate::sql::parse("CREATE TABLE t (o text DEFAULT current_user)")
+            .unwrap_or_default()
+            .remove(0);
+        let before = ddl.to_string();
+        super::substitute(&mut ddl, "alice");
+        assert_eq!(ddl.to_string(), before);
+    }
+}
