@@ -487,29 +487,23 @@ fn arg_count(f: &Function) -> usize {
     }
 }
 
-fn function(f: &mut Function) -> Result<()> {
-    let full = f.name.to_string().to_ascii_lowercase();
-    let name = full
-        .strip_prefix("pg_catalog.")
-        .unwrap_or(&full)
-        .to_string();
-    if !f.within_group.is_empty() {
-        return Err(Error::Unsupported(format!("{name} WITHIN GROUP")));
-    }
-    let renamed = match name.as_str() {
+/// The time and session functions, as the SQLite functions that answer
+/// them (`None`: not one of them).
+fn session_value(name: &str, f: &Function) -> Result<Option<Function>> {
+    let new = match name {
         "now"
         | "transaction_timestamp"
         | "current_timestamp"
         | "localtimestamp"
         | "statement_timestamp"
         | "clock_timestamp" => {
-            let target = match name.as_str() {
+            let target = match name {
                 "statement_timestamp" => "pg_statement_timestamp",
                 "clock_timestamp" => "pg_clock_timestamp",
                 _ => "pg_now",
             };
             // current_timestamp(p) and localtimestamp(p): rounded to p digits.
-            let args = match (&f.args, name.as_str()) {
+            let args = match (&f.args, name) {
                 (FunctionArguments::List(l), "current_timestamp" | "localtimestamp") => l
                     .args
                     .iter()
@@ -520,11 +514,7 @@ fn function(f: &mut Function) -> Result<()> {
                     .collect(),
                 _ => vec![],
             };
-            *f = match call(target, args) {
-                Expr::Function(g) => g,
-                _ => unreachable!("call builds a function"),
-            };
-            return Ok(());
+            call(target, args)
         }
         "current_time" | "localtime" => {
             return Err(Error::Unsupported(format!("{name} (the time types)")));
@@ -536,14 +526,32 @@ fn function(f: &mut Function) -> Result<()> {
             let to = if name == "current_catalog" {
                 "current_database"
             } else {
-                name.as_str()
+                name
             };
-            *f = match call(to, vec![]) {
-                Expr::Function(g) => g,
-                _ => unreachable!("call builds a function"),
-            };
-            return Ok(());
+            call(to, vec![])
         }
+        _ => return Ok(None),
+    };
+    match new {
+        Expr::Function(g) => Ok(Some(g)),
+        _ => Ok(None),
+    }
+}
+
+fn function(f: &mut Function) -> Result<()> {
+    let full = f.name.to_string().to_ascii_lowercase();
+    let name = full
+        .strip_prefix("pg_catalog.")
+        .unwrap_or(&full)
+        .to_string();
+    if !f.within_group.is_empty() {
+        return Err(Error::Unsupported(format!("{name} WITHIN GROUP")));
+    }
+    if let Some(g) = session_value(&name, f)? {
+        *f = g;
+        return Ok(());
+    }
+    let renamed = match name.as_str() {
         "current_date" => {
             *f = match call("pg_current_date", vec![]) {
                 Expr::Function(g) => g,
