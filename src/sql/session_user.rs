@@ -1,4 +1,4 @@
-//! `CURRENT_USER`, `SESSION_USER` and `USER` in a query are the session's
+//! `CURRENT_USER`, `SESSION_USER`, `CURRENT_ROLE` and `USER` in a query are the session's
 //! role name, the same on every node: a fragment a peer runs for the
 //! statement would otherwise answer with the peer's own session. The
 //! session writes its name in before the statement is typed, keeping the
@@ -11,6 +11,11 @@ use sqlparser::ast::{
 };
 
 fn user_function(e: &Expr) -> Option<String> {
+    // CURRENT_ROLE is a keyword to PostgreSQL and a name to the parser.
+    if let Expr::Identifier(id) = e {
+        return (id.quote_style.is_none() && id.value.eq_ignore_ascii_case("current_role"))
+            .then(|| "current_role".to_string());
+    }
     let Expr::Function(f) = e else { return None };
     if !matches!(f.args, FunctionArguments::None) {
         return None;
@@ -72,13 +77,15 @@ fn name_items(body: &mut SetExpr) {
 mod tests {
     #[test]
     fn the_session_user_is_written_in() {
-        let mut stmt = crate::sql::parse("SELECT current_user, x FROM t WHERE o = session_user")
-            .unwrap_or_default()
-            .remove(0);
+        let mut stmt = crate::sql::parse(
+            "SELECT current_user, x FROM t WHERE o = session_user OR o = current_role",
+        )
+        .unwrap_or_default()
+        .remove(0);
         super::substitute(&mut stmt, "alice");
         assert_eq!(
             stmt.to_string(),
-            "SELECT 'alice' AS \"current_user\", x FROM t WHERE o = 'alice'"
+            "SELECT 'alice' AS \"current_user\", x FROM t WHERE o = 'alice' OR o = 'alice'"
         );
         let mut ddl = crate::sql::parse("CREATE TABLE t (o text DEFAULT current_user)")
             .unwrap_or_default()
