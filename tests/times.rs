@@ -74,38 +74,35 @@ async fn check_block(c: &Client, table: &str) {
     assert_eq!(got, want);
 }
 
+/// The first column of every row a simple query's statements return.
+async fn first_values(c: &tokio_postgres::Client, sql: &str) -> Vec<String> {
+    c.simple_query(sql)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn now_is_the_transactions_start() {
     let node = TestNode::start();
     let c = node.client().await;
     check_block(&c, "stamps").await;
     // A multi-statement query is one transaction.
-    let values: Vec<String> = c
-        .simple_query("SELECT now(); SELECT pg_catalog.now()")
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-            _ => None,
-        })
-        .collect();
+    let values = first_values(&c, "SELECT now(); SELECT pg_catalog.now()").await;
     assert_eq!(values.len(), 2);
     assert_eq!(values[0], values[1]);
     // Its statements share the query's start, as statement_timestamp().
-    let values: Vec<String> = c
-        .simple_query(
-            "SELECT statement_timestamp(); SELECT count(*) FROM generate_series(1, 100000); \
-             SELECT statement_timestamp()",
-        )
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-            _ => None,
-        })
-        .collect();
+    let values = first_values(
+        &c,
+        "SELECT statement_timestamp(); SELECT count(*) FROM generate_series(1, 100000); \
+         SELECT statement_timestamp()",
+    )
+    .await;
     assert_eq!(values.len(), 3);
     assert_eq!(values[0], values[2]);
 }

@@ -178,16 +178,6 @@ fn target(e: &Expr, projection: &[SelectItem]) -> Result<Expr> {
     match e {
         Expr::Value(v) => {
             if let Value::Number(n, _) = &v.value {
-                if projection.iter().any(|i| {
-                    !matches!(
-                        i,
-                        SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
-                    )
-                }) {
-                    return Err(Error::Unsupported(
-                        "DISTINCT ON with * and an item given by position".into(),
-                    ));
-                }
                 let pos: usize = n.parse().map_err(|_| {
                     Error::InvalidColumnReference(format!(
                         "non-integer constant in DISTINCT ON or ORDER BY: {n}"

@@ -99,63 +99,42 @@ fn check_positions(q: &Query) -> Result<()> {
             _ => None,
         })
         .collect();
-    let constant = |clause: &str, e: &Expr| -> Result<()> {
-        if items.contains(&e) {
-            return Ok(());
-        }
-        if let Expr::Value(v) = e {
-            let bad = match &v.value {
-                Value::Number(n, _) => n.parse::<i64>().is_err(),
-                Value::Boolean(_) | Value::Placeholder(_) => false,
-                _ => true,
-            };
-            if bad {
-                return Err(Error::Syntax(format!("non-integer constant in {clause}")));
+    // (clause, key) for every ORDER BY and GROUP BY key.
+    let mut keys: Vec<(&str, &Expr)> = Vec::new();
+    if let Some(OrderByKind::Expressions(list)) = q.order_by.as_ref().map(|o| &o.kind) {
+        keys.extend(list.iter().map(|o| ("ORDER BY", &o.expr)));
+    }
+    if let GroupByExpr::Expressions(list, _) = &s.group_by {
+        keys.extend(list.iter().map(|e| ("GROUP BY", e)));
+    }
+    // A list with a `*` has a width only SQLite knows.
+    let width = s
+        .projection
+        .iter()
+        .all(|i| {
+            matches!(
+                i,
+                SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
+            )
+        })
+        .then_some(s.projection.len() as i64);
+    for (clause, e) in keys {
+        let Expr::Value(v) = e else { continue };
+        let position = match &v.value {
+            Value::Number(n, _) => n.parse::<i64>().ok(),
+            Value::Boolean(_) | Value::Placeholder(_) => continue,
+            _ => None,
+        };
+        match (position, width) {
+            (None, _) if !items.contains(&e) => {
+                return Err(Error::Syntax(format!("non-integer constant in {clause}")))
             }
-        }
-        Ok(())
-    };
-    if let Some(OrderByKind::Expressions(items)) = q.order_by.as_ref().map(|o| &o.kind) {
-        for item in items {
-            constant("ORDER BY", &item.expr)?;
-        }
-    }
-    if let GroupByExpr::Expressions(items, _) = &s.group_by {
-        for e in items {
-            constant("GROUP BY", e)?;
-        }
-    }
-    if s.projection.iter().any(|i| {
-        !matches!(
-            i,
-            SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
-        )
-    }) {
-        return Ok(());
-    }
-    let width = s.projection.len() as i64;
-    let check = |clause: &str, e: &Expr| -> Result<()> {
-        if let Expr::Value(v) = e {
-            if let Value::Number(n, _) = &v.value {
-                if let Ok(k) = n.parse::<i64>() {
-                    if k < 1 || k > width {
-                        return Err(Error::InvalidColumnReference(format!(
-                            "{clause} position {k} is not in select list"
-                        )));
-                    }
-                }
+            (Some(k), Some(w)) if k < 1 || k > w => {
+                return Err(Error::InvalidColumnReference(format!(
+                    "{clause} position {k} is not in select list"
+                )))
             }
-        }
-        Ok(())
-    };
-    if let Some(OrderByKind::Expressions(items)) = q.order_by.as_ref().map(|o| &o.kind) {
-        for item in items {
-            check("ORDER BY", &item.expr)?;
-        }
-    }
-    if let GroupByExpr::Expressions(items, _) = &s.group_by {
-        for e in items {
-            check("GROUP BY", e)?;
+            _ => {}
         }
     }
     Ok(())

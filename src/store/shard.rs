@@ -75,17 +75,23 @@ pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool)
     Ok(sql)
 }
 
+/// Column `c` read from rows stored before it existed: the value they read
+/// for it (`Column::missing_value`), named as the column.
+pub fn missing_column(c: &crate::types::table::Column) -> Result<String> {
+    let value = match c.missing_value() {
+        Some(d) => crate::sql::default_to_sqlite(d, &c.ty)?,
+        None => "NULL".to_string(),
+    };
+    Ok(format!("{value} AS {}", quote(&c.name)))
+}
+
 /// SQL reading column `c` of a shard, named as the column is now: under
 /// the name the shard stores it by (its name, or one it had before RENAME
 /// COLUMN), or, for a column the shard predates, as the value rows stored
 /// before the column existed read (`Column::missing_value`).
 pub fn read_column(c: &crate::types::table::Column, meta: &ShardMeta) -> Result<String> {
     let Some(stored) = c.storage_names().find(|n| meta.column(n).is_some()) else {
-        let value = match c.missing_value() {
-            Some(d) => crate::sql::default_to_sqlite(d, &c.ty)?,
-            None => "NULL".to_string(),
-        };
-        return Ok(format!("{value} AS {}", quote(&c.name)));
+        return missing_column(c);
     };
     let renamed = crate::types::table::Column {
         name: stored.to_string(),

@@ -35,6 +35,7 @@ use crate::exec::write::foreign::read;
 use crate::exec::{Outcome, Session};
 use crate::sql::{ident_name, object_name};
 use crate::types::table::TableDef;
+use crate::types::{quote, PgType};
 
 mod columns;
 mod constraints;
@@ -242,6 +243,49 @@ fn pass(op: &AlterTableOperation) -> u8 {
 
 fn cascade(b: &Option<sqlparser::ast::DropBehavior>) -> bool {
     matches!(b, Some(sqlparser::ast::DropBehavior::Cascade))
+}
+
+/// A new unique key over `keys` (SQL expressions of `table`, reading the
+/// columns `needed`, among rows matching every condition of `filter`)
+/// holds on every node, or fails with 23505 as PostgreSQL's index build
+/// does: `could not create unique index "<index>"`, with the first repeated
+/// key (named `names`) as DETAIL.
+pub(super) fn check_no_duplicate(
+    sess: &mut Session,
+    table: &str,
+    keys: &[String],
+    filter: &[String],
+    needed: &[&str],
+    (index, names): (&str, &[String]),
+) -> Result<()> {
+    let mut conditions: Vec<String> = keys.iter().map(|k| format!("{k} IS NOT NULL")).collect();
+    conditions.extend(filter.iter().cloned());
+    let texts: Vec<String> = keys.iter().map(|k| format!("({k})::text")).collect();
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY {} LIMIT 1",
+        texts.join(", "),
+        quote(table),
+        conditions.join(" AND "),
+        keys.join(", "),
+        keys.join(", ")
+    );
+    let Some(row) = existing_rows(sess, table, needed, &sql)?.into_iter().next() else {
+        return Ok(());
+    };
+    // Each key was selected as text.
+    let values: Vec<String> = row
+        .iter()
+        .map(|d| PgType::Text.render_text(d).unwrap_or_default())
+        .collect();
+    Err(
+        Error::UniqueViolation(format!("could not create unique index \"{index}\"")).with_detail(
+            format!(
+                "Key ({})=({}) is duplicated.",
+                names.join(", "),
+                values.join(", ")
+            ),
+        ),
+    )
 }
 
 /// Rows of `sql`, a query that checks the rows already in `table` (for a

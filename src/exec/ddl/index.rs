@@ -131,39 +131,15 @@ fn check_existing(sess: &mut Session, def: &TableDef, idx: &Index) -> Result<()>
             }
         }
     }
-    let mut filter: Vec<String> = keys.iter().map(|k| format!("{k} IS NOT NULL")).collect();
-    filter.extend(idx.predicate.iter().map(|p| format!("({p})")));
-    let texts: Vec<String> = keys.iter().map(|k| format!("({k})::text")).collect();
-    let sql = format!(
-        "SELECT {} FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY {} LIMIT 1",
-        texts.join(", "),
-        quote(&def.name),
-        filter.join(" AND "),
-        keys.join(", "),
-        keys.join(", ")
-    );
+    let filter: Vec<String> = idx.predicate.iter().map(|p| format!("({p})")).collect();
     let needed = used_columns(def, idx);
-    let Some(row) = super::alter::existing_rows(sess, &def.name, &needed, &sql)?
-        .into_iter()
-        .next()
-    else {
-        return Ok(());
-    };
-    let values: Vec<String> = row
-        .iter()
-        .map(|d| match d {
-            Datum::Text(t) => t.clone(),
-            Datum::Int(i) => i.to_string(),
-            _ => "?".into(),
-        })
-        .collect();
-    Err(
-        Error::UniqueViolation(format!("could not create unique index \"{}\"", idx.name))
-            .with_detail(format!(
-                "Key ({})=({}) is duplicated.",
-                names.join(", "),
-                values.join(", ")
-            )),
+    super::alter::check_no_duplicate(
+        sess,
+        &def.name,
+        &keys,
+        &filter,
+        &needed,
+        (&idx.name, &names),
     )
 }
 

@@ -108,13 +108,7 @@ fn segment_column(own: &TableDef, wanted: &Column) -> Result<String> {
     });
     Ok(match here {
         Some(c) => format!("{} AS {}", quote(&c.name), quote(&wanted.name)),
-        None => {
-            let value = match wanted.missing_value() {
-                Some(d) => crate::sql::default_to_sqlite(d, &wanted.ty)?,
-                None => "NULL".to_string(),
-            };
-            format!("{value} AS {}", quote(&wanted.name))
-        }
+        None => crate::store::shard::missing_column(wanted)?,
     })
 }
 

@@ -134,11 +134,13 @@ fn translate(s: &str, from: &str, to: &str) -> String {
 /// `quote_literal`: single quotes doubled; with a backslash, an E'' string
 /// with backslashes doubled.
 pub(crate) fn quote_literal(s: &str) -> String {
-    let body = s.replace('\'', "''");
     if s.contains('\\') {
-        format!("E'{}'", body.replace('\\', "\\\\"))
+        format!(
+            "E{}",
+            crate::types::shard::literal(&s.replace('\\', "\\\\"))
+        )
     } else {
-        format!("'{body}'")
+        crate::types::shard::literal(s)
     }
 }
 
@@ -320,7 +322,7 @@ pub(crate) fn quote_ident(s: &str) -> String {
     if plain {
         s.to_string()
     } else {
-        format!("\"{}\"", s.replace('"', "\"\""))
+        crate::types::quote(s)
     }
 }
 

@@ -13,7 +13,6 @@ use crate::exec::Session;
 use crate::sql::{ddl, ident_name};
 use crate::types::quote;
 use crate::types::table::{TableDef, UniqueKey};
-use crate::types::Datum;
 
 /// `ADD [CONSTRAINT n] PRIMARY KEY | UNIQUE | CHECK | FOREIGN KEY …
 /// [NOT VALID]`: a CHECK or FOREIGN KEY added NOT VALID is not checked
@@ -111,42 +110,10 @@ pub(super) fn add(
 /// repeated value fails with 23505 as PostgreSQL's index build does.
 fn check_unique(sess: &mut Session, def: &TableDef, key: &[usize]) -> Result<()> {
     let cols: Vec<String> = key.iter().map(|&c| quote(&def.columns[c].name)).collect();
-    let texts: Vec<String> = cols.iter().map(|c| format!("{c}::text")).collect();
-    let sql = format!(
-        "SELECT {} FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 ORDER BY {} LIMIT 1",
-        texts.join(", "),
-        quote(&def.name),
-        cols.iter()
-            .map(|c| format!("{c} IS NOT NULL"))
-            .collect::<Vec<_>>()
-            .join(" AND "),
-        cols.join(", "),
-        cols.join(", ")
-    );
-    let names: Vec<&str> = key.iter().map(|&c| def.columns[c].name.as_str()).collect();
-    let Some(row) = existing_rows(sess, &def.name, &names, &sql)?
-        .into_iter()
-        .next()
-    else {
-        return Ok(());
-    };
-    let values: Vec<String> = row
-        .iter()
-        .map(|d| match d {
-            Datum::Text(t) => t.clone(),
-            Datum::Int(i) => i.to_string(),
-            other => format!("{other:?}"),
-        })
-        .collect();
-    Err(Error::UniqueViolation(format!(
-        "could not create unique index \"{}\"",
-        def.key_constraint_name(key)
-    ))
-    .with_detail(format!(
-        "Key ({})=({}) is duplicated.",
-        names.join(", "),
-        values.join(", ")
-    )))
+    let names: Vec<String> = key.iter().map(|&c| def.columns[c].name.clone()).collect();
+    let needed: Vec<&str> = names.iter().map(String::as_str).collect();
+    let index = def.key_constraint_name(key);
+    super::check_no_duplicate(sess, &def.name, &cols, &[], &needed, (&index, &names))
 }
 
 /// `ADD [CONSTRAINT n] CHECK (expr)`: no row on any node may make it false
