@@ -156,7 +156,12 @@ fn expand_wildcard(sel: &mut sqlparser::ast::Select, names: &[String]) -> Result
     sel.projection = names
         .iter()
         .map(|n| {
-            let column = Ident::with_quote('"', n);
+            // Spelled as a key naming it is (`ORDER BY 1` and `id` match).
+            let column = if crate::types::ident_text(n) == *n {
+                Ident::new(n)
+            } else {
+                Ident::with_quote('"', n)
+            };
             SelectItem::UnnamedExpr(match &qualifier {
                 Some(q) => {
                     let mut parts: Vec<Ident> =
@@ -265,7 +270,8 @@ mod tests {
             &["g"]
         )
         .is_ok());
-        assert!(rewritten("SELECT DISTINCT ON (g) * FROM t ORDER BY 1", &["g"]).is_err());
+        assert!(rewritten("SELECT DISTINCT ON (g) * FROM t ORDER BY 1", &["g"]).is_ok());
+        assert!(rewritten("SELECT DISTINCT ON (g) * FROM t ORDER BY 1", &["id", "g"]).is_err());
         assert!(rewritten("SELECT DISTINCT ON (g) * FROM t ORDER BY g", &["g", "id"]).is_ok());
     }
 }
