@@ -70,6 +70,11 @@ pub struct Catalog {
     /// Bumped by every change to a table definition, staged ones included
     /// (compiled SQL depends on them).
     version: AtomicU64,
+    /// Held from reading an object's clock to writing its new version, so
+    /// that two changes of one object arriving together (a peer's push and
+    /// a gossip pull, or a local commit) cannot let the older one land
+    /// last. See [`Catalog::changing`].
+    changing: Mutex<()>,
 }
 
 impl Catalog {
@@ -100,6 +105,7 @@ impl Catalog {
             tables: RwLock::new(tables),
             published: AtomicI64::new(0),
             version: AtomicU64::new(0),
+            changing: Mutex::new(()),
         })
     }
 
@@ -360,9 +366,18 @@ impl Catalog {
         })
     }
 
+    /// The right to change committed objects: whoever compares an
+    /// object's clock with a new version's and then writes it holds this
+    /// throughout (last writer wins must compare and write as one step).
+    /// Taken before the store's writer connection, never after.
+    pub fn changing(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.changing.lock()
+    }
+
     /// Apply committed journal rows to `catalog.db` and memory, in order.
     pub fn publish(&self, changes: &[Change]) -> Result<()> {
         for c in changes {
+            let _changing = self.changing();
             self.apply_change(c)?;
             self.published.fetch_max(c.seq, Ordering::AcqRel);
         }

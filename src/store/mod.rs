@@ -211,6 +211,7 @@ impl Store {
 
     /// Create a table: catalog first, then its open segment.
     pub fn create_table(&self, def: TableDef) -> Result<Arc<TableDef>> {
+        let _changing = self.catalog.changing();
         let writer = self.writer.lock();
         segment::create_table(&writer, &def)?;
         for col in &def.columns {
@@ -227,6 +228,7 @@ impl Store {
         def: TableDef,
         alter: impl FnOnce(&Connection) -> Result<()>,
     ) -> Result<Arc<TableDef>> {
+        let _changing = self.catalog.changing();
         let writer = self.writer.lock();
         alter(&writer)?;
         self.catalog.put_table(def, self.hlc.now())
@@ -281,6 +283,7 @@ impl Store {
     /// clock); the open segment follows the definition. True when applied.
     pub fn apply_entry(&self, entry: &Entry) -> Result<bool> {
         self.hlc.observe(entry.hlc());
+        let _changing = self.catalog.changing();
         if self.catalog.hlc_of(entry)? >= entry.hlc() {
             return Ok(false);
         }
@@ -748,5 +751,37 @@ mod tests {
             })
             .unwrap();
         assert_eq!(left, vec!["elsewhere".to_string()]);
+    }
+
+    /// Versions of one table arriving together (a peer's push and a
+    /// gossip pull) must leave the newest, whichever finishes last.
+    #[test]
+    fn the_newest_of_concurrent_versions_stays() {
+        use crate::types::table::Column;
+        use crate::types::PgType;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreOptions { shard_max_rows: 10 }, None).unwrap();
+        let version = |columns: usize, hlc: i64| Entry::Table {
+            name: "t".into(),
+            def: Some(Box::new(TableDef {
+                name: "t".into(),
+                columns: (0..columns)
+                    .map(|i| Column::new(format!("c{i}"), PgType::Int8, false))
+                    .collect(),
+                ..Default::default()
+            })),
+            hlc,
+        };
+        for round in 0..40 {
+            let base = 1000 * (round + 1);
+            let (older, newer) = (version(2, base + 1), version(3, base + 2));
+            std::thread::scope(|s| {
+                s.spawn(|| store.apply_entry(&older).unwrap());
+                s.spawn(|| store.apply_entry(&newer).unwrap());
+            });
+            let def = store.catalog.table("t").unwrap();
+            assert_eq!(def.columns.len(), 3, "round {round}: an older version won");
+            assert_eq!(store.catalog.hlc_of(&newer).unwrap(), base + 2);
+        }
     }
 }
