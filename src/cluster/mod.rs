@@ -19,6 +19,7 @@
 //! (a node that was down, a node that joins later).
 
 mod cache;
+pub mod locks;
 pub mod membership;
 mod placement;
 pub mod proto;
@@ -87,6 +88,8 @@ pub struct Cluster {
     registry_changes: std::sync::atomic::AtomicU64,
     /// The last `reads` decided, with what it was decided from.
     reads_cache: Mutex<Option<(placement::ReadsKey, Arc<Reads>)>>,
+    /// The row locks this node arbitrates, when it does (`locks`).
+    row_locks: locks::LockTable,
 }
 
 /// What the peers answered for one request.
@@ -182,6 +185,7 @@ impl Cluster {
             latency: Mutex::new(HashMap::new()),
             registry_changes: std::sync::atomic::AtomicU64::new(0),
             reads_cache: Mutex::new(None),
+            row_locks: locks::LockTable::default(),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -454,6 +458,8 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
     while let Some(ev) = rx.recv().await {
         match ev {
             Event::Up(m) => {
+                // Up again after a restart: its transactions are gone.
+                cluster.row_locks.release_node(&m.name);
                 let c = cluster.clone();
                 tokio::spawn(async move {
                     c.sync_with(&m).await;
@@ -463,6 +469,7 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
             }
             Event::Down(m) => {
                 tracing::warn!(member = %m.name, "member down");
+                cluster.row_locks.release_node(&m.name);
             }
             Event::Message {
                 origin,

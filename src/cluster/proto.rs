@@ -94,6 +94,25 @@ pub enum Request {
     /// of a table (so that no peer skips it for that table); answered with
     /// `Done`.
     Announce { node: String, holdings: Holdings },
+    /// To the node that arbitrates row locks (`cluster::locks`): give
+    /// these tables' row locks to transaction `token` of `node`, waiting
+    /// for their holders unless `nowait`; answered with `Done`.
+    LockRows {
+        tables: Vec<String>,
+        node: String,
+        token: u64,
+        nowait: bool,
+    },
+    /// Whether transaction `token` of `node` still holds these tables'
+    /// row locks: `Done`, or a 40001 error.
+    HoldsRows {
+        tables: Vec<String>,
+        node: String,
+        token: u64,
+    },
+    /// Transaction `token` of `node` ended: its row locks go; answered
+    /// with `Done`.
+    UnlockRows { node: String, token: u64 },
 }
 
 #[derive(Debug, Serialize, Deserialize)]

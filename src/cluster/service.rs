@@ -164,6 +164,33 @@ impl Handler for Service {
                 cluster.forget(&node);
                 Response::Done
             }
+            Request::LockRows {
+                tables,
+                node,
+                token,
+                nowait,
+            } => {
+                let wait = crate::cluster::locks::LOCK_WAIT;
+                cluster
+                    .row_locks
+                    .acquire(&tables, &node, token, nowait, wait)
+                    .await?;
+                Response::Done
+            }
+            Request::HoldsRows {
+                tables,
+                node,
+                token,
+            } => {
+                if !cluster.row_locks.holds(&tables, &node, token) {
+                    return Err(crate::cluster::locks::lost());
+                }
+                Response::Done
+            }
+            Request::UnlockRows { node, token } => {
+                cluster.row_locks.release(&node, token);
+                Response::Done
+            }
             Request::ShardTombstones { id } => {
                 Response::Rids(blocking(move || store.tombstones_of(&ShardId(id))).await?)
             }

@@ -12,8 +12,11 @@
 //! return: SKIP LOCKED waits where PostgreSQL would skip (its answer is the
 //! one it would give after the other block ended), FOR SHARE excludes
 //! other lockers, and NOWAIT fails (55P03) whenever another transaction
-//! holds the lock. Rows on other nodes cannot be locked from here, so on a
-//! node with peers a locking read is refused (0A000).
+//! holds the lock. On a node with peers, the read first takes its tables'
+//! row locks from the node that arbitrates them for the whole cluster
+//! (`cluster::locks`), before its own node's write lock, and keeps them
+//! until its transaction has committed and told the other nodes what it
+//! wrote: so a job queue hands each row to one worker across nodes too.
 
 use std::ops::ControlFlow;
 
@@ -28,6 +31,9 @@ pub struct RowLocks {
     pub nowait: bool,
     /// The relation named in errors: the `OF` table, or the first in FROM.
     pub table: String,
+    /// Every relation locked: those of `OF`, or every table in the FROM
+    /// of a query that locks without `OF`; sorted.
+    pub tables: Vec<String>,
 }
 
 /// The row locks `stmt` asks for, in any of its queries.
@@ -37,15 +43,22 @@ pub fn row_locks(stmt: &Statement) -> Option<RowLocks> {
         type Break = ();
         fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
             for lock in &q.locks {
-                let table = match &lock.of {
-                    Some(of) => crate::sql::object_name(of),
-                    None => first_table(q).unwrap_or_default(),
+                let (table, tables) = match &lock.of {
+                    Some(of) => {
+                        let name = crate::sql::object_name(of);
+                        (name.clone(), vec![name])
+                    }
+                    None => (first_table(q).unwrap_or_default(), from_tables(q)),
                 };
                 let found = self.0.get_or_insert(RowLocks {
                     nowait: false,
                     table,
+                    tables: Vec::new(),
                 });
                 found.nowait |= lock.nonblock == Some(NonBlock::Nowait);
+                found.tables.extend(tables);
+                found.tables.sort();
+                found.tables.dedup();
             }
             ControlFlow::Continue(())
         }
@@ -65,20 +78,62 @@ fn first_table(q: &Query) -> Option<String> {
     }
 }
 
+/// The tables a query's FROM names, joins included (not those of its
+/// subqueries).
+fn from_tables(q: &Query) -> Vec<String> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for t in &s.from {
+        for f in std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)) {
+            if let TableFactor::Table { name, .. } = f {
+                out.push(crate::sql::object_name(name));
+            }
+        }
+    }
+    out
+}
+
 impl Session {
-    /// Whether this session can take `locks` at all.
-    pub(super) fn check_row_locks(&self, locks: &RowLocks) -> Result<()> {
+    /// Before a locking read takes the node's write lock: refused in a
+    /// read-only transaction; on a node with peers, `locks`' row locks in
+    /// the cluster for this transaction (temporary tables are this
+    /// session's alone).
+    pub(super) fn lock_cluster_rows(&mut self, locks: &RowLocks) -> Result<()> {
         if self.is_read_only() {
             return Err(Error::ReadOnlyTransaction("SELECT FOR UPDATE".into()));
         }
-        if self.has_peers() {
-            return Err(Error::Unsupported(format!(
-                "SELECT … FOR UPDATE/SHARE of \"{}\" on a node with peers (rows on other \
-                 nodes cannot be locked from here)",
-                locks.table
-            )));
+        let Some(cluster) = self.cluster.clone().filter(|_| self.has_peers()) else {
+            return Ok(());
+        };
+        let tables: Vec<String> = locks
+            .tables
+            .iter()
+            .filter(|t| !self.is_temp(t))
+            .cloned()
+            .collect();
+        if tables.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        cluster.lock_rows(&mut self.row_grant, &tables, locks.nowait)
+    }
+
+    /// Before COMMIT: the cluster row locks this transaction took are still
+    /// its own (40001 if not).
+    pub(super) fn confirm_cluster_rows(&self) -> Result<()> {
+        match (&self.cluster, &self.row_grant) {
+            (Some(c), Some(g)) => c.confirm_rows(g),
+            _ => Ok(()),
+        }
+    }
+
+    /// The transaction ended (after its commit reached the other nodes):
+    /// its cluster row locks go.
+    pub(super) fn release_cluster_rows(&mut self) {
+        if let (Some(c), Some(g)) = (&self.cluster, self.row_grant.take()) {
+            c.unlock_rows(g);
+        }
     }
 }
 

@@ -143,6 +143,8 @@ pub struct Session {
     pub(super) read_only: bool,
     /// The current statement fails rather than wait for the write lock.
     pub(super) lock_nowait: bool,
+    /// The cluster row locks the open transaction holds (`exec::locks`).
+    pub(super) row_grant: Option<crate::cluster::locks::Grant>,
     /// The open transaction block's isolation level.
     pub(super) isolation: super::isolation::Level,
     /// The open transaction block has run a statement (so its isolation
@@ -222,6 +224,7 @@ impl Session {
             isolation: Default::default(),
             queried: false,
             lock_nowait: false,
+            row_grant: None,
             compiled: std::collections::HashMap::new(),
             shared,
             functions,
@@ -459,12 +462,20 @@ impl Session {
             });
         };
         // A locking read takes the write lock (see exec::locks).
-        self.check_row_locks(locks)?;
+        if let Err(e) = self.lock_cluster_rows(locks) {
+            if self.txn == TxnState::Idle {
+                self.release_cluster_rows();
+            }
+            return Err(super::locks::lock_error(locks, e));
+        }
         self.lock_nowait = locks.nowait;
         let r = self.retrying_peers(true, sink, |sess, sink| {
             query::run(sess, s.clone(), p, params, sink)
         });
         self.lock_nowait = false;
+        if self.txn == TxnState::Idle {
+            self.release_cluster_rows();
+        }
         r.map_err(|e| super::locks::lock_error(locks, e))
     }
 
@@ -695,8 +706,13 @@ impl Session {
                 Ok(Outcome::TxnEnd("ROLLBACK".into()))
             }
             TxnState::InBlock => {
+                if let Err(e) = self.confirm_cluster_rows() {
+                    self.rollback()?;
+                    return Err(e);
+                }
                 let r = self.conn.batch("COMMIT");
                 if r.is_err() {
+                    self.release_cluster_rows();
                     let _ = self.conn.batch("ROLLBACK");
                     self.txn = TxnState::Idle;
                     self.end_modes();
@@ -711,6 +727,7 @@ impl Session {
                 ddl::publish(self)?;
                 self.after_write()?;
                 self.deliver_tombstones();
+                self.release_cluster_rows();
                 Ok(Outcome::TxnEnd("COMMIT".into()))
             }
         }
@@ -723,6 +740,7 @@ impl Session {
         self.txn = TxnState::Idle;
         self.end_modes();
         self.written.clear();
+        self.release_cluster_rows();
         cursor::after_rollback(self);
         self.discard_ddl();
         Ok(Outcome::TxnEnd("ROLLBACK".into()))
@@ -776,5 +794,6 @@ impl Drop for Session {
     /// when the connection closes; its staged DDL goes too.
     fn drop(&mut self) {
         self.discard_ddl();
+        self.release_cluster_rows();
     }
 }
