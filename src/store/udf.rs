@@ -19,8 +19,8 @@ use rusqlite::Connection;
 use crate::error::Error;
 pub(crate) use crate::store::errors::fail;
 use crate::types::datetime::{
-    civil_from_days, clock_micros, days_from_civil, format_date, format_timestamp, parse_timestamp,
-    round_micros, MICROS_PER_DAY,
+    civil_from_days, clock_micros, date_text, days_from_civil, format_date, parse_timestamp,
+    round_micros, timestamp_text, MICROS_PER_DAY,
 };
 use crate::types::number::format_float;
 use crate::types::{cast_target, Datum, PgType};
@@ -265,10 +265,10 @@ fn plus_minus_times(ctx: &Context<'_>, op: char) -> FnResult {
         match (date_days(a), date_days(b), a, b) {
             (Some(x), None, _, ValueRef::Integer(n)) => {
                 let d = if op == '+' { x + n } else { x - n };
-                return Ok(Value::Text(format_date(d)));
+                return Ok(Value::Text(date_text(d).map_err(fail)?));
             }
             (None, Some(y), ValueRef::Integer(n), _) if op == '+' => {
-                return Ok(Value::Text(format_date(y + n)));
+                return Ok(Value::Text(date_text(y + n).map_err(fail)?));
             }
             (Some(x), Some(y), _, _) if op == '-' => return Ok(Value::Integer(x - y)),
             _ => {}
@@ -331,7 +331,7 @@ pub(crate) fn timestamp_at(ctx: &Context<'_>, micros: i64) -> rusqlite::Result<V
             _ => return Err(fail(Error::Internal("precision must be an integer".into()))),
         },
     };
-    Ok(Value::Text(format_timestamp(micros)))
+    Ok(Value::Text(timestamp_text(micros).map_err(fail)?))
 }
 
 /// A date or timestamp stored value as microseconds since the Unix epoch.
@@ -381,7 +381,7 @@ fn date_trunc(ctx: &mut Context<'_>) -> FnResult {
         "millennium" => year_start((y - 1).div_euclid(1000) * 1000 + 1),
         _ => return Err(bad_unit("timestamp", &unit)),
     };
-    Ok(Value::Text(format_timestamp(out)))
+    Ok(Value::Text(timestamp_text(out).map_err(fail)?))
 }
 
 /// `extract(field FROM ts)` / `date_part`, as a number (numeric is REAL).
@@ -587,7 +587,9 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
         };
         let p: i64 = ctx.get(1)?;
         let p = u32::try_from(p.clamp(0, 6)).unwrap_or(6);
-        Ok(Value::Text(format_timestamp(round_micros(t, p))))
+        Ok(Value::Text(
+            timestamp_text(round_micros(t, p)).map_err(fail)?,
+        ))
     })?;
     conn.create_scalar_function("pg_random", 0, volatile, random)?;
     conn.create_scalar_function("gen_random_uuid", 0, volatile, random_uuid)?;

@@ -1,7 +1,7 @@
 //! Stored value ↔ PostgreSQL text and binary formats, per type.
 
 use super::datetime::{
-    format_date, format_timestamp, parse_date, parse_timestamp, MICROS_PER_DAY, PG_EPOCH_DAYS,
+    date_text, parse_date, parse_timestamp, timestamp_text, MICROS_PER_DAY, PG_EPOCH_DAYS,
 };
 use super::json::normalize_jsonb;
 use super::number::{format_float, format_numeric};
@@ -384,9 +384,9 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
             Ok(Datum::Text(v))
         }
         PgType::Bytea => parse_bytea(s),
-        PgType::Date => Ok(Datum::Text(format_date(parse_date(s)?))),
-        PgType::Timestamp => Ok(Datum::Text(format_timestamp(parse_timestamp(s, false)?))),
-        PgType::Timestamptz => Ok(Datum::Text(format_timestamp(parse_timestamp(s, true)?))),
+        PgType::Date => Ok(Datum::Text(date_text(parse_date(s)?)?)),
+        PgType::Timestamp => Ok(Datum::Text(timestamp_text(parse_timestamp(s, false)?)?)),
+        PgType::Timestamptz => Ok(Datum::Text(timestamp_text(parse_timestamp(s, true)?)?)),
         PgType::Uuid => parse_uuid(s).ok_or_else(|| syntax(ty, s)),
         PgType::Json => match serde_json::from_str::<serde::de::IgnoredAny>(s) {
             Ok(_) => Ok(Datum::Text(s.to_string())),
@@ -445,14 +445,14 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
         PgType::Bytea => Datum::Blob(b.to_vec()),
         PgType::Date => {
             let days = i64::from(i32::from_be_bytes(fixed(ty, b)?));
-            Datum::Text(format_date(days + PG_EPOCH_DAYS))
+            Datum::Text(date_text(days + PG_EPOCH_DAYS)?)
         }
         PgType::Timestamp | PgType::Timestamptz => {
             let micros = i64::from_be_bytes(fixed(ty, b)?);
             let micros = micros
                 .checked_add(PG_EPOCH_MICROS)
                 .ok_or_else(|| Error::DatetimeFieldOverflow("timestamp out of range".into()))?;
-            Datum::Text(format_timestamp(micros))
+            Datum::Text(timestamp_text(micros)?)
         }
         PgType::Uuid => {
             let raw = fixed::<16>(ty, b)?;

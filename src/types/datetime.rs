@@ -51,6 +51,35 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
+/// The days MosaicDB stores a date or time in: 0001-01-01 to 9999-12-31.
+/// DESIGN: dates and times are stored as the text PostgreSQL prints,
+/// which sorts by value (in comparisons, ORDER BY, indexes, zone maps)
+/// only while the year has four digits and is not BC. Values outside are
+/// refused (0A000) wherever one is made, rather than sorted wrongly.
+pub fn check_days(days: i64) -> Result<i64> {
+    let (first, last) = (days_from_civil(1, 1, 1), days_from_civil(9999, 12, 31));
+    if days < first {
+        return Err(Error::Unsupported(
+            "a date or time before 0001-01-01 (BC)".into(),
+        ));
+    }
+    if days > last {
+        return Err(Error::Unsupported("a date or time after 9999-12-31".into()));
+    }
+    Ok(days)
+}
+
+/// A date's stored text, if MosaicDB stores that day (`check_days`).
+pub fn date_text(days: i64) -> Result<String> {
+    check_days(days).map(format_date)
+}
+
+/// A timestamp's stored text, if MosaicDB stores its day (`check_days`).
+pub fn timestamp_text(micros: i64) -> Result<String> {
+    check_days(micros.div_euclid(MICROS_PER_DAY))?;
+    Ok(format_timestamp(micros))
+}
+
 /// `YYYY-MM-DD` of a day number.
 pub fn format_date(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);
@@ -174,6 +203,12 @@ fn out_of_range(s: &str) -> Error {
 
 fn parse_parts(ty: &str, s: &str) -> Result<Parsed> {
     let t = s.trim();
+    if ["infinity", "+infinity", "-infinity"]
+        .iter()
+        .any(|i| t.eq_ignore_ascii_case(i))
+    {
+        return Err(Error::Unsupported(format!("{ty} '{t}'")));
+    }
     let mut c = Cursor {
         b: t.as_bytes(),
         i: 0,
@@ -187,7 +222,7 @@ fn parse_parts(ty: &str, s: &str) -> Result<Parsed> {
         return Err(syntax(ty, s));
     }
     let (d, _) = c.digits(1, 2).ok_or_else(|| syntax(ty, s))?;
-    if !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m as u32)) {
+    if y == 0 || !(1..=12).contains(&m) || d < 1 || d > i64::from(days_in_month(y, m as u32)) {
         return Err(out_of_range(s));
     }
     let days = days_from_civil(y, m as u32, d as u32);
