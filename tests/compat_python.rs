@@ -1,6 +1,7 @@
 //! Python drivers (psycopg 3, psycopg2, asyncpg) against a real node: the
 //! pytest suite in tests/compat/python does what an application does and
-//! asserts what comes back. Python and the modules come from
+//! asserts what comes back; its row lock tests also run on three nodes,
+//! their sessions spread over the nodes. Python and the modules come from
 //! scripts/install-test-deps.sh; when they are missing this test fails
 //! rather than skipping.
 
@@ -8,19 +9,23 @@ mod common;
 
 use std::process::Command;
 
-use common::{TestNode, PASSWORD, USER};
+use common::{start_cluster, TestNode, PASSWORD, USER};
 
-#[test]
-fn python_drivers() {
-    let node = TestNode::start();
-    // A URL, since asyncpg takes no libpq key=value strings; psycopg and
-    // psycopg2 accept both.
-    let dsn = format!("postgresql://{USER}:{PASSWORD}@{}/mosaic", node.pg_addr());
-    let suite = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compat/python");
+/// A URL, since asyncpg takes no libpq key=value strings; psycopg and
+/// psycopg2 accept both.
+fn dsn(node: &TestNode) -> String {
+    format!("postgresql://{USER}:{PASSWORD}@{}/mosaic", node.pg_addr())
+}
+
+/// Run pytest on `path` (under tests/compat/python) against `nodes`.
+fn pytest(path: &str, nodes: &[TestNode]) {
+    let suite = format!("{}/tests/compat/python/{path}", env!("CARGO_MANIFEST_DIR"));
+    let dsns: Vec<String> = nodes.iter().map(dsn).collect();
     let output = Command::new("python3")
         // -p no:cacheprovider: no .pytest_cache written into the source tree.
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", suite])
-        .env("MOSAIC_TEST_DSN", &dsn)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", &suite])
+        .env("MOSAIC_TEST_DSN", &dsns[0])
+        .env("MOSAIC_TEST_DSNS", dsns.join(","))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap_or_else(|e| {
@@ -34,4 +39,17 @@ fn python_drivers() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn python_drivers() {
+    pytest("", &[TestNode::start()]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn row_locks_from_psycopg_on_three_nodes() {
+    let nodes = start_cluster(&["py1", "py2", "py3"], &["--shard-max-rows", "10"]).await;
+    tokio::task::spawn_blocking(move || pytest("test_row_locks.py", &nodes))
+        .await
+        .unwrap();
 }

@@ -162,6 +162,21 @@ fn math(t: PgType) -> PgType {
     }
 }
 
+/// `-n` for a minus sign before a number literal (parenthesised or not).
+fn negated_literal(op: &UnaryOperator, e: &Expr) -> Option<String> {
+    if *op != UnaryOperator::Minus {
+        return None;
+    }
+    match e {
+        Expr::Nested(inner) => negated_literal(op, inner),
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => Some(format!("-{n}")),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The type of a numeric literal: int4, int8 or numeric by its size and form.
 pub(super) fn number_type(n: &str) -> PgType {
     if n.contains(['e', 'E']) {
@@ -222,9 +237,12 @@ impl Env<'_> {
             } => self.cast_type(expr, data_type)?,
             Expr::TypedString(ts) => PgType::from_sql(&ts.data_type)?,
             Expr::BinaryOp { left, op, right } => self.binary_type(left, op, right)?,
-            Expr::UnaryOp { op, expr } => match op {
-                UnaryOperator::Not => PgType::Bool,
-                UnaryOperator::PGSquareRoot => math(self.expr_type(expr)?),
+            Expr::UnaryOp { op, expr } => match (op, negated_literal(op, expr)) {
+                // PostgreSQL folds the sign into a number literal before
+                // typing it: -2147483648 is an int4.
+                (_, Some(n)) => number_type(&n),
+                (UnaryOperator::Not, _) => PgType::Bool,
+                (UnaryOperator::PGSquareRoot, _) => math(self.expr_type(expr)?),
                 _ => self.expr_type(expr)?,
             },
             Expr::IsNull(_)

@@ -1,7 +1,8 @@
 """Row locks from several psycopg sessions: a job queue taken with
 FOR UPDATE SKIP LOCKED hands each job to exactly one worker, FOR UPDATE
 makes a second locker wait for the first to end, and NOWAIT fails with
-55P03 instead of waiting."""
+55P03 instead of waiting. Run on one node, and on three
+(tests/compat_python.rs), where the sessions are spread over the nodes."""
 
 import threading
 import time
@@ -14,7 +15,7 @@ JOBS = 60
 WORKERS = 6
 
 
-def test_skip_locked_queue_hands_each_job_to_one_worker(dsn, ddl, table):
+def test_skip_locked_queue_hands_each_job_to_one_worker(dsn, dsns, ddl, table):
     ddl(f"CREATE TABLE {table} (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false, worker int)")
     with psycopg.connect(dsn, autocommit=True) as c:
         with c.cursor() as cur:
@@ -25,7 +26,7 @@ def test_skip_locked_queue_hands_each_job_to_one_worker(dsn, ddl, table):
 
     def worker(w):
         try:
-            with psycopg.connect(dsn) as c:
+            with psycopg.connect(dsns[w % len(dsns)]) as c:
                 while True:
                     with c.transaction():
                         row = c.execute(
@@ -50,17 +51,17 @@ def test_skip_locked_queue_hands_each_job_to_one_worker(dsn, ddl, table):
     assert not errors, errors
     all_taken = sorted(j for js in taken.values() for j in js)
     assert all_taken == list(range(JOBS)), "every job exactly once"
-    with psycopg.connect(dsn) as c:
+    with psycopg.connect(dsns[-1]) as c:
         rows = c.execute(f"SELECT worker, count(*) FROM {table} GROUP BY worker").fetchall()
     assert {w: n for w, n in rows} == {w: len(js) for w, js in taken.items() if js}
 
 
-def test_for_update_waits_for_the_holder_and_nowait_does_not(dsn, ddl, table):
+def test_for_update_waits_for_the_holder_and_nowait_does_not(dsn, dsns, ddl, table):
     ddl(f"CREATE TABLE {table} (id int PRIMARY KEY, v int)")
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute(f"INSERT INTO {table} VALUES (1, 10), (2, 20)")
 
-    with psycopg.connect(dsn) as a, psycopg.connect(dsn) as b:
+    with psycopg.connect(dsns[0]) as a, psycopg.connect(dsns[-1]) as b:
         a.execute(f"SELECT v FROM {table} WHERE id = 1 FOR UPDATE")
 
         with pytest.raises(psycopg.errors.LockNotAvailable):
@@ -70,7 +71,7 @@ def test_for_update_waits_for_the_holder_and_nowait_does_not(dsn, ddl, table):
         got = []
 
         def second_locker():
-            with psycopg.connect(dsn) as c:
+            with psycopg.connect(dsns[len(dsns) // 2]) as c:
                 got.append(c.execute(f"SELECT v FROM {table} WHERE id = 1 FOR UPDATE").fetchone()[0])
                 c.rollback()
 
