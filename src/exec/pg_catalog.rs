@@ -381,6 +381,15 @@ impl Lookup for StoreLookup {
         }
     }
 
+    fn relation_bytes(&self, oid: i64) -> Option<i64> {
+        let rel = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
+        if rel.is_temp() {
+            // Its rows are in the session's own temporary database.
+            return Some(0);
+        }
+        Some(self.0.table_bytes(&rel.name) as i64)
+    }
+
     fn view_def(&self, oid: i64) -> Option<String> {
         let view = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
         view.view_query().map(objects::view_def)

@@ -187,6 +187,17 @@ impl Store {
         Ok(meta)
     }
 
+    /// Bytes of the shard files of `table` this node holds (its own and
+    /// copies); rows not sealed yet are not counted.
+    pub fn table_bytes(&self, table: &str) -> u64 {
+        self.metas
+            .read()
+            .values()
+            .filter(|m| m.table == table && self.shard_path(&m.id).exists())
+            .map(|m| m.byte_size)
+            .sum()
+    }
+
     pub fn shard_path(&self, id: &ShardId) -> PathBuf {
         shard::shard_path(&self.shards_dir, id)
     }

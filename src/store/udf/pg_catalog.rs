@@ -43,6 +43,11 @@ pub trait Lookup: Send + Sync + 'static {
     /// `subid`.
     fn description(&self, oid: i64, subid: i64) -> Option<String>;
     /// The name `format_type` gives a user-defined type (an enum), by oid.
+    /// Bytes of a relation's data on this node (its shard files, which
+    /// hold its indexes too); `None` for no such relation.
+    fn relation_bytes(&self, _oid: i64) -> Option<i64> {
+        None
+    }
     fn type_name(&self, _oid: i64) -> Option<String> {
         None
     }
@@ -80,6 +85,15 @@ fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
         ValueRef::Real(f) => Some(f as i64),
         v => as_text(v)?.trim().parse().ok(),
     }
+}
+
+/// A regclass argument: an oid, or a relation's name.
+fn relation_arg(l: &dyn Lookup, c: &Context<'_>) -> Option<i64> {
+    int(c, 0).or_else(|| text(c, 0).and_then(|n| l.relation_oid(&n)))
+}
+
+fn out_int(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, Value::Integer)
 }
 
 fn out(s: Option<String>) -> Value {
@@ -294,14 +308,6 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             .and_then(|n| type_oid(&n))
             .map_or(Value::Null, Value::Integer))
     })?;
-    for name in [
-        "pg_relation_size",
-        "pg_total_relation_size",
-        "pg_table_size",
-        "pg_indexes_size",
-    ] {
-        constant(conn, name, 1, Value::Integer(0))?;
-    }
     register_lookup(conn, Arc::new(NoCatalog))
 }
 
@@ -417,6 +423,25 @@ fn register_reg_casts(
 pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
     register_format_type(conn, lookup.clone())?;
     let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
+    for name in [
+        "pg_relation_size",
+        "pg_total_relation_size",
+        "pg_table_size",
+    ] {
+        let l = lookup.clone();
+        conn.create_scalar_function(name, 1, flags, move |c| {
+            Ok(out_int(
+                relation_arg(&*l, c).and_then(|o| l.relation_bytes(o)),
+            ))
+        })?;
+    }
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_indexes_size", 1, flags, move |c| {
+        // A shard's indexes are inside its file, counted with the table.
+        Ok(out_int(
+            relation_arg(&*l, c).and_then(|o| l.relation_bytes(o).map(|_| 0)),
+        ))
+    })?;
     let l = lookup.clone();
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
         Ok(Value::Integer(
