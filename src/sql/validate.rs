@@ -6,6 +6,7 @@
 //! whose whole primary key is grouped); SQLite would quietly pick a value
 //! from an arbitrary row.
 
+mod functions;
 mod identity;
 pub use identity::override_user_values;
 
@@ -70,6 +71,15 @@ pub fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
             match check_positions(q) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => ControlFlow::Break(e),
+            }
+        }
+        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<Error> {
+            match e {
+                Expr::Function(f) => match functions::check(f) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(e) => ControlFlow::Break(e),
+                },
+                _ => ControlFlow::Continue(()),
             }
         }
     }

@@ -420,9 +420,12 @@ fn register_reg_casts(
 /// Register the catalog functions that look objects up through `lookup`.
 /// Registering again replaces them (and makes SQLite re-prepare cached
 /// statements), so a session does it once.
-pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
-    register_format_type(conn, lookup.clone())?;
-    let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
+/// `pg_relation_size` and its kin (`Lookup::relation_bytes`).
+fn register_sizes(
+    conn: &Connection,
+    lookup: &Arc<dyn Lookup>,
+    flags: FunctionFlags,
+) -> rusqlite::Result<()> {
     for name in [
         "pg_relation_size",
         "pg_total_relation_size",
@@ -441,7 +444,13 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
         Ok(out_int(
             relation_arg(&*l, c).and_then(|o| l.relation_bytes(o).map(|_| 0)),
         ))
-    })?;
+    })
+}
+
+pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
+    register_format_type(conn, lookup.clone())?;
+    let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
+    register_sizes(conn, &lookup, flags)?;
     let l = lookup.clone();
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
         Ok(Value::Integer(
