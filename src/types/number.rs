@@ -4,17 +4,29 @@
 //! written as REAL before numeric was exact). Exact numeric is `numeric`.
 
 /// Sign and shortest decimal digits of a finite non-zero value, with the
-/// decimal exponent of the first digit (value = d.ddd × 10^exp).
+/// decimal exponent of the first digit (value = d.ddd × 10^exp). The
+/// digits are Ryu's, as PostgreSQL's: where two shortest forms are equally
+/// near, other algorithms (Rust's own formatting) can pick the other one
+/// (`1e23` prints as `9.999999999999999e+22` in PostgreSQL).
 fn shortest(v: f64, single: bool) -> (bool, String, i32) {
+    let mut buf = ryu::Buffer::new();
     let s = if single {
-        format!("{:e}", v as f32)
+        buf.format_finite(v as f32)
     } else {
-        format!("{v:e}")
+        buf.format_finite(v)
     };
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
-    (neg, digits, exp.parse().unwrap_or(0))
+    let neg = s.starts_with('-');
+    let s = s.trim_start_matches('-');
+    let (mant, e) = s.split_once(['e', 'E']).unwrap_or((s, "0"));
+    let e: i32 = e.parse().unwrap_or(0);
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let all: String = int.chars().chain(frac.chars()).collect();
+    let lead = all.len() - all.trim_start_matches('0').len();
+    // The first significant digit's place: int's digits lie above the point.
+    let first = int.len() as i32 - 1 - lead as i32;
+    let digits = all.trim_start_matches('0').trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    (neg, digits.to_string(), first + e)
 }
 
 fn special(v: f64) -> Option<&'static str> {
@@ -115,6 +127,10 @@ mod tests {
             (f64::NAN, "NaN"),
             (0.0, "0"),
             (1.0 / 3.0, "0.3333333333333333"),
+            // Two shortest forms equally near: Ryu's (PostgreSQL's) choice.
+            (1e15 + 0.3, "1.0000000000000002e+15"),
+            (0.0001234, "0.0001234"),
+            (1e23 * 10.0, "1e+24"),
         ];
         for (v, want) in cases {
             assert_eq!(format_float(v, false), want, "{v}");
