@@ -116,6 +116,12 @@ pub enum Error {
     LockNotAvailable(String),
     #[error("{0}")]
     DatetimeFieldOverflow(String),
+    /// An ESCAPE that is not one character (22025).
+    #[error("{0}")]
+    InvalidEscapeSequence(String),
+    /// A regular expression that does not compile (2201B).
+    #[error("{0}")]
+    InvalidRegex(String),
     #[error("{0}")]
     NoSuchCursor(String),
     #[error("{0}")]
@@ -241,6 +247,8 @@ impl Error {
             Error::NoTransaction(_) => "25P01",
             Error::NoSuchSavepoint(_) => "3B001",
             Error::DatetimeFieldOverflow(_) => "22008",
+            Error::InvalidEscapeSequence(_) => "22025",
+            Error::InvalidRegex(_) => "2201B",
             Error::NoSuchCursor(_) => "34000",
             Error::CursorExists(_) => "42P03",
             Error::NoSuchPreparedStatement(_) => "26000",

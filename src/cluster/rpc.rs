@@ -219,6 +219,8 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::StaleCopy,
     Error::ActiveTransaction,
     Error::LockNotAvailable,
+    Error::InvalidEscapeSequence,
+    Error::InvalidRegex,
     |_| Error::ConflictTwice,
     Error::InvalidColumnReference,
     Error::WrongObjectType,

@@ -33,6 +33,7 @@ pub(crate) mod numeric;
 pub mod pg_catalog;
 pub(crate) mod sequence;
 pub mod session;
+mod similar;
 mod strings;
 mod text;
 
@@ -603,6 +604,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     json::register(conn, det)?;
     math::register(conn, det)?;
     strings::register(conn, det)?;
+    similar::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)

@@ -254,6 +254,23 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
             *esc = Some(backslash());
             return Ok(());
         }
+        Expr::SimilarTo {
+            negated,
+            expr,
+            pattern,
+            escape_char,
+        } => {
+            let mut args = vec![take(expr), take(pattern)];
+            args.extend(escape_char.take().map(|e| *e));
+            let m = call("pg_similar", args);
+            match negated {
+                true => Expr::UnaryOp {
+                    op: sqlparser::ast::UnaryOperator::Not,
+                    expr: Box::new(Expr::Nested(Box::new(m))),
+                },
+                false => m,
+            }
+        }
         Expr::IsDistinctFrom(a, b) => Expr::BinaryOp {
             left: Box::new(take(a)),
             op: Op::Custom("IS NOT".into()),
@@ -309,7 +326,6 @@ fn refused(e: &Expr) -> Option<&'static str> {
     Some(match e {
         Expr::ILike { any: true, .. } => "ILIKE ANY",
         Expr::Like { any: true, .. } => "LIKE ANY",
-        Expr::SimilarTo { .. } => "SIMILAR TO",
         Expr::RLike { .. } => "regular expression match",
         Expr::In {
             target: InTarget::Unnest(_) | InTarget::Table { .. },

@@ -107,16 +107,7 @@ fn regex_match(ctx: &mut Context<'_>) -> FnResult {
         return Ok(Value::Null);
     };
     let icase = int(ctx, 2).unwrap_or(0) != 0;
-    let re = ctx.get_or_create_aux(1, |_| {
-        regex::RegexBuilder::new(&p)
-            .case_insensitive(icase)
-            .build()
-            .map_err(|e| {
-                super::fail(crate::error::Error::InvalidInput(format!(
-                    "invalid regular expression: {e}"
-                )))
-            })
-    })?;
+    let re = ctx.get_or_create_aux(1, |_| super::similar::compile(&p, icase))?;
     Ok(Value::Integer(re.is_match(&s) as i64))
 }
 

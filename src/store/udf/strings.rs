@@ -458,14 +458,7 @@ fn regexp_replace(c: &mut Context<'_>) -> FnResult {
             }
         }
     }
-    let re = regex::RegexBuilder::new(&p)
-        .case_insensitive(icase)
-        .build()
-        .map_err(|e| {
-            fail(Error::InvalidInput(format!(
-                "invalid regular expression: {e}"
-            )))
-        })?;
+    let re = super::similar::compile(&p, icase)?;
     let limit = if global { 0 } else { 1 };
     let out = re.replacen(&s, limit, |caps: &regex::Captures<'_>| {
         let mut out = String::new();
