@@ -34,6 +34,7 @@ pub mod pg_catalog;
 pub(crate) mod sequence;
 pub mod session;
 mod similar;
+mod stats;
 mod strings;
 mod text;
 
@@ -605,6 +606,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     math::register(conn, det)?;
     strings::register(conn, det)?;
     similar::register(conn, det)?;
+    stats::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)

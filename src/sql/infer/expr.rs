@@ -450,7 +450,8 @@ impl Env<'_> {
             "min" | "max" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" | "abs"
             | "mod" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" => PgType::Bool,
-            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,
+            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" | "stddev"
+            | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => PgType::Float8,
             "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),
             "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "cbrt" | "power"
             | "pow" | "exp" | "ln" | "log" | "log10" | "sign" => math(first(self)?),

@@ -88,6 +88,12 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_jsonb_agg",
     "pg_json_object_agg",
     "pg_jsonb_object_agg",
+    "stddev",
+    "stddev_samp",
+    "stddev_pop",
+    "variance",
+    "var_samp",
+    "var_pop",
 ];
 
 /// A scalar subquery must return at most one row (21000 otherwise), where

@@ -89,6 +89,34 @@ pub(super) fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
     }
 }
 
+/// The statistics aggregates, computed over double precision only
+/// (`store::udf::stats`).
+const STATISTICS: &[&str] = &[
+    "stddev",
+    "stddev_samp",
+    "stddev_pop",
+    "variance",
+    "var_samp",
+    "var_pop",
+];
+
+/// The statistics aggregates take double precision only (PostgreSQL
+/// computes them in numeric over integers and numerics), and are no
+/// window functions here.
+fn statistics_call(name: &str, f: &Function, types: &[PgType]) -> Result<()> {
+    if !STATISTICS.contains(&name) {
+        return Ok(());
+    }
+    if f.over.is_some() {
+        return Err(refuse(format!("{name} as a window function")));
+    }
+    if !matches!(types, [PgType::Float4 | PgType::Float8]) {
+        let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
+        return Err(refuse(format!("function {name}({})", shown.join(", "))));
+    }
+    Ok(())
+}
+
 /// Functions whose numeric form MosaicDB does not compute exactly yet.
 const REFUSED: &[&str] = &[
     "sqrt",
@@ -107,12 +135,6 @@ const REFUSED: &[&str] = &[
     "factorial",
     "gcd",
     "lcm",
-    "stddev",
-    "stddev_pop",
-    "stddev_samp",
-    "variance",
-    "var_pop",
-    "var_samp",
     "array_agg",
     "to_char",
 ];
@@ -586,6 +608,18 @@ impl Typer<'_> {
         }
     }
 
+    /// A window's partition and order keys under their types' collations.
+    fn collate_window(&mut self, spec: &mut sqlparser::ast::WindowSpec) {
+        for p in &mut spec.partition_by {
+            let ty = self.type_of(p);
+            *p = super::collate_as(take(p), &ty);
+        }
+        for o in &mut spec.order_by {
+            let ty = self.type_of(&o.expr);
+            o.expr = super::collate_as(take(&mut o.expr), &ty);
+        }
+    }
+
     fn function(&mut self, e: &mut Expr) -> Result<()> {
         let Expr::Function(f) = e else {
             return Ok(());
@@ -604,14 +638,7 @@ impl Typer<'_> {
         self.enum_aggregate(&name, arg_exprs(f));
         self.bpchar_aggregate(&name, arg_exprs(f));
         if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
-            for p in &mut spec.partition_by {
-                let ty = self.type_of(p);
-                *p = super::collate_as(take(p), &ty);
-            }
-            for o in &mut spec.order_by {
-                let ty = self.type_of(&o.expr);
-                o.expr = super::collate_as(take(&mut o.expr), &ty);
-            }
+            self.collate_window(spec);
         }
         let types: Vec<PgType> = {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
@@ -624,6 +651,7 @@ impl Typer<'_> {
         if self.typed_call(f, &name, &types)? {
             return Ok(());
         }
+        statistics_call(&name, f, &types)?;
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
             return Ok(());
