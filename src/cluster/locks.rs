@@ -187,16 +187,45 @@ struct Holder {
     token: u64,
 }
 
-/// The arbiter's side: which transaction holds each table's row lock.
+/// The arbiter's side: which transaction holds each table's row lock, and
+/// who waits for one, in arrival order: a lock goes to the longest waiter
+/// that wants it, so a busy queue starves no worker.
 #[derive(Debug, Default)]
 pub struct LockTable {
-    held: Mutex<HashMap<String, Holder>>,
+    state: Mutex<State>,
     released: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    held: HashMap<String, Holder>,
+    /// Waiting requests: arrival ticket and tables.
+    waiting: Vec<(u64, Vec<String>)>,
+    next_ticket: u64,
+}
+
+/// Takes a waiting request out of the queue however its wait ends (granted,
+/// failed, or the asker gone), and wakes the others: one behind it may go.
+struct Waiting<'a> {
+    table: &'a LockTable,
+    ticket: u64,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.table
+            .state
+            .lock()
+            .waiting
+            .retain(|(t, _)| *t != self.ticket);
+        self.table.released.notify_waiters();
+    }
 }
 
 impl LockTable {
     /// Give `tables` (all or none) to the transaction `token` of `node`,
-    /// waiting up to `wait` for their holders to end.
+    /// waiting up to `wait` for their holders to end and for those who
+    /// asked before.
     pub async fn acquire(
         &self,
         tables: &[String],
@@ -210,34 +239,51 @@ impl LockTable {
             token,
         };
         let deadline = tokio::time::Instant::now() + wait;
+        let mut queued: Option<Waiting<'_>> = None;
         loop {
             // Registered before looking, so a release in between wakes us.
             let released = self.released.notified();
             tokio::pin!(released);
             released.as_mut().enable();
             {
-                let mut held = self.held.lock();
+                let mut st = self.state.lock();
                 let busy = tables
                     .iter()
-                    .find(|t| held.get(*t).is_some_and(|h| *h != me));
+                    .find(|t| st.held.get(*t).is_some_and(|h| *h != me))
+                    .cloned();
+                let mine = queued.as_ref().map_or(u64::MAX, |q| q.ticket);
+                let ahead = st
+                    .waiting
+                    .iter()
+                    .any(|(t, ts)| *t < mine && ts.iter().any(|x| tables.contains(x)));
                 match busy {
-                    None => {
+                    None if !ahead => {
                         for t in tables {
-                            held.insert(t.clone(), me.clone());
+                            st.held.insert(t.clone(), me.clone());
                         }
                         return Ok(());
                     }
-                    Some(t) if nowait => {
+                    _ if nowait => {
+                        let t = busy.unwrap_or_else(|| tables[0].clone());
                         return Err(Error::LockNotAvailable(format!(
                             "could not obtain lock on row in relation \"{t}\""
-                        )))
+                        )));
                     }
-                    Some(_) => {}
+                    _ if queued.is_none() => {
+                        let ticket = st.next_ticket;
+                        st.next_ticket += 1;
+                        st.waiting.push((ticket, tables.to_vec()));
+                        queued = Some(Waiting {
+                            table: self,
+                            ticket,
+                        });
+                    }
+                    _ => {}
                 }
             }
             if tokio::time::timeout_at(deadline, released).await.is_err() {
                 return Err(Error::SerializationFailure(format!(
-                    "could not lock rows of \"{}\": another transaction held them for {} s",
+                    "could not lock rows of \"{}\": other transactions held them for {} s",
                     tables.join("\", \""),
                     wait.as_secs()
                 )));
@@ -247,9 +293,10 @@ impl LockTable {
 
     /// Whether the transaction still holds every one of `tables`.
     pub fn holds(&self, tables: &[String], node: &str, token: u64) -> bool {
-        let held = self.held.lock();
+        let st = self.state.lock();
         tables.iter().all(|t| {
-            held.get(t)
+            st.held
+                .get(t)
                 .is_some_and(|h| h.node == node && h.token == token)
         })
     }
@@ -265,13 +312,13 @@ impl LockTable {
     }
 
     fn release_where(&self, gone: impl Fn(&Holder) -> bool) {
-        let before = {
-            let mut held = self.held.lock();
-            let before = held.len();
-            held.retain(|_, h| !gone(h));
-            before != held.len()
+        let released = {
+            let mut st = self.state.lock();
+            let before = st.held.len();
+            st.held.retain(|_, h| !gone(h));
+            before != st.held.len()
         };
-        if before {
+        if released {
             self.released.notify_waiters();
         }
     }
@@ -313,6 +360,35 @@ mod tests {
         // A node that goes down loses what it held.
         locks.release_node("b");
         locks.acquire(&jobs, "c", 7, true, wait).await.unwrap();
+    }
+
+    /// Waiters get the lock in the order they asked for it.
+    #[tokio::test]
+    async fn waiters_are_served_in_arrival_order() {
+        let locks = std::sync::Arc::new(LockTable::default());
+        let jobs = names(&["jobs"]);
+        let wait = Duration::from_secs(5);
+        locks.acquire(&jobs, "a", 0, false, wait).await.unwrap();
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut waiters = Vec::new();
+        for token in 1..=4u64 {
+            let (l, j, o) = (locks.clone(), jobs.clone(), order.clone());
+            waiters.push(tokio::spawn(async move {
+                l.acquire(&j, "b", token, false, wait).await.unwrap();
+                o.lock().push(token);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                l.release("b", token);
+            }));
+            // Each asks after the one before is queued.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // A newcomer with NOWAIT does not jump the queue.
+        assert!(locks.acquire(&jobs, "c", 9, true, wait).await.is_err());
+        locks.release("a", 0);
+        for w in waiters {
+            w.await.unwrap();
+        }
+        assert_eq!(*order.lock(), vec![1, 2, 3, 4]);
     }
 
     #[tokio::test]
