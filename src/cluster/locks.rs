@@ -251,11 +251,17 @@ impl LockTable {
                     .iter()
                     .find(|t| st.held.get(*t).is_some_and(|h| *h != me))
                     .cloned();
+                // Tables this transaction holds already are no one else's
+                // to wait for.
+                let needed: Vec<&String> = tables
+                    .iter()
+                    .filter(|t| st.held.get(*t) != Some(&me))
+                    .collect();
                 let mine = queued.as_ref().map_or(u64::MAX, |q| q.ticket);
                 let ahead = st
                     .waiting
                     .iter()
-                    .any(|(t, ts)| *t < mine && ts.iter().any(|x| tables.contains(x)));
+                    .any(|(t, ts)| *t < mine && ts.iter().any(|x| needed.contains(&x)));
                 match busy {
                     None if !ahead => {
                         for t in tables {
@@ -382,8 +388,10 @@ mod tests {
             // Each asks after the one before is queued.
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        // A newcomer with NOWAIT does not jump the queue.
+        // A newcomer with NOWAIT does not jump the queue; the holder itself
+        // takes what it holds again without waiting behind the queue.
         assert!(locks.acquire(&jobs, "c", 9, true, wait).await.is_err());
+        locks.acquire(&jobs, "a", 0, true, wait).await.unwrap();
         locks.release("a", 0);
         for w in waiters {
             w.await.unwrap();
