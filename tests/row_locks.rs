@@ -147,6 +147,14 @@ async fn row_locks_hold_across_nodes() {
         !waiter.is_finished(),
         "the second locker waits for the first"
     );
+    // The holder locks again without queueing behind the waiter.
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        a.query("SELECT id FROM rl_jobs WHERE id = 1 FOR UPDATE", &[]),
+    )
+    .await
+    .expect("the holder does not wait for its own waiter")
+    .unwrap();
     a.batch_execute("UPDATE rl_jobs SET worker = 100 WHERE id = 0; COMMIT")
         .await
         .unwrap();
