@@ -18,6 +18,7 @@
 
 mod expr;
 pub mod pg_catalog;
+mod setops;
 
 #[cfg(test)]
 pub(crate) use expr::AGGREGATES;
@@ -71,7 +72,7 @@ impl VisitorMut for Rewriter {
     type Break = Error;
 
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
-        if let Err(e) = check_set_ops(&q.body) {
+        if let Err(e) = all_set_ops(&mut q.body) {
             return ControlFlow::Break(e);
         }
         unparenthesize_set_operands(&mut q.body);
@@ -141,25 +142,14 @@ fn unparenthesize_set_operands(body: &mut sqlparser::ast::SetExpr) {
     }
 }
 
-/// SQLite has INTERSECT and EXCEPT, but not their ALL forms.
-fn check_set_ops(body: &sqlparser::ast::SetExpr) -> Result<()> {
-    use sqlparser::ast::{SetExpr, SetOperator, SetQuantifier};
-    if let SetExpr::SetOperation {
-        left,
-        op,
-        set_quantifier,
-        right,
-    } = body
-    {
-        if matches!(set_quantifier, SetQuantifier::All)
-            && matches!(op, SetOperator::Intersect | SetOperator::Except)
-        {
-            return Err(Error::Unsupported(format!("{op} ALL")));
-        }
-        check_set_ops(left)?;
-        check_set_ops(right)?;
+/// SQLite has INTERSECT and EXCEPT, but not their ALL forms: those become
+/// forms it has (`setops`), innermost first.
+fn all_set_ops(body: &mut sqlparser::ast::SetExpr) -> Result<()> {
+    if let sqlparser::ast::SetExpr::SetOperation { left, right, .. } = body {
+        all_set_ops(left)?;
+        all_set_ops(right)?;
     }
-    Ok(())
+    setops::rewrite(body)
 }
 
 /// `(subquery) AS x(a, b)`: SQLite has no column list on a derived
