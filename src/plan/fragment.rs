@@ -345,6 +345,13 @@ fn row_order(
     let mut merge_order = Vec::new();
     for (j, o) in order.iter().enumerate() {
         let key = sort_key(o, outputs)?;
+        if let Expr::Value(v) = uncollated(&key).0 {
+            if !matches!(v.value, sqlparser::ast::Value::Placeholder(_)) {
+                // A position naming a constant orders nothing, and written
+                // out it would read as a position or an invalid key.
+                continue;
+            }
+        }
         let coll = uncollated(&key).1.cloned();
         // With DISTINCT a sort key is an output column (PostgreSQL
         // insists), so the merge sorts by that column.
