@@ -507,35 +507,7 @@ fn has_aggregate(e: &Expr) -> bool {
 }
 
 fn aggregate_name(n: &str) -> bool {
-    matches!(
-        n,
-        "count"
-            | "sum"
-            | "avg"
-            | "min"
-            | "max"
-            | "string_agg"
-            | "array_agg"
-            | "bool_and"
-            | "bool_or"
-            | "every"
-            | "json_agg"
-            | "jsonb_agg"
-            | "pg_json_agg"
-            | "pg_jsonb_agg"
-            | "pg_json_object_agg"
-            | "pg_jsonb_object_agg"
-            | "stddev"
-            | "stddev_samp"
-            | "stddev_pop"
-            | "variance"
-            | "var_samp"
-            | "var_pop"
-            | "pg_numeric_sum"
-            | "pg_numeric_avg"
-            | "pg_numeric_min"
-            | "pg_numeric_max"
-    )
+    crate::sql::validate::is_aggregate_name(n)
 }
 
 fn has_subquery(q: &Query) -> bool {

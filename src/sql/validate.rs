@@ -21,6 +21,10 @@ use crate::error::{Error, Result};
 use crate::sql::{ident_name, object_name, Schema};
 use crate::types::table::TableDef;
 
+/// Aggregates as a statement names them before translation: PostgreSQL's,
+/// and those the typed step writes (in the fragments peers run too). The
+/// planner splits or gathers what this names; SQLite's own names after
+/// translation are `sql::rewrite`'s list.
 const AGGREGATES: &[&str] = &[
     "count",
     "sum",
@@ -43,15 +47,24 @@ const AGGREGATES: &[&str] = &[
     "var_pop",
     "var_samp",
     "group_concat",
-    // The typed step's numeric aggregates, in fragments peers run.
+    // The typed step's own.
     "pg_numeric_sum",
     "pg_numeric_avg",
     "pg_numeric_min",
     "pg_numeric_max",
+    "pg_json_agg",
+    "pg_jsonb_agg",
+    "pg_json_object_agg",
+    "pg_jsonb_object_agg",
 ];
 
+/// Whether `name` (unqualified, lower case) is an aggregate function.
+pub fn is_aggregate_name(name: &str) -> bool {
+    AGGREGATES.contains(&name)
+}
+
 fn is_aggregate(f: &Function) -> bool {
-    f.over.is_none() && AGGREGATES.contains(&object_name(&f.name).as_str())
+    f.over.is_none() && is_aggregate_name(&object_name(&f.name))
 }
 
 /// Validate every SELECT of `stmt`.
