@@ -240,6 +240,7 @@ fn prepare_one(
     // A view's definition is kept as written; everything else reads the
     // queries of the views it names.
     if !matches!(stmt, Statement::CreateView(_)) {
+        crate::sql::joined_writes::expand(&mut stmt)?;
         crate::sql::views::expand(&mut stmt, catalog)?;
         crate::sql::validate::override_user_values(&mut stmt, catalog)?;
     }

@@ -120,7 +120,11 @@ fn insert(
         return Err(Error::Unsupported("INSERT into a table function".into()));
     };
     let def = table_def(sess, name)?;
-    expand_returning(&mut ins.returning, &def);
+    let target = match &ins.table_alias {
+        Some(a) => ident_name(&a.alias),
+        None => def.name.clone(),
+    };
+    expand_returning(&mut ins.returning, &def, &target);
     if ins.source.is_none() && ins.columns.is_empty() && ins.assignments.is_empty() {
         ins.source = Some(default_values(&def)?);
     }
@@ -243,8 +247,11 @@ fn target_alias(factor: &TableFactor, def: &TableDef) -> String {
 }
 
 /// Spell out `*` and `t.*` in a RETURNING list: the open segment has
-/// hidden columns a wildcard would expose.
-fn expand_returning(items: &mut Option<Vec<SelectItem>>, def: &TableDef) {
+/// hidden columns a wildcard would expose. A column qualified with the
+/// target's alias or name (`t.id`) loses the qualifier, which SQLite's
+/// RETURNING does not know.
+fn expand_returning(items: &mut Option<Vec<SelectItem>>, def: &TableDef, alias: &str) {
+    use sqlparser::ast::VisitMut;
     let Some(list) = items else { return };
     let mut out = Vec::with_capacity(list.len());
     for item in list.drain(..) {
@@ -259,7 +266,32 @@ fn expand_returning(items: &mut Option<Vec<SelectItem>>, def: &TableDef) {
             other => out.push(other),
         }
     }
+    let _ = out.visit(&mut Unqualify {
+        alias,
+        table: &def.name,
+    });
     *list = out;
+}
+
+/// `alias.col` (or `table.col`) as `col`.
+struct Unqualify<'a> {
+    alias: &'a str,
+    table: &'a str,
+}
+
+impl sqlparser::ast::VisitorMut for Unqualify<'_> {
+    type Break = ();
+    fn post_visit_expr(&mut self, e: &mut Expr) -> std::ops::ControlFlow<()> {
+        if let Expr::CompoundIdentifier(parts) = e {
+            if let [q, col] = parts.as_slice() {
+                let q = ident_name(q);
+                if q == self.alias || q == self.table {
+                    *e = Expr::Identifier(col.clone());
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    }
 }
 
 fn returning_list(items: &Option<Vec<SelectItem>>) -> Option<String> {
@@ -392,7 +424,7 @@ fn update(
     };
     let def = table_def(sess, name)?;
     let alias = target_alias(&up.table.relation, &def);
-    expand_returning(&mut up.returning, &def);
+    expand_returning(&mut up.returning, &def, &alias);
     let cond = up.selection.clone();
     let returning = returning_list(&up.returning);
     let mut assigned: Vec<(usize, Expr)> = Vec::new();
@@ -410,6 +442,14 @@ fn update(
             .column_index(&col)
             .ok_or_else(|| Error::NoSuchColumn(format!("{col}\" of relation \"{}", def.name)))?;
         assigned.push((idx, a.value.clone()));
+    }
+    // SET c = DEFAULT: the column's default, as an INSERT would write it.
+    for (a, (idx, value)) in up.assignments.iter_mut().zip(assigned.iter_mut()) {
+        if matches!(&a.value, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+        {
+            a.value = default_value(def.columns.get(*idx))?;
+            *value = a.value.clone();
+        }
     }
     // The open segment, in place; the row version marks the rows touched.
     up.assignments.push(sqlparser::ast::Assignment {
@@ -492,7 +532,7 @@ fn delete(
     let alias = target_alias(&twj.relation, &def);
     let cond = del.selection.clone();
     if let Statement::Delete(del) = &mut stmt {
-        expand_returning(&mut del.returning, &def);
+        expand_returning(&mut del.returning, &def, &alias);
     }
     let returning = match &stmt {
         Statement::Delete(del) => returning_list(&del.returning),

@@ -31,6 +31,7 @@ pub mod ddl;
 pub mod distinct_on;
 pub mod index;
 pub mod index_expr;
+pub mod joined_writes;
 pub mod session_user;
 mod tokens;
 
