@@ -107,6 +107,11 @@ impl VisitorMut for Rewriter {
         &mut self,
         f: &mut sqlparser::ast::TableFactor,
     ) -> ControlFlow<Error> {
+        // SQLite wants the AS before the alias of a DELETE's or UPDATE's
+        // target (`DELETE FROM t x` is PostgreSQL's, not SQLite's).
+        if let sqlparser::ast::TableFactor::Table { alias: Some(a), .. } = f {
+            a.explicit = true;
+        }
         into_flow(derived_column_aliases(f))
     }
 
