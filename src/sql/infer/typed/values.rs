@@ -100,6 +100,7 @@ fn unpadded(x: Expr) -> Expr {
 impl Typer<'_> {
     /// bytea `||` and `substring`, on bytes (SQLite's would read the
     /// values as text). A quoted literal meeting a bytea is read as one.
+    /// `substring` of a character(n) reads it without its padding.
     pub(super) fn bytea(&mut self, e: &mut Expr) -> Result<bool> {
         match e {
             Expr::BinaryOp {
@@ -133,6 +134,12 @@ impl Typer<'_> {
                 args.extend(substring_for.take().map(|n| *n));
                 *e = call("pg_bytea_substring", args);
                 Ok(true)
+            }
+            // character(n) becomes text, without its padding, as for the
+            // other text functions.
+            Expr::Substring { expr, .. } if matches!(self.type_of(expr), PgType::Bpchar(_)) => {
+                **expr = unpadded(take(expr));
+                Ok(false)
             }
             _ => Ok(false),
         }
