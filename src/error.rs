@@ -122,6 +122,12 @@ pub enum Error {
     /// A regular expression that does not compile (2201B).
     #[error("{0}")]
     InvalidRegex(String),
+    /// A negative LIMIT (2201W).
+    #[error("{0}")]
+    InvalidRowCount(String),
+    /// A negative OFFSET (2201X).
+    #[error("{0}")]
+    InvalidOffset(String),
     #[error("{0}")]
     NoSuchCursor(String),
     #[error("{0}")]
@@ -249,6 +255,8 @@ impl Error {
             Error::DatetimeFieldOverflow(_) => "22008",
             Error::InvalidEscapeSequence(_) => "22025",
             Error::InvalidRegex(_) => "2201B",
+            Error::InvalidRowCount(_) => "2201W",
+            Error::InvalidOffset(_) => "2201X",
             Error::NoSuchCursor(_) => "34000",
             Error::CursorExists(_) => "42P03",
             Error::NoSuchPreparedStatement(_) => "26000",

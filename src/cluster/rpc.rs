@@ -221,6 +221,8 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::LockNotAvailable,
     Error::InvalidEscapeSequence,
     Error::InvalidRegex,
+    Error::InvalidRowCount,
+    Error::InvalidOffset,
     |_| Error::ConflictTwice,
     Error::InvalidColumnReference,
     Error::WrongObjectType,

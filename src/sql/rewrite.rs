@@ -224,6 +224,15 @@ fn derived_column_aliases(f: &mut sqlparser::ast::TableFactor) -> Result<()> {
     }
 }
 
+/// A LIMIT or OFFSET count through `check` (`store::udf::arith`), unless
+/// it is a plain count already.
+fn checked_count(check: &str, e: Expr) -> Expr {
+    match &e {
+        Expr::Value(v) if matches!(&v.value, Value::Number(n, _) if n.parse::<u64>().is_ok()) => e,
+        _ => expr::call(check, vec![e]),
+    }
+}
+
 fn number(n: &str) -> Expr {
     Expr::Value(Value::Number(n.into(), false).into())
 }
@@ -268,7 +277,11 @@ fn rewrite_query(q: &mut Query) -> Result<()> {
         }
         limit = Some(f.quantity.unwrap_or_else(|| number("1")));
     }
+    // PostgreSQL's counts: negative is an error, NULL is no limit (no
+    // offset); SQLite takes a negative count for no limit.
+    limit = limit.map(|l| checked_count("pg_limit_count", l));
     if let Some(o) = offset.as_mut() {
+        o.value = checked_count("pg_offset_count", o.value.clone());
         o.rows = OffsetRows::None;
         if limit.is_none() {
             limit = Some(number("-1"));

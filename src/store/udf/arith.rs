@@ -195,7 +195,28 @@ fn float_text(ctx: &Context<'_>, single: bool) -> FnResult {
     })
 }
 
+/// A LIMIT or OFFSET count as PostgreSQL reads it: NULL is none (every
+/// row: SQLite's -1 for LIMIT, 0 for OFFSET), a negative count an error.
+fn count(ctx: &Context<'_>, offset: bool) -> FnResult {
+    let negative = match ctx.get_raw(0) {
+        ValueRef::Null => return Ok(Value::Integer(if offset { 0 } else { -1 })),
+        ValueRef::Integer(n) => n < 0,
+        ValueRef::Real(f) => f < 0.0,
+        _ => false,
+    };
+    if negative {
+        return Err(fail(if offset {
+            Error::InvalidOffset("OFFSET must not be negative".into())
+        } else {
+            Error::InvalidRowCount("LIMIT must not be negative".into())
+        }));
+    }
+    ctx.get::<Value>(0)
+}
+
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_limit_count", 1, det, |c| count(c, false))?;
+    conn.create_scalar_function("pg_offset_count", 1, det, |c| count(c, true))?;
     for (ty, bits) in [("int2", 16u32), ("int4", 32), ("int8", 64)] {
         for (name, op) in OPS {
             conn.create_scalar_function(format!("pg_{ty}_{name}").as_str(), 2, det, move |c| {
