@@ -40,12 +40,6 @@ const AGGREGATES: &[&str] = &[
     "jsonb_agg",
     "json_object_agg",
     "jsonb_object_agg",
-    "stddev",
-    "stddev_pop",
-    "stddev_samp",
-    "variance",
-    "var_pop",
-    "var_samp",
     "group_concat",
     // The typed step's own.
     "pg_numeric_sum",
@@ -58,9 +52,19 @@ const AGGREGATES: &[&str] = &[
     "pg_jsonb_object_agg",
 ];
 
+/// The statistics aggregates (over double precision, `store::udf::stats`).
+pub const STATISTICS: &[&str] = &[
+    "stddev",
+    "stddev_samp",
+    "stddev_pop",
+    "variance",
+    "var_samp",
+    "var_pop",
+];
+
 /// Whether `name` (unqualified, lower case) is an aggregate function.
 pub fn is_aggregate_name(name: &str) -> bool {
-    AGGREGATES.contains(&name)
+    AGGREGATES.contains(&name) || STATISTICS.contains(&name)
 }
 
 fn is_aggregate(f: &Function) -> bool {

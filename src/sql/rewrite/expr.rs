@@ -88,12 +88,6 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_jsonb_agg",
     "pg_json_object_agg",
     "pg_jsonb_object_agg",
-    "stddev",
-    "stddev_samp",
-    "stddev_pop",
-    "variance",
-    "var_samp",
-    "var_pop",
 ];
 
 /// A scalar subquery must return at most one row (21000 otherwise), where
@@ -122,7 +116,10 @@ fn single_row(q: &mut sqlparser::ast::Query) {
     let _ = sqlparser::ast::visit_expressions(&*expr, |x| {
         if let Expr::Function(f) = x {
             let name = f.name.to_string().to_lowercase();
-            if f.over.is_some() || AGGREGATES.contains(&name.as_str()) {
+            if f.over.is_some()
+                || AGGREGATES.contains(&name.as_str())
+                || crate::sql::validate::STATISTICS.contains(&name.as_str())
+            {
                 aggregate_or_window = true;
             }
         }

@@ -97,18 +97,8 @@ impl Aggregate<Moments, Value> for Stat {
     }
 }
 
-/// The statistics aggregates' names, as SQL and the typed step know them.
-pub const NAMES: &[&str] = &[
-    "stddev",
-    "stddev_samp",
-    "stddev_pop",
-    "variance",
-    "var_samp",
-    "var_pop",
-];
-
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
-    for name in NAMES {
+    for name in crate::sql::validate::STATISTICS {
         let kind = match *name {
             "stddev" | "stddev_samp" => Kind::StddevSamp,
             "stddev_pop" => Kind::StddevPop,

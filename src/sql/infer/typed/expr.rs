@@ -89,22 +89,11 @@ pub(super) fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
     }
 }
 
-/// The statistics aggregates, computed over double precision only
-/// (`store::udf::stats`).
-const STATISTICS: &[&str] = &[
-    "stddev",
-    "stddev_samp",
-    "stddev_pop",
-    "variance",
-    "var_samp",
-    "var_pop",
-];
-
 /// The statistics aggregates take double precision only (PostgreSQL
 /// computes them in numeric over integers and numerics), and are no
 /// window functions here.
 fn statistics_call(name: &str, f: &Function, types: &[PgType]) -> Result<()> {
-    if !STATISTICS.contains(&name) {
+    if !crate::sql::validate::STATISTICS.contains(&name) {
         return Ok(());
     }
     if f.over.is_some() {
