@@ -47,10 +47,18 @@ pub struct Grant {
 /// What a holder whose locks were let go gets when it commits.
 pub fn lost() -> Error {
     Error::SerializationFailure(
-        "could not serialize access: this transaction's row locks were let go \
-         (the node that arbitrates them restarted or took this node for down)"
+        "this transaction's row locks were let go (the node that arbitrates \
+         them restarted or took this node for down)"
             .into(),
     )
+}
+
+impl Grant {
+    /// Whether `arbiter` (as `Cluster::lock_arbiter` names it now) is the
+    /// node that granted these locks.
+    fn granted_by(&self, arbiter: &Option<Member>) -> bool {
+        self.arbiter.as_ref().map(|m| &m.name) == arbiter.as_ref().map(|m| &m.name)
+    }
 }
 
 impl Cluster {
@@ -88,7 +96,7 @@ impl Cluster {
             token: rand::random(),
             tables: Vec::new(),
         });
-        if g.arbiter.as_ref().map(|m| &m.name) != arbiter.as_ref().map(|m| &m.name) {
+        if !g.granted_by(&arbiter) {
             return Err(lost());
         }
         let node = self.store.node_name.clone();
@@ -119,8 +127,7 @@ impl Cluster {
     /// (40001 if not; see the module's DESIGN).
     pub fn confirm_rows(&self, grant: &Grant) -> Result<()> {
         let node = self.store.node_name.clone();
-        let current = self.lock_arbiter()?;
-        if current.as_ref().map(|m| &m.name) != grant.arbiter.as_ref().map(|m| &m.name) {
+        if !grant.granted_by(&self.lock_arbiter()?) {
             return Err(lost());
         }
         let held = match &grant.arbiter {
@@ -166,14 +173,10 @@ impl Cluster {
     }
 
     fn ask_arbiter(&self, arbiter: &Member, req: &Request, timeout: Duration) -> Result<()> {
-        let client = self.client(arbiter.cluster_addr);
-        self.runtime
-            .block_on(client.call_all::<Request, crate::cluster::proto::Response>(req, timeout))
-            .map(drop)
+        self.on_peer(&arbiter.name, req, timeout)
             .map_err(|e| match e {
-                Error::Internal(m) => Error::Unavailable(format!(
-                    "rows cannot be locked: node {}, which arbitrates row locks, did not answer: {m}",
-                    arbiter.name
+                Error::Unavailable(m) => Error::Unavailable(format!(
+                    "rows cannot be locked: the node that arbitrates row locks did not answer ({m})"
                 )),
                 other => other,
             })

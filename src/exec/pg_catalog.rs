@@ -190,31 +190,27 @@ struct StoreLookup(
 );
 
 impl StoreLookup {
+    /// `f` over the catalog as the session sees it: its open block's
+    /// definitions and its temporary tables over the committed ones.
+    fn with_view<T>(&self, f: impl FnOnce(crate::store::catalog::View<'_>) -> T) -> T {
+        let (staged, temps) = (self.1.read(), self.2.read());
+        f(self.0.catalog.view(&staged).with_temps(&temps))
+    }
+
     fn tables(&self) -> Vec<Arc<TableDef>> {
-        let temps = self.2.read();
-        self.0
-            .catalog
-            .view(&self.1.read())
-            .with_temps(&temps)
-            .tables()
+        self.with_view(|v| v.tables())
     }
 
     fn relations(&self) -> Vec<Arc<TableDef>> {
-        let temps = self.2.read();
-        self.0
-            .catalog
-            .view(&self.1.read())
-            .with_temps(&temps)
-            .listed()
+        self.with_view(|v| v.listed())
     }
 
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
-        let temps = self.2.read();
-        self.0
-            .catalog
-            .view(&self.1.read())
-            .with_temps(&temps)
-            .table(name)
+        self.with_view(|v| v.table(name))
+    }
+
+    fn relation_by_oid(&self, oid: i64) -> Option<Arc<TableDef>> {
+        self.relations().into_iter().find(|t| t.oid as i64 == oid)
     }
 
     fn index(&self, oid: i64) -> Option<(Arc<TableDef>, objects::Index)> {
@@ -257,15 +253,7 @@ impl Lookup for StoreLookup {
     fn relation_oid(&self, name: &str) -> Option<i64> {
         let name = name.trim().trim_matches('"');
         let name = name.strip_prefix("public.").unwrap_or(name);
-        let found = {
-            let temps = self.2.read();
-            self.0
-                .catalog
-                .view(&self.1.read())
-                .with_temps(&temps)
-                .relation(name)
-        };
-        if let Some(t) = found {
+        if let Some(t) = self.with_view(|v| v.relation(name)) {
             return Some(t.oid as i64);
         }
         if serial_sequence(&self.tables(), name).is_some() {
@@ -370,7 +358,7 @@ impl Lookup for StoreLookup {
     }
 
     fn description(&self, oid: i64, subid: i64) -> Option<String> {
-        let rel = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
+        let rel = self.relation_by_oid(oid)?;
         match subid {
             0 => rel.comment.clone(),
             n => rel
@@ -382,7 +370,7 @@ impl Lookup for StoreLookup {
     }
 
     fn relation_bytes(&self, oid: i64) -> Option<i64> {
-        let rel = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
+        let rel = self.relation_by_oid(oid)?;
         if rel.is_temp() {
             // Its rows are in the session's own temporary database.
             return Some(0);
@@ -391,7 +379,7 @@ impl Lookup for StoreLookup {
     }
 
     fn view_def(&self, oid: i64) -> Option<String> {
-        let view = self.relations().into_iter().find(|t| t.oid as i64 == oid)?;
+        let view = self.relation_by_oid(oid)?;
         view.view_query().map(objects::view_def)
     }
 

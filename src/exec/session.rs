@@ -462,17 +462,14 @@ impl Session {
             });
         };
         // A locking read takes the write lock (see exec::locks).
-        if let Err(e) = self.lock_cluster_rows(locks) {
-            if self.txn == TxnState::Idle {
-                self.release_cluster_rows();
-            }
-            return Err(super::locks::lock_error(locks, e));
-        }
-        self.lock_nowait = locks.nowait;
-        let r = self.retrying_peers(true, sink, |sess, sink| {
-            query::run(sess, s.clone(), p, params, sink)
+        let r = self.lock_cluster_rows(locks).and_then(|()| {
+            self.lock_nowait = locks.nowait;
+            let r = self.retrying_peers(true, sink, |sess, sink| {
+                query::run(sess, s.clone(), p, params, sink)
+            });
+            self.lock_nowait = false;
+            r
         });
-        self.lock_nowait = false;
         if self.txn == TxnState::Idle {
             self.release_cluster_rows();
         }

@@ -211,8 +211,7 @@ fn fill_defaults(ins: &mut sqlparser::ast::Insert, def: &TableDef) -> Result<()>
         .collect();
     for row in &mut values.rows {
         for (i, e) in row.iter_mut().enumerate() {
-            let is_default = matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"));
-            if !is_default {
+            if !crate::sql::is_default_keyword(e) {
                 continue;
             }
             let col = targets.get(i).copied().flatten().map(|c| &def.columns[c]);
@@ -417,7 +416,9 @@ fn update(
         unreachable!("checked by caller")
     };
     if up.from.is_some() {
-        return Err(Error::Unsupported("UPDATE ... FROM".into()));
+        return Err(Error::Internal(
+            "UPDATE … FROM reached the write path (sql::joined_writes expands it)".into(),
+        ));
     }
     let TableFactor::Table { name, .. } = &up.table.relation else {
         return Err(Error::Unsupported("UPDATE of a derived table".into()));
@@ -445,8 +446,7 @@ fn update(
     }
     // SET c = DEFAULT: the column's default, as an INSERT would write it.
     for (a, (idx, value)) in up.assignments.iter_mut().zip(assigned.iter_mut()) {
-        if matches!(&a.value, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
-        {
+        if crate::sql::is_default_keyword(&a.value) {
             a.value = default_value(def.columns.get(*idx))?;
             *value = a.value.clone();
         }
@@ -517,7 +517,9 @@ fn delete(
         unreachable!("checked by caller")
     };
     if del.using.is_some() {
-        return Err(Error::Unsupported("DELETE ... USING".into()));
+        return Err(Error::Internal(
+            "DELETE … USING reached the write path (sql::joined_writes expands it)".into(),
+        ));
     }
     let tables = match &del.from {
         FromTable::WithFromKeyword(t) | FromTable::WithoutKeyword(t) => t,

@@ -38,7 +38,7 @@ fn update(u: &mut Update) -> Result<()> {
     };
     let cond = u.selection.take();
     for a in &mut u.assignments {
-        if is_default(&a.value) {
+        if crate::sql::is_default_keyword(&a.value) {
             continue;
         }
         let value = std::mem::replace(
@@ -58,10 +58,6 @@ fn delete(d: &mut Delete) -> Result<()> {
     let cond = d.selection.take();
     d.selection = Some(exists(&using, cond)?);
     Ok(())
-}
-
-fn is_default(e: &Expr) -> bool {
-    matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
 }
 
 fn from_list(from: &[TableWithJoins]) -> String {

@@ -199,6 +199,13 @@ pub fn parse_expr(text: &str) -> Result<Expr> {
         .parse_expr()?)
 }
 
+/// Whether `e` is the keyword DEFAULT where a value goes (a VALUES item,
+/// a SET value), which the parser leaves as an identifier.
+pub fn is_default_keyword(e: &sqlparser::ast::Expr) -> bool {
+    matches!(e, sqlparser::ast::Expr::Identifier(id)
+        if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+}
+
 /// The name an identifier denotes: folded to lower case unless quoted, as
 /// PostgreSQL does.
 pub fn ident_name(ident: &Ident) -> String {

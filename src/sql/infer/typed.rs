@@ -155,9 +155,7 @@ pub(super) fn cast_to(e: Expr, ty: &PgType) -> Result<Expr> {
 fn is_plain_literal(e: &Expr) -> bool {
     match e {
         Expr::Value(v) => !matches!(v.value, Value::Boolean(_)),
-        Expr::Identifier(id) => {
-            id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default")
-        }
+        Expr::Identifier(_) => crate::sql::is_default_keyword(e),
         Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => {
             matches!(expr.as_ref(), Expr::Value(_))
         }

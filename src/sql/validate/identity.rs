@@ -25,10 +25,10 @@ pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
                 };
                 let given = match ins.source.as_ref().map(|q| q.body.as_ref()) {
                     None => false,
-                    Some(SetExpr::Values(v)) => v
-                        .rows
-                        .iter()
-                        .any(|r| r.get(pos).is_some_and(|e| !is_default(e))),
+                    Some(SetExpr::Values(v)) => v.rows.iter().any(|r| {
+                        r.get(pos)
+                            .is_some_and(|e| !crate::sql::is_default_keyword(e))
+                    }),
                     Some(_) => true,
                 };
                 if given {
@@ -63,7 +63,7 @@ pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
                 else {
                     continue;
                 };
-                if always(&def, col) && !is_default(&a.value) {
+                if always(&def, col) && !crate::sql::is_default_keyword(&a.value) {
                     let name = &def.columns[col].name;
                     return Err(Error::GeneratedAlways(format!(
                         "column \"{name}\" can only be updated to DEFAULT"
@@ -118,10 +118,6 @@ pub fn override_user_values(stmt: &mut Statement, catalog: &dyn Schema) -> Resul
 
 fn always(def: &TableDef, col: usize) -> bool {
     def.columns[col].identity == Some(Identity::Always)
-}
-
-fn is_default(e: &Expr) -> bool {
-    matches!(e, Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
 }
 
 /// The table an INSERT writes and the column each of its values goes to

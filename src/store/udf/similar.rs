@@ -67,10 +67,7 @@ pub fn similar_to_regex(pattern: &str, escape: Option<char>) -> Result<String> {
 }
 
 /// The escape character of `ESCAPE e`: one character or none (22025).
-fn escape_char(e: Option<String>) -> Result<Option<char>> {
-    let Some(e) = e else {
-        return Ok(Some('\\'));
-    };
+fn escape_char(e: &str) -> Result<Option<char>> {
     let mut chars = e.chars();
     match (chars.next(), chars.next()) {
         (None, _) => Ok(None),
@@ -90,10 +87,14 @@ fn similar(ctx: &mut Context<'_>) -> FnResult {
     let (Some(s), Some(p)) = (text(0)?, text(1)?) else {
         return Ok(Value::Null);
     };
-    if ctx.len() > 2 && text(2)?.is_none() {
-        return Ok(Value::Null);
-    }
-    let escape = escape_char(if ctx.len() > 2 { text(2)? } else { None }).map_err(fail)?;
+    // Without ESCAPE the escape character is a backslash.
+    let escape = match ctx.len() {
+        2 => Some('\\'),
+        _ => match text(2)? {
+            Some(e) => escape_char(&e).map_err(fail)?,
+            None => return Ok(Value::Null),
+        },
+    };
     let re = ctx.get_or_create_aux(1, |_| {
         compile(&similar_to_regex(&p, escape).map_err(fail)?, false)
     })?;
@@ -140,7 +141,7 @@ mod tests {
         assert_eq!(re("[^]a]"), "^(?:[^]a])$");
         assert_eq!(similar_to_regex("#%", Some('#')).unwrap(), "^(?:\\%)$");
         assert_eq!(similar_to_regex("a\\b", None).unwrap(), "^(?:a\\\\b)$");
-        assert!(escape_char(Some("ab".into())).is_err());
-        assert_eq!(escape_char(Some(String::new())).unwrap(), None);
+        assert!(escape_char("ab").is_err());
+        assert_eq!(escape_char("").unwrap(), None);
     }
 }
