@@ -22,6 +22,7 @@
 pub mod array;
 pub mod builtin;
 mod convert;
+pub mod coordination;
 pub mod datetime;
 pub mod enums;
 pub mod foreign;
@@ -73,6 +74,9 @@ pub enum PgType {
     Array(Box<PgType>),
     /// An enum type (`types::enums`): stored as its label.
     Enum(Box<enums::EnumType>),
+    /// The result of a function that returns nothing (`pg_sleep`,
+    /// `pg_advisory_lock`): an empty value, never stored.
+    Void,
     /// A type the inference could not pin down; rendered as text.
     Unknown,
 }
@@ -201,6 +205,7 @@ impl PgType {
                 postgres_types::Kind::Enum(e.labels.clone()),
                 "public".into(),
             ),
+            PgType::Void => T::VOID,
             PgType::Unknown => T::TEXT,
         }
     }
@@ -278,6 +283,7 @@ impl PgType {
             PgType::Uuid => "uuid".into(),
             PgType::Array(elem) => format!("{}[]", elem.display_name()),
             PgType::Enum(e) => enums::display_name(&e.name),
+            PgType::Void => "void".into(),
             PgType::Unknown => "unknown".into(),
         }
     }
@@ -302,6 +308,7 @@ impl PgType {
             PgType::Varchar(_) => "character varying",
             PgType::Bpchar(_) => "character",
             PgType::Array(_) => "array",
+            PgType::Void => "void",
             PgType::Text | PgType::Unknown | PgType::Enum(_) => "text",
         }
     }
@@ -560,7 +567,7 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Float8 => "float8".into(),
         PgType::Numeric(Some((p, s))) if *p > 0 => format!("numeric({p},{s})"),
         PgType::Numeric(_) => "numeric".into(),
-        PgType::Text | PgType::Unknown => "text".into(),
+        PgType::Text | PgType::Unknown | PgType::Void => "text".into(),
         PgType::Varchar(Some(n)) => format!("varchar({n})"),
         PgType::Varchar(None) => "varchar".into(),
         PgType::Bpchar(Some(n)) => format!("bpchar({n})"),

@@ -18,9 +18,11 @@
 //! gossip, and a periodic pull from every peer repairs whatever was missed
 //! (a node that was down, a node that joins later).
 
+pub mod advisory;
 mod cache;
 pub mod locks;
 pub mod membership;
+pub mod notify;
 mod placement;
 pub mod proto;
 mod registry;
@@ -89,7 +91,11 @@ pub struct Cluster {
     /// The last `reads` decided, with what it was decided from.
     reads_cache: Mutex<Option<(placement::ReadsKey, Arc<Reads>)>>,
     /// The row locks this node arbitrates, when it does (`locks`).
-    row_locks: locks::LockTable,
+    row_locks: locks::RowLockTable,
+    /// The advisory locks this node arbitrates, when it does (`advisory`).
+    advisory: advisory::AdvisoryTable,
+    /// Who listens on which channel, here and on the peers (`notify`).
+    notifier: notify::Notifier,
 }
 
 /// What the peers answered for one request.
@@ -185,7 +191,9 @@ impl Cluster {
             latency: Mutex::new(HashMap::new()),
             registry_changes: std::sync::atomic::AtomicU64::new(0),
             reads_cache: Mutex::new(None),
-            row_locks: locks::LockTable::default(),
+            row_locks: locks::RowLockTable::default(),
+            advisory: Default::default(),
+            notifier: Default::default(),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -460,6 +468,8 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
             Event::Up(m) => {
                 // Up again after a restart: its transactions are gone.
                 cluster.row_locks.release_node(&m.name);
+                cluster.advisory.release_node(&m.name);
+                cluster.notify_membership(&m, true);
                 let c = cluster.clone();
                 tokio::spawn(async move {
                     c.sync_with(&m).await;
@@ -470,6 +480,8 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
             Event::Down(m) => {
                 tracing::warn!(member = %m.name, "member down");
                 cluster.row_locks.release_node(&m.name);
+                cluster.advisory.release_node(&m.name);
+                cluster.notify_membership(&m, false);
             }
             Event::Message {
                 origin,

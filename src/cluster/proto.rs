@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::store::catalog::Entry;
+use crate::types::coordination::{AdvisoryKey, LockMode, Notification};
 use crate::types::datetime::StatementTimes;
 use crate::types::Datum;
 
@@ -113,6 +114,42 @@ pub enum Request {
     /// Transaction `token` of `node` ended: its row locks go; answered
     /// with `Done`.
     UnlockRows { node: String, token: u64 },
+    /// To the arbiter (`cluster::advisory`): give session `token` of `node`
+    /// (backend `pid` there) the advisory lock `key` in `mode`; answered
+    /// with `Done` once granted, or `Refused` when busy and `nowait`, or
+    /// when not granted within the arbiter's poll time (the asker asks
+    /// again).
+    LockAdvisory {
+        key: AdvisoryKey,
+        mode: LockMode,
+        node: String,
+        token: u64,
+        pid: i32,
+        nowait: bool,
+    },
+    /// Session `token` of `node` lets go of `key` in `mode`; `Done`.
+    UnlockAdvisory {
+        key: AdvisoryKey,
+        mode: LockMode,
+        node: String,
+        token: u64,
+    },
+    /// Session `token` of `node` ended: its advisory locks go; `Done`.
+    EndAdvisorySession { node: String, token: u64 },
+    /// Every advisory lock the arbiter granted; one `AdvisoryLocks`.
+    AdvisoryLocks,
+    /// The channels the sessions of `node` listen on now (all of them),
+    /// so that the receiver forwards those channels' notifications;
+    /// `version` (a clock reading of the sender's) orders announcements.
+    /// Answered with `Done`.
+    Listening {
+        node: String,
+        version: i64,
+        channels: Vec<String>,
+    },
+    /// Notifications committed on the sender, in commit order, for this
+    /// node's listeners; answered with `Done`.
+    Notify { notes: Vec<Notification> },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -125,6 +162,9 @@ pub enum Response {
     Chunk(Vec<u8>),
     Rids(Vec<i64>),
     Metas(Vec<crate::types::shard::ShardMeta>),
+    /// A lock request that was not granted (see `Request::LockAdvisory`).
+    Refused,
+    AdvisoryLocks(Vec<crate::cluster::advisory::HeldLock>),
 }
 
 /// What comes before a shard file's bytes.

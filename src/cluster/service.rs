@@ -164,33 +164,15 @@ impl Handler for Service {
                 cluster.forget(&node);
                 Response::Done
             }
-            Request::LockRows {
-                tables,
-                node,
-                token,
-                nowait,
-            } => {
-                let wait = crate::cluster::locks::LOCK_WAIT;
-                cluster
-                    .row_locks
-                    .acquire(&tables, &node, token, nowait, wait)
-                    .await?;
-                Response::Done
-            }
-            Request::HoldsRows {
-                tables,
-                node,
-                token,
-            } => {
-                if !cluster.row_locks.holds(&tables, &node, token) {
-                    return Err(crate::cluster::locks::lost());
-                }
-                Response::Done
-            }
-            Request::UnlockRows { node, token } => {
-                cluster.row_locks.release(&node, token);
-                Response::Done
-            }
+            req @ (Request::LockRows { .. }
+            | Request::HoldsRows { .. }
+            | Request::UnlockRows { .. }
+            | Request::LockAdvisory { .. }
+            | Request::UnlockAdvisory { .. }
+            | Request::EndAdvisorySession { .. }
+            | Request::AdvisoryLocks
+            | Request::Listening { .. }
+            | Request::Notify { .. }) => return coordinate(&cluster, req, out).await,
             Request::ShardTombstones { id } => {
                 Response::Rids(blocking(move || store.tombstones_of(&ShardId(id))).await?)
             }
@@ -235,4 +217,92 @@ fn metas(store: &Store, ids: &[String]) -> Result<Vec<ShardMeta>> {
         .filter(|id| held.contains(*id))
         .map(|id| store.meta(&ShardId(id.clone())).map(|m| (*m).clone()))
         .collect()
+}
+
+/// Requests of locks and notifications (`cluster::locks`,
+/// `cluster::advisory`, `cluster::notify`).
+async fn coordinate(cluster: &Cluster, req: Request, out: Sender<Response>) -> Result<()> {
+    let done = match req {
+        Request::LockRows {
+            tables,
+            node,
+            token,
+            nowait,
+        } => {
+            let wait = crate::cluster::locks::LOCK_WAIT;
+            cluster
+                .row_locks
+                .lock_tables(&tables, &node, token, nowait, wait)
+                .await?;
+            Response::Done
+        }
+        Request::HoldsRows {
+            tables,
+            node,
+            token,
+        } => {
+            if !cluster.row_locks.holds_tables(&tables, &node, token) {
+                return Err(crate::cluster::locks::lost());
+            }
+            Response::Done
+        }
+        Request::UnlockRows { node, token } => {
+            cluster.row_locks.release_tables(&node, token);
+            Response::Done
+        }
+        Request::LockAdvisory {
+            key,
+            mode,
+            node,
+            token,
+            pid,
+            nowait,
+        } => {
+            let holder = crate::cluster::locks::Holder { node, token };
+            let table = &cluster.advisory;
+            let granted = tokio::select! {
+                g = table.lock(key, mode, holder.clone(), pid, nowait, crate::cluster::advisory::POLL) => g,
+                _ = out.closed() => false,
+            };
+            if !granted {
+                return out.send(Response::Refused).await;
+            }
+            // An asker gone meanwhile never learns it holds the lock.
+            let sent = out.send(Response::Done).await;
+            if sent.is_err() {
+                table.unlock(key, mode, &holder);
+            }
+            return sent;
+        }
+        Request::UnlockAdvisory {
+            key,
+            mode,
+            node,
+            token,
+        } => {
+            let holder = crate::cluster::locks::Holder { node, token };
+            cluster.advisory.unlock(key, mode, &holder);
+            Response::Done
+        }
+        Request::EndAdvisorySession { node, token } => {
+            let holder = crate::cluster::locks::Holder { node, token };
+            cluster.advisory.end_session(&holder);
+            Response::Done
+        }
+        Request::AdvisoryLocks => Response::AdvisoryLocks(cluster.advisory.held()),
+        Request::Listening {
+            node,
+            version,
+            channels,
+        } => {
+            cluster.notifier.peer_listens(&node, version, channels);
+            Response::Done
+        }
+        Request::Notify { notes } => {
+            cluster.notifier.deliver(&notes);
+            Response::Done
+        }
+        _ => return Err(Error::Internal("not a coordination request".into())),
+    };
+    out.send(done).await
 }

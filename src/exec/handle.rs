@@ -120,6 +120,18 @@ impl SessionHandle {
         self.shared.txn_state()
     }
 
+    /// The notifications that arrived for the client since the last call
+    /// (LISTEN/NOTIFY), oldest first.
+    pub fn take_notifications(&self) -> Vec<crate::types::coordination::Notification> {
+        self.shared.inbox.take()
+    }
+
+    /// Resolves once a notification arrived for the client (at once if one
+    /// did since the last wait).
+    pub async fn notification_arrived(&self) {
+        self.shared.inbox.arrived().await
+    }
+
     /// The warnings the session queued for the client.
     pub fn take_notices(&self) -> Vec<String> {
         self.shared.take_notices()

@@ -4,6 +4,7 @@
 //! lives. Sessions are blocking code: `exec::handle` runs each on its own
 //! thread and gives the async world a `SessionHandle`.
 
+pub mod coordination;
 pub mod copy;
 pub mod cursor;
 pub mod ddl;
@@ -82,6 +83,8 @@ pub enum Kind {
     Close(Option<String>),
     /// DDL sqlparser does not read, pre-parsed (DDL like any other).
     PreParsedDdl(Box<PreParsedDdl>),
+    /// LISTEN, UNLISTEN or NOTIFY.
+    Signal(coordination::Signal),
 }
 
 /// DDL read by MosaicDB's own small parsers.
@@ -448,6 +451,12 @@ fn classify(stmt: &Statement) -> Result<Kind> {
             }
         }
         Statement::Discard { object_type } => Kind::Noop(format!("DISCARD {object_type}")),
+        Statement::LISTEN { .. } | Statement::UNLISTEN { .. } | Statement::NOTIFY { .. } => {
+            Kind::Signal(
+                coordination::Signal::of(stmt)
+                    .ok_or_else(|| Error::Internal("not a LISTEN, UNLISTEN or NOTIFY".into()))?,
+            )
+        }
         Statement::Deallocate { name, .. } => Kind::Deallocate(
             (name.quote_style.is_some() || !name.value.eq_ignore_ascii_case("all"))
                 .then(|| crate::sql::ident_name(name)),

@@ -18,6 +18,7 @@ use crate::types::Datum;
 mod catalog;
 mod clock;
 mod ddl_runs;
+mod seal;
 
 /// Where result rows go.
 pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
@@ -36,6 +37,8 @@ pub struct Shared {
     notices: parking_lot::Mutex<Vec<String>>,
     /// Cancelled with the current statement: stops waiting for peers.
     cancel: parking_lot::Mutex<tokio_util::sync::CancellationToken>,
+    /// Notifications for the client (`cluster::notify`).
+    pub inbox: Arc<crate::cluster::notify::Inbox>,
 }
 
 impl Shared {
@@ -173,6 +176,8 @@ pub struct Session {
     pub(super) retry_reads: bool,
     /// The peers found unreachable by the current statement.
     pub(super) unreachable: parking_lot::Mutex<HashSet<String>>,
+    /// LISTEN/NOTIFY and advisory locks (`exec::coordination`).
+    pub(super) coord: Arc<super::coordination::Coordinator>,
     pub(super) _own_interrupt: InterruptGuard,
 }
 
@@ -190,7 +195,8 @@ impl Session {
         let settings = settings::Settings::default();
         let shared_staged = Arc::new(parking_lot::RwLock::new(Default::default()));
         let shared_temps = Arc::new(parking_lot::RwLock::new(Default::default()));
-        let functions = system::session_functions(
+        let coord = super::coordination::Coordinator::new(cluster.clone(), pid, shared.clone());
+        let mut functions = system::session_functions(
             &store,
             &user,
             pid,
@@ -199,6 +205,7 @@ impl Session {
             shared_staged.clone(),
             shared_temps.clone(),
         );
+        functions.coordination = Some(coord.clone());
         conn.register_session(&functions)?;
         conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
         Ok(Session {
@@ -235,6 +242,7 @@ impl Session {
             script_clock: false,
             retry_reads: false,
             unreachable: parking_lot::Mutex::new(HashSet::new()),
+            coord,
             _own_interrupt: own_interrupt,
         })
     }
@@ -311,7 +319,11 @@ impl Session {
             return Err(Error::TransactionAborted);
         }
         self.start_clock();
+        let autocommit = self.txn == TxnState::Idle;
         let r = self.dispatch(p, params, sink);
+        if autocommit && self.txn == TxnState::Idle {
+            self.coord.end_transaction(r.is_ok());
+        }
         if r.is_err() && self.txn == TxnState::InBlock {
             self.txn = TxnState::Failed;
         }
@@ -363,6 +375,7 @@ impl Session {
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
+            (Kind::Signal(s), _) => self.signal(s),
             (Kind::SetConstraints(deferred), _) => {
                 // Outside a block PostgreSQL warns and changes nothing.
                 if self.txn == TxnState::InBlock {
@@ -681,6 +694,7 @@ impl Session {
             }
             _ => {}
         }
+        self.coord.savepoint(verb, name);
         if verb == "ROLLBACK TO" {
             self.txn = TxnState::InBlock;
             cursor::after_rollback_to(self);
@@ -710,6 +724,7 @@ impl Session {
                 let r = self.conn.batch("COMMIT");
                 if r.is_err() {
                     self.release_cluster_rows();
+                    self.coord.end_transaction(false);
                     let _ = self.conn.batch("ROLLBACK");
                     self.txn = TxnState::Idle;
                     self.end_modes();
@@ -725,6 +740,7 @@ impl Session {
                 self.after_write()?;
                 self.deliver_tombstones();
                 self.release_cluster_rows();
+                self.coord.end_transaction(true);
                 Ok(Outcome::TxnEnd("COMMIT".into()))
             }
         }
@@ -738,6 +754,7 @@ impl Session {
         self.end_modes();
         self.written.clear();
         self.release_cluster_rows();
+        self.coord.end_transaction(false);
         cursor::after_rollback(self);
         self.discard_ddl();
         Ok(Outcome::TxnEnd("ROLLBACK".into()))
@@ -747,37 +764,6 @@ impl Session {
     fn discard_ddl(&mut self) {
         self.ddl_savepoints.clear();
         ddl::restore(self, ddl::Block::default());
-    }
-
-    fn seal(&mut self, table: &str, sink: &mut RowSink) -> Result<Outcome> {
-        if self.is_temp(table) {
-            return Err(Error::Unsupported(format!(
-                "mosaic.seal() of temporary table \"{table}\""
-            )));
-        }
-        if self.txn != TxnState::Idle {
-            return Err(Error::Unsupported(
-                "mosaic.seal() inside a transaction block".into(),
-            ));
-        }
-        let sealed = self.store.seal(table)?;
-        if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
-            c.on_all_peers(
-                &crate::cluster::proto::Request::Seal {
-                    table: table.to_string(),
-                    nowait: false,
-                },
-                crate::cluster::QUERY_TIMEOUT,
-            )?;
-            // Return once every node's new shards are in the registry.
-            c.refresh_holdings()?;
-            c.pull_all_holdings();
-        }
-        sink(vec![match sealed.last() {
-            Some(m) => Datum::Text(m.id.0.clone()),
-            None => Datum::Null,
-        }])?;
-        Ok(Outcome::Rows { count: 1 })
     }
 
     /// Attach the shards a statement reads to this connection.
@@ -792,5 +778,6 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.discard_ddl();
         self.release_cluster_rows();
+        self.coord.end_session();
     }
 }

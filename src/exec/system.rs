@@ -312,5 +312,6 @@ pub fn session_functions(
         hlc: store.hlc.clone(),
         sequences: store.sequences.clone(),
         times: Default::default(),
+        coordination: None,
     }
 }

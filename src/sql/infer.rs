@@ -220,11 +220,12 @@ impl<'a> Env<'a> {
                 with_ordinality,
                 ..
             } if crate::sql::rewrite::pg_catalog::is_table_function(name) => {
+                let (default, ty) = crate::sql::rewrite::pg_catalog::table_function_column(name);
                 let col = alias
                     .as_ref()
                     .map(|a| norm(&a.name))
-                    .unwrap_or_else(|| "generate_series".into());
-                let mut cols: Cols = vec![(col.clone(), PgType::Int4)];
+                    .unwrap_or_else(|| default.into());
+                let mut cols: Cols = vec![(col.clone(), ty)];
                 if *with_ordinality {
                     cols.push(("ordinality".into(), PgType::Int8));
                 }

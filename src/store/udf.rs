@@ -27,6 +27,7 @@ use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
 mod arith;
+pub mod coordination;
 mod json;
 mod math;
 pub(crate) mod numeric;

@@ -263,6 +263,31 @@ where
     Ok(())
 }
 
+/// The notifications that arrived for an idle session (LISTEN), which
+/// PostgreSQL sends before ReadyForQuery and whenever the session waits
+/// for its client; a session inside a transaction block gets them once
+/// the block ends.
+pub(crate) async fn send_notifications<C>(
+    client: &mut C,
+    session: &SessionHandle,
+) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    if session.txn_state() != exec::TxnState::Idle {
+        return Ok(());
+    }
+    for n in session.take_notifications() {
+        let message =
+            pgwire::messages::response::NotificationResponse::new(n.pid, n.channel, n.payload);
+        client
+            .feed(PgWireBackendMessage::NotificationResponse(message))
+            .await?;
+    }
+    Ok(())
+}
+
 async fn respond(
     p: &Prepared,
     exec: Execution,
@@ -615,6 +640,31 @@ impl ExtendedQueryHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         extended::execute(self, client, message).await
+    }
+
+    async fn on_sync<C>(
+        &self,
+        client: &mut C,
+        _message: pgwire::messages::extendedquery::Sync,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        client.portal_store().rm_portal(pgwire::api::DEFAULT_NAME);
+        if let Some(session) = client.session_extensions().get::<SessionHandle>() {
+            send_notifications(client, &session).await?;
+        }
+        let status = client.transaction_status();
+        client
+            .send(PgWireBackendMessage::ReadyForQuery(
+                pgwire::messages::response::ReadyForQuery::new(status),
+            ))
+            .await?;
+        client.flush().await?;
+        Ok(())
     }
 
     async fn do_query<C>(

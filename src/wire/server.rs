@@ -85,7 +85,7 @@ pub async fn serve(
                     let _ = tcp.set_nodelay(true);
                     let h = handlers.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = pgwire::tokio::process_socket(tcp, None, h).await {
+                        if let Err(e) = connection(tcp, h).await {
                             tracing::debug!(error = %e, "connection ended with an error");
                         }
                     });
@@ -96,5 +96,97 @@ pub async fn serve(
                 }
             }
         }
+    }
+}
+
+/// How long a client may take to start up and log in.
+const STARTUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// One client connection, as pgwire's `process_socket` runs it, except
+/// that a session waiting for its client also waits for notifications
+/// (LISTEN) and sends them at once, as PostgreSQL does.
+async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std::io::Result<()> {
+    use pgwire::api::PgWireConnectionState as State;
+    use pgwire::messages::PgWireFrontendMessage;
+    use pgwire::tokio::server::{negotiate_tls, process_error, process_message};
+
+    let startup = tokio::time::sleep(STARTUP_TIMEOUT);
+    tokio::pin!(startup);
+    let socket = tokio::select! {
+        _ = &mut startup => return Ok(()),
+        socket = negotiate_tls(tcp, None) => socket?,
+    };
+    let Some(mut socket) = socket else {
+        return Ok(());
+    };
+    let (login, simple, extended, copy, cancel) = (
+        handlers.startup_handler(),
+        handlers.simple_query_handler(),
+        handlers.extended_query_handler(),
+        handlers.copy_handler(),
+        handlers.cancel_handler(),
+    );
+    loop {
+        let starting = matches!(
+            socket.state(),
+            State::AwaitingStartup | State::AuthenticationInProgress
+        );
+        let idle = match socket.state() {
+            State::ReadyForQuery => socket.session_extensions().get::<SessionHandle>(),
+            _ => None,
+        };
+        let msg = tokio::select! {
+            _ = &mut startup, if starting => None,
+            msg = socket.next() => msg,
+            () = arrived(idle.as_deref()), if idle.is_some() => {
+                if let Some(s) = &idle {
+                    send_notifications(&mut socket, s).await.map_err(std::io::Error::other)?;
+                    socket.flush().await?;
+                }
+                continue;
+            }
+        };
+        let Some(Ok(msg)) = msg else {
+            break;
+        };
+        // A Terminate ends the connection; a CancelRequest comes on a
+        // connection of its own, which ends with it.
+        if matches!(msg, PgWireFrontendMessage::Terminate(_)) {
+            break;
+        }
+        let is_extended = match socket.state() {
+            State::CopyInProgress(extended) => extended,
+            _ => msg.is_extended_query(),
+        };
+        let is_cancel = matches!(msg, PgWireFrontendMessage::CancelRequest(_));
+        let r = process_message(
+            msg,
+            &mut socket,
+            login.clone(),
+            simple.clone(),
+            extended.clone(),
+            copy.clone(),
+            cancel.clone(),
+        )
+        .await;
+        if let Err(e) = r {
+            let fatal = e.is_fatal();
+            process_error(&mut socket, e, is_extended).await?;
+            if fatal {
+                break;
+            }
+        }
+        if is_cancel {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves once a notification arrived for the session.
+async fn arrived(session: Option<&SessionHandle>) {
+    match session {
+        Some(s) => s.notification_arrived().await,
+        None => std::future::pending().await,
     }
 }

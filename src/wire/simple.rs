@@ -67,8 +67,10 @@ where
             }
         }
     }
-    let status = super::status_of(&*backend.session(client).await?);
+    let session = backend.session(client).await?;
+    let status = super::status_of(&session);
     client.set_transaction_status(status);
+    super::send_notifications(client, &session).await?;
     super::params::report_changes(client).await?;
     // During COPY FROM STDIN, ReadyForQuery follows the copy's end.
     if !matches!(client.state(), PgWireConnectionState::CopyInProgress(_)) {

@@ -53,6 +53,7 @@ fn internal_name(dt: &DataType) -> String {
             PgType::Float8 => "float8",
             PgType::Numeric(_) => "numeric",
             PgType::Text | PgType::Unknown => "text",
+            PgType::Void => "void",
             PgType::Varchar(_) => "varchar",
             PgType::Bpchar(_) => "bpchar",
             PgType::Bytea => "bytea",
@@ -450,6 +451,19 @@ impl Env<'_> {
             "min" | "max" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" | "abs"
             | "mod" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" => PgType::Bool,
+            "pg_try_advisory_lock"
+            | "pg_try_advisory_lock_shared"
+            | "pg_try_advisory_xact_lock"
+            | "pg_try_advisory_xact_lock_shared"
+            | "pg_advisory_unlock"
+            | "pg_advisory_unlock_shared" => PgType::Bool,
+            "pg_advisory_lock"
+            | "pg_advisory_lock_shared"
+            | "pg_advisory_xact_lock"
+            | "pg_advisory_xact_lock_shared"
+            | "pg_advisory_unlock_all"
+            | "pg_notify"
+            | "pg_sleep" => PgType::Void,
             "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" | "stddev"
             | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => PgType::Float8,
             "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),

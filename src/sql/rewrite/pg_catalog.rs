@@ -37,8 +37,19 @@ pub fn rewrite(stmt: &mut Statement) -> Result<()> {
 pub fn is_table_function(name: &ObjectName) -> bool {
     matches!(
         unqualified(&crate::sql::object_name(name)),
-        "generate_series" | "unnest" | "pg_partition_ancestors"
+        "generate_series" | "unnest" | "pg_partition_ancestors" | "pg_listening_channels"
     )
+}
+
+/// The column a table function of [`is_table_function`] yields when its
+/// alias names none, and its type.
+pub fn table_function_column(name: &ObjectName) -> (&'static str, PgType) {
+    match unqualified(&crate::sql::object_name(name)) {
+        "pg_listening_channels" => ("pg_listening_channels", PgType::Text),
+        "unnest" => ("unnest", PgType::Int4),
+        "pg_partition_ancestors" => ("pg_partition_ancestors", PgType::Int4),
+        _ => ("generate_series", PgType::Int4),
+    }
 }
 
 /// The type of a cast to a catalog type (`regclass`, `oid`, …), for
@@ -400,6 +411,18 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
                 format!("pg_partition_ancestors({arg})"),
                 "1",
                 "pg_partition_ancestors",
+            )
+        }
+        // The session's channels, from the session's own function.
+        "pg_listening_channels" => {
+            if !args.args.is_empty() {
+                return Err(Error::NoSuchFunction("pg_listening_channels".into()));
+            }
+            (
+                "json_each(pg_listening_channels_json())".to_string(),
+                "value".to_string(),
+                "key + 1",
+                "pg_listening_channels",
             )
         }
         _ if *with_ordinality => {

@@ -56,6 +56,41 @@ const SQLITE_ONLY: &[&str] = &[
     "zeroblob",
 ];
 
+/// The functions that act for the session calling them (advisory locks,
+/// notifications, sleeping; `store::udf::coordination`): a statement
+/// calling one runs whole on the session's own connection, never split
+/// into fragments run elsewhere.
+pub const SESSION_BOUND: &[&str] = &[
+    "pg_advisory_lock",
+    "pg_advisory_lock_shared",
+    "pg_try_advisory_lock",
+    "pg_try_advisory_lock_shared",
+    "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_xact_lock",
+    "pg_try_advisory_xact_lock_shared",
+    "pg_advisory_unlock",
+    "pg_advisory_unlock_shared",
+    "pg_advisory_unlock_all",
+    "pg_notify",
+    "pg_sleep",
+    "pg_listening_channels_json",
+];
+
+/// Whether `stmt` calls a function of [`SESSION_BOUND`].
+pub fn calls_session_bound(stmt: &sqlparser::ast::Statement) -> bool {
+    let mut found = false;
+    let _ = sqlparser::ast::visit_expressions(stmt, |e| {
+        if let sqlparser::ast::Expr::Function(f) = e {
+            let name = crate::sql::object_name(&f.name);
+            let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+            found |= SESSION_BOUND.contains(&name);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
 /// 42883 for a call PostgreSQL has no function for.
 pub(super) fn check(f: &Function) -> Result<()> {
     let [ObjectNamePart::Identifier(id)] = f.name.0.as_slice() else {

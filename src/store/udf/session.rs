@@ -43,6 +43,9 @@ pub struct SessionFunctions {
     /// The start of the session's transaction and statement, as
     /// `now()` and `statement_timestamp()` answer them.
     pub times: Arc<Times>,
+    /// Advisory locks, notifications and sleeps, for the session's own
+    /// connection (`store::udf::coordination`).
+    pub coordination: Option<Arc<dyn crate::store::udf::coordination::Coordination>>,
 }
 
 /// A session's transaction and statement start times (microseconds since
@@ -125,6 +128,9 @@ pub(crate) fn register(conn: &Connection, s: &SessionFunctions) -> Result<()> {
     register_settings(conn, s.settings.clone())?;
     crate::store::udf::pg_catalog::register_lookup(conn, s.lookup.clone())?;
     crate::store::udf::sequence::register(conn, s.lookup.clone(), s.sequences.clone())?;
+    if let Some(c) = &s.coordination {
+        crate::store::udf::coordination::register(conn, c.clone())?;
+    }
     Ok(())
 }
 
