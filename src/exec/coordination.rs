@@ -227,6 +227,13 @@ impl Coordinator {
         }
     }
 
+    /// DISCARD ALL (never inside a block): the session listens to nothing
+    /// and holds no session-level advisory lock.
+    pub fn discard(&self) {
+        self.apply_listens(vec![(None, false)]);
+        let _ = self.advisory_unlock_all();
+    }
+
     /// The session ended: it listens no more and holds nothing.
     pub fn end_session(&self) {
         let (listened, held) = {

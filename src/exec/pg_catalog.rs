@@ -11,6 +11,7 @@
 mod enums;
 pub(crate) mod foreign;
 mod information_schema;
+mod locks;
 pub(crate) mod objects;
 mod relations;
 mod rows;

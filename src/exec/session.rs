@@ -257,6 +257,7 @@ impl Session {
         self.settings.reset(None);
         crate::exec::cursor::close_all(self);
         crate::exec::ddl::temp::discard(self);
+        self.coord.discard();
     }
 
     /// The result columns of an open cursor, if one is called `name`.
