@@ -1,7 +1,7 @@
 //! Python drivers (psycopg 3, psycopg2, asyncpg) against a real node: the
 //! pytest suite in tests/compat/python does what an application does and
-//! asserts what comes back; its row lock tests also run on three nodes,
-//! their sessions spread over the nodes. Python and the modules come from
+//! asserts what comes back; its row lock, LISTEN/NOTIFY and advisory lock
+//! tests also run on three nodes, their sessions spread over the nodes. Python and the modules come from
 //! scripts/install-test-deps.sh; when they are missing this test fails
 //! rather than skipping.
 
@@ -17,13 +17,16 @@ fn dsn(node: &TestNode) -> String {
     format!("postgresql://{USER}:{PASSWORD}@{}/mosaic", node.pg_addr())
 }
 
-/// Run pytest on `path` (under tests/compat/python) against `nodes`.
-fn pytest(path: &str, nodes: &[TestNode]) {
-    let suite = format!("{}/tests/compat/python/{path}", env!("CARGO_MANIFEST_DIR"));
+/// Run pytest on `paths` (under tests/compat/python) against `nodes`.
+fn pytest(paths: &[&str], nodes: &[TestNode]) {
+    let suite = paths
+        .iter()
+        .map(|p| format!("{}/tests/compat/python/{p}", env!("CARGO_MANIFEST_DIR")));
     let dsns: Vec<String> = nodes.iter().map(dsn).collect();
     let output = Command::new("python3")
         // -p no:cacheprovider: no .pytest_cache written into the source tree.
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", &suite])
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .args(suite)
         .env("MOSAIC_TEST_DSN", &dsns[0])
         .env("MOSAIC_TEST_DSNS", dsns.join(","))
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -43,13 +46,14 @@ fn pytest(path: &str, nodes: &[TestNode]) {
 
 #[test]
 fn python_drivers() {
-    pytest("", &[TestNode::start()]);
+    pytest(&[""], &[TestNode::start()]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn row_locks_from_psycopg_on_three_nodes() {
+async fn locks_and_notifications_on_three_nodes() {
     let nodes = start_cluster(&["py1", "py2", "py3"], &["--shard-max-rows", "10"]).await;
-    tokio::task::spawn_blocking(move || pytest("test_row_locks.py", &nodes))
+    let files = ["test_row_locks.py", "test_notify.py"];
+    tokio::task::spawn_blocking(move || pytest(&files, &nodes))
         .await
         .unwrap();
 }

@@ -259,3 +259,63 @@ async fn one_holder_at_a_time_across_nodes() {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mosaic_channels_announce_shards_and_nodes() {
+    let mut nodes = start_cluster(&["cs1", "cs2", "cs3"], &[]).await;
+    let (l, mut rx) = listener(&nodes[0].conn_string()).await;
+    l.batch_execute("LISTEN mosaic_shards; LISTEN mosaic_nodes")
+        .await
+        .unwrap();
+    let writer = nodes[1].client().await;
+    writer
+        .batch_execute(
+            "CREATE TABLE cs_t (id int PRIMARY KEY); INSERT INTO cs_t VALUES (1), (2); \
+             SELECT mosaic.seal('cs_t')",
+        )
+        .await
+        .unwrap();
+    let events = |got: Vec<Received>| -> Vec<serde_json::Value> {
+        got.into_iter()
+            .map(|(ch, p, pid)| {
+                assert_eq!(pid, 0, "system events come from no session");
+                let mut v: serde_json::Value = serde_json::from_str(&p).unwrap();
+                v["channel"] = ch.into();
+                v
+            })
+            .collect()
+    };
+    let got = events(drain(&mut rx, Duration::from_secs(3)).await);
+    let sealed = got
+        .iter()
+        .find(|e| e["channel"] == "mosaic_shards" && e["event"] == "sealed" && e["node"] == "cs2")
+        .unwrap_or_else(|| panic!("no sealed shard of cs2 in {got:#?}"));
+    assert_eq!(sealed["table"], "cs_t");
+    assert_eq!(sealed["rows"], 2);
+    // Replication copies the shard elsewhere.
+    assert!(
+        got.iter()
+            .any(|e| e["event"] == "replicated" && e["shard"] == sealed["shard"])
+            || events(drain(&mut rx, Duration::from_secs(5)).await)
+                .iter()
+                .any(|e| e["event"] == "replicated" && e["shard"] == sealed["shard"]),
+        "no copy of {} announced",
+        sealed["shard"]
+    );
+    nodes[2].kill9();
+    let deadline = std::time::Instant::now() + common::CLUSTER_TIMEOUT;
+    loop {
+        let got = events(drain(&mut rx, Duration::from_secs(1)).await);
+        if got
+            .iter()
+            .any(|e| e["channel"] == "mosaic_nodes" && e["event"] == "down" && e["node"] == "cs3")
+        {
+            assert!(got.iter().all(|e| e["seen_by"] != "cs3"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cs3 never announced down"
+        );
+    }
+}

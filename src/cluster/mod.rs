@@ -470,6 +470,7 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
                 cluster.row_locks.release_node(&m.name);
                 cluster.advisory.release_node(&m.name);
                 cluster.notify_membership(&m, true);
+                cluster.node_event(&m.name, "up");
                 let c = cluster.clone();
                 tokio::spawn(async move {
                     c.sync_with(&m).await;
@@ -482,6 +483,11 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
                 cluster.row_locks.release_node(&m.name);
                 cluster.advisory.release_node(&m.name);
                 cluster.notify_membership(&m, false);
+                let left = cluster
+                    .members()
+                    .iter()
+                    .any(|(x, s)| x.name == m.name && *s == MemberState::Left);
+                cluster.node_event(&m.name, if left { "left" } else { "down" });
             }
             Event::Message {
                 origin,

@@ -23,7 +23,7 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, Notify};
 
 use crate::cluster::membership::Member;
-use crate::cluster::proto::{Request, Response};
+use crate::cluster::proto::{Request, Response, ShardInfo};
 use crate::cluster::{Cluster, SYNC_TIMEOUT};
 use crate::types::coordination::Notification;
 
@@ -228,6 +228,73 @@ impl Cluster {
             self.runtime.spawn(self.announcement(vec![m.clone()]));
         } else {
             self.notifier.peers.lock().remove(&m.name);
+        }
+    }
+}
+
+/// The channel of node events (`{"event": "up", "node": …, "seen_by": …}`).
+pub const NODES_CHANNEL: &str = "mosaic_nodes";
+/// The channel of shard events (`{"event": "sealed", "shard": …, …}`).
+pub const SHARDS_CHANNEL: &str = "mosaic_shards";
+
+impl Cluster {
+    /// A membership event as this node saw it, for its own listeners on
+    /// `mosaic_nodes` (every node sees membership, and says what it saw).
+    pub(crate) fn node_event(&self, node: &str, event: &str) {
+        let payload = serde_json::json!({
+            "event": event,
+            "node": node,
+            "seen_by": self.store.node_name,
+        });
+        self.notifier.deliver(&[Notification {
+            channel: NODES_CHANNEL.into(),
+            payload: payload.to_string(),
+            pid: 0,
+        }]);
+    }
+
+    /// What changed in this node's shards between two readings of its
+    /// holdings, on `mosaic_shards` for listeners on every node: a shard
+    /// of its own appeared (`sealed`, or `compacted` when shards of the
+    /// same table went at once) or went (`removed`), a copy of another
+    /// node's appeared (`replicated`: a replica or an edge-cache copy) or
+    /// went (`evicted`).
+    pub(crate) fn shard_events(&self, before: &[ShardInfo], after: &[ShardInfo]) {
+        let me = &self.store.node_name;
+        let ids = |l: &[ShardInfo]| l.iter().map(|s| s.id.clone()).collect::<BTreeSet<_>>();
+        let (was, is) = (ids(before), ids(after));
+        let gone: Vec<&ShardInfo> = before.iter().filter(|s| !is.contains(&s.id)).collect();
+        let new: Vec<&ShardInfo> = after.iter().filter(|s| !was.contains(&s.id)).collect();
+        let own = |s: &ShardInfo| s.home.is_empty() || s.home == *me;
+        let mut notes = Vec::new();
+        for (s, appeared) in new
+            .iter()
+            .map(|s| (s, true))
+            .chain(gone.iter().map(|s| (s, false)))
+        {
+            let event = match (appeared, own(s)) {
+                (true, true) if gone.iter().any(|g| own(g) && g.table == s.table) => "compacted",
+                (true, true) => "sealed",
+                (false, true) => "removed",
+                (true, false) => "replicated",
+                (false, false) => "evicted",
+            };
+            let payload = serde_json::json!({
+                "event": event,
+                "shard": s.id,
+                "table": s.table,
+                "node": me,
+                "home": if own(s) { me } else { &s.home },
+                "rows": s.live_rows,
+            });
+            notes.push(Notification {
+                channel: SHARDS_CHANNEL.into(),
+                payload: payload.to_string(),
+                pid: 0,
+            });
+        }
+        if !notes.is_empty() {
+            self.publish(notes);
         }
     }
 }

@@ -63,7 +63,7 @@ impl Cluster {
                 None => return Ok(()),
             }
         };
-        let version = {
+        let (version, before) = {
             let mut mine = self.mine.lock();
             let slot = self.store.sequences.slot();
             if mine.shards == shards
@@ -73,12 +73,17 @@ impl Cluster {
             {
                 return Ok(());
             }
+            // The first reading after start is no event.
+            let before = (mine.version != 0).then(|| mine.shards.clone());
             mine.shards = shards;
             mine.open_tables = open_tables;
             mine.seq_slot = slot;
             mine.version = self.store.hlc.now() as u64;
-            mine.version
+            (mine.version, before)
         };
+        if let Some(before) = before {
+            self.shard_events(&before, &self.mine.lock().shards.clone());
+        }
         self.membership.broadcast(TOPIC_HOLDINGS, version, vec![]);
         Ok(())
     }
@@ -160,6 +165,7 @@ impl Cluster {
         let known = self.registry.write().remove(node).is_some();
         self.registry_changed();
         if known {
+            self.node_event(node, "forgotten");
             tracing::info!(node, "forgot a node that is gone for good");
             self.save_registry();
         }

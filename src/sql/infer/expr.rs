@@ -14,7 +14,7 @@ fn is_null(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if v.value == Value::Null)
 }
 
-fn args(f: &Function) -> Vec<&Expr> {
+pub(super) fn args(f: &Function) -> Vec<&Expr> {
     match &f.args {
         FunctionArguments::List(l) => l
             .args

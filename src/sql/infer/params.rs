@@ -222,8 +222,33 @@ impl Visitor for ParamVisitor<'_> {
                     self.set(n, t);
                 }
             }
+            Expr::Function(f) => {
+                let args = super::expr::args(f);
+                let name = crate::sql::object_name(&f.name);
+                let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+                for (arg, ty) in args.iter().zip(argument_types(name, args.len())) {
+                    if let Some(n) = placeholder(arg) {
+                        self.set(n, ty);
+                    }
+                }
+            }
             _ => {}
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The declared argument types of the functions whose parameters are not
+/// text: what `$n` passed to them is described as.
+fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
+    match (name, arity) {
+        ("pg_sleep", 1) => vec![PgType::Float8],
+        (n, 1) if is_advisory(n) => vec![PgType::Int8],
+        (n, 2) if is_advisory(n) => vec![PgType::Int4, PgType::Int4],
+        _ => Vec::new(),
+    }
+}
+
+fn is_advisory(name: &str) -> bool {
+    name.contains("advisory") && crate::sql::validate::SESSION_BOUND.contains(&name)
 }

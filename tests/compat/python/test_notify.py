@@ -183,13 +183,13 @@ def test_advisory_lock_is_held_until_unlock_commit_or_disconnect(dsns):
         notices = []
         other.add_notice_handler(lambda d: notices.append((d.severity, d.sqlstate)))
 
-        holder = psycopg.connect(dsns[0], autocommit=True)
-        holder.execute("SELECT pg_advisory_lock(%s)", (key,))
-        assert try_lock() is False
-        assert other.execute("SELECT pg_try_advisory_lock_shared(%s)", (key,)).fetchone()[0] is False
-        assert other.execute("SELECT pg_advisory_unlock(%s)", (key,)).fetchone()[0] is False
-        assert notices == [("WARNING", "01000")], "unlocking a lock not held warns"
-        holder.close()
+        with psycopg.connect(dsns[0], autocommit=True) as holder:
+            holder.execute("SELECT pg_advisory_lock(%s)", (key,))
+            assert try_lock() is False
+            assert other.execute("SELECT pg_try_advisory_lock_shared(%s)", (key,)).fetchone()[0] is False
+            assert other.execute("SELECT pg_advisory_unlock(%s)", (key,)).fetchone()[0] is False
+            assert notices == [("WARNING", "01000")], "unlocking a lock not held warns"
+        # The holder's connection is closed, without unlocking.
         deadline = time.monotonic() + WAIT
         while not try_lock():
             assert time.monotonic() < deadline, "the lock outlived its holder's connection"
