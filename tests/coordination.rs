@@ -176,11 +176,12 @@ async fn one(c: &tokio_postgres::Client, sql: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn advisory_locks_hold_across_nodes() {
-    // co1 arbitrates (first by name); the holder that dies is on co3.
-    let mut nodes = start_cluster(&["co1", "co2", "co3"], &[]).await;
+    // co1 arbitrates (first by name) and restarts, joining through co2;
+    // the holder that dies is on co3.
+    let mut nodes = start_cluster(&["co2", "co1", "co3"], &[]).await;
     let a = nodes[2].client().await;
-    let b = nodes[1].client().await;
-    let c = nodes[0].client().await;
+    let b = nodes[0].client().await;
+    let c = nodes[1].client().await;
     let t = Some("t".to_string());
     let f = Some("f".to_string());
     assert_eq!(one(&a, "SELECT pg_try_advisory_lock(7)").await, t);
@@ -221,6 +222,20 @@ async fn advisory_locks_hold_across_nodes() {
     a.batch_execute("COMMIT").await.unwrap();
     assert_eq!(one(&b, "SELECT pg_try_advisory_lock(9)").await, t);
     assert_eq!(one(&b, "SELECT pg_advisory_unlock(9)").await, t);
+    // The arbiter restarts (its table starts empty): the holders tell it
+    // what they hold, and it grants that to no one else.
+    assert_eq!(one(&b, "SELECT pg_try_advisory_lock(11)").await, t);
+    drop(c);
+    nodes[1].restart();
+    common::wait_alive(&nodes[0], 2).await;
+    let c = nodes[1].client().await;
+    common::wait_rows(
+        &c,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 11",
+        &["1"],
+    )
+    .await;
+    assert_eq!(one(&c, "SELECT pg_try_advisory_lock(11)").await, f);
     // The holder's node dies: once membership says so, the lock is free.
     assert_eq!(one(&a, "SELECT pg_try_advisory_lock(10)").await, t);
     assert_eq!(one(&b, "SELECT pg_try_advisory_lock(10)").await, f);

@@ -17,6 +17,7 @@
 //! giving up always sends a release of what was asked (harmless when
 //! nothing was granted).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -31,12 +32,19 @@ use crate::types::coordination::{AdvisoryKey, LockMode};
 pub(crate) const POLL: Duration = Duration::from_secs(20);
 
 /// The advisory locks this node arbitrates, when it does, with the backend
-/// pid of each holding session (for `pg_locks`).
+/// pid of each holding session (for `pg_locks`); and those this node's own
+/// sessions hold, to tell an arbiter that starts with an empty table.
 #[derive(Debug, Default)]
 pub struct AdvisoryTable {
     pub(crate) locks: LockTable<AdvisoryKey>,
     pids: parking_lot::Mutex<std::collections::HashMap<Holder, i32>>,
+    /// This node's sessions' locks: (session token, pid) → (key, mode)s.
+    own: parking_lot::Mutex<OwnLocks>,
+    /// The arbiter as of the last membership change.
+    arbiter: parking_lot::Mutex<Option<String>>,
 }
+
+type OwnLocks = BTreeMap<(u64, i32), BTreeSet<(AdvisoryKey, LockMode)>>;
 
 /// One session's claim on the cluster's advisory locks.
 #[derive(Debug, Clone)]
@@ -165,7 +173,11 @@ impl Cluster {
                 }
             });
             match r {
-                Some(Ok(true)) => return Ok(true),
+                Some(Ok(true)) => {
+                    let mut own = self.advisory.own.lock();
+                    own.entry((s.token, s.pid)).or_default().insert((key, mode));
+                    return Ok(true);
+                }
                 Some(Ok(false)) if nowait => return Ok(false),
                 Some(Ok(false)) => continue,
                 Some(Err(e)) => {
@@ -183,6 +195,9 @@ impl Cluster {
     /// Session `s` lets go of `key` in `mode`; waits for the arbiter, so a
     /// lock asked for next is asked after this release.
     pub fn advisory_unlock(&self, s: &AdvisorySession, key: AdvisoryKey, mode: LockMode) {
+        if let Some(held) = self.advisory.own.lock().get_mut(&(s.token, s.pid)) {
+            held.remove(&(key, mode));
+        }
         let holder = self.holder(s);
         self.tell_arbiter(Request::UnlockAdvisory {
             key,
@@ -197,12 +212,72 @@ impl Cluster {
 
     /// Session `s` ended: every advisory lock it held goes.
     pub fn advisory_end_session(&self, s: &AdvisorySession) {
+        self.advisory.own.lock().remove(&(s.token, s.pid));
         let holder = self.holder(s);
         self.advisory.end_session(&holder);
         self.tell_arbiter(Request::EndAdvisorySession {
             node: holder.node,
             token: holder.token,
         });
+    }
+
+    /// Membership changed (`restarted`: a node that came up, perhaps with
+    /// an empty table): when the arbiter is now another node than before,
+    /// or the arbiter itself came up, tell it the locks this node's
+    /// sessions hold, so that it grants them to no one else. One taken
+    /// meanwhile by another session is logged: the two sessions then both
+    /// believe they hold it.
+    pub(crate) async fn reassert_advisory(&self, restarted: Option<&str>) {
+        let Ok(arbiter) = self.lock_arbiter("advisory locks") else {
+            return;
+        };
+        let name = arbiter
+            .as_ref()
+            .map_or(self.store.node_name.clone(), |m| m.name.clone());
+        let changed = {
+            let mut last = self.advisory.arbiter.lock();
+            let changed = last.as_deref() != Some(name.as_str());
+            *last = Some(name.clone());
+            changed
+        };
+        if !changed && restarted != Some(name.as_str()) {
+            return;
+        }
+        let own = self.advisory.own.lock().clone();
+        for ((token, pid), held) in own {
+            for (key, mode) in held {
+                let kept = match &arbiter {
+                    None => {
+                        let holder = Holder {
+                            node: self.store.node_name.clone(),
+                            token,
+                        };
+                        let table = &self.advisory;
+                        table
+                            .lock(key, mode, holder, pid, true, Duration::ZERO)
+                            .await
+                    }
+                    Some(a) => {
+                        let req = Request::LockAdvisory {
+                            key,
+                            mode,
+                            node: self.store.node_name.clone(),
+                            token,
+                            pid,
+                            nowait: true,
+                        };
+                        let client = self.client(a.cluster_addr);
+                        let r = client
+                            .call_all::<Request, Response>(&req, SYNC_TIMEOUT)
+                            .await;
+                        matches!(r.as_deref(), Ok([Response::Done]))
+                    }
+                };
+                if !kept {
+                    tracing::warn!(arbiter = %name, ?key, "an advisory lock held here could not be kept at the new arbiter");
+                }
+            }
+        }
     }
 
     /// Every advisory lock granted in the cluster, as the arbiter knows them.

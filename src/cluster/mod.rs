@@ -473,6 +473,7 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
                 cluster.node_event(&m.name, "up");
                 let c = cluster.clone();
                 tokio::spawn(async move {
+                    c.reassert_advisory(Some(&m.name)).await;
                     c.sync_with(&m).await;
                     // Tombstones queued for it while it was away.
                     c.flush_outbox().await;
@@ -488,6 +489,8 @@ async fn events(cluster: Arc<Cluster>, mut rx: tokio::sync::mpsc::UnboundedRecei
                     .iter()
                     .any(|(x, s)| x.name == m.name && *s == MemberState::Left);
                 cluster.node_event(&m.name, if left { "left" } else { "down" });
+                let c = cluster.clone();
+                tokio::spawn(async move { c.reassert_advisory(None).await });
             }
             Event::Message {
                 origin,
