@@ -61,6 +61,7 @@ impl Signal {
 /// A session's listening, pending notifications and advisory holds.
 pub struct Coordinator {
     cluster: Option<Arc<Cluster>>,
+    hlc: Arc<crate::store::clock::Hlc>,
     me: AdvisorySession,
     shared: Arc<Shared>,
     state: Mutex<State>,
@@ -80,12 +81,20 @@ struct State {
     /// At each user savepoint: its name and the lengths of `listens` and
     /// `notes`.
     marks: Vec<(String, usize, usize)>,
+    /// The open transaction's id, once asked for.
+    xid: Option<i64>,
 }
 
 impl Coordinator {
-    pub fn new(cluster: Option<Arc<Cluster>>, pid: i32, shared: Arc<Shared>) -> Arc<Coordinator> {
+    pub fn new(
+        cluster: Option<Arc<Cluster>>,
+        hlc: Arc<crate::store::clock::Hlc>,
+        pid: i32,
+        shared: Arc<Shared>,
+    ) -> Arc<Coordinator> {
         Arc::new(Coordinator {
             cluster,
+            hlc,
             me: AdvisorySession {
                 token: rand::random(),
                 pid,
@@ -156,6 +165,7 @@ impl Coordinator {
                 *session > 0
             });
             st.marks.clear();
+            st.xid = None;
             let listens = std::mem::take(&mut st.listens);
             let notes = std::mem::take(&mut st.notes);
             (released, listens, notes)
@@ -252,6 +262,11 @@ impl Coordinator {
 }
 
 impl Coordination for Coordinator {
+    fn transaction_id(&self) -> i64 {
+        let hlc = self.hlc.clone();
+        *self.state.lock().xid.get_or_insert_with(|| hlc.now())
+    }
+
     fn advisory_lock(
         &self,
         key: AdvisoryKey,

@@ -195,7 +195,12 @@ impl Session {
         let settings = settings::Settings::default();
         let shared_staged = Arc::new(parking_lot::RwLock::new(Default::default()));
         let shared_temps = Arc::new(parking_lot::RwLock::new(Default::default()));
-        let coord = super::coordination::Coordinator::new(cluster.clone(), pid, shared.clone());
+        let coord = super::coordination::Coordinator::new(
+            cluster.clone(),
+            store.hlc.clone(),
+            pid,
+            shared.clone(),
+        );
         let mut functions = system::session_functions(
             &store,
             &user,
@@ -258,6 +263,12 @@ impl Session {
         crate::exec::cursor::close_all(self);
         crate::exec::ddl::temp::discard(self);
         self.coord.discard();
+        self.discard_sequences();
+    }
+
+    /// DISCARD SEQUENCES: `currval` and `lastval` forget what was drawn.
+    pub fn discard_sequences(&mut self) {
+        self.functions.drawn.lock().clear();
     }
 
     /// The result columns of an open cursor, if one is called `name`.

@@ -313,5 +313,6 @@ pub fn session_functions(
         sequences: store.sequences.clone(),
         times: Default::default(),
         coordination: None,
+        drawn: Default::default(),
     }
 }

@@ -478,6 +478,12 @@ async fn discard_all(session: &SessionHandle, p: &Prepared) -> PgWireResult<()> 
         Some(Statement::Discard {
             object_type: DiscardObject::ALL,
         }) => session.run(|s| s.discard_all()).await.map_err(to_pg)?,
+        Some(Statement::Discard {
+            object_type: DiscardObject::SEQUENCES,
+        }) => session
+            .run(|s| s.discard_sequences())
+            .await
+            .map_err(to_pg)?,
         // DISCARD TEMP drops the session's temporary tables.
         Some(Statement::Discard {
             object_type: DiscardObject::TEMP,

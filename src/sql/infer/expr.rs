@@ -432,7 +432,7 @@ impl Env<'_> {
         };
         Ok(match name.as_str() {
             "count" | "row_number" | "rank" | "dense_rank" | "nextval" | "currval" | "setval"
-            | "lastval" => PgType::Int8,
+            | "lastval" | "txid_current" => PgType::Int8,
             "sha224" | "sha256" | "sha384" | "sha512" | "decode" => PgType::Bytea,
             "bit_length" | "ascii" => PgType::Int4,
             "ntile" | "length" | "char_length" | "character_length" | "octet_length" | "strpos"

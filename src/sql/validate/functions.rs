@@ -75,6 +75,7 @@ pub const SESSION_BOUND: &[&str] = &[
     "pg_notify",
     "pg_sleep",
     "pg_listening_channels_json",
+    "txid_current",
 ];
 
 /// Whether `stmt` calls a function of [`SESSION_BOUND`].

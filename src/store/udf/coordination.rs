@@ -38,6 +38,9 @@ pub trait Coordination: Send + Sync + 'static {
     fn listening_channels(&self) -> Vec<String>;
     /// Sleep, unless the statement is cancelled first.
     fn sleep(&self, seconds: f64) -> Result<()>;
+    /// The open transaction's id (`txid_current`): the same for all of it,
+    /// larger than any id this node gave before.
+    fn transaction_id(&self) -> i64;
 }
 
 /// The advisory lock functions: (name, mode, xact, try, returns bool).
@@ -142,6 +145,8 @@ pub(crate) fn register(conn: &Connection, c: Arc<dyn Coordination>) -> Result<()
     conn.create_scalar_function("pg_listening_channels_json", 0, flags, move |_| {
         Ok(serde_json::Value::from(l.listening_channels()).to_string())
     })?;
+    let x = c.clone();
+    conn.create_scalar_function("txid_current", 0, flags, move |_| Ok(x.transaction_id()))?;
     conn.create_scalar_function("pg_sleep", 1, flags, move |ctx| {
         let secs = match ctx.get_raw(0) {
             ValueRef::Null => return Ok(None),

@@ -19,20 +19,29 @@ use crate::types::sequence::SequenceDef;
 use crate::types::PgType;
 
 /// What this session drew: each sequence's last value, and the last
-/// sequence nextval ran on.
-#[derive(Default)]
-struct Drawn {
+/// sequence nextval ran on (`currval`, `lastval`).
+#[derive(Debug, Default)]
+pub struct Drawn {
     current: HashMap<String, i64>,
     last: Option<String>,
+}
+
+impl Drawn {
+    /// DISCARD SEQUENCES: nothing drawn any more, as far as `currval` and
+    /// `lastval` know.
+    pub fn clear(&mut self) {
+        self.current.clear();
+        self.last = None;
+    }
 }
 
 pub(crate) fn register(
     conn: &Connection,
     lookup: Arc<dyn Lookup>,
     sequences: Arc<Sequences>,
+    drawn: Arc<Mutex<Drawn>>,
 ) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8;
-    let drawn = Arc::new(Mutex::new(Drawn::default()));
     for (function, implicit) in [("nextval", false), ("mosaic_nextval", true)] {
         let (l, s, d) = (lookup.clone(), sequences.clone(), drawn.clone());
         conn.create_scalar_function(function, 1, flags, move |c| {

@@ -46,6 +46,8 @@ pub struct SessionFunctions {
     /// Advisory locks, notifications and sleeps, for the session's own
     /// connection (`store::udf::coordination`).
     pub coordination: Option<Arc<dyn crate::store::udf::coordination::Coordination>>,
+    /// What `currval` and `lastval` answer from (DISCARD SEQUENCES clears it).
+    pub drawn: Arc<parking_lot::Mutex<crate::store::udf::sequence::Drawn>>,
 }
 
 /// A session's transaction and statement start times (microseconds since
@@ -127,7 +129,12 @@ pub(crate) fn register(conn: &Connection, s: &SessionFunctions) -> Result<()> {
     })?;
     register_settings(conn, s.settings.clone())?;
     crate::store::udf::pg_catalog::register_lookup(conn, s.lookup.clone())?;
-    crate::store::udf::sequence::register(conn, s.lookup.clone(), s.sequences.clone())?;
+    crate::store::udf::sequence::register(
+        conn,
+        s.lookup.clone(),
+        s.sequences.clone(),
+        s.drawn.clone(),
+    )?;
     if let Some(c) = &s.coordination {
         crate::store::udf::coordination::register(conn, c.clone())?;
     }
