@@ -6,6 +6,9 @@
 //! 15 runs the same statements when given. Prints a markdown report on
 //! stdout, progress on stderr.
 //!
+//! Then NOTIFY's delivery latency within a node and between nodes
+//! (`notify.rs`).
+//!
 //! With `--failover`, after everything else, a failover phase on the
 //! cluster (`failover.rs`): wait until every shard has a copy, kill -9 the
 //! last cluster node, and time the first query after the kill, how long
@@ -24,6 +27,7 @@ mod cpu;
 mod data;
 mod failover;
 mod load;
+mod notify;
 mod prune;
 mod report;
 // Shared with mosaic_vs_pg, which uses more of it than this bench does.
@@ -163,6 +167,7 @@ async fn main() {
         let parts = load::split(&all, args.rows, s.conns.len());
         measured.push(measure(&args, s, &parts, &ids, &names).await);
     }
+    let notify = notify::section(&setups, args.point_queries.min(500)).await;
     // Last, so that nothing else runs beside a cluster that lost a node
     // and is copying shards again.
     let mut failed_over = None;
@@ -176,7 +181,7 @@ async fn main() {
         }
     }
     print!(
-        "{}",
+        "{}{notify}",
         report::render(&args, &setups, &measured, failed_over.as_ref())
     );
 }
