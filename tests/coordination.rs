@@ -214,6 +214,21 @@ async fn advisory_locks_hold_across_nodes() {
         .unwrap();
     assert_eq!(one(&a, "SELECT pg_try_advisory_lock(7)").await, f);
     assert_eq!(one(&c, "SELECT pg_advisory_unlock(7)").await, t);
+    // A wait ends with the statement's timeout, and leaves nothing held.
+    assert_eq!(one(&b, "SELECT pg_try_advisory_lock(12)").await, t);
+    let r = try_simple_rows(
+        &c,
+        "SET statement_timeout = 300; SELECT pg_advisory_lock(12)",
+    )
+    .await;
+    assert_eq!(
+        r,
+        Err("57014 canceling statement due to statement timeout".to_string())
+    );
+    c.batch_execute("RESET statement_timeout").await.unwrap();
+    assert_eq!(one(&b, "SELECT pg_advisory_unlock(12)").await, t);
+    assert_eq!(one(&a, "SELECT pg_try_advisory_lock(12)").await, t);
+    assert_eq!(one(&a, "SELECT pg_advisory_unlock(12)").await, t);
     // A transaction-level lock ends with its transaction.
     a.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(9)")
         .await

@@ -67,7 +67,7 @@ const HINT_LINE: &str = "\nHINT: ";
 const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
-    "2201B", "2201W", "2201X",
+    "2201B", "2201W", "2201X", "57014", "58000",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -104,7 +104,14 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "XX000" => Error::Internal(m),
         "42P01" => Error::NoSuchTable(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
         "42704" => Error::NoSuchObject(m),
-        "42883" => Error::NoSuchFunction(m),
+        "42883" => Error::NoSuchFunction(
+            m.strip_prefix("function ")
+                .and_then(|f| f.strip_suffix(" does not exist"))
+                .map(str::to_string)
+                .unwrap_or(m),
+        ),
+        "57014" => Error::Canceled,
+        "58000" => Error::Unavailable(m),
         "21000" => Error::CardinalityViolation,
         "2200H" => Error::SequenceLimit(m),
         "55000" => Error::ObjectNotInState(m),

@@ -62,7 +62,7 @@ const ADVISORY_LOCKS: &[(&str, LockMode, bool, bool)] = &[
 
 /// The key of a call's arguments: one bigint, or two integers; `None` when
 /// one is NULL (the functions are strict: NULL in, NULL out, no lock).
-fn key_of(ctx: &Context<'_>) -> rusqlite::Result<Option<AdvisoryKey>> {
+fn key_of(ctx: &Context<'_>, name: &str) -> rusqlite::Result<Option<AdvisoryKey>> {
     let int = |i: usize| -> rusqlite::Result<Option<i64>> {
         match ctx.get_raw(i) {
             ValueRef::Null => Ok(None),
@@ -75,9 +75,10 @@ fn key_of(ctx: &Context<'_>) -> rusqlite::Result<Option<AdvisoryKey>> {
                     )))
                 })
             }
-            _ => Err(fail(Error::NoSuchFunction(
-                "function pg_advisory_lock(double precision) does not exist".into(),
-            ))),
+            ValueRef::Real(_) => Err(fail(Error::NoSuchFunction(format!(
+                "{name}(double precision)"
+            )))),
+            ValueRef::Blob(_) => Err(fail(Error::NoSuchFunction(format!("{name}(bytea)")))),
         }
     };
     let int4 = |v: i64| {
@@ -103,7 +104,7 @@ pub(crate) fn register(conn: &Connection, c: Arc<dyn Coordination>) -> Result<()
         for arity in [1, 2] {
             let c = c.clone();
             conn.create_scalar_function(name, arity, flags, move |ctx| {
-                let Some(key) = key_of(ctx)? else {
+                let Some(key) = key_of(ctx, name)? else {
                     return Ok(rusqlite::types::Value::Null);
                 };
                 let got = c.advisory_lock(key, mode, xact, try_lock).map_err(fail)?;
@@ -121,7 +122,7 @@ pub(crate) fn register(conn: &Connection, c: Arc<dyn Coordination>) -> Result<()
         for arity in [1, 2] {
             let c = c.clone();
             conn.create_scalar_function(name, arity, flags, move |ctx| {
-                let Some(key) = key_of(ctx)? else {
+                let Some(key) = key_of(ctx, name)? else {
                     return Ok(None);
                 };
                 c.advisory_unlock(key, mode).map(Some).map_err(fail)
