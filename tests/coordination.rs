@@ -168,6 +168,27 @@ async fn notifications_reach_every_node_in_order() {
         counts.push(drain(rx, Duration::from_secs(1)).await.len());
     }
     assert_eq!(counts, [1, 0, 1]);
+    // A node that restarts hears again who listens where.
+    let mut nodes = nodes;
+    nodes[1].restart();
+    common::wait_alive(&nodes[0], 2).await;
+    common::wait_alive(&nodes[1], 2).await;
+    // The peers tell it when they see it come up, which may be a moment
+    // after it sees them.
+    let restarted = nodes[1].client().await;
+    let deadline = std::time::Instant::now() + common::CLUSTER_TIMEOUT;
+    let mut heard = [false, false];
+    while heard != [true, true] {
+        assert!(std::time::Instant::now() < deadline, "heard only {heard:?}");
+        restarted
+            .batch_execute("NOTIFY work, 'after restart'")
+            .await
+            .unwrap();
+        for (h, i) in heard.iter_mut().zip([0, 2]) {
+            let got = drain(&mut listeners[i].1, Duration::from_millis(300)).await;
+            *h |= got.iter().any(|n| n.1 == "after restart");
+        }
+    }
 }
 
 async fn one(c: &tokio_postgres::Client, sql: &str) -> Option<String> {

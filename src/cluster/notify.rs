@@ -34,9 +34,21 @@ pub struct Inbox {
     wake: Notify,
 }
 
+/// Notifications one session keeps for a client that does not read them;
+/// beyond this the newest are dropped (and logged), so that a stalled
+/// client cannot grow the node's memory without end.
+const INBOX_MAX: usize = 100_000;
+
 impl Inbox {
     fn push(&self, n: Notification) {
-        self.queue.lock().push_back(n);
+        {
+            let mut q = self.queue.lock();
+            if q.len() >= INBOX_MAX {
+                tracing::warn!(channel = %n.channel, "a listening client reads no notifications; dropping one");
+                return;
+            }
+            q.push_back(n);
+        }
         self.wake.notify_one();
     }
 
