@@ -116,6 +116,9 @@ pub enum Error {
     LockNotAvailable(String),
     #[error("{0}")]
     DatetimeFieldOverflow(String),
+    /// 22007: text that is no value of a date/time type.
+    #[error("{0}")]
+    InvalidDatetimeFormat(String),
     /// An ESCAPE that is not one character (22025).
     #[error("{0}")]
     InvalidEscapeSequence(String),
@@ -253,6 +256,7 @@ impl Error {
             Error::NoTransaction(_) => "25P01",
             Error::NoSuchSavepoint(_) => "3B001",
             Error::DatetimeFieldOverflow(_) => "22008",
+            Error::InvalidDatetimeFormat(_) => "22007",
             Error::InvalidEscapeSequence(_) => "22025",
             Error::InvalidRegex(_) => "2201B",
             Error::InvalidRowCount(_) => "2201W",
@@ -394,6 +398,7 @@ mod tests {
             (Error::TransactionAborted, "25P02"),
             (Error::Internal("i".into()), "XX000"),
             (Error::DatetimeFieldOverflow("d".into()), "22008"),
+            (Error::InvalidDatetimeFormat("d".into()), "22007"),
             (Error::NoSuchCursor("c".into()), "34000"),
             (Error::CursorExists("c".into()), "42P03"),
             (Error::NoSuchPreparedStatement("s".into()), "26000"),

@@ -26,6 +26,7 @@ pub mod coordination;
 pub mod datetime;
 pub mod enums;
 pub mod foreign;
+pub mod interval;
 pub mod json;
 pub mod number;
 pub mod numeric;
@@ -74,6 +75,9 @@ pub enum PgType {
     Array(Box<PgType>),
     /// An enum type (`types::enums`): stored as its label.
     Enum(Box<enums::EnumType>),
+    /// A full transaction id (`pg_current_xact_id()`): an unsigned 64-bit
+    /// integer, stored as an integer.
+    Xid8,
     /// The result of a function that returns nothing (`pg_sleep`,
     /// `pg_advisory_lock`): an empty value, never stored.
     Void,
@@ -161,7 +165,9 @@ impl PgType {
 
     pub fn storage(&self) -> Storage {
         match self {
-            PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 => Storage::Integer,
+            PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Xid8 => {
+                Storage::Integer
+            }
             PgType::Float4 | PgType::Float8 => Storage::Real,
             PgType::Bytea => Storage::Blob,
             _ => Storage::Text,
@@ -206,6 +212,7 @@ impl PgType {
                 "public".into(),
             ),
             PgType::Void => T::VOID,
+            PgType::Xid8 => T::XID8,
             PgType::Unknown => T::TEXT,
         }
     }
@@ -284,6 +291,7 @@ impl PgType {
             PgType::Array(elem) => format!("{}[]", elem.display_name()),
             PgType::Enum(e) => enums::display_name(&e.name),
             PgType::Void => "void".into(),
+            PgType::Xid8 => "xid8".into(),
             PgType::Unknown => "unknown".into(),
         }
     }
@@ -309,6 +317,7 @@ impl PgType {
             PgType::Bpchar(_) => "character",
             PgType::Array(_) => "array",
             PgType::Void => "void",
+            PgType::Xid8 => "xid8",
             PgType::Text | PgType::Unknown | PgType::Enum(_) => "text",
         }
     }
@@ -562,7 +571,7 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Bool => "bool".into(),
         PgType::Int2 => "int2".into(),
         PgType::Int4 => "int4".into(),
-        PgType::Int8 => "int8".into(),
+        PgType::Int8 | PgType::Xid8 => "int8".into(),
         PgType::Float4 => "float4".into(),
         PgType::Float8 => "float8".into(),
         PgType::Numeric(Some((p, s))) if *p > 0 => format!("numeric({p},{s})"),

@@ -370,3 +370,42 @@ async fn mosaic_channels_announce_shards_and_nodes() {
         );
     }
 }
+
+/// Advisory locks, pg_locks, sleeping and transaction ids on one session.
+async fn session_script(conn: &str) -> Vec<String> {
+    let c = common::connect(conn).await.expect("connect");
+    let mut log = Vec::new();
+    for s in [
+        "SELECT pg_try_advisory_lock(1, 2), pg_try_advisory_lock(-1), pg_advisory_lock_shared(5)",
+        "SELECT pg_advisory_lock(1, 2), pg_try_advisory_lock_shared(5)",
+        "SELECT locktype, database IS NOT NULL, relation, classid, objid, objsubid, mode, granted, \
+         fastpath FROM pg_locks WHERE locktype = 'advisory' ORDER BY objsubid, classid, objid",
+        "SELECT pg_advisory_unlock(1, 2), pg_advisory_unlock(1, 2), pg_advisory_unlock(1, 2)",
+        "SELECT pg_advisory_unlock_shared(5), pg_advisory_unlock(5)",
+        "SELECT pg_advisory_unlock_all()",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+        "SELECT pg_try_advisory_lock(NULL), pg_advisory_unlock(NULL, 1), pg_sleep(NULL)",
+        "BEGIN; SELECT pg_advisory_xact_lock(3); SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+        "COMMIT; SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+        "SELECT pg_advisory_lock(2147483648, 1)",
+        "SELECT pg_sleep(0.01), pg_sleep_for('10 ms'), pg_sleep_for('00:00:00.01'), \
+         pg_sleep_until('2020-01-01 00:00:00+00')",
+        "SELECT pg_sleep_for('soon')",
+        "SELECT pg_typeof(txid_current()), pg_typeof(pg_current_xact_id())",
+        "BEGIN; SELECT txid_current() = txid_current(), \
+         pg_current_xact_id()::text = txid_current()::text; COMMIT",
+        "SELECT pg_backend_pid() > 0",
+    ] {
+        log.push(format!("{s}: {:?}", try_simple_rows(&c, s).await));
+    }
+    log
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn session_functions_are_postgresqls() {
+    let pg = Postgres::start();
+    let node = TestNode::start();
+    let want = session_script(&pg.conn_string()).await;
+    let got = session_script(&node.conn_string()).await;
+    assert_eq!(got, want);
+}

@@ -216,6 +216,7 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::NoTransaction,
     Error::NoSuchSavepoint,
     Error::DatetimeFieldOverflow,
+    Error::InvalidDatetimeFormat,
     Error::StaleCopy,
     Error::ActiveTransaction,
     Error::LockNotAvailable,

@@ -120,7 +120,7 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
                 .to_be_bytes()
                 .to_vec()
         }
-        PgType::Int8 => as_i64(ty, v)?.to_be_bytes().to_vec(),
+        PgType::Int8 | PgType::Xid8 => as_i64(ty, v)?.to_be_bytes().to_vec(),
         PgType::Float4 => (as_f64(ty, v)? as f32).to_be_bytes().to_vec(),
         PgType::Float8 => as_f64(ty, v)?.to_be_bytes().to_vec(),
         PgType::Numeric(_) => Numeric::parse(&text())?.to_binary(),
@@ -371,7 +371,7 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
         PgType::Bool => parse_bool(s)
             .map(|b| Datum::Int(i64::from(b)))
             .ok_or_else(|| syntax(ty, s)),
-        PgType::Int2 | PgType::Int4 | PgType::Int8 => parse_int(ty, s),
+        PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Xid8 => parse_int(ty, s),
         PgType::Float4 | PgType::Float8 => parse_float(ty, s),
         PgType::Numeric(typmod) => numeric_datum(Numeric::parse(s)?, typmod),
         PgType::Text

@@ -54,6 +54,7 @@ fn internal_name(dt: &DataType) -> String {
             PgType::Numeric(_) => "numeric",
             PgType::Text | PgType::Unknown => "text",
             PgType::Void => "void",
+            PgType::Xid8 => "xid8",
             PgType::Varchar(_) => "varchar",
             PgType::Bpchar(_) => "bpchar",
             PgType::Bytea => "bytea",
@@ -433,6 +434,7 @@ impl Env<'_> {
         Ok(match name.as_str() {
             "count" | "row_number" | "rank" | "dense_rank" | "nextval" | "currval" | "setval"
             | "lastval" | "txid_current" => PgType::Int8,
+            "pg_current_xact_id" => PgType::Xid8,
             "sha224" | "sha256" | "sha384" | "sha512" | "decode" => PgType::Bytea,
             "bit_length" | "ascii" => PgType::Int4,
             "ntile" | "length" | "char_length" | "character_length" | "octet_length" | "strpos"
@@ -463,7 +465,9 @@ impl Env<'_> {
             | "pg_advisory_xact_lock_shared"
             | "pg_advisory_unlock_all"
             | "pg_notify"
-            | "pg_sleep" => PgType::Void,
+            | "pg_sleep"
+            | "pg_sleep_for"
+            | "pg_sleep_until" => PgType::Void,
             "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" | "stddev"
             | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => PgType::Float8,
             "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),

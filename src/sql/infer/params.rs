@@ -243,6 +243,7 @@ impl Visitor for ParamVisitor<'_> {
 fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
     match (name, arity) {
         ("pg_sleep", 1) => vec![PgType::Float8],
+        ("pg_sleep_until", 1) => vec![PgType::Timestamptz],
         (n, 1) if is_advisory(n) => vec![PgType::Int8],
         (n, 2) if is_advisory(n) => vec![PgType::Int4, PgType::Int4],
         _ => Vec::new(),

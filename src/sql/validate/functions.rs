@@ -74,8 +74,11 @@ pub const SESSION_BOUND: &[&str] = &[
     "pg_advisory_unlock_all",
     "pg_notify",
     "pg_sleep",
+    "pg_sleep_for",
+    "pg_sleep_until",
     "pg_listening_channels_json",
     "txid_current",
+    "pg_current_xact_id",
 ];
 
 /// Whether `stmt` calls a function of [`SESSION_BOUND`].

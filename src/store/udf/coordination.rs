@@ -81,13 +81,25 @@ fn key_of(ctx: &Context<'_>, name: &str) -> rusqlite::Result<Option<AdvisoryKey>
             ValueRef::Blob(_) => Err(fail(Error::NoSuchFunction(format!("{name}(bytea)")))),
         }
     };
-    let int4 = |v: i64| {
-        i32::try_from(v).map_err(|_| fail(Error::NumericOutOfRange("integer out of range".into())))
-    };
     Ok(match ctx.len() {
         1 => int(0)?.map(AdvisoryKey::Int8),
         _ => match (int(0)?, int(1)?) {
-            (Some(a), Some(b)) => Some(AdvisoryKey::Pair(int4(a)?, int4(b)?)),
+            (Some(a), Some(b)) => match (i32::try_from(a), i32::try_from(b)) {
+                (Ok(a), Ok(b)) => Some(AdvisoryKey::Pair(a, b)),
+                // A literal beyond int4 is a bigint, and PostgreSQL finds no
+                // (bigint, …) form of the two-key functions.
+                _ => {
+                    let ty = |v: i64| match i32::try_from(v) {
+                        Ok(_) => "integer",
+                        Err(_) => "bigint",
+                    };
+                    let e = Error::NoSuchFunction(format!("{name}({}, {})", ty(a), ty(b)));
+                    return Err(fail(e.with_hint(
+                        "No function matches the given name and argument types. \
+                         You might need to add explicit type casts.",
+                    )));
+                }
+            },
             _ => None,
         },
     })
@@ -146,8 +158,31 @@ pub(crate) fn register(conn: &Connection, c: Arc<dyn Coordination>) -> Result<()
     conn.create_scalar_function("pg_listening_channels_json", 0, flags, move |_| {
         Ok(serde_json::Value::from(l.listening_channels()).to_string())
     })?;
-    let x = c.clone();
-    conn.create_scalar_function("txid_current", 0, flags, move |_| Ok(x.transaction_id()))?;
+    for name in ["txid_current", "pg_current_xact_id"] {
+        let x = c.clone();
+        conn.create_scalar_function(name, 0, flags, move |_| Ok(x.transaction_id()))?;
+    }
+    // pg_sleep_for(interval) and pg_sleep_until(timestamptz), as
+    // PostgreSQL defines them: a pg_sleep of the time to go.
+    let w = c.clone();
+    conn.create_scalar_function("pg_sleep_for", 1, flags, move |ctx| {
+        let Some(text) = ctx.get::<Option<String>>(0)? else {
+            return Ok(None);
+        };
+        let secs = crate::types::interval::parse_seconds(&text).map_err(fail)?;
+        w.sleep(secs).map_err(fail)?;
+        Ok(void())
+    })?;
+    let u = c.clone();
+    conn.create_scalar_function("pg_sleep_until", 1, flags, move |ctx| {
+        let Some(text) = ctx.get::<Option<String>>(0)? else {
+            return Ok(None);
+        };
+        let at = crate::types::datetime::parse_timestamp(&text, true).map_err(fail)?;
+        let secs = (at - crate::types::datetime::clock_micros()) as f64 / 1e6;
+        u.sleep(secs).map_err(fail)?;
+        Ok(void())
+    })?;
     conn.create_scalar_function("pg_sleep", 1, flags, move |ctx| {
         let secs = match ctx.get_raw(0) {
             ValueRef::Null => return Ok(None),
