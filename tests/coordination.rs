@@ -355,20 +355,26 @@ async fn mosaic_channels_announce_shards_and_nodes() {
     );
     nodes[2].kill9();
     let deadline = std::time::Instant::now() + common::CLUSTER_TIMEOUT;
+    let mut seen = Vec::new();
     loop {
         let got = events(drain(&mut rx, Duration::from_secs(1)).await);
-        if got
-            .iter()
-            .any(|e| e["channel"] == "mosaic_nodes" && e["event"] == "down" && e["node"] == "cs3")
-        {
-            assert!(got.iter().all(|e| e["seen_by"] != "cs3"));
+        seen.extend(
+            got.iter()
+                .filter(|e| e["channel"] == "mosaic_nodes" && e["node"] == "cs3")
+                .map(|e| (e["event"].to_string(), e["seen_by"].to_string())),
+        );
+        if seen.iter().any(|(e, _)| e == "\"down\"") {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "cs3 never announced down"
+            "cs3 never announced down: {seen:?}"
         );
     }
+    // Suspected first, then down, as cs1 saw it.
+    let order: Vec<&str> = seen.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(order, ["\"suspect\"", "\"down\""]);
+    assert!(seen.iter().all(|(_, by)| by == "\"cs1\""));
 }
 
 /// Advisory locks, pg_locks, sleeping and transaction ids on one session.

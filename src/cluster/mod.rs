@@ -204,6 +204,7 @@ impl Cluster {
         tokio::spawn(events(cluster.clone(), rx));
         tokio::spawn(announce(cluster.clone()));
         tokio::spawn(anti_entropy(cluster.clone()));
+        tokio::spawn(notify::watch_suspicion(cluster.clone()));
         tokio::spawn(replication::maintain(
             cluster.clone(),
             config.replication_factor,

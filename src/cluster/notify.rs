@@ -310,3 +310,36 @@ impl Cluster {
         }
     }
 }
+
+/// How often membership is looked at for suspicion (foca says when a
+/// member is up or down, not when it is suspected).
+const SUSPICION_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Say on `mosaic_nodes` when a member becomes suspect, and when a suspect
+/// one is alive again (`alive`) rather than declared down.
+pub(crate) async fn watch_suspicion(cluster: Arc<Cluster>) {
+    use crate::cluster::membership::MemberState;
+    let mut suspect: BTreeSet<String> = BTreeSet::new();
+    loop {
+        tokio::time::sleep(SUSPICION_EVERY).await;
+        let members = cluster.members();
+        for (m, state) in &members {
+            match (state, suspect.contains(&m.name)) {
+                (MemberState::Suspect, false) => {
+                    suspect.insert(m.name.clone());
+                    cluster.node_event(&m.name, "suspect");
+                }
+                (MemberState::Alive, true) => {
+                    suspect.remove(&m.name);
+                    cluster.node_event(&m.name, "alive");
+                }
+                (MemberState::Suspect | MemberState::Alive, _) => {}
+                // Down or left: its own event says so.
+                (_, _) => {
+                    suspect.remove(&m.name);
+                }
+            }
+        }
+        suspect.retain(|n| members.iter().any(|(m, _)| &m.name == n));
+    }
+}
