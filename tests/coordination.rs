@@ -393,6 +393,11 @@ async fn session_script(conn: &str) -> Vec<String> {
         "SELECT pg_try_advisory_lock(NULL), pg_advisory_unlock(NULL, 1), pg_sleep(NULL)",
         "BEGIN; SELECT pg_advisory_xact_lock(3); SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
         "COMMIT; SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+        "BEGIN; SELECT pg_advisory_xact_lock(20); SAVEPOINT s; \
+         SELECT pg_advisory_xact_lock(21), pg_advisory_xact_lock(20), pg_advisory_lock(22); \
+         ROLLBACK TO s; SELECT objid FROM pg_locks WHERE locktype = 'advisory' ORDER BY objid",
+        "COMMIT; SELECT objid FROM pg_locks WHERE locktype = 'advisory' ORDER BY objid",
+        "SELECT pg_advisory_unlock_all()",
         "SELECT pg_advisory_lock(2147483648, 1)",
         "SELECT pg_sleep(0.01), pg_sleep_for('10 ms'), pg_sleep_for('00:00:00.01'), \
          pg_sleep_until('2020-01-01 00:00:00+00')",

@@ -67,6 +67,10 @@ pub struct Coordinator {
     state: Mutex<State>,
 }
 
+/// What a savepoint takes back: (name, listens, notes, transaction-level
+/// holds per key).
+type Mark = (String, usize, usize, BTreeMap<(AdvisoryKey, LockMode), u32>);
+
 #[derive(Debug, Default)]
 struct State {
     /// Holds per (key, mode): (session-level, transaction-level) counts.
@@ -78,9 +82,9 @@ struct State {
     listens: Vec<(Option<String>, bool)>,
     /// The open transaction's notifications, in order.
     notes: Vec<Notification>,
-    /// At each user savepoint: its name and the lengths of `listens` and
-    /// `notes`.
-    marks: Vec<(String, usize, usize)>,
+    /// At each user savepoint: its name, the lengths of `listens` and
+    /// `notes`, and the transaction-level advisory holds.
+    marks: Vec<Mark>,
     /// The open transaction's id, once asked for.
     xid: Option<i64>,
 }
@@ -131,24 +135,44 @@ impl Coordinator {
         Ok(Outcome::Command(tag.into()))
     }
 
-    /// SAVEPOINT, RELEASE or ROLLBACK TO `name` succeeded.
+    /// SAVEPOINT, RELEASE or ROLLBACK TO `name` succeeded. Rolling back to
+    /// a savepoint takes back the LISTENs, notifications and
+    /// transaction-level advisory locks that came after it.
     pub fn savepoint(&self, verb: &str, name: &str) {
-        let mut st = self.state.lock();
-        let at = st.marks.iter().rposition(|(n, _, _)| n == name);
-        match (verb, at) {
-            ("SAVEPOINT", _) => {
-                let mark = (name.to_string(), st.listens.len(), st.notes.len());
-                st.marks.push(mark);
+        let released = {
+            let mut st = self.state.lock();
+            let at = st.marks.iter().rposition(|m| m.0 == name);
+            match (verb, at) {
+                ("SAVEPOINT", _) => {
+                    let xact = st.holds.iter().map(|(k, c)| (*k, c.1)).collect();
+                    let mark = (name.to_string(), st.listens.len(), st.notes.len(), xact);
+                    st.marks.push(mark);
+                    Vec::new()
+                }
+                ("RELEASE", Some(i)) => {
+                    st.marks.truncate(i);
+                    Vec::new()
+                }
+                ("ROLLBACK TO", Some(i)) => {
+                    let (_, listens, notes, xact) = st.marks[i].clone();
+                    st.marks.truncate(i + 1);
+                    st.listens.truncate(listens);
+                    st.notes.truncate(notes);
+                    let mut released = Vec::new();
+                    st.holds.retain(|k, (session, x)| {
+                        *x = xact.get(k).copied().unwrap_or(0).min(*x);
+                        let keep = *session > 0 || *x > 0;
+                        if !keep {
+                            released.push(*k);
+                        }
+                        keep
+                    });
+                    released
+                }
+                _ => Vec::new(),
             }
-            ("RELEASE", Some(i)) => st.marks.truncate(i),
-            ("ROLLBACK TO", Some(i)) => {
-                let (_, listens, notes) = st.marks[i].clone();
-                st.marks.truncate(i + 1);
-                st.listens.truncate(listens);
-                st.notes.truncate(notes);
-            }
-            _ => {}
-        }
+        };
+        self.release(&released);
     }
 
     /// The transaction ended: committed, its LISTENs take effect and its
