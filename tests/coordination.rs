@@ -19,14 +19,10 @@ type Received = (String, String, i32);
 
 /// Connect and collect the notifications the connection receives.
 async fn listener(conn: &str) -> (tokio_postgres::Client, UnboundedReceiver<Received>) {
-    use futures::StreamExt;
-    let (client, mut connection) = tokio_postgres::connect(conn, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
+    let (client, mut messages) = common::connect_with_messages(conn).await;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(Ok(m)) = messages.next().await {
+        while let Some(m) = messages.recv().await {
             if let tokio_postgres::AsyncMessage::Notification(n) = m {
                 let _ = tx.send((n.channel().into(), n.payload().into(), n.process_id()));
             }

@@ -390,6 +390,28 @@ pub async fn wait_rows(client: &tokio_postgres::Client, sql: &str, want: &[&str]
     }
 }
 
+/// Connect to `conn` and pass on the connection's asynchronous messages
+/// (notices, notifications) on a channel.
+pub async fn connect_with_messages(
+    conn: &str,
+) -> (
+    tokio_postgres::Client,
+    tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::AsyncMessage>,
+) {
+    use futures::StreamExt;
+    let (client, mut connection) = tokio_postgres::connect(conn, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(m)) = messages.next().await {
+            let _ = tx.send(m);
+        }
+    });
+    (client, rx)
+}
+
 /// Connect and collect the server's notices (WARNINGs) on a channel, as
 /// `SEVERITY: message`.
 pub async fn client_with_notices(
@@ -398,15 +420,10 @@ pub async fn client_with_notices(
     tokio_postgres::Client,
     tokio::sync::mpsc::UnboundedReceiver<String>,
 ) {
-    use futures::StreamExt;
-    let (client, mut connection) =
-        tokio_postgres::connect(&node.conn_string(), tokio_postgres::NoTls)
-            .await
-            .expect("connect");
+    let (client, mut messages) = connect_with_messages(&node.conn_string()).await;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(Ok(m)) = messages.next().await {
+        while let Some(m) = messages.recv().await {
             if let tokio_postgres::AsyncMessage::Notice(n) = m {
                 let _ = tx.send(format!("{}: {}", n.severity(), n.message()));
             }
