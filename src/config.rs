@@ -71,9 +71,13 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, env = "MOSAIC_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
-    /// `self-signed` to serve TLS with a generated certificate.
+    /// `self-signed` to serve TLS with a certificate generated once into
+    /// the data directory (for development).
     #[arg(long, env = "MOSAIC_TLS")]
     pub tls: Option<String>,
+    /// Refuse connections without TLS, except from loopback.
+    #[arg(long, env = "MOSAIC_TLS_REQUIRED", num_args = 0..=1, default_missing_value = "true")]
+    pub tls_required: Option<bool>,
     /// Login user of the bootstrap role.
     #[arg(long, env = "MOSAIC_USER")]
     pub user: Option<String>,
@@ -104,6 +108,7 @@ impl ServeArgs {
             tls_cert: self.tls_cert.or(other.tls_cert),
             tls_key: self.tls_key.or(other.tls_key),
             tls: self.tls.or(other.tls),
+            tls_required: self.tls_required.or(other.tls_required),
             user: self.user.or(other.user),
             password: self.password.or(other.password),
             config: self.config.or(other.config),
@@ -131,6 +136,41 @@ pub struct Config {
     pub seal_idle_secs: u64,
     pub user: String,
     pub password: Option<String>,
+    /// Where the Postgres port's TLS certificate comes from.
+    pub tls: TlsSource,
+    /// Connections without TLS are refused, except from loopback.
+    pub tls_required: bool,
+}
+
+/// The Postgres port's TLS certificate and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// No TLS: SSLRequest is answered "no".
+    None,
+    /// PEM files given with `--tls-cert` and `--tls-key`.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Generated once into `DATA/tls/` (`--tls self-signed`).
+    SelfSigned,
+}
+
+impl TlsSource {
+    fn of(args: &ServeArgs) -> Result<TlsSource> {
+        let bad = |m: &str| Err(Error::InvalidParameter(m.to_string()));
+        match (&args.tls, &args.tls_cert, &args.tls_key) {
+            (None, None, None) => Ok(TlsSource::None),
+            (None, Some(cert), Some(key)) => Ok(TlsSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, Some(_), None) => bad("--tls-cert needs --tls-key"),
+            (None, None, Some(_)) => bad("--tls-key needs --tls-cert"),
+            (Some(t), None, None) if t == "self-signed" => Ok(TlsSource::SelfSigned),
+            (Some(t), None, None) => bad(&format!(
+                "invalid --tls {t:?}: the only value is self-signed (or give --tls-cert and --tls-key)"
+            )),
+            (Some(_), _, _) => bad("--tls self-signed and --tls-cert/--tls-key exclude each other"),
+        }
+    }
 }
 
 /// The secret of a cluster that only listens on loopback and was given none.
@@ -189,6 +229,7 @@ impl Config {
             v.parse()
                 .map_err(|_| Error::InvalidParameter(format!("invalid {what} address: {v}")))
         };
+        let tls = TlsSource::of(&args)?;
         let shard_max_rows = args.shard_max_rows.unwrap_or(100_000);
         if shard_max_rows == 0 {
             return Err(Error::InvalidParameter(
@@ -212,6 +253,13 @@ impl Config {
                 )),
             };
         let discover = args.discover.as_deref().map(Discover::parse).transpose()?;
+        let tls_required = args.tls_required.unwrap_or(false);
+        if tls_required && tls == TlsSource::None {
+            return Err(Error::InvalidParameter(
+                "--tls-required needs a certificate: --tls-cert and --tls-key, or --tls self-signed"
+                    .into(),
+            ));
+        }
         Ok(Config {
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
             listen: addr(args.listen, "127.0.0.1:5433", "listen")?,
@@ -226,6 +274,8 @@ impl Config {
             seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
             user: args.user.unwrap_or_else(|| "mosaic".to_string()),
             password: args.password,
+            tls,
+            tls_required,
         })
     }
 }

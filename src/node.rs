@@ -31,6 +31,8 @@ async fn serve(config: Config) -> Result<()> {
         config.node_name.clone(),
     )?;
     bootstrap_role(&store, &config)?;
+    // A certificate the node cannot use stops it here, before it listens.
+    let tls = crate::wire::tls::load(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Error::InvalidParameter(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -63,10 +65,11 @@ async fn serve(config: Config) -> Result<()> {
     ));
     crate::wire::serve(
         crate::exec::engine::Engine::new(store.clone(), Some(cluster.clone())),
+        tls,
         listener,
         shutdown_signal(),
     )
-    .await;
+    .await?;
     sealer.abort();
     tracing::info!("shutting down");
     cluster.leave().await;

@@ -10,6 +10,7 @@ mod extended;
 mod params;
 mod server;
 mod simple;
+pub mod tls;
 
 pub use server::{serve, Handlers};
 

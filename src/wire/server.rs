@@ -19,31 +19,49 @@ impl CancelHandler for Canceller {
     }
 }
 
+type Login = SASLAuthStartupHandler<params::ServerParameters>;
+
 /// The pgwire handler set for one server.
 pub struct Handlers {
     backend: Arc<Backend>,
-    startup: Arc<SASLAuthStartupHandler<params::ServerParameters>>,
+    /// SCRAM-SHA-256 for plaintext connections: never offers -PLUS, which
+    /// libpq refuses outside TLS.
+    startup: Arc<Login>,
+    /// With TLS: SCRAM-SHA-256-PLUS too, bound to the certificate.
+    startup_tls: Option<Arc<Login>>,
+    tls: Option<super::tls::Tls>,
     canceller: Arc<Canceller>,
 }
 
 impl Handlers {
-    pub fn new(engine: Arc<Engine>) -> Handlers {
+    pub fn new(engine: Arc<Engine>, tls: Option<super::tls::Tls>) -> PgWireResult<Handlers> {
         let backend = Backend::new(engine.clone());
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = exec::settings::SERVER_VERSION.to_string();
         params.time_zone = "UTC".into();
         params.date_style = "ISO, MDY".into();
-        let scram = ScramAuth::new(Arc::new(auth::RoleSource { engine }));
-        let params = params::ServerParameters { base: params };
-        let startup = Arc::new(SASLAuthStartupHandler::new(Arc::new(params)).with_scram(scram));
+        let params = Arc::new(params::ServerParameters { base: params });
+        let source = Arc::new(auth::RoleSource { engine });
+        let login = |scram| Arc::new(SASLAuthStartupHandler::new(params.clone()).with_scram(scram));
+        let startup = login(ScramAuth::new(source.clone()));
+        let startup_tls = match &tls {
+            Some(t) => {
+                let mut scram = ScramAuth::new(source);
+                scram.configure_certificate(&t.cert_pem)?;
+                Some(login(scram))
+            }
+            None => None,
+        };
         let canceller = Arc::new(Canceller {
             sessions: backend.sessions.clone(),
         });
-        Handlers {
+        Ok(Handlers {
             backend,
             startup,
+            startup_tls,
+            tls,
             canceller,
-        }
+        })
     }
 }
 
@@ -72,10 +90,14 @@ impl PgWireServerHandlers for Handlers {
 /// Serve PostgreSQL connections from `listener` until `shutdown` resolves.
 pub async fn serve(
     engine: Arc<Engine>,
+    tls: Option<super::tls::Tls>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
-) {
-    let handlers = Arc::new(Handlers::new(engine));
+) -> crate::error::Result<()> {
+    let handlers = Arc::new(
+        Handlers::new(engine, tls)
+            .map_err(|e| crate::error::Error::InvalidParameter(format!("TLS certificate: {e}")))?,
+    );
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -97,6 +119,7 @@ pub async fn serve(
             }
         }
     }
+    Ok(())
 }
 
 /// How long a client may take to start up and log in.
@@ -112,15 +135,23 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
 
     let startup = tokio::time::sleep(STARTUP_TIMEOUT);
     tokio::pin!(startup);
+    let acceptor = handlers.tls.as_ref().map(|t| t.acceptor.clone());
     let socket = tokio::select! {
         _ = &mut startup => return Ok(()),
-        socket = negotiate_tls(tcp, None) => socket?,
+        socket = negotiate_tls(tcp, acceptor) => socket?,
     };
     let Some(mut socket) = socket else {
         return Ok(());
     };
-    let (login, simple, extended, copy, cancel) = (
-        handlers.startup_handler(),
+    let secure = socket.is_secure();
+    let refuse = !secure
+        && handlers.tls.as_ref().is_some_and(|t| t.required)
+        && !socket.socket_addr().ip().is_loopback();
+    let login = match (&handlers.startup_tls, secure) {
+        (Some(tls_login), true) => tls_login.clone(),
+        _ => handlers.startup.clone(),
+    };
+    let (simple, extended, copy, cancel) = (
         handlers.simple_query_handler(),
         handlers.extended_query_handler(),
         handlers.copy_handler(),
@@ -158,6 +189,10 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
             State::CopyInProgress(extended) => extended,
             _ => msg.is_extended_query(),
         };
+        if let (true, PgWireFrontendMessage::Startup(startup)) = (refuse, &msg) {
+            refuse_plaintext(&mut socket, startup).await?;
+            break;
+        }
         let is_cancel = matches!(msg, PgWireFrontendMessage::CancelRequest(_));
         let r = process_message(
             msg,
@@ -181,6 +216,32 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         }
     }
     Ok(())
+}
+
+/// `--tls-required`: a plaintext login from another host ends with
+/// PostgreSQL's answer to a connection no pg_hba.conf line allows.
+async fn refuse_plaintext<S>(
+    socket: &mut S,
+    startup: &pgwire::messages::startup::Startup,
+) -> std::io::Result<()>
+where
+    S: ClientInfo + Sink<PgWireBackendMessage, Error = std::io::Error> + Unpin,
+{
+    let param = |k: &str| startup.parameters.get(k).cloned().unwrap_or_default();
+    let user = param("user");
+    let database = match param("database") {
+        d if d.is_empty() => user.clone(),
+        d => d,
+    };
+    let message = format!(
+        "no pg_hba.conf entry for host \"{}\", user \"{user}\", database \"{database}\", no encryption",
+        socket.socket_addr().ip()
+    );
+    let info = ErrorInfo::new("FATAL".into(), "28000".into(), message);
+    socket
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await?;
+    socket.flush().await
 }
 
 /// Resolves once a notification arrived for the session.

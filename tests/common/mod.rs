@@ -182,7 +182,10 @@ impl TestNode {
             .append(true)
             .open(self.log_path())
             .expect("open node log");
-        let mut defaults = vec!["--listen", "127.0.0.1:0"];
+        let mut defaults = vec![];
+        if !self.args.iter().any(|a| a == "--listen") {
+            defaults.extend(["--listen", "127.0.0.1:0"]);
+        }
         if !self.args.iter().any(|a| a == "--cluster-addr") {
             defaults.extend(["--cluster-addr", "127.0.0.1:0"]);
         }
