@@ -205,6 +205,7 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         )
         .await;
         if let Err(e) = r {
+            let e = login_failure(&socket, e);
             let fatal = e.is_fatal();
             process_error(&mut socket, e, is_extended).await?;
             if fatal {
@@ -216,6 +217,26 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         }
     }
     Ok(())
+}
+
+/// A failed SCRAM login names the startup user, as PostgreSQL's message
+/// does: libpq leaves the user out of SCRAM's own messages.
+fn login_failure<C: ClientInfo>(client: &C, e: PgWireError) -> PgWireError {
+    match e {
+        PgWireError::InvalidPassword(_) => {
+            let user = client
+                .metadata()
+                .get(METADATA_USER)
+                .cloned()
+                .unwrap_or_default();
+            PgWireError::UserError(Box::new(ErrorInfo::new(
+                "FATAL".into(),
+                "28P01".into(),
+                format!("password authentication failed for user \"{user}\""),
+            )))
+        }
+        other => other,
+    }
 }
 
 /// `--tls-required`: a plaintext login from another host ends with
