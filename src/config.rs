@@ -75,6 +75,9 @@ pub struct ServeArgs {
     /// the data directory (for development).
     #[arg(long, env = "MOSAIC_TLS")]
     pub tls: Option<String>,
+    /// Client connections served at once; more are refused (53300).
+    #[arg(long, env = "MOSAIC_MAX_CONNECTIONS")]
+    pub max_connections: Option<u32>,
     /// Refuse connections without TLS, except from loopback.
     #[arg(long, env = "MOSAIC_TLS_REQUIRED", num_args = 0..=1, default_missing_value = "true")]
     pub tls_required: Option<bool>,
@@ -109,6 +112,7 @@ impl ServeArgs {
             tls_key: self.tls_key.or(other.tls_key),
             tls: self.tls.or(other.tls),
             tls_required: self.tls_required.or(other.tls_required),
+            max_connections: self.max_connections.or(other.max_connections),
             user: self.user.or(other.user),
             password: self.password.or(other.password),
             config: self.config.or(other.config),
@@ -140,6 +144,8 @@ pub struct Config {
     pub tls: TlsSource,
     /// Connections without TLS are refused, except from loopback.
     pub tls_required: bool,
+    /// Client connections served at once.
+    pub max_connections: usize,
 }
 
 /// The Postgres port's TLS certificate and key.
@@ -254,6 +260,12 @@ impl Config {
             };
         let discover = args.discover.as_deref().map(Discover::parse).transpose()?;
         let tls_required = args.tls_required.unwrap_or(false);
+        let max_connections = args.max_connections.unwrap_or(100);
+        if max_connections == 0 {
+            return Err(Error::InvalidParameter(
+                "--max-connections must be at least 1".into(),
+            ));
+        }
         if tls_required && tls == TlsSource::None {
             return Err(Error::InvalidParameter(
                 "--tls-required needs a certificate: --tls-cert and --tls-key, or --tls self-signed"
@@ -276,6 +288,7 @@ impl Config {
             password: args.password,
             tls,
             tls_required,
+            max_connections: max_connections as usize,
         })
     }
 }

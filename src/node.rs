@@ -31,6 +31,11 @@ async fn serve(config: Config) -> Result<()> {
         config.node_name.clone(),
     )?;
     bootstrap_role(&store, &config)?;
+    if config.cluster_secret == crate::config::LOOPBACK_SECRET {
+        tracing::warn!(
+            "no --cluster-secret: using the built-in secret, which only a loopback cluster address allows"
+        );
+    }
     // A certificate the node cannot use stops it here, before it listens.
     let tls = crate::wire::tls::load(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -66,6 +71,7 @@ async fn serve(config: Config) -> Result<()> {
     crate::wire::serve(
         crate::exec::engine::Engine::new(store.clone(), Some(cluster.clone())),
         tls,
+        config.max_connections,
         listener,
         shutdown_signal(),
     )

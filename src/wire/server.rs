@@ -31,10 +31,17 @@ pub struct Handlers {
     startup_tls: Option<Arc<Login>>,
     tls: Option<super::tls::Tls>,
     canceller: Arc<Canceller>,
+    /// Client connections served at once, and the most allowed.
+    active: Arc<std::sync::atomic::AtomicUsize>,
+    max_connections: usize,
 }
 
 impl Handlers {
-    pub fn new(engine: Arc<Engine>, tls: Option<super::tls::Tls>) -> PgWireResult<Handlers> {
+    pub fn new(
+        engine: Arc<Engine>,
+        tls: Option<super::tls::Tls>,
+        max_connections: usize,
+    ) -> PgWireResult<Handlers> {
         let backend = Backend::new(engine.clone());
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = exec::settings::SERVER_VERSION.to_string();
@@ -61,6 +68,8 @@ impl Handlers {
             startup_tls,
             tls,
             canceller,
+            active: Default::default(),
+            max_connections,
         })
     }
 }
@@ -91,11 +100,12 @@ impl PgWireServerHandlers for Handlers {
 pub async fn serve(
     engine: Arc<Engine>,
     tls: Option<super::tls::Tls>,
+    max_connections: usize,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> crate::error::Result<()> {
     let handlers = Arc::new(
-        Handlers::new(engine, tls)
+        Handlers::new(engine, tls, max_connections)
             .map_err(|e| crate::error::Error::InvalidParameter(format!("TLS certificate: {e}")))?,
     );
     tokio::pin!(shutdown);
@@ -151,6 +161,8 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         (Some(tls_login), true) => tls_login.clone(),
         _ => handlers.startup.clone(),
     };
+    // Held from the startup message to the end of the connection.
+    let mut _slot: Option<Slot> = None;
     let (simple, extended, copy, cancel) = (
         handlers.simple_query_handler(),
         handlers.extended_query_handler(),
@@ -189,9 +201,18 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
             State::CopyInProgress(extended) => extended,
             _ => msg.is_extended_query(),
         };
-        if let (true, PgWireFrontendMessage::Startup(startup)) = (refuse, &msg) {
-            refuse_plaintext(&mut socket, startup).await?;
-            break;
+        if let PgWireFrontendMessage::Startup(startup) = &msg {
+            if refuse {
+                refuse_plaintext(&mut socket, startup).await?;
+                break;
+            }
+            match Slot::take(&handlers) {
+                Some(taken) => _slot = Some(taken),
+                None => {
+                    too_many(&mut socket).await?;
+                    break;
+                }
+            }
         }
         let is_cancel = matches!(msg, PgWireFrontendMessage::CancelRequest(_));
         let r = process_message(
@@ -217,6 +238,44 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         }
     }
     Ok(())
+}
+
+/// One of the `max_connections` a node serves at once.
+struct Slot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Slot {
+    fn take(handlers: &Handlers) -> Option<Slot> {
+        use std::sync::atomic::Ordering;
+        let active = handlers.active.clone();
+        let before = active.fetch_add(1, Ordering::SeqCst);
+        if before >= handlers.max_connections {
+            active.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Slot(active))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// More clients than `--max-connections`: PostgreSQL's answer.
+async fn too_many<S>(socket: &mut S) -> std::io::Result<()>
+where
+    S: Sink<PgWireBackendMessage, Error = std::io::Error> + Unpin,
+{
+    let info = ErrorInfo::new(
+        "FATAL".into(),
+        "53300".into(),
+        "sorry, too many clients already".into(),
+    );
+    socket
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await?;
+    socket.flush().await
 }
 
 /// A failed SCRAM login names the startup user, as PostgreSQL's message
