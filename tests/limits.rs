@@ -67,3 +67,77 @@ async fn connections_beyond_the_limit_get_53300() {
         Some("2")
     );
 }
+
+/// Connect and return the client with the SQLSTATE of the first error the
+/// connection itself ends with (a FATAL sent while the client was idle).
+async fn watched(
+    node: &TestNode,
+) -> (
+    tokio_postgres::Client,
+    tokio::sync::oneshot::Receiver<Option<String>>,
+) {
+    use futures::StreamExt;
+    let (client, mut connection) =
+        tokio_postgres::connect(&node.conn_string(), tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        let mut code = None;
+        while let Some(m) = messages.next().await {
+            if let Err(e) = m {
+                code = e.as_db_error().map(|d| d.code().code().to_string());
+                break;
+            }
+        }
+        let _ = tx.send(code);
+    });
+    (client, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_timeouts_end_the_session() {
+    let node = TestNode::start();
+    let admin = node.client().await;
+    admin
+        .batch_execute("CREATE TABLE idle_t (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    // Idle inside a block that wrote: the session ends with 25P03, its
+    // block rolls back, and the node's write lock is free again.
+    let (c, ended) = watched(&node).await;
+    c.batch_execute(
+        "SET idle_in_transaction_session_timeout = '300ms'; BEGIN; INSERT INTO idle_t VALUES (1)",
+    )
+    .await
+    .unwrap();
+    let code = tokio::time::timeout(Duration::from_secs(10), ended)
+        .await
+        .expect("the idle session ended")
+        .unwrap();
+    assert_eq!(code.as_deref(), Some("25P03"));
+    assert!(c.batch_execute("SELECT 1").await.is_err());
+    admin
+        .batch_execute("INSERT INTO idle_t VALUES (2)")
+        .await
+        .unwrap();
+    assert_eq!(
+        common::simple_rows(&admin, "SELECT id FROM idle_t").await,
+        [[Some("2".to_string())]]
+    );
+    // Outside a block only idle_session_timeout counts.
+    let (c, ended) = watched(&node).await;
+    c.batch_execute("SET idle_in_transaction_session_timeout = '100ms'")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    c.batch_execute("SET idle_session_timeout = 300")
+        .await
+        .unwrap();
+    let code = tokio::time::timeout(Duration::from_secs(10), ended)
+        .await
+        .expect("the idle session ended")
+        .unwrap();
+    assert_eq!(code.as_deref(), Some("57P05"));
+}

@@ -120,6 +120,12 @@ impl SessionHandle {
         self.shared.txn_state()
     }
 
+    /// How long the session may wait for its client now, in milliseconds
+    /// (0: for ever; the idle timeouts).
+    pub fn idle_limit_ms(&self) -> u64 {
+        self.shared.idle_limit_ms()
+    }
+
     /// The notifications that arrived for the client since the last call
     /// (LISTEN/NOTIFY), oldest first.
     pub fn take_notifications(&self) -> Vec<crate::types::coordination::Notification> {

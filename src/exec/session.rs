@@ -9,7 +9,7 @@ use std::sync::Arc;
 use sqlparser::ast::Statement;
 
 use crate::error::{Error, Result};
-use crate::exec::{copy, cursor, ddl, next_id, query, settings, system, write};
+use crate::exec::{copy, cursor, ddl, query, settings, system, write};
 use crate::exec::{Kind, Outcome, Prepared, TxnState};
 use crate::store::Store;
 use crate::types::shard::ShardId;
@@ -19,92 +19,12 @@ mod catalog;
 mod clock;
 mod ddl_runs;
 mod seal;
+mod shared;
+
+pub use shared::{InterruptGuard, Shared};
 
 /// Where result rows go.
 pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
-
-/// What a session shares with its async handle: the interrupt handles of
-/// every SQLite connection working for its current statement (its own, and
-/// fragment workers'), and its statement_timeout.
-#[derive(Default)]
-pub struct Shared {
-    interrupts: parking_lot::Mutex<Vec<(u64, crate::store::Interrupt)>>,
-    pub timeout_ms: std::sync::atomic::AtomicU64,
-    /// The session's transaction state after its last statement (0 idle,
-    /// 1 in a block, 2 failed), for ReadyForQuery.
-    txn_state: std::sync::atomic::AtomicU8,
-    /// Warnings of the current statement, for the client (NoticeResponse).
-    notices: parking_lot::Mutex<Vec<String>>,
-    /// Cancelled with the current statement: stops waiting for peers.
-    cancel: parking_lot::Mutex<tokio_util::sync::CancellationToken>,
-    /// Notifications for the client (`cluster::notify`).
-    pub inbox: Arc<crate::cluster::notify::Inbox>,
-}
-
-impl Shared {
-    /// The transaction state ReadyForQuery must report.
-    pub fn txn_state(&self) -> TxnState {
-        match self.txn_state.load(Ordering::Relaxed) {
-            1 => TxnState::InBlock,
-            2 => TxnState::Failed,
-            _ => TxnState::Idle,
-        }
-    }
-
-    fn set_txn_state(&self, t: TxnState) {
-        let v = match t {
-            TxnState::Idle => 0,
-            TxnState::InBlock => 1,
-            TxnState::Failed => 2,
-        };
-        self.txn_state.store(v, Ordering::Relaxed);
-    }
-
-    /// Queue a WARNING for the client.
-    pub fn warn(&self, message: String) {
-        self.notices.lock().push(message);
-    }
-
-    /// The warnings queued since the last call.
-    pub fn take_notices(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notices.lock())
-    }
-
-    /// What cancels the current statement's requests to peers.
-    pub fn cancel_token(&self) -> tokio_util::sync::CancellationToken {
-        self.cancel.lock().clone()
-    }
-
-    /// Interrupt every connection working for the session (a cancel).
-    pub fn interrupt_all(&self) {
-        self.cancel.lock().cancel();
-        for (_, h) in self.interrupts.lock().iter() {
-            h.interrupt();
-        }
-    }
-
-    /// Register a connection's interrupt handle until the guard drops.
-    pub fn register(self: &Arc<Self>, conn: &crate::store::Conn) -> InterruptGuard {
-        let id = next_id();
-        self.interrupts.lock().push((id, conn.interrupt_handle()));
-        InterruptGuard {
-            shared: self.clone(),
-            id,
-        }
-    }
-}
-
-/// Keeps a connection cancellable while it works for a session.
-pub struct InterruptGuard {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl Drop for InterruptGuard {
-    fn drop(&mut self) {
-        self.shared.interrupts.lock().retain(|(i, _)| *i != self.id);
-    }
-}
 
 /// One client session: its connection, transaction and settings.
 pub struct Session {
@@ -257,9 +177,16 @@ impl Session {
         &self.settings
     }
 
+    /// The settings changed outside a statement (the startup packet's):
+    /// the timeouts follow them.
+    pub fn settings_changed(&self) {
+        self.shared.take_timeouts(&self.settings);
+    }
+
     /// DISCARD ALL: settings back to their startup values, cursors closed.
     pub fn discard_all(&mut self) {
         self.settings.reset(None);
+        self.shared.take_timeouts(&self.settings);
         crate::exec::cursor::close_all(self);
         crate::exec::ddl::temp::discard(self);
         self.coord.discard();
@@ -341,10 +268,7 @@ impl Session {
         }
         self.shared.set_txn_state(self.txn);
         if p.kind == Kind::Set {
-            self.shared.timeout_ms.store(
-                self.settings.statement_timeout_ms(),
-                std::sync::atomic::Ordering::Relaxed,
-            );
+            self.shared.take_timeouts(&self.settings);
         }
         r
     }

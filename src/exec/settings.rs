@@ -28,6 +28,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("default_transaction_read_only", "off"),
     ("extra_float_digits", "1"),
     ("idle_in_transaction_session_timeout", "0"),
+    ("idle_session_timeout", "0"),
     ("integer_datetimes", "on"),
     ("intervalstyle", "postgres"),
     ("is_superuser", "on"),
@@ -190,7 +191,9 @@ impl Settings {
                 "UTF8".to_string()
             }
             "datestyle" => datestyle(&value, &self.get("datestyle").unwrap_or_default())?,
-            "statement_timeout" => millis(&value)?.to_string(),
+            "statement_timeout"
+            | "idle_in_transaction_session_timeout"
+            | "idle_session_timeout" => millis(&value)?.to_string(),
             _ => value,
         })
     }
@@ -261,9 +264,12 @@ impl Settings {
 
     /// statement_timeout in milliseconds (0 = none).
     pub fn statement_timeout_ms(&self) -> u64 {
-        self.get("statement_timeout")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+        self.millis("statement_timeout")
+    }
+
+    /// A timeout setting in milliseconds (0 = none).
+    pub fn millis(&self, name: &str) -> u64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
     pub fn all(&self) -> Vec<(String, String)> {

@@ -98,6 +98,7 @@ impl Backend {
                 let refused = s
                     .settings()
                     .apply_startup(startup.iter().map(|(k, v)| (&**k, &**v)));
+                s.settings_changed();
                 (s.settings().share(), refused)
             })
             .await

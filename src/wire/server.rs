@@ -178,9 +178,15 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
             State::ReadyForQuery => socket.session_extensions().get::<SessionHandle>(),
             _ => None,
         };
+        let idle_limit = idle.as_ref().map_or(0, |s| s.idle_limit_ms());
         let msg = tokio::select! {
             _ = &mut startup, if starting => None,
             msg = socket.next() => msg,
+            () = tokio::time::sleep(std::time::Duration::from_millis(idle_limit)), if idle_limit > 0 => {
+                let in_block = idle.as_ref().is_some_and(|s| s.txn_state() != exec::TxnState::Idle);
+                idle_timeout(&mut socket, in_block).await?;
+                break;
+            }
             () = arrived(idle.as_deref()), if idle.is_some() => {
                 if let Some(s) = &idle {
                     send_notifications(&mut socket, s).await.map_err(std::io::Error::other)?;
@@ -260,6 +266,30 @@ impl Drop for Slot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// idle_in_transaction_session_timeout or idle_session_timeout ran out:
+/// the connection ends (its open transaction rolls back), as PostgreSQL
+/// ends it.
+async fn idle_timeout<S>(socket: &mut S, in_block: bool) -> std::io::Result<()>
+where
+    S: Sink<PgWireBackendMessage, Error = std::io::Error> + Unpin,
+{
+    let (code, message) = match in_block {
+        true => (
+            "25P03",
+            "terminating connection due to idle-in-transaction timeout",
+        ),
+        false => (
+            "57P05",
+            "terminating connection due to idle-session timeout",
+        ),
+    };
+    let info = ErrorInfo::new("FATAL".into(), code.into(), message.into());
+    socket
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await?;
+    socket.flush().await
 }
 
 /// More clients than `--max-connections`: PostgreSQL's answer.

@@ -1,0 +1,115 @@
+//! What a session shares with its async handle and its connection loop:
+//! interrupts, transaction state, notices, timeouts and notifications.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::exec::{next_id, TxnState};
+
+/// What a session shares with its async handle: the interrupt handles of
+/// every SQLite connection working for its current statement (its own, and
+/// fragment workers'), and its statement_timeout.
+#[derive(Default)]
+pub struct Shared {
+    interrupts: parking_lot::Mutex<Vec<(u64, crate::store::Interrupt)>>,
+    pub timeout_ms: AtomicU64,
+    /// The session's transaction state after its last statement (0 idle,
+    /// 1 in a block, 2 failed), for ReadyForQuery.
+    txn_state: std::sync::atomic::AtomicU8,
+    /// Warnings of the current statement, for the client (NoticeResponse).
+    notices: parking_lot::Mutex<Vec<String>>,
+    /// Cancelled with the current statement: stops waiting for peers.
+    pub(super) cancel: parking_lot::Mutex<tokio_util::sync::CancellationToken>,
+    /// Notifications for the client (`cluster::notify`).
+    pub inbox: Arc<crate::cluster::notify::Inbox>,
+    /// idle_in_transaction_session_timeout and idle_session_timeout, in
+    /// milliseconds (0: none), for the connection loop.
+    idle_in_transaction_ms: AtomicU64,
+    idle_ms: AtomicU64,
+}
+
+impl Shared {
+    /// The session's settings changed: its timeouts as they say now.
+    pub(crate) fn take_timeouts(&self, settings: &crate::exec::settings::Settings) {
+        let ms = |name| settings.millis(name);
+        self.timeout_ms
+            .store(ms("statement_timeout"), Ordering::Relaxed);
+        self.idle_in_transaction_ms
+            .store(ms("idle_in_transaction_session_timeout"), Ordering::Relaxed);
+        self.idle_ms
+            .store(ms("idle_session_timeout"), Ordering::Relaxed);
+    }
+
+    /// How long the session may wait for its client now (0: for ever):
+    /// idle_in_transaction_session_timeout inside a transaction block,
+    /// idle_session_timeout outside.
+    pub fn idle_limit_ms(&self) -> u64 {
+        match self.txn_state() {
+            TxnState::Idle => self.idle_ms.load(Ordering::Relaxed),
+            _ => self.idle_in_transaction_ms.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The transaction state ReadyForQuery must report.
+    pub fn txn_state(&self) -> TxnState {
+        match self.txn_state.load(Ordering::Relaxed) {
+            1 => TxnState::InBlock,
+            2 => TxnState::Failed,
+            _ => TxnState::Idle,
+        }
+    }
+
+    pub(super) fn set_txn_state(&self, t: TxnState) {
+        let v = match t {
+            TxnState::Idle => 0,
+            TxnState::InBlock => 1,
+            TxnState::Failed => 2,
+        };
+        self.txn_state.store(v, Ordering::Relaxed);
+    }
+
+    /// Queue a WARNING for the client.
+    pub fn warn(&self, message: String) {
+        self.notices.lock().push(message);
+    }
+
+    /// The warnings queued since the last call.
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock())
+    }
+
+    /// What cancels the current statement's requests to peers.
+    pub fn cancel_token(&self) -> tokio_util::sync::CancellationToken {
+        self.cancel.lock().clone()
+    }
+
+    /// Interrupt every connection working for the session (a cancel).
+    pub fn interrupt_all(&self) {
+        self.cancel.lock().cancel();
+        for (_, h) in self.interrupts.lock().iter() {
+            h.interrupt();
+        }
+    }
+
+    /// Register a connection's interrupt handle until the guard drops.
+    pub fn register(self: &Arc<Self>, conn: &crate::store::Conn) -> InterruptGuard {
+        let id = next_id();
+        self.interrupts.lock().push((id, conn.interrupt_handle()));
+        InterruptGuard {
+            shared: self.clone(),
+            id,
+        }
+    }
+}
+
+/// Keeps a connection cancellable while it works for a session.
+pub struct InterruptGuard {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        self.shared.interrupts.lock().retain(|(i, _)| *i != self.id);
+    }
+}
