@@ -141,3 +141,16 @@ async fn idle_timeouts_end_the_session() {
         .unwrap();
     assert_eq!(code.as_deref(), Some("57P05"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeouts_from_the_startup_packet_hold() {
+    let node = TestNode::start();
+    let conn = format!("{} options='-c statement_timeout=200'", node.conn_string());
+    let c = common::connect(&conn).await.unwrap();
+    let e = c.batch_execute("SELECT pg_sleep(5)").await.unwrap_err();
+    assert_eq!(e.code().map(|c| c.code()), Some("57014"));
+    assert_eq!(
+        e.as_db_error().map(|d| d.message()),
+        Some("canceling statement due to statement timeout")
+    );
+}
