@@ -422,7 +422,7 @@ async fn pgbouncer_session_pooling_resets_settings() {
         .simple_query("SET statement_timeout = '5s'; SET application_name = 'renamed'")
         .await
         .expect("SET");
-    assert_eq!(one(&first, "SHOW statement_timeout").await, "5000");
+    assert_eq!(one(&first, "SHOW statement_timeout").await, "5s");
     assert_eq!(one(&first, "SHOW application_name").await, "renamed");
     drop(first);
 

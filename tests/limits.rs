@@ -154,3 +154,33 @@ async fn timeouts_from_the_startup_packet_hold() {
         Some("canceling statement due to statement timeout")
     );
 }
+
+/// SET and SHOW of the timeouts, as PostgreSQL prints them.
+async fn timeout_script(conn: &str) -> Vec<String> {
+    let c = common::connect(conn).await.unwrap();
+    let mut out = Vec::new();
+    for (name, value) in [
+        ("statement_timeout", "'5s'"),
+        ("statement_timeout", "300"),
+        ("statement_timeout", "'2min'"),
+        ("statement_timeout", "'1500ms'"),
+        ("statement_timeout", "0"),
+        ("idle_in_transaction_session_timeout", "'90s'"),
+        ("idle_session_timeout", "'1h'"),
+    ] {
+        let sql = format!("SET {name} = {value}; SHOW {name}");
+        out.push(format!(
+            "{sql}: {:?}",
+            common::try_simple_rows(&c, &sql).await
+        ));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn timeout_settings_show_as_postgresql_shows_them() {
+    let pg = common::postgres::Postgres::start();
+    let node = TestNode::start();
+    let want = timeout_script(&pg.conn_string()).await;
+    assert_eq!(timeout_script(&node.conn_string()).await, want);
+}

@@ -193,7 +193,7 @@ impl Settings {
             "datestyle" => datestyle(&value, &self.get("datestyle").unwrap_or_default())?,
             "statement_timeout"
             | "idle_in_transaction_session_timeout"
-            | "idle_session_timeout" => millis(&value)?.to_string(),
+            | "idle_session_timeout" => duration_text(millis(&value)?),
             _ => value,
         })
     }
@@ -269,7 +269,7 @@ impl Settings {
 
     /// A timeout setting in milliseconds (0 = none).
     pub fn millis(&self, name: &str) -> u64 {
-        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+        self.get(name).and_then(|v| millis(&v).ok()).unwrap_or(0)
     }
 
     pub fn all(&self) -> Vec<(String, String)> {
@@ -405,6 +405,24 @@ fn millis(v: &str) -> Result<u64> {
         _ => return Err(Error::InvalidParameter(format!("invalid unit in \"{v}\""))),
     };
     Ok(n * factor)
+}
+
+/// A duration as SHOW prints it: in the largest unit that divides it
+/// (`5s`, `300ms`, `2min`), 0 bare.
+fn duration_text(ms: u64) -> String {
+    if ms == 0 {
+        return "0".into();
+    }
+    let units = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "min"),
+        (1000, "s"),
+    ];
+    match units.iter().find(|(f, _)| ms.is_multiple_of(*f)) {
+        Some((f, unit)) => format!("{}{unit}", ms / f),
+        None => format!("{ms}ms"),
+    }
 }
 
 /// The text of a SET value as PostgreSQL takes it.
@@ -593,7 +611,8 @@ mod tests {
         assert_eq!(s.get("application_name").as_deref(), Some("app"));
         assert_eq!(s.get("datestyle").as_deref(), Some("ISO, MDY"));
         assert_eq!(s.get("timezone").as_deref(), Some("UTC"));
-        assert_eq!(s.get("statement_timeout").as_deref(), Some("5000"));
+        assert_eq!(s.get("statement_timeout").as_deref(), Some("5s"));
+        assert_eq!(s.statement_timeout_ms(), 5000);
         assert_eq!(s.get("search_path").as_deref(), Some("a,b"));
         assert_eq!(s.get("work_mem").as_deref(), Some("8MB"));
         assert_eq!(s.get("user"), None);
