@@ -191,9 +191,7 @@ impl Settings {
                 "UTF8".to_string()
             }
             "datestyle" => datestyle(&value, &self.get("datestyle").unwrap_or_default())?,
-            "statement_timeout"
-            | "idle_in_transaction_session_timeout"
-            | "idle_session_timeout" => duration_text(millis(&value)?),
+            n if DURATIONS.contains(&n) => duration_text(millis(&value)?),
             _ => value,
         })
     }
@@ -406,6 +404,14 @@ fn millis(v: &str) -> Result<u64> {
     };
     Ok(n * factor)
 }
+
+/// The settings that are durations in milliseconds: SHOW prints them with
+/// their unit, `pg_settings` in milliseconds.
+pub const DURATIONS: &[&str] = &[
+    "statement_timeout",
+    "idle_in_transaction_session_timeout",
+    "idle_session_timeout",
+];
 
 /// A duration as SHOW prints it: in the largest unit that divides it
 /// (`5s`, `300ms`, `2min`), 0 bare.

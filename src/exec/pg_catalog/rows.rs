@@ -533,13 +533,20 @@ fn settings(sess: &Session, def: &TableDef) -> Rows {
         .all()
         .into_iter()
         .map(|(name, value)| {
+            // Durations in milliseconds, as pg_settings gives them.
+            let duration = crate::exec::settings::DURATIONS.contains(&name.as_str());
+            let value = match duration {
+                true => sess.settings.millis(&name).to_string(),
+                false => value,
+            };
             row(
                 def,
                 vec![
+                    ("unit", if duration { t("ms") } else { Datum::Null }),
                     ("name", t(name)),
                     ("setting", t(value.clone())),
                     ("context", t("user")),
-                    ("vartype", t("string")),
+                    ("vartype", t(if duration { "integer" } else { "string" })),
                     ("source", t("default")),
                     ("boot_val", t(value.clone())),
                     ("reset_val", t(value)),
