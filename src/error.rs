@@ -49,6 +49,9 @@ pub enum Error {
     UndefinedColumn(String),
     #[error("{0}")]
     InvalidInput(String),
+    /// 22021: bytes that are no UTF-8 text, or a NUL in text.
+    #[error("{0}")]
+    CharacterNotInRepertoire(String),
     /// Binary COPY data that does not follow the format.
     #[error("{0}")]
     BadCopyFormat(String),
@@ -227,6 +230,7 @@ impl Error {
             Error::DependentObjects(_) => "2BP01",
             Error::UndefinedColumn(_) => "42703",
             Error::InvalidInput(_) => "22P02",
+            Error::CharacterNotInRepertoire(_) => "22021",
             Error::BadCopyFormat(_) => "22P04",
             Error::StringTooLong(_) => "22001",
             Error::NumericOutOfRange(_) => "22003",

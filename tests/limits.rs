@@ -184,3 +184,52 @@ async fn timeout_settings_show_as_postgresql_shows_them() {
     let want = timeout_script(&pg.conn_string()).await;
     assert_eq!(timeout_script(&node.conn_string()).await, want);
 }
+
+/// Raw bytes sent as a text parameter (binary format, which for text is
+/// the bytes themselves).
+#[derive(Debug)]
+struct RawText(&'static [u8]);
+
+impl tokio_postgres::types::ToSql for RawText {
+    fn to_sql(
+        &self,
+        _: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0);
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+
+    tokio_postgres::types::accepts!(TEXT, VARCHAR);
+    tokio_postgres::types::to_sql_checked!();
+}
+
+async fn bad_text_script(conn: &str) -> Vec<String> {
+    let c = common::connect(conn).await.unwrap();
+    let mut out = Vec::new();
+    for (sql, v) in [
+        ("SELECT $1::text", RawText(b"a\0b")),
+        ("SELECT $1::varchar", RawText(b"a\xffb")),
+        ("SELECT $1::text", RawText(b"a\xe2\x28\xa1")),
+        ("SELECT $1::text", RawText("fine \u{e9}".as_bytes())),
+    ] {
+        let r = c.query_one(sql, &[&v]).await;
+        out.push(match r {
+            Ok(row) => format!("{sql} {v:?}: {:?}", row.get::<_, String>(0)),
+            Err(e) => format!(
+                "{sql} {v:?}: {:?}",
+                e.as_db_error().map(|d| (d.code().code(), d.message()))
+            ),
+        });
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn text_parameters_that_are_no_text_get_22021() {
+    let pg = common::postgres::Postgres::start();
+    let node = TestNode::start();
+    let want = bad_text_script(&pg.conn_string()).await;
+    assert_eq!(bad_text_script(&node.conn_string()).await, want);
+    assert!(want[0].contains("22021"), "{want:?}");
+}

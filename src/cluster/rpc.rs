@@ -190,6 +190,7 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::DependentObjects,
     Error::UndefinedColumn,
     Error::InvalidInput,
+    Error::CharacterNotInRepertoire,
     Error::BadCopyFormat,
     Error::StringTooLong,
     Error::NumericOutOfRange,
