@@ -2,12 +2,12 @@
 //! PostgreSQL protocol, seal idle segments in the background, and shut
 //! down cleanly on SIGTERM or Ctrl-C.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cluster::Cluster;
-use crate::config::Config;
+use crate::config::{Config, TlsSource};
 use crate::error::{Error, Result};
 use crate::store::catalog::Role;
 use crate::store::{Addrs, Store, StoreOptions};
@@ -37,7 +37,12 @@ async fn serve(config: Config) -> Result<()> {
         );
     }
     // A certificate the node cannot use stops it here, before it listens.
-    let tls = crate::wire::tls::load(&config)?;
+    let tls_files = match &config.tls {
+        TlsSource::None => None,
+        TlsSource::Files { cert, key } => Some((cert.clone(), key.clone())),
+        TlsSource::SelfSigned => Some(self_signed(&config.data, config.listen)?),
+    };
+    let tls = crate::wire::tls::load(tls_files, config.tls_required)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Error::InvalidParameter(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -112,6 +117,29 @@ fn bootstrap_role(store: &Store, config: &Config) -> Result<()> {
         },
         store.hlc.now(),
     )
+}
+
+/// `DATA/tls/cert.pem` and `key.pem`, generated on first use: a
+/// self-signed certificate for localhost, 127.0.0.1, ::1 and the listen
+/// address. Clients must not verify it (`sslmode=require`).
+fn self_signed(data: &Path, listen: std::net::SocketAddr) -> Result<(PathBuf, PathBuf)> {
+    let dir = data.join("tls");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    if cert.exists() && key.exists() {
+        return Ok((cert, key));
+    }
+    std::fs::create_dir_all(&dir)?;
+    let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+    let ip = listen.ip();
+    if !ip.is_unspecified() && !names.contains(&ip.to_string()) {
+        names.push(ip.to_string());
+    }
+    let made = rcgen::generate_simple_self_signed(names)
+        .map_err(|e| Error::Internal(format!("generating a TLS certificate: {e}")))?;
+    write_private(&key, &made.signing_key.serialize_pem())?;
+    std::fs::write(&cert, made.cert.pem())?;
+    tracing::info!(cert = %cert.display(), "generated a self-signed TLS certificate");
+    Ok((cert, key))
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {

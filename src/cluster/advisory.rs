@@ -199,15 +199,15 @@ impl Cluster {
             held.remove(&(key, mode));
         }
         let holder = self.holder(s);
+        // Here too, as advisory_end_session: this node's table holds it
+        // when this node arbitrates (or did).
+        self.advisory.unlock(key, mode, &holder);
         self.tell_arbiter(Request::UnlockAdvisory {
             key,
             mode,
             node: holder.node.clone(),
             token: holder.token,
         });
-        if let Ok(None) = self.lock_arbiter("advisory locks") {
-            self.advisory.unlock(key, mode, &holder);
-        }
     }
 
     /// Session `s` ended: every advisory lock it held goes.

@@ -104,11 +104,6 @@ impl Notifier {
         c.sort();
         c
     }
-
-    /// Whether some session of this node listens on `channel`.
-    fn listens(&self, channel: &str) -> bool {
-        self.local.lock().contains_key(channel)
-    }
 }
 
 impl Cluster {
@@ -163,11 +158,6 @@ impl Cluster {
                 self.send_notes(&node, theirs);
             }
         }
-    }
-
-    /// Whether any session of this node listens on `channel`.
-    pub fn anyone_listens(&self, channel: &str) -> bool {
-        self.notifier.listens(channel)
     }
 
     /// Queue `notes` for `node`, starting its sender on first use.

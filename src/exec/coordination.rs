@@ -23,7 +23,7 @@ use crate::cluster::advisory::AdvisorySession;
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::exec::session::Shared;
-use crate::exec::{Outcome, Session};
+use crate::exec::Outcome;
 use crate::store::udf::coordination::Coordination;
 use crate::types::coordination::{AdvisoryKey, LockMode, Notification};
 
@@ -380,12 +380,5 @@ impl Coordination for Coordinator {
             }
             std::thread::sleep(left.min(Duration::from_millis(10)));
         }
-    }
-}
-
-impl Session {
-    /// LISTEN, UNLISTEN or NOTIFY.
-    pub(super) fn signal(&mut self, s: &Signal) -> Result<Outcome> {
-        self.coord.signal(s)
     }
 }

@@ -311,7 +311,7 @@ impl Session {
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
-            (Kind::Signal(s), _) => self.signal(s),
+            (Kind::Signal(s), _) => self.coord.signal(s),
             (Kind::SetConstraints(deferred), _) => {
                 // Outside a block PostgreSQL warns and changes nothing.
                 if self.txn == TxnState::InBlock {

@@ -54,11 +54,11 @@ type Output = (Expr, Option<Ident>);
 
 /// Split `stmt` if it has a shape the fragment/merge path handles.
 pub fn split(stmt: &Statement, catalog: &dyn Schema) -> Option<Split> {
+    let shape = Shape::of(stmt, catalog)?;
     // Fragments run on other connections, which act for no session.
     if crate::sql::validate::calls_session_bound(stmt) {
         return None;
     }
-    let shape = Shape::of(stmt, catalog)?;
     if shape.aggregated {
         aggregate_split(shape)
     } else {

@@ -8,7 +8,7 @@
 
 mod functions;
 mod identity;
-pub use functions::{calls_session_bound, SESSION_BOUND};
+pub use functions::{calls_session_bound, ADVISORY};
 pub use identity::override_user_values;
 
 use std::ops::ControlFlow;

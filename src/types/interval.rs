@@ -26,6 +26,26 @@ fn unit_seconds(unit: &str) -> Option<f64> {
     })
 }
 
+/// Units whose length depends on the calendar.
+const CALENDAR_UNITS: &[&str] = &[
+    "mon",
+    "mons",
+    "month",
+    "months",
+    "y",
+    "yr",
+    "yrs",
+    "year",
+    "years",
+    "decade",
+    "decades",
+    "century",
+    "centuries",
+    "millennium",
+    "millennia",
+    "millenniums",
+];
+
 /// `[-]HH:MM[:SS[.frac]]` as seconds.
 fn clock(t: &str) -> Option<f64> {
     let (neg, t) = match t.strip_prefix('-') {
@@ -78,21 +98,7 @@ pub fn parse_seconds(s: &str) -> Result<f64> {
         };
         let per = match unit {
             None => 1.0,
-            Some(u)
-                if matches!(
-                    u.trim_end_matches('s'),
-                    "mon"
-                        | "month"
-                        | "year"
-                        | "yr"
-                        | "y"
-                        | "decade"
-                        | "century"
-                        | "millennium"
-                        | "millennia"
-                        | "centurie"
-                ) =>
-            {
+            Some(u) if CALENDAR_UNITS.contains(&u) => {
                 return Err(Error::Unsupported(format!(
                     "interval \"{s}\" of months or years here"
                 )))
@@ -126,5 +132,9 @@ mod tests {
             "22007"
         );
         assert_eq!(parse_seconds("1 month").unwrap_err().sqlstate(), "0A000");
+        assert_eq!(
+            parse_seconds("2 centuries").unwrap_err().sqlstate(),
+            "0A000"
+        );
     }
 }

@@ -244,12 +244,10 @@ fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
     match (name, arity) {
         ("pg_sleep", 1) => vec![PgType::Float8],
         ("pg_sleep_until", 1) => vec![PgType::Timestamptz],
-        (n, 1) if is_advisory(n) => vec![PgType::Int8],
-        (n, 2) if is_advisory(n) => vec![PgType::Int4, PgType::Int4],
+        (n, 1) if crate::sql::validate::ADVISORY.contains(&n) => vec![PgType::Int8],
+        (n, 2) if crate::sql::validate::ADVISORY.contains(&n) => {
+            vec![PgType::Int4, PgType::Int4]
+        }
         _ => Vec::new(),
     }
-}
-
-fn is_advisory(name: &str) -> bool {
-    name.contains("advisory") && crate::sql::validate::SESSION_BOUND.contains(&name)
 }

@@ -56,11 +56,8 @@ const SQLITE_ONLY: &[&str] = &[
     "zeroblob",
 ];
 
-/// The functions that act for the session calling them (advisory locks,
-/// notifications, sleeping; `store::udf::coordination`): a statement
-/// calling one runs whole on the session's own connection, never split
-/// into fragments run elsewhere.
-pub const SESSION_BOUND: &[&str] = &[
+/// The advisory lock functions (`store::udf::coordination`).
+pub const ADVISORY: &[&str] = &[
     "pg_advisory_lock",
     "pg_advisory_lock_shared",
     "pg_try_advisory_lock",
@@ -72,6 +69,11 @@ pub const SESSION_BOUND: &[&str] = &[
     "pg_advisory_unlock",
     "pg_advisory_unlock_shared",
     "pg_advisory_unlock_all",
+];
+
+/// The other functions that act for the session calling them
+/// (notifications, sleeping, transaction ids).
+const SESSION_OTHERS: &[&str] = &[
     "pg_notify",
     "pg_sleep",
     "pg_sleep_for",
@@ -81,14 +83,22 @@ pub const SESSION_BOUND: &[&str] = &[
     "pg_current_xact_id",
 ];
 
-/// Whether `stmt` calls a function of [`SESSION_BOUND`].
+/// Whether `name` acts for the session calling it (an advisory lock
+/// function or one of `SESSION_OTHERS`): a statement calling one runs
+/// whole on the session's own connection, never split into fragments run
+/// elsewhere.
+pub fn is_session_bound(name: &str) -> bool {
+    ADVISORY.contains(&name) || SESSION_OTHERS.contains(&name)
+}
+
+/// Whether `stmt` calls a function that [`is_session_bound`].
 pub fn calls_session_bound(stmt: &sqlparser::ast::Statement) -> bool {
     let mut found = false;
     let _ = sqlparser::ast::visit_expressions(stmt, |e| {
         if let sqlparser::ast::Expr::Function(f) = e {
             let name = crate::sql::object_name(&f.name);
             let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
-            found |= SESSION_BOUND.contains(&name);
+            found |= is_session_bound(name);
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
