@@ -72,8 +72,16 @@ pub enum Error {
     NotSupported(String),
     #[error("password authentication failed for user \"{0}\"")]
     BadPassword(String),
-    #[error("permission denied: {0}")]
+    /// 42501 with PostgreSQL's wording (`permission denied for table t`,
+    /// `must be owner of table t`).
+    #[error("{0}")]
     PermissionDenied(String),
+    /// 0LP01: a GRANT or REVOKE that cannot apply.
+    #[error("{0}")]
+    InvalidGrantOperation(String),
+    /// 55006: the object is in use (a role that a session is logged in as).
+    #[error("{0}")]
+    ObjectInUse(String),
     #[error("current transaction is aborted, commands ignored until end of transaction block")]
     TransactionAborted,
     #[error("{0}")]
@@ -241,6 +249,8 @@ impl Error {
             Error::Unavailable(_) => "58000",
             Error::BadPassword(_) => "28P01",
             Error::PermissionDenied(_) => "42501",
+            Error::InvalidGrantOperation(_) => "0LP01",
+            Error::ObjectInUse(_) => "55006",
             Error::TransactionAborted => "25P02",
             Error::InvalidTransactionState(_) => "25000",
             Error::ActiveTransaction(_) => "25001",
@@ -399,6 +409,9 @@ mod tests {
             (Error::BadCopyFormat("c".into()), "22P04"),
             (Error::Unsupported("f".into()), "0A000"),
             (Error::BadPassword("u".into()), "28P01"),
+            (Error::PermissionDenied("x".into()), "42501"),
+            (Error::InvalidGrantOperation("x".into()), "0LP01"),
+            (Error::ObjectInUse("x".into()), "55006"),
             (Error::TransactionAborted, "25P02"),
             (Error::Internal("i".into()), "XX000"),
             (Error::DatetimeFieldOverflow("d".into()), "22008"),

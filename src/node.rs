@@ -93,8 +93,8 @@ async fn serve(config: Config) -> Result<()> {
 /// wins, otherwise one is generated once and written to
 /// DATA/initial-password (mode 0600).
 fn bootstrap_role(store: &Store, config: &Config) -> Result<()> {
-    let existing = store.catalog.role(&config.user)?;
-    let password = match (&config.password, existing) {
+    let existing = store.catalog.role(&config.user);
+    let password = match (&config.password, &existing) {
         (Some(p), _) => p.clone(),
         (None, Some(_)) => return Ok(()),
         (None, None) => {
@@ -109,14 +109,22 @@ fn bootstrap_role(store: &Store, config: &Config) -> Result<()> {
             p
         }
     };
-    store.catalog.put_role(
-        &Role {
-            name: config.user.clone(),
-            verifier: crate::auth::make_verifier(&password),
-            perms: "admin".into(),
+    // A configured password is the bootstrap user's, whatever ALTER ROLE
+    // changed since; its other attributes and memberships stay.
+    let verifier = crate::auth::make_verifier(&password);
+    let role = match existing {
+        Some(r) => Role {
+            verifier: Some(verifier),
+            superuser: true,
+            login: true,
+            bootstrap: true,
+            ..r
         },
-        store.hlc.now(),
-    )
+        None => Role::bootstrap(&config.user, verifier),
+    };
+    store
+        .catalog
+        .put_role(&config.user, Some(&role), store.hlc.now())
 }
 
 /// `DATA/tls/cert.pem` and `key.pem`, generated on first use: a

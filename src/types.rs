@@ -19,6 +19,7 @@
 //! `YYYY-MM-DD`; timestamp → TEXT `YYYY-MM-DD HH:MM:SS[.ffffff]`;
 //! timestamptz → TEXT in UTC, same shape (rendered with `+00`).
 
+pub mod acl;
 pub mod array;
 pub mod builtin;
 mod convert;
@@ -30,6 +31,7 @@ pub mod interval;
 pub mod json;
 pub mod number;
 pub mod numeric;
+pub mod role;
 pub mod sequence;
 pub mod shard;
 pub mod table;

@@ -47,6 +47,7 @@ fn sealed_table() -> TableDef {
         kind: Default::default(),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     }
 }
 

@@ -200,6 +200,8 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::Unsupported,
     Error::BadPassword,
     Error::PermissionDenied,
+    Error::InvalidGrantOperation,
+    Error::ObjectInUse,
     |_| Error::TransactionAborted,
     Error::InvalidTransactionState,
     Error::SerializationFailure,

@@ -47,6 +47,13 @@ mod sequence;
 
 /// Run DDL that MosaicDB's own parsers read.
 pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result<Outcome> {
+    let target = match ddl {
+        crate::exec::PreParsedDdl::AlterSequence(a) => &a.name,
+        crate::exec::PreParsedDdl::AlterIdentity(a) => &a.table,
+    };
+    if let Some(def) = sess.catalog().object(target) {
+        sess.check_owner(&def)?;
+    }
     match ddl {
         crate::exec::PreParsedDdl::AlterSequence(a) => sequence::alter(sess, a),
         crate::exec::PreParsedDdl::AlterIdentity(a) if sess.is_temp(&a.table) => Err(
@@ -64,6 +71,7 @@ use crate::types::table::TableDef;
 pub mod create_as;
 pub mod extension;
 mod foreign;
+mod grant;
 mod index;
 
 /// What a transaction block's DDL changed so far, to publish at COMMIT or
@@ -125,7 +133,9 @@ pub fn run_with(
 
 fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     temp::refuse(sess, stmt)?;
+    grant::authorize(sess, stmt)?;
     match stmt {
+        Statement::Grant(_) | Statement::Revoke(_) => grant::statement(sess, stmt),
         Statement::CreateTable(ct) if ct.temporary && ct.query.is_none() => temp::create(sess, ct),
         Statement::Drop {
             object_type: ObjectType::Table,
@@ -283,7 +293,18 @@ fn is_view(sess: &Session, name: &str) -> bool {
 
 /// Write a table's new definition (or its drop) to the journal, in the
 /// block's transaction, and stage it for this session.
-fn record(sess: &mut Session, name: &str, def: Option<TableDef>) -> Result<()> {
+fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<()> {
+    // A new object is its creator's; a changed one keeps its owner and
+    // access list unless the change is to them.
+    if let Some(new) = def.as_mut().filter(|d| d.access.owner.is_none()) {
+        match sess.catalog().object(name) {
+            Some(old) if old.access.owner.is_some() && new.access == Default::default() => {
+                new.access = old.access.clone()
+            }
+            Some(_) => {}
+            None => new.access.owner = Some(sess.current_role()),
+        }
+    }
     // An enum column's DEFAULT label is checked when it is given.
     for c in def.iter().flat_map(|d| &d.columns) {
         if let (crate::types::PgType::Enum(t), Some(d)) = (&c.ty, &c.default) {

@@ -43,8 +43,14 @@ impl Engine {
         crate::exec::prepare(&self.store.catalog, sql, declared)
     }
 
-    /// The stored SCRAM-SHA-256 verifier of a role that may log in.
+    /// Whether `user` may log in: false for a role made NOLOGIN (an unknown
+    /// role fails at the password, as a wrong password does).
+    pub fn may_log_in(&self, user: &str) -> bool {
+        self.store.catalog.role(user).is_none_or(|r| r.login)
+    }
+
+    /// The stored SCRAM-SHA-256 verifier of a role.
     pub fn scram_verifier(&self, user: &str) -> Result<Option<String>> {
-        Ok(self.store.catalog.role(user)?.map(|r| r.verifier))
+        Ok(self.store.catalog.role(user).and_then(|r| r.verifier))
     }
 }

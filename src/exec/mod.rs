@@ -15,8 +15,10 @@ pub mod isolation;
 pub mod locks;
 pub mod peer;
 pub mod pg_catalog;
+pub mod privileges;
 pub mod query;
 pub mod remote;
+pub mod roles;
 pub mod session;
 pub mod settings;
 pub mod sources;
@@ -105,6 +107,8 @@ pub struct Prepared {
     pub params: Vec<PgType>,
     /// Result columns; empty for statements that return no rows.
     pub columns: Vec<Column>,
+    /// The privileges it needs, checked each time it runs.
+    pub needs: Vec<crate::sql::privileges::Need>,
 }
 
 impl Prepared {
@@ -217,6 +221,7 @@ pub fn prepare_parsed(
             kind,
             params: vec![],
             columns: vec![],
+            needs: vec![],
         }),
         Parsed::Statement(s) => prepare_one(catalog, *s, declared),
     }
@@ -240,6 +245,7 @@ fn prepare_one(
     mut stmt: Statement,
     declared: &[Option<PgType>],
 ) -> Result<Prepared> {
+    let needs = crate::sql::privileges::needs(&stmt, catalog);
     // A view's definition is kept as written; everything else reads the
     // queries of the views it names.
     if !matches!(stmt, Statement::CreateView(_)) {
@@ -334,6 +340,7 @@ fn prepare_one(
         kind,
         params,
         columns,
+        needs,
     })
 }
 
@@ -426,6 +433,12 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::AlterType(_)
         | Statement::DropExtension(_)
         | Statement::CreateSchema { .. }
+        | Statement::CreateRole(_)
+        | Statement::AlterRole { .. }
+        | Statement::GrantRole(_)
+        | Statement::RevokeRole(_)
+        | Statement::Grant(_)
+        | Statement::Revoke(_)
         | Statement::Truncate(_) => Kind::Ddl,
         Statement::StartTransaction { modes, .. } => {
             Kind::Begin(isolation::Modes::from_ast(modes)?)

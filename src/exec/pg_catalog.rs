@@ -14,6 +14,7 @@ mod information_schema;
 mod locks;
 pub(crate) mod objects;
 mod relations;
+mod roles;
 mod rows;
 
 use std::sync::Arc;
@@ -63,8 +64,9 @@ pub(crate) fn lookup(
     store: &Arc<Store>,
     staged: Arc<parking_lot::RwLock<Staged>>,
     temps: Arc<parking_lot::RwLock<Temps>>,
+    role: Arc<parking_lot::RwLock<String>>,
 ) -> Arc<dyn Lookup> {
-    Arc::new(StoreLookup(store.clone(), staged, temps))
+    Arc::new(StoreLookup(store.clone(), staged, temps, role))
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.
@@ -161,11 +163,13 @@ pub(crate) fn owner_name(sess: &Session) -> String {
         .map_or_else(|| sess.user.clone(), |(_, r)| r.name)
 }
 
-/// The oid a role has in the catalogs: the first admin role by name is
-/// the bootstrap superuser (10), every other role a derived oid.
+/// The oid a role has in the catalogs, the roles by name: the first
+/// bootstrap role is the bootstrap superuser (10), every other role a
+/// derived oid.
 pub(crate) fn role_oids(store: &Store) -> Result<Vec<(i64, crate::store::catalog::Role)>> {
-    let roles = store.catalog.roles()?;
-    let owner = roles.iter().position(|r| r.perms == "admin");
+    let mut roles: Vec<_> = store.catalog.roles().into_values().collect();
+    roles.sort_by(|a, b| a.name.cmp(&b.name));
+    let owner = roles.iter().position(|r| r.bootstrap);
     Ok(roles
         .into_iter()
         .enumerate()
@@ -188,6 +192,8 @@ struct StoreLookup(
     Arc<Store>,
     Arc<parking_lot::RwLock<Staged>>,
     Arc<parking_lot::RwLock<Temps>>,
+    /// The session's current role.
+    Arc<parking_lot::RwLock<String>>,
 );
 
 impl StoreLookup {
@@ -225,6 +231,41 @@ impl StoreLookup {
 }
 
 impl Lookup for StoreLookup {
+    fn table_privilege(
+        &self,
+        role: Option<&str>,
+        table: &crate::store::udf::pg_catalog::RelationArg,
+        privileges: &str,
+    ) -> Result<bool> {
+        use crate::store::udf::pg_catalog::RelationArg;
+        let role = match role {
+            Some(r) if self.0.catalog.role(r).is_none() => {
+                return Err(crate::error::Error::NoSuchObject(format!(
+                    "role \"{r}\" does not exist"
+                )))
+            }
+            Some(r) => r.to_string(),
+            None => self.3.read().clone(),
+        };
+        let def = match table {
+            RelationArg::Oid(oid) => self.relation_by_oid(*oid),
+            RelationArg::Name(name) => {
+                let bare = name.strip_prefix("public.").unwrap_or(name);
+                match self.with_view(|v| v.relation(bare)) {
+                    Some(def) => Some(def),
+                    None if self.relation_oid(name).is_some() => None,
+                    None => return Err(crate::error::Error::NoSuchTable(name.to_string())),
+                }
+            }
+        };
+        let wanted = crate::exec::privileges::parse_privilege_list(privileges)?;
+        let Some(def) = def else {
+            // A system view or catalog: readable by everyone.
+            return Ok(wanted.is_some_and(|w| w & crate::types::acl::SELECT != 0));
+        };
+        Ok(wanted.is_some_and(|w| w & crate::exec::privileges::held(&self.0, &role, &def) != 0))
+    }
+
     fn type_name(&self, oid: i64) -> Option<String> {
         let types = self.0.catalog.view(&self.1.read()).enum_types();
         let t = types

@@ -308,6 +308,7 @@ impl Session {
         if let Some(what) = write.filter(|_| self.is_read_only()) {
             return Err(Error::ReadOnlyTransaction(what.into()));
         }
+        self.check_needs(&p.needs)?;
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
@@ -379,6 +380,9 @@ impl Session {
                 self.after_write()?;
                 self.deliver_tombstones();
                 r
+            }
+            (Kind::Ddl, Some(s)) if super::roles::is_role_statement(&s) => {
+                super::roles::run(self, &s)
             }
             (Kind::Ddl, Some(s)) => self.ddl(&s),
             (Kind::PreParsedDdl(d), _) => {

@@ -479,7 +479,14 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             } => {
                 let name = variable.to_string().to_lowercase();
                 let value = values.iter().map(value_text).collect::<Vec<_>>().join(", ");
-                if let Some((modes, session)) = transaction_setting(&name, &value)? {
+                if name == "role" {
+                    let role = match values.first() {
+                        Some(Expr::Identifier(i)) => crate::sql::ident_name(i),
+                        _ => value.clone(),
+                    };
+                    let none = role == "none" || role == "default";
+                    sess.set_role((!none).then_some(role.as_str()))?;
+                } else if let Some((modes, session)) = transaction_setting(&name, &value)? {
                     sess.set_transaction(modes, session)?;
                 } else if value.eq_ignore_ascii_case("default") {
                     sess.settings.reset(Some(&name));
@@ -507,13 +514,32 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
                 }
                 sess.set_transaction(Modes::from_ast(modes)?, *session)?
             }
-            Set::SetSessionParam(_) | Set::SetRole { .. } => {}
+            Set::SetRole {
+                context_modifier: Some(sqlparser::ast::ContextModifier::Local),
+                ..
+            } => return Err(Error::Unsupported("SET LOCAL ROLE".into())),
+            Set::SetRole { role_name, .. } => {
+                let name = role_name.as_ref().map(crate::sql::ident_name);
+                sess.set_role(name.as_deref().filter(|n| *n != "none"))?
+            }
+            Set::SetSessionAuthorization(p) => match &p.kind {
+                sqlparser::ast::SetSessionAuthorizationParamKind::Default => {
+                    sess.set_session_authorization(None)?
+                }
+                sqlparser::ast::SetSessionAuthorizationParamKind::User(u) => {
+                    sess.set_session_authorization(Some(&crate::sql::ident_name(u)))?
+                }
+            },
+            Set::SetSessionParam(_) => {}
             other => return Err(Error::Unsupported(format!("{other}"))),
         },
         Statement::Reset(r) => match &r.reset {
             Reset::ALL => sess.settings.reset(None),
+            Reset::ConfigurationParameter(n) if n.to_string().eq_ignore_ascii_case("role") => {
+                sess.set_role(None)?
+            }
             Reset::ConfigurationParameter(n) => sess.settings.reset(Some(&n.to_string())),
-            Reset::SessionAuthorization => {}
+            Reset::SessionAuthorization => sess.set_session_authorization(None)?,
         },
         _ => return Err(Error::Internal("not a SET".into())),
     }

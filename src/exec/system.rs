@@ -90,6 +90,7 @@ pub fn view(name: &str) -> Option<TableDef> {
         kind: Default::default(),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     })
 }
 
@@ -298,8 +299,10 @@ pub fn session_functions(
     staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
     temps: Arc<parking_lot::RwLock<crate::store::catalog::Temps>>,
 ) -> SessionFunctions {
+    let role = Arc::new(parking_lot::RwLock::new(user.to_string()));
     SessionFunctions {
-        user: user.to_string(),
+        user: Arc::new(parking_lot::RwLock::new(user.to_string())),
+        role: role.clone(),
         pid,
         version: format!(
             "PostgreSQL {} (MosaicDB {}) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit",
@@ -307,7 +310,7 @@ pub fn session_functions(
             env!("CARGO_PKG_VERSION")
         ),
         settings: Arc::new(settings.clone()),
-        lookup: crate::exec::pg_catalog::lookup(store, staged, temps),
+        lookup: crate::exec::pg_catalog::lookup(store, staged, temps, role),
         row_version,
         hlc: store.hlc.clone(),
         sequences: store.sequences.clone(),

@@ -51,6 +51,7 @@ fn catalog() -> OneTable {
         kind: Default::default(),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     }))
 }
 

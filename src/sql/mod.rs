@@ -32,6 +32,8 @@ pub mod distinct_on;
 pub mod index;
 pub mod index_expr;
 pub mod joined_writes;
+pub mod privileges;
+pub mod roles;
 pub mod session_user;
 mod tokens;
 
@@ -54,7 +56,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(
-            &ctas::matview_data_clause(sql),
+            &ctas::matview_data_clause(&roles::respell_create_user(sql)),
         )))
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| match conflict_on_expression(sql) {

@@ -25,8 +25,9 @@ fn user_function(e: &Expr) -> Option<String> {
 }
 
 /// Replace the user functions of a query, INSERT, UPDATE or DELETE with
-/// `user` as a string (DDL keeps them: a DEFAULT or a view runs them later).
-pub fn substitute(stmt: &mut Statement, user: &str) {
+/// the role names as strings: `session_user` with `session`, the others
+/// with `current` (DDL keeps them: a DEFAULT or a view runs them later).
+pub fn substitute(stmt: &mut Statement, current: &str, session: &str) {
     if !matches!(
         stmt,
         Statement::Query(_)
@@ -39,17 +40,18 @@ pub fn substitute(stmt: &mut Statement, user: &str) {
     if let Statement::Query(q) = stmt {
         name_items(&mut q.body);
     }
-    struct V<'a>(&'a str);
+    struct V<'a>(&'a str, &'a str);
     impl VisitorMut for V<'_> {
         type Break = ();
         fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-            if user_function(e).is_some() {
-                *e = Expr::Value(Value::SingleQuotedString(self.0.to_string()).into());
+            if let Some(f) = user_function(e) {
+                let name = if f == "session_user" { self.1 } else { self.0 };
+                *e = Expr::Value(Value::SingleQuotedString(name.to_string()).into());
             }
             ControlFlow::Continue(())
         }
     }
-    let _ = stmt.visit(&mut V(user));
+    let _ = stmt.visit(&mut V(current, session));
 }
 
 /// An unaliased `SELECT current_user` keeps its column name.
@@ -82,16 +84,16 @@ mod tests {
         )
         .unwrap_or_default()
         .remove(0);
-        super::substitute(&mut stmt, "alice");
+        super::substitute(&mut stmt, "alice", "bob");
         assert_eq!(
             stmt.to_string(),
-            "SELECT 'alice' AS \"current_user\", x FROM t WHERE o = 'alice' OR o = 'alice'"
+            "SELECT 'alice' AS \"current_user\", x FROM t WHERE o = 'bob' OR o = 'alice'"
         );
         let mut ddl = crate::sql::parse("CREATE TABLE t (o text DEFAULT current_user)")
             .unwrap_or_default()
             .remove(0);
         let before = ddl.to_string();
-        super::substitute(&mut ddl, "alice");
+        super::substitute(&mut ddl, "alice", "alice");
         assert_eq!(ddl.to_string(), before);
     }
 }

@@ -30,13 +30,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Error, Result};
 use crate::types::table::TableDef;
 
-/// A login role: its SCRAM verifier (never the password) and permissions.
-#[derive(Debug, Clone)]
-pub struct Role {
-    pub name: String,
-    pub verifier: String,
-    pub perms: String,
-}
+pub use crate::types::role::Role;
 
 /// One table change of a transaction block, as the journal holds it.
 #[derive(Debug, Clone)]
@@ -64,6 +58,9 @@ pub type Temps = HashMap<String, Arc<TableDef>>;
 pub struct Catalog {
     db: Mutex<Connection>,
     tables: RwLock<HashMap<String, Arc<TableDef>>>,
+    /// The roles, as `roles` in `catalog.db` holds them (dropped ones
+    /// left out).
+    roles: RwLock<HashMap<String, Role>>,
     /// The highest journal row published to `catalog.db`; rows up to it
     /// may be deleted from the journal.
     published: AtomicI64,
@@ -88,6 +85,7 @@ impl Catalog {
              CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);",
         )
         .map_err(Error::from)?;
+        let roles = load_roles(&db)?;
         let mut tables = HashMap::new();
         {
             let mut stmt = db.prepare("SELECT def FROM tables").map_err(Error::from)?;
@@ -103,6 +101,7 @@ impl Catalog {
         Ok(Catalog {
             db: Mutex::new(db),
             tables: RwLock::new(tables),
+            roles: RwLock::new(roles),
             published: AtomicI64::new(0),
             version: AtomicU64::new(0),
             changing: Mutex::new(()),
@@ -264,52 +263,80 @@ impl Catalog {
         Ok(())
     }
 
-    pub fn role(&self, name: &str) -> Result<Option<Role>> {
-        self.db
-            .lock()
-            .query_row(
-                "SELECT name, verifier, perms FROM roles WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(Role {
-                        name: r.get(0)?,
-                        verifier: r.get(1)?,
-                        perms: r.get(2)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(Error::from)
+    /// A role, unless it does not exist (or was dropped).
+    pub fn role(&self, name: &str) -> Option<Role> {
+        self.roles.read().get(name).cloned()
     }
 
-    pub fn roles(&self) -> Result<Vec<Role>> {
-        let db = self.db.lock();
-        let mut stmt = db
-            .prepare("SELECT name, verifier, perms FROM roles ORDER BY name")
-            .map_err(Error::from)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(Role {
-                    name: r.get(0)?,
-                    verifier: r.get(1)?,
-                    perms: r.get(2)?,
-                })
-            })
-            .map_err(Error::from)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(Error::from)
+    /// Every role, by name.
+    pub fn roles(&self) -> HashMap<String, Role> {
+        self.roles.read().clone()
     }
 
-    pub fn put_role(&self, role: &Role, hlc: i64) -> Result<()> {
+    /// Ask `f` about the roles as they are now, without copying them.
+    pub fn with_roles<T>(&self, f: impl FnOnce(&crate::types::role::Roles) -> T) -> T {
+        f(&crate::types::role::Roles(&self.roles.read()))
+    }
+
+    /// Write a role's new state (`None`: dropped) at clock `hlc`.
+    pub fn put_role(&self, name: &str, role: Option<&Role>, hlc: i64) -> Result<()> {
+        let def = serde_json::to_string(&role).map_err(Error::internal)?;
         self.db
             .lock()
             .execute(
-                "INSERT OR REPLACE INTO roles(name, verifier, perms, hlc) VALUES (?1, ?2, ?3, ?4)",
-                params![role.name, role.verifier, role.perms, hlc],
+                "INSERT OR REPLACE INTO roles(name, verifier, perms, hlc, def) VALUES (?1, '', '', ?2, ?3)",
+                params![name, hlc, def],
             )
             .map_err(Error::from)?;
+        let mut roles = self.roles.write();
+        match role {
+            Some(r) => roles.insert(name.to_string(), r.clone()),
+            None => roles.remove(name),
+        };
+        self.version.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
+}
+
+/// The roles `catalog.db` holds. A row written before roles had
+/// attributes (`def` NULL) is the bootstrap superuser when its `perms`
+/// say `admin`.
+fn load_roles(db: &Connection) -> Result<HashMap<String, Role>> {
+    let has_def = db.prepare("SELECT def FROM roles LIMIT 0").is_ok();
+    if !has_def {
+        db.execute("ALTER TABLE roles ADD COLUMN def TEXT", [])
+            .map_err(Error::from)?;
+    }
+    let mut st = db
+        .prepare("SELECT name, verifier, perms, def FROM roles")
+        .map_err(Error::from)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })
+        .map_err(Error::from)?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (name, verifier, perms, def) = row.map_err(Error::from)?;
+        let role = match def {
+            Some(def) => serde_json::from_str::<Option<Role>>(&def)
+                .map_err(|e| Error::Internal(format!("corrupt role entry: {e}")))?,
+            None if perms == "admin" => Some(Role::bootstrap(&name, verifier)),
+            None => Some(Role {
+                verifier: Some(verifier),
+                ..Role::new(&name, true)
+            }),
+        };
+        if let Some(role) = role {
+            out.insert(name, role);
+        }
+    }
+    Ok(out)
 }
 
 /// The journal of uncommitted DDL in `segments.db` (see the module doc).
@@ -456,10 +483,10 @@ pub enum Entry {
         def: Option<Box<TableDef>>,
         hlc: i64,
     },
+    /// A role, or `None` once dropped.
     Role {
         name: String,
-        verifier: String,
-        perms: String,
+        role: Option<Box<Role>>,
         hlc: i64,
     },
 }
@@ -514,20 +541,26 @@ impl Catalog {
             });
         }
         let mut st = db
-            .prepare("SELECT name, verifier, perms, hlc FROM roles")
+            .prepare("SELECT name, def, hlc FROM roles WHERE def IS NOT NULL")
             .map_err(Error::from)?;
         let rows = st
             .query_map([], |r| {
-                Ok(Entry::Role {
-                    name: r.get(0)?,
-                    verifier: r.get(1)?,
-                    perms: r.get(2)?,
-                    hlc: r.get(3)?,
-                })
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })
             .map_err(Error::from)?;
         for row in rows {
-            out.push(row.map_err(Error::from)?);
+            let (name, def, hlc) = row.map_err(Error::from)?;
+            let role: Option<Role> = serde_json::from_str(&def)
+                .map_err(|e| Error::Internal(format!("corrupt role entry: {e}")))?;
+            out.push(Entry::Role {
+                name,
+                role: role.map(Box::new),
+                hlc,
+            });
         }
         Ok(out)
     }

@@ -32,7 +32,7 @@ use parking_lot::{Mutex, RwLock};
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
-use crate::store::catalog::{Catalog, Entry, Role};
+use crate::store::catalog::{Catalog, Entry};
 use crate::store::clock::Hlc;
 use crate::store::sequences::Sequences;
 use crate::store::shard::{ShardId, ShardMeta};
@@ -299,19 +299,9 @@ impl Store {
             return Ok(false);
         }
         match entry {
-            Entry::Role {
-                name,
-                verifier,
-                perms,
-                hlc,
-            } => self.catalog.put_role(
-                &Role {
-                    name: name.clone(),
-                    verifier: verifier.clone(),
-                    perms: perms.clone(),
-                },
-                *hlc,
-            )?,
+            Entry::Role { name, role, hlc } => {
+                self.catalog.put_role(name, role.as_deref(), *hlc)?
+            }
             Entry::Table {
                 name,
                 def: None,

@@ -166,6 +166,9 @@ pub struct TableDef {
     /// the shared catalog; what happens to it at COMMIT.
     #[serde(default)]
     pub temp: Option<OnCommit>,
+    /// Its owner and access control list (GRANT, REVOKE).
+    #[serde(default)]
+    pub access: crate::types::acl::Access,
 }
 
 /// What COMMIT does to a temporary table (`ON COMMIT …`).
@@ -510,6 +513,7 @@ mod tests {
             kind: Default::default(),
             altered: Default::default(),
             temp: None,
+            access: Default::default(),
         }
     }
 

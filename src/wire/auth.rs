@@ -22,6 +22,18 @@ impl AuthSource for RoleSource {
 
     async fn get_scram_secret(&self, login: &LoginInfo) -> PgWireResult<(ScramSecret, Option<()>)> {
         let user = login.user().unwrap_or_default().to_owned();
+        if !self.engine.may_log_in(&user) {
+            // PostgreSQL says so after the password; here it is said
+            // before the exchange (the role's existence is not secret to
+            // whoever knows its name and that it cannot log in).
+            return Err(PgWireError::UserError(Box::new(
+                pgwire::error::ErrorInfo::new(
+                    "FATAL".into(),
+                    "28000".into(),
+                    format!("role \"{user}\" is not permitted to log in"),
+                ),
+            )));
+        }
         let verifier = self
             .engine
             .scram_verifier(&user)

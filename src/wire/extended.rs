@@ -120,6 +120,7 @@ where
                 kind: crate::exec::Kind::Query,
                 params: vec![],
                 columns,
+                needs: vec![],
             };
             let fields: Vec<_> = super::fields(&p, None).iter().map(Into::into).collect();
             client

@@ -182,6 +182,7 @@ fn sealed() -> TableDef {
         kind: Default::default(),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     }
 }
 

@@ -60,6 +60,14 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
             );
         }
     }
+    if let ([AlterTableOperation::OwnerTo { new_owner }], Some(def)) =
+        (&at.operations[..], sess.catalog().relation(&name))
+    {
+        let mut new = (*def).clone();
+        owner_to(sess, &mut new, new_owner)?;
+        record(sess, &name, Some(new))?;
+        return Ok(Outcome::Command("ALTER TABLE".into()));
+    }
     if is_view(sess, &name) || sess.catalog().table(&name).is_some_and(|d| d.is_matview()) {
         return Err(Error::Unsupported(format!(
             "ALTER TABLE on view \"{name}\""
@@ -215,7 +223,7 @@ fn dispatch(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) ->
         AlterTableOperation::RenameConstraint { old_name, new_name } => {
             constraints::rename(sess, def, &ident_name(old_name), &ident_name(new_name))
         }
-        AlterTableOperation::OwnerTo { new_owner } => owner_to(sess, new_owner),
+        AlterTableOperation::OwnerTo { new_owner } => owner_to(sess, def, new_owner),
         other => Err(Error::Unsupported(format!("ALTER TABLE {other}"))),
     }
 }
@@ -394,22 +402,13 @@ fn alter_column(
     Ok(())
 }
 
-/// `OWNER TO`: every table is owned by the user that created it; handing
-/// it to that same user changes nothing, and another owner is not built.
-fn owner_to(sess: &Session, owner: &Owner) -> Result<()> {
+/// `OWNER TO`: see `ddl::grant::owner_to`.
+fn owner_to(sess: &mut Session, def: &mut TableDef, owner: &Owner) -> Result<()> {
     let name = match owner {
         Owner::Ident(i) => ident_name(i),
-        Owner::CurrentRole | Owner::CurrentUser | Owner::SessionUser => return Ok(()),
+        Owner::CurrentRole | Owner::CurrentUser => sess.current_role(),
+        Owner::SessionUser => sess.session_user(),
     };
-    if name == sess.user {
-        return Ok(());
-    }
-    if sess.store.catalog.role(&name)?.is_none() {
-        return Err(Error::NoSuchObject(format!(
-            "role \"{name}\" does not exist"
-        )));
-    }
-    Err(Error::Unsupported(format!(
-        "ALTER TABLE … OWNER TO another role (\"{name}\")"
-    )))
+    *def = super::grant::owner_to(sess, def, &name)?;
+    Ok(())
 }

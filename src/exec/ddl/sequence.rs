@@ -55,6 +55,7 @@ pub(super) fn create(
         kind: RelKind::Sequence(Box::new(seq)),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE SEQUENCE".into()))

@@ -54,6 +54,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
         },
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     };
     record(sess, &name, Some(def))?;
     Ok(Outcome::Command("CREATE VIEW".into()))

@@ -105,5 +105,6 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
         kind: Default::default(),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     }
 }

@@ -3,7 +3,7 @@
 //! columns it sets; the others are false, 0 or NULL by type.
 
 use super::objects::{self, *};
-use super::{role_oids, Relation};
+use super::Relation;
 use crate::error::Result;
 use crate::exec::Session;
 use crate::types::builtin::BUILTIN_TYPES;
@@ -58,7 +58,8 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         "pg_constraint" => constraints(sess, def),
         "pg_attrdef" => attrdefs(sess, def),
         "pg_database" => vec![database(def)],
-        "pg_roles" | "pg_user" => roles(sess, def)?,
+        "pg_roles" | "pg_user" => super::roles::roles(sess, def)?,
+        "pg_auth_members" => super::roles::auth_members(sess, def)?,
         "pg_am" => vec![
             row(
                 def,
@@ -158,7 +159,8 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                 ("oid", i(oid)),
                 ("relname", t(name)),
                 ("relnamespace", i(namespace)),
-                ("relowner", i(OWNER_OID)),
+                ("relowner", i(super::roles::owner_oid(sess, &rel))),
+                ("relacl", super::roles::acl_datum(&rel)),
                 ("relam", i(if user { HEAP_AM } else { 0 })),
                 ("relfilenode", i(oid)),
                 ("reltuples", Datum::Real(-1.0)),
@@ -194,7 +196,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                     ("oid", i(idx.oid)),
                     ("relname", t(idx.name.clone())),
                     ("relnamespace", i(PUBLIC_NS)),
-                    ("relowner", i(OWNER_OID)),
+                    ("relowner", i(super::roles::owner_oid(sess, &rel))),
                     ("relam", i(BTREE_AM)),
                     ("relfilenode", i(idx.oid)),
                     ("reltuples", Datum::Real(-1.0)),
@@ -498,34 +500,6 @@ fn database(def: &TableDef) -> Vec<Datum> {
             ("datctype", t("C.UTF-8")),
         ],
     )
-}
-
-fn roles(sess: &Session, def: &TableDef) -> Result<Rows> {
-    Ok(role_oids(&sess.store)?
-        .into_iter()
-        .map(|(oid, r)| {
-            let admin = r.perms == "admin";
-            row(
-                def,
-                vec![
-                    ("rolname", t(r.name.clone())),
-                    ("usename", t(r.name)),
-                    ("rolsuper", b(admin)),
-                    ("usesuper", b(admin)),
-                    ("rolinherit", b(true)),
-                    ("rolcreaterole", b(admin)),
-                    ("rolcreatedb", b(admin)),
-                    ("usecreatedb", b(admin)),
-                    ("rolcanlogin", b(true)),
-                    ("rolconnlimit", i(-1)),
-                    ("rolpassword", t("********")),
-                    ("passwd", t("********")),
-                    ("oid", i(oid)),
-                    ("usesysid", i(oid)),
-                ],
-            )
-        })
-        .collect())
 }
 
 fn settings(sess: &Session, def: &TableDef) -> Rows {

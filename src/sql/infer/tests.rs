@@ -43,6 +43,7 @@ fn catalog() -> Tables {
             kind: Default::default(),
             altered: Default::default(),
             temp: None,
+            access: Default::default(),
         };
         (name.to_string(), Arc::new(def))
     };

@@ -26,6 +26,7 @@ fn def(name: &str) -> TableDef {
         kind: Default::default(),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     }
 }
 

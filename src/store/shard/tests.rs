@@ -37,6 +37,7 @@ pub(crate) fn table() -> TableDef {
         kind: Default::default(),
         altered: Default::default(),
         temp: None,
+        access: Default::default(),
     }
 }
 

@@ -55,6 +55,22 @@ pub trait Lookup: Send + Sync + 'static {
     fn type_oid(&self, _name: &str) -> Option<i64> {
         None
     }
+    /// `has_table_privilege([role,] table, privileges)`: the table by name
+    /// or oid; `role` `None` for the current role.
+    fn table_privilege(
+        &self,
+        _role: Option<&str>,
+        _table: &RelationArg,
+        _privileges: &str,
+    ) -> crate::error::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// A relation as a function's argument names it: by oid or by name.
+pub enum RelationArg {
+    Oid(i64),
+    Name(String),
 }
 
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
@@ -282,8 +298,6 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
         constant(conn, name, n, Value::Null)?;
     }
     for (name, n) in [
-        ("has_table_privilege", 2),
-        ("has_table_privilege", 3),
         ("has_schema_privilege", 2),
         ("has_schema_privilege", 3),
         ("has_database_privilege", 2),
@@ -438,10 +452,40 @@ fn register_sizes(
     })
 }
 
+/// `has_table_privilege([role,] table, privileges)`.
+fn register_privileges(
+    conn: &Connection,
+    lookup: &Arc<dyn Lookup>,
+    flags: FunctionFlags,
+) -> rusqlite::Result<()> {
+    for n in [2usize, 3] {
+        let l = lookup.clone();
+        conn.create_scalar_function("has_table_privilege", n as i32, flags, move |c| {
+            let args: Vec<Value> = (0..n)
+                .map(|i| Value::try_from(c.get_raw(i)).unwrap_or(Value::Null))
+                .collect();
+            if args.contains(&Value::Null) {
+                return Ok(Value::Null);
+            }
+            let role = (n == 3).then(|| text(c, 0)).flatten();
+            let privileges = text(c, n - 1).unwrap_or_default();
+            let table = match &args[n - 2] {
+                Value::Integer(oid) => RelationArg::Oid(*oid),
+                _ => RelationArg::Name(text(c, n - 2).unwrap_or_default()),
+            };
+            l.table_privilege(role.as_deref(), &table, &privileges)
+                .map(|b| Value::Integer(b as i64))
+                .map_err(crate::store::errors::fail)
+        })?;
+    }
+    Ok(())
+}
+
 pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
     register_format_type(conn, lookup.clone())?;
     let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
     register_sizes(conn, &lookup, flags)?;
+    register_privileges(conn, &lookup, flags)?;
     let l = lookup.clone();
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
         Ok(Value::Integer(

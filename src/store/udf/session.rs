@@ -29,7 +29,11 @@ pub trait Settings: Send + Sync + 'static {
 /// What a session's functions answer from.
 #[derive(Clone)]
 pub struct SessionFunctions {
-    pub user: String,
+    /// `session_user`: the role that logged in (or SET SESSION
+    /// AUTHORIZATION's).
+    pub user: Arc<parking_lot::RwLock<String>>,
+    /// `current_user`: the session user, or SET ROLE's.
+    pub role: Arc<parking_lot::RwLock<String>>,
     pub pid: i32,
     /// What `version()` returns.
     pub version: String,
@@ -111,8 +115,11 @@ pub(crate) fn register_basic(conn: &Connection, s: &SessionFunctions) -> Result<
     conn.create_scalar_function("current_database", 0, flags, |_| Ok("mosaic".to_string()))?;
     conn.create_scalar_function("current_schema", 0, flags, |_| Ok("public".to_string()))?;
     for name in ["current_user", "session_user", "current_role", "user"] {
-        let u = s.user.clone();
-        conn.create_scalar_function(name, 0, flags, move |_| Ok(u.clone()))?;
+        let u = match name {
+            "session_user" => s.user.clone(),
+            _ => s.role.clone(),
+        };
+        conn.create_scalar_function(name, 0, flags, move |_| Ok(u.read().clone()))?;
     }
     let pid = s.pid;
     conn.create_scalar_function("pg_backend_pid", 0, flags, move |_| Ok(pid))?;

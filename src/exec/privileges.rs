@@ -1,0 +1,227 @@
+//! Who may do what: the session's current role checked against the
+//! catalog's roles and each relation's owner and access list
+//! (`types::acl`), every time a statement runs, as PostgreSQL checks
+//! them. A superuser passes every check. What a statement needs is
+//! worked out when it is prepared (`sql::privileges`).
+
+use crate::error::{Error, Result};
+use crate::exec::Session;
+use crate::sql::privileges::Need;
+use crate::store::Store;
+use crate::types::acl::{self, Access};
+use crate::types::table::{RelKind, TableDef};
+
+/// The noun PostgreSQL's messages give a relation of this kind.
+pub fn noun(def: &TableDef) -> &'static str {
+    match def.kind {
+        RelKind::Table => "table",
+        RelKind::View { .. } => "view",
+        RelKind::MatView { .. } => "materialized view",
+        RelKind::Sequence(_) => "sequence",
+        RelKind::Enum(_) => "type",
+    }
+}
+
+/// Every privilege a relation of this kind has.
+pub fn all_privileges(def: &TableDef) -> u32 {
+    match def.kind {
+        RelKind::Sequence(_) => acl::SEQUENCE_ALL,
+        RelKind::Enum(_) => acl::USAGE,
+        _ => acl::TABLE_ALL,
+    }
+}
+
+/// The bootstrap superuser's name (the first by name, should several
+/// nodes have been started with different `--user`s): the owner of
+/// objects whose owner is not recorded.
+pub fn bootstrap_role(store: &Store) -> Option<String> {
+    let mut boots: Vec<String> = store
+        .catalog
+        .roles()
+        .into_values()
+        .filter(|r| r.bootstrap)
+        .map(|r| r.name)
+        .collect();
+    boots.sort();
+    boots.into_iter().next()
+}
+
+/// The privileges `role` holds on `def` (every one for a superuser).
+pub fn held(store: &Store, role: &str, def: &TableDef) -> u32 {
+    let owner = def
+        .access
+        .owner
+        .clone()
+        .or_else(|| bootstrap_role(store))
+        .unwrap_or_default();
+    let items = def.access.items(&owner, all_privileges(def));
+    store.catalog.with_roles(|roles| {
+        if roles.is_superuser(role) {
+            u32::MAX
+        } else {
+            acl::mask(&items, |grantee| roles.has_privs_of(role, grantee))
+        }
+    })
+}
+
+/// `has_table_privilege`'s privilege text: a comma-separated list, any
+/// of which will do (`WITH GRANT OPTION` asks for what is never granted
+/// here).
+pub fn parse_privilege_list(text: &str) -> Result<Option<u32>> {
+    let mut any = 0;
+    let mut grant_option = false;
+    for part in text.split(',') {
+        let word = part.trim();
+        let (word, option) = match word.to_ascii_uppercase().strip_suffix(" WITH GRANT OPTION") {
+            Some(w) => (w.trim().to_string(), true),
+            None => (word.to_ascii_uppercase(), false),
+        };
+        grant_option |= option;
+        match acl::privilege(&word).filter(|p| acl::TABLE_ALL & p != 0) {
+            Some(p) => any |= p,
+            None => {
+                return Err(Error::InvalidParameter(format!(
+                    "unrecognized privilege type: \"{}\"",
+                    part.trim()
+                )))
+            }
+        }
+    }
+    Ok((!grant_option).then_some(any))
+}
+
+impl Session {
+    /// `current_user`: the session user, or the role SET ROLE chose.
+    pub fn current_role(&self) -> String {
+        self.functions.role.read().clone()
+    }
+
+    /// `session_user`.
+    pub fn session_user(&self) -> String {
+        self.functions.user.read().clone()
+    }
+
+    /// The role that owns objects whose owner is not recorded (made
+    /// before roles had owners): the bootstrap superuser.
+    pub fn bootstrap_role(&self) -> String {
+        bootstrap_role(&self.store).unwrap_or_else(|| self.user.clone())
+    }
+
+    /// The owner of `access`'s object.
+    pub fn owner_of(&self, access: &Access) -> String {
+        access
+            .owner
+            .clone()
+            .unwrap_or_else(|| self.bootstrap_role())
+    }
+
+    pub fn is_superuser(&self) -> bool {
+        let role = self.current_role();
+        self.store.catalog.with_roles(|r| r.is_superuser(&role))
+    }
+
+    /// Whether the current role has the privileges of `role`.
+    pub fn acts_as(&self, role: &str) -> bool {
+        let me = self.current_role();
+        self.store.catalog.with_roles(|r| r.has_privs_of(&me, role))
+    }
+
+    /// Check what a prepared statement needs (42501 for the first
+    /// privilege missing).
+    pub fn check_needs(&self, needs: &[Need]) -> Result<()> {
+        if needs.is_empty() || self.is_superuser() {
+            return Ok(());
+        }
+        let me = self.current_role();
+        let catalog = self.catalog();
+        for need in needs {
+            let Some(def) = catalog.relation(&need.relation) else {
+                continue;
+            };
+            if def.is_temp() {
+                continue;
+            }
+            let role = match &need.via {
+                Some(view) => match catalog.relation(view) {
+                    Some(v) => self.owner_of(&v.access),
+                    None => continue,
+                },
+                None => me.clone(),
+            };
+            if need.privs & !held(&self.store, &role, &def) != 0 {
+                return Err(acl::denied(noun(&def), &def.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Only the owner (or a member of the owning role, or a superuser)
+    /// may ALTER, DROP, COMMENT ON, index, GRANT on or REFRESH a relation.
+    pub fn check_owner(&self, def: &TableDef) -> Result<()> {
+        if def.is_temp() || self.acts_as(&self.owner_of(&def.access)) {
+            return Ok(());
+        }
+        Err(acl::not_owner(noun(def), &def.name))
+    }
+
+    /// CREATE in schema public: as in PostgreSQL 15, only its owner (the
+    /// database owner, here the bootstrap superuser) and superusers, unless
+    /// the right was granted (not built yet).
+    pub fn check_create(&self) -> Result<()> {
+        if self.is_superuser() || self.acts_as(&self.bootstrap_role()) {
+            return Ok(());
+        }
+        Err(acl::denied("schema", "public"))
+    }
+
+    /// SET ROLE (`None`: NONE, back to the session user).
+    pub fn set_role(&mut self, role: Option<&str>) -> Result<()> {
+        let session = self.session_user();
+        let role = match role {
+            None => session,
+            Some(r) => {
+                let known = self.store.catalog.role(r).is_some();
+                if !known {
+                    return Err(Error::InvalidParameter(format!(
+                        "role \"{r}\" does not exist"
+                    )));
+                }
+                let allowed = self
+                    .store
+                    .catalog
+                    .with_roles(|roles| roles.is_member_of(&session, r));
+                if !allowed {
+                    return Err(Error::PermissionDenied(format!(
+                        "permission denied to set role \"{r}\""
+                    )));
+                }
+                r.to_string()
+            }
+        };
+        *self.functions.role.write() = role;
+        Ok(())
+    }
+
+    /// SET SESSION AUTHORIZATION (`None`: DEFAULT, the role that logged
+    /// in); only a superuser who logged in may.
+    pub fn set_session_authorization(&mut self, role: Option<&str>) -> Result<()> {
+        let login = self.user.clone();
+        let target = role.unwrap_or(&login).to_string();
+        if target != login {
+            let allowed = self.store.catalog.with_roles(|r| r.is_superuser(&login));
+            if !allowed {
+                return Err(Error::PermissionDenied(
+                    "permission denied to set session authorization".into(),
+                ));
+            }
+            if self.store.catalog.role(&target).is_none() {
+                return Err(Error::InvalidParameter(format!(
+                    "role \"{target}\" does not exist"
+                )));
+            }
+        }
+        *self.functions.user.write() = target.clone();
+        *self.functions.role.write() = target;
+        Ok(())
+    }
+}
