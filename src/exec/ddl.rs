@@ -90,6 +90,9 @@ pub struct Block {
     forget_sequences: Vec<String>,
     /// The session's temporary tables, once the block changed them.
     temps: Option<crate::store::catalog::Temps>,
+    /// Roles changed (`None`: dropped), in order; written to the catalog
+    /// and pushed to every node at COMMIT.
+    pub(crate) roles: Vec<(String, Option<crate::types::role::Role>)>,
 }
 
 impl Block {
@@ -134,6 +137,9 @@ pub fn run_with(
 fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     temp::refuse(sess, stmt)?;
     grant::authorize(sess, stmt)?;
+    if crate::exec::roles::is_role_statement(stmt) {
+        return crate::exec::roles::run(sess, stmt);
+    }
     match stmt {
         Statement::Grant(_) | Statement::Revoke(_) => grant::statement(sess, stmt),
         Statement::CreateTable(ct) if ct.temporary && ct.query.is_none() => temp::create(sess, ct),
@@ -368,7 +374,16 @@ pub fn publish(sess: &mut Session) -> Result<()> {
     }
     temp::after_commit(sess);
     sess.unstage_ddl();
+    for (name, role) in &block.roles {
+        let hlc = sess.store.hlc.now();
+        sess.store.catalog.put_role(name, role.as_ref(), hlc)?;
+    }
     if block.changes.is_empty() {
+        if !block.roles.is_empty() {
+            if let Some(c) = &sess.cluster {
+                c.catalog_changed();
+            }
+        }
         return Ok(());
     }
     sess.store.catalog.publish(&block.changes)?;

@@ -157,9 +157,9 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
 
 /// The name of the role that owns every object (the bootstrap superuser).
 pub(crate) fn owner_name(sess: &Session) -> String {
-    role_oids(&sess.store)
-        .ok()
-        .and_then(|r| r.into_iter().find(|(o, _)| *o == objects::OWNER_OID))
+    oids_of(sess.roles())
+        .into_iter()
+        .find(|(o, _)| *o == objects::OWNER_OID)
         .map_or_else(|| sess.user.clone(), |(_, r)| r.name)
 }
 
@@ -167,10 +167,17 @@ pub(crate) fn owner_name(sess: &Session) -> String {
 /// bootstrap role is the bootstrap superuser (10), every other role a
 /// derived oid.
 pub(crate) fn role_oids(store: &Store) -> Result<Vec<(i64, crate::store::catalog::Role)>> {
-    let mut roles: Vec<_> = store.catalog.roles().into_values().collect();
+    Ok(oids_of(store.catalog.roles()))
+}
+
+/// The roles of `roles` with their oids, by name (see [`role_oids`]).
+pub(crate) fn oids_of(
+    roles: std::collections::HashMap<String, crate::store::catalog::Role>,
+) -> Vec<(i64, crate::store::catalog::Role)> {
+    let mut roles: Vec<_> = roles.into_values().collect();
     roles.sort_by(|a, b| a.name.cmp(&b.name));
     let owner = roles.iter().position(|r| r.bootstrap);
-    Ok(roles
+    roles
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
@@ -181,7 +188,7 @@ pub(crate) fn role_oids(store: &Store) -> Result<Vec<(i64, crate::store::catalog
             };
             (oid, r)
         })
-        .collect())
+        .collect()
 }
 
 /// The catalog lookups of a session's SQL functions: the committed
@@ -263,7 +270,12 @@ impl Lookup for StoreLookup {
             // A system view or catalog: readable by everyone.
             return Ok(wanted.is_some_and(|w| w & crate::types::acl::SELECT != 0));
         };
-        Ok(wanted.is_some_and(|w| w & crate::exec::privileges::held(&self.0, &role, &def) != 0))
+        let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
+        let held = self
+            .0
+            .catalog
+            .with_roles(|roles| crate::exec::privileges::held(roles, &boot, &role, &def));
+        Ok(wanted.is_some_and(|w| w & held != 0))
     }
 
     fn type_name(&self, oid: i64) -> Option<String> {

@@ -9,6 +9,7 @@ use crate::exec::Session;
 use crate::sql::privileges::Need;
 use crate::store::Store;
 use crate::types::acl::{self, Access};
+use crate::types::role::Roles;
 use crate::types::table::{RelKind, TableDef};
 
 /// The noun PostgreSQL's messages give a relation of this kind.
@@ -46,22 +47,15 @@ pub fn bootstrap_role(store: &Store) -> Option<String> {
     boots.into_iter().next()
 }
 
-/// The privileges `role` holds on `def` (every one for a superuser).
-pub fn held(store: &Store, role: &str, def: &TableDef) -> u32 {
-    let owner = def
-        .access
-        .owner
-        .clone()
-        .or_else(|| bootstrap_role(store))
-        .unwrap_or_default();
-    let items = def.access.items(&owner, all_privileges(def));
-    store.catalog.with_roles(|roles| {
-        if roles.is_superuser(role) {
-            u32::MAX
-        } else {
-            acl::mask(&items, |grantee| roles.has_privs_of(role, grantee))
-        }
-    })
+/// The privileges `role` holds on `def` (every one for a superuser), in
+/// `roles`; `owner` stands for an owner that is not recorded.
+pub fn held(roles: &Roles, owner: &str, role: &str, def: &TableDef) -> u32 {
+    if roles.is_superuser(role) {
+        return u32::MAX;
+    }
+    let owner = def.access.owner.as_deref().unwrap_or(owner);
+    let items = def.access.items(owner, all_privileges(def));
+    acl::mask(&items, |grantee| roles.has_privs_of(role, grantee))
 }
 
 /// `has_table_privilege`'s privilege text: a comma-separated list, any
@@ -91,6 +85,45 @@ pub fn parse_privilege_list(text: &str) -> Result<Option<u32>> {
 }
 
 impl Session {
+    /// A role as this session sees it: its transaction's role changes
+    /// over the catalog's.
+    pub fn role(&self, name: &str) -> Option<crate::types::role::Role> {
+        match self.ddl.roles.iter().rev().find(|(n, _)| n == name) {
+            Some((_, staged)) => staged.clone(),
+            None => self.store.catalog.role(name),
+        }
+    }
+
+    /// Every role as this session sees it.
+    pub fn roles(&self) -> std::collections::HashMap<String, crate::types::role::Role> {
+        let mut roles = self.store.catalog.roles();
+        for (name, role) in &self.ddl.roles {
+            match role {
+                Some(r) => roles.insert(name.clone(), r.clone()),
+                None => roles.remove(name),
+            };
+        }
+        roles
+    }
+
+    /// Ask `f` about the roles as this session sees them.
+    pub fn with_roles<T>(&self, f: impl FnOnce(&crate::types::role::Roles) -> T) -> T {
+        if self.ddl.roles.is_empty() {
+            return self.store.catalog.with_roles(f);
+        }
+        f(&crate::types::role::Roles(&self.roles()))
+    }
+
+    /// A role as GRANT and REVOKE name it: CURRENT_USER, CURRENT_ROLE and
+    /// SESSION_USER stand for the session's roles.
+    pub fn role_spec(&self, name: String) -> String {
+        match name.as_str() {
+            "current_user" | "current_role" => self.current_role(),
+            "session_user" => self.session_user(),
+            _ => name,
+        }
+    }
+
     /// `current_user`: the session user, or the role SET ROLE chose.
     pub fn current_role(&self) -> String {
         self.functions.role.read().clone()
@@ -117,13 +150,13 @@ impl Session {
 
     pub fn is_superuser(&self) -> bool {
         let role = self.current_role();
-        self.store.catalog.with_roles(|r| r.is_superuser(&role))
+        self.with_roles(|r| r.is_superuser(&role))
     }
 
     /// Whether the current role has the privileges of `role`.
     pub fn acts_as(&self, role: &str) -> bool {
         let me = self.current_role();
-        self.store.catalog.with_roles(|r| r.has_privs_of(&me, role))
+        self.with_roles(|r| r.has_privs_of(&me, role))
     }
 
     /// Check what a prepared statement needs (42501 for the first
@@ -148,7 +181,9 @@ impl Session {
                 },
                 None => me.clone(),
             };
-            if need.privs & !held(&self.store, &role, &def) != 0 {
+            let boot = self.bootstrap_role();
+            let privs = self.with_roles(|roles| held(roles, &boot, &role, &def));
+            if need.privs & !privs != 0 {
                 return Err(acl::denied(noun(&def), &def.name));
             }
         }
@@ -180,16 +215,13 @@ impl Session {
         let role = match role {
             None => session,
             Some(r) => {
-                let known = self.store.catalog.role(r).is_some();
+                let known = self.role(r).is_some();
                 if !known {
                     return Err(Error::InvalidParameter(format!(
                         "role \"{r}\" does not exist"
                     )));
                 }
-                let allowed = self
-                    .store
-                    .catalog
-                    .with_roles(|roles| roles.is_member_of(&session, r));
+                let allowed = self.with_roles(|roles| roles.is_member_of(&session, r));
                 if !allowed {
                     return Err(Error::PermissionDenied(format!(
                         "permission denied to set role \"{r}\""
@@ -208,13 +240,13 @@ impl Session {
         let login = self.user.clone();
         let target = role.unwrap_or(&login).to_string();
         if target != login {
-            let allowed = self.store.catalog.with_roles(|r| r.is_superuser(&login));
+            let allowed = self.with_roles(|r| r.is_superuser(&login));
             if !allowed {
                 return Err(Error::PermissionDenied(
                     "permission denied to set session authorization".into(),
                 ));
             }
-            if self.store.catalog.role(&target).is_none() {
+            if self.role(&target).is_none() {
                 return Err(Error::InvalidParameter(format!(
                     "role \"{target}\" does not exist"
                 )));

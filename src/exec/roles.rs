@@ -1,7 +1,8 @@
 //! CREATE ROLE / USER, ALTER ROLE, DROP ROLE, and GRANT / REVOKE of role
-//! membership. A role change is written to the catalog at once and pushed
-//! to every node (a role made on one node logs in on every node); it does
-//! not take part in a transaction block, so inside one it is refused.
+//! membership. A change is staged in the transaction's DDL block (the
+//! session sees it at once, a savepoint or a rollback takes it back) and
+//! written to the catalog and pushed to every node at COMMIT: a role
+//! made on one node logs in on every node once its transaction commits.
 
 use sqlparser::ast::{
     AlterRoleOperation, CreateRole, Expr, GrantRole, Grantee, GranteeName, GranteesType, Ident,
@@ -9,7 +10,7 @@ use sqlparser::ast::{
 };
 
 use crate::error::{Error, Result};
-use crate::exec::{Outcome, Session, TxnState};
+use crate::exec::{Outcome, Session};
 use crate::sql::{ident_name, object_name};
 use crate::types::role::{check_name, Membership, Role};
 
@@ -29,18 +30,6 @@ pub fn is_role_statement(stmt: &Statement) -> bool {
 }
 
 pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
-    if sess.txn != TxnState::Idle {
-        let what = match stmt {
-            Statement::CreateRole(_) => "CREATE ROLE",
-            Statement::AlterRole { .. } => "ALTER ROLE",
-            Statement::GrantRole(_) => "GRANT of a role",
-            Statement::RevokeRole(_) => "REVOKE of a role",
-            _ => "DROP ROLE",
-        };
-        return Err(Error::Unsupported(format!(
-            "{what} inside a transaction block (roles change at once on every node)"
-        )));
-    }
     let tag = match stmt {
         Statement::CreateRole(cr) => create(sess, cr)?,
         Statement::AlterRole { name, operation } => alter(sess, name, operation)?,
@@ -51,18 +40,12 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         } => drop(sess, names, *if_exists)?,
         _ => return Err(Error::Internal("not a role statement".into())),
     };
-    if let Some(c) = &sess.cluster {
-        c.catalog_changed();
-    }
     Ok(Outcome::Command(tag.into()))
 }
 
-/// Write roles' new states (`None`: dropped), one clock reading each.
-fn put(sess: &Session, changes: Vec<(String, Option<Role>)>) -> Result<()> {
-    for (name, role) in changes {
-        let hlc = sess.store.hlc.now();
-        sess.store.catalog.put_role(&name, role.as_ref(), hlc)?;
-    }
+/// Stage roles' new states (`None`: dropped) in the transaction.
+fn put(sess: &mut Session, changes: Vec<(String, Option<Role>)>) -> Result<()> {
+    sess.ddl.roles.extend(changes);
     Ok(())
 }
 
@@ -71,10 +54,7 @@ fn no_such_role(name: &str) -> Error {
 }
 
 fn existing(sess: &Session, name: &str) -> Result<Role> {
-    sess.store
-        .catalog
-        .role(name)
-        .ok_or_else(|| no_such_role(name))
+    sess.role(name).ok_or_else(|| no_such_role(name))
 }
 
 /// The current role's own entry (it always exists while it is logged in).
@@ -93,7 +73,7 @@ fn create(sess: &mut Session, cr: &CreateRole) -> Result<&'static str> {
     for name in &cr.names {
         let name = object_name(name);
         check_name(&name)?;
-        if sess.store.catalog.role(&name).is_some() {
+        if sess.role(&name).is_some() {
             if cr.if_not_exists {
                 continue;
             }
@@ -321,7 +301,7 @@ fn drop(sess: &mut Session, names: &[ObjectName], if_exists: bool) -> Result<&'s
     let mut gone = Vec::new();
     for name in names {
         let name = object_name(name);
-        let Some(role) = sess.store.catalog.role(&name) else {
+        let Some(role) = sess.role(&name) else {
             if if_exists {
                 continue;
             }
@@ -355,7 +335,7 @@ fn drop(sess: &mut Session, names: &[ObjectName], if_exists: bool) -> Result<&'s
     }
     // Memberships in the dropped roles go with them.
     let mut changes: Vec<(String, Option<Role>)> = Vec::new();
-    for mut r in sess.store.catalog.roles().into_values() {
+    for mut r in sess.roles().into_values() {
         if gone.contains(&r.name) {
             continue;
         }
@@ -396,12 +376,12 @@ fn dependents(sess: &Session, role: &str) -> Result<()> {
 }
 
 /// A grantee's role name; PUBLIC is not a role one can be a member of.
-fn grantee_name(g: &Grantee) -> Result<String> {
+fn grantee_name(sess: &Session, g: &Grantee) -> Result<String> {
     match (&g.grantee_type, &g.name) {
         (GranteesType::Public, _) => {
             Err(Error::NoSuchObject("role \"public\" does not exist".into()))
         }
-        (_, Some(GranteeName::ObjectName(n))) => Ok(object_name(n)),
+        (_, Some(GranteeName::ObjectName(n))) => Ok(sess.role_spec(object_name(n))),
         _ => Err(Error::Unsupported(format!("grantee {g}"))),
     }
 }
@@ -423,25 +403,18 @@ fn grant(sess: &mut Session, g: &GrantRole) -> Result<&'static str> {
     for parent in &g.roles {
         let parent = ident_name(parent);
         existing(sess, &parent)?;
-        if !sess
-            .store
-            .catalog
-            .with_roles(|r| r.may_administer(&me, &parent))
-        {
+        if !sess.with_roles(|r| r.may_administer(&me, &parent)) {
             return Err(Error::PermissionDenied(format!(
                 "must have admin option on role \"{parent}\""
             )));
         }
         for grantee in &g.grantees {
-            let name = grantee_name(grantee)?;
+            let name = grantee_name(sess, grantee)?;
             let mut member = match changes.iter().position(|(n, _)| *n == name) {
                 Some(i) => changes.remove(i).1.ok_or_else(|| no_such_role(&name))?,
                 None => existing(sess, &name)?,
             };
-            let circular = sess
-                .store
-                .catalog
-                .with_roles(|r| parent == name || reaches(r, &parent, &name));
+            let circular = sess.with_roles(|r| parent == name || reaches(r, &parent, &name));
             if circular {
                 return Err(Error::InvalidGrantOperation(format!(
                     "role \"{parent}\" is a member of role \"{name}\""
@@ -492,17 +465,13 @@ fn revoke(sess: &mut Session, r: &RevokeRole) -> Result<&'static str> {
     for parent in &r.roles {
         let parent = ident_name(parent);
         existing(sess, &parent)?;
-        if !sess
-            .store
-            .catalog
-            .with_roles(|roles| roles.may_administer(&me, &parent))
-        {
+        if !sess.with_roles(|roles| roles.may_administer(&me, &parent)) {
             return Err(Error::PermissionDenied(format!(
                 "must have admin option on role \"{parent}\""
             )));
         }
         for grantee in &r.grantees {
-            let name = grantee_name(grantee)?;
+            let name = grantee_name(sess, grantee)?;
             let mut member = match changes.iter().position(|(n, _)| *n == name) {
                 Some(i) => changes.remove(i).1.ok_or_else(|| no_such_role(&name))?,
                 None => existing(sess, &name)?,

@@ -381,9 +381,6 @@ impl Session {
                 self.deliver_tombstones();
                 r
             }
-            (Kind::Ddl, Some(s)) if super::roles::is_role_statement(&s) => {
-                super::roles::run(self, &s)
-            }
             (Kind::Ddl, Some(s)) => self.ddl(&s),
             (Kind::PreParsedDdl(d), _) => {
                 self.autocommit_ddl(|sess| ddl::run_with(sess, |sess| ddl::pre_parsed(sess, d)))

@@ -159,13 +159,13 @@ fn action(a: &Action) -> Result<u32> {
 fn grantee(sess: &Session, g: &Grantee) -> Result<String> {
     let name = match (&g.grantee_type, &g.name) {
         (GranteesType::Public, _) => return Ok(String::new()),
-        (_, Some(GranteeName::ObjectName(n))) => object_name(n),
+        (_, Some(GranteeName::ObjectName(n))) => sess.role_spec(object_name(n)),
         _ => return Err(Error::Unsupported(format!("grantee {g}"))),
     };
     if name == "public" {
         return Ok(String::new());
     }
-    match sess.store.catalog.role(&name) {
+    match sess.role(&name) {
         Some(_) => Ok(name),
         None => Err(Error::NoSuchObject(format!(
             "role \"{name}\" does not exist"
@@ -177,17 +177,14 @@ fn grantee(sess: &Session, g: &Grantee) -> Result<String> {
 /// must be able to become the new owner) or a superuser; the owner's
 /// entries in the access list pass to the new owner.
 pub(super) fn owner_to(sess: &mut Session, def: &TableDef, new_owner: &str) -> Result<TableDef> {
-    if sess.store.catalog.role(new_owner).is_none() {
+    if sess.role(new_owner).is_none() {
         return Err(Error::NoSuchObject(format!(
             "role \"{new_owner}\" does not exist"
         )));
     }
     sess.check_owner(def)?;
     let me = sess.current_role();
-    let may_become = sess
-        .store
-        .catalog
-        .with_roles(|r| r.is_member_of(&me, new_owner));
+    let may_become = sess.with_roles(|r| r.is_member_of(&me, new_owner));
     if !may_become {
         return Err(Error::PermissionDenied(format!(
             "must be member of role \"{new_owner}\""

@@ -3,14 +3,14 @@
 
 use super::relations::Rows;
 use super::rows::{b, i, row, t};
-use super::{derived_oid, role_oids};
+use super::{derived_oid, oids_of};
 use crate::error::Result;
 use crate::exec::Session;
 use crate::types::table::TableDef;
 use crate::types::Datum;
 
 pub(super) fn roles(sess: &Session, def: &TableDef) -> Result<Rows> {
-    Ok(role_oids(&sess.store)?
+    Ok(oids_of(sess.roles())
         .into_iter()
         .map(|(oid, r)| {
             let password = if r.verifier.is_some() {
@@ -47,7 +47,7 @@ pub(super) fn roles(sess: &Session, def: &TableDef) -> Result<Rows> {
 
 /// pg_auth_members: one row per membership of a role in another.
 pub(super) fn auth_members(sess: &Session, def: &TableDef) -> Result<Rows> {
-    let oids = role_oids(&sess.store)?;
+    let oids = oids_of(sess.roles());
     let oid_of = |name: &str| {
         oids.iter()
             .find(|(_, r)| r.name == name)
@@ -78,10 +78,10 @@ pub(super) fn auth_members(sess: &Session, def: &TableDef) -> Result<Rows> {
 pub(super) fn owner_oid(sess: &Session, rel: &TableDef) -> i64 {
     match &rel.access.owner {
         None => super::objects::OWNER_OID,
-        Some(name) => role_oids(&sess.store)
-            .ok()
-            .and_then(|r| r.into_iter().find(|(_, r)| r.name == *name))
-            .map_or(0, |(oid, _)| oid),
+        Some(name) => oids_of(sess.roles())
+            .into_iter()
+            .find_map(|(oid, r)| (r.name == *name).then_some(oid))
+            .unwrap_or(0),
     }
 }
 
