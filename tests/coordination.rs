@@ -259,7 +259,14 @@ async fn advisory_locks_hold_across_nodes() {
     assert_eq!(one(&b, "SELECT pg_try_advisory_lock(11)").await, t);
     drop(c);
     nodes[1].restart();
-    common::wait_alive(&nodes[0], 2).await;
+    // The restarted arbiter has a new cluster address: every node must know
+    // it (and route locks to it) before the next locks are taken.
+    let seen = format!(
+        "SELECT state FROM mosaic.nodes WHERE node_name = 'co1' AND cluster_addr = '{}'",
+        nodes[1].cluster_addr()
+    );
+    common::wait_rows(&a, &seen, &["alive"]).await;
+    common::wait_rows(&b, &seen, &["alive"]).await;
     let c = nodes[1].client().await;
     common::wait_rows(
         &c,
