@@ -458,6 +458,7 @@ fn entry_name(e: &crate::store::catalog::Entry) -> String {
             )
         }
         crate::store::catalog::Entry::Role { name, .. } => format!("role {name}"),
+        crate::store::catalog::Entry::Setting { name, .. } => format!("setting {name}"),
     }
 }
 

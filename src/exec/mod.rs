@@ -23,6 +23,7 @@ pub mod session;
 pub mod settings;
 pub mod sources;
 pub mod system;
+pub mod tokens;
 pub mod write;
 
 use std::sync::atomic::{AtomicI64, Ordering};

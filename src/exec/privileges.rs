@@ -159,6 +159,41 @@ impl Session {
         self.with_roles(|r| r.has_privs_of(&me, role))
     }
 
+    /// A session that logged in with a token: perms `read` run queries
+    /// only, `write` no DDL (42501 otherwise).
+    pub fn set_token_perms(&self, perms: Option<crate::auth::token::Perms>) {
+        *self.token_perms.write() = perms;
+    }
+
+    pub(crate) fn check_token(&self, kind: &crate::exec::Kind) -> Result<()> {
+        use crate::auth::token::Perms;
+        use crate::exec::Kind;
+        let Some(perms) = *self.token_perms.read() else {
+            return Ok(());
+        };
+        let ddl = matches!(
+            kind,
+            Kind::Ddl
+                | Kind::PreParsedDdl(_)
+                | Kind::Seal(_)
+                | Kind::Replicate(_)
+                | Kind::ForgetNode(_)
+        );
+        let write = matches!(
+            kind,
+            Kind::Insert | Kind::Update | Kind::Delete | Kind::CopyFrom(_) | Kind::LockingQuery(_)
+        );
+        match perms {
+            Perms::Read if ddl || write => Err(Error::PermissionDenied(
+                "permission denied: this session's token allows reading only".into(),
+            )),
+            Perms::Write if ddl => Err(Error::PermissionDenied(
+                "permission denied: this session's token does not allow DDL".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Check what a prepared statement needs (42501 for the first
     /// privilege missing).
     pub fn check_needs(&self, needs: &[Need]) -> Result<()> {

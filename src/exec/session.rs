@@ -98,6 +98,8 @@ pub struct Session {
     pub(super) unreachable: parking_lot::Mutex<HashSet<String>>,
     /// LISTEN/NOTIFY and advisory locks (`exec::coordination`).
     pub(super) coord: Arc<super::coordination::Coordinator>,
+    /// The perms of the token the session logged in with, if it did.
+    pub(super) token_perms: Arc<parking_lot::RwLock<Option<crate::auth::token::Perms>>>,
     pub(super) _own_interrupt: InterruptGuard,
 }
 
@@ -131,6 +133,13 @@ impl Session {
             shared_temps.clone(),
         );
         functions.coordination = Some(coord.clone());
+        let token_perms = Arc::new(parking_lot::RwLock::new(None));
+        functions.tokens = Some(Arc::new(super::tokens::SessionTokens {
+            store: store.clone(),
+            cluster: cluster.clone(),
+            role: functions.role.clone(),
+            perms: token_perms.clone(),
+        }));
         conn.register_session(&functions)?;
         conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
         Ok(Session {
@@ -168,6 +177,7 @@ impl Session {
             retry_reads: false,
             unreachable: parking_lot::Mutex::new(HashSet::new()),
             coord,
+            token_perms,
             _own_interrupt: own_interrupt,
         })
     }
@@ -308,6 +318,7 @@ impl Session {
         if let Some(what) = write.filter(|_| self.is_read_only()) {
             return Err(Error::ReadOnlyTransaction(what.into()));
         }
+        self.check_token(&p.kind)?;
         self.check_needs(&p.needs)?;
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {

@@ -316,6 +316,7 @@ pub fn session_functions(
         sequences: store.sequences.clone(),
         times: Default::default(),
         coordination: None,
+        tokens: None,
         drawn: Default::default(),
     }
 }

@@ -82,10 +82,11 @@ impl Catalog {
              CREATE TABLE IF NOT EXISTS tables(name TEXT PRIMARY KEY, def TEXT NOT NULL, hlc INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, verifier TEXT NOT NULL, perms TEXT NOT NULL, hlc INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS dropped(name TEXT PRIMARY KEY, hlc INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS cluster_settings(name TEXT PRIMARY KEY, value TEXT, hlc INTEGER NOT NULL);",
         )
         .map_err(Error::from)?;
-        let roles = load_roles(&db)?;
+        let roles = roles::load_roles(&db)?;
         let mut tables = HashMap::new();
         {
             let mut stmt = db.prepare("SELECT def FROM tables").map_err(Error::from)?;
@@ -262,81 +263,6 @@ impl Catalog {
             .map_err(Error::from)?;
         Ok(())
     }
-
-    /// A role, unless it does not exist (or was dropped).
-    pub fn role(&self, name: &str) -> Option<Role> {
-        self.roles.read().get(name).cloned()
-    }
-
-    /// Every role, by name.
-    pub fn roles(&self) -> HashMap<String, Role> {
-        self.roles.read().clone()
-    }
-
-    /// Ask `f` about the roles as they are now, without copying them.
-    pub fn with_roles<T>(&self, f: impl FnOnce(&crate::types::role::Roles) -> T) -> T {
-        f(&crate::types::role::Roles(&self.roles.read()))
-    }
-
-    /// Write a role's new state (`None`: dropped) at clock `hlc`.
-    pub fn put_role(&self, name: &str, role: Option<&Role>, hlc: i64) -> Result<()> {
-        let def = serde_json::to_string(&role).map_err(Error::internal)?;
-        self.db
-            .lock()
-            .execute(
-                "INSERT OR REPLACE INTO roles(name, verifier, perms, hlc, def) VALUES (?1, '', '', ?2, ?3)",
-                params![name, hlc, def],
-            )
-            .map_err(Error::from)?;
-        let mut roles = self.roles.write();
-        match role {
-            Some(r) => roles.insert(name.to_string(), r.clone()),
-            None => roles.remove(name),
-        };
-        self.version.fetch_add(1, Ordering::AcqRel);
-        Ok(())
-    }
-}
-
-/// The roles `catalog.db` holds. A row written before roles had
-/// attributes (`def` NULL) is the bootstrap superuser when its `perms`
-/// say `admin`.
-fn load_roles(db: &Connection) -> Result<HashMap<String, Role>> {
-    let has_def = db.prepare("SELECT def FROM roles LIMIT 0").is_ok();
-    if !has_def {
-        db.execute("ALTER TABLE roles ADD COLUMN def TEXT", [])
-            .map_err(Error::from)?;
-    }
-    let mut st = db
-        .prepare("SELECT name, verifier, perms, def FROM roles")
-        .map_err(Error::from)?;
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })
-        .map_err(Error::from)?;
-    let mut out = HashMap::new();
-    for row in rows {
-        let (name, verifier, perms, def) = row.map_err(Error::from)?;
-        let role = match def {
-            Some(def) => serde_json::from_str::<Option<Role>>(&def)
-                .map_err(|e| Error::Internal(format!("corrupt role entry: {e}")))?,
-            None if perms == "admin" => Some(Role::bootstrap(&name, verifier)),
-            None => Some(Role {
-                verifier: Some(verifier),
-                ..Role::new(&name, true)
-            }),
-        };
-        if let Some(role) = role {
-            out.insert(name, role);
-        }
-    }
-    Ok(out)
 }
 
 /// The journal of uncommitted DDL in `segments.db` (see the module doc).
@@ -489,12 +415,19 @@ pub enum Entry {
         role: Option<Box<Role>>,
         hlc: i64,
     },
+    /// A cluster-wide value (token signing keys, live tokens' verifiers),
+    /// or `None` once removed.
+    Setting {
+        name: String,
+        value: Option<String>,
+        hlc: i64,
+    },
 }
 
 impl Entry {
     pub fn hlc(&self) -> i64 {
         match self {
-            Entry::Table { hlc, .. } | Entry::Role { hlc, .. } => *hlc,
+            Entry::Table { hlc, .. } | Entry::Role { hlc, .. } | Entry::Setting { hlc, .. } => *hlc,
         }
     }
 }
@@ -562,6 +495,21 @@ impl Catalog {
                 hlc,
             });
         }
+        let mut st = db
+            .prepare("SELECT name, value, hlc FROM cluster_settings")
+            .map_err(Error::from)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(Entry::Setting {
+                    name: r.get(0)?,
+                    value: r.get(1)?,
+                    hlc: r.get(2)?,
+                })
+            })
+            .map_err(Error::from)?;
+        for row in rows {
+            out.push(row.map_err(Error::from)?);
+        }
         Ok(out)
     }
 
@@ -580,6 +528,9 @@ impl Catalog {
             Entry::Table { name, .. } => q("SELECT hlc FROM tables WHERE name = ?1", name)?
                 .max(q("SELECT hlc FROM dropped WHERE name = ?1", name)?),
             Entry::Role { name, .. } => q("SELECT hlc FROM roles WHERE name = ?1", name)?,
+            Entry::Setting { name, .. } => {
+                q("SELECT hlc FROM cluster_settings WHERE name = ?1", name)?
+            }
         })
     }
 }
@@ -740,6 +691,8 @@ impl crate::sql::Schema for Catalog {
         Catalog::relation(self, name).filter(|d| d.view_query().is_some())
     }
 }
+
+mod roles;
 
 #[cfg(test)]
 mod tests;

@@ -302,6 +302,9 @@ impl Store {
             Entry::Role { name, role, hlc } => {
                 self.catalog.put_role(name, role.as_deref(), *hlc)?
             }
+            Entry::Setting { name, value, hlc } => {
+                self.catalog.put_setting(name, value.as_deref(), *hlc)?
+            }
             Entry::Table {
                 name,
                 def: None,

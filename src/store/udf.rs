@@ -38,6 +38,7 @@ mod similar;
 mod stats;
 mod strings;
 mod text;
+pub mod tokens;
 
 type FnResult = rusqlite::Result<Value>;
 

@@ -3,10 +3,10 @@
 //! requests. This layer turns protocol messages into `exec` calls and
 //! `exec` results into protocol messages; it never touches SQLite.
 
-mod auth;
 mod copy;
 mod encode;
 mod extended;
+mod login;
 mod params;
 mod server;
 mod simple;
@@ -21,8 +21,6 @@ use std::sync::{Arc, Weak};
 use async_trait::async_trait;
 use futures::{stream, Sink, SinkExt, StreamExt};
 use parking_lot::Mutex;
-use pgwire::api::auth::sasl::scram::ScramAuth;
-use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::DefaultServerParameterProvider;
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::copy::CopyHandler;
@@ -92,6 +90,16 @@ impl Backend {
             .unwrap_or_default();
         let (pid, key) = client.pid_and_secret_key();
         let handle = self.engine.spawn_session(user, pid).await.map_err(to_pg)?;
+        let token = client
+            .session_extensions()
+            .get::<login::LoginGrant>()
+            .and_then(|g| g.token);
+        if token.is_some() {
+            handle
+                .run(move |s| s.set_token_perms(token))
+                .await
+                .map_err(to_pg)?;
+        }
         let startup = params::startup_params(client);
         let (settings, refused) = handle
             .run(move |s| {

@@ -19,7 +19,7 @@ impl CancelHandler for Canceller {
     }
 }
 
-type Login = SASLAuthStartupHandler<params::ServerParameters>;
+type Login = login::Login;
 
 /// The pgwire handler set for one server.
 pub struct Handlers {
@@ -48,15 +48,9 @@ impl Handlers {
         params.time_zone = "UTC".into();
         params.date_style = "ISO, MDY".into();
         let params = Arc::new(params::ServerParameters { base: params });
-        let source = Arc::new(auth::RoleSource { engine });
-        let login = |scram| Arc::new(SASLAuthStartupHandler::new(params.clone()).with_scram(scram));
-        let startup = login(ScramAuth::new(source.clone()));
+        let startup = Arc::new(Login::new(params.clone(), engine.clone(), None)?);
         let startup_tls = match &tls {
-            Some(t) => {
-                let mut scram = ScramAuth::new(source);
-                scram.configure_certificate(&t.cert_pem)?;
-                Some(login(scram))
-            }
+            Some(t) => Some(Arc::new(Login::new(params, engine, Some(&t.cert_pem))?)),
             None => None,
         };
         let canceller = Arc::new(Canceller {

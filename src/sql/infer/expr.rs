@@ -452,7 +452,8 @@ impl Env<'_> {
             },
             "min" | "max" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" | "abs"
             | "mod" => first(self)?,
-            "bool_and" | "bool_or" | "every" | "starts_with" => PgType::Bool,
+            "bool_and" | "bool_or" | "every" | "starts_with" | "revoke_token" => PgType::Bool,
+            "issue_token" | "rotate_token_key" => PgType::Text,
             "pg_try_advisory_lock"
             | "pg_try_advisory_lock_shared"
             | "pg_try_advisory_xact_lock"

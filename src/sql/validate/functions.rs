@@ -81,6 +81,9 @@ const SESSION_OTHERS: &[&str] = &[
     "pg_listening_channels_json",
     "txid_current",
     "pg_current_xact_id",
+    "mosaic.issue_token",
+    "mosaic.revoke_token",
+    "mosaic.rotate_token_key",
 ];
 
 /// Whether `name` acts for the session calling it (an advisory lock

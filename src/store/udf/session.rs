@@ -50,6 +50,8 @@ pub struct SessionFunctions {
     /// Advisory locks, notifications and sleeps, for the session's own
     /// connection (`store::udf::coordination`).
     pub coordination: Option<Arc<dyn crate::store::udf::coordination::Coordination>>,
+    /// `mosaic.issue_token` and its kin (`store::udf::tokens`).
+    pub tokens: Option<Arc<dyn crate::store::udf::tokens::Tokens>>,
     /// What `currval` and `lastval` answer from (DISCARD SEQUENCES clears it).
     pub drawn: Arc<parking_lot::Mutex<crate::store::udf::sequence::Drawn>>,
 }
@@ -142,6 +144,9 @@ pub(crate) fn register(conn: &Connection, s: &SessionFunctions) -> Result<()> {
         s.sequences.clone(),
         s.drawn.clone(),
     )?;
+    if let Some(t) = &s.tokens {
+        crate::store::udf::tokens::register(conn, t.clone())?;
+    }
     if let Some(c) = &s.coordination {
         crate::store::udf::coordination::register(conn, c.clone())?;
     }
