@@ -66,6 +66,17 @@ where
     let portal_name = message.portal_name.as_deref().unwrap_or(DEFAULT_NAME);
     match client.portal_store().get_statement(statement_name) {
         Some(Entry::Value(statement)) => {
+            let expected = statement.statement.params.len();
+            if message.parameters.len() != expected {
+                return Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                    "ERROR".to_owned(),
+                    "08P01".to_owned(),
+                    format!(
+                        "bind message supplies {} parameters, but prepared statement \"{statement_name}\" requires {expected}",
+                        message.parameters.len()
+                    ),
+                ))));
+            }
             let portal = Portal::try_new(&message, statement)?;
             client.portal_store().put_portal(Arc::new(portal));
         }

@@ -8,6 +8,7 @@ mod encode;
 mod extended;
 mod login;
 mod params;
+mod screen;
 mod server;
 mod simple;
 pub mod tls;

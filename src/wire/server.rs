@@ -175,7 +175,16 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         let idle_limit = idle.as_ref().map_or(0, |s| s.idle_limit_ms());
         let msg = tokio::select! {
             _ = &mut startup, if starting => None,
-            msg = socket.next() => msg,
+            incoming = super::screen::incoming(&mut socket, starting) => match incoming? {
+                super::screen::Incoming::Message(msg) => msg,
+                super::screen::Incoming::Refused { error, fatal, skip, extended } => {
+                    refuse_frame(&mut socket, error, fatal, skip, extended).await?;
+                    if fatal {
+                        break;
+                    }
+                    continue;
+                }
+            },
             () = tokio::time::sleep(std::time::Duration::from_millis(idle_limit)), if idle_limit > 0 => {
                 let in_block = idle.as_ref().is_some_and(|s| s.txn_state() != exec::TxnState::Idle);
                 idle_timeout(&mut socket, in_block).await?;
@@ -283,6 +292,49 @@ where
     socket
         .send(PgWireBackendMessage::ErrorResponse(info.into()))
         .await?;
+    socket.flush().await
+}
+
+/// A frame `screen` refused: its error, then (when the connection goes
+/// on, the frame's `skip` bytes dropped unread) ReadyForQuery, or for an
+/// extended-protocol message nothing until Sync. A statement refused
+/// inside a transaction block fails the block, as any error does.
+async fn refuse_frame<T, C>(
+    socket: &mut tokio_util::codec::Framed<T, C>,
+    error: Box<ErrorInfo>,
+    fatal: bool,
+    skip: usize,
+    extended: bool,
+) -> std::io::Result<()>
+where
+    tokio_util::codec::Framed<T, C>:
+        Sink<PgWireBackendMessage, Error = std::io::Error> + ClientInfo + Unpin,
+{
+    use bytes::Buf;
+    let buffered = socket.read_buffer().len();
+    socket.read_buffer_mut().advance(skip.min(buffered));
+    let session = socket.session_extensions().get::<SessionHandle>();
+    if let (Some(s), false) = (&session, fatal) {
+        super::fail_statement(s)
+            .await
+            .map_err(std::io::Error::other)?;
+    }
+    socket
+        .send(PgWireBackendMessage::ErrorResponse((*error).into()))
+        .await?;
+    if extended {
+        socket.set_state(pgwire::api::PgWireConnectionState::AwaitingSync);
+    } else if !fatal {
+        let status = session.as_deref().map_or(
+            pgwire::messages::response::TransactionStatus::Idle,
+            super::status_of,
+        );
+        socket
+            .send(PgWireBackendMessage::ReadyForQuery(
+                pgwire::messages::response::ReadyForQuery::new(status),
+            ))
+            .await?;
+    }
     socket.flush().await
 }
 

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod raw;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};

@@ -1,0 +1,147 @@
+//! Hostile input on the wire gets an error on its own connection and
+//! nothing else: malformed frames (a length below 4 or far too large, a
+//! string without its terminator, a Bind with the wrong number of
+//! parameters, an unknown message type, invalid UTF-8) are answered as
+//! PostgreSQL answers them, and a normal session on the same node keeps
+//! working throughout, as does the node after seeded random frames.
+
+mod common;
+
+use common::raw::Raw;
+use common::{TestNode, PASSWORD, USER};
+
+async fn fresh(node: &TestNode) -> Raw {
+    Raw::login(node.pg_addr(), USER, PASSWORD).await
+}
+
+fn codes(r: &common::raw::Reply) -> Vec<String> {
+    r.errors.iter().map(|(_, c, _)| c.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_get_08p01_and_hurt_no_one_else() {
+    let node = TestNode::start();
+    let bystander = node.client().await;
+    let alive = || async {
+        let rows = common::simple_rows(&bystander, "SELECT 41 + 1").await;
+        assert_eq!(rows, [[Some("42".to_string())]], "the other session works");
+    };
+
+    // A declared length below 4.
+    let mut c = fresh(&node).await;
+    c.send(b"Q\x00\x00\x00\x02").await;
+    let r = c.reply().await;
+    println!("short length: {r:?}");
+    assert!(r.closed, "{r:?}");
+    alive().await;
+
+    // A length far beyond any message the node accepts.
+    let mut c = fresh(&node).await;
+    c.send(b"Q\x7f\xff\xff\xffSELECT 1").await;
+    let r = c.reply().await;
+    println!("huge length: {r:?}");
+    assert!(r.closed, "{r:?}");
+    alive().await;
+
+    // A query string without its terminating NUL.
+    let mut c = fresh(&node).await;
+    c.send_frame(b'Q', b"SELECT 1").await;
+    let r = c.reply().await;
+    println!("no NUL: {r:?}");
+    assert_eq!(codes(&r), ["08P01"], "{r:?}");
+    alive().await;
+
+    // An unknown message type.
+    let mut c = fresh(&node).await;
+    c.send_frame(b'!', b"").await;
+    let r = c.reply().await;
+    println!("unknown type: {r:?}");
+    assert_eq!(codes(&r), ["08P01"], "{r:?}");
+    assert!(r.closed, "{r:?}");
+    alive().await;
+
+    // A Bind with fewer parameters than the statement has.
+    let mut c = fresh(&node).await;
+    let mut m = bytes::BytesMut::new();
+    postgres_protocol::message::frontend::parse("s1", "SELECT $1::int4", [23], &mut m).unwrap();
+    c.send(&m).await;
+    c.send_frame(b'B', b"\0s1\0\0\0\0\0\0\0").await;
+    c.send_frame(b'E', b"\0\0\0\0\0").await;
+    c.send_frame(b'S', b"").await;
+    let r = c.reply().await;
+    println!("bind count: {r:?}");
+    assert_eq!(codes(&r), ["08P01"], "{r:?}");
+    assert_eq!(
+        r.errors[0].2,
+        "bind message supplies 0 parameters, but prepared statement \"s1\" requires 1"
+    );
+    assert!(r.ready, "the session goes on: {r:?}");
+    c.send_frame(b'Q', b"SELECT 1\0").await;
+    assert!(c.reply().await.errors.is_empty());
+    alive().await;
+
+    // Invalid UTF-8 in a query's text.
+    let mut c = fresh(&node).await;
+    c.send_frame(b'Q', b"SELECT 'a\xffb'\0").await;
+    let r = c.reply().await;
+    println!("bad utf8: {r:?}");
+    assert_eq!(codes(&r), ["22021"], "{r:?}");
+    alive().await;
+}
+
+/// Seeded random frames, well framed or not, on connections that log in
+/// first: the node never panics, and the bystander session and new
+/// connections keep working. `MOSAIC_FUZZ_SEED` picks another seed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_random_frames_leave_the_node_serving() {
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = std::env::var("MOSAIC_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261204);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let node = TestNode::start();
+    let bystander = node.client().await;
+    bystander
+        .batch_execute(
+            "CREATE TABLE fuzz_t (id int PRIMARY KEY, v text); INSERT INTO fuzz_t VALUES (1, 'a')",
+        )
+        .await
+        .expect("setup");
+    let tags = b"QPBEDCHSXdcfp!\x00\xff";
+    let mut c = fresh(&node).await;
+    for i in 0..400 {
+        let tag = tags[rng.gen_range(0..tags.len())];
+        let len = rng.gen_range(0..64usize);
+        let mut body: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+        if rng.gen_bool(0.5) {
+            // Often a plausible body: text ending in NUL.
+            body = format!("SELECT {} FROM fuzz_t\0", rng.gen::<u16>()).into_bytes();
+        }
+        let mut frame = vec![tag];
+        let declared = match rng.gen_range(0..10) {
+            0 => rng.gen::<i32>(),
+            1 => rng.gen_range(0..4),
+            _ => (body.len() + 4) as i32,
+        };
+        frame.extend_from_slice(&declared.to_be_bytes());
+        frame.extend_from_slice(&body);
+        c.send(&frame).await;
+        c.send_frame(b'S', b"").await;
+        let reply = tokio::time::timeout(std::time::Duration::from_secs(2), c.next()).await;
+        let ended = !matches!(reply, Ok(Some(_)));
+        if ended || i % 50 == 49 {
+            let rows = common::simple_rows(&bystander, "SELECT v FROM fuzz_t WHERE id = 1").await;
+            assert_eq!(rows, [[Some("a".to_string())]], "seed {seed}, frame {i}");
+            c = fresh(&node).await;
+        }
+    }
+    let fresh_client = node.client().await;
+    let rows = common::simple_rows(&fresh_client, "SELECT count(*) FROM fuzz_t").await;
+    assert_eq!(rows, [[Some("1".to_string())]], "seed {seed}");
+    let log = std::fs::read_to_string(node.log_path()).unwrap_or_default();
+    assert!(
+        !log.contains("panicked"),
+        "seed {seed}: a panic in the log:\n{log}"
+    );
+}
