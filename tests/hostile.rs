@@ -145,3 +145,31 @@ async fn seeded_random_frames_leave_the_node_serving() {
         "seed {seed}: a panic in the log:\n{log}"
     );
 }
+
+/// Failed logins from one address are answered more and more slowly
+/// after the first few (a lower bound only: a loaded machine is slower,
+/// never faster); a good login still works and starts the count again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failed_logins_back_off() {
+    let node = TestNode::start();
+    let (host, port) = node.pg_addr().rsplit_once(':').expect("host:port");
+    let bad = format!("host={host} port={port} user={USER} password=wrong dbname=mosaic");
+    let mut last = std::time::Duration::ZERO;
+    for _ in 0..8 {
+        let start = std::time::Instant::now();
+        match common::connect(&bad).await {
+            Ok(_) => panic!("a wrong password logged in"),
+            Err(e) => assert_eq!(e.code().map(|c| c.code()), Some("28P01")),
+        }
+        last = start.elapsed();
+    }
+    assert!(
+        last >= std::time::Duration::from_millis(700),
+        "the eighth failure in a row waited only {last:?}"
+    );
+    let good = node.client().await;
+    assert_eq!(
+        common::simple_rows(&good, "SELECT 1").await,
+        [[Some("1".to_string())]]
+    );
+}

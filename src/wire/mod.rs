@@ -3,6 +3,7 @@
 //! requests. This layer turns protocol messages into `exec` calls and
 //! `exec` results into protocol messages; it never touches SQLite.
 
+mod backoff;
 mod copy;
 mod encode;
 mod extended;

@@ -33,6 +33,8 @@ pub struct Handlers {
     canceller: Arc<Canceller>,
     /// Client connections served at once, and the most allowed.
     active: Arc<std::sync::atomic::AtomicUsize>,
+    /// Failed logins by address.
+    backoff: super::backoff::Backoff,
     max_connections: usize,
 }
 
@@ -63,6 +65,7 @@ impl Handlers {
             tls,
             canceller,
             active: Default::default(),
+            backoff: Default::default(),
             max_connections,
         })
     }
@@ -234,6 +237,9 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
             cancel.clone(),
         )
         .await;
+        if starting {
+            pace_login(&handlers, &socket, r.as_ref().err()).await;
+        }
         if let Err(e) = r {
             let e = login_failure(&socket, e);
             let fatal = e.is_fatal();
@@ -247,6 +253,27 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         }
     }
     Ok(())
+}
+
+/// After a message of the login: a login that failed waits as the
+/// address's failures so far say (`wire::backoff`); one that succeeded
+/// clears them.
+async fn pace_login<C: ClientInfo>(handlers: &Handlers, client: &C, error: Option<&PgWireError>) {
+    let ip = client.socket_addr().ip();
+    match error {
+        Some(e) if e.is_fatal() || matches!(e, PgWireError::InvalidPassword(_)) => {
+            tokio::time::sleep(handlers.backoff.failed(ip)).await
+        }
+        Some(_) => {}
+        None if matches!(
+            client.state(),
+            pgwire::api::PgWireConnectionState::ReadyForQuery
+        ) =>
+        {
+            handlers.backoff.succeeded(ip)
+        }
+        None => {}
+    }
 }
 
 /// One of the `max_connections` a node serves at once.
