@@ -148,6 +148,7 @@ fn run_front_end(sql: &str) {
     let cat = catalog();
     for mut stmt in stmts {
         let _ = crate::sql::validate::check(&stmt, &cat);
+        let _ = crate::sql::privileges::needs(&stmt, &cat);
         let _ = crate::sql::infer::param_types(&stmt, &cat);
         let _ = crate::sql::infer::result_columns(&stmt, &cat, &[]);
         let _ = crate::sql::coerce::coerce_literals(&mut stmt, &cat);

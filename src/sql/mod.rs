@@ -63,6 +63,38 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             true => Error::Unsupported("ON CONFLICT with an index expression as its target".into()),
             false => syntax_error(sql, e),
         })
+        .and_then(|stmts| {
+            stmts.iter().try_for_each(check_depth)?;
+            Ok(stmts)
+        })
+}
+
+/// 54001 for a statement whose expressions nest deeper than the parser's
+/// own limit. The parser builds `1 + 1 + … + 1` as a left-deep tree
+/// without recursing, but everything after it (validation, typing, the
+/// rewrite) recurses once per level.
+fn check_depth(stmt: &Statement) -> Result<()> {
+    struct Depth(usize);
+    impl sqlparser::ast::Visitor for Depth {
+        type Break = ();
+        fn pre_visit_expr(&mut self, _e: &Expr) -> std::ops::ControlFlow<()> {
+            self.0 += 1;
+            if self.0 > RECURSION_LIMIT {
+                return std::ops::ControlFlow::Break(());
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+        fn post_visit_expr(&mut self, _e: &Expr) -> std::ops::ControlFlow<()> {
+            self.0 -= 1;
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    match sqlparser::ast::Visit::visit(stmt, &mut Depth(0)) {
+        std::ops::ControlFlow::Break(()) => {
+            Err(Error::TooComplex("statement is nested too deeply".into()))
+        }
+        std::ops::ControlFlow::Continue(()) => Ok(()),
+    }
 }
 
 /// Whether `sql` has `ON CONFLICT (…)` whose target holds an expression

@@ -28,6 +28,11 @@ pub(crate) fn check_constraint_name(table: &str, name: &str) -> String {
 }
 
 fn syntax_error(msg: &str) -> Option<Error> {
+    // SQLite's parser stack or expression depth ran out on the translated
+    // SQL of a deeply nested statement.
+    if msg == "Recursion limit" || msg.starts_with("Expression tree is too large") {
+        return Some(Error::TooComplex("statement is nested too deeply".into()));
+    }
     if let Some(rest) = msg.strip_prefix("near \"") {
         let token = rest.split("\": ").next().unwrap_or(rest);
         return Some(Error::Syntax(format!(

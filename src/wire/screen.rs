@@ -256,6 +256,28 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever bytes arrive, the checks answer without panicking, and
+        /// a frame they pass as whole is one pgwire can decode without
+        /// reading past its end.
+        #[test]
+        fn any_bytes_are_judged_without_a_panic(tag in proptest::sample::select(b"QPBEDCHSXdcfp!".to_vec()),
+                                                body in proptest::collection::vec(any::<u8>(), 0..64),
+                                                declared in proptest::option::of(any::<i32>())) {
+            let mut f = vec![tag];
+            let len = declared.unwrap_or((body.len() + 4) as i32);
+            f.extend_from_slice(&len.to_be_bytes());
+            f.extend_from_slice(&body);
+            if let Some(Screened::Whole) = check(&f) {
+                let mut buf = bytes::BytesMut::from(&f[..]);
+                let ctx = pgwire::messages::DecodeContext::default();
+                let _ = pgwire::messages::PgWireFrontendMessage::decode(&mut buf, &ctx);
+            }
+            let _ = sasl_initial_well_formed(&body);
+        }
+    }
 
     fn frame(tag: u8, body: &[u8]) -> Vec<u8> {
         let mut f = vec![tag];

@@ -349,26 +349,29 @@ impl Env<'_> {
 
     /// The result type of a binary operator (comparisons and logic are boolean).
     fn binary_type(&mut self, left: &Expr, op: &Op, right: &Expr) -> Result<PgType> {
+        // Each side is typed once: typing a side again at every level of a
+        // chain (`a || b || c …`) would take time exponential in its length.
         Ok(match op {
-            Op::Minus if self.expr_type(left)? == PgType::Jsonb => PgType::Jsonb,
             Op::Plus | Op::Minus | Op::Multiply | Op::Divide | Op::Modulo => {
-                let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
+                let l = self.expr_type(left)?;
+                if *op == Op::Minus && l == PgType::Jsonb {
+                    return Ok(PgType::Jsonb);
+                }
+                let r = self.expr_type(right)?;
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
             }
             Op::PGExp => math(self.expr_type(left)?),
-            Op::StringConcat
-                if self.expr_type(left)? == PgType::Jsonb
-                    || self.expr_type(right)? == PgType::Jsonb =>
-            {
-                PgType::Jsonb
+            Op::StringConcat => {
+                let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
+                if l == PgType::Jsonb || r == PgType::Jsonb {
+                    PgType::Jsonb
+                } else if l == PgType::Bytea || r == PgType::Bytea {
+                    PgType::Bytea
+                } else {
+                    PgType::Text
+                }
             }
-            Op::StringConcat
-                if self.expr_type(left)? == PgType::Bytea
-                    || self.expr_type(right)? == PgType::Bytea =>
-            {
-                PgType::Bytea
-            }
-            Op::StringConcat | Op::LongArrow | Op::HashLongArrow => PgType::Text,
+            Op::LongArrow | Op::HashLongArrow => PgType::Text,
             Op::Arrow | Op::HashArrow => match self.expr_type(left)? {
                 PgType::Json => PgType::Json,
                 _ => PgType::Jsonb,
