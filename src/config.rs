@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// edge cache of shards it keeps reading from other nodes (0: none).
     #[arg(long, env = "MOSAIC_EDGE_CACHE_BYTES")]
     pub edge_cache_bytes: Option<u64>,
+    /// Bytes of rows one statement may gather from its peers (beyond: 53200).
+    #[arg(long, env = "MOSAIC_GATHER_LIMIT_BYTES")]
+    pub gather_limit_bytes: Option<u64>,
     /// TLS certificate (PEM).
     #[arg(long, env = "MOSAIC_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -108,6 +111,7 @@ impl ServeArgs {
             seal_idle_secs: self.seal_idle_secs.or(other.seal_idle_secs),
             replication_factor: self.replication_factor.or(other.replication_factor),
             edge_cache_bytes: self.edge_cache_bytes.or(other.edge_cache_bytes),
+            gather_limit_bytes: self.gather_limit_bytes.or(other.gather_limit_bytes),
             tls_cert: self.tls_cert.or(other.tls_cert),
             tls_key: self.tls_key.or(other.tls_key),
             tls: self.tls.or(other.tls),
@@ -137,6 +141,8 @@ pub struct Config {
     pub replication_factor: usize,
     /// The edge cache's budget in bytes.
     pub edge_cache_bytes: u64,
+    /// Bytes of rows one statement may gather from its peers.
+    pub gather_limit_bytes: u64,
     pub seal_idle_secs: u64,
     pub user: String,
     pub password: Option<String>,
@@ -283,6 +289,7 @@ impl Config {
             shard_max_rows,
             replication_factor: replication_factor as usize,
             edge_cache_bytes: args.edge_cache_bytes.unwrap_or(1 << 30),
+            gather_limit_bytes: args.gather_limit_bytes.unwrap_or(1 << 30),
             seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
             user: args.user.unwrap_or_else(|| "mosaic".to_string()),
             password: args.password,

@@ -79,6 +79,9 @@ pub enum Error {
     /// 0LP01: a GRANT or REVOKE that cannot apply.
     #[error("{0}")]
     InvalidGrantOperation(String),
+    /// 53200: a statement would hold more than a node allows.
+    #[error("{0}")]
+    OutOfMemory(String),
     /// 55006: the object is in use (a role that a session is logged in as).
     #[error("{0}")]
     ObjectInUse(String),
@@ -251,6 +254,7 @@ impl Error {
             Error::PermissionDenied(_) => "42501",
             Error::InvalidGrantOperation(_) => "0LP01",
             Error::ObjectInUse(_) => "55006",
+            Error::OutOfMemory(_) => "53200",
             Error::TransactionAborted => "25P02",
             Error::InvalidTransactionState(_) => "25000",
             Error::ActiveTransaction(_) => "25001",
@@ -412,6 +416,7 @@ mod tests {
             (Error::PermissionDenied("x".into()), "42501"),
             (Error::InvalidGrantOperation("x".into()), "0LP01"),
             (Error::ObjectInUse("x".into()), "55006"),
+            (Error::OutOfMemory("x".into()), "53200"),
             (Error::TransactionAborted, "25P02"),
             (Error::Internal("i".into()), "XX000"),
             (Error::DatetimeFieldOverflow("d".into()), "22008"),

@@ -244,3 +244,29 @@ async fn deep_and_huge_statements_are_answered_cleanly() {
         [[Some("1".to_string())]]
     );
 }
+
+/// A statement that would gather more rows from its peers than
+/// `--gather-limit-bytes` fails with 53200, and the node goes on serving
+/// smaller ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gathering_beyond_the_limit_gets_53200() {
+    let nodes = common::start_cluster(&["g1", "g2"], &["--gather-limit-bytes", "20000"]).await;
+    let (a, b) = (nodes[0].client().await, nodes[1].client().await);
+    a.batch_execute("CREATE TABLE wide (id int PRIMARY KEY, pad text)")
+        .await
+        .expect("create");
+    b.batch_execute(
+        "INSERT INTO wide SELECT g, repeat('x', 200) FROM generate_series(1, 500) AS g",
+    )
+    .await
+    .expect("rows on the second node");
+    let big = a.simple_query("SELECT pad FROM wide").await;
+    match big {
+        Ok(_) => panic!("500 rows of 200 bytes fit in 20000 bytes"),
+        Err(e) => assert_eq!(e.code().map(|c| c.code()), Some("53200"), "{e}"),
+    }
+    assert_eq!(
+        common::simple_rows(&a, "SELECT count(*) FROM wide WHERE id <= 10").await,
+        [[Some("10".to_string())]]
+    );
+}

@@ -96,6 +96,49 @@ pub struct Cluster {
     advisory: advisory::AdvisoryTable,
     /// Who listens on which channel, here and on the peers (`notify`).
     notifier: notify::Notifier,
+    /// Bytes of rows one request may gather from the peers.
+    gather_limit: u64,
+}
+
+/// A peer's whole answer to `req`, its rows counted against `budget`
+/// (shared by the request's calls to every peer) as they arrive: beyond
+/// it the statement fails with 53200 and the call is dropped, which
+/// cancels it on the peer.
+async fn gather(
+    client: &rpc::Client,
+    req: &Request,
+    budget: &std::sync::atomic::AtomicI64,
+) -> Result<Vec<Response>> {
+    use futures::StreamExt;
+    let mut responses = client.call::<Request, Response>(req, QUERY_TIMEOUT).await?;
+    let mut items = Vec::new();
+    while let Some(item) = responses.next().await {
+        let item = item?;
+        if let Response::Rows(rows) = &item {
+            let bytes: usize = rows.iter().map(|r| row_bytes(r)).sum();
+            let bytes = i64::try_from(bytes).unwrap_or(i64::MAX);
+            let left = budget.fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel) - bytes;
+            if left < 0 {
+                return Err(Error::OutOfMemory("out of memory".into()).with_detail(
+                    "The rows this statement gathers from other nodes exceed --gather-limit-bytes.",
+                ));
+            }
+        }
+        items.push(item);
+    }
+    Ok(items)
+}
+
+/// Roughly what a row takes in memory.
+fn row_bytes(row: &[Datum]) -> usize {
+    24 + row
+        .iter()
+        .map(|d| match d {
+            Datum::Text(t) => 24 + t.len(),
+            Datum::Blob(b) => 24 + b.len(),
+            _ => 16,
+        })
+        .sum::<usize>()
 }
 
 /// What the peers answered for one request.
@@ -194,6 +237,7 @@ impl Cluster {
             row_locks: locks::RowLockTable::default(),
             advisory: Default::default(),
             notifier: Default::default(),
+            gather_limit: config.gather_limit_bytes,
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -285,6 +329,9 @@ impl Cluster {
             .map(|(m, _)| m.clone())
             .filter(|p| only.is_none_or(|o| o.contains(&p.name)))
             .collect();
+        let budget = Arc::new(std::sync::atomic::AtomicI64::new(
+            i64::try_from(self.gather_limit).unwrap_or(i64::MAX),
+        ));
         let calls = peers.iter().map(|p| {
             let client = self.client(p.cluster_addr);
             let mut req = req.clone();
@@ -294,14 +341,12 @@ impl Cluster {
                 *replicas = reads.replicas_for(&p.name, tables);
                 *skip = reads.skip_for(&p.name, tables);
             }
+            let budget = budget.clone();
             async move {
                 let req = &req;
                 let mut last = None;
                 for _ in 0..2 {
-                    match client
-                        .call_all::<Request, Response>(req, QUERY_TIMEOUT)
-                        .await
-                    {
+                    match gather(&client, req, &budget).await {
                         Ok(items) => return Ok(items),
                         // A peer that has not heard of the table yet holds none of it.
                         Err(Error::NoSuchTable(_)) => return Ok(vec![]),
