@@ -10,35 +10,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{start_cluster, TestNode, PASSWORD, USER};
-
-/// A connection string to `node` as `user` with `password`.
-fn as_user(node: &TestNode, user: &str, password: &str) -> String {
-    let (host, port) = node.pg_addr().rsplit_once(':').expect("host:port");
-    format!("host={host} port={port} user={user} password={password} dbname=mosaic")
-}
-
-/// The SQLSTATE a login as `user` fails with, or `None` when it succeeds.
-async fn login_error(node: &TestNode, user: &str, password: &str) -> Option<String> {
-    match common::connect(&as_user(node, user, password)).await {
-        Ok(_) => None,
-        Err(e) => Some(
-            e.code()
-                .map(|c| c.code().to_string())
-                .unwrap_or_else(|| format!("no SQLSTATE: {e}")),
-        ),
-    }
-}
-
-async fn sqlstate(client: &tokio_postgres::Client, sql: &str) -> String {
-    match client.simple_query(sql).await {
-        Ok(_) => "ok".into(),
-        Err(e) => e
-            .code()
-            .map(|c| c.code().to_string())
-            .unwrap_or_else(|| format!("no SQLSTATE: {e}")),
-    }
-}
+use common::{as_user, login_error, sqlstate, start_cluster, TestNode, PASSWORD, USER};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_made_on_one_node_logs_in_on_another() {

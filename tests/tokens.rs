@@ -9,32 +9,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{start_cluster, TestNode};
-
-fn as_user(node: &TestNode, user: &str, password: &str) -> String {
-    let (host, port) = node.pg_addr().rsplit_once(':').expect("host:port");
-    format!("host={host} port={port} user={user} password='{password}' dbname=mosaic")
-}
-
-/// The SQLSTATE a login fails with, or `None` when it succeeds.
-async fn login_error(node: &TestNode, user: &str, password: &str) -> Option<String> {
-    match common::connect(&as_user(node, user, password)).await {
-        Ok(_) => None,
-        Err(e) => Some(
-            e.code()
-                .map_or_else(|| format!("{e}"), |c| c.code().to_string()),
-        ),
-    }
-}
-
-async fn sqlstate(client: &tokio_postgres::Client, sql: &str) -> String {
-    match client.simple_query(sql).await {
-        Ok(_) => "ok".into(),
-        Err(e) => e
-            .code()
-            .map_or_else(|| format!("{e}"), |c| c.code().to_string()),
-    }
-}
+use common::{as_user, login_error, sqlstate, start_cluster, TestNode};
 
 async fn one(client: &tokio_postgres::Client, sql: &str) -> String {
     common::simple_rows(client, sql).await[0][0]

@@ -399,8 +399,30 @@ fn grant(sess: &mut Session, g: &GrantRole) -> Result<&'static str> {
         }
     }
     let me = sess.current_role();
+    memberships(sess, &g.roles, &g.grantees, |sess, member, parent| {
+        let name = member.name.clone();
+        if sess.with_roles(|r| parent == name || reaches(r, parent, &name)) {
+            return Err(Error::InvalidGrantOperation(format!(
+                "role \"{parent}\" is a member of role \"{name}\""
+            )));
+        }
+        join(member, parent, admin, &me);
+        Ok(())
+    })?;
+    Ok("GRANT ROLE")
+}
+
+/// Change each grantee's membership in each of `parents` with `change`,
+/// where the current role may administer the parent; staged together.
+fn memberships(
+    sess: &mut Session,
+    parents: &[Ident],
+    grantees: &[Grantee],
+    mut change: impl FnMut(&Session, &mut Role, &str) -> Result<()>,
+) -> Result<()> {
+    let me = sess.current_role();
     let mut changes: Vec<(String, Option<Role>)> = Vec::new();
-    for parent in &g.roles {
+    for parent in parents {
         let parent = ident_name(parent);
         existing(sess, &parent)?;
         if !sess.with_roles(|r| r.may_administer(&me, &parent)) {
@@ -408,24 +430,17 @@ fn grant(sess: &mut Session, g: &GrantRole) -> Result<&'static str> {
                 "must have admin option on role \"{parent}\""
             )));
         }
-        for grantee in &g.grantees {
+        for grantee in grantees {
             let name = grantee_name(sess, grantee)?;
             let mut member = match changes.iter().position(|(n, _)| *n == name) {
                 Some(i) => changes.remove(i).1.ok_or_else(|| no_such_role(&name))?,
                 None => existing(sess, &name)?,
             };
-            let circular = sess.with_roles(|r| parent == name || reaches(r, &parent, &name));
-            if circular {
-                return Err(Error::InvalidGrantOperation(format!(
-                    "role \"{parent}\" is a member of role \"{name}\""
-                )));
-            }
-            join(&mut member, &parent, admin, &me);
+            change(sess, &mut member, &parent)?;
             changes.push((name, Some(member)));
         }
     }
-    put(sess, changes)?;
-    Ok("GRANT ROLE")
+    put(sess, changes)
 }
 
 /// Whether `member` is already, directly or not, a member of `role`,
@@ -460,34 +475,18 @@ fn revoke(sess: &mut Session, r: &RevokeRole) -> Result<&'static str> {
         Some(o) if ident_name(o) == "admin" => true,
         Some(o) => return Err(Error::Unsupported(format!("REVOKE {o} OPTION FOR"))),
     };
-    let me = sess.current_role();
-    let mut changes: Vec<(String, Option<Role>)> = Vec::new();
-    for parent in &r.roles {
-        let parent = ident_name(parent);
-        existing(sess, &parent)?;
-        if !sess.with_roles(|roles| roles.may_administer(&me, &parent)) {
-            return Err(Error::PermissionDenied(format!(
-                "must have admin option on role \"{parent}\""
-            )));
-        }
-        for grantee in &r.grantees {
-            let name = grantee_name(sess, grantee)?;
-            let mut member = match changes.iter().position(|(n, _)| *n == name) {
-                Some(i) => changes.remove(i).1.ok_or_else(|| no_such_role(&name))?,
-                None => existing(sess, &name)?,
-            };
-            match member.member_of.iter().position(|m| m.role == parent) {
-                None => sess.shared.warn(format!(
-                    "role \"{name}\" is not a member of role \"{parent}\""
-                )),
-                Some(i) if admin_only => member.member_of[i].admin = false,
-                Some(i) => {
-                    member.member_of.remove(i);
-                }
+    memberships(sess, &r.roles, &r.grantees, |sess, member, parent| {
+        match member.member_of.iter().position(|m| m.role == parent) {
+            None => sess.shared.warn(format!(
+                "role \"{}\" is not a member of role \"{parent}\"",
+                member.name
+            )),
+            Some(i) if admin_only => member.member_of[i].admin = false,
+            Some(i) => {
+                member.member_of.remove(i);
             }
-            changes.push((name, Some(member)));
         }
-    }
-    put(sess, changes)?;
+        Ok(())
+    })?;
     Ok("REVOKE ROLE")
 }

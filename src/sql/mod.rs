@@ -187,11 +187,8 @@ fn respell_lock_strengths(sql: &str) -> std::borrow::Cow<'_, str> {
     let Some((tokens, texts)) = tokens::with_text(sql) else {
         return sql.into();
     };
-    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
-    // Indexes of the non-whitespace tokens, to match words across spaces.
-    let solid: Vec<usize> = (0..tokens.len())
-        .filter(|&i| !matches!(tokens[i], Token::Whitespace(_)))
-        .collect();
+    let word = tokens::is_word;
+    let solid = tokens::solid(&tokens);
     let mut drop = vec![false; tokens.len()];
     for (k, &i) in solid.iter().enumerate() {
         let at = |n: usize| solid.get(k + n).map(|&j| &tokens[j]);

@@ -21,10 +21,8 @@ pub fn respell_create_user(sql: &str) -> Cow<'_, str> {
     let Some((tokens, texts)) = tokens::with_text(sql) else {
         return sql.into();
     };
-    let word = |t: &Token, w: &str| matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w));
-    let solid: Vec<usize> = (0..tokens.len())
-        .filter(|&i| !matches!(tokens[i], Token::Whitespace(_)))
-        .collect();
+    let word = tokens::is_word;
+    let solid = tokens::solid(&tokens);
     let mut out: Vec<Cow<str>> = texts.iter().map(|t| Cow::Borrowed(*t)).collect();
     let mut changed = false;
     for (k, &i) in solid.iter().enumerate() {

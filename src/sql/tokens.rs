@@ -41,6 +41,19 @@ pub(crate) fn with_text(sql: &str) -> Option<(Vec<Token>, Vec<&str>)> {
     Some((spans.into_iter().map(|t| t.token).collect(), texts))
 }
 
+/// Whether `t` is the unquoted keyword or name `w` (any case).
+pub(crate) fn is_word(t: &Token, w: &str) -> bool {
+    matches!(t, Token::Word(x) if x.quote_style.is_none() && x.value.eq_ignore_ascii_case(w))
+}
+
+/// The positions of the tokens that are not whitespace, to match words
+/// across spaces and comments.
+pub(crate) fn solid(tokens: &[Token]) -> Vec<usize> {
+    (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i], Token::Whitespace(_)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -435,3 +435,30 @@ pub async fn client_with_notices(
     });
     (client, rx)
 }
+
+/// A connection string to `node` as `user` with `password`.
+pub fn as_user(node: &TestNode, user: &str, password: &str) -> String {
+    let (host, port) = node.pg_addr().rsplit_once(':').expect("host:port");
+    format!("host={host} port={port} user={user} password='{password}' dbname=mosaic")
+}
+
+/// The SQLSTATE a login as `user` fails with, or `None` when it succeeds.
+pub async fn login_error(node: &TestNode, user: &str, password: &str) -> Option<String> {
+    match connect(&as_user(node, user, password)).await {
+        Ok(_) => None,
+        Err(e) => Some(
+            e.code()
+                .map_or_else(|| format!("{e}"), |c| c.code().to_string()),
+        ),
+    }
+}
+
+/// "ok", or the SQLSTATE `sql` fails with.
+pub async fn sqlstate(client: &tokio_postgres::Client, sql: &str) -> String {
+    match client.simple_query(sql).await {
+        Ok(_) => "ok".into(),
+        Err(e) => e
+            .code()
+            .map_or_else(|| format!("{e}"), |c| c.code().to_string()),
+    }
+}
