@@ -277,9 +277,9 @@ impl Session {
         if target != login {
             let allowed = self.with_roles(|r| r.is_superuser(&login));
             if !allowed {
-                return Err(Error::PermissionDenied(
-                    "permission denied to set session authorization".into(),
-                ));
+                return Err(Error::PermissionDenied(format!(
+                    "permission denied to set session authorization \"{target}\""
+                )));
             }
             if self.role(&target).is_none() {
                 return Err(Error::InvalidParameter(format!(

@@ -107,7 +107,17 @@ pub fn needs(stmt: &Statement, schema: &dyn Schema) -> Vec<Need> {
             CopySource::Query(q) => c.reads(q),
         },
         Statement::Explain { statement, .. } => return needs(statement, schema),
-        Statement::Query(_) | Statement::Declare { .. } => c.reads(stmt),
+        Statement::Query(q) => {
+            c.reads(stmt);
+            // FOR UPDATE / SHARE takes UPDATE too (asked here of every
+            // relation the query names itself, not only the locked ones).
+            if !q.locks.is_empty() {
+                for n in c.out.iter_mut().filter(|n| n.via.is_none()) {
+                    n.privs |= UPDATE;
+                }
+            }
+        }
+        Statement::Declare { .. } => c.reads(stmt),
         Statement::CreateTable(ct) => c.reads(&ct.query),
         Statement::CreateView(cv) if cv.materialized => c.reads(&cv.query),
         // DDL: its checks are of ownership, made as it runs.
@@ -283,6 +293,10 @@ mod tests {
         assert_eq!(
             needs_of("WITH t AS (SELECT 1) SELECT * FROM t, u"),
             [("u".into(), SELECT)]
+        );
+        assert_eq!(
+            needs_of("SELECT * FROM t FOR UPDATE"),
+            [("t".into(), SELECT | UPDATE)]
         );
         assert_eq!(
             needs_of("TRUNCATE a, b"),
