@@ -54,9 +54,4 @@ impl Engine {
     pub fn scram_secrets(&self, user: &str) -> Vec<(String, Option<crate::auth::token::Perms>)> {
         crate::exec::tokens::scram_secrets(&self.store, user)
     }
-
-    /// The stored SCRAM-SHA-256 verifier of a role.
-    pub fn scram_verifier(&self, user: &str) -> Result<Option<String>> {
-        Ok(self.store.catalog.role(user).and_then(|r| r.verifier))
-    }
 }

@@ -157,10 +157,7 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
 
 /// The name of the role that owns every object (the bootstrap superuser).
 pub(crate) fn owner_name(sess: &Session) -> String {
-    oids_of(sess.roles())
-        .into_iter()
-        .find(|(o, _)| *o == objects::OWNER_OID)
-        .map_or_else(|| sess.user.clone(), |(_, r)| r.name)
+    sess.bootstrap_role()
 }
 
 /// The oid a role has in the catalogs, the roles by name: the first

@@ -201,6 +201,7 @@ impl Session {
             return Ok(());
         }
         let me = self.current_role();
+        let boot = self.bootstrap_role();
         let catalog = self.catalog();
         for need in needs {
             let Some(def) = catalog.relation(&need.relation) else {
@@ -216,7 +217,6 @@ impl Session {
                 },
                 None => me.clone(),
             };
-            let boot = self.bootstrap_role();
             let privs = self.with_roles(|roles| held(roles, &boot, &role, &def));
             if need.privs & !privs != 0 {
                 return Err(acl::denied(noun(&def), &def.name));

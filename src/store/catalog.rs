@@ -433,24 +433,15 @@ impl Entry {
 }
 
 impl Catalog {
-    /// Every object (tables, dropped tables, roles) with its clock.
+    /// Every object (tables, dropped tables, roles, settings) with its
+    /// clock.
     pub fn entries(&self) -> Result<Vec<Entry>> {
         let db = self.db.lock();
+        let tables = rows(&db, "SELECT name, def, hlc FROM tables", |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?;
         let mut out = Vec::new();
-        let mut st = db
-            .prepare("SELECT name, def, hlc FROM tables")
-            .map_err(Error::from)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })
-            .map_err(Error::from)?;
-        for row in rows {
-            let (name, def, hlc) = row.map_err(Error::from)?;
+        for (name, def, hlc) in tables {
             let def: TableDef = serde_json::from_str(&def)
                 .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))?;
             out.push(Entry::Table {
@@ -459,34 +450,19 @@ impl Catalog {
                 hlc,
             });
         }
-        let mut st = db
-            .prepare("SELECT name, hlc FROM dropped")
-            .map_err(Error::from)?;
-        let rows = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-            .map_err(Error::from)?;
-        for row in rows {
-            let (name, hlc) = row.map_err(Error::from)?;
-            out.push(Entry::Table {
-                name,
+        out.extend(rows(&db, "SELECT name, hlc FROM dropped", |r| {
+            Ok(Entry::Table {
+                name: r.get(0)?,
                 def: None,
-                hlc,
-            });
-        }
-        let mut st = db
-            .prepare("SELECT name, def, hlc FROM roles WHERE def IS NOT NULL")
-            .map_err(Error::from)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
+                hlc: r.get(1)?,
             })
-            .map_err(Error::from)?;
-        for row in rows {
-            let (name, def, hlc) = row.map_err(Error::from)?;
+        })?);
+        let roles = rows(
+            &db,
+            "SELECT name, def, hlc FROM roles WHERE def IS NOT NULL",
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+        )?;
+        for (name, def, hlc) in roles {
             let role: Option<Role> = serde_json::from_str(&def)
                 .map_err(|e| Error::Internal(format!("corrupt role entry: {e}")))?;
             out.push(Entry::Role {
@@ -495,21 +471,17 @@ impl Catalog {
                 hlc,
             });
         }
-        let mut st = db
-            .prepare("SELECT name, value, hlc FROM cluster_settings")
-            .map_err(Error::from)?;
-        let rows = st
-            .query_map([], |r| {
+        out.extend(rows(
+            &db,
+            "SELECT name, value, hlc FROM cluster_settings",
+            |r| {
                 Ok(Entry::Setting {
                     name: r.get(0)?,
                     value: r.get(1)?,
                     hlc: r.get(2)?,
                 })
-            })
-            .map_err(Error::from)?;
-        for row in rows {
-            out.push(row.map_err(Error::from)?);
-        }
+            },
+        )?);
         Ok(out)
     }
 
@@ -533,6 +505,21 @@ impl Catalog {
             }
         })
     }
+}
+
+/// Every row `sql` selects, as `f` reads it.
+fn rows<T>(
+    db: &Connection,
+    sql: &str,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut st = db.prepare(sql).map_err(Error::from)?;
+    let out = st
+        .query_map([], f)
+        .map_err(Error::from)?
+        .collect::<rusqlite::Result<Vec<T>>>()
+        .map_err(Error::from);
+    out
 }
 
 /// The catalog as one session sees it: its open block's staged

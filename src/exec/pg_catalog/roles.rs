@@ -74,13 +74,14 @@ pub(super) fn auth_members(sess: &Session, def: &TableDef) -> Result<Rows> {
     Ok(out)
 }
 
-/// The oid of the role that owns a relation.
-pub(super) fn owner_oid(sess: &Session, rel: &TableDef) -> i64 {
+/// The oid of the role that owns a relation, among the roles' `oids`
+/// (see `oids_of`).
+pub(super) fn owner_oid(oids: &[(i64, crate::store::catalog::Role)], rel: &TableDef) -> i64 {
     match &rel.access.owner {
         None => super::objects::OWNER_OID,
-        Some(name) => oids_of(sess.roles())
-            .into_iter()
-            .find_map(|(oid, r)| (r.name == *name).then_some(oid))
+        Some(name) => oids
+            .iter()
+            .find_map(|(oid, r)| (r.name == *name).then_some(*oid))
             .unwrap_or(0),
     }
 }

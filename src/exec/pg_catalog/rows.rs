@@ -144,6 +144,7 @@ fn namespaces(def: &TableDef) -> Rows {
 fn classes(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     let tables = sess.catalog().tables();
+    let roles = super::oids_of(sess.roles());
     for r in super::relations(sess.catalog().listed()) {
         let Relation {
             oid,
@@ -159,7 +160,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                 ("oid", i(oid)),
                 ("relname", t(name)),
                 ("relnamespace", i(namespace)),
-                ("relowner", i(super::roles::owner_oid(sess, &rel))),
+                ("relowner", i(super::roles::owner_oid(&roles, &rel))),
                 ("relacl", super::roles::acl_datum(&rel)),
                 ("relam", i(if user { HEAP_AM } else { 0 })),
                 ("relfilenode", i(oid)),
@@ -196,7 +197,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                     ("oid", i(idx.oid)),
                     ("relname", t(idx.name.clone())),
                     ("relnamespace", i(PUBLIC_NS)),
-                    ("relowner", i(super::roles::owner_oid(sess, &rel))),
+                    ("relowner", i(super::roles::owner_oid(&roles, &rel))),
                     ("relam", i(BTREE_AM)),
                     ("relfilenode", i(idx.oid)),
                     ("reltuples", Datum::Real(-1.0)),

@@ -100,22 +100,16 @@ pub(super) fn load_roles(db: &Connection) -> Result<HashMap<String, Role>> {
         db.execute("ALTER TABLE roles ADD COLUMN def TEXT", [])
             .map_err(Error::from)?;
     }
-    let mut st = db
-        .prepare("SELECT name, verifier, perms, def FROM roles")
-        .map_err(Error::from)?;
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })
-        .map_err(Error::from)?;
+    let rows = super::rows(db, "SELECT name, verifier, perms, def FROM roles", |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
     let mut out = HashMap::new();
-    for row in rows {
-        let (name, verifier, perms, def) = row.map_err(Error::from)?;
+    for (name, verifier, perms, def) in rows {
         let role = match def {
             Some(def) => serde_json::from_str::<Option<Role>>(&def)
                 .map_err(|e| Error::Internal(format!("corrupt role entry: {e}")))?,
