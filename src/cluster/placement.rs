@@ -185,9 +185,15 @@ impl Cluster {
     /// Where a tombstone of shard `id` must go: the shard's home, and
     /// every other node that holds it or may by now (every live peer: a
     /// node that just took a copy may not be in this node's registry yet;
-    /// one that holds none ignores it). `None` for a shard nobody
-    /// announced.
-    pub fn tombstone_targets(&self, id: &str) -> Option<(String, Vec<String>)> {
+    /// one that holds none ignores it). A shard nobody announced yet (a
+    /// peer sealed it a moment ago) has `sender`, the node its rows came
+    /// from, for home; the live peers hear of it all the same, since one
+    /// of them may be copying it already. `None` without either.
+    pub fn tombstone_targets(
+        &self,
+        id: &str,
+        sender: Option<&str>,
+    ) -> Option<(String, Vec<String>)> {
         let me = &self.store.node_name;
         let mut home = self
             .mine
@@ -203,7 +209,7 @@ impl Cluster {
                 nodes.push(node.clone());
             }
         }
-        let home = home?;
+        let home = home.or_else(|| sender.map(str::to_string))?;
         for m in self.live_peers() {
             if !nodes.contains(&m.name) {
                 nodes.push(m.name);

@@ -441,9 +441,9 @@ pub fn remote_shard_source(def: &crate::types::table::TableDef, r: &RemoteShard)
 /// Tombstone the rows in temp._mosaic_rids of shard `shard` (read by
 /// `src`, `_rid` first, live rows only), in this node's transaction, and
 /// queue them for every other node holding the shard (sent after commit
-/// by `flush_outbox`; see `Cluster::tombstone_targets`). `sender` is the node the rows came from, when it
-/// is not this one: the holder to tell if the registry does not know the
-/// shard yet. Returns how many rows were newly tombstoned.
+/// by `flush_outbox`; see `Cluster::tombstone_targets`). `sender` is the
+/// node the rows came from, when it is not this one: the shard's home if
+/// the registry does not know the shard yet. Returns how many rows were newly tombstoned.
 pub fn tombstone_rows(
     sess: &Session,
     def: &crate::types::table::TableDef,
@@ -451,11 +451,10 @@ pub fn tombstone_rows(
     src: &str,
     sender: Option<&str>,
 ) -> Result<usize> {
-    let holders = sess
-        .cluster
-        .as_ref()
-        .and_then(|c| c.tombstone_targets(shard))
-        .or_else(|| sender.map(|n| (n.to_string(), vec![n.to_string()])));
+    let holders = match sess.cluster.as_ref() {
+        Some(c) => c.tombstone_targets(shard, sender),
+        None => sender.map(|n| (n.to_string(), vec![n.to_string()])),
+    };
     if let Some((home, nodes)) = holders.filter(|(_, nodes)| !nodes.is_empty()) {
         // The values first: `src` no longer yields a row once tombstoned.
         let rows = sess.conn.rows(

@@ -2,16 +2,18 @@
 //!
 //! A shard is a SQLite file `DATA/shards/<id>.db` holding rows of one table
 //! as they were at seal time. Its id is the lowercase unpadded base32 of the
-//! SHA-256 of a canonical encoding of the table schema (name, column names
-//! and types) and the rows in canonical order; never of the file's bytes,
-//! which SQLite does not make deterministic. Two nodes that seal the same
-//! rows get the same id.
+//! SHA-256 of a canonical encoding of the sealing node, the table schema
+//! (name, column names and types) and the rows in canonical order, each
+//! with its version; never of the file's bytes, which SQLite does not make
+//! deterministic. So an id names one seal of rows for good: the same
+//! values written again (after a TRUNCATE) carry new versions and make a
+//! new id, and two nodes never make the same one.
 //!
 //! File layout:
 //! - `data(_rid INTEGER PRIMARY KEY, _ver INTEGER NOT NULL, <columns>)`:
 //!   `_rid` is the row's 1-based ordinal in canonical order (the row key
 //!   tombstones name); `_ver` the hybrid-logical-clock version of the write
-//!   that made the row (not part of the id). Declared indexes are created.
+//!   that made the row. Declared indexes are created.
 //! - `_meta(k TEXT PRIMARY KEY, v BLOB)`: `meta` → the JSON of `ShardMeta`.
 //!
 //! Written to a temporary name, fsynced, then renamed: a crash leaves either
@@ -181,8 +183,13 @@ fn encode_row(values: &[Datum]) -> Vec<u8> {
 }
 
 /// SHA-256 over the origin (when there is one) and the schema part, then
-/// each row framed by its length.
-fn digest<'a>(origin: &str, schema: &[u8], rows: impl Iterator<Item = &'a [u8]>) -> [u8; 32] {
+/// each row framed by its length and followed by its version (when the
+/// shard's id covers versions; see `ShardMeta::versioned`).
+fn digest<'a>(
+    origin: &str,
+    schema: &[u8],
+    rows: impl Iterator<Item = (&'a [u8], Option<i64>)>,
+) -> [u8; 32] {
     let mut h = Sha256::new();
     if !origin.is_empty() {
         h.update(b"origin");
@@ -194,10 +201,13 @@ fn digest<'a>(origin: &str, schema: &[u8], rows: impl Iterator<Item = &'a [u8]>)
         h.update(origin.as_bytes());
     }
     h.update(schema);
-    for r in rows {
+    for (r, ver) in rows {
         let len = u32::try_from(r.len()).unwrap_or(u32::MAX);
         h.update(len.to_be_bytes());
         h.update(r);
+        if let Some(ver) = ver {
+            h.update(ver.to_be_bytes());
+        }
     }
     h.finalize().into()
 }
@@ -218,11 +228,13 @@ fn canonicalize(table: &TableDef, origin: &str, rows: Vec<Row>) -> Canonical {
             (pk, whole, row)
         })
         .collect();
-    // `_ver` breaks ties between identical rows only so that the file is
-    // deterministic too; it is not part of the id.
     keyed.sort_by(|a, b| (&a.0, &a.1, a.2.ver).cmp(&(&b.0, &b.1, b.2.ver)));
     let schema = schema_bytes(&table.name, &columns);
-    let digest = digest(origin, &schema, keyed.iter().map(|k| k.1.as_slice()));
+    let digest = digest(
+        origin,
+        &schema,
+        keyed.iter().map(|k| (k.1.as_slice(), Some(k.2.ver))),
+    );
     Canonical {
         id: ShardId(base32(&digest)),
         digest,
@@ -299,6 +311,7 @@ pub fn write_shard(
         byte_size: 0,
         columns: stats::column_stats(&columns, &values, &canon.digest)?,
         origin: origin.to_string(),
+        versioned: true,
     };
     drop(values);
     let tmp = shards_dir.join(format!(
@@ -556,7 +569,7 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
         .iter()
         .map(|c| (c.name.clone(), c.ty.clone()))
         .collect();
-    let mut sql = String::from("SELECT _rid");
+    let mut sql = String::from("SELECT _rid, _ver");
     for (name, _) in &columns {
         sql.push_str(", ");
         sql.push_str(&quote_ident(name));
@@ -565,7 +578,7 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
     let mut rows = stmt.query([]).map_err(db_err)?;
     let mut values: Vec<Vec<Datum>> = Vec::new();
-    let mut encoded: Vec<Vec<u8>> = Vec::new();
+    let mut encoded: Vec<(Vec<u8>, Option<i64>)> = Vec::new();
     while let Some(r) = rows.next().map_err(db_err)? {
         let rid: i64 = r.get(0).map_err(db_err)?;
         if rid != values.len() as i64 + 1 {
@@ -573,15 +586,20 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
                 "shard row ids are not 1..n at {rid}"
             )));
         }
-        let row = (1..=columns.len())
+        let ver: i64 = r.get(1).map_err(db_err)?;
+        let row = (2..=columns.len() + 1)
             .map(|i| r.get_ref(i).map(Datum::from_ref))
             .collect::<rusqlite::Result<Vec<Datum>>>()
             .map_err(db_err)?;
-        encoded.push(encode_row(&row));
+        encoded.push((encode_row(&row), meta.versioned.then_some(ver)));
         values.push(row);
     }
     let schema = schema_bytes(&meta.table, &columns);
-    let digest = digest(&meta.origin, &schema, encoded.iter().map(Vec::as_slice));
+    let digest = digest(
+        &meta.origin,
+        &schema,
+        encoded.iter().map(|(row, ver)| (row.as_slice(), *ver)),
+    );
     let fresh = ShardMeta {
         id: ShardId(base32(&digest)),
         table: meta.table.clone(),
@@ -590,6 +608,7 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
         byte_size: meta.byte_size,
         columns: stats::column_stats(&columns, &values, &digest)?,
         origin: meta.origin.clone(),
+        versioned: meta.versioned,
     };
     Ok((meta, fresh))
 }

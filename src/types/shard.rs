@@ -127,6 +127,13 @@ pub struct ShardMeta {
     /// twice) make two shards; empty in shards from before it was kept.
     #[serde(default)]
     pub origin: String,
+    /// Whether the id covers each row's version (the write that made it)
+    /// besides its values, as in every shard sealed now: rows written
+    /// again after their first shard went (TRUNCATE, DELETE) make a new
+    /// id, never the old one's, whose tombstones and copies other nodes
+    /// may still know. False in shards from before.
+    #[serde(default)]
+    pub versioned: bool,
 }
 
 impl ShardMeta {
