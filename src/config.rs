@@ -52,6 +52,15 @@ pub struct ServeArgs {
     /// Shared secret of the cluster.
     #[arg(long, env = "MOSAIC_CLUSTER_SECRET")]
     pub cluster_secret: Option<String>,
+    /// This node's certificate (PEM) for TLS between nodes.
+    #[arg(long, env = "MOSAIC_CLUSTER_TLS_CERT")]
+    pub cluster_tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--cluster-tls-cert`.
+    #[arg(long, env = "MOSAIC_CLUSTER_TLS_KEY")]
+    pub cluster_tls_key: Option<PathBuf>,
+    /// The cluster CA (PEM): every node's certificate must chain to it.
+    #[arg(long, env = "MOSAIC_CLUSTER_TLS_CA")]
+    pub cluster_tls_ca: Option<PathBuf>,
     /// Seal an open segment into a shard at this many rows.
     #[arg(long, env = "MOSAIC_SHARD_MAX_ROWS")]
     pub shard_max_rows: Option<u64>,
@@ -107,6 +116,9 @@ impl ServeArgs {
             discover: self.discover.or(other.discover),
             node_name: self.node_name.or(other.node_name),
             cluster_secret: self.cluster_secret.or(other.cluster_secret),
+            cluster_tls_cert: self.cluster_tls_cert.or(other.cluster_tls_cert),
+            cluster_tls_key: self.cluster_tls_key.or(other.cluster_tls_key),
+            cluster_tls_ca: self.cluster_tls_ca.or(other.cluster_tls_ca),
             shard_max_rows: self.shard_max_rows.or(other.shard_max_rows),
             seal_idle_secs: self.seal_idle_secs.or(other.seal_idle_secs),
             replication_factor: self.replication_factor.or(other.replication_factor),
@@ -135,6 +147,8 @@ pub struct Config {
     /// The cluster secret; on a loopback cluster address a fixed one is
     /// used when none is given.
     pub cluster_secret: String,
+    /// TLS between nodes, when configured.
+    pub cluster_tls: Option<ClusterTls>,
     pub node_name: Option<String>,
     pub shard_max_rows: u64,
     /// How many live nodes keep a copy of each sealed shard.
@@ -181,6 +195,35 @@ impl TlsSource {
                 "invalid --tls {t:?}: the only value is self-signed (or give --tls-cert and --tls-key)"
             )),
             (Some(_), _, _) => bad("--tls self-signed and --tls-cert/--tls-key exclude each other"),
+        }
+    }
+}
+
+/// The PEM files of TLS between nodes: this node's certificate and key,
+/// and the cluster CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
+}
+
+impl ClusterTls {
+    fn of(args: &ServeArgs) -> Result<Option<ClusterTls>> {
+        match (
+            &args.cluster_tls_cert,
+            &args.cluster_tls_key,
+            &args.cluster_tls_ca,
+        ) {
+            (None, None, None) => Ok(None),
+            (Some(cert), Some(key), Some(ca)) => Ok(Some(ClusterTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                ca: ca.clone(),
+            })),
+            _ => Err(Error::InvalidParameter(
+                "--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together".into(),
+            )),
         }
     }
 }
@@ -242,6 +285,7 @@ impl Config {
                 .map_err(|_| Error::InvalidParameter(format!("invalid {what} address: {v}")))
         };
         let tls = TlsSource::of(&args)?;
+        let cluster_tls = ClusterTls::of(&args)?;
         let shard_max_rows = args.shard_max_rows.unwrap_or(100_000);
         if shard_max_rows == 0 {
             return Err(Error::InvalidParameter(
@@ -285,6 +329,7 @@ impl Config {
             join: args.join.unwrap_or_default(),
             discover,
             cluster_secret,
+            cluster_tls,
             node_name: args.node_name,
             shard_max_rows,
             replication_factor: replication_factor as usize,

@@ -3,7 +3,8 @@
 //! CA passes `sslmode=verify-full`, SCRAM-SHA-256-PLUS binds the login to
 //! the TLS channel (`channel_binding=require`) and is never offered on a
 //! plaintext connection, and a flag the node cannot honour stops it at
-//! start.
+//! start. Between nodes, TLS with a cluster CA carries every RPC and keeps
+//! out a node without a certificate the CA signed.
 
 mod common;
 
@@ -211,6 +212,26 @@ fn flags_the_node_cannot_honour_stop_it() {
             vec!["--tls-cert", &garbage, "--tls-key", &garbage],
             "no certificate in",
         ),
+        (
+            vec![
+                "--cluster-tls-cert",
+                &missing,
+                "--cluster-tls-key",
+                &missing,
+            ],
+            "--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together",
+        ),
+        (
+            vec![
+                "--cluster-tls-cert",
+                &garbage,
+                "--cluster-tls-key",
+                &garbage,
+                "--cluster-tls-ca",
+                &garbage,
+            ],
+            "no certificate in",
+        ),
     ] {
         let stderr = refused_start(&args);
         assert!(stderr.contains(says), "{args:?}: {stderr}");
@@ -267,4 +288,79 @@ fn tls_required_refuses_plaintext_from_other_hosts() {
         )),
         "{refused}"
     );
+}
+
+/// Two nodes with TLS between them and a node of another CA: rows cross
+/// between the two (queries and shard copies travel over TLS RPC), the
+/// third is kept out.
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_talk_over_tls_with_a_cluster_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_ca(dir.path(), "MosaicDB cluster CA");
+    let tls = [
+        "--cluster-tls-cert",
+        &cert,
+        "--cluster-tls-key",
+        &key,
+        "--cluster-tls-ca",
+        &ca,
+        "--shard-max-rows",
+        "10",
+    ];
+    let nodes = common::start_cluster(&["ct1", "ct2"], &tls).await;
+    let a = nodes[0].client().await;
+    a.batch_execute(
+        "CREATE TABLE over_tls (id int PRIMARY KEY, v text);
+         INSERT INTO over_tls SELECT g, 'row ' || g FROM generate_series(1, 95) g",
+    )
+    .await
+    .unwrap();
+    let b = nodes[1].client().await;
+    common::wait_rows(
+        &b,
+        "SELECT count(*), sum(id) FROM over_tls",
+        &["95", "4560"],
+    )
+    .await;
+    let row = b
+        .query_one("SELECT v FROM over_tls WHERE id = 77", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "row 77");
+
+    // A node whose certificate another CA signed, though it has the
+    // cluster secret, is no member: the secret is bound to the CA.
+    let other = tempfile::tempdir().unwrap();
+    let (other_ca, other_cert, other_key) = test_ca(other.path(), "Another CA");
+    let seed = nodes[0].cluster_addr().to_string();
+    let stranger = TestNode::start_with(&[
+        "--node-name",
+        "ct3",
+        "--join",
+        &seed,
+        "--cluster-tls-cert",
+        &other_cert,
+        "--cluster-tls-key",
+        &other_key,
+        "--cluster-tls-ca",
+        &other_ca,
+    ]);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    for (node, members) in [(&nodes[0], "2"), (&stranger, "1")] {
+        let rows =
+            common::simple_rows(&node.client().await, "SELECT count(*) FROM mosaic.nodes").await;
+        assert_eq!(rows[0][0].as_deref(), Some(members), "{}", node.pg_addr());
+    }
+    let c = stranger.client().await;
+    let err = c
+        .query_one("SELECT count(*) FROM over_tls", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code().map(|c| c.code()), Some("42P01"), "{err}");
+    // The cluster's own nodes go on answering.
+    let row = a
+        .query_one("SELECT count(*) FROM over_tls", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 95);
 }

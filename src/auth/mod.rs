@@ -2,6 +2,7 @@
 //! verifier (PostgreSQL's `SCRAM-SHA-256$iter:salt$stored:server` format)
 //! is ever stored, never a password.
 
+pub mod certs;
 pub mod token;
 
 use base64::Engine;

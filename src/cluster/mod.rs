@@ -62,7 +62,8 @@ const TOPIC_CATALOG: &str = "catalog";
 pub struct Cluster {
     pub store: Arc<Store>,
     membership: Arc<Membership>,
-    secret: Arc<[u8]>,
+    /// The cluster secret, and TLS toward peers when configured.
+    credentials: rpc::Credentials,
     clients: Mutex<HashMap<SocketAddr, rpc::Client>>,
     runtime: tokio::runtime::Handle,
     /// Every other node's holdings, by node name, as last announced.
@@ -196,7 +197,22 @@ impl Cluster {
         pg_addr: SocketAddr,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<Arc<Cluster>> {
-        let secret: Arc<[u8]> = Arc::from(config.cluster_secret.as_bytes());
+        let tls = match &config.cluster_tls {
+            Some(files) => Some(Arc::new(rpc::PeerTls::load(
+                &files.cert,
+                &files.key,
+                &files.ca,
+            )?)),
+            None => None,
+        };
+        let secret: Arc<[u8]> = match &tls {
+            Some(tls) => tls.bind(config.cluster_secret.as_bytes())?,
+            None => Arc::from(config.cluster_secret.as_bytes()),
+        };
+        let credentials = rpc::Credentials {
+            secret: secret.clone(),
+            tls,
+        };
         let me = Member {
             name: store.node_name.clone(),
             cluster_addr: tcp.local_addr()?,
@@ -220,7 +236,7 @@ impl Cluster {
         let cluster = Arc::new(Cluster {
             store: store.clone(),
             membership,
-            secret: secret.clone(),
+            credentials: credentials.clone(),
             clients: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::current(),
             registry: RwLock::new(load_registry(&store)),
@@ -241,7 +257,7 @@ impl Cluster {
         });
         tokio::spawn(rpc::serve(
             tcp,
-            secret,
+            credentials,
             Arc::new(service::Service::new(Arc::downgrade(&cluster), peers)),
             shutdown,
         ));
@@ -290,7 +306,7 @@ impl Cluster {
         self.clients
             .lock()
             .entry(addr)
-            .or_insert_with(|| rpc::Client::new(addr, self.secret.clone()))
+            .or_insert_with(|| rpc::Client::new(addr, self.credentials.clone()))
             .clone()
     }
 

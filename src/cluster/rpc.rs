@@ -18,16 +18,18 @@
 //!
 //! The handshake authenticates both ends but does not protect the traffic
 //! after it (no encryption, no integrity, a relaying man in the middle is not
-//! stopped); that is TLS's job, marked `// TLS:` where it would wrap the
-//! stream.
+//! stopped); that is TLS's job (`tls`): with certificates configured, each
+//! connection is TLS first and the handshake runs inside it.
 
 mod client;
 mod handshake;
 mod server;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -37,6 +39,22 @@ use crate::error::{Error, Result};
 
 pub use client::{Client, Responses};
 pub use server::{rejected_connections, serve};
+pub use tls::PeerTls;
+
+/// What each end of a connection proves and checks: the cluster secret,
+/// and TLS with the cluster CA when certificates are configured.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub secret: Arc<[u8]>,
+    pub tls: Option<Arc<PeerTls>>,
+}
+
+impl From<Arc<[u8]>> for Credentials {
+    /// The secret alone: plaintext connections.
+    fn from(secret: Arc<[u8]>) -> Credentials {
+        Credentials { secret, tls: None }
+    }
+}
 
 /// Largest frame either side sends or accepts; a longer one is refused from
 /// its length header, before any of it is buffered.

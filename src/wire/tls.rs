@@ -9,9 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pgwire::tokio::tokio_rustls::rustls;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::auth::certs;
 use crate::error::{Error, Result};
 
 /// What the connection loop needs to serve TLS.
@@ -33,34 +32,15 @@ pub fn load(files: Option<(PathBuf, PathBuf)>, required: bool) -> Result<Option<
     let Some((cert_path, key_path)) = files else {
         return Ok(None);
     };
-    let cert_pem = std::fs::read(&cert_path).map_err(|e| {
-        bad(format!(
-            "cannot read TLS certificate {}: {e}",
-            cert_path.display()
-        ))
-    })?;
-    let certs = CertificateDer::pem_slice_iter(&cert_pem)
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| {
-            bad(format!(
-                "invalid TLS certificate {}: {e}",
-                cert_path.display()
-            ))
-        })?;
-    if certs.is_empty() {
-        return Err(bad(format!(
-            "no certificate in {} (PEM expected)",
-            cert_path.display()
-        )));
-    }
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|e| bad(format!("invalid TLS key {}: {e}", key_path.display())))?;
+    let cert_pem = certs::read(&cert_path, "TLS certificate")?;
+    let chain = certs::certificates(&cert_pem, &cert_path, "TLS certificate")?;
+    let key = certs::private_key(&key_path, "TLS key")?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| bad(format!("TLS: {e}")))?
         .with_no_client_auth()
-        .with_single_cert(certs, key)
+        .with_single_cert(chain, key)
         .map_err(|e| {
             bad(format!(
                 "the TLS certificate and key do not go together: {e}"

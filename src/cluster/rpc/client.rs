@@ -14,13 +14,13 @@ use futures::{FutureExt, SinkExt, Stream, StreamExt};
 use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 
 use super::handshake::{self, HANDSHAKE_MAX_FRAME};
-use super::{codec, decode, peer_error, remote_error, Frame, MAX_FRAME};
+use super::tls::{ReadHalf, WriteHalf};
+use super::{codec, decode, peer_error, remote_error, Credentials, Frame, MAX_FRAME};
 use crate::error::{Error, Result};
 
 /// Idle connections kept per peer. More are opened while calls overlap;
@@ -36,7 +36,7 @@ pub struct Client {
 
 struct Inner {
     peer: SocketAddr,
-    secret: Arc<[u8]>,
+    credentials: Credentials,
     max_frame: usize,
     /// Connections at a request boundary, most recently used last. The lock
     /// is only held to push or pop, never across an await.
@@ -46,8 +46,8 @@ struct Inner {
 
 /// One authenticated connection.
 struct Conn {
-    reader: FramedRead<OwnedReadHalf, LengthDelimitedCodec>,
-    writer: FramedWrite<OwnedWriteHalf, LengthDelimitedCodec>,
+    reader: FramedRead<ReadHalf, LengthDelimitedCodec>,
+    writer: FramedWrite<WriteHalf, LengthDelimitedCodec>,
 }
 
 impl std::fmt::Debug for Client {
@@ -60,18 +60,22 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for the node at `addr`, proving `secret` on each connection.
-    /// Connects lazily, on the first call.
-    pub fn new(addr: SocketAddr, secret: Arc<[u8]>) -> Client {
-        Client::with_max_frame(addr, secret, MAX_FRAME)
+    /// A client for the node at `addr`, proving `credentials` on each
+    /// connection. Connects lazily, on the first call.
+    pub fn new(addr: SocketAddr, credentials: impl Into<Credentials>) -> Client {
+        Client::with_max_frame(addr, credentials, MAX_FRAME)
     }
 
     /// [`Client::new`] with another frame limit (tests use a small one).
-    pub(super) fn with_max_frame(addr: SocketAddr, secret: Arc<[u8]>, max_frame: usize) -> Client {
+    pub(super) fn with_max_frame(
+        addr: SocketAddr,
+        credentials: impl Into<Credentials>,
+        max_frame: usize,
+    ) -> Client {
         Client {
             inner: Arc::new(Inner {
                 peer: addr,
-                secret,
+                credentials: credentials.into(),
                 max_frame,
                 idle: Mutex::new(Vec::new()),
                 opened: AtomicU64::new(0),
@@ -206,8 +210,14 @@ impl Inner {
             Ok(Ok(stream)) => stream,
         };
         stream.set_nodelay(true).map_err(|e| peer_error(peer, e))?;
-        // TLS: wrap `stream` here, before the handshake, on both sides.
-        let (read_half, write_half) = stream.into_split();
+        let (read_half, write_half) = match &self.credentials.tls {
+            Some(tls) => match tokio::time::timeout_at(deadline, tls.connect(stream, peer)).await {
+                Err(_) => return Err(peer_error(peer, "TLS handshake timed out")),
+                Ok(Err(e)) => return Err(peer_error(peer, format!("TLS handshake failed: {e}"))),
+                Ok(Ok(halves)) => halves,
+            },
+            None => super::tls::plain(stream),
+        };
         let mut conn = Conn {
             reader: FramedRead::new(read_half, codec(HANDSHAKE_MAX_FRAME)),
             writer: FramedWrite::new(write_half, codec(self.max_frame)),
@@ -215,7 +225,7 @@ impl Inner {
         handshake::connect(
             &mut conn.reader,
             &mut conn.writer,
-            &self.secret,
+            &self.credentials.secret,
             peer,
             deadline,
         )

@@ -32,7 +32,7 @@ const MAC_LEN: usize = 32;
 /// Longest frame either side reads during the handshake.
 pub(super) const HANDSHAKE_MAX_FRAME: usize = 256;
 /// How long each side waits for each step.
-const STEP_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(5);
 
 const CLOSED: &str = "connection closed during the handshake";
 

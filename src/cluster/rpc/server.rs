@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinError, JoinSet};
@@ -18,11 +17,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::handshake::{self, HANDSHAKE_MAX_FRAME};
-use super::{codec, decode, Frame, Handler, Sender, ITEM_BUFFER, MAX_FRAME};
+use super::tls::{ReadHalf, WriteHalf};
+use super::{codec, decode, Credentials, Frame, Handler, Sender, ITEM_BUFFER, MAX_FRAME};
 use crate::error::{Error, Result};
 
-type Reader = FramedRead<OwnedReadHalf, LengthDelimitedCodec>;
-type Writer = FramedWrite<OwnedWriteHalf, LengthDelimitedCodec>;
+type Reader = FramedRead<ReadHalf, LengthDelimitedCodec>;
+type Writer = FramedWrite<WriteHalf, LengthDelimitedCodec>;
 
 /// How long `serve` lets open requests finish after shutdown before it
 /// drops their connections.
@@ -32,36 +32,39 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// `serve` in the process adds to the same count.
 static REJECTED: AtomicU64 = AtomicU64::new(0);
 
-/// Connections refused because their handshake failed (wrong secret,
-/// garbage, timeout, closed early), summed over every [`serve`] in this
+/// Connections refused because their TLS or secret handshake failed (no
+/// certificate from the cluster CA, wrong secret, garbage, timeout, closed
+/// early), summed over every [`serve`] in this
 /// process since it started.
 pub fn rejected_connections() -> u64 {
     REJECTED.load(Ordering::Relaxed)
 }
 
 /// Accept connections on `listener` until `shutdown` resolves; each
-/// connection must pass the handshake first.
+/// connection must pass TLS (when `credentials` has it) and the handshake
+/// first.
 ///
 /// After `shutdown`, idle connections are closed at once and requests in
 /// progress get a few seconds to finish before their connections are
 /// dropped; `serve` returns when all are gone.
 pub async fn serve<H: Handler>(
     listener: TcpListener,
-    secret: Arc<[u8]>,
+    credentials: impl Into<Credentials>,
     handler: Arc<H>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    serve_with(listener, secret, handler, shutdown, MAX_FRAME).await
+    serve_with(listener, credentials, handler, shutdown, MAX_FRAME).await
 }
 
 /// [`serve`] with another frame limit (tests use a small one).
 pub(super) async fn serve_with<H: Handler>(
     listener: TcpListener,
-    secret: Arc<[u8]>,
+    credentials: impl Into<Credentials>,
     handler: Arc<H>,
     shutdown: impl Future<Output = ()> + Send,
     max_frame: usize,
 ) {
+    let credentials = Arc::new(credentials.into());
     let stop = CancellationToken::new();
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -73,7 +76,7 @@ pub(super) async fn serve_with<H: Handler>(
                     let connection = serve_connection(
                         stream,
                         peer,
-                        Arc::clone(&secret),
+                        Arc::clone(&credentials),
                         Arc::clone(&handler),
                         max_frame,
                         stop.clone(),
@@ -103,7 +106,7 @@ pub(super) async fn serve_with<H: Handler>(
 async fn serve_connection<H: Handler>(
     stream: TcpStream,
     peer: SocketAddr,
-    secret: Arc<[u8]>,
+    credentials: Arc<Credentials>,
     handler: Arc<H>,
     max_frame: usize,
     stop: CancellationToken,
@@ -111,21 +114,20 @@ async fn serve_connection<H: Handler>(
     if let Err(e) = stream.set_nodelay(true) {
         debug!(%peer, "rpc set_nodelay failed: {e}");
     }
-    // TLS: wrap `stream` here, before the handshake, on both sides.
-    let (read_half, write_half) = stream.into_split();
-    let mut reader = FramedRead::new(read_half, codec(HANDSHAKE_MAX_FRAME));
-    let mut writer = FramedWrite::new(write_half, codec(max_frame));
     let shaken = tokio::select! {
-        shaken = handshake::accept(&mut reader, &mut writer, &secret, peer) => shaken,
+        shaken = accept(stream, peer, &credentials, max_frame) => shaken,
         () = stop.cancelled() => return,
     };
-    if let Err(e) = shaken {
-        // Counted before the socket closes, so a refused client that sees
-        // the close also sees the count.
-        REJECTED.fetch_add(1, Ordering::Relaxed);
-        debug!(%peer, "rpc connection refused: {e}");
-        return;
-    }
+    let (mut reader, mut writer) = match shaken {
+        Ok(halves) => halves,
+        Err(e) => {
+            // Counted before the socket closes, so a refused client that
+            // sees the close also sees the count.
+            REJECTED.fetch_add(1, Ordering::Relaxed);
+            debug!(%peer, "rpc connection refused: {e}");
+            return;
+        }
+    };
     reader.decoder_mut().set_max_frame_length(max_frame);
 
     loop {
@@ -147,6 +149,36 @@ async fn serve_connection<H: Handler>(
             return;
         }
     }
+}
+
+/// TLS (when configured) and the secret handshake on a new connection;
+/// TLS gets the handshake's time limit too.
+async fn accept(
+    stream: TcpStream,
+    peer: SocketAddr,
+    credentials: &Credentials,
+    max_frame: usize,
+) -> Result<(Reader, Writer)> {
+    let (read_half, write_half) = match &credentials.tls {
+        Some(tls) => tokio::time::timeout(handshake::STEP_TIMEOUT, tls.accept(stream))
+            .await
+            .map_err(|_| Error::internal("TLS handshake timed out"))?
+            .map_err(|e| Error::internal(format!("TLS handshake failed: {e}")))?,
+        None => super::tls::plain(stream),
+    };
+    let mut reader = FramedRead::new(read_half, codec(HANDSHAKE_MAX_FRAME));
+    let mut writer = FramedWrite::new(write_half, codec(max_frame));
+    if let Err(e) = handshake::accept(&mut reader, &mut writer, &credentials.secret, peer).await {
+        // A clean close (TLS's close_notify too), which the client reads
+        // as the refusal it is.
+        let _ = tokio::time::timeout(
+            handshake::STEP_TIMEOUT,
+            SinkExt::<Bytes>::close(&mut writer),
+        )
+        .await;
+        return Err(e);
+    }
+    Ok((reader, writer))
 }
 
 /// Run one request through to its `End` or `Error` frame. Err means the

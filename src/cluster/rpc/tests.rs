@@ -107,6 +107,10 @@ struct TestServer {
 }
 
 async fn start(key: &str, max_frame: usize) -> TestServer {
+    start_with(secret(key).into(), max_frame).await
+}
+
+async fn start_with(credentials: Credentials, max_frame: usize) -> TestServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let handler = Arc::new(TestHandler::default());
@@ -116,7 +120,7 @@ async fn start(key: &str, max_frame: usize) -> TestServer {
     };
     let served = tokio::spawn(serve_with(
         listener,
-        secret(key),
+        credentials,
         Arc::clone(&handler),
         shutdown,
         max_frame,
@@ -411,4 +415,125 @@ fn remote_errors_keep_their_variant_and_code() {
     assert_eq!(unknown.sqlstate(), "XX000");
     assert!(unknown.to_string().contains("10.0.0.7:5433"), "{unknown}");
     assert!(unknown.to_string().contains("ZZ999"), "{unknown}");
+}
+
+/// A cluster CA, and a way to make node credentials it signed.
+struct TestCa {
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    der: rustls_pki_types::CertificateDer<'static>,
+}
+
+impl TestCa {
+    fn new(name: &str) -> TestCa {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        params.distinguished_name.push(DnType::CommonName, name);
+        let cert = params.self_signed(&key).unwrap();
+        TestCa {
+            issuer: rcgen::Issuer::new(params, key),
+            der: cert.der().clone(),
+        }
+    }
+
+    /// Credentials with the secret "s3cret" and a certificate this CA
+    /// signed, trusting `trusted` (this CA unless given).
+    fn node(&self, trusted: Option<&TestCa>) -> Credentials {
+        let key = rcgen::KeyPair::generate().unwrap();
+        // A name no peer dials: only the CA counts.
+        let params = rcgen::CertificateParams::new(vec!["node.invalid".to_string()]).unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        let cas = vec![trusted.unwrap_or(self).der.clone()];
+        let tls = PeerTls::new(vec![cert.der().clone()], der, cas).unwrap();
+        Credentials {
+            secret: secret("s3cret"),
+            tls: Some(Arc::new(tls)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn calls_go_over_tls_between_nodes_of_one_ca() {
+    let ca = TestCa::new("cluster CA");
+    let server = start_with(ca.node(None), MAX_FRAME).await;
+    let client = Client::new(server.addr, ca.node(None));
+    for _ in 0..3 {
+        let items: Vec<Numbered> = client.call_all(&TestReq::Count(50), T).await.unwrap();
+        assert_eq!(items, numbers(50));
+    }
+    // Big frames cross TLS records whole.
+    let big: Vec<Numbered> = client.call_all(&TestReq::Big(3 << 20), T).await.unwrap();
+    assert_eq!(big[0].pad.len(), 3 << 20);
+    assert_eq!(client.connections_opened(), 1);
+}
+
+#[tokio::test]
+async fn tls_and_plaintext_do_not_mix() {
+    let ca = TestCa::new("cluster CA");
+    let tls_server = start_with(ca.node(None), MAX_FRAME).await;
+    let before = rejected_connections();
+    let plain = Client::new(tls_server.addr, secret("s3cret"));
+    let err = plain
+        .call_all::<_, Numbered>(&TestReq::Count(1), T)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&tls_server.addr.to_string()),
+        "{err}"
+    );
+    assert!(rejected_connections() > before);
+
+    let plain_server = start("s3cret", MAX_FRAME).await;
+    let client = Client::new(plain_server.addr, ca.node(None));
+    let err = client
+        .call_all::<_, Numbered>(&TestReq::Count(1), T)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("TLS handshake failed"), "{err}");
+}
+
+#[tokio::test]
+async fn certificates_of_another_ca_are_refused_both_ways() {
+    let ca = TestCa::new("cluster CA");
+    let other = TestCa::new("another CA");
+    let server = start_with(ca.node(None), MAX_FRAME).await;
+    // A client whose certificate the cluster CA did not sign (it trusts
+    // the cluster CA, so it is the server that refuses it).
+    let before = rejected_connections();
+    let stranger = Client::new(server.addr, other.node(Some(&ca)));
+    let err = stranger
+        .call_all::<_, Numbered>(&TestReq::Count(1), T)
+        .await
+        .unwrap_err();
+    assert!(rejected_connections() > before, "{err}");
+    // A server whose certificate the cluster CA did not sign.
+    let impostor = start_with(other.node(Some(&ca)), MAX_FRAME).await;
+    let client = Client::new(impostor.addr, ca.node(None));
+    let err = client
+        .call_all::<_, Numbered>(&TestReq::Count(1), T)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("TLS handshake failed"), "{err}");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    // The cluster's own nodes still talk.
+    let friend = Client::new(server.addr, ca.node(None));
+    let items: Vec<Numbered> = friend.call_all(&TestReq::Count(2), T).await.unwrap();
+    assert_eq!(items, numbers(2));
+}
+
+#[tokio::test]
+async fn tls_carries_the_secret_handshake_too() {
+    let ca = TestCa::new("cluster CA");
+    let server = start_with(ca.node(None), MAX_FRAME).await;
+    let mut wrong = ca.node(None);
+    wrong.secret = secret("guess");
+    let client = Client::new(server.addr, wrong);
+    let err = client
+        .call_all::<_, Numbered>(&TestReq::Count(1), T)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("refused"), "{err}");
 }
