@@ -167,6 +167,49 @@ async fn seeded_random_frames_leave_the_node_serving() {
     );
 }
 
+/// While a client logs in, only password (SASL) messages may come: any
+/// other message, even one pgwire would read past the end of, and a
+/// message over 64 KiB end that connection with FATAL 08P01, as in
+/// PostgreSQL; the node goes on serving.
+#[tokio::test]
+async fn only_password_messages_come_during_the_login() {
+    let node = TestNode::start();
+    let bystander = node.client().await;
+    let mut huge = vec![b'p'];
+    huge.extend_from_slice(&(100_000i32).to_be_bytes());
+    let cases: [(Vec<u8>, &str); 4] = [
+        (
+            b"P\0\0\0\x04".to_vec(),
+            "expected SASL response, got message type 80",
+        ),
+        (
+            b"B\0\0\0\x06\0\0".to_vec(),
+            "expected SASL response, got message type 66",
+        ),
+        (
+            b"Q\0\0\0\x0dSELECT 1\0".to_vec(),
+            "expected SASL response, got message type 81",
+        ),
+        (huge, "invalid message length"),
+    ];
+    for (frame, says) in cases {
+        let mut c = Raw::started(node.pg_addr(), USER).await;
+        let asked = c.next().await.expect("the login is asked for");
+        assert_eq!(asked.tag, b'R');
+        c.send(&frame).await;
+        let reply = c.reply().await;
+        assert!(reply.closed, "{says}: {reply:?}");
+        assert_eq!(
+            reply.errors,
+            [("FATAL".to_string(), "08P01".to_string(), says.to_string())]
+        );
+    }
+    let rows = common::simple_rows(&bystander, "SELECT 1").await;
+    assert_eq!(rows, [[Some("1".to_string())]]);
+    let log = std::fs::read_to_string(node.log_path()).unwrap_or_default();
+    assert!(!log.contains("panicked"), "a panic in the log:\n{log}");
+}
+
 /// Failed logins from one address are answered more and more slowly
 /// after the first few (a lower bound only: a loaded machine is slower,
 /// never faster); a good login still works and starts the count again.

@@ -16,6 +16,7 @@
 //! reads what the planner needs into a [`Snapshot`] (inside the statement's
 //! transaction) and hands it over; the planner returns a [`ReadPlan`].
 
+pub mod exercise;
 pub mod fragment;
 pub mod prune;
 #[cfg(test)]

@@ -9,7 +9,7 @@ mod encode;
 mod extended;
 mod login;
 mod params;
-mod screen;
+pub mod screen;
 mod server;
 mod simple;
 pub mod tls;

@@ -40,17 +40,41 @@ fn error(severity: &str, code: &str, message: String) -> Box<ErrorInfo> {
     Box::new(ErrorInfo::new(severity.into(), code.into(), message))
 }
 
-/// Check the frame at the head of `buf`: `None` when more bytes are needed.
+/// The largest message a client may send while it logs in: PostgreSQL's
+/// cap on an authentication packet.
+const MAX_AUTH_MESSAGE: usize = 65535;
+
+/// Where a connection is once past its startup packet: logging in (only
+/// password messages may come), or logged in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Authenticating,
+    Ready,
+}
+
+/// Check the frame at the head of `buf` of a logged-in connection: `None`
+/// when more bytes are needed.
 pub fn check(buf: &[u8]) -> Option<Screened> {
+    check_in(buf, Phase::Ready)
+}
+
+/// [`check`] for a connection in `phase`. While it logs in, anything but a
+/// password message (SASL's too) ends it, as in PostgreSQL, and so does a
+/// message over 64 KiB.
+pub fn check_in(buf: &[u8], phase: Phase) -> Option<Screened> {
     let header = buf.get(..5)?;
     let tag = header[0];
-    if !KNOWN.contains(&tag) {
+    let (known, max) = match phase {
+        Phase::Authenticating => (&b"p"[..], MAX_AUTH_MESSAGE),
+        Phase::Ready => (KNOWN, MAX_MESSAGE),
+    };
+    if !known.contains(&tag) {
+        let message = match phase {
+            Phase::Authenticating => format!("expected SASL response, got message type {tag}"),
+            Phase::Ready => format!("invalid frontend message type {tag}"),
+        };
         return Some(Screened::Refused {
-            error: error(
-                "FATAL",
-                "08P01",
-                format!("invalid frontend message type {tag}"),
-            ),
+            error: error("FATAL", "08P01", message),
             fatal: true,
             skip: 0,
             extended: false,
@@ -58,7 +82,7 @@ pub fn check(buf: &[u8]) -> Option<Screened> {
     }
     let len = i32::from_be_bytes([header[1], header[2], header[3], header[4]]);
     let len = match usize::try_from(len) {
-        Ok(l) if (4..=MAX_MESSAGE).contains(&l) => l,
+        Ok(l) if (4..=max).contains(&l) => l,
         _ => {
             return Some(Screened::Refused {
                 error: error("FATAL", "08P01", "invalid message length".into()),
@@ -186,6 +210,48 @@ pub fn sasl_initial_well_formed(body: &[u8]) -> bool {
     read.is_some() && f.0.is_empty()
 }
 
+/// Every check a frame after the startup meets, then pgwire's decoder on
+/// a frame they pass whole. Nothing here may panic, whatever `frame` is:
+/// the proptest below and the fuzz target `frames` (`fuzz/`) hold it to
+/// that.
+pub fn exercise(frame: &[u8]) {
+    if let Some(Screened::Whole) = check(frame) {
+        let mut buf = bytes::BytesMut::from(frame);
+        let mut ctx = pgwire::messages::DecodeContext::default();
+        ctx.awaiting_frontend_ssl = false;
+        ctx.awaiting_frontend_startup = false;
+        let _ = pgwire::messages::PgWireFrontendMessage::decode(&mut buf, &ctx);
+    }
+    if let Some(body) = frame.get(5..) {
+        let _ = sasl_initial_well_formed(body);
+    }
+}
+
+/// What the startup phase does with `bytes`: pgwire's decoders for the
+/// SSL/GSS request and the startup packet (which it checks itself), then,
+/// as a message of the login, the checks of [`Phase::Authenticating`],
+/// pgwire's decoder and our SASL check on what they pass. The fuzz target
+/// `startup` runs it.
+pub fn exercise_startup(bytes: &[u8]) {
+    use pgwire::messages::{DecodeContext, PgWireFrontendMessage};
+    for ssl in [true, false] {
+        let mut ctx = DecodeContext::default();
+        ctx.awaiting_frontend_ssl = ssl;
+        let _ = PgWireFrontendMessage::decode(&mut bytes::BytesMut::from(bytes), &ctx);
+    }
+    if let Some(Screened::Whole) = check_in(bytes, Phase::Authenticating) {
+        let mut ctx = DecodeContext::default();
+        ctx.awaiting_frontend_ssl = false;
+        ctx.awaiting_frontend_startup = false;
+        let decoded = PgWireFrontendMessage::decode(&mut bytes::BytesMut::from(bytes), &ctx);
+        if let Ok(Some(PgWireFrontendMessage::PasswordMessageFamily(p))) = decoded {
+            if sasl_initial_well_formed(bytes.get(5..).unwrap_or_default()) {
+                let _ = p.into_sasl_initial_response();
+            }
+        }
+    }
+}
+
 /// What arrives next on a connection.
 pub enum Incoming {
     /// As pgwire decoded it (`None`: the connection ended).
@@ -199,11 +265,11 @@ pub enum Incoming {
     },
 }
 
-/// The next message: during startup straight from pgwire, after it
-/// screened first.
+/// The next message: before and in the startup packet straight from
+/// pgwire (`phase` None), after it screened first.
 pub async fn incoming<T, C>(
     socket: &mut tokio_util::codec::Framed<T, C>,
-    starting: bool,
+    phase: Option<Phase>,
 ) -> std::io::Result<Incoming>
 where
     T: tokio::io::AsyncRead + Unpin,
@@ -211,8 +277,8 @@ where
         + Unpin,
 {
     use futures::StreamExt;
-    if !starting {
-        match next(socket).await? {
+    if let Some(phase) = phase {
+        match next(socket, phase).await? {
             Screened::Whole => {}
             Screened::Closed => return Ok(Incoming::Message(None)),
             Screened::Refused {
@@ -236,12 +302,15 @@ where
 /// Wait until `socket`'s buffer holds a whole frame (or the connection
 /// ends), reading as needed, and say what it is. Cancel-safe: the only
 /// await is a read, whose bytes are buffered as soon as it returns.
-pub async fn next<T, C>(socket: &mut tokio_util::codec::Framed<T, C>) -> std::io::Result<Screened>
+pub async fn next<T, C>(
+    socket: &mut tokio_util::codec::Framed<T, C>,
+    phase: Phase,
+) -> std::io::Result<Screened>
 where
     T: tokio::io::AsyncRead + Unpin,
 {
     loop {
-        if let Some(s) = check(socket.read_buffer()) {
+        if let Some(s) = check_in(socket.read_buffer(), phase) {
             return Ok(s);
         }
         let mut chunk = [0u8; 8192];
@@ -270,12 +339,8 @@ mod tests {
             let len = declared.unwrap_or((body.len() + 4) as i32);
             f.extend_from_slice(&len.to_be_bytes());
             f.extend_from_slice(&body);
-            if let Some(Screened::Whole) = check(&f) {
-                let mut buf = bytes::BytesMut::from(&f[..]);
-                let ctx = pgwire::messages::DecodeContext::default();
-                let _ = pgwire::messages::PgWireFrontendMessage::decode(&mut buf, &ctx);
-            }
-            let _ = sasl_initial_well_formed(&body);
+            exercise(&f);
+            exercise_startup(&f);
         }
     }
 

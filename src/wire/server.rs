@@ -171,6 +171,11 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
             socket.state(),
             State::AwaitingStartup | State::AuthenticationInProgress
         );
+        let phase = match socket.state() {
+            State::AwaitingStartup => None,
+            State::AuthenticationInProgress => Some(super::screen::Phase::Authenticating),
+            _ => Some(super::screen::Phase::Ready),
+        };
         let idle = match socket.state() {
             State::ReadyForQuery => socket.session_extensions().get::<SessionHandle>(),
             _ => None,
@@ -178,7 +183,7 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         let idle_limit = idle.as_ref().map_or(0, |s| s.idle_limit_ms());
         let msg = tokio::select! {
             _ = &mut startup, if starting => None,
-            incoming = super::screen::incoming(&mut socket, starting) => match incoming? {
+            incoming = super::screen::incoming(&mut socket, phase) => match incoming? {
                 super::screen::Incoming::Message(msg) => msg,
                 super::screen::Incoming::Refused { error, fatal, skip, extended } => {
                     refuse_frame(&mut socket, error, fatal, skip, extended).await?;

@@ -42,8 +42,9 @@ fn cstring(b: &[u8]) -> (String, &[u8]) {
 }
 
 impl Raw {
-    /// Connect to `addr` and log in as `user` with `password`.
-    pub async fn login(addr: &str, user: &str, password: &str) -> Raw {
+    /// Connect to `addr` and send the startup packet for `user`: the
+    /// server's next message asks for the login.
+    pub async fn started(addr: &str, user: &str) -> Raw {
         let stream = TcpStream::connect(addr).await.expect("connect");
         let mut raw = Raw {
             stream,
@@ -56,6 +57,12 @@ impl Raw {
         )
         .expect("startup message");
         raw.send(&startup).await;
+        raw
+    }
+
+    /// Connect to `addr` and log in as `user` with `password`.
+    pub async fn login(addr: &str, user: &str, password: &str) -> Raw {
+        let mut raw = Raw::started(addr, user).await;
         let mut scram = ScramSha256::new(password.as_bytes(), ChannelBinding::unsupported());
         loop {
             let f = raw.next().await.expect("the server answers the login");
