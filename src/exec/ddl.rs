@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::exec::pg_catalog::objects;
 use crate::exec::{Outcome, Session};
 use crate::sql::{ddl, object_name};
-use crate::store::catalog::{Change, Staged};
+use crate::store::catalog::{Change, Object, Staged};
 
 mod alter;
 mod comment;
@@ -90,8 +90,9 @@ pub struct Block {
     forget_sequences: Vec<String>,
     /// The session's temporary tables, once the block changed them.
     temps: Option<crate::store::catalog::Temps>,
-    /// Roles changed (`None`: dropped), in order; written to the catalog
-    /// and pushed to every node at COMMIT.
+    /// Roles changed (`None`: dropped), in order, which the session sees
+    /// over the catalog's; journaled in `changes` too, published and
+    /// pushed to every node at COMMIT.
     pub(crate) roles: Vec<(String, Option<crate::types::role::Role>)>,
 }
 
@@ -100,7 +101,10 @@ impl Block {
     pub(crate) fn staged(&self) -> Staged {
         self.changes
             .iter()
-            .map(|c| (c.name.clone(), c.def.clone()))
+            .filter_map(|c| match &c.object {
+                Object::Table(def) => Some((c.name.clone(), def.clone())),
+                Object::Role(_) => None,
+            })
             .collect()
     }
 
@@ -336,12 +340,27 @@ fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<(
         }
     }
     let hlc = sess.store.hlc.now();
-    let change = sess
-        .store
-        .catalog
-        .journal(&sess.conn, name, def.map(Arc::new), hlc)?;
+    let change =
+        sess.store
+            .catalog
+            .journal(&sess.conn, name, Object::Table(def.map(Arc::new)), hlc)?;
     sess.ddl.changes.push(change);
     sess.stage_ddl();
+    Ok(())
+}
+
+/// Write a role's new state (`None`: dropped) to the journal, in the
+/// block's transaction, and stage it for this session.
+pub(crate) fn record_role(
+    sess: &mut Session,
+    name: String,
+    role: Option<crate::types::role::Role>,
+) -> Result<()> {
+    let object = Object::Role(role.clone().map(Arc::new));
+    let hlc = sess.store.hlc.now();
+    let change = sess.store.catalog.journal(&sess.conn, &name, object, hlc)?;
+    sess.ddl.changes.push(change);
+    sess.ddl.roles.push((name, role));
     Ok(())
 }
 
@@ -374,16 +393,7 @@ pub fn publish(sess: &mut Session) -> Result<()> {
     }
     temp::after_commit(sess);
     sess.unstage_ddl();
-    for (name, role) in &block.roles {
-        let hlc = sess.store.hlc.now();
-        sess.store.catalog.put_role(name, role.as_ref(), hlc)?;
-    }
     if block.changes.is_empty() {
-        if !block.roles.is_empty() {
-            if let Some(c) = &sess.cluster {
-                c.catalog_changed();
-            }
-        }
         return Ok(());
     }
     sess.store.catalog.publish(&block.changes)?;

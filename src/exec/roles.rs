@@ -43,10 +43,13 @@ pub fn run(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     Ok(Outcome::Command(tag.into()))
 }
 
-/// Stage roles' new states (`None`: dropped) in the transaction.
+/// Stage roles' new states (`None`: dropped) in the transaction, and
+/// journal them in its SQLite transaction, as table DDL is: a COMMIT that
+/// returned is not lost to a crash before the catalog is written.
 fn put(sess: &mut Session, changes: Vec<(String, Option<Role>)>) -> Result<()> {
-    sess.ddl.roles.extend(changes);
-    Ok(())
+    changes
+        .into_iter()
+        .try_for_each(|(name, role)| crate::exec::ddl::record_role(sess, name, role))
 }
 
 fn no_such_role(name: &str) -> Error {

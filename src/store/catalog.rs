@@ -32,15 +32,57 @@ use crate::types::table::TableDef;
 
 pub use crate::types::role::Role;
 
-/// One table change of a transaction block, as the journal holds it.
+/// One change of a transaction block, as the journal holds it.
 #[derive(Debug, Clone)]
 pub struct Change {
     /// The journal row (`_mosaic_ddl.seq`).
     pub seq: i64,
     pub name: String,
-    /// The new definition, or `None` when the table was dropped.
-    pub def: Option<Arc<TableDef>>,
+    pub object: Object,
     pub hlc: i64,
+}
+
+/// What a journal row changes: a table (or view, sequence, type) or a
+/// role, with its new definition, or `None` once dropped.
+#[derive(Debug, Clone)]
+pub enum Object {
+    Table(Option<Arc<TableDef>>),
+    Role(Option<Arc<Role>>),
+}
+
+impl Object {
+    /// The journal's `kind` column.
+    fn kind(&self) -> &'static str {
+        match self {
+            Object::Table(_) => "table",
+            Object::Role(_) => "role",
+        }
+    }
+
+    fn to_json(&self) -> Result<Option<String>> {
+        let json = match self {
+            Object::Table(def) => def.as_deref().map(serde_json::to_string),
+            Object::Role(role) => role.as_deref().map(serde_json::to_string),
+        };
+        json.transpose().map_err(Error::internal)
+    }
+
+    fn from_json(kind: &str, json: Option<&str>) -> Result<Object> {
+        let corrupt = |e: String| Error::Internal(format!("corrupt DDL journal entry: {e}"));
+        match kind {
+            "table" => json
+                .map(|d| serde_json::from_str::<TableDef>(d).map(Arc::new))
+                .transpose()
+                .map(Object::Table)
+                .map_err(|e| corrupt(e.to_string())),
+            "role" => json
+                .map(|d| serde_json::from_str::<Role>(d).map(Arc::new))
+                .transpose()
+                .map(Object::Role)
+                .map_err(|e| corrupt(e.to_string())),
+            other => Err(corrupt(format!("unknown kind {other:?}"))),
+        }
+    }
 }
 
 /// A block's uncommitted view of the tables it changed: the definition
@@ -270,51 +312,56 @@ pub fn init_journal(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _mosaic_ddl(
              seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,
-             def TEXT, hlc INTEGER NOT NULL);",
+             def TEXT, hlc INTEGER NOT NULL, kind TEXT NOT NULL DEFAULT 'table');",
     )
-    .map_err(Error::from)
+    .map_err(Error::from)?;
+    // Journals from before roles were journaled have no kind: all tables.
+    let has_kind = conn
+        .prepare("SELECT 1 FROM pragma_table_info('_mosaic_ddl') WHERE name = 'kind'")
+        .and_then(|mut st| st.exists([]))
+        .map_err(Error::from)?;
+    if !has_kind {
+        conn.execute_batch("ALTER TABLE _mosaic_ddl ADD COLUMN kind TEXT NOT NULL DEFAULT 'table'")
+            .map_err(Error::from)?;
+    }
+    Ok(())
 }
 
 impl Catalog {
-    /// Write a table change to the journal, inside the transaction open
-    /// on `conn` (a session's connection to `segments.db`). Rows already
+    /// Write a change to the journal, inside the transaction open on
+    /// `conn` (a session's connection to `segments.db`). Rows already
     /// published are cleared on the way, under the same write lock.
     pub fn journal(
         &self,
         conn: &crate::store::Conn,
         name: &str,
-        def: Option<Arc<TableDef>>,
+        object: Object,
         hlc: i64,
     ) -> Result<Change> {
-        self.journal_on(conn.db(), name, def, hlc)
+        self.journal_on(conn.db(), name, object, hlc)
     }
 
     fn journal_on(
         &self,
         conn: &Connection,
         name: &str,
-        def: Option<Arc<TableDef>>,
+        object: Object,
         hlc: i64,
     ) -> Result<Change> {
-        let json = def
-            .as_deref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(Error::internal)?;
         conn.execute(
             "DELETE FROM main._mosaic_ddl WHERE seq <= ?1",
             [self.published.load(Ordering::Acquire)],
         )
         .map_err(Error::from)?;
         conn.execute(
-            "INSERT INTO main._mosaic_ddl(name, def, hlc) VALUES (?1, ?2, ?3)",
-            params![name, json, hlc],
+            "INSERT INTO main._mosaic_ddl(name, def, hlc, kind) VALUES (?1, ?2, ?3, ?4)",
+            params![name, object.to_json()?, hlc, object.kind()],
         )
         .map_err(Error::from)?;
         Ok(Change {
             seq: conn.last_insert_rowid(),
             name: name.to_string(),
-            def,
+            object,
             hlc,
         })
     }
@@ -339,17 +386,25 @@ impl Catalog {
 
     /// Last writer wins, as for an entry from another node.
     fn apply_change(&self, c: &Change) -> Result<()> {
-        let current = self.hlc_of(&Entry::Table {
-            name: c.name.clone(),
-            def: None,
-            hlc: c.hlc,
-        })?;
-        if current >= c.hlc {
+        let entry = match &c.object {
+            Object::Table(_) => Entry::Table {
+                name: c.name.clone(),
+                def: None,
+                hlc: c.hlc,
+            },
+            Object::Role(_) => Entry::Role {
+                name: c.name.clone(),
+                role: None,
+                hlc: c.hlc,
+            },
+        };
+        if self.hlc_of(&entry)? >= c.hlc {
             return Ok(());
         }
-        match &c.def {
-            Some(def) => self.put_table((**def).clone(), c.hlc).map(|_| ()),
-            None => self.drop_table(&c.name, c.hlc),
+        match &c.object {
+            Object::Table(Some(def)) => self.put_table((**def).clone(), c.hlc).map(|_| ()),
+            Object::Table(None) => self.drop_table(&c.name, c.hlc),
+            Object::Role(role) => self.put_role(&c.name, role.as_deref(), c.hlc),
         }
     }
 
@@ -358,7 +413,7 @@ impl Catalog {
     pub fn replay_journal(&self, conn: &Connection) -> Result<()> {
         let changes = {
             let mut st = conn
-                .prepare("SELECT seq, name, def, hlc FROM main._mosaic_ddl ORDER BY seq")
+                .prepare("SELECT seq, name, def, hlc, kind FROM main._mosaic_ddl ORDER BY seq")
                 .map_err(Error::from)?;
             let rows = st
                 .query_map([], |r| {
@@ -367,20 +422,17 @@ impl Catalog {
                         r.get::<_, String>(1)?,
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
                     ))
                 })
                 .map_err(Error::from)?;
             let mut out = Vec::new();
             for row in rows {
-                let (seq, name, def, hlc) = row.map_err(Error::from)?;
-                let def = def
-                    .map(|d| serde_json::from_str::<TableDef>(&d).map(Arc::new))
-                    .transpose()
-                    .map_err(|e| Error::Internal(format!("corrupt DDL journal entry: {e}")))?;
+                let (seq, name, def, hlc, kind) = row.map_err(Error::from)?;
                 out.push(Change {
                     seq,
                     name,
-                    def,
+                    object: Object::from_json(&kind, def.as_deref())?,
                     hlc,
                 });
             }

@@ -43,13 +43,33 @@ fn the_journal_publishes_committed_ddl_at_start() {
         catalog.put_table(def("dropped"), 5).unwrap();
         segments.execute_batch("BEGIN").unwrap();
         catalog
-            .journal_on(&segments, "made", Some(Arc::new(def("made"))), 10)
+            .journal_on(
+                &segments,
+                "made",
+                Object::Table(Some(Arc::new(def("made")))),
+                10,
+            )
             .unwrap();
-        catalog.journal_on(&segments, "dropped", None, 11).unwrap();
+        catalog
+            .journal_on(&segments, "dropped", Object::Table(None), 11)
+            .unwrap();
+        catalog
+            .journal_on(
+                &segments,
+                "app",
+                Object::Role(Some(Arc::new(Role::new("app", true)))),
+                12,
+            )
+            .unwrap();
         segments.execute_batch("COMMIT").unwrap();
         segments.execute_batch("BEGIN").unwrap();
         catalog
-            .journal_on(&segments, "never", Some(Arc::new(def("never"))), 12)
+            .journal_on(
+                &segments,
+                "never",
+                Object::Table(Some(Arc::new(def("never")))),
+                13,
+            )
             .unwrap();
         segments.execute_batch("ROLLBACK").unwrap();
     }
@@ -59,6 +79,10 @@ fn the_journal_publishes_committed_ddl_at_start() {
     assert!(catalog.table("made").is_some());
     assert!(catalog.table("dropped").is_none());
     assert!(catalog.table("never").is_none());
+    assert!(
+        catalog.role("app").is_some(),
+        "a committed role change is published"
+    );
     let left: i64 = segments
         .query_row("SELECT count(*) FROM _mosaic_ddl", [], |r| r.get(0))
         .unwrap();
@@ -69,7 +93,7 @@ fn the_journal_publishes_committed_ddl_at_start() {
         .publish(&[Change {
             seq: 1,
             name: "made".into(),
-            def: None,
+            object: Object::Table(None),
             hlc: 10,
         }])
         .unwrap();
