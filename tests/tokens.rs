@@ -27,7 +27,9 @@ async fn tokens_log_in_everywhere_within_their_perms() {
             "CREATE ROLE app LOGIN PASSWORD 'app-pw';
              CREATE ROLE other LOGIN PASSWORD 'other-pw';
              CREATE TABLE items (id int);
-             GRANT SELECT, INSERT ON items TO app;",
+             CREATE SEQUENCE item_ids;
+             GRANT SELECT, INSERT ON items TO app;
+             GRANT USAGE ON SEQUENCE item_ids TO app;",
         )
         .await
         .expect("set up roles");
@@ -47,6 +49,19 @@ async fn tokens_log_in_everywhere_within_their_perms() {
     assert_eq!(
         sqlstate(&reader, "SELECT mosaic.issue_token('app', 'read', 60)").await,
         "42501"
+    );
+    // Drawing from a sequence changes it: refused too, though the role
+    // itself may.
+    assert_eq!(
+        sqlstate(&reader, "SELECT nextval('item_ids')").await,
+        "42501"
+    );
+    let with_password = common::connect(&as_user(n2, "app", "app-pw"))
+        .await
+        .expect("the password logs in");
+    assert_eq!(
+        sqlstate(&with_password, "SELECT nextval('item_ids')").await,
+        "ok"
     );
     // The password still works beside it.
     assert_eq!(login_error(n2, "app", "app-pw").await, None);

@@ -62,11 +62,25 @@ pub fn rows(sess: &Session, name: &str) -> Result<Vec<Vec<Datum>>> {
 /// objects up in: this node's catalog.
 pub(crate) fn lookup(
     store: &Arc<Store>,
-    staged: Arc<parking_lot::RwLock<Staged>>,
-    temps: Arc<parking_lot::RwLock<Temps>>,
+    view: SessionView,
     role: Arc<parking_lot::RwLock<String>>,
 ) -> Arc<dyn Lookup> {
-    Arc::new(StoreLookup(store.clone(), staged, temps, role))
+    Arc::new(StoreLookup(
+        store.clone(),
+        view.staged,
+        view.temps,
+        role,
+        view.gate,
+    ))
+}
+
+/// What of a session the lookups see: its open block's staged
+/// definitions, its temporary tables, and whether it may change
+/// sequences now.
+pub(crate) struct SessionView {
+    pub staged: Arc<parking_lot::RwLock<Staged>>,
+    pub temps: Arc<parking_lot::RwLock<Temps>>,
+    pub gate: Arc<SequenceGate>,
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.
@@ -198,7 +212,42 @@ struct StoreLookup(
     Arc<parking_lot::RwLock<Temps>>,
     /// The session's current role.
     Arc<parking_lot::RwLock<String>>,
+    /// Whether the running statement may change sequences.
+    Arc<SequenceGate>,
 );
+
+/// Whether a session's running statement may change sequences, set by
+/// the session before each statement: not in a read-only transaction,
+/// nor under a read-only token.
+#[derive(Debug, Default)]
+pub(crate) struct SequenceGate(std::sync::atomic::AtomicU8);
+
+impl SequenceGate {
+    const OPEN: u8 = 0;
+    const READ_ONLY: u8 = 1;
+    const READ_TOKEN: u8 = 2;
+
+    pub(crate) fn set(&self, read_only: bool, read_token: bool) {
+        let v = match (read_only, read_token) {
+            (true, _) => Self::READ_ONLY,
+            (false, true) => Self::READ_TOKEN,
+            (false, false) => Self::OPEN,
+        };
+        self.0.store(v, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The refusal of a change made by `function`, if refused now.
+    fn refusal(&self, function: &str) -> Option<crate::error::Error> {
+        use crate::error::Error;
+        match self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            Self::READ_ONLY => Some(Error::ReadOnlyTransaction(format!("{function}()"))),
+            Self::READ_TOKEN => Some(Error::PermissionDenied(
+                "permission denied: this session's token allows reading only".into(),
+            )),
+            _ => None,
+        }
+    }
+}
 
 impl StoreLookup {
     /// `f` over the catalog as the session sees it: its open block's
@@ -406,6 +455,35 @@ impl Lookup for StoreLookup {
             return rel.sequence().map(|s| (s.clone(), true));
         }
         serial_sequence(&self.tables(), name).map(|def| (def, false))
+    }
+
+    fn sequence_call(&self, name: &str, function: &str) -> Result<()> {
+        use crate::types::acl::{SELECT, UPDATE, USAGE};
+        // What PostgreSQL asks: any one of these privileges will do.
+        let (wanted, changes) = match function {
+            "nextval" => (USAGE | UPDATE, true),
+            "setval" => (UPDATE, true),
+            _ => (SELECT | USAGE, false),
+        };
+        // A serial column's own sequence has no access list here: the
+        // table's privileges cover it (see README).
+        if let Some(def) = self.with_view(|v| v.relation(name)) {
+            let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
+            let role = self.3.read().clone();
+            let held = self
+                .0
+                .catalog
+                .with_roles(|roles| crate::exec::privileges::held(roles, &boot, &role, &def));
+            if held & wanted == 0 {
+                return Err(crate::error::Error::PermissionDenied(format!(
+                    "permission denied for sequence {name}"
+                )));
+            }
+        }
+        match self.4.refusal(function).filter(|_| changes) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     fn description(&self, oid: i64, subid: i64) -> Option<String> {

@@ -100,6 +100,8 @@ pub struct Session {
     pub(super) coord: Arc<super::coordination::Coordinator>,
     /// The perms of the token the session logged in with, if it did.
     pub(super) token_perms: Arc<parking_lot::RwLock<Option<crate::auth::token::Perms>>>,
+    /// Whether the running statement may change sequences (nextval, setval).
+    sequence_gate: Arc<crate::exec::pg_catalog::SequenceGate>,
     pub(super) _own_interrupt: InterruptGuard,
 }
 
@@ -123,14 +125,18 @@ impl Session {
             pid,
             shared.clone(),
         );
+        let sequence_gate = Arc::new(crate::exec::pg_catalog::SequenceGate::default());
         let mut functions = system::session_functions(
             &store,
             &user,
             pid,
             &settings,
             stmt_ver.clone(),
-            shared_staged.clone(),
-            shared_temps.clone(),
+            crate::exec::pg_catalog::SessionView {
+                staged: shared_staged.clone(),
+                temps: shared_temps.clone(),
+                gate: sequence_gate.clone(),
+            },
         );
         functions.coordination = Some(coord.clone());
         let token_perms = Arc::new(parking_lot::RwLock::new(None));
@@ -178,6 +184,7 @@ impl Session {
             unreachable: parking_lot::Mutex::new(HashSet::new()),
             coord,
             token_perms,
+            sequence_gate,
             _own_interrupt: own_interrupt,
         })
     }
@@ -320,6 +327,8 @@ impl Session {
         }
         self.check_token(&p.kind)?;
         self.check_needs(&p.needs)?;
+        let read_token = *self.token_perms.read() == Some(crate::auth::token::Perms::Read);
+        self.sequence_gate.set(self.is_read_only(), read_token);
         let stmt = p.stmt.clone();
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),

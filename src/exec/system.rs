@@ -290,14 +290,13 @@ fn shards(sess: &Session) -> Result<Vec<Vec<Datum>>> {
 /// What the session functions (version(), current_user, current_setting,
 /// the row version, the pg_catalog lookups) answer from, for store to
 /// register on the session's connection.
-pub fn session_functions(
+pub(crate) fn session_functions(
     store: &Arc<Store>,
     user: &str,
     pid: i32,
     settings: &crate::exec::settings::Settings,
     row_version: Arc<std::sync::atomic::AtomicI64>,
-    staged: Arc<parking_lot::RwLock<crate::store::catalog::Staged>>,
-    temps: Arc<parking_lot::RwLock<crate::store::catalog::Temps>>,
+    view: crate::exec::pg_catalog::SessionView,
 ) -> SessionFunctions {
     let role = Arc::new(parking_lot::RwLock::new(user.to_string()));
     SessionFunctions {
@@ -310,7 +309,7 @@ pub fn session_functions(
             env!("CARGO_PKG_VERSION")
         ),
         settings: Arc::new(settings.clone()),
-        lookup: crate::exec::pg_catalog::lookup(store, staged, temps, role),
+        lookup: crate::exec::pg_catalog::lookup(store, view, role),
         row_version,
         hlc: store.hlc.clone(),
         sequences: store.sequences.clone(),

@@ -55,6 +55,13 @@ pub trait Lookup: Send + Sync + 'static {
     fn type_oid(&self, _name: &str) -> Option<i64> {
         None
     }
+    /// Whether the session may call `function` (`nextval`, `setval`,
+    /// `currval`) on sequence `name` now: not a change in a read-only
+    /// transaction (25006) or a read-only token's session, and the
+    /// privilege PostgreSQL asks of the current role (42501).
+    fn sequence_call(&self, _name: &str, _function: &str) -> crate::error::Result<()> {
+        Ok(())
+    }
     /// `has_table_privilege([role,] table, privileges)`: the table by name
     /// or oid; `role` `None` for the current role.
     fn table_privilege(

@@ -54,6 +54,7 @@ pub(crate) fn register(
                 None if implicit => (SequenceDef::serial(PgType::Int8), false),
                 None => return Err(fail(Error::NoSuchTable(name))),
             };
+            l.sequence_call(&name, "nextval").map_err(fail)?;
             let v = s.next_value(&name, &def, durable).map_err(fail)?;
             let mut d = d.lock();
             d.current.insert(name.clone(), v);
@@ -69,6 +70,7 @@ pub(crate) fn register(
         if l.sequence(&name).is_none() {
             return Err(fail(Error::NoSuchTable(name)));
         }
+        l.sequence_call(&name, "currval").map_err(fail)?;
         match d.lock().current.get(&name) {
             Some(v) => Ok(Some(*v)),
             None => Err(fail(Error::ObjectNotInState(format!(
@@ -105,6 +107,7 @@ pub(crate) fn register(
             let Some((def, durable)) = l.sequence(&name) else {
                 return Err(fail(Error::NoSuchTable(name)));
             };
+            l.sequence_call(&name, "setval").map_err(fail)?;
             s.set_value(&name, &def, value, called, durable)
                 .map_err(fail)?;
             if called {
