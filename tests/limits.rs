@@ -68,6 +68,65 @@ async fn connections_beyond_the_limit_get_53300() {
     );
 }
 
+/// Three hundred clients at once against the default limit of 100: each
+/// is served or gets 53300, none hangs or gets anything else, at most 100
+/// are served, and once they are gone a fresh connection is served.
+#[tokio::test(flavor = "multi_thread")]
+async fn three_hundred_clients_at_once_get_service_or_53300() {
+    let node = TestNode::start();
+    let attempts: Vec<_> = (0..300)
+        .map(|_| {
+            let conn = node.conn_string();
+            tokio::spawn(async move {
+                let connected =
+                    tokio::time::timeout(Duration::from_secs(60), common::connect(&conn)).await;
+                match connected.expect("every attempt is answered within a minute") {
+                    Ok(client) => {
+                        let rows = common::simple_rows(&client, "SELECT 1").await;
+                        assert_eq!(rows[0][0].as_deref(), Some("1"));
+                        Ok(client)
+                    }
+                    Err(e) => Err(e
+                        .as_db_error()
+                        .map(|d| d.code().code().to_string())
+                        .unwrap_or_else(|| format!("no ErrorResponse: {e}"))),
+                }
+            })
+        })
+        .collect();
+    let mut served = Vec::new();
+    let mut refused = 0;
+    for attempt in attempts {
+        match attempt.await.expect("the attempt ran") {
+            Ok(client) => served.push(client),
+            Err(code) => {
+                assert_eq!(code, "53300");
+                refused += 1;
+            }
+        }
+    }
+    assert!(served.len() <= 100, "{} served", served.len());
+    assert_eq!(served.len() + refused, 300);
+    drop(served);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let fresh = loop {
+        match common::connect(&node.conn_string()).await {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no slot came free: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert_eq!(
+        common::simple_rows(&fresh, "SELECT 3").await[0][0].as_deref(),
+        Some("3")
+    );
+}
+
 /// Connect and return the client with the SQLSTATE of the first error the
 /// connection itself ends with (a FATAL sent while the client was idle).
 async fn watched(
