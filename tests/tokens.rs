@@ -154,6 +154,33 @@ async fn tokens_log_in_everywhere_within_their_perms() {
         login_error(n1, "app", &short).await.as_deref(),
         Some("28P01")
     );
+    // Issuing a token clears the verifiers of the expired ones.
+    let expired = || {
+        let db = rusqlite::Connection::open_with_flags(
+            n1.data_dir().join("catalog.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open the catalog");
+        let mut st = db
+            .prepare("SELECT value FROM cluster_settings WHERE name LIKE 'token/%' AND value IS NOT NULL")
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        st.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|v| serde_json::from_str::<serde_json::Value>(&v.unwrap()).unwrap())
+            .filter(|t| t["expires"].as_i64().unwrap() <= now)
+            .count()
+    };
+    assert_eq!(
+        expired(),
+        1,
+        "the short token's verifier is kept until then"
+    );
+    one(&admin, "SELECT mosaic.issue_token('app', 'read', 60)").await;
+    assert_eq!(expired(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -129,6 +129,20 @@ impl SessionTokens {
             .and_then(|hex| token::key_bytes(&hex)))
     }
 
+    /// Remove the verifiers of tokens that expired (done as tokens are
+    /// issued, and spread with the catalog like any removal).
+    fn forget_expired(&self) -> Result<()> {
+        let now = now();
+        for (name, json) in self.store.catalog.settings(TOKEN_PREFIX)? {
+            let expired =
+                serde_json::from_str::<TokenRecord>(&json).map_or(true, |t| t.expires <= now);
+            if expired {
+                self.put(&name, None)?;
+            }
+        }
+        Ok(())
+    }
+
     fn new_key(&self) -> Result<String> {
         let id = token::new_id();
         self.put(&format!("{KEY_PREFIX}{id}"), Some(&token::new_key()))?;
@@ -185,6 +199,7 @@ impl crate::store::udf::tokens::Tokens for SessionTokens {
             &format!("{TOKEN_PREFIX}{}", token::token_id(&text)),
             Some(&json),
         )?;
+        self.forget_expired()?;
         self.push();
         Ok(text)
     }

@@ -167,15 +167,8 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         handlers.cancel_handler(),
     );
     loop {
-        let starting = matches!(
-            socket.state(),
-            State::AwaitingStartup | State::AuthenticationInProgress
-        );
-        let phase = match socket.state() {
-            State::AwaitingStartup => None,
-            State::AuthenticationInProgress => Some(super::screen::Phase::Authenticating),
-            _ => Some(super::screen::Phase::Ready),
-        };
+        let phase = phase_of(socket.state());
+        let starting = phase != Some(super::screen::Phase::Ready);
         let idle = match socket.state() {
             State::ReadyForQuery => socket.session_extensions().get::<SessionHandle>(),
             _ => None,
@@ -258,6 +251,18 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         }
     }
     Ok(())
+}
+
+/// How frames are screened in connection state `state`: not at all
+/// before the startup packet (pgwire checks it), as login messages during
+/// the login, then as any message.
+fn phase_of(state: pgwire::api::PgWireConnectionState) -> Option<super::screen::Phase> {
+    use pgwire::api::PgWireConnectionState as State;
+    match state {
+        State::AwaitingStartup => None,
+        State::AuthenticationInProgress => Some(super::screen::Phase::Authenticating),
+        _ => Some(super::screen::Phase::Ready),
+    }
 }
 
 /// After a message of the login: a login that failed waits as the
