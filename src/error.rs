@@ -85,6 +85,9 @@ pub enum Error {
     /// 55006: the object is in use (a role that a session is logged in as).
     #[error("{0}")]
     ObjectInUse(String),
+    /// 55P02: a parameter that is the server's fact (`SET server_version`).
+    #[error("{0}")]
+    CantChangeParameter(String),
     #[error("current transaction is aborted, commands ignored until end of transaction block")]
     TransactionAborted,
     #[error("{0}")]
@@ -254,6 +257,7 @@ impl Error {
             Error::PermissionDenied(_) => "42501",
             Error::InvalidGrantOperation(_) => "0LP01",
             Error::ObjectInUse(_) => "55006",
+            Error::CantChangeParameter(_) => "55P02",
             Error::OutOfMemory(_) => "53200",
             Error::TransactionAborted => "25P02",
             Error::InvalidTransactionState(_) => "25000",
@@ -416,6 +420,7 @@ mod tests {
             (Error::PermissionDenied("x".into()), "42501"),
             (Error::InvalidGrantOperation("x".into()), "0LP01"),
             (Error::ObjectInUse("x".into()), "55006"),
+            (Error::CantChangeParameter("x".into()), "55P02"),
             (Error::OutOfMemory("x".into()), "53200"),
             (Error::TransactionAborted, "25P02"),
             (Error::Internal("i".into()), "XX000"),

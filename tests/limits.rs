@@ -16,6 +16,10 @@ async fn connections_beyond_the_limit_get_53300() {
     for _ in 0..3 {
         held.push(node.client().await);
     }
+    assert_eq!(
+        common::simple_rows(&held[0], "SHOW max_connections").await[0][0].as_deref(),
+        Some("3")
+    );
     let refused = common::connect(&node.conn_string())
         .await
         .expect_err("a fourth connection is refused");

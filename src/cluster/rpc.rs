@@ -220,6 +220,7 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::PermissionDenied,
     Error::InvalidGrantOperation,
     Error::ObjectInUse,
+    Error::CantChangeParameter,
     |_| Error::TransactionAborted,
     Error::InvalidTransactionState,
     Error::SerializationFailure,

@@ -40,6 +40,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("lc_numeric", "C"),
     ("lc_time", "C"),
     ("lock_timeout", "0"),
+    ("max_connections", "100"),
     ("max_identifier_length", "63"),
     ("max_index_keys", "32"),
     ("mosaic.partial_results", "off"),
@@ -67,7 +68,11 @@ const FIXED: &[&str] = &[
     "lc_ctype",
     "max_identifier_length",
     "max_index_keys",
+    "max_connections",
 ];
+
+/// FIXED settings that a restart with other flags changes.
+const AT_START: &[&str] = &["max_connections"];
 
 /// Parameters whose changes the client is told about with ParameterStatus
 /// (PostgreSQL's GUC_REPORT set, as far as MosaicDB has them), by their
@@ -168,8 +173,12 @@ impl Settings {
             if self.get(name).as_deref() == Some(value.as_str()) {
                 return Ok(value);
             }
-            return Err(Error::InvalidParameter(format!(
-                "parameter \"{name}\" cannot be changed"
+            let when = match AT_START.contains(&name) {
+                true => " without restarting the server",
+                false => "",
+            };
+            return Err(Error::CantChangeParameter(format!(
+                "parameter \"{name}\" cannot be changed{when}"
             )));
         }
         Ok(match name {
@@ -194,6 +203,15 @@ impl Settings {
             n if DURATIONS.contains(&n) => duration_text(millis(&value)?),
             _ => value,
         })
+    }
+
+    /// A fact of this server that the session shows (`max_connections`
+    /// as the node was started with): what SHOW and RESET give, which SET
+    /// may not change. Set before the startup packet's parameters.
+    pub fn server_fact(&self, name: &str, value: String) {
+        let mut values = self.values.lock();
+        values.startup.insert(name.to_string(), value);
+        values.generation += 1;
     }
 
     /// Takes the settings a client put in its startup packet (and in its

@@ -67,16 +67,19 @@ pub struct Backend {
     engine: Arc<Engine>,
     parser: Arc<Parser>,
     sessions: Arc<Sessions>,
+    /// `--max-connections`, which sessions show as `max_connections`.
+    max_connections: usize,
 }
 
 impl Backend {
-    pub fn new(engine: Arc<Engine>) -> Arc<Backend> {
+    pub fn new(engine: Arc<Engine>, max_connections: usize) -> Arc<Backend> {
         Arc::new(Backend {
             parser: Arc::new(Parser {
                 engine: engine.clone(),
             }),
             engine,
             sessions: Arc::new(Mutex::new(HashMap::new())),
+            max_connections,
         })
     }
 
@@ -103,8 +106,10 @@ impl Backend {
                 .map_err(to_pg)?;
         }
         let startup = params::startup_params(client);
+        let max_connections = self.max_connections.to_string();
         let (settings, refused) = handle
             .run(move |s| {
+                s.settings().server_fact("max_connections", max_connections);
                 let refused = s
                     .settings()
                     .apply_startup(startup.iter().map(|(k, v)| (&**k, &**v)));

@@ -44,7 +44,7 @@ impl Handlers {
         tls: Option<super::tls::Tls>,
         max_connections: usize,
     ) -> PgWireResult<Handlers> {
-        let backend = Backend::new(engine.clone());
+        let backend = Backend::new(engine.clone(), max_connections);
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = exec::settings::SERVER_VERSION.to_string();
         params.time_zone = "UTC".into();
