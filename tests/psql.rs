@@ -368,3 +368,46 @@ fn psql_expanded_display() {
          note  | \n\n"
     );
 }
+
+/// IF [NOT] EXISTS that skips says so with PostgreSQL's NOTICE and its
+/// SQLSTATE, BEGIN inside a block and SET TRANSACTION outside one warn
+/// with theirs, and `client_min_messages = warning` hides the NOTICEs:
+/// the same script through psql prints the same on PostgreSQL and on a
+/// node.
+#[test]
+fn notices_are_postgresqls() {
+    let pg = common::postgres::Postgres::start();
+    let node = TestNode::start();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/psql_notices.sql");
+    let run = |conn: &str| -> String {
+        let out = Command::new("psql")
+            .arg(conn)
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-v",
+                "VERBOSITY=verbose",
+                "-f",
+            ])
+            .arg(&script)
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .expect("run psql (scripts/install-test-deps.sh installs it)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // PostgreSQL names the source line of each message; a node does not.
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("LOCATION:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let want = run(&pg.conn_string());
+    assert_eq!(want.matches("NOTICE:").count(), 24, "{want}");
+    assert_eq!(run(&node.conn_string()), want);
+}

@@ -171,6 +171,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             }
             if relation_exists(sess, &name) {
                 if ct.if_not_exists {
+                    existing_skipped(sess, &name);
                     return Ok(Outcome::Command("CREATE TABLE".into()));
                 }
                 return Err(Error::TableExists(name));
@@ -207,13 +208,13 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             schema_name,
             if_not_exists,
             ..
-        } => schema::create(schema_name, *if_not_exists),
+        } => schema::create(sess, schema_name, *if_not_exists),
         Statement::Drop {
             object_type: ObjectType::Schema,
             if_exists,
             names,
             ..
-        } => schema::drop(*if_exists, names),
+        } => schema::drop(sess, *if_exists, names),
         Statement::Drop {
             object_type: ObjectType::Type,
             if_exists,
@@ -246,8 +247,8 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         }
         Statement::AlterType(at) => enums::alter(sess, at),
 
-        Statement::CreateExtension(ce) => extension::create(ce),
-        Statement::DropExtension(de) => extension::drop(de),
+        Statement::CreateExtension(ce) => extension::create(sess, ce),
+        Statement::DropExtension(de) => extension::drop(sess, de),
         _ => Err(Error::Unsupported(stmt.to_string())),
     }
 }
@@ -349,6 +350,23 @@ fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<(
     Ok(())
 }
 
+/// IF EXISTS on an object that is not there: PostgreSQL's NOTICE
+/// (`what` "table", "view", "index", …).
+pub(crate) fn missing_skipped(sess: &Session, what: &str, name: &str) {
+    sess.notice(
+        "00000",
+        format!("{what} \"{name}\" does not exist, skipping"),
+    );
+}
+
+/// IF NOT EXISTS on a relation that is there: PostgreSQL's NOTICE.
+pub(crate) fn existing_skipped(sess: &Session, name: &str) {
+    sess.notice(
+        "42P07",
+        format!("relation \"{name}\" already exists, skipping"),
+    );
+}
+
 /// Write a role's new state (`None`: dropped) to the journal, in the
 /// block's transaction, and stage it for this session.
 pub(crate) fn record_role(
@@ -429,14 +447,15 @@ fn drop(
             for n in names {
                 let name = object_name(n);
                 let Some(rel) = sess.catalog().relation(&name) else {
-                    if if_exists {
-                        continue;
-                    }
                     let what = if matview {
                         "materialized view"
                     } else {
                         "table"
                     };
+                    if if_exists {
+                        missing_skipped(sess, what, &name);
+                        continue;
+                    }
                     return Err(Error::NoSuchRelation(format!(
                         "{what} \"{name}\" does not exist"
                     )));
@@ -510,7 +529,7 @@ fn drop(
                         sess.conn.drop_index(&name)?;
                         record(sess, &def.name, Some(new))?;
                     }
-                    None if if_exists => {}
+                    None if if_exists => missing_skipped(sess, "index", &name),
                     None => {
                         return Err(Error::NoSuchObject(format!(
                             "index \"{name}\" does not exist"

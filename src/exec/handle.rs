@@ -139,7 +139,7 @@ impl SessionHandle {
     }
 
     /// The warnings the session queued for the client.
-    pub fn take_notices(&self) -> Vec<String> {
+    pub fn take_notices(&self) -> Vec<crate::exec::Notice> {
         self.shared.take_notices()
     }
 

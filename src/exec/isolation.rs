@@ -210,8 +210,10 @@ impl Session {
             return Ok(());
         }
         if self.txn == TxnState::Idle {
-            self.shared
-                .warn("SET TRANSACTION can only be used in transaction blocks".into());
+            self.shared.warn_with(
+                "25P01",
+                "SET TRANSACTION can only be used in transaction blocks".into(),
+            );
             return Ok(());
         }
         if let Some(l) = modes.isolation {

@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::types::PgType;
 
 pub use handle::{Execution, SessionHandle};
-pub use session::{InterruptGuard, RowSink, Session, Shared};
+pub use session::{InterruptGuard, Notice, RowSink, Session, Shared};
 
 /// A result column: PostgreSQL name and type.
 #[derive(Debug, Clone, PartialEq)]

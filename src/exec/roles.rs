@@ -306,6 +306,7 @@ fn drop(sess: &mut Session, names: &[ObjectName], if_exists: bool) -> Result<&'s
         let name = object_name(name);
         let Some(role) = sess.role(&name) else {
             if if_exists {
+                crate::exec::ddl::missing_skipped(sess, "role", &name);
                 continue;
             }
             return Err(no_such_role(&name));

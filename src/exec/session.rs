@@ -21,7 +21,7 @@ mod ddl_runs;
 mod seal;
 mod shared;
 
-pub use shared::{InterruptGuard, Shared};
+pub use shared::{InterruptGuard, Notice, Shared};
 
 /// Where result rows go.
 pub type RowSink<'a> = dyn FnMut(Vec<Datum>) -> Result<()> + 'a;
@@ -338,8 +338,10 @@ impl Session {
                 if self.txn == TxnState::InBlock {
                     self.constraints_deferred = Some(*deferred);
                 } else {
-                    self.shared
-                        .warn("SET CONSTRAINTS can only be used in transaction blocks".into());
+                    self.shared.warn_with(
+                        "25P01",
+                        "SET CONSTRAINTS can only be used in transaction blocks".into(),
+                    );
                 }
                 Ok(Outcome::Command("SET CONSTRAINTS".into()))
             }
@@ -553,6 +555,20 @@ impl Session {
         self.stmt_ver.load(Ordering::Relaxed)
     }
 
+    /// Send the client a NOTICE with SQLSTATE `code` (PostgreSQL's
+    /// "…, skipping" of IF [NOT] EXISTS), unless client_min_messages is
+    /// above NOTICE.
+    pub fn notice(&self, code: &'static str, message: String) {
+        let level = self
+            .settings
+            .get("client_min_messages")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if !matches!(level.as_str(), "warning" | "error") {
+            self.shared.notice(code, message);
+        }
+    }
+
     pub fn note_write(&mut self, table: &str) {
         // A temporary table is never sealed, nor announced to peers.
         if self.is_temp(table) {
@@ -608,7 +624,7 @@ impl Session {
         if self.txn != TxnState::Idle {
             // PostgreSQL warns and carries on.
             self.shared
-                .warn("there is already a transaction in progress".into());
+                .warn_with("25001", "there is already a transaction in progress".into());
             return Ok(Outcome::TxnStart("BEGIN".into()));
         }
         self.start_modes(modes)?;

@@ -272,8 +272,8 @@ where
     C: Sink<PgWireBackendMessage> + Unpin + Send,
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
-    for message in session.take_notices() {
-        let info = ErrorInfo::new("WARNING".to_string(), "01000".to_string(), message);
+    for n in session.take_notices() {
+        let info = ErrorInfo::new(n.severity.to_string(), n.code.to_string(), n.message);
         client
             .feed(PgWireBackendMessage::NoticeResponse(info.into()))
             .await?;

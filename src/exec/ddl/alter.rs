@@ -75,6 +75,7 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     }
     let Some(def) = sess.catalog().table(&name) else {
         if at.if_exists {
+            super::missing_skipped(sess, "relation", &name);
             return Ok(Outcome::Command("ALTER TABLE".into()));
         }
         return Err(Error::NoSuchTable(name));

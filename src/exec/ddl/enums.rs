@@ -110,6 +110,10 @@ pub(super) fn alter(sess: &mut Session, at: &AlterType) -> Result<Outcome> {
             }
             if ty.labels.contains(&new) {
                 if add.if_not_exists {
+                    sess.notice(
+                        "42710",
+                        format!("enum label \"{new}\" already exists, skipping"),
+                    );
                     return Ok(Outcome::Command("ALTER TYPE".into()));
                 }
                 return Err(Error::ObjectExists(format!(
@@ -199,6 +203,7 @@ pub(super) fn drop(
         let name = type_name(n)?;
         let Some(obj) = sess.catalog().object(&name) else {
             if if_exists {
+                super::missing_skipped(sess, "type", &name);
                 continue;
             }
             return Err(Error::NoSuchObject(format!(

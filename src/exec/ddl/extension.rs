@@ -12,7 +12,7 @@
 use sqlparser::ast::{CreateExtension, DropExtension};
 
 use crate::error::{Error, Result};
-use crate::exec::Outcome;
+use crate::exec::{Outcome, Session};
 use crate::sql::ident_name;
 
 /// The built-in extensions, with the version PostgreSQL 15 installs.
@@ -35,7 +35,7 @@ fn not_available(name: &str) -> Error {
     )
 }
 
-pub fn create(ce: &CreateExtension) -> Result<Outcome> {
+pub fn create(sess: &Session, ce: &CreateExtension) -> Result<Outcome> {
     let name = ident_name(&ce.name);
     let Some(version) = version_of(&name) else {
         return Err(not_available(&name));
@@ -56,24 +56,33 @@ pub fn create(ce: &CreateExtension) -> Result<Outcome> {
             )));
         }
     }
-    if name == ALWAYS && !ce.if_not_exists {
-        return Err(Error::ObjectExists(format!(
-            "extension \"{name}\" already exists"
-        )));
+    if name == ALWAYS {
+        if !ce.if_not_exists {
+            return Err(Error::ObjectExists(format!(
+                "extension \"{name}\" already exists"
+            )));
+        }
+        sess.notice(
+            "42710",
+            format!("extension \"{name}\" already exists, skipping"),
+        );
     }
     Ok(Outcome::Command("CREATE EXTENSION".into()))
 }
 
-pub fn drop(de: &DropExtension) -> Result<Outcome> {
+pub fn drop(sess: &Session, de: &DropExtension) -> Result<Outcome> {
     for n in &de.names {
         let name = ident_name(n);
         if name == ALWAYS {
             return Err(Error::Unsupported(format!("DROP EXTENSION {name}")));
         }
-        if version_of(&name).is_none() && !de.if_exists {
-            return Err(Error::NoSuchObject(format!(
-                "extension \"{name}\" does not exist"
-            )));
+        if version_of(&name).is_none() {
+            if !de.if_exists {
+                return Err(Error::NoSuchObject(format!(
+                    "extension \"{name}\" does not exist"
+                )));
+            }
+            super::missing_skipped(sess, "extension", &name);
         }
     }
     Ok(Outcome::Command("DROP EXTENSION".into()))

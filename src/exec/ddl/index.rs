@@ -26,6 +26,7 @@ pub(super) fn create(sess: &mut Session, ci: &CreateIndex) -> Result<Outcome> {
     let mut idx = ddl::create_index(ci, &def)?;
     if relation_exists(sess, &idx.name) {
         if ci.if_not_exists {
+            super::existing_skipped(sess, &idx.name);
             return Ok(Outcome::Command("CREATE INDEX".into()));
         }
         if ci.name.is_some() {

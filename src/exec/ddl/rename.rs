@@ -43,6 +43,7 @@ pub(super) fn rename_view(
     let (name, new) = (name.to_string(), new.to_string());
     let Some(def) = sess.catalog().relation(&name) else {
         if if_exists {
+            super::missing_skipped(sess, "relation", &name);
             return Ok(Outcome::Command(tag.into()));
         }
         return Err(Error::NoSuchTable(name));

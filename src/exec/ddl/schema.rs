@@ -8,13 +8,13 @@
 use sqlparser::ast::{ObjectName, SchemaName};
 
 use crate::error::{Error, Result};
-use crate::exec::Outcome;
+use crate::exec::{Outcome, Session};
 use crate::sql::object_name;
 
 /// The schemas there are.
 const SCHEMAS: &[&str] = &["public", "pg_catalog", "information_schema"];
 
-pub fn create(schema_name: &SchemaName, if_not_exists: bool) -> Result<Outcome> {
+pub fn create(sess: &Session, schema_name: &SchemaName, if_not_exists: bool) -> Result<Outcome> {
     let SchemaName::Simple(name) = schema_name else {
         return Err(Error::Unsupported("CREATE SCHEMA … AUTHORIZATION".into()));
     };
@@ -33,10 +33,14 @@ pub fn create(schema_name: &SchemaName, if_not_exists: bool) -> Result<Outcome> 
     if !if_not_exists {
         return Err(Error::SchemaExists(name));
     }
+    sess.notice(
+        "42P06",
+        format!("schema \"{name}\" already exists, skipping"),
+    );
     Ok(Outcome::Command("CREATE SCHEMA".into()))
 }
 
-pub fn drop(if_exists: bool, names: &[ObjectName]) -> Result<Outcome> {
+pub fn drop(sess: &Session, if_exists: bool, names: &[ObjectName]) -> Result<Outcome> {
     for n in names {
         let name = object_name(n);
         if SCHEMAS.contains(&name.as_str()) {
@@ -45,6 +49,7 @@ pub fn drop(if_exists: bool, names: &[ObjectName]) -> Result<Outcome> {
         if !if_exists {
             return Err(Error::NoSuchSchema(name));
         }
+        super::missing_skipped(sess, "schema", &name);
     }
     Ok(Outcome::Command("DROP SCHEMA".into()))
 }

@@ -33,6 +33,7 @@ pub(super) fn create(
     }
     if relation_exists(sess, &name) || serial_sequence_exists(sess, &name) {
         if if_not_exists {
+            super::existing_skipped(sess, &name);
             return Ok(Outcome::Command("CREATE SEQUENCE".into()));
         }
         return Err(Error::TableExists(name));
@@ -130,7 +131,10 @@ pub fn alter(sess: &mut Session, a: &AlterSequence) -> Result<Outcome> {
         }
         None => match serial_column(sess, name) {
             Some((t, i)) => ((*t).clone(), Some(i)),
-            None if a.if_exists => return Ok(Outcome::Command("ALTER SEQUENCE".into())),
+            None if a.if_exists => {
+                super::missing_skipped(sess, "relation", name);
+                return Ok(Outcome::Command("ALTER SEQUENCE".into()));
+            }
             None => {
                 return Err(Error::NoSuchRelation(format!(
                     "relation \"{name}\" does not exist"
@@ -204,7 +208,7 @@ pub(super) fn drop(
                     Error::WrongObjectType(format!("\"{name}\" is not a sequence")).with_hint(hint),
                 );
             }
-            None if if_exists => {}
+            None if if_exists => super::missing_skipped(sess, "sequence", &name),
             None => {
                 return Err(Error::NoSuchRelation(format!(
                     "sequence \"{name}\" does not exist"

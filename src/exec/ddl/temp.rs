@@ -48,6 +48,7 @@ pub(super) fn create(sess: &mut Session, ct: &CreateTable) -> Result<Outcome> {
     }
     if sess.is_temp(&name) {
         if ct.if_not_exists {
+            super::existing_skipped(sess, &name);
             return Ok(Outcome::Command("CREATE TABLE".into()));
         }
         return Err(Error::TableExists(name));

@@ -212,7 +212,7 @@ pub(super) fn drop(
                     Error::WrongObjectType(format!("\"{name}\" is not a view")).with_hint(hint)
                 );
             }
-            None if if_exists => {}
+            None if if_exists => super::missing_skipped(sess, "view", &name),
             None => {
                 return Err(Error::NoSuchRelation(format!(
                     "view \"{name}\" does not exist"

@@ -16,8 +16,9 @@ pub struct Shared {
     /// The session's transaction state after its last statement (0 idle,
     /// 1 in a block, 2 failed), for ReadyForQuery.
     txn_state: std::sync::atomic::AtomicU8,
-    /// Warnings of the current statement, for the client (NoticeResponse).
-    notices: parking_lot::Mutex<Vec<String>>,
+    /// Notices and warnings of the current statement, for the client
+    /// (NoticeResponse).
+    notices: parking_lot::Mutex<Vec<Notice>>,
     /// Cancelled with the current statement: stops waiting for peers.
     pub(super) cancel: parking_lot::Mutex<tokio_util::sync::CancellationToken>,
     /// Notifications for the client (`cluster::notify`).
@@ -68,13 +69,32 @@ impl Shared {
         self.txn_state.store(v, Ordering::Relaxed);
     }
 
-    /// Queue a WARNING for the client.
+    /// Queue a WARNING (01000) for the client.
     pub fn warn(&self, message: String) {
-        self.notices.lock().push(message);
+        self.warn_with("01000", message);
     }
 
-    /// The warnings queued since the last call.
-    pub fn take_notices(&self) -> Vec<String> {
+    /// Queue a WARNING with SQLSTATE `code` for the client.
+    pub fn warn_with(&self, code: &'static str, message: String) {
+        self.notices.lock().push(Notice {
+            severity: "WARNING",
+            code,
+            message,
+        });
+    }
+
+    /// Queue a NOTICE with SQLSTATE `code` for the client (see
+    /// `Session::notice`, which heeds client_min_messages).
+    pub fn notice(&self, code: &'static str, message: String) {
+        self.notices.lock().push(Notice {
+            severity: "NOTICE",
+            code,
+            message,
+        });
+    }
+
+    /// The notices and warnings queued since the last call.
+    pub fn take_notices(&self) -> Vec<Notice> {
         std::mem::take(&mut *self.notices.lock())
     }
 
@@ -112,4 +132,13 @@ impl Drop for InterruptGuard {
     fn drop(&mut self) {
         self.shared.interrupts.lock().retain(|(i, _)| *i != self.id);
     }
+}
+
+/// A NoticeResponse for the client: its severity (NOTICE, WARNING), its
+/// SQLSTATE and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
 }

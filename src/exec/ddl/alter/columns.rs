@@ -23,6 +23,13 @@ pub(super) fn add(
     let (mut col, pk, uq) = ddl::column(&def.name, column_def)?;
     if def.column_index(&col.name).is_some() {
         if if_not_exists {
+            sess.notice(
+                "42701",
+                format!(
+                    "column \"{}\" of relation \"{}\" already exists, skipping",
+                    col.name, def.name
+                ),
+            );
             return Ok(());
         }
         return Err(Error::ColumnExists(format!(
@@ -286,6 +293,13 @@ pub(super) fn drop(
 ) -> Result<()> {
     let Some(i) = def.column_index(name) else {
         if if_exists {
+            sess.notice(
+                "00000",
+                format!(
+                    "column \"{name}\" of relation \"{}\" does not exist, skipping",
+                    def.name
+                ),
+            );
             return Ok(());
         }
         return Err(no_column(def, name));

@@ -249,6 +249,13 @@ pub(super) fn drop(
         .cloned();
     let Some(key) = key else {
         if if_exists {
+            sess.notice(
+                "00000",
+                format!(
+                    "constraint \"{name}\" of relation \"{}\" does not exist, skipping",
+                    def.name
+                ),
+            );
             return Ok(());
         }
         return Err(Error::NoSuchObject(format!(

@@ -89,6 +89,7 @@ pub(super) fn alter(
         IdentityAction::Drop { if_exists } => {
             if col.identity.is_none() {
                 if *if_exists {
+                    sess.notice("00000", format!("{not_identity}, skipping"));
                     return Ok(());
                 }
                 return Err(Error::ObjectNotInState(not_identity));
