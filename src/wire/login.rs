@@ -185,12 +185,7 @@ impl AuthMechanism<LoginGrant> for Scram {
         let user = user_of(client);
         match std::mem::replace(&mut self.state, State::Done) {
             State::Start => {
-                if let PasswordMessageFamily::Raw(body) = &message {
-                    if !super::screen::sasl_initial_well_formed(body) {
-                        return Err(invalid("malformed SASLInitialResponse"));
-                    }
-                }
-                let first = message.into_sasl_initial_response()?;
+                let first = super::screen::sasl_initial(message)?;
                 if !self.login.contains(&first.auth_method) {
                     return Err(PgWireError::UnsupportedSASLAuthMethod(first.auth_method));
                 }

@@ -199,6 +199,21 @@ fn well_formed(tag: u8, body: &[u8]) -> bool {
     read.is_some() && f.0.is_empty()
 }
 
+/// The first message of a SASL login as pgwire reads it, once its fields
+/// fill its body exactly: pgwire reads past the end of a short one.
+pub fn sasl_initial(
+    message: pgwire::messages::startup::PasswordMessageFamily,
+) -> pgwire::error::PgWireResult<pgwire::messages::startup::SASLInitialResponse> {
+    if let pgwire::messages::startup::PasswordMessageFamily::Raw(body) = &message {
+        if !sasl_initial_well_formed(body) {
+            return Err(pgwire::error::PgWireError::InvalidScramMessage(
+                "malformed SASLInitialResponse".into(),
+            ));
+        }
+    }
+    message.into_sasl_initial_response()
+}
+
 /// Whether a SASLInitialResponse body (mechanism, then a length and that
 /// many bytes, or -1) fills its body exactly: pgwire reads past a short one.
 pub fn sasl_initial_well_formed(body: &[u8]) -> bool {
@@ -230,8 +245,8 @@ pub fn exercise(frame: &[u8]) {
 /// What the startup phase does with `bytes`: pgwire's decoders for the
 /// SSL/GSS request and the startup packet (which it checks itself), then,
 /// as a message of the login, the checks of [`Phase::Authenticating`],
-/// pgwire's decoder and our SASL check on what they pass. The fuzz target
-/// `startup` runs it.
+/// pgwire's decoder and [`sasl_initial`] (what the login runs) on what
+/// they pass. The fuzz target `startup` runs it.
 pub fn exercise_startup(bytes: &[u8]) {
     use pgwire::messages::{DecodeContext, PgWireFrontendMessage};
     for ssl in [true, false] {
@@ -245,9 +260,7 @@ pub fn exercise_startup(bytes: &[u8]) {
         ctx.awaiting_frontend_startup = false;
         let decoded = PgWireFrontendMessage::decode(&mut bytes::BytesMut::from(bytes), &ctx);
         if let Ok(Some(PgWireFrontendMessage::PasswordMessageFamily(p))) = decoded {
-            if sasl_initial_well_formed(bytes.get(5..).unwrap_or_default()) {
-                let _ = p.into_sasl_initial_response();
-            }
+            let _ = sasl_initial(p);
         }
     }
 }
@@ -342,6 +355,17 @@ mod tests {
             exercise(&f);
             exercise_startup(&f);
         }
+    }
+
+    /// Found by the `startup` fuzz target: a one-byte password message
+    /// followed by other bytes. The SASL check must look at the message's
+    /// own body, not at what follows it in the buffer.
+    #[test]
+    fn a_short_password_message_before_other_bytes() {
+        exercise_startup(&[
+            0x70, 0, 0, 0, 5, 0xd2, 1, 0xfe, 0xff, 0xff, 0xb3, 0xb3, 0xb3, 0xff, 0xff, 4, 0xd2,
+            0x16, 0x2e, 0, 0, 0, 0, 0,
+        ]);
     }
 
     fn frame(tag: u8, body: &[u8]) -> Vec<u8> {
