@@ -138,7 +138,11 @@ async fn three_nodes_answer_as_one() {
         .map(|r| r[0].clone().unwrap_or_default())
         .collect();
     let text = plan.join("\n");
-    assert!(text.contains("n2") && text.contains("n3"), "{text}");
+    let asked: Vec<&String> = plan.iter().filter(|l| l.contains(" peers ")).collect();
+    assert!(
+        asked.iter().any(|l| l.contains("n2")) && asked.iter().any(|l| l.contains("n3")),
+        "{text}"
+    );
 
     // mosaic.seal seals every node's rows and returns once the registry
     // lists the new shards.
@@ -662,7 +666,9 @@ async fn a_point_query_asks_only_the_peers_that_may_hold_the_row() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert!(!plan.contains("p3"), "{plan}");
+    // (Shard ids, which the plan prints too, may hold "p3" by chance.)
+    let asked: Vec<&str> = plan.lines().filter(|l| l.contains(" peers ")).collect();
+    assert!(!asked.iter().any(|l| l.contains("p3")), "{plan}");
     // An id no node holds asks no peer at all.
     let plan: Vec<String> = simple_rows(&clients[0], "EXPLAIN SELECT v FROM pts WHERE id = 5000")
         .await
