@@ -168,9 +168,10 @@ async fn seeded_random_frames_leave_the_node_serving() {
 }
 
 /// While a client logs in, only password (SASL) messages may come: any
-/// other message, even one pgwire would read past the end of, and a
-/// message over 64 KiB end that connection with FATAL 08P01, as in
-/// PostgreSQL; the node goes on serving.
+/// other message, even one pgwire would read past the end of, ends that
+/// connection with FATAL 08P01, as in PostgreSQL, and so does a message
+/// over 64 KiB (PostgreSQL answers that one 28P01); the node goes on
+/// serving.
 #[tokio::test]
 async fn only_password_messages_come_during_the_login() {
     let node = TestNode::start();

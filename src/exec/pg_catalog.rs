@@ -241,9 +241,7 @@ impl SequenceGate {
         use crate::error::Error;
         match self.0.load(std::sync::atomic::Ordering::Relaxed) {
             Self::READ_ONLY => Some(Error::ReadOnlyTransaction(format!("{function}()"))),
-            Self::READ_TOKEN => Some(Error::PermissionDenied(
-                "permission denied: this session's token allows reading only".into(),
-            )),
+            Self::READ_TOKEN => Some(crate::exec::privileges::read_token_refusal()),
             _ => None,
         }
     }
@@ -255,6 +253,14 @@ impl StoreLookup {
     fn with_view<T>(&self, f: impl FnOnce(crate::store::catalog::View<'_>) -> T) -> T {
         let (staged, temps) = (self.1.read(), self.2.read());
         f(self.0.catalog.view(&staged).with_temps(&temps))
+    }
+
+    /// The privileges `role` holds on `def`.
+    fn held(&self, role: &str, def: &TableDef) -> u32 {
+        let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
+        self.0
+            .catalog
+            .with_roles(|roles| crate::exec::privileges::held(roles, &boot, role, def))
     }
 
     fn tables(&self) -> Vec<Arc<TableDef>> {
@@ -316,12 +322,7 @@ impl Lookup for StoreLookup {
             // A system view or catalog: readable by everyone.
             return Ok(wanted.is_some_and(|w| w & crate::types::acl::SELECT != 0));
         };
-        let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
-        let held = self
-            .0
-            .catalog
-            .with_roles(|roles| crate::exec::privileges::held(roles, &boot, &role, &def));
-        Ok(wanted.is_some_and(|w| w & held != 0))
+        Ok(wanted.is_some_and(|w| w & self.held(&role, &def) != 0))
     }
 
     fn type_name(&self, oid: i64) -> Option<String> {
@@ -468,13 +469,8 @@ impl Lookup for StoreLookup {
         // A serial column's own sequence has no access list here: the
         // table's privileges cover it (see README).
         if let Some(def) = self.with_view(|v| v.relation(name)) {
-            let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
             let role = self.3.read().clone();
-            let held = self
-                .0
-                .catalog
-                .with_roles(|roles| crate::exec::privileges::held(roles, &boot, &role, &def));
-            if held & wanted == 0 {
+            if self.held(&role, &def) & wanted == 0 {
                 return Err(crate::error::Error::PermissionDenied(format!(
                     "permission denied for sequence {name}"
                 )));

@@ -58,6 +58,11 @@ pub fn held(roles: &Roles, owner: &str, role: &str, def: &TableDef) -> u32 {
     acl::mask(&items, |grantee| roles.has_privs_of(role, grantee))
 }
 
+/// What a session that logged in with a `read` token gets for a change.
+pub fn read_token_refusal() -> Error {
+    Error::PermissionDenied("permission denied: this session's token allows reading only".into())
+}
+
 /// `has_table_privilege`'s privilege text: a comma-separated list, any
 /// of which will do (`WITH GRANT OPTION` asks for what is never granted
 /// here).
@@ -184,9 +189,7 @@ impl Session {
             Kind::Insert | Kind::Update | Kind::Delete | Kind::CopyFrom(_) | Kind::LockingQuery(_)
         );
         match perms {
-            Perms::Read if ddl || write => Err(Error::PermissionDenied(
-                "permission denied: this session's token allows reading only".into(),
-            )),
+            Perms::Read if ddl || write => Err(read_token_refusal()),
             Perms::Write if ddl => Err(Error::PermissionDenied(
                 "permission denied: this session's token does not allow DDL".into(),
             )),

@@ -7,8 +7,7 @@
 use std::sync::Arc;
 
 use crate::sql::Schema;
-use crate::types::table::{Column, TableDef};
-use crate::types::PgType;
+use crate::types::table::TableDef;
 
 struct OneTable(Arc<TableDef>);
 
@@ -18,41 +17,24 @@ impl Schema for OneTable {
     }
 }
 
-/// The table `t (id int4 primary key, name text, v float8, d date, n
-/// numeric(10,2))`.
-fn catalog() -> OneTable {
-    let col = |name: &str, ty: PgType| Column {
-        name: name.into(),
-        ty,
-        not_null: false,
-        default: None,
-        identity: None,
-        comment: None,
-        missing: None,
-        former_names: vec![],
-        sequence: None,
-    };
-    OneTable(Arc::new(TableDef {
-        name: "t".into(),
-        oid: 1,
-        columns: vec![
-            col("id", PgType::Int4),
-            col("name", PgType::Text),
-            col("v", PgType::Float8),
-            col("d", PgType::Date),
-            col("n", PgType::Numeric(Some((10, 2)))),
-        ],
-        primary_key: vec![0],
-        unique: vec![],
-        checks: vec![],
-        indexes: vec![],
-        foreign_keys: vec![],
-        comment: None,
-        kind: Default::default(),
-        altered: Default::default(),
-        temp: None,
-        access: Default::default(),
-    }))
+/// The one table, made by the DDL path itself (once: fuzz targets call
+/// `exercise` millions of times).
+fn catalog() -> &'static OneTable {
+    static CATALOG: std::sync::OnceLock<OneTable> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let sql =
+            "CREATE TABLE t (id int PRIMARY KEY, name text, v float8, d date, n numeric(10,2))";
+        let def = crate::sql::parse(sql)
+            .ok()
+            .and_then(|stmts| match stmts.into_iter().next() {
+                Some(sqlparser::ast::Statement::CreateTable(ct)) => {
+                    crate::sql::ddl::create_table(&ct, 1).ok()
+                }
+                _ => None,
+            })
+            .expect("the exercise table's DDL is valid");
+        OneTable(Arc::new(def))
+    })
 }
 
 /// Run `sql` through the front end; errors are dropped, a panic is a bug.
@@ -62,12 +44,12 @@ pub fn exercise(sql: &str) {
     };
     let cat = catalog();
     for mut stmt in stmts {
-        let _ = crate::sql::validate::check(&stmt, &cat);
-        let _ = crate::sql::privileges::needs(&stmt, &cat);
-        let _ = crate::sql::infer::param_types(&stmt, &cat);
-        let _ = crate::sql::infer::result_columns(&stmt, &cat, &[]);
-        let _ = crate::sql::coerce::coerce_literals(&mut stmt, &cat);
-        let _ = crate::plan::fragment::split(&stmt, &cat);
+        let _ = crate::sql::validate::check(&stmt, cat);
+        let _ = crate::sql::privileges::needs(&stmt, cat);
+        let _ = crate::sql::infer::param_types(&stmt, cat);
+        let _ = crate::sql::infer::result_columns(&stmt, cat, &[]);
+        let _ = crate::sql::coerce::coerce_literals(&mut stmt, cat);
+        let _ = crate::plan::fragment::split(&stmt, cat);
         let _ = crate::sql::rewrite::to_sqlite(&mut stmt);
         let _ = stmt.to_string();
     }

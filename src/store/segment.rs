@@ -615,10 +615,11 @@ pub fn seal(
 /// Write `rows` of `def` as a shard and name it in the manifest, inside
 /// the caller's write transaction.
 ///
-/// Content addressing: identical rows give an identical id. If a live
-/// shard already has this id (the same rows were sealed before and are
-/// still, in part, live), its live rows are folded into this shard instead,
-/// so the result is a new, larger shard and no row is lost or doubled.
+/// Content addressing: identical rows with identical versions give an
+/// identical id, which no seal makes twice (a sealed row leaves the
+/// segment). Should a live shard have this id all the same, its live rows
+/// are folded into this shard instead, so the result is a new, larger
+/// shard and no row is lost or doubled.
 fn install(
     conn: &Connection,
     def: &TableDef,

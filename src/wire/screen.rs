@@ -59,8 +59,10 @@ pub fn check(buf: &[u8]) -> Option<Screened> {
 }
 
 /// [`check`] for a connection in `phase`. While it logs in, anything but a
-/// password message (SASL's too) ends it, as in PostgreSQL, and so does a
-/// message over 64 KiB.
+/// password message (SASL's too) ends it with FATAL 08P01, as in
+/// PostgreSQL, and so does a message over 64 KiB (PostgreSQL's cap too,
+/// but it logs "invalid message length" and tells the client 28P01
+/// "password authentication failed").
 pub fn check_in(buf: &[u8], phase: Phase) -> Option<Screened> {
     let header = buf.get(..5)?;
     let tag = header[0];
@@ -231,15 +233,18 @@ pub fn sasl_initial_well_formed(body: &[u8]) -> bool {
 /// that.
 pub fn exercise(frame: &[u8]) {
     if let Some(Screened::Whole) = check(frame) {
-        let mut buf = bytes::BytesMut::from(frame);
-        let mut ctx = pgwire::messages::DecodeContext::default();
-        ctx.awaiting_frontend_ssl = false;
-        ctx.awaiting_frontend_startup = false;
-        let _ = pgwire::messages::PgWireFrontendMessage::decode(&mut buf, &ctx);
+        let _ = decode_after_startup(frame);
     }
-    if let Some(body) = frame.get(5..) {
-        let _ = sasl_initial_well_formed(body);
-    }
+}
+
+/// pgwire's decoding of `bytes` as a message after the startup packet.
+fn decode_after_startup(
+    bytes: &[u8],
+) -> pgwire::error::PgWireResult<Option<pgwire::messages::PgWireFrontendMessage>> {
+    let mut ctx = pgwire::messages::DecodeContext::default();
+    ctx.awaiting_frontend_ssl = false;
+    ctx.awaiting_frontend_startup = false;
+    pgwire::messages::PgWireFrontendMessage::decode(&mut bytes::BytesMut::from(bytes), &ctx)
 }
 
 /// What the startup phase does with `bytes`: pgwire's decoders for the
@@ -255,11 +260,9 @@ pub fn exercise_startup(bytes: &[u8]) {
         let _ = PgWireFrontendMessage::decode(&mut bytes::BytesMut::from(bytes), &ctx);
     }
     if let Some(Screened::Whole) = check_in(bytes, Phase::Authenticating) {
-        let mut ctx = DecodeContext::default();
-        ctx.awaiting_frontend_ssl = false;
-        ctx.awaiting_frontend_startup = false;
-        let decoded = PgWireFrontendMessage::decode(&mut bytes::BytesMut::from(bytes), &ctx);
-        if let Ok(Some(PgWireFrontendMessage::PasswordMessageFamily(p))) = decoded {
+        if let Ok(Some(PgWireFrontendMessage::PasswordMessageFamily(p))) =
+            decode_after_startup(bytes)
+        {
             let _ = sasl_initial(p);
         }
     }

@@ -105,21 +105,11 @@ impl PeerTls {
             .with_client_cert_verifier(clients)
             .with_single_cert(chain.clone(), key.clone_key())
             .map_err(mismatch)?;
-        let servers = rustls::client::WebPkiServerVerifier::builder_with_provider(
-            roots.clone(),
-            provider.clone(),
-        )
-        .build()
-        .map_err(|e| bad(format!("cluster CA: {e}")))?;
         let client = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13])
             .map_err(|e| bad(format!("cluster TLS: {e}")))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(ClusterCa {
-                roots,
-                provider,
-                signatures: servers,
-            }))
+            .with_custom_certificate_verifier(Arc::new(ClusterCa { roots, provider }))
             .with_client_auth_cert(chain, key)
             .map_err(mismatch)?;
         Ok(PeerTls {
@@ -176,8 +166,6 @@ pub(super) fn plain(stream: TcpStream) -> (ReadHalf, WriteHalf) {
 struct ClusterCa {
     roots: Arc<RootCertStore>,
     provider: Arc<rustls::crypto::CryptoProvider>,
-    /// Checks the handshake's signatures, as any client does.
-    signatures: Arc<rustls::client::WebPkiServerVerifier>,
 }
 
 impl ServerCertVerifier for ClusterCa {
@@ -206,7 +194,8 @@ impl ServerCertVerifier for ClusterCa {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -215,10 +204,13 @@ impl ServerCertVerifier for ClusterCa {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.signatures.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.signatures.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
