@@ -136,6 +136,9 @@ pub enum Error {
     /// 22007: text that is no value of a date/time type.
     #[error("{0}")]
     InvalidDatetimeFormat(String),
+    /// 22015: an interval field out of range on input.
+    #[error("{0}")]
+    IntervalFieldOverflow(String),
     /// An ESCAPE that is not one character (22025).
     #[error("{0}")]
     InvalidEscapeSequence(String),
@@ -279,6 +282,7 @@ impl Error {
             Error::NoSuchSavepoint(_) => "3B001",
             Error::DatetimeFieldOverflow(_) => "22008",
             Error::InvalidDatetimeFormat(_) => "22007",
+            Error::IntervalFieldOverflow(_) => "22015",
             Error::InvalidEscapeSequence(_) => "22025",
             Error::InvalidRegex(_) => "2201B",
             Error::InvalidRowCount(_) => "2201W",
@@ -426,6 +430,7 @@ mod tests {
             (Error::Internal("i".into()), "XX000"),
             (Error::DatetimeFieldOverflow("d".into()), "22008"),
             (Error::InvalidDatetimeFormat("d".into()), "22007"),
+            (Error::IntervalFieldOverflow("d".into()), "22015"),
             (Error::NoSuchCursor("c".into()), "34000"),
             (Error::CursorExists("c".into()), "42P03"),
             (Error::NoSuchPreparedStatement("s".into()), "26000"),

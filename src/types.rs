@@ -72,6 +72,9 @@ pub enum PgType {
     Json,
     Jsonb,
     Uuid,
+    /// interval (`types::interval`): stored as its output text, under the
+    /// `pg_interval` collation.
+    Interval,
     /// A one-dimensional array of the element type, stored in PostgreSQL's
     /// text form (`types/array.rs`); only catalog queries make them.
     Array(Box<PgType>),
@@ -102,6 +105,7 @@ pub const BPCHAR_COLLATION: &str = "pg_bpchar";
 /// that sorts by its own order: numeric's, or an enum's.
 pub fn is_typed_collation(name: &str) -> bool {
     name == NUMERIC_COLLATION
+        || name == interval::COLLATION
         || name == JSONB_COLLATION
         || name == BPCHAR_COLLATION
         || name.starts_with(enums::COLLATION_PREFIX)
@@ -159,6 +163,15 @@ impl PgType {
             D::JSON => PgType::Json,
             D::JSONB => PgType::Jsonb,
             D::Uuid => PgType::Uuid,
+            D::Interval {
+                fields: None,
+                precision: None,
+            } => PgType::Interval,
+            D::Interval { .. } => {
+                return Err(Error::Unsupported(format!(
+                    "type {dt} (interval fields or precision)"
+                )))
+            }
             D::Custom(name, mods) => custom_type(&name.to_string(), mods)
                 .ok_or_else(|| Error::Unsupported(format!("type {dt}")))?,
             other => return Err(Error::Unsupported(format!("type {other}"))),
@@ -181,6 +194,7 @@ impl PgType {
     pub fn sqlite_decl(&self) -> String {
         match self {
             PgType::Numeric(_) => format!("TEXT COLLATE {NUMERIC_COLLATION}"),
+            PgType::Interval => format!("TEXT COLLATE {}", interval::COLLATION),
             other => other.storage().sqlite_name().to_string(),
         }
     }
@@ -206,6 +220,7 @@ impl PgType {
             PgType::Json => T::JSON,
             PgType::Jsonb => T::JSONB,
             PgType::Uuid => T::UUID,
+            PgType::Interval => T::INTERVAL,
             PgType::Array(elem) => array_wire_type(elem),
             PgType::Enum(e) => T::new(
                 e.name.clone(),
@@ -245,6 +260,7 @@ impl PgType {
             T::JSON => PgType::Json,
             T::JSONB => PgType::Jsonb,
             T::UUID => PgType::Uuid,
+            T::INTERVAL => PgType::Interval,
             other => match other.kind() {
                 postgres_types::Kind::Array(elem) => {
                     PgType::Array(Box::new(PgType::from_oid(elem.oid())?))
@@ -290,6 +306,7 @@ impl PgType {
             PgType::Json => "json".into(),
             PgType::Jsonb => "jsonb".into(),
             PgType::Uuid => "uuid".into(),
+            PgType::Interval => "interval".into(),
             PgType::Array(elem) => format!("{}[]", elem.display_name()),
             PgType::Enum(e) => enums::display_name(&e.name),
             PgType::Void => "void".into(),
@@ -315,6 +332,7 @@ impl PgType {
             PgType::Json => "json",
             PgType::Jsonb => "jsonb",
             PgType::Uuid => "uuid",
+            PgType::Interval => "interval",
             PgType::Varchar(_) => "character varying",
             PgType::Bpchar(_) => "character",
             PgType::Array(_) => "array",
@@ -369,6 +387,7 @@ fn array_wire_type(elem: &PgType) -> pgwire::api::Type {
         PgType::Json => T::JSON_ARRAY,
         PgType::Jsonb => T::JSONB_ARRAY,
         PgType::Uuid => T::UUID_ARRAY,
+        PgType::Interval => T::INTERVAL_ARRAY,
         _ => T::TEXT_ARRAY,
     }
 }
@@ -411,6 +430,7 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         "json" => PgType::Json,
         "jsonb" => PgType::Jsonb,
         "uuid" => PgType::Uuid,
+        "interval" => PgType::Interval,
         "name" | "citext" => PgType::Text,
         _ if mods.is_empty() => PgType::Enum(Box::new(enums::lookup(&enums::type_name(name))?)),
         _ => return None,
@@ -561,6 +581,7 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
         "json" => PgType::Json,
         "jsonb" => PgType::Jsonb,
         "uuid" => PgType::Uuid,
+        "interval" => PgType::Interval,
         _ => return None,
     })
 }
@@ -590,6 +611,7 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Json => "json".into(),
         PgType::Jsonb => "jsonb".into(),
         PgType::Uuid => "uuid".into(),
+        PgType::Interval => "interval".into(),
         PgType::Enum(e) => format!("enum:{}:{}", e.collation(), e.name),
     }
 }
@@ -654,7 +676,11 @@ mod tests {
         let serial: Vec<bool> = ct.columns.iter().map(|c| is_serial(&c.data_type)).collect();
         assert_eq!(&serial[..3], &[true, true, false]);
         assert_eq!(serial_type(&ct.columns[12].data_type), Some(Int2));
-        let bad = Parser::parse_sql(&PostgreSqlDialect {}, "CREATE TABLE t (a interval)").unwrap();
+        let bad = Parser::parse_sql(
+            &PostgreSqlDialect {},
+            "CREATE TABLE t (a interval day to second)",
+        )
+        .unwrap();
         let Statement::CreateTable(ct) = &bad[0] else {
             panic!("not a CREATE TABLE")
         };

@@ -632,6 +632,13 @@ impl MergeRewriter {
             "pg_numeric_sum" | "pg_numeric_min" | "pg_numeric_max" => {
                 format!("{name}({})", self.partial(format!("{name}({arg})")))
             }
+            // Interval partial sums merge by the same sum.
+            "pg_interval_sum" => format!("{name}({})", self.partial(format!("{name}({arg})"))),
+            "pg_interval_avg" => {
+                let s = self.partial(format!("pg_interval_sum({arg})"));
+                let c = self.partial(format!("count({arg})"));
+                format!("pg_interval_avg_final(pg_interval_sum({s}), sum({c}))")
+            }
             "pg_numeric_avg" => {
                 let s = self.partial(format!("pg_numeric_sum({arg})"));
                 let c = self.partial(format!("count({arg})"));

@@ -285,8 +285,12 @@ impl<'a> Cx<'a> {
         // DESIGN: zone maps and blooms of numeric columns are over its
         // stored text (or, in old shards, REALs), which neither orders nor
         // hashes by value; numeric conditions are not pruned on. Nor enum
-        // ones: their labels' text does not order as the type does.
-        if matches!(def.ty, PgType::Numeric(_) | PgType::Enum(_)) {
+        // ones: their labels' text does not order as the type does, nor
+        // intervals' ('1 day' equals '24:00:00').
+        if matches!(
+            def.ty,
+            PgType::Numeric(_) | PgType::Enum(_) | PgType::Interval
+        ) {
             return None;
         }
         let stored = def.storage_names().find_map(|n| self.meta.column(n));

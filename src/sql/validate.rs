@@ -47,6 +47,8 @@ const AGGREGATES: &[&str] = &[
     "pg_numeric_avg",
     "pg_numeric_min",
     "pg_numeric_max",
+    "pg_interval_sum",
+    "pg_interval_avg",
     "pg_json_agg",
     "pg_jsonb_agg",
     "pg_json_object_agg",

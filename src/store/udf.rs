@@ -28,6 +28,7 @@ use crate::types::{cast_target, Datum, PgType};
 mod aggregate;
 mod arith;
 pub mod coordination;
+mod interval;
 mod json;
 mod math;
 pub(crate) mod numeric;
@@ -604,6 +605,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
     arith::register(conn, det)?;
+    interval::register(conn, det)?;
     json::register(conn, det)?;
     math::register(conn, det)?;
     strings::register(conn, det)?;

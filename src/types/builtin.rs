@@ -79,6 +79,7 @@ pub const BUILTIN_TYPES: &[BuiltinType] = &[
     ty(1082, "date", 4, "D", 1182, 0),
     ty(1114, "timestamp", 8, "D", 1115, 0),
     ty(1184, "timestamptz", 8, "D", 1185, 0),
+    ty(1186, "interval", 16, "T", 1187, 0),
     ty(1700, "numeric", -1, "N", 1231, 0),
     ty(2950, "uuid", 16, "U", 2951, 0),
     ty(3802, "jsonb", -1, "U", 3807, 0),

@@ -3,6 +3,7 @@
 use super::datetime::{
     date_text, parse_date, parse_timestamp, timestamp_text, MICROS_PER_DAY, PG_EPOCH_DAYS,
 };
+use super::interval::Interval;
 use super::json::normalize_jsonb;
 use super::number::{format_float, format_numeric};
 use super::numeric::Numeric;
@@ -124,6 +125,7 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
         PgType::Float4 => (as_f64(ty, v)? as f32).to_be_bytes().to_vec(),
         PgType::Float8 => as_f64(ty, v)?.to_be_bytes().to_vec(),
         PgType::Numeric(_) => Numeric::parse(&text())?.to_binary(),
+        PgType::Interval => Interval::parse(&text())?.to_binary(),
         PgType::Bytea => match v {
             Datum::Blob(b) => b.clone(),
             Datum::Text(s) => s.as_bytes().to_vec(),
@@ -391,6 +393,7 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
         PgType::Timestamp => Ok(Datum::Text(timestamp_text(parse_timestamp(s, false)?)?)),
         PgType::Timestamptz => Ok(Datum::Text(timestamp_text(parse_timestamp(s, true)?)?)),
         PgType::Uuid => parse_uuid(s).ok_or_else(|| syntax(ty, s)),
+        PgType::Interval => Ok(Datum::Text(Interval::parse(s)?.format())),
         PgType::Json => match serde_json::from_str::<serde::de::IgnoredAny>(s) {
             Ok(_) => Ok(Datum::Text(s.to_string())),
             Err(_) => Err(Error::InvalidInput(
@@ -445,6 +448,7 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
             Datum::Real(v)
         }
         PgType::Numeric(typmod) => return numeric_datum(Numeric::from_binary(b)?, typmod),
+        PgType::Interval => Datum::Text(Interval::from_binary(b)?.format()),
         PgType::Bytea => Datum::Blob(b.to_vec()),
         PgType::Date => {
             let days = i64::from(i32::from_be_bytes(fixed(ty, b)?));

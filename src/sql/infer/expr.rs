@@ -64,6 +64,7 @@ fn internal_name(dt: &DataType) -> String {
             PgType::Json => "json",
             PgType::Jsonb => "jsonb",
             PgType::Uuid => "uuid",
+            PgType::Interval => "interval",
             PgType::Enum(e) => return e.name,
         }
         .to_string(),
@@ -116,6 +117,63 @@ fn arith(l: PgType, r: PgType) -> PgType {
         _ if rank(&l) >= 5 || rank(&r) >= 5 => PgType::Float8,
         _ if rank(&l) >= rank(&r) => l,
         _ => r,
+    }
+}
+
+/// Whether `e` is a quoted literal, whose type PostgreSQL takes from
+/// the operator it meets.
+pub(super) fn is_quoted(e: &Expr) -> bool {
+    let mut inner = e;
+    while let Expr::Nested(x) = inner {
+        inner = x;
+    }
+    matches!(inner, Expr::Value(v) if matches!(
+        v.value,
+        Value::SingleQuotedString(_) | Value::EscapedStringLiteral(_) | Value::DollarQuotedString(_)
+    ))
+}
+
+/// The result type of `+ - * /` where an interval takes part, or of the
+/// difference of two timestamps, as PostgreSQL resolves the operators
+/// (a quoted literal becomes the operand type the operator wants):
+/// timestamps and dates move by an interval (a date becomes a timestamp),
+/// intervals add and scale by numbers, timestamps subtract to an
+/// interval. `None` where no such operator applies.
+pub(crate) fn interval_arith(op: &Op, l: (&PgType, &Expr), r: (&PgType, &Expr)) -> Option<PgType> {
+    let interval = |(t, e): (&PgType, &Expr)| *t == PgType::Interval || is_quoted(e);
+    let moment = |t: &PgType| matches!(t, PgType::Timestamp | PgType::Timestamptz | PgType::Date);
+    let number = |(t, e): (&PgType, &Expr)| rank(t) > 0 || is_quoted(e);
+    let moved = |t: &PgType| match t {
+        PgType::Timestamptz => PgType::Timestamptz,
+        _ => PgType::Timestamp,
+    };
+    let any_interval = *l.0 == PgType::Interval || *r.0 == PgType::Interval;
+    match op {
+        Op::Plus if moment(l.0) && *r.0 == PgType::Interval => Some(moved(l.0)),
+        Op::Plus if *l.0 == PgType::Interval && moment(r.0) => Some(moved(r.0)),
+        Op::Plus if moment(l.0) && *l.0 != PgType::Date && is_quoted(r.1) => Some(moved(l.0)),
+        Op::Minus if moment(l.0) && *r.0 == PgType::Interval => Some(moved(l.0)),
+        Op::Plus | Op::Minus if any_interval && interval(l) && interval(r) => {
+            Some(PgType::Interval)
+        }
+        Op::Minus
+            if matches!(l.0, PgType::Timestamp | PgType::Timestamptz)
+                && (matches!(r.0, PgType::Timestamp | PgType::Timestamptz) || is_quoted(r.1)) =>
+        {
+            Some(PgType::Interval)
+        }
+        Op::Minus if matches!(r.0, PgType::Timestamp | PgType::Timestamptz) && is_quoted(l.1) => {
+            Some(PgType::Interval)
+        }
+        Op::Multiply
+            if (*l.0 == PgType::Interval && number(r))
+                || (number(l) && *r.0 == PgType::Interval) =>
+        {
+            Some(PgType::Interval)
+        }
+        Op::Divide if *l.0 == PgType::Interval && number(r) => Some(PgType::Interval),
+        _ if any_interval => Some(PgType::Unknown),
+        _ => None,
     }
 }
 
@@ -238,6 +296,7 @@ impl Env<'_> {
                 data_type, expr, ..
             } => self.cast_type(expr, data_type)?,
             Expr::TypedString(ts) => PgType::from_sql(&ts.data_type)?,
+            Expr::Interval(_) => PgType::Interval,
             Expr::BinaryOp { left, op, right } => self.binary_type(left, op, right)?,
             Expr::UnaryOp { op, expr } => match (op, negated_literal(op, expr)) {
                 // PostgreSQL folds the sign into a number literal before
@@ -358,6 +417,9 @@ impl Env<'_> {
                     return Ok(PgType::Jsonb);
                 }
                 let r = self.expr_type(right)?;
+                if let Some(t) = interval_arith(op, (&l, left), (&r, right)) {
+                    return Ok(t);
+                }
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
             }
             Op::PGExp => math(self.expr_type(left)?),
@@ -427,6 +489,34 @@ impl Env<'_> {
         })
     }
 
+    /// The type of an interval function, or of the typed step's interval
+    /// calls (`typed::interval`); `None` for other functions.
+    fn interval_function_type(&mut self, name: &str, a: &[&Expr]) -> Result<Option<PgType>> {
+        Ok(Some(match name {
+            "age" | "justify_days" | "justify_hours" | "justify_interval" | "make_interval" => {
+                PgType::Interval
+            }
+            "pg_timestamp_add_interval" | "pg_timestamp_sub_interval" => {
+                match a.first().map(|e| self.expr_type(e)).transpose()? {
+                    Some(PgType::Timestamptz) => PgType::Timestamptz,
+                    _ => PgType::Timestamp,
+                }
+            }
+            "pg_interval_part" => PgType::Numeric(None),
+            "sum" | "avg" => match a.first().map(|e| self.expr_type(e)).transpose()? {
+                Some(PgType::Interval) => PgType::Interval,
+                _ => return Ok(None),
+            },
+            n if n.starts_with("pg_interval_")
+                || n.starts_with("pg_justify_")
+                || matches!(n, "pg_age" | "pg_timestamp_diff" | "pg_make_interval") =>
+            {
+                PgType::Interval
+            }
+            _ => return Ok(None),
+        }))
+    }
+
     fn function_type(&mut self, f: &Function) -> Result<PgType> {
         let name = func_name(f);
         let a = args(f);
@@ -434,6 +524,9 @@ impl Env<'_> {
             Some(e) => env.expr_type(e),
             None => Ok(PgType::Unknown),
         };
+        if let Some(t) = self.interval_function_type(&name, &a)? {
+            return Ok(t);
+        }
         Ok(match name.as_str() {
             "count" | "row_number" | "rank" | "dense_rank" | "nextval" | "currval" | "setval"
             | "lastval" | "txid_current" => PgType::Int8,

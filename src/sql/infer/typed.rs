@@ -21,6 +21,7 @@ mod arith;
 mod calls;
 mod enums;
 mod expr;
+mod interval;
 mod json;
 mod values;
 
@@ -118,6 +119,13 @@ pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
     match ty {
         PgType::Numeric(_) => collate(e),
         PgType::Enum(t) => enums::collate_enum(e, t),
+        PgType::Interval => match e {
+            c @ Expr::Collate { .. } => c,
+            e => Expr::Collate {
+                expr: Box::new(e),
+                collation: ObjectName::from(vec![Ident::new(crate::types::interval::COLLATION)]),
+            },
+        },
         PgType::Jsonb => Expr::Collate {
             expr: Box::new(e),
             collation: ObjectName::from(vec![Ident::new(crate::types::JSONB_COLLATION)]),
@@ -137,7 +145,7 @@ pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
 fn collated_type(ty: &PgType) -> bool {
     matches!(
         ty,
-        PgType::Numeric(_) | PgType::Enum(_) | PgType::Jsonb | PgType::Bpchar(_)
+        PgType::Numeric(_) | PgType::Enum(_) | PgType::Jsonb | PgType::Bpchar(_) | PgType::Interval
     )
 }
 

@@ -84,6 +84,8 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_numeric_avg",
     "pg_numeric_min",
     "pg_numeric_max",
+    "pg_interval_sum",
+    "pg_interval_avg",
     "pg_json_agg",
     "pg_jsonb_agg",
     "pg_json_object_agg",
@@ -235,6 +237,7 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
             expr, data_type, ..
         } => cast(take(expr), data_type)?,
         Expr::TypedString(ts) => typed_string(ts)?,
+        Expr::Interval(iv) => interval_literal(iv)?,
         Expr::ILike {
             negated,
             expr,
@@ -336,7 +339,6 @@ fn refused(e: &Expr) -> Option<&'static str> {
         } => "IN UNNEST",
         Expr::AnyOp { .. } | Expr::AllOp { .. } => "ANY/ALL",
         Expr::Array(_) => "arrays",
-        Expr::Interval(_) => "interval",
         Expr::AtTimeZone { .. } => "AT TIME ZONE",
         Expr::Overlay { .. } => "OVERLAY",
         Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. } => "subscripts",
@@ -350,6 +352,32 @@ fn refused(e: &Expr) -> Option<&'static str> {
         Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => "GROUPING SETS",
         _ => return None,
     })
+}
+
+/// `INTERVAL '…'` as its stored text. A field qualifier is read where it
+/// names the unit of a bare number (`INTERVAL '2' HOUR`); others, which
+/// PostgreSQL uses to drop lower fields, are refused.
+fn interval_literal(iv: &sqlparser::ast::Interval) -> Result<Expr> {
+    use crate::types::interval::Interval;
+    let text = match iv.value.as_ref() {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::EscapedStringLiteral(s) => s.clone(),
+            Value::Number(n, _) => n.clone(),
+            _ => return Err(unsupported("INTERVAL of an expression")),
+        },
+        _ => return Err(unsupported("INTERVAL of an expression")),
+    };
+    let plain = iv.leading_precision.is_none()
+        && iv.last_field.is_none()
+        && iv.fractional_seconds_precision.is_none();
+    let input = match &iv.leading_field {
+        None if plain => text,
+        Some(f) if plain && text.trim().parse::<f64>().is_ok() => {
+            format!("{} {}", text.trim(), field_name(f))
+        }
+        _ => return Err(unsupported("INTERVAL with a field qualifier")),
+    };
+    Ok(string(&Interval::parse(&input)?.format()))
 }
 
 /// `TYPE 'literal'` as a cast of the (rewritten) literal.
@@ -617,7 +645,7 @@ fn function(f: &mut Function) -> Result<()> {
         "json_object_agg" | "jsonb_object_agg" => "json_group_object",
         "jsonb_array_length" => "json_array_length",
         "array_agg" | "to_char" | "unnest" | "generate_series" | "regexp_matches"
-        | "to_timestamp" | "to_date" | "age" | "make_interval" | "string_to_array" => {
+        | "to_timestamp" | "to_date" | "string_to_array" => {
             return Err(Error::Unsupported(format!("function {name}")))
         }
         _ => return Ok(()),

@@ -169,7 +169,7 @@ pub(crate) fn register(conn: &Connection, c: Arc<dyn Coordination>) -> Result<()
         let Some(text) = ctx.get::<Option<String>>(0)? else {
             return Ok(None);
         };
-        let secs = crate::types::interval::parse_seconds(&text).map_err(fail)?;
+        let secs = crate::types::interval::Interval::seconds_without_months(&text).map_err(fail)?;
         w.sleep(secs).map_err(fail)?;
         Ok(void())
     })?;

@@ -61,3 +61,64 @@ pub(super) fn by_argument_types(
     }
     Ok(None)
 }
+
+/// The statistics aggregates take double precision only (PostgreSQL
+/// computes them in numeric over integers and numerics), and are no
+/// window functions here.
+pub(super) fn statistics_call(name: &str, f: &Function, types: &[PgType]) -> Result<()> {
+    if !crate::sql::validate::STATISTICS.contains(&name) {
+        return Ok(());
+    }
+    if f.over.is_some() {
+        return Err(refuse(format!("{name} as a window function")));
+    }
+    if !matches!(types, [PgType::Float4 | PgType::Float8]) {
+        let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
+        return Err(refuse(format!("function {name}({})", shown.join(", "))));
+    }
+    Ok(())
+}
+
+/// Functions whose numeric form MosaicDB does not compute exactly yet.
+const REFUSED: &[&str] = &[
+    "sqrt",
+    "cbrt",
+    "exp",
+    "ln",
+    "log",
+    "log10",
+    "power",
+    "pow",
+    "div",
+    "scale",
+    "min_scale",
+    "trim_scale",
+    "width_bucket",
+    "factorial",
+    "gcd",
+    "lcm",
+    "array_agg",
+    "to_char",
+];
+
+/// A function whose numeric form is not computed exactly yet: with a
+/// double among its arguments it is the double precision form, numeric
+/// arguments cast to it (as PostgreSQL resolves it); refused otherwise.
+pub(super) fn float_or_refused(name: &str, f: &mut Function, types: &[PgType]) -> Result<()> {
+    if !REFUSED.contains(&name) {
+        return Ok(());
+    }
+    if types
+        .iter()
+        .any(|t| matches!(t, PgType::Float4 | PgType::Float8))
+    {
+        for (a, t) in arg_exprs(f).into_iter().zip(types) {
+            if super::is_numeric(t) {
+                *a = call("pg_numeric_cast", vec![take(a), string("float8".into())]);
+            }
+        }
+        return Ok(());
+    }
+    let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
+    Err(refuse(format!("function {name}({})", shown.join(", "))))
+}

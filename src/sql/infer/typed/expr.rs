@@ -89,45 +89,6 @@ pub(super) fn arg_exprs(f: &mut Function) -> Vec<&mut Expr> {
     }
 }
 
-/// The statistics aggregates take double precision only (PostgreSQL
-/// computes them in numeric over integers and numerics), and are no
-/// window functions here.
-fn statistics_call(name: &str, f: &Function, types: &[PgType]) -> Result<()> {
-    if !crate::sql::validate::STATISTICS.contains(&name) {
-        return Ok(());
-    }
-    if f.over.is_some() {
-        return Err(refuse(format!("{name} as a window function")));
-    }
-    if !matches!(types, [PgType::Float4 | PgType::Float8]) {
-        let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
-        return Err(refuse(format!("function {name}({})", shown.join(", "))));
-    }
-    Ok(())
-}
-
-/// Functions whose numeric form MosaicDB does not compute exactly yet.
-const REFUSED: &[&str] = &[
-    "sqrt",
-    "cbrt",
-    "exp",
-    "ln",
-    "log",
-    "log10",
-    "power",
-    "pow",
-    "div",
-    "scale",
-    "min_scale",
-    "trim_scale",
-    "width_bucket",
-    "factorial",
-    "gcd",
-    "lcm",
-    "array_agg",
-    "to_char",
-];
-
 impl Typer<'_> {
     fn side(&mut self, e: &Expr) -> Side {
         let mut inner = e;
@@ -240,6 +201,10 @@ impl Typer<'_> {
                 Ok(())
             }
             Expr::Cast { .. } => self.cast(e),
+            Expr::Extract { .. } => {
+                self.interval_extract(e);
+                Ok(())
+            }
             Expr::Ceil { expr, field } | Expr::Floor { expr, field } => {
                 let plain = matches!(
                     field,
@@ -268,7 +233,7 @@ impl Typer<'_> {
         if self.bytea(e)? {
             return Ok(());
         }
-        if self.json_binary(e)? {
+        if self.json_binary(e)? || self.interval_binary(e)? {
             return Ok(());
         }
         let result = match e {
@@ -287,6 +252,7 @@ impl Typer<'_> {
         ) {
             self.temporal(&mut [&mut **left, &mut **right])?;
             self.bpchar(&mut [&mut **left, &mut **right]);
+            self.interval_compared(&mut [&mut **left, &mut **right])?;
         }
         let jsonb = [&**left, &**right]
             .iter()
@@ -342,6 +308,9 @@ impl Typer<'_> {
     }
 
     fn unary(&mut self, e: &mut Expr) -> Result<()> {
+        if self.interval_unary(e) {
+            return Ok(());
+        }
         let Expr::UnaryOp { op, expr } = e else {
             return Ok(());
         };
@@ -384,6 +353,7 @@ impl Typer<'_> {
             return Ok(());
         };
         self.temporal(&mut [&mut **expr, &mut **low, &mut **high])?;
+        self.interval_compared(&mut [&mut **expr, &mut **low, &mut **high])?;
         let (mode, sides) = self.mode("BETWEEN", &[expr, low, high])?;
         self.fit(expr, &sides[0], &mode)?;
         self.fit(low, &sides[1], &mode)?;
@@ -418,6 +388,7 @@ impl Typer<'_> {
                 all.extend(list.iter_mut());
                 self.temporal(&mut all)?;
                 self.bpchar(&mut all);
+                self.interval_compared(&mut all)?;
                 let mut operands: Vec<&Expr> = vec![expr];
                 operands.extend(list.iter());
                 let (mode, sides) = self.mode("IN", &operands)?;
@@ -614,7 +585,10 @@ impl Typer<'_> {
             return Ok(());
         };
         let name = func_name(f);
-        if name.starts_with("pg_numeric") || self.json_function(e, &name)? {
+        if name.starts_with("pg_numeric")
+            || super::interval::is_interval_call(&name)
+            || self.json_function(e, &name)?
+        {
             return Ok(());
         }
         let Expr::Function(f) = e else {
@@ -633,6 +607,12 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
+        if self.interval_call(e, &types)? {
+            return Ok(());
+        }
+        let Expr::Function(f) = e else {
+            return Ok(());
+        };
         if let Some(new) = super::calls::by_argument_types(&name, f, &types)? {
             *e = new;
             return Ok(());
@@ -640,7 +620,7 @@ impl Typer<'_> {
         if self.typed_call(f, &name, &types)? {
             return Ok(());
         }
-        statistics_call(&name, f, &types)?;
+        super::calls::statistics_call(&name, f, &types)?;
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
             return Ok(());
@@ -702,24 +682,7 @@ impl Typer<'_> {
                     }
                 }
             }
-            // A double among the arguments picks the double precision form,
-            // numeric arguments cast to it (as PostgreSQL resolves it).
-            n if REFUSED.contains(&n)
-                && types
-                    .iter()
-                    .any(|t| matches!(t, PgType::Float4 | PgType::Float8)) =>
-            {
-                for (a, t) in arg_exprs(f).into_iter().zip(&types) {
-                    if is_numeric(t) {
-                        *a = call("pg_numeric_cast", vec![take(a), string("float8".into())]);
-                    }
-                }
-            }
-            n if REFUSED.contains(&n) => {
-                let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
-                return Err(refuse(format!("function {n}({})", shown.join(", "))));
-            }
-            _ => {}
+            n => super::calls::float_or_refused(n, f, &types)?,
         }
         Ok(())
     }

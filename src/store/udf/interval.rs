@@ -1,0 +1,227 @@
+//! The interval type's functions on stored values (`types::interval`):
+//! the `pg_interval` collation, arithmetic with intervals and timestamps,
+//! `age`, `justify_*`, `make_interval`, the fields of `extract` and
+//! `date_part`, and `sum`/`avg` (whose partial results merge across shards
+//! by the same functions: `plan::fragment`). The typed step
+//! (`sql::infer::typed`) emits these names where an operand is an interval.
+
+use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+
+use super::{as_text, fail, ts_arg, FnResult};
+use crate::error::Error;
+use crate::types::datetime::timestamp_text;
+use crate::types::interval::{self, Interval};
+
+/// Argument `i` as an interval; `None` for NULL.
+fn iv_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Interval>> {
+    match as_text(ctx.get_raw(i)) {
+        None => Ok(None),
+        Some(s) => Interval::parse(&s).map(Some).map_err(fail),
+    }
+}
+
+fn float_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<f64>> {
+    Ok(match ctx.get_raw(i) {
+        ValueRef::Null => None,
+        ValueRef::Integer(v) => Some(v as f64),
+        ValueRef::Real(v) => Some(v),
+        v => {
+            let s = as_text(v).unwrap_or_default();
+            Some(s.trim().parse().map_err(|_| {
+                fail(Error::InvalidInput(format!(
+                    "invalid input syntax for type double precision: \"{s}\""
+                )))
+            })?)
+        }
+    })
+}
+
+fn out(r: crate::error::Result<Interval>) -> FnResult {
+    r.map(|iv| Value::Text(iv.format())).map_err(fail)
+}
+
+/// `f(a, b)` of two intervals.
+fn binary(
+    ctx: &Context<'_>,
+    f: fn(Interval, Interval) -> crate::error::Result<Interval>,
+) -> FnResult {
+    match (iv_arg(ctx, 0)?, iv_arg(ctx, 1)?) {
+        (Some(a), Some(b)) => out(f(a, b)),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `f(a)` of one interval.
+fn unary(ctx: &Context<'_>, f: fn(Interval) -> crate::error::Result<Interval>) -> FnResult {
+    match iv_arg(ctx, 0)? {
+        Some(a) => out(f(a)),
+        None => Ok(Value::Null),
+    }
+}
+
+/// `interval * float8` (`mul`) or `interval / float8`.
+fn scale(ctx: &Context<'_>, mul: bool) -> FnResult {
+    match (iv_arg(ctx, 0)?, float_arg(ctx, 1)?) {
+        (Some(a), Some(f)) => out(if mul { a.times(f) } else { a.divided_by(f) }),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `timestamp ± interval` (a date reads as its midnight): the stored text
+/// of the timestamp it gives.
+fn shift(ctx: &Context<'_>, minus: bool) -> FnResult {
+    let (Some(ts), Some(iv)) = (ts_arg(ctx, 0)?, iv_arg(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let iv = if minus {
+        iv.negated().map_err(fail)?
+    } else {
+        iv
+    };
+    let t = iv.add_to_timestamp(ts).map_err(fail)?;
+    Ok(Value::Text(timestamp_text(t).map_err(fail)?))
+}
+
+/// `f(a, b)` of two timestamps, giving an interval.
+fn of_timestamps(ctx: &Context<'_>, f: fn(i64, i64) -> crate::error::Result<Interval>) -> FnResult {
+    match (ts_arg(ctx, 0)?, ts_arg(ctx, 1)?) {
+        (Some(a), Some(b)) => out(f(a, b)),
+        _ => Ok(Value::Null),
+    }
+}
+
+/// `make_interval(years, months, weeks, days, hours, mins, secs)`.
+fn make(ctx: &mut Context<'_>) -> FnResult {
+    let mut ints = [0i64; 6];
+    for (i, slot) in ints.iter_mut().enumerate() {
+        match ctx.get_raw(i) {
+            ValueRef::Null => return Ok(Value::Null),
+            ValueRef::Integer(v) => *slot = v,
+            _ => {
+                return Err(fail(Error::DatatypeMismatch(
+                    "make_interval takes integer arguments before secs".into(),
+                )))
+            }
+        }
+    }
+    match float_arg(ctx, 6)? {
+        Some(secs) => out(Interval::make(ints, secs)),
+        None => Ok(Value::Null),
+    }
+}
+
+/// `pg_interval_part(field, iv, as_float)`: extract's numeric text, or
+/// date_part's double.
+fn part(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(field), Some(iv)) = (as_text(ctx.get_raw(0)), iv_arg(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let text = iv.part(&field.trim().to_ascii_lowercase()).map_err(fail)?;
+    Ok(if ctx.get::<i64>(2)? != 0 {
+        Value::Real(text.parse().unwrap_or(0.0))
+    } else {
+        Value::Text(text)
+    })
+}
+
+/// `sum(interval)`, and the merge of partial sums.
+struct Sum;
+
+impl Aggregate<Option<Interval>, Value> for Sum {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Option<Interval>> {
+        Ok(None)
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut Option<Interval>) -> rusqlite::Result<()> {
+        if let Some(v) = iv_arg(ctx, 0)? {
+            *st = Some(match st {
+                Some(s) => s.plus(v).map_err(fail)?,
+                None => v,
+            });
+        }
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<Option<Interval>>) -> FnResult {
+        Ok(match st.flatten() {
+            Some(s) => Value::Text(s.format()),
+            None => Value::Null,
+        })
+    }
+}
+
+/// `avg(interval)`: the sum divided by the count, as PostgreSQL's
+/// interval_avg divides.
+struct Avg;
+
+impl Aggregate<(Option<Interval>, i64), Value> for Avg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<(Option<Interval>, i64)> {
+        Ok((None, 0))
+    }
+
+    fn step(
+        &self,
+        ctx: &mut Context<'_>,
+        st: &mut (Option<Interval>, i64),
+    ) -> rusqlite::Result<()> {
+        if let Some(v) = iv_arg(ctx, 0)? {
+            st.0 = Some(match st.0 {
+                Some(s) => s.plus(v).map_err(fail)?,
+                None => v,
+            });
+            st.1 += 1;
+        }
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<(Option<Interval>, i64)>) -> FnResult {
+        match st {
+            Some((Some(s), n)) if n > 0 => out(s.divided_by(n as f64)),
+            _ => Ok(Value::Null),
+        }
+    }
+}
+
+/// `pg_interval_avg_final(sum, count)`: the average from merged partial
+/// sums and counts.
+fn avg_final(ctx: &mut Context<'_>) -> FnResult {
+    let n = match ctx.get_raw(1) {
+        ValueRef::Integer(n) if n > 0 => n,
+        _ => return Ok(Value::Null),
+    };
+    match iv_arg(ctx, 0)? {
+        Some(s) => out(s.divided_by(n as f64)),
+        None => Ok(Value::Null),
+    }
+}
+
+pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_collation(interval::COLLATION, interval::compare_text)?;
+    conn.create_scalar_function("pg_interval_add", 2, det, |c| binary(c, Interval::plus))?;
+    conn.create_scalar_function("pg_interval_sub", 2, det, |c| binary(c, Interval::minus))?;
+    conn.create_scalar_function("pg_interval_neg", 1, det, |c| unary(c, Interval::negated))?;
+    conn.create_scalar_function("pg_interval_mul", 2, det, |c| scale(c, true))?;
+    conn.create_scalar_function("pg_interval_div", 2, det, |c| scale(c, false))?;
+    conn.create_scalar_function("pg_timestamp_add_interval", 2, det, |c| shift(c, false))?;
+    conn.create_scalar_function("pg_timestamp_sub_interval", 2, det, |c| shift(c, true))?;
+    conn.create_scalar_function("pg_timestamp_diff", 2, det, |c| {
+        of_timestamps(c, Interval::between)
+    })?;
+    conn.create_scalar_function("pg_age", 2, det, |c| of_timestamps(c, Interval::age))?;
+    conn.create_scalar_function("pg_justify_hours", 1, det, |c| {
+        unary(c, Interval::justify_hours)
+    })?;
+    conn.create_scalar_function("pg_justify_days", 1, det, |c| {
+        unary(c, Interval::justify_days)
+    })?;
+    conn.create_scalar_function("pg_justify_interval", 1, det, |c| {
+        unary(c, Interval::justify_interval)
+    })?;
+    conn.create_scalar_function("pg_make_interval", 7, det, make)?;
+    conn.create_scalar_function("pg_interval_part", 3, det, part)?;
+    conn.create_scalar_function("pg_interval_avg_final", 2, det, avg_final)?;
+    conn.create_aggregate_function("pg_interval_sum", 1, det, Sum)?;
+    conn.create_aggregate_function("pg_interval_avg", 1, det, Avg)
+}
