@@ -200,6 +200,7 @@ impl Settings {
                 "UTF8".to_string()
             }
             "datestyle" => datestyle(&value, &self.get("datestyle").unwrap_or_default())?,
+            "intervalstyle" => interval_style(&value)?,
             n if DURATIONS.contains(&n) => duration_text(millis(&value)?),
             _ => value,
         })
@@ -402,6 +403,20 @@ fn datestyle(v: &str, current: &str) -> Result<String> {
         }
     }
     Ok(format!("{output}, {order}"))
+}
+
+/// IntervalStyle: intervals are written in the `postgres` style only.
+fn interval_style(v: &str) -> Result<String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "postgres" => Ok("postgres".into()),
+        "postgres_verbose" | "sql_standard" | "iso_8601" => Err(Error::Unsupported(format!(
+            "IntervalStyle \"{v}\" (MosaicDB writes intervals in the postgres style)"
+        ))),
+        _ => Err(Error::InvalidParameter(format!(
+            "invalid value for parameter \"IntervalStyle\": \"{v}\""
+        ))
+        .with_hint("Available values: postgres, postgres_verbose, sql_standard, iso_8601.")),
+    }
 }
 
 /// A duration setting in milliseconds: `5000`, `'5s'`, `'2min'`.

@@ -65,6 +65,27 @@ impl ParamVisitor<'_> {
         }
     }
 
+    /// Type the placeholder `p`, an operand of `op` beside `other`, as
+    /// PostgreSQL resolves the operator: a timestamp plus `$n` takes an
+    /// interval (minus `$n` a timestamp), an interval times or divided by `$n` a double;
+    /// otherwise the other operand's type.
+    fn pair_operand(&mut self, p: &Expr, op: &Op, other: &Expr, left: bool) {
+        let (Some(n), None) = (placeholder(p), placeholder(other)) else {
+            return;
+        };
+        let Ok(t) = self.env.expr_type(other) else {
+            return;
+        };
+        let moment = matches!(t, PgType::Timestamp | PgType::Timestamptz);
+        let ty = match (op, &t) {
+            (Op::Plus, _) if moment => PgType::Interval,
+            (Op::Multiply, PgType::Interval) => PgType::Float8,
+            (Op::Divide, PgType::Interval) if !left => PgType::Float8,
+            _ => t,
+        };
+        self.set(n, ty);
+    }
+
     fn column_type(&self, rel: &Rel, col: &str) -> Option<PgType> {
         rel.cols
             .iter()
@@ -181,8 +202,8 @@ impl Visitor for ParamVisitor<'_> {
                 }
             }
             Expr::BinaryOp { left, op, right } if !matches!(op, Op::And | Op::Or) => {
-                self.pair(left, right);
-                self.pair(right, left);
+                self.pair_operand(left, op, right, true);
+                self.pair_operand(right, op, left, false);
             }
             Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
                 self.pair(a, b);
@@ -244,6 +265,7 @@ fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
     match (name, arity) {
         ("pg_sleep", 1) => vec![PgType::Float8],
         ("pg_sleep_until", 1) => vec![PgType::Timestamptz],
+        ("pg_sleep_for", 1) => vec![PgType::Interval],
         (n, 1) if crate::sql::validate::ADVISORY.contains(&n) => vec![PgType::Int8],
         (n, 2) if crate::sql::validate::ADVISORY.contains(&n) => {
             vec![PgType::Int4, PgType::Int4]
