@@ -23,16 +23,26 @@ impl Gen<'_> {
                     Ty::Int8,
                 )
             }
-            // sum/avg only over integers: over float8 the result depends
-            // on the order of summation, which differs across shards.
+            // sum/avg only over integers and intervals (exact sums): over
+            // float8 the result depends on the order of summation, which
+            // differs across shards.
             3 => {
-                let t = self.rng.pick(&[Ty::Int4, Ty::Int8]);
-                let sum_ty = if t == Ty::Int4 { Ty::Int8 } else { Ty::Numeric };
+                let t = self.rng.pick(&[Ty::Int4, Ty::Int8, Ty::Interval]);
+                let sum_ty = match t {
+                    Ty::Int4 => Ty::Int8,
+                    Ty::Interval => Ty::Interval,
+                    _ => Ty::Numeric,
+                };
                 (format!("sum({})", self.expr(scope, t, 1)), sum_ty)
             }
             AVG => {
-                let t = self.rng.pick(&[Ty::Int4, Ty::Int8]);
-                (format!("avg({})", self.expr(scope, t, 1)), Ty::Numeric)
+                let t = self.rng.pick(&[Ty::Int4, Ty::Int8, Ty::Interval]);
+                let avg_ty = if t == Ty::Interval {
+                    Ty::Interval
+                } else {
+                    Ty::Numeric
+                };
+                (format!("avg({})", self.expr(scope, t, 1)), avg_ty)
             }
             5 => {
                 let f = self.rng.pick(&["bool_and", "bool_or"]);

@@ -81,6 +81,7 @@ impl Gen<'_> {
             Ty::Bool => self.bool_expr(scope, d),
             Ty::Date => self.date_expr(scope, d),
             Ty::Timestamp => self.timestamp_expr(scope, d),
+            Ty::Interval => self.interval_expr(scope, d),
         }
     }
 
@@ -352,6 +353,7 @@ impl Gen<'_> {
                     Ty::Float8,
                     Ty::Date,
                     Ty::Timestamp,
+                    Ty::Interval,
                     Ty::Bool,
                 ]);
                 format!("CAST({} AS text)", self.expr(scope, from, d))
@@ -382,7 +384,17 @@ impl Gen<'_> {
     }
 
     fn timestamp_expr(&mut self, scope: &Scope, d: u32) -> String {
-        match self.rng.below(4) {
+        match self.rng.below(6) {
+            4 => {
+                let t = self.expr(scope, Ty::Timestamp, d);
+                let i = self.expr(scope, Ty::Interval, d);
+                format!("({t} {} {i})", self.rng.pick(&["+", "-"]))
+            }
+            5 => {
+                let t = self.expr(scope, Ty::Date, d);
+                let i = self.expr(scope, Ty::Interval, d);
+                format!("({t} + {i})")
+            }
             0 => format!("CAST({} AS timestamp)", self.expr(scope, Ty::Date, d)),
             1 => {
                 let unit = self
@@ -392,6 +404,44 @@ impl Gen<'_> {
             }
             2 => self.case_expr(scope, Ty::Timestamp, d),
             _ => self.coalesce_expr(scope, Ty::Timestamp, d),
+        }
+    }
+
+    fn interval_expr(&mut self, scope: &Scope, d: u32) -> String {
+        let i = Ty::Interval;
+        match self.rng.below(9) {
+            0 | 1 => {
+                let a = self.expr(scope, i, d);
+                let b = self.expr(scope, i, d);
+                format!("({a} {} {b})", self.rng.pick(&["+", "-"]))
+            }
+            2 => {
+                let a = self.expr(scope, i, d);
+                let n = self.rng.pick(&["2", "3", "(-2)", "0.5", "1.5"]);
+                if self.rng.chance(50) {
+                    format!("({a} * {n})")
+                } else {
+                    format!("({n} * {a})")
+                }
+            }
+            3 => format!("(- {})", self.expr(scope, i, d)),
+            4 => self.case_expr(scope, i, d),
+            5 => self.coalesce_expr(scope, i, d),
+            6 => {
+                let a = self.expr(scope, Ty::Timestamp, d);
+                let b = self.expr(scope, Ty::Timestamp, d);
+                format!("({a} - {b})")
+            }
+            7 => {
+                let f = self
+                    .rng
+                    .pick(&["justify_hours", "justify_days", "justify_interval"]);
+                format!("{f}({})", self.expr(scope, i, d))
+            }
+            _ => {
+                let a = self.expr(scope, i, d);
+                format!("({a} / {})", self.rng.pick(&["2", "3", "(-4)", "0.5"]))
+            }
         }
     }
 

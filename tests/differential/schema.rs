@@ -14,6 +14,7 @@ pub enum Ty {
     Bool,
     Date,
     Timestamp,
+    Interval,
 }
 
 /// The types random columns get.
@@ -27,6 +28,7 @@ pub const COLUMN_TYPES: &[Ty] = &[
     Ty::Date,
     Ty::Timestamp,
     Ty::Numeric,
+    Ty::Interval,
 ];
 
 impl Ty {
@@ -42,6 +44,7 @@ impl Ty {
             Ty::Bool => "bool",
             Ty::Date => "date",
             Ty::Timestamp => "timestamp",
+            Ty::Interval => "interval",
         }
     }
 }
@@ -115,6 +118,24 @@ fn float_value(rng: &mut Rng, known_bugs: bool) -> &'static str {
     rng.pick(FLOATS)
 }
 
+/// Interval values, each spelled as PostgreSQL prints it and no two equal
+/// by value: equal intervals of different spellings (`1 day`, `24:00:00`)
+/// group and sort as one, and which spelling such a group shows is not
+/// fixed, so the pool keeps them apart.
+const INTERVALS: &[&str] = &[
+    "1 day",
+    "02:00:00",
+    "-01:30:00",
+    "3 days 04:00:00",
+    "1 mon",
+    "1 year 2 mons",
+    "00:00:00.5",
+    "-2 days",
+    "00:00:00",
+    "5 days",
+    "-1 mons +1 day",
+];
+
 const NUMERICS: &[&str] = &[
     "0", "1", "-1", "0.5", "-2.25", "0.10", "1.5", "2.50", "123.456", "-0.01",
 ];
@@ -171,6 +192,7 @@ pub fn literal(rng: &mut Rng, ty: Ty, nulls: bool, known_bugs: bool) -> String {
         Ty::Timestamp => {
             format!("TIMESTAMP '{} {}'", rng.pick(DATES), rng.pick(TIMES))
         }
+        Ty::Interval => format!("INTERVAL '{}'", rng.pick(INTERVALS)),
     }
 }
 
@@ -204,6 +226,7 @@ fn cell(rng: &mut Rng, ty: Ty, key: bool, known_bugs: bool) -> String {
         Ty::Bool => rng.pick(&["true", "false"]).to_string(),
         Ty::Date => format!("'{}'", rng.pick(DATES)),
         Ty::Timestamp => format!("'{} {}'", rng.pick(DATES), rng.pick(TIMES)),
+        Ty::Interval => format!("'{}'", rng.pick(INTERVALS)),
     }
 }
 

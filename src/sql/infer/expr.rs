@@ -503,6 +503,8 @@ impl Env<'_> {
                 }
             }
             "pg_interval_part" => PgType::Numeric(None),
+            "pg_interval_cmp" => PgType::Int4,
+            "pg_interval_key" => PgType::Text,
             "sum" | "avg" => match a.first().map(|e| self.expr_type(e)).transpose()? {
                 Some(PgType::Interval) => PgType::Interval,
                 _ => return Ok(None),

@@ -375,7 +375,8 @@ impl Typer<'_> {
 
     /// The arms of a set operation whose column resolves to numeric give
     /// it as numeric (an integer arm is cast), so the rows compare, sort
-    /// and remove duplicates as one type.
+    /// and remove duplicates as one type; interval columns are collated
+    /// likewise.
     fn numeric_arms(&mut self, body: &mut SetExpr, cols: &[(String, PgType)]) {
         match body {
             SetExpr::SetOperation { left, right, .. } => {
@@ -393,17 +394,20 @@ impl Typer<'_> {
                     };
                     let own = self.type_of(x);
                     let int = matches!(own, PgType::Int2 | PgType::Int4 | PgType::Int8);
-                    if !is_numeric(ty) || !(int || is_numeric(&own)) {
+                    let interval = *ty == PgType::Interval;
+                    if !interval && (!is_numeric(ty) || !(int || is_numeric(&own))) {
                         continue;
                     }
-                    // Numeric, and collated: SQLite sorts a compound
-                    // SELECT's rows by its arms' column collation.
+                    // Numeric (or interval), and collated: SQLite sorts a
+                    // compound SELECT's rows by its arms' column collation.
                     let as_numeric = |inner: Expr| {
-                        collate(if int {
-                            expr::numeric_of_int(inner)
+                        if interval {
+                            collate_as(inner, &PgType::Interval)
+                        } else if int {
+                            collate(expr::numeric_of_int(inner))
                         } else {
-                            inner
-                        })
+                            collate(inner)
+                        }
                     };
                     let name = self.env.expr_name(x);
                     match item {

@@ -197,7 +197,27 @@ fn avg_final(ctx: &mut Context<'_>) -> FnResult {
     }
 }
 
+/// `pg_interval_cmp(a, b)`: -1, 0 or 1 as PostgreSQL orders the two;
+/// NULL when either is.
+fn cmp(ctx: &mut Context<'_>) -> FnResult {
+    Ok(match (iv_arg(ctx, 0)?, iv_arg(ctx, 1)?) {
+        (Some(a), Some(b)) => Value::Integer(a.cmp_key().cmp(&b.cmp_key()) as i64),
+        _ => Value::Null,
+    })
+}
+
+/// `pg_interval_key(a)`: a text equal for equal intervals (`1 day` and
+/// `24:00:00` alike), for DISTINCT.
+fn key(ctx: &mut Context<'_>) -> FnResult {
+    Ok(match iv_arg(ctx, 0)? {
+        Some(a) => Value::Text(a.cmp_key().to_string()),
+        None => Value::Null,
+    })
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_interval_cmp", 2, det, cmp)?;
+    conn.create_scalar_function("pg_interval_key", 1, det, key)?;
     conn.create_collation(interval::COLLATION, interval::compare_text)?;
     conn.create_scalar_function("pg_interval_add", 2, det, |c| binary(c, Interval::plus))?;
     conn.create_scalar_function("pg_interval_sub", 2, det, |c| binary(c, Interval::minus))?;

@@ -173,6 +173,9 @@ impl Typer<'_> {
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
         self.enum_expr(e)?;
         self.jsonb_compared(e);
+        if self.interval_comparison(e)? {
+            return Ok(());
+        }
         match e {
             Expr::Value(v) => {
                 if let Value::Number(n, _) = &v.value {
@@ -252,7 +255,6 @@ impl Typer<'_> {
         ) {
             self.temporal(&mut [&mut **left, &mut **right])?;
             self.bpchar(&mut [&mut **left, &mut **right]);
-            self.interval_compared(&mut [&mut **left, &mut **right])?;
         }
         let jsonb = [&**left, &**right]
             .iter()
@@ -353,7 +355,6 @@ impl Typer<'_> {
             return Ok(());
         };
         self.temporal(&mut [&mut **expr, &mut **low, &mut **high])?;
-        self.interval_compared(&mut [&mut **expr, &mut **low, &mut **high])?;
         let (mode, sides) = self.mode("BETWEEN", &[expr, low, high])?;
         self.fit(expr, &sides[0], &mode)?;
         self.fit(low, &sides[1], &mode)?;
@@ -388,7 +389,6 @@ impl Typer<'_> {
                 all.extend(list.iter_mut());
                 self.temporal(&mut all)?;
                 self.bpchar(&mut all);
-                self.interval_compared(&mut all)?;
                 let mut operands: Vec<&Expr> = vec![expr];
                 operands.extend(list.iter());
                 let (mode, sides) = self.mode("IN", &operands)?;

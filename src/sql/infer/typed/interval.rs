@@ -6,7 +6,7 @@
 
 use sqlparser::ast::{
     BinaryOperator as Op, DateTimeField, DuplicateTreatment, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArguments, UnaryOperator, Value,
+    FunctionArgExpr, FunctionArguments, InTarget, UnaryOperator, Value,
 };
 
 use super::expr::{arg_exprs, call, func_name, refuse, string, take};
@@ -181,21 +181,134 @@ impl Typer<'_> {
         true
     }
 
-    /// Operands compared where one is an interval: literals read as
-    /// intervals, the first operand under the interval collation (SQLite
-    /// compares under the left operand's collation).
-    pub(super) fn interval_compared(&mut self, operands: &mut [&mut Expr]) -> Result<()> {
+    /// Comparisons, BETWEEN and IN lists where an interval takes part, as
+    /// `pg_interval_cmp(a, b) op 0` (literals read as intervals); true
+    /// when `e` was one. A function, not a COLLATE: SQLite carries an
+    /// explicit collation up through the expressions around it, so a
+    /// text built from the comparison's result would sort as intervals.
+    pub(super) fn interval_comparison(&mut self, e: &mut Expr) -> Result<bool> {
+        let cmp = |a: Expr, op: Op, b: Expr| Expr::BinaryOp {
+            left: Box::new(call("pg_interval_cmp", vec![a, b])),
+            op,
+            right: Box::new(Expr::Value(Value::Number("0".into(), false).into())),
+        };
+        let new = match e {
+            Expr::BinaryOp { left, op, right }
+                if matches!(
+                    op,
+                    Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+                ) =>
+            {
+                if !self.any_interval(&mut [&mut **left, &mut **right])? {
+                    return Ok(false);
+                }
+                cmp(take(left), op.clone(), take(right))
+            }
+            Expr::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                if !self.any_interval(&mut [&mut **expr, &mut **low, &mut **high])? {
+                    return Ok(false);
+                }
+                let x = take(expr);
+                let both = Expr::BinaryOp {
+                    left: Box::new(cmp(x.clone(), Op::GtEq, take(low))),
+                    op: Op::And,
+                    right: Box::new(cmp(x, Op::LtEq, take(high))),
+                };
+                let both = Expr::Nested(Box::new(both));
+                if *negated {
+                    super::expr::not(both)
+                } else {
+                    both
+                }
+            }
+            Expr::In {
+                expr,
+                target: InTarget::List(list),
+                negated,
+                ..
+            } => {
+                let mut all: Vec<&mut Expr> = vec![&mut **expr];
+                all.extend(list.iter_mut());
+                if !self.any_interval(&mut all)? {
+                    return Ok(false);
+                }
+                // x = a OR x = b …: NULL where no item matches and one is
+                // NULL, as IN is.
+                let x = take(expr);
+                let any = list
+                    .drain(..)
+                    .map(|item| cmp(x.clone(), Op::Eq, item))
+                    .reduce(|a, b| Expr::BinaryOp {
+                        left: Box::new(a),
+                        op: Op::Or,
+                        right: Box::new(b),
+                    });
+                let Some(any) = any else {
+                    return Ok(false);
+                };
+                let any = Expr::Nested(Box::new(any));
+                if *negated {
+                    super::expr::not(any)
+                } else {
+                    any
+                }
+            }
+            Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
+                if !self.any_interval(&mut [&mut **a, &mut **b])? {
+                    return Ok(false);
+                }
+                let (a, b) = (take(a), take(b));
+                let distinct = crate::sql::parse_expr(&format!(
+                    "CASE WHEN ({a}) IS NULL OR ({b}) IS NULL THEN (({a}) IS NULL) <> (({b}) IS NULL) \
+                     ELSE pg_interval_cmp({a}, {b}) <> 0 END"
+                ))?;
+                if matches!(e, Expr::IsNotDistinctFrom(..)) {
+                    super::expr::not(distinct)
+                } else {
+                    distinct
+                }
+            }
+            Expr::Case {
+                operand: Some(operand),
+                conditions,
+                ..
+            } => {
+                let mut all: Vec<&mut Expr> = vec![&mut **operand];
+                all.extend(conditions.iter_mut().map(|c| &mut c.condition));
+                if !self.any_interval(&mut all)? {
+                    return Ok(false);
+                }
+                let x = take(operand);
+                for c in conditions.iter_mut() {
+                    c.condition = cmp(x.clone(), Op::Eq, take(&mut c.condition));
+                }
+                if let Expr::Case { operand, .. } = e {
+                    *operand = None;
+                }
+                return Ok(true);
+            }
+            _ => return Ok(false),
+        };
+        *e = new;
+        Ok(true)
+    }
+
+    /// Whether an interval is among `operands`; if so, their quoted
+    /// literals are read as intervals now.
+    fn any_interval(&mut self, operands: &mut [&mut Expr]) -> Result<bool> {
         let types: Vec<PgType> = operands.iter().map(|e| self.type_of(e)).collect();
         if !types.contains(&PgType::Interval) {
-            return Ok(());
+            return Ok(false);
         }
         for e in operands.iter_mut() {
             literal_interval(e)?;
         }
-        if let Some(first) = operands.first_mut() {
-            **first = super::collate_as(take(first), &PgType::Interval);
-        }
-        Ok(())
+        Ok(true)
     }
 
     /// `extract(field FROM interval)`; true when `e` was one.
@@ -244,7 +357,13 @@ impl Typer<'_> {
                 }
             }
             ("min" | "max", [PgType::Interval]) => collate_args(f),
-            ("count", [PgType::Interval]) if distinct => collate_args(f),
+            // The value's order key, not its collation (which SQLite would
+            // carry into whatever is built from the count).
+            ("count", [PgType::Interval]) if distinct => {
+                for a in arg_exprs(f) {
+                    *a = call("pg_interval_key", vec![take(a)]);
+                }
+            }
             ("age", [_]) => {
                 let arg = arg_exprs(f).into_iter().map(take).collect::<Vec<_>>();
                 let today = call("pg_current_date", vec![]);
