@@ -101,11 +101,17 @@ pub const JSONB_COLLATION: &str = "pg_jsonb";
 /// count (registered by `store::udf` on every connection).
 pub const BPCHAR_COLLATION: &str = "pg_bpchar";
 
+/// The SQLite collation that compares text by its bytes, as SQLite's own
+/// BINARY does: the typed step puts it where a value of a collated type
+/// becomes text (registered by `store::udf`).
+pub const TEXT_COLLATION: &str = "pg_text";
+
 /// Whether `name` is a collation the typed step puts on keys of a type
 /// that sorts by its own order: numeric's, or an enum's.
 pub fn is_typed_collation(name: &str) -> bool {
     name == NUMERIC_COLLATION
         || name == interval::COLLATION
+        || name == TEXT_COLLATION
         || name == JSONB_COLLATION
         || name == BPCHAR_COLLATION
         || name.starts_with(enums::COLLATION_PREFIX)

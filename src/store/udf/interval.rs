@@ -219,6 +219,7 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_interval_cmp", 2, det, cmp)?;
     conn.create_scalar_function("pg_interval_key", 1, det, key)?;
     conn.create_collation(interval::COLLATION, interval::compare_text)?;
+    conn.create_collation(crate::types::TEXT_COLLATION, |a, b| a.cmp(b))?;
     conn.create_scalar_function("pg_interval_add", 2, det, |c| binary(c, Interval::plus))?;
     conn.create_scalar_function("pg_interval_sub", 2, det, |c| binary(c, Interval::minus))?;
     conn.create_scalar_function("pg_interval_neg", 1, det, |c| unary(c, Interval::negated))?;

@@ -269,6 +269,7 @@ impl Typer<'_> {
                     // SQLite's `||` prints a float its own way (`1.0`).
                     PgType::Float4 => **side = call("pg_float4_text", vec![take(side)]),
                     PgType::Float8 => **side = call("pg_float8_text", vec![take(side)]),
+                    PgType::Interval => **side = super::interval::as_text(take(side)),
                     _ => {}
                 }
                 self.bpchar_text(side);
@@ -479,6 +480,10 @@ impl Typer<'_> {
         }
         if to_text && self.type_of(expr) == PgType::Jsonb {
             super::json::jsonb_text(expr);
+            return Ok(());
+        }
+        if to_text && self.type_of(expr) == PgType::Interval {
+            **expr = super::interval::as_text(take(expr));
             return Ok(());
         }
         if to_text && self.type_of(expr) == PgType::Float4 {

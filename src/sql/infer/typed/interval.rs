@@ -26,6 +26,18 @@ pub(super) fn is_interval_call(name: &str) -> bool {
         || matches!(name, "pg_age" | "pg_make_interval")
 }
 
+/// An interval becoming text (a cast, `||`): under the plain text
+/// collation, so the interval collation a min/max or a set operation put
+/// on it does not carry on into the text built from it.
+pub(super) fn as_text(e: Expr) -> Expr {
+    Expr::Collate {
+        expr: Box::new(e),
+        collation: sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(
+            crate::types::TEXT_COLLATION,
+        )]),
+    }
+}
+
 /// A quoted literal read as an interval, in its stored form.
 fn literal_interval(e: &mut Expr) -> Result<()> {
     if let Some(text) = quoted(e) {
