@@ -157,6 +157,8 @@ pub enum Error {
     CursorExists(String),
     #[error("{0}")]
     NoSuchPreparedStatement(String),
+    #[error("{0}")]
+    DuplicatePreparedStatement(String),
     /// An object used in a state that does not allow it (a forward-only
     /// cursor moved backward).
     #[error("{0}")]
@@ -290,6 +292,7 @@ impl Error {
             Error::NoSuchCursor(_) => "34000",
             Error::CursorExists(_) => "42P03",
             Error::NoSuchPreparedStatement(_) => "26000",
+            Error::DuplicatePreparedStatement(_) => "42P05",
             Error::ObjectNotInState(_) => "55000",
             Error::StaleCopy(_) => "40001",
             Error::InvalidColumnReference(_) => "42P10",
@@ -434,6 +437,7 @@ mod tests {
             (Error::NoSuchCursor("c".into()), "34000"),
             (Error::CursorExists("c".into()), "42P03"),
             (Error::NoSuchPreparedStatement("s".into()), "26000"),
+            (Error::DuplicatePreparedStatement("s".into()), "42P05"),
             (Error::ObjectNotInState("c".into()), "55000"),
             (Error::StaleCopy("s".into()), "40001"),
             (Error::ForeignKeyViolation("f".into()), "23503"),

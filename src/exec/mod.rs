@@ -22,6 +22,7 @@ pub mod roles;
 pub mod session;
 pub mod settings;
 pub mod sources;
+pub mod statements;
 pub mod system;
 pub mod tokens;
 pub mod write;
@@ -75,9 +76,13 @@ pub enum Kind {
     Noop(String),
     /// SET CONSTRAINTS ALL DEFERRED (true) or IMMEDIATE (false).
     SetConstraints(bool),
-    /// `DEALLOCATE name` (`None`: ALL); the wire layer owns prepared
-    /// statements and drops them.
+    /// `DEALLOCATE name` (`None`: ALL); the wire layer drops the
+    /// protocol-level statement, the session an SQL-level one.
     Deallocate(Option<String>),
+    /// `PREPARE name AS statement` (`exec::statements`).
+    Prepare(Box<statements::SqlPrepare>),
+    /// `EXECUTE name (arguments)` (`exec::statements`).
+    Execute(Box<statements::SqlExecute>),
     /// `DECLARE name CURSOR FOR query`.
     Declare(Box<cursor::Declare>),
     /// `FETCH` or `MOVE`.
@@ -123,6 +128,7 @@ impl Prepared {
             Kind::Show => "SHOW",
             Kind::CopyTo(_) => "COPY",
             Kind::Fetch(_) => "FETCH",
+            Kind::Execute(ref x) => x.tag,
             _ => "SELECT",
         }
     }
@@ -404,6 +410,9 @@ fn max_placeholder(stmt: &Statement) -> usize {
 }
 
 fn classify(stmt: &Statement) -> Result<Kind> {
+    if let Some(kind) = statements::classify(stmt) {
+        return kind;
+    }
     Ok(match stmt {
         Statement::Query(_) if ddl::create_as::is_select_into(stmt) => Kind::Ddl,
         Statement::Query(_) => match query::admin_call(stmt)? {

@@ -85,6 +85,8 @@ pub struct Session {
     pub(super) cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Open cursors (DECLARE … CURSOR).
     pub(super) cursors: cursor::Cursors,
+    /// SQL-level prepared statements (PREPARE).
+    pub(super) sql_statements: super::statements::SqlStatements,
     /// Which copies of other nodes' shards the current statement reads,
     /// here and on each peer (decided per statement from the registry).
     pub(super) reads: Arc<crate::cluster::Reads>,
@@ -177,6 +179,7 @@ impl Session {
             functions,
             cluster,
             cursors: cursor::Cursors::default(),
+            sql_statements: Default::default(),
             reads: Arc::new(crate::cluster::Reads::default()),
             pinned_times: None,
             script_clock: false,
@@ -205,6 +208,7 @@ impl Session {
         self.settings.reset(None);
         self.shared.take_timeouts(&self.settings);
         crate::exec::cursor::close_all(self);
+        self.sql_statements.remove(None);
         crate::exec::ddl::temp::discard(self);
         self.coord.discard();
         self.discard_sequences();
@@ -216,6 +220,11 @@ impl Session {
     }
 
     /// The result columns of an open cursor, if one is called `name`.
+    /// Whether SQL's PREPARE made a statement of this name.
+    pub fn has_sql_statement(&self, name: &str) -> bool {
+        self.sql_statements.contains(name)
+    }
+
     pub fn cursor_columns(&self, name: &str) -> Option<Vec<crate::exec::Column>> {
         self.cursors.columns(name)
     }
@@ -306,7 +315,12 @@ impl Session {
         self.shared.set_txn_state(self.txn);
     }
 
-    fn dispatch(&mut self, p: &Prepared, params: &[Datum], sink: &mut RowSink) -> Result<Outcome> {
+    pub(super) fn dispatch(
+        &mut self,
+        p: &Prepared,
+        params: &[Datum],
+        sink: &mut RowSink,
+    ) -> Result<Outcome> {
         let _types = self.type_scope();
         if let Some(c) = &self.cluster {
             self.reads = c.reads();
@@ -345,14 +359,17 @@ impl Session {
                 }
                 Ok(Outcome::Command("SET CONSTRAINTS".into()))
             }
-            (Kind::Deallocate(name), _) => Ok(Outcome::Command(
+            (Kind::Prepare(spec), _) => super::statements::prepare(self, spec),
+            (Kind::Execute(spec), _) => super::statements::execute(self, spec, sink),
+            (Kind::Deallocate(name), _) => Ok(Outcome::Command({
+                self.sql_statements.remove(name.as_deref());
                 if name.is_some() {
                     "DEALLOCATE"
                 } else {
                     "DEALLOCATE ALL"
                 }
-                .into(),
-            )),
+                .into()
+            })),
             (Kind::Declare(d), _) => cursor::declare(self, d, params),
             (Kind::Fetch(f), _) => cursor::fetch(self, f, sink),
             (Kind::Close(name), _) => cursor::close(self, name.as_deref()),

@@ -44,7 +44,7 @@ where
             return Err(e);
         }
     };
-    super::note_statement(client, &name);
+    super::statements::note_statement(client, &name);
     match parsed {
         Some(stmt) => client.portal_store().put_statement(Arc::new(stmt)),
         None => client.portal_store().put_empty_statement(&name),

@@ -12,6 +12,7 @@ mod params;
 pub mod screen;
 mod server;
 mod simple;
+mod statements;
 pub mod tls;
 
 pub use server::{serve, Handlers};
@@ -474,7 +475,7 @@ impl SimpleQueryHandler for Backend {
                 }
                 Ok(p) => {
                     let p = with_cursor_columns(&session, Arc::new(p)).await?;
-                    let r = match deallocate(client, &session, &p).await {
+                    let r = match statements::deallocate(client, &session, &p).await {
                         Ok(()) => session.execute(p.clone(), vec![]).await,
                         Err(e) => {
                             out.push(match e {
@@ -545,59 +546,6 @@ async fn discard_all(session: &SessionHandle, p: &Prepared) -> PgWireResult<()> 
             .map_err(to_pg)?
             .map_err(to_pg)?,
         _ => {}
-    }
-    Ok(())
-}
-
-/// Names of the statements the client prepared with Parse, so that
-/// DEALLOCATE ALL can drop them (pgwire's store cannot list its entries).
-#[derive(Default)]
-pub(crate) struct StatementNames(Mutex<std::collections::BTreeSet<String>>);
-
-/// Remember a statement name the client prepared.
-pub(crate) fn note_statement<C: ClientInfo>(client: &C, name: &str) {
-    if name != pgwire::api::DEFAULT_NAME && !name.is_empty() {
-        let names = client
-            .session_extensions()
-            .get_or_insert_with(StatementNames::default);
-        names.0.lock().insert(name.to_string());
-    }
-}
-
-/// DEALLOCATE: drop the named statement (26000 when there is none), or
-/// every statement the client prepared by name. Runs before the statement
-/// executes; the session only answers its command tag.
-async fn deallocate<C>(client: &C, session: &SessionHandle, p: &Prepared) -> PgWireResult<()>
-where
-    C: ClientInfo + ClientPortalStore,
-    C::PortalStore: PortalStore,
-{
-    let exec::Kind::Deallocate(target) = &p.kind else {
-        return Ok(());
-    };
-    if session.txn_state() == exec::TxnState::Failed {
-        // The session refuses it with 25P02.
-        return Ok(());
-    }
-    let names = client
-        .session_extensions()
-        .get_or_insert_with(StatementNames::default);
-    match target {
-        Some(name) => {
-            if client.portal_store().get_statement(name).is_none() {
-                fail_statement(session).await?;
-                return Err(to_pg(Error::NoSuchPreparedStatement(format!(
-                    "prepared statement \"{name}\" does not exist"
-                ))));
-            }
-            client.portal_store().rm_statement(name);
-            names.0.lock().remove(name);
-        }
-        None => {
-            for name in std::mem::take(&mut *names.0.lock()) {
-                client.portal_store().rm_statement(&name);
-            }
-        }
     }
     Ok(())
 }
@@ -746,7 +694,7 @@ impl ExtendedQueryHandler for Backend {
             }
         };
         let p = with_cursor_columns(&session, portal.statement.statement.clone()).await?;
-        deallocate(client, &session, &p).await?;
+        statements::deallocate(client, &session, &p).await?;
         let exec = session.execute(p.clone(), params).await;
         send_notices(client, &session).await?;
         let exec = exec.map_err(to_pg)?;

@@ -50,7 +50,7 @@ impl Session {
 
     /// Prepare one parsed statement, its names resolved first against the
     /// session's temporary tables (`ddl::temp::resolve_names`).
-    pub(super) fn prepare_with(
+    pub(crate) fn prepare_with(
         &self,
         mut parsed: crate::exec::Parsed,
         declared: &[Option<PgType>],
@@ -60,7 +60,9 @@ impl Session {
             crate::exec::ddl::temp::resolve_names(self.temps_now(), stmt)?;
             crate::sql::session_user::substitute(stmt, &self.current_role(), &self.session_user());
         }
-        crate::exec::prepare_parsed(&self.catalog(), parsed, declared)
+        let mut p = crate::exec::prepare_parsed(&self.catalog(), parsed, declared)?;
+        crate::exec::statements::describe(self, &mut p)?;
+        Ok(p)
     }
 
     /// The session's temporary tables as it sees them now (its open
