@@ -27,6 +27,7 @@ pub mod coordination;
 pub mod datetime;
 pub mod enums;
 pub mod foreign;
+pub mod format;
 pub mod interval;
 pub mod json;
 pub mod number;

@@ -503,6 +503,9 @@ impl Env<'_> {
                 }
             }
             "pg_interval_part" => PgType::Numeric(None),
+            "pg_to_char" => PgType::Text,
+            "to_timestamp" | "pg_to_timestamp" | "pg_to_timestamp_text" => PgType::Timestamptz,
+            "to_date" | "pg_to_date" => PgType::Date,
             "pg_interval_cmp" => PgType::Int4,
             "pg_interval_key" => PgType::Text,
             "sum" | "avg" => match a.first().map(|e| self.expr_type(e)).transpose()? {

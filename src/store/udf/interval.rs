@@ -215,7 +215,78 @@ fn key(ctx: &mut Context<'_>) -> FnResult {
     })
 }
 
+/// `pg_to_char(value, template, type)`: to_char of a date, timestamp,
+/// timestamptz or interval; NULL for an empty template, as in PostgreSQL.
+fn to_char(ctx: &mut Context<'_>) -> FnResult {
+    use crate::types::format::{self, Kind, Parts};
+    let (Some(value), Some(template), Some(ty)) = (
+        as_text(ctx.get_raw(0)),
+        as_text(ctx.get_raw(1)),
+        as_text(ctx.get_raw(2)),
+    ) else {
+        return Ok(Value::Null);
+    };
+    if template.is_empty() {
+        return Ok(Value::Null);
+    }
+    let (parts, kind) = if ty == "interval" {
+        let iv = Interval::parse(&value).map_err(fail)?;
+        (Parts::of_interval(&iv), Kind::Interval)
+    } else {
+        let ts = crate::types::datetime::parse_timestamp(&value, true).map_err(fail)?;
+        // A date is formatted as the timestamptz it casts to.
+        let kind = if ty == "timestamptz" || ty == "date" {
+            Kind::Timestamptz
+        } else {
+            Kind::Timestamp
+        };
+        (Parts::of_timestamp(ts), kind)
+    };
+    format::to_char(&parts, &template, kind)
+        .map(Value::Text)
+        .map_err(fail)
+}
+
+/// `to_timestamp(seconds)`: the moment that many seconds after
+/// 1970-01-01 00:00 UTC, to the microsecond.
+fn to_timestamp(ctx: &mut Context<'_>) -> FnResult {
+    let Some(secs) = float_arg(ctx, 0)? else {
+        return Ok(Value::Null);
+    };
+    if secs.is_infinite() {
+        return Err(fail(Error::Unsupported("an infinite timestamp".into())));
+    }
+    let micros = (secs * 1e6).round_ties_even();
+    if !micros.is_finite() || micros.abs() >= 9.2e18 {
+        return Err(fail(Error::DatetimeFieldOverflow(
+            "timestamp out of range".into(),
+        )));
+    }
+    Ok(Value::Text(timestamp_text(micros as i64).map_err(fail)?))
+}
+
+/// `to_timestamp(text, template)` (`date`: `to_date`, its day).
+fn from_text(ctx: &mut Context<'_>, date: bool) -> FnResult {
+    let (Some(input), Some(template)) = (as_text(ctx.get_raw(0)), as_text(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    let ts = crate::types::format::parse(&input, &template).map_err(fail)?;
+    let day = ts.div_euclid(crate::types::datetime::MICROS_PER_DAY);
+    Ok(Value::Text(
+        if date {
+            crate::types::datetime::date_text(day)
+        } else {
+            timestamp_text(ts)
+        }
+        .map_err(fail)?,
+    ))
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_to_timestamp_text", 2, det, |c| from_text(c, false))?;
+    conn.create_scalar_function("pg_to_date", 2, det, |c| from_text(c, true))?;
+    conn.create_scalar_function("pg_to_char", 3, det, to_char)?;
+    conn.create_scalar_function("pg_to_timestamp", 1, det, to_timestamp)?;
     conn.create_scalar_function("pg_interval_cmp", 2, det, cmp)?;
     conn.create_scalar_function("pg_interval_key", 1, det, key)?;
     conn.create_collation(interval::COLLATION, interval::compare_text)?;

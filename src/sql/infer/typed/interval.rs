@@ -3,6 +3,8 @@
 //! interval functions become the `pg_interval_*` calls of
 //! `store::udf::interval`; a quoted literal an interval meets is read as
 //! one now (22007 for bad input, as PostgreSQL reports it at parse time).
+//! `to_char` of a date, time or interval and `to_timestamp` of a number
+//! take the same road.
 
 use sqlparser::ast::{
     BinaryOperator as Op, DateTimeField, DuplicateTreatment, Expr, Function, FunctionArg,
@@ -23,7 +25,15 @@ pub(super) fn is_interval_call(name: &str) -> bool {
     name.starts_with("pg_interval_")
         || name.starts_with("pg_timestamp_")
         || name.starts_with("pg_justify_")
-        || matches!(name, "pg_age" | "pg_make_interval")
+        || matches!(
+            name,
+            "pg_age"
+                | "pg_make_interval"
+                | "pg_to_char"
+                | "pg_to_timestamp"
+                | "pg_to_timestamp_text"
+                | "pg_to_date"
+        )
 }
 
 /// An interval becoming text (a cast, `||`): under the plain text
@@ -394,6 +404,28 @@ impl Typer<'_> {
                 args.push(Expr::Value(Value::Number("1".into(), false).into()));
                 *e = call("pg_interval_part", args);
             }
+            // to_char of a date, time or interval; of a number it stays
+            // refused.
+            (
+                "to_char",
+                [t @ (PgType::Date | PgType::Timestamp | PgType::Timestamptz | PgType::Interval), _],
+            ) => {
+                let kind = string(crate::types::cast_spec(t));
+                let mut args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+                args.push(kind);
+                *e = call("pg_to_char", args);
+            }
+            (
+                "to_timestamp",
+                [PgType::Int2
+                | PgType::Int4
+                | PgType::Int8
+                | PgType::Float4
+                | PgType::Float8
+                | PgType::Numeric(_)],
+            ) => rename(f, "pg_to_timestamp"),
+            ("to_timestamp", [_, _]) => rename(f, "pg_to_timestamp_text"),
+            ("to_date", [_, _]) => rename(f, "pg_to_date"),
             ("date_trunc", [_, PgType::Interval]) => {
                 return Err(refuse("date_trunc of an interval".into()))
             }
