@@ -36,6 +36,7 @@ pub mod role;
 pub mod sequence;
 pub mod shard;
 pub mod table;
+pub mod zone;
 
 use serde::{Deserialize, Serialize};
 

@@ -345,8 +345,8 @@ impl Env<'_> {
             Expr::Substring { expr, .. } if self.expr_type(expr)? == PgType::Bytea => PgType::Bytea,
             Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => PgType::Text,
             Expr::AtTimeZone { timestamp, .. } => match self.expr_type(timestamp)? {
-                PgType::Timestamptz => PgType::Timestamp,
-                _ => PgType::Timestamptz,
+                PgType::Timestamp => PgType::Timestamptz,
+                _ => PgType::Timestamp,
             },
             Expr::Collate { expr, .. } => self.expr_type(expr)?,
             Expr::CompoundFieldAccess { root, access_chain } => {
@@ -504,6 +504,16 @@ impl Env<'_> {
             }
             "pg_interval_part" => PgType::Numeric(None),
             "pg_to_char" => PgType::Text,
+            "timezone" => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
+                Some(PgType::Timestamp) => PgType::Timestamptz,
+                _ => PgType::Timestamp,
+            },
+            "pg_at_time_zone" => match a.get(2) {
+                Some(Expr::Value(v)) if v.value == Value::Number("0".into(), false) => {
+                    PgType::Timestamptz
+                }
+                _ => PgType::Timestamp,
+            },
             "to_timestamp" | "pg_to_timestamp" | "pg_to_timestamp_text" => PgType::Timestamptz,
             "to_date" | "pg_to_date" => PgType::Date,
             "pg_interval_cmp" => PgType::Int4,

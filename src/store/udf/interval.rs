@@ -282,7 +282,30 @@ fn from_text(ctx: &mut Context<'_>, date: bool) -> FnResult {
     ))
 }
 
+/// `pg_at_time_zone(ts, zone, to_local, zone_is_interval)`: a
+/// timestamptz's wall time in `zone` (`to_local`), or the instant of a
+/// timestamp's wall time there.
+fn at_time_zone(ctx: &mut Context<'_>) -> FnResult {
+    use crate::types::zone::Zone;
+    let (Some(ts), Some(zone)) = (ts_arg(ctx, 0)?, as_text(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    let zone = if ctx.get::<i64>(3)? != 0 {
+        Zone::of_interval(&Interval::parse(&zone).map_err(fail)?)
+    } else {
+        Zone::parse(&zone)
+    }
+    .map_err(fail)?;
+    let t = if ctx.get::<i64>(2)? != 0 {
+        zone.local_of(ts)
+    } else {
+        zone.instant_of(ts)
+    };
+    Ok(Value::Text(timestamp_text(t).map_err(fail)?))
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_at_time_zone", 4, det, at_time_zone)?;
     conn.create_scalar_function("pg_to_timestamp_text", 2, det, |c| from_text(c, false))?;
     conn.create_scalar_function("pg_to_date", 2, det, |c| from_text(c, true))?;
     conn.create_scalar_function("pg_to_char", 3, det, to_char)?;

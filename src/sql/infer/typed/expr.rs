@@ -208,6 +208,10 @@ impl Typer<'_> {
                 self.interval_extract(e);
                 Ok(())
             }
+            Expr::AtTimeZone { .. } => {
+                self.at_time_zone(e);
+                Ok(())
+            }
             Expr::Ceil { expr, field } | Expr::Floor { expr, field } => {
                 let plain = matches!(
                     field,

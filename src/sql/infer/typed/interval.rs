@@ -33,6 +33,7 @@ pub(super) fn is_interval_call(name: &str) -> bool {
                 | "pg_to_timestamp"
                 | "pg_to_timestamp_text"
                 | "pg_to_date"
+                | "pg_at_time_zone"
         )
 }
 
@@ -54,6 +55,19 @@ fn literal_interval(e: &mut Expr) -> Result<()> {
         *e = string(Interval::parse(text)?.format());
     }
     Ok(())
+}
+
+/// `ts AT TIME ZONE zone` as `pg_at_time_zone`: a timestamp becomes the
+/// instant of its wall time there (timestamptz); a timestamptz, a date
+/// or an untyped literal (read as timestamptz, PostgreSQL's preferred
+/// type) becomes its wall time there (timestamp).
+fn at_time_zone(ts: Expr, ts_ty: &PgType, zone: Expr, zone_ty: &PgType) -> Expr {
+    let flag = |b: bool| Expr::Value(Value::Number(if b { "1" } else { "0" }.into(), false).into());
+    let to_local = *ts_ty != PgType::Timestamp;
+    call(
+        "pg_at_time_zone",
+        vec![ts, zone, flag(to_local), flag(*zone_ty == PgType::Interval)],
+    )
 }
 
 /// The lower-case name of an EXTRACT field.
@@ -333,6 +347,20 @@ impl Typer<'_> {
         Ok(true)
     }
 
+    /// `ts AT TIME ZONE zone`; true when `e` was one.
+    pub(super) fn at_time_zone(&mut self, e: &mut Expr) -> bool {
+        let Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } = e
+        else {
+            return false;
+        };
+        let (ts_ty, zone_ty) = (self.type_of(timestamp), self.type_of(time_zone));
+        *e = at_time_zone(take(timestamp), &ts_ty, take(time_zone), &zone_ty);
+        true
+    }
+
     /// `extract(field FROM interval)`; true when `e` was one.
     pub(super) fn interval_extract(&mut self, e: &mut Expr) -> bool {
         let Expr::Extract { field, expr, .. } = e else {
@@ -425,6 +453,14 @@ impl Typer<'_> {
                 | PgType::Numeric(_)],
             ) => rename(f, "pg_to_timestamp"),
             ("to_timestamp", [_, _]) => rename(f, "pg_to_timestamp_text"),
+            ("timezone", [zone, ts]) => {
+                let (zone, ts) = (zone.clone(), ts.clone());
+                let mut args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+                let (Some(t), Some(z)) = (args.pop(), args.pop()) else {
+                    return Ok(false);
+                };
+                *e = at_time_zone(t, &ts, z, &zone);
+            }
             ("to_date", [_, _]) => rename(f, "pg_to_date"),
             ("date_trunc", [_, PgType::Interval]) => {
                 return Err(refuse("date_trunc of an interval".into()))

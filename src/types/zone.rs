@@ -1,0 +1,181 @@
+//! Time zones for `AT TIME ZONE` and `timezone()`, as PostgreSQL names
+//! them: IANA names from the tz database (chrono-tz; any case),
+//! `UTC`-like names (abbreviations such as `CET` or `PST` are refused:
+//! PostgreSQL reads them from its own table first), POSIX offsets (`'+02'` and `'UTC+2'` are two hours
+//! *west* of Greenwich, as in PostgreSQL), and an interval (`INTERVAL
+//! '+02:00'`, east). A wall time that a zone skips (a spring-forward gap)
+//! takes the offset from before the jump, one it repeats (fall-back) the
+//! offset from after it, as PostgreSQL decides.
+
+use chrono::{Offset, TimeZone};
+
+use crate::error::{Error, Result};
+
+const MICROS: i64 = 1_000_000;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Zone {
+    /// Seconds east of UTC.
+    Fixed(i64),
+    Named(chrono_tz::Tz),
+}
+
+fn not_recognized(name: &str) -> Error {
+    Error::InvalidParameter(format!("time zone \"{name}\" not recognized"))
+}
+
+/// `[+-]h[h][:mm[:ss]]` as seconds, sign included.
+fn offset(s: &str) -> Option<i64> {
+    let (sign, body) = match s.as_bytes().first()? {
+        b'-' => (-1, &s[1..]),
+        b'+' => (1, &s[1..]),
+        _ => (1, s),
+    };
+    let mut parts = body.split(':');
+    let mut total = 0;
+    for (i, unit) in [3600, 60, 1].into_iter().enumerate() {
+        let Some(p) = parts.next() else { break };
+        if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let v: i64 = p.parse().ok()?;
+        if i > 0 && v > 59 {
+            return None;
+        }
+        total += v * unit;
+    }
+    if parts.next().is_some() || total > 15 * 3600 + 59 * 60 {
+        return None;
+    }
+    Some(sign * total)
+}
+
+impl Zone {
+    /// A zone by PostgreSQL's name for it.
+    pub fn parse(name: &str) -> Result<Zone> {
+        let n = name.trim();
+        let upper = n.to_ascii_uppercase();
+        if matches!(upper.as_str(), "Z" | "UTC" | "GMT" | "UCT" | "ZULU") {
+            return Ok(Zone::Fixed(0));
+        }
+        // A short name of letters is an abbreviation to PostgreSQL first
+        // (`CET` is always +01 there, where the tz database's CET keeps
+        // summer time); MosaicDB has no abbreviation table.
+        if n.len() <= 5 && n.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(Error::Unsupported(format!(
+                "time zone abbreviation \"{n}\" (use a tz database name such as Europe/Paris)"
+            )));
+        }
+        if let Ok(tz) = chrono_tz::Tz::from_str_insensitive(n) {
+            return Ok(Zone::Named(tz));
+        }
+        // POSIX: an offset west of Greenwich, bare or after UTC/GMT.
+        let posix = ["utc", "gmt"]
+            .iter()
+            .find_map(|p| {
+                n.get(..3)
+                    .filter(|head| head.eq_ignore_ascii_case(p))
+                    .map(|_| &n[3..])
+            })
+            .unwrap_or(n);
+        if let Some(west) = offset(posix) {
+            return Ok(Zone::Fixed(-west));
+        }
+        Err(not_recognized(n))
+    }
+
+    /// A fixed zone from an interval (east of UTC); PostgreSQL refuses
+    /// one with months or days.
+    pub fn of_interval(iv: &super::interval::Interval) -> Result<Zone> {
+        if iv.months != 0 || iv.days != 0 {
+            return Err(Error::InvalidParameter(format!(
+                "interval time zone \"{}\" must not include months or days",
+                iv.format()
+            )));
+        }
+        Ok(Zone::Fixed(iv.micros / MICROS))
+    }
+
+    /// Seconds east of UTC at the instant `utc` (microseconds since the
+    /// Unix epoch).
+    fn offset_at(&self, utc: i64) -> i64 {
+        match self {
+            Zone::Fixed(s) => *s,
+            Zone::Named(tz) => {
+                let Some(dt) = chrono::DateTime::from_timestamp_micros(utc) else {
+                    return 0;
+                };
+                i64::from(
+                    tz.offset_from_utc_datetime(&dt.naive_utc())
+                        .fix()
+                        .local_minus_utc(),
+                )
+            }
+        }
+    }
+
+    /// The wall time in this zone of the instant `utc` (both as
+    /// microseconds since the Unix epoch).
+    pub fn local_of(&self, utc: i64) -> i64 {
+        utc + self.offset_at(utc) * MICROS
+    }
+
+    /// The instant of the wall time `local` in this zone.
+    pub fn instant_of(&self, local: i64) -> i64 {
+        let tz = match self {
+            Zone::Fixed(s) => return local - s * MICROS,
+            Zone::Named(tz) => tz,
+        };
+        let Some(naive) = chrono::DateTime::from_timestamp_micros(local).map(|d| d.naive_utc())
+        else {
+            return local;
+        };
+        let secs = match tz.offset_from_local_datetime(&naive) {
+            chrono::LocalResult::Single(o) => i64::from(o.fix().local_minus_utc()),
+            // Repeated: the offset after the transition (the later instant).
+            chrono::LocalResult::Ambiguous(a, b) => {
+                let (a, b) = (a.fix().local_minus_utc(), b.fix().local_minus_utc());
+                i64::from(a.min(b))
+            }
+            // Skipped: the offset from before the jump.
+            chrono::LocalResult::None => self.offset_at(local - 12 * 3600 * MICROS),
+        };
+        local - secs * MICROS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::datetime::{format_timestamp, parse_timestamp};
+
+    fn instant(ts: &str, zone: &str) -> String {
+        let z = Zone::parse(zone).unwrap();
+        format_timestamp(z.instant_of(parse_timestamp(ts, false).unwrap()))
+    }
+
+    #[test]
+    fn zones_read_and_convert_as_postgresql_does() {
+        // Each answer is PostgreSQL 15's `timestamp … AT TIME ZONE …`.
+        assert_eq!(
+            instant("2024-03-31 02:30", "Europe/Paris"),
+            "2024-03-31 01:30:00"
+        );
+        assert_eq!(
+            instant("2024-10-27 02:30", "Europe/Paris"),
+            "2024-10-27 01:30:00"
+        );
+        assert_eq!(
+            instant("2024-07-01 12:00", "europe/paris"),
+            "2024-07-01 10:00:00"
+        );
+        assert_eq!(instant("2024-07-01 12:00", "+02"), "2024-07-01 14:00:00");
+        assert_eq!(Zone::parse("CET").unwrap_err().sqlstate(), "0A000");
+        assert_eq!(instant("2024-07-01 12:00", "UTC"), "2024-07-01 12:00:00");
+        let z = Zone::parse("America/New_York").unwrap();
+        let t = parse_timestamp("2024-07-01 12:00", true).unwrap();
+        assert_eq!(format_timestamp(z.local_of(t)), "2024-07-01 08:00:00");
+        assert_eq!(Zone::parse("Nowhere/Land").unwrap_err().sqlstate(), "22023");
+        assert_eq!(Zone::parse("PST").unwrap_err().sqlstate(), "0A000");
+    }
+}
