@@ -216,11 +216,24 @@ impl<'a> Env<'a> {
             TableFactor::Table {
                 name,
                 alias,
-                args: Some(_),
+                args: Some(args),
                 with_ordinality,
                 ..
             } if crate::sql::rewrite::pg_catalog::is_table_function(name) => {
-                let (default, ty) = crate::sql::rewrite::pg_catalog::table_function_column(name);
+                let (default, mut ty) =
+                    crate::sql::rewrite::pg_catalog::table_function_column(name);
+                // A series of timestamps (typed::interval builds it).
+                if default == "generate_series" {
+                    if let Some(sqlparser::ast::FunctionArg::Unnamed(
+                        sqlparser::ast::FunctionArgExpr::Expr(first),
+                    )) = args.args.first()
+                    {
+                        let t = self.expr_type(first)?;
+                        if matches!(t, PgType::Timestamp | PgType::Timestamptz) {
+                            ty = t;
+                        }
+                    }
+                }
                 let col = alias
                     .as_ref()
                     .map(|a| norm(&a.name))

@@ -503,6 +503,11 @@ impl Env<'_> {
                 }
             }
             "pg_interval_part" => PgType::Numeric(None),
+            "pg_timestamp_series_at" => match a.first().map(|e| self.expr_type(e)).transpose()? {
+                Some(PgType::Timestamptz) => PgType::Timestamptz,
+                _ => PgType::Timestamp,
+            },
+            "pg_timestamp_series_last" => PgType::Int8,
             "pg_to_char" => PgType::Text,
             "timezone" => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
                 Some(PgType::Timestamp) => PgType::Timestamptz,

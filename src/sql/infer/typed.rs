@@ -560,4 +560,11 @@ impl VisitorMut for Typer<'_> {
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
         flow(self.expr(e))
     }
+
+    fn pre_visit_table_factor(
+        &mut self,
+        tf: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<Error> {
+        flow(self.timestamp_series(tf))
+    }
 }

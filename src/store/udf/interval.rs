@@ -304,7 +304,72 @@ fn at_time_zone(ctx: &mut Context<'_>) -> FnResult {
     Ok(Value::Text(timestamp_text(t).map_err(fail)?))
 }
 
+/// The largest series `generate_series` of timestamps makes.
+const SERIES_LIMIT: i64 = 100_000_000;
+
+/// The `n`-th element of a timestamp series: the start moved by the step
+/// `n` times (months on the calendar one step at a time, as PostgreSQL
+/// adds them; without months the sum is exact at once).
+fn series_at(start: i64, step: Interval, n: i64) -> crate::error::Result<i64> {
+    if step.months == 0 {
+        let per = i128::from(step.days) * i128::from(crate::types::datetime::MICROS_PER_DAY)
+            + i128::from(step.micros);
+        return i64::try_from(i128::from(start) + per * i128::from(n))
+            .map_err(|_| Error::DatetimeFieldOverflow("timestamp out of range".into()));
+    }
+    let mut t = start;
+    for _ in 0..n {
+        t = step.add_to_timestamp(t)?;
+    }
+    Ok(t)
+}
+
+/// `pg_timestamp_series_last(start, stop, step)`: the index of the last
+/// element of the series (-1 for none); 22023 for a zero step.
+fn series_last(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(start), Some(stop), Some(step)) = (ts_arg(ctx, 0)?, ts_arg(ctx, 1)?, iv_arg(ctx, 2)?)
+    else {
+        return Ok(Value::Integer(-1));
+    };
+    let dir = step.cmp_key().signum();
+    if dir == 0 {
+        return Err(fail(Error::InvalidParameter(
+            "step size cannot equal zero".into(),
+        )));
+    }
+    let within = |t: i64| if dir > 0 { t <= stop } else { t >= stop };
+    if step.months == 0 {
+        let per = i128::from(step.days) * i128::from(crate::types::datetime::MICROS_PER_DAY)
+            + i128::from(step.micros);
+        let span = i128::from(stop) - i128::from(start);
+        if per == 0 || (span != 0 && span.signum() != per.signum()) {
+            return Ok(Value::Integer(if span == 0 { 0 } else { -1 }));
+        }
+        let n = span / per;
+        return Ok(Value::Integer(n.min(i128::from(SERIES_LIMIT)) as i64));
+    }
+    let mut n = -1;
+    let mut t = start;
+    while within(t) && n < SERIES_LIMIT {
+        n += 1;
+        t = match step.add_to_timestamp(t) {
+            Ok(next) => next,
+            Err(_) => break,
+        };
+    }
+    Ok(Value::Integer(n))
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_timestamp_series_last", 3, det, series_last)?;
+    conn.create_scalar_function("pg_timestamp_series_at", 3, det, |ctx| {
+        let (Some(start), Some(step)) = (ts_arg(ctx, 0)?, iv_arg(ctx, 1)?) else {
+            return Ok(Value::Null);
+        };
+        let n: i64 = ctx.get(2)?;
+        let t = series_at(start, step, n).map_err(fail)?;
+        Ok(Value::Text(timestamp_text(t).map_err(fail)?))
+    })?;
     conn.create_scalar_function("pg_at_time_zone", 4, det, at_time_zone)?;
     conn.create_scalar_function("pg_to_timestamp_text", 2, det, |c| from_text(c, false))?;
     conn.create_scalar_function("pg_to_date", 2, det, |c| from_text(c, true))?;

@@ -34,6 +34,8 @@ pub(super) fn is_interval_call(name: &str) -> bool {
                 | "pg_to_timestamp_text"
                 | "pg_to_date"
                 | "pg_at_time_zone"
+                | "pg_timestamp_series_at"
+                | "pg_timestamp_series_last"
         )
 }
 
@@ -345,6 +347,74 @@ impl Typer<'_> {
             literal_interval(e)?;
         }
         Ok(true)
+    }
+
+    /// `generate_series(start, stop, step)` of timestamps in FROM: a
+    /// subquery over SQLite's series of indexes, each the start moved by
+    /// the step that many times (`store::udf::interval`), named as
+    /// PostgreSQL names the column.
+    pub(super) fn timestamp_series(&mut self, tf: &mut sqlparser::ast::TableFactor) -> Result<()> {
+        let sqlparser::ast::TableFactor::Table {
+            name,
+            alias,
+            args: Some(args),
+            with_ordinality,
+            ..
+        } = tf
+        else {
+            return Ok(());
+        };
+        let fname = crate::sql::object_name(name);
+        if fname.strip_prefix("pg_catalog.").unwrap_or(&fname) != "generate_series" {
+            return Ok(());
+        }
+        let exprs: Vec<Expr> = args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect();
+        let [start, stop, step] = exprs.as_slice() else {
+            return Ok(());
+        };
+        if !matches!(self.type_of(start), PgType::Timestamp | PgType::Timestamptz) {
+            return Ok(());
+        }
+        let mut step = step.clone();
+        literal_interval(&mut step)?;
+        let alias_name = alias
+            .as_ref()
+            .map(|a| a.name.to_string())
+            .unwrap_or_else(|| "generate_series".into());
+        let named = |i: usize| {
+            alias
+                .as_ref()
+                .and_then(|a| a.columns.get(i).map(|c| c.name.to_string()))
+        };
+        let col = named(0).unwrap_or_else(|| alias_name.clone());
+        let ordinality = if *with_ordinality {
+            let n = named(1).unwrap_or_else(|| "ordinality".into());
+            format!(", value + 1 AS {n}")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT * FROM (SELECT pg_timestamp_series_at({start}, {step}, value) AS {col}{ordinality} \
+             FROM generate_series(0, pg_timestamp_series_last({start}, {stop}, {step})) AS mosaic_series) \
+             AS {alias_name}"
+        );
+        let Some(sqlparser::ast::Statement::Query(q)) = crate::sql::parse(&sql)?.pop() else {
+            return Err(Error::Internal("generate_series did not parse".into()));
+        };
+        let sqlparser::ast::SetExpr::Select(s) = *q.body else {
+            return Err(Error::Internal("generate_series did not parse".into()));
+        };
+        if let Some(twj) = s.from.into_iter().next() {
+            *tf = twj.relation;
+        }
+        Ok(())
     }
 
     /// `ts AT TIME ZONE zone`; true when `e` was one.
