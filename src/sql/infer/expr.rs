@@ -508,6 +508,11 @@ impl Env<'_> {
                 _ => PgType::Timestamp,
             },
             "pg_timestamp_series_last" => PgType::Int8,
+            "isfinite" => PgType::Bool,
+            "date_bin" | "pg_date_bin" => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
+                Some(PgType::Timestamptz) => PgType::Timestamptz,
+                _ => PgType::Timestamp,
+            },
             "pg_to_char" => PgType::Text,
             "timezone" => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
                 Some(PgType::Timestamp) => PgType::Timestamptz,
@@ -611,6 +616,7 @@ impl Env<'_> {
             "date_trunc" => match a.get(1) {
                 Some(e) => match self.expr_type(e)? {
                     PgType::Timestamp => PgType::Timestamp,
+                    PgType::Interval => PgType::Interval,
                     _ => PgType::Timestamptz,
                 },
                 None => PgType::Timestamptz,

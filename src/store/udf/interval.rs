@@ -360,7 +360,28 @@ fn series_last(ctx: &mut Context<'_>) -> FnResult {
     Ok(Value::Integer(n))
 }
 
+/// `pg_interval_trunc(unit, iv)`: date_trunc of an interval.
+fn interval_trunc(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(unit), Some(iv)) = (as_text(ctx.get_raw(0)), iv_arg(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    out(iv.truncated(&unit.trim().to_ascii_lowercase()))
+}
+
+/// `pg_date_bin(stride, ts, origin)`.
+fn date_bin(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(stride), Some(ts), Some(origin)) =
+        (iv_arg(ctx, 0)?, ts_arg(ctx, 1)?, ts_arg(ctx, 2)?)
+    else {
+        return Ok(Value::Null);
+    };
+    let t = stride.bin(ts, origin).map_err(fail)?;
+    Ok(Value::Text(timestamp_text(t).map_err(fail)?))
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_interval_trunc", 2, det, interval_trunc)?;
+    conn.create_scalar_function("pg_date_bin", 3, det, date_bin)?;
     conn.create_scalar_function("pg_timestamp_series_last", 3, det, series_last)?;
     conn.create_scalar_function("pg_timestamp_series_at", 3, det, |ctx| {
         let (Some(start), Some(step)) = (ts_arg(ctx, 0)?, iv_arg(ctx, 1)?) else {

@@ -308,6 +308,97 @@ impl Interval {
         })
     }
 
+    /// `date_trunc(unit, interval)`: the fields below `unit` zeroed, as
+    /// PostgreSQL's interval_trunc does (`unit` in lower case).
+    pub fn truncated(self, unit: &str) -> Result<Interval> {
+        let rank = match unit {
+            "millennium" | "millennia" | "mil" | "mils" => 9,
+            "century" | "centuries" | "c" | "cent" => 8,
+            "decade" | "decades" | "dec" | "decs" => 7,
+            "year" | "years" | "y" | "yr" | "yrs" => 6,
+            "quarter" | "qtr" => 5,
+            "month" | "months" | "mon" | "mons" => 4,
+            "day" | "days" | "d" => 3,
+            "hour" | "hours" | "h" | "hr" | "hrs" => 2,
+            "minute" | "minutes" | "m" | "min" | "mins" => 1,
+            "second" | "seconds" | "s" | "sec" | "secs" => 0,
+            "millisecond" | "milliseconds" | "ms" | "msec" | "msecs" => -1,
+            "microsecond" | "microseconds" | "us" | "usec" | "usecs" => -2,
+            "week" | "weeks" | "w" => {
+                return Err(Error::Unsupported(format!(
+                    "unit \"{unit}\" for type interval"
+                )))
+            }
+            other => {
+                return Err(Error::InvalidParameter(format!(
+                    "unit \"{other}\" not recognized for type interval"
+                )))
+            }
+        };
+        let mut year = i64::from(self.months / 12);
+        let mut mon = i64::from(self.months % 12);
+        let mut day = i64::from(self.days);
+        let t = self.micros;
+        let (mut hour, mut min) = (t / MICROS_PER_HOUR, t % MICROS_PER_HOUR / MICROS_PER_MINUTE);
+        let (mut sec, mut fsec) = (
+            t % MICROS_PER_MINUTE / MICROS_PER_SECOND,
+            t % MICROS_PER_SECOND,
+        );
+        for (r, step) in [(9, 1000), (8, 100), (7, 10)] {
+            if rank >= r {
+                year = year / step * step;
+            }
+        }
+        if rank >= 6 {
+            mon = 0;
+        }
+        if rank >= 5 {
+            mon = 3 * (mon / 3);
+        }
+        if rank >= 4 {
+            day = 0;
+        }
+        if rank >= 3 {
+            hour = 0;
+        }
+        if rank >= 2 {
+            min = 0;
+        }
+        if rank >= 1 {
+            sec = 0;
+        }
+        if rank >= 0 {
+            fsec = 0;
+        } else if rank == -1 {
+            fsec = fsec / 1000 * 1000;
+        }
+        Ok(Interval {
+            months: i32::try_from(year * 12 + mon).map_err(|_| out_of_range())?,
+            days: i32::try_from(day).map_err(|_| out_of_range())?,
+            micros: ((hour * 60 + min) * 60 + sec) * MICROS_PER_SECOND + fsec,
+        })
+    }
+
+    /// `date_bin(stride, ts, origin)`: the start of the stride-wide bin,
+    /// counted from `origin`, that holds `ts` (all in microseconds).
+    pub fn bin(self, ts: i64, origin: i64) -> Result<i64> {
+        if self.months != 0 {
+            return Err(Error::Unsupported(
+                "timestamps binned into intervals containing months or years".into(),
+            ));
+        }
+        let stride = i128::from(self.days) * i128::from(MICROS_PER_DAY) + i128::from(self.micros);
+        if stride <= 0 {
+            return Err(Error::DatetimeFieldOverflow(
+                "stride must be greater than zero".into(),
+            ));
+        }
+        let delta = i128::from(ts) - i128::from(origin);
+        let binned = i128::from(origin) + delta.div_euclid(stride) * stride;
+        i64::try_from(binned)
+            .map_err(|_| Error::DatetimeFieldOverflow("timestamp out of range".into()))
+    }
+
     /// `make_interval(years, months, weeks, days, hours, mins, secs)`.
     pub fn make(ints: [i64; 6], secs: f64) -> Result<Interval> {
         let [years, months, weeks, days, hours, mins] = ints;

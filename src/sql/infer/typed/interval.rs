@@ -36,6 +36,7 @@ pub(super) fn is_interval_call(name: &str) -> bool {
                 | "pg_at_time_zone"
                 | "pg_timestamp_series_at"
                 | "pg_timestamp_series_last"
+                | "pg_date_bin"
         )
 }
 
@@ -532,8 +533,23 @@ impl Typer<'_> {
                 *e = at_time_zone(t, &ts, z, &zone);
             }
             ("to_date", [_, _]) => rename(f, "pg_to_date"),
-            ("date_trunc", [_, PgType::Interval]) => {
-                return Err(refuse("date_trunc of an interval".into()))
+            ("date_trunc", [_, PgType::Interval]) => rename(f, "pg_interval_trunc"),
+            ("date_bin", [_, _, _]) => {
+                for a in arg_exprs(f).into_iter().take(1) {
+                    literal_interval(a)?;
+                }
+                rename(f, "pg_date_bin");
+            }
+            // MosaicDB has no infinite values.
+            (
+                "isfinite",
+                [PgType::Interval | PgType::Date | PgType::Timestamp | PgType::Timestamptz],
+            ) => {
+                let arg = arg_exprs(f).into_iter().map(take).next();
+                let v = arg.unwrap_or(Expr::Value(Value::Null.into()));
+                *e = crate::sql::parse_expr(&format!(
+                    "CASE WHEN ({v}) IS NULL THEN NULL ELSE true END"
+                ))?;
             }
             _ => return Ok(false),
         }
