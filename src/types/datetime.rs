@@ -42,7 +42,8 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     )
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+/// The days of month `m` (1–12) of year `y`, proleptic Gregorian.
+pub fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,

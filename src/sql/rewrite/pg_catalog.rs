@@ -430,36 +430,67 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
         }
         _ => return Ok(()),
     };
+    let (alias, with_ordinality) = (alias.clone(), *with_ordinality);
+    *f = series_subquery(
+        alias.as_ref(),
+        with_ordinality,
+        &Series {
+            source: &source,
+            value: &value,
+            ordinal,
+            default_col,
+        },
+    )?;
+    Ok(())
+}
+
+/// What a set-returning function in FROM becomes: rows of `source`, each
+/// giving `value` (and `ordinal` WITH ORDINALITY).
+pub struct Series<'a> {
+    pub source: &'a str,
+    pub value: &'a str,
+    pub ordinal: &'a str,
+    /// The column's name when the call has no alias.
+    pub default_col: &'a str,
+}
+
+/// The subquery a set-returning function in FROM becomes, with the
+/// column named as PostgreSQL names it: the alias's first column, else
+/// the alias, else the function; `ordinality` (or the alias's second
+/// column) WITH ORDINALITY.
+pub fn series_subquery(
+    alias: Option<&sqlparser::ast::TableAlias>,
+    with_ordinality: bool,
+    s: &Series<'_>,
+) -> Result<TableFactor> {
     let alias_name = alias
-        .as_ref()
         .map(|a| a.name.to_string())
-        .unwrap_or_else(|| default_col.into());
-    let named = |i: usize| {
-        alias
-            .as_ref()
-            .and_then(|a| a.columns.get(i).map(|c| c.name.to_string()))
-    };
+        .unwrap_or_else(|| s.default_col.into());
+    let named = |i: usize| alias.and_then(|a| a.columns.get(i).map(|c| c.name.to_string()));
     let col = named(0).unwrap_or_else(|| alias_name.clone());
-    let ordinality = match *with_ordinality {
+    let ordinality = match with_ordinality {
         true => format!(
-            ", {ordinal} AS {}",
+            ", {} AS {}",
+            s.ordinal,
             named(1).unwrap_or_else(|| "ordinality".into())
         ),
         false => String::new(),
     };
     let sql = format!(
-        "SELECT * FROM (SELECT {value} AS {col}{ordinality} FROM {source}) AS {alias_name}"
+        "SELECT * FROM (SELECT {} AS {col}{ordinality} FROM {}) AS {alias_name}",
+        s.value, s.source
     );
     let Some(Statement::Query(q)) = crate::sql::parse(&sql)?.pop() else {
         return Err(Error::Internal("table function did not parse".into()));
     };
-    let sqlparser::ast::SetExpr::Select(s) = *q.body else {
+    let sqlparser::ast::SetExpr::Select(sel) = *q.body else {
         return Err(Error::Internal("table function did not parse".into()));
     };
-    if let Some(twj) = s.from.into_iter().next() {
-        *f = twj.relation;
-    }
-    Ok(())
+    sel.from
+        .into_iter()
+        .next()
+        .map(|twj| twj.relation)
+        .ok_or_else(|| Error::Internal("table function did not parse".into()))
 }
 
 /// A set-returning function of a SELECT list this module rewrites:

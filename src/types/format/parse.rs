@@ -8,7 +8,7 @@
 
 use super::{keyword_at, DAYS, MONTHS};
 use crate::error::{Error, Result};
-use crate::types::datetime::{days_from_civil, MICROS_PER_DAY};
+use crate::types::datetime::{days_from_civil, days_in_month, MICROS_PER_DAY};
 
 /// What the input gave.
 #[derive(Default)]
@@ -242,15 +242,6 @@ impl Read {
         }
         let tod = ((hour * 60 + self.minute) * 60 + self.second) * 1_000_000 + self.micros;
         Ok(days * MICROS_PER_DAY + tod - self.offset * 1_000_000)
-    }
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
     }
 }
 

@@ -7,7 +7,7 @@
 use super::{out_of_range, Interval, DAYS_PER_MONTH, MICROS_PER_DAY, MICROS_PER_HOUR};
 use super::{MICROS_PER_MINUTE, MICROS_PER_SECOND};
 use crate::error::{Error, Result};
-use crate::types::datetime::{civil_from_days, days_from_civil};
+use crate::types::datetime::{civil_from_days, days_from_civil, days_in_month};
 
 /// PostgreSQL's TSROUND: a float rounded to six fractional digits.
 fn ts_round(x: f64) -> f64 {
@@ -16,15 +16,6 @@ fn ts_round(x: f64) -> f64 {
 
 fn fits_i32(x: f64) -> Option<i32> {
     (x.is_finite() && x >= i32::MIN as f64 && x < -(i32::MIN as f64)).then_some(x as i32)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
 }
 
 /// The (year, month, day, microsecond of day) of a timestamp

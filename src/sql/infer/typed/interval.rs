@@ -385,36 +385,21 @@ impl Typer<'_> {
         }
         let mut step = step.clone();
         literal_interval(&mut step)?;
-        let alias_name = alias
-            .as_ref()
-            .map(|a| a.name.to_string())
-            .unwrap_or_else(|| "generate_series".into());
-        let named = |i: usize| {
-            alias
-                .as_ref()
-                .and_then(|a| a.columns.get(i).map(|c| c.name.to_string()))
-        };
-        let col = named(0).unwrap_or_else(|| alias_name.clone());
-        let ordinality = if *with_ordinality {
-            let n = named(1).unwrap_or_else(|| "ordinality".into());
-            format!(", value + 1 AS {n}")
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "SELECT * FROM (SELECT pg_timestamp_series_at({start}, {step}, value) AS {col}{ordinality} \
-             FROM generate_series(0, pg_timestamp_series_last({start}, {stop}, {step})) AS mosaic_series) \
-             AS {alias_name}"
+        let source = format!(
+            "generate_series(0, pg_timestamp_series_last({start}, {stop}, {step})) AS mosaic_series"
         );
-        let Some(sqlparser::ast::Statement::Query(q)) = crate::sql::parse(&sql)?.pop() else {
-            return Err(Error::Internal("generate_series did not parse".into()));
-        };
-        let sqlparser::ast::SetExpr::Select(s) = *q.body else {
-            return Err(Error::Internal("generate_series did not parse".into()));
-        };
-        if let Some(twj) = s.from.into_iter().next() {
-            *tf = twj.relation;
-        }
+        let value = format!("pg_timestamp_series_at({start}, {step}, value)");
+        let (alias, with_ordinality) = (alias.clone(), *with_ordinality);
+        *tf = crate::sql::rewrite::pg_catalog::series_subquery(
+            alias.as_ref(),
+            with_ordinality,
+            &crate::sql::rewrite::pg_catalog::Series {
+                source: &source,
+                value: &value,
+                ordinal: "value + 1",
+                default_col: "generate_series",
+            },
+        )?;
         Ok(())
     }
 
