@@ -228,9 +228,12 @@ impl<'a> Env<'a> {
                         sqlparser::ast::FunctionArgExpr::Expr(first),
                     )) = args.args.first()
                     {
-                        let t = self.expr_type(first)?;
-                        if matches!(t, PgType::Timestamp | PgType::Timestamptz) {
-                            ty = t;
+                        // A date is read as timestamptz, as PostgreSQL
+                        // resolves the call.
+                        match self.expr_type(first)? {
+                            PgType::Timestamp => ty = PgType::Timestamp,
+                            PgType::Timestamptz | PgType::Date => ty = PgType::Timestamptz,
+                            _ => {}
                         }
                     }
                 }

@@ -504,7 +504,7 @@ impl Env<'_> {
             }
             "pg_interval_part" => PgType::Numeric(None),
             "pg_timestamp_series_at" => match a.first().map(|e| self.expr_type(e)).transpose()? {
-                Some(PgType::Timestamptz) => PgType::Timestamptz,
+                Some(PgType::Timestamptz | PgType::Date) => PgType::Timestamptz,
                 _ => PgType::Timestamp,
             },
             "pg_timestamp_series_last" => PgType::Int8,

@@ -380,7 +380,11 @@ impl Typer<'_> {
         let [start, stop, step] = exprs.as_slice() else {
             return Ok(());
         };
-        if !matches!(self.type_of(start), PgType::Timestamp | PgType::Timestamptz) {
+        // A date start is read as timestamptz, as PostgreSQL resolves it.
+        if !matches!(
+            self.type_of(start),
+            PgType::Timestamp | PgType::Timestamptz | PgType::Date
+        ) {
             return Ok(());
         }
         let mut step = step.clone();
