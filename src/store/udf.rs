@@ -556,11 +556,37 @@ fn enum_collation(conn: &Connection, name: &str) -> rusqlite::Result<()> {
     conn.create_collation(name, move |a, b| pos(a).cmp(&pos(b)).then_with(|| a.cmp(b)))
 }
 
+/// `pg_enum_cmp(a, b, collation)`: -1, 0 or 1 as the enum whose
+/// collation is named orders the two labels (text that is no label after
+/// every label, by its bytes); NULL when either is. Ordering comparisons
+/// use it rather than a COLLATE, which SQLite would carry into whatever
+/// is built from the comparison's result.
+fn enum_cmp(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(a), Some(b), Some(name)) = (
+        as_text(ctx.get_raw(0)),
+        as_text(ctx.get_raw(1)),
+        as_text(ctx.get_raw(2)),
+    ) else {
+        return Ok(Value::Null);
+    };
+    let labels = crate::types::enums::collation_labels(&name).unwrap_or_default();
+    let pos = |s: &str| {
+        labels
+            .iter()
+            .position(|l| l.as_slice() == s.as_bytes())
+            .unwrap_or(usize::MAX)
+    };
+    Ok(Value::Integer(
+        pos(&a).cmp(&pos(&b)).then_with(|| a.cmp(&b)) as i64,
+    ))
+}
+
 /// Register MosaicDB's SQL functions on `conn`.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     let volatile = FunctionFlags::SQLITE_UTF8;
     conn.create_scalar_function("pg_cast", 2, det, pg_cast)?;
+    conn.create_scalar_function("pg_enum_cmp", 3, det, enum_cmp)?;
     conn.create_scalar_function("pg_series_last", 3, det, series_last)?;
     conn.create_scalar_function("pg_jsonb_concat", 2, det, |c| jsonb_op(c, false))?;
     conn.create_scalar_function("pg_jsonb_eq", 2, det, |c| jsonb_op(c, true))?;

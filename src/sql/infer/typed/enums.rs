@@ -1,7 +1,10 @@
-//! The typed step for enum operands (`types::enums`): comparisons, sort
-//! and grouping keys and min/max run under the enum's collation, so they
-//! follow its sort order, never the labels' text; a quoted literal an
-//! enum meets takes the enum's type and must be one of its labels (22P02).
+//! The typed step for enum operands (`types::enums`): sort and grouping
+//! keys and min/max run under the enum's collation, and order comparisons
+//! through `pg_enum_cmp` (an explicit COLLATE in a comparison would be
+//! carried into text built from its result), so they follow its sort
+//! order, never the labels' text; equality compares the labels. A quoted
+//! literal an enum meets takes the enum's type and must be one of its
+//! labels (22P02).
 
 use sqlparser::ast::{BinaryOperator as Op, Expr, Value};
 
@@ -28,6 +31,17 @@ pub(super) fn collate_enum(e: Expr, ty: &EnumType) -> Expr {
                 ty.collation(),
             )]),
         },
+    }
+}
+
+/// `pg_enum_cmp(a, b, collation) op 0`: an order comparison of two
+/// values of enum `ty`.
+fn enum_compare(a: Expr, op: Op, b: Expr, ty: &EnumType) -> Expr {
+    let name = Expr::Value(Value::SingleQuotedString(ty.collation()).into());
+    Expr::BinaryOp {
+        left: Box::new(crate::sql::build::call("pg_enum_cmp", vec![a, b, name])),
+        op,
+        right: Box::new(Expr::Value(Value::Number("0".into(), false).into())),
     }
 }
 
@@ -136,9 +150,11 @@ impl Typer<'_> {
                 } else {
                     self.enum_operand(&ty, left, &op_text)?;
                 }
-                // The explicit collation of either operand decides.
-                let side = if left_is_enum { left } else { right };
-                **side = collate_enum(take(side), &ty);
+                // Labels are equal as text; an order compares positions.
+                if !matches!(op, Op::Eq | Op::NotEq) {
+                    let op = op.clone();
+                    *e = enum_compare(take(left), op, take(right), &ty);
+                }
             }
             Expr::Between {
                 expr, low, high, ..
@@ -148,7 +164,24 @@ impl Typer<'_> {
                 };
                 self.enum_operand(&ty, low, "BETWEEN")?;
                 self.enum_operand(&ty, high, "BETWEEN")?;
-                **expr = collate_enum(take(expr), &ty);
+                let negated = matches!(e, Expr::Between { negated: true, .. });
+                let Expr::Between {
+                    expr, low, high, ..
+                } = e
+                else {
+                    return Ok(());
+                };
+                let x = take(expr);
+                let both = Expr::Nested(Box::new(Expr::BinaryOp {
+                    left: Box::new(enum_compare(x.clone(), Op::GtEq, take(low), &ty)),
+                    op: Op::And,
+                    right: Box::new(enum_compare(x, Op::LtEq, take(high), &ty)),
+                }));
+                *e = if negated {
+                    super::expr::not(both)
+                } else {
+                    both
+                };
             }
             Expr::Like { expr, negated, .. } | Expr::ILike { expr, negated, .. } => {
                 if let Some(ty) = enum_of(&self.type_of(expr)) {
