@@ -547,38 +547,35 @@ fn enum_collation(conn: &Connection, name: &str) -> rusqlite::Result<()> {
     let Some(labels) = crate::types::enums::collation_labels(name) else {
         return Ok(());
     };
-    let pos = move |s: &str| {
-        labels
-            .iter()
-            .position(|l| l.as_slice() == s.as_bytes())
-            .unwrap_or(usize::MAX)
-    };
-    conn.create_collation(name, move |a, b| pos(a).cmp(&pos(b)).then_with(|| a.cmp(b)))
+    conn.create_collation(name, move |a, b| enum_order(&labels, a, b))
 }
 
-/// `pg_enum_cmp(a, b, collation)`: -1, 0 or 1 as the enum whose
-/// collation is named orders the two labels (text that is no label after
-/// every label, by its bytes); NULL when either is. Ordering comparisons
-/// use it rather than a COLLATE, which SQLite would carry into whatever
-/// is built from the comparison's result.
-fn enum_cmp(ctx: &mut Context<'_>) -> FnResult {
-    let (Some(a), Some(b), Some(name)) = (
-        as_text(ctx.get_raw(0)),
-        as_text(ctx.get_raw(1)),
-        as_text(ctx.get_raw(2)),
-    ) else {
-        return Ok(Value::Null);
-    };
-    let labels = crate::types::enums::collation_labels(&name).unwrap_or_default();
+/// The order of two texts under an enum's labels: by the labels'
+/// positions, text that is no label after every label, then by bytes.
+fn enum_order(labels: &[Vec<u8>], a: &str, b: &str) -> std::cmp::Ordering {
     let pos = |s: &str| {
         labels
             .iter()
             .position(|l| l.as_slice() == s.as_bytes())
             .unwrap_or(usize::MAX)
     };
-    Ok(Value::Integer(
-        pos(&a).cmp(&pos(&b)).then_with(|| a.cmp(&b)) as i64,
-    ))
+    pos(a).cmp(&pos(b)).then_with(|| a.cmp(b))
+}
+
+/// `pg_enum_cmp(a, b, collation)`: -1, 0 or 1 as the enum whose
+/// collation is named orders the two labels ([`enum_order`]); NULL when
+/// either is. Ordering comparisons use it rather than a COLLATE, which
+/// SQLite would carry into whatever is built from the comparison's
+/// result. The labels are read from the name once per statement.
+fn enum_cmp(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(a), Some(b)) = (as_text(ctx.get_raw(0)), as_text(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    let labels = ctx.get_or_create_aux(2, |name| -> Result<_, Error> {
+        let name = as_text(name).unwrap_or_default();
+        Ok(crate::types::enums::collation_labels(&name).unwrap_or_default())
+    })?;
+    Ok(Value::Integer(enum_order(&labels, &a, &b) as i64))
 }
 
 /// Register MosaicDB's SQL functions on `conn`.

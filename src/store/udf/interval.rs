@@ -2,8 +2,11 @@
 //! the `pg_interval` collation, arithmetic with intervals and timestamps,
 //! `age`, `justify_*`, `make_interval`, the fields of `extract` and
 //! `date_part`, and `sum`/`avg` (whose partial results merge across shards
-//! by the same functions: `plan::fragment`). The typed step
-//! (`sql::infer::typed`) emits these names where an operand is an interval.
+//! by the same functions: `plan::fragment`); and the date and time
+//! functions built on them: `to_char`, `to_timestamp`, `to_date`,
+//! `AT TIME ZONE`, `date_bin`, `date_trunc` of an interval and the
+//! timestamp `generate_series`. The typed step (`sql::infer::typed`)
+//! emits these names where an operand is an interval or a date or time.
 
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
@@ -20,22 +23,6 @@ fn iv_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Interval>> {
         None => Ok(None),
         Some(s) => Interval::parse(&s).map(Some).map_err(fail),
     }
-}
-
-fn float_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<f64>> {
-    Ok(match ctx.get_raw(i) {
-        ValueRef::Null => None,
-        ValueRef::Integer(v) => Some(v as f64),
-        ValueRef::Real(v) => Some(v),
-        v => {
-            let s = as_text(v).unwrap_or_default();
-            Some(s.trim().parse().map_err(|_| {
-                fail(Error::InvalidInput(format!(
-                    "invalid input syntax for type double precision: \"{s}\""
-                )))
-            })?)
-        }
-    })
 }
 
 fn out(r: crate::error::Result<Interval>) -> FnResult {
@@ -63,7 +50,7 @@ fn unary(ctx: &Context<'_>, f: fn(Interval) -> crate::error::Result<Interval>) -
 
 /// `interval * float8` (`mul`) or `interval / float8`.
 fn scale(ctx: &Context<'_>, mul: bool) -> FnResult {
-    match (iv_arg(ctx, 0)?, float_arg(ctx, 1)?) {
+    match (iv_arg(ctx, 0)?, super::math::float(ctx, 1)?) {
         (Some(a), Some(f)) => out(if mul { a.times(f) } else { a.divided_by(f) }),
         _ => Ok(Value::Null),
     }
@@ -106,7 +93,7 @@ fn make(ctx: &mut Context<'_>) -> FnResult {
             }
         }
     }
-    match float_arg(ctx, 6)? {
+    match super::math::float(ctx, 6)? {
         Some(secs) => out(Interval::make(ints, secs)),
         None => Ok(Value::Null),
     }
@@ -250,7 +237,7 @@ fn to_char(ctx: &mut Context<'_>) -> FnResult {
 /// `to_timestamp(seconds)`: the moment that many seconds after
 /// 1970-01-01 00:00 UTC, to the microsecond.
 fn to_timestamp(ctx: &mut Context<'_>) -> FnResult {
-    let Some(secs) = float_arg(ctx, 0)? else {
+    let Some(secs) = super::math::float(ctx, 0)? else {
         return Ok(Value::Null);
     };
     if secs.is_infinite() {

@@ -12,7 +12,7 @@ use super::{as_text, fail, FnResult};
 use crate::error::Error;
 
 /// Argument `i` as a double; `None` for NULL.
-fn float(c: &Context<'_>, i: usize) -> rusqlite::Result<Option<f64>> {
+pub(super) fn float(c: &Context<'_>, i: usize) -> rusqlite::Result<Option<f64>> {
     Ok(match c.get_raw(i) {
         ValueRef::Null => None,
         ValueRef::Integer(n) => Some(n as f64),

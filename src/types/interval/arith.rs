@@ -39,22 +39,26 @@ impl Interval {
     }
 
     pub fn plus(self, o: Interval) -> Result<Interval> {
-        let r = || {
-            Some(Interval {
-                months: self.months.checked_add(o.months)?,
-                days: self.days.checked_add(o.days)?,
-                micros: self.micros.checked_add(o.micros)?,
-            })
-        };
-        r().ok_or_else(out_of_range)
+        self.fieldwise(o, i32::checked_add, i64::checked_add)
     }
 
     pub fn minus(self, o: Interval) -> Result<Interval> {
+        self.fieldwise(o, i32::checked_sub, i64::checked_sub)
+    }
+
+    /// Field by field with `day_op` on months and days, `time_op` on the
+    /// microseconds; 22008 on overflow.
+    fn fieldwise(
+        self,
+        o: Interval,
+        day_op: fn(i32, i32) -> Option<i32>,
+        time_op: fn(i64, i64) -> Option<i64>,
+    ) -> Result<Interval> {
         let r = || {
             Some(Interval {
-                months: self.months.checked_sub(o.months)?,
-                days: self.days.checked_sub(o.days)?,
-                micros: self.micros.checked_sub(o.micros)?,
+                months: day_op(self.months, o.months)?,
+                days: day_op(self.days, o.days)?,
+                micros: time_op(self.micros, o.micros)?,
             })
         };
         r().ok_or_else(out_of_range)
@@ -63,20 +67,7 @@ impl Interval {
     /// `interval * factor` (PostgreSQL's interval_mul): whole months and
     /// days stay, their fractions cascade down to days and microseconds.
     pub fn times(self, factor: f64) -> Result<Interval> {
-        let months = fits_i32(self.months as f64 * factor).ok_or_else(out_of_range)?;
-        let days = fits_i32(self.days as f64 * factor).ok_or_else(out_of_range)?;
-        let month_rest =
-            ts_round((self.months as f64 * factor - months as f64) * DAYS_PER_MONTH as f64);
-        let sec_rest = ts_round(
-            (self.days as f64 * factor - days as f64 + month_rest - month_rest.trunc()) * 86_400.0,
-        );
-        self.cascade(
-            months,
-            days,
-            month_rest,
-            sec_rest,
-            self.micros as f64 * factor,
-        )
+        self.scaled(|x| x * factor)
     }
 
     /// `interval / factor` (PostgreSQL's interval_div); 22012 for zero.
@@ -84,30 +75,19 @@ impl Interval {
         if factor == 0.0 {
             return Err(Error::DivisionByZero("division by zero".into()));
         }
-        let months = fits_i32(self.months as f64 / factor).ok_or_else(out_of_range)?;
-        let days = fits_i32(self.days as f64 / factor).ok_or_else(out_of_range)?;
-        let month_rest =
-            ts_round((self.months as f64 / factor - months as f64) * DAYS_PER_MONTH as f64);
-        let sec_rest = ts_round(
-            (self.days as f64 / factor - days as f64 + month_rest - month_rest.trunc()) * 86_400.0,
-        );
-        self.cascade(
-            months,
-            days,
-            month_rest,
-            sec_rest,
-            self.micros as f64 / factor,
-        )
+        self.scaled(|x| x / factor)
     }
 
-    fn cascade(
-        self,
-        months: i32,
-        mut days: i32,
-        month_rest: f64,
-        mut sec_rest: f64,
-        micros: f64,
-    ) -> Result<Interval> {
+    /// Each field scaled by `by` (a product or a quotient, computed as
+    /// PostgreSQL computes each), fractions of months and days cascaded.
+    fn scaled(self, by: impl Fn(f64) -> f64) -> Result<Interval> {
+        let months = fits_i32(by(self.months as f64)).ok_or_else(out_of_range)?;
+        let days = fits_i32(by(self.days as f64)).ok_or_else(out_of_range)?;
+        let month_rest = ts_round((by(self.months as f64) - months as f64) * DAYS_PER_MONTH as f64);
+        let mut sec_rest = ts_round(
+            (by(self.days as f64) - days as f64 + month_rest - month_rest.trunc()) * 86_400.0,
+        );
+        let mut days = days;
         if sec_rest.abs() >= 86_400.0 {
             let whole = (sec_rest / 86_400.0) as i32;
             days = days.checked_add(whole).ok_or_else(out_of_range)?;
@@ -116,7 +96,7 @@ impl Interval {
         days = days
             .checked_add(month_rest as i32)
             .ok_or_else(out_of_range)?;
-        let t = (micros + sec_rest * 1e6).round_ties_even();
+        let t = (by(self.micros as f64) + sec_rest * 1e6).round_ties_even();
         if !t.is_finite() || t < i64::MIN as f64 || t >= -(i64::MIN as f64) {
             return Err(out_of_range());
         }
