@@ -291,7 +291,8 @@ fn at_time_zone(ctx: &mut Context<'_>) -> FnResult {
     Ok(Value::Text(timestamp_text(t).map_err(fail)?))
 }
 
-/// The largest series `generate_series` of timestamps makes.
+/// The most elements a `generate_series` of timestamps makes; a longer
+/// one is refused (0A000).
 const SERIES_LIMIT: i64 = 100_000_000;
 
 /// The `n`-th element of a timestamp series: the start moved by the step
@@ -333,18 +334,28 @@ fn series_last(ctx: &mut Context<'_>) -> FnResult {
             return Ok(Value::Integer(if span == 0 { 0 } else { -1 }));
         }
         let n = span / per;
-        return Ok(Value::Integer(n.min(i128::from(SERIES_LIMIT)) as i64));
+        if n >= i128::from(SERIES_LIMIT) {
+            return Err(fail(too_long()));
+        }
+        return Ok(Value::Integer(n as i64));
     }
     let mut n = -1;
     let mut t = start;
-    while within(t) && n < SERIES_LIMIT {
+    while within(t) {
         n += 1;
-        t = match step.add_to_timestamp(t) {
-            Ok(next) => next,
-            Err(_) => break,
-        };
+        if n >= SERIES_LIMIT {
+            return Err(fail(too_long()));
+        }
+        t = step.add_to_timestamp(t).map_err(fail)?;
     }
     Ok(Value::Integer(n))
+}
+
+/// A series longer than [`SERIES_LIMIT`] is refused, never cut short.
+fn too_long() -> Error {
+    Error::Unsupported(format!(
+        "a generate_series of timestamps with more than {SERIES_LIMIT} elements"
+    ))
 }
 
 /// `pg_interval_trunc(unit, iv)`: date_trunc of an interval.
