@@ -139,6 +139,9 @@ pub enum Error {
     /// 22015: an interval field out of range on input.
     #[error("{0}")]
     IntervalFieldOverflow(String),
+    /// 42P18: a type that cannot be told (`ARRAY[]` without a cast).
+    #[error("{0}")]
+    IndeterminateDatatype(String),
     /// An ESCAPE that is not one character (22025).
     #[error("{0}")]
     InvalidEscapeSequence(String),
@@ -285,6 +288,7 @@ impl Error {
             Error::DatetimeFieldOverflow(_) => "22008",
             Error::InvalidDatetimeFormat(_) => "22007",
             Error::IntervalFieldOverflow(_) => "22015",
+            Error::IndeterminateDatatype(_) => "42P18",
             Error::InvalidEscapeSequence(_) => "22025",
             Error::InvalidRegex(_) => "2201B",
             Error::InvalidRowCount(_) => "2201W",
@@ -434,6 +438,7 @@ mod tests {
             (Error::DatetimeFieldOverflow("d".into()), "22008"),
             (Error::InvalidDatetimeFormat("d".into()), "22007"),
             (Error::IntervalFieldOverflow("d".into()), "22015"),
+            (Error::IndeterminateDatatype("a".into()), "42P18"),
             (Error::NoSuchCursor("c".into()), "34000"),
             (Error::CursorExists("c".into()), "42P03"),
             (Error::NoSuchPreparedStatement("s".into()), "26000"),

@@ -85,6 +85,9 @@ pub enum PgType {
     /// A full transaction id (`pg_current_xact_id()`): an unsigned 64-bit
     /// integer, stored as an integer.
     Xid8,
+    /// An object identifier (`oid`): the catalog's row ids, stored as an
+    /// integer (0 to 4294967295).
+    Oid,
     /// The result of a function that returns nothing (`pg_sleep`,
     /// `pg_advisory_lock`): an empty value, never stored.
     Void,
@@ -117,6 +120,7 @@ pub fn is_typed_collation(name: &str) -> bool {
         || name == JSONB_COLLATION
         || name == BPCHAR_COLLATION
         || name.starts_with(enums::COLLATION_PREFIX)
+        || name.starts_with(array::COLLATION_PREFIX)
 }
 
 /// How SQLite stores a type (the STRICT column type).
@@ -182,15 +186,31 @@ impl PgType {
             }
             D::Custom(name, mods) => custom_type(&name.to_string(), mods)
                 .ok_or_else(|| Error::Unsupported(format!("type {dt}")))?,
+            D::Array(
+                sqlparser::ast::ArrayElemTypeDef::SquareBracket(elem, _)
+                | sqlparser::ast::ArrayElemTypeDef::Qualified(elem, _),
+            ) => {
+                let elem = PgType::from_sql(elem)?;
+                if array::Family::of(&elem).is_none() || matches!(elem, PgType::Unknown) {
+                    return Err(Error::Unsupported(format!(
+                        "type {dt} (arrays of {})",
+                        elem.display_name()
+                    )));
+                }
+                PgType::Array(Box::new(elem))
+            }
             other => return Err(Error::Unsupported(format!("type {other}"))),
         })
     }
 
     pub fn storage(&self) -> Storage {
         match self {
-            PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Xid8 => {
-                Storage::Integer
-            }
+            PgType::Bool
+            | PgType::Int2
+            | PgType::Int4
+            | PgType::Int8
+            | PgType::Xid8
+            | PgType::Oid => Storage::Integer,
             PgType::Float4 | PgType::Float8 => Storage::Real,
             PgType::Bytea => Storage::Blob,
             _ => Storage::Text,
@@ -203,6 +223,10 @@ impl PgType {
         match self {
             PgType::Numeric(_) => format!("TEXT COLLATE {NUMERIC_COLLATION}"),
             PgType::Interval => format!("TEXT COLLATE {}", interval::COLLATION),
+            PgType::Array(elem) => match array::Family::of(elem) {
+                Some(f) => format!("TEXT COLLATE {}", f.collation()),
+                None => "TEXT".into(),
+            },
             other => other.storage().sqlite_name().to_string(),
         }
     }
@@ -238,6 +262,7 @@ impl PgType {
             ),
             PgType::Void => T::VOID,
             PgType::Xid8 => T::XID8,
+            PgType::Oid => T::OID,
             PgType::Unknown => T::TEXT,
         }
     }
@@ -269,6 +294,7 @@ impl PgType {
             T::JSONB => PgType::Jsonb,
             T::UUID => PgType::Uuid,
             T::INTERVAL => PgType::Interval,
+            T::OID => PgType::Oid,
             other => match other.kind() {
                 postgres_types::Kind::Array(elem) => {
                     PgType::Array(Box::new(PgType::from_oid(elem.oid())?))
@@ -319,6 +345,7 @@ impl PgType {
             PgType::Enum(e) => enums::display_name(&e.name),
             PgType::Void => "void".into(),
             PgType::Xid8 => "xid8".into(),
+            PgType::Oid => "oid".into(),
             PgType::Unknown => "unknown".into(),
         }
     }
@@ -346,6 +373,7 @@ impl PgType {
             PgType::Array(_) => "array",
             PgType::Void => "void",
             PgType::Xid8 => "xid8",
+            PgType::Oid => "oid",
             PgType::Text | PgType::Unknown | PgType::Enum(_) => "text",
         }
     }
@@ -396,6 +424,14 @@ fn array_wire_type(elem: &PgType) -> pgwire::api::Type {
         PgType::Jsonb => T::JSONB_ARRAY,
         PgType::Uuid => T::UUID_ARRAY,
         PgType::Interval => T::INTERVAL_ARRAY,
+        PgType::Oid => T::OID_ARRAY,
+        PgType::Text => T::TEXT_ARRAY,
+        PgType::Enum(e) if e.array_oid != 0 => T::new(
+            format!("_{}", e.name),
+            e.array_oid,
+            postgres_types::Kind::Array(PgType::Enum(e.clone()).wire_type()),
+            "public".into(),
+        ),
         _ => T::TEXT_ARRAY,
     }
 }
@@ -439,6 +475,7 @@ fn custom_type(name: &str, mods: &[sqlparser::ast::TypeModifier]) -> Option<PgTy
         "jsonb" => PgType::Jsonb,
         "uuid" => PgType::Uuid,
         "interval" => PgType::Interval,
+        "oid" => PgType::Oid,
         "name" | "citext" => PgType::Text,
         _ if mods.is_empty() => PgType::Enum(Box::new(enums::lookup(&enums::type_name(name))?)),
         _ => return None,
@@ -546,6 +583,9 @@ pub fn ident_text(name: &str) -> String {
 
 /// The PostgreSQL type a `pg_cast` type spec names (`int4`, `varchar(10)`).
 pub fn cast_target(spec: &str) -> Option<PgType> {
+    if let Some(elem) = spec.strip_suffix("[]") {
+        return Some(PgType::Array(Box::new(cast_target(elem)?)));
+    }
     if let Some(rest) = spec.strip_prefix("enum:") {
         let (collation, name) = rest.split_once(':')?;
         let labels = enums::collation_labels(collation)?
@@ -590,6 +630,7 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
         "jsonb" => PgType::Jsonb,
         "uuid" => PgType::Uuid,
         "interval" => PgType::Interval,
+        "oid" => PgType::Oid,
         _ => return None,
     })
 }
@@ -597,12 +638,12 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
 /// The name `sql::rewrite` passes to `pg_cast` for a type.
 pub fn cast_spec(ty: &PgType) -> String {
     match ty {
-        // Kept in its stored text form.
-        PgType::Array(_) => "text".into(),
+        PgType::Array(elem) => format!("{}[]", cast_spec(elem)),
         PgType::Bool => "bool".into(),
         PgType::Int2 => "int2".into(),
         PgType::Int4 => "int4".into(),
         PgType::Int8 | PgType::Xid8 => "int8".into(),
+        PgType::Oid => "oid".into(),
         PgType::Float4 => "float4".into(),
         PgType::Float8 => "float8".into(),
         PgType::Numeric(Some((p, s))) if *p > 0 => format!("numeric({p},{s})"),

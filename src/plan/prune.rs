@@ -286,10 +286,11 @@ impl<'a> Cx<'a> {
         // stored text (or, in old shards, REALs), which neither orders nor
         // hashes by value; numeric conditions are not pruned on. Nor enum
         // ones: their labels' text does not order as the type does, nor
-        // intervals' ('1 day' equals '24:00:00').
+        // intervals' ('1 day' equals '24:00:00'), nor arrays' ('{9}' sorts
+        // before '{10}').
         if matches!(
             def.ty,
-            PgType::Numeric(_) | PgType::Enum(_) | PgType::Interval
+            PgType::Numeric(_) | PgType::Enum(_) | PgType::Interval | PgType::Array(_)
         ) {
             return None;
         }

@@ -3,7 +3,9 @@
 //! AST (never from SQLite's dynamic types). Runs on the PostgreSQL AST,
 //! before `sql::rewrite`.
 
+mod arrays;
 mod expr;
+mod names;
 mod params;
 mod typed;
 
@@ -241,7 +243,39 @@ impl<'a> Env<'a> {
                     .as_ref()
                     .map(|a| norm(&a.name))
                     .unwrap_or_else(|| default.into());
-                let mut cols: Cols = vec![(col.clone(), ty)];
+                let mut cols: Cols = vec![(col.clone(), ty.clone())];
+                if default == "unnest" {
+                    // One column per array, of its element type (text for
+                    // the catalog's arrays, which are typed text).
+                    cols.clear();
+                    for a in &args.args {
+                        if let sqlparser::ast::FunctionArg::Unnamed(
+                            sqlparser::ast::FunctionArgExpr::Expr(x),
+                        ) = a
+                        {
+                            // SQLite's subqueries in FROM cannot see the FROM
+                            // items before them (PostgreSQL's implicit LATERAL).
+                            let own = self.expr_type(x).map_err(|e| match e {
+                                Error::NoSuchTable(_)
+                                | Error::NoSuchColumn(_)
+                                | Error::UndefinedColumn(_) => Error::Unsupported(
+                                    "unnest of a column of another FROM item (LATERAL)".into(),
+                                ),
+                                e => e,
+                            })?;
+                            let elem = match own {
+                                PgType::Array(elem) => *elem,
+                                _ => ty.clone(),
+                            };
+                            let name = if args.args.len() == 1 {
+                                col.clone()
+                            } else {
+                                default.into()
+                            };
+                            cols.push((name, elem));
+                        }
+                    }
+                }
                 if *with_ordinality {
                     cols.push(("ordinality".into(), PgType::Int8));
                 }

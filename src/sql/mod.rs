@@ -59,14 +59,77 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             &ctas::matview_data_clause(&roles::respell_create_user(sql)),
         )))
         .and_then(|mut p| p.parse_statements())
-        .map_err(|e| match conflict_on_expression(sql) {
-            true => Error::Unsupported("ON CONFLICT with an index expression as its target".into()),
-            false => syntax_error(sql, e),
+        .map_err(|e| {
+            if conflict_on_expression(sql) {
+                Error::Unsupported("ON CONFLICT with an index expression as its target".into())
+            } else if assigns_array_element(sql) {
+                Error::Unsupported("assigning to array elements or slices (SET a[i] = …)".into())
+            } else {
+                syntax_error(sql, e)
+            }
         })
-        .and_then(|stmts| {
+        .and_then(|mut stmts| {
             stmts.iter().try_for_each(check_depth)?;
+            stmts.iter_mut().try_for_each(unnest_as_function)?;
             Ok(stmts)
         })
+}
+
+/// `unnest(…)` in FROM, which sqlparser reads as its own FROM item, as
+/// the function call it is in PostgreSQL (`pg_catalog.unnest(…)`), so
+/// inference and the rewrite meet one shape.
+fn unnest_as_function(stmt: &mut Statement) -> Result<()> {
+    use sqlparser::ast::{SetExpr, TableFactor, VisitMut, VisitorMut};
+    struct Unnest;
+    impl VisitorMut for Unnest {
+        type Break = Error;
+        fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> std::ops::ControlFlow<Error> {
+            let TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset,
+                with_ordinality,
+                ..
+            } = tf
+            else {
+                return std::ops::ControlFlow::Continue(());
+            };
+            if *with_offset {
+                return std::ops::ControlFlow::Break(Error::Unsupported(
+                    "UNNEST … WITH OFFSET".into(),
+                ));
+            }
+            let list: Vec<String> = array_exprs.iter().map(ToString::to_string).collect();
+            let sql = format!(
+                "SELECT * FROM pg_catalog.unnest({}){}",
+                list.join(", "),
+                if *with_ordinality {
+                    " WITH ORDINALITY"
+                } else {
+                    ""
+                },
+            );
+            let alias = alias.take();
+            let parsed = Parser::new(&PostgreSqlDialect {})
+                .try_with_sql(&sql)
+                .and_then(|mut p| p.parse_statements());
+            if let Ok(Some(Statement::Query(q))) = parsed.map(|mut s| s.pop()) {
+                if let SetExpr::Select(sel) = *q.body {
+                    if let Some(mut twj) = sel.from.into_iter().next() {
+                        if let TableFactor::Table { alias: a, .. } = &mut twj.relation {
+                            *a = alias;
+                        }
+                        *tf = twj.relation;
+                    }
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    match stmt.visit(&mut Unnest) {
+        std::ops::ControlFlow::Break(e) => Err(e),
+        std::ops::ControlFlow::Continue(()) => Ok(()),
+    }
 }
 
 /// 54001 for a statement whose expressions nest deeper than the parser's
@@ -99,6 +162,29 @@ fn check_depth(stmt: &Statement) -> Result<()> {
 
 /// Whether `sql` has `ON CONFLICT (…)` whose target holds an expression
 /// (`((lower(email)))`), which the parser does not take.
+/// Whether a statement sqlparser could not read is an UPDATE assigning to
+/// an array element (`SET a[2] = …`, `SET a[1:2] = …`), which it does not
+/// parse.
+fn assigns_array_element(sql: &str) -> bool {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return false;
+    };
+    let words: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
+    let Some(set) = words.iter().position(|t| is(t, "set")) else {
+        return false;
+    };
+    words[..set].iter().any(|t| is(t, "update"))
+        && words[set..]
+            .windows(2)
+            .take_while(|w| !is(w[0], "where") && !is(w[0], "from"))
+            .any(|w| matches!(w[0], Token::Word(_)) && matches!(w[1], Token::LBracket))
+}
+
 fn conflict_on_expression(sql: &str) -> bool {
     let lower = sql.to_ascii_lowercase();
     let mut from = 0;

@@ -72,7 +72,7 @@ const HINT_LINE: &str = "\nHINT: ";
 const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
-    "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501",
+    "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -103,6 +103,7 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "22008" => Error::DatetimeFieldOverflow(m),
         "22007" => Error::InvalidDatetimeFormat(m),
         "22015" => Error::IntervalFieldOverflow(m),
+        "42P18" => Error::IndeterminateDatatype(m),
         "0A000" => match m.strip_suffix(" is not supported") {
             Some(what) => Error::Unsupported(what.to_string()),
             None => Error::NotSupported(m),

@@ -27,6 +27,7 @@ use crate::types::{cast_target, Datum, PgType};
 
 mod aggregate;
 mod arith;
+mod array;
 pub mod coordination;
 mod interval;
 mod json;
@@ -93,6 +94,7 @@ pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
         (PgType::Int2 | PgType::Int4 | PgType::Int8, V::Integer(i)) => {
             Datum::Int(int_range(ty, i)?)
         }
+        (PgType::Oid, V::Integer(i)) => ty.parse_text(&i.to_string())?,
         (PgType::Numeric(_), v) => numeric::to_numeric(ty, v)?,
         (PgType::Int2 | PgType::Int4 | PgType::Int8, V::Real(f)) => {
             // float8 → int rounds half to even, as rint() does (numeric →
@@ -628,6 +630,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
     arith::register(conn, det)?;
+    array::register(conn, det)?;
     interval::register(conn, det)?;
     json::register(conn, det)?;
     math::register(conn, det)?;

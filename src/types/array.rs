@@ -4,6 +4,11 @@
 //! element type's stored form (a boolean as `0`/`1`), and rendered through
 //! the element type on the way out.
 
+mod family;
+mod input;
+
+pub use family::{compare, compare_items, Family, ALL as FAMILIES, COLLATION_PREFIX};
+
 use super::{Datum, PgType};
 use crate::error::{Error, Result};
 
@@ -20,7 +25,7 @@ fn stored(elem: &PgType, s: &str) -> Datum {
 }
 
 /// The stored text of an element value.
-fn stored_text(v: &Datum) -> Option<String> {
+pub fn stored_text(v: &Datum) -> Option<String> {
     match v {
         Datum::Null => None,
         Datum::Int(i) => Some(i.to_string()),
@@ -35,10 +40,6 @@ fn stored_array(v: &Datum) -> Vec<Option<String>> {
         Some(s) => parse_array(&s),
         None => vec![],
     }
-}
-
-fn malformed(s: &str) -> Error {
-    Error::InvalidInput(format!("malformed array literal: \"{s}\""))
 }
 
 pub fn render_text(elem: &PgType, v: &Datum) -> Option<String> {
@@ -82,12 +83,10 @@ pub fn render_binary(elem: &PgType, v: &Datum) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// PostgreSQL's text input of an array of `elem`: each element read as
+/// the element type reads it (22P02 and the element type's own errors).
 pub fn parse_text(elem: &PgType, s: &str) -> Result<Datum> {
-    let t = s.trim();
-    if !(t.starts_with('{') && t.ends_with('}')) {
-        return Err(malformed(s));
-    }
-    let items = parse_array(t)
+    let items = input::elements(s)?
         .into_iter()
         .map(|e| match e {
             Some(x) => elem.parse_text(&x).map(|d| stored_text(&d)),

@@ -122,6 +122,7 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
                 .to_vec()
         }
         PgType::Int8 | PgType::Xid8 => as_i64(ty, v)?.to_be_bytes().to_vec(),
+        PgType::Oid => (as_i64(ty, v)? as u32).to_be_bytes().to_vec(),
         PgType::Float4 => (as_f64(ty, v)? as f32).to_be_bytes().to_vec(),
         PgType::Float8 => as_f64(ty, v)?.to_be_bytes().to_vec(),
         PgType::Numeric(_) => Numeric::parse(&text())?.to_binary(),
@@ -374,6 +375,15 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
             .map(|b| Datum::Int(i64::from(b)))
             .ok_or_else(|| syntax(ty, s)),
         PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Xid8 => parse_int(ty, s),
+        // An oid reads as PostgreSQL's oidin does: a negative number wraps.
+        PgType::Oid => match parse_int(&PgType::Int8, s)? {
+            Datum::Int(v) if (-(1i64 << 31)..1i64 << 32).contains(&v) => {
+                Ok(Datum::Int(v.rem_euclid(1 << 32)))
+            }
+            _ => Err(Error::NumericOutOfRange(format!(
+                "value \"{s}\" is out of range for type oid"
+            ))),
+        },
         PgType::Float4 | PgType::Float8 => parse_float(ty, s),
         PgType::Numeric(typmod) => numeric_datum(Numeric::parse(s)?, typmod),
         PgType::Text
@@ -428,6 +438,7 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
             return parse_text(ty, s);
         }
         PgType::Bool => Datum::Int(i64::from(fixed::<1>(ty, b)?[0] != 0)),
+        PgType::Oid => Datum::Int(i64::from(u32::from_be_bytes(fixed(ty, b)?))),
         PgType::Int2 | PgType::Int4 | PgType::Int8 => {
             let v = match b.len() {
                 2 => i64::from(i16::from_be_bytes(fixed(ty, b)?)),

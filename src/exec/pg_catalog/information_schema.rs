@@ -121,6 +121,7 @@ fn data_type(ty: &PgType) -> String {
         PgType::Bpchar(_) => "character".into(),
         PgType::Numeric(_) => "numeric".into(),
         PgType::Enum(_) => "USER-DEFINED".into(),
+        PgType::Array(_) => "ARRAY".into(),
         other => other.display_name(),
     }
 }
@@ -166,13 +167,18 @@ fn opt(v: Option<i64>) -> Datum {
 
 fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column) -> Vec<Datum> {
     let oid = c.ty.oid() as i64;
-    let udt = match &c.ty {
-        PgType::Enum(e) => e.name.clone(),
-        _ => BUILTIN_TYPES
+    let builtin = |oid: i64| {
+        BUILTIN_TYPES
             .iter()
             .find(|bt| bt.oid == oid)
             .map_or("text", |bt| bt.name)
-            .to_string(),
+            .to_string()
+    };
+    let udt = match &c.ty {
+        PgType::Enum(e) => e.name.clone(),
+        // An array's udt is its array type, `_` and the element's name.
+        PgType::Array(elem) => format!("_{}", builtin(i64::from(elem.oid()))),
+        _ => builtin(oid),
     };
     let (max_len, octets) = char_lengths(&c.ty);
     let (precision, radix, scale) = numeric_facets(&c.ty);

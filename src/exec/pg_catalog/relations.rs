@@ -57,7 +57,8 @@ fn pg_type(name: &str) -> PgType {
         // information_schema's domains, as their base types.
         "cardinal_number" => PgType::Int4,
         "character_data" | "yes_or_no" => PgType::Varchar(None),
-        "oid" | "int8" => PgType::Int8,
+        "oid" => PgType::Oid,
+        "int8" => PgType::Int8,
         "int2" => PgType::Int2,
         "int4" => PgType::Int4,
         "float4" => PgType::Float4,

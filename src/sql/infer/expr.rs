@@ -2,7 +2,7 @@
 
 use sqlparser::ast::{
     BinaryOperator as Op, DataType, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Ident, TrimWhereField, UnaryOperator, Value,
+    FunctionArguments, Ident, UnaryOperator, Value,
 };
 
 use super::{name_parts, norm, Env};
@@ -36,40 +36,8 @@ pub(super) fn args(f: &Function) -> Vec<&Expr> {
     }
 }
 
-fn func_name(f: &Function) -> String {
+pub(super) fn func_name(f: &Function) -> String {
     name_parts(&f.name).last().cloned().unwrap_or_default()
-}
-
-/// PostgreSQL's internal name of a type, as it names a cast column.
-fn internal_name(dt: &DataType) -> String {
-    match PgType::from_sql(dt) {
-        Ok(t) => match t {
-            PgType::Array(_) => "array",
-            PgType::Bool => "bool",
-            PgType::Int2 => "int2",
-            PgType::Int4 => "int4",
-            PgType::Int8 => "int8",
-            PgType::Float4 => "float4",
-            PgType::Float8 => "float8",
-            PgType::Numeric(_) => "numeric",
-            PgType::Text | PgType::Unknown => "text",
-            PgType::Void => "void",
-            PgType::Xid8 => "xid8",
-            PgType::Varchar(_) => "varchar",
-            PgType::Bpchar(_) => "bpchar",
-            PgType::Bytea => "bytea",
-            PgType::Date => "date",
-            PgType::Timestamp => "timestamp",
-            PgType::Timestamptz => "timestamptz",
-            PgType::Json => "json",
-            PgType::Jsonb => "jsonb",
-            PgType::Uuid => "uuid",
-            PgType::Interval => "interval",
-            PgType::Enum(e) => return e.name,
-        }
-        .to_string(),
-        Err(_) => dt.to_string().to_lowercase(),
-    }
 }
 
 fn rank(t: &PgType) -> u8 {
@@ -269,7 +237,7 @@ impl Env<'_> {
     /// types meet at the widest (int2 < int4 < int8 < numeric < float4 <
     /// float8; numerics of different typmods at plain numeric), otherwise
     /// the first known type; all unknown is text.
-    fn first_known(&mut self, es: &[&Expr]) -> Result<PgType> {
+    pub(super) fn first_known(&mut self, es: &[&Expr]) -> Result<PgType> {
         let mut known = Vec::new();
         for e in es {
             if is_null(e) {
@@ -349,6 +317,26 @@ impl Env<'_> {
                 _ => PgType::Timestamp,
             },
             Expr::Collate { expr, .. } => self.expr_type(expr)?,
+            Expr::Array(arr) => {
+                // Quoted literals take the type of the others, as
+                // PostgreSQL's unknown-typed literals do.
+                let typed: Vec<&Expr> = arr
+                    .elem
+                    .iter()
+                    .filter(|e| {
+                        !is_quoted(e) && !matches!(e, Expr::Value(v) if v.value == Value::Null)
+                    })
+                    .collect();
+                let items = if typed.is_empty() {
+                    arr.elem.iter().collect()
+                } else {
+                    typed
+                };
+                PgType::Array(Box::new(match self.first_known(&items)? {
+                    PgType::Unknown => PgType::Text,
+                    t => t,
+                }))
+            }
             Expr::CompoundFieldAccess { root, access_chain } => {
                 self.access_type(root, access_chain)?
             }
@@ -383,6 +371,9 @@ impl Env<'_> {
 
     /// The type a cast to `data_type` gives `expr`.
     fn cast_type(&mut self, expr: &Expr, data_type: &DataType) -> Result<PgType> {
+        if let Ok(t @ PgType::Array(_)) = PgType::from_sql(data_type) {
+            return Ok(t);
+        }
         if let Some(t) = pg_catalog::cast_type(data_type) {
             return Ok(t);
         }
@@ -425,7 +416,11 @@ impl Env<'_> {
             Op::PGExp => math(self.expr_type(left)?),
             Op::StringConcat => {
                 let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
-                if l == PgType::Jsonb || r == PgType::Jsonb {
+                if matches!(l, PgType::Array(_)) {
+                    l
+                } else if matches!(r, PgType::Array(_)) {
+                    r
+                } else if l == PgType::Jsonb || r == PgType::Jsonb {
                     PgType::Jsonb
                 } else if l == PgType::Bytea || r == PgType::Bytea {
                     PgType::Bytea
@@ -459,6 +454,10 @@ impl Env<'_> {
             [AccessExpr::Subscript(Subscript::Index { .. })] => match self.expr_type(root)? {
                 PgType::Array(elem) => *elem,
                 _ => PgType::Text,
+            },
+            [AccessExpr::Subscript(Subscript::Slice { .. })] => match self.expr_type(root)? {
+                t @ PgType::Array(_) => t,
+                _ => PgType::Unknown,
             },
             // `alias.column[i]`.
             [dots @ .., AccessExpr::Subscript(Subscript::Index { .. })] => {
@@ -552,6 +551,9 @@ impl Env<'_> {
         if let Some(t) = self.interval_function_type(&name, &a)? {
             return Ok(t);
         }
+        if let Some(t) = self.array_function_type(&name, &a)? {
+            return Ok(t);
+        }
         Ok(match name.as_str() {
             "count" | "row_number" | "rank" | "dense_rank" | "nextval" | "currval" | "setval"
             | "lastval" | "txid_current" => PgType::Int8,
@@ -630,14 +632,6 @@ impl Env<'_> {
                 self.first_known(list)?
             }
             "gen_random_uuid" | "uuid_generate_v4" => PgType::Uuid,
-            "array_agg" => PgType::Array(Box::new(match first(self)? {
-                PgType::Unknown => PgType::Text,
-                t => t,
-            })),
-            "unnest" => match first(self)? {
-                PgType::Array(elem) => *elem,
-                _ => PgType::Text,
-            },
             "generate_subscripts" => PgType::Int4,
             "pg_numeric_cmp" | "pg_numeric_distinct" | "pg_numeric_in" => PgType::Int4,
             "pg_numeric_cast" => match a.get(1) {
@@ -660,53 +654,6 @@ impl Env<'_> {
             _ => json_result_type(&name, &a)
                 .or_else(|| pg_catalog_result_type(&name))
                 .unwrap_or(PgType::Unknown),
-        })
-    }
-
-    /// The column name PostgreSQL gives an unaliased select item.
-    pub(super) fn expr_name(&mut self, e: &Expr) -> String {
-        self.name_of(e).unwrap_or_else(|| "?column?".into())
-    }
-
-    fn name_of(&mut self, e: &Expr) -> Option<String> {
-        Some(match e {
-            Expr::Identifier(id) => norm(id),
-            Expr::CompoundIdentifier(ids) => norm(ids.last()?),
-            Expr::Function(f) => func_name(f),
-            Expr::Nested(inner) => return self.name_of(inner),
-            Expr::Cast {
-                expr, data_type, ..
-            } => match self.name_of(expr) {
-                Some(n) => n,
-                None => internal_name(data_type),
-            },
-            Expr::TypedString(ts) => internal_name(&ts.data_type),
-            Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => "bool".into(),
-            Expr::Case { .. } => "case".into(),
-            Expr::Exists { .. } => "exists".into(),
-            Expr::Extract { .. } => "extract".into(),
-            Expr::Substring { .. } => "substring".into(),
-            Expr::Position { .. } => "position".into(),
-            Expr::Overlay { .. } => "overlay".into(),
-            Expr::Ceil { .. } => "ceil".into(),
-            Expr::Floor { .. } => "floor".into(),
-            Expr::Trim { trim_where, .. } => match trim_where {
-                Some(TrimWhereField::Leading) => "ltrim",
-                Some(TrimWhereField::Trailing) => "rtrim",
-                _ => "btrim",
-            }
-            .into(),
-            Expr::Array(_) => "array".into(),
-            Expr::Tuple(_) => "row".into(),
-            Expr::Subquery(q) => {
-                let cols = self.query_cols(q).ok()?;
-                let first = cols.into_iter().next()?.0;
-                if first == "?column?" {
-                    return None;
-                }
-                first
-            }
-            _ => return None,
         })
     }
 }

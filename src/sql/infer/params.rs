@@ -221,6 +221,42 @@ impl Visitor for ParamVisitor<'_> {
                     self.pair(expr, other);
                 }
             }
+            // `x = ANY($n)` takes an array of x's type, `$n = ANY(a)` an
+            // element of a's.
+            Expr::AnyOp { left, right, .. } | Expr::AllOp { left, right, .. } => {
+                if let (Some(n), None) = (placeholder(right), placeholder(left)) {
+                    if let Ok(t) = self.env.expr_type(left) {
+                        if t != PgType::Unknown {
+                            self.set(n, PgType::Array(Box::new(t)));
+                        }
+                    }
+                }
+                if let (Some(n), None) = (placeholder(left), placeholder(right)) {
+                    if let Ok(PgType::Array(elem)) = self.env.expr_type(right) {
+                        self.set(n, *elem);
+                    }
+                }
+            }
+            // Subscripts and slice bounds are integers.
+            Expr::CompoundFieldAccess { access_chain, .. } => {
+                use sqlparser::ast::{AccessExpr, Subscript};
+                for a in access_chain {
+                    let bounds: Vec<&Expr> = match a {
+                        AccessExpr::Subscript(Subscript::Index { index }) => vec![index],
+                        AccessExpr::Subscript(Subscript::Slice {
+                            lower_bound,
+                            upper_bound,
+                            ..
+                        }) => lower_bound.iter().chain(upper_bound.iter()).collect(),
+                        _ => vec![],
+                    };
+                    for b in bounds {
+                        if let Some(n) = placeholder(b) {
+                            self.set(n, PgType::Int4);
+                        }
+                    }
+                }
+            }
             Expr::Between {
                 expr, low, high, ..
             } => {

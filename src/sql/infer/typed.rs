@@ -18,6 +18,7 @@
 //! computed in floats.
 
 mod arith;
+mod array;
 mod calls;
 mod enums;
 mod expr;
@@ -25,6 +26,7 @@ mod interval;
 mod json;
 mod values;
 
+use std::mem::discriminant;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
@@ -41,6 +43,7 @@ use crate::types::{PgType, BPCHAR_COLLATION, NUMERIC_COLLATION};
 pub fn type_numeric(stmt: &mut Statement, catalog: &dyn Schema, params: &[PgType]) -> Result<()> {
     let mut t = Typer {
         env: Env::new(catalog, params),
+        insert_values: false,
     };
     match stmt.visit(&mut t) {
         ControlFlow::Break(e) => Err(e),
@@ -58,6 +61,7 @@ pub fn type_numeric_expr(e: &mut Expr, cols: Vec<(String, PgType)>) -> Result<()
     }
     let mut t = Typer {
         env: Env::new(&NoTables, &[]),
+        insert_values: false,
     };
     t.env.scopes.push(vec![Rel {
         name: String::new(),
@@ -92,6 +96,8 @@ pub fn typed_default(text: &str, ty: &PgType) -> Result<Expr> {
 
 struct Typer<'a> {
     env: Env<'a>,
+    /// The next query is an INSERT's VALUES list, typed by its columns.
+    insert_values: bool,
 }
 
 pub(super) fn is_numeric(t: &PgType) -> bool {
@@ -137,6 +143,14 @@ pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
                 collation: ObjectName::from(vec![Ident::new(BPCHAR_COLLATION)]),
             },
         },
+        PgType::Array(elem) => match (e, crate::types::array::Family::of(elem)) {
+            (c @ Expr::Collate { .. }, _) => c,
+            (e, Some(f)) => Expr::Collate {
+                expr: Box::new(e),
+                collation: ObjectName::from(vec![Ident::new(f.collation())]),
+            },
+            (e, None) => e,
+        },
         _ => e,
     }
 }
@@ -145,7 +159,12 @@ pub(super) fn collate_as(e: Expr, ty: &PgType) -> Expr {
 fn collated_type(ty: &PgType) -> bool {
     matches!(
         ty,
-        PgType::Numeric(_) | PgType::Enum(_) | PgType::Jsonb | PgType::Bpchar(_) | PgType::Interval
+        PgType::Numeric(_)
+            | PgType::Enum(_)
+            | PgType::Jsonb
+            | PgType::Bpchar(_)
+            | PgType::Interval
+            | PgType::Array(_)
     )
 }
 
@@ -185,6 +204,34 @@ impl Typer<'_> {
         if let PgType::Enum(t) = ty {
             return enums::assign(e, t, &src, col);
         }
+        if let PgType::Array(to) = ty {
+            let mismatch = || {
+                Error::DatatypeMismatch(format!(
+                    "column \"{col}\" is of type {} but expression is of type {}",
+                    ty.display_name(),
+                    src.display_name()
+                ))
+            };
+            let from = match &src {
+                PgType::Array(from) => from,
+                PgType::Unknown | PgType::Text if is_plain_literal(e) => return Ok(()),
+                PgType::Unknown => return Ok(()),
+                _ => return Err(mismatch()),
+            };
+            let number = |t: &PgType| t.storage() != crate::types::Storage::Text || is_numeric(t);
+            let same = crate::types::array::Family::of(to) == crate::types::array::Family::of(from);
+            if !(same
+                || number(to) && number(from) && **to != PgType::Bool && **from != PgType::Bool)
+            {
+                return Err(mismatch());
+            }
+            // An array of another element type is cast element by element.
+            if discriminant(&**to) != discriminant(&**from) {
+                let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
+                *e = cast_to(inner, ty)?;
+            }
+            return Ok(());
+        }
         let to_int = matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8);
         if is_plain_literal(e) && !(to_int && is_numeric(&src)) {
             return Ok(());
@@ -222,6 +269,10 @@ impl Typer<'_> {
 
     fn insert(&mut self, ins: &mut sqlparser::ast::Insert) -> Result<()> {
         let targets = self.target_types(&ins.columns);
+        self.insert_values = ins
+            .source
+            .as_ref()
+            .is_some_and(|q| matches!(q.body.as_ref(), SetExpr::Values(_)));
         if let Some(src) = ins.source.as_mut() {
             match src.body.as_mut() {
                 SetExpr::Values(values) => {
@@ -431,7 +482,36 @@ impl Typer<'_> {
         }
     }
 
+    /// A VALUES list whose column mixes numeric and integers is numeric
+    /// (PostgreSQL resolves the column to one type): its integers become
+    /// numeric values, so they compare and sort with the others.
+    fn numeric_values(&mut self, v: &mut sqlparser::ast::Values) {
+        let width = v.rows.first().map_or(0, |r| r.len());
+        for j in 0..width {
+            let types: Vec<PgType> = v
+                .rows
+                .iter()
+                .map(|r| r.get(j).map_or(PgType::Unknown, |e| self.type_of(e)))
+                .collect();
+            if !types.iter().any(is_numeric) {
+                continue;
+            }
+            for (row, ty) in v.rows.iter_mut().zip(&types) {
+                if let (Some(e), PgType::Int2 | PgType::Int4 | PgType::Int8) = (row.get_mut(j), ty)
+                {
+                    let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
+                    *e = expr::numeric_of_int(inner);
+                }
+            }
+        }
+    }
+
     fn query(&mut self, q: &mut Query) -> Result<()> {
+        if let SetExpr::Values(v) = q.body.as_mut() {
+            if !std::mem::take(&mut self.insert_values) {
+                self.numeric_values(v);
+            }
+        }
         if matches!(q.body.as_ref(), SetExpr::SetOperation { .. }) {
             let cols = self.env.set_cols(&q.body).unwrap_or_default();
             self.numeric_arms(&mut q.body, &cols);
@@ -565,6 +645,9 @@ impl VisitorMut for Typer<'_> {
         &mut self,
         tf: &mut sqlparser::ast::TableFactor,
     ) -> ControlFlow<Error> {
-        flow(self.timestamp_series(tf))
+        flow(
+            self.timestamp_series(tf)
+                .and_then(|_| self.unnest_factor(tf)),
+        )
     }
 }

@@ -16,6 +16,8 @@ use sqlparser::ast::{
     Value, VisitMut, VisitorMut,
 };
 
+mod unnest;
+
 use super::expr::call;
 use crate::error::{Error, Result};
 use crate::sql::build::take;
@@ -56,7 +58,7 @@ pub fn table_function_column(name: &ObjectName) -> (&'static str, PgType) {
 /// inference; `None` for ordinary types.
 pub fn cast_type(dt: &DataType) -> Option<PgType> {
     match catalog_type(dt)? {
-        CatalogType::Oid => Some(PgType::Int8),
+        CatalogType::Oid => Some(PgType::Oid),
         CatalogType::Plain(t) => PgType::from_sql(&t).ok(),
         _ => Some(PgType::Text),
     }
@@ -388,17 +390,26 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
                 "generate_series",
             )
         }
-        "unnest" => {
-            let [arg] = args.args.as_slice() else {
-                return Err(Error::Unsupported("unnest of several arrays".into()));
-            };
-            (
+        "unnest" => match args.args.as_slice() {
+            [arg] => (
                 format!("json_each(pg_array_json({arg}))"),
                 "value".to_string(),
                 "key + 1",
                 "unnest",
-            )
-        }
+            ),
+            // The typed step's: each array followed by its family.
+            [arg, family] => (
+                format!("json_each(pg_array_json({arg}))"),
+                format!("pg_arr_elem(value, {family})"),
+                "key + 1",
+                "unnest",
+            ),
+            list => {
+                let (alias, with_ordinality) = (alias.clone(), *with_ordinality);
+                *f = unnest::several(list, alias.as_ref(), with_ordinality)?;
+                return Ok(());
+            }
+        },
         // No table is a partition: a relation's only ancestor is itself.
         "pg_partition_ancestors" => {
             let [arg] = args.args.as_slice() else {
@@ -519,10 +530,25 @@ fn srf_array(f: &sqlparser::ast::Function) -> Option<Expr> {
     }
 }
 
+/// The family the typed step gave a set-returning call's array (its
+/// second argument, a string), if it did.
+fn srf_family(f: &sqlparser::ast::Function) -> Option<Expr> {
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.get(1) {
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(a))) if is_string(a) => Some(a.clone()),
+        _ => None,
+    }
+}
+
 /// What a set-returning call becomes at array position `pos`.
-fn srf_at(kind: &str, array: Expr, pos: Expr) -> Expr {
+fn srf_at(kind: &str, array: Expr, pos: Expr, family: Option<Expr>) -> Expr {
     match kind {
-        "unnest" => call("pg_array_get", vec![array, pos]),
+        "unnest" => match family {
+            Some(f) => call("pg_array_get", vec![array, pos, f]),
+            None => call("pg_array_get", vec![array, pos]),
+        },
         "generate_subscripts" => call("pg_array_subscript", vec![array, pos]),
         _ => call(
             "json_object",
@@ -574,8 +600,9 @@ fn select_srfs(q: &mut Query) -> Result<()> {
                 return ControlFlow::Break(());
             };
             arrays.push(array.to_string());
+            let family = srf_family(f);
             match crate::sql::parse_expr("mosaic_srf.value") {
-                Ok(pos) => *e = srf_at(kind, array, pos),
+                Ok(pos) => *e = srf_at(kind, array, pos, family),
                 Err(_) => bad = Some(kind),
             }
             ControlFlow::Continue(())
@@ -596,7 +623,7 @@ fn select_srfs(q: &mut Query) -> Result<()> {
         return Ok(());
     }
     let sql = format!(
-        "SELECT 1 FROM json_each(pg_array_positions({})) AS mosaic_srf",
+        "SELECT 1 FROM generate_series(1, pg_array_longest({})) AS mosaic_srf",
         arrays.join(", ")
     );
     let Some(Statement::Query(driver)) = crate::sql::parse(&sql)?.pop() else {
@@ -705,13 +732,13 @@ mod tests {
         assert_eq!(
             rewrite("SELECT i.c, unnest(i.k) AS n, generate_subscripts(i.k, 1) AS o FROM i JOIN c ON c.x = i.c"),
             "SELECT i.c, pg_array_get(i.k, mosaic_srf.value) AS n, pg_array_subscript(i.k, mosaic_srf.value) AS o \
-             FROM i JOIN c ON c.x = i.c, json_each(pg_array_positions(i.k, i.k)) AS mosaic_srf"
+             FROM i JOIN c ON c.x = i.c, generate_series(1, pg_array_longest(i.k, i.k)) AS mosaic_srf"
         );
         assert_eq!(
             rewrite("SELECT (information_schema._pg_expandarray(i.k)).n AS s, information_schema._pg_expandarray(i.k) AS ks FROM i"),
             "SELECT json_extract((json_object('x', pg_array_value(i.k, mosaic_srf.value), 'n', mosaic_srf.value)), '$.n') AS s, \
              json_object('x', pg_array_value(i.k, mosaic_srf.value), 'n', mosaic_srf.value) AS ks \
-             FROM i, json_each(pg_array_positions(i.k, i.k)) AS mosaic_srf"
+             FROM i, generate_series(1, pg_array_longest(i.k, i.k)) AS mosaic_srf"
         );
         assert_eq!(
             rewrite("SELECT r.a FROM r WHERE r.n = (r.ks).x AND typinput = 'pg_catalog.array_in'::regproc"),

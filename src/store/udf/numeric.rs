@@ -167,7 +167,7 @@ fn cast_from(ctx: &Context<'_>) -> FnResult {
     numeric_to(&x, &ty).map_err(fail)
 }
 
-fn numeric_to(x: &Numeric, ty: &PgType) -> Result<Value> {
+pub(crate) fn numeric_to(x: &Numeric, ty: &PgType) -> Result<Value> {
     Ok(match ty {
         PgType::Int2 => Value::Integer(x.to_int(16)?),
         PgType::Int4 => Value::Integer(x.to_int(32)?),

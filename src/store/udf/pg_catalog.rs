@@ -152,7 +152,8 @@ impl Aggregate<Vec<Option<String>>, Value> for ArrayAgg {
         _: &mut Context<'_>,
         st: Option<Vec<Option<String>>>,
     ) -> rusqlite::Result<Value> {
-        Ok(Value::Text(format_array(&st.unwrap_or_default())))
+        // No rows: NULL, as in PostgreSQL.
+        Ok(st.map_or(Value::Null, |st| Value::Text(format_array(&st))))
     }
 }
 
@@ -249,6 +250,15 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             .unwrap_or(0);
         let positions: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
         Ok(Value::Text(format!("[{}]", positions.join(","))))
+    })?;
+    // The length of the longest of the arrays (the rows set-returning
+    // functions of a SELECT list make).
+    conn.create_scalar_function("pg_array_longest", -1, det, |c| {
+        let n = (0..c.len())
+            .filter_map(|i| text(c, i).map(|a| parse_array(&a).len()))
+            .max()
+            .unwrap_or(0);
+        Ok(Value::Integer(n as i64))
     })?;
     conn.create_scalar_function("pg_array_subscript", 2, det, |c| {
         let (Some(a), Some(i)) = (text(c, 0), int(c, 1)) else {

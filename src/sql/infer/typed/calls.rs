@@ -97,7 +97,6 @@ const REFUSED: &[&str] = &[
     "factorial",
     "gcd",
     "lcm",
-    "array_agg",
     "to_char",
 ];
 

@@ -171,6 +171,9 @@ impl Typer<'_> {
     }
 
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
+        if self.array_expr(e)? {
+            return Ok(());
+        }
         self.enum_expr(e)?;
         self.jsonb_compared(e);
         if self.interval_comparison(e)? {
@@ -596,6 +599,7 @@ impl Typer<'_> {
         let name = func_name(f);
         if name.starts_with("pg_numeric")
             || super::interval::is_interval_call(&name)
+            || super::array::is_array_call(&name)
             || self.json_function(e, &name)?
         {
             return Ok(());

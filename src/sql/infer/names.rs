@@ -1,0 +1,103 @@
+//! The names PostgreSQL gives result columns: an unaliased select item
+//! is named after its column, function or cast type (`?column?` when
+//! nothing names it).
+
+use sqlparser::ast::{DataType, Expr, TrimWhereField, Value};
+
+use super::expr::func_name;
+use super::{norm, Env};
+use crate::types::PgType;
+
+/// PostgreSQL's internal name of a type, as it names a cast column.
+fn internal_name(dt: &DataType) -> String {
+    match PgType::from_sql(dt) {
+        Ok(t) => internal_name_of(&t),
+        Err(_) => dt.to_string().to_lowercase(),
+    }
+}
+
+/// The internal name of a type; an array cast is named after its element.
+fn internal_name_of(t: &PgType) -> String {
+    match t {
+        PgType::Array(elem) => return internal_name_of(elem),
+        PgType::Bool => "bool",
+        PgType::Int2 => "int2",
+        PgType::Int4 => "int4",
+        PgType::Int8 => "int8",
+        PgType::Float4 => "float4",
+        PgType::Float8 => "float8",
+        PgType::Numeric(_) => "numeric",
+        PgType::Text | PgType::Unknown => "text",
+        PgType::Void => "void",
+        PgType::Xid8 => "xid8",
+        PgType::Oid => "oid",
+        PgType::Varchar(_) => "varchar",
+        PgType::Bpchar(_) => "bpchar",
+        PgType::Bytea => "bytea",
+        PgType::Date => "date",
+        PgType::Timestamp => "timestamp",
+        PgType::Timestamptz => "timestamptz",
+        PgType::Json => "json",
+        PgType::Jsonb => "jsonb",
+        PgType::Uuid => "uuid",
+        PgType::Interval => "interval",
+        PgType::Enum(e) => return e.name.clone(),
+    }
+    .to_string()
+}
+
+impl Env<'_> {
+    /// The column name PostgreSQL gives an unaliased select item.
+    pub(super) fn expr_name(&mut self, e: &Expr) -> String {
+        self.name_of(e).unwrap_or_else(|| "?column?".into())
+    }
+
+    fn name_of(&mut self, e: &Expr) -> Option<String> {
+        Some(match e {
+            Expr::Identifier(id) => norm(id),
+            Expr::CompoundIdentifier(ids) => norm(ids.last()?),
+            Expr::Function(f) => func_name(f),
+            Expr::Nested(inner) => return self.name_of(inner),
+            Expr::Cast {
+                expr, data_type, ..
+            } => match self.name_of(expr) {
+                Some(n) => n,
+                None => internal_name(data_type),
+            },
+            Expr::TypedString(ts) => internal_name(&ts.data_type),
+            Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => "bool".into(),
+            Expr::Case { .. } => "case".into(),
+            Expr::Exists { .. } => "exists".into(),
+            Expr::Extract { .. } => "extract".into(),
+            Expr::Substring { .. } => "substring".into(),
+            Expr::Position { .. } => "position".into(),
+            Expr::Overlay { .. } => "overlay".into(),
+            Expr::Ceil { .. } => "ceil".into(),
+            Expr::Floor { .. } => "floor".into(),
+            Expr::Trim { trim_where, .. } => match trim_where {
+                Some(TrimWhereField::Leading) => "ltrim",
+                Some(TrimWhereField::Trailing) => "rtrim",
+                _ => "btrim",
+            }
+            .into(),
+            Expr::Array(_) => "array".into(),
+            Expr::Tuple(_) => "row".into(),
+            Expr::CompoundFieldAccess { root, access_chain }
+                if access_chain
+                    .iter()
+                    .all(|a| matches!(a, sqlparser::ast::AccessExpr::Subscript(_))) =>
+            {
+                return self.name_of(root)
+            }
+            Expr::Subquery(q) => {
+                let cols = self.query_cols(q).ok()?;
+                let first = cols.into_iter().next()?.0;
+                if first == "?column?" {
+                    return None;
+                }
+                first
+            }
+            _ => return None,
+        })
+    }
+}
