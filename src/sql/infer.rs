@@ -46,9 +46,14 @@ pub fn result_columns(
 type Cols = Vec<(String, PgType)>;
 
 /// One relation in a FROM list: its visible name and its columns.
+#[derive(Clone, Default)]
 struct Rel {
     name: String,
     cols: Cols,
+    /// Other names of columns, which `*` does not list (a set-returning
+    /// function's alias names its one column: `jsonb_array_elements(d)
+    /// AS e` reads as `e` or `e.value`).
+    synonyms: Cols,
 }
 
 /// What inference knows at a point of the AST: the catalog, the CTEs in
@@ -89,6 +94,57 @@ fn apply_alias(cols: &mut Cols, alias: Option<&TableAlias>) {
         for (c, new) in cols.iter_mut().zip(&a.columns) {
             c.0 = norm(&new.name);
         }
+    }
+}
+
+/// The set-returning json function a FROM item names, if it does:
+/// (unqualified name, what it reads, jsonb, as text).
+pub(crate) fn json_function(
+    name: &ObjectName,
+) -> Option<(String, crate::types::json::Items, bool, bool)> {
+    let full = crate::sql::object_name(name);
+    let short = full
+        .strip_prefix("pg_catalog.")
+        .unwrap_or(&full)
+        .to_string();
+    let (what, jsonb, text) = crate::types::json::Items::of(&short)?;
+    Some((short, what, jsonb, text))
+}
+
+/// The relation a set-returning json function in FROM is: `value` (and
+/// `key` for `_each`), or one column named by its alias or the function
+/// (`_object_keys`); `ordinality` WITH ORDINALITY.
+fn json_function_rel(name: &ObjectName, alias: Option<&TableAlias>, with_ordinality: bool) -> Rel {
+    use crate::types::json::Items;
+    let Some((fname, what, jsonb, text)) = json_function(name) else {
+        return Rel::default();
+    };
+    let value = match (text, jsonb) {
+        (true, _) => PgType::Text,
+        (false, true) => PgType::Jsonb,
+        (false, false) => PgType::Json,
+    };
+    let rel_name = alias.map_or_else(|| fname.clone(), |a| norm(&a.name));
+    let mut cols: Cols = match what {
+        Items::Elements => vec![("value".into(), value.clone())],
+        Items::Each => vec![
+            ("key".into(), PgType::Text),
+            ("value".into(), value.clone()),
+        ],
+        Items::Keys => vec![(rel_name.clone(), PgType::Text)],
+    };
+    if with_ordinality {
+        cols.push(("ordinality".into(), PgType::Int8));
+    }
+    apply_alias(&mut cols, alias);
+    let synonyms = match (what, alias) {
+        (Items::Elements, Some(a)) if a.columns.is_empty() => vec![(rel_name.clone(), value)],
+        _ => vec![],
+    };
+    Rel {
+        name: rel_name,
+        cols,
+        synonyms,
     }
 }
 
@@ -218,6 +274,15 @@ impl<'a> Env<'a> {
             TableFactor::Table {
                 name,
                 alias,
+                args: Some(_),
+                with_ordinality,
+                ..
+            } if json_function(name).is_some() => {
+                out.push(json_function_rel(name, alias.as_ref(), *with_ordinality));
+            }
+            TableFactor::Table {
+                name,
+                alias,
                 args: Some(args),
                 with_ordinality,
                 ..
@@ -253,16 +318,12 @@ impl<'a> Env<'a> {
                             sqlparser::ast::FunctionArgExpr::Expr(x),
                         ) = a
                         {
-                            // SQLite's subqueries in FROM cannot see the FROM
-                            // items before them (PostgreSQL's implicit LATERAL).
-                            let own = self.expr_type(x).map_err(|e| match e {
-                                Error::NoSuchTable(_)
-                                | Error::NoSuchColumn(_)
-                                | Error::UndefinedColumn(_) => Error::Unsupported(
-                                    "unnest of a column of another FROM item (LATERAL)".into(),
-                                ),
-                                e => e,
-                            })?;
+                            // The FROM items before it are in scope (a function
+                            // in FROM is implicitly LATERAL).
+                            self.scopes.push(out.clone());
+                            let own = self.expr_type(x);
+                            self.scopes.pop();
+                            let own = own?;
                             let elem = match own {
                                 PgType::Array(elem) => *elem,
                                 _ => ty.clone(),
@@ -280,7 +341,11 @@ impl<'a> Env<'a> {
                     cols.push(("ordinality".into(), PgType::Int8));
                 }
                 apply_alias(&mut cols, alias.as_ref());
-                out.push(Rel { name: col, cols });
+                out.push(Rel {
+                    name: col,
+                    cols,
+                    ..Rel::default()
+                });
             }
             TableFactor::Table { name, alias, .. } => {
                 let mut cols = self.relation(name)?;
@@ -293,6 +358,7 @@ impl<'a> Env<'a> {
                 out.push(Rel {
                     name: rel_name,
                     cols,
+                    ..Rel::default()
                 });
             }
             TableFactor::Derived {
@@ -303,6 +369,7 @@ impl<'a> Env<'a> {
                 out.push(Rel {
                     name: alias.as_ref().map(|a| norm(&a.name)).unwrap_or_default(),
                     cols,
+                    ..Rel::default()
                 });
             }
             TableFactor::NestedJoin {
@@ -355,6 +422,7 @@ impl<'a> Env<'a> {
                 let rel = Rel {
                     name: rel_name,
                     cols,
+                    ..Rel::default()
                 };
                 Ok((vec![rel], ins.returning.as_ref()))
             }
@@ -418,6 +486,16 @@ impl<'a> Env<'a> {
     }
 
     /// The type of a column reference, searching inner scopes first.
+    /// The name of the innermost relation in scope with a column `name`.
+    fn relation_of(&self, name: &str) -> Option<String> {
+        self.scopes
+            .iter()
+            .rev()
+            .flatten()
+            .find(|rel| rel.cols.iter().chain(&rel.synonyms).any(|(c, _)| c == name))
+            .map(|rel| rel.name.clone())
+    }
+
     fn column(&self, qualifier: Option<&str>, name: &str) -> Result<PgType> {
         let mut saw_qualifier = false;
         for scope in self.scopes.iter().rev() {
@@ -426,7 +504,12 @@ impl<'a> Env<'a> {
                     continue;
                 }
                 saw_qualifier = true;
-                if let Some((_, ty)) = rel.cols.iter().find(|(c, _)| c == name) {
+                if let Some((_, ty)) = rel
+                    .cols
+                    .iter()
+                    .chain(&rel.synonyms)
+                    .find(|(c, _)| c == name)
+                {
                     return Ok(ty.clone());
                 }
             }

@@ -75,15 +75,73 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         })
 }
 
+/// `pg_catalog.<name>(args)` as a FROM item.
+fn function_factor(
+    name: &str,
+    args: &[String],
+    with_ordinality: bool,
+    alias: Option<sqlparser::ast::TableAlias>,
+) -> Option<sqlparser::ast::TableFactor> {
+    use sqlparser::ast::{SetExpr, TableFactor};
+    let sql = format!(
+        "SELECT * FROM pg_catalog.{name}({}){}",
+        args.join(", "),
+        if with_ordinality {
+            " WITH ORDINALITY"
+        } else {
+            ""
+        },
+    );
+    let parsed = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&sql)
+        .and_then(|mut p| p.parse_statements())
+        .ok()?
+        .pop()?;
+    let Statement::Query(q) = parsed else {
+        return None;
+    };
+    let SetExpr::Select(sel) = *q.body else {
+        return None;
+    };
+    let mut twj = sel.from.into_iter().next()?;
+    if let TableFactor::Table { alias: a, .. } = &mut twj.relation {
+        *a = alias;
+    }
+    Some(twj.relation)
+}
+
 /// `unnest(…)` in FROM, which sqlparser reads as its own FROM item, as
 /// the function call it is in PostgreSQL (`pg_catalog.unnest(…)`), so
 /// inference and the rewrite meet one shape.
 fn unnest_as_function(stmt: &mut Statement) -> Result<()> {
-    use sqlparser::ast::{SetExpr, TableFactor, VisitMut, VisitorMut};
+    use sqlparser::ast::{TableFactor, VisitMut, VisitorMut};
     struct Unnest;
     impl VisitorMut for Unnest {
         type Break = Error;
         fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> std::ops::ControlFlow<Error> {
+            // `LATERAL unnest(…)`: every function in FROM is lateral.
+            if let TableFactor::Function {
+                name,
+                args,
+                alias,
+                with_ordinality,
+                ..
+            } = tf
+            {
+                let last = name.0.last().map(|p| p.to_string().to_ascii_lowercase());
+                let known = last.as_deref() == Some("unnest")
+                    || last
+                        .as_deref()
+                        .is_some_and(|n| crate::types::json::Items::of(n).is_some());
+                if let (true, Some(last)) = (known, last) {
+                    let list: Vec<String> = args.iter().map(ToString::to_string).collect();
+                    let alias = alias.take();
+                    if let Some(new) = function_factor(&last, &list, *with_ordinality, alias) {
+                        *tf = new;
+                    }
+                }
+                return std::ops::ControlFlow::Continue(());
+            }
             let TableFactor::UNNEST {
                 alias,
                 array_exprs,
@@ -100,28 +158,8 @@ fn unnest_as_function(stmt: &mut Statement) -> Result<()> {
                 ));
             }
             let list: Vec<String> = array_exprs.iter().map(ToString::to_string).collect();
-            let sql = format!(
-                "SELECT * FROM pg_catalog.unnest({}){}",
-                list.join(", "),
-                if *with_ordinality {
-                    " WITH ORDINALITY"
-                } else {
-                    ""
-                },
-            );
-            let alias = alias.take();
-            let parsed = Parser::new(&PostgreSqlDialect {})
-                .try_with_sql(&sql)
-                .and_then(|mut p| p.parse_statements());
-            if let Ok(Some(Statement::Query(q))) = parsed.map(|mut s| s.pop()) {
-                if let SetExpr::Select(sel) = *q.body {
-                    if let Some(mut twj) = sel.from.into_iter().next() {
-                        if let TableFactor::Table { alias: a, .. } = &mut twj.relation {
-                            *a = alias;
-                        }
-                        *tf = twj.relation;
-                    }
-                }
+            if let Some(new) = function_factor("unnest", &list, *with_ordinality, alias.take()) {
+                *tf = new;
             }
             std::ops::ControlFlow::Continue(())
         }

@@ -6,9 +6,11 @@
 use serde_json::Value;
 
 mod build;
+mod items;
 mod ops;
 
 pub use build::{build_array, build_object, datum_json, null_key, ObjectBuilder};
+pub use items::{json_items, Item, Items};
 pub use ops::*;
 
 pub(crate) enum Node {

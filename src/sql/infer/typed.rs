@@ -24,6 +24,7 @@ mod enums;
 mod expr;
 mod interval;
 mod json;
+mod lateral;
 mod values;
 
 use std::mem::discriminant;
@@ -44,6 +45,7 @@ pub fn type_numeric(stmt: &mut Statement, catalog: &dyn Schema, params: &[PgType
     let mut t = Typer {
         env: Env::new(catalog, params),
         insert_values: false,
+        laterals: vec![],
     };
     match stmt.visit(&mut t) {
         ControlFlow::Break(e) => Err(e),
@@ -62,10 +64,12 @@ pub fn type_numeric_expr(e: &mut Expr, cols: Vec<(String, PgType)>) -> Result<()
     let mut t = Typer {
         env: Env::new(&NoTables, &[]),
         insert_values: false,
+        laterals: vec![],
     };
     t.env.scopes.push(vec![Rel {
         name: String::new(),
         cols,
+        ..Rel::default()
     }]);
     match e.visit(&mut t) {
         ControlFlow::Break(e) => Err(e),
@@ -98,6 +102,8 @@ struct Typer<'a> {
     env: Env<'a>,
     /// The next query is an INSERT's VALUES list, typed by its columns.
     insert_values: bool,
+    /// The lateral `unnest` calls of each query being typed (`lateral`).
+    laterals: Vec<Vec<lateral::Lateral>>,
 }
 
 pub(super) fn is_numeric(t: &PgType) -> bool {
@@ -548,6 +554,7 @@ impl Typer<'_> {
                 self.env.scopes.push(vec![Rel {
                     name: String::new(),
                     cols,
+                    ..Rel::default()
                 }]);
                 for k in keys.iter_mut() {
                     self.key(&mut k.expr, &[], true)?;
@@ -618,10 +625,16 @@ impl VisitorMut for Typer<'_> {
 
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
         self.env.enter_query(q);
+        if let Err(e) = self.enter_laterals(&mut *q) {
+            // Entered all the same, so the visit's end leaves it.
+            self.laterals.push(vec![]);
+            return ControlFlow::Break(e);
+        }
         flow(self.query(q))
     }
 
-    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<Error> {
+    fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
+        self.leave_laterals(q);
         self.env.leave_query();
         ControlFlow::Continue(())
     }
@@ -638,6 +651,9 @@ impl VisitorMut for Typer<'_> {
     }
 
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
+        if self.lateral_column(e) {
+            return ControlFlow::Continue(());
+        }
         flow(self.expr(e))
     }
 

@@ -18,6 +18,8 @@ use sqlparser::ast::{
 
 mod unnest;
 
+pub use unnest::{is_lateral_unnest, LATERAL_PREFIX};
+
 use super::expr::call;
 use crate::error::{Error, Result};
 use crate::sql::build::take;
@@ -389,6 +391,17 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
                 "value + 1",
                 "generate_series",
             )
+        }
+        "unnest" if unnest::has_families(&args.args) && is_lateral_unnest(&args.args) => {
+            *f = unnest::lateral(&args.args, alias.as_ref())?;
+            return Ok(());
+        }
+        short
+            if crate::types::json::Items::of(short).is_some()
+                && !unnest::is_internal_json_each(&args.args) =>
+        {
+            *f = unnest::json_rows(short, &args.args, alias.as_ref())?;
+            return Ok(());
         }
         "unnest" => match args.args.as_slice() {
             [arg] => (

@@ -182,7 +182,27 @@ fn jsonb_order(a: &str, b: &str) -> Ordering {
     j::jsonb_cmp(a, b).unwrap_or_else(|| a.cmp(b))
 }
 
+/// `pg_json_items(doc, fname)`: the rows of the set-returning json
+/// function `fname` over `doc`, as a JSON array of `{"k": key, "v":
+/// value}` objects that `json_each` walks (`sql::rewrite::pg_catalog`).
+fn json_items(ctx: &Context<'_>) -> rusqlite::Result<Value> {
+    let fname: String = ctx.get(1)?;
+    let Some(doc) = as_text(ctx.get_raw(0)) else {
+        return Ok(Value::Text("[]".into()));
+    };
+    let (what, jsonb, text) = j::Items::of(&fname)
+        .ok_or_else(|| fail(Error::Internal(format!("not a json function: {fname}"))))?;
+    let rows = j::json_items(&doc, what, &fname, jsonb, text)
+        .map_err(|m| fail(Error::InvalidParameter(m)))?;
+    let out: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(k, v)| serde_json::json!({ "k": k, "v": v }))
+        .collect();
+    Ok(Value::Text(serde_json::Value::Array(out).to_string()))
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_json_items", 2, det, |c| json_items(c))?;
     conn.create_scalar_function("pg_to_json", 3, det, |c| to_json(c))?;
     for (name, jsonb) in [("pg_json_object", false), ("pg_jsonb_object", true)] {
         conn.create_scalar_function(name, -1, det, move |c| {

@@ -224,19 +224,13 @@ impl Typer<'_> {
             | "jsonb_insert"
             | "json_strip_nulls"
             | "jsonb_set_lax"
-            | "jsonb_each"
-            | "jsonb_each_text"
-            | "json_each"
-            | "json_each_text"
-            | "jsonb_object_keys"
-            | "json_object_keys"
-            | "jsonb_array_elements"
-            | "jsonb_array_elements_text"
-            | "json_array_elements"
-            | "json_array_elements_text"
             | "jsonb_path_query"
             | "jsonb_path_exists" => {
                 return Err(refuse(format!("function {name}")));
+            }
+            // Set-returning: in FROM they are tables (`typed::lateral`).
+            n if crate::types::json::Items::of(n).is_some() => {
+                return Err(refuse(format!("{name} outside FROM")));
             }
             _ => return Ok(false),
         }

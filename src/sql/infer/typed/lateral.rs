@@ -1,0 +1,264 @@
+//! Set-returning functions in FROM that read columns of the FROM items
+//! before them: `unnest` of a column (`FROM t, unnest(t.tags) AS x`,
+//! `LEFT JOIN LATERAL unnest(…) ON true`) and the json ones
+//! (`jsonb_array_elements`, `jsonb_each`, …, always). SQLite's subqueries
+//! in FROM cannot see the items before them, but its table-valued
+//! functions can: `sql::rewrite::pg_catalog` makes such a call
+//! `json_each(…) AS mosaic_lat_<alias>` with no subquery around it, and
+//! here every reference to its columns becomes the expression that reads
+//! them from that `json_each` row.
+
+use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, Query, SelectItem, SetExpr, TableFactor};
+
+use super::Typer;
+use crate::error::{Error, Result};
+use crate::sql::rewrite::pg_catalog::{is_lateral_unnest, LATERAL_PREFIX};
+use crate::types::array::Family;
+use crate::types::json::Items;
+use crate::types::PgType;
+
+/// The columns of SQLite's `json_each`, which a lateral `unnest` brings
+/// into the FROM list.
+const JSON_EACH_COLUMNS: &[&str] = &[
+    "key", "value", "type", "atom", "id", "parent", "fullkey", "path",
+];
+
+/// A lateral `unnest` of the query being typed: its columns by name, each
+/// with the expression that reads it.
+pub(super) struct Lateral {
+    alias: String,
+    cols: Vec<(String, Expr)>,
+}
+
+impl Typer<'_> {
+    /// Enter `q`: the lateral `unnest` calls of its SELECT.
+    pub(super) fn enter_laterals(&mut self, q: &mut Query) -> Result<()> {
+        let SetExpr::Select(sel) = q.body.as_mut() else {
+            return Ok(());
+        };
+        let rels = self.env.scope_of(&sel.from).unwrap_or_default();
+        let names: Vec<(String, Vec<String>)> = rels
+            .iter()
+            .map(|r| (r.name.clone(), r.cols.iter().map(|c| c.0.clone()).collect()))
+            .collect();
+        self.env.scopes.push(rels);
+        let mut frame = vec![];
+        let factors = sel
+            .from
+            .iter()
+            .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)));
+        let mut result = Ok(());
+        for tf in factors {
+            match self.lateral(tf) {
+                Ok(Some(l)) => frame.push(l),
+                Ok(None) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.env.scopes.pop();
+        result?;
+        if !frame.is_empty() {
+            // `*` and `u.*` name each column, so the lateral ones are read
+            // (SQLite's `*` would give `json_each`'s own columns).
+            let mut items = Vec::with_capacity(sel.projection.len());
+            for item in std::mem::take(&mut sel.projection) {
+                let only = match &item {
+                    SelectItem::Wildcard(_) => None,
+                    SelectItem::QualifiedWildcard(name, _)
+                        if frame.iter().any(|l| name.to_string() == l.alias) =>
+                    {
+                        Some(name.to_string())
+                    }
+                    _ => {
+                        items.push(item);
+                        continue;
+                    }
+                };
+                for (rel, cols) in &names {
+                    if only.as_ref().is_some_and(|o| o != rel) {
+                        continue;
+                    }
+                    for c in cols {
+                        let col = sqlparser::ast::Ident::with_quote('"', c.clone());
+                        let expr = match rel.is_empty() {
+                            true => Expr::Identifier(col.clone()),
+                            false => Expr::CompoundIdentifier(vec![
+                                sqlparser::ast::Ident::with_quote('"', rel.clone()),
+                                col.clone(),
+                            ]),
+                        };
+                        items.push(SelectItem::ExprWithAlias { expr, alias: col });
+                    }
+                }
+            }
+            sel.projection = items;
+        }
+        self.laterals.push(frame);
+        Ok(())
+    }
+
+    /// Leave a query [`Typer::enter_laterals`] entered.
+    pub(super) fn leave_laterals(&mut self, q: &Query) {
+        if matches!(q.body.as_ref(), SetExpr::Select(_)) {
+            self.laterals.pop();
+        }
+    }
+
+    fn lateral(&mut self, tf: &TableFactor) -> Result<Option<Lateral>> {
+        let TableFactor::Table {
+            name,
+            alias,
+            args: Some(args),
+            with_ordinality,
+            ..
+        } = tf
+        else {
+            return Ok(None);
+        };
+        let json = super::super::json_function(name);
+        let fname = crate::sql::object_name(name);
+        let unnest = fname.strip_prefix("pg_catalog.").unwrap_or(&fname) == "unnest";
+        // (Before the typed step gives them their families, every argument
+        // of `unnest` is an array.)
+        let reads_columns = unnest
+            && args
+                .args
+                .iter()
+                .any(|a| is_lateral_unnest(std::slice::from_ref(a)));
+        if json.is_none() && !reads_columns {
+            return Ok(None);
+        }
+        let default = json.as_ref().map_or("unnest", |j| j.0.as_str());
+        let alias_name = alias
+            .as_ref()
+            .map_or_else(|| default.to_string(), |a| super::super::norm(&a.name));
+        let row = sqlparser::ast::Ident::with_quote('"', format!("{LATERAL_PREFIX}{alias_name}"));
+        let mut reads = vec![];
+        match &json {
+            Some((_, Items::Each, ..)) => {
+                reads.push(format!("json_extract({row}.value, '$.k')"));
+                reads.push(format!("json_extract({row}.value, '$.v')"));
+            }
+            Some(_) => reads.push(format!("json_extract({row}.value, '$.v')")),
+            None => {
+                if !self.unnest_reads(&args.args, &row, &mut reads)? {
+                    return Ok(None);
+                }
+            }
+        }
+        if *with_ordinality {
+            reads.push(match (&json, reads.len()) {
+                (None, n) if n > 1 => format!("{row}.value"),
+                _ => format!("({row}.key + 1)"),
+            });
+        }
+        let reads = reads
+            .iter()
+            .map(|r| crate::sql::parse_expr(r))
+            .collect::<Result<Vec<Expr>>>()?;
+        // The columns as inference named them (`sql::infer`).
+        let Some(rel) = self
+            .env
+            .scopes
+            .last()
+            .and_then(|s| s.iter().find(|r| r.name == alias_name))
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let mut cols: Vec<(String, Expr)> = rel
+            .cols
+            .iter()
+            .map(|c| c.0.clone())
+            .zip(reads.iter().cloned())
+            .collect();
+        if let Some(first) = reads.first() {
+            cols.extend(rel.synonyms.iter().map(|s| (s.0.clone(), first.clone())));
+        }
+        Ok(Some(Lateral {
+            alias: alias_name,
+            cols,
+        }))
+    }
+
+    /// What reads each array of a lateral `unnest` from its `json_each` row.
+    fn unnest_reads(
+        &mut self,
+        args: &[FunctionArg],
+        row: &sqlparser::ast::Ident,
+        reads: &mut Vec<String>,
+    ) -> Result<bool> {
+        let mut arrays = vec![];
+        for a in args {
+            let FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) = a else {
+                return Err(Error::Unsupported("named arguments of unnest".into()));
+            };
+            let ty = self.type_of(x);
+            let Some(fam) = (match &ty {
+                PgType::Array(elem) => Family::of(elem),
+                _ => None,
+            }) else {
+                // The catalog's arrays (typed text) keep their subquery.
+                return Ok(false);
+            };
+            arrays.push((x.clone(), fam));
+        }
+        if let [(_, fam)] = arrays.as_slice() {
+            reads.push(format!("pg_arr_elem({row}.value, '{}')", fam.name()));
+        } else {
+            for (x, fam) in &arrays {
+                reads.push(format!("pg_array_get({x}, {row}.value, '{}')", fam.name()));
+            }
+        }
+        Ok(true)
+    }
+
+    /// A reference to a column of a lateral `unnest`, as what reads it;
+    /// true when `e` was one.
+    pub(super) fn lateral_column(&mut self, e: &mut Expr) -> bool {
+        let (qualifier, name) = match &*e {
+            Expr::Identifier(id) => (None, super::super::norm(id)),
+            Expr::CompoundIdentifier(ids) if ids.len() == 2 => (
+                Some(super::super::norm(&ids[0])),
+                super::super::norm(&ids[1]),
+            ),
+            _ => return false,
+        };
+        let found = self.laterals.iter().rev().flatten().find_map(|l| {
+            if qualifier.as_ref().is_some_and(|q| *q != l.alias) {
+                return None;
+            }
+            l.cols
+                .iter()
+                .find(|(c, _)| *c == name)
+                .map(|(_, x)| x.clone())
+        });
+        match found {
+            Some(x) => {
+                *e = Expr::Nested(Box::new(x));
+                true
+            }
+            // `json_each`'s own columns (`id`, `key`, `value`, …) would
+            // make a plain column of the same name ambiguous: it is
+            // qualified with its relation.
+            None if qualifier.is_none()
+                && self.laterals.last().is_some_and(|f| !f.is_empty())
+                && JSON_EACH_COLUMNS.contains(&name.as_str()) =>
+            {
+                if let (Some(rel), Expr::Identifier(id)) = (self.env.relation_of(&name), &*e) {
+                    if !rel.is_empty() {
+                        *e = Expr::CompoundIdentifier(vec![
+                            sqlparser::ast::Ident::new(rel),
+                            id.clone(),
+                        ]);
+                    }
+                }
+                false
+            }
+            None => false,
+        }
+    }
+}
