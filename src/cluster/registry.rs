@@ -51,12 +51,16 @@ impl Cluster {
     /// Read this node's holdings and announce them if they changed.
     /// Blocking.
     pub fn refresh_holdings(&self) -> Result<()> {
+        // One connection for every look, not one per look, held until the
+        // reading is recorded: a reading taken before a commit must not be
+        // recorded after one taken after it, with a newer version that
+        // every peer would keep (they would then skip this node's new
+        // unsealed rows until the next sync).
+        let mut conn = self.holdings_conn.lock();
+        if conn.is_none() {
+            *conn = Some(self.store.connect()?);
+        }
         let (shards, open_tables) = {
-            // One connection for every look, not one per look.
-            let mut conn = self.holdings_conn.lock();
-            if conn.is_none() {
-                *conn = Some(self.store.connect()?);
-            }
             let mut digests = self.digests.lock();
             match conn.as_ref() {
                 Some(c) => local_holdings(&self.store, c, &mut digests)?,
@@ -81,6 +85,7 @@ impl Cluster {
             mine.version = self.store.hlc.now() as u64;
             (mine.version, before)
         };
+        drop(conn);
         if let Some(before) = before {
             self.shard_events(&before, &self.mine.lock().shards.clone());
         }

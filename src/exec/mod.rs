@@ -258,6 +258,7 @@ fn prepare_one(
     if !matches!(stmt, Statement::CreateView(_)) {
         crate::sql::joined_writes::expand(&mut stmt)?;
         crate::sql::views::expand(&mut stmt, catalog)?;
+        crate::sql::grouping_sets::expand(&mut stmt)?;
         crate::sql::validate::override_user_values(&mut stmt, catalog)?;
     }
     let kind = classify(&stmt)?;

@@ -29,6 +29,7 @@ pub mod coerce;
 pub mod ctas;
 pub mod ddl;
 pub mod distinct_on;
+pub mod grouping_sets;
 pub mod index;
 pub mod index_expr;
 pub mod joined_writes;
