@@ -259,6 +259,7 @@ fn prepare_one(
         crate::sql::joined_writes::expand(&mut stmt)?;
         crate::sql::views::expand(&mut stmt, catalog)?;
         crate::sql::grouping_sets::expand(&mut stmt)?;
+        crate::sql::on_constraint::resolve(&mut stmt, catalog)?;
         crate::sql::validate::override_user_values(&mut stmt, catalog)?;
     }
     let kind = classify(&stmt)?;
@@ -340,6 +341,7 @@ fn prepare_one(
     if matches!(kind, Kind::Query | Kind::LockingQuery(_)) {
         let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         crate::sql::distinct_on::expand(&mut stmt, &names)?;
+        crate::sql::with_ties::expand(&mut stmt, &names)?;
     }
     type_numeric(catalog, &mut stmt, &mut kind, &params)?;
     Ok(Prepared {

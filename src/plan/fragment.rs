@@ -113,7 +113,11 @@ impl<'a> Shape<'a> {
             .as_ref()
             .map(|a| ident_name(&a.name))
             .unwrap_or_else(|| table.name.clone());
-        if !sel.named_window.is_empty() || sel.qualify.is_some() || has_window(stmt) {
+        if !sel.named_window.is_empty()
+            || sel.qualify.is_some()
+            || has_window(stmt)
+            || has_set_returning_call(sel)
+        {
             return None;
         }
         let groups = match &sel.group_by {
@@ -495,6 +499,30 @@ fn item_expr(i: &SelectItem) -> Option<&Expr> {
         SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
         _ => None,
     }
+}
+
+/// Whether a select list calls a set-returning function (its rows are
+/// made after the FROM's; a split would make them per fragment and again
+/// in the merge).
+fn has_set_returning_call(sel: &Select) -> bool {
+    sel.projection.iter().filter_map(item_expr).any(|e| {
+        let mut found = false;
+        let _ = sqlparser::ast::visit_expressions(e, |x| {
+            if let Expr::Function(f) = x {
+                let name = object_name(&f.name);
+                let short = name.rsplit('.').next().unwrap_or(&name);
+                if short == "unnest"
+                    || short == "generate_series"
+                    || short == "generate_subscripts"
+                    || crate::types::json::Items::of(short).is_some()
+                {
+                    found = true;
+                }
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+        found
+    })
 }
 
 fn has_aggregate(e: &Expr) -> bool {

@@ -127,7 +127,7 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
 /// `SELECT DISTINCT ON (…) * FROM t` (or `t.*`): the star as the table's
 /// columns, named by the statement's result columns. A star over a join or
 /// among other items is refused.
-fn expand_wildcard(sel: &mut sqlparser::ast::Select, names: &[String]) -> Result<()> {
+pub(crate) fn expand_wildcard(sel: &mut sqlparser::ast::Select, names: &[String]) -> Result<()> {
     let qualifier = match sel.projection.as_slice() {
         [SelectItem::Wildcard(_)] => None,
         [SelectItem::QualifiedWildcard(
@@ -146,12 +146,14 @@ fn expand_wildcard(sel: &mut sqlparser::ast::Select, names: &[String]) -> Result
         }
         _ => {
             return Err(Error::Unsupported(
-                "DISTINCT ON with * among other items".into(),
+                "DISTINCT ON or WITH TIES with * among other items".into(),
             ))
         }
     };
     if sel.from.len() != 1 || !sel.from[0].joins.is_empty() {
-        return Err(Error::Unsupported("DISTINCT ON with * over a join".into()));
+        return Err(Error::Unsupported(
+            "DISTINCT ON or WITH TIES with * over a join".into(),
+        ));
     }
     sel.projection = names
         .iter()
@@ -179,7 +181,7 @@ fn expand_wildcard(sel: &mut sqlparser::ast::Select, names: &[String]) -> Result
 /// A DISTINCT ON or ORDER BY item as the expression it stands for: an
 /// output column's position (`1`) or name (`n` of `… AS n`) is that
 /// column's expression.
-fn target(e: &Expr, projection: &[SelectItem]) -> Result<Expr> {
+pub(crate) fn target(e: &Expr, projection: &[SelectItem]) -> Result<Expr> {
     match e {
         Expr::Value(v) => {
             if let Value::Number(n, _) = &v.value {

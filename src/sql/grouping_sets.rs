@@ -83,29 +83,6 @@ fn grouping_sets(keys: &[Expr]) -> Option<Vec<Vec<Expr>>> {
     Some(sets)
 }
 
-const AGGREGATES: &[&str] = &[
-    "count",
-    "sum",
-    "avg",
-    "min",
-    "max",
-    "array_agg",
-    "string_agg",
-    "bool_and",
-    "bool_or",
-    "every",
-    "json_agg",
-    "jsonb_agg",
-    "json_object_agg",
-    "jsonb_object_agg",
-    "stddev",
-    "stddev_samp",
-    "stddev_pop",
-    "variance",
-    "var_samp",
-    "var_pop",
-];
-
 /// `e` as it reads in the arm grouping by `set`: keys outside the set are
 /// NULL outside aggregates, GROUPING(…) is the arm's mask.
 fn in_arm(e: &Expr, set: &[String], all: &[String]) -> Result<Expr> {
@@ -166,7 +143,7 @@ fn replace_keys(e: &mut Expr, set: &[String], all: &[String]) {
     match e {
         Expr::Function(f) => {
             let name = crate::sql::object_name(&f.name).to_ascii_lowercase();
-            if AGGREGATES.contains(&name.as_str()) {
+            if crate::sql::validate::is_aggregate_name(&name) {
                 return;
             }
             if let FunctionArguments::List(l) = &mut f.args {

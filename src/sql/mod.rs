@@ -33,10 +33,12 @@ pub mod grouping_sets;
 pub mod index;
 pub mod index_expr;
 pub mod joined_writes;
+pub mod on_constraint;
 pub mod privileges;
 pub mod roles;
 pub mod session_user;
 mod tokens;
+pub mod with_ties;
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;

@@ -44,6 +44,7 @@ pub fn to_sqlite(stmt: &mut Statement) -> Result<()> {
     if let Statement::Insert(ins) = stmt {
         // Checked by sql::validate: SQLite inserts what it is given.
         ins.overriding = None;
+        // `sql::on_constraint` made ON CONSTRAINT the constraint's columns.
         if let Some(sqlparser::ast::OnInsert::OnConflict(oc)) = &ins.on {
             if let Some(sqlparser::ast::ConflictTarget::OnConstraint(_)) = oc.conflict_target {
                 return Err(Error::Unsupported("ON CONFLICT ON CONSTRAINT".into()));

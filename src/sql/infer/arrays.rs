@@ -1,6 +1,7 @@
 //! The types of the array functions (`array_append`, `array_position`,
 //! `string_to_array`, …) and of the typed step's array calls
-//! (`typed::array`), for inference.
+//! (`typed::array`), and of the set-returning json functions of a SELECT
+//! list, for inference.
 
 use sqlparser::ast::{Expr, Value};
 
@@ -67,6 +68,13 @@ impl Env<'_> {
                 },
                 _ => PgType::Unknown,
             },
+            // The set-returning json functions in a SELECT list.
+            "jsonb_array_elements" => PgType::Jsonb,
+            "json_array_elements" => PgType::Json,
+            "jsonb_array_elements_text"
+            | "json_array_elements_text"
+            | "jsonb_object_keys"
+            | "json_object_keys" => PgType::Text,
             _ => return Ok(None),
         }))
     }

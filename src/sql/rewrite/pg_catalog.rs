@@ -528,6 +528,13 @@ fn srf_kind(f: &sqlparser::ast::Function) -> Option<&'static str> {
         "unnest" => "unnest",
         "generate_subscripts" => "generate_subscripts",
         "_pg_expandarray" => "_pg_expandarray",
+        // The json ones walk the array `pg_json_rows` makes of their rows.
+        "jsonb_array_elements" => "jsonb_array_elements",
+        "jsonb_array_elements_text" => "jsonb_array_elements_text",
+        "jsonb_object_keys" => "jsonb_object_keys",
+        "json_array_elements" => "json_array_elements",
+        "json_array_elements_text" => "json_array_elements_text",
+        "json_object_keys" => "json_object_keys",
         _ => return None,
     })
 }
@@ -611,6 +618,10 @@ fn select_srfs(q: &mut Query) -> Result<()> {
             let Some(array) = srf_array(f) else {
                 bad = Some(kind);
                 return ControlFlow::Break(());
+            };
+            let (kind, array) = match kind.starts_with("json") {
+                true => ("unnest", call("pg_json_rows", vec![array, string(kind)])),
+                false => (kind, array),
             };
             arrays.push(array.to_string());
             let family = srf_family(f);

@@ -201,8 +201,25 @@ fn json_items(ctx: &Context<'_>) -> rusqlite::Result<Value> {
     Ok(Value::Text(serde_json::Value::Array(out).to_string()))
 }
 
+/// `pg_json_rows(doc, fname)`: the values (keys for `_object_keys`) of
+/// the set-returning json function `fname` as an array in PostgreSQL's
+/// text form, which a SELECT list's set-returning calls walk.
+fn json_rows(ctx: &Context<'_>) -> rusqlite::Result<Value> {
+    let fname: String = ctx.get(1)?;
+    let Some(doc) = as_text(ctx.get_raw(0)) else {
+        return Ok(Value::Text("{}".into()));
+    };
+    let (what, jsonb, text) = j::Items::of(&fname)
+        .ok_or_else(|| fail(Error::Internal(format!("not a json function: {fname}"))))?;
+    let rows = j::json_items(&doc, what, &fname, jsonb, text)
+        .map_err(|m| fail(Error::InvalidParameter(m)))?;
+    let values: Vec<Option<String>> = rows.into_iter().map(|(_, v)| v).collect();
+    Ok(Value::Text(crate::types::array::format_array(&values)))
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_json_items", 2, det, |c| json_items(c))?;
+    conn.create_scalar_function("pg_json_rows", 2, det, |c| json_rows(c))?;
     conn.create_scalar_function("pg_to_json", 3, det, |c| to_json(c))?;
     for (name, jsonb) in [("pg_json_object", false), ("pg_jsonb_object", true)] {
         conn.create_scalar_function(name, -1, det, move |c| {

@@ -229,9 +229,16 @@ impl Typer<'_> {
                 return Err(refuse(format!("function {name}")));
             }
             // Set-returning: in FROM they are tables (`typed::lateral`).
-            n if crate::types::json::Items::of(n).is_some() => {
+            // Records (`_each`) only in FROM; the others also in a SELECT
+            // list (`sql::rewrite::pg_catalog`'s set-returning calls).
+            n if matches!(
+                crate::types::json::Items::of(n),
+                Some((crate::types::json::Items::Each, ..))
+            ) =>
+            {
                 return Err(refuse(format!("{name} outside FROM")));
             }
+            n if crate::types::json::Items::of(n).is_some() => return Ok(true),
             _ => return Ok(false),
         }
         Ok(true)
