@@ -34,7 +34,7 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
         return Ok(());
     };
     let mut sel = sel.clone();
-    expand_wildcard(&mut sel, names)?;
+    expand_wildcard(&mut sel, names, "DISTINCT ON")?;
     let resolve = |e: &Expr| -> Result<Expr> { target(e, &sel.projection) };
     let keys: Vec<Expr> = on.iter().map(resolve).collect::<Result<_>>()?;
     let order: Vec<OrderByExpr> = match q.order_by.as_ref().map(|o| &o.kind) {
@@ -126,8 +126,12 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
 
 /// `SELECT DISTINCT ON (…) * FROM t` (or `t.*`): the star as the table's
 /// columns, named by the statement's result columns. A star over a join or
-/// among other items is refused.
-pub(crate) fn expand_wildcard(sel: &mut sqlparser::ast::Select, names: &[String]) -> Result<()> {
+/// among other items is refused (the message names `what` needed it).
+pub(crate) fn expand_wildcard(
+    sel: &mut sqlparser::ast::Select,
+    names: &[String],
+    what: &str,
+) -> Result<()> {
     let qualifier = match sel.projection.as_slice() {
         [SelectItem::Wildcard(_)] => None,
         [SelectItem::QualifiedWildcard(
@@ -145,15 +149,13 @@ pub(crate) fn expand_wildcard(sel: &mut sqlparser::ast::Select, names: &[String]
             return Ok(())
         }
         _ => {
-            return Err(Error::Unsupported(
-                "DISTINCT ON or WITH TIES with * among other items".into(),
-            ))
+            return Err(Error::Unsupported(format!(
+                "{what} with * among other items"
+            )))
         }
     };
     if sel.from.len() != 1 || !sel.from[0].joins.is_empty() {
-        return Err(Error::Unsupported(
-            "DISTINCT ON or WITH TIES with * over a join".into(),
-        ));
+        return Err(Error::Unsupported(format!("{what} with * over a join")));
     }
     sel.projection = names
         .iter()

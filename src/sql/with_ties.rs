@@ -43,7 +43,7 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
         return Err(Error::Unsupported("WITH TIES with DISTINCT".into()));
     }
     let mut sel = sel.clone();
-    expand_wildcard(&mut sel, names)?;
+    expand_wildcard(&mut sel, names, "WITH TIES")?;
     let order: Vec<OrderByExpr> = match q.order_by.as_ref().map(|o| &o.kind) {
         Some(OrderByKind::Expressions(list)) if !list.is_empty() => list
             .iter()
