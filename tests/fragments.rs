@@ -112,6 +112,9 @@ fn random_query(rng: &mut Rng) -> String {
             "sum(n)",
             "max(n)",
             "sum(id) + count(*)",
+            "bit_and(id)",
+            "bit_or(g)",
+            "bit_xor(id)",
         ];
         let a1 = rng.pick(&aggs);
         let a2 = rng.pick(&aggs);

@@ -660,6 +660,10 @@ impl MergeRewriter {
             "pg_numeric_sum" | "pg_numeric_min" | "pg_numeric_max" => {
                 format!("{name}({})", self.partial(format!("{name}({arg})")))
             }
+            // Bits of partial bits: the operations are associative.
+            "bit_and" | "bit_or" | "bit_xor" => {
+                format!("{name}({})", self.partial(format!("{name}({arg})")))
+            }
             // Interval partial sums merge by the same sum.
             "pg_interval_sum" => format!("{name}({})", self.partial(format!("{name}({arg})"))),
             "pg_interval_avg" => {

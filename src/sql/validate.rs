@@ -53,6 +53,15 @@ const AGGREGATES: &[&str] = &[
     "pg_jsonb_agg",
     "pg_json_object_agg",
     "pg_jsonb_object_agg",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
+    "pg_percentile_cont",
+    "pg_percentile_disc",
+    "pg_mode",
 ];
 
 /// The statistics aggregates (over double precision, `store::udf::stats`).
@@ -65,9 +74,26 @@ pub const STATISTICS: &[&str] = &[
     "var_pop",
 ];
 
+/// The binary statistics (over double precision, Y first;
+/// `store::udf::ordered`).
+pub const BINARY_STATISTICS: &[&str] = &[
+    "corr",
+    "covar_pop",
+    "covar_samp",
+    "regr_avgx",
+    "regr_avgy",
+    "regr_count",
+    "regr_intercept",
+    "regr_r2",
+    "regr_slope",
+    "regr_sxx",
+    "regr_sxy",
+    "regr_syy",
+];
+
 /// Whether `name` (unqualified, lower case) is an aggregate function.
 pub fn is_aggregate_name(name: &str) -> bool {
-    AGGREGATES.contains(&name) || STATISTICS.contains(&name)
+    AGGREGATES.contains(&name) || STATISTICS.contains(&name) || BINARY_STATISTICS.contains(&name)
 }
 
 fn is_aggregate(f: &Function) -> bool {

@@ -33,6 +33,7 @@ mod interval;
 mod json;
 mod math;
 pub(crate) mod numeric;
+mod ordered;
 pub mod pg_catalog;
 pub(crate) mod sequence;
 pub mod session;
@@ -637,6 +638,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     strings::register(conn, det)?;
     similar::register(conn, det)?;
     stats::register(conn, det)?;
+    ordered::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)

@@ -541,6 +541,29 @@ impl Env<'_> {
         }))
     }
 
+    /// The type of an ordered-set aggregate, a binary statistic or a bit
+    /// aggregate (and of the typed step's calls for them); `None` for
+    /// other functions.
+    fn ordered_function_type(&mut self, name: &str, f: &Function) -> Result<Option<PgType>> {
+        let a = args(f);
+        let nth = |env: &mut Self, i: usize| match a.get(i) {
+            Some(e) => env.expr_type(e),
+            None => Ok(PgType::Unknown),
+        };
+        Ok(Some(match name {
+            "percentile_cont" | "pg_percentile_cont" => PgType::Float8,
+            "regr_count" => PgType::Int8,
+            n if crate::sql::validate::BINARY_STATISTICS.contains(&n) => PgType::Float8,
+            "bit_and" | "bit_or" | "bit_xor" | "pg_mode" => nth(self, 0)?,
+            "pg_percentile_disc" | "pg_percentile_check" => nth(self, 1)?,
+            "percentile_disc" | "mode" => match f.within_group.first() {
+                Some(k) => self.expr_type(&k.expr)?,
+                None => PgType::Unknown,
+            },
+            _ => return Ok(None),
+        }))
+    }
+
     fn function_type(&mut self, f: &Function) -> Result<PgType> {
         let name = func_name(f);
         let a = args(f);
@@ -552,6 +575,9 @@ impl Env<'_> {
             return Ok(t);
         }
         if let Some(t) = self.array_function_type(&name, &a)? {
+            return Ok(t);
+        }
+        if let Some(t) = self.ordered_function_type(&name, f)? {
             return Ok(t);
         }
         Ok(match name.as_str() {

@@ -25,6 +25,7 @@ mod expr;
 mod interval;
 mod json;
 mod lateral;
+mod ordered;
 mod values;
 
 use std::mem::discriminant;

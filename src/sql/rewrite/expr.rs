@@ -90,6 +90,12 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_jsonb_agg",
     "pg_json_object_agg",
     "pg_jsonb_object_agg",
+    "pg_percentile_cont",
+    "pg_percentile_disc",
+    "pg_mode",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
 ];
 
 /// A scalar subquery must return at most one row (21000 otherwise), where
@@ -121,6 +127,7 @@ fn single_row(q: &mut sqlparser::ast::Query) {
             if f.over.is_some()
                 || AGGREGATES.contains(&name.as_str())
                 || crate::sql::validate::STATISTICS.contains(&name.as_str())
+                || crate::sql::validate::BINARY_STATISTICS.contains(&name.as_str())
             {
                 aggregate_or_window = true;
             }

@@ -77,6 +77,7 @@ fn every_registered_aggregate_is_known_to_the_rewrite() {
         include_str!("aggregate.rs"),
         include_str!("pg_catalog.rs"),
         include_str!("text.rs"),
+        include_str!("ordered.rs"),
     ]
     .concat();
     let mut seen = 0;

@@ -601,6 +601,7 @@ impl Typer<'_> {
             || super::interval::is_interval_call(&name)
             || super::array::is_array_call(&name)
             || self.json_function(e, &name)?
+            || self.ordered_call(e, &name)?
         {
             return Ok(());
         }
