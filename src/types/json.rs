@@ -6,10 +6,12 @@
 use serde_json::Value;
 
 mod build;
+mod edit;
 mod items;
 mod ops;
 
 pub use build::{build_array, build_object, datum_json, null_key, ObjectBuilder};
+pub use edit::{jsonb_edit, PathEdit};
 pub use items::{json_items, Item, Items};
 pub use ops::*;
 

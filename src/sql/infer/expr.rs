@@ -428,6 +428,7 @@ impl Env<'_> {
                     PgType::Text
                 }
             }
+            Op::HashMinus => PgType::Jsonb,
             Op::LongArrow | Op::HashLongArrow => PgType::Text,
             Op::Arrow | Op::HashArrow => match self.expr_type(left)? {
                 PgType::Json => PgType::Json,
@@ -739,7 +740,14 @@ fn json_result_type(name: &str, a: &[&Expr]) -> Option<PgType> {
         | "pg_jsonb_object_agg"
         | "jsonb_strip_nulls"
         | "pg_jsonb_strip_nulls"
-        | "pg_jsonb_delete" => PgType::Jsonb,
+        | "pg_jsonb_delete"
+        | "jsonb_set"
+        | "jsonb_insert"
+        | "jsonb_set_lax"
+        | "pg_jsonb_set"
+        | "pg_jsonb_insert"
+        | "pg_jsonb_set_lax"
+        | "pg_jsonb_delete_path" => PgType::Jsonb,
         "jsonb_typeof"
         | "json_typeof"
         | "jsonb_extract_path_text"

@@ -24,6 +24,7 @@ mod enums;
 mod expr;
 mod interval;
 mod json;
+mod json_edit;
 mod lateral;
 mod ordered;
 mod values;

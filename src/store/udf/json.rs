@@ -69,6 +69,15 @@ fn two(ctx: &Context<'_>) -> Option<(String, String)> {
     Some((text_arg(ctx, 0)?, text_arg(ctx, 1)?))
 }
 
+/// A path or key list: a JSON array the typed step wrote from a literal,
+/// or a text[] value in PostgreSQL's array form.
+fn elements(p: &str) -> rusqlite::Result<Vec<Option<String>>> {
+    if p.trim_start().starts_with('{') {
+        return Ok(crate::types::array::parse_array(p));
+    }
+    serde_json::from_str(p).map_err(|_| bad_json())
+}
+
 fn get(ctx: &Context<'_>, path: bool) -> FnResult {
     let (Some(doc), key) = (text_arg(ctx, 0), ctx.get_raw(1)) else {
         return Ok(Value::Null);
@@ -77,7 +86,7 @@ fn get(ctx: &Context<'_>, path: bool) -> FnResult {
         let Some(p) = as_text(key) else {
             return Ok(Value::Null);
         };
-        let elems: Vec<Option<String>> = serde_json::from_str(&p).map_err(|_| bad_json())?;
+        let elems = elements(&p)?;
         match elems.into_iter().collect::<Option<Vec<String>>>() {
             Some(e) => e.into_iter().map(Step::Elem).collect(),
             None => return Ok(Value::Null),
@@ -98,7 +107,7 @@ fn exists_some(ctx: &Context<'_>, all: bool) -> FnResult {
     let Some((doc, keys)) = two(ctx) else {
         return Ok(Value::Null);
     };
-    let keys: Vec<Option<String>> = serde_json::from_str(&keys).map_err(|_| bad_json())?;
+    let keys = elements(&keys)?;
     let mut hits = keys
         .iter()
         .flatten()
@@ -125,6 +134,74 @@ fn delete(ctx: &Context<'_>) -> FnResult {
         Ok(Some(t)) => Ok(Value::Text(t)),
         Ok(None) => Err(bad_json()),
         Err(m) => Err(fail(Error::InvalidParameter(m.into()))),
+    }
+}
+
+/// `pg_jsonb_set(doc, path, new, create)`, `pg_jsonb_insert(doc, path,
+/// new, after)` and `pg_jsonb_delete_path(doc, path)`: NULL for any NULL
+/// argument, as PostgreSQL's strict functions.
+fn edit(ctx: &Context<'_>, kind: &str) -> FnResult {
+    let (Some(doc), Some(path)) = (text_arg(ctx, 0), text_arg(ctx, 1)) else {
+        return Ok(Value::Null);
+    };
+    let (new, edit) = if kind == "delete" {
+        (None, j::PathEdit::Delete)
+    } else {
+        let (Some(new), ValueRef::Integer(flag)) = (text_arg(ctx, 2), ctx.get_raw(3)) else {
+            return Ok(Value::Null);
+        };
+        let edit = match kind {
+            "set" => j::PathEdit::Set { create: flag != 0 },
+            _ => j::PathEdit::Insert { after: flag != 0 },
+        };
+        (Some(new), edit)
+    };
+    let path = crate::types::array::parse_array(&path);
+    match j::jsonb_edit(&doc, &path, new.as_deref(), edit).map_err(fail)? {
+        Some(t) => Ok(Value::Text(t)),
+        None => Err(bad_json()),
+    }
+}
+
+/// `pg_jsonb_set_lax(doc, path, new, create, treatment)`: `jsonb_set`
+/// unless the new value is NULL; then as `null_value_treatment` says.
+fn set_lax(ctx: &Context<'_>) -> FnResult {
+    let null = |i: usize| matches!(ctx.get_raw(i), ValueRef::Null);
+    if null(0) || null(1) || null(3) {
+        return Ok(Value::Null);
+    }
+    let treatment = text_arg(ctx, 4);
+    let bad = || {
+        fail(Error::InvalidParameter(
+            "null_value_treatment must be \"delete_key\", \"return_target\", \"use_json_null\", or \"raise_exception\"".into(),
+        ))
+    };
+    let Some(treatment) = treatment else {
+        return Err(bad());
+    };
+    if !null(2) {
+        return edit(ctx, "set");
+    }
+    let (doc, path) = (
+        text_arg(ctx, 0).unwrap_or_default(),
+        text_arg(ctx, 1).unwrap_or_default(),
+    );
+    let path = crate::types::array::parse_array(&path);
+    let create = matches!(ctx.get_raw(3), ValueRef::Integer(f) if f != 0);
+    let done = match treatment.as_str() {
+        "raise_exception" => {
+            return Err(fail(Error::NullValueNotAllowed("JSON value must not be null".into())
+                .with_detail("Exception was raised because null_value_treatment is \"raise_exception\".")
+                .with_hint("To avoid, either change the null_value_treatment argument or ensure that an SQL NULL is not passed.")))
+        }
+        "use_json_null" => j::jsonb_edit(&doc, &path, Some("null"), j::PathEdit::Set { create }),
+        "delete_key" => j::jsonb_edit(&doc, &path, None, j::PathEdit::Delete),
+        "return_target" => return Ok(Value::Text(doc)),
+        _ => return Err(bad()),
+    };
+    match done.map_err(fail)? {
+        Some(t) => Ok(Value::Text(t)),
+        None => Err(bad_json()),
     }
 }
 
@@ -261,6 +338,10 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_jsonb_exists_any", 2, det, |c| exists_some(c, false))?;
     conn.create_scalar_function("pg_jsonb_exists_all", 2, det, |c| exists_some(c, true))?;
     conn.create_scalar_function("pg_jsonb_delete", 2, det, |c| delete(c))?;
+    conn.create_scalar_function("pg_jsonb_set", 4, det, |c| edit(c, "set"))?;
+    conn.create_scalar_function("pg_jsonb_insert", 4, det, |c| edit(c, "insert"))?;
+    conn.create_scalar_function("pg_jsonb_delete_path", 2, det, |c| edit(c, "delete"))?;
+    conn.create_scalar_function("pg_jsonb_set_lax", 5, det, |c| set_lax(c))?;
     conn.create_scalar_function("pg_jsonb_strip_nulls", 1, det, |c| {
         Ok(opt(text_arg(c, 0).and_then(|d| j::jsonb_strip_nulls(&d))))
     })?;

@@ -53,7 +53,7 @@ fn path_literal(s: &str) -> Option<String> {
 
 /// The keys of `?|`/`?&` as a JSON array: a text-array literal, or
 /// `ARRAY[…]` of quoted literals.
-fn key_array(e: &Expr) -> Option<String> {
+pub(super) fn key_array(e: &Expr) -> Option<String> {
     if let Some(s) = quoted(e) {
         return path_literal(s);
     }
@@ -211,6 +211,9 @@ impl Typer<'_> {
                     vec![doc, path, number(i64::from(jsonb)), number(i64::from(text))],
                 );
             }
+            "jsonb_set" | "jsonb_insert" | "jsonb_set_lax" => {
+                *e = self.jsonb_edit_call(f, name)?;
+            }
             "jsonb_strip_nulls" | "jsonb_pretty" => {
                 self.json_operands(f, 1)?;
                 rename(f, &format!("pg_{name}"));
@@ -220,10 +223,7 @@ impl Typer<'_> {
             | "jsonb_object"
             | "json_populate_record"
             | "jsonb_populate_record"
-            | "jsonb_set"
-            | "jsonb_insert"
             | "json_strip_nulls"
-            | "jsonb_set_lax"
             | "jsonb_path_query"
             | "jsonb_path_exists" => {
                 return Err(refuse(format!("function {name}")));
@@ -315,6 +315,7 @@ impl Typer<'_> {
                 let key = if path {
                     match quoted(right).and_then(path_literal) {
                         Some(p) => string(p),
+                        None if self.path_arg(right)? => take(right),
                         None => return Err(refuse(format!("operator {op} with this path"))),
                     }
                 } else {
@@ -378,16 +379,8 @@ impl Typer<'_> {
                 ))
                 .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts."));
             }
-            Op::QuestionAnd | Op::QuestionPipe if jsonb => {
-                let Some(keys) = key_array(right) else {
-                    return Err(refuse(format!("operator {op} with this key array")));
-                };
-                let name = if *op == Op::QuestionAnd {
-                    "pg_jsonb_exists_all"
-                } else {
-                    "pg_jsonb_exists_any"
-                };
-                *e = call(name, vec![take(left), string(keys)]);
+            Op::QuestionAnd | Op::QuestionPipe | Op::HashMinus if jsonb => {
+                *e = self.jsonb_array_operator(op, left, right, &rt)?;
             }
             Op::Minus
                 if jsonb
@@ -406,9 +399,7 @@ impl Typer<'_> {
                 }
                 *e = call("pg_jsonb_delete", vec![take(left), take(right)]);
             }
-            Op::QuestionAnd | Op::QuestionPipe | Op::HashMinus | Op::Minus | Op::AtQuestion
-                if jsonb =>
-            {
+            Op::Minus | Op::AtQuestion if jsonb => {
                 return Err(refuse(format!("operator {op} on jsonb")));
             }
             _ => return Ok(false),
