@@ -37,6 +37,7 @@ pub mod on_constraint;
 pub mod privileges;
 pub mod roles;
 pub mod session_user;
+mod table_query;
 mod tokens;
 pub mod with_ties;
 
@@ -59,7 +60,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(
-            &ctas::matview_data_clause(&roles::respell_create_user(sql)),
+            &ctas::matview_data_clause(&roles::respell_create_user(
+                &table_query::respell_table_statements(sql),
+            )),
         )))
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| {
@@ -74,6 +77,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         .and_then(|mut stmts| {
             stmts.iter().try_for_each(check_depth)?;
             stmts.iter_mut().try_for_each(unnest_as_function)?;
+            stmts.iter_mut().for_each(table_query::table_bodies);
             Ok(stmts)
         })
 }

@@ -1,0 +1,133 @@
+//! `TABLE name`, PostgreSQL's short form of `SELECT * FROM name`. As a
+//! statement (which sqlparser does not read) the word is respelled
+//! before parsing; inside a query (a set operation's arm, a subquery, a
+//! CTE, INSERT's source), where sqlparser reads it, the TABLE body becomes
+//! that SELECT in the AST, which every later step and SQLite read.
+
+use std::borrow::Cow;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Query, SetExpr, Statement, VisitMut, VisitorMut};
+use sqlparser::tokenizer::Token;
+
+use super::tokens;
+
+/// `TABLE name` at the start of a statement respelled `SELECT * FROM name`.
+pub(super) fn respell_table_statements(sql: &str) -> Cow<'_, str> {
+    if !sql
+        .as_bytes()
+        .windows(5)
+        .any(|w| w.eq_ignore_ascii_case(b"table"))
+    {
+        return sql.into();
+    }
+    let Some((tokens, mut texts)) = tokens::with_text(sql) else {
+        return sql.into();
+    };
+    let solid = tokens::solid(&tokens);
+    let mut changed = false;
+    // The first token of the statement being read.
+    let mut first = None;
+    for (k, &i) in solid.iter().enumerate() {
+        let before = k.checked_sub(1).map(|p| &tokens[solid[p]]);
+        let starts = before.is_none_or(|t| matches!(t, Token::SemiColon));
+        if starts {
+            first = Some(&tokens[i]);
+        }
+        let named = solid
+            .get(k + 1)
+            .is_some_and(|&j| matches!(tokens[j], Token::Word(_)));
+        if !named || !tokens::is_word(&tokens[i], "TABLE") {
+            continue;
+        }
+        // After INSERT's target (`INSERT INTO t [(cols)] TABLE u`) or
+        // EXPLAIN's options, where no other TABLE can stand.
+        let source = first
+            .is_some_and(|f| tokens::is_word(f, "INSERT") || tokens::is_word(f, "EXPLAIN"))
+            && before.is_some_and(|t| {
+                matches!(t, Token::RParen)
+                    || (matches!(t, Token::Word(_))
+                        && !["CREATE", "TEMP", "TEMPORARY", "UNLOGGED", "INTO"]
+                            .iter()
+                            .any(|w| tokens::is_word(t, w)))
+            });
+        if starts || source {
+            texts[i] = "SELECT * FROM";
+            changed = true;
+        }
+    }
+    if !changed {
+        return sql.into();
+    }
+    texts.concat().into()
+}
+
+/// Every TABLE body inside `stmt`'s queries as `SELECT * FROM name`.
+pub(super) fn table_bodies(stmt: &mut Statement) {
+    struct Bodies;
+    impl VisitorMut for Bodies {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+            select_star(&mut q.body);
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = stmt.visit(&mut Bodies);
+}
+
+fn select_star(body: &mut SetExpr) {
+    match body {
+        SetExpr::Table(t) => {
+            let name: Vec<String> = [&t.schema_name, &t.table_name]
+                .into_iter()
+                .flatten()
+                .map(|i| i.to_string())
+                .collect();
+            let sql = format!("SELECT * FROM {}", name.join("."));
+            let parsed = sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+                .try_with_sql(&sql)
+                .and_then(|mut p| p.parse_query());
+            if let Ok(q) = parsed {
+                *body = *q.body;
+            }
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            select_star(left);
+            select_star(right);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_statements_become_selects() {
+        assert_eq!(respell_table_statements("TABLE t"), "SELECT * FROM t");
+        assert_eq!(
+            respell_table_statements("table t ORDER BY a; TABLE s.u"),
+            "SELECT * FROM t ORDER BY a; SELECT * FROM s.u"
+        );
+        assert_eq!(
+            respell_table_statements("CREATE TABLE t (a int)"),
+            "CREATE TABLE t (a int)"
+        );
+        assert_eq!(
+            respell_table_statements("INSERT INTO t (a) TABLE u"),
+            "INSERT INTO t (a) SELECT * FROM u"
+        );
+        assert_eq!(
+            respell_table_statements("EXPLAIN (COSTS OFF) TABLE u"),
+            "EXPLAIN (COSTS OFF) SELECT * FROM u"
+        );
+        assert_eq!(
+            respell_table_statements("EXPLAIN CREATE TABLE x AS SELECT 1"),
+            "EXPLAIN CREATE TABLE x AS SELECT 1"
+        );
+        let stmts = super::super::parse("SELECT 1 UNION (TABLE t) EXCEPT TABLE u").unwrap();
+        let text = stmts[0].to_string();
+        assert!(!text.contains("TABLE"), "{text}");
+    }
+}
