@@ -699,6 +699,29 @@ async fn a_point_query_asks_only_the_peers_that_may_hold_the_row() {
         assert_eq!(n, 60);
     }
 
+    // EXPLAIN ANALYZE runs it: the rows of each peer asked, and all of them.
+    let plan: Vec<String> = simple_rows(
+        &clients[0],
+        "EXPLAIN ANALYZE SELECT v FROM pts WHERE id > 100",
+    )
+    .await
+    .into_iter()
+    .map(|r| r[0].clone().unwrap_or_default())
+    .collect();
+    let text = plan.join("\n");
+    assert!(plan.iter().any(|l| l == "Rows: 60"), "{text}");
+    for remote in plan.iter().filter(|l| l.starts_with("Remote pts: peers ")) {
+        let rest = &remote["Remote pts: peers ".len()..];
+        let peers = &rest[..rest.find(" each").unwrap_or(rest.len())];
+        for p in peers.split(", ") {
+            assert!(
+                plan.iter()
+                    .any(|l| l.starts_with(&format!("Actual: peer {p}: "))),
+                "{p} asked, no rows counted:\n{text}"
+            );
+        }
+    }
+
     // A row inserted on p3 is found through p1 at once. (p3 tells its peers
     // it holds unsealed rows of pts before the INSERT returns; on loopback
     // gossip is usually as quick, so this checks the answer, not which of

@@ -251,3 +251,88 @@ async fn explain_shows_fragments_and_merge() {
         ]
     );
 }
+
+/// The count of `"…: 5 rows in …"`.
+fn rows_in(line: &str) -> Option<u64> {
+    let before = &line[..line.find(" rows")?];
+    before.rsplit(' ').next()?.parse().ok()
+}
+
+/// The number in `line` after `key` (`"Rows: 3"`).
+fn number_after(line: &str, key: &str) -> Option<u64> {
+    let rest = &line[line.find(key)? + key.len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[tokio::test]
+async fn explain_analyze_runs_the_query_and_counts_each_part() {
+    let node = TestNode::start_with(&["--shard-max-rows", "50"]);
+    let client = node.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE ea (id integer PRIMARY KEY, g integer); \
+             INSERT INTO ea SELECT i, i % 7 FROM generate_series(1, 320) i",
+        )
+        .await
+        .unwrap();
+    let lines = |sql: &'static str| {
+        let client = &client;
+        async move {
+            rows(client, sql)
+                .await
+                .into_iter()
+                .filter_map(|r| r[0].clone())
+                .collect::<Vec<String>>()
+        }
+    };
+    // The fragment path: every shard's partial rows and the open segment's.
+    let plan = lines("EXPLAIN ANALYZE SELECT g, count(*) FROM ea GROUP BY g ORDER BY g").await;
+    let text = plan.join("\n");
+    assert!(
+        plan[0].starts_with("Fragments (partial aggregates)"),
+        "{text}"
+    );
+    let shards: Vec<u64> = plan
+        .iter()
+        .filter(|l| l.starts_with("Actual: shard "))
+        .filter_map(|l| rows_in(l))
+        .collect();
+    assert_eq!(shards.len(), 6, "{text}");
+    assert!(shards.iter().all(|&n| n == 7), "7 groups per shard: {text}");
+    assert!(text.contains("Actual: open segment: 7 rows"), "{text}");
+    let rows_line = plan.iter().find(|l| l.starts_with("Rows: ")).expect(&text);
+    assert_eq!(number_after(rows_line, "Rows: "), Some(7), "{text}");
+    assert!(
+        plan.last()
+            .is_some_and(|l| l.starts_with("Execution Time: ")),
+        "{text}"
+    );
+    // The gather path: pruned shards, the rows SQLite returned.
+    let plan = lines("EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM ea WHERE id <= 12").await;
+    let text = plan.join("\n");
+    assert!(text.contains("pruned shard"), "{text}");
+    assert!(
+        plan.iter()
+            .any(|l| l.starts_with("Actual: SQLite on node") && l.contains(": 12 rows")),
+        "{text}"
+    );
+    assert!(text.contains("Rows: 12"), "{text}");
+    // Only queries; other formats are refused rather than answered as text.
+    for (sql, state) in [
+        ("EXPLAIN ANALYZE DELETE FROM ea", "0A000"),
+        ("EXPLAIN (FORMAT JSON) SELECT 1", "0A000"),
+        ("EXPLAIN (BOGUS) SELECT 1", "42601"),
+    ] {
+        let err = client.simple_query(sql).await.unwrap_err();
+        assert_eq!(err.code().map(|c| c.code()), Some(state), "{sql}");
+    }
+    let n: i64 = client
+        .query_one("SELECT count(*) FROM ea", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 320, "EXPLAIN ANALYZE DELETE deleted nothing");
+}

@@ -37,7 +37,15 @@ pub fn run(
     ))?;
     // The open segment, on the session's own connection.
     let seg_sql = compile(sess, split, &plan::segment_source(&split.table, false))?;
+    let started = std::time::Instant::now();
     let seg_rows = sess.conn.rows(&seg_sql, params)?;
+    sess.analyzed(|| {
+        format!(
+            "open segment: {} rows in {}",
+            seg_rows.len(),
+            crate::exec::explain::millis(started.elapsed())
+        )
+    });
     let shard_rows = run_parallel(sess, jobs, params)?;
     let peer_rows = match peers {
         None => vec![],
@@ -239,7 +247,7 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
         .min(jobs.len())
         .max(1);
     let queue = Mutex::new(jobs.iter().enumerate().collect::<Vec<_>>());
-    let results = Mutex::new(Vec::<(usize, Result<Rows>)>::new());
+    let results = Mutex::new(Vec::<(usize, Result<Rows>, std::time::Duration)>::new());
     let (store, functions, shared) = (&sess.store, &sess.functions, &sess.shared);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
@@ -251,9 +259,10 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
                     let Some((i, job)) = queue.lock().pop() else {
                         break;
                     };
+                    let started = std::time::Instant::now();
                     let r = run_job(store, job, params, functions, shared);
                     let failed = r.is_err();
-                    results.lock().push((i, r));
+                    results.lock().push((i, r, started.elapsed()));
                     if failed {
                         queue.lock().clear();
                     }
@@ -263,8 +272,20 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
         Ok(())
     })?;
     let mut results = results.into_inner();
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    results.sort_by_key(|(i, ..)| *i);
+    for (i, r, took) in &results {
+        if let (Some(job), Ok(rows)) = (jobs.get(*i), r) {
+            sess.analyzed(|| {
+                format!(
+                    "shard {}: {} rows in {}",
+                    job.id,
+                    rows.len(),
+                    crate::exec::explain::millis(*took)
+                )
+            });
+        }
+    }
+    results.into_iter().map(|(_, r, _)| r).collect()
 }
 
 /// The peers a query goes to, and the state of the others, for EXPLAIN.

@@ -9,6 +9,7 @@ pub mod copy;
 pub mod cursor;
 pub mod ddl;
 pub mod engine;
+pub mod explain;
 pub mod fragment;
 pub mod handle;
 pub mod isolation;

@@ -4,7 +4,7 @@ use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, SelectItem, SetExpr, Statement, Value,
 };
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::{system, Outcome, Prepared, RowSink, Session};
 use crate::plan::{self, ReadPlan};
 use crate::types::Datum;
@@ -183,105 +183,5 @@ pub fn run(
     }
     let sql = compile_cached(sess, stmt, p.id, params)?;
     let count = sess.conn.query(&sql, params, sink)?;
-    Ok(Outcome::Rows { count })
-}
-
-/// EXPLAIN: the shards each table reference reads and skips (and why),
-/// how they are combined, and the SQLite SQL that runs.
-pub fn explain(
-    sess: &mut Session,
-    stmt: Statement,
-    params: &[Datum],
-    sink: &mut RowSink,
-) -> Result<Outcome> {
-    let Statement::Explain {
-        statement, analyze, ..
-    } = stmt
-    else {
-        return Err(Error::Internal("not an EXPLAIN".into()));
-    };
-    if analyze {
-        return Err(Error::Unsupported("EXPLAIN ANALYZE".into()));
-    }
-    let inner = *statement;
-    if !matches!(inner, Statement::Query(_)) {
-        return Err(Error::Unsupported(
-            "EXPLAIN of a statement other than a query".into(),
-        ));
-    }
-    let split = match sess.touches_temp(&inner) {
-        true => None,
-        false => crate::plan::fragment::split(&inner, &sess.catalog()),
-    };
-    if let Some(split) = split {
-        if let Some(lines) = crate::exec::fragment::explain(sess, &split, params)? {
-            let mut count = 0;
-            for l in lines {
-                sink(vec![Datum::Text(l)])?;
-                count += 1;
-            }
-            return Ok(Outcome::Rows { count });
-        }
-    }
-    let (sql, plan) = compile(sess, inner, params)?;
-    let mut lines = Vec::new();
-    let node = &sess.store.node_name;
-    for scan in &plan.scans {
-        lines.push(format!(
-            "Scan {}: open segment + {} of {} shards on node {node} ({} pruned)",
-            scan.table,
-            scan.kept.len(),
-            scan.shards_total,
-            scan.pruned.len()
-        ));
-        for id in &scan.kept {
-            lines.push(format!("  read shard {id}"));
-        }
-        for (id, why) in &scan.pruned {
-            lines.push(format!("  pruned shard {id}: {why}"));
-        }
-    }
-    if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
-        for scan in &plan.scans {
-            if !plan.remotes.iter().any(|r| r.table.name == scan.table) {
-                lines.push(format!(
-                    "Peers {}: none asked, their holdings of {} cannot match",
-                    crate::exec::fragment::peer_names(c),
-                    scan.table
-                ));
-            }
-        }
-        for r in &plan.remotes {
-            lines.push(format!(
-                "Remote {}: peers {} each scan their own open segment and shards{}",
-                r.table.name,
-                r.peers.join(", "),
-                r.filter
-                    .as_ref()
-                    .map(|f| format!(" for {f}"))
-                    .unwrap_or_default()
-            ));
-            lines.extend(crate::exec::remote::explain_copies(sess, &r.table.name));
-        }
-    }
-    for g in &plan.gathers {
-        lines.push(format!(
-            "Gather {}: {} shards copied into temp.{} (more than {} to attach)",
-            g.table.name,
-            g.shards.len(),
-            g.temp,
-            plan::GATHER_ABOVE
-        ));
-    }
-    lines.push(
-        "Merge: UNION ALL of each table's sources, then the query runs in SQLite on this node"
-            .into(),
-    );
-    lines.push(format!("SQLite: {sql}"));
-    let mut count = 0;
-    for l in lines {
-        sink(vec![Datum::Text(l)])?;
-        count += 1;
-    }
     Ok(Outcome::Rows { count })
 }

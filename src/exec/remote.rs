@@ -85,6 +85,7 @@ fn ask(
     let Some(cluster) = sess.cluster.clone() else {
         return Ok(PeerRows::default());
     };
+    let started = std::time::Instant::now();
     let answer = cluster.ask_peers(
         &sess.reads,
         tables,
@@ -92,6 +93,19 @@ fn ask(
         only,
         Some(sess.shared.cancel_token()),
     )?;
+    let took = crate::exec::explain::millis(started.elapsed());
+    for (node, rows) in &answer.nodes {
+        let what = match req {
+            Request::Query { .. } => "the fragment".to_string(),
+            _ => tables.join(", "),
+        };
+        sess.analyzed(|| {
+            format!(
+                "peer {node}: {} rows of {what} (peers answered in {took})",
+                rows.len()
+            )
+        });
+    }
     if !answer.unreachable.is_empty() && sess.retry_reads {
         // The statement runs again, reading their shards from copies.
         sess.unreachable

@@ -98,6 +98,8 @@ pub struct Session {
     pub(super) retry_reads: bool,
     /// The peers found unreachable by the current statement.
     pub(super) unreachable: parking_lot::Mutex<HashSet<String>>,
+    /// What the parts of an EXPLAIN ANALYZE run did (`analyzed`).
+    pub(super) analyze: parking_lot::Mutex<Option<Vec<String>>>,
     /// LISTEN/NOTIFY and advisory locks (`exec::coordination`).
     pub(super) coord: Arc<super::coordination::Coordinator>,
     /// The perms of the token the session logged in with, if it did.
@@ -108,6 +110,14 @@ pub struct Session {
 }
 
 impl Session {
+    /// Record a line of what a part of the statement did, while EXPLAIN
+    /// ANALYZE runs it (`line` is not made otherwise).
+    pub(crate) fn analyzed(&self, line: impl FnOnce() -> String) {
+        if let Some(lines) = self.analyze.lock().as_mut() {
+            lines.push(line());
+        }
+    }
+
     pub fn new(
         store: Arc<Store>,
         user: String,
@@ -185,6 +195,7 @@ impl Session {
             script_clock: false,
             retry_reads: false,
             unreachable: parking_lot::Mutex::new(HashSet::new()),
+            analyze: parking_lot::Mutex::new(None),
             coord,
             token_perms,
             sequence_gate,
@@ -403,7 +414,7 @@ impl Session {
             }
             (Kind::Query | Kind::LockingQuery(_), Some(s)) => self.query(s, p, params, sink),
             (Kind::Explain, Some(s)) => {
-                self.in_statement(false, |sess| query::explain(sess, s, params, sink))
+                self.in_statement(false, |sess| super::explain::explain(sess, s, params, sink))
             }
             (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
                 crate::exec::ddl::matview::refuse_write(self, &s)?;
