@@ -183,6 +183,7 @@ impl Settings {
         }
         Ok(match name {
             "timezone" => timezone(&value)?,
+            "lc_monetary" | "lc_numeric" | "lc_time" | "lc_messages" => locale(name, &value)?,
             "mosaic.partial_results" | "default_transaction_read_only" => boolean(name, &value)?,
             "default_transaction_isolation" => Level::parse(&value, name)?.name().to_string(),
             // They belong to the open transaction: SET and SET TRANSACTION
@@ -363,6 +364,22 @@ fn boolean(name: &str, v: &str) -> Result<String> {
             "parameter \"{name}\" requires a Boolean value"
         ))),
     }
+}
+
+/// The locales a session may name: C's, and for numbers, times and
+/// messages English ones, which write as C does (`to_char`'s `D`, `G`,
+/// month and day names). Any other would change what PostgreSQL writes
+/// (`L` is `$` under `en_US`), so it is refused rather than ignored.
+fn locale(name: &str, v: &str) -> Result<String> {
+    let l = v.to_ascii_lowercase();
+    let c = matches!(l.as_str(), "" | "c" | "posix" | "c.utf-8" | "c.utf8");
+    let english = ["en_us", "en_gb"].iter().any(|e| l.starts_with(e));
+    if c || (english && name != "lc_monetary") {
+        return Ok(v.to_string());
+    }
+    Err(Error::Unsupported(format!(
+        "{name} \"{v}\" (MosaicDB formats as the C locale)"
+    )))
 }
 
 fn timezone(v: &str) -> Result<String> {

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 
+pub mod number;
 mod parse;
 pub use parse::parse;
 

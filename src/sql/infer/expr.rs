@@ -513,7 +513,7 @@ impl Env<'_> {
                 Some(PgType::Timestamptz) => PgType::Timestamptz,
                 _ => PgType::Timestamp,
             },
-            "pg_to_char" => PgType::Text,
+            "pg_to_char" | "pg_to_char_number" => PgType::Text,
             "timezone" => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
                 Some(PgType::Timestamp) => PgType::Timestamptz,
                 _ => PgType::Timestamp,

@@ -138,7 +138,51 @@ fn unary(
     })
 }
 
+/// `pg_to_char_number(value, template, type)`: to_char of a number of
+/// the named type (`types::format::number`); NULL for a NULL argument.
+fn to_char_number(ctx: &Context<'_>) -> FnResult {
+    use crate::types::format::number::{to_char, Number};
+    let (Some(template), Some(ty)) = (as_text(ctx.get_raw(1)), as_text(ctx.get_raw(2))) else {
+        return Ok(Value::Null);
+    };
+    let v = ctx.get_raw(0);
+    if matches!(v, ValueRef::Null) {
+        return Ok(Value::Null);
+    }
+    let int = || match v {
+        ValueRef::Integer(i) => Ok(i),
+        _ => Err(fail(Error::DatatypeMismatch(
+            "to_char of a value that is not an integer".into(),
+        ))),
+    };
+    let number = match ty.as_str() {
+        "int8" => Number::Int8(int()?),
+        "int4" => Number::Int4(int()?),
+        "float4" | "float8" => {
+            let f = match v {
+                ValueRef::Integer(i) => i as f64,
+                ValueRef::Real(f) => f,
+                _ => {
+                    return Err(fail(Error::DatatypeMismatch(
+                        "to_char of a value that is not a number".into(),
+                    )))
+                }
+            };
+            if ty == "float4" {
+                Number::Float4(f as f32)
+            } else {
+                Number::Float8(f)
+            }
+        }
+        _ => Number::Numeric(
+            crate::types::numeric::Numeric::parse(&as_text(v).unwrap_or_default()).map_err(fail)?,
+        ),
+    };
+    to_char(&number, &template).map(Value::Text).map_err(fail)
+}
+
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_to_char_number", 3, det, |c| to_char_number(c))?;
     unary(conn, "sqrt", det, sqrt)?;
     unary(conn, "exp", det, exp)?;
     unary(conn, "ln", det, |x| log_domain(x).map(|_| x.ln()))?;

@@ -492,8 +492,17 @@ impl Typer<'_> {
                 args.push(Expr::Value(Value::Number("1".into(), false).into()));
                 *e = call("pg_interval_part", args);
             }
-            // to_char of a date, time or interval; of a number it stays
-            // refused.
+            // to_char of a number (`types::format::number`).
+            (
+                "to_char",
+                [t @ (PgType::Int2
+                | PgType::Int4
+                | PgType::Int8
+                | PgType::Float4
+                | PgType::Float8
+                | PgType::Numeric(_)), _],
+            ) => *e = number_to_char(f, t),
+            // to_char of a date, time or interval.
             (
                 "to_char",
                 [t @ (PgType::Date | PgType::Timestamp | PgType::Timestamptz | PgType::Interval), _],
@@ -544,4 +553,19 @@ impl Typer<'_> {
         }
         Ok(true)
     }
+}
+
+/// `to_char(number, template)` as `pg_to_char_number`, told the number's
+/// type (smallint formats as integer).
+fn number_to_char(f: &mut Function, t: &PgType) -> Expr {
+    let kind = match t {
+        PgType::Int2 | PgType::Int4 => "int4",
+        PgType::Int8 => "int8",
+        PgType::Float4 => "float4",
+        PgType::Float8 => "float8",
+        _ => "numeric",
+    };
+    let mut args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+    args.push(string(kind.into()));
+    call("pg_to_char_number", args)
 }
