@@ -169,6 +169,26 @@ impl<'a> Env<'a> {
             }
             _ => None,
         };
+        // ON CONFLICT DO UPDATE reads the row proposed for insertion as
+        // `excluded`, with the target's columns.
+        let scope = scope.map(|mut rels| {
+            if let Statement::Insert(ins) = s {
+                let upsert = matches!(
+                    &ins.on,
+                    Some(sqlparser::ast::OnInsert::OnConflict(oc))
+                        if matches!(oc.action, sqlparser::ast::OnConflictAction::DoUpdate(_))
+                );
+                if let (true, Some(target)) = (upsert, rels.first()) {
+                    let excluded = Rel {
+                        name: "excluded".into(),
+                        cols: target.cols.clone(),
+                        ..Rel::default()
+                    };
+                    rels.push(excluded);
+                }
+            }
+            rels
+        });
         self.statement_scopes.push(scope.is_some());
         if let Some(rels) = scope {
             self.scopes.push(rels);

@@ -33,6 +33,7 @@ pub mod grouping_sets;
 pub mod index;
 pub mod index_expr;
 pub mod joined_writes;
+mod json_records;
 pub mod on_constraint;
 pub mod privileges;
 pub mod roles;
@@ -78,6 +79,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             stmts.iter().try_for_each(check_depth)?;
             stmts.iter_mut().try_for_each(unnest_as_function)?;
             stmts.iter_mut().for_each(table_query::table_bodies);
+            stmts.iter_mut().try_for_each(json_records::json_records)?;
             Ok(stmts)
         })
 }

@@ -581,11 +581,25 @@ fn enum_cmp(ctx: &mut Context<'_>) -> FnResult {
     Ok(Value::Integer(enum_order(&labels, &a, &b) as i64))
 }
 
+/// `pg_assign_text(value, 'varchar(n)' | 'bpchar(n)')`: a value assigned
+/// to such a column, as PostgreSQL assigns it: 22001 when longer than the
+/// column (unless only spaces are beyond), `character(n)` padded.
+fn assign_text(ctx: &mut Context<'_>) -> FnResult {
+    let (Some(v), Some(spec)) = (as_text(ctx.get_raw(0)), as_text(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    let Some(ty) = cast_target(&spec) else {
+        return Err(fail(Error::Internal(format!("no type {spec}"))));
+    };
+    Ok(value(ty.parse_text(&v).map_err(fail)?))
+}
+
 /// Register MosaicDB's SQL functions on `conn`.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     let volatile = FunctionFlags::SQLITE_UTF8;
     conn.create_scalar_function("pg_cast", 2, det, pg_cast)?;
+    conn.create_scalar_function("pg_assign_text", 2, det, assign_text)?;
     conn.create_scalar_function("pg_enum_cmp", 3, det, enum_cmp)?;
     conn.create_scalar_function("pg_series_last", 3, det, series_last)?;
     conn.create_scalar_function("pg_jsonb_concat", 2, det, |c| jsonb_op(c, false))?;

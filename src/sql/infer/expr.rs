@@ -555,7 +555,8 @@ impl Env<'_> {
             "percentile_cont" | "pg_percentile_cont" => PgType::Float8,
             "regr_count" => PgType::Int8,
             n if crate::sql::validate::BINARY_STATISTICS.contains(&n) => PgType::Float8,
-            "bit_and" | "bit_or" | "bit_xor" | "pg_mode" => nth(self, 0)?,
+            "bit_and" | "bit_or" | "bit_xor" | "pg_mode" | "pg_json_records" => nth(self, 0)?,
+            "pg_json_field" => PgType::Text,
             "pg_percentile_disc" | "pg_percentile_check" => nth(self, 1)?,
             "percentile_disc" | "mode" => match f.within_group.first() {
                 Some(k) => self.expr_type(&k.expr)?,

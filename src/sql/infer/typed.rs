@@ -22,6 +22,7 @@ mod array;
 mod calls;
 mod enums;
 mod expr;
+mod insert;
 mod interval;
 mod json;
 mod json_edit;
@@ -106,6 +107,18 @@ struct Typer<'a> {
     insert_values: bool,
     /// The lateral `unnest` calls of each query being typed (`lateral`).
     laterals: Vec<Vec<lateral::Lateral>>,
+}
+
+/// The relation a `t.*` select item names, as scopes name relations.
+pub(super) fn wildcard_relation(
+    kind: &sqlparser::ast::SelectItemQualifiedWildcardKind,
+) -> Option<String> {
+    match kind {
+        sqlparser::ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
+            n.0.last().and_then(|p| p.as_ident()).map(super::norm)
+        }
+        sqlparser::ast::SelectItemQualifiedWildcardKind::Expr(_) => None,
+    }
 }
 
 pub(super) fn is_numeric(t: &PgType) -> bool {
@@ -207,7 +220,7 @@ impl Typer<'_> {
     /// Cast a value assigned to a column of type `ty` when the column is
     /// numeric with a typmod, or when a numeric meets an integer column
     /// (PostgreSQL's assignment casts round), or json meets jsonb.
-    fn assign(&mut self, e: &mut Expr, ty: &PgType, col: &str) -> Result<()> {
+    pub(super) fn assign(&mut self, e: &mut Expr, ty: &PgType, col: &str) -> Result<()> {
         let src = self.type_of(e);
         if let PgType::Enum(t) = ty {
             return enums::assign(e, t, &src, col);
@@ -240,8 +253,28 @@ impl Typer<'_> {
             }
             return Ok(());
         }
+        // varchar(n) and character(n): the length checked (trailing
+        // spaces beyond it dropped), character(n) padded, for every value
+        // but DEFAULT and NULL (`store::udf`'s `pg_assign_text`).
+        if matches!(ty, PgType::Varchar(Some(_)) | PgType::Bpchar(Some(_))) {
+            let null = matches!(e, Expr::Value(v) if matches!(v.value, Value::Null));
+            if !null && !crate::sql::is_default_keyword(e) {
+                let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
+                *e = expr::call(
+                    "pg_assign_text",
+                    vec![inner, expr::string(crate::types::cast_spec(ty))],
+                );
+            }
+            return Ok(());
+        }
         let to_int = matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8);
-        if is_plain_literal(e) && !(to_int && is_numeric(&src)) {
+        // A VALUES list's literals are typed by their columns later
+        // (`sql::coerce`); elsewhere (a SELECT's, SET's) a numeric(p,s)
+        // column casts them here.
+        let typmod = matches!(ty, PgType::Numeric(Some((p, _))) if *p > 0)
+            && !self.insert_values
+            && !crate::sql::is_default_keyword(e);
+        if is_plain_literal(e) && !(to_int && is_numeric(&src)) && !typmod {
             return Ok(());
         }
         let wanted = match ty {
@@ -259,7 +292,7 @@ impl Typer<'_> {
         Ok(())
     }
 
-    fn target_types(&self, columns: &[ObjectName]) -> Vec<Option<(String, PgType)>> {
+    pub(super) fn target_types(&self, columns: &[ObjectName]) -> Vec<Option<(String, PgType)>> {
         let Some(rel) = self.env.scopes.last().and_then(|s| s.first()) else {
             return vec![];
         };
@@ -275,53 +308,7 @@ impl Typer<'_> {
             .collect()
     }
 
-    fn insert(&mut self, ins: &mut sqlparser::ast::Insert) -> Result<()> {
-        let targets = self.target_types(&ins.columns);
-        self.insert_values = ins
-            .source
-            .as_ref()
-            .is_some_and(|q| matches!(q.body.as_ref(), SetExpr::Values(_)));
-        if let Some(src) = ins.source.as_mut() {
-            match src.body.as_mut() {
-                SetExpr::Values(values) => {
-                    for row in &mut values.rows {
-                        for (e, ty) in row.iter_mut().zip(&targets) {
-                            if let Some((col, ty)) = ty {
-                                self.assign(e, ty, col)?;
-                            }
-                        }
-                    }
-                }
-                SetExpr::Select(sel) => {
-                    let rels = self.env.scope_of(&sel.from).unwrap_or_default();
-                    self.env.scopes.push(rels);
-                    let r =
-                        sel.projection
-                            .iter_mut()
-                            .zip(&targets)
-                            .try_for_each(|(item, ty)| match (item, ty) {
-                                (
-                                    SelectItem::UnnamedExpr(e)
-                                    | SelectItem::ExprWithAlias { expr: e, .. },
-                                    Some((col, ty)),
-                                ) => self.assign(e, ty, col),
-                                _ => Ok(()),
-                            });
-                    self.env.scopes.pop();
-                    r?;
-                }
-                _ => {}
-            }
-        }
-        if let Some(sqlparser::ast::OnInsert::OnConflict(oc)) = &mut ins.on {
-            if let sqlparser::ast::OnConflictAction::DoUpdate(du) = &mut oc.action {
-                self.assignments(&mut du.assignments)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn assignments(&mut self, list: &mut [sqlparser::ast::Assignment]) -> Result<()> {
+    pub(super) fn assignments(&mut self, list: &mut [sqlparser::ast::Assignment]) -> Result<()> {
         for a in list {
             if let AssignmentTarget::ColumnName(c) = &a.target {
                 let col = name_parts(c).last().cloned().unwrap_or_default();

@@ -205,6 +205,57 @@ fn set_lax(ctx: &Context<'_>) -> FnResult {
     }
 }
 
+/// `pg_json_records(doc, fname)`: the document of a record function, once
+/// it is of the kind the function reads (an array of a `_recordset`, an
+/// object of a `_record`), with PostgreSQL's 22023 otherwise.
+fn records(ctx: &Context<'_>) -> FnResult {
+    let (Some(doc), Some(fname)) = (text_arg(ctx, 0), text_arg(ctx, 1)) else {
+        return Ok(Value::Null);
+    };
+    let kind = j::json_typeof(&doc).ok_or_else(bad_json)?;
+    let wrong = match (fname.ends_with("set"), kind) {
+        (true, "array") | (false, "object") => None,
+        (true, _) => Some(format!("cannot call {fname} on a non-array")),
+        (false, "array") => Some("cannot call populate_composite on an array".into()),
+        (false, _) => Some("cannot call populate_composite on a scalar".into()),
+    };
+    match wrong {
+        Some(m) => Err(fail(Error::InvalidParameter(m))),
+        None => Ok(Value::Text(doc)),
+    }
+}
+
+/// `pg_json_field(object, key, fname, jsonb, as_json)`: the field `key` of
+/// one object as `populate_record` hands it to its column's input: NULL
+/// when missing or JSON null, the JSON text for a json or jsonb column,
+/// else a string's own text and any other value's JSON text.
+fn field(ctx: &Context<'_>) -> FnResult {
+    let (Some(doc), Some(key), Some(fname)) =
+        (text_arg(ctx, 0), text_arg(ctx, 1), text_arg(ctx, 2))
+    else {
+        return Ok(Value::Null);
+    };
+    let (jsonb, as_json) = (flag(ctx, 3), flag(ctx, 4));
+    if j::json_typeof(&doc) != Some("object") {
+        return Err(fail(Error::InvalidParameter(format!(
+            "argument of {fname} must be an array of objects"
+        ))));
+    }
+    let items = j::json_items(&doc, j::Items::Each, &fname, jsonb, !as_json)
+        .map_err(|m| fail(Error::InvalidParameter(m)))?;
+    // A json object may repeat a key: the last one counts.
+    let value = items
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k.as_deref() == Some(key.as_str()))
+        .and_then(|(_, v)| v);
+    Ok(match value {
+        Some(v) if as_json && v == "null" => Value::Null,
+        Some(v) => Value::Text(v),
+        None => Value::Null,
+    })
+}
+
 /// `json_agg`/`jsonb_agg` (`true` for jsonb): the elements' JSON texts.
 struct ArrayAgg(bool);
 
@@ -339,6 +390,8 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_jsonb_exists_all", 2, det, |c| exists_some(c, true))?;
     conn.create_scalar_function("pg_jsonb_delete", 2, det, |c| delete(c))?;
     conn.create_scalar_function("pg_jsonb_set", 4, det, |c| edit(c, "set"))?;
+    conn.create_scalar_function("pg_json_records", 2, det, |c| records(c))?;
+    conn.create_scalar_function("pg_json_field", 5, det, |c| field(c))?;
     conn.create_scalar_function("pg_jsonb_insert", 4, det, |c| edit(c, "insert"))?;
     conn.create_scalar_function("pg_jsonb_delete_path", 2, det, |c| edit(c, "delete"))?;
     conn.create_scalar_function("pg_jsonb_set_lax", 5, det, |c| set_lax(c))?;

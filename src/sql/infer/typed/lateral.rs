@@ -68,9 +68,11 @@ impl Typer<'_> {
                 let only = match &item {
                     SelectItem::Wildcard(_) => None,
                     SelectItem::QualifiedWildcard(name, _)
-                        if frame.iter().any(|l| name.to_string() == l.alias) =>
+                        if frame
+                            .iter()
+                            .any(|l| super::wildcard_relation(name).as_ref() == Some(&l.alias)) =>
                     {
-                        Some(name.to_string())
+                        super::wildcard_relation(name)
                     }
                     _ => {
                         items.push(item);
