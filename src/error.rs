@@ -154,6 +154,9 @@ pub enum Error {
     /// A negative OFFSET (2201X).
     #[error("{0}")]
     InvalidOffset(String),
+    /// 2201G: an argument of width_bucket PostgreSQL refuses.
+    #[error("{0}")]
+    InvalidWidthBucket(String),
     #[error("{0}")]
     NoSuchCursor(String),
     #[error("{0}")]
@@ -293,6 +296,7 @@ impl Error {
             Error::InvalidRegex(_) => "2201B",
             Error::InvalidRowCount(_) => "2201W",
             Error::InvalidOffset(_) => "2201X",
+            Error::InvalidWidthBucket(_) => "2201G",
             Error::NoSuchCursor(_) => "34000",
             Error::CursorExists(_) => "42P03",
             Error::NoSuchPreparedStatement(_) => "26000",

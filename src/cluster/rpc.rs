@@ -256,4 +256,5 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::SequenceLimit,
     Error::GeneratedAlways,
     Error::ColumnExists,
+    Error::InvalidWidthBucket,
 ];

@@ -130,6 +130,8 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "2201B" => Error::InvalidRegex(m),
         "2201W" => Error::InvalidRowCount(m),
         "2201X" => Error::InvalidOffset(m),
+        "2201G" => Error::InvalidWidthBucket(m),
+        "42601" => Error::Syntax(m),
         "42501" => Error::PermissionDenied(m),
         _ => Error::InvalidParameter(m),
     })

@@ -29,6 +29,7 @@ mod aggregate;
 mod arith;
 mod array;
 pub mod coordination;
+mod divisors;
 mod interval;
 mod json;
 mod math;
@@ -653,6 +654,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     similar::register(conn, det)?;
     stats::register(conn, det)?;
     ordered::register(conn, det)?;
+    divisors::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)

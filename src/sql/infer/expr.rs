@@ -10,6 +10,8 @@ use crate::error::Result;
 use crate::sql::rewrite::pg_catalog;
 use crate::types::PgType;
 
+mod more;
+
 fn is_null(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if v.value == Value::Null)
 }
@@ -538,30 +540,6 @@ impl Env<'_> {
             {
                 PgType::Interval
             }
-            _ => return Ok(None),
-        }))
-    }
-
-    /// The type of an ordered-set aggregate, a binary statistic or a bit
-    /// aggregate (and of the typed step's calls for them); `None` for
-    /// other functions.
-    fn ordered_function_type(&mut self, name: &str, f: &Function) -> Result<Option<PgType>> {
-        let a = args(f);
-        let nth = |env: &mut Self, i: usize| match a.get(i) {
-            Some(e) => env.expr_type(e),
-            None => Ok(PgType::Unknown),
-        };
-        Ok(Some(match name {
-            "percentile_cont" | "pg_percentile_cont" => PgType::Float8,
-            "regr_count" => PgType::Int8,
-            n if crate::sql::validate::BINARY_STATISTICS.contains(&n) => PgType::Float8,
-            "bit_and" | "bit_or" | "bit_xor" | "pg_mode" | "pg_json_records" => nth(self, 0)?,
-            "pg_json_field" => PgType::Text,
-            "pg_percentile_disc" | "pg_percentile_check" => nth(self, 1)?,
-            "percentile_disc" | "mode" => match f.within_group.first() {
-                Some(k) => self.expr_type(&k.expr)?,
-                None => PgType::Unknown,
-            },
             _ => return Ok(None),
         }))
     }

@@ -15,6 +15,9 @@ pub(super) fn by_argument_types(
     f: &mut Function,
     types: &[PgType],
 ) -> Result<Option<Expr>> {
+    if let Some(e) = super::divisors::call_for(name, f, types)? {
+        return Ok(Some(e));
+    }
     // pg_typeof's answer is known once the argument's type is.
     if name == "pg_typeof" {
         if let [t] = types {

@@ -1,0 +1,65 @@
+//! The result types of the aggregates and functions added beside
+//! `expr`'s main table: ordered-set aggregates, binary statistics, bit
+//! aggregates, json record fields and the divisor functions.
+
+use sqlparser::ast::{Expr, Function, Value};
+
+use super::args;
+use crate::error::Result;
+use crate::sql::infer::Env;
+use crate::types::PgType;
+
+impl Env<'_> {
+    /// The type of an ordered-set aggregate, a binary statistic, a bit
+    /// aggregate, a json record field or `div`/`gcd`/`lcm`/`width_bucket`/
+    /// `to_hex` (and of the typed step's calls for them); `None` for other
+    /// functions.
+    pub(super) fn ordered_function_type(
+        &mut self,
+        name: &str,
+        f: &Function,
+    ) -> Result<Option<PgType>> {
+        let a = args(f);
+        let nth = |env: &mut Self, i: usize| match a.get(i) {
+            Some(e) => env.expr_type(e),
+            None => Ok(PgType::Unknown),
+        };
+        Ok(Some(match name {
+            "percentile_cont" | "pg_percentile_cont" => PgType::Float8,
+            "regr_count" => PgType::Int8,
+            n if crate::sql::validate::BINARY_STATISTICS.contains(&n) => PgType::Float8,
+            "bit_and" | "bit_or" | "bit_xor" | "pg_mode" | "pg_json_records" => nth(self, 0)?,
+            "pg_json_field" => PgType::Text,
+            "pg_percentile_disc" | "pg_percentile_check" => nth(self, 1)?,
+            "percentile_disc" | "mode" => match f.within_group.first() {
+                Some(k) => self.expr_type(&k.expr)?,
+                None => PgType::Unknown,
+            },
+            "width_bucket" | "pg_width_bucket" => PgType::Int4,
+            "to_hex" | "pg_to_hex" => PgType::Text,
+            "div" | "pg_div_trunc" => PgType::Numeric(None),
+            "pg_gcd" | "pg_lcm" => match a.last() {
+                Some(Expr::Value(v)) => match &v.value {
+                    Value::SingleQuotedString(k) if k == "int4" => PgType::Int4,
+                    Value::SingleQuotedString(k) if k == "int8" => PgType::Int8,
+                    _ => PgType::Numeric(None),
+                },
+                _ => PgType::Numeric(None),
+            },
+            "gcd" | "lcm" => {
+                let ts = a
+                    .iter()
+                    .map(|e| self.expr_type(e))
+                    .collect::<Result<Vec<_>>>()?;
+                if ts.iter().any(|t| matches!(t, PgType::Numeric(_))) {
+                    PgType::Numeric(None)
+                } else if ts.contains(&PgType::Int8) {
+                    PgType::Int8
+                } else {
+                    PgType::Int4
+                }
+            }
+            _ => return Ok(None),
+        }))
+    }
+}
