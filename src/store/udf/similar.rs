@@ -104,7 +104,105 @@ fn similar(ctx: &mut Context<'_>) -> FnResult {
 /// A regular expression as PostgreSQL reads one by default: `.` matches
 /// a newline too (`^` and `$` stay the string's ends); 2201B if it does
 /// not compile.
+/// The pattern as the `regex` crate parses it (`None`: it does not).
+fn hir(pattern: &str, icase: bool) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(icase)
+        .dot_matches_new_line(true)
+        .build()
+        .parse(pattern)
+        .ok()
+}
+
+fn refused(what: &str) -> rusqlite::Error {
+    fail(Error::Unsupported(format!(
+        "a regular expression with {what}"
+    )))
+}
+
+/// Whether `h` holds a word boundary: PostgreSQL reads `\b` as a
+/// backspace (its word boundary is `\y`), the `regex` crate as a word
+/// boundary, so such a pattern would match other strings.
+fn word_boundary(h: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{HirKind, Look};
+    match h.kind() {
+        HirKind::Look(l) => matches!(
+            l,
+            Look::WordAscii | Look::WordAsciiNegate | Look::WordUnicode | Look::WordUnicodeNegate
+        ),
+        HirKind::Repetition(r) => word_boundary(&r.sub),
+        HirKind::Capture(c) => word_boundary(&c.sub),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(word_boundary),
+        _ => false,
+    }
+}
+
+/// What in `h` could make PostgreSQL pick another match than the `regex`
+/// crate does, if anything. The crate takes the first alternative that
+/// leads to a match (as a backtracking engine would); PostgreSQL's
+/// regular expressions take the longest match, or the shortest after a
+/// lazy quantifier. The two agree while every choice is a single
+/// character's (`a*`, `[0-9]+`, `.?`, groups that are not repeated) and
+/// alternatives are literals none of which begins another: then nothing
+/// is left to prefer. (A randomized comparison with PostgreSQL backs the
+/// first rule; the second leaves at most one alternative that can match.)
+fn extent_choice(h: &regex_syntax::hir::Hir) -> Option<&'static str> {
+    use regex_syntax::hir::HirKind;
+    match h.kind() {
+        HirKind::Repetition(r) => {
+            if !r.greedy {
+                return Some("a lazy quantifier (PostgreSQL makes the whole match shortest)");
+            }
+            let single = match r.sub.kind() {
+                HirKind::Class(_) => true,
+                HirKind::Literal(l) => {
+                    std::str::from_utf8(&l.0).is_ok_and(|s| s.chars().count() == 1)
+                }
+                _ => false,
+            };
+            (!single).then_some("a repeated group (PostgreSQL prefers the longest match)")
+        }
+        HirKind::Capture(c) => extent_choice(&c.sub),
+        HirKind::Concat(v) => v.iter().find_map(extent_choice),
+        HirKind::Alternation(v) => {
+            let literals: Option<Vec<&[u8]>> = v
+                .iter()
+                .map(|a| match a.kind() {
+                    HirKind::Literal(l) => Some(&l.0[..]),
+                    _ => None,
+                })
+                .collect();
+            let prefix_free = literals.is_some_and(|ls| {
+                ls.iter().enumerate().all(|(i, a)| {
+                    ls.iter()
+                        .enumerate()
+                        .all(|(j, b)| i == j || !b.starts_with(a))
+                })
+            });
+            (!prefix_free).then_some(
+                "alternatives (|) that may begin alike (PostgreSQL prefers the longest match)",
+            )
+        }
+        _ => None,
+    }
+}
+
+/// `compile` for the functions whose answer depends on what the match
+/// spans (`regexp_replace`), refusing (0A000) the patterns whose match
+/// PostgreSQL would choose otherwise (`extent_choice`).
+pub(super) fn compile_for_extent(pattern: &str, icase: bool) -> rusqlite::Result<regex::Regex> {
+    if let Some(what) = hir(pattern, icase).as_ref().and_then(extent_choice) {
+        return Err(refused(what));
+    }
+    compile(pattern, icase)
+}
+
 pub(super) fn compile(pattern: &str, icase: bool) -> rusqlite::Result<regex::Regex> {
+    if hir(pattern, icase).as_ref().is_some_and(word_boundary) {
+        return Err(refused(
+            "\\b or \\B (PostgreSQL reads \\b as a backspace; its word boundary is \\y)",
+        ));
+    }
     regex::RegexBuilder::new(pattern)
         .case_insensitive(icase)
         .dot_matches_new_line(true)

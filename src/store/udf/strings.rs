@@ -458,7 +458,7 @@ fn regexp_replace(c: &mut Context<'_>) -> FnResult {
             }
         }
     }
-    let re = super::similar::compile(&p, icase)?;
+    let re = super::similar::compile_for_extent(&p, icase)?;
     let limit = if global { 0 } else { 1 };
     let out = re.replacen(&s, limit, |caps: &regex::Captures<'_>| {
         let mut out = String::new();
