@@ -36,6 +36,7 @@ mod math;
 pub(crate) mod numeric;
 mod ordered;
 pub mod pg_catalog;
+mod regexp;
 pub(crate) mod sequence;
 pub mod session;
 mod similar;
@@ -655,6 +656,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     stats::register(conn, det)?;
     ordered::register(conn, det)?;
     divisors::register(conn, det)?;
+    regexp::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     text::register(conn, det)

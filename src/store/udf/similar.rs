@@ -153,7 +153,12 @@ fn extent_choice(h: &regex_syntax::hir::Hir) -> Option<&'static str> {
             if !r.greedy {
                 return Some("a lazy quantifier (PostgreSQL makes the whole match shortest)");
             }
-            let single = match r.sub.kind() {
+            // A group around a single character (`(x)?`) chooses no more.
+            let sub = match r.sub.kind() {
+                HirKind::Capture(c) => &c.sub,
+                _ => &r.sub,
+            };
+            let single = match sub.kind() {
                 HirKind::Class(_) => true,
                 HirKind::Literal(l) => {
                     std::str::from_utf8(&l.0).is_ok_and(|s| s.chars().count() == 1)

@@ -459,35 +459,47 @@ fn regexp_replace(c: &mut Context<'_>) -> FnResult {
         }
     }
     let re = super::similar::compile_for_extent(&p, icase)?;
-    let limit = if global { 0 } else { 1 };
-    let out = re.replacen(&s, limit, |caps: &regex::Captures<'_>| {
-        let mut out = String::new();
-        let mut chars = r.chars().peekable();
-        while let Some(ch) = chars.next() {
-            if ch != '\\' {
-                out.push(ch);
-                continue;
-            }
-            match chars.peek().copied() {
-                Some(d @ '1'..='9') => {
-                    chars.next();
-                    let i = d as usize - '0' as usize;
-                    out.push_str(caps.get(i).map_or("", |m| m.as_str()));
-                }
-                Some('&') => {
-                    chars.next();
-                    out.push_str(caps.get(0).map_or("", |m| m.as_str()));
-                }
-                Some('\\') => {
-                    chars.next();
-                    out.push('\\');
-                }
-                _ => out.push('\\'),
-            }
+    // The matches as PostgreSQL walks them (an empty match right after
+    // another counts), each replaced by the expanded template.
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for caps in super::regexp::matches(&re, &s, 0, global, false) {
+        let Some(m) = caps.get(0) else { continue };
+        out.push_str(&s[last..m.start()]);
+        out.push_str(&expand(&r, &caps));
+        last = m.end();
+    }
+    out.push_str(&s[last..]);
+    Ok(Value::Text(out))
+}
+
+/// A replacement template with `\1`…`\9`, `\&` and `\\` expanded.
+fn expand(r: &str, caps: &regex::Captures<'_>) -> String {
+    let mut out = String::new();
+    let mut chars = r.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch != '\\' {
+            out.push(ch);
+            continue;
         }
-        out
-    });
-    Ok(Value::Text(out.into_owned()))
+        match chars.peek().copied() {
+            Some(d @ '1'..='9') => {
+                chars.next();
+                let i = d as usize - '0' as usize;
+                out.push_str(caps.get(i).map_or("", |m| m.as_str()));
+            }
+            Some('&') => {
+                chars.next();
+                out.push_str(caps.get(0).map_or("", |m| m.as_str()));
+            }
+            Some('\\') => {
+                chars.next();
+                out.push('\\');
+            }
+            _ => out.push('\\'),
+        }
+    }
+    out
 }
 
 fn digest(

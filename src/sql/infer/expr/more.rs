@@ -59,6 +59,10 @@ impl Env<'_> {
                     PgType::Int4
                 }
             }
+            "regexp_match" | "regexp_split_to_array" => PgType::Array(Box::new(PgType::Text)),
+            "regexp_like" => PgType::Bool,
+            "regexp_count" => PgType::Int4,
+            "regexp_substr" | "pg_regexp_substring" | "regexp_split_to_table" => PgType::Text,
             _ => return Ok(None),
         }))
     }

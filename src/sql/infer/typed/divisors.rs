@@ -121,3 +121,37 @@ pub(super) fn call_for(name: &str, f: &mut Function, types: &[PgType]) -> Result
     };
     Ok(Some(call(&udf, args)))
 }
+
+impl super::Typer<'_> {
+    /// `substring(string FROM pattern)` with a text pattern: the regular
+    /// expression form (`store::udf::regexp`); with `FOR escape` too, the
+    /// SQL one, not built. True when `e` was one.
+    pub(super) fn regex_substring(&mut self, e: &mut Expr) -> Result<bool> {
+        let Expr::Substring {
+            expr,
+            substring_from: Some(from),
+            substring_for,
+            ..
+        } = e
+        else {
+            return Ok(false);
+        };
+        let literal = matches!(from.as_ref(), Expr::Value(v)
+            if matches!(v.value, sqlparser::ast::Value::SingleQuotedString(_)));
+        let text = literal
+            || matches!(
+                self.type_of(from),
+                PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_)
+            );
+        if !text {
+            return Ok(false);
+        }
+        if substring_for.is_some() {
+            return Err(Error::Unsupported(
+                "substring(string FROM pattern FOR escape)".into(),
+            ));
+        }
+        *e = call("pg_regexp_substring", vec![take(expr), take(from)]);
+        Ok(true)
+    }
+}

@@ -233,7 +233,12 @@ impl Typer<'_> {
                 Ok(())
             }
             Expr::Function(_) => self.function(e),
-            Expr::Substring { .. } => self.bytea(e).map(|_| ()),
+            Expr::Substring { .. } => {
+                if self.regex_substring(e)? {
+                    return Ok(());
+                }
+                self.bytea(e).map(|_| ())
+            }
             Expr::Case { .. } => self.case(e),
             _ => Ok(()),
         }

@@ -1,0 +1,93 @@
+//! `regexp_split_to_table(string, pattern [, flags])` as `unnest` of
+//! `regexp_split_to_array(…)` (`store::udf::regexp`), in a SELECT list
+//! and in FROM, keeping PostgreSQL's column name (`regexp_split_to_table`
+//! unless an alias names it).
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, Function, Ident, ObjectName, Select, SelectItem, Statement, TableAlias, TableFactor,
+    VisitMut, VisitorMut,
+};
+
+const NAME: &str = "regexp_split_to_table";
+
+fn is_split(name: &ObjectName) -> bool {
+    name.0
+        .last()
+        .is_some_and(|p| p.to_string().eq_ignore_ascii_case(NAME))
+}
+
+/// `unnest(regexp_split_to_array(args))` for a call's arguments.
+fn unnest_of(f: &Function) -> Expr {
+    let mut inner = f.clone();
+    inner.name = ObjectName::from(vec![Ident::new("regexp_split_to_array")]);
+    let mut outer = f.clone();
+    outer.name = ObjectName::from(vec![Ident::new("unnest")]);
+    outer.args = sqlparser::ast::FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
+        duplicate_treatment: None,
+        args: vec![sqlparser::ast::FunctionArg::Unnamed(
+            sqlparser::ast::FunctionArgExpr::Expr(Expr::Function(inner)),
+        )],
+        clauses: vec![],
+    });
+    Expr::Function(outer)
+}
+
+pub(super) fn split_tables(stmt: &mut Statement) {
+    struct Split;
+    impl VisitorMut for Split {
+        type Break = ();
+        fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<()> {
+            for item in &mut s.projection {
+                if let SelectItem::UnnamedExpr(Expr::Function(f)) = item {
+                    if is_split(&f.name) {
+                        *item = SelectItem::ExprWithAlias {
+                            expr: unnest_of(f),
+                            alias: Ident::new(NAME),
+                        };
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+            if let Expr::Function(f) = e {
+                if is_split(&f.name) {
+                    *e = unnest_of(f);
+                }
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+            let TableFactor::Table {
+                name,
+                args: Some(args),
+                alias,
+                with_ordinality,
+                ..
+            } = tf
+            else {
+                return ControlFlow::Continue(());
+            };
+            if !is_split(name) {
+                return ControlFlow::Continue(());
+            }
+            let list: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+            let inner = format!("regexp_split_to_array({})", list.join(", "));
+            let alias = alias.take().or_else(|| {
+                Some(TableAlias {
+                    explicit: true,
+                    name: Ident::new(NAME),
+                    columns: vec![],
+                    at: None,
+                })
+            });
+            if let Some(new) = super::function_factor("unnest", &[inner], *with_ordinality, alias) {
+                *tf = new;
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = stmt.visit(&mut Split);
+}
