@@ -66,6 +66,7 @@ async fn regular_expressions_answer_as_postgresql() {
         "SELECT regexp_split_to_array($1, $2)::text",
         "SELECT regexp_match($1, $2)::text",
         "SELECT substring($1 from $2)",
+        "SELECT regexp_instr($1, $2, 1, 2, 1)::text",
     ];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut differ = vec![];

@@ -206,6 +206,51 @@ fn regexp_substr(c: &Context<'_>) -> FnResult {
     })
 }
 
+/// `regexp_instr(string, pattern [, start [, n [, endoption [, flags [,
+/// subexpr]]]]])`: the character position where the n-th match (or its
+/// group) begins, or with `endoption` 1 the one after it ends; 0 when
+/// there is none.
+fn regexp_instr(c: &Context<'_>) -> FnResult {
+    let Some(args) = texts(c) else {
+        return Ok(Value::Null);
+    };
+    let int = |i: usize, default: i64| match (c.len() > i).then(|| c.get_raw(i)) {
+        Some(ValueRef::Integer(v)) => v,
+        _ => default,
+    };
+    let (start, n, end, sub) = (int(2, 1), int(3, 1), int(4, 0), int(6, 0));
+    for (name, v, ok) in [
+        ("n", n, n > 0),
+        ("endoption", end, end == 0 || end == 1),
+        ("subexpr", sub, sub >= 0),
+    ] {
+        if !ok {
+            return Err(fail(Error::InvalidParameter(format!(
+                "invalid value for parameter \"{name}\": {v}"
+            ))));
+        }
+    }
+    let f = flags(
+        args.get(5).map_or("", String::as_str),
+        "regexp_instr",
+        false,
+    )?;
+    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
+    let s = &args[0];
+    let from = start_at(s, start)?;
+    let all = matches(&re, s, from, true, false);
+    let found = all
+        .get(usize::try_from(n - 1).unwrap_or(usize::MAX))
+        .and_then(|m| usize::try_from(sub).ok().and_then(|i| m.get(i)));
+    Ok(Value::Integer(match found {
+        Some(g) => {
+            let at = if end == 1 { g.end() } else { g.start() };
+            s[..at].chars().count() as i64 + 1
+        }
+        None => 0,
+    }))
+}
+
 /// `regexp_split_to_array(string, pattern [, flags])`.
 fn regexp_split(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
@@ -256,6 +301,9 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
     }
     for n in 2..=6 {
         conn.create_scalar_function("regexp_substr", n, det, |c| regexp_substr(c))?;
+    }
+    for n in 2..=7 {
+        conn.create_scalar_function("regexp_instr", n, det, |c| regexp_instr(c))?;
     }
     conn.create_scalar_function("pg_regexp_substring", 2, det, |c| substring(c))
 }

@@ -61,7 +61,7 @@ impl Env<'_> {
             }
             "regexp_match" | "regexp_split_to_array" => PgType::Array(Box::new(PgType::Text)),
             "regexp_like" => PgType::Bool,
-            "regexp_count" => PgType::Int4,
+            "regexp_count" | "regexp_instr" => PgType::Int4,
             "regexp_substr" | "pg_regexp_substring" | "regexp_split_to_table" => PgType::Text,
             _ => return Ok(None),
         }))
