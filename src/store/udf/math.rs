@@ -181,8 +181,23 @@ fn to_char_number(ctx: &Context<'_>) -> FnResult {
     to_char(&number, &template).map(Value::Text).map_err(fail)
 }
 
+/// `to_number(text, template)`; NULL for an empty template, as in
+/// PostgreSQL.
+fn to_number(ctx: &Context<'_>) -> FnResult {
+    let (Some(input), Some(template)) = (as_text(ctx.get_raw(0)), as_text(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    if template.is_empty() {
+        return Ok(Value::Null);
+    }
+    crate::types::format::number::to_number(&input, &template)
+        .map(|n| Value::Text(n.to_string()))
+        .map_err(fail)
+}
+
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_to_char_number", 3, det, |c| to_char_number(c))?;
+    conn.create_scalar_function("to_number", 2, det, |c| to_number(c))?;
     unary(conn, "sqrt", det, sqrt)?;
     unary(conn, "exp", det, exp)?;
     unary(conn, "ln", det, |x| log_domain(x).map(|_| x.ln()))?;

@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::types::numeric::Numeric;
 
 mod digits;
+mod read;
 use digits::digits;
+pub use read::to_number;
 
 /// A number to format, by the type `to_char` was called with.
 #[derive(Debug, Clone)]

@@ -37,7 +37,7 @@ impl Env<'_> {
             },
             "width_bucket" | "pg_width_bucket" => PgType::Int4,
             "to_hex" | "pg_to_hex" => PgType::Text,
-            "div" | "pg_div_trunc" => PgType::Numeric(None),
+            "div" | "pg_div_trunc" | "to_number" => PgType::Numeric(None),
             "pg_gcd" | "pg_lcm" => match a.last() {
                 Some(Expr::Value(v)) => match &v.value {
                     Value::SingleQuotedString(k) if k == "int4" => PgType::Int4,
