@@ -312,6 +312,7 @@ impl PgType {
             PgType::Numeric(_) => PgType::Numeric(None),
             PgType::Varchar(_) => PgType::Varchar(None),
             PgType::Bpchar(_) => PgType::Bpchar(None),
+            PgType::Array(elem) => PgType::Array(Box::new(elem.without_modifiers())),
             other => other.clone(),
         }
     }

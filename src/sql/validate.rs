@@ -61,6 +61,8 @@ const AGGREGATES: &[&str] = &[
     "mode",
     "pg_percentile_cont",
     "pg_percentile_disc",
+    "pg_percentile_cont_multi",
+    "pg_percentile_disc_multi",
     "pg_mode",
 ];
 

@@ -92,6 +92,8 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_jsonb_object_agg",
     "pg_percentile_cont",
     "pg_percentile_disc",
+    "pg_percentile_cont_multi",
+    "pg_percentile_disc_multi",
     "pg_mode",
     "bit_and",
     "bit_or",

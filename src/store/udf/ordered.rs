@@ -222,6 +222,74 @@ fn mode(values: Vec<Value>, family: Family) -> Value {
     best.map_or(Value::Null, |(v, _)| v)
 }
 
+/// The state of `pg_percentile_cont_multi(fractions, value)` and
+/// `pg_percentile_disc_multi(fractions, value, type)`.
+#[derive(Default)]
+pub struct Many {
+    fractions: Option<String>,
+    values: Vec<Value>,
+    spec: Option<String>,
+}
+
+/// The percentiles of an array of fractions, as an array of the same
+/// shape (a NULL fraction gives NULL); `true` for the continuous ones.
+struct Multi(bool);
+
+impl Aggregate<Many, Value> for Multi {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Many> {
+        Ok(Many::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, m: &mut Many) -> rusqlite::Result<()> {
+        m.fractions = super::as_text(ctx.get_raw(0));
+        if !self.0 && m.spec.is_none() {
+            m.spec = super::as_text(ctx.get_raw(2));
+        }
+        let v = ctx.get_raw(1);
+        if !matches!(v, ValueRef::Null) {
+            m.values.push(super::value(super::datum(v)));
+        }
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, m: Option<Many>) -> rusqlite::Result<Value> {
+        let Some(m) = m else {
+            return Ok(Value::Null);
+        };
+        let Some(fractions) = m.fractions.filter(|_| !m.values.is_empty()) else {
+            return Ok(Value::Null);
+        };
+        let ty = m.spec.as_deref().and_then(crate::types::cast_target);
+        let mut out: Vec<Option<String>> = vec![];
+        for item in crate::types::array::parse_array(&fractions) {
+            let Some(text) = item else {
+                out.push(None);
+                continue;
+            };
+            let p = text.trim().parse::<f64>().map_err(|_| {
+                fail(Error::InvalidInput(format!(
+                    "invalid input syntax for type double precision: \"{text}\""
+                )))
+            })?;
+            let p = check_fraction(p).map_err(fail)?;
+            out.push(if self.0 {
+                match cont(&m.values, p).map_err(fail)? {
+                    Value::Real(v) => Some(crate::types::number::format_float(v, false)),
+                    _ => None,
+                }
+            } else {
+                let v = disc(&m.values, p);
+                let d = super::datum(ValueRef::from(&v));
+                match &ty {
+                    Some(t) => t.render_text(&d),
+                    None => super::as_text(ValueRef::from(&v)),
+                }
+            });
+        }
+        Ok(Value::Text(crate::types::array::format_array(&out)))
+    }
+}
+
 /// N, Sx, Sxx, Sy, Syy, Sxy as `float8_regr_accum` keeps them.
 #[derive(Default)]
 pub struct Regr {
@@ -393,6 +461,8 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
     conn.create_aggregate_function("pg_percentile_cont", 2, det, Ordered::Cont)?;
     conn.create_aggregate_function("pg_percentile_disc", 2, det, Ordered::Disc)?;
     conn.create_aggregate_function("pg_mode", 2, det, Ordered::Mode)?;
+    conn.create_aggregate_function("pg_percentile_cont_multi", 2, det, Multi(true))?;
+    conn.create_aggregate_function("pg_percentile_disc_multi", 3, det, Multi(false))?;
     conn.create_scalar_function("pg_percentile_check", 2, det, percentile_check)?;
     for name in crate::sql::validate::BINARY_STATISTICS {
         conn.create_aggregate_function(*name, 2, det, Binary(name))?;

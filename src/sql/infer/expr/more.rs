@@ -25,6 +25,17 @@ impl Env<'_> {
             None => Ok(PgType::Unknown),
         };
         Ok(Some(match name {
+            "pg_percentile_cont_multi" => PgType::Array(Box::new(PgType::Float8)),
+            "pg_percentile_disc_multi" => PgType::Array(Box::new(nth(self, 1)?)),
+            "percentile_cont" if matches!(nth(self, 0)?, PgType::Array(_)) => {
+                PgType::Array(Box::new(PgType::Float8))
+            }
+            "percentile_disc" if matches!(nth(self, 0)?, PgType::Array(_)) => {
+                match f.within_group.first() {
+                    Some(k) => PgType::Array(Box::new(self.expr_type(&k.expr)?)),
+                    None => PgType::Unknown,
+                }
+            }
             "percentile_cont" | "pg_percentile_cont" => PgType::Float8,
             "regr_count" => PgType::Int8,
             n if crate::sql::validate::BINARY_STATISTICS.contains(&n) => PgType::Float8,

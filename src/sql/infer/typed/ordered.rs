@@ -97,10 +97,11 @@ impl Typer<'_> {
                 return Err(refuse(format!("DISTINCT in {name} WITHIN GROUP")));
             }
         }
+        // An array of fractions gives an array of answers.
+        let many = matches!(types.first(), Some(PgType::Array(_)));
         match (types.first(), arg_exprs(f).into_iter().next()) {
-            (Some(PgType::Array(_)), _) => {
-                return Err(refuse(format!("{name} of an array of fractions")))
-            }
+            (Some(PgType::Array(elem)), _) if to_float(elem) => {}
+            (Some(PgType::Array(_)), _) => return Err(no_such(name, types)),
             // A literal or NULL fraction is a double precision one.
             (_, Some(a)) if super::is_plain_literal(a) => {
                 *a = super::cast_to(take(a), &PgType::Float8)?;
@@ -130,12 +131,20 @@ impl Typer<'_> {
             with_fill: None,
         };
         let mut args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
-        let fraction = args.first().cloned();
+        let fraction = args.first().cloned().filter(|_| !many);
         args.push(value);
         if name == "mode" {
             args.push(string(family.name().into()));
         }
-        let Expr::Function(mut g) = call(&format!("pg_{name}"), args) else {
+        let udf = match (many, name) {
+            (true, "percentile_disc") => {
+                args.push(string(crate::types::cast_spec(&kt)));
+                "pg_percentile_disc_multi".to_string()
+            }
+            (true, _) => format!("pg_{name}_multi"),
+            _ => format!("pg_{name}"),
+        };
+        let Expr::Function(mut g) = call(&udf, args) else {
             return Err(Error::Internal("call builds a function".into()));
         };
         if let FunctionArguments::List(l) = &mut g.args {
