@@ -78,7 +78,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         })
         .and_then(|mut stmts| {
             stmts.iter().try_for_each(check_depth)?;
-            stmts.iter_mut().for_each(split_table::split_tables);
+            stmts.iter_mut().try_for_each(split_table::split_tables)?;
             stmts.iter_mut().try_for_each(unnest_as_function)?;
             stmts.iter_mut().for_each(table_query::table_bodies);
             stmts.iter_mut().try_for_each(json_records::json_records)?;

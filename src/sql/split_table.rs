@@ -1,7 +1,9 @@
 //! `regexp_split_to_table(string, pattern [, flags])` as `unnest` of
 //! `regexp_split_to_array(…)` (`store::udf::regexp`), in a SELECT list
 //! and in FROM, keeping PostgreSQL's column name (`regexp_split_to_table`
-//! unless an alias names it).
+//! unless an alias names it); `regexp_matches(…)` in a SELECT list as
+//! each element of `pg_regexp_matches(…)` cast to text[] (in FROM it is
+//! refused).
 
 use std::ops::ControlFlow;
 
@@ -16,6 +18,20 @@ fn is_split(name: &ObjectName) -> bool {
     name.0
         .last()
         .is_some_and(|p| p.to_string().eq_ignore_ascii_case(NAME))
+}
+
+fn is_matches(name: &ObjectName) -> bool {
+    name.0
+        .last()
+        .is_some_and(|p| p.to_string().eq_ignore_ascii_case("regexp_matches"))
+}
+
+/// `CAST(unnest(pg_regexp_matches(args)) AS text[])`.
+fn matches_of(f: &Function) -> Expr {
+    let mut inner = f.clone();
+    inner.name = ObjectName::from(vec![Ident::new("pg_regexp_matches")]);
+    crate::sql::parse_expr(&format!("CAST(unnest({inner}) AS text[])"))
+        .unwrap_or(Expr::Function(inner))
 }
 
 /// `unnest(regexp_split_to_array(args))` for a call's arguments.
@@ -34,11 +50,11 @@ fn unnest_of(f: &Function) -> Expr {
     Expr::Function(outer)
 }
 
-pub(super) fn split_tables(stmt: &mut Statement) {
+pub(super) fn split_tables(stmt: &mut Statement) -> crate::error::Result<()> {
     struct Split;
     impl VisitorMut for Split {
-        type Break = ();
-        fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<()> {
+        type Break = crate::error::Error;
+        fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<Self::Break> {
             for item in &mut s.projection {
                 if let SelectItem::UnnamedExpr(Expr::Function(f)) = item {
                     if is_split(&f.name) {
@@ -46,20 +62,27 @@ pub(super) fn split_tables(stmt: &mut Statement) {
                             expr: unnest_of(f),
                             alias: Ident::new(NAME),
                         };
+                    } else if is_matches(&f.name) {
+                        *item = SelectItem::ExprWithAlias {
+                            expr: matches_of(f),
+                            alias: Ident::new("regexp_matches"),
+                        };
                     }
                 }
             }
             ControlFlow::Continue(())
         }
-        fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Self::Break> {
             if let Expr::Function(f) = e {
                 if is_split(&f.name) {
                     *e = unnest_of(f);
+                } else if is_matches(&f.name) {
+                    *e = matches_of(f);
                 }
             }
             ControlFlow::Continue(())
         }
-        fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+        fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<Self::Break> {
             let TableFactor::Table {
                 name,
                 args: Some(args),
@@ -70,6 +93,11 @@ pub(super) fn split_tables(stmt: &mut Statement) {
             else {
                 return ControlFlow::Continue(());
             };
+            if is_matches(name) {
+                return ControlFlow::Break(crate::error::Error::Unsupported(
+                    "regexp_matches in FROM (in a SELECT list it works)".into(),
+                ));
+            }
             if !is_split(name) {
                 return ControlFlow::Continue(());
             }
@@ -89,5 +117,8 @@ pub(super) fn split_tables(stmt: &mut Statement) {
             ControlFlow::Continue(())
         }
     }
-    let _ = stmt.visit(&mut Split);
+    match stmt.visit(&mut Split) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
 }

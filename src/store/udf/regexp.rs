@@ -274,6 +274,26 @@ fn regexp_split(c: &Context<'_>) -> FnResult {
     Ok(Value::Text(format_array(&pieces)))
 }
 
+/// `pg_regexp_matches(string, pattern [, flags])`: the rows of
+/// `regexp_matches`, each match's groups as an array's text, gathered in a
+/// text array (`sql::split_table` unnests it and casts each to text[]).
+fn regexp_matches(c: &Context<'_>) -> FnResult {
+    let Some(args) = texts(c) else {
+        return Ok(Value::Null);
+    };
+    let f = flags(
+        args.get(2).map_or("", String::as_str),
+        "regexp_matches",
+        true,
+    )?;
+    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
+    let rows: Vec<Option<String>> = matches(&re, &args[0], 0, f.global, false)
+        .iter()
+        .map(|m| Some(format_array(&groups(m))))
+        .collect();
+    Ok(Value::Text(format_array(&rows)))
+}
+
 /// `substring(string FROM pattern)`: the first match's first group, or
 /// the whole match when the pattern has no group.
 fn substring(c: &Context<'_>) -> FnResult {
@@ -295,6 +315,7 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
         conn.create_scalar_function("regexp_match", n, det, |c| regexp_match(c))?;
         conn.create_scalar_function("regexp_like", n, det, |c| regexp_like(c))?;
         conn.create_scalar_function("regexp_split_to_array", n, det, |c| regexp_split(c))?;
+        conn.create_scalar_function("pg_regexp_matches", n, det, |c| regexp_matches(c))?;
     }
     for n in 2..=4 {
         conn.create_scalar_function("regexp_count", n, det, |c| regexp_count(c))?;

@@ -70,7 +70,9 @@ impl Env<'_> {
                     PgType::Int4
                 }
             }
-            "regexp_match" | "regexp_split_to_array" => PgType::Array(Box::new(PgType::Text)),
+            "regexp_match" | "regexp_split_to_array" | "pg_regexp_matches" => {
+                PgType::Array(Box::new(PgType::Text))
+            }
             "regexp_like" => PgType::Bool,
             "regexp_count" | "regexp_instr" => PgType::Int4,
             "regexp_substr" | "pg_regexp_substring" | "regexp_split_to_table" => PgType::Text,
