@@ -63,7 +63,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(
             &ctas::matview_data_clause(&roles::respell_create_user(
-                &table_query::respell_table_statements(sql),
+                &table_query::respell_table_statements(&table_query::unwrap_insert_query(sql)),
             )),
         )))
         .and_then(|mut p| p.parse_statements())
@@ -81,6 +81,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             stmts.iter_mut().try_for_each(split_table::split_tables)?;
             stmts.iter_mut().try_for_each(unnest_as_function)?;
             stmts.iter_mut().for_each(table_query::table_bodies);
+            stmts.iter_mut().for_each(table_query::public_write_targets);
             stmts.iter_mut().try_for_each(json_records::json_records)?;
             Ok(stmts)
         })

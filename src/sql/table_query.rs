@@ -62,6 +62,72 @@ pub(super) fn respell_table_statements(sql: &str) -> Cow<'_, str> {
     texts.concat().into()
 }
 
+/// `INSERT INTO t (SELECT …)`: the parenthesized query as INSERT's
+/// source (sqlparser reads the parenthesis as a column list), its
+/// parentheses dropped.
+pub(super) fn unwrap_insert_query(sql: &str) -> Cow<'_, str> {
+    if !sql
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"insert"))
+    {
+        return sql.into();
+    }
+    let Some((tokens, mut texts)) = tokens::with_text(sql) else {
+        return sql.into();
+    };
+    let solid = tokens::solid(&tokens);
+    let word = |k: usize, w: &str| {
+        solid
+            .get(k)
+            .is_some_and(|&i| tokens::is_word(&tokens[i], w))
+    };
+    let mut changed = false;
+    for k in 0..solid.len() {
+        if !(word(k, "INSERT") && word(k + 1, "INTO")) {
+            continue;
+        }
+        // The target: a name of one or more dotted parts.
+        let mut j = k + 2;
+        while solid
+            .get(j + 1)
+            .is_some_and(|&i| matches!(tokens[i], Token::Period))
+        {
+            j += 2;
+        }
+        let open = j + 1;
+        let is_open = solid
+            .get(open)
+            .is_some_and(|&i| matches!(tokens[i], Token::LParen));
+        let query = ["SELECT", "WITH", "VALUES", "TABLE"]
+            .iter()
+            .any(|w| word(open + 1, w));
+        if !is_open || !query {
+            continue;
+        }
+        let mut depth = 0;
+        for &i in &solid[open..] {
+            match tokens[i] {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        texts[solid[open]] = " ";
+                        texts[i] = " ";
+                        changed = true;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if !changed {
+        return sql.into();
+    }
+    texts.concat().into()
+}
+
 /// Every TABLE body inside `stmt`'s queries as `SELECT * FROM name`.
 pub(super) fn table_bodies(stmt: &mut Statement) {
     struct Bodies;
@@ -99,6 +165,49 @@ fn select_star(body: &mut SetExpr) {
     }
 }
 
+/// `public.t` as `t` in the tables an INSERT, UPDATE or DELETE writes
+/// and reads beside (`public` is the one schema; reads elsewhere resolve
+/// it already, but a write's target reaches SQLite by its name).
+pub(super) fn public_write_targets(stmt: &mut Statement) {
+    use sqlparser::ast::{FromTable, TableObject, TableWithJoins};
+    fn strip(name: &mut sqlparser::ast::ObjectName) {
+        let public = name.0.len() == 2
+            && name.0[0]
+                .as_ident()
+                .is_some_and(|i| super::ident_name(i) == "public");
+        if public {
+            name.0.remove(0);
+        }
+    }
+    fn factors(list: &mut [TableWithJoins]) {
+        for t in list {
+            for f in
+                std::iter::once(&mut t.relation).chain(t.joins.iter_mut().map(|j| &mut j.relation))
+            {
+                if let sqlparser::ast::TableFactor::Table { name, .. } = f {
+                    strip(name);
+                }
+            }
+        }
+    }
+    match stmt {
+        Statement::Insert(ins) => {
+            if let TableObject::TableName(name) = &mut ins.table {
+                strip(name);
+            }
+        }
+        Statement::Update(u) => factors(std::slice::from_mut(&mut u.table)),
+        Statement::Delete(d) => {
+            let (FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f)) = &mut d.from;
+            factors(f);
+            if let Some(using) = &mut d.using {
+                factors(using);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +215,14 @@ mod tests {
     #[test]
     fn table_statements_become_selects() {
         assert_eq!(respell_table_statements("TABLE t"), "SELECT * FROM t");
+        assert_eq!(
+            unwrap_insert_query("INSERT INTO s.t (SELECT (1) UNION SELECT 2) RETURNING *"),
+            "INSERT INTO s.t  SELECT (1) UNION SELECT 2  RETURNING *"
+        );
+        assert_eq!(
+            unwrap_insert_query("INSERT INTO t (a) SELECT 1"),
+            "INSERT INTO t (a) SELECT 1"
+        );
         assert_eq!(
             respell_table_statements("table t ORDER BY a; TABLE s.u"),
             "SELECT * FROM t ORDER BY a; SELECT * FROM s.u"
