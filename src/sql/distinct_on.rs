@@ -86,23 +86,8 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
     let mut columns: Vec<String> = (1..=n).map(|i| format!("_c{i}")).collect();
     columns.extend((1..=sort.len()).map(|i| format!("_o{i}")));
     columns.push("_rn".into());
-    let outer_items: Vec<String> = (1..=n)
-        .map(|i| {
-            let name = names.get(i - 1).map_or("?column?", String::as_str);
-            format!("_c{i} AS {}", crate::types::quote(name))
-        })
-        .collect();
-    let outer_sort: Vec<String> = sort
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            OrderByExpr {
-                expr: Expr::Identifier(sqlparser::ast::Ident::new(format!("_o{}", i + 1))),
-                ..o.clone()
-            }
-            .to_string()
-        })
-        .collect();
+    let outer_items = output_columns(names, n);
+    let outer_sort = outer_order(&sort);
     let sql = format!(
         "SELECT {} FROM ({inner}) AS {ALIAS}({}) WHERE _rn = 1{}",
         outer_items.join(", "),
@@ -122,6 +107,33 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
     new.locks = std::mem::take(&mut q.locks);
     *q = new;
     Ok(())
+}
+
+/// The outer query's items: inner column `_c<i>` under the statement's
+/// own name for it.
+pub(crate) fn output_columns(names: &[String], n: usize) -> Vec<String> {
+    (1..=n)
+        .map(|i| {
+            let name = names.get(i - 1).map_or("?column?", String::as_str);
+            format!("_c{i} AS {}", crate::types::quote(name))
+        })
+        .collect()
+}
+
+/// The statement's ORDER BY keys as the outer query reads them: key `i`
+/// from inner column `_o<i>`, with its direction and NULLS placement.
+pub(crate) fn outer_order(order: &[OrderByExpr]) -> Vec<String> {
+    order
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            OrderByExpr {
+                expr: Expr::Identifier(sqlparser::ast::Ident::new(format!("_o{}", i + 1))),
+                ..o.clone()
+            }
+            .to_string()
+        })
+        .collect()
 }
 
 /// `SELECT DISTINCT ON (…) * FROM t` (or `t.*`): the star as the table's

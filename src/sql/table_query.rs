@@ -12,13 +12,33 @@ use sqlparser::tokenizer::Token;
 
 use super::tokens;
 
+/// Whether `word` stands in `sql` as a word of its own (any case).
+fn has_word(sql: &str, word: &str) -> bool {
+    let b = sql.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    b.windows(word.len()).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(word.as_bytes())
+            && (i == 0 || !ident(b[i - 1]))
+            && b.get(i + word.len()).is_none_or(|&c| !ident(c))
+    })
+}
+
+/// Whether a parenthesis in `sql` opens a query (`(SELECT`, `(WITH`,
+/// `(VALUES`, `(TABLE`).
+fn opens_query(sql: &str) -> bool {
+    sql.match_indices('(').any(|(i, _)| {
+        let rest = sql[i + 1..].trim_start().as_bytes();
+        ["select", "with", "values", "table"]
+            .iter()
+            .any(|w| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w.as_bytes()))
+    })
+}
+
 /// `TABLE name` at the start of a statement respelled `SELECT * FROM name`.
 pub(super) fn respell_table_statements(sql: &str) -> Cow<'_, str> {
-    if !sql
-        .as_bytes()
-        .windows(5)
-        .any(|w| w.eq_ignore_ascii_case(b"table"))
-    {
+    // Cheap tests first: every statement passes here, and tokenizing is
+    // not free (`my_table` holds no word TABLE).
+    if !has_word(sql, "table") {
         return sql.into();
     }
     let Some((tokens, mut texts)) = tokens::with_text(sql) else {
@@ -66,11 +86,7 @@ pub(super) fn respell_table_statements(sql: &str) -> Cow<'_, str> {
 /// source (sqlparser reads the parenthesis as a column list), its
 /// parentheses dropped.
 pub(super) fn unwrap_insert_query(sql: &str) -> Cow<'_, str> {
-    if !sql
-        .as_bytes()
-        .windows(6)
-        .any(|w| w.eq_ignore_ascii_case(b"insert"))
-    {
+    if !has_word(sql, "insert") || !opens_query(sql) {
         return sql.into();
     }
     let Some((tokens, mut texts)) = tokens::with_text(sql) else {
@@ -231,6 +247,9 @@ mod tests {
             respell_table_statements("CREATE TABLE t (a int)"),
             "CREATE TABLE t (a int)"
         );
+        assert!(!has_word("INSERT INTO my_table VALUES (1)", "table"));
+        assert!(!opens_query("INSERT INTO t (a) VALUES (1)"));
+        assert!(opens_query("INSERT INTO t ( select 1)"));
         assert_eq!(
             respell_table_statements("INSERT INTO t (a) TABLE u"),
             "INSERT INTO t (a) SELECT * FROM u"

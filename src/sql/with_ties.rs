@@ -16,7 +16,7 @@
 use sqlparser::ast::{Expr, LimitClause, OrderByExpr, OrderByKind, SelectItem, SetExpr, Statement};
 
 use crate::error::{Error, Result};
-use crate::sql::distinct_on::{expand_wildcard, target};
+use crate::sql::distinct_on::{expand_wildcard, outer_order, output_columns, target};
 
 const ALIAS: &str = "_mosaic_ties";
 
@@ -88,23 +88,8 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
     columns.extend((1..=order.len()).map(|i| format!("_o{i}")));
     columns.push("_rk".into());
     columns.push("_rn".into());
-    let outer_items: Vec<String> = (1..=n)
-        .map(|i| {
-            let name = names.get(i - 1).map_or("?column?", String::as_str);
-            format!("_c{i} AS {}", crate::types::quote(name))
-        })
-        .collect();
-    let outer_sort: Vec<String> = order
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            OrderByExpr {
-                expr: Expr::Identifier(sqlparser::ast::Ident::new(format!("_o{}", i + 1))),
-                ..o.clone()
-            }
-            .to_string()
-        })
-        .collect();
+    let outer_items = output_columns(names, n);
+    let outer_sort = outer_order(&order);
     let sql = format!(
         "SELECT {} FROM ({inner}) AS {ALIAS}({}) WHERE _rn > {offset} AND _rk <= {offset} + ({count}) ORDER BY {}",
         outer_items.join(", "),

@@ -259,7 +259,11 @@ impl Typer<'_> {
         // but DEFAULT and NULL (`store::udf`'s `pg_assign_text`).
         if matches!(ty, PgType::Varchar(Some(_)) | PgType::Bpchar(Some(_))) {
             let null = matches!(e, Expr::Value(v) if matches!(v.value, Value::Null));
-            if !null && !crate::sql::is_default_keyword(e) {
+            // A VALUES list's quoted literals are checked as they are typed
+            // (`sql::coerce`): no call per row for them.
+            let checked = self.insert_values
+                && matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)));
+            if !null && !checked && !crate::sql::is_default_keyword(e) {
                 let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
                 *e = expr::call(
                     "pg_assign_text",

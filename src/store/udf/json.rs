@@ -310,18 +310,27 @@ fn jsonb_order(a: &str, b: &str) -> Ordering {
     j::jsonb_cmp(a, b).unwrap_or_else(|| a.cmp(b))
 }
 
+/// The rows the set-returning json function named by argument 1 makes of
+/// the document in argument 0 (`None` for a NULL document).
+fn rows_of(ctx: &Context<'_>) -> rusqlite::Result<Option<Vec<j::Item>>> {
+    let fname: String = ctx.get(1)?;
+    let Some(doc) = as_text(ctx.get_raw(0)) else {
+        return Ok(None);
+    };
+    let (what, jsonb, text) = j::Items::of(&fname)
+        .ok_or_else(|| fail(Error::Internal(format!("not a json function: {fname}"))))?;
+    j::json_items(&doc, what, &fname, jsonb, text)
+        .map(Some)
+        .map_err(|m| fail(Error::InvalidParameter(m)))
+}
+
 /// `pg_json_items(doc, fname)`: the rows of the set-returning json
 /// function `fname` over `doc`, as a JSON array of `{"k": key, "v":
 /// value}` objects that `json_each` walks (`sql::rewrite::pg_catalog`).
 fn json_items(ctx: &Context<'_>) -> rusqlite::Result<Value> {
-    let fname: String = ctx.get(1)?;
-    let Some(doc) = as_text(ctx.get_raw(0)) else {
+    let Some(rows) = rows_of(ctx)? else {
         return Ok(Value::Text("[]".into()));
     };
-    let (what, jsonb, text) = j::Items::of(&fname)
-        .ok_or_else(|| fail(Error::Internal(format!("not a json function: {fname}"))))?;
-    let rows = j::json_items(&doc, what, &fname, jsonb, text)
-        .map_err(|m| fail(Error::InvalidParameter(m)))?;
     let out: Vec<serde_json::Value> = rows
         .into_iter()
         .map(|(k, v)| serde_json::json!({ "k": k, "v": v }))
@@ -333,14 +342,9 @@ fn json_items(ctx: &Context<'_>) -> rusqlite::Result<Value> {
 /// the set-returning json function `fname` as an array in PostgreSQL's
 /// text form, which a SELECT list's set-returning calls walk.
 fn json_rows(ctx: &Context<'_>) -> rusqlite::Result<Value> {
-    let fname: String = ctx.get(1)?;
-    let Some(doc) = as_text(ctx.get_raw(0)) else {
+    let Some(rows) = rows_of(ctx)? else {
         return Ok(Value::Text("{}".into()));
     };
-    let (what, jsonb, text) = j::Items::of(&fname)
-        .ok_or_else(|| fail(Error::Internal(format!("not a json function: {fname}"))))?;
-    let rows = j::json_items(&doc, what, &fname, jsonb, text)
-        .map_err(|m| fail(Error::InvalidParameter(m)))?;
     let values: Vec<Option<String>> = rows.into_iter().map(|(_, v)| v).collect();
     Ok(Value::Text(crate::types::array::format_array(&values)))
 }

@@ -13,7 +13,12 @@ use crate::error::Error;
 
 /// Argument `i` as a double; `None` for NULL.
 pub(super) fn float(c: &Context<'_>, i: usize) -> rusqlite::Result<Option<f64>> {
-    Ok(match c.get_raw(i) {
+    float_value(c.get_raw(i))
+}
+
+/// [`float`] of a value already read.
+pub(super) fn float_value(v: ValueRef<'_>) -> rusqlite::Result<Option<f64>> {
+    Ok(match v {
         ValueRef::Null => None,
         ValueRef::Integer(n) => Some(n as f64),
         ValueRef::Real(f) => Some(f),

@@ -19,30 +19,9 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
 use super::fail;
+use super::math::float_value as float_of;
 use crate::error::Error;
 use crate::types::array::Family;
-
-/// A double from a stored number (integers, doubles, numeric text).
-fn float_of(v: ValueRef<'_>) -> Result<Option<f64>, Error> {
-    Ok(match v {
-        ValueRef::Null => None,
-        ValueRef::Integer(i) => Some(i as f64),
-        ValueRef::Real(f) => Some(f),
-        ValueRef::Text(t) => Some(
-            std::str::from_utf8(t)
-                .ok()
-                .and_then(|s| s.trim().parse::<f64>().ok())
-                .ok_or_else(|| {
-                    Error::DatatypeMismatch("statistics over a value that is not a number".into())
-                })?,
-        ),
-        ValueRef::Blob(_) => {
-            return Err(Error::DatatypeMismatch(
-                "statistics over a value that is not a number".into(),
-            ))
-        }
-    })
-}
 
 /// C's `%g`, as PostgreSQL prints a percentile in its error.
 fn format_g(p: f64) -> String {
@@ -88,7 +67,7 @@ fn check_fraction(p: f64) -> Result<f64, Error> {
 /// `pg_percentile_check(fraction, result)`: the result, once the
 /// fraction is known to be one (PostgreSQL checks it even over no rows).
 fn percentile_check(ctx: &mut Context<'_>) -> rusqlite::Result<Value> {
-    if let Some(p) = float_of(ctx.get_raw(0)).map_err(fail)? {
+    if let Some(p) = float_of(ctx.get_raw(0))? {
         check_fraction(p).map_err(fail)?;
     }
     Ok(super::value(super::datum(ctx.get_raw(1))))
@@ -129,7 +108,7 @@ impl Aggregate<Sorted, Value> for Ordered {
                 0
             }
             Ordered::Cont | Ordered::Disc => {
-                s.fraction = float_of(ctx.get_raw(0)).map_err(fail)?;
+                s.fraction = float_of(ctx.get_raw(0))?;
                 1
             }
         };
@@ -156,7 +135,7 @@ impl Aggregate<Sorted, Value> for Ordered {
                 if let Ordered::Disc = self {
                     return Ok(disc(&s.values, p));
                 }
-                cont(&s.values, p).map_err(fail)
+                cont(&s.values, p)
             }
             Ordered::Mode => Ok(mode(s.values, s.family.unwrap_or(Family::Text))),
         }
@@ -172,10 +151,10 @@ fn disc(values: &[Value], p: f64) -> Value {
 }
 
 /// PostgreSQL's `percentile_cont_final_common` with `float8_lerp`.
-fn cont(values: &[Value], p: f64) -> Result<Value, Error> {
-    let at = |i: usize| -> Result<f64, Error> {
+fn cont(values: &[Value], p: f64) -> rusqlite::Result<Value> {
+    let at = |i: usize| -> rusqlite::Result<f64> {
         float_of(ValueRef::from(&values[i]))?
-            .ok_or_else(|| Error::Internal("a NULL among percentile values".into()))
+            .ok_or_else(|| fail(Error::Internal("a NULL among percentile values".into())))
     };
     let span = p * (values.len() - 1) as f64;
     let (first, second) = (span.floor(), span.ceil());
@@ -187,9 +166,9 @@ fn cont(values: &[Value], p: f64) -> Result<Value, Error> {
         lo + (span - first) * (hi - lo)
     };
     if v.is_nan() {
-        return Err(Error::Unsupported(
+        return Err(fail(Error::Unsupported(
             "a NaN result (SQLite cannot hold one)".into(),
-        ));
+        )));
     }
     Ok(Value::Real(v))
 }
@@ -266,14 +245,10 @@ impl Aggregate<Many, Value> for Multi {
                 out.push(None);
                 continue;
             };
-            let p = text.trim().parse::<f64>().map_err(|_| {
-                fail(Error::InvalidInput(format!(
-                    "invalid input syntax for type double precision: \"{text}\""
-                )))
-            })?;
+            let p = float_of(ValueRef::Text(text.as_bytes()))?.unwrap_or(f64::NAN);
             let p = check_fraction(p).map_err(fail)?;
             out.push(if self.0 {
-                match cont(&m.values, p).map_err(fail)? {
+                match cont(&m.values, p)? {
                     Value::Real(v) => Some(crate::types::number::format_float(v, false)),
                     _ => None,
                 }
@@ -394,8 +369,8 @@ impl Aggregate<Regr, Value> for Binary {
     }
 
     fn step(&self, ctx: &mut Context<'_>, r: &mut Regr) -> rusqlite::Result<()> {
-        let y = float_of(ctx.get_raw(0)).map_err(fail)?;
-        let x = float_of(ctx.get_raw(1)).map_err(fail)?;
+        let y = float_of(ctx.get_raw(0))?;
+        let x = float_of(ctx.get_raw(1))?;
         if let (Some(y), Some(x)) = (y, x) {
             if self.0 == "regr_count" {
                 r.n += 1.0;

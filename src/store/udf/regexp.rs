@@ -17,12 +17,12 @@ use crate::types::array::format_array;
 /// The flags PostgreSQL's regular expression functions take: `g`
 /// (allowed where `global_ok`), `i` and `c`. Other valid flags are not
 /// built (0A000); anything else is PostgreSQL's 22023.
-pub(super) struct Flags {
+struct Flags {
     pub global: bool,
     pub icase: bool,
 }
 
-pub(super) fn flags(text: &str, fname: &str, global_ok: bool) -> rusqlite::Result<Flags> {
+fn flags(text: &str, fname: &str, global_ok: bool) -> rusqlite::Result<Flags> {
     let mut f = Flags {
         global: false,
         icase: false,
@@ -112,6 +112,57 @@ fn start_at(s: &str, start: i64) -> rusqlite::Result<usize> {
         .map_or(s.len(), |(i, _)| i))
 }
 
+/// An optional integer argument (`default` when not given).
+fn int_arg(c: &Context<'_>, i: usize, default: i64) -> i64 {
+    match (c.len() > i).then(|| c.get_raw(i)) {
+        Some(ValueRef::Integer(v)) => v,
+        _ => default,
+    }
+}
+
+/// 22023 for the first parameter out of its range.
+fn check_params(params: &[(&str, i64, bool)]) -> rusqlite::Result<()> {
+    match params.iter().find(|(_, _, ok)| !ok) {
+        Some((name, v, _)) => Err(fail(Error::InvalidParameter(format!(
+            "invalid value for parameter \"{name}\": {v}"
+        )))),
+        None => Ok(()),
+    }
+}
+
+/// `args[1]` compiled for `fname` under the flags in `args[flags_at]`
+/// (none when not given), refusing the patterns whose match PostgreSQL
+/// could choose otherwise.
+fn pattern(
+    args: &[String],
+    flags_at: usize,
+    fname: &str,
+    global_ok: bool,
+) -> rusqlite::Result<(regex::Regex, Flags)> {
+    let f = flags(
+        args.get(flags_at).map_or("", String::as_str),
+        fname,
+        global_ok,
+    )?;
+    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
+    Ok((re, f))
+}
+
+/// Group `sub` of the `n`-th match in `s` from character `start`.
+fn nth_group<'s>(
+    re: &regex::Regex,
+    s: &'s str,
+    start: i64,
+    n: i64,
+    sub: i64,
+) -> rusqlite::Result<Option<regex::Match<'s>>> {
+    let from = start_at(s, start)?;
+    let all = matches(re, s, from, true, false);
+    Ok(all
+        .get(usize::try_from(n - 1).unwrap_or(usize::MAX))
+        .and_then(|m| usize::try_from(sub).ok().and_then(|i| m.get(i))))
+}
+
 /// The text of each capture group of `c` (NULL where a group did not
 /// take part), or the whole match when the pattern has no groups.
 fn groups(c: &regex::Captures<'_>) -> Vec<Option<String>> {
@@ -127,12 +178,7 @@ fn regexp_match(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
         return Ok(Value::Null);
     };
-    let f = flags(
-        args.get(2).map_or("", String::as_str),
-        "regexp_match",
-        false,
-    )?;
-    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
+    let (re, _) = pattern(&args, 2, "regexp_match", false)?;
     Ok(match matches(&re, &args[0], 0, false, false).first() {
         Some(m) => Value::Text(format_array(&groups(m))),
         None => Value::Null,
@@ -153,17 +199,8 @@ fn regexp_count(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
         return Ok(Value::Null);
     };
-    let start = match (c.len() > 2).then(|| c.get_raw(2)) {
-        Some(ValueRef::Integer(i)) => i,
-        _ => 1,
-    };
-    let f = flags(
-        args.get(3).map_or("", String::as_str),
-        "regexp_count",
-        false,
-    )?;
-    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
-    let from = start_at(&args[0], start)?;
+    let (re, _) = pattern(&args, 3, "regexp_count", false)?;
+    let from = start_at(&args[0], int_arg(c, 2, 1))?;
     Ok(Value::Integer(
         matches(&re, &args[0], from, true, false).len() as i64,
     ))
@@ -174,33 +211,10 @@ fn regexp_substr(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
         return Ok(Value::Null);
     };
-    let int = |i: usize, default: i64| match (c.len() > i).then(|| c.get_raw(i)) {
-        Some(ValueRef::Integer(v)) => v,
-        _ => default,
-    };
-    let (start, n, sub) = (int(2, 1), int(3, 1), int(5, 0));
-    if n <= 0 {
-        return Err(fail(Error::InvalidParameter(format!(
-            "invalid value for parameter \"n\": {n}"
-        ))));
-    }
-    if sub < 0 {
-        return Err(fail(Error::InvalidParameter(format!(
-            "invalid value for parameter \"subexpr\": {sub}"
-        ))));
-    }
-    let f = flags(
-        args.get(4).map_or("", String::as_str),
-        "regexp_substr",
-        false,
-    )?;
-    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
-    let from = start_at(&args[0], start)?;
-    let all = matches(&re, &args[0], from, true, false);
-    let Some(m) = all.get(usize::try_from(n - 1).unwrap_or(usize::MAX)) else {
-        return Ok(Value::Null);
-    };
-    Ok(match usize::try_from(sub).ok().and_then(|i| m.get(i)) {
+    let (start, n, sub) = (int_arg(c, 2, 1), int_arg(c, 3, 1), int_arg(c, 5, 0));
+    check_params(&[("n", n, n > 0), ("subexpr", sub, sub >= 0)])?;
+    let (re, _) = pattern(&args, 4, "regexp_substr", false)?;
+    Ok(match nth_group(&re, &args[0], start, n, sub)? {
         Some(g) => Value::Text(g.as_str().to_string()),
         None => Value::Null,
     })
@@ -214,35 +228,20 @@ fn regexp_instr(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
         return Ok(Value::Null);
     };
-    let int = |i: usize, default: i64| match (c.len() > i).then(|| c.get_raw(i)) {
-        Some(ValueRef::Integer(v)) => v,
-        _ => default,
-    };
-    let (start, n, end, sub) = (int(2, 1), int(3, 1), int(4, 0), int(6, 0));
-    for (name, v, ok) in [
+    let (start, n, end, sub) = (
+        int_arg(c, 2, 1),
+        int_arg(c, 3, 1),
+        int_arg(c, 4, 0),
+        int_arg(c, 6, 0),
+    );
+    check_params(&[
         ("n", n, n > 0),
         ("endoption", end, end == 0 || end == 1),
         ("subexpr", sub, sub >= 0),
-    ] {
-        if !ok {
-            return Err(fail(Error::InvalidParameter(format!(
-                "invalid value for parameter \"{name}\": {v}"
-            ))));
-        }
-    }
-    let f = flags(
-        args.get(5).map_or("", String::as_str),
-        "regexp_instr",
-        false,
-    )?;
-    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
+    ])?;
+    let (re, _) = pattern(&args, 5, "regexp_instr", false)?;
     let s = &args[0];
-    let from = start_at(s, start)?;
-    let all = matches(&re, s, from, true, false);
-    let found = all
-        .get(usize::try_from(n - 1).unwrap_or(usize::MAX))
-        .and_then(|m| usize::try_from(sub).ok().and_then(|i| m.get(i)));
-    Ok(Value::Integer(match found {
+    Ok(Value::Integer(match nth_group(&re, s, start, n, sub)? {
         Some(g) => {
             let at = if end == 1 { g.end() } else { g.start() };
             s[..at].chars().count() as i64 + 1
@@ -256,12 +255,7 @@ fn regexp_split(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
         return Ok(Value::Null);
     };
-    let f = flags(
-        args.get(2).map_or("", String::as_str),
-        "regexp_split_to_array",
-        false,
-    )?;
-    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
+    let (re, _) = pattern(&args, 2, "regexp_split_to_array", false)?;
     let s = &args[0];
     let mut pieces: Vec<Option<&str>> = vec![];
     let mut from = 0;
@@ -281,12 +275,7 @@ fn regexp_matches(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
         return Ok(Value::Null);
     };
-    let f = flags(
-        args.get(2).map_or("", String::as_str),
-        "regexp_matches",
-        true,
-    )?;
-    let re = super::similar::compile_for_extent(&args[1], f.icase)?;
+    let (re, f) = pattern(&args, 2, "regexp_matches", true)?;
     let rows: Vec<Option<String>> = matches(&re, &args[0], 0, f.global, false)
         .iter()
         .map(|m| Some(format_array(&groups(m))))
@@ -300,7 +289,7 @@ fn substring(c: &Context<'_>) -> FnResult {
     let Some(args) = texts(c) else {
         return Ok(Value::Null);
     };
-    let re = super::similar::compile_for_extent(&args[1], false)?;
+    let (re, _) = pattern(&args, 2, "substring", false)?;
     Ok(match matches(&re, &args[0], 0, false, false).first() {
         Some(m) => match m.get(if m.len() > 1 { 1 } else { 0 }) {
             Some(g) => Value::Text(g.as_str().to_string()),

@@ -97,7 +97,6 @@ enum Node {
 }
 
 const DECIMAL: u32 = 1 << 1;
-const LDECIMAL: u32 = 1 << 2;
 const ZERO: u32 = 1 << 3;
 const BLANK: u32 = 1 << 4;
 const FILLMODE: u32 = 1 << 5;
@@ -173,10 +172,8 @@ fn prepare(d: &mut Desc, k: Key) -> Result<()> {
                 d.flag |= BLANK;
             }
         }
+        // `D` is the locale's point, C's `.` here.
         Key::D | Key::Dec => {
-            if k == Key::D {
-                d.flag |= LDECIMAL;
-            }
             if d.has(DECIMAL) {
                 return Err(syntax("multiple decimal points"));
             }
