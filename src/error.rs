@@ -122,6 +122,8 @@ pub enum Error {
     CardinalityViolation,
     #[error("ON CONFLICT DO UPDATE command cannot affect row a second time")]
     ConflictTwice,
+    #[error("MERGE command cannot affect row a second time")]
+    MergeTwice,
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(String),
     #[error("{0}")]
@@ -283,7 +285,7 @@ impl Error {
             Error::AmbiguousColumn(_) => "42702",
             Error::Grouping(_) => "42803",
             Error::TooComplex(_) => "54001",
-            Error::CardinalityViolation | Error::ConflictTwice => "21000",
+            Error::CardinalityViolation | Error::ConflictTwice | Error::MergeTwice => "21000",
             Error::ReadOnlyTransaction(_) => "25006",
             Error::LockNotAvailable(_) => "55P03",
             Error::NoTransaction(_) => "25P01",

@@ -257,4 +257,5 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::GeneratedAlways,
     Error::ColumnExists,
     Error::InvalidWidthBucket,
+    |_| Error::MergeTwice,
 ];

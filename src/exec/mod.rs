@@ -14,6 +14,7 @@ pub mod fragment;
 pub mod handle;
 pub mod isolation;
 pub mod locks;
+pub mod merge;
 pub mod peer;
 pub mod pg_catalog;
 pub mod privileges;
@@ -67,6 +68,8 @@ pub enum Kind {
     CopyFrom(copy::CopySpec),
     /// COPY … TO STDOUT: rows of a query, sent as COPY data.
     CopyTo(copy::CopySpec),
+    /// MERGE, planned (`exec::merge`).
+    Merge(Box<merge::MergePlan>),
     /// `SELECT mosaic.seal('t')`.
     Seal(query::AdminArg),
     /// `SELECT mosaic.replicate('shard id')`: copy a shard here now.
@@ -253,6 +256,9 @@ fn prepare_one(
     mut stmt: Statement,
     declared: &[Option<PgType>],
 ) -> Result<Prepared> {
+    if let Some((m, with)) = merge::of(&stmt) {
+        return merge::prepare(catalog, m, with, declared, max_placeholder(&stmt));
+    }
     let needs = crate::sql::privileges::needs(&stmt, catalog);
     // A view's definition is kept as written; everything else reads the
     // queries of the views it names.

@@ -186,7 +186,12 @@ impl Session {
         );
         let write = matches!(
             kind,
-            Kind::Insert | Kind::Update | Kind::Delete | Kind::CopyFrom(_) | Kind::LockingQuery(_)
+            Kind::Insert
+                | Kind::Update
+                | Kind::Delete
+                | Kind::Merge(_)
+                | Kind::CopyFrom(_)
+                | Kind::LockingQuery(_)
         );
         match perms {
             Perms::Read if ddl || write => Err(read_token_refusal()),

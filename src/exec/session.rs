@@ -345,6 +345,7 @@ impl Session {
             Kind::Delete => Some("DELETE"),
             Kind::Ddl | Kind::PreParsedDdl(_) => Some("DDL"),
             Kind::CopyFrom(_) => Some("COPY FROM"),
+            Kind::Merge(_) => Some("MERGE"),
             _ => None,
         };
         if let Some(what) = write.filter(|_| self.is_read_only()) {
@@ -372,15 +373,11 @@ impl Session {
             }
             (Kind::Prepare(spec), _) => super::statements::prepare(self, spec),
             (Kind::Execute(spec), _) => super::statements::execute(self, spec, sink),
-            (Kind::Deallocate(name), _) => Ok(Outcome::Command({
+            (Kind::Deallocate(name), _) => {
                 self.sql_statements.remove(name.as_deref());
-                if name.is_some() {
-                    "DEALLOCATE"
-                } else {
-                    "DEALLOCATE ALL"
-                }
-                .into()
-            })),
+                let tag = ["DEALLOCATE ALL", "DEALLOCATE"][usize::from(name.is_some())];
+                Ok(Outcome::Command(tag.into()))
+            }
             (Kind::Declare(d), _) => cursor::declare(self, d, params),
             (Kind::Fetch(f), _) => cursor::fetch(self, f, sink),
             (Kind::Close(name), _) => cursor::close(self, name.as_deref()),
@@ -431,6 +428,7 @@ impl Session {
                 self.deliver_tombstones();
                 r
             }
+            (Kind::Merge(plan), _) => self.merge(plan, params, sink),
             (Kind::Ddl, Some(s)) => self.ddl(&s),
             (Kind::PreParsedDdl(d), _) => {
                 self.autocommit_ddl(|sess| ddl::run_with(sess, |sess| ddl::pre_parsed(sess, d)))
@@ -483,7 +481,7 @@ impl Session {
     /// read from copies. When a home refuses to leave out a shard this
     /// node read from its copy (compacted there since), it runs once more
     /// reading live homes' shards from the homes.
-    fn retrying_peers(
+    pub(super) fn retrying_peers(
         &mut self,
         write: bool,
         sink: &mut RowSink,
@@ -634,7 +632,7 @@ impl Session {
     /// Outside a transaction, hand the tombstones this node committed for
     /// other nodes' rows to those nodes before the client hears back, so
     /// every node reads the change. What fails stays queued and is retried.
-    fn deliver_tombstones(&self) {
+    pub(super) fn deliver_tombstones(&self) {
         if self.txn != TxnState::Idle {
             return;
         }

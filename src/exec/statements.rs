@@ -125,10 +125,15 @@ pub fn prepare(sess: &mut Session, spec: &SqlPrepare) -> Result<Outcome> {
     )?;
     if !matches!(
         inner.kind,
-        Kind::Query | Kind::LockingQuery(_) | Kind::Insert | Kind::Update | Kind::Delete
+        Kind::Query
+            | Kind::LockingQuery(_)
+            | Kind::Insert
+            | Kind::Update
+            | Kind::Delete
+            | Kind::Merge(_)
     ) {
         return Err(Error::Syntax(
-            "PREPARE takes SELECT, INSERT, UPDATE, DELETE or VALUES".into(),
+            "PREPARE takes SELECT, INSERT, UPDATE, DELETE, MERGE or VALUES".into(),
         ));
     }
     sess.sql_statements

@@ -131,11 +131,11 @@ fn insert(
     // The open segment has hidden columns first: name the user's columns
     // (as many as the VALUES rows supply; the rest take their defaults).
     if ins.columns.is_empty() {
-        let width = match ins.source.as_deref().map(|q| q.body.as_ref()) {
-            Some(sqlparser::ast::SetExpr::Values(v)) => v.rows.first().map(|r| r.len()),
-            _ => None,
-        }
-        .unwrap_or(def.columns.len());
+        let width = ins
+            .source
+            .as_deref()
+            .and_then(|q| crate::sql::source_width(&q.body))
+            .unwrap_or(def.columns.len());
         if width > def.columns.len() {
             return Err(Error::Syntax(
                 "INSERT has more expressions than target columns".into(),

@@ -34,6 +34,7 @@ pub mod index;
 pub mod index_expr;
 pub mod joined_writes;
 mod json_records;
+pub mod merge;
 pub mod on_constraint;
 pub mod privileges;
 pub mod roles;
@@ -63,7 +64,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(
             &ctas::matview_data_clause(&roles::respell_create_user(
-                &table_query::respell_table_statements(&table_query::unwrap_insert_query(sql)),
+                &table_query::respell_table_statements(&table_query::unwrap_insert_query(
+                    &merge::respell_default_values(sql),
+                )),
             )),
         )))
         .and_then(|mut p| p.parse_statements())
@@ -371,6 +374,29 @@ pub fn parse_expr(text: &str) -> Result<Expr> {
 pub fn is_default_keyword(e: &sqlparser::ast::Expr) -> bool {
     matches!(e, sqlparser::ast::Expr::Identifier(id)
         if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+}
+
+/// How many columns an INSERT's source gives, where its text says: a
+/// VALUES row's length, a select list without `*` (a set operation's
+/// first arm's).
+pub fn source_width(body: &sqlparser::ast::SetExpr) -> Option<usize> {
+    use sqlparser::ast::{SelectItem, SetExpr};
+    match body {
+        SetExpr::Values(v) => v.rows.first().map(|r| r.len()),
+        SetExpr::Select(s) => s
+            .projection
+            .iter()
+            .all(|i| {
+                matches!(
+                    i,
+                    SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
+                )
+            })
+            .then_some(s.projection.len()),
+        SetExpr::SetOperation { left, .. } => source_width(left),
+        SetExpr::Query(q) => source_width(&q.body),
+        _ => None,
+    }
 }
 
 /// The name an identifier denotes: folded to lower case unless quoted, as

@@ -13,7 +13,7 @@ use sqlparser::tokenizer::Token;
 use super::tokens;
 
 /// Whether `word` stands in `sql` as a word of its own (any case).
-fn has_word(sql: &str, word: &str) -> bool {
+pub(super) fn has_word(sql: &str, word: &str) -> bool {
     let b = sql.as_bytes();
     let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
     b.windows(word.len()).enumerate().any(|(i, w)| {

@@ -199,6 +199,32 @@ pub(super) fn cast_to(e: Expr, ty: &PgType) -> Result<Expr> {
     Ok(c)
 }
 
+/// PostgreSQL's 42804 for a value of type `src` assigned to column `col`
+/// of type `ty` where no assignment cast exists: text is assigned to text
+/// types only.
+pub fn assignment_mismatch(col: &str, ty: &PgType, src: &PgType) -> Option<Error> {
+    let string = |t: &PgType| matches!(t, PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_));
+    if !string(src) || string(ty) || *ty == PgType::Unknown {
+        return None;
+    }
+    let bare = |t: &PgType| {
+        let name = t.display_name();
+        name.split('(')
+            .next()
+            .unwrap_or_default()
+            .trim_end()
+            .to_string()
+    };
+    Some(
+        Error::DatatypeMismatch(format!(
+            "column \"{col}\" is of type {} but expression is of type {}",
+            bare(ty),
+            bare(src)
+        ))
+        .with_hint("You will need to rewrite or cast the expression."),
+    )
+}
+
 /// A literal that takes its type from its context (PostgreSQL's unknown),
 /// NULL, a parameter or DEFAULT: assignments and coercions handle these.
 fn is_plain_literal(e: &Expr) -> bool {
@@ -272,12 +298,29 @@ impl Typer<'_> {
             }
             return Ok(());
         }
+        // (A parameter's type may be a guess: where it stands, not checked.)
+        let guessed = || {
+            sqlparser::ast::visit_expressions(e, |x: &Expr| match x {
+                Expr::Value(v) if matches!(v.value, Value::Placeholder(_)) => {
+                    std::ops::ControlFlow::Break(())
+                }
+                _ => std::ops::ControlFlow::Continue(()),
+            })
+            .is_break()
+        };
+        if !is_plain_literal(e) && !guessed() {
+            if let Some(err) = assignment_mismatch(col, ty, &src) {
+                return Err(err);
+            }
+        }
         let to_int = matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8);
         // A VALUES list's literals are typed by their columns later
         // (`sql::coerce`); elsewhere (a SELECT's, SET's) a numeric(p,s)
         // column casts them here.
+        // A parameter of another type is cast there too.
+        let placeholder = matches!(e, Expr::Value(v) if matches!(v.value, Value::Placeholder(_)));
         let typmod = matches!(ty, PgType::Numeric(Some((p, _))) if *p > 0)
-            && !self.insert_values
+            && (!self.insert_values || (placeholder && src != *ty))
             && !crate::sql::is_default_keyword(e);
         if is_plain_literal(e) && !(to_int && is_numeric(&src)) && !typmod {
             return Ok(());
