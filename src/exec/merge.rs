@@ -79,7 +79,7 @@ pub(super) fn prepare(
         source_columns,
     };
     let spec = crate::sql::merge::plan(m, &sides, params)?;
-    let snapshot = one(catalog, &format!("{with}{}", spec.snapshot), declared)?;
+    let snapshot = super::prepare_single(catalog, &format!("{with}{}", spec.snapshot), declared)?;
     let own: Vec<Option<PgType>> = (0..params)
         .map(|i| snapshot.params.get(i).cloned())
         .collect();
@@ -108,7 +108,7 @@ pub(super) fn prepare(
                     .map(|&c| Some(def.columns[c].ty.clone())),
             );
         }
-        let p = one(catalog, sql, &types)?;
+        let p = super::prepare_single(catalog, sql, &types)?;
         needs.extend(p.needs.iter().cloned());
         actions.push(Some(p));
     }
@@ -124,16 +124,6 @@ pub(super) fn prepare(
         columns: vec![],
         needs,
     })
-}
-
-fn one(
-    catalog: &dyn crate::sql::Schema,
-    sql: &str,
-    declared: &[Option<PgType>],
-) -> Result<Prepared> {
-    super::prepare(catalog, sql, declared)?
-        .pop()
-        .ok_or_else(|| Error::Internal("empty MERGE statement".into()))
 }
 
 /// Run a MERGE (inside its statement: see `Session::in_statement`).

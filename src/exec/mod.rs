@@ -27,6 +27,7 @@ pub mod sources;
 pub mod statements;
 pub mod system;
 pub mod tokens;
+pub mod with_writes;
 pub mod write;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -70,6 +71,8 @@ pub enum Kind {
     CopyTo(copy::CopySpec),
     /// MERGE, planned (`exec::merge`).
     Merge(Box<merge::MergePlan>),
+    /// A statement whose WITH clause writes (`exec::with_writes`).
+    WithWrites(Box<with_writes::WithWrites>),
     /// `SELECT mosaic.seal('t')`.
     Seal(query::AdminArg),
     /// `SELECT mosaic.replicate('shard id')`: copy a shard here now.
@@ -133,6 +136,7 @@ impl Prepared {
             Kind::CopyTo(_) => "COPY",
             Kind::Fetch(_) => "FETCH",
             Kind::Execute(ref x) => x.tag,
+            Kind::WithWrites(ref w) => w.tag,
             _ => "SELECT",
         }
     }
@@ -251,6 +255,18 @@ pub fn prepare(
         .collect()
 }
 
+/// Prepare `sql`, one statement MosaicDB builds itself (a part of a MERGE
+/// or of a statement whose WITH clause writes).
+pub(crate) fn prepare_single(
+    catalog: &dyn crate::sql::Schema,
+    sql: &str,
+    declared: &[Option<PgType>],
+) -> Result<Prepared> {
+    prepare(catalog, sql, declared)?
+        .pop()
+        .ok_or_else(|| Error::Internal(format!("no statement in {sql}")))
+}
+
 fn prepare_one(
     catalog: &dyn crate::sql::Schema,
     mut stmt: Statement,
@@ -259,6 +275,12 @@ fn prepare_one(
     if let Some((m, with)) = merge::of(&stmt) {
         return merge::prepare(catalog, m, with, declared, max_placeholder(&stmt));
     }
+    if crate::sql::with_writes::has_writes(&stmt)? {
+        if let Statement::Query(q) = &stmt {
+            return with_writes::prepare(catalog, q, declared);
+        }
+    }
+    crate::sql::with_writes::hoist(&mut stmt)?;
     let needs = crate::sql::privileges::needs(&stmt, catalog);
     // A view's definition is kept as written; everything else reads the
     // queries of the views it names.

@@ -190,6 +190,7 @@ impl Session {
                 | Kind::Update
                 | Kind::Delete
                 | Kind::Merge(_)
+                | Kind::WithWrites(_)
                 | Kind::CopyFrom(_)
                 | Kind::LockingQuery(_)
         );

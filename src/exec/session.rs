@@ -346,6 +346,7 @@ impl Session {
             Kind::Ddl | Kind::PreParsedDdl(_) => Some("DDL"),
             Kind::CopyFrom(_) => Some("COPY FROM"),
             Kind::Merge(_) => Some("MERGE"),
+            Kind::WithWrites(ref w) => Some(w.first_write()),
             _ => None,
         };
         if let Some(what) = write.filter(|_| self.is_read_only()) {
@@ -429,6 +430,7 @@ impl Session {
                 r
             }
             (Kind::Merge(plan), _) => self.merge(plan, params, sink),
+            (Kind::WithWrites(plan), _) => self.with_writes(plan, params, sink),
             (Kind::Ddl, Some(s)) => self.ddl(&s),
             (Kind::PreParsedDdl(d), _) => {
                 self.autocommit_ddl(|sess| ddl::run_with(sess, |sess| ddl::pre_parsed(sess, d)))

@@ -203,12 +203,12 @@ impl<'a> Env<'a> {
 
     /// A visitor enters a query: its CTEs are in scope until
     /// [`Env::leave_query`].
-    fn enter_query(&mut self, q: &Query) {
+    pub(super) fn enter_query(&mut self, q: &Query) {
         self.cte_marks.push(self.ctes.len());
         let _ = self.push_ctes(q);
     }
 
-    fn leave_query(&mut self) {
+    pub(super) fn leave_query(&mut self) {
         if let Some(mark) = self.cte_marks.pop() {
             self.ctes.truncate(mark);
         }

@@ -43,6 +43,7 @@ mod split_table;
 mod table_query;
 mod tokens;
 pub mod with_ties;
+pub mod with_writes;
 
 use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -367,6 +368,14 @@ pub fn parse_expr(text: &str) -> Result<Expr> {
         .with_recursion_limit(RECURSION_LIMIT)
         .try_with_sql(text)?
         .parse_expr()?)
+}
+
+/// Parse a single query (`SELECT …`, `VALUES …`).
+pub fn parse_query(text: &str) -> Result<Box<sqlparser::ast::Query>> {
+    match parse(text)?.pop() {
+        Some(Statement::Query(q)) => Ok(q),
+        _ => Err(Error::Internal(format!("not a query: {text}"))),
+    }
 }
 
 /// Whether `e` is the keyword DEFAULT where a value goes (a VALUES item,

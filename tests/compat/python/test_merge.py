@@ -1,8 +1,8 @@
-"""MERGE through the drivers, with parameters in the source, the conditions
-and the values: psycopg in text (`%s`) and binary (`%b`), asyncpg (binary,
-its parameter types the server's inference), the command tag counting the
-rows changed, and a duplicate match failing with 21000 without changing
-anything."""
+"""MERGE and data-modifying WITH queries through the drivers, with
+parameters in the source, the conditions and the values: psycopg in text
+(`%s`) and binary (`%b`), asyncpg (binary, its parameter types the server's
+inference), the command tag counting the rows changed, and a duplicate
+match failing with 21000 without changing anything."""
 
 import asyncio
 import decimal
@@ -67,3 +67,25 @@ def test_asyncpg_merge_and_duplicate_match(dsn, table, ddl):
             await c.close()
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize("placeholder", ["%s", "%b"])
+def test_psycopg_with_delete_returning_moves_rows(dsn, table, ddl, placeholder):
+    ddl(f"CREATE TABLE {table} (id int PRIMARY KEY, v text, n numeric(5,1))")
+    ddl(f"CREATE TABLE {table}_old (id int PRIMARY KEY, v text, n numeric(5,1))")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(f"INSERT INTO {table} VALUES (1, 'a', 1.5), (2, 'b''s', NULL), (3, 'c', 3)")
+        p = placeholder
+        cur = c.execute(
+            f"WITH moved AS (DELETE FROM {table} WHERE id <= {p} RETURNING *) "
+            f"INSERT INTO {table}_old SELECT id, v || {p}, n FROM moved RETURNING id, v, n",
+            (2, "!"),
+        )
+        assert cur.statusmessage == "INSERT 0 2"
+        assert sorted(cur.fetchall()) == [(1, "a!", D("1.5")), (2, "b's!", None)]
+        assert c.execute(f"SELECT id FROM {table}").fetchall() == [(3,)]
+        got = c.execute(
+            f"WITH u AS (UPDATE {table} SET n = n + {p} RETURNING id, n) SELECT id, n FROM u",
+            (D("0.25"),),
+        ).fetchall()
+        assert got == [(3, D("3.3"))]

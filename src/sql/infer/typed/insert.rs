@@ -31,7 +31,11 @@ impl Typer<'_> {
             .as_ref()
             .is_some_and(|q| matches!(q.body.as_ref(), SetExpr::Values(_)));
         if let Some(src) = ins.source.as_mut() {
-            self.insert_source(src.body.as_mut(), &targets)?;
+            // The source's WITH queries are in scope for its body.
+            self.env.enter_query(src);
+            let r = self.insert_source(src.body.as_mut(), &targets);
+            self.env.leave_query();
+            r?;
         }
         if let Some(sqlparser::ast::OnInsert::OnConflict(oc)) = &mut ins.on {
             if let sqlparser::ast::OnConflictAction::DoUpdate(du) = &mut oc.action {
