@@ -124,6 +124,10 @@ pub enum Error {
     ConflictTwice,
     #[error("MERGE command cannot affect row a second time")]
     MergeTwice,
+    /// An SQL/JSON path error, with its SQLSTATE (class 22, or 42704 for
+    /// an unknown variable).
+    #[error("{1}")]
+    JsonPath(&'static str, String),
     #[error("cannot execute {0} in a read-only transaction")]
     ReadOnlyTransaction(String),
     #[error("{0}")]
@@ -286,6 +290,7 @@ impl Error {
             Error::Grouping(_) => "42803",
             Error::TooComplex(_) => "54001",
             Error::CardinalityViolation | Error::ConflictTwice | Error::MergeTwice => "21000",
+            Error::JsonPath(code, _) => code,
             Error::ReadOnlyTransaction(_) => "25006",
             Error::LockNotAvailable(_) => "55P03",
             Error::NoTransaction(_) => "25P01",

@@ -10,23 +10,8 @@
 mod common;
 
 use common::postgres::Postgres;
+use common::rng::Rng;
 use common::TestNode;
-
-/// A small deterministic generator (xorshift), so a failure repeats.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 fn pattern(rng: &mut Rng) -> String {
     const ATOMS: &[&str] = &["a", "b", "[ab]", ".", "(a)", "([ab])", "(.)", "x", "\\d"];

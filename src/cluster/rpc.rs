@@ -258,4 +258,12 @@ const VARIANTS: &[fn(String) -> Error] = &[
     Error::ColumnExists,
     Error::InvalidWidthBucket,
     |_| Error::MergeTwice,
+    |m| Error::JsonPath("2203A", m),
+    |m| Error::JsonPath("2203B", m),
+    |m| Error::JsonPath("2203C", m),
+    |m| Error::JsonPath("22033", m),
+    |m| Error::JsonPath("22036", m),
+    |m| Error::JsonPath("22038", m),
+    |m| Error::JsonPath("22039", m),
+    |m| Error::JsonPath("42704", m),
 ];

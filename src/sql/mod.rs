@@ -33,6 +33,7 @@ pub mod grouping_sets;
 pub mod index;
 pub mod index_expr;
 pub mod joined_writes;
+mod json_path;
 mod json_records;
 pub mod merge;
 pub mod on_constraint;
@@ -87,6 +88,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             stmts.iter_mut().for_each(table_query::table_bodies);
             stmts.iter_mut().for_each(table_query::public_write_targets);
             stmts.iter_mut().try_for_each(json_records::json_records)?;
+            if json_path::mentioned(sql) {
+                stmts.iter_mut().try_for_each(json_path::rewrite)?;
+            }
             Ok(stmts)
         })
 }

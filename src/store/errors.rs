@@ -72,7 +72,8 @@ const HINT_LINE: &str = "\nHINT: ";
 const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
-    "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18",
+    "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18", "42601",
+    "2201G", "2203A", "2203B", "2203C", "22033", "22036", "22038", "22039",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -132,6 +133,9 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "2201X" => Error::InvalidOffset(m),
         "2201G" => Error::InvalidWidthBucket(m),
         "42601" => Error::Syntax(m),
+        "2203A" | "2203B" | "2203C" | "22033" | "22036" | "22038" | "22039" => {
+            Error::JsonPath(state, m)
+        }
         "42501" => Error::PermissionDenied(m),
         _ => Error::InvalidParameter(m),
     })

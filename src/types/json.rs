@@ -9,6 +9,7 @@ mod build;
 mod edit;
 mod items;
 mod ops;
+pub mod path;
 
 pub use build::{build_array, build_object, datum_json, null_key, ObjectBuilder};
 pub use edit::{jsonb_edit, PathEdit};

@@ -8,6 +8,7 @@
 
 pub mod postgres;
 pub mod raw;
+pub mod rng;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};

@@ -349,7 +349,42 @@ fn json_rows(ctx: &Context<'_>) -> rusqlite::Result<Value> {
     Ok(Value::Text(crate::types::array::format_array(&values)))
 }
 
+/// `jsonb_path_exists(target, path [, vars [, silent]])` and the others
+/// of `types::json::path` (NULL for a NULL argument, as they are strict).
+fn json_path(ctx: &Context<'_>, want: j::path::Want) -> FnResult {
+    let args = all_args(ctx);
+    if args.iter().any(Option::is_none) {
+        return Ok(Value::Null);
+    }
+    let arg = |i: usize| args.get(i).cloned().flatten();
+    let vars = arg(2).unwrap_or_else(|| "{}".into());
+    let silent = ctx.len() > 3 && flag(ctx, 3);
+    let target = arg(0).unwrap_or_default();
+    let path = arg(1).unwrap_or_default();
+    Ok(
+        match j::path::answer(want, &target, &path, &vars, silent).map_err(fail)? {
+            j::path::Answer::Bool(b) => b
+                .map(|b| Value::Integer(i64::from(b)))
+                .unwrap_or(Value::Null),
+            j::path::Answer::Json(t) => opt(t),
+        },
+    )
+}
+
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    use j::path::Want;
+    for (name, want) in [
+        ("jsonb_path_exists", Want::Exists),
+        ("jsonb_path_match", Want::Match),
+        ("jsonb_path_query_array", Want::Array),
+        ("jsonb_path_query_first", Want::First),
+    ] {
+        for n in [name.to_string(), format!("{name}_tz")] {
+            for arity in 2..=4 {
+                conn.create_scalar_function(n.as_str(), arity, det, move |c| json_path(c, want))?;
+            }
+        }
+    }
     conn.create_scalar_function("pg_json_items", 2, det, |c| json_items(c))?;
     conn.create_scalar_function("pg_json_rows", 2, det, |c| json_rows(c))?;
     conn.create_scalar_function("pg_to_json", 3, det, |c| to_json(c))?;

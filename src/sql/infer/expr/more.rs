@@ -41,6 +41,14 @@ impl Env<'_> {
             n if crate::sql::validate::BINARY_STATISTICS.contains(&n) => PgType::Float8,
             "bit_and" | "bit_or" | "bit_xor" | "pg_mode" | "pg_json_records" => nth(self, 0)?,
             "pg_json_field" => PgType::Text,
+            "jsonb_path_exists"
+            | "jsonb_path_match"
+            | "jsonb_path_exists_tz"
+            | "jsonb_path_match_tz" => PgType::Bool,
+            "jsonb_path_query_array"
+            | "jsonb_path_query_first"
+            | "jsonb_path_query_array_tz"
+            | "jsonb_path_query_first_tz" => PgType::Jsonb,
             "pg_percentile_disc" | "pg_percentile_check" => nth(self, 1)?,
             "percentile_disc" | "mode" => match f.within_group.first() {
                 Some(k) => self.expr_type(&k.expr)?,

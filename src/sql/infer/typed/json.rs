@@ -223,9 +223,7 @@ impl Typer<'_> {
             | "jsonb_object"
             | "json_populate_record"
             | "jsonb_populate_record"
-            | "json_strip_nulls"
-            | "jsonb_path_query"
-            | "jsonb_path_exists" => {
+            | "json_strip_nulls" => {
                 return Err(refuse(format!("function {name}")));
             }
             // Set-returning: in FROM they are tables (`typed::lateral`).
@@ -399,7 +397,14 @@ impl Typer<'_> {
                 }
                 *e = call("pg_jsonb_delete", vec![take(left), take(right)]);
             }
-            Op::Minus | Op::AtQuestion if jsonb => {
+            // `jsonb @? jsonpath` (an untyped left side can be nothing
+            // else) and `jsonb @@ jsonpath`, errors suppressed.
+            Op::AtQuestion | Op::AtAt
+                if jsonb || (matches!(op, Op::AtQuestion) && quoted(left).is_some()) =>
+            {
+                *e = path_operator(op, take(left), take(right));
+            }
+            Op::Minus if jsonb => {
                 return Err(refuse(format!("operator {op} on jsonb")));
             }
             _ => return Ok(false),
@@ -445,6 +450,16 @@ impl Typer<'_> {
             .with_hint("No operator matches the given name and argument types. You might need to add explicit type casts.")),
         }
     }
+}
+
+/// `doc @? path` and `doc @@ path`: `jsonb_path_exists` and
+/// `jsonb_path_match` with their errors suppressed.
+fn path_operator(op: &Op, doc: Expr, path: Expr) -> Expr {
+    let name = match op {
+        Op::AtQuestion => "jsonb_path_exists",
+        _ => "jsonb_path_match",
+    };
+    call(name, vec![doc, path, string("{}".into()), number(1)])
 }
 
 #[cfg(test)]
