@@ -451,6 +451,13 @@ fn regexp_replace(c: &mut Context<'_>) -> FnResult {
             'g' => global = true,
             'i' => icase = true,
             'c' => icase = false,
+            // PostgreSQL's other options (newline-sensitive, expanded,
+            // basic, quoted, …) change the match; not built.
+            'b' | 'e' | 'm' | 'n' | 'p' | 'q' | 's' | 't' | 'w' | 'x' => {
+                return Err(super::fail(Error::Unsupported(format!(
+                    "regular expression option \"{f}\""
+                ))))
+            }
             other => {
                 return Err(invalid(format!(
                     "invalid regular expression option: \"{other}\""
