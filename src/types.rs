@@ -69,6 +69,9 @@ pub enum PgType {
     Bpchar(Option<u32>),
     Bytea,
     Date,
+    /// time without time zone: stored as its output text (`HH:MM:SS[.f]`),
+    /// which sorts as the values do.
+    Time,
     Timestamp,
     Timestamptz,
     Json,
@@ -170,6 +173,17 @@ impl PgType {
             }
             D::Bytea => PgType::Bytea,
             D::Date => PgType::Date,
+            D::Time(None, Tz::None | Tz::WithoutTimeZone) => PgType::Time,
+            D::Time(Some(_), _) => {
+                return Err(Error::Unsupported(
+                    "time(p), a time with a precision".into(),
+                ))
+            }
+            D::Time(_, Tz::WithTimeZone | Tz::Tz) => {
+                return Err(Error::Unsupported(
+                    "type time with time zone (timetz)".into(),
+                ))
+            }
             D::Timestamp(_, Tz::None | Tz::WithoutTimeZone) => PgType::Timestamp,
             D::Timestamp(_, Tz::WithTimeZone | Tz::Tz) => PgType::Timestamptz,
             D::JSON => PgType::Json,
@@ -247,6 +261,7 @@ impl PgType {
             PgType::Bpchar(_) => T::BPCHAR,
             PgType::Bytea => T::BYTEA,
             PgType::Date => T::DATE,
+            PgType::Time => T::TIME,
             PgType::Timestamp => T::TIMESTAMP,
             PgType::Timestamptz => T::TIMESTAMPTZ,
             PgType::Json => T::JSON,
@@ -288,6 +303,7 @@ impl PgType {
             T::BPCHAR => PgType::Bpchar(None),
             T::BYTEA => PgType::Bytea,
             T::DATE => PgType::Date,
+            T::TIME => PgType::Time,
             T::TIMESTAMP => PgType::Timestamp,
             T::TIMESTAMPTZ => PgType::Timestamptz,
             T::JSON => PgType::Json,
@@ -336,6 +352,7 @@ impl PgType {
             PgType::Bpchar(None) => "character".into(),
             PgType::Bytea => "bytea".into(),
             PgType::Date => "date".into(),
+            PgType::Time => "time without time zone".into(),
             PgType::Timestamp => "timestamp without time zone".into(),
             PgType::Timestamptz => "timestamp with time zone".into(),
             PgType::Json => "json".into(),
@@ -363,6 +380,7 @@ impl PgType {
             PgType::Numeric(_) => "numeric",
             PgType::Bytea => "bytea",
             PgType::Date => "date",
+            PgType::Time => "time without time zone",
             PgType::Timestamp => "timestamp",
             PgType::Timestamptz => "timestamp with time zone",
             PgType::Json => "json",
@@ -419,6 +437,7 @@ fn array_wire_type(elem: &PgType) -> pgwire::api::Type {
         PgType::Bpchar(_) => T::BPCHAR_ARRAY,
         PgType::Bytea => T::BYTEA_ARRAY,
         PgType::Date => T::DATE_ARRAY,
+        PgType::Time => T::TIME_ARRAY,
         PgType::Timestamp => T::TIMESTAMP_ARRAY,
         PgType::Timestamptz => T::TIMESTAMPTZ_ARRAY,
         PgType::Json => T::JSON_ARRAY,
@@ -625,6 +644,7 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
         "bpchar" => PgType::Bpchar(len),
         "bytea" => PgType::Bytea,
         "date" => PgType::Date,
+        "time" => PgType::Time,
         "timestamp" => PgType::Timestamp,
         "timestamptz" => PgType::Timestamptz,
         "json" => PgType::Json,
@@ -656,6 +676,7 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Bpchar(None) => "bpchar".into(),
         PgType::Bytea => "bytea".into(),
         PgType::Date => "date".into(),
+        PgType::Time => "time".into(),
         PgType::Timestamp => "timestamp".into(),
         PgType::Timestamptz => "timestamptz".into(),
         PgType::Json => "json".into(),

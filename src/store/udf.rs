@@ -43,6 +43,7 @@ mod similar;
 mod stats;
 mod strings;
 mod text;
+mod time;
 pub mod tokens;
 
 type FnResult = rusqlite::Result<Value>;
@@ -649,6 +650,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     arith::register(conn, det)?;
     array::register(conn, det)?;
     interval::register(conn, det)?;
+    time::register(conn, det)?;
     json::register(conn, det)?;
     math::register(conn, det)?;
     strings::register(conn, det)?;

@@ -1,7 +1,8 @@
 //! Stored value ↔ PostgreSQL text and binary formats, per type.
 
 use super::datetime::{
-    date_text, parse_date, parse_timestamp, timestamp_text, MICROS_PER_DAY, PG_EPOCH_DAYS,
+    date_text, format_time, parse_date, parse_time, parse_timestamp, timestamp_text,
+    MICROS_PER_DAY, PG_EPOCH_DAYS,
 };
 use super::interval::Interval;
 use super::json::normalize_jsonb;
@@ -139,6 +140,7 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
                 .to_be_bytes()
                 .to_vec()
         }
+        PgType::Time => parse_time(&text())?.to_be_bytes().to_vec(),
         PgType::Timestamp | PgType::Timestamptz => {
             let stored = match v {
                 Datum::Text(s) => s.clone(),
@@ -400,6 +402,7 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
         }
         PgType::Bytea => parse_bytea(s),
         PgType::Date => Ok(Datum::Text(date_text(parse_date(s)?)?)),
+        PgType::Time => Ok(Datum::Text(format_time(parse_time(s)?))),
         PgType::Timestamp => Ok(Datum::Text(timestamp_text(parse_timestamp(s, false)?)?)),
         PgType::Timestamptz => Ok(Datum::Text(timestamp_text(parse_timestamp(s, true)?)?)),
         PgType::Uuid => parse_uuid(s).ok_or_else(|| syntax(ty, s)),
@@ -464,6 +467,13 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
         PgType::Date => {
             let days = i64::from(i32::from_be_bytes(fixed(ty, b)?));
             Datum::Text(date_text(days + PG_EPOCH_DAYS)?)
+        }
+        PgType::Time => {
+            let micros = i64::from_be_bytes(fixed(ty, b)?);
+            if !(0..=MICROS_PER_DAY).contains(&micros) {
+                return Err(Error::DatetimeFieldOverflow("time out of range".into()));
+            }
+            Datum::Text(format_time(micros))
         }
         PgType::Timestamp | PgType::Timestamptz => {
             let micros = i64::from_be_bytes(fixed(ty, b)?);

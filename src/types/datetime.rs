@@ -132,15 +132,15 @@ pub fn round_micros(micros: i64, precision: u32) -> i64 {
 pub fn format_timestamp(micros: i64) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let tod = micros.rem_euclid(MICROS_PER_DAY);
-    let secs = tod / 1_000_000;
-    let frac = tod % 1_000_000;
-    let mut s = format!(
-        "{} {:02}:{:02}:{:02}",
-        format_date(days),
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    format!("{} {}", format_date(days), format_time(tod))
+}
+
+/// `HH:MM:SS[.ffffff]` of microseconds since midnight (`24:00:00` for a
+/// whole day), as PostgreSQL prints a time.
+pub fn format_time(micros: i64) -> String {
+    let secs = micros / 1_000_000;
+    let frac = micros % 1_000_000;
+    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
     if frac != 0 {
         let f = format!("{frac:06}");
         s.push('.');
@@ -235,39 +235,7 @@ fn parse_parts(ty: &str, s: &str) -> Result<Parsed> {
             c.peek().is_some_and(|b| b.is_ascii_digit())
         })
     {
-        let (h, _) = c.digits(1, 2).ok_or_else(|| syntax(ty, s))?;
-        if !c.eat(b':') {
-            return Err(syntax(ty, s));
-        }
-        let (mi, _) = c.digits(2, 2).ok_or_else(|| syntax(ty, s))?;
-        let mut sec = 0;
-        let mut frac = 0;
-        if c.eat(b':') {
-            sec = c.digits(2, 2).ok_or_else(|| syntax(ty, s))?.0;
-            if c.eat(b'.') {
-                let start = c.i;
-                c.digits(0, usize::MAX);
-                let f = &t[start..c.i];
-                // Round to microseconds as PostgreSQL does.
-                let mut v: i64 = 0;
-                for (k, ch) in f.bytes().enumerate().take(7) {
-                    if k < 6 {
-                        v = v * 10 + i64::from(ch - b'0');
-                    }
-                }
-                for _ in f.len().min(6)..6 {
-                    v *= 10;
-                }
-                if f.len() > 6 && f.as_bytes()[6] >= b'5' {
-                    v += 1;
-                }
-                frac = v;
-            }
-        }
-        if h > 24 || mi > 59 || sec > 60 || (h == 24 && (mi, sec, frac) != (0, 0, 0)) {
-            return Err(out_of_range(s));
-        }
-        micros_of_day = ((h * 60 + mi) * 60 + sec) * 1_000_000 + frac;
+        micros_of_day = time_of_day(&mut c, ty, s)?;
     }
     c.skip_spaces();
     let offset = parse_offset(&mut c, t).ok_or_else(|| syntax(ty, s))?;
@@ -280,6 +248,99 @@ fn parse_parts(ty: &str, s: &str) -> Result<Parsed> {
         micros_of_day,
         offset,
     })
+}
+
+/// `H[H]:MM[:SS[.f…]]` at the cursor, as microseconds since midnight
+/// (fractions rounded to microseconds as PostgreSQL rounds them;
+/// `24:00:00` the one value past 23:59:59.999999).
+fn time_of_day(c: &mut Cursor<'_>, ty: &str, s: &str) -> Result<i64> {
+    let (h, _) = c.digits(1, 2).ok_or_else(|| syntax(ty, s))?;
+    if !c.eat(b':') {
+        return Err(syntax(ty, s));
+    }
+    let (mi, _) = c.digits(2, 2).ok_or_else(|| syntax(ty, s))?;
+    let mut sec = 0;
+    let mut frac = 0;
+    if c.eat(b':') {
+        sec = c.digits(2, 2).ok_or_else(|| syntax(ty, s))?.0;
+        if c.eat(b'.') {
+            let start = c.i;
+            c.digits(0, usize::MAX);
+            let f = &c.b[start..c.i];
+            let mut v: i64 = 0;
+            for &ch in f.iter().take(6) {
+                v = v * 10 + i64::from(ch - b'0');
+            }
+            for _ in f.len().min(6)..6 {
+                v *= 10;
+            }
+            if f.len() > 6 && f[6] >= b'5' {
+                v += 1;
+            }
+            frac = v;
+        }
+    }
+    let micros = ((h * 60 + mi) * 60 + sec) * 1_000_000 + frac;
+    if h > 24 || mi > 59 || sec > 60 || micros > MICROS_PER_DAY {
+        return Err(out_of_range(s));
+    }
+    Ok(micros)
+}
+
+/// Parse PostgreSQL `time` input into microseconds since midnight: a
+/// time of day (`HH:MM[:SS[.f]]`, optionally after `T`, with `AM`/`PM`),
+/// or a whole timestamp whose date is dropped; a zone after it is
+/// ignored, as PostgreSQL ignores it for `time`.
+pub fn parse_time(s: &str) -> Result<i64> {
+    const TY: &str = "time";
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("allballs") {
+        return Ok(0);
+    }
+    let b = t.as_bytes();
+    if b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
+        return Ok(parse_parts(TY, s)?.micros_of_day);
+    }
+    let mut c = Cursor { b, i: 0 };
+    if c.peek().is_some_and(|x| x == b'T' || x == b't') {
+        c.i += 1;
+    }
+    let mut micros = time_of_day(&mut c, TY, s)?;
+    c.skip_spaces();
+    let rest = &t[c.i..];
+    for (word, pm) in [("am", false), ("pm", true), ("a.m.", false), ("p.m.", true)] {
+        if rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word) {
+            let hour = micros / 3_600_000_000;
+            if hour > 12 {
+                return Err(out_of_range(s));
+            }
+            if hour == 12 {
+                micros -= 12 * 3_600_000_000;
+            }
+            if pm {
+                micros += 12 * 3_600_000_000;
+            }
+            c.i += word.len();
+            c.skip_spaces();
+            break;
+        }
+    }
+    let rest = &t[c.i..];
+    let named_zone = rest.starts_with(|x: char| x.is_ascii_alphabetic())
+        && !["utc", "gmt", "z"]
+            .iter()
+            .any(|z| rest.len() >= z.len() && rest[..z.len()].eq_ignore_ascii_case(z));
+    if named_zone {
+        return Err(Error::Unsupported(format!(
+            "a time zone name in time input (\"{s}\")"
+        )));
+    }
+    parse_offset(&mut c, t).ok_or_else(|| syntax(TY, s))?;
+    c.skip_spaces();
+    if !c.done() {
+        return Err(syntax(TY, s));
+    }
+    Ok(micros)
 }
 
 /// An optional zone suffix: `Z`, `UTC`, `+HH`, `+HH:MM`, `+HHMM`, `-…`.

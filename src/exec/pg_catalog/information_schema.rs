@@ -156,7 +156,7 @@ fn numeric_facets(ty: &PgType) -> (Option<i64>, Option<i64>, Option<i64>) {
 fn datetime_precision(ty: &PgType) -> Option<i64> {
     match ty {
         PgType::Date => Some(0),
-        PgType::Timestamp | PgType::Timestamptz => Some(6),
+        PgType::Time | PgType::Timestamp | PgType::Timestamptz => Some(6),
         _ => None,
     }
 }

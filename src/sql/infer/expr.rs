@@ -410,7 +410,9 @@ impl Env<'_> {
                     return Ok(PgType::Jsonb);
                 }
                 let r = self.expr_type(right)?;
-                if let Some(t) = interval_arith(op, (&l, left), (&r, right)) {
+                if let Some(t) = super::typed::time::time_arith(op, (&l, left), (&r, right))
+                    .or_else(|| interval_arith(op, (&l, left), (&r, right)))
+                {
                     return Ok(t);
                 }
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
@@ -620,6 +622,7 @@ impl Env<'_> {
             | "statement_timestamp"
             | "clock_timestamp" => PgType::Timestamptz,
             "localtimestamp" => PgType::Timestamp,
+            "localtime" => PgType::Time,
             "current_date" => PgType::Date,
             "date_trunc" => match a.get(1) {
                 Some(e) => match self.expr_type(e)? {

@@ -35,6 +35,7 @@ fn internal_name_of(t: &PgType) -> String {
         PgType::Bpchar(_) => "bpchar",
         PgType::Bytea => "bytea",
         PgType::Date => "date",
+        PgType::Time => "time",
         PgType::Timestamp => "timestamp",
         PgType::Timestamptz => "timestamptz",
         PgType::Json => "json",

@@ -29,6 +29,7 @@ mod json;
 mod json_edit;
 mod lateral;
 mod ordered;
+pub(crate) mod time;
 mod values;
 
 use std::mem::discriminant;

@@ -572,8 +572,20 @@ fn session_value(name: &str, f: &Function) -> Result<Option<Function>> {
             };
             call(target, args)
         }
-        "current_time" | "localtime" => {
-            return Err(Error::Unsupported(format!("{name} (the time types)")));
+        // The time of day of the transaction's start (the session's zone
+        // is UTC); current_time is a time with time zone.
+        "localtime" if matches!(f.args, FunctionArguments::None) => call(
+            "pg_cast",
+            vec![
+                call("pg_now", vec![]),
+                Expr::Value(Value::SingleQuotedString("time".into()).into()),
+            ],
+        ),
+        "localtime" => return Err(Error::Unsupported("localtime(p)".into())),
+        "current_time" => {
+            return Err(Error::Unsupported(
+                "current_time (type time with time zone)".into(),
+            ));
         }
         // SQL's parenthesis-less CURRENT_USER & co. are calls to SQLite.
         "current_user" | "session_user" | "user" | "current_catalog"

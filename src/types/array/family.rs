@@ -53,6 +53,7 @@ impl Family {
             PgType::Text
             | PgType::Varchar(_)
             | PgType::Date
+            | PgType::Time
             | PgType::Timestamp
             | PgType::Timestamptz
             | PgType::Uuid

@@ -185,13 +185,15 @@ def test_server_side_cursor_and_prepare(conn, ddl, table):
 
 
 def test_unsupported_binary_parameter_is_refused(dsn):
-    """psycopg sends a time in binary; MosaicDB has no time type, and
-    refuses it instead of reading its bytes as text. An interval, which
-    it has, comes back as it was sent."""
+    """psycopg sends an aware time as timetz; MosaicDB has no timetz type,
+    and refuses it instead of reading its bytes as text. A time and an
+    interval, which it has, come back as they were sent."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         with pytest.raises(psycopg.errors.FeatureNotSupported):
-            conn.execute("SELECT %s", (datetime.time(1, 2, 3),))
+            conn.execute("SELECT %b", (datetime.time(1, 2, 3, tzinfo=datetime.timezone.utc),))
         assert conn.execute("SELECT 1").fetchone() == (1,)
+        t = datetime.time(1, 2, 3, 4)
+        assert conn.execute("SELECT %b", (t,)).fetchone() == (t,)
         day = datetime.timedelta(days=1, microseconds=7)
         assert conn.execute("SELECT %s", (day,)).fetchone() == (day,)
 

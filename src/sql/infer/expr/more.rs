@@ -41,6 +41,9 @@ impl Env<'_> {
             n if crate::sql::validate::BINARY_STATISTICS.contains(&n) => PgType::Float8,
             "bit_and" | "bit_or" | "bit_xor" | "pg_mode" | "pg_json_records" => nth(self, 0)?,
             "pg_json_field" => PgType::Text,
+            "make_time" | "pg_make_time" | "pg_time_add" => PgType::Time,
+            "pg_time_diff" => PgType::Interval,
+            "pg_date_time" => PgType::Timestamp,
             "jsonb_path_exists"
             | "jsonb_path_match"
             | "jsonb_path_exists_tz"

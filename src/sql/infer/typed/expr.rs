@@ -208,7 +208,9 @@ impl Typer<'_> {
             }
             Expr::Cast { .. } => self.cast(e),
             Expr::Extract { .. } => {
-                self.interval_extract(e);
+                if !self.time_extract(e)? {
+                    self.interval_extract(e);
+                }
                 Ok(())
             }
             Expr::AtTimeZone { .. } => {
@@ -248,7 +250,7 @@ impl Typer<'_> {
         if self.bytea(e)? {
             return Ok(());
         }
-        if self.json_binary(e)? || self.interval_binary(e)? {
+        if self.json_binary(e)? || self.time_binary(e)? || self.interval_binary(e)? {
             return Ok(());
         }
         let result = match e {
@@ -604,6 +606,7 @@ impl Typer<'_> {
         let name = func_name(f);
         if name.starts_with("pg_numeric")
             || super::interval::is_interval_call(&name)
+            || name.starts_with("pg_time_")
             || super::array::is_array_call(&name)
             || self.json_function(e, &name)?
             || self.ordered_call(e, &name)?
@@ -626,7 +629,7 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
-        if self.interval_call(e, &types)? {
+        if self.time_call(e, &types)? || self.interval_call(e, &types)? {
             return Ok(());
         }
         let Expr::Function(f) = e else {
