@@ -267,6 +267,36 @@ pub(crate) fn prepare_single(
         .ok_or_else(|| Error::Internal(format!("no statement in {sql}")))
 }
 
+/// The query forms MosaicDB runs as others, respelled before a statement
+/// is classified. A view's definition is kept as written; everything else
+/// reads the queries of the views it names.
+fn expand_forms(catalog: &dyn crate::sql::Schema, stmt: &mut Statement) -> Result<()> {
+    if matches!(stmt, Statement::CreateView(_)) {
+        return Ok(());
+    }
+    crate::sql::joined_writes::expand(stmt)?;
+    crate::sql::json_records::populate(stmt, catalog)?;
+    crate::sql::views::expand(stmt, catalog)?;
+    crate::sql::grouping_sets::expand(stmt)?;
+    crate::sql::on_constraint::resolve(stmt, catalog)?;
+    crate::sql::validate::override_user_values(stmt, catalog)
+}
+
+/// DISTINCT ON and WITH TIES in the queries below the statement's own,
+/// each with its own result column names.
+fn expand_nested(
+    catalog: &dyn crate::sql::Schema,
+    stmt: &mut Statement,
+    params: &[PgType],
+) -> Result<()> {
+    let schema = system::SystemSchema(catalog);
+    crate::sql::distinct_on::expand_nested(stmt, &mut |q| {
+        let query = Statement::Query(Box::new(q.clone()));
+        let columns = crate::sql::infer::result_columns(&query, &schema, params).ok()?;
+        Some(columns.into_iter().map(|(name, _)| name).collect())
+    })
+}
+
 fn prepare_one(
     catalog: &dyn crate::sql::Schema,
     mut stmt: Statement,
@@ -282,15 +312,7 @@ fn prepare_one(
     }
     crate::sql::with_writes::hoist(&mut stmt)?;
     let needs = crate::sql::privileges::needs(&stmt, catalog);
-    // A view's definition is kept as written; everything else reads the
-    // queries of the views it names.
-    if !matches!(stmt, Statement::CreateView(_)) {
-        crate::sql::joined_writes::expand(&mut stmt)?;
-        crate::sql::views::expand(&mut stmt, catalog)?;
-        crate::sql::grouping_sets::expand(&mut stmt)?;
-        crate::sql::on_constraint::resolve(&mut stmt, catalog)?;
-        crate::sql::validate::override_user_values(&mut stmt, catalog)?;
-    }
+    expand_forms(catalog, &mut stmt)?;
     let kind = classify(&stmt)?;
     if matches!(
         kind,
@@ -372,6 +394,7 @@ fn prepare_one(
         crate::sql::distinct_on::expand(&mut stmt, &names)?;
         crate::sql::with_ties::expand(&mut stmt, &names)?;
     }
+    expand_nested(catalog, &mut stmt, &params)?;
     type_numeric(catalog, &mut stmt, &mut kind, &params)?;
     Ok(Prepared {
         id: next_id(),

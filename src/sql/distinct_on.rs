@@ -10,8 +10,10 @@
 //! WHERE rn = 1 ORDER BY o1, … LIMIT … OFFSET …
 //! ```
 //!
-//! Only the statement's own query is rewritten (its output columns are
-//! known there); DISTINCT ON in a subquery stays refused.
+//! The statement's own query is rewritten with the statement's result
+//! names; a query below it (`expand_nested`) with its own, where they can
+//! be told on their own (a correlated subquery's cannot: it stays
+//! refused).
 
 use sqlparser::ast::{
     Distinct, Expr, Ident, OrderByExpr, OrderByKind, SelectItem, SetExpr, Statement, Value,
@@ -24,9 +26,14 @@ const ALIAS: &str = "_mosaic_distinct_on";
 /// Rewrite `stmt`'s DISTINCT ON, if its own query has one; `names` are the
 /// statement's result column names.
 pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
-    let Statement::Query(q) = stmt else {
-        return Ok(());
-    };
+    match stmt {
+        Statement::Query(q) => expand_query(q, names),
+        _ => Ok(()),
+    }
+}
+
+/// Rewrite `q` if it is such a query; `names` are its result column names.
+pub fn expand_query(q: &mut sqlparser::ast::Query, names: &[String]) -> Result<()> {
     let SetExpr::Select(sel) = q.body.as_ref() else {
         return Ok(());
     };
@@ -105,8 +112,62 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
     new.limit_clause = q.limit_clause.take();
     new.fetch = q.fetch.take();
     new.locks = std::mem::take(&mut q.locks);
-    *q = new;
+    *q = *new;
     Ok(())
+}
+
+/// DISTINCT ON and WITH TIES in the queries below the statement's own
+/// (derived tables, CTEs, subqueries, INSERT's source), rewritten as the
+/// statement's own are, each with its result column names from
+/// `names_of`; where those cannot be told on their own (a correlated
+/// subquery), the query stays refused.
+pub fn expand_nested(
+    stmt: &mut Statement,
+    names_of: &mut dyn FnMut(&sqlparser::ast::Query) -> Option<Vec<String>>,
+) -> Result<()> {
+    struct Nested<'a> {
+        skip_first: bool,
+        names_of: &'a mut dyn FnMut(&sqlparser::ast::Query) -> Option<Vec<String>>,
+        error: Option<Error>,
+    }
+    impl sqlparser::ast::VisitorMut for Nested<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, q: &mut sqlparser::ast::Query) -> std::ops::ControlFlow<()> {
+            if std::mem::take(&mut self.skip_first) {
+                return std::ops::ControlFlow::Continue(());
+            }
+            let distinct_on = matches!(
+                q.body.as_ref(),
+                SetExpr::Select(s) if matches!(s.distinct, Some(Distinct::On(_)))
+            );
+            let ties = q.fetch.as_ref().is_some_and(|f| f.with_ties);
+            if !distinct_on && !ties {
+                return std::ops::ControlFlow::Continue(());
+            }
+            let Some(names) = (self.names_of)(q) else {
+                return std::ops::ControlFlow::Continue(());
+            };
+            let r = expand_query(q, &names)
+                .and_then(|()| crate::sql::with_ties::expand_query(q, &names));
+            match r {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                Err(e) => {
+                    self.error = Some(e);
+                    std::ops::ControlFlow::Break(())
+                }
+            }
+        }
+    }
+    let mut v = Nested {
+        skip_first: matches!(stmt, Statement::Query(_)),
+        names_of,
+        error: None,
+    };
+    let _ = sqlparser::ast::VisitMut::visit(stmt, &mut v);
+    match v.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// The outer query's items: inner column `_c<i>` under the statement's

@@ -118,10 +118,18 @@ fn record_factor(tf: &TableFactor) -> Result<Option<TableFactor>> {
         }
         let as_json = matches!(ty, PgType::Json | PgType::Jsonb);
         let key = c.name.value.replace('\'', "''");
-        items.push(format!(
-            "CAST(pg_json_field(\"mosaic_rec\".value, '{key}', '{fname}', {jsonb}, {as_json}) AS {dt}) AS {}",
-            c.name
-        ));
+        let field =
+            format!("pg_json_field(\"mosaic_rec\".value, '{key}', '{fname}', {jsonb}, {as_json})");
+        // A length is checked as input checks it (too long is 22001),
+        // where a cast would cut the text.
+        let value = match ty {
+            PgType::Varchar(Some(_)) | PgType::Bpchar(Some(_)) => format!(
+                "CAST(pg_assign_text({field}, '{}') AS {dt})",
+                crate::types::cast_spec(&ty)
+            ),
+            _ => format!("CAST({field} AS {dt})"),
+        };
+        items.push(format!("{value} AS {}", c.name));
     }
     let source = if fname.ends_with("set") {
         format!(
@@ -142,4 +150,123 @@ fn record_factor(tf: &TableFactor) -> Result<Option<TableFactor>> {
         return Err(Error::Internal("a record function did not parse".into()));
     };
     Ok(sel.from.into_iter().next().map(|t| t.relation))
+}
+
+/// `json[b]_populate_record(set)(NULL::t, doc)` in FROM: the
+/// `json[b]_to_record(set)` of `doc` with `t`'s columns and their types
+/// (a NULL base gives the keys a document lacks NULL, as `to_record`
+/// does), named as PostgreSQL names them. A base other than NULL, and a
+/// column list renaming the columns, are 0A000.
+pub fn populate(stmt: &mut Statement, catalog: &dyn super::Schema) -> Result<()> {
+    struct Populate<'a> {
+        catalog: &'a dyn super::Schema,
+    }
+    impl VisitorMut for Populate<'_> {
+        type Break = Error;
+        fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<Error> {
+            match populate_factor(tf, self.catalog) {
+                Ok(Some(new)) => *tf = new,
+                Ok(None) => {}
+                Err(e) => return ControlFlow::Break(e),
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    match stmt.visit(&mut Populate { catalog }) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+fn populate_factor(tf: &TableFactor, catalog: &dyn super::Schema) -> Result<Option<TableFactor>> {
+    let TableFactor::Table {
+        name,
+        alias,
+        args: Some(args),
+        ..
+    } = tf
+    else {
+        return Ok(None);
+    };
+    let fname = name
+        .0
+        .last()
+        .map(|p| p.to_string().to_ascii_lowercase())
+        .unwrap_or_default();
+    let Some(to) = fname
+        .strip_suffix("populate_record")
+        .map(|p| format!("{p}to_record"))
+        .or_else(|| {
+            fname
+                .strip_suffix("populate_recordset")
+                .map(|p| format!("{p}to_recordset"))
+        })
+        .filter(|_| fname.starts_with("json"))
+    else {
+        return Ok(None);
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(base)), doc] = args.args.as_slice() else {
+        return Err(Error::NoSuchFunction(format!(
+            "{fname} with {} arguments",
+            args.args.len()
+        )));
+    };
+    let Expr::Cast {
+        expr, data_type, ..
+    } = base
+    else {
+        return Err(Error::Unsupported(format!(
+            "{fname} with a base other than NULL::type"
+        )));
+    };
+    if !matches!(expr.as_ref(), Expr::Value(v) if matches!(v.value, sqlparser::ast::Value::Null)) {
+        return Err(Error::Unsupported(format!(
+            "{fname} with a base other than NULL"
+        )));
+    }
+    let type_name = data_type.to_string();
+    let type_name = type_name.trim_matches('"').to_string();
+    let def = catalog
+        .table(&type_name)
+        .or_else(|| catalog.view(&type_name))
+        .ok_or_else(|| Error::Unsupported(format!("{fname} of type {type_name}")))?;
+    if alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
+        return Err(Error::Unsupported(format!(
+            "{fname} with a column list renaming the columns"
+        )));
+    }
+    let mut columns = Vec::new();
+    for c in &def.columns {
+        let Expr::Cast { data_type, .. } =
+            super::parse_expr(&format!("CAST(NULL AS {})", c.ty.display_name()))?
+        else {
+            return Err(Error::Internal("a type did not parse".into()));
+        };
+        columns.push(sqlparser::ast::TableAliasColumnDef {
+            name: sqlparser::ast::Ident::with_quote('"', c.name.clone()),
+            data_type: Some(data_type),
+        });
+    }
+    let alias = sqlparser::ast::TableAlias {
+        explicit: true,
+        name: alias
+            .as_ref()
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| sqlparser::ast::Ident::new(fname.clone())),
+        columns,
+        at: None,
+    };
+    let mut to_factor = tf.clone();
+    if let TableFactor::Table {
+        name,
+        alias: a,
+        args: Some(args),
+        ..
+    } = &mut to_factor
+    {
+        *name = sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(to)]);
+        *a = Some(alias);
+        args.args = vec![doc.clone()];
+    }
+    record_factor(&to_factor)
 }

@@ -34,7 +34,7 @@ pub mod index;
 pub mod index_expr;
 pub mod joined_writes;
 mod json_path;
-mod json_records;
+pub mod json_records;
 pub mod merge;
 pub mod on_constraint;
 pub mod privileges;

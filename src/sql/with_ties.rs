@@ -23,9 +23,14 @@ const ALIAS: &str = "_mosaic_ties";
 /// Rewrite `stmt`'s own query if it fetches WITH TIES; `names` are the
 /// statement's result column names.
 pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
-    let Statement::Query(q) = stmt else {
-        return Ok(());
-    };
+    match stmt {
+        Statement::Query(q) => expand_query(q, names),
+        _ => Ok(()),
+    }
+}
+
+/// Rewrite `q` if it is such a query; `names` are its result column names.
+pub fn expand_query(q: &mut sqlparser::ast::Query, names: &[String]) -> Result<()> {
     let Some(fetch) = q.fetch.as_ref().filter(|f| f.with_ties) else {
         return Ok(());
     };
@@ -101,6 +106,6 @@ pub fn expand(stmt: &mut Statement, names: &[String]) -> Result<()> {
     };
     new.with = q.with.take();
     new.locks = std::mem::take(&mut q.locks);
-    *q = new;
+    *q = *new;
     Ok(())
 }
