@@ -127,7 +127,8 @@ pub fn rows_query(columns: &[(String, PgType)], rows: &[Vec<Option<String>>]) ->
 }
 
 /// A WITH before INSERT becomes the WITH of INSERT's query (the same
-/// names in the same scope); before UPDATE or DELETE it is not built.
+/// names in the same scope); before UPDATE or DELETE its queries are put
+/// where the statement names them (`inline_ctes`).
 pub fn hoist(stmt: &mut Statement) -> Result<()> {
     let Statement::Query(q) = stmt else {
         return Ok(());
@@ -152,9 +153,109 @@ pub fn hoist(stmt: &mut Statement) -> Result<()> {
             *stmt = Statement::Insert(ins);
             Ok(())
         }
-        SetExpr::Update(_) | SetExpr::Delete(_) => Err(Error::Unsupported(
-            "a WITH clause before UPDATE or DELETE (use a subquery)".into(),
-        )),
+        SetExpr::Update(inner) | SetExpr::Delete(inner) => {
+            let mut inner = inner.clone();
+            inline_ctes(&with, &mut inner)?;
+            *stmt = inner;
+            Ok(())
+        }
         _ => Ok(()),
     }
+}
+
+/// Functions whose value differs between two evaluations: a WITH query
+/// that calls one is evaluated once in PostgreSQL, which its inlined
+/// copies would not be.
+const VOLATILE: &[&str] = &[
+    "random",
+    "nextval",
+    "setval",
+    "gen_random_uuid",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "pg_sleep",
+];
+
+/// The WITH queries of `with` put where `stmt` (an UPDATE or DELETE)
+/// names them, as derived tables: the same rows, since they neither
+/// write nor call volatile functions (refused with 0A000 otherwise, as
+/// is WITH RECURSIVE).
+fn inline_ctes(with: &sqlparser::ast::With, stmt: &mut Statement) -> Result<()> {
+    use sqlparser::ast::{TableFactor, VisitMut, VisitorMut};
+    if with.recursive {
+        return Err(Error::Unsupported(
+            "WITH RECURSIVE before UPDATE or DELETE".into(),
+        ));
+    }
+    for cte in &with.cte_tables {
+        let mut volatile = None;
+        let _ = sqlparser::ast::visit_expressions(&cte.query, |e: &sqlparser::ast::Expr| {
+            if let sqlparser::ast::Expr::Function(f) = e {
+                let name = f.name.to_string().to_ascii_lowercase();
+                if VOLATILE.contains(&name.rsplit('.').next().unwrap_or_default()) {
+                    volatile = Some(name);
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        if let Some(name) = volatile {
+            return Err(Error::Unsupported(format!(
+                "a WITH query calling {name}() before UPDATE or DELETE"
+            )));
+        }
+    }
+    // Later WITH queries may read earlier ones: inline those first.
+    let mut ctes: Vec<(String, sqlparser::ast::Cte)> = Vec::new();
+    for cte in &with.cte_tables {
+        let mut cte = cte.clone();
+        let mut q = Statement::Query(cte.query.clone());
+        let mut inline = Inline { ctes: &ctes };
+        let _ = VisitMut::visit(&mut q, &mut inline);
+        if let Statement::Query(done) = q {
+            cte.query = done;
+        }
+        ctes.push((ident_name(&cte.alias.name), cte));
+    }
+    struct Inline<'a> {
+        ctes: &'a [(String, sqlparser::ast::Cte)],
+    }
+    impl VisitorMut for Inline<'_> {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+            let TableFactor::Table { name, alias, .. } = tf else {
+                return ControlFlow::Continue(());
+            };
+            let [part] = name.0.as_slice() else {
+                return ControlFlow::Continue(());
+            };
+            let Some(ident) = part.as_ident() else {
+                return ControlFlow::Continue(());
+            };
+            let key = ident_name(ident);
+            let Some((_, cte)) = self.ctes.iter().rev().find(|(n, _)| *n == key) else {
+                return ControlFlow::Continue(());
+            };
+            let mut alias = alias.clone().unwrap_or_else(|| cte.alias.clone());
+            if alias.columns.is_empty() {
+                alias.columns = cte.alias.columns.clone();
+            }
+            *tf = TableFactor::Derived {
+                lateral: false,
+                subquery: cte.query.clone(),
+                alias: Some(alias),
+                sample: None,
+            };
+            ControlFlow::Continue(())
+        }
+    }
+    let target = crate::sql::views::write_target(stmt).map(object_name);
+    if let Some(t) = target.filter(|t| ctes.iter().any(|(n, _)| n == t)) {
+        return Err(Error::Unsupported(format!(
+            "a WITH query named as the table \"{t}\" that UPDATE or DELETE changes"
+        )));
+    }
+    let _ = VisitMut::visit(stmt, &mut Inline { ctes: &ctes });
+    Ok(())
 }
