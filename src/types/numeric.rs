@@ -726,5 +726,9 @@ impl PartialEq for Numeric {
     }
 }
 
+mod moments;
+
+pub use moments::Moments;
+
 #[cfg(test)]
 mod tests;

@@ -600,8 +600,7 @@ impl Env<'_> {
             | "pg_sleep"
             | "pg_sleep_for"
             | "pg_sleep_until" => PgType::Void,
-            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" | "stddev"
-            | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => PgType::Float8,
+            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,
             "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),
             "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "cbrt" | "power"
             | "pow" | "exp" | "ln" | "log" | "log10" | "sign" => math(first(self)?),

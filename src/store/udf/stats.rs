@@ -2,10 +2,10 @@
 //! `var_pop` over double precision, accumulated as PostgreSQL's
 //! `float8_accum` does (Youngs and Cramer's update of the count, the sum
 //! and the sum of squared deviations), so that the same rows in the same
-//! order give the same last digits. The typed step lets only float
-//! arguments through: over integers and numerics PostgreSQL computes a
-//! numeric. A NaN result (from infinite inputs) is refused, as SQLite
-//! cannot hold a NaN.
+//! order give the same last digits. A NaN result (from infinite inputs)
+//! is refused, as SQLite cannot hold a NaN. Over integers and numerics
+//! the typed step calls `pg_numeric_<name>` instead, exact numerics
+//! accumulated as `types::numeric::Moments`.
 
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
@@ -97,15 +97,61 @@ impl Aggregate<Moments, Value> for Stat {
     }
 }
 
+/// The same aggregates over integers and numerics, in numeric.
+struct NumericStat(Kind);
+
+impl Aggregate<crate::types::numeric::Moments, Value> for NumericStat {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<crate::types::numeric::Moments> {
+        Ok(Default::default())
+    }
+
+    fn step(
+        &self,
+        ctx: &mut Context<'_>,
+        m: &mut crate::types::numeric::Moments,
+    ) -> rusqlite::Result<()> {
+        use crate::types::numeric::Numeric;
+        let x = match ctx.get_raw(0) {
+            ValueRef::Null => return Ok(()),
+            ValueRef::Integer(i) => Numeric::from_i64(i),
+            ValueRef::Real(f) => Numeric::from_f64(f, 15).map_err(fail)?,
+            ValueRef::Text(t) => Numeric::parse(&String::from_utf8_lossy(t)).map_err(fail)?,
+            ValueRef::Blob(_) => {
+                return Err(fail(Error::DatatypeMismatch(
+                    "statistics aggregate over a value that is not a number".into(),
+                )))
+            }
+        };
+        m.add(&x).map_err(fail)
+    }
+
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        m: Option<crate::types::numeric::Moments>,
+    ) -> rusqlite::Result<Value> {
+        let (sample, root) = match self.0 {
+            Kind::VarSamp => (true, false),
+            Kind::VarPop => (false, false),
+            Kind::StddevSamp => (true, true),
+            Kind::StddevPop => (false, true),
+        };
+        let r = m.unwrap_or_default().result(sample, root).map_err(fail)?;
+        Ok(r.map(|n| Value::Text(n.to_string())).unwrap_or(Value::Null))
+    }
+}
+
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     for name in crate::sql::validate::STATISTICS {
-        let kind = match *name {
+        let kind = || match *name {
             "stddev" | "stddev_samp" => Kind::StddevSamp,
             "stddev_pop" => Kind::StddevPop,
             "variance" | "var_samp" => Kind::VarSamp,
             _ => Kind::VarPop,
         };
-        conn.create_aggregate_function(*name, 1, det, Stat(kind))?;
+        conn.create_aggregate_function(*name, 1, det, Stat(kind()))?;
+        let numeric = format!("pg_numeric_{name}");
+        conn.create_aggregate_function(numeric.as_str(), 1, det, NumericStat(kind()))?;
     }
     Ok(())
 }

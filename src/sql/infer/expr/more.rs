@@ -10,7 +10,7 @@ use crate::sql::infer::Env;
 use crate::types::PgType;
 
 impl Env<'_> {
-    /// The type of an ordered-set aggregate, a binary statistic, a bit
+    /// The type of a statistics aggregate, an ordered-set aggregate, a binary statistic, a bit
     /// aggregate, a json record field or `div`/`gcd`/`lcm`/`width_bucket`/
     /// `to_hex` (and of the typed step's calls for them); `None` for other
     /// functions.
@@ -25,6 +25,18 @@ impl Env<'_> {
             None => Ok(PgType::Unknown),
         };
         Ok(Some(match name {
+            // Numeric over integers and numerics, as PostgreSQL computes them.
+            "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
+                match nth(self, 0)? {
+                    PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Numeric(_) => {
+                        PgType::Numeric(None)
+                    }
+                    _ => PgType::Float8,
+                }
+            }
+            n if n.starts_with("pg_numeric_") && (n.contains("var") || n.contains("stddev")) => {
+                PgType::Numeric(None)
+            }
             "pg_percentile_cont_multi" => PgType::Array(Box::new(PgType::Float8)),
             "pg_percentile_disc_multi" => PgType::Array(Box::new(nth(self, 1)?)),
             "percentile_cont" if matches!(nth(self, 0)?, PgType::Array(_)) => {

@@ -65,15 +65,24 @@ pub(super) fn by_argument_types(
     Ok(None)
 }
 
-/// The statistics aggregates take double precision only (PostgreSQL
-/// computes them in numeric over integers and numerics), and are no
-/// window functions here.
-pub(super) fn statistics_call(name: &str, f: &Function, types: &[PgType]) -> Result<()> {
+/// The statistics aggregates over double precision, and over integers
+/// and numerics in numeric (`pg_numeric_<name>`, as PostgreSQL computes
+/// them); no window functions here.
+pub(super) fn statistics_call(name: &str, f: &mut Function, types: &[PgType]) -> Result<()> {
     if !crate::sql::validate::STATISTICS.contains(&name) {
         return Ok(());
     }
     if f.over.is_some() {
         return Err(refuse(format!("{name} as a window function")));
+    }
+    if matches!(
+        types,
+        [PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Numeric(_)]
+    ) {
+        f.name = sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(format!(
+            "pg_numeric_{name}"
+        ))]);
+        return Ok(());
     }
     if !matches!(types, [PgType::Float4 | PgType::Float8]) {
         let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
