@@ -60,6 +60,28 @@ fn analyze_option(options: &[UtilityOption]) -> Result<bool> {
     Ok(analyze)
 }
 
+/// EXPLAIN as one statement; EXPLAIN EXECUTE explains the prepared
+/// statement with its arguments, which are evaluated first (outside the
+/// statement, as EXECUTE evaluates them).
+pub(super) fn run_explain(
+    sess: &mut Session,
+    mut stmt: Statement,
+    params: &[Datum],
+    sink: &mut RowSink,
+) -> Result<Outcome> {
+    let mut bound = params.to_vec();
+    if let Statement::Explain { statement, .. } = &mut stmt {
+        if let Some(Ok(crate::exec::Kind::Execute(spec))) = super::statements::classify(statement) {
+            let (prepared, args) = super::statements::bound(sess, &spec)?;
+            if let Some(inner) = prepared.stmt.clone() {
+                **statement = inner;
+                bound = args;
+            }
+        }
+    }
+    sess.in_statement(false, |sess| explain(sess, stmt, &bound, sink))
+}
+
 pub fn explain(
     sess: &mut Session,
     stmt: Statement,

@@ -411,9 +411,7 @@ impl Session {
                 Ok(Outcome::Rows { count: 1 })
             }
             (Kind::Query | Kind::LockingQuery(_), Some(s)) => self.query(s, p, params, sink),
-            (Kind::Explain, Some(s)) => {
-                self.in_statement(false, |sess| super::explain::explain(sess, s, params, sink))
-            }
+            (Kind::Explain, Some(s)) => super::explain::run_explain(self, s, params, sink),
             (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
                 crate::exec::ddl::matview::refuse_write(self, &s)?;
                 if matches!(p.kind, Kind::Update | Kind::Delete)

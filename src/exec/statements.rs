@@ -145,6 +145,13 @@ pub fn prepare(sess: &mut Session, spec: &SqlPrepare) -> Result<Outcome> {
 /// EXECUTE: the arguments evaluated and cast to the parameter types, then
 /// the statement run with them.
 pub fn execute(sess: &mut Session, spec: &SqlExecute, sink: &mut RowSink) -> Result<Outcome> {
+    let (inner, params) = bound(sess, spec)?;
+    sess.dispatch(&inner, &params, sink)
+}
+
+/// The statement an EXECUTE names and its arguments' values (EXPLAIN
+/// EXECUTE explains that statement with them).
+pub fn bound(sess: &mut Session, spec: &SqlExecute) -> Result<(Arc<Prepared>, Vec<Datum>)> {
     let inner = sess
         .sql_statements
         .get(&spec.name)
@@ -161,7 +168,7 @@ pub fn execute(sess: &mut Session, spec: &SqlExecute, sink: &mut RowSink) -> Res
         )));
     }
     let params = arguments(sess, &spec.args, &inner.params)?;
-    sess.dispatch(&inner, &params, sink)
+    Ok((inner, params))
 }
 
 /// The values of `args` as the parameter types `types`.
