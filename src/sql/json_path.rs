@@ -84,56 +84,17 @@ impl PathRewrite {
     /// put in their place, the defaults `'{}'` and false filled in before
     /// them), the casts to jsonpath dropped.
     fn path_arguments(&mut self, f: &mut Function) {
+        let slots = match crate::sql::argument_slots(f, &["target", "path", "vars", "silent"]) {
+            Ok(slots) => slots,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
         let FunctionArguments::List(l) = &mut f.args else {
             return;
         };
-        let mut slots: Vec<Option<Expr>> = vec![None; 4];
-        let mut next = 0;
-        for a in std::mem::take(&mut l.args) {
-            let (at, e) = match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => {
-                    next += 1;
-                    (next - 1, e)
-                }
-                FunctionArg::Named {
-                    name,
-                    arg: FunctionArgExpr::Expr(e),
-                    ..
-                }
-                | FunctionArg::ExprNamed {
-                    name: Expr::Identifier(name),
-                    arg: FunctionArgExpr::Expr(e),
-                    ..
-                } => match crate::sql::ident_name(&name).as_str() {
-                    "target" => (0, e),
-                    "path" => (1, e),
-                    "vars" => (2, e),
-                    "silent" => (3, e),
-                    other => {
-                        self.error =
-                            Some(Error::NoSuchFunction(format!("{}(… {other} => …)", f.name)));
-                        return;
-                    }
-                },
-                other => {
-                    self.error = Some(Error::Unsupported(format!(
-                        "the argument {other} of {}",
-                        f.name
-                    )));
-                    return;
-                }
-            };
-            match slots.get_mut(at) {
-                Some(slot) => *slot = Some(e),
-                None => {
-                    self.error = Some(Error::NoSuchFunction(format!(
-                        "{} with these arguments",
-                        f.name
-                    )));
-                    return;
-                }
-            }
-        }
+        l.args.clear();
         let last = slots.iter().rposition(Option::is_some).unwrap_or(0);
         let defaults = [
             None,

@@ -59,6 +59,14 @@ fn names_a_column(e: &Expr) -> bool {
     e.visit(&mut Columns).is_break()
 }
 
+/// A FROM item's function name, its last part in lower case.
+fn function_name(name: &sqlparser::ast::ObjectName) -> String {
+    name.0
+        .last()
+        .map(|p| p.to_string().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 fn record_factor(tf: &TableFactor) -> Result<Option<TableFactor>> {
     let TableFactor::Table {
         name,
@@ -70,11 +78,7 @@ fn record_factor(tf: &TableFactor) -> Result<Option<TableFactor>> {
     else {
         return Ok(None);
     };
-    let fname = name
-        .0
-        .last()
-        .map(|p| p.to_string().to_ascii_lowercase())
-        .unwrap_or_default();
+    let fname = function_name(name);
     if !FUNCTIONS.contains(&fname.as_str()) {
         return Ok(None);
     }
@@ -188,11 +192,7 @@ fn populate_factor(tf: &TableFactor, catalog: &dyn super::Schema) -> Result<Opti
     else {
         return Ok(None);
     };
-    let fname = name
-        .0
-        .last()
-        .map(|p| p.to_string().to_ascii_lowercase())
-        .unwrap_or_default();
+    let fname = function_name(name);
     let Some(to) = fname
         .strip_suffix("populate_record")
         .map(|p| format!("{p}to_record"))

@@ -25,7 +25,6 @@
 //! PostgreSQL: an unqualified name is the source's column, a name only the
 //! target has is 42703, and the target's name is 42P01.
 
-use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
@@ -132,7 +131,8 @@ fn check_form(m: &Merge) -> Result<()> {
             "MERGE … RETURNING (PostgreSQL 17)".into(),
         ));
     }
-    let mut unconditional: HashSet<bool> = HashSet::new();
+    // Whether a WHEN MATCHED / WHEN NOT MATCHED clause without AND came.
+    let mut unconditional = [false; 2];
     for c in &m.clauses {
         let matched = match c.clause_kind {
             MergeClauseKind::Matched => true,
@@ -143,13 +143,13 @@ fn check_form(m: &Merge) -> Result<()> {
                 ))
             }
         };
-        if unconditional.contains(&matched) {
+        if unconditional[usize::from(matched)] {
             return Err(Error::Syntax(
                 "unreachable WHEN clause specified after unconditional WHEN clause".into(),
             ));
         }
         if c.predicate.is_none() {
-            unconditional.insert(matched);
+            unconditional[usize::from(matched)] = true;
         }
         let odd = match &c.action {
             MergeAction::Update(u) => {

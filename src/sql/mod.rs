@@ -374,6 +374,58 @@ pub fn parse_expr(text: &str) -> Result<Expr> {
         .parse_expr()?)
 }
 
+/// A call's arguments by parameter: positional ones in order, named ones
+/// (`name => value`) where `params` puts them; `None` for a parameter not
+/// given. A name `params` lacks, a parameter given twice or an argument
+/// past the last is 42883 (no such function); other argument forms 0A000.
+pub fn argument_slots(f: &sqlparser::ast::Function, params: &[&str]) -> Result<Vec<Option<Expr>>> {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    let mut slots: Vec<Option<Expr>> = vec![None; params.len()];
+    let FunctionArguments::List(list) = &f.args else {
+        return Ok(slots);
+    };
+    for (i, a) in list.args.iter().enumerate() {
+        let (slot, e) = match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => (i, e),
+            FunctionArg::Named {
+                name,
+                arg: FunctionArgExpr::Expr(e),
+                ..
+            }
+            | FunctionArg::ExprNamed {
+                name: Expr::Identifier(name),
+                arg: FunctionArgExpr::Expr(e),
+                ..
+            } => {
+                let n = ident_name(name);
+                let Some(slot) = params.iter().position(|p| *p == n) else {
+                    return Err(Error::NoSuchFunction(format!(
+                        "{}({n} => …) (no parameter named {n})",
+                        f.name
+                    )));
+                };
+                (slot, e)
+            }
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "the argument {other} of {}",
+                    f.name
+                )))
+            }
+        };
+        match slots.get_mut(slot) {
+            Some(s @ None) => *s = Some(e.clone()),
+            _ => {
+                return Err(Error::NoSuchFunction(format!(
+                    "{} with these arguments",
+                    f.name
+                )))
+            }
+        }
+    }
+    Ok(slots)
+}
+
 /// Parse a single query (`SELECT …`, `VALUES …`).
 pub fn parse_query(text: &str) -> Result<Box<sqlparser::ast::Query>> {
     match parse(text)?.pop() {

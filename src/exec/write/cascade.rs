@@ -172,9 +172,8 @@ fn cascade_update(
 /// client's statement is (typed, so a value assigned to a column takes
 /// the column's type, numeric scale included).
 fn internal(sess: &mut Session, sql: &str, params: Vec<Datum>) -> Result<()> {
-    let stmt = crate::exec::prepare(&sess.catalog(), sql, &[])?
-        .pop()
-        .and_then(|p| p.stmt)
+    let stmt = crate::exec::prepare_single(&sess.catalog(), sql, &[])?
+        .stmt
         .ok_or_else(|| crate::error::Error::Internal("empty statement".into()))?;
     super::write_statement(sess, stmt, &params, &mut |_| Ok(())).map(|_| ())
 }

@@ -110,17 +110,8 @@ impl Aggregate<crate::types::numeric::Moments, Value> for NumericStat {
         ctx: &mut Context<'_>,
         m: &mut crate::types::numeric::Moments,
     ) -> rusqlite::Result<()> {
-        use crate::types::numeric::Numeric;
-        let x = match ctx.get_raw(0) {
-            ValueRef::Null => return Ok(()),
-            ValueRef::Integer(i) => Numeric::from_i64(i),
-            ValueRef::Real(f) => Numeric::from_f64(f, 15).map_err(fail)?,
-            ValueRef::Text(t) => Numeric::parse(&String::from_utf8_lossy(t)).map_err(fail)?,
-            ValueRef::Blob(_) => {
-                return Err(fail(Error::DatatypeMismatch(
-                    "statistics aggregate over a value that is not a number".into(),
-                )))
-            }
+        let Some(x) = super::numeric::numeric_of(ctx.get_raw(0)).map_err(fail)? else {
+            return Ok(());
         };
         m.add(&x).map_err(fail)
     }

@@ -66,14 +66,8 @@ fn date_time(ctx: &mut Context<'_>) -> FnResult {
 
 /// `make_time(hour, min, sec)`, checked as PostgreSQL checks it.
 fn make(ctx: &mut Context<'_>) -> FnResult {
-    let number = |i: usize| -> Option<f64> {
-        match ctx.get_raw(i) {
-            rusqlite::types::ValueRef::Integer(v) => Some(v as f64),
-            rusqlite::types::ValueRef::Real(v) => Some(v),
-            other => as_text(other).and_then(|t| t.trim().parse().ok()),
-        }
-    };
-    let (Some(h), Some(m), Some(s)) = (number(0), number(1), number(2)) else {
+    let number = |i: usize| super::math::float_value(ctx.get_raw(i));
+    let (Some(h), Some(m), Some(s)) = (number(0)?, number(1)?, number(2)?) else {
         return Ok(Value::Null);
     };
     let (h, m) = (h as i64, m as i64);

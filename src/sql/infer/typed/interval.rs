@@ -87,42 +87,7 @@ const MAKE_INTERVAL: [&str; 7] = ["years", "months", "weeks", "days", "hours", "
 /// `make_interval(…)` with every parameter given, in order (named ones
 /// where they belong, the rest 0).
 fn make_interval(f: &Function) -> Result<Expr> {
-    let mut slots: Vec<Option<Expr>> = vec![None; MAKE_INTERVAL.len()];
-    let FunctionArguments::List(list) = &f.args else {
-        return Ok(call("pg_make_interval", zeros()));
-    };
-    for (i, a) in list.args.iter().enumerate() {
-        let (slot, e) = match a {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => (i, e),
-            FunctionArg::Named {
-                name,
-                arg: FunctionArgExpr::Expr(e),
-                ..
-            }
-            | FunctionArg::ExprNamed {
-                name: Expr::Identifier(name),
-                arg: FunctionArgExpr::Expr(e),
-                ..
-            } => {
-                let n = name.value.to_ascii_lowercase();
-                let Some(slot) = MAKE_INTERVAL.iter().position(|p| *p == n) else {
-                    return Err(Error::NoSuchFunction(format!(
-                        "make_interval({n} => …) (no parameter named {n})"
-                    )));
-                };
-                (slot, e)
-            }
-            _ => return Err(refuse("this form of make_interval's arguments".into())),
-        };
-        match slots.get_mut(slot) {
-            Some(s @ None) => *s = Some(e.clone()),
-            _ => {
-                return Err(Error::NoSuchFunction(
-                    "make_interval with these arguments".into(),
-                ))
-            }
-        }
-    }
+    let slots = crate::sql::argument_slots(f, &MAKE_INTERVAL)?;
     let args = slots
         .into_iter()
         .zip(zeros())
