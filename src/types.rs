@@ -402,6 +402,43 @@ impl PgType {
         convert::render_text(self, v)
     }
 
+    /// The text output a client reads in a session whose TimeZone is
+    /// `zone`: a timestamptz (or an array of them) as its wall time and
+    /// offset there, everything else as `render_text`.
+    pub fn render_text_in(&self, v: &Datum, zone: zone::Zone) -> Option<String> {
+        if zone == zone::Zone::UTC {
+            return self.render_text(v);
+        }
+        match (self, v) {
+            (PgType::Timestamptz, Datum::Text(s)) => Some(
+                datetime::parse_timestamp(s, true)
+                    .map(|utc| datetime::format_timestamptz(utc, zone))
+                    .unwrap_or_else(|_| s.clone()),
+            ),
+            (PgType::Array(elem), _) if **elem == PgType::Timestamptz => {
+                array::render_text_in(elem, v, zone)
+            }
+            _ => self.render_text(v),
+        }
+    }
+
+    /// Text input from a client in a session whose TimeZone is `zone`: a
+    /// timestamptz without an offset is a wall time there.
+    pub fn parse_text_in(&self, s: &str, zone: zone::Zone) -> Result<Datum> {
+        if zone == zone::Zone::UTC {
+            return self.parse_text(s);
+        }
+        match self {
+            PgType::Timestamptz => Ok(Datum::Text(datetime::timestamp_text(
+                datetime::parse_timestamptz(s, zone)?,
+            )?)),
+            PgType::Array(elem) if **elem == PgType::Timestamptz => {
+                array::parse_text_in(elem, s, zone)
+            }
+            _ => self.parse_text(s),
+        }
+    }
+
     /// PostgreSQL's binary output of a stored value; `None` for NULL.
     pub fn render_binary(&self, v: &Datum) -> Result<Option<Vec<u8>>> {
         convert::render_binary(self, v)

@@ -403,6 +403,7 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
 
 /// Parse and insert every complete record in the buffer (all of it at the end).
 fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
+    let zone = sess.zone();
     let mut stmt = sess.conn.prepare(&st.insert_sql)?;
     if st.spec.format == Format::Binary {
         return drain_binary(&mut stmt, st, at_end);
@@ -438,7 +439,7 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
         for (f, ty) in fields.into_iter().zip(&st.types) {
             values.push(match f {
                 None => Datum::Null,
-                Some(text) => ty.parse_text(&text).map_err(|e| {
+                Some(text) => ty.parse_text_in(&text, zone).map_err(|e| {
                     Error::InvalidInput(format!(
                         "{e} (COPY {}, line {})",
                         st.spec.table,

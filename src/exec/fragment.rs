@@ -220,7 +220,7 @@ fn compile(sess: &Session, split: &Split, source: &str) -> Result<String> {
             }
         }
     }
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     Ok(stmt.to_string())
 }

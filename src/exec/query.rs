@@ -109,7 +109,7 @@ pub fn compile(
     params: &[Datum],
 ) -> Result<(String, ReadPlan)> {
     system::materialize(sess, &mut stmt)?;
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     let snapshot = crate::exec::sources::snapshot(sess, &stmt, true)?;
     let plan = plan::plan_reads(&mut stmt, &snapshot, params)?;
     sess.attach(&plan.attach)?;
@@ -145,7 +145,8 @@ pub fn compile_cached(
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (id, sess.store.catalog.version(), &shape.shape).hash(&mut h);
+    // Literals of timestamptz are read in the session's zone.
+    (id, sess.store.catalog.version(), &shape.shape, sess.zone()).hash(&mut h);
     let key = h.finish();
     if let Some((sql, attach)) = sess.compiled.get(&key).cloned() {
         sess.attach(&attach)?;

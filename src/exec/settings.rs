@@ -1,6 +1,7 @@
 //! Session settings: SET, RESET and SHOW for the parameters PostgreSQL
 //! clients send and read.
 
+use crate::types::zone::Zone;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -146,6 +147,16 @@ impl Values {
 impl Settings {
     pub fn get(&self, name: &str) -> Option<String> {
         self.values.lock().get(&name.to_lowercase())
+    }
+
+    /// The session's TimeZone (UTC where the setting cannot be read,
+    /// which SET never lets happen).
+    pub fn zone(&self) -> Zone {
+        self.values
+            .lock()
+            .get("timezone")
+            .and_then(|v| Zone::from_setting(&v).ok())
+            .map_or(Zone::UTC, |(z, _)| z)
     }
 
     pub fn set(&self, name: &str, value: String) -> Result<()> {
@@ -382,15 +393,19 @@ fn locale(name: &str, v: &str) -> Result<String> {
     )))
 }
 
+/// TimeZone as SHOW gives it back (`types::zone::Zone::from_setting`).
 fn timezone(v: &str) -> Result<String> {
-    match v.to_uppercase().as_str() {
-        "UTC" | "GMT" | "Z" | "ZULU" | "ETC/UTC" | "UCT" | "0" | "+00" | "+00:00" => {
-            Ok("UTC".into())
-        }
-        _ => Err(Error::Unsupported(format!(
-            "time zone \"{v}\" (MosaicDB sessions run in UTC)"
-        ))),
+    if let Some(iv) = v.strip_prefix("INTERVAL ") {
+        // SET TIME ZONE INTERVAL '+02:30' HOUR TO MINUTE: hours east.
+        let text = iv.trim().trim_start_matches('\'');
+        let text = text.split('\'').next().unwrap_or_default();
+        let iv = crate::types::interval::Interval::parse(text)?;
+        let Zone::Fixed(secs) = Zone::of_interval(&iv)? else {
+            return Err(Error::Internal("an interval zone is fixed".into()));
+        };
+        return Ok(Zone::fixed_setting(secs).1);
     }
+    Ok(Zone::from_setting(v)?.1)
 }
 
 /// DateStyle as PostgreSQL keeps it, `OUTPUT, ORDER`, with a part left out
@@ -544,7 +559,14 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
                     sess.settings.set(&name, value)?;
                 }
             }
-            Set::SetTimeZone { value, .. } => sess.settings.set("timezone", value_text(value))?,
+            Set::SetTimeZone { value, .. } => {
+                let v = value_text(value);
+                if v.eq_ignore_ascii_case("local") || v.eq_ignore_ascii_case("default") {
+                    sess.settings.reset(Some("timezone"));
+                } else {
+                    sess.settings.set("timezone", v)?
+                }
+            }
             Set::SetNames { charset_name, .. } => sess
                 .settings
                 .set("client_encoding", charset_name.value.clone())?,
@@ -661,10 +683,7 @@ pub fn show(sess: &mut Session, stmt: &Statement, sink: &mut RowSink) -> Result<
         return Ok(Outcome::Rows { count: n });
     }
     let name = canonical(&name);
-    let value = match name {
-        "timezone" => Some("UTC".to_string()),
-        _ => sess.settings.get(name),
-    };
+    let value = sess.settings.get(name);
     let value = value.ok_or_else(|| Error::UnknownSetting(name.to_string()))?;
     sink(vec![Datum::Text(value)])?;
     Ok(Outcome::Rows { count: 1 })
@@ -689,10 +708,10 @@ mod tests {
             ),
         ]);
         let names: Vec<&str> = refused.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["timezone"]);
+        assert!(names.is_empty(), "{names:?}");
         assert_eq!(s.get("application_name").as_deref(), Some("app"));
         assert_eq!(s.get("datestyle").as_deref(), Some("ISO, MDY"));
-        assert_eq!(s.get("timezone").as_deref(), Some("UTC"));
+        assert_eq!(s.get("timezone").as_deref(), Some("Europe/Paris"));
         assert_eq!(s.get("statement_timeout").as_deref(), Some("5s"));
         assert_eq!(s.statement_timeout_ms(), 5000);
         assert_eq!(s.get("search_path").as_deref(), Some("a,b"));

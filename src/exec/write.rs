@@ -411,7 +411,7 @@ fn update(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<WriteResult> {
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     let Statement::Update(up) = &mut stmt else {
         unreachable!("checked by caller")
     };
@@ -512,7 +512,7 @@ fn delete(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<WriteResult> {
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     let Statement::Delete(del) = &stmt else {
         unreachable!("checked by caller")
     };

@@ -48,7 +48,7 @@ pub fn exercise(sql: &str) {
         let _ = crate::sql::privileges::needs(&stmt, cat);
         let _ = crate::sql::infer::param_types(&stmt, cat);
         let _ = crate::sql::infer::result_columns(&stmt, cat, &[]);
-        let _ = crate::sql::coerce::coerce_literals(&mut stmt, cat);
+        let _ = crate::sql::coerce::coerce_literals(&mut stmt, cat, crate::types::zone::Zone::UTC);
         let _ = crate::plan::fragment::split(&stmt, cat);
         let _ = crate::sql::rewrite::to_sqlite(&mut stmt);
         let _ = stmt.to_string();

@@ -14,6 +14,7 @@ use sqlparser::ast::{
 
 use crate::error::Result;
 use crate::sql::{ident_name, object_name, Schema};
+use crate::types::zone::Zone;
 use crate::types::{Datum, PgType};
 
 /// The literal SQLite reads as `d`.
@@ -51,9 +52,9 @@ fn string_literal(e: &Expr) -> Option<&str> {
     }
 }
 
-fn coerce(e: &mut Expr, ty: &PgType) -> Result<()> {
+fn coerce(e: &mut Expr, ty: &PgType, zone: Zone) -> Result<()> {
     if let Some(s) = string_literal(e) {
-        let d = ty.parse_text(s)?;
+        let d = ty.parse_text_in(s, zone)?;
         *e = datum_expr(&d);
         return Ok(());
     }
@@ -125,8 +126,9 @@ fn column_of<'a>(e: &Expr, types: &'a HashMap<String, PgType>) -> Option<&'a PgT
     types.get(&name)
 }
 
-/// Coerce the string literals of `stmt` by context (see the module doc).
-pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()> {
+/// Coerce the string literals of `stmt` by context (see the module doc);
+/// a timestamptz without an offset is read in the session's `zone`.
+pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema, zone: Zone) -> Result<()> {
     let types = column_types(stmt, catalog);
     match stmt {
         Statement::Insert(ins) => {
@@ -150,7 +152,7 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()>
                             for row in &mut values.rows {
                                 for (e, ty) in row.iter_mut().zip(&targets) {
                                     if let Some(ty) = ty {
-                                        coerce(e, ty)?;
+                                        coerce(e, ty, zone)?;
                                     }
                                 }
                             }
@@ -164,7 +166,7 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()>
                 if let AssignmentTarget::ColumnName(name) = &a.target {
                     let col = name.0.last().and_then(|p| p.as_ident()).map(ident_name);
                     if let Some(ty) = col.and_then(|c| types.get(&c)) {
-                        coerce(&mut a.value, ty)?;
+                        coerce(&mut a.value, ty, zone)?;
                     }
                 }
             }
@@ -185,9 +187,9 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()>
                 right,
             } => {
                 if let Some(ty) = column_of(left, &types) {
-                    coerce(right, ty)
+                    coerce(right, ty, zone)
                 } else if let Some(ty) = column_of(right, &types) {
-                    coerce(left, ty)
+                    coerce(left, ty, zone)
                 } else {
                     Ok(())
                 }
@@ -197,13 +199,13 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()>
                 target: sqlparser::ast::InTarget::List(list),
                 ..
             } => match column_of(expr, &types) {
-                Some(ty) => list.iter_mut().try_for_each(|x| coerce(x, ty)),
+                Some(ty) => list.iter_mut().try_for_each(|x| coerce(x, ty, zone)),
                 None => Ok(()),
             },
             Expr::Between {
                 expr, low, high, ..
             } => match column_of(expr, &types) {
-                Some(ty) => coerce(low, ty).and_then(|_| coerce(high, ty)),
+                Some(ty) => coerce(low, ty, zone).and_then(|_| coerce(high, ty, zone)),
                 None => Ok(()),
             },
             _ => Ok(()),

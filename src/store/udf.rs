@@ -45,6 +45,7 @@ mod strings;
 mod text;
 mod time;
 pub mod tokens;
+pub mod zone;
 
 type FnResult = rusqlite::Result<Value>;
 
@@ -346,7 +347,7 @@ pub(crate) fn timestamp_at(ctx: &Context<'_>, micros: i64) -> rusqlite::Result<V
 }
 
 /// A date or timestamp stored value as microseconds since the Unix epoch.
-fn ts_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<i64>> {
+pub(crate) fn ts_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<i64>> {
     match ctx.get_raw(i) {
         ValueRef::Null => Ok(None),
         v => {
@@ -371,12 +372,20 @@ fn date_trunc(ctx: &mut Context<'_>) -> FnResult {
     let (Some(unit), Some(ts)) = (field_arg(ctx)?, ts_arg(ctx, 1)?) else {
         return Ok(Value::Null);
     };
+    Ok(Value::Text(
+        timestamp_text(truncate("timestamp", &unit, ts)?).map_err(fail)?,
+    ))
+}
+
+/// `date_trunc(unit, ts)` of a timestamp (microseconds since the epoch);
+/// `kind` names the type in the error for an unknown unit.
+pub(crate) fn truncate(kind: &str, unit: &str, ts: i64) -> rusqlite::Result<i64> {
     let days = ts.div_euclid(MICROS_PER_DAY);
     let tod = ts.rem_euclid(MICROS_PER_DAY);
     let (y, m, _) = civil_from_days(days);
     let at_day = |d: i64| d * MICROS_PER_DAY;
     let year_start = |y: i64| at_day(days_from_civil(y, 1, 1));
-    let out = match unit.as_str() {
+    let out = match unit {
         "microseconds" | "microsecond" => ts,
         "milliseconds" | "millisecond" => ts - ts.rem_euclid(1000),
         "second" | "seconds" => ts - ts.rem_euclid(1_000_000),
@@ -390,9 +399,9 @@ fn date_trunc(ctx: &mut Context<'_>) -> FnResult {
         "decade" => year_start(y.div_euclid(10) * 10),
         "century" => year_start((y - 1).div_euclid(100) * 100 + 1),
         "millennium" => year_start((y - 1).div_euclid(1000) * 1000 + 1),
-        _ => return Err(bad_unit("timestamp", &unit)),
+        _ => return Err(bad_unit(kind, unit)),
     };
-    Ok(Value::Text(timestamp_text(out).map_err(fail)?))
+    Ok(out)
 }
 
 /// `extract(field FROM ts)` / `date_part`, as a number (numeric is REAL).
@@ -618,6 +627,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_sub", 2, det, |c| plus_minus_times(c, '-'))?;
     conn.create_scalar_function("pg_mul", 2, det, |c| plus_minus_times(c, '*'))?;
     conn.create_scalar_function("pg_date_trunc", 2, det, date_trunc)?;
+    zone::register_utc(conn)?;
     conn.create_scalar_function("pg_extract", 2, det, extract)?;
     // The clock's reading; a session's connection fixes pg_now and its
     // kin to its transaction's start (udf::session).

@@ -43,9 +43,14 @@ fn stored_array(v: &Datum) -> Vec<Option<String>> {
 }
 
 pub fn render_text(elem: &PgType, v: &Datum) -> Option<String> {
+    render_text_in(elem, v, super::zone::Zone::UTC)
+}
+
+/// The text output of an array, its timestamptz elements in `zone`.
+pub fn render_text_in(elem: &PgType, v: &Datum, zone: super::zone::Zone) -> Option<String> {
     let items: Vec<Option<String>> = stored_array(v)
         .into_iter()
-        .map(|e| e.and_then(|s| elem.render_text(&stored(elem, &s))))
+        .map(|e| e.and_then(|s| elem.render_text_in(&stored(elem, &s), zone)))
         .collect();
     stored_text(v).map(|_| format_array(&items))
 }
@@ -86,10 +91,15 @@ pub fn render_binary(elem: &PgType, v: &Datum) -> Result<Vec<u8>> {
 /// PostgreSQL's text input of an array of `elem`: each element read as
 /// the element type reads it (22P02 and the element type's own errors).
 pub fn parse_text(elem: &PgType, s: &str) -> Result<Datum> {
+    parse_text_in(elem, s, super::zone::Zone::UTC)
+}
+
+/// The same, a timestamptz element without an offset read in `zone`.
+pub fn parse_text_in(elem: &PgType, s: &str, zone: super::zone::Zone) -> Result<Datum> {
     let items = input::elements(s)?
         .into_iter()
         .map(|e| match e {
-            Some(x) => elem.parse_text(&x).map(|d| stored_text(&d)),
+            Some(x) => elem.parse_text_in(&x, zone).map(|d| stored_text(&d)),
             None => Ok(None),
         })
         .collect::<Result<Vec<_>>>()?;

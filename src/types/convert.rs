@@ -54,7 +54,13 @@ pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
         }
         (_, Datum::Int(i)) => i.to_string(),
         (_, Datum::Real(f)) => format_float(*f, false),
-        (PgType::Timestamptz, Datum::Text(s)) if !s.ends_with("+00") => format!("{s}+00"),
+        // Stored as UTC without an offset; one printed in a session's
+        // zone (`pg_tz_text`) carries its own.
+        (PgType::Timestamptz, Datum::Text(s))
+            if !s.get(19..).is_some_and(|r| r.contains(['+', '-'])) =>
+        {
+            format!("{s}+00")
+        }
         (PgType::Bytea, Datum::Text(s)) => hex(s.as_bytes()),
         // jsonb an expression built (`->`, a function) is printed as
         // PostgreSQL prints jsonb; stored values already are.

@@ -1,8 +1,9 @@
 //! Dates and timestamps in the stored text shapes: parsing PostgreSQL
 //! input, formatting, and the day/microsecond arithmetic the binary
-//! format and the date functions need. Everything is UTC (the session
-//! TimeZone is UTC), so a timestamptz is a timestamp plus an offset applied
-//! once at input.
+//! format and the date functions need. A timestamptz is stored as its
+//! UTC time; the session's TimeZone (`types::zone`) applies where a client
+//! reads or writes one in text (`format_timestamptz`, `parse_timestamptz`)
+//! and where PostgreSQL's own functions take its local fields.
 
 use crate::error::{Error, Result};
 
@@ -92,11 +93,13 @@ pub fn format_date(days: i64) -> String {
 /// (`now()`, `current_timestamp`, `current_date`, …) and of the statement
 /// (`statement_timestamp()`). A fragment run on a peer carries its
 /// coordinator's, so every node answers alike; 0 means "not fixed" (the
-/// clock's reading then).
+/// clock's reading then). The session's TimeZone travels with them: a
+/// fragment takes local fields in its coordinator's zone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StatementTimes {
     pub transaction: i64,
     pub statement: i64,
+    pub zone: crate::types::zone::Zone,
 }
 
 /// The clock's reading, in microseconds since the Unix epoch.
@@ -371,6 +374,31 @@ fn parse_offset(c: &mut Cursor<'_>, t: &str) -> Option<Option<i64>> {
         return None;
     }
     Some(Some(sign * (h * 3600 + m * 60)))
+}
+
+/// A timestamptz (microseconds since the Unix epoch) as PostgreSQL prints
+/// it in `zone`: the wall time there and its offset (`+02`, `-03:30`).
+pub fn format_timestamptz(utc: i64, zone: crate::types::zone::Zone) -> String {
+    let offset = zone.offset_at(utc);
+    let local = utc + offset * 1_000_000;
+    format!(
+        "{}{}",
+        format_timestamp(local),
+        crate::types::zone::offset_text(offset)
+    )
+}
+
+/// Timestamptz input in `zone`: a time without an offset is a wall time
+/// there (PostgreSQL's choice where the zone skips or repeats it).
+pub fn parse_timestamptz(s: &str, zone: crate::types::zone::Zone) -> Result<i64> {
+    let p = parse_parts("timestamp with time zone", s)?;
+    let local = p.days * MICROS_PER_DAY + p.micros_of_day;
+    let utc = match p.offset {
+        Some(off) => local - off * 1_000_000,
+        None => zone.instant_of(local),
+    };
+    check_days(utc.div_euclid(MICROS_PER_DAY))?;
+    Ok(utc)
 }
 
 /// Parse PostgreSQL date input into days since 1970-01-01.

@@ -2,8 +2,9 @@
 //! PostgreSQL's formatting.c reads them: keywords (`YYYY`, `Month`,
 //! `HH24`, `IW`, …, matched longest first, their case choosing the case of
 //! names), the `FM` prefix (no padding), the `TH`/`th` suffix (ordinal),
-//! double-quoted text and any other character copied. Sessions run in
-//! UTC, so a timestamptz's zone is `UTC`, its offset `+00`.
+//! double-quoted text and any other character copied. A timestamptz's
+//! parts are its wall time in the session's zone, with that zone's offset
+//! and abbreviation (`TZ`, `OF`, `TZH`, `TZM`).
 
 use crate::error::{Error, Result};
 
@@ -26,6 +27,10 @@ pub struct Parts {
     pub yday: i64,
     /// Days since 1970-01-01 (not for an interval).
     pub days: i64,
+    /// A timestamptz's offset in the session's zone, seconds east.
+    pub offset: i64,
+    /// A timestamptz's zone abbreviation there (`CEST`, `UTC`, `-03`).
+    pub zone: String,
 }
 
 /// What the value is, for the keywords that depend on it.
@@ -53,6 +58,7 @@ impl Parts {
             micros: tod % 1_000_000,
             yday: days - days_from_civil(y, 1, 1) + 1,
             days,
+            ..Parts::default()
         }
     }
 
@@ -70,7 +76,7 @@ impl Parts {
             second: t / 1_000_000 % 60,
             micros: t % 1_000_000,
             yday: (year * 12 + month) * 30 + i64::from(iv.days),
-            days: 0,
+            ..Parts::default()
         }
     }
 
@@ -132,7 +138,7 @@ const KEYWORDS: &[&str] = &[
     "YYY", "YY", "Y", "a.d.", "a.m.", "ad", "am", "b.c.", "bc", "cc", "day", "ddd", "dd", "dy",
     "d", "ff1", "ff2", "ff3", "ff4", "ff5", "ff6", "fx", "hh24", "hh12", "hh", "iddd", "id", "iw",
     "iyyy", "iyy", "iy", "i", "j", "mi", "mm", "month", "mon", "ms", "of", "p.m.", "pm", "q", "rm",
-    "sssss", "ssss", "ss", "tz", "us", "ww", "w", "y,yyy", "yyyy", "yyy", "yy", "y",
+    "sssss", "ssss", "ss", "tzh", "tzm", "tz", "us", "ww", "w", "y,yyy", "yyyy", "yyy", "yy", "y",
 ];
 
 fn keyword_at(s: &str) -> Option<&'static str> {
@@ -340,10 +346,15 @@ fn text_keyword(upper: &str, key: &str, p: &Parts, kind: Kind, fm: bool) -> Opti
             fm,
         ),
         // FM does not shorten fractions.
-        "OF" | "TZH" => padded_sign(0, fm),
-        "TZM" => padded(0, 2, fm),
+        "TZH" => padded_sign(p.offset / 3600, fm),
+        "TZM" => padded((p.offset.abs() / 60) % 60, 2, fm),
+        "OF" => match p.offset.abs() / 60 % 60 {
+            0 => padded_sign(p.offset / 3600, fm),
+            m => format!("{}:{m:02}", padded_sign(p.offset / 3600, fm)),
+        },
         "TZ" => match kind {
-            Kind::Timestamptz => cased("UTC", key),
+            Kind::Timestamptz if p.zone.is_empty() => cased("UTC", key),
+            Kind::Timestamptz => cased(&p.zone, key),
             _ => String::new(),
         },
         "RM" => {

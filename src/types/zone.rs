@@ -8,16 +8,63 @@
 //! offset from after it, as PostgreSQL decides.
 
 use chrono::{Offset, TimeZone};
+use chrono_tz::OffsetName;
 
 use crate::error::{Error, Result};
 
 const MICROS: i64 = 1_000_000;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Zone {
     /// Seconds east of UTC.
     Fixed(i64),
     Named(chrono_tz::Tz),
+}
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone::UTC
+    }
+}
+
+/// A zone between nodes (a fragment answers in its coordinator's zone):
+/// a tz database name or seconds east of UTC.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Wire {
+    Fixed(i64),
+    Named(String),
+}
+
+impl serde::Serialize for Zone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Zone::Fixed(secs) => Wire::Fixed(*secs),
+            Zone::Named(tz) => Wire::Named(tz.name().to_string()),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Zone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Zone, D::Error> {
+        Ok(match Wire::deserialize(d)? {
+            Wire::Fixed(secs) => Zone::Fixed(secs),
+            Wire::Named(n) => Zone::Named(n.parse().map_err(serde::de::Error::custom)?),
+        })
+    }
+}
+
+/// An offset as PostgreSQL prints it after a timestamptz: `+02`,
+/// `-03:30`, `+00:09:21`.
+pub fn offset_text(secs: i64) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.abs();
+    let (h, m, s) = (a / 3600, a / 60 % 60, a % 60);
+    match (m, s) {
+        (0, 0) => format!("{sign}{h:02}"),
+        (_, 0) => format!("{sign}{h:02}:{m:02}"),
+        _ => format!("{sign}{h:02}:{m:02}:{s:02}"),
+    }
 }
 
 fn not_recognized(name: &str) -> Error {
@@ -51,6 +98,53 @@ fn offset(s: &str) -> Option<i64> {
 }
 
 impl Zone {
+    pub const UTC: Zone = Zone::Fixed(0);
+
+    /// The session's TimeZone setting as `SET TIME ZONE` reads it, with
+    /// the name SHOW gives back: a tz database name (any case; shown as
+    /// the database spells it, `CET` and `EST5EDT` included), a number of
+    /// hours east of Greenwich (`2`, `'-3.5'`; shown `<+02>-02`), a
+    /// POSIX offset (`UTC+3`: west; shown as given) or the `<+02>-02`
+    /// form SHOW printed.
+    pub fn from_setting(v: &str) -> Result<(Zone, String)> {
+        let n = v.trim();
+        let invalid = || {
+            Error::InvalidParameter(format!("invalid value for parameter \"TimeZone\": \"{v}\""))
+        };
+        if let Ok(hours) = n.parse::<f64>() {
+            let secs = (hours * 3600.0).round();
+            if !hours.is_finite() || secs.abs() > 14.0 * 3600.0 + 59.0 * 60.0 {
+                return Err(invalid());
+            }
+            return Ok(Zone::fixed_setting(secs as i64));
+        }
+        if let Some(rest) = n.strip_prefix('<') {
+            let (abbr, west) = rest.split_once('>').ok_or_else(invalid)?;
+            let west = offset(west).ok_or_else(invalid)?;
+            if offset_text(-west) != abbr {
+                return Err(invalid());
+            }
+            return Ok(Zone::fixed_setting(-west));
+        }
+        if matches!(n.to_ascii_uppercase().as_str(), "UTC" | "Z" | "ZULU") {
+            return Ok((Zone::UTC, "UTC".into()));
+        }
+        if let Ok(tz) = chrono_tz::Tz::from_str_insensitive(n) {
+            return Ok((Zone::Named(tz), tz.name().to_string()));
+        }
+        match Zone::parse(n) {
+            Ok(z @ Zone::Fixed(_)) => Ok((z, n.to_string())),
+            _ => Err(invalid()),
+        }
+    }
+
+    /// A fixed zone `secs` east of UTC, with the name SHOW gives it.
+    pub fn fixed_setting(secs: i64) -> (Zone, String) {
+        let abbr = offset_text(secs);
+        let west = offset_text(-secs);
+        (Zone::Fixed(secs), format!("<{abbr}>{west}"))
+    }
+
     /// A zone by PostgreSQL's name for it.
     pub fn parse(name: &str) -> Result<Zone> {
         let n = name.trim();
@@ -98,7 +192,7 @@ impl Zone {
 
     /// Seconds east of UTC at the instant `utc` (microseconds since the
     /// Unix epoch).
-    fn offset_at(&self, utc: i64) -> i64 {
+    pub fn offset_at(&self, utc: i64) -> i64 {
         match self {
             Zone::Fixed(s) => *s,
             Zone::Named(tz) => {
@@ -118,6 +212,47 @@ impl Zone {
     /// microseconds since the Unix epoch).
     pub fn local_of(&self, utc: i64) -> i64 {
         utc + self.offset_at(utc) * MICROS
+    }
+
+    /// `utc + iv` as PostgreSQL adds an interval to a timestamptz: months,
+    /// then days, on the calendar of the wall time here (each landing
+    /// resolved to an instant again), then the time part as elapsed time.
+    pub fn add_interval(&self, utc: i64, iv: &super::interval::Interval) -> Result<i64> {
+        use super::interval::Interval;
+        let mut t = utc;
+        for part in [
+            Interval {
+                months: iv.months,
+                days: 0,
+                micros: 0,
+            },
+            Interval {
+                months: 0,
+                days: iv.days,
+                micros: 0,
+            },
+        ] {
+            if part.months != 0 || part.days != 0 {
+                t = self.instant_of(part.add_to_timestamp(self.local_of(t))?);
+            }
+        }
+        t.checked_add(iv.micros)
+            .ok_or_else(|| Error::DatetimeFieldOverflow("timestamp out of range".into()))
+    }
+
+    /// The abbreviation `to_char`'s TZ prints at the instant `utc`.
+    pub fn abbreviation_at(&self, utc: i64) -> String {
+        match self {
+            Zone::Fixed(0) => "UTC".into(),
+            Zone::Fixed(s) => offset_text(*s),
+            Zone::Named(tz) => chrono::DateTime::from_timestamp_micros(utc)
+                .and_then(|dt| {
+                    tz.offset_from_utc_datetime(&dt.naive_utc())
+                        .abbreviation()
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| offset_text(self.offset_at(utc))),
+        }
     }
 
     /// The instant of the wall time `local` in this zone.

@@ -4,7 +4,12 @@
 use super::*;
 
 /// COPY … TO STDOUT: the statement's rows as COPY data lines.
-pub(super) fn copy_out(p: &Prepared, spec: exec::copy::CopySpec, exec: Execution) -> Response {
+pub(super) fn copy_out(
+    p: &Prepared,
+    spec: exec::copy::CopySpec,
+    exec: Execution,
+    zone: Zone,
+) -> Response {
     let types: Vec<PgType> = p.columns.iter().map(|c| c.ty.clone()).collect();
     let mut first = Vec::new();
     if spec.header && spec.format == exec::copy::Format::Csv {
@@ -16,7 +21,7 @@ pub(super) fn copy_out(p: &Prepared, spec: exec::copy::CopySpec, exec: Execution
         let fields: Vec<Option<String>> = types
             .iter()
             .zip(row)
-            .map(|(ty, v)| ty.render_text(v))
+            .map(|(ty, v)| ty.render_text_in(v, zone))
             .collect();
         let mut out = Vec::new();
         spec.encode_line(&fields, &mut out);

@@ -7,6 +7,7 @@ use pgwire::api::results::{FieldFormat, FieldInfo};
 use pgwire::error::PgWireResult;
 use pgwire::messages::data::DataRow;
 
+use crate::types::zone::Zone;
 use crate::types::{Datum, PgType};
 
 /// A value too wide for its column's integer type is PostgreSQL's 22003
@@ -29,11 +30,17 @@ fn check_range(ty: &PgType, v: &Datum) -> PgWireResult<()> {
 pub struct RowEncoder {
     schema: Arc<Vec<FieldInfo>>,
     types: Vec<PgType>,
+    /// The session's TimeZone, for timestamptz in text.
+    zone: Zone,
 }
 
 impl RowEncoder {
-    pub fn new(schema: Arc<Vec<FieldInfo>>, types: Vec<PgType>) -> RowEncoder {
-        RowEncoder { schema, types }
+    pub fn new(schema: Arc<Vec<FieldInfo>>, types: Vec<PgType>, zone: Zone) -> RowEncoder {
+        RowEncoder {
+            schema,
+            types,
+            zone,
+        }
     }
 
     pub fn encode(&self, row: &[Datum]) -> PgWireResult<DataRow> {
@@ -49,7 +56,7 @@ impl RowEncoder {
             let bytes = if binary {
                 ty.render_binary(v).map_err(super::to_pg)?
             } else {
-                ty.render_text(v).map(String::into_bytes)
+                ty.render_text_in(v, self.zone).map(String::into_bytes)
             };
             match bytes {
                 None => data.put_i32(-1),

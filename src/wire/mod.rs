@@ -46,6 +46,7 @@ use crate::error::Error;
 use crate::exec::engine::Engine;
 use crate::exec::handle::Event;
 use crate::exec::{self, Execution, Outcome, Prepared, SessionHandle};
+use crate::types::zone::Zone;
 use crate::types::{Datum, PgType};
 
 /// An `Error` as the ErrorResponse the client sees.
@@ -231,7 +232,7 @@ fn unsupported_binary<'a>(declared: Option<&'a Type>, ty: &PgType) -> Option<&'a
 }
 
 /// Decode the bound parameters of a portal into stored values.
-fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
+fn bind_params(portal: &Portal<Arc<Prepared>>, zone: Zone) -> PgWireResult<Vec<Datum>> {
     let p = &portal.statement.statement;
     (0..portal.parameter_len())
         .map(|i| {
@@ -256,7 +257,7 @@ fn bind_params(portal: &Portal<Arc<Prepared>>) -> PgWireResult<Vec<Datum>> {
                             None => ty.parse_binary(bytes),
                         }
                     } else {
-                        text_bytes(bytes).and_then(|s| ty.parse_text(s))
+                        text_bytes(bytes).and_then(|s| ty.parse_text_in(s, zone))
                     };
                     r.map_err(to_pg)
                 }
@@ -346,9 +347,10 @@ async fn respond(
     exec: Execution,
     format: Option<&Format>,
     buffer: bool,
+    zone: Zone,
 ) -> PgWireResult<Response> {
     if let exec::Kind::CopyTo(spec) = &p.kind {
-        return Ok(copy::copy_out(p, spec.clone(), exec));
+        return Ok(copy::copy_out(p, spec.clone(), exec, zone));
     }
     let schema = Arc::new(fields(p, format));
     match exec {
@@ -370,6 +372,7 @@ async fn respond(
             let enc = encode::RowEncoder::new(
                 schema.clone(),
                 p.columns.iter().map(|c| c.ty.clone()).collect(),
+                zone,
             );
             let rows: futures::stream::BoxStream<'static, PgWireResult<DataRow>> = if buffer {
                 let mut all = Vec::new();
@@ -490,7 +493,7 @@ impl SimpleQueryHandler for Backend {
                     match r {
                         Ok(exec) => {
                             discard_all(&session, &p).await?;
-                            respond(&p, exec, None, several).await
+                            respond(&p, exec, None, several, params::zone(client)).await
                         }
                         Err(e) => Err(to_pg(e)),
                     }
@@ -686,7 +689,7 @@ impl ExtendedQueryHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client).await?;
-        let params = match bind_params(portal) {
+        let params = match bind_params(portal, params::zone(client)) {
             Ok(params) => params,
             Err(e) => {
                 fail_statement(&session).await?;
@@ -699,7 +702,15 @@ impl ExtendedQueryHandler for Backend {
         send_notices(client, &session).await?;
         let exec = exec.map_err(to_pg)?;
         discard_all(&session, &p).await?;
-        respond(&p, exec, Some(&portal.result_column_format), max_rows > 0).await
+        let zone = params::zone(client);
+        respond(
+            &p,
+            exec,
+            Some(&portal.result_column_format),
+            max_rows > 0,
+            zone,
+        )
+        .await
     }
 
     async fn do_describe_statement<C>(

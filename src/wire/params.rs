@@ -79,6 +79,12 @@ impl Reporter {
         }
     }
 
+    /// The session's TimeZone, in which its timestamptz values are read
+    /// and written as text.
+    pub fn zone(&self) -> crate::types::zone::Zone {
+        self.settings.zone()
+    }
+
     /// The reported parameters whose values changed since the last call.
     fn changes(&self) -> Vec<(&'static str, String)> {
         let generation = self.settings.generation();
@@ -96,6 +102,14 @@ impl Reporter {
         }
         changed
     }
+}
+
+/// The client's session's TimeZone (UTC before its session has started).
+pub fn zone<C: ClientInfo>(client: &C) -> crate::types::zone::Zone {
+    client
+        .session_extensions()
+        .get::<Reporter>()
+        .map_or(crate::types::zone::Zone::UTC, |r| r.zone())
 }
 
 /// Queues a ParameterStatus for each reported setting the last statement

@@ -126,7 +126,7 @@ fn to_sqlite_cached(sess: &mut Session, sql: &str) -> Result<String> {
     let mut stmt = crate::sql::parse(sql)?
         .pop()
         .ok_or_else(|| Error::Internal("empty scan".into()))?;
-    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog())?;
+    crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     let sqlite = stmt.to_string();
     if sess.compiled.len() >= 512 {

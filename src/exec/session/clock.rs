@@ -1,7 +1,8 @@
 //! The times a session's date/time functions answer from: `now()` and its
 //! kin are the start of the transaction, `statement_timestamp()` that of
 //! the statement, fixed when each starts (as in PostgreSQL). A session
-//! that runs a peer's fragment answers with its coordinator's times.
+//! that runs a peer's fragment answers with its coordinator's times and
+//! TimeZone.
 
 use super::Session;
 use crate::exec::TxnState;
@@ -24,7 +25,14 @@ impl Session {
         if self.txn == TxnState::Idle || t.transaction == 0 {
             t.transaction = t.statement;
         }
+        t.zone = self.settings.zone();
         self.functions.times.set(t);
+    }
+
+    /// The session's TimeZone for the running statement (its
+    /// coordinator's, for a peer's fragment).
+    pub fn zone(&self) -> crate::types::zone::Zone {
+        self.functions.times.zone()
     }
 
     /// The current statement's times, for the fragments it sends to peers.

@@ -50,7 +50,7 @@ pub(super) fn pull_conflicting_rows(
         returning: None,
         ..ins.clone()
     });
-    crate::sql::coerce::coerce_literals(&mut load, &sess.catalog())?;
+    crate::sql::coerce::coerce_literals(&mut load, &sess.catalog(), sess.zone())?;
     if let Statement::Insert(l) = &mut load {
         l.table = TableObject::TableName(ObjectName::from(vec![
             sqlparser::ast::Ident::new("temp"),

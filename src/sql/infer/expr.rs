@@ -511,7 +511,12 @@ impl Env<'_> {
                 Some(PgType::Timestamptz | PgType::Date) => PgType::Timestamptz,
                 _ => PgType::Timestamp,
             },
-            "pg_timestamp_series_last" => PgType::Int8,
+            "pg_timestamp_series_last" | "pg_tz_series_last" | "pg_tz_offset" => PgType::Int8,
+            "pg_tz_instant" | "pg_tz_trunc" | "pg_tz_add" | "pg_tz_series_at" => {
+                PgType::Timestamptz
+            }
+            "pg_tz_local" => PgType::Timestamp,
+            "pg_tz_text" | "pg_tz_to_char" => PgType::Text,
             "isfinite" => PgType::Bool,
             "date_bin" | "pg_date_bin" => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
                 Some(PgType::Timestamptz) => PgType::Timestamptz,

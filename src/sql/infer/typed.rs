@@ -31,6 +31,7 @@ mod lateral;
 mod ordered;
 pub(crate) mod time;
 mod values;
+mod zone;
 
 use std::mem::discriminant;
 use std::ops::ControlFlow;
@@ -250,6 +251,9 @@ impl Typer<'_> {
     /// (PostgreSQL's assignment casts round), or json meets jsonb.
     pub(super) fn assign(&mut self, e: &mut Expr, ty: &PgType, col: &str) -> Result<()> {
         let src = self.type_of(e);
+        if self.zone_assign(e, &src, ty) {
+            return Ok(());
+        }
         if let PgType::Enum(t) = ty {
             return enums::assign(e, t, &src, col);
         }

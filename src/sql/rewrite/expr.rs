@@ -570,14 +570,18 @@ fn session_value(name: &str, f: &Function) -> Result<Option<Function>> {
                     .collect(),
                 _ => vec![],
             };
-            call(target, args)
+            // localtimestamp: the wall time in the session's zone.
+            match name {
+                "localtimestamp" => call("pg_tz_local", vec![call(target, args)]),
+                _ => call(target, args),
+            }
         }
-        // The time of day of the transaction's start (the session's zone
-        // is UTC); current_time is a time with time zone.
+        // The time of day of the transaction's start in the session's
+        // zone; current_time is a time with time zone.
         "localtime" if matches!(f.args, FunctionArguments::None) => call(
             "pg_cast",
             vec![
-                call("pg_now", vec![]),
+                call("pg_tz_local", vec![call("pg_now", vec![])]),
                 Expr::Value(Value::SingleQuotedString("time".into()).into()),
             ],
         ),

@@ -16,6 +16,7 @@ use super::{as_text, fail, ts_arg, FnResult};
 use crate::error::Error;
 use crate::types::datetime::timestamp_text;
 use crate::types::interval::{self, Interval};
+use crate::types::zone::Zone;
 
 /// Argument `i` as an interval; `None` for NULL.
 fn iv_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Interval>> {
@@ -273,7 +274,6 @@ fn from_text(ctx: &mut Context<'_>, date: bool) -> FnResult {
 /// timestamptz's wall time in `zone` (`to_local`), or the instant of a
 /// timestamp's wall time there.
 fn at_time_zone(ctx: &mut Context<'_>) -> FnResult {
-    use crate::types::zone::Zone;
     let (Some(ts), Some(zone)) = (ts_arg(ctx, 0)?, as_text(ctx.get_raw(1))) else {
         return Ok(Value::Null);
     };
@@ -296,25 +296,44 @@ fn at_time_zone(ctx: &mut Context<'_>) -> FnResult {
 const SERIES_LIMIT: i64 = 100_000_000;
 
 /// The `n`-th element of a timestamp series: the start moved by the step
-/// `n` times (months on the calendar one step at a time, as PostgreSQL
-/// adds them; without months the sum is exact at once).
-fn series_at(start: i64, step: Interval, n: i64) -> crate::error::Result<i64> {
-    if step.months == 0 {
-        let per = i128::from(step.days) * i128::from(crate::types::datetime::MICROS_PER_DAY)
-            + i128::from(step.micros);
+/// `n` times (months, and days where `zone` changes its offset, on the
+/// calendar one step at a time, as PostgreSQL adds them; otherwise the
+/// sum is exact at once). A timestamp's series is one in UTC.
+fn series_at(start: i64, step: Interval, n: i64, zone: Zone) -> crate::error::Result<i64> {
+    if let Some(per) = per_step(&step, zone) {
         return i64::try_from(i128::from(start) + per * i128::from(n))
             .map_err(|_| Error::DatetimeFieldOverflow("timestamp out of range".into()));
     }
     let mut t = start;
     for _ in 0..n {
-        t = step.add_to_timestamp(t)?;
+        t = zone.add_interval(t, &step)?;
     }
     Ok(t)
 }
 
+/// A step's length in microseconds, where every step has the same.
+fn per_step(step: &Interval, zone: Zone) -> Option<i128> {
+    let fixed = step.days == 0 || matches!(zone, Zone::Fixed(_));
+    (step.months == 0 && fixed).then(|| {
+        i128::from(step.days) * i128::from(crate::types::datetime::MICROS_PER_DAY)
+            + i128::from(step.micros)
+    })
+}
+
+/// `pg_timestamp_series_at(start, step, n)` (`pg_tz_series_at` for a
+/// timestamptz, in the session's zone).
+pub(super) fn series_at_in(ctx: &Context<'_>, zone: Zone) -> FnResult {
+    let (Some(start), Some(step)) = (ts_arg(ctx, 0)?, iv_arg(ctx, 1)?) else {
+        return Ok(Value::Null);
+    };
+    let n: i64 = ctx.get(2)?;
+    let t = series_at(start, step, n, zone).map_err(fail)?;
+    Ok(Value::Text(timestamp_text(t).map_err(fail)?))
+}
+
 /// `pg_timestamp_series_last(start, stop, step)`: the index of the last
 /// element of the series (-1 for none); 22023 for a zero step.
-fn series_last(ctx: &mut Context<'_>) -> FnResult {
+pub(super) fn series_last_in(ctx: &Context<'_>, zone: Zone) -> FnResult {
     let (Some(start), Some(stop), Some(step)) = (ts_arg(ctx, 0)?, ts_arg(ctx, 1)?, iv_arg(ctx, 2)?)
     else {
         return Ok(Value::Integer(-1));
@@ -326,9 +345,7 @@ fn series_last(ctx: &mut Context<'_>) -> FnResult {
         )));
     }
     let within = |t: i64| if dir > 0 { t <= stop } else { t >= stop };
-    if step.months == 0 {
-        let per = i128::from(step.days) * i128::from(crate::types::datetime::MICROS_PER_DAY)
-            + i128::from(step.micros);
+    if let Some(per) = per_step(&step, zone) {
         let span = i128::from(stop) - i128::from(start);
         if per == 0 || (span != 0 && span.signum() != per.signum()) {
             return Ok(Value::Integer(if span == 0 { 0 } else { -1 }));
@@ -346,7 +363,7 @@ fn series_last(ctx: &mut Context<'_>) -> FnResult {
         if n >= SERIES_LIMIT {
             return Err(fail(too_long()));
         }
-        t = step.add_to_timestamp(t).map_err(fail)?;
+        t = zone.add_interval(t, &step).map_err(fail)?;
     }
     Ok(Value::Integer(n))
 }
@@ -380,14 +397,11 @@ fn date_bin(ctx: &mut Context<'_>) -> FnResult {
 pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_interval_trunc", 2, det, interval_trunc)?;
     conn.create_scalar_function("pg_date_bin", 3, det, date_bin)?;
-    conn.create_scalar_function("pg_timestamp_series_last", 3, det, series_last)?;
-    conn.create_scalar_function("pg_timestamp_series_at", 3, det, |ctx| {
-        let (Some(start), Some(step)) = (ts_arg(ctx, 0)?, iv_arg(ctx, 1)?) else {
-            return Ok(Value::Null);
-        };
-        let n: i64 = ctx.get(2)?;
-        let t = series_at(start, step, n).map_err(fail)?;
-        Ok(Value::Text(timestamp_text(t).map_err(fail)?))
+    conn.create_scalar_function("pg_timestamp_series_last", 3, det, |c| {
+        series_last_in(c, Zone::UTC)
+    })?;
+    conn.create_scalar_function("pg_timestamp_series_at", 3, det, |c| {
+        series_at_in(c, Zone::UTC)
     })?;
     conn.create_scalar_function("pg_at_time_zone", 4, det, at_time_zone)?;
     conn.create_scalar_function("pg_to_timestamp_text", 2, det, |c| from_text(c, false))?;

@@ -58,10 +58,13 @@ pub struct SessionFunctions {
 
 /// A session's transaction and statement start times (microseconds since
 /// the Unix epoch; 0: not fixed, the clock's reading then).
+/// With them, the session's TimeZone, which the functions taking a
+/// timestamptz's local fields read (`store::udf::zone`).
 #[derive(Debug, Default)]
 pub struct Times {
     transaction: AtomicI64,
     statement: AtomicI64,
+    zone: parking_lot::RwLock<crate::types::zone::Zone>,
 }
 
 impl Times {
@@ -69,12 +72,18 @@ impl Times {
         StatementTimes {
             transaction: self.transaction.load(Ordering::Relaxed),
             statement: self.statement.load(Ordering::Relaxed),
+            zone: *self.zone.read(),
         }
     }
 
     pub fn set(&self, t: StatementTimes) {
         self.transaction.store(t.transaction, Ordering::Relaxed);
         self.statement.store(t.statement, Ordering::Relaxed);
+        *self.zone.write() = t.zone;
+    }
+
+    pub fn zone(&self) -> crate::types::zone::Zone {
+        *self.zone.read()
     }
 }
 
@@ -103,9 +112,12 @@ fn register_times(conn: &Connection, times: &Arc<Times>) -> Result<()> {
     })?;
     let t = times.clone();
     conn.create_scalar_function("pg_current_date", 0, flags, move |_| {
-        let now = fixed_or_clock(t.get().transaction);
-        Ok(format_date(now.div_euclid(MICROS_PER_DAY)))
+        let now = t.get();
+        let local = now.zone.local_of(fixed_or_clock(now.transaction));
+        Ok(format_date(local.div_euclid(MICROS_PER_DAY)))
     })?;
+    let t = times.clone();
+    crate::store::udf::zone::register(conn, Arc::new(move || t.zone()))?;
     Ok(())
 }
 

@@ -55,7 +55,7 @@ pub fn datum_json(ty: &PgType, v: &Datum) -> Result<Option<String>> {
 }
 
 /// A date or timestamp as PostgreSQL writes it inside JSON (XSD style:
-/// `2024-01-01T10:00:00`, `+00:00` for the session's UTC offset).
+/// `2024-01-01T10:00:00`, `+02:00` for the offset in the session's zone).
 fn iso(ty: &PgType, text: &str) -> Result<String> {
     if text.ends_with(" BC") {
         return Err(Error::Unsupported("JSON of a date before Christ".into()));
@@ -64,8 +64,10 @@ fn iso(ty: &PgType, text: &str) -> Result<String> {
         return Ok(text.to_string());
     }
     let t = text.replacen(' ', "T", 1);
+    // An offset of whole hours gets its minutes (`+02:00`).
+    let hours_only = t.len() > 3 && matches!(t.as_bytes()[t.len() - 3], b'+' | b'-');
     Ok(match ty {
-        PgType::Timestamptz if t.ends_with("+00") => format!("{t}:00"),
+        PgType::Timestamptz if hours_only => format!("{t}:00"),
         _ => t,
     })
 }

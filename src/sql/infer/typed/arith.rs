@@ -25,7 +25,15 @@ impl Typer<'_> {
                 if *t == PgType::Float4 {
                     *a = call("pg_float4_text", vec![take(a)]);
                 }
+                // A timestamptz prints in the session's zone.
+                if *t == PgType::Timestamptz {
+                    *a = call("pg_tz_text", vec![take(a)]);
+                }
             }
+        }
+        if matches!(name, "coalesce" | "greatest" | "least" | "nullif") {
+            let mut args = arg_exprs(f);
+            self.zone_literals(&mut args);
         }
         match (name, types) {
             ("abs", [t]) => {

@@ -206,9 +206,18 @@ impl Typer<'_> {
                 }
                 Ok(())
             }
-            Expr::Cast { .. } => self.cast(e),
+            Expr::TypedString(_) => {
+                self.zone_cast(e);
+                Ok(())
+            }
+            Expr::Cast { .. } => {
+                if self.zone_cast(e) {
+                    return Ok(());
+                }
+                self.cast(e)
+            }
             Expr::Extract { .. } => {
-                if !self.time_extract(e)? {
+                if !self.zone_extract(e)? && !self.time_extract(e)? {
                     self.interval_extract(e);
                 }
                 Ok(())
@@ -284,6 +293,7 @@ impl Typer<'_> {
                     PgType::Float4 => **side = call("pg_float4_text", vec![take(side)]),
                     PgType::Float8 => **side = call("pg_float8_text", vec![take(side)]),
                     PgType::Interval => **side = super::interval::as_text(take(side)),
+                    PgType::Timestamptz => **side = call("pg_tz_text", vec![take(side)]),
                     _ => {}
                 }
                 self.bpchar_text(side);
@@ -565,6 +575,22 @@ impl Typer<'_> {
     /// integers) gives every result as numeric, so they compare, sort and
     /// print as one type.
     fn case_results(&mut self, e: &mut Expr) {
+        if self.type_of(e) == PgType::Timestamptz {
+            if let Expr::Case {
+                conditions,
+                else_result,
+                ..
+            } = e
+            {
+                let mut results: Vec<&mut Expr> = conditions
+                    .iter_mut()
+                    .map(|c| &mut c.result)
+                    .chain(else_result.iter_mut().map(|b| &mut **b))
+                    .collect();
+                self.zone_literals(&mut results);
+            }
+            return;
+        }
         if !is_numeric(&self.type_of(e)) {
             return;
         }
@@ -607,6 +633,7 @@ impl Typer<'_> {
         if name.starts_with("pg_numeric")
             || super::interval::is_interval_call(&name)
             || name.starts_with("pg_time_")
+            || super::zone::is_zone_call(&name)
             || super::array::is_array_call(&name)
             || self.json_function(e, &name)?
             || self.ordered_call(e, &name)?
@@ -629,7 +656,10 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
-        if self.time_call(e, &types)? || self.interval_call(e, &types)? {
+        if self.zone_call(e, &types)?
+            || self.time_call(e, &types)?
+            || self.interval_call(e, &types)?
+        {
             return Ok(());
         }
         let Expr::Function(f) = e else {

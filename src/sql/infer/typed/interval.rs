@@ -141,15 +141,27 @@ impl Typer<'_> {
             }
             // The difference of two timestamps (a literal read as the other).
             (Op::Minus, PgType::Interval) => {
-                for (side, other) in [(&mut *left, &rt), (&mut *right, &lt)] {
-                    if let Some(text) = quoted(side) {
+                // A timestamptz meets a timestamp (or a literal) read in
+                // the session's zone.
+                let tz = lt == PgType::Timestamptz || rt == PgType::Timestamptz;
+                for (side, own, other) in [(&mut *left, &lt, &rt), (&mut *right, &rt, &lt)] {
+                    if tz && *own != PgType::Timestamptz {
+                        **side = super::zone::instant(take(side));
+                    } else if let Some(text) = quoted(side) {
                         **side = crate::sql::coerce::datum_expr(&other.parse_text(text)?);
                     }
                 }
                 call("pg_timestamp_diff", vec![take(left), take(right)])
             }
+            (Op::Plus, PgType::Timestamptz) if lt == PgType::Interval => {
+                super::zone::add(take(right), take(left), false)
+            }
             (Op::Plus, _) if lt == PgType::Interval => {
                 call("pg_timestamp_add_interval", vec![take(right), take(left)])
+            }
+            (Op::Plus | Op::Minus, PgType::Timestamptz) => {
+                literal_interval(right)?;
+                super::zone::add(take(left), take(right), *op == Op::Minus)
             }
             (Op::Plus | Op::Minus, _) => {
                 literal_interval(right)?;
@@ -354,10 +366,23 @@ impl Typer<'_> {
         }
         let mut step = step.clone();
         literal_interval(&mut step)?;
+        // A series of timestamptz (or of dates, read as one) steps on the
+        // calendar of the session's zone.
+        let (start, stop, kind) = match self.type_of(start) {
+            PgType::Timestamp => (start.clone(), stop.clone(), "timestamp"),
+            PgType::Date => (super::zone::instant(start.clone()), stop.clone(), "tz"),
+            _ => (start.clone(), stop.clone(), "tz"),
+        };
+        let stop = match self.type_of(&stop) {
+            PgType::Date | PgType::Timestamp | PgType::Unknown | PgType::Text if kind == "tz" => {
+                super::zone::instant(stop)
+            }
+            _ => stop,
+        };
         let source = format!(
-            "generate_series(0, pg_timestamp_series_last({start}, {stop}, {step})) AS mosaic_series"
+            "generate_series(0, pg_{kind}_series_last({start}, {stop}, {step})) AS mosaic_series"
         );
-        let value = format!("pg_timestamp_series_at({start}, {step}, value)");
+        let value = format!("pg_{kind}_series_at({start}, {step}, value)");
         let (alias, with_ordinality) = (alias.clone(), *with_ordinality);
         *tf = crate::sql::rewrite::pg_catalog::series_subquery(
             alias.as_ref(),

@@ -116,6 +116,11 @@ impl Typer<'_> {
             PgType::Array(_) => return Err(refuse("JSON of an array".into())),
             t => t,
         };
+        // A timestamptz with its offset in the session's zone.
+        let x = match ty {
+            PgType::Timestamptz => call("pg_tz_text", vec![x]),
+            _ => x,
+        };
         Ok(call(
             "pg_to_json",
             vec![x, string(cast_spec(&ty)), number(i64::from(jsonb))],

@@ -125,6 +125,10 @@ impl Typer<'_> {
                 call("pg_arr_cat", args)
             }
             "array_to_string" => {
+                // Not yet printed in the session's zone: refused outside UTC.
+                if arr == PgType::Array(Box::new(PgType::Timestamptz)) {
+                    args[0] = call("pg_tz_utc_only", vec![take(&mut args[0])]);
+                }
                 args.push(string(cast_spec(&arr)));
                 args.push(fam_arg);
                 call("pg_arr_to_string", args)
