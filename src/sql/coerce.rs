@@ -2,7 +2,8 @@
 //! literal assigned to, inserted into or compared with a column takes the
 //! column's type. The literal is parsed and validated with that type's
 //! input function (so `'abc'` for an integer is 22P02, `'t'` for a boolean
-//! is true, a timestamptz is normalized to UTC) and replaced by the stored
+//! is true, a timestamptz is normalized to UTC, read in the session's zone
+//! where the typed step marked it `pg_tz_instant('…')`) and replaced by the stored
 //! value, so SQLite compares and stores like with like.
 
 use std::collections::HashMap;
@@ -52,9 +53,37 @@ fn string_literal(e: &Expr) -> Option<&str> {
     }
 }
 
+/// The text of `pg_tz_instant('…')`: a quoted timestamptz the typed step
+/// leaves to be read in the session's zone when the statement runs.
+fn zoned_literal(e: &Expr) -> Option<&str> {
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    if object_name(&f.name) != "pg_tz_instant" {
+        return None;
+    }
+    let sqlparser::ast::FunctionArguments::List(l) = &f.args else {
+        return None;
+    };
+    match l.args.as_slice() {
+        [sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(a))] => {
+            string_literal(a)
+        }
+        _ => None,
+    }
+}
+
 fn coerce(e: &mut Expr, ty: &PgType, zone: Zone) -> Result<()> {
+    // Beside a timestamptz column, read now (so the column's shards can be
+    // pruned by the value). A plain quoted timestamptz has its offset or
+    // is one this step stored already (a statement can pass here twice):
+    // read in UTC, it stays what it is.
+    if let (PgType::Timestamptz, Some(s)) = (ty, zoned_literal(e)) {
+        *e = datum_expr(&ty.parse_text_in(s, zone)?);
+        return Ok(());
+    }
     if let Some(s) = string_literal(e) {
-        let d = ty.parse_text_in(s, zone)?;
+        let d = ty.parse_text(s)?;
         *e = datum_expr(&d);
         return Ok(());
     }
@@ -127,7 +156,8 @@ fn column_of<'a>(e: &Expr, types: &'a HashMap<String, PgType>) -> Option<&'a PgT
 }
 
 /// Coerce the string literals of `stmt` by context (see the module doc);
-/// a timestamptz without an offset is read in the session's `zone`.
+/// a timestamptz without an offset (`pg_tz_instant('…')`, as the typed
+/// step leaves it) is read in the session's `zone`.
 pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema, zone: Zone) -> Result<()> {
     let types = column_types(stmt, catalog);
     match stmt {

@@ -15,8 +15,8 @@
 //! - `pg_tz_series_last` / `pg_tz_series_at`: generate_series of
 //!   timestamptz by such steps;
 //! - `pg_tz_to_char(x, template)`: to_char with the zone's fields;
-//! - `pg_tz_utc_only(x)`: `x`, or 0A000 outside UTC (an array of
-//!   timestamptz as text, which is not converted yet).
+//! - `pg_tz_array_text(x)`: an array of timestamptz as the text[] of its
+//!   elements printed here (a cast to text, array_to_string).
 //!
 //! Each is registered once with UTC for every connection and again on a
 //! session's connections with its zone (`store::udf::session`), which a
@@ -105,6 +105,25 @@ fn to_char(ctx: &Context<'_>, zone: Zone) -> FnResult {
         .map_err(fail)
 }
 
+fn array_text(ctx: &Context<'_>, zone: Zone) -> FnResult {
+    use crate::types::array::{format_array, parse_array};
+    let Some(stored) = as_text(ctx.get_raw(0)) else {
+        return Ok(Value::Null);
+    };
+    let items = parse_array(&stored)
+        .into_iter()
+        .map(|e| {
+            e.map(|s| {
+                crate::types::datetime::parse_timestamp(&s, true)
+                    .map(|u| format_timestamptz(u, zone))
+            })
+            .transpose()
+        })
+        .collect::<crate::error::Result<Vec<_>>>()
+        .map_err(fail)?;
+    Ok(Value::Text(format_array(&items)))
+}
+
 /// Register the functions with the zone `zone_of` answers.
 pub fn register(conn: &Connection, zone_of: ZoneOf) -> rusqlite::Result<()> {
     // Deterministic within a statement: the zone changes between them.
@@ -127,14 +146,7 @@ pub fn register(conn: &Connection, zone_of: ZoneOf) -> rusqlite::Result<()> {
         None => Ok(Value::Null),
     })?;
     let z = zone_of.clone();
-    conn.create_scalar_function("pg_tz_utc_only", 1, det, move |c| {
-        if z() != Zone::UTC {
-            return Err(fail(crate::error::Error::Unsupported(
-                "an array of timestamptz as text in a session time zone other than UTC".into(),
-            )));
-        }
-        Ok(super::value(super::datum(c.get_raw(0))))
-    })?;
+    conn.create_scalar_function("pg_tz_array_text", 1, det, move |c| array_text(c, z()))?;
     let z = zone_of.clone();
     conn.create_scalar_function("pg_tz_trunc", 2, det, move |c| trunc(c, z()))?;
     let z = zone_of.clone();

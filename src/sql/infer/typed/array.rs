@@ -176,12 +176,8 @@ impl Typer<'_> {
         let own = self.type_of(expr);
         if let (Some((_, from)), true) = (elements(&own), is_text_type(data_type)) {
             let _ = from;
-            let mut array = take(expr);
-            // Not yet printed in the session's zone: refused outside UTC.
-            if own == PgType::Array(Box::new(PgType::Timestamptz)) {
-                array = call("pg_tz_utc_only", vec![array]);
-            }
-            *e = call("pg_arr_out", vec![array, string(cast_spec(&own))]);
+            let (array, spec) = super::zone::array_text(take(expr), &own);
+            *e = call("pg_arr_out", vec![array, string(cast_spec(&spec))]);
             return Ok(true);
         }
         if !matches!(data_type, DataType::Array(_)) {

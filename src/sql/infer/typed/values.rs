@@ -234,19 +234,13 @@ impl Typer<'_> {
             return Ok(());
         };
         // A quoted timestamptz without an offset is a wall time in the
-        // session's zone, known when the statement runs: beside a column
-        // it is left to `sql::coerce` (which reads it then, keeping the
-        // column's shards prunable), elsewhere read at run time.
-        let beside_column = operands
-            .iter()
-            .any(|e| matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)));
+        // session's zone, known when the statement runs (`sql::coerce`
+        // reads it then beside a column, so its shards can be pruned).
         for (e, t) in operands.iter_mut().zip(&types) {
             match quoted(e) {
                 Some(text) if target == PgType::Timestamptz && !super::zone::has_offset(text) => {
                     target.parse_text(text)?;
-                    if !beside_column {
-                        **e = super::zone::instant(take(e));
-                    }
+                    **e = super::zone::instant(take(e));
                 }
                 Some(text) => **e = crate::sql::coerce::datum_expr(&target.parse_text(text)?),
                 None if temporal_rank(t).is_some() && *t != target => {

@@ -42,6 +42,26 @@ fn zone_field(name: &str) -> bool {
     matches!(name, "timezone" | "timezone_hour" | "timezone_minute")
 }
 
+/// extract's `timezone` (seconds east), `timezone_hour` and
+/// `timezone_minute` (both truncated toward zero, as PostgreSQL's C
+/// division) of a timestamptz in the session's zone.
+fn zone_part(field: &str, x: Expr) -> Expr {
+    use sqlparser::ast::BinaryOperator as Op;
+    let offset = call("pg_tz_offset", vec![x]);
+    let op = |l: Expr, op: Op, n: &str| {
+        Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(l),
+            op,
+            right: Box::new(Expr::Value(Value::Number(n.into(), false).into())),
+        }))
+    };
+    match field {
+        "timezone_hour" => op(offset, Op::Divide, "3600"),
+        "timezone_minute" => op(op(offset, Op::Divide, "60"), Op::Modulo, "60"),
+        _ => offset,
+    }
+}
+
 impl Typer<'_> {
     /// A cast between timestamptz and timestamp, date, time or text;
     /// true when `e` was one.
@@ -94,9 +114,9 @@ impl Typer<'_> {
     /// A value assigned to a column (INSERT, UPDATE): a timestamp or date
     /// into a timestamptz column is read in the session's zone, a
     /// timestamptz into a timestamp, date or time column is its wall time
-    /// there, and a quoted timestamptz without an offset outside VALUES
-    /// (which `sql::coerce` reads) is read when the statement runs. True
-    /// when `e` was converted.
+    /// there, and a quoted timestamptz without an offset is read when the
+    /// statement runs (`sql::coerce` reads it then). True when `e` was
+    /// converted.
     pub(super) fn zone_assign(&mut self, e: &mut Expr, src: &PgType, ty: &PgType) -> bool {
         let spec = |t: &PgType| string(crate::types::cast_spec(t));
         *e = match (src, ty) {
@@ -106,8 +126,7 @@ impl Typer<'_> {
                 call("pg_cast", vec![local(take(e)), spec(ty)])
             }
             (_, PgType::Timestamptz)
-                if !self.insert_values
-                    && super::values::quoted(e).is_some_and(|t| !has_offset(t)) =>
+                if super::values::quoted(e).is_some_and(|t| !has_offset(t)) =>
             {
                 instant(take(e))
             }
@@ -143,7 +162,8 @@ impl Typer<'_> {
             other => other.to_string().to_ascii_lowercase(),
         };
         if zone_field(&name) {
-            return Err(refuse(format!("extract({name} FROM timestamptz)")));
+            *e = zone_part(&name, take(expr));
+            return Ok(true);
         }
         if !absolute_field(&name) {
             **expr = local(take(expr));
@@ -166,26 +186,26 @@ impl Typer<'_> {
             }
             ("date_part", [_, PgType::Timestamptz]) => {
                 let field = super::values::quoted(&args[0]).map(|s| s.trim().to_lowercase());
-                match field.as_deref() {
-                    Some(f) if zone_field(f) => {
-                        return Err(refuse(format!("date_part('{f}', timestamptz)")))
-                    }
-                    Some(f) if absolute_field(f) => return Ok(false),
-                    Some(_) => {}
-                    None => {
-                        return Err(refuse(
-                            "date_part of a timestamptz with a field that is not a literal".into(),
-                        ))
-                    }
-                }
-                args[1] = local(take(&mut args[1]));
-                let Expr::Function(f) = e else {
-                    return Ok(false);
+                let Some(field) = field else {
+                    return Err(refuse(
+                        "date_part of a timestamptz with a field that is not a literal".into(),
+                    ));
                 };
-                for (a, new) in arg_exprs(f).into_iter().zip(args) {
-                    *a = new;
+                if zone_field(&field) {
+                    zone_part(&field, take(&mut args[1]))
+                } else if absolute_field(&field) {
+                    return Ok(false);
+                } else {
+                    // date_part of the wall time, typed and rewritten as
+                    // date_part of a timestamp.
+                    let Expr::Function(f) = e else {
+                        return Ok(false);
+                    };
+                    if let Some(a) = arg_exprs(f).into_iter().nth(1) {
+                        *a = local(take(a));
+                    }
+                    return Ok(false);
                 }
-                return Ok(false);
             }
             ("to_char", [PgType::Timestamptz, _]) => call("pg_tz_to_char", args),
             // A date is formatted as the timestamptz it casts to.
@@ -204,6 +224,19 @@ impl Typer<'_> {
             _ => return Ok(false),
         };
         Ok(true)
+    }
+}
+
+/// An array about to be printed as text, with its type: an array of
+/// timestamptz becomes the text[] of its elements printed in the
+/// session's zone.
+pub(super) fn array_text(array: Expr, ty: &PgType) -> (Expr, PgType) {
+    match ty {
+        PgType::Array(elem) if **elem == PgType::Timestamptz => (
+            call("pg_tz_array_text", vec![array]),
+            PgType::Array(Box::new(PgType::Text)),
+        ),
+        _ => (array, ty.clone()),
     }
 }
 

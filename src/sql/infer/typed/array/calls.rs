@@ -125,10 +125,8 @@ impl Typer<'_> {
                 call("pg_arr_cat", args)
             }
             "array_to_string" => {
-                // Not yet printed in the session's zone: refused outside UTC.
-                if arr == PgType::Array(Box::new(PgType::Timestamptz)) {
-                    args[0] = call("pg_tz_utc_only", vec![take(&mut args[0])]);
-                }
+                let (array, arr) = super::super::zone::array_text(take(&mut args[0]), &arr);
+                args[0] = array;
                 args.push(string(cast_spec(&arr)));
                 args.push(fam_arg);
                 call("pg_arr_to_string", args)
