@@ -226,6 +226,12 @@ pub enum Error {
     /// 42939: a name with a reserved prefix (`pg_`).
     #[error("{0}")]
     ReservedName(String),
+    /// 42723: a function of that name and argument types exists.
+    #[error("{0}")]
+    DuplicateFunction(String),
+    /// 42P13: a CREATE FUNCTION PostgreSQL refuses as written.
+    #[error("{0}")]
+    InvalidFunctionDefinition(String),
     /// 3F000.
     #[error("schema \"{0}\" does not exist")]
     NoSuchSchema(String),
@@ -324,6 +330,8 @@ impl Error {
             Error::SchemaExists(_) => "42P06",
             Error::NoSuchSchema(_) => "3F000",
             Error::ReservedName(_) => "42939",
+            Error::DuplicateFunction(_) => "42723",
+            Error::InvalidFunctionDefinition(_) => "42P13",
             Error::AmbiguousFunction(_) => "42725",
             Error::Context { error, .. } => error.sqlstate(),
         }

@@ -28,6 +28,7 @@ pub mod datetime;
 pub mod enums;
 pub mod foreign;
 pub mod format;
+pub mod function;
 pub mod interval;
 pub mod json;
 pub mod number;

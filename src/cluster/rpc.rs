@@ -266,4 +266,6 @@ const VARIANTS: &[fn(String) -> Error] = &[
     |m| Error::JsonPath("22038", m),
     |m| Error::JsonPath("22039", m),
     |m| Error::JsonPath("42704", m),
+    Error::DuplicateFunction,
+    Error::InvalidFunctionDefinition,
 ];

@@ -40,6 +40,7 @@ use crate::store::catalog::{Change, Object, Staged};
 mod alter;
 mod comment;
 mod enums;
+mod function;
 pub(crate) mod matview;
 mod rename;
 mod schema;
@@ -247,6 +248,8 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         }
         Statement::AlterType(at) => enums::alter(sess, at),
 
+        Statement::CreateFunction(cf) => function::create(sess, cf),
+        Statement::DropFunction(df) => function::drop(sess, df),
         Statement::CreateExtension(ce) => extension::create(sess, ce),
         Statement::DropExtension(de) => extension::drop(sess, de),
         _ => Err(Error::Unsupported(stmt.to_string())),
@@ -314,6 +317,22 @@ fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<(
             }
             Some(_) => {}
             None => new.access.owner = Some(sess.current_role()),
+        }
+    }
+    // A SQL function is inlined where a statement calls it; a DEFAULT or
+    // CHECK runs inside SQLite, which cannot call one.
+    if let Some(d) = def.as_ref().filter(|d| d.is_relation()) {
+        let texts = d
+            .columns
+            .iter()
+            .filter_map(|c| c.default.as_deref())
+            .chain(d.checks.iter().map(String::as_str));
+        for text in texts {
+            if let Some(f) = crate::sql::functions::called(text, &sess.catalog()) {
+                return Err(Error::Unsupported(format!(
+                    "a DEFAULT or CHECK calling SQL function {f}"
+                )));
+            }
         }
     }
     // An enum column's DEFAULT label is checked when it is given.

@@ -123,6 +123,7 @@ pub(super) fn prepare(
         })),
         columns: vec![],
         needs,
+        inlined: None,
     })
 }
 

@@ -122,6 +122,17 @@ pub struct Prepared {
     pub columns: Vec<Column>,
     /// The privileges it needs, checked each time it runs.
     pub needs: Vec<crate::sql::privileges::Need>,
+    /// The SQL functions whose bodies it holds, and what it was prepared
+    /// from: when one of them changes, it is prepared again.
+    pub inlined: Option<Box<Inlined>>,
+}
+
+/// What a statement that calls SQL functions was prepared from.
+#[derive(Debug, Clone)]
+pub struct Inlined {
+    pub functions: Vec<std::sync::Arc<crate::types::function::FunctionDef>>,
+    pub source: Statement,
+    pub declared: Vec<Option<PgType>>,
 }
 
 impl Prepared {
@@ -157,6 +168,10 @@ fn preclassify(sql: &str) -> Option<Result<Kind>> {
         "FETCH" | "MOVE" => Some(cursor::parse_fetch(sql).map(Kind::Fetch)),
         "SET" => set_constraints(sql),
         "ALTER" => pre_parse_alter(sql),
+        "DO" => Some(Err(Error::Unsupported(
+            "DO blocks (MosaicDB runs no procedural language; CREATE FUNCTION … LANGUAGE sql works)"
+                .into(),
+        ))),
         _ => None,
     }
 }
@@ -237,6 +252,7 @@ pub fn prepare_parsed(
             params: vec![],
             columns: vec![],
             needs: vec![],
+            inlined: None,
         }),
         Parsed::Statement(s) => prepare_one(catalog, *s, declared),
     }
@@ -270,16 +286,22 @@ pub(crate) fn prepare_single(
 /// The query forms MosaicDB runs as others, respelled before a statement
 /// is classified. A view's definition is kept as written; everything else
 /// reads the queries of the views it names.
-fn expand_forms(catalog: &dyn crate::sql::Schema, stmt: &mut Statement) -> Result<()> {
+fn expand_forms(
+    catalog: &dyn crate::sql::Schema,
+    stmt: &mut Statement,
+) -> Result<Vec<std::sync::Arc<crate::types::function::FunctionDef>>> {
     if matches!(stmt, Statement::CreateView(_)) {
-        return Ok(());
+        return Ok(vec![]);
     }
     crate::sql::joined_writes::expand(stmt)?;
     crate::sql::json_records::populate(stmt, catalog)?;
     crate::sql::views::expand(stmt, catalog)?;
+    // The functions views call.
+    let functions = crate::sql::functions::inline(stmt, catalog)?;
     crate::sql::grouping_sets::expand(stmt)?;
     crate::sql::on_constraint::resolve(stmt, catalog)?;
-    crate::sql::validate::override_user_values(stmt, catalog)
+    crate::sql::validate::override_user_values(stmt, catalog)?;
+    Ok(functions)
 }
 
 /// DISTINCT ON and WITH TIES in the queries below the statement's own,
@@ -297,7 +319,7 @@ fn expand_nested(
     })
 }
 
-fn prepare_one(
+pub(crate) fn prepare_one(
     catalog: &dyn crate::sql::Schema,
     mut stmt: Statement,
     declared: &[Option<PgType>],
@@ -311,8 +333,18 @@ fn prepare_one(
         }
     }
     crate::sql::with_writes::hoist(&mut stmt)?;
+    let source = stmt.clone();
+    // A SQL function's body reads with the caller's privileges.
+    let mut functions = crate::sql::functions::inline(&mut stmt, catalog)?;
     let needs = crate::sql::privileges::needs(&stmt, catalog);
-    expand_forms(catalog, &mut stmt)?;
+    functions.extend(expand_forms(catalog, &mut stmt)?);
+    let inlined = (!functions.is_empty()).then(|| {
+        Box::new(Inlined {
+            functions,
+            source,
+            declared: declared.to_vec(),
+        })
+    });
     let kind = classify(&stmt)?;
     if matches!(
         kind,
@@ -403,6 +435,7 @@ fn prepare_one(
         params,
         columns,
         needs,
+        inlined,
     })
 }
 
@@ -495,6 +528,8 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::Drop { .. }
         | Statement::CreateExtension(_)
         | Statement::CreateType { .. }
+        | Statement::CreateFunction(_)
+        | Statement::DropFunction(_)
         | Statement::AlterType(_)
         | Statement::DropExtension(_)
         | Statement::CreateSchema { .. }

@@ -10,6 +10,7 @@
 
 mod enums;
 pub(crate) mod foreign;
+mod functions;
 mod information_schema;
 mod locks;
 pub(crate) mod objects;
@@ -125,8 +126,9 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
                 RelKind::View { .. } => 'v',
                 RelKind::MatView { .. } => 'm',
                 RelKind::Sequence(_) => 'S',
-                // Never here: the catalog's relations leave types out.
-                RelKind::Enum(_) => 'r',
+                // Never here: the catalog's relations leave types and
+                // functions out.
+                RelKind::Enum(_) | RelKind::Function(_) => 'r',
             },
             def: t,
         })

@@ -20,6 +20,7 @@ pub fn noun(def: &TableDef) -> &'static str {
         RelKind::MatView { .. } => "materialized view",
         RelKind::Sequence(_) => "sequence",
         RelKind::Enum(_) => "type",
+        RelKind::Function(_) => "function",
     }
 }
 
@@ -28,6 +29,7 @@ pub fn all_privileges(def: &TableDef) -> u32 {
     match def.kind {
         RelKind::Sequence(_) => acl::SEQUENCE_ALL,
         RelKind::Enum(_) => acl::USAGE,
+        RelKind::Function(_) => 0,
         _ => acl::TABLE_ALL,
     }
 }

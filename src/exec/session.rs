@@ -18,6 +18,7 @@ use crate::types::Datum;
 mod catalog;
 mod clock;
 mod ddl_runs;
+mod plans;
 mod seal;
 mod shared;
 
@@ -327,6 +328,18 @@ impl Session {
     }
 
     pub(super) fn dispatch(
+        &mut self,
+        p: &Prepared,
+        params: &[Datum],
+        sink: &mut RowSink,
+    ) -> Result<Outcome> {
+        match self.reprepared(p)? {
+            Some(fresh) => self.dispatch_prepared(&fresh, params, sink),
+            None => self.dispatch_prepared(p, params, sink),
+        }
+    }
+
+    fn dispatch_prepared(
         &mut self,
         p: &Prepared,
         params: &[Datum],

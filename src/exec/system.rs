@@ -105,6 +105,10 @@ impl crate::sql::Schema for SystemSchema<'_> {
     fn view(&self, name: &str) -> Option<Arc<TableDef>> {
         self.0.view(name)
     }
+
+    fn function(&self, name: &str) -> Option<Arc<crate::types::function::FunctionDef>> {
+        self.0.function(name)
+    }
 }
 
 /// A system view's temp table is named by the view's unqualified name, so

@@ -159,10 +159,8 @@ pub(super) fn prepare(
                 .unwrap_or(PgType::Text)
         })
         .collect();
-    let mut needs = main_p.needs.clone();
-    for x in &writes {
-        needs.extend(x.prepared.needs.iter().cloned());
-    }
+    let written_needs = writes.iter().flat_map(|x| &x.prepared.needs);
+    let needs: Vec<_> = main_p.needs.iter().chain(written_needs).cloned().collect();
     Ok(Prepared {
         id: super::next_id(),
         stmt: Some(Statement::Query(Box::new(q.clone()))),
@@ -175,6 +173,7 @@ pub(super) fn prepare(
         params,
         columns: main_p.columns,
         needs,
+        inlined: None,
     })
 }
 

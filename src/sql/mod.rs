@@ -20,6 +20,11 @@ pub trait Schema {
     fn view(&self, _name: &str) -> Option<Arc<TableDef>> {
         None
     }
+
+    /// A SQL function by name (CREATE FUNCTION).
+    fn function(&self, _name: &str) -> Option<Arc<crate::types::function::FunctionDef>> {
+        None
+    }
 }
 
 pub mod alter_identity;
@@ -29,6 +34,7 @@ pub mod coerce;
 pub mod ctas;
 pub mod ddl;
 pub mod distinct_on;
+pub mod functions;
 pub mod grouping_sets;
 pub mod index;
 pub mod index_expr;

@@ -159,7 +159,7 @@ impl Catalog {
 
     /// A committed relation of any kind (table, view).
     pub fn relation(&self, name: &str) -> Option<Arc<TableDef>> {
-        self.object(name).filter(|d| d.enum_type().is_none())
+        self.object(name).filter(|d| d.is_relation())
     }
 
     /// A committed object of the relation namespace: a relation or a type.
@@ -199,7 +199,7 @@ impl Catalog {
     /// Every committed relation of any kind, by name.
     pub fn relations(&self) -> Vec<Arc<TableDef>> {
         let mut v = self.objects();
-        v.retain(|d| d.enum_type().is_none());
+        v.retain(|d| d.is_relation());
         v
     }
 
@@ -601,7 +601,7 @@ impl View<'_> {
 
     /// A relation of any kind (table, view) as this session sees it.
     pub fn relation(&self, name: &str) -> Option<Arc<TableDef>> {
-        self.object(name).filter(|d| d.enum_type().is_none())
+        self.object(name).filter(|d| d.is_relation())
     }
 
     /// An object of the relation namespace (a relation or a type) as this
@@ -655,7 +655,7 @@ impl View<'_> {
     /// Every relation of any kind this session sees, by name.
     pub fn relations(&self) -> Vec<Arc<TableDef>> {
         let mut v = self.objects();
-        v.retain(|d| d.enum_type().is_none());
+        v.retain(|d| d.is_relation());
         v
     }
 
@@ -716,6 +716,11 @@ impl crate::sql::Schema for View<'_> {
         View::table(self, name)
     }
 
+    fn function(&self, name: &str) -> Option<Arc<crate::types::function::FunctionDef>> {
+        View::object(self, &crate::types::function::key(name))
+            .and_then(|d| d.function().cloned().map(Arc::new))
+    }
+
     fn view(&self, name: &str) -> Option<Arc<TableDef>> {
         View::relation(self, name).filter(|d| d.view_query().is_some())
     }
@@ -724,6 +729,11 @@ impl crate::sql::Schema for View<'_> {
 impl crate::sql::Schema for Catalog {
     fn table(&self, name: &str) -> Option<Arc<TableDef>> {
         Catalog::table(self, name)
+    }
+
+    fn function(&self, name: &str) -> Option<Arc<crate::types::function::FunctionDef>> {
+        Catalog::object(self, &crate::types::function::key(name))
+            .and_then(|d| d.function().cloned().map(Arc::new))
     }
 
     fn view(&self, name: &str) -> Option<Arc<TableDef>> {

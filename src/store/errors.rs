@@ -227,6 +227,10 @@ fn map(e: rusqlite::Error) -> Error {
     if let Some(rest) = msg.strip_prefix("no such function: ") {
         return no_such_function(rest);
     }
+    // A DEFAULT naming a function SQLite does not know, when it runs.
+    if let Some(rest) = msg.strip_prefix("unknown function: ") {
+        return no_such_function(rest.trim_end_matches("()"));
+    }
     if let Some(e) = syntax_error(&msg) {
         return e;
     }

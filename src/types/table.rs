@@ -225,6 +225,9 @@ pub enum RelKind {
     /// journal and the spreading, and the catalog's relation lookups skip
     /// it.
     Enum(Box<crate::types::enums::EnumType>),
+    /// A SQL function (CREATE FUNCTION … LANGUAGE sql), under its own key
+    /// (`types::function::key`): not a relation either.
+    Function(Box<crate::types::function::FunctionDef>),
 }
 
 impl TableDef {
@@ -282,6 +285,20 @@ impl TableDef {
             RelKind::View { query, .. } => Some(query),
             _ => None,
         }
+    }
+
+    /// The definition of a SQL function.
+    pub fn function(&self) -> Option<&crate::types::function::FunctionDef> {
+        match &self.kind {
+            RelKind::Function(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a relation (not a type or a function), as the
+    /// catalog's relation lookups see it.
+    pub fn is_relation(&self) -> bool {
+        !matches!(self.kind, RelKind::Enum(_) | RelKind::Function(_))
     }
 
     /// The definition of an enum type.

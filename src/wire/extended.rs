@@ -132,6 +132,7 @@ where
                 params: vec![],
                 columns,
                 needs: vec![],
+                inlined: None,
             };
             let fields: Vec<_> = super::fields(&p, None).iter().map(Into::into).collect();
             client

@@ -235,7 +235,9 @@ pub(super) fn authorize(sess: &Session, stmt: &Statement) -> Result<()> {
     };
     match stmt {
         Statement::CreateTable(ct) if ct.temporary => Ok(()),
-        Statement::CreateTable(_) | Statement::CreateType { .. } => sess.check_create(),
+        Statement::CreateTable(_) | Statement::CreateType { .. } | Statement::CreateFunction(_) => {
+            sess.check_create()
+        }
         Statement::CreateSequence { temporary, .. } if !temporary => sess.check_create(),
         Statement::Query(_) if super::create_as::is_select_into(stmt) => sess.check_create(),
         Statement::CreateView(cv) => {

@@ -39,7 +39,7 @@ pub const RELATIONS: &[(&str, &str)] = &[
     ("pg_publication_rel", "oid oid, prpubid oid, prrelid oid, prqual text, prattrs text"),
     ("pg_foreign_table", "ftrelid oid, ftserver oid, ftoptions text[]"),
     ("pg_extension", "oid oid, extname name, extowner oid, extnamespace oid, extrelocatable bool, extversion text, extconfig text[], extcondition text[]"),
-    ("pg_proc", "oid oid, proname name, pronamespace oid, proowner oid, prolang oid, prokind char, prorettype oid, proargtypes text, proretset bool, prosrc text"),
+    ("pg_proc", "oid oid, proname name, pronamespace oid, proowner oid, prolang oid, prokind char, prorettype oid, proargtypes text, proretset bool, prosrc text, provolatile char, proisstrict bool, pronargs int2, proargnames text[]"),
     ("pg_opclass", "oid oid, opcmethod oid, opcname name, opcnamespace oid, opcowner oid, opcfamily oid, opcintype oid, opcdefault bool, opckeytype oid"),
     ("pg_sequence", "seqrelid oid, seqtypid oid, seqstart int8, seqincrement int8, seqmax int8, seqmin int8, seqcache int8, seqcycle bool"),
     ("pg_tables", "schemaname name, tablename name, tableowner name, tablespace name, hasindexes bool, hasrules bool, hastriggers bool, rowsecurity bool"),

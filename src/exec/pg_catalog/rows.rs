@@ -54,6 +54,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
             rows
         }
         "pg_enum" => super::enums::enum_rows(sess, def),
+        "pg_proc" => super::functions::proc_rows(sess, def),
         "pg_index" => index_rows(sess, def),
         "pg_constraint" => constraints(sess, def),
         "pg_attrdef" => attrdefs(sess, def),

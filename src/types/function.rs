@@ -1,0 +1,63 @@
+//! A function created with `CREATE FUNCTION … LANGUAGE sql`: its
+//! arguments, what it returns and its body as PostgreSQL SQL. It is a
+//! catalog object (`RelKind::Function`) journaled and spread like a
+//! table, under its own key so that functions and relations keep separate
+//! namespaces, and a call is replaced by its body wherever it is written
+//! (`sql::functions`), as PostgreSQL inlines SQL functions.
+
+use serde::{Deserialize, Serialize};
+
+use super::PgType;
+
+/// The catalog key of function `name` (a character no identifier
+/// written in SQL holds keeps it apart from relations).
+pub fn key(name: &str) -> String {
+    format!("\u{1f}function {name}")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionArg {
+    /// The argument's name, when it has one (the body may use it or `$n`).
+    pub name: Option<String>,
+    pub ty: PgType,
+    /// DEFAULT, as PostgreSQL SQL: what a call that leaves it out passes.
+    pub default: Option<String>,
+}
+
+/// What a function returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Returns {
+    /// One value (the first row's, NULL without rows).
+    Scalar(PgType),
+    /// `SETOF type`: a column named after the function.
+    SetOf(PgType),
+    /// `RETURNS TABLE (…)` or `SETOF table`: rows of these columns.
+    Table(Vec<(String, PgType)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionDef {
+    pub name: String,
+    pub args: Vec<FunctionArg>,
+    pub returns: Returns,
+    /// The body: one query (SELECT, VALUES or WITH … SELECT).
+    pub body: String,
+    /// `i`, `s` or `v` (pg_proc.provolatile).
+    pub volatility: char,
+    /// STRICT (RETURNS NULL ON NULL INPUT): NULL for any NULL argument.
+    pub strict: bool,
+}
+
+impl FunctionDef {
+    /// Whether it returns rows (it belongs in FROM).
+    pub fn returns_set(&self) -> bool {
+        !matches!(self.returns, Returns::Scalar(_))
+    }
+
+    /// The argument types as PostgreSQL prints a signature:
+    /// `add(integer, text)`.
+    pub fn signature(&self) -> String {
+        let args: Vec<String> = self.args.iter().map(|a| a.ty.display_name()).collect();
+        format!("{}({})", self.name, args.join(", "))
+    }
+}
