@@ -223,6 +223,20 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     if let Some(kind) = preclassify(sql) {
         return Ok(vec![Parsed::Noop(kind?)]);
     }
+    // PostgreSQL's spelling sqlparser does not read.
+    let words: Vec<&str> = sql
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .collect();
+    if words.len() == 3
+        && words
+            .iter()
+            .map(|w| w.to_ascii_lowercase())
+            .eq(["reset", "time", "zone"])
+    {
+        return parse_script("RESET timezone");
+    }
     if let Some(pieces) =
         crate::sql::alter_sequence::split_script(sql, |p| pre_parse_alter(p).is_some())
     {

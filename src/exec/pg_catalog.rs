@@ -505,6 +505,13 @@ impl Lookup for StoreLookup {
         Some(self.0.table_bytes(&rel.name) as i64)
     }
 
+    fn function(&self, oid: i64) -> Option<crate::types::function::FunctionDef> {
+        self.with_view(|v| v.objects())
+            .into_iter()
+            .find(|t| i64::from(t.oid) == oid)
+            .and_then(|t| t.function().cloned())
+    }
+
     fn view_def(&self, oid: i64) -> Option<String> {
         let view = self.relation_by_oid(oid)?;
         view.view_query().map(objects::view_def)

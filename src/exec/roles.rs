@@ -361,13 +361,15 @@ fn dependents(sess: &Session, role: &str) -> Result<()> {
     relations.sort_by(|a, b| a.name.cmp(&b.name));
     for def in relations {
         let noun = crate::exec::privileges::noun(&def);
+        // A function by its signature, not its catalog key.
+        let name = def.function().map_or(def.name.clone(), |f| f.signature());
         let owns = def.access.owner.as_deref() == Some(role);
         if owns {
-            detail.push(format!("owner of {noun} {}", def.name));
+            detail.push(format!("owner of {noun} {name}"));
         }
         // The owner's own entries are no dependency of their own.
         if !owns && def.access.mentions(role) {
-            detail.push(format!("privileges for {noun} {}", def.name));
+            detail.push(format!("privileges for {noun} {name}"));
         }
     }
     if detail.is_empty() {

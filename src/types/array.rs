@@ -42,6 +42,14 @@ fn stored_array(v: &Datum) -> Vec<Option<String>> {
     }
 }
 
+/// The stored values of an array's elements (NULL ones `Datum::Null`).
+pub fn elements_of(elem: &PgType, v: &Datum) -> Vec<Datum> {
+    stored_array(v)
+        .into_iter()
+        .map(|e| e.map_or(Datum::Null, |s| stored(elem, &s)))
+        .collect()
+}
+
 pub fn render_text(elem: &PgType, v: &Datum) -> Option<String> {
     render_text_in(elem, v, super::zone::Zone::UTC)
 }

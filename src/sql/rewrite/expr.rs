@@ -87,6 +87,7 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_interval_sum",
     "pg_interval_avg",
     "pg_json_agg",
+    "pg_json_agg_rows",
     "pg_jsonb_agg",
     "pg_json_object_agg",
     "pg_jsonb_object_agg",

@@ -257,26 +257,40 @@ fn field(ctx: &Context<'_>) -> FnResult {
 }
 
 /// `json_agg`/`jsonb_agg` (`true` for jsonb): the elements' JSON texts.
-struct ArrayAgg(bool);
+/// `json_agg`/`jsonb_agg` (jsonb, and whether the values are rows or
+/// arrays, which json separates by a line break as PostgreSQL does).
+struct ArrayAgg(bool, bool);
 
-impl Aggregate<Vec<String>, Value> for ArrayAgg {
-    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<String>> {
+impl Aggregate<Vec<Option<String>>, Value> for ArrayAgg {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Vec<Option<String>>> {
         Ok(Vec::new())
     }
 
-    fn step(&self, ctx: &mut Context<'_>, st: &mut Vec<String>) -> rusqlite::Result<()> {
-        st.push(text_arg(ctx, 0).unwrap_or_else(|| "null".into()));
+    fn step(&self, ctx: &mut Context<'_>, st: &mut Vec<Option<String>>) -> rusqlite::Result<()> {
+        st.push(text_arg(ctx, 0));
         Ok(())
     }
 
-    fn finalize(&self, _: &mut Context<'_>, st: Option<Vec<String>>) -> FnResult {
-        match st {
-            Some(items) if !items.is_empty() => {
-                let args: Vec<Option<String>> = items.into_iter().map(Some).collect();
-                j::build_array(&args, self.0).map(Value::Text).map_err(fail)
+    fn finalize(&self, _: &mut Context<'_>, st: Option<Vec<Option<String>>>) -> FnResult {
+        let Some(items) = st.filter(|i| !i.is_empty()) else {
+            return Ok(Value::Null);
+        };
+        if self.1 && !self.0 {
+            let mut out = String::from("[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(if item.is_some() { ", \n " } else { ", " });
+                }
+                out.push_str(item.as_deref().unwrap_or("null"));
             }
-            _ => Ok(Value::Null),
+            out.push(']');
+            return Ok(Value::Text(out));
         }
+        let args: Vec<Option<String>> = items
+            .into_iter()
+            .map(|i| Some(i.unwrap_or_else(|| "null".into())))
+            .collect();
+        j::build_array(&args, self.0).map(Value::Text).map_err(fail)
     }
 }
 
@@ -395,6 +409,13 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
                 .map_err(fail)
         })?;
     }
+    for (name, jsonb) in [("pg_json_row", false), ("pg_jsonb_row", true)] {
+        conn.create_scalar_function(name, -1, det, move |c| {
+            j::build_row(&all_args(c), jsonb)
+                .map(Value::Text)
+                .map_err(fail)
+        })?;
+    }
     for (name, jsonb) in [("pg_json_array", false), ("pg_jsonb_array", true)] {
         conn.create_scalar_function(name, -1, det, move |c| {
             j::build_array(&all_args(c), jsonb)
@@ -402,8 +423,9 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
                 .map_err(fail)
         })?;
     }
-    conn.create_aggregate_function("pg_json_agg", 1, det, ArrayAgg(false))?;
-    conn.create_aggregate_function("pg_jsonb_agg", 1, det, ArrayAgg(true))?;
+    conn.create_aggregate_function("pg_json_agg", 1, det, ArrayAgg(false, false))?;
+    conn.create_aggregate_function("pg_json_agg_rows", 1, det, ArrayAgg(false, true))?;
+    conn.create_aggregate_function("pg_jsonb_agg", 1, det, ArrayAgg(true, false))?;
     conn.create_aggregate_function("pg_json_object_agg", 2, det, ObjectAgg(false))?;
     conn.create_aggregate_function("pg_jsonb_object_agg", 2, det, ObjectAgg(true))?;
     conn.create_scalar_function("pg_jsonb_cmp", 2, det, |c| {

@@ -51,6 +51,10 @@ pub trait Lookup: Send + Sync + 'static {
     fn type_name(&self, _oid: i64) -> Option<String> {
         None
     }
+    /// A SQL function by oid (pg_proc.oid).
+    fn function(&self, _oid: i64) -> Option<crate::types::function::FunctionDef> {
+        None
+    }
     /// A user-defined type's oid by name (`mood`, `mood[]`).
     fn type_oid(&self, _name: &str) -> Option<i64> {
         None
@@ -498,10 +502,73 @@ fn register_privileges(
     Ok(())
 }
 
+/// `pg_get_function_result`, `pg_get_function_arguments`,
+/// `pg_get_function_identity_arguments` and `pg_function_is_visible` of
+/// a SQL function (psql's `\\df`).
+fn register_functions(
+    conn: &Connection,
+    lookup: &Arc<dyn Lookup>,
+    flags: FunctionFlags,
+) -> rusqlite::Result<()> {
+    use crate::types::function::{FunctionDef, Returns};
+    fn result(f: &FunctionDef) -> String {
+        match &f.returns {
+            Returns::Scalar(t) => t.display_name(),
+            Returns::SetOf(t) => format!("SETOF {}", t.display_name()),
+            Returns::Table(cols) => {
+                let c: Vec<String> = cols
+                    .iter()
+                    .map(|(n, t)| format!("{} {}", crate::types::ident_text(n), t.display_name()))
+                    .collect();
+                format!("TABLE({})", c.join(", "))
+            }
+        }
+    }
+    fn arguments(f: &FunctionDef, defaults: bool) -> String {
+        let a: Vec<String> = f
+            .args
+            .iter()
+            .map(|a| {
+                let mut s = match &a.name {
+                    Some(n) => format!("{} {}", crate::types::ident_text(n), a.ty.display_name()),
+                    None => a.ty.display_name(),
+                };
+                if let (true, Some(d)) = (defaults, &a.default) {
+                    s.push_str(&format!(" DEFAULT {d}"));
+                }
+                s
+            })
+            .collect();
+        a.join(", ")
+    }
+    type Show = fn(&FunctionDef) -> String;
+    let shows: [(&str, Show); 3] = [
+        ("pg_get_function_result", result),
+        ("pg_get_function_arguments", |f| arguments(f, true)),
+        ("pg_get_function_identity_arguments", |f| {
+            arguments(f, false)
+        }),
+    ];
+    for (name, show) in shows {
+        let l = lookup.clone();
+        conn.create_scalar_function(name, 1, flags, move |c| {
+            let f = c.get::<Option<i64>>(0)?.and_then(|o| l.function(o));
+            Ok(f.map(|f| show(&f)))
+        })?;
+    }
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_function_is_visible", 1, flags, move |c| {
+        let f = c.get::<Option<i64>>(0)?.and_then(|o| l.function(o));
+        Ok(f.map(|_| true))
+    })?;
+    Ok(())
+}
+
 pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::Result<()> {
     register_format_type(conn, lookup.clone())?;
     let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
     register_sizes(conn, &lookup, flags)?;
+    register_functions(conn, &lookup, flags)?;
     register_privileges(conn, &lookup, flags)?;
     let l = lookup.clone();
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {

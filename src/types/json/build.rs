@@ -49,7 +49,14 @@ pub fn datum_json(ty: &PgType, v: &Datum) -> Result<Option<String>> {
         }
         PgType::Json | PgType::Jsonb => text,
         PgType::Date | PgType::Timestamp | PgType::Timestamptz => quoted(&iso(ty, &text)?),
-        PgType::Array(_) => return Err(Error::Unsupported("JSON of an array".into())),
+        // An array (of one dimension, as MosaicDB stores them): `[1,2]`.
+        PgType::Array(elem) => {
+            let items = crate::types::array::elements_of(elem, v)
+                .iter()
+                .map(|d| Ok(datum_json(elem, d)?.unwrap_or_else(|| "null".into())))
+                .collect::<Result<Vec<_>>>()?;
+            format!("[{}]", items.join(","))
+        }
         _ => quoted(&text),
     }))
 }
@@ -110,6 +117,21 @@ pub fn build_object(args: &[Option<String>], jsonb: bool) -> Result<String> {
         b.push(k, pair[1].as_deref());
     }
     finish(b.text(" : ", "{", "}"), jsonb)
+}
+
+/// A row as `row_to_json` and `to_json` of a record write it
+/// (`{"a":1,"b":"x"}`; jsonb's normal form for `to_jsonb`): `args` are
+/// column names and their values' JSON texts, alternating.
+pub fn build_row(args: &[Option<String>], jsonb: bool) -> Result<String> {
+    let pairs: Vec<String> = args
+        .chunks(2)
+        .map(|pair| {
+            let key = quoted(pair[0].as_deref().unwrap_or_default());
+            let value = pair.get(1).and_then(|v| v.as_deref()).unwrap_or("null");
+            format!("{key}:{value}")
+        })
+        .collect();
+    finish(format!("{{{}}}", pairs.join(",")), jsonb)
 }
 
 /// PostgreSQL's error for the NULL key argument `at` of

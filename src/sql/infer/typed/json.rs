@@ -102,9 +102,53 @@ fn not_json_operand(left: &Expr, lt: &PgType, op: &Op, right: &Expr, rt: &PgType
     }
 }
 
+/// `t.*` as an argument is the row `t` (`to_json(t.*)`).
+fn whole_row_arguments(f: &mut Function) {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr};
+    let FunctionArguments::List(l) = &mut f.args else {
+        return;
+    };
+    for a in &mut l.args {
+        if let FunctionArg::Unnamed(FunctionArgExpr::QualifiedWildcard(name)) = a {
+            let rel = crate::sql::object_name(name);
+            let rel = rel.rsplit('.').next().unwrap_or(&rel).to_string();
+            *a = FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Identifier(Ident::new(rel))));
+        }
+    }
+}
+
 impl Typer<'_> {
+    /// The relation a whole-row reference names (`t` in `to_json(t)`,
+    /// where no column of that name is in scope), with its columns.
+    fn whole_row(&self, x: &Expr) -> Option<(String, Vec<(String, PgType)>)> {
+        let Expr::Identifier(i) = x else {
+            return None;
+        };
+        let name = crate::sql::ident_name(i);
+        for scope in self.env.scopes.iter().rev() {
+            if scope.iter().any(|r| r.cols.iter().any(|(c, _)| *c == name)) {
+                return None;
+            }
+            if let Some(r) = scope.iter().find(|r| r.name == name) {
+                return Some((name, r.cols.clone()));
+            }
+        }
+        None
+    }
+
     /// `x` as JSON text by its type (NULL stays NULL).
     fn json_of(&mut self, x: Expr, jsonb: bool) -> Result<Expr> {
+        // A whole row: an object of its columns, as row_to_json writes it.
+        if let Some((rel, cols)) = self.whole_row(&x) {
+            let mut args = Vec::with_capacity(2 * cols.len());
+            for (c, _) in cols {
+                args.push(string(c.clone()));
+                let col = Expr::CompoundIdentifier(vec![Ident::new(rel.clone()), Ident::new(c)]);
+                args.push(self.json_of(col, jsonb)?);
+            }
+            let name = if jsonb { "pg_jsonb_row" } else { "pg_json_row" };
+            return Ok(call(name, args));
+        }
         let ty = match self.type_of(&x) {
             PgType::Unknown if quoted(&x).is_some() || is_null(&x) => PgType::Text,
             PgType::Unknown => {
@@ -113,7 +157,6 @@ impl Typer<'_> {
                 ))
             }
             PgType::Enum(_) => PgType::Text,
-            PgType::Array(_) => return Err(refuse("JSON of an array".into())),
             t => t,
         };
         // A timestamptz with its offset in the session's zone.
@@ -140,12 +183,49 @@ impl Typer<'_> {
         Ok(())
     }
 
+    /// json_agg, jsonb_agg and the object aggregates over JSON texts.
+    fn json_aggregate(
+        &mut self,
+        f: &mut Function,
+        name: &str,
+        args: &[Expr],
+        jsonb: bool,
+    ) -> Result<()> {
+        let distinct = matches!(
+            &f.args,
+            FunctionArguments::List(l)
+                if matches!(l.duplicate_treatment, Some(DuplicateTreatment::Distinct))
+        );
+        if distinct || f.over.is_some() {
+            return Err(refuse(format!("{name} with DISTINCT or OVER")));
+        }
+        if name.ends_with("object_agg") {
+            if let Some(k) = args.first() {
+                self.json_key(k, 1, jsonb)?;
+            }
+        }
+        // json separates rows and arrays by a line break.
+        let structured = name == "json_agg"
+            && args.first().is_some_and(|a| {
+                self.whole_row(a).is_some() || matches!(self.type_of(a), PgType::Array(_))
+            });
+        self.wrap_args(f, false)?;
+        let to = if structured {
+            "pg_json_agg_rows".to_string()
+        } else {
+            format!("pg_{name}")
+        };
+        rename(f, &to);
+        Ok(())
+    }
+
     /// The json and jsonb functions; `false` when `name` is none of them.
     pub(super) fn json_function(&mut self, e: &mut Expr, name: &str) -> Result<bool> {
         let Expr::Function(f) = e else {
             return Ok(false);
         };
         let jsonb = name.starts_with("jsonb");
+        whole_row_arguments(f);
         let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
         match name {
             "json_build_object" | "jsonb_build_object" => {
@@ -174,21 +254,7 @@ impl Typer<'_> {
                 *e = self.json_of(x.clone(), jsonb)?;
             }
             "json_agg" | "jsonb_agg" | "json_object_agg" | "jsonb_object_agg" => {
-                let distinct = matches!(
-                    &f.args,
-                    FunctionArguments::List(l)
-                        if matches!(l.duplicate_treatment, Some(DuplicateTreatment::Distinct))
-                );
-                if distinct || f.over.is_some() {
-                    return Err(refuse(format!("{name} with DISTINCT or OVER")));
-                }
-                if name.ends_with("object_agg") {
-                    if let Some(k) = args.first() {
-                        self.json_key(k, 1, jsonb)?;
-                    }
-                }
-                self.wrap_args(f, false)?;
-                rename(f, &format!("pg_{name}"));
+                self.json_aggregate(f, name, &args, jsonb)?;
             }
             "jsonb_typeof" | "json_typeof" | "jsonb_array_length" | "json_array_length" => {
                 self.json_operands(f, 1)?;
@@ -223,8 +289,16 @@ impl Typer<'_> {
                 self.json_operands(f, 1)?;
                 rename(f, &format!("pg_{name}"));
             }
-            "row_to_json"
-            | "json_object"
+            "row_to_json" => {
+                let [x] = args.as_slice() else {
+                    return Err(refuse("row_to_json with pretty_bool".into()));
+                };
+                if self.whole_row(x).is_none() {
+                    return Err(refuse("row_to_json of a value that is not a row".into()));
+                }
+                *e = self.json_of(x.clone(), false)?;
+            }
+            "json_object"
             | "jsonb_object"
             | "json_populate_record"
             | "jsonb_populate_record"
