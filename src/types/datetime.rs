@@ -198,7 +198,7 @@ struct Parsed {
 }
 
 fn syntax(ty: &str, s: &str) -> Error {
-    Error::InvalidInput(format!("invalid input syntax for type {ty}: \"{s}\""))
+    Error::InvalidDatetimeFormat(format!("invalid input syntax for type {ty}: \"{s}\""))
 }
 
 fn out_of_range(s: &str) -> Error {
@@ -241,6 +241,23 @@ fn parse_parts(ty: &str, s: &str) -> Result<Parsed> {
         micros_of_day = time_of_day(&mut c, ty, s)?;
     }
     c.skip_spaces();
+    // A zone by name or abbreviation (`PST`, `Europe/Paris`).
+    let token: &str = t[c.i..].split_whitespace().next().unwrap_or_default();
+    if token.starts_with(|x: char| x.is_ascii_alphabetic()) {
+        if let Some(zone) = crate::types::zone::Zone::of_input(token)? {
+            c.i += token.len();
+            c.skip_spaces();
+            if !c.done() {
+                return Err(syntax(ty, s));
+            }
+            let local = days * MICROS_PER_DAY + micros_of_day;
+            return Ok(Parsed {
+                days,
+                micros_of_day,
+                offset: Some((local - zone.instant_of(local)) / 1_000_000),
+            });
+        }
+    }
     let offset = parse_offset(&mut c, t).ok_or_else(|| syntax(ty, s))?;
     c.skip_spaces();
     if !c.done() {

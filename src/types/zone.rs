@@ -1,7 +1,7 @@
 //! Time zones for `AT TIME ZONE` and `timezone()`, as PostgreSQL names
 //! them: IANA names from the tz database (chrono-tz; any case),
-//! `UTC`-like names (abbreviations such as `CET` or `PST` are refused:
-//! PostgreSQL reads them from its own table first), POSIX offsets (`'+02'` and `'UTC+2'` are two hours
+//! abbreviations as PostgreSQL 15's default set reads them (`CET`, `PST`;
+//! those it resolves through a zone's history are refused), POSIX offsets (`'+02'` and `'UTC+2'` are two hours
 //! *west* of Greenwich, as in PostgreSQL), and an interval (`INTERVAL
 //! '+02:00'`, east). A wall time that a zone skips (a spring-forward gap)
 //! takes the offset from before the jump, one it repeats (fall-back) the
@@ -97,8 +97,41 @@ fn offset(s: &str) -> Option<i64> {
     Some(sign * total)
 }
 
+/// PostgreSQL 15's default abbreviations (`zone_abbrevs.txt`).
+const ABBREVIATIONS: &str = include_str!("zone_abbrevs.txt");
+
+/// A time zone abbreviation as PostgreSQL's default set reads it, in any
+/// case: its fixed offset, or 0A000 for one whose offset PostgreSQL takes
+/// from a zone's history; `None` when it is none.
+pub fn abbreviation(name: &str) -> Option<Result<Zone>> {
+    ABBREVIATIONS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (a, off) = l.split_once(' ')?;
+            a.eq_ignore_ascii_case(name).then(|| match off.parse::<i64>() {
+                Ok(secs) => Ok(Zone::Fixed(secs)),
+                Err(_) => Err(Error::Unsupported(format!(
+                    "time zone abbreviation \"{name}\", whose offset PostgreSQL takes from a zone's history (use a tz database name)"
+                ))),
+            })
+        })
+}
+
 impl Zone {
     pub const UTC: Zone = Zone::Fixed(0);
+
+    /// The zone a timestamp's input names after its time: an
+    /// abbreviation (`PST`) or a tz database name (`Europe/Paris`);
+    /// `Ok(None)` for neither.
+    pub fn of_input(token: &str) -> Result<Option<Zone>> {
+        if let Some(z) = abbreviation(token) {
+            return z.map(Some);
+        }
+        Ok(chrono_tz::Tz::from_str_insensitive(token)
+            .ok()
+            .map(Zone::Named))
+    }
 
     /// The session's TimeZone setting as `SET TIME ZONE` reads it, with
     /// the name SHOW gives back: a tz database name (any case; shown as
@@ -132,8 +165,9 @@ impl Zone {
         if let Ok(tz) = chrono_tz::Tz::from_str_insensitive(n) {
             return Ok((Zone::Named(tz), tz.name().to_string()));
         }
+        // A POSIX offset; abbreviations are no TimeZone setting.
         match Zone::parse(n) {
-            Ok(z @ Zone::Fixed(_)) => Ok((z, n.to_string())),
+            Ok(z @ Zone::Fixed(_)) if abbreviation(n).is_none() => Ok((z, n.to_string())),
             _ => Err(invalid()),
         }
     }
@@ -152,13 +186,10 @@ impl Zone {
         if matches!(upper.as_str(), "Z" | "UTC" | "GMT" | "UCT" | "ZULU") {
             return Ok(Zone::Fixed(0));
         }
-        // A short name of letters is an abbreviation to PostgreSQL first
-        // (`CET` is always +01 there, where the tz database's CET keeps
-        // summer time); MosaicDB has no abbreviation table.
-        if n.len() <= 5 && n.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(Error::Unsupported(format!(
-                "time zone abbreviation \"{n}\" (use a tz database name such as Europe/Paris)"
-            )));
+        // An abbreviation first, as PostgreSQL reads one (`CET` is always
+        // +01 there, where the tz database's CET keeps summer time).
+        if let Some(z) = abbreviation(n) {
+            return z;
         }
         if let Ok(tz) = chrono_tz::Tz::from_str_insensitive(n) {
             return Ok(Zone::Named(tz));
@@ -305,12 +336,14 @@ mod tests {
             "2024-07-01 10:00:00"
         );
         assert_eq!(instant("2024-07-01 12:00", "+02"), "2024-07-01 14:00:00");
-        assert_eq!(Zone::parse("CET").unwrap_err().sqlstate(), "0A000");
+        assert_eq!(Zone::parse("CET").unwrap(), Zone::Fixed(3600));
+        assert_eq!(Zone::parse("msk").unwrap_err().sqlstate(), "0A000");
         assert_eq!(instant("2024-07-01 12:00", "UTC"), "2024-07-01 12:00:00");
         let z = Zone::parse("America/New_York").unwrap();
         let t = parse_timestamp("2024-07-01 12:00", true).unwrap();
         assert_eq!(format_timestamp(z.local_of(t)), "2024-07-01 08:00:00");
         assert_eq!(Zone::parse("Nowhere/Land").unwrap_err().sqlstate(), "22023");
-        assert_eq!(Zone::parse("PST").unwrap_err().sqlstate(), "0A000");
+        assert_eq!(Zone::parse("pst").unwrap(), Zone::Fixed(-8 * 3600));
+        assert!(Zone::from_setting("PST").is_err());
     }
 }

@@ -512,9 +512,8 @@ impl Env<'_> {
                 _ => PgType::Timestamp,
             },
             "pg_timestamp_series_last" | "pg_tz_series_last" | "pg_tz_offset" => PgType::Int8,
-            "pg_tz_instant" | "pg_tz_trunc" | "pg_tz_add" | "pg_tz_series_at" => {
-                PgType::Timestamptz
-            }
+            "pg_tz_instant" | "pg_tz_trunc" | "pg_tz_trunc_in" | "pg_tz_add"
+            | "pg_tz_series_at" => PgType::Timestamptz,
             "pg_tz_local" => PgType::Timestamp,
             "pg_tz_text" | "pg_tz_to_char" => PgType::Text,
             "isfinite" => PgType::Bool,

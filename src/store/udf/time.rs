@@ -1,6 +1,7 @@
 //! `time` arithmetic the typed step (`sql::infer::typed::time`) emits:
 //! `pg_time_add(t, interval, ±1)`, `pg_time_diff(a, b)`, `pg_date_time(d,
-//! t)` and `pg_make_time(h, m, s)`, each NULL for a NULL argument.
+//! t)`, `pg_make_time(h, m, s)`, `pg_make_date(y, m, d)` and
+//! `pg_make_timestamp(y, m, d, h, mi, s)`, each NULL for a NULL argument.
 
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::Value;
@@ -65,11 +66,9 @@ fn date_time(ctx: &mut Context<'_>) -> FnResult {
 }
 
 /// `make_time(hour, min, sec)`, checked as PostgreSQL checks it.
-fn make(ctx: &mut Context<'_>) -> FnResult {
-    let number = |i: usize| super::math::float_value(ctx.get_raw(i));
-    let (Some(h), Some(m), Some(s)) = (number(0)?, number(1)?, number(2)?) else {
-        return Ok(Value::Null);
-    };
+/// Microseconds since midnight of `h:m:s`, checked as PostgreSQL's
+/// make_time and make_timestamp check them (24:00:00 the one past the day).
+fn time_of(h: f64, m: f64, s: f64) -> rusqlite::Result<i64> {
     let (h, m) = (h as i64, m as i64);
     let micros = ((h * 60 + m) * 60) as f64 * 1e6 + (s * 1e6).round();
     if !(0..=24).contains(&h)
@@ -87,12 +86,63 @@ fn make(ctx: &mut Context<'_>) -> FnResult {
             "time field value out of range: {h}:{m:02}:{sec}"
         ))));
     }
-    Ok(Value::Text(format_time(micros as i64)))
+    Ok(micros as i64)
+}
+
+/// Days since 1970-01-01 of `y-m-d`, checked as make_date checks them.
+fn date_of(y: i64, m: i64, d: i64) -> rusqlite::Result<i64> {
+    let valid = y != 0
+        && (1..=12).contains(&m)
+        && d >= 1
+        && d <= i64::from(crate::types::datetime::days_in_month(y, m as u32));
+    if !valid {
+        return Err(fail(Error::DatetimeFieldOverflow(format!(
+            "date field value out of range: {y}-{m:02}-{d:02}"
+        ))));
+    }
+    crate::types::datetime::check_days(crate::types::datetime::days_from_civil(
+        y, m as u32, d as u32,
+    ))
+    .map_err(fail)
+}
+
+fn make(ctx: &mut Context<'_>) -> FnResult {
+    let number = |i: usize| super::math::float_value(ctx.get_raw(i));
+    let (Some(h), Some(m), Some(s)) = (number(0)?, number(1)?, number(2)?) else {
+        return Ok(Value::Null);
+    };
+    Ok(Value::Text(format_time(time_of(h, m, s)?)))
+}
+
+/// `make_date(y, m, d)`, and with `h, m, s` `make_timestamp`.
+fn make_moment(ctx: &mut Context<'_>) -> FnResult {
+    let mut ints = [0i64; 3];
+    for (i, slot) in ints.iter_mut().enumerate() {
+        match ctx.get_raw(i) {
+            rusqlite::types::ValueRef::Null => return Ok(Value::Null),
+            v => match super::math::float_value(v)? {
+                Some(f) => *slot = f as i64,
+                None => return Ok(Value::Null),
+            },
+        }
+    }
+    let days = date_of(ints[0], ints[1], ints[2])?;
+    if ctx.len() == 3 {
+        return Ok(Value::Text(crate::types::datetime::format_date(days)));
+    }
+    let number = |i: usize| super::math::float_value(ctx.get_raw(i));
+    let (Some(h), Some(m), Some(s)) = (number(3)?, number(4)?, number(5)?) else {
+        return Ok(Value::Null);
+    };
+    let micros = days * MICROS_PER_DAY + time_of(h, m, s)?;
+    Ok(Value::Text(timestamp_text(micros).map_err(fail)?))
 }
 
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_time_add", 3, det, add)?;
     conn.create_scalar_function("pg_time_diff", 2, det, diff)?;
     conn.create_scalar_function("pg_date_time", 2, det, date_time)?;
-    conn.create_scalar_function("pg_make_time", 3, det, make)
+    conn.create_scalar_function("pg_make_time", 3, det, make)?;
+    conn.create_scalar_function("pg_make_date", 3, det, make_moment)?;
+    conn.create_scalar_function("pg_make_timestamp", 6, det, make_moment)
 }

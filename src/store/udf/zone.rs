@@ -9,7 +9,8 @@
 //! - `pg_tz_offset(x)`: the zone's offset at that instant, in seconds east;
 //! - `pg_tz_trunc(unit, x)`: date_trunc on the wall time, a day or more
 //!   resolved to an instant again, less keeping the offset (as
-//!   PostgreSQL's timestamptz_trunc);
+//!   PostgreSQL's timestamptz_trunc); `pg_tz_trunc_in(unit, x, zone)` the
+//!   same in the zone named;
 //! - `pg_tz_add(x, interval, sign)`: months and days on the wall time's
 //!   calendar, the time part as elapsed time;
 //! - `pg_tz_series_last` / `pg_tz_series_at`: generate_series of
@@ -43,6 +44,14 @@ fn instant(ctx: &Context<'_>, zone: Zone) -> FnResult {
     match as_text(ctx.get_raw(0)) {
         None => Ok(Value::Null),
         Some(s) => text(parse_timestamptz(&s, zone).map_err(fail)?),
+    }
+}
+
+/// `date_trunc(unit, timestamptz, zone)`: truncated in the zone named.
+fn trunc_in(ctx: &Context<'_>) -> FnResult {
+    match as_text(ctx.get_raw(2)) {
+        None => Ok(Value::Null),
+        Some(z) => trunc(ctx, Zone::parse(&z).map_err(fail)?),
     }
 }
 
@@ -149,6 +158,7 @@ pub fn register(conn: &Connection, zone_of: ZoneOf) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_tz_array_text", 1, det, move |c| array_text(c, z()))?;
     let z = zone_of.clone();
     conn.create_scalar_function("pg_tz_trunc", 2, det, move |c| trunc(c, z()))?;
+    conn.create_scalar_function("pg_tz_trunc_in", 3, det, |c| trunc_in(c))?;
     let z = zone_of.clone();
     conn.create_scalar_function("pg_tz_add", 3, det, move |c| add(c, z()))?;
     let z = zone_of.clone();

@@ -259,13 +259,13 @@ fn bad_input_gets_postgres_errors() {
         (
             PgType::Date,
             "soon",
-            "22P02",
+            "22007",
             "invalid input syntax for type date: \"soon\"",
         ),
         (
             PgType::Timestamptz,
             "x",
-            "22P02",
+            "22007",
             "invalid input syntax for type timestamp with time zone: \"x\"",
         ),
         (

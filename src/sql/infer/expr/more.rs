@@ -54,6 +54,9 @@ impl Env<'_> {
             "bit_and" | "bit_or" | "bit_xor" | "pg_mode" | "pg_json_records" => nth(self, 0)?,
             "pg_json_field" => PgType::Text,
             "make_time" | "pg_make_time" | "pg_time_add" => PgType::Time,
+            "make_date" | "pg_make_date" => PgType::Date,
+            "make_timestamp" | "pg_make_timestamp" => PgType::Timestamp,
+            "make_timestamptz" => PgType::Timestamptz,
             "pg_time_diff" => PgType::Interval,
             "pg_date_time" => PgType::Timestamp,
             "jsonb_path_exists"

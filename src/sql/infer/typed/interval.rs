@@ -64,7 +64,7 @@ fn literal_interval(e: &mut Expr) -> Result<()> {
 /// instant of its wall time there (timestamptz); a timestamptz, a date
 /// or an untyped literal (read as timestamptz, PostgreSQL's preferred
 /// type) becomes its wall time there (timestamp).
-fn at_time_zone(ts: Expr, ts_ty: &PgType, zone: Expr, zone_ty: &PgType) -> Expr {
+pub(super) fn at_time_zone(ts: Expr, ts_ty: &PgType, zone: Expr, zone_ty: &PgType) -> Expr {
     let flag = |b: bool| Expr::Value(Value::Number(if b { "1" } else { "0" }.into(), false).into());
     let to_local = *ts_ty != PgType::Timestamp;
     call(

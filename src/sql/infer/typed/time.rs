@@ -212,6 +212,28 @@ impl Typer<'_> {
                 let args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
                 *e = call("pg_make_time", args);
             }
+            ("make_date", [_, _, _]) => {
+                let args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+                *e = call("pg_make_date", args);
+            }
+            ("make_timestamp", [_, _, _, _, _, _]) => {
+                let args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+                *e = call("pg_make_timestamp", args);
+            }
+            // The wall time in the session's zone, or in the zone given.
+            ("make_timestamptz", [_, _, _, _, _, _]) => {
+                let args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+                *e = super::zone::instant(call("pg_make_timestamp", args));
+            }
+            ("make_timestamptz", [_, _, _, _, _, _, zone]) => {
+                let zone = zone.clone();
+                let mut args: Vec<Expr> = arg_exprs(f).into_iter().map(take).collect();
+                let Some(z) = args.pop() else {
+                    return Ok(false);
+                };
+                let ts = call("pg_make_timestamp", args);
+                *e = super::interval::at_time_zone(ts, &PgType::Timestamp, z, &zone);
+            }
             _ => return Ok(false),
         }
         Ok(true)

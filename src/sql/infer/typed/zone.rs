@@ -181,9 +181,7 @@ impl Typer<'_> {
         let mut args: Vec<Expr> = arg_exprs(f).into_iter().map(|a| a.clone()).collect();
         *e = match (name.as_str(), types) {
             ("date_trunc", [_, PgType::Timestamptz]) => call("pg_tz_trunc", args),
-            ("date_trunc", [_, PgType::Timestamptz, _]) => {
-                return Err(refuse("date_trunc with a time zone argument".into()));
-            }
+            ("date_trunc", [_, PgType::Timestamptz, _]) => call("pg_tz_trunc_in", args),
             ("date_part", [_, PgType::Timestamptz]) => {
                 let field = super::values::quoted(&args[0]).map(|s| s.trim().to_lowercase());
                 let Some(field) = field else {
