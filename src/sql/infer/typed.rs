@@ -558,10 +558,12 @@ impl Typer<'_> {
         if let SetExpr::Values(v) = q.body.as_mut() {
             if !std::mem::take(&mut self.insert_values) {
                 self.numeric_values(v);
+                self.zone_values(v);
             }
         }
         if matches!(q.body.as_ref(), SetExpr::SetOperation { .. }) {
             let cols = self.env.set_cols(&q.body).unwrap_or_default();
+            self.zone_arms(&mut q.body, &cols);
             self.numeric_arms(&mut q.body, &cols);
             self.set_arms(&mut q.body, false);
         }

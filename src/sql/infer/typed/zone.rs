@@ -149,6 +149,59 @@ impl Typer<'_> {
         }
     }
 
+    /// A VALUES list's columns that are timestamptz: their quoted
+    /// literals are read in the session's zone when the statement runs.
+    pub(super) fn zone_values(&mut self, v: &mut sqlparser::ast::Values) {
+        let width = v.rows.first().map_or(0, |r| r.len());
+        for j in 0..width {
+            let mut column: Vec<&mut Expr> =
+                v.rows.iter_mut().filter_map(|r| r.get_mut(j)).collect();
+            self.zone_literals(&mut column);
+        }
+    }
+
+    /// The arms of a set operation whose column is timestamptz: their
+    /// quoted literals likewise.
+    pub(super) fn zone_arms(
+        &mut self,
+        body: &mut sqlparser::ast::SetExpr,
+        cols: &[(String, PgType)],
+    ) {
+        use sqlparser::ast::{SelectItem, SetExpr};
+        match body {
+            SetExpr::SetOperation { left, right, .. } => {
+                self.zone_arms(left, cols);
+                self.zone_arms(right, cols);
+            }
+            SetExpr::Select(sel) => {
+                for (item, (_, ty)) in sel.projection.iter_mut().zip(cols) {
+                    if let (
+                        SelectItem::UnnamedExpr(x) | SelectItem::ExprWithAlias { expr: x, .. },
+                        PgType::Timestamptz,
+                    ) = (item, ty)
+                    {
+                        if super::values::quoted(x).is_some_and(|t| !has_offset(t)) {
+                            *x = instant(take(x));
+                        }
+                    }
+                }
+            }
+            SetExpr::Values(v) => {
+                for row in &mut v.rows {
+                    for (x, (_, ty)) in row.iter_mut().zip(cols) {
+                        if *ty == PgType::Timestamptz
+                            && super::values::quoted(x).is_some_and(|t| !has_offset(t))
+                        {
+                            *x = instant(take(x));
+                        }
+                    }
+                }
+            }
+            SetExpr::Query(q) => self.zone_arms(&mut q.body, cols),
+            _ => {}
+        }
+    }
+
     /// `extract(field FROM timestamptz)`; true when `e` was one.
     pub(super) fn zone_extract(&mut self, e: &mut Expr) -> Result<bool> {
         let Expr::Extract { field, expr, .. } = e else {
