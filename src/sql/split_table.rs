@@ -2,8 +2,8 @@
 //! `regexp_split_to_array(…)` (`store::udf::regexp`), in a SELECT list
 //! and in FROM, keeping PostgreSQL's column name (`regexp_split_to_table`
 //! unless an alias names it); `regexp_matches(…)` in a SELECT list as
-//! each element of `pg_regexp_matches(…)` cast to text[] (in FROM it is
-//! refused).
+//! each element of `pg_regexp_matches(…)` cast to text[], and in FROM as
+//! a derived table of the same.
 
 use std::ops::ControlFlow;
 
@@ -32,6 +32,50 @@ fn matches_of(f: &Function) -> Expr {
     inner.name = ObjectName::from(vec![Ident::new("pg_regexp_matches")]);
     crate::sql::parse_expr(&format!("CAST(unnest({inner}) AS text[])"))
         .unwrap_or(Expr::Function(inner))
+}
+
+/// `regexp_matches(…)` in FROM: a derived table of its matches, one
+/// text[] per row, the column named as PostgreSQL names a function's
+/// (the alias, its column alias, or `regexp_matches`).
+fn matches_table(
+    args: &sqlparser::ast::TableFunctionArgs,
+    alias: Option<TableAlias>,
+    with_ordinality: bool,
+) -> crate::error::Result<TableFactor> {
+    if with_ordinality {
+        return Err(crate::error::Error::Unsupported(
+            "regexp_matches in FROM WITH ORDINALITY".into(),
+        ));
+    }
+    let list: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+    let alias = alias.unwrap_or_else(|| TableAlias {
+        explicit: true,
+        name: Ident::new("regexp_matches"),
+        columns: vec![],
+        at: None,
+    });
+    let column = match alias.columns.as_slice() {
+        [] => alias.name.clone(),
+        [c] => c.name.clone(),
+        _ => {
+            return Err(crate::error::Error::Syntax(
+                "too many column aliases specified for function regexp_matches".into(),
+            ))
+        }
+    };
+    let sql = format!(
+        "SELECT CAST(unnest(pg_regexp_matches({})) AS text[]) AS {column}",
+        list.join(", ")
+    );
+    Ok(TableFactor::Derived {
+        lateral: false,
+        subquery: crate::sql::parse_query(&sql)?,
+        alias: Some(TableAlias {
+            columns: vec![],
+            ..alias
+        }),
+        sample: None,
+    })
 }
 
 /// `unnest(regexp_split_to_array(args))` for a call's arguments.
@@ -94,9 +138,13 @@ pub(super) fn split_tables(stmt: &mut Statement) -> crate::error::Result<()> {
                 return ControlFlow::Continue(());
             };
             if is_matches(name) {
-                return ControlFlow::Break(crate::error::Error::Unsupported(
-                    "regexp_matches in FROM (in a SELECT list it works)".into(),
-                ));
+                return match matches_table(args, alias.take(), *with_ordinality) {
+                    Ok(new) => {
+                        *tf = new;
+                        ControlFlow::Continue(())
+                    }
+                    Err(e) => ControlFlow::Break(e),
+                };
             }
             if !is_split(name) {
                 return ControlFlow::Continue(());
