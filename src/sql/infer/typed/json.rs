@@ -290,13 +290,26 @@ impl Typer<'_> {
                 rename(f, &format!("pg_{name}"));
             }
             "row_to_json" => {
-                let [x] = args.as_slice() else {
-                    return Err(refuse("row_to_json with pretty_bool".into()));
+                let (x, pretty) = match args.as_slice() {
+                    [x] => (x, false),
+                    [x, p] => match p {
+                        Expr::Value(v) if v.value == Value::Boolean(true) => (x, true),
+                        Expr::Value(v) if v.value == Value::Boolean(false) => (x, false),
+                        _ => {
+                            return Err(refuse(
+                                "row_to_json with a pretty flag that is not a literal".into(),
+                            ))
+                        }
+                    },
+                    _ => return Err(refuse(format!("row_to_json with {} arguments", args.len()))),
                 };
                 if self.whole_row(x).is_none() {
                     return Err(refuse("row_to_json of a value that is not a row".into()));
                 }
                 *e = self.json_of(x.clone(), false)?;
+                if let (true, Expr::Function(f)) = (pretty, &mut *e) {
+                    rename(f, "pg_json_row_pretty");
+                }
             }
             "json_object"
             | "jsonb_object"
