@@ -25,18 +25,6 @@ use crate::types::PgType;
 /// itself, which an inlined body cannot.
 const MAX_DEPTH: usize = 32;
 
-/// Functions whose every call gives another value: an argument calling
-/// one may not be evaluated twice where the body uses it twice.
-const VOLATILE: &[&str] = &[
-    "random",
-    "gen_random_uuid",
-    "uuid_generate_v4",
-    "clock_timestamp",
-    "nextval",
-    "setval",
-    "timeofday",
-];
-
 /// Replace the calls of SQL functions in `stmt` by their bodies; the
 /// definitions it used (a statement prepared with them is prepared again
 /// when one changes, as PostgreSQL plans again).
@@ -185,7 +173,8 @@ fn bind(f: &FunctionDef, given: Vec<Expr>) -> Result<Vec<Expr>> {
 fn calls_volatile(e: &Expr) -> bool {
     sqlparser::ast::visit_expressions(e, |x| match x {
         Expr::Function(f)
-            if VOLATILE.contains(&object_name(&f.name).rsplit('.').next().unwrap_or_default()) =>
+            if crate::sql::VOLATILE
+                .contains(&object_name(&f.name).rsplit('.').next().unwrap_or_default()) =>
         {
             ControlFlow::Break(())
         }

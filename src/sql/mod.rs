@@ -27,6 +27,20 @@ pub trait Schema {
     }
 }
 
+/// Functions whose value differs between two evaluations: an expression
+/// calling one may not be copied where PostgreSQL evaluates it once (a
+/// WITH query inlined, a SQL function's argument its body uses twice).
+pub const VOLATILE: &[&str] = &[
+    "random",
+    "nextval",
+    "setval",
+    "gen_random_uuid",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "pg_sleep",
+];
+
 pub mod alter_identity;
 pub mod alter_sequence;
 mod build;

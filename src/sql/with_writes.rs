@@ -163,20 +163,6 @@ pub fn hoist(stmt: &mut Statement) -> Result<()> {
     }
 }
 
-/// Functions whose value differs between two evaluations: a WITH query
-/// that calls one is evaluated once in PostgreSQL, which its inlined
-/// copies would not be.
-const VOLATILE: &[&str] = &[
-    "random",
-    "nextval",
-    "setval",
-    "gen_random_uuid",
-    "uuid_generate_v4",
-    "clock_timestamp",
-    "timeofday",
-    "pg_sleep",
-];
-
 /// The WITH queries of `with` put where `stmt` (an UPDATE or DELETE)
 /// names them, as derived tables: the same rows, since they neither
 /// write nor call volatile functions (refused with 0A000 otherwise, as
@@ -193,7 +179,7 @@ fn inline_ctes(with: &sqlparser::ast::With, stmt: &mut Statement) -> Result<()> 
         let _ = sqlparser::ast::visit_expressions(&cte.query, |e: &sqlparser::ast::Expr| {
             if let sqlparser::ast::Expr::Function(f) = e {
                 let name = f.name.to_string().to_ascii_lowercase();
-                if VOLATILE.contains(&name.rsplit('.').next().unwrap_or_default()) {
+                if crate::sql::VOLATILE.contains(&name.rsplit('.').next().unwrap_or_default()) {
                     volatile = Some(name);
                     return ControlFlow::Break(());
                 }
