@@ -101,7 +101,7 @@ fn slt_files() -> Vec<PathBuf> {
 /// sent, NULL as `NULL` and the empty string as `(empty)`. Statements go to
 /// the nodes in turn (so rows are inserted, changed and read through
 /// different nodes), except that a transaction block stays on the node
-/// that began it and SET/RESET reach every node.
+/// that began it and SET/RESET outside a block reach every node.
 struct Conn {
     clients: Vec<tokio_postgres::Client>,
     next: usize,
@@ -125,11 +125,12 @@ impl sqllogictest::AsyncDB for Conn {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Self::Error> {
-        // Session state reaches every node's connection.
-        if starts_with_word(sql, "SET")
+        // Session state reaches every node's connection; inside a block it
+        // belongs to the block's node (a ROLLBACK takes it back there).
+        let session_state = starts_with_word(sql, "SET")
             || starts_with_word(sql, "RESET")
-            || (self.block.is_none() && sql.to_ascii_lowercase().contains("set_config("))
-        {
+            || sql.to_ascii_lowercase().contains("set_config(");
+        if session_state && self.block.is_none() {
             let mut last = None;
             for c in &self.clients {
                 last = Some(c.simple_query(sql).await.map_err(SqlError)?);

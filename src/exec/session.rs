@@ -673,6 +673,7 @@ impl Session {
         self.conn.batch("BEGIN")?;
         self.writing = false;
         self.txn = TxnState::InBlock;
+        self.settings.begin_block();
         Ok(Outcome::TxnStart("BEGIN".into()))
     }
 
@@ -740,12 +741,14 @@ impl Session {
                     let _ = self.conn.batch("ROLLBACK");
                     self.txn = TxnState::Idle;
                     self.end_modes();
+                    self.settings.end_block(false);
                     cursor::after_rollback(self);
                     self.discard_ddl();
                     return r.map(|_| Outcome::TxnEnd("ROLLBACK".into()));
                 }
                 self.txn = TxnState::Idle;
                 self.end_modes();
+                self.settings.end_block(true);
                 self.ddl_savepoints.clear();
                 cursor::after_commit(self);
                 ddl::publish(self)?;
@@ -764,6 +767,7 @@ impl Session {
         }
         self.txn = TxnState::Idle;
         self.end_modes();
+        self.settings.end_block(false);
         self.written.clear();
         self.release_cluster_rows();
         self.coord.end_transaction(false);

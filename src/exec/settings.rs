@@ -120,6 +120,10 @@ struct Values {
     txn: Option<(&'static str, &'static str)>,
     /// Bumped by every change, so readers can skip unchanged settings.
     generation: u64,
+    /// Inside a transaction block: `set` as it was at BEGIN (a ROLLBACK
+    /// puts it back) and the names SET LOCAL changed (put back at the
+    /// block's end either way), as PostgreSQL scopes settings.
+    block: Option<(BTreeMap<String, String>, Vec<String>)>,
 }
 
 impl Values {
@@ -166,6 +170,51 @@ impl Settings {
         values.set.insert(name, value);
         values.generation += 1;
         Ok(())
+    }
+
+    /// A transaction block begins: what its end may put back.
+    pub fn begin_block(&self) {
+        let mut v = self.values.lock();
+        if v.block.is_none() {
+            v.block = Some((v.set.clone(), Vec::new()));
+        }
+    }
+
+    /// The block ends: a ROLLBACK puts back every setting as it was at
+    /// BEGIN, a COMMIT those SET LOCAL changed.
+    pub fn end_block(&self, committed: bool) {
+        let mut v = self.values.lock();
+        let Some((saved, local)) = v.block.take() else {
+            return;
+        };
+        let before = v.set.clone();
+        if committed {
+            for name in local {
+                match saved.get(&name) {
+                    Some(old) => v.set.insert(name, old.clone()),
+                    None => v.set.remove(&name),
+                };
+            }
+        } else {
+            v.set = saved;
+        }
+        if v.set != before {
+            v.generation += 1;
+        }
+    }
+
+    /// SET LOCAL: for the rest of the block; false outside one, where
+    /// PostgreSQL only warns.
+    pub fn set_local(&self, name: &str, value: String) -> Result<bool> {
+        let name = name.to_lowercase();
+        if self.values.lock().block.is_none() {
+            return Ok(false);
+        }
+        self.set(&name, value)?;
+        if let Some((_, local)) = self.values.lock().block.as_mut() {
+            local.push(name);
+        }
+        Ok(true)
     }
 
     /// The open transaction's isolation level and read-only flag, as
@@ -365,6 +414,10 @@ impl crate::store::udf::session::Settings for Settings {
     fn set(&self, name: &str, value: String) -> Result<()> {
         Settings::set(self, name, value)
     }
+
+    fn set_local(&self, name: &str, value: String) -> Result<bool> {
+        Settings::set_local(self, name, value)
+    }
 }
 
 fn boolean(name: &str, v: &str) -> Result<String> {
@@ -391,6 +444,15 @@ fn locale(name: &str, v: &str) -> Result<String> {
     Err(Error::Unsupported(format!(
         "{name} \"{v}\" (MosaicDB formats as the C locale)"
     )))
+}
+
+/// PostgreSQL's warning for SET LOCAL outside a transaction block (it
+/// changes nothing).
+fn local_outside_block(sess: &Session) {
+    sess.shared.warn_with(
+        "25P01",
+        "SET LOCAL can only be used in transaction blocks".into(),
+    );
 }
 
 /// TimeZone as SHOW gives it back (`types::zone::Zone::from_setting`).
@@ -540,6 +602,24 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     match stmt {
         Statement::Set(s) => match s {
             Set::SingleAssignment {
+                scope: Some(sqlparser::ast::ContextModifier::Local),
+                variable,
+                values,
+                ..
+            } if !variable.to_string().eq_ignore_ascii_case("role") => {
+                let name = variable.to_string().to_lowercase();
+                let value = values.iter().map(value_text).collect::<Vec<_>>().join(", ");
+                if transaction_setting(&name, &value)?.is_some() {
+                    return Err(Error::Unsupported(format!("SET LOCAL {name}")));
+                }
+                if value.eq_ignore_ascii_case("default") {
+                    return Err(Error::Unsupported("SET LOCAL … TO DEFAULT".into()));
+                }
+                if !sess.settings.set_local(&name, value)? {
+                    local_outside_block(sess);
+                }
+            }
+            Set::SingleAssignment {
                 variable, values, ..
             } => {
                 let name = variable.to_string().to_lowercase();
@@ -559,12 +639,20 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
                     sess.settings.set(&name, value)?;
                 }
             }
-            Set::SetTimeZone { value, .. } => {
+            Set::SetTimeZone { value, local } => {
                 let v = value_text(value);
-                if v.eq_ignore_ascii_case("local") || v.eq_ignore_ascii_case("default") {
-                    sess.settings.reset(Some("timezone"));
-                } else {
-                    sess.settings.set("timezone", v)?
+                let reset = v.eq_ignore_ascii_case("local") || v.eq_ignore_ascii_case("default");
+                match (*local, reset) {
+                    (true, true) => {
+                        return Err(Error::Unsupported("SET LOCAL TIME ZONE DEFAULT".into()))
+                    }
+                    (true, false) => {
+                        if !sess.settings.set_local("timezone", v)? {
+                            local_outside_block(sess);
+                        }
+                    }
+                    (false, true) => sess.settings.reset(Some("timezone")),
+                    (false, false) => sess.settings.set("timezone", v)?,
                 }
             }
             Set::SetNames { charset_name, .. } => sess
@@ -690,72 +778,4 @@ pub fn show(sess: &mut Session, stmt: &Statement, sink: &mut RowSink) -> Result<
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn startup_parameters_are_the_reset_values() {
-        let mut s = Settings::default();
-        let refused = s.apply_startup([
-            ("user", "mosaic"),
-            ("application_name", "app"),
-            ("DateStyle", "ISO"),
-            ("TimeZone", "Etc/UTC"),
-            ("TimeZone", "Europe/Paris"),
-            (
-                "options",
-                "-c statement_timeout=5s --search-path=a,b -cwork_mem=8MB",
-            ),
-        ]);
-        let names: Vec<&str> = refused.iter().map(|(n, _)| n.as_str()).collect();
-        assert!(names.is_empty(), "{names:?}");
-        assert_eq!(s.get("application_name").as_deref(), Some("app"));
-        assert_eq!(s.get("datestyle").as_deref(), Some("ISO, MDY"));
-        assert_eq!(s.get("timezone").as_deref(), Some("Europe/Paris"));
-        assert_eq!(s.get("statement_timeout").as_deref(), Some("5s"));
-        assert_eq!(s.statement_timeout_ms(), 5000);
-        assert_eq!(s.get("search_path").as_deref(), Some("a,b"));
-        assert_eq!(s.get("work_mem").as_deref(), Some("8MB"));
-        assert_eq!(s.get("user"), None);
-
-        s.set("application_name", "other".into()).unwrap();
-        assert_eq!(s.get("application_name").as_deref(), Some("other"));
-        s.reset(None);
-        assert_eq!(s.get("application_name").as_deref(), Some("app"));
-    }
-
-    #[test]
-    fn reported_parameters_follow_changes() {
-        let mut s = Settings::default();
-        let before = s.generation();
-        let reported: BTreeMap<_, _> = s.reported().into_iter().collect();
-        assert_eq!(reported["application_name"], "");
-        assert_eq!(reported["DateStyle"], "ISO, MDY");
-        assert_eq!(reported["TimeZone"], "UTC");
-        s.set("application_name", "x".into()).unwrap();
-        assert_ne!(s.generation(), before);
-        let reported: BTreeMap<_, _> = s.share().reported().into_iter().collect();
-        assert_eq!(reported["application_name"], "x");
-        s.reset(Some("application_name"));
-        assert_eq!(s.get("application_name").as_deref(), Some(""));
-    }
-
-    #[test]
-    fn datestyle_keeps_the_part_left_out() {
-        let s = Settings::default();
-        s.set("DateStyle", "dmy".into()).unwrap();
-        assert_eq!(s.get("datestyle").as_deref(), Some("ISO, DMY"));
-        s.set("DateStyle", "ISO, YMD".into()).unwrap();
-        assert_eq!(s.get("datestyle").as_deref(), Some("ISO, YMD"));
-        assert_eq!(
-            s.set("DateStyle", "German".into()).unwrap_err().sqlstate(),
-            "0A000"
-        );
-        assert_eq!(
-            s.set("DateStyle", "nonsense".into())
-                .unwrap_err()
-                .sqlstate(),
-            "22023"
-        );
-    }
-}
+mod tests;

@@ -24,6 +24,9 @@ pub trait Settings: Send + Sync + 'static {
     fn get(&self, name: &str) -> Option<String>;
     /// Set a parameter, checked as SET checks it.
     fn set(&self, name: &str, value: String) -> Result<()>;
+    /// The same for the rest of the transaction block (SET LOCAL); false
+    /// outside one, where it changes nothing.
+    fn set_local(&self, name: &str, value: String) -> Result<bool>;
 }
 
 /// What a session's functions answer from.
@@ -166,9 +169,9 @@ pub(crate) fn register(conn: &Connection, s: &SessionFunctions) -> Result<()> {
 }
 
 /// `current_setting(name [, missing_ok])` and `set_config(name, value,
-/// is_local)`, reading and writing the settings as they are when they run.
-/// Like `SET LOCAL`, `is_local` is not honoured: the value stays for the
-/// session.
+/// is_local)`, reading and writing the settings as they are when they run;
+/// with `is_local` the value lasts until the transaction block ends, as
+/// SET LOCAL's (outside a block it changes nothing).
 fn register_settings(conn: &Connection, settings: Arc<dyn Settings>) -> Result<()> {
     let writable = settings.clone();
     conn.create_scalar_function("set_config", 3, FunctionFlags::SQLITE_UTF8, move |ctx| {
@@ -179,9 +182,16 @@ fn register_settings(conn: &Connection, settings: Arc<dyn Settings>) -> Result<(
                 "SET requires parameter name".into(),
             )));
         };
-        writable
-            .set(&name, value.unwrap_or_default())
-            .map_err(fail)?;
+        let local = matches!(ctx.get_raw(2), ValueRef::Integer(i) if i != 0);
+        let value = value.unwrap_or_default();
+        if local {
+            // Outside a block PostgreSQL returns the value and keeps none.
+            if !writable.set_local(&name, value.clone()).map_err(fail)? {
+                return Ok(Some(value));
+            }
+        } else {
+            writable.set(&name, value).map_err(fail)?;
+        }
         Ok(writable.get(&name))
     })?;
     conn.create_scalar_function(
