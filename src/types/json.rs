@@ -11,9 +11,7 @@ mod items;
 mod ops;
 pub mod path;
 
-pub use build::{
-    build_array, build_object, build_row, build_row_with, datum_json, null_key, ObjectBuilder,
-};
+pub use build::{build_array, build_object, build_row, datum_json, null_key, ObjectBuilder};
 pub use edit::{jsonb_edit, PathEdit};
 pub use items::{json_items, Item, Items};
 pub use ops::*;

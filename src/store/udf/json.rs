@@ -409,14 +409,14 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
                 .map_err(fail)
         })?;
     }
-    conn.create_scalar_function("pg_json_row_pretty", -1, det, |c| {
-        j::build_row_with(&all_args(c), false, ",\n ")
-            .map(Value::Text)
-            .map_err(fail)
-    })?;
-    for (name, jsonb) in [("pg_json_row", false), ("pg_jsonb_row", true)] {
+    let rows = [
+        ("pg_json_row", false, ","),
+        ("pg_jsonb_row", true, ","),
+        ("pg_json_row_pretty", false, ",\n "),
+    ];
+    for (name, jsonb, separator) in rows {
         conn.create_scalar_function(name, -1, det, move |c| {
-            j::build_row(&all_args(c), jsonb)
+            j::build_row(&all_args(c), jsonb, separator)
                 .map(Value::Text)
                 .map_err(fail)
         })?;

@@ -121,14 +121,9 @@ pub fn build_object(args: &[Option<String>], jsonb: bool) -> Result<String> {
 
 /// A row as `row_to_json` and `to_json` of a record write it
 /// (`{"a":1,"b":"x"}`; jsonb's normal form for `to_jsonb`): `args` are
-/// column names and their values' JSON texts, alternating.
-pub fn build_row(args: &[Option<String>], jsonb: bool) -> Result<String> {
-    build_row_with(args, jsonb, ",")
-}
-
-/// `build_row` with `separator` between the fields (`row_to_json`'s
-/// pretty form puts `,\n ` there).
-pub fn build_row_with(args: &[Option<String>], jsonb: bool, separator: &str) -> Result<String> {
+/// column names and their values' JSON texts, alternating, `separator`
+/// between the fields (`row_to_json`'s pretty form puts `,\n ` there).
+pub fn build_row(args: &[Option<String>], jsonb: bool, separator: &str) -> Result<String> {
     let pairs: Vec<String> = args
         .chunks(2)
         .map(|pair| {

@@ -74,7 +74,7 @@ pub(super) fn at_time_zone(ts: Expr, ts_ty: &PgType, zone: Expr, zone_ty: &PgTyp
 }
 
 /// The lower-case name of an EXTRACT field.
-fn field_name(f: &DateTimeField) -> String {
+pub(super) fn field_name(f: &DateTimeField) -> String {
     match f {
         DateTimeField::Custom(i) => i.value.to_ascii_lowercase(),
         other => other.to_string().to_ascii_lowercase(),

@@ -176,10 +176,7 @@ impl Typer<'_> {
         if self.type_of(expr) != PgType::Time {
             return Ok(false);
         }
-        let name = match field {
-            sqlparser::ast::DateTimeField::Custom(i) => i.value.to_ascii_lowercase(),
-            other => other.to_string().to_ascii_lowercase(),
-        };
+        let name = super::interval::field_name(field);
         check_field(&name)?;
         // A time's fields are those of the interval of the same text.
         *e = call(

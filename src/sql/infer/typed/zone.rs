@@ -5,7 +5,7 @@
 //! `store::udf::zone` that do the same at run time. A timestamptz is
 //! stored as UTC, so without these the answers would be UTC's.
 
-use sqlparser::ast::{DateTimeField, Expr, Value};
+use sqlparser::ast::{Expr, Value};
 
 use super::expr::{arg_exprs, call, func_name, refuse, string, take};
 use super::Typer;
@@ -210,10 +210,7 @@ impl Typer<'_> {
         if self.type_of(expr) != PgType::Timestamptz {
             return Ok(false);
         }
-        let name = match field {
-            DateTimeField::Custom(i) => i.value.to_ascii_lowercase(),
-            other => other.to_string().to_ascii_lowercase(),
-        };
+        let name = super::interval::field_name(field);
         if zone_field(&name) {
             *e = zone_part(&name, take(expr));
             return Ok(true);
