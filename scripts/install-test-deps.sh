@@ -2,11 +2,12 @@
 # Installs what the test suite needs on a fresh Debian machine, as root:
 # PostgreSQL 15 server and client (psql for tests/psql.rs; initdb, pg_ctl
 # and pgbench for the benchmark's PostgreSQL and for checking sql/slt
-# expectations against the real thing). Safe to run again: it does nothing
+# expectations against the real thing), and iptables, with which
+# tests/partition.rs cuts a node off on loopback. Safe to run again: it does nothing
 # when everything is already there.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-client-15)
+packages=(postgresql-15 postgresql-client-15 iptables)
 pg_bin=/usr/lib/postgresql/15/bin
 
 missing=()
@@ -28,7 +29,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # Every tool the tests and benchmarks call, checked rather than assumed.
-for tool in psql pgbench; do
+for tool in psql pgbench iptables; do
   command -v "$tool" >/dev/null 2>&1 || {
     echo "install-test-deps: $tool is not on PATH" >&2
     exit 1

@@ -73,6 +73,7 @@ async fn serve(config: Config) -> Result<()> {
         store.clone(),
         Duration::from_secs(config.seal_idle_secs.max(1)),
     ));
+    let settler = tokio::spawn(crate::exec::settle::run(store.clone(), cluster.clone()));
     crate::wire::serve(
         crate::exec::engine::Engine::new(store.clone(), Some(cluster.clone())),
         tls,
@@ -82,6 +83,7 @@ async fn serve(config: Config) -> Result<()> {
     )
     .await?;
     sealer.abort();
+    settler.abort();
     tracing::info!("shutting down");
     cluster.leave().await;
     let _ = stop_tx.send(true);

@@ -60,6 +60,17 @@ pub enum Request {
         #[serde(default)]
         times: Option<StatementTimes>,
     },
+    /// This node's own versions of the rows of `table` matching `filter`
+    /// (as in `Scan`): its open segment and the shards it sealed, not its
+    /// copies of other nodes' shards, each row as `[shard id or NULL, row
+    /// key, version, columns…]`. Answered with `Rows` items. Settling the
+    /// keys written during a split asks every node for them.
+    Versions {
+        table: String,
+        filter: String,
+        params: Vec<Datum>,
+        columns: Vec<crate::types::table::Column>,
+    },
     /// Rows of this node's shards that another node deleted or updated
     /// (committed there); answered with `Done`.
     Tombstones { table: String, rows: Vec<Tombstone> },

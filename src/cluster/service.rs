@@ -60,6 +60,9 @@ pub struct Scan {
     pub columns: Option<Vec<crate::types::table::Column>>,
     /// The asker's times, which `now()` in `filter` answers with.
     pub times: Option<StatementTimes>,
+    /// This node's own rows only (no copies), each with its version after
+    /// its row key (`Request::Versions`).
+    pub versions: bool,
 }
 
 pub struct Service {
@@ -112,8 +115,26 @@ impl Handler for Service {
                     sealed_only,
                     columns,
                     times,
+                    versions: false,
                 };
                 return self.scan(scan, Reads::only(replicas, skip), &out).await;
+            }
+            Request::Versions {
+                table,
+                filter,
+                params,
+                columns,
+            } => {
+                let scan = Scan {
+                    table,
+                    filter: Some(filter),
+                    params,
+                    sealed_only: false,
+                    columns: Some(columns),
+                    times: None,
+                    versions: true,
+                };
+                return self.scan(scan, Reads::default(), &out).await;
             }
             Request::SealMatching {
                 table,

@@ -23,6 +23,7 @@ pub mod remote;
 pub mod roles;
 pub mod session;
 pub mod settings;
+pub mod settle;
 pub mod sources;
 pub mod statements;
 pub mod system;

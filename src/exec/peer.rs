@@ -107,6 +107,7 @@ impl PeerService for PeerHandler {
                 &scan.params,
                 scan.sealed_only,
                 scan.columns,
+                scan.versions,
             )
         });
         let rows = tokio::select! {

@@ -269,6 +269,25 @@ pub fn key_filter(
     (terms.join(" OR "), params)
 }
 
+/// Every other node's own versions of the rows of `def` matching `filter`
+/// (see `Request::Versions`), by node. Every live peer is asked and must
+/// answer: after a split, a peer may hold unsealed rows this node has not
+/// been told of yet.
+pub fn versions(
+    sess: &Session,
+    def: &crate::types::table::TableDef,
+    filter: &str,
+    params: &[Datum],
+) -> Result<Vec<(String, Vec<Vec<Datum>>)>> {
+    let req = Request::Versions {
+        table: def.name.clone(),
+        filter: filter.to_string(),
+        params: params.to_vec(),
+        columns: def.columns.clone(),
+    };
+    Ok(ask(sess, std::slice::from_ref(&def.name), &req, None, false)?.nodes)
+}
+
 /// Fail with 23505 if another node holds a live row with one of the
 /// `written` values of the unique `key` (rows this node tombstoned,
 /// in this transaction or before, do not count).
@@ -408,13 +427,7 @@ pub fn remote_shards(
             .into_rows();
         }
     }
-    let width = def.columns.len() + 1;
-    let cols: Vec<String> = std::iter::once("_rid INTEGER".to_string())
-        .chain(crate::store::segment::typed_columns(def))
-        .collect();
-    let mut out: Vec<RemoteShard> = Vec::new();
-    let mut by_shard: std::collections::BTreeMap<(String, String), Vec<Vec<Datum>>> =
-        Default::default();
+    let mut by_shard: ShardRows = Default::default();
     for (node, rows) in nodes {
         for mut row in rows {
             let Some(Datum::Text(shard)) = row.first().cloned() else {
@@ -424,6 +437,24 @@ pub fn remote_shards(
             by_shard.entry((node.clone(), shard)).or_default().push(row);
         }
     }
+    load_shards(sess, def, by_shard)
+}
+
+/// Rows of other nodes' shards, by (node that sent them, shard id), each
+/// row `[row key, columns…]`.
+pub type ShardRows = std::collections::BTreeMap<(String, String), Vec<Vec<Datum>>>;
+
+/// Load rows of shards into temp tables that `remote_shard_source` reads.
+pub fn load_shards(
+    sess: &mut Session,
+    def: &crate::types::table::TableDef,
+    by_shard: ShardRows,
+) -> Result<Vec<RemoteShard>> {
+    let width = def.columns.len() + 1;
+    let cols: Vec<String> = std::iter::once("_rid INTEGER".to_string())
+        .chain(crate::store::segment::typed_columns(def))
+        .collect();
+    let mut out: Vec<RemoteShard> = Vec::new();
     for ((node, shard), rows) in by_shard {
         let temp = format!(
             "_mosaic_rshard_{}",

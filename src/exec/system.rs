@@ -1,4 +1,5 @@
-//! MosaicDB's system views (`mosaic.nodes`, `mosaic.shards`) and the
+//! MosaicDB's system views (`mosaic.nodes`, `mosaic.shards`,
+//! `mosaic.conflicts`) and the
 //! session functions (version(), current_user, …).
 //!
 //! A system view is materialized into a session temp table right before a
@@ -19,7 +20,7 @@ use crate::types::quote;
 use crate::types::table::{self, TableDef};
 use crate::types::{Datum, PgType};
 
-pub const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards"];
+pub const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards", "mosaic.conflicts"];
 
 /// The canonical name of a system relation a statement names, if it is
 /// one: MosaicDB's own views, and PostgreSQL's catalogs (`pg_class` and
@@ -74,6 +75,17 @@ pub fn view(name: &str) -> Option<TableDef> {
             col("home_node", PgType::Text),
             col("holders", PgType::Text),
             col("sealed", PgType::Bool),
+        ],
+        "mosaic.conflicts" => vec![
+            col("table_name", PgType::Text),
+            col("key", PgType::Jsonb),
+            col("loser_node", PgType::Text),
+            col("loser_version", PgType::Int8),
+            col("loser_row", PgType::Jsonb),
+            col("winner_node", PgType::Text),
+            col("winner_version", PgType::Int8),
+            col("winner_row", PgType::Jsonb),
+            col("settled_at", PgType::Timestamptz),
         ],
         _ => return None,
     };
@@ -155,6 +167,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
         let rows = match name.as_str() {
             "mosaic.nodes" => nodes(sess)?,
             "mosaic.shards" => shards(sess)?,
+            "mosaic.conflicts" => conflicts(sess)?,
             other => crate::exec::pg_catalog::rows(sess, other)?,
         };
         let Some(def) = view(&name) else { continue };
@@ -178,6 +191,43 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `mosaic.conflicts`: the versions settling tombstoned after a split
+/// (`exec::settle`), as this node and every live peer recorded them, each
+/// once, in the order they were settled.
+fn conflicts(sess: &Session) -> Result<Vec<Vec<Datum>>> {
+    let mut rows = Vec::new();
+    for r in sess.conn.rows(
+        "SELECT table_name, key, loser_node, loser_version, loser_row, winner_node,
+                winner_version, winner_row, settled_at FROM main._mosaic_conflicts",
+        &[],
+    )? {
+        let mut r = r;
+        let json = |d: &Datum| match d {
+            Datum::Text(t) => crate::types::json::normalize_jsonb(t)
+                .map(Datum::Text)
+                .unwrap_or(Datum::Null),
+            _ => Datum::Null,
+        };
+        for i in [1, 4, 7] {
+            r[i] = json(&r[i]);
+        }
+        if let Datum::Int(micros) = r[8] {
+            let text =
+                crate::types::datetime::format_timestamptz(micros, crate::types::zone::Zone::UTC);
+            r[8] = PgType::Timestamptz.parse_text(&text)?;
+        }
+        rows.push(r);
+    }
+    if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
+        let answer = c.query_peers(&[], "SELECT * FROM mosaic.conflicts", &[])?;
+        rows.extend(answer.into_rows());
+    }
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert(format!("{:?}", &r[..4])));
+    rows.sort_by(|a, b| format!("{:?}", a[8]).cmp(&format!("{:?}", b[8])));
+    Ok(rows)
 }
 
 /// `mosaic.nodes`: this node, then every member membership knows, with

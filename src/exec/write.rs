@@ -27,6 +27,7 @@ use crate::types::Datum;
 mod cascade;
 pub(crate) mod foreign;
 mod general;
+pub(crate) mod unsettled;
 mod upsert;
 
 pub fn run(
@@ -65,6 +66,7 @@ pub(crate) fn write_statement(
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<WriteResult> {
+    unsettled::record_old_keys(sess, &stmt, params)?;
     let captured = foreign::capture(sess, &stmt, params)?;
     let r = match stmt {
         Statement::Insert(_) => insert(sess, stmt, params, sink),
@@ -607,6 +609,9 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
         let written: Vec<Vec<Datum>> = sess.conn.rows(&sql, &[Datum::Int(ver)])?;
         if written.is_empty() {
             continue;
+        }
+        if key == def.primary_key && !def.is_temp() && unsettled::split(sess) {
+            unsettled::record(sess, def, &written, true)?;
         }
         if peers {
             crate::exec::remote::check_key(sess, def, &key, &written)?;

@@ -26,6 +26,25 @@ pub use crate::types::quote;
 pub const TOMBSTONES: &str = "CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
     shard_id TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(shard_id, rid)) WITHOUT ROWID;";
 
+/// Keys this node wrote while a member was unreachable, and what settling
+/// them cost (see `exec::settle`).
+///
+/// `_mosaic_unsettled` holds, per table and primary-key value (the key's
+/// values encoded with postcard), the newest version this node wrote or
+/// deleted it at while some member could not be asked, and whether it
+/// wrote a row then (`wrote`) or only removed one. `_mosaic_conflicts`
+/// holds the versions settling tombstoned: the losing row and the winning
+/// one (JSON objects; NULL for a delete), their homes and versions.
+pub const SETTLEMENT: &str = "CREATE TABLE IF NOT EXISTS _mosaic_unsettled(
+        table_name TEXT NOT NULL, key BLOB NOT NULL, ver INTEGER NOT NULL,
+        wrote INTEGER NOT NULL, PRIMARY KEY(table_name, key)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS _mosaic_conflicts(
+        table_name TEXT NOT NULL, key TEXT NOT NULL,
+        loser_node TEXT NOT NULL, loser_version INTEGER NOT NULL, loser_row TEXT,
+        winner_node TEXT NOT NULL, winner_version INTEGER NOT NULL, winner_row TEXT,
+        settled_at INTEGER NOT NULL,
+        PRIMARY KEY(table_name, key, loser_node, loser_version)) WITHOUT ROWID;";
+
 /// How long a connection waits for another's write lock.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -83,6 +102,7 @@ pub fn init(conn: &Connection) -> Result<()> {
     )
     .map_err(Error::from)?;
     conn.execute_batch(TOMBSTONES)?;
+    conn.execute_batch(SETTLEMENT).map_err(Error::from)?;
     let has = |table: &str, column: &str| -> Result<bool> {
         conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",

@@ -56,10 +56,26 @@ pub struct Row {
 /// SQL reading the live rows of one shard of `def`, with `_rid` first when
 /// `with_rid`. Columns the shard predates read as their default.
 pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool) -> Result<String> {
-    let mut cols = Vec::new();
-    if with_rid {
-        cols.push("_rid".to_string());
-    }
+    source_with(
+        def,
+        meta,
+        tombstones,
+        if with_rid { &["_rid"] } else { &[] },
+    )
+}
+
+/// `source` with `_rid` and `_ver` (each row's version) first.
+pub fn versioned_source(def: &TableDef, meta: &ShardMeta, tombstones: i64) -> Result<String> {
+    source_with(def, meta, tombstones, &["_rid", "_ver"])
+}
+
+fn source_with(
+    def: &TableDef,
+    meta: &ShardMeta,
+    tombstones: i64,
+    first: &[&str],
+) -> Result<String> {
+    let mut cols: Vec<String> = first.iter().map(|c| c.to_string()).collect();
     for c in &def.columns {
         cols.push(read_column(c, meta)?);
     }

@@ -16,7 +16,9 @@ fn parse_filter(filter: Option<&str>) -> Result<Option<sqlparser::ast::Expr>> {
 
 /// Serve a peer's `Scan`: this node's rows of `table` that match `filter`,
 /// each as `[shard id or NULL, row key, columns…]`, read in the session's
-/// one read transaction (the manifest and the open segment agree).
+/// one read transaction (the manifest and the open segment agree). With
+/// `versions` (a peer's `Versions`), only this node's own rows (its open
+/// segment and the shards it sealed), each with its version after its key.
 pub fn scan_local(
     sess: &mut Session,
     table: &str,
@@ -24,6 +26,7 @@ pub fn scan_local(
     params: &[Datum],
     sealed_only: bool,
     columns: Option<Vec<Column>>,
+    versions: bool,
 ) -> Result<Vec<Vec<Datum>>> {
     let own = sess
         .catalog()
@@ -45,7 +48,11 @@ pub fn scan_local(
     };
     let filter = parse_filter(filter)?;
     sess.in_statement(false, |sess| {
-        let shards = crate::exec::sources::live_shards(sess, &def)?;
+        let mut shards = crate::exec::sources::live_shards(sess, &def)?;
+        if versions {
+            shards.retain(|(s, _)| s.home.is_none());
+        }
+        let ver = if versions { "_ver, " } else { "" };
         let resolve = crate::plan::column_resolver(&def, &def.name);
         let scan = crate::plan::prune_shards(
             shards.iter().map(|(s, m)| (s, &**m)),
@@ -58,7 +65,7 @@ pub fn scan_local(
         let mut arms = Vec::new();
         if !sealed_only {
             arms.push(format!(
-                "SELECT NULL AS _shard, _key AS _rid, {} FROM main.{}",
+                "SELECT NULL AS _shard, _key AS _rid, {ver}{} FROM main.{}",
                 segment_cols.join(", "),
                 quote(&def.name)
             ));
@@ -66,9 +73,12 @@ pub fn scan_local(
         let mut attach = Vec::new();
         for (s, meta) in &shards {
             if scan.kept.contains(&s.id) {
-                let src = crate::store::shard::source(&def, meta, s.tombstones, true)?;
+                let src = match versions {
+                    true => crate::store::shard::versioned_source(&def, meta, s.tombstones)?,
+                    false => crate::store::shard::source(&def, meta, s.tombstones, true)?,
+                };
                 arms.push(format!(
-                    "SELECT '{}' AS _shard, _rid, {} FROM ({src}) AS s",
+                    "SELECT '{}' AS _shard, _rid, {ver}{} FROM ({src}) AS s",
                     s.id.0,
                     cols.join(", ")
                 ));

@@ -1,0 +1,430 @@
+//! One version per primary key, on every node, after a split.
+//!
+//! While a member is down or suspected, every write of a table with a
+//! primary key records the key values it wrote or removed, with its version
+//! (`write::unsettled`): that write could not ask the member whether it
+//! holds the same key. Once every member is alive again, each node settles
+//! what it recorded, a batch of keys of one table at a time:
+//!
+//! 1. peers holding versions of those keys in their open segments seal
+//!    them, so that each version is a row of a shard a tombstone can name;
+//! 2. every node sends its own versions of the keys (`Request::Versions`:
+//!    its open segment and the shards it sealed, so each version comes
+//!    once, from its home);
+//! 3. per key, the newest by (version, home node name) wins, counting this
+//!    node's record as a version too: a record newer than every row is a
+//!    delete that came last;
+//! 4. every other version is tombstoned in one transaction of this node,
+//!    delivered to every holder of its shard as a DELETE's tombstones are,
+//!    and recorded in `_mosaic_conflicts` (`mosaic.conflicts`);
+//! 5. the records go.
+//!
+//! Every node that recorded a key settles it by the same rule, so the
+//! outcome does not depend on which settles first: a version is only ever
+//! tombstoned for a newer one, and the newest stays.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cluster::membership::MemberState;
+use crate::cluster::Cluster;
+use crate::error::{Error, Result};
+use crate::exec::handle::SessionHandle;
+use crate::exec::remote::{self, ShardRows};
+use crate::exec::write::unsettled::encode_key;
+use crate::exec::Session;
+use crate::store::Store;
+use crate::types::table::TableDef;
+use crate::types::Datum;
+
+/// Keys settled per round trip.
+const BATCH: usize = 200;
+
+/// How often the node looks for keys to settle.
+const EVERY: Duration = Duration::from_millis(500);
+
+/// The process id of the session that settles (client sessions count up
+/// from 1, peers' sessions are -1).
+const SETTLE_PID: i32 = -2;
+
+/// Settle this node's recorded keys whenever every member is alive; runs
+/// for the life of the node.
+pub async fn run(store: Arc<Store>, cluster: Arc<Cluster>) {
+    let mut handle: Option<SessionHandle> = None;
+    let mut tick = tokio::time::interval(EVERY);
+    loop {
+        tick.tick().await;
+        let all_alive = cluster
+            .members()
+            .iter()
+            .all(|(_, s)| matches!(s, MemberState::Alive | MemberState::Left));
+        if !all_alive {
+            continue;
+        }
+        let h = match handle.take() {
+            Some(h) => h,
+            None => {
+                let spawned = SessionHandle::spawn(
+                    store.clone(),
+                    "mosaic".into(),
+                    SETTLE_PID,
+                    Some(cluster.clone()),
+                )
+                .await;
+                match spawned {
+                    Ok(h) => h,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot start the settling session");
+                        continue;
+                    }
+                }
+            }
+        };
+        match h.run(settle_all).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(versions = n, "settled versions written during a split"),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "settling keys written during a split failed; will retry")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the settling session ended");
+                continue;
+            }
+        }
+        handle = Some(h);
+    }
+}
+
+/// Settle a batch of every table's recorded keys; returns how many
+/// versions were tombstoned.
+fn settle_all(sess: &mut Session) -> Result<usize> {
+    let tables: Vec<String> = sess
+        .conn
+        .rows(
+            "SELECT DISTINCT table_name FROM main._mosaic_unsettled",
+            &[],
+        )?
+        .into_iter()
+        .filter_map(|r| match r.into_iter().next() {
+            Some(Datum::Text(t)) => Some(t),
+            _ => None,
+        })
+        .collect();
+    if tables.is_empty() {
+        return Ok(0);
+    }
+    if let Some(c) = &sess.cluster {
+        sess.reads = c.reads();
+    }
+    let mut settled = 0;
+    for table in tables {
+        settled += settle_table(sess, &table)?;
+    }
+    Ok(settled)
+}
+
+/// One recorded key: its values, as `_mosaic_unsettled` keeps them, the
+/// newest version this node wrote or removed it at, and which it did.
+struct Record {
+    blob: Vec<u8>,
+    key: Vec<Datum>,
+    ver: i64,
+    wrote: bool,
+}
+
+/// One version of a row, at its home.
+struct Version {
+    node: String,
+    /// None: in the node's open segment.
+    shard: Option<String>,
+    rid: i64,
+    ver: i64,
+    values: Vec<Datum>,
+}
+
+fn settle_table(sess: &mut Session, table: &str) -> Result<usize> {
+    let def = sess
+        .catalog()
+        .table(table)
+        .filter(|d| !d.primary_key.is_empty());
+    let Some(def) = def else {
+        sess.conn.execute(
+            "DELETE FROM main._mosaic_unsettled WHERE table_name = ?1",
+            &[Datum::Text(table.to_string())],
+        )?;
+        return Ok(0);
+    };
+    let records = records(sess, table)?;
+    let keys: Vec<Vec<Datum>> = records.iter().map(|r| r.key.clone()).collect();
+    let (filter, params) = remote::key_filter(&def, &def.primary_key, &keys);
+    remote::seal_peers_first(sess, &def.name, Some(filter.clone()), &params)?;
+    let versions = versions(sess, &def, &filter, &params)?;
+    let mut by_key: HashMap<Vec<u8>, Vec<&Version>> = HashMap::new();
+    for v in &versions {
+        let key: Vec<Datum> = (def.primary_key.iter())
+            .map(|&c| v.values.get(c).cloned().unwrap_or(Datum::Null))
+            .collect();
+        by_key.entry(encode_key(&key)?).or_default().push(v);
+    }
+    let me = sess.store.node_name.clone();
+    let mut plan = Settlement::default();
+    for rec in &records {
+        let found = by_key.get(&rec.blob).map(Vec::as_slice).unwrap_or(&[]);
+        plan.decide(&def, &me, rec, found)?;
+    }
+    let n = plan.losers.iter().filter(|(at, _)| at.is_some()).count();
+    sess.in_statement(true, |sess| plan.apply(sess, &def, &me))?;
+    sess.deliver_tombstones();
+    Ok(n)
+}
+
+/// Up to `BATCH` of this node's records for `table`.
+fn records(sess: &Session, table: &str) -> Result<Vec<Record>> {
+    let rows = sess.conn.rows(
+        "SELECT key, ver, wrote FROM main._mosaic_unsettled WHERE table_name = ?1 ORDER BY key LIMIT ?2",
+        &[Datum::Text(table.to_string()), Datum::Int(BATCH as i64)],
+    )?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (Some(Datum::Blob(blob)), Some(Datum::Int(ver)), Some(Datum::Int(wrote))) =
+            (r.first(), r.get(1), r.get(2))
+        else {
+            continue;
+        };
+        let key: Vec<Datum> = postcard::from_bytes(blob)
+            .map_err(|e| Error::Internal(format!("decoding a recorded key: {e}")))?;
+        out.push(Record {
+            blob: blob.clone(),
+            key,
+            ver: *ver,
+            wrote: *wrote != 0,
+        });
+    }
+    Ok(out)
+}
+
+/// Every node's own versions of the rows matching `filter`, this one's
+/// included.
+fn versions(
+    sess: &mut Session,
+    def: &Arc<TableDef>,
+    filter: &str,
+    params: &[Datum],
+) -> Result<Vec<Version>> {
+    let mut nodes = remote::versions(sess, def, filter, params)?;
+    let mine = crate::exec::remote::scan_local(
+        sess,
+        &def.name,
+        Some(filter),
+        params,
+        false,
+        Some(def.columns.clone()),
+        true,
+    )?;
+    nodes.push((sess.store.node_name.clone(), mine));
+    let mut out = Vec::new();
+    for (node, rows) in nodes {
+        for mut row in rows {
+            if row.len() < 3 {
+                continue;
+            }
+            let values = row.split_off(3);
+            let (Datum::Int(rid), Datum::Int(ver)) = (&row[1], &row[2]) else {
+                continue;
+            };
+            let shard = match &row[0] {
+                Datum::Text(s) => Some(s.clone()),
+                _ => None,
+            };
+            out.push(Version {
+                node: node.clone(),
+                shard,
+                rid: *rid,
+                ver: *ver,
+                values,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What one pass over a batch of records does.
+#[derive(Default)]
+struct Settlement {
+    /// Versions to tombstone (None: a delete that lost, nothing to
+    /// tombstone), with their conflict row.
+    losers: Vec<(Option<LoserAt>, Conflict)>,
+    /// Records settled (their keys need nothing more).
+    done: Vec<Vec<u8>>,
+}
+
+/// Where a losing version lives.
+enum LoserAt {
+    /// This node's open segment, by row key.
+    OwnSegment(i64),
+    /// A shard: (home node, shard id, row key, values).
+    Shard(String, String, i64, Vec<Datum>),
+}
+
+/// One row of `mosaic.conflicts`.
+struct Conflict {
+    key: String,
+    loser_node: String,
+    loser_ver: i64,
+    /// None: a delete that lost to a newer write.
+    loser_row: Option<String>,
+    winner_node: String,
+    winner_ver: i64,
+    winner_row: Option<String>,
+}
+
+impl Settlement {
+    /// Settle one recorded key against the versions the nodes hold.
+    fn decide(&mut self, def: &TableDef, me: &str, rec: &Record, found: &[&Version]) -> Result<()> {
+        let winner = found
+            .iter()
+            .map(|v| (v.ver, v.node.as_str(), Some(*v)))
+            .chain(std::iter::once((rec.ver, me, None)))
+            // A row beats this node's record of writing it (same version).
+            .max_by(|a, b| (a.0, a.1, a.2.is_some()).cmp(&(b.0, b.1, b.2.is_some())))
+            .ok_or_else(|| Error::Internal("no version".into()))?;
+        let all: Vec<usize> = (0..def.columns.len()).collect();
+        let winner_row = match winner.2 {
+            Some(w) => Some(row_json(def, &all, &w.values)?),
+            None => None,
+        };
+        let mut waiting = false;
+        for v in found {
+            if (v.ver, v.node.as_str()) >= (winner.0, winner.1) {
+                continue;
+            }
+            let at = match (&v.shard, v.node == me) {
+                (Some(shard), _) => {
+                    LoserAt::Shard(v.node.clone(), shard.clone(), v.rid, v.values.clone())
+                }
+                (None, true) => LoserAt::OwnSegment(v.rid),
+                // Written there since its node sealed: the next pass.
+                (None, false) => {
+                    waiting = true;
+                    continue;
+                }
+            };
+            let conflict = Conflict {
+                key: row_json(def, &def.primary_key, &v.values)?,
+                loser_node: v.node.clone(),
+                loser_ver: v.ver,
+                loser_row: Some(row_json(def, &all, &v.values)?),
+                winner_node: winner.1.to_string(),
+                winner_ver: winner.0,
+                winner_row: winner_row.clone(),
+            };
+            self.losers.push((Some(at), conflict));
+        }
+        // A delete (or an UPDATE that moved the key away) loses to a newer
+        // version that stays. (A row this node wrote that lost is one of
+        // the versions above, or another node tombstoned and recorded it.)
+        if !rec.wrote && winner.2.is_some() {
+            self.losers.push((
+                None,
+                Conflict {
+                    key: row_json(def, &def.primary_key, &key_row(def, &rec.key))?,
+                    loser_node: me.to_string(),
+                    loser_ver: rec.ver,
+                    loser_row: None,
+                    winner_node: winner.1.to_string(),
+                    winner_ver: winner.0,
+                    winner_row,
+                },
+            ));
+        }
+        if !waiting {
+            self.done.push(rec.blob.clone());
+        }
+        Ok(())
+    }
+
+    /// Tombstone the losers, record them, drop the settled records: in the
+    /// session's write transaction.
+    fn apply(&self, sess: &mut Session, def: &Arc<TableDef>, me: &str) -> Result<()> {
+        let mut shards: ShardRows = Default::default();
+        for (at, _) in &self.losers {
+            let Some(at) = at else { continue };
+            match at {
+                LoserAt::OwnSegment(key) => {
+                    sess.conn.execute(
+                        &format!("DELETE FROM {} WHERE _key = ?1", def.segment()),
+                        &[Datum::Int(*key)],
+                    )?;
+                }
+                LoserAt::Shard(node, shard, rid, values) => {
+                    let mut row = vec![Datum::Int(*rid)];
+                    row.extend(values.iter().cloned());
+                    shards
+                        .entry((node.clone(), shard.clone()))
+                        .or_default()
+                        .push(row);
+                }
+            }
+        }
+        for r in remote::load_shards(sess, def, shards)? {
+            sess.conn.batch(&format!(
+                "DELETE FROM temp._mosaic_rids; INSERT OR IGNORE INTO temp._mosaic_rids SELECT _rid FROM temp.{};",
+                crate::types::quote(&r.temp)
+            ))?;
+            let sender = (r.node != me).then_some(r.node.as_str());
+            let src = remote::remote_shard_source(def, &r);
+            remote::tombstone_rows(sess, def, &r.shard, &src, sender)?;
+        }
+        let now = chrono::Utc::now().timestamp_micros();
+        for (_, c) in &self.losers {
+            sess.conn.execute(
+                "INSERT OR IGNORE INTO main._mosaic_conflicts(table_name, key, loser_node,
+                     loser_version, loser_row, winner_node, winner_version, winner_row, settled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                &[
+                    Datum::Text(def.name.clone()),
+                    Datum::Text(c.key.clone()),
+                    Datum::Text(c.loser_node.clone()),
+                    Datum::Int(c.loser_ver),
+                    c.loser_row.clone().map(Datum::Text).unwrap_or(Datum::Null),
+                    Datum::Text(c.winner_node.clone()),
+                    Datum::Int(c.winner_ver),
+                    c.winner_row.clone().map(Datum::Text).unwrap_or(Datum::Null),
+                    Datum::Int(now),
+                ],
+            )?;
+        }
+        for blob in &self.done {
+            sess.conn.execute(
+                "DELETE FROM main._mosaic_unsettled WHERE table_name = ?1 AND key = ?2",
+                &[Datum::Text(def.name.clone()), Datum::Blob(blob.clone())],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A row of `def` holding `key` in its primary-key columns (the rest NULL).
+fn key_row(def: &TableDef, key: &[Datum]) -> Vec<Datum> {
+    let mut row = vec![Datum::Null; def.columns.len()];
+    for (&c, v) in def.primary_key.iter().zip(key) {
+        row[c] = v.clone();
+    }
+    row
+}
+
+/// The columns `cols` of a row of `def` as a JSON object.
+fn row_json(def: &TableDef, cols: &[usize], values: &[Datum]) -> Result<String> {
+    let mut fields = Vec::new();
+    for &c in cols {
+        let col = &def.columns[c];
+        let v = values.get(c).cloned().unwrap_or(Datum::Null);
+        let json = crate::types::json::datum_json(&col.ty, &v)?.unwrap_or_else(|| "null".into());
+        fields.push(format!(
+            "{}: {json}",
+            serde_json::Value::String(col.name.clone())
+        ));
+    }
+    Ok(format!("{{{}}}", fields.join(", ")))
+}

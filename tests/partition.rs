@@ -1,0 +1,169 @@
+//! Real partitions: one node's cluster traffic dropped with iptables on
+//! loopback, writes of the same keys on both sides, then the heal. After
+//! it every node holds one version per primary key, the newest by hybrid
+//! logical clock (a delete counting as a version), and `mosaic.conflicts`
+//! names what lost, on every node.
+//!
+//! Needs root and iptables (`scripts/install-test-deps.sh` installs it);
+//! a machine where the rules cannot be made fails this test, it does not
+//! skip it.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{simple_rows, start_cluster, wait_rows, wait_state, TestNode};
+
+/// iptables rules dropping every packet to or from one node's cluster
+/// port (UDP gossip both ways, TCP connections to its RPC), removed on
+/// drop.
+struct Cut {
+    rules: Vec<Vec<String>>,
+}
+
+impl Cut {
+    fn node(node: &TestNode) -> Cut {
+        let port = node
+            .cluster_addr()
+            .rsplit(':')
+            .next()
+            .expect("cluster port")
+            .to_string();
+        let rule = |proto: &str, dir: &str| {
+            ["INPUT", "-p", proto, dir, &port, "-j", "DROP"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        };
+        let rules = vec![
+            rule("udp", "--dport"),
+            rule("udp", "--sport"),
+            rule("tcp", "--dport"),
+        ];
+        for r in &rules {
+            iptables("-I", r);
+        }
+        Cut { rules }
+    }
+}
+
+impl Drop for Cut {
+    fn drop(&mut self) {
+        for r in &self.rules {
+            let _ = Command::new("iptables").arg("-D").args(r).status();
+        }
+    }
+}
+
+fn iptables(action: &str, rule: &[String]) {
+    let out = Command::new("iptables")
+        .arg(action)
+        .args(rule)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot make a partition: iptables did not run: {e}"));
+    assert!(
+        out.status.success(),
+        "cannot make a partition: iptables {action} {rule:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn exec(client: &tokio_postgres::Client, sql: &str) {
+    client
+        .batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    // Versions a few milliseconds apart order the same way on every clock.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
+    let names = ["split-1", "split-2", "split-3"];
+    let nodes = start_cluster(&names, &["--replication-factor", "3"]).await;
+    let a = nodes[0].client().await;
+    let b = nodes[1].client().await;
+    let c = nodes[2].client().await;
+    exec(&a, "CREATE TABLE t (id int PRIMARY KEY, v text)").await;
+    exec(
+        &a,
+        "INSERT INTO t SELECT g, 'base' FROM generate_series(1, 6) g",
+    )
+    .await;
+    exec(&a, "SELECT mosaic.seal('t')").await;
+    // The cut-off node reads the rows from its own copy.
+    for r in simple_rows(
+        &a,
+        "SELECT shard_id FROM mosaic.shards WHERE table_name = 't'",
+    )
+    .await
+    {
+        let id = r[0].clone().expect("shard id");
+        exec(&c, &format!("SELECT mosaic.replicate('{id}')")).await;
+    }
+
+    let cut = Cut::node(&nodes[2]);
+    wait_state(&a, "split-3", "down").await;
+    wait_state(&b, "split-3", "down").await;
+    wait_state(&c, "split-1", "down").await;
+    wait_state(&c, "split-2", "down").await;
+
+    // id 1: both update, split-3 last; id 2: both update, split-1 last;
+    // id 3: split-1 deletes, then split-3 updates; id 4: split-3 updates,
+    // then split-1 deletes; id 10: both insert, split-3 last; id 11 and
+    // 12: one side only.
+    exec(&a, "UPDATE t SET v = 'a' WHERE id = 1").await;
+    exec(&c, "UPDATE t SET v = 'c' WHERE id = 1").await;
+    exec(&c, "UPDATE t SET v = 'c' WHERE id = 2").await;
+    exec(&b, "UPDATE t SET v = 'b' WHERE id = 2").await;
+    exec(&a, "DELETE FROM t WHERE id = 3").await;
+    exec(&c, "UPDATE t SET v = 'c' WHERE id = 3").await;
+    exec(&c, "UPDATE t SET v = 'c' WHERE id = 4").await;
+    exec(&b, "DELETE FROM t WHERE id = 4").await;
+    exec(&a, "INSERT INTO t VALUES (10, 'a')").await;
+    exec(&c, "INSERT INTO t VALUES (10, 'c')").await;
+    exec(&b, "INSERT INTO t VALUES (11, 'b')").await;
+    exec(&c, "INSERT INTO t VALUES (12, 'c')").await;
+    // Each side sees its own writes.
+    wait_rows(&c, "SELECT v FROM t WHERE id = 1", &["c"]).await;
+    wait_rows(&a, "SELECT count(*) FROM t WHERE id = 10", &["1"]).await;
+
+    drop(cut);
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+            &["2"],
+        )
+        .await;
+    }
+    let want = "1:c,2:b,3:c,5:base,6:base,10:c,11:b,12:c";
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            "SELECT string_agg(id || ':' || v, ',' ORDER BY id), count(*) = count(DISTINCT id) FROM t",
+            &[want, "t"],
+        )
+        .await;
+    }
+
+    // What lost, as every node lists it: split-1's id 1 and id 10,
+    // split-3's id 2 and id 4, and split-1's delete of id 3.
+    let conflicts = "SELECT string_agg(key->>'id' || ':' || loser_node || ':' \
+        || coalesce(loser_row->>'v', 'deleted') || '>' || winner_node || ':' \
+        || coalesce(winner_row->>'v', 'deleted'), ',' ORDER BY (key->>'id')::int) \
+        FROM mosaic.conflicts WHERE table_name = 't'";
+    let lost = "1:split-1:a>split-3:c,2:split-3:c>split-2:b,3:split-1:deleted>split-3:c,\
+        4:split-3:c>split-2:deleted,10:split-1:a>split-3:c";
+    for client in [&a, &b, &c] {
+        wait_rows(client, conflicts, &[lost]).await;
+    }
+    // The versions are ordered as the writes were.
+    let order = simple_rows(
+        &b,
+        "SELECT bool_and(loser_version < winner_version) FROM mosaic.conflicts",
+    )
+    .await;
+    assert_eq!(order, vec![vec![Some("t".to_string())]]);
+}
