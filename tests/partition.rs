@@ -167,3 +167,61 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     .await;
     assert_eq!(order, vec![vec![Some("t".to_string())]]);
 }
+
+/// Two nodes inserting the same keys at the same moment (all members up):
+/// each key ends up once, holding the value of the one insert that was
+/// acknowledged; the other got PostgreSQL's 23505 or, when both asked each
+/// other at once, 40001.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_inserts_of_one_key_on_two_nodes_keep_one_row() {
+    let nodes = start_cluster(&["race-1", "race-2"], &[]).await;
+    let a = nodes[0].client().await;
+    exec(&a, "CREATE TABLE r (id int PRIMARY KEY, v text)").await;
+    const KEYS: i32 = 150;
+    let mut runs = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let client = node.client().await;
+        let tag = ["a", "b"][i];
+        runs.push(tokio::spawn(async move {
+            let mut won = Vec::new();
+            for k in 0..KEYS {
+                match client
+                    .execute("INSERT INTO r VALUES ($1, $2)", &[&k, &tag])
+                    .await
+                {
+                    Ok(_) => won.push(k),
+                    Err(e) => {
+                        let code = e.code().map(|c| c.code().to_string());
+                        assert!(
+                            matches!(code.as_deref(), Some("23505" | "40001")),
+                            "insert of {k} on {tag}: {e:?}"
+                        );
+                    }
+                }
+            }
+            (tag, won)
+        }));
+    }
+    let mut acknowledged = std::collections::BTreeMap::new();
+    for run in runs {
+        let (tag, won) = run.await.expect("inserting task");
+        for k in won {
+            let before = acknowledged.insert(k, tag);
+            assert!(before.is_none(), "key {k} acknowledged on both nodes");
+        }
+    }
+    let want: String = acknowledged
+        .iter()
+        .map(|(k, t)| format!("{k}:{t}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    for node in &nodes {
+        let client = node.client().await;
+        wait_rows(
+            &client,
+            "SELECT coalesce(string_agg(id || ':' || v, ',' ORDER BY id), ''), count(*) = count(DISTINCT id) FROM r",
+            &[&want, "t"],
+        )
+        .await;
+    }
+}

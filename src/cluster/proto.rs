@@ -59,6 +59,9 @@ pub enum Request {
         /// As in `Query`.
         #[serde(default)]
         times: Option<StatementTimes>,
+        /// A uniqueness probe (see `Probe`).
+        #[serde(default)]
+        probe: Option<Probe>,
     },
     /// This node's own versions of the rows of `table` matching `filter`
     /// (as in `Scan`): its open segment and the shards it sealed, not its
@@ -202,6 +205,20 @@ pub struct Holdings {
     pub seq_slot: Option<i64>,
     /// Tables with rows in this node's open segments (not in any shard yet).
     pub open_tables: Vec<String>,
+}
+
+/// A `Scan` that checks values of a unique key a transaction wrote: while
+/// a transaction on the asked node that has not ended holds one of them
+/// (`store::inflight`), an older asker waits for it to end and a younger
+/// one fails with 40001.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Probe {
+    /// The key's columns, whose values `params` binds in order, one key
+    /// value after another.
+    pub columns: Vec<String>,
+    /// The asking node, and when its transaction began (microseconds).
+    pub node: String,
+    pub since: i64,
 }
 
 /// The small metadata of one shard that the registry keeps.

@@ -122,6 +122,33 @@ impl Cluster {
         }
     }
 
+    /// Before a write asks its peers about a unique key of `table`: when
+    /// this node's holdings say it has no unsealed rows of it, say now that
+    /// it has, to every live peer, so that a peer writing the same key at
+    /// the same moment asks this node (and finds the key held, see
+    /// `store::inflight`) rather than skipping it. Blocking; once per table
+    /// while its rows stay unsealed.
+    pub fn will_write(self: &Arc<Self>, table: &str) {
+        let holdings = {
+            let mut mine = self.mine.lock();
+            if mine.open_tables.iter().any(|t| t == table) {
+                return;
+            }
+            mine.open_tables.push(table.to_string());
+            mine.version = self.store.hlc.now() as u64;
+            mine.clone()
+        };
+        let req = Request::Announce {
+            node: self.store.node_name.clone(),
+            holdings,
+        };
+        for (peer, r) in self.on_peers(&req, SYNC_TIMEOUT) {
+            if let Err(e) = r {
+                tracing::warn!(peer = %peer, error = %e, "could not announce a write; the next sync will");
+            }
+        }
+    }
+
     /// Pull every live peer's holdings now (after `mosaic.seal`, so that
     /// its answer lists the new shards). Blocking.
     pub fn pull_all_holdings(self: &Arc<Self>) {

@@ -63,6 +63,58 @@ pub struct Scan {
     /// This node's own rows only (no copies), each with its version after
     /// its row key (`Request::Versions`).
     pub versions: bool,
+    /// A uniqueness probe (see `Request::Scan`).
+    pub probe: Option<crate::cluster::proto::Probe>,
+}
+
+impl Scan {
+    /// A `Scan` or `Versions` request as what to read, and which copies.
+    fn of(req: Request) -> Result<(Scan, Reads)> {
+        Ok(match req {
+            Request::Scan {
+                table,
+                filter,
+                params,
+                sealed_only,
+                replicas,
+                skip,
+                columns,
+                times,
+                probe,
+            } => {
+                let scan = Scan {
+                    table,
+                    filter,
+                    params,
+                    sealed_only,
+                    columns,
+                    times,
+                    versions: false,
+                    probe,
+                };
+                (scan, Reads::only(replicas, skip))
+            }
+            Request::Versions {
+                table,
+                filter,
+                params,
+                columns,
+            } => {
+                let scan = Scan {
+                    table,
+                    filter: Some(filter),
+                    params,
+                    sealed_only: false,
+                    columns: Some(columns),
+                    times: None,
+                    versions: true,
+                    probe: None,
+                };
+                (scan, Reads::default())
+            }
+            _ => return Err(Error::Internal("not a scan".into())),
+        })
+    }
 }
 
 pub struct Service {
@@ -98,43 +150,9 @@ impl Handler for Service {
                 let reads = Reads::only(replicas, skip);
                 return self.peers.query(sql, params, times, reads, &out).await;
             }
-            Request::Scan {
-                table,
-                filter,
-                params,
-                sealed_only,
-                replicas,
-                skip,
-                columns,
-                times,
-            } => {
-                let scan = Scan {
-                    table,
-                    filter,
-                    params,
-                    sealed_only,
-                    columns,
-                    times,
-                    versions: false,
-                };
-                return self.scan(scan, Reads::only(replicas, skip), &out).await;
-            }
-            Request::Versions {
-                table,
-                filter,
-                params,
-                columns,
-            } => {
-                let scan = Scan {
-                    table,
-                    filter: Some(filter),
-                    params,
-                    sealed_only: false,
-                    columns: Some(columns),
-                    times: None,
-                    versions: true,
-                };
-                return self.scan(scan, Reads::default(), &out).await;
+            req @ (Request::Scan { .. } | Request::Versions { .. }) => {
+                let (scan, reads) = Scan::of(req)?;
+                return self.scan(scan, reads, &out).await;
             }
             Request::SealMatching {
                 table,

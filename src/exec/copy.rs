@@ -394,7 +394,11 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
         sess.txn = TxnState::Failed;
     }
     sess.publish_txn_state();
-    sess.conn.batch(sql)?;
+    let ended = sess.conn.batch(sql);
+    if st.own_txn {
+        sess.held.release();
+    }
+    ended?;
     if sql == "COMMIT" && !sess.temps.is_empty() {
         crate::exec::ddl::temp::after_commit(sess);
     }

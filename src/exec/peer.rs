@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::cluster::proto::{Response, BATCH_ROWS};
+use crate::cluster::proto::{Probe, Response, BATCH_ROWS};
 use crate::cluster::rpc::Sender;
 use crate::cluster::service::{PeerService, Scan};
 use crate::cluster::Reads;
@@ -98,6 +98,9 @@ impl PeerService for PeerHandler {
         reads: Reads,
         out: &Sender<Response>,
     ) -> Result<Vec<Vec<Datum>>> {
+        if let Some(probe) = &scan.probe {
+            wait_or_die(&self.store, &scan.table, probe, &scan.params).await?;
+        }
         let handle = self.session(reads, scan.times).await?;
         let run = handle.run(move |sess| {
             crate::exec::remote::scan_local(
@@ -136,6 +139,38 @@ impl PeerService for PeerHandler {
         self.give_back(handle);
         Ok(matching)
     }
+}
+
+/// A peer's uniqueness probe for values of `table`'s key while a
+/// transaction here that has not ended holds one of them (both would
+/// otherwise commit the same key; `store::inflight`): an asker whose
+/// transaction is older, by (start, node name), waits for the holders to
+/// end, so that its scan then finds the row if they committed it; a
+/// younger one fails with 40001 at once. Waits only go from older to
+/// younger, so two nodes never wait for each other.
+async fn wait_or_die(store: &Store, table: &str, probe: &Probe, params: &[Datum]) -> Result<()> {
+    if probe.columns.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<Vec<Datum>> = (params.chunks(probe.columns.len()))
+        .map(<[Datum]>::to_vec)
+        .collect();
+    let deadline = tokio::time::Instant::now() + crate::cluster::locks::LOCK_WAIT;
+    while let Some(since) = store.inflight.held_since(table, &probe.columns, &values) {
+        let older = (probe.since, probe.node.as_str()) < (since, store.node_name.as_str());
+        if !older || tokio::time::Instant::now() >= deadline {
+            return Err(Error::SerializationFailure(
+                "could not serialize access due to concurrent update".into(),
+            )
+            .with_detail(format!(
+                "A transaction on node {} that has not ended wrote the same value of ({}) in table \"{table}\".",
+                store.node_name,
+                probe.columns.join(", ")
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    Ok(())
 }
 
 /// Run a peer's query on `handle`, streaming the rows back in batches.

@@ -224,6 +224,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         skip: vec![],
         columns: Some(r.table.columns.clone()),
         times: Some(sess.statement_times()),
+        probe: None,
     };
     let tables = std::slice::from_ref(&r.table.name);
     if let Some(c) = &sess.cluster {
@@ -297,9 +298,15 @@ pub fn check_key(
     key: &[usize],
     written: &[Vec<Datum>],
 ) -> Result<()> {
+    let probe = crate::cluster::proto::Probe {
+        columns: key.iter().map(|&c| def.columns[c].name.clone()).collect(),
+        node: sess.store.node_name.clone(),
+        since: sess.statement_times().transaction,
+    };
     for chunk in written.chunks(KEYS_PER_PROBE) {
         let (filter, params) = key_filter(def, key, chunk);
-        if let Some(row) = live_peer_rows(sess, def, filter, params)?.first() {
+        let probe = Some(probe.clone());
+        if let Some(row) = live_peer_rows(sess, def, filter, params, probe)?.first() {
             let values: Vec<Datum> = key
                 .iter()
                 .map(|&c| row.get(c + 2).cloned().unwrap_or(Datum::Null))
@@ -319,16 +326,18 @@ pub fn holds_live_row(
     cond: &str,
     params: &[Datum],
 ) -> Result<bool> {
-    Ok(!live_peer_rows(sess, def, cond.to_string(), params.to_vec())?.is_empty())
+    Ok(!live_peer_rows(sess, def, cond.to_string(), params.to_vec(), None)?.is_empty())
 }
 
 /// The rows of `def` matching `filter` that other nodes hold (shard, row
-/// id, then the table's columns), less those this node tombstoned.
+/// id, then the table's columns), less those this node tombstoned;
+/// `probe` names a uniqueness probe's key columns (`Request::Scan`).
 fn live_peer_rows(
     sess: &Session,
     def: &crate::types::table::TableDef,
     filter: String,
     params: Vec<Datum>,
+    probe: Option<crate::cluster::proto::Probe>,
 ) -> Result<Vec<Vec<Datum>>> {
     let Some(peers) = peers_matching(sess, def, Some(&filter), &params)? else {
         return Ok(vec![]);
@@ -342,6 +351,7 @@ fn live_peer_rows(
         skip: vec![],
         columns: Some(def.columns.clone()),
         times: Some(sess.statement_times()),
+        probe,
     };
     let answer = ask(
         sess,
@@ -398,6 +408,7 @@ pub fn remote_shards(
         skip: vec![],
         columns: Some(def.columns.clone()),
         times,
+        probe: None,
     };
     let Some(peers) = peers_matching(sess, def, filter.as_deref(), params)? else {
         return Ok(vec![]);

@@ -39,6 +39,9 @@ pub struct Session {
     pub(super) copy: Option<copy::CopyState>,
     /// Tables written in the current transaction (sealed when they fill up).
     pub(super) written: HashSet<String>,
+    /// Unique-key values the current transaction wrote to tables other
+    /// nodes share, held until it ends (`store::inflight`).
+    pub(crate) held: crate::store::inflight::Held,
     /// SET CONSTRAINTS ALL DEFERRED (`Some(true)`) or IMMEDIATE in the
     /// open block; `None`: each constraint as declared.
     pub(crate) constraints_deferred: Option<bool>,
@@ -170,6 +173,7 @@ impl Session {
             stmt_ver,
             copy: None,
             written: HashSet::new(),
+            held: Default::default(),
             ddl: ddl::Block::default(),
             constraints_deferred: None,
             staged: Default::default(),
@@ -576,7 +580,11 @@ impl Session {
             (_, true) => "RELEASE mosaic_stmt",
             (_, false) => "ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt",
         };
-        match self.conn.batch(end) {
+        let ended = self.conn.batch(end);
+        if self.txn == TxnState::Idle {
+            self.held.release();
+        }
+        match ended {
             Ok(()) if end == "COMMIT" && !self.temps.is_empty() => {
                 crate::exec::ddl::temp::after_commit(self);
                 r
@@ -608,52 +616,12 @@ impl Session {
         }
     }
 
-    pub fn note_write(&mut self, table: &str) {
-        // A temporary table is never sealed, nor announced to peers.
-        if self.is_temp(table) {
-            return;
-        }
-        self.written.insert(table.to_string());
-    }
-
     pub fn stmt_ver_begin(&mut self) {
         self.stmt_ver.store(self.store.hlc.now(), Ordering::Relaxed);
     }
 
     pub fn stmt_ver_end(&mut self) {
         self.stmt_ver.store(0, Ordering::Relaxed);
-    }
-
-    /// Outside a transaction block, seal the tables this session filled up.
-    pub(crate) fn after_write(&mut self) -> Result<()> {
-        if self.txn != TxnState::Idle || self.written.is_empty() {
-            return Ok(());
-        }
-        let written = std::mem::take(&mut self.written);
-        for table in &written {
-            if self.catalog().table(table).is_some() {
-                self.store.seal_full(table)?;
-                self.store.compact(table)?;
-            }
-        }
-        if let Some(c) = &self.cluster {
-            c.written(&written);
-        }
-        Ok(())
-    }
-
-    /// Outside a transaction, hand the tombstones this node committed for
-    /// other nodes' rows to those nodes before the client hears back, so
-    /// every node reads the change. What fails stays queued and is retried.
-    pub(super) fn deliver_tombstones(&self) {
-        if self.txn != TxnState::Idle {
-            return;
-        }
-        if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
-            if let Err(e) = c.deliver_outbox(&self.conn) {
-                tracing::warn!(error = %e, "delivering tombstones failed; will retry");
-            }
-        }
     }
 
     fn begin(&mut self, modes: super::isolation::Modes) -> Result<Outcome> {
@@ -735,6 +703,7 @@ impl Session {
                     return Err(e);
                 }
                 let r = self.conn.batch("COMMIT");
+                self.held.release();
                 if r.is_err() {
                     self.release_cluster_rows();
                     self.coord.end_transaction(false);
@@ -765,6 +734,7 @@ impl Session {
         if self.txn != TxnState::Idle {
             let _ = self.conn.batch("ROLLBACK");
         }
+        self.held.release();
         self.txn = TxnState::Idle;
         self.end_modes();
         self.settings.end_block(false);

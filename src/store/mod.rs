@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod clock;
 mod conn;
 pub mod errors;
+pub mod inflight;
 mod manifest;
 pub mod segment;
 pub mod sequences;
@@ -70,6 +71,8 @@ pub struct Store {
     /// Shards with tombstones here that neither this node nor any other
     /// held at the last look (`forget_orphan_tombstones`).
     orphans: Mutex<std::collections::HashSet<String>>,
+    /// Unique-key values this node's open transactions wrote.
+    pub inflight: Arc<inflight::InFlight>,
 }
 
 impl std::fmt::Debug for Store {
@@ -114,6 +117,7 @@ impl Store {
             writer: Mutex::new(writer),
             retired: Mutex::new(Vec::new()),
             orphans: Mutex::new(std::collections::HashSet::new()),
+            inflight: Default::default(),
         };
         store.recover()?;
         Ok(Arc::new(store))

@@ -1,4 +1,6 @@
-//! `mosaic.seal('t')`: seal a table's open segments on every node now.
+//! `mosaic.seal('t')`: seal a table's open segments on every node now;
+//! and what follows a write's commit: sealing full segments, announcing
+//! new unsealed rows, delivering tombstones.
 
 use crate::error::{Error, Result};
 use crate::exec::session::RowSink;
@@ -6,6 +8,46 @@ use crate::exec::{Outcome, Session, TxnState};
 use crate::types::Datum;
 
 impl Session {
+    pub fn note_write(&mut self, table: &str) {
+        // A temporary table is never sealed, nor announced to peers.
+        if self.is_temp(table) {
+            return;
+        }
+        self.written.insert(table.to_string());
+    }
+
+    /// Outside a transaction block, seal the tables this session filled up.
+    pub(crate) fn after_write(&mut self) -> Result<()> {
+        if self.txn != TxnState::Idle || self.written.is_empty() {
+            return Ok(());
+        }
+        let written = std::mem::take(&mut self.written);
+        for table in &written {
+            if self.catalog().table(table).is_some() {
+                self.store.seal_full(table)?;
+                self.store.compact(table)?;
+            }
+        }
+        if let Some(c) = &self.cluster {
+            c.written(&written);
+        }
+        Ok(())
+    }
+
+    /// Outside a transaction, hand the tombstones this node committed for
+    /// other nodes' rows to those nodes before the client hears back, so
+    /// every node reads the change. What fails stays queued and is retried.
+    pub(crate) fn deliver_tombstones(&self) {
+        if self.txn != TxnState::Idle {
+            return;
+        }
+        if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
+            if let Err(e) = c.deliver_outbox(&self.conn) {
+                tracing::warn!(error = %e, "delivering tombstones failed; will retry");
+            }
+        }
+    }
+
     pub(super) fn seal(&mut self, table: &str, sink: &mut RowSink) -> Result<Outcome> {
         if self.is_temp(table) {
             return Err(Error::Unsupported(format!(
