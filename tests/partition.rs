@@ -92,6 +92,7 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     )
     .await;
     exec(&a, "SELECT mosaic.seal('t')").await;
+    exec(&a, "CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE)").await;
     // The cut-off node reads the rows from its own copy.
     for r in simple_rows(
         &a,
@@ -125,6 +126,13 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     exec(&c, "INSERT INTO t VALUES (10, 'c')").await;
     exec(&b, "INSERT INTO t VALUES (11, 'b')").await;
     exec(&c, "INSERT INTO t VALUES (12, 'c')").await;
+    // A UNIQUE column: two rows with one email, split-3's last.
+    exec(
+        &a,
+        "INSERT INTO u VALUES (1, 'x@example.com'), (3, 'z@example.com')",
+    )
+    .await;
+    exec(&c, "INSERT INTO u VALUES (2, 'x@example.com')").await;
     // Each side sees its own writes.
     wait_rows(&c, "SELECT v FROM t WHERE id = 1", &["c"]).await;
     wait_rows(&a, "SELECT count(*) FROM t WHERE id = 10", &["1"]).await;
@@ -148,6 +156,15 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
         .await;
     }
 
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            "SELECT string_agg(id || ':' || email, ',' ORDER BY id) FROM u",
+            &["2:x@example.com,3:z@example.com"],
+        )
+        .await;
+    }
+
     // What lost, as every node lists it: split-1's id 1 and id 10,
     // split-3's id 2 and id 4, and split-1's delete of id 3.
     let conflicts = "SELECT string_agg(key->>'id' || ':' || loser_node || ':' \
@@ -158,6 +175,16 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
         4:split-3:c>split-2:deleted,10:split-1:a>split-3:c";
     for client in [&a, &b, &c] {
         wait_rows(client, conflicts, &[lost]).await;
+    }
+    let unique = "SELECT key::text || ' ' || loser_row::text || ' ' || winner_node \
+        FROM mosaic.conflicts WHERE table_name = 'u'";
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            unique,
+            &[r#"{"email": "x@example.com"} {"id": 1, "email": "x@example.com"} split-3"#],
+        )
+        .await;
     }
     // The versions are ordered as the writes were.
     let order = simple_rows(

@@ -60,13 +60,21 @@ impl Cluster {
         if conn.is_none() {
             *conn = Some(self.store.connect()?);
         }
-        let (shards, open_tables) = {
+        let (shards, mut open_tables) = {
             let mut digests = self.digests.lock();
             match conn.as_ref() {
                 Some(c) => local_holdings(&self.store, c, &mut digests)?,
                 None => return Ok(()),
             }
         };
+        // A transaction writing a table says so before it commits
+        // (`will_write`); the reading keeps saying so until it ends.
+        for t in self.store.inflight.tables() {
+            if !open_tables.contains(&t) {
+                open_tables.push(t);
+            }
+        }
+        open_tables.sort();
         let (version, before) = {
             let mut mine = self.mine.lock();
             let slot = self.store.sequences.slot();
@@ -101,6 +109,8 @@ impl Cluster {
     /// name them if this node dies). Blocking.
     pub fn written(self: &Arc<Self>, tables: &std::collections::HashSet<String>) {
         let known = {
+            // After any reading taken before the commit is recorded.
+            let _reading = self.holdings_conn.lock();
             let mine = self.mine.lock();
             tables.iter().all(|t| mine.open_tables.contains(t))
         };
@@ -130,11 +140,15 @@ impl Cluster {
     /// while its rows stay unsealed.
     pub fn will_write(self: &Arc<Self>, table: &str) {
         let holdings = {
+            // Between readings, which from now on include the table while
+            // the transaction holds key values of it (`store::inflight`).
+            let _reading = self.holdings_conn.lock();
             let mut mine = self.mine.lock();
             if mine.open_tables.iter().any(|t| t == table) {
                 return;
             }
             mine.open_tables.push(table.to_string());
+            mine.open_tables.sort();
             mine.version = self.store.hlc.now() as u64;
             mine.clone()
         };

@@ -1,10 +1,11 @@
 //! One version per primary key, on every node, after a split.
 //!
-//! While a member is down or suspected, every write of a table with a
-//! primary key records the key values it wrote or removed, with its version
+//! While a member is down or suspected, every write records the values of
+//! unique keys (primary key, UNIQUE constraints, unique indexes) it wrote
+//! and the primary-key values it removed, with its version
 //! (`write::unsettled`): that write could not ask the member whether it
-//! holds the same key. Once every member is alive again, each node settles
-//! what it recorded, a batch of keys of one table at a time:
+//! holds the same value. Once every member is alive again, each node
+//! settles what it recorded, a batch of values of one key at a time:
 //!
 //! 1. peers holding versions of those keys in their open segments seal
 //!    them, so that each version is a row of a shard a tombstone can name;
@@ -96,30 +97,30 @@ pub async fn run(store: Arc<Store>, cluster: Arc<Cluster>) {
     }
 }
 
-/// Settle a batch of every table's recorded keys; returns how many
+/// Settle a batch of every recorded key's values; returns how many
 /// versions were tombstoned.
 fn settle_all(sess: &mut Session) -> Result<usize> {
-    let tables: Vec<String> = sess
+    let keys: Vec<(String, String)> = sess
         .conn
         .rows(
-            "SELECT DISTINCT table_name FROM main._mosaic_unsettled",
+            "SELECT DISTINCT table_name, columns FROM main._mosaic_unsettled",
             &[],
         )?
         .into_iter()
-        .filter_map(|r| match r.into_iter().next() {
-            Some(Datum::Text(t)) => Some(t),
+        .filter_map(|r| match (r.first(), r.get(1)) {
+            (Some(Datum::Text(t)), Some(Datum::Text(c))) => Some((t.clone(), c.clone())),
             _ => None,
         })
         .collect();
-    if tables.is_empty() {
+    if keys.is_empty() {
         return Ok(0);
     }
     if let Some(c) = &sess.cluster {
         sess.reads = c.reads();
     }
     let mut settled = 0;
-    for table in tables {
-        settled += settle_table(sess, &table)?;
+    for (table, columns) in keys {
+        settled += settle_key(sess, &table, &columns)?;
     }
     Ok(settled)
 }
@@ -143,35 +144,45 @@ struct Version {
     values: Vec<Datum>,
 }
 
-fn settle_table(sess: &mut Session, table: &str) -> Result<usize> {
-    let def = sess
-        .catalog()
-        .table(table)
-        .filter(|d| !d.primary_key.is_empty());
-    let Some(def) = def else {
+/// Settle a batch of the recorded values of one unique key (`columns`,
+/// the JSON array `_mosaic_unsettled` keeps) of `table`.
+fn settle_key(sess: &mut Session, table: &str, columns: &str) -> Result<usize> {
+    let names: Vec<String> = serde_json::from_str(columns).unwrap_or_default();
+    let found = sess.catalog().table(table).and_then(|def| {
+        let key: Option<Vec<usize>> = names.iter().map(|n| def.column_index(n)).collect();
+        key.filter(|k| !k.is_empty()).map(|k| (def, k))
+    });
+    let Some((def, key)) = found else {
+        // The table or the key is gone: nothing left to settle.
         sess.conn.execute(
-            "DELETE FROM main._mosaic_unsettled WHERE table_name = ?1",
-            &[Datum::Text(table.to_string())],
+            "DELETE FROM main._mosaic_unsettled WHERE table_name = ?1 AND columns = ?2",
+            &[
+                Datum::Text(table.to_string()),
+                Datum::Text(columns.to_string()),
+            ],
         )?;
         return Ok(0);
     };
-    let records = records(sess, table)?;
+    let records = records(sess, table, columns)?;
     let keys: Vec<Vec<Datum>> = records.iter().map(|r| r.key.clone()).collect();
-    let (filter, params) = remote::key_filter(&def, &def.primary_key, &keys);
+    let (filter, params) = remote::key_filter(&def, &key, &keys);
     remote::seal_peers_first(sess, &def.name, Some(filter.clone()), &params)?;
     let versions = versions(sess, &def, &filter, &params)?;
     let mut by_key: HashMap<Vec<u8>, Vec<&Version>> = HashMap::new();
     for v in &versions {
-        let key: Vec<Datum> = (def.primary_key.iter())
+        let values: Vec<Datum> = (key.iter())
             .map(|&c| v.values.get(c).cloned().unwrap_or(Datum::Null))
             .collect();
-        by_key.entry(encode_key(&key)?).or_default().push(v);
+        by_key.entry(encode_key(&values)?).or_default().push(v);
     }
     let me = sess.store.node_name.clone();
-    let mut plan = Settlement::default();
+    let mut plan = Settlement {
+        columns: columns.to_string(),
+        ..Default::default()
+    };
     for rec in &records {
         let found = by_key.get(&rec.blob).map(Vec::as_slice).unwrap_or(&[]);
-        plan.decide(&def, &me, rec, found)?;
+        plan.decide(&def, &key, &me, rec, found)?;
     }
     let n = plan.losers.iter().filter(|(at, _)| at.is_some()).count();
     sess.in_statement(true, |sess| plan.apply(sess, &def, &me))?;
@@ -179,11 +190,16 @@ fn settle_table(sess: &mut Session, table: &str) -> Result<usize> {
     Ok(n)
 }
 
-/// Up to `BATCH` of this node's records for `table`.
-fn records(sess: &Session, table: &str) -> Result<Vec<Record>> {
+/// Up to `BATCH` of this node's records of one key of `table`.
+fn records(sess: &Session, table: &str, columns: &str) -> Result<Vec<Record>> {
     let rows = sess.conn.rows(
-        "SELECT key, ver, wrote FROM main._mosaic_unsettled WHERE table_name = ?1 ORDER BY key LIMIT ?2",
-        &[Datum::Text(table.to_string()), Datum::Int(BATCH as i64)],
+        "SELECT key, ver, wrote FROM main._mosaic_unsettled
+         WHERE table_name = ?1 AND columns = ?2 ORDER BY key LIMIT ?3",
+        &[
+            Datum::Text(table.to_string()),
+            Datum::Text(columns.to_string()),
+            Datum::Int(BATCH as i64),
+        ],
     )?;
     let mut out = Vec::new();
     for r in rows {
@@ -252,6 +268,8 @@ fn versions(
 /// What one pass over a batch of records does.
 #[derive(Default)]
 struct Settlement {
+    /// The key settled (`_mosaic_unsettled.columns`).
+    columns: String,
     /// Versions to tombstone (None: a delete that lost, nothing to
     /// tombstone), with their conflict row.
     losers: Vec<(Option<LoserAt>, Conflict)>,
@@ -281,7 +299,14 @@ struct Conflict {
 
 impl Settlement {
     /// Settle one recorded key against the versions the nodes hold.
-    fn decide(&mut self, def: &TableDef, me: &str, rec: &Record, found: &[&Version]) -> Result<()> {
+    fn decide(
+        &mut self,
+        def: &TableDef,
+        key: &[usize],
+        me: &str,
+        rec: &Record,
+        found: &[&Version],
+    ) -> Result<()> {
         let winner = found
             .iter()
             .map(|v| (v.ver, v.node.as_str(), Some(*v)))
@@ -311,7 +336,7 @@ impl Settlement {
                 }
             };
             let conflict = Conflict {
-                key: row_json(def, &def.primary_key, &v.values)?,
+                key: row_json(def, key, &v.values)?,
                 loser_node: v.node.clone(),
                 loser_ver: v.ver,
                 loser_row: Some(row_json(def, &all, &v.values)?),
@@ -328,7 +353,7 @@ impl Settlement {
             self.losers.push((
                 None,
                 Conflict {
-                    key: row_json(def, &def.primary_key, &key_row(def, &rec.key))?,
+                    key: row_json(def, key, &key_row(def, key, &rec.key))?,
                     loser_node: me.to_string(),
                     loser_ver: rec.ver,
                     loser_row: None,
@@ -397,18 +422,23 @@ impl Settlement {
         }
         for blob in &self.done {
             sess.conn.execute(
-                "DELETE FROM main._mosaic_unsettled WHERE table_name = ?1 AND key = ?2",
-                &[Datum::Text(def.name.clone()), Datum::Blob(blob.clone())],
+                "DELETE FROM main._mosaic_unsettled
+                 WHERE table_name = ?1 AND columns = ?3 AND key = ?2",
+                &[
+                    Datum::Text(def.name.clone()),
+                    Datum::Blob(blob.clone()),
+                    Datum::Text(self.columns.clone()),
+                ],
             )?;
         }
         Ok(())
     }
 }
 
-/// A row of `def` holding `key` in its primary-key columns (the rest NULL).
-fn key_row(def: &TableDef, key: &[Datum]) -> Vec<Datum> {
+/// A row of `def` holding `values` in the columns `key` (the rest NULL).
+fn key_row(def: &TableDef, key: &[usize], values: &[Datum]) -> Vec<Datum> {
     let mut row = vec![Datum::Null; def.columns.len()];
-    for (&c, v) in def.primary_key.iter().zip(key) {
+    for (&c, v) in key.iter().zip(values) {
         row[c] = v.clone();
     }
     row

@@ -27,7 +27,15 @@ const MAX_HELD: usize = 100_000;
 /// each transaction holding it began.
 #[derive(Default)]
 pub struct InFlight {
-    keys: Mutex<HashMap<Vec<u8>, Vec<i64>>>,
+    keys: Mutex<Keys>,
+}
+
+#[derive(Default)]
+struct Keys {
+    /// Each held entry, with when each transaction holding it began.
+    held: HashMap<Vec<u8>, Vec<i64>>,
+    /// How many entries of each table are held.
+    tables: HashMap<String, usize>,
 }
 
 /// What one transaction holds; released when it ends (or is dropped).
@@ -36,9 +44,10 @@ pub struct Held {
     owner: Option<Arc<InFlight>>,
     /// When the transaction began (microseconds since the epoch).
     since: i64,
-    entries: Vec<Vec<u8>>,
-    /// The whole keys held, by their entry.
-    whole: Vec<Vec<u8>>,
+    /// (table, entry) of each value held.
+    entries: Vec<(String, Vec<u8>)>,
+    /// The whole keys held.
+    whole: Vec<(String, Vec<u8>)>,
 }
 
 /// The entry of one value of a table's unique key (`values` None: every
@@ -64,18 +73,24 @@ impl InFlight {
         }
         let mut keys = self.keys.lock();
         if held.entries.len() + values.len() > MAX_HELD {
-            let e = entry(table, columns, None);
+            let e = (table.to_string(), entry(table, columns, None));
             if !held.whole.contains(&e) {
-                keys.entry(e.clone()).or_default().push(held.since);
+                keys.add(&e, held.since);
                 held.whole.push(e);
             }
             return;
         }
         for v in values {
-            let e = entry(table, columns, Some(v));
-            keys.entry(e.clone()).or_default().push(held.since);
+            let e = (table.to_string(), entry(table, columns, Some(v)));
+            keys.add(&e, held.since);
             held.entries.push(e);
         }
+    }
+
+    /// The tables an open transaction here holds key values of: they have
+    /// rows here that are not sealed, committed or not yet.
+    pub fn tables(&self) -> Vec<String> {
+        self.keys.lock().tables.keys().cloned().collect()
     }
 
     /// When the oldest open transaction here holding one of `values` (each
@@ -87,27 +102,45 @@ impl InFlight {
         values: &[Vec<Datum>],
     ) -> Option<i64> {
         let keys = self.keys.lock();
-        if keys.is_empty() {
+        if keys.held.is_empty() {
             return None;
         }
-        let oldest = |e: &Vec<u8>| keys.get(e).and_then(|s| s.iter().min().copied());
+        let oldest = |e: &Vec<u8>| keys.held.get(e).and_then(|s| s.iter().min().copied());
         std::iter::once(entry(table, columns, None))
             .chain(values.iter().map(|v| entry(table, columns, Some(v))))
             .filter_map(|e| oldest(&e))
             .min()
     }
 
-    fn release(&self, since: i64, entries: impl Iterator<Item = Vec<u8>>) {
+    fn release(&self, since: i64, entries: impl Iterator<Item = (String, Vec<u8>)>) {
         let mut keys = self.keys.lock();
         for e in entries {
-            if let Some(s) = keys.get_mut(&e) {
-                if let Some(i) = s.iter().position(|x| *x == since) {
-                    s.swap_remove(i);
-                }
-                if s.is_empty() {
-                    keys.remove(&e);
+            keys.remove(&e, since);
+        }
+    }
+}
+
+impl Keys {
+    fn add(&mut self, (table, e): &(String, Vec<u8>), since: i64) {
+        self.held.entry(e.clone()).or_default().push(since);
+        *self.tables.entry(table.clone()).or_default() += 1;
+    }
+
+    fn remove(&mut self, (table, e): &(String, Vec<u8>), since: i64) {
+        let Some(s) = self.held.get_mut(e) else {
+            return;
+        };
+        if let Some(i) = s.iter().position(|x| *x == since) {
+            s.swap_remove(i);
+            if let Some(n) = self.tables.get_mut(table) {
+                *n -= 1;
+                if *n == 0 {
+                    self.tables.remove(table);
                 }
             }
+        }
+        if s.is_empty() {
+            self.held.remove(e);
         }
     }
 }
@@ -156,7 +189,7 @@ mod tests {
         assert_eq!(f.held_since("t", &cols, &[vec![Datum::Int(2)]]), None);
         drop(a);
         assert_eq!(f.held_since("t", &cols, &one), None);
-        assert!(f.keys.lock().is_empty());
+        assert!(f.keys.lock().held.is_empty() && f.keys.lock().tables.is_empty());
         // A transaction holds again after it released.
         f.hold(&mut b, 30, "t", &cols, &one);
         assert_eq!(f.held_since("t", &cols, &one), Some(30));
@@ -171,6 +204,6 @@ mod tests {
         f.hold(&mut a, 1, "t", &cols, &many);
         assert_eq!(f.held_since("t", &cols, &[vec![Datum::Int(-5)]]), Some(1));
         a.release();
-        assert!(f.keys.lock().is_empty());
+        assert!(f.keys.lock().held.is_empty() && f.keys.lock().tables.is_empty());
     }
 }

@@ -29,15 +29,17 @@ pub const TOMBSTONES: &str = "CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
 /// Keys this node wrote while a member was unreachable, and what settling
 /// them cost (see `exec::settle`).
 ///
-/// `_mosaic_unsettled` holds, per table and primary-key value (the key's
-/// values encoded with postcard), the newest version this node wrote or
+/// `_mosaic_unsettled` holds, per table, unique key (its column names, a
+/// JSON array) and value of it (the values encoded with postcard), the
+/// newest version this node wrote or
 /// deleted it at while some member could not be asked, and whether it
 /// wrote a row then (`wrote`) or only removed one. `_mosaic_conflicts`
 /// holds the versions settling tombstoned: the losing row and the winning
 /// one (JSON objects; NULL for a delete), their homes and versions.
 pub const SETTLEMENT: &str = "CREATE TABLE IF NOT EXISTS _mosaic_unsettled(
-        table_name TEXT NOT NULL, key BLOB NOT NULL, ver INTEGER NOT NULL,
-        wrote INTEGER NOT NULL, PRIMARY KEY(table_name, key)) WITHOUT ROWID;
+        table_name TEXT NOT NULL, columns TEXT NOT NULL, key BLOB NOT NULL,
+        ver INTEGER NOT NULL, wrote INTEGER NOT NULL,
+        PRIMARY KEY(table_name, columns, key)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS _mosaic_conflicts(
         table_name TEXT NOT NULL, key TEXT NOT NULL,
         loser_node TEXT NOT NULL, loser_version INTEGER NOT NULL, loser_row TEXT,

@@ -50,19 +50,20 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
         if written.is_empty() {
             continue;
         }
-        if key == def.primary_key && !def.is_temp() && unsettled::split(sess) {
-            unsettled::record(sess, def, &written, true)?;
+        if !def.is_temp() && unsettled::split(sess) {
+            unsettled::record(sess, def, &key, &written, true)?;
         }
         if peers {
-            // Held before the peers are asked, so that a peer writing the
-            // same value now either sees it held or is seen holding it.
-            if let Some(c) = &sess.cluster {
-                c.will_write(&def.name);
-            }
+            // Held, and the peers told of the table's unsealed rows, before
+            // they are asked: a peer writing the same value now either sees
+            // it held or is seen holding it.
             let names: Vec<String> = key.iter().map(|&c| def.columns[c].name.clone()).collect();
             let inflight = sess.store.inflight.clone();
             let since = sess.statement_times().transaction;
             inflight.hold(&mut sess.held, since, &def.name, &names, &written);
+            if let Some(c) = &sess.cluster {
+                c.will_write(&def.name);
+            }
             crate::exec::remote::check_key(sess, def, &key, &written)?;
         }
         let filter_text = key

@@ -1,12 +1,13 @@
 //! Keys written while the cluster is split.
 //!
-//! A write checks a primary key against every node it can reach. While a
+//! A write checks its unique keys against every node it can reach. While a
 //! member is down or suspected, that check cannot see what the member
-//! writes on its side of a split, so this node records each primary-key
-//! value the statement wrote or removed (`_mosaic_unsettled`, in the
-//! statement's transaction, with the statement's version). Once every
-//! member is back, `exec::settle` compares the versions of those keys on
-//! every node and tombstones all but the newest.
+//! writes on its side of a split, so this node records each value of a
+//! unique key the statement wrote, and each primary-key value it removed
+//! (`_mosaic_unsettled`, in the statement's transaction, with the
+//! statement's version). Once every member is back, `exec::settle`
+//! compares the versions of those values on every node and tombstones all
+//! but the newest.
 
 use sqlparser::ast::{FromTable, Statement, TableFactor, UpdateTableFromKind};
 
@@ -28,20 +29,28 @@ pub(crate) fn split(sess: &Session) -> bool {
     })
 }
 
-/// Record that this statement wrote (`wrote`) or removed these
-/// primary-key values of `def`. An UPDATE that keeps a key does both, at
-/// one version: it wrote.
+/// Record that this statement wrote (`wrote`) or removed these values
+/// of the unique key `columns` of `def`. An UPDATE that keeps a key does
+/// both, at one version: it wrote.
 pub(crate) fn record(
     sess: &Session,
     def: &TableDef,
+    columns: &[usize],
     keys: &[Vec<Datum>],
     wrote: bool,
 ) -> Result<()> {
     let ver = sess.stmt_version();
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|&c| def.columns[c].name.as_str())
+        .collect();
+    let names = serde_json::to_string(&names)
+        .map_err(|e| Error::Internal(format!("encoding a key's columns: {e}")))?;
     for key in keys {
         sess.conn.execute(
-            "INSERT INTO main._mosaic_unsettled(table_name, key, ver, wrote) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(table_name, key) DO UPDATE SET
+            "INSERT INTO main._mosaic_unsettled(table_name, columns, key, ver, wrote)
+             VALUES (?1, ?5, ?2, ?3, ?4)
+             ON CONFLICT(table_name, columns, key) DO UPDATE SET
                  wrote = CASE WHEN excluded.ver > ver THEN excluded.wrote
                               WHEN excluded.ver = ver THEN max(wrote, excluded.wrote)
                               ELSE wrote END,
@@ -51,6 +60,7 @@ pub(crate) fn record(
                 Datum::Blob(encode_key(key)?),
                 Datum::Int(ver),
                 Datum::Int(wrote as i64),
+                Datum::Text(names.clone()),
             ],
         )?;
     }
@@ -118,5 +128,5 @@ pub(crate) fn record_old_keys(
         cond.map(|c| format!(" WHERE {c}")).unwrap_or_default()
     );
     let keys = crate::exec::write::foreign::read(sess, &sql, params)?;
-    record(sess, &def, &keys, false)
+    record(sess, &def, &def.primary_key, &keys, false)
 }
