@@ -139,6 +139,10 @@ impl Cluster {
     /// `store::inflight`) rather than skipping it. Blocking; once per table
     /// while its rows stay unsealed.
     pub fn will_write(self: &Arc<Self>, table: &str) {
+        if self.mine.lock().open_tables.iter().any(|t| t == table) {
+            // Readings keep it while the transaction holds key values of it.
+            return;
+        }
         let holdings = {
             // Between readings, which from now on include the table while
             // the transaction holds key values of it (`store::inflight`).

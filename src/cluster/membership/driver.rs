@@ -58,12 +58,31 @@ const ANNOUNCE_DOWN_EVERY: Duration = Duration::from_secs(20);
 /// How often `--discover lan` announces us on the multicast group.
 const LAN_EVERY: Duration = Duration::from_secs(3);
 
+/// How often each node probes one member (`new_lan` says 1 s).
+const PROBE_PERIOD: Duration = Duration::from_millis(300);
+
+/// How long a direct probe waits for its answer before asking others to
+/// probe indirectly (`new_lan` says 500 ms); a loopback or LAN round trip
+/// is well under a millisecond, so this is all scheduling slack.
+const PROBE_RTT: Duration = Duration::from_millis(150);
+
+/// A suspected member is declared down after this many probe periods (up
+/// to ten nodes; times log10 of the size beyond): the time it has to
+/// refute the suspicion (`new_lan` says 4).
+const SUSPICION_PERIODS: u32 = 2;
+
 /// foca's configuration for a cluster of `cluster_size` nodes: `new_lan`
-/// (1 s probes, 500 ms probe RTT, suspect → down after 4 s up to ten nodes)
-/// with the tweaks above and room for our envelope in each datagram.
+/// with faster probes (a dead or cut-off member is declared down in about
+/// a second: found by a failed probe within one or two periods, then
+/// suspected for two), the tweaks above, and room for our envelope in
+/// each datagram.
 fn config_for(cluster_size: u32) -> Config {
     let size = NonZeroU32::MIN.saturating_add(cluster_size.saturating_sub(1));
     let mut config = Config::new_lan(size);
+    config.probe_period = PROBE_PERIOD;
+    config.probe_rtt = PROBE_RTT;
+    let scale = f64::max(1.0, f64::from(size.get()).log10());
+    config.suspect_to_down_after = PROBE_PERIOD.mul_f64(scale * f64::from(SUSPICION_PERIODS));
     config.max_packet_size = NonZeroUsize::MIN.saturating_add(MAX_GOSSIP_PACKET - 1);
     config.max_transmissions = config.max_transmissions.max(MIN_TRANSMISSIONS);
     config.periodic_announce = Some(PeriodicParams {
@@ -531,9 +550,14 @@ mod tests {
             assert_eq!(config.max_packet_size.get(), MAX_GOSSIP_PACKET);
             assert!(config.max_transmissions >= MIN_TRANSMISSIONS);
             assert!(config.periodic_announce.is_some());
-            assert_eq!(config.probe_period, Duration::from_secs(1));
+            assert_eq!(config.probe_period, PROBE_PERIOD);
+            assert!(config.probe_rtt < config.probe_period);
         }
-        assert_eq!(config_for(3).suspect_to_down_after, Duration::from_secs(4));
+        assert_eq!(
+            config_for(3).suspect_to_down_after,
+            Duration::from_millis(600)
+        );
+        assert!(config_for(50).suspect_to_down_after > Duration::from_millis(600));
         // Resizing only changes what foca allows to change at runtime.
         let mut foca = Foca::new(
             Member {
