@@ -133,6 +133,12 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     )
     .await;
     exec(&c, "INSERT INTO u VALUES (2, 'x@example.com')").await;
+    // One table name created on both sides, split-3's last: it replaces
+    // split-1's everywhere, and split-1's rows are kept as conflicts.
+    exec(&a, "CREATE TABLE d (id int PRIMARY KEY, a int)").await;
+    exec(&a, "INSERT INTO d VALUES (1, 10), (2, 20)").await;
+    exec(&c, "CREATE TABLE d (id int PRIMARY KEY, b text)").await;
+    exec(&c, "INSERT INTO d VALUES (1, 'x')").await;
     // Each side sees its own writes.
     wait_rows(&c, "SELECT v FROM t WHERE id = 1", &["c"]).await;
     wait_rows(&a, "SELECT count(*) FROM t WHERE id = 10", &["1"]).await;
@@ -161,6 +167,23 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
             client,
             "SELECT string_agg(id || ':' || email, ',' ORDER BY id) FROM u",
             &["2:x@example.com,3:z@example.com"],
+        )
+        .await;
+    }
+
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            "SELECT (SELECT string_agg(column_name, ',' ORDER BY ordinal_position) \
+             FROM information_schema.columns WHERE table_name = 'd'), \
+             (SELECT string_agg(id || ':' || b, ',') FROM d), \
+             (SELECT string_agg(loser_row::text || ' ' || loser_node || ' ' || reason, '; ' \
+                 ORDER BY loser_row->>'id') FROM mosaic.conflicts WHERE table_name = 'd')",
+            &[
+                "id,b",
+                "1:x",
+                r#"{"a": 10, "id": 1} split-1 table created again; {"a": 20, "id": 2} split-1 table created again"#,
+            ],
         )
         .await;
     }

@@ -73,6 +73,10 @@ pub enum Request {
         filter: String,
         params: Vec<Datum>,
         columns: Vec<crate::types::table::Column>,
+        /// The table's oid as the asker knows it: a node that knows another
+        /// table of that name (one created again, its catalog not caught up
+        /// yet) refuses, and the asker tries again later.
+        oid: u32,
     },
     /// Rows of this node's shards that another node deleted or updated
     /// (committed there); answered with `Done`.

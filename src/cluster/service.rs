@@ -60,9 +60,9 @@ pub struct Scan {
     pub columns: Option<Vec<crate::types::table::Column>>,
     /// The asker's times, which `now()` in `filter` answers with.
     pub times: Option<StatementTimes>,
-    /// This node's own rows only (no copies), each with its version after
-    /// its row key (`Request::Versions`).
-    pub versions: bool,
+    /// `Request::Versions` of the table with this oid: this node's own
+    /// rows only (no copies), each with its version after its row key.
+    pub versions: Option<u32>,
     /// A uniqueness probe (see `Request::Scan`).
     pub probe: Option<crate::cluster::proto::Probe>,
 }
@@ -89,7 +89,7 @@ impl Scan {
                     sealed_only,
                     columns,
                     times,
-                    versions: false,
+                    versions: None,
                     probe,
                 };
                 (scan, Reads::only(replicas, skip))
@@ -99,6 +99,7 @@ impl Scan {
                 filter,
                 params,
                 columns,
+                oid,
             } => {
                 let scan = Scan {
                     table,
@@ -107,7 +108,7 @@ impl Scan {
                     sealed_only: false,
                     columns: Some(columns),
                     times: None,
-                    versions: true,
+                    versions: Some(oid),
                     probe: None,
                 };
                 (scan, Reads::default())

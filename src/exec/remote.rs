@@ -285,6 +285,7 @@ pub fn versions(
         filter: filter.to_string(),
         params: params.to_vec(),
         columns: def.columns.clone(),
+        oid: def.oid,
     };
     Ok(ask(sess, std::slice::from_ref(&def.name), &req, None, false)?.nodes)
 }

@@ -236,7 +236,7 @@ fn versions(
         params,
         false,
         Some(def.columns.clone()),
-        true,
+        Some(def.oid),
     )?;
     nodes.push((sess.store.node_name.clone(), mine));
     let mut out = Vec::new();
@@ -405,8 +405,9 @@ impl Settlement {
         for (_, c) in &self.losers {
             sess.conn.execute(
                 "INSERT OR IGNORE INTO main._mosaic_conflicts(table_name, key, loser_node,
-                     loser_version, loser_row, winner_node, winner_version, winner_row, settled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                     loser_version, loser_row, winner_node, winner_version, winner_row, settled_at,
+                     reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'newer version')",
                 &[
                     Datum::Text(def.name.clone()),
                     Datum::Text(c.key.clone()),
@@ -446,15 +447,5 @@ fn key_row(def: &TableDef, key: &[usize], values: &[Datum]) -> Vec<Datum> {
 
 /// The columns `cols` of a row of `def` as a JSON object.
 fn row_json(def: &TableDef, cols: &[usize], values: &[Datum]) -> Result<String> {
-    let mut fields = Vec::new();
-    for &c in cols {
-        let col = &def.columns[c];
-        let v = values.get(c).cloned().unwrap_or(Datum::Null);
-        let json = crate::types::json::datum_json(&col.ty, &v)?.unwrap_or_else(|| "null".into());
-        fields.push(format!(
-            "{}: {json}",
-            serde_json::Value::String(col.name.clone())
-        ));
-    }
-    Ok(format!("{{{}}}", fields.join(", ")))
+    crate::types::json::row_object(&def.columns, cols, values)
 }

@@ -86,6 +86,7 @@ pub fn view(name: &str) -> Option<TableDef> {
             col("winner_version", PgType::Int8),
             col("winner_row", PgType::Jsonb),
             col("settled_at", PgType::Timestamptz),
+            col("reason", PgType::Text),
         ],
         _ => return None,
     };
@@ -200,7 +201,7 @@ fn conflicts(sess: &Session) -> Result<Vec<Vec<Datum>>> {
     let mut rows = Vec::new();
     for r in sess.conn.rows(
         "SELECT table_name, key, loser_node, loser_version, loser_row, winner_node,
-                winner_version, winner_row, settled_at FROM main._mosaic_conflicts",
+                winner_version, winner_row, settled_at, reason FROM main._mosaic_conflicts",
         &[],
     )? {
         let mut r = r;

@@ -16,6 +16,7 @@ mod conn;
 pub mod errors;
 pub mod inflight;
 mod manifest;
+mod replaced;
 pub mod segment;
 pub mod sequences;
 pub mod shard;
@@ -327,6 +328,7 @@ impl Store {
                 def: Some(def),
                 hlc,
             } => {
+                self.replace_recreated(def, *hlc)?;
                 {
                     let writer = self.writer.lock();
                     if self.catalog.table(name).is_none() {

@@ -35,7 +35,9 @@ pub const TOMBSTONES: &str = "CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
 /// deleted it at while some member could not be asked, and whether it
 /// wrote a row then (`wrote`) or only removed one. `_mosaic_conflicts`
 /// holds the versions settling tombstoned: the losing row and the winning
-/// one (JSON objects; NULL for a delete), their homes and versions.
+/// one (JSON objects; NULL for a delete), their homes and versions, and
+/// why (`reason`: a newer version of the key, or the table created again
+/// elsewhere, which takes this node's rows of the old one with it).
 pub const SETTLEMENT: &str = "CREATE TABLE IF NOT EXISTS _mosaic_unsettled(
         table_name TEXT NOT NULL, columns TEXT NOT NULL, key BLOB NOT NULL,
         ver INTEGER NOT NULL, wrote INTEGER NOT NULL,
@@ -43,8 +45,8 @@ pub const SETTLEMENT: &str = "CREATE TABLE IF NOT EXISTS _mosaic_unsettled(
     CREATE TABLE IF NOT EXISTS _mosaic_conflicts(
         table_name TEXT NOT NULL, key TEXT NOT NULL,
         loser_node TEXT NOT NULL, loser_version INTEGER NOT NULL, loser_row TEXT,
-        winner_node TEXT NOT NULL, winner_version INTEGER NOT NULL, winner_row TEXT,
-        settled_at INTEGER NOT NULL,
+        winner_node TEXT, winner_version INTEGER NOT NULL, winner_row TEXT,
+        settled_at INTEGER NOT NULL, reason TEXT NOT NULL,
         PRIMARY KEY(table_name, key, loser_node, loser_version)) WITHOUT ROWID;";
 
 /// How long a connection waits for another's write lock.

@@ -11,7 +11,9 @@ mod items;
 mod ops;
 pub mod path;
 
-pub use build::{build_array, build_object, build_row, datum_json, null_key, ObjectBuilder};
+pub use build::{
+    build_array, build_object, build_row, datum_json, null_key, row_object, ObjectBuilder,
+};
 pub use edit::{jsonb_edit, PathEdit};
 pub use items::{json_items, Item, Items};
 pub use ops::*;

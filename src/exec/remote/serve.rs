@@ -26,12 +26,18 @@ pub fn scan_local(
     params: &[Datum],
     sealed_only: bool,
     columns: Option<Vec<Column>>,
-    versions: bool,
+    versions: Option<u32>,
 ) -> Result<Vec<Vec<Datum>>> {
     let own = sess
         .catalog()
         .table(table)
         .ok_or_else(|| Error::NoSuchTable(table.to_string()))?;
+    if versions.is_some_and(|oid| oid != own.oid) {
+        return Err(Error::Unavailable(format!(
+            "table \"{table}\" here is another table of that name; its catalog is catching up"
+        )));
+    }
+    let versions = versions.is_some();
     let segment_cols = match &columns {
         Some(wanted) => wanted
             .iter()

@@ -187,6 +187,23 @@ impl ObjectBuilder {
     }
 }
 
+/// Columns `cols` of a row of a table with `columns` as a JSON object, as
+/// `row_to_json` writes it but with jsonb's spacing.
+pub fn row_object(
+    columns: &[crate::types::table::Column],
+    cols: &[usize],
+    values: &[Datum],
+) -> Result<String> {
+    let mut fields = Vec::new();
+    for &c in cols {
+        let Some(col) = columns.get(c) else { continue };
+        let v = values.get(c).cloned().unwrap_or(Datum::Null);
+        let json = datum_json(&col.ty, &v)?.unwrap_or_else(|| "null".into());
+        fields.push(format!("{}: {json}", quoted(&col.name)));
+    }
+    Ok(format!("{{{}}}", fields.join(", ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
