@@ -275,3 +275,257 @@ async fn concurrent_inserts_of_one_key_on_two_nodes_keep_one_row() {
         .await;
     }
 }
+
+/// A loopback port free for both TCP and UDP right now.
+fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = tcp.local_addr().expect("addr").port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// One write a client made: which key, the value it wrote (None: a
+/// delete), and when it ended (ms since the test began).
+#[derive(Debug, Clone)]
+struct Write {
+    by: usize,
+    key: i32,
+    value: Option<String>,
+    end: u128,
+    acknowledged: bool,
+}
+
+/// A seeded schedule of splits, heals and kill -9 under writes through
+/// every node: afterwards every node returns the same rows, no key is held
+/// twice, and every acknowledged write is the key's final value, or
+/// something else wrote the key after it was acknowledged, or it is in
+/// mosaic.conflicts. MOSAIC_CHAOS_SEED repeats a schedule (timing still
+/// varies); MOSAIC_CHAOS_CUTS=1 makes every step a cut.
+///
+/// Ignored in the suite: about one run in four still ends with a key held
+/// twice on every node (an upsert that did not see another node's row
+/// written just after that node restarted or was cut off, not settled
+/// afterwards); it fails the suite until that is found. Run it with
+/// `cargo test --test partition -- --ignored`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "finds a key held twice in about one run in four (issue 18, still open)"]
+async fn random_splits_and_kills_under_writes_converge() {
+    let seed = std::env::var("MOSAIC_CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64 | 1)
+                .unwrap_or(7)
+        });
+    eprintln!("chaos schedule seed {seed} (MOSAIC_CHAOS_SEED={seed} repeats it)");
+    let mut rng = common::rng::Rng(seed);
+    let names = ["chaos-1", "chaos-2", "chaos-3"];
+    let ports: Vec<(u16, u16)> = names.iter().map(|_| (free_port(), free_port())).collect();
+    let seed_addr = format!("127.0.0.1:{}", ports[0].1);
+    let mut nodes = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let listen = format!("127.0.0.1:{}", ports[i].0);
+        let cluster = format!("127.0.0.1:{}", ports[i].1);
+        let mut args = vec![
+            "--node-name",
+            name,
+            "--listen",
+            &listen,
+            "--cluster-addr",
+            &cluster,
+        ];
+        args.extend(["--replication-factor", "3", "--shard-max-rows", "20"]);
+        if i > 0 {
+            args.extend(["--join", &seed_addr]);
+        }
+        nodes.push(TestNode::start_with(&args));
+    }
+    for n in &nodes {
+        common::wait_alive(n, 2).await;
+    }
+    let a = nodes[0].client().await;
+    exec(&a, "CREATE TABLE kv (id int PRIMARY KEY, v text)").await;
+    for n in &nodes[1..] {
+        wait_rows(&n.client().await, "SELECT count(*) FROM kv", &["0"]).await;
+    }
+
+    let began = std::time::Instant::now();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let conn = node.conn_string();
+        let stop = stop.clone();
+        // Writers on chaos-1 and chaos-2 pick the same keys in the same
+        // order, for the most contention; chaos-3's are its own.
+        let mut rng = common::rng::Rng(seed.wrapping_add(2 * (i as u64 / 2)) | 1);
+        writers.push(tokio::spawn(async move {
+            let mut log: Vec<Write> = Vec::new();
+            let mut client = None;
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if client.is_none() {
+                    client = common::connect(&conn).await.ok();
+                    if client.is_none() {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                }
+                let c = client.as_ref().expect("client");
+                let key = rng.below(20) as i32;
+                n += 1;
+                let value = (rng.below(4) != 0).then(|| format!("n{i}w{n}"));
+                let r = match &value {
+                    Some(v) => {
+                        c.execute(
+                            "INSERT INTO kv VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+                            &[&key, v],
+                        )
+                        .await
+                    }
+                    None => c.execute("DELETE FROM kv WHERE id = $1", &[&key]).await,
+                };
+                if r.as_ref().is_err_and(|e| e.is_closed()) {
+                    client = None;
+                }
+                log.push(Write {
+                    by: i,
+                    key,
+                    value,
+                    end: began.elapsed().as_millis(),
+                    acknowledged: r.is_ok(),
+                });
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            log
+        }));
+    }
+
+    // The schedule: six steps, each a split of one node or a kill -9 and
+    // restart, with writes going on throughout.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(300 + rng.below(700) as u64)).await;
+        let victim = rng.below(3);
+        eprintln!(
+            "{} ms: step on {}",
+            began.elapsed().as_millis(),
+            names[victim]
+        );
+        let cut_only = std::env::var("MOSAIC_CHAOS_CUTS").is_ok();
+        if rng.below(2) == 0 || cut_only {
+            eprintln!("  cut");
+            let cut = Cut::node(&nodes[victim]);
+            tokio::time::sleep(Duration::from_millis(1500 + rng.below(1500) as u64)).await;
+            drop(cut);
+        } else if victim != 0 {
+            // The seed node stays up: a restarted seed does not find the
+            // cluster again by itself (README).
+            eprintln!("  kill -9");
+            nodes[victim].kill9();
+            tokio::time::sleep(Duration::from_millis(500 + rng.below(1500) as u64)).await;
+            nodes[victim].restart();
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut writes = Vec::new();
+    for w in writers {
+        writes.extend(w.await.expect("writer"));
+    }
+    for n in &nodes {
+        common::wait_alive(n, 2).await;
+    }
+
+    // Every node ends with the same rows, one per key.
+    let all = "SELECT coalesce(string_agg(id || '=' || v, ',' ORDER BY id), ''), \
+               count(*) = count(DISTINCT id) FROM kv";
+    let first = nodes[0].client().await;
+    let deadline = std::time::Instant::now() + common::CLUSTER_TIMEOUT;
+    let settled = loop {
+        let mut answers = Vec::new();
+        for n in &nodes {
+            let c = n.client().await;
+            answers.push(common::try_simple_rows(&c, all).await.ok());
+        }
+        let same = answers.iter().all(|x| x.is_some() && *x == answers[0]);
+        if let (true, Some(rows)) = (same, &answers[0]) {
+            if rows[0][1].as_deref() == Some("t") {
+                break rows[0][0].clone().unwrap_or_default();
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            let mut keys: Vec<i32> = Vec::new();
+            if let Some(Some(rows)) = answers.first() {
+                let text = rows[0][0].clone().unwrap_or_default();
+                let ks: Vec<i32> = text
+                    .split(',')
+                    .filter_map(|kv| kv.split_once('=').and_then(|(k, _)| k.parse().ok()))
+                    .collect();
+                keys = ks
+                    .iter()
+                    .copied()
+                    .filter(|k| ks.iter().filter(|x| *x == k).count() > 1)
+                    .collect();
+            }
+            let history: Vec<&Write> = writes.iter().filter(|w| keys.contains(&w.key)).collect();
+            panic!("seed {seed}: the nodes never agreed: {answers:#?}\nwrites of keys held twice: {history:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    // Every acknowledged write is the final value, overwritten later, or
+    // recorded as a conflict.
+    let finals: std::collections::HashMap<i32, String> = settled
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.parse().expect("key"), v.to_string()))
+        .collect();
+    let lost: Vec<String> = common::simple_rows(
+        &first,
+        "SELECT coalesce(loser_row->>'v', 'deleted') FROM mosaic.conflicts WHERE table_name = 'kv'",
+    )
+    .await
+    .into_iter()
+    .filter_map(|r| r[0].clone())
+    .collect();
+    for w in writes.iter().filter(|w| w.acknowledged) {
+        let Some(v) = &w.value else { continue };
+        if finals.get(&w.key) == Some(v) || lost.contains(v) {
+            continue;
+        }
+        let overwritten = writes
+            .iter()
+            .any(|o| o.key == w.key && o.value != w.value && o.end > w.end);
+        assert!(
+            overwritten,
+            "seed {seed}: acknowledged write {w:?} is neither the final value of its key \
+             ({:?}), overwritten later, nor in mosaic.conflicts",
+            finals.get(&w.key)
+        );
+    }
+    let acknowledged = writes.iter().filter(|w| w.acknowledged).count();
+    let per_node: Vec<usize> = (0..3)
+        .map(|i| {
+            writes
+                .iter()
+                .filter(|w| w.by == i && w.acknowledged)
+                .count()
+        })
+        .collect();
+    eprintln!("seed {seed}: acknowledged per node {per_node:?}");
+    eprintln!(
+        "seed {seed}: {} writes, {acknowledged} acknowledged, {} conflicts, {} keys at the end",
+        writes.len(),
+        lost.len(),
+        finals.len()
+    );
+    assert!(
+        acknowledged > 50,
+        "seed {seed}: too few writes went through"
+    );
+}

@@ -72,6 +72,10 @@ pub struct Cluster {
     mine: Mutex<Holdings>,
     /// The connection `refresh_holdings` reads the manifest with.
     holdings_conn: Mutex<Option<crate::store::Conn>>,
+    /// Tables open here (unsealed rows, or a transaction writing them)
+    /// that every live peer was told of before the write went on
+    /// (`will_write`, `written`); a reading's gossip reaches peers later.
+    pushed: Mutex<std::collections::HashSet<String>>,
     /// Tombstone digests of this node's shards (see registry::Digests).
     digests: Mutex<registry::Digests>,
     /// For each replica held here: the version of its home's holdings
@@ -242,6 +246,7 @@ impl Cluster {
             registry: RwLock::new(load_registry(&store)),
             mine: Mutex::new(Holdings::default()),
             holdings_conn: Mutex::new(None),
+            pushed: Mutex::new(Default::default()),
             digests: Mutex::new(Default::default()),
             fetched: Mutex::new(HashMap::new()),
             heat: cache::Heat::default(),

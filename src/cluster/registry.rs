@@ -88,6 +88,7 @@ impl Cluster {
             // The first reading after start is no event.
             let before = (mine.version != 0).then(|| mine.shards.clone());
             mine.shards = shards;
+            self.pushed.lock().retain(|t| open_tables.contains(t));
             mine.open_tables = open_tables;
             mine.seq_slot = slot;
             mine.version = self.store.hlc.now() as u64;
@@ -112,7 +113,10 @@ impl Cluster {
             // After any reading taken before the commit is recorded.
             let _reading = self.holdings_conn.lock();
             let mine = self.mine.lock();
-            tables.iter().all(|t| mine.open_tables.contains(t))
+            let pushed = self.pushed.lock();
+            tables
+                .iter()
+                .all(|t| mine.open_tables.contains(t) && pushed.contains(t))
         };
         if known {
             return;
@@ -121,15 +125,26 @@ impl Cluster {
             tracing::warn!(error = %e, "cannot read holdings");
             return;
         }
+        let holdings = self.mine.lock().clone();
         let req = Request::Announce {
             node: self.store.node_name.clone(),
-            holdings: self.mine.lock().clone(),
+            holdings: holdings.clone(),
         };
         for (peer, r) in self.on_peers(&req, SYNC_TIMEOUT) {
             if let Err(e) = r {
                 tracing::warn!(peer = %peer, error = %e, "could not announce unsealed rows; the next sync will");
             }
         }
+        self.pushed_now(tables.iter().filter(|t| holdings.open_tables.contains(t)));
+    }
+
+    /// Every live peer was just told that `tables` are open here: remember
+    /// those still open in this node's holdings.
+    fn pushed_now<'a>(&self, tables: impl Iterator<Item = &'a String>) {
+        let _reading = self.holdings_conn.lock();
+        let mine = self.mine.lock();
+        let mut pushed = self.pushed.lock();
+        pushed.extend(tables.filter(|t| mine.open_tables.contains(t)).cloned());
     }
 
     /// Before a write asks its peers about a unique key of `table`: when
@@ -139,8 +154,9 @@ impl Cluster {
     /// `store::inflight`) rather than skipping it. Blocking; once per table
     /// while its rows stay unsealed.
     pub fn will_write(self: &Arc<Self>, table: &str) {
-        if self.mine.lock().open_tables.iter().any(|t| t == table) {
-            // Readings keep it while the transaction holds key values of it.
+        if self.pushed.lock().contains(table) {
+            // Readings keep it open while the transaction holds key values
+            // of it, and every peer was told.
             return;
         }
         let holdings = {
@@ -148,12 +164,11 @@ impl Cluster {
             // the transaction holds key values of it (`store::inflight`).
             let _reading = self.holdings_conn.lock();
             let mut mine = self.mine.lock();
-            if mine.open_tables.iter().any(|t| t == table) {
-                return;
+            if !mine.open_tables.iter().any(|t| t == table) {
+                mine.open_tables.push(table.to_string());
+                mine.open_tables.sort();
+                mine.version = self.store.hlc.now() as u64;
             }
-            mine.open_tables.push(table.to_string());
-            mine.open_tables.sort();
-            mine.version = self.store.hlc.now() as u64;
             mine.clone()
         };
         let req = Request::Announce {
@@ -165,6 +180,7 @@ impl Cluster {
                 tracing::warn!(peer = %peer, error = %e, "could not announce a write; the next sync will");
             }
         }
+        self.pushed_now(std::iter::once(&table.to_string()));
     }
 
     /// Pull every live peer's holdings now (after `mosaic.seal`, so that
