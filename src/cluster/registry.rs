@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::cluster::membership::Member;
+use crate::cluster::membership::MemberState;
 use crate::cluster::proto::{Holdings, Request, Response, ShardInfo};
 use crate::cluster::{Cluster, ANNOUNCE_EVERY, SYNC_TIMEOUT, TOPIC_HOLDINGS};
 use crate::error::Result;
@@ -181,6 +182,24 @@ impl Cluster {
             }
         }
         self.pushed_now(std::iter::once(&table.to_string()));
+    }
+
+    /// Whether every node this node has heard of (its registry, kept across
+    /// restarts) is a live member: false right after a restart, before
+    /// membership has found them again, and while one is down.
+    pub fn all_known_alive(&self) -> bool {
+        let members = self.members();
+        let live = |name: &str| {
+            members
+                .iter()
+                .any(|(m, s)| m.name == name && matches!(s, MemberState::Alive | MemberState::Left))
+        };
+        members
+            .iter()
+            .all(|(_, s)| matches!(s, MemberState::Alive | MemberState::Left))
+            && (self.registry.read().keys())
+                .filter(|n| **n != self.store.node_name)
+                .all(|n| live(n))
     }
 
     /// Pull every live peer's holdings now (after `mosaic.seal`, so that

@@ -28,7 +28,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::membership::MemberState;
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::exec::handle::SessionHandle;
@@ -56,11 +55,7 @@ pub async fn run(store: Arc<Store>, cluster: Arc<Cluster>) {
     let mut tick = tokio::time::interval(EVERY);
     loop {
         tick.tick().await;
-        let all_alive = cluster
-            .members()
-            .iter()
-            .all(|(_, s)| matches!(s, MemberState::Alive | MemberState::Left));
-        if !all_alive {
+        if !cluster.all_known_alive() {
             continue;
         }
         let h = match handle.take() {

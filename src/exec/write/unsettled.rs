@@ -19,20 +19,18 @@ use crate::types::quote;
 use crate::types::table::TableDef;
 use crate::types::Datum;
 
-/// Whether this statement cannot ask every member: one is down or
-/// suspected, or did not answer a moment ago and the statement runs again
-/// without it (`Session::retrying_peers`). A write now may not see what
-/// that member writes.
+/// Whether this statement cannot ask every node: one is down or
+/// suspected, not found again yet since this node started, or did not
+/// answer a moment ago and the statement runs again without it
+/// (`Session::retrying_peers`). A write now may not see what that node
+/// writes.
 pub(crate) fn split(sess: &Session) -> bool {
     sess.cluster.as_ref().is_some_and(|c| {
         let members = c.members();
         let present = (members.iter())
             .filter(|(_, s)| !matches!(s, MemberState::Left))
             .count();
-        members
-            .iter()
-            .any(|(_, s)| matches!(s, MemberState::Down | MemberState::Suspect))
-            || sess.reads.peers.len() < present
+        !c.all_known_alive() || sess.reads.peers.len() < present
     })
 }
 
