@@ -35,6 +35,7 @@ use crate::exec::remote::{self, ShardRows};
 use crate::exec::write::unsettled::encode_key;
 use crate::exec::Session;
 use crate::store::Store;
+use crate::types::json::row_object;
 use crate::types::table::TableDef;
 use crate::types::Datum;
 
@@ -311,7 +312,7 @@ impl Settlement {
             .ok_or_else(|| Error::Internal("no version".into()))?;
         let all: Vec<usize> = (0..def.columns.len()).collect();
         let winner_row = match winner.2 {
-            Some(w) => Some(row_json(def, &all, &w.values)?),
+            Some(w) => Some(row_object(&def.columns, &all, &w.values)?),
             None => None,
         };
         let mut waiting = false;
@@ -331,10 +332,10 @@ impl Settlement {
                 }
             };
             let conflict = Conflict {
-                key: row_json(def, key, &v.values)?,
+                key: row_object(&def.columns, key, &v.values)?,
                 loser_node: v.node.clone(),
                 loser_ver: v.ver,
-                loser_row: Some(row_json(def, &all, &v.values)?),
+                loser_row: Some(row_object(&def.columns, &all, &v.values)?),
                 winner_node: winner.1.to_string(),
                 winner_ver: winner.0,
                 winner_row: winner_row.clone(),
@@ -348,7 +349,7 @@ impl Settlement {
             self.losers.push((
                 None,
                 Conflict {
-                    key: row_json(def, key, &key_row(def, key, &rec.key))?,
+                    key: row_object(&def.columns, key, &key_row(def, key, &rec.key))?,
                     loser_node: me.to_string(),
                     loser_ver: rec.ver,
                     loser_row: None,
@@ -438,9 +439,4 @@ fn key_row(def: &TableDef, key: &[usize], values: &[Datum]) -> Vec<Datum> {
         row[c] = v.clone();
     }
     row
-}
-
-/// The columns `cols` of a row of `def` as a JSON object.
-fn row_json(def: &TableDef, cols: &[usize], values: &[Datum]) -> Result<String> {
-    crate::types::json::row_object(&def.columns, cols, values)
 }

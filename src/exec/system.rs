@@ -196,7 +196,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
 
 /// `mosaic.conflicts`: the versions settling tombstoned after a split
 /// (`exec::settle`), as this node and every live peer recorded them, each
-/// once, in the order they were settled.
+/// once (a query orders them as it asks).
 fn conflicts(sess: &Session) -> Result<Vec<Vec<Datum>>> {
     let mut rows = Vec::new();
     for r in sess.conn.rows(
@@ -227,7 +227,6 @@ fn conflicts(sess: &Session) -> Result<Vec<Vec<Datum>>> {
     }
     let mut seen = std::collections::HashSet::new();
     rows.retain(|r| seen.insert(format!("{:?}", &r[..4])));
-    rows.sort_by(|a, b| format!("{:?}", a[8]).cmp(&format!("{:?}", b[8])));
     Ok(rows)
 }
 
