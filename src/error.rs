@@ -101,6 +101,9 @@ pub enum Error {
     Canceled,
     #[error("canceling statement due to statement timeout")]
     StatementTimeout,
+    /// 57P01, FATAL: pg_terminate_backend ended the session.
+    #[error("terminating connection due to administrator command")]
+    Terminated,
     #[error("unrecognized configuration parameter \"{0}\"")]
     UnknownSetting(String),
     #[error("{0}")]
@@ -288,6 +291,7 @@ impl Error {
             Error::SerializationFailure(_) => "40001",
             Error::Canceled => "57014",
             Error::StatementTimeout => "57014",
+            Error::Terminated => "57P01",
             Error::UnknownSetting(_) => "42704",
             Error::InvalidParameter(_) => "22023",
             Error::ProtocolViolation(_) => "08P01",

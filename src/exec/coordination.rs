@@ -369,6 +369,7 @@ impl Coordination for Coordinator {
             return Ok(());
         }
         let cancel = self.shared.cancel_token();
+        let _waiting = self.shared.waiting(("Timeout", "PgSleep"));
         let until = Instant::now() + Duration::from_secs_f64(seconds.min(1e9));
         loop {
             if cancel.is_cancelled() {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::cluster::Cluster;
 use crate::error::Result;
+use crate::exec::backends::Backends;
 use crate::exec::{handle::SessionHandle, Prepared};
 use crate::store::Store;
 use crate::types::PgType;
@@ -16,6 +17,8 @@ pub struct Engine {
     store: Arc<Store>,
     /// The cluster, when sessions read the peers' data too.
     cluster: Option<Arc<Cluster>>,
+    /// The client sessions, for pg_stat_activity and pg_cancel_backend.
+    backends: Arc<Backends>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -28,12 +31,23 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(store: Arc<Store>, cluster: Option<Arc<Cluster>>) -> Arc<Engine> {
-        Arc::new(Engine { store, cluster })
+        Arc::new(Engine {
+            store,
+            cluster,
+            backends: Default::default(),
+        })
     }
 
     /// Start a session for `user` on a thread of its own.
-    pub async fn spawn_session(&self, user: String, pid: i32) -> Result<SessionHandle> {
-        SessionHandle::spawn(self.store.clone(), user, pid, self.cluster.clone()).await
+    /// `client` is the address it connected from.
+    pub async fn spawn_session(
+        &self,
+        user: String,
+        pid: i32,
+        client: Option<std::net::SocketAddr>,
+    ) -> Result<SessionHandle> {
+        let listed = Some((self.backends.clone(), client));
+        SessionHandle::spawn(self.store.clone(), user, pid, self.cluster.clone(), listed).await
     }
 
     /// Parse, classify and type `sql` against the committed catalog.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, Result};
+use crate::exec::backends::Backends;
 use crate::exec::{Outcome, Prepared, Session};
 use crate::store::Store;
 use crate::types::Datum;
@@ -62,21 +63,33 @@ pub struct SessionHandle {
 impl SessionHandle {
     /// Start a session thread for `user`; with `cluster`, its queries
     /// read the peers' data too.
+    /// With `listed`, the session is a client's: `pg_stat_activity`
+    /// lists it in those backends, with that client address.
     pub async fn spawn(
         store: Arc<Store>,
         user: String,
         pid: i32,
         cluster: Option<Arc<crate::cluster::Cluster>>,
+        listed: Option<(Arc<Backends>, Option<std::net::SocketAddr>)>,
     ) -> Result<SessionHandle> {
         let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let shared = Arc::new(crate::exec::Shared::default());
+        {
+            let mut a = shared.activity.lock();
+            a.user = user.clone();
+            a.backend_start = crate::types::datetime::clock_micros();
+            a.state_change = a.backend_start;
+            a.client = listed.as_ref().and_then(|(_, addr)| *addr);
+        }
+        let backends = listed.map(|(b, _)| b);
         let (ready_tx, ready_rx) = oneshot::channel();
         let for_session = shared.clone();
         std::thread::Builder::new()
             .name(format!("session-{pid}"))
             .stack_size(crate::sql::STACK_SIZE)
             .spawn(move || {
-                let mut sess = match Session::new(store, user, pid, for_session, cluster) {
+                let mut sess = match Session::new(store, user, pid, for_session, cluster, backends)
+                {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -148,13 +161,38 @@ impl SessionHandle {
         self.shared.interrupt_all();
     }
 
+    /// The client sent a simple Query of this text.
+    pub fn query_arrives(&self, text: &str) {
+        self.shared.query_arrives(text);
+    }
+
+    /// Resolves once pg_terminate_backend ends the session.
+    pub async fn terminated(&self) {
+        self.shared.terminated().await
+    }
+
+    /// Whether pg_terminate_backend ended the session.
+    pub fn is_terminated(&self) -> bool {
+        self.shared.is_terminated()
+    }
+
+    /// Whether the client was told so already (its statement's error).
+    pub fn took_fatal(&self) -> bool {
+        self.shared.fatal_told.load(Ordering::SeqCst)
+    }
+
     /// Execute a prepared statement. Row-returning statements stream; the
     /// first event is awaited here so that planning errors come back as
     /// errors before any row description is sent.
     pub async fn execute(&self, p: Arc<Prepared>, params: Vec<Datum>) -> Result<Execution> {
         let timer = self.arm_timeout(self.shared.timeout_ms.load(Ordering::Relaxed));
         let timed_out = self.timed_out.clone();
+        let shared = self.shared.clone();
         let fix = move |r: Result<Outcome>| match r {
+            Err(Error::Canceled) if shared.is_terminated() => {
+                shared.fatal_told.store(true, Ordering::SeqCst);
+                Err(Error::Terminated)
+            }
             Err(Error::Canceled) if timed_out.swap(false, Ordering::Relaxed) => {
                 Err(Error::StatementTimeout)
             }

@@ -124,6 +124,7 @@ pub(super) fn prepare(
         columns: vec![],
         needs,
         inlined: None,
+        text: None,
     })
 }
 

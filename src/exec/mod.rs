@@ -4,6 +4,7 @@
 //! lives. Sessions are blocking code: `exec::handle` runs each on its own
 //! thread and gives the async world a `SessionHandle`.
 
+pub mod backends;
 pub mod coordination;
 pub mod copy;
 pub mod cursor;
@@ -126,6 +127,8 @@ pub struct Prepared {
     /// The SQL functions whose bodies it holds, and what it was prepared
     /// from: when one of them changes, it is prepared again.
     pub inlined: Option<Box<Inlined>>,
+    /// The text the client sent (a Parse's), for pg_stat_activity.
+    pub text: Option<std::sync::Arc<str>>,
 }
 
 /// What a statement that calls SQL functions was prepared from.
@@ -268,6 +271,7 @@ pub fn prepare_parsed(
             columns: vec![],
             needs: vec![],
             inlined: None,
+            text: None,
         }),
         Parsed::Statement(s) => prepare_one(catalog, *s, declared),
     }
@@ -451,6 +455,7 @@ pub(crate) fn prepare_one(
         columns,
         needs,
         inlined,
+        text: None,
     })
 }
 

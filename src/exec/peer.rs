@@ -45,7 +45,8 @@ impl PeerHandler {
         let handle = match idle {
             Some(h) => h,
             None => {
-                SessionHandle::spawn(self.store.clone(), "mosaic".into(), PEER_PID, None).await?
+                SessionHandle::spawn(self.store.clone(), "mosaic".into(), PEER_PID, None, None)
+                    .await?
             }
         };
         handle

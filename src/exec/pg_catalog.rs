@@ -8,6 +8,7 @@
 //! `::regclass`, `pg_get_userbyid`, …) are registered on the session's
 //! connection the first time it reads a catalog relation.
 
+mod activity;
 mod enums;
 pub(crate) mod foreign;
 mod functions;

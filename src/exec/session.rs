@@ -111,6 +111,8 @@ pub struct Session {
     /// Whether the running statement may change sequences (nextval, setval).
     sequence_gate: Arc<crate::exec::pg_catalog::SequenceGate>,
     pub(super) _own_interrupt: InterruptGuard,
+    /// The node's client sessions, when this is one of them.
+    pub(crate) backends: Option<Arc<crate::exec::backends::Backends>>,
 }
 
 impl Session {
@@ -128,6 +130,7 @@ impl Session {
         pid: i32,
         shared: Arc<Shared>,
         cluster: Option<Arc<crate::cluster::Cluster>>,
+        backends: Option<Arc<crate::exec::backends::Backends>>,
     ) -> Result<Session> {
         let conn = store.connect()?;
         let own_interrupt = shared.register(&conn);
@@ -162,6 +165,9 @@ impl Session {
             role: functions.role.clone(),
             perms: token_perms.clone(),
         }));
+        if let Some(b) = &backends {
+            b.enlist(pid, &shared, &store, &mut functions);
+        }
         conn.register_session(&functions)?;
         conn.batch("CREATE TEMP TABLE IF NOT EXISTS _mosaic_rids(rid INTEGER PRIMARY KEY)")?;
         Ok(Session {
@@ -205,6 +211,7 @@ impl Session {
             token_perms,
             sequence_gate,
             _own_interrupt: own_interrupt,
+            backends,
         })
     }
 
@@ -216,13 +223,13 @@ impl Session {
     /// The settings changed outside a statement (the startup packet's):
     /// the timeouts follow them.
     pub fn settings_changed(&self) {
-        self.shared.take_timeouts(&self.settings);
+        self.shared.take_settings(&self.settings);
     }
 
     /// DISCARD ALL: settings back to their startup values, cursors closed.
     pub fn discard_all(&mut self) {
         self.settings.reset(None);
-        self.shared.take_timeouts(&self.settings);
+        self.shared.take_settings(&self.settings);
         crate::exec::cursor::close_all(self);
         self.sql_statements.remove(None);
         crate::exec::ddl::temp::discard(self);
@@ -300,6 +307,7 @@ impl Session {
             return Err(Error::TransactionAborted);
         }
         self.start_clock();
+        (self.shared).statement_starts(p.text.as_ref(), self.functions.times.get());
         let autocommit = self.txn == TxnState::Idle;
         let r = self.dispatch(p, params, sink);
         if autocommit && self.txn == TxnState::Idle {
@@ -309,8 +317,12 @@ impl Session {
             self.txn = TxnState::Failed;
         }
         self.shared.set_txn_state(self.txn);
-        if p.kind == Kind::Set {
-            self.shared.take_timeouts(&self.settings);
+        self.shared.statement_ends(self.txn);
+        if matches!(
+            p.kind,
+            Kind::Set | Kind::Commit | Kind::Rollback | Kind::RollbackTo(_)
+        ) {
+            self.shared.take_settings(&self.settings);
         }
         r
     }

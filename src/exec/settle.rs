@@ -67,6 +67,7 @@ pub async fn run(store: Arc<Store>, cluster: Arc<Cluster>) {
                     "mosaic".into(),
                     SETTLE_PID,
                     Some(cluster.clone()),
+                    None,
                 )
                 .await;
                 match spawned {

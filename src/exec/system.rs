@@ -370,6 +370,7 @@ pub(crate) fn session_functions(
         times: Default::default(),
         coordination: None,
         tokens: None,
+        signals: None,
         drawn: Default::default(),
     }
 }

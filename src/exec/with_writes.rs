@@ -174,6 +174,7 @@ pub(super) fn prepare(
         columns: main_p.columns,
         needs,
         inlined: None,
+        text: None,
     })
 }
 

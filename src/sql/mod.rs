@@ -39,6 +39,8 @@ pub const VOLATILE: &[&str] = &[
     "clock_timestamp",
     "timeofday",
     "pg_sleep",
+    "pg_cancel_backend",
+    "pg_terminate_backend",
 ];
 
 pub mod alter_identity;

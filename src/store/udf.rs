@@ -39,6 +39,7 @@ pub mod pg_catalog;
 mod regexp;
 pub(crate) mod sequence;
 pub mod session;
+pub mod signals;
 mod similar;
 mod stats;
 mod strings;

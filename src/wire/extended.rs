@@ -133,6 +133,7 @@ where
                 columns,
                 needs: vec![],
                 inlined: None,
+                text: None,
             };
             let fields: Vec<_> = super::fields(&p, None).iter().map(Into::into).collect();
             client

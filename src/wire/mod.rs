@@ -51,7 +51,7 @@ use crate::types::{Datum, PgType};
 
 /// An `Error` as the ErrorResponse the client sees.
 pub fn to_pg(e: Error) -> PgWireError {
-    let severity = if matches!(e, Error::BadPassword(_)) {
+    let severity = if matches!(e, Error::BadPassword(_) | Error::Terminated) {
         "FATAL"
     } else {
         "ERROR"
@@ -96,7 +96,10 @@ impl Backend {
             .cloned()
             .unwrap_or_default();
         let (pid, key) = client.pid_and_secret_key();
-        let handle = self.engine.spawn_session(user, pid).await.map_err(to_pg)?;
+        let handle = (self.engine)
+            .spawn_session(user, pid, Some(client.socket_addr()))
+            .await
+            .map_err(to_pg)?;
         let token = client
             .session_extensions()
             .get::<login::LoginGrant>()
@@ -202,7 +205,10 @@ impl QueryParser for Parser {
         .map_err(to_pg)?;
         match stmts.len() {
             0 => Ok(None),
-            1 => Ok(stmts.pop().map(Arc::new)),
+            1 => Ok(stmts.pop().map(|mut p| {
+                p.text = Some(Arc::from(sql));
+                Arc::new(p)
+            })),
             _ => Err(to_pg(Error::Syntax(
                 "cannot insert multiple commands into a prepared statement".into(),
             ))),
@@ -444,6 +450,7 @@ impl SimpleQueryHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client).await?;
+        session.query_arrives(query);
         let script = match exec::parse_script(query) {
             Ok(s) => s,
             Err(e) => return Ok(vec![Response::Error(Box::new(error_info(e)))]),

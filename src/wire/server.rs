@@ -167,12 +167,13 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         handlers.cancel_handler(),
     );
     loop {
+        if ended_by_terminate(&mut socket).await? {
+            break;
+        }
         let phase = phase_of(socket.state());
         let starting = phase != Some(super::screen::Phase::Ready);
-        let idle = match socket.state() {
-            State::ReadyForQuery => socket.session_extensions().get::<SessionHandle>(),
-            _ => None,
-        };
+        let ready = matches!(socket.state(), State::ReadyForQuery);
+        let idle = (ready.then(|| socket.session_extensions().get::<SessionHandle>())).flatten();
         let idle_limit = idle.as_ref().map_or(0, |s| s.idle_limit_ms());
         let msg = tokio::select! {
             _ = &mut startup, if starting => None,
@@ -191,6 +192,7 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
                 idle_timeout(&mut socket, in_block).await?;
                 break;
             }
+            () = terminated(idle.as_deref()), if idle.is_some() => continue,
             () = arrived(idle.as_deref()), if idle.is_some() => {
                 if let Some(s) = &idle {
                     send_notifications(&mut socket, s).await.map_err(std::io::Error::other)?;
@@ -251,6 +253,46 @@ async fn connection(tcp: tokio::net::TcpStream, handlers: Arc<Handlers>) -> std:
         }
     }
     Ok(())
+}
+
+/// Whether pg_terminate_backend ended the connection's session: its
+/// running statement ended with the FATAL error, or finished first and the
+/// FATAL follows it.
+async fn ended_by_terminate<S>(socket: &mut S) -> std::io::Result<bool>
+where
+    S: Sink<PgWireBackendMessage, Error = std::io::Error> + ClientInfo + Unpin,
+{
+    let Some(s) = socket.session_extensions().get::<SessionHandle>() else {
+        return Ok(false);
+    };
+    if !s.is_terminated() {
+        return Ok(false);
+    }
+    if !s.took_fatal() {
+        terminate(socket).await?;
+    }
+    Ok(true)
+}
+
+/// pg_terminate_backend ended the session: FATAL 57P01, as PostgreSQL
+/// ends a backend it sends SIGTERM.
+async fn terminate<S>(socket: &mut S) -> std::io::Result<()>
+where
+    S: Sink<PgWireBackendMessage, Error = std::io::Error> + Unpin,
+{
+    let e = crate::error::Error::Terminated;
+    let info = ErrorInfo::new("FATAL".into(), e.sqlstate().into(), e.to_string());
+    socket
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await?;
+    socket.flush().await
+}
+
+async fn terminated(session: Option<&SessionHandle>) {
+    match session {
+        Some(s) => s.terminated().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// How frames are screened in connection state `state`: not at all

@@ -68,6 +68,11 @@ where
         }
     }
     let session = backend.session(client).await?;
+    if session.is_terminated() {
+        // The connection ends here (`server`), without ReadyForQuery.
+        client.flush().await?;
+        return Ok(());
+    }
     let status = super::status_of(&session);
     client.set_transaction_status(status);
     super::send_notifications(client, &session).await?;

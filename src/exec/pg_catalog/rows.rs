@@ -81,6 +81,7 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         ],
         "pg_settings" => settings(sess, def),
         "pg_locks" => super::locks::locks(sess, def)?,
+        "pg_stat_activity" => super::activity::activity(sess, def)?,
         "pg_collation" => vec![
             collation(def, 100, "default", "d"),
             collation(def, 950, "C", "c"),

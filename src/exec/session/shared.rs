@@ -27,11 +27,23 @@ pub struct Shared {
     /// milliseconds (0: none), for the connection loop.
     idle_in_transaction_ms: AtomicU64,
     idle_ms: AtomicU64,
+    /// What pg_stat_activity shows of the session (`exec::backends`).
+    pub(crate) activity: parking_lot::Mutex<crate::exec::backends::Activity>,
+    /// Set by pg_terminate_backend; `terminating` wakes the connection.
+    pub(crate) terminated: std::sync::atomic::AtomicBool,
+    pub(crate) terminating: tokio::sync::Notify,
+    /// A statement ended with the FATAL error that says so.
+    pub(crate) fatal_told: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
-    /// The session's settings changed: its timeouts as they say now.
-    pub(crate) fn take_timeouts(&self, settings: &crate::exec::settings::Settings) {
+    /// The session's settings changed: its timeouts and application_name
+    /// as they say now.
+    pub(crate) fn take_settings(&self, settings: &crate::exec::settings::Settings) {
+        let name = settings.get("application_name").unwrap_or_default();
+        if self.activity.lock().application_name != name {
+            self.activity.lock().application_name = name;
+        }
         let ms = |name| settings.millis(name);
         self.timeout_ms
             .store(ms("statement_timeout"), Ordering::Relaxed);

@@ -594,7 +594,9 @@ impl Env<'_> {
             | "pg_try_advisory_xact_lock"
             | "pg_try_advisory_xact_lock_shared"
             | "pg_advisory_unlock"
-            | "pg_advisory_unlock_shared" => PgType::Bool,
+            | "pg_advisory_unlock_shared"
+            | "pg_cancel_backend"
+            | "pg_terminate_backend" => PgType::Bool,
             "pg_advisory_lock"
             | "pg_advisory_lock_shared"
             | "pg_advisory_xact_lock"

@@ -302,6 +302,8 @@ fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
         ("pg_sleep", 1) => vec![PgType::Float8],
         ("pg_sleep_until", 1) => vec![PgType::Timestamptz],
         ("pg_sleep_for", 1) => vec![PgType::Interval],
+        ("pg_cancel_backend" | "pg_terminate_backend", 1) => vec![PgType::Int4],
+        ("pg_terminate_backend", 2) => vec![PgType::Int4, PgType::Int8],
         (n, 1) if crate::sql::validate::ADVISORY.contains(&n) => vec![PgType::Int8],
         (n, 2) if crate::sql::validate::ADVISORY.contains(&n) => {
             vec![PgType::Int4, PgType::Int4]

@@ -72,9 +72,12 @@ pub const ADVISORY: &[&str] = &[
 ];
 
 /// The other functions that act for the session calling them
-/// (notifications, sleeping, transaction ids).
+/// (notifications, sleeping, transaction ids, signalling its node's
+/// other sessions).
 const SESSION_OTHERS: &[&str] = &[
     "pg_notify",
+    "pg_cancel_backend",
+    "pg_terminate_backend",
     "pg_sleep",
     "pg_sleep_for",
     "pg_sleep_until",

@@ -55,6 +55,8 @@ pub struct SessionFunctions {
     pub coordination: Option<Arc<dyn crate::store::udf::coordination::Coordination>>,
     /// `mosaic.issue_token` and its kin (`store::udf::tokens`).
     pub tokens: Option<Arc<dyn crate::store::udf::tokens::Tokens>>,
+    /// `pg_cancel_backend` and `pg_terminate_backend` (`store::udf::signals`).
+    pub signals: Option<Arc<dyn crate::store::udf::signals::Signals>>,
     /// What `currval` and `lastval` answer from (DISCARD SEQUENCES clears it).
     pub drawn: Arc<parking_lot::Mutex<crate::store::udf::sequence::Drawn>>,
 }
@@ -159,6 +161,9 @@ pub(crate) fn register(conn: &Connection, s: &SessionFunctions) -> Result<()> {
         s.sequences.clone(),
         s.drawn.clone(),
     )?;
+    if let Some(t) = &s.signals {
+        crate::store::udf::signals::register(conn, t.clone())?;
+    }
     if let Some(t) = &s.tokens {
         crate::store::udf::tokens::register(conn, t.clone())?;
     }
