@@ -119,12 +119,23 @@ command -v python3 >/dev/null 2>&1 || {
 if ! python3 -c "$python_modules" >/dev/null 2>&1; then
   echo "install-test-deps: pip installing ${python_packages[*]}"
   if ! python3 -m pip --version >/dev/null 2>&1; then
-    echo "install-test-deps: python3 has no pip (apt-get install python3-pip)" >&2
-    exit 1
+    # Debian's python3 comes without pip; its package brings it.
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "install-test-deps: need root to install: python3-pip" >&2
+      exit 1
+    fi
+    echo "install-test-deps: installing python3-pip"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends python3-pip
   fi
-  # Debian's system Python refuses pip installs without this flag (PEP 668).
-  python3 -m pip install -q --break-system-packages "${python_packages[@]}" 2>/dev/null ||
-    python3 -m pip install -q "${python_packages[@]}"
+  # Debian's system Python refuses pip installs without this flag (PEP 668);
+  # a pip too old to know it installs without it. pip's own errors show.
+  pip_flags=(-q)
+  if python3 -m pip install --help 2>/dev/null | grep -q -- --break-system-packages; then
+    pip_flags+=(--break-system-packages)
+  fi
+  python3 -m pip install "${pip_flags[@]}" "${python_packages[@]}"
   python3 -c "$python_modules" || {
     echo "install-test-deps: Python drivers still missing after pip install" >&2
     exit 1

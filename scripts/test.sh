@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 # What the tests need (PostgreSQL 15 client and server); quick when present.
 scripts/install-test-deps.sh
 
+echo "==> deploy/ manifests, Dockerfile, compose file, unit and dashboard"
+scripts/check-deploy.sh
+
 echo "==> cargo fmt --check"
 cargo fmt --check
 
