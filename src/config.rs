@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// Password of the bootstrap role (generated on first start when absent).
     #[arg(long, env = "MOSAIC_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
+    /// /readyz) over HTTP here; off when absent.
+    #[arg(long, env = "MOSAIC_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// TOML configuration file; flags and environment win over it.
     #[arg(long, env = "MOSAIC_CONFIG")]
     #[serde(skip)]
@@ -131,6 +135,7 @@ impl ServeArgs {
             max_connections: self.max_connections.or(other.max_connections),
             user: self.user.or(other.user),
             password: self.password.or(other.password),
+            metrics_addr: self.metrics_addr.or(other.metrics_addr),
             config: self.config.or(other.config),
         }
     }
@@ -166,6 +171,8 @@ pub struct Config {
     pub tls_required: bool,
     /// Client connections served at once.
     pub max_connections: usize,
+    /// Where /metrics, /healthz and /readyz are served, when they are.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// The Postgres port's TLS certificate and key.
@@ -322,7 +329,12 @@ impl Config {
                     .into(),
             ));
         }
+        let metrics_addr = match args.metrics_addr {
+            Some(a) => Some(addr(Some(a), "", "metrics")?),
+            None => None,
+        };
         Ok(Config {
+            metrics_addr,
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
             listen: addr(args.listen, "127.0.0.1:5433", "listen")?,
             cluster_addr,

@@ -5,7 +5,8 @@
 //! `plan` (shard pruning, sources), `exec` (running statements, here and on
 //! peers), `store` (catalog, open segments, immutable shards), and
 //! `cluster` (membership, node RPC, registry, catalog spreading). `node`
-//! wires them together.
+//! wires them together; `observe` holds the metrics every layer counts and
+//! serves them with the node's health.
 #![deny(unsafe_code)]
 #![deny(clippy::await_holding_lock)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
@@ -16,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod exec;
 pub mod node;
+pub mod observe;
 pub mod plan;
 pub mod sql;
 pub mod store;

@@ -23,6 +23,12 @@ pub fn run(config: Config) -> Result<()> {
 }
 
 async fn serve(config: Config) -> Result<()> {
+    // Health answers from the start: alive, not ready yet.
+    let health = Arc::new(crate::observe::Health::default());
+    let metrics_addr = match config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, health.clone()).await?),
+        None => None,
+    };
     let store = Store::open(
         &config.data,
         StoreOptions {
@@ -66,25 +72,35 @@ async fn serve(config: Config) -> Result<()> {
         },
     )
     .await?;
-    write_node_json(&config.data, &store.node_name, &addrs)?;
+    write_node_json(&config.data, &store.node_name, &addrs, metrics_addr)?;
     tracing::info!(node = %store.node_name, pg = %addrs.pg, cluster = %addrs.cluster, data = %config.data.display(), "MosaicDB node ready");
+    health.refresh_with(scrape_gauges(store.clone(), cluster.clone()));
+    let readiness = tokio::spawn(become_ready(cluster.clone(), health.clone()));
 
     let sealer = tokio::spawn(seal_idle(
         store.clone(),
         Duration::from_secs(config.seal_idle_secs.max(1)),
     ));
     let settler = tokio::spawn(crate::exec::settle::run(store.clone(), cluster.clone()));
+    let engine = crate::exec::engine::Engine::new(store.clone(), Some(cluster.clone()));
+    let stopping = health.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        readiness.abort();
+        stopping.set_ready(false);
+    };
     crate::wire::serve(
-        crate::exec::engine::Engine::new(store.clone(), Some(cluster.clone())),
+        engine.clone(),
         tls,
         config.max_connections,
         listener,
-        shutdown_signal(),
+        shutdown,
     )
     .await?;
+    tracing::info!("shutting down");
+    drain(&engine).await;
     sealer.abort();
     settler.abort();
-    tracing::info!("shutting down");
     cluster.leave().await;
     let _ = stop_tx.send(true);
     let _ = std::fs::remove_file(config.data.join("node.json"));
@@ -166,11 +182,17 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 }
 
 /// DATA/node.json, written atomically once the node is ready.
-fn write_node_json(dir: &Path, name: &str, addrs: &Addrs) -> Result<()> {
+fn write_node_json(
+    dir: &Path,
+    name: &str,
+    addrs: &Addrs,
+    metrics: Option<std::net::SocketAddr>,
+) -> Result<()> {
     let json = serde_json::json!({
         "node_name": name,
         "pg_addr": addrs.pg,
         "cluster_addr": addrs.cluster,
+        "metrics_addr": metrics.map(|a| a.to_string()),
         "pid": std::process::id(),
     });
     let tmp = dir.join("node.json.tmp");
@@ -217,5 +239,68 @@ async fn seal_idle(store: Arc<Store>, every: Duration) {
             Ok(Err(e)) => tracing::warn!(error = %e, "idle seal failed"),
             Err(e) => tracing::warn!(error = %e, "idle seal task failed"),
         }
+    }
+}
+
+/// Install the metrics recorder and serve /metrics, /healthz and /readyz
+/// on `addr`; the address bound.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    health: Arc<crate::observe::Health>,
+) -> Result<std::net::SocketAddr> {
+    let handle = crate::observe::install()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::InvalidParameter(format!("cannot listen on {addr}: {e}")))?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(crate::observe::serve(listener, handle, health));
+    tracing::info!(addr = %bound, "serving metrics and health");
+    Ok(bound)
+}
+
+/// How long a node that cannot reach any peer waits before it serves
+/// what it has (a node cut off still answers).
+const CATCH_UP_GRACE: Duration = Duration::from_secs(5);
+
+/// Ready once the node has the cluster's catalog (`Cluster::caught_up`),
+/// or after `CATCH_UP_GRACE` without a peer to pull it from.
+async fn become_ready(cluster: Arc<Cluster>, health: Arc<crate::observe::Health>) {
+    let started = std::time::Instant::now();
+    while !cluster.caught_up() && started.elapsed() < CATCH_UP_GRACE {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    health.set_ready(true);
+}
+
+/// The gauges a scrape reads: members by state, gossip dropped, rows not
+/// sealed yet.
+fn scrape_gauges(store: Arc<Store>, cluster: Arc<Cluster>) -> impl Fn() + Send + Sync {
+    move || {
+        for (state, n) in cluster.member_states() {
+            metrics::gauge!(crate::observe::MEMBERS, "state" => state).set(n as f64);
+        }
+        metrics::counter!(crate::observe::GOSSIP_DROPPED).absolute(cluster.gossip_dropped());
+        match store.open_rows() {
+            Ok(rows) => metrics::gauge!(crate::observe::OPEN_SEGMENT_ROWS).set(rows as f64),
+            Err(e) => tracing::warn!(error = %e, "cannot count open-segment rows"),
+        }
+    }
+}
+
+/// How long a stopping node lets running statements finish.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// On shutdown, once no new client is accepted: let the statements that
+/// run finish (up to `DRAIN`) and their results reach their clients.
+async fn drain(engine: &crate::exec::engine::Engine) {
+    let started = std::time::Instant::now();
+    let mut waited = false;
+    while engine.running_statements() > 0 && started.elapsed() < DRAIN {
+        waited = true;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if waited {
+        // The last rows are on their way to the client.
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -15,15 +15,16 @@ use std::path::Path;
 #[rustfmt::skip]
 const LAYERS: &[(&str, &[&str])] = &[
     ("error",   &[]),
+    ("observe", &["error"]),
     ("types",   &["error"]),
     ("config",  &["error"]),
     ("auth",    &["error", "types"]),
     ("sql",     &["error", "types"]),
     ("plan",    &["error", "types", "sql"]),
-    ("store",   &["error", "types", "sql", "config"]),
-    ("cluster", &["error", "types", "sql", "plan", "store", "config", "auth"]),
-    ("exec",    &["error", "types", "sql", "plan", "store", "cluster", "config", "auth"]),
-    ("wire",    &["error", "types", "sql", "exec", "config", "auth"]),
+    ("store",   &["error", "types", "sql", "config", "observe"]),
+    ("cluster", &["error", "types", "sql", "plan", "store", "config", "auth", "observe"]),
+    ("exec",    &["error", "types", "sql", "plan", "store", "cluster", "config", "auth", "observe"]),
+    ("wire",    &["error", "types", "sql", "exec", "config", "auth", "observe"]),
     ("node",    &["*"]),
 ];
 
@@ -185,9 +186,9 @@ mod inner {
             "src/error.rs:1: error imports crate::types (not allowed: error may use only itself)",
             "src/sql/mod.rs:1: sql imports crate::exec (not allowed: sql may use only error, types)",
             "src/wire/mod.rs:1: wire imports crate::store (not allowed: wire may use only error, \
-             types, sql, exec, config, auth)",
+             types, sql, exec, config, auth, observe)",
             "src/wire/mod.rs:2: wire imports crate::node (not allowed: wire may use only error, \
-             types, sql, exec, config, auth)",
+             types, sql, exec, config, auth, observe)",
         ]
     );
 }

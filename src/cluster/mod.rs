@@ -103,6 +103,9 @@ pub struct Cluster {
     notifier: notify::Notifier,
     /// Bytes of rows one request may gather from the peers.
     gather_limit: u64,
+    /// Whether this node has pulled a peer's catalog since it started, or
+    /// has no peer to pull from (no seeds, no discovery, no node known).
+    caught_up: std::sync::atomic::AtomicBool,
 }
 
 /// A peer's whole answer to `req`, its rows counted against `budget`
@@ -259,6 +262,10 @@ impl Cluster {
             advisory: Default::default(),
             notifier: Default::default(),
             gather_limit: config.gather_limit_bytes,
+            caught_up: (config.join.is_empty()
+                && config.discover.is_none()
+                && load_registry(&store).keys().all(|n| *n == store.node_name))
+            .into(),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -290,6 +297,29 @@ impl Cluster {
             .filter(|(_, s)| matches!(s, MemberState::Alive | MemberState::Suspect))
             .map(|(m, _)| m)
             .collect()
+    }
+
+    /// Whether this node has the cluster's catalog as far as it can know:
+    /// it pulled a peer's since it started, or it has no peer to ask.
+    pub fn caught_up(&self) -> bool {
+        self.caught_up.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Other nodes membership knows now, by state (`alive`, `suspect`,
+    /// `down`, `left`), for the metrics.
+    pub fn member_states(&self) -> [(&'static str, usize); 4] {
+        let mut counts = [("alive", 0), ("suspect", 0), ("down", 0), ("left", 0)];
+        for (_, s) in self.members() {
+            if let Some(c) = counts.iter_mut().find(|(n, _)| *n == s.as_str()) {
+                c.1 += 1;
+            }
+        }
+        counts
+    }
+
+    /// Gossip datagrams dropped since the node started.
+    pub fn gossip_dropped(&self) -> u64 {
+        self.membership.rejected_packets()
     }
 
     /// Leave the cluster (on shutdown).
@@ -493,6 +523,8 @@ impl Cluster {
                 .map_err(Error::internal)??;
             }
         }
+        self.caught_up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 

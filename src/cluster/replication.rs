@@ -153,6 +153,7 @@ impl Cluster {
                     info.id, header.byte_size
                 )));
             }
+            metrics::counter!(crate::observe::REPLICATED_BYTES).increment(written);
             Ok(header)
         }
         .await;
@@ -297,6 +298,7 @@ impl Cluster {
             .collect();
         let mut used: u64 = cached.iter().map(|c| c.bytes).sum();
         for id in evictions(cached, cache_bytes) {
+            metrics::counter!(crate::observe::EDGE_CACHE_EVICTIONS).increment(1);
             used = used.saturating_sub(mine.get(&id).map_or(0, |s| s.byte_size));
             let c = self.clone();
             let _ = tokio::task::spawn_blocking(move || c.retire(&id)).await;

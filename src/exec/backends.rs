@@ -251,3 +251,14 @@ impl crate::store::udf::signals::Signals for Signals {
         Ok(true)
     }
 }
+
+/// A statement of `kind` ended (`ok` or not) after running since `started`:
+/// the statement metrics.
+pub(crate) fn count_statement(kind: &crate::exec::Kind, ok: bool, started: std::time::Instant) {
+    let kind = kind.metric_label();
+    let outcome = if ok { "ok" } else { "error" };
+    metrics::counter!(crate::observe::STATEMENTS, "kind" => kind, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!(crate::observe::STATEMENT_SECONDS, "kind" => kind)
+        .record(started.elapsed().as_secs_f64());
+}

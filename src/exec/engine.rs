@@ -50,6 +50,15 @@ impl Engine {
         SessionHandle::spawn(self.store.clone(), user, pid, self.cluster.clone(), listed).await
     }
 
+    /// How many client sessions are running a statement now.
+    pub fn running_statements(&self) -> usize {
+        let sessions = self.backends.list();
+        sessions
+            .iter()
+            .filter(|(_, s)| s.activity.lock().running)
+            .count()
+    }
+
     /// Parse, classify and type `sql` against the committed catalog.
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
         let types = self.store.catalog.view(&Default::default()).enum_types();

@@ -186,6 +186,7 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
             sql: compile(sess, split, &source)?,
         });
     }
+    crate::exec::query::count_shards(sess, [&scan]);
     Ok(Some(FragmentPlan { scan, jobs, peers }))
 }
 

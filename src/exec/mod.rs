@@ -104,6 +104,31 @@ pub enum Kind {
     Signal(coordination::Signal),
 }
 
+impl Kind {
+    /// The `kind` label of the statement metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Kind::Query | Kind::LockingQuery(_) | Kind::Show | Kind::Fetch(_) => "select",
+            Kind::Insert => "insert",
+            Kind::Update => "update",
+            Kind::Delete => "delete",
+            Kind::Merge(_) | Kind::WithWrites(_) => "write",
+            Kind::CopyFrom(_) | Kind::CopyTo(_) => "copy",
+            Kind::Ddl | Kind::PreParsedDdl(_) => "ddl",
+            Kind::Begin(_)
+            | Kind::Commit
+            | Kind::Rollback
+            | Kind::Savepoint(_)
+            | Kind::Release(_)
+            | Kind::RollbackTo(_) => "transaction",
+            Kind::Set | Kind::SetConstraints(_) => "set",
+            Kind::Explain => "explain",
+            Kind::Execute(_) => "execute",
+            _ => "other",
+        }
+    }
+}
+
 /// DDL read by MosaicDB's own small parsers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PreParsedDdl {

@@ -6,6 +6,7 @@ use sqlparser::ast::{
 
 use crate::error::Result;
 use crate::exec::{system, Outcome, Prepared, RowSink, Session};
+use crate::observe;
 use crate::plan::{self, ReadPlan};
 use crate::types::Datum;
 
@@ -112,6 +113,7 @@ pub fn compile(
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     let snapshot = crate::exec::sources::snapshot(sess, &stmt, true)?;
     let plan = plan::plan_reads(&mut stmt, &snapshot, params)?;
+    count_shards(sess, &plan.scans);
     sess.attach(&plan.attach)?;
     for g in &plan.gathers {
         crate::exec::fragment::gather(sess, g)?;
@@ -121,6 +123,22 @@ pub fn compile(
     }
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     Ok((stmt.to_string(), plan))
+}
+
+/// The shard metrics of the scans a statement runs: shards read (those
+/// that are copies of another node's shards are edge-cache hits), and
+/// shards skipped by their metadata.
+pub(crate) fn count_shards<'a>(sess: &Session, scans: impl IntoIterator<Item = &'a plan::Scan>) {
+    let (mut read, mut pruned, mut copies) = (0, 0, 0);
+    let held = &sess.reads.scope.copies;
+    for s in scans {
+        read += s.kept.len() as u64;
+        pruned += s.pruned.len() as u64;
+        copies += s.kept.iter().filter(|id| held.contains_key(&id.0)).count() as u64;
+    }
+    metrics::counter!(observe::SHARDS_READ).increment(read);
+    metrics::counter!(observe::SHARDS_PRUNED).increment(pruned);
+    metrics::counter!(observe::EDGE_CACHE_HITS).increment(copies);
 }
 
 /// `compile`, remembered per prepared statement: a prepared query run
@@ -149,9 +167,12 @@ pub fn compile_cached(
     (id, sess.store.catalog.version(), &shape.shape, sess.zone()).hash(&mut h);
     let key = h.finish();
     if let Some((sql, attach)) = sess.compiled.get(&key).cloned() {
+        metrics::counter!(observe::FRAGMENT_CACHE_HITS).increment(1);
+        count_shards(sess, &shape.scans);
         sess.attach(&attach)?;
         return Ok(sql);
     }
+    metrics::counter!(observe::FRAGMENT_CACHE_MISSES).increment(1);
     let (sql, plan) = compile(sess, stmt, params)?;
     // Gathered rows are this run's data, not part of the compiled SQL.
     if !plan.gathers.is_empty() {

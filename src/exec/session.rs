@@ -309,7 +309,9 @@ impl Session {
         self.start_clock();
         (self.shared).statement_starts(p.text.as_ref(), self.functions.times.get());
         let autocommit = self.txn == TxnState::Idle;
+        let started = std::time::Instant::now();
         let r = self.dispatch(p, params, sink);
+        crate::exec::backends::count_statement(&p.kind, r.is_ok(), started);
         if autocommit && self.txn == TxnState::Idle {
             self.coord.end_transaction(r.is_ok());
         }
@@ -527,6 +529,9 @@ impl Session {
         });
         self.retry_reads = false;
         let unreachable = std::mem::take(&mut *self.unreachable.lock());
+        if first.is_err() && sent == 0 && !unreachable.is_empty() {
+            metrics::counter!(crate::observe::PEER_REQUESTS, "outcome" => "retried").increment(1);
+        }
         match (first, &self.cluster) {
             (Err(Error::Unavailable(m)), Some(c)) if sent == 0 && !unreachable.is_empty() => {
                 tracing::info!(peers = ?unreachable, error = %m, "a peer did not answer; reading its shards from copies");

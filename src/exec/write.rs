@@ -404,6 +404,7 @@ fn candidate_shards(
         &plan::column_resolver(def, alias),
         params,
     );
+    crate::exec::query::count_shards(sess, [&scan]);
     Ok(shards
         .into_iter()
         .filter(|(s, _)| scan.kept.contains(&s.id))

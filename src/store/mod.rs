@@ -20,6 +20,7 @@ mod replaced;
 pub mod segment;
 pub mod sequences;
 pub mod shard;
+mod stats;
 pub mod udf;
 
 pub use conn::{Conn, Interrupt, PreparedSql};

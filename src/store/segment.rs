@@ -633,7 +633,11 @@ pub fn seal(
         .map_err(Error::from)?;
         Ok(Some(meta))
     })();
-    finish(conn, r)
+    finish(conn, r).inspect(|sealed| {
+        if sealed.is_some() {
+            metrics::counter!(crate::observe::SEALS).increment(1);
+        }
+    })
 }
 
 /// Write `rows` of `def` as a shard and name it in the manifest, inside
@@ -700,7 +704,11 @@ pub fn compact(
         }
         install(conn, def, shards_dir, origin, rows, &meta_of).map(Some)
     })();
-    finish(conn, r)
+    finish(conn, r).inspect(|merged| {
+        if merged.is_some() {
+            metrics::counter!(crate::observe::COMPACTIONS).increment(1);
+        }
+    })
 }
 
 /// Take a shard out of the manifest (superseded); its file stays until the

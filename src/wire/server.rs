@@ -340,6 +340,8 @@ impl Slot {
             active.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
+        metrics::counter!(crate::observe::CONNECTIONS_TOTAL).increment(1);
+        metrics::gauge!(crate::observe::CONNECTIONS).increment(1.0);
         Some(Slot(active))
     }
 }
@@ -347,6 +349,7 @@ impl Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        metrics::gauge!(crate::observe::CONNECTIONS).decrement(1.0);
     }
 }
 

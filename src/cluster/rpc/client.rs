@@ -120,17 +120,25 @@ impl Client {
         async move {
             let request = request?;
             let peer = inner.peer;
+            let failed = || {
+                metrics::counter!(crate::observe::PEER_REQUESTS, "outcome" => "failed").increment(1)
+            };
             let mut conn = match inner.take_idle() {
                 Some(conn) => conn,
-                None => inner.connect(deadline).await?,
+                None => inner.connect(deadline).await.inspect_err(|_| failed())?,
             };
             match tokio::time::timeout_at(deadline, conn.writer.send(request)).await {
-                Err(_) => return Err(peer_error(peer, "timed out sending the request")),
+                Err(_) => {
+                    failed();
+                    return Err(peer_error(peer, "timed out sending the request"));
+                }
                 Ok(Err(e)) => {
-                    return Err(peer_error(peer, format!("sending the request failed: {e}")))
+                    failed();
+                    return Err(peer_error(peer, format!("sending the request failed: {e}")));
                 }
                 Ok(Ok(())) => {}
             }
+            metrics::counter!(crate::observe::PEER_REQUESTS, "outcome" => "sent").increment(1);
             let reading = Reading {
                 conn,
                 inner,

@@ -67,6 +67,7 @@ pub fn scan_local(
             &resolve,
             params,
         );
+        crate::exec::query::count_shards(sess, [&scan]);
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         let mut arms = Vec::new();
         if !sealed_only {
@@ -137,8 +138,10 @@ fn to_sqlite_cached(sess: &mut Session, sql: &str) -> Result<String> {
     ("peer scan", sql, sess.store.catalog.version()).hash(&mut h);
     let key = h.finish();
     if let Some((sqlite, _)) = sess.compiled.get(&key) {
+        metrics::counter!(crate::observe::FRAGMENT_CACHE_HITS).increment(1);
         return Ok(sqlite.clone());
     }
+    metrics::counter!(crate::observe::FRAGMENT_CACHE_MISSES).increment(1);
     let mut stmt = crate::sql::parse(sql)?
         .pop()
         .ok_or_else(|| Error::Internal("empty scan".into()))?;

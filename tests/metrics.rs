@@ -1,0 +1,267 @@
+//! `--metrics-addr`: Prometheus metrics that move when a node does what
+//! they count, and /healthz and /readyz flipping as a node starts and
+//! stops.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{start_cluster, wait_state, TestNode, CLUSTER_TIMEOUT};
+
+const WITH_METRICS: [&str; 2] = ["--metrics-addr", "127.0.0.1:0"];
+
+/// Every metric the endpoint must serve from its first scrape.
+const ALWAYS: &[&str] = &[
+    "mosaic_connections",
+    "mosaic_connections_total",
+    "mosaic_peer_requests_total{outcome=\"sent\"}",
+    "mosaic_peer_requests_total{outcome=\"retried\"}",
+    "mosaic_peer_requests_total{outcome=\"failed\"}",
+    "mosaic_shards_pruned_total",
+    "mosaic_shards_read_total",
+    "mosaic_fragment_cache_hits_total",
+    "mosaic_fragment_cache_misses_total",
+    "mosaic_replicated_bytes_total",
+    "mosaic_edge_cache_hits_total",
+    "mosaic_edge_cache_evictions_total",
+    "mosaic_members{state=\"alive\"}",
+    "mosaic_members{state=\"suspect\"}",
+    "mosaic_members{state=\"down\"}",
+    "mosaic_gossip_packets_dropped_total",
+    "mosaic_open_segment_rows",
+    "mosaic_seals_total",
+    "mosaic_compactions_total",
+];
+
+/// The metrics address a node wrote into its node.json.
+fn metrics_addr(node: &TestNode) -> String {
+    let text = std::fs::read_to_string(node.data_dir().join("node.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["metrics_addr"]
+        .as_str()
+        .expect("metrics_addr")
+        .to_string()
+}
+
+/// GET `path` from `addr`: the status code and body; `None` when nothing
+/// answers.
+async fn get(addr: &str, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.ok()?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+    Some((status, body))
+}
+
+/// The value of the sample `series` (name with its labels, as rendered).
+fn value(scrape: &str, series: &str) -> Option<f64> {
+    scrape.lines().find_map(|l| {
+        let rest = l.strip_prefix(series)?.strip_prefix(' ')?;
+        rest.trim().parse().ok()
+    })
+}
+
+async fn scrape(addr: &str) -> String {
+    let (status, body) = get(addr, "/metrics").await.expect("metrics answer");
+    assert_eq!(status, 200);
+    body
+}
+
+async fn metric(addr: &str, series: &str) -> f64 {
+    let s = scrape(addr).await;
+    value(&s, series).unwrap_or_else(|| panic!("no {series} in:\n{s}"))
+}
+
+/// Polls until `series` satisfies `ok`.
+async fn wait_metric(addr: &str, series: &str, ok: impl Fn(f64) -> bool) -> f64 {
+    let start = Instant::now();
+    loop {
+        let v = value(&scrape(addr).await, series);
+        if let Some(v) = v.filter(|v| ok(*v)) {
+            return v;
+        }
+        assert!(
+            start.elapsed() < CLUSTER_TIMEOUT,
+            "{series} stayed at {v:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_nodes_metrics_move_with_what_it_does() {
+    let node = TestNode::start_with(&[WITH_METRICS[0], WITH_METRICS[1], "--shard-max-rows", "100"]);
+    let m = metrics_addr(&node);
+    let first = scrape(&m).await;
+    for series in ALWAYS {
+        assert!(
+            value(&first, series).is_some(),
+            "{series} missing:\n{first}"
+        );
+    }
+    assert_eq!(get(&m, "/healthz").await.map(|r| r.0), Some(200));
+    assert_eq!(get(&m, "/nothing").await.map(|r| r.0), Some(404));
+
+    let a = node.client().await;
+    let b = node.client().await;
+    assert_eq!(metric(&m, "mosaic_connections").await, 2.0);
+    assert!(metric(&m, "mosaic_connections_total").await >= 2.0);
+    drop(b);
+    wait_metric(&m, "mosaic_connections", |v| v == 1.0).await;
+
+    // 1000 rows sealed into ten shards of 100, then 5 rows left open.
+    let seals = metric(&m, "mosaic_seals_total").await;
+    a.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v text); \
+         INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 1000) i",
+    )
+    .await
+    .unwrap();
+    assert!(metric(&m, "mosaic_seals_total").await >= seals + 10.0);
+    a.batch_execute("INSERT INTO t SELECT i, 'w' FROM generate_series(1001, 1005) i")
+        .await
+        .unwrap();
+    assert_eq!(metric(&m, "mosaic_open_segment_rows").await, 5.0);
+
+    // A point query reads one shard and skips the others by their blooms.
+    let (pruned, read) = (
+        metric(&m, "mosaic_shards_pruned_total").await,
+        metric(&m, "mosaic_shards_read_total").await,
+    );
+    let got: i64 = a
+        .query_one("SELECT count(*) FROM t WHERE id = 500", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(got, 1);
+    assert!(metric(&m, "mosaic_shards_pruned_total").await >= pruned + 9.0);
+    assert!(metric(&m, "mosaic_shards_read_total").await >= read + 1.0);
+
+    // A prepared statement run again reuses its compiled SQL.
+    let hits = metric(&m, "mosaic_fragment_cache_hits_total").await;
+    let stmt = a.prepare("SELECT v FROM t WHERE id = $1").await.unwrap();
+    for id in [1i32, 2, 3] {
+        a.query_one(&stmt, &[&id]).await.unwrap();
+    }
+    assert!(metric(&m, "mosaic_fragment_cache_hits_total").await >= hits + 2.0);
+
+    // Statements by kind and outcome, with their latency.
+    let select_ok = "mosaic_statements_total{kind=\"select\",outcome=\"ok\"}";
+    let select_err = "mosaic_statements_total{kind=\"select\",outcome=\"error\"}";
+    let ok_before = metric(&m, select_ok).await;
+    let err_before = value(&scrape(&m).await, select_err).unwrap_or(0.0);
+    a.simple_query("SELECT 1").await.unwrap();
+    assert!(a.simple_query("SELECT 1/0").await.is_err());
+    assert_eq!(metric(&m, select_ok).await, ok_before + 1.0);
+    assert_eq!(metric(&m, select_err).await, err_before + 1.0);
+    let count = "mosaic_statement_duration_seconds_count{kind=\"select\"}";
+    let inf = "mosaic_statement_duration_seconds_bucket{kind=\"select\",le=\"+Inf\"}";
+    assert_eq!(metric(&m, count).await, metric(&m, inf).await);
+    assert!(metric(&m, count).await >= ok_before + 2.0);
+}
+
+#[tokio::test]
+async fn cluster_metrics_follow_peers_gossip_and_replication() {
+    let mut nodes = start_cluster(&["m1", "m2"], &WITH_METRICS).await;
+    let m2 = metrics_addr(&nodes[1]);
+    assert_eq!(metric(&m2, "mosaic_members{state=\"alive\"}").await, 1.0);
+
+    // A datagram that is not gossip is dropped and counted.
+    let dropped = metric(&m2, "mosaic_gossip_packets_dropped_total").await;
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.send_to(b"not gossip at all", nodes[1].cluster_addr())
+        .unwrap();
+    wait_metric(&m2, "mosaic_gossip_packets_dropped_total", |v| v > dropped).await;
+
+    // m1's sealed shard is copied to m2 (replication factor 2).
+    let c1 = nodes[0].client().await;
+    c1.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY); \
+         INSERT INTO t SELECT i FROM generate_series(1, 50) i; \
+         SELECT mosaic.seal('t')",
+    )
+    .await
+    .unwrap();
+    wait_metric(&m2, "mosaic_replicated_bytes_total", |v| v > 0.0).await;
+
+    // A query on m2 asks m1.
+    let c2 = nodes[1].client().await;
+    let sent = metric(&m2, "mosaic_peer_requests_total{outcome=\"sent\"}").await;
+    c1.batch_execute("INSERT INTO t VALUES (51)").await.unwrap();
+    let n: i64 = c2
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 51);
+    assert!(metric(&m2, "mosaic_peer_requests_total{outcome=\"sent\"}").await > sent);
+    let copied = metric(&m2, "mosaic_replicated_bytes_total").await;
+    c1.batch_execute("SELECT mosaic.seal('t')").await.unwrap();
+    wait_metric(&m2, "mosaic_replicated_bytes_total", |v| v > copied).await;
+
+    // With m1 gone, m2 answers from its copy: an edge-cache hit.
+    nodes[0].kill9();
+    wait_state(&c2, "m1", "down").await;
+    assert_eq!(metric(&m2, "mosaic_members{state=\"down\"}").await, 1.0);
+    let hits = metric(&m2, "mosaic_edge_cache_hits_total").await;
+    let n: i64 = c2
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 51);
+    assert!(metric(&m2, "mosaic_edge_cache_hits_total").await > hits);
+}
+
+#[tokio::test]
+async fn readiness_waits_for_the_catalog_and_ends_before_a_drained_shutdown() {
+    // A seed nobody answers at: not ready until the grace period passes.
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let seed = dead.local_addr().unwrap().to_string();
+    let mut node = TestNode::start_with(&[WITH_METRICS[0], WITH_METRICS[1], "--join", &seed]);
+    let m = metrics_addr(&node);
+    assert_eq!(get(&m, "/healthz").await.map(|r| r.0), Some(200));
+    assert_eq!(get(&m, "/readyz").await.map(|r| r.0), Some(503));
+    let start = Instant::now();
+    while get(&m, "/readyz").await.map(|r| r.0) != Some(200) {
+        assert!(start.elapsed() < CLUSTER_TIMEOUT, "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // SIGTERM: not ready at once, alive while a running statement finishes,
+    // and that statement's answer still reaches its client.
+    let busy = node.client().await;
+    let watcher = node.client().await;
+    let sleeper = tokio::spawn(async move {
+        busy.query_one("SELECT pg_sleep(1.5)::text", &[])
+            .await
+            .map(|r| r.get::<_, String>(0))
+    });
+    common::wait_rows(
+        &watcher,
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+        &["1"],
+    )
+    .await;
+    let pid = node.pid().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let start = Instant::now();
+    while get(&m, "/readyz").await.map(|r| r.0) != Some(503) {
+        assert!(start.elapsed() < Duration::from_secs(1), "still ready");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(get(&m, "/healthz").await.map(|r| r.0), Some(200));
+    let answer = sleeper.await.unwrap();
+    assert_eq!(answer.unwrap(), "");
+    assert!(node.stop().success());
+    assert_eq!(get(&m, "/healthz").await, None);
+}
