@@ -1,6 +1,7 @@
 //! A node: open the store, make sure the bootstrap role exists, serve the
 //! PostgreSQL protocol, seal idle segments in the background, and shut
-//! down cleanly on SIGTERM or Ctrl-C.
+//! down cleanly on SIGTERM or Ctrl-C: stop accepting clients, let running
+//! statements finish, seal and hand shards off to peers, leave.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -101,6 +102,8 @@ async fn serve(config: Config) -> Result<()> {
     drain(&engine).await;
     sealer.abort();
     settler.abort();
+    // Rows and shards stay readable while this node is away.
+    cluster.hand_off(config.replication_factor, HAND_OFF).await;
     cluster.leave().await;
     let _ = stop_tx.send(true);
     let _ = std::fs::remove_file(config.data.join("node.json"));
@@ -286,6 +289,9 @@ fn scrape_gauges(store: Arc<Store>, cluster: Arc<Cluster>) -> impl Fn() + Send +
         }
     }
 }
+
+/// How long a stopping node waits for its peers to copy its shards.
+const HAND_OFF: Duration = Duration::from_secs(20);
 
 /// How long a stopping node lets running statements finish.
 const DRAIN: Duration = Duration::from_secs(10);

@@ -20,6 +20,7 @@
 
 pub mod advisory;
 mod cache;
+mod handoff;
 pub mod locks;
 pub mod membership;
 pub mod notify;

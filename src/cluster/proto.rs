@@ -168,6 +168,9 @@ pub enum Request {
     /// Notifications committed on the sender, in commit order, for this
     /// node's listeners; answered with `Done`.
     Notify { notes: Vec<Notification> },
+    /// Copy shard `id` here from a holder now (a node handing its shards
+    /// off before it stops); answered with `Done` once it is held.
+    Replicate { id: String },
 }
 
 #[derive(Debug, Serialize, Deserialize)]

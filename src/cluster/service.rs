@@ -204,6 +204,11 @@ impl Handler for Service {
                 cluster.forget(&node);
                 Response::Done
             }
+            Request::Replicate { id } => {
+                let c = cluster.clone();
+                blocking(move || c.replicate(&id)).await?;
+                Response::Done
+            }
             req @ (Request::LockRows { .. }
             | Request::HoldsRows { .. }
             | Request::UnlockRows { .. }
