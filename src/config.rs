@@ -26,6 +26,17 @@ pub struct Cli {
 pub enum Command {
     /// Start a node (the default).
     Serve(ServeArgs),
+    /// Work with a configuration without starting a node.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read the flags, MOSAIC_* variables and --config file as a node
+    /// would, load the TLS files they name, and print the settings they
+    /// give; on the first error, say it (naming the key) and exit with 2.
+    Check(ServeArgs),
 }
 
 #[derive(Debug, Clone, Default, Args, Deserialize)]
@@ -173,6 +184,85 @@ pub struct Config {
     pub max_connections: usize,
     /// Where /metrics, /healthz and /readyz are served, when they are.
     pub metrics_addr: Option<SocketAddr>,
+}
+
+impl Config {
+    /// The settings in force, by their mosaic.toml keys: a TOML value, or
+    /// `# note` for what has no value to show (unset, generated, secret:
+    /// secrets are only said to be set).
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        let q = |s: &str| format!("{s:?}");
+        let addr = |a: &SocketAddr| q(&a.to_string());
+        let list = |v: &[String]| {
+            format!(
+                "[{}]",
+                v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let secret = match self.cluster_secret.as_str() {
+            LOOPBACK_SECRET => "# built in (loopback cluster address only)".to_string(),
+            _ => "# set".to_string(),
+        };
+        let tls = match &self.tls {
+            TlsSource::None => "# none".to_string(),
+            TlsSource::SelfSigned => q("self-signed"),
+            TlsSource::Files { cert, key } => format!(
+                "# tls-cert = {}, tls-key = {}",
+                q(&cert.display().to_string()),
+                q(&key.display().to_string())
+            ),
+        };
+        vec![
+            ("data", q(&self.data.display().to_string())),
+            ("listen", addr(&self.listen)),
+            ("cluster-addr", addr(&self.cluster_addr)),
+            ("join", list(&self.join)),
+            (
+                "discover",
+                match &self.discover {
+                    None => "# none".into(),
+                    Some(Discover::Lan) => q("lan"),
+                    Some(Discover::Dns { name, port }) => q(&format!("dns:{name}:{port}")),
+                },
+            ),
+            (
+                "node-name",
+                self.node_name
+                    .as_deref()
+                    .map_or("# generated once".into(), q),
+            ),
+            ("cluster-secret", secret),
+            (
+                "cluster-tls",
+                if self.cluster_tls.is_some() {
+                    "# on".into()
+                } else {
+                    "# off".into()
+                },
+            ),
+            ("shard-max-rows", self.shard_max_rows.to_string()),
+            ("seal-idle-secs", self.seal_idle_secs.to_string()),
+            ("replication-factor", self.replication_factor.to_string()),
+            ("edge-cache-bytes", self.edge_cache_bytes.to_string()),
+            ("gather-limit-bytes", self.gather_limit_bytes.to_string()),
+            ("tls", tls),
+            ("tls-required", self.tls_required.to_string()),
+            ("max-connections", self.max_connections.to_string()),
+            ("user", q(&self.user)),
+            (
+                "password",
+                if self.password.is_some() {
+                    "# set".into()
+                } else {
+                    "# generated on first start".into()
+                },
+            ),
+            (
+                "metrics-addr",
+                self.metrics_addr.as_ref().map_or("# off".into(), addr),
+            ),
+        ]
+    }
 }
 
 /// The Postgres port's TLS certificate and key.

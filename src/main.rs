@@ -1,7 +1,7 @@
 //! The `mosaic` binary: parse flags, build the Config, run the node.
 
 use clap::Parser;
-use mosaic::config::{Cli, Command, Config};
+use mosaic::config::{Cli, Command, Config, ConfigCommand};
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -14,6 +14,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Config(ConfigCommand::Check(args))) => return check(args),
         None => cli.serve,
     };
     let config = match Config::from_args(args) {
@@ -28,6 +29,28 @@ fn main() -> std::process::ExitCode {
         Err(e) => {
             eprintln!("mosaic: {e}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `mosaic config check`: the settings a node would start with, or why it
+/// would not start.
+fn check(args: mosaic::config::ServeArgs) -> std::process::ExitCode {
+    let checked = Config::from_args(args).and_then(|c| mosaic::node::check(&c).map(|()| c));
+    match checked {
+        Ok(config) => {
+            for (key, value) in config.settings() {
+                match value.strip_prefix("# ") {
+                    Some(note) => println!("# {key}: {note}"),
+                    None => println!("{key} = {value}"),
+                }
+            }
+            eprintln!("mosaic: configuration ok");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mosaic: {e}");
+            std::process::ExitCode::from(2)
         }
     }
 }

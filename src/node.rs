@@ -110,6 +110,37 @@ async fn serve(config: Config) -> Result<()> {
     Ok(())
 }
 
+/// What a node would find wrong at start without starting (`mosaic config
+/// check`): the TLS files it names, loaded, and a data directory it can
+/// write (or, not made yet, a parent it can make it in). It creates
+/// nothing.
+pub fn check(config: &Config) -> Result<()> {
+    if let TlsSource::Files { cert, key } = &config.tls {
+        crate::wire::tls::load(Some((cert.clone(), key.clone())), config.tls_required)?;
+    }
+    if let Some(files) = &config.cluster_tls {
+        crate::cluster::rpc::PeerTls::load(&files.cert, &files.key, &files.ca)?;
+    }
+    let data = &config.data;
+    let dir = match data.is_dir() {
+        true => data.clone(),
+        false => {
+            let parent = data.parent().filter(|p| !p.as_os_str().is_empty());
+            parent.map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        }
+    };
+    let probe = dir.join(format!(".mosaic-config-check-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| {
+        Error::InvalidParameter(format!(
+            "data directory {}: cannot write in {}: {e}",
+            data.display(),
+            dir.display()
+        ))
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Create the bootstrap role on first start; a configured password always
 /// wins, otherwise one is generated once and written to
 /// DATA/initial-password (mode 0600).

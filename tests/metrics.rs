@@ -200,6 +200,12 @@ async fn cluster_metrics_follow_peers_gossip_and_replication() {
         .get(0);
     assert_eq!(n, 51);
     assert!(metric(&m2, "mosaic_peer_requests_total{outcome=\"sent\"}").await > sent);
+    // mosaic.health: every shard with its copies, m1's unsealed row named.
+    let health = "SELECT shards > 0, under_replicated, unreachable, open_rows->>'m1', \
+                  open_rows->>'m2' FROM mosaic.health WHERE table_name = 't'";
+    let got = common::simple_rows(&c2, health).await;
+    let want = ["t", "0", "0", "1", "0"].map(|s| Some(s.to_string()));
+    assert_eq!(got[0], want);
     let copied = metric(&m2, "mosaic_replicated_bytes_total").await;
     c1.batch_execute("SELECT mosaic.seal('t')").await.unwrap();
     wait_metric(&m2, "mosaic_replicated_bytes_total", |v| v > copied).await;
@@ -216,6 +222,13 @@ async fn cluster_metrics_follow_peers_gossip_and_replication() {
         .get(0);
     assert_eq!(n, 51);
     assert!(metric(&m2, "mosaic_edge_cache_hits_total").await > hits);
+    // With m1 down every shard has one copy of the two asked for.
+    let got = common::simple_rows(
+        &c2,
+        "SELECT shards = under_replicated, unreachable FROM mosaic.health WHERE table_name = 't'",
+    )
+    .await;
+    assert_eq!(got[0], ["t", "0"].map(|s| Some(s.to_string())));
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ mod replication;
 pub mod rpc;
 pub mod service;
 
-pub use placement::Reads;
+pub use placement::{Reads, ShardHealth};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -107,6 +107,8 @@ pub struct Cluster {
     /// Whether this node has pulled a peer's catalog since it started, or
     /// has no peer to pull from (no seeds, no discovery, no node known).
     caught_up: std::sync::atomic::AtomicBool,
+    /// `--replication-factor`: live holders each sealed shard should have.
+    replication_factor: usize,
 }
 
 /// A peer's whole answer to `req`, its rows counted against `budget`
@@ -267,6 +269,7 @@ impl Cluster {
                 && config.discover.is_none()
                 && load_registry(&store).keys().all(|n| *n == store.node_name))
             .into(),
+            replication_factor: config.replication_factor,
         });
         tokio::spawn(rpc::serve(
             tcp,

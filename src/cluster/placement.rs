@@ -162,7 +162,36 @@ pub fn desired_holders<'a>(shard: &ShardInfo, live: &'a [String], n: usize) -> V
     order
 }
 
+/// Of one table's sealed shards: how many there are, how many have fewer
+/// live holders than the replication factor asks (or than there are live
+/// nodes), and how many have none.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ShardHealth {
+    pub shards: usize,
+    pub under_replicated: usize,
+    pub unreachable: usize,
+}
+
 impl Cluster {
+    /// `ShardHealth` of every table with sealed shards, by table name. A
+    /// shard is under-replicated with fewer live holders than the
+    /// replication factor, or than there are nodes known (a node down
+    /// counts until it is forgotten: its copies are missing).
+    pub fn shard_health(&self) -> HashMap<String, ShardHealth> {
+        let mut live: Vec<String> = self.live_peers().into_iter().map(|m| m.name).collect();
+        live.push(self.store.node_name.clone());
+        let want = self.replication_factor.min(self.members().len() + 1);
+        let mut out: HashMap<String, ShardHealth> = HashMap::new();
+        for (info, holders) in self.known_shards().into_values() {
+            let held = holders.iter().filter(|h| live.contains(h)).count();
+            let h = out.entry(info.table).or_default();
+            h.shards += 1;
+            h.under_replicated += (held < want) as usize;
+            h.unreachable += (held == 0) as usize;
+        }
+        out
+    }
+
     /// Every shard any node announces, once per id, with the nodes
     /// announcing it (this node included).
     pub(super) fn known_shards(&self) -> HashMap<String, (ShardInfo, Vec<String>)> {

@@ -1,5 +1,5 @@
 //! MosaicDB's system views (`mosaic.nodes`, `mosaic.shards`,
-//! `mosaic.conflicts`) and the
+//! `mosaic.conflicts`, `mosaic.health`) and the
 //! session functions (version(), current_user, …).
 //!
 //! A system view is materialized into a session temp table right before a
@@ -20,7 +20,14 @@ use crate::types::quote;
 use crate::types::table::{self, TableDef};
 use crate::types::{Datum, PgType};
 
-pub const VIEWS: &[&str] = &["mosaic.nodes", "mosaic.shards", "mosaic.conflicts"];
+pub const VIEWS: &[&str] = &[
+    "mosaic.nodes",
+    "mosaic.shards",
+    "mosaic.conflicts",
+    "mosaic.health",
+];
+
+mod health;
 
 /// The canonical name of a system relation a statement names, if it is
 /// one: MosaicDB's own views, and PostgreSQL's catalogs (`pg_class` and
@@ -87,6 +94,13 @@ pub fn view(name: &str) -> Option<TableDef> {
             col("winner_row", PgType::Jsonb),
             col("settled_at", PgType::Timestamptz),
             col("reason", PgType::Text),
+        ],
+        "mosaic.health" => vec![
+            col("table_name", PgType::Text),
+            col("shards", PgType::Int8),
+            col("under_replicated", PgType::Int8),
+            col("unreachable", PgType::Int8),
+            col("open_rows", PgType::Jsonb),
         ],
         _ => return None,
     };
@@ -169,6 +183,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
             "mosaic.nodes" => nodes(sess)?,
             "mosaic.shards" => shards(sess)?,
             "mosaic.conflicts" => conflicts(sess)?,
+            "mosaic.health" => health::rows(sess)?,
             other => crate::exec::pg_catalog::rows(sess, other)?,
         };
         let Some(def) = view(&name) else { continue };

@@ -1,4 +1,4 @@
-//! What the metrics read of the store when they are scraped.
+//! What the metrics and `mosaic.health` read of the store.
 
 use super::{segment, Store};
 use crate::error::Result;
@@ -6,11 +6,19 @@ use crate::error::Result;
 impl Store {
     /// Rows in this node's open segments, not sealed into shards yet.
     pub fn open_rows(&self) -> Result<u64> {
+        Ok(self.open_rows_by_table()?.iter().map(|(_, n)| n).sum())
+    }
+
+    /// Rows in this node's open segment of each table, by table name.
+    pub fn open_rows_by_table(&self) -> Result<Vec<(String, u64)>> {
         let writer = self.writer.lock();
-        let mut rows = 0;
+        let mut out = Vec::new();
         for table in self.catalog.tables() {
-            rows += segment::count_rows(&writer, &table.name)?;
+            out.push((
+                table.name.clone(),
+                segment::count_rows(&writer, &table.name)?,
+            ));
         }
-        Ok(rows)
+        Ok(out)
     }
 }
