@@ -110,6 +110,10 @@ pub struct ServeArgs {
     /// Password of the bootstrap role (generated on first start when absent).
     #[arg(long, env = "MOSAIC_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Verify every shard this node holds against its id this often, in
+    /// seconds (a damaged one is replaced from a healthy copy).
+    #[arg(long, env = "MOSAIC_SCRUB_INTERVAL_SECS")]
+    pub scrub_interval_secs: Option<u64>,
     /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
     /// /readyz) over HTTP here; off when absent.
     #[arg(long, env = "MOSAIC_METRICS_ADDR")]
@@ -147,6 +151,7 @@ impl ServeArgs {
             user: self.user.or(other.user),
             password: self.password.or(other.password),
             metrics_addr: self.metrics_addr.or(other.metrics_addr),
+            scrub_interval_secs: self.scrub_interval_secs.or(other.scrub_interval_secs),
             config: self.config.or(other.config),
         }
     }
@@ -184,6 +189,8 @@ pub struct Config {
     pub max_connections: usize,
     /// Where /metrics, /healthz and /readyz are served, when they are.
     pub metrics_addr: Option<SocketAddr>,
+    /// Seconds between two verifications of every shard held.
+    pub scrub_interval_secs: u64,
 }
 
 impl Config {
@@ -261,6 +268,7 @@ impl Config {
                 "metrics-addr",
                 self.metrics_addr.as_ref().map_or("# off".into(), addr),
             ),
+            ("scrub-interval-secs", self.scrub_interval_secs.to_string()),
         ]
     }
 }
@@ -425,6 +433,7 @@ impl Config {
         };
         Ok(Config {
             metrics_addr,
+            scrub_interval_secs: args.scrub_interval_secs.unwrap_or(3600),
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
             listen: addr(args.listen, "127.0.0.1:5433", "listen")?,
             cluster_addr,

@@ -101,6 +101,9 @@ pub enum Error {
     Canceled,
     #[error("canceling statement due to statement timeout")]
     StatementTimeout,
+    /// XX001: a shard file no longer holds what its id names.
+    #[error("{0}")]
+    DataCorrupted(String),
     /// 57P01, FATAL: pg_terminate_backend ended the session.
     #[error("terminating connection due to administrator command")]
     Terminated,
@@ -292,6 +295,7 @@ impl Error {
             Error::Canceled => "57014",
             Error::StatementTimeout => "57014",
             Error::Terminated => "57P01",
+            Error::DataCorrupted(_) => "XX001",
             Error::UnknownSetting(_) => "42704",
             Error::InvalidParameter(_) => "22023",
             Error::ProtocolViolation(_) => "08P01",

@@ -29,6 +29,7 @@ pub mod proto;
 mod registry;
 mod replication;
 pub mod rpc;
+mod scrub;
 pub mod service;
 
 pub use placement::{Reads, ShardHealth};
@@ -285,6 +286,10 @@ impl Cluster {
             cluster.clone(),
             config.replication_factor,
             config.edge_cache_bytes,
+        ));
+        tokio::spawn(scrub::run(
+            cluster.clone(),
+            Duration::from_secs(config.scrub_interval_secs.max(1)),
         ));
         Ok(cluster)
     }

@@ -61,7 +61,7 @@ impl Cluster {
     }
 
     /// The live peers holding `id`, its home first.
-    fn live_holders(&self, info: &ShardInfo) -> Vec<Member> {
+    pub(super) fn live_holders(&self, info: &ShardInfo) -> Vec<Member> {
         let registry = self.registry.read();
         let mut holders: Vec<Member> = self
             .live_peers()
@@ -110,6 +110,24 @@ impl Cluster {
     }
 
     async fn fetch_from(self: &Arc<Self>, info: &ShardInfo, holder: &Member) -> Result<bool> {
+        let (tmp, header) = self.fetch_file(info, holder).await?;
+        let store = self.store.clone();
+        let id = ShardId(info.id.clone());
+        tokio::task::spawn_blocking(move || {
+            store.install_replica(&tmp, &id, header.table_oid, &header.tombstones)
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+
+    /// Copy `holder`'s file of shard `info` to a temporary file in the
+    /// shards folder, whole (as the header announced it); the file and
+    /// the header.
+    pub(super) async fn fetch_file(
+        self: &Arc<Self>,
+        info: &ShardInfo,
+        holder: &Member,
+    ) -> Result<(std::path::PathBuf, ShardHeader)> {
         let mut stream = self
             .client(holder.cluster_addr)
             .call::<Request, Response>(
@@ -157,20 +175,13 @@ impl Cluster {
             Ok(header)
         }
         .await;
-        let header = match received {
-            Ok(h) => h,
+        match received {
+            Ok(header) => Ok((tmp, header)),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e);
+                Err(e)
             }
-        };
-        let store = self.store.clone();
-        let id = ShardId(info.id.clone());
-        tokio::task::spawn_blocking(move || {
-            store.install_replica(&tmp, &id, header.table_oid, &header.tombstones)
-        })
-        .await
-        .map_err(Error::internal)?
+        }
     }
 
     /// Serve a peer's `FetchShard`: the header, then the file in chunks.

@@ -39,6 +39,8 @@ pub struct Conn {
     db: Connection,
     shards_dir: PathBuf,
     attached: Vec<ShardId>,
+    /// What says a shard may be read (`store::scrub`).
+    soundness: std::sync::Arc<crate::store::scrub::Soundness>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -56,6 +58,7 @@ impl Store {
             db: crate::store::segment::open(&self.segments_path, &self.hlc, &self.sequences)?,
             shards_dir: self.shards_dir.clone(),
             attached: vec![],
+            soundness: self.soundness.clone(),
         })
     }
 
@@ -79,6 +82,7 @@ impl Store {
             db,
             shards_dir: self.shards_dir.clone(),
             attached: vec![],
+            soundness: self.soundness.clone(),
         };
         conn.attach(std::slice::from_ref(id))?;
         Ok(conn)
@@ -193,6 +197,7 @@ impl Conn {
         }
         for id in missing {
             let path = crate::store::shard::shard_path(&self.shards_dir, id);
+            self.soundness.check(&path, id)?;
             self.db.execute(
                 &format!("ATTACH ?1 AS {}", quote(&attach_name(id))),
                 [format!("file:{}?immutable=1&mode=ro", path.display())],

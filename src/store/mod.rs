@@ -17,6 +17,7 @@ pub mod errors;
 pub mod inflight;
 mod manifest;
 mod replaced;
+pub mod scrub;
 pub mod segment;
 pub mod sequences;
 pub mod shard;
@@ -75,6 +76,8 @@ pub struct Store {
     orphans: Mutex<std::collections::HashSet<String>>,
     /// Unique-key values this node's open transactions wrote.
     pub inflight: Arc<inflight::InFlight>,
+    /// Which shard files were verified, and which are damaged (`scrub`).
+    pub soundness: Arc<scrub::Soundness>,
 }
 
 impl std::fmt::Debug for Store {
@@ -120,6 +123,7 @@ impl Store {
             retired: Mutex::new(Vec::new()),
             orphans: Mutex::new(std::collections::HashSet::new()),
             inflight: Default::default(),
+            soundness: Default::default(),
         };
         store.recover()?;
         Ok(Arc::new(store))
@@ -440,6 +444,7 @@ impl Store {
             Some(meta) => {
                 let meta = Arc::new(meta);
                 self.metas.write().insert(meta.id.clone(), meta.clone());
+                self.soundness.written(&meta.id);
                 tracing::debug!(table = %def.name, shard = %meta.id, rows = meta.row_count, "sealed");
                 Some(meta)
             }
@@ -649,6 +654,7 @@ impl Store {
             if let Some(meta) = new {
                 let meta = Arc::new(meta);
                 self.metas.write().insert(meta.id.clone(), meta.clone());
+                self.soundness.written(&meta.id);
                 tracing::debug!(table, old = %id, new = %meta.id, "compacted");
             }
         }
@@ -706,24 +712,6 @@ impl Store {
             }
         });
         Ok(full)
-    }
-
-    /// Seal the open segments whose row count is unchanged since `prev`
-    /// (one interval ago); returns the current counts.
-    pub fn seal_idle(&self, prev: &HashMap<String, u64>) -> Result<HashMap<String, u64>> {
-        let mut now = HashMap::new();
-        for table in self.catalog.tables() {
-            let rows = {
-                let writer = self.writer.lock();
-                segment::count_rows(&writer, &table.name)?
-            };
-            if rows > 0 && prev.get(&table.name) == Some(&rows) {
-                self.seal(&table.name)?;
-            } else {
-                now.insert(table.name.clone(), rows);
-            }
-        }
-        Ok(now)
     }
 }
 

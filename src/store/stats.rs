@@ -1,4 +1,7 @@
-//! What the metrics and `mosaic.health` read of the store.
+//! What runs over the whole store now and then: the open-segment row
+//! counts the metrics and `mosaic.health` read, and sealing idle segments.
+
+use std::collections::HashMap;
 
 use super::{segment, Store};
 use crate::error::Result;
@@ -20,5 +23,23 @@ impl Store {
             ));
         }
         Ok(out)
+    }
+
+    /// Seal the open segments whose row count is unchanged since `prev`
+    /// (one interval ago); returns the current counts.
+    pub fn seal_idle(&self, prev: &HashMap<String, u64>) -> Result<HashMap<String, u64>> {
+        let mut now = HashMap::new();
+        for table in self.catalog.tables() {
+            let rows = {
+                let writer = self.writer.lock();
+                segment::count_rows(&writer, &table.name)?
+            };
+            if rows > 0 && prev.get(&table.name) == Some(&rows) {
+                self.seal(&table.name)?;
+            } else {
+                now.insert(table.name.clone(), rows);
+            }
+        }
+        Ok(now)
     }
 }

@@ -1,0 +1,74 @@
+//! The scrub: every `--scrub-interval-secs` this node verifies each shard
+//! it holds against its id again (`store::scrub`: one that fails is never
+//! read), and a damaged shard, found by the scrub or when a statement
+//! first attached it, gets its file replaced by a healthy copy from
+//! another holder as soon as one is reachable.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cluster::Cluster;
+use crate::error::Error;
+use crate::types::shard::ShardId;
+
+/// How often damaged shards are looked for a healthy copy.
+const REPAIR_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) async fn run(cluster: Arc<Cluster>, every: Duration) {
+    let mut last_pass: Option<Instant> = None;
+    loop {
+        if last_pass.is_none_or(|t| t.elapsed() >= every) {
+            last_pass = Some(Instant::now());
+            let c = cluster.clone();
+            let found = tokio::task::spawn_blocking(move || c.scrub_pass()).await;
+            match found {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::error!(damaged = n, "the scrub found damaged shards"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "scrub failed"),
+                Err(e) => tracing::warn!(error = %e, "scrub failed"),
+            }
+        }
+        for id in cluster.store.damaged_shards() {
+            cluster.repair(&id).await;
+        }
+        tokio::time::sleep(REPAIR_EVERY).await;
+    }
+}
+
+impl Cluster {
+    /// Verify every shard this node holds; how many are damaged. Blocking.
+    fn scrub_pass(&self) -> crate::error::Result<usize> {
+        let mut damaged = 0;
+        for s in self.store.live_shards()? {
+            if !self.store.scrub_shard(&s.id)? {
+                damaged += 1;
+            }
+        }
+        Ok(damaged)
+    }
+
+    /// Replace damaged shard `id`'s file with a live holder's copy.
+    async fn repair(self: &Arc<Self>, id: &ShardId) {
+        let known = self.known_shards();
+        let Some((info, _)) = known.get(&id.0) else {
+            return;
+        };
+        for holder in self.live_holders(info) {
+            let fetched = match self.fetch_file(info, &holder).await {
+                Ok((tmp, _)) => tmp,
+                Err(e) => {
+                    tracing::debug!(shard = %id, from = %holder.name, error = %e, "fetching a healthy copy failed");
+                    continue;
+                }
+            };
+            let (store, id) = (self.store.clone(), id.clone());
+            let r = tokio::task::spawn_blocking(move || store.repair_shard(&fetched, &id)).await;
+            match r.map_err(Error::internal).and_then(|r| r) {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(from = %holder.name, error = %e, "a copy did not repair the shard")
+                }
+            }
+        }
+    }
+}
