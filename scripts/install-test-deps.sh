@@ -7,6 +7,18 @@
 # when everything is already there.
 set -euo pipefail
 
+# Install Debian packages (as root; says which when it cannot).
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to install: $*" >&2
+    exit 1
+  fi
+  echo "install-test-deps: installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "$@"
+}
+
 packages=(postgresql-15 postgresql-client-15 iptables)
 pg_bin=/usr/lib/postgresql/15/bin
 
@@ -18,14 +30,7 @@ for pkg in "${packages[@]}"; do
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "install-test-deps: need root to install: ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "install-test-deps: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt_install "${missing[@]}"
 fi
 
 # Every tool the tests and benchmarks call, checked rather than assumed.
@@ -51,14 +56,7 @@ node_missing=()
 command -v node >/dev/null 2>&1 || node_missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || node_missing+=(npm)
 if [ "${#node_missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "install-test-deps: need root to install: ${node_missing[*]}" >&2
-    exit 1
-  fi
-  echo "install-test-deps: installing ${node_missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${node_missing[@]}"
+  apt_install "${node_missing[@]}"
 fi
 if ! cmp -s "$node_project/package-lock.json" "$node_project/node_modules/.mosaic-installed-lock.json"; then
   echo "install-test-deps: npm ci in tests/compat/node"
@@ -71,14 +69,7 @@ echo "install-test-deps: node $(node --version), pg $(cd "$node_project" && node
 # foreground itself (as root with -u nobody): Debian's package, whose
 # systemd unit is not needed and is left as Debian installs it.
 if ! dpkg -s pgbouncer >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "install-test-deps: need root to install: pgbouncer" >&2
-    exit 1
-  fi
-  echo "install-test-deps: installing pgbouncer"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends pgbouncer
+  apt_install pgbouncer
 fi
 [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || {
   echo "install-test-deps: pgbouncer is missing" >&2
@@ -92,14 +83,7 @@ jdbc_missing=()
 command -v javac >/dev/null 2>&1 || jdbc_missing+=(default-jdk-headless)
 [ -f /usr/share/java/postgresql.jar ] || jdbc_missing+=(libpostgresql-jdbc-java)
 if [ "${#jdbc_missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "install-test-deps: need root to install: ${jdbc_missing[*]}" >&2
-    exit 1
-  fi
-  echo "install-test-deps: installing ${jdbc_missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${jdbc_missing[@]}"
+  apt_install "${jdbc_missing[@]}"
 fi
 for tool in java javac; do
   command -v "$tool" >/dev/null 2>&1 || {
@@ -120,14 +104,7 @@ if ! python3 -c "$python_modules" >/dev/null 2>&1; then
   echo "install-test-deps: pip installing ${python_packages[*]}"
   if ! python3 -m pip --version >/dev/null 2>&1; then
     # Debian's python3 comes without pip; its package brings it.
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "install-test-deps: need root to install: python3-pip" >&2
-      exit 1
-    fi
-    echo "install-test-deps: installing python3-pip"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends python3-pip
+    apt_install python3-pip
   fi
   # Debian's system Python refuses pip installs without this flag (PEP 668);
   # a pip too old to know it installs without it. pip's own errors show.

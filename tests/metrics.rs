@@ -206,6 +206,19 @@ async fn cluster_metrics_follow_peers_gossip_and_replication() {
     let got = common::simple_rows(&c2, health).await;
     let want = ["t", "0", "0", "1", "0"].map(|s| Some(s.to_string()));
     assert_eq!(got[0], want);
+    // mosaic.queries: a running statement with the peer it asked and the
+    // rows it sent so far.
+    let slow = nodes[1].client().await;
+    let running =
+        tokio::spawn(async move { slow.simple_query("SELECT id, pg_sleep(0.03) FROM t").await });
+    common::wait_rows(
+        &c2,
+        "SELECT peers, rows_sent > 0, wait_event FROM mosaic.queries \
+         WHERE query LIKE '%pg_sleep(0.03)%' AND pid <> pg_backend_pid()",
+        &["{m1}", "t", "PgSleep"],
+    )
+    .await;
+    assert!(running.await.unwrap().is_ok());
     let copied = metric(&m2, "mosaic_replicated_bytes_total").await;
     c1.batch_execute("SELECT mosaic.seal('t')").await.unwrap();
     wait_metric(&m2, "mosaic_replicated_bytes_total", |v| v > copied).await;

@@ -36,6 +36,8 @@ pub struct Activity {
     pub running: bool,
     /// What the running statement waits for: (wait_event_type, wait_event).
     pub wait: Option<(&'static str, &'static str)>,
+    /// The peers the running statement asked so far (`mosaic.queries`).
+    pub peers: Vec<String>,
 }
 
 impl Activity {
@@ -61,6 +63,9 @@ impl Shared {
         }
         a.running = true;
         a.wait = None;
+        a.peers.clear();
+        self.rows_sent
+            .store(0, std::sync::atomic::Ordering::Relaxed);
         a.query_start = Some(times.statement);
         a.state_change = times.statement;
         a.xact_start = Some(times.transaction);
@@ -81,6 +86,16 @@ impl Shared {
     /// statements): pg_stat_activity shows it whole.
     pub fn query_arrives(&self, text: &str) {
         self.activity.lock().next_query = Some(Arc::from(text));
+    }
+
+    /// The running statement asked these peers.
+    pub(crate) fn asked(&self, peers: impl IntoIterator<Item = String>) {
+        let mut a = self.activity.lock();
+        for p in peers {
+            if !a.peers.contains(&p) {
+                a.peers.push(p);
+            }
+        }
     }
 
     /// The running statement waits for `event` until the guard drops.

@@ -208,10 +208,12 @@ impl SessionHandle {
             return Ok(Execution::Done(fix(r?)?));
         }
         let (tx, mut rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+        let shared = self.shared.clone();
         self.jobs
             .send(Box::new(move |s| {
                 let mut batch = Vec::with_capacity(BATCH_ROWS);
                 let mut sink = |row: Vec<Datum>| {
+                    shared.rows_sent.fetch_add(1, Ordering::Relaxed);
                     batch.push(row);
                     if batch.len() >= BATCH_ROWS {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));

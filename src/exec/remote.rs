@@ -86,6 +86,7 @@ fn ask(
         return Ok(PeerRows::default());
     };
     let started = std::time::Instant::now();
+    let waiting = sess.shared.waiting(("IPC", "MosaicPeers"));
     let answer = cluster.ask_peers(
         &sess.reads,
         tables,
@@ -93,6 +94,10 @@ fn ask(
         only,
         Some(sess.shared.cancel_token()),
     )?;
+    drop(waiting);
+    let asked = answer.nodes.iter().map(|(n, _)| n.clone());
+    sess.shared
+        .asked(asked.chain(answer.unreachable.iter().cloned()));
     let took = crate::exec::explain::millis(started.elapsed());
     for (node, rows) in &answer.nodes {
         let what = match req {

@@ -1,5 +1,5 @@
 //! MosaicDB's system views (`mosaic.nodes`, `mosaic.shards`,
-//! `mosaic.conflicts`, `mosaic.health`) and the
+//! `mosaic.conflicts`, `mosaic.health`, `mosaic.queries`) and the
 //! session functions (version(), current_user, …).
 //!
 //! A system view is materialized into a session temp table right before a
@@ -25,9 +25,11 @@ pub const VIEWS: &[&str] = &[
     "mosaic.shards",
     "mosaic.conflicts",
     "mosaic.health",
+    "mosaic.queries",
 ];
 
 mod health;
+mod queries;
 
 /// The canonical name of a system relation a statement names, if it is
 /// one: MosaicDB's own views, and PostgreSQL's catalogs (`pg_class` and
@@ -101,6 +103,16 @@ pub fn view(name: &str) -> Option<TableDef> {
             col("under_replicated", PgType::Int8),
             col("unreachable", PgType::Int8),
             col("open_rows", PgType::Jsonb),
+        ],
+        "mosaic.queries" => vec![
+            col("pid", PgType::Int4),
+            col("usename", PgType::Text),
+            col("query", PgType::Text),
+            col("query_start", PgType::Timestamptz),
+            col("elapsed_ms", PgType::Int8),
+            col("peers", PgType::Text),
+            col("rows_sent", PgType::Int8),
+            col("wait_event", PgType::Text),
         ],
         _ => return None,
     };
@@ -184,6 +196,7 @@ pub fn materialize(sess: &mut Session, stmt: &mut Statement) -> Result<()> {
             "mosaic.shards" => shards(sess)?,
             "mosaic.conflicts" => conflicts(sess)?,
             "mosaic.health" => health::rows(sess)?,
+            "mosaic.queries" => queries::rows(sess)?,
             other => crate::exec::pg_catalog::rows(sess, other)?,
         };
         let Some(def) = view(&name) else { continue };

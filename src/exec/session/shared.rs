@@ -34,6 +34,8 @@ pub struct Shared {
     pub(crate) terminating: tokio::sync::Notify,
     /// A statement ended with the FATAL error that says so.
     pub(crate) fatal_told: std::sync::atomic::AtomicBool,
+    /// Rows the running statement sent its client so far.
+    pub(crate) rows_sent: AtomicU64,
 }
 
 impl Shared {
