@@ -306,14 +306,15 @@ async fn become_ready(cluster: Arc<Cluster>, health: Arc<crate::observe::Health>
     health.set_ready(true);
 }
 
-/// The gauges a scrape reads: members by state, gossip dropped, rows not
-/// sealed yet.
+/// The gauges a scrape reads: members by state, gossip dropped, damaged
+/// shards, rows not sealed yet.
 fn scrape_gauges(store: Arc<Store>, cluster: Arc<Cluster>) -> impl Fn() + Send + Sync {
     move || {
         for (state, n) in cluster.member_states() {
             metrics::gauge!(crate::observe::MEMBERS, "state" => state).set(n as f64);
         }
         metrics::counter!(crate::observe::GOSSIP_DROPPED).absolute(cluster.gossip_dropped());
+        metrics::gauge!(crate::observe::DAMAGED_SHARDS).set(store.damaged_shards().len() as f64);
         match store.open_rows() {
             Ok(rows) => metrics::gauge!(crate::observe::OPEN_SEGMENT_ROWS).set(rows as f64),
             Err(e) => tracing::warn!(error = %e, "cannot count open-segment rows"),

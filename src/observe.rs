@@ -50,6 +50,8 @@ pub const MEMBERS: &str = "mosaic_members";
 pub const GOSSIP_DROPPED: &str = "mosaic_gossip_packets_dropped_total";
 /// Rows in this node's open segments, not sealed into shards yet (gauge).
 pub const OPEN_SEGMENT_ROWS: &str = "mosaic_open_segment_rows";
+/// Shards found damaged and not replaced by a healthy copy yet (gauge).
+pub const DAMAGED_SHARDS: &str = "mosaic_damaged_shards";
 /// Open segments sealed into shards.
 pub const SEALS: &str = "mosaic_seals_total";
 /// Shards rewritten without their deleted rows.
@@ -90,6 +92,7 @@ pub fn install() -> Result<PrometheusHandle> {
         metrics::counter!(PEER_REQUESTS, "outcome" => outcome).increment(0);
     }
     metrics::gauge!(CONNECTIONS).set(0.0);
+    metrics::gauge!(DAMAGED_SHARDS).set(0.0);
     Ok(handle)
 }
 
@@ -117,6 +120,7 @@ fn describe() {
     describe_gauge!(MEMBERS, "Other nodes, by membership state");
     describe_counter!(GOSSIP_DROPPED, "Gossip datagrams dropped");
     describe_gauge!(OPEN_SEGMENT_ROWS, "Rows not sealed into shards yet");
+    describe_gauge!(DAMAGED_SHARDS, "Damaged shards not replaced yet");
     describe_counter!(SEALS, "Open segments sealed into shards");
     describe_counter!(COMPACTIONS, "Shards rewritten without their deleted rows");
 }

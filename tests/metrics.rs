@@ -6,6 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{http_get as get, metric_value as value, metrics_addr};
 use common::{start_cluster, wait_state, TestNode, CLUSTER_TIMEOUT};
 
 const WITH_METRICS: [&str; 2] = ["--metrics-addr", "127.0.0.1:0"];
@@ -29,42 +30,10 @@ const ALWAYS: &[&str] = &[
     "mosaic_members{state=\"down\"}",
     "mosaic_gossip_packets_dropped_total",
     "mosaic_open_segment_rows",
+    "mosaic_damaged_shards",
     "mosaic_seals_total",
     "mosaic_compactions_total",
 ];
-
-/// The metrics address a node wrote into its node.json.
-fn metrics_addr(node: &TestNode) -> String {
-    let text = std::fs::read_to_string(node.data_dir().join("node.json")).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    json["metrics_addr"]
-        .as_str()
-        .expect("metrics_addr")
-        .to_string()
-}
-
-/// GET `path` from `addr`: the status code and body; `None` when nothing
-/// answers.
-async fn get(addr: &str, path: &str) -> Option<(u16, String)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.ok()?;
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
-    Some((status, body))
-}
-
-/// The value of the sample `series` (name with its labels, as rendered).
-fn value(scrape: &str, series: &str) -> Option<f64> {
-    scrape.lines().find_map(|l| {
-        let rest = l.strip_prefix(series)?.strip_prefix(' ')?;
-        rest.trim().parse().ok()
-    })
-}
 
 async fn scrape(addr: &str) -> String {
     let (status, body) = get(addr, "/metrics").await.expect("metrics answer");

@@ -39,7 +39,14 @@ const SUM: &str = "SELECT count(*)::text || ' ' || sum(id)::text FROM t";
 
 #[tokio::test]
 async fn a_damaged_shard_on_a_lone_node_is_refused_not_read() {
-    let mut node = TestNode::start_with(&["--shard-max-rows", "100", "--node-name", "solo"]);
+    let mut node = TestNode::start_with(&[
+        "--shard-max-rows",
+        "100",
+        "--node-name",
+        "solo",
+        "--metrics-addr",
+        "127.0.0.1:0",
+    ]);
     let c = node.client().await;
     c.batch_execute(
         "CREATE TABLE t (id int PRIMARY KEY, pad text); \
@@ -61,6 +68,14 @@ async fn a_damaged_shard_on_a_lone_node_is_refused_not_read() {
     // Still refused, and the node goes on serving what is sound.
     assert_eq!(common::sqlstate(&c, SUM).await, "XX001");
     assert_eq!(common::sqlstate(&c, "SELECT 1").await, "ok");
+    let (status, scrape) = common::http_get(&common::metrics_addr(&node), "/metrics")
+        .await
+        .expect("metrics answer");
+    assert_eq!(status, 200);
+    assert_eq!(
+        common::metric_value(&scrape, "mosaic_damaged_shards"),
+        Some(1.0)
+    );
 }
 
 #[tokio::test]

@@ -34,26 +34,21 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 METRICS_PORT = 9464
 
-# The metrics that --metrics-addr serves (name: type).
-METRICS = {
-    "mosaic_connections": "gauge",
-    "mosaic_connections_total": "counter",
-    "mosaic_statements_total": "counter",
-    "mosaic_statement_duration_seconds": "histogram",
-    "mosaic_peer_requests_total": "counter",
-    "mosaic_shards_pruned_total": "counter",
-    "mosaic_shards_read_total": "counter",
-    "mosaic_fragment_cache_hits_total": "counter",
-    "mosaic_fragment_cache_misses_total": "counter",
-    "mosaic_replicated_bytes_total": "counter",
-    "mosaic_edge_cache_hits_total": "counter",
-    "mosaic_edge_cache_evictions_total": "counter",
-    "mosaic_members": "gauge",
-    "mosaic_gossip_packets_dropped_total": "counter",
-    "mosaic_open_segment_rows": "gauge",
-    "mosaic_seals_total": "counter",
-    "mosaic_compactions_total": "counter",
-}
+# The metrics that --metrics-addr serves (name: type), read from
+# src/observe.rs: each `pub const NAME: &str = "mosaic_..."` with the
+# describe_counter!/describe_gauge!/describe_histogram! that names it, so a
+# metric added there needs a panel here.
+def served_metrics() -> dict[str, str]:
+    src = (ROOT / "src" / "observe.rs").read_text()
+    names = dict(re.findall(r'pub const (\w+): &str = "(mosaic_\w+)";', src))
+    kinds = re.findall(r"describe_(counter|gauge|histogram)!\(\s*(\w+)", src)
+    out = {names[const]: kind for kind, const in kinds if const in names}
+    if not out or set(out) != set(names.values()):
+        raise SystemExit("src/observe.rs: every metric name needs its describe_*! call")
+    return out
+
+
+METRICS = served_metrics()
 # Series Prometheus itself adds to every target.
 SYNTHETIC = {"up"}
 
