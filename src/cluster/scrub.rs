@@ -20,10 +20,14 @@ pub(super) async fn run(cluster: Arc<Cluster>, every: Duration) {
         if last_pass.is_none_or(|t| t.elapsed() >= every) {
             last_pass = Some(Instant::now());
             let c = cluster.clone();
+            let started = Instant::now();
             let found = tokio::task::spawn_blocking(move || c.scrub_pass()).await;
+            let ms = started.elapsed().as_millis() as u64;
             match found {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::error!(damaged = n, "the scrub found damaged shards"),
+                Ok(Ok((shards, 0))) => tracing::info!(shards, ms, "scrub: every shard sound"),
+                Ok(Ok((shards, n))) => {
+                    tracing::error!(shards, damaged = n, ms, "scrub: damaged shards found")
+                }
                 Ok(Err(e)) => tracing::warn!(error = %e, "scrub failed"),
                 Err(e) => tracing::warn!(error = %e, "scrub failed"),
             }
@@ -36,15 +40,17 @@ pub(super) async fn run(cluster: Arc<Cluster>, every: Duration) {
 }
 
 impl Cluster {
-    /// Verify every shard this node holds; how many are damaged. Blocking.
-    fn scrub_pass(&self) -> crate::error::Result<usize> {
+    /// Verify every shard this node holds: how many, and how many are
+    /// damaged. Blocking.
+    fn scrub_pass(&self) -> crate::error::Result<(usize, usize)> {
+        let shards = self.store.live_shards()?;
         let mut damaged = 0;
-        for s in self.store.live_shards()? {
+        for s in &shards {
             if !self.store.scrub_shard(&s.id)? {
                 damaged += 1;
             }
         }
-        Ok(damaged)
+        Ok((shards.len(), damaged))
     }
 
     /// Replace damaged shard `id`'s file with a live holder's copy.
