@@ -17,13 +17,10 @@ cd "$(dirname "$0")/.."
 
 ROUNDS=${1:-5}
 PASSWORD=mosaic-bench-password
-for tool in iptables psql jq; do
-  command -v "$tool" >/dev/null || { echo "needs $tool (scripts/install-test-deps.sh)" >&2; exit 1; }
-done
-
-echo "==> building mosaic (release)" >&2
-cargo build --release --bin mosaic >&2
-BIN=target/release/mosaic
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
+needs iptables psql jq
+build_mosaic
 
 WORK=$(mktemp -d /tmp/mosaic-detect.XXXXXX)
 PIDS=()

@@ -21,13 +21,10 @@ cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
 RESTARTS=${2:-3}
 PASSWORD=mosaic-bench-password
-for tool in psql jq; do
-  command -v "$tool" >/dev/null || { echo "needs $tool (scripts/install-test-deps.sh)" >&2; exit 1; }
-done
-
-echo "==> building mosaic (release)" >&2
-cargo build --release --bin mosaic >&2
-BIN=target/release/mosaic
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
+needs psql jq
+build_mosaic
 
 WORK=$(mktemp -d /tmp/mosaic-verify.XXXXXX)
 PID=

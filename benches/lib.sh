@@ -1,5 +1,20 @@
-# Shared by benches/run.sh and benches/run-cluster.sh (sourced; expects
-# WORK, PASSWORD and PGBIN to be set, and runs as root).
+# Shared by the scripts in benches/ (sourced; start_pg expects WORK,
+# PASSWORD and PGBIN to be set, and runs as root).
+
+# needs TOOL...: stop unless each is on PATH.
+needs() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "needs $tool (scripts/install-test-deps.sh)" >&2; exit 1; }
+  done
+}
+
+# build_mosaic: the release binary, built first, as BIN.
+build_mosaic() {
+  echo "==> building mosaic (release)" >&2
+  cargo build --release --bin mosaic >&2
+  BIN=target/release/mosaic
+}
 
 # A loopback TCP port nobody listens on.
 spare_port() {

@@ -26,21 +26,10 @@ async fn watched(
 /// `column` of pg_stat_activity for `pid`, as text.
 async fn activity(client: &tokio_postgres::Client, pid: i32, column: &str) -> Option<String> {
     let sql = format!("SELECT ({column})::text FROM pg_stat_activity WHERE pid = {pid}");
-    simple_rows(client, &sql)
-        .await
-        .first()
-        .cloned()
-        .flatten_first()
-}
-
-trait FirstCell {
-    fn flatten_first(self) -> Option<String>;
-}
-
-impl FirstCell for Option<Vec<Option<String>>> {
-    fn flatten_first(self) -> Option<String> {
-        self.and_then(|r| r.into_iter().next().flatten())
-    }
+    let rows = simple_rows(client, &sql).await;
+    rows.into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next().flatten())
 }
 
 /// Waits until pid's `column` reads `want`.

@@ -162,12 +162,7 @@ async fn cluster_metrics_follow_peers_gossip_and_replication() {
     let c2 = nodes[1].client().await;
     let sent = metric(&m2, "mosaic_peer_requests_total{outcome=\"sent\"}").await;
     c1.batch_execute("INSERT INTO t VALUES (51)").await.unwrap();
-    let n: i64 = c2
-        .query_one("SELECT count(*) FROM t", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, 51);
+    assert_eq!(rows_of_t(&c2).await, 51);
     assert!(metric(&m2, "mosaic_peer_requests_total{outcome=\"sent\"}").await > sent);
     // mosaic.health: every shard with its copies, m1's unsealed row named.
     let health = "SELECT shards > 0, under_replicated, unreachable, open_rows->>'m1', \
@@ -197,12 +192,7 @@ async fn cluster_metrics_follow_peers_gossip_and_replication() {
     wait_state(&c2, "m1", "down").await;
     assert_eq!(metric(&m2, "mosaic_members{state=\"down\"}").await, 1.0);
     let hits = metric(&m2, "mosaic_edge_cache_hits_total").await;
-    let n: i64 = c2
-        .query_one("SELECT count(*) FROM t", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(n, 51);
+    assert_eq!(rows_of_t(&c2).await, 51);
     assert!(metric(&m2, "mosaic_edge_cache_hits_total").await > hits);
     // With m1 down every shard has one copy of the two asked for.
     let got = common::simple_rows(
@@ -259,4 +249,9 @@ async fn readiness_waits_for_the_catalog_and_ends_before_a_drained_shutdown() {
     assert_eq!(answer.unwrap(), "");
     assert!(node.stop().success());
     assert_eq!(get(&m, "/healthz").await, None);
+}
+
+async fn rows_of_t(client: &tokio_postgres::Client) -> i64 {
+    let row = client.query_one("SELECT count(*) FROM t", &[]).await;
+    row.unwrap().get(0)
 }

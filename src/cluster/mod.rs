@@ -244,13 +244,19 @@ impl Cluster {
             },
             tx,
         )?;
+        let registry = load_registry(&store);
+        // With no seed, no discovery and no other node on record, there is
+        // no catalog to wait for.
+        let alone = config.join.is_empty()
+            && config.discover.is_none()
+            && registry.keys().all(|n| *n == store.node_name);
         let cluster = Arc::new(Cluster {
             store: store.clone(),
             membership,
             credentials: credentials.clone(),
             clients: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::current(),
-            registry: RwLock::new(load_registry(&store)),
+            registry: RwLock::new(registry),
             mine: Mutex::new(Holdings::default()),
             holdings_conn: Mutex::new(None),
             pushed: Mutex::new(Default::default()),
@@ -266,10 +272,7 @@ impl Cluster {
             advisory: Default::default(),
             notifier: Default::default(),
             gather_limit: config.gather_limit_bytes,
-            caught_up: (config.join.is_empty()
-                && config.discover.is_none()
-                && load_registry(&store).keys().all(|n| *n == store.node_name))
-            .into(),
+            caught_up: alone.into(),
             replication_factor: config.replication_factor,
         });
         tokio::spawn(rpc::serve(

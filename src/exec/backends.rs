@@ -136,6 +136,14 @@ impl Drop for WaitGuard<'_> {
     }
 }
 
+/// Whether `sess`'s current role may see what a session of `user` runs:
+/// it has that role's privileges or pg_read_all_stats' (PostgreSQL's rule
+/// for pg_stat_activity).
+pub(crate) fn may_see(sess: &crate::exec::Session, user: &str) -> bool {
+    let me = sess.current_role();
+    sess.with_roles(|r| r.has_privs_of(&me, user) || r.has_privs_of(&me, "pg_read_all_stats"))
+}
+
 /// The client sessions of this node, by backend pid.
 #[derive(Default)]
 pub struct Backends {

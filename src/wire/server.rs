@@ -281,11 +281,7 @@ where
     S: Sink<PgWireBackendMessage, Error = std::io::Error> + Unpin,
 {
     let e = crate::error::Error::Terminated;
-    let info = ErrorInfo::new("FATAL".into(), e.sqlstate().into(), e.to_string());
-    socket
-        .send(PgWireBackendMessage::ErrorResponse(info.into()))
-        .await?;
-    socket.flush().await
+    send_fatal(socket, e.sqlstate(), &e.to_string()).await
 }
 
 async fn terminated(session: Option<&SessionHandle>) {
@@ -370,6 +366,14 @@ where
             "terminating connection due to idle-session timeout",
         ),
     };
+    send_fatal(socket, code, message).await
+}
+
+/// A FATAL error for the client, sent at once: the connection ends next.
+async fn send_fatal<S>(socket: &mut S, code: &str, message: &str) -> std::io::Result<()>
+where
+    S: Sink<PgWireBackendMessage, Error = std::io::Error> + Unpin,
+{
     let info = ErrorInfo::new("FATAL".into(), code.into(), message.into());
     socket
         .send(PgWireBackendMessage::ErrorResponse(info.into()))

@@ -17,7 +17,6 @@ pub(super) fn activity(sess: &Session, def: &TableDef) -> Result<Rows> {
     let Some(backends) = &sess.backends else {
         return Ok(Vec::new());
     };
-    let me = sess.current_role();
     let roles = super::oids_of(sess.roles());
     let oid_of = |name: &str| roles.iter().find(|(_, r)| r.name == name).map(|(o, _)| *o);
     let ts = |micros: Option<i64>| match micros.map(timestamp_text) {
@@ -43,10 +42,7 @@ pub(super) fn activity(sess: &Session, def: &TableDef) -> Result<Rows> {
             ("query_id", Datum::Null),
             ("backend_type", t("client backend")),
         ];
-        let visible = sess.with_roles(|r| {
-            r.has_privs_of(&me, &a.user) || r.has_privs_of(&me, "pg_read_all_stats")
-        });
-        if !visible {
+        if !crate::exec::backends::may_see(sess, &a.user) {
             cells.extend([
                 ("client_addr", Datum::Null),
                 ("client_port", Datum::Null),

@@ -13,15 +13,11 @@ pub(super) fn rows(sess: &Session) -> Result<Vec<Vec<Datum>>> {
     let Some(backends) = &sess.backends else {
         return Ok(Vec::new());
     };
-    let me = sess.current_role();
     let now = clock_micros();
     let mut out = Vec::new();
     for (pid, shared) in backends.list() {
         let a = shared.activity.lock().clone();
-        let visible = sess.with_roles(|r| {
-            r.has_privs_of(&me, &a.user) || r.has_privs_of(&me, "pg_read_all_stats")
-        });
-        if !a.running || !visible {
+        if !a.running || !crate::exec::backends::may_see(sess, &a.user) {
             continue;
         }
         let start = a.query_start.unwrap_or(now);
