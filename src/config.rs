@@ -29,6 +29,40 @@ pub enum Command {
     /// Work with a configuration without starting a node.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Copy the cluster's catalog, sequences and every live shard into a
+    /// folder, through a running node (a shard already there is kept).
+    Backup(BackupArgs),
+    /// Bring a backup back into a cluster without tables, through one of
+    /// its nodes.
+    Restore(RestoreArgs),
+}
+
+/// How `mosaic backup` and `mosaic restore` reach a node: as psql does,
+/// from `--url` and then PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// postgresql://USER:PASSWORD@HOST:PORT/DBNAME; what it leaves out
+    /// comes from the PG* variables, then localhost:5433, user mosaic.
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The backup folder (made if missing).
+    #[arg(long)]
+    pub to: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// A folder `mosaic backup` wrote.
+    #[arg(long)]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 #[derive(Debug, Subcommand)]

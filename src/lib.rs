@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod auth;
+pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod error;

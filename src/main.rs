@@ -15,6 +15,8 @@ fn main() -> std::process::ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::Config(ConfigCommand::Check(args))) => return check(args),
+        Some(Command::Backup(args)) => return report(backup(&args)),
+        Some(Command::Restore(args)) => return report(restore(&args)),
         None => cli.serve,
     };
     let config = match Config::from_args(args) {
@@ -53,4 +55,42 @@ fn check(args: mosaic::config::ServeArgs) -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// A client command's outcome: its summary, or its error and exit code 1.
+fn report(outcome: mosaic::Result<String>) -> std::process::ExitCode {
+    match outcome {
+        Ok(summary) => {
+            println!("{summary}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mosaic: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `mosaic backup`: its summary line.
+fn backup(args: &mosaic::config::BackupArgs) -> mosaic::Result<String> {
+    let done = mosaic::client::backup(args)?;
+    Ok(format!(
+        "backup: {} shards in {} ({} copied now, {} bytes; the rest were there already)",
+        done.shards,
+        args.to.display(),
+        done.copied,
+        done.bytes
+    ))
+}
+
+/// `mosaic restore`: its summary line.
+fn restore(args: &mosaic::config::RestoreArgs) -> mosaic::Result<String> {
+    let done = mosaic::client::restore(args)?;
+    Ok(format!(
+        "restore: {}; {} shards ({} bytes) from {}",
+        done.catalog,
+        done.shards,
+        done.bytes,
+        args.from.display()
+    ))
 }

@@ -21,6 +21,7 @@
 
 pub mod acl;
 pub mod array;
+pub mod backup;
 pub mod builtin;
 mod convert;
 pub mod coordination;

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("cluster", &["error", "types", "sql", "plan", "store", "config", "auth", "observe"]),
     ("exec",    &["error", "types", "sql", "plan", "store", "cluster", "config", "auth", "observe"]),
     ("wire",    &["error", "types", "sql", "exec", "config", "auth", "observe"]),
+    ("client",  &["error", "types", "store", "config", "auth"]),
     ("node",    &["*"]),
 ];
 

@@ -364,3 +364,61 @@ async fn nodes_talk_over_tls_with_a_cluster_ca() {
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 95);
 }
+
+/// `mosaic backup` over TLS, its URL saying how as libpq's does.
+fn backup(node: &TestNode, host: &str, query: &str, to: &Path) -> Output {
+    let port = node.pg_addr().rsplit_once(':').unwrap().1;
+    Command::new(env!("CARGO_BIN_EXE_mosaic"))
+        .env_remove("PGSSLMODE")
+        .env_remove("PGSSLROOTCERT")
+        .args([
+            "backup",
+            "--to",
+            to.to_str().unwrap(),
+            "--url",
+            &format!("postgresql://{USER}:{PASSWORD}@{host}:{port}/mosaic?{query}"),
+        ])
+        .output()
+        .expect("run mosaic backup")
+}
+
+#[test]
+fn backup_connects_over_tls_as_libpq_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = test_ca(dir.path(), "MosaicDB test CA");
+    let node = TestNode::start_with(&["--tls-cert", &cert, "--tls-key", &key, "--tls-required"]);
+    let to = dir.path().join("backup");
+    // Channel binding needs TLS: the login itself shows TLS is in use.
+    let full = format!("sslmode=verify-full&sslrootcert={ca}&channel_binding=require");
+    let out = backup(&node, "localhost", &full, &to);
+    assert!(ok(&out).starts_with("backup: 0 shards"), "{out:?}");
+    let ca_only = format!("sslmode=verify-ca&sslrootcert={ca}&channel_binding=require");
+    ok(&backup(&node, "127.0.0.1", &ca_only, &to));
+    ok(&backup(
+        &node,
+        "127.0.0.1",
+        "sslmode=require&channel_binding=require",
+        &to,
+    ));
+    // The certificate names localhost, not 127.0.0.1.
+    let out = backup(&node, "127.0.0.1", &full, &to);
+    assert!(err(&out).contains("certificate"), "{out:?}");
+    // Another CA's client does not trust it.
+    let other = tempfile::tempdir().unwrap();
+    let (other_ca, _, _) = test_ca(other.path(), "Another CA");
+    let out = backup(
+        &node,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={other_ca}"),
+        &to,
+    );
+    assert!(err(&out).contains("certificate"), "{out:?}");
+    // Without TLS there is no channel to bind to.
+    let out = backup(
+        &node,
+        "127.0.0.1",
+        "sslmode=disable&channel_binding=require",
+        &to,
+    );
+    assert!(!out.status.success(), "{out:?}");
+}

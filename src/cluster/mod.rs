@@ -19,6 +19,8 @@
 //! (a node that was down, a node that joins later).
 
 pub mod advisory;
+mod backup;
+pub use backup::furthest;
 mod cache;
 mod handoff;
 pub mod locks;

@@ -171,6 +171,8 @@ pub enum Request {
     /// Copy shard `id` here from a holder now (a node handing its shards
     /// off before it stops); answered with `Done` once it is held.
     Replicate { id: String },
+    /// Where this node's sequences stand (a backup); one `Sequences`.
+    SequencePositions,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -186,6 +188,7 @@ pub enum Response {
     /// A lock request that was not granted (see `Request::LockAdvisory`).
     Refused,
     AdvisoryLocks(Vec<crate::cluster::advisory::HeldLock>),
+    Sequences(Vec<crate::types::backup::SequenceFloor>),
 }
 
 /// What comes before a shard file's bytes.

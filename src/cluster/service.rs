@@ -221,6 +221,7 @@ impl Handler for Service {
             Request::ShardTombstones { id } => {
                 Response::Rids(blocking(move || store.tombstones_of(&ShardId(id))).await?)
             }
+            Request::SequencePositions => Response::Sequences(store.sequence_positions()),
         };
         out.send(done).await
     }

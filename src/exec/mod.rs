@@ -5,6 +5,7 @@
 //! thread and gives the async world a `SessionHandle`.
 
 pub mod backends;
+pub mod backup;
 pub mod coordination;
 pub mod copy;
 pub mod cursor;
@@ -81,6 +82,9 @@ pub enum Kind {
     Replicate(query::AdminArg),
     /// `SELECT mosaic.forget_node('name')`: a node that is gone for good.
     ForgetNode(query::AdminArg),
+    /// `SELECT mosaic.backup_manifest()` and the other functions of
+    /// `mosaic backup` and `mosaic restore` (`exec::backup`).
+    Backup(String, Vec<query::AdminArg>),
     /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
     Noop(String),
     /// SET CONSTRAINTS ALL DEFERRED (true) or IMMEDIATE (false).
@@ -451,18 +455,9 @@ pub(crate) fn prepare_one(
             ty: PgType::Text,
         }],
         Kind::Show => settings::show_columns(&stmt),
-        Kind::Seal(_) => vec![Column {
-            name: "seal".into(),
-            ty: PgType::Text,
-        }],
-        Kind::Replicate(_) => vec![Column {
-            name: "replicate".into(),
-            ty: PgType::Bool,
-        }],
-        Kind::ForgetNode(_) => vec![Column {
-            name: "forget_node".into(),
-            ty: PgType::Bool,
-        }],
+        Kind::Seal(_) | Kind::Replicate(_) | Kind::ForgetNode(_) | Kind::Backup(..) => {
+            vec![admin_column(&kind)]
+        }
         _ => vec![],
     };
     if matches!(kind, Kind::Query | Kind::LockingQuery(_)) {
@@ -527,6 +522,21 @@ fn next_id() -> u64 {
 }
 
 /// The highest `$n` in a statement.
+/// The result column of an admin function (`exec::query::admin_call`).
+fn admin_column(kind: &Kind) -> Column {
+    let (name, ty) = match kind {
+        Kind::Seal(_) => ("seal", PgType::Text),
+        Kind::Replicate(_) => ("replicate", PgType::Bool),
+        Kind::ForgetNode(_) => ("forget_node", PgType::Bool),
+        Kind::Backup(function, _) => return backup::column(function),
+        _ => ("?column?", PgType::Text),
+    };
+    Column {
+        name: name.into(),
+        ty,
+    }
+}
+
 fn max_placeholder(stmt: &Statement) -> usize {
     let mut max = 0;
     let _ = sqlparser::ast::visit_expressions(stmt, |e| {
@@ -549,9 +559,10 @@ fn classify(stmt: &Statement) -> Result<Kind> {
     Ok(match stmt {
         Statement::Query(_) if ddl::create_as::is_select_into(stmt) => Kind::Ddl,
         Statement::Query(_) => match query::admin_call(stmt)? {
-            Some((f, table)) if f == "mosaic.seal" => Kind::Seal(table),
-            Some((f, id)) if f == "mosaic.replicate" => Kind::Replicate(id),
-            Some((_, node)) => Kind::ForgetNode(node),
+            Some((f, mut args)) if f == "mosaic.seal" => Kind::Seal(args.remove(0)),
+            Some((f, mut args)) if f == "mosaic.replicate" => Kind::Replicate(args.remove(0)),
+            Some((f, mut args)) if f == "mosaic.forget_node" => Kind::ForgetNode(args.remove(0)),
+            Some((f, args)) => Kind::Backup(f, args),
             None => match locks::row_locks(stmt) {
                 Some(l) => Kind::LockingQuery(l),
                 None => Kind::Query,
@@ -662,6 +673,6 @@ pub enum Outcome {
 pub fn is_non_transactional(stmt: &Statement) -> bool {
     matches!(
         classify(stmt),
-        Ok(Kind::Seal(_) | Kind::Replicate(_) | Kind::ForgetNode(_))
+        Ok(Kind::Seal(_) | Kind::Replicate(_) | Kind::ForgetNode(_) | Kind::Backup(..))
     )
 }

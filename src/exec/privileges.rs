@@ -185,6 +185,7 @@ impl Session {
                 | Kind::Seal(_)
                 | Kind::Replicate(_)
                 | Kind::ForgetNode(_)
+                | Kind::Backup(..)
         );
         let write = matches!(
             kind,

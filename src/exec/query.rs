@@ -10,37 +10,54 @@ use crate::observe;
 use crate::plan::{self, ReadPlan};
 use crate::types::Datum;
 
-/// The functions MosaicDB runs itself rather than inside a query.
-const ADMIN_FUNCTIONS: [&str; 3] = ["mosaic.seal", "mosaic.replicate", "mosaic.forget_node"];
+/// The functions MosaicDB runs itself rather than inside a query, with
+/// how many arguments each takes.
+const ADMIN_FUNCTIONS: [(&str, usize); 8] = [
+    ("mosaic.seal", 1),
+    ("mosaic.replicate", 1),
+    ("mosaic.forget_node", 1),
+    ("mosaic.backup_manifest", 0),
+    ("mosaic.backup_chunk", 2),
+    ("mosaic.restore_catalog", 1),
+    ("mosaic.restore_chunk", 3),
+    ("mosaic.restore_shard", 2),
+];
 
-/// The argument of an admin call: a literal, or a parameter bound later.
+/// An argument of an admin call: a literal, or a parameter bound later.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AdminArg {
     Text(String),
+    Int(i64),
     /// `$n`, zero-based.
     Param(usize),
 }
 
 impl AdminArg {
+    /// The argument's value, with `params` bound.
+    pub fn value(&self, params: &[Datum]) -> Datum {
+        match self {
+            AdminArg::Text(t) => Datum::Text(t.clone()),
+            AdminArg::Int(i) => Datum::Int(*i),
+            AdminArg::Param(i) => params.get(*i).cloned().unwrap_or(Datum::Null),
+        }
+    }
+
     /// The argument's text, with `params` bound.
     pub fn resolve(&self, function: &str, params: &[Datum]) -> Result<String> {
-        match self {
-            AdminArg::Text(t) => Ok(t.clone()),
-            AdminArg::Param(i) => match params.get(*i) {
-                Some(Datum::Text(t)) => Ok(t.clone()),
-                _ => Err(crate::error::Error::InvalidParameter(format!(
-                    "{function}() needs a non-null text argument"
-                ))),
-            },
+        match self.value(params) {
+            Datum::Text(t) => Ok(t),
+            _ => Err(crate::error::Error::InvalidParameter(format!(
+                "{function}() needs a non-null text argument"
+            ))),
         }
     }
 }
 
-/// `SELECT mosaic.seal('t')` (or `mosaic.replicate`, `mosaic.forget_node`,
-/// with a literal or a `$n` parameter, cast or not): the function and its
-/// argument. Such a function anywhere else in a statement is refused, as it
-/// cannot run inside a query.
-pub fn admin_call(stmt: &Statement) -> Result<Option<(String, AdminArg)>> {
+/// `SELECT mosaic.seal('t')` (or another of `ADMIN_FUNCTIONS`, with
+/// literals or `$n` parameters, cast or not): the function and its
+/// arguments. Such a function anywhere else in a statement is refused, as
+/// it cannot run inside a query.
+pub fn admin_call(stmt: &Statement) -> Result<Option<(String, Vec<AdminArg>)>> {
     if let Some(call) = sole_admin_call(stmt) {
         return Ok(Some(call));
     }
@@ -48,22 +65,22 @@ pub fn admin_call(stmt: &Statement) -> Result<Option<(String, AdminArg)>> {
     let _ = sqlparser::ast::visit_expressions(stmt, |e| {
         if let Expr::Function(f) = e {
             let name = crate::sql::object_name(&f.name);
-            if ADMIN_FUNCTIONS.contains(&name.as_str()) {
-                found = Some(name);
+            if let Some(known) = ADMIN_FUNCTIONS.iter().find(|(n, _)| *n == name) {
+                found = Some(*known);
                 return std::ops::ControlFlow::Break(());
             }
         }
         std::ops::ControlFlow::Continue(())
     });
     match found {
-        Some(name) => Err(crate::error::Error::Unsupported(format!(
-            "{name}() other than alone in SELECT {name}('name'), with a literal or parameter"
+        Some((name, arity)) => Err(crate::error::Error::Unsupported(format!(
+            "{name}() other than alone in SELECT {name}(…), with {arity} literal or parameter argument(s)"
         ))),
         None => Ok(None),
     }
 }
 
-fn sole_admin_call(stmt: &Statement) -> Option<(String, AdminArg)> {
+fn sole_admin_call(stmt: &Statement) -> Option<(String, Vec<AdminArg>)> {
     let Statement::Query(q) = stmt else {
         return None;
     };
@@ -79,25 +96,36 @@ fn sole_admin_call(stmt: &Statement) -> Option<(String, AdminArg)> {
     };
     let Expr::Function(f) = expr else { return None };
     let name = crate::sql::object_name(&f.name);
-    if !ADMIN_FUNCTIONS.contains(&name.as_str()) {
+    let (_, arity) = ADMIN_FUNCTIONS.iter().find(|(n, _)| *n == name)?;
+    let args: &[FunctionArg] = match &f.args {
+        FunctionArguments::List(list) => &list.args,
+        FunctionArguments::None => &[],
+        _ => return None,
+    };
+    if args.len() != *arity {
         return None;
     }
-    let FunctionArguments::List(list) = &f.args else {
-        return None;
-    };
-    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] = list.args.as_slice() else {
-        return None;
-    };
-    let mut arg = arg;
+    let args = args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)) => admin_arg(arg),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((name, args))
+}
+
+fn admin_arg(mut arg: &Expr) -> Option<AdminArg> {
     while let Expr::Cast { expr, .. } = arg {
         arg = expr;
     }
     let Expr::Value(v) = arg else { return None };
     match &v.value {
-        Value::SingleQuotedString(t) => Some((name, AdminArg::Text(t.clone()))),
+        Value::SingleQuotedString(t) => Some(AdminArg::Text(t.clone())),
+        Value::Number(n, _) => n.parse().ok().map(AdminArg::Int),
         Value::Placeholder(p) => {
             let n = p.strip_prefix('$')?.parse::<usize>().ok()?;
-            Some((name, AdminArg::Param(n.checked_sub(1)?)))
+            Some(AdminArg::Param(n.checked_sub(1)?))
         }
         _ => None,
     }

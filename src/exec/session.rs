@@ -425,6 +425,9 @@ impl Session {
                 let table = table.resolve("mosaic.seal", params)?.to_lowercase();
                 self.seal(&table, sink)
             }
+            (Kind::Backup(function, args), _) => {
+                super::backup::run(self, function, args, params, sink)
+            }
             (Kind::Replicate(_) | Kind::ForgetNode(_), _) => {
                 let Some(c) = self.cluster.clone() else {
                     return Err(Error::ObjectNotInState(

@@ -273,10 +273,21 @@ impl Catalog {
                 .and_then(|v| v.parse::<i64>().ok())
                 .map_or(0, |next| next - FIRST),
         };
-        let oid = match slot {
-            Some((slot, stride)) => FIRST + n * stride + slot,
-            None => FIRST + n,
-        };
+        let (slot, stride) = slot.unwrap_or((0, 1));
+        // Above every id a restored backup brought back.
+        let floor: i64 = db
+            .query_row(
+                "SELECT value FROM cluster_settings WHERE name = ?1",
+                [crate::types::backup::OID_FLOOR_SETTING],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map_err(Error::from)?
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let n = n.max((floor - FIRST - slot).div_euclid(stride) + 1);
+        let oid = FIRST + n * stride + slot;
         let oid =
             u32::try_from(oid).map_err(|_| Error::Internal("object ids are exhausted".into()))?;
         db.execute(

@@ -10,6 +10,7 @@
 //! a seal moved out of an open segment and the shard that now holds them
 //! appear or disappear together.
 
+mod backup;
 pub mod catalog;
 pub mod clock;
 mod conn;
@@ -24,6 +25,7 @@ pub mod shard;
 mod stats;
 pub mod udf;
 
+pub use backup::{append_chunk, read_chunk};
 pub use conn::{Conn, Interrupt, PreparedSql};
 pub use manifest::Outgoing;
 mod value;
@@ -162,7 +164,7 @@ impl Store {
         for table in self.catalog.tables() {
             self.restore_sequences(&writer, &table)?;
         }
-        Ok(())
+        self.apply_sequence_floors()
     }
 
     fn restore_sequences(&self, conn: &Connection, table: &TableDef) -> Result<()> {
@@ -313,7 +315,8 @@ impl Store {
                 self.catalog.put_role(name, role.as_deref(), *hlc)?
             }
             Entry::Setting { name, value, hlc } => {
-                self.catalog.put_setting(name, value.as_deref(), *hlc)?
+                self.catalog.put_setting(name, value.as_deref(), *hlc)?;
+                self.apply_sequence_floors()?;
             }
             Entry::Table {
                 name,

@@ -542,6 +542,29 @@ fn shard_rows(
     def: &TableDef,
     meta: &ShardMeta,
 ) -> Result<Vec<Row>> {
+    let mut dead = std::collections::HashSet::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT rid FROM _mosaic_tombstones WHERE shard_id = ?1")
+            .map_err(Error::from)?;
+        let rids = stmt
+            .query_map([&id.0], |r| r.get::<_, i64>(0))
+            .map_err(Error::from)?;
+        for rid in rids {
+            dead.insert(rid.map_err(Error::from)?);
+        }
+    }
+    file_rows(path, def, meta, &dead)
+}
+
+/// The rows of the shard file at `path` but those `dead` names, in
+/// `def`'s column order.
+pub(crate) fn file_rows(
+    path: &Path,
+    def: &TableDef,
+    meta: &ShardMeta,
+    dead: &std::collections::HashSet<i64>,
+) -> Result<Vec<Row>> {
     let src = Connection::open_with_flags(
         format!("file:{}?immutable=1", path.display()),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
@@ -555,18 +578,6 @@ fn shard_rows(
         .iter()
         .map(|c| shard::read_column(c, meta))
         .collect::<Result<_>>()?;
-    let mut dead = std::collections::HashSet::new();
-    {
-        let mut stmt = conn
-            .prepare("SELECT rid FROM _mosaic_tombstones WHERE shard_id = ?1")
-            .map_err(Error::from)?;
-        let rids = stmt
-            .query_map([&id.0], |r| r.get::<_, i64>(0))
-            .map_err(Error::from)?;
-        for rid in rids {
-            dead.insert(rid.map_err(Error::from)?);
-        }
-    }
     let sql = format!(
         "SELECT _ver, _rid, {} FROM data ORDER BY _rid",
         cols.join(", ")
@@ -648,7 +659,7 @@ pub fn seal(
 /// segment). Should a live shard have this id all the same, its live rows
 /// are folded into this shard instead, so the result is a new, larger
 /// shard and no row is lost or doubled.
-fn install(
+pub(crate) fn install(
     conn: &Connection,
     def: &TableDef,
     shards_dir: &Path,

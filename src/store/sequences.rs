@@ -246,6 +246,30 @@ impl Sequences {
         old.map_or(0, |p| handed(&p, def))
     }
 
+    /// The last value this node handed out of the position `key` (of a
+    /// sequence defined by `def`), or would have; `None` when it never
+    /// drew from it nor was set.
+    pub fn handed_out(&self, key: &str, def: &SequenceDef) -> Option<i64> {
+        self.positions.lock().get(key).map(|p| handed(p, def))
+    }
+
+    /// Never hand out `last`, nor any value before it in the direction of
+    /// `def`'s increment, from position `key` (a restored backup's floor).
+    pub fn raise(&self, key: &str, def: &SequenceDef, last: i64) {
+        let mut positions = self.positions.lock();
+        let pos = positions.entry(key.to_string()).or_insert(initial(def));
+        let now = handed(pos, def);
+        let behind = if def.increment < 0 {
+            now > last
+        } else {
+            now < last
+        };
+        if behind {
+            pos.last = last;
+            pos.called = true;
+        }
+    }
+
     /// Make sure a serial sequence's next value is past `value` (a value
     /// its column holds). Only ascending serial sequences are seeded so.
     pub fn advance_to(&self, name: &str, def: &SequenceDef, value: i64) {

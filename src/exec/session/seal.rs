@@ -59,6 +59,21 @@ impl Session {
                 "mosaic.seal() inside a transaction block".into(),
             ));
         }
+        let sealed = self.seal_everywhere(table)?;
+        sink(vec![match sealed.last() {
+            Some(m) => Datum::Text(m.id.0.clone()),
+            None => Datum::Null,
+        }])?;
+        Ok(Outcome::Rows { count: 1 })
+    }
+
+    /// Seal `table`'s open segment here and on every live peer, and wait
+    /// until every node's new shards are in the registry; this node's new
+    /// shards.
+    pub(crate) fn seal_everywhere(
+        &mut self,
+        table: &str,
+    ) -> Result<Vec<std::sync::Arc<crate::store::shard::ShardMeta>>> {
         let sealed = self.store.seal(table)?;
         if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
             c.on_all_peers(
@@ -72,10 +87,6 @@ impl Session {
             c.refresh_holdings()?;
             c.pull_all_holdings();
         }
-        sink(vec![match sealed.last() {
-            Some(m) => Datum::Text(m.id.0.clone()),
-            None => Datum::Null,
-        }])?;
-        Ok(Outcome::Rows { count: 1 })
+        Ok(sealed)
     }
 }

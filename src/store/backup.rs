@@ -1,0 +1,179 @@
+//! What backup and restore need of a node's storage: where its sequences
+//! stand, the bytes of a shard file, and taking a backed-up shard's rows
+//! in as a shard of this node's own.
+//!
+//! A restored shard is sealed again by the node that restores it, with
+//! its rows and their versions unchanged: its content id names its sealing
+//! node, and the nodes of the backed-up cluster are not this cluster's.
+//! Files on their way in or out lie in the shards folder under names that
+//! are no shard's, so a start removes what an interrupted transfer left.
+
+use std::collections::HashSet;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::store::shard::{self, ShardId, ShardMeta};
+use crate::store::{segment, Store};
+use crate::types::backup::{SequenceFloor, SEQUENCE_FLOOR_SETTING};
+use crate::types::sequence::SequenceDef;
+use crate::types::table::sequence_name;
+
+impl Store {
+    /// Every sequence this node has drawn from (or set), with the last
+    /// value it handed out.
+    pub fn sequence_positions(&self) -> Vec<SequenceFloor> {
+        self.sequence_defs()
+            .into_iter()
+            .filter_map(|(name, owner_oid, def)| {
+                let key = def.key(&name);
+                let last = self.sequences.handed_out(&key, &def)?;
+                Some(SequenceFloor {
+                    key,
+                    owner_oid,
+                    last,
+                    increment: def.increment,
+                })
+            })
+            .collect()
+    }
+
+    /// Each sequence the catalog defines: its name, the oid of the object
+    /// it belongs to (itself, or a serial column's table) and definition.
+    fn sequence_defs(&self) -> Vec<(String, u32, SequenceDef)> {
+        let mut out = Vec::new();
+        for rel in self.catalog.objects() {
+            if let Some(def) = rel.sequence() {
+                out.push((rel.name.clone(), rel.oid, def.clone()));
+            }
+            for col in &rel.columns {
+                if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
+                    if self.catalog.relation(&seq).is_none() {
+                        out.push((seq, rel.oid, col.sequence_def()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Keep every sequence past the floor a restored backup set for it
+    /// (cluster settings under `SEQUENCE_FLOOR_SETTING`). Run at start and
+    /// whenever such a setting arrives.
+    pub(super) fn apply_sequence_floors(&self) -> Result<()> {
+        let floors = self.catalog.settings(SEQUENCE_FLOOR_SETTING)?;
+        if floors.is_empty() {
+            return Ok(());
+        }
+        let defs = self.sequence_defs();
+        for (name, value) in floors {
+            let Ok(floor) = serde_json::from_str::<SequenceFloor>(&value) else {
+                tracing::warn!(setting = %name, "ignoring a sequence floor that does not parse");
+                continue;
+            };
+            for (seq, owner, def) in &defs {
+                if *owner == floor.owner_oid && def.key(seq) == floor.key {
+                    self.sequences.raise(&floor.key, def, floor.last);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this node's manifest names shard `id` as live here.
+    pub fn holds_shard(&self, id: &ShardId) -> Result<bool> {
+        segment::holds(&self.writer.lock(), id)
+    }
+
+    /// Where a file of shard `id` on its way in or out (`purpose`) lies.
+    pub fn transfer_path(&self, id: &ShardId, purpose: &str) -> PathBuf {
+        self.shards_dir.join(format!("{}.{purpose}", id.0))
+    }
+
+    /// Take the rows of a backed-up shard file (all but the `tombstones`)
+    /// into a new shard sealed by this node, after checking the file holds
+    /// the content `id` names. Serial sequences move past the values it
+    /// holds. `None` when every row of it was tombstoned. The file is gone
+    /// afterwards either way.
+    pub fn import_shard(
+        &self,
+        file: &Path,
+        id: &ShardId,
+        tombstones: &[i64],
+    ) -> Result<Option<Arc<ShardMeta>>> {
+        let r = self.import_file(file, id, tombstones);
+        let _ = std::fs::remove_file(file);
+        r
+    }
+
+    fn import_file(
+        &self,
+        file: &Path,
+        id: &ShardId,
+        tombstones: &[i64],
+    ) -> Result<Option<Arc<ShardMeta>>> {
+        let sound = shard::verify(file, id).unwrap_or(false);
+        if !sound {
+            return Err(Error::DataCorrupted(format!(
+                "the backup's file of shard {id} does not hold the content its id names"
+            )));
+        }
+        let old = shard::read_meta(file)?;
+        let def = self
+            .catalog
+            .table(&old.table)
+            .ok_or_else(|| Error::NoSuchTable(old.table.clone()))?;
+        let dead: HashSet<i64> = tombstones.iter().copied().collect();
+        let rows = segment::file_rows(file, &def, &old, &dead)?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let writer = self.writer.lock();
+        writer
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(Error::from)?;
+        let r = segment::install(
+            &writer,
+            &def,
+            &self.shards_dir,
+            &self.node_name,
+            rows,
+            &|i: &ShardId| self.meta(i),
+        );
+        let meta = Arc::new(segment::finish(&writer, r)?);
+        self.metas.write().insert(meta.id.clone(), meta.clone());
+        self.soundness.written(&meta.id);
+        self.restore_sequences(&writer, &def)?;
+        Ok(Some(meta))
+    }
+}
+
+/// Up to `len` bytes of the file at `path` from `offset` on (fewer at its
+/// end, none past it).
+pub fn read_chunk(path: &Path, offset: u64, len: usize) -> Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut out = Vec::with_capacity(len);
+    file.take(len as u64).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Write `bytes` at `offset` of the file at `path`, which must hold
+/// exactly `offset` bytes so far (0: the file starts over).
+pub fn append_chunk(path: &Path, offset: u64, bytes: &[u8]) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(offset == 0)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    if len != offset {
+        return Err(Error::InvalidParameter(format!(
+            "a chunk at byte {offset} of a file that holds {len} bytes so far"
+        )));
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)?;
+    Ok(())
+}
