@@ -85,6 +85,10 @@ pub struct ServeArgs {
     /// Cluster address (SWIM on UDP, node RPC on TCP, same port).
     #[arg(long, env = "MOSAIC_CLUSTER_ADDR")]
     pub cluster_addr: Option<String>,
+    /// The cluster address peers dial (IP:PORT), when it is not the one
+    /// bound: behind NAT, or with --cluster-addr 0.0.0.0:PORT.
+    #[arg(long, env = "MOSAIC_ADVERTISE_ADDR")]
+    pub advertise_addr: Option<String>,
     /// Seed nodes, HOST:PORT,...
     #[arg(long, env = "MOSAIC_JOIN", value_delimiter = ',')]
     pub join: Option<Vec<String>>,
@@ -165,6 +169,7 @@ impl ServeArgs {
             data: self.data.or(other.data),
             listen: self.listen.or(other.listen),
             cluster_addr: self.cluster_addr.or(other.cluster_addr),
+            advertise_addr: self.advertise_addr.or(other.advertise_addr),
             join: self.join.or(other.join),
             discover: self.discover.or(other.discover),
             node_name: self.node_name.or(other.node_name),
@@ -197,6 +202,8 @@ pub struct Config {
     pub data: PathBuf,
     pub listen: SocketAddr,
     pub cluster_addr: SocketAddr,
+    /// What peers are told to dial, when not `cluster_addr`.
+    pub advertise_addr: Option<SocketAddr>,
     pub join: Vec<String>,
     pub discover: Option<Discover>,
     /// The cluster secret; on a loopback cluster address a fixed one is
@@ -257,6 +264,12 @@ impl Config {
             ("data", q(&self.data.display().to_string())),
             ("listen", addr(&self.listen)),
             ("cluster-addr", addr(&self.cluster_addr)),
+            (
+                "advertise-addr",
+                self.advertise_addr
+                    .as_ref()
+                    .map_or("# the cluster address".into(), addr),
+            ),
             ("join", list(&self.join)),
             (
                 "discover",
@@ -438,10 +451,21 @@ impl Config {
             ));
         }
         let cluster_addr = addr(args.cluster_addr, "127.0.0.1:7946", "cluster")?;
+        let advertise_addr = match args.advertise_addr {
+            Some(a) => Some(addr(Some(a), "", "advertise")?),
+            None => None,
+        };
+        if let Some(a) = advertise_addr.filter(|a| a.ip().is_unspecified() || a.port() == 0) {
+            return Err(Error::InvalidParameter(format!(
+                "--advertise-addr {a} is no address a peer can dial: name an IP and a port"
+            )));
+        }
+        let loopback =
+            cluster_addr.ip().is_loopback() && advertise_addr.is_none_or(|a| a.ip().is_loopback());
         let cluster_secret =
             match args.cluster_secret {
                 Some(s) if !s.is_empty() => s,
-                _ if cluster_addr.ip().is_loopback() => LOOPBACK_SECRET.to_string(),
+                _ if loopback => LOOPBACK_SECRET.to_string(),
                 _ => return Err(Error::InvalidParameter(
                     "--cluster-secret is required when --cluster-addr is not a loopback address"
                         .into(),
@@ -471,6 +495,7 @@ impl Config {
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
             listen: addr(args.listen, "127.0.0.1:5433", "listen")?,
             cluster_addr,
+            advertise_addr,
             join: args.join.unwrap_or_default(),
             discover,
             cluster_secret,
@@ -530,6 +555,25 @@ mod tests {
             ..Default::default()
         };
         assert!(Config::from_args(args).is_err());
+    }
+
+    #[test]
+    fn an_advertised_address_is_one_a_peer_can_dial() {
+        let with = |advertise: &str, secret: Option<&str>| {
+            Config::from_args(ServeArgs {
+                cluster_addr: Some("127.0.0.1:7946".into()),
+                advertise_addr: Some(advertise.into()),
+                cluster_secret: secret.map(String::from),
+                ..Default::default()
+            })
+        };
+        assert!(with("0.0.0.0:7946", Some("s")).is_err());
+        assert!(with("10.0.0.7:0", Some("s")).is_err());
+        // Peers outside loopback dial it: the built-in secret will not do.
+        assert!(with("10.0.0.7:7946", None).is_err());
+        let ok = with("10.0.0.7:7946", Some("s")).unwrap();
+        assert_eq!(ok.advertise_addr, Some("10.0.0.7:7946".parse().unwrap()));
+        assert!(with("127.0.0.1:7000", None).is_ok());
     }
 
     #[test]

@@ -474,6 +474,47 @@ async fn late_nodes_join_through_a_seed_and_through_dns() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_node_bound_to_every_interface_advertises_the_address_peers_dial() {
+    let port = free_port();
+    let advertised = format!("127.0.0.1:{port}");
+    let secret = "advertised secret";
+    let a = TestNode::start_with(&[
+        "--node-name",
+        "w1",
+        "--cluster-addr",
+        &format!("0.0.0.0:{port}"),
+        "--advertise-addr",
+        &advertised,
+        "--cluster-secret",
+        secret,
+    ]);
+    let b = TestNode::start_with(&[
+        "--node-name",
+        "w2",
+        "--join",
+        &advertised,
+        "--cluster-secret",
+        secret,
+    ]);
+    wait_alive(&a, 1).await;
+    wait_alive(&b, 1).await;
+    let cb = b.client().await;
+    let rows = simple_rows(
+        &cb,
+        "SELECT cluster_addr FROM mosaic.nodes WHERE node_name = 'w1'",
+    )
+    .await;
+    assert_eq!(rows[0][0].as_deref(), Some(advertised.as_str()));
+    cb.batch_execute("CREATE TABLE wide (x int)").await.unwrap();
+    let ca = a.client().await;
+    wait_rows(&ca, "SELECT count(*) FROM wide", &["0"]).await;
+    ca.batch_execute("INSERT INTO wide VALUES (1), (2)")
+        .await
+        .unwrap();
+    wait_rows(&cb, "SELECT sum(x) FROM wide", &["3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn nodes_without_the_secret_are_kept_out() {
     let a = TestNode::start_with(&["--node-name", "s1", "--cluster-secret", "right secret"]);
     let intruder = TestNode::start_with(&[

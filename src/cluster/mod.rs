@@ -228,7 +228,7 @@ impl Cluster {
         };
         let me = Member {
             name: store.node_name.clone(),
-            cluster_addr: tcp.local_addr()?,
+            cluster_addr: config.advertise_addr.unwrap_or(tcp.local_addr()?),
             pg_addr,
             incarnation: SystemTime::now()
                 .duration_since(UNIX_EPOCH)

@@ -264,8 +264,14 @@ impl crate::store::udf::signals::Signals for Signals {
                 return Err(Error::Canceled);
             }
             if std::time::Instant::now() >= until {
+                // PostgreSQL's errmsg_plural: "1 millisecond".
+                let unit = if timeout_ms == 1 {
+                    "millisecond"
+                } else {
+                    "milliseconds"
+                };
                 self.shared.warn(format!(
-                    "backend with PID {pid} did not terminate within {timeout_ms} milliseconds"
+                    "backend with PID {pid} did not terminate within {timeout_ms} {unit}"
                 ));
                 return Ok(false);
             }
