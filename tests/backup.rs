@@ -8,6 +8,8 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use common::{simple_rows, start_cluster, TestNode, PASSWORD, USER};
 
@@ -266,4 +268,87 @@ async fn a_lone_node_is_backed_up_and_a_damaged_backup_is_refused() {
         common::sqlstate(&t, "SELECT mosaic.backup_chunk('../catalog', 0)").await,
         "22023"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_updates_on_every_node_holds_each_row_once() {
+    let args = ["--replication-factor", "2", "--shard-max-rows", "40"];
+    let old = start_cluster(&["c1", "c2", "c3"], &args).await;
+    let c1 = old[0].client().await;
+    c1.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+    for (i, node) in old.iter().enumerate() {
+        let lo = i as i32 * 100 + 1;
+        node.client()
+            .await
+            .batch_execute(&format!(
+                "INSERT INTO t SELECT g, 0 FROM generate_series({lo}, {}) g",
+                lo + 99
+            ))
+            .await
+            .unwrap();
+    }
+    c1.batch_execute("SELECT mosaic.seal('t')").await.unwrap();
+    // Every node updates rows of every node (tombstones travel between
+    // them) while the backups run.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for (i, node) in old.iter().enumerate() {
+        let conn = node.conn_string();
+        let stop = stop.clone();
+        writers.push(tokio::spawn(async move {
+            let c = common::connect(&conn).await.unwrap();
+            let mut k = i as i32;
+            while !stop.load(Ordering::SeqCst) {
+                k = (k * 7 + 13) % 300 + 1;
+                let r = c
+                    .execute("UPDATE t SET v = v + 1 WHERE id = $1", &[&k])
+                    .await;
+                // A test that failed took the nodes away: stop, rather
+                // than spin on a closed connection.
+                if r.is_err() && c.is_closed() {
+                    break;
+                }
+            }
+        }));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut backups = Vec::new();
+    for (round, node) in old.iter().cycle().take(6).enumerate() {
+        let to = dir.path().join(format!("b{round}"));
+        stdout(&mosaic(
+            &["backup", "--to", to.to_str().unwrap(), "--url", &url(node)],
+            &[],
+        ));
+        backups.push(to);
+    }
+    stop.store(true, Ordering::SeqCst);
+    for w in writers {
+        w.await.unwrap();
+    }
+    for to in backups {
+        let fresh = TestNode::start();
+        stdout(&mosaic(
+            &[
+                "restore",
+                "--from",
+                to.to_str().unwrap(),
+                "--url",
+                &url(&fresh),
+            ],
+            &[],
+        ));
+        let rows = simple_rows(
+            &fresh.client().await,
+            "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM t",
+        )
+        .await;
+        assert_eq!(
+            rows[0],
+            ["300", "300", "1", "300"].map(|s| Some(s.to_string())),
+            "backup {}",
+            to.display()
+        );
+    }
 }

@@ -1,65 +1,125 @@
-//! What a backup asks of the cluster: every live shard of the tables it
-//! takes, with the tombstones any holder has of it; where every sequence
-//! stands on any node; and a copy of a shard this node does not hold.
+//! What a backup asks of the cluster: a moment when no node commits (its
+//! cut); every live shard of the tables it takes, with the tombstones any
+//! holder has of it or any node still has to deliver; where every
+//! sequence stands on any node; and a copy of a shard this node does not
+//! hold.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::cluster::membership::Member;
 use crate::cluster::proto::{Request, Response};
 use crate::cluster::{Cluster, QUERY_TIMEOUT};
 use crate::error::{Error, Result};
-use crate::types::backup::{BackupShard, SequenceFloor};
+use crate::store::Store;
+use crate::types::backup::{NodeCut, OpenRows, SequenceFloor};
 use crate::types::shard::ShardId;
 
+/// How long a node waits for the commits under way to end before its
+/// gate is closed.
+const GATE_WAIT: Duration = Duration::from_secs(10);
+/// How long a gate stays closed at most, should the backup that closed it
+/// never open it.
+const GATE_LEASE: Duration = Duration::from_secs(60);
+
+/// Close this node's commit gate for `token` (`store::gate`).
+pub(crate) fn pause_here(store: &Store, token: u64, lease: Duration) -> Result<()> {
+    if store.gate.close(token, GATE_WAIT, lease.min(GATE_LEASE)) {
+        Ok(())
+    } else {
+        Err(Error::LockNotAvailable(format!(
+            "node {}: the transactions committing there did not end within {} s, or another backup holds its commits",
+            store.node_name,
+            GATE_WAIT.as_secs()
+        )))
+    }
+}
+
 impl Cluster {
-    /// Every live shard of `tables` any node announces, each with the
-    /// union of the tombstones its reachable holders have of it. Fails,
-    /// naming them, when some shard has no reachable holder. Blocking.
-    pub fn backup_shards(&self, tables: &HashSet<String>) -> Result<Vec<BackupShard>> {
-        let me = self.store.node_name.clone();
-        let peers: HashMap<String, _> = self
+    /// Run `f` while no live node commits a transaction: every node's
+    /// commit gate closed, in the order of their names (so two backups do
+    /// not each hold a part), and opened again afterwards, whatever `f`
+    /// gives. Blocking.
+    pub fn with_commits_paused<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let token: u64 = rand::random();
+        let mut nodes: Vec<(String, Option<Member>)> = self
             .live_peers()
             .into_iter()
-            .map(|m| (m.name.clone(), m))
+            .map(|m| (m.name.clone(), Some(m)))
             .collect();
-        let (mut out, mut missing) = (Vec::new(), Vec::new());
-        for (id, (info, holders)) in self.known_shards() {
-            if !tables.contains(&info.table) {
-                continue;
-            }
-            let mut reached = false;
-            let mut rids = BTreeSet::new();
-            for holder in holders {
-                if holder == me {
-                    rids.extend(self.store.tombstones_of(&ShardId(id.clone()))?);
-                } else if let Some(peer) = peers.get(&holder) {
-                    let req = Request::ShardTombstones { id: id.clone() };
-                    let items = self
-                        .runtime
-                        .block_on(self.client(peer.cluster_addr).call_all(&req, QUERY_TIMEOUT))
-                        .map_err(|e| Error::Unavailable(format!("node {holder}: {e}")))?;
-                    for item in items {
-                        if let Response::Rids(r) = item {
-                            rids.extend(r);
-                        }
-                    }
-                } else {
-                    continue;
+        nodes.push((self.store.node_name.clone(), None));
+        nodes.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut closed = Vec::new();
+        let mut failed = None;
+        for (name, member) in nodes {
+            let r = match &member {
+                None => pause_here(&self.store, token, GATE_LEASE),
+                Some(peer) => self
+                    .ask(
+                        peer,
+                        &Request::PauseCommits {
+                            token,
+                            lease_ms: GATE_LEASE.as_millis() as u64,
+                        },
+                        GATE_WAIT + QUERY_TIMEOUT,
+                    )
+                    .map(drop),
+            };
+            match r {
+                Ok(()) => closed.push(member),
+                Err(e) => {
+                    failed = Some(match e {
+                        Error::LockNotAvailable(m) => Error::LockNotAvailable(m),
+                        other => Error::Unavailable(format!("node {name}: {other}")),
+                    });
+                    break;
                 }
-                reached = true;
             }
-            if !reached {
-                missing.push(id);
-                continue;
-            }
-            out.push(BackupShard {
-                id,
-                table: info.table,
-                byte_size: info.byte_size,
-                tombstones: rids.into_iter().collect(),
-            });
         }
+        let r = match failed {
+            None => f(),
+            Some(e) => Err(e),
+        };
+        for member in closed.iter().rev() {
+            match member {
+                None => self.store.gate.open(token),
+                Some(peer) => {
+                    if let Err(e) = self.ask(peer, &Request::ResumeCommits { token }, QUERY_TIMEOUT)
+                    {
+                        tracing::warn!(peer = %peer.name, error = %e, "could not open a peer's commit gate; its lease will");
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    /// `req` to `peer`, its answers. Blocking.
+    fn ask(&self, peer: &Member, req: &Request, timeout: Duration) -> Result<Vec<Response>> {
+        self.runtime
+            .block_on(self.client(peer.cluster_addr).call_all(req, timeout))
+    }
+
+    /// Each live node's cut of `tables` (`Store::backup_cut`), to be taken
+    /// while commits are paused. Fails, naming them, when some shard of
+    /// them has no live holder. Blocking.
+    pub fn backup_cut(&self, tables: &[String]) -> Result<(Vec<NodeCut>, Vec<OpenRows>)> {
+        let live: HashSet<String> = self
+            .live_peers()
+            .into_iter()
+            .map(|m| m.name)
+            .chain([self.store.node_name.clone()])
+            .collect();
+        let mut missing: Vec<String> = self
+            .known_shards()
+            .into_iter()
+            .filter(|(_, (info, holders))| {
+                tables.contains(&info.table) && !holders.iter().any(|h| live.contains(h))
+            })
+            .map(|(id, _)| id)
+            .collect();
         if !missing.is_empty() {
             missing.sort();
             return Err(Error::Unavailable(format!(
@@ -67,8 +127,24 @@ impl Cluster {
                 missing.join(", ")
             )));
         }
-        out.sort_by(|a, b| (&a.table, &a.id).cmp(&(&b.table, &b.id)));
-        Ok(out)
+        let (cut, mut open) = self.store.backup_cut(tables)?;
+        let mut cuts = vec![cut];
+        let req = Request::BackupCut {
+            tables: tables.to_vec(),
+        };
+        for peer in self.live_peers() {
+            let items = self
+                .ask(&peer, &req, QUERY_TIMEOUT)
+                .map_err(|e| Error::Unavailable(format!("node {}: {e}", peer.name)))?;
+            for item in items {
+                match item {
+                    Response::Cut(c) => cuts.push(c),
+                    Response::OpenRows(rows) => open.push(rows),
+                    _ => {}
+                }
+            }
+        }
+        Ok((cuts, open))
     }
 
     /// Where each sequence stands: the furthest position of this node and
@@ -86,19 +162,33 @@ impl Cluster {
         Ok(furthest(all))
     }
 
-    /// A copy of shard `id`, which this node does not hold, from a live
-    /// holder, left at `Store::transfer_path(id, "backup")` for a backup
-    /// to read; its path. Blocking.
+    /// A copy of shard `id`, whose file this node does not have, from a
+    /// live peer that has it (its holders first; a shard compacted since
+    /// the cut is still a file at its home), left at
+    /// `Store::transfer_path(id, "backup")` for a backup to read; its
+    /// path. Blocking.
     pub fn copy_for_backup(self: &Arc<Self>, id: &str) -> Result<PathBuf> {
-        let known = self.known_shards();
-        let Some((info, _)) = known.get(id) else {
-            return Err(Error::InvalidParameter(format!(
-                "no node is known to hold shard \"{id}\""
-            )));
+        let info = match self.known_shards().remove(id) {
+            Some((info, _)) => info,
+            None => crate::cluster::proto::ShardInfo {
+                id: id.to_string(),
+                table: String::new(),
+                home: String::new(),
+                live_rows: 0,
+                byte_size: 0,
+                tombstone_digest: 0,
+            },
         };
+        let mut peers = self.live_holders(&info);
+        for p in self.live_peers() {
+            if !peers.iter().any(|h| h.name == p.name) {
+                peers.push(p);
+            }
+        }
+        let req = Request::FetchFile { id: id.to_string() };
         let mut last = None;
-        for holder in self.live_holders(info) {
-            match self.runtime.block_on(self.fetch_file(info, &holder)) {
+        for holder in peers {
+            match self.runtime.block_on(self.fetch_with(&info, &holder, &req)) {
                 Ok((tmp, _)) => {
                     let path = self.store.transfer_path(&ShardId(id.to_string()), "backup");
                     std::fs::rename(&tmp, &path)?;

@@ -19,7 +19,7 @@
 //! (a node that was down, a node that joins later).
 
 pub mod advisory;
-mod backup;
+pub(crate) mod backup;
 pub use backup::furthest;
 mod cache;
 mod handoff;

@@ -173,6 +173,21 @@ pub enum Request {
     Replicate { id: String },
     /// Where this node's sequences stand (a backup); one `Sequences`.
     SequencePositions,
+    /// Close this node's commit gate for backup `token` (`store::gate`),
+    /// for at most `lease_ms`; `Done` once no commit is under way, an
+    /// error when commits did not end in time.
+    PauseCommits { token: u64, lease_ms: u64 },
+    /// Open the gate backup `token` closed; `Done`.
+    ResumeCommits { token: u64 },
+    /// Send the file of shard `id` as it lies here, live or superseded
+    /// since (a backup reads the shards of its cut, which compaction may
+    /// have replaced meanwhile): as `FetchShard`, without table or
+    /// tombstones in the header.
+    FetchFile { id: String },
+    /// What this node holds of `tables` now, in one snapshot (a backup's
+    /// cut, taken while every gate is closed): one `Cut`, then an
+    /// `OpenRows` item per batch of each table's unsealed rows.
+    BackupCut { tables: Vec<String> },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -189,6 +204,8 @@ pub enum Response {
     Refused,
     AdvisoryLocks(Vec<crate::cluster::advisory::HeldLock>),
     Sequences(Vec<crate::types::backup::SequenceFloor>),
+    Cut(crate::types::backup::NodeCut),
+    OpenRows(crate::types::backup::OpenRows),
 }
 
 /// What comes before a shard file's bytes.

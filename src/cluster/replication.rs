@@ -128,14 +128,23 @@ impl Cluster {
         info: &ShardInfo,
         holder: &Member,
     ) -> Result<(std::path::PathBuf, ShardHeader)> {
+        let req = Request::FetchShard {
+            id: info.id.clone(),
+        };
+        self.fetch_with(info, holder, &req).await
+    }
+
+    /// `fetch_file`, asking `holder` with `req` (`FetchShard`, or
+    /// `FetchFile` for a backup).
+    pub(super) async fn fetch_with(
+        self: &Arc<Self>,
+        info: &ShardInfo,
+        holder: &Member,
+        req: &Request,
+    ) -> Result<(std::path::PathBuf, ShardHeader)> {
         let mut stream = self
             .client(holder.cluster_addr)
-            .call::<Request, Response>(
-                &Request::FetchShard {
-                    id: info.id.clone(),
-                },
-                QUERY_TIMEOUT,
-            )
+            .call::<Request, Response>(req, QUERY_TIMEOUT)
             .await?;
         let tmp = self.store.shards_dir.join(format!(
             "{}.db.fetch-{:016x}",
@@ -210,6 +219,29 @@ impl Cluster {
         })
         .await
         .map_err(Error::internal)??;
+        out.send(Response::ShardHeader(header)).await?;
+        for chunk in bytes.chunks(CHUNK_BYTES) {
+            out.send(Response::Chunk(chunk.to_vec())).await?;
+        }
+        Ok(())
+    }
+
+    /// Serve a `FetchFile`: the file of shard `id` as it lies here, live
+    /// or superseded since (its header names no table and no tombstones).
+    pub(super) async fn send_file(
+        &self,
+        id: &str,
+        out: &crate::cluster::rpc::Sender<Response>,
+    ) -> Result<()> {
+        let path = self.store.shard_path(&ShardId(id.to_string()));
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|_| Error::InvalidParameter(format!("no file of shard {id} here")))?;
+        let header = ShardHeader {
+            table_oid: 0,
+            byte_size: bytes.len() as u64,
+            tombstones: vec![],
+        };
         out.send(Response::ShardHeader(header)).await?;
         for chunk in bytes.chunks(CHUNK_BYTES) {
             out.send(Response::Chunk(chunk.to_vec())).await?;

@@ -193,6 +193,7 @@ impl Handler for Service {
             }
             Request::Holdings => Response::Holdings(cluster.mine.lock().clone()),
             Request::FetchShard { id } => return cluster.send_shard(&id, &out).await,
+            Request::FetchFile { id } => return cluster.send_file(&id, &out).await,
             Request::ShardMetas { ids } => {
                 Response::Metas(blocking(move || metas(&store, &ids)).await?)
             }
@@ -222,6 +223,23 @@ impl Handler for Service {
                 Response::Rids(blocking(move || store.tombstones_of(&ShardId(id))).await?)
             }
             Request::SequencePositions => Response::Sequences(store.sequence_positions()),
+            Request::PauseCommits { token, lease_ms } => {
+                let lease = std::time::Duration::from_millis(lease_ms);
+                blocking(move || crate::cluster::backup::pause_here(&store, token, lease)).await?;
+                Response::Done
+            }
+            Request::ResumeCommits { token } => {
+                store.gate.open(token);
+                Response::Done
+            }
+            Request::BackupCut { tables } => {
+                let (cut, open) = blocking(move || store.backup_cut(&tables)).await?;
+                out.send(Response::Cut(cut)).await?;
+                for rows in open {
+                    out.send(Response::OpenRows(rows)).await?;
+                }
+                return Ok(());
+            }
         };
         out.send(done).await
     }

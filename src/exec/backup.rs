@@ -15,15 +15,11 @@
 //!   then checked against its id and sealed again here, without the
 //!   tombstoned rows; its new id.
 
-use std::collections::HashSet;
-
 use crate::error::{Error, Result};
 use crate::exec::query::AdminArg;
 use crate::exec::{Column, Outcome, RowSink, Session, TxnState};
 use crate::store::catalog::Entry;
-use crate::types::backup::{
-    BackupShard, Manifest, FORMAT, OID_FLOOR_SETTING, SEQUENCE_FLOOR_SETTING,
-};
+use crate::types::backup::{Manifest, FORMAT, OID_FLOOR_SETTING, SEQUENCE_FLOOR_SETTING};
 use crate::types::shard::ShardId;
 use crate::types::{Datum, PgType};
 
@@ -127,21 +123,23 @@ fn manifest(sess: &mut Session) -> Result<String> {
         .filter(|t| !t.is_temp())
         .map(|t| t.name.clone())
         .collect();
+    // Sealing first leaves few rows to carry unsealed; the cut itself
+    // does not depend on it.
     for table in &tables {
         sess.seal_everywhere(table)?;
     }
-    let tables: HashSet<String> = tables.into_iter().collect();
-    let (shards, sequences) = match sess.cluster.clone() {
-        Some(c) => {
-            // What this node sealed, in its holdings even without peers.
-            c.refresh_holdings()?;
-            (c.backup_shards(&tables)?, c.sequence_floors()?)
+    let (cuts, open, sequences) = match sess.cluster.clone() {
+        Some(c) => c.with_commits_paused(|| {
+            let (cuts, open) = c.backup_cut(&tables)?;
+            Ok((cuts, open, c.sequence_floors()?))
+        })?,
+        None => {
+            let (cut, open) = sess.store.backup_cut(&tables)?;
+            let floors = crate::cluster::furthest(sess.store.sequence_positions());
+            (vec![cut], open, floors)
         }
-        None => (
-            local_shards(sess, &tables)?,
-            crate::cluster::furthest(sess.store.sequence_positions()),
-        ),
     };
+    let shards = sess.store.assemble_backup(cuts, open)?;
     let entries: Vec<Entry> = sess
         .store
         .catalog
@@ -161,23 +159,6 @@ fn manifest(sess: &mut Session) -> Result<String> {
         shards,
     };
     serde_json::to_string(&manifest).map_err(Error::internal)
-}
-
-/// A lone node's live shards of `tables`.
-fn local_shards(sess: &Session, tables: &HashSet<String>) -> Result<Vec<BackupShard>> {
-    let mut out = Vec::new();
-    for s in sess.store.live_shards()? {
-        if !tables.contains(&s.table) {
-            continue;
-        }
-        out.push(BackupShard {
-            byte_size: sess.store.meta(&s.id)?.byte_size,
-            tombstones: sess.store.tombstones_of(&s.id)?,
-            id: s.id.0,
-            table: s.table,
-        });
-    }
-    Ok(out)
 }
 
 /// A chunk of shard `id`'s file: this node's own file while it has one

@@ -394,7 +394,10 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
         sess.txn = TxnState::Failed;
     }
     sess.publish_txn_state();
-    let ended = sess.conn.batch(sql);
+    let ended = match sql {
+        "COMMIT" => sess.conn.commit(),
+        _ => sess.conn.batch(sql),
+    };
     if st.own_txn {
         sess.held.release();
     }

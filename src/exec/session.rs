@@ -600,7 +600,10 @@ impl Session {
             (_, true) => "RELEASE mosaic_stmt",
             (_, false) => "ROLLBACK TO mosaic_stmt; RELEASE mosaic_stmt",
         };
-        let ended = self.conn.batch(end);
+        let ended = match end {
+            "COMMIT" => self.conn.commit(),
+            _ => self.conn.batch(end),
+        };
         if self.txn == TxnState::Idle {
             self.held.release();
         }
@@ -722,7 +725,7 @@ impl Session {
                     self.rollback()?;
                     return Err(e);
                 }
-                let r = self.conn.batch("COMMIT");
+                let r = self.conn.commit();
                 self.held.release();
                 if r.is_err() {
                     self.release_cluster_rows();

@@ -41,6 +41,8 @@ pub struct Conn {
     attached: Vec<ShardId>,
     /// What says a shard may be read (`store::scrub`).
     soundness: std::sync::Arc<crate::store::scrub::Soundness>,
+    /// What a session's COMMIT passes (`store::gate`).
+    gate: std::sync::Arc<crate::store::gate::Gate>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -59,6 +61,7 @@ impl Store {
             shards_dir: self.shards_dir.clone(),
             attached: vec![],
             soundness: self.soundness.clone(),
+            gate: self.gate.clone(),
         })
     }
 
@@ -83,6 +86,7 @@ impl Store {
             shards_dir: self.shards_dir.clone(),
             attached: vec![],
             soundness: self.soundness.clone(),
+            gate: self.gate.clone(),
         };
         conn.attach(std::slice::from_ref(id))?;
         Ok(conn)
@@ -98,6 +102,12 @@ impl Conn {
     /// tables, several statements separated by semicolons).
     pub fn batch(&self, sql: &str) -> Result<()> {
         Ok(self.db.execute_batch(sql)?)
+    }
+
+    /// COMMIT a session's transaction, once no backup holds the commit
+    /// gate (`store::gate`).
+    pub fn commit(&self) -> Result<()> {
+        self.gate.commit(|| self.batch("COMMIT"))
     }
 
     /// Run one statement; the number of rows it changed.

@@ -295,7 +295,9 @@ impl Store {
             }
             Ok(applied)
         })();
-        let applied = segment::finish(db, r)?;
+        // Committed through the gate (`store::gate`): while a backup takes
+        // its cut, the tombstones stay in their sender's outbox.
+        let applied = self.gate.commit(|| segment::finish(db, r))?;
         if applied > 0 {
             self.compact(table)?;
         }

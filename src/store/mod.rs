@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod clock;
 mod conn;
 pub mod errors;
+pub mod gate;
 pub mod inflight;
 mod manifest;
 mod replaced;
@@ -80,6 +81,8 @@ pub struct Store {
     pub inflight: Arc<inflight::InFlight>,
     /// Which shard files were verified, and which are damaged (`scrub`).
     pub soundness: Arc<scrub::Soundness>,
+    /// What a session's COMMIT passes; a backup closes it (`store::gate`).
+    pub gate: Arc<gate::Gate>,
 }
 
 impl std::fmt::Debug for Store {
@@ -97,6 +100,7 @@ impl Store {
         std::fs::create_dir_all(dir)?;
         let shards_dir = dir.join("shards");
         std::fs::create_dir_all(&shards_dir)?;
+        let _ = std::fs::remove_dir_all(dir.join(backup::TRANSFER_DIR));
         let catalog = Catalog::open(&dir.join("catalog.db"))?;
         let node_name = match (node_name, catalog.meta("node_name")?) {
             (Some(n), _) => n,
@@ -126,6 +130,7 @@ impl Store {
             orphans: Mutex::new(std::collections::HashSet::new()),
             inflight: Default::default(),
             soundness: Default::default(),
+            gate: Default::default(),
         };
         store.recover()?;
         Ok(Arc::new(store))

@@ -66,3 +66,35 @@ pub struct BackupShard {
     /// Row keys (`_rid`) deleted or updated since the shard was sealed.
     pub tombstones: Vec<i64>,
 }
+
+/// What one node holds at a backup's cut, read in one snapshot while no
+/// node commits (`cluster::backup`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NodeCut {
+    pub node: String,
+    /// Its live shards, its own and its copies.
+    pub shards: Vec<CutShard>,
+    /// Every tombstone it has (shard id, row key): of the shards it holds
+    /// and those it committed for other holders and has not delivered.
+    pub tombstones: Vec<(String, i64)>,
+}
+
+/// A live shard in a node's cut.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CutShard {
+    pub id: String,
+    pub table: String,
+    pub byte_size: u64,
+    /// The node that sealed it, for a copy; `None` for the node's own.
+    pub home: Option<String>,
+}
+
+/// Rows of one table's open segment at a backup's cut: each row's version
+/// and values, in the order of `columns`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpenRows {
+    pub node: String,
+    pub table: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<(i64, Vec<crate::types::Datum>)>,
+}
