@@ -20,6 +20,7 @@
 mod arith;
 mod array;
 mod calls;
+mod compare;
 mod divisors;
 mod enums;
 mod expr;

@@ -141,8 +141,7 @@ impl Typer<'_> {
     }
 
     /// Make operand `e` (of `side`) fit `mode`: in numeric mode a text
-    /// literal is read as numeric now; in float mode a numeric becomes
-    /// float8.
+    /// literal is read as numeric now; in float mode numeric is float8.
     fn fit(&mut self, e: &mut Expr, side: &Side, mode: &Mode) -> Result<()> {
         match (mode, side) {
             (Mode::Numeric, Side::Lit) => {
@@ -256,6 +255,7 @@ impl Typer<'_> {
     }
 
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
+        self.string_comparison(e)?;
         if self.bytea(e)? {
             return Ok(());
         }

@@ -1,0 +1,100 @@
+//! Comparisons PostgreSQL has no operator for: a string against a value
+//! of a type no string converts to implicitly.
+
+use sqlparser::ast::{BinaryOperator as Op, Expr, Value};
+
+use super::{is_numeric, Typer};
+use crate::error::{Error, Result};
+use crate::types::PgType;
+
+/// Whether `x` has a type of its own: a quoted literal, NULL or a
+/// parameter takes the other side's.
+fn typed(x: &Expr) -> bool {
+    let inner = unnested(x);
+    let untyped = super::values::quoted(inner).is_some()
+        || matches!(inner, Expr::Value(v) if matches!(v.value, Value::Placeholder(_) | Value::Null));
+    !untyped
+}
+
+fn unnested(mut x: &Expr) -> &Expr {
+    while let Expr::Nested(n) = x {
+        x = n;
+    }
+    x
+}
+
+/// Whether `x` is a string for certain: an explicit cast to one. (The
+/// types inferred for other expressions, catalog columns and array
+/// subscripts among them, are not all PostgreSQL's yet, and a wrong
+/// refusal would break a query PostgreSQL answers.)
+fn cast_to_string(x: &Expr) -> bool {
+    let Expr::Cast { data_type, .. } = unnested(x) else {
+        return false;
+    };
+    let name = data_type.to_string().to_lowercase();
+    name == "text"
+        || name.starts_with("varchar")
+        || name.starts_with("character varying")
+        || name.starts_with("char")
+        || name.starts_with("character")
+}
+
+impl Typer<'_> {
+    /// A comparison of a string (text, varchar, char; for now only one
+    /// cast explicitly) with a value of a type no string converts to
+    /// implicitly (a number, boolean, date or
+    /// time, interval, uuid, enum, array): PostgreSQL has no such operator
+    /// (42883), so neither side is converted to the other. A quoted
+    /// literal or a parameter is of no type yet, and takes the other's.
+    pub(super) fn string_comparison(&mut self, e: &Expr) -> Result<()> {
+        let Expr::BinaryOp { left, op, right } = e else {
+            return Ok(());
+        };
+        if !matches!(
+            op,
+            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+        ) {
+            return Ok(());
+        }
+        let lt = typed(left).then(|| self.type_of(left));
+        let rt = typed(right).then(|| self.type_of(right));
+        let is_string =
+            |t: &PgType| matches!(t, PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_));
+        let is_other = |t: &PgType| {
+            is_numeric(t)
+                || matches!(
+                    t,
+                    PgType::Int2
+                        | PgType::Int4
+                        | PgType::Int8
+                        | PgType::Float4
+                        | PgType::Float8
+                        | PgType::Bool
+                        | PgType::Date
+                        | PgType::Time
+                        | PgType::Timestamp
+                        | PgType::Timestamptz
+                        | PgType::Interval
+                        | PgType::Uuid
+                        | PgType::Enum(_)
+                        | PgType::Array(_)
+                )
+        };
+        match (lt, rt) {
+            (Some(l), Some(r))
+                if (is_string(&l) && cast_to_string(left) && is_other(&r))
+                    || (is_other(&l) && is_string(&r) && cast_to_string(right)) =>
+            {
+                Err(Error::NoSuchOperator(format!(
+                    "operator does not exist: {} {op} {}",
+                    l.without_modifiers().display_name(),
+                    r.without_modifiers().display_name()
+                ))
+                .with_hint(
+                    "No operator matches the given name and argument types. You might need to add explicit type casts.",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
