@@ -73,6 +73,19 @@ fn zoned_literal(e: &Expr) -> Option<&str> {
     }
 }
 
+/// The type of an integer or boolean constant (`1`, `3000000000`,
+/// `true`), which a quoted literal compared with it takes, as in
+/// PostgreSQL (`SELECT 1 = '1'` is true).
+fn constant_type(e: &Expr) -> Option<PgType> {
+    let Expr::Value(v) = e else { return None };
+    match &v.value {
+        Value::Number(n, _) if n.parse::<i32>().is_ok() => Some(PgType::Int4),
+        Value::Number(n, _) if n.parse::<i64>().is_ok() => Some(PgType::Int8),
+        Value::Boolean(_) => Some(PgType::Bool),
+        _ => None,
+    }
+}
+
 fn coerce(e: &mut Expr, ty: &PgType, zone: Zone) -> Result<()> {
     // Beside a timestamptz column, read now (so the column's shards can be
     // pruned by the value). A plain quoted timestamptz has its offset or
@@ -220,6 +233,10 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema, zone: Zone) -
                     coerce(right, ty, zone)
                 } else if let Some(ty) = column_of(right, &types) {
                     coerce(left, ty, zone)
+                } else if let (Some(ty), Some(_)) = (constant_type(left), string_literal(right)) {
+                    coerce(right, &ty, zone)
+                } else if let (Some(ty), Some(_)) = (constant_type(right), string_literal(left)) {
+                    coerce(left, &ty, zone)
                 } else {
                     Ok(())
                 }
