@@ -12,13 +12,9 @@ use std::sync::Arc;
 
 use tokio_postgres::config::SslMode;
 use tokio_rustls::rustls;
-use tokio_rustls::rustls::client::danger::{
-    HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
-};
-use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use tokio_rustls::rustls::server::ParsedCertificate;
-use tokio_rustls::rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_rustls::rustls::RootCertStore;
 
+use crate::auth::certs::ServerCertificate;
 use crate::error::{Error, Result};
 
 /// The `sslmode` values libpq knows.
@@ -151,11 +147,7 @@ pub fn connector(
         None => None,
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = NodeCertificate {
-        roots,
-        check_name: mode == Mode::VerifyFull,
-        provider: provider.clone(),
-    };
+    let verifier = ServerCertificate::new(roots, mode == Mode::VerifyFull, provider.clone());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::InvalidParameter(format!("TLS: {e}")))?
@@ -163,70 +155,6 @@ pub fn connector(
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     Ok(Some(tokio_postgres_rustls::MakeRustlsConnect::new(config)))
-}
-
-/// The node's certificate is good when it chains to `roots` (any when
-/// there are none, as libpq's `prefer` and `require`) and, with
-/// `check_name`, names the host connected to. The handshake's signatures
-/// are checked whatever the mode.
-#[derive(Debug)]
-struct NodeCertificate {
-    roots: Option<Arc<RootCertStore>>,
-    check_name: bool,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for NodeCertificate {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        let Some(roots) = &self.roots else {
-            return Ok(ServerCertVerified::assertion());
-        };
-        let cert = ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &cert,
-            roots,
-            intermediates,
-            now,
-            self.provider.signature_verification_algorithms.all,
-        )?;
-        if self.check_name {
-            rustls::client::verify_server_name(&cert, server_name)?;
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
 }
 
 #[cfg(test)]

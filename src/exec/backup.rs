@@ -245,7 +245,6 @@ fn restore_catalog(sess: &mut Session, text: &str) -> Result<String> {
     for floor in &floors {
         store.apply_entry(floor)?;
     }
-    sess.store.catalog.touch();
     if let Some(c) = sess.cluster.as_ref() {
         c.catalog_changed();
     }

@@ -224,11 +224,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether this node's manifest names shard `id` as live here.
-    pub fn holds_shard(&self, id: &ShardId) -> Result<bool> {
-        segment::holds(&self.writer.lock(), id)
-    }
-
     /// Where a file of shard `id` on its way in or out (`purpose`) lies:
     /// `DATA/transfer/`, which a start empties.
     pub fn transfer_path(&self, id: &ShardId, purpose: &str) -> PathBuf {
