@@ -608,4 +608,13 @@ mod tests {
             " 1.23e+04"
         );
     }
+
+    #[test]
+    fn v_multiplies_integers_with_an_overflow_check() {
+        let err = |n: Number, f: &str| to_char(&n, f).unwrap_err().sqlstate();
+        assert_eq!(to_char(&Number::Int4(12), "99V99").unwrap(), " 1200");
+        assert_eq!(err(Number::Int4(2147483647), "99V99"), "22003");
+        assert_eq!(err(Number::Int4(0), "99V9999999999"), "22003");
+        assert_eq!(err(Number::Int8(1), "99V9999999999999999999"), "22003");
+    }
 }

@@ -108,11 +108,19 @@ pub(super) fn digits(value: &Number, d: &mut Desc) -> Result<(Vec<u8>, u8, i32)>
         Number::Int4(v) | Number::Int8(v) => {
             let v = match value {
                 _ if !d.has(MULTI) => *v,
-                // int4_to_char multiplies in 32 bits, wrapping around.
-                Number::Int4(_) => i64::from((*v as i32).wrapping_mul(multiplier as i32)),
-                _ => v
-                    .checked_mul(multiplier as i64)
-                    .ok_or_else(|| Error::NumericOutOfRange("bigint out of range".into()))?,
+                // int4_to_char multiplies in 32 bits, by a power of ten
+                // that must itself fit (PostgreSQL 15.20 and later; before,
+                // the product wrapped around).
+                Number::Int4(_) => {
+                    let overflow = || Error::NumericOutOfRange("integer out of range".into());
+                    let m = 10i32.checked_pow(d.multi as u32).ok_or_else(overflow)?;
+                    i64::from((*v as i32).checked_mul(m).ok_or_else(overflow)?)
+                }
+                _ => {
+                    let overflow = || Error::NumericOutOfRange("bigint out of range".into());
+                    let m = 10i64.checked_pow(d.multi as u32).ok_or_else(overflow)?;
+                    v.checked_mul(m).ok_or_else(overflow)?
+                }
             };
             if d.has(MULTI) {
                 d.pre += d.multi;
