@@ -93,9 +93,10 @@ for tool in java javac; do
 done
 echo "install-test-deps: $(javac -version 2>&1), PostgreSQL JDBC $(dpkg-query -W -f='${Version}' libpostgresql-jdbc-java 2>/dev/null || echo '(jar not from a package)')"
 
-# Python drivers for tests/compat_python.rs, pinned to major versions.
-python_modules="import psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic"
-python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9' 'sqlalchemy>=2,<3' 'alembic>=1.13,<2')
+# Python drivers for tests/compat_python.rs, pinned to major versions;
+# pgvector-python (with numpy, which it needs) for test_vector.py.
+python_modules="import psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic, pgvector, numpy"
+python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9' 'sqlalchemy>=2,<3' 'alembic>=1.13,<2' 'pgvector>=0.3,<1' 'numpy>=1.26,<3')
 command -v python3 >/dev/null 2>&1 || {
   echo "install-test-deps: python3 is not on PATH" >&2
   exit 1
@@ -119,4 +120,4 @@ if ! python3 -c "$python_modules" >/dev/null 2>&1; then
   }
 fi
 
-echo "install-test-deps: ok ($(psql --version); $(python3 -c 'import psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic; print("psycopg", psycopg.__version__, "psycopg2", psycopg2.__version__.split()[0], "asyncpg", asyncpg.__version__, "pytest", pytest.__version__, "sqlalchemy", sqlalchemy.__version__, "alembic", alembic.__version__)'))"
+echo "install-test-deps: ok ($(psql --version); $(python3 -c 'import importlib.metadata, psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic, numpy; print("psycopg", psycopg.__version__, "psycopg2", psycopg2.__version__.split()[0], "asyncpg", asyncpg.__version__, "pytest", pytest.__version__, "sqlalchemy", sqlalchemy.__version__, "alembic", alembic.__version__, "pgvector", importlib.metadata.version("pgvector"), "numpy", numpy.__version__)'))"

@@ -210,6 +210,13 @@ pub enum Error {
     /// 42883: no operator for these operand types.
     #[error("{0}")]
     NoSuchOperator(String),
+    /// 22000: a value a type's rules refuse with no narrower code
+    /// (pgvector's dimension and element checks).
+    #[error("{0}")]
+    DataException(String),
+    /// 54000: past a fixed limit of a type (a vector's 16000 dimensions).
+    #[error("{0}")]
+    ProgramLimit(String),
     /// 42846: no cast between the two types.
     #[error("{0}")]
     CannotCoerce(String),
@@ -333,6 +340,8 @@ impl Error {
             Error::InvalidName(_) => "42602",
             Error::CannotCoerce(_) => "42846",
             Error::NoSuchOperator(_) => "42883",
+            Error::DataException(_) => "22000",
+            Error::ProgramLimit(_) => "54000",
             Error::SequenceLimit(_) => "2200H",
             Error::GeneratedAlways(_) => "428C9",
             Error::SchemaExists(_) => "42P06",
@@ -477,6 +486,8 @@ mod tests {
             (Error::DependentObjects("d".into()), "2BP01"),
             (Error::ColumnExists("c".into()), "42701"),
             (Error::UndefinedColumn("c".into()), "42703"),
+            (Error::DataException("v".into()), "22000"),
+            (Error::ProgramLimit("v".into()), "54000"),
         ];
         for (err, code) in cases {
             assert_eq!(err.sqlstate(), code, "{err:?}");

@@ -38,6 +38,7 @@ pub mod role;
 pub mod sequence;
 pub mod shard;
 pub mod table;
+pub mod vector;
 pub mod zone;
 
 use serde::{Deserialize, Serialize};
@@ -87,6 +88,12 @@ pub enum PgType {
     Array(Box<PgType>),
     /// An enum type (`types::enums`): stored as its label.
     Enum(Box<enums::EnumType>),
+    /// pgvector's `vector(n)` (`types::vector`), with its declared
+    /// dimensions: stored as little-endian f32s.
+    Vector(Option<u32>),
+    /// The one-byte `"char"` of the system catalogs (`pg_type.typtype`,
+    /// `pg_class.relkind`): stored as text.
+    Char,
     /// A full transaction id (`pg_current_xact_id()`): an unsigned 64-bit
     /// integer, stored as an integer.
     Xid8,
@@ -200,6 +207,7 @@ impl PgType {
                     "type {dt} (interval fields or precision)"
                 )))
             }
+            D::Custom(name, mods) if is_vector_name(&name.to_string()) => vector_type(mods)?,
             D::Custom(name, mods) => custom_type(&name.to_string(), mods)
                 .ok_or_else(|| Error::Unsupported(format!("type {dt}")))?,
             D::Array(
@@ -228,7 +236,7 @@ impl PgType {
             | PgType::Xid8
             | PgType::Oid => Storage::Integer,
             PgType::Float4 | PgType::Float8 => Storage::Real,
-            PgType::Bytea => Storage::Blob,
+            PgType::Bytea | PgType::Vector(_) => Storage::Blob,
             _ => Storage::Text,
         }
     }
@@ -277,8 +285,15 @@ impl PgType {
                 postgres_types::Kind::Enum(e.labels.clone()),
                 "public".into(),
             ),
+            PgType::Vector(_) => T::new(
+                "vector".into(),
+                vector::OID,
+                postgres_types::Kind::Simple,
+                "public".into(),
+            ),
             PgType::Void => T::VOID,
             PgType::Xid8 => T::XID8,
+            PgType::Char => T::CHAR,
             PgType::Oid => T::OID,
             PgType::Unknown => T::TEXT,
         }
@@ -291,6 +306,9 @@ impl PgType {
     /// The type for a wire OID, if MosaicDB supports it.
     pub fn from_oid(oid: u32) -> Option<PgType> {
         use pgwire::api::Type as T;
+        if oid == vector::OID {
+            return Some(PgType::Vector(None));
+        }
         let t = T::from_oid(oid)?;
         Some(match t {
             T::BOOL => PgType::Bool,
@@ -313,6 +331,7 @@ impl PgType {
             T::UUID => PgType::Uuid,
             T::INTERVAL => PgType::Interval,
             T::OID => PgType::Oid,
+            T::CHAR => PgType::Char,
             other => match other.kind() {
                 postgres_types::Kind::Array(elem) => {
                     PgType::Array(Box::new(PgType::from_oid(elem.oid())?))
@@ -330,6 +349,7 @@ impl PgType {
             PgType::Numeric(_) => PgType::Numeric(None),
             PgType::Varchar(_) => PgType::Varchar(None),
             PgType::Bpchar(_) => PgType::Bpchar(None),
+            PgType::Vector(_) => PgType::Vector(None),
             PgType::Array(elem) => PgType::Array(Box::new(elem.without_modifiers())),
             other => other.clone(),
         }
@@ -363,8 +383,11 @@ impl PgType {
             PgType::Interval => "interval".into(),
             PgType::Array(elem) => format!("{}[]", elem.display_name()),
             PgType::Enum(e) => enums::display_name(&e.name),
+            PgType::Vector(Some(n)) => format!("vector({n})"),
+            PgType::Vector(None) => "vector".into(),
             PgType::Void => "void".into(),
             PgType::Xid8 => "xid8".into(),
+            PgType::Char => "\"char\"".into(),
             PgType::Oid => "oid".into(),
             PgType::Unknown => "unknown".into(),
         }
@@ -392,8 +415,10 @@ impl PgType {
             PgType::Varchar(_) => "character varying",
             PgType::Bpchar(_) => "character",
             PgType::Array(_) => "array",
+            PgType::Vector(_) => "vector",
             PgType::Void => "void",
             PgType::Xid8 => "xid8",
+            PgType::Char => "\"char\"",
             PgType::Oid => "oid",
             PgType::Text | PgType::Unknown | PgType::Enum(_) => "text",
         }
@@ -505,6 +530,26 @@ fn char_len(n: Option<&sqlparser::ast::CharacterLength>) -> Result<Option<u32>> 
         Some(other) => Err(Error::InvalidInput(format!(
             "length for type varchar must be between 1 and 10485760, not {other}"
         ))),
+    }
+}
+
+/// Whether a custom type name is pgvector's `vector`.
+fn is_vector_name(name: &str) -> bool {
+    let n = name.trim_matches('"').to_ascii_lowercase();
+    matches!(n.as_str(), "vector" | "public.vector")
+}
+
+/// `vector` or `vector(n)`, its dimensions checked as pgvector checks them.
+fn vector_type(mods: &[sqlparser::ast::TypeModifier]) -> Result<PgType> {
+    match mods {
+        [] => Ok(PgType::Vector(None)),
+        [sqlparser::ast::TypeModifier::Number(v, _)] => {
+            let n: i64 = v
+                .parse()
+                .map_err(|_| Error::Syntax(format!("syntax error at or near \"{v}\"")))?;
+            Ok(PgType::Vector(Some(vector::typmod(n)?)))
+        }
+        _ => Err(Error::InvalidParameter("invalid type modifier".into())),
     }
 }
 
@@ -659,6 +704,11 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
             sort_orders: vec![],
         })));
     }
+    if let Some(args) = spec.strip_prefix("vector(") {
+        return Some(PgType::Vector(Some(
+            args.trim_end_matches(')').parse().ok()?,
+        )));
+    }
     if let Some(args) = spec.strip_prefix("numeric(") {
         let (p, s) = args.trim_end_matches(')').split_once(',')?;
         return Some(PgType::Numeric(Some((
@@ -691,6 +741,7 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
         "uuid" => PgType::Uuid,
         "interval" => PgType::Interval,
         "oid" => PgType::Oid,
+        "vector" => PgType::Vector(None),
         _ => return None,
     })
 }
@@ -703,6 +754,7 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Int2 => "int2".into(),
         PgType::Int4 => "int4".into(),
         PgType::Int8 | PgType::Xid8 => "int8".into(),
+        PgType::Char => "char".into(),
         PgType::Oid => "oid".into(),
         PgType::Float4 => "float4".into(),
         PgType::Float8 => "float8".into(),
@@ -723,78 +775,10 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Uuid => "uuid".into(),
         PgType::Interval => "interval".into(),
         PgType::Enum(e) => format!("enum:{}:{}", e.collation(), e.name),
+        PgType::Vector(Some(n)) => format!("vector({n})"),
+        PgType::Vector(None) => "vector".into(),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use sqlparser::ast::Statement;
-    use sqlparser::dialect::PostgreSqlDialect;
-    use sqlparser::parser::Parser;
-
-    #[test]
-    fn sql_type_names_map_to_pg_types() {
-        let sql = "CREATE TABLE t (a serial, b bigserial, c timestamptz, \
-                   d timestamp with time zone, e varchar(10), f char(3), g float(10), \
-                   h numeric(10,2), i int2, j double precision, k bpchar, \
-                   l character varying(5), m smallserial, n timestamp without time zone, \
-                   o int8, p real, q float, r boolean, s bytea, u uuid, v jsonb, w json, \
-                   x date, y text, z character, aa decimal, ab bool, ac int4, ad float8)";
-        let stmts = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
-        let Statement::CreateTable(ct) = &stmts[0] else {
-            panic!("not a CREATE TABLE")
-        };
-        let got: Vec<PgType> = ct
-            .columns
-            .iter()
-            .map(|c| PgType::from_sql(&c.data_type).unwrap())
-            .collect();
-        use PgType::*;
-        let want = vec![
-            Int4,
-            Int8,
-            Timestamptz,
-            Timestamptz,
-            Varchar(Some(10)),
-            Bpchar(Some(3)),
-            Float4,
-            Numeric(Some((10, 2))),
-            Int2,
-            Float8,
-            Bpchar(None),
-            Varchar(Some(5)),
-            Int2,
-            Timestamp,
-            Int8,
-            Float4,
-            Float8,
-            Bool,
-            Bytea,
-            Uuid,
-            Jsonb,
-            Json,
-            Date,
-            Text,
-            Bpchar(Some(1)),
-            Numeric(None),
-            Bool,
-            Int4,
-            Float8,
-        ];
-        assert_eq!(got, want);
-        let serial: Vec<bool> = ct.columns.iter().map(|c| is_serial(&c.data_type)).collect();
-        assert_eq!(&serial[..3], &[true, true, false]);
-        assert_eq!(serial_type(&ct.columns[12].data_type), Some(Int2));
-        let bad = Parser::parse_sql(
-            &PostgreSqlDialect {},
-            "CREATE TABLE t (a interval day to second)",
-        )
-        .unwrap();
-        let Statement::CreateTable(ct) = &bad[0] else {
-            panic!("not a CREATE TABLE")
-        };
-        let err = PgType::from_sql(&ct.columns[0].data_type).unwrap_err();
-        assert_eq!(err.sqlstate(), "0A000");
-    }
-}
+mod tests;

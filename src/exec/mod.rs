@@ -400,7 +400,7 @@ pub(crate) fn prepare_one(
     ) {
         crate::sql::validate::check(&stmt, catalog)?;
     }
-    let inferred = crate::sql::infer::param_types(&stmt, catalog);
+    let inferred = crate::sql::infer::param_types(&stmt, &system::SystemSchema(catalog));
     let n = inferred
         .len()
         .max(declared.len())

@@ -289,7 +289,16 @@ fn row_split(s: Shape) -> Option<Split> {
     for (i, (e, _)) in outputs.iter().enumerate() {
         out.push(e, 'c', i + 1);
     }
-    let (frag_order, merge_order) = row_order(&s.order, &outputs, distinct, &mut out)?;
+    let (mut frag_order, mut merge_order) = row_order(&s.order, &outputs, distinct, &mut out)?;
+    if !distinct && !frag_order.is_empty() {
+        // Rows tied on every sort key are ordered by their values, so
+        // the first k are the same rows on every node, whichever source
+        // answered first (PostgreSQL leaves the order of ties open).
+        for (i, (e, _)) in outputs.iter().enumerate() {
+            frag_order.push(format!("{PREFIX}c{}", i + 1));
+            merge_order.push(collated(format!("{PREFIX}c{}", i + 1), e));
+        }
+    }
     let keep = match (&s.limit, &s.offset) {
         (Some(l), Some(o)) => format!(" LIMIT ({l}) + ({o})"),
         (Some(l), None) => format!(" LIMIT {l}"),

@@ -7,7 +7,7 @@ mod arrays;
 mod expr;
 mod names;
 mod params;
-mod typed;
+pub(crate) mod typed;
 
 use sqlparser::ast::{
     FromTable, Ident, ObjectName, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,

@@ -86,12 +86,12 @@ pub const STACK_SIZE: usize = 64 << 20;
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(&respell_lock_strengths(&ctas::type_column_list(
-            &ctas::matview_data_clause(&roles::respell_create_user(
+        .try_with_sql(&respell_l1_operator(&respell_lock_strengths(
+            &ctas::type_column_list(&ctas::matview_data_clause(&roles::respell_create_user(
                 &table_query::respell_table_statements(&table_query::unwrap_insert_query(
                     &merge::respell_default_values(sql),
                 )),
-            )),
+            ))),
         )))
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| {
@@ -341,6 +341,33 @@ fn char_position(sql: &str, line: usize, column: usize) -> usize {
 /// write lock here (see exec::locks), so the weaker strengths lock the
 /// same. Only the words change; the text is rebuilt from its tokens only
 /// when they occur.
+/// pgvector's `<+>` (L1 distance), which sqlparser reads as `<` and `+`
+/// and `>`, spelled as the one custom operator `infer::typed::vector`
+/// knows it by.
+fn respell_l1_operator(sql: &str) -> std::borrow::Cow<'_, str> {
+    use sqlparser::tokenizer::Token;
+    if !sql.contains("<+>") {
+        return sql.into();
+    }
+    let Some((tokens, texts)) = tokens::with_text(sql) else {
+        return sql.into();
+    };
+    let mut out = String::with_capacity(sql.len() + 4);
+    let mut i = 0;
+    while i < texts.len() {
+        if let (Token::Lt, Some(Token::Plus), Some(Token::Gt)) =
+            (&tokens[i], tokens.get(i + 1), tokens.get(i + 2))
+        {
+            out.push_str(infer::typed::vector::L1_OPERATOR);
+            i += 3;
+            continue;
+        }
+        out.push_str(texts[i]);
+        i += 1;
+    }
+    out.into()
+}
+
 fn respell_lock_strengths(sql: &str) -> std::borrow::Cow<'_, str> {
     use sqlparser::tokenizer::Token;
     if !sql

@@ -49,6 +49,8 @@ const AGGREGATES: &[&str] = &[
     "pg_numeric_max",
     "pg_interval_sum",
     "pg_interval_avg",
+    "pg_vector_sum",
+    "pg_vector_avg",
     "pg_json_agg",
     "pg_json_agg_rows",
     "pg_jsonb_agg",

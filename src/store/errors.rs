@@ -73,7 +73,7 @@ const KNOWN_STATES: &[&str] = &[
     "22P02", "22003", "22012", "22001", "22008", "22023", "22011", "0A000", "42804", "XX000",
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
     "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18", "42601",
-    "2201G", "2203A", "2203B", "2203C", "22033", "22036", "22038", "22039",
+    "2201G", "2203A", "2203B", "2203C", "22033", "22036", "22038", "22039", "22000", "54000",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -137,6 +137,8 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
             Error::JsonPath(state, m)
         }
         "42501" => Error::PermissionDenied(m),
+        "22000" => Error::DataException(m),
+        "54000" => Error::ProgramLimit(m),
         _ => Error::InvalidParameter(m),
     })
 }

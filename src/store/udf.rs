@@ -46,6 +46,7 @@ mod strings;
 mod text;
 mod time;
 pub mod tokens;
+mod vector;
 pub mod zone;
 
 type FnResult = rusqlite::Result<Value>;
@@ -119,6 +120,11 @@ pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
         (PgType::Float8, V::Integer(i)) => Datum::Real(i as f64),
         (PgType::Float8, V::Real(f)) => Datum::Real(f),
         (PgType::Bytea, V::Blob(b)) => Datum::Blob(b.to_vec()),
+        (PgType::Vector(n), V::Blob(b)) => {
+            let v = crate::types::vector::from_blob(b)?;
+            crate::types::vector::check_typmod(*n, v.len())?;
+            Datum::Blob(b.to_vec())
+        }
         (PgType::Text | PgType::Unknown, v) => Datum::Text(as_text(v).unwrap_or_default()),
         (PgType::Varchar(n) | PgType::Bpchar(n), v) => {
             // An explicit cast truncates silently, unlike an assignment.
@@ -672,6 +678,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     regexp::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
+    vector::register(conn, det)?;
     text::register(conn, det)
 }
 

@@ -10,6 +10,9 @@ pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
     match (oid, ty) {
         (_, Some(PgType::Varchar(_))) => PgType::Varchar(m.map(|n| n as u32)).display_name(),
         (_, Some(PgType::Bpchar(_))) => PgType::Bpchar(m.map(|n| n as u32)).display_name(),
+        (_, Some(PgType::Vector(_))) => {
+            PgType::Vector(typmod.filter(|m| *m >= 1).map(|m| m as u32)).display_name()
+        }
         (_, Some(PgType::Numeric(_))) => {
             PgType::Numeric(m.map(|m| ((m >> 16) as u32, (m & 0xffff) as u32))).display_name()
         }
@@ -18,6 +21,8 @@ pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
         (705, _) => "unknown".into(),
         (_, Some(t)) => t.display_name(),
         (18, _) => "\"char\"".into(),
+        (1560, _) => "bit".into(),
+        (1562, _) => "bit varying".into(),
         (26, _) => "oid".into(),
         (22, _) => "int2vector".into(),
         (30, _) => "oidvector".into(),
@@ -83,7 +88,36 @@ pub const BUILTIN_TYPES: &[BuiltinType] = &[
     ty(1700, "numeric", -1, "N", 1231, 0),
     ty(2950, "uuid", 16, "U", 2951, 0),
     ty(3802, "jsonb", -1, "U", 3807, 0),
+    // Listed, not supported as column types: pgvector's client libraries
+    // look them up beside `vector` (bit for its binary quantization).
+    ty(1560, "bit", -1, "V", 1561, 0),
+    ty(1562, "varbit", -1, "V", 1563, 0),
+    ty(
+        crate::types::vector::OID as i64,
+        "vector",
+        -1,
+        "U",
+        crate::types::vector::ARRAY_OID as i64,
+        0,
+    ),
 ];
+
+/// The oid of schema `public`, where pgvector's `vector` lives.
+const PUBLIC_NAMESPACE: i64 = 2200;
+/// The oid of schema `pg_catalog`, where PostgreSQL's own types live.
+const PG_CATALOG_NAMESPACE: i64 = 11;
+
+impl BuiltinType {
+    /// The schema the type is in: `public` for `vector` (where
+    /// `CREATE EXTENSION vector` puts it), `pg_catalog` for the rest.
+    pub fn namespace(&self) -> i64 {
+        if self.oid == crate::types::vector::OID as i64 {
+            PUBLIC_NAMESPACE
+        } else {
+            PG_CATALOG_NAMESPACE
+        }
+    }
+}
 
 /// The oid of a type by name, as `to_regtype` looks it up: `int4`,
 /// `integer`, `character varying(10)`, `pg_catalog.text`, `text[]`; `None`
@@ -91,6 +125,12 @@ pub const BUILTIN_TYPES: &[BuiltinType] = &[
 pub fn type_oid(name: &str) -> Option<i64> {
     let name = name.trim();
     let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
+    // An array type by its own name: `_int4`, `_vector`.
+    if let Some(elem) = name.strip_prefix('_') {
+        if let Some(t) = BUILTIN_TYPES.iter().find(|t| t.name == elem) {
+            return Some(t.array);
+        }
+    }
     if let Some(elem) = name.strip_suffix("[]") {
         let oid = type_oid(elem)?;
         return BUILTIN_TYPES.iter().find(|t| t.oid == oid).map(|t| t.array);

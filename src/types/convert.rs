@@ -62,6 +62,10 @@ pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
             format!("{s}+00")
         }
         (PgType::Bytea, Datum::Text(s)) => hex(s.as_bytes()),
+        (PgType::Vector(_), Datum::Blob(b)) => match super::vector::from_blob(b) {
+            Ok(v) => super::vector::format(&v),
+            Err(_) => hex(b),
+        },
         // jsonb an expression built (`->`, a function) is printed as
         // PostgreSQL prints jsonb; stored values already are.
         (PgType::Jsonb, Datum::Text(s)) => {
@@ -177,8 +181,28 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
         | PgType::Json
         | PgType::Enum(_)
         | PgType::Unknown => text().into_bytes(),
+        PgType::Vector(_) => super::vector::to_binary(&stored_vector(v)?),
+        // charsend: the one byte (none for an empty value).
+        PgType::Char => text().into_bytes().into_iter().take(1).collect(),
         PgType::Void => Vec::new(),
     }))
+}
+
+/// A vector as stored (a BLOB), or as text a client wrote.
+fn stored_vector(v: &Datum) -> Result<Vec<f32>> {
+    match v {
+        Datum::Blob(b) => super::vector::from_blob(b),
+        Datum::Text(s) => super::vector::parse(s),
+        _ => Err(Error::DatatypeMismatch(
+            "a stored vector that is not a vector".into(),
+        )),
+    }
+}
+
+/// Vector input checked against a `vector(n)` and stored.
+fn vector_datum(v: Vec<f32>, typmod: &Option<u32>) -> Result<Datum> {
+    super::vector::check_typmod(*typmod, v.len())?;
+    Ok(Datum::Blob(super::vector::to_blob(&v)))
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -412,6 +436,11 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
         PgType::Timestamp => Ok(Datum::Text(timestamp_text(parse_timestamp(s, false)?)?)),
         PgType::Timestamptz => Ok(Datum::Text(timestamp_text(parse_timestamp(s, true)?)?)),
         PgType::Uuid => parse_uuid(s).ok_or_else(|| syntax(ty, s)),
+        PgType::Vector(typmod) => vector_datum(super::vector::parse(s)?, typmod),
+        // charin keeps the first byte.
+        PgType::Char => Ok(Datum::Text(
+            String::from_utf8_lossy(&s.as_bytes()[..s.len().min(1)]).into_owned(),
+        )),
         PgType::Interval => Ok(Datum::Text(Interval::parse(s)?.format())),
         PgType::Json => match serde_json::from_str::<serde::de::IgnoredAny>(s) {
             Ok(_) => Ok(Datum::Text(s.to_string())),
@@ -469,6 +498,7 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
         }
         PgType::Numeric(typmod) => return numeric_datum(Numeric::from_binary(b)?, typmod),
         PgType::Interval => Datum::Text(Interval::from_binary(b)?.format()),
+        PgType::Vector(typmod) => return vector_datum(super::vector::from_binary(b)?, typmod),
         PgType::Bytea => Datum::Blob(b.to_vec()),
         PgType::Date => {
             let days = i64::from(i32::from_be_bytes(fixed(ty, b)?));

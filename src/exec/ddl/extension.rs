@@ -3,11 +3,12 @@
 //! says of one it has no control file for).
 //!
 //! Built in: `plpgsql` (installed in every database, as in PostgreSQL, so
-//! a plain CREATE of it fails with 42710), and `pgcrypto` and `uuid-ossp`
-//! as far as their functions exist here (`gen_random_uuid()`,
-//! `uuid_generate_v4()`). Those two are not recorded: CREATE and DROP of
-//! them succeed without changing anything, their functions are there
-//! either way, and `pg_extension` lists plpgsql alone.
+//! a plain CREATE of it fails with 42710), and `pgcrypto`, `uuid-ossp`
+//! and `vector` as far as their functions exist here (`gen_random_uuid()`,
+//! `uuid_generate_v4()`, pgvector's `vector` type: `types::vector`). Those
+//! are not recorded: CREATE and DROP of them succeed without changing
+//! anything, their types and functions are there either way, and
+//! `pg_extension` lists plpgsql alone.
 
 use sqlparser::ast::{CreateExtension, DropExtension};
 
@@ -20,6 +21,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("plpgsql", "1.0"),
     ("pgcrypto", "1.3"),
     ("uuid-ossp", "1.1"),
+    ("vector", "0.8.1"),
 ];
 
 /// The extension PostgreSQL installs in every database.
@@ -31,7 +33,7 @@ fn version_of(name: &str) -> Option<&'static str> {
 
 fn not_available(name: &str) -> Error {
     Error::NotSupported(format!("extension \"{name}\" is not available")).with_detail(
-        "MosaicDB has these extensions built in: plpgsql, pgcrypto (gen_random_uuid only) and uuid-ossp (uuid_generate_v4 only).",
+        "MosaicDB has these extensions built in: plpgsql, pgcrypto (gen_random_uuid only), uuid-ossp (uuid_generate_v4 only) and vector (pgvector's vector type, its operators and functions).",
     )
 }
 

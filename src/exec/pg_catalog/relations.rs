@@ -65,6 +65,7 @@ fn pg_type(name: &str) -> PgType {
         "float4" => PgType::Float4,
         "bool" => PgType::Bool,
         "timestamptz" => PgType::Timestamptz,
+        "char" => PgType::Char,
         _ => PgType::Text,
     }
 }

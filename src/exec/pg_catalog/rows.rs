@@ -223,6 +223,8 @@ fn typmod(ty: &PgType) -> i64 {
     match ty {
         PgType::Varchar(Some(n)) | PgType::Bpchar(Some(n)) => *n as i64 + 4,
         PgType::Numeric(Some((p, s))) if *p > 0 => (((*p as i64) << 16) | *s as i64) + 4,
+        // pgvector's typmod is the dimensions themselves.
+        PgType::Vector(Some(n)) => *n as i64,
         _ => -1,
     }
 }
@@ -293,7 +295,7 @@ fn types(def: &TableDef) -> Rows {
             vec![
                 ("oid", i(bt.oid)),
                 ("typname", t(bt.name)),
-                ("typnamespace", i(PG_CATALOG_NS)),
+                ("typnamespace", i(bt.namespace())),
                 ("typowner", i(OWNER_OID)),
                 ("typlen", i(bt.len)),
                 ("typbyval", b(fixed && bt.len <= 8)),
@@ -317,7 +319,7 @@ fn types(def: &TableDef) -> Rows {
             vec![
                 ("oid", i(bt.array)),
                 ("typname", t(format!("_{}", bt.name))),
-                ("typnamespace", i(PG_CATALOG_NS)),
+                ("typnamespace", i(bt.namespace())),
                 ("typowner", i(OWNER_OID)),
                 ("typlen", i(-1)),
                 ("typtype", t("b")),

@@ -410,6 +410,9 @@ impl Env<'_> {
                     return Ok(PgType::Jsonb);
                 }
                 let r = self.expr_type(right)?;
+                if matches!(l, PgType::Vector(_)) || matches!(r, PgType::Vector(_)) {
+                    return Ok(PgType::Vector(None));
+                }
                 if let Some(t) = super::typed::time::time_arith(op, (&l, left), (&r, right))
                     .or_else(|| interval_arith(op, (&l, left), (&r, right)))
                 {
@@ -420,7 +423,9 @@ impl Env<'_> {
             Op::PGExp => math(self.expr_type(left)?),
             Op::StringConcat => {
                 let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
-                if matches!(l, PgType::Array(_)) {
+                if matches!(l, PgType::Vector(_)) || matches!(r, PgType::Vector(_)) {
+                    PgType::Vector(None)
+                } else if matches!(l, PgType::Array(_)) {
                     l
                 } else if matches!(r, PgType::Array(_)) {
                     r
@@ -442,7 +447,7 @@ impl Env<'_> {
                 self.expr_type(left)?
             }
             Op::Spaceship | Op::LtDashGt => PgType::Float8,
-            Op::Custom(c) if c == "<#>" => PgType::Float8,
+            Op::Custom(c) if c == "<#>" || c == super::typed::vector::L1_OPERATOR => PgType::Float8,
             _ => PgType::Bool,
         })
     }
@@ -575,6 +580,7 @@ impl Env<'_> {
             "ntile" | "length" | "char_length" | "character_length" | "octet_length" | "strpos"
             | "position" | "pg_backend_pid" | "array_length" => PgType::Int4,
             "sum" => match first(self)? {
+                PgType::Vector(_) => PgType::Vector(None),
                 PgType::Int2 | PgType::Int4 => PgType::Int8,
                 PgType::Int8 => PgType::Numeric(Some((0, 0))),
                 PgType::Numeric(m) => PgType::Numeric(m.map(|(_, s)| (0, s))),
@@ -582,6 +588,7 @@ impl Env<'_> {
                 _ => PgType::Float8,
             },
             "avg" => match first(self)? {
+                PgType::Vector(_) => PgType::Vector(None),
                 PgType::Float4 | PgType::Float8 => PgType::Float8,
                 _ => PgType::Numeric(None),
             },
@@ -589,23 +596,6 @@ impl Env<'_> {
             | "mod" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" | "revoke_token" => PgType::Bool,
             "issue_token" | "rotate_token_key" => PgType::Text,
-            "pg_try_advisory_lock"
-            | "pg_try_advisory_lock_shared"
-            | "pg_try_advisory_xact_lock"
-            | "pg_try_advisory_xact_lock_shared"
-            | "pg_advisory_unlock"
-            | "pg_advisory_unlock_shared"
-            | "pg_cancel_backend"
-            | "pg_terminate_backend" => PgType::Bool,
-            "pg_advisory_lock"
-            | "pg_advisory_lock_shared"
-            | "pg_advisory_xact_lock"
-            | "pg_advisory_xact_lock_shared"
-            | "pg_advisory_unlock_all"
-            | "pg_notify"
-            | "pg_sleep"
-            | "pg_sleep_for"
-            | "pg_sleep_until" => PgType::Void,
             "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,
             "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),
             "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "cbrt" | "power"
@@ -667,9 +657,35 @@ impl Env<'_> {
             n if n.starts_with("pg_float8_") || n == "pg_rint" => PgType::Float8,
             _ => json_result_type(&name, &a)
                 .or_else(|| pg_catalog_result_type(&name))
+                .or_else(|| session_result_type(&name))
+                .or_else(|| super::typed::vector::result_type(&name))
                 .unwrap_or(PgType::Unknown),
         })
     }
+}
+
+/// The result type of the advisory lock, signal and sleep functions.
+fn session_result_type(name: &str) -> Option<PgType> {
+    Some(match name {
+        "pg_try_advisory_lock"
+        | "pg_try_advisory_lock_shared"
+        | "pg_try_advisory_xact_lock"
+        | "pg_try_advisory_xact_lock_shared"
+        | "pg_advisory_unlock"
+        | "pg_advisory_unlock_shared"
+        | "pg_cancel_backend"
+        | "pg_terminate_backend" => PgType::Bool,
+        "pg_advisory_lock"
+        | "pg_advisory_lock_shared"
+        | "pg_advisory_xact_lock"
+        | "pg_advisory_xact_lock_shared"
+        | "pg_advisory_unlock_all"
+        | "pg_notify"
+        | "pg_sleep"
+        | "pg_sleep_for"
+        | "pg_sleep_until" => PgType::Void,
+        _ => return None,
+    })
 }
 
 /// The result type of a catalog function, for type inference.

@@ -30,6 +30,7 @@ fn internal_name_of(t: &PgType) -> String {
         PgType::Text | PgType::Unknown => "text",
         PgType::Void => "void",
         PgType::Xid8 => "xid8",
+        PgType::Char => "char",
         PgType::Oid => "oid",
         PgType::Varchar(_) => "varchar",
         PgType::Bpchar(_) => "bpchar",
@@ -42,6 +43,7 @@ fn internal_name_of(t: &PgType) -> String {
         PgType::Jsonb => "jsonb",
         PgType::Uuid => "uuid",
         PgType::Interval => "interval",
+        PgType::Vector(_) => "vector",
         PgType::Enum(e) => return e.name.clone(),
     }
     .to_string()

@@ -3,8 +3,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AssignmentTarget, BinaryOperator as Op, Expr, InTarget, LimitClause, Query, Select, SetExpr,
-    Statement, Value, Visit, Visitor,
+    AssignmentTarget, BinaryOperator as Op, Expr, InTarget, LimitClause, OrderByKind, Query,
+    Select, SetExpr, Statement, Value, Visit, Visitor,
 };
 
 use super::{name_parts, Env, Rel};
@@ -81,6 +81,9 @@ impl ParamVisitor<'_> {
             (Op::Plus, _) if moment => PgType::Interval,
             (Op::Multiply, PgType::Interval) => PgType::Float8,
             (Op::Divide, PgType::Interval) if !left => PgType::Float8,
+            // An operator's argument has no typmod: `v <-> $1` takes any
+            // vector, and a wrong length is the operator's error.
+            (_, PgType::Vector(_)) => PgType::Vector(None),
             _ => t,
         };
         self.set(n, ty);
@@ -162,6 +165,18 @@ impl Visitor for ParamVisitor<'_> {
 
     fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
         self.env.enter_query(q);
+        // ORDER BY keys see the select's columns (`ORDER BY v <-> $1`);
+        // the visit that follows sees them outside that scope.
+        if let (SetExpr::Select(sel), Some(order)) = (q.body.as_ref(), &q.order_by) {
+            if let OrderByKind::Expressions(keys) = &order.kind {
+                let rels = self.env.scope_of(&sel.from).unwrap_or_default();
+                self.env.scopes.push(rels);
+                for k in keys {
+                    let _ = k.expr.visit(self);
+                }
+                self.env.scopes.pop();
+            }
+        }
         let mut counts = vec![];
         if let Some(LimitClause::LimitOffset { limit, offset, .. }) = &q.limit_clause {
             counts.extend(limit.iter());
@@ -308,6 +323,12 @@ fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
         (n, 2) if crate::sql::validate::ADVISORY.contains(&n) => {
             vec![PgType::Int4, PgType::Int4]
         }
+        // pgvector's.
+        ("l2_distance" | "cosine_distance" | "inner_product" | "l1_distance", 2) => {
+            vec![PgType::Vector(None), PgType::Vector(None)]
+        }
+        ("vector_dims" | "vector_norm" | "l2_normalize", 1) => vec![PgType::Vector(None)],
+        ("subvector", 3) => vec![PgType::Vector(None), PgType::Int4, PgType::Int4],
         _ => Vec::new(),
     }
 }

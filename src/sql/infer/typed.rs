@@ -20,6 +20,7 @@
 mod arith;
 mod array;
 mod calls;
+mod cast;
 mod compare;
 mod divisors;
 mod enums;
@@ -32,6 +33,7 @@ mod lateral;
 mod ordered;
 pub(crate) mod time;
 mod values;
+pub(crate) mod vector;
 mod zone;
 
 use std::mem::discriminant;
@@ -410,10 +412,19 @@ impl Typer<'_> {
     /// json has neither order nor equality in PostgreSQL (`sort` says
     /// which the key needs).
     fn key(&mut self, key: &mut Expr, items: &[SelectItem], sort: bool) -> Result<()> {
-        let ty = match self.output_ref(key, items) {
-            Some(t) => t,
+        let output = self.output_ref(key, items);
+        let ty = match &output {
+            Some(t) => t.clone(),
             None => self.type_of(key),
         };
+        if sort && matches!(ty, PgType::Vector(_)) {
+            if output.is_some() {
+                return Err(vector::output_key_refused());
+            }
+            let inner = std::mem::replace(key, Expr::Value(Value::Null.into()));
+            *key = vector::sort_key(inner);
+            return Ok(());
+        }
         if ty == PgType::Json {
             return Err(json_key_error(sort));
         }

@@ -59,6 +59,11 @@ pub fn table_function_column(name: &ObjectName) -> (&'static str, PgType) {
 /// The type of a cast to a catalog type (`regclass`, `oid`, …), for
 /// inference; `None` for ordinary types.
 pub fn cast_type(dt: &DataType) -> Option<PgType> {
+    if let DataType::Custom(name, mods) = dt {
+        if mods.is_empty() && unqualified(&crate::sql::object_name(name)) == "char" {
+            return Some(PgType::Char);
+        }
+    }
     match catalog_type(dt)? {
         CatalogType::Oid => Some(PgType::Oid),
         CatalogType::Plain(t) => PgType::from_sql(&t).ok(),

@@ -57,6 +57,7 @@ impl Family {
             | PgType::Timestamp
             | PgType::Timestamptz
             | PgType::Uuid
+            | PgType::Char
             | PgType::Unknown => Family::Text,
             _ => return None,
         })

@@ -12,7 +12,7 @@ use super::{collate, is_numeric, Typer};
 use crate::error::{Error, Result};
 pub(super) use crate::sql::build::{call, take};
 use crate::types::numeric::Numeric;
-use crate::types::{cast_spec, PgType};
+use crate::types::PgType;
 
 /// How an operand takes part in a numeric operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,6 +170,9 @@ impl Typer<'_> {
     }
 
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
+        if self.vector_cast_first(e)? {
+            return Ok(());
+        }
         if self.array_expr(e)? {
             return Ok(());
         }
@@ -190,7 +193,12 @@ impl Typer<'_> {
             Expr::BinaryOp { .. } => self.binary(e),
             Expr::UnaryOp { .. } => self.unary(e),
             Expr::Between { .. } => self.between(e),
-            Expr::In { .. } | Expr::AnyOp { .. } | Expr::AllOp { .. } => self.membership(e),
+            Expr::In { .. } | Expr::AnyOp { .. } | Expr::AllOp { .. } => {
+                if self.vector_in_list(e)? {
+                    return Ok(());
+                }
+                self.membership(e)
+            }
             Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
                 let (mode, sides) = self.mode("IS DISTINCT FROM", &[a, b])?;
                 self.fit(a, &sides[0], &mode)?;
@@ -255,6 +263,9 @@ impl Typer<'_> {
     }
 
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
+        if self.vector_binary(e)? {
+            return Ok(());
+        }
         self.string_comparison(e)?;
         if self.bytea(e)? {
             return Ok(());
@@ -483,65 +494,6 @@ impl Typer<'_> {
         }
     }
 
-    fn cast(&mut self, e: &mut Expr) -> Result<()> {
-        let Expr::Cast {
-            expr, data_type, ..
-        } = e
-        else {
-            return Ok(());
-        };
-        let Ok(target) = PgType::from_sql(data_type) else {
-            return Ok(());
-        };
-        super::enums::check_cast(&self.type_of(expr), &target)?;
-        let to_text = matches!(
-            target,
-            PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_)
-        );
-        if to_text && self.type_of(expr) == PgType::Bool {
-            **expr = bool_text(take(expr));
-            return Ok(());
-        }
-        if to_text && self.type_of(expr) == PgType::Jsonb {
-            super::json::jsonb_text(expr);
-            return Ok(());
-        }
-        if to_text && self.type_of(expr) == PgType::Interval {
-            **expr = super::interval::as_text(take(expr));
-            return Ok(());
-        }
-        if to_text && self.type_of(expr) == PgType::Float4 {
-            **expr = call("pg_float4_text", vec![take(expr)]);
-            return Ok(());
-        }
-        if matches!(target, PgType::Text | PgType::Varchar(_)) {
-            self.bpchar_text(expr);
-        }
-        if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
-            return Ok(());
-        }
-        match target {
-            PgType::Int2
-            | PgType::Int4
-            | PgType::Int8
-            | PgType::Float4
-            | PgType::Float8
-            | PgType::Text
-            | PgType::Varchar(_)
-            | PgType::Bpchar(_) => {
-                *e = call(
-                    "pg_numeric_cast",
-                    vec![take(expr), string(cast_spec(&target))],
-                );
-                Ok(())
-            }
-            other => Err(Error::DatatypeMismatch(format!(
-                "cannot cast type numeric to {}",
-                other.display_name()
-            ))),
-        }
-    }
-
     fn case(&mut self, e: &mut Expr) -> Result<()> {
         self.case_results(e);
         let Expr::Case {
@@ -635,6 +587,7 @@ impl Typer<'_> {
             || name.starts_with("pg_time_")
             || super::zone::is_zone_call(&name)
             || super::array::is_array_call(&name)
+            || super::vector::is_vector_call(&name)
             || self.json_function(e, &name)?
             || self.ordered_call(e, &name)?
         {
@@ -656,7 +609,8 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
-        if self.zone_call(e, &types)?
+        if self.vector_function(e, &types)?
+            || self.zone_call(e, &types)?
             || self.time_call(e, &types)?
             || self.interval_call(e, &types)?
         {
