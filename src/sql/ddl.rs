@@ -272,6 +272,13 @@ pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
         return Err(Error::Unsupported("UNIQUE NULLS NOT DISTINCT".into()));
     }
     crate::sql::index::refuse_options(ci)?;
+    let method = ci.using.as_ref().map(|u| u.to_string().to_lowercase());
+    let vector = match method.as_deref() {
+        Some(m) if crate::sql::vector_index::is_vector_method(m) => {
+            Some(crate::sql::vector_index::check(ci, m, table)?)
+        }
+        _ => None,
+    };
     let mut columns = Vec::new();
     let mut exprs = Vec::new();
     let mut parts = Vec::new();
@@ -301,15 +308,25 @@ pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
         Some(n) => object_name(n),
         None => crate::sql::index::default_name(&table.name, &parts, &include),
     };
+    let (opclasses, method, with) = match vector {
+        Some(v) => (
+            v.opclass.map(|o| vec![Some(o)]).unwrap_or_default(),
+            Some(v.method),
+            v.with,
+        ),
+        None => (crate::sql::index::opclasses(ci)?, None, vec![]),
+    };
     Ok(Index {
         name,
         columns,
         unique: ci.unique,
         include,
-        opclasses: crate::sql::index::opclasses(ci)?,
+        opclasses,
         exprs,
         predicate,
         options: crate::sql::index::options(ci),
+        method,
+        with,
     })
 }
 

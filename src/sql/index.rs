@@ -14,6 +14,10 @@ use crate::types::table::TableDef;
 pub fn refuse_options(ci: &CreateIndex) -> Result<()> {
     if let Some(using) = &ci.using {
         let method = using.to_string().to_lowercase();
+        if crate::sql::vector_index::is_vector_method(&method) {
+            // Checked with the table's columns (`sql::vector_index`).
+            return Ok(());
+        }
         if method != "btree" {
             return Err(Error::Unsupported(format!("index access method {method}")));
         }

@@ -65,6 +65,7 @@ pub mod session_user;
 mod split_table;
 mod table_query;
 mod tokens;
+pub mod vector_index;
 pub mod with_ties;
 pub mod with_writes;
 

@@ -122,6 +122,14 @@ pub struct Index {
     /// of `columns`; empty when every one is 0. They change no answer.
     #[serde(default)]
     pub options: Vec<i16>,
+    /// The access method when it is pgvector's `hnsw` or `ivfflat`
+    /// (`sql::vector_index`), kept for the catalogs: nothing is built for
+    /// it. `None`: btree.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Storage parameters (`WITH (m = 16)`), as PostgreSQL prints them.
+    #[serde(default)]
+    pub with: Vec<(String, String)>,
 }
 
 impl Index {

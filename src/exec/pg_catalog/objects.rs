@@ -23,6 +23,19 @@ pub const TEMP_NS: i64 = 12003;
 pub const OWNER_OID: i64 = 10;
 pub const HEAP_AM: i64 = 2;
 pub const BTREE_AM: i64 = 403;
+/// pgvector's access methods, built in under fixed oids (beside the
+/// `vector` type's, `types::vector::OID`).
+pub const HNSW_AM: i64 = 8102;
+pub const IVFFLAT_AM: i64 = 8103;
+
+/// The `pg_am` oid of an index's access method.
+pub fn access_method(method: Option<&str>) -> i64 {
+    match method {
+        Some("hnsw") => HNSW_AM,
+        Some("ivfflat") => IVFFLAT_AM,
+        _ => BTREE_AM,
+    }
+}
 
 pub const NAMESPACES: &[(i64, &str)] = &[
     (PG_CATALOG_NS, "pg_catalog"),
@@ -62,6 +75,10 @@ pub struct Index {
     pub predicate: Option<String>,
     /// Each key's `indoption` bits; empty when all are 0.
     pub options: Vec<i16>,
+    /// pgvector's `hnsw` or `ivfflat`; `None`: btree.
+    pub method: Option<String>,
+    /// Storage parameters, as PostgreSQL prints them.
+    pub with: Vec<(String, String)>,
     /// The constraint the index implements, if any.
     pub constraint: Option<Constraint>,
 }
@@ -120,6 +137,8 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
             exprs: vec![],
             predicate: None,
             options: vec![],
+            method: None,
+            with: vec![],
             constraint,
         });
     };
@@ -153,6 +172,8 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
         o.exprs = i.exprs.clone();
         o.predicate = i.predicate.clone();
         o.options = i.options.clone();
+        o.method = i.method.clone();
+        o.with = i.with.clone();
     }
     out
 }
@@ -216,12 +237,14 @@ pub fn index_def_of(t: &TableDef, i: &Index, col: usize, pretty: bool) -> Option
         .map(|p| format!(" WHERE {p}"))
         .unwrap_or_default();
     Some(format!(
-        "CREATE {}INDEX {} ON {}{} USING btree ({}){include}{predicate}",
+        "CREATE {}INDEX {} ON {}{} USING {} ({}){include}{}{predicate}",
         if i.unique { "UNIQUE " } else { "" },
         i.name,
         if pretty { "" } else { "public." },
         t.name,
-        keys.join(", ")
+        i.method.as_deref().unwrap_or("btree"),
+        keys.join(", "),
+        crate::sql::vector_index::with_text(&i.with),
     ))
 }
 

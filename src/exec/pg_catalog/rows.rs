@@ -78,6 +78,22 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
                     ("amtype", t("i")),
                 ],
             ),
+            row(
+                def,
+                vec![
+                    ("oid", i(objects::HNSW_AM)),
+                    ("amname", t("hnsw")),
+                    ("amtype", t("i")),
+                ],
+            ),
+            row(
+                def,
+                vec![
+                    ("oid", i(objects::IVFFLAT_AM)),
+                    ("amname", t("ivfflat")),
+                    ("amtype", t("i")),
+                ],
+            ),
         ],
         "pg_settings" => settings(sess, def),
         "pg_locks" => super::locks::locks(sess, def)?,
@@ -200,7 +216,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                     ("relname", t(idx.name.clone())),
                     ("relnamespace", i(PUBLIC_NS)),
                     ("relowner", i(super::roles::owner_oid(&roles, &rel))),
-                    ("relam", i(BTREE_AM)),
+                    ("relam", i(objects::access_method(idx.method.as_deref()))),
                     ("relfilenode", i(idx.oid)),
                     ("reltuples", Datum::Real(-1.0)),
                     ("relpersistence", t("p")),

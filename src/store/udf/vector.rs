@@ -9,6 +9,8 @@
 //! builds let the compiler reorder those sums (`-fassociative-math`), so
 //! its last bits differ between builds; MosaicDB always sums in order.
 
+use std::sync::Arc;
+
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
@@ -51,20 +53,22 @@ fn pair(ctx: &Context<'_>, f: impl Fn(&[f32], &[f32]) -> Result<Value, Error>) -
     }
 }
 
-fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).fold(0.0f32, |d, (x, y)| {
+/// The distances, over pairs of elements in order (from `f32` slices, or
+/// straight from two stored BLOBs: `distance`).
+fn l2_squared(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
+    pairs.fold(0.0f32, |d, (x, y)| {
         let diff = x - y;
         d + diff * diff
     })
 }
 
-fn inner(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).fold(0.0f32, |d, (x, y)| d + x * y)
+fn inner(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
+    pairs.fold(0.0f32, |d, (x, y)| d + x * y)
 }
 
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
+fn cosine(pairs: impl Iterator<Item = (f32, f32)>) -> f64 {
     let (mut sim, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y) in a.iter().zip(b) {
+    for (x, y) in pairs {
         sim += x * y;
         na += x * x;
         nb += y * y;
@@ -76,14 +80,69 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     1.0 - similarity.clamp(-1.0, 1.0)
 }
 
-fn l1(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).fold(0.0f32, |d, (x, y)| d + (x - y).abs())
+fn l1(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
+    pairs.fold(0.0f32, |d, (x, y)| d + (x - y).abs())
+}
+
+/// Which distance `distance` computes.
+#[derive(Clone, Copy)]
+enum Metric {
+    L2,
+    Cosine,
+    Inner,
+    NegInner,
+    L1,
+}
+
+fn metric(m: Metric, pairs: impl Iterator<Item = (f32, f32)>) -> f64 {
+    match m {
+        Metric::L2 => f64::from(l2_squared(pairs)).sqrt(),
+        Metric::Cosine => cosine(pairs),
+        Metric::Inner => f64::from(inner(pairs)),
+        Metric::NegInner => -f64::from(inner(pairs)),
+        Metric::L1 => f64::from(l1(pairs)),
+    }
+}
+
+/// Argument `i` as a vector, kept by SQLite between rows when the
+/// argument is a constant (a literal or parameter: the query vector of a
+/// nearest-neighbour scan is read once per statement, not once per row).
+fn cached_arg(ctx: &Context<'_>, i: usize) -> rusqlite::Result<Option<Arc<Vec<f32>>>> {
+    if let ValueRef::Null = ctx.get_raw(i) {
+        return Ok(None);
+    }
+    ctx.get_or_create_aux(i as i32, |v| -> rusqlite::Result<Vec<f32>> {
+        match v {
+            ValueRef::Blob(b) => vector::from_blob(b).map_err(fail),
+            ValueRef::Text(t) => vector::parse(&String::from_utf8_lossy(t)).map_err(fail),
+            _ => Err(fail(Error::DatatypeMismatch(
+                "a vector argument that is not a vector".into(),
+            ))),
+        }
+    })
+    .map(Some)
 }
 
 fn norm(a: &[f32]) -> f64 {
     a.iter()
         .fold(0.0f64, |n, x| n + f64::from(*x) * f64::from(*x))
         .sqrt()
+}
+
+/// A distance of two vectors, NULL when either is. The typed step puts a
+/// constant operand second (the distances are symmetric), so the first is
+/// read per row and the second once.
+fn distance(ctx: &Context<'_>, m: Metric) -> FnResult {
+    match (arg(ctx, 0)?, cached_arg(ctx, 1)?) {
+        (Some(a), Some(b)) => {
+            check_same(&a, &b).map_err(fail)?;
+            Ok(Value::Real(metric(
+                m,
+                a.iter().copied().zip(b.iter().copied()),
+            )))
+        }
+        _ => Ok(Value::Null),
+    }
 }
 
 /// Element-wise `+ - *` with pgvector's overflow checks, and for `*`
@@ -336,25 +395,15 @@ impl Aggregate<(Vec<f64>, f64), Value> for Avg {
 }
 
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
-    let float = |d: f64| Ok(Value::Real(d));
-    conn.create_scalar_function("pg_vector_l2", 2, det, move |c| {
-        pair(c, |a, b| float(f64::from(l2_squared(a, b)).sqrt()))
-    })?;
-    conn.create_scalar_function("pg_vector_l2_squared", 2, det, move |c| {
-        pair(c, |a, b| float(f64::from(l2_squared(a, b))))
-    })?;
-    conn.create_scalar_function("pg_vector_cosine", 2, det, move |c| {
-        pair(c, |a, b| float(cosine(a, b)))
-    })?;
-    conn.create_scalar_function("pg_vector_ip", 2, det, move |c| {
-        pair(c, |a, b| float(f64::from(inner(a, b))))
-    })?;
-    conn.create_scalar_function("pg_vector_neg_ip", 2, det, move |c| {
-        pair(c, |a, b| float(-f64::from(inner(a, b))))
-    })?;
-    conn.create_scalar_function("pg_vector_l1", 2, det, move |c| {
-        pair(c, |a, b| float(f64::from(l1(a, b))))
-    })?;
+    for (name, m) in [
+        ("pg_vector_l2", Metric::L2),
+        ("pg_vector_cosine", Metric::Cosine),
+        ("pg_vector_ip", Metric::Inner),
+        ("pg_vector_neg_ip", Metric::NegInner),
+        ("pg_vector_l1", Metric::L1),
+    ] {
+        conn.create_scalar_function(name, 2, det, move |c| distance(c, m))?;
+    }
     conn.create_scalar_function("pg_vector_add", 2, det, |c| {
         pair(c, |a, b| elementwise(a, b, |x, y| x + y, false))
     })?;
@@ -408,15 +457,19 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
 mod tests {
     use super::*;
 
+    fn pairs<'a>(a: &'a [f32], b: &'a [f32]) -> impl Iterator<Item = (f32, f32)> + 'a {
+        a.iter().copied().zip(b.iter().copied())
+    }
+
     #[test]
     fn distances_are_pgvectors() {
         let (a, b) = ([1.0, 2.0, 3.0], [4.0, 6.0, 8.0]);
-        assert_eq!(f64::from(l2_squared(&a, &b)).sqrt(), 50f64.sqrt());
-        assert_eq!(inner(&a, &b), 40.0);
-        assert_eq!(l1(&a, &b), 12.0);
-        assert_eq!(cosine(&[1.0, 0.0], &[0.0, 1.0]), 1.0);
-        assert_eq!(cosine(&[1.0, 1.0], &[2.0, 2.0]), 0.0);
-        assert!(cosine(&[0.0, 0.0], &[1.0, 1.0]).is_nan());
+        assert_eq!(metric(Metric::L2, pairs(&a, &b)), 50f64.sqrt());
+        assert_eq!(metric(Metric::NegInner, pairs(&a, &b)), -40.0);
+        assert_eq!(metric(Metric::L1, pairs(&a, &b)), 12.0);
+        assert_eq!(cosine(pairs(&[1.0, 0.0], &[0.0, 1.0])), 1.0);
+        assert_eq!(cosine(pairs(&[1.0, 1.0], &[2.0, 2.0])), 0.0);
+        assert!(cosine(pairs(&[0.0, 0.0], &[1.0, 1.0])).is_nan());
         assert_eq!(compare(&[1.0, 2.0], &[1.0, 2.0, 0.0]), -1);
         assert_eq!(compare(&[1.0, 3.0], &[1.0, 2.0, 0.0]), 1);
         assert_eq!(norm(&[3.0, 4.0]), 5.0);

@@ -1,11 +1,15 @@
 """Enum types through the drivers: psycopg 3 (text and binary results, a
-label as a parameter, EnumInfo's catalog query, 22P02 for a bad label) and
+label as a parameter, EnumInfo's catalog query, 22P02 for a bad label),
+asyncpg (which introspects an enum's oid through pg_type before it can
+bind or decode one) and
 SQLAlchemy's sa.Enum (create_all issues CREATE TYPE … AS ENUM, the
 Inspector reflects the type and its labels, drop_all drops it). The same
 file passes against PostgreSQL 15."""
 
+import asyncio
 import uuid
 
+import asyncpg
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -37,6 +41,27 @@ def test_psycopg_enum_columns(dsn, names):
         assert info.labels == ["sad", "ok", "happy"]
         c.execute(f"DROP TABLE {table}")
         c.execute(f"DROP TYPE {mood}")
+
+
+def test_asyncpg_enum_columns(dsn, names):
+    mood, table = names
+
+    async def body():
+        c = await asyncpg.connect(dsn)
+        try:
+            await c.execute(f"CREATE TYPE {mood} AS ENUM ('sad', 'ok', 'happy')")
+            await c.execute(f"CREATE TABLE {table} (id int, m {mood})")
+            await c.executemany(f"INSERT INTO {table} VALUES ($1, $2)", [(1, "happy"), (2, "sad")])
+            rows = await c.fetch(f"SELECT id, m FROM {table} WHERE m >= $1 ORDER BY m", "sad")
+            assert [(r["id"], r["m"]) for r in rows] == [(2, "sad"), (1, "happy")]
+            with pytest.raises(asyncpg.InvalidTextRepresentationError):
+                await c.execute(f"INSERT INTO {table} VALUES ($1, $2)", 3, "nah")
+            await c.execute(f"DROP TABLE {table}")
+            await c.execute(f"DROP TYPE {mood}")
+        finally:
+            await c.close()
+
+    asyncio.run(body())
 
 
 def test_sqlalchemy_enum(dsn, names):

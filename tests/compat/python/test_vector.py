@@ -392,6 +392,17 @@ def make_item(name):
         __tablename__ = name
         id: Mapped[int] = mapped_column(primary_key=True)
         embedding = mapped_column(Vector(3))
+        # The index pgvector-python's README declares: created by
+        # create_all, kept in the catalog (queries stay exact scans).
+        __table_args__ = (
+            sa.Index(
+                f"{name}_hnsw",
+                "embedding",
+                postgresql_using="hnsw",
+                postgresql_with={"m": 16, "ef_construction": 64},
+                postgresql_ops={"embedding": "vector_l2_ops"},
+            ),
+        )
 
     return Base, Item
 
@@ -412,6 +423,15 @@ def test_sqlalchemy_orm(dsn, vtable, dialect):
             c.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector"))
         Base, Item = make_item(vtable)
         Base.metadata.create_all(engine)
+        with engine.connect() as c:
+            indexdef = c.scalar(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                {"n": f"{vtable}_hnsw"},
+            )
+        assert indexdef == (
+            f"CREATE INDEX {vtable}_hnsw ON public.{vtable} USING hnsw "
+            "(embedding vector_l2_ops) WITH (m='16', ef_construction='64')"
+        )
 
         data = dataset(seed=31)
         with Session(engine) as session:

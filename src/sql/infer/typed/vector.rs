@@ -96,13 +96,8 @@ pub fn result_type(name: &str) -> Option<PgType> {
     let udf = function_call(name).unwrap_or(name);
     Some(match udf {
         "pg_vector_dims" | "pg_vector_cmp" => PgType::Int4,
-        "pg_vector_l2"
-        | "pg_vector_cosine"
-        | "pg_vector_ip"
-        | "pg_vector_neg_ip"
-        | "pg_vector_l1"
-        | "pg_vector_norm"
-        | "pg_vector_l2_squared" => PgType::Float8,
+        "pg_vector_l2" | "pg_vector_cosine" | "pg_vector_ip" | "pg_vector_neg_ip"
+        | "pg_vector_l1" | "pg_vector_norm" => PgType::Float8,
         "pg_vector_out" | "pg_vector_sortkey" => PgType::Text,
         "pg_vector_to_array" => PgType::Array(Box::new(PgType::Float4)),
         n if n.starts_with("pg_vector_") => PgType::Vector(None),
@@ -129,6 +124,16 @@ fn typmod_arg(t: &PgType) -> Expr {
         }
         .into(),
     )
+}
+
+/// A literal or parameter: the same value on every row.
+fn constant(e: &Expr) -> bool {
+    match e {
+        Expr::Value(_) => true,
+        Expr::Nested(x) => constant(x),
+        Expr::Function(f) => func_name(f) == "pg_vector_value",
+        _ => false,
+    }
 }
 
 fn is_vector(t: &PgType) -> bool {
@@ -172,6 +177,11 @@ impl Typer<'_> {
         let ok_right = self.vector_operand(right, &rt)?;
         if !ok_left || !ok_right {
             return Err(no_operator(&lt, op, &rt));
+        }
+        // The distances are symmetric: a constant operand goes second,
+        // where the UDF reads it once per statement (`store::udf::vector`).
+        if distance_call(op).is_some() && constant(left) && !constant(right) {
+            std::mem::swap(left, right);
         }
         let c = call(name, vec![take(left), take(right)]);
         *e = if name == "pg_vector_cmp" {
