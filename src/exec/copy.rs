@@ -446,13 +446,9 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
         for (f, ty) in fields.into_iter().zip(&st.types) {
             values.push(match f {
                 None => Datum::Null,
-                Some(text) => ty.parse_text_in(&text, zone).map_err(|e| {
-                    Error::InvalidInput(format!(
-                        "{e} (COPY {}, line {})",
-                        st.spec.table,
-                        st.rows + 1
-                    ))
-                })?,
+                Some(text) => ty
+                    .parse_text_in(&text, zone)
+                    .map_err(|e| in_copy(e, &st.spec.table, st.rows + 1))?,
             });
         }
         stmt.execute(&values)?;
@@ -460,6 +456,13 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
     }
     st.buf.drain(..pos);
     Ok(())
+}
+
+/// A field's input error with the COPY line it came from, its SQLSTATE
+/// kept (a vector of the wrong length is 22000, a string too long 22001).
+fn in_copy(e: Error, table: &str, line: usize) -> Error {
+    let msg = format!("{}: {e} (COPY {table}, line {line})", e.sqlstate());
+    crate::store::errors::error_from_message(&msg).unwrap_or(e)
 }
 
 /// The signature that starts binary COPY data.

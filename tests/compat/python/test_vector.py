@@ -282,6 +282,31 @@ def test_psycopg_wrong_dimension(pg3, vtable):
     assert pg3.execute(f"SELECT count(*) FROM {vtable}").fetchone() == (0,)
 
 
+def test_psycopg_copy(pg3, vtable):
+    """COPY in text, CSV and binary (pgvector-python's binary dumper), out
+    in text and CSV; a wrong length in COPY keeps pgvector's 22000."""
+    pg3.execute(f"CREATE TABLE {vtable} (id int PRIMARY KEY, embedding vector(3))")
+    with pg3.cursor().copy(f"COPY {vtable} (id, embedding) FROM STDIN") as cp:
+        cp.write(b"1\t[1.5,2,3]\n")
+    with pg3.cursor().copy(f"COPY {vtable} (id, embedding) FROM STDIN WITH (FORMAT CSV)") as cp:
+        cp.write(b'2,"[4, 5, 6]"\n')
+    with pg3.cursor().copy(f"COPY {vtable} (id, embedding) FROM STDIN WITH (FORMAT BINARY)") as cp:
+        cp.set_types(["int4", "vector"])
+        cp.write_row((3, np.array([-1, 0.25, 1e-7], dtype=F32)))
+    with pg3.cursor().copy(f"COPY (SELECT * FROM {vtable} ORDER BY id) TO STDOUT") as cp:
+        text = b"".join(bytes(x) for x in cp)
+    assert text == b"1\t[1.5,2,3]\n2\t[4,5,6]\n3\t[-1,0.25,1e-07]\n"
+    with pg3.cursor().copy(f"COPY (SELECT * FROM {vtable} ORDER BY id) TO STDOUT WITH (FORMAT CSV)") as cp:
+        csv = b"".join(bytes(x) for x in cp)
+    assert csv == b'1,"[1.5,2,3]"\n2,"[4,5,6]"\n3,"[-1,0.25,1e-07]"\n'
+    with pytest.raises(psycopg.Error) as info:
+        with pg3.cursor().copy(f"COPY {vtable} (id, embedding) FROM STDIN WITH (FORMAT CSV)") as cp:
+            cp.write(b'4,"[7,8]"\n')
+    assert info.value.sqlstate == "22000"
+    assert "expected 3 dimensions, not 2" in str(info.value)
+    assert pg3.execute(f"SELECT count(*) FROM {vtable}").fetchone() == (3,)
+
+
 def test_psycopg_vector_functions_and_casts(pg3):
     row = pg3.execute(
         "SELECT vector_dims(%s::vector), vector_norm('[3,4,12]'), l2_normalize('[3,4,12]'::vector),"
