@@ -126,6 +126,19 @@ fn typmod_arg(t: &PgType) -> Expr {
     )
 }
 
+/// A quoted literal or NULL: of no type until its context gives one.
+fn untyped(e: &Expr) -> bool {
+    quoted(e).is_some() || matches!(e, Expr::Value(v) if matches!(v.value, Value::Null))
+}
+
+/// An operand's type as PostgreSQL names it in a message.
+fn shown(e: &Expr, t: &PgType) -> String {
+    match untyped(e) {
+        true => "unknown".into(),
+        false => t.without_modifiers().display_name(),
+    }
+}
+
 /// A literal or parameter: the same value on every row.
 fn constant(e: &Expr) -> bool {
     match e {
@@ -160,6 +173,25 @@ impl Typer<'_> {
         };
         let (lt, rt) = (self.type_of(left), self.type_of(right));
         if !is_vector(&lt) && !is_vector(&rt) {
+            // pgvector's distance operators between other types: refused
+            // as PostgreSQL refuses them (SQLite cannot even parse them).
+            if distance_call(op).is_some() {
+                let (l, r) = (shown(left, &lt), shown(right, &rt));
+                if l == "unknown" && r == "unknown" {
+                    return Err(Error::AmbiguousFunction(format!(
+                        "operator is not unique: unknown {} unknown",
+                        op_text(op)
+                    ))
+                    .with_hint("Could not choose a best candidate operator. You might need to add explicit type casts."));
+                }
+                return Err(Error::NoSuchOperator(format!(
+                    "operator does not exist: {l} {} {r}",
+                    op_text(op)
+                ))
+                .with_hint(
+                    "No operator matches the given name and argument types. You might need to add explicit type casts.",
+                ));
+            }
             return Ok(false);
         }
         let name = match &*op {
@@ -333,6 +365,20 @@ impl Typer<'_> {
         let mut args = arg_exprs(f);
         if args.len() < vectors {
             return Ok(false);
+        }
+        // pgvector declares these for halfvec and sparsevec too: with no
+        // vector among the arguments, untyped literals match each alike.
+        let overloaded = !matches!(name.as_str(), "vector_norm" | "sum" | "avg");
+        if overloaded
+            && args.iter().take(vectors).all(|a| untyped(a))
+            && !types.iter().any(is_vector)
+        {
+            let list: Vec<String> = args.iter().zip(types).map(|(a, t)| shown(a, t)).collect();
+            return Err(Error::AmbiguousFunction(format!(
+                "function {name}({}) is not unique",
+                list.join(", ")
+            ))
+            .with_hint("Could not choose a best candidate function. You might need to add explicit type casts."));
         }
         for (a, t) in args.iter_mut().zip(types).take(vectors) {
             if !self.vector_operand(a, t)? {
