@@ -45,7 +45,6 @@ const TAKES_ANY: &[&str] = &[
     "coalesce",
     "nullif",
     "pg_typeof",
-    "pg_column_size",
     "num_nulls",
     "num_nonnulls",
 ];
