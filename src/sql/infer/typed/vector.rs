@@ -340,14 +340,7 @@ impl Typer<'_> {
             // Any other function of a vector would see its stored bytes:
             // refused as PostgreSQL refuses a function pgvector lacks.
             if types.iter().any(is_vector) && !TAKES_ANY.contains(&name.as_str()) {
-                let list: Vec<String> = types
-                    .iter()
-                    .map(|t| t.without_modifiers().display_name())
-                    .collect();
-                return Err(Error::NoSuchFunction(format!(
-                    "{name}({})",
-                    list.join(", ")
-                )));
+                return Err(no_function(&name, &arg_exprs(f), types));
             }
             return Ok(false);
         };
@@ -379,18 +372,23 @@ impl Typer<'_> {
             ))
             .with_hint("Could not choose a best candidate function. You might need to add explicit type casts."));
         }
-        for (a, t) in args.iter_mut().zip(types).take(vectors) {
-            if !self.vector_operand(a, t)? {
-                let list: Vec<String> = types.iter().map(PgType::display_name).collect();
-                return Err(Error::NoSuchFunction(format!(
-                    "{name}({})",
-                    list.join(", ")
-                )));
+        for i in 0..vectors.min(types.len()) {
+            if !self.vector_operand(args[i], &types[i])? {
+                return Err(no_function(&name, &args, types));
             }
         }
         f.name = sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(udf)]);
         Ok(true)
     }
+}
+
+/// 42883 for a call no function matches, its arguments named as
+/// PostgreSQL names them (`unknown` for a quoted literal).
+fn no_function(name: &str, args: &[&mut Expr], types: &[PgType]) -> Error {
+    let list: Vec<String> = args.iter().zip(types).map(|(a, t)| shown(a, t)).collect();
+    Error::NoSuchFunction(format!("{name}({})", list.join(", "))).with_hint(
+        "No function matches the given name and argument types. You might need to add explicit type casts.",
+    )
 }
 
 fn no_operator(l: &PgType, op: &Op, r: &PgType) -> Error {
