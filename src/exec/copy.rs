@@ -462,7 +462,12 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
 /// kept (a vector of the wrong length is 22000, a string too long 22001).
 fn in_copy(e: Error, table: &str, line: usize) -> Error {
     let msg = format!("{}: {e} (COPY {table}, line {line})", e.sqlstate());
-    crate::store::errors::error_from_message(&msg).unwrap_or(e)
+    // The marker round trip knows most input errors' codes; for another,
+    // the error goes as it is, without the line, rather than recoded.
+    match crate::store::errors::error_from_message(&msg) {
+        Some(with_line) if with_line.sqlstate() == e.sqlstate() => with_line,
+        _ => e,
+    }
 }
 
 /// The signature that starts binary COPY data.

@@ -61,40 +61,20 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         "pg_database" => vec![database(def)],
         "pg_roles" | "pg_user" => super::roles::roles(sess, def)?,
         "pg_auth_members" => super::roles::auth_members(sess, def)?,
-        "pg_am" => vec![
+        "pg_am" => [
+            (HEAP_AM, "heap", "t"),
+            (BTREE_AM, "btree", "i"),
+            (objects::HNSW_AM, "hnsw", "i"),
+            (objects::IVFFLAT_AM, "ivfflat", "i"),
+        ]
+        .into_iter()
+        .map(|(oid, name, kind)| {
             row(
                 def,
-                vec![
-                    ("oid", i(HEAP_AM)),
-                    ("amname", t("heap")),
-                    ("amtype", t("t")),
-                ],
-            ),
-            row(
-                def,
-                vec![
-                    ("oid", i(BTREE_AM)),
-                    ("amname", t("btree")),
-                    ("amtype", t("i")),
-                ],
-            ),
-            row(
-                def,
-                vec![
-                    ("oid", i(objects::HNSW_AM)),
-                    ("amname", t("hnsw")),
-                    ("amtype", t("i")),
-                ],
-            ),
-            row(
-                def,
-                vec![
-                    ("oid", i(objects::IVFFLAT_AM)),
-                    ("amname", t("ivfflat")),
-                    ("amtype", t("i")),
-                ],
-            ),
-        ],
+                vec![("oid", i(oid)), ("amname", t(name)), ("amtype", t(kind))],
+            )
+        })
+        .collect(),
         "pg_settings" => settings(sess, def),
         "pg_locks" => super::locks::locks(sess, def)?,
         "pg_stat_activity" => super::activity::activity(sess, def)?,

@@ -242,28 +242,21 @@ fn cast_any(ctx: &mut Context<'_>) -> FnResult {
 }
 
 /// `pg_vector_from_array(a, n)`: an int, real, double or numeric array
-/// (in its text form) as `vector(n)`, as pgvector's `array_to_vector`.
+/// (in its stored text form) as `vector(n)`, as pgvector's
+/// `array_to_vector`.
 fn from_array(ctx: &mut Context<'_>) -> FnResult {
     let Some(text) = super::as_text(ctx.get_raw(0)) else {
         return Ok(Value::Null);
     };
-    let inner = text.trim();
-    let inner = inner
-        .strip_prefix('{')
-        .and_then(|r| r.strip_suffix('}'))
-        .ok_or_else(|| fail(Error::DataException("array must be 1-D".into())))?;
-    if inner.contains('{') {
-        return Err(fail(Error::DataException("array must be 1-D".into())));
-    }
+    // Stored arrays are one-dimensional (`types::array`).
     let mut out = Vec::new();
-    for item in inner.split(',').filter(|s| !s.trim().is_empty()) {
-        let item = item.trim().trim_matches('"');
-        if item.eq_ignore_ascii_case("null") {
+    for item in crate::types::array::parse_array(&text) {
+        let Some(item) = item else {
             return Err(fail(Error::NullValueNotAllowed(
                 "array must not contain nulls".into(),
             )));
-        }
-        let x: f64 = item.parse().map_err(|_| {
+        };
+        let x: f64 = item.trim().parse().map_err(|_| {
             fail(Error::InvalidInput(format!(
                 "invalid input syntax for type real: \"{item}\""
             )))
@@ -283,11 +276,11 @@ fn to_array(ctx: &mut Context<'_>) -> FnResult {
     let Some(v) = arg(ctx, 0)? else {
         return Ok(Value::Null);
     };
-    let items: Vec<String> = v
+    let items: Vec<Option<String>> = v
         .iter()
-        .map(|x| crate::types::number::format_float(f64::from(*x), true))
+        .map(|x| Some(crate::types::number::format_float(f64::from(*x), true)))
         .collect();
-    Ok(Value::Text(format!("{{{}}}", items.join(","))))
+    Ok(Value::Text(crate::types::array::format_array(&items)))
 }
 
 /// `pg_vector_sortkey(v)`: text whose byte order is pgvector's order of

@@ -170,6 +170,24 @@ impl Typer<'_> {
         let Expr::BinaryOp { left, op, right } = e else {
             return Ok(false);
         };
+        // Only these operators take vectors: the others (AND, OR, LIKE, …)
+        // are not typed here, so long chains of them stay cheap.
+        let vector_op = matches!(
+            op,
+            Op::Plus
+                | Op::Minus
+                | Op::Multiply
+                | Op::StringConcat
+                | Op::Eq
+                | Op::NotEq
+                | Op::Lt
+                | Op::LtEq
+                | Op::Gt
+                | Op::GtEq
+        ) || distance_call(op).is_some();
+        if !vector_op {
+            return Ok(false);
+        }
         let (lt, rt) = (self.type_of(left), self.type_of(right));
         if !is_vector(&lt) && !is_vector(&rt) {
             // pgvector's distance operators between other types: refused
