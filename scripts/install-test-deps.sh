@@ -2,7 +2,8 @@
 # Installs what the test suite needs on a fresh Debian machine, as root:
 # PostgreSQL 15 server and client (psql for tests/psql.rs; initdb, pg_ctl
 # and pgbench for the benchmark's PostgreSQL and for checking sql/slt
-# expectations against the real thing), and iptables, with which
+# expectations against the real thing), PostGIS 3 for it (sql/slt/geometry.slt
+# runs there with CREATE EXTENSION postgis), and iptables, with which
 # tests/partition.rs cuts a node off on loopback. Safe to run again: it does nothing
 # when everything is already there.
 set -euo pipefail
@@ -19,7 +20,7 @@ apt_install() {
   apt-get install -y -qq --no-install-recommends "$@"
 }
 
-packages=(postgresql-15 postgresql-client-15 iptables)
+packages=(postgresql-15 postgresql-client-15 postgresql-15-postgis-3 iptables)
 pg_bin=/usr/lib/postgresql/15/bin
 
 missing=()
@@ -40,6 +41,10 @@ for tool in psql pgbench iptables; do
     exit 1
   }
 done
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || {
+  echo "install-test-deps: PostGIS for PostgreSQL 15 is missing" >&2
+  exit 1
+}
 for tool in initdb pg_ctl postgres; do
   [ -x "$pg_bin/$tool" ] || {
     echo "install-test-deps: $pg_bin/$tool is missing" >&2
@@ -94,9 +99,10 @@ done
 echo "install-test-deps: $(javac -version 2>&1), PostgreSQL JDBC $(dpkg-query -W -f='${Version}' libpostgresql-jdbc-java 2>/dev/null || echo '(jar not from a package)')"
 
 # Python drivers for tests/compat_python.rs, pinned to major versions;
-# pgvector-python (with numpy, which it needs) for test_vector.py.
-python_modules="import psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic, pgvector, numpy"
-python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9' 'sqlalchemy>=2,<3' 'alembic>=1.13,<2' 'pgvector>=0.3,<1' 'numpy>=1.26,<3')
+# pgvector-python (with numpy, which it needs) for test_vector.py;
+# shapely, the reference geometry library of test_geometry.py.
+python_modules="import psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic, pgvector, numpy, shapely"
+python_packages=('psycopg[binary]>=3,<4' 'psycopg2-binary>=2.9,<3' 'asyncpg>=0.29,<1' 'pytest>=8,<9' 'sqlalchemy>=2,<3' 'alembic>=1.13,<2' 'pgvector>=0.3,<1' 'numpy>=1.26,<3' 'shapely>=2,<3')
 command -v python3 >/dev/null 2>&1 || {
   echo "install-test-deps: python3 is not on PATH" >&2
   exit 1
@@ -120,4 +126,4 @@ if ! python3 -c "$python_modules" >/dev/null 2>&1; then
   }
 fi
 
-echo "install-test-deps: ok ($(psql --version); $(python3 -c 'import importlib.metadata, psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic, numpy; print("psycopg", psycopg.__version__, "psycopg2", psycopg2.__version__.split()[0], "asyncpg", asyncpg.__version__, "pytest", pytest.__version__, "sqlalchemy", sqlalchemy.__version__, "alembic", alembic.__version__, "pgvector", importlib.metadata.version("pgvector"), "numpy", numpy.__version__)'))"
+echo "install-test-deps: ok ($(psql --version); $(python3 -c 'import importlib.metadata, psycopg, psycopg2, asyncpg, pytest, sqlalchemy, alembic, numpy; print("psycopg", psycopg.__version__, "psycopg2", psycopg2.__version__.split()[0], "asyncpg", asyncpg.__version__, "pytest", pytest.__version__, "sqlalchemy", sqlalchemy.__version__, "alembic", alembic.__version__, "pgvector", importlib.metadata.version("pgvector"), "numpy", numpy.__version__, "shapely", importlib.metadata.version("shapely"))'))"

@@ -115,6 +115,10 @@ pub enum Error {
     ProtocolViolation(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// XX000 as PostGIS raises its errors (`lwerror`): a geometry that does
+    /// not parse, a function given the wrong kind of geometry.
+    #[error("{0}")]
+    Geometry(String),
     /// Data a statement needs is on nodes that cannot be reached.
     #[error("{0}")]
     Unavailable(String),
@@ -306,7 +310,7 @@ impl Error {
             Error::UnknownSetting(_) => "42704",
             Error::InvalidParameter(_) => "22023",
             Error::ProtocolViolation(_) => "08P01",
-            Error::Internal(_) => "XX000",
+            Error::Internal(_) | Error::Geometry(_) => "XX000",
             Error::AmbiguousColumn(_) => "42702",
             Error::Grouping(_) => "42803",
             Error::TooComplex(_) => "54001",

@@ -30,6 +30,7 @@ pub mod enums;
 pub mod foreign;
 pub mod format;
 pub mod function;
+pub mod geometry;
 pub mod interval;
 pub mod json;
 pub mod number;
@@ -105,6 +106,10 @@ pub enum PgType {
     Void,
     /// A type the inference could not pin down; rendered as text.
     Unknown,
+    /// PostGIS's `geometry` (`types::geometry`), with its typmod as
+    /// PostGIS encodes it (`geometry(Point,4326)`): stored as EWKB. Last,
+    /// so the variants before it keep their serialized indexes.
+    Geometry(Option<i32>),
 }
 
 /// The SQLite collation of numeric columns and keys: compares the stored
@@ -207,7 +212,12 @@ impl PgType {
                     "type {dt} (interval fields or precision)"
                 )))
             }
-            D::Custom(name, mods) if is_vector_name(&name.to_string()) => vector_type(mods)?,
+            D::Custom(name, mods) if vector::is_type_name(&name.to_string()) => {
+                PgType::Vector(vector::typmod_from_sql(mods)?)
+            }
+            D::Custom(name, mods) if geometry::is_type_name(&name.to_string()) => {
+                PgType::Geometry(geometry::typmod_from_sql(mods)?)
+            }
             D::Custom(name, mods) => custom_type(&name.to_string(), mods)
                 .ok_or_else(|| Error::Unsupported(format!("type {dt}")))?,
             D::Array(
@@ -236,7 +246,7 @@ impl PgType {
             | PgType::Xid8
             | PgType::Oid => Storage::Integer,
             PgType::Float4 | PgType::Float8 => Storage::Real,
-            PgType::Bytea | PgType::Vector(_) => Storage::Blob,
+            PgType::Bytea | PgType::Vector(_) | PgType::Geometry(_) => Storage::Blob,
             _ => Storage::Text,
         }
     }
@@ -291,6 +301,12 @@ impl PgType {
                 postgres_types::Kind::Simple,
                 "public".into(),
             ),
+            PgType::Geometry(_) => T::new(
+                "geometry".into(),
+                geometry::OID,
+                postgres_types::Kind::Simple,
+                "public".into(),
+            ),
             PgType::Void => T::VOID,
             PgType::Xid8 => T::XID8,
             PgType::Char => T::CHAR,
@@ -308,6 +324,9 @@ impl PgType {
         use pgwire::api::Type as T;
         if oid == vector::OID {
             return Some(PgType::Vector(None));
+        }
+        if oid == geometry::OID {
+            return Some(PgType::Geometry(None));
         }
         let t = T::from_oid(oid)?;
         Some(match t {
@@ -350,6 +369,7 @@ impl PgType {
             PgType::Varchar(_) => PgType::Varchar(None),
             PgType::Bpchar(_) => PgType::Bpchar(None),
             PgType::Vector(_) => PgType::Vector(None),
+            PgType::Geometry(_) => PgType::Geometry(None),
             PgType::Array(elem) => PgType::Array(Box::new(elem.without_modifiers())),
             other => other.clone(),
         }
@@ -385,6 +405,7 @@ impl PgType {
             PgType::Enum(e) => enums::display_name(&e.name),
             PgType::Vector(Some(n)) => format!("vector({n})"),
             PgType::Vector(None) => "vector".into(),
+            PgType::Geometry(typmod) => geometry::display_name(*typmod),
             PgType::Void => "void".into(),
             PgType::Xid8 => "xid8".into(),
             PgType::Char => "\"char\"".into(),
@@ -416,6 +437,7 @@ impl PgType {
             PgType::Bpchar(_) => "character",
             PgType::Array(_) => "array",
             PgType::Vector(_) => "vector",
+            PgType::Geometry(_) => "geometry",
             PgType::Void => "void",
             PgType::Xid8 => "xid8",
             PgType::Char => "\"char\"",
@@ -530,26 +552,6 @@ fn char_len(n: Option<&sqlparser::ast::CharacterLength>) -> Result<Option<u32>> 
         Some(other) => Err(Error::InvalidInput(format!(
             "length for type varchar must be between 1 and 10485760, not {other}"
         ))),
-    }
-}
-
-/// Whether a custom type name is pgvector's `vector`.
-fn is_vector_name(name: &str) -> bool {
-    let n = name.trim_matches('"').to_ascii_lowercase();
-    matches!(n.as_str(), "vector" | "public.vector")
-}
-
-/// `vector` or `vector(n)`, its dimensions checked as pgvector checks them.
-fn vector_type(mods: &[sqlparser::ast::TypeModifier]) -> Result<PgType> {
-    match mods {
-        [] => Ok(PgType::Vector(None)),
-        [sqlparser::ast::TypeModifier::Number(v, _)] => {
-            let n: i64 = v
-                .parse()
-                .map_err(|_| Error::Syntax(format!("syntax error at or near \"{v}\"")))?;
-            Ok(PgType::Vector(Some(vector::typmod(n)?)))
-        }
-        _ => Err(Error::InvalidParameter("invalid type modifier".into())),
     }
 }
 
@@ -709,6 +711,9 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
             args.trim_end_matches(')').parse().ok()?,
         )));
     }
+    if let Some(typmod) = spec.strip_prefix("geometry:") {
+        return Some(PgType::Geometry(typmod.parse().ok()));
+    }
     if let Some(args) = spec.strip_prefix("numeric(") {
         let (p, s) = args.trim_end_matches(')').split_once(',')?;
         return Some(PgType::Numeric(Some((
@@ -742,6 +747,7 @@ pub fn cast_target(spec: &str) -> Option<PgType> {
         "interval" => PgType::Interval,
         "oid" => PgType::Oid,
         "vector" => PgType::Vector(None),
+        "geometry" => PgType::Geometry(None),
         _ => return None,
     })
 }
@@ -777,6 +783,8 @@ pub fn cast_spec(ty: &PgType) -> String {
         PgType::Enum(e) => format!("enum:{}:{}", e.collation(), e.name),
         PgType::Vector(Some(n)) => format!("vector({n})"),
         PgType::Vector(None) => "vector".into(),
+        PgType::Geometry(Some(typmod)) => format!("geometry:{typmod}"),
+        PgType::Geometry(None) => "geometry".into(),
     }
 }
 

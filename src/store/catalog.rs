@@ -286,7 +286,12 @@ impl Catalog {
             .flatten()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        let n = n.max((floor - FIRST - slot).div_euclid(stride) + 1);
+        let mut n = n.max((floor - FIRST - slot).div_euclid(stride) + 1);
+        // Past the oids of the built-in types that live among user objects.
+        let reserved = crate::types::builtin::RESERVED_OIDS;
+        if reserved.contains(&(FIRST + n * stride + slot)) {
+            n = (*reserved.end() - FIRST - slot).div_euclid(stride) + 1;
+        }
         let oid = FIRST + n * stride + slot;
         let oid =
             u32::try_from(oid).map_err(|_| Error::Internal("object ids are exhausted".into()))?;

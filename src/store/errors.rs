@@ -110,7 +110,10 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
             None => Error::NotSupported(m),
         },
         "42804" => Error::DatatypeMismatch(m),
-        "XX000" => Error::Internal(m),
+        "XX000" => match m.strip_prefix("internal error: ") {
+            Some(m) => Error::Internal(m.to_string()),
+            None => Error::Geometry(m),
+        },
         "42P01" => Error::NoSuchTable(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
         "42704" => Error::NoSuchObject(m),
         "42883" => Error::NoSuchFunction(

@@ -30,6 +30,7 @@ mod arith;
 mod array;
 pub mod coordination;
 mod divisors;
+mod geometry;
 mod interval;
 mod json;
 mod math;
@@ -120,6 +121,11 @@ pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
         (PgType::Float8, V::Integer(i)) => Datum::Real(i as f64),
         (PgType::Float8, V::Real(f)) => Datum::Real(f),
         (PgType::Bytea, V::Blob(b)) => Datum::Blob(b.to_vec()),
+        (PgType::Geometry(typmod), V::Blob(b)) => {
+            let g = crate::types::geometry::decode(b)?;
+            let g = crate::types::geometry::apply_typmod(g, *typmod)?;
+            Datum::Blob(crate::types::geometry::encode(&g))
+        }
         (PgType::Vector(n), V::Blob(b)) => {
             let v = crate::types::vector::from_blob(b)?;
             crate::types::vector::check_typmod(*n, v.len())?;
@@ -679,6 +685,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;
     vector::register(conn, det)?;
+    geometry::register(conn, det)?;
     text::register(conn, det)
 }
 

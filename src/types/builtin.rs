@@ -10,6 +10,9 @@ pub fn format_type(oid: i64, typmod: Option<i64>) -> String {
     match (oid, ty) {
         (_, Some(PgType::Varchar(_))) => PgType::Varchar(m.map(|n| n as u32)).display_name(),
         (_, Some(PgType::Bpchar(_))) => PgType::Bpchar(m.map(|n| n as u32)).display_name(),
+        (_, Some(PgType::Geometry(_))) => {
+            PgType::Geometry(typmod.filter(|m| *m >= 0).map(|m| m as i32)).display_name()
+        }
         (_, Some(PgType::Vector(_))) => {
             PgType::Vector(typmod.filter(|m| *m >= 1).map(|m| m as u32)).display_name()
         }
@@ -100,7 +103,21 @@ pub const BUILTIN_TYPES: &[BuiltinType] = &[
         crate::types::vector::ARRAY_OID as i64,
         0,
     ),
+    ty(
+        crate::types::geometry::OID as i64,
+        "geometry",
+        -1,
+        "U",
+        crate::types::geometry::ARRAY_OID as i64,
+        0,
+    ),
 ];
+
+/// Oids no object is given (`store::catalog`'s `next_oid` steps over
+/// them): the built-in types that extensions define in PostgreSQL, whose
+/// oids drivers expect above 16383 (asyncpg refuses an oid below it that
+/// it has no codec for as an unknown standard type).
+pub const RESERVED_OIDS: std::ops::RangeInclusive<i64> = 999_999_000..=999_999_999;
 
 /// The oid of schema `public`, where pgvector's `vector` lives.
 const PUBLIC_NAMESPACE: i64 = 2200;
@@ -111,7 +128,9 @@ impl BuiltinType {
     /// The schema the type is in: `public` for `vector` (where
     /// `CREATE EXTENSION vector` puts it), `pg_catalog` for the rest.
     pub fn namespace(&self) -> i64 {
-        if self.oid == crate::types::vector::OID as i64 {
+        if self.oid == crate::types::vector::OID as i64
+            || self.oid == crate::types::geometry::OID as i64
+        {
             PUBLIC_NAMESPACE
         } else {
             PG_CATALOG_NAMESPACE

@@ -62,6 +62,8 @@ pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
             format!("{s}+00")
         }
         (PgType::Bytea, Datum::Text(s)) => hex(s.as_bytes()),
+        // Stored as PostGIS's EWKB, which its output prints in hex.
+        (PgType::Geometry(_), Datum::Blob(b)) => super::geometry::hex_upper(b),
         (PgType::Vector(_), Datum::Blob(b)) => match super::vector::from_blob(b) {
             Ok(v) => super::vector::format(&v),
             Err(_) => hex(b),
@@ -182,6 +184,11 @@ pub(super) fn render_binary(ty: &PgType, v: &Datum) -> Result<Option<Vec<u8>>> {
         | PgType::Enum(_)
         | PgType::Unknown => text().into_bytes(),
         PgType::Vector(_) => super::vector::to_binary(&stored_vector(v)?),
+        // geometry_send: the EWKB as stored.
+        PgType::Geometry(_) => match v {
+            Datum::Blob(b) => b.clone(),
+            _ => super::geometry::encode(&super::geometry::parse(&text())?),
+        },
         // charsend: the one byte (none for an empty value).
         PgType::Char => text().into_bytes().into_iter().take(1).collect(),
         PgType::Void => Vec::new(),
@@ -197,6 +204,12 @@ fn stored_vector(v: &Datum) -> Result<Vec<f32>> {
             "a stored vector that is not a vector".into(),
         )),
     }
+}
+
+/// Geometry input checked against a `geometry(type, srid)` and stored.
+fn geometry_datum(g: super::geometry::Geometry, typmod: Option<i32>) -> Result<Datum> {
+    let g = super::geometry::apply_typmod(g, typmod)?;
+    Ok(Datum::Blob(super::geometry::encode(&g)))
 }
 
 /// Vector input checked against a `vector(n)` and stored.
@@ -437,6 +450,7 @@ pub(super) fn parse_text(ty: &PgType, s: &str) -> Result<Datum> {
         PgType::Timestamptz => Ok(Datum::Text(timestamp_text(parse_timestamp(s, true)?)?)),
         PgType::Uuid => parse_uuid(s).ok_or_else(|| syntax(ty, s)),
         PgType::Vector(typmod) => vector_datum(super::vector::parse(s)?, typmod),
+        PgType::Geometry(typmod) => geometry_datum(super::geometry::parse(s)?, *typmod),
         // charin keeps the first byte.
         PgType::Char => Ok(Datum::Text(
             String::from_utf8_lossy(&s.as_bytes()[..s.len().min(1)]).into_owned(),
@@ -499,6 +513,9 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
         PgType::Numeric(typmod) => return numeric_datum(Numeric::from_binary(b)?, typmod),
         PgType::Interval => Datum::Text(Interval::from_binary(b)?.format()),
         PgType::Vector(typmod) => return vector_datum(super::vector::from_binary(b)?, typmod),
+        PgType::Geometry(typmod) => {
+            return geometry_datum(super::geometry::decode(b)?, *typmod);
+        }
         PgType::Bytea => Datum::Blob(b.to_vec()),
         PgType::Date => {
             let days = i64::from(i32::from_be_bytes(fixed(ty, b)?));

@@ -106,6 +106,11 @@ pub struct ColumnStats {
     /// `None` when the column is not text or holds a non-text value.
     #[serde(with = "b64_opt")]
     pub trigrams: Option<Vec<u8>>,
+    /// For geometry columns: the SRID every value has and the box around
+    /// them all (`types::geometry::Extent`); `None` for other columns and
+    /// where no one SRID or box holds (then nothing is pruned by it).
+    #[serde(default)]
+    pub extent: Option<crate::types::geometry::Extent>,
 }
 
 /// What a node knows about a shard without opening it.

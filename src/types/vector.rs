@@ -44,6 +44,27 @@ pub fn check_dims(dim: usize) -> Result<()> {
     Ok(())
 }
 
+/// Whether a custom type name is pgvector's `vector`.
+pub fn is_type_name(name: &str) -> bool {
+    let n = name.trim_matches('"').to_ascii_lowercase();
+    matches!(n.as_str(), "vector" | "public.vector")
+}
+
+/// The dimensions of `vector(n)` as sqlparser read them, checked as
+/// pgvector checks them; `None` for plain `vector`.
+pub fn typmod_from_sql(mods: &[sqlparser::ast::TypeModifier]) -> Result<Option<u32>> {
+    match mods {
+        [] => Ok(None),
+        [sqlparser::ast::TypeModifier::Number(v, _)] => {
+            let n: i64 = v
+                .parse()
+                .map_err(|_| Error::Syntax(format!("syntax error at or near \"{v}\"")))?;
+            Ok(Some(typmod(n)?))
+        }
+        _ => Err(Error::InvalidParameter("invalid type modifier".into())),
+    }
+}
+
 /// A value's dimensions against those a `vector(n)` type declares.
 pub fn check_typmod(typmod: Option<u32>, dim: usize) -> Result<()> {
     match typmod {

@@ -4,8 +4,9 @@
 //!
 //! Built in: `plpgsql` (installed in every database, as in PostgreSQL, so
 //! a plain CREATE of it fails with 42710), and `pgcrypto`, `uuid-ossp`
-//! and `vector` as far as their functions exist here (`gen_random_uuid()`,
-//! `uuid_generate_v4()`, pgvector's `vector` type: `types::vector`). Those
+//! `vector` and `postgis` as far as their functions exist here
+//! (`gen_random_uuid()`, `uuid_generate_v4()`, pgvector's `vector` type:
+//! `types::vector`, PostGIS's `geometry` type: `types::geometry`). Those
 //! are not recorded: CREATE and DROP of them succeed without changing
 //! anything, their types and functions are there either way, and
 //! `pg_extension` lists plpgsql alone.
@@ -22,6 +23,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("pgcrypto", "1.3"),
     ("uuid-ossp", "1.1"),
     ("vector", "0.8.1"),
+    ("postgis", "3.3.2"),
 ];
 
 /// The extension PostgreSQL installs in every database.
@@ -33,7 +35,7 @@ fn version_of(name: &str) -> Option<&'static str> {
 
 fn not_available(name: &str) -> Error {
     Error::NotSupported(format!("extension \"{name}\" is not available")).with_detail(
-        "MosaicDB has these extensions built in: plpgsql, pgcrypto (gen_random_uuid only), uuid-ossp (uuid_generate_v4 only) and vector (pgvector's vector type, its operators and functions).",
+        "MosaicDB has these extensions built in: plpgsql, pgcrypto (gen_random_uuid only), uuid-ossp (uuid_generate_v4 only), vector (pgvector's vector type, its operators and functions) and postgis (the geometry type and the ST_ functions listed in the README).",
     )
 }
 

@@ -120,7 +120,7 @@ fn data_type(ty: &PgType) -> String {
         PgType::Varchar(_) => "character varying".into(),
         PgType::Bpchar(_) => "character".into(),
         PgType::Numeric(_) => "numeric".into(),
-        PgType::Enum(_) | PgType::Vector(_) => "USER-DEFINED".into(),
+        PgType::Enum(_) | PgType::Vector(_) | PgType::Geometry(_) => "USER-DEFINED".into(),
         PgType::Array(_) => "ARRAY".into(),
         other => other.display_name(),
     }
@@ -226,11 +226,16 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
                 ("udt_catalog", t(CATALOG)),
                 (
                     "udt_schema",
-                    t(if matches!(c.ty, PgType::Enum(_) | PgType::Vector(_)) {
-                        "public"
-                    } else {
-                        "pg_catalog"
-                    }),
+                    t(
+                        if matches!(
+                            c.ty,
+                            PgType::Enum(_) | PgType::Vector(_) | PgType::Geometry(_)
+                        ) {
+                            "public"
+                        } else {
+                            "pg_catalog"
+                        },
+                    ),
                 ),
                 ("udt_name", t(udt)),
                 ("dtd_identifier", t(ordinal.to_string())),

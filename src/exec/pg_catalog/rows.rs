@@ -221,6 +221,8 @@ fn typmod(ty: &PgType) -> i64 {
         PgType::Numeric(Some((p, s))) if *p > 0 => (((*p as i64) << 16) | *s as i64) + 4,
         // pgvector's typmod is the dimensions themselves.
         PgType::Vector(Some(n)) => *n as i64,
+        // PostGIS's packs the type and SRID (`types::geometry`).
+        PgType::Geometry(Some(m)) => i64::from(*m),
         _ => -1,
     }
 }

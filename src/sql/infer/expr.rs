@@ -659,6 +659,7 @@ impl Env<'_> {
                 .or_else(|| pg_catalog_result_type(&name))
                 .or_else(|| session_result_type(&name))
                 .or_else(|| super::typed::vector::result_type(&name))
+                .or_else(|| super::typed::geometry::result_type(&name))
                 .unwrap_or(PgType::Unknown),
         })
     }

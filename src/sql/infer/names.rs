@@ -44,6 +44,7 @@ fn internal_name_of(t: &PgType) -> String {
         PgType::Uuid => "uuid",
         PgType::Interval => "interval",
         PgType::Vector(_) => "vector",
+        PgType::Geometry(_) => "geometry",
         PgType::Enum(e) => return e.name.clone(),
     }
     .to_string()

@@ -84,6 +84,7 @@ impl ParamVisitor<'_> {
             // An operator's argument has no typmod: `v <-> $1` takes any
             // vector, and a wrong length is the operator's error.
             (_, PgType::Vector(_)) => PgType::Vector(None),
+            (_, PgType::Geometry(_)) => PgType::Geometry(None),
             _ => t,
         };
         self.set(n, ty);
@@ -329,6 +330,6 @@ fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
         }
         ("vector_dims" | "vector_norm" | "l2_normalize", 1) => vec![PgType::Vector(None)],
         ("subvector", 3) => vec![PgType::Vector(None), PgType::Int4, PgType::Int4],
-        _ => Vec::new(),
+        _ => crate::sql::infer::typed::geometry::argument_types(name, arity),
     }
 }

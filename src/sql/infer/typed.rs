@@ -25,6 +25,7 @@ mod compare;
 mod divisors;
 mod enums;
 mod expr;
+pub(crate) mod geometry;
 mod insert;
 mod interval;
 mod json;
@@ -260,6 +261,9 @@ impl Typer<'_> {
         if let PgType::Enum(t) = ty {
             return enums::assign(e, t, &src, col);
         }
+        if let PgType::Geometry(_) = ty {
+            return self.geometry_assign(e, &src, ty, col);
+        }
         if let PgType::Array(to) = ty {
             let mismatch = || {
                 Error::DatatypeMismatch(format!(
@@ -425,6 +429,11 @@ impl Typer<'_> {
             *key = vector::sort_key(inner);
             return Ok(());
         }
+        if sort && matches!(ty, PgType::Geometry(_)) {
+            return Err(Error::Unsupported(
+                "ORDER BY a geometry (PostGIS's btree order); order by a distance".into(),
+            ));
+        }
         if ty == PgType::Json {
             return Err(json_key_error(sort));
         }
@@ -571,6 +580,7 @@ impl Typer<'_> {
             if !std::mem::take(&mut self.insert_values) {
                 self.numeric_values(v);
                 self.zone_values(v);
+                self.geometry_values(v)?;
             }
         }
         if matches!(q.body.as_ref(), SetExpr::SetOperation { .. }) {

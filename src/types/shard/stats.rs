@@ -103,12 +103,12 @@ pub(crate) fn column_stats(
         .iter()
         .enumerate()
         .map(|(i, (name, ty))| {
-            one_column(
-                name,
-                ty,
-                rows.iter().map(|r| r.get(i).unwrap_or(&Datum::Null)),
-                seed,
-            )
+            let values = || rows.iter().map(|r| r.get(i).unwrap_or(&Datum::Null));
+            let mut stats = one_column(name, ty, values(), seed)?;
+            if let PgType::Geometry(_) = ty {
+                stats.extent = crate::types::geometry::Extent::of(values());
+            }
+            Ok(stats)
         })
         .collect()
 }
@@ -178,6 +178,7 @@ fn one_column<'a>(
         null_count,
         bloom,
         trigrams,
+        extent: None,
     })
 }
 

@@ -170,7 +170,7 @@ impl Typer<'_> {
     }
 
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
-        if self.vector_cast_first(e)? {
+        if self.vector_cast_first(e)? || self.geometry_cast(e)? {
             return Ok(());
         }
         if self.array_expr(e)? {
@@ -263,7 +263,7 @@ impl Typer<'_> {
     }
 
     fn binary(&mut self, e: &mut Expr) -> Result<()> {
-        if self.vector_binary(e)? {
+        if self.geometry_binary(e)? || self.vector_binary(e)? {
             return Ok(());
         }
         self.string_comparison(e)?;
@@ -588,6 +588,7 @@ impl Typer<'_> {
             || super::zone::is_zone_call(&name)
             || super::array::is_array_call(&name)
             || super::vector::is_vector_call(&name)
+            || super::geometry::is_geometry_call(&name)
             || self.json_function(e, &name)?
             || self.ordered_call(e, &name)?
         {
@@ -609,7 +610,8 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
-        if self.vector_function(e, &types)?
+        if self.geometry_function(e, &types)?
+            || self.vector_function(e, &types)?
             || self.zone_call(e, &types)?
             || self.time_call(e, &types)?
             || self.interval_call(e, &types)?

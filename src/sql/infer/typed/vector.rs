@@ -126,12 +126,12 @@ fn typmod_arg(t: &PgType) -> Expr {
 }
 
 /// A quoted literal or NULL: of no type until its context gives one.
-fn untyped(e: &Expr) -> bool {
+pub(super) fn untyped(e: &Expr) -> bool {
     quoted(e).is_some() || matches!(e, Expr::Value(v) if matches!(v.value, Value::Null))
 }
 
 /// An operand's type as PostgreSQL names it in a message.
-fn shown(e: &Expr, t: &PgType) -> String {
+pub(super) fn shown(e: &Expr, t: &PgType) -> String {
     match untyped(e) {
         true => "unknown".into(),
         false => t.without_modifiers().display_name(),
@@ -402,7 +402,7 @@ impl Typer<'_> {
 
 /// 42883 for a call no function matches, its arguments named as
 /// PostgreSQL names them (`unknown` for a quoted literal).
-fn no_function(name: &str, args: &[&mut Expr], types: &[PgType]) -> Error {
+pub(super) fn no_function(name: &str, args: &[&mut Expr], types: &[PgType]) -> Error {
     let list: Vec<String> = args.iter().zip(types).map(|(a, t)| shown(a, t)).collect();
     Error::NoSuchFunction(format!("{name}({})", list.join(", "))).with_hint(
         "No function matches the given name and argument types. You might need to add explicit type casts.",
@@ -421,7 +421,7 @@ fn no_operator(l: &PgType, op: &Op, r: &PgType) -> Error {
     )
 }
 
-fn cannot_cast(from: &PgType, to: &PgType) -> Error {
+pub(super) fn cannot_cast(from: &PgType, to: &PgType) -> Error {
     Error::CannotCoerce(format!(
         "cannot cast type {} to {}",
         from.without_modifiers().display_name(),
