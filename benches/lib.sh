@@ -16,6 +16,23 @@ build_mosaic() {
   BIN=target/release/mosaic
 }
 
+# build_with_bench BENCH: the release binary and bench BENCH, in one build
+# (so dev-dependency feature unification cannot make a second release
+# build of the crate), as MOSAIC_BIN and BENCH_BIN.
+build_with_bench() {
+  local artifacts
+  echo "==> building mosaic and the bench (release)" >&2
+  artifacts=$(cargo build --release --bin mosaic --bench "$1" \
+    --message-format=json-render-diagnostics)
+  artifact() {
+    jq -r --arg n "$1" 'select(.reason == "compiler-artifact" and .target.name == $n
+      and .executable != null) | .executable' <<<"$artifacts" | tail -n 1
+  }
+  MOSAIC_BIN=$(artifact mosaic)
+  BENCH_BIN=$(artifact "$1")
+  [ -x "$MOSAIC_BIN" ] && [ -x "$BENCH_BIN" ] || { echo "build produced no executables" >&2; exit 1; }
+}
+
 # A loopback TCP port nobody listens on.
 spare_port() {
   local p

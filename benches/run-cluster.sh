@@ -48,18 +48,10 @@ if [ "$WITH_PG" = 1 ] && { [ ! -x "$PGBIN/postgres" ] || [ "$(id -u)" != 0 ]; };
   WITH_PG=0
 fi
 
-# One build for both targets, so dev-dependency feature unification cannot
-# make a second release build of the crate.
-echo "==> building mosaic and the bench (release)" >&2
-ARTIFACTS=$(cargo build --release --bin mosaic --bench cluster \
-  --message-format=json-render-diagnostics)
-artifact() {
-  jq -r --arg n "$1" 'select(.reason == "compiler-artifact" and .target.name == $n
-    and .executable != null) | .executable' <<<"$ARTIFACTS" | tail -n 1
-}
-MOSAIC_BIN=$(artifact mosaic)
-BENCH_BIN=$(artifact cluster)
-[ -x "$MOSAIC_BIN" ] && [ -x "$BENCH_BIN" ] || { echo "build produced no executables" >&2; exit 1; }
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
+
+build_with_bench cluster
 
 WORK=$(mktemp -d /tmp/mosaic-cluster-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -127,9 +119,6 @@ for name in n2 n3; do
   start_node "$name" --join "$SEED"
   SERVERS+=(--cluster "$NODE_CONN" --cluster-pid "$NODE_PID")
 done
-
-# shellcheck source=benches/lib.sh
-. benches/lib.sh
 
 if [ "$WITH_PG" = 1 ]; then
   echo "==> starting PostgreSQL 15" >&2

@@ -23,18 +23,10 @@ if [ ! -x "$PGBIN/postgres" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 >&2
 fi
 
-# One build for both targets, so dev-dependency feature unification cannot
-# make a second release build of the crate.
-echo "==> building mosaic and the bench (release)" >&2
-ARTIFACTS=$(cargo build --release --bin mosaic --bench mosaic_vs_pg \
-  --message-format=json-render-diagnostics)
-artifact() {
-  jq -r --arg n "$1" 'select(.reason == "compiler-artifact" and .target.name == $n
-    and .executable != null) | .executable' <<<"$ARTIFACTS" | tail -n 1
-}
-MOSAIC_BIN=$(artifact mosaic)
-BENCH_BIN=$(artifact mosaic_vs_pg)
-[ -x "$MOSAIC_BIN" ] && [ -x "$BENCH_BIN" ] || { echo "build produced no executables" >&2; exit 1; }
+# shellcheck source=benches/lib.sh
+. benches/lib.sh
+
+build_with_bench mosaic_vs_pg
 
 WORK=$(mktemp -d /tmp/mosaic-bench.XXXXXX)
 chmod 755 "$WORK"
@@ -62,9 +54,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# shellcheck source=benches/lib.sh
-. benches/lib.sh
 
 echo "==> starting PostgreSQL 15" >&2
 start_pg

@@ -21,15 +21,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 source benches/lib.sh
 needs psql jq
 
-echo "==> building mosaic and the bench (release)" >&2
-ARTIFACTS=$(cargo build --release --bin mosaic --bench vector_knn \
-  --message-format=json-render-diagnostics)
-artifact() {
-  jq -r --arg n "$1" 'select(.reason == "compiler-artifact" and .target.name == $n
-    and .executable != null) | .executable' <<<"$ARTIFACTS" | tail -n 1
-}
-MOSAIC_BIN=$(artifact mosaic)
-BENCH_BIN=$(artifact vector_knn)
+build_with_bench vector_knn
 
 WORK=$(mktemp -d /tmp/mosaic-knn.XXXXXX)
 chmod 755 "$WORK"

@@ -8,7 +8,8 @@
 //! Understood, per top-level AND conjunct on one column of the table and
 //! constants (literals, `$n`, unary minus, casts of literals): `=`, `<>`,
 //! `<`, `<=`, `>`, `>=`, `IN (…)`, `BETWEEN`, `IS [NOT] NULL`, `LIKE`,
-//! `ILIKE`, a bare boolean column, and ORs whose every branch prunes.
+//! `ILIKE`, a bare boolean column, ORs whose every branch prunes, and
+//! spatial predicates against a geometry column's extent (`spatial`).
 //! A column the shard lacks (added by ALTER TABLE later) holds its default in
 //! every row of that shard.
 //!
@@ -19,6 +20,7 @@
 
 mod constant;
 mod like;
+mod spatial;
 
 use std::cell::OnceCell;
 use std::cmp::Ordering;
@@ -261,6 +263,7 @@ impl<'a> Cx<'a> {
                 pattern,
                 escape_char,
             } => self.like(e, expr, pattern, escape_char.as_deref(), true),
+            Expr::Function(_) => self.spatial(e),
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
                 // A bare boolean column: `WHERE active`.
                 let col = self.column(e)?;
@@ -287,10 +290,15 @@ impl<'a> Cx<'a> {
         // hashes by value; numeric conditions are not pruned on. Nor enum
         // ones: their labels' text does not order as the type does, nor
         // intervals' ('1 day' equals '24:00:00'), nor arrays' ('{9}' sorts
-        // before '{10}').
+        // before '{10}'). Geometries prune by their extent alone
+        // (`spatial`).
         if matches!(
             def.ty,
-            PgType::Numeric(_) | PgType::Enum(_) | PgType::Interval | PgType::Array(_)
+            PgType::Numeric(_)
+                | PgType::Enum(_)
+                | PgType::Interval
+                | PgType::Array(_)
+                | PgType::Geometry(_)
         ) {
             return None;
         }

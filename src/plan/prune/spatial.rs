@@ -1,0 +1,282 @@
+//! Spatial predicates against a shard's extent: `ST_DWithin(col, g, d)`,
+//! `ST_Intersects`, `ST_Contains` and `ST_Within` between a geometry column
+//! and a constant geometry. A shard whose geometries all lie in a box
+//! farther than `d` from the constant's box (or not touching it) holds no
+//! row that matches, and one whose geometries are all empty none either.
+//!
+//! Pruning keeps every error PostgreSQL would raise: only when the shard's
+//! values all have the constant's SRID (otherwise the rows raise PostGIS's
+//! mixed-SRID error, which must not vanish with the shard), and only for a
+//! distance that is a number and not negative. The box distance is a lower
+//! bound of every distance a row can have; a margin far above rounding
+//! keeps rows on the edge.
+
+use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Value};
+
+use super::Cx;
+use crate::types::geometry::{self, Coord, Extent, Geometry, Shape};
+use crate::types::{Datum, PgType};
+
+/// The predicates understood, and whether the distance is an argument.
+fn predicate(name: &str, arity: usize) -> bool {
+    matches!(
+        (name, arity),
+        ("st_dwithin", 3) | ("st_intersects" | "st_contains" | "st_within", 2)
+    )
+}
+
+fn name_of(f: &sqlparser::ast::Function) -> String {
+    f.name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .map(|i| i.value.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn args(f: &sqlparser::ast::Function) -> Option<Vec<&Expr>> {
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The least distance between two boxes.
+fn box_distance(a: [f64; 4], b: [f64; 4]) -> f64 {
+    let dx = (b[0] - a[2]).max(a[0] - b[2]).max(0.0);
+    let dy = (b[1] - a[3]).max(a[1] - b[3]).max(0.0);
+    (dx * dx + dy * dy).sqrt()
+}
+
+fn number(e: &Expr, params: &[Datum]) -> Option<f64> {
+    match e {
+        Expr::Nested(inner) => number(inner, params),
+        Expr::UnaryOp {
+            op: sqlparser::ast::UnaryOperator::Minus,
+            expr,
+        } => number(expr, params).map(|x| -x),
+        Expr::Cast {
+            expr, data_type, ..
+        } if matches!(
+            PgType::from_sql(data_type),
+            Ok(PgType::Float8 | PgType::Float4 | PgType::Int4 | PgType::Int8 | PgType::Numeric(_))
+        ) =>
+        {
+            number(expr, params)
+        }
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            Value::Placeholder(p) => match param(p, params)? {
+                Datum::Int(i) => Some(*i as f64),
+                Datum::Real(f) => Some(*f),
+                Datum::Text(s) => s.trim().parse().ok(),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn param<'p>(p: &str, params: &'p [Datum]) -> Option<&'p Datum> {
+    let n: usize = p.strip_prefix('$')?.parse().ok()?;
+    params.get(n.checked_sub(1)?)
+}
+
+fn int(e: &Expr, params: &[Datum]) -> Option<i32> {
+    let x = number(e, params)?;
+    (x.fract() == 0.0 && x.abs() < 1e9).then_some(x as i32)
+}
+
+fn text(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Nested(inner) => text(inner),
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The constant geometry `e` is, when it is one MosaicDB can tell before
+/// the statement runs: a literal, a parameter, a cast of one, and the
+/// constructors of points and of geometries from text.
+fn constant(e: &Expr, params: &[Datum]) -> Option<Geometry> {
+    match e {
+        Expr::Nested(inner) => constant(inner, params),
+        Expr::Cast {
+            expr, data_type, ..
+        } if matches!(PgType::from_sql(data_type), Ok(PgType::Geometry(None))) => {
+            constant(expr, params)
+        }
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) => geometry::parse(s).ok(),
+            // The EWKB of a literal the typed step read.
+            Value::HexStringLiteral(h) => geometry::parse(h).ok(),
+            Value::Placeholder(p) => match param(p, params)? {
+                Datum::Blob(b) => geometry::decode(b).ok(),
+                Datum::Text(s) => geometry::parse(s).ok(),
+                _ => None,
+            },
+            _ => None,
+        },
+        Expr::Function(f) => {
+            let a = args(f)?;
+            let point = |srid| {
+                Some(Geometry {
+                    srid,
+                    shape: Shape::Point(Some(Coord {
+                        x: number(a.first()?, params)?,
+                        y: number(a.get(1)?, params)?,
+                    })),
+                })
+            };
+            match (name_of(f).as_str(), a.len()) {
+                ("pg_geom_value", 1) => constant(a[0], params),
+                ("st_makepoint" | "st_point", 2) => point(0),
+                ("st_point", 3) => point(geometry::clamp_srid(int(a[2], params)?)),
+                ("st_setsrid", 2) => {
+                    let mut g = constant(a[0], params)?;
+                    g.srid = geometry::clamp_srid(int(a[1], params)?);
+                    Some(g)
+                }
+                ("st_geomfromtext" | "st_geomfromewkt", 1) => geometry::parse_wkt(text(a[0])?).ok(),
+                ("st_geomfromtext", 2) => {
+                    let mut g = geometry::parse_wkt(text(a[0])?).ok()?;
+                    g.srid = geometry::clamp_srid(int(a[1], params)?);
+                    Some(g)
+                }
+                ("st_geomfromgeojson", 1) => geometry::from_geojson(text(a[0])?).ok(),
+                ("st_buffer", 2) => {
+                    let g = constant(a[0], params)?;
+                    let r = number(a[1], params)?;
+                    geometry::ops::buffer(&g, r, 8).ok()
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+impl Cx<'_> {
+    /// The extent of the geometry column `e` names, in this shard.
+    fn extent(&self, e: &Expr) -> Option<(&str, Extent)> {
+        let pos = match e {
+            Expr::Identifier(id) => (self.resolve)(std::slice::from_ref(id))?,
+            Expr::CompoundIdentifier(parts) => (self.resolve)(parts)?,
+            Expr::Nested(inner) => return self.extent(inner),
+            _ => return None,
+        };
+        let def = self.table.columns.get(pos)?;
+        if !matches!(def.ty, PgType::Geometry(_)) {
+            return None;
+        }
+        let stats = def.storage_names().find_map(|n| self.meta.column(n))?;
+        Some((&def.name, stats.extent?))
+    }
+
+    /// A reason no row satisfies the spatial predicate `e`, or `None`.
+    pub(super) fn spatial(&self, e: &Expr) -> Option<String> {
+        let Expr::Function(f) = e else {
+            return None;
+        };
+        let name = name_of(f);
+        let a = args(f)?;
+        if !predicate(&name, a.len()) {
+            return None;
+        }
+        let ((col, extent), q) = match (self.extent(a[0]), self.extent(a[1])) {
+            (Some(x), _) => (x, constant(a[1], self.params)?),
+            (None, Some(x)) => (x, constant(a[0], self.params)?),
+            (None, None) => return None,
+        };
+        let d = match a.get(2) {
+            Some(d) => number(d, self.params).filter(|d| *d >= 0.0)?,
+            None => 0.0,
+        };
+        if q.srid != extent.srid {
+            return None;
+        }
+        let Some(shard_box) = extent.bbox else {
+            return Some(format!("every {col} is empty: {e} is never true"));
+        };
+        let Some((x0, y0, x1, y1)) = geometry::bbox(&q) else {
+            return Some(format!("{e} of an empty geometry is never true"));
+        };
+        let q_box = [x0, y0, x1, y1];
+        if q_box.iter().any(|c| c.is_nan()) {
+            return None;
+        }
+        let scale = shard_box
+            .iter()
+            .chain(q_box.iter())
+            .fold(d.abs().max(1.0), |m, c| m.max(c.abs()));
+        let margin = scale * 1e-9;
+        (box_distance(shard_box, q_box) > d + margin).then(|| {
+            format!(
+                "bounding box of {col} [{} {}, {} {}] excludes {e}",
+                geometry::format_double(shard_box[0], 15),
+                geometry::format_double(shard_box[1], 15),
+                geometry::format_double(shard_box[2], 15),
+                geometry::format_double(shard_box[3], 15)
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expr(sql: &str) -> Expr {
+        sqlparser::parser::Parser::new(&sqlparser::dialect::PostgreSqlDialect {})
+            .try_with_sql(sql)
+            .and_then(|mut p| p.parse_expr())
+            .expect("test expression parses")
+    }
+
+    #[test]
+    fn box_distance_is_zero_when_boxes_touch() {
+        assert_eq!(
+            box_distance([0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 2.0, 2.0]),
+            0.0
+        );
+        assert_eq!(
+            box_distance([0.0, 0.0, 1.0, 1.0], [4.0, 5.0, 6.0, 6.0]),
+            5.0
+        );
+        assert_eq!(
+            box_distance([4.0, 5.0, 6.0, 6.0], [0.0, 0.0, 1.0, 1.0]),
+            5.0
+        );
+    }
+
+    #[test]
+    fn constants_as_postgis_builds_them() {
+        let params = [Datum::Text("SRID=4326;POINT(1 2)".into()), Datum::Int(3857)];
+        let srid = |sql: &str| constant(&expr(sql), &params).map(|g| g.srid);
+        assert_eq!(srid("'SRID=4326;POINT(1 2)'::geometry"), Some(4326));
+        assert_eq!(srid("ST_SetSRID(ST_MakePoint(1, -2.5), 4326)"), Some(4326));
+        assert_eq!(srid("ST_Point(1, 2, $2)"), Some(3857));
+        assert_eq!(srid("$1"), Some(4326));
+        assert_eq!(srid("ST_GeomFromText('POINT(1 2)')"), Some(0));
+        assert_eq!(
+            srid("pg_geom_value(X'0101000000000000000000F03F0000000000000040')"),
+            Some(0)
+        );
+        // Not constants, or not geometries MosaicDB can tell before running.
+        assert_eq!(srid("geom"), None);
+        assert_eq!(srid("ST_MakePoint(x, 2)"), None);
+        assert_eq!(srid("'POINT(1'"), None);
+        assert_eq!(number(&expr("-$2"), &params), Some(-3857.0));
+        assert_eq!(srid("ST_MakePoint($2::float8, 1::int)"), Some(0));
+    }
+}

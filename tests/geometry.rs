@@ -1,0 +1,186 @@
+//! PostGIS's `geometry` across a cluster: points written through every
+//! node into many small shards, each shard covering a band of x (rows
+//! are inserted in x order). Nearest-neighbour queries (`<->` and
+//! `ST_Distance`, literal and binary EWKB parameters) must be the exact
+//! global top-k computed here by brute force, from every node; spatial
+//! predicates must count what a brute force counts; and EXPLAIN must show
+//! shards, and whole peers, skipped by their bounding box, while a query
+//! that PostgreSQL answers with an error (mixed SRIDs) still gets it.
+
+mod common;
+
+use common::rng::Rng;
+use common::{simple_rows, start_cluster};
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+
+const ROWS: usize = 320;
+
+/// A point sent as a binary parameter: PostGIS's `geometry_send` layout
+/// (EWKB, little-endian, SRID 4326).
+#[derive(Debug)]
+struct Point(f64, f64);
+
+impl ToSql for Point {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&[1]);
+        out.extend_from_slice(&0x2000_0001u32.to_le_bytes());
+        out.extend_from_slice(&4326u32.to_le_bytes());
+        out.extend_from_slice(&self.0.to_le_bytes());
+        out.extend_from_slice(&self.1.to_le_bytes());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        ty.name() == "geometry"
+    }
+
+    to_sql_checked!();
+}
+
+/// PostGIS's distance between two points.
+fn distance(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    (dx * dx + dy * dy).sqrt()
+}
+
+/// The ids of the k nearest rows, ties by id (the merge orders rows tied
+/// on the distance by their values, the id first).
+fn nearest(rows: &[(i64, (f64, f64))], q: (f64, f64), k: usize) -> Vec<String> {
+    let mut by: Vec<(f64, i64)> = rows.iter().map(|(id, p)| (distance(*p, q), *id)).collect();
+    by.sort_by(|a, b| a.partial_cmp(b).expect("finite distances"));
+    by.into_iter()
+        .take(k)
+        .map(|(_, id)| id.to_string())
+        .collect()
+}
+
+fn lines(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
+    rows.into_iter().filter_map(|r| r[0].clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
+    let nodes = start_cluster(&["g1", "g2", "g3"], &["--shard-max-rows", "16"]).await;
+    let mut clients = Vec::new();
+    for n in &nodes {
+        clients.push(n.client().await);
+    }
+    clients[0]
+        .batch_execute(
+            "CREATE EXTENSION IF NOT EXISTS postgis; \
+             CREATE TABLE pts (id bigint PRIMARY KEY, kind int, geom geometry(Point, 4326))",
+        )
+        .await
+        .unwrap();
+    // Quarter-unit coordinates; some points repeat, so distances tie.
+    let mut rng = Rng(0x9e0_cafe);
+    let mut rows: Vec<(i64, (f64, f64))> = (1..=ROWS as i64)
+        .map(|id| {
+            let x = rng.below(400) as f64 * 0.25;
+            let y = rng.below(200) as f64 * 0.25;
+            (id, (x, y))
+        })
+        .collect();
+    for i in (7..ROWS).step_by(25) {
+        rows[i].1 = rows[i - 7].1;
+    }
+    let mut by_x = rows.clone();
+    by_x.sort_by(|a, b| a.1 .0.partial_cmp(&b.1 .0).expect("finite"));
+    for (i, chunk) in by_x.chunks(16).enumerate() {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(id, (x, y))| format!("({id}, {}, 'SRID=4326;POINT({x} {y})')", id % 3))
+            .collect();
+        clients[i % 3]
+            .batch_execute(&format!("INSERT INTO pts VALUES {}", values.join(", ")))
+            .await
+            .unwrap();
+    }
+    simple_rows(&clients[0], "SELECT mosaic.seal('pts')").await;
+
+    for q in [(0.0, 0.0), (50.1, 25.3), rows[7].1, (99.9, 1.0)] {
+        for k in [1, 6, 13] {
+            let want = nearest(&rows, q, k);
+            let literal = format!("'SRID=4326;POINT({} {})'", q.0, q.1);
+            for (n, c) in clients.iter().enumerate() {
+                for sql in [
+                    format!("SELECT id FROM pts ORDER BY geom <-> {literal} LIMIT {k}"),
+                    format!("SELECT id FROM pts ORDER BY ST_Distance(geom, {literal}) LIMIT {k}"),
+                ] {
+                    let got = lines(simple_rows(c, &sql).await);
+                    assert_eq!(got, want, "node {n}: {sql}");
+                }
+                let bound = c
+                    .query(
+                        &format!("SELECT id FROM pts ORDER BY geom <-> $1 LIMIT {k}"),
+                        &[&Point(q.0, q.1)],
+                    )
+                    .await
+                    .unwrap();
+                let got: Vec<String> = bound
+                    .iter()
+                    .map(|r| r.get::<_, i64>(0).to_string())
+                    .collect();
+                assert_eq!(got, want, "node {n}, binary parameter, k = {k}");
+            }
+        }
+    }
+
+    // Within a distance, and inside a polygon, against a brute force.
+    let (q, r) = ((20.0, 30.0), 7.5);
+    let want = rows.iter().filter(|(_, p)| distance(*p, q) <= r).count();
+    let sql = format!(
+        "SELECT count(*) FROM pts WHERE ST_DWithin(geom, ST_SetSRID(ST_MakePoint({}, {}), 4326), {r})",
+        q.0, q.1
+    );
+    for c in &clients {
+        assert_eq!(
+            lines(simple_rows(c, &sql).await),
+            vec![want.to_string()],
+            "{sql}"
+        );
+    }
+    let inside = |p: &(f64, f64)| p.0 > 60.0 && p.0 < 70.0 && p.1 > 10.0 && p.1 < 20.0;
+    let want = rows.iter().filter(|(_, p)| inside(p)).count();
+    let polygon = "'SRID=4326;POLYGON((60 10, 70 10, 70 20, 60 20, 60 10))'";
+    let sql = format!("SELECT count(*) FROM pts WHERE ST_Contains({polygon}, geom) AND kind >= 0");
+    assert_eq!(
+        lines(simple_rows(&clients[1], &sql).await),
+        vec![want.to_string()]
+    );
+
+    // EXPLAIN: shards outside the box are skipped by their extent.
+    let plan = lines(simple_rows(&clients[2], &format!("EXPLAIN {sql}")).await);
+    let pruned = plan
+        .iter()
+        .filter(|l| l.contains("pruned shard") && l.contains("bounding box of geom"))
+        .count();
+    assert!(pruned > 0, "{plan:#?}");
+    // Far from every point, no peer is even asked.
+    let far = "SELECT count(*) FROM pts WHERE ST_DWithin(geom, 'SRID=4326;POINT(500 500)', 10)";
+    assert_eq!(
+        lines(simple_rows(&clients[0], far).await),
+        vec!["0".to_string()]
+    );
+    let plan = lines(simple_rows(&clients[0], &format!("EXPLAIN {far}")).await);
+    assert!(plan.iter().any(|l| l.contains("none asked")), "{plan:#?}");
+    // Every shard could be pruned by its box, but the SRIDs differ:
+    // PostgreSQL's error, not an empty answer.
+    let err = clients[1]
+        .simple_query(
+            "SELECT count(*) FROM pts WHERE ST_DWithin(geom, 'SRID=3857;POINT(500 500)', 10)",
+        )
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "XX000");
+    assert!(
+        db.message().contains("mixed SRID geometries"),
+        "{}",
+        db.message()
+    );
+}
