@@ -160,6 +160,12 @@ async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
         .filter(|l| l.contains("pruned shard") && l.contains("bounding box of geom"))
         .count();
     assert!(pruned > 0, "{plan:#?}");
+    // The shards kept read only the rows their R*Tree finds in the box.
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("through the shard's R*Tree")),
+        "{plan:#?}"
+    );
     // Far from every point, no peer is even asked.
     let far = "SELECT count(*) FROM pts WHERE ST_DWithin(geom, 'SRID=4326;POINT(500 500)', 10)";
     assert_eq!(
@@ -168,6 +174,25 @@ async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
     );
     let plan = lines(simple_rows(&clients[0], &format!("EXPLAIN {far}")).await);
     assert!(plan.iter().any(|l| l.contains("none asked")), "{plan:#?}");
+    // Deleted rows stay deleted through the R*Tree.
+    clients[2]
+        .batch_execute("DELETE FROM pts WHERE id % 5 = 0")
+        .await
+        .unwrap();
+    rows.retain(|(id, _)| id % 5 != 0);
+    let (q, r) = ((70.0, 20.0), 12.0);
+    let want = rows.iter().filter(|(_, p)| distance(*p, q) <= r).count();
+    let sql = format!(
+        "SELECT count(*) FROM pts WHERE ST_DWithin(geom, 'SRID=4326;POINT({} {})', {r})",
+        q.0, q.1
+    );
+    for c in &clients {
+        assert_eq!(
+            lines(simple_rows(c, &sql).await),
+            vec![want.to_string()],
+            "{sql}"
+        );
+    }
     // Every shard could be pruned by its box, but the SRIDs differ:
     // PostgreSQL's error, not an empty answer.
     let err = clients[1]

@@ -81,6 +81,8 @@ pub struct Job {
     pub id: ShardId,
     pub tombstones: Vec<i64>,
     pub sql: String,
+    /// Its rows are read through the shard's R*Tree (EXPLAIN says so).
+    pub rtree: bool,
 }
 
 /// The tombstoned rows of a shard, as this transaction sees them.
@@ -106,6 +108,7 @@ pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
             id: id.clone(),
             tombstones: tombstones(sess, id, *count)?,
             sql: sql.clone(),
+            rtree: false,
         });
     }
     let rows = run_parallel(sess, jobs, &[])?;
@@ -179,11 +182,23 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
             continue;
         }
         let tombstones = tombstones(sess, &s.id, s.tombstones)?;
-        let source = crate::store::shard::source(&def, meta, s.tombstones, false)?;
+        // Through the shard's R*Tree where a spatial predicate allows.
+        let narrow = split
+            .filter
+            .as_ref()
+            .and_then(|f| plan::prune::rtree_condition(meta, &def, f, &resolve, params));
+        let source = crate::store::shard::narrowed_source(
+            &def,
+            meta,
+            s.tombstones,
+            false,
+            narrow.as_deref(),
+        )?;
         jobs.push(Job {
             id: s.id.clone(),
             tombstones,
             sql: compile(sess, split, &source)?,
+            rtree: narrow.is_some(),
         });
     }
     crate::exec::query::count_shards(sess, [&scan]);
@@ -335,7 +350,12 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
         lines.extend(crate::exec::remote::explain_copies(sess, &split.table.name));
     }
     for j in &jobs {
-        lines.push(format!("  fragment on shard {}", j.id));
+        let through = if j.rtree {
+            " (its rows through the shard's R*Tree)"
+        } else {
+            ""
+        };
+        lines.push(format!("  fragment on shard {}{through}", j.id));
     }
     for (id, why) in &scan.pruned {
         lines.push(format!("  pruned shard {id}: {why}"));

@@ -112,6 +112,26 @@ pub fn prune(
     }
 }
 
+/// A condition on `_rid` that keeps only the rows of `meta`'s shard whose
+/// box can satisfy the spatial predicates among `filter`'s top-level
+/// conjuncts, through the shard's R*Tree (`store::shard::rtree_name`);
+/// `None` when there is none to use. Arguments as `prune` takes them.
+pub fn rtree_condition(
+    meta: &ShardMeta,
+    table: &TableDef,
+    filter: &Expr,
+    resolve: &dyn Fn(&[Ident]) -> Option<usize>,
+    params: &[Datum],
+) -> Option<String> {
+    Cx {
+        meta,
+        table,
+        resolve,
+        params,
+    }
+    .rtree_condition(filter)
+}
+
 struct Cx<'a> {
     meta: &'a ShardMeta,
     table: &'a TableDef,
@@ -227,6 +247,10 @@ impl<'a> Cx<'a> {
                 }
                 _ => None,
             },
+            Expr::BinaryOp {
+                op: BinaryOperator::PGOverlap,
+                ..
+            } => self.spatial(e),
             Expr::BinaryOp { left, op, right } => self.comparison(e, left, op, right),
             Expr::In {
                 expr,

@@ -56,12 +56,29 @@ pub struct Row {
 /// SQL reading the live rows of one shard of `def`, with `_rid` first when
 /// `with_rid`. Columns the shard predates read as their default.
 pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool) -> Result<String> {
-    source_with(
+    narrowed_source(def, meta, tombstones, with_rid, None)
+}
+
+/// `source` with only the rows `narrow` (a condition on `_rid`, such as
+/// `plan::rtree_condition` gives) lets through.
+pub fn narrowed_source(
+    def: &TableDef,
+    meta: &ShardMeta,
+    tombstones: i64,
+    with_rid: bool,
+    narrow: Option<&str>,
+) -> Result<String> {
+    let mut sql = source_with(
         def,
         meta,
         tombstones,
         if with_rid { &["_rid"] } else { &[] },
-    )
+    )?;
+    if let Some(c) = narrow {
+        sql.push_str(if tombstones > 0 { " AND " } else { " WHERE " });
+        sql.push_str(c);
+    }
+    Ok(sql)
 }
 
 /// `source` with `_rid` and `_ver` (each row's version) first.
@@ -393,6 +410,7 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
     for sql in index_ddl(table) {
         conn.execute_batch(&sql).map_err(db_err)?;
     }
+    rtrees(&conn, table, rows, meta)?;
     // Store the metadata, then its own size, until the size stops moving.
     for _ in 0..4 {
         let json = serde_json::to_vec(meta).map_err(Error::internal)?;
@@ -416,6 +434,45 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
     }
     conn.execute_batch("COMMIT;").map_err(db_err)?;
     conn.close().map_err(|(_, e)| db_err(e))
+}
+
+/// An R*Tree of the boxes of each geometry column whose values have an
+/// extent (`types::geometry::Extent`): row ids by box, so a spatial
+/// predicate reads only the rows whose box can match
+/// (`plan::rtree_condition`). SQLite keeps its coordinates as 32-bit
+/// floats rounded outwards, so each stored box holds its geometry.
+fn rtrees(conn: &Connection, table: &TableDef, rows: &[Row], meta: &ShardMeta) -> Result<()> {
+    for (i, c) in table.columns.iter().enumerate() {
+        let has_extent = meta
+            .column(&c.name)
+            .is_some_and(|s| s.extent.is_some_and(|e| e.bbox.is_some()));
+        if !matches!(c.ty, PgType::Geometry(_)) || !has_extent {
+            continue;
+        }
+        let name = crate::types::shard::rtree_name(&c.name);
+        conn.execute_batch(&format!(
+            "CREATE VIRTUAL TABLE {name} USING rtree(id, minx, maxx, miny, maxy)"
+        ))
+        .map_err(db_err)?;
+        let mut insert = conn
+            .prepare(&format!("INSERT INTO {name} VALUES (?1, ?2, ?3, ?4, ?5)"))
+            .map_err(db_err)?;
+        for (rid, row) in (1i64..).zip(rows) {
+            let Some(Datum::Blob(b)) = row.values.get(i) else {
+                continue;
+            };
+            let Some((x0, y0, x1, y1)) = crate::types::geometry::decode(b)
+                .ok()
+                .and_then(|g| crate::types::geometry::bbox(&g))
+            else {
+                continue;
+            };
+            insert
+                .execute(rusqlite::params![rid, x0, x1, y0, y1])
+                .map_err(db_err)?;
+        }
+    }
+    Ok(())
 }
 
 /// Give an existing shard the indexes `table` declares now (after CREATE

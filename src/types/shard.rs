@@ -29,6 +29,13 @@ pub fn attach_name(id: &ShardId) -> String {
     format!("s_{}", id.0)
 }
 
+/// The R*Tree of geometry column `column` in a shard file, quoted: row ids
+/// by the box of the row's value (`store::shard` builds it, the spatial
+/// conditions of `plan::rtree_condition` read it).
+pub fn rtree_name(column: &str) -> String {
+    crate::types::quote(&format!("_rtree_{column}"))
+}
+
 /// A live shard as the manifest lists it.
 #[derive(Debug, Clone)]
 pub struct LiveShard {

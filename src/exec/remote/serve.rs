@@ -82,7 +82,20 @@ pub fn scan_local(
             if scan.kept.contains(&s.id) {
                 let src = match versions {
                     true => crate::store::shard::versioned_source(&def, meta, s.tombstones)?,
-                    false => crate::store::shard::source(&def, meta, s.tombstones, true)?,
+                    false => {
+                        // Through the shard's R*Tree where a spatial
+                        // predicate allows.
+                        let narrow = filter.as_ref().and_then(|f| {
+                            crate::plan::prune::rtree_condition(meta, &def, f, &resolve, params)
+                        });
+                        crate::store::shard::narrowed_source(
+                            &def,
+                            meta,
+                            s.tombstones,
+                            true,
+                            narrow.as_deref(),
+                        )?
+                    }
                 };
                 arms.push(format!(
                     "SELECT '{}' AS _shard, _rid, {ver}{} FROM ({src}) AS s",

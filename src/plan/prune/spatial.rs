@@ -1,6 +1,6 @@
 //! Spatial predicates against a shard's extent: `ST_DWithin(col, g, d)`,
-//! `ST_Intersects`, `ST_Contains` and `ST_Within` between a geometry column
-//! and a constant geometry. A shard whose geometries all lie in a box
+//! `ST_Intersects`, `ST_Contains`, `ST_Within` and `&&` between a geometry
+//! column and a constant geometry. A shard whose geometries all lie in a box
 //! farther than `d` from the constant's box (or not touching it) holds no
 //! row that matches, and one whose geometries are all empty none either.
 //!
@@ -17,11 +17,18 @@ use super::Cx;
 use crate::types::geometry::{self, Coord, Extent, Geometry, Shape};
 use crate::types::{Datum, PgType};
 
-/// The predicates understood, and whether the distance is an argument.
+/// The predicates understood: the distance is the third argument of
+/// ST_DWithin; `&&` (`pg_geom_overlaps` once typed) compares float boxes
+/// PostGIS rounds outwards, so a box apart by more than the margin is
+/// apart there too.
 fn predicate(name: &str, arity: usize) -> bool {
     matches!(
         (name, arity),
-        ("st_dwithin", 3) | ("st_intersects" | "st_contains" | "st_within", 2)
+        ("st_dwithin", 3)
+            | (
+                "st_intersects" | "st_contains" | "st_within" | "pg_geom_overlaps",
+                2
+            )
     )
 }
 
@@ -141,6 +148,20 @@ fn constant(e: &Expr, params: &[Datum]) -> Option<Geometry> {
             match (name_of(f).as_str(), a.len()) {
                 ("pg_geom_value", 1) => constant(a[0], params),
                 ("st_makepoint" | "st_point", 2) => point(0),
+                ("st_makeenvelope", 4 | 5) => {
+                    let n = |i: usize| number(a[i], params);
+                    let srid = match a.get(4) {
+                        Some(s) => geometry::clamp_srid(int(s, params)?),
+                        None => 0,
+                    };
+                    Some(geometry::ops::make_envelope(
+                        n(0)?,
+                        n(1)?,
+                        n(2)?,
+                        n(3)?,
+                        srid,
+                    ))
+                }
                 ("st_point", 3) => point(geometry::clamp_srid(int(a[2], params)?)),
                 ("st_setsrid", 2) => {
                     let mut g = constant(a[0], params)?;
@@ -166,6 +187,32 @@ fn constant(e: &Expr, params: &[Datum]) -> Option<Geometry> {
     }
 }
 
+/// A spatial predicate between a geometry column and a constant, as this
+/// shard's extent sees it.
+struct Probe<'c> {
+    /// The column's name.
+    col: &'c str,
+    /// The shard's box around the column's values; `None`: all empty.
+    shard_box: Option<[f64; 4]>,
+    /// The constant's box; `None`: it is empty.
+    q_box: Option<[f64; 4]>,
+    /// How far from the constant a row may be (0 but for ST_DWithin).
+    d: f64,
+}
+
+impl Probe<'_> {
+    /// A margin far above the rounding of any distance computed here.
+    fn margin(&self) -> f64 {
+        let scale = self
+            .shard_box
+            .iter()
+            .chain(self.q_box.iter())
+            .flatten()
+            .fold(self.d.abs().max(1.0), |m, c| m.max(c.abs()));
+        scale * 1e-9
+    }
+}
+
 impl Cx<'_> {
     /// The extent of the geometry column `e` names, in this shard.
     fn extent(&self, e: &Expr) -> Option<(&str, Extent)> {
@@ -183,13 +230,20 @@ impl Cx<'_> {
         Some((&def.name, stats.extent?))
     }
 
-    /// A reason no row satisfies the spatial predicate `e`, or `None`.
-    pub(super) fn spatial(&self, e: &Expr) -> Option<String> {
-        let Expr::Function(f) = e else {
-            return None;
+    /// The spatial predicate `e` between a column and a constant, where
+    /// the shard's values all have the constant's SRID (otherwise the rows
+    /// must raise PostGIS's error) and the distance is a number that is
+    /// not negative (otherwise PostGIS's error).
+    fn probe(&self, e: &Expr) -> Option<Probe<'_>> {
+        let (name, a) = match e {
+            Expr::Function(f) => (name_of(f), args(f)?),
+            Expr::BinaryOp {
+                left,
+                op: sqlparser::ast::BinaryOperator::PGOverlap,
+                right,
+            } => ("pg_geom_overlaps".to_string(), vec![&**left, &**right]),
+            _ => return None,
         };
-        let name = name_of(f);
-        let a = args(f)?;
         if !predicate(&name, a.len()) {
             return None;
         }
@@ -202,25 +256,62 @@ impl Cx<'_> {
             Some(d) => number(d, self.params).filter(|d| *d >= 0.0)?,
             None => 0.0,
         };
-        if q.srid != extent.srid {
+        // `&&` raises no error for mixed SRIDs.
+        if q.srid != extent.srid && name != "pg_geom_overlaps" {
             return None;
         }
-        let Some(shard_box) = extent.bbox else {
+        let q_box = geometry::bbox(&q).map(|(x0, y0, x1, y1)| [x0, y0, x1, y1]);
+        if q_box.is_some_and(|b| b.iter().any(|c| !c.is_finite())) || !d.is_finite() {
+            return None;
+        }
+        Some(Probe {
+            col,
+            shard_box: extent.bbox,
+            q_box,
+            d,
+        })
+    }
+
+    /// A condition on `_rid` keeping the rows whose box the shard's R*Tree
+    /// says can satisfy every spatial predicate among `filter`'s top-level
+    /// conjuncts; `None` when none can be used.
+    pub(super) fn rtree_condition(&self, filter: &Expr) -> Option<String> {
+        let attach = crate::types::quote(&crate::types::shard::attach_name(&self.meta.id));
+        let parts: Vec<String> = super::conjuncts(filter)
+            .into_iter()
+            .filter_map(|c| {
+                let p = self.probe(c)?;
+                // A shard or constant with nothing in it is pruned instead.
+                let (_, q) = (p.shard_box?, p.q_box?);
+                let r = p.d + p.margin();
+                let b = [q[0] - r, q[2] + r, q[1] - r, q[3] + r];
+                if b.iter().any(|x| !x.is_finite()) {
+                    return None;
+                }
+                Some(format!(
+                    "_rid IN (SELECT id FROM {attach}.{} WHERE maxx >= {} AND minx <= {} AND maxy >= {} AND miny <= {})",
+                    crate::types::shard::rtree_name(p.col),
+                    b[0],
+                    b[1],
+                    b[2],
+                    b[3]
+                ))
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" AND "))
+    }
+
+    /// A reason no row satisfies the spatial predicate `e`, or `None`.
+    pub(super) fn spatial(&self, e: &Expr) -> Option<String> {
+        let p = self.probe(e)?;
+        let col = p.col;
+        let Some(shard_box) = p.shard_box else {
             return Some(format!("every {col} is empty: {e} is never true"));
         };
-        let Some((x0, y0, x1, y1)) = geometry::bbox(&q) else {
+        let Some(q_box) = p.q_box else {
             return Some(format!("{e} of an empty geometry is never true"));
         };
-        let q_box = [x0, y0, x1, y1];
-        if q_box.iter().any(|c| c.is_nan()) {
-            return None;
-        }
-        let scale = shard_box
-            .iter()
-            .chain(q_box.iter())
-            .fold(d.abs().max(1.0), |m, c| m.max(c.abs()));
-        let margin = scale * 1e-9;
-        (box_distance(shard_box, q_box) > d + margin).then(|| {
+        (box_distance(shard_box, q_box) > p.d + p.margin()).then(|| {
             format!(
                 "bounding box of {col} [{} {}, {} {}] excludes {e}",
                 geometry::format_double(shard_box[0], 15),
@@ -278,5 +369,6 @@ mod tests {
         assert_eq!(srid("'POINT(1'"), None);
         assert_eq!(number(&expr("-$2"), &params), Some(-3857.0));
         assert_eq!(srid("ST_MakePoint($2::float8, 1::int)"), Some(0));
+        assert_eq!(srid("ST_MakeEnvelope(0, 0, 1, 1, 4326)"), Some(4326));
     }
 }

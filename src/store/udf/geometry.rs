@@ -159,6 +159,25 @@ fn make_point(ctx: &Context<'_>, srid: bool) -> FnResult {
     }))
 }
 
+/// `ST_MakeEnvelope(xmin, ymin, xmax, ymax [, srid])`.
+fn make_envelope(ctx: &mut Context<'_>) -> FnResult {
+    let mut v = [0.0; 4];
+    for (i, x) in v.iter_mut().enumerate() {
+        match float(ctx, i)? {
+            Some(f) => *x = f,
+            None => return Ok(Value::Null),
+        }
+    }
+    let srid = match ctx.len() {
+        5 => match srid_arg(ctx, 4)? {
+            Some(s) => s,
+            None => return Ok(Value::Null),
+        },
+        _ => 0,
+    };
+    Ok(blob(&ops::make_envelope(v[0], v[1], v[2], v[3], srid)))
+}
+
 /// `ST_X` / `ST_Y`: of a point; NULL for an empty one.
 fn coordinate(ctx: &Context<'_>, which: &'static str) -> FnResult {
     one(ctx, |g| match &g.shape {
@@ -282,6 +301,12 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
     conn.create_scalar_function("pg_geom_distance", 2, det, |c| {
         two(c, |a, b| ops::distance(a, b).map(real))
     })?;
+    conn.create_scalar_function("pg_geom_overlaps", 2, det, |c| {
+        two(c, |a, b| Ok(boolean(ops::overlaps(a, b))))
+    })?;
+    for n in [4, 5] {
+        conn.create_scalar_function("st_makeenvelope", n, det, make_envelope)?;
+    }
     conn.create_scalar_function("st_makepoint", 2, det, |c| make_point(c, false))?;
     conn.create_scalar_function("st_point", 2, det, |c| make_point(c, false))?;
     conn.create_scalar_function("st_point", 3, det, |c| make_point(c, true))?;

@@ -122,6 +122,71 @@ pub fn intersects(a: &Geometry, b: &Geometry) -> Result<bool> {
     })
 }
 
+/// PostGIS's `next_float_down` / `next_float_up`: the nearest float at or
+/// below (above) `d`, clamped to the float range.
+fn float_down(d: f64) -> f32 {
+    if d > f64::from(f32::MAX) {
+        return f32::MAX;
+    }
+    if d <= -f64::from(f32::MAX) {
+        return -f32::MAX;
+    }
+    let r = d as f32;
+    if f64::from(r) <= d {
+        r
+    } else {
+        r.next_down()
+    }
+}
+
+fn float_up(d: f64) -> f32 {
+    if d >= f64::from(f32::MAX) {
+        return f32::MAX;
+    }
+    if d < -f64::from(f32::MAX) {
+        return -f32::MAX;
+    }
+    let r = d as f32;
+    if f64::from(r) >= d {
+        r
+    } else {
+        r.next_up()
+    }
+}
+
+/// The box PostGIS's index operators compare (`box2df_from_gbox_p`): the
+/// bounding box in floats rounded outwards; `None` for an empty geometry.
+fn float_box(g: &Geometry) -> Option<[f32; 4]> {
+    let (x0, y0, x1, y1) = super::bbox(g)?;
+    Some([float_down(x0), float_down(y0), float_up(x1), float_up(y1)])
+}
+
+/// `a && b`: their float boxes overlap (`box2df_overlaps`); false when
+/// either is empty. PostGIS does not compare SRIDs here.
+pub fn overlaps(a: &Geometry, b: &Geometry) -> bool {
+    match (float_box(a), float_box(b)) {
+        (Some(p), Some(q)) => !(p[0] > q[2] || q[0] > p[2] || p[1] > q[3] || q[1] > p[3]),
+        _ => false,
+    }
+}
+
+/// `ST_MakeEnvelope(xmin, ymin, xmax, ymax, srid)`: the rectangle from
+/// the first corner, as PostGIS draws it (the corners as given, not
+/// ordered).
+pub fn make_envelope(x0: f64, y0: f64, x1: f64, y1: f64, srid: i32) -> Geometry {
+    let c = |x, y| Coord { x, y };
+    Geometry {
+        srid,
+        shape: Shape::Polygon(vec![vec![
+            c(x0, y0),
+            c(x0, y1),
+            c(x1, y1),
+            c(x1, y0),
+            c(x0, y0),
+        ]]),
+    }
+}
+
 /// Twice the signed area of a ring (the shoelace sum).
 fn ring_area(r: &[Coord]) -> f64 {
     let Some(first) = r.first() else {

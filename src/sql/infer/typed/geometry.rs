@@ -1,6 +1,7 @@
 //! The typed step for PostGIS's `geometry` (`types::geometry`): the
 //! `ST_*` functions MosaicDB has (`store::udf::geometry` answers them under
-//! the same names), the distance operator `<->` between geometries, casts
+//! the same names), the distance operator `<->` and the box overlap `&&`
+//! between geometries, casts
 //! to and from geometry, and the refusals PostgreSQL + PostGIS give where a
 //! call matches no function or more than one. A quoted literal a geometry
 //! takes is read here (PostGIS's parse errors at plan time, as PostgreSQL
@@ -61,6 +62,8 @@ const fn sig(
 /// declares it.
 const SIGNATURES: &[Signature] = &[
     sig("st_makepoint", "ff", Ret::Geometry, false, false),
+    sig("st_makeenvelope", "ffff", Ret::Geometry, false, false),
+    sig("st_makeenvelope", "ffffi", Ret::Geometry, false, false),
     sig("st_point", "ff", Ret::Geometry, false, false),
     sig("st_point", "ffi", Ret::Geometry, false, false),
     sig("st_geomfromtext", "t", Ret::Geometry, false, false),
@@ -116,7 +119,7 @@ const TAKES_ANY: &[&str] = &[
 /// The calls this step emits besides the PostGIS names: a literal read
 /// (`pg_geom_value`), text read as a geometry (`pg_geom_in`), a typmod
 /// check (`pg_geom_cast`), text output (`pg_geom_out`) and `<->`
-/// (`pg_geom_distance`).
+/// (`pg_geom_distance`) and `&&` (`pg_geom_overlaps`).
 pub(super) fn is_geometry_call(name: &str) -> bool {
     name.starts_with("pg_geom_")
 }
@@ -141,6 +144,7 @@ pub fn result_type(name: &str) -> Option<PgType> {
         "pg_geom_value" | "pg_geom_in" | "pg_geom_cast" => PgType::Geometry(None),
         "pg_geom_out" => PgType::Text,
         "pg_geom_distance" => PgType::Float8,
+        "pg_geom_overlaps" => PgType::Bool,
         _ => return None,
     })
 }
@@ -307,6 +311,16 @@ impl Typer<'_> {
         ) {
             return Ok(false);
         }
+        // Many types have `&&` (arrays, ranges, boxes, geometries):
+        // between two untyped literals PostgreSQL cannot choose.
+        if *op == Op::PGOverlap && quoted(left).is_some() && quoted(right).is_some() {
+            return Err(Error::AmbiguousFunction(
+                "operator is not unique: unknown && unknown".into(),
+            )
+            .with_hint(
+                "Could not choose a best candidate operator. You might need to add explicit type casts.",
+            ));
+        }
         let (lt, rt) = (self.type_of(left), self.type_of(right));
         if !is_geometry(&lt) && !is_geometry(&rt) {
             return Ok(false);
@@ -323,7 +337,6 @@ impl Typer<'_> {
                 Ok(true)
             }
             Op::Lt | Op::LtEq | Op::Gt | Op::GtEq => Err(unsupported("the btree order (<, >)")),
-            Op::PGOverlap => Err(unsupported("the bounding-box operator &&")),
             _ => {
                 for (side, t) in [(&mut **left, &lt), (&mut **right, &rt)] {
                     if !self.geometry_operand(side, t, false)? {
@@ -335,7 +348,11 @@ impl Typer<'_> {
                 if constant(left) && !constant(right) {
                     std::mem::swap(left, right);
                 }
-                *e = call("pg_geom_distance", vec![take(left), take(right)]);
+                let udf = match op {
+                    Op::PGOverlap => "pg_geom_overlaps",
+                    _ => "pg_geom_distance",
+                };
+                *e = call(udf, vec![take(left), take(right)]);
                 Ok(true)
             }
         }
