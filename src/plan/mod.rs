@@ -415,7 +415,15 @@ impl Planner<'_> {
                 let s = &src.shard;
                 if scan.kept.contains(&s.id) {
                     if !self.dry {
-                        arms.push(src.sql.clone());
+                        // Through the shard's R*Tree where a spatial
+                        // predicate allows.
+                        let narrow = filter.filter(|_| occ.prunable).and_then(|f| {
+                            prune::rtree_condition(&src.meta, &occ.def, f, &resolve, self.params)
+                        });
+                        arms.push(match narrow {
+                            Some(c) => crate::types::shard::narrow(&src.sql, s.tombstones, &c),
+                            None => src.sql.clone(),
+                        });
                     }
                     self.plan.attach.push(s.id.clone());
                     self.plan.shape.push((s.id.clone(), s.tombstones > 0));

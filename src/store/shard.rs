@@ -54,7 +54,9 @@ pub struct Row {
 }
 
 /// SQL reading the live rows of one shard of `def`, with `_rid` first when
-/// `with_rid`. Columns the shard predates read as their default.
+/// `with_rid`. Columns the shard predates read as their default. It ends
+/// in a WHERE exactly when the shard has tombstones (`types::shard::narrow`
+/// relies on it).
 pub fn source(def: &TableDef, meta: &ShardMeta, tombstones: i64, with_rid: bool) -> Result<String> {
     narrowed_source(def, meta, tombstones, with_rid, None)
 }
@@ -68,17 +70,16 @@ pub fn narrowed_source(
     with_rid: bool,
     narrow: Option<&str>,
 ) -> Result<String> {
-    let mut sql = source_with(
+    let sql = source_with(
         def,
         meta,
         tombstones,
         if with_rid { &["_rid"] } else { &[] },
     )?;
-    if let Some(c) = narrow {
-        sql.push_str(if tombstones > 0 { " AND " } else { " WHERE " });
-        sql.push_str(c);
-    }
-    Ok(sql)
+    Ok(match narrow {
+        Some(c) => crate::types::shard::narrow(&sql, tombstones, c),
+        None => sql,
+    })
 }
 
 /// `source` with `_rid` and `_ver` (each row's version) first.

@@ -29,6 +29,14 @@ pub fn attach_name(id: &ShardId) -> String {
     format!("s_{}", id.0)
 }
 
+/// A shard's source SQL (`store::shard::source`, which ends in a WHERE
+/// exactly when the shard has tombstones) keeping only the rows `narrow`
+/// (a condition on `_rid`) lets through.
+pub fn narrow(source: &str, tombstones: i64, narrow: &str) -> String {
+    let join = if tombstones > 0 { "AND" } else { "WHERE" };
+    format!("{source} {join} {narrow}")
+}
+
 /// The R*Tree of geometry column `column` in a shard file, quoted: row ids
 /// by the box of the row's value (`store::shard` builds it, the spatial
 /// conditions of `plan::rtree_condition` read it).

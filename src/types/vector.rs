@@ -13,12 +13,14 @@ use crate::error::{Error, Result};
 pub const MAX_DIM: usize = 16000;
 
 /// The oid of the `vector` type. pgvector's type gets an oid when the
-/// extension is created; MosaicDB has it built in, under a fixed oid from
-/// the range PostgreSQL leaves unassigned, in schema `public` as
-/// `CREATE EXTENSION vector` puts it.
-pub const OID: u32 = 8100;
+/// extension is created, above 16383 like every user object's, and drivers
+/// treat it so (asyncpg reads a type it has no codec for as text there,
+/// and refuses one below); MosaicDB has it built in, under a fixed oid no
+/// object is given (`types::builtin::RESERVED_OIDS`), in schema `public`
+/// as `CREATE EXTENSION vector` puts it.
+pub const OID: u32 = 999_999_000;
 /// The oid of `vector[]` (`_vector`).
-pub const ARRAY_OID: u32 = 8101;
+pub const ARRAY_OID: u32 = 999_999_001;
 
 /// pgvector's whitespace: the C locale's `isspace`.
 fn is_space(c: char) -> bool {

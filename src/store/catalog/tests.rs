@@ -120,3 +120,43 @@ fn staged_definitions_are_seen_through_their_view_only() {
     let none = Staged::new();
     assert!(catalog.view(&none).table("old").is_some());
 }
+
+/// The built-in types that are extensions' in PostgreSQL have oids above
+/// 16383, in a range no object id is ever given.
+#[test]
+fn object_ids_step_over_the_reserved_type_oids() {
+    use crate::types::builtin::RESERVED_OIDS;
+    for oid in [
+        crate::types::vector::OID,
+        crate::types::vector::ARRAY_OID,
+        crate::types::geometry::OID,
+        crate::types::geometry::ARRAY_OID,
+    ] {
+        assert!(
+            oid >= 16384 && RESERVED_OIDS.contains(&i64::from(oid)),
+            "{oid}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+    // The counter just below the range: the next id is past it.
+    let below = *RESERVED_OIDS.start() - 16384 - 1;
+    catalog
+        .db
+        .lock()
+        .execute(
+            "INSERT OR REPLACE INTO meta(k, v) VALUES ('oid_counter', ?1)",
+            [below.to_string()],
+        )
+        .unwrap();
+    assert_eq!(
+        i64::from(catalog.next_oid(None).unwrap()),
+        *RESERVED_OIDS.start() - 1
+    );
+    assert_eq!(
+        i64::from(catalog.next_oid(None).unwrap()),
+        *RESERVED_OIDS.end() + 1
+    );
+    // Three nodes counting in their residue classes skip it too.
+    assert!(!RESERVED_OIDS.contains(&i64::from(catalog.next_oid(Some((2, 3))).unwrap())));
+}

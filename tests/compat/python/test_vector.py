@@ -368,6 +368,25 @@ def test_psycopg2_roundtrip_and_nearest(dsn, vtable):
 # ---------------------------------------------------------------- asyncpg
 
 
+def test_asyncpg_without_a_codec_reads_text(dsn):
+    """An application that never registers pgvector's codec: asyncpg
+    reads an extension's type it has no codec for as its text (a type oid
+    below 16384 that it does not know it refuses instead)."""
+
+    async def body():
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            got = await conn.fetchval("SELECT '[1,2.5,-3]'::vector")
+            assert got == "[1,2.5,-3]"
+            rows = await conn.fetch("SELECT $1::text::vector AS v", "[4,5]")
+            assert rows[0]["v"] == "[4,5]"
+        finally:
+            await conn.close()
+
+    asyncio.run(body())
+
+
 def test_asyncpg_binary_codec(dsn, vtable):
     data = dataset(seed=23)
 
