@@ -209,3 +209,55 @@ async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
         db.message()
     );
 }
+
+/// One node, so a prepared statement's compiled SQL is reused between
+/// runs over the same shards: the R*Tree condition holds each run's
+/// parameters, and every run must count what a brute force counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_prepared_spatial_query_reads_each_run_through_its_own_box() {
+    let node = common::TestNode::start_with(&["--shard-max-rows", "100"]);
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE p (id int PRIMARY KEY, geom geometry)")
+        .await
+        .unwrap();
+    let mut rng = Rng(0x51de_f00d);
+    let mut rows: Vec<(i64, (f64, f64))> = (1..=1000)
+        .map(|id| {
+            (
+                id,
+                (rng.below(1000) as f64 / 10.0, rng.below(1000) as f64 / 10.0),
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1 .0.total_cmp(&b.1 .0));
+    for chunk in rows.chunks(100) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(id, (x, y))| format!("({id}, 'POINT({x} {y})')"))
+            .collect();
+        client
+            .batch_execute(&format!("INSERT INTO p VALUES {}", values.join(", ")))
+            .await
+            .unwrap();
+    }
+    simple_rows(&client, "SELECT mosaic.seal('p')").await;
+    let stmt = client
+        .prepare(
+            "SELECT count(*) FROM p WHERE ST_DWithin(geom, ST_MakePoint($1::float8, $2::float8), $3::float8)",
+        )
+        .await
+        .unwrap();
+    // Query points inside one band of x, so each run keeps the same shard.
+    for i in 0..12 {
+        let q = (5.0 + i as f64 * 0.1, 10.0 + i as f64 * 7.0);
+        let r = 2.0 + i as f64 * 0.5;
+        let want = rows.iter().filter(|(_, p)| distance(*p, q) <= r).count() as i64;
+        let got: i64 = client
+            .query_one(&stmt, &[&q.0, &q.1, &r])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(got, want, "run {i}: point {q:?}, distance {r}");
+    }
+}

@@ -408,25 +408,36 @@ impl Planner<'_> {
         self.plan
             .shape
             .push((ShardId(format!("table {}", occ.def.name)), false));
+        // Each kept shard's rows, through its R*Tree where a spatial
+        // predicate allows. The condition holds this run's constants
+        // (parameters among them), so it is part of the plan's shape: a
+        // prepared statement's compiled SQL is reused only with it.
+        let params = self.params;
+        let narrow = |src: &ShardSource| {
+            filter
+                .filter(|_| occ.prunable)
+                .and_then(|f| prune::rtree_condition(&src.meta, &occ.def, f, &resolve, params))
+        };
+        let read = |src: &ShardSource| match narrow(src) {
+            Some(c) => crate::types::shard::narrow(&src.sql, src.shard.tombstones, &c),
+            None => src.sql.clone(),
+        };
         if scan.kept.len() > GATHER_ABOVE {
-            arms.push(self.gather(&occ.def, shards, &scan));
+            arms.push(self.gather(&occ.def, shards, &scan, &read));
         } else {
             for src in shards {
                 let s = &src.shard;
                 if scan.kept.contains(&s.id) {
                     if !self.dry {
-                        // Through the shard's R*Tree where a spatial
-                        // predicate allows.
-                        let narrow = filter.filter(|_| occ.prunable).and_then(|f| {
-                            prune::rtree_condition(&src.meta, &occ.def, f, &resolve, self.params)
-                        });
-                        arms.push(match narrow {
-                            Some(c) => crate::types::shard::narrow(&src.sql, s.tombstones, &c),
-                            None => src.sql.clone(),
-                        });
+                        arms.push(read(src));
                     }
                     self.plan.attach.push(s.id.clone());
                     self.plan.shape.push((s.id.clone(), s.tombstones > 0));
+                    if let Some(c) = narrow(src) {
+                        self.plan
+                            .shape
+                            .push((ShardId(format!("narrowed by {c}")), false));
+                    }
                 }
             }
         }
@@ -452,7 +463,13 @@ impl Planner<'_> {
 
     /// Gather the kept shards of a table reference into a temp table (too
     /// many to attach); the arm that reads it.
-    fn gather(&mut self, def: &Arc<TableDef>, shards: &[ShardSource], scan: &Scan) -> String {
+    fn gather(
+        &mut self,
+        def: &Arc<TableDef>,
+        shards: &[ShardSource],
+        scan: &Scan,
+        read: &dyn Fn(&ShardSource) -> String,
+    ) -> String {
         let temp = format!("_mosaic_gather_{}", self.plan.gathers.len() + 1);
         let mut g = Gather {
             temp: temp.clone(),
@@ -462,7 +479,7 @@ impl Planner<'_> {
         for src in shards {
             if scan.kept.contains(&src.shard.id) {
                 g.shards
-                    .push((src.shard.id.clone(), src.shard.tombstones, src.sql.clone()));
+                    .push((src.shard.id.clone(), src.shard.tombstones, read(src)));
             }
         }
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
