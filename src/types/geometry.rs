@@ -313,14 +313,21 @@ pub fn lwtype_name(code: u32) -> &'static str {
 
 /// `GeometryType(geometry)`, e.g. "POINT".
 pub fn geometry_type(g: &Geometry) -> &'static str {
-    match g.shape {
-        Shape::Point(_) => "POINT",
-        Shape::LineString(_) => "LINESTRING",
-        Shape::Polygon(_) => "POLYGON",
-        Shape::MultiPoint(_) => "MULTIPOINT",
-        Shape::MultiLineString(_) => "MULTILINESTRING",
-        Shape::MultiPolygon(_) => "MULTIPOLYGON",
-        Shape::GeometryCollection(_) => "GEOMETRYCOLLECTION",
+    g.shape.wkt_name()
+}
+
+impl Shape {
+    /// The type's name in WKT (and `GeometryType`): "POINT", ….
+    pub fn wkt_name(&self) -> &'static str {
+        match self {
+            Shape::Point(_) => "POINT",
+            Shape::LineString(_) => "LINESTRING",
+            Shape::Polygon(_) => "POLYGON",
+            Shape::MultiPoint(_) => "MULTIPOINT",
+            Shape::MultiLineString(_) => "MULTILINESTRING",
+            Shape::MultiPolygon(_) => "MULTIPOLYGON",
+            Shape::GeometryCollection(_) => "GEOMETRYCOLLECTION",
+        }
     }
 }
 

@@ -724,14 +724,6 @@ fn shape_is_empty_for_wkt(shape: &Shape) -> bool {
 }
 
 fn write_shape(s: &mut String, shape: &Shape, p: i32, iso: bool) {
-    s.push_str(match shape {
-        Shape::Point(_) => "POINT",
-        Shape::LineString(_) => "LINESTRING",
-        Shape::Polygon(_) => "POLYGON",
-        Shape::MultiPoint(_) => "MULTIPOINT",
-        Shape::MultiLineString(_) => "MULTILINESTRING",
-        Shape::MultiPolygon(_) => "MULTIPOLYGON",
-        Shape::GeometryCollection(_) => "GEOMETRYCOLLECTION",
-    });
+    s.push_str(shape.wkt_name());
     write_body(s, shape, p, iso);
 }

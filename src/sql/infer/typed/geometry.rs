@@ -179,11 +179,7 @@ fn is_text(t: &PgType) -> bool {
 /// A quoted literal read as a geometry of `ty`: its stored EWKB, in a
 /// call that keeps its type for the steps that type the statement again.
 fn literal(e: &mut Expr, ty: &PgType) -> Result<()> {
-    if let Some(text) = quoted(e) {
-        let d = ty.parse_text(text)?;
-        *e = call("pg_geom_value", vec![crate::sql::coerce::datum_expr(&d)]);
-    }
-    Ok(())
+    super::values::read_literal(e, ty, "pg_geom_value")
 }
 
 /// The typmod a cast checks, as the UDFs take it (NULL: any).

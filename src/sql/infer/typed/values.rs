@@ -47,6 +47,17 @@ fn temporal_rank(t: &PgType) -> Option<u8> {
 }
 
 /// The text of a quoted literal, if `e` is one (parentheses aside).
+/// A quoted literal read as a value of `ty` (its stored form), wrapped in
+/// `wrapper`, the call that keeps its type for the steps that type the
+/// statement again (`pg_vector_value`, `pg_geom_value`).
+pub(super) fn read_literal(e: &mut Expr, ty: &PgType, wrapper: &str) -> Result<()> {
+    if let Some(text) = quoted(e) {
+        let d = ty.parse_text(text)?;
+        *e = call(wrapper, vec![crate::sql::coerce::datum_expr(&d)]);
+    }
+    Ok(())
+}
+
 pub(super) fn quoted(e: &Expr) -> Option<&str> {
     let mut inner = e;
     while let Expr::Nested(x) = inner {

@@ -107,11 +107,7 @@ pub fn result_type(name: &str) -> Option<PgType> {
 /// A quoted literal read as a vector of `ty`: its stored BLOB, in a call
 /// that keeps its type for the steps that type the statement again.
 fn literal(e: &mut Expr, ty: &PgType) -> Result<()> {
-    if let Some(text) = quoted(e) {
-        let d = ty.parse_text(text)?;
-        *e = call("pg_vector_value", vec![crate::sql::coerce::datum_expr(&d)]);
-    }
-    Ok(())
+    super::values::read_literal(e, ty, "pg_vector_value")
 }
 
 /// The dimensions a cast checks, as the UDFs take them (NULL: any).
