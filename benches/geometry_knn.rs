@@ -12,13 +12,16 @@
 //! server to talk to (as under `cargo test --all-targets`) it exits at once.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Parser;
-use futures::SinkExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
+
+#[path = "shared/client.rs"]
+mod client;
+use client::{connect, copy_lines, median_ms};
 
 #[derive(Parser)]
 #[command(about = "spatial queries: MosaicDB vs PostgreSQL+PostGIS vs SQLite with an R*Tree")]
@@ -62,14 +65,6 @@ fn points(n: usize, seed: u64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-async fn connect(conn: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(conn, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {conn}: {e}"));
-    tokio::spawn(connection);
-    client
-}
-
 /// Load the rows with COPY (in x order, as given); seconds taken.
 async fn load(client: &Client, rows: &[(i64, (f64, f64))], mosaic: bool) -> f64 {
     client
@@ -80,22 +75,10 @@ async fn load(client: &Client, rows: &[(i64, (f64, f64))], mosaic: bool) -> f64 
         .await
         .expect("create table");
     let start = Instant::now();
-    let sink = client
-        .copy_in("COPY pts (id, geom) FROM STDIN")
-        .await
-        .expect("copy");
-    let mut sink = Box::pin(sink);
-    let mut buf = String::new();
-    for (id, (x, y)) in rows {
-        buf.push_str(&format!("{id}\tPOINT({x} {y})\n"));
-        if buf.len() > 1 << 20 {
-            sink.send(bytes::Bytes::from(std::mem::take(&mut buf)))
-                .await
-                .expect("copy data");
-        }
-    }
-    sink.send(bytes::Bytes::from(buf)).await.expect("copy data");
-    sink.as_mut().finish().await.expect("copy done");
+    let lines = rows
+        .iter()
+        .map(|(id, (x, y))| format!("{id}\tPOINT({x} {y})\n"));
+    copy_lines(client, "COPY pts (id, geom) FROM STDIN", lines).await;
     let finish: &[&str] = if mosaic {
         &["SELECT mosaic.seal('pts')"]
     } else {
@@ -109,13 +92,6 @@ async fn load(client: &Client, rows: &[(i64, (f64, f64))], mosaic: bool) -> f64 
         client.batch_execute(sql).await.expect("seal or index");
     }
     start.elapsed().as_secs_f64()
-}
-
-fn median_ms(mut times: Vec<Duration>) -> f64 {
-    times.sort();
-    times
-        .get(times.len() / 2)
-        .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// Each query's answer (the nearest ids, or the count within the

@@ -9,13 +9,16 @@
 //! to talk to (as under `cargo test --all-targets`) it exits at once.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Parser;
-use futures::SinkExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
+
+#[path = "shared/client.rs"]
+mod client;
+use client::{connect, copy_lines, median_ms};
 
 #[derive(Parser)]
 #[command(about = "nearest-neighbour search: MosaicDB vs PostgreSQL+pgvector vs SQLite")]
@@ -55,14 +58,6 @@ fn text(v: &[f32]) -> String {
     format!("[{}]", items.join(","))
 }
 
-async fn connect(conn: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(conn, NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {conn}: {e}"));
-    tokio::spawn(connection);
-    client
-}
-
 /// Load the rows with COPY; seconds taken.
 async fn load(client: &Client, rows: &[Vec<f32>], dims: usize, seal: bool) -> f64 {
     client
@@ -72,22 +67,8 @@ async fn load(client: &Client, rows: &[Vec<f32>], dims: usize, seal: bool) -> f6
         .await
         .expect("create table");
     let start = Instant::now();
-    let sink = client
-        .copy_in("COPY knn (id, v) FROM STDIN")
-        .await
-        .expect("copy");
-    let mut sink = Box::pin(sink);
-    let mut buf = String::new();
-    for (i, v) in rows.iter().enumerate() {
-        buf.push_str(&format!("{}\t{}\n", i + 1, text(v)));
-        if buf.len() > 1 << 20 {
-            sink.send(bytes::Bytes::from(std::mem::take(&mut buf)))
-                .await
-                .expect("copy data");
-        }
-    }
-    sink.send(bytes::Bytes::from(buf)).await.expect("copy data");
-    sink.as_mut().finish().await.expect("copy done");
+    let lines = (rows.iter().enumerate()).map(|(i, v)| format!("{}\t{}\n", i + 1, text(v)));
+    copy_lines(client, "COPY knn (id, v) FROM STDIN", lines).await;
     if seal {
         client
             .batch_execute("SELECT mosaic.seal('knn')")
@@ -117,13 +98,6 @@ async fn server_queries(client: &Client, queries: &[Vec<f32>], k: usize) -> (Vec
         ids.push(rows.iter().map(|r| i64::from(r.get::<_, i32>(0))).collect());
     }
     (ids, median_ms(times))
-}
-
-fn median_ms(mut times: Vec<Duration>) -> f64 {
-    times.sort();
-    times
-        .get(times.len() / 2)
-        .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// In-process SQLite: the rows as MosaicDB stores them (little-endian f32

@@ -63,7 +63,7 @@ pub(super) fn render_text(ty: &PgType, v: &Datum) -> Option<String> {
         }
         (PgType::Bytea, Datum::Text(s)) => hex(s.as_bytes()),
         // Stored as PostGIS's EWKB, which its output prints in hex.
-        (PgType::Geometry(_), Datum::Blob(b)) => super::geometry::hex_upper(b),
+        (PgType::Geometry(_), Datum::Blob(b)) => data_encoding::HEXUPPER.encode(b),
         (PgType::Vector(_), Datum::Blob(b)) => match super::vector::from_blob(b) {
             Ok(v) => super::vector::format(&v),
             Err(_) => hex(b),

@@ -152,15 +152,6 @@ pub fn parse_wkt(s: &str) -> Result<Geometry> {
     parse(s)
 }
 
-/// A stored value's hex text, as `geometry_out` prints it.
-pub fn hex_upper(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for byte in b {
-        s.push_str(&format!("{byte:02X}"));
-    }
-    s
-}
-
 /// A geometry given to a `geometry(type, srid)`: checked as PostGIS checks
 /// it, an SRID of 0 taking the column's.
 pub fn apply_typmod(mut g: Geometry, typmod: Option<i32>) -> Result<Geometry> {

@@ -82,14 +82,19 @@ fn single_point(shape: &Shape) -> Option<&Coord> {
 /// is empty. Between two points it is PostGIS's `sqrt(dx² + dy²)`.
 pub fn distance(a: &Geometry, b: &Geometry) -> Result<Option<f64>> {
     same_srid("ST_Distance", a, b)?;
-    if let (Some(p), Some(q)) = (single_point(&a.shape), single_point(&b.shape)) {
+    Ok(shape_distance(&a.shape, &b.shape))
+}
+
+/// The least distance between two shapes, SRIDs already checked.
+fn shape_distance(a: &Shape, b: &Shape) -> Option<f64> {
+    if let (Some(p), Some(q)) = (single_point(a), single_point(b)) {
         let (dx, dy) = (q.x - p.x, q.y - p.y);
-        return Ok(Some((dx * dx + dy * dy).sqrt()));
+        return Some((dx * dx + dy * dy).sqrt());
     }
-    Ok(match (to_geo(&a.shape), to_geo(&b.shape)) {
+    match (to_geo(a), to_geo(b)) {
         (Some(x), Some(y)) => Some(Euclidean.distance(&x, &y)),
         _ => None,
-    })
+    }
 }
 
 /// `ST_DWithin(a, b, d)`: within distance `d`; false when either is empty.
@@ -98,9 +103,7 @@ pub fn dwithin(a: &Geometry, b: &Geometry, d: f64) -> Result<bool> {
         return Err(Error::Geometry("Tolerance cannot be less than zero".into()));
     }
     same_srid("LWGEOM_dwithin", a, b)?;
-    let mut a = a.clone();
-    a.srid = b.srid;
-    Ok(distance(&a, b)?.is_some_and(|x| x <= d))
+    Ok(shape_distance(&a.shape, &b.shape).is_some_and(|x| x <= d))
 }
 
 /// `ST_Contains(a, b)` (and `ST_Within(b, a)`, which PostGIS answers as

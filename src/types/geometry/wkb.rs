@@ -24,7 +24,7 @@ pub fn to_ewkb(g: &Geometry) -> Vec<u8> {
 
 /// `geometry_out` (`LWGEOM_out`): upper-case hex of [`to_ewkb`].
 pub fn to_hex(g: &Geometry) -> String {
-    to_ewkb(g).iter().map(|b| format!("{b:02X}")).collect()
+    data_encoding::HEXUPPER.encode(&to_ewkb(g))
 }
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {

@@ -617,27 +617,27 @@ pub fn to_ewkt(g: &Geometry, precision: i32) -> String {
 }
 
 fn write_pts(s: &mut String, pts: &[Coord], p: i32) {
-    s.push('(');
-    for (i, c) in pts.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
+    write_list(s, pts, |s, c| {
         s.push_str(&format_double(c.x, p));
         s.push(' ');
         s.push_str(&format_double(c.y, p));
+    });
+}
+
+/// `(a,b,…)`: each item written by `item`, separated by commas.
+fn write_list<T>(s: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
+    s.push('(');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        item(s, x);
     }
     s.push(')');
 }
 
 fn write_rings(s: &mut String, rings: &[Vec<Coord>], p: i32) {
-    s.push('(');
-    for (i, r) in rings.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        write_pts(s, r, p);
-    }
-    s.push(')');
+    write_list(s, rings, |s, r| write_pts(s, r, p));
 }
 
 fn write_body(s: &mut String, shape: &Shape, p: i32, iso: bool) {
@@ -650,62 +650,24 @@ fn write_body(s: &mut String, shape: &Shape, p: i32, iso: bool) {
         Shape::Point(None) => {}
         Shape::LineString(v) => write_pts(s, v, p),
         Shape::Polygon(r) => write_rings(s, r, p),
-        Shape::MultiPoint(v) => {
-            s.push('(');
-            for (i, pt) in v.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                match pt {
-                    None => s.push_str("EMPTY"),
-                    Some(c) if iso => write_pts(s, std::slice::from_ref(c), p),
-                    Some(c) => {
-                        s.push_str(&format_double(c.x, p));
-                        s.push(' ');
-                        s.push_str(&format_double(c.y, p));
-                    }
-                }
+        Shape::MultiPoint(v) => write_list(s, v, |s, pt| match pt {
+            None => s.push_str("EMPTY"),
+            Some(c) if iso => write_pts(s, std::slice::from_ref(c), p),
+            Some(c) => {
+                s.push_str(&format_double(c.x, p));
+                s.push(' ');
+                s.push_str(&format_double(c.y, p));
             }
-            s.push(')');
-        }
-        Shape::MultiLineString(v) => {
-            s.push('(');
-            for (i, l) in v.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                if l.is_empty() {
-                    s.push_str("EMPTY")
-                } else {
-                    write_pts(s, l, p)
-                }
-            }
-            s.push(')');
-        }
-        Shape::MultiPolygon(v) => {
-            s.push('(');
-            for (i, r) in v.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                if r.is_empty() {
-                    s.push_str("EMPTY")
-                } else {
-                    write_rings(s, r, p)
-                }
-            }
-            s.push(')');
-        }
-        Shape::GeometryCollection(v) => {
-            s.push('(');
-            for (i, g) in v.iter().enumerate() {
-                if i > 0 {
-                    s.push(',');
-                }
-                write_shape(s, g, p, iso);
-            }
-            s.push(')');
-        }
+        }),
+        Shape::MultiLineString(v) => write_list(s, v, |s, l| match l.is_empty() {
+            true => s.push_str("EMPTY"),
+            false => write_pts(s, l, p),
+        }),
+        Shape::MultiPolygon(v) => write_list(s, v, |s, r| match r.is_empty() {
+            true => s.push_str("EMPTY"),
+            false => write_rings(s, r, p),
+        }),
+        Shape::GeometryCollection(v) => write_list(s, v, |s, g| write_shape(s, g, p, iso)),
     }
 }
 
