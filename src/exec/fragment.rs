@@ -83,7 +83,22 @@ pub struct Job {
     pub sql: String,
     /// Its rows are read through the shard's R*Tree (EXPLAIN says so).
     pub rtree: bool,
+    /// `sql` reads the nearest rows through the shard's vec0 index.
+    pub nearest: Option<NearestJob>,
 }
+
+/// A fragment through a shard's vec0 index (`plan::nearest`): `sql` takes
+/// one more parameter, the number of candidates, tried in turn from
+/// `tries`; its rows are the answer once there are `keep` of them, and
+/// `fallback` (the fragment over every row) is the answer otherwise.
+pub struct NearestJob {
+    pub fallback: String,
+    pub keep: usize,
+    pub tries: Vec<i64>,
+}
+
+/// What EXPLAIN says of a fragment through a shard's vec0 index.
+const NEAREST_EXPLAIN: &str = " (its nearest rows through the shard's vec0 index, each checked by its exact distance; every row when they cannot be proven the nearest)";
 
 /// The tombstoned rows of a shard, as this transaction sees them.
 pub fn tombstones(sess: &Session, id: &ShardId, count: i64) -> Result<Vec<i64>> {
@@ -109,6 +124,7 @@ pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
             tombstones: tombstones(sess, id, *count)?,
             sql: sql.clone(),
             rtree: false,
+            nearest: None,
         });
     }
     let rows = run_parallel(sess, jobs, &[])?;
@@ -164,7 +180,10 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
     // With peers to ask, the fragment/merge split is what lets them
     // aggregate their own rows; alone, it pays off only over two shards or
     // more.
-    if scan.kept.len() < 2 && peers.is_none() {
+    // A nearest-neighbour top-k reads even one shard through its vec0
+    // index, which the gather path does not.
+    let nearest_single = split.nearest.is_some() && scan.kept.len() == 1;
+    if scan.kept.len() < 2 && peers.is_none() && !nearest_single {
         return Ok(None);
     }
     // Peers aggregate their rows with the tombstones and the definition
@@ -194,11 +213,44 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
             false,
             narrow.as_deref(),
         )?;
+        // Nearest rows through the shard's vec0 index, proven or read again
+        // whole (plan::nearest).
+        let vec0 = split
+            .nearest
+            .as_ref()
+            .and_then(|n| n.narrowing(meta, &def, &resolve, params, params.len() + 1));
+        let (sql, nearest) = match vec0 {
+            Some(n) => {
+                let condition = match &narrow {
+                    Some(r) => format!("{r} AND {}", n.condition),
+                    None => n.condition.clone(),
+                };
+                let through = crate::store::shard::narrowed_source(
+                    &def,
+                    meta,
+                    s.tombstones,
+                    false,
+                    Some(&condition),
+                )?;
+                let sql = compile(sess, split, &format!("{} {through}", n.with))?;
+                let fallback = compile(sess, split, &source)?;
+                (
+                    sql,
+                    Some(NearestJob {
+                        fallback,
+                        keep: n.keep,
+                        tries: n.tries,
+                    }),
+                )
+            }
+            None => (compile(sess, split, &source)?, None),
+        };
         jobs.push(Job {
             id: s.id.clone(),
             tombstones,
-            sql: compile(sess, split, &source)?,
+            sql,
             rtree: narrow.is_some(),
+            nearest,
         });
     }
     crate::exec::query::count_shards(sess, [&scan]);
@@ -248,11 +300,27 @@ fn run_job(
     params: &[Datum],
     session: &crate::store::udf::session::SessionFunctions,
     shared: &Arc<Shared>,
-) -> Result<Vec<Vec<Datum>>> {
+) -> Result<(Rows, Option<String>)> {
     let conn = store.scratch(session, &job.id, &job.tombstones)?;
     // A cancel or statement_timeout reaches this connection too.
     let _cancellable = shared.register(&conn);
-    conn.rows(&job.sql, params)
+    let Some(nearest) = &job.nearest else {
+        return Ok((conn.rows(&job.sql, params)?, None));
+    };
+    let mut with_k = params.to_vec();
+    with_k.push(Datum::Null);
+    for k in &nearest.tries {
+        with_k[params.len()] = Datum::Int(*k);
+        let rows = conn.rows(&job.sql, &with_k)?;
+        if rows.len() >= nearest.keep {
+            return Ok((rows, Some(format!("through vec0, {k} candidates"))));
+        }
+    }
+    let rows = conn.rows(&nearest.fallback, params)?;
+    Ok((
+        rows,
+        Some("vec0 could not prove them: every row read".into()),
+    ))
 }
 
 /// Run the shard fragments on up to one worker per core.
@@ -263,7 +331,8 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
         .min(jobs.len())
         .max(1);
     let queue = Mutex::new(jobs.iter().enumerate().collect::<Vec<_>>());
-    let results = Mutex::new(Vec::<(usize, Result<Rows>, std::time::Duration)>::new());
+    type Done = (usize, Result<(Rows, Option<String>)>, std::time::Duration);
+    let results = Mutex::new(Vec::<Done>::new());
     let (store, functions, shared) = (&sess.store, &sess.functions, &sess.shared);
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
@@ -290,18 +359,22 @@ fn run_parallel(sess: &Session, jobs: Vec<Job>, params: &[Datum]) -> Result<Vec<
     let mut results = results.into_inner();
     results.sort_by_key(|(i, ..)| *i);
     for (i, r, took) in &results {
-        if let (Some(job), Ok(rows)) = (jobs.get(*i), r) {
+        if let (Some(job), Ok((rows, how))) = (jobs.get(*i), r) {
             sess.analyzed(|| {
                 format!(
-                    "shard {}: {} rows in {}",
+                    "shard {}: {} rows in {}{}",
                     job.id,
                     rows.len(),
-                    crate::exec::explain::millis(*took)
+                    crate::exec::explain::millis(*took),
+                    how.as_ref().map(|h| format!(" ({h})")).unwrap_or_default()
                 )
             });
         }
     }
-    results.into_iter().map(|(_, r, _)| r).collect()
+    results
+        .into_iter()
+        .map(|(_, r, _)| r.map(|(rows, _)| rows))
+        .collect()
 }
 
 /// The peers a query goes to, and the state of the others, for EXPLAIN.
@@ -350,10 +423,11 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
         lines.extend(crate::exec::remote::explain_copies(sess, &split.table.name));
     }
     for j in &jobs {
-        let through = if j.rtree {
-            " (its rows through the shard's R*Tree)"
-        } else {
-            ""
+        let through = match (j.rtree, j.nearest.is_some()) {
+            (true, false) => " (its rows through the shard's R*Tree)",
+            (false, true) => NEAREST_EXPLAIN,
+            (true, true) => " (its rows through the shard's R*Tree and vec0 index)",
+            (false, false) => "",
         };
         lines.push(format!("  fragment on shard {}{through}", j.id));
     }

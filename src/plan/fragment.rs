@@ -45,6 +45,9 @@ pub struct Split {
     pub merge: Statement,
     /// What kind of split this is, for EXPLAIN.
     pub kind: &'static str,
+    /// A top-k by vector distance that shards can answer through their
+    /// vec0 index (`plan::nearest`).
+    pub nearest: Option<crate::plan::nearest::Nearest>,
 }
 
 const PREFIX: &str = "_mosaic_";
@@ -181,6 +184,7 @@ impl<'a> Shape<'a> {
             columns,
             merge: parse(merge)?,
             kind,
+            nearest: None,
         })
     }
 }
@@ -327,7 +331,15 @@ fn row_split(s: Shape) -> Option<Split> {
         limit_sql(&s.limit, &s.offset),
     );
     let kind = if distinct { "distinct" } else { "top-k" };
-    s.finish(&fragment, out.columns, &merge, kind)
+    let nearest = match (&s.limit, s.order.first(), distinct) {
+        (Some(limit), Some(first), false) => sort_key(first, &outputs).and_then(|key| {
+            crate::plan::nearest::Nearest::of(first, &key, limit, s.offset.as_ref())
+        }),
+        _ => None,
+    };
+    let mut split = s.finish(&fragment, out.columns, &merge, kind)?;
+    split.nearest = nearest;
+    Some(split)
 }
 
 /// The query's outputs, with wildcards spelled out as the table's columns.

@@ -18,6 +18,7 @@
 
 pub mod exercise;
 pub mod fragment;
+pub mod nearest;
 pub mod prune;
 #[cfg(test)]
 mod robustness;

@@ -3,9 +3,9 @@
 //! storage parameters `m`, `ef_construction` and `lists` and their bounds)
 //! and kept in the catalog, so migrations that create them run and
 //! `pg_indexes`, `pg_get_indexdef` and psql's `\d` show them. No structure
-//! is built for them: a nearest-neighbour query scans the shards it cannot
-//! prune and gives the exact answer (pgvector's indexes give an
-//! approximate one).
+//! is built for them: a nearest-neighbour query reads each shard through
+//! the vec0 table every shard keeps anyway (`plan::nearest`), or scans it,
+//! and gives the exact answer (pgvector's indexes give an approximate one).
 
 use sqlparser::ast::{CreateIndex, Expr, Value};
 

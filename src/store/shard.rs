@@ -412,6 +412,7 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
         conn.execute_batch(&sql).map_err(db_err)?;
     }
     rtrees(&conn, table, rows, meta)?;
+    vec_indexes(&conn, table, rows, meta)?;
     // Store the metadata, then its own size, until the size stops moving.
     for _ in 0..4 {
         let json = serde_json::to_vec(meta).map_err(Error::internal)?;
@@ -471,6 +472,36 @@ fn rtrees(conn: &Connection, table: &TableDef, rows: &[Row], meta: &ShardMeta) -
             insert
                 .execute(rusqlite::params![rid, x0, x1, y0, y1])
                 .map_err(db_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// A sqlite-vec `vec0` table of each vector column whose values all have
+/// one number of dimensions (`ColumnStats::vectors`): each row's vector
+/// under its row id, kept in the file so it travels and is replaced with
+/// the shard. A nearest-neighbour query takes its candidates from it and
+/// checks them by the exact distance (`plan::nearest`).
+fn vec_indexes(conn: &Connection, table: &TableDef, rows: &[Row], meta: &ShardMeta) -> Result<()> {
+    for (i, c) in table.columns.iter().enumerate() {
+        let Some(dims) = meta.column(&c.name).and_then(|s| s.vectors) else {
+            continue;
+        };
+        if !matches!(c.ty, PgType::Vector(_)) {
+            continue;
+        }
+        let name = crate::types::shard::vec_index_name(&c.name);
+        conn.execute_batch(&format!(
+            "CREATE VIRTUAL TABLE {name} USING vec0(v float[{dims}])"
+        ))
+        .map_err(db_err)?;
+        let mut insert = conn
+            .prepare(&format!("INSERT INTO {name}(rowid, v) VALUES (?1, ?2)"))
+            .map_err(db_err)?;
+        for (rid, row) in (1i64..).zip(rows) {
+            if let Some(Datum::Blob(b)) = row.values.get(i) {
+                insert.execute(rusqlite::params![rid, b]).map_err(db_err)?;
+            }
         }
     }
     Ok(())

@@ -44,6 +44,16 @@ pub fn rtree_name(column: &str) -> String {
     crate::types::quote(&format!("_rtree_{column}"))
 }
 
+/// The sqlite-vec `vec0` table of vector column `column` in a shard file,
+/// quoted: each row's vector under its row id, scanned by sqlite-vec's own
+/// distance code (`store::shard` builds it, `plan::nearest` reads it).
+pub fn vec_index_name(column: &str) -> String {
+    crate::types::quote(&format!("_vec_{column}"))
+}
+
+/// The most dimensions sqlite-vec's `vec0` keeps (pgvector allows 16000).
+pub const VEC_INDEX_MAX_DIMS: u32 = 8192;
+
 /// A live shard as the manifest lists it.
 #[derive(Debug, Clone)]
 pub struct LiveShard {
@@ -126,6 +136,11 @@ pub struct ColumnStats {
     /// where no one SRID or box holds (then nothing is pruned by it).
     #[serde(default)]
     pub extent: Option<crate::types::geometry::Extent>,
+    /// For vector columns: the dimensions every non-null value has, when
+    /// one number does (and vec0 takes it); the shard file then keeps a
+    /// `vec0` index of them (`vec_index_name`). `None` for other columns.
+    #[serde(default)]
+    pub vectors: Option<u32>,
 }
 
 /// What a node knows about a shard without opening it.

@@ -334,17 +334,24 @@ impl Typer<'_> {
         let typmod = matches!(ty, PgType::Numeric(Some((p, _))) if *p > 0)
             && (!self.insert_values || (placeholder && src != *ty))
             && !crate::sql::is_default_keyword(e);
-        if is_plain_literal(e) && !(to_int && is_numeric(&src)) && !typmod {
+        // Outside a VALUES list nothing else reads a quoted literal as a
+        // column stored as a BLOB (`INSERT … SELECT '\x01'`, `SET v = '[1]'`).
+        let blob_literal = !self.insert_values
+            && matches!(ty, PgType::Bytea | PgType::Vector(_))
+            && matches!(e, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_)));
+        let cast_anyway = typmod || blob_literal || to_int && is_numeric(&src);
+        if is_plain_literal(e) && !cast_anyway {
             return Ok(());
         }
-        let wanted = match ty {
-            PgType::Numeric(Some((p, _))) if *p > 0 => true,
-            PgType::Numeric(_) => !is_numeric(&src) && src != PgType::Unknown,
-            PgType::Int2 | PgType::Int4 | PgType::Int8 => is_numeric(&src),
-            // json text becomes jsonb's normal form as it is stored.
-            PgType::Jsonb => src == PgType::Json,
-            _ => false,
-        };
+        let wanted = blob_literal
+            || match ty {
+                PgType::Numeric(Some((p, _))) if *p > 0 => true,
+                PgType::Numeric(_) => !is_numeric(&src) && src != PgType::Unknown,
+                PgType::Int2 | PgType::Int4 | PgType::Int8 => is_numeric(&src),
+                // json text becomes jsonb's normal form as it is stored.
+                PgType::Jsonb => src == PgType::Json,
+                _ => false,
+            };
         if wanted {
             let inner = std::mem::replace(e, Expr::Value(Value::Null.into()));
             *e = cast_to(inner, ty)?;

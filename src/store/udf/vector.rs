@@ -387,7 +387,39 @@ impl Aggregate<(Vec<f64>, f64), Value> for Avg {
     }
 }
 
+/// sqlite-vec (its `vec_*` functions and the `vec0` virtual table that
+/// shard files keep as a nearest-neighbour index, `store::shard`) on
+/// `conn`. Loaded per connection rather than as an auto extension, so
+/// every connection gets it where it gets MosaicDB's own functions.
+#[allow(unsafe_code)]
+fn load_sqlite_vec(conn: &Connection) -> rusqlite::Result<()> {
+    use std::os::raw::{c_char, c_int};
+    type Init = unsafe extern "C" fn(
+        *mut rusqlite::ffi::sqlite3,
+        *mut *mut c_char,
+        *const rusqlite::ffi::sqlite3_api_routines,
+    ) -> c_int;
+    // SAFETY: `sqlite3_vec_init` has the signature of every SQLite
+    // extension entry point (sqlite-vec.h); the crate declares it without
+    // arguments, hence the transmute. It is compiled with SQLITE_CORE, so
+    // it calls the SQLite linked into this binary directly and never reads
+    // the routines pointer; the handle is a live connection for the call.
+    let rc = unsafe {
+        let init: Init = std::mem::transmute(sqlite_vec::sqlite3_vec_init as *const ());
+        init(conn.handle(), std::ptr::null_mut(), std::ptr::null())
+    };
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rc),
+            Some("sqlite-vec did not load".into()),
+        ))
+    }
+}
+
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    load_sqlite_vec(conn)?;
     for (name, m) in [
         ("pg_vector_l2", Metric::L2),
         ("pg_vector_cosine", Metric::Cosine),

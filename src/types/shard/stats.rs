@@ -105,8 +105,10 @@ pub(crate) fn column_stats(
         .map(|(i, (name, ty))| {
             let values = || rows.iter().map(|r| r.get(i).unwrap_or(&Datum::Null));
             let mut stats = one_column(name, ty, values(), seed)?;
-            if let PgType::Geometry(_) = ty {
-                stats.extent = crate::types::geometry::Extent::of(values());
+            match ty {
+                PgType::Geometry(_) => stats.extent = crate::types::geometry::Extent::of(values()),
+                PgType::Vector(_) => stats.vectors = common_dims(values()),
+                _ => {}
             }
             Ok(stats)
         })
@@ -179,7 +181,29 @@ fn one_column<'a>(
         bloom,
         trigrams,
         extent: None,
+        vectors: None,
     })
+}
+
+/// The dimensions every non-null vector among `values` has (stored as
+/// little-endian `f32`s), if one number does, there is a value, and a
+/// `vec0` index can hold them.
+fn common_dims<'a>(values: impl Iterator<Item = &'a Datum>) -> Option<u32> {
+    let mut dims = None;
+    for v in values {
+        let n = match v {
+            Datum::Null => continue,
+            Datum::Blob(b) if b.len() % 4 == 0 && !b.is_empty() => {
+                u32::try_from(b.len() / 4).ok()?
+            }
+            _ => return None,
+        };
+        if dims.is_some_and(|d| d != n) {
+            return None;
+        }
+        dims = Some(n);
+    }
+    dims.filter(|d| *d <= super::VEC_INDEX_MAX_DIMS)
 }
 
 fn build_bloom<'a>(
