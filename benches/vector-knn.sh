@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Exact nearest-neighbour search on one MosaicDB node (default flags)
-# against PostgreSQL 15 with pgvector (default settings, no vector index:
-# the exact answer) and in-process SQLite, in one run on this machine
-# (benches/vector_knn.rs does the loading, querying and checking).
+# Exact nearest-neighbour search on one MosaicDB node (default flags) and
+# on three (each loading a third of the rows) against PostgreSQL 15 with
+# pgvector (default settings, no vector index: the exact answer), numpy
+# brute force and in-process SQLite with sqlite-vec, in one run on this
+# machine (benches/vector_knn.rs does the loading, querying and checking).
 #
 # pgvector is not packaged for Debian's PostgreSQL 15: build it from its
 # source first (`make && make install` with postgresql-server-dev-15) to
@@ -25,9 +26,9 @@ build_with_bench vector_knn
 
 WORK=$(mktemp -d /tmp/mosaic-knn.XXXXXX)
 chmod 755 "$WORK"
-MOSAIC_PID=
+MOSAIC_PIDS=()
 cleanup() {
-  [ -n "$MOSAIC_PID" ] && kill "$MOSAIC_PID" 2>/dev/null || true
+  for pid in "${MOSAIC_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [ -n "${PG_PID:-}" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -42,10 +43,27 @@ else
   echo "PostgreSQL has no pgvector here: its column is left out" >&2
 fi
 
-MOSAIC_PASSWORD=$PASSWORD "$MOSAIC_BIN" --data "$WORK/mosaic" \
-  --listen 127.0.0.1:0 --cluster-addr 127.0.0.1:0 >"$WORK/mosaic.log" 2>&1 &
-MOSAIC_PID=$!
-for _ in $(seq 300); do [ -f "$WORK/mosaic/node.json" ] && break; sleep 0.05; done
-MOSAIC_CONN="postgresql://mosaic:$PASSWORD@$(jq -r .pg_addr "$WORK/mosaic/node.json")/mosaic"
+# start_node NAME [FLAG...]: a node in $WORK/NAME; sets NODE_CONN and
+# NODE_CLUSTER_ADDR once its node.json is there.
+start_node() {
+  local name=$1
+  shift
+  MOSAIC_PASSWORD=$PASSWORD "$MOSAIC_BIN" --data "$WORK/$name" --node-name "$name" \
+    --listen 127.0.0.1:0 --cluster-addr 127.0.0.1:0 "$@" >"$WORK/$name.log" 2>&1 &
+  MOSAIC_PIDS+=($!)
+  for _ in $(seq 300); do [ -f "$WORK/$name/node.json" ] && break; sleep 0.05; done
+  NODE_CONN="postgresql://mosaic:$PASSWORD@$(jq -r .pg_addr "$WORK/$name/node.json")/mosaic"
+  NODE_CLUSTER_ADDR=$(jq -r .cluster_addr "$WORK/$name/node.json")
+}
 
-"$BENCH_BIN" --mosaic "$MOSAIC_CONN" "${PG_ARGS[@]}" --rows "$ROWS" --dims "$DIMS" --dir "$WORK"
+start_node single
+SERVERS=(--mosaic "$NODE_CONN")
+start_node n1
+SEED=$NODE_CLUSTER_ADDR
+SERVERS+=(--cluster "$NODE_CONN")
+for name in n2 n3; do
+  start_node "$name" --join "$SEED"
+  SERVERS+=(--cluster "$NODE_CONN")
+done
+
+"$BENCH_BIN" "${SERVERS[@]}" "${PG_ARGS[@]}" --rows "$ROWS" --dims "$DIMS" --dir "$WORK"

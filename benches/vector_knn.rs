@@ -1,9 +1,11 @@
-//! Exact nearest-neighbour search (`ORDER BY v <-> $1 LIMIT k`) on MosaicDB
-//! against PostgreSQL 15 with pgvector (a sequential scan, no index: the
-//! exact answer) and against in-process SQLite running MosaicDB's own
-//! distance function over the same rows (the floor: one file, no protocol).
-//! The same seeded vectors go into each; every query's ids must agree
-//! between the three, and the median latency per query is reported.
+//! Exact nearest-neighbour search (`ORDER BY v <-> $1 LIMIT k`) on one
+//! MosaicDB node and on a three-node cluster, against PostgreSQL 15 with
+//! pgvector (a sequential scan, no index: the exact answer), numpy brute
+//! force, and in-process SQLite: sqlite-vec's `vec0` (the floor of
+//! MosaicDB's stack: one file, no protocol) and a plain scan with
+//! MosaicDB's own distance function. The same seeded vectors go into
+//! each; every query's ids must agree between them all, and the median
+//! latency per query is reported.
 //!
 //! benches/vector-knn.sh starts the servers and runs this. Without a server
 //! to talk to (as under `cargo test --all-targets`) it exits at once.
@@ -29,6 +31,10 @@ struct Args {
     /// PostgreSQL connection string (a database where pgvector is installed).
     #[arg(long)]
     pg: Option<String>,
+    /// Connection strings of the nodes of a cluster (given once per node):
+    /// each loads and seals a third of the rows, the first is asked.
+    #[arg(long)]
+    cluster: Vec<String>,
     #[arg(long, default_value_t = 100_000)]
     rows: usize,
     #[arg(long, default_value_t = 128)]
@@ -58,27 +64,42 @@ fn text(v: &[f32]) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// Load the rows with COPY; seconds taken.
-async fn load(client: &Client, rows: &[Vec<f32>], dims: usize, seal: bool) -> f64 {
-    client
+/// Load the rows with COPY, through each client in turn a slice of them
+/// (then sealed there, or vacuumed); seconds taken.
+async fn load(clients: &[Client], rows: &[Vec<f32>], dims: usize, seal: bool) -> f64 {
+    clients[0]
         .batch_execute(&format!(
             "DROP TABLE IF EXISTS knn; CREATE TABLE knn (id int PRIMARY KEY, v vector({dims}))"
         ))
         .await
         .expect("create table");
+    // The other nodes learn of the table from the first.
+    for client in &clients[1..] {
+        let mut tries = 0;
+        while client
+            .simple_query("SELECT 1 FROM knn LIMIT 0")
+            .await
+            .is_err()
+        {
+            tries += 1;
+            assert!(tries < 200, "the table did not reach every node");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
     let start = Instant::now();
-    let lines = (rows.iter().enumerate()).map(|(i, v)| format!("{}\t{}\n", i + 1, text(v)));
-    copy_lines(client, "COPY knn (id, v) FROM STDIN", lines).await;
-    if seal {
-        client
-            .batch_execute("SELECT mosaic.seal('knn')")
-            .await
-            .expect("seal");
-    } else {
-        client
-            .batch_execute("VACUUM ANALYZE knn")
-            .await
-            .expect("vacuum");
+    let per = rows.len().div_ceil(clients.len());
+    for (n, client) in clients.iter().enumerate() {
+        let lines = (rows.iter().enumerate())
+            .skip(n * per)
+            .take(per)
+            .map(|(i, v)| format!("{}\t{}\n", i + 1, text(v)));
+        copy_lines(client, "COPY knn (id, v) FROM STDIN", lines).await;
+        let after = if seal {
+            "SELECT mosaic.seal('knn')"
+        } else {
+            "VACUUM ANALYZE knn"
+        };
+        client.batch_execute(after).await.expect("seal or vacuum");
     }
     start.elapsed().as_secs_f64()
 }
@@ -100,26 +121,49 @@ async fn server_queries(client: &Client, queries: &[Vec<f32>], k: usize) -> (Vec
     (ids, median_ms(times))
 }
 
+/// How in-process SQLite answers: sqlite-vec's `vec0`, or a scan of a
+/// plain table with MosaicDB's `pg_vector_l2`.
+#[derive(Clone, Copy)]
+enum Floor {
+    Vec0,
+    Scan,
+}
+
 /// In-process SQLite: the rows as MosaicDB stores them (little-endian f32
-/// BLOBs) in a file in WAL mode, scanned with MosaicDB's `pg_vector_l2`.
+/// BLOBs) in a file in WAL mode; seconds to load, ids, median ms.
 fn floor(
+    how: Floor,
     dir: &std::path::Path,
     rows: &[Vec<f32>],
     queries: &[Vec<f32>],
     k: usize,
-) -> (Vec<Vec<i64>>, f64) {
+) -> (f64, Vec<Vec<i64>>, f64) {
     let path = dir.join("vector-knn-floor.db");
     let _ = std::fs::remove_file(&path);
+    let start = Instant::now();
     let conn = rusqlite::Connection::open(&path).expect("sqlite");
+    // MosaicDB's functions, and sqlite-vec with them.
     mosaic::store::udf::register(&conn).expect("udfs");
     conn.pragma_update(None, "journal_mode", "WAL")
         .expect("wal");
-    conn.execute_batch("CREATE TABLE knn (id INTEGER PRIMARY KEY, v BLOB) STRICT")
-        .expect("table");
+    let (create, query) = match how {
+        Floor::Vec0 => (
+            format!(
+                "CREATE VIRTUAL TABLE knn USING vec0(v float[{}])",
+                rows[0].len()
+            ),
+            format!("SELECT rowid FROM knn WHERE v MATCH ?1 AND k = {k} ORDER BY distance"),
+        ),
+        Floor::Scan => (
+            "CREATE TABLE knn (id INTEGER PRIMARY KEY, v BLOB) STRICT".to_string(),
+            format!("SELECT id FROM knn ORDER BY pg_vector_l2(v, ?1) LIMIT {k}"),
+        ),
+    };
+    conn.execute_batch(&create).expect("table");
     let tx = conn.unchecked_transaction().expect("tx");
     {
         let mut ins = tx
-            .prepare("INSERT INTO knn VALUES (?1, ?2)")
+            .prepare("INSERT INTO knn(rowid, v) VALUES (?1, ?2)")
             .expect("insert");
         for (i, v) in rows.iter().enumerate() {
             ins.execute(rusqlite::params![
@@ -130,11 +174,8 @@ fn floor(
         }
     }
     tx.commit().expect("commit");
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT id FROM knn ORDER BY pg_vector_l2(v, ?1) LIMIT {k}"
-        ))
-        .expect("prepare");
+    let load_s = start.elapsed().as_secs_f64();
+    let mut stmt = conn.prepare(&query).expect("prepare");
     let mut ids = Vec::new();
     let mut times = Vec::new();
     for (i, q) in queries.iter().enumerate() {
@@ -149,14 +190,62 @@ fn floor(
         }
         ids.push(got);
     }
+    drop(stmt);
+    drop(conn);
     let _ = std::fs::remove_file(&path);
-    (ids, median_ms(times))
+    (load_s, ids, median_ms(times))
+}
+
+/// numpy brute force (benches/vector_knn_numpy.py) over the same vectors,
+/// handed over as raw little-endian f32 files; `None` without python3 and
+/// numpy.
+fn numpy(
+    dir: &std::path::Path,
+    rows: &[Vec<f32>],
+    queries: &[Vec<f32>],
+    k: usize,
+) -> Option<(Vec<Vec<i64>>, f64)> {
+    let raw = |vs: &[Vec<f32>]| -> Vec<u8> {
+        vs.iter()
+            .flat_map(|v| mosaic::types::vector::to_blob(v))
+            .collect()
+    };
+    std::fs::write(dir.join("rows.f32"), raw(rows)).expect("rows file");
+    std::fs::write(dir.join("queries.f32"), raw(queries)).expect("queries file");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/vector_knn_numpy.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(dir)
+        .args([rows.len(), rows[0].len(), k].map(|n| n.to_string()))
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let _ = std::fs::remove_file(dir.join("rows.f32"));
+    let _ = std::fs::remove_file(dir.join("queries.f32"));
+    let Some(out) = out else {
+        eprintln!(
+            "numpy brute force did not run (python3 with numpy needed): its line is left out"
+        );
+        return None;
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut lines = text.lines();
+    let ms: f64 = lines.next()?.trim().parse().ok()?;
+    let ids = lines
+        .map(|l| {
+            l.split_whitespace()
+                .filter_map(|i| i.parse().ok())
+                .collect()
+        })
+        .collect();
+    Some((ids, ms))
 }
 
 #[tokio::main]
 async fn main() {
-    let servers_given =
-        std::env::args().any(|a| a.starts_with("--mosaic") || a.starts_with("--pg"));
+    let servers_given = std::env::args()
+        .any(|a| a.starts_with("--mosaic") || a.starts_with("--pg") || a.starts_with("--cluster"));
     if !servers_given {
         eprintln!("vector_knn: no servers given; run benches/vector-knn.sh (skipping)");
         return;
@@ -166,45 +255,79 @@ async fn main() {
     let queries = vectors(args.queries + 1, args.dims, 7);
     let mut table = Vec::new();
     let mut answers = Vec::new();
-    for (name, conn, seal) in [
-        ("MosaicDB", &args.mosaic, true),
-        ("PostgreSQL 15 + pgvector (no index)", &args.pg, false),
+    let one = |c: &Option<String>| c.iter().cloned().collect::<Vec<_>>();
+    for (name, conns, seal) in [
+        ("MosaicDB, one node", one(&args.mosaic), true),
+        (
+            "MosaicDB, three nodes (asked: the first)",
+            args.cluster.clone(),
+            true,
+        ),
+        ("PostgreSQL 15 + pgvector (no index)", one(&args.pg), false),
     ] {
-        let Some(conn) = conn else { continue };
+        if conns.is_empty() {
+            continue;
+        }
         eprintln!("==> {name}: loading {} rows", args.rows);
-        let client = connect(conn).await;
-        let load_s = load(&client, &rows, args.dims, seal).await;
-        let (ids, ms) = server_queries(&client, &queries, args.k).await;
-        table.push((name, format!("{load_s:.2}"), format!("{ms:.1}")));
+        let mut clients = Vec::new();
+        for c in &conns {
+            clients.push(connect(c).await);
+        }
+        let load_s = load(&clients, &rows, args.dims, seal).await;
+        let (ids, ms) = server_queries(&clients[0], &queries, args.k).await;
+        table.push((name, format!("{load_s:.2}"), ms));
         answers.push((name, ids));
     }
-    eprintln!("==> SQLite in process");
-    let start = Instant::now();
-    let (ids, ms) = floor(&args.dir, &rows, &queries, args.k);
-    let load_s = start.elapsed().as_secs_f64();
-    table.push((
-        "SQLite in process (MosaicDB's pg_vector_l2)",
-        format!("{load_s:.2}"),
-        format!("{ms:.1}"),
-    ));
-    answers.push(("SQLite", ids));
-    let agree = answers.windows(2).all(|w| w[0].1 == w[1].1);
+    eprintln!("==> numpy");
+    if let Some((ids, ms)) = numpy(&args.dir, &rows, &queries, args.k) {
+        table.push(("numpy brute force (float32)", "–".into(), ms));
+        answers.push(("numpy", ids));
+    }
+    for (how, name) in [
+        (Floor::Vec0, "SQLite in process, sqlite-vec vec0"),
+        (
+            Floor::Scan,
+            "SQLite in process, scan with MosaicDB's pg_vector_l2",
+        ),
+    ] {
+        eprintln!("==> {name}");
+        let (load_s, ids, ms) = floor(how, &args.dir, &rows, &queries, args.k);
+        table.push((name, format!("{load_s:.2}"), ms));
+        answers.push((name, ids));
+    }
+    let disagree: Vec<&str> = answers
+        .iter()
+        .filter(|(_, ids)| *ids != answers[0].1)
+        .map(|(name, _)| *name)
+        .collect();
     println!(
         "{} rows of vector({}), top {} by L2 distance, median of {} queries; \
-         every query's ids {} between the systems",
+         every query's ids {}",
         args.rows,
         args.dims,
         args.k,
         args.queries,
-        if agree { "agree" } else { "DISAGREE" }
+        if disagree.is_empty() {
+            format!("agree between the {} systems", answers.len())
+        } else {
+            format!(
+                "of {} DISAGREE with {}'s",
+                disagree.join(", "),
+                answers[0].0
+            )
+        }
     );
     println!();
-    println!("| system | load + seal/vacuum (s) | query (ms) |");
-    println!("|---|---:|---:|");
+    let floor_ms = table
+        .iter()
+        .find(|(name, ..)| name.contains("vec0"))
+        .map_or(f64::NAN, |(.., ms)| *ms);
+    println!("| system | load + seal/vacuum (s) | query (ms) | × sqlite-vec |");
+    println!("|---|---:|---:|---:|");
     for (name, load_s, ms) in &table {
-        println!("| {name} | {load_s} | {ms} |");
+        println!("| {name} | {load_s} | {ms:.1} | {:.2} |", ms / floor_ms);
     }
-    if !agree {
+    if !disagree.is_empty() {
         std::process::exit(1);
     }
 }

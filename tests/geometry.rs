@@ -193,6 +193,54 @@ async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
             "{sql}"
         );
     }
+    // Nearest neighbours after the delete, under a filter, from every
+    // node: each shard reads the rows its R*Tree finds near the point.
+    let kind_one: Vec<(i64, (f64, f64))> =
+        rows.iter().filter(|(id, _)| id % 3 == 1).cloned().collect();
+    for (i, q) in [(10.0, 10.0), (75.5, 40.25), (120.0, -5.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let want = nearest(&kind_one, q, 9);
+        let sql = format!(
+            "SELECT id FROM pts WHERE kind = 1 ORDER BY geom <-> 'SRID=4326;POINT({} {})' LIMIT 9",
+            q.0, q.1
+        );
+        assert_eq!(lines(simple_rows(&clients[i], &sql).await), want, "{sql}");
+    }
+    let analyze = |sql: &'static str| {
+        let c = &clients[0];
+        async move { lines(simple_rows(c, &format!("EXPLAIN ANALYZE {sql}")).await) }
+    };
+    let plan =
+        analyze("SELECT id FROM pts ORDER BY geom <-> 'SRID=4326;POINT(50 25)' LIMIT 3").await;
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("(through the R*Tree, within ")),
+        "{plan:#?}"
+    );
+    // About one row in sixteen passes: some shard has fewer than three.
+    let plan = analyze(
+        "SELECT id FROM pts WHERE id % 16 = 1 ORDER BY geom <-> 'SRID=4326;POINT(50 25)' LIMIT 3",
+    )
+    .await;
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("(the R*Tree could not prove them: every row read)")),
+        "{plan:#?}"
+    );
+    // Another SRID than the rows': PostGIS's error, from the rows.
+    let err = clients[2]
+        .simple_query("SELECT id FROM pts ORDER BY geom <-> 'SRID=3857;POINT(5 5)' LIMIT 3")
+        .await
+        .unwrap_err();
+    let db = err.as_db_error().expect("a server error");
+    assert!(
+        db.message().contains("mixed SRID geometries"),
+        "{}",
+        db.message()
+    );
+
     // Every shard could be pruned by its box, but the SRIDs differ:
     // PostgreSQL's error, not an empty answer.
     let err = clients[1]
@@ -259,5 +307,56 @@ async fn a_prepared_spatial_query_reads_each_run_through_its_own_box() {
             .unwrap()
             .get(0);
         assert_eq!(got, want, "run {i}: point {q:?}, distance {r}");
+    }
+}
+
+/// One node, one shard of 3000 random points: nearest neighbours under a
+/// filter that passes three rows in ten, so the rows a radius keeps are
+/// often just short of k while the R*Tree's square (whose corners reach
+/// beyond the radius) often holds k: only rows within the radius may
+/// count as proven. Every answer must equal a brute force.
+#[tokio::test(flavor = "multi_thread")]
+async fn nearest_neighbours_through_the_rtree_under_a_filter() {
+    let nodes = start_cluster(&["r1"], &[]).await;
+    let c = nodes[0].client().await;
+    c.batch_execute("CREATE TABLE near (id bigint PRIMARY KEY, kind int, geom geometry(Point))")
+        .await
+        .unwrap();
+    let mut rng = Rng(0x7ee_d00d);
+    let rows: Vec<(i64, (f64, f64))> = (1..=3000i64)
+        .map(|id| {
+            let x = rng.below(1_000_000) as f64 / 10_000.0;
+            let y = rng.below(1_000_000) as f64 / 10_000.0;
+            (id, (x, y))
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(id, (x, y))| format!("({id}, {}, 'POINT({x} {y})')", id % 10))
+            .collect();
+        c.batch_execute(&format!("INSERT INTO near VALUES {}", values.join(", ")))
+            .await
+            .unwrap();
+    }
+    simple_rows(&c, "SELECT mosaic.seal('near')").await;
+    let passing: Vec<(i64, (f64, f64))> =
+        rows.iter().filter(|(id, _)| id % 10 < 3).cloned().collect();
+    for _ in 0..40 {
+        let q = (
+            rng.below(1200) as f64 / 10.0 - 10.0,
+            rng.below(1200) as f64 / 10.0 - 10.0,
+        );
+        for k in [4, 15] {
+            let sql = format!(
+                "SELECT id FROM near WHERE kind < 3 ORDER BY geom <-> 'POINT({} {})' LIMIT {k}",
+                q.0, q.1
+            );
+            assert_eq!(
+                lines(simple_rows(&c, &sql).await),
+                nearest(&passing, q, k),
+                "{sql}"
+            );
+        }
     }
 }

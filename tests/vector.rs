@@ -324,7 +324,7 @@ async fn every_operator_gives_the_exact_top_k_through_shard_indexes() {
     let q = text(&queries[1]);
     let plan = analyze(format!("SELECT id FROM emb ORDER BY v <-> '{q}' LIMIT 5")).await;
     assert!(
-        plan.iter().any(|l| l.contains("(through vec0, ")),
+        plan.iter().any(|l| l.contains("(through the vec0 index, ")),
         "{plan:#?}"
     );
     // Only one row in a hundred passes: the candidates cannot prove five.
@@ -334,7 +334,7 @@ async fn every_operator_gives_the_exact_top_k_through_shard_indexes() {
     .await;
     assert!(
         plan.iter()
-            .any(|l| l.contains("(vec0 could not prove them: every row read)")),
+            .any(|l| l.contains("(the vec0 index could not prove them: every row read)")),
         "{plan:#?}"
     );
 }
@@ -371,7 +371,7 @@ async fn rows_tied_at_the_edge_of_the_candidates_are_read_whole() {
         .collect();
     assert!(
         plan.iter()
-            .any(|l| l.contains("(vec0 could not prove them: every row read)")),
+            .any(|l| l.contains("(the vec0 index could not prove them: every row read)")),
         "{plan:#?}"
     );
 }

@@ -87,18 +87,16 @@ pub struct Job {
     pub nearest: Option<NearestJob>,
 }
 
-/// A fragment through a shard's vec0 index (`plan::nearest`): `sql` takes
-/// one more parameter, the number of candidates, tried in turn from
-/// `tries`; its rows are the answer once there are `keep` of them, and
-/// `fallback` (the fragment over every row) is the answer otherwise.
+/// A fragment through a shard's vec0 index or R*Tree (`plan::nearest`):
+/// `sql` takes one more parameter (candidates, a radius), tried in turn
+/// from `tries`; its rows are the answer once there are `keep` of them,
+/// and `fallback` (the fragment over every row) is the answer otherwise.
 pub struct NearestJob {
     pub fallback: String,
     pub keep: usize,
-    pub tries: Vec<i64>,
+    pub tries: Vec<(Datum, String)>,
+    pub index: &'static str,
 }
-
-/// What EXPLAIN says of a fragment through a shard's vec0 index.
-const NEAREST_EXPLAIN: &str = " (its nearest rows through the shard's vec0 index, each checked by its exact distance; every row when they cannot be proven the nearest)";
 
 /// The tombstoned rows of a shard, as this transaction sees them.
 pub fn tombstones(sess: &Session, id: &ShardId, count: i64) -> Result<Vec<i64>> {
@@ -213,8 +211,8 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
             false,
             narrow.as_deref(),
         )?;
-        // Nearest rows through the shard's vec0 index, proven or read again
-        // whole (plan::nearest).
+        // Nearest rows through the shard's vec0 index or R*Tree, proven or
+        // read again whole (plan::nearest).
         let vec0 = split
             .nearest
             .as_ref()
@@ -232,16 +230,17 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
                     false,
                     Some(&condition),
                 )?;
-                let sql = compile(sess, split, &format!("{} {through}", n.with))?;
-                let fallback = compile(sess, split, &source)?;
-                (
-                    sql,
-                    Some(NearestJob {
-                        fallback,
-                        keep: n.keep,
-                        tries: n.tries,
-                    }),
-                )
+                let through = match &n.with {
+                    Some(with) => format!("{with} {through}"),
+                    None => through,
+                };
+                let nearest = NearestJob {
+                    fallback: compile(sess, split, &source)?,
+                    keep: n.keep,
+                    tries: n.tries,
+                    index: n.index,
+                };
+                (compile(sess, split, &through)?, Some(nearest))
             }
             None => (compile(sess, split, &source)?, None),
         };
@@ -307,20 +306,18 @@ fn run_job(
     let Some(nearest) = &job.nearest else {
         return Ok((conn.rows(&job.sql, params)?, None));
     };
-    let mut with_k = params.to_vec();
-    with_k.push(Datum::Null);
-    for k in &nearest.tries {
-        with_k[params.len()] = Datum::Int(*k);
-        let rows = conn.rows(&job.sql, &with_k)?;
+    let mut with_try = params.to_vec();
+    with_try.push(Datum::Null);
+    for (value, what) in &nearest.tries {
+        with_try[params.len()] = value.clone();
+        let rows = conn.rows(&job.sql, &with_try)?;
         if rows.len() >= nearest.keep {
-            return Ok((rows, Some(format!("through vec0, {k} candidates"))));
+            return Ok((rows, Some(format!("through the {}, {what}", nearest.index))));
         }
     }
     let rows = conn.rows(&nearest.fallback, params)?;
-    Ok((
-        rows,
-        Some("vec0 could not prove them: every row read".into()),
-    ))
+    let why = format!("the {} could not prove them: every row read", nearest.index);
+    Ok((rows, Some(why)))
 }
 
 /// Run the shard fragments on up to one worker per core.
@@ -423,11 +420,13 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
         lines.extend(crate::exec::remote::explain_copies(sess, &split.table.name));
     }
     for j in &jobs {
-        let through = match (j.rtree, j.nearest.is_some()) {
-            (true, false) => " (its rows through the shard's R*Tree)",
-            (false, true) => NEAREST_EXPLAIN,
-            (true, true) => " (its rows through the shard's R*Tree and vec0 index)",
-            (false, false) => "",
+        let through = match (&j.nearest, j.rtree) {
+            (Some(n), _) => format!(
+                " (its nearest rows through the shard's {}, each checked by its exact distance; every row when they cannot be proven the nearest)",
+                n.index
+            ),
+            (None, true) => " (its rows through the shard's R*Tree)".into(),
+            (None, false) => String::new(),
         };
         lines.push(format!("  fragment on shard {}{through}", j.id));
     }

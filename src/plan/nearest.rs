@@ -1,12 +1,14 @@
-//! Nearest-neighbour top-k through a shard's `vec0` index.
+//! Nearest-neighbour top-k through a shard's own index: the `vec0` table
+//! of its vectors, the R*Tree of its geometries.
 //!
-//! `ORDER BY v <-> q LIMIT k` over a shard whose vectors all have `q`'s
-//! dimensions reads, instead of every row, the rows sqlite-vec's `vec0`
-//! table of the shard (`types::shard::vec_index_name`) lists among the `n`
-//! nearest to `q`, and keeps of those only the ones whose exact distance
-//! (pgvector's, `pg_vector_l2`) is below a bound that no row outside them
-//! can beat. The fragment then orders and cuts those rows as it would all
-//! of them, after the query's own filter and the shard's tombstones.
+//! **Vectors.** `ORDER BY v <-> q LIMIT k` over a shard whose vectors all
+//! have `q`'s dimensions reads, instead of every row, the rows sqlite-vec's
+//! `vec0` table of the shard (`types::shard::vec_index_name`) lists among
+//! the `n` nearest to `q`, and keeps of those only the ones whose exact
+//! distance (pgvector's, `pg_vector_l2`) is below a bound that no row
+//! outside them can beat. The fragment then orders and cuts those rows as
+//! it would all of them, after the query's own filter and the shard's
+//! tombstones.
 //!
 //! Why that is the exact answer, never an approximate one: vec0 ranks by
 //! its own sum of single-precision squares, which may differ from
@@ -24,29 +26,52 @@
 //! the shard whole. When vec0 listed fewer than `n` rows it listed every
 //! vector and no bound is needed; an overflowing sum (`T` not below 1e30)
 //! proves nothing.
+//!
+//! **Geometries.** `ORDER BY geom <-> q LIMIT k` (or `ST_Distance(geom,
+//! q)`) over a shard whose geometries all have `q`'s SRID reads the rows
+//! the shard's R*Tree finds within a square of half-width `r + m` around
+//! `q`'s box and keeps those at a distance of at most `r`. A row the
+//! R*Tree did not find has a box, and so a geometry, farther than `r + m`
+//! from `q`; `m` is far above the rounding of any distance computed here.
+//! So, again, `k` rows kept are the shard's first `k`; with fewer the
+//! executor tries a radius four times larger, then sixteen, then reads the
+//! shard whole. The first radius is where `k` rows would lie if the
+//! shard's rows filled its box evenly, from the edge of the box nearest
+//! `q`.
 
 use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, OrderByExpr, OrderBySort,
 };
 
-use crate::types::shard::ShardMeta;
+use crate::types::shard::{ColumnStats, ShardMeta};
 use crate::types::table::TableDef;
-use crate::types::{vector, Datum};
+use crate::types::{geometry, quote, vector, Datum, PgType};
 
-/// A top-k whose first sort key is `pg_vector_l2(column, constant)`
-/// ascending with NULLs last (PostgreSQL's default for `<->`).
+/// A top-k whose first sort key is a distance from a column to a constant
+/// (`pg_vector_l2`, the typed `<->` of vectors; `pg_geom_distance` or
+/// `st_distance` of geometries), ascending with NULLs last (PostgreSQL's
+/// default).
 #[derive(Debug, Clone)]
 pub struct Nearest {
-    /// The vector column, as the query names it.
+    kind: Kind,
+    /// The column, as the query names it.
     column: Vec<Ident>,
-    /// The query vector: a literal (`pg_vector_value(X'…')`) or a parameter.
+    /// The constant: a vector literal (`pg_vector_value(X'…')`) or
+    /// parameter; any constant geometry `plan::prune` can read.
     query: Expr,
     /// LIMIT and OFFSET, as the query gives them.
     limit: Expr,
     offset: Option<Expr>,
 }
 
-/// The most candidates one vec0 query lists (sqlite-vec's limit).
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Vector,
+    Geometry,
+}
+
+/// The most candidates one vec0 query lists (sqlite-vec's limit), and the
+/// most rows a narrowed top-k keeps.
 const MAX_CANDIDATES: i64 = 4096;
 
 impl Nearest {
@@ -66,30 +91,24 @@ impl Nearest {
             return None;
         };
         let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
-        let FunctionArguments::List(list) = &f.args else {
-            return None;
-        };
-        let args: Vec<&Expr> = list
-            .args
-            .iter()
-            .map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-                _ => None,
-            })
-            .collect::<Option<_>>()?;
-        let [a, b] = args.as_slice() else {
-            return None;
-        };
-        if name != "pg_vector_l2" || !list.clauses.is_empty() {
-            return None;
-        }
-        let (column, query) = match (column_parts(a), column_parts(b)) {
-            (Some(c), None) => (c, *b),
-            (None, Some(c)) => (c, *a),
+        let kind = match name.as_str() {
+            "pg_vector_l2" => Kind::Vector,
+            "pg_geom_distance" | "st_distance" => Kind::Geometry,
             _ => return None,
         };
-        query_form(query)?;
+        let [a, b] = args(f)?[..] else {
+            return None;
+        };
+        let (column, query) = match (column_parts(a), column_parts(b)) {
+            (Some(c), None) => (c, b),
+            (None, Some(c)) => (c, a),
+            _ => return None,
+        };
+        if let Kind::Vector = kind {
+            vector_form(query)?;
+        }
         Some(Nearest {
+            kind,
             column,
             query: query.clone(),
             limit: limit.clone(),
@@ -97,10 +116,9 @@ impl Nearest {
         })
     }
 
-    /// How to read the shard of `meta` through its vec0 index for this
-    /// query, or `None` when it has none for the column or the query
-    /// vector is not one it holds. `k_param` is the number of the extra
-    /// parameter (`$k_param`) that carries how many candidates to list.
+    /// How to read the shard of `meta` through its index for this query,
+    /// or `None` when it has none that serves it. `k_param` is the number
+    /// of the extra parameter (`$k_param`) each try binds.
     pub fn narrowing(
         &self,
         meta: &ShardMeta,
@@ -109,54 +127,131 @@ impl Nearest {
         params: &[Datum],
         k_param: usize,
     ) -> Option<Narrowing> {
-        let column = &table.columns[resolve(&self.column)?];
-        let dims = meta.column(&column.name)?.vectors?;
-        let q = query_vector(&self.query, params)?;
-        if q.len() != dims as usize {
-            return None;
-        }
+        let column = table.columns.get(resolve(&self.column)?)?;
+        // The column under the name the shard has it by (it may have been
+        // renamed since).
+        let stats = column.storage_names().find_map(|n| meta.column(n))?;
         let keep = count(&self.limit, params)?
             .checked_add(self.offset.as_ref().map_or(Some(0), |o| count(o, params))?)?;
         if keep == 0 || keep > MAX_CANDIDATES {
             return None;
         }
-        let q_sql = match query_form(&self.query)? {
-            QueryForm::Literal => self.query.to_string(),
-            QueryForm::Parameter => format!("pg_vector_value({})", self.query),
+        let shard = Shard {
+            meta,
+            stats,
+            k_param,
+            keep,
         };
-        let attach = crate::types::quote(&crate::types::shard::attach_name(&meta.id));
-        let index = crate::types::shard::vec_index_name(&column.name);
+        match self.kind {
+            Kind::Vector => shard.vectors(&self.query, params),
+            Kind::Geometry => shard.geometries(&self.query, params),
+        }
+    }
+}
+
+/// A shard read through its index (see the module's comment): the source
+/// is `with` (if any) followed by the shard's source restricted by
+/// `condition`; the fragment's rows are proven when there are `keep` of
+/// them, for each value of the extra parameter in `tries` in turn.
+#[derive(Debug, Clone)]
+pub struct Narrowing {
+    pub with: Option<String>,
+    pub condition: String,
+    pub keep: usize,
+    /// Each try's parameter, with what EXPLAIN ANALYZE says of it.
+    pub tries: Vec<(Datum, String)>,
+    /// The index, for EXPLAIN.
+    pub index: &'static str,
+}
+
+/// What a narrowing of one shard is made from.
+struct Shard<'a> {
+    meta: &'a ShardMeta,
+    stats: &'a ColumnStats,
+    k_param: usize,
+    keep: i64,
+}
+
+impl Shard<'_> {
+    fn vectors(&self, query: &Expr, params: &[Datum]) -> Option<Narrowing> {
+        let dims = (self.stats.vectors).filter(|_| matches!(self.stats.ty, PgType::Vector(_)))?;
+        if query_vector(query, params)?.len() != dims as usize {
+            return None;
+        }
+        let q = match vector_form(query)? {
+            VectorForm::Literal => query.to_string(),
+            VectorForm::Parameter => format!("pg_vector_value({query})"),
+        };
+        let attach = quote(&crate::types::shard::attach_name(&self.meta.id));
+        let index = crate::types::shard::vec_index_name(&self.stats.name);
         let epsilon = f64::from(dims + 8) * f64::powi(2.0, -23);
-        let n = format!("${k_param}");
-        let col = crate::types::quote(&column.name);
+        let (n, col) = (format!("${}", self.k_param), quote(&self.stats.name));
         Some(Narrowing {
-            with: format!(
-                "WITH _mosaic_knn AS MATERIALIZED (SELECT rowid AS rid, distance FROM {attach}.{index} WHERE match({q_sql}, v) AND k = {n})"
-            ),
+            with: Some(format!(
+                "WITH _mosaic_knn AS MATERIALIZED (SELECT rowid AS rid, distance FROM {attach}.{index} WHERE match({q}, v) AND k = {n})"
+            )),
             condition: format!(
-                "_rid IN (SELECT rid FROM _mosaic_knn) AND pg_vector_l2({col}, {q_sql}) < (SELECT CASE WHEN count(*) < {n} THEN 9e999 WHEN max(distance) < 1e30 THEN max(distance) * (1 - {epsilon:e}) - 1e-20 ELSE -1 END FROM _mosaic_knn)"
+                "_rid IN (SELECT rid FROM _mosaic_knn) AND pg_vector_l2({col}, {q}) < (SELECT CASE WHEN count(*) < {n} THEN 9e999 WHEN max(distance) < 1e30 THEN max(distance) * (1 - {epsilon:e}) - 1e-20 ELSE -1 END FROM _mosaic_knn)"
             ),
-            keep: keep as usize,
-            tries: tries(keep),
+            keep: self.keep as usize,
+            tries: candidates(self.keep)
+                .into_iter()
+                .map(|k| (Datum::Int(k), format!("{k} candidates")))
+                .collect(),
+            index: "vec0 index",
+        })
+    }
+
+    fn geometries(&self, query: &Expr, params: &[Datum]) -> Option<Narrowing> {
+        let extent = self
+            .stats
+            .extent
+            .filter(|_| matches!(self.stats.ty, PgType::Geometry(_)))?;
+        let shard_box = extent.bbox?;
+        let q = super::prune::geometry_constant(query, params)?;
+        // Another SRID: the rows must raise PostGIS's error.
+        if q.srid != extent.srid {
+            return None;
+        }
+        let (x0, y0, x1, y1) = geometry::bbox(&q)?;
+        let q_box = [x0, y0, x1, y1];
+        let near = super::prune::box_distance(shard_box, q_box);
+        let side = (shard_box[2] - shard_box[0]).max(shard_box[3] - shard_box[1]);
+        let base = side * (self.keep as f64 / self.meta.row_count.max(1) as f64).sqrt();
+        let mut radii: Vec<f64> = [1.0, 4.0, 16.0].iter().map(|f| near + base * f).collect();
+        radii.dedup();
+        let scale = (shard_box.iter().chain(&q_box))
+            .chain(radii.last())
+            .fold(1.0f64, |m, c| m.max(c.abs()));
+        if !scale.is_finite() {
+            return None;
+        }
+        let margin = scale * 1e-9;
+        let attach = quote(&crate::types::shard::attach_name(&self.meta.id));
+        let rtree = crate::types::shard::rtree_name(&self.stats.name);
+        let (r, col) = (format!("${}", self.k_param), quote(&self.stats.name));
+        let q_sql = format!(
+            "pg_geom_value(X'{}')",
+            data_encoding::HEXUPPER.encode(&geometry::encode(&q))
+        );
+        Some(Narrowing {
+            with: None,
+            condition: format!(
+                "_rid IN (SELECT id FROM {attach}.{rtree} WHERE maxx >= {x0} - ({r} + {margin:e}) AND minx <= {x1} + ({r} + {margin:e}) AND maxy >= {y0} - ({r} + {margin:e}) AND miny <= {y1} + ({r} + {margin:e})) AND pg_geom_distance({col}, {q_sql}) <= {r}"
+            ),
+            keep: self.keep as usize,
+            tries: radii
+                .into_iter()
+                .map(|r| (Datum::Real(r), format!("within {r:e}")))
+                .collect(),
+            index: "R*Tree",
         })
     }
 }
 
-/// A shard read through its vec0 index (see the module's comment): the
-/// source is `with` followed by the shard's source restricted by
-/// `condition`; the fragment's rows are proven when there are `keep` of
-/// them, for each number of candidates in `tries` in turn.
-#[derive(Debug, Clone)]
-pub struct Narrowing {
-    pub with: String,
-    pub condition: String,
-    pub keep: usize,
-    pub tries: Vec<i64>,
-}
-
-/// How many candidates to ask for: a few more than needed, then, if a
+/// How many vec0 candidates to ask for: a few more than needed, then, if a
 /// filter or tombstones thinned them out, sixteen times as many.
-fn tries(keep: i64) -> Vec<i64> {
+fn candidates(keep: i64) -> Vec<i64> {
     let first = (keep * 2).max(keep + 32).min(MAX_CANDIDATES);
     let mut out = vec![first];
     let second = (first * 16).min(MAX_CANDIDATES);
@@ -174,17 +269,33 @@ fn column_parts(e: &Expr) -> Option<Vec<Ident>> {
     }
 }
 
-enum QueryForm {
+fn args(f: &sqlparser::ast::Function) -> Option<Vec<&Expr>> {
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    if !list.clauses.is_empty() {
+        return None;
+    }
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+enum VectorForm {
     Literal,
     Parameter,
 }
 
 /// The query vector's forms this reads: the typed step's literal and a
 /// parameter.
-fn query_form(e: &Expr) -> Option<QueryForm> {
+fn vector_form(e: &Expr) -> Option<VectorForm> {
     match e {
         Expr::Value(v) if matches!(v.value, sqlparser::ast::Value::Placeholder(_)) => {
-            Some(QueryForm::Parameter)
+            Some(VectorForm::Parameter)
         }
         Expr::Function(f) => {
             let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
@@ -198,7 +309,7 @@ fn query_form(e: &Expr) -> Option<QueryForm> {
             };
             (name == "pg_vector_value"
                 && matches!(v.value, sqlparser::ast::Value::HexStringLiteral(_)))
-            .then_some(QueryForm::Literal)
+            .then_some(VectorForm::Literal)
         }
         _ => None,
     }

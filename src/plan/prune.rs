@@ -22,6 +22,8 @@ mod constant;
 mod like;
 mod spatial;
 
+pub(crate) use spatial::{box_distance, constant as geometry_constant};
+
 use std::cell::OnceCell;
 use std::cmp::Ordering;
 

@@ -55,7 +55,7 @@ fn args(f: &sqlparser::ast::Function) -> Option<Vec<&Expr>> {
 }
 
 /// The least distance between two boxes.
-fn box_distance(a: [f64; 4], b: [f64; 4]) -> f64 {
+pub(crate) fn box_distance(a: [f64; 4], b: [f64; 4]) -> f64 {
     let dx = (b[0] - a[2]).max(a[0] - b[2]).max(0.0);
     let dy = (b[1] - a[3]).max(a[1] - b[3]).max(0.0);
     (dx * dx + dy * dy).sqrt()
@@ -115,7 +115,7 @@ fn text(e: &Expr) -> Option<&str> {
 /// The constant geometry `e` is, when it is one MosaicDB can tell before
 /// the statement runs: a literal, a parameter, a cast of one, and the
 /// constructors of points and of geometries from text.
-fn constant(e: &Expr, params: &[Datum]) -> Option<Geometry> {
+pub(crate) fn constant(e: &Expr, params: &[Datum]) -> Option<Geometry> {
     match e {
         Expr::Nested(inner) => constant(inner, params),
         Expr::Cast {
