@@ -327,6 +327,21 @@ async fn every_operator_gives_the_exact_top_k_through_shard_indexes() {
         plan.iter().any(|l| l.contains("(through the vec0 index, ")),
         "{plan:#?}"
     );
+    // A query vector cast from a text parameter, as drivers send it.
+    let plan: Vec<String> = clients[0]
+        .query(
+            "EXPLAIN ANALYZE SELECT id FROM emb ORDER BY v <-> $1::text::vector LIMIT 5",
+            &[&q],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        plan.iter().any(|l| l.contains("(through the vec0 index, ")),
+        "{plan:#?}"
+    );
     // Only one row in a hundred passes: the candidates cannot prove five.
     let plan = analyze(format!(
         "SELECT id FROM emb WHERE id % 100 = 1 ORDER BY v <-> '{q}' LIMIT 5"

@@ -90,8 +90,7 @@ impl Nearest {
         let Expr::Function(f) = key else {
             return None;
         };
-        let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
-        let kind = match name.as_str() {
+        let kind = match function_name(f)?.as_str() {
             "pg_vector_l2" => Kind::Vector,
             "pg_geom_distance" | "st_distance" => Kind::Geometry,
             _ => return None,
@@ -179,7 +178,7 @@ impl Shard<'_> {
             return None;
         }
         let q = match vector_form(query)? {
-            VectorForm::Literal => query.to_string(),
+            VectorForm::Vector => query.to_string(),
             VectorForm::Parameter => format!("pg_vector_value({query})"),
         };
         let attach = quote(&crate::types::shard::attach_name(&self.meta.id));
@@ -286,60 +285,75 @@ fn args(f: &sqlparser::ast::Function) -> Option<Vec<&Expr>> {
 }
 
 enum VectorForm {
-    Literal,
+    /// A bare parameter: read as a vector where it is used.
     Parameter,
+    /// The typed step's literal, or a cast of a parameter: SQL that
+    /// gives the vector as it stands.
+    Vector,
 }
 
-/// The query vector's forms this reads: the typed step's literal and a
-/// parameter.
+/// The query vector's forms this reads: the typed step's literal
+/// (`pg_vector_value(X'…')`), a parameter, and a cast of a parameter
+/// (`$1::vector`, `$1::text::vector`: `pg_vector_cast(…, n)`).
 fn vector_form(e: &Expr) -> Option<VectorForm> {
+    if is_parameter(e) {
+        return Some(VectorForm::Parameter);
+    }
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    let name = function_name(f)?;
+    let (first, rest) = args(f)?.split_first().map(|(a, r)| (*a, r.len()))?;
+    let literal = matches!(first, Expr::Value(v)
+        if matches!(v.value, sqlparser::ast::Value::HexStringLiteral(_)));
+    let ok = match (name.as_str(), rest) {
+        ("pg_vector_value", 0) => literal || is_parameter(first),
+        ("pg_vector_cast", 1) => is_parameter(first),
+        _ => false,
+    };
+    ok.then_some(VectorForm::Vector)
+}
+
+/// A parameter, or a parameter cast to text.
+fn is_parameter(e: &Expr) -> bool {
     match e {
-        Expr::Value(v) if matches!(v.value, sqlparser::ast::Value::Placeholder(_)) => {
-            Some(VectorForm::Parameter)
-        }
+        Expr::Value(v) => matches!(v.value, sqlparser::ast::Value::Placeholder(_)),
+        Expr::Cast {
+            expr, data_type, ..
+        } => matches!(PgType::from_sql(data_type), Ok(PgType::Text)) && is_parameter(expr),
+        Expr::Nested(inner) => is_parameter(inner),
         Expr::Function(f) => {
-            let name = f.name.0.last()?.as_ident()?.value.to_ascii_lowercase();
-            let FunctionArguments::List(list) = &f.args else {
-                return None;
-            };
-            let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))] =
-                list.args.as_slice()
-            else {
-                return None;
-            };
-            (name == "pg_vector_value"
-                && matches!(v.value, sqlparser::ast::Value::HexStringLiteral(_)))
-            .then_some(VectorForm::Literal)
+            let text = |e: &Expr| matches!(e, Expr::Value(v) if matches!(&v.value, sqlparser::ast::Value::SingleQuotedString(t) if t == "text"));
+            function_name(f).as_deref() == Some("pg_cast")
+                && matches!(args(f).as_deref(), Some([p, t]) if is_parameter(p) && text(t))
         }
-        _ => None,
+        _ => false,
     }
 }
 
-/// The query vector's value this run.
+fn function_name(f: &sqlparser::ast::Function) -> Option<String> {
+    Some(f.name.0.last()?.as_ident()?.value.to_ascii_lowercase())
+}
+
+/// The query vector's value this run (a cast's dimensions are checked
+/// where it runs, against the shard's).
 fn query_vector(e: &Expr, params: &[Datum]) -> Option<Vec<f32>> {
     match e {
-        Expr::Value(v) => match param(&v.value, params)? {
-            Datum::Blob(b) => vector::from_blob(b).ok(),
-            Datum::Text(t) => vector::parse(t).ok(),
-            _ => None,
+        Expr::Value(v) => match &v.value {
+            sqlparser::ast::Value::HexStringLiteral(hex) => {
+                let bytes = data_encoding::HEXUPPER_PERMISSIVE
+                    .decode(hex.as_bytes())
+                    .ok()?;
+                vector::from_blob(&bytes).ok()
+            }
+            other => match param(other, params)? {
+                Datum::Blob(b) => vector::from_blob(b).ok(),
+                Datum::Text(t) => vector::parse(t).ok(),
+                _ => None,
+            },
         },
-        Expr::Function(f) => {
-            let FunctionArguments::List(list) = &f.args else {
-                return None;
-            };
-            let [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))] =
-                list.args.as_slice()
-            else {
-                return None;
-            };
-            let sqlparser::ast::Value::HexStringLiteral(hex) = &v.value else {
-                return None;
-            };
-            let bytes = data_encoding::HEXUPPER_PERMISSIVE
-                .decode(hex.as_bytes())
-                .ok()?;
-            vector::from_blob(&bytes).ok()
-        }
+        Expr::Function(f) => query_vector(args(f)?.first()?, params),
+        Expr::Cast { expr, .. } | Expr::Nested(expr) => query_vector(expr, params),
         _ => None,
     }
 }
