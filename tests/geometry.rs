@@ -219,6 +219,13 @@ async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
             .any(|l| l.contains("(through the R*Tree, within ")),
         "{plan:#?}"
     );
+    // The nearest shard answers first; one whose box lies beyond the
+    // three rows it found is not read.
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("not read, its box lies beyond the nearest 3 rows found")),
+        "{plan:#?}"
+    );
     // About one row in sixteen passes: some shard has fewer than three.
     let plan = analyze(
         "SELECT id FROM pts WHERE id % 16 = 1 ORDER BY geom <-> 'SRID=4326;POINT(50 25)' LIMIT 3",
@@ -359,4 +366,60 @@ async fn nearest_neighbours_through_the_rtree_under_a_filter() {
             );
         }
     }
+}
+
+/// One node, ten shards of 100 points, each a band of x ten wide: the
+/// shard whose box is nearest answers first, and the others are read
+/// only when their box is nearer than the k-th row it found. Query points
+/// near the bands' edges make the neighbouring band matter; every answer
+/// must equal a brute force.
+#[tokio::test(flavor = "multi_thread")]
+async fn nearest_shards_first_and_the_rest_only_when_they_can_matter() {
+    let nodes = start_cluster(&["b1"], &["--shard-max-rows", "100"]).await;
+    let c = nodes[0].client().await;
+    c.batch_execute("CREATE TABLE bands (id bigint PRIMARY KEY, geom geometry(Point))")
+        .await
+        .unwrap();
+    let mut rng = Rng(0xba_4d5);
+    let mut rows: Vec<(i64, (f64, f64))> = (1..=1000i64)
+        .map(|id| {
+            let x = rng.below(100_000) as f64 / 1000.0;
+            let y = rng.below(100_000) as f64 / 1000.0;
+            (id, (x, y))
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1 .0.partial_cmp(&b.1 .0).expect("finite"));
+    for chunk in rows.chunks(100) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(id, (x, y))| format!("({id}, 'POINT({x} {y})')"))
+            .collect();
+        c.batch_execute(&format!("INSERT INTO bands VALUES {}", values.join(", ")))
+            .await
+            .unwrap();
+    }
+    simple_rows(&c, "SELECT mosaic.seal('bands')").await;
+    let mut skipped = 0;
+    for i in 0..60 {
+        let q = (
+            rng.below(100_000) as f64 / 1000.0,
+            rng.below(100_000) as f64 / 1000.0,
+        );
+        let k = [1, 10, 25][i % 3];
+        let sql = format!(
+            "SELECT id FROM bands ORDER BY geom <-> 'POINT({} {})' LIMIT {k}",
+            q.0, q.1
+        );
+        assert_eq!(
+            lines(simple_rows(&c, &sql).await),
+            nearest(&rows, q, k),
+            "{sql}"
+        );
+        let plan = lines(simple_rows(&c, &format!("EXPLAIN ANALYZE {sql}")).await);
+        skipped += plan
+            .iter()
+            .filter(|l| l.contains("not read, its box lies beyond"))
+            .count();
+    }
+    assert!(skipped > 100, "shards skipped: {skipped}");
 }

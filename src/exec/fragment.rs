@@ -46,7 +46,7 @@ pub fn run(
             crate::exec::explain::millis(started.elapsed())
         )
     });
-    let shard_rows = run_parallel(sess, jobs, params)?;
+    let shard_rows = run_nearest_first(sess, split, jobs, params)?;
     let peer_rows = match peers {
         None => vec![],
         Some(peers) => crate::exec::remote::query(
@@ -96,6 +96,8 @@ pub struct NearestJob {
     pub keep: usize,
     pub tries: Vec<(Datum, String)>,
     pub index: &'static str,
+    /// No row of the shard is nearer than this (`plan::Narrowing::bound`).
+    pub bound: Option<f64>,
 }
 
 /// The tombstoned rows of a shard, as this transaction sees them.
@@ -239,6 +241,7 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
                     keep: n.keep,
                     tries: n.tries,
                     index: n.index,
+                    bound: n.bound,
                 };
                 (compile(sess, split, &through)?, Some(nearest))
             }
@@ -318,6 +321,66 @@ fn run_job(
     let rows = conn.rows(&nearest.fallback, params)?;
     let why = format!("the {} could not prove them: every row read", nearest.index);
     Ok((rows, Some(why)))
+}
+
+/// Run the shard fragments, nearest first where each shard's rows are
+/// known to be no nearer than a bound (a nearest-neighbour top-k over
+/// geometries: the distance to the shard's box): the shard with the least
+/// bound runs first, and a shard whose bound exceeds the k-th distance it
+/// found holds no row of the answer and is not read.
+fn run_nearest_first(
+    sess: &Session,
+    split: &Split,
+    mut jobs: Vec<Job>,
+    params: &[Datum],
+) -> Result<Vec<Rows>> {
+    let bound = |j: &Job| j.nearest.as_ref().and_then(|n| n.bound);
+    let key = split.columns.iter().position(|c| c == "_mosaic_o1");
+    let keep = jobs
+        .first()
+        .and_then(|j| j.nearest.as_ref())
+        .map(|n| n.keep);
+    let (Some(key), Some(keep)) = (key, keep) else {
+        return run_parallel(sess, jobs, params);
+    };
+    if jobs.len() < 2 || jobs.iter().any(|j| bound(j).is_none()) {
+        return run_parallel(sess, jobs, params);
+    }
+    jobs.sort_by(|a, b| {
+        bound(a)
+            .partial_cmp(&bound(b))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let rest = jobs.split_off(1);
+    let mut out = run_parallel(sess, jobs, params)?;
+    let kth = out
+        .first()
+        .and_then(|rows| rows.get(keep - 1))
+        .and_then(|r| match r.get(key) {
+            Some(Datum::Real(d)) => Some(*d),
+            Some(Datum::Int(i)) => Some(*i as f64),
+            _ => None,
+        });
+    let rest: Vec<Job> = match kth {
+        Some(d) => rest
+            .into_iter()
+            .filter(|j| {
+                let far = bound(j).is_some_and(|b| b > d);
+                if far {
+                    sess.analyzed(|| {
+                        format!(
+                            "shard {}: not read, its box lies beyond the nearest {keep} rows found",
+                            j.id
+                        )
+                    });
+                }
+                !far
+            })
+            .collect(),
+        None => rest,
+    };
+    out.extend(run_parallel(sess, rest, params)?);
+    Ok(out)
 }
 
 /// Run the shard fragments on up to one worker per core.

@@ -39,9 +39,9 @@
 //! shard's rows filled its box evenly, from the edge of the box nearest
 //! `q`.
 
-use sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, OrderByExpr, OrderBySort,
-};
+use sqlparser::ast::{Expr, Ident, OrderByExpr, OrderBySort};
+
+use super::prune::args;
 
 use crate::types::shard::{ColumnStats, ShardMeta};
 use crate::types::table::TableDef;
@@ -161,6 +161,9 @@ pub struct Narrowing {
     pub tries: Vec<(Datum, String)>,
     /// The index, for EXPLAIN.
     pub index: &'static str,
+    /// A distance no row of the shard is nearer than (the distance to the
+    /// shard's box, less a margin above rounding); `None` for vectors.
+    pub bound: Option<f64>,
 }
 
 /// What a narrowing of one shard is made from.
@@ -198,6 +201,7 @@ impl Shard<'_> {
                 .map(|k| (Datum::Int(k), format!("{k} candidates")))
                 .collect(),
             index: "vec0 index",
+            bound: None,
         })
     }
 
@@ -244,6 +248,7 @@ impl Shard<'_> {
                 .map(|r| (Datum::Real(r), format!("within {r:e}")))
                 .collect(),
             index: "R*Tree",
+            bound: Some(near - margin),
         })
     }
 }
@@ -266,22 +271,6 @@ fn column_parts(e: &Expr) -> Option<Vec<Ident>> {
         Expr::CompoundIdentifier(parts) => Some(parts.clone()),
         _ => None,
     }
-}
-
-fn args(f: &sqlparser::ast::Function) -> Option<Vec<&Expr>> {
-    let FunctionArguments::List(list) = &f.args else {
-        return None;
-    };
-    if !list.clauses.is_empty() {
-        return None;
-    }
-    list.args
-        .iter()
-        .map(|a| match a {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-            _ => None,
-        })
-        .collect()
 }
 
 enum VectorForm {
@@ -359,11 +348,10 @@ fn query_vector(e: &Expr, params: &[Datum]) -> Option<Vec<f32>> {
 }
 
 fn param<'a>(v: &sqlparser::ast::Value, params: &'a [Datum]) -> Option<&'a Datum> {
-    let sqlparser::ast::Value::Placeholder(p) = v else {
-        return None;
-    };
-    let n: usize = p.strip_prefix('$')?.parse().ok()?;
-    params.get(n.checked_sub(1)?)
+    match v {
+        sqlparser::ast::Value::Placeholder(p) => super::prune::param(p, params),
+        _ => None,
+    }
 }
 
 /// A LIMIT or OFFSET that is a whole number (a literal or a parameter).

@@ -22,7 +22,7 @@ mod constant;
 mod like;
 mod spatial;
 
-pub(crate) use spatial::{box_distance, constant as geometry_constant};
+pub(crate) use spatial::{args, box_distance, constant as geometry_constant, param};
 
 use std::cell::OnceCell;
 use std::cmp::Ordering;

@@ -41,7 +41,8 @@ fn name_of(f: &sqlparser::ast::Function) -> String {
         .unwrap_or_default()
 }
 
-fn args(f: &sqlparser::ast::Function) -> Option<Vec<&Expr>> {
+/// A call's arguments, when all are plain expressions.
+pub(crate) fn args(f: &sqlparser::ast::Function) -> Option<Vec<&Expr>> {
     let FunctionArguments::List(list) = &f.args else {
         return None;
     };
@@ -79,6 +80,9 @@ fn number(e: &Expr, params: &[Datum]) -> Option<f64> {
         }
         Expr::Value(v) => match &v.value {
             Value::Number(n, _) => n.parse().ok(),
+            // A numeric literal as the typed step leaves it (numeric is
+            // text), or an untyped one PostgreSQL reads as float8.
+            Value::SingleQuotedString(n) => n.trim().parse().ok(),
             Value::Placeholder(p) => match param(p, params)? {
                 Datum::Int(i) => Some(*i as f64),
                 Datum::Real(f) => Some(*f),
@@ -91,7 +95,8 @@ fn number(e: &Expr, params: &[Datum]) -> Option<f64> {
     }
 }
 
-fn param<'p>(p: &str, params: &'p [Datum]) -> Option<&'p Datum> {
+/// The value of parameter `p` (`$n`) this run.
+pub(crate) fn param<'p>(p: &str, params: &'p [Datum]) -> Option<&'p Datum> {
     let n: usize = p.strip_prefix('$')?.parse().ok()?;
     params.get(n.checked_sub(1)?)
 }
