@@ -716,5 +716,79 @@ fn recompute(path: &Path) -> Result<(ShardMeta, ShardMeta)> {
         origin: meta.origin.clone(),
         versioned: meta.versioned,
     };
+    check_indexes(&conn, &fresh, &values)?;
     Ok((meta, fresh))
+}
+
+/// That the vec0 tables and R*Trees `build_file` made from the rows hold
+/// what those rows give (an error naming the index otherwise): queries
+/// trust them to list every row that can be near (`plan::nearest`) or
+/// match (`plan::rtree_condition`), so verification covers them too.
+/// A vec0 table must hold each row's vector exactly; an R*Tree each row's
+/// box or a larger one (it keeps 32-bit floats rounded outwards).
+fn check_indexes(conn: &Connection, meta: &ShardMeta, values: &[Vec<Datum>]) -> Result<()> {
+    let damaged = |index: String| {
+        Error::DataCorrupted(format!(
+            "shard index {index} does not match the shard's rows"
+        ))
+    };
+    for (i, c) in meta.columns.iter().enumerate() {
+        let blobs = || {
+            (1i64..)
+                .zip(values)
+                .filter_map(move |(rid, row)| match row.get(i) {
+                    Some(Datum::Blob(b)) => Some((rid, b.as_slice())),
+                    _ => None,
+                })
+        };
+        if c.vectors.is_some() && matches!(c.ty, PgType::Vector(_)) {
+            let name = crate::types::shard::vec_index_name(&c.name);
+            let mut st = conn
+                .prepare(&format!("SELECT rowid, v FROM {name} ORDER BY rowid"))
+                .map_err(db_err)?;
+            let stored = st
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(db_err)?;
+            let same = stored.len() == blobs().count()
+                && (stored.iter().zip(blobs())).all(|((r, v), (rid, b))| *r == rid && v == b);
+            if !same {
+                return Err(damaged(name));
+            }
+        }
+        if matches!(c.ty, PgType::Geometry(_)) && c.extent.is_some_and(|e| e.bbox.is_some()) {
+            let name = crate::types::shard::rtree_name(&c.name);
+            let mut st = conn
+                .prepare(&format!(
+                    "SELECT id, minx, maxx, miny, maxy FROM {name} ORDER BY id"
+                ))
+                .map_err(db_err)?;
+            let stored = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        [r.get::<_, f64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
+                    ))
+                })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(db_err)?;
+            let boxes = blobs().filter_map(|(rid, b)| {
+                let g = crate::types::geometry::decode(b).ok()?;
+                crate::types::geometry::bbox(&g).map(|bbox| (rid, bbox))
+            });
+            let mut stored = stored.into_iter();
+            for (rid, (x0, y0, x1, y1)) in boxes {
+                let holds = stored.next().is_some_and(|(id, [minx, maxx, miny, maxy])| {
+                    id == rid && minx <= x0 && maxx >= x1 && miny <= y0 && maxy >= y1
+                });
+                if !holds {
+                    return Err(damaged(name));
+                }
+            }
+            if stored.next().is_some() {
+                return Err(damaged(name));
+            }
+        }
+    }
+    Ok(())
 }

@@ -341,3 +341,64 @@ fn the_sealing_node_is_part_of_the_id() {
     fs::copy(shard_path(dir.path(), &a.id), &wrong).unwrap();
     assert!(!verify(&wrong, &b.id).unwrap());
 }
+
+#[test]
+fn verify_covers_the_vec0_tables_and_rtrees() {
+    let mut t = table();
+    t.columns[3].name = "v".into();
+    t.columns[3].ty = PgType::Vector(Some(2));
+    let mut g = t.columns[3].clone();
+    g.name = "g".into();
+    g.ty = PgType::Geometry(None);
+    t.columns.push(g);
+    t.indexes.clear();
+    let point = |x: f64, y: f64| {
+        let mut b = vec![1u8, 1, 0, 0, 0];
+        b.extend_from_slice(&x.to_le_bytes());
+        b.extend_from_slice(&y.to_le_bytes());
+        Datum::Blob(b)
+    };
+    let vector = |x: f32, y: f32| Datum::Blob(crate::types::vector::to_blob(&[x, y]));
+    let rows: Vec<Row> = (1..=3)
+        .map(|i| Row {
+            ver: i,
+            values: vec![
+                Datum::Int(i),
+                Datum::Null,
+                Datum::Real(0.0),
+                vector(i as f32, 0.5),
+                point(i as f64, 2.0),
+            ],
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let meta = write_shard(dir.path(), "", &t, rows).unwrap();
+    assert_eq!(meta.column("v").and_then(|c| c.vectors), Some(2));
+    let path = shard_path(dir.path(), &meta.id);
+    let tamper = |sql: &str| {
+        let copy = dir.path().join("copy.db");
+        fs::copy(&path, &copy).unwrap();
+        let conn = Connection::open(&copy).unwrap();
+        crate::store::udf::register(&conn).unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        verify(&copy, &meta.id).unwrap()
+    };
+    assert!(tamper("SELECT 1"), "an untouched copy verifies");
+    assert!(
+        tamper("UPDATE _rtree_g SET minx = minx - 5 WHERE id = 1"),
+        "a larger box still holds its row"
+    );
+    assert!(!tamper(
+        "UPDATE _vec_v SET v = vec_f32('[9, 9]') WHERE rowid = 2"
+    ));
+    assert!(!tamper("DELETE FROM _vec_v WHERE rowid = 3"));
+    assert!(!tamper(
+        "INSERT INTO _vec_v(rowid, v) VALUES (9, vec_f32('[1, 1]'))"
+    ));
+    assert!(!tamper(
+        "UPDATE _rtree_g SET minx = minx + 0.5, maxx = maxx + 0.5 WHERE id = 1"
+    ));
+    assert!(!tamper("DELETE FROM _rtree_g WHERE id = 2"));
+    assert!(!tamper("INSERT INTO _rtree_g VALUES (7, 0, 1, 0, 1)"));
+}
