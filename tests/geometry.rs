@@ -58,6 +58,17 @@ fn nearest(rows: &[(i64, (f64, f64))], q: (f64, f64), k: usize) -> Vec<String> {
         .collect()
 }
 
+/// That every node answers the count `sql` with `want`.
+async fn every_node_counts(clients: &[tokio_postgres::Client], sql: &str, want: usize) {
+    for c in clients {
+        assert_eq!(
+            lines(simple_rows(c, sql).await),
+            vec![want.to_string()],
+            "{sql}"
+        );
+    }
+}
+
 fn lines(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
     rows.into_iter().filter_map(|r| r[0].clone()).collect()
 }
@@ -137,13 +148,7 @@ async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
         "SELECT count(*) FROM pts WHERE ST_DWithin(geom, ST_SetSRID(ST_MakePoint({}, {}), 4326), {r})",
         q.0, q.1
     );
-    for c in &clients {
-        assert_eq!(
-            lines(simple_rows(c, &sql).await),
-            vec![want.to_string()],
-            "{sql}"
-        );
-    }
+    every_node_counts(&clients, &sql, want).await;
     let inside = |p: &(f64, f64)| p.0 > 60.0 && p.0 < 70.0 && p.1 > 10.0 && p.1 < 20.0;
     let want = rows.iter().filter(|(_, p)| inside(p)).count();
     let polygon = "'SRID=4326;POLYGON((60 10, 70 10, 70 20, 60 20, 60 10))'";
@@ -186,13 +191,7 @@ async fn nearest_neighbours_and_bounding_boxes_across_the_cluster() {
         "SELECT count(*) FROM pts WHERE ST_DWithin(geom, 'SRID=4326;POINT({} {})', {r})",
         q.0, q.1
     );
-    for c in &clients {
-        assert_eq!(
-            lines(simple_rows(c, &sql).await),
-            vec![want.to_string()],
-            "{sql}"
-        );
-    }
+    every_node_counts(&clients, &sql, want).await;
     // Nearest neighbours after the delete, under a filter, from every
     // node: each shard reads the rows its R*Tree finds near the point.
     let kind_one: Vec<(i64, (f64, f64))> =

@@ -83,21 +83,19 @@ pub struct Job {
     pub sql: String,
     /// Its rows are read through the shard's R*Tree (EXPLAIN says so).
     pub rtree: bool,
-    /// `sql` reads the nearest rows through the shard's vec0 index.
+    /// `sql` reads the nearest rows through the shard's vec0 index or
+    /// R*Tree.
     pub nearest: Option<NearestJob>,
 }
 
 /// A fragment through a shard's vec0 index or R*Tree (`plan::nearest`):
 /// `sql` takes one more parameter (candidates, a radius), tried in turn
-/// from `tries`; its rows are the answer once there are `keep` of them,
-/// and `fallback` (the fragment over every row) is the answer otherwise.
+/// from `how.tries`; its rows are the answer once there are `how.keep` of
+/// them, and `fallback` (the fragment over every row) is the answer
+/// otherwise.
 pub struct NearestJob {
     pub fallback: String,
-    pub keep: usize,
-    pub tries: Vec<(Datum, String)>,
-    pub index: &'static str,
-    /// No row of the shard is nearer than this (`plan::Narrowing::bound`).
-    pub bound: Option<f64>,
+    pub how: plan::nearest::Narrowing,
 }
 
 /// The tombstoned rows of a shard, as this transaction sees them.
@@ -215,11 +213,12 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
         )?;
         // Nearest rows through the shard's vec0 index or R*Tree, proven or
         // read again whole (plan::nearest).
-        let vec0 = split
+        let nearest = split
             .nearest
             .as_ref()
             .and_then(|n| n.narrowing(meta, &def, &resolve, params, params.len() + 1));
-        let (sql, nearest) = match vec0 {
+        let (sql, nearest) = match nearest {
+            None => (compile(sess, split, &source)?, None),
             Some(n) => {
                 let condition = match &narrow {
                     Some(r) => format!("{r} AND {}", n.condition),
@@ -232,20 +231,13 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
                     false,
                     Some(&condition),
                 )?;
-                let through = match &n.with {
-                    Some(with) => format!("{with} {through}"),
-                    None => through,
-                };
-                let nearest = NearestJob {
-                    fallback: compile(sess, split, &source)?,
-                    keep: n.keep,
-                    tries: n.tries,
-                    index: n.index,
-                    bound: n.bound,
-                };
-                (compile(sess, split, &through)?, Some(nearest))
+                let through = format!("{} {through}", n.with.as_deref().unwrap_or_default());
+                let fallback = compile(sess, split, &source)?;
+                (
+                    compile(sess, split, &through)?,
+                    Some(NearestJob { fallback, how: n }),
+                )
             }
-            None => (compile(sess, split, &source)?, None),
         };
         jobs.push(Job {
             id: s.id.clone(),
@@ -306,20 +298,20 @@ fn run_job(
     let conn = store.scratch(session, &job.id, &job.tombstones)?;
     // A cancel or statement_timeout reaches this connection too.
     let _cancellable = shared.register(&conn);
-    let Some(nearest) = &job.nearest else {
+    let Some(NearestJob { fallback, how }) = &job.nearest else {
         return Ok((conn.rows(&job.sql, params)?, None));
     };
     let mut with_try = params.to_vec();
     with_try.push(Datum::Null);
-    for (value, what) in &nearest.tries {
+    for (value, what) in &how.tries {
         with_try[params.len()] = value.clone();
         let rows = conn.rows(&job.sql, &with_try)?;
-        if rows.len() >= nearest.keep {
-            return Ok((rows, Some(format!("through the {}, {what}", nearest.index))));
+        if rows.len() >= how.keep {
+            return Ok((rows, Some(format!("through the {}, {what}", how.index))));
         }
     }
-    let rows = conn.rows(&nearest.fallback, params)?;
-    let why = format!("the {} could not prove them: every row read", nearest.index);
+    let rows = conn.rows(fallback, params)?;
+    let why = format!("the {} could not prove them: every row read", how.index);
     Ok((rows, Some(why)))
 }
 
@@ -334,12 +326,12 @@ fn run_nearest_first(
     mut jobs: Vec<Job>,
     params: &[Datum],
 ) -> Result<Vec<Rows>> {
-    let bound = |j: &Job| j.nearest.as_ref().and_then(|n| n.bound);
-    let key = split.columns.iter().position(|c| c == "_mosaic_o1");
+    let bound = |j: &Job| j.nearest.as_ref().and_then(|n| n.how.bound);
+    let key = split.first_sort_key();
     let keep = jobs
         .first()
         .and_then(|j| j.nearest.as_ref())
-        .map(|n| n.keep);
+        .map(|n| n.how.keep);
     let (Some(key), Some(keep)) = (key, keep) else {
         return run_parallel(sess, jobs, params);
     };
@@ -486,7 +478,7 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
         let through = match (&j.nearest, j.rtree) {
             (Some(n), _) => format!(
                 " (its nearest rows through the shard's {}, each checked by its exact distance; every row when they cannot be proven the nearest)",
-                n.index
+                n.how.index
             ),
             (None, true) => " (its rows through the shard's R*Tree)".into(),
             (None, false) => String::new(),

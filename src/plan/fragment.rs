@@ -45,9 +45,18 @@ pub struct Split {
     pub merge: Statement,
     /// What kind of split this is, for EXPLAIN.
     pub kind: &'static str,
-    /// A top-k by vector distance that shards can answer through their
-    /// vec0 index (`plan::nearest`).
+    /// A top-k by distance to a constant that shards can answer through
+    /// their vec0 index or R*Tree (`plan::nearest`).
     pub nearest: Option<crate::plan::nearest::Nearest>,
+}
+
+impl Split {
+    /// The position among the fragment's columns of the first sort key,
+    /// if it is one of them.
+    pub fn first_sort_key(&self) -> Option<usize> {
+        let name = format!("{PREFIX}o1");
+        self.columns.iter().position(|c| *c == name)
+    }
 }
 
 const PREFIX: &str = "_mosaic_";

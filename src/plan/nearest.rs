@@ -41,7 +41,7 @@
 
 use sqlparser::ast::{Expr, Ident, OrderByExpr, OrderBySort};
 
-use super::prune::args;
+use super::prune::{args, name_of};
 
 use crate::types::shard::{ColumnStats, ShardMeta};
 use crate::types::table::TableDef;
@@ -90,7 +90,7 @@ impl Nearest {
         let Expr::Function(f) = key else {
             return None;
         };
-        let kind = match function_name(f)?.as_str() {
+        let kind = match name_of(f).as_str() {
             "pg_vector_l2" => Kind::Vector,
             "pg_geom_distance" | "st_distance" => Kind::Geometry,
             _ => return None,
@@ -176,7 +176,7 @@ struct Shard<'a> {
 
 impl Shard<'_> {
     fn vectors(&self, query: &Expr, params: &[Datum]) -> Option<Narrowing> {
-        let dims = (self.stats.vectors).filter(|_| matches!(self.stats.ty, PgType::Vector(_)))?;
+        let dims = self.stats.vec_index()?;
         if query_vector(query, params)?.len() != dims as usize {
             return None;
         }
@@ -206,10 +206,7 @@ impl Shard<'_> {
     }
 
     fn geometries(&self, query: &Expr, params: &[Datum]) -> Option<Narrowing> {
-        let extent = self
-            .stats
-            .extent
-            .filter(|_| matches!(self.stats.ty, PgType::Geometry(_)))?;
+        let extent = self.stats.extent.filter(|_| self.stats.has_rtree())?;
         let shard_box = extent.bbox?;
         let q = super::prune::geometry_constant(query, params)?;
         // Another SRID: the rows must raise PostGIS's error.
@@ -291,7 +288,7 @@ fn vector_form(e: &Expr) -> Option<VectorForm> {
     let Expr::Function(f) = e else {
         return None;
     };
-    let name = function_name(f)?;
+    let name = name_of(f);
     let (first, rest) = args(f)?.split_first().map(|(a, r)| (*a, r.len()))?;
     let literal = matches!(first, Expr::Value(v)
         if matches!(v.value, sqlparser::ast::Value::HexStringLiteral(_)));
@@ -311,17 +308,8 @@ fn is_parameter(e: &Expr) -> bool {
             expr, data_type, ..
         } => matches!(PgType::from_sql(data_type), Ok(PgType::Text)) && is_parameter(expr),
         Expr::Nested(inner) => is_parameter(inner),
-        Expr::Function(f) => {
-            let text = |e: &Expr| matches!(e, Expr::Value(v) if matches!(&v.value, sqlparser::ast::Value::SingleQuotedString(t) if t == "text"));
-            function_name(f).as_deref() == Some("pg_cast")
-                && matches!(args(f).as_deref(), Some([p, t]) if is_parameter(p) && text(t))
-        }
         _ => false,
     }
-}
-
-fn function_name(f: &sqlparser::ast::Function) -> Option<String> {
-    Some(f.name.0.last()?.as_ident()?.value.to_ascii_lowercase())
 }
 
 /// The query vector's value this run (a cast's dimensions are checked

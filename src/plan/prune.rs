@@ -22,7 +22,7 @@ mod constant;
 mod like;
 mod spatial;
 
-pub(crate) use spatial::{args, box_distance, constant as geometry_constant, param};
+pub(crate) use spatial::{args, box_distance, constant as geometry_constant, name_of, param};
 
 use std::cell::OnceCell;
 use std::cmp::Ordering;

@@ -445,10 +445,7 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
 /// floats rounded outwards, so each stored box holds its geometry.
 fn rtrees(conn: &Connection, table: &TableDef, rows: &[Row], meta: &ShardMeta) -> Result<()> {
     for (i, c) in table.columns.iter().enumerate() {
-        let has_extent = meta
-            .column(&c.name)
-            .is_some_and(|s| s.extent.is_some_and(|e| e.bbox.is_some()));
-        if !matches!(c.ty, PgType::Geometry(_)) || !has_extent {
+        if !meta.column(&c.name).is_some_and(|s| s.has_rtree()) {
             continue;
         }
         let name = crate::types::shard::rtree_name(&c.name);
@@ -463,10 +460,7 @@ fn rtrees(conn: &Connection, table: &TableDef, rows: &[Row], meta: &ShardMeta) -
             let Some(Datum::Blob(b)) = row.values.get(i) else {
                 continue;
             };
-            let Some((x0, y0, x1, y1)) = crate::types::geometry::decode(b)
-                .ok()
-                .and_then(|g| crate::types::geometry::bbox(&g))
-            else {
+            let Some((x0, y0, x1, y1)) = crate::types::geometry::stored_bbox(b) else {
                 continue;
             };
             insert
@@ -484,12 +478,9 @@ fn rtrees(conn: &Connection, table: &TableDef, rows: &[Row], meta: &ShardMeta) -
 /// checks them by the exact distance (`plan::nearest`).
 fn vec_indexes(conn: &Connection, table: &TableDef, rows: &[Row], meta: &ShardMeta) -> Result<()> {
     for (i, c) in table.columns.iter().enumerate() {
-        let Some(dims) = meta.column(&c.name).and_then(|s| s.vectors) else {
+        let Some(dims) = meta.column(&c.name).and_then(|s| s.vec_index()) else {
             continue;
         };
-        if !matches!(c.ty, PgType::Vector(_)) {
-            continue;
-        }
         let name = crate::types::shard::vec_index_name(&c.name);
         conn.execute_batch(&format!(
             "CREATE VIRTUAL TABLE {name} USING vec0(v float[{dims}])"
@@ -741,7 +732,7 @@ fn check_indexes(conn: &Connection, meta: &ShardMeta, values: &[Vec<Datum>]) -> 
                     _ => None,
                 })
         };
-        if c.vectors.is_some() && matches!(c.ty, PgType::Vector(_)) {
+        if c.vec_index().is_some() {
             let name = crate::types::shard::vec_index_name(&c.name);
             let mut st = conn
                 .prepare(&format!("SELECT rowid, v FROM {name} ORDER BY rowid"))
@@ -756,7 +747,7 @@ fn check_indexes(conn: &Connection, meta: &ShardMeta, values: &[Vec<Datum>]) -> 
                 return Err(damaged(name));
             }
         }
-        if matches!(c.ty, PgType::Geometry(_)) && c.extent.is_some_and(|e| e.bbox.is_some()) {
+        if c.has_rtree() {
             let name = crate::types::shard::rtree_name(&c.name);
             let mut st = conn
                 .prepare(&format!(
@@ -772,10 +763,8 @@ fn check_indexes(conn: &Connection, meta: &ShardMeta, values: &[Vec<Datum>]) -> 
                 })
                 .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(db_err)?;
-            let boxes = blobs().filter_map(|(rid, b)| {
-                let g = crate::types::geometry::decode(b).ok()?;
-                crate::types::geometry::bbox(&g).map(|bbox| (rid, bbox))
-            });
+            let boxes = blobs()
+                .filter_map(|(rid, b)| crate::types::geometry::stored_bbox(b).map(|bb| (rid, bb)));
             let mut stored = stored.into_iter();
             for (rid, (x0, y0, x1, y1)) in boxes {
                 let holds = stored.next().is_some_and(|(id, [minx, maxx, miny, maxy])| {

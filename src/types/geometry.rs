@@ -335,6 +335,12 @@ pub fn type_name(g: &Geometry) -> &'static str {
     }
 }
 
+/// The box of a stored value (min x, min y, max x, max y); `None` for an
+/// empty geometry or bytes that do not decode.
+pub fn stored_bbox(b: &[u8]) -> Option<(f64, f64, f64, f64)> {
+    bbox(&decode(b).ok()?)
+}
+
 /// Cartesian bounding box (`Box2D(geometry)` / `lwgeom_calculate_gbox_cartesian`)
 /// as (minx, miny, maxx, maxy); `None` when the geometry is empty.
 pub fn bbox(g: &Geometry) -> Option<(f64, f64, f64, f64)> {

@@ -143,6 +143,21 @@ pub struct ColumnStats {
     pub vectors: Option<u32>,
 }
 
+impl ColumnStats {
+    /// The dimensions of the `vec0` table the shard file keeps of this
+    /// column (`vec_index_name`), if it keeps one.
+    pub fn vec_index(&self) -> Option<u32> {
+        self.vectors
+            .filter(|_| matches!(self.ty, PgType::Vector(_)))
+    }
+
+    /// Whether the shard file keeps an R*Tree of this column
+    /// (`rtree_name`): geometries of one SRID with a box.
+    pub fn has_rtree(&self) -> bool {
+        matches!(self.ty, PgType::Geometry(_)) && self.extent.is_some_and(|e| e.bbox.is_some())
+    }
+}
+
 /// What a node knows about a shard without opening it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ShardMeta {

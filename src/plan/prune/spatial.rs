@@ -32,7 +32,8 @@ fn predicate(name: &str, arity: usize) -> bool {
     )
 }
 
-fn name_of(f: &sqlparser::ast::Function) -> String {
+/// A call's function name, lowercased (empty when it has none).
+pub(crate) fn name_of(f: &sqlparser::ast::Function) -> String {
     f.name
         .0
         .last()
