@@ -712,6 +712,70 @@ async fn parse_error_aborts_the_transaction_block() {
     }
 }
 
+/// COPY data in many small CopyData messages, as pgbench and psql send
+/// it (the node hands the session 256 KiB at a time): an error far into
+/// the data still names its line and loses every row, a copy the client
+/// abandons (CopyFail) leaves nothing behind for the next one, and a whole
+/// copy keeps every row exactly once.
+#[tokio::test]
+async fn copy_in_many_small_messages() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute("CREATE TABLE lines (id integer, tag text)")
+        .await
+        .unwrap();
+    let rows = 40_000;
+    let line = |id: i32| format!("{id}\ttag number {id}\n");
+    let send = |bad: Option<i32>, finish: bool| {
+        let client = &client;
+        async move {
+            let sink = client.copy_in("COPY lines FROM STDIN").await?;
+            futures::pin_mut!(sink);
+            for id in 1..=rows {
+                let text = match bad {
+                    Some(b) if b == id => format!("{id}x\tbad\n"),
+                    _ => line(id),
+                };
+                sink.feed(Bytes::from(text)).await?;
+                if !finish && id == 1_000 {
+                    // Dropped unfinished: the driver sends CopyFail.
+                    return Ok(0);
+                }
+            }
+            sink.as_mut().finish().await
+        }
+    };
+
+    let err = send(Some(30_000), true).await.expect_err("a bad integer");
+    assert_eq!(err.code(), Some(&SqlState::INVALID_TEXT_REPRESENTATION));
+    let msg = err.as_db_error().map(|e| e.message().to_string());
+    assert!(
+        format!("{err:?}").contains("line 30000"),
+        "the error names its line: {msg:?} / {err:?}"
+    );
+    assert_eq!(count(&client, "lines").await, 0);
+
+    let abandoned = send(None, false).await;
+    assert!(abandoned.is_ok(), "{abandoned:?}");
+    assert_eq!(count(&client, "lines").await, 0);
+
+    let n = send(None, true).await.expect("the whole copy");
+    assert_eq!(n, rows as u64);
+    let row = client
+        .query_one(
+            "SELECT count(*), count(DISTINCT id), sum(id), min(tag) FROM lines",
+            &[],
+        )
+        .await
+        .unwrap();
+    let total = (rows as i64) * (rows as i64 + 1) / 2;
+    assert_eq!(row.get::<_, i64>(0), rows as i64);
+    assert_eq!(row.get::<_, i64>(1), rows as i64);
+    assert_eq!(row.get::<_, i64>(2), total);
+    assert_eq!(row.get::<_, &str>(3), "tag number 1");
+}
+
 /// COPY in PostgreSQL's binary format (what asyncpg's
 /// copy_records_to_table sends), with tuples split across CopyData
 /// messages anywhere, and a truncated stream rejected.

@@ -17,6 +17,11 @@ use crate::types::Datum;
 
 const BATCH_ROWS: usize = 256;
 const BATCHES_IN_FLIGHT: usize = 4;
+/// COPY FROM STDIN data is handed to the session thread in chunks of at
+/// least this many bytes: clients send a CopyData message per line
+/// (pgbench, psql's `\copy`), and a trip to the session thread per line
+/// cost more than the line's parsing and insert.
+const COPY_CHUNK_BYTES: usize = 256 * 1024;
 
 type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
@@ -36,20 +41,57 @@ pub enum Execution {
 /// The events of a running statement, the first already received.
 pub struct RowStream {
     first: Option<Event>,
-    rx: mpsc::Receiver<Event>,
+    /// The end that came with the last batch.
+    end: Option<Result<Outcome>>,
+    rx: mpsc::Receiver<Msg>,
+}
+
+/// What the session thread sends: full batches, then the last rows with
+/// the end, in one message (a statement whose rows fit one batch, a point
+/// select, wakes its connection once).
+enum Msg {
+    Rows(Vec<Vec<Datum>>),
+    Last(Vec<Vec<Datum>>, Result<Outcome>),
+    /// The statement was prepared, not run.
+    NotRun,
+}
+
+/// What a job on the session thread gives [`SessionHandle::start`]: a
+/// statement to run with its parameters, or one to hand back unrun.
+enum Step {
+    Run(Arc<Prepared>, Vec<Datum>),
+    Return(Arc<Prepared>),
 }
 
 impl RowStream {
     pub async fn next(&mut self) -> Option<Event> {
-        match self.first.take() {
-            Some(ev) => Some(ev),
-            None => self.rx.recv().await,
+        if let Some(ev) = self.first.take() {
+            return Some(ev);
+        }
+        if let Some(end) = self.end.take() {
+            return Some(Event::End(end));
+        }
+        let msg = self.rx.recv().await?;
+        Some(self.event(msg))
+    }
+
+    /// `msg` as the event it starts with, its end kept for the next call.
+    fn event(&mut self, msg: Msg) -> Event {
+        match msg {
+            Msg::Rows(rows) => Event::Rows(rows),
+            Msg::Last(rows, end) if rows.is_empty() => Event::End(end),
+            Msg::Last(rows, end) => {
+                self.end = Some(end);
+                Event::Rows(rows)
+            }
+            Msg::NotRun => Event::End(Err(Error::Internal("statement not run".into()))),
         }
     }
 
     /// Stop the statement: the session thread sees the channel closed.
     pub fn close(&mut self) {
         self.first = None;
+        self.end = None;
         self.rx.close();
     }
 }
@@ -58,6 +100,8 @@ pub struct SessionHandle {
     jobs: std::sync::mpsc::Sender<Job>,
     shared: Arc<crate::exec::Shared>,
     timed_out: Arc<AtomicBool>,
+    /// COPY data received and not yet handed to the session.
+    copy_pending: parking_lot::Mutex<Vec<u8>>,
 }
 
 impl SessionHandle {
@@ -110,6 +154,7 @@ impl SessionHandle {
             jobs,
             shared,
             timed_out: Arc::new(AtomicBool::new(false)),
+            copy_pending: parking_lot::Mutex::new(Vec::new()),
         })
     }
 
@@ -126,6 +171,40 @@ impl SessionHandle {
             .map_err(|_| Error::Internal("session thread is gone".into()))?;
         rx.await
             .map_err(|_| Error::Internal("session thread is gone".into()))
+    }
+
+    /// A CopyData message of COPY FROM STDIN: kept until a chunk's worth
+    /// has arrived, then handed to the session, which waits for it (so a
+    /// client faster than the inserts is held back by TCP).
+    pub async fn copy_data(&self, data: &[u8]) -> Result<()> {
+        let chunk = {
+            let mut pending = self.copy_pending.lock();
+            pending.extend_from_slice(data);
+            if pending.len() < COPY_CHUNK_BYTES {
+                return Ok(());
+            }
+            std::mem::take(&mut *pending)
+        };
+        self.run(move |s| crate::exec::copy::data(s, &chunk)).await
+    }
+
+    /// CopyDone: the data still kept, then the end of the copy, in one
+    /// trip; the number of rows copied.
+    pub async fn copy_done(&self) -> Result<usize> {
+        let chunk = std::mem::take(&mut *self.copy_pending.lock());
+        self.run(move |s| {
+            if !chunk.is_empty() {
+                crate::exec::copy::data(s, &chunk);
+            }
+            crate::exec::copy::done(s)
+        })
+        .await?
+    }
+
+    /// CopyFail: the data kept is dropped with the copy.
+    pub async fn copy_fail(&self) -> Result<()> {
+        self.copy_pending.lock().clear();
+        self.run(crate::exec::copy::fail).await
     }
 
     /// The session's transaction state after its last statement.
@@ -185,6 +264,44 @@ impl SessionHandle {
     /// first event is awaited here so that planning errors come back as
     /// errors before any row description is sent.
     pub async fn execute(&self, p: Arc<Prepared>, params: Vec<Datum>) -> Result<Execution> {
+        let (_, exec) = self.start(move |_| Ok(Step::Run(p, params))).await?;
+        exec.ok_or_else(|| Error::Internal("statement not run".into()))
+    }
+
+    /// A statement of a simple Query: prepared and executed in one trip to
+    /// the session thread. A DEALLOCATE comes back prepared, not run (the
+    /// connection's own statements go first). A FETCH is described by its
+    /// cursor's columns.
+    pub async fn prepare_and_execute(
+        &self,
+        parsed: crate::exec::Parsed,
+    ) -> Result<(Arc<Prepared>, Option<Execution>)> {
+        let (p, exec) = self
+            .start(move |s| {
+                let p = s
+                    .prepare_parsed(parsed)
+                    .inspect_err(|_| s.fail_statement())?;
+                if matches!(p.kind, crate::exec::Kind::Deallocate(_)) {
+                    return Ok(Step::Return(Arc::new(p)));
+                }
+                let p = crate::exec::cursor::describe(s, &p).unwrap_or(p);
+                Ok(Step::Run(Arc::new(p), vec![]))
+            })
+            .await?;
+        let p = p.ok_or_else(|| Error::Internal("statement not prepared".into()))?;
+        Ok((p, exec))
+    }
+
+    /// Run `step` on the session thread, then the statement it gives (if
+    /// any) with its rows streamed back; the statement, and its execution
+    /// when it ran.
+    async fn start(
+        &self,
+        step: impl FnOnce(&mut Session) -> Result<Step> + Send + 'static,
+    ) -> Result<(Option<Arc<Prepared>>, Option<Execution>)> {
+        // Data of a copy that ended without CopyDone or CopyFail (a
+        // protocol error) must not become the next copy's first bytes.
+        self.copy_pending.lock().clear();
         let timer = self.arm_timeout(self.shared.timeout_ms.load(Ordering::Relaxed));
         let timed_out = self.timed_out.clone();
         let shared = self.shared.clone();
@@ -198,49 +315,68 @@ impl SessionHandle {
             }
             other => other,
         };
-        if p.columns.is_empty() {
-            let r = self
-                .run(move |s| s.execute(&p, &params, &mut |_| Ok(())))
-                .await;
-            if let Some(t) = timer {
-                t.abort();
-            }
-            return Ok(Execution::Done(fix(r?)?));
-        }
-        let (tx, mut rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+        let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+        // Written before the first message is sent, read after it came.
+        let slot = Arc::new(parking_lot::Mutex::new(None));
+        let prepared = slot.clone();
         let shared = self.shared.clone();
         self.jobs
             .send(Box::new(move |s| {
-                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                let (p, params) = match step(s) {
+                    Ok(Step::Run(p, params)) => (p, params),
+                    Ok(Step::Return(p)) => {
+                        *prepared.lock() = Some(p);
+                        let _ = tx.blocking_send(Msg::NotRun);
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = tx.blocking_send(Msg::Last(vec![], Err(e)));
+                        return;
+                    }
+                };
+                *prepared.lock() = Some(p.clone());
+                let mut batch = Vec::new();
                 let mut sink = |row: Vec<Datum>| {
                     shared.rows_sent.fetch_add(1, Ordering::Relaxed);
                     batch.push(row);
                     if batch.len() >= BATCH_ROWS {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                        tx.blocking_send(Event::Rows(full))
+                        tx.blocking_send(Msg::Rows(full))
                             .map_err(|_| Error::Canceled)?;
                     }
                     Ok(())
                 };
                 let r = s.execute(&p, &params, &mut sink);
-                if !batch.is_empty() && r.is_ok() {
-                    let _ = tx.blocking_send(Event::Rows(batch));
+                if r.is_err() {
+                    batch.clear();
                 }
                 if let Some(t) = timer {
                     t.abort();
                 }
-                let _ = tx.blocking_send(Event::End(fix(r)));
+                let _ = tx.blocking_send(Msg::Last(batch, fix(r)));
             }))
             .map_err(|_| Error::Internal("session thread is gone".into()))?;
-        match rx.recv().await {
-            Some(Event::End(Err(e))) => Err(e),
-            Some(Event::End(Ok(o))) => Ok(Execution::Done(o)),
-            Some(first) => Ok(Execution::Rows(RowStream {
-                first: Some(first),
-                rx,
-            })),
-            None => Err(Error::Internal("session thread is gone".into())),
+        let mut stream = RowStream {
+            first: None,
+            end: None,
+            rx,
+        };
+        let Some(msg) = stream.rx.recv().await else {
+            return Err(Error::Internal("session thread is gone".into()));
+        };
+        let p = slot.lock().take();
+        if matches!(msg, Msg::NotRun) {
+            return Ok((p, None));
         }
+        let exec = match stream.event(msg) {
+            Event::End(Err(e)) => return Err(e),
+            Event::End(Ok(o)) => Execution::Done(o),
+            first => {
+                stream.first = Some(first);
+                Execution::Rows(stream)
+            }
+        };
+        Ok((p, Some(exec)))
     }
 
     fn arm_timeout(&self, ms: u64) -> Option<tokio::task::AbortHandle> {

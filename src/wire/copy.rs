@@ -62,11 +62,7 @@ impl CopyHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client).await?;
-        let bytes = data.data;
-        session
-            .run(move |s| exec::copy::data(s, &bytes))
-            .await
-            .map_err(to_pg)
+        session.copy_data(&data.data).await.map_err(to_pg)
     }
 
     async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
@@ -76,11 +72,7 @@ impl CopyHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client).await?;
-        let n = session
-            .run(exec::copy::done)
-            .await
-            .map_err(to_pg)?
-            .map_err(to_pg)?;
+        let n = session.copy_done().await.map_err(to_pg)?;
         client
             .send(PgWireBackendMessage::CommandComplete(
                 Tag::new("COPY").with_rows(n).into(),
@@ -96,7 +88,7 @@ impl CopyHandler for Backend {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         if let Ok(session) = self.session(client).await {
-            let _ = session.run(exec::copy::fail).await;
+            let _ = session.copy_fail().await;
         }
         PgWireError::UserError(Box::new(ErrorInfo::new(
             "ERROR".into(),

@@ -1,5 +1,5 @@
-//! The extended protocol's Parse, Bind and Execute, answered without a
-//! flush each, with the transaction status taken from the session: PostgreSQL buffers these replies until Sync or Flush, and a
+//! The extended protocol's Parse, Bind, Describe and Execute, answered
+//! without a flush each, with the transaction status taken from the session: PostgreSQL buffers these replies until Sync or Flush, and a
 //! socket write per message costs a wake-up of the client every time.
 //! (pgwire's defaults `send`, i.e. flush, after each; the logic is
 //! otherwise theirs.)
@@ -10,7 +10,9 @@ use std::sync::Arc;
 use futures::{Sink, SinkExt, StreamExt};
 use pgwire::api::portal::{Portal, PortalExecutionState};
 use pgwire::api::query::ExtendedQueryHandler;
-use pgwire::api::results::{Response, Tag};
+use pgwire::api::results::{
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, Response, Tag,
+};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
 use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, DEFAULT_NAME};
@@ -18,7 +20,7 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::{NoData, ParameterDescription};
 use pgwire::messages::extendedquery::{
     Bind, BindComplete, Describe, Execute, Parse, ParseComplete, PortalSuspended,
-    TARGET_TYPE_BYTE_STATEMENT,
+    TARGET_TYPE_BYTE_PORTAL, TARGET_TYPE_BYTE_STATEMENT,
 };
 use pgwire::messages::response::EmptyQueryResponse;
 use pgwire::messages::PgWireBackendMessage;
@@ -161,7 +163,61 @@ where
             }
         }
     }
-    backend._on_describe(client, message).await
+    // pgwire's own answer, fed rather than sent: the reply goes out with
+    // the rest at Sync or Flush, one write instead of two.
+    match message.target_type {
+        TARGET_TYPE_BYTE_STATEMENT => match client.portal_store().get_statement(name) {
+            Some(Entry::Value(stmt)) => {
+                let response = backend.do_describe_statement(client, &stmt).await?;
+                feed_describe(client, &response).await
+            }
+            Some(Entry::Empty) => {
+                feed_describe(client, &DescribeStatementResponse::no_data()).await
+            }
+            None => Err(PgWireError::StatementNotFound(name.to_owned())),
+        },
+        TARGET_TYPE_BYTE_PORTAL => match client.portal_store().get_portal(name) {
+            Some(Entry::Value(portal)) => {
+                let response = backend.do_describe_portal(client, &portal).await?;
+                feed_describe(client, &response).await
+            }
+            Some(Entry::Empty) => feed_describe(client, &DescribePortalResponse::no_data()).await,
+            None => Err(PgWireError::PortalNotFound(name.to_owned())),
+        },
+        other => Err(PgWireError::InvalidTargetType(other)),
+    }
+}
+
+/// A Describe's ParameterDescription (of a statement) and RowDescription or
+/// NoData, queued for the next flush.
+async fn feed_describe<C, R>(client: &mut C, response: &R) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    R: DescribeResponse,
+{
+    if let Some(types) = response.parameters() {
+        let oids = types.iter().map(|t| t.oid()).collect();
+        client
+            .feed(PgWireBackendMessage::ParameterDescription(
+                ParameterDescription::new(oids),
+            ))
+            .await?;
+    }
+    if response.is_no_data() {
+        client
+            .feed(PgWireBackendMessage::NoData(NoData::new()))
+            .await?;
+    } else {
+        let fields = response.fields().iter().map(Into::into).collect();
+        client
+            .feed(PgWireBackendMessage::RowDescription(
+                pgwire::messages::data::RowDescription::new(fields),
+            ))
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn execute<C>(backend: &Backend, client: &mut C, message: Execute) -> PgWireResult<()>

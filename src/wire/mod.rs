@@ -474,37 +474,30 @@ impl SimpleQueryHandler for Backend {
         let mut out = Vec::with_capacity(script.len());
         let mut ok = true;
         for parsed in script {
-            let prepared = session
-                .run(move |s| s.prepare_parsed(parsed))
-                .await
-                .map_err(to_pg)?;
-            let r = match prepared {
-                Err(e) => {
-                    fail_statement(&session).await?;
-                    Err(to_pg(e))
-                }
-                Ok(p) => {
-                    let p = with_cursor_columns(&session, Arc::new(p)).await?;
-                    let r = match statements::deallocate(client, &session, &p).await {
-                        Ok(()) => session.execute(p.clone(), vec![]).await,
-                        Err(e) => {
-                            out.push(match e {
-                                PgWireError::UserError(info) => Response::Error(info),
-                                e => return Err(e),
-                            });
-                            ok = false;
-                            break;
-                        }
-                    };
-                    send_notices(client, &session).await?;
-                    match r {
-                        Ok(exec) => {
-                            discard_all(&session, &p).await?;
-                            respond(&p, exec, None, several, params::zone(client)).await
-                        }
-                        Err(e) => Err(to_pg(e)),
+            // Prepared and run in one trip to the session, unless the
+            // statement is a DEALLOCATE, which this side runs first.
+            let r = match session.prepare_and_execute(parsed).await {
+                Ok((p, Some(exec))) => Ok((p, exec)),
+                Ok((p, None)) => match statements::deallocate(client, &session, &p).await {
+                    Ok(()) => session.execute(p.clone(), vec![]).await.map(|e| (p, e)),
+                    Err(e) => {
+                        out.push(match e {
+                            PgWireError::UserError(info) => Response::Error(info),
+                            e => return Err(e),
+                        });
+                        ok = false;
+                        break;
                     }
+                },
+                Err(e) => Err(e),
+            };
+            send_notices(client, &session).await?;
+            let r = match r {
+                Ok((p, exec)) => {
+                    discard_all(&session, &p).await?;
+                    respond(&p, exec, None, several, params::zone(client)).await
                 }
+                Err(e) => Err(to_pg(e)),
             };
             match r {
                 Ok(resp) => {
