@@ -60,3 +60,19 @@ start_pg() {
   PG_PID=$(head -1 "$WORK/pg/postmaster.pid")
   PG_CONN="host=127.0.0.1 port=$PG_PORT user=postgres password=$PASSWORD dbname=postgres"
 }
+
+# stop_mosaic PID: SIGTERM (the node seals and hands off), SIGKILL after 10 s.
+stop_mosaic() {
+  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
+  kill -TERM "$1"
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done
+  kill -KILL "$1" 2>/dev/null
+}
+
+# stop_pg: the cluster start_pg started, if it runs (fast shutdown, else
+# SIGKILL).
+stop_pg() {
+  [ -f "$WORK/pg/postmaster.pid" ] || return 0
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 \
+    || kill -KILL "$(head -1 "$WORK/pg/postmaster.pid")" 2>/dev/null
+}

@@ -35,15 +35,8 @@ MOSAIC_PID=
 cleanup() {
   local rc=$?
   set +e
-  if [ -n "$MOSAIC_PID" ] && kill -0 "$MOSAIC_PID" 2>/dev/null; then
-    kill -TERM "$MOSAIC_PID"
-    for _ in $(seq 50); do kill -0 "$MOSAIC_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$MOSAIC_PID" 2>/dev/null
-  fi
-  if [ -f "$WORK/pg/postmaster.pid" ]; then
-    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 \
-      || kill -KILL "$(head -1 "$WORK/pg/postmaster.pid")" 2>/dev/null
-  fi
+  stop_mosaic "$MOSAIC_PID"
+  stop_pg
   if [ "$rc" -ne 0 ]; then
     for log in "$WORK/mosaic.log" "$WORK/pg.log"; do
       [ -f "$log" ] && { echo "--- tail of $log" >&2; tail -n 30 "$log" >&2; }
