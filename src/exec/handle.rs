@@ -269,7 +269,8 @@ impl SessionHandle {
     }
 
     /// A statement of a simple Query: prepared and executed in one trip to
-    /// the session thread. A DEALLOCATE comes back prepared, not run (the
+    /// the session thread, as a statement run once (its compiled SQL is
+    /// not kept). A DEALLOCATE comes back prepared, not run (the
     /// connection's own statements go first). A FETCH is described by its
     /// cursor's columns.
     pub async fn prepare_and_execute(
@@ -278,9 +279,10 @@ impl SessionHandle {
     ) -> Result<(Arc<Prepared>, Option<Execution>)> {
         let (p, exec) = self
             .start(move |s| {
-                let p = s
+                let mut p = s
                     .prepare_parsed(parsed)
                     .inspect_err(|_| s.fail_statement())?;
+                p.id = crate::exec::ONE_SHOT;
                 if matches!(p.kind, crate::exec::Kind::Deallocate(_)) {
                     return Ok(Step::Return(Arc::new(p)));
                 }

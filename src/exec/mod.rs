@@ -516,6 +516,11 @@ fn type_numeric(
     }
 }
 
+/// The id of a statement that runs once (a simple Query's): its compiled
+/// SQL is not kept, since nothing will look it up again. Never an id
+/// `next_id` gives.
+pub const ONE_SHOT: u64 = 0;
+
 fn next_id() -> u64 {
     static NEXT: AtomicI64 = AtomicI64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed) as u64

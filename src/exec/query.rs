@@ -181,8 +181,11 @@ pub fn compile_cached(
     use std::hash::{Hash, Hasher};
     const CAPACITY: usize = 512;
     // Peers' rows are this run's data, like system relations: nothing to
-    // cache, and no reason to plan twice.
-    if sess.has_peers() || system::mentions_system_relation(&stmt, &sess.catalog()) {
+    // cache, and no reason to plan twice. Nor for a statement run once.
+    if id == crate::exec::ONE_SHOT
+        || sess.has_peers()
+        || system::mentions_system_relation(&stmt, &sess.catalog())
+    {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
     let snapshot = crate::exec::sources::snapshot(sess, &stmt, false)?;
