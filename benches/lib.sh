@@ -76,3 +76,20 @@ stop_pg() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 \
     || kill -KILL "$(head -1 "$WORK/pg/postmaster.pid")" 2>/dev/null
 }
+
+# bench_cleanup: the EXIT trap of a bench with one node (MOSAIC_PID) and
+# start_pg's cluster: stops both, shows their logs' tails when the bench
+# failed, removes $WORK and exits with the bench's status.
+bench_cleanup() {
+  local rc=$?
+  set +e
+  stop_mosaic "$MOSAIC_PID"
+  stop_pg
+  if [ "$rc" -ne 0 ]; then
+    for log in "$WORK/mosaic.log" "$WORK/pg.log"; do
+      [ -f "$log" ] && { echo "--- tail of $log" >&2; tail -n 30 "$log" >&2; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}

@@ -28,16 +28,7 @@ WORK=$(mktemp -d /tmp/mosaic-pgbench.XXXXXX)
 chmod 755 "$WORK"
 MOSAIC_PID=
 
-cleanup() {
-  local rc=$?
-  set +e
-  stop_mosaic "$MOSAIC_PID"
-  stop_pg
-  [ "$rc" -ne 0 ] && [ -f "$WORK/mosaic.log" ] && tail -n 30 "$WORK/mosaic.log" >&2
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "==> starting PostgreSQL 15" >&2

@@ -32,20 +32,7 @@ WORK=$(mktemp -d /tmp/mosaic-bench.XXXXXX)
 chmod 755 "$WORK"
 MOSAIC_PID=
 
-cleanup() {
-  local rc=$?
-  set +e
-  stop_mosaic "$MOSAIC_PID"
-  stop_pg
-  if [ "$rc" -ne 0 ]; then
-    for log in "$WORK/mosaic.log" "$WORK/pg.log"; do
-      [ -f "$log" ] && { echo "--- tail of $log" >&2; tail -n 30 "$log" >&2; }
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 echo "==> starting PostgreSQL 15" >&2

@@ -712,8 +712,10 @@ async fn parse_error_aborts_the_transaction_block() {
     }
 }
 
-/// COPY data in many small CopyData messages, as pgbench and psql send
-/// it (the node hands the session 256 KiB at a time): an error far into
+/// COPY data in many small CopyData messages (the driver groups the lines
+/// fed to it into messages of about 4 KiB; pgbench, in `tests/pgbench.rs`,
+/// sends one per line), which the node hands the session 256 KiB at a
+/// time: an error far into
 /// the data still names its line and loses every row, a copy the client
 /// abandons (CopyFail) leaves nothing behind for the next one, and a whole
 /// copy keeps every row exactly once.

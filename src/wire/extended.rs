@@ -146,25 +146,10 @@ where
             return Ok(());
         }
     }
-    if message.target_type == TARGET_TYPE_BYTE_STATEMENT {
-        if let Some(Entry::Value(stmt)) = client.portal_store().get_statement(name) {
-            let response = backend.do_describe_statement(client, &stmt).await?;
-            if response.fields.is_empty() {
-                let oids = response.parameters.iter().map(|t| t.oid()).collect();
-                client
-                    .feed(PgWireBackendMessage::ParameterDescription(
-                        ParameterDescription::new(oids),
-                    ))
-                    .await?;
-                client
-                    .feed(PgWireBackendMessage::NoData(NoData::new()))
-                    .await?;
-                return Ok(());
-            }
-        }
-    }
     // pgwire's own answer, fed rather than sent: the reply goes out with
     // the rest at Sync or Flush, one write instead of two.
+    // (`feed_describe` sends NoData for a statement without result
+    // columns.)
     match message.target_type {
         TARGET_TYPE_BYTE_STATEMENT => match client.portal_store().get_statement(name) {
             Some(Entry::Value(stmt)) => {
@@ -188,8 +173,10 @@ where
     }
 }
 
-/// A Describe's ParameterDescription (of a statement) and RowDescription or
-/// NoData, queued for the next flush.
+/// A Describe's ParameterDescription (of a statement) and RowDescription,
+/// or NoData when there are no result columns (also for a statement with
+/// parameters, where pgwire would send an empty RowDescription), queued
+/// for the next flush.
 async fn feed_describe<C, R>(client: &mut C, response: &R) -> PgWireResult<()>
 where
     C: Sink<PgWireBackendMessage> + Unpin,
@@ -205,7 +192,7 @@ where
             ))
             .await?;
     }
-    if response.is_no_data() {
+    if response.fields().is_empty() {
         client
             .feed(PgWireBackendMessage::NoData(NoData::new()))
             .await?;
