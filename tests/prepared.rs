@@ -126,3 +126,71 @@ async fn admin_functions_take_parameters() {
         .unwrap_err();
     assert_eq!(err.code().map(|c| c.code()), Some("0A000"), "{err}");
 }
+
+/// A prepared query that runs as fragments and a merge (an aggregate, a
+/// top-k) is split once and reused: it answers as the same query sent
+/// afresh through every change of its table, the table's DDL included.
+#[tokio::test]
+async fn prepared_fragment_queries_follow_the_table() {
+    let node = TestNode::start_with(&["--shard-max-rows", "10"]);
+    let client = node.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE f (id integer PRIMARY KEY, g integer, x integer);
+             INSERT INTO f SELECT i, i % 3, i FROM generate_series(1, 40) i;
+             SELECT mosaic.seal('f')",
+        )
+        .await
+        .unwrap();
+    let groups = "SELECT g, count(*), sum(x) FROM f GROUP BY g ORDER BY g";
+    let top = "SELECT id, x FROM f ORDER BY x DESC, id LIMIT $1";
+    let prepared = [
+        client.prepare(groups).await.unwrap(),
+        client.prepare(top).await.unwrap(),
+    ];
+    let changes = [
+        "UPDATE f SET x = x * 10 WHERE g = 1",
+        "DELETE FROM f WHERE id BETWEEN 5 AND 25",
+        "INSERT INTO f SELECT i, i % 4, -i FROM generate_series(100, 130) i",
+        "ALTER TABLE f ADD COLUMN note text DEFAULT 'n'",
+        "DROP TABLE f; CREATE TABLE f (id integer PRIMARY KEY, g integer, x integer);
+         INSERT INTO f VALUES (1, 7, 70), (2, 8, 80)",
+    ];
+    for change in changes {
+        client.batch_execute(change).await.unwrap();
+        for (st, sql) in prepared.iter().zip([groups, top]) {
+            let limit = 5i64;
+            let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = match sql {
+                s if s.contains("$1") => vec![&limit],
+                _ => vec![],
+            };
+            let reused = client.query(st, &params).await.unwrap();
+            let fresh_sql = sql.replace("$1", "5");
+            let fresh = client.simple_query(&fresh_sql).await.unwrap();
+            let fresh: Vec<Vec<String>> = fresh
+                .iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => Some(
+                        (0..r.len())
+                            .map(|i| r.get(i).unwrap().to_string())
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect();
+            let reused: Vec<Vec<String>> = reused
+                .iter()
+                .map(|r| {
+                    (0..r.len())
+                        .map(|i| match r.columns()[i].type_() {
+                            &tokio_postgres::types::Type::INT4 => r.get::<_, i32>(i).to_string(),
+                            _ => r.get::<_, i64>(i).to_string(),
+                        })
+                        .collect()
+                })
+                .collect();
+            assert!(!fresh.is_empty(), "{sql} after {change}");
+            assert_eq!(reused, fresh, "{sql} after {change}");
+        }
+    }
+}

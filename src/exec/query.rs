@@ -1,5 +1,7 @@
 //! Reads: plan the sources, rewrite to SQLite, run, and stream the rows.
 
+use std::sync::Arc;
+
 use sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, SelectItem, SetExpr, Statement, Value,
 };
@@ -7,6 +9,7 @@ use sqlparser::ast::{
 use crate::error::Result;
 use crate::exec::{system, Outcome, Prepared, RowSink, Session};
 use crate::observe;
+use crate::plan::fragment::Split;
 use crate::plan::{self, ReadPlan};
 use crate::types::Datum;
 
@@ -216,6 +219,28 @@ pub fn compile_cached(
     Ok(sql)
 }
 
+/// Fragment splits of prepared queries (`plan::fragment::split`), by
+/// statement and catalog version: the split depends on nothing else.
+pub type Splits = std::collections::HashMap<(u64, u64), Option<Arc<Split>>>;
+
+/// `plan::fragment::split` of `stmt`, remembered per prepared statement.
+fn split_cached(sess: &mut Session, stmt: &Statement, id: u64) -> Option<Arc<Split>> {
+    const CAPACITY: usize = 512;
+    if id == crate::exec::ONE_SHOT {
+        return crate::plan::fragment::split(stmt, &sess.catalog()).map(Arc::new);
+    }
+    let key = (id, sess.store.catalog.version());
+    if let Some(split) = sess.splits.get(&key) {
+        return split.clone();
+    }
+    let split = crate::plan::fragment::split(stmt, &sess.catalog()).map(Arc::new);
+    if sess.splits.len() >= CAPACITY {
+        sess.splits.clear();
+    }
+    sess.splits.insert(key, split.clone());
+    split
+}
+
 pub fn run(
     sess: &mut Session,
     stmt: Statement,
@@ -227,7 +252,7 @@ pub fn run(
     // statement reading one may run elsewhere.
     let split = match sess.touches_temp(&stmt) {
         true => None,
-        false => crate::plan::fragment::split(&stmt, &sess.catalog()),
+        false => split_cached(sess, &stmt, p.id),
     };
     if let Some(split) = split {
         if let Some(outcome) = crate::exec::fragment::run(sess, &split, params, sink)? {

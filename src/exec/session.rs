@@ -80,6 +80,8 @@ pub struct Session {
     /// Compiled SQLite SQL of prepared queries, by (statement, catalog
     /// version, plan shape).
     pub(super) compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
+    /// Prepared queries' fragment splits, by (statement, catalog version).
+    pub(super) splits: super::query::Splits,
     pub(super) shared: Arc<Shared>,
     /// What the session's SQL functions answer from (fragment workers
     /// register them too).
@@ -196,6 +198,7 @@ impl Session {
             lock_nowait: false,
             row_grant: None,
             compiled: std::collections::HashMap::new(),
+            splits: Default::default(),
             shared,
             functions,
             cluster,

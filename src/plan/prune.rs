@@ -24,13 +24,11 @@ mod spatial;
 
 pub(crate) use spatial::{args, box_distance, constant as geometry_constant, name_of, param};
 
-use std::cell::OnceCell;
 use std::cmp::Ordering;
 
-use bloomfilter::Bloom;
 use sqlparser::ast::{BinaryOperator, Expr, Ident, InTarget};
 
-use crate::types::shard::{cmp_sqlite, encode_value, load_bloom, ColumnStats, ShardMeta};
+use crate::types::shard::{cmp_sqlite, encode_value, ColumnStats, ShardMeta};
 use crate::types::table::TableDef;
 use crate::types::{Datum, PgType};
 
@@ -143,10 +141,7 @@ struct Cx<'a> {
 
 /// What this shard holds for one column.
 enum View<'a> {
-    Stats {
-        stats: &'a ColumnStats,
-        bloom: OnceCell<Option<Bloom<[u8]>>>,
-    },
+    Stats(&'a ColumnStats),
     /// The column is not in the shard's schema: every row holds this value.
     Default(Datum),
 }
@@ -162,14 +157,14 @@ struct Col<'a> {
 impl Col<'_> {
     fn all_null(&self) -> bool {
         match &self.view {
-            View::Stats { stats, .. } => stats.null_count >= self.row_count,
+            View::Stats(stats) => stats.null_count >= self.row_count,
             View::Default(d) => *d == Datum::Null,
         }
     }
 
     fn has_nulls(&self) -> bool {
         match &self.view {
-            View::Stats { stats, .. } => stats.null_count > 0,
+            View::Stats(stats) => stats.null_count > 0,
             View::Default(d) => *d == Datum::Null,
         }
     }
@@ -177,7 +172,7 @@ impl Col<'_> {
     /// Smallest and largest non-null value.
     fn bounds(&self) -> Option<(&Datum, &Datum)> {
         match &self.view {
-            View::Stats { stats, .. } => match (&stats.min, &stats.max) {
+            View::Stats(stats) => match (&stats.min, &stats.max) {
                 (Some(lo), Some(hi)) => Some((lo, hi)),
                 _ => None,
             },
@@ -188,10 +183,10 @@ impl Col<'_> {
 
     /// Whether the bloom filter says `v` is absent (never for a default).
     fn bloom_excludes(&self, v: &Datum) -> bool {
-        let View::Stats { stats, bloom } = &self.view else {
+        let View::Stats(stats) = &self.view else {
             return false;
         };
-        match bloom.get_or_init(|| load_bloom(&stats.bloom)) {
+        match stats.bloom_filter() {
             Some(b) => !b.check(&encode_value(stats.ty.storage(), v)),
             None => false,
         }
@@ -330,10 +325,7 @@ impl<'a> Cx<'a> {
         }
         let stored = def.storage_names().find_map(|n| self.meta.column(n));
         let view = match stored {
-            Some(stats) if stats.ty.storage() == def.ty.storage() => View::Stats {
-                stats,
-                bloom: OnceCell::new(),
-            },
+            Some(stats) if stats.ty.storage() == def.ty.storage() => View::Stats(stats),
             Some(_) => return None,
             None => View::Default(constant::default_value(def)?),
         };
@@ -500,7 +492,7 @@ impl<'a> Cx<'a> {
         if col.all_null() {
             return Some(format!("{} is NULL in every row", col.name));
         }
-        if let View::Stats { stats, .. } = &col.view {
+        if let View::Stats(stats) = &col.view {
             // No trigram bloom on a text column: it holds non-text values,
             // which LIKE converts; reason about none of them.
             stats.trigrams.as_ref()?;

@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
@@ -23,6 +24,9 @@ use crate::types::Datum;
 /// Attached shard databases stay attached across statements; at most this
 /// many (SQLite allows 125 with the build flags in .cargo/config.toml).
 const MAX_ATTACHED: usize = 120;
+
+/// Prepared statements a session's connection keeps.
+const STATEMENT_CACHE: usize = 128;
 
 /// What interrupts the statement running on a `Conn` (a cancel, a
 /// statement timeout), from any thread.
@@ -56,8 +60,18 @@ impl std::fmt::Debug for Conn {
 impl Store {
     /// A new connection to segments.db, for a session or a peer's request.
     pub fn connect(&self) -> Result<Conn> {
+        let db = crate::store::segment::open(&self.segments_path, &self.hlc, &self.sequences)?;
+        // A prepared query's SQL differs with the shards its plan reads,
+        // so a session runs more distinct statements than rusqlite's
+        // default of 16 keeps prepared.
+        db.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // A plan must not depend on the values bound to it: SQLite
+        // otherwise marks a statement whose planning looked at a parameter
+        // (partial indexes, LIKE prefixes, LIMIT ?) and prepares it again
+        // on every execution.
+        db.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         Ok(Conn {
-            db: crate::store::segment::open(&self.segments_path, &self.hlc, &self.sequences)?,
+            db,
             shards_dir: self.shards_dir.clone(),
             attached: vec![],
             soundness: self.soundness.clone(),
@@ -101,7 +115,15 @@ impl Conn {
     /// Run statements without parameters or rows (BEGIN, DDL of temp
     /// tables, several statements separated by semicolons).
     pub fn batch(&self, sql: &str) -> Result<()> {
-        Ok(self.db.execute_batch(sql)?)
+        if sql.contains(';') {
+            return Ok(self.db.execute_batch(sql)?);
+        }
+        // One statement (BEGIN, COMMIT, SAVEPOINT: every statement runs
+        // some) is kept prepared, as `prepare` keeps queries.
+        let mut st = self.db.prepare_cached(sql)?;
+        let mut rows = st.raw_query();
+        while rows.next()?.is_some() {}
+        Ok(())
     }
 
     /// COMMIT a session's transaction, once no backup holds the commit

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::types::shard::{cmp_sqlite, load_bloom, trigrams, ColumnStats};
+use crate::types::shard::{cmp_sqlite, trigrams, ColumnStats};
 use crate::types::Datum;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +76,7 @@ impl Pattern {
 /// Whether a literal run of the pattern has a trigram the column's trigram
 /// bloom lacks (then no value contains the run, case-insensitively).
 pub(super) fn trigrams_exclude(stats: &ColumnStats, p: &Pattern) -> bool {
-    let Some(bloom) = stats.trigrams.as_deref().and_then(load_bloom) else {
+    let Some(bloom) = stats.trigram_filter() else {
         return false;
     };
     p.runs()

@@ -92,6 +92,38 @@ pub fn load_bloom(bytes: &[u8]) -> Option<Bloom<[u8]>> {
     (bits >= 8 && bloom.number_of_hash_functions() <= MAX_HASHES).then_some(bloom)
 }
 
+/// A bloom filter's bytes decoded once, for as long as the metadata
+/// holding them lives: `load_bloom` copies the whole bitmap, and pruning
+/// asks the filter on every statement.
+#[derive(Default)]
+pub struct Decoded(std::sync::OnceLock<Option<Bloom<[u8]>>>);
+
+impl Decoded {
+    /// The filter `bytes` hold (`load_bloom`), decoded on first use.
+    pub fn get(&self, bytes: &[u8]) -> Option<&Bloom<[u8]>> {
+        self.0.get_or_init(|| load_bloom(bytes)).as_ref()
+    }
+}
+
+/// A copy decodes again when first asked: cheaper than copying bitmaps
+/// nobody may read.
+impl Clone for Decoded {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.0.get().is_some() {
+            "decoded"
+        } else {
+            "not decoded"
+        };
+        f.write_str(state)
+    }
+}
+
 /// Statistics of each column over `rows` (already normalized to the
 /// columns' storage classes).
 pub(crate) fn column_stats(
@@ -182,6 +214,7 @@ fn one_column<'a>(
         trigrams,
         extent: None,
         vectors: None,
+        decoded: Default::default(),
     })
 }
 
