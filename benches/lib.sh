@@ -61,6 +61,23 @@ start_pg() {
   PG_CONN="host=127.0.0.1 port=$PG_PORT user=postgres password=$PASSWORD dbname=postgres"
 }
 
+# start_mosaic BIN: one node with its data in $WORK/mosaic (log in
+# $WORK/mosaic.log, password $PASSWORD), on ports of its choosing; sets
+# MOSAIC_PID and MOSAIC_ADDR (host:port of its PostgreSQL listener) once
+# it is ready, fails if it exits or is not ready within 30 s.
+start_mosaic() {
+  MOSAIC_PASSWORD=$PASSWORD "$1" --data "$WORK/mosaic" \
+    --listen 127.0.0.1:0 --cluster-addr 127.0.0.1:0 >"$WORK/mosaic.log" 2>&1 &
+  MOSAIC_PID=$!
+  for _ in $(seq 300); do
+    [ -f "$WORK/mosaic/node.json" ] && break
+    kill -0 "$MOSAIC_PID" 2>/dev/null || { echo "mosaic exited during startup" >&2; return 1; }
+    sleep 0.1
+  done
+  [ -f "$WORK/mosaic/node.json" ] || { echo "mosaic not ready after 30 s" >&2; return 1; }
+  MOSAIC_ADDR=$(jq -r .pg_addr "$WORK/mosaic/node.json")
+}
+
 # stop_mosaic PID: SIGTERM (the node seals and hands off), SIGKILL after 10 s.
 stop_mosaic() {
   [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0

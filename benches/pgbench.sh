@@ -36,14 +36,7 @@ start_pg
 runuser -u postgres -- psql -X -q -h "$WORK/pgsock" -p "$PG_PORT" -U postgres -c "CREATE DATABASE bench" >&2
 
 echo "==> starting MosaicDB" >&2
-MOSAIC_PASSWORD=$PASSWORD "$BIN" --data "$WORK/mosaic" \
-  --listen 127.0.0.1:0 --cluster-addr 127.0.0.1:0 >"$WORK/mosaic.log" 2>&1 &
-MOSAIC_PID=$!
-for _ in $(seq 300); do
-  [ -f "$WORK/mosaic/node.json" ] && break
-  sleep 0.1
-done
-MOSAIC_ADDR=$(jq -r .pg_addr "$WORK/mosaic/node.json")
+start_mosaic "$BIN"
 
 export PGPASSWORD=$PASSWORD
 MOSAIC=(-h 127.0.0.1 -p "${MOSAIC_ADDR##*:}" -U mosaic bench)

@@ -39,16 +39,7 @@ echo "==> starting PostgreSQL 15" >&2
 start_pg
 
 echo "==> starting MosaicDB" >&2
-MOSAIC_PASSWORD=$PASSWORD "$MOSAIC_BIN" --data "$WORK/mosaic" \
-  --listen 127.0.0.1:0 --cluster-addr 127.0.0.1:0 >"$WORK/mosaic.log" 2>&1 &
-MOSAIC_PID=$!
-for _ in $(seq 300); do
-  [ -f "$WORK/mosaic/node.json" ] && break
-  kill -0 "$MOSAIC_PID" 2>/dev/null || { echo "mosaic exited during startup" >&2; exit 1; }
-  sleep 0.1
-done
-[ -f "$WORK/mosaic/node.json" ] || { echo "mosaic not ready after 30 s" >&2; exit 1; }
-MOSAIC_ADDR=$(jq -r .pg_addr "$WORK/mosaic/node.json")
+start_mosaic "$MOSAIC_BIN"
 MOSAIC_NODE_PID=$(jq -r .pid "$WORK/mosaic/node.json")
 MOSAIC_CONN="host=${MOSAIC_ADDR%:*} port=${MOSAIC_ADDR##*:} user=mosaic password=$PASSWORD dbname=bench"
 

@@ -141,21 +141,24 @@ pub struct ColumnStats {
     /// `vec0` index of them (`vec_index_name`). `None` for other columns.
     #[serde(default)]
     pub vectors: Option<u32>,
-    /// `bloom` and `trigrams` decoded (`bloom_filter`, `trigram_filter`).
+    /// `bloom` decoded (`bloom_filter`).
     #[serde(skip)]
-    pub decoded: [stats::Decoded; 2],
+    pub bloom_decoded: stats::Decoded,
+    /// `trigrams` decoded (`trigram_filter`).
+    #[serde(skip)]
+    pub trigrams_decoded: stats::Decoded,
 }
 
 impl ColumnStats {
     /// The bloom filter over the column's values; `None` when its bytes
     /// are not a usable filter (every value may then be present).
     pub fn bloom_filter(&self) -> Option<&bloomfilter::Bloom<[u8]>> {
-        self.decoded[0].get(&self.bloom)
+        self.bloom_decoded.get(&self.bloom)
     }
 
     /// The bloom filter over the column's lowercased trigrams, if kept.
     pub fn trigram_filter(&self) -> Option<&bloomfilter::Bloom<[u8]>> {
-        self.decoded[1].get(self.trigrams.as_deref()?)
+        self.trigrams_decoded.get(self.trigrams.as_deref()?)
     }
 
     /// The dimensions of the `vec0` table the shard file keeps of this

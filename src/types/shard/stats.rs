@@ -214,7 +214,8 @@ fn one_column<'a>(
         trigrams,
         extent: None,
         vectors: None,
-        decoded: Default::default(),
+        bloom_decoded: Default::default(),
+        trigrams_decoded: Default::default(),
     })
 }
 
