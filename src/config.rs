@@ -126,6 +126,10 @@ pub struct ServeArgs {
     /// Bytes of rows one statement may gather from its peers (beyond: 53200).
     #[arg(long, env = "MOSAIC_GATHER_LIMIT_BYTES")]
     pub gather_limit_bytes: Option<u64>,
+    /// Bytes of query results over sealed shards kept for the next
+    /// statement that asks the same (0: none kept).
+    #[arg(long, env = "MOSAIC_RESULT_CACHE_BYTES")]
+    pub result_cache_bytes: Option<u64>,
     /// TLS certificate (PEM).
     #[arg(long, env = "MOSAIC_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -182,6 +186,7 @@ impl ServeArgs {
             replication_factor: self.replication_factor.or(other.replication_factor),
             edge_cache_bytes: self.edge_cache_bytes.or(other.edge_cache_bytes),
             gather_limit_bytes: self.gather_limit_bytes.or(other.gather_limit_bytes),
+            result_cache_bytes: self.result_cache_bytes.or(other.result_cache_bytes),
             tls_cert: self.tls_cert.or(other.tls_cert),
             tls_key: self.tls_key.or(other.tls_key),
             tls: self.tls.or(other.tls),
@@ -219,6 +224,8 @@ pub struct Config {
     pub edge_cache_bytes: u64,
     /// Bytes of rows one statement may gather from its peers.
     pub gather_limit_bytes: u64,
+    /// Bytes of query results over sealed shards kept for reuse.
+    pub result_cache_bytes: u64,
     pub seal_idle_secs: u64,
     pub user: String,
     pub password: Option<String>,
@@ -299,6 +306,7 @@ impl Config {
             ("replication-factor", self.replication_factor.to_string()),
             ("edge-cache-bytes", self.edge_cache_bytes.to_string()),
             ("gather-limit-bytes", self.gather_limit_bytes.to_string()),
+            ("result-cache-bytes", self.result_cache_bytes.to_string()),
             ("tls", tls),
             ("tls-required", self.tls_required.to_string()),
             ("max-connections", self.max_connections.to_string()),
@@ -505,6 +513,7 @@ impl Config {
             replication_factor: replication_factor as usize,
             edge_cache_bytes: args.edge_cache_bytes.unwrap_or(1 << 30),
             gather_limit_bytes: args.gather_limit_bytes.unwrap_or(1 << 30),
+            result_cache_bytes: args.result_cache_bytes.unwrap_or(256 << 20),
             seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
             user: args.user.unwrap_or_else(|| "mosaic".to_string()),
             password: args.password,

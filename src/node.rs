@@ -34,6 +34,7 @@ async fn serve(config: Config) -> Result<()> {
         &config.data,
         StoreOptions {
             shard_max_rows: config.shard_max_rows,
+            result_cache_bytes: config.result_cache_bytes,
         },
         config.node_name.clone(),
     )?;

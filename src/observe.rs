@@ -38,6 +38,10 @@ pub const SHARDS_READ: &str = "mosaic_shards_read_total";
 /// Compiled SQL found in a session's cache (statements and peer fragments).
 pub const FRAGMENT_CACHE_HITS: &str = "mosaic_fragment_cache_hits_total";
 pub const FRAGMENT_CACHE_MISSES: &str = "mosaic_fragment_cache_misses_total";
+/// A fragment's rows over a sealed shard found kept from an earlier
+/// statement (`--result-cache-bytes`), or computed and offered to it.
+pub const RESULT_CACHE_HITS: &str = "mosaic_result_cache_hits_total";
+pub const RESULT_CACHE_MISSES: &str = "mosaic_result_cache_misses_total";
 /// Bytes of shards copied to this node from its peers.
 pub const REPLICATED_BYTES: &str = "mosaic_replicated_bytes_total";
 /// Reads of another node's shard from a copy held here.
@@ -79,6 +83,8 @@ pub fn install() -> Result<PrometheusHandle> {
         SHARDS_READ,
         FRAGMENT_CACHE_HITS,
         FRAGMENT_CACHE_MISSES,
+        RESULT_CACHE_HITS,
+        RESULT_CACHE_MISSES,
         REPLICATED_BYTES,
         EDGE_CACHE_HITS,
         EDGE_CACHE_EVICTIONS,
@@ -111,6 +117,8 @@ fn describe() {
     describe_counter!(SHARDS_READ, "Shards read");
     describe_counter!(FRAGMENT_CACHE_HITS, "Compiled SQL found in the cache");
     describe_counter!(FRAGMENT_CACHE_MISSES, "Compiled SQL not in the cache");
+    describe_counter!(RESULT_CACHE_HITS, "Shard fragment rows found kept");
+    describe_counter!(RESULT_CACHE_MISSES, "Shard fragment rows computed");
     describe_counter!(REPLICATED_BYTES, Unit::Bytes, "Shard bytes copied here");
     describe_counter!(
         EDGE_CACHE_HITS,

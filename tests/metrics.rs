@@ -22,6 +22,8 @@ const ALWAYS: &[&str] = &[
     "mosaic_shards_read_total",
     "mosaic_fragment_cache_hits_total",
     "mosaic_fragment_cache_misses_total",
+    "mosaic_result_cache_hits_total",
+    "mosaic_result_cache_misses_total",
     "mosaic_replicated_bytes_total",
     "mosaic_edge_cache_hits_total",
     "mosaic_edge_cache_evictions_total",
@@ -118,6 +120,20 @@ async fn a_nodes_metrics_move_with_what_it_does() {
         a.query_one(&stmt, &[&id]).await.unwrap();
     }
     assert!(metric(&m, "mosaic_fragment_cache_hits_total").await >= hits + 2.0);
+
+    // An aggregate over the ten shards, asked twice: the second time each
+    // shard's rows are found kept.
+    let (hits, misses) = (
+        metric(&m, "mosaic_result_cache_hits_total").await,
+        metric(&m, "mosaic_result_cache_misses_total").await,
+    );
+    for _ in 0..2 {
+        a.simple_query("SELECT count(*), max(v) FROM t")
+            .await
+            .unwrap();
+    }
+    assert!(metric(&m, "mosaic_result_cache_misses_total").await >= misses + 10.0);
+    assert!(metric(&m, "mosaic_result_cache_hits_total").await >= hits + 10.0);
 
     // Statements by kind and outcome, with their latency.
     let select_ok = "mosaic_statements_total{kind=\"select\",outcome=\"ok\"}";

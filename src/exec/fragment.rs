@@ -86,6 +86,9 @@ pub struct Job {
     /// `sql` reads the nearest rows through the shard's vec0 index or
     /// R*Tree.
     pub nearest: Option<NearestJob>,
+    /// Its rows may be kept for reuse, and found, under this key
+    /// (`store::results`).
+    pub keep: Option<crate::store::results::Key>,
 }
 
 /// A fragment through a shard's vec0 index or R*Tree (`plan::nearest`):
@@ -123,6 +126,7 @@ pub fn gather(sess: &mut Session, g: &plan::Gather) -> Result<()> {
             sql: sql.clone(),
             rtree: false,
             nearest: None,
+            keep: None,
         });
     }
     let rows = run_parallel(sess, jobs, &[])?;
@@ -193,6 +197,7 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
     {
         return Ok(None);
     }
+    let context = reuse_context(sess);
     let mut jobs = Vec::new();
     for (s, meta) in &shards {
         if !scan.kept.contains(&s.id) {
@@ -239,16 +244,47 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
                 )
             }
         };
+        // A nearest-neighbour job's rows depend on the tries it made.
+        let keep = context
+            .as_ref()
+            .filter(|_| nearest.is_none() && !crate::store::results::calls_sqlite_volatile(&sql))
+            .map(|c| crate::store::results::key(&s.id, &tombstones, &sql, params, c));
         jobs.push(Job {
             id: s.id.clone(),
             tombstones,
             sql,
             rtree: narrow.is_some(),
             nearest,
+            keep,
         });
     }
     crate::exec::query::count_shards(sess, [&scan]);
     Ok(Some(FragmentPlan { scan, jobs, peers }))
+}
+
+/// What a fragment's rows over a sealed shard depend on beyond the shard,
+/// its tombstones, the SQL and the parameters (`store::results`): the
+/// catalog's version (enum orders, definitions), the zone the functions
+/// read and the session's settings. `None` when rows may be neither kept
+/// nor reused: the node keeps none, the session turned it off, or its open
+/// block changed the catalog (its definitions are its own, under a version
+/// number other sessions share).
+fn reuse_context(sess: &Session) -> Option<Vec<u8>> {
+    if !sess.store.results.enabled()
+        || sess.settings.get("mosaic.result_cache").as_deref() == Some("off")
+        || !sess.staged.is_empty()
+    {
+        return None;
+    }
+    Some(
+        format!(
+            "{}\0{:?}\0{}",
+            sess.store.catalog.version(),
+            sess.zone(),
+            sess.settings.fingerprint()
+        )
+        .into_bytes(),
+    )
 }
 
 /// What `prepare` decided: the local shards kept, a fragment job per
@@ -287,8 +323,38 @@ fn compile(sess: &Session, split: &Split, source: &str) -> Result<String> {
     Ok(stmt.to_string())
 }
 
-/// One shard's fragment on a connection of its own.
+/// One shard's fragment: rows kept from an earlier statement that asked
+/// the same (`store::results`), or run on a connection of its own.
 fn run_job(
+    store: &crate::store::Store,
+    job: &Job,
+    params: &[Datum],
+    session: &crate::store::udf::session::SessionFunctions,
+    shared: &Arc<Shared>,
+) -> Result<(Rows, Option<String>)> {
+    use crate::store::results;
+    let Some(key) = &job.keep else {
+        return run_on_shard(store, job, params, session, shared);
+    };
+    if let Some(rows) = store.results.get(key) {
+        metrics::counter!(crate::observe::RESULT_CACHE_HITS).increment(1);
+        return Ok(((*rows).clone(), Some(KEPT.into())));
+    }
+    metrics::counter!(crate::observe::RESULT_CACHE_MISSES).increment(1);
+    results::take_outside();
+    let (rows, how) = run_on_shard(store, job, params, session, shared)?;
+    // Not kept when a function read the clock, chance or the session.
+    if !results::take_outside() {
+        store.results.put(*key, Arc::new(rows.clone()));
+    }
+    Ok((rows, how))
+}
+
+/// How EXPLAIN ANALYZE tells a shard's rows that were kept.
+pub const KEPT: &str = "kept from an earlier statement";
+
+/// One shard's fragment on a connection of its own.
+fn run_on_shard(
     store: &crate::store::Store,
     job: &Job,
     params: &[Datum],

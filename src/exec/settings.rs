@@ -45,6 +45,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("max_identifier_length", "63"),
     ("max_index_keys", "32"),
     ("mosaic.partial_results", "off"),
+    ("mosaic.result_cache", "on"),
     ("search_path", "\"$user\", public"),
     ("server_encoding", "UTF8"),
     ("server_version", SERVER_VERSION),
@@ -153,6 +154,17 @@ impl Settings {
         self.values.lock().get(&name.to_lowercase())
     }
 
+    /// Every setting the session changed from its default, for the key of
+    /// what may depend on one (`exec::fragment`'s kept results).
+    pub fn fingerprint(&self) -> String {
+        let v = self.values.lock();
+        let mut out = String::new();
+        for (name, value) in v.startup.iter().chain(v.set.iter()) {
+            out.push_str(&format!("{name}\0{value}\0"));
+        }
+        out
+    }
+
     /// The session's TimeZone (UTC where the setting cannot be read,
     /// which SET never lets happen).
     pub fn zone(&self) -> Zone {
@@ -244,7 +256,9 @@ impl Settings {
         Ok(match name {
             "timezone" => timezone(&value)?,
             "lc_monetary" | "lc_numeric" | "lc_time" | "lc_messages" => locale(name, &value)?,
-            "mosaic.partial_results" | "default_transaction_read_only" => boolean(name, &value)?,
+            "mosaic.partial_results" | "mosaic.result_cache" | "default_transaction_read_only" => {
+                boolean(name, &value)?
+            }
             "default_transaction_isolation" => Level::parse(&value, name)?.name().to_string(),
             // They belong to the open transaction: SET and SET TRANSACTION
             // reach them through the session.

@@ -419,7 +419,15 @@ mod tests {
     #[test]
     fn a_tombstone_finds_its_row_after_columns_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), StoreOptions { shard_max_rows: 10 }, None).unwrap();
+        let store = Store::open(
+            dir.path(),
+            StoreOptions {
+                shard_max_rows: 10,
+                result_cache_bytes: 0,
+            },
+            None,
+        )
+        .unwrap();
         let mut def = TableDef {
             name: "t".into(),
             columns: vec![

@@ -19,6 +19,7 @@ pub mod gate;
 pub mod inflight;
 mod manifest;
 mod replaced;
+pub mod results;
 pub mod scrub;
 pub mod segment;
 pub mod sequences;
@@ -56,6 +57,8 @@ pub struct Addrs {
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     pub shard_max_rows: u64,
+    /// Bytes of query results over sealed shards kept for reuse.
+    pub result_cache_bytes: u64,
 }
 
 pub struct Store {
@@ -79,6 +82,8 @@ pub struct Store {
     orphans: Mutex<std::collections::HashSet<String>>,
     /// Unique-key values this node's open transactions wrote.
     pub inflight: Arc<inflight::InFlight>,
+    /// Query results over sealed shards, kept for reuse (`results`).
+    pub results: results::Results,
     /// Which shard files were verified, and which are damaged (`scrub`).
     pub soundness: Arc<scrub::Soundness>,
     /// What a session's COMMIT passes; a backup closes it (`store::gate`).
@@ -115,6 +120,7 @@ impl Store {
         segment::init(&writer)?;
         catalog::init_journal(&writer)?;
         let store = Store {
+            results: results::Results::new(options.result_cache_bytes),
             dir: dir.to_path_buf(),
             shards_dir,
             segments_path,
@@ -724,71 +730,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tombstones_of_shards_nobody_holds_go_at_the_second_look() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), StoreOptions { shard_max_rows: 10 }, None).unwrap();
-        store
-            .with_writer(|w| {
-                w.execute_batch(
-                    "INSERT INTO _mosaic_tombstones VALUES ('gone', 1), ('gone', 2), ('elsewhere', 1)",
-                )
-                .map_err(Error::from)
-            })
-            .unwrap();
-        let known: std::collections::HashSet<String> = ["elsewhere".to_string()].into();
-        assert_eq!(
-            store.forget_orphan_tombstones(&known).unwrap(),
-            0,
-            "first look"
-        );
-        assert_eq!(
-            store.forget_orphan_tombstones(&known).unwrap(),
-            1,
-            "second look"
-        );
-        let left: Vec<String> = store
-            .with_writer(|w| {
-                w.prepare("SELECT DISTINCT shard_id FROM _mosaic_tombstones")
-                    .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-                    .map_err(Error::from)
-            })
-            .unwrap();
-        assert_eq!(left, vec!["elsewhere".to_string()]);
-    }
-
-    /// Versions of one table arriving together (a peer's push and a
-    /// gossip pull) must leave the newest, whichever finishes last.
-    #[test]
-    fn the_newest_of_concurrent_versions_stays() {
-        use crate::types::table::Column;
-        use crate::types::PgType;
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), StoreOptions { shard_max_rows: 10 }, None).unwrap();
-        let version = |columns: usize, hlc: i64| Entry::Table {
-            name: "t".into(),
-            def: Some(Box::new(TableDef {
-                name: "t".into(),
-                columns: (0..columns)
-                    .map(|i| Column::new(format!("c{i}"), PgType::Int8, false))
-                    .collect(),
-                ..Default::default()
-            })),
-            hlc,
-        };
-        for round in 0..40 {
-            let base = 1000 * (round + 1);
-            let (older, newer) = (version(2, base + 1), version(3, base + 2));
-            std::thread::scope(|s| {
-                s.spawn(|| store.apply_entry(&older).unwrap());
-                s.spawn(|| store.apply_entry(&newer).unwrap());
-            });
-            let def = store.catalog.table("t").unwrap();
-            assert_eq!(def.columns.len(), 3, "round {round}: an older version won");
-            assert_eq!(store.catalog.hlc_of(&newer).unwrap(), base + 2);
-        }
-    }
-}
+mod tests;

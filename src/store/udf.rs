@@ -619,6 +619,20 @@ fn assign_text(ctx: &mut Context<'_>) -> FnResult {
     Ok(value(ty.parse_text(&v).map_err(fail)?))
 }
 
+/// `f`, noting on each call that its value is not given by its arguments
+/// alone (the clock, chance, the session): a query calling it is not kept
+/// for reuse (`store::results`). Every such function a fragment worker's
+/// connection has (here and in `session::register_basic`) is registered
+/// through this.
+pub(crate) fn outside<T: rusqlite::functions::SqlFnOutput>(
+    f: impl Fn(&mut Context<'_>) -> rusqlite::Result<T> + Send + 'static,
+) -> impl Fn(&mut Context<'_>) -> rusqlite::Result<T> + Send + 'static {
+    move |ctx| {
+        crate::store::results::reads_outside();
+        f(ctx)
+    }
+}
+
 /// Register MosaicDB's SQL functions on `conn`.
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
@@ -645,13 +659,15 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     // The clock's reading; a session's connection fixes pg_now and its
     // kin to its transaction's start (udf::session).
     for name in ["pg_now", "pg_clock_timestamp", "pg_statement_timestamp"] {
-        conn.create_scalar_function(name, -1, volatile, |ctx| timestamp_at(ctx, clock_micros()))?;
+        let now = |ctx: &mut Context<'_>| timestamp_at(ctx, clock_micros());
+        conn.create_scalar_function(name, -1, volatile, outside(now))?;
     }
-    conn.create_scalar_function("pg_current_date", 0, volatile, |_| {
+    let today = |_: &mut Context<'_>| {
         Ok(Value::Text(format_date(
             clock_micros().div_euclid(MICROS_PER_DAY),
         )))
-    })?;
+    };
+    conn.create_scalar_function("pg_current_date", 0, volatile, outside(today))?;
     conn.create_scalar_function("pg_round_timestamp", 2, det, |ctx| {
         let Some(t) = ts_arg(ctx, 0)? else {
             return Ok(Value::Null);
@@ -662,9 +678,9 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
             timestamp_text(round_micros(t, p)).map_err(fail)?,
         ))
     })?;
-    conn.create_scalar_function("pg_random", 0, volatile, random)?;
-    conn.create_scalar_function("gen_random_uuid", 0, volatile, random_uuid)?;
-    conn.create_scalar_function("uuid_generate_v4", 0, volatile, random_uuid)?;
+    conn.create_scalar_function("pg_random", 0, volatile, outside(random))?;
+    conn.create_scalar_function("gen_random_uuid", 0, volatile, outside(random_uuid))?;
+    conn.create_scalar_function("uuid_generate_v4", 0, volatile, outside(random_uuid))?;
     conn.create_collation(crate::types::BPCHAR_COLLATION, |a, b| {
         a.trim_end_matches(' ').cmp(b.trim_end_matches(' '))
     })?;

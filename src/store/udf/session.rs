@@ -104,23 +104,29 @@ fn fixed_or_clock(t: i64) -> i64 {
 /// `pg_now([precision])` (the transaction's start), and the statement's
 /// start and current date of the same times.
 fn register_times(conn: &Connection, times: &Arc<Times>) -> Result<()> {
+    use crate::store::udf::outside;
     let flags = FunctionFlags::SQLITE_UTF8;
     let t = times.clone();
-    conn.create_scalar_function("pg_now", -1, flags, move |ctx| {
+    let now = move |ctx: &mut rusqlite::functions::Context<'_>| {
         let now = fixed_or_clock(t.get().transaction);
         crate::store::udf::timestamp_at(ctx, now)
-    })?;
+    };
+    conn.create_scalar_function("pg_now", -1, flags, outside(now))?;
     let t = times.clone();
-    conn.create_scalar_function("pg_statement_timestamp", -1, flags, move |ctx| {
+    let statement = move |ctx: &mut rusqlite::functions::Context<'_>| {
         let now = fixed_or_clock(t.get().statement);
         crate::store::udf::timestamp_at(ctx, now)
-    })?;
+    };
+    conn.create_scalar_function("pg_statement_timestamp", -1, flags, outside(statement))?;
     let t = times.clone();
-    conn.create_scalar_function("pg_current_date", 0, flags, move |_| {
+    let today = move |_: &mut rusqlite::functions::Context<'_>| {
         let now = t.get();
         let local = now.zone.local_of(fixed_or_clock(now.transaction));
         Ok(format_date(local.div_euclid(MICROS_PER_DAY)))
-    })?;
+    };
+    conn.create_scalar_function("pg_current_date", 0, flags, outside(today))?;
+    // The zone is part of a kept result's key (`exec::fragment`): reading
+    // it is not reading outside.
     let t = times.clone();
     crate::store::udf::zone::register(conn, Arc::new(move || t.zone()))?;
     Ok(())
@@ -138,10 +144,12 @@ pub(crate) fn register_basic(conn: &Connection, s: &SessionFunctions) -> Result<
             "session_user" => s.user.clone(),
             _ => s.role.clone(),
         };
-        conn.create_scalar_function(name, 0, flags, move |_| Ok(u.read().clone()))?;
+        let user = move |_: &mut rusqlite::functions::Context<'_>| Ok(u.read().clone());
+        conn.create_scalar_function(name, 0, flags, crate::store::udf::outside(user))?;
     }
     let pid = s.pid;
-    conn.create_scalar_function("pg_backend_pid", 0, flags, move |_| Ok(pid))?;
+    let pid = move |_: &mut rusqlite::functions::Context<'_>| Ok(pid);
+    conn.create_scalar_function("pg_backend_pid", 0, flags, crate::store::udf::outside(pid))?;
     register_times(conn, &s.times)
 }
 

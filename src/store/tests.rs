@@ -1,0 +1,85 @@
+//! Tests of the store as a whole: orphan tombstones, concurrent catalog
+//! versions.
+
+use super::*;
+
+#[test]
+fn tombstones_of_shards_nobody_holds_go_at_the_second_look() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        dir.path(),
+        StoreOptions {
+            shard_max_rows: 10,
+            result_cache_bytes: 0,
+        },
+        None,
+    )
+    .unwrap();
+    store
+        .with_writer(|w| {
+            w.execute_batch(
+                "INSERT INTO _mosaic_tombstones VALUES ('gone', 1), ('gone', 2), ('elsewhere', 1)",
+            )
+            .map_err(Error::from)
+        })
+        .unwrap();
+    let known: std::collections::HashSet<String> = ["elsewhere".to_string()].into();
+    assert_eq!(
+        store.forget_orphan_tombstones(&known).unwrap(),
+        0,
+        "first look"
+    );
+    assert_eq!(
+        store.forget_orphan_tombstones(&known).unwrap(),
+        1,
+        "second look"
+    );
+    let left: Vec<String> = store
+        .with_writer(|w| {
+            w.prepare("SELECT DISTINCT shard_id FROM _mosaic_tombstones")
+                .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+                .map_err(Error::from)
+        })
+        .unwrap();
+    assert_eq!(left, vec!["elsewhere".to_string()]);
+}
+
+/// Versions of one table arriving together (a peer's push and a
+/// gossip pull) must leave the newest, whichever finishes last.
+#[test]
+fn the_newest_of_concurrent_versions_stays() {
+    use crate::types::table::Column;
+    use crate::types::PgType;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        dir.path(),
+        StoreOptions {
+            shard_max_rows: 10,
+            result_cache_bytes: 0,
+        },
+        None,
+    )
+    .unwrap();
+    let version = |columns: usize, hlc: i64| Entry::Table {
+        name: "t".into(),
+        def: Some(Box::new(TableDef {
+            name: "t".into(),
+            columns: (0..columns)
+                .map(|i| Column::new(format!("c{i}"), PgType::Int8, false))
+                .collect(),
+            ..Default::default()
+        })),
+        hlc,
+    };
+    for round in 0..40 {
+        let base = 1000 * (round + 1);
+        let (older, newer) = (version(2, base + 1), version(3, base + 2));
+        std::thread::scope(|s| {
+            s.spawn(|| store.apply_entry(&older).unwrap());
+            s.spawn(|| store.apply_entry(&newer).unwrap());
+        });
+        let def = store.catalog.table("t").unwrap();
+        assert_eq!(def.columns.len(), 3, "round {round}: an older version won");
+        assert_eq!(store.catalog.hlc_of(&newer).unwrap(), base + 2);
+    }
+}
