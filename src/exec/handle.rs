@@ -279,6 +279,11 @@ impl SessionHandle {
     ) -> Result<(Arc<Prepared>, Option<Execution>)> {
         let (p, exec) = self
             .start(move |s| {
+                // A query whose constants lift runs as the session's
+                // prepared form of its shape (`exec::lifted`).
+                if let Some((p, params)) = s.prepare_lifted(&parsed) {
+                    return Ok(Step::Run(p, params));
+                }
                 let mut p = s
                     .prepare_parsed(parsed)
                     .inspect_err(|_| s.fail_statement())?;

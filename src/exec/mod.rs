@@ -15,6 +15,7 @@ pub mod explain;
 pub mod fragment;
 pub mod handle;
 pub mod isolation;
+pub mod lifted;
 pub mod locks;
 pub mod merge;
 pub mod peer;

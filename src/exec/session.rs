@@ -82,6 +82,8 @@ pub struct Session {
     pub(super) compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
     /// Prepared queries' fragment splits, by (statement, catalog version).
     pub(super) splits: super::query::Splits,
+    /// Prepared forms of simple queries with their constants lifted.
+    pub(super) lifted: super::lifted::Forms,
     pub(super) shared: Arc<Shared>,
     /// What the session's SQL functions answer from (fragment workers
     /// register them too).
@@ -199,6 +201,7 @@ impl Session {
             row_grant: None,
             compiled: std::collections::HashMap::new(),
             splits: Default::default(),
+            lifted: Default::default(),
             shared,
             functions,
             cluster,

@@ -57,6 +57,7 @@ pub mod index_expr;
 pub mod joined_writes;
 mod json_path;
 pub mod json_records;
+pub mod literals;
 pub mod merge;
 pub mod on_constraint;
 pub mod privileges;
