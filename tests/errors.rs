@@ -68,6 +68,9 @@ const CASES: &[(&str, u8)] = &[
     ("SELECT power(0::float8, -1)", MESSAGE | DETAIL | HINT),
     ("SELECT power(-8::float8, 0.5)", MESSAGE | DETAIL | HINT),
     ("SELECT acos(2)", MESSAGE | DETAIL | HINT),
+    // A table's text column against a number: no such operator.
+    ("SELECT id FROM errs WHERE name = 5", MESSAGE | DETAIL | HINT),
+    ("SELECT e.id FROM errs e WHERE 2.5 <> e.name", MESSAGE | DETAIL | HINT),
     ("SELECT exp(1000::float8)", MESSAGE | DETAIL | HINT),
     ("SELECT 'nope'::regtype", MESSAGE | DETAIL | HINT),
     ("CREATE TYPE errs_mood AS ENUM ('x')", ALL),

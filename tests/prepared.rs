@@ -257,6 +257,10 @@ async fn simple_queries_with_constants_answer_as_postgresql() {
         "SELECT id FROM lit WHERE id = '2'",
         "SELECT id FROM lit WHERE id = 'two'",
         "SELECT id FROM lit WHERE s = 1 AND nope = 2",
+        "SELECT id FROM lit WHERE t = 5",
+        "SELECT id FROM lit WHERE lit.v < 1.5",
+        "SELECT id FROM lit WHERE c = 1",
+        "SELECT id FROM lit WHERE t = '5'",
     ];
     let mut differ = Vec::new();
     for sql in queries {

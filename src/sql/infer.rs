@@ -54,6 +54,9 @@ struct Rel {
     /// function's alias names its one column: `jsonb_array_elements(d)
     /// AS e` reads as `e` or `e.value`).
     synonyms: Cols,
+    /// A table of the catalog (not a view, system relation, CTE, subquery
+    /// or function): its columns' types are declared, exactly PostgreSQL's.
+    stored: bool,
 }
 
 /// What inference knows at a point of the AST: the catalog, the CTEs in
@@ -145,6 +148,7 @@ fn json_function_rel(name: &ObjectName, alias: Option<&TableAlias>, with_ordinal
         name: rel_name,
         cols,
         synonyms,
+        stored: false,
     }
 }
 
@@ -378,6 +382,7 @@ impl<'a> Env<'a> {
                 out.push(Rel {
                     name: rel_name,
                     cols,
+                    stored: self.stored_table(name),
                     ..Rel::default()
                 });
             }
@@ -422,6 +427,45 @@ impl<'a> Env<'a> {
                 .collect()),
             None => Err(Error::NoSuchTable(parts.join("."))),
         }
+    }
+
+    /// Whether `name` is a table of the catalog (not a CTE, view or
+    /// system relation; those have no oid).
+    fn stored_table(&self, name: &ObjectName) -> bool {
+        let parts = name_parts(name);
+        let cte = parts.len() == 1 && self.ctes.iter().any(|(n, _)| Some(n) == parts.last());
+        !cte && self
+            .catalog
+            .table(&crate::sql::object_name(name))
+            .is_some_and(|d| d.is_table() && d.oid != 0)
+    }
+
+    /// Whether `e` is a bare column of a table of the catalog, whose type
+    /// is the one it was declared with.
+    pub(super) fn stored_column(&self, e: &sqlparser::ast::Expr) -> bool {
+        use sqlparser::ast::Expr;
+        let (qualifier, name) = match e {
+            Expr::Identifier(id) => (None, norm(id)),
+            Expr::CompoundIdentifier(ids) if ids.len() == 2 => (Some(norm(&ids[0])), norm(&ids[1])),
+            Expr::Nested(inner) => return self.stored_column(inner),
+            _ => return false,
+        };
+        for scope in self.scopes.iter().rev() {
+            for rel in scope {
+                if qualifier.as_ref().is_some_and(|q| *q != rel.name) {
+                    continue;
+                }
+                if rel
+                    .cols
+                    .iter()
+                    .chain(&rel.synonyms)
+                    .any(|(c, _)| *c == name)
+                {
+                    return rel.stored && rel.cols.iter().any(|(c, _)| *c == name);
+                }
+            }
+        }
+        false
     }
 
     /// The target scope and RETURNING list of an INSERT/UPDATE/DELETE.

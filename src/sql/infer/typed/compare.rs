@@ -23,10 +23,11 @@ fn unnested(mut x: &Expr) -> &Expr {
     x
 }
 
-/// Whether `x` is a string for certain: an explicit cast to one. (The
-/// types inferred for other expressions, catalog columns and array
-/// subscripts among them, are not all PostgreSQL's yet, and a wrong
-/// refusal would break a query PostgreSQL answers.)
+/// Whether `x` is an explicit cast to a string. (With a table's column
+/// declared as one, `Env::stored_column`, the only strings taken as
+/// certain: the types inferred for other expressions, system relations'
+/// columns and array subscripts among them, are not all PostgreSQL's yet,
+/// and a wrong refusal would break a query PostgreSQL answers.)
 fn cast_to_string(x: &Expr) -> bool {
     let Expr::Cast { data_type, .. } = unnested(x) else {
         return false;
@@ -40,8 +41,8 @@ fn cast_to_string(x: &Expr) -> bool {
 }
 
 impl Typer<'_> {
-    /// A comparison of a string (text, varchar, char; for now only one
-    /// cast explicitly) with a value of a type no string converts to
+    /// A comparison of a string (text, varchar, char; a table's column or
+    /// an explicit cast) with a value of a type no string converts to
     /// implicitly (a number, boolean, date or
     /// time, interval, uuid, enum, array): PostgreSQL has no such operator
     /// (42883), so neither side is converted to the other. A quoted
@@ -80,10 +81,14 @@ impl Typer<'_> {
                         | PgType::Array(_)
                 )
         };
+        // A string for certain: cast to one, or a table's column declared
+        // as one.
+        let certain = |x: &Expr| cast_to_string(x) || self.env.stored_column(x);
+        let (l_certain, r_certain) = (certain(left), certain(right));
         match (lt, rt) {
             (Some(l), Some(r))
-                if (is_string(&l) && cast_to_string(left) && is_other(&r))
-                    || (is_other(&l) && is_string(&r) && cast_to_string(right)) =>
+                if (is_string(&l) && l_certain && is_other(&r))
+                    || (is_other(&l) && is_string(&r) && r_certain) =>
             {
                 Err(Error::NoSuchOperator(format!(
                     "operator does not exist: {} {op} {}",
