@@ -71,6 +71,8 @@ const CASES: &[(&str, u8)] = &[
     // A table's text column against a number: no such operator.
     ("SELECT id FROM errs WHERE name = 5", MESSAGE | DETAIL | HINT),
     ("SELECT e.id FROM errs e WHERE 2.5 <> e.name", MESSAGE | DETAIL | HINT),
+    ("SELECT id FROM errs WHERE name IN ('a', 1)", MESSAGE | DETAIL | HINT),
+    ("SELECT id FROM errs WHERE name NOT BETWEEN 1 AND 'z'", MESSAGE | DETAIL | HINT),
     ("SELECT exp(1000::float8)", MESSAGE | DETAIL | HINT),
     ("SELECT 'nope'::regtype", MESSAGE | DETAIL | HINT),
     ("CREATE TYPE errs_mood AS ENUM ('x')", ALL),

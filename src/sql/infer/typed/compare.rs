@@ -1,7 +1,7 @@
 //! Comparisons PostgreSQL has no operator for: a string against a value
 //! of a type no string converts to implicitly.
 
-use sqlparser::ast::{BinaryOperator as Op, Expr, Value};
+use sqlparser::ast::{BinaryOperator as Op, Expr, InTarget, Value};
 
 use super::{is_numeric, Typer};
 use crate::error::{Error, Result};
@@ -43,20 +43,46 @@ fn cast_to_string(x: &Expr) -> bool {
 impl Typer<'_> {
     /// A comparison of a string (text, varchar, char; a table's column or
     /// an explicit cast) with a value of a type no string converts to
-    /// implicitly (a number, boolean, date or
-    /// time, interval, uuid, enum, array): PostgreSQL has no such operator
-    /// (42883), so neither side is converted to the other. A quoted
-    /// literal or a parameter is of no type yet, and takes the other's.
+    /// implicitly (a number, boolean, date or time, interval, uuid, enum,
+    /// array), with an operator, BETWEEN (`>=` and `<=`; NOT BETWEEN `<`
+    /// and `>`) or an IN list
+    /// (`=`): PostgreSQL has no such operator (42883), so neither side is
+    /// converted to the other. A quoted literal or a parameter is of no
+    /// type yet, and takes the other's.
     pub(super) fn string_comparison(&mut self, e: &Expr) -> Result<()> {
-        let Expr::BinaryOp { left, op, right } = e else {
-            return Ok(());
+        let pairs: Vec<(&Expr, String, &Expr)> = match e {
+            Expr::BinaryOp { left, op, right }
+                if matches!(
+                    op,
+                    Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+                ) =>
+            {
+                vec![(left, op.to_string(), right)]
+            }
+            // PostgreSQL reads NOT BETWEEN as `x < low OR x > high`.
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                let (above, below) = if *negated { ("<", ">") } else { (">=", "<=") };
+                vec![(expr, above.into(), low), (expr, below.into(), high)]
+            }
+            Expr::In {
+                expr,
+                target: InTarget::List(items),
+                ..
+            } => items.iter().map(|i| (&**expr, "=".into(), i)).collect(),
+            _ => return Ok(()),
         };
-        if !matches!(
-            op,
-            Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
-        ) {
-            return Ok(());
+        for (left, op, right) in pairs {
+            self.string_pair(left, &op, right)?;
         }
+        Ok(())
+    }
+
+    fn string_pair(&mut self, left: &Expr, op: &str, right: &Expr) -> Result<()> {
         let lt = typed(left).then(|| self.type_of(left));
         let rt = typed(right).then(|| self.type_of(right));
         let is_string =

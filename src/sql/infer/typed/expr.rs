@@ -197,6 +197,7 @@ impl Typer<'_> {
                 if self.vector_in_list(e)? {
                     return Ok(());
                 }
+                self.string_comparison(e)?;
                 self.membership(e)
             }
             Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
@@ -381,6 +382,7 @@ impl Typer<'_> {
     }
 
     fn between(&mut self, e: &mut Expr) -> Result<()> {
+        self.string_comparison(e)?;
         let Expr::Between {
             expr,
             negated,
