@@ -35,12 +35,23 @@ pub fn trigrams(text: &str) -> BTreeSet<String> {
 fn add_trigrams(text: &str, out: &mut HashSet<u64, Mixed>) {
     let mut window = 0u64;
     let mut n = 0usize;
-    for c in text.chars().flat_map(char::to_lowercase) {
+    // The window just inserted: a run of one character (padding) gives
+    // the same window again and again, which is in the set already.
+    let mut last = None;
+    let mut push = |c: char| {
         window = ((window << 21) | c as u64) & ((1 << 63) - 1);
         n += 1;
-        if n >= 3 {
+        if n >= 3 && last != Some(window) {
             out.insert(window);
+            last = Some(window);
         }
+    };
+    // ASCII lowercases byte by byte, as `char::to_lowercase` does it.
+    if text.is_ascii() {
+        text.bytes()
+            .for_each(|b| push(b.to_ascii_lowercase() as char));
+    } else {
+        text.chars().flat_map(char::to_lowercase).for_each(push);
     }
 }
 
@@ -259,10 +270,22 @@ mod tests {
 
     #[test]
     fn collected_trigrams_match_trigrams() {
-        let mut got = HashSet::default();
-        add_trigrams("AbÇdé", &mut got);
-        let got: BTreeSet<String> = got.iter().map(|g| unpack(*g)).collect();
-        assert_eq!(got, trigrams("AbÇdé"));
+        // Non-ASCII and ASCII text, runs of one character, short text.
+        for text in [
+            "AbÇdé",
+            "ABCabc",
+            "x     ",
+            "aaaaaab",
+            "      ",
+            "Mixed CASE text   with  runs…",
+            "ab",
+            "",
+        ] {
+            let mut got = HashSet::default();
+            add_trigrams(text, &mut got);
+            let got: BTreeSet<String> = got.iter().map(|g| unpack(*g)).collect();
+            assert_eq!(got, trigrams(text), "{text:?}");
+        }
     }
 
     #[test]
