@@ -351,7 +351,7 @@ fn run_job(
 }
 
 /// How EXPLAIN ANALYZE tells a shard's rows that were kept.
-pub const KEPT: &str = "kept from an earlier statement";
+const KEPT: &str = "kept from an earlier statement";
 
 /// One shard's fragment on a connection of its own.
 fn run_on_shard(

@@ -392,7 +392,6 @@ fn delete_manifest(db: &rusqlite::Connection, table: &str, own_only: bool) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::StoreOptions;
     use crate::types::PgType;
 
     fn count(store: &Store) -> i64 {
@@ -419,15 +418,7 @@ mod tests {
     #[test]
     fn a_tombstone_finds_its_row_after_columns_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
-            dir.path(),
-            StoreOptions {
-                shard_max_rows: 10,
-                result_cache_bytes: 0,
-            },
-            None,
-        )
-        .unwrap();
+        let store = crate::store::tests::open_small(dir.path());
         let mut def = TableDef {
             name: "t".into(),
             columns: vec![

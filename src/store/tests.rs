@@ -3,18 +3,19 @@
 
 use super::*;
 
+/// A store in `dir` sealing shards of ten rows and keeping no results.
+pub(super) fn open_small(dir: &Path) -> Arc<Store> {
+    let options = StoreOptions {
+        shard_max_rows: 10,
+        result_cache_bytes: 0,
+    };
+    Store::open(dir, options, None).unwrap()
+}
+
 #[test]
 fn tombstones_of_shards_nobody_holds_go_at_the_second_look() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        dir.path(),
-        StoreOptions {
-            shard_max_rows: 10,
-            result_cache_bytes: 0,
-        },
-        None,
-    )
-    .unwrap();
+    let store = open_small(dir.path());
     store
         .with_writer(|w| {
             w.execute_batch(
@@ -51,15 +52,7 @@ fn the_newest_of_concurrent_versions_stays() {
     use crate::types::table::Column;
     use crate::types::PgType;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(
-        dir.path(),
-        StoreOptions {
-            shard_max_rows: 10,
-            result_cache_bytes: 0,
-        },
-        None,
-    )
-    .unwrap();
+    let store = open_small(dir.path());
     let version = |columns: usize, hlc: i64| Entry::Table {
         name: "t".into(),
         def: Some(Box::new(TableDef {
