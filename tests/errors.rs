@@ -73,6 +73,8 @@ const CASES: &[(&str, u8)] = &[
     ("SELECT e.id FROM errs e WHERE 2.5 <> e.name", MESSAGE | DETAIL | HINT),
     ("SELECT id FROM errs WHERE name IN ('a', 1)", MESSAGE | DETAIL | HINT),
     ("SELECT id FROM errs WHERE name NOT BETWEEN 1 AND 'z'", MESSAGE | DETAIL | HINT),
+    ("SELECT id FROM errs WHERE name = ANY (ARRAY[1, 2])", MESSAGE | DETAIL | HINT),
+    ("SELECT id FROM errs WHERE name <> ALL (ARRAY[1.5])", MESSAGE | DETAIL | HINT),
     ("SELECT exp(1000::float8)", MESSAGE | DETAIL | HINT),
     ("SELECT 'nope'::regtype", MESSAGE | DETAIL | HINT),
     ("CREATE TYPE errs_mood AS ENUM ('x')", ALL),

@@ -727,14 +727,18 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
     ))
 }
 
+/// The setting SHOW names. sqlparser gives `SHOW a.b` as the words `a`,
+/// `b`, as it gives `SHOW TIME ZONE`: only PostgreSQL's multi-word forms
+/// are words, anything else is one dotted name (`SHOW myapp.tenant`).
 fn show_name(stmt: &Statement) -> String {
-    match stmt {
-        Statement::ShowVariable { variable } => variable
-            .iter()
-            .map(|i| i.value.to_lowercase())
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => String::new(),
+    let Statement::ShowVariable { variable } = stmt else {
+        return String::new();
+    };
+    let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
+    let spaced = words.join(" ");
+    match spaced.as_str() {
+        "time zone" | "transaction isolation level" | "session authorization" => spaced,
+        _ => words.join("."),
     }
 }
 

@@ -43,6 +43,9 @@ fn no_operator(op: &str, l: &PgType, r: &PgType) -> Error {
         l.display_name(),
         r.display_name()
     ))
+    .with_hint(
+        "No operator matches the given name and argument types. You might need to add explicit type casts.",
+    )
 }
 
 /// Whether `e` is an untyped literal or parameter (PostgreSQL's unknown).

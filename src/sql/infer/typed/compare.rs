@@ -45,10 +45,10 @@ impl Typer<'_> {
     /// an explicit cast) with a value of a type no string converts to
     /// implicitly (a number, boolean, date or time, interval, uuid, enum,
     /// array), with an operator, BETWEEN (`>=` and `<=`; NOT BETWEEN `<`
-    /// and `>`) or an IN list
-    /// (`=`): PostgreSQL has no such operator (42883), so neither side is
-    /// converted to the other. A quoted literal or a parameter is of no
-    /// type yet, and takes the other's.
+    /// and `>`) or an IN list (`=`): PostgreSQL has no such operator
+    /// (42883), so neither side is converted to the other. A quoted
+    /// literal or a parameter is of no type yet, and takes the other's.
+    /// (`op ANY/ALL (array)` is checked with the arrays, `array.rs`.)
     pub(super) fn string_comparison(&mut self, e: &Expr) -> Result<()> {
         let pairs: Vec<(&Expr, String, &Expr)> = match e {
             Expr::BinaryOp { left, op, right }
@@ -82,50 +82,64 @@ impl Typer<'_> {
         Ok(())
     }
 
+    /// A string for certain: cast to one, or a table's column declared
+    /// as one.
+    fn certain_string(&self, x: &Expr) -> bool {
+        cast_to_string(x) || self.env.stored_column(x)
+    }
+
     fn string_pair(&mut self, left: &Expr, op: &str, right: &Expr) -> Result<()> {
         let lt = typed(left).then(|| self.type_of(left));
         let rt = typed(right).then(|| self.type_of(right));
-        let is_string =
-            |t: &PgType| matches!(t, PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_));
-        let is_other = |t: &PgType| {
-            is_numeric(t)
-                || matches!(
-                    t,
-                    PgType::Int2
-                        | PgType::Int4
-                        | PgType::Int8
-                        | PgType::Float4
-                        | PgType::Float8
-                        | PgType::Bool
-                        | PgType::Date
-                        | PgType::Time
-                        | PgType::Timestamp
-                        | PgType::Timestamptz
-                        | PgType::Interval
-                        | PgType::Uuid
-                        | PgType::Enum(_)
-                        | PgType::Array(_)
-                )
-        };
-        // A string for certain: cast to one, or a table's column declared
-        // as one.
-        let certain = |x: &Expr| cast_to_string(x) || self.env.stored_column(x);
-        let (l_certain, r_certain) = (certain(left), certain(right));
-        match (lt, rt) {
-            (Some(l), Some(r))
-                if (is_string(&l) && l_certain && is_other(&r))
-                    || (is_other(&l) && is_string(&r) && r_certain) =>
-            {
-                Err(Error::NoSuchOperator(format!(
-                    "operator does not exist: {} {op} {}",
-                    l.without_modifiers().display_name(),
-                    r.without_modifiers().display_name()
-                ))
-                .with_hint(
-                    "No operator matches the given name and argument types. You might need to add explicit type casts.",
-                ))
-            }
-            _ => Ok(()),
+        let (l_certain, r_certain) = (self.certain_string(left), self.certain_string(right));
+        refuse(lt, l_certain, op, rt, r_certain)
+    }
+}
+
+/// 42883 when one side is a string for certain (`*_certain`) and the
+/// other of a type no string converts to implicitly.
+fn refuse(
+    lt: Option<PgType>,
+    l_certain: bool,
+    op: &str,
+    rt: Option<PgType>,
+    r_certain: bool,
+) -> Result<()> {
+    let is_string = |t: &PgType| matches!(t, PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_));
+    let is_other = |t: &PgType| {
+        is_numeric(t)
+            || matches!(
+                t,
+                PgType::Int2
+                    | PgType::Int4
+                    | PgType::Int8
+                    | PgType::Float4
+                    | PgType::Float8
+                    | PgType::Bool
+                    | PgType::Date
+                    | PgType::Time
+                    | PgType::Timestamp
+                    | PgType::Timestamptz
+                    | PgType::Interval
+                    | PgType::Uuid
+                    | PgType::Enum(_)
+                    | PgType::Array(_)
+            )
+    };
+    match (lt, rt) {
+        (Some(l), Some(r))
+            if (is_string(&l) && l_certain && is_other(&r))
+                || (is_other(&l) && is_string(&r) && r_certain) =>
+        {
+            Err(Error::NoSuchOperator(format!(
+                "operator does not exist: {} {op} {}",
+                l.without_modifiers().display_name(),
+                r.without_modifiers().display_name()
+            ))
+            .with_hint(
+                "No operator matches the given name and argument types. You might need to add explicit type casts.",
+            ))
         }
+        _ => Ok(()),
     }
 }
