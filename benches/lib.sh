@@ -69,13 +69,20 @@ start_mosaic() {
   MOSAIC_PASSWORD=$PASSWORD "$1" --data "$WORK/mosaic" \
     --listen 127.0.0.1:0 --cluster-addr 127.0.0.1:0 >"$WORK/mosaic.log" 2>&1 &
   MOSAIC_PID=$!
+  wait_ready mosaic "$MOSAIC_PID" "$WORK/mosaic" || return 1
+  MOSAIC_ADDR=$(jq -r .pg_addr "$WORK/mosaic/node.json")
+}
+
+# wait_ready NAME PID DATA: wait until the node PID writes DATA/node.json
+# (it is ready); fails if it exits first or is not ready within 30 s.
+wait_ready() {
   for _ in $(seq 300); do
-    [ -f "$WORK/mosaic/node.json" ] && break
-    kill -0 "$MOSAIC_PID" 2>/dev/null || { echo "mosaic exited during startup" >&2; return 1; }
+    [ -f "$3/node.json" ] && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$1 exited during startup" >&2; return 1; }
     sleep 0.1
   done
-  [ -f "$WORK/mosaic/node.json" ] || { echo "mosaic not ready after 30 s" >&2; return 1; }
-  MOSAIC_ADDR=$(jq -r .pg_addr "$WORK/mosaic/node.json")
+  echo "$1 not ready after 30 s" >&2
+  return 1
 }
 
 # stop_mosaic PID: SIGTERM (the node seals and hands off), SIGKILL after 10 s.

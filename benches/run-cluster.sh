@@ -94,12 +94,7 @@ start_node() {
     --shard-max-rows "$SHARD_MAX_ROWS" "$@" >"$WORK/$name.log" 2>&1 &
   local pid=$!
   NODE_PIDS+=("$pid")
-  for _ in $(seq 300); do
-    [ -f "$WORK/$name/node.json" ] && break
-    kill -0 "$pid" 2>/dev/null || { echo "$name exited during startup" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -f "$WORK/$name/node.json" ] || { echo "$name not ready after 30 s" >&2; exit 1; }
+  wait_ready "$name" "$pid" "$WORK/$name" || exit 1
   local addr
   addr=$(jq -r .pg_addr "$WORK/$name/node.json")
   NODE_PID=$(jq -r .pid "$WORK/$name/node.json")

@@ -341,6 +341,7 @@ fn run_job(
         return Ok(((*rows).clone(), Some(KEPT.into())));
     }
     metrics::counter!(crate::observe::RESULT_CACHE_MISSES).increment(1);
+    // Clear what an earlier job on this worker thread marked.
     results::take_outside();
     let (rows, how) = run_on_shard(store, job, params, session, shared)?;
     // Not kept when a function read the clock, chance or the session.

@@ -56,10 +56,7 @@ impl Session {
                     .ok()
                     .filter(|p| p.kind == Kind::Query)
                     .map(Arc::new);
-                if self.lifted.len() >= CAPACITY {
-                    self.lifted.clear();
-                }
-                self.lifted.insert(key, p.clone());
+                crate::exec::query::remember(&mut self.lifted, CAPACITY, key, p.clone());
                 p
             }
         };

@@ -212,11 +212,27 @@ pub fn compile_cached(
     if !plan.gathers.is_empty() {
         return Ok(sql);
     }
-    if sess.compiled.len() >= CAPACITY {
-        sess.compiled.clear();
-    }
-    sess.compiled.insert(key, (sql.clone(), plan.attach));
+    remember(
+        &mut sess.compiled,
+        CAPACITY,
+        key,
+        (sql.clone(), plan.attach),
+    );
     Ok(sql)
+}
+
+/// Insert into one of a session's bounded caches, emptying it first when
+/// it holds `capacity` entries (a working set that large starts over).
+pub(crate) fn remember<K: std::hash::Hash + Eq, V>(
+    cache: &mut std::collections::HashMap<K, V>,
+    capacity: usize,
+    key: K,
+    value: V,
+) {
+    if cache.len() >= capacity {
+        cache.clear();
+    }
+    cache.insert(key, value);
 }
 
 /// Fragment splits of prepared queries (`plan::fragment::split`), by
@@ -234,10 +250,7 @@ fn split_cached(sess: &mut Session, stmt: &Statement, id: u64) -> Option<Arc<Spl
         return split.clone();
     }
     let split = crate::plan::fragment::split(stmt, &sess.catalog()).map(Arc::new);
-    if sess.splits.len() >= CAPACITY {
-        sess.splits.clear();
-    }
-    sess.splits.insert(key, split.clone());
+    remember(&mut sess.splits, CAPACITY, key, split.clone());
     split
 }
 

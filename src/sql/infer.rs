@@ -450,22 +450,9 @@ impl<'a> Env<'a> {
             Expr::Nested(inner) => return self.stored_column(inner),
             _ => return false,
         };
-        for scope in self.scopes.iter().rev() {
-            for rel in scope {
-                if qualifier.as_ref().is_some_and(|q| *q != rel.name) {
-                    continue;
-                }
-                if rel
-                    .cols
-                    .iter()
-                    .chain(&rel.synonyms)
-                    .any(|(c, _)| *c == name)
-                {
-                    return rel.stored && rel.cols.iter().any(|(c, _)| *c == name);
-                }
-            }
-        }
-        false
+        // A declared column, not a synonym.
+        self.scoped_column(qualifier.as_deref(), &name)
+            .is_some_and(|(rel, _)| rel.stored && rel.cols.iter().any(|(c, _)| *c == name))
     }
 
     /// The target scope and RETURNING list of an INSERT/UPDATE/DELETE.
@@ -549,37 +536,38 @@ impl<'a> Env<'a> {
         Ok(out)
     }
 
-    /// The type of a column reference, searching inner scopes first.
-    /// The name of the innermost relation in scope with a column `name`.
-    fn relation_of(&self, name: &str) -> Option<String> {
+    /// The innermost relation in scope (the one named `qualifier`, if
+    /// given) with a column `name`, and that column's type.
+    fn scoped_column(&self, qualifier: Option<&str>, name: &str) -> Option<(&Rel, &PgType)> {
         self.scopes
             .iter()
             .rev()
             .flatten()
-            .find(|rel| rel.cols.iter().chain(&rel.synonyms).any(|(c, _)| c == name))
-            .map(|rel| rel.name.clone())
-    }
-
-    fn column(&self, qualifier: Option<&str>, name: &str) -> Result<PgType> {
-        let mut saw_qualifier = false;
-        for scope in self.scopes.iter().rev() {
-            for rel in scope {
-                if qualifier.is_some_and(|q| q != rel.name) {
-                    continue;
-                }
-                saw_qualifier = true;
-                if let Some((_, ty)) = rel
+            .filter(|rel| qualifier.is_none_or(|q| q == rel.name))
+            .find_map(|rel| {
+                let (_, ty) = rel
                     .cols
                     .iter()
                     .chain(&rel.synonyms)
-                    .find(|(c, _)| c == name)
-                {
-                    return Ok(ty.clone());
-                }
-            }
+                    .find(|(c, _)| c == name)?;
+                Some((rel, ty))
+            })
+    }
+
+    /// The name of the innermost relation in scope with a column `name`.
+    fn relation_of(&self, name: &str) -> Option<String> {
+        self.scoped_column(None, name)
+            .map(|(rel, _)| rel.name.clone())
+    }
+
+    /// The type of a column reference, searching inner scopes first.
+    fn column(&self, qualifier: Option<&str>, name: &str) -> Result<PgType> {
+        if let Some((_, ty)) = self.scoped_column(qualifier, name) {
+            return Ok(ty.clone());
         }
+        let in_scope = |q: &str| self.scopes.iter().flatten().any(|rel| rel.name == q);
         match qualifier {
-            Some(q) if !saw_qualifier => Err(Error::NoSuchTable(q.to_string())),
+            Some(q) if !in_scope(q) => Err(Error::NoSuchTable(q.to_string())),
             Some(q) => Err(Error::NoSuchColumn(format!("{q}.{name}"))),
             None => Err(Error::NoSuchColumn(name.to_string())),
         }

@@ -212,7 +212,8 @@ impl Results {
     }
 
     /// Bytes kept now, and how many results.
-    pub fn usage(&self) -> (u64, usize) {
+    #[cfg(test)]
+    fn usage(&self) -> (u64, usize) {
         let inner = self.inner.lock();
         (inner.bytes, inner.entries.len())
     }

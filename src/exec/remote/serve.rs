@@ -161,10 +161,7 @@ fn to_sqlite_cached(sess: &mut Session, sql: &str) -> Result<String> {
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     let sqlite = stmt.to_string();
-    if sess.compiled.len() >= 512 {
-        sess.compiled.clear();
-    }
-    sess.compiled.insert(key, (sqlite.clone(), vec![]));
+    crate::exec::query::remember(&mut sess.compiled, 512, key, (sqlite.clone(), vec![]));
     Ok(sqlite)
 }
 
