@@ -155,6 +155,11 @@ impl Cluster {
     /// `store::inflight`) rather than skipping it. Blocking; once per table
     /// while its rows stay unsealed.
     pub fn will_write(self: &Arc<Self>, table: &str) {
+        tracing::debug!(
+            table,
+            pushed = self.pushed.lock().contains(table),
+            "will write"
+        );
         if self.pushed.lock().contains(table) {
             // Readings keep it open while the transaction holds key values
             // of it, and every peer was told.
@@ -301,6 +306,7 @@ impl Cluster {
             return;
         }
         let mut reg = self.registry.write();
+        tracing::debug!(node, version = h.version, open = ?h.open_tables, known = ?reg.get(node).map(|o| o.version), "holdings");
         if reg.get(node).is_none_or(|old| h.version > old.version) {
             reg.insert(node.to_string(), h);
             drop(reg);

@@ -345,7 +345,9 @@ fn live_peer_rows(
     params: Vec<Datum>,
     probe: Option<crate::cluster::proto::Probe>,
 ) -> Result<Vec<Vec<Datum>>> {
-    let Some(peers) = peers_matching(sess, def, Some(&filter), &params)? else {
+    let asked = peers_matching(sess, def, Some(&filter), &params)?;
+    tracing::debug!(table = %def.name, ?params, ?asked, "peer rows");
+    let Some(peers) = asked else {
         return Ok(vec![]);
     };
     let req = Request::Scan {
@@ -416,7 +418,9 @@ pub fn remote_shards(
         times,
         probe: None,
     };
-    let Some(peers) = peers_matching(sess, def, filter.as_deref(), params)? else {
+    let asked = peers_matching(sess, def, filter.as_deref(), params)?;
+    tracing::debug!(table = %def.name, ?params, ?asked, "remote shards");
+    let Some(peers) = asked else {
         return Ok(vec![]);
     };
     let mut nodes = ask(sess, &tables, &scan(false), Some(&peers), false)?.nodes;

@@ -271,6 +271,15 @@ impl Drop for TestNode {
         self.kill9();
         if std::thread::panicking() {
             eprintln!("{}", self.log_tail());
+            // MOSAIC_TEST_KEEP=1 keeps a failed test's data dirs and
+            // whole logs for a look afterwards.
+            if std::env::var_os("MOSAIC_TEST_KEEP").is_some() {
+                let dir = std::mem::replace(
+                    &mut self.dir,
+                    tempfile::TempDir::new().expect("create temp dir"),
+                );
+                eprintln!("kept {}", dir.keep().display());
+            }
         }
     }
 }

@@ -50,7 +50,9 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
         if written.is_empty() {
             continue;
         }
-        if !def.is_temp() && unsettled::split(sess) {
+        let split = !def.is_temp() && unsettled::split(sess);
+        tracing::debug!(table = %def.name, keys = ?written, split, peers, shards = shards.len(), "unique check");
+        if split {
             unsettled::record(sess, def, &key, &written, true)?;
         }
         if peers {
