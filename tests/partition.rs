@@ -93,10 +93,18 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     .await;
     exec(&a, "SELECT mosaic.seal('t')").await;
     exec(&a, "CREATE TABLE u (id int PRIMARY KEY, email text UNIQUE)").await;
+    exec(&a, "CREATE TABLE g (id int PRIMARY KEY, v text)").await;
+    exec(&a, "CREATE TABLE h (id int PRIMARY KEY, v text)").await;
+    exec(
+        &a,
+        "INSERT INTO g VALUES (1, 'base'); INSERT INTO h VALUES (1, 'base')",
+    )
+    .await;
+    exec(&a, "SELECT mosaic.seal('g'); SELECT mosaic.seal('h')").await;
     // The cut-off node reads the rows from its own copy.
     for r in simple_rows(
         &a,
-        "SELECT shard_id FROM mosaic.shards WHERE table_name = 't'",
+        "SELECT shard_id FROM mosaic.shards WHERE table_name IN ('t', 'g', 'h')",
     )
     .await
     {
@@ -139,6 +147,21 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     exec(&a, "INSERT INTO d VALUES (1, 10), (2, 20)").await;
     exec(&c, "CREATE TABLE d (id int PRIMARY KEY, b text)").await;
     exec(&c, "INSERT INTO d VALUES (1, 'x')").await;
+    // A table dropped on one side while the other writes to it: the rows
+    // written after the DROP are kept as conflicts.
+    exec(&a, "DROP TABLE g").await;
+    exec(&c, "INSERT INTO g VALUES (7, 'c')").await;
+    // One table altered on both sides, split-1's last: its definition wins
+    // whole, and split-3's rows with a value in the column only split-3
+    // added are kept as conflicts.
+    exec(&c, "ALTER TABLE h ADD COLUMN x int").await;
+    exec(
+        &c,
+        "INSERT INTO h VALUES (5, 'c', 42); INSERT INTO h(id, v) VALUES (8, 'c')",
+    )
+    .await;
+    exec(&a, "ALTER TABLE h ADD COLUMN y text").await;
+    exec(&a, "INSERT INTO h VALUES (6, 'a', 'y')").await;
     // Each side sees its own writes.
     wait_rows(&c, "SELECT v FROM t WHERE id = 1", &["c"]).await;
     wait_rows(&a, "SELECT count(*) FROM t WHERE id = 10", &["1"]).await;
@@ -188,6 +211,31 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
         .await;
     }
 
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            "SELECT (SELECT count(*) FROM information_schema.tables WHERE table_name = 'g'), \
+             (SELECT string_agg(loser_row::text || ' ' || loser_node || ' ' || reason, '; ') \
+                 FROM mosaic.conflicts WHERE table_name = 'g')",
+            &["0", r#"{"v": "c", "id": 7} split-3 table dropped"#],
+        )
+        .await;
+        wait_rows(
+            client,
+            "SELECT (SELECT string_agg(column_name, ',' ORDER BY ordinal_position) \
+             FROM information_schema.columns WHERE table_name = 'h'), \
+             (SELECT string_agg(id || ':' || v || ':' || coalesce(y, '-'), ',' ORDER BY id) FROM h), \
+             (SELECT string_agg(loser_row::text || ' ' || winner_row::text || ' ' || loser_node \
+                 || ' ' || reason, '; ') FROM mosaic.conflicts WHERE table_name = 'h')",
+            &[
+                "id,v,y",
+                "1:base:-,5:c:-,6:a:y,8:c:-",
+                r#"{"v": "c", "x": 42, "id": 5} {"v": "c", "id": 5} split-3 column lost to a newer ALTER"#,
+            ],
+        )
+        .await;
+    }
+
     // What lost, as every node lists it: split-1's id 1 and id 10,
     // split-3's id 2 and id 4, and split-1's delete of id 3.
     let conflicts = "SELECT string_agg(key->>'id' || ':' || loser_node || ':' \
@@ -209,13 +257,19 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
         )
         .await;
     }
-    // The versions are ordered as the writes were.
+    // The versions are ordered as the writes were (a row lost to a DROP
+    // was written after it).
     let order = simple_rows(
         &b,
-        "SELECT bool_and(loser_version < winner_version) FROM mosaic.conflicts",
+        "SELECT bool_and(loser_version < winner_version) FILTER (WHERE reason <> 'table dropped'), \
+         bool_and(loser_version > winner_version) FILTER (WHERE reason = 'table dropped') \
+         FROM mosaic.conflicts",
     )
     .await;
-    assert_eq!(order, vec![vec![Some("t".to_string())]]);
+    assert_eq!(
+        order,
+        vec![vec![Some("t".to_string()), Some("t".to_string())]]
+    );
 }
 
 /// Two nodes inserting the same keys at the same moment (all members up):

@@ -333,7 +333,10 @@ impl Store {
                 name,
                 def: None,
                 hlc,
-            } => self.drop_table_at(name, *hlc)?,
+            } => {
+                self.keep_dropped(name, *hlc)?;
+                self.drop_table_at(name, *hlc)?
+            }
             Entry::Table {
                 name,
                 def: Some(def),
@@ -348,6 +351,7 @@ impl Store {
                 hlc,
             } => {
                 self.replace_recreated(def, *hlc)?;
+                self.keep_lost_columns(def, *hlc)?;
                 {
                     let writer = self.writer.lock();
                     if self.catalog.table(name).is_none() {
