@@ -35,6 +35,11 @@ async fn serve(config: Config) -> Result<()> {
         StoreOptions {
             shard_max_rows: config.shard_max_rows,
             result_cache_bytes: config.result_cache_bytes,
+            // Not a flag: only tests of clock skew set it.
+            clock_skew_ms: std::env::var("MOSAIC_CLOCK_SKEW_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
         },
         config.node_name.clone(),
     )?;

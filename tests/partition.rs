@@ -272,6 +272,78 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     );
 }
 
+/// Causally ordered writes of one key on two nodes whose wall clocks
+/// disagree by ten seconds: the later write wins the settling after a
+/// split, because a node's hybrid logical clock moves past every reading
+/// another node's requests and answers carry. (With only its own wall
+/// clock, the node ten seconds behind would stamp its write before a
+/// write the cut-off node made earlier, and lose to it.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_after_another_nodes_wins_whatever_the_wall_clocks_say() {
+    let rf = ["--replication-factor", "3"];
+    let first = TestNode::start_with(&[&["--node-name", "skew-1"][..], &rf].concat());
+    let seed = first.cluster_addr().to_string();
+    let behind = TestNode::start_with_env(
+        &[&["--node-name", "skew-2", "--join", &seed][..], &rf].concat(),
+        &[("MOSAIC_CLOCK_SKEW_MS", "-10000")],
+    );
+    let third =
+        TestNode::start_with(&[&["--node-name", "skew-3", "--join", &seed][..], &rf].concat());
+    let nodes = [first, behind, third];
+    for n in &nodes {
+        common::wait_alive(n, 2).await;
+    }
+    let a = nodes[0].client().await;
+    let b = nodes[1].client().await;
+    let c = nodes[2].client().await;
+    exec(&a, "CREATE TABLE k (id int PRIMARY KEY, v text)").await;
+    exec(&a, "INSERT INTO k VALUES (1, 'base')").await;
+    exec(&a, "SELECT mosaic.seal('k')").await;
+    for r in simple_rows(
+        &a,
+        "SELECT shard_id FROM mosaic.shards WHERE table_name = 'k'",
+    )
+    .await
+    {
+        let id = r[0].clone().expect("shard id");
+        exec(&b, &format!("SELECT mosaic.replicate('{id}')")).await;
+        exec(&c, &format!("SELECT mosaic.replicate('{id}')")).await;
+    }
+
+    let cut = Cut::node(&nodes[2]);
+    wait_state(&a, "skew-3", "down").await;
+    wait_state(&b, "skew-3", "down").await;
+    wait_state(&c, "skew-1", "down").await;
+    wait_state(&c, "skew-2", "down").await;
+    // skew-3 first, then skew-1, then skew-2 (ten seconds behind), which
+    // reads skew-1's row to update it.
+    exec(&c, "UPDATE k SET v = 'c' WHERE id = 1").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    exec(&a, "UPDATE k SET v = 'a' WHERE id = 1").await;
+    exec(&b, "UPDATE k SET v = 'b' WHERE id = 1").await;
+    wait_rows(&a, "SELECT v FROM k", &["b"]).await;
+
+    drop(cut);
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+            &["2"],
+        )
+        .await;
+    }
+    for client in [&a, &b, &c] {
+        wait_rows(client, "SELECT string_agg(v, ',') FROM k", &["b"]).await;
+        wait_rows(
+            client,
+            "SELECT string_agg(loser_node || ':' || (loser_row->>'v') || '>' || winner_node \
+             || ':' || (winner_row->>'v'), ',') FROM mosaic.conflicts WHERE table_name = 'k'",
+            &["skew-3:c>skew-2:b"],
+        )
+        .await;
+    }
+}
+
 /// Two nodes inserting the same keys at the same moment (all members up):
 /// each key ends up once, holding the value of the one insert that was
 /// acknowledged; the other got PostgreSQL's 23505 or, when both asked each

@@ -280,7 +280,11 @@ impl Cluster {
         tokio::spawn(rpc::serve(
             tcp,
             credentials,
-            Arc::new(service::Service::new(Arc::downgrade(&cluster), peers)),
+            Arc::new(service::Service::new(
+                Arc::downgrade(&cluster),
+                peers,
+                cluster.store.hlc.clone(),
+            )),
             shutdown,
         ));
         tokio::spawn(events(cluster.clone(), rx));
@@ -355,7 +359,10 @@ impl Cluster {
         self.clients
             .lock()
             .entry(addr)
-            .or_insert_with(|| rpc::Client::new(addr, self.credentials.clone()))
+            .or_insert_with(|| {
+                let clock: Arc<dyn rpc::Clock> = self.store.hlc.clone();
+                rpc::Client::clocked(addr, self.credentials.clone(), clock)
+            })
             .clone()
     }
 
@@ -552,6 +559,18 @@ impl Cluster {
         self.choose_seq_slot();
         let c = self.clone();
         let _ = tokio::task::spawn_blocking(move || c.advance_sequences()).await;
+    }
+}
+
+/// Every request to a peer and every answer carries the node's hybrid
+/// logical clock (`store::clock`).
+impl rpc::Clock for crate::store::clock::Hlc {
+    fn stamp(&self) -> i64 {
+        self.now()
+    }
+
+    fn observe(&self, remote: i64) {
+        crate::store::clock::Hlc::observe(self, remote)
     }
 }
 

@@ -10,6 +10,10 @@
 //! then the connection may carry the next request. One request at a time per
 //! connection, so concurrent calls use separate connections.
 //!
+//! The request frame and the `End`/`Error` frame each carry a reading of
+//! the sender's [`Clock`] (0 without one), which the receiver's clock
+//! observes: a hybrid logical clock rides on every exchange.
+//!
 //! DESIGN: cancellation is the connection. A client that stops reading closes
 //! the socket; the server watches the socket while it streams, drops the
 //! request's item channel when it closes, and the handler's next
@@ -63,6 +67,15 @@ pub const MAX_FRAME: usize = 64 << 20;
 /// Response items buffered per request before the handler's `send` waits.
 const ITEM_BUFFER: usize = 16;
 
+/// A clock whose readings travel with every request and every response's
+/// end, each end's clock moving past the other's.
+pub trait Clock: Send + Sync + 'static {
+    /// A reading to send (sending is an event: the clock may advance).
+    fn stamp(&self) -> i64;
+    /// A reading that came from the other end.
+    fn observe(&self, remote: i64);
+}
+
 /// Serves requests of type `Req`, answering each with a stream of `Resp` items.
 #[async_trait::async_trait]
 pub trait Handler: Send + Sync + 'static {
@@ -80,6 +93,12 @@ pub trait Handler: Send + Sync + 'static {
     /// or cancelled, so the handler can stop. The handler runs on its own
     /// task; the request ends when it returns.
     async fn handle(&self, req: Self::Req, out: Sender<Self::Resp>) -> Result<()>;
+
+    /// The clock that observes each request's reading and stamps each
+    /// response's end; none by default.
+    fn clock(&self) -> Option<&dyn Clock> {
+        None
+    }
 }
 
 /// Where a [`Handler`] sends the items of one response.
@@ -115,13 +134,23 @@ impl<T> Sender<T> {
 #[derive(Serialize, Deserialize)]
 enum Frame<T> {
     Item(T),
-    End,
+    End {
+        clock: i64,
+    },
     Error {
         message: String,
         sqlstate: String,
         detail: Option<String>,
         hint: Option<String>,
+        clock: i64,
     },
+}
+
+/// A request frame: the client's clock reading, then the request.
+#[derive(Serialize, Deserialize)]
+struct Request<T> {
+    clock: i64,
+    body: T,
 }
 
 /// The codec of every frame, handshake included, refusing frames over `max`.

@@ -121,11 +121,22 @@ impl Scan {
 pub struct Service {
     pub cluster: Weak<Cluster>,
     pub peers: Arc<dyn PeerService>,
+    /// The node's hybrid logical clock, which every request's reading
+    /// moves forward and every response's end carries.
+    clock: Arc<crate::store::clock::Hlc>,
 }
 
 impl Service {
-    pub fn new(cluster: Weak<Cluster>, peers: Arc<dyn PeerService>) -> Service {
-        Service { cluster, peers }
+    pub fn new(
+        cluster: Weak<Cluster>,
+        peers: Arc<dyn PeerService>,
+        clock: Arc<crate::store::clock::Hlc>,
+    ) -> Service {
+        Service {
+            cluster,
+            peers,
+            clock,
+        }
     }
 }
 
@@ -133,6 +144,10 @@ impl Service {
 impl Handler for Service {
     type Req = Request;
     type Resp = Response;
+
+    fn clock(&self) -> Option<&dyn super::rpc::Clock> {
+        Some(&*self.clock)
+    }
 
     async fn handle(&self, req: Request, out: Sender<Response>) -> Result<()> {
         let cluster = self

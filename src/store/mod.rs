@@ -59,6 +59,9 @@ pub struct StoreOptions {
     pub shard_max_rows: u64,
     /// Bytes of query results over sealed shards kept for reuse.
     pub result_cache_bytes: u64,
+    /// Milliseconds the node's hybrid logical clock reads the wall clock
+    /// off (0; tests of clock skew set `MOSAIC_CLOCK_SKEW_MS`).
+    pub clock_skew_ms: i64,
 }
 
 pub struct Store {
@@ -113,7 +116,7 @@ impl Store {
             (None, None) => format!("node-{:08x}", rand::random::<u32>()),
         };
         catalog.set_meta("node_name", &node_name)?;
-        let hlc = Arc::new(Hlc::default());
+        let hlc = Arc::new(Hlc::skewed(options.clock_skew_ms));
         let sequences = Arc::new(Sequences::open(&dir.join("sequences.db"))?);
         let segments_path = dir.join("segments.db");
         let writer = segment::open(&segments_path, &hlc, &sequences)?;

@@ -39,6 +39,8 @@ pub struct TestNode {
     /// Set when the current process is gone; stops its watchdog.
     exited: Arc<AtomicBool>,
     args: Vec<String>,
+    /// Extra environment of the process (`start_with_env`).
+    env: Vec<(String, String)>,
     pg_addr: String,
     cluster_addr: String,
     // Declared last so the directory outlives every use of it.
@@ -53,6 +55,12 @@ impl TestNode {
 
     /// Starts a node with extra flags, e.g. `&["--shard-max-rows", "10"]`.
     pub fn start_with(args: &[&str]) -> TestNode {
+        TestNode::start_with_env(args, &[])
+    }
+
+    /// Starts a node with extra flags and environment variables (kept
+    /// across restarts).
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> TestNode {
         let dir = tempfile::Builder::new()
             .prefix("mosaic-test-")
             .tempdir()
@@ -61,6 +69,10 @@ impl TestNode {
             child: None,
             exited: Arc::new(AtomicBool::new(true)),
             args: args.iter().map(|a| a.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             pg_addr: String::new(),
             cluster_addr: String::new(),
             dir,
@@ -198,6 +210,7 @@ impl TestNode {
             .args(&self.args)
             .env("MOSAIC_PASSWORD", PASSWORD)
             .env_remove("MOSAIC_USER")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or("info".into()),

@@ -42,6 +42,8 @@ struct Inner {
     /// is only held to push or pop, never across an await.
     idle: Mutex<Vec<Conn>>,
     opened: AtomicU64,
+    /// Stamps requests and observes responses' readings (`Client::clocked`).
+    clock: Option<Arc<dyn super::Clock>>,
 }
 
 /// One authenticated connection.
@@ -63,7 +65,17 @@ impl Client {
     /// A client for the node at `addr`, proving `credentials` on each
     /// connection. Connects lazily, on the first call.
     pub fn new(addr: SocketAddr, credentials: impl Into<Credentials>) -> Client {
-        Client::with_max_frame(addr, credentials, MAX_FRAME)
+        Client::with_max_frame(addr, credentials, MAX_FRAME, None)
+    }
+
+    /// [`Client::new`] whose requests carry readings of `clock`, which
+    /// observes each response's.
+    pub fn clocked(
+        addr: SocketAddr,
+        credentials: impl Into<Credentials>,
+        clock: Arc<dyn super::Clock>,
+    ) -> Client {
+        Client::with_max_frame(addr, credentials, MAX_FRAME, Some(clock))
     }
 
     /// [`Client::new`] with another frame limit (tests use a small one).
@@ -71,6 +83,7 @@ impl Client {
         addr: SocketAddr,
         credentials: impl Into<Credentials>,
         max_frame: usize,
+        clock: Option<Arc<dyn super::Clock>>,
     ) -> Client {
         Client {
             inner: Arc::new(Inner {
@@ -79,6 +92,7 @@ impl Client {
                 max_frame,
                 idle: Mutex::new(Vec::new()),
                 opened: AtomicU64::new(0),
+                clock,
             }),
         }
     }
@@ -178,7 +192,11 @@ impl Client {
 
 impl Inner {
     fn encode_request<Req: Serialize>(&self, req: &Req) -> Result<Bytes> {
-        let bytes = postcard::to_stdvec(req)
+        let framed = super::Request {
+            clock: self.clock.as_ref().map_or(0, |c| c.stamp()),
+            body: req,
+        };
+        let bytes = postcard::to_stdvec(&framed)
             .map_err(|e| Error::internal(format!("cannot encode an RPC request: {e}")))?;
         if bytes.len() > self.max_frame {
             return Err(Error::internal(format!(
@@ -200,6 +218,13 @@ impl Inner {
             if conn.reader.next().now_or_never().is_none() {
                 return Some(conn);
             }
+        }
+    }
+
+    /// A clock reading from the server.
+    fn observe(&self, remote: i64) {
+        if let Some(clock) = &self.clock {
+            clock.observe(remote);
         }
     }
 
@@ -301,7 +326,8 @@ async fn next_item<Resp: DeserializeOwned>(
             reading.deadline = deadline_after(reading.timeout);
             Some((Ok(item), Some(reading)))
         }
-        Ok(Frame::End) => {
+        Ok(Frame::End { clock }) => {
+            reading.inner.observe(clock);
             reading.inner.put_back(reading.conn);
             None
         }
@@ -310,7 +336,9 @@ async fn next_item<Resp: DeserializeOwned>(
             sqlstate,
             detail,
             hint,
+            clock,
         }) => {
+            reading.inner.observe(clock);
             reading.inner.put_back(reading.conn);
             let mut e = remote_error(peer, &message, &sqlstate);
             if let Some(d) = detail {

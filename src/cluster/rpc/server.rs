@@ -191,16 +191,21 @@ async fn serve_request<H: Handler>(
     request: &[u8],
     max_frame: usize,
 ) -> Result<()> {
-    let req: H::Req = match decode(request) {
-        Ok(req) => req,
+    let req: H::Req = match decode::<super::Request<H::Req>>(request) {
+        Ok(req) => {
+            if let Some(clock) = handler.clock() {
+                clock.observe(req.clock);
+            }
+            req.body
+        }
         Err(e) => {
             let refused = Error::ProtocolViolation(format!("undecodable RPC request: {e}"));
-            return finish(reader, writer, Err(refused)).await;
+            return finish(reader, writer, Err(refused), handler.clock()).await;
         }
     };
     let (items_tx, mut items_rx) = mpsc::channel(ITEM_BUFFER);
-    let handler = Arc::clone(handler);
-    let mut task = tokio::spawn(async move { handler.handle(req, Sender { items_tx }).await });
+    let handling = Arc::clone(handler);
+    let mut task = tokio::spawn(async move { handling.handle(req, Sender { items_tx }).await });
 
     let outcome = 'serve: loop {
         tokio::select! {
@@ -226,18 +231,26 @@ async fn serve_request<H: Handler>(
     };
     // A handler still running (its response failed) now fails its next send.
     drop(items_rx);
-    finish(reader, writer, outcome).await
+    finish(reader, writer, outcome, handler.clock()).await
 }
 
-/// Send the `End` frame, or the `Error` frame for `outcome`'s error.
-async fn finish(reader: &mut Reader, writer: &mut Writer, outcome: Result<()>) -> Result<()> {
+/// Send the `End` frame, or the `Error` frame for `outcome`'s error, with
+/// a reading of `clock`.
+async fn finish(
+    reader: &mut Reader,
+    writer: &mut Writer,
+    outcome: Result<()>,
+    clock: Option<&dyn super::Clock>,
+) -> Result<()> {
+    let clock = clock.map_or(0, |c| c.stamp());
     let frame: Frame<()> = match outcome {
-        Ok(()) => Frame::End,
+        Ok(()) => Frame::End { clock },
         Err(e) => Frame::Error {
             message: e.to_string(),
             sqlstate: e.sqlstate().to_string(),
             detail: e.detail().map(str::to_string),
             hint: e.hint().map(str::to_string),
+            clock,
         },
     };
     let bytes = postcard::to_stdvec(&frame).map_err(Error::internal)?;

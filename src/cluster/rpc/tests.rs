@@ -47,6 +47,22 @@ fn item(n: u32) -> Numbered {
 struct TestHandler {
     /// Told how many items `Forever` sent once its `send` failed.
     cancelled: parking_lot::Mutex<Option<oneshot::Sender<u32>>>,
+    clock: TestClock,
+}
+
+/// A clock that only moves when it observes a later reading.
+#[derive(Default)]
+struct TestClock(std::sync::atomic::AtomicI64);
+
+impl Clock for TestClock {
+    fn stamp(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn observe(&self, remote: i64) {
+        self.0
+            .fetch_max(remote, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 const DUPLICATE: &str = "duplicate key value violates unique constraint \"t_pkey\"";
@@ -55,6 +71,10 @@ const DUPLICATE: &str = "duplicate key value violates unique constraint \"t_pkey
 impl Handler for TestHandler {
     type Req = TestReq;
     type Resp = Numbered;
+
+    fn clock(&self) -> Option<&dyn Clock> {
+        Some(&self.clock)
+    }
 
     async fn handle(&self, req: TestReq, out: Sender<Numbered>) -> Result<()> {
         match req {
@@ -334,7 +354,7 @@ async fn oversized_frames_are_refused() {
     // The client refuses a response frame over its limit, and does not even
     // send a request over it.
     let server = start("s3cret", MAX_FRAME).await;
-    let client = Client::with_max_frame(server.addr, secret("s3cret"), 1024);
+    let client = Client::with_max_frame(server.addr, secret("s3cret"), 1024, None);
     let err = client
         .call_all::<_, Numbered>(&TestReq::Big(4096), T)
         .await
@@ -536,4 +556,35 @@ async fn tls_carries_the_secret_handshake_too() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("refused"), "{err}");
+}
+
+/// Each end's clock moves past the other's: the request carries the
+/// client's reading, the end of the response (an error's too) the
+/// server's.
+#[tokio::test]
+async fn clock_readings_travel_both_ways() {
+    let server = start("s3cret", MAX_FRAME).await;
+    let clock = Arc::new(TestClock::default());
+    clock.observe(5_000);
+    let client = Client::clocked(server.addr, secret("s3cret"), clock.clone());
+    let items: Vec<Numbered> = client.call_all(&TestReq::Count(2), T).await.unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(server.handler.clock.stamp(), 5_000, "the request's reading");
+    server.handler.clock.observe(9_000);
+    let failed = client.call_all::<_, Numbered>(&TestReq::Fail, T).await;
+    assert!(failed.is_err());
+    assert_eq!(clock.stamp(), 9_000, "the error frame's reading");
+    server.handler.clock.observe(12_000);
+    client
+        .call_all::<_, Numbered>(&TestReq::Count(0), T)
+        .await
+        .unwrap();
+    assert_eq!(clock.stamp(), 12_000, "the end frame's reading");
+    // A client without a clock sends 0, which moves nothing.
+    let plain = Client::new(server.addr, secret("s3cret"));
+    plain
+        .call_all::<_, Numbered>(&TestReq::Count(1), T)
+        .await
+        .unwrap();
+    assert_eq!(server.handler.clock.stamp(), 12_000);
 }
