@@ -170,7 +170,7 @@ fn bind(f: &FunctionDef, given: Vec<Expr>) -> Result<Vec<Expr>> {
     Ok(out)
 }
 
-fn calls_volatile(e: &Expr) -> bool {
+pub(crate) fn calls_volatile(e: &Expr) -> bool {
     sqlparser::ast::visit_expressions(e, |x| match x {
         Expr::Function(f)
             if crate::sql::VOLATILE

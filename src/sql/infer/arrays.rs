@@ -1,7 +1,7 @@
 //! The types of the array functions (`array_append`, `array_position`,
 //! `string_to_array`, …) and of the typed step's array calls
-//! (`typed::array`), and of the set-returning json functions of a SELECT
-//! list, for inference.
+//! (`typed::array`), and of the set-returning json functions and
+//! generate_series of a SELECT list, for inference.
 
 use sqlparser::ast::{Expr, Value};
 
@@ -25,6 +25,19 @@ impl Env<'_> {
                 PgType::Unknown => PgType::Text,
                 t => t,
             })),
+            // In a SELECT list (`rewrite::pg_catalog::select_srf`): of
+            // integers only, bigint when either bound is.
+            "generate_series" => {
+                let mut ty = PgType::Int4;
+                for e in a.iter().take(2) {
+                    match self.expr_type(e)? {
+                        PgType::Int8 => ty = PgType::Int8,
+                        PgType::Int2 | PgType::Int4 | PgType::Unknown => {}
+                        other => ty = other,
+                    }
+                }
+                ty
+            }
             "unnest" => match first(self)? {
                 PgType::Array(elem) => *elem,
                 _ => PgType::Text,

@@ -11,11 +11,11 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator as Op, DataType, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArguments, ObjectName, Query, SelectItem, SetExpr, Statement, Subscript, TableFactor,
-    Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator as Op, DataType, Expr, FunctionArguments, ObjectName, Query,
+    SelectItem, SetExpr, Statement, Subscript, TableFactor, Value, VisitMut, VisitorMut,
 };
 
+mod select_srf;
 mod unnest;
 
 pub use unnest::{is_lateral_unnest, LATERAL_PREFIX};
@@ -522,147 +522,8 @@ pub fn series_subquery(
         .ok_or_else(|| Error::Internal("table function did not parse".into()))
 }
 
-/// A set-returning function of a SELECT list this module rewrites:
-/// `unnest(a)`, `generate_subscripts(a, 1)`, and
-/// `information_schema._pg_expandarray(a)`, whose composite `(x, n)` is
-/// a JSON object (see [`field_access`]).
-fn srf_kind(f: &sqlparser::ast::Function) -> Option<&'static str> {
-    let name = crate::sql::object_name(&f.name);
-    let name = name.strip_prefix("information_schema.").unwrap_or(&name);
-    Some(match unqualified(name) {
-        "unnest" => "unnest",
-        "generate_subscripts" => "generate_subscripts",
-        "_pg_expandarray" => "_pg_expandarray",
-        // The json ones walk the array `pg_json_rows` makes of their rows.
-        "jsonb_array_elements" => "jsonb_array_elements",
-        "jsonb_array_elements_text" => "jsonb_array_elements_text",
-        "jsonb_object_keys" => "jsonb_object_keys",
-        "json_array_elements" => "json_array_elements",
-        "json_array_elements_text" => "json_array_elements_text",
-        "json_object_keys" => "json_object_keys",
-        _ => return None,
-    })
-}
-
-/// The array a set-returning call walks (its first argument).
-fn srf_array(f: &sqlparser::ast::Function) -> Option<Expr> {
-    let FunctionArguments::List(list) = &f.args else {
-        return None;
-    };
-    match list.args.first() {
-        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(a))) => Some(a.clone()),
-        _ => None,
-    }
-}
-
-/// The family the typed step gave a set-returning call's array (its
-/// second argument, a string), if it did.
-fn srf_family(f: &sqlparser::ast::Function) -> Option<Expr> {
-    let FunctionArguments::List(list) = &f.args else {
-        return None;
-    };
-    match list.args.get(1) {
-        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(a))) if is_string(a) => Some(a.clone()),
-        _ => None,
-    }
-}
-
-/// What a set-returning call becomes at array position `pos`.
-fn srf_at(kind: &str, array: Expr, pos: Expr, family: Option<Expr>) -> Expr {
-    match kind {
-        "unnest" => match family {
-            Some(f) => call("pg_array_get", vec![array, pos, f]),
-            None => call("pg_array_get", vec![array, pos]),
-        },
-        "generate_subscripts" => call("pg_array_subscript", vec![array, pos]),
-        _ => call(
-            "json_object",
-            vec![
-                string("x"),
-                call("pg_array_value", vec![array, pos.clone()]),
-                string("n"),
-                pos,
-            ],
-        ),
-    }
-}
-
 fn string(s: &str) -> Expr {
     Expr::Value(Value::SingleQuotedString(s.into()).into())
-}
-
-/// Set-returning functions in a SELECT list (`SELECT unnest(indkey) AS
-/// attnum, generate_subscripts(indkey, 1) AS ord FROM pg_index`, or
-/// inside an expression: `(_pg_expandarray(indkey)).n`): each source row
-/// repeats once per array position, as many times as the longest array
-/// has elements, the functions stepping in lockstep (as PostgreSQL 10 and
-/// later do). The positions come from a correlated `json_each` joined
-/// last to the FROM list.
-fn select_srfs(q: &mut Query) -> Result<()> {
-    let SetExpr::Select(sel) = q.body.as_mut() else {
-        return Ok(());
-    };
-    let mut arrays: Vec<String> = Vec::new();
-    let mut bad = None;
-    for item in sel.projection.iter_mut() {
-        let (SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. }) = item else {
-            continue;
-        };
-        // PostgreSQL names an unaliased call after the function.
-        let top = match expr {
-            Expr::Function(f) => srf_kind(f),
-            _ => None,
-        };
-        let _ = sqlparser::ast::visit_expressions_mut(expr, |e| {
-            let Expr::Function(f) = e else {
-                return ControlFlow::<()>::Continue(());
-            };
-            let Some(kind) = srf_kind(f) else {
-                return ControlFlow::Continue(());
-            };
-            let Some(array) = srf_array(f) else {
-                bad = Some(kind);
-                return ControlFlow::Break(());
-            };
-            let (kind, array) = match kind.starts_with("json") {
-                true => ("unnest", call("pg_json_rows", vec![array, string(kind)])),
-                false => (kind, array),
-            };
-            arrays.push(array.to_string());
-            let family = srf_family(f);
-            match crate::sql::parse_expr("mosaic_srf.value") {
-                Ok(pos) => *e = srf_at(kind, array, pos, family),
-                Err(_) => bad = Some(kind),
-            }
-            ControlFlow::Continue(())
-        });
-        if let Some(kind) = bad {
-            return Err(Error::Unsupported(format!(
-                "{kind} without an array argument"
-            )));
-        }
-        if let (Some(kind), SelectItem::UnnamedExpr(e)) = (top, &*item) {
-            *item = SelectItem::ExprWithAlias {
-                expr: e.clone(),
-                alias: sqlparser::ast::Ident::new(kind),
-            };
-        }
-    }
-    if arrays.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "SELECT 1 FROM generate_series(1, pg_array_longest({})) AS mosaic_srf",
-        arrays.join(", ")
-    );
-    let Some(Statement::Query(driver)) = crate::sql::parse(&sql)?.pop() else {
-        return Err(Error::Internal("set-returning driver did not parse".into()));
-    };
-    let SetExpr::Select(driver) = *driver.body else {
-        return Err(Error::Internal("set-returning driver did not parse".into()));
-    };
-    sel.from.extend(driver.from);
-    Ok(())
 }
 
 /// `(composite).field`: the composites this module builds (those of
@@ -697,7 +558,7 @@ impl VisitorMut for PgCatalogRewrite {
     type Break = Error;
 
     fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
-        match select_srfs(q) {
+        match select_srf::select_srfs(q) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => ControlFlow::Break(e),
         }
