@@ -90,9 +90,9 @@ fn srf_at(kind: &str, array: Expr, pos: Expr, family: Option<Expr>) -> Expr {
 /// series has elements, the functions stepping in lockstep (as PostgreSQL
 /// 10 and later do; a shorter one gives NULL). The positions come from a
 /// correlated series joined last to the FROM list, so DISTINCT, ORDER BY
-/// and LIMIT see the expanded rows, as in PostgreSQL. PostgreSQL expands
-/// after grouping, which positions in FROM cannot do: a grouped or
-/// aggregated SELECT is refused.
+/// and LIMIT see the expanded rows, as in PostgreSQL. Where PostgreSQL
+/// expands after grouping (`expands_after_grouping`), which positions in
+/// FROM cannot do, the SELECT is refused.
 pub(super) fn select_srfs(q: &mut Query) -> Result<()> {
     let SetExpr::Select(sel) = q.body.as_mut() else {
         return Ok(());
@@ -100,13 +100,15 @@ pub(super) fn select_srfs(q: &mut Query) -> Result<()> {
     if !calls_srf(sel) {
         return Ok(());
     }
-    if groups(sel) {
+    if expands_after_grouping(sel) {
         return Err(Error::Unsupported(
-            "a set-returning function in the SELECT list of a query with GROUP BY, HAVING, \
-             aggregates or window functions"
+            "a set-returning function in the SELECT list of a grouped or aggregated query \
+             (not a GROUP BY item), or beside a window function"
                 .into(),
         ));
     }
+    // The arrays walked, and the lengths of the series.
+    let mut arrays: Vec<String> = Vec::new();
     let mut lengths: Vec<String> = Vec::new();
     let mut bad = None;
     for item in sel.projection.iter_mut() {
@@ -148,7 +150,7 @@ pub(super) fn select_srfs(q: &mut Query) -> Result<()> {
                 true => ("unnest", call("pg_json_rows", vec![array, string(kind)])),
                 false => (kind, array),
             };
-            lengths.push(format!("pg_array_longest({array})"));
+            arrays.push(array.to_string());
             let family = srf_family(f);
             match crate::sql::parse_expr("mosaic_srf.value") {
                 Ok(pos) => *e = srf_at(kind, array, pos, family),
@@ -166,10 +168,11 @@ pub(super) fn select_srfs(q: &mut Query) -> Result<()> {
             };
         }
     }
-    if lengths.is_empty() {
-        return Ok(());
+    if !arrays.is_empty() {
+        lengths.insert(0, format!("pg_array_longest({})", arrays.join(", ")));
     }
     let longest = match lengths.as_slice() {
+        [] => return Ok(()),
         [one] => one.clone(),
         many => format!("max({})", many.join(", ")),
     };
@@ -246,19 +249,54 @@ fn calls_srf(sel: &Select) -> bool {
     })
 }
 
-/// Whether the SELECT groups its rows: GROUP BY, HAVING, or an aggregate
-/// or window function in its list (not in a subquery of it).
-fn groups(sel: &Select) -> bool {
-    let grouped = match &sel.group_by {
-        GroupByExpr::Expressions(e, m) => !e.is_empty() || !m.is_empty(),
-        GroupByExpr::All(_) => true,
-    };
-    if grouped || sel.having.is_some() {
+/// Whether PostgreSQL would expand one of the SELECT list's set-returning
+/// functions after grouping or windowing, which positions joined to FROM
+/// (expanding first) cannot do: in a grouped or aggregated SELECT, a list
+/// item calling one that is not itself a GROUP BY item (`SELECT cat,
+/// unnest(a) … GROUP BY cat`, `SELECT count(*), unnest(a) …`); any with a
+/// window function in the list. An item that is a GROUP BY item
+/// (`SELECT srf(x) IS NULL, count(*) … GROUP BY 1`) expands before the
+/// grouping in PostgreSQL too.
+fn expands_after_grouping(sel: &Select) -> bool {
+    let (aggregates, windows) = list_calls(sel);
+    if windows {
         return true;
     }
+    let group: &[Expr] = match &sel.group_by {
+        GroupByExpr::Expressions(e, _) => e,
+        GroupByExpr::All(_) => &[],
+    };
+    let all = matches!(sel.group_by, GroupByExpr::All(_));
+    if group.is_empty() && !all && !aggregates && sel.having.is_none() {
+        return false;
+    }
+    sel.projection.iter().enumerate().any(|(i, item)| {
+        let (expr, alias) = match item {
+            SelectItem::UnnamedExpr(e) => (e, None),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias)),
+            _ => return false,
+        };
+        let calls = sqlparser::ast::visit_expressions(expr, |x| match x {
+            Expr::Function(f) if srf_kind(f).is_some() => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        })
+        .is_break();
+        let grouped = group.iter().any(|g| match g {
+            Expr::Value(v) => v.value.to_string() == (i + 1).to_string(),
+            Expr::Identifier(id) => alias.is_some_and(|a| a.value == id.value),
+            g => g == expr,
+        });
+        calls && !grouped
+    })
+}
+
+/// Whether the SELECT list calls an aggregate, and a window function (not
+/// in a subquery of it).
+fn list_calls(sel: &Select) -> (bool, bool) {
     struct Finds {
         depth: usize,
-        found: bool,
+        aggregates: bool,
+        windows: bool,
     }
     impl Visitor for Finds {
         type Break = ();
@@ -271,14 +309,12 @@ fn groups(sel: &Select) -> bool {
             ControlFlow::Continue(())
         }
         fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
-            if let Expr::Function(f) = e {
+            if let (Expr::Function(f), 0) = (e, self.depth) {
                 let name = crate::sql::object_name(&f.name);
-                if self.depth == 0
-                    && (f.over.is_some()
-                        || crate::sql::validate::is_aggregate_name(unqualified(&name)))
-                {
-                    self.found = true;
-                    return ControlFlow::Break(());
+                if f.over.is_some() {
+                    self.windows = true;
+                } else if crate::sql::validate::is_aggregate_name(unqualified(&name)) {
+                    self.aggregates = true;
                 }
             }
             ControlFlow::Continue(())
@@ -286,8 +322,9 @@ fn groups(sel: &Select) -> bool {
     }
     let mut v = Finds {
         depth: 0,
-        found: false,
+        aggregates: false,
+        windows: false,
     };
     let _ = sel.projection.visit(&mut v);
-    v.found
+    (v.aggregates, v.windows)
 }
