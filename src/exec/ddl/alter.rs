@@ -112,6 +112,18 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
             current = new;
         }
     }
+    // Columns added with a volatile default get their values per row now
+    // that the table has them.
+    for op in &at.operations {
+        if let AlterTableOperation::AddColumn { column_def, .. } = op {
+            if def
+                .column_index(&crate::sql::ident_name(&column_def.name))
+                .is_none()
+            {
+                columns::fill_volatile(sess, &name, column_def)?;
+            }
+        }
+    }
     Ok(Outcome::Command("ALTER TABLE".into()))
 }
 

@@ -45,19 +45,6 @@ pub(super) fn add(
             "ADD COLUMN with a key constraint".into(),
         ));
     }
-    // Rows already sealed read a new column's default at every read: a
-    // volatile one would change under them, and a sequence would give
-    // them no values at all.
-    let own_sequence = |d: &str| crate::types::table::sequence_name(d).is_some();
-    if col
-        .default
-        .as_deref()
-        .is_some_and(|d| volatile(d) && !own_sequence(d))
-    {
-        return Err(Error::Unsupported(
-            "ADD COLUMN with a volatile DEFAULT".into(),
-        ));
-    }
     let serial = col
         .default
         .as_deref()
@@ -85,6 +72,16 @@ pub(super) fn add(
             "ADD COLUMN with a CHECK constraint (add the column, then the constraint)".into(),
         ));
     }
+    // A volatile default gives each row already there its own value, as
+    // in PostgreSQL: the column is added empty for them (the open segment
+    // rebuilt with the default for new rows), then `fill_volatile` sets it
+    // through UPDATE … SET c = DEFAULT and makes it NOT NULL if asked.
+    if fills(&col) {
+        col.missing = Some("NULL".into());
+        col.not_null = false;
+        def.columns.push(col);
+        return Ok(());
+    }
     // What the rows already there read, whatever SET DEFAULT does later.
     // A default that is not a constant (now(), CURRENT_TIMESTAMP) is
     // evaluated once, here, and every row already there reads that one
@@ -105,6 +102,63 @@ pub(super) fn add(
     }
     def.columns.push(col);
     Ok(())
+}
+
+/// Whether an added column's default gives each row its own value (not
+/// a serial's own sequence, which only tables without rows may add).
+fn fills(col: &Column) -> bool {
+    (col.default.as_deref())
+        .is_some_and(|d| volatile(d) && crate::types::table::sequence_name(d).is_none())
+}
+
+/// After ALTER TABLE `name` … ADD COLUMN with a volatile default (`add`):
+/// every row already there gets its own value of it, through the UPDATE
+/// path (rows on other nodes and in sealed shards too, in this
+/// transaction), then the column is NOT NULL if it was declared so.
+pub(super) fn fill_volatile(sess: &mut Session, name: &str, column_def: &ColumnDef) -> Result<()> {
+    let (col, _, _) = ddl::column(name, column_def)?;
+    if !fills(&col) {
+        return Ok(());
+    }
+    let Some(def) = sess.catalog().table(name) else {
+        return Ok(());
+    };
+    // Every row, those written earlier in this transaction too (a read of
+    // the table may not see them yet), so the UPDATE runs whatever rows
+    // there seem to be.
+    let sql = format!("UPDATE {} SET {} = DEFAULT", quote(name), quote(&col.name));
+    let Some(stmt) = crate::sql::parse(&sql)?.pop() else {
+        return Err(Error::Internal("UPDATE did not parse".into()));
+    };
+    let p = crate::exec::prepare_parsed(
+        &sess.catalog(),
+        crate::exec::Parsed::Statement(Box::new(stmt)),
+        &[],
+    )?;
+    let Some(stmt) = p.stmt.clone() else {
+        return Err(Error::Internal("UPDATE without a statement".into()));
+    };
+    crate::exec::write::run(sess, stmt, &p, &[], &mut |_| Ok(()))?;
+    if !col.not_null {
+        return Ok(());
+    }
+    let mut new = (*def).clone();
+    let Some(i) = new.column_index(&col.name) else {
+        return Ok(());
+    };
+    new.columns[i].not_null = true;
+    // The UPDATE wrote every row's new version into this node's open
+    // segment, whose rebuild as NOT NULL checks them all.
+    if crate::store::segment::needs_rebuild(&def, &new) {
+        sess.conn.rebuild_segment(&new).map_err(|e| match e {
+            Error::NotNullViolation(_) => Error::NotNullViolation(format!(
+                "column \"{}\" of relation \"{name}\" contains null values",
+                col.name
+            )),
+            e => e,
+        })?;
+    }
+    record(sess, name, Some(new))
 }
 
 /// Whether a default expression is a constant: it calls no function
