@@ -386,6 +386,10 @@ impl<'a> Env<'a> {
                     ..Rel::default()
                 });
             }
+            // SQLite has no LATERAL (it would give a syntax error).
+            TableFactor::Derived { lateral: true, .. } => {
+                return Err(Error::Unsupported("LATERAL subqueries in FROM".into()))
+            }
             TableFactor::Derived {
                 subquery, alias, ..
             } => {
