@@ -315,18 +315,7 @@ impl<'a> Env<'a> {
                     crate::sql::rewrite::pg_catalog::table_function_column(name);
                 // A series of timestamps (typed::interval builds it).
                 if default == "generate_series" {
-                    if let Some(sqlparser::ast::FunctionArg::Unnamed(
-                        sqlparser::ast::FunctionArgExpr::Expr(first),
-                    )) = args.args.first()
-                    {
-                        // A date is read as timestamptz, as PostgreSQL
-                        // resolves the call.
-                        match self.expr_type(first)? {
-                            PgType::Timestamp => ty = PgType::Timestamp,
-                            PgType::Timestamptz | PgType::Date => ty = PgType::Timestamptz,
-                            _ => {}
-                        }
-                    }
+                    ty = self.series_type(&args.args, ty)?;
                 }
                 let col = alias
                     .as_ref()
@@ -580,3 +569,26 @@ impl<'a> Env<'a> {
 
 #[cfg(test)]
 mod tests;
+
+impl Env<'_> {
+    /// The column type of `generate_series(args)` in FROM: a series of
+    /// timestamps, or `ty` (an integer's). A date is read as timestamptz,
+    /// as PostgreSQL resolves the call. A start reading an earlier FROM
+    /// item (not in scope here) is taken for an integer (`typed::lateral`
+    /// refuses any other).
+    fn series_type(&mut self, args: &[sqlparser::ast::FunctionArg], ty: PgType) -> Result<PgType> {
+        let Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+            first,
+        ))) = args.first()
+        else {
+            return Ok(ty);
+        };
+        Ok(match self.expr_type(first) {
+            Ok(PgType::Timestamp) => PgType::Timestamp,
+            Ok(PgType::Timestamptz | PgType::Date) => PgType::Timestamptz,
+            Ok(_) => ty,
+            Err(_) if crate::sql::rewrite::pg_catalog::is_lateral_series(args) => ty,
+            Err(e) => return Err(e),
+        })
+    }
+}

@@ -173,7 +173,7 @@ fn unnest_as_function(stmt: &mut Statement) -> Result<()> {
             } = tf
             {
                 let last = name.0.last().map(|p| p.to_string().to_ascii_lowercase());
-                let known = last.as_deref() == Some("unnest")
+                let known = matches!(last.as_deref(), Some("unnest" | "generate_series"))
                     || last
                         .as_deref()
                         .is_some_and(|n| crate::types::json::Items::of(n).is_some());

@@ -18,7 +18,7 @@ use sqlparser::ast::{
 mod select_srf;
 mod unnest;
 
-pub use unnest::{is_lateral_unnest, LATERAL_PREFIX};
+pub use unnest::{is_lateral_series, is_lateral_unnest, LATERAL_PREFIX};
 
 use super::expr::call;
 use crate::error::{Error, Result};
@@ -354,12 +354,41 @@ fn post(e: &mut Expr) -> Result<()> {
     Ok(())
 }
 
+/// A `generate_series` reading earlier FROM items, as the row of
+/// positions `sql::infer::typed::lateral` reads (`unnest::lateral_series`);
+/// true when `f` is one (made now, or earlier).
+fn lateral_series(f: &mut TableFactor) -> Result<bool> {
+    let TableFactor::Table {
+        name,
+        alias,
+        args: Some(args),
+        ..
+    } = f
+    else {
+        return Ok(false);
+    };
+    if unqualified(&crate::sql::object_name(name)) != "generate_series" {
+        return Ok(false);
+    }
+    if (alias.as_ref()).is_some_and(|a| a.name.value.starts_with(LATERAL_PREFIX)) {
+        return Ok(true);
+    }
+    if !unnest::is_lateral_series(&args.args) {
+        return Ok(false);
+    }
+    *f = unnest::lateral_series(&args.args, alias.as_ref())?;
+    Ok(true)
+}
+
 /// `[pg_catalog.]generate_series(a, b[, step]) s` and
 /// `[pg_catalog.]unnest(arr) x` in FROM, `WITH ORDINALITY` or not, as
 /// subqueries SQLite runs exposing PostgreSQL's column names: a series
 /// counts 0, 1, … up to `pg_series_last` in SQLite's series table (the
 /// value is `a + step * n`), an array is `json_each` of its JSON form.
 fn table_function(f: &mut TableFactor) -> Result<()> {
+    if lateral_series(f)? {
+        return Ok(());
+    }
     let TableFactor::Table {
         name,
         alias,

@@ -12,7 +12,7 @@ use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, Query, SelectItem, SetE
 
 use super::Typer;
 use crate::error::{Error, Result};
-use crate::sql::rewrite::pg_catalog::{is_lateral_unnest, LATERAL_PREFIX};
+use crate::sql::rewrite::pg_catalog::{is_lateral_series, is_lateral_unnest, LATERAL_PREFIX};
 use crate::types::array::Family;
 use crate::types::json::Items;
 use crate::types::PgType;
@@ -130,10 +130,16 @@ impl Typer<'_> {
                 .args
                 .iter()
                 .any(|a| is_lateral_unnest(std::slice::from_ref(a)));
-        if json.is_none() && !reads_columns {
+        let series = fname.strip_prefix("pg_catalog.").unwrap_or(&fname) == "generate_series"
+            && is_lateral_series(&args.args);
+        if json.is_none() && !reads_columns && !series {
             return Ok(None);
         }
-        let default = json.as_ref().map_or("unnest", |j| j.0.as_str());
+        let default = match (&json, series) {
+            (Some(j), _) => j.0.as_str(),
+            (None, true) => "generate_series",
+            (None, false) => "unnest",
+        };
         let alias_name = alias
             .as_ref()
             .map_or_else(|| default.to_string(), |a| super::super::norm(&a.name));
@@ -145,6 +151,7 @@ impl Typer<'_> {
                 reads.push(format!("json_extract({row}.value, '$.v')"));
             }
             Some(_) => reads.push(format!("json_extract({row}.value, '$.v')")),
+            None if series => reads.push(self.series_read(&args.args, &row)?),
             None => {
                 if !self.unnest_reads(&args.args, &row, &mut reads)? {
                     return Ok(None);
@@ -153,6 +160,7 @@ impl Typer<'_> {
         }
         if *with_ordinality {
             reads.push(match (&json, reads.len()) {
+                (None, _) if series => format!("({row}.value + 1)"),
                 (None, n) if n > 1 => format!("{row}.value"),
                 _ => format!("({row}.key + 1)"),
             });
@@ -184,6 +192,46 @@ impl Typer<'_> {
             alias: alias_name,
             cols,
         }))
+    }
+
+    /// What reads the value of a lateral `generate_series(a, b[, step])`
+    /// from its row of positions (`rewrite::pg_catalog`'s
+    /// `lateral_series`): `a + step * value`. Of integers only; its start
+    /// and step are copied, so a volatile one is refused.
+    fn series_read(&mut self, args: &[FunctionArg], row: &sqlparser::ast::Ident) -> Result<String> {
+        let exprs: Vec<&Expr> = (args.iter())
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x),
+                _ => None,
+            })
+            .collect();
+        let (start, step) = match exprs.as_slice() {
+            [a, _] => (*a, None),
+            [a, _, s] => (*a, Some(*s)),
+            _ => {
+                return Err(Error::Unsupported(
+                    "generate_series with these arguments".into(),
+                ))
+            }
+        };
+        if !matches!(
+            self.type_of(start),
+            PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Unknown
+        ) {
+            return Err(Error::Unsupported(
+                "generate_series of other than integers reading another FROM item".into(),
+            ));
+        }
+        if exprs
+            .iter()
+            .any(|e| crate::sql::functions::calls_volatile(e))
+        {
+            return Err(Error::Unsupported(
+                "generate_series with a volatile argument reading another FROM item".into(),
+            ));
+        }
+        let step = step.map_or("1".to_string(), |s| format!("({s})"));
+        Ok(format!("(({start}) + {step} * {row}.value)"))
     }
 
     /// What reads each array of a lateral `unnest` from its `json_each` row.

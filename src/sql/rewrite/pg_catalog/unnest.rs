@@ -67,7 +67,13 @@ pub const LATERAL_PREFIX: &str = "mosaic_lat_";
 /// own, which can see them, rather than a subquery, which cannot
 /// (`sql::infer::typed::lateral` reads its columns).
 pub fn is_lateral_unnest(args: &[FunctionArg]) -> bool {
-    reads_columns(args)
+    reads_columns(args, 2)
+}
+
+/// Whether a `generate_series` in FROM reads columns of the FROM items
+/// before it (`FROM t, generate_series(1, t.n) AS g`).
+pub fn is_lateral_series(args: &[FunctionArg]) -> bool {
+    reads_columns(args, 1)
 }
 
 /// Whether a `json_each(…)` in FROM is SQLite's, as this module writes it
@@ -91,9 +97,10 @@ pub(super) fn has_families(args: &[FunctionArg]) -> bool {
         })
 }
 
-/// Whether the arrays (every other argument) read columns.
-fn reads_columns(args: &[FunctionArg]) -> bool {
-    args.iter().step_by(2).any(|a| match a {
+/// Whether the arguments (every `step`th: an `unnest`'s arrays are every
+/// other one) read columns.
+fn reads_columns(args: &[FunctionArg], step: usize) -> bool {
+    args.iter().step_by(step).any(|a| match a {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => {
             let mut reads = false;
             let _ = sqlparser::ast::visit_expressions(x, |e| {
@@ -121,6 +128,32 @@ pub(super) fn lateral(
         many => format!("json_each(pg_array_positions({}))", many.join(", ")),
     };
     row_factor(&source, "unnest", alias)
+}
+
+/// A `generate_series(a, b[, step])` of integers reading earlier FROM
+/// items, as SQLite's series of its positions (0 up to
+/// `pg_series_last`), which `sql::infer::typed::lateral` reads as
+/// `a + step * value`.
+pub(super) fn lateral_series(
+    args: &[FunctionArg],
+    alias: Option<&sqlparser::ast::TableAlias>,
+) -> Result<TableFactor> {
+    let list: Vec<String> = args.iter().map(|a| format!("({a})")).collect();
+    let last = match list.as_slice() {
+        [a, b] => format!("pg_series_last({a}, {b}, 1)"),
+        [a, b, s] => format!("pg_series_last({a}, {b}, {s})"),
+        _ => {
+            return Err(Error::Unsupported(format!(
+                "generate_series with {} arguments",
+                list.len()
+            )))
+        }
+    };
+    row_factor(
+        &format!("generate_series(0, {last})"),
+        "generate_series",
+        alias,
+    )
 }
 
 /// A set-returning json function in FROM (`jsonb_each(d) AS e`) as the
