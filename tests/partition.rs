@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{simple_rows, start_cluster, wait_rows, wait_state, TestNode};
+use tokio_postgres::Client;
 
 /// iptables rules dropping every packet to or from one node's cluster
 /// port (UDP gossip both ways, TCP connections to its RPC), removed on
@@ -78,6 +79,42 @@ async fn exec(client: &tokio_postgres::Client, sql: &str) {
     tokio::time::sleep(Duration::from_millis(20)).await;
 }
 
+/// Copy every shard `from`'s node lists for `tables` to the node of each
+/// of `to` (so that a node about to be cut off reads them from its own
+/// copy).
+async fn replicate(from: &Client, tables: &str, to: &[&Client]) {
+    let sql = format!("SELECT shard_id FROM mosaic.shards WHERE table_name IN ({tables})");
+    for r in simple_rows(from, &sql).await {
+        let id = r[0].clone().expect("shard id");
+        for c in to {
+            exec(c, &format!("SELECT mosaic.replicate('{id}')")).await;
+        }
+    }
+}
+
+/// Cut the third of three nodes off (`names` in node order, `clients`
+/// one per node) and wait until both sides see the other down.
+async fn cut_third(nodes: &[TestNode], names: [&str; 3], clients: [&Client; 3]) -> Cut {
+    let cut = Cut::node(&nodes[2]);
+    wait_state(clients[0], names[2], "down").await;
+    wait_state(clients[1], names[2], "down").await;
+    wait_state(clients[2], names[0], "down").await;
+    wait_state(clients[2], names[1], "down").await;
+    cut
+}
+
+/// Wait until each client's node sees its two peers alive again.
+async fn healed(clients: [&Client; 3]) {
+    for client in clients {
+        wait_rows(
+            client,
+            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
+            &["2"],
+        )
+        .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     let names = ["split-1", "split-2", "split-3"];
@@ -102,21 +139,8 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     .await;
     exec(&a, "SELECT mosaic.seal('g'); SELECT mosaic.seal('h')").await;
     // The cut-off node reads the rows from its own copy.
-    for r in simple_rows(
-        &a,
-        "SELECT shard_id FROM mosaic.shards WHERE table_name IN ('t', 'g', 'h')",
-    )
-    .await
-    {
-        let id = r[0].clone().expect("shard id");
-        exec(&c, &format!("SELECT mosaic.replicate('{id}')")).await;
-    }
-
-    let cut = Cut::node(&nodes[2]);
-    wait_state(&a, "split-3", "down").await;
-    wait_state(&b, "split-3", "down").await;
-    wait_state(&c, "split-1", "down").await;
-    wait_state(&c, "split-2", "down").await;
+    replicate(&a, "'t', 'g', 'h'", &[&c]).await;
+    let cut = cut_third(&nodes, names, [&a, &b, &c]).await;
 
     // id 1: both update, split-3 last; id 2: both update, split-1 last;
     // id 3: split-1 deletes, then split-3 updates; id 4: split-3 updates,
@@ -167,14 +191,7 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     wait_rows(&a, "SELECT count(*) FROM t WHERE id = 10", &["1"]).await;
 
     drop(cut);
-    for client in [&a, &b, &c] {
-        wait_rows(
-            client,
-            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
-            &["2"],
-        )
-        .await;
-    }
+    healed([&a, &b, &c]).await;
     let want = "1:c,2:b,3:c,5:base,6:base,10:c,11:b,12:c";
     for client in [&a, &b, &c] {
         wait_rows(
@@ -299,22 +316,8 @@ async fn a_write_after_another_nodes_wins_whatever_the_wall_clocks_say() {
     exec(&a, "CREATE TABLE k (id int PRIMARY KEY, v text)").await;
     exec(&a, "INSERT INTO k VALUES (1, 'base')").await;
     exec(&a, "SELECT mosaic.seal('k')").await;
-    for r in simple_rows(
-        &a,
-        "SELECT shard_id FROM mosaic.shards WHERE table_name = 'k'",
-    )
-    .await
-    {
-        let id = r[0].clone().expect("shard id");
-        exec(&b, &format!("SELECT mosaic.replicate('{id}')")).await;
-        exec(&c, &format!("SELECT mosaic.replicate('{id}')")).await;
-    }
-
-    let cut = Cut::node(&nodes[2]);
-    wait_state(&a, "skew-3", "down").await;
-    wait_state(&b, "skew-3", "down").await;
-    wait_state(&c, "skew-1", "down").await;
-    wait_state(&c, "skew-2", "down").await;
+    replicate(&a, "'k'", &[&b, &c]).await;
+    let cut = cut_third(&nodes, ["skew-1", "skew-2", "skew-3"], [&a, &b, &c]).await;
     // skew-3 first, then skew-1, then skew-2 (ten seconds behind), which
     // reads skew-1's row to update it.
     exec(&c, "UPDATE k SET v = 'c' WHERE id = 1").await;
@@ -324,14 +327,7 @@ async fn a_write_after_another_nodes_wins_whatever_the_wall_clocks_say() {
     wait_rows(&a, "SELECT v FROM k", &["b"]).await;
 
     drop(cut);
-    for client in [&a, &b, &c] {
-        wait_rows(
-            client,
-            "SELECT count(*) FROM mosaic.nodes WHERE state = 'alive' AND NOT is_self",
-            &["2"],
-        )
-        .await;
-    }
+    healed([&a, &b, &c]).await;
     for client in [&a, &b, &c] {
         wait_rows(client, "SELECT string_agg(v, ',') FROM k", &["b"]).await;
         wait_rows(
