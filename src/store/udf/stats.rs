@@ -7,7 +7,7 @@
 //! the typed step calls `pg_numeric_<name>` instead, exact numerics
 //! accumulated as `types::numeric::Moments`.
 
-use rusqlite::functions::{Aggregate, Context, FunctionFlags};
+use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
@@ -46,103 +46,197 @@ impl Moments {
 }
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     VarSamp,
     VarPop,
     StddevSamp,
     StddevPop,
 }
 
-struct Stat(Kind);
+/// What the aggregates share over double precision and over numerics:
+/// reading an argument, adding it, the result for a kind.
+trait Stats: Default + Send + std::panic::UnwindSafe + std::panic::RefUnwindSafe + 'static {
+    type X: Clone + Send + std::panic::UnwindSafe + std::panic::RefUnwindSafe + 'static;
+    /// The argument as a value (`None`: NULL, skipped).
+    fn read(v: ValueRef<'_>) -> Result<Option<Self::X>, Error>;
+    fn push(&mut self, x: &Self::X) -> Result<(), Error>;
+    fn result(&self, kind: Kind) -> Result<Value, Error>;
+}
 
-impl Aggregate<Moments, Value> for Stat {
-    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Moments> {
-        Ok(Moments::default())
+/// (sample, square root) for a kind.
+fn shape(kind: Kind) -> (bool, bool) {
+    match kind {
+        Kind::VarSamp => (true, false),
+        Kind::VarPop => (false, false),
+        Kind::StddevSamp => (true, true),
+        Kind::StddevPop => (false, true),
+    }
+}
+
+impl Stats for Moments {
+    type X = f64;
+
+    fn read(v: ValueRef<'_>) -> Result<Option<f64>, Error> {
+        match v {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(i) => Ok(Some(i as f64)),
+            ValueRef::Real(f) => Ok(Some(f)),
+            _ => Err(Error::DatatypeMismatch(
+                "statistics aggregate over a value that is not a number".into(),
+            )),
+        }
     }
 
-    fn step(&self, ctx: &mut Context<'_>, m: &mut Moments) -> rusqlite::Result<()> {
-        let x = match ctx.get_raw(0) {
-            ValueRef::Null => return Ok(()),
-            ValueRef::Integer(i) => i as f64,
-            ValueRef::Real(f) => f,
-            _ => {
-                return Err(fail(Error::DatatypeMismatch(
-                    "statistics aggregate over a value that is not a number".into(),
-                )))
-            }
-        };
-        m.add(x).map_err(fail)
+    fn push(&mut self, x: &f64) -> Result<(), Error> {
+        self.add(*x)
     }
 
-    fn finalize(&self, _: &mut Context<'_>, m: Option<Moments>) -> rusqlite::Result<Value> {
-        let m = m.unwrap_or_default();
-        let (samp, root) = match self.0 {
-            Kind::VarSamp => (true, false),
-            Kind::VarPop => (false, false),
-            Kind::StddevSamp => (true, true),
-            Kind::StddevPop => (false, true),
-        };
-        let divisor = if samp { m.n - 1.0 } else { m.n };
-        if m.n == 0.0 || (samp && m.n <= 1.0) {
+    fn result(&self, kind: Kind) -> Result<Value, Error> {
+        let (samp, root) = shape(kind);
+        let divisor = if samp { self.n - 1.0 } else { self.n };
+        if self.n == 0.0 || (samp && self.n <= 1.0) {
             return Ok(Value::Null);
         }
-        let v = m.sxx / divisor;
+        let v = self.sxx / divisor;
         let v = if root { v.sqrt() } else { v };
         if v.is_nan() {
-            return Err(fail(Error::Unsupported(
+            return Err(Error::Unsupported(
                 "a NaN result (SQLite cannot hold one)".into(),
-            )));
+            ));
         }
         Ok(Value::Real(v))
     }
 }
 
-/// The same aggregates over integers and numerics, in numeric.
-struct NumericStat(Kind);
+/// Over integers and numerics, in numeric.
+impl Stats for crate::types::numeric::Moments {
+    type X = crate::types::numeric::Numeric;
 
-impl Aggregate<crate::types::numeric::Moments, Value> for NumericStat {
-    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<crate::types::numeric::Moments> {
-        Ok(Default::default())
+    fn read(v: ValueRef<'_>) -> Result<Option<Self::X>, Error> {
+        super::numeric::numeric_of(v)
     }
 
-    fn step(
-        &self,
-        ctx: &mut Context<'_>,
-        m: &mut crate::types::numeric::Moments,
-    ) -> rusqlite::Result<()> {
-        let Some(x) = super::numeric::numeric_of(ctx.get_raw(0)).map_err(fail)? else {
-            return Ok(());
-        };
-        m.add(&x).map_err(fail)
+    fn push(&mut self, x: &Self::X) -> Result<(), Error> {
+        self.add(x)
     }
 
-    fn finalize(
-        &self,
-        _: &mut Context<'_>,
-        m: Option<crate::types::numeric::Moments>,
-    ) -> rusqlite::Result<Value> {
-        let (sample, root) = match self.0 {
-            Kind::VarSamp => (true, false),
-            Kind::VarPop => (false, false),
-            Kind::StddevSamp => (true, true),
-            Kind::StddevPop => (false, true),
-        };
-        let r = m.unwrap_or_default().result(sample, root).map_err(fail)?;
+    fn result(&self, kind: Kind) -> Result<Value, Error> {
+        let (sample, root) = shape(kind);
+        let r = crate::types::numeric::Moments::result(self, sample, root)?;
         Ok(r.map(|n| Value::Text(n.to_string())).unwrap_or(Value::Null))
     }
 }
 
+/// The plain aggregates (`stddev`, …, and `pg_numeric_stddev`, …).
+struct Stat<S>(Kind, std::marker::PhantomData<S>);
+
+impl<S: Stats> Aggregate<S, Value> for Stat<S> {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<S> {
+        Ok(S::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, m: &mut S) -> rusqlite::Result<()> {
+        match S::read(ctx.get_raw(0)).map_err(fail)? {
+            Some(x) => m.push(&x).map_err(fail),
+            None => Ok(()),
+        }
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, m: Option<S>) -> rusqlite::Result<Value> {
+        m.unwrap_or_default().result(self.0).map_err(fail)
+    }
+}
+
+/// The same aggregates as window functions (`pg_window_<name>`,
+/// `pg_window_numeric_<name>`, named so by the typed step): the frame's
+/// values in order beside what they add up to. PostgreSQL has no inverse
+/// for the float8 statistics: when a frame's start moves, it aggregates
+/// the frame again from its first row; so does this (at the next value
+/// after rows left the frame), so the same rows in the same order give
+/// the same last digits.
+struct Framed<S: Stats> {
+    values: std::collections::VecDeque<S::X>,
+    stats: S,
+    stale: bool,
+}
+
+impl<S: Stats> Default for Framed<S> {
+    fn default() -> Self {
+        Framed {
+            values: Default::default(),
+            stats: S::default(),
+            stale: false,
+        }
+    }
+}
+
+struct Window<S>(Kind, std::marker::PhantomData<S>);
+
+impl<S: Stats> Aggregate<Framed<S>, Value> for Window<S> {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Framed<S>> {
+        Ok(Framed::default())
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, f: &mut Framed<S>) -> rusqlite::Result<()> {
+        let Some(x) = S::read(ctx.get_raw(0)).map_err(fail)? else {
+            return Ok(());
+        };
+        if !f.stale {
+            f.stats.push(&x).map_err(fail)?;
+        }
+        f.values.push_back(x);
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, f: Option<Framed<S>>) -> rusqlite::Result<Value> {
+        let mut f = f.unwrap_or_default();
+        self.value(Some(&mut f))
+    }
+}
+
+impl<S: Stats> WindowAggregate<Framed<S>, Value> for Window<S> {
+    fn value(&self, f: Option<&mut Framed<S>>) -> rusqlite::Result<Value> {
+        let Some(f) = f else {
+            return S::default().result(self.0).map_err(fail);
+        };
+        if f.stale {
+            let mut stats = S::default();
+            for x in &f.values {
+                stats.push(x).map_err(fail)?;
+            }
+            f.stats = stats;
+            f.stale = false;
+        }
+        f.stats.result(self.0).map_err(fail)
+    }
+
+    fn inverse(&self, ctx: &mut Context<'_>, f: &mut Framed<S>) -> rusqlite::Result<()> {
+        // A NULL never entered the frame's values.
+        if S::read(ctx.get_raw(0)).map_err(fail)?.is_some() {
+            f.values.pop_front();
+            f.stale = true;
+        }
+        Ok(())
+    }
+}
+
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    use crate::types::numeric::Moments as Exact;
+    use std::marker::PhantomData as P;
     for name in crate::sql::validate::STATISTICS {
-        let kind = || match *name {
+        let kind = match *name {
             "stddev" | "stddev_samp" => Kind::StddevSamp,
             "stddev_pop" => Kind::StddevPop,
             "variance" | "var_samp" => Kind::VarSamp,
             _ => Kind::VarPop,
         };
-        conn.create_aggregate_function(*name, 1, det, Stat(kind()))?;
+        conn.create_aggregate_function(*name, 1, det, Stat::<Moments>(kind, P))?;
         let numeric = format!("pg_numeric_{name}");
-        conn.create_aggregate_function(numeric.as_str(), 1, det, NumericStat(kind()))?;
+        conn.create_aggregate_function(numeric.as_str(), 1, det, Stat::<Exact>(kind, P))?;
+        let window = format!("pg_window_{name}");
+        conn.create_window_function(window.as_str(), 1, det, Window::<Moments>(kind, P))?;
+        let window = format!("pg_window_numeric_{name}");
+        conn.create_window_function(window.as_str(), 1, det, Window::<Exact>(kind, P))?;
     }
     Ok(())
 }

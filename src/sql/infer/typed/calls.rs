@@ -67,27 +67,27 @@ pub(super) fn by_argument_types(
 
 /// The statistics aggregates over double precision, and over integers
 /// and numerics in numeric (`pg_numeric_<name>`, as PostgreSQL computes
-/// them); no window functions here.
+/// them); as window functions, `pg_window_[numeric_]<name>`, which keep
+/// the frame's values (`store::udf::stats`).
 pub(super) fn statistics_call(name: &str, f: &mut Function, types: &[PgType]) -> Result<()> {
     if !crate::sql::validate::STATISTICS.contains(&name) {
         return Ok(());
     }
-    if f.over.is_some() {
-        return Err(refuse(format!("{name} as a window function")));
-    }
-    if matches!(
+    let window = if f.over.is_some() { "window_" } else { "" };
+    let exact = matches!(
         types,
         [PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Numeric(_)]
-    ) {
-        f.name = sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(format!(
-            "pg_numeric_{name}"
-        ))]);
-        return Ok(());
-    }
-    if !matches!(types, [PgType::Float4 | PgType::Float8]) {
+    );
+    if !exact && !matches!(types, [PgType::Float4 | PgType::Float8]) {
         let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
         return Err(refuse(format!("function {name}({})", shown.join(", "))));
     }
+    let renamed = match (exact, window) {
+        (true, _) => format!("pg_{window}numeric_{name}"),
+        (false, "") => return Ok(()),
+        (false, _) => format!("pg_window_{name}"),
+    };
+    f.name = sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(renamed)]);
     Ok(())
 }
 
