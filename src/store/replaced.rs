@@ -14,7 +14,8 @@
 //!   are kept.
 //! - **a table dropped**: a DROP stamped earlier than rows this node wrote
 //!   to the table (on the other side of a split, or while this node was
-//!   away): those rows, written after the DROP, are kept.
+//!   away): those rows, written after the DROP, are kept (looked for in
+//!   the open segment and the shards sealed since, `DROP_MARGIN_MS`).
 //! - **a column lost**: a newer definition without a column this node's
 //!   definition has, that the newer one never dropped (a column added on
 //!   this side of a split, while the other side altered the table too):
@@ -26,6 +27,11 @@ use crate::store::Store;
 use crate::types::quote;
 use crate::types::table::TableDef;
 use crate::types::Datum;
+
+/// How long before a DROP's stamp a shard may have been sealed and still
+/// hold a row written after the DROP (clocks of two nodes disagreeing by
+/// up to this much): ten minutes.
+const DROP_MARGIN_MS: i64 = 10 * 60 * 1000;
 
 /// Which of this node's rows of a table a catalog change loses.
 enum Lost<'a> {
@@ -111,9 +117,27 @@ impl Store {
     /// how many.
     fn keep_rows(&self, old: &TableDef, hlc: i64, lost: Lost, reason: &str) -> Result<usize> {
         let mut conn = self.connect()?;
-        let own: Vec<_> = (conn.live_shards(Some(&old.name))?.into_iter())
+        let mut own: Vec<_> = (conn.live_shards(Some(&old.name))?.into_iter())
             .filter(|s| s.home.is_none())
             .collect();
+        if let Lost::After(hlc) = &lost {
+            // A DROP takes a whole table on every node: only rows written
+            // after it are looked for, in the open segment and the shards
+            // sealed since (less a margin for clocks that disagree), not
+            // in every shard of a big table.
+            let since = ((*hlc >> 16) - DROP_MARGIN_MS) * 1000;
+            let recent: Vec<String> = (conn.rows(
+                "SELECT id FROM main._mosaic_shards WHERE table_name = ?1 AND sealed_at >= ?2",
+                &[Datum::Text(old.name.clone()), Datum::Int(since)],
+            )?)
+            .into_iter()
+            .filter_map(|r| match r.into_iter().next() {
+                Some(Datum::Text(id)) => Some(id),
+                _ => None,
+            })
+            .collect();
+            own.retain(|s| recent.contains(&s.id.0));
+        }
         let ids: Vec<ShardId> = own.iter().map(|s| s.id.clone()).collect();
         conn.attach(&ids)?;
         let cols: Vec<String> = old.columns.iter().map(|c| quote(&c.name)).collect();
