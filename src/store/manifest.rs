@@ -279,7 +279,7 @@ impl Store {
             let mut must_live: Vec<String> = Vec::new();
             for t in rows {
                 if t.home == self.node_name && !live.iter().any(|s| s.id.0 == t.shard) {
-                    if let Some(found) = self.find_row(&mut conn, &def, &own, t)? {
+                    if let Some(found) = self.find_row(&mut conn, &def, &own, t, &targets)? {
                         must_live.push(found.0.clone());
                         targets.push(found);
                     }
@@ -343,12 +343,15 @@ impl Store {
     /// the name it had then (a column renamed since by a former name); a
     /// value of a column dropped since is not compared, and a column added
     /// since reads the same value in every row the tombstone can mean.
+    /// Rows already `taken` by other tombstones of the same delivery are
+    /// passed over (two tombstones of two equal rows mean both).
     fn find_row(
         &self,
         conn: &mut Conn,
         def: &TableDef,
         live: &[LiveShard],
         t: &Tombstone,
+        taken: &[(String, i64)],
     ) -> Result<Option<(String, i64)>> {
         let mut cond = Vec::new();
         let mut values = Vec::new();
@@ -380,10 +383,18 @@ impl Store {
         for s in live {
             let meta = self.meta(&s.id)?;
             let src = crate::store::shard::source(def, &meta, s.tombstones, true)?;
+            let passed: Vec<String> = (taken.iter())
+                .filter(|(shard, _)| *shard == s.id.0)
+                .map(|(_, rid)| rid.to_string())
+                .collect();
+            let passed = match passed.is_empty() {
+                true => String::new(),
+                false => format!(" AND _rid NOT IN ({})", passed.join(", ")),
+            };
             conn.attach(std::slice::from_ref(&s.id))?;
             let found = conn.rows(
                 &format!(
-                    "SELECT _rid FROM ({src}) WHERE {} LIMIT 1",
+                    "SELECT _rid FROM ({src}) WHERE {}{passed} LIMIT 1",
                     cond.join(" AND ")
                 ),
                 values,
@@ -540,5 +551,38 @@ mod tests {
             expected += 2;
             assert_eq!(count(&store), expected, "round {round}");
         }
+    }
+
+    /// Two tombstones of two equal rows (a table without a key) of a shard
+    /// compacted since, in one delivery, delete both rows, not one twice.
+    #[test]
+    fn tombstones_of_equal_rows_delete_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::tests::open_small(dir.path());
+        let def = TableDef {
+            name: "t".into(),
+            columns: vec![
+                Column::new("a", PgType::Int4, false),
+                Column::new("b", PgType::Text, false),
+            ],
+            ..Default::default()
+        };
+        store.create_table(def).unwrap();
+        store
+            .with_writer(|w| {
+                w.execute_batch("INSERT INTO t(a, b) VALUES (1, 'x'), (1, 'x'), (2, 'y')")
+                    .map_err(Error::from)
+            })
+            .unwrap();
+        store.seal("t").unwrap();
+        let gone = |rid| Tombstone {
+            shard: "gone".into(),
+            rid,
+            values: vec![Datum::Int(1), Datum::Text("x".into())],
+            home: store.node_name.clone(),
+            columns: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(store.apply_tombstones("t", &[gone(1), gone(2)]).unwrap(), 2);
+        assert_eq!(count(&store), 1);
     }
 }
