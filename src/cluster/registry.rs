@@ -155,11 +155,6 @@ impl Cluster {
     /// `store::inflight`) rather than skipping it. Blocking; once per table
     /// while its rows stay unsealed.
     pub fn will_write(self: &Arc<Self>, table: &str) {
-        tracing::debug!(
-            table,
-            pushed = self.pushed.lock().contains(table),
-            "will write"
-        );
         if self.pushed.lock().contains(table) {
             // Readings keep it open while the transaction holds key values
             // of it, and every peer was told.

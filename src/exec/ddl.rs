@@ -369,6 +369,21 @@ fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<(
     Ok(())
 }
 
+/// Run a write (INSERT, UPDATE) a DDL statement makes in the session's
+/// transaction, prepared against the catalog as the session sees it now
+/// (with the DDL's own changes).
+fn write(sess: &mut Session, stmt: Statement) -> Result<Outcome> {
+    let p = crate::exec::prepare_parsed(
+        &sess.catalog(),
+        crate::exec::Parsed::Statement(Box::new(stmt)),
+        &[],
+    )?;
+    let Some(stmt) = p.stmt.clone() else {
+        return Err(Error::Internal("a write without a statement".into()));
+    };
+    crate::exec::write::run(sess, stmt, &p, &[], &mut |_| Ok(()))
+}
+
 /// IF EXISTS on an object that is not there: PostgreSQL's NOTICE
 /// (`what` "table", "view", "index", …).
 pub(crate) fn missing_skipped(sess: &Session, what: &str, name: &str) {

@@ -292,6 +292,8 @@ impl Store {
                     targets.push((t.shard.clone(), t.rid));
                 }
             }
+            must_live.sort();
+            must_live.dedup();
             let db = conn.db();
             db.execute_batch("BEGIN IMMEDIATE")?;
             let r = (|| -> Result<Option<usize>> {
@@ -439,6 +441,35 @@ mod tests {
     use super::*;
     use crate::types::PgType;
 
+    /// Table `t (a int, b text)` in a new store in `dir`.
+    fn store_with_t(dir: &std::path::Path) -> std::sync::Arc<Store> {
+        let store = crate::store::tests::open_small(dir);
+        store.create_table(table_t()).unwrap();
+        store
+    }
+
+    fn table_t() -> TableDef {
+        TableDef {
+            name: "t".into(),
+            columns: vec![
+                Column::new("a", PgType::Int4, false),
+                Column::new("b", PgType::Text, false),
+            ],
+            ..Default::default()
+        }
+    }
+
+    /// A tombstone of this node's row `(a, b)` at `rid` of `shard`.
+    fn tombstone(store: &Store, shard: &str, rid: i64, a: i64, b: &str) -> Tombstone {
+        Tombstone {
+            shard: shard.into(),
+            rid,
+            values: vec![Datum::Int(a), Datum::Text(b.into())],
+            home: store.node_name.clone(),
+            columns: vec!["a".into(), "b".into()],
+        }
+    }
+
     fn count(store: &Store) -> i64 {
         let mut conn = store.connect().unwrap();
         let live = conn.live_shards(Some("t")).unwrap();
@@ -463,16 +494,8 @@ mod tests {
     #[test]
     fn a_tombstone_finds_its_row_after_columns_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::tests::open_small(dir.path());
-        let mut def = TableDef {
-            name: "t".into(),
-            columns: vec![
-                Column::new("a", PgType::Int4, false),
-                Column::new("b", PgType::Text, false),
-            ],
-            ..Default::default()
-        };
-        store.create_table(def.clone()).unwrap();
+        let store = store_with_t(dir.path());
+        let mut def = table_t();
         store
             .with_writer(|w| {
                 w.execute_batch("INSERT INTO t(a, b) VALUES (1, 'x'), (2, 'y'), (1, 'y')")
@@ -491,13 +514,7 @@ mod tests {
             .unwrap();
         assert_eq!(count(&store), 3);
         // Its shard is gone (compacted since): the home looks for the row.
-        let t = Tombstone {
-            shard: "gone".into(),
-            rid: 1,
-            values: vec![Datum::Int(2), Datum::Text("y".into())],
-            home: store.node_name.clone(),
-            columns: vec!["a".into(), "b".into()],
-        };
+        let t = tombstone(&store, "gone", 1, 2, "y");
         assert_eq!(store.apply_tombstones("t", &[t]).unwrap(), 1);
         assert_eq!(count(&store), 2);
     }
@@ -511,16 +528,7 @@ mod tests {
     #[test]
     fn tombstones_arriving_during_a_compaction_are_not_lost() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::tests::open_small(dir.path());
-        let def = TableDef {
-            name: "t".into(),
-            columns: vec![
-                Column::new("a", PgType::Int4, false),
-                Column::new("b", PgType::Text, false),
-            ],
-            ..Default::default()
-        };
-        store.create_table(def).unwrap();
+        let store = store_with_t(dir.path());
         let mut expected = 0;
         for round in 0..25 {
             let base = round * 10;
@@ -533,17 +541,10 @@ mod tests {
                 })
                 .unwrap();
             let shard = store.seal("t").unwrap().remove(0);
-            let tombstone = |rid: i64| Tombstone {
-                shard: shard.id.0.clone(),
-                rid,
-                values: vec![Datum::Int(base + rid - 1), Datum::Text("x".into())],
-                home: store.node_name.clone(),
-                columns: vec!["a".into(), "b".into()],
-            };
             // Eight of ten rows, one delivery each, all at once.
             std::thread::scope(|s| {
                 for rid in 1..=8 {
-                    let t = tombstone(rid);
+                    let t = tombstone(&store, &shard.id.0, rid, base + rid - 1, "x");
                     let store = &store;
                     s.spawn(move || store.apply_tombstones("t", &[t]).unwrap());
                 }
@@ -558,16 +559,7 @@ mod tests {
     #[test]
     fn tombstones_of_equal_rows_delete_each() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::tests::open_small(dir.path());
-        let def = TableDef {
-            name: "t".into(),
-            columns: vec![
-                Column::new("a", PgType::Int4, false),
-                Column::new("b", PgType::Text, false),
-            ],
-            ..Default::default()
-        };
-        store.create_table(def).unwrap();
+        let store = store_with_t(dir.path());
         store
             .with_writer(|w| {
                 w.execute_batch("INSERT INTO t(a, b) VALUES (1, 'x'), (1, 'x'), (2, 'y')")
@@ -575,13 +567,7 @@ mod tests {
             })
             .unwrap();
         store.seal("t").unwrap();
-        let gone = |rid| Tombstone {
-            shard: "gone".into(),
-            rid,
-            values: vec![Datum::Int(1), Datum::Text("x".into())],
-            home: store.node_name.clone(),
-            columns: vec!["a".into(), "b".into()],
-        };
+        let gone = |rid| tombstone(&store, "gone", rid, 1, "x");
         assert_eq!(store.apply_tombstones("t", &[gone(1), gone(2)]).unwrap(), 2);
         assert_eq!(count(&store), 1);
     }

@@ -15,7 +15,7 @@ use sqlparser::ast::{CreateTable, Expr, Query, SelectItem, SetExpr, Statement, V
 
 use super::{create_table, relation_exists};
 use crate::error::{Error, Result};
-use crate::exec::{system, Outcome, Parsed, Session};
+use crate::exec::{system, Outcome, Session};
 use crate::sql::{ctas, ident_name, object_name};
 use crate::types::table::RelKind;
 use crate::types::{quote, PgType};
@@ -191,15 +191,7 @@ pub(super) fn insert_query(
         return Err(Error::Internal("INSERT did not parse".into()));
     };
     insert.source = Some(query);
-    let p = crate::exec::prepare_parsed(
-        &sess.catalog(),
-        Parsed::Statement(Box::new(Statement::Insert(insert))),
-        &[],
-    )?;
-    let Some(stmt) = p.stmt.clone() else {
-        return Err(Error::Internal("INSERT without a statement".into()));
-    };
-    let outcome = crate::exec::write::run(sess, stmt, &p, &[], &mut |_| Ok(()))?;
+    let outcome = super::write(sess, Statement::Insert(insert))?;
     Ok(match &outcome {
         Outcome::Command(tag) => tag.rsplit(' ').next().unwrap_or("0").to_string(),
         _ => "0".into(),

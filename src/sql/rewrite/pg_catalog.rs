@@ -11,8 +11,9 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator as Op, DataType, Expr, FunctionArguments, ObjectName, Query,
-    SelectItem, SetExpr, Statement, Subscript, TableFactor, Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator as Op, DataType, Expr, FunctionArg, FunctionArgExpr,
+    FunctionArguments, ObjectName, Query, SelectItem, SetExpr, Statement, Subscript, TableFactor,
+    Value, VisitMut, VisitorMut,
 };
 
 mod select_srf;
@@ -354,6 +355,66 @@ fn post(e: &mut Expr) -> Result<()> {
     Ok(())
 }
 
+/// The arguments of a `generate_series(start, stop[, step])` call.
+pub(crate) struct SeriesArgs<'a> {
+    pub start: &'a Expr,
+    pub stop: &'a Expr,
+    pub step: Option<&'a Expr>,
+}
+
+impl SeriesArgs<'_> {
+    /// Start, stop and step as SQL text, each in parentheses (the step 1
+    /// when left out).
+    pub fn texts(&self) -> (String, String, String) {
+        (
+            format!("({})", self.start),
+            format!("({})", self.stop),
+            self.step.map_or("1".to_string(), |s| format!("({s})")),
+        )
+    }
+
+    /// Whether an argument calls a volatile function (copied where the
+    /// series is rewritten, it would be evaluated more than once).
+    pub fn volatile(&self) -> bool {
+        [Some(self.start), Some(self.stop), self.step]
+            .into_iter()
+            .flatten()
+            .any(crate::sql::functions::calls_volatile)
+    }
+}
+
+/// A `generate_series` call's arguments; another count of them, or a
+/// named one, is refused.
+pub(crate) fn series_args(args: &[FunctionArg]) -> Result<SeriesArgs<'_>> {
+    let exprs: Vec<&Expr> = (args.iter())
+        .filter_map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    if exprs.len() != args.len() {
+        return Err(Error::Unsupported(
+            "generate_series with named arguments".into(),
+        ));
+    }
+    match exprs.as_slice() {
+        [start, stop] => Ok(SeriesArgs {
+            start,
+            stop,
+            step: None,
+        }),
+        [start, stop, step] => Ok(SeriesArgs {
+            start,
+            stop,
+            step: Some(step),
+        }),
+        _ => Err(Error::Unsupported(format!(
+            "generate_series with {} arguments",
+            exprs.len()
+        ))),
+    }
+}
+
 /// A `generate_series` reading earlier FROM items, as the row of
 /// positions `sql::infer::typed::lateral` reads (`unnest::lateral_series`);
 /// true when `f` is one (made now, or earlier).
@@ -408,17 +469,7 @@ fn table_function(f: &mut TableFactor) -> Result<()> {
                 .as_ref()
                 .is_none_or(|a| a.name.value != "mosaic_series") =>
         {
-            let list: Vec<String> = args.args.iter().map(|a| format!("({a})")).collect();
-            let (a, b, step) = match list.as_slice() {
-                [a, b] => (a.clone(), b.clone(), "1".to_string()),
-                [a, b, s] => (a.clone(), b.clone(), s.clone()),
-                _ => {
-                    return Err(Error::Unsupported(format!(
-                        "generate_series with {} arguments",
-                        list.len()
-                    )))
-                }
-            };
+            let (a, b, step) = series_args(&args.args)?.texts();
             (
                 format!("generate_series(0, pg_series_last({a}, {b}, {step})) AS mosaic_series"),
                 format!("{a} + {step} * value"),

@@ -130,15 +130,7 @@ pub(super) fn fill_volatile(sess: &mut Session, name: &str, column_def: &ColumnD
     let Some(stmt) = crate::sql::parse(&sql)?.pop() else {
         return Err(Error::Internal("UPDATE did not parse".into()));
     };
-    let p = crate::exec::prepare_parsed(
-        &sess.catalog(),
-        crate::exec::Parsed::Statement(Box::new(stmt)),
-        &[],
-    )?;
-    let Some(stmt) = p.stmt.clone() else {
-        return Err(Error::Internal("UPDATE without a statement".into()));
-    };
-    crate::exec::write::run(sess, stmt, &p, &[], &mut |_| Ok(()))?;
+    crate::exec::ddl::write(sess, stmt)?;
     if !col.not_null {
         return Ok(());
     }

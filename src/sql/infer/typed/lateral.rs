@@ -199,39 +199,22 @@ impl Typer<'_> {
     /// `lateral_series`): `a + step * value`. Of integers only; its start
     /// and step are copied, so a volatile one is refused.
     fn series_read(&mut self, args: &[FunctionArg], row: &sqlparser::ast::Ident) -> Result<String> {
-        let exprs: Vec<&Expr> = (args.iter())
-            .filter_map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x),
-                _ => None,
-            })
-            .collect();
-        let (start, step) = match exprs.as_slice() {
-            [a, _] => (*a, None),
-            [a, _, s] => (*a, Some(*s)),
-            _ => {
-                return Err(Error::Unsupported(
-                    "generate_series with these arguments".into(),
-                ))
-            }
-        };
+        let series = crate::sql::rewrite::pg_catalog::series_args(args)?;
         if !matches!(
-            self.type_of(start),
+            self.type_of(series.start),
             PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Unknown
         ) {
             return Err(Error::Unsupported(
                 "generate_series of other than integers reading another FROM item".into(),
             ));
         }
-        if exprs
-            .iter()
-            .any(|e| crate::sql::functions::calls_volatile(e))
-        {
+        if series.volatile() {
             return Err(Error::Unsupported(
                 "generate_series with a volatile argument reading another FROM item".into(),
             ));
         }
-        let step = step.map_or("1".to_string(), |s| format!("({s})"));
-        Ok(format!("(({start}) + {step} * {row}.value)"))
+        let (start, _, step) = series.texts();
+        Ok(format!("({start} + {step} * {row}.value)"))
     }
 
     /// What reads each array of a lateral `unnest` from its `json_each` row.

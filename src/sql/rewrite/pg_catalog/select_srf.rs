@@ -198,53 +198,34 @@ fn series(f: &sqlparser::ast::Function) -> Result<(String, Expr)> {
             "generate_series without arguments".into(),
         ));
     };
-    let args: Vec<&Expr> = (list.args.iter())
-        .filter_map(|a| match a {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-            _ => None,
-        })
-        .collect();
-    if args.len() != list.args.len() {
-        return Err(Error::Unsupported(
-            "generate_series with named arguments".into(),
-        ));
-    }
-    let (a, b, step) = match args.as_slice() {
-        [a, b] => (a.to_string(), b.to_string(), "1".to_string()),
-        [a, b, s] => (a.to_string(), b.to_string(), s.to_string()),
-        _ => {
-            return Err(Error::Unsupported(format!(
-                "generate_series with {} arguments",
-                args.len()
-            )))
-        }
-    };
-    if args
-        .iter()
-        .any(|e| crate::sql::functions::calls_volatile(e))
-    {
+    let series = super::series_args(&list.args)?;
+    if series.volatile() {
         return Err(Error::Unsupported(
             "generate_series in a SELECT list with a volatile argument".into(),
         ));
     }
-    let length = format!("pg_series_last(({a}), ({b}), ({step})) + 1");
+    let (a, b, step) = series.texts();
+    let length = format!("pg_series_last({a}, {b}, {step}) + 1");
     let at = crate::sql::parse_expr(&format!(
-        "CASE WHEN mosaic_srf.value <= {length} THEN ({a}) + ({step}) * (mosaic_srf.value - 1) END"
+        "CASE WHEN mosaic_srf.value <= {length} THEN {a} + {step} * (mosaic_srf.value - 1) END"
     ))?;
     Ok((length, at))
+}
+
+/// Whether `e` calls a set-returning function this module expands.
+fn expands(e: &Expr) -> bool {
+    sqlparser::ast::visit_expressions(e, |x| match x {
+        Expr::Function(f) if srf_kind(f).is_some() => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }
 
 /// Whether the SELECT list calls a set-returning function this module
 /// expands.
 fn calls_srf(sel: &Select) -> bool {
     sel.projection.iter().any(|item| match item {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-            sqlparser::ast::visit_expressions(e, |x| match x {
-                Expr::Function(f) if srf_kind(f).is_some() => ControlFlow::Break(()),
-                _ => ControlFlow::Continue(()),
-            })
-            .is_break()
-        }
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => expands(e),
         _ => false,
     })
 }
@@ -276,11 +257,7 @@ fn expands_after_grouping(sel: &Select) -> bool {
             SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias)),
             _ => return false,
         };
-        let calls = sqlparser::ast::visit_expressions(expr, |x| match x {
-            Expr::Function(f) if srf_kind(f).is_some() => ControlFlow::Break(()),
-            _ => ControlFlow::Continue(()),
-        })
-        .is_break();
+        let calls = expands(expr);
         let grouped = group.iter().any(|g| match g {
             Expr::Value(v) => v.value.to_string() == (i + 1).to_string(),
             Expr::Identifier(id) => alias.is_some_and(|a| a.value == id.value),

@@ -138,17 +138,8 @@ pub(super) fn lateral_series(
     args: &[FunctionArg],
     alias: Option<&sqlparser::ast::TableAlias>,
 ) -> Result<TableFactor> {
-    let list: Vec<String> = args.iter().map(|a| format!("({a})")).collect();
-    let last = match list.as_slice() {
-        [a, b] => format!("pg_series_last({a}, {b}, 1)"),
-        [a, b, s] => format!("pg_series_last({a}, {b}, {s})"),
-        _ => {
-            return Err(Error::Unsupported(format!(
-                "generate_series with {} arguments",
-                list.len()
-            )))
-        }
-    };
+    let (a, b, step) = super::series_args(args)?.texts();
+    let last = format!("pg_series_last({a}, {b}, {step})");
     row_factor(
         &format!("generate_series(0, {last})"),
         "generate_series",
