@@ -130,6 +130,11 @@ pub struct ServeArgs {
     /// statement that asks the same (0: none kept).
     #[arg(long, env = "MOSAIC_RESULT_CACHE_BYTES")]
     pub result_cache_bytes: Option<u64>,
+    /// Bytes of sealed shards' vectors kept in memory for
+    /// nearest-neighbour queries (0: none; they read each shard's vec0
+    /// index instead).
+    #[arg(long, env = "MOSAIC_VECTOR_CACHE_BYTES")]
+    pub vector_cache_bytes: Option<u64>,
     /// TLS certificate (PEM).
     #[arg(long, env = "MOSAIC_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
@@ -187,6 +192,7 @@ impl ServeArgs {
             edge_cache_bytes: self.edge_cache_bytes.or(other.edge_cache_bytes),
             gather_limit_bytes: self.gather_limit_bytes.or(other.gather_limit_bytes),
             result_cache_bytes: self.result_cache_bytes.or(other.result_cache_bytes),
+            vector_cache_bytes: self.vector_cache_bytes.or(other.vector_cache_bytes),
             tls_cert: self.tls_cert.or(other.tls_cert),
             tls_key: self.tls_key.or(other.tls_key),
             tls: self.tls.or(other.tls),
@@ -226,6 +232,8 @@ pub struct Config {
     pub gather_limit_bytes: u64,
     /// Bytes of query results over sealed shards kept for reuse.
     pub result_cache_bytes: u64,
+    /// Bytes of sealed shards' vectors kept in memory.
+    pub vector_cache_bytes: u64,
     pub seal_idle_secs: u64,
     pub user: String,
     pub password: Option<String>,
@@ -307,6 +315,7 @@ impl Config {
             ("edge-cache-bytes", self.edge_cache_bytes.to_string()),
             ("gather-limit-bytes", self.gather_limit_bytes.to_string()),
             ("result-cache-bytes", self.result_cache_bytes.to_string()),
+            ("vector-cache-bytes", self.vector_cache_bytes.to_string()),
             ("tls", tls),
             ("tls-required", self.tls_required.to_string()),
             ("max-connections", self.max_connections.to_string()),
@@ -514,6 +523,7 @@ impl Config {
             edge_cache_bytes: args.edge_cache_bytes.unwrap_or(1 << 30),
             gather_limit_bytes: args.gather_limit_bytes.unwrap_or(1 << 30),
             result_cache_bytes: args.result_cache_bytes.unwrap_or(256 << 20),
+            vector_cache_bytes: args.vector_cache_bytes.unwrap_or(512 << 20),
             seal_idle_secs: args.seal_idle_secs.unwrap_or(60),
             user: args.user.unwrap_or_else(|| "mosaic".to_string()),
             password: args.password,

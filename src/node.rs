@@ -35,6 +35,7 @@ async fn serve(config: Config) -> Result<()> {
         StoreOptions {
             shard_max_rows: config.shard_max_rows,
             result_cache_bytes: config.result_cache_bytes,
+            vector_cache_bytes: config.vector_cache_bytes,
             // Not a flag: only tests of clock skew set it.
             clock_skew_ms: std::env::var("MOSAIC_CLOCK_SKEW_MS")
                 .ok()

@@ -211,17 +211,61 @@ fn brute_force(
     by.into_iter().take(k).map(|(d, id)| (id, d)).collect()
 }
 
+/// The two ways a shard lists its nearest rows (`plan::nearest`): exact
+/// distances over its vectors kept in memory (the default), or its vec0
+/// index (when the node keeps no vectors: `--vector-cache-bytes 0`).
+#[derive(Clone, Copy)]
+enum Way {
+    Memory,
+    Vec0,
+}
+
+impl Way {
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Way::Memory => &[],
+            Way::Vec0 => &["--vector-cache-bytes", "0"],
+        }
+    }
+
+    /// What EXPLAIN ANALYZE says of a shard answered this way.
+    fn through(self) -> &'static str {
+        match self {
+            Way::Memory => "(through the shard's vectors in memory, ",
+            Way::Vec0 => "(through the vec0 index, ",
+        }
+    }
+
+    /// What EXPLAIN ANALYZE says of a shard read whole.
+    fn whole(self) -> &'static str {
+        match self {
+            Way::Memory => "(the vectors in memory could not prove them: every row read)",
+            Way::Vec0 => "(the vec0 index could not prove them: every row read)",
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_operator_gives_the_exact_top_k_through_vectors_in_memory() {
+    every_operator_gives_the_exact_top_k(Way::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_operator_gives_the_exact_top_k_through_vec0_indexes() {
+    every_operator_gives_the_exact_top_k(Way::Vec0).await;
+}
+
 /// Random vectors (some repeated, so that rows tie; some NULL) written
 /// through three nodes into 64-row shards, each shard with its vec0 index.
 /// Every operator's top-k, with and without a filter, before and after a
 /// delete, asked of every node, must equal a brute force here: ids
 /// exactly, distances within 1e-5. EXPLAIN ANALYZE shows shards answering
-/// through their vec0 index and, under a filter the candidates cannot
-/// satisfy, reading every row instead.
-#[tokio::test(flavor = "multi_thread")]
-async fn every_operator_gives_the_exact_top_k_through_shard_indexes() {
+/// `way` and, under a filter the candidates cannot satisfy, reading every
+/// row instead.
+async fn every_operator_gives_the_exact_top_k(way: Way) {
     const DIMS: usize = 16;
-    let nodes = start_cluster(&["w1", "w2", "w3"], &["--shard-max-rows", "64"]).await;
+    let flags = [&["--shard-max-rows", "64"], way.flags()].concat();
+    let nodes = start_cluster(&["w1", "w2", "w3"], &flags).await;
     let mut clients = Vec::new();
     for n in &nodes {
         clients.push(n.client().await);
@@ -323,10 +367,7 @@ async fn every_operator_gives_the_exact_top_k_through_shard_indexes() {
     };
     let q = text(&queries[1]);
     let plan = analyze(format!("SELECT id FROM emb ORDER BY v <-> '{q}' LIMIT 5")).await;
-    assert!(
-        plan.iter().any(|l| l.contains("(through the vec0 index, ")),
-        "{plan:#?}"
-    );
+    assert!(plan.iter().any(|l| l.contains(way.through())), "{plan:#?}");
     // A query vector cast from a text parameter, as drivers send it.
     let plan: Vec<String> = clients[0]
         .query(
@@ -338,31 +379,33 @@ async fn every_operator_gives_the_exact_top_k_through_shard_indexes() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(
-        plan.iter().any(|l| l.contains("(through the vec0 index, ")),
-        "{plan:#?}"
-    );
+    assert!(plan.iter().any(|l| l.contains(way.through())), "{plan:#?}");
     // Only one row in a hundred passes: the candidates cannot prove five.
     let plan = analyze(format!(
         "SELECT id FROM emb WHERE id % 100 = 1 ORDER BY v <-> '{q}' LIMIT 5"
     ))
     .await;
-    assert!(
-        plan.iter()
-            .any(|l| l.contains("(the vec0 index could not prove them: every row read)")),
-        "{plan:#?}"
-    );
+    assert!(plan.iter().any(|l| l.contains(way.whole())), "{plan:#?}");
 }
 
-/// Rows tied at the edge of vec0's candidates: 1200 rows hold the same
-/// vector, so vec0's candidates (35, then 560) are any of them, while the query
-/// breaks the tie by `g`, which falls as `id` rises. No candidate's exact
-/// distance is below the bound, so the shard is read whole and the answer
-/// is PostgreSQL's; a bound that let the tied candidates through would
-/// answer with the wrong rows.
 #[tokio::test(flavor = "multi_thread")]
-async fn rows_tied_at_the_edge_of_the_candidates_are_read_whole() {
-    let nodes = start_cluster(&["t1"], &[]).await;
+async fn rows_tied_at_the_edge_of_the_candidates_in_memory_are_read_whole() {
+    rows_tied_at_the_edge_of_the_candidates_are_read_whole(Way::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_tied_at_the_edge_of_the_vec0_candidates_are_read_whole() {
+    rows_tied_at_the_edge_of_the_candidates_are_read_whole(Way::Vec0).await;
+}
+
+/// Rows tied at the edge of the candidates: 1200 rows hold the same
+/// vector, so the candidates (35, then 560) are any of them, while the
+/// query breaks the tie by `g`, which falls as `id` rises. No candidate's
+/// exact distance is below the bound, so the shard is read whole and the
+/// answer is PostgreSQL's; a bound that let the tied candidates through
+/// would answer with the wrong rows.
+async fn rows_tied_at_the_edge_of_the_candidates_are_read_whole(way: Way) {
+    let nodes = start_cluster(&["t1"], way.flags()).await;
     let c = nodes[0].client().await;
     c.batch_execute(
         "CREATE TABLE dup (id int PRIMARY KEY, g int, v vector(3));
@@ -384,9 +427,5 @@ async fn rows_tied_at_the_edge_of_the_candidates_are_read_whole() {
         .into_iter()
         .filter_map(|r| r[0].clone())
         .collect();
-    assert!(
-        plan.iter()
-            .any(|l| l.contains("(the vec0 index could not prove them: every row read)")),
-        "{plan:#?}"
-    );
+    assert!(plan.iter().any(|l| l.contains(way.whole())), "{plan:#?}");
 }

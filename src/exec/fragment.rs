@@ -99,6 +99,11 @@ pub struct Job {
 pub struct NearestJob {
     pub fallback: String,
     pub how: plan::nearest::Narrowing,
+    /// `sql` with the candidates listed by the shard's vectors kept in
+    /// memory (`how.memory`), when the node keeps them.
+    pub memory: Option<String>,
+    /// The shard's rows, for the vectors' room in memory.
+    pub rows: u64,
 }
 
 /// The tombstoned rows of a shard, as this transaction sees them.
@@ -225,22 +230,37 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
         let (sql, nearest) = match nearest {
             None => (compile(sess, split, &source)?, None),
             Some(n) => {
-                let condition = match &narrow {
-                    Some(r) => format!("{r} AND {}", n.condition),
-                    None => n.condition.clone(),
+                let through = |with: Option<&str>, condition: &str| -> Result<String> {
+                    let condition = match &narrow {
+                        Some(r) => format!("{r} AND {condition}"),
+                        None => condition.to_string(),
+                    };
+                    let source = crate::store::shard::narrowed_source(
+                        &def,
+                        meta,
+                        s.tombstones,
+                        false,
+                        Some(&condition),
+                    )?;
+                    compile(
+                        sess,
+                        split,
+                        &format!("{} {source}", with.unwrap_or_default()),
+                    )
                 };
-                let through = crate::store::shard::narrowed_source(
-                    &def,
-                    meta,
-                    s.tombstones,
-                    false,
-                    Some(&condition),
-                )?;
-                let through = format!("{} {through}", n.with.as_deref().unwrap_or_default());
-                let fallback = compile(sess, split, &source)?;
+                let memory = match &n.memory {
+                    Some(m) => Some(through(None, &m.condition)?),
+                    None => None,
+                };
+                let job = NearestJob {
+                    fallback: compile(sess, split, &source)?,
+                    memory,
+                    rows: meta.row_count,
+                    how: n,
+                };
                 (
-                    compile(sess, split, &through)?,
-                    Some(NearestJob { fallback, how: n }),
+                    through(job.how.with.as_deref(), &job.how.condition)?,
+                    Some(job),
                 )
             }
         };
@@ -365,11 +385,39 @@ fn run_on_shard(
     let conn = store.scratch(session, &job.id, &job.tombstones)?;
     // A cancel or statement_timeout reaches this connection too.
     let _cancellable = shared.register(&conn);
-    let Some(NearestJob { fallback, how }) = &job.nearest else {
+    let Some(NearestJob {
+        fallback,
+        how,
+        memory,
+        rows,
+    }) = &job.nearest
+    else {
         return Ok((conn.rows(&job.sql, params)?, None));
     };
     let mut with_try = params.to_vec();
     with_try.push(Datum::Null);
+    if let (Some(sql), Some(m)) = (memory, &how.memory) {
+        let kept = store
+            .vectors
+            .of(&conn, &job.id, &m.column, m.query.len(), *rows)?;
+        if let Some(vectors) = kept {
+            let distances = vectors.distances(&m.query);
+            for (value, _) in &how.tries {
+                let Datum::Int(n) = value else { continue };
+                let listed = vectors.proven(&distances, usize::try_from(*n).unwrap_or(0));
+                let listed: Vec<String> = listed.iter().map(i64::to_string).collect();
+                with_try[params.len()] = Datum::Text(format!("{{{}}}", listed.join(",")));
+                let rows = conn.rows(sql, &with_try)?;
+                if rows.len() >= how.keep {
+                    let how = format!("through the shard's vectors in memory, {n} candidates");
+                    return Ok((rows, Some(how)));
+                }
+            }
+            let rows = conn.rows(fallback, params)?;
+            let why = "the vectors in memory could not prove them: every row read";
+            return Ok((rows, Some(why.into())));
+        }
+    }
     for (value, what) in &how.tries {
         with_try[params.len()] = value.clone();
         let rows = conn.rows(&job.sql, &with_try)?;
@@ -544,7 +592,8 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
     for j in &jobs {
         let through = match (&j.nearest, j.rtree) {
             (Some(n), _) => format!(
-                " (its nearest rows through the shard's {}, each checked by its exact distance; every row when they cannot be proven the nearest)",
+                " (its nearest rows through the shard's {}{}, each checked by its exact distance; every row when they cannot be proven the nearest)",
+                if n.memory.is_some() { "vectors in memory or its " } else { "" },
                 n.how.index
             ),
             (None, true) => " (its rows through the shard's R*Tree)".into(),

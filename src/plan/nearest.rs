@@ -164,6 +164,23 @@ pub struct Narrowing {
     /// A distance no row of the shard is nearer than (the distance to the
     /// shard's box, less a margin above rounding); `None` for vectors.
     pub bound: Option<f64>,
+    /// A vector top-k's other way, taken when the node keeps the shard's
+    /// vectors in memory.
+    pub memory: Option<InMemory>,
+}
+
+/// The rows of a vector top-k listed by their exact distances, computed
+/// from the shard's vectors kept in memory (`store::vectors`): no margin
+/// is needed, and no vec0 index is read. `condition` takes the place of
+/// the narrowing's (and `with` is left out); its extra parameter is, for
+/// each try's number of candidates, the rows proven nearest among them
+/// (`_rid`s as an array's text form, `{1,7}`).
+#[derive(Debug, Clone)]
+pub struct InMemory {
+    /// The column, as the shard names it.
+    pub column: String,
+    pub query: Vec<f32>,
+    pub condition: String,
 }
 
 /// What a narrowing of one shard is made from.
@@ -177,7 +194,8 @@ struct Shard<'a> {
 impl Shard<'_> {
     fn vectors(&self, query: &Expr, params: &[Datum]) -> Option<Narrowing> {
         let dims = self.stats.vec_index()?;
-        if query_vector(query, params)?.len() != dims as usize {
+        let q_vector = query_vector(query, params)?;
+        if q_vector.len() != dims as usize {
             return None;
         }
         let q = match vector_form(query)? {
@@ -202,6 +220,13 @@ impl Shard<'_> {
                 .collect(),
             index: "vec0 index",
             bound: None,
+            memory: Some(InMemory {
+                column: self.stats.name.clone(),
+                query: q_vector,
+                condition: format!(
+                    "_rid IN (SELECT CAST(value AS INTEGER) FROM json_each(pg_array_json({n})))"
+                ),
+            }),
         })
     }
 
@@ -246,6 +271,7 @@ impl Shard<'_> {
                 .collect(),
             index: "R*Tree",
             bound: Some(near - margin),
+            memory: None,
         })
     }
 }

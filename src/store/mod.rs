@@ -17,6 +17,7 @@ mod conn;
 pub mod errors;
 pub mod gate;
 pub mod inflight;
+mod lru;
 mod manifest;
 mod replaced;
 pub mod results;
@@ -26,6 +27,7 @@ pub mod sequences;
 pub mod shard;
 mod stats;
 pub mod udf;
+pub mod vectors;
 
 pub use backup::{append_chunk, read_chunk};
 pub use conn::{Conn, Interrupt, PreparedSql};
@@ -59,6 +61,8 @@ pub struct StoreOptions {
     pub shard_max_rows: u64,
     /// Bytes of query results over sealed shards kept for reuse.
     pub result_cache_bytes: u64,
+    /// Bytes of sealed shards' vectors kept in memory (`vectors`).
+    pub vector_cache_bytes: u64,
     /// Milliseconds the node's hybrid logical clock reads the wall clock
     /// off (0; tests of clock skew set `MOSAIC_CLOCK_SKEW_MS`).
     pub clock_skew_ms: i64,
@@ -87,6 +91,8 @@ pub struct Store {
     pub inflight: Arc<inflight::InFlight>,
     /// Query results over sealed shards, kept for reuse (`results`).
     pub results: results::Results,
+    /// Sealed shards' vectors, kept for nearest-neighbour scans.
+    pub vectors: vectors::Vectors,
     /// Which shard files were verified, and which are damaged (`scrub`).
     pub soundness: Arc<scrub::Soundness>,
     /// What a session's COMMIT passes; a backup closes it (`store::gate`).
@@ -124,6 +130,7 @@ impl Store {
         catalog::init_journal(&writer)?;
         let store = Store {
             results: results::Results::new(options.result_cache_bytes),
+            vectors: vectors::Vectors::new(options.vector_cache_bytes),
             dir: dir.to_path_buf(),
             shards_dir,
             segments_path,

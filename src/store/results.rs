@@ -13,12 +13,11 @@
 //! A result that either touched is not kept.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 
+use crate::store::lru::Lru;
 use crate::store::shard::ShardId;
 use crate::types::Datum;
 
@@ -138,84 +137,35 @@ pub fn calls_sqlite_volatile(sql: &str) -> bool {
 }
 
 /// The node's kept results, the least recently used dropped first when
-/// they would pass the budget.
-pub struct Results {
-    budget: u64,
-    inner: Mutex<Inner>,
-}
-
-#[derive(Default)]
-struct Inner {
-    entries: HashMap<Key, Entry>,
-    /// Keys by their last use, oldest first.
-    order: BTreeMap<u64, Key>,
-    tick: u64,
-    bytes: u64,
-}
-
-struct Entry {
-    rows: Arc<Rows>,
-    bytes: u64,
-    tick: u64,
-}
+/// they would pass the budget; a result larger than an eighth of the
+/// budget is not kept (it would push out many small ones).
+pub struct Results(Lru<Key, Rows>);
 
 impl Results {
     /// Kept results of at most `budget` bytes (0: none kept).
     pub fn new(budget: u64) -> Results {
-        Results {
-            budget,
-            inner: Mutex::new(Inner::default()),
-        }
+        Results(Lru::new(budget, budget / 8))
     }
 
     pub fn enabled(&self) -> bool {
-        self.budget > 0
+        self.0.would_keep(0)
     }
 
     /// The rows kept under `key`, if any.
     pub fn get(&self, key: &Key) -> Option<Arc<Rows>> {
-        let mut inner = self.inner.lock();
-        inner.tick += 1;
-        let tick = inner.tick;
-        let entry = inner.entries.get_mut(key)?;
-        let old = std::mem::replace(&mut entry.tick, tick);
-        let rows = entry.rows.clone();
-        inner.order.remove(&old);
-        inner.order.insert(tick, *key);
-        Some(rows)
+        self.0.get(key)
     }
 
-    /// Keep `rows` under `key`; a result larger than an eighth of the
-    /// budget is not kept (it would push out many small ones).
+    /// Keep `rows` under `key`.
     pub fn put(&self, key: Key, rows: Arc<Rows>) {
         let bytes = size_of(&rows);
-        if bytes > self.budget / 8 {
-            return;
-        }
-        let mut inner = self.inner.lock();
-        inner.tick += 1;
-        let tick = inner.tick;
-        if let Some(old) = inner.entries.insert(key, Entry { rows, bytes, tick }) {
-            inner.order.remove(&old.tick);
-            inner.bytes -= old.bytes;
-        }
-        inner.order.insert(tick, key);
-        inner.bytes += bytes;
-        while inner.bytes > self.budget {
-            let Some((_, oldest)) = inner.order.pop_first() else {
-                break;
-            };
-            if let Some(e) = inner.entries.remove(&oldest) {
-                inner.bytes -= e.bytes;
-            }
-        }
+        self.0.put(key, rows, bytes);
     }
 
     /// Bytes kept now, and how many results.
     #[cfg(test)]
     fn usage(&self) -> (u64, usize) {
-        let inner = self.inner.lock();
-        (inner.bytes, inner.entries.len())
+        self.0.usage()
     }
 }
 

@@ -8,6 +8,7 @@ pub(super) fn open_small(dir: &Path) -> Arc<Store> {
     let options = StoreOptions {
         shard_max_rows: 10,
         result_cache_bytes: 0,
+        vector_cache_bytes: 0,
         clock_skew_ms: 0,
     };
     Store::open(dir, options, None).unwrap()

@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 use super::{fail, FnResult};
 use crate::error::Error;
-use crate::types::vector::{self, check_same};
+use crate::types::vector::{self, check_same, l2_squared};
 
 /// Argument `i` as a vector; `None` for NULL. Text is read as a vector's
 /// text form (a parameter or literal the typed step could not convert).
@@ -54,14 +54,8 @@ fn pair(ctx: &Context<'_>, f: impl Fn(&[f32], &[f32]) -> Result<Value, Error>) -
 }
 
 /// The distances, over pairs of elements in order (from `f32` slices, or
-/// straight from two stored BLOBs: `distance`).
-fn l2_squared(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
-    pairs.fold(0.0f32, |d, (x, y)| {
-        let diff = x - y;
-        d + diff * diff
-    })
-}
-
+/// straight from two stored BLOBs: `distance`); the L2 one is
+/// `types::vector::l2_squared`, which nearest-neighbour scans share.
 fn inner(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
     pairs.fold(0.0f32, |d, (x, y)| d + x * y)
 }
