@@ -255,7 +255,8 @@ async fn every_operator_gives_the_exact_top_k_through_vec0_indexes() {
     every_operator_gives_the_exact_top_k(Way::Vec0).await;
 }
 
-/// Random vectors (some repeated, so that rows tie; some NULL) written
+/// Random vectors of three lengths (some repeated, so that rows tie; some
+/// NULL) written
 /// through three nodes into 64-row shards, each shard with its vec0 index.
 /// Every operator's top-k, with and without a filter, before and after a
 /// delete, asked of every node, must equal a brute force here: ids
@@ -283,7 +284,13 @@ async fn every_operator_gives_the_exact_top_k(way: Way) {
         let v = match id {
             _ if id % 101 == 0 => None,
             _ if id % 13 == 0 => rows[id as usize - 8].1.clone(),
-            _ => Some((0..DIMS).map(|_| unit()).collect()),
+            _ => {
+                // Lengths far apart, so that each distance ranks the rows
+                // its own way (a shard narrowed by another distance's
+                // order gives wrong rows).
+                let scale = [0.05, 1.0, 20.0][id as usize % 3];
+                Some((0..DIMS).map(|_| unit() * scale).collect())
+            }
         };
         rows.push((id, v));
     }
@@ -380,6 +387,12 @@ async fn every_operator_gives_the_exact_top_k(way: Way) {
         .map(|r| r.get(0))
         .collect();
     assert!(plan.iter().any(|l| l.contains(way.through())), "{plan:#?}");
+    // The other distances narrow through the vectors in memory only.
+    for op in ["<=>", "<#>", "<+>"] {
+        let plan = analyze(format!("SELECT id FROM emb ORDER BY v {op} '{q}' LIMIT 5")).await;
+        let narrowed = plan.iter().any(|l| l.contains(Way::Memory.through()));
+        assert_eq!(narrowed, matches!(way, Way::Memory), "{op}: {plan:#?}");
+    }
     // Only one row in a hundred passes: the candidates cannot prove five.
     let plan = analyze(format!(
         "SELECT id FROM emb WHERE id % 100 = 1 ORDER BY v <-> '{q}' LIMIT 5"
@@ -415,17 +428,23 @@ async fn rows_tied_at_the_edge_of_the_candidates_are_read_whole(way: Way) {
     )
     .await
     .unwrap();
-    let sql = "SELECT g, id FROM dup ORDER BY v <-> '[0,0,0]' LIMIT 3";
-    let got: Vec<Vec<Option<String>>> = simple_rows(&c, sql).await;
-    let want: Vec<Vec<Option<String>>> = [(0, 1199), (1, 1198), (2, 1197)]
-        .iter()
-        .map(|(g, id)| vec![Some(g.to_string()), Some(id.to_string())])
-        .collect();
-    assert_eq!(got, want);
-    let plan: Vec<String> = simple_rows(&c, &format!("EXPLAIN ANALYZE {sql}"))
-        .await
-        .into_iter()
-        .filter_map(|r| r[0].clone())
-        .collect();
-    assert!(plan.iter().any(|l| l.contains(way.whole())), "{plan:#?}");
+    // The inner product of the zero vector ties every row, [9,9,9] too.
+    for op in ["<->", "<+>", "<#>"] {
+        let sql = format!("SELECT g, id FROM dup ORDER BY v {op} '[0,0,0]' LIMIT 3");
+        let got: Vec<Vec<Option<String>>> = simple_rows(&c, &sql).await;
+        let want: Vec<Vec<Option<String>>> = [(0, 1199), (1, 1198), (2, 1197)]
+            .iter()
+            .map(|(g, id)| vec![Some(g.to_string()), Some(id.to_string())])
+            .collect();
+        assert_eq!(got, want, "{sql}");
+        let plan: Vec<String> = simple_rows(&c, &format!("EXPLAIN ANALYZE {sql}"))
+            .await
+            .into_iter()
+            .filter_map(|r| r[0].clone())
+            .collect();
+        // vec0 narrows `<->` only.
+        let narrowed = matches!(way, Way::Memory) || op == "<->";
+        let whole = plan.iter().any(|l| l.contains(way.whole()));
+        assert_eq!(whole, narrowed, "{sql}: {plan:#?}");
+    }
 }

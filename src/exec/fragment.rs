@@ -258,10 +258,11 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
                     rows: meta.row_count,
                     how: n,
                 };
-                (
-                    through(job.how.with.as_deref(), &job.how.condition)?,
-                    Some(job),
-                )
+                let sql = match &job.how.condition {
+                    Some(c) => through(job.how.with.as_deref(), c)?,
+                    None => job.fallback.clone(),
+                };
+                (sql, Some(job))
             }
         };
         // A nearest-neighbour job's rows depend on the tries it made.
@@ -401,7 +402,7 @@ fn run_on_shard(
             .vectors
             .of(&conn, &job.id, &m.column, m.query.len(), *rows)?;
         if let Some(vectors) = kept {
-            let distances = vectors.distances(&m.query);
+            let distances = vectors.distances(m.metric, &m.query);
             for (value, _) in &how.tries {
                 let Datum::Int(n) = value else { continue };
                 let listed = vectors.proven(&distances, usize::try_from(*n).unwrap_or(0));
@@ -417,6 +418,9 @@ fn run_on_shard(
             let why = "the vectors in memory could not prove them: every row read";
             return Ok((rows, Some(why.into())));
         }
+    }
+    if how.condition.is_none() {
+        return Ok((conn.rows(fallback, params)?, None));
     }
     for (value, what) in &how.tries {
         with_try[params.len()] = value.clone();
@@ -592,9 +596,12 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
     for j in &jobs {
         let through = match (&j.nearest, j.rtree) {
             (Some(n), _) => format!(
-                " (its nearest rows through the shard's {}{}, each checked by its exact distance; every row when they cannot be proven the nearest)",
-                if n.memory.is_some() { "vectors in memory or its " } else { "" },
-                n.how.index
+                " (its nearest rows through the shard's {}, each checked by its exact distance; every row when they cannot be proven the nearest)",
+                match (&n.memory, &n.how.condition) {
+                    (Some(_), Some(_)) => format!("vectors in memory or its {}", n.how.index),
+                    (Some(_), None) => "vectors in memory".to_string(),
+                    (None, _) => n.how.index.to_string(),
+                }
             ),
             (None, true) => " (its rows through the shard's R*Tree)".into(),
             (None, false) => String::new(),

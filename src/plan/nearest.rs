@@ -1,10 +1,21 @@
-//! Nearest-neighbour top-k through a shard's own index: the `vec0` table
-//! of its vectors, the R*Tree of its geometries.
+//! Nearest-neighbour top-k through what a shard keeps beside its rows:
+//! its vectors in memory, the `vec0` table of its vectors, the R*Tree of
+//! its geometries.
 //!
-//! **Vectors.** `ORDER BY v <-> q LIMIT k` over a shard whose vectors all
-//! have `q`'s dimensions reads, instead of every row, the rows sqlite-vec's
-//! `vec0` table of the shard (`types::shard::vec_index_name`) lists among
-//! the `n` nearest to `q`, and keeps of those only the ones whose exact
+//! **Vectors in memory.** `ORDER BY v <-> q LIMIT k` (or `<=>`, `<#>`,
+//! `<+>`) over a shard whose vectors all have `q`'s dimensions reads only
+//! the rows listed by the shard's vectors kept in memory
+//! (`store::vectors`): those whose distance, computed to the same bits as
+//! the operator computes it, is below the `n`-th smallest. Every row not
+//! listed is at least as far, so `k` listed rows that pass the filter are
+//! the shard's first `k`; with fewer, the executor lists more, then reads
+//! the shard whole, as below. When the node does not keep the shard's
+//! vectors, `<->` goes through vec0 and the others read every row.
+//!
+//! **Vectors through vec0.** `ORDER BY v <-> q LIMIT k` over a shard whose
+//! vectors all have `q`'s dimensions reads, instead of every row, the rows
+//! sqlite-vec's `vec0` table of the shard (`types::shard::vec_index_name`)
+//! lists among the `n` nearest to `q`, and keeps of those only the ones whose exact
 //! distance (pgvector's, `pg_vector_l2`) is below a bound that no row
 //! outside them can beat. The fragment then orders and cuts those rows as
 //! it would all of them, after the query's own filter and the shard's
@@ -66,7 +77,7 @@ pub struct Nearest {
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
-    Vector,
+    Vector(vector::Metric),
     Geometry,
 }
 
@@ -91,7 +102,10 @@ impl Nearest {
             return None;
         };
         let kind = match name_of(f).as_str() {
-            "pg_vector_l2" => Kind::Vector,
+            "pg_vector_l2" => Kind::Vector(vector::Metric::L2),
+            "pg_vector_cosine" => Kind::Vector(vector::Metric::Cosine),
+            "pg_vector_neg_ip" => Kind::Vector(vector::Metric::NegInner),
+            "pg_vector_l1" => Kind::Vector(vector::Metric::L1),
             "pg_geom_distance" | "st_distance" => Kind::Geometry,
             _ => return None,
         };
@@ -103,7 +117,7 @@ impl Nearest {
             (None, Some(c)) => (c, a),
             _ => return None,
         };
-        if let Kind::Vector = kind {
+        if let Kind::Vector(_) = kind {
             vector_form(query)?;
         }
         Some(Nearest {
@@ -142,7 +156,7 @@ impl Nearest {
             keep,
         };
         match self.kind {
-            Kind::Vector => shard.vectors(&self.query, params),
+            Kind::Vector(m) => shard.vectors(m, &self.query, params),
             Kind::Geometry => shard.geometries(&self.query, params),
         }
     }
@@ -151,11 +165,13 @@ impl Nearest {
 /// A shard read through its index (see the module's comment): the source
 /// is `with` (if any) followed by the shard's source restricted by
 /// `condition`; the fragment's rows are proven when there are `keep` of
-/// them, for each value of the extra parameter in `tries` in turn.
+/// them, for each value of the extra parameter in `tries` in turn. A
+/// vector distance vec0 cannot rank (any but `<->`) has no `condition`:
+/// only its `memory` way narrows.
 #[derive(Debug, Clone)]
 pub struct Narrowing {
     pub with: Option<String>,
-    pub condition: String,
+    pub condition: Option<String>,
     pub keep: usize,
     /// Each try's parameter, with what EXPLAIN ANALYZE says of it.
     pub tries: Vec<(Datum, String)>,
@@ -177,6 +193,7 @@ pub struct Narrowing {
 /// (`_rid`s as an array's text form, `{1,7}`).
 #[derive(Debug, Clone)]
 pub struct InMemory {
+    pub metric: vector::Metric,
     /// The column, as the shard names it.
     pub column: String,
     pub query: Vec<f32>,
@@ -192,7 +209,7 @@ struct Shard<'a> {
 }
 
 impl Shard<'_> {
-    fn vectors(&self, query: &Expr, params: &[Datum]) -> Option<Narrowing> {
+    fn vectors(&self, metric: vector::Metric, query: &Expr, params: &[Datum]) -> Option<Narrowing> {
         let dims = self.stats.vec_index()?;
         let q_vector = query_vector(query, params)?;
         if q_vector.len() != dims as usize {
@@ -206,13 +223,15 @@ impl Shard<'_> {
         let index = crate::types::shard::vec_index_name(&self.stats.name);
         let epsilon = f64::from(dims + 8) * f64::powi(2.0, -23);
         let (n, col) = (format!("${}", self.k_param), quote(&self.stats.name));
+        // vec0 ranks by L2 only.
+        let l2 = metric == vector::Metric::L2;
         Some(Narrowing {
-            with: Some(format!(
+            with: l2.then(|| format!(
                 "WITH _mosaic_knn AS MATERIALIZED (SELECT rowid AS rid, distance FROM {attach}.{index} WHERE match({q}, v) AND k = {n})"
             )),
-            condition: format!(
+            condition: l2.then(|| format!(
                 "_rid IN (SELECT rid FROM _mosaic_knn) AND pg_vector_l2({col}, {q}) < (SELECT CASE WHEN count(*) < {n} THEN 9e999 WHEN max(distance) < 1e30 THEN max(distance) * (1 - {epsilon:e}) - 1e-20 ELSE -1 END FROM _mosaic_knn)"
-            ),
+            )),
             keep: self.keep as usize,
             tries: candidates(self.keep)
                 .into_iter()
@@ -221,6 +240,7 @@ impl Shard<'_> {
             index: "vec0 index",
             bound: None,
             memory: Some(InMemory {
+                metric,
                 column: self.stats.name.clone(),
                 query: q_vector,
                 condition: format!(
@@ -261,9 +281,9 @@ impl Shard<'_> {
         );
         Some(Narrowing {
             with: None,
-            condition: format!(
+            condition: Some(format!(
                 "_rid IN (SELECT id FROM {attach}.{rtree} WHERE maxx >= {x0} - ({r} + {margin:e}) AND minx <= {x1} + ({r} + {margin:e}) AND maxy >= {y0} - ({r} + {margin:e}) AND miny <= {y1} + ({r} + {margin:e})) AND pg_geom_distance({col}, {q_sql}) <= {r}"
-            ),
+            )),
             keep: self.keep as usize,
             tries: radii
                 .into_iter()

@@ -2,13 +2,14 @@
 //! top-k (`plan::nearest`), within `--vector-cache-bytes`.
 //!
 //! A shard never changes, so its vectors, read once, serve every later
-//! query. For `ORDER BY v <-> q LIMIT k` the fragment computes `q`'s
-//! distance to each of them (`types::vector::l2_squared_lanes`: the same
-//! bits as `<->` itself, several vectors at a time) and lists the rows
-//! proven nearest: when `T` is the `n`-th smallest distance, every row
-//! nearer than `T` comes before every row not listed. Unlike the shard's
-//! vec0 index, whose sums may differ from `<->`'s in the last bits, these
-//! distances are exact, so no margin is needed.
+//! query. For `ORDER BY v <-> q LIMIT k` (or `<=>`, `<#>`, `<+>`) the
+//! fragment computes `q`'s distance to each of them
+//! (`types::vector::distances_lanes`: the same bits as the operator
+//! itself, several vectors at a time) and lists the rows proven nearest:
+//! when `T` is the `n`-th smallest distance, every row nearer than `T`
+//! comes before every row not listed. Unlike the shard's vec0 index, whose
+//! sums may differ from `<->`'s in the last bits, these distances are
+//! exact, so no margin is needed.
 
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::store::conn::Conn;
 use crate::store::lru::Lru;
 use crate::store::shard::ShardId;
-use crate::types::vector::{l2_squared_lanes, LANES};
+use crate::types::vector::{distances_lanes, Metric, LANES};
 use crate::types::{quote, shard::attach_name};
 
 /// One vector column of one shard: the rows that have a vector, and their
@@ -107,10 +108,10 @@ fn read(conn: &Conn, id: &ShardId, column: &str, dims: usize) -> Result<Option<S
 }
 
 impl ShardVectors {
-    /// The square of each row's `<->` distance to `q`, in row order.
-    pub fn distances(&self, q: &[f32]) -> Vec<f32> {
+    /// Each row's distance `m` to `q`, in row order.
+    pub fn distances(&self, m: Metric, q: &[f32]) -> Vec<f64> {
         let mut out = Vec::with_capacity(self.blocks.len() / q.len().max(1));
-        l2_squared_lanes(&self.blocks, q, &mut out);
+        distances_lanes(m, &self.blocks, q, &mut out);
         out.truncate(self.rids.len());
         out
     }
@@ -118,8 +119,9 @@ impl ShardVectors {
     /// The rows proven among the first `n` by `distances` (this shard's
     /// `distances(q)`): nearer than the `n`-th nearest, or every row when
     /// there are no more than `n`. Rows tied at the `n`-th distance are
-    /// left out, since rows beyond the first `n` may tie with them.
-    pub fn proven(&self, distances: &[f32], n: usize) -> Vec<i64> {
+    /// left out, since rows beyond the first `n` may tie with them, and so
+    /// are NaNs (a cosine distance of a zero vector), which sort last.
+    pub fn proven(&self, distances: &[f64], n: usize) -> Vec<i64> {
         if self.rids.len() <= n {
             return self.rids.clone();
         }
@@ -127,7 +129,7 @@ impl ShardVectors {
             return vec![];
         };
         let mut sorted = distances.to_vec();
-        let (_, nth, _) = sorted.select_nth_unstable_by(last, f32::total_cmp);
+        let (_, nth, _) = sorted.select_nth_unstable_by(last, f64::total_cmp);
         let bound = *nth;
         self.rids
             .iter()
@@ -161,9 +163,9 @@ mod tests {
         let mut v = vec![[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.0, 2.0], [-2.0, 0.0]];
         v.extend((3..9).map(|i| [i as f32, 0.0]));
         let s = shard(&v);
-        let d = s.distances(&[0.0, 0.0]);
+        let d = s.distances(Metric::L1, &[0.0, 0.0]);
         assert_eq!(d.len(), 11);
-        assert_eq!(&d[..6], &[0.0, 1.0, 4.0, 4.0, 4.0, 9.0]);
+        assert_eq!(&d[..6], &[0.0, 1.0, 2.0, 2.0, 2.0, 3.0]);
         assert_eq!(s.proven(&d, 2), vec![1]);
         assert_eq!(s.proven(&d, 3), vec![1, 2]);
         assert_eq!(s.proven(&d, 5), vec![1, 2]);

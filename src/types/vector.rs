@@ -3,11 +3,14 @@
 //! layout sqlite-vec reads), written `[1,2,3]` in text and, in binary, as
 //! pgvector sends it (int16 dimensions, int16 unused, big-endian float4s).
 //! Input, output and their error texts and SQLSTATEs follow pgvector's
-//! `vector_in`, `vector_out`, `vector_recv` and `vector_send`; the distance
-//! functions (`store::udf::vector`) follow its arithmetic: sums of `f32`
-//! terms, the square root and cosine in `f64`.
+//! `vector_in`, `vector_out`, `vector_recv` and `vector_send`; the distances
+//! (`distance`) follow its arithmetic: sums of `f32` terms, the square root
+//! and cosine in `f64`.
 
 use crate::error::{Error, Result};
+
+mod distance;
+pub use distance::{distance, distances_lanes, Metric, LANES};
 
 /// The most dimensions a vector may have (pgvector's VECTOR_MAX_DIM).
 pub const MAX_DIM: usize = 16000;
@@ -186,41 +189,6 @@ pub fn format(v: &[f32]) -> String {
     s
 }
 
-/// The square of pgvector's L2 distance (`<->`) over pairs of elements:
-/// single-precision squares summed in element order. Every computation
-/// of `<->` in MosaicDB is this sum (or [`l2_squared_lanes`], which gives
-/// the same bits), so that a row found nearest by one is nearest by all.
-pub fn l2_squared(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
-    pairs.fold(0.0f32, |d, (x, y)| {
-        let diff = x - y;
-        d + diff * diff
-    })
-}
-
-/// How many vectors [`l2_squared_lanes`] takes at once.
-pub const LANES: usize = 8;
-
-/// [`l2_squared`] of `q` and each of the vectors in `blocks`, appended to
-/// `out`: `blocks` holds them [`LANES`] at a time, element by element
-/// (the first element of each of the block's vectors, then the second…),
-/// so that the block's sums advance side by side, each still in element
-/// order and so to the same bits as [`l2_squared`].
-pub fn l2_squared_lanes(blocks: &[f32], q: &[f32], out: &mut Vec<f32>) {
-    if q.is_empty() {
-        return;
-    }
-    for block in blocks.chunks_exact(q.len() * LANES) {
-        let mut sums = [0.0f32; LANES];
-        for (elements, y) in block.chunks_exact(LANES).zip(q) {
-            for (sum, x) in sums.iter_mut().zip(elements) {
-                let diff = x - y;
-                *sum += diff * diff;
-            }
-        }
-        out.extend_from_slice(&sums);
-    }
-}
-
 /// The stored form: little-endian `f32`s.
 pub fn to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
@@ -278,41 +246,6 @@ pub fn from_binary(b: &[u8]) -> Result<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    proptest::proptest! {
-        /// The sums taken side by side are, bit for bit, the sums taken
-        /// one vector at a time (which `<->` computes for every row).
-        #[test]
-        fn sums_side_by_side_are_the_sums_one_at_a_time(
-            dims in 1usize..40,
-            seed in proptest::prelude::any::<u64>(),
-        ) {
-            use rand::{Rng, SeedableRng};
-            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-            let mut value = || {
-                let scale = [1e-20f32, 1e-3, 1.0, 1e3, 1e18][rng.gen_range(0..5)];
-                rng.gen_range(-1.0f32..1.0) * scale
-            };
-            let q: Vec<f32> = (0..dims).map(|_| value()).collect();
-            let rows: Vec<Vec<f32>> = (0..LANES * 3)
-                .map(|_| (0..dims).map(|_| value()).collect())
-                .collect();
-            let mut blocks = vec![];
-            for block in rows.chunks(LANES) {
-                for i in 0..dims {
-                    blocks.extend(block.iter().map(|r| r[i]));
-                }
-            }
-            let mut sums = vec![];
-            l2_squared_lanes(&blocks, &q, &mut sums);
-            let one_at_a_time: Vec<u32> = rows
-                .iter()
-                .map(|r| l2_squared(r.iter().copied().zip(q.iter().copied())).to_bits())
-                .collect();
-            let side_by_side: Vec<u32> = sums.iter().map(|s| s.to_bits()).collect();
-            proptest::prop_assert_eq!(side_by_side, one_at_a_time);
-        }
-    }
 
     #[test]
     fn text_form_reads_and_prints_as_pgvector() {

@@ -4,10 +4,8 @@
 //! (`pg_vector_cmp`), text output, and `sum`/`avg`. The typed step
 //! (`sql::infer::typed::vector`) emits these `pg_vector_*` names.
 //!
-//! Arithmetic follows pgvector's C: each distance sums `f32` terms in
-//! element order and takes the square root or the cosine in `f64`. pgvector
-//! builds let the compiler reorder those sums (`-fassociative-math`), so
-//! its last bits differ between builds; MosaicDB always sums in order.
+//! The distances themselves are `types::vector::distance`, pgvector's
+//! arithmetic.
 
 use std::sync::Arc;
 
@@ -17,7 +15,7 @@ use rusqlite::Connection;
 
 use super::{fail, FnResult};
 use crate::error::Error;
-use crate::types::vector::{self, check_same, l2_squared};
+use crate::types::vector::{self, check_same, Metric};
 
 /// Argument `i` as a vector; `None` for NULL. Text is read as a vector's
 /// text form (a parameter or literal the typed step could not convert).
@@ -53,51 +51,6 @@ fn pair(ctx: &Context<'_>, f: impl Fn(&[f32], &[f32]) -> Result<Value, Error>) -
     }
 }
 
-/// The distances, over pairs of elements in order (from `f32` slices, or
-/// straight from two stored BLOBs: `distance`); the L2 one is
-/// `types::vector::l2_squared`, which nearest-neighbour scans share.
-fn inner(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
-    pairs.fold(0.0f32, |d, (x, y)| d + x * y)
-}
-
-fn cosine(pairs: impl Iterator<Item = (f32, f32)>) -> f64 {
-    let (mut sim, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
-    for (x, y) in pairs {
-        sim += x * y;
-        na += x * x;
-        nb += y * y;
-    }
-    let similarity = f64::from(sim) / (f64::from(na) * f64::from(nb)).sqrt();
-    if similarity.is_nan() {
-        return f64::NAN;
-    }
-    1.0 - similarity.clamp(-1.0, 1.0)
-}
-
-fn l1(pairs: impl Iterator<Item = (f32, f32)>) -> f32 {
-    pairs.fold(0.0f32, |d, (x, y)| d + (x - y).abs())
-}
-
-/// Which distance `distance` computes.
-#[derive(Clone, Copy)]
-enum Metric {
-    L2,
-    Cosine,
-    Inner,
-    NegInner,
-    L1,
-}
-
-fn metric(m: Metric, pairs: impl Iterator<Item = (f32, f32)>) -> f64 {
-    match m {
-        Metric::L2 => f64::from(l2_squared(pairs)).sqrt(),
-        Metric::Cosine => cosine(pairs),
-        Metric::Inner => f64::from(inner(pairs)),
-        Metric::NegInner => -f64::from(inner(pairs)),
-        Metric::L1 => f64::from(l1(pairs)),
-    }
-}
-
 /// Argument `i` as a vector, kept by SQLite between rows when the
 /// argument is a constant (a literal or parameter: the query vector of a
 /// nearest-neighbour scan is read once per statement, not once per row).
@@ -130,7 +83,7 @@ fn distance(ctx: &Context<'_>, m: Metric) -> FnResult {
     match (arg(ctx, 0)?, cached_arg(ctx, 1)?) {
         (Some(a), Some(b)) => {
             check_same(&a, &b).map_err(fail)?;
-            Ok(Value::Real(metric(
+            Ok(Value::Real(vector::distance(
                 m,
                 a.iter().copied().zip(b.iter().copied()),
             )))
@@ -476,19 +429,8 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
 mod tests {
     use super::*;
 
-    fn pairs<'a>(a: &'a [f32], b: &'a [f32]) -> impl Iterator<Item = (f32, f32)> + 'a {
-        a.iter().copied().zip(b.iter().copied())
-    }
-
     #[test]
-    fn distances_are_pgvectors() {
-        let (a, b) = ([1.0, 2.0, 3.0], [4.0, 6.0, 8.0]);
-        assert_eq!(metric(Metric::L2, pairs(&a, &b)), 50f64.sqrt());
-        assert_eq!(metric(Metric::NegInner, pairs(&a, &b)), -40.0);
-        assert_eq!(metric(Metric::L1, pairs(&a, &b)), 12.0);
-        assert_eq!(cosine(pairs(&[1.0, 0.0], &[0.0, 1.0])), 1.0);
-        assert_eq!(cosine(pairs(&[1.0, 1.0], &[2.0, 2.0])), 0.0);
-        assert!(cosine(pairs(&[0.0, 0.0], &[1.0, 1.0])).is_nan());
+    fn orders_and_norms_are_pgvectors() {
         assert_eq!(compare(&[1.0, 2.0], &[1.0, 2.0, 0.0]), -1);
         assert_eq!(compare(&[1.0, 3.0], &[1.0, 2.0, 0.0]), 1);
         assert_eq!(norm(&[3.0, 4.0]), 5.0);
