@@ -726,6 +726,7 @@ impl PartialEq for Numeric {
     }
 }
 
+mod math;
 mod moments;
 
 pub use moments::Moments;

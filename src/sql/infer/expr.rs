@@ -420,7 +420,7 @@ impl Env<'_> {
                 }
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
             }
-            Op::PGExp => math(self.expr_type(left)?),
+            Op::PGExp => more::math2(self.expr_type(left)?, self.expr_type(right)?),
             Op::StringConcat => {
                 let (l, r) = (self.expr_type(left)?, self.expr_type(right)?);
                 if matches!(l, PgType::Vector(_)) || matches!(r, PgType::Vector(_)) {

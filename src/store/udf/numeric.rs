@@ -441,6 +441,30 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
         conn.create_scalar_function("pg_numeric_round", n, det, |c| scaled(c, true))?;
         conn.create_scalar_function("pg_numeric_trunc", n, det, |c| scaled(c, false))?;
     }
+    conn.create_scalar_function("pg_numeric_sqrt", 1, det, |c| unary(c, Numeric::sqrt))?;
+    conn.create_scalar_function("pg_numeric_exp", 1, det, |c| unary(c, Numeric::exp))?;
+    conn.create_scalar_function("pg_numeric_ln", 1, det, |c| unary(c, Numeric::ln))?;
+    conn.create_scalar_function("pg_numeric_log10", 1, det, |c| {
+        unary(c, |x| Numeric::log(&Numeric::from_i64(10), x))
+    })?;
+    conn.create_scalar_function("pg_numeric_log", 2, det, |c| binary(c, Numeric::log))?;
+    conn.create_scalar_function("pg_numeric_power", 2, det, |c| binary(c, Numeric::power))?;
+    conn.create_scalar_function("pg_numeric_trim_scale", 1, det, |c| {
+        unary(c, |x| Ok(x.trim_scale()))
+    })?;
+    for (name, of) in [
+        (
+            "pg_numeric_scale",
+            Numeric::scale as fn(&Numeric) -> Option<i64>,
+        ),
+        ("pg_numeric_min_scale", Numeric::min_scale),
+    ] {
+        conn.create_scalar_function(name, 1, det, move |c| {
+            Ok(arg(c, 0)?
+                .and_then(|x| of(&x))
+                .map_or(Value::Null, Value::Integer))
+        })?;
+    }
     conn.create_scalar_function("pg_numeric_cmp", 2, det, |c| cmp(c))?;
     conn.create_scalar_function("pg_numeric_distinct", 2, det, |c| distinct(c))?;
     conn.create_scalar_function("pg_numeric_in", -1, det, |c| in_list(c))?;

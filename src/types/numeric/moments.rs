@@ -72,7 +72,7 @@ impl Moments {
 
 /// The square root of a positive finite `v`, rounded half away from zero
 /// to `scale` digits after the point.
-fn sqrt_rounded(v: &Numeric, scale: i64) -> Result<Numeric> {
+pub(super) fn sqrt_rounded(v: &Numeric, scale: i64) -> Result<Numeric> {
     let Numeric::Num(d) = v else {
         return Ok(v.clone());
     };

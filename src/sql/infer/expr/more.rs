@@ -1,6 +1,7 @@
 //! The result types of the aggregates and functions added beside
 //! `expr`'s main table: ordered-set aggregates, binary statistics, bit
-//! aggregates, json record fields and the divisor functions.
+//! aggregates, json record fields, the divisor functions and the numeric
+//! forms of `power`, `log` and the scale functions.
 
 use sqlparser::ast::{Expr, Function, Value};
 
@@ -25,6 +26,18 @@ impl Env<'_> {
             None => Ok(PgType::Unknown),
         };
         Ok(Some(match name {
+            "power" | "pow" | "log" if a.len() == 2 => {
+                let (x, y) = (nth(self, 0)?, nth(self, 1)?);
+                let integer = |t: &PgType| matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8);
+                // log(b, x) has only a numeric form.
+                if name == "log" && integer(&x) && integer(&y) {
+                    PgType::Numeric(None)
+                } else {
+                    math2(x, y)
+                }
+            }
+            "scale" | "min_scale" => PgType::Int4,
+            "trim_scale" => PgType::Numeric(None),
             // Numeric over integers and numerics, as PostgreSQL computes them.
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
                 match nth(self, 0)? {
@@ -104,5 +117,17 @@ impl Env<'_> {
             "regexp_substr" | "pg_regexp_substring" | "regexp_split_to_table" => PgType::Text,
             _ => return Ok(None),
         }))
+    }
+}
+
+/// The type of `power`, `^` or `log` of two operands: numeric when one is
+/// and neither is a float.
+pub(super) fn math2(a: PgType, b: PgType) -> PgType {
+    let float = |t: &PgType| matches!(t, PgType::Float4 | PgType::Float8);
+    let numeric = |t: &PgType| matches!(t, PgType::Numeric(_));
+    if (numeric(&a) || numeric(&b)) && !float(&a) && !float(&b) {
+        PgType::Numeric(None)
+    } else {
+        PgType::Float8
     }
 }

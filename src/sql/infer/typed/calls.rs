@@ -91,6 +91,35 @@ pub(super) fn statistics_call(name: &str, f: &mut Function, types: &[PgType]) ->
     Ok(())
 }
 
+/// Whether operands of `types` make `power`, `^` or `log(b, x)` the
+/// numeric form: a numeric among them and no float (PostgreSQL prefers the
+/// double precision form over mixed operands, as float8 is the preferred
+/// type of the numeric category).
+pub(super) fn numeric_math(types: &[PgType]) -> bool {
+    let float = |t: &PgType| matches!(t, PgType::Float4 | PgType::Float8);
+    types.iter().any(super::is_numeric) && !types.iter().any(float)
+}
+
+/// `sqrt`, `exp`, `ln`, `log`, `log10`, `power`, `scale`, `min_scale` and
+/// `trim_scale` of numerics as `pg_numeric_*` calls
+/// (`types::numeric::math`); whether `f` was one. `log(b, x)` has only a
+/// numeric form, so integers take it too; `log(x)` is `log(10, x)`.
+pub(super) fn numeric_math_call(name: &str, f: &mut Function, types: &[PgType]) -> bool {
+    let integer = |t: &PgType| matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8);
+    let numeric = numeric_math(types);
+    let to = match (name, types.len()) {
+        ("sqrt" | "exp" | "ln" | "trim_scale", 1) if numeric => name,
+        ("log" | "log10", 1) if numeric => "log10",
+        ("power" | "pow", 2) if numeric => "power",
+        ("log", 2) if numeric || types.iter().all(integer) => "log",
+        ("scale" | "min_scale" | "trim_scale", 1) if numeric || types.iter().all(integer) => name,
+        _ => return false,
+    };
+    let to = format!("pg_numeric_{to}");
+    f.name = sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(to)]);
+    true
+}
+
 /// Functions whose numeric form MosaicDB does not compute exactly yet.
 const REFUSED: &[&str] = &[
     "sqrt",

@@ -320,11 +320,9 @@ impl Typer<'_> {
             Op::Modulo => ("pg_numeric_mod", false),
             Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq => ("", true),
             Op::PGExp => {
-                if [&**left, &**right]
-                    .iter()
-                    .any(|x| is_numeric(&self.type_of(x)))
-                {
-                    return Err(refuse("numeric ^ (exponentiation)".into()));
+                let types = [self.type_of(left), self.type_of(right)];
+                if super::calls::numeric_math(&types) {
+                    *e = call("pg_numeric_power", vec![take(left), take(right)]);
                 }
                 return Ok(());
             }
@@ -631,6 +629,9 @@ impl Typer<'_> {
             return Ok(());
         }
         super::calls::statistics_call(&name, f, &types)?;
+        if super::calls::numeric_math_call(&name, f, &types) {
+            return Ok(());
+        }
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
             return Ok(());
