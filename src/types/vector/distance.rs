@@ -49,36 +49,28 @@ fn cosine_of(sim: f32, na: f32, nb: f32) -> f64 {
     1.0 - similarity.clamp(-1.0, 1.0)
 }
 
-/// A term of a sum: one per pair of elements.
-type Term = fn(f32, f32) -> f32;
-
-/// How a sum becomes a distance.
-type Finish = fn(f32) -> f64;
-
-/// A sum of one term per element, and how it becomes the distance.
-fn summed(m: Metric) -> Option<(Term, Finish)> {
-    let to_f64: Finish = f64::from;
-    match m {
-        Metric::L2 => Some((l2_term, |s| f64::from(s).sqrt())),
-        Metric::Inner => Some((product, to_f64)),
-        Metric::NegInner => Some((product, |s| -f64::from(s))),
-        Metric::L1 => Some((l1_term, to_f64)),
-        Metric::Cosine => None,
-    }
+/// A sum of one term per pair of elements, in element order.
+fn sum(pairs: impl Iterator<Item = (f32, f32)>, term: impl Fn(f32, f32) -> f32) -> f32 {
+    pairs.fold(0.0f32, |s, (x, y)| s + term(x, y))
 }
 
 /// The distance of two vectors, over their pairs of elements in order.
 pub fn distance(m: Metric, pairs: impl Iterator<Item = (f32, f32)>) -> f64 {
-    let Some((term, finish)) = summed(m) else {
-        let (mut sim, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
-        for (x, y) in pairs {
-            sim += product(x, y);
-            na += product(x, x);
-            nb += product(y, y);
+    match m {
+        Metric::L2 => f64::from(sum(pairs, l2_term)).sqrt(),
+        Metric::Inner => f64::from(sum(pairs, product)),
+        Metric::NegInner => -f64::from(sum(pairs, product)),
+        Metric::L1 => f64::from(sum(pairs, l1_term)),
+        Metric::Cosine => {
+            let (mut sim, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+            for (x, y) in pairs {
+                sim += product(x, y);
+                na += product(x, x);
+                nb += product(y, y);
+            }
+            cosine_of(sim, na, nb)
         }
-        return cosine_of(sim, na, nb);
-    };
-    finish(pairs.fold(0.0f32, |s, (x, y)| s + term(x, y)))
+    }
 }
 
 /// How many vectors [`distances_lanes`] takes at once.
@@ -89,28 +81,44 @@ pub const LANES: usize = 8;
 /// them [`LANES`] at a time, element by element (the first element of
 /// each of the block's vectors, then the second…), so that the block's
 /// sums advance side by side, each still in element order and so to the
-/// same bits as [`distance`].
+/// same bits as [`distance`]. (The terms are generic arguments, not
+/// function pointers, so that each distance's loop is compiled on its own
+/// and vectorised.)
 pub fn distances_lanes(m: Metric, blocks: &[f32], q: &[f32], out: &mut Vec<f64>) {
     if q.is_empty() {
         return;
     }
-    let blocks = blocks.chunks_exact(q.len() * LANES);
-    let Some((term, finish)) = summed(m) else {
-        for block in blocks {
-            let (mut sim, mut na) = ([0.0f32; LANES], [0.0f32; LANES]);
-            let mut nb = 0.0f32;
-            for (elements, y) in block.chunks_exact(LANES).zip(q) {
-                for ((s, n), x) in sim.iter_mut().zip(&mut na).zip(elements) {
-                    *s += product(*x, *y);
-                    *n += product(*x, *x);
+    match m {
+        Metric::L2 => sums_lanes(blocks, q, out, l2_term, |s| f64::from(s).sqrt()),
+        Metric::Inner => sums_lanes(blocks, q, out, product, f64::from),
+        Metric::NegInner => sums_lanes(blocks, q, out, product, |s| -f64::from(s)),
+        Metric::L1 => sums_lanes(blocks, q, out, l1_term, f64::from),
+        Metric::Cosine => {
+            for block in blocks.chunks_exact(q.len() * LANES) {
+                let (mut sim, mut na) = ([0.0f32; LANES], [0.0f32; LANES]);
+                let mut nb = 0.0f32;
+                for (elements, y) in block.chunks_exact(LANES).zip(q) {
+                    for ((s, n), x) in sim.iter_mut().zip(&mut na).zip(elements) {
+                        *s += product(*x, *y);
+                        *n += product(*x, *x);
+                    }
+                    nb += product(*y, *y);
                 }
-                nb += product(*y, *y);
+                out.extend(sim.iter().zip(&na).map(|(s, n)| cosine_of(*s, *n, nb)));
             }
-            out.extend(sim.iter().zip(&na).map(|(s, n)| cosine_of(*s, *n, nb)));
         }
-        return;
-    };
-    for block in blocks {
+    }
+}
+
+/// [`distances_lanes`] of a distance that is one sum.
+fn sums_lanes(
+    blocks: &[f32],
+    q: &[f32],
+    out: &mut Vec<f64>,
+    term: impl Fn(f32, f32) -> f32,
+    finish: impl Fn(f32) -> f64,
+) {
+    for block in blocks.chunks_exact(q.len() * LANES) {
         let mut sums = [0.0f32; LANES];
         for (elements, y) in block.chunks_exact(LANES).zip(q) {
             for (sum, x) in sums.iter_mut().zip(elements) {
