@@ -101,7 +101,7 @@ pub struct NearestJob {
     pub how: plan::nearest::Narrowing,
     /// `sql` with the candidates listed by the shard's vectors kept in
     /// memory (`how.memory`), when the node keeps them.
-    pub memory: Option<String>,
+    pub memory_sql: Option<String>,
     /// The shard's rows, for the vectors' room in memory.
     pub rows: u64,
 }
@@ -248,13 +248,13 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
                         &format!("{} {source}", with.unwrap_or_default()),
                     )
                 };
-                let memory = match &n.memory {
+                let memory_sql = match &n.memory {
                     Some(m) => Some(through(None, &m.condition)?),
                     None => None,
                 };
                 let job = NearestJob {
                     fallback: compile(sess, split, &source)?,
-                    memory,
+                    memory_sql,
                     rows: meta.row_count,
                     how: n,
                 };
@@ -386,42 +386,18 @@ fn run_on_shard(
     let conn = store.scratch(session, &job.id, &job.tombstones)?;
     // A cancel or statement_timeout reaches this connection too.
     let _cancellable = shared.register(&conn);
-    let Some(NearestJob {
-        fallback,
-        how,
-        memory,
-        rows,
-    }) = &job.nearest
-    else {
+    let Some(nearest) = &job.nearest else {
         return Ok((conn.rows(&job.sql, params)?, None));
     };
-    let mut with_try = params.to_vec();
-    with_try.push(Datum::Null);
-    if let (Some(sql), Some(m)) = (memory, &how.memory) {
-        let kept = store
-            .vectors
-            .of(&conn, &job.id, &m.column, m.query.len(), *rows)?;
-        if let Some(vectors) = kept {
-            let distances = vectors.distances(m.metric, &m.query);
-            for (value, _) in &how.tries {
-                let Datum::Int(n) = value else { continue };
-                let listed = vectors.proven(&distances, usize::try_from(*n).unwrap_or(0));
-                let listed: Vec<String> = listed.iter().map(i64::to_string).collect();
-                with_try[params.len()] = Datum::Text(format!("{{{}}}", listed.join(",")));
-                let rows = conn.rows(sql, &with_try)?;
-                if rows.len() >= how.keep {
-                    let how = format!("through the shard's vectors in memory, {n} candidates");
-                    return Ok((rows, Some(how)));
-                }
-            }
-            let rows = conn.rows(fallback, params)?;
-            let why = "the vectors in memory could not prove them: every row read";
-            return Ok((rows, Some(why.into())));
-        }
+    let NearestJob { fallback, how, .. } = nearest;
+    if let Some(answer) = through_memory(store, &conn, job, nearest, params)? {
+        return Ok(answer);
     }
     if how.condition.is_none() {
         return Ok((conn.rows(fallback, params)?, None));
     }
+    let mut with_try = params.to_vec();
+    with_try.push(Datum::Null);
     for (value, what) in &how.tries {
         with_try[params.len()] = value.clone();
         let rows = conn.rows(&job.sql, &with_try)?;
@@ -432,6 +408,44 @@ fn run_on_shard(
     let rows = conn.rows(fallback, params)?;
     let why = format!("the {} could not prove them: every row read", how.index);
     Ok((rows, Some(why)))
+}
+
+/// A nearest-neighbour fragment through the shard's vectors kept in memory
+/// (`store::vectors`): each try's candidates listed by their exact
+/// distances, then every row; `None` when the node does not keep them.
+fn through_memory(
+    store: &crate::store::Store,
+    conn: &crate::store::Conn,
+    job: &Job,
+    nearest: &NearestJob,
+    params: &[Datum],
+) -> Result<Option<(Rows, Option<String>)>> {
+    let (Some(sql), Some(m)) = (&nearest.memory_sql, &nearest.how.memory) else {
+        return Ok(None);
+    };
+    let kept = store
+        .vectors
+        .of(conn, &job.id, &m.column, m.query.len(), nearest.rows)?;
+    let Some(vectors) = kept else {
+        return Ok(None);
+    };
+    let distances = vectors.distances(m.metric, &m.query);
+    let mut with_list = params.to_vec();
+    with_list.push(Datum::Null);
+    for (value, _) in &nearest.how.tries {
+        let Datum::Int(n) = value else { continue };
+        let listed = vectors.proven(&distances, usize::try_from(*n).unwrap_or(0));
+        let listed: Vec<String> = listed.iter().map(i64::to_string).collect();
+        with_list[params.len()] = Datum::Text(format!("{{{}}}", listed.join(",")));
+        let rows = conn.rows(sql, &with_list)?;
+        if rows.len() >= nearest.how.keep {
+            let how = format!("through the shard's vectors in memory, {n} candidates");
+            return Ok(Some((rows, Some(how))));
+        }
+    }
+    let rows = conn.rows(&nearest.fallback, params)?;
+    let why = "the vectors in memory could not prove them: every row read";
+    Ok(Some((rows, Some(why.into()))))
 }
 
 /// Run the shard fragments, nearest first where each shard's rows are
@@ -597,7 +611,7 @@ pub fn explain(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Op
         let through = match (&j.nearest, j.rtree) {
             (Some(n), _) => format!(
                 " (its nearest rows through the shard's {}, each checked by its exact distance; every row when they cannot be proven the nearest)",
-                match (&n.memory, &n.how.condition) {
+                match (&n.memory_sql, &n.how.condition) {
                     (Some(_), Some(_)) => format!("vectors in memory or its {}", n.how.index),
                     (Some(_), None) => "vectors in memory".to_string(),
                     (None, _) => n.how.index.to_string(),

@@ -73,8 +73,8 @@ fn ln_dweight(v: &BigDecimal) -> i64 {
         return 0;
     }
     let (m, s) = v.as_bigint_and_exponent();
-    let near_one = |bound: &str| bound.parse::<BigDecimal>().unwrap_or_default();
-    if *v >= near_one("0.9") && *v <= near_one("1.1") {
+    let tenths = |n: u8| BigDecimal::new(BigInt::from(n), 1);
+    if *v >= tenths(9) && *v <= tenths(11) {
         let x = v - BigDecimal::from(1);
         let (xm, xs) = x.as_bigint_and_exponent();
         return if xm.is_zero() { 0 } else { exponent(&xm, xs) };
@@ -450,7 +450,9 @@ fn exp_of_product(
     scale: i64,
 ) -> Result<Numeric> {
     // The product's error, times the result, must stay below its last
-    // digit: as many more digits as the result and y have before the point.
+    // digit: as many more digits as the result and y have before the
+    // point (ln's own error is multiplied by y), and the guard digits
+    // twice: once for the product, once for the exponential.
     let result_digits = (val * LOG10_E).ceil().max(0.0) as i64 + 1;
     let y_digits = (exponent(em, es) + 1).max(0);
     let q = scale + GUARD + result_digits + y_digits + GUARD;
