@@ -449,6 +449,13 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_numeric_log", 2, det, |c| binary(c, Numeric::log))?;
     conn.create_scalar_function("pg_numeric_power", 2, det, |c| binary(c, Numeric::power))?;
+    conn.create_scalar_function("pg_numeric_factorial", 1, det, |c| match c.get_raw(0) {
+        ValueRef::Null => Ok(Value::Null),
+        ValueRef::Integer(n) => out(Numeric::factorial(n)),
+        _ => Err(fail(Error::DatatypeMismatch(
+            "factorial of a value that is not an integer".into(),
+        ))),
+    })?;
     conn.create_scalar_function("pg_numeric_trim_scale", 1, det, |c| {
         unary(c, |x| Ok(x.trim_scale()))
     })?;

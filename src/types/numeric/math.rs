@@ -379,6 +379,21 @@ impl Numeric {
         Ok(if odd { NegInf } else { PosInf })
     }
 
+    /// `factorial(n)` of a bigint.
+    pub fn factorial(n: i64) -> Result<Numeric> {
+        if n < 0 {
+            return Err(Error::NumericOutOfRange(
+                "factorial of a negative number is undefined".into(),
+            ));
+        }
+        // numeric.c's bound: beyond it the result overflows the format.
+        if n > 32177 {
+            return Err(overflow());
+        }
+        let product = (2..=n).fold(BigInt::from(1u8), |p, i| p * i);
+        finite(product, 0)
+    }
+
     /// `scale(x)`: the display scale; `None` for NaN and the infinities.
     pub fn scale(&self) -> Option<i64> {
         self.parts().map(|(_, s)| s)

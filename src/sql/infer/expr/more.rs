@@ -37,7 +37,7 @@ impl Env<'_> {
                 }
             }
             "scale" | "min_scale" => PgType::Int4,
-            "trim_scale" => PgType::Numeric(None),
+            "trim_scale" | "factorial" => PgType::Numeric(None),
             // Numeric over integers and numerics, as PostgreSQL computes them.
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
                 match nth(self, 0)? {

@@ -101,7 +101,8 @@ pub(super) fn numeric_math(types: &[PgType]) -> bool {
 }
 
 /// `sqrt`, `exp`, `ln`, `log`, `log10`, `power`, `scale`, `min_scale` and
-/// `trim_scale` of numerics as `pg_numeric_*` calls
+/// `trim_scale` of numerics, and `factorial` of an integer, as
+/// `pg_numeric_*` calls
 /// (`types::numeric::math`); whether `f` was one. `log(b, x)` has only a
 /// numeric form, so integers take it too; `log(x)` is `log(10, x)`.
 pub(super) fn numeric_math_call(name: &str, f: &mut Function, types: &[PgType]) -> bool {
@@ -113,11 +114,18 @@ pub(super) fn numeric_math_call(name: &str, f: &mut Function, types: &[PgType]) 
         ("power" | "pow", 2) if numeric => "power",
         ("log", 2) if numeric || types.iter().all(integer) => "log",
         ("scale" | "min_scale" | "trim_scale", 1) if numeric || types.iter().all(integer) => name,
+        // A bare NULL too: factorial has one form.
+        ("factorial", 1) if types.iter().all(integer) || null_argument(f) => name,
         _ => return false,
     };
     let to = format!("pg_numeric_{to}");
     f.name = sqlparser::ast::ObjectName::from(vec![sqlparser::ast::Ident::new(to)]);
     true
+}
+
+/// Whether a call's only argument is the literal NULL.
+fn null_argument(f: &mut Function) -> bool {
+    matches!(arg_exprs(f).as_slice(), [e] if matches!(&**e, Expr::Value(v) if v.value == sqlparser::ast::Value::Null))
 }
 
 /// Functions whose numeric form MosaicDB does not compute exactly yet.
