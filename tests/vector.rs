@@ -256,8 +256,8 @@ async fn every_operator_gives_the_exact_top_k_through_vec0_indexes() {
 }
 
 /// Random vectors of three lengths (some repeated, so that rows tie; some
-/// NULL) written
-/// through three nodes into 64-row shards, each shard with its vec0 index.
+/// NULL) written through three nodes into 64-row shards, each shard with
+/// its vec0 index.
 /// Every operator's top-k, with and without a filter, before and after a
 /// delete, asked of every node, must equal a brute force here: ids
 /// exactly, distances within 1e-5. EXPLAIN ANALYZE shows shards answering
@@ -413,10 +413,11 @@ async fn rows_tied_at_the_edge_of_the_vec0_candidates_are_read_whole() {
 
 /// Rows tied at the edge of the candidates: 1200 rows hold the same
 /// vector, so the candidates (35, then 560) are any of them, while the
-/// query breaks the tie by `g`, which falls as `id` rises. No candidate's
-/// exact distance is below the bound, so the shard is read whole and the
-/// answer is PostgreSQL's; a bound that let the tied candidates through
-/// would answer with the wrong rows.
+/// tie is broken by the rows' values (`g` first, which falls as `id`
+/// rises; PostgreSQL may return any of the tied rows, MosaicDB orders
+/// them by their values). No candidate's exact distance is below the
+/// bound, so the shard is read whole; a bound that let the tied
+/// candidates through would answer with other rows.
 async fn rows_tied_at_the_edge_of_the_candidates_are_read_whole(way: Way) {
     let nodes = start_cluster(&["t1"], way.flags()).await;
     let c = nodes[0].client().await;

@@ -470,6 +470,17 @@ mod tests {
         }
     }
 
+    /// Insert `values` (rows of `(a, b)`) into `t` and seal them into a shard.
+    fn seal_rows(store: &Store, values: &str) {
+        store
+            .with_writer(|w| {
+                w.execute_batch(&format!("INSERT INTO t(a, b) VALUES {values}"))
+                    .map_err(Error::from)
+            })
+            .unwrap();
+        store.seal("t").unwrap();
+    }
+
     fn count(store: &Store) -> i64 {
         let mut conn = store.connect().unwrap();
         let live = conn.live_shards(Some("t")).unwrap();
@@ -496,13 +507,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_t(dir.path());
         let mut def = table_t();
-        store
-            .with_writer(|w| {
-                w.execute_batch("INSERT INTO t(a, b) VALUES (1, 'x'), (2, 'y'), (1, 'y')")
-                    .map_err(Error::from)
-            })
-            .unwrap();
-        store.seal("t").unwrap();
+        seal_rows(&store, "(1, 'x'), (2, 'y'), (1, 'y')");
         def.columns.remove(1);
         def.altered.retired.push("b".into());
         let mut c = Column::new("c", PgType::Text, false);
@@ -560,13 +565,7 @@ mod tests {
     fn tombstones_of_equal_rows_delete_each() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_t(dir.path());
-        store
-            .with_writer(|w| {
-                w.execute_batch("INSERT INTO t(a, b) VALUES (1, 'x'), (1, 'x'), (2, 'y')")
-                    .map_err(Error::from)
-            })
-            .unwrap();
-        store.seal("t").unwrap();
+        seal_rows(&store, "(1, 'x'), (1, 'x'), (2, 'y')");
         let gone = |rid| tombstone(&store, "gone", rid, 1, "x");
         assert_eq!(store.apply_tombstones("t", &[gone(1), gone(2)]).unwrap(), 2);
         assert_eq!(count(&store), 1);

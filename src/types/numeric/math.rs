@@ -81,7 +81,7 @@ fn ln_dweight(v: &BigDecimal) -> i64 {
     }
     // v = digits × 10^dweight, digits its first one or two base-10000
     // digits (two when it has more than one).
-    let weight = exponent(&m, s).div_euclid(4);
+    let weight = super::first_group(&m, s).1;
     let shift = |by: i64| -> BigInt {
         let e = by - s;
         if e >= 0 {
@@ -195,11 +195,7 @@ impl Numeric {
             Numeric::Num(d) => d,
         };
         let (m, s) = d.as_bigint_and_exponent();
-        let weight = if m.is_zero() {
-            0
-        } else {
-            exponent(&m, s).div_euclid(4)
-        };
+        let weight = super::first_group(&m, s).1;
         let sweight = (weight + 1) * 4 / 2 - 1;
         sqrt_rounded(self, result_scale(MIN_SIG_DIGITS - sweight, &[s]))
     }
@@ -292,11 +288,9 @@ impl Numeric {
         }
         let negative = b.sign() == Sign::Minus;
         if negative && !integral {
-            return Err(Error::InvalidArgumentForPower(
-                "a negative number raised to a non-integer power yields a complex result".into(),
-            ));
+            return Err(complex_result());
         }
-        let odd = integral && (e.with_scale(0).as_bigint_and_exponent().0 % 2u8) != BigInt::zero();
+        let odd = is_odd(e);
         let bm = bm.abs();
         let val = approx(&em, es) * approx_ln(&bm, bs);
         if val.abs() > MAX_RESULT_SCALE as f64 * 3.01 {
@@ -340,9 +334,7 @@ impl Numeric {
             _ => true,
         };
         if s1 < 0 && !integral(exp) {
-            return Err(Error::InvalidArgumentForPower(
-                "a negative number raised to a non-integer power yields a complex result".into(),
-            ));
+            return Err(complex_result());
         }
         if is_one(self) || s2 == 0 {
             return Ok(Numeric::from_i64(1));
@@ -374,8 +366,7 @@ impl Numeric {
         if s2 < 0 {
             return Ok(Numeric::zero());
         }
-        let odd = matches!(exp, Num(d) if d.is_integer()
-            && (d.with_scale(0).as_bigint_and_exponent().0 % 2u8) != BigInt::zero());
+        let odd = matches!(exp, Num(d) if is_odd(d));
         Ok(if odd { NegInf } else { PosInf })
     }
 
@@ -424,6 +415,17 @@ impl Numeric {
 
 fn negative_sqrt() -> Error {
     Error::InvalidArgumentForPower("cannot take square root of a negative number".into())
+}
+
+fn complex_result() -> Error {
+    Error::InvalidArgumentForPower(
+        "a negative number raised to a non-integer power yields a complex result".into(),
+    )
+}
+
+/// Whether `d` is an odd integer.
+fn is_odd(d: &BigDecimal) -> bool {
+    d.is_integer() && (d.with_scale(0).as_bigint_and_exponent().0 % 2u8) != BigInt::zero()
 }
 
 fn zero_to_negative() -> Error {
