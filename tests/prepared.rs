@@ -317,3 +317,64 @@ async fn simple_queries_with_constants_answer_as_postgresql() {
         Ok(vec![vec![Some("1".to_string()), Some("8".to_string())]])
     );
 }
+
+/// A LATERAL subquery in a prepared statement: a parameter inside it and
+/// one outside, values of several types in binary form (a float to its
+/// last bit, a blob, a boolean), answering again after its rows are sealed
+/// into shards.
+#[tokio::test]
+async fn prepared_lateral_subqueries_take_parameters() {
+    let node = TestNode::start_with(&["--shard-max-rows", "4"]);
+    let client = node.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE lc (id int PRIMARY KEY, name text);
+             CREATE TABLE lo (id int PRIMARY KEY, cust int, ratio float8, raw bytea, paid bool);
+             INSERT INTO lc VALUES (1, 'ann'), (2, 'bob'), (3, 'cy');
+             INSERT INTO lo VALUES (1, 1, 0.1, '\\x00ff', true), (2, 1, 0.30000000000000004, '\\x', false),
+               (3, 2, 1e300, NULL, NULL), (4, 3, -2.5, '\\xdeadbeef', true)",
+        )
+        .await
+        .unwrap();
+    let top = client
+        .prepare(
+            "SELECT c.name, x.ratio, x.raw, x.paid FROM lc c, \
+             LATERAL (SELECT ratio, raw, paid FROM lo WHERE lo.cust = c.id AND lo.ratio > $1 \
+             ORDER BY ratio DESC LIMIT 1) x WHERE c.id <= $2 ORDER BY c.id",
+        )
+        .await
+        .unwrap();
+    type Row = (String, f64, Option<Vec<u8>>, Option<bool>);
+    let run = |rows: Vec<tokio_postgres::Row>| -> Vec<Row> {
+        rows.iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect()
+    };
+    let want: Vec<Row> = vec![
+        ("ann".into(), 0.30000000000000004, Some(vec![]), Some(false)),
+        ("bob".into(), 1e300, None, None),
+    ];
+    assert_eq!(
+        run(client.query(&top, &[&0.0f64, &2i32]).await.unwrap()),
+        want
+    );
+    client
+        .batch_execute("SELECT mosaic.seal('lo')")
+        .await
+        .unwrap();
+    assert_eq!(
+        run(client.query(&top, &[&0.0f64, &2i32]).await.unwrap()),
+        want
+    );
+    let all = run(client.query(&top, &[&-3.0f64, &3i32]).await.unwrap());
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        all[2],
+        (
+            "cy".into(),
+            -2.5,
+            Some(vec![0xde, 0xad, 0xbe, 0xef]),
+            Some(true)
+        )
+    );
+}

@@ -375,14 +375,22 @@ impl<'a> Env<'a> {
                     ..Rel::default()
                 });
             }
-            // SQLite has no LATERAL (it would give a syntax error).
-            TableFactor::Derived { lateral: true, .. } => {
-                return Err(Error::Unsupported("LATERAL subqueries in FROM".into()))
-            }
             TableFactor::Derived {
-                subquery, alias, ..
+                subquery,
+                alias,
+                lateral,
+                ..
             } => {
-                let mut cols = self.query_cols(subquery)?;
+                // A LATERAL subquery sees the FROM items before it
+                // (`typed::lateral` runs it through SQLite's `json_each`).
+                if *lateral {
+                    self.scopes.push(out.clone());
+                }
+                let cols = self.query_cols(subquery);
+                if *lateral {
+                    self.scopes.pop();
+                }
+                let mut cols = cols?;
                 apply_alias(&mut cols, alias.as_ref());
                 out.push(Rel {
                     name: alias.as_ref().map(|a| norm(&a.name)).unwrap_or_default(),
@@ -544,6 +552,22 @@ impl<'a> Env<'a> {
                     .chain(&rel.synonyms)
                     .find(|(c, _)| c == name)?;
                 Some((rel, ty))
+            })
+    }
+
+    /// How deep in the scopes the innermost relation is that a column
+    /// reference names (its scope's index), and that relation's name.
+    fn column_depth(&self, qualifier: Option<&str>, name: &str) -> Option<(usize, &str)> {
+        self.scopes
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(depth, scope)| {
+                scope
+                    .iter()
+                    .filter(|rel| qualifier.is_none_or(|q| q == rel.name))
+                    .find(|rel| rel.cols.iter().chain(&rel.synonyms).any(|(c, _)| c == name))
+                    .map(|rel| (depth, rel.name.as_str()))
             })
     }
 

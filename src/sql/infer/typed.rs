@@ -56,6 +56,7 @@ pub fn type_numeric(stmt: &mut Statement, catalog: &dyn Schema, params: &[PgType
         env: Env::new(catalog, params),
         insert_values: false,
         laterals: vec![],
+        typed_order: vec![],
     };
     match stmt.visit(&mut t) {
         ControlFlow::Break(e) => Err(e),
@@ -75,6 +76,7 @@ pub fn type_numeric_expr(e: &mut Expr, cols: Vec<(String, PgType)>) -> Result<()
         env: Env::new(&NoTables, &[]),
         insert_values: false,
         laterals: vec![],
+        typed_order: vec![],
     };
     t.env.scopes.push(vec![Rel {
         name: String::new(),
@@ -114,6 +116,10 @@ struct Typer<'a> {
     insert_values: bool,
     /// The lateral `unnest` calls of each query being typed (`lateral`).
     laterals: Vec<Vec<lateral::Lateral>>,
+    /// Each query's ORDER BY over a select, typed in the select's scope
+    /// (`query`), held out of the visit that follows, which sees the keys
+    /// outside that scope, and put back when the query is left.
+    typed_order: Vec<Option<sqlparser::ast::OrderBy>>,
 }
 
 /// The relation a `t.*` select item names, as scopes name relations.
@@ -609,7 +615,7 @@ impl Typer<'_> {
                 self.env.scopes.push(rels);
                 for k in keys.iter_mut() {
                     // Typed here, in the select's scope (the visit that
-                    // follows sees the keys outside it).
+                    // follows does not see them: `typed_order`).
                     if let ControlFlow::Break(e) = k.expr.visit(self) {
                         self.env.scopes.pop();
                         return Err(e);
@@ -672,6 +678,23 @@ fn json_key_error(sort: bool) -> Error {
     }
 }
 
+/// `alias.column[i]`, which sqlparser reads as `alias` followed by `.column`
+/// and `[i]`, as the qualified column subscripted, so that it is typed (and
+/// read from a lateral item) as `column[i]` is.
+fn qualified_subscript(e: &mut Expr) {
+    use sqlparser::ast::AccessExpr;
+    let Expr::CompoundFieldAccess { root, access_chain } = e else {
+        return;
+    };
+    let (Expr::Identifier(q), [AccessExpr::Dot(Expr::Identifier(c)), AccessExpr::Subscript(_), ..]) =
+        (root.as_ref(), access_chain.as_slice())
+    else {
+        return;
+    };
+    **root = Expr::CompoundIdentifier(vec![q.clone(), c.clone()]);
+    access_chain.remove(0);
+}
+
 fn flow(r: Result<()>) -> ControlFlow<Error> {
     match r {
         Ok(()) => ControlFlow::Continue(()),
@@ -703,10 +726,18 @@ impl VisitorMut for Typer<'_> {
             self.laterals.push(vec![]);
             return ControlFlow::Break(e);
         }
-        flow(self.query(q))
+        let typed = self.query(q);
+        self.typed_order.push(match q.body.as_ref() {
+            SetExpr::Select(_) => q.order_by.take(),
+            _ => None,
+        });
+        flow(typed)
     }
 
     fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
+        if let Some(order) = self.typed_order.pop().flatten() {
+            q.order_by = Some(order);
+        }
         self.leave_laterals(q);
         self.env.leave_query();
         ControlFlow::Continue(())
@@ -724,6 +755,7 @@ impl VisitorMut for Typer<'_> {
     }
 
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Error> {
+        qualified_subscript(e);
         if self.lateral_column(e) {
             return ControlFlow::Continue(());
         }
@@ -738,5 +770,12 @@ impl VisitorMut for Typer<'_> {
             self.timestamp_series(tf)
                 .and_then(|_| self.unnest_factor(tf)),
         )
+    }
+
+    fn post_visit_table_factor(
+        &mut self,
+        tf: &mut sqlparser::ast::TableFactor,
+    ) -> ControlFlow<Error> {
+        flow(self.subquery_rows(tf))
     }
 }

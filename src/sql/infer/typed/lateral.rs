@@ -6,16 +6,28 @@
 //! functions can: `sql::rewrite::pg_catalog` makes such a call
 //! `json_each(…) AS mosaic_lat_<alias>` with no subquery around it, and
 //! here every reference to its columns becomes the expression that reads
-//! them from that `json_each` row.
+//! them from that `json_each` row. A LATERAL subquery
+//! (`FROM t, LATERAL (SELECT … WHERE u.k = t.k LIMIT 3) s`) goes the same
+//! way: a scalar subquery, which may read the items before it, gathers its
+//! rows into one JSON array, which `json_each` walks (`subquery_rows`).
 
-use sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, Query, SelectItem, SetExpr, TableFactor};
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, Ident, Query, SelectItem, SetExpr, Statement, TableAlias,
+    TableFactor,
+};
 
 use super::Typer;
 use crate::error::{Error, Result};
 use crate::sql::rewrite::pg_catalog::{is_lateral_series, is_lateral_unnest, LATERAL_PREFIX};
 use crate::types::array::Family;
 use crate::types::json::Items;
-use crate::types::PgType;
+use crate::types::{PgType, Storage};
+
+/// The CTE that names a LATERAL subquery's columns by position
+/// (`subquery_rows`).
+const ROWS: &str = "mosaic_lateral_rows";
 
 /// The columns of SQLite's `json_each`, which a lateral `unnest` brings
 /// into the FROM list.
@@ -28,6 +40,12 @@ const JSON_EACH_COLUMNS: &[&str] = &[
 pub(super) struct Lateral {
     alias: String,
     cols: Vec<(String, Expr)>,
+    /// The index of the scope its query's FROM items make (a reference
+    /// names this lateral only where it resolves there).
+    depth: usize,
+    /// For a LATERAL subquery: how SQLite stores each of its columns,
+    /// which says how each travels through `json_each` (`subquery_rows`).
+    stored: Option<Vec<Storage>>,
 }
 
 impl Typer<'_> {
@@ -41,6 +59,8 @@ impl Typer<'_> {
             .iter()
             .map(|r| (r.name.clone(), r.cols.iter().map(|c| c.0.clone()).collect()))
             .collect();
+        let depth = self.env.scopes.len();
+        self.outer_lateral_joins(sel)?;
         self.env.scopes.push(rels);
         let mut frame = vec![];
         let factors = sel
@@ -50,7 +70,7 @@ impl Typer<'_> {
         let mut result = Ok(());
         for tf in factors {
             match self.lateral(tf) {
-                Ok(Some(l)) => frame.push(l),
+                Ok(Some(l)) => frame.push(Lateral { depth, ..l }),
                 Ok(None) => {}
                 Err(e) => {
                     result = Err(e);
@@ -102,6 +122,36 @@ impl Typer<'_> {
         Ok(())
     }
 
+    /// PostgreSQL's error for a LATERAL subquery on the right of a RIGHT
+    /// or FULL JOIN that reads the items before it (the join would have to
+    /// produce its rows for no row of theirs); one that reads none is an
+    /// ordinary subquery.
+    fn outer_lateral_joins(&mut self, sel: &sqlparser::ast::Select) -> Result<()> {
+        use sqlparser::ast::JoinOperator as J;
+        for j in sel.from.iter().flat_map(|t| &t.joins) {
+            let (
+                TableFactor::Derived {
+                    lateral: true,
+                    subquery,
+                    ..
+                },
+                J::Right(_) | J::RightOuter(_) | J::FullOuter(_),
+            ) = (&j.relation, &j.join_operator)
+            else {
+                continue;
+            };
+            if self.env.query_cols(subquery).is_err() {
+                return Err(Error::InvalidColumnReference(
+                    "invalid reference to FROM-clause entry in a LATERAL subquery".into(),
+                )
+                .with_detail(
+                    "The combining JOIN type must be INNER or LEFT for a LATERAL reference.",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Leave a query [`Typer::enter_laterals`] entered.
     pub(super) fn leave_laterals(&mut self, q: &Query) {
         if matches!(q.body.as_ref(), SetExpr::Select(_)) {
@@ -110,6 +160,14 @@ impl Typer<'_> {
     }
 
     fn lateral(&mut self, tf: &TableFactor) -> Result<Option<Lateral>> {
+        if let TableFactor::Derived {
+            lateral: true,
+            alias,
+            ..
+        } = tf
+        {
+            return self.lateral_subquery(alias.as_ref()).map(Some);
+        }
         let TableFactor::Table {
             name,
             alias,
@@ -191,7 +249,134 @@ impl Typer<'_> {
         Ok(Some(Lateral {
             alias: alias_name,
             cols,
+            depth: 0,
+            stored: None,
         }))
+    }
+
+    /// A LATERAL subquery: each of its columns read from its `json_each`
+    /// row (`subquery_rows`), a blob back from its hex digits.
+    fn lateral_subquery(&mut self, alias: Option<&TableAlias>) -> Result<Lateral> {
+        let Some(alias) = alias else {
+            return Err(Error::Syntax("subquery in FROM must have an alias".into())
+                .with_hint("For example, FROM (SELECT ...) [AS] foo."));
+        };
+        let alias_name = super::super::norm(&alias.name);
+        let rel = self
+            .env
+            .scopes
+            .last()
+            .and_then(|s| s.iter().find(|r| r.name == alias_name))
+            .cloned()
+            .ok_or_else(|| Error::Internal(format!("LATERAL subquery {alias_name} not typed")))?;
+        let row = Ident::with_quote('"', format!("{LATERAL_PREFIX}{alias_name}"));
+        let stored: Vec<Storage> = rel.cols.iter().map(|c| c.1.storage()).collect();
+        let cols = rel
+            .cols
+            .iter()
+            .zip(&stored)
+            .enumerate()
+            .map(|(i, ((name, _), storage))| {
+                let read = format!("json_extract({row}.value, '$[{i}]')");
+                let read = match storage {
+                    Storage::Blob => format!("unhex({read})"),
+                    _ => read,
+                };
+                Ok((name.clone(), crate::sql::parse_expr(&read)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Lateral {
+            alias: alias_name,
+            cols,
+            depth: 0,
+            stored: Some(stored),
+        })
+    }
+
+    /// Leave a LATERAL subquery typed: it becomes SQLite's `json_each`
+    /// over one JSON array of its rows, computed by a scalar subquery
+    /// that may read the FROM items before it (SQLite's subqueries in
+    /// FROM cannot; its table-valued functions' arguments can). Each row
+    /// is an array of its values: a blob as hex digits (JSON holds no
+    /// blobs), a real as the 17 significant digits that read back as the
+    /// same double.
+    pub(super) fn subquery_rows(&mut self, tf: &mut TableFactor) -> Result<()> {
+        let TableFactor::Derived {
+            lateral: true,
+            subquery,
+            alias: Some(alias),
+            ..
+        } = tf
+        else {
+            return Ok(());
+        };
+        let alias_name = super::super::norm(&alias.name);
+        let Some(stored) = self
+            .laterals
+            .last()
+            .and_then(|f| f.iter().find(|l| l.alias == alias_name))
+            .and_then(|l| l.stored.clone())
+        else {
+            return Err(Error::Internal(format!(
+                "LATERAL subquery {alias_name} not entered"
+            )));
+        };
+        // SQLite's LIMIT and OFFSET read no column of an outer query.
+        if let Some(sqlparser::ast::LimitClause::LimitOffset { limit, offset, .. }) =
+            &subquery.limit_clause
+        {
+            let counts = limit.iter().chain(offset.iter().map(|o| &o.value));
+            if counts.into_iter().any(reads_columns) {
+                return Err(Error::Unsupported(
+                    "LIMIT or OFFSET reading another FROM item in a LATERAL subquery".into(),
+                ));
+            }
+        }
+        let names: Vec<String> = (0..stored.len()).map(|i| format!("c{i}")).collect();
+        let values: Vec<String> = stored
+            .iter()
+            .zip(&names)
+            .map(|(s, c)| match s {
+                Storage::Blob => format!("CASE WHEN {c} IS NULL THEN NULL ELSE hex({c}) END"),
+                Storage::Text | Storage::Integer | Storage::Real => c.clone(),
+            })
+            .collect();
+        let row = Ident::with_quote('"', format!("{LATERAL_PREFIX}{alias_name}"));
+        let sql = format!(
+            "SELECT 1 FROM json_each(json((WITH {ROWS} ({}) AS (SELECT 1) \
+             SELECT json_group_array(json_array({})) FROM {ROWS}))) AS {row}",
+            names.join(", "),
+            values.join(", "),
+        );
+        let Some(Statement::Query(mut q)) = crate::sql::parse(&sql)?.pop() else {
+            return Err(Error::Internal(
+                "a LATERAL subquery's rows did not parse".into(),
+            ));
+        };
+        let mut placed = false;
+        let _ = sqlparser::ast::visit_expressions_mut(&mut *q, |e| {
+            if let Expr::Subquery(inner) = e {
+                if let Some(cte) = inner.with.as_mut().and_then(|w| w.cte_tables.first_mut()) {
+                    cte.query = subquery.clone();
+                    placed = true;
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        let SetExpr::Select(sel) = *q.body else {
+            return Err(Error::Internal(
+                "a LATERAL subquery's rows did not parse".into(),
+            ));
+        };
+        match (placed, sel.from.into_iter().next()) {
+            (true, Some(twj)) => {
+                *tf = twj.relation;
+                Ok(())
+            }
+            _ => Err(Error::Internal(
+                "a LATERAL subquery's rows did not parse".into(),
+            )),
+        }
     }
 
     /// What reads the value of a lateral `generate_series(a, b[, step])`
@@ -260,8 +445,20 @@ impl Typer<'_> {
             ),
             _ => return false,
         };
+        // The innermost relation with that column, as SQL resolves it:
+        // inside a LATERAL subquery its own FROM items come first. (A
+        // query's ORDER BY is typed in its select's scope, `query`; the
+        // visit after it, outside that scope, resolves nothing, and what
+        // it still finds was left alone then.)
+        let resolved = self
+            .env
+            .column_depth(qualifier.as_deref(), &name)
+            .map(|(depth, rel)| (depth, rel.to_string()));
         let found = self.laterals.iter().rev().flatten().find_map(|l| {
-            if qualifier.as_ref().is_some_and(|q| *q != l.alias) {
+            if resolved
+                .as_ref()
+                .is_none_or(|(depth, rel)| (*depth, rel.as_str()) != (l.depth, l.alias.as_str()))
+            {
                 return None;
             }
             l.cols
@@ -294,4 +491,13 @@ impl Typer<'_> {
             None => false,
         }
     }
+}
+
+/// Whether `e` names a column anywhere in it.
+fn reads_columns(e: &Expr) -> bool {
+    sqlparser::ast::visit_expressions(e, |x| match x {
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
 }

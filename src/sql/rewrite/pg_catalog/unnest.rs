@@ -83,7 +83,13 @@ pub(super) fn is_internal_json_each(args: &[FunctionArg]) -> bool {
     matches!(args, [FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Function(f)))]
     if matches!(
         crate::sql::object_name(&f.name).as_str(),
-        "pg_array_json" | "pg_json_items" | "pg_array_positions" | "pg_listening_channels_json"
+        "pg_array_json"
+            | "pg_json_items"
+            | "pg_array_positions"
+            | "pg_listening_channels_json"
+            // A LATERAL subquery's rows (`sql::infer::typed::lateral`):
+            // PostgreSQL has no function json.
+            | "json"
     ))
 }
 
