@@ -349,21 +349,36 @@ pub enum TlsSource {
 }
 
 impl TlsSource {
-    fn of(args: &ServeArgs) -> Result<TlsSource> {
-        let bad = |m: &str| Err(Error::InvalidParameter(m.to_string()));
+    fn of(args: &ServeArgs, keys: &Keys) -> Result<TlsSource> {
         match (&args.tls, &args.tls_cert, &args.tls_key) {
             (None, None, None) => Ok(TlsSource::None),
             (None, Some(cert), Some(key)) => Ok(TlsSource::Files {
                 cert: cert.clone(),
                 key: key.clone(),
             }),
-            (None, Some(_), None) => bad("--tls-cert needs --tls-key"),
-            (None, None, Some(_)) => bad("--tls-key needs --tls-cert"),
+            (None, Some(_), None) => Err(keys.error("tls-cert", |k| {
+                format!("{} needs {}", k("tls-cert"), k("tls-key"))
+            })),
+            (None, None, Some(_)) => Err(keys.error("tls-key", |k| {
+                format!("{} needs {}", k("tls-key"), k("tls-cert"))
+            })),
             (Some(t), None, None) if t == "self-signed" => Ok(TlsSource::SelfSigned),
-            (Some(t), None, None) => bad(&format!(
-                "invalid --tls {t:?}: the only value is self-signed (or give --tls-cert and --tls-key)"
-            )),
-            (Some(_), _, _) => bad("--tls self-signed and --tls-cert/--tls-key exclude each other"),
+            (Some(t), None, None) => Err(keys.error("tls", |k| {
+                format!(
+                    "invalid {} {t:?}: the only value is self-signed (or give {} and {})",
+                    k("tls"),
+                    k("tls-cert"),
+                    k("tls-key")
+                )
+            })),
+            (Some(_), _, _) => Err(keys.error("tls", |k| {
+                format!(
+                    "{} self-signed and {}/{} exclude each other",
+                    k("tls"),
+                    k("tls-cert"),
+                    k("tls-key")
+                )
+            })),
         }
     }
 }
@@ -378,7 +393,7 @@ pub struct ClusterTls {
 }
 
 impl ClusterTls {
-    fn of(args: &ServeArgs) -> Result<Option<ClusterTls>> {
+    fn of(args: &ServeArgs, keys: &Keys) -> Result<Option<ClusterTls>> {
         match (
             &args.cluster_tls_cert,
             &args.cluster_tls_key,
@@ -390,9 +405,14 @@ impl ClusterTls {
                 key: key.clone(),
                 ca: ca.clone(),
             })),
-            _ => Err(Error::InvalidParameter(
-                "--cluster-tls-cert, --cluster-tls-key and --cluster-tls-ca go together".into(),
-            )),
+            _ => Err(keys.error("cluster-tls-cert", |k| {
+                format!(
+                    "{}, {} and {} go together",
+                    k("cluster-tls-cert"),
+                    k("cluster-tls-key"),
+                    k("cluster-tls-ca")
+                )
+            })),
         }
     }
 }
@@ -433,49 +453,111 @@ impl Discover {
     }
 }
 
+/// How an error names a setting: `--key` when a flag or its `MOSAIC_*`
+/// variable gave it, `FILE: key` when the TOML file did.
+struct Keys<'a> {
+    /// The flags and variables, before the file filled what they left unset.
+    flags: &'a ServeArgs,
+    file: Option<&'a std::path::Path>,
+}
+
+impl Keys<'_> {
+    /// Whether a flag or variable gave `key`'s value (else the file did,
+    /// or its default stands). The three cluster TLS files go together.
+    fn by_flag(&self, key: &str) -> bool {
+        let f = self.flags;
+        match key {
+            "listen" => f.listen.is_some(),
+            "cluster-addr" => f.cluster_addr.is_some(),
+            "advertise-addr" => f.advertise_addr.is_some(),
+            "metrics-addr" => f.metrics_addr.is_some(),
+            "discover" => f.discover.is_some(),
+            "shard-max-rows" => f.shard_max_rows.is_some(),
+            "replication-factor" => f.replication_factor.is_some(),
+            "max-connections" => f.max_connections.is_some(),
+            "tls" => f.tls.is_some(),
+            "tls-cert" => f.tls_cert.is_some(),
+            "tls-key" => f.tls_key.is_some(),
+            "tls-required" => f.tls_required.is_some(),
+            "cluster-tls-cert" | "cluster-tls-key" | "cluster-tls-ca" => {
+                f.cluster_tls_cert.is_some()
+                    || f.cluster_tls_key.is_some()
+                    || f.cluster_tls_ca.is_some()
+            }
+            _ => false,
+        }
+    }
+
+    /// The error `what` says about the value of `key`, naming keys with
+    /// the `k` it is given: as flags when a flag or variable gave that
+    /// value, else as the file's keys after the file's name.
+    fn error(&self, key: &str, what: impl FnOnce(&dyn Fn(&str) -> String) -> String) -> Error {
+        match self.file.filter(|_| !self.by_flag(key)) {
+            Some(file) => {
+                Error::InvalidParameter(format!("{}: {}", file.display(), what(&|k| k.to_string())))
+            }
+            None => Error::InvalidParameter(what(&|k| format!("--{k}"))),
+        }
+    }
+
+    /// `key`'s address, or `default` when it has none.
+    fn addr(&self, key: &str, value: Option<String>, default: &str) -> Result<SocketAddr> {
+        let v = value.unwrap_or_else(|| default.to_string());
+        v.parse().map_err(|_| {
+            self.error(key, |k| {
+                format!("invalid {} {v:?}: expected IP:PORT", k(key))
+            })
+        })
+    }
+
+    /// `key`'s address when it has one.
+    fn some_addr(&self, key: &str, value: Option<String>) -> Result<Option<SocketAddr>> {
+        value.map(|v| self.addr(key, Some(v), "")).transpose()
+    }
+
+    fn at_least_one(&self, key: &str, n: u64) -> Result<()> {
+        match n {
+            0 => Err(self.error(key, |k| format!("{} must be at least 1", k(key)))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The flags and variables over the TOML file `--config` names, if any.
+fn with_file(flags: &ServeArgs) -> Result<ServeArgs> {
+    let Some(path) = &flags.config else {
+        return Ok(flags.clone());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::InvalidParameter(format!("cannot read {}: {e}", path.display())))?;
+    let file: ServeArgs = toml::from_str(&text)
+        .map_err(|e| Error::InvalidParameter(format!("invalid config {}: {e}", path.display())))?;
+    Ok(flags.clone().or(file))
+}
+
 impl Config {
     /// Merge flags/env over the TOML file (if any) and validate.
-    pub fn from_args(args: ServeArgs) -> Result<Config> {
-        let args = match &args.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    Error::InvalidParameter(format!("cannot read {}: {e}", path.display()))
-                })?;
-                let file: ServeArgs = toml::from_str(&text).map_err(|e| {
-                    Error::InvalidParameter(format!("invalid config {}: {e}", path.display()))
-                })?;
-                args.or(file)
-            }
-            None => args,
+    pub fn from_args(flags: ServeArgs) -> Result<Config> {
+        let args = with_file(&flags)?;
+        let keys = Keys {
+            flags: &flags,
+            file: flags.config.as_deref(),
         };
-        let addr = |v: Option<String>, default: &str, what: &str| -> Result<SocketAddr> {
-            let v = v.unwrap_or_else(|| default.to_string());
-            v.parse()
-                .map_err(|_| Error::InvalidParameter(format!("invalid {what} address: {v}")))
-        };
-        let tls = TlsSource::of(&args)?;
-        let cluster_tls = ClusterTls::of(&args)?;
+        let tls = TlsSource::of(&args, &keys)?;
+        let cluster_tls = ClusterTls::of(&args, &keys)?;
         let shard_max_rows = args.shard_max_rows.unwrap_or(100_000);
-        if shard_max_rows == 0 {
-            return Err(Error::InvalidParameter(
-                "--shard-max-rows must be at least 1".into(),
-            ));
-        }
+        keys.at_least_one("shard-max-rows", shard_max_rows)?;
         let replication_factor = args.replication_factor.unwrap_or(2);
-        if replication_factor == 0 {
-            return Err(Error::InvalidParameter(
-                "--replication-factor must be at least 1".into(),
-            ));
-        }
-        let cluster_addr = addr(args.cluster_addr, "127.0.0.1:7946", "cluster")?;
-        let advertise_addr = match args.advertise_addr {
-            Some(a) => Some(addr(Some(a), "", "advertise")?),
-            None => None,
-        };
+        keys.at_least_one("replication-factor", replication_factor.into())?;
+        let cluster_addr = keys.addr("cluster-addr", args.cluster_addr, "127.0.0.1:7946")?;
+        let advertise_addr = keys.some_addr("advertise-addr", args.advertise_addr)?;
         if let Some(a) = advertise_addr.filter(|a| a.ip().is_unspecified() || a.port() == 0) {
-            return Err(Error::InvalidParameter(format!(
-                "--advertise-addr {a} is no address a peer can dial: name an IP and a port"
-            )));
+            return Err(keys.error("advertise-addr", |k| {
+                format!(
+                    "{} {a} is no address a peer can dial: name an IP and a port",
+                    k("advertise-addr")
+                )
+            }));
         }
         let loopback =
             cluster_addr.ip().is_loopback() && advertise_addr.is_none_or(|a| a.ip().is_loopback());
@@ -488,29 +570,36 @@ impl Config {
                         .into(),
                 )),
             };
-        let discover = args.discover.as_deref().map(Discover::parse).transpose()?;
-        let tls_required = args.tls_required.unwrap_or(false);
-        let max_connections = args.max_connections.unwrap_or(100);
-        if max_connections == 0 {
-            return Err(Error::InvalidParameter(
-                "--max-connections must be at least 1".into(),
-            ));
-        }
-        if tls_required && tls == TlsSource::None {
-            return Err(Error::InvalidParameter(
-                "--tls-required needs a certificate: --tls-cert and --tls-key, or --tls self-signed"
-                    .into(),
-            ));
-        }
-        let metrics_addr = match args.metrics_addr {
-            Some(a) => Some(addr(Some(a), "", "metrics")?),
+        let discover = match args.discover.as_deref() {
+            Some(d) => Some(Discover::parse(d).map_err(|_| {
+                keys.error("discover", |k| {
+                    format!(
+                        "invalid {} {d:?}: expected dns:NAME:PORT or lan",
+                        k("discover")
+                    )
+                })
+            })?),
             None => None,
         };
+        let tls_required = args.tls_required.unwrap_or(false);
+        let max_connections = args.max_connections.unwrap_or(100);
+        keys.at_least_one("max-connections", max_connections.into())?;
+        if tls_required && tls == TlsSource::None {
+            return Err(keys.error("tls-required", |k| {
+                format!(
+                    "{} needs a certificate: {} and {}, or {} self-signed",
+                    k("tls-required"),
+                    k("tls-cert"),
+                    k("tls-key"),
+                    k("tls")
+                )
+            }));
+        }
         Ok(Config {
-            metrics_addr,
+            metrics_addr: keys.some_addr("metrics-addr", args.metrics_addr)?,
             scrub_interval_secs: args.scrub_interval_secs.unwrap_or(3600),
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
-            listen: addr(args.listen, "127.0.0.1:5433", "listen")?,
+            listen: keys.addr("listen", args.listen, "127.0.0.1:5433")?,
             cluster_addr,
             advertise_addr,
             join: args.join.unwrap_or_default(),
@@ -596,11 +685,56 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_address_is_an_error() {
-        let args = ServeArgs {
+    fn a_bad_address_is_an_error_naming_its_key() {
+        let err = |args: ServeArgs| match Config::from_args(args) {
+            Err(e) => e.to_string(),
+            Ok(c) => panic!("accepted {c:?}"),
+        };
+        let e = err(ServeArgs {
             listen: Some("nowhere".into()),
             ..Default::default()
+        });
+        assert!(e.contains("invalid --listen \"nowhere\""), "{e}");
+        let e = err(ServeArgs {
+            cluster_addr: Some("nowhere".into()),
+            ..Default::default()
+        });
+        assert!(e.contains("invalid --cluster-addr \"nowhere\""), "{e}");
+        let e = err(ServeArgs {
+            advertise_addr: Some("nowhere".into()),
+            ..Default::default()
+        });
+        assert!(e.contains("invalid --advertise-addr \"nowhere\""), "{e}");
+
+        // From the file: the file and the key as written there; a flag
+        // that gives the value instead is named as the flag.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mosaic.toml");
+        std::fs::write(
+            &path,
+            "metrics-addr = \"nowhere:9464\"\nshard-max-rows = 0\n",
+        )
+        .unwrap();
+        let file = |args: ServeArgs| {
+            err(ServeArgs {
+                config: Some(path.clone()),
+                ..args
+            })
         };
-        assert!(Config::from_args(args).is_err());
+        let e = file(ServeArgs {
+            shard_max_rows: Some(5),
+            ..Default::default()
+        });
+        let want = format!("{}: invalid metrics-addr \"nowhere:9464\"", path.display());
+        assert!(e.contains(&want), "{e}");
+        let e = file(ServeArgs::default());
+        let want = format!("{}: shard-max-rows must be at least 1", path.display());
+        assert!(e.contains(&want), "{e}");
+        let e = file(ServeArgs {
+            shard_max_rows: Some(5),
+            metrics_addr: Some("127.0.0.1:x".into()),
+            ..Default::default()
+        });
+        assert!(e.contains("invalid --metrics-addr \"127.0.0.1:x\""), "{e}");
     }
 }

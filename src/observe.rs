@@ -29,7 +29,8 @@ pub const STATEMENTS: &str = "mosaic_statements_total";
 /// How long statements took, by `kind` (histogram, seconds).
 pub const STATEMENT_SECONDS: &str = "mosaic_statement_duration_seconds";
 /// Requests to peers, by `outcome`: sent, retried (a statement ran again
-/// without a peer that did not answer), failed.
+/// without a peer that did not answer), failed (not sent, or sent and no
+/// whole answer came back: the connection broke or the time ran out).
 pub const PEER_REQUESTS: &str = "mosaic_peer_requests_total";
 /// Shards a statement skipped by their metadata (bloom filters, zone maps).
 pub const SHARDS_PRUNED: &str = "mosaic_shards_pruned_total";
@@ -58,7 +59,8 @@ pub const OPEN_SEGMENT_ROWS: &str = "mosaic_open_segment_rows";
 pub const DAMAGED_SHARDS: &str = "mosaic_damaged_shards";
 /// Open segments sealed into shards.
 pub const SEALS: &str = "mosaic_seals_total";
-/// Shards rewritten without their deleted rows.
+/// Shards rewritten without their deleted rows (or dropped, when no row
+/// was left).
 pub const COMPACTIONS: &str = "mosaic_compactions_total";
 
 /// Statement latency buckets, in seconds.

@@ -54,18 +54,65 @@ fn config_check_prints_the_settings_or_names_what_is_wrong() {
         "a check creates nothing"
     );
 
-    // What is wrong, naming the key; exit status 2.
-    let bad = |body: &str| {
-        let path = dir.path().join("bad.toml");
-        std::fs::write(&path, body).unwrap();
-        let o = check(&["--config", path.to_str().unwrap(), "--data", data], &[]);
+    // What is wrong, naming the key; exit status 2. A value from the file
+    // is named by the file and its key there.
+    let bad_path = dir.path().join("bad.toml");
+    let bad_file = bad_path.to_str().unwrap();
+    let bad_with = |body: &str, args: &[&str], env: &[(&str, &str)]| {
+        std::fs::write(&bad_path, body).unwrap();
+        let mut all = vec!["--config", bad_file, "--data", data];
+        all.extend_from_slice(args);
+        let o = check(&all, env);
         assert_eq!(o.status.code(), Some(2), "{body}");
         text(&o).1
     };
-    assert!(bad("shard-maxrows = 5\n").contains("unknown field `shard-maxrows`"));
-    assert!(bad("shard-max-rows = \"many\"\n").contains("shard-max-rows = \"many\""));
-    assert!(bad("replication-factor = 0\n").contains("--replication-factor must be at least 1"));
-    assert!(bad("listen = \"nowhere\"\n").contains("invalid listen address: nowhere"));
+    let bad = |body: &str| bad_with(body, &[], &[]);
+    let says = |err: String, want: &str| assert!(err.contains(want), "no {want:?} in: {err}");
+    says(bad("shard-maxrows = 5\n"), "unknown field `shard-maxrows`");
+    says(
+        bad("shard-max-rows = \"many\"\n"),
+        "shard-max-rows = \"many\"",
+    );
+    says(
+        bad("replication-factor = 0\n"),
+        &format!("{bad_file}: replication-factor must be at least 1"),
+    );
+    says(
+        bad("listen = \"nowhere\"\n"),
+        &format!("{bad_file}: invalid listen \"nowhere\": expected IP:PORT"),
+    );
+    for key in ["cluster-addr", "advertise-addr", "metrics-addr"] {
+        says(
+            bad(&format!("{key} = \"10.0.0.1\"\n")),
+            &format!("{bad_file}: invalid {key} \"10.0.0.1\": expected IP:PORT"),
+        );
+    }
+    says(
+        bad("advertise-addr = \"0.0.0.0:7946\"\ncluster-secret = \"s\"\n"),
+        &format!("{bad_file}: advertise-addr 0.0.0.0:7946 is no address a peer can dial"),
+    );
+    says(
+        bad("discover = \"mdns\"\n"),
+        &format!("{bad_file}: invalid discover \"mdns\""),
+    );
+    // The same keys given by a flag or a variable are named as flags, the
+    // file notwithstanding.
+    says(
+        bad_with(
+            "cluster-addr = \"127.0.0.1:7946\"\n",
+            &["--cluster-addr", "x:1"],
+            &[],
+        ),
+        "invalid --cluster-addr \"x:1\": expected IP:PORT",
+    );
+    says(
+        bad_with(
+            "replication-factor = 2\n",
+            &[],
+            &[("MOSAIC_REPLICATION_FACTOR", "0")],
+        ),
+        "--replication-factor must be at least 1",
+    );
     let o = check(
         &[
             "--data",
@@ -105,4 +152,57 @@ fn the_example_configurations_in_deploy_pass_the_check() {
     assert!(o.status.success(), "{err}");
     assert!(out.contains("metrics-addr = \"0.0.0.0:9464\""), "{out}");
     assert!(out.contains("# password: set"), "{out}");
+
+    // The Kubernetes ConfigMap's mosaic.toml, with what the StatefulSet
+    // puts in a pod's environment (the pod's IP, DNS discovery, secrets).
+    let toml = configmap_toml(&format!("{root}/deploy/kubernetes/configmap.yaml"));
+    let file = dir.path().join("mosaic.toml");
+    std::fs::write(&file, &toml).unwrap();
+    let o = check(
+        &[
+            "--config",
+            file.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        &[
+            ("MOSAIC_NODE_NAME", "mosaic-0"),
+            ("MOSAIC_CLUSTER_ADDR", "10.244.1.7:7946"),
+            (
+                "MOSAIC_DISCOVER",
+                "dns:mosaic-headless.mosaic.svc.cluster.local:7946",
+            ),
+            ("MOSAIC_CLUSTER_SECRET", "s3cret"),
+            ("MOSAIC_PASSWORD", "pw"),
+        ],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}\n{toml}");
+    for line in [
+        "listen = \"0.0.0.0:5432\"",
+        "metrics-addr = \"0.0.0.0:9464\"",
+        "cluster-addr = \"10.244.1.7:7946\"",
+        "replication-factor = 2",
+    ] {
+        assert!(out.lines().any(|l| l == line), "no {line:?} in:\n{out}");
+    }
+}
+
+/// The text of `data: mosaic.toml: |` in a ConfigMap: the block's lines,
+/// less their indentation.
+fn configmap_toml(path: &str) -> String {
+    let yaml = std::fs::read_to_string(path).unwrap();
+    let mut lines = yaml.lines().skip_while(|l| l.trim() != "mosaic.toml: |");
+    assert!(lines.next().is_some(), "no `mosaic.toml: |` in {path}");
+    let block: Vec<&str> = lines
+        .take_while(|l| l.is_empty() || l.starts_with("    "))
+        .collect();
+    assert!(!block.is_empty(), "`mosaic.toml: |` is empty in {path}");
+    let mut toml = block
+        .iter()
+        .map(|l| l.get(4..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    toml.push('\n');
+    toml
 }

@@ -267,6 +267,295 @@ async fn readiness_waits_for_the_catalog_and_ends_before_a_drained_shutdown() {
     assert_eq!(get(&m, "/healthz").await, None);
 }
 
+#[tokio::test]
+async fn compactions_count_shards_rewritten_without_their_deleted_rows() {
+    let node = TestNode::start_with(&[WITH_METRICS[0], WITH_METRICS[1], "--shard-max-rows", "50"]);
+    let m = metrics_addr(&node);
+    let c = node.client().await;
+    c.batch_execute(
+        "CREATE TABLE c (id int PRIMARY KEY, v text); \
+         INSERT INTO c SELECT i, 'v' || i FROM generate_series(1, 100) i",
+    )
+    .await
+    .unwrap();
+    let shards = "SELECT count(*) FROM mosaic.shards WHERE table_name = 'c'";
+    assert_eq!(
+        common::simple_rows(&c, shards).await[0][0].as_deref(),
+        Some("2")
+    );
+    let before = metric(&m, "mosaic_compactions_total").await;
+
+    // 10 of a shard's 50 rows deleted: tombstones, no compaction.
+    c.batch_execute("DELETE FROM c WHERE id <= 10")
+        .await
+        .unwrap();
+    assert_eq!(metric(&m, "mosaic_compactions_total").await, before);
+    // 30 of 50: that shard is rewritten with its 20 live rows.
+    c.batch_execute("DELETE FROM c WHERE id <= 30")
+        .await
+        .unwrap();
+    wait_metric(&m, "mosaic_compactions_total", |v| v == before + 1.0).await;
+    // Every row of the other shard: it goes, and no shard takes its place.
+    c.batch_execute("DELETE FROM c WHERE id > 50")
+        .await
+        .unwrap();
+    wait_metric(&m, "mosaic_compactions_total", |v| v == before + 2.0).await;
+    assert_eq!(
+        common::simple_rows(&c, shards).await[0][0].as_deref(),
+        Some("1")
+    );
+}
+
+#[tokio::test]
+async fn the_edge_cache_evicts_copies_beyond_its_budget() {
+    // e1 holds t's four shards; no copies are asked for (factor 1).
+    let common_args = ["--replication-factor", "1", "--shard-max-rows", "5"];
+    let mut a = vec!["--node-name", "e1"];
+    a.extend_from_slice(&common_args);
+    let e1 = TestNode::start_with(&a);
+    let c1 = e1.client().await;
+    c1.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v text); \
+         INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 20) i",
+    )
+    .await
+    .unwrap();
+    let sizes: Vec<u64> = common::simple_rows(
+        &c1,
+        "SELECT byte_size FROM mosaic.shards WHERE table_name = 't'",
+    )
+    .await
+    .iter()
+    .map(|r| r[0].as_deref().unwrap_or_default().parse().unwrap())
+    .collect();
+    assert_eq!(sizes.len(), 4, "{sizes:?}");
+    let (smallest, largest) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+    assert!(smallest * 2 > *largest, "{sizes:?}");
+    // e2 has room for two of them, not all four.
+    let budget = (largest * 2).to_string();
+    let seed = e1.cluster_addr().to_string();
+    let mut b = vec![
+        "--node-name",
+        "e2",
+        "--join",
+        &seed,
+        "--edge-cache-bytes",
+        &budget,
+    ];
+    b.extend_from_slice(&common_args);
+    b.extend_from_slice(&WITH_METRICS);
+    let e2 = TestNode::start_with(&b);
+    common::wait_alive(&e2, 1).await;
+    let m2 = metrics_addr(&e2);
+    let c2 = e2.client().await;
+
+    // Reading t through e1 again and again makes it hot on e2, which
+    // copies what fits of it: nothing is evicted to make room.
+    common::wait_rows(&c2, "SELECT count(*) FROM t", &["20"]).await;
+    for _ in 0..10 {
+        assert_eq!(rows_of_t(&c2).await, 20);
+    }
+    let held_on_e2 = "SELECT shard_id, byte_size FROM mosaic.shards \
+                      WHERE table_name = 't' AND holders LIKE '%e2%'";
+    let start = Instant::now();
+    while common::simple_rows(&c2, held_on_e2).await.is_empty() {
+        assert!(start.elapsed() < CLUSTER_TIMEOUT, "e2 cached nothing");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(metric(&m2, "mosaic_edge_cache_evictions_total").await, 0.0);
+
+    // A copy of every shard, taken by hand, is more than the budget: the
+    // cache lets copies go until the rest fit.
+    let all = common::simple_rows(
+        &c2,
+        "SELECT shard_id FROM mosaic.shards WHERE table_name = 't'",
+    )
+    .await;
+    for r in &all {
+        let id = r[0].as_deref().unwrap_or_default();
+        common::simple_rows(&c2, &format!("SELECT mosaic.replicate('{id}')")).await;
+    }
+    wait_metric(&m2, "mosaic_edge_cache_evictions_total", |v| v >= 1.0).await;
+    let budget: u64 = budget.parse().unwrap();
+    let start = Instant::now();
+    loop {
+        let held = common::simple_rows(&c2, held_on_e2).await;
+        let bytes: u64 = held
+            .iter()
+            .map(|r| r[1].as_deref().unwrap_or_default().parse::<u64>().unwrap())
+            .sum();
+        if bytes <= budget && held.len() < 4 {
+            break;
+        }
+        assert!(
+            start.elapsed() < CLUSTER_TIMEOUT,
+            "e2 still holds {bytes} bytes of copies, over {budget}: {held:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rows_of_t(&c2).await, 20);
+}
+
+/// `kill -SIG pid` of a test node.
+fn signal(node: &TestNode, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &node.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{sig}");
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_fails_requests_and_the_statement_is_retried() {
+    // f1 holds t; f3 keeps a copy of each shard (taken by hand, kept in
+    // its edge cache); f2 asks, and caches nothing itself.
+    let common_args = ["--replication-factor", "1", "--shard-max-rows", "5"];
+    let mut a = vec!["--node-name", "f1"];
+    a.extend_from_slice(&common_args);
+    let mut f1 = TestNode::start_with(&a);
+    let seed = f1.cluster_addr().to_string();
+    let mut b = vec![
+        "--node-name",
+        "f2",
+        "--join",
+        &seed,
+        "--edge-cache-bytes",
+        "0",
+    ];
+    b.extend_from_slice(&common_args);
+    b.extend_from_slice(&WITH_METRICS);
+    let f2 = TestNode::start_with(&b);
+    let mut c = vec!["--node-name", "f3", "--join", &seed];
+    c.extend_from_slice(&common_args);
+    let f3 = TestNode::start_with(&c);
+    for n in [&f1, &f2, &f3] {
+        common::wait_alive(n, 2).await;
+    }
+    let c1 = f1.client().await;
+    c1.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v text); \
+         INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 20) i",
+    )
+    .await
+    .unwrap();
+    let c3 = f3.client().await;
+    common::wait_rows(
+        &c3,
+        "SELECT count(*) FROM mosaic.shards WHERE table_name = 't'",
+        &["4"],
+    )
+    .await;
+    let ids = common::simple_rows(
+        &c3,
+        "SELECT shard_id FROM mosaic.shards WHERE table_name = 't'",
+    )
+    .await;
+    for r in &ids {
+        let id = r[0].as_deref().unwrap_or_default();
+        common::simple_rows(&c3, &format!("SELECT mosaic.replicate('{id}')")).await;
+    }
+    let c2 = f2.client().await;
+    common::wait_rows(
+        &c2,
+        "SELECT count(*) FROM mosaic.shards WHERE table_name = 't' \
+         AND holders LIKE '%f3%' AND holders NOT LIKE '%f2%'",
+        &["4"],
+    )
+    .await;
+    common::wait_rows(&c2, "SELECT count(*) FROM t", &["20"]).await;
+    let m2 = metrics_addr(&f2);
+    let failed = "mosaic_peer_requests_total{outcome=\"failed\"}";
+    let retried = "mosaic_peer_requests_total{outcome=\"retried\"}";
+    let (failed_before, retried_before) = (metric(&m2, failed).await, metric(&m2, retried).await);
+
+    // f1 stops answering while f2's statement waits for it, then dies: the
+    // request it had sent fails, so does asking again, and the statement
+    // runs once more, reading f3's copies.
+    signal(&f1, "STOP");
+    let asking = f2.client().await;
+    let running = tokio::spawn(async move { rows_of_t(&asking).await });
+    common::wait_rows(
+        &c2,
+        "SELECT count(*) FROM mosaic.queries WHERE wait_event = 'MosaicPeers'",
+        &["1"],
+    )
+    .await;
+    f1.kill9();
+    assert_eq!(running.await.unwrap(), 20);
+    // The request that got no answer and the one that could not connect.
+    assert!(metric(&m2, failed).await >= failed_before + 2.0);
+    assert_eq!(metric(&m2, retried).await, retried_before + 1.0);
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_answering_is_suspect_before_it_is_down() {
+    let nodes = start_cluster(&["s1", "s2"], &WITH_METRICS).await;
+    let m1 = metrics_addr(&nodes[0]);
+    let alive = "mosaic_members{state=\"alive\"}";
+    let suspect = "mosaic_members{state=\"suspect\"}";
+    let down = "mosaic_members{state=\"down\"}";
+    assert_eq!(metric(&m1, suspect).await, 0.0);
+    signal(&nodes[1], "STOP");
+    // Suspected for about half a second before it is declared down:
+    // scraped often enough to see it.
+    let start = Instant::now();
+    let mut seen_suspect = false;
+    loop {
+        let s = scrape(&m1).await;
+        let (a, su, d) = (value(&s, alive), value(&s, suspect), value(&s, down));
+        if su == Some(1.0) {
+            assert_eq!((a, d), (Some(0.0), Some(0.0)), "{s}");
+            seen_suspect = true;
+        }
+        if d == Some(1.0) {
+            assert_eq!(su, Some(0.0), "{s}");
+            break;
+        }
+        assert!(
+            start.elapsed() < CLUSTER_TIMEOUT,
+            "s2 never went down:\n{s}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(seen_suspect, "s2 went down without being suspect first");
+    signal(&nodes[1], "CONT");
+}
+
+#[tokio::test]
+async fn a_joining_node_is_ready_once_it_knows_the_seeds_tables() {
+    let seed = TestNode::start_with(&["--node-name", "r1"]);
+    let c1 = seed.client().await;
+    let mut ddl = String::new();
+    for i in 0..40 {
+        ddl.push_str(&format!(
+            "CREATE TABLE ready_{i} (id int PRIMARY KEY, v text); "
+        ));
+    }
+    c1.batch_execute(&ddl).await.unwrap();
+    let joiner = TestNode::start_with(&[
+        "--node-name",
+        "r2",
+        "--join",
+        seed.cluster_addr(),
+        WITH_METRICS[0],
+        WITH_METRICS[1],
+    ]);
+    let m = metrics_addr(&joiner);
+    let start = Instant::now();
+    while get(&m, "/readyz").await.map(|r| r.0) != Some(200) {
+        assert!(start.elapsed() < CLUSTER_TIMEOUT, "r2 never ready");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Ready: every table of the seed's is known here, at once.
+    let c2 = joiner.client().await;
+    let known = common::simple_rows(
+        &c2,
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'ready%'",
+    )
+    .await;
+    assert_eq!(known[0][0].as_deref(), Some("40"));
+}
+
 async fn rows_of_t(client: &tokio_postgres::Client) -> i64 {
     let row = client.query_one("SELECT count(*) FROM t", &[]).await;
     row.unwrap().get(0)

@@ -52,10 +52,6 @@ METRICS = served_metrics()
 # Series Prometheus itself adds to every target.
 SYNTHETIC = {"up"}
 
-# Flags being added alongside this folder; accepted until src/config.rs has
-# them, then checked like every other flag.
-PENDING_FLAGS = {"metrics-addr"}
-
 failures: list[str] = []
 
 
@@ -87,11 +83,6 @@ def known_flags() -> tuple[set[str], set[str]]:
             keys.add(name.replace("_", "-"))
     if not keys or not envs:
         fail("src/config.rs", "found no flags in ServeArgs")
-    missing = PENDING_FLAGS - keys
-    if missing:
-        print(f"note: {', '.join(sorted(missing))} not in src/config.rs yet; accepted as pending")
-    keys |= PENDING_FLAGS
-    envs |= {"MOSAIC_" + k.upper().replace("-", "_") for k in PENDING_FLAGS}
     return keys, envs
 
 

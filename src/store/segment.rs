@@ -700,6 +700,7 @@ pub fn compact(
     meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
 ) -> Result<Option<ShardMeta>> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
+    let mut retired = false;
     let r = (|| -> Result<Option<ShardMeta>> {
         let still_live = live_shards(conn, Some(&def.name))?
             .into_iter()
@@ -710,16 +711,15 @@ pub fn compact(
         let old = meta_of(id)?;
         let rows = shard_rows(conn, &shard::shard_path(shards_dir, id), id, def, &old)?;
         retire(conn, id)?;
+        retired = true;
         if rows.is_empty() {
             return Ok(None);
         }
         install(conn, def, shards_dir, origin, rows, &meta_of).map(Some)
     })();
-    finish(conn, r).inspect(|merged| {
-        if merged.is_some() {
-            metrics::counter!(crate::observe::COMPACTIONS).increment(1);
-        }
-    })
+    let compacted = finish(conn, r)?;
+    metrics::counter!(crate::observe::COMPACTIONS).increment(u64::from(retired));
+    Ok(compacted)
 }
 
 /// Take a shard out of the manifest (superseded); its file stays until the

@@ -314,7 +314,11 @@ async fn next_item<Resp: DeserializeOwned>(
     mut reading: Reading,
 ) -> Option<(Result<Resp>, Option<Reading>)> {
     let peer = reading.inner.peer;
-    let failed = |what: String| Some((Err(peer_error(peer, what)), None));
+    // Sent, but no whole answer came back: the request failed too.
+    let failed = |what: String| {
+        metrics::counter!(crate::observe::PEER_REQUESTS, "outcome" => "failed").increment(1);
+        Some((Err(peer_error(peer, what)), None))
+    };
     let bytes = match tokio::time::timeout_at(reading.deadline, reading.conn.reader.next()).await {
         Err(_) => return failed(format!("no response within {:?}", reading.timeout)),
         Ok(None) => return failed("connection closed mid-response".to_string()),
