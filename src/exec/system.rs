@@ -400,5 +400,6 @@ pub(crate) fn session_functions(
         tokens: None,
         signals: None,
         drawn: Default::default(),
+        random: Default::default(),
     }
 }

@@ -32,6 +32,7 @@ pub trait Schema {
 /// WITH query inlined, a SQL function's argument its body uses twice).
 pub const VOLATILE: &[&str] = &[
     "random",
+    "setseed",
     "nextval",
     "setval",
     "gen_random_uuid",

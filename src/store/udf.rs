@@ -37,6 +37,7 @@ mod math;
 pub(crate) mod numeric;
 mod ordered;
 pub mod pg_catalog;
+pub mod prng;
 mod regexp;
 pub(crate) mod sequence;
 pub mod session;

@@ -144,3 +144,53 @@ mod tests {
         assert_eq!(format_numeric(1e-7), "0.0000001");
     }
 }
+
+/// A float as C's `%g` prints it (six significant digits, an exponent
+/// below 1e-4 and from 1e6), which PostgreSQL's messages use.
+pub fn format_g(v: f64) -> String {
+    if !v.is_finite() {
+        return match (v.is_nan(), v > 0.0) {
+            (true, _) => "nan".into(),
+            (false, true) => "inf".into(),
+            (false, false) => "-inf".into(),
+        };
+    }
+    let sci = format!("{v:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
+    } else {
+        trim(&format!("{v:.*}", (5 - exp) as usize))
+    }
+}
+
+#[cfg(test)]
+mod format_g_tests {
+    #[test]
+    fn as_c_prints_it() {
+        let cases = [
+            (1.5, "1.5"),
+            (2.0, "2"),
+            (-3.0, "-3"),
+            (1.0000001, "1"),
+            (123456.7, "123457"),
+            (999999.5, "1e+06"),
+            (1e10, "1e+10"),
+            (0.0001, "0.0001"),
+            (0.00001234, "1.234e-05"),
+            (0.0, "0"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(super::format_g(v), want, "{v}");
+        }
+    }
+}

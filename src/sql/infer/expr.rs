@@ -684,7 +684,8 @@ fn session_result_type(name: &str) -> Option<PgType> {
         | "pg_notify"
         | "pg_sleep"
         | "pg_sleep_for"
-        | "pg_sleep_until" => PgType::Void,
+        | "pg_sleep_until"
+        | "setseed" => PgType::Void,
         _ => return None,
     })
 }

@@ -315,7 +315,7 @@ impl Visitor for ParamVisitor<'_> {
 /// text: what `$n` passed to them is described as.
 fn argument_types(name: &str, arity: usize) -> Vec<PgType> {
     match (name, arity) {
-        ("pg_sleep", 1) => vec![PgType::Float8],
+        ("pg_sleep" | "setseed", 1) => vec![PgType::Float8],
         ("pg_sleep_until", 1) => vec![PgType::Timestamptz],
         ("pg_sleep_for", 1) => vec![PgType::Interval],
         ("pg_cancel_backend" | "pg_terminate_backend", 1) => vec![PgType::Int4],

@@ -59,6 +59,8 @@ pub struct SessionFunctions {
     pub signals: Option<Arc<dyn crate::store::udf::signals::Signals>>,
     /// What `currval` and `lastval` answer from (DISCARD SEQUENCES clears it).
     pub drawn: Arc<parking_lot::Mutex<crate::store::udf::sequence::Drawn>>,
+    /// What `random()` draws from and `setseed` seeds.
+    pub random: Arc<parking_lot::Mutex<crate::store::udf::prng::Prng>>,
 }
 
 /// A session's transaction and statement start times (microseconds since
@@ -150,7 +152,56 @@ pub(crate) fn register_basic(conn: &Connection, s: &SessionFunctions) -> Result<
     let pid = s.pid;
     let pid = move |_: &mut rusqlite::functions::Context<'_>| Ok(pid);
     conn.create_scalar_function("pg_backend_pid", 0, flags, crate::store::udf::outside(pid))?;
+    register_random(conn, &s.random)?;
     register_times(conn, &s.times)
+}
+
+/// `random()` from the session's generator and `setseed(x)`, which seeds
+/// it (PostgreSQL's range and error; NULL seeds nothing, as the function
+/// is strict). Both read outside their arguments: no result of theirs is
+/// kept.
+fn register_random(
+    conn: &Connection,
+    random: &Arc<parking_lot::Mutex<crate::store::udf::prng::Prng>>,
+) -> Result<()> {
+    use crate::store::udf::outside;
+    use crate::store::udf::prng::Prng;
+    let flags = FunctionFlags::SQLITE_UTF8;
+    let r = random.clone();
+    let draw = move |_: &mut rusqlite::functions::Context<'_>| Ok(r.lock().next_double());
+    conn.create_scalar_function("pg_random", 0, flags, outside(draw))?;
+    let r = random.clone();
+    let seed = move |ctx: &mut rusqlite::functions::Context<'_>| {
+        let x = match ctx.get_raw(0) {
+            ValueRef::Null => return Ok(None),
+            ValueRef::Integer(i) => i as f64,
+            ValueRef::Real(f) => f,
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .ok()
+                .and_then(|t| t.trim().parse::<f64>().ok())
+                .ok_or_else(|| {
+                    fail(Error::InvalidInput(format!(
+                        "invalid input syntax for type double precision: \"{}\"",
+                        String::from_utf8_lossy(t)
+                    )))
+                })?,
+            ValueRef::Blob(_) => {
+                return Err(fail(Error::NoSuchFunction(
+                    "function setseed(bytea) does not exist".into(),
+                )))
+            }
+        };
+        if !(-1.0..=1.0).contains(&x) {
+            return Err(fail(Error::InvalidParameter(format!(
+                "setseed parameter {} is out of allowed range [-1,1]",
+                crate::types::number::format_g(x)
+            ))));
+        }
+        *r.lock() = Prng::from_fraction(x);
+        Ok(Some(String::new()))
+    };
+    conn.create_scalar_function("setseed", 1, flags, outside(seed))?;
+    Ok(())
 }
 
 /// Every session function, on the session's own connection.
