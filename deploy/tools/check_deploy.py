@@ -168,6 +168,10 @@ def check_dockerfile(envs: set[str]) -> None:
         fail(where, 'ENTRYPOINT is not ["mosaic"]')
     if "mosaic-healthcheck" not in text or "HEALTHCHECK" not in text:
         fail(where, "no HEALTHCHECK running mosaic-healthcheck")
+    pinned = re.search(r'^channel = "([^"]+)"', (ROOT / "rust-toolchain.toml").read_text(), re.M)
+    image = re.search(r"^ARG RUST_IMAGE=rust:(\S+)-bookworm$", text, re.M)
+    if not pinned or not image or image.group(1) != pinned.group(1):
+        fail(where, "the builder image's Rust is not the toolchain rust-toolchain.toml pins")
 
 
 def check_build_context() -> None:
