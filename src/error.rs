@@ -173,6 +173,12 @@ pub enum Error {
     /// 2201G: an argument of width_bucket PostgreSQL refuses.
     #[error("{0}")]
     InvalidWidthBucket(String),
+    /// 22011: a substring PostgreSQL refuses (a negative length).
+    #[error("{0}")]
+    SubstringError(String),
+    /// 2202E: an array element or count out of its bounds.
+    #[error("{0}")]
+    ArrayElementError(String),
     #[error("{0}")]
     NoSuchCursor(String),
     #[error("{0}")]
@@ -329,6 +335,8 @@ impl Error {
             Error::InvalidRowCount(_) => "2201W",
             Error::InvalidOffset(_) => "2201X",
             Error::InvalidWidthBucket(_) => "2201G",
+            Error::SubstringError(_) => "22011",
+            Error::ArrayElementError(_) => "2202E",
             Error::NoSuchCursor(_) => "34000",
             Error::CursorExists(_) => "42P03",
             Error::NoSuchPreparedStatement(_) => "26000",

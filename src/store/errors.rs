@@ -74,6 +74,7 @@ const KNOWN_STATES: &[&str] = &[
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
     "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18", "42601",
     "2201G", "2203A", "2203B", "2203C", "22033", "22036", "22038", "22039", "22000", "54000",
+    "2202E",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -135,6 +136,8 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "2201W" => Error::InvalidRowCount(m),
         "2201X" => Error::InvalidOffset(m),
         "2201G" => Error::InvalidWidthBucket(m),
+        "22011" => Error::SubstringError(m),
+        "2202E" => Error::ArrayElementError(m),
         "42601" => Error::Syntax(m),
         "2203A" | "2203B" | "2203C" | "22033" | "22036" | "22038" | "22039" => {
             Error::JsonPath(state, m)

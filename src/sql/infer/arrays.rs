@@ -43,15 +43,14 @@ impl Env<'_> {
                 _ => PgType::Text,
             },
             "array_append" | "array_cat" | "array_remove" | "array_replace" | "pg_arr_append"
-            | "pg_arr_cat" | "pg_arr_remove" | "pg_arr_replace" | "pg_arr_slice" => {
-                match first(self)? {
-                    t @ PgType::Array(_) => t,
-                    _ => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
-                        Some(t @ PgType::Array(_)) => t,
-                        _ => PgType::Unknown,
-                    },
-                }
-            }
+            | "pg_arr_cat" | "pg_arr_remove" | "pg_arr_replace" | "pg_arr_slice" | "trim_array"
+            | "pg_arr_trim" => match first(self)? {
+                t @ PgType::Array(_) => t,
+                _ => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
+                    Some(t @ PgType::Array(_)) => t,
+                    _ => PgType::Unknown,
+                },
+            },
             "array_prepend" | "pg_arr_prepend" => match a.get(1) {
                 Some(e) => self.expr_type(e)?,
                 None => PgType::Unknown,

@@ -312,7 +312,11 @@ impl Env<'_> {
             Expr::Extract { field, .. } => extract_type(field),
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => math(self.expr_type(expr)?),
             Expr::Position { .. } => PgType::Int4,
-            Expr::Substring { expr, .. } if self.expr_type(expr)? == PgType::Bytea => PgType::Bytea,
+            Expr::Substring { expr, .. } | Expr::Overlay { expr, .. }
+                if self.expr_type(expr)? == PgType::Bytea =>
+            {
+                PgType::Bytea
+            }
             Expr::Substring { .. } | Expr::Trim { .. } | Expr::Overlay { .. } => PgType::Text,
             Expr::AtTimeZone { timestamp, .. } => match self.expr_type(timestamp)? {
                 PgType::Timestamp => PgType::Timestamptz,
@@ -596,10 +600,10 @@ impl Env<'_> {
             | "mod" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" | "revoke_token" => PgType::Bool,
             "issue_token" | "rotate_token_key" => PgType::Text,
-            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,
+            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" | "cbrt" => PgType::Float8,
             "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),
-            "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "cbrt" | "power"
-            | "pow" | "exp" | "ln" | "log" | "log10" | "sign" => math(first(self)?),
+            "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "power" | "pow" | "exp"
+            | "ln" | "log" | "log10" | "sign" => math(first(self)?),
             "string_agg" => match first(self)? {
                 PgType::Bytea => PgType::Bytea,
                 _ => PgType::Text,

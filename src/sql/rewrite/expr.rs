@@ -330,6 +330,16 @@ pub(super) fn post(e: &mut Expr) -> Result<()> {
             trim_what.take(),
             trim_characters.take(),
         ),
+        Expr::Overlay {
+            expr,
+            overlay_what,
+            overlay_from,
+            overlay_for,
+        } => {
+            let mut args = vec![take(expr), take(overlay_what), take(overlay_from)];
+            args.extend(overlay_for.take().map(|n| *n));
+            call("pg_overlay", args)
+        }
         Expr::Function(f) => return function(f),
         _ => return Ok(()),
     };
@@ -350,7 +360,6 @@ fn refused(e: &Expr) -> Option<&'static str> {
         Expr::AnyOp { .. } | Expr::AllOp { .. } => "ANY/ALL",
         Expr::Array(_) => "arrays",
         Expr::AtTimeZone { .. } => "AT TIME ZONE",
-        Expr::Overlay { .. } => "OVERLAY",
         Expr::CompoundFieldAccess { .. } | Expr::JsonAccess { .. } => "subscripts",
         Expr::IsJson { .. } => "IS JSON",
         // Only the numeric collation the typed step puts on sort keys.

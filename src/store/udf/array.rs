@@ -301,6 +301,19 @@ fn register_functions(conn: &Connection, det: FunctionFlags) -> rusqlite::Result
             _ => Value::Null,
         })
     })?;
+    // trim_array(a, n): all but the last n elements.
+    conn.create_scalar_function("pg_arr_trim", 2, det, |c| {
+        let (Some(a), Some(n)) = (items(c, 0), int(c, 1)) else {
+            return Ok(Value::Null);
+        };
+        let len = a.len();
+        match usize::try_from(n).ok().filter(|&n| n <= len) {
+            Some(n) => Ok(out(&a[..len - n])),
+            None => Err(fail(Error::ArrayElementError(format!(
+                "number of elements to trim must be between 0 and {len}"
+            )))),
+        }
+    })?;
     conn.create_scalar_function("pg_arr_cardinality", 1, det, |c| {
         Ok(items(c, 0).map_or(Value::Null, |a| Value::Integer(a.len() as i64)))
     })?;

@@ -86,6 +86,26 @@ fn sqrt(x: f64) -> rusqlite::Result<f64> {
     Ok(x.sqrt())
 }
 
+/// The C library's cube root, which PostgreSQL's `cbrt` returns: glibc's
+/// is not correctly rounded (`cbrt(27)` is 3.0000000000000004 there,
+/// where Rust's own gives 3). Called by glibc's other name for it, since
+/// the Rust runtime brings a `cbrt` of its own that the linker would pick.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn c_cbrt(x: f64) -> f64 {
+    extern "C" {
+        fn cbrtf64(x: f64) -> f64;
+    }
+    // SAFETY: cbrtf64 (glibc 2.27 and later) reads its argument and
+    // returns a value; it has no other effect (errno aside, unread here).
+    unsafe { cbrtf64(x) }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn c_cbrt(x: f64) -> f64 {
+    x.cbrt()
+}
+
 fn exp(x: f64) -> rusqlite::Result<f64> {
     let r = x.exp();
     checked(x, r, x.is_nan() || x == f64::NEG_INFINITY)
@@ -204,6 +224,7 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
     conn.create_scalar_function("pg_to_char_number", 3, det, |c| to_char_number(c))?;
     conn.create_scalar_function("to_number", 2, det, |c| to_number(c))?;
     unary(conn, "sqrt", det, sqrt)?;
+    unary(conn, "cbrt", det, |x| Ok(c_cbrt(x)))?;
     unary(conn, "exp", det, exp)?;
     unary(conn, "ln", det, |x| log_domain(x).map(|_| x.ln()))?;
     unary(conn, "log", det, |x| log_domain(x).map(|_| x.log10()))?;

@@ -185,11 +185,7 @@ fn register_random(
                         String::from_utf8_lossy(t)
                     )))
                 })?,
-            ValueRef::Blob(_) => {
-                return Err(fail(Error::NoSuchFunction(
-                    "function setseed(bytea) does not exist".into(),
-                )))
-            }
+            ValueRef::Blob(_) => return Err(fail(Error::NoSuchFunction("setseed(bytea)".into()))),
         };
         if !(-1.0..=1.0).contains(&x) {
             return Err(fail(Error::InvalidParameter(format!(

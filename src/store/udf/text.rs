@@ -88,7 +88,7 @@ pub(super) fn substring_bounds(ctx: &Context<'_>) -> rusqlite::Result<Option<(i6
             return Ok(None);
         };
         if len < 0 {
-            return Err(fail(Error::InvalidParameter(
+            return Err(fail(Error::SubstringError(
                 "negative substring length not allowed".into(),
             )));
         }
@@ -207,6 +207,79 @@ fn repeat(ctx: &mut Context<'_>) -> FnResult {
     Ok(Value::Text(s.repeat(n)))
 }
 
+/// `overlay(s placing what from start [for count])`, of text (by
+/// characters) or bytea (by bytes): what comes before `start`, `what`,
+/// then what comes from `start + count` on (`count` is `what`'s length
+/// when not given; a negative one repeats characters before `start`).
+fn overlay(ctx: &mut Context<'_>) -> FnResult {
+    let units = |v: ValueRef<'_>| -> Option<(bool, Vec<u32>)> {
+        match v {
+            ValueRef::Null => None,
+            ValueRef::Blob(b) => Some((true, b.iter().map(|&x| u32::from(x)).collect())),
+            other => as_text(other).map(|s| (false, s.chars().map(u32::from).collect())),
+        }
+    };
+    let (Some((blob, s)), Some((_, what))) = (units(ctx.get_raw(0)), units(ctx.get_raw(1))) else {
+        return Ok(Value::Null);
+    };
+    let Some(start) = int(ctx, 2)? else {
+        return Ok(Value::Null);
+    };
+    let count = match ctx.len() {
+        4 => match int(ctx, 3)? {
+            Some(n) => n,
+            None => return Ok(Value::Null),
+        },
+        _ => what.len() as i64,
+    };
+    if start <= 0 {
+        return Err(fail(Error::SubstringError(
+            "negative substring length not allowed".into(),
+        )));
+    }
+    let int4 = |n: i64| i32::try_from(n).is_ok();
+    if !int4(start) || !int4(count) || !int4(start + count) {
+        return Err(fail(Error::NumericOutOfRange(
+            "integer out of range".into(),
+        )));
+    }
+    let head = usize::try_from(start - 1).unwrap_or(0).min(s.len());
+    let tail = usize::try_from((start + count).max(1) - 1)
+        .unwrap_or(0)
+        .min(s.len());
+    let all = s[..head].iter().chain(&what).chain(&s[tail..]);
+    Ok(if blob {
+        Value::Blob(all.map(|&u| u as u8).collect())
+    } else {
+        Value::Text(all.filter_map(|&u| char::from_u32(u)).collect())
+    })
+}
+
+/// `num_nulls(…)` / `num_nonnulls(…)`: how many arguments are NULL (or
+/// not); at least one argument, as PostgreSQL's VARIADIC "any" asks.
+fn count_nulls(ctx: &Context<'_>, nulls: bool, name: &str) -> FnResult {
+    if ctx.is_empty() {
+        return Err(fail(Error::NoSuchFunction(format!("{name}()")).with_hint(
+            "No function matches the given name and argument types. You might need to add explicit type casts.",
+        )));
+    }
+    let n = (0..ctx.len())
+        .filter(|&i| matches!(ctx.get_raw(i), ValueRef::Null) == nulls)
+        .count();
+    Ok(Value::Integer(n as i64))
+}
+
+/// `bit_count(bytea)`: the bits set.
+fn bit_count(ctx: &mut Context<'_>) -> FnResult {
+    match ctx.get_raw(0) {
+        ValueRef::Null => Ok(Value::Null),
+        ValueRef::Blob(b) => Ok(Value::Integer(
+            b.iter().map(|x| i64::from(x.count_ones())).sum(),
+        )),
+        _ => Err(fail(Error::NoSuchFunction("bit_count(text)".into()))),
+    }
+}
+
 fn starts_with(ctx: &mut Context<'_>) -> FnResult {
     let (Some(s), Some(p)) = (text(ctx, 0), text(ctx, 1)) else {
         return Ok(Value::Null);
@@ -238,6 +311,13 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
     conn.create_scalar_function("pg_concat_ws", -1, det, concat_ws)?;
     conn.create_scalar_function("pg_repeat", 2, det, repeat)?;
     conn.create_scalar_function("pg_starts_with", 2, det, starts_with)?;
+    conn.create_scalar_function("pg_overlay", 3, det, overlay)?;
+    conn.create_scalar_function("pg_overlay", 4, det, overlay)?;
+    conn.create_scalar_function("num_nulls", -1, det, |c| count_nulls(c, true, "num_nulls"))?;
+    conn.create_scalar_function("num_nonnulls", -1, det, |c| {
+        count_nulls(c, false, "num_nonnulls")
+    })?;
+    conn.create_scalar_function("bit_count", 1, det, bit_count)?;
     // pg_typeof(x) as the typed step writes it: x is still evaluated (its errors
     // are raised), the type's name was known when the statement was typed.
     conn.create_scalar_function("pg_typeof_known", 2, det, |c| Ok(out(text(c, 1))))?;

@@ -87,6 +87,8 @@ impl Env<'_> {
             },
             "width_bucket" | "pg_width_bucket" => PgType::Int4,
             "to_hex" | "pg_to_hex" => PgType::Text,
+            "num_nulls" | "num_nonnulls" => PgType::Int4,
+            "bit_count" => PgType::Int8,
             "div" | "pg_div_trunc" | "to_number" => PgType::Numeric(None),
             "pg_gcd" | "pg_lcm" => match a.last() {
                 Some(Expr::Value(v)) => match &v.value {

@@ -131,7 +131,6 @@ fn null_argument(f: &mut Function) -> bool {
 /// Functions whose numeric form MosaicDB does not compute exactly yet.
 const REFUSED: &[&str] = &[
     "sqrt",
-    "cbrt",
     "exp",
     "ln",
     "log",
@@ -156,6 +155,12 @@ pub(super) fn float_or_refused(name: &str, f: &mut Function, types: &[PgType]) -
     if !REFUSED.contains(&name) {
         return Ok(());
     }
+    let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
+    // factorial has one form, of bigint.
+    if name == "factorial" {
+        return Err(Error::NoSuchFunction(format!("{name}({})", shown.join(", ")))
+            .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+    }
     if types
         .iter()
         .any(|t| matches!(t, PgType::Float4 | PgType::Float8))
@@ -167,6 +172,5 @@ pub(super) fn float_or_refused(name: &str, f: &mut Function, types: &[PgType]) -
         }
         return Ok(());
     }
-    let shown: Vec<String> = types.iter().map(PgType::display_name).collect();
     Err(refuse(format!("function {name}({})", shown.join(", "))))
 }

@@ -27,6 +27,7 @@ const ON_FIRST: &[&str] = &[
     "array_remove",
     "array_replace",
     "array_to_string",
+    "trim_array",
     "unnest",
     "min",
     "max",
@@ -109,6 +110,7 @@ impl Typer<'_> {
             "array_append" | "array_prepend" => {
                 call(&format!("pg_arr_{}", &name["array_".len()..]), args)
             }
+            "trim_array" => call("pg_arr_trim", args),
             "array_cat" => {
                 if let (Some(b), Some(t)) = (args.get_mut(1), types.get(1)) {
                     if matches!(t, PgType::Array(_)) && elements(t).map(|x| x.1) != Some(fam) {
