@@ -1,7 +1,9 @@
 //! `regexp_split_to_table(string, pattern [, flags])` as `unnest` of
-//! `regexp_split_to_array(…)` (`store::udf::regexp`), in a SELECT list
-//! and in FROM, keeping PostgreSQL's column name (`regexp_split_to_table`
-//! unless an alias names it); `regexp_matches(…)` in a SELECT list as
+//! `regexp_split_to_array(…)` (`store::udf::regexp`), and
+//! `string_to_table(string, delimiter [, null_string])` as `unnest` of
+//! `string_to_array(…)`, in a SELECT list and in FROM, keeping
+//! PostgreSQL's column name (the function's unless an alias names it);
+//! `regexp_matches(…)` in a SELECT list as
 //! each element of `pg_regexp_matches(…)` cast to text[], and in FROM as
 //! a derived table of the same.
 
@@ -12,12 +14,19 @@ use sqlparser::ast::{
     VisitMut, VisitorMut,
 };
 
-const NAME: &str = "regexp_split_to_table";
+/// The set-returning splits, each with the array function it unnests.
+const SPLITS: &[(&str, &str)] = &[
+    ("regexp_split_to_table", "regexp_split_to_array"),
+    ("string_to_table", "string_to_array"),
+];
 
-fn is_split(name: &ObjectName) -> bool {
-    name.0
-        .last()
-        .is_some_and(|p| p.to_string().eq_ignore_ascii_case(NAME))
+/// The split a function name calls, as (its name, its array function).
+fn split_of(name: &ObjectName) -> Option<(&'static str, &'static str)> {
+    let last = name.0.last()?.to_string();
+    SPLITS
+        .iter()
+        .find(|(n, _)| last.eq_ignore_ascii_case(n))
+        .copied()
 }
 
 fn is_matches(name: &ObjectName) -> bool {
@@ -78,10 +87,10 @@ fn matches_table(
     })
 }
 
-/// `unnest(regexp_split_to_array(args))` for a call's arguments.
-fn unnest_of(f: &Function) -> Expr {
+/// `unnest(array_fn(args))` for a call's arguments.
+fn unnest_of(f: &Function, array_fn: &str) -> Expr {
     let mut inner = f.clone();
-    inner.name = ObjectName::from(vec![Ident::new("regexp_split_to_array")]);
+    inner.name = ObjectName::from(vec![Ident::new(array_fn)]);
     let mut outer = f.clone();
     outer.name = ObjectName::from(vec![Ident::new("unnest")]);
     outer.args = sqlparser::ast::FunctionArguments::List(sqlparser::ast::FunctionArgumentList {
@@ -101,10 +110,10 @@ pub(super) fn split_tables(stmt: &mut Statement) -> crate::error::Result<()> {
         fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<Self::Break> {
             for item in &mut s.projection {
                 if let SelectItem::UnnamedExpr(Expr::Function(f)) = item {
-                    if is_split(&f.name) {
+                    if let Some((name, array_fn)) = split_of(&f.name) {
                         *item = SelectItem::ExprWithAlias {
-                            expr: unnest_of(f),
-                            alias: Ident::new(NAME),
+                            expr: unnest_of(f, array_fn),
+                            alias: Ident::new(name),
                         };
                     } else if is_matches(&f.name) {
                         *item = SelectItem::ExprWithAlias {
@@ -118,8 +127,8 @@ pub(super) fn split_tables(stmt: &mut Statement) -> crate::error::Result<()> {
         }
         fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<Self::Break> {
             if let Expr::Function(f) = e {
-                if is_split(&f.name) {
-                    *e = unnest_of(f);
+                if let Some((_, array_fn)) = split_of(&f.name) {
+                    *e = unnest_of(f, array_fn);
                 } else if is_matches(&f.name) {
                     *e = matches_of(f);
                 }
@@ -146,15 +155,15 @@ pub(super) fn split_tables(stmt: &mut Statement) -> crate::error::Result<()> {
                     Err(e) => ControlFlow::Break(e),
                 };
             }
-            if !is_split(name) {
+            let Some((fname, array_fn)) = split_of(name) else {
                 return ControlFlow::Continue(());
-            }
+            };
             let list: Vec<String> = args.args.iter().map(ToString::to_string).collect();
-            let inner = format!("regexp_split_to_array({})", list.join(", "));
+            let inner = format!("{array_fn}({})", list.join(", "));
             let alias = alias.take().or_else(|| {
                 Some(TableAlias {
                     explicit: true,
-                    name: Ident::new(NAME),
+                    name: Ident::new(fname),
                     columns: vec![],
                     at: None,
                 })

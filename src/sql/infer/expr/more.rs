@@ -116,7 +116,10 @@ impl Env<'_> {
             }
             "regexp_like" => PgType::Bool,
             "regexp_count" | "regexp_instr" => PgType::Int4,
-            "regexp_substr" | "pg_regexp_substring" | "regexp_split_to_table" => PgType::Text,
+            "regexp_substr"
+            | "pg_regexp_substring"
+            | "regexp_split_to_table"
+            | "string_to_table" => PgType::Text,
             _ => return Ok(None),
         }))
     }
