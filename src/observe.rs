@@ -45,7 +45,9 @@ pub const RESULT_CACHE_HITS: &str = "mosaic_result_cache_hits_total";
 pub const RESULT_CACHE_MISSES: &str = "mosaic_result_cache_misses_total";
 /// Bytes of shards copied to this node from its peers.
 pub const REPLICATED_BYTES: &str = "mosaic_replicated_bytes_total";
-/// Reads of another node's shard from a copy held here.
+/// Reads of another node's shard from a copy the edge cache keeps here
+/// (one copied because this node read it often); reads of the replicas
+/// `--replication-factor` places here are not counted.
 pub const EDGE_CACHE_HITS: &str = "mosaic_edge_cache_hits_total";
 /// Copies the edge cache let go to stay within --edge-cache-bytes.
 pub const EDGE_CACHE_EVICTIONS: &str = "mosaic_edge_cache_evictions_total";
@@ -124,7 +126,7 @@ fn describe() {
     describe_counter!(REPLICATED_BYTES, Unit::Bytes, "Shard bytes copied here");
     describe_counter!(
         EDGE_CACHE_HITS,
-        "Reads of another node's shard from a copy here"
+        "Reads of edge-cache copies (shards copied here because they were read often)"
     );
     describe_counter!(EDGE_CACHE_EVICTIONS, "Edge-cache copies let go");
     describe_gauge!(MEMBERS, "Other nodes, by membership state");

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use common::{simple_rows, start_cluster, TestNode, PASSWORD, USER};
@@ -270,6 +270,10 @@ async fn a_lone_node_is_backed_up_and_a_damaged_backup_is_refused() {
     );
 }
 
+/// What every row of `t` starts with in the backup-under-load test; the
+/// transfers between rows keep `sum(v)` at 300 times this.
+const START: i64 = 100;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_under_updates_on_every_node_holds_each_row_once() {
     let args = ["--replication-factor", "2", "--shard-max-rows", "40"];
@@ -278,43 +282,64 @@ async fn a_backup_taken_under_updates_on_every_node_holds_each_row_once() {
     c1.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v int)")
         .await
         .unwrap();
+    // Rows 1-100 homed on c1, 101-200 on c2, 201-300 on c3.
     for (i, node) in old.iter().enumerate() {
         let lo = i as i32 * 100 + 1;
         node.client()
             .await
             .batch_execute(&format!(
-                "INSERT INTO t SELECT g, 0 FROM generate_series({lo}, {}) g",
+                "INSERT INTO t SELECT g, {START} FROM generate_series({lo}, {}) g",
                 lo + 99
             ))
             .await
             .unwrap();
     }
     c1.batch_execute("SELECT mosaic.seal('t')").await.unwrap();
-    // Every node updates rows of every node (tombstones travel between
-    // them) while the backups run.
+    // Every node moves amounts between a row first homed on one node and
+    // a row first homed on another, both updates in one transaction
+    // (tombstones travel between the nodes), while the backups run: a
+    // backup that caught half a transfer, or one node's state before a
+    // commit and another's after it, has a sum other than 300 * START.
     let stop = Arc::new(AtomicBool::new(false));
+    let committed = Arc::new(AtomicU64::new(0));
     let mut writers = Vec::new();
     for (i, node) in old.iter().enumerate() {
         let conn = node.conn_string();
-        let stop = stop.clone();
+        let (stop, committed) = (stop.clone(), committed.clone());
         writers.push(tokio::spawn(async move {
             let c = common::connect(&conn).await.unwrap();
             let mut k = i as i32;
             while !stop.load(Ordering::SeqCst) {
-                k = (k * 7 + 13) % 300 + 1;
+                k = (k * 7 + 13) % 300;
+                let from = k + 1;
+                let to = (k + 100 * (1 + k % 2)) % 300 + 1;
+                let amount = k % 9 + 1;
                 let r = c
-                    .execute("UPDATE t SET v = v + 1 WHERE id = $1", &[&k])
+                    .batch_execute(&format!(
+                        "BEGIN; \
+                         UPDATE t SET v = v - {amount} WHERE id = {from}; \
+                         UPDATE t SET v = v + {amount} WHERE id = {to}; \
+                         COMMIT"
+                    ))
                     .await;
-                // A test that failed took the nodes away: stop, rather
-                // than spin on a closed connection.
-                if r.is_err() && c.is_closed() {
-                    break;
+                match r {
+                    Ok(()) => {
+                        committed.fetch_add(1, Ordering::SeqCst);
+                    }
+                    // A test that failed took the nodes away: stop, rather
+                    // than spin on a closed connection.
+                    Err(_) if c.is_closed() => break,
+                    // A conflict with another node's transfer: undone whole.
+                    Err(_) => {
+                        let _ = c.batch_execute("ROLLBACK").await;
+                    }
                 }
             }
         }));
     }
     let dir = tempfile::tempdir().unwrap();
     let mut backups = Vec::new();
+    let before = committed.load(Ordering::SeqCst);
     for (round, node) in old.iter().cycle().take(6).enumerate() {
         let to = dir.path().join(format!("b{round}"));
         stdout(&mosaic(
@@ -323,10 +348,14 @@ async fn a_backup_taken_under_updates_on_every_node_holds_each_row_once() {
         ));
         backups.push(to);
     }
+    let during = committed.load(Ordering::SeqCst) - before;
     stop.store(true, Ordering::SeqCst);
     for w in writers {
         w.await.unwrap();
     }
+    assert!(during > 0, "no transfer committed while the backups ran");
+    let total = (300 * START).to_string();
+    let mut moved = 0;
     for to in backups {
         let fresh = TestNode::start();
         stdout(&mosaic(
@@ -341,14 +370,20 @@ async fn a_backup_taken_under_updates_on_every_node_holds_each_row_once() {
         ));
         let rows = simple_rows(
             &fresh.client().await,
-            "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM t",
+            &format!(
+                "SELECT count(*), count(DISTINCT id), min(id), max(id), sum(v), \
+                 sum(CASE WHEN v = {START} THEN 0 ELSE 1 END) FROM t"
+            ),
         )
         .await;
         assert_eq!(
-            rows[0],
-            ["300", "300", "1", "300"].map(|s| Some(s.to_string())),
+            rows[0][..5],
+            ["300", "300", "1", "300", &total].map(|s| Some(s.to_string())),
             "backup {}",
             to.display()
         );
+        moved += rows[0][5].as_deref().unwrap_or("0").parse::<i64>().unwrap();
     }
+    // The backups caught transfers, not only the rows as first written.
+    assert!(moved > 0, "no backup holds a transfer");
 }

@@ -173,6 +173,9 @@ async fn cluster_metrics_follow_peers_gossip_and_replication() {
     .await
     .unwrap();
     wait_metric(&m2, "mosaic_replicated_bytes_total", |v| v > 0.0).await;
+    // Reading those replicas is no edge-cache hit: replication put them
+    // there, not reads.
+    let hits = metric(&m2, "mosaic_edge_cache_hits_total").await;
 
     // A query on m2 asks m1.
     let c2 = nodes[1].client().await;
@@ -203,13 +206,13 @@ async fn cluster_metrics_follow_peers_gossip_and_replication() {
     c1.batch_execute("SELECT mosaic.seal('t')").await.unwrap();
     wait_metric(&m2, "mosaic_replicated_bytes_total", |v| v > copied).await;
 
-    // With m1 gone, m2 answers from its copy: an edge-cache hit.
+    // With m1 gone, m2 answers from its replicas: still no edge-cache hit.
     nodes[0].kill9();
     wait_state(&c2, "m1", "down").await;
     assert_eq!(metric(&m2, "mosaic_members{state=\"down\"}").await, 1.0);
-    let hits = metric(&m2, "mosaic_edge_cache_hits_total").await;
     assert_eq!(rows_of_t(&c2).await, 51);
-    assert!(metric(&m2, "mosaic_edge_cache_hits_total").await > hits);
+    assert!(metric(&m2, "mosaic_shards_read_total").await > 0.0);
+    assert_eq!(metric(&m2, "mosaic_edge_cache_hits_total").await, hits);
     // With m1 down every shard has one copy of the two asked for.
     let got = common::simple_rows(
         &c2,
@@ -363,6 +366,10 @@ async fn the_edge_cache_evicts_copies_beyond_its_budget() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(metric(&m2, "mosaic_edge_cache_evictions_total").await, 0.0);
+    // e2 now reads t's cached shards from its own copies: edge-cache hits.
+    let hits = metric(&m2, "mosaic_edge_cache_hits_total").await;
+    assert_eq!(rows_of_t(&c2).await, 20);
+    assert!(metric(&m2, "mosaic_edge_cache_hits_total").await > hits);
 
     // A copy of every shard, taken by hand, is more than the budget: the
     // cache lets copies go until the rest fit.

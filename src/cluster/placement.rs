@@ -35,6 +35,11 @@ pub struct Reads {
     pub copied: HashMap<String, Vec<ShardInfo>>,
     /// Data on nodes that are not live that no live node has a copy of.
     pub missing: Vec<Missing>,
+    /// Of the copies this node holds, those the edge cache keeps
+    /// (`cluster::cache`: copied here because this node read them often),
+    /// not the replicas placement asks of it: reading one is an edge-cache
+    /// hit.
+    pub cached: HashSet<String>,
 }
 
 /// What a `Reads` was decided from.
@@ -160,6 +165,19 @@ pub fn desired_holders<'a>(shard: &ShardInfo, live: &'a [String], n: usize) -> V
     });
     order.truncate(n);
     order
+}
+
+/// Of the shards in `held`, the copies the edge cache keeps: other nodes'
+/// shards that placement (`desired_holders` among the `live` nodes, this
+/// node `me` included, `factor` of them) does not ask of this node.
+pub(super) fn edge_copies<'a>(
+    held: &'a [ShardInfo],
+    me: &'a str,
+    live: &'a [String],
+    factor: usize,
+) -> impl Iterator<Item = &'a ShardInfo> + 'a {
+    held.iter()
+        .filter(move |s| s.home != me && !desired_holders(s, live, factor).contains(&me))
 }
 
 /// Of one table's sealed shards: how many there are, how many have fewer
@@ -382,6 +400,20 @@ impl Cluster {
     /// a moment ago, though membership has not noticed yet), and reading
     /// this node's copies of live homes' shards only with `copies_first`.
     pub fn reads_avoiding(&self, avoid: &HashSet<String>, copies_first: bool) -> Reads {
+        let mut reads = self.decide_reads(avoid, copies_first);
+        // Which copies are the edge cache's is what the cache's upkeep
+        // (`replication::maintain`) decides: among every live node.
+        let mut live: Vec<String> = self.live_peers().into_iter().map(|m| m.name).collect();
+        live.push(self.store.node_name.clone());
+        let held = self.mine.lock().shards.clone();
+        reads.cached = edge_copies(&held, &self.store.node_name, &live, self.replication_factor)
+            .map(|s| s.id.clone())
+            .collect();
+        reads
+    }
+
+    /// `reads_avoiding`, all of it but `Reads::cached`.
+    fn decide_reads(&self, avoid: &HashSet<String>, copies_first: bool) -> Reads {
         let live: Vec<Member> = self
             .live_peers()
             .into_iter()

@@ -24,7 +24,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::cluster::cache::{evictions, Cached};
 use crate::cluster::membership::Member;
-use crate::cluster::placement::desired_holders;
+use crate::cluster::placement::{desired_holders, edge_copies};
 use crate::cluster::proto::{Request, Response, ShardHeader, ShardInfo, Tombstone, CHUNK_BYTES};
 use crate::cluster::{Cluster, QUERY_TIMEOUT};
 use crate::error::{Error, Result};
@@ -330,9 +330,8 @@ impl Cluster {
             }
         }
         // The edge cache: copies held here that placement does not ask for.
-        let cached: Vec<Cached> = mine
-            .values()
-            .filter(|s| s.home != me && !desired_holders(s, &live, factor).contains(&me.as_str()))
+        let held: Vec<ShardInfo> = mine.values().cloned().collect();
+        let cached: Vec<Cached> = edge_copies(&held, &me, &live, factor)
             .map(|s| Cached {
                 id: s.id.clone(),
                 bytes: s.byte_size,

@@ -157,19 +157,21 @@ pub fn compile(
 }
 
 /// The shard metrics of the scans a statement runs: shards read (those
-/// that are copies of another node's shards are edge-cache hits), and
-/// shards skipped by their metadata.
+/// that are copies the edge cache keeps are edge-cache hits; replicas
+/// placement asks of this node are not), and shards skipped by their
+/// metadata.
 pub(crate) fn count_shards<'a>(sess: &Session, scans: impl IntoIterator<Item = &'a plan::Scan>) {
-    let (mut read, mut pruned, mut copies) = (0, 0, 0);
-    let held = &sess.reads.scope.copies;
+    let (mut read, mut pruned, mut hits) = (0, 0, 0);
+    let reads = &sess.reads;
+    let cached = |id: &str| reads.scope.copies.contains_key(id) && reads.cached.contains(id);
     for s in scans {
         read += s.kept.len() as u64;
         pruned += s.pruned.len() as u64;
-        copies += s.kept.iter().filter(|id| held.contains_key(&id.0)).count() as u64;
+        hits += s.kept.iter().filter(|id| cached(&id.0)).count() as u64;
     }
     metrics::counter!(observe::SHARDS_READ).increment(read);
     metrics::counter!(observe::SHARDS_PRUNED).increment(pruned);
-    metrics::counter!(observe::EDGE_CACHE_HITS).increment(copies);
+    metrics::counter!(observe::EDGE_CACHE_HITS).increment(hits);
 }
 
 /// `compile`, remembered per prepared statement: a prepared query run

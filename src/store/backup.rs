@@ -288,7 +288,7 @@ impl Store {
         );
         let meta = Arc::new(segment::finish(&writer, r)?);
         self.metas.write().insert(meta.id.clone(), meta.clone());
-        self.soundness.written(&meta.id);
+        self.soundness.written(&self.shard_path(&meta.id), &meta.id);
         self.restore_sequences(&writer, &def)?;
         Ok(Some(meta))
     }

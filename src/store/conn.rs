@@ -15,6 +15,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::Connection;
 
 use crate::error::{Error, Result};
+use crate::store::scrub::Stamp;
 use crate::store::udf::session::SessionFunctions;
 use crate::store::Store;
 use crate::types::quote;
@@ -42,7 +43,9 @@ impl Interrupt {
 pub struct Conn {
     db: Connection,
     shards_dir: PathBuf,
-    attached: Vec<ShardId>,
+    /// The shards attached, each with the stamp its file had when it was
+    /// checked (`store::scrub`).
+    attached: Vec<(ShardId, Stamp)>,
     /// What says a shard may be read (`store::scrub`).
     soundness: std::sync::Arc<crate::store::scrub::Soundness>,
     /// What a session's COMMIT passes (`store::gate`).
@@ -200,13 +203,17 @@ impl Conn {
 
     /// Attach the shards a statement reads (read-only, under
     /// `attach_name`), detaching others it does not need when too many are
-    /// attached already.
+    /// attached already. A shard attached by an earlier statement is read
+    /// through that attachment only while its file is the one checked
+    /// then: one found damaged since is refused (XX001), one whose file
+    /// changed since is checked and attached afresh.
     pub fn attach(&mut self, shards: &[ShardId]) -> Result<()> {
         let needed: HashSet<&ShardId> = shards.iter().collect();
+        self.drop_changed(&needed)?;
         let missing: Vec<&ShardId> = needed
             .iter()
             .copied()
-            .filter(|id| !self.attached.contains(id))
+            .filter(|id| !self.is_attached(id))
             .collect();
         if missing.is_empty() {
             return Ok(());
@@ -215,9 +222,9 @@ impl Conn {
             // Detach what this statement does not need; inside a transaction
             // a database it already read cannot be detached, so keep those.
             let mut keep = Vec::new();
-            for id in std::mem::take(&mut self.attached) {
+            for (id, stamp) in std::mem::take(&mut self.attached) {
                 if needed.contains(&id) || self.detach_one(&id).is_err() {
-                    keep.push(id);
+                    keep.push((id, stamp));
                 }
             }
             self.attached = keep;
@@ -229,12 +236,41 @@ impl Conn {
         }
         for id in missing {
             let path = crate::store::shard::shard_path(&self.shards_dir, id);
-            self.soundness.check(&path, id)?;
+            let stamp = self.soundness.check(&path, id)?;
             self.db.execute(
                 &format!("ATTACH ?1 AS {}", quote(&attach_name(id))),
                 [format!("file:{}?immutable=1&mode=ro", path.display())],
             )?;
-            self.attached.push(id.clone());
+            self.attached.push((id.clone(), stamp));
+        }
+        Ok(())
+    }
+
+    fn is_attached(&self, id: &ShardId) -> bool {
+        self.attached.iter().any(|(a, _)| a == id)
+    }
+
+    /// Detach the shards of `needed` attached earlier whose file changed
+    /// since (damaged, or replaced by a healthy copy: the attachment still
+    /// reads the file it opened). Inside a transaction that read one it
+    /// cannot be detached, and the statement fails with XX001: what the
+    /// transaction read may not be what the shard's id names.
+    fn drop_changed(&mut self, needed: &HashSet<&ShardId>) -> Result<()> {
+        let mut changed = Vec::new();
+        for (id, stamp) in self.attached.iter().filter(|(id, _)| needed.contains(id)) {
+            let path = crate::store::shard::shard_path(&self.shards_dir, id);
+            if !self.soundness.unchanged(&path, id, stamp)? {
+                changed.push(id.clone());
+            }
+        }
+        for id in changed {
+            if self.detach_one(&id).is_err() {
+                return Err(Error::DataCorrupted(format!(
+                    "the file of shard {id} changed while this transaction read it; \
+                     run the transaction again"
+                )));
+            }
+            self.attached.retain(|(a, _)| a != &id);
         }
         Ok(())
     }
@@ -242,7 +278,7 @@ impl Conn {
     /// Detach one shard (outside a transaction that read it).
     pub fn detach(&mut self, id: &ShardId) -> Result<()> {
         self.detach_one(id)?;
-        self.attached.retain(|a| a != id);
+        self.attached.retain(|(a, _)| a != id);
         Ok(())
     }
 

@@ -472,7 +472,7 @@ impl Store {
             Some(meta) => {
                 let meta = Arc::new(meta);
                 self.metas.write().insert(meta.id.clone(), meta.clone());
-                self.soundness.written(&meta.id);
+                self.soundness.written(&self.shard_path(&meta.id), &meta.id);
                 tracing::debug!(table = %def.name, shard = %meta.id, rows = meta.row_count, "sealed");
                 Some(meta)
             }
@@ -682,7 +682,7 @@ impl Store {
             if let Some(meta) = new {
                 let meta = Arc::new(meta);
                 self.metas.write().insert(meta.id.clone(), meta.clone());
-                self.soundness.written(&meta.id);
+                self.soundness.written(&self.shard_path(&meta.id), &meta.id);
                 tracing::debug!(table, old = %id, new = %meta.id, "compacted");
             }
         }

@@ -1,13 +1,17 @@
 //! Shards that stay sound: a shard file whose content no longer matches
-//! its id (a damaged disk, a stray write) is never read. This process
-//! verifies each shard the first time it attaches it (one it sealed or
-//! compacted itself counts as verified), and the scrub
-//! (`cluster::scrub`) verifies every shard again now and then; a shard
-//! that fails is marked damaged, and attaching it fails with XX001 until a
+//! its id (a damaged disk, a stray write) is not served. This process
+//! verifies a shard's file before it first reads it (one it sealed or
+//! compacted itself counts as verified), and again before a read whenever
+//! the file changed since it was verified (its `Stamp` differs: a stat per
+//! read, no hashing); the scrub (`cluster::scrub`) verifies every shard
+//! held again on each pass, whatever was verified before, which also finds
+//! damage that left the file's stamp alone (a disk's own bit rot). A shard
+//! that fails is marked damaged, and reading it fails with XX001 until a
 //! healthy copy from another holder replaces its file (`repair_shard`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::time::SystemTime;
 
 use parking_lot::Mutex;
 
@@ -15,13 +19,43 @@ use super::{shard, Store};
 use crate::error::{Error, Result};
 use crate::types::shard::ShardId;
 
-/// Which shard files this process verified, and which are damaged.
+/// What a shard file looked like: its length and modification time, its
+/// status-change time and which file (device, inode) the path names. A
+/// write through the file system changes the status-change time even when
+/// the writer sets the modification time back, and a file replaced by
+/// another (a repair) has another inode, so a file whose stamp is the same
+/// is the one verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(in crate::store) struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    changed: (i64, i64),
+    file: (u64, u64),
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` now.
+    pub(in crate::store) fn of(path: &Path) -> Result<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path)?;
+        Ok(Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            changed: (m.ctime(), m.ctime_nsec()),
+            file: (m.dev(), m.ino()),
+        })
+    }
+}
+
+/// Which shard files this process verified (with the stamp each had when
+/// it was), and which are damaged.
 #[derive(Debug, Default)]
 pub struct Soundness {
-    verified: Mutex<HashSet<ShardId>>,
+    verified: Mutex<HashMap<ShardId, Stamp>>,
     damaged: Mutex<HashSet<ShardId>>,
 }
 
+/// XX001 for a read of shard `id`.
 fn damaged(id: &ShardId) -> Error {
     Error::DataCorrupted(format!(
         "shard {id} is damaged: its file no longer holds the content its id names; \
@@ -30,48 +64,71 @@ fn damaged(id: &ShardId) -> Error {
 }
 
 impl Soundness {
-    /// Before shard `id` (its file at `path`) is read: verified once by
-    /// this process, or damaged (XX001).
-    pub(super) fn check(&self, path: &Path, id: &ShardId) -> Result<()> {
+    /// Before shard `id` (its file at `path`) is attached to be read: its
+    /// file is the one verified (same stamp), or is verified now, or is
+    /// damaged (XX001). The stamp of the file found sound.
+    pub(super) fn check(&self, path: &Path, id: &ShardId) -> Result<Stamp> {
         if self.damaged.lock().contains(id) {
             return Err(damaged(id));
         }
-        if self.verified.lock().contains(id) {
-            return Ok(());
+        let now = Stamp::of(path)?;
+        if self.verified.lock().get(id) == Some(&now) {
+            return Ok(now);
         }
-        self.verify(path, id)?;
-        match self.damaged.lock().contains(id) {
-            true => Err(damaged(id)),
-            false => Ok(()),
+        let sound = self.verify(path, id)?;
+        match sound {
+            Some(stamp) if !self.damaged.lock().contains(id) => Ok(stamp),
+            _ => Err(damaged(id)),
         }
     }
 
-    /// This process just wrote shard `id`'s file (a seal, a compaction):
-    /// it holds what its id names.
-    pub(super) fn written(&self, id: &ShardId) {
-        self.verified.lock().insert(id.clone());
+    /// Whether shard `id`, attached by an earlier statement when its file
+    /// had stamp `attached`, may be read again through that attachment:
+    /// XX001 once it was found damaged meanwhile, `false` when its file
+    /// changed since (it must be checked and attached afresh).
+    pub(super) fn unchanged(&self, path: &Path, id: &ShardId, attached: &Stamp) -> Result<bool> {
+        if self.damaged.lock().contains(id) {
+            return Err(damaged(id));
+        }
+        Ok(Stamp::of(path).ok().as_ref() == Some(attached))
     }
 
-    /// Verify the file now; a file that fails is marked damaged. Whether
-    /// it is sound.
-    fn verify(&self, path: &Path, id: &ShardId) -> Result<bool> {
-        let sound = shard::verify(path, id)?;
-        if sound {
-            self.verified.lock().insert(id.clone());
-        } else {
-            self.verified.lock().remove(id);
-            if self.damaged.lock().insert(id.clone()) {
-                tracing::error!(shard = %id, path = %path.display(), "shard file is damaged; it will not be read");
+    /// This process just wrote shard `id`'s file at `path` (a seal, a
+    /// compaction, a restore): it holds what its id names.
+    pub(super) fn written(&self, path: &Path, id: &ShardId) {
+        match Stamp::of(path) {
+            Ok(stamp) => {
+                self.verified.lock().insert(id.clone(), stamp);
+            }
+            Err(_) => {
+                self.verified.lock().remove(id);
             }
         }
-        Ok(sound)
+    }
+
+    /// Verify the file now; a file that fails is marked damaged. The
+    /// stamp it had before it was read when it is sound: a file written
+    /// while it was being verified then differs from that stamp, and is
+    /// verified again before it is read.
+    fn verify(&self, path: &Path, id: &ShardId) -> Result<Option<Stamp>> {
+        let before = Stamp::of(path)?;
+        if shard::verify(path, id)? {
+            self.verified.lock().insert(id.clone(), before.clone());
+            return Ok(Some(before));
+        }
+        self.verified.lock().remove(id);
+        if self.damaged.lock().insert(id.clone()) {
+            tracing::error!(shard = %id, path = %path.display(), "shard file is damaged; it will not be read");
+        }
+        Ok(None)
     }
 }
 
 impl Store {
-    /// Verify shard `id`'s file again (the scrub). Whether it is sound.
+    /// Verify shard `id`'s file again, however recently it was verified
+    /// (the scrub). Whether it is sound.
     pub fn scrub_shard(&self, id: &ShardId) -> Result<bool> {
-        self.soundness.verify(&self.shard_path(id), id)
+        Ok(self.soundness.verify(&self.shard_path(id), id)?.is_some())
     }
 
     /// The shards found damaged and not repaired yet.
@@ -89,10 +146,11 @@ impl Store {
                 "the copy of shard {id} does not hold the content its id names"
             )));
         }
-        std::fs::rename(fetched, self.shard_path(id))?;
+        let path = self.shard_path(id);
+        std::fs::rename(fetched, &path)?;
         std::fs::File::open(&self.shards_dir)?.sync_all()?;
+        self.soundness.written(&path, id);
         self.soundness.damaged.lock().remove(id);
-        self.soundness.verified.lock().insert(id.clone());
         tracing::info!(shard = %id, "damaged shard replaced by a healthy copy");
         Ok(())
     }
