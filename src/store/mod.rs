@@ -287,7 +287,13 @@ impl Store {
         // do not interleave with a rebuild.
         let writer = self.writer.lock();
         for s in segment::live_shards(&writer, Some(table))? {
+            // The rebuilt file is a copy of the old one: sound if it was.
+            let path = self.shard_path(&s.id);
+            let sound = self.soundness.verified_now(&path, &s.id);
             shard::add_indexes(&self.shards_dir, &s.id, &def)?;
+            if sound {
+                self.soundness.written(&path, &s.id);
+            }
         }
         Ok(())
     }

@@ -53,6 +53,8 @@ impl Stamp {
 pub struct Soundness {
     verified: Mutex<HashMap<ShardId, Stamp>>,
     damaged: Mutex<HashSet<ShardId>>,
+    /// The shards ever found damaged by this process, repaired since or not.
+    ever_damaged: Mutex<HashSet<ShardId>>,
 }
 
 /// XX001 for a read of shard `id`.
@@ -86,11 +88,30 @@ impl Soundness {
     /// had stamp `attached`, may be read again through that attachment:
     /// XX001 once it was found damaged meanwhile, `false` when its file
     /// changed since (it must be checked and attached afresh).
+    /// A file this process itself put in the old one's place by a rename
+    /// (`Store::index_shards` rebuilding it with new indexes) leaves the
+    /// attachment reading the old file, which it checked and nothing has
+    /// written since: that one may still be read, unless the shard was
+    /// ever found damaged (a repair renames a healthy copy over a damaged
+    /// file, which the attachment would go on reading).
     pub(super) fn unchanged(&self, path: &Path, id: &ShardId, attached: &Stamp) -> Result<bool> {
         if self.damaged.lock().contains(id) {
             return Err(damaged(id));
         }
-        Ok(Stamp::of(path).ok().as_ref() == Some(attached))
+        let Ok(now) = Stamp::of(path) else {
+            return Ok(false);
+        };
+        if now == *attached {
+            return Ok(true);
+        }
+        let renamed_over = now.file != attached.file && self.verified.lock().get(id) == Some(&now);
+        Ok(renamed_over && !self.ever_damaged.lock().contains(id))
+    }
+
+    /// Whether shard `id`'s file at `path` is the one this process last
+    /// verified (or wrote).
+    pub(super) fn verified_now(&self, path: &Path, id: &ShardId) -> bool {
+        Stamp::of(path).is_ok_and(|now| self.verified.lock().get(id) == Some(&now))
     }
 
     /// This process just wrote shard `id`'s file at `path` (a seal, a
@@ -117,6 +138,7 @@ impl Soundness {
             return Ok(Some(before));
         }
         self.verified.lock().remove(id);
+        self.ever_damaged.lock().insert(id.clone());
         if self.damaged.lock().insert(id.clone()) {
             tracing::error!(shard = %id, path = %path.display(), "shard file is damaged; it will not be read");
         }
