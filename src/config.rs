@@ -161,6 +161,10 @@ pub struct ServeArgs {
     /// seconds (a damaged one is replaced from a healthy copy).
     #[arg(long, env = "MOSAIC_SCRUB_INTERVAL_SECS")]
     pub scrub_interval_secs: Option<u64>,
+    /// On SIGTERM, wait at most this long, in seconds, for peers to copy
+    /// each shard held here until it has the replication factor elsewhere.
+    #[arg(long, env = "MOSAIC_SHUTDOWN_HANDOFF_SECS")]
+    pub shutdown_handoff_secs: Option<u64>,
     /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
     /// /readyz) over HTTP here; off when absent.
     #[arg(long, env = "MOSAIC_METRICS_ADDR")]
@@ -202,6 +206,7 @@ impl ServeArgs {
             password: self.password.or(other.password),
             metrics_addr: self.metrics_addr.or(other.metrics_addr),
             scrub_interval_secs: self.scrub_interval_secs.or(other.scrub_interval_secs),
+            shutdown_handoff_secs: self.shutdown_handoff_secs.or(other.shutdown_handoff_secs),
             config: self.config.or(other.config),
         }
     }
@@ -247,6 +252,8 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Seconds between two verifications of every shard held.
     pub scrub_interval_secs: u64,
+    /// Seconds a stopping node waits for its shards to be copied.
+    pub shutdown_handoff_secs: u64,
 }
 
 impl Config {
@@ -333,6 +340,10 @@ impl Config {
                 self.metrics_addr.as_ref().map_or("# off".into(), addr),
             ),
             ("scrub-interval-secs", self.scrub_interval_secs.to_string()),
+            (
+                "shutdown-handoff-secs",
+                self.shutdown_handoff_secs.to_string(),
+            ),
         ]
     }
 }
@@ -598,6 +609,7 @@ impl Config {
         Ok(Config {
             metrics_addr: keys.some_addr("metrics-addr", args.metrics_addr)?,
             scrub_interval_secs: args.scrub_interval_secs.unwrap_or(3600),
+            shutdown_handoff_secs: args.shutdown_handoff_secs.unwrap_or(60),
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
             listen: keys.addr("listen", args.listen, "127.0.0.1:5433")?,
             cluster_addr,

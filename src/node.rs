@@ -110,7 +110,8 @@ async fn serve(config: Config) -> Result<()> {
     sealer.abort();
     settler.abort();
     // Rows and shards stay readable while this node is away.
-    cluster.hand_off(config.replication_factor, HAND_OFF).await;
+    let hand_off = Duration::from_secs(config.shutdown_handoff_secs);
+    cluster.hand_off(config.replication_factor, hand_off).await;
     cluster.leave().await;
     let _ = stop_tx.send(true);
     let _ = std::fs::remove_file(config.data.join("node.json"));
@@ -328,9 +329,6 @@ fn scrape_gauges(store: Arc<Store>, cluster: Arc<Cluster>) -> impl Fn() + Send +
         }
     }
 }
-
-/// How long a stopping node waits for its peers to copy its shards.
-const HAND_OFF: Duration = Duration::from_secs(20);
 
 /// How long a stopping node lets running statements finish.
 const DRAIN: Duration = Duration::from_secs(10);
