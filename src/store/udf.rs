@@ -29,6 +29,7 @@ mod aggregate;
 mod arith;
 mod array;
 pub mod coordination;
+mod degrees;
 mod divisors;
 mod geometry;
 mod interval;
@@ -693,6 +694,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     time::register(conn, det)?;
     json::register(conn, det)?;
     math::register(conn, det)?;
+    degrees::register(conn, det)?;
     strings::register(conn, det)?;
     similar::register(conn, det)?;
     stats::register(conn, det)?;

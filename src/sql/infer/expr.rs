@@ -600,7 +600,7 @@ impl Env<'_> {
             | "mod" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" | "revoke_token" => PgType::Bool,
             "issue_token" | "rotate_token_key" => PgType::Text,
-            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" | "cbrt" => PgType::Float8,
+            "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,
             "round" | "trunc" if a.len() == 2 => PgType::Numeric(None),
             "round" | "trunc" | "ceil" | "ceiling" | "floor" | "sqrt" | "power" | "pow" | "exp"
             | "ln" | "log" | "log10" | "sign" => math(first(self)?),

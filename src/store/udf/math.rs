@@ -49,7 +49,7 @@ fn out_of_range() -> rusqlite::Error {
 
 /// A finite argument giving an infinite result overflowed; a non-zero one
 /// giving zero underflowed (PostgreSQL's float_overflow/underflow checks).
-fn checked(arg: f64, result: f64, zero_ok: bool) -> rusqlite::Result<f64> {
+pub(super) fn checked(arg: f64, result: f64, zero_ok: bool) -> rusqlite::Result<f64> {
     if result.is_infinite() && arg.is_finite() {
         return Err(fail(Error::NumericOutOfRange(
             "value out of range: overflow".into(),
@@ -152,7 +152,7 @@ fn trig(x: f64, f: fn(f64) -> f64) -> rusqlite::Result<f64> {
     Ok(f(x))
 }
 
-fn unary(
+pub(super) fn unary(
     conn: &Connection,
     name: &str,
     flags: FunctionFlags,

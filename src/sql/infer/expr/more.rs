@@ -10,6 +10,13 @@ use crate::error::Result;
 use crate::sql::infer::Env;
 use crate::types::PgType;
 
+/// Math functions PostgreSQL has in double precision only.
+const FLOAT8_ONLY: &[&str] = &[
+    "cbrt", "sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",
+    "asinh", "acosh", "atanh", "degrees", "radians", "sind", "cosd", "tand", "cotd", "asind",
+    "acosd", "atand", "atan2d",
+];
+
 impl Env<'_> {
     /// The type of a statistics aggregate, an ordered-set aggregate, a binary statistic, a bit
     /// aggregate, a json record field or `div`/`gcd`/`lcm`/`width_bucket`/
@@ -26,6 +33,9 @@ impl Env<'_> {
             None => Ok(PgType::Unknown),
         };
         Ok(Some(match name {
+            // PostgreSQL has these in double precision only: a numeric
+            // argument is cast to it.
+            n if FLOAT8_ONLY.contains(&n) => PgType::Float8,
             "power" | "pow" | "log" if a.len() == 2 => {
                 let (x, y) = (nth(self, 0)?, nth(self, 1)?);
                 let integer = |t: &PgType| matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8);
