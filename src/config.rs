@@ -609,7 +609,7 @@ impl Config {
         Ok(Config {
             metrics_addr: keys.some_addr("metrics-addr", args.metrics_addr)?,
             scrub_interval_secs: args.scrub_interval_secs.unwrap_or(3600),
-            shutdown_handoff_secs: args.shutdown_handoff_secs.unwrap_or(60),
+            shutdown_handoff_secs: args.shutdown_handoff_secs.unwrap_or(20),
             data: args.data.unwrap_or_else(|| PathBuf::from("./mosaic-data")),
             listen: keys.addr("listen", args.listen, "127.0.0.1:5433")?,
             cluster_addr,
