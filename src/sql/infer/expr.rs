@@ -631,14 +631,7 @@ impl Env<'_> {
                 },
                 None => PgType::Timestamptz,
             },
-            "coalesce" | "nullif" | "greatest" | "least" => {
-                let list = if name == "nullif" {
-                    &a[..a.len().min(1)]
-                } else {
-                    &a[..]
-                };
-                self.first_known(list)?
-            }
+            "coalesce" | "nullif" | "greatest" | "least" => self.resolved(&a)?,
             "gen_random_uuid" | "uuid_generate_v4" => PgType::Uuid,
             "generate_subscripts" => PgType::Int4,
             "pg_numeric_cmp" | "pg_numeric_distinct" | "pg_numeric_in" => PgType::Int4,

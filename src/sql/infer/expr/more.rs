@@ -18,6 +18,18 @@ const FLOAT8_ONLY: &[&str] = &[
 ];
 
 impl Env<'_> {
+    /// The type `coalesce`, `nullif`, `greatest` and `least` resolve their
+    /// arguments to: that of the typed ones, a quoted literal taking it as
+    /// it would beside an operator (`greatest(n, '2')` compares numbers);
+    /// of the literals alone when every argument is one.
+    pub(in crate::sql::infer) fn resolved(&mut self, a: &[&Expr]) -> Result<PgType> {
+        let typed: Vec<&Expr> = a.iter().copied().filter(|e| !super::is_quoted(e)).collect();
+        match typed.is_empty() {
+            true => self.first_known(a),
+            false => self.first_known(&typed),
+        }
+    }
+
     /// The type of a statistics aggregate, an ordered-set aggregate, a binary statistic, a bit
     /// aggregate, a json record field or `div`/`gcd`/`lcm`/`width_bucket`/
     /// `to_hex` (and of the typed step's calls for them); `None` for other

@@ -34,6 +34,7 @@ impl Typer<'_> {
         if matches!(name, "coalesce" | "greatest" | "least" | "nullif") {
             let mut args = arg_exprs(f);
             self.zone_literals(&mut args);
+            self.literals_as(&mut args, types)?;
         }
         match (name, types) {
             ("abs", [t]) => {
@@ -56,6 +57,54 @@ impl Typer<'_> {
             _ => {}
         }
         Ok(false)
+    }
+}
+
+impl Typer<'_> {
+    /// The quoted literals among `coalesce`/`greatest`/`least`/`nullif`'s
+    /// arguments (of `types`) cast to the type the others resolve to, as
+    /// PostgreSQL reads them (`nullif(id, '1')` compares integers, not
+    /// text), when that type is a scalar one other than text.
+    fn literals_as(&mut self, args: &mut [&mut Expr], types: &[PgType]) -> Result<()> {
+        let typed: Vec<PgType> = args
+            .iter()
+            .zip(types)
+            .filter(|(a, _)| super::values::quoted(a).is_none())
+            .map(|(_, t)| t.clone())
+            .filter(|t| *t != PgType::Unknown)
+            .collect();
+        if typed.is_empty() || typed.len() == args.len() {
+            return Ok(());
+        }
+        let to = crate::sql::infer::expr::common_type(&typed);
+        let castable = matches!(
+            to,
+            PgType::Bool
+                | PgType::Int2
+                | PgType::Int4
+                | PgType::Int8
+                | PgType::Float4
+                | PgType::Float8
+                | PgType::Numeric(_)
+                | PgType::Date
+                | PgType::Time
+                | PgType::Timestamp
+                | PgType::Uuid
+                | PgType::Interval
+                | PgType::Bytea
+        );
+        if !castable {
+            return Ok(());
+        }
+        for a in args.iter_mut() {
+            if let Some(text) = super::values::quoted(a) {
+                // PostgreSQL reads the literal as it plans, used or not.
+                to.parse_text(text)?;
+                let literal = sqlparser::ast::Value::SingleQuotedString(text.to_string());
+                **a = crate::sql::parse_expr(&format!("CAST({literal} AS {})", to.display_name()))?;
+            }
+        }
+        Ok(())
     }
 }
 
