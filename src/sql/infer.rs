@@ -262,15 +262,18 @@ impl<'a> Env<'a> {
                 }
                 Ok(cols)
             }
-            SetExpr::Values(v) => match v.rows.first() {
-                Some(row) => row
-                    .content
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| Ok((format!("column{}", i + 1), self.expr_type(e)?)))
-                    .collect(),
-                None => Ok(vec![]),
-            },
+            // Each column of the type all its rows resolve to, as a UNION's
+            // arms do (`VALUES (1), (2.5)` is numeric).
+            SetExpr::Values(v) => {
+                let width = v.rows.first().map_or(0, |r| r.content.len());
+                (0..width)
+                    .map(|i| {
+                        let column: Vec<&sqlparser::ast::Expr> =
+                            v.rows.iter().filter_map(|r| r.content.get(i)).collect();
+                        Ok((format!("column{}", i + 1), self.resolved(&column)?))
+                    })
+                    .collect()
+            }
             SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => {
                 let (rels, returning) = self.write_scope(s)?;
                 match returning {
@@ -607,9 +610,18 @@ impl Env<'_> {
         else {
             return Ok(ty);
         };
+        let second = match args.get(1) {
+            Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                e,
+            ))) => self.expr_type(e).unwrap_or(PgType::Unknown),
+            _ => PgType::Unknown,
+        };
         Ok(match self.expr_type(first) {
             Ok(PgType::Timestamp) => PgType::Timestamp,
             Ok(PgType::Timestamptz | PgType::Date) => PgType::Timestamptz,
+            // A bigint bound makes a series of bigints.
+            Ok(PgType::Int8) => PgType::Int8,
+            Ok(_) if second == PgType::Int8 => PgType::Int8,
             Ok(_) => ty,
             Err(_) if crate::sql::rewrite::pg_catalog::is_lateral_series(args) => ty,
             Err(e) => return Err(e),
