@@ -106,25 +106,28 @@ fn cosd(x: f64) -> rusqlite::Result<f64> {
     Ok(c * cosd_q1(x))
 }
 
-fn tand(x: f64) -> rusqlite::Result<f64> {
+/// `tand` (`cot` false) and `cotd`: the quotient of the first quadrant's
+/// sine and cosine over its value at 45 degrees, never minus zero
+/// (`tand(180)`).
+fn tan_or_cot(x: f64, cot: bool) -> rusqlite::Result<f64> {
     if x.is_nan() {
         return Ok(x);
     }
     let (x, s, c) = reduce(x)?;
-    let tan_45 = sind_q1(45.0) / cosd_q1(45.0);
-    let r = s * c * ((sind_q1(x) / cosd_q1(x)) / tan_45);
-    // Never minus zero (tand(180)).
+    let q = |x: f64| match cot {
+        false => sind_q1(x) / cosd_q1(x),
+        true => cosd_q1(x) / sind_q1(x),
+    };
+    let r = s * c * (q(x) / q(45.0));
     Ok(if r == 0.0 { 0.0 } else { r })
 }
 
+fn tand(x: f64) -> rusqlite::Result<f64> {
+    tan_or_cot(x, false)
+}
+
 fn cotd(x: f64) -> rusqlite::Result<f64> {
-    if x.is_nan() {
-        return Ok(x);
-    }
-    let (x, s, c) = reduce(x)?;
-    let cot_45 = cosd_q1(45.0) / sind_q1(45.0);
-    let r = s * c * ((cosd_q1(x) / sind_q1(x)) / cot_45);
-    Ok(if r == 0.0 { 0.0 } else { r })
+    tan_or_cot(x, true)
 }
 
 fn asind(x: f64) -> rusqlite::Result<f64> {

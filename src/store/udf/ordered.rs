@@ -23,42 +23,12 @@ use super::math::float_value as float_of;
 use crate::error::Error;
 use crate::types::array::Family;
 
-/// C's `%g`, as PostgreSQL prints a percentile in its error.
-fn format_g(p: f64) -> String {
-    if p.is_nan() {
-        return "nan".into();
-    }
-    if p.is_infinite() {
-        return if p > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    if p == 0.0 {
-        return "0".into();
-    }
-    let sci = format!("{p:.5e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let trim = |s: &str| -> String {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
-    } else {
-        let decimals = usize::try_from(5 - exp).unwrap_or(0);
-        trim(&format!("{p:.decimals$}"))
-    }
-}
-
 /// 22003 unless `p` is a fraction between 0 and 1.
 fn check_fraction(p: f64) -> Result<f64, Error> {
     if p.is_nan() || !(0.0..=1.0).contains(&p) {
         return Err(Error::NumericOutOfRange(format!(
             "percentile value {} is not between 0 and 1",
-            format_g(p)
+            crate::types::number::format_g(p)
         )));
     }
     Ok(p)
@@ -450,16 +420,6 @@ pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_print_as_c_does() {
-        assert_eq!(format_g(1.5), "1.5");
-        assert_eq!(format_g(2.0), "2");
-        assert_eq!(format_g(-0.25), "-0.25");
-        assert_eq!(format_g(1e-7), "1e-07");
-        assert_eq!(format_g(1234567.0), "1.23457e+06");
-        assert_eq!(format_g(100.0), "100");
-    }
 
     #[test]
     fn discrete_and_continuous_positions() {
