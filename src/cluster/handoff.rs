@@ -42,6 +42,10 @@ impl Cluster {
             let pulls = peers.iter().map(|p| self.pull_holdings(p));
             futures::future::join_all(pulls).await;
             let short = self.short_of_copies(&peers, factor);
+            for (id, lacking) in &short {
+                let lacking: Vec<&str> = lacking.iter().map(|p| p.name.as_str()).collect();
+                tracing::debug!(shard = %id, ?lacking, "short of copies");
+            }
             if short.is_empty() {
                 tracing::info!("every shard held here has its copies elsewhere");
                 return 0;
