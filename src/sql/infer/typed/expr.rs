@@ -289,6 +289,7 @@ impl Typer<'_> {
             Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
         ) {
             self.temporal(&mut [&mut **left, &mut **right])?;
+            self.scalar_literals(&mut [&mut **left, &mut **right])?;
             self.bpchar(&mut [&mut **left, &mut **right]);
         }
         let jsonb = [&**left, &**right]
@@ -391,6 +392,7 @@ impl Typer<'_> {
             return Ok(());
         };
         self.temporal(&mut [&mut **expr, &mut **low, &mut **high])?;
+        self.scalar_literals(&mut [&mut **expr, &mut **low, &mut **high])?;
         let (mode, sides) = self.mode("BETWEEN", &[expr, low, high])?;
         self.fit(expr, &sides[0], &mode)?;
         self.fit(low, &sides[1], &mode)?;
@@ -424,6 +426,7 @@ impl Typer<'_> {
                 let mut all: Vec<&mut Expr> = vec![&mut **expr];
                 all.extend(list.iter_mut());
                 self.temporal(&mut all)?;
+                self.scalar_literals(&mut all)?;
                 self.bpchar(&mut all);
                 let mut operands: Vec<&Expr> = vec![expr];
                 operands.extend(list.iter());

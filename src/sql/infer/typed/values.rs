@@ -229,6 +229,44 @@ impl Typer<'_> {
         Ok(())
     }
 
+    /// Quoted literals compared with typed operands of a number, boolean,
+    /// time or uuid type take that type now, as PostgreSQL reads them
+    /// (`(id + 0) IN ('1', '2')`, `time '00:00' = '00:00'`, a uuid in
+    /// capitals): a column would convert them by its SQLite affinity, an
+    /// expression has none and compared them as text. Numerics, dates and
+    /// timestamps have their own steps (`fit`, `temporal`).
+    pub(super) fn scalar_literals(&mut self, operands: &mut [&mut Expr]) -> Result<()> {
+        let typed: Vec<PgType> = operands
+            .iter()
+            .filter(|e| quoted(e).is_none())
+            .map(|e| self.type_of(e))
+            .collect();
+        if typed.is_empty() || typed.len() == operands.len() || typed.contains(&PgType::Unknown) {
+            return Ok(());
+        }
+        let target = crate::sql::infer::expr::common_type(&typed);
+        let castable = matches!(
+            target,
+            PgType::Bool
+                | PgType::Int2
+                | PgType::Int4
+                | PgType::Int8
+                | PgType::Float4
+                | PgType::Float8
+                | PgType::Time
+                | PgType::Uuid
+        );
+        if !castable {
+            return Ok(());
+        }
+        for e in operands.iter_mut() {
+            if let Some(text) = quoted(e) {
+                **e = crate::sql::coerce::datum_expr(&target.parse_text(text)?);
+            }
+        }
+        Ok(())
+    }
+
     /// Operands compared where one is a date or timestamp: dates, times
     /// and timestamps compare by value, never as differently spelled text.
     /// A quoted literal takes the operands' type now (parsed and stored as
