@@ -309,6 +309,13 @@ impl Env<'_> {
                 let cols = self.query_cols(q)?;
                 cols.into_iter().next().map_or(PgType::Unknown, |c| c.1)
             }
+            // A date's epoch is whole seconds.
+            Expr::Extract { field, expr, .. }
+                if matches!(field, DateTimeField::Epoch)
+                    && self.expr_type(expr)? == PgType::Date =>
+            {
+                PgType::Numeric(Some((0, 0)))
+            }
             Expr::Extract { field, .. } => extract_type(field),
             Expr::Ceil { expr, .. } | Expr::Floor { expr, .. } => math(self.expr_type(expr)?),
             Expr::Position { .. } => PgType::Int4,

@@ -22,7 +22,7 @@ use rusqlite::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 
-use super::{fail, FnResult};
+use super::{as_text, fail, FnResult};
 use crate::error::{Error, Result};
 use crate::types::number::format_numeric;
 use crate::types::numeric::Numeric;
@@ -478,6 +478,14 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_numeric_greatest", -1, det, |c| extreme(c, true))?;
     conn.create_scalar_function("pg_numeric_least", -1, det, |c| extreme(c, false))?;
     conn.create_scalar_function("pg_numeric_cast", 2, det, |c| cast_from(c))?;
+    conn.create_scalar_function("pg_float4_numeric", 1, det, |c| {
+        Ok(match c.get_raw(0) {
+            ValueRef::Real(f) => Value::Text(Numeric::from_f64(f, 6).map_err(fail)?.to_string()),
+            ValueRef::Integer(i) => Value::Text(i.to_string()),
+            ValueRef::Null => Value::Null,
+            other => Value::Text(as_text(other).unwrap_or_default()),
+        })
+    })?;
     conn.create_scalar_function("pg_numeric_avg_final", 2, det, |c| avg_final(c))?;
     conn.create_window_function("pg_numeric_sum", 1, det, SumAgg { avg: false })?;
     conn.create_window_function("pg_numeric_avg", 1, det, SumAgg { avg: true })?;

@@ -45,6 +45,12 @@ impl Typer<'_> {
         if matches!(target, PgType::Text | PgType::Varchar(_)) {
             self.bpchar_text(expr);
         }
+        // float4 → numeric goes through `%.6g`, as PostgreSQL converts it
+        // (the stored double would give 1.10000002384186 for 1.1).
+        if is_numeric(&target) && self.type_of(expr) == PgType::Float4 {
+            **expr = call("pg_float4_numeric", vec![take(expr)]);
+            return Ok(());
+        }
         if is_numeric(&target) || !is_numeric(&self.type_of(expr)) {
             return Ok(());
         }

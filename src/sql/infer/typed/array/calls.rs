@@ -161,6 +161,47 @@ impl Typer<'_> {
         let sqlparser::ast::FunctionArguments::List(l) = &mut f.args else {
             return;
         };
+        // PostgreSQL sorts a DISTINCT aggregate's input to find its
+        // duplicates, so array_agg(DISTINCT x) gathers in x's order.
+        let distinct = matches!(
+            l.duplicate_treatment,
+            Some(sqlparser::ast::DuplicateTreatment::Distinct)
+        );
+        let ordered = l
+            .clauses
+            .iter()
+            .any(|c| matches!(c, sqlparser::ast::FunctionArgumentClause::OrderBy(_)));
+        // And finds them by value: numerics 1.5 and 1.50 are one.
+        if let (
+            true,
+            Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                first,
+            ))),
+        ) = (distinct, l.args.first_mut())
+        {
+            let ty = self.type_of(first);
+            if super::super::collated_type(&ty) {
+                let inner = take(first);
+                *first = super::super::collate_as(inner, &ty);
+            }
+        }
+        if let (
+            true,
+            false,
+            Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                first,
+            ))),
+        ) = (distinct, ordered, l.args.first())
+        {
+            l.clauses
+                .push(sqlparser::ast::FunctionArgumentClause::OrderBy(vec![
+                    sqlparser::ast::OrderByExpr {
+                        expr: first.clone(),
+                        options: Default::default(),
+                        with_fill: None,
+                    },
+                ]));
+        }
         for clause in &mut l.clauses {
             if let sqlparser::ast::FunctionArgumentClause::OrderBy(keys) = clause {
                 for k in keys {
