@@ -12,7 +12,7 @@ use crate::types::PgType;
 
 mod more;
 
-fn is_null(e: &Expr) -> bool {
+pub(super) fn is_null(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if v.value == Value::Null)
 }
 
@@ -429,6 +429,7 @@ impl Env<'_> {
                 {
                     return Ok(t);
                 }
+                let (l, r) = more::untyped_operands((left, l), (right, r));
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
             }
             Op::PGExp => more::math2(self.expr_type(left)?, self.expr_type(right)?),

@@ -10,6 +10,21 @@ use crate::error::Result;
 use crate::sql::infer::Env;
 use crate::types::PgType;
 
+/// The operand types an arithmetic operator resolves by: a quoted literal
+/// or NULL beside a typed operand is of no type of its own (`'1' + 1` and
+/// `NULL + 1` are integers, as in PostgreSQL); two of them keep theirs.
+pub(super) fn untyped_operands(
+    (left, l): (&Expr, PgType),
+    (right, r): (&Expr, PgType),
+) -> (PgType, PgType) {
+    let untyped = |e: &Expr| super::is_quoted(e) || super::is_null(e);
+    match (untyped(left), untyped(right)) {
+        (true, false) => (PgType::Unknown, r),
+        (false, true) => (l, PgType::Unknown),
+        _ => (l, r),
+    }
+}
+
 /// Math functions PostgreSQL has in double precision only.
 const FLOAT8_ONLY: &[&str] = &[
     "cbrt", "sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh",

@@ -329,6 +329,20 @@ impl Typer<'_> {
             }
             _ => return Ok(()),
         };
+        // A quoted literal meeting an integer or float operand is read as
+        // the result's type, as PostgreSQL reads it ('1.5' + 1 is 22P02).
+        if !cmp
+            && matches!(
+                result,
+                PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Float4 | PgType::Float8
+            )
+        {
+            for side in [&mut *left, &mut *right] {
+                if let Some(text) = super::values::quoted(side) {
+                    **side = crate::sql::coerce::datum_expr(&result.parse_text(text)?);
+                }
+            }
+        }
         let (mode, sides) = self.mode(&format!("operator {op}"), &[left, right])?;
         self.fit(left, &sides[0], &mode)?;
         self.fit(right, &sides[1], &mode)?;
