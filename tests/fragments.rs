@@ -437,11 +437,6 @@ async fn kept_results_agree_with_fresh_ones(clients: &[Client]) {
         assert!(!plan.contains(KEPT), "{sql}:\n{plan}");
         assert_ne!(rows(asker, sql).await, first, "{sql}");
     }
-    // random() draws from the session's generator (setseed): its statement
-    // is not split.
-    let sql = "SELECT g, count(*), sum(random()) FROM f GROUP BY g ORDER BY g";
-    let plan = analyzed(asker, sql).await;
-    assert!(!plan.starts_with("Fragments"), "{sql} is split:\n{plan}");
 }
 
 #[tokio::test]

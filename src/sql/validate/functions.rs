@@ -73,11 +73,8 @@ pub const ADVISORY: &[&str] = &[
 
 /// The other functions that act for the session calling them
 /// (notifications, sleeping, transaction ids, signalling its node's
-/// other sessions, the session's random numbers: PostgreSQL keeps
-/// `random()` out of parallel workers for the same reason, so that a
-/// seeded session draws its numbers in one sequence).
+/// other sessions, seeding the session's random numbers).
 const SESSION_OTHERS: &[&str] = &[
-    "random",
     "setseed",
     "pg_notify",
     "pg_cancel_backend",
