@@ -76,26 +76,22 @@ impl Typer<'_> {
         if typed.is_empty() || typed.len() == args.len() {
             return Ok(());
         }
-        let to = crate::sql::infer::expr::common_type(&typed);
-        let castable = matches!(
-            to,
-            PgType::Bool
-                | PgType::Int2
-                | PgType::Int4
-                | PgType::Int8
-                | PgType::Float4
-                | PgType::Float8
-                | PgType::Numeric(_)
-                | PgType::Date
-                | PgType::Time
-                | PgType::Timestamp
-                | PgType::Uuid
-                | PgType::Interval
-                | PgType::Bytea
-        );
-        if !castable {
+        let Some(to) = super::values::literal_target(&typed, |t| {
+            super::values::int_or_float(t)
+                || matches!(
+                    t,
+                    PgType::Bool
+                        | PgType::Numeric(_)
+                        | PgType::Date
+                        | PgType::Time
+                        | PgType::Timestamp
+                        | PgType::Uuid
+                        | PgType::Interval
+                        | PgType::Bytea
+                )
+        }) else {
             return Ok(());
-        }
+        };
         for a in args.iter_mut() {
             if let Some(text) = super::values::quoted(a) {
                 // PostgreSQL reads the literal as it plans, used or not.

@@ -331,12 +331,7 @@ impl Typer<'_> {
         };
         // A quoted literal meeting an integer or float operand is read as
         // the result's type, as PostgreSQL reads it ('1.5' + 1 is 22P02).
-        if !cmp
-            && matches!(
-                result,
-                PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Float4 | PgType::Float8
-            )
-        {
+        if !cmp && super::values::int_or_float(&result) {
             for side in [&mut *left, &mut *right] {
                 if let Some(text) = super::values::quoted(side) {
                     **side = crate::sql::coerce::datum_expr(&result.parse_text(text)?);

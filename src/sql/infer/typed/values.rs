@@ -46,6 +46,21 @@ fn temporal_rank(t: &PgType) -> Option<u8> {
     }
 }
 
+/// The type quoted literals beside operands of `typed` types take: their
+/// common type, when `castable` says a literal may be read as it.
+pub(super) fn literal_target(typed: &[PgType], castable: fn(&PgType) -> bool) -> Option<PgType> {
+    let target = crate::sql::infer::expr::common_type(typed);
+    castable(&target).then_some(target)
+}
+
+/// An integer or float type.
+pub(super) fn int_or_float(t: &PgType) -> bool {
+    matches!(
+        t,
+        PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Float4 | PgType::Float8
+    )
+}
+
 /// The text of a quoted literal, if `e` is one (parentheses aside).
 /// A quoted literal read as a value of `ty` (its stored form), wrapped in
 /// `wrapper`, the call that keeps its type for the steps that type the
@@ -244,21 +259,11 @@ impl Typer<'_> {
         if typed.is_empty() || typed.len() == operands.len() || typed.contains(&PgType::Unknown) {
             return Ok(());
         }
-        let target = crate::sql::infer::expr::common_type(&typed);
-        let castable = matches!(
-            target,
-            PgType::Bool
-                | PgType::Int2
-                | PgType::Int4
-                | PgType::Int8
-                | PgType::Float4
-                | PgType::Float8
-                | PgType::Time
-                | PgType::Uuid
-        );
-        if !castable {
+        let Some(target) = literal_target(&typed, |t| {
+            matches!(t, PgType::Bool | PgType::Time | PgType::Uuid) || int_or_float(t)
+        }) else {
             return Ok(());
-        }
+        };
         for e in operands.iter_mut() {
             if let Some(text) = quoted(e) {
                 **e = crate::sql::coerce::datum_expr(&target.parse_text(text)?);
