@@ -119,7 +119,21 @@ pub(crate) fn cast(ty: &PgType, v: ValueRef<'_>) -> Result<Datum, Error> {
             Datum::Int(int_range(ty, r as i64)?)
         }
         (PgType::Float4, V::Integer(i)) => Datum::Real(f64::from(i as f32)),
-        (PgType::Float4, V::Real(f)) => Datum::Real(f64::from(f as f32)),
+        // float8 → float4 as PostgreSQL's dtof checks it.
+        (PgType::Float4, V::Real(f)) => {
+            let g = f as f32;
+            if g.is_infinite() && !f.is_infinite() {
+                return Err(Error::NumericOutOfRange(
+                    "value out of range: overflow".into(),
+                ));
+            }
+            if g == 0.0 && f != 0.0 {
+                return Err(Error::NumericOutOfRange(
+                    "value out of range: underflow".into(),
+                ));
+            }
+            Datum::Real(f64::from(g))
+        }
         (PgType::Float8, V::Integer(i)) => Datum::Real(i as f64),
         (PgType::Float8, V::Real(f)) => Datum::Real(f),
         (PgType::Bytea, V::Blob(b)) => Datum::Blob(b.to_vec()),
