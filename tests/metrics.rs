@@ -317,12 +317,7 @@ async fn the_edge_cache_evicts_copies_beyond_its_budget() {
     a.extend_from_slice(&common_args);
     let e1 = TestNode::start_with(&a);
     let c1 = e1.client().await;
-    c1.batch_execute(
-        "CREATE TABLE t (id int PRIMARY KEY, v text); \
-         INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 20) i",
-    )
-    .await
-    .unwrap();
+    c1.batch_execute(T_ROWS).await.unwrap();
     let sizes: Vec<u64> = common::simple_rows(
         &c1,
         "SELECT byte_size FROM mosaic.shards WHERE table_name = 't'",
@@ -373,15 +368,7 @@ async fn the_edge_cache_evicts_copies_beyond_its_budget() {
 
     // A copy of every shard, taken by hand, is more than the budget: the
     // cache lets copies go until the rest fit.
-    let all = common::simple_rows(
-        &c2,
-        "SELECT shard_id FROM mosaic.shards WHERE table_name = 't'",
-    )
-    .await;
-    for r in &all {
-        let id = r[0].as_deref().unwrap_or_default();
-        common::simple_rows(&c2, &format!("SELECT mosaic.replicate('{id}')")).await;
-    }
+    copy_every_shard_of_t(&c2).await;
     wait_metric(&m2, "mosaic_edge_cache_evictions_total", |v| v >= 1.0).await;
     let budget: u64 = budget.parse().unwrap();
     let start = Instant::now();
@@ -439,12 +426,7 @@ async fn a_peer_that_stops_answering_fails_requests_and_the_statement_is_retried
         common::wait_alive(n, 2).await;
     }
     let c1 = f1.client().await;
-    c1.batch_execute(
-        "CREATE TABLE t (id int PRIMARY KEY, v text); \
-         INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 20) i",
-    )
-    .await
-    .unwrap();
+    c1.batch_execute(T_ROWS).await.unwrap();
     let c3 = f3.client().await;
     common::wait_rows(
         &c3,
@@ -452,15 +434,7 @@ async fn a_peer_that_stops_answering_fails_requests_and_the_statement_is_retried
         &["4"],
     )
     .await;
-    let ids = common::simple_rows(
-        &c3,
-        "SELECT shard_id FROM mosaic.shards WHERE table_name = 't'",
-    )
-    .await;
-    for r in &ids {
-        let id = r[0].as_deref().unwrap_or_default();
-        common::simple_rows(&c3, &format!("SELECT mosaic.replicate('{id}')")).await;
-    }
+    copy_every_shard_of_t(&c3).await;
     let c2 = f2.client().await;
     common::wait_rows(
         &c2,
@@ -561,6 +535,24 @@ async fn a_joining_node_is_ready_once_it_knows_the_seeds_tables() {
     )
     .await;
     assert_eq!(known[0][0].as_deref(), Some("40"));
+}
+
+/// Table t of the edge-cache and peer tests: 20 rows, four shards of five.
+const T_ROWS: &str = "CREATE TABLE t (id int PRIMARY KEY, v text); \
+                      INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 20) i";
+
+/// Have the node `client` is connected to take a copy of every shard of t
+/// (`mosaic.replicate`), kept in its edge cache.
+async fn copy_every_shard_of_t(client: &tokio_postgres::Client) {
+    let ids = common::simple_rows(
+        client,
+        "SELECT shard_id FROM mosaic.shards WHERE table_name = 't'",
+    )
+    .await;
+    for r in &ids {
+        let id = r[0].as_deref().unwrap_or_default();
+        common::simple_rows(client, &format!("SELECT mosaic.replicate('{id}')")).await;
+    }
 }
 
 async fn rows_of_t(client: &tokio_postgres::Client) -> i64 {

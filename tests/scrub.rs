@@ -80,6 +80,33 @@ async fn a_damaged_shard_on_a_lone_node_is_refused_not_read() {
     );
 }
 
+/// t's two shards, sealed on the second node (`names[1]`, which `home`
+/// is connected to), once the first node holds a copy of each: their ids
+/// and the healthy bytes of each file.
+async fn copied_to_first(
+    nodes: &[TestNode],
+    home: &tokio_postgres::Client,
+    names: [&str; 2],
+) -> (Vec<String>, Vec<Vec<u8>>) {
+    let ids = shard_ids(home, names[1]).await;
+    assert_eq!(ids.len(), 2);
+    let c1 = nodes[0].client().await;
+    wait_rows(
+        &c1,
+        &format!(
+            "SELECT count(*) FROM mosaic.shards WHERE table_name = 't' AND holders = '{{{},{}}}'",
+            names[0], names[1]
+        ),
+        &["2"],
+    )
+    .await;
+    let healthy = ids
+        .iter()
+        .map(|id| std::fs::read(shard_file(&nodes[0], id)).unwrap())
+        .collect();
+    (ids, healthy)
+}
+
 #[tokio::test]
 async fn a_damaged_shard_is_replaced_from_a_copy_when_read_and_by_the_scrub() {
     let args = [
@@ -99,20 +126,7 @@ async fn a_damaged_shard_is_replaced_from_a_copy_when_read_and_by_the_scrub() {
     .await
     .unwrap();
     let want = format!("200 {}", (1..=200).sum::<i64>());
-    let ids = shard_ids(&c2, "h2").await;
-    assert_eq!(ids.len(), 2);
-    // Both shards copied to h1.
-    let c1 = nodes[0].client().await;
-    wait_rows(
-        &c1,
-        "SELECT count(*) FROM mosaic.shards WHERE table_name = 't' AND holders = '{h1,h2}'",
-        &["2"],
-    )
-    .await;
-    let healthy: Vec<Vec<u8>> = ids
-        .iter()
-        .map(|id| std::fs::read(shard_file(&nodes[0], id)).unwrap())
-        .collect();
+    let (ids, healthy) = copied_to_first(&nodes, &c2, ["h1", "h2"]).await;
     drop(c2);
 
     // Damaged while h2 is down: found when first read after the restart.
@@ -259,19 +273,7 @@ async fn a_shard_damaged_after_it_was_read_is_verified_again_before_it_is_read()
     let nodes = start_cluster(&["r1", "r2"], &args).await;
     let c2 = nodes[1].client().await;
     c2.batch_execute(PADDED_ROWS).await.unwrap();
-    let ids = shard_ids(&c2, "r2").await;
-    assert_eq!(ids.len(), 2);
-    let c1 = nodes[0].client().await;
-    wait_rows(
-        &c1,
-        "SELECT count(*) FROM mosaic.shards WHERE table_name = 't' AND holders = '{r1,r2}'",
-        &["2"],
-    )
-    .await;
-    let healthy: Vec<Vec<u8>> = ids
-        .iter()
-        .map(|id| std::fs::read(shard_file(&nodes[0], id)).unwrap())
-        .collect();
+    let (ids, healthy) = copied_to_first(&nodes, &c2, ["r1", "r2"]).await;
     // Rows kept from an earlier statement are the shard's true rows; off,
     // so that every statement here reads the files.
     c2.batch_execute("SET mosaic.result_cache = off")

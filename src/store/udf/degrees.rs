@@ -6,6 +6,8 @@
 //! answers (`sind(30)` is 0.5, `tand(45)` 1) and every other answer is the
 //! same double PostgreSQL gives.
 
+use std::sync::LazyLock;
+
 use rusqlite::functions::FunctionFlags;
 use rusqlite::Connection;
 
@@ -13,21 +15,23 @@ use rusqlite::Connection;
 #[allow(clippy::excessive_precision)]
 const RADIANS_PER_DEGREE: f64 = 0.017_453_292_519_943_295_769_2;
 
-fn sin_30() -> f64 {
-    (30.0 * RADIANS_PER_DEGREE).sin()
-}
-
-fn one_minus_cos_60() -> f64 {
-    1.0 - (60.0 * RADIANS_PER_DEGREE).cos()
-}
+/// float.c's scaling constants, computed once by the same library calls
+/// the functions make at run time.
+static SIN_30: LazyLock<f64> = LazyLock::new(|| (30.0 * RADIANS_PER_DEGREE).sin());
+static ONE_MINUS_COS_60: LazyLock<f64> = LazyLock::new(|| 1.0 - (60.0 * RADIANS_PER_DEGREE).cos());
+static ASIN_0_5: LazyLock<f64> = LazyLock::new(|| 0.5f64.asin());
+static ACOS_0_5: LazyLock<f64> = LazyLock::new(|| 0.5f64.acos());
+static ATAN_1_0: LazyLock<f64> = LazyLock::new(|| 1.0f64.atan());
+static TAN_45: LazyLock<f64> = LazyLock::new(|| sind_q1(45.0) / cosd_q1(45.0));
+static COT_45: LazyLock<f64> = LazyLock::new(|| cosd_q1(45.0) / sind_q1(45.0));
 
 fn sind_0_to_30(x: f64) -> f64 {
-    ((x * RADIANS_PER_DEGREE).sin() / sin_30()) / 2.0
+    ((x * RADIANS_PER_DEGREE).sin() / *SIN_30) / 2.0
 }
 
 fn cosd_0_to_60(x: f64) -> f64 {
     let one_minus_cos_x = 1.0 - (x * RADIANS_PER_DEGREE).cos();
-    1.0 - (one_minus_cos_x / one_minus_cos_60()) / 2.0
+    1.0 - (one_minus_cos_x / *ONE_MINUS_COS_60) / 2.0
 }
 
 fn sind_q1(x: f64) -> f64 {
@@ -48,17 +52,17 @@ fn cosd_q1(x: f64) -> f64 {
 
 fn asind_q1(x: f64) -> f64 {
     if x <= 0.5 {
-        (x.asin() / 0.5f64.asin()) * 30.0
+        (x.asin() / *ASIN_0_5) * 30.0
     } else {
-        90.0 - (x.acos() / 0.5f64.acos()) * 60.0
+        90.0 - (x.acos() / *ACOS_0_5) * 60.0
     }
 }
 
 fn acosd_q1(x: f64) -> f64 {
     if x <= 0.5 {
-        90.0 - (x.asin() / 0.5f64.asin()) * 30.0
+        90.0 - (x.asin() / *ASIN_0_5) * 30.0
     } else {
-        (x.acos() / 0.5f64.acos()) * 60.0
+        (x.acos() / *ACOS_0_5) * 60.0
     }
 }
 
@@ -114,11 +118,10 @@ fn tan_or_cot(x: f64, cot: bool) -> rusqlite::Result<f64> {
         return Ok(x);
     }
     let (x, s, c) = reduce(x)?;
-    let q = |x: f64| match cot {
-        false => sind_q1(x) / cosd_q1(x),
-        true => cosd_q1(x) / sind_q1(x),
+    let r = match cot {
+        false => s * c * ((sind_q1(x) / cosd_q1(x)) / *TAN_45),
+        true => s * c * ((cosd_q1(x) / sind_q1(x)) / *COT_45),
     };
-    let r = s * c * (q(x) / q(45.0));
     Ok(if r == 0.0 { 0.0 } else { r })
 }
 
@@ -155,11 +158,11 @@ fn acosd(x: f64) -> rusqlite::Result<f64> {
 }
 
 fn atand(x: f64) -> rusqlite::Result<f64> {
-    Ok((x.atan() / 1.0f64.atan()) * 45.0)
+    Ok((x.atan() / *ATAN_1_0) * 45.0)
 }
 
 fn atan2d(y: f64, x: f64) -> f64 {
-    (y.atan2(x) / 1.0f64.atan()) * 45.0
+    (y.atan2(x) / *ATAN_1_0) * 45.0
 }
 
 /// `degrees(x)`: x divided by RADIANS_PER_DEGREE, as PostgreSQL divides

@@ -173,19 +173,11 @@ fn register_random(
     let r = random.clone();
     let seed = move |ctx: &mut rusqlite::functions::Context<'_>| {
         let x = match ctx.get_raw(0) {
-            ValueRef::Null => return Ok(None),
-            ValueRef::Integer(i) => i as f64,
-            ValueRef::Real(f) => f,
-            ValueRef::Text(t) => std::str::from_utf8(t)
-                .ok()
-                .and_then(|t| t.trim().parse::<f64>().ok())
-                .ok_or_else(|| {
-                    fail(Error::InvalidInput(format!(
-                        "invalid input syntax for type double precision: \"{}\"",
-                        String::from_utf8_lossy(t)
-                    )))
-                })?,
             ValueRef::Blob(_) => return Err(fail(Error::NoSuchFunction("setseed(bytea)".into()))),
+            v => match crate::store::udf::math::float_value(v)? {
+                Some(x) => x,
+                None => return Ok(None),
+            },
         };
         if !(-1.0..=1.0).contains(&x) {
             return Err(fail(Error::InvalidParameter(format!(
