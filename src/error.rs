@@ -40,6 +40,9 @@ pub enum Error {
     /// column counts that disagree).
     #[error("{0}")]
     InvalidForeignKey(String),
+    /// 42P20: a window function where none may be.
+    #[error("{0}")]
+    Windowing(String),
     /// 2BP01: others depend on the object to drop (a table a FOREIGN KEY
     /// references, or a view reads).
     #[error("{0}")]
@@ -288,6 +291,7 @@ impl Error {
             Error::ForeignKeyViolation(_) => "23503",
             Error::InvalidForeignKey(_) => "42830",
             Error::DependentObjects(_) => "2BP01",
+            Error::Windowing(_) => "42P20",
             Error::UndefinedColumn(_) => "42703",
             Error::InvalidInput(_) => "22P02",
             Error::CharacterNotInRepertoire(_) => "22021",
@@ -496,6 +500,7 @@ mod tests {
             (Error::ForeignKeyViolation("f".into()), "23503"),
             (Error::InvalidForeignKey("f".into()), "42830"),
             (Error::DependentObjects("d".into()), "2BP01"),
+            (Error::Windowing("w".into()), "42P20"),
             (Error::ColumnExists("c".into()), "42701"),
             (Error::UndefinedColumn("c".into()), "42703"),
             (Error::DataException("v".into()), "22000"),

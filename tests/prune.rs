@@ -23,6 +23,7 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         missing: None,
         former_names: vec![],
         sequence: None,
+        generated: None,
     }
 }
 

@@ -109,6 +109,34 @@ impl CopySpec {
         Ok(())
     }
 
+    /// Generated columns: a COPY without a column list leaves them out, as
+    /// PostgreSQL does, and one that names them is refused (42P10).
+    pub fn leave_out_generated(&mut self, catalog: &dyn crate::sql::Schema) -> Result<()> {
+        let Some(def) = catalog.table(&self.table) else {
+            return Ok(());
+        };
+        if let Some(c) = self.columns.iter().find(|c| {
+            def.column_index(c)
+                .is_some_and(|i| def.columns[i].generated.is_some())
+        }) {
+            return Err(Error::InvalidColumnReference(format!(
+                "column \"{c}\" is a generated column"
+            ))
+            .with_detail("Generated columns cannot be used in COPY."));
+        }
+        if !self.columns.is_empty() || def.columns.iter().all(|c| c.generated.is_none()) {
+            return Ok(());
+        }
+        self.columns = (def.columns.iter())
+            .filter(|c| c.generated.is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        if self.to.is_some() {
+            self.to = Some(table_query(&self.table, &self.columns)?);
+        }
+        Ok(())
+    }
+
     pub fn from_statement(stmt: &Statement) -> Result<CopySpec> {
         let Statement::Copy {
             source,
@@ -148,23 +176,7 @@ impl CopySpec {
         let query = match (to, query) {
             (false, _) => None,
             (true, Some(q)) => Some(q),
-            (true, None) => {
-                let cols = if columns.is_empty() {
-                    "*".to_string()
-                } else {
-                    columns
-                        .iter()
-                        .map(|c| quote(c))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                match crate::sql::parse(&format!("SELECT {cols} FROM {}", quote(&table_name)))?
-                    .pop()
-                {
-                    Some(Statement::Query(q)) => Some(q),
-                    _ => return Err(Error::Internal("COPY TO query did not parse".into())),
-                }
-            }
+            (true, None) => Some(table_query(&table_name, &columns)?),
         };
         let mut spec = CopySpec {
             to: query,
@@ -282,6 +294,24 @@ pub struct CopyState {
     failed: Option<Error>,
     own_txn: bool,
     def: std::sync::Arc<crate::types::table::TableDef>,
+}
+
+/// `SELECT columns FROM table` (all of them when `columns` is empty), what
+/// COPY table TO runs.
+fn table_query(table: &str, columns: &[String]) -> Result<Box<sqlparser::ast::Query>> {
+    let cols = if columns.is_empty() {
+        "*".to_string()
+    } else {
+        columns
+            .iter()
+            .map(|c| quote(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match crate::sql::parse(&format!("SELECT {cols} FROM {}", quote(table)))?.pop() {
+        Some(Statement::Query(q)) => Ok(q),
+        _ => Err(Error::Internal("COPY TO query did not parse".into())),
+    }
 }
 
 pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {

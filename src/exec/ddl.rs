@@ -325,15 +325,17 @@ fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<(
         let texts = d
             .columns
             .iter()
-            .filter_map(|c| c.default.as_deref())
+            .flat_map(|c| [c.default.as_deref(), c.generated.as_deref()])
+            .flatten()
             .chain(d.checks.iter().map(String::as_str));
         for text in texts {
             if let Some(f) = crate::sql::functions::called(text, &sess.catalog()) {
                 return Err(Error::Unsupported(format!(
-                    "a DEFAULT or CHECK calling SQL function {f}"
+                    "a DEFAULT, CHECK or generated column calling SQL function {f}"
                 )));
             }
         }
+        crate::sql::ddl::generated::validate(d)?;
     }
     // An enum column's DEFAULT label is checked when it is given.
     for c in def.iter().flat_map(|d| &d.columns) {

@@ -394,7 +394,10 @@ pub(crate) fn prepare_one(
             declared: declared.to_vec(),
         })
     });
-    let kind = classify(&stmt)?;
+    let mut kind = classify(&stmt)?;
+    if let Kind::CopyTo(spec) | Kind::CopyFrom(spec) = &mut kind {
+        spec.leave_out_generated(catalog)?;
+    }
     if matches!(
         kind,
         Kind::Query | Kind::LockingQuery(_) | Kind::Insert | Kind::Update | Kind::Delete
@@ -416,7 +419,6 @@ pub(crate) fn prepare_one(
                 .unwrap_or(PgType::Text)
         })
         .collect();
-    let mut kind = kind;
     if let Kind::Declare(d) = &mut kind {
         d.columns = crate::sql::infer::result_columns(
             &Statement::Query(d.query.clone()),

@@ -59,6 +59,7 @@ fn col(name: &str, ty: PgType) -> table::Column {
         missing: None,
         former_names: vec![],
         sequence: None,
+        generated: None,
     }
 }
 

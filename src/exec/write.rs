@@ -29,6 +29,7 @@ use unique::name_violated_key;
 pub(crate) use unique::{check_unique, duplicate_key};
 pub(crate) mod foreign;
 mod general;
+mod generated;
 mod unique;
 pub(crate) mod unsettled;
 mod upsert;
@@ -165,6 +166,7 @@ fn insert(
         }
     }
     let returning = ins.returning.is_some();
+    generated::leave_out(ins, &def)?;
     fill_defaults(ins, &def)?;
     if ins.on.is_some() {
         upsert::mark_updated_rows(ins)?;
@@ -450,6 +452,17 @@ fn update(
             .ok_or_else(|| Error::NoSuchColumn(format!("{col}\" of relation \"{}", def.name)))?;
         assigned.push((idx, a.value.clone()));
     }
+    // SET g = DEFAULT of a generated column: SQLite computes it anyway
+    // (validation refused any other value).
+    let kept: Vec<bool> = assigned
+        .iter()
+        .map(|(i, _)| def.columns[*i].generated.is_none())
+        .collect();
+    let mut keep = kept.iter();
+    up.assignments
+        .retain(|_| keep.next().copied().unwrap_or(true));
+    let mut keep = kept.iter();
+    assigned.retain(|_| keep.next().copied().unwrap_or(true));
     // SET c = DEFAULT: the column's default, as an INSERT would write it.
     for (a, (idx, value)) in up.assignments.iter_mut().zip(assigned.iter_mut()) {
         if crate::sql::is_default_keyword(&a.value) {
@@ -477,11 +490,15 @@ fn update(
         if n == 0 {
             continue;
         }
-        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-        let values: Vec<String> = def
-            .columns
-            .iter()
-            .enumerate()
+        // A generated column is computed for the new version.
+        let stored = || {
+            def.columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.generated.is_none())
+        };
+        let cols: Vec<String> = stored().map(|(_, c)| quote(&c.name)).collect();
+        let values: Vec<String> = stored()
             .map(
                 |(i, c)| match assigned.iter().rev().find(|(j, _)| *j == i) {
                     Some((_, e)) => e.to_string(),

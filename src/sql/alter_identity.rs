@@ -1,6 +1,7 @@
 //! `ALTER TABLE t ALTER [COLUMN] c` with `SET GENERATED { ALWAYS | BY
 //! DEFAULT }`, `SET <sequence option>`, `RESTART [[WITH] n]` or `DROP
-//! IDENTITY [IF EXISTS]`, which sqlparser does not read: pre-parsed like
+//! IDENTITY [IF EXISTS]` (and a generated column's `DROP EXPRESSION [IF
+//! EXISTS]`), which sqlparser does not read: pre-parsed like
 //! ALTER SEQUENCE (one column action per statement).
 
 use sqlparser::tokenizer::Token;
@@ -28,6 +29,11 @@ pub enum IdentityAction {
     Drop {
         if_exists: bool,
     },
+    /// `DROP EXPRESSION [IF EXISTS]`: a generated column becomes a plain
+    /// one, keeping its values.
+    DropExpression {
+        if_exists: bool,
+    },
 }
 
 /// The ALTER TABLE … ALTER COLUMN identity action `sql` is, if it is one
@@ -51,7 +57,7 @@ pub fn parse(sql: &str) -> Option<Result<AlterIdentity>> {
     let column = c.ident().ok()?;
     let identity_word = |c: &Cursor<'_>| {
         c.is("restart")
-            || (c.is("drop") && next_is(c, "identity"))
+            || (c.is("drop") && (next_is(c, "identity") || next_is(c, "expression")))
             || (c.is("set")
                 && [
                     "generated",
@@ -84,7 +90,10 @@ fn next_is(c: &Cursor<'_>, w: &str) -> bool {
 
 fn action(c: &mut Cursor<'_>) -> Result<IdentityAction> {
     if c.eat("drop") {
-        c.expect("identity")?;
+        let expression = c.eat("expression");
+        if !expression {
+            c.expect("identity")?;
+        }
         let if_exists = c.eat("if");
         if if_exists {
             c.expect("exists")?;
@@ -95,7 +104,10 @@ fn action(c: &mut Cursor<'_>) -> Result<IdentityAction> {
             ));
         }
         c.finish()?;
-        return Ok(IdentityAction::Drop { if_exists });
+        return Ok(match expression {
+            true => IdentityAction::DropExpression { if_exists },
+            false => IdentityAction::Drop { if_exists },
+        });
     }
     let (mut generated, mut options, mut seen) = (None, Vec::new(), Vec::new());
     while !matches!(c.peek(), None | Some(Token::SemiColon)) {

@@ -9,6 +9,7 @@ use crate::types::table::{Altered, Column, Index, TableDef, UniqueKey};
 use crate::types::PgType;
 
 pub mod foreign;
+pub mod generated;
 pub mod identity;
 
 fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
@@ -34,6 +35,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
     };
     let mut not_null = default.is_some();
     let (mut pk, mut unique, mut identity, mut sequence) = (false, None, None, None);
+    let mut generated = None;
     for opt in &def.options {
         match &opt.option {
             ColumnOption::Null => not_null = false,
@@ -62,12 +64,25 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
                 default = Some(format!("nextval('{table}_{name}_seq')"));
                 not_null = true;
             }
-            ColumnOption::Generated { .. } => {
-                return Err(Error::Unsupported("generated columns".into()))
-            }
+            ColumnOption::Generated {
+                generation_expr: Some(e),
+                ..
+            } => generated = Some(e.to_string()),
             // Read by `foreign::column_specs`.
             ColumnOption::ForeignKey(_) => {}
             other => return Err(Error::Unsupported(format!("column option {other}"))),
+        }
+    }
+    if generated.is_some() {
+        let other = match (&identity, &default) {
+            (Some(_), _) => "identity",
+            (None, Some(_)) => "default",
+            (None, None) => "",
+        };
+        if !other.is_empty() {
+            return Err(Error::Syntax(format!(
+                "both {other} and generation expression specified for column \"{name}\" of table \"{table}\""
+            )));
         }
     }
     Ok((
@@ -81,6 +96,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             missing: None,
             former_names: vec![],
             sequence,
+            generated,
         },
         pk,
         unique,

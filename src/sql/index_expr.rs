@@ -65,6 +65,11 @@ const NOT_IMMUTABLE: [&str; 14] = [
     "current_date",
 ];
 
+/// Whether PostgreSQL marks function `name` volatile or stable.
+pub fn not_immutable(name: &str) -> bool {
+    NOT_IMMUTABLE.contains(&name)
+}
+
 fn unsupported(e: &Expr) -> Error {
     Error::Unsupported(format!("index expression {e}"))
 }
@@ -388,6 +393,11 @@ pub fn key_text(text: &str, table: &TableDef, pretty: bool) -> Result<String> {
         Node::Func(..) | Node::Col(_) => s,
         _ => format!("({s})"),
     })
+}
+
+/// An expression as `pg_get_expr` prints it (not pretty).
+pub fn expr_text(text: &str, table: &TableDef) -> Result<String> {
+    Ok(deparse(&parse(text, table, Place::Key)?, false))
 }
 
 /// A predicate as `pg_get_indexdef` prints it after `WHERE `.

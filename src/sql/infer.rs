@@ -19,7 +19,7 @@ use crate::sql::Schema;
 use crate::types::PgType;
 
 pub use params::param_types;
-pub use typed::{assignment_mismatch, type_numeric, type_numeric_expr, typed_default};
+pub use typed::{assignment_mismatch, cast_to, type_numeric, type_numeric_expr, typed_default};
 
 /// Output columns of `stmt` (a query, or the RETURNING list of a write), as
 /// PostgreSQL names and types them: `count(*)` is `count` of type int8,

@@ -119,7 +119,7 @@ pub fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
             }
         }
         fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<Error> {
-            match check_positions(q) {
+            match check_positions(q).and_then(|()| check_values(q)) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => ControlFlow::Break(e),
             }
@@ -138,6 +138,22 @@ pub fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
     match stmt.visit(&mut V { catalog }) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// Every row of a VALUES list has the same number of values (PostgreSQL's
+/// 42601, where SQLite would fail in its own words).
+fn check_values(q: &Query) -> Result<()> {
+    let sqlparser::ast::SetExpr::Values(v) = q.body.as_ref() else {
+        return Ok(());
+    };
+    let mut widths = v.rows.iter().map(|r| r.len());
+    let first = widths.next();
+    match widths.all(|w| Some(w) == first) {
+        true => Ok(()),
+        false => Err(Error::Syntax(
+            "VALUES lists must all be the same length".into(),
+        )),
     }
 }
 

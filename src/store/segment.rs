@@ -20,6 +20,9 @@ use crate::types::{Datum, PgType};
 pub use crate::types::shard::LiveShard;
 
 pub use crate::types::quote;
+pub use rebuild::{migrate_numeric, needs_rebuild, rebuild};
+
+mod rebuild;
 
 /// The tombstone set: in segments.db, and in each fragment worker's own
 /// connection (the tombstones its statement sees of its one shard).
@@ -155,6 +158,12 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
                 crate::sql::default_to_sqlite(d, &col.ty)?
             ));
         }
+        if col.generated.is_some() {
+            s.push_str(&format!(
+                " GENERATED ALWAYS AS ({}) STORED",
+                crate::sql::ddl::generated::to_sqlite(def, col)?
+            ));
+        }
         // SQLite stores 64-bit integers whatever the declared width.
         let range = match col.ty {
             PgType::Int2 => Some(("smallint", i16::MIN as i64, i16::MAX as i64)),
@@ -270,147 +279,6 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         ));
     }
     conn.execute_batch(&sql).map_err(Error::from)
-}
-
-/// Rebuild the open segment of `def` if a numeric column of it still has
-/// the REAL storage of before numeric was exact: the table is recreated
-/// with numeric columns as text under the numeric collation, and its rows
-/// copied over with each REAL converted to the text it printed as. Rows
-/// keep their keys and versions.
-pub fn migrate_numeric(conn: &Connection, def: &TableDef) -> Result<()> {
-    let declared: Vec<(String, String)> = conn
-        .prepare(&format!(
-            "SELECT name, type FROM pragma_table_info({})",
-            crate::types::shard::literal(&def.name)
-        ))
-        .and_then(|mut st| st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
-        .map_err(Error::from)?;
-    let old = |c: &crate::types::table::Column| {
-        matches!(c.ty, PgType::Numeric(_))
-            && declared
-                .iter()
-                .any(|(n, t)| *n == c.name && t.eq_ignore_ascii_case("REAL"))
-    };
-    if !def.columns.iter().any(old) {
-        return Ok(());
-    }
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
-    let r = copy_into_new(conn, def, &|c, stored| match &c.ty {
-        PgType::Numeric(typmod) if old(c) => shard::old_numeric_value(&quote(stored), typmod),
-        _ => quote(stored),
-    });
-    finish(conn, r)
-}
-
-/// Whether the open segment of a table defined as `old` must be rebuilt
-/// to be defined as `new`: SQLite cannot change a column's constraints,
-/// default or name in place, nor add, drop or rename a CHECK. (Columns appended
-/// by ADD COLUMN and new indexes need no rebuild.)
-pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
-    let same = |a: &crate::types::table::Column, b: &crate::types::table::Column| {
-        a.name == b.name && a.ty == b.ty && a.not_null == b.not_null && a.default == b.default
-    };
-    let key_names =
-        |d: &TableDef| -> Vec<String> { d.unique_keys().map(|k| key_name(d, k)).collect() };
-    // A column added with one default and given another since: the rows
-    // already here must read the first (ADD COLUMN would give them the
-    // second).
-    let appended_changed = new.columns.iter().skip(old.columns.len()).any(|c| {
-        let default = c
-            .default
-            .as_deref()
-            .filter(|d| crate::types::table::sequence_name(d).is_none());
-        c.missing.is_some() && c.missing_value() != default
-    });
-    old.columns.len() > new.columns.len()
-        || appended_changed
-        || old
-            .columns
-            .iter()
-            .zip(&new.columns)
-            .any(|(a, b)| !same(a, b))
-        || old.checks != new.checks
-        || old.check_constraint_names() != new.check_constraint_names()
-        || old.primary_key.is_empty() != new.primary_key.is_empty()
-        || key_names(old).iter().any(|k| !key_names(new).contains(k))
-}
-
-/// Recreate the open segment of `def` (ALTER TABLE), its rows kept with
-/// their keys and versions, inside the caller's transaction. Each column
-/// is copied from the first of its storage names the segment has (a
-/// renamed column from its former name); a column it lacks takes the value
-/// rows stored before it existed read (`Column::missing_value`), and a
-/// column `def` no longer has is left behind.
-pub fn rebuild(conn: &Connection, def: &TableDef) -> Result<()> {
-    copy_into_new(conn, def, &|_, stored| quote(stored))
-}
-
-/// Rename the segment of `def` aside, create it anew and copy its rows,
-/// reading column `c` stored as `name` by `value(c, name)`.
-fn copy_into_new(
-    conn: &Connection,
-    def: &TableDef,
-    value: &dyn Fn(&crate::types::table::Column, &str) -> String,
-) -> Result<()> {
-    let declared: Vec<String> = conn
-        .prepare(&format!(
-            "SELECT name FROM pragma_table_info({})",
-            crate::types::shard::literal(&def.name)
-        ))
-        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
-        .map_err(Error::from)?;
-    let temp = format!("_mosaic_migrate_{}", def.name);
-    let indexes: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")
-        .and_then(|mut st| st.query_map([&def.name], |r| r.get(0))?.collect())
-        .map_err(Error::from)?;
-    let mut cols = vec!["_key".to_string(), "_ver".to_string()];
-    let mut values = cols.clone();
-    for c in &def.columns {
-        cols.push(quote(&c.name));
-        match c.storage_names().find(|n| declared.iter().any(|d| d == n)) {
-            Some(stored) => values.push(value(c, stored)),
-            None => values.push(match c.missing_value() {
-                Some(m) => crate::sql::default_to_sqlite(m, &c.ty)?,
-                None => "NULL".to_string(),
-            }),
-        }
-    }
-    conn.execute_batch(&format!(
-        "ALTER TABLE {} RENAME TO {}",
-        quote(&def.name),
-        quote(&temp)
-    ))?;
-    for ix in &indexes {
-        conn.execute_batch(&format!("DROP INDEX {}", quote(ix)))?;
-    }
-    create_table(conn, def)?;
-    // Rows already here need not meet a CHECK added NOT VALID; rows
-    // written later must (the pragma is the connection's, not the
-    // transaction's: it is set back below whatever happens).
-    let not_valid = !def.altered.not_valid.is_empty();
-    if not_valid {
-        conn.execute_batch("PRAGMA ignore_check_constraints = ON")?;
-    }
-    let copied = conn.execute_batch(&format!(
-        "INSERT INTO {} ({}) SELECT {} FROM {};
-         UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = {}), 0)) WHERE name = {};
-         DELETE FROM sqlite_sequence WHERE name = {};
-         DROP TABLE {};",
-        quote(&def.name),
-        cols.join(", "),
-        values.join(", "),
-        quote(&temp),
-        crate::types::shard::literal(&temp),
-        crate::types::shard::literal(&def.name),
-        crate::types::shard::literal(&temp),
-        quote(&temp)
-    ));
-    if not_valid {
-        conn.execute_batch("PRAGMA ignore_check_constraints = OFF")?;
-    }
-    copied?;
-    Ok(())
 }
 
 pub fn key_name(def: &TableDef, key: &[usize]) -> String {

@@ -33,6 +33,10 @@ pub struct Column {
     /// identity column, when they are not a serial's defaults.
     #[serde(default)]
     pub sequence: Option<Box<crate::types::sequence::SequenceDef>>,
+    /// `GENERATED ALWAYS AS (expr) STORED`: the expression, as PostgreSQL
+    /// SQL text over the table's other columns (`sql::ddl::generated`).
+    #[serde(default)]
+    pub generated: Option<String>,
 }
 
 impl Column {
@@ -48,6 +52,7 @@ impl Column {
             missing: None,
             former_names: vec![],
             sequence: None,
+            generated: None,
         }
     }
 

@@ -388,6 +388,12 @@ fn alter_column(
             if col.identity.is_some() {
                 return Err(identity());
             }
+            if col.generated.is_some() {
+                return Err(Error::Syntax(format!(
+                    "column \"{}\" of relation \"{}\" is a generated column",
+                    col.name, def.name
+                )));
+            }
             let text = value.to_string();
             // The open segment fills omitted columns with it: it must
             // translate now, not at the next insert.
@@ -399,6 +405,13 @@ fn alter_column(
             if col.identity.is_some() {
                 return Err(identity()
                     .with_hint("Use ALTER TABLE ... ALTER COLUMN ... DROP IDENTITY instead."));
+            }
+            if col.generated.is_some() {
+                return Err(Error::Syntax(format!(
+                    "column \"{}\" of relation \"{}\" is a generated column",
+                    col.name, def.name
+                ))
+                .with_hint("Use ALTER TABLE ... ALTER COLUMN ... DROP EXPRESSION instead."));
             }
             columns::keep_missing(&mut def.columns[i]);
             def.columns[i].default = None;

@@ -108,6 +108,7 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             missing: None,
             former_names: vec![],
             sequence: None,
+            generated: None,
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

@@ -165,7 +165,14 @@ fn opt(v: Option<i64>) -> Datum {
     v.map_or(Datum::Null, Datum::Int)
 }
 
-fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column) -> Vec<Datum> {
+fn column_row(
+    def: &TableDef,
+    schema: &str,
+    table: &str,
+    rel: &TableDef,
+    pos: usize,
+    c: &Column,
+) -> Vec<Datum> {
     let oid = c.ty.oid() as i64;
     let builtin = |oid: i64| {
         BUILTIN_TYPES
@@ -242,7 +249,20 @@ fn column_row(def: &TableDef, schema: &str, table: &str, pos: usize, c: &Column)
                 ("is_self_referencing", yes_no(false)),
                 ("is_identity", yes_no(c.identity.is_some())),
                 ("identity_cycle", yes_no(false)),
-                ("is_generated", t("NEVER")),
+                (
+                    "is_generated",
+                    t(if c.generated.is_some() {
+                        "ALWAYS"
+                    } else {
+                        "NEVER"
+                    }),
+                ),
+                (
+                    "generation_expression",
+                    (c.generated.as_deref()).map_or(Datum::Null, |g| {
+                        t(crate::sql::ddl::generated::shown(rel, g))
+                    }),
+                ),
                 ("is_updatable", yes_no(schema == "public")),
             ])
             .collect(),
@@ -254,7 +274,7 @@ fn columns(sess: &Session, def: &TableDef) -> Rows {
     for r in super::relations(sess.catalog().listed()) {
         let schema = schema_name(r.namespace);
         for (pos, c) in r.def.columns.iter().enumerate() {
-            out.push(column_row(def, schema, &r.name, pos, c));
+            out.push(column_row(def, schema, &r.name, &r.def, pos, c));
         }
     }
     out

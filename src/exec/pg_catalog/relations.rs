@@ -92,6 +92,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 missing: None,
                 former_names: vec![],
                 sequence: None,
+                generated: None,
             }
         })
         .collect();

@@ -252,7 +252,10 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
                 ("attstorage", t(if len > 0 { "p" } else { "x" })),
                 ("attcompression", t("")),
                 ("attnotnull", b(c.not_null)),
-                ("atthasdef", b(c.shown_default().is_some())),
+                (
+                    "atthasdef",
+                    b(c.shown_default().is_some() || c.generated.is_some()),
+                ),
                 (
                     "attidentity",
                     t(match c.identity {
@@ -261,7 +264,10 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
                         None => "",
                     }),
                 ),
-                ("attgenerated", t("")),
+                (
+                    "attgenerated",
+                    t(if c.generated.is_some() { "s" } else { "" }),
+                ),
                 ("attislocal", b(true)),
                 ("attcollation", i(bt.map_or(0, |x| x.collation))),
             ],
@@ -468,7 +474,9 @@ fn attrdefs(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     for tdef in sess.catalog().tables() {
         for (pos, c) in tdef.columns.iter().enumerate() {
-            if let Some(d) = c.shown_default() {
+            let generated =
+                (c.generated.as_deref()).map(|g| crate::sql::ddl::generated::shown(&tdef, g));
+            if let Some(d) = generated.or_else(|| c.shown_default().map(objects::default_expr)) {
                 out.push(row(
                     def,
                     vec![
@@ -478,7 +486,7 @@ fn attrdefs(sess: &Session, def: &TableDef) -> Rows {
                         ),
                         ("adrelid", i(tdef.oid)),
                         ("adnum", i(pos as i64 + 1)),
-                        ("adbin", t(objects::default_expr(d))),
+                        ("adbin", t(d)),
                     ],
                 ));
             }

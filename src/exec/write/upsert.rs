@@ -301,7 +301,11 @@ fn pull_from(sess: &Session, def: &TableDef, src: &str, conds: &[String]) -> Res
         total += sess.conn.execute(&sql, &[])?;
     }
     if total > 0 {
-        let all: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+        // SQLite computes the generated columns again, from the same values.
+        let all: Vec<String> = (def.columns.iter())
+            .filter(|c| c.generated.is_none())
+            .map(|c| quote(&c.name))
+            .collect();
         sess.conn
             .execute(
                 &format!(

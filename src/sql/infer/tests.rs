@@ -32,6 +32,7 @@ fn catalog() -> Tables {
                     missing: None,
                     former_names: vec![],
                     sequence: None,
+                    generated: None,
                 })
                 .collect(),
             primary_key: vec![0],

@@ -203,7 +203,7 @@ fn collated_type(ty: &PgType) -> bool {
 }
 
 /// `CAST(e AS ty)` in PostgreSQL syntax.
-pub(super) fn cast_to(e: Expr, ty: &PgType) -> Result<Expr> {
+pub fn cast_to(e: Expr, ty: &PgType) -> Result<Expr> {
     let mut c = crate::sql::parse_expr(&format!("CAST(NULL AS {})", ty.display_name()))?;
     if let Expr::Cast { expr, .. } = &mut c {
         **expr = e;

@@ -1,6 +1,8 @@
 //! `GENERATED ALWAYS AS IDENTITY` columns take their sequence's values:
 //! INSERT may give one only with OVERRIDING SYSTEM VALUE, UPDATE may set
-//! one only to DEFAULT (PostgreSQL's 428C9 otherwise).
+//! one only to DEFAULT (PostgreSQL's 428C9 otherwise). A generated column
+//! (`GENERATED ALWAYS AS (…) STORED`) takes DEFAULT only, whatever the
+//! OVERRIDING clause.
 
 use sqlparser::ast::{
     AssignmentTarget, Expr, InsertOverriding, SetExpr, Statement, TableFactor, TableObject,
@@ -13,16 +15,20 @@ use crate::types::table::{Identity, TableDef};
 pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
     match stmt {
         Statement::Insert(ins) => {
-            if ins.overriding.is_some() {
-                return Ok(());
-            }
             let Some((def, targets)) = insert_targets(ins, catalog) else {
                 return Ok(());
             };
+            if let Some(sqlparser::ast::OnInsert::OnConflict(c)) = &ins.on {
+                if let sqlparser::ast::OnConflictAction::DoUpdate(u) = &c.action {
+                    updated_columns(&def, &u.assignments)?;
+                }
+            }
             for (pos, col) in targets.iter().enumerate() {
-                let Some(col) = col.filter(|&c| always(&def, c)) else {
+                let Some(col) = *col else { continue };
+                let generated = def.columns[col].generated.is_some();
+                if !generated && (ins.overriding.is_some() || !always(&def, col)) {
                     continue;
-                };
+                }
                 let given = match ins.source.as_ref().map(|q| q.body.as_ref()) {
                     None => false,
                     Some(SetExpr::Values(v)) => v.rows.iter().any(|r| {
@@ -33,13 +39,19 @@ pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
                 };
                 if given {
                     let name = &def.columns[col].name;
-                    return Err(Error::GeneratedAlways(format!(
+                    let e = Error::GeneratedAlways(format!(
                         "cannot insert a non-DEFAULT value into column \"{name}\""
-                    ))
-                    .with_detail(format!(
-                        "Column \"{name}\" is an identity column defined as GENERATED ALWAYS."
-                    ))
-                    .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
+                    ));
+                    if generated {
+                        return Err(
+                            e.with_detail(format!("Column \"{name}\" is a generated column."))
+                        );
+                    }
+                    return Err(e
+                        .with_detail(format!(
+                            "Column \"{name}\" is an identity column defined as GENERATED ALWAYS."
+                        ))
+                        .with_hint("Use OVERRIDING SYSTEM VALUE to override."));
                 }
             }
             Ok(())
@@ -51,32 +63,42 @@ pub(super) fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
             let Some(def) = catalog.table(&object_name(name)) else {
                 return Ok(());
             };
-            for a in &up.assignments {
-                let AssignmentTarget::ColumnName(target) = &a.target else {
-                    continue;
-                };
-                let Some(col) = target
-                    .0
-                    .last()
-                    .and_then(|p| p.as_ident())
-                    .and_then(|i| def.column_index(&ident_name(i)))
-                else {
-                    continue;
-                };
-                if always(&def, col) && !crate::sql::is_default_keyword(&a.value) {
-                    let name = &def.columns[col].name;
-                    return Err(Error::GeneratedAlways(format!(
-                        "column \"{name}\" can only be updated to DEFAULT"
-                    ))
-                    .with_detail(format!(
-                        "Column \"{name}\" is an identity column defined as GENERATED ALWAYS."
-                    )));
-                }
-            }
-            Ok(())
+            updated_columns(&def, &up.assignments)
         }
         _ => Ok(()),
     }
+}
+
+/// An UPDATE (or ON CONFLICT DO UPDATE) sets a GENERATED ALWAYS identity
+/// column or a generated column to DEFAULT only.
+fn updated_columns(def: &TableDef, assignments: &[sqlparser::ast::Assignment]) -> Result<()> {
+    for a in assignments {
+        let AssignmentTarget::ColumnName(target) = &a.target else {
+            continue;
+        };
+        let Some(col) = target
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .and_then(|i| def.column_index(&ident_name(i)))
+        else {
+            continue;
+        };
+        let generated = def.columns[col].generated.is_some();
+        if (always(def, col) || generated) && !crate::sql::is_default_keyword(&a.value) {
+            let name = &def.columns[col].name;
+            return Err(Error::GeneratedAlways(format!(
+                "column \"{name}\" can only be updated to DEFAULT"
+            ))
+            .with_detail(match generated {
+                true => format!("Column \"{name}\" is a generated column."),
+                false => {
+                    format!("Column \"{name}\" is an identity column defined as GENERATED ALWAYS.")
+                }
+            }));
+        }
+    }
+    Ok(())
 }
 
 /// `INSERT … OVERRIDING USER VALUE VALUES …`: the values given for
@@ -131,7 +153,11 @@ fn insert_targets(
     };
     let def = catalog.table(&object_name(name))?;
     let targets = if ins.columns.is_empty() {
-        (0..def.columns.len()).map(Some).collect()
+        // As many as the source gives (the rest take their defaults).
+        let width = (ins.source.as_deref())
+            .and_then(|q| crate::sql::source_width(&q.body))
+            .unwrap_or(def.columns.len());
+        (0..def.columns.len().min(width)).map(Some).collect()
     } else {
         ins.columns
             .iter()

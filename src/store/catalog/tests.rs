@@ -16,6 +16,7 @@ fn def(name: &str) -> TableDef {
             missing: None,
             former_names: vec![],
             sequence: None,
+            generated: None,
         }],
         primary_key: vec![],
         unique: vec![],

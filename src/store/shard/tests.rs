@@ -13,6 +13,7 @@ pub(crate) fn table() -> TableDef {
         missing: None,
         former_names: vec![],
         sequence: None,
+        generated: None,
     };
     TableDef {
         name: "people".into(),

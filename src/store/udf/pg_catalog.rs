@@ -84,6 +84,30 @@ pub enum RelationArg {
     Name(String),
 }
 
+/// An expression without the parentheses around the whole of it, as
+/// `pg_get_expr(…, true)` prints one that its plain form wraps.
+fn unwrapped(text: &str) -> &str {
+    let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
+        return text;
+    };
+    let (mut depth, mut quoted) = (0i32, false);
+    for ch in inner.chars() {
+        match ch {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return text;
+        }
+    }
+    match depth == 0 && !quoted {
+        true => inner,
+        false => text,
+    }
+}
+
 fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
     as_text(ctx.get_raw(i))
 }
@@ -174,9 +198,14 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
             None => Value::Null,
         })
     })?;
-    for n in [2, 3] {
-        conn.create_scalar_function("pg_get_expr", n, det, |c| Ok(out(text(c, 0))))?;
-    }
+    conn.create_scalar_function("pg_get_expr", 2, det, |c| Ok(out(text(c, 0))))?;
+    conn.create_scalar_function("pg_get_expr", 3, det, |c| {
+        let pretty = int(c, 2).is_some_and(|p| p != 0);
+        Ok(out(text(c, 0).map(|t| match pretty {
+            true => unwrapped(&t).to_string(),
+            false => t,
+        })))
+    })?;
     conn.create_scalar_function("pg_regex", 3, det, regex_match)?;
     conn.create_scalar_function("pg_encoding_to_char", 1, det, |_| {
         Ok(Value::Text("UTF8".into()))

@@ -60,7 +60,7 @@ pub(super) fn add(
             "ADD COLUMN with a FOREIGN KEY (add the column, then the constraint)".into(),
         ));
     }
-    if col.not_null && col.default.is_none() && has_rows(sess, def)? {
+    if col.not_null && col.default.is_none() && col.generated.is_none() && has_rows(sess, def)? {
         return Err(Error::NotNullViolation(format!(
             "column \"{}\" of relation \"{}\" contains null values",
             col.name, def.name
@@ -75,7 +75,8 @@ pub(super) fn add(
     // A volatile default gives each row already there its own value, as
     // in PostgreSQL: the column is added empty for them (the open segment
     // rebuilt with the default for new rows), then `fill_volatile` sets it
-    // through UPDATE … SET c = DEFAULT and makes it NOT NULL if asked.
+    // through UPDATE … SET c = DEFAULT and makes it NOT NULL if asked. So
+    // does a generated column, which the UPDATE computes.
     if fills(&col) {
         col.missing = Some("NULL".into());
         col.not_null = false;
@@ -107,8 +108,9 @@ pub(super) fn add(
 /// Whether an added column's default gives each row its own value (not
 /// a serial's own sequence, which only tables without rows may add).
 fn fills(col: &Column) -> bool {
-    (col.default.as_deref())
-        .is_some_and(|d| volatile(d) && crate::types::table::sequence_name(d).is_none())
+    col.generated.is_some()
+        || (col.default.as_deref())
+            .is_some_and(|d| volatile(d) && crate::types::table::sequence_name(d).is_none())
 }
 
 /// After ALTER TABLE `name` … ADD COLUMN with a volatile default (`add`):
@@ -256,6 +258,9 @@ pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &st
         checks.push(rename_in_expr(c, old, new)?);
     }
     def.checks = checks;
+    for g in def.columns.iter_mut().filter_map(|c| c.generated.as_mut()) {
+        *g = rename_in_expr(g, old, new)?;
+    }
     for ix in &mut def.indexes {
         for c in ix.columns.iter_mut().chain(ix.include.iter_mut()) {
             if c == old {
@@ -337,7 +342,7 @@ pub(super) fn drop(
     if_exists: bool,
     cascade: bool,
 ) -> Result<()> {
-    let Some(i) = def.column_index(name) else {
+    if def.column_index(name).is_none() {
         if if_exists {
             sess.notice(
                 "00000",
@@ -349,13 +354,17 @@ pub(super) fn drop(
             return Ok(());
         }
         return Err(no_column(def, name));
-    };
+    }
     if let Some(v) = view::dependents(sess, std::slice::from_ref(&def.name), true)?.first() {
         return Err(Error::Unsupported(format!(
             "DROP COLUMN of \"{}\", which view \"{v}\" reads",
             def.name
         )));
     }
+    drop_generated_readers(sess, def, name, cascade)?;
+    let Some(i) = def.column_index(name) else {
+        return Err(no_column(def, name));
+    };
     foreign::drop_referenced_column(sess, def, name, cascade)?;
     if def.columns.len() == 1 {
         return Err(Error::Unsupported("tables without columns".into()));
@@ -410,6 +419,53 @@ pub(super) fn drop(
     def.altered
         .retired
         .extend(col.storage_names().map(str::to_string));
+    Ok(())
+}
+
+/// The generated columns that read column `name` go with it under
+/// CASCADE (with PostgreSQL's NOTICE); without it the drop fails (2BP01).
+fn drop_generated_readers(
+    sess: &mut Session,
+    def: &mut TableDef,
+    name: &str,
+    cascade: bool,
+) -> Result<()> {
+    let readers: Vec<String> = (def.columns.iter())
+        .filter(|c| c.name != name)
+        .filter(|c| (c.generated.as_deref()).is_some_and(|g| ddl::generated::reads(g, name)))
+        .map(|c| c.name.clone())
+        .collect();
+    if readers.is_empty() {
+        return Ok(());
+    }
+    let table = def.name.clone();
+    let lines: Vec<String> = (readers.iter())
+        .map(|r| format!("column {r} of table {table}"))
+        .collect();
+    if !cascade {
+        let detail: Vec<String> = (lines.iter())
+            .map(|l| format!("{l} depends on column {name} of table {table}"))
+            .collect();
+        return Err(Error::DependentObjects(format!(
+            "cannot drop column {name} of table {table} because other objects depend on it"
+        ))
+        .with_detail(detail.join("\n"))
+        .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
+    }
+    sess.notice(
+        "00000",
+        match lines.as_slice() {
+            [one] => format!("drop cascades to {one}"),
+            _ => format!(
+                "drop cascades to {} other objects\nDETAIL:  drop cascades to {}",
+                lines.len(),
+                lines.join("\ndrop cascades to ")
+            ),
+        },
+    );
+    for r in readers {
+        drop(sess, def, &r, false, false)?;
+    }
     Ok(())
 }
 

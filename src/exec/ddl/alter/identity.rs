@@ -7,7 +7,8 @@
 //!
 //! SET GENERATED, SET <sequence option>, RESTART and DROP IDENTITY, which
 //! sqlparser does not read, come pre-parsed (`sql::alter_identity`), one
-//! column action per statement.
+//! column action per statement; so does a generated column's DROP
+//! EXPRESSION.
 
 use sqlparser::ast::{GeneratedAs, SequenceOptions};
 
@@ -102,6 +103,20 @@ pub(super) fn alter(
             col.identity = None;
             col.default = None;
             col.sequence = None;
+        }
+        IdentityAction::DropExpression { if_exists } => {
+            if col.generated.is_none() {
+                let not_generated = format!(
+                    "column \"{}\" of relation \"{}\" is not a stored generated column",
+                    col.name, def.name
+                );
+                if *if_exists {
+                    sess.notice("00000", format!("{not_generated}, skipping"));
+                    return Ok(());
+                }
+                return Err(Error::ObjectNotInState(not_generated));
+            }
+            def.columns[i].generated = None;
         }
         IdentityAction::Set { generated, options } => {
             if col.identity.is_none() {

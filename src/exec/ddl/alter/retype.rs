@@ -47,6 +47,23 @@ pub(super) fn set_type(
     if col.ty == to {
         return Ok(());
     }
+    if col.generated.is_some() {
+        return Err(Error::Unsupported(
+            "ALTER COLUMN … TYPE of a generated column".into(),
+        ));
+    }
+    let reader = (def.columns.iter()).find(|c| {
+        (c.generated.as_deref()).is_some_and(|g| crate::sql::ddl::generated::reads(g, &col.name))
+    });
+    if let Some(reader) = reader {
+        return Err(Error::NotSupported(
+            "cannot alter type of a column used by a generated column".into(),
+        )
+        .with_detail(format!(
+            "Column \"{}\" is used by generated column \"{}\".",
+            col.name, reader.name
+        )));
+    }
     if col.identity.is_some() {
         return Err(Error::Unsupported(
             "ALTER COLUMN … TYPE of an identity column (its sequence's type follows)".into(),
