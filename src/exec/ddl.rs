@@ -257,6 +257,11 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
 }
 
 fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
+    if let Some(n) = &def.altered.pk_name {
+        if relation_exists(sess, n) || def.unique.iter().any(|u| u.name.as_ref() == Some(n)) {
+            return Err(Error::TableExists(n.clone()));
+        }
+    }
     for (i, u) in def.unique.iter().enumerate() {
         let name = u.constraint_name(&def);
         let repeated = def.unique[..i]

@@ -21,10 +21,13 @@ fn serial_kind(dt: &sqlparser::ast::DataType) -> Option<PgType> {
     }
 }
 
-/// A column of table `table` as the catalog keeps it, plus whether it is
-/// a column-level PRIMARY KEY, and its column-level UNIQUE constraint if
-/// it has one (`Some(name)`, the name given with `CONSTRAINT name`).
-pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Option<String>>)> {
+/// A column-level key constraint: `Some(name)`, the name given with
+/// `CONSTRAINT name`, if the column has one.
+type ColumnKey = Option<Option<String>>;
+
+/// A column of table `table` as the catalog keeps it, plus its
+/// column-level PRIMARY KEY and UNIQUE constraints.
+pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, ColumnKey, ColumnKey)> {
     let name = ident_name(&def.name);
     let (ty, mut default) = match serial_kind(&def.data_type) {
         Some(ty) => (ty, Some(format!("nextval('{table}_{name}_seq')"))),
@@ -34,7 +37,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
         }
     };
     let mut not_null = default.is_some();
-    let (mut pk, mut unique, mut identity, mut sequence) = (false, None, None, None);
+    let (mut pk, mut unique, mut identity, mut sequence) = (None, None, None, None);
     let mut generated = None;
     for opt in &def.options {
         match &opt.option {
@@ -43,7 +46,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, bool, Option<Opti
             ColumnOption::Default(e) => default = Some(e.to_string()),
             ColumnOption::PrimaryKey(c) => {
                 refuse_deferrable(c.characteristics.as_ref())?;
-                pk = true;
+                pk = Some(opt.name.as_ref().map(ident_name));
                 not_null = true;
             }
             ColumnOption::Unique(u) => {
@@ -208,6 +211,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
     let mut primary_key = Vec::new();
     let mut unique = Vec::new();
     let mut checks = Vec::new();
+    let mut pk_name = None;
     for (i, cd) in ct.columns.iter().enumerate() {
         let (col, pk, uq) = column(&name, cd)?;
         if columns.iter().any(|c: &Column| c.name == col.name) {
@@ -216,13 +220,14 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
                 col.name
             )));
         }
-        if pk {
+        if let Some(n) = pk {
             if !primary_key.is_empty() {
                 return Err(Error::InvalidTableDefinition(format!(
                     "multiple primary keys for table \"{name}\" are not allowed"
                 )));
             }
             primary_key = vec![i];
+            pk_name = n;
         }
         if let Some(uq_name) = uq {
             unique.push(UniqueKey::new(vec![i], uq_name));
@@ -241,6 +246,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
                 }
                 let exprs: Vec<Expr> = pk.columns.iter().map(|c| c.column.expr.clone()).collect();
                 primary_key = key_columns(&columns, &exprs, &name)?;
+                pk_name = pk.name.as_ref().map(ident_name);
                 for &k in &primary_key {
                     columns[k].not_null = true;
                 }
@@ -274,6 +280,7 @@ pub fn create_table(ct: &CreateTable, oid: u32) -> Result<TableDef> {
         checks,
         altered: Box::new(Altered {
             check_names,
+            pk_name,
             ..Default::default()
         }),
         ..Default::default()

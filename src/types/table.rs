@@ -207,6 +207,10 @@ pub struct Altered {
     /// since, by name: rows written since are checked, older ones not.
     #[serde(default)]
     pub not_valid: Vec<String>,
+    /// The primary key's name when the DDL gave it one (`CONSTRAINT n
+    /// PRIMARY KEY`, RENAME CONSTRAINT); else `<table>_pkey`.
+    #[serde(default)]
+    pub pk_name: Option<String>,
 }
 
 /// What a catalog relation is, as `pg_class.relkind` tells them apart.
@@ -399,6 +403,14 @@ impl TableDef {
         self.columns.iter().position(|c| c.name == name)
     }
 
+    /// The primary key constraint's (and its index's) name.
+    pub fn pk_name(&self) -> String {
+        match &self.altered.pk_name {
+            Some(n) => n.clone(),
+            None => format!("{}_pkey", self.name),
+        }
+    }
+
     /// Every unique key of the table: the primary key first, then UNIQUE constraints.
     pub fn unique_keys(&self) -> impl Iterator<Item = &Vec<usize>> {
         std::iter::once(&self.primary_key)
@@ -411,7 +423,7 @@ impl TableDef {
     /// name UNIQUE (…)`, or `<table>_<columns>_key`.
     pub fn key_constraint_name(&self, key: &[usize]) -> String {
         if !self.primary_key.is_empty() && key == self.primary_key.as_slice() {
-            return format!("{}_pkey", self.name);
+            return self.pk_name();
         }
         match self.unique.iter().find(|u| u.columns == key) {
             Some(u) => u.constraint_name(self),

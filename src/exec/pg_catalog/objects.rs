@@ -143,12 +143,7 @@ pub fn indexes(t: &TableDef) -> Vec<Index> {
         });
     };
     if !t.primary_key.is_empty() {
-        add(
-            format!("{}_pkey", t.name),
-            t.primary_key.clone(),
-            true,
-            Some('p'),
-        );
+        add(t.pk_name(), t.primary_key.clone(), true, Some('p'));
     }
     for u in &t.unique {
         add(u.constraint_name(t), u.columns.clone(), true, Some('u'));

@@ -558,7 +558,6 @@ fn collation(def: &TableDef, oid: i64, name: &str, provider: &str) -> Vec<Datum>
 }
 
 fn tables_view(sess: &Session, def: &TableDef) -> Rows {
-    let owner = super::owner_name(sess);
     sess.catalog()
         .listed()
         .iter()
@@ -576,7 +575,7 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
                         }),
                     ),
                     ("tablename", t(tdef.name.clone())),
-                    ("tableowner", t(owner.clone())),
+                    ("tableowner", t(sess.owner_of(&tdef.access))),
                     ("hasindexes", b(!objects::indexes(tdef).is_empty())),
                 ],
             )
@@ -679,7 +678,6 @@ fn sequences(sess: &Session, def: &TableDef) -> Rows {
 }
 
 fn matviews_view(sess: &Session, def: &TableDef) -> Rows {
-    let owner = super::owner_name(sess);
     sess.catalog()
         .listed()
         .iter()
@@ -695,7 +693,7 @@ fn matviews_view(sess: &Session, def: &TableDef) -> Rows {
                 vec![
                     ("schemaname", t("public")),
                     ("matviewname", t(m.name.clone())),
-                    ("matviewowner", t(owner.clone())),
+                    ("matviewowner", t(sess.owner_of(&m.access))),
                     ("hasindexes", b(!objects::indexes(m).is_empty())),
                     ("ispopulated", b(*populated)),
                     ("definition", t(objects::view_def(query))),
@@ -706,7 +704,6 @@ fn matviews_view(sess: &Session, def: &TableDef) -> Rows {
 }
 
 fn views_view(sess: &Session, def: &TableDef) -> Rows {
-    let owner = super::owner_name(sess);
     sess.catalog()
         .listed()
         .iter()
@@ -717,7 +714,7 @@ fn views_view(sess: &Session, def: &TableDef) -> Rows {
                 vec![
                     ("schemaname", t("public")),
                     ("viewname", t(v.name.clone())),
-                    ("viewowner", t(owner.clone())),
+                    ("viewowner", t(sess.owner_of(&v.access))),
                     ("definition", t(objects::view_def(query))),
                 ],
             ))

@@ -40,7 +40,7 @@ pub(super) fn add(
     if def.name_taken_in_storage(&col.name) {
         return Err(retired_name(def, &col.name));
     }
-    if pk || uq.is_some() {
+    if pk.is_some() || uq.is_some() {
         return Err(Error::Unsupported(
             "ADD COLUMN with a key constraint".into(),
         ));
@@ -389,6 +389,7 @@ pub(super) fn drop(
     });
     if def.primary_key.contains(&i) {
         def.primary_key.clear();
+        def.altered.pk_name = None;
     }
     def.unique.retain(|u| !u.columns.contains(&i));
     def.foreign_keys.retain(|f| !f.columns.contains(&i));

@@ -81,8 +81,10 @@ pub(super) fn add(
                 def.name
             )));
         }
-        if name.is_some() {
-            return Err(Error::Unsupported("a PRIMARY KEY with its own name".into()));
+        if let Some(n) = &name {
+            if relation_exists(sess, n) {
+                return Err(Error::TableExists(n.clone()));
+            }
         }
         for &k in &key {
             if !def.columns[k].not_null {
@@ -91,6 +93,7 @@ pub(super) fn add(
             }
         }
         def.primary_key = key.clone();
+        def.altered.pk_name = name.clone();
     } else {
         if let Some(n) = &name {
             let in_this = def.unique.iter().any(|u| u.constraint_name(def) == *n);
@@ -282,6 +285,7 @@ pub(super) fn drop(
     freeze_names(def);
     if def.primary_key == key {
         def.primary_key.clear();
+        def.altered.pk_name = None;
     } else {
         def.unique.retain(|u| u.columns != key);
     }
@@ -308,7 +312,9 @@ pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &st
         )));
     }
     // A key's index is renamed first, as PostgreSQL does it.
-    let key = keys.iter().any(|c| c.name == old && c.kind == 'u');
+    let key = keys
+        .iter()
+        .any(|c| c.name == old && matches!(c.kind, 'u' | 'p'));
     if key && relation_exists(sess, new) {
         return Err(Error::TableExists(new.to_string()));
     }
@@ -323,16 +329,14 @@ pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &st
         def.altered.check_names[i] = Some(new.to_string());
     } else if let Some(f) = def.foreign_keys.iter_mut().find(|f| f.name == old) {
         f.name = new.to_string();
-    } else if key {
+    } else if key && def.pk_name() == old && !def.primary_key.is_empty() {
+        def.altered.pk_name = Some(new.to_string());
+    } else {
         for u in &mut def.unique {
             if u.name.as_deref() == Some(old) {
                 u.name = Some(new.to_string());
             }
         }
-    } else {
-        return Err(Error::Unsupported(format!(
-            "RENAME CONSTRAINT of a PRIMARY KEY (\"{old}\")"
-        )));
     }
     for n in &mut def.altered.not_valid {
         if n == old {
