@@ -24,6 +24,7 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         former_names: vec![],
         sequence: None,
         generated: None,
+        earlier_types: vec![],
     }
 }
 

@@ -60,6 +60,7 @@ fn col(name: &str, ty: PgType) -> table::Column {
         former_names: vec![],
         sequence: None,
         generated: None,
+        earlier_types: vec![],
     }
 }
 

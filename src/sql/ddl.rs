@@ -100,6 +100,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, ColumnKey, Column
             former_names: vec![],
             sequence,
             generated,
+            earlier_types: vec![],
         },
         pk,
         unique,

@@ -43,8 +43,8 @@ impl Conn {
 
     /// Recreate a table's open segment as `def` (ALTER TABLE), its rows
     /// kept, in the open transaction.
-    pub fn rebuild_segment(&self, def: &TableDef) -> Result<()> {
-        segment::rebuild(self.db(), def)
+    pub fn rebuild_segment(&self, old: &TableDef, def: &TableDef) -> Result<()> {
+        segment::rebuild(self.db(), old, def)
     }
 
     /// Drop an index of an open segment.
@@ -515,7 +515,7 @@ mod tests {
         def.columns.push(c);
         let new = def.clone();
         store
-            .alter_table(def, |w| segment::rebuild(w, &new))
+            .alter_table(def, |w| segment::rebuild(w, &table_t(), &new))
             .unwrap();
         assert_eq!(count(&store), 3);
         // Its shard is gone (compacted since): the home looks for the row.

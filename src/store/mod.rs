@@ -384,7 +384,7 @@ impl Store {
                             writer
                                 .execute_batch("BEGIN IMMEDIATE")
                                 .map_err(Error::from)?;
-                            let r = segment::rebuild(&writer, def);
+                            let r = segment::rebuild(&writer, &old, def);
                             segment::finish(&writer, r)?;
                         }
                         for col in &def.columns {

@@ -27,8 +27,12 @@
 //! ways we do not mirror (text in a numeric column, a real in a text column)
 //! are refused by `write_shard`; STRICT open segments never hold them.
 
+mod columns;
 #[cfg(test)]
 mod tests;
+
+pub(crate) use columns::old_numeric_value;
+pub use columns::{converted, missing_column, read_column};
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -109,67 +113,6 @@ fn source_with(
         ));
     }
     Ok(sql)
-}
-
-/// Column `c` read from rows stored before it existed: the value they read
-/// for it (`Column::missing_value`), named as the column.
-pub fn missing_column(c: &crate::types::table::Column) -> Result<String> {
-    let value = match c.missing_value() {
-        Some(d) => crate::sql::default_to_sqlite(d, &c.ty)?,
-        None => "NULL".to_string(),
-    };
-    Ok(format!("{value} AS {}", quote(&c.name)))
-}
-
-/// SQL reading column `c` of a shard, named as the column is now: under
-/// the name the shard stores it by (its name, or one it had before RENAME
-/// COLUMN), or, for a column the shard predates, as the value rows stored
-/// before the column existed read (`Column::missing_value`).
-pub fn read_column(c: &crate::types::table::Column, meta: &ShardMeta) -> Result<String> {
-    let Some(stored) = c.storage_names().find(|n| meta.column(n).is_some()) else {
-        return missing_column(c);
-    };
-    let renamed = crate::types::table::Column {
-        name: stored.to_string(),
-        ..c.clone()
-    };
-    Ok(match old_numeric(&renamed, meta) {
-        Some(read) if stored == c.name => read,
-        Some(read) => read.replace(
-            &format!(" AS {}", quote(stored)),
-            &format!(" AS {}", quote(&c.name)),
-        ),
-        None if stored == c.name => quote(&c.name),
-        None => format!("{} AS {}", quote(stored), quote(&c.name)),
-    })
-}
-
-/// How to read a numeric column of a shard sealed before numeric was
-/// exact (its values are REALs): as numeric text printed as it printed
-/// then, under the numeric collation. `None` for any other column.
-pub(crate) fn old_numeric(c: &crate::types::table::Column, meta: &ShardMeta) -> Option<String> {
-    let PgType::Numeric(typmod) = &c.ty else {
-        return None;
-    };
-    let stats = meta.column(&c.name)?;
-    if !matches!(stats.min, Some(Datum::Real(_))) {
-        return None;
-    }
-    Some(format!(
-        "{} COLLATE {} AS {}",
-        old_numeric_value(&quote(&c.name), typmod),
-        crate::types::NUMERIC_COLLATION,
-        quote(&c.name)
-    ))
-}
-
-/// SQL converting a REAL written before numeric was exact (`col`, SQL) to
-/// numeric text, as it printed then.
-pub(crate) fn old_numeric_value(col: &str, typmod: &Option<(u32, u32)>) -> String {
-    match typmod {
-        Some((p, s)) if *p > 0 => format!("pg_cast(pg_numeric({col}), 'numeric({p},{s})')"),
-        _ => format!("pg_numeric({col})"),
-    }
 }
 
 /// Path of a shard file inside the shards directory.

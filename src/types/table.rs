@@ -37,6 +37,11 @@ pub struct Column {
     /// SQL text over the table's other columns (`sql::ddl::generated`).
     #[serde(default)]
     pub generated: Option<String>,
+    /// The types the column had before ALTER COLUMN … TYPE changes that
+    /// convert its values, oldest first: sealed shards keep the values
+    /// they were written with, and a read converts them (`stored_as_is`).
+    #[serde(default)]
+    pub earlier_types: Vec<PgType>,
 }
 
 impl Column {
@@ -53,7 +58,15 @@ impl Column {
             former_names: vec![],
             sequence: None,
             generated: None,
+            earlier_types: vec![],
         }
+    }
+
+    /// Whether a value this column's shards store as type `stored` reads
+    /// as the column's value unchanged; when not, a read converts it (a
+    /// shard sealed before ALTER COLUMN … TYPE converted the column).
+    pub fn stored_as_is(&self, stored: &PgType) -> bool {
+        self.earlier_types.is_empty() || same_values(stored, &self.ty)
     }
 
     /// The definition of this serial or identity column's implicit
@@ -528,6 +541,17 @@ impl<'de> Deserialize<'de> for UniqueKey {
 }
 
 /// The sequence a `nextval('name')` default draws from.
+/// Whether every value of type `a` is the same value of type `b`, as
+/// stored: integers of any width, text and varchar, one enum, equal types.
+pub fn same_values(a: &PgType, b: &PgType) -> bool {
+    let int = |t: &PgType| matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8);
+    let string = |t: &PgType| matches!(t, PgType::Text | PgType::Varchar(_));
+    match (a, b) {
+        (PgType::Enum(x), PgType::Enum(y)) => x.name == y.name,
+        _ => a == b || (int(a) && int(b)) || (string(a) && string(b)),
+    }
+}
+
 pub fn sequence_name(default: &str) -> Option<String> {
     let rest = default.strip_prefix("nextval('")?;
     let end = rest.find('\'')?;

@@ -39,6 +39,7 @@ use crate::types::{quote, PgType};
 
 mod columns;
 mod constraints;
+mod convert;
 mod identity;
 pub(super) use identity::alter_table as alter_identity;
 mod retype;
@@ -106,7 +107,7 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
         operation(sess, &mut new, op)?;
         if new != current {
             if crate::store::segment::needs_rebuild(&current, &new) {
-                sess.conn.rebuild_segment(&new)?;
+                sess.conn.rebuild_segment(&current, &new)?;
             }
             record(sess, &name, Some(new.clone()))?;
             current = new;

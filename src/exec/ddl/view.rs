@@ -109,6 +109,7 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             former_names: vec![],
             sequence: None,
             generated: None,
+            earlier_types: vec![],
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

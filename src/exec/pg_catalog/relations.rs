@@ -93,6 +93,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 former_names: vec![],
                 sequence: None,
                 generated: None,
+                earlier_types: vec![],
             }
         })
         .collect();

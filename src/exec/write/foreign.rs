@@ -51,9 +51,16 @@ pub(crate) enum Violation {
 
 /// Run a query through the session's read path (see the module doc).
 pub(crate) fn read(sess: &mut Session, sql: &str, params: &[Datum]) -> Result<Vec<Vec<Datum>>> {
-    let stmt = crate::sql::parse(sql)?
+    let mut stmt = crate::sql::parse(sql)?
         .pop()
         .ok_or_else(|| Error::Internal("empty statement".into()))?;
+    // Typed as a client's query is (a CAST of a numeric, …); the
+    // parameters, whose types are not told here, stay as they are.
+    if params.is_empty() {
+        let catalog = sess.catalog();
+        let schema = crate::exec::system::SystemSchema(&catalog);
+        crate::sql::infer::type_numeric(&mut stmt, &schema, &[])?;
+    }
     let (sql, _) = crate::exec::query::compile(sess, stmt, params)?;
     let mut rows = Vec::new();
     sess.conn.query(&sql, params, &mut |r| {

@@ -33,6 +33,7 @@ fn catalog() -> Tables {
                     former_names: vec![],
                     sequence: None,
                     generated: None,
+                    earlier_types: vec![],
                 })
                 .collect(),
             primary_key: vec![0],

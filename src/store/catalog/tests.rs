@@ -17,6 +17,7 @@ fn def(name: &str) -> TableDef {
             former_names: vec![],
             sequence: None,
             generated: None,
+            earlier_types: vec![],
         }],
         primary_key: vec![],
         unique: vec![],

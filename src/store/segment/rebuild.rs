@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use super::{create_table, finish, key_name, quote};
 use crate::error::{Error, Result};
 use crate::store::shard;
-use crate::types::table::TableDef;
+use crate::types::table::{Column, TableDef};
 use crate::types::PgType;
 
 /// Rebuild the open segment of `def` if a numeric column of it still has
@@ -33,9 +33,11 @@ pub fn migrate_numeric(conn: &Connection, def: &TableDef) -> Result<()> {
         return Ok(());
     }
     conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
-    let r = copy_into_new(conn, def, &|c, stored| match &c.ty {
-        PgType::Numeric(typmod) if old(c) => shard::old_numeric_value(&quote(stored), typmod),
-        _ => quote(stored),
+    let r = copy_into_new(conn, def, &|c, stored| {
+        Ok(match &c.ty {
+            PgType::Numeric(typmod) if old(c) => shard::old_numeric_value(&quote(stored), typmod),
+            _ => quote(stored),
+        })
     });
     finish(conn, r)
 }
@@ -87,8 +89,23 @@ pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
 /// renamed column from its former name); a column it lacks takes the value
 /// rows stored before it existed read (`Column::missing_value`), and a
 /// column `def` no longer has is left behind.
-pub fn rebuild(conn: &Connection, def: &TableDef) -> Result<()> {
-    copy_into_new(conn, def, &|_, stored| quote(stored))
+///
+/// `old` is the definition the segment was built with: a column whose
+/// values ALTER COLUMN … TYPE converts is copied converted.
+pub fn rebuild(conn: &Connection, old: &TableDef, def: &TableDef) -> Result<()> {
+    let was = |c: &Column| {
+        (old.columns.iter())
+            .find(|o| c.storage_names().any(|n| n == o.name))
+            .map(|o| o.ty.clone())
+    };
+    copy_into_new(
+        conn,
+        def,
+        &|c, stored| match was(c).filter(|t| !c.stored_as_is(t)) {
+            Some(from) => shard::converted(stored, &from, c),
+            None => Ok(quote(stored)),
+        },
+    )
 }
 
 /// Rename the segment of `def` aside, create it anew and copy its rows,
@@ -96,7 +113,7 @@ pub fn rebuild(conn: &Connection, def: &TableDef) -> Result<()> {
 fn copy_into_new(
     conn: &Connection,
     def: &TableDef,
-    value: &dyn Fn(&crate::types::table::Column, &str) -> String,
+    value: &dyn Fn(&Column, &str) -> Result<String>,
 ) -> Result<()> {
     let declared: Vec<String> = conn
         .prepare(&format!(
@@ -116,7 +133,7 @@ fn copy_into_new(
     for c in def.columns.iter().filter(|c| c.generated.is_none()) {
         cols.push(quote(&c.name));
         match c.storage_names().find(|n| declared.iter().any(|d| d == n)) {
-            Some(stored) => values.push(value(c, stored)),
+            Some(stored) => values.push(value(c, stored)?),
             None => values.push(match c.missing_value() {
                 Some(m) => crate::sql::default_to_sqlite(m, &c.ty)?,
                 None => "NULL".to_string(),

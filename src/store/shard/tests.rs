@@ -14,6 +14,7 @@ pub(crate) fn table() -> TableDef {
         former_names: vec![],
         sequence: None,
         generated: None,
+        earlier_types: vec![],
     };
     TableDef {
         name: "people".into(),

@@ -144,7 +144,7 @@ pub(super) fn fill_volatile(sess: &mut Session, name: &str, column_def: &ColumnD
     // The UPDATE wrote every row's new version into this node's open
     // segment, whose rebuild as NOT NULL checks them all.
     if crate::store::segment::needs_rebuild(&def, &new) {
-        sess.conn.rebuild_segment(&new).map_err(|e| match e {
+        sess.conn.rebuild_segment(&def, &new).map_err(|e| match e {
             Error::NotNullViolation(_) => Error::NotNullViolation(format!(
                 "column \"{}\" of relation \"{name}\" contains null values",
                 col.name

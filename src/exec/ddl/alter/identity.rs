@@ -160,7 +160,7 @@ pub(in crate::exec::ddl) fn alter_table(sess: &mut Session, a: &AlterIdentity) -
     alter(sess, &mut new, i, &a.action)?;
     if new != *def {
         if crate::store::segment::needs_rebuild(&def, &new) {
-            sess.conn.rebuild_segment(&new)?;
+            sess.conn.rebuild_segment(&def, &new)?;
         }
         super::record(sess, name, Some(new))?;
     }

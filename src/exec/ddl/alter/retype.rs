@@ -6,9 +6,8 @@
 //! their values under the new type unchanged, so none is rewritten; the
 //! open segment is rebuilt (its range CHECK changes) on every node.
 //!
-//! A change that converts stored values (integer to numeric or text, text
-//! to date, …) is refused with 0A000; one PostgreSQL allows only with
-//! USING fails with its 42804 and HINT, as there.
+//! A change that converts the stored values (integer to numeric or text,
+//! text to integer, …) is `convert`'s.
 
 use sqlparser::ast::{DataType, Expr};
 
@@ -91,28 +90,10 @@ pub(super) fn set_type(
         }
         _ if string(&col.ty) && string(&to) => {
             if let PgType::Varchar(Some(n)) = to {
-                check_length(sess, def, &col.name, n)?;
+                check_length(sess, def, &col.name, n, using.is_some())?;
             }
         }
-        _ if string(&col.ty) && using.is_none() && !matches!(to, PgType::Bpchar(_)) => {
-            return Err(Error::DatatypeMismatch(format!(
-                "column \"{}\" cannot be cast automatically to type {}",
-                col.name,
-                to.display_name()
-            ))
-            .with_hint(format!(
-                "You might need to specify \"USING {}::{}\".",
-                col.name,
-                to.display_name()
-            )));
-        }
-        _ => {
-            return Err(Error::Unsupported(format!(
-                "ALTER COLUMN … TYPE from {} to {} (the stored values would need converting)",
-                col.ty.display_name(),
-                to.display_name()
-            )))
-        }
+        _ => return super::convert::convert(sess, def, i, &to, using.is_some()),
     }
     def.columns[i].ty = to;
     Ok(())
@@ -134,7 +115,16 @@ fn plain_using(u: &Expr, col: &str, to: &PgType) -> bool {
 /// Every value of `col` fits varchar(`n`): else 22001, as PostgreSQL's
 /// assignment cast fails; a value whose excess is only spaces, which
 /// PostgreSQL would store cut, is refused (the stored value stays).
-fn check_length(sess: &mut Session, def: &TableDef, col: &str, n: u32) -> Result<()> {
+/// With `using` (a USING cast, which PostgreSQL lets cut the values), a
+/// value too long is refused with 0A000 instead: stored values are never
+/// changed.
+pub(super) fn check_length(
+    sess: &mut Session,
+    def: &TableDef,
+    col: &str,
+    n: u32,
+    using: bool,
+) -> Result<()> {
     let sql = format!(
         "SELECT length(rtrim({c}, ' ')) > {n} FROM {} WHERE length({c}) > {n} \
          ORDER BY 1 DESC LIMIT 1",
@@ -144,6 +134,10 @@ fn check_length(sess: &mut Session, def: &TableDef, col: &str, n: u32) -> Result
     let rows = existing_rows(sess, &def.name, &[col], &sql)?;
     match rows.first().and_then(|r| r.first()) {
         None => Ok(()),
+        Some(_) if using => Err(Error::Unsupported(format!(
+            "ALTER COLUMN … TYPE varchar({n}) USING a cast of \"{col}\", which holds values \
+             longer than {n} characters (the cast would cut them)"
+        ))),
         Some(crate::types::Datum::Int(0)) => Err(Error::Unsupported(format!(
             "ALTER COLUMN … TYPE varchar({n}) of \"{col}\", which holds values with trailing \
              spaces beyond {n} characters (they would be cut)"
