@@ -408,6 +408,6 @@ fn notices_are_postgresqls() {
             .join("\n")
     };
     let want = run(&pg.conn_string());
-    assert_eq!(want.matches("NOTICE:").count(), 24, "{want}");
+    assert_eq!(want.matches("NOTICE:").count(), 27, "{want}");
     assert_eq!(run(&node.conn_string()), want);
 }

@@ -633,7 +633,8 @@ impl Session {
 
     /// Send the client a NOTICE with SQLSTATE `code` (PostgreSQL's
     /// "…, skipping" of IF [NOT] EXISTS), unless client_min_messages is
-    /// above NOTICE.
+    /// above NOTICE. What follows `\nDETAIL:  ` in `message` is sent as
+    /// the notice's DETAIL.
     pub fn notice(&self, code: &'static str, message: String) {
         let level = self
             .settings

@@ -281,7 +281,13 @@ where
     PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
 {
     for n in session.take_notices() {
-        let info = ErrorInfo::new(n.severity.to_string(), n.code.to_string(), n.message);
+        // A notice's DETAIL follows its message (`Session::notice`).
+        let (message, detail) = match n.message.split_once("\nDETAIL:  ") {
+            Some((m, d)) => (m.to_string(), Some(d.to_string())),
+            None => (n.message, None),
+        };
+        let mut info = ErrorInfo::new(n.severity.to_string(), n.code.to_string(), message);
+        info.detail = detail;
         client
             .feed(PgWireBackendMessage::NoticeResponse(info.into()))
             .await?;

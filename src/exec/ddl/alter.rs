@@ -41,6 +41,7 @@ mod columns;
 mod constraints;
 mod convert;
 mod identity;
+pub(super) use columns::keep_missing;
 pub(super) use identity::alter_table as alter_identity;
 mod retype;
 

@@ -224,9 +224,10 @@ pub(super) fn drop(
     Ok(Outcome::Command("DROP SEQUENCE".into()))
 }
 
-/// The column defaults that draw from `seq`: an error naming them (with
-/// CASCADE too, as a default cannot be dropped yet).
-fn drop_defaults(sess: &Session, seq: &str, cascade: bool) -> Result<()> {
+/// The column defaults that draw from `seq`: dropped with CASCADE (with
+/// PostgreSQL's NOTICE; rows stored before a column existed keep reading
+/// what they read), else an error naming them (2BP01).
+fn drop_defaults(sess: &mut Session, seq: &str, cascade: bool) -> Result<()> {
     let users: Vec<(std::sync::Arc<TableDef>, Vec<usize>)> = sess
         .catalog()
         .tables()
@@ -248,21 +249,45 @@ fn drop_defaults(sess: &Session, seq: &str, cascade: bool) -> Result<()> {
     if users.is_empty() {
         return Ok(());
     }
-    if cascade {
-        return Err(Error::Unsupported(format!(
-            "DROP SEQUENCE … CASCADE of {seq}, which a column default uses"
-        )));
-    }
-    let detail: Vec<String> = users
+    let what: Vec<String> = users
         .iter()
         .flat_map(|(t, cols)| {
             cols.iter().map(|&c| {
                 format!(
-                    "default value for column {} of table {} depends on sequence {seq}",
+                    "default value for column {} of table {}",
                     t.columns[c].name, t.name
                 )
             })
         })
+        .collect();
+    if cascade {
+        sess.notice(
+            "00000",
+            match what.as_slice() {
+                [one] => format!("drop cascades to {one}"),
+                _ => format!(
+                    "drop cascades to {} other objects\nDETAIL:  drop cascades to {}",
+                    what.len(),
+                    what.join("\ndrop cascades to ")
+                ),
+            },
+        );
+        for (t, cols) in users {
+            let mut new = (*t).clone();
+            for c in cols {
+                super::alter::keep_missing(&mut new.columns[c]);
+                new.columns[c].default = None;
+            }
+            if crate::store::segment::needs_rebuild(&t, &new) {
+                sess.conn.rebuild_segment(&t, &new)?;
+            }
+            record(sess, &t.name, Some(new))?;
+        }
+        return Ok(());
+    }
+    let detail: Vec<String> = what
+        .iter()
+        .map(|w| format!("{w} depends on sequence {seq}"))
         .collect();
     Err(Error::DependentObjects(format!(
         "cannot drop sequence {seq} because other objects depend on it"

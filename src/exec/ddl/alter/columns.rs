@@ -200,7 +200,7 @@ fn retired_name(def: &TableDef, name: &str) -> Error {
 
 /// Before SET/DROP DEFAULT: rows stored before the column existed keep
 /// reading the value they read until now.
-pub(super) fn keep_missing(col: &mut Column) {
+pub(in crate::exec::ddl) fn keep_missing(col: &mut Column) {
     if col.missing.is_none() {
         col.missing = Some(col.missing_value().unwrap_or("NULL").to_string());
     }
