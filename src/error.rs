@@ -179,6 +179,9 @@ pub enum Error {
     /// 22011: a substring PostgreSQL refuses (a negative length).
     #[error("{0}")]
     SubstringError(String),
+    /// 22P05: a character the target encoding has no byte sequence for.
+    #[error("{0}")]
+    UntranslatableCharacter(String),
     /// 2202E: an array element or count out of its bounds.
     #[error("{0}")]
     ArrayElementError(String),
@@ -341,6 +344,7 @@ impl Error {
             Error::InvalidWidthBucket(_) => "2201G",
             Error::SubstringError(_) => "22011",
             Error::ArrayElementError(_) => "2202E",
+            Error::UntranslatableCharacter(_) => "22P05",
             Error::NoSuchCursor(_) => "34000",
             Error::CursorExists(_) => "42P03",
             Error::NoSuchPreparedStatement(_) => "26000",
@@ -501,6 +505,7 @@ mod tests {
             (Error::InvalidForeignKey("f".into()), "42830"),
             (Error::DependentObjects("d".into()), "2BP01"),
             (Error::Windowing("w".into()), "42P20"),
+            (Error::UntranslatableCharacter("u".into()), "22P05"),
             (Error::ColumnExists("c".into()), "42701"),
             (Error::UndefinedColumn("c".into()), "42703"),
             (Error::DataException("v".into()), "22000"),

@@ -71,7 +71,9 @@ pub mod vector_index;
 pub mod with_ties;
 pub mod with_writes;
 
-use sqlparser::ast::{Expr, Ident, ObjectName, Statement};
+use sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, ObjectName, Statement,
+};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
@@ -110,6 +112,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             stmts.iter().try_for_each(check_depth)?;
             stmts.iter_mut().try_for_each(split_table::split_tables)?;
             stmts.iter_mut().try_for_each(unnest_as_function)?;
+            stmts.iter_mut().for_each(row_constructors);
             stmts.iter_mut().for_each(table_query::table_bodies);
             stmts.iter_mut().for_each(table_query::public_write_targets);
             stmts.iter_mut().try_for_each(json_records::json_records)?;
@@ -153,6 +156,34 @@ fn function_factor(
         *a = alias;
     }
     Some(twj.relation)
+}
+
+/// `ROW(a, b)`, which sqlparser reads as a call of a function `row`, as
+/// the row value `(a, b)` it is (compared as SQLite compares row values,
+/// as PostgreSQL does).
+fn row_constructors(stmt: &mut Statement) {
+    let _ = sqlparser::ast::visit_expressions_mut(stmt, |e| {
+        if let Expr::Function(f) = e {
+            let bare_row = f.name.0.len() == 1
+                && f.name.0[0].as_ident().is_some_and(|i| {
+                    i.quote_style.is_none() && i.value.eq_ignore_ascii_case("row")
+                });
+            if let (true, FunctionArguments::List(l)) = (bare_row, &f.args) {
+                let items: Option<Vec<Expr>> = l
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Some(x.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(items) = items.filter(|i| i.len() > 1 && f.over.is_none()) {
+                    *e = Expr::Tuple(items);
+                }
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
 }
 
 /// `unnest(…)` in FROM, which sqlparser reads as its own FROM item, as

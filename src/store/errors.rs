@@ -74,7 +74,7 @@ const KNOWN_STATES: &[&str] = &[
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
     "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18", "42601",
     "2201G", "2203A", "2203B", "2203C", "22033", "22036", "22038", "22039", "22000", "54000",
-    "2202E",
+    "2202E", "22021", "22P05",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -138,6 +138,8 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "2201G" => Error::InvalidWidthBucket(m),
         "22011" => Error::SubstringError(m),
         "2202E" => Error::ArrayElementError(m),
+        "22021" => Error::CharacterNotInRepertoire(m),
+        "22P05" => Error::UntranslatableCharacter(m),
         "42601" => Error::Syntax(m),
         "2203A" | "2203B" | "2203C" | "22033" | "22036" | "22038" | "22039" => {
             Error::JsonPath(state, m)
@@ -147,6 +149,22 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "54000" => Error::ProgramLimit(m),
         _ => Error::InvalidParameter(m),
     })
+}
+
+/// What SQLite says in words PostgreSQL has other words (and SQLSTATEs) for.
+fn worded(msg: &str) -> Option<Error> {
+    if msg == "row value misused" {
+        return Some(Error::Unsupported(
+            "a row value here (row values are built for comparisons and IN)".into(),
+        ));
+    }
+    if msg.starts_with("ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint") {
+        return Some(Error::InvalidColumnReference(
+            "there is no unique or exclusion constraint matching the ON CONFLICT specification"
+                .into(),
+        ));
+    }
+    None
 }
 
 /// Map a SQLite error raised while running a statement.
@@ -178,11 +196,8 @@ fn map(e: rusqlite::Error) -> Error {
         }
         _ => {}
     }
-    if msg.starts_with("ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint") {
-        return Error::InvalidColumnReference(
-            "there is no unique or exclusion constraint matching the ON CONFLICT specification"
-                .into(),
-        );
+    if let Some(e) = worded(&msg) {
+        return e;
     }
     if let Some(rest) = msg.strip_prefix("UNIQUE constraint failed: ") {
         return Error::UniqueViolation(format!(

@@ -28,6 +28,7 @@ use crate::types::{cast_target, Datum, PgType};
 mod aggregate;
 mod arith;
 mod array;
+mod bytes;
 pub mod coordination;
 mod degrees;
 mod divisors;
@@ -703,6 +704,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.collation_needed(enum_collation)?;
     aggregate::register(conn, det)?;
     arith::register(conn, det)?;
+    bytes::register(conn, det)?;
     array::register(conn, det)?;
     interval::register(conn, det)?;
     time::register(conn, det)?;

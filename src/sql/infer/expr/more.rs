@@ -126,6 +126,9 @@ impl Env<'_> {
             "to_hex" | "pg_to_hex" => PgType::Text,
             "num_nulls" | "num_nonnulls" => PgType::Int4,
             "bit_count" => PgType::Int8,
+            "get_byte" => PgType::Int4,
+            "set_byte" | "convert_to" | "pg_bytea_value" => PgType::Bytea,
+            "convert_from" => PgType::Text,
             "div" | "pg_div_trunc" | "to_number" => PgType::Numeric(None),
             "pg_gcd" | "pg_lcm" => match a.last() {
                 Some(Expr::Value(v)) => match &v.value {

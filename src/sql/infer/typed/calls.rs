@@ -39,6 +39,13 @@ pub(super) fn by_argument_types(
             )));
         }
     }
+    // A quoted literal given where the function takes bytea is bytea
+    // input, as PostgreSQL resolves the unknown literal.
+    if matches!(name, "get_byte" | "set_byte" | "convert_from") {
+        if let Some(a) = arg_exprs(f).into_iter().next() {
+            super::values::read_literal(a, &PgType::Bytea, "pg_bytea_value")?;
+        }
+    }
     // format's arguments print as their types' output functions print.
     if name == "format" {
         for (a, t) in arg_exprs(f).into_iter().zip(types).skip(1) {
