@@ -616,8 +616,17 @@ impl Env<'_> {
             ))) => self.expr_type(e).unwrap_or(PgType::Unknown),
             _ => PgType::Unknown,
         };
+        let third = match args.get(2) {
+            Some(sqlparser::ast::FunctionArg::Unnamed(sqlparser::ast::FunctionArgExpr::Expr(
+                e,
+            ))) => self.expr_type(e).unwrap_or(PgType::Unknown),
+            _ => PgType::Unknown,
+        };
+        let numeric = |t: &PgType| matches!(t, PgType::Numeric(_));
         Ok(match self.expr_type(first) {
             Ok(PgType::Timestamp) => PgType::Timestamp,
+            // Any numeric argument makes a series of numerics.
+            Ok(t) if numeric(&t) || numeric(&second) || numeric(&third) => PgType::Numeric(None),
             Ok(PgType::Timestamptz | PgType::Date) => PgType::Timestamptz,
             // A bigint bound makes a series of bigints.
             Ok(PgType::Int8) => PgType::Int8,

@@ -32,6 +32,7 @@ mod json;
 mod json_edit;
 mod lateral;
 mod ordered;
+mod series;
 pub(crate) mod time;
 mod values;
 pub(crate) mod vector;
@@ -768,6 +769,7 @@ impl VisitorMut for Typer<'_> {
     ) -> ControlFlow<Error> {
         flow(
             self.timestamp_series(tf)
+                .and_then(|_| self.numeric_series(tf))
                 .and_then(|_| self.unnest_factor(tf)),
         )
     }
