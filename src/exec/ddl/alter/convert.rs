@@ -21,15 +21,7 @@ use crate::types::table::{same_values, TableDef};
 use crate::types::{quote, PgType};
 
 fn number(t: &PgType) -> bool {
-    matches!(
-        t,
-        PgType::Int2
-            | PgType::Int4
-            | PgType::Int8
-            | PgType::Numeric(_)
-            | PgType::Float4
-            | PgType::Float8
-    )
+    t.is_number()
 }
 
 fn string(t: &PgType) -> bool {

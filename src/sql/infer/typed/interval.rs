@@ -7,8 +7,8 @@
 //! take the same road.
 
 use sqlparser::ast::{
-    BinaryOperator as Op, DateTimeField, DuplicateTreatment, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArguments, InTarget, UnaryOperator, Value,
+    BinaryOperator as Op, DateTimeField, DuplicateTreatment, Expr, Function, FunctionArguments,
+    InTarget, UnaryOperator, Value,
 };
 
 use super::expr::{arg_exprs, call, func_name, refuse, string, take};
@@ -332,28 +332,9 @@ impl Typer<'_> {
     /// the step that many times (`store::udf::interval`), named as
     /// PostgreSQL names the column.
     pub(super) fn timestamp_series(&mut self, tf: &mut sqlparser::ast::TableFactor) -> Result<()> {
-        let sqlparser::ast::TableFactor::Table {
-            name,
-            alias,
-            args: Some(args),
-            with_ordinality,
-            ..
-        } = tf
-        else {
+        let Some(exprs) = super::series::series_arguments(tf) else {
             return Ok(());
         };
-        let fname = crate::sql::object_name(name);
-        if fname.strip_prefix("pg_catalog.").unwrap_or(&fname) != "generate_series" {
-            return Ok(());
-        }
-        let exprs: Vec<Expr> = args
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                _ => None,
-            })
-            .collect();
         let [start, stop, step] = exprs.as_slice() else {
             return Ok(());
         };
@@ -379,22 +360,13 @@ impl Typer<'_> {
             }
             _ => stop,
         };
-        let source = format!(
-            "generate_series(0, pg_{kind}_series_last({start}, {stop}, {step})) AS mosaic_series"
-        );
-        let value = format!("pg_{kind}_series_at({start}, {step}, value)");
-        let (alias, with_ordinality) = (alias.clone(), *with_ordinality);
-        *tf = crate::sql::rewrite::pg_catalog::series_subquery(
-            alias.as_ref(),
-            with_ordinality,
-            &crate::sql::rewrite::pg_catalog::Series {
-                source: &source,
-                value: &value,
-                ordinal: "value + 1",
-                default_col: "generate_series",
-            },
-        )?;
-        Ok(())
+        super::series::series_from(
+            tf,
+            &format!(
+                "generate_series(0, pg_{kind}_series_last({start}, {stop}, {step})) AS mosaic_series"
+            ),
+            &format!("pg_{kind}_series_at({start}, {step}, value)"),
+        )
     }
 
     /// `ts AT TIME ZONE zone`; true when `e` was one.
