@@ -237,19 +237,6 @@ impl PgType {
         })
     }
 
-    /// An integer, numeric or floating-point type.
-    pub fn is_number(&self) -> bool {
-        matches!(
-            self,
-            PgType::Int2
-                | PgType::Int4
-                | PgType::Int8
-                | PgType::Numeric(_)
-                | PgType::Float4
-                | PgType::Float8
-        )
-    }
-
     pub fn storage(&self) -> Storage {
         match self {
             PgType::Bool

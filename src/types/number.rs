@@ -198,3 +198,17 @@ mod format_g_tests {
         }
     }
 }
+
+/// An integer, numeric or floating-point type.
+pub fn is_number(t: &crate::types::PgType) -> bool {
+    use crate::types::PgType;
+    matches!(
+        t,
+        PgType::Int2
+            | PgType::Int4
+            | PgType::Int8
+            | PgType::Numeric(_)
+            | PgType::Float4
+            | PgType::Float8
+    )
+}

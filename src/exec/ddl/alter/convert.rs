@@ -21,7 +21,7 @@ use crate::types::table::{same_values, TableDef};
 use crate::types::{quote, PgType};
 
 fn number(t: &PgType) -> bool {
-    t.is_number()
+    crate::types::number::is_number(t)
 }
 
 fn string(t: &PgType) -> bool {

@@ -65,7 +65,7 @@ fn compared_family(x: &PgType, elem: &PgType) -> Option<Family> {
 /// Whether a value of type `own` can be an element of type `elem`:
 /// the same family, or numbers that meet.
 fn matchable(own: &PgType, elem: &PgType) -> bool {
-    let number = PgType::is_number;
+    let number = crate::types::number::is_number;
     *own == PgType::Unknown
         || discriminant(own) == discriminant(elem)
         || number(own) && number(elem)
