@@ -32,6 +32,7 @@ mod json;
 mod json_edit;
 mod lateral;
 mod ordered;
+mod overlaps;
 mod series;
 pub(crate) mod time;
 mod values;

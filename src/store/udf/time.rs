@@ -1,7 +1,8 @@
 //! `time` arithmetic the typed step (`sql::infer::typed::time`) emits:
 //! `pg_time_add(t, interval, ±1)`, `pg_time_diff(a, b)`, `pg_date_time(d,
 //! t)`, `pg_make_time(h, m, s)`, `pg_make_date(y, m, d)` and
-//! `pg_make_timestamp(y, m, d, h, mi, s)`, each NULL for a NULL argument.
+//! `pg_make_timestamp(y, m, d, h, mi, s)`, each NULL for a NULL argument;
+//! and `pg_overlaps(kind, s1, e1, s2, e2)`, SQL's OVERLAPS.
 
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::Value;
@@ -138,7 +139,51 @@ fn make_moment(ctx: &mut Context<'_>) -> FnResult {
     Ok(Value::Text(timestamp_text(micros).map_err(fail)?))
 }
 
+/// `(s1, e1) OVERLAPS (s2, e2)` of values of one `kind` (`date`, `time`,
+/// `timestamp`, `timestamptz`, as stored), with PostgreSQL's answer where
+/// endpoints are NULL (`overlaps_timestamp` of its timestamp.c): an
+/// interval whose both ends are NULL gives NULL; one NULL end makes the
+/// other its start; the ends are put in order.
+fn overlaps(ctx: &mut Context<'_>) -> FnResult {
+    let kind = as_text(ctx.get_raw(0)).unwrap_or_default();
+    let value = |i: usize| -> rusqlite::Result<Option<i64>> {
+        let Some(s) = as_text(ctx.get_raw(i)) else {
+            return Ok(None);
+        };
+        match kind.as_str() {
+            "date" => parse_date(&s),
+            "time" => parse_time(&s),
+            "timestamptz" => crate::types::datetime::parse_timestamp(&s, true),
+            _ => crate::types::datetime::parse_timestamp(&s, false),
+        }
+        .map(Some)
+        .map_err(fail)
+    };
+    let span = |s: Option<i64>, e: Option<i64>| match (s, e) {
+        (None, None) => None,
+        (None, Some(e)) | (Some(e), None) => Some((e, None)),
+        (Some(s), Some(e)) => Some((s.min(e), Some(s.max(e)))),
+    };
+    let (Some((s1, e1)), Some((s2, e2))) = (span(value(1)?, value(2)?), span(value(3)?, value(4)?))
+    else {
+        return Ok(Value::Null);
+    };
+    // One starts inside the other (either of PostgreSQL's three cases).
+    let inside = |s_late: i64, e_early: Option<i64>, e_late: Option<i64>| match e_early {
+        None => None,
+        Some(e) if s_late < e => Some(true),
+        Some(_) => e_late.map(|_| false),
+    };
+    let answer = match s1.cmp(&s2) {
+        std::cmp::Ordering::Greater => inside(s1, e2, e1),
+        std::cmp::Ordering::Less => inside(s2, e1, e2),
+        std::cmp::Ordering::Equal => (e1.is_some() && e2.is_some()).then_some(true),
+    };
+    Ok(answer.map_or(Value::Null, |b| Value::Integer(i64::from(b))))
+}
+
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
+    conn.create_scalar_function("pg_overlaps", 5, det, overlaps)?;
     conn.create_scalar_function("pg_time_add", 3, det, add)?;
     conn.create_scalar_function("pg_time_diff", 2, det, diff)?;
     conn.create_scalar_function("pg_date_time", 2, det, date_time)?;

@@ -127,6 +127,7 @@ impl Env<'_> {
             "num_nulls" | "num_nonnulls" => PgType::Int4,
             "bit_count" => PgType::Int8,
             "get_byte" => PgType::Int4,
+            "pg_overlaps" => PgType::Bool,
             "set_byte" | "convert_to" | "pg_bytea_value" => PgType::Bytea,
             "convert_from" => PgType::Text,
             "div" | "pg_div_trunc" | "to_number" => PgType::Numeric(None),

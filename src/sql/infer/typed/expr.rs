@@ -170,7 +170,7 @@ impl Typer<'_> {
     }
 
     pub(super) fn expr(&mut self, e: &mut Expr) -> Result<()> {
-        if self.vector_cast_first(e)? || self.geometry_cast(e)? {
+        if self.overlaps(e)? || self.vector_cast_first(e)? || self.geometry_cast(e)? {
             return Ok(());
         }
         if self.array_expr(e)? {
