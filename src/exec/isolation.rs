@@ -145,6 +145,7 @@ impl Session {
     /// The block ended: its level and access mode go back to the defaults.
     pub(super) fn end_modes(&mut self) {
         self.constraints_deferred = None;
+        self.constraints_named.clear();
         self.isolation = Level::default();
         self.read_only = false;
         self.queried = false;

@@ -88,8 +88,9 @@ pub enum Kind {
     Backup(String, Vec<query::AdminArg>),
     /// Accepted and ignored, with this command tag (VACUUM, CHECKPOINT, …).
     Noop(String),
-    /// SET CONSTRAINTS ALL DEFERRED (true) or IMMEDIATE (false).
-    SetConstraints(bool),
+    /// SET CONSTRAINTS { ALL | names } DEFERRED (true) or IMMEDIATE
+    /// (false); `None`: ALL.
+    SetConstraints(bool, Option<Vec<String>>),
     /// `DEALLOCATE name` (`None`: ALL); the wire layer drops the
     /// protocol-level statement, the session an SQL-level one.
     Deallocate(Option<String>),
@@ -126,7 +127,7 @@ impl Kind {
             | Kind::Savepoint(_)
             | Kind::Release(_)
             | Kind::RollbackTo(_) => "transaction",
-            Kind::Set | Kind::SetConstraints(_) => "set",
+            Kind::Set | Kind::SetConstraints(..) => "set",
             Kind::Explain => "explain",
             Kind::Execute(_) => "execute",
             _ => "other",
@@ -220,8 +221,8 @@ fn pre_parse_alter(sql: &str) -> Option<Result<Kind>> {
     Some(ddl.map(|d| Kind::PreParsedDdl(Box::new(d))))
 }
 
-/// `SET CONSTRAINTS ALL { DEFERRED | IMMEDIATE }`, which sqlparser does
-/// not read; constraints named one by one are not built.
+/// `SET CONSTRAINTS { ALL | name [, …] } { DEFERRED | IMMEDIATE }`, which
+/// sqlparser does not read.
 fn set_constraints(sql: &str) -> Option<Result<Kind>> {
     let words: Vec<String> = sql
         .trim()
@@ -233,16 +234,48 @@ fn set_constraints(sql: &str) -> Option<Result<Kind>> {
         return None;
     }
     Some(match words.as_slice() {
-        [_, _, all, mode] if all == "ALL" && mode == "DEFERRED" => Ok(Kind::SetConstraints(true)),
-        [_, _, all, mode] if all == "ALL" && mode == "IMMEDIATE" => Ok(Kind::SetConstraints(false)),
-        [.., mode] if mode == "DEFERRED" || mode == "IMMEDIATE" => Err(Error::Unsupported(
-            "SET CONSTRAINTS naming constraints (SET CONSTRAINTS ALL works)".into(),
-        )),
+        [_, _, all, mode] if all == "ALL" && mode == "DEFERRED" => {
+            Ok(Kind::SetConstraints(true, None))
+        }
+        [_, _, all, mode] if all == "ALL" && mode == "IMMEDIATE" => {
+            Ok(Kind::SetConstraints(false, None))
+        }
+        [_, _, .., mode] if words.len() > 3 && (mode == "DEFERRED" || mode == "IMMEDIATE") => {
+            constraint_names(sql).map(|n| Kind::SetConstraints(mode == "DEFERRED", Some(n)))
+        }
         _ => Err(Error::Syntax(format!(
             "syntax error at or near \"{}\"",
             words.last().map(String::as_str).unwrap_or("CONSTRAINTS")
         ))),
     })
+}
+
+/// The constraints `SET CONSTRAINTS a, "B", public.c MODE` names, as
+/// PostgreSQL folds them.
+fn constraint_names(sql: &str) -> Result<Vec<String>> {
+    let text = sql.trim().trim_end_matches(';').trim();
+    let body = text
+        .split_once(|c: char| c.is_whitespace())
+        .and_then(|(_, rest)| rest.trim_start().split_once(|c: char| c.is_whitespace()))
+        .map(|(_, rest)| rest.trim())
+        .and_then(|rest| rest.rsplit_once(|c: char| c.is_whitespace()))
+        .map(|(names, _)| names)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for part in body.split(',') {
+        let part = part.trim();
+        let id = crate::sql::parse_expr(part)
+            .map_err(|_| Error::Syntax(format!("syntax error at or near \"{part}\"")))?;
+        let name = match id {
+            sqlparser::ast::Expr::Identifier(i) => crate::sql::ident_name(&i),
+            sqlparser::ast::Expr::CompoundIdentifier(ids) if ids.len() == 2 => {
+                crate::sql::ident_name(&ids[1])
+            }
+            _ => return Err(Error::Syntax(format!("syntax error at or near \"{part}\""))),
+        };
+        out.push(name);
+    }
+    Ok(out)
 }
 
 /// A statement of a script, parsed but not yet typed.
@@ -271,9 +304,17 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     {
         return parse_script("RESET timezone");
     }
-    if let Some(pieces) =
-        crate::sql::alter_sequence::split_script(sql, |p| pre_parse_alter(p).is_some())
-    {
+    // A script holding one of those (Django sends `ALTER TABLE …;
+    // SET CONSTRAINTS name IMMEDIATE` in one query) runs piece by piece.
+    let pre_parsed = |p: &str| {
+        pre_parse_alter(p).is_some()
+            || (p
+                .trim_start()
+                .get(..4)
+                .is_some_and(|w| w.eq_ignore_ascii_case("set "))
+                && set_constraints(p).is_some())
+    };
+    if let Some(pieces) = crate::sql::alter_sequence::split_script(sql, pre_parsed) {
         let mut out = Vec::new();
         for piece in pieces {
             out.extend(parse_script(&piece)?);

@@ -45,6 +45,9 @@ pub struct Session {
     /// SET CONSTRAINTS ALL DEFERRED (`Some(true)`) or IMMEDIATE in the
     /// open block; `None`: each constraint as declared.
     pub(crate) constraints_deferred: Option<bool>,
+    /// SET CONSTRAINTS naming constraints in the open block, which a later
+    /// SET CONSTRAINTS ALL overrides: deferred (true) or not, by name.
+    pub(crate) constraints_named: std::collections::HashMap<String, bool>,
     /// The open block's DDL, published at COMMIT.
     pub(super) ddl: ddl::Block,
     /// The open block's uncommitted table definitions, as this session
@@ -186,6 +189,7 @@ impl Session {
             held: Default::default(),
             ddl: ddl::Block::default(),
             constraints_deferred: None,
+            constraints_named: Default::default(),
             staged: Default::default(),
             temps: Default::default(),
             shared_temps,
@@ -397,17 +401,8 @@ impl Session {
         match (&p.kind, stmt) {
             (Kind::Noop(tag), _) => Ok(Outcome::Command(tag.clone())),
             (Kind::Signal(s), _) => self.coord.signal(s),
-            (Kind::SetConstraints(deferred), _) => {
-                // Outside a block PostgreSQL warns and changes nothing.
-                if self.txn == TxnState::InBlock {
-                    self.constraints_deferred = Some(*deferred);
-                } else {
-                    self.shared.warn_with(
-                        "25P01",
-                        "SET CONSTRAINTS can only be used in transaction blocks".into(),
-                    );
-                }
-                Ok(Outcome::Command("SET CONSTRAINTS".into()))
+            (Kind::SetConstraints(deferred, names), _) => {
+                super::write::foreign::set_constraints(self, *deferred, names.as_deref())
             }
             (Kind::Prepare(spec), _) => super::statements::prepare(self, spec),
             (Kind::Execute(spec), _) => super::statements::execute(self, spec, sink),

@@ -100,7 +100,8 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     // PostgreSQL runs the operations in passes, drops first, then new
     // columns, column attributes, keys, other constraints and defaults;
     // in the order written within a pass.
-    let mut ops: Vec<&AlterTableOperation> = at.operations.iter().collect();
+    let operations = with_inline_references(&at.operations);
+    let mut ops: Vec<&AlterTableOperation> = operations.iter().collect();
     ops.sort_by_key(|op| pass(op));
     let mut current = (*def).clone();
     for op in ops {
@@ -127,6 +128,42 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
         }
     }
     Ok(Outcome::Command("ALTER TABLE".into()))
+}
+
+/// `ADD COLUMN c … REFERENCES p (k)` as the column without its
+/// REFERENCES, then `ADD [CONSTRAINT n] FOREIGN KEY (c) REFERENCES p (k)`,
+/// which PostgreSQL's passes run after the column is there (checking the
+/// rows already there, which hold the column's default).
+fn with_inline_references(ops: &[AlterTableOperation]) -> Vec<AlterTableOperation> {
+    use sqlparser::ast::{ColumnOption, ForeignKeyConstraint};
+    let mut out = Vec::with_capacity(ops.len());
+    let mut constraints = Vec::new();
+    for op in ops {
+        let AlterTableOperation::AddColumn { column_def, .. } = op else {
+            out.push(op.clone());
+            continue;
+        };
+        let mut op = op.clone();
+        if let AlterTableOperation::AddColumn { column_def: cd, .. } = &mut op {
+            cd.options
+                .retain(|o| !matches!(o.option, ColumnOption::ForeignKey(_)));
+        }
+        out.push(op);
+        for o in &column_def.options {
+            if let ColumnOption::ForeignKey(fk) = &o.option {
+                constraints.push(AlterTableOperation::AddConstraint {
+                    constraint: TableConstraint::ForeignKey(ForeignKeyConstraint {
+                        name: o.name.clone(),
+                        columns: vec![column_def.name.clone()],
+                        ..fk.clone()
+                    }),
+                    not_valid: false,
+                });
+            }
+        }
+    }
+    out.extend(constraints);
+    out
 }
 
 /// Views keep their query as text: renaming, dropping or retyping a

@@ -556,8 +556,61 @@ pub(crate) fn check_still_referenced(
 /// run at every statement here, so the statement is refused by name
 /// (0A000) rather than failed with the violation. Outside a block the
 /// statement is its own transaction and fails as PostgreSQL's COMMIT does.
+/// `SET CONSTRAINTS { ALL | names } { DEFERRED | IMMEDIATE }`: outside a
+/// block PostgreSQL warns and changes nothing, after checking the names
+/// (42704 for one no FOREIGN KEY has; 42809 for deferring one that is
+/// not DEFERRABLE).
+pub(crate) fn set_constraints(
+    sess: &mut Session,
+    deferred: bool,
+    names: Option<&[String]>,
+) -> Result<crate::exec::Outcome> {
+    let in_block = sess.txn == crate::exec::TxnState::InBlock;
+    if !in_block {
+        sess.shared.warn_with(
+            "25P01",
+            "SET CONSTRAINTS can only be used in transaction blocks".into(),
+        );
+    }
+    let Some(names) = names else {
+        if in_block {
+            sess.constraints_deferred = Some(deferred);
+            sess.constraints_named.clear();
+        }
+        return Ok(crate::exec::Outcome::Command("SET CONSTRAINTS".into()));
+    };
+    let tables = sess.catalog().tables();
+    for name in names {
+        let fk = (tables.iter())
+            .flat_map(|t| t.foreign_keys.iter())
+            .find(|f| &f.name == name);
+        match fk {
+            None => {
+                return Err(Error::NoSuchObject(format!(
+                    "constraint \"{name}\" does not exist"
+                )))
+            }
+            Some(f) if deferred && !f.deferrable => {
+                return Err(Error::WrongObjectType(format!(
+                    "constraint \"{name}\" is not deferrable"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if in_block {
+        for name in names {
+            sess.constraints_named.insert(name.clone(), deferred);
+        }
+    }
+    Ok(crate::exec::Outcome::Command("SET CONSTRAINTS".into()))
+}
+
 fn deferred(sess: &Session, fk: &ForeignKey, e: Error) -> Error {
-    let is_deferred = fk.deferrable && sess.constraints_deferred.unwrap_or(fk.initially_deferred);
+    let is_deferred = fk.deferrable
+        && (sess.constraints_named.get(&fk.name).copied())
+            .or(sess.constraints_deferred)
+            .unwrap_or(fk.initially_deferred);
     if !is_deferred || sess.txn != crate::exec::TxnState::InBlock {
         return e;
     }

@@ -3,7 +3,9 @@ PostgreSQL schema editor emits for a small app (identity keys, varchar
 columns with `_like` pattern indexes, a CHECK, foreign keys added by
 ALTER TABLE as DEFERRABLE INITIALLY DEFERRED, a many-to-many table with
 its UNIQUE pair), each migration in one transaction, then a second
-migration adding a NOT NULL column with a default Django drops at once.
+migration adding a NOT NULL column with a default Django drops at once,
+and a third adding a ForeignKey field to a table with rows (its column
+with the constraint inline, then SET CONSTRAINTS naming it IMMEDIATE).
 The same statements run against PostgreSQL give the same results."""
 
 import uuid
@@ -46,6 +48,18 @@ def migration_two(p):
     return [
         f'ALTER TABLE "{p}_book" ADD COLUMN "isbn" varchar(13) DEFAULT \'\' NOT NULL',
         f'ALTER TABLE "{p}_book" ALTER COLUMN "isbn" DROP DEFAULT',
+    ]
+
+
+def migration_three(p):
+    # AddField(models.ForeignKey(Author, null=True)) on an existing table:
+    # the column with its constraint inline and, in the same execute,
+    # SET CONSTRAINTS naming it IMMEDIATE; then its index.
+    fk = f"{p}_book_editor_id_4c7a_fk_{p}_author_id"
+    return [
+        f'ALTER TABLE "{p}_book" ADD COLUMN "editor_id" bigint NULL CONSTRAINT "{fk}" '
+        f'REFERENCES "{p}_author"("id") DEFERRABLE INITIALLY DEFERRED; SET CONSTRAINTS "{fk}" IMMEDIATE',
+        f'CREATE INDEX "{p}_book_editor_id_4c7a" ON "{p}_book" ("editor_id")',
     ]
 
 
@@ -140,3 +154,33 @@ def test_a_second_migration_adds_a_column_with_a_passing_default(dsn, app):
                 f'INSERT INTO "{p}_book" ("title", "pages", "author_id") VALUES (%s, %s, %s)',
                 ("No isbn", 1, author),
             )
+
+
+def test_a_third_migration_adds_a_foreign_key_field(dsn, app):
+    p = app
+    apply(dsn, migration_one(p))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        author = conn.execute(
+            f'INSERT INTO "{p}_author" ("name", "email") VALUES (%s, %s) RETURNING "id"',
+            ("Ann", "al@example.com"),
+        ).fetchone()[0]
+        conn.execute(
+            f'INSERT INTO "{p}_book" ("title", "pages", "author_id") VALUES (%s, %s, %s)',
+            ("Earthsea", 183, author),
+        )
+    apply(dsn, migration_three(p))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        assert conn.execute(f'SELECT "editor_id" FROM "{p}_book"').fetchall() == [(None,)]
+        conn.execute(f'UPDATE "{p}_book" SET "editor_id" = %s', (author,))
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(f'UPDATE "{p}_book" SET "editor_id" = %s', (author + 1000,))
+        kinds = conn.execute(
+            "SELECT c.conname, c.condeferrable, c.condeferred FROM pg_constraint c "
+            "JOIN pg_class r ON r.oid = c.conrelid WHERE r.relname = %s AND c.contype = 'f' "
+            "ORDER BY c.conname",
+            (f"{p}_book",),
+        ).fetchall()
+        assert kinds == [
+            (f"{p}_book_author_id_fk_{p}_author_id", True, True),
+            (f"{p}_book_editor_id_4c7a_fk_{p}_author_id", True, True),
+        ]

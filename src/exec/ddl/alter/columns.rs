@@ -55,11 +55,6 @@ pub(super) fn add(
             "ADD COLUMN with a serial or identity column to a table that has rows".into(),
         ));
     }
-    if !ddl::foreign::column_specs(column_def)?.is_empty() {
-        return Err(Error::Unsupported(
-            "ADD COLUMN with a FOREIGN KEY (add the column, then the constraint)".into(),
-        ));
-    }
     if col.not_null && col.default.is_none() && col.generated.is_none() && has_rows(sess, def)? {
         return Err(Error::NotNullViolation(format!(
             "column \"{}\" of relation \"{}\" contains null values",
