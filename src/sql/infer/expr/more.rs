@@ -127,6 +127,7 @@ impl Env<'_> {
             "num_nulls" | "num_nonnulls" => PgType::Int4,
             "bit_count" => PgType::Int8,
             "get_byte" => PgType::Int4,
+            "enum_first" | "enum_last" => nth(self, 0)?,
             "pg_overlaps" => PgType::Bool,
             "set_byte" | "convert_to" | "pg_bytea_value" => PgType::Bytea,
             "convert_from" => PgType::Text,

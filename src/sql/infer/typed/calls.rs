@@ -39,6 +39,19 @@ pub(super) fn by_argument_types(
             )));
         }
     }
+    // enum_first / enum_last answer from the argument's enum type alone.
+    if let ("enum_first" | "enum_last", [PgType::Enum(t)]) = (name, types) {
+        let label = match name {
+            "enum_first" => t.labels.first(),
+            _ => t.labels.last(),
+        };
+        return Ok(Some(
+            label.map_or_else(|| Expr::value(Value::Null), |l| string(l.clone())),
+        ));
+    }
+    if name == "enum_range" && matches!(types.first(), Some(PgType::Enum(_))) {
+        return Err(refuse("enum_range (arrays of enums)".into()));
+    }
     // A quoted literal given where the function takes bytea is bytea
     // input, as PostgreSQL resolves the unknown literal.
     if matches!(name, "get_byte" | "set_byte" | "convert_from") {
