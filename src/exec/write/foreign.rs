@@ -61,13 +61,26 @@ pub(crate) fn read(sess: &mut Session, sql: &str, params: &[Datum]) -> Result<Ve
         let schema = crate::exec::system::SystemSchema(&catalog);
         crate::sql::infer::type_numeric(&mut stmt, &schema, &[])?;
     }
-    let (sql, _) = crate::exec::query::compile(sess, stmt, params)?;
-    let mut rows = Vec::new();
-    sess.conn.query(&sql, params, &mut |r| {
-        rows.push(r);
-        Ok(())
-    })?;
-    Ok(rows)
+    let run = |sess: &mut Session| -> Result<Vec<Vec<Datum>>> {
+        let (sql, _) = crate::exec::query::compile(sess, stmt.clone(), params)?;
+        let mut rows = Vec::new();
+        sess.conn.query(&sql, params, &mut |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    };
+    match (run(sess), sess.cluster.clone()) {
+        // A copy this statement's reads counted on was compacted or dropped
+        // at its home meanwhile: read again from the homes, as a client's
+        // query runs again (`Session::retrying_peers`).
+        (Err(Error::StaleCopy(m)), Some(c)) => {
+            tracing::debug!(shard = %m, "a copy read here is gone at its home; asking the homes");
+            sess.reads = std::sync::Arc::new(c.reads_avoiding(&Default::default(), false));
+            run(sess)
+        }
+        (r, _) => r,
+    }
 }
 
 /// A value as a key compares: equal values of the types a FOREIGN KEY may
