@@ -114,14 +114,8 @@ fn function(f: &sqlparser::ast::Function) -> Result<()> {
 fn expression(def: &TableDef, col: &Column) -> Result<Expr> {
     let text = col.generated.as_deref().unwrap_or_default();
     let e = crate::sql::parse_expr(text)?;
-    let query = format!("SELECT ({text}) FROM {}", crate::types::quote(&def.name));
-    let stmt = crate::sql::parse(&query)?
-        .pop()
-        .ok_or_else(|| Error::Internal("empty statement".into()))?;
-    let from = crate::sql::infer::result_columns(&stmt, &OwnTable(def), &[])?
-        .pop()
-        .map(|(_, t)| t)
-        .unwrap_or(PgType::Unknown);
+    let from = type_in(def, text)?;
+    refuse_setting_text(def, col, &e)?;
     let int = |t: &PgType| matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8);
     let to = &col.ty;
     if from == *to || (int(&from) && int(to)) {
@@ -130,8 +124,9 @@ fn expression(def: &TableDef, col: &Column) -> Result<Expr> {
     let converts = match to {
         PgType::Numeric(_) => int(&from) || matches!(from, PgType::Numeric(_)),
         PgType::Int2 | PgType::Int4 | PgType::Int8 => matches!(from, PgType::Numeric(_)),
-        // A value's text is its output, by either kind of cast.
-        PgType::Text | PgType::Varchar(None) => true,
+        // A value's text is its output, by either kind of cast, where no
+        // session setting changes it.
+        PgType::Text | PgType::Varchar(None) => !setting_text(&from),
         _ => false,
     };
     if !converts {
@@ -146,6 +141,66 @@ fn expression(def: &TableDef, col: &Column) -> Result<Expr> {
         )));
     }
     crate::sql::infer::cast_to(e, to)
+}
+
+/// The type of expression `text` over `def`'s columns, as a query types it.
+fn type_in(def: &TableDef, text: &str) -> Result<PgType> {
+    let query = format!("SELECT ({text}) FROM {}", crate::types::quote(&def.name));
+    let stmt = crate::sql::parse(&query)?
+        .pop()
+        .ok_or_else(|| Error::Internal("empty statement".into()))?;
+    Ok(
+        crate::sql::infer::result_columns(&stmt, &OwnTable(def), &[])?
+            .pop()
+            .map_or(PgType::Unknown, |(_, t)| t),
+    )
+}
+
+/// Types whose text depends on a session setting (DateStyle, TimeZone,
+/// IntervalStyle, extra_float_digits, bytea_output): computed once when a
+/// row is written, their text would be the writing session's.
+fn setting_text(t: &PgType) -> bool {
+    matches!(
+        t,
+        PgType::Date
+            | PgType::Time
+            | PgType::Timestamp
+            | PgType::Timestamptz
+            | PgType::Interval
+            | PgType::Float4
+            | PgType::Float8
+            | PgType::Bytea
+    )
+}
+
+/// A cast to text of such a value inside the expression is refused
+/// (PostgreSQL refuses the date and time ones as not immutable, 42P17;
+/// it takes the float ones, and keeps the writing session's digits).
+fn refuse_setting_text(def: &TableDef, col: &Column, e: &Expr) -> Result<()> {
+    let mut casts = Vec::new();
+    let _ = sqlparser::ast::visit_expressions(e, |x| {
+        if let Expr::Cast {
+            expr, data_type, ..
+        } = x
+        {
+            let to = PgType::from_sql(data_type).unwrap_or(PgType::Unknown);
+            if matches!(to, PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_)) {
+                casts.push(expr.to_string());
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    for inner in casts {
+        let t = type_in(def, &inner)?;
+        if setting_text(&t) {
+            return Err(Error::Unsupported(format!(
+                "generated column \"{}\" casting a value of type {} to text (its text depends on session settings)",
+                col.name,
+                t.display_name()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Column `col`'s generation expression in SQLite SQL, for the open
