@@ -24,6 +24,7 @@ pub mod array;
 pub mod backup;
 pub mod builtin;
 mod convert;
+pub use convert::utf8_text;
 pub mod coordination;
 pub mod datetime;
 pub mod enums;

@@ -166,7 +166,7 @@ fn insert(
         }
     }
     let returning = ins.returning.is_some();
-    generated::leave_out(ins, &def)?;
+    generated::leave_out(ins, &def);
     fill_defaults(ins, &def)?;
     if ins.on.is_some() {
         upsert::mark_updated_rows(ins)?;

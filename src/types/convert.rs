@@ -552,5 +552,32 @@ pub(super) fn parse_binary(ty: &PgType, b: &[u8]) -> Result<Datum> {
     })
 }
 
+/// Bytes as text (a parameter's, `convert_from`'s): UTF-8 without NUL, or
+/// PostgreSQL's 22021 naming the offending bytes (a character's worth, as
+/// PostgreSQL shows).
+pub fn utf8_text(bytes: &[u8]) -> Result<&str> {
+    let bad = |at: usize| {
+        let len = match bytes[at] {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        let shown: Vec<String> = bytes[at..(at + len).min(bytes.len())]
+            .iter()
+            .map(|b| format!("0x{b:02x}"))
+            .collect();
+        Error::CharacterNotInRepertoire(format!(
+            "invalid byte sequence for encoding \"UTF8\": {}",
+            shown.join(" ")
+        ))
+    };
+    let s = std::str::from_utf8(bytes).map_err(|e| bad(e.valid_up_to()))?;
+    match bytes.iter().position(|b| *b == 0) {
+        Some(at) => Err(bad(at)),
+        None => Ok(s),
+    }
+}
+
 #[cfg(test)]
 mod tests;

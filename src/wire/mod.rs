@@ -258,12 +258,12 @@ fn bind_params(portal: &Portal<Arc<Prepared>>, zone: Zone) -> PgWireResult<Vec<D
                                 t.name()
                             ))),
                             None if is_text_like(&ty) => {
-                                text_bytes(bytes).and_then(|_| ty.parse_binary(bytes))
+                                crate::types::utf8_text(bytes).and_then(|_| ty.parse_binary(bytes))
                             }
                             None => ty.parse_binary(bytes),
                         }
                     } else {
-                        text_bytes(bytes).and_then(|s| ty.parse_text_in(s, zone))
+                        crate::types::utf8_text(bytes).and_then(|s| ty.parse_text_in(s, zone))
                     };
                     r.map_err(to_pg)
                 }
@@ -301,32 +301,6 @@ fn is_text_like(ty: &PgType) -> bool {
         ty,
         PgType::Text | PgType::Varchar(_) | PgType::Bpchar(_) | PgType::Json | PgType::Enum(_)
     )
-}
-
-/// A parameter's bytes as text: UTF-8 without NUL, or PostgreSQL's 22021
-/// naming the offending bytes (a character's worth, as PostgreSQL shows).
-fn text_bytes(bytes: &[u8]) -> Result<&str, Error> {
-    let bad = |at: usize| {
-        let len = match bytes[at] {
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF7 => 4,
-            _ => 1,
-        };
-        let shown: Vec<String> = bytes[at..(at + len).min(bytes.len())]
-            .iter()
-            .map(|b| format!("0x{b:02x}"))
-            .collect();
-        Error::CharacterNotInRepertoire(format!(
-            "invalid byte sequence for encoding \"UTF8\": {}",
-            shown.join(" ")
-        ))
-    };
-    let s = std::str::from_utf8(bytes).map_err(|e| bad(e.valid_up_to()))?;
-    match bytes.iter().position(|b| *b == 0) {
-        Some(at) => Err(bad(at)),
-        None => Ok(s),
-    }
 }
 
 /// The notifications that arrived for an idle session (LISTEN), which

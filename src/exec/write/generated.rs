@@ -4,13 +4,12 @@
 
 use sqlparser::ast::{Expr, Insert, ObjectName, OnConflictAction, OnInsert, SetExpr};
 
-use crate::error::Result;
 use crate::sql::ident_name;
 use crate::types::table::TableDef;
 
 /// Take `ins`'s generated target columns out of its column list, its
 /// VALUES rows and its ON CONFLICT DO UPDATE assignments.
-pub(super) fn leave_out(ins: &mut Insert, def: &TableDef) -> Result<()> {
+pub(super) fn leave_out(ins: &mut Insert, def: &TableDef) {
     let generated = |name: &ObjectName| {
         name.0
             .last()
@@ -28,7 +27,7 @@ pub(super) fn leave_out(ins: &mut Insert, def: &TableDef) -> Result<()> {
     }
     let drop: Vec<bool> = ins.columns.iter().map(generated).collect();
     if !drop.contains(&true) {
-        return Ok(());
+        return;
     }
     // A statement that names only generated columns writes a row of
     // defaults: it keeps the first other column, set to DEFAULT.
@@ -55,5 +54,4 @@ pub(super) fn leave_out(ins: &mut Insert, def: &TableDef) -> Result<()> {
         }
     }
     ins.columns.extend(filler);
-    Ok(())
 }

@@ -227,8 +227,3 @@ pub fn shown(def: &TableDef, text: &str) -> String {
         Err(_) => format!("({text})"),
     }
 }
-
-/// Whether generation expression `text` reads column `name`.
-pub fn reads(text: &str, name: &str) -> bool {
-    crate::sql::index_expr::mentions(text, name)
-}

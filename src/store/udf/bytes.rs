@@ -148,9 +148,7 @@ fn convert_to(ctx: &mut Context<'_>) -> FnResult {
                     Ok(b) => out.push(b),
                     Err(_) => {
                         let mut buf = [0u8; 4];
-                        let seq: Vec<String> = ch
-                            .encode_utf8(&mut buf)
-                            .bytes()
+                        let seq: Vec<String> = (ch.encode_utf8(&mut buf).bytes())
                             .map(|b| format!("0x{b:02x}"))
                             .collect();
                         return Err(fail(Error::UntranslatableCharacter(format!(
@@ -174,22 +172,9 @@ fn convert_from(ctx: &mut Context<'_>) -> FnResult {
     };
     let text = match encoding(&name, "source")? {
         Encoding::Latin1 => b.iter().map(|&x| char::from(x)).collect(),
-        Encoding::Utf8 | Encoding::SqlAscii => match String::from_utf8(b) {
-            Ok(s) => s,
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let bad = e.as_bytes();
-                let len = e.utf8_error().error_len().unwrap_or(bad.len() - at);
-                let seq: Vec<String> = bad[at..at + len]
-                    .iter()
-                    .map(|b| format!("0x{b:02x}"))
-                    .collect();
-                return Err(fail(Error::CharacterNotInRepertoire(format!(
-                    "invalid byte sequence for encoding \"UTF8\": {}",
-                    seq.join(" ")
-                ))));
-            }
-        },
+        Encoding::Utf8 | Encoding::SqlAscii => {
+            crate::types::utf8_text(&b).map_err(fail)?.to_string()
+        }
     };
     if text.contains('\0') {
         return Err(fail(Error::CharacterNotInRepertoire(

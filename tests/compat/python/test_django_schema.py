@@ -70,6 +70,21 @@ def apply(dsn, statements):
                 conn.execute(sql)
 
 
+def one_book(dsn, p, author, book):
+    """Apply the first migration and store one author with one book;
+    returns the author's id."""
+    apply(dsn, migration_one(p))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        author_id = conn.execute(
+            f'INSERT INTO "{p}_author" ("name", "email") VALUES (%s, %s) RETURNING "id"', author
+        ).fetchone()[0]
+        conn.execute(
+            f'INSERT INTO "{p}_book" ("title", "pages", "author_id") VALUES (%s, %s, %s)',
+            (*book, author_id),
+        )
+    return author_id
+
+
 @pytest.fixture
 def app():
     return "dj" + uuid.uuid4().hex[:8]
@@ -130,16 +145,7 @@ def test_a_django_style_schema_applies_and_holds_its_constraints(dsn, app):
 
 def test_a_second_migration_adds_a_column_with_a_passing_default(dsn, app):
     p = app
-    apply(dsn, migration_one(p))
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        author = conn.execute(
-            f'INSERT INTO "{p}_author" ("name", "email") VALUES (%s, %s) RETURNING "id"',
-            ("Ted", "tc@example.com"),
-        ).fetchone()[0]
-        conn.execute(
-            f'INSERT INTO "{p}_book" ("title", "pages", "author_id") VALUES (%s, %s, %s)',
-            ("Stories", 281, author),
-        )
+    author = one_book(dsn, p, ("Ted", "tc@example.com"), ("Stories", 281))
     apply(dsn, migration_two(p))
     with psycopg.connect(dsn, autocommit=True) as conn:
         assert conn.execute(f'SELECT "isbn" FROM "{p}_book"').fetchall() == [("",)]
@@ -158,16 +164,7 @@ def test_a_second_migration_adds_a_column_with_a_passing_default(dsn, app):
 
 def test_a_third_migration_adds_a_foreign_key_field(dsn, app):
     p = app
-    apply(dsn, migration_one(p))
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        author = conn.execute(
-            f'INSERT INTO "{p}_author" ("name", "email") VALUES (%s, %s) RETURNING "id"',
-            ("Ann", "al@example.com"),
-        ).fetchone()[0]
-        conn.execute(
-            f'INSERT INTO "{p}_book" ("title", "pages", "author_id") VALUES (%s, %s, %s)',
-            ("Earthsea", 183, author),
-        )
+    author = one_book(dsn, p, ("Ann", "al@example.com"), ("Earthsea", 183))
     apply(dsn, migration_three(p))
     with psycopg.connect(dsn, autocommit=True) as conn:
         assert conn.execute(f'SELECT "editor_id" FROM "{p}_book"').fetchall() == [(None,)]

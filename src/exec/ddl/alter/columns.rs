@@ -428,7 +428,9 @@ fn drop_generated_readers(
 ) -> Result<()> {
     let readers: Vec<String> = (def.columns.iter())
         .filter(|c| c.name != name)
-        .filter(|c| (c.generated.as_deref()).is_some_and(|g| ddl::generated::reads(g, name)))
+        .filter(|c| {
+            (c.generated.as_deref()).is_some_and(|g| crate::sql::index_expr::mentions(g, name))
+        })
         .map(|c| c.name.clone())
         .collect();
     if readers.is_empty() {

@@ -17,12 +17,9 @@
 use super::existing_rows;
 use crate::error::{Error, Result};
 use crate::exec::Session;
+use crate::types::number::is_number as number;
 use crate::types::table::{same_values, TableDef};
 use crate::types::{quote, PgType};
-
-fn number(t: &PgType) -> bool {
-    crate::types::number::is_number(t)
-}
 
 fn string(t: &PgType) -> bool {
     matches!(t, PgType::Text | PgType::Varchar(_))

@@ -52,7 +52,7 @@ pub(super) fn set_type(
         ));
     }
     let reader = (def.columns.iter()).find(|c| {
-        (c.generated.as_deref()).is_some_and(|g| crate::sql::ddl::generated::reads(g, &col.name))
+        (c.generated.as_deref()).is_some_and(|g| crate::sql::index_expr::mentions(g, &col.name))
     });
     if let Some(reader) = reader {
         return Err(Error::NotSupported(
