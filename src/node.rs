@@ -20,7 +20,11 @@ pub fn run(config: Config) -> Result<()> {
         .thread_stack_size(crate::sql::STACK_SIZE)
         .build()
         .map_err(Error::internal)?;
-    runtime.block_on(serve(config))
+    let served = runtime.block_on(serve(config));
+    // Client connections run on threads of their own with their sockets
+    // in this runtime: they stop before it does.
+    crate::exec::host::close_all();
+    served
 }
 
 async fn serve(config: Config) -> Result<()> {

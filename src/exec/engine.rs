@@ -38,7 +38,8 @@ impl Engine {
         })
     }
 
-    /// Start a session for `user` on a thread of its own.
+    /// Start a session for `user` on the calling connection's thread
+    /// (`exec::host`).
     /// `client` is the address it connected from.
     pub async fn spawn_session(
         &self,

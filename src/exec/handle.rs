@@ -1,8 +1,9 @@
-//! The async face of a session. Each session runs on a thread of its own
-//! that owns its SQLite connection (blocking code never runs on the async
-//! runtime); jobs go to it over a channel and rows come back in batches
-//! over a bounded channel, so a slow client backpressures the query and
-//! memory stays bounded.
+//! The async face of a session. Each session runs on one thread that owns
+//! its SQLite connection (blocking code never runs on the runtime's
+//! workers): its client connection's (`exec::host`), or one of its own.
+//! Jobs go to it over a channel and rows come back in batches over a
+//! bounded channel, so a slow client backpressures the query and memory
+//! stays bounded.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Error, Result};
 use crate::exec::backends::Backends;
+use crate::exec::host::{self, JobSender};
 use crate::exec::{Outcome, Prepared, Session};
 use crate::store::Store;
 use crate::types::Datum;
@@ -22,8 +24,6 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// (pgbench, psql's `\copy`), and a trip to the session thread per line
 /// cost more than the line's parsing and insert.
 const COPY_CHUNK_BYTES: usize = 256 * 1024;
-
-type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
 /// A message of a running statement.
 pub enum Event {
@@ -97,7 +97,7 @@ impl RowStream {
 }
 
 pub struct SessionHandle {
-    jobs: std::sync::mpsc::Sender<Job>,
+    jobs: JobSender,
     shared: Arc<crate::exec::Shared>,
     timed_out: Arc<AtomicBool>,
     /// COPY data received and not yet handed to the session.
@@ -105,8 +105,9 @@ pub struct SessionHandle {
 }
 
 impl SessionHandle {
-    /// Start a session thread for `user`; with `cluster`, its queries
-    /// read the peers' data too.
+    /// Start a session for `user`: on this thread when it is a client
+    /// connection's (`exec::host`), else on a thread of its own; with
+    /// `cluster`, its queries read the peers' data too.
     /// With `listed`, the session is a client's: `pg_stat_activity`
     /// lists it in those backends, with that client address.
     pub async fn spawn(
@@ -116,7 +117,6 @@ impl SessionHandle {
         cluster: Option<Arc<crate::cluster::Cluster>>,
         listed: Option<(Arc<Backends>, Option<std::net::SocketAddr>)>,
     ) -> Result<SessionHandle> {
-        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
         let shared = Arc::new(crate::exec::Shared::default());
         {
             let mut a = shared.activity.lock();
@@ -126,30 +126,12 @@ impl SessionHandle {
             a.client = listed.as_ref().and_then(|(_, addr)| *addr);
         }
         let backends = listed.map(|(b, _)| b);
-        let (ready_tx, ready_rx) = oneshot::channel();
         let for_session = shared.clone();
-        std::thread::Builder::new()
-            .name(format!("session-{pid}"))
-            .stack_size(crate::sql::STACK_SIZE)
-            .spawn(move || {
-                let mut sess = match Session::new(store, user, pid, for_session, cluster, backends)
-                {
-                    Ok(s) => s,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                while let Ok(job) = rx.recv() {
-                    job(&mut sess);
-                    sess.publish_txn_state();
-                }
-            })
-            .map_err(Error::internal)?;
-        ready_rx
-            .await
-            .map_err(|_| Error::Internal("session thread failed to start".into()))??;
+        let make = move || Session::new(store, user, pid, for_session, cluster, backends);
+        let jobs = match host::adopt(make) {
+            Ok(adopted) => adopted?,
+            Err(make) => Self::own_thread(pid, make).await?,
+        };
         Ok(SessionHandle {
             jobs,
             shared,
@@ -158,19 +140,48 @@ impl SessionHandle {
         })
     }
 
+    /// A thread that runs the session `make` builds and takes its jobs
+    /// until every sender is gone.
+    async fn own_thread(
+        pid: i32,
+        make: impl FnOnce() -> Result<Session> + Send + 'static,
+    ) -> Result<JobSender> {
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("session-{pid}"))
+            .stack_size(crate::sql::STACK_SIZE)
+            .spawn(move || {
+                let (jobs, rx) = JobSender::new(std::thread::current());
+                let mut sess = match make() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(jobs));
+                while let Ok(job) = rx.recv() {
+                    job(&mut sess);
+                    sess.publish_txn_state();
+                }
+            })
+            .map_err(Error::internal)?;
+        drop(thread);
+        ready_rx
+            .await
+            .map_err(|_| Error::Internal("session thread failed to start".into()))?
+    }
+
     /// Run `f` on the session thread.
     pub async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Session) -> T + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Box::new(move |s| {
-                let _ = tx.send(f(s));
-            }))
-            .map_err(|_| Error::Internal("session thread is gone".into()))?;
-        rx.await
-            .map_err(|_| Error::Internal("session thread is gone".into()))
+        self.jobs.send(Box::new(move |s| {
+            let _ = tx.send(f(s));
+        }))?;
+        rx.await.map_err(|_| host::gone())
     }
 
     /// A CopyData message of COPY FROM STDIN: kept until a chunk's worth
@@ -327,49 +338,46 @@ impl SessionHandle {
         let slot = Arc::new(parking_lot::Mutex::new(None));
         let prepared = slot.clone();
         let shared = self.shared.clone();
-        self.jobs
-            .send(Box::new(move |s| {
-                let (p, params) = match step(s) {
-                    Ok(Step::Run(p, params)) => (p, params),
-                    Ok(Step::Return(p)) => {
-                        *prepared.lock() = Some(p);
-                        let _ = tx.blocking_send(Msg::NotRun);
-                        return;
-                    }
-                    Err(e) => {
-                        let _ = tx.blocking_send(Msg::Last(vec![], Err(e)));
-                        return;
-                    }
-                };
-                *prepared.lock() = Some(p.clone());
-                let mut batch = Vec::new();
-                let mut sink = |row: Vec<Datum>| {
-                    shared.rows_sent.fetch_add(1, Ordering::Relaxed);
-                    batch.push(row);
-                    if batch.len() >= BATCH_ROWS {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                        tx.blocking_send(Msg::Rows(full))
-                            .map_err(|_| Error::Canceled)?;
-                    }
-                    Ok(())
-                };
-                let r = s.execute(&p, &params, &mut sink);
-                if r.is_err() {
-                    batch.clear();
+        self.jobs.send(Box::new(move |s| {
+            let (p, params) = match step(s) {
+                Ok(Step::Run(p, params)) => (p, params),
+                Ok(Step::Return(p)) => {
+                    *prepared.lock() = Some(p);
+                    let _ = deliver(&tx, Msg::NotRun);
+                    return;
                 }
-                if let Some(t) = timer {
-                    t.abort();
+                Err(e) => {
+                    let _ = deliver(&tx, Msg::Last(vec![], Err(e)));
+                    return;
                 }
-                let _ = tx.blocking_send(Msg::Last(batch, fix(r)));
-            }))
-            .map_err(|_| Error::Internal("session thread is gone".into()))?;
+            };
+            *prepared.lock() = Some(p.clone());
+            let mut batch = Vec::new();
+            let mut sink = |row: Vec<Datum>| {
+                shared.rows_sent.fetch_add(1, Ordering::Relaxed);
+                batch.push(row);
+                if batch.len() >= BATCH_ROWS {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                    deliver(&tx, Msg::Rows(full)).map_err(|()| Error::Canceled)?;
+                }
+                Ok(())
+            };
+            let r = s.execute(&p, &params, &mut sink);
+            if r.is_err() {
+                batch.clear();
+            }
+            if let Some(t) = timer {
+                t.abort();
+            }
+            let _ = deliver(&tx, Msg::Last(batch, fix(r)));
+        }))?;
         let mut stream = RowStream {
             first: None,
             end: None,
             rx,
         };
         let Some(msg) = stream.rx.recv().await else {
-            return Err(Error::Internal("session thread is gone".into()));
+            return Err(host::gone());
         };
         let p = slot.lock().take();
         if matches!(msg, Msg::NotRun) {
@@ -400,5 +408,22 @@ impl SessionHandle {
             })
             .abort_handle(),
         )
+    }
+}
+
+/// Send `msg` to the statement's connection, waiting while the channel is
+/// full: on a connection's own thread by polling the connection, which
+/// takes the batches (`host::wait_for`), elsewhere by blocking. `Err` when
+/// the connection stopped listening.
+fn deliver(tx: &mpsc::Sender<Msg>, msg: Msg) -> std::result::Result<(), ()> {
+    let msg = match tx.try_send(msg) {
+        Ok(()) => return Ok(()),
+        Err(mpsc::error::TrySendError::Closed(_)) => return Err(()),
+        Err(mpsc::error::TrySendError::Full(msg)) => msg,
+    };
+    match host::wait_for(|| tx.capacity() > 0 || tx.is_closed()) {
+        None => tx.blocking_send(msg).map_err(drop),
+        Some(true) => tx.try_send(msg).map_err(drop),
+        Some(false) => Err(()),
     }
 }

@@ -1,8 +1,9 @@
 //! Statement execution. `prepare` turns SQL text into `Prepared`
 //! statements (classified, typed); a `Session` runs them on its own SQLite
 //! connection to `segments.db`, which is where the session's transaction
-//! lives. Sessions are blocking code: `exec::handle` runs each on its own
-//! thread and gives the async world a `SessionHandle`.
+//! lives. Sessions are blocking code: a client's session runs on its
+//! connection's own thread (`exec::host`), others on a thread of their
+//! own, and `exec::handle` gives the async world a `SessionHandle`.
 
 pub mod backends;
 pub mod backup;
@@ -14,6 +15,7 @@ pub mod engine;
 pub mod explain;
 pub mod fragment;
 pub mod handle;
+pub mod host;
 pub mod isolation;
 pub mod lifted;
 pub mod locks;

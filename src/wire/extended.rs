@@ -11,7 +11,8 @@ use futures::{Sink, SinkExt, StreamExt};
 use pgwire::api::portal::{Portal, PortalExecutionState};
 use pgwire::api::query::ExtendedQueryHandler;
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, Response, Tag,
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, QueryResponse, Response,
+    Tag,
 };
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
@@ -292,15 +293,20 @@ where
         true
     };
     if needs_fetch {
-        let fetched = portal.fetch(max_rows).await?;
-        let mut response = fetched.response;
+        let (mut response, suspended) = match max_rows {
+            0 => (rest(&portal).await?, false),
+            _ => {
+                let fetched = portal.fetch(max_rows).await?;
+                (fetched.response, fetched.suspended)
+            }
+        };
         let command_tag = response.command_tag().to_owned();
         let mut rows = 0;
         while let Some(row) = response.data_rows().next().await {
             client.feed(PgWireBackendMessage::DataRow(row?)).await?;
             rows += 1;
         }
-        if fetched.suspended {
+        if suspended {
             client
                 .feed(PgWireBackendMessage::PortalSuspended(PortalSuspended::new()))
                 .await?;
@@ -320,4 +326,23 @@ where
     }
     super::params::report_changes(client).await?;
     Ok(())
+}
+
+/// All the rows a portal has left, taken as they come (the portal is done):
+/// pgwire's `fetch(0)` would gather them into memory first, where a slow
+/// client must slow the statement instead.
+async fn rest(portal: &Portal<Arc<Prepared>>) -> PgWireResult<QueryResponse> {
+    let state = portal.state();
+    let mut state = state.lock().await;
+    match std::mem::replace(&mut *state, PortalExecutionState::Finished) {
+        PortalExecutionState::Suspended(response) => Ok(response),
+        PortalExecutionState::Finished => Ok(QueryResponse::new(
+            Arc::new(vec![]),
+            futures::stream::empty(),
+        )),
+        PortalExecutionState::Initial => {
+            *state = PortalExecutionState::Initial;
+            Err(PgWireError::PortalNotStarted)
+        }
+    }
 }

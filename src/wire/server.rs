@@ -105,6 +105,7 @@ pub async fn serve(
         Handlers::new(engine, tls, max_connections)
             .map_err(|e| crate::error::Error::InvalidParameter(format!("TLS certificate: {e}")))?,
     );
+    let runtime = tokio::runtime::Handle::current();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -113,11 +114,16 @@ pub async fn serve(
                 Ok((tcp, _)) => {
                     let _ = tcp.set_nodelay(true);
                     let h = handlers.clone();
-                    tokio::spawn(async move {
+                    // Each connection runs on a thread of its own, with
+                    // its session (`exec::host`).
+                    let spawned = crate::exec::host::spawn_connection(runtime.clone(), move || async move {
                         if let Err(e) = connection(tcp, h).await {
                             tracing::debug!(error = %e, "connection ended with an error");
                         }
                     });
+                    if let Err(e) = spawned {
+                        tracing::warn!(error = %e, "no thread for a connection");
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
