@@ -20,11 +20,7 @@ pub fn run(config: Config) -> Result<()> {
         .thread_stack_size(crate::sql::STACK_SIZE)
         .build()
         .map_err(Error::internal)?;
-    let served = runtime.block_on(serve(config));
-    // Client connections run on threads of their own with their sockets
-    // in this runtime: they stop before it does.
-    crate::exec::host::close_all();
-    served
+    runtime.block_on(serve(config))
 }
 
 async fn serve(config: Config) -> Result<()> {

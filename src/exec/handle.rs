@@ -151,7 +151,7 @@ impl SessionHandle {
             .name(format!("session-{pid}"))
             .stack_size(crate::sql::STACK_SIZE)
             .spawn(move || {
-                let (jobs, rx) = JobSender::new(std::thread::current());
+                let (jobs, rx) = JobSender::new();
                 let mut sess = match make() {
                     Ok(s) => s,
                     Err(e) => {
@@ -401,12 +401,13 @@ impl SessionHandle {
         let shared = self.shared.clone();
         let flag = self.timed_out.clone();
         Some(
-            tokio::spawn(async move {
-                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-                flag.store(true, Ordering::Relaxed);
-                shared.interrupt_all();
-            })
-            .abort_handle(),
+            host::background()
+                .spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                    flag.store(true, Ordering::Relaxed);
+                    shared.interrupt_all();
+                })
+                .abort_handle(),
         )
     }
 }

@@ -1,25 +1,29 @@
 //! The OS thread a client's connection lives on. PostgreSQL gives each
 //! connection a process; MosaicDB gives each an OS thread that runs both
-//! the connection's protocol loop (an async future, polled here) and its
-//! session's blocking SQLite work, so a statement never crosses threads:
-//! the connection hands the session a job and awaits it, the job runs on
-//! this thread as soon as the connection waits, and the job's rows go back
-//! through a bounded channel that the job drains, when it is full, by
-//! polling the connection itself ([`wait_for`]).
+//! the connection's protocol loop (an async future) and its session's
+//! blocking SQLite work, so a statement never crosses threads.
 //!
-//! The connection's socket and timers stay registered with the node's
-//! runtime (entered here): its workers watch them and wake this thread.
+//! The thread has a runtime of its own (current-thread: its socket, its
+//! timers), which polls the connection until the connection has handed
+//! the session a job; the jobs then run outside the runtime, and the
+//! runtime polls the connection again. A job whose rows fill the channel
+//! to the connection waits by polling the connection until it has taken
+//! them ([`wait_for`]). Jobs run outside the runtime so that they may
+//! block as sessions do, on the node's runtime for the cluster's calls
+//! too; what must run beside a job (a statement's timeout) goes to the
+//! node's runtime ([`background`]).
+//!
 //! Sessions that serve no client (peers' requests, background settling)
 //! run on a thread of their own that only takes jobs
 //! (`SessionHandle::spawn`).
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
-use std::task::{Context, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use crate::error::{Error, Result};
 use crate::exec::Session;
@@ -27,27 +31,27 @@ use crate::exec::Session;
 /// Work for a session, run on its thread.
 pub(crate) type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
-/// Set when the node stops: hosts end their connections without polling
-/// them again (the runtime their sockets and timers belong to is going).
-static CLOSING: AtomicBool = AtomicBool::new(false);
-
-/// Sends jobs to a session's thread and wakes it.
+/// Sends jobs to a session's thread.
 #[derive(Clone)]
 pub(crate) struct JobSender {
     tx: mpsc::Sender<Job>,
-    thread: std::thread::Thread,
+    /// A connection's thread: woken through its runtime for a job that
+    /// comes from another thread.
+    host: Option<Arc<Doorbell>>,
 }
 
 impl JobSender {
-    /// A channel whose jobs the thread `thread` takes.
-    pub(crate) fn new(thread: std::thread::Thread) -> (JobSender, mpsc::Receiver<Job>) {
+    /// A channel for a thread that waits on its jobs alone.
+    pub(crate) fn new() -> (JobSender, mpsc::Receiver<Job>) {
         let (tx, rx) = mpsc::channel();
-        (JobSender { tx, thread }, rx)
+        (JobSender { tx, host: None }, rx)
     }
 
     pub(crate) fn send(&self, job: Job) -> Result<()> {
         self.tx.send(job).map_err(|_| gone())?;
-        self.thread.unpark();
+        if let Some(bell) = &self.host {
+            bell.ring();
+        }
         Ok(())
     }
 }
@@ -56,68 +60,90 @@ pub(crate) fn gone() -> Error {
     Error::Internal("session thread is gone".into())
 }
 
-/// Wakes the host when its connection can make progress.
-struct Signal {
-    woken: AtomicBool,
-    thread: std::thread::Thread,
+/// Wakes a connection's runtime when a job arrives from another thread.
+struct Doorbell {
+    thread: std::thread::ThreadId,
+    /// The waker of the runtime's current wait.
+    waker: parking_lot::Mutex<Option<Waker>>,
 }
 
-impl Wake for Signal {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref()
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        self.thread.unpark();
+impl Doorbell {
+    fn ring(&self) {
+        // On the host's own thread the runtime looks at the jobs after
+        // each poll of the connection.
+        if std::thread::current().id() == self.thread {
+            return;
+        }
+        if let Some(w) = self.waker.lock().as_ref() {
+            w.wake_by_ref();
+        }
     }
 }
 
 type Connection = Pin<Box<dyn Future<Output = ()>>>;
 
-/// A connection thread's state: the connection while it runs, and the
-/// session once the connection has started one.
+/// A connection thread's state: its runtime, the connection while it
+/// runs, and the session once the connection has started one.
 struct Host {
-    signal: Arc<Signal>,
-    waker: Waker,
+    runtime: tokio::runtime::Runtime,
+    /// The node's runtime: what must run beside a job goes there.
+    node: tokio::runtime::Handle,
     connection: RefCell<Option<Connection>>,
     session: RefCell<Option<Session>>,
     sender: JobSender,
+    bell: Arc<Doorbell>,
     jobs: mpsc::Receiver<Job>,
+    queued: RefCell<VecDeque<Job>>,
 }
 
 thread_local! {
     static HOST: RefCell<Option<Rc<Host>>> = const { RefCell::new(None) };
 }
 
-/// Run the connection `start` makes on a thread of its own, with the
-/// node's `runtime` entered, until it ends.
+/// Run the connection that `start` makes of `tcp` on a thread of its own,
+/// with a runtime of its own, until it ends; `node` is the node's runtime.
 pub fn spawn_connection<F, S>(
-    runtime: tokio::runtime::Handle,
+    node: tokio::runtime::Handle,
+    tcp: std::net::TcpStream,
     start: S,
-) -> std::io::Result<std::thread::JoinHandle<()>>
+) -> std::io::Result<()>
 where
-    S: FnOnce() -> F + Send + 'static,
+    S: FnOnce(tokio::net::TcpStream) -> F + Send + 'static,
     F: Future<Output = ()> + 'static,
 {
     std::thread::Builder::new()
         .name("connection".into())
         .stack_size(crate::sql::STACK_SIZE)
         .spawn(move || {
-            let _entered = runtime.enter();
-            let thread = std::thread::current();
-            let signal = Arc::new(Signal {
-                woken: AtomicBool::new(true),
-                thread: thread.clone(),
+            let _node = node.enter();
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => return tracing::warn!(error = %e, "no runtime for a connection"),
+            };
+            let tcp = match runtime.block_on(async { tokio::net::TcpStream::from_std(tcp) }) {
+                Ok(t) => t,
+                Err(e) => return tracing::warn!(error = %e, "connection socket"),
+            };
+            let (tx, jobs) = mpsc::channel();
+            let bell = Arc::new(Doorbell {
+                thread: std::thread::current().id(),
+                waker: parking_lot::Mutex::new(None),
             });
-            let (sender, jobs) = JobSender::new(thread);
             let host = Rc::new(Host {
-                waker: Waker::from(signal.clone()),
-                signal,
-                connection: RefCell::new(Some(Box::pin(start()))),
+                connection: RefCell::new(Some(Box::pin(start(tcp)))),
+                runtime,
+                node,
                 session: RefCell::new(None),
-                sender,
+                sender: JobSender {
+                    tx,
+                    host: Some(bell.clone()),
+                },
+                bell,
                 jobs,
+                queued: RefCell::new(VecDeque::new()),
             });
             HOST.with(|h| *h.borrow_mut() = Some(host.clone()));
             host.run();
@@ -125,28 +151,27 @@ where
             drop(host.session.borrow_mut().take());
             HOST.with(|h| h.borrow_mut().take());
         })
-}
-
-/// Stop polling connections: the node is stopping and its runtime goes
-/// next. Each host drops its connection when it next wakes.
-pub fn close_all() {
-    CLOSING.store(true, Ordering::SeqCst);
+        .map(drop)
 }
 
 impl Host {
-    /// Poll the connection when woken and run the jobs that arrive, until
-    /// the connection ends.
+    /// Poll the connection and run the jobs it hands over, until it ends.
     fn run(&self) {
         loop {
-            let mut busy = false;
-            if self.signal.woken.swap(false, Ordering::AcqRel) {
-                busy = true;
-                if self.poll_connection() {
-                    return;
+            let ended = self.runtime.block_on(std::future::poll_fn(|cx| {
+                *self.bell.waker.lock() = Some(cx.waker().clone());
+                if self.poll_connection(cx) {
+                    return Poll::Ready(true);
                 }
+                match self.has_jobs() {
+                    true => Poll::Ready(false),
+                    false => Poll::Pending,
+                }
+            }));
+            if ended {
+                return;
             }
-            while let Ok(job) = self.jobs.try_recv() {
-                busy = true;
+            while let Some(job) = self.next_job() {
                 let mut session = self.session.borrow_mut();
                 if let Some(s) = session.as_mut() {
                     job(s);
@@ -156,26 +181,30 @@ impl Host {
             if self.connection.borrow().is_none() {
                 return;
             }
-            if !busy {
-                std::thread::park();
-            }
         }
     }
 
+    fn has_jobs(&self) -> bool {
+        let mut queued = self.queued.borrow_mut();
+        queued.extend(self.jobs.try_iter());
+        !queued.is_empty()
+    }
+
+    fn next_job(&self) -> Option<Job> {
+        let mut queued = self.queued.borrow_mut();
+        queued.extend(self.jobs.try_iter());
+        queued.pop_front()
+    }
+
     /// Poll the connection once; whether it has ended.
-    fn poll_connection(&self) -> bool {
+    fn poll_connection(&self, cx: &mut Context) -> bool {
         let Ok(mut slot) = self.connection.try_borrow_mut() else {
             return false;
         };
         let Some(connection) = slot.as_mut() else {
             return true;
         };
-        if CLOSING.load(Ordering::SeqCst)
-            || connection
-                .as_mut()
-                .poll(&mut Context::from_waker(&self.waker))
-                .is_ready()
-        {
+        if connection.as_mut().poll(cx).is_ready() {
             *slot = None;
             return true;
         }
@@ -205,10 +234,11 @@ where
     }))
 }
 
-/// Wait, inside a job, until `ready()`: on a connection's thread the
-/// connection is polled meanwhile (it is what makes room in the channel
-/// the job writes to). `None` on a thread that hosts no connection (the
-/// caller blocks as usual); `Some(false)` when the connection ended first.
+/// Wait, inside a job, until `ready()`: on a connection's thread its
+/// runtime polls the connection meanwhile (it is what makes room in the
+/// channel the job writes to). `None` on a thread that hosts no
+/// connection (the caller blocks as usual); `Some(false)` when the
+/// connection ended first.
 pub(crate) fn wait_for(ready: impl Fn() -> bool) -> Option<bool> {
     let host = HOST.with(|h| h.borrow().clone())?;
     if host.connection.try_borrow().is_err() {
@@ -216,16 +246,24 @@ pub(crate) fn wait_for(ready: impl Fn() -> bool) -> Option<bool> {
         // room, so waiting would never end.
         return Some(false);
     }
-    loop {
+    Some(host.runtime.block_on(std::future::poll_fn(|cx| {
         if ready() {
-            return Some(true);
+            return Poll::Ready(true);
         }
-        if host.signal.woken.swap(false, Ordering::AcqRel) {
-            if host.poll_connection() {
-                return Some(false);
-            }
-            continue;
+        if host.poll_connection(cx) {
+            return Poll::Ready(false);
         }
-        std::thread::park();
-    }
+        match ready() {
+            true => Poll::Ready(true),
+            false => Poll::Pending,
+        }
+    })))
+}
+
+/// The runtime for work that must run beside a session's jobs (a
+/// statement's timer): the node's, also from a connection's thread, whose
+/// own runtime is idle while a job runs.
+pub(crate) fn background() -> tokio::runtime::Handle {
+    HOST.with(|h| h.borrow().as_ref().map(|host| host.node.clone()))
+        .unwrap_or_else(tokio::runtime::Handle::current)
 }

@@ -116,10 +116,12 @@ pub async fn serve(
                     let h = handlers.clone();
                     // Each connection runs on a thread of its own, with
                     // its session (`exec::host`).
-                    let spawned = crate::exec::host::spawn_connection(runtime.clone(), move || async move {
-                        if let Err(e) = connection(tcp, h).await {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
+                    let spawned = tcp.into_std().and_then(|tcp| {
+                        crate::exec::host::spawn_connection(runtime.clone(), tcp, move |tcp| async move {
+                            if let Err(e) = connection(tcp, h).await {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                        })
                     });
                     if let Err(e) = spawned {
                         tracing::warn!(error = %e, "no thread for a connection");
