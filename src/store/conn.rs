@@ -50,6 +50,9 @@ pub struct Conn {
     soundness: std::sync::Arc<crate::store::scrub::Soundness>,
     /// What a session's COMMIT passes (`store::gate`).
     gate: std::sync::Arc<crate::store::gate::Gate>,
+    /// Live shards by table, as last read, with the version of the
+    /// manifest they were read from (`Conn::live_shards`).
+    pub(super) manifest: parking_lot::Mutex<crate::store::manifest::Seen>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -79,6 +82,7 @@ impl Store {
             attached: vec![],
             soundness: self.soundness.clone(),
             gate: self.gate.clone(),
+            manifest: Default::default(),
         })
     }
 
@@ -104,6 +108,7 @@ impl Store {
             attached: vec![],
             soundness: self.soundness.clone(),
             gate: self.gate.clone(),
+            manifest: Default::default(),
         };
         conn.attach(std::slice::from_ref(id))?;
         Ok(conn)

@@ -104,8 +104,7 @@ pub fn init(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _mosaic_shards(
              id TEXT PRIMARY KEY, table_name TEXT NOT NULL,
-             tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL, home TEXT);
-         CREATE INDEX IF NOT EXISTS _mosaic_shards_table ON _mosaic_shards(table_name);",
+             tombstones INTEGER NOT NULL DEFAULT 0, sealed_at INTEGER NOT NULL, home TEXT);",
     )
     .map_err(Error::from)?;
     conn.execute_batch(TOMBSTONES)?;
@@ -122,6 +121,14 @@ pub fn init(conn: &Connection) -> Result<()> {
         conn.execute_batch("ALTER TABLE _mosaic_shards ADD COLUMN home TEXT")
             .map_err(Error::from)?;
     }
+    // A table's live shards in the order statements read them, from the
+    // index alone (`live_shards`; it replaces an index on the name only).
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS _mosaic_shards_order
+             ON _mosaic_shards(table_name, sealed_at, id, tombstones, home);
+         DROP INDEX IF EXISTS _mosaic_shards_table;",
+    )
+    .map_err(Error::from)?;
     let outbox = "CREATE TABLE IF NOT EXISTS _mosaic_outbox(
              shard_id TEXT NOT NULL, rid INTEGER NOT NULL, node TEXT NOT NULL, home TEXT NOT NULL,
              table_name TEXT NOT NULL, row_values TEXT NOT NULL,
