@@ -701,8 +701,9 @@ impl Store {
         loop {
             let batch = self.prebuild(table)?.max(1);
             for _ in 0..batch {
-                let rows = segment::count_rows(&self.writer.lock(), table)?;
-                if rows < self.options.shard_max_rows || self.seal_one(table)?.is_none() {
+                let max = self.options.shard_max_rows;
+                let full = segment::holds_at_least(&self.writer.lock(), table, max)?;
+                if !full || self.seal_one(table)?.is_none() {
                     return Ok(());
                 }
             }
@@ -726,6 +727,9 @@ impl Store {
             .unwrap_or(1);
         let (rows, full) = {
             let writer = self.writer.lock();
+            if !segment::holds_at_least(&writer, table, 2 * max)? {
+                return Ok(0);
+            }
             let full = (segment::count_rows(&writer, table)? / max).min(2 * workers as u64);
             if full < 2 {
                 return Ok(0);

@@ -364,6 +364,27 @@ pub fn holds(conn: &Connection, id: &ShardId) -> Result<bool> {
     .map_err(Error::from)
 }
 
+/// Whether `table`'s open segment holds at least `rows` rows. The span of
+/// its keys bounds the count from above (keys are unique), so a segment
+/// far from full is known in two index lookups; only one that may be full
+/// is counted (a scan). A commit asks this of every table it wrote.
+pub fn holds_at_least(conn: &Connection, table: &str, rows: u64) -> Result<bool> {
+    let t = quote(table);
+    let span: Option<i64> = conn
+        .query_row(
+            // One aggregate per SELECT: SQLite answers each from the
+            // key's b-tree in one seek.
+            &format!("SELECT (SELECT max(_key) FROM {t}) - (SELECT min(_key) FROM {t}) + 1"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(Error::from)?;
+    if span.unwrap_or(0) < rows as i64 {
+        return Ok(false);
+    }
+    Ok(count_rows(conn, table)? >= rows)
+}
+
 pub fn count_rows(conn: &Connection, table: &str) -> Result<u64> {
     conn.query_row(&format!("SELECT count(*) FROM {}", quote(table)), [], |r| {
         r.get::<_, i64>(0)
@@ -613,6 +634,27 @@ fn retire(conn: &Connection, id: &ShardId) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key span answers for a segment far from full; one with gaps
+    /// (rows deleted) is counted.
+    #[test]
+    fn holds_at_least_counts_what_the_key_span_cannot_decide() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t(_key INTEGER PRIMARY KEY AUTOINCREMENT, v INT)")
+            .unwrap();
+        assert!(holds_at_least(&conn, "t", 0).unwrap());
+        assert!(!holds_at_least(&conn, "t", 1).unwrap());
+        for v in 0..10 {
+            conn.execute("INSERT INTO t(v) VALUES (?1)", [v]).unwrap();
+        }
+        assert!(holds_at_least(&conn, "t", 10).unwrap());
+        assert!(!holds_at_least(&conn, "t", 11).unwrap());
+        conn.execute_batch("DELETE FROM t WHERE v BETWEEN 2 AND 6")
+            .unwrap();
+        assert!(holds_at_least(&conn, "t", 5).unwrap());
+        assert!(!holds_at_least(&conn, "t", 6).unwrap());
+        assert!(!holds_at_least(&conn, "t", 10).unwrap());
+    }
 
     /// A segments.db from before replication: a manifest without `home`,
     /// an outbox with one row per tombstone for its home only.
