@@ -116,16 +116,19 @@ where
         .stack_size(crate::sql::STACK_SIZE)
         .spawn(move || {
             let _node = node.enter();
-            let runtime = match tokio::runtime::Builder::new_current_thread()
+            let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => return tracing::warn!(error = %e, "no runtime for a connection"),
-            };
-            let tcp = match runtime.block_on(async { tokio::net::TcpStream::from_std(tcp) }) {
-                Ok(t) => t,
-                Err(e) => return tracing::warn!(error = %e, "connection socket"),
+                .build();
+            let tcp = runtime.and_then(|r| {
+                let tcp = r.block_on(async { tokio::net::TcpStream::from_std(tcp) })?;
+                Ok((r, tcp))
+            });
+            let (runtime, tcp) = match tcp {
+                Ok(both) => both,
+                Err(e) => {
+                    tracing::warn!(error = %e, "a connection's runtime or socket failed");
+                    return;
+                }
             };
             let (tx, jobs) = mpsc::channel();
             let bell = Arc::new(Doorbell {
