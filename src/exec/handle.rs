@@ -147,7 +147,7 @@ impl SessionHandle {
         make: impl FnOnce() -> Result<Session> + Send + 'static,
     ) -> Result<JobSender> {
         let (ready_tx, ready_rx) = oneshot::channel();
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name(format!("session-{pid}"))
             .stack_size(crate::sql::STACK_SIZE)
             .spawn(move || {
@@ -166,7 +166,6 @@ impl SessionHandle {
                 }
             })
             .map_err(Error::internal)?;
-        drop(thread);
         ready_rx
             .await
             .map_err(|_| Error::Internal("session thread failed to start".into()))?

@@ -166,15 +166,20 @@ impl Host {
                 if self.poll_connection(cx) {
                     return Poll::Ready(true);
                 }
-                match self.has_jobs() {
-                    true => Poll::Ready(false),
-                    false => Poll::Pending,
+                match self.queue().is_empty() {
+                    true => Poll::Pending,
+                    false => Poll::Ready(false),
                 }
             }));
             if ended {
                 return;
             }
-            while let Some(job) = self.next_job() {
+            loop {
+                // Not `while let`: the queue's borrow would last through
+                // the job.
+                let Some(job) = self.queue().pop_front() else {
+                    break;
+                };
                 let mut session = self.session.borrow_mut();
                 if let Some(s) = session.as_mut() {
                     job(s);
@@ -187,16 +192,11 @@ impl Host {
         }
     }
 
-    fn has_jobs(&self) -> bool {
+    /// The jobs waiting, those just sent among them.
+    fn queue(&self) -> std::cell::RefMut<'_, VecDeque<Job>> {
         let mut queued = self.queued.borrow_mut();
         queued.extend(self.jobs.try_iter());
-        !queued.is_empty()
-    }
-
-    fn next_job(&self) -> Option<Job> {
-        let mut queued = self.queued.borrow_mut();
-        queued.extend(self.jobs.try_iter());
-        queued.pop_front()
+        queued
     }
 
     /// Poll the connection once; whether it has ended.

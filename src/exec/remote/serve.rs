@@ -118,12 +118,7 @@ pub fn scan_local(
             sql.push_str(&format!(" WHERE {f}"));
         }
         let sqlite = to_sqlite_cached(sess, &sql)?;
-        let mut rows = Vec::new();
-        sess.conn.query(&sqlite, params, &mut |r| {
-            rows.push(r);
-            Ok(())
-        })?;
-        Ok(rows)
+        sess.conn.rows(&sqlite, params)
     })
 }
 

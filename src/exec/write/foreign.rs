@@ -63,12 +63,7 @@ pub(crate) fn read(sess: &mut Session, sql: &str, params: &[Datum]) -> Result<Ve
     }
     let run = |sess: &mut Session| -> Result<Vec<Vec<Datum>>> {
         let (sql, _) = crate::exec::query::compile(sess, stmt.clone(), params)?;
-        let mut rows = Vec::new();
-        sess.conn.query(&sql, params, &mut |r| {
-            rows.push(r);
-            Ok(())
-        })?;
-        Ok(rows)
+        sess.conn.rows(&sql, params)
     };
     match (run(sess), sess.cluster.clone()) {
         // A copy this statement's reads counted on was compacted or dropped
@@ -563,12 +558,6 @@ pub(crate) fn check_still_referenced(
     }
 }
 
-/// A violation of a constraint that is deferred (INITIALLY DEFERRED, or
-/// after SET CONSTRAINTS ALL DEFERRED) inside a transaction block, where
-/// PostgreSQL would let a later statement mend it before COMMIT: checks
-/// run at every statement here, so the statement is refused by name
-/// (0A000) rather than failed with the violation. Outside a block the
-/// statement is its own transaction and fails as PostgreSQL's COMMIT does.
 /// `SET CONSTRAINTS { ALL | names } { DEFERRED | IMMEDIATE }`: outside a
 /// block PostgreSQL warns and changes nothing, after checking the names
 /// (42704 for one no FOREIGN KEY has; 42809 for deferring one that is
@@ -619,6 +608,12 @@ pub(crate) fn set_constraints(
     Ok(crate::exec::Outcome::Command("SET CONSTRAINTS".into()))
 }
 
+/// A violation of a constraint that is deferred (INITIALLY DEFERRED, or
+/// after SET CONSTRAINTS ALL DEFERRED) inside a transaction block, where
+/// PostgreSQL would let a later statement mend it before COMMIT: checks
+/// run at every statement here, so the statement is refused by name
+/// (0A000) rather than failed with the violation. Outside a block the
+/// statement is its own transaction and fails as PostgreSQL's COMMIT does.
 fn deferred(sess: &Session, fk: &ForeignKey, e: Error) -> Error {
     let is_deferred = fk.deferrable
         && (sess.constraints_named.get(&fk.name).copied())
