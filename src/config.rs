@@ -119,6 +119,11 @@ pub struct ServeArgs {
     /// Copies kept of each sealed shard.
     #[arg(long, env = "MOSAIC_REPLICATION_FACTOR")]
     pub replication_factor: Option<u32>,
+    /// Copy every write to this node's unsealed rows to one other node
+    /// before the client hears of it, so that they stay readable while
+    /// this node is down (on by default).
+    #[arg(long, env = "MOSAIC_UNSEALED_COPIES", num_args = 0..=1, default_missing_value = "true")]
+    pub unsealed_copies: Option<bool>,
     /// Bytes of shard copies this node may keep beyond its replicas: the
     /// edge cache of shards it keeps reading from other nodes (0: none).
     #[arg(long, env = "MOSAIC_EDGE_CACHE_BYTES")]
@@ -193,6 +198,7 @@ impl ServeArgs {
             shard_max_rows: self.shard_max_rows.or(other.shard_max_rows),
             seal_idle_secs: self.seal_idle_secs.or(other.seal_idle_secs),
             replication_factor: self.replication_factor.or(other.replication_factor),
+            unsealed_copies: self.unsealed_copies.or(other.unsealed_copies),
             edge_cache_bytes: self.edge_cache_bytes.or(other.edge_cache_bytes),
             gather_limit_bytes: self.gather_limit_bytes.or(other.gather_limit_bytes),
             result_cache_bytes: self.result_cache_bytes.or(other.result_cache_bytes),
@@ -231,6 +237,8 @@ pub struct Config {
     pub shard_max_rows: u64,
     /// How many live nodes keep a copy of each sealed shard.
     pub replication_factor: usize,
+    /// Whether this node copies its unsealed rows to another node.
+    pub unsealed_copies: bool,
     /// The edge cache's budget in bytes.
     pub edge_cache_bytes: u64,
     /// Bytes of rows one statement may gather from its peers.
@@ -319,6 +327,7 @@ impl Config {
             ("shard-max-rows", self.shard_max_rows.to_string()),
             ("seal-idle-secs", self.seal_idle_secs.to_string()),
             ("replication-factor", self.replication_factor.to_string()),
+            ("unsealed-copies", self.unsealed_copies.to_string()),
             ("edge-cache-bytes", self.edge_cache_bytes.to_string()),
             ("gather-limit-bytes", self.gather_limit_bytes.to_string()),
             ("result-cache-bytes", self.result_cache_bytes.to_string()),
@@ -485,6 +494,7 @@ impl Keys<'_> {
             "discover" => f.discover.is_some(),
             "shard-max-rows" => f.shard_max_rows.is_some(),
             "replication-factor" => f.replication_factor.is_some(),
+            "unsealed-copies" => f.unsealed_copies.is_some(),
             "max-connections" => f.max_connections.is_some(),
             "tls" => f.tls.is_some(),
             "tls-cert" => f.tls_cert.is_some(),
@@ -621,6 +631,7 @@ impl Config {
             node_name: args.node_name,
             shard_max_rows,
             replication_factor: replication_factor as usize,
+            unsealed_copies: args.unsealed_copies.unwrap_or(true),
             edge_cache_bytes: args.edge_cache_bytes.unwrap_or(1 << 30),
             gather_limit_bytes: args.gather_limit_bytes.unwrap_or(1 << 30),
             result_cache_bytes: args.result_cache_bytes.unwrap_or(256 << 20),

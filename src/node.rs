@@ -41,6 +41,7 @@ async fn serve(config: Config) -> Result<()> {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
+            unsealed_copies: config.unsealed_copies,
         },
         config.node_name.clone(),
     )?;

@@ -40,6 +40,7 @@ pub mod role;
 pub mod sequence;
 pub mod shard;
 pub mod table;
+pub mod unsealed;
 pub mod vector;
 pub mod zone;
 

@@ -387,9 +387,10 @@ async fn replicate_copies_a_shard_here_on_demand() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unsealed_rows_of_a_dead_node_are_named() {
-    // Nothing seals on its own during the test: not by size, not by idling.
-    let mut nodes =
-        start_cluster(&["unsealed-1", "unsealed-2"], &["--seal-idle-secs", "3600"]).await;
+    // Nothing seals on its own during the test: not by size, not by
+    // idling; and no copy of the unsealed rows is kept elsewhere.
+    let args = ["--seal-idle-secs", "3600", "--unsealed-copies", "false"];
+    let mut nodes = start_cluster(&["unsealed-1", "unsealed-2"], &args).await;
     let a = nodes[0].client().await;
     a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
         .await
@@ -416,7 +417,7 @@ async fn unsealed_rows_of_a_dead_node_are_named() {
     nodes[1].kill9();
     wait_state(&a, "unsealed-2", "down").await;
 
-    // Open rows are never copied: a query needing them fails and says whose.
+    // Open rows not copied: a query needing them fails and says whose.
     let got = try_simple_rows(&a, "SELECT count(*) FROM t").await;
     let err = got.expect_err("count(*) over the unsealed rows of a dead node");
     assert!(err.starts_with("58000 "), "SQLSTATE: {err}");

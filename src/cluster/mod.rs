@@ -33,6 +33,7 @@ mod replication;
 pub mod rpc;
 mod scrub;
 pub mod service;
+mod unsealed;
 
 pub use placement::{Reads, ShardHealth};
 
@@ -112,6 +113,8 @@ pub struct Cluster {
     caught_up: std::sync::atomic::AtomicBool,
     /// `--replication-factor`: live holders each sealed shard should have.
     replication_factor: usize,
+    /// Where this node's unsealed rows are copied (`unsealed`).
+    copier: unsealed::Copier,
 }
 
 /// A peer's whole answer to `req`, its rows counted against `budget`
@@ -276,6 +279,7 @@ impl Cluster {
             gather_limit: config.gather_limit_bytes,
             caught_up: alone.into(),
             replication_factor: config.replication_factor,
+            copier: Default::default(),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -291,6 +295,7 @@ impl Cluster {
         tokio::spawn(announce(cluster.clone()));
         tokio::spawn(anti_entropy(cluster.clone()));
         tokio::spawn(notify::watch_suspicion(cluster.clone()));
+        tokio::spawn(unsealed::keep_copying(cluster.clone()));
         tokio::spawn(replication::maintain(
             cluster.clone(),
             config.replication_factor,
@@ -379,8 +384,9 @@ impl Cluster {
             replicas: vec![],
             skip: vec![],
             times: None,
+            open_of: vec![],
         };
-        self.ask_peers(&self.reads(), tables, &req, None, None)
+        self.ask_peers(&self.reads(), tables, &req, None, false, None)
     }
 
     /// Send `req` (a `Query` or `Scan`, answered with `Rows`) to the live
@@ -393,6 +399,7 @@ impl Cluster {
         tables: &[String],
         req: &Request,
         only: Option<&[String]>,
+        copies: bool,
         cancel: Option<tokio_util::sync::CancellationToken>,
     ) -> Result<PeerRows> {
         let peers: Vec<Member> = reads
@@ -407,11 +414,24 @@ impl Cluster {
         let calls = peers.iter().map(|p| {
             let client = self.client(p.cluster_addr);
             let mut req = req.clone();
-            if let Request::Query { replicas, skip, .. } | Request::Scan { replicas, skip, .. } =
-                &mut req
+            if let Request::Query {
+                replicas,
+                skip,
+                open_of,
+                ..
+            }
+            | Request::Scan {
+                replicas,
+                skip,
+                open_of,
+                ..
+            } = &mut req
             {
                 *replicas = reads.replicas_for(&p.name, tables);
                 *skip = reads.skip_for(&p.name, tables);
+                if copies {
+                    *open_of = reads.open_of(&p.name, tables);
+                }
             }
             let budget = budget.clone();
             async move {
@@ -459,6 +479,9 @@ impl Cluster {
             }
         }
         out.missing.extend(reads.missing_for(tables));
+        let asked: Vec<String> = peers.iter().map(|p| p.name.clone()).collect();
+        out.missing
+            .extend(reads.uncopied_for(tables, copies, &asked, &self.store.node_name));
         Ok(out)
     }
 

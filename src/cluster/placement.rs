@@ -17,7 +17,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::cluster::membership::Member;
-use crate::cluster::proto::{Request, Response, ShardInfo};
+use crate::cluster::proto::{Holdings, Request, Response, ShardInfo};
 use crate::cluster::{Cluster, SYNC_TIMEOUT};
 
 /// Which copies one statement reads, decided once from the registry and
@@ -40,6 +40,22 @@ pub struct Reads {
     /// not the replicas placement asks of it: reading one is an edge-cache
     /// hit.
     pub cached: HashSet<String>,
+    /// Unsealed rows of nodes that are not live, read from the copy their
+    /// buddy keeps (`cluster::unsealed`). Only reads take them
+    /// (`ask_peers` with `copies`, the planner through
+    /// `scope.open_of` when the buddy is this node); for everything
+    /// else they are missing.
+    pub open_copies: Vec<OpenCopy>,
+}
+
+/// The unsealed rows of `origin` (not live), copied to `holder` at `epoch`.
+#[derive(Debug, Clone)]
+pub struct OpenCopy {
+    pub holder: String,
+    pub origin: String,
+    pub epoch: u64,
+    /// The tables `origin` last said it held unsealed rows of.
+    pub tables: Vec<String>,
 }
 
 /// What a `Reads` was decided from.
@@ -60,13 +76,19 @@ pub struct Missing {
 }
 
 impl Reads {
-    /// A peer serving a request: its own shards but those in `skip`, and
-    /// the `replicas`, each as (table, id).
-    pub fn only(replicas: Vec<(String, String)>, skip: Vec<(String, String)>) -> Reads {
+    /// A peer serving a request: its own shards but those in `skip`, the
+    /// `replicas`, each as (table, id), and the copies of down nodes'
+    /// unsealed rows in `open_of`.
+    pub fn only(
+        replicas: Vec<(String, String)>,
+        skip: Vec<(String, String)>,
+        open_of: Vec<(String, u64)>,
+    ) -> Reads {
         Reads {
             scope: crate::plan::ShardScope {
                 copies: replicas.into_iter().map(|(t, id)| (id, t)).collect(),
                 skip,
+                open_of,
             },
             ..Reads::default()
         }
@@ -92,6 +114,50 @@ impl Reads {
             .flat_map(|(_, s)| s.iter())
             .filter(|s| tables.contains(&s.table))
             .map(|s| (s.table.clone(), s.id.clone()))
+            .collect()
+    }
+
+    /// The copies of down nodes' unsealed rows `peer` reads for these
+    /// tables, as (origin, epoch).
+    pub fn open_of(&self, peer: &str, tables: &[String]) -> Vec<(String, u64)> {
+        self.open_copies
+            .iter()
+            .filter(|c| c.holder == peer && c.tables.iter().any(|t| tables.contains(t)))
+            .map(|c| (c.origin.clone(), c.epoch))
+            .collect()
+    }
+
+    /// Whether `peer` must be asked for `table` because it holds a copy of
+    /// a down node's unsealed rows of it.
+    pub fn holds_open_copy(&self, peer: &str, table: &str) -> bool {
+        self.open_copies
+            .iter()
+            .any(|c| c.holder == peer && c.tables.iter().any(|t| t == table))
+    }
+
+    /// Whether a down node's unsealed rows of `table` are read from a copy.
+    pub fn reads_open_copies(&self, table: &str) -> bool {
+        self.open_copies
+            .iter()
+            .any(|c| c.tables.iter().any(|t| t == table))
+    }
+
+    /// What of these tables cannot be read by a request that does not
+    /// read copies of unsealed rows, or that leaves out the holders not
+    /// in `asked` (this node aside): the unsealed rows of their origins,
+    /// one line per origin.
+    pub fn uncopied_for(
+        &self,
+        tables: &[String],
+        copies: bool,
+        asked: &[String],
+        me: &str,
+    ) -> Vec<String> {
+        self.open_copies
+            .iter()
+            .filter(|c| c.tables.iter().any(|t| tables.contains(t)))
+            .filter(|c| !copies || (c.holder != me && !asked.contains(&c.holder)))
+            .filter_map(|c| describe(&c.origin, &[], true, None))
             .collect()
     }
 
@@ -284,7 +350,12 @@ impl Cluster {
                 // Unknown holdings, or unsealed rows of the table: ask it
                 // whatever the filter.
                 let h = match registry.get(&peer.name) {
-                    Some(h) if !h.open_tables.iter().any(|t| t == table) => h,
+                    Some(h)
+                        if !h.open_tables.iter().any(|t| t == table)
+                            && !reads.holds_open_copy(&peer.name, table) =>
+                    {
+                        h
+                    }
                     _ => {
                         holders.push(crate::plan::PeerShards {
                             name: peer.name.clone(),
@@ -504,11 +575,12 @@ impl Cluster {
             for s in h.shards.iter().filter(|s| &s.home == node) {
                 place(s, &mut lost);
             }
-            if !lost.is_empty() || !h.open_tables.is_empty() {
+            let open_tables = read_open_copy(&mut reads, node, h, me, &live_names);
+            if !lost.is_empty() || !open_tables.is_empty() {
                 reads.missing.push(Missing {
                     node: node.clone(),
                     shards: lost,
-                    open_tables: h.open_tables.clone(),
+                    open_tables,
                 });
             }
         }
@@ -529,6 +601,36 @@ impl Cluster {
         reads.scope.copies = local;
         reads
     }
+}
+
+/// The unsealed rows of `node`, which is not live: read from the copy
+/// its buddy keeps when the buddy is live (or this node), else missing
+/// (the tables returned).
+fn read_open_copy(
+    reads: &mut Reads,
+    node: &str,
+    h: &Holdings,
+    me: &str,
+    live: &HashSet<&str>,
+) -> Vec<String> {
+    let copy = h
+        .buddy
+        .as_ref()
+        .filter(|b| b.node == me || live.contains(b.node.as_str()))
+        .filter(|_| !h.open_tables.is_empty());
+    let Some(b) = copy else {
+        return h.open_tables.clone();
+    };
+    reads.open_copies.push(OpenCopy {
+        holder: b.node.clone(),
+        origin: node.to_string(),
+        epoch: b.epoch,
+        tables: h.open_tables.clone(),
+    });
+    if b.node == me {
+        reads.scope.open_of.push((node.to_string(), b.epoch));
+    }
+    vec![]
 }
 
 #[cfg(test)]

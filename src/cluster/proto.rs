@@ -32,6 +32,11 @@ pub enum Request {
         /// and its kin answer with.
         #[serde(default)]
         times: Option<StatementTimes>,
+        /// Nodes that are down whose unsealed rows this node holds a copy
+        /// of (`cluster::unsealed`), each with the epoch of the copy the
+        /// asker counts on: read with this node's own rows.
+        #[serde(default)]
+        open_of: Vec<(String, u64)>,
     },
     /// Every catalog object this node has; answered with one `Catalog`.
     Catalog,
@@ -62,6 +67,9 @@ pub enum Request {
         /// A uniqueness probe (see `Probe`).
         #[serde(default)]
         probe: Option<Probe>,
+        /// As in `Query`; copied rows come as `['open:<node>', row key, …]`.
+        #[serde(default)]
+        open_of: Vec<(String, u64)>,
     },
     /// This node's own versions of the rows of `table` matching `filter`
     /// (as in `Scan`): its open segment and the shards it sealed, not its
@@ -184,6 +192,13 @@ pub enum Request {
     /// have replaced meanwhile): as `FetchShard`, without table or
     /// tombstones in the header.
     FetchFile { id: String },
+    /// Changes to the sender's unsealed rows, for the copy kept here
+    /// while this node is its buddy (`cluster::unsealed`); answered with
+    /// `Done`, or `Refused` when the push does not follow the last one
+    /// applied (the sender then sends everything again).
+    CopyUnsealed(crate::types::unsealed::UnsealedPush),
+    /// Forget the copy of the sender's unsealed rows kept here; `Done`.
+    DropUnsealedCopy { origin: String },
     /// What this node holds of `tables` now, in one snapshot (a backup's
     /// cut, taken while every gate is closed): one `Cut`, then an
     /// `OpenRows` item per batch of each table's unsealed rows.
@@ -232,6 +247,9 @@ pub struct Holdings {
     pub seq_slot: Option<i64>,
     /// Tables with rows in this node's open segments (not in any shard yet).
     pub open_tables: Vec<String>,
+    /// Where those rows are copied, when they are (`cluster::unsealed`).
+    #[serde(default)]
+    pub buddy: Option<crate::types::unsealed::Buddy>,
 }
 
 /// A `Scan` that checks values of a unique key a transaction wrote: while

@@ -249,6 +249,10 @@ impl Cluster {
     pub(super) fn forget(&self, node: &str) -> bool {
         let known = self.registry.write().remove(node).is_some();
         self.registry_changed();
+        // Its unsealed rows are given up, the copy kept here with them.
+        if let Err(e) = self.store.copies.drop_origin(node) {
+            tracing::warn!(node, error = %e, "cannot drop the copy of a forgotten node's unsealed rows");
+        }
         if known {
             self.node_event(node, "forgotten");
             tracing::info!(node, "forgot a node that is gone for good");

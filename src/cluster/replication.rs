@@ -201,6 +201,17 @@ impl Cluster {
     ) -> Result<()> {
         let store = self.store.clone();
         let id = ShardId(id.to_string());
+        // A copy of the unsealed rows may still hold its rows: the next
+        // copy drops them (`unsealed`, every 200 ms at most).
+        let asked = std::time::Instant::now();
+        while store.changes.held_back(&id) {
+            if asked.elapsed() > std::time::Duration::from_secs(5) {
+                return Err(Error::Unavailable(format!(
+                    "shard {id} was sealed a moment ago; ask again"
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let (header, bytes) = tokio::task::spawn_blocking(move || -> Result<_> {
             let table = store
                 .shard_table(&id)?

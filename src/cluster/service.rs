@@ -81,6 +81,7 @@ impl Scan {
                 columns,
                 times,
                 probe,
+                open_of,
             } => {
                 let scan = Scan {
                     table,
@@ -92,7 +93,7 @@ impl Scan {
                     versions: None,
                     probe,
                 };
-                (scan, Reads::only(replicas, skip))
+                (scan, Reads::only(replicas, skip, open_of))
             }
             Request::Versions {
                 table,
@@ -162,8 +163,9 @@ impl Handler for Service {
                 replicas,
                 skip,
                 times,
+                open_of,
             } => {
-                let reads = Reads::only(replicas, skip);
+                let reads = Reads::only(replicas, skip, open_of);
                 return self.peers.query(sql, params, times, reads, &out).await;
             }
             req @ (Request::Scan { .. } | Request::Versions { .. }) => {
@@ -202,9 +204,10 @@ impl Handler for Service {
                 blocking(move || seal(&cluster, &table, nowait)).await?;
                 Response::Done
             }
-            Request::Truncate { tables } => {
-                blocking(move || tables.iter().try_for_each(|t| store.truncate_local(t))).await?;
-                Response::Done
+            req @ (Request::Truncate { .. }
+            | Request::CopyUnsealed(_)
+            | Request::DropUnsealedCopy { .. }) => {
+                blocking(move || unsealed(&cluster, req)).await?
             }
             Request::Holdings => Response::Holdings(cluster.mine.lock().clone()),
             Request::FetchShard { id } => return cluster.send_shard(&id, &out).await,
@@ -279,12 +282,15 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 }
 
 /// Seal a table's open segment here and announce the new shards.
-fn seal(cluster: &Cluster, table: &str, nowait: bool) -> Result<()> {
+fn seal(cluster: &Arc<Cluster>, table: &str, nowait: bool) -> Result<()> {
     if nowait {
         cluster.store.seal_nowait(table)?;
     } else {
         cluster.store.seal(table)?;
     }
+    // The copy of the unsealed rows drops the sealed ones, so the new
+    // shards may go to other nodes at once.
+    cluster.copy_unsealed();
     cluster.refresh_holdings()
 }
 
@@ -384,4 +390,29 @@ async fn coordinate(cluster: &Cluster, req: Request, out: Sender<Response>) -> R
         _ => return Err(Error::Internal("not a coordination request".into())),
     };
     out.send(done).await
+}
+
+/// The requests that change open segments or their copies (`unsealed`):
+/// TRUNCATE of this node's part, a push to the copy kept here, dropping it.
+/// Blocking.
+fn unsealed(cluster: &Arc<Cluster>, req: Request) -> Result<Response> {
+    let store = &cluster.store;
+    Ok(match req {
+        Request::Truncate { tables } => {
+            tables.iter().try_for_each(|t| store.truncate_local(t))?;
+            // The copy of this node's unsealed rows empties too, before
+            // the asker's client hears of it.
+            cluster.copy_unsealed();
+            Response::Done
+        }
+        Request::CopyUnsealed(push) => match store.copies.apply(&push)? {
+            true => Response::Done,
+            false => Response::Refused,
+        },
+        Request::DropUnsealedCopy { origin } => {
+            store.copies.drop_origin(&origin)?;
+            Response::Done
+        }
+        _ => return Err(Error::Internal("not a request on unsealed rows".into())),
+    })
 }

@@ -619,6 +619,11 @@ fn check_truncate(sess: &Session, t: &sqlparser::ast::Truncate) -> Result<Vec<St
 /// Empty a table: its open segment and every shard leave at once.
 fn truncate(sess: &mut Session, table: &str) -> Result<()> {
     sess.store.truncate_local(table)?;
+    if let Some(c) = &sess.cluster {
+        // The copy of this node's unsealed rows empties before anyone
+        // hears of it.
+        c.copy_unsealed();
+    }
     if let Some(c) = sess.cluster.as_ref().filter(|_| sess.has_peers()) {
         c.on_all_peers(
             &crate::cluster::proto::Request::Truncate {

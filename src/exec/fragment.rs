@@ -202,6 +202,11 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
     {
         return Ok(None);
     }
+    // A down node's unsealed rows read from a copy go through the gather
+    // path, which reads them beside the open segment.
+    if sess.reads.reads_open_copies(&def.name) || !sess.reads.scope.open_of.is_empty() {
+        return Ok(None);
+    }
     let context = reuse_context(sess);
     let mut jobs = Vec::new();
     for (s, meta) in &shards {

@@ -36,6 +36,7 @@ pub fn query(
         replicas: vec![],
         skip: vec![],
         times: Some(sess.statement_times()),
+        open_of: vec![],
     };
     if let Some(c) = &sess.cluster {
         c.touch(tables);
@@ -74,7 +75,9 @@ pub fn peers_for(
 /// Send `req` to every live peer (or those in `only`: the others hold
 /// nothing it can match). What cannot be reached fails the statement,
 /// naming the shards, unless `partial_ok` and the session allows partial
-/// results (then it is a WARNING).
+/// results (then it is a WARNING). A request with `partial_ok` is a read:
+/// it also reads the copies of down nodes' unsealed rows (a write's
+/// requests never do: those rows cannot change while their node is down).
 fn ask(
     sess: &Session,
     tables: &[String],
@@ -92,6 +95,7 @@ fn ask(
         tables,
         req,
         only,
+        partial_ok,
         Some(sess.shared.cancel_token()),
     )?;
     drop(waiting);
@@ -230,6 +234,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         columns: Some(r.table.columns.clone()),
         times: Some(sess.statement_times()),
         probe: None,
+        open_of: vec![],
     };
     let tables = std::slice::from_ref(&r.table.name);
     if let Some(c) = &sess.cluster {
@@ -360,6 +365,7 @@ fn live_peer_rows(
         columns: Some(def.columns.clone()),
         times: Some(sess.statement_times()),
         probe,
+        open_of: vec![],
     };
     let answer = ask(
         sess,
@@ -417,6 +423,7 @@ pub fn remote_shards(
         columns: Some(def.columns.clone()),
         times,
         probe: None,
+        open_of: vec![],
     };
     let asked = peers_matching(sess, def, filter.as_deref(), params)?;
     tracing::debug!(table = %def.name, ?params, ?asked, "remote shards");

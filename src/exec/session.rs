@@ -747,6 +747,11 @@ impl Session {
                 cursor::after_commit(self);
                 ddl::publish(self)?;
                 self.after_write()?;
+                if let Some(c) = &self.cluster {
+                    // What the block changed without writing rows (a
+                    // TRUNCATE) reaches the copy of the unsealed rows too.
+                    c.copy_unsealed();
+                }
                 self.deliver_tombstones();
                 self.release_cluster_rows();
                 self.coord.end_transaction(true);

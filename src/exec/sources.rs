@@ -11,6 +11,7 @@ use sqlparser::ast::Statement;
 use crate::error::{Error, Result};
 use crate::exec::Session;
 use crate::plan::{Peers, ShardSource, Snapshot, TableSources};
+use crate::types::quote;
 use crate::types::shard::{LiveShard, ShardMeta};
 use crate::types::table::TableDef;
 
@@ -70,6 +71,61 @@ pub fn shard_sources(sess: &Session, def: &TableDef, sql: bool) -> Result<Vec<Sh
         .collect()
 }
 
+/// The copies of down nodes' unsealed rows of `def` this node reads
+/// (`scope.open_of`), each as (origin, SQL reading its rows with `def`'s
+/// columns in order). A copy that is not here at the epoch the statement
+/// counts on, or that holds other columns than `def` (the table changed
+/// since its node went down), fails the statement with 58000.
+pub fn open_copies(sess: &Session, def: &TableDef) -> Result<Vec<(String, String)>> {
+    use crate::store::copies::{self, CopyRead};
+    let open_of = &sess.reads.scope.open_of;
+    if open_of.is_empty() || def.is_temp() {
+        return Ok(vec![]);
+    }
+    sess.conn.attach_copies()?;
+    let me = &sess.store.node_name;
+    let mut out = Vec::new();
+    for (origin, epoch) in open_of {
+        let unreadable = |why: &str| {
+            Error::Unavailable(format!(
+                "could not read the unsealed rows on node {origin} (node is not reachable; {why})"
+            ))
+        };
+        match copies::read(&sess.conn, origin, *epoch, &def.name)? {
+            CopyRead::NotHere => {
+                return Err(unreadable(&format!(
+                    "node {me} no longer holds the copy of them that node {origin} announced"
+                )))
+            }
+            CopyRead::Empty => {}
+            CopyRead::Table(copy, columns) => {
+                let wanted: Vec<(String, String)> = def
+                    .columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.ty.sqlite_decl()))
+                    .collect();
+                if columns != wanted {
+                    return Err(unreadable(&format!(
+                        "their copy on node {me} was taken before table {} changed",
+                        def.name
+                    )));
+                }
+                let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+                out.push((
+                    origin.clone(),
+                    format!(
+                        "SELECT {} FROM {}.{}",
+                        cols.join(", "),
+                        copies::ATTACHED_AS,
+                        quote(&copy)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// What the peers hold of `table`; `None` on a node alone.
 pub fn peers(sess: &Session, def: &TableDef) -> Option<Peers> {
     if def.is_temp() {
@@ -92,6 +148,10 @@ pub fn snapshot(sess: &Session, stmt: &Statement, to_run: bool) -> Result<Snapsh
         let sources = TableSources {
             shards: shard_sources(sess, &def, to_run)?,
             peers: if to_run { peers(sess, &def) } else { None },
+            open_copies: open_copies(sess, &def)?
+                .into_iter()
+                .map(|(_, sql)| sql)
+                .collect(),
             def,
         };
         snapshot.tables.insert(name, sources);

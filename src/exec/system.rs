@@ -77,6 +77,7 @@ pub fn view(name: &str) -> Option<TableDef> {
             col("state", PgType::Text),
             col("is_self", PgType::Bool),
             col("shard_count", PgType::Int8),
+            col("buddy", PgType::Text),
         ],
         "mosaic.shards" => vec![
             col("shard_id", PgType::Text),
@@ -262,7 +263,8 @@ fn conflicts(sess: &Session) -> Result<Vec<Vec<Datum>>> {
 
 /// `mosaic.nodes`: this node, then every member membership knows, with
 /// the number of shards each holds (this node's from its manifest, the
-/// others' from the registry).
+/// others' from the registry) and the node its unsealed rows are copied
+/// to, if any (`cluster::unsealed`).
 fn nodes(sess: &Session) -> Result<Vec<Vec<Datum>>> {
     let shards = sess.conn.live_shards(None)?;
     let store = &sess.store;
@@ -273,13 +275,19 @@ fn nodes(sess: &Session) -> Result<Vec<Vec<Datum>>> {
         Datum::Text("alive".into()),
         Datum::Int(1),
         Datum::Int(shards.len() as i64),
+        sess.cluster
+            .as_ref()
+            .and_then(|c| c.buddy())
+            .map_or(Datum::Null, |b| Datum::Text(b.node)),
     ]];
     if let Some(c) = &sess.cluster {
         let registry = c.registry();
         let mut members = c.members();
         members.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         for (m, state) in members {
-            let count = registry.get(&m.name).map_or(0, |h| h.shards.len());
+            let h = registry.get(&m.name);
+            let count = h.map_or(0, |h| h.shards.len());
+            let buddy = h.and_then(|h| h.buddy.clone());
             out.push(vec![
                 Datum::Text(m.name.clone()),
                 Datum::Text(m.cluster_addr.to_string()),
@@ -287,6 +295,7 @@ fn nodes(sess: &Session) -> Result<Vec<Vec<Datum>>> {
                 Datum::Text(state.as_str().into()),
                 Datum::Int(0),
                 Datum::Int(count as i64),
+                buddy.map_or(Datum::Null, |b| Datum::Text(b.node)),
             ]);
         }
     }

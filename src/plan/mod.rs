@@ -93,6 +93,9 @@ pub struct TableSources {
     pub shards: Vec<ShardSource>,
     /// The other nodes' holdings of the table; `None` on a node alone.
     pub peers: Option<Peers>,
+    /// SQL reading the copies of down nodes' unsealed rows of the table
+    /// that this node reads (`store::copies`).
+    pub open_copies: Vec<String>,
 }
 
 /// A live shard with its metadata and the SQL reading its live rows once
@@ -229,6 +232,9 @@ pub fn prune_shards<'a>(
 pub struct ShardScope {
     pub copies: std::collections::HashMap<String, String>,
     pub skip: Vec<(String, String)>,
+    /// Nodes that are down whose unsealed rows this node reads from its
+    /// copy (`store::copies`), each with the copy's epoch.
+    pub open_of: Vec<(String, u64)>,
 }
 
 /// Replace every table reference in `stmt`'s queries with its live sources.
@@ -409,6 +415,10 @@ impl Planner<'_> {
         self.plan
             .shape
             .push((ShardId(format!("table {}", occ.def.name)), false));
+        for copy in &sources.open_copies {
+            arms.push(copy.clone());
+            self.plan.shape.push((ShardId(copy.clone()), false));
+        }
         // Each kept shard's rows, through its R*Tree where a spatial
         // predicate allows. The condition holds this run's constants
         // (parameters among them), so it is part of the plan's shape: a

@@ -43,6 +43,10 @@ impl Interrupt {
 pub struct Conn {
     db: Connection,
     shards_dir: PathBuf,
+    /// `copies.db`, attached as `copies::ATTACHED_AS` the first time a
+    /// statement reads another node's copied unsealed rows.
+    copies: PathBuf,
+    copies_attached: std::sync::atomic::AtomicBool,
     /// The shards attached, each with the stamp its file had when it was
     /// checked (`store::scrub`).
     attached: Vec<(ShardId, Stamp)>,
@@ -66,7 +70,8 @@ impl std::fmt::Debug for Conn {
 impl Store {
     /// A new connection to segments.db, for a session or a peer's request.
     pub fn connect(&self) -> Result<Conn> {
-        let db = crate::store::segment::open(&self.segments_path, &self.hlc, &self.sequences)?;
+        let mut db = crate::store::segment::open(&self.segments_path, &self.hlc, &self.sequences)?;
+        crate::store::changes::install(&mut db, self.changes.clone(), None)?;
         // A prepared query's SQL differs with the shards its plan reads,
         // so a session runs more distinct statements than rusqlite's
         // default of 16 keeps prepared.
@@ -79,6 +84,8 @@ impl Store {
         Ok(Conn {
             db,
             shards_dir: self.shards_dir.clone(),
+            copies: self.copies_path.clone(),
+            copies_attached: Default::default(),
             attached: vec![],
             soundness: self.soundness.clone(),
             gate: self.gate.clone(),
@@ -105,6 +112,8 @@ impl Store {
         let mut conn = Conn {
             db,
             shards_dir: self.shards_dir.clone(),
+            copies: self.copies_path.clone(),
+            copies_attached: Default::default(),
             attached: vec![],
             soundness: self.soundness.clone(),
             gate: self.gate.clone(),
@@ -194,6 +203,21 @@ impl Conn {
     /// A statement prepared once and run many times (COPY, bulk inserts).
     pub fn prepare(&self, sql: &str) -> Result<PreparedSql<'_>> {
         Ok(PreparedSql(self.db.prepare_cached(sql)?))
+    }
+
+    /// Attach `copies.db` (other nodes' unsealed rows copied here) unless
+    /// it is attached already.
+    pub fn attach_copies(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.copies_attached.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.db.execute(
+            &format!("ATTACH ?1 AS {}", crate::store::copies::ATTACHED_AS),
+            [self.copies.display().to_string()],
+        )?;
+        self.copies_attached.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     /// What interrupts this connection's running statement.

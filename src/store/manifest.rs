@@ -459,7 +459,9 @@ impl Store {
 }
 
 fn empty_table(db: &rusqlite::Connection, table: &str, own_only: bool) -> Result<()> {
-    db.execute_batch(&format!("DELETE FROM main.{}", quote(table)))?;
+    // With a WHERE, SQLite deletes row by row and reports each row
+    // (`store::changes`); without, it empties the table unreported.
+    db.execute_batch(&format!("DELETE FROM main.{} WHERE true", quote(table)))?;
     delete_manifest(db, table, own_only)
 }
 

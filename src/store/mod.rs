@@ -12,8 +12,10 @@
 
 mod backup;
 pub mod catalog;
+pub mod changes;
 pub mod clock;
 mod conn;
+pub mod copies;
 pub mod errors;
 pub mod gate;
 pub mod inflight;
@@ -66,6 +68,9 @@ pub struct StoreOptions {
     /// Milliseconds the node's hybrid logical clock reads the wall clock
     /// off (0; tests of clock skew set `MOSAIC_CLOCK_SKEW_MS`).
     pub clock_skew_ms: i64,
+    /// Whether this node's unsealed rows are copied to another node
+    /// (`--unsealed-copies`; `changes` marks what to copy).
+    pub unsealed_copies: bool,
 }
 
 pub struct Store {
@@ -97,6 +102,20 @@ pub struct Store {
     pub soundness: Arc<scrub::Soundness>,
     /// What a session's COMMIT passes; a backup closes it (`store::gate`).
     pub gate: Arc<gate::Gate>,
+    /// Rows of the open segments changed since they were last copied to
+    /// this node's buddy (`changes`, `cluster::unsealed`).
+    pub changes: Arc<changes::Changes>,
+    /// Set while the writer seals: rows leaving the open segment for a
+    /// shard are not marked (the copy keeps them until the shard is
+    /// announced, see `cluster::unsealed`).
+    sealing: Arc<std::sync::atomic::AtomicBool>,
+    /// Held by a seal until `changes` records it, and by the copier while
+    /// it takes the seals recorded and begins reading: every seal its read
+    /// sees is one it knows of.
+    pub seal_lock: Mutex<()>,
+    /// Other nodes' unsealed rows copied here (`copies`).
+    pub copies: copies::Copies,
+    pub copies_path: PathBuf,
 }
 
 impl std::fmt::Debug for Store {
@@ -125,8 +144,13 @@ impl Store {
         let hlc = Arc::new(Hlc::skewed(options.clock_skew_ms));
         let sequences = Arc::new(Sequences::open(&dir.join("sequences.db"))?);
         let segments_path = dir.join("segments.db");
-        let writer = segment::open(&segments_path, &hlc, &sequences)?;
+        let mut writer = segment::open(&segments_path, &hlc, &sequences)?;
+        let changes = Arc::new(changes::Changes::new(options.unsealed_copies));
+        let sealing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        changes::install(&mut writer, changes.clone(), Some(sealing.clone()))?;
         segment::init(&writer)?;
+        let copies_path = dir.join("copies.db");
+        let copies = copies::Copies::open(&copies_path)?;
         catalog::init_journal(&writer)?;
         let store = Store {
             results: results::Results::new(options.result_cache_bytes),
@@ -147,6 +171,11 @@ impl Store {
             inflight: Default::default(),
             soundness: Default::default(),
             gate: Default::default(),
+            changes,
+            sealing,
+            seal_lock: Mutex::new(()),
+            copies,
+            copies_path,
         };
         store.recover()?;
         Ok(Arc::new(store))
@@ -466,16 +495,21 @@ impl Store {
     }
 
     fn seal_on(&self, writer: &Connection, def: &TableDef) -> Result<Option<Arc<ShardMeta>>> {
-        let meta = segment::seal(
+        use std::sync::atomic::Ordering;
+        let _recorded = self.seal_lock.lock();
+        self.sealing.store(true, Ordering::SeqCst);
+        let sealed = segment::seal(
             writer,
             def,
             &self.shards_dir,
             &self.node_name,
             self.options.shard_max_rows,
             |id| self.meta(id),
-        )?;
-        Ok(match meta {
-            Some(meta) => {
+        );
+        self.sealing.store(false, Ordering::SeqCst);
+        Ok(match sealed? {
+            Some((meta, last_key)) => {
+                self.changes.sealed(&def.name, last_key, &meta.id);
                 let meta = Arc::new(meta);
                 self.metas.write().insert(meta.id.clone(), meta.clone());
                 self.soundness.written(&self.shard_path(&meta.id), &meta.id);

@@ -499,7 +499,8 @@ pub(crate) fn file_rows(
 }
 
 /// Seal the oldest `max_rows` rows of the open segment of `def` into a
-/// shard (see `Store::seal`).
+/// shard (see `Store::seal`); the shard, and the last row key it took
+/// (every row up to it left the open segment).
 pub fn seal(
     conn: &Connection,
     def: &TableDef,
@@ -507,11 +508,11 @@ pub fn seal(
     origin: &str,
     max_rows: u64,
     meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
-) -> Result<Option<ShardMeta>> {
+) -> Result<Option<(ShardMeta, i64)>> {
     // Waiting out another writer too long is a serialization failure (a
     // transaction that asked a peer to seal while holding its own lock).
     conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
-    let r = (|| -> Result<Option<ShardMeta>> {
+    let r = (|| -> Result<Option<(ShardMeta, i64)>> {
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         let last_key: Option<i64> = conn
             .query_row(
@@ -538,7 +539,7 @@ pub fn seal(
             quote(&def.name)
         ))
         .map_err(Error::from)?;
-        Ok(Some(meta))
+        Ok(Some((meta, last_key)))
     })();
     finish(conn, r).inspect(|sealed| {
         if sealed.is_some() {

@@ -10,6 +10,7 @@ pub(super) fn open_small(dir: &Path) -> Arc<Store> {
         result_cache_bytes: 0,
         vector_cache_bytes: 0,
         clock_skew_ms: 0,
+        unsealed_copies: true,
     };
     Store::open(dir, options, None).unwrap()
 }

@@ -77,6 +77,16 @@ pub fn scan_local(
                 quote(&def.name)
             ));
         }
+        if !sealed_only && !versions {
+            // Copies of down nodes' unsealed rows this node keeps, each
+            // row named by its node and its key there.
+            for (origin, src) in crate::exec::sources::open_copies(sess, &def)? {
+                arms.push(format!(
+                    "SELECT {} AS _shard, NULL AS _rid, * FROM ({src})",
+                    crate::types::shard::literal(&format!("open:{origin}"))
+                ));
+            }
+        }
         let mut attach = Vec::new();
         for (s, meta) in &shards {
             if scan.kept.contains(&s.id) {

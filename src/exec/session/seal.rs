@@ -30,6 +30,9 @@ impl Session {
         }
         if let Some(c) = &self.cluster {
             c.written(&written);
+            // Before the client hears of it: a copy on another node keeps
+            // the rows readable while this one is down.
+            c.copy_unsealed();
         }
         Ok(())
     }
@@ -75,6 +78,11 @@ impl Session {
         table: &str,
     ) -> Result<Vec<std::sync::Arc<crate::store::shard::ShardMeta>>> {
         let sealed = self.store.seal(table)?;
+        if let Some(c) = &self.cluster {
+            // The copy of the unsealed rows drops the sealed ones, so the
+            // new shards may go to other nodes at once.
+            c.copy_unsealed();
+        }
         if let Some(c) = self.cluster.as_ref().filter(|_| self.has_peers()) {
             c.on_all_peers(
                 &crate::cluster::proto::Request::Seal {
