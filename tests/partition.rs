@@ -668,3 +668,38 @@ async fn random_splits_and_kills_under_writes_converge() {
         "seed {seed}: too few writes went through"
     );
 }
+
+/// A split heals while another node is down for good: the two sides
+/// settle between themselves at once, without waiting for it (each record
+/// waits only for the nodes its write could not ask).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_split_settles_while_another_node_stays_down() {
+    let names = ["half-1", "half-2", "half-3"];
+    let mut nodes = start_cluster(&names, &["--replication-factor", "3"]).await;
+    let a = nodes[0].client().await;
+    let b = nodes[1].client().await;
+    let c = nodes[2].client().await;
+    exec(&a, "CREATE TABLE k (id int PRIMARY KEY, v text)").await;
+    exec(&a, "INSERT INTO k VALUES (1, 'base'), (2, 'base')").await;
+    exec(&a, "SELECT mosaic.seal('k')").await;
+    replicate(&a, "'k'", &[&b, &c]).await;
+    let cut = cut_third(&nodes, names, [&a, &b, &c]).await;
+    // id 1: both update, half-3 last; id 3: both insert, half-1 last.
+    exec(&a, "UPDATE k SET v = 'a' WHERE id = 1").await;
+    exec(&c, "UPDATE k SET v = 'c' WHERE id = 1").await;
+    exec(&c, "INSERT INTO k VALUES (3, 'c')").await;
+    exec(&a, "INSERT INTO k VALUES (3, 'a')").await;
+    nodes[1].kill9();
+    wait_state(&a, "half-2", "down").await;
+    drop(cut);
+    wait_state(&a, "half-3", "alive").await;
+    wait_state(&c, "half-1", "alive").await;
+    for client in [&a, &c] {
+        wait_rows(
+            client,
+            "SELECT string_agg(id || ':' || v, ',' ORDER BY id), count(*) = count(DISTINCT id) FROM k",
+            &["1:c,2:base,3:a", "t"],
+        )
+        .await;
+    }
+}

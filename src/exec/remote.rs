@@ -280,10 +280,11 @@ pub fn key_filter(
     (terms.join(" OR "), params)
 }
 
-/// Every other node's own versions of the rows of `def` matching `filter`
-/// (see `Request::Versions`), by node. Every live peer is asked and must
-/// answer: after a split, a peer may hold unsealed rows this node has not
-/// been told of yet.
+/// Every other live node's own versions of the rows of `def` matching
+/// `filter` (see `Request::Versions`), by node. Every live peer is asked
+/// and must answer: after a split, a peer may hold unsealed rows this node
+/// has not been told of yet. Nodes that are down are not asked (settling
+/// compares with each when it is back).
 pub fn versions(
     sess: &Session,
     def: &crate::types::table::TableDef,
@@ -297,7 +298,18 @@ pub fn versions(
         columns: def.columns.clone(),
         oid: def.oid,
     };
-    Ok(ask(sess, std::slice::from_ref(&def.name), &req, None, false)?.nodes)
+    let Some(cluster) = &sess.cluster else {
+        return Ok(vec![]);
+    };
+    let tables = std::slice::from_ref(&def.name);
+    let answer = cluster.ask_peers(&sess.reads, tables, &req, None, false, None)?;
+    if !answer.unreachable.is_empty() {
+        return Err(Error::Unavailable(format!(
+            "could not read {}",
+            answer.missing.join("; ")
+        )));
+    }
+    Ok(answer.nodes)
 }
 
 /// Fail with 23505 if another node holds a live row with one of the

@@ -2,10 +2,11 @@
 //!
 //! While a member is down or suspected, every write records the values of
 //! unique keys (primary key, UNIQUE constraints, unique indexes) it wrote
-//! and the primary-key values it removed, with its version
-//! (`write::unsettled`): that write could not ask the member whether it
-//! holds the same value. Once every member is alive again, each node
-//! settles what it recorded, a batch of values of one key at a time:
+//! and the primary-key values it removed, with its version and the nodes
+//! it could not ask (`write::unsettled`): that write could not ask them
+//! whether they hold the same value. Once one of those nodes is live
+//! again (another may still be down), each node settles what it recorded
+//! against the live nodes, a batch of values of one key at a time:
 //!
 //! 1. peers holding versions of those keys in their open segments seal
 //!    them, so that each version is a row of a shard a tombstone can name;
@@ -18,7 +19,9 @@
 //! 4. every other version is tombstoned in one transaction of this node,
 //!    delivered to every holder of its shard as a DELETE's tombstones are,
 //!    and recorded in `_mosaic_conflicts` (`mosaic.conflicts`);
-//! 5. the records go.
+//! 5. the records wait for those nodes no more, and go once they wait for
+//!    none (a node that is down settles its own records when it is back;
+//!    records wait no more for a node forgotten).
 //!
 //! Every node that recorded a key settles it by the same rule, so the
 //! outcome does not depend on which settles first: a version is only ever
@@ -49,16 +52,13 @@ const EVERY: Duration = Duration::from_millis(500);
 /// from 1, peers' sessions are -1).
 const SETTLE_PID: i32 = -2;
 
-/// Settle this node's recorded keys whenever every member is alive; runs
-/// for the life of the node.
+/// Settle this node's recorded keys whenever a node they wait for is
+/// live; runs for the life of the node.
 pub async fn run(store: Arc<Store>, cluster: Arc<Cluster>) {
     let mut handle: Option<SessionHandle> = None;
     let mut tick = tokio::time::interval(EVERY);
     loop {
         tick.tick().await;
-        if !cluster.all_known_alive() {
-            continue;
-        }
         let h = match handle.take() {
             Some(h) => h,
             None => {
@@ -97,11 +97,44 @@ pub async fn run(store: Arc<Store>, cluster: Arc<Cluster>) {
 /// Settle a batch of every recorded key's values; returns how many
 /// versions were tombstoned.
 fn settle_all(sess: &mut Session) -> Result<usize> {
+    let Some(c) = sess.cluster.clone() else {
+        return Ok(0);
+    };
+    if !sess
+        .conn
+        .exists("SELECT 1 FROM main._mosaic_unsettled", &[])?
+    {
+        return Ok(0);
+    }
+    sess.reads = c.reads();
+    // Records wait for the nodes their write could not ask: those live
+    // now, or every node for a record without any (kept from before).
+    // Nodes forgotten since are waited for no more.
+    let live: Vec<String> = sess
+        .reads
+        .peers
+        .iter()
+        .map(|(m, _)| m.name.clone())
+        .collect();
+    let mut known: Vec<String> = c.registry().into_keys().collect();
+    known.extend(live.iter().cloned());
+    sess.conn.execute(
+        "DELETE FROM main._mosaic_unsettled_waits
+         WHERE node NOT IN (SELECT value FROM json_each(?1))",
+        &[Datum::Text(json_list(&known)?)],
+    )?;
+    let ready = Ready {
+        live: json_list(&live)?,
+        all_alive: c.all_known_alive(),
+    };
     let keys: Vec<(String, String)> = sess
         .conn
         .rows(
-            "SELECT DISTINCT table_name, columns FROM main._mosaic_unsettled",
-            &[],
+            &format!(
+                "SELECT DISTINCT table_name, columns FROM main._mosaic_unsettled AS u WHERE {}",
+                Ready::CONDITION
+            ),
+            &ready.params(),
         )?
         .into_iter()
         .filter_map(|r| match (r.first(), r.get(1)) {
@@ -109,17 +142,39 @@ fn settle_all(sess: &mut Session) -> Result<usize> {
             _ => None,
         })
         .collect();
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    if let Some(c) = &sess.cluster {
-        sess.reads = c.reads();
-    }
     let mut settled = 0;
     for (table, columns) in keys {
-        settled += settle_key(sess, &table, &columns)?;
+        settled += settle_key(sess, &table, &columns, &ready)?;
     }
     Ok(settled)
+}
+
+/// Which records can be settled now: those waiting for a live node
+/// (`live`, a JSON array), and with `all_alive` those waiting for none.
+struct Ready {
+    live: String,
+    all_alive: bool,
+}
+
+impl Ready {
+    /// Over `_mosaic_unsettled AS u`, `$1` the live nodes, `$2` whether
+    /// every known node is live.
+    const CONDITION: &'static str = "(EXISTS (SELECT 1 FROM main._mosaic_unsettled_waits AS w
+            WHERE w.table_name = u.table_name AND w.columns = u.columns AND w.key = u.key
+              AND w.node IN (SELECT value FROM json_each(?1)))
+        OR (?2 AND NOT EXISTS (SELECT 1 FROM main._mosaic_unsettled_waits AS w
+            WHERE w.table_name = u.table_name AND w.columns = u.columns AND w.key = u.key)))";
+
+    fn params(&self) -> Vec<Datum> {
+        vec![
+            Datum::Text(self.live.clone()),
+            Datum::Int(self.all_alive as i64),
+        ]
+    }
+}
+
+fn json_list(names: &[String]) -> Result<String> {
+    serde_json::to_string(names).map_err(|e| Error::Internal(format!("encoding names: {e}")))
 }
 
 /// One recorded key: its values, as `_mosaic_unsettled` keeps them, the
@@ -143,7 +198,7 @@ struct Version {
 
 /// Settle a batch of the recorded values of one unique key (`columns`,
 /// the JSON array `_mosaic_unsettled` keeps) of `table`.
-fn settle_key(sess: &mut Session, table: &str, columns: &str) -> Result<usize> {
+fn settle_key(sess: &mut Session, table: &str, columns: &str, ready: &Ready) -> Result<usize> {
     let names: Vec<String> = serde_json::from_str(columns).unwrap_or_default();
     let found = sess.catalog().table(table).and_then(|def| {
         let key: Option<Vec<usize>> = names.iter().map(|n| def.column_index(n)).collect();
@@ -160,7 +215,7 @@ fn settle_key(sess: &mut Session, table: &str, columns: &str) -> Result<usize> {
         )?;
         return Ok(0);
     };
-    let records = records(sess, table, columns)?;
+    let records = records(sess, table, columns, ready)?;
     let keys: Vec<Vec<Datum>> = records.iter().map(|r| r.key.clone()).collect();
     let (filter, params) = remote::key_filter(&def, &key, &keys);
     remote::seal_peers_first(sess, &def.name, Some(filter.clone()), &params)?;
@@ -175,6 +230,7 @@ fn settle_key(sess: &mut Session, table: &str, columns: &str) -> Result<usize> {
     let me = sess.store.node_name.clone();
     let mut plan = Settlement {
         columns: columns.to_string(),
+        live: ready.live.clone(),
         ..Default::default()
     };
     for rec in &records {
@@ -187,16 +243,22 @@ fn settle_key(sess: &mut Session, table: &str, columns: &str) -> Result<usize> {
     Ok(n)
 }
 
-/// Up to `BATCH` of this node's records of one key of `table`.
-fn records(sess: &Session, table: &str, columns: &str) -> Result<Vec<Record>> {
+/// Up to `BATCH` of this node's records of one key of `table` that can be
+/// settled now.
+fn records(sess: &Session, table: &str, columns: &str, ready: &Ready) -> Result<Vec<Record>> {
+    let mut params = ready.params();
+    params.extend([
+        Datum::Text(table.to_string()),
+        Datum::Text(columns.to_string()),
+        Datum::Int(BATCH as i64),
+    ]);
     let rows = sess.conn.rows(
-        "SELECT key, ver, wrote FROM main._mosaic_unsettled
-         WHERE table_name = ?1 AND columns = ?2 ORDER BY key LIMIT ?3",
-        &[
-            Datum::Text(table.to_string()),
-            Datum::Text(columns.to_string()),
-            Datum::Int(BATCH as i64),
-        ],
+        &format!(
+            "SELECT key, ver, wrote FROM main._mosaic_unsettled AS u
+             WHERE table_name = ?3 AND columns = ?4 AND {} ORDER BY key LIMIT ?5",
+            Ready::CONDITION
+        ),
+        &params,
     )?;
     let mut out = Vec::new();
     for r in rows {
@@ -270,8 +332,10 @@ struct Settlement {
     /// Versions to tombstone (None: a delete that lost, nothing to
     /// tombstone), with their conflict row.
     losers: Vec<(Option<LoserAt>, Conflict)>,
-    /// Records settled (their keys need nothing more).
+    /// Records settled against the live nodes (`live`, a JSON array):
+    /// they wait for those no more, and go once they wait for none.
     done: Vec<Vec<u8>>,
+    live: String,
 }
 
 /// Where a losing version lives.
@@ -419,14 +483,25 @@ impl Settlement {
             )?;
         }
         for blob in &self.done {
+            let params = [
+                Datum::Text(def.name.clone()),
+                Datum::Blob(blob.clone()),
+                Datum::Text(self.columns.clone()),
+                Datum::Text(self.live.clone()),
+            ];
             sess.conn.execute(
-                "DELETE FROM main._mosaic_unsettled
-                 WHERE table_name = ?1 AND columns = ?3 AND key = ?2",
-                &[
-                    Datum::Text(def.name.clone()),
-                    Datum::Blob(blob.clone()),
-                    Datum::Text(self.columns.clone()),
-                ],
+                "DELETE FROM main._mosaic_unsettled_waits
+                 WHERE table_name = ?1 AND columns = ?3 AND key = ?2
+                   AND node IN (SELECT value FROM json_each(?4))",
+                &params,
+            )?;
+            sess.conn.execute(
+                "DELETE FROM main._mosaic_unsettled AS u
+                 WHERE table_name = ?1 AND columns = ?3 AND key = ?2
+                   AND NOT EXISTS (SELECT 1 FROM main._mosaic_unsettled_waits AS w
+                       WHERE w.table_name = u.table_name AND w.columns = u.columns
+                         AND w.key = u.key)",
+                &params,
             )?;
         }
         Ok(())

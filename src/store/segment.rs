@@ -41,6 +41,9 @@ pub const TOMBSTONES: &str = "CREATE TABLE IF NOT EXISTS _mosaic_tombstones(
 /// one (JSON objects; NULL for a delete), their homes and versions, and
 /// why (`reason`: a newer version of the key, or the table created again
 /// elsewhere, which takes this node's rows of the old one with it).
+/// `_mosaic_unsettled_waits` names, per recorded value, the nodes the write
+/// could not ask: the value is settled against each once it is live again
+/// (a record without any, kept from before, waits for every node).
 pub const SETTLEMENT: &str = "CREATE TABLE IF NOT EXISTS _mosaic_unsettled(
         table_name TEXT NOT NULL, columns TEXT NOT NULL, key BLOB NOT NULL,
         ver INTEGER NOT NULL, wrote INTEGER NOT NULL,
@@ -50,7 +53,10 @@ pub const SETTLEMENT: &str = "CREATE TABLE IF NOT EXISTS _mosaic_unsettled(
         loser_node TEXT NOT NULL, loser_version INTEGER NOT NULL, loser_row TEXT,
         winner_node TEXT, winner_version INTEGER NOT NULL, winner_row TEXT,
         settled_at INTEGER NOT NULL, reason TEXT NOT NULL,
-        PRIMARY KEY(table_name, key, loser_node, loser_version)) WITHOUT ROWID;";
+        PRIMARY KEY(table_name, key, loser_node, loser_version)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS _mosaic_unsettled_waits(
+        table_name TEXT NOT NULL, columns TEXT NOT NULL, key BLOB NOT NULL, node TEXT NOT NULL,
+        PRIMARY KEY(table_name, columns, key, node)) WITHOUT ROWID;";
 
 /// How long a connection waits for another's write lock.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

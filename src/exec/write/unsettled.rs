@@ -5,9 +5,9 @@
 //! writes on its side of a split, so this node records each value of a
 //! unique key the statement wrote, and each primary-key value it removed
 //! (`_mosaic_unsettled`, in the statement's transaction, with the
-//! statement's version). Once every member is back, `exec::settle`
-//! compares the versions of those values on every node and tombstones all
-//! but the newest.
+//! statement's version), with the nodes it could not ask. Once one of
+//! those is back, `exec::settle` compares the versions of those values on
+//! every live node and tombstones all but the newest.
 
 use sqlparser::ast::{FromTable, Statement, TableFactor, UpdateTableFromKind};
 
@@ -51,6 +51,7 @@ pub(crate) fn record(
         .collect();
     let names = serde_json::to_string(&names)
         .map_err(|e| Error::Internal(format!("encoding a key's columns: {e}")))?;
+    let unasked = unasked(sess);
     for key in keys {
         sess.conn.execute(
             "INSERT INTO main._mosaic_unsettled(table_name, columns, key, ver, wrote)
@@ -68,8 +69,45 @@ pub(crate) fn record(
                 Datum::Text(names.clone()),
             ],
         )?;
+        for node in &unasked {
+            sess.conn.execute(
+                "INSERT OR IGNORE INTO main._mosaic_unsettled_waits(table_name, columns, key, node)
+                 VALUES (?1, ?2, ?3, ?4)",
+                &[
+                    Datum::Text(def.name.clone()),
+                    Datum::Text(names.clone()),
+                    Datum::Blob(encode_key(key)?),
+                    Datum::Text(node.clone()),
+                ],
+            )?;
+        }
     }
     Ok(())
+}
+
+/// The nodes this statement could not ask: every node this one knows (its
+/// registry, its members but those that left) but the live peers it reads.
+fn unasked(sess: &Session) -> Vec<String> {
+    let Some(c) = &sess.cluster else {
+        return vec![];
+    };
+    let asked: std::collections::HashSet<&str> = sess
+        .reads
+        .peers
+        .iter()
+        .map(|(m, _)| m.name.as_str())
+        .collect();
+    let mut out: Vec<String> = c.registry().into_keys().collect();
+    out.extend(
+        c.members()
+            .into_iter()
+            .filter(|(_, s)| !matches!(s, MemberState::Left))
+            .map(|(m, _)| m.name),
+    );
+    out.retain(|n| *n != sess.store.node_name && !asked.contains(n.as_str()));
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// A key's values as `_mosaic_unsettled` keeps them.
