@@ -388,7 +388,27 @@ fn write(sess: &mut Session, stmt: Statement) -> Result<Outcome> {
     let Some(stmt) = p.stmt.clone() else {
         return Err(Error::Internal("a write without a statement".into()));
     };
-    crate::exec::write::run(sess, stmt, &p, &[], &mut |_| Ok(()))
+    let run = |sess: &mut Session| -> Result<Outcome> {
+        sess.conn.batch("SAVEPOINT mosaic_ddl_write")?;
+        let r = crate::exec::write::run(sess, stmt.clone(), &p, &[], &mut |_| Ok(()));
+        let end = match r {
+            Ok(_) => "RELEASE mosaic_ddl_write",
+            Err(_) => "ROLLBACK TO mosaic_ddl_write; RELEASE mosaic_ddl_write",
+        };
+        sess.conn.batch(end)?;
+        r
+    };
+    match (run(sess), sess.cluster.clone()) {
+        // A copy the write's reads counted on was compacted or dropped at
+        // its home meanwhile: undone, it runs again reading from the
+        // homes, as a client's statement does (`Session::retrying_peers`).
+        (Err(Error::StaleCopy(m)), Some(c)) => {
+            tracing::debug!(shard = %m, "a copy read here is gone at its home; asking the homes");
+            sess.reads = std::sync::Arc::new(c.reads_avoiding(&Default::default(), false));
+            run(sess)
+        }
+        (r, _) => r,
+    }
 }
 
 /// IF EXISTS on an object that is not there: PostgreSQL's NOTICE
