@@ -449,6 +449,7 @@ impl Session {
             (Kind::Explain, Some(s)) => super::explain::run_explain(self, s, params, sink),
             (Kind::Insert | Kind::Update | Kind::Delete, Some(s)) => {
                 crate::exec::ddl::matview::refuse_write(self, &s)?;
+                super::settle::wait_settled(self, &s)?;
                 if matches!(p.kind, Kind::Update | Kind::Delete)
                     && !self.writing
                     && self.has_peers()
@@ -489,6 +490,7 @@ impl Session {
         params: &[Datum],
         sink: &mut RowSink,
     ) -> Result<Outcome> {
+        super::settle::wait_settled(self, &s)?;
         let Kind::LockingQuery(locks) = &p.kind else {
             return self.retrying_peers(false, sink, |sess, sink| {
                 query::run(sess, s.clone(), p, params, sink)
@@ -746,13 +748,7 @@ impl Session {
                 self.ddl_savepoints.clear();
                 cursor::after_commit(self);
                 ddl::publish(self)?;
-                self.after_write()?;
-                if let Some(c) = &self.cluster {
-                    // What the block changed without writing rows (a
-                    // TRUNCATE) reaches the copy of the unsealed rows too.
-                    c.copy_unsealed();
-                }
-                self.deliver_tombstones();
+                self.after_block()?;
                 self.release_cluster_rows();
                 self.coord.end_transaction(true);
                 Ok(Outcome::TxnEnd("COMMIT".into()))

@@ -100,10 +100,11 @@ fn settle_all(sess: &mut Session) -> Result<usize> {
     let Some(c) = sess.cluster.clone() else {
         return Ok(0);
     };
-    if !sess
+    let any = sess
         .conn
-        .exists("SELECT 1 FROM main._mosaic_unsettled", &[])?
-    {
+        .exists("SELECT 1 FROM main._mosaic_unsettled", &[])?;
+    sess.store.unsettled.looked(any);
+    if !any {
         return Ok(0);
     }
     sess.reads = c.reads();
@@ -147,6 +148,61 @@ fn settle_all(sess: &mut Session) -> Result<usize> {
         settled += settle_key(sess, &table, &columns, &ready)?;
     }
     Ok(settled)
+}
+
+/// How long a statement waits for settling before it fails with 40001.
+const SETTLE_WAIT: Duration = Duration::from_secs(5);
+
+/// Before a statement runs: while this node holds records of keys of the
+/// tables it names, written during a split, that wait for a node live now
+/// (settling is about to compare them, and both sides' versions may be
+/// visible until it has), wait for settling; inside a transaction block
+/// (whose snapshot would not see it), or after `SETTLE_WAIT`, fail with
+/// 40001 rather than show a key twice.
+pub fn wait_settled(sess: &Session, stmt: &sqlparser::ast::Statement) -> Result<()> {
+    if !sess.store.unsettled.may_exist() {
+        return Ok(());
+    }
+    wait_settled_for(sess, &crate::plan::relations(stmt))
+}
+
+/// `wait_settled` for a statement naming `tables`.
+pub fn wait_settled_for(sess: &Session, tables: &[String]) -> Result<()> {
+    let Some(c) = sess
+        .cluster
+        .as_ref()
+        .filter(|_| sess.store.unsettled.may_exist())
+    else {
+        return Ok(());
+    };
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let tables = json_list(tables)?;
+    let started = std::time::Instant::now();
+    loop {
+        let live: Vec<String> = c.live_peers().into_iter().map(|m| m.name).collect();
+        let pending = sess.conn.rows(
+            "SELECT table_name FROM main._mosaic_unsettled_waits
+             WHERE table_name IN (SELECT value FROM json_each(?1))
+               AND node IN (SELECT value FROM json_each(?2)) LIMIT 1",
+            &[Datum::Text(tables.clone()), Datum::Text(json_list(&live)?)],
+        )?;
+        let Some(Datum::Text(table)) = pending
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+        else {
+            return Ok(());
+        };
+        if sess.txn != crate::exec::TxnState::Idle || started.elapsed() >= SETTLE_WAIT {
+            return Err(Error::SerializationFailure(format!(
+                "rows of table \"{table}\" written on both sides of a network split are being settled"
+            ))
+            .with_hint("Run the statement again in a moment."));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Which records can be settled now: those waiting for a live node

@@ -29,6 +29,7 @@ pub mod sequences;
 pub mod shard;
 mod stats;
 pub mod udf;
+pub mod unsettled;
 pub mod vectors;
 
 pub use backup::{append_chunk, read_chunk};
@@ -113,6 +114,8 @@ pub struct Store {
     /// it takes the seals recorded and begins reading: every seal its read
     /// sees is one it knows of.
     pub seal_lock: Mutex<()>,
+    /// Whether keys written during a split may wait to be settled here.
+    pub unsettled: unsettled::Hint,
     /// Other nodes' unsealed rows copied here (`copies`).
     pub copies: copies::Copies,
     pub copies_path: PathBuf,
@@ -174,6 +177,7 @@ impl Store {
             changes,
             sealing,
             seal_lock: Mutex::new(()),
+            unsettled: Default::default(),
             copies,
             copies_path,
         };

@@ -38,6 +38,11 @@ pub fn scan_local(
         )));
     }
     let versions = versions.is_some();
+    if !versions && !sealed_only {
+        // What a client's statement here would wait for (settling's own
+        // reads, Versions and sealed shards, do not).
+        crate::exec::settle::wait_settled_for(sess, &[table.to_string()])?;
+    }
     let segment_cols = match &columns {
         Some(wanted) => wanted
             .iter()

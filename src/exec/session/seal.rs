@@ -37,6 +37,18 @@ impl Session {
         Ok(())
     }
 
+    /// After a block committed: what `after_write` does, the copy of the
+    /// unsealed rows brought up to date (a TRUNCATE in the block wrote no
+    /// rows), the tombstones handed over.
+    pub(crate) fn after_block(&mut self) -> Result<()> {
+        self.after_write()?;
+        if let Some(c) = &self.cluster {
+            c.copy_unsealed();
+        }
+        self.deliver_tombstones();
+        Ok(())
+    }
+
     /// Outside a transaction, hand the tombstones this node committed for
     /// other nodes' rows to those nodes before the client hears back, so
     /// every node reads the change. What fails stays queued and is retried.

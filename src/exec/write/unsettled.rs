@@ -52,6 +52,7 @@ pub(crate) fn record(
     let names = serde_json::to_string(&names)
         .map_err(|e| Error::Internal(format!("encoding a key's columns: {e}")))?;
     let unasked = unasked(sess);
+    sess.store.unsettled.recorded();
     for key in keys {
         sess.conn.execute(
             "INSERT INTO main._mosaic_unsettled(table_name, columns, key, ver, wrote)
