@@ -385,6 +385,7 @@ impl Cluster {
             skip: vec![],
             times: None,
             open_of: vec![],
+            asker_live: vec![],
         };
         self.ask_peers(&self.reads(), tables, &req, None, false, None)
     }
@@ -411,6 +412,8 @@ impl Cluster {
         let budget = Arc::new(std::sync::atomic::AtomicI64::new(
             i64::try_from(self.gather_limit).unwrap_or(i64::MAX),
         ));
+        let mut asking: Vec<String> = reads.peers.iter().map(|(m, _)| m.name.clone()).collect();
+        asking.push(self.store.node_name.clone());
         let calls = peers.iter().map(|p| {
             let client = self.client(p.cluster_addr);
             let mut req = req.clone();
@@ -418,12 +421,14 @@ impl Cluster {
                 replicas,
                 skip,
                 open_of,
+                asker_live,
                 ..
             }
             | Request::Scan {
                 replicas,
                 skip,
                 open_of,
+                asker_live,
                 ..
             } = &mut req
             {
@@ -432,6 +437,7 @@ impl Cluster {
                 if copies {
                     *open_of = reads.open_of(&p.name, tables);
                 }
+                *asker_live = asking.clone();
             }
             let budget = budget.clone();
             async move {

@@ -46,6 +46,9 @@ pub struct Reads {
     /// `scope.open_of` when the buddy is this node); for everything
     /// else they are missing.
     pub open_copies: Vec<OpenCopy>,
+    /// Serving a peer's request: the nodes that peer reads (itself and
+    /// its live peers), see `exec::settle::wait_settled`.
+    pub asker_live: Vec<String>,
 }
 
 /// The unsealed rows of `origin` (not live), copied to `holder` at `epoch`.

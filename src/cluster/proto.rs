@@ -37,6 +37,11 @@ pub enum Request {
         /// asker counts on: read with this node's own rows.
         #[serde(default)]
         open_of: Vec<(String, u64)>,
+        /// The nodes the asker reads (itself and its live peers): keys this
+        /// node wrote during a split and has not settled with one of them
+        /// yet are waited for (`exec::settle::wait_settled`).
+        #[serde(default)]
+        asker_live: Vec<String>,
     },
     /// Every catalog object this node has; answered with one `Catalog`.
     Catalog,
@@ -70,6 +75,9 @@ pub enum Request {
         /// As in `Query`; copied rows come as `['open:<node>', row key, …]`.
         #[serde(default)]
         open_of: Vec<(String, u64)>,
+        /// As in `Query`.
+        #[serde(default)]
+        asker_live: Vec<String>,
     },
     /// This node's own versions of the rows of `table` matching `filter`
     /// (as in `Scan`): its open segment and the shards it sealed, not its

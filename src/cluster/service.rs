@@ -82,6 +82,7 @@ impl Scan {
                 times,
                 probe,
                 open_of,
+                asker_live,
             } => {
                 let scan = Scan {
                     table,
@@ -93,7 +94,9 @@ impl Scan {
                     versions: None,
                     probe,
                 };
-                (scan, Reads::only(replicas, skip, open_of))
+                let mut reads = Reads::only(replicas, skip, open_of);
+                reads.asker_live = asker_live;
+                (scan, reads)
             }
             Request::Versions {
                 table,
@@ -164,8 +167,10 @@ impl Handler for Service {
                 skip,
                 times,
                 open_of,
+                asker_live,
             } => {
-                let reads = Reads::only(replicas, skip, open_of);
+                let mut reads = Reads::only(replicas, skip, open_of);
+                reads.asker_live = asker_live;
                 return self.peers.query(sql, params, times, reads, &out).await;
             }
             req @ (Request::Scan { .. } | Request::Versions { .. }) => {

@@ -37,6 +37,7 @@ pub fn query(
         skip: vec![],
         times: Some(sess.statement_times()),
         open_of: vec![],
+        asker_live: vec![],
     };
     if let Some(c) = &sess.cluster {
         c.touch(tables);
@@ -235,6 +236,7 @@ pub fn fill(sess: &mut Session, r: &RemoteScan, params: &[Datum]) -> Result<()> 
         times: Some(sess.statement_times()),
         probe: None,
         open_of: vec![],
+        asker_live: vec![],
     };
     let tables = std::slice::from_ref(&r.table.name);
     if let Some(c) = &sess.cluster {
@@ -378,6 +380,7 @@ fn live_peer_rows(
         times: Some(sess.statement_times()),
         probe,
         open_of: vec![],
+        asker_live: vec![],
     };
     let answer = ask(
         sess,
@@ -436,6 +439,7 @@ pub fn remote_shards(
         times,
         probe: None,
         open_of: vec![],
+        asker_live: vec![],
     };
     let asked = peers_matching(sess, def, filter.as_deref(), params)?;
     tracing::debug!(table = %def.name, ?params, ?asked, "remote shards");

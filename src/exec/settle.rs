@@ -181,7 +181,10 @@ pub fn wait_settled_for(sess: &Session, tables: &[String]) -> Result<()> {
     let tables = json_list(tables)?;
     let started = std::time::Instant::now();
     loop {
-        let live: Vec<String> = c.live_peers().into_iter().map(|m| m.name).collect();
+        // The nodes this statement may read, or that the peer asking for
+        // it reads: any of them may hold the other side's versions.
+        let mut live: Vec<String> = c.live_peers().into_iter().map(|m| m.name).collect();
+        live.extend(sess.reads.asker_live.iter().cloned());
         let pending = sess.conn.rows(
             "SELECT table_name FROM main._mosaic_unsettled_waits
              WHERE table_name IN (SELECT value FROM json_each(?1))
