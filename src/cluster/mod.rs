@@ -529,19 +529,23 @@ impl Cluster {
 
     /// Run `req` on the live peer named `node`.
     pub fn on_peer(&self, node: &str, req: &Request, timeout: Duration) -> Result<()> {
+        self.call_peer(node, req, timeout)
+            .map(|_| ())
+            .map_err(|e| match e {
+                Error::Internal(m) => Error::Unavailable(format!("node {node}: {m}")),
+                other => other,
+            })
+    }
+
+    /// `req`'s whole answer from the live peer named `node`. Blocking.
+    fn call_peer(&self, node: &str, req: &Request, timeout: Duration) -> Result<Vec<Response>> {
         let peer = self
             .live_peers()
             .into_iter()
             .find(|p| p.name == node)
             .ok_or_else(|| Error::Unavailable(format!("node {node} is not reachable")))?;
         let client = self.client(peer.cluster_addr);
-        self.runtime
-            .block_on(client.call_all::<Request, Response>(req, timeout))
-            .map(|_| ())
-            .map_err(|e| match e {
-                Error::Internal(m) => Error::Unavailable(format!("node {node}: {m}")),
-                other => other,
-            })
+        self.runtime.block_on(client.call_all(req, timeout))
     }
 
     /// Run `req` on every live peer; the first failure is the error.

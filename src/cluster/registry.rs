@@ -127,16 +127,23 @@ impl Cluster {
             return;
         }
         let holdings = self.mine.lock().clone();
+        self.push_holdings(holdings.clone(), "unsealed rows");
+        self.pushed_now(tables.iter().filter(|t| holdings.open_tables.contains(t)));
+    }
+
+    /// Push `holdings` (this node's) to every live peer and wait for them;
+    /// a peer that misses them hears at the next sync (`what` they tell,
+    /// for the log). Blocking.
+    pub(super) fn push_holdings(&self, holdings: Holdings, what: &str) {
         let req = Request::Announce {
             node: self.store.node_name.clone(),
-            holdings: holdings.clone(),
+            holdings,
         };
         for (peer, r) in self.on_peers(&req, SYNC_TIMEOUT) {
             if let Err(e) = r {
-                tracing::warn!(peer = %peer, error = %e, "could not announce unsealed rows; the next sync will");
+                tracing::warn!(peer = %peer, error = %e, "could not announce {what}; the next sync will");
             }
         }
-        self.pushed_now(tables.iter().filter(|t| holdings.open_tables.contains(t)));
     }
 
     /// Every live peer was just told that `tables` are open here: remember
@@ -172,15 +179,7 @@ impl Cluster {
             }
             mine.clone()
         };
-        let req = Request::Announce {
-            node: self.store.node_name.clone(),
-            holdings,
-        };
-        for (peer, r) in self.on_peers(&req, SYNC_TIMEOUT) {
-            if let Err(e) = r {
-                tracing::warn!(peer = %peer, error = %e, "could not announce a write; the next sync will");
-            }
-        }
+        self.push_holdings(holdings, "a write");
         self.pushed_now(std::iter::once(&table.to_string()));
     }
 

@@ -326,14 +326,8 @@ impl Cluster {
         } else {
             PUSH_TIMEOUT
         };
-        let peer = self
-            .live_peers()
-            .into_iter()
-            .find(|p| p.name == node)
-            .ok_or_else(|| Error::Unavailable(format!("node {node} is not reachable")))?;
-        let client = self.client(peer.cluster_addr);
         let req = Request::CopyUnsealed(push.clone());
-        let items: Vec<Response> = self.runtime.block_on(client.call_all(&req, timeout))?;
+        let items = self.call_peer(node, &req, timeout)?;
         Ok(!items.iter().any(|r| matches!(r, Response::Refused)))
     }
 
@@ -348,19 +342,12 @@ impl Cluster {
         self.announce_holdings();
     }
 
-    /// Push this node's holdings to every live peer and wait for them.
+    /// Push this node's holdings to every live peer and wait for them (and
+    /// gossip them to the others).
     fn announce_holdings(&self) {
         let holdings = self.mine.lock().clone();
         let version = holdings.version;
-        let req = Request::Announce {
-            node: self.store.node_name.clone(),
-            holdings,
-        };
-        for (peer, r) in self.on_peers(&req, SYNC_TIMEOUT) {
-            if let Err(e) = r {
-                tracing::warn!(peer = %peer, error = %e, "could not announce holdings; the next sync will");
-            }
-        }
+        self.push_holdings(holdings, "holdings");
         self.membership.broadcast(TOPIC_HOLDINGS, version, vec![]);
     }
 }

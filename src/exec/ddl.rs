@@ -398,17 +398,8 @@ fn write(sess: &mut Session, stmt: Statement) -> Result<Outcome> {
         sess.conn.batch(end)?;
         r
     };
-    match (run(sess), sess.cluster.clone()) {
-        // A copy the write's reads counted on was compacted or dropped at
-        // its home meanwhile: undone, it runs again reading from the
-        // homes, as a client's statement does (`Session::retrying_peers`).
-        (Err(Error::StaleCopy(m)), Some(c)) => {
-            tracing::debug!(shard = %m, "a copy read here is gone at its home; asking the homes");
-            sess.reads = std::sync::Arc::new(c.reads_avoiding(&Default::default(), false));
-            run(sess)
-        }
-        (r, _) => r,
-    }
+    // Undone by its savepoint, it may run again reading from the homes.
+    crate::exec::remote::again_from_homes(sess, run)
 }
 
 /// IF EXISTS on an object that is not there: PostgreSQL's NOTICE

@@ -282,6 +282,25 @@ pub fn key_filter(
     (terms.join(" OR "), params)
 }
 
+/// Run `run` (a statement's reads, within a statement or a transaction
+/// the caller keeps); when a copy its reads counted on was compacted or
+/// dropped at its home meanwhile, once more reading from the homes, as a
+/// client's statement runs again (`Session::retrying_peers`). `run` must
+/// leave nothing behind when it fails.
+pub fn again_from_homes<T>(
+    sess: &mut Session,
+    mut run: impl FnMut(&mut Session) -> Result<T>,
+) -> Result<T> {
+    match (run(sess), sess.cluster.clone()) {
+        (Err(Error::StaleCopy(m)), Some(c)) => {
+            tracing::debug!(shard = %m, "a copy read here is gone at its home; asking the homes");
+            sess.reads = std::sync::Arc::new(c.reads_avoiding(&Default::default(), false));
+            run(sess)
+        }
+        (r, _) => r,
+    }
+}
+
 /// Every other live node's own versions of the rows of `def` matching
 /// `filter` (see `Request::Versions`), by node. Every live peer is asked
 /// and must answer: after a split, a peer may hold unsealed rows this node

@@ -278,3 +278,72 @@ pub fn read(conn: &crate::store::Conn, origin: &str, epoch: u64, table: &str) ->
         _ => Err(Error::Internal("malformed copies.db".into())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Datum;
+
+    fn table(rows: &[(i64, &str)], gone: &[i64], trim_to: Option<i64>, whole: bool) -> TableCopy {
+        TableCopy {
+            table: "t".into(),
+            columns: vec![("v".into(), "TEXT".into())],
+            whole,
+            rows: rows
+                .iter()
+                .map(|(k, v)| (*k, 1, vec![Datum::Text(v.to_string())]))
+                .collect(),
+            gone: gone.to_vec(),
+            trim_to,
+        }
+    }
+
+    fn push(seq: u64, whole: bool, t: TableCopy) -> UnsealedPush {
+        UnsealedPush {
+            origin: "n1".into(),
+            epoch: 7,
+            seq,
+            whole,
+            tables: vec![t],
+            dropped: vec![],
+        }
+    }
+
+    fn keys(copies: &Copies) -> Vec<(i64, String)> {
+        let db = copies.writer.lock();
+        let mut st = db
+            .prepare(&format!(
+                "SELECT _key, v FROM {} ORDER BY _key",
+                quote(&copy_name("n1", "t"))
+            ))
+            .unwrap();
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.collect::<rusqlite::Result<Vec<_>>>().unwrap()
+    }
+
+    #[test]
+    fn pushes_apply_in_order_whole_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let copies = Copies::open(&dir.path().join("copies.db")).unwrap();
+        let first = table(&[(1, "a"), (2, "b"), (3, "c")], &[], None, true);
+        assert!(copies.apply(&push(1, true, first)).unwrap());
+        // A push that does not follow the last one is refused, whole.
+        let late = table(&[(9, "z")], &[1], None, false);
+        assert!(!copies.apply(&push(3, false, late)).unwrap());
+        assert_eq!(keys(&copies).len(), 3, "a refused push changes nothing");
+        // Rows as they stand replace theirs, gone keys go, a trim drops
+        // every key up to it.
+        let next = table(&[(2, "B"), (4, "d")], &[3], None, false);
+        assert!(copies.apply(&push(2, false, next)).unwrap());
+        let trim = table(&[], &[], Some(2), false);
+        assert!(copies.apply(&push(3, false, trim)).unwrap());
+        assert_eq!(keys(&copies), vec![(4, "d".to_string())]);
+        // Other columns, not sent whole: refused.
+        let mut other = table(&[(5, "e")], &[], None, false);
+        other.columns = vec![("w".into(), "INT".into())];
+        assert!(!copies.apply(&push(4, false, other)).unwrap());
+        assert_eq!(copies.origins().unwrap(), vec![("n1".to_string(), 7)]);
+        copies.drop_origin("n1").unwrap();
+        assert!(copies.origins().unwrap().is_empty());
+    }
+}

@@ -65,17 +65,7 @@ pub(crate) fn read(sess: &mut Session, sql: &str, params: &[Datum]) -> Result<Ve
         let (sql, _) = crate::exec::query::compile(sess, stmt.clone(), params)?;
         sess.conn.rows(&sql, params)
     };
-    match (run(sess), sess.cluster.clone()) {
-        // A copy this statement's reads counted on was compacted or dropped
-        // at its home meanwhile: read again from the homes, as a client's
-        // query runs again (`Session::retrying_peers`).
-        (Err(Error::StaleCopy(m)), Some(c)) => {
-            tracing::debug!(shard = %m, "a copy read here is gone at its home; asking the homes");
-            sess.reads = std::sync::Arc::new(c.reads_avoiding(&Default::default(), false));
-            run(sess)
-        }
-        (r, _) => r,
-    }
+    crate::exec::remote::again_from_homes(sess, run)
 }
 
 /// A value as a key compares: equal values of the types a FOREIGN KEY may
