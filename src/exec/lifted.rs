@@ -1,10 +1,10 @@
-//! Simple-protocol queries that differ only in constants share one
+//! Simple-protocol statements that differ only in constants share one
 //! prepared form: `SELECT … WHERE aid = 5` and `… WHERE aid = 6` (pgbench
 //! `-M simple`, drivers that inline values) run as the session's prepared
 //! `… WHERE aid = $1` with the constant as its parameter, so they are
 //! parsed once into a typed statement and planned once per shard shape,
 //! as a client's prepared statement is (`sql::literals` lifts the
-//! constants).
+//! constants: WHERE comparisons, UPDATE's SET, INSERT's VALUES).
 //!
 //! A constant is lifted only where its parameter is inferred of the
 //! literal's kind (an integer column's type for an integer, text or
@@ -54,7 +54,12 @@ impl Session {
                 let p = self
                     .prepare_parsed(Parsed::Statement(Box::new(form)))
                     .ok()
-                    .filter(|p| p.kind == Kind::Query)
+                    .filter(|p| {
+                        matches!(
+                            p.kind,
+                            Kind::Query | Kind::Update | Kind::Delete | Kind::Insert
+                        )
+                    })
                     .map(Arc::new);
                 crate::exec::query::remember(&mut self.lifted, CAPACITY, key, p.clone());
                 p
@@ -74,11 +79,18 @@ impl Session {
     }
 }
 
-/// Whether each parameter was inferred of its constant's kind.
+/// Whether each parameter was inferred of its constant's kind, an integer
+/// in the parameter's range (an out-of-range literal keeps its own type,
+/// and its own error when it is stored).
 fn kinds_match(params: &[PgType], values: &[Lifted]) -> bool {
     params.len() == values.len()
         && params.iter().zip(values).all(|(ty, v)| match v {
-            Lifted::Int(_) => matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8),
+            Lifted::Int(i) => match ty {
+                PgType::Int2 => i16::try_from(*i).is_ok(),
+                PgType::Int4 => i32::try_from(*i).is_ok(),
+                PgType::Int8 => true,
+                _ => false,
+            },
             Lifted::Text(_) => matches!(ty, PgType::Text | PgType::Varchar(_)),
         })
 }

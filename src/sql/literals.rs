@@ -5,11 +5,13 @@
 //!
 //! Only where a parameter means what the literal meant: an integer that
 //! fits 64 bits, or a string, compared (`=`, `<>`, `<`, `<=`, `>`, `>=`)
-//! with a bare column, in the top-level AND chain of a single SELECT's
-//! WHERE. Whether the column is of the literal's kind (an integer column
-//! for an integer, a text column for a string) is the caller's to check,
+//! with a bare column, in the top-level AND chain of a single SELECT's,
+//! UPDATE's or DELETE's WHERE; assigned by an UPDATE (alone, or with a
+//! column by `+`, `-`, `*`); a whole value of an INSERT's VALUES row.
+//! Whether the parameter is of the literal's kind (an integer type that
+//! holds the integer, a text type for a string) is the caller's to check,
 //! from the parameter types the prepared form infers; where one is not,
-//! the query runs as sent.
+//! the statement runs as sent.
 
 use sqlparser::ast::{BinaryOperator, Expr, SetExpr, Statement, Value, ValueWithSpan};
 
@@ -21,29 +23,77 @@ pub enum Lifted {
 }
 
 /// `stmt` with its liftable constants as `$1..$n`, and those constants in
-/// order; `None` when it has none (or is not a plain SELECT, or already
-/// has parameters).
+/// order; `None` when it has none (or is none of the statements below, or
+/// already has parameters).
+///
+/// Besides a SELECT's WHERE: an UPDATE's or DELETE's WHERE (the same
+/// comparisons), an UPDATE's `SET c = constant` and `SET c = c + constant`
+/// (`-`, `*` alike, either side), and the constants that are whole values
+/// of an INSERT's VALUES rows: each takes the type of what it is
+/// assigned to, compared with or added to, as the literal would.
 pub fn lift(stmt: &Statement) -> Option<(Statement, Vec<Lifted>)> {
-    let Statement::Query(q) = stmt else {
-        return None;
-    };
-    let SetExpr::Select(sel) = q.body.as_ref() else {
-        return None;
-    };
-    sel.selection.as_ref()?;
     if has_placeholder(stmt) {
         return None;
     }
     let mut out = stmt.clone();
-    let Statement::Query(q) = &mut out else {
-        return None;
-    };
-    let SetExpr::Select(sel) = q.body.as_mut() else {
-        return None;
-    };
     let mut lifted = Vec::new();
-    lift_conjuncts(sel.selection.as_mut()?, &mut lifted);
+    match &mut out {
+        Statement::Query(q) => {
+            let SetExpr::Select(sel) = q.body.as_mut() else {
+                return None;
+            };
+            lift_conjuncts(sel.selection.as_mut()?, &mut lifted);
+        }
+        Statement::Update(up) => {
+            for a in &mut up.assignments {
+                lift_assigned(&mut a.value, &mut lifted);
+            }
+            if let Some(w) = up.selection.as_mut() {
+                lift_conjuncts(w, &mut lifted);
+            }
+        }
+        Statement::Delete(del) => lift_conjuncts(del.selection.as_mut()?, &mut lifted),
+        Statement::Insert(ins) => {
+            let SetExpr::Values(values) = ins.source.as_mut()?.body.as_mut() else {
+                return None;
+            };
+            for v in values.rows.iter_mut().flat_map(|r| r.content.iter_mut()) {
+                lift_here(v, &mut lifted);
+            }
+        }
+        _ => return None,
+    }
     (!lifted.is_empty()).then_some((out, lifted))
+}
+
+/// An assigned value: a constant, or a column and a constant combined by
+/// `+`, `-` or `*`.
+fn lift_assigned(e: &mut Expr, lifted: &mut Vec<Lifted>) {
+    if let Expr::BinaryOp { left, op, right } = e {
+        if matches!(
+            op,
+            BinaryOperator::Plus | BinaryOperator::Minus | BinaryOperator::Multiply
+        ) {
+            match (left.as_ref(), right.as_ref()) {
+                (Expr::Identifier(_) | Expr::CompoundIdentifier(_), _) => lift_here(right, lifted),
+                (_, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => lift_here(left, lifted),
+                _ => {}
+            }
+        }
+        return;
+    }
+    lift_here(e, lifted);
+}
+
+/// `e` as the next parameter, when it is a constant that can be lifted.
+fn lift_here(e: &mut Expr, lifted: &mut Vec<Lifted>) {
+    if let Some(value) = constant(e) {
+        lifted.push(value);
+        *e = Expr::Value(ValueWithSpan::from(Value::Placeholder(format!(
+            "${}",
+            lifted.len()
+        ))));
+    }
 }
 
 fn lift_conjuncts(e: &mut Expr, lifted: &mut Vec<Lifted>) {
@@ -64,13 +114,7 @@ fn lift_conjuncts(e: &mut Expr, lifted: &mut Vec<Lifted>) {
                 (_, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => left,
                 _ => return,
             };
-            if let Some(value) = constant(literal) {
-                lifted.push(value);
-                **literal = Expr::Value(ValueWithSpan::from(Value::Placeholder(format!(
-                    "${}",
-                    lifted.len()
-                ))));
-            }
+            lift_here(literal, lifted);
         }
         _ => {}
     }
@@ -90,6 +134,17 @@ fn comparison(op: &BinaryOperator) -> bool {
 
 /// The constant `e` is, if it is one that can be lifted.
 fn constant(e: &Expr) -> Option<Lifted> {
+    // A negative integer: the literal's minus sign, as PostgreSQL folds it.
+    if let Expr::UnaryOp {
+        op: sqlparser::ast::UnaryOperator::Minus,
+        expr,
+    } = e
+    {
+        return match constant(expr)? {
+            Lifted::Int(i) => Some(Lifted::Int(-i)),
+            Lifted::Text(_) => None,
+        };
+    }
     let Expr::Value(v) = e else {
         return None;
     };
@@ -142,19 +197,61 @@ mod tests {
     }
 
     #[test]
+    fn writes_lift_their_where_set_and_values_constants() {
+        assert_eq!(
+            lifted("UPDATE a SET abalance = abalance + -4123, n = 7 WHERE aid = 51 AND x = 'y'"),
+            Some((
+                "UPDATE a SET abalance = abalance + $1, n = $2 WHERE aid = $3 AND x = $4".into(),
+                vec![
+                    Lifted::Int(-4123),
+                    Lifted::Int(7),
+                    Lifted::Int(51),
+                    Lifted::Text("y".into())
+                ]
+            ))
+        );
+        assert_eq!(
+            lifted("INSERT INTO h (a, b, t) VALUES (1, -2, CURRENT_TIMESTAMP), (3, 'x', now())"),
+            Some((
+                "INSERT INTO h (a, b, t) VALUES ($1, $2, CURRENT_TIMESTAMP), ($3, $4, now())"
+                    .into(),
+                vec![
+                    Lifted::Int(1),
+                    Lifted::Int(-2),
+                    Lifted::Int(3),
+                    Lifted::Text("x".into())
+                ]
+            ))
+        );
+        assert_eq!(
+            lifted("DELETE FROM t WHERE id = 5"),
+            Some(("DELETE FROM t WHERE id = $1".into(), vec![Lifted::Int(5)]))
+        );
+        assert_eq!(
+            lifted("SELECT * FROM t WHERE id = -1"),
+            Some((
+                "SELECT * FROM t WHERE id = $1".into(),
+                vec![Lifted::Int(-1)]
+            ))
+        );
+    }
+
+    #[test]
     fn other_constants_stay() {
         for sql in [
             "SELECT 1 FROM t",
             "SELECT * FROM t WHERE id = 1 OR id = 2",
             "SELECT * FROM t WHERE id = 1.5",
             "SELECT * FROM t WHERE id = 1e3",
-            "SELECT * FROM t WHERE id = -1",
             "SELECT * FROM t WHERE id = 99999999999999999999",
             "SELECT * FROM t WHERE id IN (1, 2)",
             "SELECT * FROM t WHERE d = DATE '2024-01-01'",
             "SELECT * FROM t WHERE id = $1 AND v = 2",
             "SELECT * FROM t WHERE id = 1 UNION SELECT * FROM t WHERE id = 2",
-            "UPDATE t SET v = 1 WHERE id = 2",
+            "UPDATE t SET v = f(1) WHERE id IN (2, 3)",
+            "UPDATE t SET v = v || 'x' WHERE id = $1",
+            "INSERT INTO t SELECT 1",
+            "SELECT * FROM t WHERE id = -'1'",
         ] {
             assert_eq!(lifted(sql), None, "{sql}");
         }
