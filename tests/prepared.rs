@@ -253,6 +253,18 @@ async fn simple_queries_with_constants_answer_as_postgresql() {
         "SELECT id FROM lit WHERE lit.v < 1.5",
         "SELECT id FROM lit WHERE c = 1",
         "SELECT id FROM lit WHERE t = '5'",
+        // Not lifted (OR), so compared as sent: no range error either.
+        "SELECT id FROM lit WHERE id = 3000000000 OR id = 2",
+        "SELECT id FROM lit WHERE s < 100000 OR s = 5 ORDER BY id",
+        "SELECT id FROM lit WHERE s BETWEEN -100000 AND 100000 ORDER BY id",
+        // Writes lifted as SELECTs are, with the same answers and errors.
+        "UPDATE lit SET b = b + -5 WHERE id = 1 RETURNING b",
+        "UPDATE lit SET s = s + 1 WHERE id = 40000 RETURNING s",
+        "UPDATE lit SET s = 40000 WHERE id = 1",
+        "UPDATE lit SET v = 'toolong' WHERE id = 1",
+        "INSERT INTO lit (id, s, v) VALUES (50, 1, 'ok') RETURNING id, s, v",
+        "INSERT INTO lit (id, s) VALUES (51, 40000)",
+        "DELETE FROM lit WHERE id = 50 RETURNING id",
     ];
     let mut differ = Vec::new();
     for sql in queries {

@@ -71,7 +71,7 @@ impl Session {
         let params = values
             .into_iter()
             .map(|v| match v {
-                Lifted::Int(i) => Datum::Int(i),
+                Lifted::Int(i) | Lifted::Stored(i) => Datum::Int(i),
                 Lifted::Text(s) => Datum::Text(s),
             })
             .collect();
@@ -79,13 +79,14 @@ impl Session {
     }
 }
 
-/// Whether each parameter was inferred of its constant's kind, an integer
-/// in the parameter's range (an out-of-range literal keeps its own type,
-/// and its own error when it is stored).
+/// Whether each parameter was inferred of its constant's kind, a stored
+/// integer in the parameter's range (an out-of-range literal keeps its own
+/// type, and its own error when it is stored; compared, any integer).
 fn kinds_match(params: &[PgType], values: &[Lifted]) -> bool {
     params.len() == values.len()
         && params.iter().zip(values).all(|(ty, v)| match v {
-            Lifted::Int(i) => match ty {
+            Lifted::Int(_) => matches!(ty, PgType::Int2 | PgType::Int4 | PgType::Int8),
+            Lifted::Stored(i) => match ty {
                 PgType::Int2 => i16::try_from(*i).is_ok(),
                 PgType::Int4 => i32::try_from(*i).is_ok(),
                 PgType::Int8 => true,

@@ -86,7 +86,7 @@ fn constant_type(e: &Expr) -> Option<PgType> {
     }
 }
 
-fn coerce(e: &mut Expr, ty: &PgType, zone: Zone) -> Result<()> {
+fn coerce(e: &mut Expr, ty: &PgType, zone: Zone, assigned: bool) -> Result<()> {
     // Beside a timestamptz column, read now (so the column's shards can be
     // pruned by the value). A plain quoted timestamptz has its offset or
     // is one this step stored already (a statement can pass here twice):
@@ -101,8 +101,9 @@ fn coerce(e: &mut Expr, ty: &PgType, zone: Zone) -> Result<()> {
         return Ok(());
     }
     // A number assigned to numeric(p, s) is rounded to its scale (and
-    // checked against its precision); an integer to a narrower integer
-    // type is range-checked.
+    // checked against its precision); an integer assigned to a narrower
+    // integer type is range-checked (compared with one, it stays itself:
+    // `int4col = 3000000000` is false, as in PostgreSQL, not an error).
     let number = match e {
         Expr::Value(v) => match &v.value {
             Value::Number(n, _) => Some(n.clone()),
@@ -124,7 +125,7 @@ fn coerce(e: &mut Expr, ty: &PgType, zone: Zone) -> Result<()> {
         let integral = !n.contains(['.', 'e', 'E']);
         let applies = match ty {
             PgType::Numeric(Some(_)) => true,
-            PgType::Int2 | PgType::Int4 | PgType::Int8 => integral,
+            PgType::Int2 | PgType::Int4 | PgType::Int8 => integral && assigned,
             _ => false,
         };
         if applies {
@@ -195,7 +196,7 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema, zone: Zone) -
                             for row in &mut values.rows {
                                 for (e, ty) in row.iter_mut().zip(&targets) {
                                     if let Some(ty) = ty {
-                                        coerce(e, ty, zone)?;
+                                        coerce(e, ty, zone, true)?;
                                     }
                                 }
                             }
@@ -209,7 +210,7 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema, zone: Zone) -
                 if let AssignmentTarget::ColumnName(name) = &a.target {
                     let col = name.0.last().and_then(|p| p.as_ident()).map(ident_name);
                     if let Some(ty) = col.and_then(|c| types.get(&c)) {
-                        coerce(&mut a.value, ty, zone)?;
+                        coerce(&mut a.value, ty, zone, true)?;
                     }
                 }
             }
@@ -230,13 +231,13 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema, zone: Zone) -
                 right,
             } => {
                 if let Some(ty) = column_of(left, &types) {
-                    coerce(right, ty, zone)
+                    coerce(right, ty, zone, false)
                 } else if let Some(ty) = column_of(right, &types) {
-                    coerce(left, ty, zone)
+                    coerce(left, ty, zone, false)
                 } else if let (Some(ty), Some(_)) = (constant_type(left), string_literal(right)) {
-                    coerce(right, &ty, zone)
+                    coerce(right, &ty, zone, false)
                 } else if let (Some(ty), Some(_)) = (constant_type(right), string_literal(left)) {
-                    coerce(left, &ty, zone)
+                    coerce(left, &ty, zone, false)
                 } else {
                     Ok(())
                 }
@@ -246,13 +247,15 @@ pub fn coerce_literals(stmt: &mut Statement, catalog: &dyn Schema, zone: Zone) -
                 target: sqlparser::ast::InTarget::List(list),
                 ..
             } => match column_of(expr, &types) {
-                Some(ty) => list.iter_mut().try_for_each(|x| coerce(x, ty, zone)),
+                Some(ty) => list.iter_mut().try_for_each(|x| coerce(x, ty, zone, false)),
                 None => Ok(()),
             },
             Expr::Between {
                 expr, low, high, ..
             } => match column_of(expr, &types) {
-                Some(ty) => coerce(low, ty, zone).and_then(|_| coerce(high, ty, zone)),
+                Some(ty) => {
+                    coerce(low, ty, zone, false).and_then(|_| coerce(high, ty, zone, false))
+                }
                 None => Ok(()),
             },
             _ => Ok(()),

@@ -18,7 +18,11 @@ use sqlparser::ast::{BinaryOperator, Expr, SetExpr, Statement, Value, ValueWithS
 /// A constant taken out of a query.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lifted {
+    /// An integer compared with a column: any 64-bit value.
     Int(i64),
+    /// An integer stored (assigned by SET, a value of VALUES): only one
+    /// its parameter's type holds means what the literal meant.
+    Stored(i64),
     Text(String),
 }
 
@@ -48,6 +52,7 @@ pub fn lift(stmt: &Statement) -> Option<(Statement, Vec<Lifted>)> {
             for a in &mut up.assignments {
                 lift_assigned(&mut a.value, &mut lifted);
             }
+            stored(&mut lifted);
             if let Some(w) = up.selection.as_mut() {
                 lift_conjuncts(w, &mut lifted);
             }
@@ -60,10 +65,20 @@ pub fn lift(stmt: &Statement) -> Option<(Statement, Vec<Lifted>)> {
             for v in values.rows.iter_mut().flat_map(|r| r.content.iter_mut()) {
                 lift_here(v, &mut lifted);
             }
+            stored(&mut lifted);
         }
         _ => return None,
     }
     (!lifted.is_empty()).then_some((out, lifted))
+}
+
+/// The integers lifted so far are stored ones.
+fn stored(lifted: &mut [Lifted]) {
+    for v in lifted {
+        if let Lifted::Int(i) = v {
+            *v = Lifted::Stored(*i);
+        }
+    }
 }
 
 /// An assigned value: a constant, or a column and a constant combined by
@@ -142,7 +157,7 @@ fn constant(e: &Expr) -> Option<Lifted> {
     {
         return match constant(expr)? {
             Lifted::Int(i) => Some(Lifted::Int(-i)),
-            Lifted::Text(_) => None,
+            _ => None,
         };
     }
     let Expr::Value(v) = e else {
@@ -203,8 +218,8 @@ mod tests {
             Some((
                 "UPDATE a SET abalance = abalance + $1, n = $2 WHERE aid = $3 AND x = $4".into(),
                 vec![
-                    Lifted::Int(-4123),
-                    Lifted::Int(7),
+                    Lifted::Stored(-4123),
+                    Lifted::Stored(7),
                     Lifted::Int(51),
                     Lifted::Text("y".into())
                 ]
@@ -216,9 +231,9 @@ mod tests {
                 "INSERT INTO h (a, b, t) VALUES ($1, $2, CURRENT_TIMESTAMP), ($3, $4, now())"
                     .into(),
                 vec![
-                    Lifted::Int(1),
-                    Lifted::Int(-2),
-                    Lifted::Int(3),
+                    Lifted::Stored(1),
+                    Lifted::Stored(-2),
+                    Lifted::Stored(3),
                     Lifted::Text("x".into())
                 ]
             ))
