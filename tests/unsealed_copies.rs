@@ -5,7 +5,8 @@
 //! as they were acknowledged, exactly once, through the buddy itself and
 //! through a third node. Writes that would change those rows, and reads
 //! after the table changed, fail with 58000 rather than answer stale. A
-//! dead buddy is replaced; a seal never shows a row twice or loses one.
+//! dead buddy is replaced; a seal never shows a row twice or loses one; a
+//! node forgotten for good leaves its unsealed rows to its buddy.
 //!
 //! Node names sort as `uc?-1 < uc?-2 < uc?-3`, so node 3's buddy is node 1
 //! (the first after it, wrapping), and node 2's once node 1 is down.
@@ -203,4 +204,27 @@ async fn a_seal_never_shows_a_row_twice_nor_loses_one() {
     wait_state(&b, "ucs-3", "down").await;
     assert_eq!(must(&a, SUMMARY).await, want, "on ucs-1, the buddy");
     assert_eq!(must(&b, SUMMARY).await, want, "on ucs-2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forgotten_nodes_unsealed_rows_stay_with_its_buddy() {
+    let names = ["ucf-1", "ucf-2", "ucf-3"];
+    let mut nodes = start_cluster(&names, &["--seal-idle-secs", "3600"]).await;
+    unsealed_writes(&nodes, 2).await;
+    let a = nodes[0].client().await;
+    let b = nodes[1].client().await;
+    let all = must(&a, ALL).await;
+    nodes[2].kill9();
+    wait_state(&a, "ucf-3", "down").await;
+    wait_state(&b, "ucf-3", "down").await;
+    must(&b, "SELECT mosaic.forget_node('ucf-3')").await;
+    // ucf-1 kept ucf-3's copy: the rows are its own now, read everywhere,
+    // and written as any other.
+    for (c, node) in [(&a, "ucf-1"), (&b, "ucf-2")] {
+        assert_eq!(must(c, ALL).await, all, "every row on {node}");
+    }
+    must(&b, "UPDATE t SET v = 'after' WHERE id = 7").await;
+    let one = must(&a, "SELECT v FROM t WHERE id = 7").await;
+    assert_eq!(one[0][0].as_deref(), Some("after"));
+    assert_eq!(must(&b, SUMMARY).await[0][0].as_deref(), Some("50"));
 }

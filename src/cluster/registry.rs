@@ -246,11 +246,32 @@ impl Cluster {
 
     /// Drop `node` from this node's registry; true when it was there.
     pub(super) fn forget(&self, node: &str) -> bool {
+        // Its unsealed rows live on here when this node keeps the copy it
+        // announced: they become this node's own (and its peers hear so).
+        let buddy = self.registry.read().get(node).and_then(|h| h.buddy.clone());
+        let mut kept = true;
+        if let Some(b) = buddy.filter(|b| b.node == self.store.node_name) {
+            match crate::store::copies::adopt(&self.store, node, b.epoch) {
+                Ok(tables) if !tables.is_empty() => {
+                    tracing::info!(node, ?tables, "took a forgotten node's unsealed rows");
+                    match self.refresh_holdings() {
+                        Ok(()) => self.push_holdings(self.mine.lock().clone(), "adopted rows"),
+                        Err(e) => tracing::warn!(error = %e, "cannot read holdings"),
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    kept = false;
+                    tracing::warn!(node, error = %e, "cannot take a forgotten node's unsealed rows; their copy stays here");
+                }
+            }
+        }
         let known = self.registry.write().remove(node).is_some();
         self.registry_changed();
-        // Its unsealed rows are given up, the copy kept here with them.
-        if let Err(e) = self.store.copies.drop_origin(node) {
-            tracing::warn!(node, error = %e, "cannot drop the copy of a forgotten node's unsealed rows");
+        if kept {
+            if let Err(e) = self.store.copies.drop_origin(node) {
+                tracing::warn!(node, error = %e, "cannot drop the copy of a forgotten node's unsealed rows");
+            }
         }
         if known {
             self.node_event(node, "forgotten");

@@ -225,7 +225,12 @@ impl Handler for Service {
                 Response::Done
             }
             Request::ForgetNode { node } => {
-                cluster.forget(&node);
+                // Blocking: the copy of its unsealed rows may be taken here.
+                blocking(move || {
+                    cluster.forget(&node);
+                    Ok(())
+                })
+                .await?;
                 Response::Done
             }
             Request::Replicate { id } => {
