@@ -264,6 +264,7 @@ async fn simple_queries_with_constants_answer_as_postgresql() {
         "UPDATE lit SET v = 'toolong' WHERE id = 1",
         "INSERT INTO lit (id, s, v) VALUES (50, 1, 'ok') RETURNING id, s, v",
         "INSERT INTO lit (id, s) VALUES (51, 40000)",
+        "INSERT INTO lit (id, s) VALUES (3000000000, 1)",
         "DELETE FROM lit WHERE id = 50 RETURNING id",
     ];
     let mut differ = Vec::new();

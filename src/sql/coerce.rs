@@ -13,7 +13,7 @@ use sqlparser::ast::{
     AssignmentTarget, BinaryOperator, Expr, SetExpr, Statement, TableObject, Value, ValueWithSpan,
 };
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sql::{ident_name, object_name, Schema};
 use crate::types::zone::Zone;
 use crate::types::{Datum, PgType};
@@ -129,6 +129,18 @@ fn coerce(e: &mut Expr, ty: &PgType, zone: Zone, assigned: bool) -> Result<()> {
             _ => false,
         };
         if applies {
+            // An integer literal too big for the column fails as
+            // PostgreSQL's cast of it does (`smallint out of range`).
+            let bounds = match ty {
+                PgType::Int2 => Some(("smallint", i64::from(i16::MIN), i64::from(i16::MAX))),
+                PgType::Int4 => Some(("integer", i64::from(i32::MIN), i64::from(i32::MAX))),
+                _ => None,
+            };
+            if let (Some((name, lo, hi)), Ok(v)) = (bounds, n.parse::<i64>()) {
+                if v < lo || v > hi {
+                    return Err(Error::NumericOutOfRange(format!("{name} out of range")));
+                }
+            }
             *e = datum_expr(&ty.parse_text(&n)?);
         }
     }
