@@ -255,7 +255,12 @@ impl Cluster {
                 Ok(tables) if !tables.is_empty() => {
                     tracing::info!(node, ?tables, "took a forgotten node's unsealed rows");
                     match self.refresh_holdings() {
-                        Ok(()) => self.push_holdings(self.mine.lock().clone(), "adopted rows"),
+                        Ok(()) => {
+                            // Not held while the peers answer (serving a
+                            // holdings pull takes this lock).
+                            let mine = self.mine.lock().clone();
+                            self.push_holdings(mine, "adopted rows");
+                        }
                         Err(e) => tracing::warn!(error = %e, "cannot read holdings"),
                     }
                 }
