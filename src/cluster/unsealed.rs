@@ -35,7 +35,7 @@ use crate::cluster::{Cluster, SYNC_TIMEOUT, TOPIC_HOLDINGS};
 use crate::error::{Error, Result};
 use crate::store::changes::{read_rows, Marked, Sealed};
 use crate::store::Conn;
-use crate::types::unsealed::{Buddy, TableCopy, UnsealedPush};
+use crate::types::unsealed::{copy_columns, Buddy, TableCopy, UnsealedPush};
 use crate::types::Datum;
 
 /// How often changes not followed by a commit's copy are copied.
@@ -69,14 +69,6 @@ struct State {
 
 /// Each table as a copy has it, by name: its oid and columns.
 type Sent = HashMap<String, (u32, Vec<(String, String)>)>;
-
-/// One table's columns as the copy keeps them: (name, SQLite declaration).
-fn columns_of(def: &crate::types::table::TableDef) -> Vec<(String, String)> {
-    def.columns
-        .iter()
-        .map(|c| (c.name.clone(), c.ty.sqlite_decl()))
-        .collect()
-}
 
 impl Cluster {
     /// Where this node's unsealed rows are copied now.
@@ -189,7 +181,7 @@ impl Cluster {
                 if def.is_temp() {
                     continue;
                 }
-                let columns = columns_of(&def);
+                let columns = copy_columns(&def);
                 let (rows, _) = read_rows(conn, &def.name, &columns, None)?;
                 sent.insert(def.name.clone(), (def.oid, columns.clone()));
                 if !rows.is_empty() {
@@ -284,7 +276,7 @@ impl Cluster {
                     }
                     continue;
                 };
-                let columns = columns_of(&def);
+                let columns = copy_columns(&def);
                 let same = st.sent.get(&table) == Some(&(def.oid, columns.clone()));
                 let trim_to = seals
                     .iter()

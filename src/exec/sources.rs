@@ -99,12 +99,7 @@ pub fn open_copies(sess: &Session, def: &TableDef) -> Result<Vec<(String, String
             }
             CopyRead::Empty => {}
             CopyRead::Table(copy, columns) => {
-                let wanted: Vec<(String, String)> = def
-                    .columns
-                    .iter()
-                    .map(|c| (c.name.clone(), c.ty.sqlite_decl()))
-                    .collect();
-                if columns != wanted {
+                if columns != crate::types::unsealed::copy_columns(def) {
                     return Err(unreadable(&format!(
                         "their copy on node {me} was taken before table {} changed",
                         def.name

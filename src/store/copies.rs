@@ -81,7 +81,8 @@ impl Copies {
     }
 
     /// The origins copied here, each with its epoch.
-    pub fn origins(&self) -> Result<Vec<(String, u64)>> {
+    #[cfg(test)]
+    fn origins(&self) -> Result<Vec<(String, u64)>> {
         let db = self.writer.lock();
         let mut st = db.prepare("SELECT origin, epoch FROM origins ORDER BY origin")?;
         let rows = st.query_map([], |r| {
@@ -287,12 +288,10 @@ pub fn adopt(store: &crate::store::Store, origin: &str, epoch: u64) -> Result<Ve
         w.execute_batch("BEGIN IMMEDIATE")?;
         let r = (|| -> Result<()> {
             for (table, columns, rows) in &held {
-                let current = store.catalog.table(table).map(|def| {
-                    def.columns
-                        .iter()
-                        .map(|c| (c.name.clone(), c.ty.sqlite_decl()))
-                        .collect::<Vec<_>>()
-                });
+                let current = store
+                    .catalog
+                    .table(table)
+                    .map(|def| crate::types::unsealed::copy_columns(&def));
                 if current.as_ref() != Some(columns) {
                     tracing::warn!(node = origin, table, "the unsealed rows of a forgotten node were copied before the table changed; they are not taken");
                     continue;

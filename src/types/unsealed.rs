@@ -41,6 +41,15 @@ pub struct TableCopy {
     pub trim_to: Option<i64>,
 }
 
+/// A table's columns as a copy keeps them: (name, SQLite declaration),
+/// as its open segment declares them.
+pub fn copy_columns(def: &crate::types::table::TableDef) -> Vec<(String, String)> {
+    def.columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.sqlite_decl()))
+        .collect()
+}
+
 /// Where an origin's unsealed rows are copied: its buddy and the epoch of
 /// the copy there, as the origin announces it in its holdings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -41,8 +41,10 @@ impl Session {
     /// unsealed rows brought up to date (a TRUNCATE in the block wrote no
     /// rows), the tombstones handed over.
     pub(crate) fn after_block(&mut self) -> Result<()> {
+        let wrote = !self.written.is_empty();
         self.after_write()?;
-        if let Some(c) = &self.cluster {
+        if let Some(c) = self.cluster.as_ref().filter(|_| !wrote) {
+            // after_write copied what a block with writes wrote.
             c.copy_unsealed();
         }
         self.deliver_tombstones();
