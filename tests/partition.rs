@@ -138,8 +138,27 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     )
     .await;
     exec(&a, "SELECT mosaic.seal('g'); SELECT mosaic.seal('h')").await;
+    // k: rows sealed, and rows unsealed on split-1 and on split-2.
+    exec(&a, "CREATE TABLE k (id int PRIMARY KEY, v text)").await;
+    exec(
+        &a,
+        "INSERT INTO k SELECT g, 'base' FROM generate_series(1, 3) g",
+    )
+    .await;
+    exec(&a, "SELECT mosaic.seal('k')").await;
+    exec(&a, "INSERT INTO k VALUES (4, 'open-a')").await;
+    exec(&b, "INSERT INTO k VALUES (5, 'open-b')").await;
     // The cut-off node reads the rows from its own copy.
-    replicate(&a, "'t', 'g', 'h'", &[&c]).await;
+    replicate(&a, "'t', 'g', 'h', 'k'", &[&c]).await;
+    let g_shards: Vec<String> = simple_rows(
+        &a,
+        "SELECT shard_id FROM mosaic.shards WHERE table_name = 'g'",
+    )
+    .await
+    .into_iter()
+    .filter_map(|r| r[0].clone())
+    .collect();
+    assert!(!g_shards.is_empty());
     let cut = cut_third(&nodes, names, [&a, &b, &c]).await;
 
     // id 1: both update, split-3 last; id 2: both update, split-1 last;
@@ -188,6 +207,19 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
     .await;
     exec(&a, "ALTER TABLE h ADD COLUMN y text").await;
     exec(&a, "INSERT INTO h VALUES (6, 'a', 'y')").await;
+    // A table dropped on one side, then altered on the other: the ALTER is
+    // newer and wins, and the table keeps every row the dropping side held,
+    // sealed and not.
+    exec(&a, "DROP TABLE k").await;
+    // (No write to k on split-3: it would have to probe the rows split-1
+    // and split-2 hold unsealed, out of its reach.)
+    exec(&c, "ALTER TABLE k ADD COLUMN z int DEFAULT 1").await;
+    wait_rows(
+        &a,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'k'",
+        &["0"],
+    )
+    .await;
     // Each side sees its own writes.
     wait_rows(&c, "SELECT v FROM t WHERE id = 1", &["c"]).await;
     wait_rows(&a, "SELECT count(*) FROM t WHERE id = 10", &["1"]).await;
@@ -253,6 +285,39 @@ async fn writes_on_both_sides_of_a_split_settle_to_the_newest() {
             ],
         )
         .await;
+    }
+
+    for client in [&a, &b, &c] {
+        wait_rows(
+            client,
+            "SELECT (SELECT string_agg(column_name, ',' ORDER BY ordinal_position) \
+             FROM information_schema.columns WHERE table_name = 'k'), \
+             (SELECT string_agg(id || ':' || v || ':' || coalesce(z::text, '-'), ',' ORDER BY id) \
+             FROM k)",
+            &["id,v,z", "1:base:1,2:base:1,3:base:1,4:open-a:1,5:open-b:1"],
+        )
+        .await;
+    }
+    // g's DROP won: once every node has it, no node keeps g's shard files.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left: Vec<String> = (nodes.iter())
+            .flat_map(|n| {
+                g_shards
+                    .iter()
+                    .map(move |id| n.data_dir().join("shards").join(format!("{id}.db")))
+            })
+            .filter(|p| p.exists())
+            .map(|p| p.display().to_string())
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a dropped table's shard files stay after every node has the DROP: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     // What lost, as every node lists it: split-1's id 1 and id 10,

@@ -22,6 +22,7 @@ pub mod advisory;
 pub(crate) mod backup;
 pub use backup::furthest;
 mod cache;
+mod dropped;
 mod handoff;
 pub mod locks;
 pub mod membership;
@@ -115,6 +116,8 @@ pub struct Cluster {
     replication_factor: usize,
     /// Where this node's unsealed rows are copied (`unsealed`).
     copier: unsealed::Copier,
+    /// Which nodes confirmed each DROP whose table's data is kept here.
+    dropped_confirmed: dropped::Confirmed,
 }
 
 /// A peer's whole answer to `req`, its rows counted against `budget`
@@ -280,6 +283,7 @@ impl Cluster {
             caught_up: alone.into(),
             replication_factor: config.replication_factor,
             copier: Default::default(),
+            dropped_confirmed: Default::default(),
         });
         tokio::spawn(rpc::serve(
             tcp,
@@ -564,17 +568,11 @@ impl Cluster {
             .await?;
         for item in items {
             if let Response::Catalog(entries) = item {
-                let store = self.store.clone();
-                tokio::task::spawn_blocking(move || -> Result<()> {
-                    for e in &entries {
-                        if store.apply_entry(e)? {
-                            tracing::info!(entry = ?entry_name(e), "catalog change applied");
-                        }
-                    }
-                    Ok(())
-                })
-                .await
-                .map_err(Error::internal)??;
+                let c = self.clone();
+                let peer = peer.name.clone();
+                tokio::task::spawn_blocking(move || c.take_catalog(&peer, &entries))
+                    .await
+                    .map_err(Error::internal)??;
             }
         }
         self.caught_up
@@ -712,6 +710,10 @@ async fn anti_entropy(cluster: Arc<Cluster>) {
             cluster.sync_with(&peer).await;
         }
         cluster.flush_outbox().await;
+        // Dropped tables' data no node can want any more (kept from before
+        // a restart, or on a node that has no peer to pull from).
+        let c = cluster.clone();
+        let _ = tokio::task::spawn_blocking(move || c.purge_confirmed()).await;
     }
 }
 

@@ -278,6 +278,8 @@ impl Cluster {
                 tracing::warn!(node, error = %e, "cannot drop the copy of a forgotten node's unsealed rows");
             }
         }
+        // Its confirmation of a DROP is no longer waited for.
+        self.purge_confirmed();
         if known {
             self.node_event(node, "forgotten");
             tracing::info!(node, "forgot a node that is gone for good");

@@ -259,7 +259,10 @@ impl Cluster {
             let mut check: Vec<String> = marked.keys.keys().cloned().collect();
             check.extend(seals.iter().map(|s| s.table.clone()));
             if schema != st.schema {
+                // A table dropped or rebuilt, or one whose rows came back
+                // (`store::dropped`) unmarked: the whole copy of it.
                 check.extend(st.sent.keys().cloned());
+                check.extend(self.store.catalog.tables().iter().map(|t| t.name.clone()));
             }
             check.sort();
             check.dedup();
@@ -289,6 +292,11 @@ impl Cluster {
                     None if same => (vec![], vec![]),
                     None => read_rows(conn, &table, &columns, None)?,
                 };
+                if rows.is_empty() && trim_to.is_none() && !st.sent.contains_key(&table) {
+                    // Nothing of it here to copy: the buddy need not
+                    // know the table.
+                    continue;
+                }
                 st.sent.insert(table.clone(), (def.oid, columns.clone()));
                 if same && rows.is_empty() && gone.is_empty() && trim_to.is_none() {
                     continue;

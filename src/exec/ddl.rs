@@ -83,6 +83,11 @@ pub struct Block {
     changes: Vec<Change>,
     /// Shards of dropped tables, whose files go once the drop commits.
     dropped_shards: Vec<ShardId>,
+    /// Shards of dropped tables kept aside (`store::dropped`) until no
+    /// newer definition can come: their metadata goes once the drop commits.
+    kept_shards: Vec<ShardId>,
+    /// Whether the block dropped a table (whose data is kept aside).
+    dropped_tables: bool,
     /// Tables whose existing shards need the indexes they now declare.
     reindex: BTreeSet<String>,
     /// Sequences a CREATE TABLE restarted, with the value each had.
@@ -473,14 +478,22 @@ pub fn publish(sess: &mut Session) -> Result<()> {
         }
     }
     sess.store.forget_shards(&block.dropped_shards);
+    sess.store.forget_metas(&block.kept_shards);
     for table in &block.reindex {
         if let Err(e) = sess.store.index_shards(table) {
             // Shards without a declared index still answer correctly.
             tracing::warn!(table, error = %e, "building indexes into existing shards failed");
         }
     }
-    if let Some(c) = &sess.cluster {
-        c.catalog_changed();
+    match &sess.cluster {
+        Some(c) => {
+            c.catalog_changed();
+            if block.dropped_tables {
+                c.settle_dropped();
+            }
+        }
+        None if block.dropped_tables => sess.store.purge_all_dropped(),
+        None => {}
     }
     Ok(())
 }
@@ -550,9 +563,10 @@ fn drop(
             }
             for n in names {
                 let name = object_name(n);
-                if sess.catalog().table(&name).is_some() {
-                    let shards = sess.conn.drop_segment(&name)?;
-                    sess.ddl.dropped_shards.extend(shards);
+                if let Some(def) = sess.catalog().table(&name) {
+                    let shards = sess.conn.keep_dropped(&def)?;
+                    sess.ddl.kept_shards.extend(shards);
+                    sess.ddl.dropped_tables = true;
                     sess.ddl.reindex.remove(&name);
                     record(sess, &name, None)?;
                 }

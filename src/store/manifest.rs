@@ -115,6 +115,13 @@ impl Conn {
         Ok(shards.into_iter().map(|s| s.id).collect())
     }
 
+    /// DROP TABLE: move a table's open segment, manifest rows and
+    /// tombstones aside in the open transaction (`store::dropped`);
+    /// returns the shards that were live (their files stay).
+    pub fn keep_dropped(&self, def: &TableDef) -> Result<Vec<ShardId>> {
+        crate::store::dropped::keep(self.db(), def)
+    }
+
     /// Empty a table in the open transaction: its open-segment rows and its
     /// shards leave the manifest; this node's own only with `own_only`
     /// (copies of other nodes' shards stay, their rows tombstoned by the

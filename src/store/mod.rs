@@ -16,6 +16,7 @@ pub mod changes;
 pub mod clock;
 mod conn;
 pub mod copies;
+pub mod dropped;
 pub mod errors;
 pub mod gate;
 pub mod inflight;
@@ -197,7 +198,9 @@ impl Store {
             segment::migrate_numeric(&writer, &table)?;
         }
         let live = segment::live_shards(&writer, None)?;
-        let live_ids: std::collections::HashSet<_> = live.iter().map(|s| s.id.clone()).collect();
+        let mut live_ids: std::collections::HashSet<_> =
+            live.iter().map(|s| s.id.clone()).collect();
+        live_ids.extend(dropped::kept_shards(&writer)?);
         for entry in std::fs::read_dir(&self.shards_dir)? {
             let path = entry?.path();
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -337,28 +340,27 @@ impl Store {
     }
 
     fn drop_table_at(&self, name: &str, hlc: i64) -> Result<()> {
+        let def = self.catalog.table(name).filter(|d| !d.is_temp());
         let writer = self.writer.lock();
         self.catalog.drop_table(name, hlc)?;
         // A dropped sequence starts over if it is made again.
         if let Err(e) = self.sequences.forget(name) {
             tracing::warn!(sequence = %name, error = %e, "forgetting a dropped sequence failed");
         }
-        let dropped = segment::drop_table(&writer, name)?;
-        for id in dropped {
+        let Some(def) = def else {
+            for id in segment::drop_table(&writer, name)? {
+                self.metas.write().remove(&id);
+                let _ = std::fs::remove_file(self.shard_path(&id));
+            }
+            return Ok(());
+        };
+        // Kept until no newer definition can come (`dropped`).
+        writer.execute_batch("BEGIN IMMEDIATE")?;
+        let r = dropped::keep(&writer, &def);
+        for id in segment::finish(&writer, r)? {
             self.metas.write().remove(&id);
-            let _ = std::fs::remove_file(self.shard_path(&id));
         }
         Ok(())
-    }
-
-    /// Forget shards a committed DROP TABLE took out of the manifest and
-    /// remove their files. A crash before this leaves only files that the
-    /// next start removes (no manifest names them).
-    pub fn forget_shards(&self, ids: &[ShardId]) {
-        for id in ids {
-            self.metas.write().remove(id);
-            let _ = std::fs::remove_file(self.shard_path(id));
-        }
     }
 
     /// Apply a catalog object that came from another node, if it is newer
@@ -400,6 +402,9 @@ impl Store {
                 hlc,
             } => {
                 self.replace_recreated(def, *hlc)?;
+                if self.catalog.table(name).is_none() {
+                    self.restore_dropped(def, self.catalog.hlc_of(entry)?)?;
+                }
                 self.keep_lost_columns(def, *hlc)?;
                 {
                     let writer = self.writer.lock();

@@ -115,6 +115,7 @@ pub fn init(conn: &Connection) -> Result<()> {
     .map_err(Error::from)?;
     conn.execute_batch(TOMBSTONES)?;
     conn.execute_batch(SETTLEMENT).map_err(Error::from)?;
+    conn.execute_batch(super::dropped::SCHEMA)?;
     let has = |table: &str, column: &str| -> Result<bool> {
         conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
