@@ -30,7 +30,11 @@ async fn must(client: &tokio_postgres::Client, sql: &str) -> Rows {
 /// delete and a transaction block, none of it sealed.
 async fn unsealed_writes(nodes: &[TestNode], home: usize) {
     let a = nodes[0].client().await;
-    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    // numeric and array columns: their SQLite collations exist in the
+    // copy too.
+    a.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v text, n numeric DEFAULT 1.50, a int[] DEFAULT '{1,2}')",
+    )
         .await
         .unwrap();
     let h = nodes[home].client().await;

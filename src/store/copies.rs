@@ -39,6 +39,9 @@ impl Copies {
     pub fn open(path: &Path) -> Result<Copies> {
         let db = Connection::open(path)?;
         db.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+        // The collations of numeric, interval and array columns, which the
+        // copies' tables are declared with.
+        crate::store::udf::register(&db)?;
         db.busy_timeout(crate::store::segment::BUSY_TIMEOUT)?;
         db.execute_batch(SCHEMA)?;
         Ok(Copies {
