@@ -596,12 +596,14 @@ impl Typer<'_> {
                 self.numeric_values(v);
                 self.zone_values(v);
                 self.geometry_values(v)?;
+                self.values_literals(v)?;
             }
         }
         if matches!(q.body.as_ref(), SetExpr::SetOperation { .. }) {
             let cols = self.env.set_cols(&q.body).unwrap_or_default();
             self.zone_arms(&mut q.body, &cols);
             self.numeric_arms(&mut q.body, &cols);
+            self.literal_arms(&mut q.body, &cols)?;
             self.set_arms(&mut q.body, false);
         }
         let Some(order) = q.order_by.as_mut() else {

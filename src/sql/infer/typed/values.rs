@@ -61,6 +61,41 @@ pub(super) fn int_or_float(t: &PgType) -> bool {
     )
 }
 
+/// The types a quoted literal in a VALUES row or a set operation's arm
+/// is read as now, when its column resolves to one: not the text types
+/// (the literal is the value), nor those with their own steps.
+fn read_literals_as(t: &PgType) -> bool {
+    !matches!(
+        t,
+        PgType::Text
+            | PgType::Varchar(_)
+            | PgType::Bpchar(_)
+            | PgType::Char
+            | PgType::Unknown
+            | PgType::Json
+            | PgType::Enum(_)
+            | PgType::Vector(_)
+            | PgType::Geometry(_)
+            | PgType::Numeric(_)
+    )
+}
+
+/// `e`, if a quoted literal, read as a value of `ty` when
+/// `read_literals_as` allows (a timestamptz without an offset at run
+/// time, in the session's zone).
+fn read_as(e: &mut Expr, ty: &PgType) -> Result<()> {
+    let Some(text) = quoted(e).filter(|_| read_literals_as(ty)) else {
+        return Ok(());
+    };
+    if *ty == PgType::Timestamptz && !super::zone::has_offset(text) {
+        ty.parse_text(text)?;
+        *e = super::zone::instant(take(e));
+    } else {
+        *e = crate::sql::coerce::datum_expr(&ty.parse_text(text)?);
+    }
+    Ok(())
+}
+
 /// The text of a quoted literal, if `e` is one (parentheses aside).
 /// A quoted literal read as a value of `ty` (its stored form), wrapped in
 /// `wrapper`, the call that keeps its type for the steps that type the
@@ -245,7 +280,7 @@ impl Typer<'_> {
     }
 
     /// Quoted literals compared with typed operands of a number, boolean,
-    /// time or uuid type take that type now, as PostgreSQL reads them
+    /// time, uuid or bytea type take that type now, as PostgreSQL reads them
     /// (`(id + 0) IN ('1', '2')`, `time '00:00' = '00:00'`, a uuid in
     /// capitals): a column would convert them by its SQLite affinity, an
     /// expression has none and compared them as text. Numerics, dates and
@@ -260,13 +295,86 @@ impl Typer<'_> {
             return Ok(());
         }
         let Some(target) = literal_target(&typed, |t| {
-            matches!(t, PgType::Bool | PgType::Time | PgType::Uuid) || int_or_float(t)
+            matches!(
+                t,
+                PgType::Bool | PgType::Time | PgType::Uuid | PgType::Bytea
+            ) || int_or_float(t)
         }) else {
             return Ok(());
         };
         for e in operands.iter_mut() {
             if let Some(text) = quoted(e) {
                 **e = crate::sql::coerce::datum_expr(&target.parse_text(text)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The arms of a set operation: a quoted literal in a column of a
+    /// type that `values_literals` reads literals as is read as it
+    /// (`SELECT true UNION SELECT 'yes'`).
+    pub(super) fn literal_arms(
+        &mut self,
+        body: &mut sqlparser::ast::SetExpr,
+        cols: &[(String, PgType)],
+    ) -> Result<()> {
+        use sqlparser::ast::{SelectItem, SetExpr};
+        match body {
+            SetExpr::SetOperation { left, right, .. } => {
+                self.literal_arms(left, cols)?;
+                self.literal_arms(right, cols)?;
+            }
+            SetExpr::Select(sel) => {
+                for (item, (_, ty)) in sel.projection.iter_mut().zip(cols) {
+                    if let SelectItem::UnnamedExpr(x) | SelectItem::ExprWithAlias { expr: x, .. } =
+                        item
+                    {
+                        read_as(x, ty)?;
+                    }
+                }
+            }
+            SetExpr::Values(v) => {
+                for row in v.rows.iter_mut() {
+                    for (x, (_, ty)) in row.content.iter_mut().zip(cols) {
+                        read_as(x, ty)?;
+                    }
+                }
+            }
+            SetExpr::Query(q) => self.literal_arms(&mut q.body, cols)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A column of a VALUES list (not an INSERT's) whose rows are typed
+    /// but for some quoted literals: PostgreSQL resolves the column to one
+    /// type and reads those literals as it (`VALUES ('\x01'::bytea),
+    /// ('\x01')` holds two equal byteas, `(true), ('yes')` two booleans).
+    /// Each such literal is read now into the stored form of the column's
+    /// type; text types keep the text, and numerics, timestamptz without an
+    /// offset and geometries have their own steps, run before this one.
+    pub(super) fn values_literals(&mut self, v: &mut sqlparser::ast::Values) -> Result<()> {
+        let width = v.rows.iter().map(|r| r.len()).max().unwrap_or(0);
+        for j in 0..width {
+            let typed: Vec<PgType> = (v.rows.iter())
+                .filter_map(|r| r.get(j))
+                .filter(|e| quoted(e).is_none())
+                .map(|e| self.type_of(e))
+                .filter(|t| *t != PgType::Unknown)
+                .collect();
+            let quoted_rows = (v.rows.iter())
+                .filter_map(|r| r.get(j))
+                .any(|e| quoted(e).is_some());
+            if typed.is_empty() || !quoted_rows {
+                continue;
+            }
+            let Some(target) = literal_target(&typed, read_literals_as) else {
+                continue;
+            };
+            for row in v.rows.iter_mut() {
+                if let Some(e) = row.get_mut(j) {
+                    read_as(e, &target)?;
+                }
             }
         }
         Ok(())
