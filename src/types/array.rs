@@ -20,6 +20,8 @@ fn stored(elem: &PgType, s: &str) -> Datum {
         Storage::Real => s
             .parse()
             .map_or_else(|_| Datum::Text(s.into()), Datum::Real),
+        // bytea elements are kept in their hex text form.
+        Storage::Blob => super::convert::parse_bytea(s).unwrap_or_else(|_| Datum::Text(s.into())),
         _ => Datum::Text(s.into()),
     }
 }
@@ -31,7 +33,8 @@ pub fn stored_text(v: &Datum) -> Option<String> {
         Datum::Int(i) => Some(i.to_string()),
         Datum::Real(f) => Some(f.to_string()),
         Datum::Text(s) => Some(s.clone()),
-        Datum::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        // bytea's hex text form, which sorts as the bytes do.
+        Datum::Blob(b) => Some(super::convert::hex(b)),
     }
 }
 

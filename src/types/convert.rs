@@ -20,7 +20,7 @@ fn syntax(ty: &PgType, s: &str) -> Error {
     ))
 }
 
-fn hex(b: &[u8]) -> String {
+pub(super) fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(2 + 2 * b.len());
     s.push_str("\\x");
     for byte in b {
@@ -340,7 +340,7 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-fn parse_bytea(s: &str) -> Result<Datum> {
+pub(super) fn parse_bytea(s: &str) -> Result<Datum> {
     let bad = || Error::InvalidInput("invalid input syntax for type bytea".into());
     if let Some(h) = s.strip_prefix("\\x") {
         let digits: Vec<u8> = h.bytes().filter(|b| !b.is_ascii_whitespace()).collect();

@@ -20,19 +20,22 @@ pub enum Family {
     /// character(n): trailing spaces do not count.
     Bpchar,
     Jsonb,
+    /// bytea, kept as its hex text (`\x0a`), which sorts as the bytes do.
+    Bytea,
     /// Text and the types whose stored text sorts as the value does
     /// (varchar, date, timestamp, timestamptz, uuid).
     Text,
 }
 
 /// Every family, to register a collation for each.
-pub const ALL: [Family; 7] = [
+pub const ALL: [Family; 8] = [
     Family::Int,
     Family::Real,
     Family::Numeric,
     Family::Interval,
     Family::Bpchar,
     Family::Jsonb,
+    Family::Bytea,
     Family::Text,
 ];
 
@@ -41,7 +44,7 @@ pub const COLLATION_PREFIX: &str = "pg_array_";
 
 impl Family {
     /// The family of an element type; `None` for the types arrays are
-    /// not built of here (bytea, json, enums, arrays).
+    /// not built of here (json, enums, arrays).
     pub fn of(elem: &PgType) -> Option<Family> {
         Some(match elem {
             PgType::Bool | PgType::Int2 | PgType::Int4 | PgType::Int8 | PgType::Oid => Family::Int,
@@ -59,6 +62,7 @@ impl Family {
             | PgType::Uuid
             | PgType::Char
             | PgType::Unknown => Family::Text,
+            PgType::Bytea => Family::Bytea,
             _ => return None,
         })
     }
@@ -71,6 +75,7 @@ impl Family {
             Family::Interval => "interval",
             Family::Bpchar => "bpchar",
             Family::Jsonb => "jsonb",
+            Family::Bytea => "bytea",
             Family::Text => "text",
         }
     }
@@ -105,7 +110,7 @@ impl Family {
             Family::Interval => crate::types::interval::compare_text(a, b),
             Family::Bpchar => a.trim_end_matches(' ').cmp(b.trim_end_matches(' ')),
             Family::Jsonb => crate::types::json::jsonb_cmp(a, b).unwrap_or_else(|| a.cmp(b)),
-            Family::Text => a.cmp(b),
+            Family::Bytea | Family::Text => a.cmp(b),
         }
     }
 
@@ -116,6 +121,9 @@ impl Family {
             Family::Real => s
                 .parse()
                 .map_or_else(|_| Datum::Text(s.into()), Datum::Real),
+            Family::Bytea => {
+                crate::types::convert::parse_bytea(s).unwrap_or_else(|_| Datum::Text(s.into()))
+            }
             _ => Datum::Text(s.into()),
         }
     }

@@ -369,3 +369,44 @@ def test_psycopg_empty_and_null_lists(dsn, table):
         cur = conn.execute("SELECT %s, %s, %s", ([], [None], ["a", "b c"]))
         assert cur.fetchone() == ("{}", "{NULL}", '{a,"b c"}')
         assert [d.type_code for d in cur.description] == [25, 25, 25]
+
+
+def test_bytea_arrays_in_both_formats(dsn, table):
+    """bytea[] columns: asyncpg's binary parameters and results, psycopg's
+    text and binary ones, element access and COPY in and out."""
+    values = [b"\x00\xff", None, b"", b"a,b \"q\" \\"]
+
+    async def body():
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, b bytea[])")
+            await conn.executemany(
+                f"INSERT INTO {table} VALUES ($1, $2)", [(1, values), (2, []), (3, None)]
+            )
+            got = await conn.fetch(f"SELECT id, b FROM {table} ORDER BY id")
+            assert [tuple(r) for r in got] == [(1, values), (2, []), (3, None)]
+            assert await conn.fetchval(f"SELECT b[1] FROM {table} WHERE id = 1") == b"\x00\xff"
+            assert await conn.fetchval(f"SELECT b::text FROM {table} WHERE id = 1") == (
+                '{"\\\\x00ff",NULL,"\\\\x","\\\\x612c6220227122205c"}'
+            )
+            found = await conn.fetch(f"SELECT id FROM {table} WHERE $1::bytea = ANY(b)", b"")
+            assert [r["id"] for r in found] == [1]
+        finally:
+            await conn.close()
+
+    asyncio.run(body())
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        got = conn.cursor(binary=True).execute(f"SELECT b FROM {table} WHERE id = 1").fetchone()
+        assert got == ([b"\x00\xff", None, b"", b"a,b \"q\" \\"],)
+        got = conn.execute(f"SELECT b FROM {table} WHERE id = 1").fetchone()
+        assert got == ([b"\x00\xff", None, b"", b"a,b \"q\" \\"],)
+        conn.execute(f"INSERT INTO {table} VALUES (%s, %s)", (4, [b"\x01", b"\x02"]))
+        conn.cursor(binary=True).execute(f"INSERT INTO {table} VALUES (%b, %b)", (5, [b"\x03"]))
+        with conn.cursor().copy(f"COPY (SELECT id, b FROM {table} WHERE id > 3 ORDER BY id) TO STDOUT") as copy:
+            copy.set_types(["int4", "bytea[]"])
+            out = list(copy.rows())
+        assert out == [(4, [b"\x01", b"\x02"]), (5, [b"\x03"])]
+        with conn.cursor().copy(f"COPY {table} (id, b) FROM STDIN") as copy:
+            copy.write_row((6, [b"\xfe", None]))
+        got = conn.execute(f"SELECT array_length(b, 1), b[1], b[2] FROM {table} WHERE id = 6").fetchone()
+        assert got == (2, b"\xfe", None)
