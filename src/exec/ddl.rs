@@ -283,12 +283,9 @@ fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
     sess.conn.create_segment(&def)?;
     // PostgreSQL drops a serial column's sequence with its table, so a
     // table created anew counts from 1 again.
+    let relations = sess.catalog().relations();
     for col in &def.columns {
-        if let Some(seq) = col
-            .default
-            .as_deref()
-            .and_then(crate::types::table::sequence_name)
-        {
+        if let Some(seq) = crate::types::table::own_new_sequence(col, &def.name, &relations) {
             let seq_def = col.sequence_def();
             let old = sess.store.sequences.reset(&seq, &seq_def);
             sess.ddl.sequences.push((seq, seq_def, old));

@@ -50,7 +50,7 @@ use crate::store::catalog::{Catalog, Entry};
 use crate::store::clock::Hlc;
 use crate::store::sequences::Sequences;
 use crate::store::shard::{ShardId, ShardMeta};
-use crate::types::table::{sequence_name, TableDef};
+use crate::types::table::{own_new_sequence, sequence_name, TableDef};
 
 /// The addresses this node serves on, once bound.
 #[derive(Debug, Clone, Default)]
@@ -334,11 +334,6 @@ impl Store {
         Ok(())
     }
 
-    /// Drop a table: its catalog entry, open segment, shards and tombstones.
-    pub fn drop_table(&self, name: &str) -> Result<()> {
-        self.drop_table_at(name, self.hlc.now())
-    }
-
     fn drop_table_at(&self, name: &str, hlc: i64) -> Result<()> {
         let def = self.catalog.table(name).filter(|d| !d.is_temp());
         let writer = self.writer.lock();
@@ -411,8 +406,9 @@ impl Store {
                     if self.catalog.table(name).is_none() {
                         // A table new to this node owns new sequences, as
                         // one re-created after a DROP does in PostgreSQL.
+                        let others = self.catalog.relations();
                         for col in &def.columns {
-                            if let Some(seq) = col.default.as_deref().and_then(sequence_name) {
+                            if let Some(seq) = own_new_sequence(col, name, &others) {
                                 self.sequences.reset(&seq, &col.sequence_def());
                             }
                         }

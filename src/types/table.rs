@@ -558,6 +558,27 @@ pub fn sequence_name(default: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
+/// The sequence a column of a table being created makes its own and starts
+/// over (a serial or identity column's implicit sequence; PostgreSQL drops
+/// it with its table, so a table created again counts from 1): the one its
+/// DEFAULT draws from, unless that is a sequence of its own (CREATE
+/// SEQUENCE, one of `relations`) or the one a column of another relation
+/// draws from (`DEFAULT nextval('t_id_seq')` shares it, as in PostgreSQL).
+pub fn own_new_sequence(
+    col: &Column,
+    table: &str,
+    relations: &[std::sync::Arc<TableDef>],
+) -> Option<String> {
+    let seq = col.default.as_deref().and_then(sequence_name)?;
+    let shared = relations.iter().any(|r| {
+        r.name == seq
+            || (r.name != table
+                && (r.columns.iter())
+                    .any(|c| c.default.as_deref().and_then(sequence_name).as_deref() == Some(&seq)))
+    });
+    (!shared).then_some(seq)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
