@@ -2,7 +2,7 @@
 //! is named after its column, function or cast type (`?column?` when
 //! nothing names it).
 
-use sqlparser::ast::{DataType, Expr, TrimWhereField, Value};
+use sqlparser::ast::{DataType, Expr, TrimWhereField};
 
 use super::expr::func_name;
 use super::{norm, Env};
@@ -69,7 +69,10 @@ impl Env<'_> {
                 None => internal_name(data_type),
             },
             Expr::TypedString(ts) => internal_name(&ts.data_type),
-            Expr::Value(v) if matches!(v.value, Value::Boolean(_)) => "bool".into(),
+            // `interval '1 day'` is a typed literal, named by its type; a
+            // bare `true` is a constant of its own since PostgreSQL 15 and
+            // names no column.
+            Expr::Interval(_) => "interval".into(),
             Expr::Case { .. } => "case".into(),
             Expr::Exists { .. } => "exists".into(),
             Expr::Extract { .. } => "extract".into(),
