@@ -604,6 +604,12 @@ impl Env<'_> {
                 PgType::Float4 | PgType::Float8 => PgType::Float8,
                 _ => PgType::Numeric(None),
             },
+            // A default of lag/lead keeps its own scale (PostgreSQL's
+            // result is numeric without a typmod: `lead(x, 1, 0)` is 0).
+            "lag" | "lead" if a.len() == 3 => match first(self)? {
+                PgType::Numeric(_) => PgType::Numeric(None),
+                t => t,
+            },
             "min" | "max" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" | "abs"
             | "mod" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" | "revoke_token" => PgType::Bool,
