@@ -42,6 +42,7 @@ async fn select_lists_name_their_columns_as_postgresql() {
          trim('  a  '), ceil(1.5), floor(1.5), current_date IS NOT NULL",
         "SELECT (ARRAY[1, 2])[1], x AS renamed, x FROM (VALUES (1)) v(x)",
         "SELECT * FROM (VALUES (1, 'a')) v",
+        "SELECT timestamptz '2024-01-01 00:00+00' AT TIME ZONE 'UTC', array_to_json(ARRAY[1]), to_json(1)",
         "SELECT true UNION SELECT false",
         "SELECT 1 AS a UNION ALL SELECT 2 AS b",
     ];

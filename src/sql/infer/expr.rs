@@ -744,7 +744,7 @@ fn json_result_type(name: &str, a: &[&Expr]) -> Option<PgType> {
         "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg" | "to_json"
         | "json_extract_path" | "pg_json_object" | "pg_json_array" | "pg_json_agg"
         | "pg_json_object_agg" | "row_to_json" | "pg_json_row" | "pg_json_row_pretty"
-        | "pg_json_agg_rows" => PgType::Json,
+        | "pg_json_agg_rows" | "array_to_json" => PgType::Json,
         "pg_jsonb_row" => PgType::Jsonb,
         "jsonb_build_object"
         | "jsonb_build_array"

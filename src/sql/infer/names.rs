@@ -73,6 +73,7 @@ impl Env<'_> {
             // bare `true` is a constant of its own since PostgreSQL 15 and
             // names no column.
             Expr::Interval(_) => "interval".into(),
+            Expr::AtTimeZone { .. } => "timezone".into(),
             Expr::Case { .. } => "case".into(),
             Expr::Exists { .. } => "exists".into(),
             Expr::Extract { .. } => "extract".into(),

@@ -311,6 +311,32 @@ impl Typer<'_> {
                     rename(f, "pg_json_row_pretty");
                 }
             }
+            "array_to_json" => {
+                let x = match args.as_slice() {
+                    [x] => x,
+                    [x, Expr::Value(v)] if v.value == Value::Boolean(false) => x,
+                    [_, _] => {
+                        return Err(refuse(
+                            "array_to_json with a pretty flag other than false".into(),
+                        ))
+                    }
+                    _ => {
+                        return Err(refuse(format!(
+                            "array_to_json with {} arguments",
+                            args.len()
+                        )))
+                    }
+                };
+                let ty = self.type_of(x);
+                if !matches!(ty, PgType::Array(_)) {
+                    return Err(Error::NoSuchFunction(format!(
+                        "array_to_json({})",
+                        ty.display_name()
+                    ))
+                    .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+                }
+                *e = self.json_of(x.clone(), false)?;
+            }
             "json_object"
             | "jsonb_object"
             | "json_populate_record"
