@@ -26,14 +26,22 @@ impl Env<'_> {
                 t => t,
             })),
             // In a SELECT list (`rewrite::pg_catalog::select_srf`): of
-            // integers only, bigint when either bound is.
+            // integers, bigint when either bound is; numeric when any
+            // argument is; timestamps, a date start read as timestamptz.
             "generate_series" => {
                 let mut ty = PgType::Int4;
-                for e in a.iter().take(2) {
+                for e in a.iter().take(3) {
                     match self.expr_type(e)? {
-                        PgType::Int8 => ty = PgType::Int8,
-                        PgType::Int2 | PgType::Int4 | PgType::Unknown => {}
-                        other => ty = other,
+                        PgType::Int8 if !matches!(ty, PgType::Numeric(_)) => ty = PgType::Int8,
+                        PgType::Numeric(_) => ty = PgType::Numeric(None),
+                        PgType::Int2
+                        | PgType::Int4
+                        | PgType::Int8
+                        | PgType::Unknown
+                        | PgType::Interval => {}
+                        PgType::Date if ty == PgType::Int4 => ty = PgType::Timestamptz,
+                        other if ty == PgType::Int4 => ty = other,
+                        _ => {}
                     }
                 }
                 ty

@@ -529,8 +529,14 @@ impl Env<'_> {
                 _ => PgType::Timestamp,
             },
             "pg_timestamp_series_last" | "pg_tz_series_last" | "pg_tz_offset" => PgType::Int8,
-            "pg_tz_instant" | "pg_tz_trunc" | "pg_tz_trunc_in" | "pg_tz_add"
-            | "pg_tz_series_at" => PgType::Timestamptz,
+            "pg_tz_instant"
+            | "pg_tz_trunc"
+            | "pg_tz_trunc_in"
+            | "pg_tz_add"
+            | "pg_tz_series_at"
+            | "pg_tz_generate_series" => PgType::Timestamptz,
+            "pg_timestamp_generate_series" => PgType::Timestamp,
+            "pg_numeric_generate_series" => PgType::Numeric(None),
             "pg_tz_local" => PgType::Timestamp,
             "pg_tz_text" | "pg_tz_to_char" => PgType::Text,
             "isfinite" => PgType::Bool,

@@ -622,7 +622,8 @@ impl Typer<'_> {
             let args: Vec<Expr> = arg_exprs(f).into_iter().map(|x| x.clone()).collect();
             args.iter().map(|a| self.type_of(a)).collect()
         };
-        if self.geometry_function(e, &types)?
+        if self.series_call(e, &name)?
+            || self.geometry_function(e, &types)?
             || self.vector_function(e, &types)?
             || self.zone_call(e, &types)?
             || self.time_call(e, &types)?

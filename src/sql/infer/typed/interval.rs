@@ -335,20 +335,37 @@ impl Typer<'_> {
         let Some(exprs) = super::series::series_arguments(tf) else {
             return Ok(());
         };
-        let [start, stop, step] = exprs.as_slice() else {
+        let Some((start, stop, step, kind)) = self.timestamp_series_parts(&exprs)? else {
             return Ok(());
+        };
+        super::series::series_from(
+            tf,
+            &format!(
+                "generate_series(0, pg_{kind}_series_last({start}, {stop}, {step})) AS mosaic_series"
+            ),
+            &format!("pg_{kind}_series_at({start}, {step}, value)"),
+        )
+    }
+
+    /// The arguments of a `generate_series(start, stop, step)` of
+    /// timestamps (or dates), as its kind (`timestamp`, or `tz` stepping on
+    /// the calendar of the session's zone) reads them; `None` for another.
+    pub(super) fn timestamp_series_parts(
+        &mut self,
+        exprs: &[Expr],
+    ) -> Result<Option<(Expr, Expr, Expr, &'static str)>> {
+        let [start, stop, step] = exprs else {
+            return Ok(None);
         };
         // A date start is read as timestamptz, as PostgreSQL resolves it.
         if !matches!(
             self.type_of(start),
             PgType::Timestamp | PgType::Timestamptz | PgType::Date
         ) {
-            return Ok(());
+            return Ok(None);
         }
         let mut step = step.clone();
         literal_interval(&mut step)?;
-        // A series of timestamptz (or of dates, read as one) steps on the
-        // calendar of the session's zone.
         let (start, stop, kind) = match self.type_of(start) {
             PgType::Timestamp => (start.clone(), stop.clone(), "timestamp"),
             PgType::Date => (super::zone::instant(start.clone()), stop.clone(), "tz"),
@@ -360,13 +377,7 @@ impl Typer<'_> {
             }
             _ => stop,
         };
-        super::series::series_from(
-            tf,
-            &format!(
-                "generate_series(0, pg_{kind}_series_last({start}, {stop}, {step})) AS mosaic_series"
-            ),
-            &format!("pg_{kind}_series_at({start}, {step}, value)"),
-        )
+        Ok(Some((start, stop, step, kind)))
     }
 
     /// `ts AT TIME ZONE zone`; true when `e` was one.

@@ -61,6 +61,52 @@ pub(super) fn series_from(tf: &mut TableFactor, source: &str, value: &str) -> Re
 }
 
 impl Typer<'_> {
+    /// `generate_series(start, stop[, step])` of timestamps (or dates) or
+    /// of numerics in a SELECT list: `pg_<kind>_generate_series` of its
+    /// arguments as that kind reads them, which
+    /// `sql::rewrite::pg_catalog::select_srf` expands over positions as it
+    /// does a series of integers. True when `e` was one.
+    pub(super) fn series_call(&mut self, e: &mut Expr, name: &str) -> Result<bool> {
+        let Expr::Function(f) = e else {
+            return Ok(false);
+        };
+        if name != "generate_series" || f.over.is_some() {
+            return Ok(false);
+        }
+        let args: Vec<Expr> = super::expr::arg_exprs(f)
+            .into_iter()
+            .map(|x| x.clone())
+            .collect();
+        let (start, stop, step, kind) = match self.timestamp_series_parts(&args)? {
+            Some((a, b, s, k)) => (a.to_string(), b.to_string(), s.to_string(), k),
+            None => match self.numeric_series_parts(&args) {
+                Some((a, b, s)) => (a, b, s, "numeric"),
+                None => return Ok(false),
+            },
+        };
+        *e = crate::sql::parse_expr(&format!(
+            "pg_{kind}_generate_series({start}, {stop}, {step})"
+        ))?;
+        Ok(true)
+    }
+
+    /// The arguments of a `generate_series` of numerics (any argument
+    /// numeric, as PostgreSQL resolves the call), each cast to numeric.
+    fn numeric_series_parts(&mut self, exprs: &[Expr]) -> Option<(String, String, String)> {
+        if !(2..=3).contains(&exprs.len())
+            || !exprs
+                .iter()
+                .any(|e| matches!(self.type_of(e), PgType::Numeric(_)))
+        {
+            return None;
+        }
+        let numeric = |e: &Expr| format!("CAST(({e}) AS numeric)");
+        let step = exprs
+            .get(2)
+            .map_or_else(|| "CAST(1 AS numeric)".to_string(), numeric);
+        Some((numeric(&exprs[0]), numeric(&exprs[1]), step))
+    }
+
     pub(super) fn numeric_series(&mut self, tf: &mut TableFactor) -> Result<()> {
         let Some(exprs) = series_arguments(tf).filter(|e| (2..=3).contains(&e.len())) else {
             return Ok(());
@@ -70,17 +116,9 @@ impl Typer<'_> {
         if built(&exprs[1]) {
             return Ok(());
         }
-        if !exprs
-            .iter()
-            .any(|e| matches!(self.type_of(e), PgType::Numeric(_)))
-        {
+        let Some((start, stop, step)) = self.numeric_series_parts(&exprs) else {
             return Ok(());
-        }
-        let numeric = |e: &Expr| format!("CAST(({e}) AS numeric)");
-        let (start, stop) = (numeric(&exprs[0]), numeric(&exprs[1]));
-        let step = exprs
-            .get(2)
-            .map_or_else(|| "CAST(1 AS numeric)".to_string(), numeric);
+        };
         series_from(
             tf,
             &format!(

@@ -28,7 +28,11 @@ fn srf_kind(f: &sqlparser::ast::Function) -> Option<&'static str> {
         "unnest" => "unnest",
         "generate_subscripts" => "generate_subscripts",
         "_pg_expandarray" => "_pg_expandarray",
-        "generate_series" => "generate_series",
+        // Of timestamps or numerics, as the typed step renamed it.
+        "generate_series"
+        | "pg_tz_generate_series"
+        | "pg_timestamp_generate_series"
+        | "pg_numeric_generate_series" => "generate_series",
         // The json ones walk the array `pg_json_rows` makes of their rows.
         "jsonb_array_elements" => "jsonb_array_elements",
         "jsonb_array_elements_text" => "jsonb_array_elements_text",
@@ -205,11 +209,28 @@ fn series(f: &sqlparser::ast::Function) -> Result<(String, Expr)> {
         ));
     }
     let (a, b, step) = series.texts();
-    let length = format!("pg_series_last({a}, {b}, {step}) + 1");
-    let at = crate::sql::parse_expr(&format!(
-        "CASE WHEN mosaic_srf.value <= {length} THEN {a} + {step} * (mosaic_srf.value - 1) END"
-    ))?;
-    Ok((length, at))
+    let name = crate::sql::object_name(&f.name);
+    let typed = unqualified(&name)
+        .strip_suffix("_generate_series")
+        .and_then(|k| k.strip_prefix("pg_"));
+    let (length, at) = match typed {
+        // `store::udf`'s series of that kind, position 0 the start.
+        Some(kind) => {
+            let length = format!("pg_{kind}_series_last({a}, {b}, {step}) + 1");
+            let at = format!(
+                "CASE WHEN mosaic_srf.value <= {length} THEN pg_{kind}_series_at({a}, {step}, mosaic_srf.value - 1) END"
+            );
+            (length, at)
+        }
+        None => {
+            let length = format!("pg_series_last({a}, {b}, {step}) + 1");
+            let at = format!(
+                "CASE WHEN mosaic_srf.value <= {length} THEN {a} + {step} * (mosaic_srf.value - 1) END"
+            );
+            (length, at)
+        }
+    };
+    Ok((length, crate::sql::parse_expr(&at)?))
 }
 
 /// Whether `e` calls a set-returning function this module expands.
