@@ -45,6 +45,13 @@ async fn select_lists_name_their_columns_as_postgresql() {
         "SELECT timestamptz '2024-01-01 00:00+00' AT TIME ZONE 'UTC', array_to_json(ARRAY[1]), to_json(1)",
         "SELECT true UNION SELECT false",
         "SELECT 1 AS a UNION ALL SELECT 2 AS b",
+        "SHOW TIME ZONE",
+        "SHOW timezone",
+        "SHOW datestyle",
+        "SHOW IntervalStyle",
+        "SHOW transaction isolation level",
+        "SHOW session_authorization",
+        "SHOW is_superuser",
     ];
     let mut differ = vec![];
     for sql in queries {

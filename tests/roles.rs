@@ -33,6 +33,23 @@ async fn a_role_made_on_one_node_logs_in_on_another() {
         .expect("the new role logs in on the other node");
     let rows = common::simple_rows(&app, "SELECT count(*), current_user FROM items").await;
     assert_eq!(rows, [[Some("2".into()), Some("app".into())]]);
+    // is_superuser and session_authorization are the session's own
+    // (clients and admin tools read them); SET ROLE changes is_superuser.
+    let rows = common::simple_rows(
+        &app,
+        "SELECT current_setting('is_superuser'), current_setting('session_authorization')",
+    )
+    .await;
+    assert_eq!(rows, [[Some("off".into()), Some("app".into())]]);
+    let rows = common::simple_rows(
+        &admin,
+        "SET ROLE app; SELECT current_setting('is_superuser'); RESET ROLE",
+    )
+    .await;
+    assert_eq!(rows, [[Some("off".into())]]);
+    let rows = common::simple_rows(&admin, "SHOW is_superuser").await;
+    assert_eq!(rows, [[Some("on".into())]]);
+    assert_eq!(sqlstate(&app, "SET is_superuser = on").await, "55P02");
     assert_eq!(
         sqlstate(&app, "INSERT INTO items VALUES (3, 'three')").await,
         "42501"

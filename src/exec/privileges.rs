@@ -278,7 +278,18 @@ impl Session {
             }
         };
         *self.functions.role.write() = role;
+        self.identity_settings();
         Ok(())
+    }
+
+    /// `is_superuser` (of the current role) and `session_authorization`
+    /// (the session user) as SHOW gives them and ParameterStatus reports
+    /// them: at login, after SET ROLE and SET SESSION AUTHORIZATION.
+    pub fn identity_settings(&self) {
+        let on = if self.is_superuser() { "on" } else { "off" };
+        self.settings().server_fact("is_superuser", on.to_string());
+        self.settings()
+            .server_fact("session_authorization", self.session_user());
     }
 
     /// SET SESSION AUTHORIZATION (`None`: DEFAULT, the role that logged
@@ -301,6 +312,7 @@ impl Session {
         }
         *self.functions.user.write() = target.clone();
         *self.functions.role.write() = target;
+        self.identity_settings();
         Ok(())
     }
 }

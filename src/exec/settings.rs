@@ -14,8 +14,9 @@ use crate::exec::isolation::{Level, Modes};
 use crate::exec::{Column, Outcome, RowSink, Session};
 use crate::types::{Datum, PgType};
 
-/// The server version reported to clients: PostgreSQL 16 compatible.
-pub const SERVER_VERSION: &str = "16.6";
+/// The server version reported to clients: MosaicDB answers as
+/// PostgreSQL 15 does (and is compared with it).
+pub const SERVER_VERSION: &str = "15.8";
 
 /// Settings known to the server, with their defaults. Names are lowercase.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -49,7 +50,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("search_path", "\"$user\", public"),
     ("server_encoding", "UTF8"),
     ("server_version", SERVER_VERSION),
-    ("server_version_num", "160006"),
+    ("server_version_num", "150008"),
     ("standard_conforming_strings", "on"),
     ("statement_timeout", "0"),
     ("synchronous_commit", "on"),
@@ -71,6 +72,8 @@ const FIXED: &[&str] = &[
     "max_identifier_length",
     "max_index_keys",
     "max_connections",
+    "is_superuser",
+    "session_authorization",
 ];
 
 /// FIXED settings that a restart with other flags changes.
@@ -746,6 +749,7 @@ fn canonical(name: &str) -> &str {
     match name {
         "time zone" => "timezone",
         "transaction isolation level" => "transaction_isolation",
+        "session authorization" => "session_authorization",
         other => other,
     }
 }
@@ -768,8 +772,11 @@ pub fn show_columns(stmt: &Statement) -> Vec<Column> {
             },
         ];
     }
+    // Named as the parameter is spelled (`DateStyle`, `TimeZone`).
+    let name = canonical(&name);
+    let spelled = REPORTED.iter().find(|(n, _)| *n == name);
     vec![Column {
-        name: canonical(&name).to_string(),
+        name: spelled.map_or(name, |(_, s)| s).to_string(),
         ty: PgType::Text,
     }]
 }

@@ -115,6 +115,7 @@ impl Backend {
         let (settings, refused) = handle
             .run(move |s| {
                 s.settings().server_fact("max_connections", max_connections);
+                s.identity_settings();
                 let refused = s
                     .settings()
                     .apply_startup(startup.iter().map(|(k, v)| (&**k, &**v)));
