@@ -11,8 +11,10 @@ use sqlparser::ast::{Expr, Reset, Set, Statement, Value};
 
 use crate::error::{Error, Result};
 use crate::exec::isolation::{Level, Modes};
-use crate::exec::{Column, Outcome, RowSink, Session};
-use crate::types::{Datum, PgType};
+use crate::exec::{Outcome, Session};
+
+mod show;
+pub use show::{show, show_columns};
 
 /// The server version reported to clients: MosaicDB answers as
 /// PostgreSQL 15 does (and is compared with it).
@@ -728,78 +730,6 @@ pub fn set(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         }
         .into(),
     ))
-}
-
-/// The setting SHOW names. sqlparser gives `SHOW a.b` as the words `a`,
-/// `b`, as it gives `SHOW TIME ZONE`: only PostgreSQL's multi-word forms
-/// are words, anything else is one dotted name (`SHOW myapp.tenant`).
-fn show_name(stmt: &Statement) -> String {
-    let Statement::ShowVariable { variable } = stmt else {
-        return String::new();
-    };
-    let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
-    let spaced = words.join(" ");
-    match spaced.as_str() {
-        "time zone" | "transaction isolation level" | "session authorization" => spaced,
-        _ => words.join("."),
-    }
-}
-
-fn canonical(name: &str) -> &str {
-    match name {
-        "time zone" => "timezone",
-        "transaction isolation level" => "transaction_isolation",
-        "session authorization" => "session_authorization",
-        other => other,
-    }
-}
-
-pub fn show_columns(stmt: &Statement) -> Vec<Column> {
-    let name = show_name(stmt);
-    if name == "all" {
-        return vec![
-            Column {
-                name: "name".into(),
-                ty: PgType::Text,
-            },
-            Column {
-                name: "setting".into(),
-                ty: PgType::Text,
-            },
-            Column {
-                name: "description".into(),
-                ty: PgType::Text,
-            },
-        ];
-    }
-    // Named as the parameter is spelled (`DateStyle`, `TimeZone`).
-    let name = canonical(&name);
-    let spelled = REPORTED.iter().find(|(n, _)| *n == name);
-    vec![Column {
-        name: spelled.map_or(name, |(_, s)| s).to_string(),
-        ty: PgType::Text,
-    }]
-}
-
-pub fn show(sess: &mut Session, stmt: &Statement, sink: &mut RowSink) -> Result<Outcome> {
-    let name = show_name(stmt);
-    if name == "all" {
-        let all = sess.settings.all();
-        let n = all.len();
-        for (k, v) in all {
-            sink(vec![
-                Datum::Text(k),
-                Datum::Text(v),
-                Datum::Text(String::new()),
-            ])?;
-        }
-        return Ok(Outcome::Rows { count: n });
-    }
-    let name = canonical(&name);
-    let value = sess.settings.get(name);
-    let value = value.ok_or_else(|| Error::UnknownSetting(name.to_string()))?;
-    sink(vec![Datum::Text(value)])?;
-    Ok(Outcome::Rows { count: 1 })
 }
 
 #[cfg(test)]

@@ -535,9 +535,7 @@ impl Env<'_> {
             | "pg_tz_add"
             | "pg_tz_series_at"
             | "pg_tz_generate_series" => PgType::Timestamptz,
-            "pg_timestamp_generate_series" => PgType::Timestamp,
-            "pg_numeric_generate_series" => PgType::Numeric(None),
-            "pg_tz_local" => PgType::Timestamp,
+            "pg_tz_local" | "pg_timestamp_generate_series" => PgType::Timestamp,
             "pg_tz_text" | "pg_tz_to_char" => PgType::Text,
             "isfinite" => PgType::Bool,
             "date_bin" | "pg_date_bin" => match a.get(1).map(|e| self.expr_type(e)).transpose()? {
@@ -610,8 +608,7 @@ impl Env<'_> {
                 PgType::Float4 | PgType::Float8 => PgType::Float8,
                 _ => PgType::Numeric(None),
             },
-            // A default of lag/lead keeps its own scale (PostgreSQL's
-            // result is numeric without a typmod: `lead(x, 1, 0)` is 0).
+            // A lag/lead default keeps its own scale: numeric, no typmod.
             "lag" | "lead" if a.len() == 3 => match first(self)? {
                 PgType::Numeric(_) => PgType::Numeric(None),
                 t => t,

@@ -98,7 +98,7 @@ fn result_columns_are_named_and_typed_like_postgres() {
         ("SELECT * FROM users", "id:integer, name:text, age:smallint, score:double precision, created:timestamp with time zone"),
         ("SELECT u.name, o.* FROM users u JOIN orders AS o ON o.user_id = u.id", "name:text, id:bigint, user_id:integer, total:numeric, note:character varying(20), day:date"),
         ("SELECT count(*), sum(age), sum(o.id), avg(age), avg(score), max(name) FROM users, orders o", "count:bigint, sum:bigint, sum:numeric, avg:numeric, avg:double precision, max:text"),
-        ("SELECT 1, 3000000000, 1.5, 'x', true, NULL", "?column?:integer, ?column?:bigint, ?column?:numeric, ?column?:text, bool:boolean, ?column?:text"),
+        ("SELECT 1, 3000000000, 1.5, 'x', true, NULL", "?column?:integer, ?column?:bigint, ?column?:numeric, ?column?:text, ?column?:boolean, ?column?:text"),
         ("SELECT id + 1 AS next, age * 2, id + total, score / 2, name || 'x' FROM users, orders", "next:integer, ?column?:integer, ?column?:numeric, ?column?:double precision, ?column?:text"),
         ("SELECT x::text, '1'::int, count(*)::int, CAST(age AS bigint) FROM (SELECT 1 AS x) s, users", "x:text, int4:integer, count:integer, age:bigint"),
         ("SELECT CASE WHEN age > 1 THEN score ELSE 0 END, coalesce(NULL, age), lower(name), length(name) FROM users", "case:double precision, coalesce:smallint, lower:text, length:integer"),

@@ -589,6 +589,18 @@ impl Typer<'_> {
         }
     }
 
+    /// What a call's arguments need whatever the call becomes: jsonb
+    /// aggregates unordered, char(n) lengths and aggregates, enum ones.
+    fn argument_steps(&mut self, name: &str, f: &mut Function) -> Result<()> {
+        self.jsonb_unordered(name, f)?;
+        if super::values::TEXT_FUNCTIONS.contains(&name) {
+            self.bpchar_length(arg_exprs(f));
+        }
+        self.enum_aggregate(name, arg_exprs(f));
+        self.bpchar_aggregate(name, arg_exprs(f));
+        Ok(())
+    }
+
     fn function(&mut self, e: &mut Expr) -> Result<()> {
         let Expr::Function(f) = e else {
             return Ok(());
@@ -609,12 +621,7 @@ impl Typer<'_> {
         let Expr::Function(f) = e else {
             return Ok(());
         };
-        self.jsonb_unordered(&name, f)?;
-        if super::values::TEXT_FUNCTIONS.contains(&name.as_str()) {
-            self.bpchar_length(arg_exprs(f));
-        }
-        self.enum_aggregate(&name, arg_exprs(f));
-        self.bpchar_aggregate(&name, arg_exprs(f));
+        self.argument_steps(&name, f)?;
         if let Some(WindowType::WindowSpec(spec)) = &mut f.over {
             self.collate_window(spec);
         }

@@ -219,6 +219,61 @@ impl Typer<'_> {
         Ok(())
     }
 
+    /// `row_to_json(row [, pretty])`: a whole row as a json object.
+    fn row_to_json(&mut self, e: &mut Expr, args: &[Expr]) -> Result<()> {
+        let (x, pretty) = match args {
+            [x] => (x, false),
+            [x, p] => match p {
+                Expr::Value(v) if v.value == Value::Boolean(true) => (x, true),
+                Expr::Value(v) if v.value == Value::Boolean(false) => (x, false),
+                _ => {
+                    return Err(refuse(
+                        "row_to_json with a pretty flag that is not a literal".into(),
+                    ))
+                }
+            },
+            _ => return Err(refuse(format!("row_to_json with {} arguments", args.len()))),
+        };
+        if self.whole_row(x).is_none() {
+            return Err(refuse("row_to_json of a value that is not a row".into()));
+        }
+        *e = self.json_of(x.clone(), false)?;
+        if let (true, Expr::Function(f)) = (pretty, &mut *e) {
+            rename(f, "pg_json_row_pretty");
+        }
+        Ok(())
+    }
+
+    /// `array_to_json(array [, false])`: an array as a json array, its
+    /// elements as to_json writes them (the pretty form is refused).
+    fn array_to_json(&mut self, e: &mut Expr, args: &[Expr]) -> Result<()> {
+        let x = match args {
+            [x] => x,
+            [x, Expr::Value(v)] if v.value == Value::Boolean(false) => x,
+            [_, _] => {
+                return Err(refuse(
+                    "array_to_json with a pretty flag other than false".into(),
+                ))
+            }
+            _ => {
+                return Err(refuse(format!(
+                    "array_to_json with {} arguments",
+                    args.len()
+                )))
+            }
+        };
+        let ty = self.type_of(x);
+        if !matches!(ty, PgType::Array(_)) {
+            return Err(Error::NoSuchFunction(format!(
+                "array_to_json({})",
+                ty.display_name()
+            ))
+            .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
+        }
+        *e = self.json_of(x.clone(), false)?;
+        Ok(())
+    }
+
     /// The json and jsonb functions; `false` when `name` is none of them.
     pub(super) fn json_function(&mut self, e: &mut Expr, name: &str) -> Result<bool> {
         let Expr::Function(f) = e else {
@@ -289,54 +344,8 @@ impl Typer<'_> {
                 self.json_operands(f, 1)?;
                 rename(f, &format!("pg_{name}"));
             }
-            "row_to_json" => {
-                let (x, pretty) = match args.as_slice() {
-                    [x] => (x, false),
-                    [x, p] => match p {
-                        Expr::Value(v) if v.value == Value::Boolean(true) => (x, true),
-                        Expr::Value(v) if v.value == Value::Boolean(false) => (x, false),
-                        _ => {
-                            return Err(refuse(
-                                "row_to_json with a pretty flag that is not a literal".into(),
-                            ))
-                        }
-                    },
-                    _ => return Err(refuse(format!("row_to_json with {} arguments", args.len()))),
-                };
-                if self.whole_row(x).is_none() {
-                    return Err(refuse("row_to_json of a value that is not a row".into()));
-                }
-                *e = self.json_of(x.clone(), false)?;
-                if let (true, Expr::Function(f)) = (pretty, &mut *e) {
-                    rename(f, "pg_json_row_pretty");
-                }
-            }
-            "array_to_json" => {
-                let x = match args.as_slice() {
-                    [x] => x,
-                    [x, Expr::Value(v)] if v.value == Value::Boolean(false) => x,
-                    [_, _] => {
-                        return Err(refuse(
-                            "array_to_json with a pretty flag other than false".into(),
-                        ))
-                    }
-                    _ => {
-                        return Err(refuse(format!(
-                            "array_to_json with {} arguments",
-                            args.len()
-                        )))
-                    }
-                };
-                let ty = self.type_of(x);
-                if !matches!(ty, PgType::Array(_)) {
-                    return Err(Error::NoSuchFunction(format!(
-                        "array_to_json({})",
-                        ty.display_name()
-                    ))
-                    .with_hint("No function matches the given name and argument types. You might need to add explicit type casts."));
-                }
-                *e = self.json_of(x.clone(), false)?;
-            }
+            "row_to_json" => self.row_to_json(e, &args)?,
+            "array_to_json" => self.array_to_json(e, &args)?,
             "json_object"
             | "jsonb_object"
             | "json_populate_record"
