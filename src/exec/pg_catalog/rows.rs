@@ -227,6 +227,17 @@ fn typmod(ty: &PgType) -> i64 {
     }
 }
 
+/// A type's storage strategy (`typstorage`, `attstorage`): plain for
+/// fixed-length types, main for numeric (1700), extended for the other
+/// variable-length ones, as PostgreSQL's catalog has them.
+fn storage(oid: i64, len: i64) -> &'static str {
+    match (oid, len) {
+        (1700, _) => "m",
+        (_, l) if l > 0 => "p",
+        _ => "x",
+    }
+}
+
 fn attributes(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     let mut push = |rel: i64, pos: usize, c: &crate::types::table::Column| {
@@ -249,7 +260,7 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
                 ("atttypmod", i(typmod(&c.ty))),
                 ("attbyval", b(len > 0 && len <= 8)),
                 ("attalign", t(if len > 0 && len < 4 { "c" } else { "i" })),
-                ("attstorage", t(if len > 0 { "p" } else { "x" })),
+                ("attstorage", t(storage(i64::from(oid), len))),
                 ("attcompression", t("")),
                 ("attnotnull", b(c.not_null)),
                 (
@@ -313,7 +324,7 @@ fn types(def: &TableDef) -> Rows {
                 ("typreceive", t(format!("{}recv", bt.name))),
                 ("typsend", t(format!("{}send", bt.name))),
                 ("typalign", t(if fixed && bt.len < 4 { "c" } else { "i" })),
-                ("typstorage", t(if fixed { "p" } else { "x" })),
+                ("typstorage", t(storage(bt.oid, bt.len))),
                 ("typtypmod", i(-1)),
                 ("typcollation", i(bt.collation)),
             ],
