@@ -35,6 +35,10 @@ async fn select_lists_name_their_columns_as_postgresql() {
          timestamptz '2024-01-01 00:00+00', time '10:00', numeric '1.5', int '3', text 'x', bool 't', \
          jsonb '{}', bytea '\\x01', varchar 'v', float8 '1'",
         "SELECT CAST('1' AS int), '1'::int, '1 day'::interval, 1::text, (1 + 2)::bigint, true::int",
+        "SELECT 1.1::float4::float8, int '3'::text, interval '1 day'::text, (x::int)::text, \
+         lower('A')::varchar, CASE WHEN true THEN 1 END::text FROM (VALUES ('1')) v(x)",
+        "SELECT ARRAY[1]::text, COALESCE(1, 2)::text, GREATEST(1, 2)::text, EXISTS (SELECT 1)::text, \
+         (SELECT 1 AS q)::text, NULLIF(1, 2)::text, count(*)::text, (1 + 2)::text, 'a'::text::varchar",
         "SELECT 1 + 2, -1, NOT true, 'a' || 'b', 1 = 1, 1 IS NULL, 2 BETWEEN 1 AND 3",
         "SELECT count(*), sum(1), max('a'), coalesce(NULL, 1), nullif(1, 2), greatest(1, 2), lower('A')",
         "SELECT CASE WHEN true THEN 1 END, EXISTS (SELECT 1), (SELECT 1), (SELECT 1 AS x), ARRAY[1, 2]",

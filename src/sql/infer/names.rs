@@ -56,17 +56,32 @@ impl Env<'_> {
         self.name_of(e).unwrap_or_else(|| "?column?".into())
     }
 
+    /// Whether `e`'s column name is one a cast around it overrides
+    /// (PostgreSQL's weaker name): a type's (a cast of an argument without
+    /// a stronger name, a typed literal) or CASE's.
+    fn weakly_named(&mut self, e: &Expr) -> bool {
+        match e {
+            Expr::Nested(inner) => self.weakly_named(inner),
+            Expr::Cast { expr, .. } => self.name_of(expr).is_none() || self.weakly_named(expr),
+            Expr::TypedString(_) | Expr::Interval(_) | Expr::Case { .. } => true,
+            _ => false,
+        }
+    }
+
     fn name_of(&mut self, e: &Expr) -> Option<String> {
         Some(match e {
             Expr::Identifier(id) => norm(id),
             Expr::CompoundIdentifier(ids) => norm(ids.last()?),
             Expr::Function(f) => func_name(f),
             Expr::Nested(inner) => return self.name_of(inner),
+            // A cast names its column after its argument, unless that was
+            // named only by a type (another cast, a typed literal): then
+            // by its own type (`1.1::float4::float8` is float8).
             Expr::Cast {
                 expr, data_type, ..
             } => match self.name_of(expr) {
-                Some(n) => n,
-                None => internal_name(data_type),
+                Some(n) if !self.weakly_named(expr) => n,
+                _ => internal_name(data_type),
             },
             Expr::TypedString(ts) => internal_name(&ts.data_type),
             // `interval '1 day'` is a typed literal, named by its type; a
