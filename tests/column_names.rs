@@ -49,6 +49,7 @@ async fn select_lists_name_their_columns_as_postgresql() {
         "SELECT timestamptz '2024-01-01 00:00+00' AT TIME ZONE 'UTC', array_to_json(ARRAY[1]), to_json(1)",
         "SELECT true UNION SELECT false",
         "SELECT 1 AS a UNION ALL SELECT 2 AS b",
+        "SELECT current_schema, current_schema(), current_user, session_user, current_role, current_catalog",
         "SHOW TIME ZONE",
         "SHOW timezone",
         "SHOW datestyle",

@@ -2,7 +2,9 @@
 //! role name, the same on every node: a fragment a peer runs for the
 //! statement would otherwise answer with the peer's own session. The
 //! session writes its name in before the statement is typed, keeping the
-//! column name PostgreSQL gives the item.
+//! column name PostgreSQL gives the item. `CURRENT_SCHEMA` without
+//! parentheses (a keyword to PostgreSQL, a name to the parser) becomes
+//! the call, named the same way.
 
 use std::ops::ControlFlow;
 
@@ -11,10 +13,13 @@ use sqlparser::ast::{
 };
 
 fn user_function(e: &Expr) -> Option<String> {
-    // CURRENT_ROLE is a keyword to PostgreSQL and a name to the parser.
+    // CURRENT_ROLE and CURRENT_SCHEMA are keywords to PostgreSQL and
+    // names to the parser.
     if let Expr::Identifier(id) = e {
-        return (id.quote_style.is_none() && id.value.eq_ignore_ascii_case("current_role"))
-            .then(|| "current_role".to_string());
+        let name = id.value.to_ascii_lowercase();
+        return (id.quote_style.is_none()
+            && matches!(name.as_str(), "current_role" | "current_schema"))
+        .then_some(name);
     }
     let Expr::Function(f) = e else { return None };
     if !matches!(f.args, FunctionArguments::None) {
@@ -44,9 +49,16 @@ pub fn substitute(stmt: &mut Statement, current: &str, session: &str) {
     impl VisitorMut for V<'_> {
         type Break = ();
         fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-            if let Some(f) = user_function(e) {
-                let name = if f == "session_user" { self.1 } else { self.0 };
-                *e = Expr::Value(Value::SingleQuotedString(name.to_string()).into());
+            match user_function(e).as_deref() {
+                // Not the session's: the call with parentheses.
+                Some("current_schema") => {
+                    *e = crate::sql::build::call("current_schema", vec![]);
+                }
+                Some(f) => {
+                    let name = if f == "session_user" { self.1 } else { self.0 };
+                    *e = Expr::Value(Value::SingleQuotedString(name.to_string()).into());
+                }
+                None => {}
             }
             ControlFlow::Continue(())
         }
