@@ -57,6 +57,9 @@ struct Rel {
     /// A table of the catalog (not a view, system relation, CTE, subquery
     /// or function): its columns' types are declared, exactly PostgreSQL's.
     stored: bool,
+    /// Columns of a subquery in FROM made only of quoted literals or
+    /// NULLs: text for certain, as PostgreSQL resolves them.
+    literal_text: Vec<String>,
 }
 
 /// What inference knows at a point of the AST: the catalog, the CTEs in
@@ -90,6 +93,41 @@ fn name_parts(name: &ObjectName) -> Vec<String> {
             None => p.to_string(),
         })
         .collect()
+}
+
+/// A subquery's columns made only of quoted literals or NULLs (a
+/// SELECT's items, a VALUES list's columns) are text, as PostgreSQL
+/// resolves them; returns their names.
+fn literal_text(q: &Query, cols: &mut Cols) -> Vec<String> {
+    let untyped = |e: &sqlparser::ast::Expr| {
+        expr::is_quoted(e)
+            || matches!(e, sqlparser::ast::Expr::Value(v) if v.value == sqlparser::ast::Value::Null)
+    };
+    let literal: Vec<bool> = match q.body.as_ref() {
+        SetExpr::Select(sel) => (sel.projection.iter())
+            .map(|i| match i {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                    untyped(e)
+                }
+                _ => false,
+            })
+            .collect(),
+        SetExpr::Values(v) => (0..cols.len())
+            .map(|j| v.rows.iter().all(|r| r.get(j).is_some_and(untyped)))
+            .collect(),
+        _ => vec![],
+    };
+    if literal.len() != cols.len() {
+        return vec![];
+    }
+    let mut names = Vec::new();
+    for ((name, ty), lit) in cols.iter_mut().zip(literal) {
+        if lit && matches!(ty, PgType::Unknown | PgType::Text) {
+            *ty = PgType::Text;
+            names.push(name.clone());
+        }
+    }
+    names
 }
 
 fn apply_alias(cols: &mut Cols, alias: Option<&TableAlias>) {
@@ -148,7 +186,7 @@ fn json_function_rel(name: &ObjectName, alias: Option<&TableAlias>, with_ordinal
         name: rel_name,
         cols,
         synonyms,
-        stored: false,
+        ..Rel::default()
     }
 }
 
@@ -395,9 +433,11 @@ impl<'a> Env<'a> {
                 }
                 let mut cols = cols?;
                 apply_alias(&mut cols, alias.as_ref());
+                let literal_text = literal_text(subquery, &mut cols);
                 out.push(Rel {
                     name: alias.as_ref().map(|a| norm(&a.name)).unwrap_or_default(),
                     cols,
+                    literal_text,
                     ..Rel::default()
                 });
             }
@@ -457,6 +497,20 @@ impl<'a> Env<'a> {
         // A declared column, not a synonym.
         self.scoped_column(qualifier.as_deref(), &name)
             .is_some_and(|(rel, _)| rel.stored && rel.cols.iter().any(|(c, _)| *c == name))
+    }
+
+    /// Whether `e` names a column of a subquery in FROM made only of
+    /// quoted literals or NULLs: text for certain, as PostgreSQL resolves it.
+    pub(super) fn literal_text_column(&self, e: &sqlparser::ast::Expr) -> bool {
+        use sqlparser::ast::Expr;
+        let (qualifier, name) = match e {
+            Expr::Identifier(id) => (None, norm(id)),
+            Expr::CompoundIdentifier(ids) if ids.len() == 2 => (Some(norm(&ids[0])), norm(&ids[1])),
+            Expr::Nested(inner) => return self.literal_text_column(inner),
+            _ => return false,
+        };
+        self.scoped_column(qualifier.as_deref(), &name)
+            .is_some_and(|(rel, _)| rel.literal_text.contains(&name))
     }
 
     /// The target scope and RETURNING list of an INSERT/UPDATE/DELETE.

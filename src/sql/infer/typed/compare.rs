@@ -82,10 +82,10 @@ impl Typer<'_> {
         Ok(())
     }
 
-    /// A string for certain: cast to one, or a table's column declared
-    /// as one.
+    /// A string for certain: cast to one, a table's column declared as
+    /// one, or a subquery's column of quoted literals.
     fn certain_string(&self, x: &Expr) -> bool {
-        cast_to_string(x) || self.env.stored_column(x)
+        cast_to_string(x) || self.env.stored_column(x) || self.env.literal_text_column(x)
     }
 
     fn string_pair(&mut self, left: &Expr, op: &str, right: &Expr) -> Result<()> {
