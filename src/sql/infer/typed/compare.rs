@@ -44,9 +44,10 @@ impl Typer<'_> {
     /// A comparison of a string (text, varchar, char; a table's column or
     /// an explicit cast) with a value of a type no string converts to
     /// implicitly (a number, boolean, date or time, interval, uuid, enum,
-    /// array), with an operator, BETWEEN (`>=` and `<=`; NOT BETWEEN `<`
-    /// and `>`) or an IN list (`=`): PostgreSQL has no such operator
-    /// (42883), so neither side is converted to the other. A quoted
+    /// array), with a comparison or arithmetic operator, BETWEEN (`>=` and
+    /// `<=`; NOT BETWEEN `<` and `>`) or an IN list (`=`): PostgreSQL has
+    /// no such operator (42883), so neither side is converted to the
+    /// other. A quoted
     /// literal or a parameter is of no type yet, and takes the other's.
     /// (`op ANY/ALL (array)` is checked with the arrays, `array.rs`.)
     pub(super) fn string_comparison(&mut self, e: &Expr) -> Result<()> {
@@ -54,7 +55,17 @@ impl Typer<'_> {
             Expr::BinaryOp { left, op, right }
                 if matches!(
                     op,
-                    Op::Eq | Op::NotEq | Op::Lt | Op::LtEq | Op::Gt | Op::GtEq
+                    Op::Eq
+                        | Op::NotEq
+                        | Op::Lt
+                        | Op::LtEq
+                        | Op::Gt
+                        | Op::GtEq
+                        | Op::Plus
+                        | Op::Minus
+                        | Op::Multiply
+                        | Op::Divide
+                        | Op::Modulo
                 ) =>
             {
                 vec![(left, op.to_string(), right)]
