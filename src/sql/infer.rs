@@ -484,33 +484,22 @@ impl<'a> Env<'a> {
             .is_some_and(|d| d.is_table() && d.oid != 0)
     }
 
-    /// Whether `e` is a bare column of a table of the catalog, whose type
-    /// is the one it was declared with.
-    pub(super) fn stored_column(&self, e: &sqlparser::ast::Expr) -> bool {
+    /// Whether `e` is a bare column whose type is certain: a catalog
+    /// table's (as declared, not a synonym), or a FROM subquery's made only
+    /// of quoted literals or NULLs (text, as PostgreSQL resolves it).
+    pub(super) fn certain_column(&self, e: &sqlparser::ast::Expr) -> bool {
         use sqlparser::ast::Expr;
         let (qualifier, name) = match e {
             Expr::Identifier(id) => (None, norm(id)),
             Expr::CompoundIdentifier(ids) if ids.len() == 2 => (Some(norm(&ids[0])), norm(&ids[1])),
-            Expr::Nested(inner) => return self.stored_column(inner),
-            _ => return false,
-        };
-        // A declared column, not a synonym.
-        self.scoped_column(qualifier.as_deref(), &name)
-            .is_some_and(|(rel, _)| rel.stored && rel.cols.iter().any(|(c, _)| *c == name))
-    }
-
-    /// Whether `e` names a column of a subquery in FROM made only of
-    /// quoted literals or NULLs: text for certain, as PostgreSQL resolves it.
-    pub(super) fn literal_text_column(&self, e: &sqlparser::ast::Expr) -> bool {
-        use sqlparser::ast::Expr;
-        let (qualifier, name) = match e {
-            Expr::Identifier(id) => (None, norm(id)),
-            Expr::CompoundIdentifier(ids) if ids.len() == 2 => (Some(norm(&ids[0])), norm(&ids[1])),
-            Expr::Nested(inner) => return self.literal_text_column(inner),
+            Expr::Nested(inner) => return self.certain_column(inner),
             _ => return false,
         };
         self.scoped_column(qualifier.as_deref(), &name)
-            .is_some_and(|(rel, _)| rel.literal_text.contains(&name))
+            .is_some_and(|(rel, _)| {
+                (rel.stored && rel.cols.iter().any(|(c, _)| *c == name))
+                    || rel.literal_text.contains(&name)
+            })
     }
 
     /// The target scope and RETURNING list of an INSERT/UPDATE/DELETE.

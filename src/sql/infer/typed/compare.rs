@@ -24,7 +24,8 @@ fn unnested(mut x: &Expr) -> &Expr {
 }
 
 /// Whether `x` is an explicit cast to a string. (With a table's column
-/// declared as one, `Env::stored_column`, the only strings taken as
+/// declared as one and a subquery's column of quoted literals,
+/// `Env::certain_column`, the only strings taken as
 /// certain: the types inferred for other expressions, system relations'
 /// columns and array subscripts among them, are not all PostgreSQL's yet,
 /// and a wrong refusal would break a query PostgreSQL answers.)
@@ -96,7 +97,7 @@ impl Typer<'_> {
     /// A string for certain: cast to one, a table's column declared as
     /// one, or a subquery's column of quoted literals.
     fn certain_string(&self, x: &Expr) -> bool {
-        cast_to_string(x) || self.env.stored_column(x) || self.env.literal_text_column(x)
+        cast_to_string(x) || self.env.certain_column(x)
     }
 
     fn string_pair(&mut self, left: &Expr, op: &str, right: &Expr) -> Result<()> {
