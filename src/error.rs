@@ -264,6 +264,10 @@ pub enum Error {
     /// 3F000.
     #[error("schema \"{0}\" does not exist")]
     NoSuchSchema(String),
+    /// 3F000: CREATE of an unqualified name with no schema of the search
+    /// path existing.
+    #[error("no schema has been selected to create in")]
+    NoSchemaSelected,
     /// An error with PostgreSQL's secondary fields: DETAIL, HINT and the
     /// position (1-based, in characters) in the statement's text.
     #[error("{error}")]
@@ -365,7 +369,7 @@ impl Error {
             Error::SequenceLimit(_) => "2200H",
             Error::GeneratedAlways(_) => "428C9",
             Error::SchemaExists(_) => "42P06",
-            Error::NoSuchSchema(_) => "3F000",
+            Error::NoSuchSchema(_) | Error::NoSchemaSelected => "3F000",
             Error::ReservedName(_) => "42939",
             Error::DuplicateFunction(_) => "42723",
             Error::InvalidFunctionDefinition(_) => "42P13",

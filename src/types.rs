@@ -37,6 +37,7 @@ pub mod json;
 pub mod number;
 pub mod numeric;
 pub mod role;
+pub mod schema;
 pub mod sequence;
 pub mod shard;
 pub mod table;

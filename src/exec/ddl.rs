@@ -43,7 +43,7 @@ mod enums;
 mod function;
 pub(crate) mod matview;
 mod rename;
-mod schema;
+pub(crate) mod schema;
 mod sequence;
 
 /// Run DDL that MosaicDB's own parsers read.
@@ -172,9 +172,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         }
         Statement::CreateTable(ct) => {
             let name = object_name(&ct.name);
-            if name.contains('.') {
-                return Err(Error::Unsupported(format!("schema-qualified table {name}")));
-            }
+            schema::check_creatable(sess, &name)?;
             if relation_exists(sess, &name) {
                 if ct.if_not_exists {
                     existing_skipped(sess, &name);
@@ -219,8 +217,9 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
             object_type: ObjectType::Schema,
             if_exists,
             names,
+            cascade,
             ..
-        } => schema::drop(sess, *if_exists, names),
+        } => schema::drop(sess, *if_exists, *cascade, names),
         Statement::Drop {
             object_type: ObjectType::Type,
             if_exists,
@@ -298,11 +297,15 @@ fn create_table(sess: &mut Session, def: TableDef) -> Result<()> {
 /// Whether a table, index or key constraint (PostgreSQL gives each an
 /// index of the same name) is already called `name`, as this session sees
 /// the catalog.
+/// Whether a relation or an index has catalog name `name` (an index's is
+/// qualified as its table's, `TableDef::index_storage_name`).
 fn relation_exists(sess: &Session, name: &str) -> bool {
-    sess.catalog()
-        .relations()
-        .iter()
-        .any(|t| t.name == name || objects::indexes(t).iter().any(|i| i.name == name))
+    sess.catalog().relations().iter().any(|t| {
+        t.name == name
+            || objects::indexes(t)
+                .iter()
+                .any(|i| t.index_storage_name(&i.name) == name)
+    })
 }
 
 /// Whether `name` is a view, as this session sees the catalog.
@@ -580,16 +583,12 @@ fn drop(
         ObjectType::Index => {
             for n in names {
                 let name = object_name(n);
-                let owner = sess
-                    .catalog()
-                    .tables()
-                    .into_iter()
-                    .find(|t| t.indexes.iter().any(|i| i.name == name));
+                let owner = schema::find_index(sess, &name);
                 match owner {
-                    Some(def) => {
+                    Some((def, bare)) => {
                         let mut new = (*def).clone();
-                        new.indexes.retain(|i| i.name != name);
-                        sess.conn.drop_index(&name)?;
+                        new.indexes.retain(|i| i.name != bare);
+                        sess.conn.drop_index(&def.index_storage_name(&bare))?;
                         record(sess, &def.name, Some(new))?;
                     }
                     None if if_exists => missing_skipped(sess, "index", &name),

@@ -73,6 +73,7 @@ pub(crate) fn lookup(
         view.temps,
         role,
         view.gate,
+        view.search_path,
     ))
 }
 
@@ -83,15 +84,35 @@ pub(crate) struct SessionView {
     pub staged: Arc<parking_lot::RwLock<Staged>>,
     pub temps: Arc<parking_lot::RwLock<Temps>>,
     pub gate: Arc<SequenceGate>,
+    /// The session's `search_path` setting.
+    pub search_path: Arc<parking_lot::RwLock<String>>,
 }
 
 /// A relation pg_class lists: a table, a system view or a catalog relation.
 pub(crate) struct Relation {
     pub oid: i64,
+    /// Its catalog name (`s.t` in a schema other than `public`); the name
+    /// the catalogs show is [`Relation::rel_name`].
     pub name: String,
     pub namespace: i64,
     pub kind: char,
     pub def: Arc<TableDef>,
+}
+
+/// Every schema pg_namespace lists: the built-in ones, then those
+/// created, each with its oid, name and (for a created one) definition,
+/// whose `access` holds its owner.
+pub(crate) fn schemas(sess: &Session) -> Vec<(i64, String, Option<Arc<TableDef>>)> {
+    let mut out: Vec<_> = objects::NAMESPACES
+        .iter()
+        .map(|(oid, name)| (*oid, name.to_string(), None))
+        .collect();
+    for d in sess.catalog().objects() {
+        if let RelKind::Schema(name) = &d.kind {
+            out.push((objects::namespace_oid(name), name.clone(), Some(d.clone())));
+        }
+    }
+    out
 }
 
 /// Every relation pg_class lists, indexes aside: the user's tables and
@@ -103,7 +124,7 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
         .map(|(name, _, table, pos)| Relation {
             oid: derived_oid("sequence", &name),
             name: name.clone(),
-            namespace: objects::PUBLIC_NS,
+            namespace: objects::namespace_oid(crate::types::schema::split(&name).0),
             kind: 'S',
             def: Arc::new(TableDef {
                 name,
@@ -117,11 +138,7 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
         .map(|t| Relation {
             oid: t.oid as i64,
             name: t.name.clone(),
-            namespace: if t.is_temp() {
-                objects::TEMP_NS
-            } else {
-                objects::PUBLIC_NS
-            },
+            namespace: objects::namespace_of(&t),
             kind: match t.kind {
                 RelKind::Table => 'r',
                 RelKind::View { .. } => 'v',
@@ -129,7 +146,7 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
                 RelKind::Sequence(_) => 'S',
                 // Never here: the catalog's relations leave types and
                 // functions out.
-                RelKind::Enum(_) | RelKind::Function(_) => 'r',
+                RelKind::Enum(_) | RelKind::Function(_) | RelKind::Schema(_) => 'r',
             },
             def: t,
         })
@@ -217,6 +234,8 @@ struct StoreLookup(
     Arc<parking_lot::RwLock<String>>,
     /// Whether the running statement may change sequences.
     Arc<SequenceGate>,
+    /// The session's `search_path` setting.
+    Arc<parking_lot::RwLock<String>>,
 );
 
 /// Whether a session's running statement may change sequences, set by
@@ -354,9 +373,42 @@ impl Lookup for StoreLookup {
         Some(if array { t.array_oid } else { t.oid } as i64)
     }
 
+    fn search_path(&self) -> Vec<String> {
+        let role = self.3.read().clone();
+        let setting = self.5.read().clone();
+        self.with_view(|v| {
+            crate::types::schema::effective_path(&setting, &role, |s| v.schema(s).is_some())
+        })
+    }
+
+    fn resolve(&self, text: &str) -> String {
+        use crate::types::schema::{parse_name, qualify};
+        match parse_name(text).as_slice() {
+            [rel] => {
+                let tables = self.tables();
+                let found = |name: &str| {
+                    self.with_view(|v| v.relation(name).is_some())
+                        || serial_sequence(&tables, name).is_some()
+                        || tables.iter().any(|t| {
+                            objects::indexes(t)
+                                .iter()
+                                .any(|i| t.index_storage_name(&i.name) == name)
+                        })
+                };
+                self.search_path()
+                    .iter()
+                    .map(|s| qualify(s, rel))
+                    .find(|n| found(n))
+                    .unwrap_or_else(|| rel.clone())
+            }
+            [s, rel] => qualify(s, rel),
+            parts => parts.join("."),
+        }
+    }
+
     fn relation_oid(&self, name: &str) -> Option<i64> {
-        let name = name.trim().trim_matches('"');
-        let name = name.strip_prefix("public.").unwrap_or(name);
+        let resolved = self.resolve(name);
+        let name = resolved.as_str();
         if let Some(t) = self.with_view(|v| v.relation(name)) {
             return Some(t.oid as i64);
         }
@@ -374,7 +426,7 @@ impl Lookup for StoreLookup {
                 self.tables().into_iter().find_map(|t| {
                     objects::indexes(&t)
                         .into_iter()
-                        .find(|i| i.name == name)
+                        .find(|i| t.index_storage_name(&i.name) == name)
                         .map(|i| i.oid)
                 })
             })
@@ -385,10 +437,16 @@ impl Lookup for StoreLookup {
             .into_iter()
             .find(|r| r.oid == oid)
         {
+            let visible = self.visible(oid);
             return Some(match r.namespace {
                 objects::MOSAIC_NS => format!("mosaic.{}", r.name),
                 objects::INFORMATION_SCHEMA_NS => format!("information_schema.{}", r.name),
-                _ => r.name,
+                objects::PG_CATALOG_NS | objects::TEMP_NS => r.name,
+                _ if visible => crate::types::schema::split(&r.name).1.to_string(),
+                _ => {
+                    let (schema, rel) = crate::types::schema::split(&r.name);
+                    format!("{schema}.{rel}")
+                }
             });
         }
         self.index(oid).map(|(_, i)| i.name).or_else(|| {
@@ -404,15 +462,34 @@ impl Lookup for StoreLookup {
             .into_iter()
             .find(|r| r.oid == oid)
         {
-            // A permanent table a temporary one of its name shadows is
-            // not visible, as in PostgreSQL.
-            Some(r) if r.namespace == objects::PUBLIC_NS && r.def.is_table() => {
-                !self.2.read().contains_key(&r.name)
+            Some(r) if r.namespace == objects::TEMP_NS || r.namespace == objects::PG_CATALOG_NS => {
+                true
             }
-            Some(r) => !matches!(
-                r.namespace,
-                objects::MOSAIC_NS | objects::INFORMATION_SCHEMA_NS
-            ),
+            Some(r)
+                if matches!(
+                    r.namespace,
+                    objects::MOSAIC_NS | objects::INFORMATION_SCHEMA_NS
+                ) =>
+            {
+                false
+            }
+            // The first schema of the path holding a relation of its name
+            // must be its own; a permanent table a temporary one of its
+            // name shadows is not visible, as in PostgreSQL.
+            Some(r) => {
+                let (schema, rel) = crate::types::schema::split(&r.name);
+                if self.2.read().contains_key(rel) {
+                    return false;
+                }
+                self.search_path()
+                    .iter()
+                    .find(|s| {
+                        self.with_view(|v| {
+                            v.relation(&crate::types::schema::qualify(s, rel)).is_some()
+                        })
+                    })
+                    .is_some_and(|s| s == schema)
+            }
             None => true,
         }
     }
@@ -523,6 +600,14 @@ impl Lookup for StoreLookup {
             .iter()
             .find(|(o, _)| *o == oid)
             .map(|(_, n)| n.to_string())
+            .or_else(|| {
+                self.with_view(|v| v.objects())
+                    .iter()
+                    .find_map(|d| match &d.kind {
+                        RelKind::Schema(n) if objects::namespace_oid(n) == oid => Some(n.clone()),
+                        _ => None,
+                    })
+            })
     }
 }
 

@@ -21,6 +21,16 @@ pub fn noun(def: &TableDef) -> &'static str {
         RelKind::Sequence(_) => "sequence",
         RelKind::Enum(_) => "type",
         RelKind::Function(_) => "function",
+        RelKind::Schema(_) => "schema",
+    }
+}
+
+/// The name PostgreSQL's messages give an object: a schema's own name, a
+/// relation's name within its schema.
+pub fn label(def: &TableDef) -> &str {
+    match &def.kind {
+        RelKind::Schema(name) => name,
+        _ => def.rel_name(),
     }
 }
 
@@ -30,6 +40,7 @@ pub fn all_privileges(def: &TableDef) -> u32 {
         RelKind::Sequence(_) => acl::SEQUENCE_ALL,
         RelKind::Enum(_) => acl::USAGE,
         RelKind::Function(_) => 0,
+        RelKind::Schema(_) => acl::USAGE | acl::CREATE,
         _ => acl::TABLE_ALL,
     }
 }
@@ -222,6 +233,7 @@ impl Session {
             if def.is_temp() {
                 continue;
             }
+            self.check_schema(def.schema_name(), acl::USAGE)?;
             let role = match &need.via {
                 Some(view) => match catalog.relation(view) {
                     Some(v) => self.owner_of(&v.access),
@@ -231,7 +243,7 @@ impl Session {
             };
             let privs = self.with_roles(|roles| held(roles, &boot, &role, &def));
             if need.privs & !privs != 0 {
-                return Err(acl::denied(noun(&def), &def.name));
+                return Err(acl::denied(noun(&def), def.rel_name()));
             }
         }
         Ok(())
@@ -243,7 +255,24 @@ impl Session {
         if def.is_temp() || self.acts_as(&self.owner_of(&def.access)) {
             return Ok(());
         }
-        Err(acl::not_owner(noun(def), &def.name))
+        Err(acl::not_owner(noun(def), label(def)))
+    }
+
+    /// 42501 unless the current role holds `privs` (USAGE, CREATE) on
+    /// created schema `name`; the built-in ones are checked elsewhere.
+    pub fn check_schema(&self, name: &str, privs: u32) -> Result<()> {
+        let Some(def) = self.catalog().schema(name) else {
+            return Ok(());
+        };
+        if self.is_superuser() {
+            return Ok(());
+        }
+        let (me, boot) = (self.current_role(), self.bootstrap_role());
+        let held = self.with_roles(|roles| held(roles, &boot, &me, &def));
+        if privs & !held != 0 {
+            return Err(acl::denied("schema", name));
+        }
+        Ok(())
     }
 
     /// CREATE in schema public: as in PostgreSQL 15, only its owner (the

@@ -143,6 +143,7 @@ impl Session {
         let own_interrupt = shared.register(&conn);
         let stmt_ver = Arc::new(AtomicI64::new(0));
         let settings = settings::Settings::default();
+        *shared.search_path.write() = settings.get("search_path").unwrap_or_default();
         let shared_staged = Arc::new(parking_lot::RwLock::new(Default::default()));
         let shared_temps = Arc::new(parking_lot::RwLock::new(Default::default()));
         let coord = super::coordination::Coordinator::new(
@@ -162,6 +163,7 @@ impl Session {
                 staged: shared_staged.clone(),
                 temps: shared_temps.clone(),
                 gate: sequence_gate.clone(),
+                search_path: shared.search_path.clone(),
             },
         );
         functions.coordination = Some(coord.clone());

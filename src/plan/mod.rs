@@ -348,9 +348,12 @@ impl Planner<'_> {
             }
             TableFactor::Table { name, alias, .. } => match self.user_table(f) {
                 Some(def) => out.push(Occurrence {
+                    // A relation of schema `s` read as `s.t` is called `t`.
                     qualifier: match alias {
                         Some(a) => ident_name(&a.name),
-                        None => object_name(name),
+                        None => crate::types::schema::split(&object_name(name))
+                            .1
+                            .to_string(),
                     },
                     def,
                     prunable,

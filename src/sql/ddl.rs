@@ -330,7 +330,7 @@ pub fn create_index(ci: &CreateIndex, table: &TableDef) -> Result<Index> {
     let include = crate::sql::index::include_columns(ci, table)?;
     let name = match &ci.name {
         Some(n) => object_name(n),
-        None => crate::sql::index::default_name(&table.name, &parts, &include),
+        None => crate::sql::index::default_name(table.rel_name(), &parts, &include),
     };
     let (opclasses, method, with) = match vector {
         Some(v) => (

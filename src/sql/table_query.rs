@@ -181,18 +181,32 @@ fn select_star(body: &mut SetExpr) {
     }
 }
 
-/// `public.t` as `t` in the tables an INSERT, UPDATE or DELETE writes
-/// and reads beside (`public` is the one schema; reads elsewhere resolve
-/// it already, but a write's target reaches SQLite by its name).
+/// The tables an INSERT, UPDATE or DELETE writes and reads beside, named
+/// as SQLite knows their open segments: `public.t` as `t`, and `s.t` of
+/// another schema as the one identifier `"s.t"` (its catalog name,
+/// `types::schema`). Reads elsewhere resolve names already, but a write's
+/// target reaches SQLite by its name.
 pub(super) fn public_write_targets(stmt: &mut Statement) {
     use sqlparser::ast::{FromTable, TableObject, TableWithJoins};
     fn strip(name: &mut sqlparser::ast::ObjectName) {
-        let public = name.0.len() == 2
-            && name.0[0]
-                .as_ident()
-                .is_some_and(|i| super::ident_name(i) == "public");
-        if public {
-            name.0.remove(0);
+        let [schema, _] = name.0.as_slice() else {
+            return;
+        };
+        let Some(schema) = schema.as_ident().map(super::ident_name) else {
+            return;
+        };
+        match schema.as_str() {
+            "public" => {
+                name.0.remove(0);
+            }
+            // `mosaic_public`: a permanent table a temporary one shadows.
+            "pg_temp" | "main" | "temp" | "mosaic_public" => {}
+            _ => {
+                let full = super::object_name(name);
+                name.0 = vec![sqlparser::ast::ObjectNamePart::Identifier(
+                    sqlparser::ast::Ident::with_quote('"', full),
+                )];
+            }
         }
     }
     fn factors(list: &mut [TableWithJoins]) {

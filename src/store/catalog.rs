@@ -649,6 +649,12 @@ impl View<'_> {
         }
     }
 
+    /// Schema `name` (one created, not a built-in one), as this session
+    /// sees it.
+    pub fn schema(&self, name: &str) -> Option<Arc<TableDef>> {
+        self.object(&crate::types::schema::key(name))
+    }
+
     /// Whether the session's open block changed `name` (its definition
     /// here is not the one the other nodes have).
     pub fn is_staged(&self, name: &str) -> bool {

@@ -205,7 +205,9 @@ fn map(e: rusqlite::Error) -> Error {
         ));
     }
     if let Some(rest) = msg.strip_prefix("NOT NULL constraint failed: ") {
-        let (table, col) = rest.split_once('.').unwrap_or(("", rest));
+        // `s.t.c` for a table of schema `s`; the message names `t`.
+        let (table, col) = rest.rsplit_once('.').unwrap_or(("", rest));
+        let table = crate::types::schema::split(table).1;
         return Error::NotNullViolation(format!(
             "null value in column \"{col}\" of relation \"{table}\" violates not-null constraint"
         ));
@@ -217,6 +219,7 @@ fn map(e: rusqlite::Error) -> Error {
         let rest = rest.trim_matches('"');
         return Error::CheckViolation(match rest.split_once(CHECK_NAME_SEPARATOR) {
             Some((table, name)) => {
+                let table = crate::types::schema::split(table).1;
                 format!("new row for relation \"{table}\" violates check constraint \"{name}\"")
             }
             // A segment made before its constraints carried their table.

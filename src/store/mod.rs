@@ -433,7 +433,7 @@ impl Store {
                                 writer
                                     .execute_batch(&format!(
                                         "DROP INDEX IF EXISTS {}",
-                                        segment::quote(&idx.name)
+                                        segment::quote(&def.index_storage_name(&idx.name))
                                     ))
                                     .map_err(Error::from)?;
                             }

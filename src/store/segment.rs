@@ -287,7 +287,7 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         sql.push_str(&format!(
             "CREATE {}INDEX IF NOT EXISTS {schema}.{} ON {}({}){predicate};",
             if idx.unique { "UNIQUE " } else { "" },
-            quote(&idx.name),
+            quote(&def.index_storage_name(&idx.name)),
             quote(&def.name),
             keys.join(", ")
         ));

@@ -41,6 +41,7 @@ mod ordered;
 pub mod pg_catalog;
 pub mod prng;
 mod regexp;
+mod search_path;
 pub(crate) mod sequence;
 pub mod session;
 pub mod signals;

@@ -258,6 +258,10 @@ pub enum RelKind {
     /// A SQL function (CREATE FUNCTION … LANGUAGE sql), under its own key
     /// (`types::function::key`): not a relation either.
     Function(Box<crate::types::function::FunctionDef>),
+    /// A schema (CREATE SCHEMA), under its own key (`types::schema::key`):
+    /// not a relation; its name is `TableDef.name` less the key's prefix,
+    /// its owner `TableDef.access`.
+    Schema(String),
 }
 
 impl TableDef {
@@ -328,7 +332,27 @@ impl TableDef {
     /// Whether this is a relation (not a type or a function), as the
     /// catalog's relation lookups see it.
     pub fn is_relation(&self) -> bool {
-        !matches!(self.kind, RelKind::Enum(_) | RelKind::Function(_))
+        !matches!(
+            self.kind,
+            RelKind::Enum(_) | RelKind::Function(_) | RelKind::Schema(_)
+        )
+    }
+
+    /// The schema the relation lives in (`types::schema::split`).
+    pub fn schema_name(&self) -> &str {
+        crate::types::schema::split(&self.name).0
+    }
+
+    /// The name SQLite knows this table's index `index` by in the open
+    /// segment's database, where every schema's indexes share one
+    /// namespace: qualified as the table is (`types::schema::beside`).
+    pub fn index_storage_name(&self, index: &str) -> String {
+        crate::types::schema::beside(&self.name, index)
+    }
+
+    /// The relation's name within its schema.
+    pub fn rel_name(&self) -> &str {
+        crate::types::schema::split(&self.name).1
     }
 
     /// The definition of an enum type.
@@ -365,8 +389,8 @@ impl TableDef {
                 continue;
             }
             let base = match self.check_column(check) {
-                Some(c) => format!("{}_{}_check", self.name, self.columns[c].name),
-                None => format!("{}_check", self.name),
+                Some(c) => format!("{}_{}_check", self.rel_name(), self.columns[c].name),
+                None => format!("{}_check", self.rel_name()),
             };
             let mut name = base.clone();
             let mut n = 0;
@@ -420,7 +444,7 @@ impl TableDef {
     pub fn pk_name(&self) -> String {
         match &self.altered.pk_name {
             Some(n) => n.clone(),
-            None => format!("{}_pkey", self.name),
+            None => format!("{}_pkey", self.rel_name()),
         }
     }
 
@@ -472,7 +496,7 @@ impl UniqueKey {
             .iter()
             .filter_map(|&i| def.columns.get(i).map(|c| c.name.as_str()))
             .collect();
-        format!("{}_{}_key", def.name, cols.join("_"))
+        format!("{}_{}_key", def.rel_name(), cols.join("_"))
     }
 }
 

@@ -121,11 +121,15 @@ pub fn select_into(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
 }
 
 pub(super) fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
-    if c.name.contains('.') {
-        return Err(Error::Unsupported(format!(
-            "schema-qualified table {}",
-            c.name
-        )));
+    match c.temp {
+        None => super::schema::check_creatable(sess, &c.name)?,
+        Some(_) if c.name.contains('.') => {
+            return Err(Error::Unsupported(format!(
+                "schema-qualified temporary table {}",
+                c.name
+            )))
+        }
+        Some(_) => {}
     }
     let exists = match c.temp {
         Some(_) => sess.is_temp(&c.name),

@@ -58,7 +58,10 @@ fn run(
             }
         };
         if !sess.acts_as(&sess.owner_of(&def.access)) {
-            return Err(acl::denied(noun(&def), &def.name));
+            return Err(acl::denied(
+                noun(&def),
+                crate::exec::privileges::label(&def),
+            ));
         }
         let owner = sess.owner_of(&def.access);
         let mut new = (*def).clone();
@@ -107,22 +110,39 @@ fn relations(
         Some(GrantObjects::Tables(names)) => Ok((named(names, None)?, "table")),
         Some(GrantObjects::Sequences(names)) => Ok((named(names, Some("sequence"))?, "sequence")),
         Some(GrantObjects::AllTablesInSchema { schemas }) => {
+            let mut names = Vec::new();
             for s in schemas {
                 let s = object_name(s);
-                if s != "public" {
-                    return Err(Error::NoSuchSchema(format!(
-                        "schema \"{s}\" does not exist"
-                    )));
+                if s != "public" && sess.catalog().schema(&s).is_none() {
+                    return Err(Error::NoSuchSchema(s));
                 }
+                names.push(s);
             }
             let mut defs: Vec<_> = sess
                 .catalog()
                 .relations()
                 .into_iter()
                 .filter(|d| !d.is_temp() && !matches!(d.kind, RelKind::Sequence(_)))
+                .filter(|d| names.iter().any(|s| s == d.schema_name()))
                 .collect();
             defs.sort_by(|a, b| a.name.cmp(&b.name));
             Ok((defs, "table"))
+        }
+        Some(GrantObjects::Schemas(names)) => {
+            let defs = names
+                .iter()
+                .map(|n| {
+                    let name = object_name(n);
+                    match sess.catalog().schema(&name) {
+                        Some(def) => Ok(def),
+                        None if crate::types::schema::BUILT_IN.contains(&name.as_str()) => Err(
+                            Error::Unsupported(format!("GRANT or REVOKE ON SCHEMA {name}")),
+                        ),
+                        None => Err(Error::NoSuchSchema(name)),
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((defs, "schema"))
         }
         Some(other) => Err(Error::Unsupported(format!("GRANT or REVOKE ON {other}"))),
         None => Err(Error::Unsupported("GRANT or REVOKE without ON".into())),
@@ -150,6 +170,7 @@ fn action(a: &Action) -> Result<u32> {
         Action::References { .. } => "REFERENCES",
         Action::Trigger => "TRIGGER",
         Action::Usage => "USAGE",
+        Action::Create { obj_type: None } => "CREATE",
         other => return Err(Error::Unsupported(format!("privilege {other}"))),
     };
     acl::privilege(name).ok_or_else(|| Error::Internal(format!("privilege {name}")))
@@ -222,27 +243,22 @@ pub(super) fn authorize(sess: &Session, stmt: &Statement) -> Result<()> {
         }
     };
     let owns_index = |name: &ObjectName| -> Result<()> {
-        let name = object_name(name);
-        let table = sess.catalog().relations().into_iter().find(|t| {
-            crate::exec::pg_catalog::objects::indexes(t)
-                .iter()
-                .any(|i| i.name == name)
-        });
-        match table {
-            Some(def) => sess.check_owner(&def),
+        match super::schema::find_index(sess, &object_name(name)) {
+            Some((def, _)) => sess.check_owner(&def),
             None => Ok(()),
         }
     };
     match stmt {
         Statement::CreateTable(ct) if ct.temporary => Ok(()),
-        Statement::CreateTable(_) | Statement::CreateType { .. } | Statement::CreateFunction(_) => {
-            sess.check_create()
-        }
-        Statement::CreateSequence { temporary, .. } if !temporary => sess.check_create(),
+        Statement::CreateTable(ct) => super::schema::check_creatable(sess, &object_name(&ct.name)),
+        Statement::CreateType { .. } | Statement::CreateFunction(_) => sess.check_create(),
+        Statement::CreateSequence {
+            temporary, name, ..
+        } if !temporary => super::schema::check_creatable(sess, &object_name(name)),
         Statement::Query(_) if super::create_as::is_select_into(stmt) => sess.check_create(),
         Statement::CreateView(cv) => {
             if !cv.temporary {
-                sess.check_create()?;
+                super::schema::check_creatable(sess, &object_name(&cv.name))?;
             }
             match sess.catalog().relation(&object_name(&cv.name)) {
                 Some(def) if cv.or_replace => sess.check_owner(&def),

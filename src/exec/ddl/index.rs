@@ -24,7 +24,8 @@ pub(super) fn create(sess: &mut Session, ci: &CreateIndex) -> Result<Outcome> {
         return Err(Error::NoSuchTable(table));
     };
     let mut idx = ddl::create_index(ci, &def)?;
-    if relation_exists(sess, &idx.name) {
+    let taken = |sess: &Session, name: &str| relation_exists(sess, &def.index_storage_name(name));
+    if taken(sess, &idx.name) {
         if ci.if_not_exists {
             super::existing_skipped(sess, &idx.name);
             return Ok(Outcome::Command("CREATE INDEX".into()));
@@ -35,7 +36,7 @@ pub(super) fn create(sess: &mut Session, ci: &CreateIndex) -> Result<Outcome> {
         // PostgreSQL numbers an unnamed index whose name is taken.
         let base = idx.name.clone();
         let mut n = 1;
-        while relation_exists(sess, &format!("{base}{n}")) {
+        while taken(sess, &format!("{base}{n}")) {
             n += 1;
         }
         idx.name = format!("{base}{n}");

@@ -1,55 +1,400 @@
-//! CREATE SCHEMA and DROP SCHEMA, as far as MosaicDB has schemas: every
-//! relation lives in `public`, beside the system schemas `pg_catalog` and
-//! `information_schema`. Creating one of those says it exists (42P06, or
-//! nothing with IF NOT EXISTS, as PostgreSQL does), and dropping a schema
-//! that does not exist says so (3F000); creating another schema, or
-//! dropping one of those, is refused with 0A000, never half done.
+//! CREATE SCHEMA, DROP SCHEMA, and the search path: which schema an
+//! unqualified name of a statement denotes.
+//!
+//! A schema is a catalog object (`RelKind::Schema`, `types::schema`), and
+//! a relation in it is kept under its qualified name `s.t`
+//! (`types::schema`), so a statement's relation names are resolved once,
+//! before it is prepared ([`resolve_names`]): an unqualified name becomes
+//! `s.t` when the search path finds it in schema `s` first (a name found
+//! in `public` stays as it is), and a new relation's unqualified name is
+//! put in the first schema of the path that exists.
+//!
+//! Types and functions live in `public` only (schema-qualified ones are
+//! refused where they are created), and so do the system schemas'
+//! relations (`pg_catalog`, `information_schema`, `mosaic`).
 
-use sqlparser::ast::{ObjectName, SchemaName};
+use std::collections::HashSet;
+use std::ops::ControlFlow;
 
+use sqlparser::ast::{
+    Expr, Ident, ObjectName, ObjectNamePart, ObjectType, SchemaName, Statement, TableAlias,
+    TableFactor, VisitMut, VisitorMut,
+};
+
+use super::record;
 use crate::error::{Error, Result};
 use crate::exec::{Outcome, Session};
-use crate::sql::object_name;
+use crate::sql::{ident_name, object_name};
+use crate::store::catalog::View;
+use crate::types::schema::{self, BUILT_IN, PUBLIC};
+use crate::types::table::{RelKind, TableDef};
 
-/// The schemas there are.
-const SCHEMAS: &[&str] = &["public", "pg_catalog", "information_schema"];
-
-pub fn create(sess: &Session, schema_name: &SchemaName, if_not_exists: bool) -> Result<Outcome> {
-    let SchemaName::Simple(name) = schema_name else {
-        return Err(Error::Unsupported("CREATE SCHEMA … AUTHORIZATION".into()));
+pub fn create(
+    sess: &mut Session,
+    schema_name: &SchemaName,
+    if_not_exists: bool,
+) -> Result<Outcome> {
+    let (name, owner) = match schema_name {
+        SchemaName::Simple(n) => (object_name(n), None),
+        SchemaName::UnnamedAuthorization(role) => (ident_name(role), Some(ident_name(role))),
+        SchemaName::NamedAuthorization(n, role) => (object_name(n), Some(ident_name(role))),
     };
-    let name = object_name(name);
+    if name.contains('.') {
+        return Err(Error::Syntax(format!(
+            "improper qualified name (too many dotted names): {name}"
+        )));
+    }
     if name.starts_with("pg_") {
         return Err(
             Error::ReservedName(format!("unacceptable schema name \"{name}\""))
                 .with_detail("The prefix \"pg_\" is reserved for system schemas."),
         );
     }
-    if !SCHEMAS.contains(&name.as_str()) {
-        return Err(Error::Unsupported(format!(
-            "CREATE SCHEMA \"{name}\" (every relation lives in schema \"public\")"
-        )));
+    if let Some(role) = &owner {
+        if sess.role(role).is_none() {
+            return Err(Error::NoSuchObject(format!(
+                "role \"{role}\" does not exist"
+            )));
+        }
+        if !sess.acts_as(role) {
+            return Err(Error::PermissionDenied(format!(
+                "must be member of role \"{role}\""
+            )));
+        }
     }
-    if !if_not_exists {
-        return Err(Error::SchemaExists(name));
+    if !sess.is_superuser() && !sess.acts_as(&sess.bootstrap_role()) {
+        return Err(crate::types::acl::denied("database", "mosaic"));
     }
-    sess.notice(
-        "42P06",
-        format!("schema \"{name}\" already exists, skipping"),
-    );
+    if exists(&sess.catalog(), &name) {
+        if !if_not_exists {
+            return Err(Error::SchemaExists(name));
+        }
+        sess.notice(
+            "42P06",
+            format!("schema \"{name}\" already exists, skipping"),
+        );
+        return Ok(Outcome::Command("CREATE SCHEMA".into()));
+    }
+    let mut def = TableDef {
+        name: schema::key(&name),
+        oid: sess.store.next_oid()?,
+        kind: RelKind::Schema(name),
+        ..Default::default()
+    };
+    def.access.owner = owner;
+    record(sess, &def.name.clone(), Some(def))?;
     Ok(Outcome::Command("CREATE SCHEMA".into()))
 }
 
-pub fn drop(sess: &Session, if_exists: bool, names: &[ObjectName]) -> Result<Outcome> {
+pub fn drop(
+    sess: &mut Session,
+    if_exists: bool,
+    cascade: bool,
+    names: &[ObjectName],
+) -> Result<Outcome> {
+    let mut dropping = Vec::new();
     for n in names {
         let name = object_name(n);
-        if SCHEMAS.contains(&name.as_str()) {
+        if BUILT_IN.contains(&name.as_str()) {
             return Err(Error::Unsupported(format!("DROP SCHEMA {name}")));
         }
-        if !if_exists {
-            return Err(Error::NoSuchSchema(name));
+        let Some(def) = sess.catalog().schema(&name) else {
+            if !if_exists {
+                return Err(Error::NoSuchSchema(name));
+            }
+            super::missing_skipped(sess, "schema", &name);
+            continue;
+        };
+        sess.check_owner(&def)?;
+        dropping.push(name);
+    }
+    for name in &dropping {
+        let members = members(&sess.catalog(), name);
+        if let Some(first) = members.first().filter(|_| !cascade) {
+            return Err(Error::DependentObjects(format!(
+                "cannot drop schema {name} because other objects depend on it"
+            ))
+            .with_detail(format!(
+                "{} {} depends on schema {name}",
+                crate::exec::privileges::noun(first),
+                first.name
+            ))
+            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
         }
-        super::missing_skipped(sess, "schema", &name);
+        // Views first (they read the tables), then what stores rows, then
+        // sequences (a serial column's goes with its table).
+        for kind in [
+            ObjectType::View,
+            ObjectType::MaterializedView,
+            ObjectType::Table,
+            ObjectType::Sequence,
+        ] {
+            for m in &members {
+                let still = sess.catalog().relation(&m.name);
+                if still.is_some_and(|d| object_type(&d) == kind) {
+                    let names = [qualified(&m.name)];
+                    match kind {
+                        ObjectType::View => super::view::drop(sess, false, true, &names)?,
+                        ObjectType::Sequence => super::sequence::drop(sess, false, true, &names)?,
+                        _ => super::drop(sess, &kind, false, true, &names)?,
+                    };
+                }
+            }
+        }
+        record(sess, &schema::key(name), None)?;
     }
     Ok(Outcome::Command("DROP SCHEMA".into()))
+}
+
+/// The relations of schema `name`, by name.
+fn members(catalog: &View, name: &str) -> Vec<std::sync::Arc<TableDef>> {
+    catalog
+        .relations()
+        .into_iter()
+        .filter(|d| !d.is_temp() && d.name.split_once('.').is_some_and(|(s, _)| s == name))
+        .collect()
+}
+
+fn object_type(def: &TableDef) -> ObjectType {
+    match def.kind {
+        RelKind::View { .. } => ObjectType::View,
+        RelKind::MatView { .. } => ObjectType::MaterializedView,
+        RelKind::Sequence(_) => ObjectType::Sequence,
+        _ => ObjectType::Table,
+    }
+}
+
+/// An object name for a catalog name, each part quoted as it is.
+fn qualified(name: &str) -> ObjectName {
+    let (s, rel) = schema::split(name);
+    ObjectName(
+        [s, rel]
+            .into_iter()
+            .map(|p| ObjectNamePart::Identifier(Ident::with_quote('"', p)))
+            .collect(),
+    )
+}
+
+/// The table holding index `name` (qualified, or found by the search
+/// path) and the index's own name.
+pub fn find_index(sess: &Session, name: &str) -> Option<(std::sync::Arc<TableDef>, String)> {
+    let candidates: Vec<String> = if name.contains('.') {
+        vec![name.to_string()]
+    } else {
+        search_path(sess)
+            .iter()
+            .map(|s| schema::qualify(s, name))
+            .collect()
+    };
+    let tables = sess.catalog().tables();
+    candidates.iter().find_map(|full| {
+        tables.iter().find_map(|t| {
+            t.indexes
+                .iter()
+                .find(|i| t.index_storage_name(&i.name) == *full)
+                .map(|i| (t.clone(), i.name.clone()))
+        })
+    })
+}
+
+/// Whether schema `name` exists: a built-in one or one created.
+pub fn exists(catalog: &View, name: &str) -> bool {
+    BUILT_IN.contains(&name) || name == "pg_temp" || catalog.schema(name).is_some()
+}
+
+/// May a relation be created under catalog name `name`: its schema must
+/// exist (3F000) and be one the current role may create in.
+pub fn check_creatable(sess: &Session, name: &str) -> Result<()> {
+    let (s, _) = schema::split(name);
+    if s == PUBLIC {
+        return sess.check_create();
+    }
+    match sess.catalog().schema(s) {
+        Some(_) => sess.check_schema(s, crate::types::acl::CREATE),
+        None if BUILT_IN.contains(&s) => Err(Error::Unsupported(format!(
+            "creating relations in schema \"{s}\""
+        ))),
+        None => Err(Error::NoSuchSchema(s.to_string())),
+    }
+}
+
+/// The schemas of the session's search path that hold user relations and
+/// exist, in order (`types::schema::effective_path`).
+pub fn search_path(sess: &Session) -> Vec<String> {
+    let setting = sess.settings().get("search_path").unwrap_or_default();
+    let catalog = sess.catalog();
+    schema::effective_path(&setting, &sess.current_role(), |s| {
+        catalog.schema(s).is_some()
+    })
+}
+
+/// Resolve the relation names of `stmt` by the session's search path
+/// (see the module's comment), before it is prepared. Without schemas
+/// other than `public` in the path nothing changes.
+pub fn resolve_names(sess: &Session, stmt: &mut Statement) -> Result<()> {
+    let path = search_path(sess);
+    let catalog = sess.catalog();
+    let created = created_name(stmt);
+    if let Some(target) = created {
+        if let [one] = target.0.as_slice() {
+            let schema = path.first().ok_or(Error::NoSchemaSelected)?;
+            if let (false, Some(ident)) = (schema == PUBLIC, one.as_ident()) {
+                *target = one_ident(schema::qualify(schema, &ident_name(ident)));
+            }
+        }
+    }
+    if path.iter().all(|s| s == PUBLIC) && catalog_has_no_schemas(&catalog) {
+        return Ok(());
+    }
+    let mut ctes = HashSet::new();
+    let _ = sqlparser::ast::visit_statements(&*stmt, |s| {
+        collect_ctes(s, &mut ctes);
+        ControlFlow::<()>::Continue(())
+    });
+    let mut v = Resolver {
+        catalog: &catalog,
+        path: &path,
+        ctes,
+        temps: sess.temps_now(),
+    };
+    let _ = stmt.visit(&mut v);
+    Ok(())
+}
+
+fn catalog_has_no_schemas(catalog: &View) -> bool {
+    !catalog
+        .objects()
+        .iter()
+        .any(|d| matches!(d.kind, RelKind::Schema(_)))
+}
+
+/// The name a CREATE of a relation gives it.
+fn created_name(stmt: &mut Statement) -> Option<&mut ObjectName> {
+    match stmt {
+        Statement::CreateTable(ct) if !ct.temporary => Some(&mut ct.name),
+        Statement::CreateView(cv) if !cv.temporary => Some(&mut cv.name),
+        Statement::CreateSequence {
+            name,
+            temporary: false,
+            ..
+        } => Some(name),
+        _ => None,
+    }
+}
+
+fn collect_ctes(stmt: &Statement, out: &mut HashSet<String>) {
+    let mut names = Vec::new();
+    let _ = sqlparser::ast::Visit::visit(stmt, &mut CteNames(&mut names));
+    out.extend(names);
+}
+
+struct CteNames<'a>(&'a mut Vec<String>);
+
+impl sqlparser::ast::Visitor for CteNames<'_> {
+    type Break = ();
+    fn pre_visit_query(&mut self, q: &sqlparser::ast::Query) -> ControlFlow<()> {
+        if let Some(w) = &q.with {
+            self.0
+                .extend(w.cte_tables.iter().map(|c| ident_name(&c.alias.name)));
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+struct Resolver<'a> {
+    catalog: &'a View<'a>,
+    path: &'a [String],
+    ctes: HashSet<String>,
+    temps: &'a crate::store::catalog::Temps,
+}
+
+impl Resolver<'_> {
+    /// The schema an unqualified relation name resolves to, when it is
+    /// not `public`.
+    fn schema_of(&self, rel: &str) -> Option<&str> {
+        if self.ctes.contains(rel) || self.temps.contains_key(rel) {
+            return None;
+        }
+        self.path
+            .iter()
+            .find(|s| self.catalog.relation(&schema::qualify(s, rel)).is_some())
+            .map(|s| s.as_str())
+            .filter(|s| *s != PUBLIC)
+    }
+
+    /// Whether `name` is the catalog name of a relation in a user schema.
+    fn in_user_schema(&self, name: &str) -> bool {
+        name.split_once('.')
+            .is_some_and(|(s, _)| self.catalog.schema(s).is_some())
+    }
+
+    /// `name` as the catalog names it: `s.t` of a user schema, written so
+    /// or found by the search path, becomes the one identifier `"s.t"`
+    /// (as SQLite knows its open segment); other names stay as written.
+    fn resolve(&self, name: &mut ObjectName) {
+        let full = match name.0.as_slice() {
+            [one] => match one.as_ident() {
+                Some(ident) if !ident.value.contains('.') => {
+                    let rel = ident_name(ident);
+                    match self.schema_of(&rel) {
+                        Some(s) => schema::qualify(s, &rel),
+                        None => return,
+                    }
+                }
+                _ => return,
+            },
+            [_, _] => {
+                let full = object_name(name);
+                if !self.in_user_schema(&full) {
+                    return;
+                }
+                full
+            }
+            _ => return,
+        };
+        *name = one_ident(full);
+    }
+}
+
+/// An object name of one quoted identifier.
+fn one_ident(name: String) -> ObjectName {
+    ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote(
+        '"', name,
+    ))])
+}
+
+impl VisitorMut for Resolver<'_> {
+    type Break = ();
+
+    fn pre_visit_relation(&mut self, name: &mut ObjectName) -> ControlFlow<()> {
+        self.resolve(name);
+        ControlFlow::Continue(())
+    }
+
+    /// A relation of a user schema read without an alias is named by its
+    /// bare name in the query (`SELECT t.a FROM s.t`).
+    fn post_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table { name, alias, .. } = f {
+            let full = object_name(name);
+            if alias.is_none() && self.in_user_schema(&full) {
+                *alias = Some(TableAlias {
+                    explicit: true,
+                    name: Ident::with_quote('"', schema::split(&full).1),
+                    columns: vec![],
+                    at: None,
+                });
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// `s.t.c` names column `c` of relation `t` of schema `s`.
+    fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        if let Expr::CompoundIdentifier(parts) = e {
+            if parts.len() == 3 && self.catalog.schema(&ident_name(&parts[0])).is_some() {
+                parts.remove(0);
+            }
+        }
+        ControlFlow::Continue(())
+    }
 }

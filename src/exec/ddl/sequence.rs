@@ -26,11 +26,7 @@ pub(super) fn create(
         return Err(Error::Unsupported("temporary sequences".into()));
     }
     let name = object_name(name);
-    if name.contains('.') {
-        return Err(Error::Unsupported(format!(
-            "schema-qualified sequence {name}"
-        )));
-    }
+    super::schema::check_creatable(sess, &name)?;
     if relation_exists(sess, &name) || serial_sequence_exists(sess, &name) {
         if if_not_exists {
             super::existing_skipped(sess, &name);

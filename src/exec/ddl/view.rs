@@ -19,9 +19,7 @@ pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
     }
     refuse_options(cv)?;
     let name = object_name(&cv.name);
-    if name.contains('.') {
-        return Err(Error::Unsupported(format!("schema-qualified view {name}")));
-    }
+    super::schema::check_creatable(sess, &name)?;
     let columns = view_columns(sess, cv)?;
     let query = normalized(sess, cv, &columns)?;
     let existing = sess.catalog().relation(&name);

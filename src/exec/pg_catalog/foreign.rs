@@ -58,7 +58,10 @@ pub fn foreign_keys(tables: &[Arc<TableDef>]) -> Vec<Foreign> {
             let mut def = format!(
                 "FOREIGN KEY ({}) REFERENCES {}({})",
                 names(t, &fk.columns),
-                ident(&parent.name),
+                match parent.schema_name() {
+                    crate::types::schema::PUBLIC => ident(&parent.name),
+                    s => format!("{}.{}", ident(s), ident(parent.rel_name())),
+                },
                 names(parent, &parent_columns)
             );
             if fk.match_full {

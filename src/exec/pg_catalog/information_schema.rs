@@ -78,11 +78,17 @@ fn row(def: &TableDef, vals: Vec<(&str, Datum)>) -> Vec<Datum> {
     out
 }
 
-fn schema_name(ns: i64) -> &'static str {
+/// The schema a relation of pg_class's list lives in.
+fn schema_name(r: &super::Relation) -> &str {
     objects::NAMESPACES
         .iter()
-        .find(|(o, _)| *o == ns)
-        .map_or("public", |(_, n)| n)
+        .find(|(o, _)| *o == r.namespace)
+        .map_or_else(|| crate::types::schema::split(&r.name).0, |(_, n)| n)
+}
+
+/// A relation's name within its schema.
+fn rel_name(name: &str) -> &str {
+    crate::types::schema::split(name).1
 }
 
 fn tables(sess: &Session, def: &TableDef) -> Rows {
@@ -95,8 +101,8 @@ fn tables(sess: &Session, def: &TableDef) -> Rows {
                 def,
                 vec![
                     ("table_catalog", t(CATALOG)),
-                    ("table_schema", t(schema_name(r.namespace))),
-                    ("table_name", t(r.name)),
+                    ("table_schema", t(schema_name(&r))),
+                    ("table_name", t(rel_name(&r.name))),
                     (
                         "table_type",
                         t(match (base, r.def.is_temp()) {
@@ -263,7 +269,10 @@ fn column_row(
                         t(crate::sql::ddl::generated::shown(rel, g))
                     }),
                 ),
-                ("is_updatable", yes_no(schema == "public")),
+                (
+                    "is_updatable",
+                    yes_no(!crate::types::schema::BUILT_IN.contains(&schema) || schema == "public"),
+                ),
             ])
             .collect(),
     )
@@ -272,9 +281,9 @@ fn column_row(
 fn columns(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     for r in super::relations(sess.catalog().listed()) {
-        let schema = schema_name(r.namespace);
+        let schema = schema_name(&r);
         for (pos, c) in r.def.columns.iter().enumerate() {
-            out.push(column_row(def, schema, &r.name, &r.def, pos, c));
+            out.push(column_row(def, schema, rel_name(&r.name), &r.def, pos, c));
         }
     }
     out
@@ -303,8 +312,8 @@ fn sequences(sess: &Session, def: &TableDef) -> Rows {
                 def,
                 vec![
                     ("sequence_catalog", t(CATALOG)),
-                    ("sequence_schema", t("public")),
-                    ("sequence_name", t(r.name.clone())),
+                    ("sequence_schema", t(schema_name(r))),
+                    ("sequence_name", t(rel_name(&r.name))),
                     ("data_type", t(data_type(&s.ty))),
                     ("numeric_precision", i(bits)),
                     ("numeric_precision_radix", i(2)),
@@ -331,8 +340,8 @@ fn views(sess: &Session, def: &TableDef) -> Rows {
                 def,
                 vec![
                     ("table_catalog", t(CATALOG)),
-                    ("table_schema", t("public")),
-                    ("table_name", t(v.name.clone())),
+                    ("table_schema", t(v.schema_name())),
+                    ("table_name", t(v.rel_name())),
                     ("view_definition", t(objects::view_def(query))),
                     ("check_option", t("NONE")),
                     ("is_updatable", yes_no(false)),
@@ -348,15 +357,18 @@ fn views(sess: &Session, def: &TableDef) -> Rows {
 
 fn schemata(sess: &Session, def: &TableDef) -> Rows {
     let owner = super::owner_name(sess);
-    objects::NAMESPACES
-        .iter()
-        .map(|(_, name)| {
+    super::schemas(sess)
+        .into_iter()
+        .map(|(_, name, created)| {
+            let owner = created
+                .and_then(|d| d.access.owner.clone())
+                .unwrap_or_else(|| owner.clone());
             row(
                 def,
                 vec![
                     ("catalog_name", t(CATALOG)),
-                    ("schema_name", t(*name)),
-                    ("schema_owner", t(owner.clone())),
+                    ("schema_name", t(name)),
+                    ("schema_owner", t(owner)),
                 ],
             )
         })
@@ -389,14 +401,17 @@ fn constraint_type(kind: char) -> &'static str {
     }
 }
 
+/// The columns naming constraint `name` of the table with catalog name
+/// `table` (the constraint lives in the table's schema).
 fn constraint_cols(name: &str, table: &str) -> Vec<(&'static str, Datum)> {
+    let (schema, rel) = crate::types::schema::split(table);
     vec![
         ("constraint_catalog", t(CATALOG)),
-        ("constraint_schema", t("public")),
+        ("constraint_schema", t(schema)),
         ("constraint_name", t(name)),
         ("table_catalog", t(CATALOG)),
-        ("table_schema", t("public")),
-        ("table_name", t(table)),
+        ("table_schema", t(schema)),
+        ("table_name", t(rel)),
     ]
 }
 
@@ -508,10 +523,10 @@ fn referential_constraints(sess: &Session, def: &TableDef) -> Rows {
                 def,
                 vec![
                     ("constraint_catalog", t(CATALOG)),
-                    ("constraint_schema", t("public")),
+                    ("constraint_schema", t(f.table.schema_name())),
                     ("constraint_name", t(f.fk.name.clone())),
                     ("unique_constraint_catalog", t(CATALOG)),
-                    ("unique_constraint_schema", t("public")),
+                    ("unique_constraint_schema", t(f.parent.schema_name())),
                     ("unique_constraint_name", t(f.unique_name.clone())),
                     (
                         "match_option",
@@ -593,7 +608,7 @@ fn check_constraints(sess: &Session, def: &TableDef) -> Rows {
                 def,
                 vec![
                     ("constraint_catalog", t(CATALOG)),
-                    ("constraint_schema", t("public")),
+                    ("constraint_schema", t(tdef.schema_name())),
                     ("constraint_name", t(c.name.clone())),
                     ("check_clause", t(clause)),
                 ],
@@ -605,7 +620,7 @@ fn check_constraints(sess: &Session, def: &TableDef) -> Rows {
                     def,
                     vec![
                         ("constraint_catalog", t(CATALOG)),
-                        ("constraint_schema", t("public")),
+                        ("constraint_schema", t(tdef.schema_name())),
                         ("constraint_name", t(not_null_name(&tdef, pos))),
                         ("check_clause", t(format!("{} IS NOT NULL", col.name))),
                     ],

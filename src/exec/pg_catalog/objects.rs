@@ -45,6 +45,24 @@ pub const NAMESPACES: &[(i64, &str)] = &[
     (TEMP_NS, "pg_temp_1"),
 ];
 
+/// The oid of schema `name`: a built-in one's fixed oid, or one derived
+/// from the name (the same on every node).
+pub fn namespace_oid(name: &str) -> i64 {
+    NAMESPACES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map_or_else(|| derived_oid("namespace", name), |(oid, _)| *oid)
+}
+
+/// The oid of the schema relation `def` lives in.
+pub fn namespace_of(def: &TableDef) -> i64 {
+    if def.is_temp() {
+        TEMP_NS
+    } else {
+        namespace_oid(def.schema_name())
+    }
+}
+
 /// A stable oid for a named object of a kind (`index`, `constraint`, …).
 pub fn derived_oid(kind: &str, name: &str) -> i64 {
     let mut h: u32 = 0x811c_9dc5;

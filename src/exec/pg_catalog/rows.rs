@@ -45,7 +45,7 @@ pub(super) fn row(def: &TableDef, vals: Vec<(&str, Datum)>) -> Vec<Datum> {
 
 pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
     Ok(match name {
-        "pg_namespace" => namespaces(def),
+        "pg_namespace" => namespaces(sess, def),
         "pg_class" => classes(sess, def),
         "pg_attribute" => attributes(sess, def),
         "pg_type" => {
@@ -123,16 +123,21 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
     })
 }
 
-fn namespaces(def: &TableDef) -> Rows {
-    NAMESPACES
-        .iter()
-        .map(|(oid, name)| {
+fn namespaces(sess: &Session, def: &TableDef) -> Rows {
+    let roles = super::oids_of(sess.roles());
+    super::schemas(sess)
+        .into_iter()
+        .map(|(oid, name, created)| {
+            let owner =
+                (created.as_ref()).map_or(OWNER_OID, |d| super::roles::owner_oid(&roles, d));
+            let acl = (created.as_ref()).map_or(Datum::Null, |d| super::roles::acl_datum(d));
             row(
                 def,
                 vec![
-                    ("oid", i(*oid)),
-                    ("nspname", t(*name)),
-                    ("nspowner", i(OWNER_OID)),
+                    ("oid", i(oid)),
+                    ("nspname", t(name)),
+                    ("nspowner", i(owner)),
+                    ("nspacl", acl),
                 ],
             )
         })
@@ -156,7 +161,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
             def,
             vec![
                 ("oid", i(oid)),
-                ("relname", t(name)),
+                ("relname", t(crate::types::schema::split(&name).1)),
                 ("relnamespace", i(namespace)),
                 ("relowner", i(super::roles::owner_oid(&roles, &rel))),
                 ("relacl", super::roles::acl_datum(&rel)),
@@ -194,7 +199,7 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
                 vec![
                     ("oid", i(idx.oid)),
                     ("relname", t(idx.name.clone())),
-                    ("relnamespace", i(PUBLIC_NS)),
+                    ("relnamespace", i(namespace)),
                     ("relowner", i(super::roles::owner_oid(&roles, &rel))),
                     ("relam", i(objects::access_method(idx.method.as_deref()))),
                     ("relfilenode", i(idx.oid)),
@@ -437,7 +442,7 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
                 vec![
                     ("oid", i(c.oid)),
                     ("conname", t(c.name)),
-                    ("connamespace", i(PUBLIC_NS)),
+                    ("connamespace", i(objects::namespace_of(&tdef))),
                     ("contype", t(c.kind.to_string())),
                     ("convalidated", b(validated)),
                     ("conrelid", i(tdef.oid)),
@@ -460,7 +465,7 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
             vec![
                 ("oid", i(f.oid)),
                 ("conname", t(f.fk.name.clone())),
-                ("connamespace", i(PUBLIC_NS)),
+                ("connamespace", i(objects::namespace_of(&f.table))),
                 ("contype", t("f")),
                 ("condeferrable", b(f.fk.deferrable)),
                 ("condeferred", b(f.fk.initially_deferred)),
@@ -582,10 +587,10 @@ fn tables_view(sess: &Session, def: &TableDef) -> Rows {
                         t(if tdef.is_temp() {
                             "pg_temp_1"
                         } else {
-                            "public"
+                            tdef.schema_name()
                         }),
                     ),
-                    ("tablename", t(tdef.name.clone())),
+                    ("tablename", t(tdef.rel_name())),
                     ("tableowner", t(sess.owner_of(&tdef.access))),
                     ("hasindexes", b(!objects::indexes(tdef).is_empty())),
                 ],
@@ -702,8 +707,8 @@ fn matviews_view(sess: &Session, def: &TableDef) -> Rows {
             Some(row(
                 def,
                 vec![
-                    ("schemaname", t("public")),
-                    ("matviewname", t(m.name.clone())),
+                    ("schemaname", t(m.schema_name())),
+                    ("matviewname", t(m.rel_name())),
                     ("matviewowner", t(sess.owner_of(&m.access))),
                     ("hasindexes", b(!objects::indexes(m).is_empty())),
                     ("ispopulated", b(*populated)),
@@ -723,8 +728,8 @@ fn views_view(sess: &Session, def: &TableDef) -> Rows {
             Some(row(
                 def,
                 vec![
-                    ("schemaname", t("public")),
-                    ("viewname", t(v.name.clone())),
+                    ("schemaname", t(v.schema_name())),
+                    ("viewname", t(v.rel_name())),
                     ("viewowner", t(sess.owner_of(&v.access))),
                     ("definition", t(objects::view_def(query))),
                 ],
@@ -740,8 +745,8 @@ fn indexes_view(sess: &Session, def: &TableDef) -> Rows {
             out.push(row(
                 def,
                 vec![
-                    ("schemaname", t("public")),
-                    ("tablename", t(tdef.name.clone())),
+                    ("schemaname", t(tdef.schema_name())),
+                    ("tablename", t(tdef.rel_name())),
                     ("indexname", t(idx.name.clone())),
                     ("indexdef", t(objects::index_def(&tdef, &idx))),
                 ],

@@ -58,6 +58,7 @@ impl Session {
         let _types = self.type_scope();
         if let crate::exec::Parsed::Statement(stmt) = &mut parsed {
             crate::exec::ddl::temp::resolve_names(self.temps_now(), stmt)?;
+            crate::exec::ddl::schema::resolve_names(self, stmt)?;
             crate::sql::session_user::substitute(stmt, &self.current_role(), &self.session_user());
         }
         let mut p = crate::exec::prepare_parsed(&self.catalog(), parsed, declared)?;

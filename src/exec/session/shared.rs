@@ -34,6 +34,10 @@ pub struct Shared {
     pub(crate) terminating: tokio::sync::Notify,
     /// A statement ended with the FATAL error that says so.
     pub(crate) fatal_told: std::sync::atomic::AtomicBool,
+    /// The session's `search_path` setting as it stands, for the catalog
+    /// functions (`exec::pg_catalog`'s lookups: `::regclass`,
+    /// `pg_table_is_visible`, `current_schema`).
+    pub(crate) search_path: Arc<parking_lot::RwLock<String>>,
     /// Rows the running statement sent its client so far.
     pub(crate) rows_sent: AtomicU64,
 }
@@ -42,6 +46,10 @@ impl Shared {
     /// The session's settings changed: its timeouts and application_name
     /// as they say now.
     pub(crate) fn take_settings(&self, settings: &crate::exec::settings::Settings) {
+        let path = settings.get("search_path").unwrap_or_default();
+        if *self.search_path.read() != path {
+            *self.search_path.write() = path;
+        }
         let name = settings.get("application_name").unwrap_or_default();
         if self.activity.lock().application_name != name {
             self.activity.lock().application_name = name;

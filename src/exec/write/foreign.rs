@@ -200,7 +200,8 @@ pub(crate) fn missing_parent(
 ) -> Error {
     let e = Error::ForeignKeyViolation(format!(
         "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
-        def.name, fk.name
+        def.rel_name(),
+        fk.name
     ));
     match v {
         Violation::MixedNulls => {
@@ -210,7 +211,7 @@ pub(crate) fn missing_parent(
             "Key ({})=({}) is not present in table \"{}\".",
             column_names(def, &fk.columns),
             rendered(def, &fk.columns, values),
-            parent.name
+            parent.rel_name()
         )),
     }
 }
@@ -652,13 +653,15 @@ fn still_referenced(
     };
     let e = Error::ForeignKeyViolation(format!(
         "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
-        def.name, fk.name, child.name
+        def.rel_name(),
+        fk.name,
+        child.rel_name()
     ))
     .with_detail(format!(
         "Key ({})=({}) is still referenced from table \"{}\".",
         column_names(def, &ppos),
         rendered(def, &ppos, &values),
-        child.name
+        child.rel_name()
     ));
     Ok(Some((i, e)))
 }

@@ -235,7 +235,7 @@ fn default_name(child: &TableDef, columns: &[usize], taken: &dyn Fn(&str) -> boo
         .iter()
         .map(|&c| child.columns[c].name.as_str())
         .collect();
-    let base = format!("{}_{}", child.name, cols.join("_"));
+    let base = format!("{}_{}", child.rel_name(), cols.join("_"));
     let mut n = 0;
     loop {
         let suffix = if n == 0 {

@@ -25,6 +25,19 @@ pub trait Lookup: Send + Sync + 'static {
     fn relation_name(&self, oid: i64) -> Option<String>;
     /// Whether a relation is in a schema on the search path.
     fn visible(&self, oid: i64) -> bool;
+    /// The schemas of the session's search path that exist, in order.
+    fn search_path(&self) -> Vec<String> {
+        vec![crate::types::schema::PUBLIC.into()]
+    }
+    /// The catalog name (`types::schema`) of the relation a name written
+    /// as text denotes (`t`, `s.t`, `"T"`), an unqualified one looked up
+    /// along the search path.
+    fn resolve(&self, text: &str) -> String {
+        match crate::types::schema::parse_name(text).as_slice() {
+            [s, rel] => crate::types::schema::qualify(s, rel),
+            parts => parts.join("."),
+        }
+    }
     /// `pg_get_indexdef(oid, col, pretty)`: `CREATE INDEX …` for an index
     /// oid (`col` 0), or its key `col` alone.
     fn index_def(&self, oid: i64, col: i64, pretty: bool) -> Option<String>;
@@ -130,7 +143,7 @@ fn is_vector(a: &str) -> bool {
     !a.trim_start().starts_with('{')
 }
 
-fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
+pub(super) fn int(ctx: &Context<'_>, i: usize) -> Option<i64> {
     match ctx.get_raw(i) {
         ValueRef::Integer(n) => Some(n),
         ValueRef::Real(f) => Some(f as i64),
@@ -147,7 +160,7 @@ fn out_int(v: Option<i64>) -> Value {
     v.map_or(Value::Null, Value::Integer)
 }
 
-fn out(s: Option<String>) -> Value {
+pub(super) fn out(s: Option<String>) -> Value {
     s.map_or(Value::Null, Value::Text)
 }
 
@@ -330,13 +343,6 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_aggregate_function("pg_array_agg", 1, det, ArrayAgg)?;
     conn.create_scalar_function("pg_size_pretty", 1, det, |c| {
         Ok(out(int(c, 0).map(size_pretty)))
-    })?;
-    conn.create_scalar_function("current_schemas", 1, det, |c| {
-        Ok(Value::Text(if int(c, 0).unwrap_or(0) != 0 {
-            "{pg_catalog,public}".into()
-        } else {
-            "{public}".into()
-        }))
     })?;
     for (name, n) in [
         ("shobj_description", 2),
@@ -599,12 +605,7 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
     register_sizes(conn, &lookup, flags)?;
     register_functions(conn, &lookup, flags)?;
     register_privileges(conn, &lookup, flags)?;
-    let l = lookup.clone();
-    conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
-        Ok(Value::Integer(
-            int(c, 0).is_some_and(|o| l.visible(o)) as i64
-        ))
-    })?;
+    super::search_path::register(conn, &lookup, flags)?;
     let l = lookup.clone();
     conn.create_scalar_function("pg_get_userbyid", 1, flags, move |c| {
         Ok(match int(c, 0) {
@@ -685,12 +686,14 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
         let (Some(table), Some(column)) = (text(c, 0), text(c, 1)) else {
             return Ok(Value::Null);
         };
-        let table = table.trim_matches('"');
-        let table = table.strip_prefix("public.").unwrap_or(table);
+        let table = l.resolve(&table);
         Ok(out(l
-            .column_default(table, column.trim_matches('"'))
+            .column_default(&table, column.trim_matches('"'))
             .and_then(|d| crate::types::table::sequence_name(&d))
-            .map(|s| format!("public.{s}"))))
+            .map(|s| {
+                let (schema, rel) = crate::types::schema::split(&s);
+                format!("{schema}.{rel}")
+            })))
     })?;
     let l = lookup;
     conn.create_scalar_function("pg_regnamespace_name", 1, flags, move |c| {

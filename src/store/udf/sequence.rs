@@ -45,7 +45,12 @@ pub(crate) fn register(
     for (function, implicit) in [("nextval", false), ("mosaic_nextval", true)] {
         let (l, s, d) = (lookup.clone(), sequences.clone(), drawn.clone());
         conn.create_scalar_function(function, 1, flags, move |c| {
-            let Some(name) = sequence_arg(c, 0, &*l)? else {
+            // A column default names its sequence by its catalog name.
+            let name = match implicit {
+                true => c.get::<Option<String>>(0)?,
+                false => sequence_arg(c, 0, &*l)?,
+            };
+            let Some(name) = name else {
                 return Ok(None);
             };
             let (def, durable) = match l.sequence(&name) {
@@ -120,7 +125,8 @@ pub(crate) fn register(
 }
 
 /// A sequence argument: its name as text (`'s'`, `'public.s'`,
-/// `'"S"'`) or, after `::regclass`, its oid. NULL is `None`.
+/// `'"S"'`, found along the search path) or, after `::regclass`, its
+/// oid; as its catalog name. NULL is `None`.
 fn sequence_arg(
     c: &Context<'_>,
     i: usize,
@@ -141,12 +147,5 @@ fn sequence_arg(
             None => return Ok(None),
         },
     };
-    let text = text.trim();
-    let text = text.strip_prefix("public.").unwrap_or(text);
-    Ok(Some(
-        match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-            Some(quoted) => quoted.replace("\"\"", "\""),
-            None => text.to_lowercase(),
-        },
-    ))
+    Ok(Some(lookup.resolve(&text)))
 }

@@ -145,8 +145,8 @@ fn add_check(
         Some(n) => n,
         None => {
             let base = match def.check_column(expr) {
-                Some(c) => format!("{}_{}_check", def.name, def.columns[c].name),
-                None => format!("{}_check", def.name),
+                Some(c) => format!("{}_{}_check", def.rel_name(), def.columns[c].name),
+                None => format!("{}_check", def.rel_name()),
             };
             let mut name = base.clone();
             let mut n = 0;
