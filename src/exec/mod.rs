@@ -388,6 +388,7 @@ fn expand_forms(
     crate::sql::joined_writes::expand(stmt)?;
     crate::sql::json_records::populate(stmt, catalog)?;
     crate::sql::views::expand(stmt, catalog)?;
+    crate::sql::infer::spell_out_merged(stmt, &system::SystemSchema(catalog))?;
     // The functions views call.
     let functions = crate::sql::functions::inline(stmt, catalog)?;
     crate::sql::grouping_sets::expand(stmt)?;

@@ -8,6 +8,7 @@ mod expr;
 mod names;
 mod params;
 pub(crate) mod typed;
+mod using;
 
 use sqlparser::ast::{
     FromTable, Ident, ObjectName, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
@@ -20,6 +21,7 @@ use crate::types::PgType;
 
 pub use params::param_types;
 pub use typed::{assignment_mismatch, cast_to, type_numeric, type_numeric_expr, typed_default};
+pub use using::spell_out_merged;
 
 /// Output columns of `stmt` (a query, or the RETURNING list of a write), as
 /// PostgreSQL names and types them: `count(*)` is `count` of type int8,

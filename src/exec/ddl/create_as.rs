@@ -144,7 +144,7 @@ pub(super) fn run(sess: &mut Session, c: CreateAs) -> Result<Outcome> {
     if crate::exec::max_placeholder(&Statement::Query(c.query.clone())) > 0 {
         return Err(Error::Unsupported("parameters in CREATE TABLE AS".into()));
     }
-    let query = Statement::Query(c.query.clone());
+    let query = Statement::Query(super::view::spelled_out(sess, &c.query)?);
     crate::sql::validate::check(&query, &sess.catalog())?;
     let columns = {
         let catalog = sess.catalog();

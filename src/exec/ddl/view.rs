@@ -14,6 +14,10 @@ use crate::sql::{ident_name, object_name};
 use crate::types::table::{Column, RelKind, TableDef};
 
 pub(super) fn create(sess: &mut Session, cv: &CreateView) -> Result<Outcome> {
+    // `*` over a join with USING or NATURAL, kept as the columns it is.
+    let mut cv = cv.clone();
+    cv.query = spelled_out(sess, &cv.query)?;
+    let cv = &cv;
     if cv.materialized {
         return super::matview::create(sess, cv);
     }
@@ -144,6 +148,21 @@ fn normalized(
         )
     };
     crate::sql::views::normalize(&cv.query, &names, &width)
+}
+
+/// `query` with `*` over a join that merges columns (USING, NATURAL)
+/// spelled out (`sql::infer::spell_out_merged`), as every statement is
+/// before its columns are described.
+pub(super) fn spelled_out(
+    sess: &Session,
+    query: &sqlparser::ast::Query,
+) -> Result<Box<sqlparser::ast::Query>> {
+    let mut stmt = Statement::Query(Box::new(query.clone()));
+    crate::sql::infer::spell_out_merged(&mut stmt, &system::SystemSchema(&sess.catalog()))?;
+    match stmt {
+        Statement::Query(q) => Ok(q),
+        _ => Err(Error::Internal("a query stopped being one".into())),
+    }
 }
 
 fn has_parameters(stmt: &Statement) -> bool {
