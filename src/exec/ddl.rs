@@ -48,6 +48,16 @@ mod sequence;
 
 /// Run DDL that MosaicDB's own parsers read.
 pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result<Outcome> {
+    let mut ddl = ddl.clone();
+    match &mut ddl {
+        crate::exec::PreParsedDdl::AlterSequence(a) => {
+            a.name = schema::resolve_relation(sess, &a.name)
+        }
+        crate::exec::PreParsedDdl::AlterIdentity(a) => {
+            a.table = schema::resolve_relation(sess, &a.table)
+        }
+    }
+    let ddl = &ddl;
     let target = match ddl {
         crate::exec::PreParsedDdl::AlterSequence(a) => &a.name,
         crate::exec::PreParsedDdl::AlterIdentity(a) => &a.table,

@@ -47,7 +47,7 @@ pub fn parse(sql: &str) -> Option<Result<AlterIdentity>> {
     c.eat("only");
     let table = match c.dotted().ok()?.as_slice() {
         [t] => t.clone(),
-        [s, t] if s == "public" => t.clone(),
+        [s, t] => crate::types::schema::qualify(s, t),
         _ => return None,
     };
     if !c.eat("alter") {

@@ -230,10 +230,10 @@ pub fn parse(sql: &str) -> Result<AlterSequence> {
     };
     let name = match c.dotted()?.as_slice() {
         [n] => n.clone(),
-        [s, n] if s == "public" => n.clone(),
+        [s, n] => crate::types::schema::qualify(s, n),
         other => {
-            return Err(Error::Unsupported(format!(
-                "schema-qualified sequence {}",
+            return Err(Error::Syntax(format!(
+                "improper qualified name (too many dotted names): {}",
                 other.join(".")
             )))
         }
@@ -321,10 +321,8 @@ fn owned_by(c: &mut Cursor<'_>) -> Result<Option<(String, String)>> {
     let parts = c.dotted()?;
     match parts.as_slice() {
         [none] if none == "none" => Ok(None),
-        [t, col] | [_, t, col] if parts.len() == 2 || parts[0] == "public" => {
-            Ok(Some((t.clone(), col.clone())))
-        }
-        [s, _, _] => Err(Error::Unsupported(format!("schema {s} in OWNED BY"))),
+        [t, col] => Ok(Some((t.clone(), col.clone()))),
+        [s, t, col] => Ok(Some((crate::types::schema::qualify(s, t), col.clone()))),
         _ => Err(Error::Syntax("invalid OWNED BY option".into())
             .with_hint("Specify OWNED BY table.column or OWNED BY NONE.")),
     }

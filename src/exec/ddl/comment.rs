@@ -24,17 +24,21 @@ pub(super) fn comment(
         .iter()
         .filter_map(|p| p.as_ident().map(ident_name))
         .collect();
-    let parts = match parts.as_slice() {
-        [schema, rest @ ..] if schema == "public" && !rest.is_empty() => rest.to_vec(),
-        _ => parts,
-    };
     let (relation, column) = match (object, parts.as_slice()) {
-        (CommentObject::Column, [t, c]) => (t.clone(), Some(c.clone())),
+        (CommentObject::Column, [t, c]) => {
+            (super::schema::resolve_relation(sess, t), Some(c.clone()))
+        }
+        (CommentObject::Column, [s, t, c]) => {
+            (crate::types::schema::qualify(s, t), Some(c.clone()))
+        }
         (CommentObject::Column, _) => {
             return Err(Error::Syntax("column name must be qualified".into()))
         }
         (CommentObject::Table | CommentObject::View | CommentObject::Sequence, [t]) => {
-            (t.clone(), None)
+            (super::schema::resolve_relation(sess, t), None)
+        }
+        (CommentObject::Table | CommentObject::View | CommentObject::Sequence, [s, t]) => {
+            (crate::types::schema::qualify(s, t), None)
         }
         (CommentObject::Table | CommentObject::View | CommentObject::Sequence, _) => {
             return Err(Error::Unsupported(format!(

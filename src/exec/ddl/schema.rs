@@ -121,6 +121,7 @@ pub fn drop(
             ))
             .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
         }
+        cascade_notice(sess, &members);
         // Views first (they read the tables), then what stores rows, then
         // sequences (a serial column's goes with its table).
         for kind in [
@@ -144,6 +145,44 @@ pub fn drop(
         record(sess, &schema::key(name), None)?;
     }
     Ok(Outcome::Command("DROP SCHEMA".into()))
+}
+
+/// PostgreSQL's NOTICE naming what a DROP SCHEMA … CASCADE drops with the
+/// schema (a sequence owned by a table's column goes with the table
+/// unnamed).
+fn cascade_notice(sess: &Session, members: &[std::sync::Arc<TableDef>]) {
+    let owned: Vec<String> = members
+        .iter()
+        .flat_map(|m| super::sequence::owned_by(sess, &m.name))
+        .collect();
+    let mut named: Vec<&TableDef> = members
+        .iter()
+        .filter(|m| !owned.contains(&m.name))
+        .map(|m| m.as_ref())
+        .collect();
+    named.sort_by_key(|m| m.oid);
+    let lines: Vec<String> = named
+        .iter()
+        .map(|m| {
+            let (s, rel) = schema::split(&m.name);
+            format!(
+                "drop cascades to {} {s}.{rel}",
+                crate::exec::privileges::noun(m)
+            )
+        })
+        .collect();
+    match lines.as_slice() {
+        [] => {}
+        [one] => sess.notice("00000", one.clone()),
+        many => sess.notice(
+            "00000",
+            format!(
+                "drop cascades to {} other objects\nDETAIL:  {}",
+                many.len(),
+                many.join("\n")
+            ),
+        ),
+    }
 }
 
 /// The relations of schema `name`, by name.
@@ -173,6 +212,21 @@ fn qualified(name: &str) -> ObjectName {
             .map(|p| ObjectNamePart::Identifier(Ident::with_quote('"', p)))
             .collect(),
     )
+}
+
+/// The catalog name of the relation an unqualified name denotes: its
+/// first schema on the search path holding one of that name (`name` as
+/// it is when none does, or when it is qualified).
+pub fn resolve_relation(sess: &Session, name: &str) -> String {
+    if name.contains('.') {
+        return name.to_string();
+    }
+    let catalog = sess.catalog();
+    search_path(sess)
+        .iter()
+        .map(|s| schema::qualify(s, name))
+        .find(|n| catalog.relation(n).is_some())
+        .unwrap_or_else(|| name.to_string())
 }
 
 /// The table holding index `name` (qualified, or found by the search
@@ -256,6 +310,7 @@ pub fn resolve_names(sess: &Session, stmt: &mut Statement) -> Result<()> {
         path: &path,
         ctes,
         temps: sess.temps_now(),
+        kept: matches!(stmt, Statement::CreateView(_)),
     };
     let _ = stmt.visit(&mut v);
     Ok(())
@@ -306,6 +361,9 @@ struct Resolver<'a> {
     path: &'a [String],
     ctes: HashSet<String>,
     temps: &'a crate::store::catalog::Temps,
+    /// The statement keeps its text (a view's query): names are written
+    /// `s.t`, as PostgreSQL shows them, and no alias is added.
+    kept: bool,
 }
 
 impl Resolver<'_> {
@@ -352,8 +410,25 @@ impl Resolver<'_> {
             }
             _ => return,
         };
-        *name = one_ident(full);
+        *name = match self.kept {
+            true => two_parts(&full),
+            false => one_ident(full),
+        };
     }
+}
+
+/// An object name of a schema and a relation, each quoted only where it
+/// must be.
+fn two_parts(full: &str) -> ObjectName {
+    let (s, rel) = schema::split(full);
+    let ident = |n: &str| match crate::types::ident_text(n) == n {
+        true => Ident::new(n),
+        false => Ident::with_quote('"', n),
+    };
+    ObjectName(vec![
+        ObjectNamePart::Identifier(ident(s)),
+        ObjectNamePart::Identifier(ident(rel)),
+    ])
 }
 
 /// An object name of one quoted identifier.
@@ -376,7 +451,7 @@ impl VisitorMut for Resolver<'_> {
     fn post_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<()> {
         if let TableFactor::Table { name, alias, .. } = f {
             let full = object_name(name);
-            if alias.is_none() && self.in_user_schema(&full) {
+            if alias.is_none() && !self.kept && self.in_user_schema(&full) {
                 *alias = Some(TableAlias {
                     explicit: true,
                     name: Ident::with_quote('"', schema::split(&full).1),

@@ -90,7 +90,7 @@ fn owner(sess: &Session, target: &ObjectName) -> Result<(String, String)> {
         .collect();
     let (table, column) = match parts.as_slice() {
         [t, c] => (t.clone(), c.clone()),
-        [s, t, c] if s == "public" => (t.clone(), c.clone()),
+        [s, t, c] => (crate::types::schema::qualify(s, t), c.clone()),
         _ => return Err(Error::InvalidParameter("invalid OWNED BY option".into())),
     };
     check_owner(sess, &table, &column)?;
