@@ -307,6 +307,47 @@ fn psql_lists_schemas_databases_and_roles() {
 }
 
 #[test]
+fn psql_describes_relations_of_a_schema() {
+    let node = TestNode::start();
+    stdout_of(
+        &node,
+        &[
+            "-c",
+            "CREATE SCHEMA psql_app",
+            "-c",
+            "CREATE TABLE psql_app.item (id serial PRIMARY KEY, code text UNIQUE)",
+            "-c",
+            "CREATE TABLE psql_app.part (id int PRIMARY KEY, item int REFERENCES psql_app.item)",
+            "-c",
+            "CREATE TABLE item (x int)",
+        ],
+    );
+    let dn = describe(&node, "\\dn");
+    assert!(dn.contains("psql_app|mosaic"), "{dn}");
+    // Only the visible `item` (public's) unless the schema is named.
+    let dt = describe(&node, "\\dt");
+    assert!(dt.contains("public|item|table|mosaic"), "{dt}");
+    assert!(!dt.contains("psql_app"), "{dt}");
+    let dt = describe(&node, "\\dt psql_app.*");
+    assert!(
+        dt.contains("psql_app|item|table|mosaic\npsql_app|part|table|mosaic"),
+        "{dt}"
+    );
+    let d = describe(&node, "\\d psql_app.part");
+    assert!(d.starts_with("Table \"psql_app.part\""), "{d}");
+    assert!(
+        d.contains("\"part_item_fkey\" FOREIGN KEY (item) REFERENCES psql_app.item(id)"),
+        "{d}"
+    );
+    let d = describe(&node, "\\d psql_app.item");
+    assert!(
+        d.contains("id|integer||not null|nextval('psql_app.item_id_seq'::regclass)"),
+        "{d}"
+    );
+    assert!(d.contains("\"item_pkey\" PRIMARY KEY, btree (id)"), "{d}");
+}
+
+#[test]
 fn catalog_queries_answer_from_the_catalog() {
     let node = TestNode::start();
     stdout_of(

@@ -458,10 +458,8 @@ impl Lookup for StoreLookup {
     }
 
     fn visible(&self, oid: i64) -> bool {
-        match relations(self.relations())
-            .into_iter()
-            .find(|r| r.oid == oid)
-        {
+        let all = relations(self.relations());
+        match all.iter().find(|r| r.oid == oid) {
             Some(r) if r.namespace == objects::TEMP_NS || r.namespace == objects::PG_CATALOG_NS => {
                 true
             }
@@ -481,13 +479,14 @@ impl Lookup for StoreLookup {
                 if self.2.read().contains_key(rel) {
                     return false;
                 }
+                let named = |s: &String| {
+                    let full = crate::types::schema::qualify(s, rel);
+                    all.iter()
+                        .any(|o| o.name == full && o.namespace != objects::TEMP_NS)
+                };
                 self.search_path()
                     .iter()
-                    .find(|s| {
-                        self.with_view(|v| {
-                            v.relation(&crate::types::schema::qualify(s, rel)).is_some()
-                        })
-                    })
+                    .find(|s| named(s))
                     .is_some_and(|s| s == schema)
             }
             None => true,

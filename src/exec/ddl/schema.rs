@@ -313,6 +313,20 @@ pub fn resolve_names(sess: &Session, stmt: &mut Statement) -> Result<()> {
         kept: matches!(stmt, Statement::CreateView(_)),
     };
     let _ = stmt.visit(&mut v);
+    // An INSERT's target of a user schema is called by its bare name
+    // (`RETURNING s.t.id` reads `t.id`).
+    if let Statement::Insert(ins) = stmt {
+        if let (sqlparser::ast::TableObject::TableName(name), None) = (&ins.table, &ins.table_alias)
+        {
+            let full = object_name(name);
+            if !v.kept && v.in_user_schema(&full) {
+                ins.table_alias = Some(sqlparser::ast::TableAliasWithoutColumns {
+                    explicit: true,
+                    alias: Ident::with_quote('"', schema::split(&full).1),
+                });
+            }
+        }
+    }
     Ok(())
 }
 
