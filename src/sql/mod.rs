@@ -104,6 +104,10 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
                 Error::Unsupported("ON CONFLICT with an index expression as its target".into())
             } else if assigns_array_element(sql) {
                 Error::Unsupported("assigning to array elements or slices (SET a[i] = …)".into())
+            } else if sets_schema(sql) {
+                Error::Unsupported(
+                    "ALTER … SET SCHEMA (moving a relation to another schema)".into(),
+                )
             } else {
                 syntax_error(sql, e)
             }
@@ -297,6 +301,24 @@ fn assigns_array_element(sql: &str) -> bool {
             .windows(2)
             .take_while(|w| !is(w[0], "where") && !is(w[0], "from"))
             .any(|w| matches!(w[0], Token::Word(_)) && matches!(w[1], Token::LBracket))
+}
+
+/// `ALTER TABLE | VIEW | SEQUENCE … SET SCHEMA s`, which sqlparser does
+/// not read.
+fn sets_schema(sql: &str) -> bool {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return false;
+    };
+    let words: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
+    words.first().is_some_and(|t| is(t, "alter"))
+        && words
+            .windows(2)
+            .any(|w| is(w[0], "set") && is(w[1], "schema"))
 }
 
 fn conflict_on_expression(sql: &str) -> bool {
