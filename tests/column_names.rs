@@ -50,6 +50,7 @@ async fn select_lists_name_their_columns_as_postgresql() {
         "SELECT * FROM (VALUES ('l', 1, 2)) a(v, id, w) NATURAL FULL JOIN (VALUES (1, 'r', 2)) b(id, x, w)",
         "SELECT *, 0 AS z FROM (VALUES (1, 2)) a(p, q) RIGHT JOIN (VALUES (2, 1)) b(q, p) USING (q, p)",
         "SELECT timestamptz '2024-01-01 00:00+00' AT TIME ZONE 'UTC', array_to_json(ARRAY[1]), to_json(1)",
+        "SELECT substr('abc', 2), substring('abc', 2), substring('abc' FROM 2 FOR 1)",
         "SELECT true UNION SELECT false",
         "SELECT 1 AS a UNION ALL SELECT 2 AS b",
         "SELECT current_schema, current_schema(), current_user, session_user, current_role, current_catalog",

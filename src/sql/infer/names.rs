@@ -92,6 +92,9 @@ impl Env<'_> {
             Expr::Case { .. } => "case".into(),
             Expr::Exists { .. } => "exists".into(),
             Expr::Extract { .. } => "extract".into(),
+            Expr::Substring {
+                shorthand: true, ..
+            } => "substr".into(),
             Expr::Substring { .. } => "substring".into(),
             Expr::Position { .. } => "position".into(),
             Expr::Overlay { .. } => "overlay".into(),
