@@ -686,6 +686,8 @@ impl MergeRewriter {
                 let c = self.partial(format!("count({arg})"));
                 format!("pg_avg_final(sum({s}), sum({c}))")
             }
+            // Partial sums of bigints are integers or numeric text.
+            "pg_int8_sum" => format!("pg_numeric_sum({})", self.partial(format!("{name}({arg})"))),
             // Numeric partial sums merge exactly (the typed step's names).
             "pg_numeric_sum" | "pg_numeric_min" | "pg_numeric_max" => {
                 format!("{name}({})", self.partial(format!("{name}({arg})")))

@@ -342,6 +342,66 @@ impl WindowAggregate<SumState, Value> for SumAgg {
     }
 }
 
+/// `pg_int8_sum`: sum(bigint), numeric as in PostgreSQL, counted in 128
+/// bits (no sum of 64-bit values overflows it before 2^64 rows): an
+/// integer while it fits 64 bits, its digits as numeric text beyond.
+/// Also a window function.
+struct Int8Sum;
+
+/// The values summed and how many there are (none: NULL).
+type Int8State = (i128, i64);
+
+impl Aggregate<Int8State, Value> for Int8Sum {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Int8State> {
+        Ok((0, 0))
+    }
+
+    fn step(&self, ctx: &mut Context<'_>, st: &mut Int8State) -> rusqlite::Result<()> {
+        int8_add(ctx, st, 1)
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, st: Option<Int8State>) -> rusqlite::Result<Value> {
+        Ok(int8_value(st.as_ref()))
+    }
+}
+
+impl WindowAggregate<Int8State, Value> for Int8Sum {
+    fn value(&self, st: Option<&mut Int8State>) -> rusqlite::Result<Value> {
+        Ok(int8_value(st.map(|s| &*s)))
+    }
+
+    fn inverse(&self, ctx: &mut Context<'_>, st: &mut Int8State) -> rusqlite::Result<()> {
+        int8_add(ctx, st, -1)
+    }
+}
+
+fn int8_add(ctx: &Context<'_>, st: &mut Int8State, sign: i64) -> rusqlite::Result<()> {
+    match ctx.get_raw(0) {
+        ValueRef::Null => {}
+        ValueRef::Integer(v) => {
+            st.0 += v as i128 * sign as i128;
+            st.1 += sign;
+        }
+        other => {
+            return Err(fail(Error::Internal(format!(
+                "sum(bigint) of a value stored as {:?}",
+                other.data_type()
+            ))))
+        }
+    }
+    Ok(())
+}
+
+fn int8_value(st: Option<&Int8State>) -> Value {
+    match st {
+        Some(&(sum, n)) if n > 0 => match i64::try_from(sum) {
+            Ok(v) => Value::Integer(v),
+            Err(_) => Value::Text(sum.to_string()),
+        },
+        _ => Value::Null,
+    }
+}
+
 /// `pg_numeric_min` / `pg_numeric_max`, also as window functions (a
 /// multiset of the values in the frame).
 struct Extreme {
@@ -526,6 +586,7 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_numeric_avg_final", 2, det, |c| avg_final(c))?;
     conn.create_window_function("pg_numeric_sum", 1, det, SumAgg { avg: false })?;
+    conn.create_window_function("pg_int8_sum", 1, det, Int8Sum)?;
     conn.create_window_function("pg_numeric_avg", 1, det, SumAgg { avg: true })?;
     conn.create_window_function("pg_numeric_min", 1, det, Extreme { max: false })?;
     conn.create_window_function("pg_numeric_max", 1, det, Extreme { max: true })

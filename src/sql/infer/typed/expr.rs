@@ -652,6 +652,12 @@ impl Typer<'_> {
         if super::calls::numeric_math_call(&name, f, &types) {
             return Ok(());
         }
+        let rename = |f: &mut Function, to: &str| f.name = ObjectName::from(vec![Ident::new(to)]);
+        // sum(bigint) is numeric: it cannot overflow.
+        if name == "sum" && types == [PgType::Int8] {
+            rename(f, "pg_int8_sum");
+            return Ok(());
+        }
         let any_numeric = types.iter().any(is_numeric);
         if !any_numeric && !matches!(name.as_str(), "round" | "trunc") {
             return Ok(());
@@ -661,10 +667,7 @@ impl Typer<'_> {
             FunctionArguments::List(l) if matches!(l.duplicate_treatment, Some(DuplicateTreatment::Distinct))
         );
         let first_numeric = types.first().is_some_and(is_numeric);
-        let rename = |f: &mut Function, to: &str| f.name = ObjectName::from(vec![Ident::new(to)]);
         match name.as_str() {
-            // sum(bigint) is numeric: it cannot overflow.
-            "sum" if types == [PgType::Int8] => rename(f, "pg_numeric_sum"),
             "sum" | "avg" | "min" | "max" if first_numeric && types.len() == 1 => {
                 rename(f, &format!("pg_numeric_{name}"));
                 if distinct {
