@@ -30,6 +30,7 @@ pub(crate) use unique::{check_unique, duplicate_key};
 pub(crate) mod foreign;
 mod general;
 mod generated;
+mod own_reads;
 mod unique;
 pub(crate) mod unsettled;
 mod upsert;
@@ -66,19 +67,21 @@ pub fn run(
 /// actions run further statements through here).
 pub(crate) fn write_statement(
     sess: &mut Session,
-    stmt: Statement,
+    mut stmt: Statement,
     params: &[Datum],
     sink: &mut RowSink,
 ) -> Result<WriteResult> {
     unsettled::record_old_keys(sess, &stmt, params)?;
     let captured = foreign::capture(sess, &stmt, params)?;
+    let copy = own_reads::read_from_copy(sess, &mut stmt)?;
     let r = match stmt {
         Statement::Insert(_) => insert(sess, stmt, params, sink),
         Statement::Update(_) => update(sess, stmt, params, sink),
         Statement::Delete(_) => delete(sess, stmt, params, sink),
         _ => return Err(Error::Internal("not a write".into())),
-    }
-    .map_err(|e| name_violated_key(sess, e))?;
+    };
+    own_reads::drop_copy(sess, copy)?;
+    let r = r.map_err(|e| name_violated_key(sess, e))?;
     if let Some(def) = &r.0 {
         check_unique(sess, def, params)?;
         foreign::check_references(sess, def)?;
