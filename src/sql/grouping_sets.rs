@@ -1,7 +1,8 @@
 //! `GROUP BY GROUPING SETS (…)`, `ROLLUP (…)` and `CUBE (…)` (and plain
 //! keys beside them) as PostgreSQL computes them: one grouped query per
 //! grouping set, joined by UNION ALL. In each arm a key outside its set
-//! reads as NULL (`NULLIF(min(k), min(k))`, of the key's type) outside aggregates,
+//! reads as NULL (`pg_grouping_null(k)`, an aggregate of the key's type that
+//! is always NULL) outside aggregates,
 //! and `GROUPING(k, …)` is the arm's bit mask (a bit set for each
 //! argument outside the set, the first argument the highest bit). An
 //! ORDER BY over the whole names output columns (by name, position, or
@@ -128,10 +129,10 @@ fn in_arm(e: &Expr, set: &[String], all: &[String]) -> Result<Expr> {
 }
 
 /// NULL of `key`'s type in an arm that does not group by it: an
-/// aggregate of it (so the arm stays a valid grouped query) made NULL.
+/// aggregate of it (so the arm stays a valid grouped query) that is
+/// always NULL, whatever the type (`min` has no boolean or json form).
 fn null_of(key: &Expr) -> Expr {
-    let m = crate::sql::build::call("min", vec![key.clone()]);
-    crate::sql::build::call("nullif", vec![m.clone(), m])
+    crate::sql::build::call("pg_grouping_null", vec![key.clone()])
 }
 
 fn replace_keys(e: &mut Expr, set: &[String], all: &[String]) {

@@ -43,6 +43,7 @@ const AGGREGATES: &[&str] = &[
     "jsonb_object_agg",
     "group_concat",
     // The typed step's own.
+    "pg_grouping_null",
     "pg_int8_sum",
     "pg_numeric_sum",
     "pg_numeric_avg",

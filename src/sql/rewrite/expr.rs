@@ -80,6 +80,7 @@ pub(crate) const AGGREGATES: &[&str] = &[
     "pg_one",
     "pg_array_agg",
     "pg_string_agg_distinct",
+    "pg_grouping_null",
     "pg_int8_sum",
     "pg_numeric_sum",
     "pg_numeric_avg",

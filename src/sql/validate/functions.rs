@@ -122,6 +122,16 @@ pub(super) fn check(f: &Function) -> Result<()> {
         FunctionArguments::List(l) => l.args.len(),
         _ => 0,
     };
+    let distinct = matches!(
+        &f.args,
+        FunctionArguments::List(l)
+            if matches!(l.duplicate_treatment, Some(sqlparser::ast::DuplicateTreatment::Distinct))
+    );
+    if distinct && f.over.is_some() {
+        return Err(Error::NotSupported(
+            "DISTINCT is not implemented for window functions".into(),
+        ));
+    }
     let several = matches!(name.as_str(), "min" | "max") && args > 1 && f.over.is_none();
     if !SQLITE_ONLY.contains(&name.as_str()) && !several {
         return Ok(());

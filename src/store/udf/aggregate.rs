@@ -207,8 +207,27 @@ impl Aggregate<(u64, Value), Value> for One {
     }
 }
 
+/// `pg_grouping_null(k)`: NULL, as an aggregate, for a grouping set's
+/// key outside the set (`sql::grouping_sets`).
+struct GroupingNull;
+
+impl Aggregate<(), Value> for GroupingNull {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<()> {
+        Ok(())
+    }
+
+    fn step(&self, _: &mut Context<'_>, _: &mut ()) -> rusqlite::Result<()> {
+        Ok(())
+    }
+
+    fn finalize(&self, _: &mut Context<'_>, _: Option<()>) -> rusqlite::Result<Value> {
+        Ok(Value::Null)
+    }
+}
+
 pub fn register(conn: &Connection, flags: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_aggregate_function("pg_one", 1, flags, One)?;
+    conn.create_aggregate_function("pg_grouping_null", 1, flags, GroupingNull)?;
     conn.create_scalar_function("pg_avg_final", 2, flags, avg_final)?;
     conn.create_window_function("pg_avg", 1, flags, PgAvg)?;
     conn.create_aggregate_function("pg_string_agg_distinct", 2, flags, StringAggDistinct)
