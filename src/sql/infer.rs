@@ -59,10 +59,14 @@ struct Rel {
     /// A table of the catalog (not a view, system relation, CTE, subquery
     /// or function): its columns' types are declared, exactly PostgreSQL's.
     stored: bool,
-    /// Columns of a subquery in FROM made only of quoted literals or
-    /// NULLs: text for certain, as PostgreSQL resolves them.
+    /// Columns of a subquery in FROM (or a CTE) made only of quoted
+    /// literals or NULLs: text for certain, as PostgreSQL resolves them.
     literal_text: Vec<String>,
 }
+
+/// A CTE in scope: its name, its columns, and the positions of those made
+/// only of quoted literals or NULLs (`Rel::literal_text`).
+type Cte = (String, Cols, Vec<usize>);
 
 /// What inference knows at a point of the AST: the catalog, the CTEs in
 /// scope, and the FROM scopes from outermost to innermost (for correlated
@@ -70,7 +74,7 @@ struct Rel {
 struct Env<'a> {
     catalog: &'a dyn Schema,
     params: &'a [PgType],
-    ctes: Vec<(String, Cols)>,
+    ctes: Vec<Cte>,
     scopes: Vec<Vec<Rel>>,
     /// For visitors: whether each statement entered pushed a scope, and
     /// how many CTEs were in scope before each query entered.
@@ -271,8 +275,13 @@ impl<'a> Env<'a> {
         if let Some(with) = &q.with {
             for cte in &with.cte_tables {
                 let mut cols = self.query_cols(&cte.query)?;
+                let literal = literal_text(&cte.query, &mut cols);
+                let positions = (cols.iter().enumerate())
+                    .filter(|(_, (n, _))| literal.contains(n))
+                    .map(|(i, _)| i)
+                    .collect();
                 apply_alias(&mut cols, Some(&cte.alias));
-                self.ctes.push((norm(&cte.alias.name), cols));
+                self.ctes.push((norm(&cte.alias.name), cols, positions));
             }
         }
         Ok(mark)
@@ -403,21 +412,7 @@ impl<'a> Env<'a> {
                     ..Rel::default()
                 });
             }
-            TableFactor::Table { name, alias, .. } => {
-                let mut cols = self.relation(name)?;
-                apply_alias(&mut cols, alias.as_ref());
-                let parts = name_parts(name);
-                let rel_name = match alias {
-                    Some(a) => norm(&a.name),
-                    None => parts.last().cloned().unwrap_or_default(),
-                };
-                out.push(Rel {
-                    name: rel_name,
-                    cols,
-                    stored: self.stored_table(name),
-                    ..Rel::default()
-                });
-            }
+            TableFactor::Table { name, alias, .. } => out.push(self.named_rel(name, alias)?),
             TableFactor::Derived {
                 subquery,
                 alias,
@@ -456,14 +451,47 @@ impl<'a> Env<'a> {
         Ok(())
     }
 
+    /// A relation named in FROM (a CTE or a catalog table), as the query
+    /// calls it.
+    fn named_rel(
+        &self,
+        name: &ObjectName,
+        alias: &Option<sqlparser::ast::TableAlias>,
+    ) -> Result<Rel> {
+        let mut cols = self.relation(name)?;
+        apply_alias(&mut cols, alias.as_ref());
+        let literal_text = (self.cte(name).map(|(_, _, p)| p.as_slice()))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| cols.get(i).map(|(n, _)| n.clone()))
+            .collect();
+        let parts = name_parts(name);
+        let rel_name = match alias {
+            Some(a) => norm(&a.name),
+            None => parts.last().cloned().unwrap_or_default(),
+        };
+        Ok(Rel {
+            name: rel_name,
+            cols,
+            stored: self.stored_table(name),
+            literal_text,
+            ..Rel::default()
+        })
+    }
+
+    /// The CTE in scope a relation name denotes, if any.
+    fn cte(&self, name: &ObjectName) -> Option<&Cte> {
+        match name_parts(name).as_slice() {
+            [one] => self.ctes.iter().rev().find(|(n, _, _)| n == one),
+            _ => None,
+        }
+    }
+
     /// Columns of a named relation: a CTE in scope, else a catalog table.
     fn relation(&self, name: &ObjectName) -> Result<Cols> {
         let parts = name_parts(name);
-        let last = parts.last().cloned().unwrap_or_default();
-        if parts.len() == 1 {
-            if let Some((_, cols)) = self.ctes.iter().rev().find(|(n, _)| *n == last) {
-                return Ok(cols.clone());
-            }
+        if let Some((_, cols, _)) = self.cte(name) {
+            return Ok(cols.clone());
         }
         match self.catalog.table(&crate::sql::object_name(name)) {
             Some(def) => Ok(def
@@ -479,7 +507,7 @@ impl<'a> Env<'a> {
     /// system relation; those have no oid).
     fn stored_table(&self, name: &ObjectName) -> bool {
         let parts = name_parts(name);
-        let cte = parts.len() == 1 && self.ctes.iter().any(|(n, _)| Some(n) == parts.last());
+        let cte = parts.len() == 1 && self.ctes.iter().any(|(n, _, _)| Some(n) == parts.last());
         !cte && self
             .catalog
             .table(&crate::sql::object_name(name))
