@@ -430,6 +430,16 @@ impl Env<'_> {
                     return Ok(t);
                 }
                 let (l, r) = more::untyped_operands((left, l), (right, r));
+                // A literal beside a date is a date: date - date is days
+                // (`typed::expr`'s date_minus_literal reads it so).
+                if *op == Op::Minus
+                    && matches!(
+                        (&l, &r),
+                        (PgType::Date, PgType::Unknown) | (PgType::Unknown, PgType::Date)
+                    )
+                {
+                    return Ok(PgType::Int4);
+                }
                 numeric_scale(op, &l, &r, arith(l.clone(), r.clone()))
             }
             Op::PGExp => more::math2(self.expr_type(left)?, self.expr_type(right)?),
@@ -669,7 +679,7 @@ impl Env<'_> {
             n if n.starts_with("pg_int8_") => PgType::Int8,
             n if n.starts_with("pg_float4_") => PgType::Float4,
             n if n.starts_with("pg_float8_") || n == "pg_rint" => PgType::Float8,
-            _ => json_result_type(&name, &a)
+            _ => more::json_result_type(&name, &a)
                 .or_else(|| pg_catalog_result_type(&name))
                 .or_else(|| session_result_type(&name))
                 .or_else(|| super::typed::vector::result_type(&name))
@@ -736,65 +746,6 @@ fn pg_catalog_result_type(name: &str) -> Option<PgType> {
             PgType::Int8
         }
         "array_upper" | "array_lower" | "array_length" | "cardinality" => PgType::Int4,
-        _ => return None,
-    })
-}
-
-/// The result type of a json or jsonb function, under its SQL name or the
-/// name the typed step gives it (`sql::infer::typed::json`).
-fn json_result_type(name: &str, a: &[&Expr]) -> Option<PgType> {
-    Some(match name {
-        "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg" | "to_json"
-        | "json_extract_path" | "pg_json_object" | "pg_json_array" | "pg_json_agg"
-        | "pg_json_object_agg" | "row_to_json" | "pg_json_row" | "pg_json_row_pretty"
-        | "pg_json_agg_rows" | "array_to_json" => PgType::Json,
-        "pg_jsonb_row" => PgType::Jsonb,
-        "jsonb_build_object"
-        | "jsonb_build_array"
-        | "jsonb_agg"
-        | "jsonb_object_agg"
-        | "to_jsonb"
-        | "jsonb_extract_path"
-        | "pg_jsonb_object"
-        | "pg_jsonb_array"
-        | "pg_jsonb_agg"
-        | "pg_jsonb_object_agg"
-        | "jsonb_strip_nulls"
-        | "pg_jsonb_strip_nulls"
-        | "pg_jsonb_delete"
-        | "jsonb_set"
-        | "jsonb_insert"
-        | "jsonb_set_lax"
-        | "pg_jsonb_set"
-        | "pg_jsonb_insert"
-        | "pg_jsonb_set_lax"
-        | "pg_jsonb_delete_path" => PgType::Jsonb,
-        "jsonb_typeof"
-        | "json_typeof"
-        | "jsonb_extract_path_text"
-        | "json_extract_path_text"
-        | "pg_json_typeof"
-        | "jsonb_pretty"
-        | "pg_jsonb_pretty" => PgType::Text,
-        "jsonb_array_length" | "json_array_length" | "pg_json_array_length" | "pg_jsonb_cmp" => {
-            PgType::Int4
-        }
-        "pg_jsonb_contains" | "pg_jsonb_exists" | "pg_jsonb_exists_any" | "pg_jsonb_exists_all" => {
-            PgType::Bool
-        }
-        "pg_to_json" | "pg_json_get" | "pg_json_path" => {
-            let flag = |i: usize| {
-                matches!(a.get(i), Some(Expr::Value(v))
-                    if matches!(&v.value, Value::Number(n, _) if n == "1"))
-            };
-            if name != "pg_to_json" && flag(3) {
-                PgType::Text
-            } else if flag(2) {
-                PgType::Jsonb
-            } else {
-                PgType::Json
-            }
-        }
         _ => return None,
     })
 }

@@ -1,7 +1,7 @@
 //! The result types of the aggregates and functions added beside
 //! `expr`'s main table: ordered-set aggregates, binary statistics, bit
 //! aggregates, json record fields, the divisor functions and the numeric
-//! forms of `power`, `log` and the scale functions.
+//! forms of `power`, `log` and the scale functions, and the json ones.
 
 use sqlparser::ast::{Expr, Function, Value};
 
@@ -177,4 +177,63 @@ pub(super) fn math2(a: PgType, b: PgType) -> PgType {
     } else {
         PgType::Float8
     }
+}
+
+/// The result type of a json or jsonb function, under its SQL name or the
+/// name the typed step gives it (`sql::infer::typed::json`).
+pub(super) fn json_result_type(name: &str, a: &[&Expr]) -> Option<PgType> {
+    Some(match name {
+        "json_build_object" | "json_build_array" | "json_agg" | "json_object_agg" | "to_json"
+        | "json_extract_path" | "pg_json_object" | "pg_json_array" | "pg_json_agg"
+        | "pg_json_object_agg" | "row_to_json" | "pg_json_row" | "pg_json_row_pretty"
+        | "pg_json_agg_rows" | "array_to_json" => PgType::Json,
+        "pg_jsonb_row" => PgType::Jsonb,
+        "jsonb_build_object"
+        | "jsonb_build_array"
+        | "jsonb_agg"
+        | "jsonb_object_agg"
+        | "to_jsonb"
+        | "jsonb_extract_path"
+        | "pg_jsonb_object"
+        | "pg_jsonb_array"
+        | "pg_jsonb_agg"
+        | "pg_jsonb_object_agg"
+        | "jsonb_strip_nulls"
+        | "pg_jsonb_strip_nulls"
+        | "pg_jsonb_delete"
+        | "jsonb_set"
+        | "jsonb_insert"
+        | "jsonb_set_lax"
+        | "pg_jsonb_set"
+        | "pg_jsonb_insert"
+        | "pg_jsonb_set_lax"
+        | "pg_jsonb_delete_path" => PgType::Jsonb,
+        "jsonb_typeof"
+        | "json_typeof"
+        | "jsonb_extract_path_text"
+        | "json_extract_path_text"
+        | "pg_json_typeof"
+        | "jsonb_pretty"
+        | "pg_jsonb_pretty" => PgType::Text,
+        "jsonb_array_length" | "json_array_length" | "pg_json_array_length" | "pg_jsonb_cmp" => {
+            PgType::Int4
+        }
+        "pg_jsonb_contains" | "pg_jsonb_exists" | "pg_jsonb_exists_any" | "pg_jsonb_exists_all" => {
+            PgType::Bool
+        }
+        "pg_to_json" | "pg_json_get" | "pg_json_path" => {
+            let flag = |i: usize| {
+                matches!(a.get(i), Some(Expr::Value(v))
+                    if matches!(&v.value, Value::Number(n, _) if n == "1"))
+            };
+            if name != "pg_to_json" && flag(3) {
+                PgType::Text
+            } else if flag(2) {
+                PgType::Jsonb
+            } else {
+                PgType::Json
+            }
+        }
+        _ => return None,
+    })
 }

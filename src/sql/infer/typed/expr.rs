@@ -271,6 +271,7 @@ impl Typer<'_> {
         if self.bytea(e)? {
             return Ok(());
         }
+        self.date_minus_literal(e);
         if self.json_binary(e)? || self.time_binary(e)? || self.interval_binary(e)? {
             return Ok(());
         }

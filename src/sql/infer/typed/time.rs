@@ -236,3 +236,31 @@ impl Typer<'_> {
         Ok(true)
     }
 }
+
+impl Typer<'_> {
+    /// `date - '…'` and `'…' - date`: the quoted literal is a date, as
+    /// PostgreSQL resolves it (date - date, a number of days).
+    pub(super) fn date_minus_literal(&mut self, e: &mut Expr) {
+        let Expr::BinaryOp {
+            left,
+            op: Op::Minus,
+            right,
+        } = e
+        else {
+            return;
+        };
+        let as_date = |side: &mut Expr| {
+            *side = Expr::Cast {
+                kind: sqlparser::ast::CastKind::DoubleColon,
+                expr: Box::new(take(side)),
+                data_type: sqlparser::ast::DataType::Date,
+                format: None,
+            }
+        };
+        if self.type_of(left) == PgType::Date && super::values::quoted(right).is_some() {
+            as_date(right);
+        } else if self.type_of(right) == PgType::Date && super::values::quoted(left).is_some() {
+            as_date(left);
+        }
+    }
+}
