@@ -127,6 +127,9 @@ pub enum Error {
     Unavailable(String),
     #[error("column reference \"{0}\" is ambiguous")]
     AmbiguousColumn(String),
+    /// 42702 in other words (`ORDER BY "x" is ambiguous`).
+    #[error("{0}")]
+    Ambiguous(String),
     #[error("{0}")]
     Grouping(String),
     #[error("{0}")]
@@ -328,7 +331,7 @@ impl Error {
             Error::InvalidParameter(_) => "22023",
             Error::ProtocolViolation(_) => "08P01",
             Error::Internal(_) | Error::Geometry(_) => "XX000",
-            Error::AmbiguousColumn(_) => "42702",
+            Error::AmbiguousColumn(_) | Error::Ambiguous(_) => "42702",
             Error::Grouping(_) => "42803",
             Error::TooComplex(_) => "54001",
             Error::CardinalityViolation | Error::ConflictTwice | Error::MergeTwice => "21000",

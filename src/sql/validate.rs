@@ -121,7 +121,10 @@ pub fn check(stmt: &Statement, catalog: &dyn Schema) -> Result<()> {
             }
         }
         fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<Error> {
-            match check_positions(q).and_then(|()| check_values(q)) {
+            match check_positions(q)
+                .and_then(|()| check_values(q))
+                .and_then(|()| check_order_names(q))
+            {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(e) => ControlFlow::Break(e),
             }
@@ -162,6 +165,55 @@ fn check_values(q: &Query) -> Result<()> {
 /// `ORDER BY n` and `GROUP BY n` name a column of the select list (42P10
 /// otherwise, where SQLite would say it in its own words). A list with a
 /// `*` is left to SQLite, which knows its width.
+/// An ORDER BY key that is a bare name names an output column; when two
+/// output columns of different expressions carry that name it is
+/// PostgreSQL's 42702 (`SELECT x, x::text AS x … ORDER BY x`).
+fn check_order_names(q: &Query) -> Result<()> {
+    use sqlparser::ast::{OrderByKind, SetExpr};
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Ok(());
+    };
+    let Some(OrderByKind::Expressions(list)) = q.order_by.as_ref().map(|o| &o.kind) else {
+        return Ok(());
+    };
+    // The name an output column gets when it is plain enough to know here.
+    let named = |item: &SelectItem| -> Option<(String, String)> {
+        let (name, e) = match item {
+            SelectItem::ExprWithAlias { expr, alias } => (crate::sql::ident_name(alias), expr),
+            SelectItem::UnnamedExpr(e) => {
+                let mut inner = e;
+                while let Expr::Cast { expr, .. } | Expr::Nested(expr) = inner {
+                    inner = expr;
+                }
+                let name = match inner {
+                    Expr::Identifier(i) => crate::sql::ident_name(i),
+                    Expr::CompoundIdentifier(ids) => crate::sql::ident_name(ids.last()?),
+                    _ => return None,
+                };
+                (name, e)
+            }
+            _ => return None,
+        };
+        Some((name, e.to_string()))
+    };
+    let outputs: Vec<(String, String)> = s.projection.iter().filter_map(named).collect();
+    for key in list {
+        let Expr::Identifier(id) = &key.expr else {
+            continue;
+        };
+        let wanted = crate::sql::ident_name(id);
+        let mut matching = outputs.iter().filter(|(n, _)| *n == wanted).map(|(_, e)| e);
+        if let Some(first) = matching.next() {
+            if matching.any(|e| e != first) {
+                return Err(Error::Ambiguous(format!(
+                    "ORDER BY \"{wanted}\" is ambiguous"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn check_positions(q: &Query) -> Result<()> {
     use sqlparser::ast::{GroupByExpr, OrderByKind, SetExpr, Value};
     let SetExpr::Select(s) = q.body.as_ref() else {
