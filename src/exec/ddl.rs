@@ -191,6 +191,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
                 return Err(Error::TableExists(name));
             }
             let mut def = ddl::create_table(ct, sess.store.next_oid()?)?;
+            schema::bind_default_sequences(sess, ct, &mut def)?;
             foreign::create_table(sess, ct, &mut def)?;
             create_table(sess, def)?;
             Ok(Outcome::Command("CREATE TABLE".into()))

@@ -229,6 +229,49 @@ pub fn resolve_relation(sess: &Session, name: &str) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
+/// A DEFAULT `nextval('s')` written in CREATE TABLE names a sequence that
+/// exists (42P01 otherwise, as PostgreSQL's `regclass` does), found along
+/// the search path now: the default keeps its catalog name, so it draws
+/// from that sequence whatever path a later session has.
+pub fn bind_default_sequences(
+    sess: &Session,
+    ct: &sqlparser::ast::CreateTable,
+    def: &mut TableDef,
+) -> Result<()> {
+    for cd in &ct.columns {
+        let written = cd.options.iter().find_map(|o| match &o.option {
+            sqlparser::ast::ColumnOption::Default(e) => {
+                crate::types::table::sequence_name(&e.to_string())
+            }
+            _ => None,
+        });
+        let Some(seq) = written else { continue };
+        let name = ident_name(&cd.name);
+        let found = resolve_relation(sess, &seq);
+        let durable = sess
+            .catalog()
+            .relation(&found)
+            .is_some_and(|r| r.sequence().is_some());
+        // Another column of this table may make it (a serial column).
+        let own = def.columns.iter().any(|c| {
+            c.name != name
+                && c.default
+                    .as_deref()
+                    .and_then(crate::types::table::sequence_name)
+                    == Some(seq.clone())
+        });
+        if !durable && !own && !super::sequence::serial_sequence_exists(sess, &seq) {
+            return Err(Error::NoSuchTable(seq));
+        }
+        if durable && found != seq {
+            if let Some(col) = def.columns.iter_mut().find(|c| c.name == name) {
+                col.default = Some(format!("nextval('{}')", found.replace('\'', "''")));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The table holding index `name` (qualified, or found by the search
 /// path) and the index's own name.
 pub fn find_index(sess: &Session, name: &str) -> Option<(std::sync::Arc<TableDef>, String)> {

@@ -59,7 +59,7 @@ pub(super) fn create(
 }
 
 /// Whether a serial column's implicit sequence is called `name`.
-fn serial_sequence_exists(sess: &Session, name: &str) -> bool {
+pub(super) fn serial_sequence_exists(sess: &Session, name: &str) -> bool {
     sess.catalog().tables().iter().any(|t| {
         t.columns
             .iter()

@@ -121,7 +121,7 @@ fn unwrapped(text: &str) -> &str {
     }
 }
 
-fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
+pub(super) fn text(ctx: &Context<'_>, i: usize) -> Option<String> {
     as_text(ctx.get_raw(i))
 }
 
@@ -680,20 +680,6 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
         Ok(text(c, 0)
             .and_then(|n| l.relation_oid(&n))
             .map_or(Value::Null, Value::Integer))
-    })?;
-    let l = lookup.clone();
-    conn.create_scalar_function("pg_get_serial_sequence", 2, flags, move |c| {
-        let (Some(table), Some(column)) = (text(c, 0), text(c, 1)) else {
-            return Ok(Value::Null);
-        };
-        let table = l.resolve(&table);
-        Ok(out(l
-            .column_default(&table, column.trim_matches('"'))
-            .and_then(|d| crate::types::table::sequence_name(&d))
-            .map(|s| {
-                let (schema, rel) = crate::types::schema::split(&s);
-                format!("{schema}.{rel}")
-            })))
     })?;
     let l = lookup;
     conn.create_scalar_function("pg_regnamespace_name", 1, flags, move |c| {

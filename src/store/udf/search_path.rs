@@ -1,6 +1,6 @@
 //! The functions that answer from the session's search path:
-//! `current_schema`, `current_schemas` and `pg_table_is_visible`, through
-//! the session's [`Lookup`].
+//! `current_schema`, `current_schemas`, `pg_table_is_visible` and
+//! `pg_get_serial_sequence`, through the session's [`Lookup`].
 
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use super::pg_catalog::{int, out, Lookup};
+use super::pg_catalog::{int, out, text, Lookup};
 use crate::types::array::format_array;
 
 pub(super) fn register(
@@ -34,5 +34,33 @@ pub(super) fn register(
     let l = lookup.clone();
     conn.create_scalar_function("current_schema", 0, flags, move |_| {
         Ok(out(l.search_path().into_iter().next()))
-    })
+    })?;
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_get_serial_sequence", 2, flags, move |c| {
+        let (Some(table), Some(column)) = (text(c, 0), text(c, 1)) else {
+            return Ok(Value::Null);
+        };
+        let table = l.resolve(&table);
+        let column = column.trim_matches('"');
+        // Only a sequence the column owns: its serial one, or one made by
+        // CREATE SEQUENCE … OWNED BY it.
+        let owned = |s: &String| match l.sequence(s) {
+            Some((def, true)) => def.owned_by.is_some_and(|(t, c)| t == table && c == column),
+            // A serial column's implicit sequence is named after it.
+            Some((_, false)) => {
+                let (_, rel) = crate::types::schema::split(&table);
+                *s == crate::types::schema::beside(&table, &format!("{rel}_{column}_seq"))
+            }
+            None => false,
+        };
+        Ok(out(l
+            .column_default(&table, column)
+            .and_then(|d| crate::types::table::sequence_name(&d))
+            .filter(owned)
+            .map(|s| {
+                let (schema, rel) = crate::types::schema::split(&s);
+                format!("{schema}.{rel}")
+            })))
+    })?;
+    Ok(())
 }
