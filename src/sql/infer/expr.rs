@@ -465,9 +465,15 @@ impl Env<'_> {
                 PgType::Json => PgType::Json,
                 _ => PgType::Jsonb,
             },
-            Op::BitwiseAnd | Op::BitwiseOr | Op::PGBitwiseShiftLeft | Op::PGBitwiseShiftRight => {
-                self.expr_type(left)?
-            }
+            Op::BitwiseAnd
+            | Op::BitwiseOr
+            | Op::PGBitwiseXor
+            | Op::PGBitwiseShiftLeft
+            | Op::PGBitwiseShiftRight => match is_quoted(left) {
+                // A literal takes the other operand's type.
+                true => self.expr_type(right)?,
+                false => self.expr_type(left)?,
+            },
             Op::Spaceship | Op::LtDashGt => PgType::Float8,
             Op::Custom(c) if c == "<#>" || c == super::typed::vector::L1_OPERATOR => PgType::Float8,
             _ => PgType::Bool,

@@ -514,6 +514,7 @@ fn binary(op: &Op) -> Result<Option<&'static str>> {
         // Integer overflow is an error and dates take day arithmetic.
         Op::Plus => Some("pg_add"),
         Op::PGStartsWith => Some("pg_starts_with"),
+        Op::PGBitwiseXor => Some("pg_xor"),
         Op::Minus => Some("pg_sub"),
         Op::Multiply => Some("pg_mul"),
         Op::StringConcat

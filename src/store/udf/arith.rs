@@ -216,6 +216,13 @@ fn count(ctx: &Context<'_>, offset: bool) -> FnResult {
 
 pub(super) fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     conn.create_scalar_function("pg_limit_count", 1, det, |c| count(c, false))?;
+    // `a # b`, integers' exclusive or (no width can overflow).
+    conn.create_scalar_function("pg_xor", 2, det, |c| {
+        Ok(match (c.get::<Option<i64>>(0)?, c.get::<Option<i64>>(1)?) {
+            (Some(a), Some(b)) => Some(a ^ b),
+            _ => None,
+        })
+    })?;
     conn.create_scalar_function("pg_offset_count", 1, det, |c| count(c, true))?;
     for (ty, bits) in [("int2", 16u32), ("int4", 32), ("int8", 64)] {
         for (name, op) in OPS {

@@ -1,7 +1,7 @@
 //! The typed step's integer and float calls: arithmetic in its result
 //! type through `store::udf::arith`'s range-checked functions (see `expr`).
 
-use sqlparser::ast::{Expr, Function, Ident, ObjectName, Value};
+use sqlparser::ast::{BinaryOperator as Op, Expr, Function, Ident, ObjectName, Value};
 
 use super::expr::{arg_exprs, call, take};
 use super::Typer;
@@ -125,4 +125,62 @@ pub(super) fn typed_arith(ty: &PgType, op: &str) -> Option<String> {
 /// A number literal (a negative one keeps SQLite's own minus).
 pub(super) fn is_number(e: &Expr) -> bool {
     matches!(e, Expr::Value(v) if matches!(v.value, Value::Number(..)))
+}
+
+impl Typer<'_> {
+    /// The bitwise operators (`& | # << >>`) exist for integers only: a
+    /// quoted literal beside an integer is read as one (22P02 if it is
+    /// not), any other operand type is 42883, two quoted literals 42725,
+    /// as in PostgreSQL. True when `e` is such an operator.
+    pub(super) fn bitwise(&mut self, e: &mut Expr) -> Result<bool> {
+        let Expr::BinaryOp { left, op, right } = e else {
+            return Ok(false);
+        };
+        if !matches!(
+            op,
+            Op::BitwiseAnd
+                | Op::BitwiseOr
+                | Op::PGBitwiseXor
+                | Op::PGBitwiseShiftLeft
+                | Op::PGBitwiseShiftRight
+        ) {
+            return Ok(false);
+        }
+        let shift = matches!(op, Op::PGBitwiseShiftLeft | Op::PGBitwiseShiftRight);
+        let int = |t: &PgType| matches!(t, PgType::Int2 | PgType::Int4 | PgType::Int8);
+        let (lq, rq) = (
+            super::values::quoted(left).is_some(),
+            super::values::quoted(right).is_some(),
+        );
+        if lq && rq {
+            return Err(Error::AmbiguousFunction(format!(
+                "operator is not unique: unknown {op} unknown"
+            )));
+        }
+        let (lt, rt) = (self.type_of(left), self.type_of(right));
+        // A literal takes the other side's type (a shift count is int4).
+        let wanted = |other: &PgType, right_side: bool| {
+            if shift && right_side {
+                PgType::Int4
+            } else {
+                other.clone()
+            }
+        };
+        let lt = if lq { wanted(&rt, false) } else { lt };
+        let rt = if rq { wanted(&lt, true) } else { rt };
+        let known = |t: &PgType| int(t) || *t == PgType::Unknown;
+        if !known(&lt) || !known(&rt) {
+            return Err(Error::NoSuchOperator(format!(
+                "operator does not exist: {} {op} {}",
+                lt.display_name(),
+                rt.display_name()
+            )));
+        }
+        for (side, ty, lit) in [(&mut **left, &lt, lq), (&mut **right, &rt, rq)] {
+            if let (true, Some(text)) = (lit, super::values::quoted(side)) {
+                *side = crate::sql::coerce::datum_expr(&ty.parse_text(text)?);
+            }
+        }
+        Ok(true)
+    }
 }

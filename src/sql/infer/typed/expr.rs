@@ -272,6 +272,9 @@ impl Typer<'_> {
             return Ok(());
         }
         self.date_minus_literal(e);
+        if self.bitwise(e)? {
+            return Ok(());
+        }
         if self.json_binary(e)? || self.time_binary(e)? || self.interval_binary(e)? {
             return Ok(());
         }
