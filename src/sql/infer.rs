@@ -8,7 +8,7 @@ mod expr;
 mod names;
 mod params;
 pub(crate) mod typed;
-mod using;
+pub(crate) mod using;
 
 use sqlparser::ast::{
     FromTable, Ident, ObjectName, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,

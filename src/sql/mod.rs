@@ -284,41 +284,49 @@ fn check_depth(stmt: &Statement) -> Result<()> {
 /// an array element (`SET a[2] = …`, `SET a[1:2] = …`), which it does not
 /// parse.
 fn assigns_array_element(sql: &str) -> bool {
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+    let Some(words) = words(sql) else {
         return false;
     };
-    let words: Vec<&Token> = tokens
-        .iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
-    let Some(set) = words.iter().position(|t| is(t, "set")) else {
+    let Some(set) = words.iter().position(|t| is_word(t, "set")) else {
         return false;
     };
-    words[..set].iter().any(|t| is(t, "update"))
+    words[..set].iter().any(|t| is_word(t, "update"))
         && words[set..]
             .windows(2)
-            .take_while(|w| !is(w[0], "where") && !is(w[0], "from"))
-            .any(|w| matches!(w[0], Token::Word(_)) && matches!(w[1], Token::LBracket))
+            .take_while(|w| !is_word(&w[0], "where") && !is_word(&w[0], "from"))
+            .any(|w| {
+                matches!(w[0], sqlparser::tokenizer::Token::Word(_))
+                    && matches!(w[1], sqlparser::tokenizer::Token::LBracket)
+            })
+}
+
+/// The tokens of `sql` but whitespace (`None` when it does not tokenize).
+fn words(sql: &str) -> Option<Vec<sqlparser::tokenizer::Token>> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize().ok()?;
+    Some(
+        tokens
+            .into_iter()
+            .filter(|t| !matches!(t, Token::Whitespace(_)))
+            .collect(),
+    )
+}
+
+/// Whether token `t` is the keyword or name `k` (any case).
+fn is_word(t: &sqlparser::tokenizer::Token, k: &str) -> bool {
+    matches!(t, sqlparser::tokenizer::Token::Word(w) if w.value.eq_ignore_ascii_case(k))
 }
 
 /// `ALTER TABLE | VIEW | SEQUENCE … SET SCHEMA s`, which sqlparser does
 /// not read.
 fn sets_schema(sql: &str) -> bool {
-    use sqlparser::tokenizer::{Token, Tokenizer};
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+    let Some(words) = words(sql) else {
         return false;
     };
-    let words: Vec<&Token> = tokens
-        .iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let is = |t: &Token, k: &str| matches!(t, Token::Word(w) if w.value.eq_ignore_ascii_case(k));
-    words.first().is_some_and(|t| is(t, "alter"))
+    words.first().is_some_and(|t| is_word(t, "alter"))
         && words
             .windows(2)
-            .any(|w| is(w[0], "set") && is(w[1], "schema"))
+            .any(|w| is_word(&w[0], "set") && is_word(&w[1], "schema"))
 }
 
 fn conflict_on_expression(sql: &str) -> bool {

@@ -9,9 +9,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr,
-    Statement, TableFactor, TableWithJoins, VisitMut, VisitorMut,
+    Expr, Ident, JoinConstraint, JoinOperator, Query, Select, SelectItem, SetExpr, Statement,
+    TableFactor, TableWithJoins, VisitMut, VisitorMut,
 };
 
 use super::Env;
@@ -225,29 +224,13 @@ impl Side {
         match self {
             Side::Inner | Side::Left => left,
             Side::Right => right,
-            Side::Full => Expr::Function(Function {
-                name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("coalesce"))]),
-                uses_odbc_syntax: false,
-                parameters: FunctionArguments::None,
-                args: FunctionArguments::List(FunctionArgumentList {
-                    duplicate_treatment: None,
-                    args: [left, right]
-                        .into_iter()
-                        .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                        .collect(),
-                    clauses: vec![],
-                }),
-                filter: None,
-                null_treatment: None,
-                over: None,
-                within_group: vec![],
-            }),
+            Side::Full => crate::sql::build::call("coalesce", vec![left, right]),
         }
     }
 }
 
 /// Whether a FROM item merges columns of a join (USING or NATURAL).
-fn merges(twj: &TableWithJoins) -> bool {
+pub(crate) fn merges(twj: &TableWithJoins) -> bool {
     let nested = |tf: &TableFactor| match tf {
         TableFactor::NestedJoin {
             table_with_joins, ..

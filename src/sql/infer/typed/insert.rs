@@ -4,9 +4,7 @@
 //! a VALUES list, a SELECT (its `*` and `t.*` spelled out so each column
 //! is assigned), a parenthesized query, or the arms of a set operation.
 
-use sqlparser::ast::{
-    Expr, Ident, JoinConstraint, JoinOperator, SelectItem, SetExpr, SetQuantifier,
-};
+use sqlparser::ast::{Expr, Ident, SelectItem, SetExpr, SetQuantifier};
 
 use super::Typer;
 use crate::error::{Error, Result};
@@ -64,20 +62,9 @@ impl Typer<'_> {
                         SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..)
                     )
                 }) {
-                    let merged = sel.from.iter().flat_map(|t| &t.joins).any(|j| {
-                        matches!(
-                            &j.join_operator,
-                            JoinOperator::Join(c)
-                                | JoinOperator::Inner(c)
-                                | JoinOperator::Left(c)
-                                | JoinOperator::LeftOuter(c)
-                                | JoinOperator::Right(c)
-                                | JoinOperator::RightOuter(c)
-                                | JoinOperator::FullOuter(c)
-                                if matches!(c, JoinConstraint::Using(_) | JoinConstraint::Natural)
-                        )
-                    });
-                    if merged {
+                    // Left as `*` by `infer::using` only where a FROM
+                    // item's columns are not known.
+                    if sel.from.iter().any(crate::sql::infer::using::merges) {
                         return Err(Error::Unsupported(
                             "INSERT … SELECT * over a join with USING or NATURAL (list the columns)"
                                 .into(),
