@@ -385,6 +385,12 @@ impl Lookup for StoreLookup {
         use crate::types::schema::{parse_name, qualify};
         match parse_name(text).as_slice() {
             [rel] => {
+                let path = self.search_path();
+                // Only `public` to search (the common case, and every
+                // `nextval('s')` call): the bare name whatever it finds.
+                if path.iter().all(|s| s == crate::types::schema::PUBLIC) {
+                    return rel.clone();
+                }
                 let tables = self.tables();
                 let found = |name: &str| {
                     self.with_view(|v| v.relation(name).is_some())
@@ -395,8 +401,7 @@ impl Lookup for StoreLookup {
                                 .any(|i| t.index_storage_name(&i.name) == name)
                         })
                 };
-                self.search_path()
-                    .iter()
+                path.iter()
                     .map(|s| qualify(s, rel))
                     .find(|n| found(n))
                     .unwrap_or_else(|| rel.clone())

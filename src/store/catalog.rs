@@ -106,6 +106,9 @@ pub struct Catalog {
     /// The highest journal row published to `catalog.db`; rows up to it
     /// may be deleted from the journal.
     published: AtomicI64,
+    /// How many created schemas there are (`types::schema`): while none
+    /// is, statements need no name resolution (`exec::ddl::schema`).
+    schemas: std::sync::atomic::AtomicUsize,
     /// Bumped by every change to a table definition, staged ones included
     /// (compiled SQL depends on them).
     version: AtomicU64,
@@ -141,8 +144,10 @@ impl Catalog {
                 tables.insert(def.name.clone(), Arc::new(def));
             }
         }
+        let schemas = schema_count(&tables);
         Ok(Catalog {
             db: Mutex::new(db),
+            schemas: std::sync::atomic::AtomicUsize::new(schemas),
             tables: RwLock::new(tables),
             roles: RwLock::new(roles),
             published: AtomicI64::new(0),
@@ -224,7 +229,10 @@ impl Catalog {
                 .map_err(Error::from)?;
         }
         let def = Arc::new(def);
-        self.tables.write().insert(def.name.clone(), def.clone());
+        let mut tables = self.tables.write();
+        tables.insert(def.name.clone(), def.clone());
+        self.schemas.store(schema_count(&tables), Ordering::Release);
+        drop(tables);
         self.touch();
         Ok(def)
     }
@@ -242,7 +250,10 @@ impl Catalog {
             )
             .map_err(Error::from)?;
         }
-        self.tables.write().remove(name);
+        let mut tables = self.tables.write();
+        tables.remove(name);
+        self.schemas.store(schema_count(&tables), Ordering::Release);
+        drop(tables);
         self.touch();
         Ok(())
     }
@@ -600,6 +611,14 @@ pub struct View<'a> {
     temps: Option<&'a Temps>,
 }
 
+/// How many of `tables` are created schemas.
+fn schema_count(tables: &HashMap<String, Arc<TableDef>>) -> usize {
+    tables
+        .keys()
+        .filter(|k| k.starts_with(crate::types::schema::KEY_PREFIX))
+        .count()
+}
+
 impl<'a> View<'a> {
     /// The same view with the session's temporary tables over it.
     pub fn with_temps(self, temps: &'a Temps) -> View<'a> {
@@ -647,6 +666,16 @@ impl View<'_> {
             Some(staged) => staged.clone(),
             None => self.catalog.object(name),
         }
+    }
+
+    /// Whether any created schema exists as this session sees the catalog
+    /// (its open block's CREATE SCHEMA included).
+    pub fn has_schemas(&self) -> bool {
+        self.catalog.schemas.load(Ordering::Acquire) > 0
+            || self
+                .staged
+                .iter()
+                .any(|(k, d)| d.is_some() && k.starts_with(crate::types::schema::KEY_PREFIX))
     }
 
     /// Schema `name` (one created, not a built-in one), as this session

@@ -12,10 +12,13 @@ pub const PUBLIC: &str = "public";
 /// Schemas that exist without being created, and cannot be dropped.
 pub const BUILT_IN: &[&str] = &["public", "pg_catalog", "information_schema", "mosaic"];
 
-/// The catalog key of schema `name` (a character no identifier written in
-/// SQL holds keeps it apart from relations).
+/// What a schema's catalog key starts with (a character no identifier
+/// written in SQL holds keeps it apart from relations).
+pub const KEY_PREFIX: &str = "\u{1f}schema ";
+
+/// The catalog key of schema `name`.
 pub fn key(name: &str) -> String {
-    format!("\u{1f}schema {name}")
+    format!("{KEY_PREFIX}{name}")
 }
 
 /// The schema and bare name of a relation's catalog name: `s.t` is `t` in

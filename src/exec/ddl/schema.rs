@@ -340,7 +340,7 @@ pub fn resolve_names(sess: &Session, stmt: &mut Statement) -> Result<()> {
             }
         }
     }
-    if path.iter().all(|s| s == PUBLIC) && catalog_has_no_schemas(&catalog) {
+    if path.iter().all(|s| s == PUBLIC) && !catalog.has_schemas() {
         return Ok(());
     }
     let mut ctes = HashSet::new();
@@ -371,13 +371,6 @@ pub fn resolve_names(sess: &Session, stmt: &mut Statement) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn catalog_has_no_schemas(catalog: &View) -> bool {
-    !catalog
-        .objects()
-        .iter()
-        .any(|d| matches!(d.kind, RelKind::Schema(_)))
 }
 
 /// The name a CREATE of a relation gives it.

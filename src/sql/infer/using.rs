@@ -20,12 +20,38 @@ use crate::sql::Schema;
 /// Spell out `*` over merging joins in every query of `stmt`, before its
 /// result columns are described.
 pub fn spell_out_merged(stmt: &mut Statement, catalog: &dyn Schema) -> Result<()> {
+    // Most statements have no such `*`: they skip the CTE inference the
+    // visit below would do.
+    let mut any = false;
+    let _ = sqlparser::ast::Visit::visit(&*stmt, &mut StarOverMerge(&mut any));
+    if !any {
+        return Ok(());
+    }
     let mut v = Merged {
         env: Env::new(catalog, &[]),
     };
     match stmt.visit(&mut v) {
         ControlFlow::Break(e) => Err(e),
         ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
+/// Finds a SELECT with `*` whose FROM merges columns.
+struct StarOverMerge<'a>(&'a mut bool);
+
+impl sqlparser::ast::Visitor for StarOverMerge<'_> {
+    type Break = ();
+
+    fn pre_visit_select(&mut self, s: &Select) -> ControlFlow<()> {
+        let star = s
+            .projection
+            .iter()
+            .any(|i| matches!(i, SelectItem::Wildcard(_)));
+        if star && s.from.iter().any(merges) {
+            *self.0 = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
     }
 }
 
