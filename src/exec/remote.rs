@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::exec::Session;
 use crate::plan::RemoteScan;
 use crate::types::quote;
-use crate::types::shard::{literal, tombstoned_rids};
+use crate::types::shard::{literal, skip_tombstoned};
 use crate::types::Datum;
 
 mod serve;
@@ -539,10 +539,10 @@ pub fn load_shards(
 pub fn remote_shard_source(def: &crate::types::table::TableDef, r: &RemoteShard) -> String {
     let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
     format!(
-        "SELECT _rid, {} FROM temp.{} WHERE _rid NOT IN ({})",
+        "SELECT _rid, {} FROM temp.{} WHERE {}",
         cols.join(", "),
         quote(&r.temp),
-        tombstoned_rids(&literal(&r.shard))
+        skip_tombstoned(&literal(&r.shard))
     )
 }
 
@@ -591,7 +591,11 @@ pub fn tombstone_rows(
         sess.conn.queue_tombstones(&outgoing)?;
     }
     // Counted where this node holds the shard (its own, or a copy).
-    sess.conn.tombstone_collected(shard)
+    let n = sess.conn.tombstone_collected(shard)?;
+    if n > 0 {
+        sess.tombstoned.lock().insert(def.name.clone());
+    }
+    Ok(n)
 }
 
 /// Tombstone the rows in temp._mosaic_rids of a remote shard (see

@@ -39,6 +39,8 @@ pub struct Session {
     pub(super) copy: Option<copy::CopyState>,
     /// Tables written in the current transaction (sealed when they fill up).
     pub(super) written: HashSet<String>,
+    /// Tables it tombstoned shard rows of: checked for compaction at the next commit.
+    pub(crate) tombstoned: parking_lot::Mutex<HashSet<String>>,
     /// Unique-key values the current transaction wrote to tables other
     /// nodes share, held until it ends (`store::inflight`).
     pub(crate) held: crate::store::inflight::Held,
@@ -188,6 +190,7 @@ impl Session {
             stmt_ver,
             copy: None,
             written: HashSet::new(),
+            tombstoned: Default::default(),
             held: Default::default(),
             ddl: ddl::Block::default(),
             constraints_deferred: None,

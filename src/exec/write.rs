@@ -340,19 +340,34 @@ enum SealedTarget {
     Remote(crate::exec::remote::RemoteShard),
 }
 
-/// One sealed source of the target table: `sql` reads its live rows with
-/// `_rid` first.
+/// One sealed source of the target table.
 struct SealedSource {
+    /// Reads its live rows, `_rid` first: the shard's tombstones gathered,
+    /// or looked up row by row where the statement's condition reads
+    /// through an index (`plan::prune::keyed`).
     sql: String,
+    /// The same, tombstones looked up row by row: what reads the rows
+    /// marked in temp._mosaic_rids, few or many.
+    marked: String,
     target: SealedTarget,
 }
 
 impl SealedSource {
+    fn new(sql: String, shard: &str, keyed: bool, target: SealedTarget) -> SealedSource {
+        let marked = crate::types::shard::probe_per_row(&sql, shard);
+        SealedSource {
+            sql: if keyed { marked.clone() } else { sql },
+            marked,
+            target,
+        }
+    }
+
     /// Tombstone the rows in temp._mosaic_rids.
     fn tombstone_marked(&self, sess: &Session, def: &TableDef) -> Result<()> {
         match &self.target {
             SealedTarget::Local(id) => {
-                crate::exec::remote::tombstone_rows(sess, def, &id.0, &self.sql, None).map(|_| ())
+                crate::exec::remote::tombstone_rows(sess, def, &id.0, &self.marked, None)
+                    .map(|_| ())
             }
             SealedTarget::Remote(r) => crate::exec::remote::tombstone_remote(sess, def, r),
         }
@@ -370,19 +385,28 @@ fn sealed_sources(
     params: &[Datum],
 ) -> Result<Vec<SealedSource>> {
     let mut out = Vec::new();
+    let resolve = plan::column_resolver(def, alias);
+    let keyed = cond.is_some_and(|c| plan::prune::keyed(def, c, &resolve));
     for (s, meta) in candidate_shards(sess, def, alias, cond, params)? {
-        out.push(SealedSource {
-            sql: crate::store::shard::source(def, &meta, s.tombstones, true)?,
-            target: SealedTarget::Local(s.id.clone()),
-        });
+        let sql = crate::store::shard::source(def, &meta, s.tombstones, true)?;
+        out.push(SealedSource::new(
+            sql,
+            &s.id.0,
+            keyed,
+            SealedTarget::Local(s.id.clone()),
+        ));
     }
     if sess.peers_hold(def) {
-        let filter = plan::pushdown_filter(cond, &plan::column_resolver(def, alias));
+        let filter = plan::pushdown_filter(cond, &resolve);
         for r in crate::exec::remote::remote_shards(sess, def, filter, params)? {
-            out.push(SealedSource {
-                sql: crate::exec::remote::remote_shard_source(def, &r),
-                target: SealedTarget::Remote(r),
-            });
+            let sql = crate::exec::remote::remote_shard_source(def, &r);
+            let shard = r.shard.clone();
+            out.push(SealedSource::new(
+                sql,
+                &shard,
+                keyed,
+                SealedTarget::Remote(r),
+            ));
         }
     }
     Ok(out)
@@ -510,10 +534,11 @@ fn update(
             )
             .collect();
         let sql = format!(
-            "INSERT INTO {} ({}) SELECT {} FROM ({src}) AS {} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids){}",
+            "INSERT INTO {} ({}) SELECT {} FROM ({}) AS {} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids){}",
             quote(&def.name),
             cols.join(", "),
             values.join(", "),
+            source.marked,
             quote(&alias),
             returning.as_ref().map(|r| format!(" RETURNING {r}")).unwrap_or_default()
         );
@@ -579,7 +604,8 @@ fn delete(
         }
         if let Some(r) = &returning {
             let sql = format!(
-                "SELECT {r} FROM ({src}) AS {} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+                "SELECT {r} FROM ({}) AS {} WHERE _rid IN (SELECT rid FROM temp._mosaic_rids)",
+                source.marked,
                 quote(&alias)
             );
             let stmt = crate::sql::parse(&sql)?

@@ -432,9 +432,18 @@ impl Planner<'_> {
                 .filter(|_| occ.prunable)
                 .and_then(|f| prune::rtree_condition(&src.meta, &occ.def, f, &resolve, params))
         };
-        let read = |src: &ShardSource| match narrow(src) {
-            Some(c) => crate::types::shard::narrow(&src.sql, src.shard.tombstones, &c),
-            None => src.sql.clone(),
+        // A read through an index looks its few rows up in the tombstones
+        // one by one (`prune::keyed`: the statement's, not the shape's).
+        let keyed = filter.is_some_and(|f| occ.prunable && prune::keyed(&occ.def, f, &resolve));
+        let read = |src: &ShardSource| {
+            let sql = match keyed {
+                true => crate::types::shard::probe_per_row(&src.sql, &src.shard.id.0),
+                false => src.sql.clone(),
+            };
+            match narrow(src) {
+                Some(c) => crate::types::shard::narrow(&sql, src.shard.tombstones, &c),
+                None => sql,
+            }
         };
         if scan.kept.len() > GATHER_ABOVE {
             arms.push(self.gather(&occ.def, shards, &scan, &read));

@@ -19,8 +19,11 @@
 //! rows SQLite's case-insensitive LIKE would have returned.
 
 mod constant;
+mod keyed;
 mod like;
 mod spatial;
+
+pub use keyed::keyed;
 
 pub(crate) use spatial::{args, box_distance, constant as geometry_constant, name_of, param};
 

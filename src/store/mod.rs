@@ -25,6 +25,7 @@ mod manifest;
 mod replaced;
 pub mod results;
 pub mod scrub;
+mod sealing;
 pub mod segment;
 pub mod sequences;
 pub mod shard;
@@ -696,99 +697,6 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(Error::from);
         rids
-    }
-
-    /// Compact the shards of `table` that have lost at least half their rows
-    /// to tombstones.
-    pub fn compact(&self, table: &str) -> Result<()> {
-        let Some(def) = self.catalog.table(table) else {
-            return Ok(());
-        };
-        let candidates: Vec<ShardId> = {
-            let writer = self.writer.lock();
-            segment::live_shards(&writer, Some(table))?
-                .into_iter()
-                .filter(|s| s.tombstones > 0 && s.home.is_none())
-                .filter(|s| {
-                    self.meta(&s.id)
-                        .map(|m| s.tombstones as u64 * 2 >= m.row_count)
-                        .unwrap_or(false)
-                })
-                .map(|s| s.id)
-                .collect()
-        };
-        for id in candidates {
-            let writer = self.writer.lock();
-            let new =
-                segment::compact(&writer, &def, &self.shards_dir, &self.node_name, &id, |i| {
-                    self.meta(i)
-                })?;
-            drop(writer);
-            if let Some(meta) = new {
-                let meta = Arc::new(meta);
-                self.metas.write().insert(meta.id.clone(), meta.clone());
-                self.soundness.written(&self.shard_path(&meta.id), &meta.id);
-                tracing::debug!(table, old = %id, new = %meta.id, "compacted");
-            }
-        }
-        Ok(())
-    }
-
-    /// Seal full shards off `table`'s open segment while it holds at
-    /// least `shard_max_rows` rows.
-    pub fn seal_full(&self, table: &str) -> Result<()> {
-        loop {
-            let batch = self.prebuild(table)?.max(1);
-            for _ in 0..batch {
-                let max = self.options.shard_max_rows;
-                let full = segment::holds_at_least(&self.writer.lock(), table, max)?;
-                if !full || self.seal_one(table)?.is_none() {
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    /// When several full shards are waiting to be sealed (after a big COPY),
-    /// build their files in parallel first; each seal then finds its file
-    /// already written (shard files are named by content) and only commits.
-    /// A prebuilt file whose rows changed in the meantime is simply not
-    /// used, and removed at the next start.
-    /// Returns how many shards it built (at most two per core at a time,
-    /// to bound memory).
-    fn prebuild(&self, table: &str) -> Result<u64> {
-        let max = self.options.shard_max_rows;
-        let Some(def) = self.catalog.table(table) else {
-            return Ok(0);
-        };
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let (rows, full) = {
-            let writer = self.writer.lock();
-            if !segment::holds_at_least(&writer, table, 2 * max)? {
-                return Ok(0);
-            }
-            let full = (segment::count_rows(&writer, table)? / max).min(2 * workers as u64);
-            if full < 2 {
-                return Ok(0);
-            }
-            (segment::oldest_rows(&writer, &def, full * max)?, full)
-        };
-        let chunks: Vec<Vec<shard::Row>> = rows.chunks(max as usize).map(|c| c.to_vec()).collect();
-        let queue = Mutex::new(chunks);
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| loop {
-                    let Some(chunk) = queue.lock().pop() else { break };
-                    if let Err(e) = shard::write_shard(&self.shards_dir, &self.node_name, &def, chunk)
-                    {
-                        tracing::warn!(table, error = %e, "building a shard ahead of its seal failed");
-                    }
-                });
-            }
-        });
-        Ok(full)
     }
 }
 

@@ -251,6 +251,14 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
     );
     // An index lives in its table's schema (`temp` for a temporary table).
     let schema = def.segment_schema();
+    // A write's checks find the rows its statement wrote by their version
+    // (unique keys across shards, foreign keys): without this index each
+    // check read the whole open segment, so a write cost grew with it.
+    sql.push_str(&format!(
+        "CREATE INDEX IF NOT EXISTS {schema}.{} ON {}(_ver);",
+        quote(&version_index(&def.name)),
+        quote(&def.name)
+    ));
     for (i, key) in def.unique_keys().enumerate() {
         let name = if i == 0 && !def.primary_key.is_empty() {
             format!("{}_pkey", def.name)
@@ -293,6 +301,12 @@ pub fn create_table(conn: &Connection, def: &TableDef) -> Result<()> {
         ));
     }
     conn.execute_batch(&sql).map_err(Error::from)
+}
+
+/// The SQLite name of the index on an open segment's row versions (the
+/// unit separator keeps it apart from the names users give indexes).
+pub fn version_index(table: &str) -> String {
+    format!("\x1fver {table}")
 }
 
 pub fn key_name(def: &TableDef, key: &[usize]) -> String {
@@ -378,13 +392,12 @@ pub fn holds(conn: &Connection, id: &ShardId) -> Result<bool> {
 pub fn holds_at_least(conn: &Connection, table: &str, rows: u64) -> Result<bool> {
     let t = quote(table);
     let span: Option<i64> = conn
-        .query_row(
-            // One aggregate per SELECT: SQLite answers each from the
-            // key's b-tree in one seek.
-            &format!("SELECT (SELECT max(_key) FROM {t}) - (SELECT min(_key) FROM {t}) + 1"),
-            [],
-            |r| r.get(0),
-        )
+        // One aggregate per SELECT: SQLite answers each from the key's
+        // b-tree in one seek.
+        .prepare_cached(&format!(
+            "SELECT (SELECT max(_key) FROM {t}) - (SELECT min(_key) FROM {t}) + 1"
+        ))
+        .and_then(|mut st| st.query_row([], |r| r.get(0)))
         .map_err(Error::from)?;
     if span.unwrap_or(0) < rows as i64 {
         return Ok(false);

@@ -107,9 +107,9 @@ fn source_with(
         quote(&crate::types::shard::attach_name(&meta.id))
     );
     if tombstones > 0 {
-        sql.push_str(&format!(
-            " WHERE _rid NOT IN ({})",
-            crate::types::shard::tombstoned_rids(&crate::types::shard::literal(&meta.id.0))
+        sql.push_str(" WHERE ");
+        sql.push_str(&crate::types::shard::skip_tombstoned(
+            &crate::types::shard::literal(&meta.id.0),
         ));
     }
     Ok(sql)

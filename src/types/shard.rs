@@ -97,6 +97,27 @@ pub fn is_tombstoned(shard: &str, rid: &str) -> String {
     format!("EXISTS (SELECT 1 FROM main._mosaic_tombstones AS _tb WHERE _tb.shard_id = {shard} AND _tb.rid = {rid})")
 }
 
+/// The condition a shard's source ends in when the shard has tombstones:
+/// its rows not among the shard's tombstoned row keys (`shard` is SQL).
+/// SQLite gathers those keys into a set once per run of the statement, so
+/// a scan pays for each tombstone once and little per row.
+pub fn skip_tombstoned(shard: &str) -> String {
+    format!("_rid NOT IN ({})", tombstoned_rids(shard))
+}
+
+/// `source` (a shard's source SQL, as `store::shard::source` or a remote
+/// shard's source writes it) with its tombstones looked up row by row, in
+/// the tombstone set's index, instead of gathered first: what a read of
+/// few rows wants (a key lookup, the rows a write marked), since gathering
+/// costs every tombstone of the shard each time. The same rows either way.
+pub fn probe_per_row(source: &str, shard: &str) -> String {
+    let gathered = skip_tombstoned(&literal(shard));
+    match source.strip_suffix(&gathered) {
+        Some(head) => format!("{head}NOT {}", is_tombstoned(&literal(shard), "_rid")),
+        None => source.to_string(),
+    }
+}
+
 /// A digest of a shard's tombstone set, independent of order: two holders
 /// of a shard with equal digests hold the same set (but for a 2^-64
 /// chance). Each row key is mixed (splitmix64's finalizer) and the mixes

@@ -22,9 +22,14 @@ impl Session {
             return Ok(());
         }
         let written = std::mem::take(&mut self.written);
+        let tombstoned = std::mem::take(&mut *self.tombstoned.lock());
         for table in &written {
             if self.catalog().table(table).is_some() {
                 self.store.seal_full(table)?;
+            }
+        }
+        for table in &tombstoned {
+            if self.catalog().table(table).is_some() {
                 self.store.compact(table)?;
             }
         }

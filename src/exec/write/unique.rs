@@ -85,15 +85,17 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
                 sess.attach(std::slice::from_ref(&s.id))?;
                 // Through the shard's source: a column renamed since the
                 // shard was sealed is stored under its former name.
+                // A key lookup: each row found is looked up in the
+                // tombstones (`types::shard::probe_per_row`).
                 let probe = format!(
-                    "SELECT 1 FROM ({}) WHERE {} AND _rid NOT IN ({}) LIMIT 1",
+                    "SELECT 1 FROM ({}) WHERE {} AND NOT {} LIMIT 1",
                     crate::store::shard::source(def, meta, 0, true)?,
                     key.iter()
                         .enumerate()
                         .map(|(i, &c)| format!("{} = ?{}", quote(&def.columns[c].name), i + 1))
                         .collect::<Vec<_>>()
                         .join(" AND "),
-                    crate::types::shard::tombstoned_rids(&format!("?{}", key.len() + 1))
+                    crate::types::shard::is_tombstoned(&format!("?{}", key.len() + 1), "_rid")
                 );
                 let mut args = values.clone();
                 args.push(Datum::Text(s.id.0.clone()));

@@ -404,3 +404,55 @@ fn verify_covers_the_vec0_tables_and_rtrees() {
     assert!(!tamper("DELETE FROM _rtree_g WHERE id = 2"));
     assert!(!tamper("INSERT INTO _rtree_g VALUES (7, 0, 1, 0, 1)"));
 }
+
+/// A shard's source reads the same live rows whether its tombstones are
+/// gathered into a set or looked up row by row, over all of it and
+/// through its primary key.
+#[test]
+fn tombstones_skip_the_same_rows_gathered_or_probed_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = table();
+    let meta = write_shard(dir.path(), "", &t, rows()).unwrap();
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(crate::store::segment::TOMBSTONES)
+        .unwrap();
+    conn.execute(
+        &format!(
+            "ATTACH DATABASE ?1 AS {}",
+            quote(&crate::types::shard::attach_name(&meta.id))
+        ),
+        [shard_path(dir.path(), &meta.id).to_str().unwrap()],
+    )
+    .unwrap();
+    // Tombstone the rows of ids 1 and 3, whatever their row keys are.
+    let plain = source(&t, &meta, 0, true).unwrap();
+    conn.execute(
+        &format!(
+            "INSERT INTO _mosaic_tombstones SELECT ?1, _rid FROM ({plain}) WHERE id IN (1, 3)"
+        ),
+        [&meta.id.0],
+    )
+    .unwrap();
+    let gathered = source(&t, &meta, 2, true).unwrap();
+    let per_row = crate::types::shard::probe_per_row(&gathered, &meta.id.0);
+    assert_ne!(gathered, per_row, "the tombstone clause was not rewritten");
+    assert!(per_row.contains("NOT EXISTS"), "{per_row}");
+    let ids = |src: &str, filter: &str| -> Vec<i64> {
+        let mut st = conn
+            .prepare(&format!("SELECT id FROM ({src}) {filter} ORDER BY id"))
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    for filter in ["", "WHERE id = 1", "WHERE id = 2", "WHERE id IN (-7, 3)"] {
+        assert_eq!(ids(&gathered, filter), ids(&per_row, filter), "{filter}");
+    }
+    assert_eq!(ids(&per_row, ""), vec![-7, 2]);
+    // A source without tombstones has no clause to rewrite.
+    assert_eq!(
+        crate::types::shard::probe_per_row(&plain, &meta.id.0),
+        plain
+    );
+}
