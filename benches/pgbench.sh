@@ -6,7 +6,7 @@
 # on spare loopback ports in one temp dir, and runs against each, over TCP
 # with the same password: `pgbench -i -s SCALE` (wall time), then the
 # select-only script with `-M prepared` and `-M simple` at 1 and 4 clients
-# and the default TPC-B-like script at 4 clients, DURATION seconds each,
+# and the default TPC-B-like script at 1 and 4 clients, DURATION seconds each,
 # the two servers interleaved per line. Prints a markdown table on stdout.
 #
 # Usage: benches/pgbench.sh [SCALE] [DURATION]   (defaults 10 and 10)
@@ -86,5 +86,6 @@ done <<'RUNS'
 -S -M prepared, 4 clients -j 2|-S -M prepared -c 4 -j 2
 -S -M simple, 1 client|-S -M simple -c 1
 -S -M simple, 4 clients -j 2|-S -M simple -c 4 -j 2
+TPC-B (default script), 1 client|-c 1
 TPC-B (default script), 4 clients -j 2|-c 4 -j 2
 RUNS
