@@ -246,6 +246,9 @@ fn expand_query(q: &mut Query) -> Result<()> {
         if let Some(h) = &mut arm.having {
             *h = in_arm(h, set, &all)?;
         }
+        if exprs.is_empty() {
+            one_group(&mut arm)?;
+        }
         arms.push(SetExpr::Select(Box::new(arm)));
     }
     let projection = sel.projection.clone();
@@ -261,6 +264,62 @@ fn expand_query(q: &mut Query) -> Result<()> {
     });
     *q.body = body;
     order_by_outputs(q, &projection)
+}
+
+/// The arm grouping by the empty set is one group, rows or none, as a
+/// query with an aggregate is. An arm with no aggregate (`SELECT 1 …
+/// GROUPING SETS (())`) would be a plain query, a row per input row, and
+/// SQLite does not count one in HAVING: its first output becomes
+/// `COALESCE(e, pg_grouping_null(e))`, the same value, from an aggregate.
+fn one_group(arm: &mut sqlparser::ast::Select) -> Result<()> {
+    let mut aggregate = false;
+    let mut look = |e: &Expr| {
+        let _ = sqlparser::ast::visit_expressions(e, |x| {
+            if let Expr::Function(f) = x {
+                aggregate |= f.over.is_none()
+                    && crate::sql::validate::is_aggregate_name(
+                        &crate::sql::object_name(&f.name).to_ascii_lowercase(),
+                    );
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    };
+    for item in &arm.projection {
+        if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
+            look(e);
+        }
+    }
+    if let Some(h) = &arm.having {
+        look(h);
+    }
+    if aggregate {
+        return Ok(());
+    }
+    let grouped = |e: &Expr| crate::sql::build::call("coalesce", vec![e.clone(), null_of(e)]);
+    match arm.projection.first_mut() {
+        Some(SelectItem::ExprWithAlias { expr, .. }) => *expr = grouped(expr),
+        Some(item @ SelectItem::UnnamedExpr(_)) => {
+            let SelectItem::UnnamedExpr(e) = &*item else {
+                return Ok(());
+            };
+            // PostgreSQL's name for it: a column's or function's, or
+            // `?column?` for a constant or an operator.
+            let alias = match e {
+                Expr::Value(_) | Expr::BinaryOp { .. } | Expr::UnaryOp { .. } => {
+                    Ident::with_quote('"', "?column?")
+                }
+                _ => column_name(e).ok_or_else(|| {
+                    unsupported("an empty grouping set and no aggregate (name the first column)")
+                })?,
+            };
+            *item = SelectItem::ExprWithAlias {
+                expr: grouped(e),
+                alias,
+            };
+        }
+        _ => return Err(unsupported("an empty grouping set and no aggregate")),
+    }
+    Ok(())
 }
 
 /// The name PostgreSQL gives an unaliased select item (FigureColname), for
