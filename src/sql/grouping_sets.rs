@@ -35,6 +35,37 @@ pub fn expand(stmt: &mut Statement) -> Result<()> {
     }
 }
 
+/// `GROUP BY ()`, which sqlparser does not read, respelled `GROUP BY
+/// GROUPING SETS (())`: the one empty grouping set.
+pub(super) fn respell_empty_group(sql: &str) -> std::borrow::Cow<'_, str> {
+    // Cheap tests first: every statement passes here.
+    let empty_parens = sql
+        .match_indices('(')
+        .any(|(i, _)| sql[i + 1..].trim_start().starts_with(')'));
+    if !empty_parens || !super::table_query::has_word(sql, "group") {
+        return sql.into();
+    }
+    let Some((tokens, mut texts)) = super::tokens::with_text(sql) else {
+        return sql.into();
+    };
+    let solid = super::tokens::solid(&tokens);
+    let word = |k: usize, w: &str| super::tokens::is_word(&tokens[solid[k]], w);
+    let mut changed = false;
+    for k in 2..solid.len().saturating_sub(1) {
+        let parens = matches!(tokens[solid[k]], sqlparser::tokenizer::Token::LParen)
+            && matches!(tokens[solid[k + 1]], sqlparser::tokenizer::Token::RParen);
+        if parens && word(k - 1, "BY") && word(k - 2, "GROUP") {
+            texts[solid[k]] = "GROUPING SETS ((";
+            texts[solid[k + 1]] = "))";
+            changed = true;
+        }
+    }
+    if !changed {
+        return sql.into();
+    }
+    texts.concat().into()
+}
+
 fn unsupported(what: &str) -> Error {
     Error::Unsupported(format!("{what} with GROUPING SETS, ROLLUP or CUBE"))
 }

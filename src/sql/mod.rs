@@ -94,7 +94,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         .try_with_sql(&respell_l1_operator(&respell_lock_strengths(
             &ctas::type_column_list(&ctas::matview_data_clause(&roles::respell_create_user(
                 &table_query::respell_table_statements(&table_query::unwrap_insert_query(
-                    &merge::respell_default_values(sql),
+                    &merge::respell_default_values(&grouping_sets::respell_empty_group(sql)),
                 )),
             ))),
         )))
