@@ -591,8 +591,10 @@ pub fn tombstone_rows(
         sess.conn.queue_tombstones(&outgoing)?;
     }
     // Counted where this node holds the shard (its own, or a copy).
-    let n = sess.conn.tombstone_collected(shard)?;
-    if n > 0 {
+    let (n, total) = sess.conn.tombstone_collected(shard)?;
+    // Due for compaction (`Store::compact` looks again, after the commit).
+    let id = crate::types::shard::ShardId(shard.to_string());
+    if n > 0 && total > 0 && sess.store.meta(&id).is_ok_and(|m| total * 2 >= m.row_count) {
         sess.tombstoned.lock().insert(def.name.clone());
     }
     Ok(n)

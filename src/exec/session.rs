@@ -39,7 +39,7 @@ pub struct Session {
     pub(super) copy: Option<copy::CopyState>,
     /// Tables written in the current transaction (sealed when they fill up).
     pub(super) written: HashSet<String>,
-    /// Tables it tombstoned shard rows of: checked for compaction at the next commit.
+    /// Tables with a shard it tombstoned half the rows of: compacted at the next commit.
     pub(crate) tombstoned: parking_lot::Mutex<HashSet<String>>,
     /// Unique-key values the current transaction wrote to tables other
     /// nodes share, held until it ends (`store::inflight`).

@@ -173,18 +173,22 @@ impl Conn {
 
     /// Tombstone the rows of `shard` whose keys the statement collected in
     /// `temp._mosaic_rids`, counting them where this node holds the shard;
-    /// returns how many were new.
-    pub fn tombstone_collected(&self, shard: &str) -> Result<usize> {
+    /// returns how many were new, and how many the shard has now (0 where
+    /// this node does not hold it).
+    pub fn tombstone_collected(&self, shard: &str) -> Result<(usize, u64)> {
         let db = self.db();
-        let n = db.execute(
-            "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
-            [shard],
-        )?;
-        db.execute(
-            "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2",
-            params![n as i64, shard],
-        )?;
-        Ok(n)
+        let n = db
+            .prepare_cached(
+                "INSERT OR IGNORE INTO main._mosaic_tombstones(shard_id, rid) SELECT ?1, rid FROM temp._mosaic_rids",
+            )?
+            .execute([shard])?;
+        let total: Option<i64> = db
+            .prepare_cached(
+                "UPDATE main._mosaic_shards SET tombstones = tombstones + ?1 WHERE id = ?2 RETURNING tombstones",
+            )?
+            .query_row(params![n as i64, shard], |r| r.get(0))
+            .optional()?;
+        Ok((n, total.unwrap_or(0).max(0) as u64))
     }
 
     /// The nodes that tombstones of `table` queued here still have to
