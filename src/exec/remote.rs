@@ -594,7 +594,7 @@ pub fn tombstone_rows(
     let (n, total) = sess.conn.tombstone_collected(shard)?;
     // Due for compaction (`Store::compact` looks again, after the commit).
     let id = crate::types::shard::ShardId(shard.to_string());
-    if n > 0 && total > 0 && sess.store.meta(&id).is_ok_and(|m| total * 2 >= m.row_count) {
+    if n > 0 && total > 0 && sess.store.meta(&id).is_ok_and(|m| m.half_tombstoned(total)) {
         sess.tombstoned.lock().insert(def.name.clone());
     }
     Ok(n)

@@ -24,7 +24,7 @@ impl Store {
                 .filter(|s| s.tombstones > 0 && s.home.is_none())
                 .filter(|s| {
                     self.meta(&s.id)
-                        .map(|m| s.tombstones as u64 * 2 >= m.row_count)
+                        .map(|m| m.half_tombstoned(s.tombstones as u64))
                         .unwrap_or(false)
                 })
                 .map(|s| s.id)

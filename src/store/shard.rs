@@ -490,9 +490,7 @@ fn index_ddl(table: &TableDef) -> Vec<String> {
     let mut out = Vec::new();
     let mut lists: Vec<Vec<String>> = Vec::new();
     for ix in &table.indexes {
-        // Expression and partial indexes only speed reads; shards skip
-        // them, and pgvector's methods have nothing built.
-        if ix.is_general() || ix.method.is_some() {
+        if !ix.in_shards() {
             continue;
         }
         if ix.columns.is_empty() || ix.columns.iter().any(|c| table.column_index(c).is_none()) {

@@ -225,6 +225,12 @@ pub struct ShardMeta {
 }
 
 impl ShardMeta {
+    /// Whether a shard of this many tombstoned rows is due for compaction:
+    /// at least half its rows gone.
+    pub fn half_tombstoned(&self, tombstones: u64) -> bool {
+        tombstones * 2 >= self.row_count
+    }
+
     /// Statistics of the column named `name`, if the shard's schema has it.
     pub fn column(&self, name: &str) -> Option<&ColumnStats> {
         self.columns.iter().find(|c| c.name == name)

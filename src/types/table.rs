@@ -161,6 +161,13 @@ impl Index {
     pub fn is_general(&self) -> bool {
         self.predicate.is_some() || self.exprs.iter().any(|e| e.is_some())
     }
+
+    /// Whether shard files hold this index: a plain list of columns
+    /// (expression and partial indexes only speed reads, and pgvector's
+    /// methods have nothing built).
+    pub fn in_shards(&self) -> bool {
+        !self.is_general() && self.method.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

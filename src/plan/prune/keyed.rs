@@ -50,7 +50,7 @@ fn leads_an_index(table: &TableDef, pos: usize) -> bool {
         || table
             .indexes
             .iter()
-            .any(|ix| !ix.is_general() && ix.method.is_none() && ix.columns.first() == Some(name))
+            .any(|ix| ix.in_shards() && ix.columns.first() == Some(name))
 }
 
 /// A value that reads no column: a literal, a parameter, and signs,
