@@ -303,26 +303,11 @@ fn expand_query(q: &mut Query) -> Result<()> {
 /// SQLite does not count one in HAVING: its first output becomes
 /// `COALESCE(e, pg_grouping_null(e))`, the same value, from an aggregate.
 fn one_group(arm: &mut sqlparser::ast::Select) -> Result<()> {
-    let mut aggregate = false;
-    let mut look = |e: &Expr| {
-        let _ = sqlparser::ast::visit_expressions(e, |x| {
-            if let Expr::Function(f) = x {
-                aggregate |= f.over.is_none()
-                    && crate::sql::validate::is_aggregate_name(
-                        &crate::sql::object_name(&f.name).to_ascii_lowercase(),
-                    );
-            }
-            ControlFlow::<()>::Continue(())
-        });
-    };
-    for item in &arm.projection {
-        if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
-            look(e);
-        }
-    }
-    if let Some(h) = &arm.having {
-        look(h);
-    }
+    let has = crate::sql::validate::has_aggregate;
+    let aggregate = arm.projection.iter().any(|item| match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => has(e),
+        _ => false,
+    }) || arm.having.as_ref().is_some_and(has);
     if aggregate {
         return Ok(());
     }

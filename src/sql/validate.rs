@@ -304,7 +304,9 @@ fn loose_columns(e: &Expr) -> Vec<Expr> {
     v.out
 }
 
-fn has_aggregate(e: &Expr) -> bool {
+/// Whether `e` calls an aggregate of its own query level (one inside a
+/// subquery is the subquery's).
+pub(crate) fn has_aggregate(e: &Expr) -> bool {
     let mut found = false;
     let _ = sqlparser::ast::visit_expressions(e, |x| {
         match x {
