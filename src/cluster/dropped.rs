@@ -31,6 +31,7 @@ impl Cluster {
                 tracing::info!(entry = ?super::entry_name(e), "catalog change applied");
             }
         }
+        self.follow_renames();
         let kept = self.store.kept_dropped()?;
         if kept.is_empty() {
             return Ok(());

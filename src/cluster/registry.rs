@@ -288,6 +288,32 @@ impl Cluster {
         known
     }
 
+    /// Follow the tables renamed here (`Store::take_renamed`) in what the
+    /// registry says other nodes hold: a node that is down announced its
+    /// shards and unsealed rows under the old name, and a read of the
+    /// table must still find (or name) them. Blocking.
+    pub fn follow_renames(&self) {
+        let renames = self.store.take_renamed();
+        if renames.is_empty() {
+            return;
+        }
+        for h in self.registry.write().values_mut() {
+            for (old, new) in &renames {
+                for s in h.shards.iter_mut().filter(|s| s.table == *old) {
+                    s.table = new.clone();
+                }
+                for t in h.open_tables.iter_mut().filter(|t| *t == old) {
+                    *t = new.clone();
+                }
+            }
+        }
+        self.registry_changed();
+        self.save_registry();
+        if let Err(e) = self.refresh_holdings() {
+            tracing::warn!(error = %e, "cannot announce holdings after a rename");
+        }
+    }
+
     /// Keep the registry across restarts: after one, this node must still
     /// know what a node that is down now was holding.
     pub(super) fn save_registry(&self) {

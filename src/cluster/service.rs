@@ -196,7 +196,9 @@ impl Handler for Service {
                 blocking(move || {
                     entries
                         .iter()
-                        .try_for_each(|e| store.apply_entry(e).map(drop))
+                        .try_for_each(|e| store.apply_entry(e).map(drop))?;
+                    cluster.follow_renames();
+                    Ok(())
                 })
                 .await?;
                 Response::Done

@@ -104,6 +104,8 @@ pub struct Block {
     sequences: Vec<(String, crate::types::sequence::SequenceDef, i64)>,
     /// Sequences dropped: their values are forgotten once the drop commits.
     forget_sequences: Vec<String>,
+    /// Tables renamed (old name, new name), in order.
+    renamed: Vec<(String, String)>,
     /// The session's temporary tables, once the block changed them.
     temps: Option<crate::store::catalog::Temps>,
     /// Roles changed (`None`: dropped), in order, which the session sees
@@ -113,6 +115,12 @@ pub struct Block {
 }
 
 impl Block {
+    /// Whether the block renamed a table to `name` (ALTER TABLE … RENAME
+    /// TO): other nodes know it by its old name until COMMIT.
+    pub(crate) fn renamed_to(&self, name: &str) -> bool {
+        self.renamed.iter().any(|(_, new)| new == name)
+    }
+
     /// The block's view of the tables it changed.
     pub(crate) fn staged(&self) -> Staged {
         self.changes
@@ -496,15 +504,25 @@ pub fn publish(sess: &mut Session) -> Result<()> {
             tracing::warn!(table, error = %e, "building indexes into existing shards failed");
         }
     }
+    for (old, new) in &block.renamed {
+        if let Err(e) = sess.store.renamed_here(old, new) {
+            tracing::warn!(table = %new, error = %e, "following a rename in copies of other nodes' rows failed");
+        }
+    }
     match &sess.cluster {
         Some(c) => {
             c.catalog_changed();
+            c.follow_renames();
             if block.dropped_tables {
                 c.settle_dropped();
             }
         }
-        None if block.dropped_tables => sess.store.purge_all_dropped(),
-        None => {}
+        None => {
+            sess.store.take_renamed();
+            if block.dropped_tables {
+                sess.store.purge_all_dropped()
+            }
+        }
     }
     Ok(())
 }

@@ -183,7 +183,8 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
         &resolve,
         params,
     );
-    let peers = crate::exec::remote::peers_for(sess, &def, split.filter.as_ref(), &resolve, params);
+    let peers =
+        crate::exec::remote::peers_for(sess, &def, split.filter.as_ref(), &resolve, params)?;
     // With peers to ask, the fragment/merge split is what lets them
     // aggregate their own rows; alone, it pays off only over two shards or
     // more.

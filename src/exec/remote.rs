@@ -54,7 +54,7 @@ pub fn peers_matching(
 ) -> Result<Option<Vec<String>>> {
     let filter = filter.map(crate::sql::parse_expr).transpose()?;
     let resolve = crate::plan::column_resolver(def, &def.name);
-    Ok(peers_for(sess, def, filter.as_ref(), &resolve, params))
+    peers_for(sess, def, filter.as_ref(), &resolve, params)
 }
 
 /// The live peers to ask for rows of `def` matching `filter` (see
@@ -68,9 +68,30 @@ pub fn peers_for(
     filter: Option<&sqlparser::ast::Expr>,
     resolve: &dyn Fn(&[sqlparser::ast::Ident]) -> Option<usize>,
     params: &[Datum],
-) -> Option<Vec<String>> {
-    let peers = crate::exec::sources::peers(sess, def)?;
-    crate::plan::peers_for(&peers, def, filter, resolve, params)
+) -> Result<Option<Vec<String>>> {
+    let Some(peers) = crate::exec::sources::peers(sess, def)? else {
+        return Ok(None);
+    };
+    Ok(crate::plan::peers_for(&peers, def, filter, resolve, params))
+}
+
+/// Refuse a statement about a table this open block renamed, on a node
+/// that knows of other nodes: they (and the copies of their unsealed rows
+/// here) know the table by its old name until COMMIT, so what they hold
+/// of it could not be read, checked or changed.
+pub fn refuse_renamed_in_block(sess: &Session, tables: &[String]) -> Result<()> {
+    let Some(t) = tables.iter().find(|t| sess.ddl.renamed_to(t)) else {
+        return Ok(());
+    };
+    let others = sess.cluster.as_ref().is_some_and(|c| {
+        !c.members().is_empty() || c.registry().keys().any(|n| *n != sess.store.node_name)
+    });
+    if !others {
+        return Ok(());
+    }
+    Err(Error::Unsupported(format!(
+        "using table \"{t}\" in the transaction block that renamed it, in a cluster (commit the rename first)"
+    )))
 }
 
 /// Send `req` to every live peer (or those in `only`: the others hold
@@ -86,6 +107,7 @@ fn ask(
     only: Option<&[String]>,
     partial_ok: bool,
 ) -> Result<PeerRows> {
+    refuse_renamed_in_block(sess, tables)?;
     let Some(cluster) = sess.cluster.clone() else {
         return Ok(PeerRows::default());
     };
@@ -319,10 +341,11 @@ pub fn versions(
         columns: def.columns.clone(),
         oid: def.oid,
     };
+    let tables = std::slice::from_ref(&def.name);
+    refuse_renamed_in_block(sess, tables)?;
     let Some(cluster) = &sess.cluster else {
         return Ok(vec![]);
     };
-    let tables = std::slice::from_ref(&def.name);
     let answer = cluster.ask_peers(&sess.reads, tables, &req, None, false, None)?;
     if !answer.unreachable.is_empty() {
         return Err(Error::Unavailable(format!(
@@ -621,6 +644,7 @@ pub fn seal_peers_first(
     filter: Option<String>,
     params: &[Datum],
 ) -> Result<()> {
+    refuse_renamed_in_block(sess, &[table.to_string()])?;
     let Some(cluster) = sess.cluster.as_ref().filter(|_| sess.has_peers()) else {
         return Ok(());
     };

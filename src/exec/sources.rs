@@ -122,12 +122,15 @@ pub fn open_copies(sess: &Session, def: &TableDef) -> Result<Vec<(String, String
 }
 
 /// What the peers hold of `table`; `None` on a node alone.
-pub fn peers(sess: &Session, def: &TableDef) -> Option<Peers> {
+pub fn peers(sess: &Session, def: &TableDef) -> Result<Option<Peers>> {
     if def.is_temp() {
-        return None;
+        return Ok(None);
     }
-    let cluster = sess.cluster.as_ref()?;
-    Some(cluster.peer_shards(&sess.reads, &def.name))
+    crate::exec::remote::refuse_renamed_in_block(sess, std::slice::from_ref(&def.name))?;
+    let Some(cluster) = sess.cluster.as_ref() else {
+        return Ok(None);
+    };
+    Ok(Some(cluster.peer_shards(&sess.reads, &def.name)))
 }
 
 /// Everything the planner needs for `stmt`: each table it names, with its
@@ -142,7 +145,7 @@ pub fn snapshot(sess: &Session, stmt: &Statement, to_run: bool) -> Result<Snapsh
         };
         let sources = TableSources {
             shards: shard_sources(sess, &def, to_run)?,
-            peers: if to_run { peers(sess, &def) } else { None },
+            peers: if to_run { peers(sess, &def)? } else { None },
             open_copies: open_copies(sess, &def)?
                 .into_iter()
                 .map(|(_, sql)| sql)

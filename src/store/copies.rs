@@ -68,6 +68,17 @@ impl Copies {
         }
     }
 
+    /// Copies of table `old`'s rows are now of table `new` (ALTER TABLE …
+    /// RENAME TO), whichever node they came from.
+    pub fn rename_table(&self, old: &str, new: &str) -> Result<()> {
+        let db = self.writer.lock();
+        db.execute(
+            "UPDATE tables SET table_name = ?2 WHERE table_name = ?1",
+            [old, new],
+        )?;
+        Ok(())
+    }
+
     /// Forget every copy of `origin`'s rows (it copies them elsewhere now,
     /// or was forgotten).
     pub fn drop_origin(&self, origin: &str) -> Result<()> {

@@ -55,7 +55,7 @@ pub fn keep(db: &Connection, def: &TableDef) -> Result<Vec<ShardId>> {
         .map_or(0, |d| d.as_nanos());
     let kept = format!("_mosaic_dropped_{}_{nanos}", def.oid);
     let name = def.name.as_str();
-    if table_exists(db, name)? {
+    if segment::table_exists(db, name)? {
         for index in segment_indexes(db, name)? {
             db.execute_batch(&format!("DROP INDEX main.{}", quote(&index)))?;
         }
@@ -103,14 +103,20 @@ pub fn keep(db: &Connection, def: &TableDef) -> Result<Vec<ShardId>> {
 }
 
 /// Put back the data kept of the table `def` is a definition of (the same
-/// name and oid), the newest kept if there are several, in the transaction
-/// open on `db`; returns the definition it was dropped with and its
-/// shards, or `None` when nothing of it is kept.
-pub fn restore(db: &Connection, def: &TableDef) -> Result<Option<(TableDef, Vec<ShardId>)>> {
+/// oid), the newest kept if there are several, in the transaction open on
+/// `db`; returns the definition it was dropped with (under `def`'s name),
+/// its shards and the name it was dropped under, or `None` when nothing of
+/// it is kept. Kept under
+/// another name, the table was renamed (ALTER TABLE … RENAME TO drops the
+/// old name, which may arrive first): its data takes the new name.
+pub fn restore(
+    db: &Connection,
+    def: &TableDef,
+) -> Result<Option<(TableDef, Vec<ShardId>, String)>> {
     let found: Option<(String, String)> = db
         .query_row(
-            "SELECT segment, def FROM main._mosaic_dropped WHERE name = ?1 AND oid = ?2
-             ORDER BY segment DESC LIMIT 1",
+            "SELECT segment, def FROM main._mosaic_dropped WHERE oid = ?2
+             ORDER BY name = ?1 DESC, segment DESC LIMIT 1",
             rusqlite::params![def.name, def.oid],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -118,15 +124,22 @@ pub fn restore(db: &Connection, def: &TableDef) -> Result<Option<(TableDef, Vec<
     let Some((kept, json)) = found else {
         return Ok(None);
     };
-    let old: TableDef = serde_json::from_str(&json).map_err(Error::internal)?;
+    let mut old: TableDef = serde_json::from_str(&json).map_err(Error::internal)?;
+    let former = std::mem::replace(&mut old.name, def.name.clone());
+    let renamed = former != def.name;
     // A segment of that name no catalog table owns has no rows to lend.
     db.execute_batch(&format!("DROP TABLE IF EXISTS main.{}", quote(&def.name)))?;
-    if table_exists(db, &kept)? {
+    if segment::table_exists(db, &kept)? {
         db.execute_batch(&format!(
             "ALTER TABLE main.{} RENAME TO {}",
             quote(&kept),
             quote(&def.name)
         ))?;
+        if renamed {
+            // Its indexes went when it was kept; its CHECK constraints
+            // still carry the former name.
+            segment::rebuild(db, &old, &old)?;
+        }
     }
     db.execute(
         "INSERT OR IGNORE INTO main._mosaic_shards(id, table_name, tombstones, sealed_at, home)
@@ -141,7 +154,7 @@ pub fn restore(db: &Connection, def: &TableDef) -> Result<Option<(TableDef, Vec<
     )?;
     let ids = shard_ids(db, &kept)?;
     forget(db, &kept)?;
-    Ok(Some((old, ids)))
+    Ok(Some((old, ids, former)))
 }
 
 /// Drop what is kept under `kept`, in the transaction open on `db`;
@@ -195,14 +208,6 @@ fn forget(db: &Connection, kept: &str) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn table_exists(db: &Connection, name: &str) -> Result<bool> {
-    Ok(db.query_row(
-        "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1)",
-        [name],
-        |r| r.get(0),
-    )?)
 }
 
 /// The indexes MosaicDB made on a segment (not SQLite's own).
@@ -285,9 +290,12 @@ impl Store {
             let r = restore(&writer, def);
             segment::finish(&writer, r)?
         };
-        let Some((old, ids)) = restored else {
+        let Some((old, ids, former)) = restored else {
             return Ok(false);
         };
+        if former != def.name {
+            self.renamed_here(&former, &def.name)?;
+        }
         for id in &ids {
             self.metas.write().remove(id);
             self.meta(id)?;

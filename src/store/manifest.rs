@@ -95,6 +95,12 @@ impl Conn {
         segment::rebuild(self.db(), old, def)
     }
 
+    /// Move table `old`'s storage to `new`'s name (ALTER TABLE … RENAME
+    /// TO), in the open transaction.
+    pub fn rename_table(&self, old: &TableDef, new: &TableDef) -> Result<()> {
+        segment::rename(self.db(), old, new)
+    }
+
     /// Drop an index of an open segment.
     pub fn drop_index(&self, name: &str) -> Result<()> {
         self.batch(&format!("DROP INDEX IF EXISTS {}", quote(name)))

@@ -22,6 +22,7 @@ pub mod gate;
 pub mod inflight;
 mod lru;
 mod manifest;
+mod renamed;
 mod replaced;
 pub mod results;
 pub mod scrub;
@@ -121,6 +122,9 @@ pub struct Store {
     /// Other nodes' unsealed rows copied here (`copies`).
     pub copies: copies::Copies,
     pub copies_path: PathBuf,
+    /// Tables renamed here (old name, new name) that the cluster's record
+    /// of other nodes' holdings has not followed yet (`renamed`).
+    renamed: Mutex<Vec<(String, String)>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -182,6 +186,7 @@ impl Store {
             unsettled: Default::default(),
             copies,
             copies_path,
+            renamed: Mutex::new(Vec::new()),
         };
         store.recover()?;
         Ok(Arc::new(store))
@@ -260,10 +265,12 @@ impl Store {
     /// Bytes of the shard files of `table` this node holds (its own and
     /// copies); rows not sealed yet are not counted.
     pub fn table_bytes(&self, table: &str) -> u64 {
-        self.metas
-            .read()
-            .values()
-            .filter(|m| m.table == table && self.shard_path(&m.id).exists())
+        // By the manifest: a shard's metadata keeps the name it was sealed
+        // under, which a rename since left behind.
+        let live = segment::live_shards(&self.writer.lock(), Some(table)).unwrap_or_default();
+        live.iter()
+            .filter_map(|s| self.meta(&s.id).ok())
+            .filter(|m| self.shard_path(&m.id).exists())
             .map(|m| m.byte_size)
             .sum()
     }
@@ -398,6 +405,7 @@ impl Store {
                 hlc,
             } => {
                 self.replace_recreated(def, *hlc)?;
+                self.follow_rename(def, *hlc)?;
                 if self.catalog.table(name).is_none() {
                     self.restore_dropped(def, self.catalog.hlc_of(entry)?)?;
                 }
@@ -559,12 +567,14 @@ impl Store {
         }
         let meta = shard::read_meta(fetched)?;
         let writer = self.writer.lock();
-        match self.catalog.table(&meta.table) {
-            Some(def) if def.oid == table_oid => {}
-            _ => {
-                return Err(Error::NoSuchTable(meta.table.clone()));
-            }
-        }
+        // By identity: the table may have been renamed since the shard
+        // was sealed under the name its metadata keeps.
+        let Some(table) = (self.catalog.tables().into_iter())
+            .find(|d| d.oid == table_oid && d.is_table())
+            .map(|d| d.name.clone())
+        else {
+            return Err(Error::NoSuchTable(meta.table.clone()));
+        };
         if segment::holds(&writer, id)? {
             return Ok(false);
         }
@@ -586,7 +596,7 @@ impl Store {
                  VALUES (?1, ?2, (SELECT count(*) FROM _mosaic_tombstones WHERE shard_id = ?1), ?3, ?4)",
                 rusqlite::params![
                     id.0,
-                    meta.table,
+                    table,
                     chrono::Utc::now().timestamp_micros(),
                     meta.origin
                 ],

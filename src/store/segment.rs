@@ -21,8 +21,11 @@ pub use crate::types::shard::LiveShard;
 
 pub use crate::types::quote;
 pub use rebuild::{migrate_numeric, needs_rebuild, rebuild};
+pub(crate) use rename::table_exists;
+pub use rename::{rename, retag};
 
 mod rebuild;
+mod rename;
 
 /// The tombstone set: in segments.db, and in each fragment worker's own
 /// connection (the tombstones its statement sees of its one shard).

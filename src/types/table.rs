@@ -432,6 +432,36 @@ impl TableDef {
             .collect()
     }
 
+    /// Record on each serial or identity column that its implicit sequence
+    /// is its own, which is otherwise read from the sequence's name
+    /// (`<table>_<column>_seq`, as PostgreSQL named it): a rename of the
+    /// table or the column must not take the sequence from it.
+    pub fn freeze_sequence_owners(&mut self) {
+        let (name, rel) = (self.name.clone(), self.rel_name().to_string());
+        for c in &mut self.columns {
+            let Some(seq) = c.default.as_deref().and_then(sequence_name) else {
+                continue;
+            };
+            let own = crate::types::schema::beside(&name, &format!("{rel}_{}_seq", c.name));
+            if seq != own || c.sequence.as_ref().is_some_and(|s| s.owned_by.is_some()) {
+                continue;
+            }
+            let mut def = c.sequence_def();
+            def.owned_by = Some((name.clone(), c.name.clone()));
+            c.sequence = Some(Box::new(def));
+        }
+    }
+
+    /// The table whose columns' implicit sequences say they own them is
+    /// now named `new` (`freeze_sequence_owners` first).
+    pub fn sequence_owners_renamed(&mut self, old: &str, new: &str) {
+        for s in self.columns.iter_mut().filter_map(|c| c.sequence.as_mut()) {
+            if let Some((t, _)) = s.owned_by.as_mut().filter(|(t, _)| t == old) {
+                *t = new.to_string();
+            }
+        }
+    }
+
     /// Whether no column may be named `name` because shards may hold an
     /// older column by that name.
     pub fn name_taken_in_storage(&self, name: &str) -> bool {

@@ -41,7 +41,7 @@ mod columns;
 mod constraints;
 mod convert;
 mod identity;
-pub(super) use columns::keep_missing;
+pub(super) use columns::{freeze_names, keep_missing};
 pub(super) use identity::alter_table as alter_identity;
 mod retype;
 
@@ -96,6 +96,11 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     });
     if renames && at.operations.len() > 1 {
         return Err(Error::Syntax("syntax error at or near \",\"".into()));
+    }
+    if let [AlterTableOperation::RenameTable { table_name }] = &at.operations[..] {
+        let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
+        super::rename::rename_table(sess, &def, new)?;
+        return Ok(Outcome::Command("ALTER TABLE".into()));
     }
     // PostgreSQL runs the operations in passes, drops first, then new
     // columns, column attributes, keys, other constraints and defaults;
@@ -268,10 +273,9 @@ fn dispatch(sess: &mut Session, def: &mut TableDef, op: &AlterTableOperation) ->
             }
             Ok(())
         }
-        AlterTableOperation::RenameTable { .. } => Err(Error::Unsupported(
-            "ALTER TABLE … RENAME TO (a table's rows are stored under its name on every node)"
-                .into(),
-        )),
+        AlterTableOperation::RenameTable { .. } => {
+            Err(Error::Internal("RENAME TO is run on its own".into()))
+        }
         AlterTableOperation::RenameConstraint { old_name, new_name } => {
             constraints::rename(sess, def, &ident_name(old_name), &ident_name(new_name))
         }

@@ -46,7 +46,12 @@ pub(super) fn register(
         // CREATE SEQUENCE … OWNED BY it.
         let owned = |s: &String| match l.sequence(s) {
             Some((def, true)) => def.owned_by.is_some_and(|(t, c)| t == table && c == column),
-            // A serial column's implicit sequence is named after it.
+            // A serial column's implicit sequence is its own: recorded
+            // so once the table or the column was renamed, else named
+            // after it.
+            Some((def, false)) if def.owned_by.is_some() => {
+                def.owned_by.is_some_and(|(t, c)| t == table && c == column)
+            }
             Some((_, false)) => {
                 let (_, rel) = crate::types::schema::split(&table);
                 *s == crate::types::schema::beside(&table, &format!("{rel}_{column}_seq"))

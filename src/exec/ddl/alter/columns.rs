@@ -286,7 +286,13 @@ pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &st
             }
         }
     }
+    def.freeze_sequence_owners();
     let col = &mut def.columns[i];
+    if let Some(s) = col.sequence.as_mut() {
+        if let Some((_, c)) = s.owned_by.as_mut().filter(|(t, _)| *t == table) {
+            *c = new.to_string();
+        }
+    }
     col.former_names.retain(|f| f != new);
     col.former_names.push(old.to_string());
     col.name = new.to_string();
@@ -296,7 +302,7 @@ pub(super) fn rename(sess: &mut Session, def: &mut TableDef, old: &str, new: &st
 /// Give every constraint whose name PostgreSQL derived from column names
 /// (or from its place among the CHECKs) that name for good: PostgreSQL
 /// names a constraint once, when it is made.
-pub(super) fn freeze_names(def: &mut TableDef) {
+pub(in crate::exec::ddl) fn freeze_names(def: &mut TableDef) {
     def.altered.check_names = def.check_constraint_names().into_iter().map(Some).collect();
     let names: Vec<String> = def.unique.iter().map(|u| u.constraint_name(def)).collect();
     for (u, n) in def.unique.iter_mut().zip(names) {
