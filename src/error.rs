@@ -267,6 +267,9 @@ pub enum Error {
     /// 3F000.
     #[error("schema \"{0}\" does not exist")]
     NoSuchSchema(String),
+    /// 3D000.
+    #[error("database \"{0}\" does not exist")]
+    NoSuchDatabase(String),
     /// 3F000: CREATE of an unqualified name with no schema of the search
     /// path existing.
     #[error("no schema has been selected to create in")]
@@ -373,6 +376,7 @@ impl Error {
             Error::GeneratedAlways(_) => "428C9",
             Error::SchemaExists(_) => "42P06",
             Error::NoSuchSchema(_) | Error::NoSchemaSelected => "3F000",
+            Error::NoSuchDatabase(_) => "3D000",
             Error::ReservedName(_) => "42939",
             Error::DuplicateFunction(_) => "42723",
             Error::InvalidFunctionDefinition(_) => "42P13",

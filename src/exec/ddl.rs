@@ -262,6 +262,7 @@ fn statement(sess: &mut Session, stmt: &Statement) -> Result<Outcome> {
         } => drop(sess, object_type, *if_exists, *cascade, names),
         Statement::AlterTable(at) => alter::alter_table(sess, at),
         Statement::AlterView(av) => rename::alter_view(sess, av),
+        Statement::AlterSchema(a) => schema::alter(sess, a),
         Statement::CreateType {
             name,
             representation: Some(sqlparser::ast::UserDefinedTypeRepresentation::Enum { labels }),

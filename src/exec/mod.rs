@@ -641,6 +641,7 @@ fn classify(stmt: &Statement) -> Result<Kind> {
         | Statement::AlterType(_)
         | Statement::DropExtension(_)
         | Statement::CreateSchema { .. }
+        | Statement::AlterSchema(_)
         | Statement::CreateRole(_)
         | Statement::AlterRole { .. }
         | Statement::GrantRole(_)

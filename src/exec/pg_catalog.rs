@@ -8,6 +8,7 @@
 //! `::regclass`, `pg_get_userbyid`, …) are registered on the session's
 //! connection the first time it reads a catalog relation.
 
+mod access;
 mod activity;
 mod enums;
 pub(crate) mod foreign;
@@ -26,6 +27,7 @@ use crate::exec::Session;
 use crate::store::catalog::{Staged, Temps};
 use crate::store::udf::pg_catalog::Lookup;
 use crate::store::Store;
+use crate::types::schema::PUBLIC;
 use crate::types::table::{RelKind, TableDef};
 use crate::types::Datum;
 
@@ -103,17 +105,36 @@ pub(crate) struct Relation {
 /// created, each with its oid, name and (for a created one) definition,
 /// whose `access` holds its owner.
 pub(crate) fn schemas(sess: &Session) -> Vec<(i64, String, Option<Arc<TableDef>>)> {
+    let catalog = sess.catalog();
+    // Schema public has an owner and an access list, recorded once a
+    // GRANT or REVOKE changed them.
+    let public = catalog.schema(PUBLIC).unwrap_or_else(|| {
+        Arc::new(crate::types::schema::built_in(
+            crate::types::schema::PUBLIC,
+            &sess.bootstrap_role(),
+            PUBLIC_NAMESPACE,
+        ))
+    });
     let mut out: Vec<_> = objects::NAMESPACES
         .iter()
-        .map(|(oid, name)| (*oid, name.to_string(), None))
+        .map(|(oid, name)| {
+            let def = (*name == PUBLIC).then(|| public.clone());
+            (*oid, name.to_string(), def)
+        })
         .collect();
-    for d in sess.catalog().objects() {
-        if let RelKind::Schema(name) = &d.kind {
-            out.push((objects::namespace_oid(name), name.clone(), Some(d.clone())));
+    for d in catalog.objects() {
+        match &d.kind {
+            RelKind::Schema(name) if name != PUBLIC => {
+                out.push((objects::namespace_oid(name), name.clone(), Some(d.clone())));
+            }
+            _ => {}
         }
     }
     out
 }
+
+/// Schema public's oid (pg_namespace.oid).
+pub(crate) const PUBLIC_NAMESPACE: u32 = objects::PUBLIC_NS as u32;
 
 /// Every relation pg_class lists, indexes aside: the user's tables and
 /// views (`user`, the catalog's relations of every kind), then the system
@@ -318,33 +339,25 @@ impl Lookup for StoreLookup {
         table: &crate::store::udf::pg_catalog::RelationArg,
         privileges: &str,
     ) -> Result<bool> {
-        use crate::store::udf::pg_catalog::RelationArg;
-        let role = match role {
-            Some(r) if self.0.catalog.role(r).is_none() => {
-                return Err(crate::error::Error::NoSuchObject(format!(
-                    "role \"{r}\" does not exist"
-                )))
-            }
-            Some(r) => r.to_string(),
-            None => self.3.read().clone(),
-        };
-        let def = match table {
-            RelationArg::Oid(oid) => self.relation_by_oid(*oid),
-            RelationArg::Name(name) => {
-                let bare = name.strip_prefix("public.").unwrap_or(name);
-                match self.with_view(|v| v.relation(bare)) {
-                    Some(def) => Some(def),
-                    None if self.relation_oid(name).is_some() => None,
-                    None => return Err(crate::error::Error::NoSuchTable(name.to_string())),
-                }
-            }
-        };
-        let wanted = crate::exec::privileges::parse_privilege_list(privileges)?;
-        let Some(def) = def else {
-            // A system view or catalog: readable by everyone.
-            return Ok(wanted.is_some_and(|w| w & crate::types::acl::SELECT != 0));
-        };
-        Ok(wanted.is_some_and(|w| w & self.held(&role, &def) != 0))
+        self.table_access(role, table, privileges)
+    }
+
+    fn schema_privilege(
+        &self,
+        role: Option<&str>,
+        schema: &crate::store::udf::pg_catalog::RelationArg,
+        privileges: &str,
+    ) -> Result<Option<bool>> {
+        self.schema_access(role, schema, privileges)
+    }
+
+    fn database_privilege(
+        &self,
+        role: Option<&str>,
+        database: &crate::store::udf::pg_catalog::RelationArg,
+        privileges: &str,
+    ) -> Result<Option<bool>> {
+        self.database_access(role, database, privileges)
     }
 
     fn type_name(&self, oid: i64) -> Option<String> {

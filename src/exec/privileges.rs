@@ -76,10 +76,10 @@ pub fn read_token_refusal() -> Error {
     Error::PermissionDenied("permission denied: this session's token allows reading only".into())
 }
 
-/// `has_table_privilege`'s privilege text: a comma-separated list, any
-/// of which will do (`WITH GRANT OPTION` asks for what is never granted
-/// here).
-pub fn parse_privilege_list(text: &str) -> Result<Option<u32>> {
+/// `has_table_privilege`'s (`has_schema_privilege`'s) privilege text: a
+/// comma-separated list of the privileges in `applicable`, any of which
+/// will do (`WITH GRANT OPTION` asks for what is never granted here).
+pub fn parse_privilege_list(text: &str, applicable: u32) -> Result<Option<u32>> {
     let mut any = 0;
     let mut grant_option = false;
     for part in text.split(',') {
@@ -89,7 +89,7 @@ pub fn parse_privilege_list(text: &str) -> Result<Option<u32>> {
             None => (word.to_ascii_uppercase(), false),
         };
         grant_option |= option;
-        match acl::privilege(&word).filter(|p| acl::TABLE_ALL & p != 0) {
+        match acl::privilege(&word).filter(|p| applicable & p != 0) {
             Some(p) => any |= p,
             None => {
                 return Err(Error::InvalidParameter(format!(
@@ -277,10 +277,18 @@ impl Session {
 
     /// CREATE in schema public: as in PostgreSQL 15, only its owner (the
     /// database owner, here the bootstrap superuser) and superusers, unless
-    /// the right was granted (not built yet).
+    /// GRANT CREATE ON SCHEMA public gave it (the schema is then recorded,
+    /// and `check_schema` reads its access list).
     pub fn check_create(&self) -> Result<()> {
         if self.is_superuser() || self.acts_as(&self.bootstrap_role()) {
             return Ok(());
+        }
+        if self
+            .catalog()
+            .schema(crate::types::schema::PUBLIC)
+            .is_some()
+        {
+            return self.check_schema(crate::types::schema::PUBLIC, acl::CREATE);
         }
         Err(acl::denied("schema", "public"))
     }

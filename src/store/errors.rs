@@ -74,7 +74,7 @@ const KNOWN_STATES: &[&str] = &[
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
     "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18", "42601",
     "2201G", "2203A", "2203B", "2203C", "22033", "22036", "22038", "22039", "22000", "54000",
-    "2202E", "22021", "22P05",
+    "2202E", "22021", "22P05", "3F000", "3D000",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -117,6 +117,8 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         },
         "42P01" => Error::NoSuchTable(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
         "42704" => Error::NoSuchObject(m),
+        "3F000" => Error::NoSuchSchema(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
+        "3D000" => Error::NoSuchDatabase(m.split('"').nth(1).map(str::to_string).unwrap_or(m)),
         "42883" => Error::NoSuchFunction(
             m.strip_prefix("function ")
                 .and_then(|f| f.strip_suffix(" does not exist"))

@@ -39,6 +39,7 @@ mod math;
 pub(crate) mod numeric;
 mod ordered;
 pub mod pg_catalog;
+mod privileges;
 pub mod prng;
 mod regexp;
 mod search_path;

@@ -21,6 +21,29 @@ pub fn key(name: &str) -> String {
     format!("{KEY_PREFIX}{name}")
 }
 
+/// A built-in schema as a catalog object, as it is until a GRANT, REVOKE
+/// or ALTER SCHEMA changes it (only `public`'s can be changed, and is then
+/// recorded): owned by the database owner (`owner`), who holds USAGE and
+/// CREATE, and usable by everyone (PUBLIC holds USAGE), as in PostgreSQL
+/// 15.
+pub fn built_in(name: &str, owner: &str, oid: u32) -> crate::types::table::TableDef {
+    use crate::types::acl::{AclItem, CREATE, USAGE};
+    let item = |grantee: &str, privs| AclItem {
+        grantee: grantee.to_string(),
+        grantor: owner.to_string(),
+        privs,
+    };
+    let mut def = crate::types::table::TableDef {
+        name: key(name),
+        oid,
+        kind: crate::types::table::RelKind::Schema(name.to_string()),
+        ..Default::default()
+    };
+    def.access.owner = Some(owner.to_string());
+    def.access.acl = Some(vec![item(owner, USAGE | CREATE), item("", USAGE)]);
+    def
+}
+
 /// The schema and bare name of a relation's catalog name: `s.t` is `t` in
 /// `s`, and a name without a schema is in `public`.
 pub fn split(name: &str) -> (&str, &str) {

@@ -135,6 +135,13 @@ fn relations(
                     let name = object_name(n);
                     match sess.catalog().schema(&name) {
                         Some(def) => Ok(def),
+                        None if name == crate::types::schema::PUBLIC => {
+                            Ok(std::sync::Arc::new(crate::types::schema::built_in(
+                                crate::types::schema::PUBLIC,
+                                &sess.bootstrap_role(),
+                                crate::exec::pg_catalog::PUBLIC_NAMESPACE,
+                            )))
+                        }
                         None if crate::types::schema::BUILT_IN.contains(&name.as_str()) => Err(
                             Error::Unsupported(format!("GRANT or REVOKE ON SCHEMA {name}")),
                         ),

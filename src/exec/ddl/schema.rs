@@ -147,6 +147,76 @@ pub fn drop(
     Ok(Outcome::Command("DROP SCHEMA".into()))
 }
 
+/// `ALTER SCHEMA [IF EXISTS] s OWNER TO role` (schema `public` too: its
+/// owner and access list are then recorded), and `RENAME TO` of a created
+/// schema that holds nothing yet (its relations, types and functions keep
+/// their schema in their catalog names and their query text, so renaming
+/// one that holds some is refused with 0A000).
+pub fn alter(sess: &mut Session, a: &sqlparser::ast::AlterSchema) -> Result<Outcome> {
+    use sqlparser::ast::{AlterSchemaOperation, Owner};
+    let name = object_name(&a.name);
+    let def = match sess.catalog().schema(&name) {
+        Some(def) => def,
+        None if name == PUBLIC => std::sync::Arc::new(schema::built_in(
+            PUBLIC,
+            &sess.bootstrap_role(),
+            crate::exec::pg_catalog::PUBLIC_NAMESPACE,
+        )),
+        None if BUILT_IN.contains(&name.as_str()) => {
+            return Err(Error::Unsupported(format!("ALTER SCHEMA {name}")))
+        }
+        None if a.if_exists => {
+            super::missing_skipped(sess, "schema", &name);
+            return Ok(Outcome::Command("ALTER SCHEMA".into()));
+        }
+        None => return Err(Error::NoSuchSchema(name)),
+    };
+    match &a.operations[..] {
+        [AlterSchemaOperation::OwnerTo { owner }] => {
+            let role = match owner {
+                Owner::Ident(i) => ident_name(i),
+                Owner::CurrentRole | Owner::CurrentUser => sess.current_role(),
+                Owner::SessionUser => sess.session_user(),
+            };
+            let new = super::grant::owner_to(sess, &def, &role)?;
+            record(sess, &def.name, Some(new))?;
+        }
+        [AlterSchemaOperation::Rename { name: new }] => {
+            let new = object_name(new);
+            if BUILT_IN.contains(&name.as_str()) {
+                return Err(Error::Unsupported(format!("ALTER SCHEMA {name} RENAME TO")));
+            }
+            sess.check_owner(&def)?;
+            if exists(&sess.catalog(), &new) {
+                return Err(Error::SchemaExists(new));
+            }
+            if let Some(first) = members(&sess.catalog(), &name).first() {
+                return Err(Error::Unsupported(format!(
+                    "ALTER SCHEMA … RENAME TO of schema \"{name}\", which holds {} \"{}\"",
+                    crate::exec::privileges::noun(first),
+                    first.rel_name()
+                )));
+            }
+            let mut moved = (*def).clone();
+            moved.name = schema::key(&new);
+            moved.kind = RelKind::Schema(new);
+            record(sess, &def.name, None)?;
+            record(sess, &moved.name.clone(), Some(moved))?;
+        }
+        _ => {
+            return Err(Error::Unsupported(format!(
+                "ALTER SCHEMA … {}",
+                a.operations
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )))
+        }
+    }
+    Ok(Outcome::Command("ALTER SCHEMA".into()))
+}
+
 /// PostgreSQL's NOTICE naming what a DROP SCHEMA … CASCADE drops with the
 /// schema (a sequence owned by a table's column goes with the table
 /// unnamed).

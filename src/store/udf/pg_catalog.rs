@@ -89,6 +89,25 @@ pub trait Lookup: Send + Sync + 'static {
     ) -> crate::error::Result<bool> {
         Ok(true)
     }
+    /// `has_schema_privilege([role,] schema, privileges)`: the schema by
+    /// name or oid (`None`: no schema has that oid).
+    fn schema_privilege(
+        &self,
+        _role: Option<&str>,
+        _schema: &RelationArg,
+        _privileges: &str,
+    ) -> crate::error::Result<Option<bool>> {
+        Ok(Some(true))
+    }
+    /// `has_database_privilege([role,] database, privileges)`.
+    fn database_privilege(
+        &self,
+        _role: Option<&str>,
+        _database: &RelationArg,
+        _privileges: &str,
+    ) -> crate::error::Result<Option<bool>> {
+        Ok(Some(true))
+    }
 }
 
 /// A relation as a function's argument names it: by oid or by name.
@@ -353,12 +372,7 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     ] {
         constant(conn, name, n, Value::Null)?;
     }
-    for (name, n) in [
-        ("has_schema_privilege", 2),
-        ("has_schema_privilege", 3),
-        ("has_database_privilege", 2),
-        ("has_database_privilege", 3),
-    ] {
+    for (name, n) in [("has_database_privilege", 2), ("has_database_privilege", 3)] {
         constant(conn, name, n, Value::Integer(1))?;
     }
     constant(conn, "pg_relation_is_publishable", 1, Value::Integer(0))?;
@@ -508,35 +522,6 @@ fn register_sizes(
     })
 }
 
-/// `has_table_privilege([role,] table, privileges)`.
-fn register_privileges(
-    conn: &Connection,
-    lookup: &Arc<dyn Lookup>,
-    flags: FunctionFlags,
-) -> rusqlite::Result<()> {
-    for n in [2usize, 3] {
-        let l = lookup.clone();
-        conn.create_scalar_function("has_table_privilege", n as i32, flags, move |c| {
-            let args: Vec<Value> = (0..n)
-                .map(|i| Value::try_from(c.get_raw(i)).unwrap_or(Value::Null))
-                .collect();
-            if args.contains(&Value::Null) {
-                return Ok(Value::Null);
-            }
-            let role = (n == 3).then(|| text(c, 0)).flatten();
-            let privileges = text(c, n - 1).unwrap_or_default();
-            let table = match &args[n - 2] {
-                Value::Integer(oid) => RelationArg::Oid(*oid),
-                _ => RelationArg::Name(text(c, n - 2).unwrap_or_default()),
-            };
-            l.table_privilege(role.as_deref(), &table, &privileges)
-                .map(|b| Value::Integer(b as i64))
-                .map_err(crate::store::errors::fail)
-        })?;
-    }
-    Ok(())
-}
-
 /// `pg_get_function_result`, `pg_get_function_arguments`,
 /// `pg_get_function_identity_arguments` and `pg_function_is_visible` of
 /// a SQL function (psql's `\\df`).
@@ -604,7 +589,7 @@ pub fn register_lookup(conn: &Connection, lookup: Arc<dyn Lookup>) -> rusqlite::
     let flags = FunctionFlags::SQLITE_UTF8; // the catalog changes under a prepared statement
     register_sizes(conn, &lookup, flags)?;
     register_functions(conn, &lookup, flags)?;
-    register_privileges(conn, &lookup, flags)?;
+    super::privileges::register(conn, &lookup, flags)?;
     super::search_path::register(conn, &lookup, flags)?;
     let l = lookup.clone();
     conn.create_scalar_function("pg_get_userbyid", 1, flags, move |c| {

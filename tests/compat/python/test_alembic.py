@@ -122,3 +122,74 @@ def test_alembic_autogenerates_upgrades_and_downgrades(engine):
     with engine.connect() as conn:
         names = sa.inspect(conn).get_table_names()
         assert not [n for n in names if n.startswith(p)]
+
+
+def test_alembic_renames_a_table_with_its_rows_and_references(engine):
+    """op.rename_table in a migration's transaction: the rows, the key,
+    the foreign key that references the table and the serial follow it,
+    and reflection and autogenerate see the new name."""
+    p = "rn" + uuid.uuid4().hex[:8]
+    first = models(p, True)
+    with engine.begin() as conn:
+        run(conn, script(conn, first, p).upgrade_ops.ops, p)
+    with engine.begin() as conn:
+        a = conn.execute(
+            sa.text(f"INSERT INTO {p}_author (name) VALUES ('Le Guin') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            sa.text(f"INSERT INTO {p}_book (title, author_id) VALUES ('Earthsea', :a)"),
+            {"a": a},
+        )
+
+    with engine.begin() as conn:
+        ops = Operations(MigrationContext.configure(conn))
+        ops.rename_table(f"{p}_author", f"{p}_writer")
+
+    with engine.connect() as conn:
+        insp = sa.inspect(conn)
+        names = [n for n in insp.get_table_names() if n.startswith(p)]
+        assert sorted(names) == [f"{p}_book", f"{p}_writer"]
+        fks = insp.get_foreign_keys(f"{p}_book")
+        assert [(fk["name"], fk["referred_table"]) for fk in fks] == [
+            (f"fk_{p}_book_author", f"{p}_writer")
+        ]
+        assert insp.get_pk_constraint(f"{p}_writer")["constrained_columns"] == ["id"]
+        rows = conn.execute(
+            sa.text(
+                f"SELECT w.name, b.title FROM {p}_book b JOIN {p}_writer w ON w.id = b.author_id"
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [("Le Guin", "Earthsea")]
+        # The model under the new name is what the database has.
+        renamed = sa.MetaData()
+        sa.Table(
+            f"{p}_writer",
+            renamed,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("name", sa.String(100), nullable=False, unique=True),
+        )
+        book = sa.Table(
+            f"{p}_book",
+            renamed,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("title", sa.String(200), nullable=False),
+            sa.Column("pages", sa.Integer, nullable=True),
+            sa.Column(
+                "author_id",
+                sa.Integer,
+                sa.ForeignKey(f"{p}_writer.id", name=f"fk_{p}_book_author"),
+                nullable=True,
+            ),
+        )
+        sa.Index(f"ix_{p}_book_title", book.c.title)
+        assert diff(conn, renamed, p) == []
+    with engine.begin() as conn:
+        second = conn.execute(
+            sa.text(f"INSERT INTO {p}_writer (name) VALUES ('Butler') RETURNING id")
+        ).scalar_one()
+        assert second > a
+        with pytest.raises(sa.exc.IntegrityError):
+            with conn.begin_nested():
+                conn.execute(sa.text(f"INSERT INTO {p}_writer (name) VALUES ('Le Guin')"))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP TABLE {p}_book, {p}_writer"))

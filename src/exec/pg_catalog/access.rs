@@ -1,0 +1,155 @@
+//! What `has_table_privilege`, `has_schema_privilege` and
+//! `has_database_privilege` answer: the privileges a role holds on a
+//! relation, a schema or the database, from their owners and access
+//! lists.
+
+use std::sync::Arc;
+
+use super::{derived_oid, objects, StoreLookup};
+use crate::error::Result;
+use crate::store::udf::pg_catalog::Lookup;
+use crate::types::table::RelKind;
+
+impl StoreLookup {
+    /// A `has_…_privilege` function's role: the one named, which must
+    /// exist, or the current one.
+    fn role_arg(&self, role: Option<&str>) -> Result<String> {
+        match role {
+            Some(r) if self.0.catalog.role(r).is_none() => Err(crate::error::Error::NoSuchObject(
+                format!("role \"{r}\" does not exist"),
+            )),
+            Some(r) => Ok(r.to_string()),
+            None => Ok(self.3.read().clone()),
+        }
+    }
+
+    pub(super) fn table_access(
+        &self,
+        role: Option<&str>,
+        table: &crate::store::udf::pg_catalog::RelationArg,
+        privileges: &str,
+    ) -> Result<bool> {
+        use crate::store::udf::pg_catalog::RelationArg;
+        let role = self.role_arg(role)?;
+        let def = match table {
+            RelationArg::Oid(oid) => self.relation_by_oid(*oid),
+            RelationArg::Name(name) => {
+                let bare = name.strip_prefix("public.").unwrap_or(name);
+                match self.with_view(|v| v.relation(bare)) {
+                    Some(def) => Some(def),
+                    None if self.relation_oid(name).is_some() => None,
+                    None => return Err(crate::error::Error::NoSuchTable(name.to_string())),
+                }
+            }
+        };
+        let wanted = crate::exec::privileges::parse_privilege_list(
+            privileges,
+            crate::types::acl::TABLE_ALL,
+        )?;
+        let Some(def) = def else {
+            // A system view or catalog: readable by everyone.
+            return Ok(wanted.is_some_and(|w| w & crate::types::acl::SELECT != 0));
+        };
+        Ok(wanted.is_some_and(|w| w & self.held(&role, &def) != 0))
+    }
+
+    pub(super) fn schema_access(
+        &self,
+        role: Option<&str>,
+        schema: &crate::store::udf::pg_catalog::RelationArg,
+        privileges: &str,
+    ) -> Result<Option<bool>> {
+        use crate::store::udf::pg_catalog::RelationArg;
+        let role = self.role_arg(role)?;
+        let created = self.with_view(|v| {
+            (v.objects().into_iter())
+                .filter_map(|d| match &d.kind {
+                    RelKind::Schema(n) => Some((n.clone(), d.clone())),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        });
+        let name = match schema {
+            RelationArg::Name(n) => n.clone(),
+            RelationArg::Oid(oid) => {
+                let built_in = objects::NAMESPACES.iter().find(|(o, _)| o == oid);
+                match built_in.map(|(_, n)| n.to_string()).or_else(|| {
+                    (created.iter())
+                        .find(|(n, _)| objects::namespace_oid(n) == *oid)
+                        .map(|(n, _)| n.clone())
+                }) {
+                    Some(n) => n,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
+        let def = match created.into_iter().find(|(n, _)| *n == name) {
+            Some((_, d)) => d,
+            None if crate::types::schema::BUILT_IN.contains(&name.as_str())
+                || name.starts_with("pg_temp") =>
+            {
+                let oid = objects::namespace_oid(&name) as u32;
+                Arc::new(crate::types::schema::built_in(&name, &boot, oid))
+            }
+            None => return Err(crate::error::Error::NoSuchSchema(name)),
+        };
+        let applicable = crate::types::acl::USAGE | crate::types::acl::CREATE;
+        let wanted = crate::exec::privileges::parse_privilege_list(privileges, applicable)?;
+        Ok(Some(
+            wanted.is_some_and(|w| w & self.held(&role, &def) != 0),
+        ))
+    }
+
+    /// The one database, `mosaic`: its owner (the bootstrap user) and
+    /// superusers hold CREATE, CONNECT and TEMPORARY, everyone else CONNECT
+    /// and TEMPORARY (PUBLIC's, as in PostgreSQL).
+    pub(super) fn database_access(
+        &self,
+        role: Option<&str>,
+        database: &crate::store::udf::pg_catalog::RelationArg,
+        privileges: &str,
+    ) -> Result<Option<bool>> {
+        use crate::store::udf::pg_catalog::RelationArg;
+        let role = self.role_arg(role)?;
+        match database {
+            RelationArg::Name(n) if n != "mosaic" => {
+                return Err(crate::error::Error::NoSuchDatabase(n.clone()))
+            }
+            RelationArg::Oid(o) if *o != derived_oid("database", "mosaic") => return Ok(None),
+            _ => {}
+        }
+        const CREATE: u32 = 1;
+        const CONNECT: u32 = 2;
+        const TEMPORARY: u32 = 4;
+        let (mut wanted, mut grant_option) = (0, false);
+        for part in privileges.split(',') {
+            let word = part.trim().to_ascii_uppercase();
+            let (word, option) = match word.strip_suffix(" WITH GRANT OPTION") {
+                Some(w) => (w.trim().to_string(), true),
+                None => (word, false),
+            };
+            grant_option |= option;
+            wanted |= match word.as_str() {
+                "CREATE" => CREATE,
+                "CONNECT" => CONNECT,
+                "TEMPORARY" | "TEMP" => TEMPORARY,
+                _ => {
+                    return Err(crate::error::Error::InvalidParameter(format!(
+                        "unrecognized privilege type: \"{}\"",
+                        part.trim()
+                    )))
+                }
+            };
+        }
+        let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
+        let owner =
+            (self.0.catalog).with_roles(|r| r.is_superuser(&role) || r.has_privs_of(&role, &boot));
+        let held = if owner {
+            CREATE | CONNECT | TEMPORARY
+        } else {
+            CONNECT | TEMPORARY
+        };
+        Ok(Some((owner || !grant_option) && wanted & held != 0))
+    }
+}
