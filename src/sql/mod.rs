@@ -55,6 +55,7 @@ pub mod functions;
 pub mod grouping_sets;
 pub mod index;
 pub mod index_expr;
+mod interval_precision;
 pub mod joined_writes;
 mod json_path;
 pub mod json_records;
@@ -94,7 +95,9 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         .try_with_sql(&respell_l1_operator(&respell_lock_strengths(
             &ctas::type_column_list(&ctas::matview_data_clause(&roles::respell_create_user(
                 &table_query::respell_table_statements(&table_query::unwrap_insert_query(
-                    &merge::respell_default_values(&grouping_sets::respell_empty_group(sql)),
+                    &merge::respell_default_values(&grouping_sets::respell_empty_group(
+                        &interval_precision::respell(sql),
+                    )),
                 )),
             ))),
         )))

@@ -13,6 +13,8 @@
 //! operations of `arith` on it.
 
 mod arith;
+mod range;
+pub use range::Range;
 #[cfg(test)]
 mod tests;
 

@@ -375,11 +375,12 @@ fn refused(e: &Expr) -> Option<&'static str> {
     })
 }
 
-/// `INTERVAL '…'` as its stored text. A field qualifier is read where it
-/// names the unit of a bare number (`INTERVAL '2' HOUR`); others, which
-/// PostgreSQL uses to drop lower fields, are refused.
+/// `INTERVAL '…' [qualifier]` as its stored text: read and kept as the
+/// qualifier says (`types::interval::Range`: `INTERVAL '1.5' DAY` is
+/// `1 day`), the seconds rounded to a precision given (`SECOND(2)`,
+/// `DAY TO SECOND(2)`).
 fn interval_literal(iv: &sqlparser::ast::Interval) -> Result<Expr> {
-    use crate::types::interval::Interval;
+    use crate::types::interval::{Interval, Range};
     let text = match iv.value.as_ref() {
         Expr::Value(v) => match &v.value {
             Value::SingleQuotedString(s) | Value::EscapedStringLiteral(s) => s.clone(),
@@ -388,17 +389,35 @@ fn interval_literal(iv: &sqlparser::ast::Interval) -> Result<Expr> {
         },
         _ => return Err(unsupported("INTERVAL of an expression")),
     };
-    let plain = iv.leading_precision.is_none()
-        && iv.last_field.is_none()
-        && iv.fractional_seconds_precision.is_none();
-    let input = match &iv.leading_field {
-        None if plain => text,
-        Some(f) if plain && text.trim().parse::<f64>().is_ok() => {
-            format!("{} {}", text.trim(), field_name(f))
+    let range = match &iv.leading_field {
+        None if iv.last_field.is_none() => None,
+        None => return Err(unsupported("INTERVAL with this field qualifier")),
+        Some(f) => {
+            let last = iv.last_field.as_ref().map(field_name);
+            match Range::of(&field_name(f), last.as_deref()) {
+                Some(r) => Some(r),
+                None => return Err(unsupported("INTERVAL with this field qualifier")),
+            }
         }
-        _ => return Err(unsupported("INTERVAL with a field qualifier")),
     };
-    Ok(string(&Interval::parse(&input)?.format()))
+    // SECOND(p) alone, or `… TO SECOND(p)`.
+    let precision = match (range, iv.leading_precision, iv.fractional_seconds_precision) {
+        (_, None, None) => None,
+        (Some(Range::Second), Some(p), None) | (Some(_), None, Some(p))
+            if range.is_some_and(Range::has_seconds) =>
+        {
+            Some(p)
+        }
+        _ => return Err(unsupported("INTERVAL with this precision")),
+    };
+    let precision = match precision {
+        Some(p) if p > 6 => Some(6),
+        Some(p) => Some(p as u32),
+        None => None,
+    };
+    Ok(string(
+        &Interval::parse_qualified(&text, range, precision)?.format(),
+    ))
 }
 
 /// `TYPE 'literal'` as a cast of the (rewritten) literal.
