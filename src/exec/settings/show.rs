@@ -15,6 +15,11 @@ fn show_name(stmt: &Statement) -> String {
         return String::new();
     };
     let words: Vec<String> = variable.iter().map(|i| i.value.to_lowercase()).collect();
+    // sqlparser takes SESSION in `SHOW SESSION AUTHORIZATION` for a scope
+    // and leaves the one word (a bare `SHOW authorization` reads the same).
+    if words == ["authorization"] {
+        return "session authorization".into();
+    }
     let spaced = words.join(" ");
     match spaced.as_str() {
         "time zone" | "transaction isolation level" | "session authorization" => spaced,
