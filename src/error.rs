@@ -15,6 +15,9 @@ pub enum Error {
     NoSuchColumn(String),
     #[error("relation \"{0}\" already exists")]
     TableExists(String),
+    /// 42P07: SET SCHEMA into a schema holding a relation of that name.
+    #[error("relation \"{0}\" already exists in schema \"{1}\"")]
+    ExistsInSchema(String, String),
     #[error("{0}")]
     ObjectExists(String),
     #[error("{0}")]
@@ -292,7 +295,7 @@ impl Error {
             Error::Syntax(_) => "42601",
             Error::NoSuchTable(_) => "42P01",
             Error::NoSuchColumn(_) => "42703",
-            Error::TableExists(_) => "42P07",
+            Error::TableExists(_) | Error::ExistsInSchema(..) => "42P07",
             Error::ObjectExists(_) => "42710",
             Error::NoSuchObject(_) => "42704",
             Error::InvalidArgumentForLog(_) => "2201E",

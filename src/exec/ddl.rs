@@ -56,13 +56,16 @@ pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result
         crate::exec::PreParsedDdl::AlterIdentity(a) => {
             a.table = schema::resolve_relation(sess, &a.table)
         }
+        // Resolved where it runs (IF EXISTS).
+        crate::exec::PreParsedDdl::SetSchema(_) => {}
     }
     let ddl = &ddl;
     let target = match ddl {
-        crate::exec::PreParsedDdl::AlterSequence(a) => &a.name,
-        crate::exec::PreParsedDdl::AlterIdentity(a) => &a.table,
+        crate::exec::PreParsedDdl::AlterSequence(a) => Some(&a.name),
+        crate::exec::PreParsedDdl::AlterIdentity(a) => Some(&a.table),
+        crate::exec::PreParsedDdl::SetSchema(_) => None,
     };
-    if let Some(def) = sess.catalog().object(target) {
+    if let Some(def) = target.and_then(|t| sess.catalog().object(t)) {
         sess.check_owner(&def)?;
     }
     match ddl {
@@ -71,6 +74,7 @@ pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result
             Error::Unsupported(format!("ALTER TABLE on temporary table \"{}\"", a.table)),
         ),
         crate::exec::PreParsedDdl::AlterIdentity(a) => alter::alter_identity(sess, a),
+        crate::exec::PreParsedDdl::SetSchema(set) => rename::set_schema(sess, set),
     }
 }
 pub mod temp;

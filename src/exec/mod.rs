@@ -142,6 +142,7 @@ impl Kind {
 pub enum PreParsedDdl {
     AlterSequence(crate::sql::alter_sequence::AlterSequence),
     AlterIdentity(crate::sql::alter_identity::AlterIdentity),
+    SetSchema(crate::sql::set_schema::SetSchema),
 }
 
 /// A parsed, classified and typed statement, ready to bind and run.
@@ -213,8 +214,12 @@ fn preclassify(sql: &str) -> Option<Result<Kind>> {
     }
 }
 
-/// ALTER SEQUENCE, and ALTER TABLE's identity column actions.
+/// ALTER SEQUENCE, ALTER TABLE's identity column actions, and ALTER TABLE
+/// | VIEW … SET SCHEMA.
 fn pre_parse_alter(sql: &str) -> Option<Result<Kind>> {
+    if let Some(set) = crate::sql::set_schema::parse(sql) {
+        return Some(set.map(|s| Kind::PreParsedDdl(Box::new(PreParsedDdl::SetSchema(s)))));
+    }
     let ddl = if crate::sql::alter_sequence::is_alter_sequence(sql) {
         crate::sql::alter_sequence::parse(sql).map(PreParsedDdl::AlterSequence)
     } else {

@@ -65,6 +65,7 @@ pub mod on_constraint;
 pub mod privileges;
 pub mod roles;
 pub mod session_user;
+pub mod set_schema;
 mod split_table;
 mod table_query;
 mod tokens;

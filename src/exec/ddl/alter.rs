@@ -53,13 +53,7 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     }] = &at.operations[..]
     {
         if is_view(sess, &name) {
-            return super::rename::rename_view(
-                sess,
-                &name,
-                &object_name(new),
-                false,
-                "ALTER TABLE",
-            );
+            return super::rename::rename_view_to(sess, &name, new, false, "ALTER TABLE");
         }
     }
     if let ([AlterTableOperation::OwnerTo { new_owner }], Some(def)) =
@@ -99,6 +93,11 @@ pub(super) fn alter_table(sess: &mut Session, at: &AlterTable) -> Result<Outcome
     }
     if let [AlterTableOperation::RenameTable { table_name }] = &at.operations[..] {
         let (RenameTableNameKind::To(new) | RenameTableNameKind::As(new)) = table_name;
+        if new.0.len() > 1 {
+            return Err(Error::Syntax("syntax error at or near \".\"".into()));
+        }
+        // The new name is in the table's schema.
+        let new = crate::types::schema::beside(&def.name, &object_name(new));
         super::rename::rename_table(sess, &def, new)?;
         return Ok(Outcome::Command("ALTER TABLE".into()));
     }

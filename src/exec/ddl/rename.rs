@@ -25,18 +25,30 @@ pub(super) fn alter_view(sess: &mut Session, av: &AlterView) -> Result<Outcome> 
     } else {
         "ALTER VIEW"
     };
-    rename_view(
-        sess,
-        &object_name(&av.name),
-        &object_name(new_name),
-        av.if_exists,
-        tag,
-    )
+    rename_view_to(sess, &object_name(&av.name), new_name, av.if_exists, tag)
 }
 
-/// Rename view `name` to `new` (ALTER VIEW, or ALTER TABLE naming a view,
-/// which PostgreSQL accepts too); `tag` is the statement's.
-pub(super) fn rename_view(
+/// `RENAME TO new` of view `name` (ALTER VIEW, or ALTER TABLE naming a
+/// view, which PostgreSQL accepts too): the new name is in the view's
+/// schema.
+pub(super) fn rename_view_to(
+    sess: &mut Session,
+    name: &str,
+    new: &ObjectName,
+    if_exists: bool,
+    tag: &str,
+) -> Result<Outcome> {
+    let new = object_name(new);
+    if new.contains('.') {
+        return Err(Error::Unsupported(format!("schema-qualified name {new}")));
+    }
+    let new = crate::types::schema::beside(name, &new);
+    rename_view(sess, name, &new, if_exists, tag)
+}
+
+/// Move view `name` to catalog name `new` (RENAME TO, SET SCHEMA); `tag`
+/// is the statement's.
+fn rename_view(
     sess: &mut Session,
     name: &str,
     new: &str,
@@ -59,11 +71,6 @@ pub(super) fn rename_view(
     if def.view_query().is_none() {
         return Err(Error::WrongObjectType(format!("\"{name}\" is not a view")));
     }
-    if new.contains('.') {
-        return Err(Error::Unsupported(format!("schema-qualified name {new}")));
-    }
-    // The new name is in the view's schema.
-    let new = crate::types::schema::beside(&name, &new);
     if relation_exists(sess, &new) {
         return Err(Error::TableExists(new));
     }
@@ -79,20 +86,16 @@ pub(super) fn rename_view(
     Ok(Outcome::Command(tag.into()))
 }
 
-/// `ALTER TABLE name RENAME TO new` of table `def`. The new name is in the
-/// table's schema; constraint, index and sequence names stay as they are,
-/// as in PostgreSQL (those it derived from the old name are kept by name).
-pub(super) fn rename_table(sess: &mut Session, def: &TableDef, new: &ObjectName) -> Result<()> {
-    if new.0.len() > 1 {
-        return Err(Error::Syntax("syntax error at or near \".\"".into()));
-    }
+/// Move table `def` to catalog name `new` (`ALTER TABLE … RENAME TO`, SET
+/// SCHEMA); constraint, index and sequence names stay as they are, as in
+/// PostgreSQL (those it derived from the old name are kept by name).
+pub(super) fn rename_table(sess: &mut Session, def: &TableDef, new: String) -> Result<()> {
     if def.is_temp() {
         return Err(Error::Unsupported(format!(
             "ALTER TABLE … RENAME TO of temporary table \"{}\"",
             def.name
         )));
     }
-    let new = crate::types::schema::beside(&def.name, &object_name(new));
     if relation_exists(sess, &new) || sess.catalog().object(&new).is_some() {
         return Err(Error::TableExists(new));
     }
@@ -138,4 +141,69 @@ pub(super) fn rename_table(sess: &mut Session, def: &TableDef, new: &ObjectName)
     record(sess, old, None)?;
     sess.ddl.renamed.push((old.to_string(), new));
     Ok(())
+}
+
+/// `ALTER { TABLE | VIEW } [IF EXISTS] name SET SCHEMA s` of a table or a
+/// view: moved as a rename to `s.name` is. A table whose serial or
+/// identity column, or OWNED BY sequence, would have to move its sequence
+/// too (sequences keep their values by name) is refused with 0A000, as
+/// are sequences and materialized views.
+pub(super) fn set_schema(
+    sess: &mut Session,
+    set: &crate::sql::set_schema::SetSchema,
+) -> Result<Outcome> {
+    use crate::types::schema::{self, BUILT_IN, PUBLIC};
+    let tag = if set.view {
+        "ALTER VIEW"
+    } else {
+        "ALTER TABLE"
+    };
+    let name = super::schema::resolve_relation(sess, &set.name);
+    let Some(def) = sess.catalog().relation(&name) else {
+        if set.if_exists {
+            super::missing_skipped(sess, "relation", &set.name);
+            return Ok(Outcome::Command(tag.into()));
+        }
+        return Err(Error::NoSuchTable(set.name.clone()));
+    };
+    sess.check_owner(&def)?;
+    if set.schema != PUBLIC && BUILT_IN.contains(&set.schema.as_str()) {
+        return Err(Error::Unsupported(format!(
+            "moving objects into schema {}",
+            set.schema
+        )));
+    }
+    let new = schema::qualify(&set.schema, def.rel_name());
+    super::schema::check_creatable(sess, &new)?;
+    if new == def.name {
+        return Ok(Outcome::Command(tag.into()));
+    }
+    if relation_exists(sess, &new) || sess.catalog().object(&new).is_some() {
+        return Err(Error::ExistsInSchema(
+            def.rel_name().to_string(),
+            set.schema.clone(),
+        ));
+    }
+    if def.view_query().is_some() {
+        return rename_view(sess, &name, &new, false, tag);
+    }
+    if !def.is_table() || def.is_matview() {
+        return Err(Error::Unsupported(format!(
+            "{tag} … SET SCHEMA of {} \"{name}\"",
+            crate::exec::privileges::noun(&def)
+        )));
+    }
+    let serial = (def.columns.iter()).any(|c| {
+        c.default
+            .as_deref()
+            .and_then(crate::types::table::sequence_name)
+            .is_some()
+    });
+    if serial || !super::sequence::owned_by(sess, &def.name).is_empty() {
+        return Err(Error::Unsupported(format!(
+            "{tag} … SET SCHEMA of \"{name}\", which owns a sequence (sequences keep their values under their names)"
+        )));
+    }
+    rename_table(sess, &def, new)?;
+    Ok(Outcome::Command(tag.into()))
 }
