@@ -31,6 +31,29 @@ async fn totals(client: &Client, table: &str) -> String {
     .await
 }
 
+/// Two nodes, each with its own unsealed rows of `t` (ids 1–10 on the
+/// first, 11–20 on the second), and a client of each.
+async fn two_nodes_with_rows(
+    names: [&str; 2],
+    args: &[&str],
+) -> (Vec<common::TestNode>, Client, Client) {
+    let nodes = start_cluster(&names, args).await;
+    let a = nodes[0].client().await;
+    let b = nodes[1].client().await;
+    exec(&a, "CREATE TABLE t (id int PRIMARY KEY, v text)").await;
+    exec(
+        &a,
+        "INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
+    )
+    .await;
+    exec(
+        &b,
+        "INSERT INTO t SELECT g, 'b' FROM generate_series(11, 20) g",
+    )
+    .await;
+    (nodes, a, b)
+}
+
 /// Wait until `client`'s node answers `totals` of `table`; an answer
 /// other than `want` fails at once, an error (58000: a node's rows cannot
 /// be read yet) is tried again.
@@ -164,20 +187,7 @@ async fn every_nodes_rows_follow_a_renamed_table() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_down_during_a_rename_follows_it_when_back() {
-    let mut nodes = start_cluster(&["rd-1", "rd-2"], &[]).await;
-    let a = nodes[0].client().await;
-    let b = nodes[1].client().await;
-    exec(&a, "CREATE TABLE t (id int PRIMARY KEY, v text)").await;
-    exec(
-        &a,
-        "INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
-    )
-    .await;
-    exec(
-        &b,
-        "INSERT INTO t SELECT g, 'b' FROM generate_series(11, 20) g",
-    )
-    .await;
+    let (mut nodes, a, b) = two_nodes_with_rows(["rd-1", "rd-2"], &[]).await;
     exec(&b, "SELECT mosaic.seal('t')").await;
     // rd-1 holds a copy of rd-2's shard.
     wait_rows(
@@ -221,20 +231,8 @@ async fn a_node_down_during_a_rename_follows_it_when_back() {
 async fn rows_of_a_down_node_stay_named_after_a_rename() {
     // No copy of unsealed rows is kept elsewhere: while rd-2 is down its
     // unsealed rows cannot be read, and a read says so.
-    let mut nodes = start_cluster(&["rm-1", "rm-2"], &["--unsealed-copies", "false"]).await;
-    let a = nodes[0].client().await;
-    let b = nodes[1].client().await;
-    exec(&a, "CREATE TABLE t (id int PRIMARY KEY, v text)").await;
-    exec(
-        &a,
-        "INSERT INTO t SELECT g, 'a' FROM generate_series(1, 10) g",
-    )
-    .await;
-    exec(
-        &b,
-        "INSERT INTO t SELECT g, 'b' FROM generate_series(11, 20) g",
-    )
-    .await;
+    let args = ["--unsealed-copies", "false"];
+    let (mut nodes, a, _) = two_nodes_with_rows(["rm-1", "rm-2"], &args).await;
     // Give rm-2's announcement that it holds unsealed rows of t a moment
     // to land (as tests/replication.rs does).
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;

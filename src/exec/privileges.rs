@@ -76,10 +76,11 @@ pub fn read_token_refusal() -> Error {
     Error::PermissionDenied("permission denied: this session's token allows reading only".into())
 }
 
-/// `has_table_privilege`'s (`has_schema_privilege`'s) privilege text: a
-/// comma-separated list of the privileges in `applicable`, any of which
-/// will do (`WITH GRANT OPTION` asks for what is never granted here).
-pub fn parse_privilege_list(text: &str, applicable: u32) -> Result<Option<u32>> {
+/// A `has_…_privilege` function's privilege text: a comma-separated list
+/// of the privileges in `applicable`, any of which will do; and whether
+/// it asks `WITH GRANT OPTION` (which only the owner holds here: grants
+/// carry none).
+pub fn parse_privilege_list(text: &str, applicable: u32) -> Result<(u32, bool)> {
     let mut any = 0;
     let mut grant_option = false;
     for part in text.split(',') {
@@ -99,7 +100,7 @@ pub fn parse_privilege_list(text: &str, applicable: u32) -> Result<Option<u32>> 
             }
         }
     }
-    Ok((!grant_option).then_some(any))
+    Ok((any, grant_option))
 }
 
 impl Session {

@@ -20,6 +20,9 @@ pub const REFERENCES: u32 = 1 << 5;
 pub const TRIGGER: u32 = 1 << 6;
 pub const USAGE: u32 = 1 << 8;
 pub const CREATE: u32 = 1 << 9;
+/// The database's (`has_database_privilege`; databases have no ACL here).
+pub const TEMPORARY: u32 = 1 << 10;
+pub const CONNECT: u32 = 1 << 11;
 
 /// What the owner of each kind of object holds by default, and what
 /// `ALL PRIVILEGES` grants on it.
@@ -27,7 +30,7 @@ pub const TABLE_ALL: u32 = INSERT | SELECT | UPDATE | DELETE | TRUNCATE | REFERE
 pub const SEQUENCE_ALL: u32 = SELECT | UPDATE | USAGE;
 
 /// Each privilege: its bit, its letter in an ACL item, its SQL name.
-const PRIVILEGES: [(u32, char, &str); 9] = [
+const PRIVILEGES: [(u32, char, &str); 11] = [
     (INSERT, 'a', "INSERT"),
     (SELECT, 'r', "SELECT"),
     (UPDATE, 'w', "UPDATE"),
@@ -37,10 +40,15 @@ const PRIVILEGES: [(u32, char, &str); 9] = [
     (TRIGGER, 't', "TRIGGER"),
     (USAGE, 'U', "USAGE"),
     (CREATE, 'C', "CREATE"),
+    (TEMPORARY, 'T', "TEMPORARY"),
+    (CONNECT, 'c', "CONNECT"),
 ];
 
 /// The privilege a SQL keyword names (`SELECT`, …).
 pub fn privilege(name: &str) -> Option<u32> {
+    if name.eq_ignore_ascii_case("TEMP") {
+        return Some(TEMPORARY);
+    }
     PRIVILEGES
         .iter()
         .find(|(_, _, n)| n.eq_ignore_ascii_case(name))

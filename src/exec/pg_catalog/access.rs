@@ -11,6 +11,31 @@ use crate::store::udf::pg_catalog::Lookup;
 use crate::types::table::RelKind;
 
 impl StoreLookup {
+    /// Whether `role`, holding `held` on an object `owner` owns (`None`:
+    /// the bootstrap user), holds any privilege `privileges` names (of
+    /// those in `applicable`); with GRANT OPTION, only if it acts as the
+    /// owner (grants carry none here).
+    fn answer(
+        &self,
+        role: &str,
+        owner: Option<&str>,
+        held: u32,
+        privileges: &str,
+        applicable: u32,
+    ) -> Result<bool> {
+        let (wanted, option) =
+            crate::exec::privileges::parse_privilege_list(privileges, applicable)?;
+        if wanted & held == 0 {
+            return Ok(false);
+        }
+        if !option {
+            return Ok(true);
+        }
+        let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
+        let owner = owner.unwrap_or(&boot);
+        Ok((self.0.catalog).with_roles(|r| r.is_superuser(role) || r.has_privs_of(role, owner)))
+    }
+
     /// A `has_…_privilege` function's role: the one named, which must
     /// exist, or the current one.
     fn role_arg(&self, role: Option<&str>) -> Result<String> {
@@ -42,15 +67,23 @@ impl StoreLookup {
                 }
             }
         };
-        let wanted = crate::exec::privileges::parse_privilege_list(
-            privileges,
-            crate::types::acl::TABLE_ALL,
-        )?;
         let Some(def) = def else {
             // A system view or catalog: readable by everyone.
-            return Ok(wanted.is_some_and(|w| w & crate::types::acl::SELECT != 0));
+            let (wanted, option) = crate::exec::privileges::parse_privilege_list(
+                privileges,
+                crate::types::acl::TABLE_ALL,
+            )?;
+            return Ok(!option && wanted & crate::types::acl::SELECT != 0);
         };
-        Ok(wanted.is_some_and(|w| w & self.held(&role, &def) != 0))
+        let owner = def.access.owner.clone();
+        let held = self.held(&role, &def);
+        self.answer(
+            &role,
+            owner.as_deref(),
+            held,
+            privileges,
+            crate::types::acl::TABLE_ALL,
+        )
     }
 
     pub(super) fn schema_access(
@@ -95,10 +128,10 @@ impl StoreLookup {
             None => return Err(crate::error::Error::NoSuchSchema(name)),
         };
         let applicable = crate::types::acl::USAGE | crate::types::acl::CREATE;
-        let wanted = crate::exec::privileges::parse_privilege_list(privileges, applicable)?;
-        Ok(Some(
-            wanted.is_some_and(|w| w & self.held(&role, &def) != 0),
-        ))
+        let held = self.held(&role, &def);
+        let owner = def.access.owner.as_deref();
+        self.answer(&role, owner, held, privileges, applicable)
+            .map(Some)
     }
 
     /// The one database, `mosaic`: its owner (the bootstrap user) and
@@ -119,29 +152,7 @@ impl StoreLookup {
             RelationArg::Oid(o) if *o != derived_oid("database", "mosaic") => return Ok(None),
             _ => {}
         }
-        const CREATE: u32 = 1;
-        const CONNECT: u32 = 2;
-        const TEMPORARY: u32 = 4;
-        let (mut wanted, mut grant_option) = (0, false);
-        for part in privileges.split(',') {
-            let word = part.trim().to_ascii_uppercase();
-            let (word, option) = match word.strip_suffix(" WITH GRANT OPTION") {
-                Some(w) => (w.trim().to_string(), true),
-                None => (word, false),
-            };
-            grant_option |= option;
-            wanted |= match word.as_str() {
-                "CREATE" => CREATE,
-                "CONNECT" => CONNECT,
-                "TEMPORARY" | "TEMP" => TEMPORARY,
-                _ => {
-                    return Err(crate::error::Error::InvalidParameter(format!(
-                        "unrecognized privilege type: \"{}\"",
-                        part.trim()
-                    )))
-                }
-            };
-        }
+        use crate::types::acl::{CONNECT, CREATE, TEMPORARY};
         let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
         let owner =
             (self.0.catalog).with_roles(|r| r.is_superuser(&role) || r.has_privs_of(&role, &boot));
@@ -150,6 +161,8 @@ impl StoreLookup {
         } else {
             CONNECT | TEMPORARY
         };
-        Ok(Some((owner || !grant_option) && wanted & held != 0))
+        let all = CREATE | CONNECT | TEMPORARY;
+        self.answer(&role, Some(&boot), held, privileges, all)
+            .map(Some)
     }
 }
