@@ -80,6 +80,9 @@ fn rename_view(
         )));
     }
     let mut moved = (*def).clone();
+    // Its owner stays (one recorded by default is named, so that the new
+    // name is not taken for a new object of the renaming role).
+    moved.access.owner = Some(sess.owner_of(&def.access));
     moved.name = new.clone();
     record(sess, &name, None)?;
     record(sess, &new, Some(moved))?;
@@ -106,6 +109,7 @@ pub(super) fn rename_table(sess: &mut Session, def: &TableDef, new: String) -> R
         )));
     }
     let mut moved = def.clone();
+    moved.access.owner = Some(sess.owner_of(&def.access));
     // PostgreSQL names a constraint once, when it is made.
     super::alter::freeze_names(&mut moved);
     moved.freeze_sequence_owners();
