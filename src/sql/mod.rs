@@ -127,8 +127,37 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             if json_path::mentioned(sql) {
                 stmts.iter_mut().try_for_each(json_path::rewrite)?;
             }
+            if unicode_strings(sql) {
+                stmts.iter_mut().for_each(plain_unicode_strings);
+            }
             Ok(stmts)
         })
+}
+
+/// Whether `sql` may hold a `U&'…'` string (cheap: every statement asks).
+fn unicode_strings(sql: &str) -> bool {
+    sql.as_bytes()
+        .windows(3)
+        .any(|w| w[0].eq_ignore_ascii_case(&b'u') && w[1] == b'&' && w[2] == b'\'')
+}
+
+/// `U&'d\0061t'` as the plain string it means: sqlparser decodes the
+/// escapes, and every later step knows plain strings.
+fn plain_unicode_strings(stmt: &mut Statement) {
+    struct Plain;
+    impl sqlparser::ast::VisitorMut for Plain {
+        type Break = ();
+        fn pre_visit_value(
+            &mut self,
+            v: &mut sqlparser::ast::ValueWithSpan,
+        ) -> std::ops::ControlFlow<()> {
+            if let sqlparser::ast::Value::UnicodeStringLiteral(s) = &mut v.value {
+                v.value = sqlparser::ast::Value::SingleQuotedString(std::mem::take(s));
+            }
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+    let _ = sqlparser::ast::VisitMut::visit(stmt, &mut Plain);
 }
 
 /// `pg_catalog.<name>(args)` as a FROM item.
