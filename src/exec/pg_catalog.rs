@@ -108,17 +108,11 @@ pub(crate) fn schemas(sess: &Session) -> Vec<(i64, String, Option<Arc<TableDef>>
     let catalog = sess.catalog();
     // Schema public has an owner and an access list, recorded once a
     // GRANT or REVOKE changed them.
-    let public = catalog.schema(PUBLIC).unwrap_or_else(|| {
-        Arc::new(crate::types::schema::built_in(
-            crate::types::schema::PUBLIC,
-            &sess.bootstrap_role(),
-            PUBLIC_NAMESPACE,
-        ))
-    });
+    let public = schema_def(&catalog, PUBLIC, &sess.bootstrap_role());
     let mut out: Vec<_> = objects::NAMESPACES
         .iter()
         .map(|(oid, name)| {
-            let def = (*name == PUBLIC).then(|| public.clone());
+            let def = public.clone().filter(|_| *name == PUBLIC);
             (*oid, name.to_string(), def)
         })
         .collect();
@@ -133,8 +127,23 @@ pub(crate) fn schemas(sess: &Session) -> Vec<(i64, String, Option<Arc<TableDef>>
     out
 }
 
-/// Schema public's oid (pg_namespace.oid).
-pub(crate) const PUBLIC_NAMESPACE: u32 = objects::PUBLIC_NS as u32;
+/// Schema `name`'s definition: the catalog's, else a built-in schema's
+/// as it is until changed (`types::schema::built_in`; only public's can
+/// be, and is then recorded); `None` when there is no such schema (the
+/// sessions' temporary schemas are not in the catalog).
+pub(crate) fn schema_def(
+    catalog: &crate::store::catalog::View<'_>,
+    name: &str,
+    owner: &str,
+) -> Option<Arc<TableDef>> {
+    if let Some(def) = catalog.schema(name) {
+        return Some(def);
+    }
+    crate::types::schema::BUILT_IN.contains(&name).then(|| {
+        let oid = objects::namespace_oid(name) as u32;
+        Arc::new(crate::types::schema::built_in(name, owner, oid))
+    })
+}
 
 /// Every relation pg_class lists, indexes aside: the user's tables and
 /// views (`user`, the catalog's relations of every kind), then the system
@@ -333,31 +342,19 @@ impl StoreLookup {
 }
 
 impl Lookup for StoreLookup {
-    fn table_privilege(
+    fn privilege(
         &self,
+        on: crate::store::udf::pg_catalog::Privileged,
         role: Option<&str>,
-        table: &crate::store::udf::pg_catalog::RelationArg,
-        privileges: &str,
-    ) -> Result<bool> {
-        self.table_access(role, table, privileges)
-    }
-
-    fn schema_privilege(
-        &self,
-        role: Option<&str>,
-        schema: &crate::store::udf::pg_catalog::RelationArg,
+        object: &crate::store::udf::pg_catalog::RelationArg,
         privileges: &str,
     ) -> Result<Option<bool>> {
-        self.schema_access(role, schema, privileges)
-    }
-
-    fn database_privilege(
-        &self,
-        role: Option<&str>,
-        database: &crate::store::udf::pg_catalog::RelationArg,
-        privileges: &str,
-    ) -> Result<Option<bool>> {
-        self.database_access(role, database, privileges)
+        use crate::store::udf::pg_catalog::Privileged;
+        match on {
+            Privileged::Table => self.table_access(role, object, privileges).map(Some),
+            Privileged::Schema => self.schema_access(role, object, privileges),
+            Privileged::Database => self.database_access(role, object, privileges),
+        }
     }
 
     fn type_name(&self, oid: i64) -> Option<String> {

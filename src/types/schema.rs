@@ -21,6 +21,12 @@ pub fn key(name: &str) -> String {
     format!("{KEY_PREFIX}{name}")
 }
 
+/// Whether schema `name` is a built-in one no statement changes (all but
+/// `public`).
+pub fn fixed(name: &str) -> bool {
+    name != PUBLIC && BUILT_IN.contains(&name)
+}
+
 /// A built-in schema as a catalog object, as it is until a GRANT, REVOKE
 /// or ALTER SCHEMA changes it (only `public`'s can be changed, and is then
 /// recorded): owned by the database owner (`owner`), who holds USAGE and

@@ -472,11 +472,7 @@ fn alter_column(
 
 /// `OWNER TO`: see `ddl::grant::owner_to`.
 fn owner_to(sess: &mut Session, def: &mut TableDef, owner: &Owner) -> Result<()> {
-    let name = match owner {
-        Owner::Ident(i) => ident_name(i),
-        Owner::CurrentRole | Owner::CurrentUser => sess.current_role(),
-        Owner::SessionUser => sess.session_user(),
-    };
+    let name = super::grant::owner_name(sess, owner);
     *def = super::grant::owner_to(sess, def, &name)?;
     Ok(())
 }

@@ -133,18 +133,17 @@ fn relations(
                 .iter()
                 .map(|n| {
                     let name = object_name(n);
-                    match sess.catalog().schema(&name) {
+                    let def = crate::exec::pg_catalog::schema_def(
+                        &sess.catalog(),
+                        &name,
+                        &sess.bootstrap_role(),
+                    );
+                    match def {
+                        // Of the built-in schemas only public changes.
+                        _ if crate::types::schema::fixed(&name) => Err(Error::Unsupported(
+                            format!("GRANT or REVOKE ON SCHEMA {name}"),
+                        )),
                         Some(def) => Ok(def),
-                        None if name == crate::types::schema::PUBLIC => {
-                            Ok(std::sync::Arc::new(crate::types::schema::built_in(
-                                crate::types::schema::PUBLIC,
-                                &sess.bootstrap_role(),
-                                crate::exec::pg_catalog::PUBLIC_NAMESPACE,
-                            )))
-                        }
-                        None if crate::types::schema::BUILT_IN.contains(&name.as_str()) => Err(
-                            Error::Unsupported(format!("GRANT or REVOKE ON SCHEMA {name}")),
-                        ),
                         None => Err(Error::NoSuchSchema(name)),
                     }
                 })
@@ -198,6 +197,16 @@ fn grantee(sess: &Session, g: &Grantee) -> Result<String> {
         None => Err(Error::NoSuchObject(format!(
             "role \"{name}\" does not exist"
         ))),
+    }
+}
+
+/// The role an `OWNER TO` names.
+pub(super) fn owner_name(sess: &Session, owner: &sqlparser::ast::Owner) -> String {
+    use sqlparser::ast::Owner;
+    match owner {
+        Owner::Ident(i) => crate::sql::ident_name(i),
+        Owner::CurrentRole | Owner::CurrentUser => sess.current_role(),
+        Owner::SessionUser => sess.session_user(),
     }
 }
 

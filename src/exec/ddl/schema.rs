@@ -153,18 +153,14 @@ pub fn drop(
 /// their schema in their catalog names and their query text, so renaming
 /// one that holds some is refused with 0A000).
 pub fn alter(sess: &mut Session, a: &sqlparser::ast::AlterSchema) -> Result<Outcome> {
-    use sqlparser::ast::{AlterSchemaOperation, Owner};
+    use sqlparser::ast::AlterSchemaOperation;
     let name = object_name(&a.name);
-    let def = match sess.catalog().schema(&name) {
-        Some(def) => def,
-        None if name == PUBLIC => std::sync::Arc::new(schema::built_in(
-            PUBLIC,
-            &sess.bootstrap_role(),
-            crate::exec::pg_catalog::PUBLIC_NAMESPACE,
-        )),
-        None if BUILT_IN.contains(&name.as_str()) => {
+    let def = crate::exec::pg_catalog::schema_def(&sess.catalog(), &name, &sess.bootstrap_role());
+    let def = match def {
+        _ if schema::fixed(&name) => {
             return Err(Error::Unsupported(format!("ALTER SCHEMA {name}")))
         }
+        Some(def) => def,
         None if a.if_exists => {
             super::missing_skipped(sess, "schema", &name);
             return Ok(Outcome::Command("ALTER SCHEMA".into()));
@@ -173,11 +169,7 @@ pub fn alter(sess: &mut Session, a: &sqlparser::ast::AlterSchema) -> Result<Outc
     };
     match &a.operations[..] {
         [AlterSchemaOperation::OwnerTo { owner }] => {
-            let role = match owner {
-                Owner::Ident(i) => ident_name(i),
-                Owner::CurrentRole | Owner::CurrentUser => sess.current_role(),
-                Owner::SessionUser => sess.session_user(),
-            };
+            let role = super::grant::owner_name(sess, owner);
             let new = super::grant::owner_to(sess, &def, &role)?;
             record(sess, &def.name, Some(new))?;
         }

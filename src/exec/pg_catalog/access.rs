@@ -3,8 +3,6 @@
 //! relation, a schema or the database, from their owners and access
 //! lists.
 
-use std::sync::Arc;
-
 use super::{derived_oid, objects, StoreLookup};
 use crate::error::Result;
 use crate::store::udf::pg_catalog::Lookup;
@@ -117,15 +115,16 @@ impl StoreLookup {
             }
         };
         let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
-        let def = match created.into_iter().find(|(n, _)| *n == name) {
-            Some((_, d)) => d,
-            None if crate::types::schema::BUILT_IN.contains(&name.as_str())
-                || name.starts_with("pg_temp") =>
-            {
+        let def = self.with_view(|v| super::schema_def(&v, &name, &boot));
+        // A session's temporary schema: everyone's to use, as public is.
+        let temp = || {
+            name.starts_with("pg_temp").then(|| {
                 let oid = objects::namespace_oid(&name) as u32;
-                Arc::new(crate::types::schema::built_in(&name, &boot, oid))
-            }
-            None => return Err(crate::error::Error::NoSuchSchema(name)),
+                std::sync::Arc::new(crate::types::schema::built_in(&name, &boot, oid))
+            })
+        };
+        let Some(def) = def.or_else(temp) else {
+            return Err(crate::error::Error::NoSuchSchema(name));
         };
         let applicable = crate::types::acl::USAGE | crate::types::acl::CREATE;
         let held = self.held(&role, &def);

@@ -79,35 +79,27 @@ pub trait Lookup: Send + Sync + 'static {
     fn sequence_call(&self, _name: &str, _function: &str) -> crate::error::Result<()> {
         Ok(())
     }
-    /// `has_table_privilege([role,] table, privileges)`: the table by name
-    /// or oid; `role` `None` for the current role.
-    fn table_privilege(
+    /// `has_table_privilege`, `has_schema_privilege`,
+    /// `has_database_privilege` (`on`): whether `role` (`None`: the
+    /// current one) holds any of `privileges` on the object named or
+    /// numbered (`None`: no object has that oid).
+    fn privilege(
         &self,
+        _on: Privileged,
         _role: Option<&str>,
-        _table: &RelationArg,
-        _privileges: &str,
-    ) -> crate::error::Result<bool> {
-        Ok(true)
-    }
-    /// `has_schema_privilege([role,] schema, privileges)`: the schema by
-    /// name or oid (`None`: no schema has that oid).
-    fn schema_privilege(
-        &self,
-        _role: Option<&str>,
-        _schema: &RelationArg,
+        _object: &RelationArg,
         _privileges: &str,
     ) -> crate::error::Result<Option<bool>> {
         Ok(Some(true))
     }
-    /// `has_database_privilege([role,] database, privileges)`.
-    fn database_privilege(
-        &self,
-        _role: Option<&str>,
-        _database: &RelationArg,
-        _privileges: &str,
-    ) -> crate::error::Result<Option<bool>> {
-        Ok(Some(true))
-    }
+}
+
+/// What a `has_…_privilege` function asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privileged {
+    Table,
+    Schema,
+    Database,
 }
 
 /// A relation as a function's argument names it: by oid or by name.

@@ -8,7 +8,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use super::pg_catalog::{text, Lookup, RelationArg};
+use super::pg_catalog::{text, Lookup, Privileged, RelationArg};
 
 /// `has_table_privilege` and `has_schema_privilege`, each with and
 /// without a role.
@@ -17,37 +17,22 @@ pub(super) fn register(
     lookup: &Arc<dyn Lookup>,
     flags: FunctionFlags,
 ) -> rusqlite::Result<()> {
-    for n in [2usize, 3] {
-        let l = lookup.clone();
-        conn.create_scalar_function("has_table_privilege", n as i32, flags, move |c| {
-            let (role, table, privileges) = match privilege_args(c, n) {
-                Some(args) => args,
-                None => return Ok(Value::Null),
-            };
-            l.table_privilege(role.as_deref(), &table, &privileges)
-                .map(|b| Value::Integer(b as i64))
-                .map_err(crate::store::errors::fail)
-        })?;
-        let l = lookup.clone();
-        conn.create_scalar_function("has_schema_privilege", n as i32, flags, move |c| {
-            let (role, schema, privileges) = match privilege_args(c, n) {
-                Some(args) => args,
-                None => return Ok(Value::Null),
-            };
-            l.schema_privilege(role.as_deref(), &schema, &privileges)
-                .map(|b| b.map_or(Value::Null, |b| Value::Integer(b as i64)))
-                .map_err(crate::store::errors::fail)
-        })?;
-        let l = lookup.clone();
-        conn.create_scalar_function("has_database_privilege", n as i32, flags, move |c| {
-            let (role, database, privileges) = match privilege_args(c, n) {
-                Some(args) => args,
-                None => return Ok(Value::Null),
-            };
-            l.database_privilege(role.as_deref(), &database, &privileges)
-                .map(|b| b.map_or(Value::Null, |b| Value::Integer(b as i64)))
-                .map_err(crate::store::errors::fail)
-        })?;
+    for (name, on) in [
+        ("has_table_privilege", Privileged::Table),
+        ("has_schema_privilege", Privileged::Schema),
+        ("has_database_privilege", Privileged::Database),
+    ] {
+        for n in [2usize, 3] {
+            let l = lookup.clone();
+            conn.create_scalar_function(name, n as i32, flags, move |c| {
+                let Some((role, object, privileges)) = privilege_args(c, n) else {
+                    return Ok(Value::Null);
+                };
+                l.privilege(on, role.as_deref(), &object, &privileges)
+                    .map(|b| b.map_or(Value::Null, |b| Value::Integer(b as i64)))
+                    .map_err(crate::store::errors::fail)
+            })?;
+        }
     }
     Ok(())
 }
