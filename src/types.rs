@@ -27,6 +27,7 @@ mod convert;
 pub use convert::utf8_text;
 pub mod coordination;
 pub mod datetime;
+pub mod domain;
 pub mod enums;
 pub mod foreign;
 pub mod format;
@@ -221,8 +222,9 @@ impl PgType {
             D::Custom(name, mods) if geometry::is_type_name(&name.to_string()) => {
                 PgType::Geometry(geometry::typmod_from_sql(mods)?)
             }
-            D::Custom(name, mods) => custom_type(&name.to_string(), mods)
-                .ok_or_else(|| Error::Unsupported(format!("type {dt}")))?,
+            D::Custom(name, mods) => custom_type(&name.to_string(), mods).ok_or_else(|| {
+                domain::not_here(dt).unwrap_or(Error::Unsupported(format!("type {dt}")))
+            })?,
             D::Array(
                 sqlparser::ast::ArrayElemTypeDef::SquareBracket(elem, _)
                 | sqlparser::ast::ArrayElemTypeDef::Qualified(elem, _),

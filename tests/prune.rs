@@ -25,6 +25,7 @@ fn col(name: &str, ty: PgType, default: Option<&str>) -> Column {
         sequence: None,
         generated: None,
         earlier_types: vec![],
+        domain: None,
     }
 }
 

@@ -39,6 +39,7 @@ use crate::store::catalog::{Change, Object, Staged};
 
 mod alter;
 mod comment;
+pub(crate) mod domain;
 mod enums;
 mod function;
 pub(crate) mod matview;
@@ -57,13 +58,13 @@ pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result
             a.table = schema::resolve_relation(sess, &a.table)
         }
         // Resolved where it runs (IF EXISTS).
-        crate::exec::PreParsedDdl::SetSchema(_) => {}
+        crate::exec::PreParsedDdl::SetSchema(_) | crate::exec::PreParsedDdl::Domain(_) => {}
     }
     let ddl = &ddl;
     let target = match ddl {
         crate::exec::PreParsedDdl::AlterSequence(a) => Some(&a.name),
         crate::exec::PreParsedDdl::AlterIdentity(a) => Some(&a.table),
-        crate::exec::PreParsedDdl::SetSchema(_) => None,
+        crate::exec::PreParsedDdl::SetSchema(_) | crate::exec::PreParsedDdl::Domain(_) => None,
     };
     if let Some(def) = target.and_then(|t| sess.catalog().object(t)) {
         sess.check_owner(&def)?;
@@ -75,6 +76,7 @@ pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result
         ),
         crate::exec::PreParsedDdl::AlterIdentity(a) => alter::alter_identity(sess, a),
         crate::exec::PreParsedDdl::SetSchema(set) => rename::set_schema(sess, set),
+        crate::exec::PreParsedDdl::Domain(d) => domain::run(sess, d),
     }
 }
 pub mod temp;
@@ -384,7 +386,8 @@ fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<(
     // Types and relations share one namespace, as a relation's row type
     // shares PostgreSQL's pg_type with every other type.
     if let (Some(new), Some(old)) = (&def, sess.catalog().object(name)) {
-        match (new.enum_type().is_some(), old.enum_type().is_some()) {
+        let is_type = |d: &TableDef| d.enum_type().is_some() || d.domain_type().is_some();
+        match (is_type(new), is_type(&old)) {
             (true, false) => {
                 return Err(Error::ObjectExists(format!("type \"{name}\" already exists")))
             }

@@ -62,8 +62,10 @@ impl Engine {
 
     /// Parse, classify and type `sql` against the committed catalog.
     pub fn prepare(&self, sql: &str, declared: &[Option<PgType>]) -> Result<Vec<Prepared>> {
-        let types = self.store.catalog.view(&Default::default()).enum_types();
-        let _types = crate::types::enums::scope(types);
+        let staged = Default::default();
+        let view = self.store.catalog.view(&staged);
+        let _types = crate::types::enums::scope(view.enum_types());
+        let _domains = crate::types::domain::scope(view.domain_types());
         crate::exec::prepare(&self.store.catalog, sql, declared)
     }
 

@@ -143,6 +143,7 @@ pub enum PreParsedDdl {
     AlterSequence(crate::sql::alter_sequence::AlterSequence),
     AlterIdentity(crate::sql::alter_identity::AlterIdentity),
     SetSchema(crate::sql::set_schema::SetSchema),
+    Domain(crate::sql::domain::DomainStatement),
 }
 
 /// A parsed, classified and typed statement, ready to bind and run.
@@ -205,13 +206,20 @@ fn preclassify(sql: &str) -> Option<Result<Kind>> {
         "CHECKPOINT" => Some(Ok(Kind::Noop("CHECKPOINT".into()))),
         "FETCH" | "MOVE" => Some(cursor::parse_fetch(sql).map(Kind::Fetch)),
         "SET" => set_constraints(sql),
-        "ALTER" => pre_parse_alter(sql),
+        "CREATE" | "DROP" => pre_parse_domain(sql),
+        "ALTER" => pre_parse_domain(sql).or_else(|| pre_parse_alter(sql)),
         "DO" => Some(Err(Error::Unsupported(
             "DO blocks (MosaicDB runs no procedural language; CREATE FUNCTION … LANGUAGE sql works)"
                 .into(),
         ))),
         _ => None,
     }
+}
+
+/// CREATE, ALTER and DROP DOMAIN.
+fn pre_parse_domain(sql: &str) -> Option<Result<Kind>> {
+    let d = crate::sql::domain::parse(sql)?;
+    Some(d.map(|d| Kind::PreParsedDdl(Box::new(PreParsedDdl::Domain(d)))))
 }
 
 /// ALTER SEQUENCE, ALTER TABLE's identity column actions, and ALTER TABLE
@@ -315,6 +323,7 @@ pub fn parse_script(sql: &str) -> Result<Vec<Parsed>> {
     // SET CONSTRAINTS name IMMEDIATE` in one query) runs piece by piece.
     let pre_parsed = |p: &str| {
         pre_parse_alter(p).is_some()
+            || pre_parse_domain(p).is_some()
             || (p
                 .trim_start()
                 .get(..4)
@@ -396,6 +405,7 @@ fn expand_forms(
     crate::sql::infer::spell_out_merged(stmt, &system::SystemSchema(catalog))?;
     // The functions views call.
     let functions = crate::sql::functions::inline(stmt, catalog)?;
+    crate::sql::domain::expand_casts(stmt)?;
     crate::sql::grouping_sets::expand(stmt)?;
     crate::sql::on_constraint::resolve(stmt, catalog)?;
     crate::sql::validate::override_user_values(stmt, catalog)?;

@@ -10,6 +10,7 @@
 
 mod access;
 mod activity;
+pub(crate) mod domains;
 mod enums;
 pub(crate) mod foreign;
 mod functions;
@@ -176,7 +177,10 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
                 RelKind::Sequence(_) => 'S',
                 // Never here: the catalog's relations leave types and
                 // functions out.
-                RelKind::Enum(_) | RelKind::Function(_) | RelKind::Schema(_) => 'r',
+                RelKind::Enum(_)
+                | RelKind::Domain(_)
+                | RelKind::Function(_)
+                | RelKind::Schema(_) => 'r',
             },
             def: t,
         })
@@ -358,6 +362,13 @@ impl Lookup for StoreLookup {
     }
 
     fn type_name(&self, oid: i64) -> Option<String> {
+        let domains = self.0.catalog.view(&self.1.read()).domain_types();
+        if let Some(d) = domains.iter().find(|d| d.oid as i64 == oid) {
+            return Some(crate::types::enums::display_name(&d.name));
+        }
+        if let Some(d) = domains.iter().find(|d| d.array_oid as i64 == oid) {
+            return Some(format!("{}[]", crate::types::enums::display_name(&d.name)));
+        }
         let types = self.0.catalog.view(&self.1.read()).enum_types();
         let t = types
             .iter()
@@ -376,10 +387,13 @@ impl Lookup for StoreLookup {
             Some(elem) => (elem.trim_end(), true),
             None => (name, false),
         };
+        let domains = self.0.catalog.view(&self.1.read()).domain_types();
+        let named = |n: &str| crate::types::enums::display_name(n) == name || n == name;
+        if let Some(d) = domains.iter().find(|d| named(&d.name)) {
+            return Some(if array { d.array_oid } else { d.oid } as i64);
+        }
         let types = self.0.catalog.view(&self.1.read()).enum_types();
-        let t = types
-            .iter()
-            .find(|t| crate::types::enums::display_name(&t.name) == name || t.name == name)?;
+        let t = types.iter().find(|t| named(&t.name))?;
         Some(if array { t.array_oid } else { t.oid } as i64)
     }
 
@@ -514,6 +528,11 @@ impl Lookup for StoreLookup {
     }
 
     fn constraint_def(&self, oid: i64) -> Option<String> {
+        let domains = self.0.catalog.view(&self.1.read()).domain_types();
+        let of_domains = domains.iter().flat_map(domains::checks);
+        if let Some((_, _, text, _)) = of_domains.into_iter().find(|c| c.0 == oid) {
+            return Some(text);
+        }
         let tables = self.tables();
         if let Some(f) = foreign::foreign_keys(&tables)
             .into_iter()

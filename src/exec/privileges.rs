@@ -19,7 +19,7 @@ pub fn noun(def: &TableDef) -> &'static str {
         RelKind::View { .. } => "view",
         RelKind::MatView { .. } => "materialized view",
         RelKind::Sequence(_) => "sequence",
-        RelKind::Enum(_) => "type",
+        RelKind::Enum(_) | RelKind::Domain(_) => "type",
         RelKind::Function(_) => "function",
         RelKind::Schema(_) => "schema",
     }
@@ -38,7 +38,7 @@ pub fn label(def: &TableDef) -> &str {
 pub fn all_privileges(def: &TableDef) -> u32 {
     match def.kind {
         RelKind::Sequence(_) => acl::SEQUENCE_ALL,
-        RelKind::Enum(_) => acl::USAGE,
+        RelKind::Enum(_) | RelKind::Domain(_) => acl::USAGE,
         RelKind::Function(_) => 0,
         RelKind::Schema(_) => acl::USAGE | acl::CREATE,
         _ => acl::TABLE_ALL,

@@ -61,6 +61,7 @@ fn col(name: &str, ty: PgType) -> table::Column {
         sequence: None,
         generated: None,
         earlier_types: vec![],
+        domain: None,
     }
 }
 

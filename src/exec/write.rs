@@ -233,7 +233,7 @@ fn fill_defaults(ins: &mut sqlparser::ast::Insert, def: &TableDef) -> Result<()>
 
 /// A column's default as an expression SQLite runs (NULL when it has none).
 pub(crate) fn default_value(col: Option<&crate::types::table::Column>) -> Result<Expr> {
-    Ok(match col.and_then(|c| c.default.as_deref()) {
+    Ok(match col.and_then(|c| c.effective_default()) {
         None => crate::sql::parse_expr("NULL")?,
         Some(d) => match crate::types::table::sequence_name(d) {
             Some(seq) => {

@@ -28,11 +28,12 @@ pub fn is_alter_sequence(sql: &str) -> bool {
     )
 }
 
-/// A script holding a pre-parsed ALTER (`pre_parsed` says which) after
-/// other statements, cut into its statements (each pre-parsed or parsed
-/// on its own); `None` for any other text.
+/// A script holding a pre-parsed ALTER or domain statement (`pre_parsed`
+/// says which) among other statements, cut into its statements (each
+/// pre-parsed or parsed on its own); `None` for any other text.
 pub fn split_script(sql: &str, pre_parsed: impl Fn(&str) -> bool) -> Option<Vec<String>> {
-    if !sql.to_ascii_lowercase().contains("alter") {
+    let lower = sql.to_ascii_lowercase();
+    if !lower.contains("alter") && !lower.contains("domain") {
         return None;
     }
     let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)

@@ -29,9 +29,11 @@ type ColumnKey = Option<Option<String>>;
 /// column-level PRIMARY KEY and UNIQUE constraints.
 pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, ColumnKey, ColumnKey)> {
     let name = ident_name(&def.name);
-    let (ty, mut default) = match serial_kind(&def.data_type) {
-        Some(ty) => (ty, Some(format!("nextval('{table}_{name}_seq')"))),
-        None => {
+    let domain = crate::types::domain::of_sql(&def.data_type).map(Box::new);
+    let (ty, mut default) = match (serial_kind(&def.data_type), &domain) {
+        (Some(ty), _) => (ty, Some(format!("nextval('{table}_{name}_seq')"))),
+        (None, Some(d)) => (d.base.clone(), None),
+        (None, None) => {
             crate::types::refuse_timestamp_column(&def.data_type)?;
             (PgType::from_sql(&def.data_type)?, None)
         }
@@ -101,6 +103,7 @@ pub fn column(table: &str, def: &ColumnDef) -> Result<(Column, ColumnKey, Column
             sequence,
             generated,
             earlier_types: vec![],
+            domain,
         },
         pk,
         unique,

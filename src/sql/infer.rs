@@ -62,6 +62,8 @@ struct Rel {
     /// Columns of a subquery in FROM (or a CTE) made only of quoted
     /// literals or NULLs: text for certain, as PostgreSQL resolves them.
     literal_text: Vec<String>,
+    /// The columns of a stored table that are of a domain, and its name.
+    domains: Vec<(String, String)>,
 }
 
 /// A CTE in scope: its name, its columns, and the positions of those made
@@ -470,11 +472,19 @@ impl<'a> Env<'a> {
             Some(a) => norm(&a.name),
             None => parts.last().cloned().unwrap_or_default(),
         };
+        let stored = self.stored_table(name);
+        let domains = match self.catalog.table(&crate::sql::object_name(name)) {
+            Some(def) if stored => (def.columns.iter())
+                .filter_map(|c| Some((c.name.clone(), c.domain.as_ref()?.name.clone())))
+                .collect(),
+            _ => vec![],
+        };
         Ok(Rel {
             name: rel_name,
             cols,
-            stored: self.stored_table(name),
+            stored,
             literal_text,
+            domains,
             ..Rel::default()
         })
     }
@@ -512,6 +522,21 @@ impl<'a> Env<'a> {
             .catalog
             .table(&crate::sql::object_name(name))
             .is_some_and(|d| d.is_table() && d.oid != 0)
+    }
+
+    /// The domain of `e` when it is a bare column of a table whose type
+    /// is a domain (`pg_typeof` names it).
+    pub(super) fn column_domain(&self, e: &sqlparser::ast::Expr) -> Option<String> {
+        use sqlparser::ast::Expr;
+        let (qualifier, name) = match e {
+            Expr::Identifier(id) => (None, norm(id)),
+            Expr::CompoundIdentifier(ids) if ids.len() == 2 => (Some(norm(&ids[0])), norm(&ids[1])),
+            Expr::Nested(inner) => return self.column_domain(inner),
+            _ => return None,
+        };
+        let (rel, _) = self.scoped_column(qualifier.as_deref(), &name)?;
+        let found = rel.domains.iter().find(|(c, _)| *c == name);
+        found.map(|(_, d)| d.clone())
     }
 
     /// Whether `e` is a bare column whose type is certain: a catalog

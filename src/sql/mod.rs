@@ -51,6 +51,7 @@ pub mod coerce;
 pub mod ctas;
 pub mod ddl;
 pub mod distinct_on;
+pub mod domain;
 pub mod functions;
 pub mod grouping_sets;
 pub mod index;

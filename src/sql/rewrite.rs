@@ -57,6 +57,7 @@ pub fn to_sqlite(stmt: &mut Statement) -> Result<()> {
 
 /// Rewrite one expression (a DEFAULT, a CHECK) the same way.
 pub fn expr_to_sqlite(e: &mut Expr) -> Result<()> {
+    pg_catalog::rewrite_expr(e)?;
     run(e)
 }
 

@@ -690,17 +690,19 @@ impl View<'_> {
         self.staged.contains_key(name)
     }
 
-    /// The enum type called `name`, as this session sees it.
-    pub fn enum_type(&self, name: &str) -> Option<crate::types::enums::EnumType> {
-        self.object(name).and_then(|d| d.enum_type().cloned())
-    }
-
     /// Every enum type this session sees, by name.
     pub fn enum_types(&self) -> Vec<crate::types::enums::EnumType> {
-        self.objects()
-            .iter()
-            .filter_map(|d| d.enum_type().cloned())
-            .collect()
+        self.kinds(TableDef::enum_type)
+    }
+
+    /// Every domain this session sees, by name.
+    pub fn domain_types(&self) -> Vec<crate::types::domain::DomainType> {
+        self.kinds(TableDef::domain_type)
+    }
+
+    fn kinds<T: Clone>(&self, of: impl Fn(&TableDef) -> Option<&T>) -> Vec<T> {
+        let all = self.objects();
+        all.iter().filter_map(|d| of(d).cloned()).collect()
     }
 
     /// Every relation of any kind this session sees, by name.

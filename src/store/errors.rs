@@ -27,6 +27,50 @@ pub(crate) fn check_constraint_name(table: &str, name: &str) -> String {
     format!("{table}{CHECK_NAME_SEPARATOR}{name}")
 }
 
+/// What begins the name an open segment gives SQLite for a constraint
+/// of a column's domain: `\u{1e}domain\u{1f}constraint` (an empty
+/// constraint name for the domain's NOT NULL).
+const DOMAIN_MARK: char = '\u{1e}';
+
+/// The name an open segment gives SQLite for constraint `name` (`None`:
+/// NOT NULL) of domain `domain`.
+pub(crate) fn domain_constraint_name(domain: &str, name: Option<&str>) -> String {
+    format!(
+        "{DOMAIN_MARK}{domain}{CHECK_NAME_SEPARATOR}{}",
+        name.unwrap_or_default()
+    )
+}
+
+/// PostgreSQL's error for a value that breaks constraint `name` (`None`:
+/// NOT NULL) of domain `domain`.
+pub(crate) fn domain_violation(domain: &str, name: Option<&str>) -> Error {
+    match name {
+        None => Error::NotNullViolation(format!("domain {domain} does not allow null values")),
+        Some(c) => Error::CheckViolation(format!(
+            "value for domain {domain} violates check constraint \"{c}\""
+        )),
+    }
+}
+
+/// The error for a failed SQLite CHECK named `name`: a table's (see
+/// [`check_constraint_name`]) or a column's domain's.
+fn check_failed(name: &str) -> Error {
+    if let Some(domain) = name.strip_prefix(DOMAIN_MARK) {
+        let (domain, c) = domain
+            .split_once(CHECK_NAME_SEPARATOR)
+            .unwrap_or((domain, ""));
+        return domain_violation(domain, Some(c).filter(|n| !n.is_empty()));
+    }
+    Error::CheckViolation(match name.split_once(CHECK_NAME_SEPARATOR) {
+        Some((table, c)) => {
+            let table = crate::types::schema::split(table).1;
+            format!("new row for relation \"{table}\" violates check constraint \"{c}\"")
+        }
+        // A segment made before its constraints carried their table.
+        None => format!("new row violates check constraint \"{name}\""),
+    })
+}
+
 fn syntax_error(msg: &str) -> Option<Error> {
     // SQLite's parser stack or expression depth ran out on the translated
     // SQL of a deeply nested statement.
@@ -74,7 +118,7 @@ const KNOWN_STATES: &[&str] = &[
     "42P01", "42704", "42883", "21000", "2200H", "55000", "2201E", "2201F", "22004", "22025",
     "2201B", "2201W", "2201X", "57014", "58000", "22007", "22015", "42501", "42P18", "42601",
     "2201G", "2203A", "2203B", "2203C", "22033", "22036", "22038", "22039", "22000", "54000",
-    "2202E", "22021", "22P05", "3F000", "3D000",
+    "2202E", "22021", "22P05", "3F000", "3D000", "23514", "23502",
 ];
 
 /// The SQLSTATE and message of an SQLite error message that carries the
@@ -143,6 +187,8 @@ pub fn error_from_message(msg: &str) -> Option<Error> {
         "22021" => Error::CharacterNotInRepertoire(m),
         "22P05" => Error::UntranslatableCharacter(m),
         "42601" => Error::Syntax(m),
+        "23514" => Error::CheckViolation(m),
+        "23502" => Error::NotNullViolation(m),
         "2203A" | "2203B" | "2203C" | "22033" | "22036" | "22038" | "22039" => {
             Error::JsonPath(state, m)
         }
@@ -218,15 +264,7 @@ fn map(e: rusqlite::Error) -> Error {
         if rest.ends_with("out of range") {
             return Error::NumericOutOfRange(rest.to_string());
         }
-        let rest = rest.trim_matches('"');
-        return Error::CheckViolation(match rest.split_once(CHECK_NAME_SEPARATOR) {
-            Some((table, name)) => {
-                let table = crate::types::schema::split(table).1;
-                format!("new row for relation \"{table}\" violates check constraint \"{name}\"")
-            }
-            // A segment made before its constraints carried their table.
-            None => format!("new row violates check constraint \"{rest}\""),
-        });
+        return check_failed(rest.trim_matches('"'));
     }
     if let Some(rest) = msg.strip_prefix("cannot store ") {
         return Error::InvalidInput(format!("invalid input: cannot store {rest}"));

@@ -166,15 +166,19 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for col in &def.columns {
         let mut s = format!("{} {}", quote(&col.name), col.ty.sqlite_decl());
-        if col.not_null {
+        // A NOT NULL domain's own CHECK comes first, as PostgreSQL checks
+        // the domain before the column.
+        let domain_not_null = col.domain.as_ref().is_some_and(|d| d.not_null);
+        if col.not_null && !domain_not_null {
             s.push_str(" NOT NULL");
         }
-        if let Some(d) = &col.default {
+        if let Some(d) = col.effective_default() {
             s.push_str(&format!(
                 " DEFAULT ({})",
                 crate::sql::default_to_sqlite(d, &col.ty)?
             ));
         }
+        s.push_str(&domain_checks(col)?);
         if col.generated.is_some() {
             s.push_str(&format!(
                 " GENERATED ALWAYS AS ({}) STORED",
@@ -199,6 +203,31 @@ pub fn column_defs(def: &TableDef) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The SQLite CHECKs of a column's domain: NOT NULL, then each CHECK in
+/// the order PostgreSQL applies them.
+fn domain_checks(col: &crate::types::table::Column) -> Result<String> {
+    let Some(d) = &col.domain else {
+        return Ok(String::new());
+    };
+    let name = |c: Option<&str>| quote(&super::errors::domain_constraint_name(&d.name, c));
+    let mut s = String::new();
+    if d.not_null {
+        s.push_str(&format!(
+            " CONSTRAINT {} CHECK ({} IS NOT NULL)",
+            name(None),
+            quote(&col.name)
+        ));
+    }
+    for c in d.checks_in_order() {
+        s.push_str(&format!(
+            " CONSTRAINT {} CHECK ({})",
+            name(Some(&c.name)),
+            crate::sql::domain::check_to_sqlite(&c.expr, &col.name, &col.ty)?
+        ));
+    }
+    Ok(s)
+}
+
 /// Column definitions with their storage types (for temp tables that
 /// hold a table's rows: SQLite compares by a column's affinity, and a
 /// UNION of a typed and an untyped column has none).
@@ -215,7 +244,7 @@ pub fn typed_columns(def: &TableDef) -> Vec<String> {
 /// table is empty.
 pub fn add_column(conn: &Connection, table: &str, col: &crate::types::table::Column) -> Result<()> {
     let mut spec = format!("{} {}", quote(&col.name), col.ty.sqlite_decl());
-    if let Some(d) = &col.default {
+    if let Some(d) = col.effective_default() {
         spec.push_str(&format!(
             " DEFAULT ({})",
             crate::sql::default_to_sqlite(d, &col.ty)?
@@ -224,6 +253,8 @@ pub fn add_column(conn: &Connection, table: &str, col: &crate::types::table::Col
             spec.push_str(" NOT NULL");
         }
     }
+    // SQLite tests them against the rows already here.
+    spec.push_str(&domain_checks(col)?);
     conn.execute_batch(&format!("ALTER TABLE {} ADD COLUMN {spec}", quote(table)))
         .map_err(Error::from)
 }

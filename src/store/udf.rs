@@ -32,6 +32,7 @@ mod bytes;
 pub mod coordination;
 mod degrees;
 mod divisors;
+mod domain;
 mod geometry;
 mod interval;
 mod json;
@@ -718,6 +719,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     stats::register(conn, det)?;
     ordered::register(conn, det)?;
     divisors::register(conn, det)?;
+    domain::register(conn, det)?;
     regexp::register(conn, det)?;
     numeric::register(conn, det)?;
     pg_catalog::register(conn, det)?;

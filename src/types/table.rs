@@ -42,6 +42,11 @@ pub struct Column {
     /// they were written with, and a read converts them (`stored_as_is`).
     #[serde(default)]
     pub earlier_types: Vec<PgType>,
+    /// The domain the column's type is (`ty` is then its base type): a
+    /// copy of its definition, rewritten by ALTER DOMAIN
+    /// (`types::domain`).
+    #[serde(default)]
+    pub domain: Option<Box<crate::types::domain::DomainType>>,
 }
 
 impl Column {
@@ -59,7 +64,16 @@ impl Column {
             sequence: None,
             generated: None,
             earlier_types: vec![],
+            domain: None,
         }
+    }
+
+    /// The default an INSERT gives the column when it names no value: its
+    /// own, else its domain's.
+    pub fn effective_default(&self) -> Option<&str> {
+        self.default
+            .as_deref()
+            .or_else(|| self.domain.as_ref().and_then(|d| d.default.as_deref()))
     }
 
     /// Whether a value this column's shards store as type `stored` reads
@@ -262,6 +276,8 @@ pub enum RelKind {
     /// journal and the spreading, and the catalog's relation lookups skip
     /// it.
     Enum(Box<crate::types::enums::EnumType>),
+    /// A domain (CREATE DOMAIN), not a relation either.
+    Domain(Box<crate::types::domain::DomainType>),
     /// A SQL function (CREATE FUNCTION … LANGUAGE sql), under its own key
     /// (`types::function::key`): not a relation either.
     Function(Box<crate::types::function::FunctionDef>),
@@ -341,7 +357,7 @@ impl TableDef {
     pub fn is_relation(&self) -> bool {
         !matches!(
             self.kind,
-            RelKind::Enum(_) | RelKind::Function(_) | RelKind::Schema(_)
+            RelKind::Enum(_) | RelKind::Domain(_) | RelKind::Function(_) | RelKind::Schema(_)
         )
     }
 
@@ -360,6 +376,21 @@ impl TableDef {
     /// The relation's name within its schema.
     pub fn rel_name(&self) -> &str {
         crate::types::schema::split(&self.name).1
+    }
+
+    /// The definition of a domain.
+    pub fn domain_type(&self) -> Option<&crate::types::domain::DomainType> {
+        match &self.kind {
+            RelKind::Domain(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Whether a column of this relation is of domain `name`.
+    pub fn uses_domain(&self, name: &str) -> bool {
+        self.columns
+            .iter()
+            .any(|c| c.domain.as_ref().is_some_and(|d| d.name == name))
     }
 
     /// The definition of an enum type.

@@ -210,6 +210,10 @@ pub(super) fn drop(
                 "type \"{name}\" does not exist"
             )));
         };
+        if obj.domain_type().is_some() {
+            super::domain::drop(sess, false, &[name], cascade)?;
+            continue;
+        }
         if obj.enum_type().is_none() {
             let kind = match obj.kind {
                 RelKind::View { .. } => "view",
@@ -264,10 +268,20 @@ pub(super) fn drop(
 }
 
 impl Session {
-    /// The enum types this session sees, in scope for the type names of
-    /// the SQL it parses until the guard is dropped (`types::enums`).
-    pub fn type_scope(&self) -> crate::types::enums::ScopeGuard {
-        crate::types::enums::scope(self.catalog().enum_types())
+    /// The enum types and domains this session sees, in scope for the
+    /// type names of the SQL it parses until the guards are dropped
+    /// (`types::enums`, `types::domain`).
+    pub fn type_scope(
+        &self,
+    ) -> (
+        crate::types::enums::ScopeGuard,
+        crate::types::domain::ScopeGuard,
+    ) {
+        let catalog = self.catalog();
+        (
+            crate::types::enums::scope(catalog.enum_types()),
+            crate::types::domain::scope(catalog.domain_types()),
+        )
     }
 
     /// Whether a transaction block (BEGIN, or a multi-statement query's

@@ -112,6 +112,7 @@ fn view_columns(sess: &Session, cv: &CreateView) -> Result<Vec<Column>> {
             sequence: None,
             generated: None,
             earlier_types: vec![],
+            domain: None,
         })
         .collect();
     for (i, c) in columns.iter().enumerate() {

@@ -30,6 +30,8 @@ pub const RELATIONS: &[(&str, &str)] = &[
     ("check_constraints", "constraint_catalog sql_identifier, constraint_schema sql_identifier, constraint_name sql_identifier, check_clause character_data"),
     ("views", "table_catalog sql_identifier, table_schema sql_identifier, table_name sql_identifier, view_definition character_data, check_option character_data, is_updatable yes_or_no, is_insertable_into yes_or_no, is_trigger_updatable yes_or_no, is_trigger_deletable yes_or_no, is_trigger_insertable_into yes_or_no"),
     ("sequences", "sequence_catalog sql_identifier, sequence_schema sql_identifier, sequence_name sql_identifier, data_type character_data, numeric_precision cardinal_number, numeric_precision_radix cardinal_number, numeric_scale cardinal_number, start_value character_data, minimum_value character_data, maximum_value character_data, increment character_data, cycle_option yes_or_no"),
+    ("domains", "domain_catalog sql_identifier, domain_schema sql_identifier, domain_name sql_identifier, data_type character_data, character_maximum_length cardinal_number, character_octet_length cardinal_number, character_set_catalog sql_identifier, character_set_schema sql_identifier, character_set_name sql_identifier, collation_catalog sql_identifier, collation_schema sql_identifier, collation_name sql_identifier, numeric_precision cardinal_number, numeric_precision_radix cardinal_number, numeric_scale cardinal_number, datetime_precision cardinal_number, interval_type character_data, interval_precision cardinal_number, domain_default character_data, udt_catalog sql_identifier, udt_schema sql_identifier, udt_name sql_identifier, scope_catalog sql_identifier, scope_schema sql_identifier, scope_name sql_identifier, maximum_cardinality cardinal_number, dtd_identifier sql_identifier"),
+    ("domain_constraints", "constraint_catalog sql_identifier, constraint_schema sql_identifier, constraint_name sql_identifier, domain_catalog sql_identifier, domain_schema sql_identifier, domain_name sql_identifier, is_deferrable yes_or_no, initially_deferred yes_or_no"),
 ];
 
 /// The definition of a view by unqualified name.
@@ -51,6 +53,8 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Rows {
         "constraint_column_usage" => constraint_column_usage(sess, def),
         "check_constraints" => check_constraints(sess, def),
         "referential_constraints" => referential_constraints(sess, def),
+        "domains" => domains(sess, def),
+        "domain_constraints" => domain_constraints(sess, def),
         _ => vec![],
     }
 }
@@ -196,6 +200,10 @@ fn column_row(
     let (max_len, octets) = char_lengths(&c.ty);
     let (precision, radix, scale) = numeric_facets(&c.ty);
     let ordinal = pos as i64 + 1;
+    let domain = |v: &str| match &c.domain {
+        Some(_) => t(v),
+        None => Datum::Null,
+    };
     let mut identity = vec![];
     if let Some(kind) = c.identity {
         let seq = c.sequence_def();
@@ -252,6 +260,12 @@ fn column_row(
                 ),
                 ("udt_name", t(udt)),
                 ("dtd_identifier", t(ordinal.to_string())),
+                ("domain_catalog", domain(CATALOG)),
+                ("domain_schema", domain("public")),
+                (
+                    "domain_name",
+                    domain(c.domain.as_ref().map_or("", |d| &d.name)),
+                ),
                 ("is_self_referencing", yes_no(false)),
                 ("is_identity", yes_no(c.identity.is_some())),
                 ("identity_cycle", yes_no(false)),
@@ -599,8 +613,78 @@ fn check_expr_clause(def: &str) -> String {
     }
 }
 
+/// One row per domain.
+fn domains(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for d in sess.catalog().domain_types() {
+        let (max_len, octets) = char_lengths(&d.base);
+        let (precision, radix, scale) = numeric_facets(&d.base);
+        let udt = BUILTIN_TYPES
+            .iter()
+            .find(|bt| bt.oid == i64::from(d.base.oid()))
+            .map_or("text", |bt| bt.name);
+        out.push(row(
+            def,
+            vec![
+                ("domain_catalog", t(CATALOG)),
+                ("domain_schema", t("public")),
+                ("domain_name", t(d.name.clone())),
+                ("data_type", t(data_type(&d.base))),
+                ("character_maximum_length", opt(max_len)),
+                ("character_octet_length", opt(octets)),
+                ("numeric_precision", opt(precision)),
+                ("numeric_precision_radix", opt(radix)),
+                ("numeric_scale", opt(scale)),
+                ("datetime_precision", opt(datetime_precision(&d.base))),
+                ("domain_default", d.default.clone().map_or(Datum::Null, t)),
+                ("udt_catalog", t(CATALOG)),
+                ("udt_schema", t("pg_catalog")),
+                ("udt_name", t(udt)),
+                ("dtd_identifier", t("1")),
+            ],
+        ));
+    }
+    out
+}
+
+/// One row per CHECK constraint of a domain.
+fn domain_constraints(sess: &Session, def: &TableDef) -> Rows {
+    let mut out = Vec::new();
+    for d in sess.catalog().domain_types() {
+        for c in &d.checks {
+            out.push(row(
+                def,
+                vec![
+                    ("constraint_catalog", t(CATALOG)),
+                    ("constraint_schema", t("public")),
+                    ("constraint_name", t(c.name.clone())),
+                    ("domain_catalog", t(CATALOG)),
+                    ("domain_schema", t("public")),
+                    ("domain_name", t(d.name.clone())),
+                    ("is_deferrable", yes_no(false)),
+                    ("initially_deferred", yes_no(false)),
+                ],
+            ));
+        }
+    }
+    out
+}
+
 fn check_constraints(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
+    for d in sess.catalog().domain_types() {
+        for (_, name, text, _) in super::domains::checks(&d) {
+            out.push(row(
+                def,
+                vec![
+                    ("constraint_catalog", t(CATALOG)),
+                    ("constraint_schema", t("public")),
+                    ("constraint_name", t(name)),
+                    ("check_clause", t(check_clause(&text))),
+                ],
+            ));
+        }
+    }
     for (tdef, cons) in table_keys(sess) {
         for c in cons.iter().filter(|c| c.kind == 'c') {
             let clause = check_clause(&c.def);

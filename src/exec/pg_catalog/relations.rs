@@ -94,6 +94,7 @@ pub fn spec_definition(name: &str, spec: &str) -> TableDef {
                 sequence: None,
                 generated: None,
                 earlier_types: vec![],
+                domain: None,
             }
         })
         .collect();

@@ -51,12 +51,17 @@ pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
         "pg_type" => {
             let mut rows = types(def);
             rows.extend(super::enums::type_rows(sess, def));
+            rows.extend(super::domains::type_rows(sess, def));
             rows
         }
         "pg_enum" => super::enums::enum_rows(sess, def),
         "pg_proc" => super::functions::proc_rows(sess, def),
         "pg_index" => index_rows(sess, def),
-        "pg_constraint" => constraints(sess, def),
+        "pg_constraint" => {
+            let mut rows = constraints(sess, def);
+            rows.extend(super::domains::constraint_rows(sess, def));
+            rows
+        }
         "pg_attrdef" => attrdefs(sess, def),
         "pg_database" => vec![database(def)],
         "pg_roles" | "pg_user" => super::roles::roles(sess, def)?,
@@ -216,11 +221,11 @@ fn classes(sess: &Session, def: &TableDef) -> Rows {
     out
 }
 
-fn builtin(oid: u32) -> Option<&'static crate::types::builtin::BuiltinType> {
+pub(super) fn builtin(oid: u32) -> Option<&'static crate::types::builtin::BuiltinType> {
     BUILTIN_TYPES.iter().find(|bt| bt.oid == oid as i64)
 }
 
-fn typmod(ty: &PgType) -> i64 {
+pub(super) fn typmod(ty: &PgType) -> i64 {
     match ty {
         PgType::Varchar(Some(n)) | PgType::Bpchar(Some(n)) => *n as i64 + 4,
         PgType::Numeric(Some((p, s))) if *p > 0 => (((*p as i64) << 16) | *s as i64) + 4,
@@ -235,7 +240,7 @@ fn typmod(ty: &PgType) -> i64 {
 /// A type's storage strategy (`typstorage`, `attstorage`): plain for
 /// fixed-length types, main for numeric (1700), extended for the other
 /// variable-length ones, as PostgreSQL's catalog has them.
-fn storage(oid: i64, len: i64) -> &'static str {
+pub(super) fn storage(oid: i64, len: i64) -> &'static str {
     match (oid, len) {
         (1700, _) => "m",
         (_, l) if l > 0 => "p",
@@ -257,12 +262,19 @@ fn attributes(sess: &Session, def: &TableDef) -> Rows {
             vec![
                 ("attrelid", i(rel)),
                 ("attname", t(c.name.clone())),
-                ("atttypid", i(oid)),
+                ("atttypid", i(c.domain.as_ref().map_or(oid, |d| d.oid))),
                 ("attstattarget", i(-1)),
                 ("attlen", i(len)),
                 ("attnum", i(pos as i64 + 1)),
                 ("attcacheoff", i(-1)),
-                ("atttypmod", i(typmod(&c.ty))),
+                (
+                    "atttypmod",
+                    i(if c.domain.is_some() {
+                        -1
+                    } else {
+                        typmod(&c.ty)
+                    }),
+                ),
                 ("attbyval", b(len > 0 && len <= 8)),
                 ("attalign", t(if len > 0 && len < 4 { "c" } else { "i" })),
                 ("attstorage", t(storage(i64::from(oid), len))),

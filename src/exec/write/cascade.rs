@@ -51,7 +51,7 @@ pub(crate) fn apply(
             let mut sets = Vec::new();
             for &c in &fk.columns {
                 let col = &child.columns[c];
-                let value = match (action, &col.default) {
+                let value = match (action, col.effective_default()) {
                     (Action::SetDefault, Some(_)) => super::default_value(Some(col))?.to_string(),
                     _ => "NULL".to_string(),
                 };

@@ -630,7 +630,7 @@ impl Env<'_> {
                 t => t,
             },
             "min" | "max" | "lag" | "lead" | "first_value" | "last_value" | "nth_value" | "abs"
-            | "mod" | "pg_grouping_null" => first(self)?,
+            | "mod" | "pg_grouping_null" | "pg_domain_check" => first(self)?,
             "bool_and" | "bool_or" | "every" | "starts_with" | "revoke_token" => PgType::Bool,
             "issue_token" | "rotate_token_key" => PgType::Text,
             "percent_rank" | "cume_dist" | "random" | "pi" | "date_part" => PgType::Float8,

@@ -51,6 +51,35 @@ fn internal_name_of(t: &PgType) -> String {
 }
 
 impl Env<'_> {
+    /// Name the output columns of a derived table or CTE body as
+    /// PostgreSQL names them, for the queries that read them by name
+    /// (SQLite would name `lower('A')` after its text, not `lower`). A
+    /// plain column keeps its own name.
+    pub(super) fn name_outputs(&mut self, q: &mut sqlparser::ast::Query) {
+        use sqlparser::ast::{Ident, SelectItem, SetExpr};
+        let mut body = q.body.as_mut();
+        while let SetExpr::SetOperation { left, .. } = body {
+            body = left.as_mut();
+        }
+        let SetExpr::Select(sel) = body else {
+            return;
+        };
+        for item in &mut sel.projection {
+            let SelectItem::UnnamedExpr(e) = item else {
+                continue;
+            };
+            if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+                continue;
+            }
+            let name = self.expr_name(e);
+            let expr = std::mem::replace(e, Expr::Value(sqlparser::ast::Value::Null.into()));
+            *item = SelectItem::ExprWithAlias {
+                expr,
+                alias: Ident::with_quote('"', name),
+            };
+        }
+    }
+
     /// The column name PostgreSQL gives an unaliased select item.
     pub(super) fn expr_name(&mut self, e: &Expr) -> String {
         self.name_of(e).unwrap_or_else(|| "?column?".into())
@@ -60,6 +89,9 @@ impl Env<'_> {
     /// (PostgreSQL's weaker name): a type's (a cast of an argument without
     /// a stronger name, a typed literal) or CASE's.
     fn weakly_named(&mut self, e: &Expr) -> bool {
+        if let Some(cast) = crate::sql::domain::as_cast(e) {
+            return self.weakly_named(&cast);
+        }
         match e {
             Expr::Nested(inner) => self.weakly_named(inner),
             Expr::Cast { expr, .. } => self.name_of(expr).is_none() || self.weakly_named(expr),
@@ -69,6 +101,9 @@ impl Env<'_> {
     }
 
     fn name_of(&mut self, e: &Expr) -> Option<String> {
+        if let Some(cast) = crate::sql::domain::as_cast(e) {
+            return self.name_of(&cast);
+        }
         Some(match e {
             Expr::Identifier(id) => norm(id),
             Expr::CompoundIdentifier(ids) => norm(ids.last()?),

@@ -34,6 +34,7 @@ fn catalog() -> Tables {
                     sequence: None,
                     generated: None,
                     earlier_types: vec![],
+                    domain: None,
                 })
                 .collect(),
             primary_key: vec![0],

@@ -724,6 +724,9 @@ impl VisitorMut for Typer<'_> {
     }
 
     fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
+        for cte in q.with.iter_mut().flat_map(|w| &mut w.cte_tables) {
+            self.env.name_outputs(&mut cte.query);
+        }
         self.env.enter_query(q);
         if let Err(e) = self.enter_laterals(&mut *q) {
             // Entered all the same, so the visit's end leaves it.
@@ -770,6 +773,9 @@ impl VisitorMut for Typer<'_> {
         &mut self,
         tf: &mut sqlparser::ast::TableFactor,
     ) -> ControlFlow<Error> {
+        if let sqlparser::ast::TableFactor::Derived { subquery, .. } = tf {
+            self.env.name_outputs(subquery);
+        }
         flow(
             self.timestamp_series(tf)
                 .and_then(|_| self.numeric_series(tf))

@@ -37,6 +37,14 @@ pub fn rewrite(stmt: &mut Statement) -> Result<()> {
     }
 }
 
+/// The same for one expression (a DEFAULT, a CHECK).
+pub fn rewrite_expr(e: &mut Expr) -> Result<()> {
+    match e.visit(&mut PgCatalogRewrite) {
+        ControlFlow::Break(e) => Err(e),
+        ControlFlow::Continue(()) => Ok(()),
+    }
+}
+
 /// Whether a FROM item names a set-returning function this module
 /// rewrites (`generate_series`, `unnest`, `pg_catalog.` or not).
 pub fn is_table_function(name: &ObjectName) -> bool {

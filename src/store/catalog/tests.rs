@@ -18,6 +18,7 @@ fn def(name: &str) -> TableDef {
             sequence: None,
             generated: None,
             earlier_types: vec![],
+            domain: None,
         }],
         primary_key: vec![],
         unique: vec![],

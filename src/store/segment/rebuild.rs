@@ -53,6 +53,7 @@ pub fn needs_rebuild(old: &TableDef, new: &TableDef) -> bool {
             && a.not_null == b.not_null
             && a.default == b.default
             && a.generated == b.generated
+            && a.domain == b.domain
     };
     let key_names =
         |d: &TableDef| -> Vec<String> { d.unique_keys().map(|k| key_name(d, k)).collect() };
@@ -152,7 +153,9 @@ fn copy_into_new(
     // Rows already here need not meet a CHECK added NOT VALID; rows
     // written later must (the pragma is the connection's, not the
     // transaction's: it is set back below whatever happens).
-    let not_valid = !def.altered.not_valid.is_empty();
+    let not_valid = !def.altered.not_valid.is_empty()
+        || (def.columns.iter().filter_map(|c| c.domain.as_ref()))
+            .any(|d| d.checks.iter().any(|c| c.not_valid));
     if not_valid {
         conn.execute_batch("PRAGMA ignore_check_constraints = ON")?;
     }

@@ -15,6 +15,7 @@ pub(crate) fn table() -> TableDef {
         sequence: None,
         generated: None,
         earlier_types: vec![],
+        domain: None,
     };
     TableDef {
         name: "people".into(),

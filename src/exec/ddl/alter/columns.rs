@@ -55,6 +55,12 @@ pub(super) fn add(
             "ADD COLUMN with a serial or identity column to a table that has rows".into(),
         ));
     }
+    if let Some(d) = col.domain.clone() {
+        if col.generated.is_none() && has_rows(sess, def)? {
+            let value = col.effective_default().unwrap_or("NULL").to_string();
+            crate::exec::ddl::domain::check_value(sess, &d, &value)?;
+        }
+    }
     if col.not_null && col.default.is_none() && col.generated.is_none() && has_rows(sess, def)? {
         return Err(Error::NotNullViolation(format!(
             "column \"{}\" of relation \"{}\" contains null values",
@@ -83,14 +89,14 @@ pub(super) fn add(
     // evaluated once, here, and every row already there reads that one
     // value, as in PostgreSQL; the open segment is then rebuilt (SQLite
     // adds no column with such a default) and gives its rows that value.
-    let frozen = match col.default.as_deref() {
+    let frozen = match col.effective_default() {
         Some(d) if !serial && !is_constant(d)? => Some(evaluate_default(sess, d, &col.ty)?),
         _ => None,
     };
     col.missing = Some(
         frozen
             .clone()
-            .or_else(|| col.default.clone())
+            .or_else(|| col.effective_default().map(str::to_string))
             .unwrap_or_else(|| "NULL".into()),
     );
     if frozen.is_none() {
@@ -104,7 +110,7 @@ pub(super) fn add(
 /// a serial's own sequence, which only tables without rows may add).
 fn fills(col: &Column) -> bool {
     col.generated.is_some()
-        || (col.default.as_deref())
+        || (col.effective_default())
             .is_some_and(|d| volatile(d) && crate::types::table::sequence_name(d).is_none())
 }
 

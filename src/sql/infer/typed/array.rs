@@ -176,9 +176,8 @@ impl Typer<'_> {
         if !matches!(data_type, DataType::Array(_)) {
             return Ok(false);
         }
-        let Ok(target) = PgType::from_sql(data_type) else {
-            return Ok(false);
-        };
+        // An array of a type MosaicDB lacks is refused, not left to SQLite.
+        let target = PgType::from_sql(data_type)?;
         let Some((elem, _)) = elements(&target) else {
             return Ok(false);
         };

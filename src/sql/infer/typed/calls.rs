@@ -8,12 +8,14 @@ use crate::error::{Error, Result};
 use crate::types::PgType;
 
 /// Calls whose meaning the argument types decide alone: `pg_typeof`, whose
-/// answer is known once its argument's type is, and `pg_size_pretty` of a
+/// answer is known once its argument's type is (a column's domain's
+/// name, as `env` tells it), and `pg_size_pretty` of a
 /// small integer, which PostgreSQL cannot resolve.
 pub(super) fn by_argument_types(
     name: &str,
     f: &mut Function,
     types: &[PgType],
+    env: &super::super::Env<'_>,
 ) -> Result<Option<Expr>> {
     if let Some(e) = super::divisors::call_for(name, f, types)? {
         return Ok(Some(e));
@@ -27,8 +29,16 @@ pub(super) fn by_argument_types(
             if *t == PgType::Unknown && !untyped {
                 return Err(refuse("pg_typeof of an expression of unknown type".into()));
             }
+            // A domain's name, of a cast to it or of a column of it.
+            let cast = (arg_exprs(f).first()).and_then(|a| crate::sql::domain::as_cast(a));
+            let domain = match cast {
+                Some(Expr::Cast { data_type, .. }) => Some(data_type.to_string()),
+                _ => (arg_exprs(f).first()).and_then(|a| env.column_domain(a)),
+            };
             let name = if untyped {
                 "unknown".into()
+            } else if let Some(d) = domain {
+                d
             } else {
                 t.without_modifiers().display_name()
             };

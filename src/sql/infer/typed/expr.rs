@@ -645,7 +645,7 @@ impl Typer<'_> {
         let Expr::Function(f) = e else {
             return Ok(());
         };
-        if let Some(new) = super::calls::by_argument_types(&name, f, &types)? {
+        if let Some(new) = super::calls::by_argument_types(&name, f, &types, &self.env)? {
             *e = new;
             return Ok(());
         }
