@@ -311,6 +311,23 @@ impl StoreLookup {
         f(self.0.catalog.view(&staged).with_temps(&temps))
     }
 
+    /// The catalog name of the user type (an enum or a domain) `oid` is,
+    /// or whose array type it is (`true`).
+    fn user_type(&self, oid: i64) -> Option<(String, bool)> {
+        self.with_view(|v| {
+            let objects = v.objects();
+            objects.iter().find_map(|d| {
+                let (own, array) = match (d.enum_type(), d.domain_type()) {
+                    (Some(e), _) => (e.oid, e.array_oid),
+                    (_, Some(t)) => (t.oid, t.array_oid),
+                    _ => return None,
+                };
+                let name = d.name.clone();
+                (own as i64 == oid || array as i64 == oid).then_some((name, array as i64 == oid))
+            })
+        })
+    }
+
     /// The privileges `role` holds on `def`.
     fn held(&self, role: &str, def: &TableDef) -> u32 {
         let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
@@ -362,23 +379,28 @@ impl Lookup for StoreLookup {
     }
 
     fn type_name(&self, oid: i64) -> Option<String> {
-        let domains = self.0.catalog.view(&self.1.read()).domain_types();
-        if let Some(d) = domains.iter().find(|d| d.oid as i64 == oid) {
-            return Some(crate::types::enums::display_name(&d.name));
-        }
-        if let Some(d) = domains.iter().find(|d| d.array_oid as i64 == oid) {
-            return Some(format!("{}[]", crate::types::enums::display_name(&d.name)));
-        }
-        let types = self.0.catalog.view(&self.1.read()).enum_types();
-        let t = types
+        let (name, array) = self.user_type(oid)?;
+        let shown = match self.type_visible(oid) {
+            true => crate::types::ident_text(crate::types::schema::split(&name).1),
+            false => crate::types::enums::display_name(&name),
+        };
+        Some(if array { format!("{shown}[]") } else { shown })
+    }
+
+    fn type_visible(&self, oid: i64) -> bool {
+        let Some((name, _)) = self.user_type(oid) else {
+            return true;
+        };
+        let (schema, bare) = crate::types::schema::split(&name);
+        let is_type = |n: &str| {
+            self.with_view(|v| v.object(n))
+                .is_some_and(|d| d.enum_type().is_some() || d.domain_type().is_some())
+        };
+        let path = self.search_path();
+        let first = path
             .iter()
-            .find(|t| t.oid as i64 == oid || t.array_oid as i64 == oid)?;
-        let name = crate::types::enums::display_name(&t.name);
-        Some(if t.oid as i64 == oid {
-            name
-        } else {
-            format!("{name}[]")
-        })
+            .find(|s| is_type(&crate::types::schema::qualify(s, bare)));
+        first.is_some_and(|s| s == schema)
     }
 
     fn type_oid(&self, name: &str) -> Option<i64> {
@@ -387,14 +409,25 @@ impl Lookup for StoreLookup {
             Some(elem) => (elem.trim_end(), true),
             None => (name, false),
         };
-        let domains = self.0.catalog.view(&self.1.read()).domain_types();
-        let named = |n: &str| crate::types::enums::display_name(n) == name || n == name;
-        if let Some(d) = domains.iter().find(|d| named(&d.name)) {
-            return Some(if array { d.array_oid } else { d.oid } as i64);
-        }
-        let types = self.0.catalog.view(&self.1.read()).enum_types();
-        let t = types.iter().find(|t| named(&t.name))?;
-        Some(if array { t.array_oid } else { t.oid } as i64)
+        let oids = |n: &str| {
+            self.with_view(|v| {
+                let d = v.object(n)?;
+                match (d.enum_type(), d.domain_type()) {
+                    (Some(e), _) => Some((e.oid, e.array_oid)),
+                    (_, Some(t)) => Some((t.oid, t.array_oid)),
+                    _ => None,
+                }
+            })
+        };
+        // An unqualified name is found along the search path.
+        let name = crate::types::enums::type_name(name);
+        let found = match name.contains('.') {
+            true => oids(&name),
+            false => (self.search_path().iter())
+                .find_map(|s| oids(&crate::types::schema::qualify(s, &name))),
+        };
+        let (own, arr) = found?;
+        Some(if array { arr } else { own } as i64)
     }
 
     fn search_path(&self) -> Vec<String> {

@@ -62,7 +62,7 @@ impl DomainType {
     /// A name PostgreSQL would derive for a new CHECK constraint of this
     /// domain: `<domain>_check`, then `…_check1`, … until it is free.
     pub fn fresh_check_name(&self) -> String {
-        let base = format!("{}_check", self.name);
+        let base = format!("{}_check", super::schema::split(&self.name).1);
         let taken = |n: &str| self.checks.iter().any(|c| c.name == n);
         if !taken(&base) {
             return base;

@@ -146,19 +146,29 @@ pub fn lookup(name: &str) -> Option<EnumType> {
     SCOPE.with(|s| s.borrow().iter().find(|t| t.name == name).cloned())
 }
 
-/// The name a type name in SQL text denotes (`public.mood`, `"Mood"`):
-/// folded to lower case unless quoted.
+/// The catalog name a type name in SQL text denotes (`public.mood` and
+/// `mood` are `mood`, `s.mood` is `s.mood`, `"Mood"` is `Mood`): each
+/// part folded to lower case unless quoted, qualified as relations are
+/// (`types::schema`).
 pub fn type_name(written: &str) -> String {
-    let n = written.strip_prefix("public.").unwrap_or(written);
-    match n.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-        Some(q) => q.replace("\"\"", "\""),
-        None => n.to_lowercase(),
+    let parts = crate::types::schema::parse_name(written);
+    match parts.as_slice() {
+        [s, n] => crate::types::schema::qualify(s, n),
+        _ => parts.join("."),
     }
 }
 
-/// A type name as `format_type` prints it: quoted when it must be.
+/// A type's catalog name as `format_type` prints it: each part quoted
+/// when it must be, the schema named unless it is `public`.
 pub fn display_name(name: &str) -> String {
-    crate::types::ident_text(name)
+    match crate::types::schema::split(name) {
+        (crate::types::schema::PUBLIC, n) => crate::types::ident_text(n),
+        (s, n) => format!(
+            "{}.{}",
+            crate::types::ident_text(s),
+            crate::types::ident_text(n)
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -28,8 +28,7 @@ pub(super) fn run(sess: &mut Session, stmt: &DomainStatement) -> Result<Outcome>
 }
 
 fn create(sess: &mut Session, c: &CreateDomain) -> Result<Outcome> {
-    sess.check_create()?;
-    let name = local_name(&c.name)?;
+    let name = super::schema::type_target(sess, &c.name)?;
     if sess.catalog().object(&name).is_some() {
         return Err(Error::ObjectExists(format!(
             "type \"{name}\" already exists"
@@ -62,14 +61,10 @@ fn create(sess: &mut Session, c: &CreateDomain) -> Result<Outcome> {
     Ok(Outcome::Command("CREATE DOMAIN".into()))
 }
 
-/// A domain's name: domains live in `public` only, as enum types do.
-fn local_name(name: &str) -> Result<String> {
-    if name.contains('.') {
-        return Err(Error::Unsupported(format!(
-            "domain {name} in a schema other than public"
-        )));
-    }
-    Ok(name.to_string())
+/// The catalog name of the existing domain `name` denotes (along the
+/// search path).
+fn local_name(sess: &Session, name: &str) -> String {
+    super::schema::resolve_type(sess, name)
 }
 
 /// The base type of a new domain.
@@ -144,7 +139,7 @@ fn domain_def(sess: &Session, name: &str) -> Result<(std::sync::Arc<TableDef>, D
 }
 
 fn alter(sess: &mut Session, name: &str, action: &AlterDomain) -> Result<Outcome> {
-    let name = local_name(name)?;
+    let name = local_name(sess, name);
     let (def, mut ty) = domain_def(sess, &name)?;
     sess.check_owner(&def)?;
     let missing = |c: &str| {
@@ -293,6 +288,8 @@ pub(crate) fn check_value(sess: &mut Session, d: &DomainType, value: &str) -> Re
 }
 
 fn rename(sess: &mut Session, def: &TableDef, mut ty: DomainType, new: &str) -> Result<Outcome> {
+    // The new name is in the domain's schema.
+    let new = &crate::types::schema::beside(&def.name, new);
     if sess.catalog().object(new).is_some() {
         return Err(Error::ObjectExists(format!(
             "type \"{new}\" already exists"
@@ -360,7 +357,7 @@ pub(super) fn drop(
 ) -> Result<Outcome> {
     let mut dropping = Vec::new();
     for n in names {
-        let name = local_name(n)?;
+        let name = local_name(sess, n);
         if sess.catalog().object(&name).is_none() && if_exists {
             super::missing_skipped(sess, "type", &name);
             continue;

@@ -19,7 +19,7 @@ use crate::types::PgType;
 const MAX_LABEL: usize = 63;
 
 pub(super) fn create(sess: &mut Session, name: &ObjectName, labels: &[Ident]) -> Result<Outcome> {
-    let name = type_name(name)?;
+    let name = super::schema::type_target(sess, &object_name(name))?;
     if sess.catalog().object(&name).is_some() {
         return Err(Error::ObjectExists(format!(
             "type \"{name}\" already exists"
@@ -73,12 +73,10 @@ fn label(l: &Ident) -> Result<String> {
     Ok(l.value.clone())
 }
 
-fn type_name(name: &ObjectName) -> Result<String> {
-    let name = object_name(name);
-    if name.contains('.') {
-        return Err(Error::Unsupported(format!("schema-qualified type {name}")));
-    }
-    Ok(name)
+/// The catalog name of the existing type `name` denotes (along the
+/// search path).
+fn type_name(sess: &Session, name: &ObjectName) -> String {
+    super::schema::resolve_type(sess, &object_name(name))
 }
 
 /// The enum type `name`, or PostgreSQL's error for what it is instead.
@@ -95,7 +93,7 @@ fn enum_type(sess: &Session, name: &str) -> Result<EnumType> {
 }
 
 pub(super) fn alter(sess: &mut Session, at: &AlterType) -> Result<Outcome> {
-    let name = type_name(&at.name)?;
+    let name = type_name(sess, &at.name);
     let mut ty = enum_type(sess, &name)?;
     match &at.operation {
         AlterTypeOperation::AddValue(add) => {
@@ -200,7 +198,7 @@ pub(super) fn drop(
 ) -> Result<Outcome> {
     let mut dropping = Vec::new();
     for n in names {
-        let name = type_name(n)?;
+        let name = type_name(sess, n);
         let Some(obj) = sess.catalog().object(&name) else {
             if if_exists {
                 super::missing_skipped(sess, "type", &name);

@@ -267,7 +267,10 @@ pub(super) fn authorize(sess: &Session, stmt: &Statement) -> Result<()> {
     match stmt {
         Statement::CreateTable(ct) if ct.temporary => Ok(()),
         Statement::CreateTable(ct) => super::schema::check_creatable(sess, &object_name(&ct.name)),
-        Statement::CreateType { .. } | Statement::CreateFunction(_) => sess.check_create(),
+        Statement::CreateType { name, .. } => {
+            super::schema::check_creatable(sess, &object_name(name))
+        }
+        Statement::CreateFunction(_) => sess.check_create(),
         Statement::CreateSequence {
             temporary, name, ..
         } if !temporary => super::schema::check_creatable(sess, &object_name(name)),

@@ -9,9 +9,12 @@
 //! in `public` stays as it is), and a new relation's unqualified name is
 //! put in the first schema of the path that exists.
 //!
-//! Types and functions live in `public` only (schema-qualified ones are
-//! refused where they are created), and so do the system schemas'
-//! relations (`pg_catalog`, `information_schema`, `mosaic`).
+//! Types (enums, domains) are kept and found the same way
+//! ([`resolve_type`], [`type_target`]; a cast's or column's type name is
+//! resolved with the relations'). Functions live in `public` only
+//! (schema-qualified ones are refused where they are created), and so do
+//! the system schemas' relations (`pg_catalog`, `information_schema`,
+//! `mosaic`).
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -142,6 +145,13 @@ pub fn drop(
                 }
             }
         }
+        // Then its types, which columns of other schemas may still use.
+        for m in members.iter().filter(|m| !m.is_relation()) {
+            match m.domain_type() {
+                Some(_) => super::domain::drop(sess, false, std::slice::from_ref(&m.name), true)?,
+                None => super::enums::drop(sess, false, true, &[qualified(&m.name)])?,
+            };
+        }
         record(sess, &schema::key(name), None)?;
     }
     Ok(Outcome::Command("DROP SCHEMA".into()))
@@ -247,11 +257,13 @@ fn cascade_notice(sess: &Session, members: &[std::sync::Arc<TableDef>]) {
     }
 }
 
-/// The relations of schema `name`, by name.
+/// The relations and types (enums, domains) of schema `name`, by name.
 fn members(catalog: &View, name: &str) -> Vec<std::sync::Arc<TableDef>> {
+    let is_type = |d: &TableDef| d.enum_type().is_some() || d.domain_type().is_some();
     catalog
-        .relations()
+        .objects()
         .into_iter()
+        .filter(|d| d.is_relation() || is_type(d))
         .filter(|d| !d.is_temp() && d.name.split_once('.').is_some_and(|(s, _)| s == name))
         .collect()
 }
@@ -445,6 +457,7 @@ fn created_name(stmt: &mut Statement) -> Option<&mut ObjectName> {
             temporary: false,
             ..
         } => Some(name),
+        Statement::CreateType { name, .. } => Some(name),
         _ => None,
     }
 }
@@ -575,13 +588,110 @@ impl VisitorMut for Resolver<'_> {
         ControlFlow::Continue(())
     }
 
-    /// `s.t.c` names column `c` of relation `t` of schema `s`.
+    /// `s.t.c` names column `c` of relation `t` of schema `s`; a cast's
+    /// type is found along the path.
     fn pre_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-        if let Expr::CompoundIdentifier(parts) = e {
-            if parts.len() == 3 && self.catalog.schema(&ident_name(&parts[0])).is_some() {
+        match e {
+            Expr::CompoundIdentifier(parts)
+                if parts.len() == 3 && self.catalog.schema(&ident_name(&parts[0])).is_some() =>
+            {
                 parts.remove(0);
             }
+            Expr::Cast { data_type, .. } => self.resolve_type(data_type),
+            Expr::TypedString(ts) => self.resolve_type(&mut ts.data_type),
+            _ => {}
         }
         ControlFlow::Continue(())
     }
+
+    /// A new or altered column's type is found along the path.
+    fn pre_visit_statement(&mut self, s: &mut Statement) -> ControlFlow<()> {
+        use sqlparser::ast::{AlterColumnOperation as C, AlterTableOperation as A};
+        match s {
+            Statement::CreateTable(ct) => {
+                for c in &mut ct.columns {
+                    self.resolve_type(&mut c.data_type);
+                }
+            }
+            Statement::AlterTable(at) => {
+                for op in &mut at.operations {
+                    match op {
+                        A::AddColumn { column_def, .. } => {
+                            self.resolve_type(&mut column_def.data_type)
+                        }
+                        A::AlterColumn {
+                            op: C::SetDataType { data_type, .. },
+                            ..
+                        } => self.resolve_type(data_type),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Resolver<'_> {
+    /// An unqualified type name the search path finds in a user schema
+    /// (an enum type or a domain) becomes `s.name`.
+    fn resolve_type(&self, dt: &mut sqlparser::ast::DataType) {
+        use sqlparser::ast::{ArrayElemTypeDef, DataType};
+        match dt {
+            DataType::Custom(name, mods) if mods.is_empty() => {
+                let [one] = name.0.as_slice() else {
+                    return;
+                };
+                let Some(ident) = one.as_ident() else {
+                    return;
+                };
+                let bare = ident_name(ident);
+                if let Some(full) = find_type(self.catalog, self.path, &bare) {
+                    *name = two_parts(&full);
+                }
+            }
+            DataType::Array(ArrayElemTypeDef::SquareBracket(elem, _)) => self.resolve_type(elem),
+            _ => {}
+        }
+    }
+}
+
+/// The catalog name of the user type (enum or domain) an unqualified
+/// name denotes along `path`, when it lives in a schema other than
+/// `public` (`None`: in `public`, or none).
+fn find_type(catalog: &View, path: &[String], bare: &str) -> Option<String> {
+    let is_type = |n: &str| {
+        catalog
+            .object(n)
+            .is_some_and(|d| d.enum_type().is_some() || d.domain_type().is_some())
+    };
+    let s = path.iter().find(|s| is_type(&schema::qualify(s, bare)))?;
+    (s != PUBLIC).then(|| schema::qualify(s, bare))
+}
+
+/// The catalog name of the type `name` (a catalog name as written, from
+/// `types::enums::type_name`) denotes for DDL that changes or drops it:
+/// an unqualified one found along the search path.
+pub fn resolve_type(sess: &Session, name: &str) -> String {
+    if name.contains('.') {
+        return name.to_string();
+    }
+    find_type(&sess.catalog(), &search_path(sess), name).unwrap_or_else(|| name.to_string())
+}
+
+/// The catalog name a new type `name` gets: an unqualified one goes to the
+/// first schema of the search path; its schema must exist and take new
+/// objects from the current role.
+pub fn type_target(sess: &Session, name: &str) -> Result<String> {
+    let name = match name.contains('.') {
+        true => name.to_string(),
+        false => {
+            let path = search_path(sess);
+            let first = path.first().ok_or(Error::NoSchemaSelected)?;
+            schema::qualify(first, name)
+        }
+    };
+    check_creatable(sess, &name)?;
+    Ok(name)
 }

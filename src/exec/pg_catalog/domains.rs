@@ -1,7 +1,7 @@
 //! The catalog rows of domains: pg_type (the domain, typtype `d`, and its
 //! array type) and pg_constraint (each CHECK, `contypid` the domain's).
 
-use super::objects::{derived_oid, PUBLIC_NS};
+use super::objects::{derived_oid, namespace_oid};
 use super::rows::{b, builtin, i, row, storage, t, typmod};
 use crate::exec::Session;
 use crate::types::domain::DomainType;
@@ -19,6 +19,7 @@ pub(super) fn type_rows(sess: &Session, def: &TableDef) -> Rows {
         .filter_map(|o| o.domain_type().map(|d| (o, d)));
     for (object, d) in domains {
         let owner = super::roles::owner_oid(&roles, object);
+        let (schema, name) = crate::types::schema::split(&d.name);
         let base = d.base.oid();
         let bt = builtin(base);
         let len = bt.map_or(-1, |x| x.len);
@@ -27,8 +28,8 @@ pub(super) fn type_rows(sess: &Session, def: &TableDef) -> Rows {
             def,
             vec![
                 ("oid", i(d.oid)),
-                ("typname", t(d.name.clone())),
-                ("typnamespace", i(PUBLIC_NS)),
+                ("typname", t(name)),
+                ("typnamespace", i(namespace_oid(schema))),
                 ("typowner", i(owner)),
                 ("typlen", i(len)),
                 ("typbyval", b(fixed && len <= 8)),
@@ -63,8 +64,8 @@ pub(super) fn type_rows(sess: &Session, def: &TableDef) -> Rows {
             def,
             vec![
                 ("oid", i(d.array_oid)),
-                ("typname", t(format!("_{}", d.name))),
-                ("typnamespace", i(PUBLIC_NS)),
+                ("typname", t(format!("_{name}"))),
+                ("typnamespace", i(namespace_oid(schema))),
                 ("typowner", i(owner)),
                 ("typlen", i(-1)),
                 ("typtype", t("b")),
@@ -114,7 +115,10 @@ pub(super) fn constraint_rows(sess: &Session, def: &TableDef) -> Rows {
                 vec![
                     ("oid", i(oid)),
                     ("conname", t(name)),
-                    ("connamespace", i(PUBLIC_NS)),
+                    (
+                        "connamespace",
+                        i(namespace_oid(crate::types::schema::split(&d.name).0)),
+                    ),
                     ("contype", t("c")),
                     ("convalidated", b(validated)),
                     ("conrelid", i(0)),

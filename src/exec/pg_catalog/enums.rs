@@ -1,7 +1,7 @@
 //! The catalog rows of enum types: pg_type (the type, typtype `e`, and
 //! its array type) and pg_enum (one row per label).
 
-use super::objects::{derived_oid, OWNER_OID, PUBLIC_NS};
+use super::objects::{derived_oid, namespace_oid, OWNER_OID};
 use super::rows::{b, i, row, t};
 use crate::exec::Session;
 use crate::types::table::TableDef;
@@ -12,12 +12,13 @@ type Rows = Vec<Vec<Datum>>;
 pub(super) fn type_rows(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     for e in sess.catalog().enum_types() {
+        let (schema, name) = crate::types::schema::split(&e.name);
         out.push(row(
             def,
             vec![
                 ("oid", i(e.oid)),
-                ("typname", t(e.name.clone())),
-                ("typnamespace", i(PUBLIC_NS)),
+                ("typname", t(name)),
+                ("typnamespace", i(namespace_oid(schema))),
                 ("typowner", i(OWNER_OID)),
                 ("typlen", i(4)),
                 ("typbyval", b(true)),
@@ -46,8 +47,8 @@ pub(super) fn type_rows(sess: &Session, def: &TableDef) -> Rows {
             def,
             vec![
                 ("oid", i(e.array_oid)),
-                ("typname", t(format!("_{}", e.name))),
-                ("typnamespace", i(PUBLIC_NS)),
+                ("typname", t(format!("_{name}"))),
+                ("typnamespace", i(namespace_oid(schema))),
                 ("typowner", i(OWNER_OID)),
                 ("typlen", i(-1)),
                 ("typbyval", b(false)),

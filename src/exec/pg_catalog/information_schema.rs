@@ -12,6 +12,7 @@ use super::objects::{self, Constraint, PUBLIC_NS};
 use super::relations::{spec_definition, Rows};
 use crate::exec::Session;
 use crate::types::builtin::BUILTIN_TYPES;
+use crate::types::schema::split;
 use crate::types::table::{Column, TableDef};
 use crate::types::{Datum, PgType};
 
@@ -192,7 +193,7 @@ fn column_row(
             .to_string()
     };
     let udt = match &c.ty {
-        PgType::Enum(e) => e.name.clone(),
+        PgType::Enum(e) => split(&e.name).1.to_string(),
         // An array's udt is its array type, `_` and the element's name.
         PgType::Array(elem) => format!("_{}", builtin(i64::from(elem.oid()))),
         _ => builtin(oid),
@@ -200,6 +201,7 @@ fn column_row(
     let (max_len, octets) = char_lengths(&c.ty);
     let (precision, radix, scale) = numeric_facets(&c.ty);
     let ordinal = pos as i64 + 1;
+    let domain_name = c.domain.as_ref().map_or("", |d| &d.name);
     let domain = |v: &str| match &c.domain {
         Some(_) => t(v),
         None => Datum::Null,
@@ -247,25 +249,17 @@ fn column_row(
                 ("udt_catalog", t(CATALOG)),
                 (
                     "udt_schema",
-                    t(
-                        if matches!(
-                            c.ty,
-                            PgType::Enum(_) | PgType::Vector(_) | PgType::Geometry(_)
-                        ) {
-                            "public"
-                        } else {
-                            "pg_catalog"
-                        },
-                    ),
+                    t(match &c.ty {
+                        PgType::Enum(e) => split(&e.name).0,
+                        PgType::Vector(_) | PgType::Geometry(_) => "public",
+                        _ => "pg_catalog",
+                    }),
                 ),
                 ("udt_name", t(udt)),
                 ("dtd_identifier", t(ordinal.to_string())),
                 ("domain_catalog", domain(CATALOG)),
-                ("domain_schema", domain("public")),
-                (
-                    "domain_name",
-                    domain(c.domain.as_ref().map_or("", |d| &d.name)),
-                ),
+                ("domain_schema", domain(split(domain_name).0)),
+                ("domain_name", domain(split(domain_name).1)),
                 ("is_self_referencing", yes_no(false)),
                 ("is_identity", yes_no(c.identity.is_some())),
                 ("identity_cycle", yes_no(false)),
@@ -627,8 +621,8 @@ fn domains(sess: &Session, def: &TableDef) -> Rows {
             def,
             vec![
                 ("domain_catalog", t(CATALOG)),
-                ("domain_schema", t("public")),
-                ("domain_name", t(d.name.clone())),
+                ("domain_schema", t(split(&d.name).0)),
+                ("domain_name", t(split(&d.name).1)),
                 ("data_type", t(data_type(&d.base))),
                 ("character_maximum_length", opt(max_len)),
                 ("character_octet_length", opt(octets)),
@@ -656,11 +650,11 @@ fn domain_constraints(sess: &Session, def: &TableDef) -> Rows {
                 def,
                 vec![
                     ("constraint_catalog", t(CATALOG)),
-                    ("constraint_schema", t("public")),
+                    ("constraint_schema", t(split(&d.name).0)),
                     ("constraint_name", t(c.name.clone())),
                     ("domain_catalog", t(CATALOG)),
-                    ("domain_schema", t("public")),
-                    ("domain_name", t(d.name.clone())),
+                    ("domain_schema", t(split(&d.name).0)),
+                    ("domain_name", t(split(&d.name).1)),
                     ("is_deferrable", yes_no(false)),
                     ("initially_deferred", yes_no(false)),
                 ],
@@ -678,7 +672,7 @@ fn check_constraints(sess: &Session, def: &TableDef) -> Rows {
                 def,
                 vec![
                     ("constraint_catalog", t(CATALOG)),
-                    ("constraint_schema", t("public")),
+                    ("constraint_schema", t(split(&d.name).0)),
                     ("constraint_name", t(name)),
                     ("check_clause", t(check_clause(&text))),
                 ],

@@ -12,7 +12,12 @@ use crate::types::PgType;
 fn internal_name(dt: &DataType) -> String {
     match PgType::from_sql(dt) {
         Ok(t) => internal_name_of(&t),
-        Err(_) => dt.to_string().to_lowercase(),
+        // A domain, named without its schema.
+        Err(_) => crate::types::enums::type_name(&dt.to_string())
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -45,7 +50,7 @@ fn internal_name_of(t: &PgType) -> String {
         PgType::Interval => "interval",
         PgType::Vector(_) => "vector",
         PgType::Geometry(_) => "geometry",
-        PgType::Enum(e) => return e.name.clone(),
+        PgType::Enum(e) => return crate::types::schema::split(&e.name).1.to_string(),
     }
     .to_string()
 }

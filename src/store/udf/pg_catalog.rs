@@ -55,14 +55,20 @@ pub trait Lookup: Send + Sync + 'static {
     /// COMMENT ON text of a relation (`subid` 0) or of its column number
     /// `subid`.
     fn description(&self, oid: i64, subid: i64) -> Option<String>;
-    /// The name `format_type` gives a user-defined type (an enum), by oid.
     /// Bytes of a relation's data on this node (its shard files, which
     /// hold its indexes too); `None` for no such relation.
     fn relation_bytes(&self, _oid: i64) -> Option<i64> {
         None
     }
+    /// The name `format_type` gives a user-defined type (an enum, a
+    /// domain), by oid: qualified unless the search path finds it.
     fn type_name(&self, _oid: i64) -> Option<String> {
         None
+    }
+    /// Whether the search path finds the type `oid` by its bare name
+    /// (`pg_type_is_visible`; built-in types always).
+    fn type_visible(&self, _oid: i64) -> bool {
+        true
     }
     /// A SQL function by oid (pg_proc.oid).
     fn function(&self, _oid: i64) -> Option<crate::types::function::FunctionDef> {

@@ -1,5 +1,6 @@
 //! The functions that answer from the session's search path:
-//! `current_schema`, `current_schemas`, `pg_table_is_visible` and
+//! `current_schema`, `current_schemas`, `pg_table_is_visible`,
+//! `pg_type_is_visible` and
 //! `pg_get_serial_sequence`, through the session's [`Lookup`].
 
 use std::sync::Arc;
@@ -20,6 +21,12 @@ pub(super) fn register(
     conn.create_scalar_function("pg_table_is_visible", 1, flags, move |c| {
         Ok(Value::Integer(
             int(c, 0).is_some_and(|o| l.visible(o)) as i64
+        ))
+    })?;
+    let l = lookup.clone();
+    conn.create_scalar_function("pg_type_is_visible", 1, flags, move |c| {
+        Ok(Value::Integer(
+            int(c, 0).is_none_or(|o| l.type_visible(o)) as i64
         ))
     })?;
     let l = lookup.clone();

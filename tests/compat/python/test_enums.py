@@ -90,3 +90,33 @@ def test_sqlalchemy_enum(dsn, names):
         md.drop_all(eng)
         eng.dispose()
     assert kind not in [e["name"] for e in sa.inspect(eng).get_enums()]
+
+
+def test_sqlalchemy_enum_in_a_schema(dsn, names):
+    """sa.Enum(schema=…) is created in its schema, reflected there (its
+    column's type found through format_type and pg_type_is_visible, which
+    say it is not on the search path), and rows round-trip."""
+    mood, table = names
+    schema = "s_" + mood
+    engine = sa.create_engine(dsn.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        meta = sa.MetaData(schema=schema)
+        kind = sa.Enum("sad", "ok", name=mood, schema=schema, metadata=meta)
+        t = sa.Table(table, meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("m", kind))
+        meta.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(t.insert().values(id=1, m="ok"))
+            assert conn.execute(sa.select(t.c.m)).scalar_one() == "ok"
+        insp = sa.inspect(engine)
+        enums = insp.get_enums(schema=schema)
+        assert [(e["name"], e["visible"], e["labels"]) for e in enums] == [(mood, False, ["sad", "ok"])]
+        reflected = {c["name"]: c["type"] for c in insp.get_columns(table, schema=schema)}
+        assert isinstance(reflected["m"], sa.Enum)
+        assert reflected["m"].enums == ["sad", "ok"]
+        assert reflected["m"].schema == schema
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        engine.dispose()
