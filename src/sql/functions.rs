@@ -89,9 +89,11 @@ fn name_result_columns(stmt: &mut Statement, catalog: &dyn Schema) {
                 let n = n.strip_prefix("public.").unwrap_or(&n).to_string();
                 if self.0.function(&n).is_some() {
                     let expr = Expr::Function(f.clone());
+                    // Named without its schema.
+                    let bare = crate::types::schema::split(&n).1;
                     *item = sqlparser::ast::SelectItem::ExprWithAlias {
                         expr,
-                        alias: Ident::with_quote('"', n),
+                        alias: Ident::with_quote('"', bare),
                     };
                 }
             }

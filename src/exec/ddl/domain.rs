@@ -28,7 +28,7 @@ pub(super) fn run(sess: &mut Session, stmt: &DomainStatement) -> Result<Outcome>
 }
 
 fn create(sess: &mut Session, c: &CreateDomain) -> Result<Outcome> {
-    let name = super::schema::type_target(sess, &c.name)?;
+    let name = super::schema::new_object_name(sess, &c.name)?;
     if sess.catalog().object(&name).is_some() {
         return Err(Error::ObjectExists(format!(
             "type \"{name}\" already exists"

@@ -19,7 +19,7 @@ use crate::types::PgType;
 const MAX_LABEL: usize = 63;
 
 pub(super) fn create(sess: &mut Session, name: &ObjectName, labels: &[Ident]) -> Result<Outcome> {
-    let name = super::schema::type_target(sess, &object_name(name))?;
+    let name = super::schema::new_object_name(sess, &object_name(name))?;
     if sess.catalog().object(&name).is_some() {
         return Err(Error::ObjectExists(format!(
             "type \"{name}\" already exists"

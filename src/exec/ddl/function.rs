@@ -31,13 +31,19 @@ fn unsupported(what: &str) -> Error {
     Error::Unsupported(what.to_string())
 }
 
-fn function_name(name: &sqlparser::ast::ObjectName) -> Result<String> {
+/// The catalog name of the function `name` denotes: a new one's goes to
+/// the search path's first schema (`creating`), an existing one's is
+/// found along the path; `s.f` as written.
+fn function_name(
+    sess: &Session,
+    name: &sqlparser::ast::ObjectName,
+    creating: bool,
+) -> Result<String> {
     let n = object_name(name);
-    let n = n.strip_prefix("public.").unwrap_or(&n).to_string();
-    if n.contains('.') {
-        return Err(Error::Unsupported(format!("schema-qualified function {n}")));
+    if creating {
+        return super::schema::new_object_name(sess, &n);
     }
-    Ok(n)
+    Ok(super::schema::resolve_function(sess, &n))
 }
 
 fn body_text(e: &Expr) -> Result<String> {
@@ -274,8 +280,11 @@ pub(super) fn create(sess: &mut Session, cf: &CreateFunction) -> Result<Outcome>
     if !cf.set_params.is_empty() {
         return Err(unsupported("SET clauses of a function"));
     }
-    let name = function_name(&cf.name)?;
-    if BUILTIN.lines().any(|b| b == name) {
+    let name = function_name(sess, &cf.name, true)?;
+    if BUILTIN
+        .lines()
+        .any(|b| b == crate::types::schema::split(&name).1)
+    {
         return Err(Error::Unsupported(format!(
             "a function named {name}, as one of PostgreSQL's own (MosaicDB would call this one where PostgreSQL calls its own)"
         )));
@@ -343,7 +352,7 @@ pub(super) fn drop(sess: &mut Session, df: &DropFunction) -> Result<Outcome> {
         return Err(unsupported("DROP FUNCTION … CASCADE"));
     }
     for desc in &df.func_desc {
-        let name = function_name(&desc.name)?;
+        let name = function_name(sess, &desc.name, false)?;
         let key = key(&name);
         let def = sess.catalog().object(&key);
         let found = def.as_ref().and_then(|d| d.function().cloned());

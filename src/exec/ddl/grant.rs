@@ -270,7 +270,9 @@ pub(super) fn authorize(sess: &Session, stmt: &Statement) -> Result<()> {
         Statement::CreateType { name, .. } => {
             super::schema::check_creatable(sess, &object_name(name))
         }
-        Statement::CreateFunction(_) => sess.check_create(),
+        Statement::CreateFunction(cf) => {
+            super::schema::check_creatable(sess, &object_name(&cf.name))
+        }
         Statement::CreateSequence {
             temporary, name, ..
         } if !temporary => super::schema::check_creatable(sess, &object_name(name)),

@@ -9,12 +9,11 @@
 //! in `public` stays as it is), and a new relation's unqualified name is
 //! put in the first schema of the path that exists.
 //!
-//! Types (enums, domains) are kept and found the same way
-//! ([`resolve_type`], [`type_target`]; a cast's or column's type name is
-//! resolved with the relations'). Functions live in `public` only
-//! (schema-qualified ones are refused where they are created), and so do
-//! the system schemas' relations (`pg_catalog`, `information_schema`,
-//! `mosaic`).
+//! Types (enums, domains) and SQL functions are kept and found the same
+//! way ([`resolve_type`], [`resolve_function`], [`new_object_name`]; a
+//! cast's or column's type name and a call's function name are resolved
+//! with the relations'). The system schemas' relations (`pg_catalog`,
+//! `information_schema`, `mosaic`) are built in.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -117,11 +116,7 @@ pub fn drop(
             return Err(Error::DependentObjects(format!(
                 "cannot drop schema {name} because other objects depend on it"
             ))
-            .with_detail(format!(
-                "{} {} depends on schema {name}",
-                crate::exec::privileges::noun(first),
-                first.name
-            ))
+            .with_detail(format!("{} depends on schema {name}", member_label(first)))
             .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
         }
         cascade_notice(sess, &members);
@@ -147,9 +142,16 @@ pub fn drop(
         }
         // Then its types, which columns of other schemas may still use.
         for m in members.iter().filter(|m| !m.is_relation()) {
-            match m.domain_type() {
-                Some(_) => super::domain::drop(sess, false, std::slice::from_ref(&m.name), true)?,
-                None => super::enums::drop(sess, false, true, &[qualified(&m.name)])?,
+            match (m.domain_type(), m.function()) {
+                (Some(_), _) => {
+                    super::domain::drop(sess, false, std::slice::from_ref(&m.name), true)?
+                }
+                // Nothing stored depends on a function.
+                (_, Some(_)) => {
+                    record(sess, &m.name, None)?;
+                    Outcome::Command("DROP FUNCTION".into())
+                }
+                _ => super::enums::drop(sess, false, true, &[qualified(&m.name)])?,
             };
         }
         record(sess, &schema::key(name), None)?;
@@ -235,13 +237,7 @@ fn cascade_notice(sess: &Session, members: &[std::sync::Arc<TableDef>]) {
     named.sort_by_key(|m| m.oid);
     let lines: Vec<String> = named
         .iter()
-        .map(|m| {
-            let (s, rel) = schema::split(&m.name);
-            format!(
-                "drop cascades to {} {s}.{rel}",
-                crate::exec::privileges::noun(m)
-            )
-        })
+        .map(|m| format!("drop cascades to {}", member_label(m)))
         .collect();
     match lines.as_slice() {
         [] => {}
@@ -257,14 +253,32 @@ fn cascade_notice(sess: &Session, members: &[std::sync::Arc<TableDef>]) {
     }
 }
 
-/// The relations and types (enums, domains) of schema `name`, by name.
+/// What PostgreSQL's messages call a member of a schema: `table s.t`,
+/// `function s.f(integer)`.
+fn member_label(m: &TableDef) -> String {
+    let noun = crate::exec::privileges::noun(m);
+    match m.function() {
+        Some(f) => format!("{noun} {}", f.signature()),
+        None => {
+            let (s, rel) = schema::split(&m.name);
+            format!("{noun} {s}.{rel}")
+        }
+    }
+}
+
+/// The relations, types (enums, domains) and functions of schema
+/// `name`, by name.
 fn members(catalog: &View, name: &str) -> Vec<std::sync::Arc<TableDef>> {
     let is_type = |d: &TableDef| d.enum_type().is_some() || d.domain_type().is_some();
+    let named = |d: &TableDef| match d.function() {
+        Some(f) => f.name.clone(),
+        None => d.name.clone(),
+    };
     catalog
         .objects()
         .into_iter()
-        .filter(|d| d.is_relation() || is_type(d))
-        .filter(|d| !d.is_temp() && d.name.split_once('.').is_some_and(|(s, _)| s == name))
+        .filter(|d| d.is_relation() || is_type(d) || d.function().is_some())
+        .filter(|d| !d.is_temp() && named(d).split_once('.').is_some_and(|(s, _)| s == name))
         .collect()
 }
 
@@ -599,6 +613,21 @@ impl VisitorMut for Resolver<'_> {
             }
             Expr::Cast { data_type, .. } => self.resolve_type(data_type),
             Expr::TypedString(ts) => self.resolve_type(&mut ts.data_type),
+            Expr::Function(f) => self.resolve_function(&mut f.name),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// A set-returning SQL function in FROM is found along the path.
+    fn pre_visit_table_factor(&mut self, f: &mut TableFactor) -> ControlFlow<()> {
+        match f {
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                ..
+            }
+            | TableFactor::Function { name, .. } => self.resolve_function(name),
             _ => {}
         }
         ControlFlow::Continue(())
@@ -634,6 +663,20 @@ impl VisitorMut for Resolver<'_> {
 }
 
 impl Resolver<'_> {
+    /// An unqualified function name the search path finds in a user
+    /// schema becomes `s.f`.
+    fn resolve_function(&self, name: &mut ObjectName) {
+        let [one] = name.0.as_slice() else {
+            return;
+        };
+        let Some(ident) = one.as_ident() else {
+            return;
+        };
+        if let Some(full) = find_function(self.catalog, self.path, &ident_name(ident)) {
+            *name = two_parts(&full);
+        }
+    }
+
     /// An unqualified type name the search path finds in a user schema
     /// (an enum type or a domain) becomes `s.name`.
     fn resolve_type(&self, dt: &mut sqlparser::ast::DataType) {
@@ -680,10 +723,29 @@ pub fn resolve_type(sess: &Session, name: &str) -> String {
     find_type(&sess.catalog(), &search_path(sess), name).unwrap_or_else(|| name.to_string())
 }
 
-/// The catalog name a new type `name` gets: an unqualified one goes to the
-/// first schema of the search path; its schema must exist and take new
-/// objects from the current role.
-pub fn type_target(sess: &Session, name: &str) -> Result<String> {
+/// The catalog name of the SQL function `name` denotes: an unqualified
+/// one found along the search path (as it is when none is found).
+pub fn resolve_function(sess: &Session, name: &str) -> String {
+    if name.contains('.') {
+        return name.to_string();
+    }
+    find_function(&sess.catalog(), &search_path(sess), name).unwrap_or_else(|| name.to_string())
+}
+
+/// The catalog name of the user function an unqualified name denotes
+/// along `path`, when it lives in a schema other than `public`.
+fn find_function(catalog: &View, path: &[String], bare: &str) -> Option<String> {
+    let is_function = |n: &str| catalog.object(&crate::types::function::key(n)).is_some();
+    let s = path
+        .iter()
+        .find(|s| is_function(&schema::qualify(s, bare)))?;
+    (s != PUBLIC).then(|| schema::qualify(s, bare))
+}
+
+/// The catalog name a new type or function `name` gets: an unqualified
+/// one goes to the first schema of the search path; its schema must
+/// exist and take new objects from the current role.
+pub fn new_object_name(sess: &Session, name: &str) -> Result<String> {
     let name = match name.contains('.') {
         true => name.to_string(),
         false => {

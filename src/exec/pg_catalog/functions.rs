@@ -1,6 +1,6 @@
 //! The catalog rows of SQL functions (CREATE FUNCTION): pg_proc.
 
-use super::objects::PUBLIC_NS;
+use super::objects::namespace_oid;
 use super::rows::{b, i, row, t};
 use crate::exec::Session;
 use crate::types::function::Returns;
@@ -36,8 +36,11 @@ pub(super) fn proc_rows(sess: &Session, def: &TableDef) -> Rows {
             def,
             vec![
                 ("oid", i(rel.oid)),
-                ("proname", t(f.name.clone())),
-                ("pronamespace", i(PUBLIC_NS)),
+                ("proname", t(crate::types::schema::split(&f.name).1)),
+                (
+                    "pronamespace",
+                    i(namespace_oid(crate::types::schema::split(&f.name).0)),
+                ),
                 ("proowner", i(super::roles::owner_oid(&roles, &rel))),
                 ("prolang", i(SQL_LANGUAGE)),
                 ("prokind", t("f")),
