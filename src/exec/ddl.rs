@@ -75,6 +75,7 @@ pub fn pre_parsed(sess: &mut Session, ddl: &crate::exec::PreParsedDdl) -> Result
             Error::Unsupported(format!("ALTER TABLE on temporary table \"{}\"", a.table)),
         ),
         crate::exec::PreParsedDdl::AlterIdentity(a) => alter::alter_identity(sess, a),
+        crate::exec::PreParsedDdl::SetSchema(set) if set.of_type => enums::set_schema(sess, set),
         crate::exec::PreParsedDdl::SetSchema(set) => rename::set_schema(sess, set),
         crate::exec::PreParsedDdl::Domain(d) => domain::run(sess, d),
     }

@@ -59,7 +59,7 @@ pub enum AlterDomain {
     Validate(String),
     RenameTo(String),
     OwnerTo(Owner),
-    SetSchema,
+    SetSchema(String),
 }
 
 /// One constraint of CREATE DOMAIN or ALTER DOMAIN … ADD.
@@ -235,8 +235,7 @@ impl Reader<'_> {
             let owner = self.p.parse_owner();
             AlterDomain::OwnerTo(self.ok(owner)?)
         } else if p.parse_keywords(&[Keyword::SET, Keyword::SCHEMA]) {
-            self.ident()?;
-            AlterDomain::SetSchema
+            AlterDomain::SetSchema(self.ident()?)
         } else {
             return self.expected("an ALTER DOMAIN action");
         };

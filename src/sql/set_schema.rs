@@ -1,5 +1,6 @@
-//! `ALTER { TABLE | VIEW } [IF EXISTS] name SET SCHEMA s`, which sqlparser
-//! does not read: pre-parsed like ALTER SEQUENCE.
+//! `ALTER { TABLE | VIEW } [IF EXISTS] name SET SCHEMA s` and `ALTER TYPE
+//! name SET SCHEMA s`, which sqlparser does not read: pre-parsed like
+//! ALTER SEQUENCE.
 
 use super::alter_sequence::Cursor;
 use crate::error::Result;
@@ -8,6 +9,8 @@ use crate::error::Result;
 pub struct SetSchema {
     /// ALTER VIEW (else ALTER TABLE, which may name a view too).
     pub view: bool,
+    /// ALTER TYPE (an enum type or a domain).
+    pub of_type: bool,
     pub if_exists: bool,
     /// The relation's catalog name as written (`s.t`, or `t` for the
     /// search path to resolve).
@@ -21,15 +24,17 @@ pub fn parse(sql: &str) -> Option<Result<SetSchema>> {
     if !c.eat("alter") {
         return None;
     }
-    let view = if c.eat("table") {
-        false
+    let (view, of_type) = if c.eat("table") {
+        (false, false)
     } else if c.eat("view") {
-        true
+        (true, false)
+    } else if c.eat("type") {
+        (false, true)
     } else {
         return None;
     };
-    let if_exists = c.eat("if") && c.eat("exists");
-    if !view {
+    let if_exists = !of_type && c.eat("if") && c.eat("exists");
+    if !view && !of_type {
         c.eat("only");
     }
     let name = match c.dotted().ok()?.as_slice() {
@@ -49,6 +54,7 @@ pub fn parse(sql: &str) -> Option<Result<SetSchema>> {
     }
     Some(Ok(SetSchema {
         view,
+        of_type,
         if_exists,
         name,
         schema,

@@ -209,17 +209,24 @@ fn alter(sess: &mut Session, name: &str, action: &AlterDomain) -> Result<Outcome
                 x.not_valid = false;
             }
         }
-        AlterDomain::RenameTo(new) => return rename(sess, &def, ty, new),
+        AlterDomain::RenameTo(new) => {
+            // The new name is in the domain's schema.
+            let new = crate::types::schema::beside(&def.name, new);
+            return rename(sess, &def, ty, &new);
+        }
+        AlterDomain::SetSchema(schema) => {
+            let new = crate::types::schema::qualify(schema, crate::types::schema::split(&name).1);
+            if new == name {
+                return Ok(Outcome::Command("ALTER DOMAIN".into()));
+            }
+            super::schema::new_object_name(sess, &new)?;
+            return rename(sess, &def, ty, &new);
+        }
         AlterDomain::OwnerTo(owner) => {
             let owner = super::grant::owner_name(sess, owner);
             let new = super::grant::owner_to(sess, &def, &owner)?;
             record(sess, &name, Some(new))?;
             return Ok(Outcome::Command("ALTER DOMAIN".into()));
-        }
-        AlterDomain::SetSchema => {
-            return Err(Error::Unsupported(format!(
-                "ALTER DOMAIN {name} SET SCHEMA (domains live in public)"
-            )))
         }
     }
     put(sess, &def, ty)?;
@@ -287,14 +294,10 @@ pub(crate) fn check_value(sess: &mut Session, d: &DomainType, value: &str) -> Re
     Ok(())
 }
 
+/// Give the domain the catalog name `new` (RENAME TO, SET SCHEMA).
 fn rename(sess: &mut Session, def: &TableDef, mut ty: DomainType, new: &str) -> Result<Outcome> {
-    // The new name is in the domain's schema.
-    let new = &crate::types::schema::beside(&def.name, new);
-    if sess.catalog().object(new).is_some() {
-        return Err(Error::ObjectExists(format!(
-            "type \"{new}\" already exists"
-        )));
-    }
+    let moving = crate::types::schema::split(new).0 != crate::types::schema::split(&def.name).0;
+    super::enums::free_type_name(sess, new, moving)?;
     let old = ty.name.clone();
     ty.name = new.to_string();
     let mut renamed = def.clone();

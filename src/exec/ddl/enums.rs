@@ -141,12 +141,77 @@ pub(super) fn alter(sess: &mut Session, at: &AlterType) -> Result<Outcome> {
             }
             ty.labels[i] = to;
         }
-        AlterTypeOperation::Rename(_) => {
-            return Err(Error::Unsupported("ALTER TYPE … RENAME TO".into()))
+        AlterTypeOperation::Rename(r) => {
+            let new = crate::types::schema::beside(&name, &crate::sql::ident_name(&r.new_name));
+            move_to(sess, ty, &new)?;
+            return Ok(Outcome::Command("ALTER TYPE".into()));
         }
     }
     put(sess, ty)?;
     Ok(Outcome::Command("ALTER TYPE".into()))
+}
+
+/// `ALTER TYPE name SET SCHEMA s` of an enum type or a domain.
+pub(super) fn set_schema(
+    sess: &mut Session,
+    set: &crate::sql::set_schema::SetSchema,
+) -> Result<Outcome> {
+    let name = super::schema::resolve_type(sess, &crate::types::enums::type_name(&set.name));
+    if sess
+        .catalog()
+        .object(&name)
+        .is_some_and(|d| d.domain_type().is_some())
+    {
+        let action = crate::sql::domain::AlterDomain::SetSchema(set.schema.clone());
+        super::domain::run(
+            sess,
+            &crate::sql::domain::DomainStatement::Alter { name, action },
+        )?;
+        return Ok(Outcome::Command("ALTER TYPE".into()));
+    }
+    let ty = enum_type(sess, &name)?;
+    let new = crate::types::schema::qualify(&set.schema, crate::types::schema::split(&name).1);
+    if new != name {
+        super::schema::new_object_name(sess, &new)?;
+        move_to(sess, ty, &new)?;
+    }
+    Ok(Outcome::Command("ALTER TYPE".into()))
+}
+
+/// 42710 when catalog name `new`, which a type is to take, is taken:
+/// PostgreSQL names the schema when the type moves to another schema
+/// (`moving`).
+pub(super) fn free_type_name(sess: &Session, new: &str, moving: bool) -> Result<()> {
+    if sess.catalog().object(new).is_none() {
+        return Ok(());
+    }
+    let (s, n) = crate::types::schema::split(new);
+    Err(Error::ObjectExists(match moving {
+        false => format!("type \"{n}\" already exists"),
+        true => format!("type \"{n}\" already exists in schema \"{s}\""),
+    }))
+}
+
+/// Give enum type `ty` the catalog name `new` (RENAME TO, SET SCHEMA):
+/// the same type (oid) under the new name, and every column of it told.
+fn move_to(sess: &mut Session, mut ty: EnumType, new: &str) -> Result<()> {
+    let old = ty.name.clone();
+    let Some(def) = sess.catalog().object(&old) else {
+        return Err(Error::NoSuchObject(format!(
+            "type \"{old}\" does not exist"
+        )));
+    };
+    sess.check_owner(&def)?;
+    let moving = crate::types::schema::split(new).0 != crate::types::schema::split(&old).0;
+    free_type_name(sess, new, moving)?;
+    ty.name = new.to_string();
+    let mut moved = (*def).clone();
+    moved.name = new.to_string();
+    moved.kind = RelKind::Enum(Box::new(ty.clone()));
+    moved.access.owner = Some(sess.owner_of(&def.access));
+    record(sess, &old, None)?;
+    record(sess, new, Some(moved))?;
+    rewrite_users(sess, &old, &ty)
 }
 
 /// The position of an existing label; 22023 when there is none.
@@ -168,10 +233,16 @@ fn put(sess: &mut Session, ty: EnumType) -> Result<()> {
     let mut def = (*old).clone();
     def.kind = RelKind::Enum(Box::new(ty.clone()));
     record(sess, &ty.name, Some(def))?;
-    for rel in users(sess, &ty.name) {
+    rewrite_users(sess, &ty.name.clone(), &ty)
+}
+
+/// Give every column of enum type `old` (its name before this change) the
+/// definition `ty`.
+fn rewrite_users(sess: &mut Session, old: &str, ty: &EnumType) -> Result<()> {
+    for rel in users(sess, old) {
         let mut new = (*rel).clone();
         for c in &mut new.columns {
-            if matches!(&c.ty, PgType::Enum(e) if e.name == ty.name) {
+            if matches!(&c.ty, PgType::Enum(e) if e.name == old) {
                 c.ty = PgType::Enum(Box::new(ty.clone()));
             }
         }
