@@ -145,8 +145,14 @@ fn parse_body(f: &FunctionDef) -> Result<Query> {
 }
 
 /// `CAST(e AS ty)` as PostgreSQL SQL.
-fn cast(e: Expr, ty: &PgType) -> Result<Expr> {
-    crate::sql::parse_expr(&format!("CAST(({e}) AS {})", ty.display_name()))
+/// `e` cast to `ty`, or to `domain` (whose base type `ty` is), which
+/// `sql::domain::expand_casts` then checks.
+fn cast_to(e: Expr, ty: &PgType, domain: Option<&str>) -> Result<Expr> {
+    let target = match domain {
+        Some(d) => crate::types::enums::display_name(d),
+        None => ty.display_name(),
+    };
+    crate::sql::parse_expr(&format!("CAST(({e}) AS {target})"))
 }
 
 /// The arguments of a call of `f`: each cast to its type, defaults for
@@ -167,7 +173,7 @@ fn bind(f: &FunctionDef, given: Vec<Expr>) -> Result<Vec<Expr>> {
             Some(e) => e.clone(),
             None => crate::sql::parse_expr(a.default.as_deref().unwrap_or("NULL"))?,
         };
-        out.push(cast(e, &a.ty)?);
+        out.push(cast_to(e, &a.ty, a.domain.as_deref())?);
     }
     Ok(out)
 }
@@ -433,7 +439,7 @@ impl Inliner<'_> {
                 crate::sql::parse_expr(&first)?
             }
         };
-        strict(f, &args, cast(value, ty)?)
+        strict(f, &args, cast_to(value, ty, f.returns_domain.as_deref())?)
     }
 
     fn set_returning(&mut self, t: &mut TableFactor) -> Result<()> {

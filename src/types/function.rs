@@ -22,6 +22,20 @@ pub struct FunctionArg {
     pub ty: PgType,
     /// DEFAULT, as PostgreSQL SQL: what a call that leaves it out passes.
     pub default: Option<String>,
+    /// The domain (catalog name) the argument is of; `ty` is its base
+    /// type. A call casts its value to the domain, which checks it.
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
+impl FunctionArg {
+    /// Its type as a signature prints it: its domain's name, if it has one.
+    pub fn type_name(&self) -> String {
+        match &self.domain {
+            Some(d) => crate::types::enums::display_name(d),
+            None => self.ty.display_name(),
+        }
+    }
 }
 
 /// What a function returns.
@@ -46,6 +60,9 @@ pub struct FunctionDef {
     pub volatility: char,
     /// STRICT (RETURNS NULL ON NULL INPUT): NULL for any NULL argument.
     pub strict: bool,
+    /// The domain a scalar result is of (its value is cast to it).
+    #[serde(default)]
+    pub returns_domain: Option<String>,
 }
 
 impl FunctionDef {
@@ -57,7 +74,7 @@ impl FunctionDef {
     /// The argument types as PostgreSQL prints a signature:
     /// `add(integer, text)`.
     pub fn signature(&self) -> String {
-        let args: Vec<String> = self.args.iter().map(|a| a.ty.display_name()).collect();
+        let args: Vec<String> = self.args.iter().map(FunctionArg::type_name).collect();
         format!("{}({})", self.name, args.join(", "))
     }
 }

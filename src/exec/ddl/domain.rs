@@ -367,7 +367,7 @@ pub(super) fn drop(
         }
         let (def, _) = domain_def(sess, &name)?;
         sess.check_owner(&def)?;
-        let detail: Vec<String> = users(sess, &name)
+        let mut detail: Vec<String> = users(sess, &name)
             .iter()
             .flat_map(|r| {
                 let cols = r.columns.iter().filter(|c| of_domain(c, &name));
@@ -381,6 +381,14 @@ pub(super) fn drop(
                 .collect::<Vec<_>>()
             })
             .collect();
+        // A SQL function taking or returning it.
+        let objects = sess.catalog().objects();
+        for f in objects.iter().filter_map(|o| o.function()) {
+            let mut domains = f.args.iter().map(|a| &a.domain).chain([&f.returns_domain]);
+            if domains.any(|d| d.as_deref() == Some(name.as_str())) {
+                detail.push(format!("function {} depends on type {name}", f.signature()));
+            }
+        }
         if !detail.is_empty() {
             if cascade {
                 return Err(Error::Unsupported(format!(

@@ -96,13 +96,24 @@ fn args(cf: &CreateFunction) -> Result<Vec<FunctionArg>> {
                 "input parameters after one with a default value must also have defaults".into(),
             ));
         }
+        let (ty, domain) = typed(&a.data_type)?;
         out.push(FunctionArg {
             name: a.name.as_ref().map(crate::sql::ident_name),
-            ty: PgType::from_sql(&a.data_type)?,
+            ty,
             default,
+            domain,
         });
     }
     Ok(out)
+}
+
+/// An argument's or result's type: a domain's base type and its name, or
+/// the type.
+fn typed(dt: &DataType) -> Result<(PgType, Option<String>)> {
+    Ok(match crate::types::domain::of_sql(dt) {
+        Some(d) => (d.base, Some(d.name)),
+        None => (PgType::from_sql(dt)?, None),
+    })
 }
 
 fn returns(sess: &Session, cf: &CreateFunction) -> Result<Returns> {
@@ -145,9 +156,17 @@ fn returns(sess: &Session, cf: &CreateFunction) -> Result<Returns> {
             if dt.to_string().eq_ignore_ascii_case("void") {
                 return Err(unsupported("a function returning void"));
             }
-            Returns::Scalar(PgType::from_sql(dt)?)
+            Returns::Scalar(typed(dt)?.0)
         }
     })
+}
+
+/// The domain a scalar result is of.
+fn returns_domain(cf: &CreateFunction) -> Option<String> {
+    match &cf.return_type {
+        Some(FunctionReturnType::DataType(dt)) => crate::types::domain::of_sql(dt).map(|d| d.name),
+        _ => None,
+    }
 }
 
 /// The language: `sql` only.
@@ -303,6 +322,7 @@ pub(super) fn create(sess: &mut Session, cf: &CreateFunction) -> Result<Outcome>
             cf.called_on_null,
             Some(FunctionCalledOnNull::Strict | FunctionCalledOnNull::ReturnsNullOnNullInput)
         ),
+        returns_domain: returns_domain(cf),
     };
     let key = key(&name);
     let old = sess.catalog().object(&key);

@@ -16,16 +16,27 @@ const RECORD: i64 = 2249;
 
 pub(super) fn proc_rows(sess: &Session, def: &TableDef) -> Rows {
     let roles = super::role_oids(&sess.store).unwrap_or_default();
+    let domains = sess.catalog().domain_types();
+    // A domain's oid where the argument or result is of one.
+    let oid_of = |ty: &PgType, domain: &Option<String>| {
+        let d = domain
+            .as_ref()
+            .and_then(|n| domains.iter().find(|d| d.name == *n));
+        d.map_or(i64::from(ty.oid()), |d| i64::from(d.oid))
+    };
     let mut out = Vec::new();
     for rel in sess.catalog().objects() {
         let Some(f) = rel.function() else {
             continue;
         };
         let ret = match &f.returns {
-            Returns::Scalar(t) | Returns::SetOf(t) => i64::from(t.oid()),
+            Returns::Scalar(t) => oid_of(t, &f.returns_domain),
+            Returns::SetOf(t) => i64::from(t.oid()),
             Returns::Table(_) => RECORD,
         };
-        let types: Vec<String> = f.args.iter().map(|a| a.ty.oid().to_string()).collect();
+        let types: Vec<String> = (f.args.iter())
+            .map(|a| oid_of(&a.ty, &a.domain).to_string())
+            .collect();
         let names: Vec<Option<String>> = f
             .args
             .iter()

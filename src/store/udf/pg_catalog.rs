@@ -531,7 +531,10 @@ fn register_functions(
     use crate::types::function::{FunctionDef, Returns};
     fn result(f: &FunctionDef) -> String {
         match &f.returns {
-            Returns::Scalar(t) => t.display_name(),
+            Returns::Scalar(t) => match &f.returns_domain {
+                Some(d) => crate::types::enums::display_name(d),
+                None => t.display_name(),
+            },
             Returns::SetOf(t) => format!("SETOF {}", t.display_name()),
             Returns::Table(cols) => {
                 let c: Vec<String> = cols
@@ -548,8 +551,8 @@ fn register_functions(
             .iter()
             .map(|a| {
                 let mut s = match &a.name {
-                    Some(n) => format!("{} {}", crate::types::ident_text(n), a.ty.display_name()),
-                    None => a.ty.display_name(),
+                    Some(n) => format!("{} {}", crate::types::ident_text(n), a.type_name()),
+                    None => a.type_name(),
                 };
                 if let (true, Some(d)) = (defaults, &a.default) {
                     s.push_str(&format!(" DEFAULT {d}"));
