@@ -389,18 +389,7 @@ pub(super) fn drop(
                 detail.push(format!("function {} depends on type {name}", f.signature()));
             }
         }
-        if !detail.is_empty() {
-            if cascade {
-                return Err(Error::Unsupported(format!(
-                    "DROP DOMAIN … CASCADE of domain {name}, which a column uses (drop the column first)"
-                )));
-            }
-            return Err(Error::DependentObjects(format!(
-                "cannot drop type {name} because other objects depend on it"
-            ))
-            .with_detail(detail.join("\n"))
-            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
-        }
+        super::enums::refuse_dependents("DROP DOMAIN", &name, &detail, cascade)?;
         dropping.push(name);
     }
     for name in dropping {

@@ -315,25 +315,38 @@ pub(super) fn drop(
                 }
             })
             .collect();
-        if !detail.is_empty() {
-            if cascade {
-                return Err(Error::Unsupported(format!(
-                    "DROP TYPE … CASCADE of a type a column uses ({})",
-                    detail.join("; ")
-                )));
-            }
-            return Err(Error::DependentObjects(format!(
-                "cannot drop type {name} because other objects depend on it"
-            ))
-            .with_detail(detail.join("\n"))
-            .with_hint("Use DROP ... CASCADE to drop the dependent objects too."));
-        }
+        refuse_dependents("DROP TYPE", &name, &detail, cascade)?;
         dropping.push(name);
     }
     for name in dropping {
         record(sess, &name, None)?;
     }
     Ok(Outcome::Command("DROP TYPE".into()))
+}
+
+/// PostgreSQL's 2BP01 for dropping type `name` while other objects
+/// (`detail`, a line each) depend on it; with CASCADE, 0A000 (the columns
+/// would go too, which is not built).
+pub(super) fn refuse_dependents(
+    statement: &str,
+    name: &str,
+    detail: &[String],
+    cascade: bool,
+) -> Result<()> {
+    if detail.is_empty() {
+        return Ok(());
+    }
+    if cascade {
+        return Err(Error::Unsupported(format!(
+            "{statement} … CASCADE of type {name}, which other objects use ({})",
+            detail.join("; ")
+        )));
+    }
+    Err(Error::DependentObjects(format!(
+        "cannot drop type {name} because other objects depend on it"
+    ))
+    .with_detail(detail.join("\n"))
+    .with_hint("Use DROP ... CASCADE to drop the dependent objects too."))
 }
 
 impl Session {

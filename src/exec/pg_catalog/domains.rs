@@ -2,7 +2,7 @@
 //! array type) and pg_constraint (each CHECK, `contypid` the domain's).
 
 use super::objects::{derived_oid, namespace_oid};
-use super::rows::{b, builtin, i, row, storage, t, typmod};
+use super::rows::{array_type_row, b, builtin, i, row, storage, t, typmod, ArrayType};
 use crate::exec::Session;
 use crate::types::domain::DomainType;
 use crate::types::table::TableDef;
@@ -60,28 +60,16 @@ pub(super) fn type_rows(sess: &Session, def: &TableDef) -> Rows {
                 ),
             ],
         ));
-        out.push(row(
+        out.push(array_type_row(
             def,
-            vec![
-                ("oid", i(d.array_oid)),
-                ("typname", t(format!("_{name}"))),
-                ("typnamespace", i(namespace_oid(schema))),
-                ("typowner", i(owner)),
-                ("typlen", i(-1)),
-                ("typtype", t("b")),
-                ("typcategory", t("A")),
-                ("typisdefined", b(true)),
-                ("typdelim", t(",")),
-                ("typsubscript", t("array_subscript_handler")),
-                ("typelem", i(d.oid)),
-                ("typinput", t("array_in")),
-                ("typoutput", t("array_out")),
-                ("typreceive", t("array_recv")),
-                ("typsend", t("array_send")),
-                ("typalign", t("i")),
-                ("typstorage", t("x")),
-                ("typtypmod", i(-1)),
-            ],
+            ArrayType {
+                oid: i64::from(d.array_oid),
+                elem: i64::from(d.oid),
+                name,
+                namespace: namespace_oid(schema),
+                owner,
+                collation: 0,
+            },
         ));
     }
     out

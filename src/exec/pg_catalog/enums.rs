@@ -2,7 +2,7 @@
 //! its array type) and pg_enum (one row per label).
 
 use super::objects::{derived_oid, namespace_oid, OWNER_OID};
-use super::rows::{b, i, row, t};
+use super::rows::{array_type_row, b, i, row, t, ArrayType};
 use crate::exec::Session;
 use crate::types::table::TableDef;
 use crate::types::Datum;
@@ -43,36 +43,16 @@ pub(super) fn type_rows(sess: &Session, def: &TableDef) -> Rows {
                 ("typcollation", i(0)),
             ],
         ));
-        out.push(row(
+        out.push(array_type_row(
             def,
-            vec![
-                ("oid", i(e.array_oid)),
-                ("typname", t(format!("_{name}"))),
-                ("typnamespace", i(namespace_oid(schema))),
-                ("typowner", i(OWNER_OID)),
-                ("typlen", i(-1)),
-                ("typbyval", b(false)),
-                ("typtype", t("b")),
-                ("typcategory", t("A")),
-                ("typispreferred", b(false)),
-                ("typisdefined", b(true)),
-                ("typdelim", t(",")),
-                ("typrelid", i(0)),
-                ("typsubscript", t("array_subscript_handler")),
-                ("typelem", i(e.oid)),
-                ("typarray", i(0)),
-                ("typinput", t("array_in")),
-                ("typoutput", t("array_out")),
-                ("typreceive", t("array_recv")),
-                ("typsend", t("array_send")),
-                ("typalign", t("i")),
-                ("typstorage", t("x")),
-                ("typnotnull", b(false)),
-                ("typbasetype", i(0)),
-                ("typtypmod", i(-1)),
-                ("typndims", i(0)),
-                ("typcollation", i(0)),
-            ],
+            ArrayType {
+                oid: i64::from(e.array_oid),
+                elem: i64::from(e.oid),
+                name,
+                namespace: namespace_oid(schema),
+                owner: OWNER_OID,
+                collation: 0,
+            },
         ));
     }
     out

@@ -43,6 +43,43 @@ pub(super) fn row(def: &TableDef, vals: Vec<(&str, Datum)>) -> Vec<Datum> {
     out
 }
 
+/// An array type's pg_type row (`_name`, of element type `elem`).
+pub(super) struct ArrayType<'a> {
+    pub oid: i64,
+    pub elem: i64,
+    pub name: &'a str,
+    pub namespace: i64,
+    pub owner: i64,
+    pub collation: i64,
+}
+
+pub(super) fn array_type_row(def: &TableDef, a: ArrayType<'_>) -> Vec<Datum> {
+    row(
+        def,
+        vec![
+            ("oid", i(a.oid)),
+            ("typname", t(format!("_{}", a.name))),
+            ("typnamespace", i(a.namespace)),
+            ("typowner", i(a.owner)),
+            ("typlen", i(-1)),
+            ("typtype", t("b")),
+            ("typcategory", t("A")),
+            ("typisdefined", b(true)),
+            ("typdelim", t(",")),
+            ("typsubscript", t("array_subscript_handler")),
+            ("typelem", i(a.elem)),
+            ("typinput", t("array_in")),
+            ("typoutput", t("array_out")),
+            ("typreceive", t("array_recv")),
+            ("typsend", t("array_send")),
+            ("typalign", t("i")),
+            ("typstorage", t("x")),
+            ("typtypmod", i(-1)),
+            ("typcollation", i(a.collation)),
+        ],
+    )
+}
+
 pub fn rows(sess: &Session, name: &str, def: &TableDef) -> Result<Rows> {
     Ok(match name {
         "pg_namespace" => namespaces(sess, def),
@@ -346,29 +383,16 @@ fn types(def: &TableDef) -> Rows {
                 ("typcollation", i(bt.collation)),
             ],
         ));
-        out.push(row(
+        out.push(array_type_row(
             def,
-            vec![
-                ("oid", i(bt.array)),
-                ("typname", t(format!("_{}", bt.name))),
-                ("typnamespace", i(bt.namespace())),
-                ("typowner", i(OWNER_OID)),
-                ("typlen", i(-1)),
-                ("typtype", t("b")),
-                ("typcategory", t("A")),
-                ("typisdefined", b(true)),
-                ("typdelim", t(",")),
-                ("typsubscript", t("array_subscript_handler")),
-                ("typelem", i(bt.oid)),
-                ("typinput", t("array_in")),
-                ("typoutput", t("array_out")),
-                ("typreceive", t("array_recv")),
-                ("typsend", t("array_send")),
-                ("typalign", t("i")),
-                ("typstorage", t("x")),
-                ("typtypmod", i(-1)),
-                ("typcollation", i(bt.collation)),
-            ],
+            ArrayType {
+                oid: bt.array,
+                elem: bt.oid,
+                name: bt.name,
+                namespace: bt.namespace(),
+                owner: OWNER_OID,
+                collation: bt.collation,
+            },
         ));
     }
     out
