@@ -157,9 +157,15 @@ pub(crate) fn relations(user: Vec<Arc<TableDef>>) -> Vec<Relation> {
             name: name.clone(),
             namespace: objects::namespace_oid(crate::types::schema::split(&name).0),
             kind: 'S',
+            // Owned by its table's owner, as PostgreSQL keeps them
+            // (ALTER TABLE … OWNER TO moves both).
             def: Arc::new(TableDef {
                 name,
                 kind: RelKind::Sequence(Box::new(table.columns[pos].sequence_def())),
+                access: crate::types::acl::Access {
+                    owner: table.access.owner.clone(),
+                    ..Default::default()
+                },
                 ..Default::default()
             }),
         })

@@ -16,6 +16,9 @@ pub struct AlterSequence {
     pub if_exists: bool,
     pub name: String,
     pub options: Vec<SeqOption>,
+    /// `OWNER TO role` (the role as written: a name, `current_user`,
+    /// `current_role` or `session_user`), instead of options.
+    pub owner: Option<String>,
 }
 
 /// Whether `sql` starts with `ALTER SEQUENCE`.
@@ -217,8 +220,8 @@ fn parse_bigint(text: &str) -> Result<i64> {
     })
 }
 
-/// Parse `ALTER SEQUENCE [IF EXISTS] name option …`. RENAME, OWNER TO,
-/// SET SCHEMA and SET [UN]LOGGED are refused (0A000).
+/// Parse `ALTER SEQUENCE [IF EXISTS] name option …` or `… OWNER TO role`.
+/// RENAME, SET SCHEMA and SET [UN]LOGGED are refused (0A000).
 pub fn parse(sql: &str) -> Result<AlterSequence> {
     let mut c = Cursor::new(sql)?;
     c.expect("alter")?;
@@ -239,7 +242,18 @@ pub fn parse(sql: &str) -> Result<AlterSequence> {
             )))
         }
     };
-    for what in ["rename", "owner", "set"] {
+    if c.eat("owner") {
+        c.expect("to")?;
+        let owner = c.ident()?;
+        c.finish()?;
+        return Ok(AlterSequence {
+            if_exists,
+            name,
+            options: vec![],
+            owner: Some(owner),
+        });
+    }
+    for what in ["rename", "set"] {
         if c.is(what) {
             return Err(Error::Unsupported(format!(
                 "ALTER SEQUENCE … {}",
@@ -266,6 +280,7 @@ pub fn parse(sql: &str) -> Result<AlterSequence> {
         if_exists,
         name,
         options,
+        owner: None,
     })
 }
 

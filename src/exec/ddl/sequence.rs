@@ -115,6 +115,35 @@ fn check_owner(sess: &Session, table: &str, column: &str) -> Result<()> {
 /// which every node begins at the restart value once it has the change.
 /// The sequence of a serial or identity column keeps its definition in
 /// the column.
+/// `ALTER SEQUENCE s OWNER TO role`, as ALTER TABLE … OWNER TO does it. A
+/// serial or identity column's own sequence (`implicit`, its name) belongs
+/// to its table's owner: PostgreSQL refuses to give it another (0A000).
+fn owner_to(
+    sess: &mut Session,
+    def: &TableDef,
+    implicit: Option<&str>,
+    owner: &str,
+) -> Result<Outcome> {
+    if let Some(seq) = implicit {
+        return Err(
+            Error::NotSupported(format!("cannot change owner of sequence \"{seq}\"")).with_detail(
+                format!(
+                    "Sequence \"{seq}\" is linked to table \"{}\".",
+                    def.rel_name()
+                ),
+            ),
+        );
+    }
+    let role = match owner {
+        "current_user" | "current_role" => sess.current_role(),
+        "session_user" => sess.session_user(),
+        other => other.to_string(),
+    };
+    let new = super::grant::owner_to(sess, def, &role)?;
+    super::record(sess, &def.name, Some(new))?;
+    Ok(Outcome::Command("ALTER SEQUENCE".into()))
+}
+
 pub fn alter(sess: &mut Session, a: &AlterSequence) -> Result<Outcome> {
     let name = &a.name;
     let rel = sess.catalog().relation(name);
@@ -138,6 +167,10 @@ pub fn alter(sess: &mut Session, a: &AlterSequence) -> Result<Outcome> {
             }
         },
     };
+    if let Some(owner) = &a.owner {
+        let implicit = column.map(|_| crate::types::schema::split(name).1);
+        return owner_to(sess, &table, implicit, owner);
+    }
     for o in &a.options {
         match o {
             SeqOption::OwnedBy(_) if column.is_some() => {
