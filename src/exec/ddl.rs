@@ -387,8 +387,7 @@ fn record(sess: &mut Session, name: &str, mut def: Option<TableDef>) -> Result<(
     // Types and relations share one namespace, as a relation's row type
     // shares PostgreSQL's pg_type with every other type.
     if let (Some(new), Some(old)) = (&def, sess.catalog().object(name)) {
-        let is_type = |d: &TableDef| d.enum_type().is_some() || d.domain_type().is_some();
-        match (is_type(new), is_type(&old)) {
+        match (new.is_user_type(), old.is_user_type()) {
             (true, false) => {
                 return Err(Error::ObjectExists(format!("type \"{name}\" already exists")))
             }

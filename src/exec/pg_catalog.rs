@@ -334,6 +334,19 @@ impl StoreLookup {
         })
     }
 
+    /// Whether the search path finds the user type of catalog name `name`
+    /// by its bare name (no schema before its own has one of that name).
+    fn type_found(&self, name: &str) -> bool {
+        let (schema, bare) = crate::types::schema::split(name);
+        let is_type = |n: &str| {
+            self.with_view(|v| v.object(n))
+                .is_some_and(|d| d.is_user_type())
+        };
+        let path = self.search_path();
+        let first = (path.iter()).find(|s| is_type(&crate::types::schema::qualify(s, bare)));
+        first.is_some_and(|s| s == schema)
+    }
+
     /// The privileges `role` holds on `def`.
     fn held(&self, role: &str, def: &TableDef) -> u32 {
         let boot = crate::exec::privileges::bootstrap_role(&self.0).unwrap_or_default();
@@ -386,7 +399,7 @@ impl Lookup for StoreLookup {
 
     fn type_name(&self, oid: i64) -> Option<String> {
         let (name, array) = self.user_type(oid)?;
-        let shown = match self.type_visible(oid) {
+        let shown = match self.type_found(&name) {
             true => crate::types::ident_text(crate::types::schema::split(&name).1),
             false => crate::types::enums::display_name(&name),
         };
@@ -394,19 +407,8 @@ impl Lookup for StoreLookup {
     }
 
     fn type_visible(&self, oid: i64) -> bool {
-        let Some((name, _)) = self.user_type(oid) else {
-            return true;
-        };
-        let (schema, bare) = crate::types::schema::split(&name);
-        let is_type = |n: &str| {
-            self.with_view(|v| v.object(n))
-                .is_some_and(|d| d.enum_type().is_some() || d.domain_type().is_some())
-        };
-        let path = self.search_path();
-        let first = path
-            .iter()
-            .find(|s| is_type(&crate::types::schema::qualify(s, bare)));
-        first.is_some_and(|s| s == schema)
+        self.user_type(oid)
+            .is_none_or(|(name, _)| self.type_found(&name))
     }
 
     fn type_oid(&self, name: &str) -> Option<i64> {

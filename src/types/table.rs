@@ -386,6 +386,12 @@ impl TableDef {
         }
     }
 
+    /// Whether this is a user-defined type (an enum type or a domain),
+    /// which shares the relations' namespace as a row type would.
+    pub fn is_user_type(&self) -> bool {
+        matches!(self.kind, RelKind::Enum(_) | RelKind::Domain(_))
+    }
+
     /// Whether a column of this relation is of domain `name`.
     pub fn uses_domain(&self, name: &str) -> bool {
         self.columns

@@ -61,12 +61,6 @@ fn create(sess: &mut Session, c: &CreateDomain) -> Result<Outcome> {
     Ok(Outcome::Command("CREATE DOMAIN".into()))
 }
 
-/// The catalog name of the existing domain `name` denotes (along the
-/// search path).
-fn local_name(sess: &Session, name: &str) -> String {
-    super::schema::resolve_type(sess, name)
-}
-
 /// The base type of a new domain.
 fn base_type(dt: &sqlparser::ast::DataType) -> Result<PgType> {
     if let Some(d) = crate::types::domain::of_sql(dt) {
@@ -139,7 +133,7 @@ fn domain_def(sess: &Session, name: &str) -> Result<(std::sync::Arc<TableDef>, D
 }
 
 fn alter(sess: &mut Session, name: &str, action: &AlterDomain) -> Result<Outcome> {
-    let name = local_name(sess, name);
+    let name = super::schema::resolve_type(sess, name);
     let (def, mut ty) = domain_def(sess, &name)?;
     sess.check_owner(&def)?;
     let missing = |c: &str| {
@@ -360,7 +354,7 @@ pub(super) fn drop(
 ) -> Result<Outcome> {
     let mut dropping = Vec::new();
     for n in names {
-        let name = local_name(sess, n);
+        let name = super::schema::resolve_type(sess, n);
         if sess.catalog().object(&name).is_none() && if_exists {
             super::missing_skipped(sess, "type", &name);
             continue;

@@ -269,7 +269,6 @@ fn member_label(m: &TableDef) -> String {
 /// The relations, types (enums, domains) and functions of schema
 /// `name`, by name.
 fn members(catalog: &View, name: &str) -> Vec<std::sync::Arc<TableDef>> {
-    let is_type = |d: &TableDef| d.enum_type().is_some() || d.domain_type().is_some();
     let named = |d: &TableDef| match d.function() {
         Some(f) => f.name.clone(),
         None => d.name.clone(),
@@ -277,7 +276,7 @@ fn members(catalog: &View, name: &str) -> Vec<std::sync::Arc<TableDef>> {
     catalog
         .objects()
         .into_iter()
-        .filter(|d| d.is_relation() || is_type(d) || d.function().is_some())
+        .filter(|d| d.is_relation() || d.is_user_type() || d.function().is_some())
         .filter(|d| !d.is_temp() && named(d).split_once('.').is_some_and(|(s, _)| s == name))
         .collect()
 }
@@ -704,11 +703,7 @@ impl Resolver<'_> {
 /// name denotes along `path`, when it lives in a schema other than
 /// `public` (`None`: in `public`, or none).
 fn find_type(catalog: &View, path: &[String], bare: &str) -> Option<String> {
-    let is_type = |n: &str| {
-        catalog
-            .object(n)
-            .is_some_and(|d| d.enum_type().is_some() || d.domain_type().is_some())
-    };
+    let is_type = |n: &str| catalog.object(n).is_some_and(|d| d.is_user_type());
     let s = path.iter().find(|s| is_type(&schema::qualify(s, bare)))?;
     (s != PUBLIC).then(|| schema::qualify(s, bare))
 }

@@ -2,7 +2,7 @@
 //! array type) and pg_constraint (each CHECK, `contypid` the domain's).
 
 use super::objects::{derived_oid, namespace_oid};
-use super::rows::{array_type_row, b, builtin, i, row, storage, t, typmod, ArrayType};
+use super::rows::{array_type_row, b, builtin, check_bin, i, row, storage, t, typmod, ArrayType};
 use crate::exec::Session;
 use crate::types::domain::DomainType;
 use crate::types::table::TableDef;
@@ -94,10 +94,7 @@ pub(super) fn constraint_rows(sess: &Session, def: &TableDef) -> Rows {
     let mut out = Vec::new();
     for d in sess.catalog().domain_types() {
         for (oid, name, text, validated) in checks(&d) {
-            let bin = text
-                .trim_start_matches("CHECK ")
-                .trim_end_matches(" NOT VALID")
-                .to_string();
+            let bin = check_bin(&text);
             out.push(row(
                 def,
                 vec![

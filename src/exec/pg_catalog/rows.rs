@@ -43,6 +43,14 @@ pub(super) fn row(def: &TableDef, vals: Vec<(&str, Datum)>) -> Vec<Datum> {
     out
 }
 
+/// A CHECK constraint's expression as `pg_constraint.conbin` holds it:
+/// its definition (`CHECK (…) [NOT VALID]`) without the keywords.
+pub(super) fn check_bin(def: &str) -> String {
+    def.trim_start_matches("CHECK ")
+        .trim_end_matches(" NOT VALID")
+        .to_string()
+}
+
 /// An array type's pg_type row (`_name`, of element type `elem`).
 pub(super) struct ArrayType<'a> {
     pub oid: i64,
@@ -468,11 +476,7 @@ fn constraints(sess: &Session, def: &TableDef) -> Rows {
             .chain(objects::checks(&tdef));
         for c in all {
             let validated = tdef.is_validated(&c.name);
-            let bin = c
-                .def
-                .trim_start_matches("CHECK ")
-                .trim_end_matches(" NOT VALID")
-                .to_string();
+            let bin = check_bin(&c.def);
             out.push(row(
                 def,
                 vec![
