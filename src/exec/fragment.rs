@@ -182,6 +182,7 @@ fn prepare(sess: &mut Session, split: &Split, params: &[Datum]) -> Result<Option
         split.filter.as_ref(),
         &resolve,
         params,
+        true,
     );
     let peers =
         crate::exec::remote::peers_for(sess, &def, split.filter.as_ref(), &resolve, params)?;

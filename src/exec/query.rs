@@ -174,12 +174,71 @@ pub(crate) fn count_shards<'a>(sess: &Session, scans: impl IntoIterator<Item = &
     metrics::counter!(observe::EDGE_CACHE_HITS).increment(hits);
 }
 
+/// What a session's prepared queries compiled to.
+#[derive(Default)]
+pub struct Compiled {
+    /// SQLite SQL and the shards it attaches, by (statement, catalog
+    /// version, plan shape).
+    pub sql: std::collections::HashMap<u64, (String, Vec<crate::types::shard::ShardId>)>,
+    /// Per statement, the sources its last run planned over, while the
+    /// catalog and this connection's view of the manifest stay the same:
+    /// a point select run again neither reads the manifest nor walks the
+    /// statement for system relations.
+    sources: std::collections::HashMap<u64, Sources>,
+}
+
+/// `Compiled::sources`: a statement's snapshot (`exec::sources::snapshot`,
+/// shape only; `None` when it reads a system relation), with what it was
+/// read under (catalog version, `Conn::manifest_version`).
+struct Sources {
+    under: (u64, (i64, u64)),
+    snapshot: Option<Arc<plan::Snapshot>>,
+}
+
+/// The shape-only snapshot of `stmt`, `None` when it reads a system
+/// relation; remembered per prepared statement (`Compiled::sources`)
+/// while it cannot differ: same catalog, same manifest as this connection
+/// sees it (inside the statement's read transaction), no shards of other
+/// nodes in the statement's scope.
+fn sources_cached(
+    sess: &mut Session,
+    stmt: &Statement,
+    id: u64,
+) -> Result<Option<Arc<plan::Snapshot>>> {
+    const CAPACITY: usize = 512;
+    let scope = &sess.reads.scope;
+    let plain = scope.copies.is_empty() && scope.skip.is_empty() && scope.open_of.is_empty();
+    let under = match sess.conn.manifest_version()? {
+        Some(v) if plain => Some((sess.store.catalog.version(), v)),
+        _ => None,
+    };
+    if let Some(kept) = sess.compiled.sources.get(&id) {
+        if Some(kept.under) == under {
+            return Ok(kept.snapshot.clone());
+        }
+    }
+    let snapshot = match system::mentions_system_relation(stmt, &sess.catalog()) {
+        true => None,
+        false => Some(Arc::new(crate::exec::sources::snapshot(sess, stmt, false)?)),
+    };
+    if let Some(under) = under {
+        let snapshot = snapshot.clone();
+        remember(
+            &mut sess.compiled.sources,
+            CAPACITY,
+            id,
+            Sources { under, snapshot },
+        );
+    }
+    Ok(snapshot)
+}
+
 /// `compile`, remembered per prepared statement: a prepared query run
 /// again over the same shards (the shape of its plan) reuses its SQLite
 /// SQL, and SQLite its prepared statement.
 pub fn compile_cached(
     sess: &mut Session,
-    stmt: Statement,
+    mut stmt: Statement,
     id: u64,
     params: &[Datum],
 ) -> Result<String> {
@@ -187,14 +246,13 @@ pub fn compile_cached(
     const CAPACITY: usize = 512;
     // Peers' rows are this run's data, like system relations: nothing to
     // cache, and no reason to plan twice. Nor for a statement run once.
-    if id == crate::exec::ONE_SHOT
-        || sess.has_peers()
-        || system::mentions_system_relation(&stmt, &sess.catalog())
-    {
+    if id == crate::exec::ONE_SHOT || sess.has_peers() {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
-    let snapshot = crate::exec::sources::snapshot(sess, &stmt, false)?;
-    let shape = plan::plan_shape(&stmt, &snapshot, params)?;
+    let Some(snapshot) = sources_cached(sess, &stmt, id)? else {
+        return compile(sess, stmt, params).map(|(sql, _)| sql);
+    };
+    let shape = plan::plan_shape(&mut stmt, &snapshot, params)?;
     if !shape.gathers.is_empty() {
         return compile(sess, stmt, params).map(|(sql, _)| sql);
     }
@@ -202,7 +260,7 @@ pub fn compile_cached(
     // Literals of timestamptz are read in the session's zone.
     (id, sess.store.catalog.version(), &shape.shape, sess.zone()).hash(&mut h);
     let key = h.finish();
-    if let Some((sql, attach)) = sess.compiled.get(&key).cloned() {
+    if let Some((sql, attach)) = sess.compiled.sql.get(&key).cloned() {
         metrics::counter!(observe::FRAGMENT_CACHE_HITS).increment(1);
         count_shards(sess, &shape.scans);
         sess.attach(&attach)?;
@@ -215,7 +273,7 @@ pub fn compile_cached(
         return Ok(sql);
     }
     remember(
-        &mut sess.compiled,
+        &mut sess.compiled.sql,
         CAPACITY,
         key,
         (sql.clone(), plan.attach),

@@ -82,9 +82,8 @@ pub struct Session {
     /// The open transaction block has run a statement (so its isolation
     /// can no longer change).
     pub(super) queried: bool,
-    /// Compiled SQLite SQL of prepared queries, by (statement, catalog
-    /// version, plan shape).
-    pub(super) compiled: std::collections::HashMap<u64, (String, Vec<ShardId>)>,
+    /// What prepared queries compiled to (`query::Compiled`).
+    pub(super) compiled: super::query::Compiled,
     /// Prepared queries' fragment splits, by (statement, catalog version).
     pub(super) splits: super::query::Splits,
     /// Prepared forms of simple queries with their constants lifted.
@@ -208,7 +207,7 @@ impl Session {
             queried: false,
             lock_nowait: false,
             row_grant: None,
-            compiled: std::collections::HashMap::new(),
+            compiled: Default::default(),
             splits: Default::default(),
             lifted: Default::default(),
             shared,

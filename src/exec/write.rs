@@ -432,6 +432,7 @@ fn candidate_shards(
         cond,
         &plan::column_resolver(def, alias),
         params,
+        false,
     );
     crate::exec::query::count_shards(sess, [&scan]);
     Ok(shards

@@ -145,9 +145,7 @@ pub fn peers_for(
         .filter(|p| {
             p.always
                 || p.shards.iter().any(|meta| match (filter, meta) {
-                    (Some(f), Some(meta)) => {
-                        matches!(prune::prune(meta, def, f, resolve, params), Verdict::Keep)
-                    }
+                    (Some(f), Some(meta)) => !prune::excludes(meta, def, f, resolve, params),
                     _ => true,
                 })
         })
@@ -195,13 +193,16 @@ pub fn segment_source(def: &TableDef, with_key: bool) -> String {
     format!("SELECT {} FROM {}", cols.join(", "), def.segment())
 }
 
-/// Prune the shards of `def` for `filter`; `resolve` maps column references to `def`.
+/// Prune the shards of `def` for `filter`; `resolve` maps column
+/// references to `def`. With `explain`, each pruned shard comes with its
+/// reason (empty otherwise).
 pub fn prune_shards<'a>(
     shards: impl IntoIterator<Item = (&'a LiveShard, &'a ShardMeta)>,
     def: &TableDef,
     filter: Option<&Expr>,
     resolve: &dyn Fn(&[Ident]) -> Option<usize>,
     params: &[Datum],
+    explain: bool,
 ) -> Scan {
     let mut scan = Scan {
         table: def.name.clone(),
@@ -212,7 +213,7 @@ pub fn prune_shards<'a>(
     for (s, meta) in shards {
         scan.shards_total += 1;
         let verdict = match filter {
-            Some(f) => prune::prune(meta, def, f, resolve, params),
+            Some(f) => prune::verdict(meta, def, f, resolve, params, explain),
             None => Verdict::Keep,
         };
         match verdict {
@@ -247,13 +248,14 @@ pub fn plan_reads(
 }
 
 /// What `plan_reads` would decide on this node alone (shards, shape),
-/// without rewriting `stmt`: the key of a cached compilation.
+/// without rewriting `stmt` (a dry run leaves it as it was, so it needs no
+/// copy): the key of a cached compilation.
 pub fn plan_shape(
-    stmt: &sqlparser::ast::Statement,
+    stmt: &mut sqlparser::ast::Statement,
     snapshot: &Snapshot,
     params: &[Datum],
 ) -> Result<ReadPlan> {
-    run_planner(&mut stmt.clone(), snapshot, params, true)
+    run_planner(stmt, snapshot, params, true)
 }
 
 fn run_planner(
@@ -413,6 +415,7 @@ impl Planner<'_> {
             if occ.prunable { filter } else { None },
             &resolve,
             self.params,
+            !self.dry,
         );
         let mut arms = vec![segment_source(&occ.def, false)];
         self.plan

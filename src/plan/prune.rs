@@ -100,6 +100,30 @@ pub fn prune(
     resolve: &dyn Fn(&[Ident]) -> Option<usize>,
     params: &[Datum],
 ) -> Verdict {
+    verdict(meta, table, filter, resolve, params, true)
+}
+
+/// `prune`'s decision alone: whether the shard can be skipped. No reason
+/// is written, which on a point select's path costs more than deciding.
+pub fn excludes(
+    meta: &ShardMeta,
+    table: &TableDef,
+    filter: &Expr,
+    resolve: &dyn Fn(&[Ident]) -> Option<usize>,
+    params: &[Datum],
+) -> bool {
+    verdict(meta, table, filter, resolve, params, false) != Verdict::Keep
+}
+
+/// `prune`, with its reason written only when `explain`.
+pub fn verdict(
+    meta: &ShardMeta,
+    table: &TableDef,
+    filter: &Expr,
+    resolve: &dyn Fn(&[Ident]) -> Option<usize>,
+    params: &[Datum],
+    explain: bool,
+) -> Verdict {
     if meta.row_count == 0 {
         return Verdict::Prune("shard has no rows".into());
     }
@@ -108,6 +132,7 @@ pub fn prune(
         table,
         resolve,
         params,
+        explain,
     };
     match cx.excludes(filter) {
         Some(reason) => Verdict::Prune(reason),
@@ -131,6 +156,7 @@ pub fn rtree_condition(
         table,
         resolve,
         params,
+        explain: false,
     }
     .rtree_condition(filter)
 }
@@ -140,6 +166,18 @@ struct Cx<'a> {
     table: &'a TableDef,
     resolve: &'a dyn Fn(&[Ident]) -> Option<usize>,
     params: &'a [Datum],
+    /// Write the reasons shards are pruned (for EXPLAIN).
+    explain: bool,
+}
+
+impl Cx<'_> {
+    /// `reason`, when one is to be shown; an empty string costs nothing.
+    fn why(&self, reason: impl FnOnce() -> String) -> String {
+        match self.explain {
+            true => reason(),
+            false => String::new(),
+        }
+    }
 }
 
 /// What this shard holds for one column.
@@ -230,10 +268,12 @@ impl<'a> Cx<'a> {
                 .into_iter()
                 .map(|b| self.excludes(b))
                 .collect::<Option<Vec<_>>>()?;
-            return Some(format!(
-                "every branch of the OR is excluded ({})",
-                reasons.join("; ")
-            ));
+            return Some(self.why(|| {
+                format!(
+                    "every branch of the OR is excluded ({})",
+                    reasons.join("; ")
+                )
+            }));
         }
         self.excludes_atom(e)
     }
@@ -243,7 +283,7 @@ impl<'a> Cx<'a> {
             Expr::Nested(inner) => self.excludes(inner),
             Expr::Value(v) => match &v.value {
                 sqlparser::ast::Value::Boolean(false) | sqlparser::ast::Value::Null => {
-                    Some(format!("{e} is never true"))
+                    Some(self.why(|| format!("{e} is never true")))
                 }
                 _ => None,
             },
@@ -266,12 +306,12 @@ impl<'a> Cx<'a> {
             } => self.between(e, expr, low, high),
             Expr::IsNull(inner) => {
                 let col = self.column(inner)?;
-                (!col.has_nulls()).then(|| format!("no NULLs in {}", col.name))
+                (!col.has_nulls()).then(|| self.why(|| format!("no NULLs in {}", col.name)))
             }
             Expr::IsNotNull(inner) => {
                 let col = self.column(inner)?;
                 col.all_null()
-                    .then(|| format!("{} is NULL in every row", col.name))
+                    .then(|| self.why(|| format!("{} is NULL in every row", col.name)))
             }
             Expr::Like {
                 negated: false,
@@ -375,10 +415,10 @@ impl<'a> Cx<'a> {
             return self.eq_reason(&col, e, &v);
         }
         if v == Datum::Null {
-            return Some(format!("{e} is never true"));
+            return Some(self.why(|| format!("{e} is never true")));
         }
         if col.all_null() {
-            return Some(format!("{} is NULL in every row", col.name));
+            return Some(self.why(|| format!("{} is NULL in every row", col.name)));
         }
         let (lo, hi) = col.bounds()?;
         let lt = |a: &Datum, b: &Datum| cmp_sqlite(a, b) == Ordering::Less;
@@ -390,7 +430,7 @@ impl<'a> Cx<'a> {
             // Every non-null value equals v.
             _ => cmp_sqlite(lo, &v) == Ordering::Equal && cmp_sqlite(hi, &v) == Ordering::Equal,
         };
-        excluded.then(|| format!("{} excludes {e}", col.zone()))
+        excluded.then(|| self.why(|| format!("{} excludes {e}", col.zone())))
     }
 
     fn eq_why(&self, col: &Col<'_>, v: &Datum) -> Option<Why> {
@@ -410,10 +450,10 @@ impl<'a> Cx<'a> {
 
     fn eq_reason(&self, col: &Col<'_>, e: &Expr, v: &Datum) -> Option<String> {
         Some(match self.eq_why(col, v)? {
-            Why::NullConstant => format!("{e} is never true"),
-            Why::AllNull => format!("{} is NULL in every row", col.name),
-            Why::ZoneMap => format!("{} excludes {e}", col.zone()),
-            Why::Bloom => format!("bloom filter excludes {e}"),
+            Why::NullConstant => self.why(|| format!("{e} is never true")),
+            Why::AllNull => self.why(|| format!("{} is NULL in every row", col.name)),
+            Why::ZoneMap => self.why(|| format!("{} excludes {e}", col.zone())),
+            Why::Bloom => self.why(|| format!("bloom filter excludes {e}")),
         })
     }
 
@@ -428,8 +468,8 @@ impl<'a> Cx<'a> {
         whys.dedup();
         if whys.iter().all(|w| *w <= Why::AllNull) {
             return Some(match whys.last() {
-                Some(Why::AllNull) => format!("{} is NULL in every row", col.name),
-                _ => format!("{e} is never true"),
+                Some(Why::AllNull) => self.why(|| format!("{} is NULL in every row", col.name)),
+                _ => self.why(|| format!("{e} is never true")),
             });
         }
         let mechanisms: Vec<String> = whys
@@ -445,7 +485,7 @@ impl<'a> Cx<'a> {
         } else {
             "excludes"
         };
-        Some(format!("{} {verb} {e}", mechanisms.join(" and ")))
+        Some(self.why(|| format!("{} {verb} {e}", mechanisms.join(" and "))))
     }
 
     fn between(&self, e: &Expr, expr: &Expr, low: &Expr, high: &Expr) -> Option<String> {
@@ -453,14 +493,14 @@ impl<'a> Cx<'a> {
         let a = self.value(&col, low)?;
         let b = self.value(&col, high)?;
         if a == Datum::Null || b == Datum::Null || cmp_sqlite(&a, &b) == Ordering::Greater {
-            return Some(format!("{e} is never true"));
+            return Some(self.why(|| format!("{e} is never true")));
         }
         if col.all_null() {
-            return Some(format!("{} is NULL in every row", col.name));
+            return Some(self.why(|| format!("{} is NULL in every row", col.name)));
         }
         let (lo, hi) = col.bounds()?;
         (cmp_sqlite(hi, &a) == Ordering::Less || cmp_sqlite(lo, &b) == Ordering::Greater)
-            .then(|| format!("{} excludes {e}", col.zone()))
+            .then(|| self.why(|| format!("{} excludes {e}", col.zone())))
     }
 
     fn like(
@@ -480,7 +520,9 @@ impl<'a> Cx<'a> {
         }
         let pattern = match constant(pattern, self.params)? {
             Lit::Str(s) | Lit::Typed(Datum::Text(s)) => s,
-            Lit::Null | Lit::Typed(Datum::Null) => return Some(format!("{e} is never true")),
+            Lit::Null | Lit::Typed(Datum::Null) => {
+                return Some(self.why(|| format!("{e} is never true")))
+            }
             _ => return None,
         };
         let escape = match escape {
@@ -493,14 +535,14 @@ impl<'a> Cx<'a> {
         };
         let parsed = like::parse(&pattern, escape)?;
         if col.all_null() {
-            return Some(format!("{} is NULL in every row", col.name));
+            return Some(self.why(|| format!("{} is NULL in every row", col.name)));
         }
         if let View::Stats(stats) = &col.view {
             // No trigram bloom on a text column: it holds non-text values,
             // which LIKE converts; reason about none of them.
             stats.trigrams.as_ref()?;
             if like::trigrams_exclude(stats, &parsed) {
-                return Some(format!("trigram bloom excludes {e}"));
+                return Some(self.why(|| format!("trigram bloom excludes {e}")));
             }
         }
         // Case-sensitive rules; bpchar's padding makes them unsafe there.
@@ -515,14 +557,13 @@ impl<'a> Cx<'a> {
             return None;
         }
         match &col.view {
-            View::Default(Datum::Text(s)) => {
-                (!like::matches(&parsed, s)).then(|| format!("{} excludes {e}", col.zone()))
-            }
+            View::Default(Datum::Text(s)) => (!like::matches(&parsed, s))
+                .then(|| self.why(|| format!("{} excludes {e}", col.zone()))),
             View::Default(_) => None,
             View::Stats { .. } => {
                 let (lo, hi) = col.bounds()?;
                 like::prefix_excluded(&prefix, lo, hi)
-                    .then(|| format!("{} excludes {e}", col.zone()))
+                    .then(|| self.why(|| format!("{} excludes {e}", col.zone())))
             }
         }
     }

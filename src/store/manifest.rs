@@ -66,7 +66,7 @@ impl Conn {
     /// transaction (nothing holds the snapshot the version was read in)
     /// and in one that has written (a rollback would take its changes back
     /// without changing either count).
-    fn manifest_version(&self) -> Result<Option<(i64, u64)>> {
+    pub(crate) fn manifest_version(&self) -> Result<Option<(i64, u64)>> {
         let db = self.db();
         if db.is_autocommit()
             || db.transaction_state(Some(rusqlite::MAIN_DB))? == rusqlite::TransactionState::Write

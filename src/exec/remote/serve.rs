@@ -71,6 +71,7 @@ pub fn scan_local(
             filter.as_ref(),
             &resolve,
             params,
+            false,
         );
         crate::exec::query::count_shards(sess, [&scan]);
         let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
@@ -160,7 +161,7 @@ fn to_sqlite_cached(sess: &mut Session, sql: &str) -> Result<String> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     ("peer scan", sql, sess.store.catalog.version()).hash(&mut h);
     let key = h.finish();
-    if let Some((sqlite, _)) = sess.compiled.get(&key) {
+    if let Some((sqlite, _)) = sess.compiled.sql.get(&key) {
         metrics::counter!(crate::observe::FRAGMENT_CACHE_HITS).increment(1);
         return Ok(sqlite.clone());
     }
@@ -171,7 +172,7 @@ fn to_sqlite_cached(sess: &mut Session, sql: &str) -> Result<String> {
     crate::sql::coerce::coerce_literals(&mut stmt, &sess.catalog(), sess.zone())?;
     crate::sql::rewrite::to_sqlite(&mut stmt)?;
     let sqlite = stmt.to_string();
-    crate::exec::query::remember(&mut sess.compiled, 512, key, (sqlite.clone(), vec![]));
+    crate::exec::query::remember(&mut sess.compiled.sql, 512, key, (sqlite.clone(), vec![]));
     Ok(sqlite)
 }
 

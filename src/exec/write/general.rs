@@ -134,7 +134,7 @@ fn probe_shards(
     let resolve = plan::column_resolver(def, &def.name);
     for (shard, meta) in shards {
         if let Some(f) = &filter {
-            if let prune::Verdict::Prune(_) = prune::prune(meta, def, f, &resolve, values) {
+            if prune::excludes(meta, def, f, &resolve, values) {
                 continue;
             }
         }

@@ -78,8 +78,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
         let resolve = plan::column_resolver(def, &def.name);
         for values in &written {
             for (s, meta) in &shards {
-                if let prune::Verdict::Prune(_) = prune::prune(meta, def, &filter, &resolve, values)
-                {
+                if prune::excludes(meta, def, &filter, &resolve, values) {
                     continue;
                 }
                 sess.attach(std::slice::from_ref(&s.id))?;

@@ -312,19 +312,21 @@ impl Cx<'_> {
         let p = self.probe(e)?;
         let col = p.col;
         let Some(shard_box) = p.shard_box else {
-            return Some(format!("every {col} is empty: {e} is never true"));
+            return Some(self.why(|| format!("every {col} is empty: {e} is never true")));
         };
         let Some(q_box) = p.q_box else {
-            return Some(format!("{e} of an empty geometry is never true"));
+            return Some(self.why(|| format!("{e} of an empty geometry is never true")));
         };
         (box_distance(shard_box, q_box) > p.d + p.margin()).then(|| {
-            format!(
-                "bounding box of {col} [{} {}, {} {}] excludes {e}",
-                geometry::format_double(shard_box[0], 15),
-                geometry::format_double(shard_box[1], 15),
-                geometry::format_double(shard_box[2], 15),
-                geometry::format_double(shard_box[3], 15)
-            )
+            self.why(|| {
+                format!(
+                    "bounding box of {col} [{} {}, {} {}] excludes {e}",
+                    geometry::format_double(shard_box[0], 15),
+                    geometry::format_double(shard_box[1], 15),
+                    geometry::format_double(shard_box[2], 15),
+                    geometry::format_double(shard_box[3], 15)
+                )
+            })
         })
     }
 }
