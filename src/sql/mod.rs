@@ -92,17 +92,20 @@ pub const STACK_SIZE: usize = 64 << 20;
 
 /// Parse PostgreSQL-dialect SQL into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
+    // Owned: each respelling borrows the one before, which ends here.
+    let text = respell_l1_operator(&respell_lock_strengths(&ctas::type_column_list(
+        &ctas::matview_data_clause(&roles::respell_create_user(
+            &table_query::respell_table_statements(&table_query::unwrap_insert_query(
+                &merge::respell_default_values(&grouping_sets::respell_empty_group(
+                    &interval_precision::respell(sql),
+                )),
+            )),
+        )),
+    )))
+    .into_owned();
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(&respell_l1_operator(&respell_lock_strengths(
-            &ctas::type_column_list(&ctas::matview_data_clause(&roles::respell_create_user(
-                &table_query::respell_table_statements(&table_query::unwrap_insert_query(
-                    &merge::respell_default_values(&grouping_sets::respell_empty_group(
-                        &interval_precision::respell(sql),
-                    )),
-                )),
-            ))),
-        )))
+        .try_with_sql(&text)
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| {
             if conflict_on_expression(sql) {
@@ -118,13 +121,29 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             }
         })
         .and_then(|mut stmts| {
-            stmts.iter().try_for_each(check_depth)?;
-            stmts.iter_mut().try_for_each(split_table::split_tables)?;
-            stmts.iter_mut().try_for_each(unnest_as_function)?;
-            stmts.iter_mut().for_each(row_constructors);
-            stmts.iter_mut().for_each(table_query::table_bodies);
+            // Each pass below walks every statement whole; one that the
+            // text shows has nothing to do is skipped (a point select
+            // spent more in these walks than in parsing).
+            if text.len() > RECURSION_LIMIT {
+                // Each level of nesting takes a character at least.
+                stmts.iter().try_for_each(check_depth)?;
+            }
+            if mentions(&text, "_to_table") || mentions(&text, "regexp_matches") {
+                stmts.iter_mut().try_for_each(split_table::split_tables)?;
+            }
+            if mentions(&text, "unnest") || table_query::has_word(&text, "lateral") {
+                stmts.iter_mut().try_for_each(unnest_as_function)?;
+            }
+            if table_query::has_word(&text, "row") {
+                stmts.iter_mut().for_each(row_constructors);
+            }
+            if table_query::has_word(&text, "table") {
+                stmts.iter_mut().for_each(table_query::table_bodies);
+            }
             stmts.iter_mut().for_each(table_query::public_write_targets);
-            stmts.iter_mut().try_for_each(json_records::json_records)?;
+            if mentions(&text, "_to_record") {
+                stmts.iter_mut().try_for_each(json_records::json_records)?;
+            }
             if json_path::mentioned(sql) {
                 stmts.iter_mut().try_for_each(json_path::rewrite)?;
             }
@@ -133,6 +152,13 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
             }
             Ok(stmts)
         })
+}
+
+/// Whether `needle` (lower case) appears in `sql`, in any case.
+fn mentions(sql: &str, needle: &str) -> bool {
+    sql.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Whether `sql` may hold a `U&'…'` string (cheap: every statement asks).
