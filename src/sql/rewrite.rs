@@ -55,6 +55,40 @@ pub fn to_sqlite(stmt: &mut Statement) -> Result<()> {
     run(stmt)
 }
 
+/// A HAVING makes its query grouped in PostgreSQL, all its rows one group
+/// when there is no GROUP BY, aggregate or not (`SELECT 1 FROM t HAVING
+/// true` is one row, also over no rows); SQLite groups only a query with
+/// an aggregate in its output, so the first output column is given one
+/// that leaves its value as it is. (`sql::validate` refuses a column
+/// outside an aggregate in such a query; after `*` SQLite refuses it.)
+fn one_group(s: &mut Select) {
+    use crate::sql::validate::has_aggregate;
+    use sqlparser::ast::{GroupByExpr, SelectItem};
+    let ungrouped =
+        matches!(&s.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
+    let Some(having) = s.having.as_ref().filter(|_| ungrouped) else {
+        return;
+    };
+    let mut outputs = s.projection.iter_mut().map(|i| match i {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+        _ => None,
+    });
+    let Some(Some(first)) = outputs.next() else {
+        return;
+    };
+    if has_aggregate(having)
+        || has_aggregate(first)
+        || outputs.any(|e| e.is_some_and(|e| has_aggregate(e)))
+    {
+        return;
+    }
+    if let Ok(grouped) =
+        crate::sql::parse_expr(&format!("CASE WHEN count(*) >= 0 THEN {first} END"))
+    {
+        *first = grouped;
+    }
+}
+
 /// Rewrite one expression (a DEFAULT, a CHECK) the same way.
 pub fn expr_to_sqlite(e: &mut Expr) -> Result<()> {
     pg_catalog::rewrite_expr(e)?;
@@ -85,6 +119,7 @@ impl VisitorMut for Rewriter {
         if let Some(Distinct::On(_)) = s.distinct {
             return ControlFlow::Break(Error::Unsupported("DISTINCT ON".into()));
         }
+        one_group(s);
         ControlFlow::Continue(())
     }
 

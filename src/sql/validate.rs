@@ -12,7 +12,6 @@ pub use functions::{calls_session_bound, ADVISORY};
 pub use identity::override_user_values;
 
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
 use sqlparser::ast::{
     Expr, Function, GroupByExpr, Query, Select, SelectItem, Statement, TableFactor, Visit, Visitor,
@@ -20,7 +19,6 @@ use sqlparser::ast::{
 
 use crate::error::{Error, Result};
 use crate::sql::{ident_name, object_name, Schema};
-use crate::types::table::TableDef;
 
 /// Aggregates as a statement names them before translation: PostgreSQL's,
 /// and those the typed step writes (in the fragments peers run too). The
@@ -337,8 +335,8 @@ fn check_grouping(s: &Select, catalog: &dyn Schema) -> Result<()> {
             _ => None,
         })
         .collect();
-    let aggregated =
-        items.iter().any(|e| has_aggregate(e)) || s.having.as_ref().is_some_and(has_aggregate);
+    // A HAVING groups its query even without an aggregate (one group).
+    let aggregated = items.iter().any(|e| has_aggregate(e)) || s.having.is_some();
     if group.is_empty() && !aggregated {
         return Ok(());
     }
@@ -346,7 +344,21 @@ fn check_grouping(s: &Select, catalog: &dyn Schema) -> Result<()> {
         return Ok(());
     }
     let Some(tables) = from_tables(s, catalog) else {
-        return Ok(());
+        // Not checked here. A HAVING without an aggregate over columns of
+        // such a FROM would need it: SQLite would answer with a column
+        // PostgreSQL refuses.
+        let having = s.having.as_ref().filter(|h| !has_aggregate(h));
+        let loose = items
+            .iter()
+            .copied()
+            .chain(having)
+            .any(|e| !loose_columns(e).is_empty());
+        return match group.is_empty() && !items.iter().any(|e| has_aggregate(e)) {
+            true if having.is_some() && loose => Err(Error::Unsupported(
+                "HAVING without GROUP BY or an aggregate, reading columns of this FROM".into(),
+            )),
+            _ => Ok(()),
+        };
     };
     let grouping = Grouping {
         text: group.iter().map(|g| g.to_string()).collect(),
@@ -397,29 +409,83 @@ fn checkable_group(group: &[&Expr], projection: &[SelectItem]) -> bool {
         .any(|g| matches!(g, Expr::Identifier(i) if aliases.contains(&ident_name(i))))
 }
 
-/// The tables in FROM by qualifier; `None` when one is not a catalog table.
-fn from_tables(s: &Select, catalog: &dyn Schema) -> Option<Vec<(String, Arc<TableDef>)>> {
+/// A FROM item as the grouping check sees it: the name a query calls it
+/// by, its columns, and the columns of its primary key (grouping by them
+/// groups every column).
+struct FromItem {
+    qualifier: String,
+    columns: Vec<String>,
+    key: Vec<String>,
+}
+
+/// The items in FROM: catalog tables, and derived tables whose column
+/// names are known (a column list after the alias, or a subquery whose
+/// outputs are named or bare columns); `None` when one is anything else.
+fn from_tables(s: &Select, catalog: &dyn Schema) -> Option<Vec<FromItem>> {
     let mut tables = Vec::new();
     for twj in &s.from {
         for f in std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation)) {
-            let TableFactor::Table {
-                name,
-                alias,
-                args: None,
-                ..
-            } = f
-            else {
-                return None;
-            };
-            let def = catalog.table(&object_name(name))?;
-            let q = alias
-                .as_ref()
-                .map(|a| ident_name(&a.name))
-                .unwrap_or_else(|| def.name.clone());
-            tables.push((q, def));
+            tables.push(from_item(f, catalog)?);
         }
     }
     Some(tables)
+}
+
+fn from_item(f: &TableFactor, catalog: &dyn Schema) -> Option<FromItem> {
+    match f {
+        TableFactor::Table {
+            name,
+            alias,
+            args: None,
+            ..
+        } => {
+            let def = catalog.table(&object_name(name))?;
+            let columns: Vec<String> = def.columns.iter().map(|c| c.name.clone()).collect();
+            Some(FromItem {
+                qualifier: alias
+                    .as_ref()
+                    .map(|a| ident_name(&a.name))
+                    .unwrap_or_else(|| def.name.clone()),
+                key: def
+                    .primary_key
+                    .iter()
+                    .map(|&k| columns[k].clone())
+                    .collect(),
+                columns,
+            })
+        }
+        TableFactor::Derived {
+            subquery,
+            alias: Some(alias),
+            ..
+        } => {
+            let columns = match alias.columns.as_slice() {
+                [] => output_names(subquery)?,
+                named => named.iter().map(|c| ident_name(&c.name)).collect(),
+            };
+            Some(FromItem {
+                qualifier: ident_name(&alias.name),
+                columns,
+                key: vec![],
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The names of a query's outputs, when each is named or a bare column.
+fn output_names(q: &sqlparser::ast::Query) -> Option<Vec<String>> {
+    let sqlparser::ast::SetExpr::Select(sel) = q.body.as_ref() else {
+        return None;
+    };
+    sel.projection
+        .iter()
+        .map(|i| match i {
+            SelectItem::ExprWithAlias { alias, .. } => Some(ident_name(alias)),
+            SelectItem::UnnamedExpr(e) => col_of(e).map(|(_, c)| c),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The qualifier (if any) and name of a column reference.
@@ -439,23 +505,23 @@ struct Grouping<'a> {
     group: Vec<&'a Expr>,
     /// The items as SQL text, to recognise a grouped expression.
     text: Vec<String>,
-    tables: Vec<(String, Arc<TableDef>)>,
+    tables: Vec<FromItem>,
 }
 
 impl Grouping<'_> {
-    /// The FROM table (with its qualifier) a possibly qualified column belongs to.
-    fn table_of(&self, q: &Option<String>, c: &str) -> Option<&(String, Arc<TableDef>)> {
-        self.tables.iter().find(|(tq, def)| match q {
-            Some(q) => tq == q,
-            None => def.column_index(c).is_some(),
+    /// The FROM item a possibly qualified column belongs to.
+    fn table_of(&self, q: &Option<String>, c: &str) -> Option<&FromItem> {
+        self.tables.iter().find(|t| match q {
+            Some(q) => t.qualifier == *q,
+            None => t.columns.iter().any(|n| n == c),
         })
     }
 
-    /// Whether GROUP BY names column `c` of the table qualified `tq`.
+    /// Whether GROUP BY names column `c` of the FROM item called `tq`.
     fn groups_column(&self, tq: &str, c: &str) -> bool {
         self.group.iter().any(|g| match col_of(g) {
             Some((gq, gc)) => {
-                gc == c && self.table_of(&gq, &gc).map(|(x, _)| x.as_str()) == Some(tq)
+                gc == c && self.table_of(&gq, &gc).map(|t| t.qualifier.as_str()) == Some(tq)
             }
             None => false,
         })
@@ -469,24 +535,20 @@ impl Grouping<'_> {
         let Some((q, c)) = col_of(e) else {
             return false;
         };
-        let Some((tq, def)) = self.table_of(&q, &c) else {
+        let Some(t) = self.table_of(&q, &c) else {
             return true;
         };
-        if self.groups_column(tq, &c) {
+        if self.groups_column(&t.qualifier, &c) {
             return true;
         }
         // Grouping by the whole primary key groups every column of the table.
-        !def.primary_key.is_empty()
-            && def
-                .primary_key
-                .iter()
-                .all(|&k| self.groups_column(tq, &def.columns[k].name))
+        !t.key.is_empty() && t.key.iter().all(|k| self.groups_column(&t.qualifier, k))
     }
 
     /// The error for column `c`, used outside an aggregate but not grouped.
     fn ungrouped(&self, c: &Expr) -> Error {
         let (q, name) = col_of(c).unwrap_or((None, c.to_string()));
-        let shown = match q.or_else(|| self.table_of(&None, &name).map(|(t, _)| t.clone())) {
+        let shown = match q.or_else(|| self.table_of(&None, &name).map(|t| t.qualifier.clone())) {
             Some(t) => format!("{t}.{name}"),
             None => name,
         };
