@@ -223,13 +223,15 @@ impl PgType {
                 PgType::Geometry(geometry::typmod_from_sql(mods)?)
             }
             D::Custom(name, mods) => custom_type(&name.to_string(), mods).ok_or_else(|| {
-                domain::not_here(dt).unwrap_or(Error::Unsupported(format!("type {dt}")))
+                domain::not_here(dt)
+                    .or_else(|| builtin::no_such_type(&name.to_string()))
+                    .unwrap_or(Error::Unsupported(format!("type {dt}")))
             })?,
             D::Array(
                 sqlparser::ast::ArrayElemTypeDef::SquareBracket(elem, _)
                 | sqlparser::ast::ArrayElemTypeDef::Qualified(elem, _),
             ) => {
-                let elem = PgType::from_sql(elem)?;
+                let elem = PgType::from_sql(elem).map_err(builtin::of_array)?;
                 if array::Family::of(&elem).is_none() || matches!(elem, PgType::Unknown) {
                     return Err(Error::Unsupported(format!(
                         "type {dt} (arrays of {})",

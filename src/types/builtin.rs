@@ -171,3 +171,132 @@ pub fn type_oid(name: &str) -> Option<i64> {
 pub fn array_element(oid: i64) -> Option<i64> {
     BUILTIN_TYPES.iter().find(|t| t.array == oid).map(|t| t.oid)
 }
+
+/// The names of PostgreSQL 15's own types (pg_catalog's base and pseudo
+/// types, information_schema's domains): a cast or column of one that
+/// MosaicDB lacks is refused as not supported (0A000), where any other
+/// unknown name does not exist (42704). Array types (`_name`), the
+/// catalogs' row types (`pg_…`) and the `reg…` types count as
+/// PostgreSQL's too.
+const POSTGRES_TYPES: &[&str] = &[
+    "aclitem",
+    "any",
+    "anyarray",
+    "anycompatible",
+    "anycompatiblearray",
+    "anycompatiblemultirange",
+    "anycompatiblenonarray",
+    "anycompatiblerange",
+    "anyelement",
+    "anyenum",
+    "anymultirange",
+    "anynonarray",
+    "anyrange",
+    "bit",
+    "bool",
+    "box",
+    "bpchar",
+    "bytea",
+    "char",
+    "cid",
+    "cidr",
+    "circle",
+    "cstring",
+    "date",
+    "datemultirange",
+    "daterange",
+    "event_trigger",
+    "fdw_handler",
+    "float4",
+    "float8",
+    "gtsvector",
+    "index_am_handler",
+    "inet",
+    "int2",
+    "int2vector",
+    "int4",
+    "int4multirange",
+    "int4range",
+    "int8",
+    "int8multirange",
+    "int8range",
+    "internal",
+    "interval",
+    "json",
+    "jsonb",
+    "jsonpath",
+    "language_handler",
+    "line",
+    "lseg",
+    "macaddr",
+    "macaddr8",
+    "money",
+    "name",
+    "numeric",
+    "nummultirange",
+    "numrange",
+    "oid",
+    "oidvector",
+    "path",
+    "point",
+    "polygon",
+    "record",
+    "refcursor",
+    "table_am_handler",
+    "text",
+    "tid",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "timetz",
+    "trigger",
+    "tsm_handler",
+    "tsmultirange",
+    "tsquery",
+    "tsrange",
+    "tstzmultirange",
+    "tstzrange",
+    "tsvector",
+    "txid_snapshot",
+    "unknown",
+    "uuid",
+    "varbit",
+    "varchar",
+    "void",
+    "xid",
+    "xid8",
+    "xml",
+    "cardinal_number",
+    "character_data",
+    "sql_identifier",
+    "time_stamp",
+    "yes_or_no",
+];
+
+/// 42704 for a type name (as written, unqualified) that is neither
+/// MosaicDB's nor PostgreSQL's; `None` for a qualified name or one of
+/// PostgreSQL's types.
+pub fn no_such_type(written: &str) -> Option<crate::error::Error> {
+    let name = match written.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None if written.contains('.') || written.contains('"') => return None,
+        None => written.to_ascii_lowercase(),
+    };
+    let postgres = POSTGRES_TYPES.contains(&name.as_str())
+        || name.starts_with('_')
+        || name.starts_with("pg_")
+        || name.starts_with("reg");
+    (!postgres)
+        .then(|| crate::error::Error::NoSuchObject(format!("type \"{name}\" does not exist")))
+}
+
+/// `no_such_type`'s error for an element type, said of its array type
+/// (`type "nosuch[]" does not exist`, as PostgreSQL names it).
+pub fn of_array(e: crate::error::Error) -> crate::error::Error {
+    match e {
+        crate::error::Error::NoSuchObject(m) => {
+            crate::error::Error::NoSuchObject(m.replacen("\" does not", "[]\" does not", 1))
+        }
+        e => e,
+    }
+}
