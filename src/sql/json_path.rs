@@ -275,10 +275,8 @@ fn name_select_items(body: &mut SetExpr) {
 pub(super) fn mentioned(sql: &str) -> bool {
     sql.contains("@?")
         || sql.contains("@@")
-        || sql
-            .as_bytes()
-            .windows(8)
-            .any(|w| w.eq_ignore_ascii_case(b"jsonpath") || w.eq_ignore_ascii_case(b"jsonb_pa"))
+        || super::mentions(sql, "jsonpath")
+        || super::mentions(sql, "jsonb_pa")
 }
 
 /// Rewrite `stmt`'s path functions and operators (see the module doc).

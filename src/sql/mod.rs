@@ -92,20 +92,25 @@ pub const STACK_SIZE: usize = 64 << 20;
 
 /// Parse PostgreSQL-dialect SQL into statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
-    // Owned: each respelling borrows the one before, which ends here.
-    let text = respell_l1_operator(&respell_lock_strengths(&ctas::type_column_list(
-        &ctas::matview_data_clause(&roles::respell_create_user(
-            &table_query::respell_table_statements(&table_query::unwrap_insert_query(
-                &merge::respell_default_values(&grouping_sets::respell_empty_group(
-                    &interval_precision::respell(sql),
+    parse_respelled(
+        sql,
+        &respell_l1_operator(&respell_lock_strengths(&ctas::type_column_list(
+            &ctas::matview_data_clause(&roles::respell_create_user(
+                &table_query::respell_table_statements(&table_query::unwrap_insert_query(
+                    &merge::respell_default_values(&grouping_sets::respell_empty_group(
+                        &interval_precision::respell(sql),
+                    )),
                 )),
             )),
-        )),
-    )))
-    .into_owned();
+        ))),
+    )
+}
+
+/// Parse `text`, the respelled form of `sql` (which errors are told of).
+fn parse_respelled(sql: &str, text: &str) -> Result<Vec<Statement>> {
     Parser::new(&PostgreSqlDialect {})
         .with_recursion_limit(RECURSION_LIMIT)
-        .try_with_sql(&text)
+        .try_with_sql(text)
         .and_then(|mut p| p.parse_statements())
         .map_err(|e| {
             if conflict_on_expression(sql) {
@@ -128,20 +133,20 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
                 // Each level of nesting takes a character at least.
                 stmts.iter().try_for_each(check_depth)?;
             }
-            if mentions(&text, "_to_table") || mentions(&text, "regexp_matches") {
+            if mentions(text, "_to_table") || mentions(text, "regexp_matches") {
                 stmts.iter_mut().try_for_each(split_table::split_tables)?;
             }
-            if mentions(&text, "unnest") || table_query::has_word(&text, "lateral") {
+            if mentions(text, "unnest") || table_query::has_word(text, "lateral") {
                 stmts.iter_mut().try_for_each(unnest_as_function)?;
             }
-            if table_query::has_word(&text, "row") {
+            if table_query::has_word(text, "row") {
                 stmts.iter_mut().for_each(row_constructors);
             }
-            if table_query::has_word(&text, "table") {
+            if table_query::has_word(text, "table") {
                 stmts.iter_mut().for_each(table_query::table_bodies);
             }
             stmts.iter_mut().for_each(table_query::public_write_targets);
-            if mentions(&text, "_to_record") {
+            if mentions(text, "_to_record") {
                 stmts.iter_mut().try_for_each(json_records::json_records)?;
             }
             if json_path::mentioned(sql) {
@@ -155,7 +160,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
 }
 
 /// Whether `needle` (lower case) appears in `sql`, in any case.
-fn mentions(sql: &str, needle: &str) -> bool {
+pub(super) fn mentions(sql: &str, needle: &str) -> bool {
     sql.as_bytes()
         .windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))

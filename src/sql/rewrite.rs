@@ -62,26 +62,15 @@ pub fn to_sqlite(stmt: &mut Statement) -> Result<()> {
 /// that leaves its value as it is. (`sql::validate` refuses a column
 /// outside an aggregate in such a query; after `*` SQLite refuses it.)
 fn one_group(s: &mut Select) {
-    use crate::sql::validate::has_aggregate;
-    use sqlparser::ast::{GroupByExpr, SelectItem};
-    let ungrouped =
-        matches!(&s.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
-    let Some(having) = s.having.as_ref().filter(|_| ungrouped) else {
-        return;
-    };
-    let mut outputs = s.projection.iter_mut().map(|i| match i {
-        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
-        _ => None,
-    });
-    let Some(Some(first)) = outputs.next() else {
-        return;
-    };
-    if has_aggregate(having)
-        || has_aggregate(first)
-        || outputs.any(|e| e.is_some_and(|e| has_aggregate(e)))
-    {
+    use sqlparser::ast::SelectItem;
+    if !crate::sql::validate::grouped_by_having_alone(s) {
         return;
     }
+    let (Some(SelectItem::UnnamedExpr(first))
+    | Some(SelectItem::ExprWithAlias { expr: first, .. })) = s.projection.first_mut()
+    else {
+        return;
+    };
     if let Ok(grouped) =
         crate::sql::parse_expr(&format!("CASE WHEN count(*) >= 0 THEN {first} END"))
     {

@@ -317,6 +317,25 @@ pub(crate) fn has_aggregate(e: &Expr) -> bool {
     found
 }
 
+/// A SELECT's outputs that are expressions (not `*`).
+fn outputs(s: &Select) -> impl Iterator<Item = &Expr> {
+    s.projection.iter().filter_map(|i| match i {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
+        _ => None,
+    })
+}
+
+/// Whether `s` is grouped by its HAVING alone: no GROUP BY and no
+/// aggregate in its outputs or its HAVING, which PostgreSQL answers as one
+/// group of all its rows (`sql::rewrite` makes SQLite do the same).
+pub(crate) fn grouped_by_having_alone(s: &Select) -> bool {
+    let ungrouped =
+        matches!(&s.group_by, GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
+    ungrouped
+        && s.having.as_ref().is_some_and(|h| !has_aggregate(h))
+        && !outputs(s).any(has_aggregate)
+}
+
 fn check_grouping(s: &Select, catalog: &dyn Schema) -> Result<()> {
     if s.selection.as_ref().is_some_and(has_aggregate) {
         return Err(Error::Grouping(
@@ -327,14 +346,7 @@ fn check_grouping(s: &Select, catalog: &dyn Schema) -> Result<()> {
         GroupByExpr::Expressions(e, m) if m.is_empty() => e.iter().collect(),
         GroupByExpr::Expressions(..) | GroupByExpr::All(_) => return Ok(()),
     };
-    let items: Vec<&Expr> = s
-        .projection
-        .iter()
-        .filter_map(|i| match i {
-            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => Some(e),
-            _ => None,
-        })
-        .collect();
+    let items: Vec<&Expr> = outputs(s).collect();
     // A HAVING groups its query even without an aggregate (one group).
     let aggregated = items.iter().any(|e| has_aggregate(e)) || s.having.is_some();
     if group.is_empty() && !aggregated {
@@ -344,20 +356,17 @@ fn check_grouping(s: &Select, catalog: &dyn Schema) -> Result<()> {
         return Ok(());
     }
     let Some(tables) = from_tables(s, catalog) else {
-        // Not checked here. A HAVING without an aggregate over columns of
-        // such a FROM would need it: SQLite would answer with a column
-        // PostgreSQL refuses.
-        let having = s.having.as_ref().filter(|h| !has_aggregate(h));
-        let loose = items
-            .iter()
-            .copied()
-            .chain(having)
-            .any(|e| !loose_columns(e).is_empty());
-        return match group.is_empty() && !items.iter().any(|e| has_aggregate(e)) {
-            true if having.is_some() && loose => Err(Error::Unsupported(
+        // Not checked here. A query grouped by its HAVING alone that reads
+        // columns of such a FROM would need it: SQLite would answer with a
+        // column PostgreSQL refuses.
+        let loose = || {
+            (items.iter().copied().chain(s.having.as_ref())).any(|e| !loose_columns(e).is_empty())
+        };
+        return match grouped_by_having_alone(s) && loose() {
+            true => Err(Error::Unsupported(
                 "HAVING without GROUP BY or an aggregate, reading columns of this FROM".into(),
             )),
-            _ => Ok(()),
+            false => Ok(()),
         };
     };
     let grouping = Grouping {
