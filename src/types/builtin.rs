@@ -175,9 +175,9 @@ pub fn array_element(oid: i64) -> Option<i64> {
 /// The names of PostgreSQL 15's own types (pg_catalog's base and pseudo
 /// types, information_schema's domains): a cast or column of one that
 /// MosaicDB lacks is refused as not supported (0A000), where any other
-/// unknown name does not exist (42704). Array types (`_name`), the
-/// catalogs' row types (`pg_…`) and the `reg…` types count as
-/// PostgreSQL's too.
+/// unknown name does not exist (42704). Their array types (`_name`), the
+/// `reg…` types and any `pg_…` name (the catalogs' row types, not listed
+/// one by one) count as PostgreSQL's too.
 const POSTGRES_TYPES: &[&str] = &[
     "aclitem",
     "any",
@@ -273,6 +273,21 @@ const POSTGRES_TYPES: &[&str] = &[
     "yes_or_no",
 ];
 
+/// PostgreSQL's object-identifier alias types.
+const REG_TYPES: &[&str] = &[
+    "regclass",
+    "regcollation",
+    "regconfig",
+    "regdictionary",
+    "regnamespace",
+    "regoper",
+    "regoperator",
+    "regproc",
+    "regprocedure",
+    "regrole",
+    "regtype",
+];
+
 /// 42704 for a type name (as written, unqualified) that is neither
 /// MosaicDB's nor PostgreSQL's; `None` for a qualified name or one of
 /// PostgreSQL's types.
@@ -282,10 +297,9 @@ pub fn no_such_type(written: &str) -> Option<crate::error::Error> {
         None if written.contains('.') || written.contains('"') => return None,
         None => written.to_ascii_lowercase(),
     };
-    let postgres = POSTGRES_TYPES.contains(&name.as_str())
-        || name.starts_with('_')
-        || name.starts_with("pg_")
-        || name.starts_with("reg");
+    let known = |n: &str| POSTGRES_TYPES.contains(&n) || REG_TYPES.contains(&n);
+    let postgres =
+        known(&name) || name.strip_prefix('_').is_some_and(known) || name.starts_with("pg_");
     (!postgres)
         .then(|| crate::error::Error::NoSuchObject(format!("type \"{name}\" does not exist")))
 }
