@@ -140,7 +140,7 @@ impl<'a> Shape<'a> {
             || sel
                 .projection
                 .iter()
-                .any(|i| item_expr(i).is_some_and(has_aggregate));
+                .any(|i| item_expr(i).is_some_and(crate::sql::validate::has_aggregate));
         let (limit, offset) = limit_offset(q)?;
         let order = match &q.order_by {
             None => vec![],
@@ -553,19 +553,6 @@ fn has_set_returning_call(sel: &Select) -> bool {
         });
         found
     })
-}
-
-fn has_aggregate(e: &Expr) -> bool {
-    let mut found = false;
-    let _ = sqlparser::ast::visit_expressions(e, |x| {
-        if let Expr::Function(f) = x {
-            if f.over.is_none() && aggregate_name(&object_name(&f.name)) {
-                found = true;
-            }
-        }
-        ControlFlow::<()>::Continue(())
-    });
-    found
 }
 
 fn aggregate_name(n: &str) -> bool {

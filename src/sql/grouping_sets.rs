@@ -11,7 +11,7 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, FunctionArguments, GroupByExpr, Ident, OrderByKind, Query, SelectItem, SetExpr,
+    Expr, FunctionArguments, GroupByExpr, Ident, OrderByKind, Query, Select, SelectItem, SetExpr,
     SetOperator, SetQuantifier, Statement, Value, VisitMut, VisitorMut,
 };
 
@@ -22,6 +22,10 @@ pub fn expand(stmt: &mut Statement) -> Result<()> {
     struct Expand;
     impl VisitorMut for Expand {
         type Break = Error;
+        fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<Error> {
+            empty_sets(&mut s.group_by);
+            ControlFlow::Continue(())
+        }
         fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<Error> {
             match expand_query(q) {
                 Ok(()) => ControlFlow::Continue(()),
@@ -35,35 +39,22 @@ pub fn expand(stmt: &mut Statement) -> Result<()> {
     }
 }
 
-/// `GROUP BY ()`, which sqlparser does not read, respelled `GROUP BY
-/// GROUPING SETS (())`: the one empty grouping set.
-pub(super) fn respell_empty_group(sql: &str) -> std::borrow::Cow<'_, str> {
-    // Cheap tests first: every statement passes here.
-    let empty_parens = sql
-        .match_indices('(')
-        .any(|(i, _)| sql[i + 1..].trim_start().starts_with(')'));
-    if !empty_parens || !super::table_query::has_word(sql, "group") {
-        return sql.into();
-    }
-    let Some((tokens, mut texts)) = super::tokens::with_text(sql) else {
-        return sql.into();
+/// `()` in a GROUP BY list, the empty grouping set: beside other keys
+/// it adds nothing (`GROUP BY a, ()` groups by `a`), alone it is the one
+/// group of all rows (`GROUPING SETS (())`).
+fn empty_sets(group_by: &mut GroupByExpr) {
+    let GroupByExpr::Expressions(keys, _) = group_by else {
+        return;
     };
-    let solid = super::tokens::solid(&tokens);
-    let word = |k: usize, w: &str| super::tokens::is_word(&tokens[solid[k]], w);
-    let mut changed = false;
-    for k in 2..solid.len().saturating_sub(1) {
-        let parens = matches!(tokens[solid[k]], sqlparser::tokenizer::Token::LParen)
-            && matches!(tokens[solid[k + 1]], sqlparser::tokenizer::Token::RParen);
-        if parens && word(k - 1, "BY") && word(k - 2, "GROUP") {
-            texts[solid[k]] = "GROUPING SETS ((";
-            texts[solid[k + 1]] = "))";
-            changed = true;
-        }
+    let empty = |k: &Expr| matches!(k, Expr::Tuple(t) if t.is_empty());
+    if !keys.iter().any(empty) {
+        return;
     }
-    if !changed {
-        return sql.into();
+    if keys.iter().all(empty) {
+        *keys = vec![Expr::GroupingSets(vec![vec![]])];
+    } else {
+        keys.retain(|k| !empty(k));
     }
-    texts.concat().into()
 }
 
 fn unsupported(what: &str) -> Error {

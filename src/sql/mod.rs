@@ -97,9 +97,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
         &respell_l1_operator(&respell_lock_strengths(&ctas::type_column_list(
             &ctas::matview_data_clause(&roles::respell_create_user(
                 &table_query::respell_table_statements(&table_query::unwrap_insert_query(
-                    &merge::respell_default_values(&grouping_sets::respell_empty_group(
-                        &interval_precision::respell(sql),
-                    )),
+                    &merge::respell_default_values(&interval_precision::respell(sql)),
                 )),
             )),
         ))),

@@ -305,16 +305,29 @@ fn loose_columns(e: &Expr) -> Vec<Expr> {
 /// Whether `e` calls an aggregate of its own query level (one inside a
 /// subquery is the subquery's).
 pub(crate) fn has_aggregate(e: &Expr) -> bool {
-    let mut found = false;
-    let _ = sqlparser::ast::visit_expressions(e, |x| {
-        match x {
-            Expr::Function(f) if is_aggregate(f) => found = true,
-            Expr::Subquery(_) | Expr::Exists { .. } => return ControlFlow::Break(()),
-            _ => {}
+    /// Counts the queries it is inside: an aggregate found at depth 0 is
+    /// `e`'s own. The walk goes on past a subquery, to what follows it.
+    struct Own {
+        queries: usize,
+    }
+    impl Visitor for Own {
+        type Break = ();
+        fn pre_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+            self.queries += 1;
+            ControlFlow::Continue(())
         }
-        ControlFlow::Continue(())
-    });
-    found
+        fn post_visit_query(&mut self, _: &Query) -> ControlFlow<()> {
+            self.queries -= 1;
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+            match e {
+                Expr::Function(f) if self.queries == 0 && is_aggregate(f) => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
+        }
+    }
+    e.visit(&mut Own { queries: 0 }).is_break()
 }
 
 /// A SELECT's outputs that are expressions (not `*`).
