@@ -488,6 +488,12 @@ impl Env<'_> {
         while let Expr::Nested(e) = inner {
             inner = e;
         }
+        let indexes = chain
+            .iter()
+            .all(|a| matches!(a, AccessExpr::Subscript(Subscript::Index { .. })));
+        if indexes && self.expr_type(root)? == PgType::Jsonb {
+            return Ok(PgType::Jsonb);
+        }
         Ok(match chain {
             [AccessExpr::Subscript(Subscript::Index { .. })] => match self.expr_type(root)? {
                 PgType::Array(elem) => *elem,

@@ -148,12 +148,18 @@ impl Env<'_> {
             .into(),
             Expr::Array(_) => "array".into(),
             Expr::Tuple(_) => "row".into(),
-            Expr::CompoundFieldAccess { root, access_chain }
-                if access_chain
+            // The last field named, past any subscripts (`t.a[1]` is `a`).
+            Expr::CompoundFieldAccess { root, access_chain } => {
+                use sqlparser::ast::AccessExpr;
+                return match access_chain
                     .iter()
-                    .all(|a| matches!(a, sqlparser::ast::AccessExpr::Subscript(_))) =>
-            {
-                return self.name_of(root)
+                    .rev()
+                    .find(|a| !matches!(a, AccessExpr::Subscript(_)))
+                {
+                    None => self.name_of(root),
+                    Some(AccessExpr::Dot(Expr::Identifier(field))) => Some(norm(field)),
+                    Some(_) => None,
+                };
             }
             Expr::Subquery(q) => {
                 let cols = self.query_cols(q).ok()?;

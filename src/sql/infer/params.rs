@@ -253,9 +253,14 @@ impl Visitor for ParamVisitor<'_> {
                     }
                 }
             }
-            // Subscripts and slice bounds are integers.
-            Expr::CompoundFieldAccess { access_chain, .. } => {
+            // Subscripts and slice bounds are integers; a jsonb's are
+            // text (a key, or a position written out).
+            Expr::CompoundFieldAccess { root, access_chain } => {
                 use sqlparser::ast::{AccessExpr, Subscript};
+                let index = match self.env.expr_type(root) {
+                    Ok(PgType::Jsonb) => PgType::Text,
+                    _ => PgType::Int4,
+                };
                 for a in access_chain {
                     let bounds: Vec<&Expr> = match a {
                         AccessExpr::Subscript(Subscript::Index { index }) => vec![index],
@@ -268,7 +273,7 @@ impl Visitor for ParamVisitor<'_> {
                     };
                     for b in bounds {
                         if let Some(n) = placeholder(b) {
-                            self.set(n, PgType::Int4);
+                            self.set(n, index.clone());
                         }
                     }
                 }

@@ -10,7 +10,8 @@
 //! - `pg_jsonb_cmp`, the collation `pg_jsonb` (jsonb's btree order),
 //!   `pg_jsonb_contains`, `pg_jsonb_exists`;
 //! - `pg_json_get(doc, key, jsonb, as_text)` and `pg_json_path(doc, path,
-//!   jsonb, as_text)` (`->`, `->>`, `#>`, `#>>`), `pg_json_typeof`,
+//!   jsonb, as_text)` (`->`, `->>`, `#>`, `#>>`), `pg_jsonb_subscript(doc,
+//!   k, …)` (`doc[k]…`), `pg_json_typeof`,
 //!   `pg_json_array_length`.
 
 use std::cmp::Ordering;
@@ -99,6 +100,22 @@ fn get(ctx: &Context<'_>, path: bool) -> FnResult {
         }
     };
     Ok(opt(j::json_get(&doc, &steps, flag(ctx, 2), flag(ctx, 3))))
+}
+
+/// `doc[k1][k2]…` on jsonb: each subscript a path element, as `#>` reads
+/// them; NULL when a subscript is NULL.
+fn subscript(ctx: &Context<'_>) -> FnResult {
+    let Some(doc) = text_arg(ctx, 0) else {
+        return Ok(Value::Null);
+    };
+    let mut steps = Vec::with_capacity(ctx.len().saturating_sub(1));
+    for i in 1..ctx.len() {
+        match as_text(ctx.get_raw(i)) {
+            Some(k) => steps.push(Step::Elem(k)),
+            None => return Ok(Value::Null),
+        }
+    }
+    Ok(opt(j::json_get(&doc, &steps, true, false)))
 }
 
 /// `a ?| keys` (`all` false) and `a ?& keys`, the keys a JSON array of
@@ -469,6 +486,7 @@ pub fn register(conn: &Connection, det: FunctionFlags) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pg_json_get", 4, det, |c| get(c, false))?;
     conn.create_scalar_function("pg_json_path", 4, det, |c| get(c, true))?;
+    conn.create_scalar_function("pg_jsonb_subscript", -1, det, |c| subscript(c))?;
     conn.create_scalar_function("pg_json_typeof", 1, det, |c| {
         Ok(opt(text_arg(c, 0)
             .and_then(|d| j::json_typeof(&d))

@@ -65,6 +65,19 @@ def test_json_parameters(conn, ddl, table, sqltype):
         assert cur.fetchone()[0] == "1"
 
 
+def test_jsonb_subscript_parameters(conn, ddl, table):
+    """A parameter in a jsonb subscript is text (a key, or an array
+    position written out), in both protocols, as PostgreSQL types it."""
+    with conn.cursor() as cur:
+        ddl(f"CREATE TABLE {table} (id integer, v jsonb)")
+        cur.execute(f"INSERT INTO {table} VALUES (1, %s)", (Jsonb({"a": [10, 20]}),))
+        for prepare in (False, True):
+            cur.execute(f"SELECT v[%s][%s] FROM {table}", ("a", "1"), prepare=prepare)
+            assert cur.fetchone()[0] == 20
+            cur.execute(f"SELECT v[%s] FROM {table}", ("b",), prepare=prepare)
+            assert cur.fetchone()[0] is None
+
+
 def test_executemany_and_rowcount(conn, ddl, table):
     with conn.cursor() as cur:
         ddl(f"CREATE TABLE {table} (id integer PRIMARY KEY, name text)")

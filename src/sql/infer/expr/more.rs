@@ -207,7 +207,8 @@ pub(super) fn json_result_type(name: &str, a: &[&Expr]) -> Option<PgType> {
         | "pg_jsonb_set"
         | "pg_jsonb_insert"
         | "pg_jsonb_set_lax"
-        | "pg_jsonb_delete_path" => PgType::Jsonb,
+        | "pg_jsonb_delete_path"
+        | "pg_jsonb_subscript" => PgType::Jsonb,
         "jsonb_typeof"
         | "json_typeof"
         | "jsonb_extract_path_text"

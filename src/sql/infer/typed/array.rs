@@ -209,11 +209,11 @@ impl Typer<'_> {
             return Ok(false);
         };
         let root_ty = self.type_of(root);
+        if root_ty == PgType::Jsonb {
+            return self.jsonb_subscript(e).map(|()| true);
+        }
         let Some((_, fam)) = elements(&root_ty) else {
-            if !matches!(
-                root_ty,
-                PgType::Text | PgType::Unknown | PgType::Json | PgType::Jsonb | PgType::Array(_)
-            ) {
+            if !matches!(root_ty, PgType::Text | PgType::Unknown | PgType::Array(_)) {
                 return Err(Error::DatatypeMismatch(format!(
                     "cannot subscript type {} because it does not support subscripting",
                     root_ty.display_name()

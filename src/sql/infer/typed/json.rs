@@ -7,8 +7,8 @@
 //! containment operators run over `types::json`, never SQLite's JSON1.
 
 use sqlparser::ast::{
-    BinaryOperator as Op, DuplicateTreatment, Expr, Function, FunctionArguments, Ident, ObjectName,
-    Value,
+    AccessExpr, BinaryOperator as Op, DuplicateTreatment, Expr, Function, FunctionArguments, Ident,
+    ObjectName, Subscript, Value,
 };
 
 use super::expr::{arg_exprs, call, refuse, string, take};
@@ -417,6 +417,50 @@ impl Typer<'_> {
                 self.type_of(a).display_name()
             )));
         }
+        Ok(())
+    }
+
+    /// `doc[k]…` on jsonb: each subscript an integer or a text, read as
+    /// a path element (`#>`'s: a key, or a position in an array) by
+    /// `pg_jsonb_subscript`.
+    pub(super) fn jsonb_subscript(&mut self, e: &mut Expr) -> Result<()> {
+        let Expr::CompoundFieldAccess { root, access_chain } = e else {
+            return Ok(());
+        };
+        let mut args = vec![take(root)];
+        for access in access_chain.iter_mut() {
+            let index = match access {
+                AccessExpr::Subscript(Subscript::Index { index }) => index,
+                AccessExpr::Subscript(Subscript::Slice { .. }) => {
+                    return Err(Error::DatatypeMismatch(
+                        "jsonb subscript does not support slices".into(),
+                    ))
+                }
+                AccessExpr::Dot(_) => {
+                    return Err(refuse("a field selection on a jsonb subscript".into()))
+                }
+            };
+            let ty = self.type_of(index);
+            if quoted(index).is_none()
+                && !matches!(
+                    ty,
+                    PgType::Int4
+                        | PgType::Int2
+                        | PgType::Text
+                        | PgType::Varchar(_)
+                        | PgType::Bpchar(_)
+                        | PgType::Unknown
+                )
+            {
+                return Err(Error::DatatypeMismatch(format!(
+                    "subscript type {} is not supported",
+                    ty.display_name()
+                ))
+                .with_hint("jsonb subscript must be coercible to either integer or text."));
+            }
+            args.push(take(index));
+        }
+        *e = call("pg_jsonb_subscript", args);
         Ok(())
     }
 
