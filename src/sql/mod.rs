@@ -115,6 +115,8 @@ fn parse_respelled(sql: &str, text: &str) -> Result<Vec<Statement>> {
                 Error::Unsupported("ON CONFLICT with an index expression as its target".into())
             } else if assigns_array_element(sql) {
                 Error::Unsupported("assigning to array elements or slices (SET a[i] = …)".into())
+            } else if let Some(what) = unparsed_form(sql) {
+                Error::Unsupported(what.into())
             } else if sets_schema(sql) {
                 Error::Unsupported(
                     "ALTER … SET SCHEMA (moving a relation to another schema)".into(),
@@ -382,6 +384,25 @@ fn is_word(t: &sqlparser::tokenizer::Token, k: &str) -> bool {
 
 /// `ALTER TABLE | VIEW | SEQUENCE … SET SCHEMA s`, which sqlparser does
 /// not read.
+/// A form of PostgreSQL's that the parser does not read, named for the
+/// error that says so.
+fn unparsed_form(sql: &str) -> Option<&'static str> {
+    let words = words(sql)?;
+    words.windows(2).find_map(|w| {
+        if is_word(&w[0], "between") && is_word(&w[1], "symmetric") {
+            Some("BETWEEN SYMMETRIC")
+        } else if is_word(&w[0], "exclude")
+            && ["current", "group", "ties", "no"]
+                .iter()
+                .any(|x| is_word(&w[1], x))
+        {
+            Some("EXCLUDE in a window frame")
+        } else {
+            None
+        }
+    })
+}
+
 fn sets_schema(sql: &str) -> bool {
     let Some(words) = words(sql) else {
         return false;
