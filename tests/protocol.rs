@@ -778,6 +778,64 @@ async fn copy_in_many_small_messages() {
     assert_eq!(row.get::<_, &str>(3), "tag number 1");
 }
 
+/// COPY into a table with constraints: rows go into the open segment
+/// many to a statement, the rest one by one at the end; every row lands
+/// exactly once, and a violation anywhere (in a full batch or among the
+/// rest) fails the copy with PostgreSQL's SQLSTATE and constraint name,
+/// leaving nothing behind.
+#[tokio::test]
+async fn copy_in_batches_keeps_constraints() {
+    let node = TestNode::start();
+    let client = node.client().await;
+    client
+        .batch_execute(
+            "CREATE TABLE dup (id integer PRIMARY KEY, v integer NOT NULL CHECK (v >= 0))",
+        )
+        .await
+        .unwrap();
+    let copy = |lines: Vec<String>| {
+        let client = &client;
+        async move {
+            let sink = client.copy_in("COPY dup FROM STDIN").await?;
+            futures::pin_mut!(sink);
+            sink.feed(Bytes::from(lines.concat())).await?;
+            sink.as_mut().finish().await
+        }
+    };
+    let rows = |ids: std::ops::RangeInclusive<i32>| -> Vec<String> {
+        ids.map(|i| format!("{i}\t{i}\n")).collect()
+    };
+    // 150 rows: two full batches and 22 more.
+    assert_eq!(copy(rows(1..=150)).await.unwrap(), 150);
+    let total = || async {
+        let row = client
+            .query_one("SELECT count(*), sum(id) FROM dup", &[])
+            .await
+            .unwrap();
+        (row.get::<_, i64>(0), row.get::<_, i64>(1))
+    };
+    assert_eq!(total().await, (150, 150 * 151 / 2));
+    for (at, code, text) in [
+        (10, SqlState::UNIQUE_VIOLATION, "\"dup_pkey\""),
+        (140, SqlState::UNIQUE_VIOLATION, "\"dup_pkey\""),
+        (100, SqlState::CHECK_VIOLATION, "dup_v_check"),
+    ] {
+        let mut lines = rows(151..=300);
+        lines[at] = match code {
+            SqlState::CHECK_VIOLATION => format!("{}\t-1\n", 151 + at),
+            _ => "5\t5\n".to_string(),
+        };
+        let err = copy(lines).await.expect_err("a violation");
+        assert_eq!(err.code(), Some(&code), "{err:?}");
+        let msg = err
+            .as_db_error()
+            .map(|e| e.message().to_string())
+            .unwrap_or_default();
+        assert!(msg.contains(text), "row {at}: {msg}");
+        assert_eq!(total().await, (150, 150 * 151 / 2));
+    }
+}
+
 /// COPY in PostgreSQL's binary format (what asyncpg's
 /// copy_records_to_table sends), with tuples split across CopyData
 /// messages anywhere, and a truncated stream rejected.

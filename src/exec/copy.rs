@@ -16,6 +16,7 @@ use crate::sql::{ident_name, object_name};
 use crate::types::quote;
 use crate::types::{Datum, PgType};
 
+mod batch;
 mod records;
 use records::*;
 
@@ -286,7 +287,7 @@ impl CopySpec {
 pub struct CopyState {
     spec: CopySpec,
     types: Vec<PgType>,
-    insert_sql: String,
+    batch: batch::Batch,
     buf: Vec<u8>,
     rows: usize,
     skip_header: bool,
@@ -331,13 +332,7 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
             .collect::<Result<_>>()?
     };
     let names: Vec<String> = cols.iter().map(|&i| quote(&def.columns[i].name)).collect();
-    let params: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
-    let insert_sql = format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        def.segment(),
-        names.join(", "),
-        params.join(", ")
-    );
+    let batch = batch::Batch::new(&def.segment(), &names);
     let own_txn = sess.txn == TxnState::Idle;
     sess.stmt_ver_begin();
     let begin = if own_txn {
@@ -353,7 +348,7 @@ pub fn begin(sess: &mut Session, spec: CopySpec) -> Result<Outcome> {
         // The binary format always starts with a header.
         skip_header: spec.header || spec.format == Format::Binary,
         spec,
-        insert_sql,
+        batch,
         buf: Vec::new(),
         rows: 0,
         done: false,
@@ -375,7 +370,7 @@ pub fn data(sess: &mut Session, chunk: &[u8]) {
     if st.failed.is_none() && !st.done {
         st.buf.extend_from_slice(chunk);
         if let Err(e) = drain(sess, &mut st, false) {
-            st.failed = Some(e);
+            st.failed = Some(crate::exec::write::name_violated_key(sess, e));
             st.buf.clear();
         }
     }
@@ -389,7 +384,9 @@ pub fn done(sess: &mut Session) -> Result<usize> {
     };
     let mut r = match st.failed.take() {
         Some(e) => Err(e),
-        None => drain(sess, &mut st, true),
+        None => drain(sess, &mut st, true)
+            .and_then(|()| st.batch.flush(&sess.conn))
+            .map_err(|e| crate::exec::write::name_violated_key(sess, e)),
     };
     if r.is_ok() {
         r = crate::exec::write::check_unique(sess, &st.def.clone(), &[]);
@@ -441,9 +438,8 @@ fn finish(sess: &mut Session, st: &CopyState, ok: bool) -> Result<()> {
 /// Parse and insert every complete record in the buffer (all of it at the end).
 fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
     let zone = sess.zone();
-    let mut stmt = sess.conn.prepare(&st.insert_sql)?;
     if st.spec.format == Format::Binary {
-        return drain_binary(&mut stmt, st, at_end);
+        return drain_binary(&sess.conn, st, at_end);
     }
     let mut pos = 0;
     loop {
@@ -481,7 +477,7 @@ fn drain(sess: &mut Session, st: &mut CopyState, at_end: bool) -> Result<()> {
                     .map_err(|e| in_copy(e, &st.spec.table, st.rows + 1))?,
             });
         }
-        stmt.execute(&values)?;
+        st.batch.push(&sess.conn, values)?;
         st.rows += 1;
     }
     st.buf.drain(..pos);
@@ -507,11 +503,7 @@ const BINARY_SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 /// the header (signature, flags, extension area), each tuple is a 16-bit
 /// field count (-1 ends the data) and per field a 32-bit length (-1 for
 /// NULL) and the value in its type's binary send format.
-fn drain_binary(
-    stmt: &mut crate::store::PreparedSql,
-    st: &mut CopyState,
-    at_end: bool,
-) -> Result<()> {
+fn drain_binary(conn: &crate::store::Conn, st: &mut CopyState, at_end: bool) -> Result<()> {
     let bad = |what: &str| Error::BadCopyFormat(what.to_string());
     let mut pos = 0;
     if st.skip_header {
@@ -548,7 +540,7 @@ fn drain_binary(
             st.done = true;
             break;
         };
-        stmt.execute(&values)?;
+        st.batch.push(conn, values)?;
         st.rows += 1;
     }
     st.buf.drain(..pos);

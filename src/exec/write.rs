@@ -25,8 +25,7 @@ use crate::types::table::TableDef;
 use crate::types::Datum;
 
 mod cascade;
-use unique::name_violated_key;
-pub(crate) use unique::{check_unique, duplicate_key};
+pub(crate) use unique::{check_unique, duplicate_key, name_violated_key};
 pub(crate) mod foreign;
 mod general;
 mod generated;

@@ -521,17 +521,18 @@ impl Store {
             |id| self.meta(id),
         );
         self.sealing.store(false, Ordering::SeqCst);
-        Ok(match sealed? {
-            Some((meta, last_key)) => {
-                self.changes.sealed(&def.name, last_key, &meta.id);
-                let meta = Arc::new(meta);
-                self.metas.write().insert(meta.id.clone(), meta.clone());
-                self.soundness.written(&self.shard_path(&meta.id), &meta.id);
-                tracing::debug!(table = %def.name, shard = %meta.id, rows = meta.row_count, "sealed");
-                Some(meta)
-            }
-            None => None,
-        })
+        Ok(sealed?.map(|(meta, last_key)| self.sealed(&def.name, meta, last_key)))
+    }
+
+    /// Record shard `meta`, just sealed off `table`'s open segment up to
+    /// `last_key`.
+    fn sealed(&self, table: &str, meta: ShardMeta, last_key: i64) -> Arc<ShardMeta> {
+        self.changes.sealed(table, last_key, &meta.id);
+        let meta = Arc::new(meta);
+        self.metas.write().insert(meta.id.clone(), meta.clone());
+        self.soundness.written(&self.shard_path(&meta.id), &meta.id);
+        tracing::debug!(table, shard = %meta.id, rows = meta.row_count, "sealed");
+        meta
     }
 
     /// Take a copy of another node's shard, fetched into `fetched` (a file

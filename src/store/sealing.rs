@@ -4,10 +4,8 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use crate::error::Result;
-use crate::store::shard::{self, ShardId};
+use crate::store::shard::ShardId;
 use crate::store::{segment, Store};
 
 impl Store {
@@ -48,69 +46,42 @@ impl Store {
     }
 
     /// Seal full shards off `table`'s open segment while it holds at
-    /// least `shard_max_rows` rows.
+    /// least `shard_max_rows` rows: several at a time after a big COPY
+    /// (built in parallel, two per core at most to bound memory), in one
+    /// write transaction each time.
     pub fn seal_full(&self, table: &str) -> Result<()> {
+        use std::sync::atomic::Ordering;
         let max = self.options.shard_max_rows;
-        let full = || segment::holds_at_least(&self.writer.lock(), table, max);
-        // Every commit asks, and nearly every answer is no: that answer
-        // costs two index seeks and nothing more.
-        if !full()? {
-            return Ok(());
-        }
+        let most = 2 * std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
         loop {
-            let batch = self.prebuild(table)?.max(1);
-            for _ in 0..batch {
-                if !full()? || self.seal_one(table)?.is_none() {
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    /// When several full shards are waiting to be sealed (after a big COPY),
-    /// build their files in parallel first; each seal then finds its file
-    /// already written (shard files are named by content) and only commits.
-    /// A prebuilt file whose rows changed in the meantime is simply not
-    /// used, and removed at the next start.
-    /// Returns how many shards it built (at most two per core at a time,
-    /// to bound memory).
-    fn prebuild(&self, table: &str) -> Result<u64> {
-        let max = self.options.shard_max_rows;
-        let (rows, full, def, workers) = {
             let writer = self.writer.lock();
-            if !segment::holds_at_least(&writer, table, 2 * max)? {
-                return Ok(0);
+            // Every commit asks, and nearly every answer is no: that
+            // answer costs two index seeks and nothing more.
+            if !segment::holds_at_least(&writer, table, max)? {
+                return Ok(());
             }
             let Some(def) = self.catalog.table(table) else {
-                return Ok(0);
+                return Ok(());
             };
-            let workers = std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1);
-            let full = (segment::count_rows(&writer, table)? / max).min(2 * workers as u64);
-            if full < 2 {
-                return Ok(0);
+            let _recorded = self.seal_lock.lock();
+            self.sealing.store(true, Ordering::SeqCst);
+            let sealed = segment::seal_full_shards(
+                &writer,
+                &def,
+                &self.shards_dir,
+                &self.node_name,
+                max,
+                most,
+                |id| self.meta(id),
+            );
+            self.sealing.store(false, Ordering::SeqCst);
+            let sealed = sealed?;
+            if sealed.is_empty() {
+                return Ok(());
             }
-            (
-                segment::oldest_rows(&writer, &def, full * max)?,
-                full,
-                def,
-                workers,
-            )
-        };
-        let chunks: Vec<Vec<shard::Row>> = rows.chunks(max as usize).map(|c| c.to_vec()).collect();
-        let queue = Mutex::new(chunks);
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| loop {
-                    let Some(chunk) = queue.lock().pop() else { break };
-                    if let Err(e) = shard::write_shard(&self.shards_dir, &self.node_name, &def, chunk)
-                    {
-                        tracing::warn!(table, error = %e, "building a shard ahead of its seal failed");
-                    }
-                });
+            for (meta, last_key) in sealed {
+                self.sealed(&def.name, meta, last_key);
             }
-        });
-        Ok(full)
+        }
     }
 }

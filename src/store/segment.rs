@@ -20,10 +20,12 @@ use crate::types::{Datum, PgType};
 pub use crate::types::shard::LiveShard;
 
 pub use crate::types::quote;
+pub use batch::seal_full_shards;
 pub use rebuild::{migrate_numeric, needs_rebuild, rebuild};
 pub(crate) use rename::table_exists;
 pub use rename::{rename, retag};
 
+mod batch;
 mod rebuild;
 mod rename;
 

@@ -111,7 +111,7 @@ pub(crate) fn check_unique(sess: &mut Session, def: &TableDef, _params: &[Datum]
 /// A unique violation SQLite found in an open segment (`… on t.a, t.b`),
 /// naming the constraint as PostgreSQL does. (SQLite does not say which
 /// values collided, so there is no DETAIL line.)
-pub(super) fn name_violated_key(sess: &Session, e: Error) -> Error {
+pub(crate) fn name_violated_key(sess: &Session, e: Error) -> Error {
     let Error::UniqueViolation(m) = &e else {
         return e;
     };
