@@ -57,6 +57,12 @@ pub struct Row {
     pub values: Vec<Datum>,
 }
 
+impl AsRef<[Datum]> for Row {
+    fn as_ref(&self) -> &[Datum] {
+        &self.values
+    }
+}
+
 /// SQL reading the live rows of one shard of `def`, with `_rid` first when
 /// `with_rid`. Columns the shard predates read as their default. It ends
 /// in a WHERE exactly when the shard has tombstones (`types::shard::narrow`
@@ -195,7 +201,11 @@ fn canonicalize(table: &TableDef, origin: &str, rows: Vec<Row>) -> Canonical {
         .into_iter()
         .map(|mut row| {
             for (v, (_, ty)) in row.values.iter_mut().zip(&columns) {
-                *v = normalize(ty.storage(), v);
+                // Only numbers can change (a text or a blob would be
+                // copied for nothing).
+                if matches!(v, Datum::Int(_) | Datum::Real(_)) {
+                    *v = normalize(ty.storage(), v);
+                }
             }
             let mut pk = Vec::new();
             for &i in &table.primary_key {
@@ -279,18 +289,16 @@ pub fn write_shard(
         }
     }
     let columns = columns_of(table);
-    let values: Vec<Vec<Datum>> = canon.rows.iter().map(|r| r.values.clone()).collect();
     let mut meta = ShardMeta {
         id: canon.id.clone(),
         table: table.name.clone(),
         schema_hash: canon.schema_hash.clone(),
         row_count: canon.rows.len() as u64,
         byte_size: 0,
-        columns: stats::column_stats(&columns, &values, &canon.digest)?,
+        columns: stats::column_stats(&columns, &canon.rows, &canon.digest)?,
         origin: origin.to_string(),
         versioned: true,
     };
-    drop(values);
     let tmp = shards_dir.join(format!(
         "{}.db.tmp-{:016x}",
         canon.id,
@@ -335,22 +343,7 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
     }
     ddl.push_str(");\nCREATE TABLE _meta(k TEXT PRIMARY KEY, v BLOB);");
     conn.execute_batch(&ddl).map_err(db_err)?;
-    {
-        let marks: String = (0..table.columns.len() + 2)
-            .map(|i| format!("?{}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut insert = conn
-            .prepare(&format!("INSERT INTO data VALUES ({marks})"))
-            .map_err(db_err)?;
-        for (rid, row) in (1i64..).zip(rows) {
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(row.values.len() + 2);
-            params.push(&rid);
-            params.push(&row.ver);
-            params.extend(row.values.iter().map(|v| v as &dyn rusqlite::ToSql));
-            insert.execute(params.as_slice()).map_err(db_err)?;
-        }
-    }
+    insert_rows(&conn, table.columns.len() + 2, rows)?;
     for sql in index_ddl(table) {
         conn.execute_batch(&sql).map_err(db_err)?;
     }
@@ -379,6 +372,42 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
     }
     conn.execute_batch("COMMIT;").map_err(db_err)?;
     conn.close().map_err(|(_, e)| db_err(e))
+}
+
+/// Insert `rows` into `data` (`width` columns: `_rid`, `_ver`, then the
+/// values), row ids from 1, up to 64 rows to a statement (a statement's
+/// start and end cost more than the row it inserts).
+fn insert_rows(conn: &Connection, width: usize, rows: &[Row]) -> Result<()> {
+    let per = (32766 / width).clamp(1, 64);
+    let statement = |n: usize| {
+        let marks: Vec<String> = (0..n)
+            .map(|r| {
+                let row: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+                format!("({})", row.join(", "))
+            })
+            .collect();
+        format!("INSERT INTO data VALUES {}", marks.join(", "))
+    };
+    let mut many = conn.prepare(&statement(per)).map_err(db_err)?;
+    let mut single = conn.prepare(&statement(1)).map_err(db_err)?;
+    let rids: Vec<i64> = (1..=rows.len() as i64).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(per * width);
+    for (chunk, ids) in rows.chunks(per).zip(rids.chunks(per)) {
+        params.clear();
+        for (row, rid) in chunk.iter().zip(ids) {
+            params.push(rid);
+            params.push(&row.ver);
+            params.extend(row.values.iter().map(|v| v as &dyn rusqlite::ToSql));
+        }
+        if chunk.len() == per {
+            many.execute(params.as_slice()).map_err(db_err)?;
+        } else {
+            for one in params.chunks(width) {
+                single.execute(one).map_err(db_err)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An R*Tree of the boxes of each geometry column whose values have an

@@ -137,16 +137,19 @@ impl std::fmt::Debug for Decoded {
 
 /// Statistics of each column over `rows` (already normalized to the
 /// columns' storage classes).
-pub(crate) fn column_stats(
+pub(crate) fn column_stats<R: AsRef<[Datum]>>(
     columns: &[(String, PgType)],
-    rows: &[Vec<Datum>],
+    rows: &[R],
     seed: &[u8; 32],
 ) -> Result<Vec<ColumnStats>> {
     columns
         .iter()
         .enumerate()
         .map(|(i, (name, ty))| {
-            let values = || rows.iter().map(|r| r.get(i).unwrap_or(&Datum::Null));
+            let values = || {
+                rows.iter()
+                    .map(|r| r.as_ref().get(i).unwrap_or(&Datum::Null))
+            };
             let mut stats = one_column(name, ty, values(), seed)?;
             match ty {
                 PgType::Geometry(_) => stats.extent = crate::types::geometry::Extent::of(values()),
@@ -168,10 +171,12 @@ fn one_column<'a>(
     let mut min: Option<&Datum> = None;
     let mut max: Option<&Datum> = None;
     let mut null_count = 0u64;
-    // Distinct values are found by a 64-bit hash of their encoding (a bloom
-    // does not depend on the order items go in, and sealing is on the
-    // write path): each is encoded again only once, to go into the bloom.
-    let mut distinct: HashMap<u64, &Datum, Mixed> = HashMap::default();
+    // Distinct values, each encoded once, found by a 64-bit hash of
+    // their encoding (a bloom does not depend on the order items go in, and
+    // sealing is on the write path). Two values with one hash both go in:
+    // one left out would make the bloom deny a value the shard holds.
+    let mut distinct: HashMap<u64, usize, Mixed> = HashMap::default();
+    let mut encoded: Vec<Vec<u8>> = Vec::new();
     let mut grams: HashSet<u64, Mixed> = HashSet::default();
     let mut enc = Vec::new();
     // A non-text value in a text column (a blob) would match LIKE through
@@ -194,16 +199,18 @@ fn one_column<'a>(
         }
         enc.clear();
         encode_into(v, &mut enc);
-        distinct.entry(fnv1a(&enc)).or_insert(v);
+        match distinct.entry(fnv1a(&enc)) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(encoded.len());
+                encoded.push(enc.clone());
+            }
+            std::collections::hash_map::Entry::Occupied(seen) => {
+                if encoded[*seen.get()] != enc {
+                    encoded.push(enc.clone());
+                }
+            }
+        }
     }
-    let encoded: Vec<Vec<u8>> = distinct
-        .values()
-        .map(|v| {
-            let mut e = Vec::new();
-            encode_into(v, &mut e);
-            e
-        })
-        .collect();
     let bloom = build_bloom(encoded.iter().map(Vec::as_slice), encoded.len(), seed)?;
     let trigrams = if grams_complete {
         let texts: Vec<String> = grams.iter().map(|g| unpack(*g)).collect();
