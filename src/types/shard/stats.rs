@@ -176,9 +176,10 @@ fn one_column<'a>(
     // sealing is on the write path). Two values with one hash both go in:
     // one left out would make the bloom deny a value the shard holds.
     let mut distinct: HashMap<u64, usize, Mixed> = HashMap::default();
-    let mut encoded: Vec<Vec<u8>> = Vec::new();
+    // The distinct encodings, end to end in one buffer.
+    let mut arena: Vec<u8> = Vec::new();
+    let mut encoded: Vec<std::ops::Range<usize>> = Vec::new();
     let mut grams: HashSet<u64, Mixed> = HashSet::default();
-    let mut enc = Vec::new();
     // A non-text value in a text column (a blob) would match LIKE through
     // SQLite's conversion; its trigrams are not known, so none are kept.
     let mut grams_complete = wants_trigrams;
@@ -197,21 +198,28 @@ fn one_column<'a>(
         if max.is_none_or(|m| cmp_sqlite(v, m) == Ordering::Greater) {
             max = Some(v);
         }
-        enc.clear();
-        encode_into(v, &mut enc);
-        match distinct.entry(fnv1a(&enc)) {
+        let start = arena.len();
+        encode_into(v, &mut arena);
+        let span = start..arena.len();
+        match distinct.entry(fnv1a(&arena[span.clone()])) {
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(encoded.len());
-                encoded.push(enc.clone());
+                encoded.push(span);
             }
             std::collections::hash_map::Entry::Occupied(seen) => {
-                if encoded[*seen.get()] != enc {
-                    encoded.push(enc.clone());
+                if arena[encoded[*seen.get()].clone()] == arena[span.clone()] {
+                    arena.truncate(start);
+                } else {
+                    encoded.push(span);
                 }
             }
         }
     }
-    let bloom = build_bloom(encoded.iter().map(Vec::as_slice), encoded.len(), seed)?;
+    let bloom = build_bloom(
+        encoded.iter().map(|r| &arena[r.clone()]),
+        encoded.len(),
+        seed,
+    )?;
     let trigrams = if grams_complete {
         let texts: Vec<String> = grams.iter().map(|g| unpack(*g)).collect();
         Some(build_bloom(
