@@ -60,6 +60,7 @@ mod interval_precision;
 pub mod joined_writes;
 mod json_path;
 pub mod json_records;
+mod like_any;
 pub mod literals;
 pub mod merge;
 pub mod on_constraint;
@@ -151,6 +152,13 @@ fn parse_respelled(sql: &str, text: &str) -> Result<Vec<Statement>> {
             }
             if json_path::mentioned(sql) {
                 stmts.iter_mut().try_for_each(json_path::rewrite)?;
+            }
+            if mentions(text, "like")
+                && ["any", "all", "some"]
+                    .iter()
+                    .any(|w| table_query::has_word(text, w))
+            {
+                stmts.iter_mut().try_for_each(like_any::expand)?;
             }
             if unicode_strings(sql) {
                 stmts.iter_mut().for_each(plain_unicode_strings);
@@ -382,8 +390,6 @@ fn is_word(t: &sqlparser::tokenizer::Token, k: &str) -> bool {
     matches!(t, sqlparser::tokenizer::Token::Word(w) if w.value.eq_ignore_ascii_case(k))
 }
 
-/// `ALTER TABLE | VIEW | SEQUENCE … SET SCHEMA s`, which sqlparser does
-/// not read.
 /// A form of PostgreSQL's that the parser does not read, named for the
 /// error that says so.
 fn unparsed_form(sql: &str) -> Option<&'static str> {
@@ -403,6 +409,8 @@ fn unparsed_form(sql: &str) -> Option<&'static str> {
     })
 }
 
+/// `ALTER TABLE | VIEW | SEQUENCE … SET SCHEMA s`, which sqlparser does
+/// not read.
 fn sets_schema(sql: &str) -> bool {
     let Some(words) = words(sql) else {
         return false;
