@@ -17,7 +17,7 @@ use sqlparser::ast::{
 
 use crate::error::{Error, Result};
 
-/// Spell out every `LIKE ANY` and `ILIKE ANY` of `stmt`.
+/// Spell out every `LIKE`/`ILIKE` with `ANY`, `SOME` or `ALL` of `stmt`.
 pub(super) fn expand(stmt: &mut Statement) -> Result<()> {
     struct Spell;
     impl VisitorMut for Spell {

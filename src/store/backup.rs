@@ -136,7 +136,7 @@ impl Store {
                 continue;
             };
             let columns: Vec<String> = def.columns.iter().map(|c| c.name.clone()).collect();
-            let rows = segment::oldest_rows(db, &def, i64::MAX as u64)?;
+            let (rows, _) = segment::oldest_rows(db, &def, i64::MAX as u64)?;
             for batch in rows.chunks(BATCH) {
                 open.push(OpenRows {
                     node: self.node_name.clone(),

@@ -343,3 +343,20 @@ impl PreparedSql<'_> {
         Ok(self.0.raw_execute()?)
     }
 }
+
+/// Rows per multi-row INSERT of `width` values each: a statement's start
+/// and end cost more than the row it inserts, so rows go in batches of up
+/// to 64, never with more bound values than SQLite takes (32766).
+pub fn rows_per_insert(width: usize) -> usize {
+    32766usize.checked_div(width).map_or(1, |n| n.clamp(1, 64))
+}
+
+/// `(?1, …, ?w), (?w+1, …), …`: `rows` rows of `width` numbered
+/// parameters, for `INSERT … VALUES`.
+pub fn value_rows(width: usize, rows: usize) -> String {
+    let row = |r: usize| {
+        let marks: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
+        format!("({})", marks.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}

@@ -36,7 +36,7 @@ pub mod unsettled;
 pub mod vectors;
 
 pub use backup::{append_chunk, read_chunk};
-pub use conn::{Conn, Interrupt, PreparedSql};
+pub use conn::{rows_per_insert, value_rows, Conn, Interrupt, PreparedSql};
 pub use manifest::Outgoing;
 mod value;
 

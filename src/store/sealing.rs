@@ -47,12 +47,11 @@ impl Store {
 
     /// Seal full shards off `table`'s open segment while it holds at
     /// least `shard_max_rows` rows: several at a time after a big COPY
-    /// (built in parallel, two per core at most to bound memory), in one
-    /// write transaction each time.
+    /// (built in parallel, two per core at a time), in one write
+    /// transaction each time.
     pub fn seal_full(&self, table: &str) -> Result<()> {
         use std::sync::atomic::Ordering;
         let max = self.options.shard_max_rows;
-        let most = 2 * std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
         loop {
             let writer = self.writer.lock();
             // Every commit asks, and nearly every answer is no: that
@@ -63,6 +62,8 @@ impl Store {
             let Some(def) = self.catalog.table(table) else {
                 return Ok(());
             };
+            // Asked only now: it reads the cgroup's CPU limit from files.
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
             let _recorded = self.seal_lock.lock();
             self.sealing.store(true, Ordering::SeqCst);
             let sealed = segment::seal_full_shards(
@@ -71,7 +72,7 @@ impl Store {
                 &self.shards_dir,
                 &self.node_name,
                 max,
-                most,
+                workers,
                 |id| self.meta(id),
             );
             self.sealing.store(false, Ordering::SeqCst);

@@ -459,30 +459,45 @@ pub fn max_int(conn: &Connection, table: &str, column: &str) -> Result<i64> {
     .map_err(Error::from)
 }
 
-/// The oldest `limit` rows of `def`'s open segment, as a seal reads them.
-pub fn oldest_rows(conn: &Connection, def: &TableDef, limit: u64) -> Result<Vec<Row>> {
-    let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+/// The oldest `limit` rows of `def`'s open segment, as a seal reads them,
+/// and their keys.
+pub fn oldest_rows(conn: &Connection, def: &TableDef, limit: u64) -> Result<(Vec<Row>, Vec<i64>)> {
     let sql = format!(
-        "SELECT _ver, {} FROM {} ORDER BY _key LIMIT {limit}",
-        cols.join(", "),
+        "SELECT _key, _ver, {} FROM {} ORDER BY _key LIMIT {limit}",
+        column_list(def),
         quote(&def.name)
     );
-    read_rows(conn, &sql, cols.len())
+    read_rows(conn, &sql, [], def.columns.len())
 }
 
-fn read_rows(conn: &Connection, sql: &str, ncols: usize) -> Result<Vec<Row>> {
+/// `def`'s columns, quoted, as a select list.
+fn column_list(def: &TableDef) -> String {
+    let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
+    cols.join(", ")
+}
+
+/// The rows `sql` reads (`_key, _ver`, then `ncols` values), and their keys.
+fn read_rows(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    ncols: usize,
+) -> Result<(Vec<Row>, Vec<i64>)> {
     let mut stmt = conn.prepare(sql).map_err(Error::from)?;
-    let mut rows = stmt.query([]).map_err(Error::from)?;
-    let mut out = Vec::new();
+    let mut rows = stmt.query(params).map_err(Error::from)?;
+    let (mut out, mut keys) = (Vec::new(), Vec::new());
     while let Some(r) = rows.next().map_err(Error::from)? {
-        let ver: i64 = r.get(0).map_err(Error::from)?;
+        keys.push(r.get::<_, i64>(0).map_err(Error::from)?);
         let mut values = Vec::with_capacity(ncols);
         for i in 0..ncols {
-            values.push(Datum::from_ref(r.get_ref(i + 1).map_err(Error::from)?));
+            values.push(Datum::from_ref(r.get_ref(i + 2).map_err(Error::from)?));
         }
-        out.push(Row { ver, values });
+        out.push(Row {
+            ver: r.get(1).map_err(Error::from)?,
+            values,
+        });
     }
-    Ok(out)
+    Ok((out, keys))
 }
 
 /// Live rows of a local shard (tombstoned rows left out), in the current
@@ -569,7 +584,6 @@ pub fn seal(
     // transaction that asked a peer to seal while holding its own lock).
     conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
     let r = (|| -> Result<Option<(ShardMeta, i64)>> {
-        let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
         let last_key: Option<i64> = conn
             .query_row(
                 &format!(
@@ -583,12 +597,7 @@ pub fn seal(
         let Some(last_key) = last_key else {
             return Ok(None);
         };
-        let sql = format!(
-            "SELECT _ver, {} FROM {} WHERE _key <= {last_key} ORDER BY _key",
-            cols.join(", "),
-            quote(&def.name)
-        );
-        let rows = read_rows(conn, &sql, cols.len())?;
+        let rows = rows_between(conn, def, i64::MIN, last_key)?;
         let meta = install(conn, def, shards_dir, origin, rows, &meta_of)?;
         conn.execute_batch(&format!(
             "DELETE FROM {} WHERE _key <= {last_key}",
@@ -634,12 +643,28 @@ pub(crate) fn install(
         rows.extend(shard_rows(conn, &path, &meta.id, def, &old)?);
         retire(conn, &meta.id)?;
     };
+    name_shard(conn, def, &meta.id)?;
+    Ok(meta)
+}
+
+/// The open segment's rows with keys from `first` to `last`, in key order.
+fn rows_between(conn: &Connection, def: &TableDef, first: i64, last: i64) -> Result<Vec<Row>> {
+    let sql = format!(
+        "SELECT _key, _ver, {} FROM {} WHERE _key BETWEEN ?1 AND ?2 ORDER BY _key",
+        column_list(def),
+        quote(&def.name)
+    );
+    read_rows(conn, &sql, [first, last], def.columns.len()).map(|(rows, _)| rows)
+}
+
+/// Name shard `id`, just sealed from `def`'s open segment, in the manifest.
+fn name_shard(conn: &Connection, def: &TableDef, id: &ShardId) -> Result<()> {
     conn.execute(
         "INSERT INTO _mosaic_shards(id, table_name, tombstones, sealed_at) VALUES (?1, ?2, 0, ?3)",
-        params![meta.id.0, def.name, chrono::Utc::now().timestamp_micros()],
+        params![id.0, def.name, chrono::Utc::now().timestamp_micros()],
     )
-    .map_err(Error::from)?;
-    Ok(meta)
+    .map(drop)
+    .map_err(Error::from)
 }
 
 /// Rewrite a shard without its tombstoned rows into a new shard that

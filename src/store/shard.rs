@@ -375,18 +375,15 @@ fn build_file(path: &Path, table: &TableDef, rows: &[Row], meta: &mut ShardMeta)
 }
 
 /// Insert `rows` into `data` (`width` columns: `_rid`, `_ver`, then the
-/// values), row ids from 1, up to 64 rows to a statement (a statement's
-/// start and end cost more than the row it inserts).
+/// values), row ids from 1, several rows to a statement
+/// (`store::rows_per_insert`).
 fn insert_rows(conn: &Connection, width: usize, rows: &[Row]) -> Result<()> {
-    let per = (32766 / width).clamp(1, 64);
+    let per = crate::store::rows_per_insert(width);
     let statement = |n: usize| {
-        let marks: Vec<String> = (0..n)
-            .map(|r| {
-                let row: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
-                format!("({})", row.join(", "))
-            })
-            .collect();
-        format!("INSERT INTO data VALUES {}", marks.join(", "))
+        format!(
+            "INSERT INTO data VALUES {}",
+            crate::store::value_rows(width, n)
+        )
     };
     let mut many = conn.prepare(&statement(per)).map_err(db_err)?;
     let mut single = conn.prepare(&statement(1)).map_err(db_err)?;

@@ -1,16 +1,11 @@
 //! Rows of a COPY FROM on their way into the open segment, gathered into
-//! multi-row INSERTs: one SQLite statement per `per` rows rather than per
-//! row (a statement's start and end, AUTOINCREMENT's bookkeeping among
-//! them, cost more than the row it inserts).
+//! multi-row INSERTs (`store::rows_per_insert`): a statement's start and
+//! end, AUTOINCREMENT's bookkeeping among them, cost more than the row it
+//! inserts.
 
 use crate::error::Result;
-use crate::store::Conn;
+use crate::store::{rows_per_insert, value_rows, Conn};
 use crate::types::Datum;
-
-/// At most this many rows per statement, and at most SQLite's limit of
-/// bound values (32766) in one.
-const MOST_ROWS: usize = 64;
-const MOST_VALUES: usize = 32766;
 
 #[derive(Debug)]
 pub(super) struct Batch {
@@ -27,18 +22,11 @@ impl Batch {
     /// Inserts into `target`'s `columns` (quoted names).
     pub(super) fn new(target: &str, columns: &[String]) -> Batch {
         let width = columns.len();
-        let per = MOST_VALUES
-            .checked_div(width)
-            .map_or(1, |n| n.clamp(1, MOST_ROWS));
-        let row = |first: usize| {
-            let marks: Vec<String> = (first..first + width).map(|i| format!("?{i}")).collect();
-            format!("({})", marks.join(", "))
-        };
+        let per = rows_per_insert(width);
         let head = format!("INSERT INTO {target} ({}) VALUES ", columns.join(", "));
-        let rows: Vec<String> = (0..per).map(|r| row(1 + r * width)).collect();
         Batch {
-            single: format!("{head}{}", row(1)),
-            many: format!("{head}{}", rows.join(", ")),
+            single: format!("{head}{}", value_rows(width, 1)),
+            many: format!("{head}{}", value_rows(width, per)),
             per,
             width,
             pending: Vec::with_capacity(per * width),

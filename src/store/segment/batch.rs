@@ -10,16 +10,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
-use super::{finish, install, live_shards, quote};
+use super::{finish, install, live_shards, name_shard, oldest_rows, quote, rows_between};
 use crate::error::{Error, Result};
 use crate::store::shard::{self, Row, ShardId, ShardMeta};
 use crate::types::table::TableDef;
-use crate::types::Datum;
 
-/// Seal up to `most` full shards (`max_rows` rows each, oldest first) of
-/// `def`'s open segment; each sealed shard with the last row key it took.
+/// Seal up to two full shards per worker (`max_rows` rows each, oldest
+/// first; two per worker bounds the rows held in memory) of `def`'s open
+/// segment, building them on `workers` threads; each sealed shard with the
+/// last row key it took.
 /// Nothing is sealed when the segment holds fewer than `max_rows` rows.
 /// Runs in its own write transaction on `conn` (the caller holds the
 /// writer): a failure leaves the segment and the manifest as they were.
@@ -29,11 +30,12 @@ pub fn seal_full_shards(
     shards_dir: &Path,
     origin: &str,
     max_rows: u64,
-    most: u64,
+    workers: usize,
     meta_of: impl Fn(&ShardId) -> Result<Arc<ShardMeta>>,
 ) -> Result<Vec<(ShardMeta, i64)>> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(Error::from)?;
     let r = (|| -> Result<Vec<(ShardMeta, i64)>> {
+        let most = 2 * workers.max(1) as u64;
         let (rows, keys) = oldest_rows(conn, def, max_rows.saturating_mul(most))?;
         let size = usize::try_from(max_rows).unwrap_or(usize::MAX).max(1);
         let full = rows.len() / size;
@@ -48,7 +50,7 @@ pub fn seal_full_shards(
             chunks.push((k, keys[(k + 1) * size - 1], chunk));
         }
         drop(rows);
-        let built = build_all(shards_dir, origin, def, chunks)?;
+        let built = build_all(shards_dir, origin, def, chunks, workers)?;
         let live: std::collections::HashSet<ShardId> = live_shards(conn, Some(&def.name))?
             .into_iter()
             .map(|s| s.id)
@@ -62,11 +64,7 @@ pub fn seal_full_shards(
                 let rows = rows_between(conn, def, first_key, last_key)?;
                 install(conn, def, shards_dir, origin, rows, &meta_of)?
             } else {
-                conn.execute(
-                    "INSERT INTO _mosaic_shards(id, table_name, tombstones, sealed_at) VALUES (?1, ?2, 0, ?3)",
-                    params![meta.id.0, def.name, chrono::Utc::now().timestamp_micros()],
-                )
-                .map_err(Error::from)?;
+                name_shard(conn, def, &meta.id)?;
                 meta
             };
             first_key = last_key + 1;
@@ -86,19 +84,17 @@ pub fn seal_full_shards(
     })
 }
 
-/// Build each chunk's shard file, on up to one thread per core; the
+/// Build each chunk's shard file, on up to `workers` threads; the
 /// metadata in the chunks' order, each with its last key.
 fn build_all(
     shards_dir: &Path,
     origin: &str,
     def: &TableDef,
     chunks: Vec<(usize, i64, Vec<Row>)>,
+    workers: usize,
 ) -> Result<Vec<(ShardMeta, i64)>> {
     let n = chunks.len();
-    let workers = std::thread::available_parallelism()
-        .map(|w| w.get())
-        .unwrap_or(1)
-        .min(n);
+    let workers = workers.clamp(1, n.max(1));
     let queue = Mutex::new(chunks);
     type Built = (usize, Result<(ShardMeta, i64)>);
     let done: Mutex<Vec<Built>> = Mutex::new(Vec::with_capacity(n));
@@ -116,47 +112,4 @@ fn build_all(
     let mut done = done.into_inner();
     done.sort_by_key(|(k, _)| *k);
     done.into_iter().map(|(_, m)| m).collect()
-}
-
-/// The oldest `limit` rows of the open segment, with their keys.
-fn oldest_rows(conn: &Connection, def: &TableDef, limit: u64) -> Result<(Vec<Row>, Vec<i64>)> {
-    let sql = format!(
-        "SELECT _key, _ver, {} FROM {} ORDER BY _key LIMIT {limit}",
-        columns(def),
-        quote(&def.name)
-    );
-    read_keyed(conn, &sql, def.columns.len())
-}
-
-/// The open segment's rows with keys from `first` to `last`.
-fn rows_between(conn: &Connection, def: &TableDef, first: i64, last: i64) -> Result<Vec<Row>> {
-    let sql = format!(
-        "SELECT _key, _ver, {} FROM {} WHERE _key BETWEEN {first} AND {last} ORDER BY _key",
-        columns(def),
-        quote(&def.name)
-    );
-    read_keyed(conn, &sql, def.columns.len()).map(|(rows, _)| rows)
-}
-
-fn columns(def: &TableDef) -> String {
-    let cols: Vec<String> = def.columns.iter().map(|c| quote(&c.name)).collect();
-    cols.join(", ")
-}
-
-fn read_keyed(conn: &Connection, sql: &str, ncols: usize) -> Result<(Vec<Row>, Vec<i64>)> {
-    let mut stmt = conn.prepare(sql).map_err(Error::from)?;
-    let mut rows = stmt.query([]).map_err(Error::from)?;
-    let (mut out, mut keys) = (Vec::new(), Vec::new());
-    while let Some(r) = rows.next().map_err(Error::from)? {
-        keys.push(r.get::<_, i64>(0).map_err(Error::from)?);
-        let mut values = Vec::with_capacity(ncols);
-        for i in 0..ncols {
-            values.push(Datum::from_ref(r.get_ref(i + 2).map_err(Error::from)?));
-        }
-        out.push(Row {
-            ver: r.get(1).map_err(Error::from)?,
-            values,
-        });
-    }
-    Ok((out, keys))
 }
